@@ -1,0 +1,22 @@
+"""escalate: a deterministic rules engine for escalation management.
+
+The public surface is re-exported here; everything else is an implementation detail.
+"""
+
+from .calendar import Calendar
+from .errors import (
+    CalendarRangeError,
+    EscalateError,
+    NaiveDatetimeError,
+    PolicyError,
+    TicketError,
+)
+
+__all__ = [
+    "Calendar",
+    "CalendarRangeError",
+    "EscalateError",
+    "NaiveDatetimeError",
+    "PolicyError",
+    "TicketError",
+]

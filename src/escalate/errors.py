@@ -1,0 +1,127 @@
+"""The exceptions escalate raises.
+
+Every error escalate raises on purpose is an :class:`EscalateError`. The concrete classes also
+subclass the builtin a caller would naturally catch (``ValueError`` for bad input), so code that
+does not know escalate still handles them sensibly.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+
+__all__ = [
+    "CalendarRangeError",
+    "EscalateError",
+    "NaiveDatetimeError",
+    "PolicyError",
+    "TicketError",
+    "suggest",
+]
+
+KeyPath = tuple[str | int, ...]
+
+
+def render_path(path: Sequence[str | int]) -> str:
+    """Render a key path the way a reader finds it in YAML.
+
+    >>> render_path(("calendars", "office", "hours", "mon", 0))
+    'calendars.office.hours.mon[0]'
+    >>> render_path(())
+    '<root>'
+    """
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+    return out or "<root>"
+
+
+def suggest(word: str, choices: Iterable[str]) -> str | None:
+    """The closest of ``choices`` to a misspelt ``word``, or ``None`` when nothing is close.
+
+    >>> suggest("priorty", ["priority", "category"])
+    'priority'
+    >>> suggest("zzz", ["priority"]) is None
+    True
+    """
+    matches = difflib.get_close_matches(word, sorted(set(choices)), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+class EscalateError(Exception):
+    """Root of every error escalate raises on purpose."""
+
+
+class PolicyError(EscalateError, ValueError):
+    """A policy (or a calendar, schedule or window configuration) is invalid.
+
+    ``path`` is the key path inside the document, ``source`` is ``(file, line, column)`` when the
+    loader knows where the key stands (line and column are 1-based), ``suggestion`` a likely
+    intended spelling.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: Sequence[str | int] = (),
+        source: tuple[str, int, int] | None = None,
+        suggestion: str | None = None,
+    ) -> None:
+        self.message = message
+        self.path: KeyPath = tuple(path)
+        self.source = source
+        self.suggestion = suggestion
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = ""
+        if self.source is not None:
+            file, line, col = self.source
+            where = f"{file}:{line}:{col}: "
+        at = f"{render_path(self.path)}: " if self.path else ""
+        hint = f" (did you mean {self.suggestion!r}?)" if self.suggestion else ""
+        return f"{where}{at}{self.message}{hint}"
+
+    def located(self, source: tuple[str, int, int] | None) -> PolicyError:
+        """A copy of this error that also names where the offending key stands."""
+        return PolicyError(self.message, path=self.path, source=source, suggestion=self.suggestion)
+
+    def under(self, prefix: Sequence[str | int]) -> PolicyError:
+        """A copy of this error whose key path is prefixed (for nested configurations)."""
+        return PolicyError(
+            self.message,
+            path=(*prefix, *self.path),
+            source=self.source,
+            suggestion=self.suggestion,
+        )
+
+
+class TicketError(EscalateError, ValueError):
+    """A ticket is invalid: ``path`` names the field, ``value`` is what was given."""
+
+    def __init__(self, message: str, *, path: Sequence[str | int] = (), value: object = None):
+        self.message = message
+        self.path: KeyPath = tuple(path)
+        self.value = value
+        at = f"{render_path(self.path)}: " if self.path else ""
+        super().__init__(f"{at}{message} (got {value!r})")
+
+
+class NaiveDatetimeError(EscalateError, ValueError):
+    """A datetime without a time zone was given where an instant is required.
+
+    escalate never guesses a zone: a naive datetime could be UTC, server time or the
+    calendar's wall clock, and each reading gives a different answer.
+    """
+
+
+class CalendarRangeError(EscalateError, ValueError):
+    """An instant lies outside the years a calendar was compiled for.
+
+    Holiday data is only known for the years the calendar names; answering outside them would
+    mean silently assuming there are no holidays there.
+    """
