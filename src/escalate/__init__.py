@@ -11,6 +11,7 @@ from .errors import (
     PolicyError,
     TicketError,
 )
+from .timewindow import TimeWindow
 
 __all__ = [
     "Calendar",
@@ -19,4 +20,5 @@ __all__ = [
     "NaiveDatetimeError",
     "PolicyError",
     "TicketError",
+    "TimeWindow",
 ]
