@@ -1,0 +1,158 @@
+"""The ``escalate`` command line: validate, evaluate, explain, schema, demo.
+
+Exit codes: 0 ok; 1 a finding (``validate`` found lint problems); 2 a usage, load or input
+error (the message names the file, line and key).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .decision import Decision, iso
+from .errors import EscalateError
+from .lint import lint
+from .load import load
+from .policy import Policy
+from .schema import PolicySpec
+from .ticket import Ticket
+
+DEMO_POLICY = "rules/itil-default.yaml"
+DEMO_TICKETS = "examples/tickets"
+DEMO_AT = "2024-11-20T15:00:00+00:00"
+
+
+def _instant(text: str) -> datetime:
+    try:
+        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO-8601 instant: {text!r}") from None
+    if at.tzinfo is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} has no UTC offset; give one, e.g. {text}+00:00 (escalate never guesses)"
+        )
+    return at
+
+
+def _read_ticket(path: str) -> Ticket:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise EscalateError(f"cannot read ticket {path!r}: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise EscalateError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+    if not isinstance(data, dict):
+        raise EscalateError(f"{path}: a ticket is a JSON object")
+    try:
+        return Ticket.from_mapping(data)
+    except EscalateError as exc:
+        raise EscalateError(f"{path}: {exc}") from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="escalate", description="Deterministic escalation decisions from YAML policies."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    validate = sub.add_parser("validate", help="load a policy and lint it")
+    validate.add_argument("path", help="policy file or folder")
+
+    for name, text in (
+        ("evaluate", "evaluate one ticket at an instant"),
+        ("explain", "evaluate and print the full trace"),
+    ):
+        cmd = sub.add_parser(name, help=text)
+        cmd.add_argument("--policy", required=True, help="policy file or folder")
+        cmd.add_argument("--ticket", required=True, help="ticket JSON file")
+        cmd.add_argument("--at", required=True, type=_instant, help="ISO instant with offset")
+        cmd.add_argument("--json", action="store_true", help="print the decision as JSON")
+
+    sub.add_parser("schema", help="print the JSON Schema of the policy format")
+
+    demo = sub.add_parser("demo", help="evaluate the bundled example tickets")
+    demo.add_argument("--policy", default=DEMO_POLICY)
+    demo.add_argument("--tickets", default=DEMO_TICKETS)
+    demo.add_argument("--at", type=_instant, default=_instant(DEMO_AT))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return 0 if exc.code == 0 else 2
+    try:
+        if args.command == "validate":
+            return _validate(args.path)
+        if args.command in ("evaluate", "explain"):
+            policy = load(args.policy)
+            decision = policy.evaluate(_read_ticket(args.ticket), now=args.at)
+            if args.json:
+                print(decision.to_json(trace=args.command == "explain"))
+            else:
+                print(decision.explain(full=args.command == "explain"))
+            return 0
+        if args.command == "schema":
+            schema = PolicySpec.model_json_schema()
+            print(json.dumps(schema, indent=2, sort_keys=True))
+            return 0
+        return _demo(args.policy, args.tickets, args.at)
+    except EscalateError as exc:
+        print(f"escalate: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _validate(path: str) -> int:
+    policy = load(path)
+    findings = lint(policy)
+    print(f"{path}: policy {policy.id} v{policy.version} ({policy.content_hash[:12]}) loads")
+    for finding in findings:
+        print(f"  {finding}")
+    if findings:
+        print(f"{len(findings)} finding(s)")
+        return 1
+    return 0
+
+
+def _demo(policy_path: str, tickets_dir: str, at: datetime) -> int:
+    policy = load(policy_path)
+    files = sorted(Path(tickets_dir).glob("*.json"))
+    if not files:
+        raise EscalateError(f"no ticket JSON files in {tickets_dir!r}")
+    decisions = [policy.evaluate(_read_ticket(str(f)), now=at) for f in files]
+    print(f"policy {policy.id} v{policy.version} ({policy.content_hash[:12]}) at {iso(at)}\n")
+    rows = [_row(policy, d) for d in decisions]
+    header = ("ticket", "prio", "resolution", "service-desk", "due actions", "next evaluation")
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, tuple("-" * w for w in widths), *rows]:
+        print("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)))
+    busiest = max(decisions, key=lambda d: (len(d.actions), d.ticket_id))
+    print(f"\nwhy {busiest.ticket_id}:\n")
+    print(busiest.explain())
+    return 0
+
+
+def _row(policy: Policy, decision: Decision) -> tuple[Any, ...]:
+    clock = next((c for c in decision.clocks if c.name == "resolution"), None)
+    pct = "-"
+    if clock is not None and clock.applies:
+        pct = f"{clock.fact('percent')} {clock.state}"
+    level = "-"
+    for path, state in decision.paths:
+        if path.name == "service-desk" and state.active and state.level_index is not None:
+            level = path.levels[state.level_index].name
+    kinds = ", ".join(a.kind + ("*" if a.late else "") for a in decision.actions) or "-"
+    nxt = iso(decision.next_evaluation_at) or "-"
+    return (decision.ticket_id, decision.priority or "-", pct, level, kinds, nxt)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
