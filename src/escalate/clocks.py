@@ -14,10 +14,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from ._duration import Duration, format_duration
 from ._time import EPOCH, ONE_US
 from .calendar import Calendar
+
+if TYPE_CHECKING:
+    from .policy import ActionDef
 
 NOT_STARTED, RUNNING, PAUSED, STOPPED, NOT_APPLICABLE = (
     "not-started",
@@ -61,7 +65,7 @@ class Rung:
     index: int
     share: Fraction
     text: str
-    actions: tuple[object, ...]  # compiled actions (see policy.py)
+    actions: tuple[ActionDef, ...]
     rationale: str | None
 
 

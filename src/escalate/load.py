@@ -13,8 +13,9 @@ from pathlib import Path as FsPath
 from typing import Any
 
 from ._yaml import Positions, parse_yaml
+from .compiler import compile_policy
 from .errors import PolicyError
-from .policy import Policy, compile_policy
+from .policy import Policy
 
 __all__ = ["load", "loads"]
 

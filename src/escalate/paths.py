@@ -61,6 +61,7 @@ class PathDef:
     when: Condition | None
     repeat: int
     levels: tuple[LevelDef, ...]
+    when_fields: tuple[str, ...] = ()  # the fields ``when`` reads
 
     def level_index(self, name: str) -> int:
         return next(level.index for level in self.levels if level.name == name)
@@ -68,11 +69,15 @@ class PathDef:
 
 @dataclass(frozen=True, slots=True)
 class Request:
-    """A rule or rung asking a path to be at least at ``level`` from instant ``at``."""
+    """A rule or rung asking a path to be at least at ``level`` from instant ``at``.
+
+    A ``force`` request (a manual override) sets the level even when it is lower.
+    """
 
     at: datetime
     level: int
     source: str
+    force: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +174,12 @@ def simulate(
     ack: datetime | None = None
     while True:
         # The next request that would move the path up.
-        while k < len(pending) and index is not None and pending[k].level <= index:
+        while (
+            k < len(pending)
+            and index is not None
+            and pending[k].level <= index
+            and not pending[k].force
+        ):
             k += 1
         request = pending[k] if k < len(pending) else None
         req_at = None
