@@ -114,8 +114,10 @@ def resolve_holidays(config: object, path: Path = ()) -> HolidaySet:
             )
         names.update(_country_holidays(config, years, path))
         sub = f"/{config['subdiv']}" if config.get("subdiv") is not None else ""
+        cats = config.get("categories")
+        cat = f" [{', '.join(cats)}]" if isinstance(cats, list) and cats else ""
         version = importlib.metadata.version("holidays")
-        sources.append(f"holidays {version} {config['country']}{sub} {years[0]}-{years[1]}")
+        sources.append(f"holidays {version} {config['country']}{sub}{cat} {years[0]}-{years[1]}")
     else:
         for key in ("subdiv", "categories"):
             if key in config:

@@ -22,6 +22,7 @@ import bisect
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
+from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 from ._holidays import HolidaySet, parse_date, parse_years, resolve_holidays
@@ -93,7 +94,8 @@ def parse_interval(text: object, path: Path) -> tuple[int, int]:
 
 
 def _parse_clock(text: str) -> int | None:
-    if len(text) != 5 or text[2] != ":" or not (text[:2] + text[3:]).isdigit():
+    digits = text[:2] + text[3:]
+    if len(text) != 5 or text[2] != ":" or not (digits.isascii() and digits.isdigit()):
         return None
     hours, minutes = int(text[:2]), int(text[3:])
     if minutes >= 60 or hours > 24 or (hours == 24 and minutes):
@@ -254,6 +256,12 @@ class _Config:
         self.extra_hours = self._dated(config.get("extra_hours", {}), (*path, "extra_hours"))
         if self.years is not None:
             first, last = self.years
+            for day in self.holidays.names:
+                if not first <= day.year <= last:
+                    raise PolicyError(
+                        f"holiday {day.isoformat()} lies outside years {[first, last]}",
+                        path=(*path, "holidays"),
+                    )
             for key, table in (("closures", self.closures), ("extra_hours", self.extra_hours)):
                 for day in table:
                     if not first <= day.year <= last:
@@ -303,6 +311,11 @@ class _Config:
         for key, intervals in value.items():
             day = parse_date(key, (*path, str(key)))
             where = (*path, day.isoformat())
+            if day in out:  # YAML reads 2024-12-24 as a date and "2024-12-24" as text
+                raise PolicyError(
+                    f"date {day.isoformat()} is given twice; merge its intervals into one entry",
+                    path=where,
+                )
             parsed = _intervals(intervals, where)
             _check_no_overlap(
                 [(lo, hi, (*where, i)) for i, (lo, hi) in enumerate(parsed)], modulo=None
@@ -334,6 +347,7 @@ class Calendar:
         "_lo",
         "_offsets",
         "_starts",
+        "_years",
         "description",
         "holiday_names",
         "holiday_source",
@@ -357,6 +371,7 @@ class Calendar:
     _day_first: list[int]
     _day_last: list[int]
     _day_count_end: list[int]
+    _years: tuple[int, int]
 
     def __init__(self) -> None:
         raise TypeError("use Calendar.from_config(...) or calendar algebra to build a Calendar")
@@ -387,6 +402,7 @@ class Calendar:
                 description="24x7",
                 holidays=cfg.holidays,
                 offsets=None,
+                years=(date.min.year, date.max.year),
             )
         first, last = cfg.years or DEFAULT_YEARS
         offsets = OffsetTable(
@@ -437,6 +453,7 @@ class Calendar:
             description=description,
             holidays=cfg.holidays,
             offsets=offsets,
+            years=(first, last),
         )
 
     @classmethod
@@ -450,6 +467,7 @@ class Calendar:
         description: str,
         holidays: HolidaySet,
         offsets: OffsetTable | None,
+        years: tuple[int, int],
     ) -> Calendar:
         self = object.__new__(cls)
         starts: list[int] = []
@@ -467,13 +485,14 @@ class Calendar:
         set_(self, "zone", zone)
         set_(self, "description", description)
         set_(self, "holiday_source", holidays.source)
-        set_(self, "holiday_names", holidays.names)
+        set_(self, "holiday_names", MappingProxyType(dict(holidays.names)))
         set_(self, "_starts", starts)
         set_(self, "_ends", ends)
         set_(self, "_cum", cum)
         set_(self, "_cum_end", cum_end)
         set_(self, "_lo", lo_us)
         set_(self, "_hi", hi_us)
+        set_(self, "_years", years)
         set_(self, "_offsets", offsets)
         first, last = self._working_day_runs(windows, offsets)
         counts: list[int] = []
@@ -490,15 +509,29 @@ class Calendar:
     def _working_day_runs(
         windows: list[Window], offsets: OffsetTable | None
     ) -> tuple[list[int], list[int]]:
-        """Runs of local date ordinals on which the calendar is open at some instant."""
-        first: list[int] = []
-        last: list[int] = []
+        """Runs of local date ordinals on which the calendar is open at some instant.
+
+        A window is split at the zone's offset changes: within one offset the wall clock runs
+        on, so every date between the first and the last is met, but across a change a whole
+        date can be skipped (Pacific/Apia went from 2011-12-29 straight to 2011-12-31).
+        """
+        spans: list[tuple[int, int]] = []
         for s, e in windows:
             if offsets is None:  # only a plain 24x7 calendar has no offset table
-                a, b = 1, date.max.toordinal()
-            else:
-                a = (s + offsets.offset_at(s)) // DAY_US + EPOCH_ORDINAL
-                b = (e - 1 + offsets.offset_at(e - 1)) // DAY_US + EPOCH_ORDINAL
+                spans.append((1, date.max.toordinal()))
+                continue
+            i = max(bisect.bisect_right(offsets.starts, s) - 1, 0)
+            lo = s
+            while lo < e:
+                hi = min(e, offsets.starts[i + 1]) if i + 1 < len(offsets.starts) else e
+                off = offsets.offsets[i]
+                spans.append(
+                    ((lo + off) // DAY_US + EPOCH_ORDINAL, (hi - 1 + off) // DAY_US + EPOCH_ORDINAL)
+                )
+                lo, i = hi, i + 1
+        first: list[int] = []
+        last: list[int] = []
+        for a, b in sorted(spans):  # a repeated wall clock can step back to an earlier date
             if last and a <= last[-1] + 1:
                 last[-1] = max(last[-1], b)
             else:
@@ -533,12 +566,9 @@ class Calendar:
 
     @property
     def years(self) -> tuple[int, int]:
-        """The inclusive years (local to the calendar's zone) this calendar answers for."""
-        if self._lo == MIN_US:
-            return (date.min.year, date.max.year)
-        lo = from_us(self._lo).astimezone(self.zone)
-        hi = from_us(self._hi - 1).astimezone(self.zone)
-        return lo.year, hi.year
+        """The inclusive years this calendar answers for (for algebra results: the years of
+        the operand that bounds the range, in that operand's zone)."""
+        return self._years
 
     @property
     def valid_from(self) -> datetime:
@@ -602,19 +632,33 @@ class Calendar:
         except TypeError:
             to_us(start, "start")
             raise naive_error(end, "end") from None
-        if a < self._lo or b > self._hi:
-            raise self._range_error(a if a < self._lo else b)
+        lo_us, hi_us = self._lo, self._hi
+        if a < lo_us or a > hi_us or b < lo_us or b > hi_us:
+            # both ends, even of an empty span: no silent 0 outside the range
+            raise self._range_error(a if a < lo_us or a > hi_us else b)
+        # Convert the pauses before the empty-span shortcut, so naive ones always raise.
+        pauses = (
+            [(to_us(f, "exclude start"), to_us(t, "exclude end")) for f, t in exclude]
+            if exclude
+            else ()
+        )
         if b <= a:
             return ZERO
-        worked = self._worked(b) - self._worked(a)
-        if exclude:
-            holes = _merge(
-                (max(to_us(f, "exclude start"), a), min(to_us(t, "exclude end"), b))
-                for f, t in exclude
-            )
-            for lo, hi in holes:
+        # _worked(b) - _worked(a), inlined: this is the hot path of every SLA clock.
+        starts, ends, cum = self._starts, self._ends, self._cum
+        i = bisect.bisect_right(starts, b) - 1
+        worked = 0
+        if i >= 0:
+            e = ends[i]
+            worked = cum[i] + (b if b < e else e) - starts[i]
+            i = bisect.bisect_right(starts, a, 0, i + 1) - 1
+            if i >= 0:
+                e = ends[i]
+                worked -= cum[i] + (a if a < e else e) - starts[i]
+        if pauses:
+            for lo, hi in _merge((max(f, a), min(t, b)) for f, t in pauses):
                 worked -= self._worked(hi) - self._worked(lo)
-        return timedelta(microseconds=worked)
+        return ONE_US * worked
 
     def add(self, start: datetime, duration: timedelta) -> datetime:
         """The earliest instant by which ``duration`` of working time has passed since ``start``.
@@ -636,10 +680,11 @@ class Calendar:
         if d == 0:
             return self._next_open_us(a)
         target = self._worked(a) + d
-        j = bisect.bisect_left(self._cum_end, target)
-        if j == len(self._cum_end):
+        cum_end = self._cum_end
+        j = bisect.bisect_left(cum_end, target)
+        if j == len(cum_end):
             raise self._range_error(self._hi)
-        return EPOCH + timedelta(microseconds=self._starts[j] + target - self._cum[j])
+        return EPOCH + ONE_US * (self._starts[j] + target - self._cum[j])
 
     def subtract(self, start: datetime, duration: timedelta) -> datetime:
         """The latest instant from which ``duration`` of working time runs until ``start``.
@@ -667,6 +712,8 @@ class Calendar:
     def is_open(self, at: datetime) -> bool:
         """Whether ``at`` lies inside a working window (windows are half-open: 17:00 is closed)."""
         u = self._check(to_us(at, "at"))
+        if u == self._hi:  # valid as the end of a span, but nothing is known at that instant
+            raise self._range_error(u)
         i = bisect.bisect_right(self._starts, u) - 1
         return i >= 0 and u < self._ends[i]
 
@@ -696,12 +743,23 @@ class Calendar:
             raise self._range_error(self._hi)
         if self._ends[i] == MAX_US:
             return None
+        if self._ends[i] == self._hi:  # the window runs on past the compiled range: unknown
+            raise self._range_error(self._hi)
         return from_us(self._ends[i])
 
     # -- business days ------------------------------------------------------------------------
 
     def is_working_day(self, day: date) -> bool:
-        """Whether the calendar is open at some instant of this local date."""
+        """Whether the calendar is open at some instant of this local date.
+
+        A date outside the calendar's years raises ``CalendarRangeError``: nothing is known
+        about its holidays there.
+        """
+        if not self._years[0] <= day.year <= self._years[1]:
+            raise CalendarRangeError(
+                f"{day.isoformat()} lies outside the years {self._years[0]}-{self._years[1]} "
+                f"this calendar is compiled for ({self.holiday_source})"
+            )
         ordinal = day.toordinal()
         i = bisect.bisect_right(self._day_first, ordinal) - 1
         return i >= 0 and ordinal <= self._day_last[i]
@@ -772,6 +830,7 @@ class Calendar:
         sources = sorted({self.holiday_source, other.holiday_source} - {"none"})
         holidays = HolidaySet(names=names, years=None, source="; ".join(sources) or "none")
         description = f"({self.description} {op} {other.description})"
+        years = (max(self._years[0], other._years[0]), min(self._years[1], other._years[1]))
         return Calendar._build(
             self.zone,
             windows=windows,
@@ -780,6 +839,7 @@ class Calendar:
             description=description,
             holidays=holidays,
             offsets=offsets,
+            years=years,
         )
 
     def union(self, other: Calendar) -> Calendar:
