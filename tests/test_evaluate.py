@@ -687,6 +687,8 @@ def test_an_action_as_data_has_every_field() -> None:
         "due_at": "2024-11-20T10:00:00+00:00",
         "late": True,
         "targets": ["role:incident-manager"],
+        "people": [],
+        "notes": [],
         "details": {},
         "rationale": None,
     } == next(a for a in decision.to_dict()["actions"] if a["kind"] == "open_bridge")

@@ -302,7 +302,7 @@ def test_a_target_without_a_kind_is_an_error() -> None:
     error = error_of(level("").replace("team:a", "service-desk"))
     assert (
         "target 'service-desk' must look like '<kind>:<name>' with kind one of person, team, "
-        "role, schedule"
+        "role, schedule, manager"
     ) == error.message
 
 

@@ -4,6 +4,8 @@ The public surface is re-exported here; everything else is an implementation det
 """
 
 from .calendar import Calendar
+from .decision import Action, Decision
+from .directory import Availability
 from .errors import (
     CalendarRangeError,
     EscalateError,
@@ -11,14 +13,28 @@ from .errors import (
     PolicyError,
     TicketError,
 )
+from .load import load, loads
+from .policy import Policy
+from .schedule import Schedule, Shift
+from .ticket import Event, Ticket
 from .timewindow import TimeWindow
 
 __all__ = [
+    "Action",
+    "Availability",
     "Calendar",
     "CalendarRangeError",
+    "Decision",
     "EscalateError",
+    "Event",
     "NaiveDatetimeError",
+    "Policy",
     "PolicyError",
+    "Schedule",
+    "Shift",
+    "Ticket",
     "TicketError",
     "TimeWindow",
+    "load",
+    "loads",
 ]

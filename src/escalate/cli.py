@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .decision import Decision, iso
+from .directory import Availability
 from .errors import EscalateError
 from .lint import lint
 from .load import load
@@ -25,6 +26,7 @@ from .ticket import Ticket
 DEMO_POLICY = "rules/itil-default.yaml"
 DEMO_TICKETS = "examples/tickets"
 DEMO_AT = "2024-11-20T15:00:00+00:00"
+DEMO_AVAILABILITY = "examples/availability.json"
 
 
 def _instant(text: str) -> datetime:
@@ -39,17 +41,31 @@ def _instant(text: str) -> datetime:
     return at
 
 
-def _read_ticket(path: str) -> Ticket:
+def _read_json(path: str, what: str) -> dict[str, Any]:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
-        raise EscalateError(f"cannot read ticket {path!r}: {exc.strerror}") from None
+        raise EscalateError(f"cannot read {what} {path!r}: {exc.strerror}") from None
     except json.JSONDecodeError as exc:
         raise EscalateError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
     if not isinstance(data, dict):
-        raise EscalateError(f"{path}: a ticket is a JSON object")
+        raise EscalateError(f"{path}: the {what} must be a JSON object")
+    return data
+
+
+def _read_ticket(path: str) -> Ticket:
+    data = _read_json(path, "ticket")
     try:
         return Ticket.from_mapping(data)
+    except EscalateError as exc:
+        raise EscalateError(f"{path}: {exc}") from None
+
+
+def _read_availability(path: str | None) -> Availability:
+    if path is None:
+        return Availability()
+    try:
+        return Availability.from_mapping(_read_json(path, "availability"))
     except EscalateError as exc:
         raise EscalateError(f"{path}: {exc}") from None
 
@@ -72,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("--ticket", required=True, help="ticket JSON file")
         cmd.add_argument("--at", required=True, type=_instant, help="ISO instant with offset")
         cmd.add_argument("--json", action="store_true", help="print the decision as JSON")
+        cmd.add_argument("--availability", help="availability JSON (out of office, unreachable)")
 
     sub.add_parser("schema", help="print the JSON Schema of the policy format")
 
@@ -79,6 +96,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--policy", default=DEMO_POLICY)
     demo.add_argument("--tickets", default=DEMO_TICKETS)
     demo.add_argument("--at", type=_instant, default=_instant(DEMO_AT))
+    demo.add_argument("--availability", default=DEMO_AVAILABILITY)
     return parser
 
 
@@ -94,7 +112,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _validate(args.path)
         if args.command in ("evaluate", "explain"):
             policy = load(args.policy)
-            decision = policy.evaluate(_read_ticket(args.ticket), now=args.at)
+            availability = _read_availability(args.availability)
+            decision = policy.evaluate(
+                _read_ticket(args.ticket), now=args.at, availability=availability
+            )
             if args.json:
                 print(decision.to_json(trace=args.command == "explain"))
             else:
@@ -104,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             schema = PolicySpec.model_json_schema()
             print(json.dumps(schema, indent=2, sort_keys=True))
             return 0
-        return _demo(args.policy, args.tickets, args.at)
+        return _demo(args.policy, args.tickets, args.at, args.availability)
     except EscalateError as exc:
         print(f"escalate: error: {exc}", file=sys.stderr)
         return 2
@@ -122,12 +143,17 @@ def _validate(path: str) -> int:
     return 0
 
 
-def _demo(policy_path: str, tickets_dir: str, at: datetime) -> int:
+def _demo(policy_path: str, tickets_dir: str, at: datetime, availability_path: str) -> int:
     policy = load(policy_path)
     files = sorted(Path(tickets_dir).glob("*.json"))
     if not files:
         raise EscalateError(f"no ticket JSON files in {tickets_dir!r}")
-    decisions = [policy.evaluate(_read_ticket(str(f)), now=at) for f in files]
+    availability = _read_availability(
+        availability_path if Path(availability_path).exists() else None
+    )
+    decisions = [
+        policy.evaluate(_read_ticket(str(f)), now=at, availability=availability) for f in files
+    ]
     print(f"policy {policy.id} v{policy.version} ({policy.content_hash[:12]}) at {iso(at)}\n")
     rows = [_row(policy, d) for d in decisions]
     header = ("ticket", "prio", "resolution", "service-desk", "due actions", "next evaluation")

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
@@ -32,6 +34,7 @@ from .conditions import (
     leaves,
     referenced_fields,
 )
+from .directory import Directory
 from .errors import PolicyError, suggest
 from .paths import LevelDef, PathDef
 from .policy import ActionDef, Policy, RuleDef
@@ -47,6 +50,9 @@ from .schema import (
 from .ticket import EVENT_TYPES, KINDS, STATUSES
 
 __all__ = ["compile_policy", "content_hash", "validate_spec"]
+
+# Ids appear in field names (clock.<name>.percent), traces and action ids: keep them plain.
+_KEBAB = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
 
 Path = tuple[str | int, ...]
 Positions = Callable[[Path], tuple[str, int, int] | None]
@@ -87,7 +93,6 @@ STRING_FIELDS = (
     "customer.id",
     "customer.tier",
 )
-TARGET_KINDS = ("person", "team", "role", "schedule")
 NOTIFY_SPECIAL = ("assignee", "assignment-group", "customer", "requester")
 
 
@@ -213,6 +218,11 @@ class _Compiler:
 
     def compile(self) -> Policy:
         spec = self.spec
+        for section in ("calendars", "clocks", "paths", "schedules"):
+            for name in getattr(spec, section):
+                self._name(name, (section, name))
+        for i, rule in enumerate(spec.rules):
+            self._name(rule.id, ("rules", i, "id"))
         self._terminology()
         self.calendars["24x7"] = Calendar.from_config("24x7")
         for name in sorted(spec.calendars):
@@ -221,6 +231,10 @@ class _Compiler:
             self.calendars[name] = Calendar.from_config(
                 spec.calendars[name], path=("calendars", name)
             )
+        try:
+            self.directory = Directory.from_config(spec.directory, spec.schedules)
+        except PolicyError as exc:
+            raise exc.located(self.locate(exc.path)) from None
         self._base_fields()
         clocks = tuple(
             sorted(
@@ -247,9 +261,19 @@ class _Compiler:
             paths=paths,
             rules=rules,
             aliases=self.aliases,
+            directory=self.directory,
             content_hash=content_hash(self.raw),
             source=self.source,
         )
+
+    @staticmethod
+    def _name(name: str, path: Path) -> None:
+        if name != "24x7" and not _KEBAB.fullmatch(name):
+            raise PolicyError(
+                f"name {name!r} must be lower-case words joined by '-' (it appears in field "
+                "names like clock.<name>.percent, in traces and in action ids)",
+                path=path,
+            )
 
     # -- terminology and fields ---------------------------------------------------------------
 
@@ -463,9 +487,9 @@ class _Compiler:
 
     def _level(self, index: int, spec: LevelSpec, path: Path) -> LevelDef:
         for i, target in enumerate(spec.targets):
-            self._target(target, (*path, "targets", i), TARGET_KINDS)
+            self.directory.check_target(target, (*path, "targets", i))
         for i, target in enumerate(spec.fallback):
-            self._target(target, (*path, "fallback", i), TARGET_KINDS)
+            self.directory.check_target(target, (*path, "fallback", i))
         if spec.on_empty == "fallback" and not spec.fallback:
             raise PolicyError(
                 "on_empty: fallback needs a 'fallback' list", path=(*path, "fallback")
@@ -502,17 +526,6 @@ class _Compiler:
             resolve_within=spec.resolve_within,
             authority=tuple(spec.authority),
         )
-
-    @staticmethod
-    def _target(target: str, path: Path, kinds: Sequence[str]) -> None:
-        kind, sep, name = target.partition(":")
-        if not sep or kind not in kinds or not name:
-            raise PolicyError(
-                f"target {target!r} must look like '<kind>:<name>' with kind one of "
-                f"{', '.join(kinds)}",
-                path=path,
-                suggestion=suggest(kind, kinds) if sep else None,
-            )
 
     # -- actions and rules ----------------------------------------------------------------------
 
@@ -563,12 +576,12 @@ class _Compiler:
         if kind == "notify":
             for i, target in enumerate(body.to):
                 if target not in NOTIFY_SPECIAL:
-                    self._target(target, (*path, "to", i), TARGET_KINDS)
+                    self.directory.check_target(target, (*path, "to", i))
             targets = tuple(body.to)
             details.pop("to")
         elif kind == "open_bridge":
             for i, target in enumerate(body.participants):
-                self._target(target, (*path, "participants", i), TARGET_KINDS)
+                self.directory.check_target(target, (*path, "participants", i))
             targets = tuple(body.participants)
             details.pop("participants")
         elif kind == "require_postmortem":
@@ -590,6 +603,12 @@ class _Compiler:
             actions = self._actions(spec.then, (*path, "then"))
             fields = referenced_fields(when)
             reads_paths = any(f.startswith("path.") for f in fields)
+            if reads_paths and spec.final:
+                raise PolicyError(
+                    "a rule that reads path levels cannot be final: it is matched after the "
+                    "paths, so it cannot shadow the rules that move them",
+                    path=(*path, "final"),
+                )
             if reads_paths and any(a.path is not None for a in actions):
                 raise PolicyError(
                     "a rule that reads path levels cannot escalate or transfer (the path "
@@ -608,6 +627,7 @@ class _Compiler:
                 RuleDef(
                     id=spec.id,
                     order=order,
+                    rank=0,
                     priority=spec.priority,
                     when=when,
                     actions=actions,
@@ -621,4 +641,5 @@ class _Compiler:
                 )
             )
         # Precedence is declared: higher priority first, then file order.
-        return tuple(sorted(compiled, key=lambda r: (-r.priority, r.order)))
+        ordered = sorted(compiled, key=lambda r: (-r.priority, r.order))
+        return tuple(replace(rule, rank=rank) for rank, rule in enumerate(ordered))

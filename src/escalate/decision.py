@@ -42,6 +42,8 @@ class Action:
     targets: tuple[str, ...] = ()
     details: Mapping[str, Any] = field(default_factory=dict)
     rationale: str | None = None
+    people: tuple[str, ...] = ()  # the concrete people the targets reach (with a directory)
+    notes: tuple[str, ...] = ()  # every substitution made on the way, and why
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -51,6 +53,8 @@ class Action:
             "due_at": iso(self.due_at),
             "late": self.late,
             "targets": list(self.targets),
+            "people": list(self.people),
+            "notes": list(self.notes),
             "details": dict(self.details),
             "rationale": self.rationale,
         }
@@ -190,6 +194,10 @@ class Decision:
                 late = " LATE" if a.late else ""
                 to = f" -> {', '.join(a.targets)}" if a.targets else ""
                 lines.append(f"  - {a.kind}{to} [{a.source}] due {iso(a.due_at)}{late}")
+                if a.people:
+                    lines.append(f"      pages: {', '.join(a.people)}")
+                for note in a.notes:
+                    lines.append(f"      note: {note}")
                 if a.rationale:
                     lines.append(f"      because: {a.rationale}")
         else:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,7 @@ from ._time import ONE_US, to_us
 from .clocks import RUNNING, ClockState, Cycle, Step, run_cycles
 from .conditions import Condition, leaves
 from .decision import DONE, MATCHED, NOT_MATCHED, SHADOWED, Action, Decision, RuleResult, iso
+from .directory import Availability, Resolution
 from .errors import TicketError
 from .paths import LevelDef, PathDef, PathState, Request, simulate
 from .ticket import Ticket
@@ -58,9 +60,11 @@ _CUSTOM_TYPES: dict[str, tuple[type, ...]] = {
 Stretch = tuple[datetime, datetime | None]  # (began, ended); None: still holding at now
 
 
-def evaluate_ticket(policy: Policy, ticket: Ticket, now: datetime) -> Decision:
+def evaluate_ticket(
+    policy: Policy, ticket: Ticket, now: datetime, availability: Availability
+) -> Decision:
     """Decide what is due for ``ticket`` at ``now``. See the module docstring for the stages."""
-    return _Run(policy, ticket, now).decide()
+    return _Run(policy, ticket, now, availability).decide()
 
 
 def _steps(ticket: Ticket) -> list[Step]:
@@ -79,15 +83,17 @@ def _steps(ticket: Ticket) -> list[Step]:
 
 def _stamp(at: datetime) -> str:
     """A compact UTC stamp for action ids: ``20241120T112000Z`` (µs only when present)."""
-    utc = at.astimezone(UTC)
-    text = utc.strftime("%Y%m%dT%H%M%S")
-    return f"{text}.{utc.microsecond:06d}Z" if utc.microsecond else text + "Z"
+    u = at.astimezone(UTC)
+    text = f"{u.year:04d}{u.month:02d}{u.day:02d}T{u.hour:02d}{u.minute:02d}{u.second:02d}"
+    return f"{text}.{u.microsecond:06d}Z" if u.microsecond else text + "Z"
 
 
 class _Run:
     """One evaluation: the inputs, and what has been worked out so far."""
 
-    def __init__(self, policy: Policy, ticket: Ticket, now: datetime) -> None:
+    def __init__(
+        self, policy: Policy, ticket: Ticket, now: datetime, availability: Availability
+    ) -> None:
         to_us(now, "now")
         if ticket.events and ticket.events[-1].at > now:
             raise TicketError(
@@ -104,6 +110,8 @@ class _Run:
         self.policy = policy
         self.ticket = ticket
         self.now = now
+        self.availability = availability
+        self.directory = policy.directory
         self.state = ticket.state_at(now)
         self.priority = policy.priority_of(ticket, self.state.priority)
         self.static = self._static_facts()
@@ -235,8 +243,15 @@ class _Run:
                 found.update(entered for entered, _ in history if entered <= self.now)
         return sorted(found)
 
+    def _has_history(self, fields: Sequence[str]) -> bool:
+        """Whether any of these fields can change after the opening."""
+        return any(f in _FIELD_EVENTS or f.startswith(("clock.", "path.")) for f in fields)
+
     def stretches(self, condition: Condition, fields: Sequence[str]) -> list[Stretch]:
         """Every unbroken stretch of the condition holding, from the opening up to now."""
+        if not self._has_history(fields):
+            holds = condition.check(self.facts)
+            return [(self.ticket.opened_at, None)] if holds else []
         clocks = any(f.startswith("clock.") for f in fields)
         paths = any(f.startswith("path.") for f in fields)
         out: list[Stretch] = []
@@ -256,6 +271,8 @@ class _Run:
 
     def current_start(self, condition: Condition, fields: Sequence[str]) -> datetime:
         """When the stretch of a condition that holds now began (walking back from now)."""
+        if not self._has_history(fields):
+            return self.ticket.opened_at
         clocks = any(f.startswith("clock.") for f in fields)
         paths = any(f.startswith("path.") for f in fields)
         candidates = self._candidates(fields, condition)
@@ -329,9 +346,8 @@ class _Run:
                     continue  # its effect is the path's level, emitted by the path
                 action_id = f"{ticket.id}:clock:{instance}:{act.kind}{act.index}"
                 if action_id not in self.done_at:
-                    self.actions.append(
-                        _action(act, action_id, source, reached, now, rung.rationale)
-                    )
+                    action = _action(act, action_id, source, reached, now, rung.rationale)
+                    self.actions.append(self._with_people(action))
 
     def _older_cycle_requests(self, cs: ClockState) -> None:
         """Rungs of earlier cycles of this clock (restarts) keep the levels they reached."""
@@ -363,10 +379,16 @@ class _Run:
             if rule.reads_paths is not reads_paths:
                 continue
             matched = rule.when.check(facts)
-            shadowed = matched and self.shadow_from is not None
+            # Shadowing follows declared precedence (policy.rules is in that order), not the
+            # order of the two passes.
+            shadowed = (
+                matched and self.shadow_from is not None and self.shadow_from.rank < rule.rank
+            )
+            stretches: list[Stretch] | None = None
             if rule.moves_paths and not shadowed:
                 source = f"rule:{rule.id}"
-                for began, ended in self.stretches(rule.when, rule.fields):
+                stretches = self.stretches(rule.when, rule.fields)
+                for began, ended in stretches:
                     for act in rule.actions:
                         if act.path is not None and act.level is not None:
                             self.requests[act.path].append(
@@ -381,9 +403,9 @@ class _Run:
                 note = f"by final rule {self.shadow_from.id}"
                 self.results[rule.id] = RuleResult(rule, SHADOWED, note)
                 continue
-            if rule.final:
+            if rule.final and (self.shadow_from is None or rule.rank < self.shadow_from.rank):
                 self.shadow_from = rule
-            began = self.current_start(rule.when, rule.fields)
+            began = stretches[-1][0] if stretches else self.current_start(rule.when, rule.fields)
             instance = _stamp(began)
             emitted = 0
             for act in rule.actions:
@@ -393,7 +415,8 @@ class _Run:
                 if self._rule_action_done(rule, act, action_id, began):
                     continue
                 source = f"rule:{rule.id}"
-                self.actions.append(_action(act, action_id, source, began, now, rule.rationale))
+                action = _action(act, action_id, source, began, now, rule.rationale)
+                self.actions.append(self._with_people(action))
                 emitted += 1
             direct = any(a.path is None for a in rule.actions)
             self.results[rule.id] = RuleResult(rule, DONE if direct and not emitted else MATCHED)
@@ -482,27 +505,201 @@ class _Run:
                 )
         return sorted(out, key=lambda r: (r.at, -r.level, r.source))
 
+    def _with_people(self, action: Action) -> Action:
+        """The action with the people its targets reach now (when there is a directory).
+
+        ``assignee`` is the ticket's assignee and ``assignment-group`` its group, when the
+        directory knows them; other special targets stay for the caller to resolve.
+        """
+        directory = self.directory
+        if directory.empty or not action.targets:
+            return action
+        targets = []
+        for target in action.targets:
+            if target == "assignee":
+                if self.state.assignee in directory.people:
+                    targets.append(f"person:{self.state.assignee}")
+            elif target == "assignment-group":
+                if self.state.assignment_group in directory.teams:
+                    targets.append(f"team:{self.state.assignment_group}")
+            elif ":" in target:
+                targets.append(target)
+        found = directory.resolve(targets, self.now, self.availability)
+        return replace(action, people=found.people, notes=found.notes)
+
     def _path_action(self, path: PathDef, st: PathState) -> None:
         if not st.active or self.resolved or st.level_index is None or st.entered_at is None:
             return
-        if path.starts_on_open and st.level_index == 0 and st.round == 0:
-            return  # the ticket starts there by assignment; nothing to do
-        if st.reason.startswith("override:"):
-            return  # a person put the ticket there; there is nothing to tell them
         level = path.levels[st.level_index]
-        action_id = f"{self.ticket.id}:path:{path.name}:{st.cycle}:{st.round}:{level.name}"
-        if action_id in self.done_at:
+        paged = not (path.starts_on_open and st.level_index == 0 and st.round == 0)
+        base_id = f"{self.ticket.id}:path:{path.name}:{st.cycle}:{st.round}:{level.name}"
+        if paged and st.reason.startswith("override:"):
+            paged = False  # a person put the ticket there; there is nothing to tell them
+        people: tuple[str, ...] = ()
+        notes: tuple[str, ...] = ()
+        due_at = st.entered_at
+        if not self.directory.empty:
+            resolution, due_at = self._level_people(path, st, level)
+            people, notes = resolution.people, resolution.notes
+            if paged and not people and level.on_empty in ("wait", "defer_until_covered"):
+                return  # nobody to page now; the wake-ups above say when that changes
+            if paged:
+                self._handoff_notice(path, st, level, base_id)
+                self._unacknowledged_fallback(path, st, level, base_id, resolution)
+        if not paged or base_id in self.done_at:
+            return
+        self.actions.append(
+            Action(
+                id=base_id,
+                kind="escalate" if path.kind == "vertical" else "transfer",
+                source=f"path:{path.name}",
+                due_at=due_at,
+                late=self.now > due_at,
+                targets=level.targets,
+                details=_level_details(path, level, st),
+                rationale=f"entered {level.name} by {st.reason}",
+                people=people,
+                notes=notes,
+            )
+        )
+
+    def _level_people(
+        self, path: PathDef, st: PathState, level: LevelDef
+    ) -> tuple[Resolution, datetime]:
+        """Who the current level reaches now, after fallbacks and ``on_empty``; and since when
+        the page is due (later than the level's entry when it waited for cover)."""
+        now, directory, availability = self.now, self.directory, self.availability
+        assert st.entered_at is not None
+        resolution = directory.resolve(level.targets, now, availability)
+        notes = list(resolution.notes)
+        watched = (resolution.schedules, resolution.considered)
+        due_at = st.entered_at
+        if not resolution.people:
+            if level.on_empty == "fallback":
+                fallback = directory.resolve(level.fallback, now, availability)
+                notes.append(
+                    f"nobody available at {level.name}; on_empty: fallback -> "
+                    f"{', '.join(fallback.people) or 'nobody'}"
+                )
+                notes += fallback.notes
+                resolution = Resolution(
+                    fallback.people, (), fallback.schedules, fallback.considered
+                )
+            elif level.on_empty == "skip":
+                skipped = level.name
+                for later in path.levels[level.index + 1 :]:
+                    notes.append(f"nobody available at {skipped}; on_empty: skip -> {later.name}")
+                    found = directory.resolve(later.targets, now, availability)
+                    if found.people:
+                        notes += found.notes
+                        resolution = Resolution(found.people, (), found.schedules, found.considered)
+                        break
+                    skipped = later.name
+            else:
+                notes.append(f"nobody available at {level.name}; on_empty: {level.on_empty}")
+        elif level.on_empty == "defer_until_covered" and st.entered_at < now:
+            due_at = self._covered_since(level, st.entered_at)
+        # Hand-offs and availability changes of whoever was considered change this answer.
+        self.wakeups += directory.handoffs(watched[0], now)
+        self.wakeups += availability.changes(watched[1], watched[0])
+        return Resolution(resolution.people, tuple(notes), resolution.schedules), due_at
+
+    def _covered_since(self, level: LevelDef, entered_at: datetime) -> datetime:
+        """When a deferred level first had someone available (its page was due then)."""
+        directory, availability = self.directory, self.availability
+        at = entered_at
+        while at < self.now:
+            found = directory.resolve(level.targets, at, availability)
+            if found.people:
+                return at
+            later = [
+                t
+                for t in directory.handoffs(found.schedules, at)
+                + availability.changes(found.considered, found.schedules)
+                if t > at
+            ]
+            if not later:
+                break
+            at = min(later)
+        return self.now
+
+    def _handoff_notice(self, path: PathDef, st: PathState, level: LevelDef, base_id: str) -> None:
+        """Tell whoever comes on call while this level is active, so the page is not dropped
+        between shifts."""
+        assert st.entered_at is not None
+        directory = self.directory
+        for name in directory.resolve(level.targets, self.now, self.availability).schedules:
+            handoff = directory.last_handoff(name, st.entered_at, self.now)
+            if handoff is None:
+                continue
+            before = set(
+                directory.resolve(
+                    level.targets, handoff - ONE_MICROSECOND, self.availability
+                ).people
+            )
+            after = directory.resolve(level.targets, self.now, self.availability)
+            incoming = tuple(p for p in after.people if p not in before)
+            if not incoming:
+                continue
+            action_id = f"{base_id}:handoff:{name}:{_stamp(handoff)}"
+            if action_id in self.done_at:
+                continue
+            self.actions.append(
+                Action(
+                    id=action_id,
+                    kind="handoff",
+                    source=f"path:{path.name}",
+                    due_at=handoff,
+                    late=self.now > handoff,
+                    targets=(f"schedule:{name}",),
+                    details={"path": path.name, "level": level.name, "schedule": name},
+                    rationale=f"on-call changed while {level.name} is active",
+                    people=incoming,
+                )
+            )
+
+    def _unacknowledged_fallback(
+        self, path: PathDef, st: PathState, level: LevelDef, base_id: str, paged: Resolution
+    ) -> None:
+        """A page nobody acknowledged within ``ack_within`` goes to the paged people's
+        fallbacks (their backups, then the level's ``fallback`` targets)."""
+        if level.ack_within is None or st.entered_at is None:
+            return
+        deadline = (
+            st.entered_at + parse_duration(level.ack_within, (), allow_business_days=False).delta
+        )
+        if st.acknowledged_at is not None and st.acknowledged_at < deadline:
+            return
+        if any(
+            st.entered_at <= e.at < deadline for e in self.ticket.events if e.type == "acknowledged"
+        ):
+            return
+        if deadline > self.now:
+            self.wakeups.append(deadline)
+            return
+        backups = [
+            person.backup
+            for pid in paged.people
+            if (person := self.directory.people.get(pid)) is not None and person.backup
+        ]
+        targets = [f"person:{b}" for b in backups] + list(level.fallback)
+        fallback = self.directory.resolve(targets, self.now, self.availability)
+        people = tuple(p for p in fallback.people if p not in paged.people)
+        action_id = f"{base_id}:unacknowledged"
+        if not people or action_id in self.done_at:
             return
         self.actions.append(
             Action(
                 id=action_id,
-                kind="escalate" if path.kind == "vertical" else "transfer",
+                kind="page",
                 source=f"path:{path.name}",
-                due_at=st.entered_at,
-                late=self.now > st.entered_at,
-                targets=level.targets,
-                details=_level_details(path, level, st),
-                rationale=f"entered {level.name} by {st.reason}",
+                due_at=deadline,
+                late=self.now > deadline,
+                targets=tuple(targets),
+                details={"path": path.name, "level": level.name, "ack_within": level.ack_within},
+                rationale=f"nobody acknowledged {level.name} within {level.ack_within}",
+                people=people,
+                notes=fallback.notes,
             )
         )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .paths import PathDef
 from .policy import Policy
 
 __all__ = ["Finding", "lint"]
@@ -68,6 +69,7 @@ def lint(policy: Policy) -> list[Finding]:
         for level in path.levels:
             if level.calendar_name:
                 used_calendars.add(level.calendar_name)
+        found += _path_findings(path)
         if not path.starts_on_open and path.name not in requested:
             found.append(
                 Finding(
@@ -79,3 +81,37 @@ def lint(policy: Policy) -> list[Finding]:
     for name in sorted(set(policy.calendars) - used_calendars):
         found.append(Finding(f"calendars.{name}", "unused-calendar", "calendar is never used"))
     return sorted(found)
+
+
+def _path_findings(path: PathDef) -> list[Finding]:
+    """Settings a path accepts that can have no effect."""
+    out = []
+    levels = path.levels
+    where = f"paths.{path.name}.levels"
+    if levels[0].at is not None:
+        out.append(
+            Finding(
+                f"{where}[0].at", "at-on-first-level", "the first level is entered at the start"
+            )
+        )
+    for i, level in enumerate(levels):
+        has_timer = level.after is not None or (
+            i + 1 < len(levels) and levels[i + 1].at is not None
+        )
+        if level.ack_timeout is not None and not has_timer:
+            out.append(
+                Finding(
+                    f"{where}[{i}].ack_timeout",
+                    "ack-timeout-without-timer",
+                    "the level never moves on by itself, so an acknowledgement cannot lapse",
+                )
+            )
+    if path.repeat and levels[-1].after is None:
+        out.append(
+            Finding(
+                f"paths.{path.name}.repeat",
+                "repeat-without-timer",
+                "the last level has no 'after', so the path never starts another round",
+            )
+        )
+    return out

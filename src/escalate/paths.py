@@ -130,13 +130,14 @@ def _timer(
         return deadline, "timer", None
     if level.ack_timeout is None:
         return None, "", ack
-    # Each acknowledgement given before the previous one lapsed renews it.
+    # Each acknowledgement given before the previous one lapsed renews it. An acknowledgement
+    # never makes the path move sooner than its timer would have.
     lapse = ack + level.ack_timeout
     i = bisect.bisect_right(acks, ack)
     while i < len(acks) and acks[i] < lapse:
         lapse = acks[i] + level.ack_timeout
         i += 1
-    return lapse, "ack-timeout", ack
+    return max(lapse, deadline), "ack-timeout", ack
 
 
 def _first_ack(

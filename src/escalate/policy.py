@@ -16,6 +16,7 @@ from .calendar import Calendar
 from .clocks import ClockDef
 from .conditions import Condition
 from .decision import Decision
+from .directory import Availability, Directory
 from .errors import TicketError
 from .evaluate import evaluate_ticket
 from .paths import PathDef
@@ -45,7 +46,8 @@ class RuleDef:
     """A compiled rule."""
 
     id: str
-    order: int
+    order: int  # position in the file
+    rank: int  # position in declared precedence (priority, then file order)
     priority: int
     when: Condition
     actions: tuple[ActionDef, ...]
@@ -74,6 +76,7 @@ class Policy:
         "content_hash",
         "custom_fields",
         "description",
+        "directory",
         "id",
         "paths",
         "pin",
@@ -91,6 +94,7 @@ class Policy:
         paths: tuple[PathDef, ...],
         rules: tuple[RuleDef, ...],
         aliases: Mapping[str, Mapping[str, str]],
+        directory: Directory,
         content_hash: str,
         source: str,
     ) -> None:
@@ -109,6 +113,7 @@ class Policy:
             for urgency, priority in row.items()
         }
         self.custom_fields = dict(sorted(spec.custom_fields.items()))
+        self.directory = directory
         self.content_hash = content_hash
         self.source = source
 
@@ -150,6 +155,18 @@ class Policy:
 
     # -- evaluation -----------------------------------------------------------------------------
 
-    def evaluate(self, ticket: Ticket | Mapping[str, Any], *, now: datetime) -> Decision:
-        """Decide what is due for ``ticket`` at ``now`` (aware). Pure and deterministic."""
-        return evaluate_ticket(self, Ticket.coerce(ticket), now)
+    def evaluate(
+        self,
+        ticket: Ticket | Mapping[str, Any],
+        *,
+        now: datetime,
+        availability: Availability | Mapping[str, Any] | None = None,
+    ) -> Decision:
+        """Decide what is due for ``ticket`` at ``now`` (aware). Pure and deterministic.
+
+        ``availability`` says who cannot be reached (out of office, unreachable, temporary
+        schedule cover); it is input, never looked up.
+        """
+        return evaluate_ticket(
+            self, Ticket.coerce(ticket), now, Availability.from_mapping(availability)
+        )

@@ -154,7 +154,7 @@ class ClockSpec(_Strict):
     )
     pause: PauseSpec | None = None
     stop: TriggerSpec | list[TriggerSpec]
-    new_cycle_on: list[str] = Field(default_factory=list, description="event types")
+    new_cycle_on: list[str] | str = Field(default_factory=list, description="event types")
     on_priority_change: Literal["retroactive", "restart"] = "retroactive"
     targets: dict[str, TargetSpec] = Field(min_length=1, description="priority -> target")
     ladder: list[RungSpec] = Field(default_factory=list)
@@ -166,7 +166,9 @@ class LevelSpec(_Strict):
     """A level of an escalation path."""
 
     name: Name
-    targets: list[str] = Field(min_length=1, description="'person:x', 'team:x', 'role:x'")
+    targets: list[str] = Field(
+        min_length=1, description="'person:x', 'team:x', 'role:x', 'schedule:x', 'manager:x'"
+    )
     after: Duration | None = Field(default=None, description="move on this long after entry")
     at: Duration | None = Field(default=None, description="enter at this offset from path start")
     calendar: Name | None = Field(default=None, description="count after/at on this calendar")
@@ -218,6 +220,12 @@ class PolicySpec(_Strict):
     priority_matrix: dict[str, dict[str, str]] = Field(default_factory=dict)
     custom_fields: dict[str, Literal["string", "integer", "boolean"]] = Field(default_factory=dict)
     calendars: dict[str, Any] = Field(default_factory=dict)
+    directory: dict[str, Any] = Field(
+        default_factory=dict, description="people, teams, roles (see docs/on-call.md)"
+    )
+    schedules: dict[str, Any] = Field(
+        default_factory=dict, description="on-call schedules (see docs/on-call.md)"
+    )
     clocks: dict[str, ClockSpec] = Field(default_factory=dict)
     paths: dict[str, PathSpec] = Field(default_factory=dict)
     rules: list[RuleSpec] = Field(default_factory=list)

@@ -1,0 +1,62 @@
+"""The examples in docs/ are run, so the guide cannot drift from the code.
+
+Every ```pycon block of a page runs as one doctest session (blocks share their names, in
+order). Every ```yaml block of the policy reference loads as a policy; a yaml block followed
+directly by a ```text block starting with ``policy.yaml:`` must fail with exactly that error.
+"""
+
+from __future__ import annotations
+
+import doctest
+import re
+from pathlib import Path
+
+import pytest
+
+from escalate import PolicyError, loads
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+FENCE = re.compile(r"^```(\w*)\n(.*?)^```\n", re.M | re.S)
+
+
+def blocks(page: str) -> list[re.Match[str]]:
+    return list(FENCE.finditer((DOCS / page).read_text(encoding="utf-8")))
+
+
+@pytest.mark.parametrize("page", sorted(p.name for p in DOCS.glob("*.md")))
+def test_the_pycon_examples_of_a_page_print_what_they_say(page: str) -> None:
+    parser = doctest.DocTestParser()
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    names: dict[str, object] = {}
+    for match in blocks(page):
+        if match.group(1) != "pycon":
+            continue
+        line = (DOCS / page).read_text(encoding="utf-8")[: match.start()].count("\n") + 1
+        test = parser.get_doctest(match.group(2), names, f"{page}:{line}", page, line)
+        runner.run(test, clear_globs=False)
+        names = test.globs
+    assert 0 == runner.summarize(verbose=False).failed
+
+
+def test_every_yaml_example_of_the_policy_reference_loads_or_fails_as_shown() -> None:
+    found = blocks("policy-reference.md")
+    checked = 0
+    for i, match in enumerate(found):
+        if match.group(1) != "yaml":
+            continue
+        following = found[i + 1] if i + 1 < len(found) else None
+        expected = None
+        if (
+            following is not None
+            and following.group(1) == "text"
+            and following.group(2).startswith("policy.yaml:")
+        ):
+            expected = following.group(2).strip()
+        if expected is None:
+            loads(match.group(2), filename="policy.yaml")
+        else:
+            with pytest.raises(PolicyError) as caught:
+                loads(match.group(2), filename="policy.yaml")
+            assert expected == str(caught.value)
+        checked += 1
+    assert checked >= 10
