@@ -124,7 +124,7 @@ def test_validate_of_a_broken_policy_exits_2_with_the_position(
 
 
 def test_validate_of_the_shipped_pack_is_clean(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(["validate", PACK], capsys)
+    code, out, _ = run(["validate", PACK, "--as-of", "2024-11-20T15:00:00Z"], capsys)
     assert (0, 1) == (code, len(out.splitlines()))
 
 
@@ -316,3 +316,11 @@ def test_an_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str])
 
 def test_no_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert 2 == run([], capsys)[0]
+
+
+def test_validate_reports_contacts_not_checked_within_the_policy_age(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(["validate", PACK, "--as-of", "2025-06-01T00:00:00Z"], capsys)
+    stale = [line for line in out.splitlines() if "[stale-contact]" in line]
+    assert (1, True) == (code, len(stale) > 0)

@@ -10,7 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -76,8 +76,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    validate = sub.add_parser("validate", help="load a policy and lint it")
-    validate.add_argument("path", help="policy file or folder")
+    for name in ("validate", "lint"):
+        validate = sub.add_parser(name, help="load a policy and lint it")
+        validate.add_argument("path", help="policy file or folder")
+        validate.add_argument(
+            "--as-of",
+            type=_instant,
+            help="instant for time-based findings (stale contacts, schedule gaps); "
+            "default: now, read from this machine's clock",
+        )
+        validate.add_argument("--horizon-days", type=int, default=14, help="schedule gap horizon")
 
     for name, text in (
         ("evaluate", "evaluate one ticket at an instant"),
@@ -108,8 +116,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:
         return 0 if exc.code == 0 else 2
     try:
-        if args.command == "validate":
-            return _validate(args.path)
+        if args.command in ("validate", "lint"):
+            # The edge may read the clock; the core never does.
+            as_of = args.as_of or datetime.now(UTC)
+            return _validate(args.path, as_of, timedelta(days=args.horizon_days))
         if args.command in ("evaluate", "explain"):
             policy = load(args.policy)
             availability = _read_availability(args.availability)
@@ -131,9 +141,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
-def _validate(path: str) -> int:
+def _validate(path: str, as_of: datetime, horizon: timedelta) -> int:
     policy = load(path)
-    findings = lint(policy)
+    findings = lint(policy, as_of=as_of, horizon=horizon)
     print(f"{path}: policy {policy.id} v{policy.version} ({policy.content_hash[:12]}) loads")
     for finding in findings:
         print(f"  {finding}")

@@ -1,12 +1,15 @@
 """Lint: things a policy may legally say but probably does not mean.
 
 Findings are values (``Finding``), sorted, so tools can diff them. ``escalate validate``
-prints them and exits 1 when there are any.
+prints them and exits 1 when there are any. Findings about time (stale contact checks,
+schedule gaps) need an explicit ``as_of`` instant: lint reads no clock either.
+Unknown people, teams, roles and schedules are not findings but load errors.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from .paths import PathDef
 from .policy import Policy
@@ -26,9 +29,15 @@ class Finding:
         return f"{self.where}: {self.message} [{self.code}]"
 
 
-def lint(policy: Policy) -> list[Finding]:
-    """Every finding for a compiled policy, sorted."""
-    found: list[Finding] = []
+def lint(
+    policy: Policy, *, as_of: datetime | None = None, horizon: timedelta = timedelta(days=14)
+) -> list[Finding]:
+    """Every finding for a compiled policy, sorted.
+
+    With ``as_of`` (aware), also: contacts whose ``validated_at`` is older than the
+    directory's ``contact_max_age``, and schedule gaps in ``[as_of, as_of + horizon)``.
+    """
+    found: list[Finding] = _directory_findings(policy, as_of, horizon)
     used_calendars = {"24x7"}
     for clock in policy.clocks:
         for target in clock.targets.values():
@@ -115,3 +124,83 @@ def _path_findings(path: PathDef) -> list[Finding]:
             )
         )
     return out
+
+
+def _directory_findings(
+    policy: Policy, as_of: datetime | None, horizon: timedelta
+) -> list[Finding]:
+    """People, teams, roles, levels and schedules that would fail someone at 3 a.m."""
+    directory = policy.directory
+    out: list[Finding] = []
+    if directory.empty:
+        return out
+    for pid, person in directory.people.items():
+        where = f"directory.people.{pid}"
+        if not person.channels:
+            out.append(Finding(where, "no-contact-channel", "person has no contact channel"))
+        if as_of is not None and directory.contact_max_age is not None:
+            checked = person.validated_at
+            if checked is None:
+                out.append(
+                    Finding(where, "contact-never-validated", "contact details never validated")
+                )
+            elif as_of.astimezone(UTC).date() - checked > directory.contact_max_age:
+                age = (as_of.astimezone(UTC).date() - checked).days
+                out.append(
+                    Finding(
+                        f"{where}.validated_at",
+                        "stale-contact",
+                        f"contact details last validated {checked.isoformat()}, {age} days ago",
+                    )
+                )
+    for rid, role in directory.roles.items():
+        if role.backup is None:
+            out.append(
+                Finding(f"directory.roles.{rid}", "role-without-backup", "role has no backup")
+            )
+    for path in policy.paths:
+        for i, level in enumerate(path.levels):
+            if not level.fallback and not _has_backup(policy, level.targets):
+                out.append(
+                    Finding(
+                        f"paths.{path.name}.levels[{i}]",
+                        "level-without-backup",
+                        f"nobody behind {level.name}'s targets has a backup and the level has "
+                        "no fallback",
+                    )
+                )
+    if as_of is not None:
+        for name, schedule in directory.schedules.items():
+            for gap in schedule.gaps(as_of, as_of + horizon):
+                out.append(
+                    Finding(
+                        f"schedules.{name}",
+                        "schedule-gap",
+                        f"nobody on call from {gap.start.isoformat()} to {gap.end.isoformat()}",
+                    )
+                )
+    return out
+
+
+def _has_backup(policy: Policy, targets: tuple[str, ...]) -> bool:
+    """Whether some fallback exists behind any of these targets."""
+    directory = policy.directory
+    for target in targets:
+        kind, _, name = target.partition(":")
+        if kind in ("person", "manager"):
+            person = directory.people.get(name)
+            if person is not None and person.backup:
+                return True
+        elif kind == "team":
+            team = directory.teams.get(name)
+            if team is not None and (team.lead or team.backup or len(team.members) > 1):
+                return True
+        elif kind == "role":
+            role = directory.roles.get(name)
+            if role is not None and (role.backup or _has_backup(policy, (role.filled_by,))):
+                return True
+        elif kind == "schedule":
+            schedule = directory.schedules.get(name)
+            if schedule is not None and len(schedule.people) > 1:
+                return True
+    return False
