@@ -17,10 +17,10 @@ an instant and explains every substitution it made:
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from ._duration import parse_duration
 from ._holidays import parse_date
@@ -47,6 +47,7 @@ TEAM_KEYS = ("members", "lead", "backup", "schedule")
 ROLE_KEYS = ("person", "team", "schedule", "backup", "authority")
 DIRECTORY_KEYS = ("people", "teams", "roles", "contact_max_age")
 NEXT_ON_CALL_HORIZON = timedelta(days=62)  # how far "next in rotation" looks ahead
+_NEXT_ON_CALL = ""  # placeholder in a fallback chain: whoever is next on call in a schedule
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,9 +86,9 @@ class Role:
     authority: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Resolution:
-    """Who a list of targets reaches at an instant, and why."""
+class Resolution(NamedTuple):
+    """Who a list of targets reaches at an instant, and why. (A named tuple: it is built on
+    the evaluate hot path.)"""
 
     people: tuple[str, ...]
     notes: tuple[str, ...] = ()
@@ -192,7 +193,10 @@ class Availability:
         """Why ``person`` cannot be paged at ``at``, or ``None`` if they can."""
         if person in self.unreachable:
             return "unreachable"
-        for period in self._by_person.get(person, ()):
+        periods = self._by_person.get(person)
+        if not periods:
+            return None
+        for period in periods:
             if period.start <= at and (period.end is None or at < period.end):
                 until = f" until {period.end.isoformat()}" if period.end else ""
                 return f"{period.reason}{until}"
@@ -407,7 +411,7 @@ class Directory:
                         people.append(pid)
                     continue
                 substitute = None
-                for candidate, how in chain:
+                for candidate, how in self._unfold(chain, at, availability):
                     considered.append(candidate)
                     if candidate != pid and availability.unavailable_because(candidate, at) is None:
                         substitute = (candidate, how)
@@ -480,9 +484,23 @@ class Directory:
         schedule = self.schedules[name]
         covered = availability.cover(name, at)
         now_on = covered if covered is not None else schedule.on_call(at)
-        nxt = self._next_on_call(schedule, at, set(now_on))
-        rotation = [(p, f"next on call in schedule {name}") for p in nxt]
+        # "Next in rotation" is looked up only if everyone before it is unavailable.
+        rotation = [(_NEXT_ON_CALL, name)]
         return [(pid, self._chain(pid) + rotation) for pid in now_on]
+
+    def _unfold(
+        self, chain: list[tuple[str, str]], at: datetime, availability: Availability
+    ) -> Iterator[tuple[str, str]]:
+        """A fallback chain, with its "next on call" placeholders looked up when reached."""
+        for candidate, how in chain:
+            if candidate != _NEXT_ON_CALL:
+                yield candidate, how
+                continue
+            schedule = self.schedules[how]
+            covered = availability.cover(how, at)
+            current = set(covered if covered is not None else schedule.on_call(at))
+            for person in self._next_on_call(schedule, at, current):
+                yield person, f"next on call in schedule {how}"
 
     @staticmethod
     def _next_on_call(schedule: Schedule, at: datetime, current: set[str]) -> list[str]:

@@ -544,7 +544,7 @@ class _Run:
             if paged and not people and level.on_empty in ("wait", "defer_until_covered"):
                 return  # nobody to page now; the wake-ups above say when that changes
             if paged:
-                self._handoff_notice(path, st, level, base_id)
+                self._handoff_notice(path, st, level, base_id, resolution)
                 self._unacknowledged_fallback(path, st, level, base_id, resolution)
         if not paged or base_id in self.done_at:
             return
@@ -623,22 +623,20 @@ class _Run:
             at = min(later)
         return self.now
 
-    def _handoff_notice(self, path: PathDef, st: PathState, level: LevelDef, base_id: str) -> None:
+    def _handoff_notice(
+        self, path: PathDef, st: PathState, level: LevelDef, base_id: str, now_paged: Resolution
+    ) -> None:
         """Tell whoever comes on call while this level is active, so the page is not dropped
         between shifts."""
         assert st.entered_at is not None
         directory = self.directory
-        for name in directory.resolve(level.targets, self.now, self.availability).schedules:
+        for name in now_paged.schedules:
             handoff = directory.last_handoff(name, st.entered_at, self.now)
             if handoff is None:
                 continue
-            before = set(
-                directory.resolve(
-                    level.targets, handoff - ONE_MICROSECOND, self.availability
-                ).people
-            )
-            after = directory.resolve(level.targets, self.now, self.availability)
-            incoming = tuple(p for p in after.people if p not in before)
+            earlier = handoff - ONE_MICROSECOND
+            before = set(directory.resolve(level.targets, earlier, self.availability).people)
+            incoming = tuple(p for p in now_paged.people if p not in before)
             if not incoming:
                 continue
             action_id = f"{base_id}:handoff:{name}:{_stamp(handoff)}"
