@@ -636,6 +636,19 @@ def test_elapsed_of_a_reversed_span_outside_the_range_raises() -> None:
         office().elapsed(utc(2030, 1, 1), utc(2024, 6, 1))
 
 
+def test_empty_hours_open_only_on_extra_hours_dates() -> None:
+    cal = Calendar.from_config(
+        {
+            "timezone": "UTC",
+            "hours": {},
+            "years": [2024, 2024],
+            "extra_hours": {"2024-06-08": ["10:00-12:00"]},
+        }
+    )
+    start = datetime(2024, 6, 1, tzinfo=UTC)
+    assert timedelta(hours=2) == cal.elapsed(start, start + timedelta(days=14))
+
+
 def test_is_working_day_outside_the_range_raises() -> None:
     with pytest.raises(CalendarRangeError):
         office().is_working_day(date(1990, 1, 2))
@@ -746,7 +759,13 @@ CONFIG_ERRORS: dict[str, tuple[object, str]] = {
     ),
     "intervals not a list": (
         {"timezone": "UTC", "hours": {"mon": 9}},
-        "hours.mon: expected a list of 'HH:MM-HH:MM' intervals, got 9",
+        "hours.mon: expected a non-empty list of 'HH:MM-HH:MM' intervals "
+        "(leave a closed day out), got 9",
+    ),
+    "an empty list of intervals": (
+        {"timezone": "UTC", "hours": {"mon-fri": []}},
+        "hours.mon-fri: expected a non-empty list of 'HH:MM-HH:MM' intervals "
+        "(leave a closed day out), got []",
     ),
     "overlap on one day": (
         {"timezone": "UTC", "hours": {"mon": ["09:00-12:00", "11:00-13:00"]}},
@@ -777,10 +796,6 @@ CONFIG_ERRORS: dict[str, tuple[object, str]] = {
     "weekday not text": (
         {"timezone": "UTC", "hours": {1: ["09:00-17:00"]}},
         "hours.1: weekday key must be a string like 'mon-fri', got 1",
-    ),
-    "empty hours": (
-        {"timezone": "UTC", "hours": {}},
-        "hours: hours must be '24x7' or a mapping like {mon-fri: ['09:00-17:00']}, got {}",
     ),
     "not 24x7": (
         {"timezone": "UTC", "hours": "24x5"},

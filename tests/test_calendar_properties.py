@@ -415,7 +415,7 @@ def test_excluding_periods_equals_subtracting_a_calendar_open_in_them(
     paused = Calendar.from_config(
         {
             "timezone": "UTC",
-            "hours": {"mon": []},
+            "hours": {},
             "years": [first - 1, last + 1],
             "extra_hours": extra,
         }

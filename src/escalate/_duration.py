@@ -17,7 +17,11 @@ from .errors import PolicyError
 
 Path = tuple[str | int, ...]
 
-_PART = re.compile(r"(\d+)(bd|w|d|h|m|s)")
+_PART = re.compile(r"(\d{1,12})(bd|w|d|h|m|s)")
+# Longer than any SLA, regulatory clock or escalation delay, and short enough that adding it
+# to any instant of the years escalate serves stays a valid datetime.
+MAX_DURATION = timedelta(days=36_600)
+MAX_BUSINESS_DAYS = 25_000
 _UNITS = {
     "w": timedelta(weeks=1),
     "d": timedelta(days=1),
@@ -50,7 +54,7 @@ def parse_duration(value: object, path: Path, *, allow_business_days: bool = Tru
     """
     if isinstance(value, str):
         text = value.replace(" ", "")
-        pos, delta, days = 0, timedelta(0), 0
+        pos, total_us, days = 0, 0, 0
         units: list[str] = []
         for match in _PART.finditer(text):
             if match.start() != pos:
@@ -60,9 +64,17 @@ def parse_duration(value: object, path: Path, *, allow_business_days: bool = Tru
             if unit == "bd":
                 days += amount
             else:
-                delta += amount * _UNITS[unit]
+                total_us += amount * (_UNITS[unit] // timedelta(microseconds=1))
             pos = match.end()
+        too_long = total_us > MAX_DURATION // timedelta(microseconds=1)
+        if pos == len(text) and units and (too_long or days > MAX_BUSINESS_DAYS):
+            raise PolicyError(
+                f"duration {value!r} is longer than escalate accepts "
+                f"({MAX_DURATION.days} days or {MAX_BUSINESS_DAYS} business days)",
+                path=path,
+            )
         if pos == len(text) and units:
+            delta = timedelta(microseconds=total_us)
             if "bd" in units and len(units) > 1:
                 raise PolicyError(
                     f"business days cannot be mixed with other units in {value!r}", path=path

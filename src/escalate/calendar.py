@@ -132,8 +132,12 @@ def parse_weekdays(spec: object, path: Path) -> list[int]:
 def _intervals(value: object, path: Path) -> list[tuple[int, int]]:
     if isinstance(value, str):
         value = [value]
-    if not isinstance(value, list):
-        raise PolicyError(f"expected a list of 'HH:MM-HH:MM' intervals, got {value!r}", path=path)
+    if not isinstance(value, list) or not value:
+        raise PolicyError(
+            f"expected a non-empty list of 'HH:MM-HH:MM' intervals (leave a closed day out), "
+            f"got {value!r}",
+            path=path,
+        )
     return [parse_interval(item, (*path, i)) for i, item in enumerate(value)]
 
 
@@ -286,7 +290,7 @@ class _Config:
             self.always = True
             self.weekly = [[(0, 1440)] for _ in WEEKDAYS]
             return
-        if not isinstance(hours, Mapping) or not hours:
+        if not isinstance(hours, Mapping):  # {} is allowed: open only on extra_hours dates
             raise PolicyError(
                 f"hours must be '24x7' or a mapping like {{mon-fri: ['09:00-17:00']}}, "
                 f"got {hours!r}",

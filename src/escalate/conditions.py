@@ -218,7 +218,7 @@ def _compile_leaf(name: str, spec: FieldSpec, op: str, expected: object, path: P
             raise _type_error(name, spec, op, expected, path)
         try:
             pattern = re.compile(expected)
-        except re.error as exc:
+        except (re.error, OverflowError, RecursionError) as exc:
             raise PolicyError(
                 f"invalid regular expression {expected!r}: {exc}", path=path
             ) from None

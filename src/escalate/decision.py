@@ -7,6 +7,7 @@ asked for, from the facts the evaluation saw.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ._duration import format_duration
+from ._time import EPOCH, ONE_US
 from .clocks import ClockState
 from .conditions import Leaf, trace
 from .errors import render_path
@@ -21,6 +23,7 @@ from .paths import PathDef, PathState
 
 if TYPE_CHECKING:
     from .policy import RuleDef
+    from .ticket import Ticket
 
 MATCHED, NOT_MATCHED, SHADOWED, DONE = "matched", "not-matched", "shadowed", "done"
 
@@ -101,10 +104,10 @@ class Decision:
     __slots__ = (
         "_facts",
         "_rule_results",
+        "_ticket",
         "actions",
         "clocks",
         "evaluated_at",
-        "input_digest",
         "next_evaluation_at",
         "paths",
         "policy_hash",
@@ -121,7 +124,7 @@ class Decision:
         policy_version: str,
         policy_hash: str,
         ticket_id: str,
-        input_digest: str,
+        ticket: Ticket,
         evaluated_at: datetime,
         priority: str | None,
         actions: tuple[Action, ...],
@@ -135,7 +138,7 @@ class Decision:
         self.policy_version = policy_version
         self.policy_hash = policy_hash
         self.ticket_id = ticket_id
-        self.input_digest = input_digest
+        self._ticket = ticket
         self.evaluated_at = evaluated_at
         self.priority = priority
         self.actions = actions
@@ -144,6 +147,15 @@ class Decision:
         self.next_evaluation_at = next_evaluation_at
         self._rule_results = rule_results
         self._facts = facts
+
+    @property
+    def input_digest(self) -> str:
+        """sha256 over the policy's content hash, the ticket's digest and ``now``: two
+        decisions with the same input digest came from the same inputs. Computed on request
+        (hashing the ticket costs more than many decisions do)."""
+        now_us = (self.evaluated_at - EPOCH) // ONE_US
+        text = f"{self.policy_hash}\x1f{self._ticket.digest()}\x1f{now_us}"
+        return hashlib.sha256(text.encode()).hexdigest()
 
     @property
     def rule_results(self) -> tuple[RuleResult, ...]:

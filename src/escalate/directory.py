@@ -152,6 +152,7 @@ class Availability:
         periods = []
         for i, item in enumerate(_items(data.get("out_of_office", []), "out_of_office")):
             where: Path = ("availability", "out_of_office", i)
+            _known_input(item, ("person", "from", "until", "reason"), where)
             person = _text(item.get("person"), (*where, "person"))
             start = _instant(item.get("from"), (*where, "from"))
             end = _instant(item["until"], (*where, "until")) if item.get("until") else None
@@ -169,6 +170,7 @@ class Availability:
         covers = []
         for i, item in enumerate(_items(data.get("schedule_overrides", []), "schedule_overrides")):
             where = ("availability", "schedule_overrides", i)
+            _known_input(item, ("schedule", "start", "end", "people"), where)
             people = item.get("people")
             if not isinstance(people, list) or not all(isinstance(p, str) for p in people):
                 raise TicketError("people is a list of ids", path=(*where, "people"), value=people)
@@ -223,6 +225,16 @@ class Availability:
             if cover.schedule in names:
                 out += [cover.start, cover.end]
         return out
+
+
+def _known_input(item: Mapping[str, Any], keys: Sequence[str], path: Path) -> None:
+    for key in item:
+        if key not in keys:
+            raise TicketError(
+                f"unknown key (known: {', '.join(keys)})",
+                path=(*path, str(key)),
+                value=key,
+            )
 
 
 def _items(value: object, key: str) -> list[Mapping[str, Any]]:
@@ -291,22 +303,20 @@ class Directory:
             raise PolicyError("schedules must be a mapping", path=("schedules",))
         _known_keys(directory, DIRECTORY_KEYS, path)
         compiled_schedules = {
-            str(name): Schedule.from_config(spec, path=("schedules", str(name)))
-            for name, spec in sorted(schedules.items())
+            name: Schedule.from_config(spec, path=("schedules", name))
+            for name, spec in _named(schedules, ("schedules",))
         }
         people = {
-            str(pid): _person(str(pid), spec, (*path, "people", str(pid)))
-            for pid, spec in sorted(
-                _mapping(directory.get("people", {}), (*path, "people")).items()
-            )
+            pid: _person(pid, spec, (*path, "people", pid))
+            for pid, spec in _named(directory.get("people", {}), (*path, "people"))
         }
         teams = {
-            str(tid): _team(str(tid), spec, (*path, "teams", str(tid)))
-            for tid, spec in sorted(_mapping(directory.get("teams", {}), (*path, "teams")).items())
+            tid: _team(tid, spec, (*path, "teams", tid))
+            for tid, spec in _named(directory.get("teams", {}), (*path, "teams"))
         }
         roles = {
-            str(rid): _role(str(rid), spec, (*path, "roles", str(rid)))
-            for rid, spec in sorted(_mapping(directory.get("roles", {}), (*path, "roles")).items())
+            rid: _role(rid, spec, (*path, "roles", rid))
+            for rid, spec in _named(directory.get("roles", {}), (*path, "roles"))
         }
         max_age = None
         if directory.get("contact_max_age") is not None:
@@ -386,6 +396,12 @@ class Directory:
             raise PolicyError(
                 f"unknown {kind} {name!r}", path=path, suggestion=suggest(name, table)
             )
+        if kind == "manager" and self.manager_of(name) is None:
+            raise PolicyError(
+                f"{name!r} has no manager to escalate to (give 'managers', and "
+                "'escalation_authority' when there are several)",
+                path=path,
+            )
 
     # -- resolution -----------------------------------------------------------------------------
 
@@ -439,7 +455,7 @@ class Directory:
         if kind == "person":
             return [(name, self._chain(name))]
         if kind == "manager":
-            manager = self._manager(name)
+            manager = self.manager_of(name)
             return [] if manager is None else [(manager, self._chain(manager))]
         if kind == "team":
             team = self.teams[name]
@@ -450,7 +466,7 @@ class Directory:
             ]
             if team.schedule is not None:
                 return [
-                    (pid, self._chain(pid) + extra + chain)
+                    (pid, _before_next_on_call(chain, extra))
                     for pid, chain in self._on_call(team.schedule, at, availability, schedules)
                 ]
             return [(pid, self._chain(pid) + extra) for pid in team.members]
@@ -458,7 +474,7 @@ class Directory:
             role = self.roles[name]
             extra = [(role.backup, f"backup of role {name}")] if role.backup else []
             return [
-                (pid, chain + extra)
+                (pid, _before_next_on_call(chain, extra))
                 for pid, chain in self._expand(role.filled_by, at, availability, schedules)
             ]
         return self._on_call(name, at, availability, schedules)
@@ -469,7 +485,8 @@ class Directory:
             return []
         return [(person.backup, f"backup of {pid}")]
 
-    def _manager(self, pid: str) -> str | None:
+    def manager_of(self, pid: str) -> str | None:
+        """The manager ``pid`` escalates to: ``escalation_authority``, else the only one."""
         person = self.people.get(pid)
         if person is None:
             return None
@@ -531,6 +548,15 @@ class Directory:
         return changes[-1] if changes else None
 
 
+def _before_next_on_call(
+    chain: list[tuple[str, str]], extra: list[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """``chain`` with ``extra`` inserted before "next on call": a declared backup is asked
+    before the rotation is advanced."""
+    people = [c for c in chain if c[0] != _NEXT_ON_CALL]
+    return people + extra + [c for c in chain if c[0] == _NEXT_ON_CALL]
+
+
 # --------------------------------------------------------------------------------------------
 # Parsing helpers
 # --------------------------------------------------------------------------------------------
@@ -540,6 +566,14 @@ def _mapping(value: object, path: Path) -> Mapping[Any, Any]:
     if not isinstance(value, Mapping):
         raise PolicyError(f"expected a mapping, got {value!r}", path=path)
     return value
+
+
+def _named(value: object, path: Path) -> list[tuple[str, Any]]:
+    """The entries of a mapping of ids, sorted; every id must be a non-empty string."""
+    for key in _mapping(value, path):
+        if not isinstance(key, str) or not key:
+            raise PolicyError(f"ids are non-empty strings, got {key!r}", path=(*path, str(key)))
+    return sorted(_mapping(value, path).items())
 
 
 def _known_keys(spec: Mapping[Any, Any], keys: Sequence[str], path: Path) -> None:

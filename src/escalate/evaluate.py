@@ -15,8 +15,7 @@ Nothing here reads a clock, does I/O or keeps state between calls.
 from __future__ import annotations
 
 import bisect
-import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
@@ -128,6 +127,14 @@ class _Run:
             self.clocks.append(cs)
             _clock_facts(self.facts, cs)
         self.resolved = self.state.status in RESOLVED_STATUSES
+        # When the ticket last ended (resolved, closed or cancelled) and stayed so: this stops
+        # every path timer. A ticket that arrives ended, without status events, ended at once.
+        self.ended_at: datetime | None = None
+        if self.resolved:
+            self.ended_at = self.steps[0][0]
+            for at, _, before, after in self.steps:
+                if after in RESOLVED_STATUSES and before not in RESOLVED_STATUSES:
+                    self.ended_at = at
         self.done_at: dict[str, datetime] = {}
         for event in ticket.events:
             if event.type == "action-done" and event.action_id is not None:
@@ -292,15 +299,12 @@ class _Run:
         self._rules(reads_paths=True)
         policy, ticket, now = self.policy, self.ticket, self.now
         future = [w for w in self.wakeups if w > now]
-        digest = hashlib.sha256(
-            f"{policy.content_hash}\x1f{ticket.digest()}\x1f{to_us(now)}".encode()
-        ).hexdigest()
         return Decision(
             policy_id=policy.id,
             policy_version=policy.version,
             policy_hash=policy.content_hash,
             ticket_id=ticket.id,
-            input_digest=digest,
+            ticket=ticket,
             evaluated_at=now,
             priority=self.priority,
             actions=tuple(self.actions),
@@ -460,7 +464,7 @@ class _Run:
                 cycle_start=start,
                 requests=requests,
                 acks=acks,
-                resolved_at=self.state.resolved_at if self.resolved else None,
+                resolved_at=self.ended_at,
                 now=now,
             )
             self.path_states.append((path, st))
@@ -525,7 +529,37 @@ class _Run:
             elif ":" in target:
                 targets.append(target)
         found = directory.resolve(targets, self.now, self.availability)
+        self._watch(
+            lambda at: directory.resolve(targets, at, self.availability),
+            found,
+            lambda _, later: later != found.people,
+        )
         return replace(action, people=found.people, notes=found.notes)
+
+    def _watch(
+        self,
+        resolve_at: Callable[[datetime], Resolution],
+        current: Resolution,
+        changes: Callable[[tuple[str, ...], tuple[str, ...]], bool],
+    ) -> None:
+        """Wake up at the first hand-off or availability change after now that changes the
+        decision (as ``changes`` judges the people reached then). A few steps ahead at most:
+        hand-offs that change nobody relevant are passed over."""
+        at, found = self.now, current
+        for _ in range(8):
+            later = [
+                t
+                for t in self.directory.handoffs(found.schedules, at)
+                + self.availability.changes(found.considered, found.schedules)
+                if t > at
+            ]
+            if not later:
+                return
+            at = min(later)
+            before, found = found, resolve_at(at)
+            if changes(before.people, found.people):
+                self.wakeups.append(at)
+                return
 
     def _path_action(self, path: PathDef, st: PathState) -> None:
         if not st.active or self.resolved or st.level_index is None or st.entered_at is None:
@@ -538,9 +572,18 @@ class _Run:
         people: tuple[str, ...] = ()
         notes: tuple[str, ...] = ()
         due_at = st.entered_at
-        if not self.directory.empty:
+        if not self.directory.empty and paged:
             resolution, due_at = self._level_people(path, st, level)
             people, notes = resolution.people, resolution.notes
+            done = base_id in self.done_at
+            self._watch(
+                lambda at: self._level_resolution(path, level, at),
+                resolution,
+                # the page changes (if still to be sent) or someone new comes on call
+                lambda before, later: (
+                    (not done and later != people) or any(p not in before for p in later)
+                ),
+            )
             if paged and not people and level.on_empty in ("wait", "defer_until_covered"):
                 return  # nobody to page now; the wake-ups above say when that changes
             if paged:
@@ -568,41 +611,56 @@ class _Run:
     ) -> tuple[Resolution, datetime]:
         """Who the current level reaches now, after fallbacks and ``on_empty``; and since when
         the page is due (later than the level's entry when it waited for cover)."""
-        now, directory, availability = self.now, self.directory, self.availability
         assert st.entered_at is not None
-        resolution = directory.resolve(level.targets, now, availability)
-        notes = list(resolution.notes)
-        watched = (resolution.schedules, resolution.considered)
+        resolution = self._level_resolution(path, level, self.now)
         due_at = st.entered_at
-        if not resolution.people:
-            if level.on_empty == "fallback":
-                fallback = directory.resolve(level.fallback, now, availability)
-                notes.append(
-                    f"nobody available at {level.name}; on_empty: fallback -> "
-                    f"{', '.join(fallback.people) or 'nobody'}"
-                )
-                notes += fallback.notes
-                resolution = Resolution(
-                    fallback.people, (), fallback.schedules, fallback.considered
-                )
-            elif level.on_empty == "skip":
-                skipped = level.name
-                for later in path.levels[level.index + 1 :]:
-                    notes.append(f"nobody available at {skipped}; on_empty: skip -> {later.name}")
-                    found = directory.resolve(later.targets, now, availability)
-                    if found.people:
-                        notes += found.notes
-                        resolution = Resolution(found.people, (), found.schedules, found.considered)
-                        break
-                    skipped = later.name
-            else:
-                notes.append(f"nobody available at {level.name}; on_empty: {level.on_empty}")
-        elif level.on_empty == "defer_until_covered" and st.entered_at < now:
+        if (
+            resolution.people
+            and level.on_empty == "defer_until_covered"
+            and st.entered_at < self.now
+        ):
             due_at = self._covered_since(level, st.entered_at)
-        # Hand-offs and availability changes of whoever was considered change this answer.
-        self.wakeups += directory.handoffs(watched[0], now)
-        self.wakeups += availability.changes(watched[1], watched[0])
-        return Resolution(resolution.people, tuple(notes), resolution.schedules), due_at
+        return resolution, due_at
+
+    def _level_resolution(self, path: PathDef, level: LevelDef, at: datetime) -> Resolution:
+        """Who a level reaches at ``at``, after fallbacks and ``on_empty`` (skip, fallback)."""
+        directory, availability = self.directory, self.availability
+        resolution = directory.resolve(level.targets, at, availability)
+        if resolution.people:
+            return resolution
+        notes = list(resolution.notes)
+        schedules, considered = list(resolution.schedules), list(resolution.considered)
+        people: tuple[str, ...] = ()
+        if level.on_empty == "fallback":
+            fallback = directory.resolve(level.fallback, at, availability)
+            notes.append(
+                f"nobody available at {level.name}; on_empty: fallback -> "
+                f"{', '.join(fallback.people) or 'nobody'}"
+            )
+            notes += fallback.notes
+            people = fallback.people
+            schedules += fallback.schedules
+            considered += fallback.considered
+        elif level.on_empty == "skip":
+            skipped = level.name
+            for later in path.levels[level.index + 1 :]:
+                notes.append(f"nobody available at {skipped}; on_empty: skip -> {later.name}")
+                found = directory.resolve(later.targets, at, availability)
+                schedules += found.schedules
+                considered += found.considered
+                if found.people:
+                    notes += found.notes
+                    people = found.people
+                    break
+                skipped = later.name
+        else:
+            notes.append(f"nobody available at {level.name}; on_empty: {level.on_empty}")
+        return Resolution(
+            people,
+            tuple(notes),
+            tuple(dict.fromkeys(schedules)),
+            tuple(dict.fromkeys(considered)),
+        )
 
     def _covered_since(self, level: LevelDef, entered_at: datetime) -> datetime:
         """When a deferred level first had someone available (its page was due then)."""
@@ -666,11 +724,9 @@ class _Run:
         deadline = (
             st.entered_at + parse_duration(level.ack_within, (), allow_business_days=False).delta
         )
-        if st.acknowledged_at is not None and st.acknowledged_at < deadline:
-            return
-        if any(
-            st.entered_at <= e.at < deadline for e in self.ticket.events if e.type == "acknowledged"
-        ):
+        # Any acknowledgement since the level was entered answers the page, even a late one.
+        acks = (e.at for e in self.ticket.events if e.type == "acknowledged")
+        if any(st.entered_at <= at for at in acks):
             return
         if deadline > self.now:
             self.wakeups.append(deadline)

@@ -97,6 +97,14 @@ def _path_findings(path: PathDef) -> list[Finding]:
     out = []
     levels = path.levels
     where = f"paths.{path.name}.levels"
+    if path.starts_on_open and levels[0].ack_within is not None:
+        out.append(
+            Finding(
+                f"{where}[0].ack_within",
+                "ack-within-on-start-level",
+                "the first level of an on-open path pages nobody, so nothing can go unanswered",
+            )
+        )
     if levels[0].at is not None:
         out.append(
             Finding(
@@ -188,7 +196,8 @@ def _has_backup(policy: Policy, targets: tuple[str, ...]) -> bool:
     for target in targets:
         kind, _, name = target.partition(":")
         if kind in ("person", "manager"):
-            person = directory.people.get(name)
+            pid = directory.manager_of(name) if kind == "manager" else name
+            person = directory.people.get(pid or "")
             if person is not None and person.backup:
                 return True
         elif kind == "team":
