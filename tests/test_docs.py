@@ -60,3 +60,15 @@ def test_every_yaml_example_of_the_policy_reference_loads_or_fails_as_shown() ->
             assert expected == str(caught.value)
         checked += 1
     assert checked >= 10
+
+
+def test_the_readme_embedding_example_runs(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    readme = (DOCS.parent / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"^```python\n(.*?)^```\n", readme, re.M | re.S)
+    assert match is not None
+    monkeypatch.chdir(DOCS.parent)  # the example loads rules/ by a relative path
+    exec(compile(match.group(1), "README.md", "exec"), {"__name__": "readme"})
+    printed = capsys.readouterr().out
+    assert "INC0042:path:service-desk:1:0:L2" in printed
