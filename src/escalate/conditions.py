@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
@@ -63,6 +63,9 @@ class Leaf:
     expected: object
     path: Path
     check: Check
+    # For plain comparisons of a fact with a constant: the operator and the constant, so that
+    # the whole tree can be fused into one function (see _fuse).
+    inline: tuple[str, object] | None = None
 
     def actual(self, facts: Facts) -> object:
         """The value the comparison saw, for explanations."""
@@ -95,7 +98,48 @@ def describe_value(name: str, facts: Facts) -> object:
 
 
 def compile_condition(spec: object, fields: Mapping[str, FieldSpec], path: Path) -> Condition:
-    """Compile a ``when:`` mapping into a checked tree whose root ``.check(facts)`` is fast."""
+    """Compile a ``when:`` mapping into a checked tree whose root ``.check(facts)`` is fast.
+
+    The tree keeps every comparison for explanations; the root's ``check`` is the whole tree
+    fused into a single function.
+    """
+    root = _compile_tree(spec, fields, path)
+    return replace(root, check=_fuse(root))
+
+
+def _fuse(root: Condition) -> Check:
+    """One Python function for a whole condition tree.
+
+    Plain comparisons become inline expressions over ``f.get(<field>)`` and a constant; every
+    other comparison is called through its own closure. The source is generated only from
+    validated field names (written with ``repr``) and names of constants, never from policy
+    text, and is evaluated with no builtins.
+    """
+    env: dict[str, object] = {"__builtins__": {}}
+
+    def name(value: object) -> str:
+        key = f"_{len(env)}"
+        env[key] = value
+        return key
+
+    def expr(node: Condition) -> str:
+        if isinstance(node, Leaf):
+            if node.inline is not None:
+                op, constant = node.inline
+                return f"(f.get({node.field!r}) {op} {name(constant)})"
+            return f"{name(node.check)}(f)"
+        if node.kind == "not":
+            return f"(not {expr(node.children[0])})"
+        if node.kind == "any":
+            return "(" + " or ".join(expr(c) for c in node.children) + ")"
+        return "(" + " and ".join(expr(c) for c in sorted(node.children, key=_cost)) + ")"
+
+    fused = eval(compile(f"lambda f: {expr(root)}", "<condition>", "eval"), env)
+    assert callable(fused)
+    return fused  # type: ignore[no-any-return]
+
+
+def _compile_tree(spec: object, fields: Mapping[str, FieldSpec], path: Path) -> Condition:
     if not isinstance(spec, Mapping) or not spec:
         raise PolicyError(f"a condition is a non-empty mapping, got {spec!r}", path=path)
     parts: list[Condition] = []
@@ -106,28 +150,60 @@ def compile_condition(spec: object, fields: Mapping[str, FieldSpec], path: Path)
             if not isinstance(value, list) or not value:
                 raise PolicyError(f"'{key}' takes a non-empty list of conditions", path=where)
             children = tuple(
-                compile_condition(item, fields, (*where, i)) for i, item in enumerate(value)
+                _compile_tree(item, fields, (*where, i)) for i, item in enumerate(value)
             )
             parts.append(_combine(key, children, where))
         elif key == "not":
-            child = compile_condition(value, fields, where)
+            child = _compile_tree(value, fields, where)
             parts.append(_combine("not", (child,), where))
         else:
             parts.append(_compile_field(str(key), value, fields, where))
     return parts[0] if len(parts) == 1 else _combine("all", tuple(parts), path)
 
 
+# Cheap, selective comparisons first when ANDing: the result is the same (checks are pure),
+# a non-match is found sooner. The trace keeps the children in their written order.
+_CHEAP_FIRST = {"eq": 0, "in": 0, "ne": 1, "not_in": 1, "exists": 1}
+
+
+def _cost(condition: Condition) -> int:
+    return _CHEAP_FIRST.get(condition.op, 2) if isinstance(condition, Leaf) else 3
+
+
 def _combine(kind: str, children: tuple[Condition, ...], path: Path) -> Node:
-    checks = tuple(child.check for child in children)
     if kind == "not":
-        (only,) = checks
+        only = children[0].check
         return Node(kind, children, path, lambda f: not only(f))
+    ordered = children if kind == "any" else tuple(sorted(children, key=_cost))
+    checks = tuple(child.check for child in ordered)
+    if len(checks) == 1:
+        return Node(kind, children, path, checks[0])
     if kind == "any":
-        return Node(kind, children, path, lambda f: any(c(f) for c in checks))
+        if len(checks) == 2:
+            a, b = checks
+            return Node(kind, children, path, lambda f: a(f) or b(f))
+
+        def any_of(f: Facts) -> bool:
+            for check in checks:  # noqa: SIM110 - a loop is cheaper than any(genexpr)
+                if check(f):
+                    return True
+            return False
+
+        return Node(kind, children, path, any_of)
     if len(checks) == 2:
-        first, second = checks
-        return Node(kind, children, path, lambda f: first(f) and second(f))
-    return Node(kind, children, path, lambda f: all(c(f) for c in checks))
+        a, b = checks
+        return Node(kind, children, path, lambda f: a(f) and b(f))
+    if len(checks) == 3:
+        a, b, c = checks
+        return Node(kind, children, path, lambda f: a(f) and b(f) and c(f))
+
+    def all_of(f: Facts) -> bool:
+        for check in checks:  # noqa: SIM110 - a loop is cheaper than all(genexpr)
+            if not check(f):
+                return False
+        return True
+
+    return Node(kind, children, path, all_of)
 
 
 def _compile_field(
@@ -211,8 +287,22 @@ def _compile_leaf(name: str, spec: FieldSpec, op: str, expected: object, path: P
             raise PolicyError(f"{op} takes a non-empty list, got {expected!r}", path=path)
         members = frozenset(scalar(item, (*path, i)) for i, item in enumerate(expected))
         if op == "in":
-            return Leaf(name, op, sorted(members, key=str), path, lambda f: f.get(name) in members)
-        return Leaf(name, op, sorted(members, key=str), path, lambda f: f.get(name) not in members)
+            return Leaf(
+                name,
+                op,
+                sorted(members, key=str),
+                path,
+                lambda f: f.get(name) in members,
+                ("in", members),
+            )
+        return Leaf(
+            name,
+            op,
+            sorted(members, key=str),
+            path,
+            lambda f: f.get(name) not in members,
+            ("not in", members),
+        )
     if op == "matches":
         if not isinstance(expected, str):
             raise _type_error(name, spec, op, expected, path)
@@ -231,9 +321,9 @@ def _compile_leaf(name: str, spec: FieldSpec, op: str, expected: object, path: P
         return Leaf(name, op, expected, path, matches)
     want = scalar(expected, path)
     if op == "eq":
-        return Leaf(name, op, want, path, lambda f: f.get(name) == want)
+        return Leaf(name, op, want, path, lambda f: f.get(name) == want, ("==", want))
     if op == "ne":
-        return Leaf(name, op, want, path, lambda f: f.get(name) != want)
+        return Leaf(name, op, want, path, lambda f: f.get(name) != want, ("!=", want))
     compare = _ORDER[op]
 
     def ordered(f: Facts) -> bool:
