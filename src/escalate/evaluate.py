@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = ["evaluate_ticket"]
 
 RESOLVED_STATUSES = frozenset({"resolved", "closed", "cancelled"})
+WATCH_STEPS = 64  # hand-offs / availability changes looked through for one wake-up
 ONE_MICROSECOND = timedelta(microseconds=1)
 
 # The ticket fields that change through events, and the event types that change them. Other
@@ -543,10 +544,11 @@ class _Run:
         changes: Callable[[tuple[str, ...], tuple[str, ...]], bool],
     ) -> None:
         """Wake up at the first hand-off or availability change after now that changes the
-        decision (as ``changes`` judges the people reached then). A few steps ahead at most:
-        hand-offs that change nobody relevant are passed over."""
+        decision (as ``changes`` judges the people reached then). Hand-offs that change nobody
+        relevant are passed over; after ``WATCH_STEPS`` of them the last one is a checkpoint
+        wake-up, so a search never runs unbounded and never misses a change."""
         at, found = self.now, current
-        for _ in range(8):
+        for _ in range(WATCH_STEPS):
             later = [
                 t
                 for t in self.directory.handoffs(found.schedules, at)
@@ -560,6 +562,8 @@ class _Run:
             if changes(before.people, found.people):
                 self.wakeups.append(at)
                 return
+        if at > self.now:
+            self.wakeups.append(at)  # checkpoint: look again from here
 
     def _path_action(self, path: PathDef, st: PathState) -> None:
         if not st.active or self.resolved or st.level_index is None or st.entered_at is None:
@@ -693,7 +697,7 @@ class _Run:
             if handoff is None:
                 continue
             earlier = handoff - ONE_MICROSECOND
-            before = set(directory.resolve(level.targets, earlier, self.availability).people)
+            before = set(self._level_resolution(path, level, earlier).people)
             incoming = tuple(p for p in now_paged.people if p not in before)
             if not incoming:
                 continue
@@ -740,7 +744,14 @@ class _Run:
         fallback = self.directory.resolve(targets, self.now, self.availability)
         people = tuple(p for p in fallback.people if p not in paged.people)
         action_id = f"{base_id}:unacknowledged"
-        if not people or action_id in self.done_at:
+        if action_id in self.done_at:
+            return
+        self._watch(
+            lambda at: self.directory.resolve(targets, at, self.availability),
+            fallback,
+            lambda _, later: tuple(p for p in later if p not in paged.people) != people,
+        )
+        if not people:
             return
         self.actions.append(
             Action(

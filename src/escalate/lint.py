@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from ._time import to_us
 from .paths import PathDef
 from .policy import Policy
 
@@ -37,6 +38,8 @@ def lint(
     With ``as_of`` (aware), also: contacts whose ``validated_at`` is older than the
     directory's ``contact_max_age``, and schedule gaps in ``[as_of, as_of + horizon)``.
     """
+    if as_of is not None:
+        to_us(as_of, "as_of")  # naive instants are refused here as everywhere
     found: list[Finding] = _directory_findings(policy, as_of, horizon)
     used_calendars = {"24x7"}
     for clock in policy.clocks:
@@ -204,6 +207,10 @@ def _has_backup(policy: Policy, targets: tuple[str, ...]) -> bool:
             team = directory.teams.get(name)
             if team is not None and (team.lead or team.backup or len(team.members) > 1):
                 return True
+            if team is not None and team.schedule is not None:
+                rotation = directory.schedules.get(team.schedule)
+                if rotation is not None and len(rotation.people) > 1:
+                    return True
         elif kind == "role":
             role = directory.roles.get(name)
             if role is not None and (role.backup or _has_backup(policy, (role.filled_by,))):
