@@ -47,7 +47,7 @@ from .schema import (
     PolicySpec,
     TriggerSpec,
 )
-from .ticket import EVENT_TYPES, KINDS, STATUSES
+from .ticket import EVENT_TYPES, KINDS, STATUSES, TEXT_FIELDS
 
 __all__ = ["compile_policy", "content_hash", "validate_spec"]
 
@@ -72,27 +72,8 @@ TERMINOLOGY_FIELDS = (
     "risk",
     "customer.tier",
 )
-STRING_FIELDS = (
-    "id",
-    "kind",
-    "priority",
-    "impact",
-    "urgency",
-    "severity",
-    "category",
-    "subcategory",
-    "service",
-    "configuration_item",
-    "assignment_group",
-    "assignee",
-    "status",
-    "business_unit",
-    "region",
-    "service_line",
-    "risk",
-    "customer.id",
-    "customer.tier",
-)
+# String fields a condition may compare: the ticket's text fields plus these.
+STRING_FIELDS = ("id", "kind", "status", *TEXT_FIELDS, "customer.id", "customer.tier")
 NOTIFY_SPECIAL = ("assignee", "assignment-group", "customer", "requester")
 
 
@@ -421,18 +402,7 @@ class _Compiler:
                 )
             previous = share
             rungs.append(Rung(i, share, rung.at, self._actions(rung, where), rung.rationale))
-        return ClockDef(
-            name=clock.name,
-            type=clock.type,
-            precedence=clock.precedence,
-            start=clock.start,
-            stop=clock.stop,
-            pause=clock.pause,
-            new_cycle_on=clock.new_cycle_on,
-            restart_on_priority_change=clock.restart_on_priority_change,
-            targets=clock.targets,
-            ladder=tuple(rungs),
-        )
+        return replace(clock, ladder=tuple(rungs))
 
     def _calendar(self, name: str, path: Path) -> Calendar:
         found = self.calendars.get(name)
@@ -472,15 +442,7 @@ class _Compiler:
         when = compile_condition(
             spec.when, self._fields_without_paths(), ("paths", path.name, "when")
         )
-        return PathDef(
-            path.name,
-            path.kind,
-            path.starts_on_open,
-            when,
-            path.repeat,
-            path.levels,
-            referenced_fields(when),
-        )
+        return replace(path, when=when, when_fields=referenced_fields(when))
 
     def _fields_without_paths(self) -> dict[str, FieldSpec]:
         return {k: v for k, v in self.fields.items() if not k.startswith("path.")}

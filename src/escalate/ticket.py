@@ -47,6 +47,7 @@ __all__ = [
     "EVENT_TYPES",
     "KINDS",
     "STATUSES",
+    "TEXT_FIELDS",
     "Customer",
     "Event",
     "FieldValue",
@@ -194,6 +195,8 @@ _TEXT_KEYS = (
     "service_line",
     "risk",
 )
+#: The optional text fields of a ticket (conditions compare them as strings).
+TEXT_FIELDS = _TEXT_KEYS
 _TICKET_KEY_SET = frozenset(_TICKET_KEYS)
 _TEXT_KEY_SET = frozenset(_TEXT_KEYS)
 _CUSTOMER_KEYS = ("id", "tier", "vip")
