@@ -201,7 +201,9 @@ def _country_holidays(
             years=range(years[0], years[1] + 1),
             categories=tuple(categories) if categories else None,
         )
-    except (NotImplementedError, ValueError) as exc:
+    except (RuntimeError, ValueError) as exc:
+        # The package signals an unsupported country/subdivision/category with ValueError or
+        # a RuntimeError subclass; countries and subdivisions are checked above already.
         raise PolicyError(f"the holidays package rejected this: {exc}", path=path) from None
     return {
         day: str(name) for day, name in sorted(found.items()) if years[0] <= day.year <= years[1]
