@@ -20,14 +20,14 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 import escalate
-from escalate.load import loads
+from escalate.loader import loads
 
 NAME = "escalate"
 VERSION = importlib.metadata.version("escalate")
 NOTES = (
     "Calendar.from_config(tz, weekday hours, holidays.dates = spec.holidays, years) compiled "
     "once; elapsed = bound cal.elapsed (timedelta); due = cal.add(a, timedelta(seconds=1) * s). "
-    "W3: the table as an escalate policy (escalate.load.loads; elapsed_min = integer custom "
+    "W3: the table as an escalate policy (escalate.loads; elapsed_min = integer custom "
     "field) and escalate's match stage: one facts dict per ticket, then every rule whose "
     "compiled rule.when.check(facts) holds (all matches, policy order)"
 )
@@ -168,7 +168,7 @@ def _values(c: Any) -> tuple[Any, ...]:
 def make_matcher(table: Any) -> Callable[[dict[str, Any]], list[str]]:
     """escalate's match stage: ``rule.when.check(facts)`` for every rule of a loaded policy.
 
-    The policy is compiled once by ``escalate.load.loads`` from :func:`policy_yaml`, so the
+    The policy is compiled once by ``escalate.loads`` from :func:`policy_yaml`, so the
     conditions are escalate's own compiled, type-checked closures. Per ticket the matcher builds
     the facts mapping once (the five keys the conditions read; the harness's values are already
     canonical, so the terminology lookup ``evaluate`` does is left out) and returns the table's

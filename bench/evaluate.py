@@ -49,7 +49,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))  # measure this working tree
 
-from escalate.load import load  # noqa: E402
+from escalate.loader import load  # noqa: E402
 from escalate.policy import Policy  # noqa: E402
 from escalate.ticket import Ticket  # noqa: E402
 

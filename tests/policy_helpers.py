@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from escalate.decision import Decision
-from escalate.load import loads
+from escalate.loader import loads
 from escalate.policy import Policy
 
 HEADER = "policy: p\nversion: 1\n"

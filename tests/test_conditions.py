@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from escalate.errors import PolicyError, TicketError
-from escalate.load import loads
+from escalate.loader import loads
 from tests.policy_helpers import event, policy, rule_status, ticket, utc, yaml_text
 
 NOW = "2024-11-20T12:00:00+00:00"

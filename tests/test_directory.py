@@ -15,7 +15,7 @@ import pytest
 
 from escalate.directory import Availability, Directory, Resolution
 from escalate.errors import NaiveDatetimeError, PolicyError, TicketError
-from escalate.load import loads
+from escalate.loader import loads
 
 AT = datetime(2024, 11, 20, 12, 0, tzinfo=UTC)
 

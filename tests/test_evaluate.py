@@ -14,7 +14,7 @@ import pytest
 
 from escalate.decision import Decision
 from escalate.errors import NaiveDatetimeError, TicketError
-from escalate.load import load
+from escalate.loader import load
 from escalate.ticket import Ticket
 from tests.policy_helpers import action_ids, done, event, policy, rule_status, ticket, utc
 

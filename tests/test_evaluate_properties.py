@@ -30,7 +30,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from escalate.decision import Decision
-from escalate.load import load, loads
+from escalate.loader import load, loads
 from escalate.testing import strategies as es
 from escalate.testing import tickets as et
 from escalate.ticket import Ticket
@@ -156,7 +156,7 @@ def test_same_inputs_give_identical_decisions(case: tuple[Ticket, datetime], zon
 CHILD = """
 import json, sys
 from datetime import datetime
-from escalate.load import load
+from escalate.loader import load
 from escalate.ticket import Ticket
 
 policy = load(sys.argv[1])

@@ -10,7 +10,7 @@ import pytest
 
 from escalate.errors import NaiveDatetimeError
 from escalate.lint import Finding, lint
-from escalate.load import load
+from escalate.loader import load
 from tests.policy_helpers import OFFICE, policy
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, example, given, reject, settings
 from hypothesis import strategies as st
 
 from escalate.errors import EscalateError, PolicyError
-from escalate.load import loads
+from escalate.loader import loads
 from escalate.testing import tickets as et
 from escalate.ticket import Ticket
 

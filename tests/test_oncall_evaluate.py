@@ -17,7 +17,7 @@ import pytest
 
 from escalate.decision import Action, Decision
 from escalate.directory import Availability
-from escalate.load import load
+from escalate.loader import load
 from tests.policy_helpers import action_ids, done, event, policy, ticket, utc
 
 ROOT = Path(__file__).resolve().parent.parent

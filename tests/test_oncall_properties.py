@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from escalate.directory import Availability, Directory
-from escalate.load import loads
+from escalate.loader import loads
 from escalate.schedule import Schedule
 
 PROPS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from escalate.errors import PolicyError
-from escalate.load import load, loads
+from escalate.loader import load, loads
 
 HEADER = "policy: p\nversion: 1\n"
 

@@ -13,7 +13,7 @@ from .errors import (
     PolicyError,
     TicketError,
 )
-from .load import load, loads
+from .loader import load, loads
 from .policy import Policy
 from .schedule import Schedule, Shift
 from .ticket import Event, Ticket

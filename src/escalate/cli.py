@@ -18,7 +18,7 @@ from .decision import Decision, iso
 from .directory import Availability
 from .errors import EscalateError
 from .lint import lint
-from .load import load
+from .loader import load
 from .policy import Policy
 from .schema import PolicySpec
 from .ticket import Ticket
