@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, example, given, reject, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from escalate.errors import EscalateError, PolicyError
@@ -98,8 +98,10 @@ EXAMPLE_TICKETS = [
 def test_a_mutated_pack_that_loads_evaluates_or_raises_escalate_error(text: str) -> None:
     try:
         policy = loads(text)
-    except Exception:  # loading has its own test above
-        reject()
+    except PolicyError:
+        # Most mutations do not load (the test above checks how); rejecting them would make
+        # Hypothesis's filter health check fail on a fresh database, so they simply pass.
+        return
     for ticket in EXAMPLE_TICKETS:
         for later in (timedelta(0), timedelta(hours=7)):
             with contextlib.suppress(EscalateError):
