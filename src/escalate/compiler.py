@@ -467,10 +467,10 @@ class _Compiler:
             timeout = parse_duration(
                 spec.ack_timeout, (*path, "ack_timeout"), allow_business_days=False
             ).delta
-        for key in ("ack_within", "resolve_within"):
-            value = getattr(spec, key)
-            if value is not None:
-                parse_duration(value, (*path, key))
+        if spec.ack_within is not None:  # counted on the wall clock when the page goes out
+            parse_duration(spec.ack_within, (*path, "ack_within"), allow_business_days=False)
+        if spec.resolve_within is not None:  # an expectation passed through to the caller
+            parse_duration(spec.resolve_within, (*path, "resolve_within"))
         return LevelDef(
             name=spec.name,
             index=index,
