@@ -20,7 +20,7 @@ from .errors import EscalateError
 from .lint import lint
 from .loader import load
 from .policy import Policy
-from .schema import PolicySpec
+from .schema import policy_json_schema
 from .ticket import Ticket
 
 DEMO_POLICY = "rules/itil-default.yaml"
@@ -132,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(decision.explain(full=args.command == "explain"))
             return 0
         if args.command == "schema":
-            schema = PolicySpec.model_json_schema()
+            schema = policy_json_schema()
             print(json.dumps(schema, indent=2, sort_keys=True))
             return 0
         return _demo(args.policy, args.tickets, args.at, args.availability)

@@ -229,3 +229,147 @@ class PolicySpec(_Strict):
     clocks: dict[str, ClockSpec] = Field(default_factory=dict)
     paths: dict[str, PathSpec] = Field(default_factory=dict)
     rules: list[RuleSpec] = Field(default_factory=list)
+
+
+# --------------------------------------------------------------------------------------------
+# Editor schema for the sections their own compilers validate
+# --------------------------------------------------------------------------------------------
+#
+# Calendars, the directory and schedules are validated by Calendar.from_config,
+# Directory.from_config and Schedule.from_config, which give the precise errors (overlapping
+# intervals, unknown people ...). The models below describe the same shapes for the JSON
+# Schema that editors use for completion; tests/test_schema.py checks that the shipped pack
+# and the documented examples conform to them.
+
+Interval = str  # "HH:MM-HH:MM"; 24:00 as an end; an end before the start runs overnight
+
+
+class _Doc(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HolidaysDoc(_Doc):
+    """Holidays: a country's for explicit years, explicit dates, yearly dates."""
+
+    country: str | None = Field(default=None, description="ISO code, e.g. 'DE'")
+    subdiv: str | None = Field(default=None, description="subdivision, e.g. 'BE'")
+    categories: list[str] | None = None
+    years: tuple[int, int] | None = Field(default=None, description="[first, last], inclusive")
+    dates: list[str] = Field(default_factory=list, description="YYYY-MM-DD")
+    recurring: list[str] = Field(default_factory=list, description="MM-DD, every year")
+
+
+class CalendarDoc(_Doc):
+    """A business-hours calendar (see docs/calendars.md)."""
+
+    timezone: str = Field(description="IANA name, e.g. 'Europe/Berlin'")
+    hours: Literal["24x7"] | dict[str, Interval | list[Interval]] = Field(
+        description="'24x7', or weekday keys ('mon', 'mon-fri', 'sat,sun') -> intervals"
+    )
+    holidays: HolidaysDoc | None = None
+    closures: dict[str, list[Interval]] = Field(
+        default_factory=dict, description="date -> intervals closed on that date only"
+    )
+    extra_hours: dict[str, list[Interval]] = Field(
+        default_factory=dict, description="date -> intervals open on that date only"
+    )
+    years: tuple[int, int] | None = Field(
+        default=None, description="range to compile when there are no holiday years"
+    )
+
+
+class PersonDoc(_Doc):
+    name: str | None = None
+    timezone: str | None = None
+    channels: dict[Literal["email", "sms", "chat", "voice", "push", "phone"], str] = Field(
+        default_factory=dict
+    )
+    validated_at: str | None = Field(default=None, description="YYYY-MM-DD of the last check")
+    backup: str | None = None
+    managers: list[str] = Field(default_factory=list, description="one or two reporting lines")
+    escalation_authority: str | None = Field(
+        default=None, description="which manager escalation follows"
+    )
+    authority: list[str] = Field(default_factory=list)
+
+
+class TeamDoc(_Doc):
+    members: list[str] = Field(default_factory=list)
+    lead: str | None = None
+    backup: str | None = None
+    schedule: str | None = None
+
+
+class RoleDoc(_Doc):
+    person: str | None = None
+    team: str | None = None
+    schedule: str | None = None
+    backup: str | None = None
+    authority: list[str] = Field(default_factory=list)
+
+
+class DirectoryDoc(_Doc):
+    """People, teams and roles (see docs/on-call.md)."""
+
+    contact_max_age: str | None = None
+    people: dict[str, PersonDoc | None] = Field(default_factory=dict)
+    teams: dict[str, TeamDoc] = Field(default_factory=dict)
+    roles: dict[str, RoleDoc] = Field(default_factory=dict)
+
+
+class RotationDoc(_Doc):
+    members: list[str | list[str]] = Field(description="people; a nested list is a group")
+    turn: str = Field(description="'12h', '1d', '1w' ...")
+    handoff: str | None = Field(default=None, description="HH:MM wall time of hand-offs")
+    anchor: str = Field(description="date or aware instant where turn 0 starts")
+
+
+class RestrictionDoc(_Doc):
+    days: str | None = Field(default=None, description="'mon-fri', 'sat,sun' ...")
+    time: Interval
+
+
+class LayerDoc(_Doc):
+    name: str
+    level: int = Field(ge=1, description="higher beats lower where it has someone")
+    rotation: RotationDoc
+    effective_from: str | None = None
+    effective_until: str | None = None
+    restrictions: list[RestrictionDoc] | None = None
+    window: Any = Field(default=None, description="Alertmanager time_intervals entries")
+
+
+class OverrideDoc(_Doc):
+    start: str
+    end: str
+    people: list[str]
+
+
+class ScheduleDoc(_Doc):
+    """An on-call schedule (see docs/on-call.md)."""
+
+    timezone: str
+    layers: list[LayerDoc] = Field(min_length=1)
+    overrides: list[OverrideDoc] = Field(default_factory=list)
+
+
+def policy_json_schema() -> dict[str, Any]:
+    """The JSON Schema of the policy format, for editors (``escalate schema``)."""
+    schema = PolicySpec.model_json_schema()
+    defs = schema.setdefault("$defs", {})
+    for section, model in (
+        ("calendars", CalendarDoc),
+        ("schedules", ScheduleDoc),
+    ):
+        sub = model.model_json_schema(ref_template="#/$defs/{model}")
+        defs.update(sub.pop("$defs", {}))
+        defs[model.__name__] = sub
+        schema["properties"][section]["additionalProperties"] = {
+            "anyOf": [{"$ref": f"#/$defs/{model.__name__}"}]
+            + ([{"const": "24x7"}] if section == "calendars" else [])
+        }
+    sub = DirectoryDoc.model_json_schema(ref_template="#/$defs/{model}")
+    defs.update(sub.pop("$defs", {}))
+    defs["DirectoryDoc"] = sub
+    schema["properties"]["directory"] = {"$ref": "#/$defs/DirectoryDoc"}
+    return schema
