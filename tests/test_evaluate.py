@@ -14,7 +14,7 @@ import pytest
 
 from escalate.decision import Decision
 from escalate.errors import NaiveDatetimeError, TicketError
-from escalate.loader import load
+from escalate.loader import load, loads
 from escalate.ticket import Ticket
 from tests.policy_helpers import action_ids, done, event, policy, rule_status, ticket, utc
 
@@ -850,3 +850,31 @@ def test_the_pack_derives_the_priority_from_impact_and_urgency() -> None:
         example("INC0010005"), now=DEMO_AT
     )
     assert "P2" == decision.priority
+
+
+def test_regression_a_rule_on_an_inactive_gated_path_keeps_its_trigger_instance() -> None:
+    # A path whose `when:` is false had no history, so the past facts lacked
+    # path.<name>.active and the rule's instance was re-stamped with `now` every time.
+    policy = loads(
+        """
+policy: p
+version: 1
+paths:
+  major:
+    kind: vertical
+    when: {priority: P1}
+    levels: [{name: L1, targets: ["team:x"]}]
+rules:
+  - id: quiet
+    when: {path.major.active: false}
+    then: {notify: {to: ["team:x"]}}
+""",
+        filename="p.yaml",
+    )
+    ticket = {"id": "T1", "opened_at": "2024-01-01T00:00:00+00:00", "priority": "P3"}
+    ids = {
+        action.id
+        for at in ("2024-01-01T01:00:00+00:00", "2024-01-01T02:00:00+00:00")
+        for action in policy.evaluate(ticket, now=datetime.fromisoformat(at)).actions
+    }
+    assert {"T1:rule:quiet:20240101T000000Z:notify0"} == ids

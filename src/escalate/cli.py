@@ -19,7 +19,6 @@ from .directory import Availability
 from .errors import EscalateError
 from .lint import lint
 from .loader import load
-from .policy import Policy
 from .schema import policy_json_schema
 from .ticket import Ticket
 
@@ -165,7 +164,7 @@ def _demo(policy_path: str, tickets_dir: str, at: datetime, availability_path: s
         policy.evaluate(_read_ticket(str(f)), now=at, availability=availability) for f in files
     ]
     print(f"policy {policy.id} v{policy.version} ({policy.content_hash[:12]}) at {iso(at)}\n")
-    rows = [_row(policy, d) for d in decisions]
+    rows = [_row(d) for d in decisions]
     header = ("ticket", "prio", "resolution", "service-desk", "due actions", "next evaluation")
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, tuple("-" * w for w in widths), *rows]:
@@ -176,15 +175,16 @@ def _demo(policy_path: str, tickets_dir: str, at: datetime, availability_path: s
     return 0
 
 
-def _row(policy: Policy, decision: Decision) -> tuple[Any, ...]:
+def _row(decision: Decision) -> tuple[Any, ...]:
     clock = next((c for c in decision.clocks if c.name == "resolution"), None)
     pct = "-"
     if clock is not None and clock.applies:
         pct = f"{clock.fact('percent')} {clock.state}"
     level = "-"
     for path, state in decision.paths:
-        if path.name == "service-desk" and state.active and state.level_index is not None:
-            level = path.levels[state.level_index].name
+        found = state.level(path)
+        if path.name == "service-desk" and state.active and found is not None:
+            level = found.name
     kinds = ", ".join(a.kind + ("*" if a.late else "") for a in decision.actions) or "-"
     nxt = iso(decision.next_evaluation_at) or "-"
     return (decision.ticket_id, decision.priority or "-", pct, level, kinds, nxt)

@@ -467,8 +467,11 @@ class _Compiler:
             timeout = parse_duration(
                 spec.ack_timeout, (*path, "ack_timeout"), allow_business_days=False
             ).delta
-        if spec.ack_within is not None:  # counted on the wall clock when the page goes out
-            parse_duration(spec.ack_within, (*path, "ack_within"), allow_business_days=False)
+        ack_within = None  # counted on the wall clock when the page goes out
+        if spec.ack_within is not None:
+            ack_within = parse_duration(
+                spec.ack_within, (*path, "ack_within"), allow_business_days=False
+            ).delta
         if spec.resolve_within is not None:  # an expectation passed through to the caller
             parse_duration(spec.resolve_within, (*path, "resolve_within"))
         return LevelDef(
@@ -485,6 +488,7 @@ class _Compiler:
             fallback=tuple(spec.fallback),
             owner=spec.owner,
             ack_within=spec.ack_within,
+            ack_within_delta=ack_within,
             resolve_within=spec.resolve_within,
             authority=tuple(spec.authority),
         )

@@ -66,6 +66,9 @@ class Leaf:
     # For plain comparisons of a fact with a constant: the operator and the constant, so that
     # the whole tree can be fused into one function (see _fuse).
     inline: tuple[str, object] | None = None
+    # For clock comparisons: the threshold, as a share of the target (percent) or in µs
+    # (elapsed/remaining), so that crossing instants need no parsing at evaluation.
+    threshold: Fraction | int | None = None
 
     def actual(self, facts: Facts) -> object:
         """The value the comparison saw, for explanations."""
@@ -401,7 +404,7 @@ def _clock_leaf(name: str, spec: FieldSpec, op: str, expected: object, path: Pat
                 return False
             return compare(state.elapsed_us * den, num * state.target_us)
 
-        return Leaf(name, op, expected, path, percent)
+        return Leaf(name, op, expected, path, percent, threshold=share)
     amount = parse_duration(expected, path, allow_business_days=False).delta
     threshold = amount.days * 86_400_000_000 + amount.seconds * 1_000_000 + amount.microseconds
 
@@ -412,7 +415,7 @@ def _clock_leaf(name: str, spec: FieldSpec, op: str, expected: object, path: Pat
         value = state.elapsed_us if attr == "elapsed" else state.target_us - state.elapsed_us
         return compare(value, threshold)
 
-    return Leaf(name, op, expected, path, duration)
+    return Leaf(name, op, expected, path, duration, threshold=threshold)
 
 
 def leaves(condition: Condition) -> list[Leaf]:

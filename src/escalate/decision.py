@@ -71,21 +71,19 @@ class RuleResult:
     status: str
     note: str = ""
 
-    def to_dict(self, facts: Mapping[str, Any], source_file: str | None) -> dict[str, Any]:
+    def to_dict(self, facts: Mapping[str, Any]) -> dict[str, Any]:
         return {
             "rule": self.rule.id,
             "status": self.status,
             "note": self.note,
             "conditions": [
-                _leaf_dict(leaf, ok, actual, source_file, self.rule)
+                _leaf_dict(leaf, ok, actual, self.rule)
                 for leaf, ok, actual in trace(self.rule.when, facts)
             ],
         }
 
 
-def _leaf_dict(
-    leaf: Leaf, ok: bool, actual: object, source_file: str | None, rule: RuleDef
-) -> dict[str, Any]:
+def _leaf_dict(leaf: Leaf, ok: bool, actual: object, rule: RuleDef) -> dict[str, Any]:
     position = rule.positions.get(leaf.path)
     return {
         "field": leaf.field,
@@ -187,7 +185,7 @@ class Decision:
             "next_evaluation_at": iso(self.next_evaluation_at),
         }
         if trace:
-            out["rules"] = [r.to_dict(self._facts, None) for r in self._rule_results]
+            out["rules"] = [r.to_dict(self._facts) for r in self._rule_results]
         return out
 
     def to_json(self, *, trace: bool = True) -> str:

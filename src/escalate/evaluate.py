@@ -17,14 +17,13 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from ._duration import parse_duration
 from ._time import ONE_US, to_us
 from .clocks import RUNNING, ClockState, Cycle, Step, run_cycles
-from .conditions import Condition, leaves
+from .conditions import Condition, Leaf, leaves
 from .decision import DONE, MATCHED, NOT_MATCHED, SHADOWED, Action, Decision, RuleResult, iso
 from .directory import Availability, Resolution
 from .errors import TicketError
@@ -38,7 +37,6 @@ __all__ = ["evaluate_ticket"]
 
 RESOLVED_STATUSES = frozenset({"resolved", "closed", "cancelled"})
 WATCH_STEPS = 64  # hand-offs / availability changes looked through for one wake-up
-ONE_MICROSECOND = timedelta(microseconds=1)
 
 # The ticket fields that change through events, and the event types that change them. Other
 # fields (category, customer ...) have no history: they hold since the ticket opened.
@@ -220,7 +218,9 @@ class _Run:
             for clock in self.policy.clocks:
                 _clock_facts(past, ClockState(clock, run_cycles(clock, steps), priority, at))
         if paths:
-            for name, history in self.histories.items():
+            for path in self.policy.paths:
+                name = path.name
+                history = self.histories.get(name, ())
                 index = None
                 for entered, level in history:
                     if entered <= at:
@@ -243,7 +243,7 @@ class _Run:
         if reads_clocks:
             for leaf in leaves(condition):
                 if leaf.field.startswith("clock."):
-                    crossed = _clock_leaf_instant(leaf.field, leaf.op, leaf.expected, self.facts)
+                    crossed = _clock_leaf_instant(leaf, self.facts)
                     if crossed is not None and crossed <= self.now:
                         found.add(crossed)
         for name, history in self.histories.items():
@@ -364,7 +364,7 @@ class _Run:
             end = cycle.stopped_at
             if end is None or end < self.cycle_start:
                 continue
-            state = self.ticket.state_at(end - ONE_MICROSECOND)
+            state = self.ticket.state_at(end - ONE_US)
             priority = self.policy.priority_of(self.ticket, state.priority)
             old = ClockState(clock, cycles[: k + 1], priority, end)
             if not old.applies:
@@ -588,11 +588,10 @@ class _Run:
                     (not done and later != people) or any(p not in before for p in later)
                 ),
             )
-            if paged and not people and level.on_empty in ("wait", "defer_until_covered"):
+            if not people and level.on_empty in ("wait", "defer_until_covered"):
                 return  # nobody to page now; the wake-ups above say when that changes
-            if paged:
-                self._handoff_notice(path, st, level, base_id, resolution)
-                self._unacknowledged_fallback(path, st, level, base_id, resolution)
+            self._handoff_notice(path, st, level, base_id, resolution)
+            self._unacknowledged_fallback(path, st, level, base_id, resolution)
         if not paged or base_id in self.done_at:
             return
         self.actions.append(
@@ -696,7 +695,7 @@ class _Run:
             handoff = directory.last_handoff(name, st.entered_at, self.now)
             if handoff is None:
                 continue
-            earlier = handoff - ONE_MICROSECOND
+            earlier = handoff - ONE_US
             before = set(self._level_resolution(path, level, earlier).people)
             incoming = tuple(p for p in now_paged.people if p not in before)
             if not incoming:
@@ -723,11 +722,9 @@ class _Run:
     ) -> None:
         """A page nobody acknowledged within ``ack_within`` goes to the paged people's
         fallbacks (their backups, then the level's ``fallback`` targets)."""
-        if level.ack_within is None or st.entered_at is None:
+        if level.ack_within_delta is None or st.entered_at is None:
             return
-        deadline = (
-            st.entered_at + parse_duration(level.ack_within, (), allow_business_days=False).delta
-        )
+        deadline = st.entered_at + level.ack_within_delta
         # Any acknowledgement since the level was entered answers the page, even a late one.
         acks = (e.at for e in self.ticket.events if e.type == "acknowledged")
         if any(st.entered_at <= at for at in acks):
@@ -813,18 +810,16 @@ def _action(
     )
 
 
-def _clock_leaf_instant(
-    name: str, op: str, expected: object, facts: Mapping[str, Any]
-) -> datetime | None:
+def _clock_leaf_instant(leaf: Leaf, facts: Mapping[str, Any]) -> datetime | None:
     """The instant a clock comparison crosses its threshold in this cycle (past or future)."""
-    _, clock, attr = name.split(".", 2)
+    _, clock, attr = leaf.field.split(".", 2)
     cs: ClockState = facts["clock." + clock]
     amount: int | None = None
-    if attr == "percent" and isinstance(expected, int | float) and not isinstance(expected, bool):
-        amount = cs.rung_amount_us(Fraction(str(expected)) / 100)
-    elif attr in ("elapsed", "remaining") and isinstance(expected, str):
-        delta = parse_duration(expected, (), allow_business_days=False).delta // ONE_US
-        amount = delta if attr == "elapsed" else cs.target_us - delta
+    threshold, op = leaf.threshold, leaf.op
+    if attr == "percent" and isinstance(threshold, Fraction):
+        amount = cs.rung_amount_us(threshold)
+    elif attr in ("elapsed", "remaining") and isinstance(threshold, int):
+        amount = threshold if attr == "elapsed" else cs.target_us - threshold
     elif attr == "breached":
         amount = cs.target_us
     elif attr == "state":
@@ -850,7 +845,7 @@ def _rule_wakeups(rule: RuleDef, facts: Mapping[str, Any], run: _Run) -> list[da
             continue
         if facts["clock." + leaf.field.split(".")[1]].state != RUNNING:
             continue
-        crossed = _clock_leaf_instant(leaf.field, leaf.op, leaf.expected, facts)
+        crossed = _clock_leaf_instant(leaf, facts)
         if crossed is not None and crossed > run.now:
             candidates.add(crossed)
     for when in sorted(candidates):

@@ -68,9 +68,8 @@ def lint(
     for clock in policy.clocks:
         for rung in clock.ladder:
             for act in rung.actions:
-                path = getattr(act, "path", None)
-                if path is not None:
-                    requested.add(path)
+                if act.path is not None:
+                    requested.add(act.path)
     for rule in policy.rules:
         if not rule.rationale:
             found.append(Finding(f"rules.{rule.id}", "no-rationale", "rule has no 'rationale:'"))

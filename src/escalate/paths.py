@@ -39,6 +39,7 @@ class LevelDef:
     fallback: tuple[str, ...]
     owner: str | None
     ack_within: str | None
+    ack_within_delta: timedelta | None  # ack_within on the wall clock (unanswered pages)
     resolve_within: str | None
     authority: tuple[str, ...]
 
@@ -62,9 +63,6 @@ class PathDef:
     repeat: int
     levels: tuple[LevelDef, ...]
     when_fields: tuple[str, ...] = ()  # the fields ``when`` reads
-
-    def level_index(self, name: str) -> int:
-        return next(level.index for level in self.levels if level.name == name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +159,7 @@ def simulate(
 ) -> PathState:
     """Replay a path's current cycle up to ``now`` (requests sorted by instant)."""
     horizon = now if resolved_at is None or resolved_at > now else resolved_at
-    pending = [r for r in requests if r.level >= 0]
+    pending = list(requests)
     index: int | None = None
     entered: datetime | None = None
     started: datetime | None = None
