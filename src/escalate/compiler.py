@@ -57,19 +57,10 @@ _KEBAB = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
 Path = tuple[str | int, ...]
 Positions = Callable[[Path], tuple[str, int, int] | None]
 
+# Fields whose source values may be mapped to canonical terms: the ticket's text fields
+# except the free-form ones, plus the customer tier.
 TERMINOLOGY_FIELDS = (
-    "priority",
-    "impact",
-    "urgency",
-    "severity",
-    "category",
-    "subcategory",
-    "service",
-    "assignment_group",
-    "region",
-    "business_unit",
-    "service_line",
-    "risk",
+    *(f for f in TEXT_FIELDS if f not in ("configuration_item", "assignee")),
     "customer.tier",
 )
 # String fields a condition may compare: the ticket's text fields plus these.

@@ -134,10 +134,17 @@ class _Run:
             for at, _, before, after in self.steps:
                 if after in RESOLVED_STATUSES and before not in RESOLVED_STATUSES:
                     self.ended_at = at
+        # One pass over the history for what the stages below look up.
         self.done_at: dict[str, datetime] = {}
+        self.acks: list[datetime] = []
+        self.cycle_start = ticket.opened_at
         for event in ticket.events:
             if event.type == "action-done" and event.action_id is not None:
                 self.done_at.setdefault(event.action_id, event.at)
+            elif event.type == "acknowledged":
+                self.acks.append(event.at)
+            elif event.type == "reopened":
+                self.cycle_start = event.at
         self.actions: list[Action] = []
         self.requests: dict[str, list[tuple[Request, datetime | None]]] = {
             p.name: [] for p in policy.paths
@@ -147,10 +154,6 @@ class _Run:
         self.results: dict[str, RuleResult] = {}
         self.shadow_from: RuleDef | None = None
         self._past: dict[tuple[datetime, bool, bool], dict[str, Any]] = {}
-        self.cycle_start = ticket.opened_at
-        for event in ticket.events:
-            if event.type == "reopened":
-                self.cycle_start = event.at
 
     # -- facts ----------------------------------------------------------------------------------
 
@@ -441,10 +444,8 @@ class _Run:
         )
 
     def _paths(self) -> None:
-        policy, ticket, now = self.policy, self.ticket, self.now
-        acks = [
-            e.at for e in ticket.events if e.type == "acknowledged" and e.at >= self.cycle_start
-        ]
+        policy, now = self.policy, self.now
+        acks = [at for at in self.acks if at >= self.cycle_start]
         self.path_states: list[tuple[PathDef, PathState]] = []
         for path in policy.paths:
             start = self.cycle_start
@@ -726,8 +727,7 @@ class _Run:
             return
         deadline = st.entered_at + level.ack_within_delta
         # Any acknowledgement since the level was entered answers the page, even a late one.
-        acks = (e.at for e in self.ticket.events if e.type == "acknowledged")
-        if any(st.entered_at <= at for at in acks):
+        if any(st.entered_at <= at for at in self.acks):
             return
         if deadline > self.now:
             self.wakeups.append(deadline)

@@ -152,32 +152,6 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
 _IMPLIED_STATUS = {"resolved": "resolved", "closed": "closed", "reopened": "in-progress"}
 _STATUS_EVENTS = frozenset({"status-changed", *_IMPLIED_STATUS})
 
-_TICKET_KEYS = (
-    "id",
-    "opened_at",
-    "kind",
-    "priority",
-    "impact",
-    "urgency",
-    "severity",
-    "category",
-    "subcategory",
-    "service",
-    "configuration_item",
-    "assignment_group",
-    "assignee",
-    "status",
-    "business_unit",
-    "region",
-    "service_line",
-    "customer",
-    "risk",
-    "regulatory_flags",
-    "fields",
-    "events",
-    "reassignment_count",
-    "reopen_count",
-)
 # Optional plain-string ticket fields, read the same way.
 _TEXT_KEYS = (
     "priority",
@@ -197,6 +171,19 @@ _TEXT_KEYS = (
 )
 #: The optional text fields of a ticket (conditions compare them as strings).
 TEXT_FIELDS = _TEXT_KEYS
+_TICKET_KEYS = (
+    "id",
+    "opened_at",
+    "kind",
+    "status",
+    *_TEXT_KEYS,
+    "customer",
+    "regulatory_flags",
+    "fields",
+    "events",
+    "reassignment_count",
+    "reopen_count",
+)
 _TICKET_KEY_SET = frozenset(_TICKET_KEYS)
 _TEXT_KEY_SET = frozenset(_TEXT_KEYS)
 _CUSTOMER_KEYS = ("id", "tier", "vip")
