@@ -20,7 +20,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 import escalate
-from escalate.loader import loads
+from escalate.policy.loader import loads
 
 NAME = "escalate"
 VERSION = importlib.metadata.version("escalate")

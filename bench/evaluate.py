@@ -49,9 +49,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))  # measure this working tree
 
-from escalate.loader import load  # noqa: E402
-from escalate.policy import Policy  # noqa: E402
-from escalate.ticket import Ticket  # noqa: E402
+from escalate.engine.compiled import Policy  # noqa: E402
+from escalate.engine.ticket import Ticket  # noqa: E402
+from escalate.policy.loader import load  # noqa: E402
 
 POLICY_FILE = ROOT / "rules" / "itil-default.yaml"
 ADAPTER = ROOT / "bench" / "escalate_adapter.py"

@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Benchmark this checkout's source, whether or not escalate is installed in the venv.
 sys.path.insert(0, str(ROOT / "src"))
 
-from escalate.schedule import Schedule  # noqa: E402
+from escalate.people.schedule import Schedule  # noqa: E402
 
 BERLIN = ZoneInfo("Europe/Berlin")
 ONE_US = timedelta(microseconds=1)

@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from escalate.decision import Decision
-from escalate.loader import loads
-from escalate.policy import Policy
+from escalate.engine.compiled import Policy
+from escalate.engine.decision import Decision
+from escalate.policy.loader import loads
 
 HEADER = "policy: p\nversion: 1\n"
 

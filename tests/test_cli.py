@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from escalate.cli import main
-from escalate.loader import loads
+from escalate.policy.loader import loads
 
 ROOT = Path(__file__).parent.parent
 PACK = str(ROOT / "rules" / "itil-default.yaml")

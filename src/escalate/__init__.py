@@ -3,21 +3,21 @@
 The public surface is re-exported here; everything else is an implementation detail.
 """
 
-from .calendar import Calendar
-from .decision import Action, Decision
-from .directory import Availability
-from .errors import (
+from escalate.calendars.calendar import Calendar
+from escalate.calendars.timewindow import TimeWindow
+from escalate.engine.compiled import Policy
+from escalate.engine.decision import Action, Decision
+from escalate.engine.ticket import Event, Ticket
+from escalate.errors import (
     CalendarRangeError,
     EscalateError,
     NaiveDatetimeError,
     PolicyError,
     TicketError,
 )
-from .loader import load, loads
-from .policy import Policy
-from .schedule import Schedule, Shift
-from .ticket import Event, Ticket
-from .timewindow import TimeWindow
+from escalate.people.directory import Availability
+from escalate.people.schedule import Schedule, Shift
+from escalate.policy.loader import load, loads
 
 __all__ = [
     "Action",

@@ -14,13 +14,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from .decision import Decision, iso
-from .directory import Availability
-from .errors import EscalateError
-from .lint import lint
-from .loader import load
-from .schema import policy_json_schema
-from .ticket import Ticket
+from escalate.engine.decision import Decision, iso
+from escalate.engine.ticket import Ticket
+from escalate.errors import EscalateError
+from escalate.people.directory import Availability
+from escalate.policy.lint import lint
+from escalate.policy.loader import load
+from escalate.policy.models import policy_json_schema
 
 DEMO_POLICY = "rules/itil-default.yaml"
 DEMO_TICKETS = "examples/tickets"

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from .._time import EPOCH, ONE_US, to_us
+from escalate.calendars._instants import EPOCH, ONE_US, to_us
 
 __all__ = [
     "COUNTRIES",

@@ -1,7 +1,7 @@
 """Hypothesis strategies for realistic tickets and for policy variants.
 
-Tickets come out as the JSON-like mappings :meth:`escalate.ticket.Ticket.from_mapping` reads
-(:func:`ticket_mappings`) or as :class:`~escalate.ticket.Ticket` values (:func:`tickets`). They
+Tickets come out as the JSON-like mappings :meth:`escalate.Ticket.from_mapping` reads
+(:func:`ticket_mappings`) or as :class:`~escalate.Ticket` values (:func:`tickets`). They
 speak a policy pack's terminology -- by default the one of ``rules/itil-default.yaml``
 (:data:`ITIL`): priorities written as ``P2``, ``Sev2``, ``High`` or ``"2 - High"``, or left out
 in favour of impact and urgency, categories that send work to the network team, and histories
@@ -39,7 +39,8 @@ import yaml
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from ..ticket import Ticket
+from escalate.engine.ticket import Ticket
+
 from .strategies import ZONES, durations, instants
 
 __all__ = [
@@ -565,7 +566,7 @@ def tickets(
     action_done: bool = True,
     zones: Sequence[str] = ZONES,
 ) -> SearchStrategy[Ticket]:
-    """:func:`ticket_mappings`, read into :class:`~escalate.ticket.Ticket` values."""
+    """:func:`ticket_mappings`, read into :class:`~escalate.Ticket` values."""
     return ticket_mappings(
         vocabulary,
         opened_between=opened_between,

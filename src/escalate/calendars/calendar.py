@@ -1,0 +1,863 @@
+"""Business-time calendars: working time between instants, and when N hours of it end.
+
+A :class:`Calendar` is compiled once from its configuration into a table of working windows in
+UTC microseconds with prefix sums, so that ``elapsed`` and ``add`` cost two binary searches
+whatever the span. Every result is exact to the microsecond; no float touches an instant.
+
+Semantics, in short (``docs/calendars.md`` has the long form):
+
+* Weekly hours are wall-clock intervals in the calendar's IANA zone. The calendar is open at
+  exactly the instants whose wall time lies in an interval: a repeated hour (autumn) counts as
+  real time, twice; a nonexistent wall time (spring) has no instant, so an interval starting in
+  the gap opens at the end of the gap.
+* ``24x7`` counts real elapsed time (a fall-back day has 25 hours) and needs no year range.
+* Holiday data is known only for the configured years; any instant outside them raises
+  :class:`~escalate.errors.CalendarRangeError` instead of silently assuming no holidays.
+* Every datetime result is an aware datetime in UTC.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime, timedelta
+from types import MappingProxyType
+from zoneinfo import ZoneInfo
+
+from escalate.calendars._holidays import HolidaySet, parse_date, parse_years, resolve_holidays
+from escalate.calendars._instants import (
+    DAY_US,
+    EPOCH,
+    EPOCH_ORDINAL,
+    MAX_US,
+    MIN_US,
+    ONE_US,
+    OffsetTable,
+    from_us,
+    load_zone,
+    naive_error,
+    resolve_wall,
+    to_us,
+    wall_us,
+)
+from escalate.errors import CalendarRangeError, PolicyError, suggest
+
+__all__ = ["DEFAULT_YEARS", "Calendar"]
+
+Path = tuple[str | int, ...]
+Window = tuple[int, int]
+
+#: The years a calendar without holiday data is compiled for, unless it says ``years:``.
+DEFAULT_YEARS = (2000, 2050)
+
+CALENDAR_KEYS = ("timezone", "hours", "holidays", "closures", "extra_hours", "years")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEK_MINUTES = 7 * 1440
+ZERO = timedelta(0)
+
+
+# --------------------------------------------------------------------------------------------
+# Configuration parsing
+# --------------------------------------------------------------------------------------------
+
+
+def parse_interval(text: object, path: Path) -> tuple[int, int]:
+    """Minutes ``(start, end)`` of an ``"HH:MM-HH:MM"`` interval; ``end < start`` runs overnight.
+
+    ``24:00`` is allowed as an end. The end of an overnight interval is returned past 1440.
+
+    >>> parse_interval("09:00-17:30", ())
+    (540, 1050)
+    >>> parse_interval("22:00-06:00", ())
+    (1320, 1800)
+    >>> parse_interval("00:00-24:00", ())
+    (0, 1440)
+    """
+    if isinstance(text, str):
+        parts = text.replace(" ", "").split("-")
+        if len(parts) == 2:
+            start, end = _parse_clock(parts[0]), _parse_clock(parts[1])
+            if start is not None and end is not None and start < 1440:
+                if end == start:
+                    raise PolicyError(f"interval {text!r} is empty", path=path)
+                if end < start:
+                    end += 1440
+                    if end > 1440 + start:
+                        raise PolicyError(f"interval {text!r} is longer than a day", path=path)
+                return start, end
+    raise PolicyError(
+        f"expected an interval 'HH:MM-HH:MM' (end may be 24:00, or earlier than the start "
+        f"for an overnight range), got {text!r}",
+        path=path,
+    )
+
+
+def _parse_clock(text: str) -> int | None:
+    digits = text[:2] + text[3:]
+    if len(text) != 5 or text[2] != ":" or not (digits.isascii() and digits.isdigit()):
+        return None
+    hours, minutes = int(text[:2]), int(text[3:])
+    if minutes >= 60 or hours > 24 or (hours == 24 and minutes):
+        return None
+    return hours * 60 + minutes
+
+
+def parse_weekdays(spec: object, path: Path) -> list[int]:
+    """Weekday numbers (Monday = 0) of ``mon``, ``mon-fri``, ``fri-mon`` or ``mon,wed,fri``.
+
+    >>> parse_weekdays("mon-fri", ())
+    [0, 1, 2, 3, 4]
+    >>> parse_weekdays("sat-mon", ())
+    [5, 6, 0]
+    """
+    if not isinstance(spec, str):
+        raise PolicyError(f"weekday key must be a string like 'mon-fri', got {spec!r}", path=path)
+    days: list[int] = []
+    for part in spec.lower().replace(" ", "").split(","):
+        ends = part.split("-")
+        if len(ends) > 2 or not all(e in WEEKDAYS for e in ends):
+            bad = next((e for e in ends if e not in WEEKDAYS), part)
+            raise PolicyError(
+                f"unknown weekday {bad!r} in {spec!r} (use mon..sun, ranges like mon-fri)",
+                path=path,
+                suggestion=suggest(bad, WEEKDAYS),
+            )
+        first, last = WEEKDAYS.index(ends[0]), WEEKDAYS.index(ends[-1])
+        span = (last - first) % 7
+        days.extend((first + k) % 7 for k in range(span + 1))
+    return days
+
+
+def _intervals(value: object, path: Path) -> list[tuple[int, int]]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value:
+        raise PolicyError(
+            f"expected a non-empty list of 'HH:MM-HH:MM' intervals (leave a closed day out), "
+            f"got {value!r}",
+            path=path,
+        )
+    return [parse_interval(item, (*path, i)) for i, item in enumerate(value)]
+
+
+def _check_no_overlap(spans: list[tuple[int, int, Path]], modulo: int | None) -> None:
+    """Raise if two minute spans overlap (on a circular week when ``modulo`` is given)."""
+    pieces: list[tuple[int, int, Path]] = []
+    for lo, hi, where in spans:
+        if modulo is not None and hi > modulo:
+            pieces += [(lo, modulo, where), (0, hi - modulo, where)]
+        else:
+            pieces.append((lo, hi, where))
+    pieces.sort()
+    for (_, hi, first), (lo, _, second) in itertools.pairwise(pieces):
+        if lo < hi:
+            raise PolicyError(
+                f"interval overlaps the interval at {_render(first)}; merge them into one",
+                path=second,
+            )
+
+
+def _render(path: Path) -> str:
+    from escalate.errors import render_path
+
+    return render_path(path)
+
+
+def _merge(ranges: Iterable[Window]) -> list[Window]:
+    """Sort and merge overlapping or touching half-open ranges."""
+    out: list[Window] = []
+    for lo, hi in sorted(ranges):
+        if lo >= hi:
+            continue
+        if out and lo <= out[-1][1]:
+            if hi > out[-1][1]:
+                out[-1] = (out[-1][0], hi)
+        else:
+            out.append((lo, hi))
+    return out
+
+
+def _subtract(ranges: list[Window], holes: list[Window]) -> list[Window]:
+    """``ranges`` minus ``holes``; both sorted and merged."""
+    out: list[Window] = []
+    j = 0
+    for lo, hi in ranges:
+        while j < len(holes) and holes[j][1] <= lo:
+            j += 1
+        k = j
+        cur = lo
+        while k < len(holes) and holes[k][0] < hi:
+            if holes[k][0] > cur:
+                out.append((cur, holes[k][0]))
+            cur = max(cur, holes[k][1])
+            k += 1
+        if cur < hi:
+            out.append((cur, hi))
+    return out
+
+
+def _intersect(a: list[Window], b: list[Window]) -> list[Window]:
+    out: list[Window] = []
+    i = j = 0
+    while i < len(a) and j < len(b):
+        lo, hi = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
+        if lo < hi:
+            out.append((lo, hi))
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
+def _clip(windows: list[Window], lo: int, hi: int) -> list[Window]:
+    return [(max(s, lo), min(e, hi)) for s, e in windows if e > lo and s < hi]
+
+
+class _Config:
+    """A validated calendar configuration (all wall-clock values in minutes)."""
+
+    def __init__(self, config: object, path: Path) -> None:
+        if isinstance(config, str):
+            if config.strip().lower() != "24x7":
+                raise PolicyError(
+                    f"a calendar is a mapping or the string '24x7', got {config!r}", path=path
+                )
+            config = {"timezone": "UTC", "hours": "24x7"}
+        if not isinstance(config, Mapping):
+            raise PolicyError(f"a calendar is a mapping or '24x7', got {config!r}", path=path)
+        for key in config:
+            if key not in CALENDAR_KEYS:
+                raise PolicyError(
+                    f"unknown calendar key {key!r}",
+                    path=(*path, str(key)),
+                    suggestion=suggest(str(key), CALENDAR_KEYS),
+                )
+        if "timezone" not in config:
+            raise PolicyError("a calendar needs 'timezone' (an IANA name)", path=path)
+        if "hours" not in config:
+            raise PolicyError("a calendar needs 'hours' (a weekday mapping or '24x7')", path=path)
+        self.zone: ZoneInfo = load_zone(config["timezone"], (*path, "timezone"))
+        self.always = False
+        self.weekly: list[list[tuple[int, int]]] = [[] for _ in WEEKDAYS]
+        self._parse_hours(config["hours"], (*path, "hours"))
+
+        self.holidays = (
+            resolve_holidays(config["holidays"], (*path, "holidays"))
+            if "holidays" in config
+            else HolidaySet(names={}, years=None, source="none")
+        )
+        if "years" in config:
+            if self.holidays.years is not None:
+                raise PolicyError(
+                    "years is already set by holidays.years; give it once", path=(*path, "years")
+                )
+            self.years: tuple[int, int] | None = parse_years(config["years"], (*path, "years"))
+        else:
+            self.years = self.holidays.years
+        self.closures = self._dated(config.get("closures", {}), (*path, "closures"))
+        self.extra_hours = self._dated(config.get("extra_hours", {}), (*path, "extra_hours"))
+        if self.years is not None:
+            first, last = self.years
+            for day in self.holidays.names:
+                if not first <= day.year <= last:
+                    raise PolicyError(
+                        f"holiday {day.isoformat()} lies outside years {[first, last]}",
+                        path=(*path, "holidays"),
+                    )
+            for key, table in (("closures", self.closures), ("extra_hours", self.extra_hours)):
+                for day in table:
+                    if not first <= day.year <= last:
+                        raise PolicyError(
+                            f"date {day.isoformat()} lies outside years {[first, last]}",
+                            path=(*path, key, day.isoformat()),
+                        )
+
+    @property
+    def unbounded(self) -> bool:
+        """True for a plain 24×7 calendar, which needs no year range."""
+        return (
+            self.always
+            and not self.holidays.names
+            and not self.closures
+            and not self.extra_hours
+            and self.years is None
+        )
+
+    def _parse_hours(self, hours: object, path: Path) -> None:
+        if isinstance(hours, str) and hours.strip().lower() == "24x7":
+            self.always = True
+            self.weekly = [[(0, 1440)] for _ in WEEKDAYS]
+            return
+        if not isinstance(hours, Mapping):  # {} is allowed: open only on extra_hours dates
+            raise PolicyError(
+                f"hours must be '24x7' or a mapping like {{mon-fri: ['09:00-17:00']}}, "
+                f"got {hours!r}",
+                path=path,
+            )
+        spans: list[tuple[int, int, Path]] = []
+        for key, value in hours.items():
+            where = (*path, str(key))
+            for day in parse_weekdays(key, where):
+                for i, (lo, hi) in enumerate(_intervals(value, where)):
+                    self.weekly[day].append((lo, hi))
+                    spans.append((day * 1440 + lo, day * 1440 + hi, (*where, i)))
+        _check_no_overlap(spans, WEEK_MINUTES)
+        for day_intervals in self.weekly:
+            day_intervals.sort()
+
+    @staticmethod
+    def _dated(value: object, path: Path) -> dict[date, list[tuple[int, int]]]:
+        if not isinstance(value, Mapping):
+            raise PolicyError(f"expected a mapping of date -> intervals, got {value!r}", path=path)
+        out: dict[date, list[tuple[int, int]]] = {}
+        for key, intervals in value.items():
+            day = parse_date(key, (*path, str(key)))
+            where = (*path, day.isoformat())
+            if day in out:  # YAML reads 2024-12-24 as a date and "2024-12-24" as text
+                raise PolicyError(
+                    f"date {day.isoformat()} is given twice; merge its intervals into one entry",
+                    path=where,
+                )
+            parsed = _intervals(intervals, where)
+            _check_no_overlap(
+                [(lo, hi, (*where, i)) for i, (lo, hi) in enumerate(parsed)], modulo=None
+            )
+            out[day] = sorted(parsed)
+        return dict(sorted(out.items()))
+
+
+# --------------------------------------------------------------------------------------------
+# The compiled calendar
+# --------------------------------------------------------------------------------------------
+
+
+class Calendar:
+    """A compiled business-hours calendar. Immutable; safe to share between threads.
+
+    Build one with :meth:`from_config` (the mapping of a calendar entry in policy YAML), or
+    combine two with ``|`` (union), ``&`` (intersection) and ``-`` (difference).
+    """
+
+    __slots__ = (
+        "_cum",
+        "_cum_end",
+        "_day_count_end",
+        "_day_first",
+        "_day_last",
+        "_ends",
+        "_hi",
+        "_lo",
+        "_offsets",
+        "_starts",
+        "_years",
+        "description",
+        "holiday_names",
+        "holiday_source",
+        "zone",
+    )
+
+    zone: ZoneInfo
+    description: str
+    holiday_source: str
+    holiday_names: Mapping[date, str]
+    # The window table: UTC microseconds, sorted, disjoint, non-touching; prefix sums of the
+    # working time before each window (_cum) and through its end (_cum_end).
+    _starts: list[int]
+    _ends: list[int]
+    _cum: list[int]
+    _cum_end: list[int]
+    _lo: int
+    _hi: int
+    _offsets: OffsetTable | None
+    # Working days as runs of local date ordinals, with the running count through each run.
+    _day_first: list[int]
+    _day_last: list[int]
+    _day_count_end: list[int]
+    _years: tuple[int, int]
+
+    def __init__(self) -> None:
+        raise TypeError("use Calendar.from_config(...) or calendar algebra to build a Calendar")
+
+    # -- construction -------------------------------------------------------------------------
+
+    @classmethod
+    def from_config(cls, config: object, *, path: Sequence[str | int] = ()) -> Calendar:
+        """Compile a calendar from its configuration mapping (or the string ``"24x7"``).
+
+        Keys: ``timezone`` (IANA name, required); ``hours`` (``24x7`` or weekday keys such as
+        ``mon``, ``mon-fri``, ``sat-sun`` mapped to ``"HH:MM-HH:MM"`` intervals; ``24:00`` ends
+        a day; an end before the start runs overnight into the next day); ``holidays``
+        (``country``/``subdiv``/``categories`` with ``years: [first, last]``, ``dates``,
+        ``recurring``); ``closures`` and ``extra_hours`` (date → intervals closed / open on that
+        date only); ``years`` (the range to compile when there is no holiday range; default
+        :data:`DEFAULT_YEARS`).
+
+        Invalid configuration raises :class:`~escalate.errors.PolicyError` naming the key.
+        """
+        cfg = _Config(config, tuple(path))
+        if cfg.unbounded:
+            return cls._build(
+                cfg.zone,
+                windows=[(MIN_US, MAX_US)],
+                lo_us=MIN_US,
+                hi_us=MAX_US,
+                description="24x7",
+                holidays=cfg.holidays,
+                offsets=None,
+                years=(date.min.year, date.max.year),
+            )
+        first, last = cfg.years or DEFAULT_YEARS
+        offsets = OffsetTable(
+            cfg.zone,
+            wall_us(date(first, 1, 1), 0) - 2 * DAY_US,
+            wall_us(date(last + 1, 1, 1), 0) + 2 * DAY_US,
+        )
+        lo = offsets.wall_to_utc(wall_us(date(first, 1, 1), 0), wall_us(date(first, 1, 2), 0))
+        hi = offsets.wall_to_utc(wall_us(date(last + 1, 1, 1), 0), wall_us(date(last + 1, 1, 2), 0))
+        lo_us, hi_us = lo[0][0], hi[0][0]
+
+        # All set algebra happens on the naive wall clock; the wall -> UTC mapping is a preimage,
+        # so it preserves unions and differences, and DST is handled in one place.
+        holidays = cfg.holidays.names
+        local: list[Window] = []
+        day = date(first, 1, 1) - timedelta(days=1)
+        ordinal = day.toordinal()
+        end_ordinal = date(last, 12, 31).toordinal()
+        weekday = day.weekday()
+        while ordinal <= end_ordinal:
+            base = (ordinal - EPOCH_ORDINAL) * DAY_US
+            if date.fromordinal(ordinal) not in holidays:
+                for s, e in cfg.weekly[weekday]:
+                    local.append((base + s * 60_000_000, base + e * 60_000_000))
+            ordinal += 1
+            weekday = (weekday + 1) % 7
+        for extra_day, intervals in cfg.extra_hours.items():
+            base = wall_us(extra_day, 0)
+            local += [(base + s * 60_000_000, base + e * 60_000_000) for s, e in intervals]
+        merged = _merge(local)
+        if cfg.closures:
+            closed = _merge(
+                (wall_us(d, s), wall_us(d, e))
+                for d, intervals in cfg.closures.items()
+                for s, e in intervals
+            )
+            merged = _subtract(merged, closed)
+        windows: list[Window] = []
+        for wall_lo, wall_hi in merged:
+            windows += offsets.wall_to_utc(wall_lo, wall_hi)
+        windows = _clip(_merge(windows), lo_us, hi_us)
+        description = "24x7" if cfg.always else "weekly hours"
+        return cls._build(
+            cfg.zone,
+            windows=windows,
+            lo_us=lo_us,
+            hi_us=hi_us,
+            description=description,
+            holidays=cfg.holidays,
+            offsets=offsets,
+            years=(first, last),
+        )
+
+    @classmethod
+    def _build(
+        cls,
+        zone: ZoneInfo,
+        *,
+        windows: list[Window],
+        lo_us: int,
+        hi_us: int,
+        description: str,
+        holidays: HolidaySet,
+        offsets: OffsetTable | None,
+        years: tuple[int, int],
+    ) -> Calendar:
+        self = object.__new__(cls)
+        starts: list[int] = []
+        ends: list[int] = []
+        cum: list[int] = []
+        cum_end: list[int] = []
+        total = 0
+        for s, e in windows:
+            starts.append(s)
+            ends.append(e)
+            cum.append(total)
+            total += e - s
+            cum_end.append(total)
+        set_ = object.__setattr__
+        set_(self, "zone", zone)
+        set_(self, "description", description)
+        set_(self, "holiday_source", holidays.source)
+        set_(self, "holiday_names", MappingProxyType(dict(holidays.names)))
+        set_(self, "_starts", starts)
+        set_(self, "_ends", ends)
+        set_(self, "_cum", cum)
+        set_(self, "_cum_end", cum_end)
+        set_(self, "_lo", lo_us)
+        set_(self, "_hi", hi_us)
+        set_(self, "_years", years)
+        set_(self, "_offsets", offsets)
+        first, last = self._working_day_runs(windows, offsets)
+        counts: list[int] = []
+        n = 0
+        for a, b in zip(first, last, strict=True):
+            n += b - a + 1
+            counts.append(n)
+        set_(self, "_day_first", first)
+        set_(self, "_day_last", last)
+        set_(self, "_day_count_end", counts)
+        return self
+
+    @staticmethod
+    def _working_day_runs(
+        windows: list[Window], offsets: OffsetTable | None
+    ) -> tuple[list[int], list[int]]:
+        """Runs of local date ordinals on which the calendar is open at some instant.
+
+        A window is split at the zone's offset changes: within one offset the wall clock runs
+        on, so every date between the first and the last is met, but across a change a whole
+        date can be skipped (Pacific/Apia went from 2011-12-29 straight to 2011-12-31).
+        """
+        spans: list[tuple[int, int]] = []
+        for s, e in windows:
+            if offsets is None:  # only a plain 24x7 calendar has no offset table
+                spans.append((1, date.max.toordinal()))
+                continue
+            i = max(bisect.bisect_right(offsets.starts, s) - 1, 0)
+            lo = s
+            while lo < e:
+                hi = min(e, offsets.starts[i + 1]) if i + 1 < len(offsets.starts) else e
+                off = offsets.offsets[i]
+                spans.append(
+                    ((lo + off) // DAY_US + EPOCH_ORDINAL, (hi - 1 + off) // DAY_US + EPOCH_ORDINAL)
+                )
+                lo, i = hi, i + 1
+        first: list[int] = []
+        last: list[int] = []
+        for a, b in sorted(spans):  # a repeated wall clock can step back to an earlier date
+            if last and a <= last[-1] + 1:
+                last[-1] = max(last[-1], b)
+            else:
+                first.append(a)
+                last.append(b)
+        return first, last
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Calendar is immutable")
+
+    def __repr__(self) -> str:
+        years = "any" if self._lo == MIN_US else f"{self.years[0]}-{self.years[1]}"
+        return (
+            f"<Calendar {self.description} {self.zone.key} years={years} "
+            f"windows={len(self._starts)} holidays={self.holiday_source!r}>"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Calendar):
+            return NotImplemented
+        return (
+            self.zone.key == other.zone.key
+            and (self._lo, self._hi) == (other._lo, other._hi)
+            and self._starts == other._starts
+            and self._ends == other._ends
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.zone.key, self._lo, self._hi, len(self._starts)))
+
+    # -- introspection ------------------------------------------------------------------------
+
+    @property
+    def years(self) -> tuple[int, int]:
+        """The inclusive years this calendar answers for (for algebra results: the years of
+        the operand that bounds the range, in that operand's zone)."""
+        return self._years
+
+    @property
+    def valid_from(self) -> datetime:
+        """The first instant this calendar answers for (UTC)."""
+        return from_us(self._lo)
+
+    @property
+    def valid_until(self) -> datetime:
+        """The end (exclusive for instants, inclusive as a span end) of the valid range (UTC)."""
+        return from_us(self._hi)
+
+    def windows(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+        """The working windows overlapping ``[start, end)``, clipped to it, in UTC."""
+        lo, hi = self._check(to_us(start, "start")), self._check(to_us(end, "end"))
+        i = max(bisect.bisect_right(self._starts, lo) - 1, 0)
+        out: list[tuple[datetime, datetime]] = []
+        starts, ends = self._starts, self._ends
+        while i < len(starts) and starts[i] < hi:
+            s, e = max(starts[i], lo), min(ends[i], hi)
+            if s < e:
+                out.append((from_us(s), from_us(e)))
+            i += 1
+        return out
+
+    # -- the hot path -------------------------------------------------------------------------
+
+    def _check(self, us: int) -> int:
+        if us < self._lo or us > self._hi:
+            raise self._range_error(us)
+        return us
+
+    def _range_error(self, us: int) -> CalendarRangeError:
+        first, last = self.years
+        return CalendarRangeError(
+            f"{from_us(us).isoformat()} lies outside the years {first}-{last} this calendar "
+            f"is compiled for ({self.holiday_source}); widen its years to answer there"
+        )
+
+    def _worked(self, us: int) -> int:
+        """Working microseconds from the table's start up to the instant ``us``."""
+        i = bisect.bisect_right(self._starts, us) - 1
+        if i < 0:
+            return 0
+        end = self._ends[i]
+        return self._cum[i] + (us if us < end else end) - self._starts[i]
+
+    def elapsed(
+        self,
+        start: datetime,
+        end: datetime,
+        exclude: Iterable[tuple[datetime, datetime]] = (),
+    ) -> timedelta:
+        """Working time in ``[start, end)``, minus the ``(from, to)`` intervals in ``exclude``.
+
+        ``exclude`` holds paused periods of an SLA clock; they may overlap each other and
+        extend beyond ``[start, end)``. Returns ``timedelta(0)`` when ``end <= start``.
+        """
+        try:
+            a = (start - EPOCH) // ONE_US
+            b = (end - EPOCH) // ONE_US
+        except TypeError:
+            to_us(start, "start")
+            raise naive_error(end, "end") from None
+        lo_us, hi_us = self._lo, self._hi
+        if a < lo_us or a > hi_us or b < lo_us or b > hi_us:
+            # both ends, even of an empty span: no silent 0 outside the range
+            raise self._range_error(a if a < lo_us or a > hi_us else b)
+        # Convert the pauses before the empty-span shortcut, so naive ones always raise.
+        pauses = (
+            [(to_us(f, "exclude start"), to_us(t, "exclude end")) for f, t in exclude]
+            if exclude
+            else ()
+        )
+        if b <= a:
+            return ZERO
+        # _worked(b) - _worked(a), inlined: this is the hot path of every SLA clock.
+        starts, ends, cum = self._starts, self._ends, self._cum
+        i = bisect.bisect_right(starts, b) - 1
+        worked = 0
+        if i >= 0:
+            e = ends[i]
+            worked = cum[i] + (b if b < e else e) - starts[i]
+            i = bisect.bisect_right(starts, a, 0, i + 1) - 1
+            if i >= 0:
+                e = ends[i]
+                worked -= cum[i] + (a if a < e else e) - starts[i]
+        if pauses:
+            for lo, hi in _merge((max(f, a), min(t, b)) for f, t in pauses):
+                worked -= self._worked(hi) - self._worked(lo)
+        return ONE_US * worked
+
+    def add(self, start: datetime, duration: timedelta) -> datetime:
+        """The earliest instant by which ``duration`` of working time has passed since ``start``.
+
+        Landing exactly on the end of a working interval returns that end (17:00, not the next
+        morning's 09:00). A zero duration returns ``start`` if the calendar is open then, else
+        the next opening. A negative duration is :meth:`subtract`. Result in UTC.
+        """
+        try:
+            a = (start - EPOCH) // ONE_US
+            d = duration // ONE_US
+        except TypeError:
+            to_us(start, "start")
+            raise TypeError(f"duration must be a timedelta, got {duration!r}") from None
+        if d < 0:
+            return self.subtract(start, -duration)
+        if a < self._lo or a > self._hi:
+            raise self._range_error(a)
+        if d == 0:
+            return self._next_open_us(a)
+        target = self._worked(a) + d
+        cum_end = self._cum_end
+        j = bisect.bisect_left(cum_end, target)
+        if j == len(cum_end):
+            raise self._range_error(self._hi)
+        return EPOCH + ONE_US * (self._starts[j] + target - self._cum[j])
+
+    def subtract(self, start: datetime, duration: timedelta) -> datetime:
+        """The latest instant from which ``duration`` of working time runs until ``start``.
+
+        The mirror of :meth:`add`: landing exactly on the start of a working interval returns
+        that start. A zero duration returns ``start``. Result in UTC.
+        """
+        a = to_us(start, "start")
+        if not isinstance(duration, timedelta):
+            raise TypeError(f"duration must be a timedelta, got {duration!r}")
+        d = duration // ONE_US
+        if d < 0:
+            return self.add(start, -duration)
+        self._check(a)
+        if d == 0:
+            return from_us(a)
+        target = self._worked(a) - d
+        if target < 0:
+            raise self._range_error(self._lo - 1)
+        j = bisect.bisect_right(self._cum, target) - 1
+        return from_us(self._starts[j] + target - self._cum[j])
+
+    # -- open / close -------------------------------------------------------------------------
+
+    def is_open(self, at: datetime) -> bool:
+        """Whether ``at`` lies inside a working window (windows are half-open: 17:00 is closed)."""
+        u = self._check(to_us(at, "at"))
+        if u == self._hi:  # valid as the end of a span, but nothing is known at that instant
+            raise self._range_error(u)
+        i = bisect.bisect_right(self._starts, u) - 1
+        return i >= 0 and u < self._ends[i]
+
+    def _next_open_us(self, u: int) -> datetime:
+        i = bisect.bisect_right(self._starts, u) - 1
+        if i >= 0 and u < self._ends[i]:
+            return from_us(u)
+        if i + 1 < len(self._starts):
+            return from_us(self._starts[i + 1])
+        raise self._range_error(self._hi)
+
+    def next_open(self, at: datetime) -> datetime:
+        """``at`` itself if the calendar is open then, else the next opening (UTC)."""
+        return self._next_open_us(self._check(to_us(at, "at")))
+
+    def next_close(self, at: datetime) -> datetime | None:
+        """The next instant after ``at`` at which the calendar closes (UTC).
+
+        ``None`` for a calendar that never closes (plain 24x7). If the calendar is closed at
+        ``at``, this is the end of the next working window.
+        """
+        u = self._check(to_us(at, "at"))
+        i = bisect.bisect_right(self._starts, u) - 1
+        if i < 0 or u >= self._ends[i]:
+            i += 1
+        if i >= len(self._ends):
+            raise self._range_error(self._hi)
+        if self._ends[i] == MAX_US:
+            return None
+        if self._ends[i] == self._hi:  # the window runs on past the compiled range: unknown
+            raise self._range_error(self._hi)
+        return from_us(self._ends[i])
+
+    # -- business days ------------------------------------------------------------------------
+
+    def is_working_day(self, day: date) -> bool:
+        """Whether the calendar is open at some instant of this local date.
+
+        A date outside the calendar's years raises ``CalendarRangeError``: nothing is known
+        about its holidays there.
+        """
+        if not self._years[0] <= day.year <= self._years[1]:
+            raise CalendarRangeError(
+                f"{day.isoformat()} lies outside the years {self._years[0]}-{self._years[1]} "
+                f"this calendar is compiled for ({self.holiday_source})"
+            )
+        ordinal = day.toordinal()
+        i = bisect.bisect_right(self._day_first, ordinal) - 1
+        return i >= 0 and ordinal <= self._day_last[i]
+
+    def _working_days_through(self, ordinal: int) -> int:
+        i = bisect.bisect_right(self._day_first, ordinal) - 1
+        if i < 0:
+            return 0
+        before = self._day_count_end[i - 1] if i else 0
+        return before + min(ordinal, self._day_last[i]) - self._day_first[i] + 1
+
+    def _nth_working_day(self, k: int) -> int:
+        """The ordinal of the k-th working day of the table (1-based)."""
+        counts = self._day_count_end
+        if k < 1 or not counts or k > counts[-1]:
+            raise self._range_error(self._lo - 1 if k < 1 else self._hi)
+        i = bisect.bisect_left(counts, k)
+        before = counts[i - 1] if i else 0
+        return self._day_first[i] + (k - before - 1)
+
+    def add_business_days(self, start: datetime, days: int) -> datetime:
+        """The same wall time as ``start`` on the ``days``-th next working day (UTC result).
+
+        A working day is a local date on which the calendar is open at some instant. This is
+        day arithmetic (GLPI, biz ``2bd``), kept apart from hour arithmetic: ``start`` need not
+        be inside working hours, and the result keeps its wall time even if that is outside the
+        day's hours. A wall time that does not exist on the target day moves to the end of the
+        DST gap. Negative ``days`` count backwards; zero returns ``start``.
+        """
+        u = self._check(to_us(start, "start"))
+        if isinstance(days, bool) or not isinstance(days, int):
+            raise TypeError(f"days must be an int, got {days!r}")
+        local = from_us(u).astimezone(self.zone)
+        if days == 0:
+            return from_us(u)
+        ordinal = local.toordinal()
+        if days > 0:
+            target = self._nth_working_day(self._working_days_through(ordinal) + days)
+        else:
+            target = self._nth_working_day(self._working_days_through(ordinal - 1) + days + 1)
+        wall = datetime.combine(date.fromordinal(target), local.time())
+        result = resolve_wall(wall, self.zone)
+        self._check(to_us(result))
+        return result
+
+    # -- algebra ------------------------------------------------------------------------------
+
+    def _combine(self, other: Calendar, op: str) -> Calendar:
+        if not isinstance(other, Calendar):
+            return NotImplemented
+        lo, hi = max(self._lo, other._lo), min(self._hi, other._hi)
+        if lo >= hi:
+            raise CalendarRangeError(
+                f"the calendars' year ranges {self.years} and {other.years} do not overlap"
+            )
+        mine = _clip(list(zip(self._starts, self._ends, strict=True)), lo, hi)
+        theirs = _clip(list(zip(other._starts, other._ends, strict=True)), lo, hi)
+        if op == "|":
+            windows = _merge(mine + theirs)
+        elif op == "&":
+            windows = _intersect(mine, theirs)
+        else:
+            windows = _subtract(mine, theirs)
+        offsets = self._offsets or other._offsets
+        if offsets is not None and offsets.zone is not self.zone:
+            offsets = OffsetTable(self.zone, lo - 2 * DAY_US, hi + 2 * DAY_US)
+        names = dict(sorted({**other.holiday_names, **self.holiday_names}.items()))
+        sources = sorted({self.holiday_source, other.holiday_source} - {"none"})
+        holidays = HolidaySet(names=names, years=None, source="; ".join(sources) or "none")
+        description = f"({self.description} {op} {other.description})"
+        years = (max(self._years[0], other._years[0]), min(self._years[1], other._years[1]))
+        return Calendar._build(
+            self.zone,
+            windows=windows,
+            lo_us=lo,
+            hi_us=hi,
+            description=description,
+            holidays=holidays,
+            offsets=offsets,
+            years=years,
+        )
+
+    def union(self, other: Calendar) -> Calendar:
+        """Open whenever either calendar is open (follow-the-sun coverage)."""
+        return self._combine(other, "|")
+
+    def intersection(self, other: Calendar) -> Calendar:
+        """Open only when both calendars are open."""
+        return self._combine(other, "&")
+
+    def difference(self, other: Calendar) -> Calendar:
+        """Open when this calendar is open and ``other`` is not ("office hours minus blackout")."""
+        return self._combine(other, "-")
+
+    __or__ = union
+    __and__ = intersection
+    __sub__ = difference

@@ -1,0 +1,344 @@
+"""SLA clocks: cycles, pauses and breach instants derived from a ticket's event history.
+
+A clock is a pure function of the history up to ``now``. It starts when its start trigger
+fires, pauses while the ticket is in a pause status, stops when its stop trigger fires, and
+begins a new cycle on the events it names (``new_cycle_on``, e.g. ``reopened``). Targets follow
+the ticket's current priority retroactively from the cycle start (ServiceNow's retroactive
+start) unless the clock says ``on_priority_change: restart``.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from fractions import Fraction
+from typing import TYPE_CHECKING
+
+from escalate.calendars._durations import Duration, format_duration
+from escalate.calendars._instants import EPOCH, ONE_US
+from escalate.calendars.calendar import Calendar
+
+if TYPE_CHECKING:
+    from escalate.engine.actions import ActionDef
+
+NOT_STARTED, RUNNING, PAUSED, STOPPED, NOT_APPLICABLE = (
+    "not-started",
+    "running",
+    "paused",
+    "stopped",
+    "not-applicable",
+)
+CLOCK_STATES = (NOT_STARTED, RUNNING, PAUSED, STOPPED, NOT_APPLICABLE)
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """Fires on an event whose type is in ``events`` and/or that enters a status in ``statuses``."""
+
+    events: frozenset[str] | None
+    statuses: frozenset[str] | None
+
+    def fires(self, event_type: str, status_before: str, status_after: str) -> bool:
+        if self.events is not None and event_type not in self.events:
+            return False
+        if self.statuses is not None:
+            entered = status_after != status_before or event_type == "created"
+            return entered and status_after in self.statuses
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A clock's target for one priority."""
+
+    duration: Duration
+    calendar_name: str
+    calendar: Calendar
+
+
+@dataclass(frozen=True, slots=True)
+class Rung:
+    """A rung of a clock's ladder."""
+
+    index: int
+    share: Fraction
+    text: str
+    actions: tuple[ActionDef, ...]
+    rationale: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ClockDef:
+    """A compiled clock definition."""
+
+    name: str
+    type: str
+    precedence: int
+    start: tuple[Trigger, ...]
+    stop: tuple[Trigger, ...]
+    pause: frozenset[str]
+    new_cycle_on: frozenset[str]
+    restart_on_priority_change: bool
+    targets: Mapping[str, Target]
+    ladder: tuple[Rung, ...]
+
+
+# One point of the history a clock reacts to: (instant, event type, status before, status
+# after). A plain tuple: the evaluate hot path builds one per event.
+Step = tuple[datetime, str, str, str]
+
+
+@dataclass(slots=True)
+class Cycle:
+    number: int
+    started_at: datetime
+    stopped_at: datetime | None = None
+    pauses: list[tuple[datetime, datetime | None]] | None = None
+
+
+def _fires(triggers: tuple[Trigger, ...], event_type: str, before: str, after: str) -> bool:
+    # A plain loop, not any(genexpr): this runs for every event of every clock.
+    for trigger in triggers:  # noqa: SIM110
+        if trigger.fires(event_type, before, after):
+            return True
+    return False
+
+
+def run_cycles(clock: ClockDef, steps: Sequence[Step]) -> list[Cycle]:
+    """Fold the history into the clock's cycles (start, pauses, stop)."""
+    cycles: list[Cycle] = []
+    current: Cycle | None = None
+    stop, start, new_cycle_on = clock.stop, clock.start, clock.new_cycle_on
+    restart_on_priority = clock.restart_on_priority_change
+    for t, event_type, before, after in steps:
+        if current is not None:
+            if _fires(stop, event_type, before, after):
+                _close(current, t)
+                current = None
+                continue
+            if event_type in new_cycle_on or (
+                restart_on_priority and event_type == "priority-changed"
+            ):
+                _close(current, t)
+                current = Cycle(len(cycles) + 1, t)
+                cycles.append(current)
+            _pause_or_resume(current, clock, after, t)
+        else:
+            starts = (
+                event_type in new_cycle_on if cycles else _fires(start, event_type, before, after)
+            )
+            # Stop wins when both match at once (ServiceNow: such an SLA never attaches).
+            if starts and not _fires(stop, event_type, before, after):
+                current = Cycle(len(cycles) + 1, t)
+                cycles.append(current)
+                _pause_or_resume(current, clock, after, t)
+    return cycles
+
+
+def _close(cycle: Cycle, at: datetime) -> None:
+    cycle.stopped_at = at
+    if cycle.pauses and cycle.pauses[-1][1] is None:
+        cycle.pauses[-1] = (cycle.pauses[-1][0], at)
+
+
+def _pause_or_resume(cycle: Cycle, clock: ClockDef, status: str, at: datetime) -> None:
+    paused_now = bool(cycle.pauses) and cycle.pauses[-1][1] is None  # type: ignore[index]
+    should_pause = status in clock.pause
+    if should_pause and not paused_now:
+        if cycle.pauses is None:
+            cycle.pauses = []
+        cycle.pauses.append((at, None))
+    elif paused_now and not should_pause:
+        assert cycle.pauses is not None
+        cycle.pauses[-1] = (cycle.pauses[-1][0], at)
+
+
+def _us(delta: timedelta) -> int:
+    return delta // ONE_US
+
+
+class ClockState:
+    """A clock as of ``now``: its state, elapsed time, target, breach instant and ladder."""
+
+    __slots__ = (
+        "_segments",
+        "_target",
+        "_worked_before",
+        "breach_at",
+        "calendar_name",
+        "cycle",
+        "definition",
+        "elapsed",
+        "elapsed_us",
+        "elapsed_wall",
+        "now",
+        "paused_since",
+        "started_at",
+        "state",
+        "stopped_at",
+        "target",
+        "target_text",
+        "target_us",
+    )
+
+    def __init__(
+        self, clock: ClockDef, cycles: list[Cycle], priority: str | None, now: datetime
+    ) -> None:
+        self.definition = clock
+        self.now = now
+        self.started_at: datetime | None = None
+        self.stopped_at: datetime | None = None
+        self.paused_since: datetime | None = None
+        self.breach_at: datetime | None = None
+        self.elapsed = timedelta(0)
+        self.elapsed_wall = timedelta(0)
+        self.elapsed_us = 0
+        self.target: timedelta | None = None
+        self.target_us = 0
+        self.target_text: str | None = None
+        self.calendar_name: str | None = None
+        self.cycle = len(cycles)
+        self._segments: list[tuple[datetime, datetime | None]] = []
+        self._worked_before: list[int] = []
+        target = clock.targets.get(priority or "") or clock.targets.get("default")
+        self._target = target
+        if target is None:
+            self.state = NOT_APPLICABLE
+            return
+        self.target_text = target.duration.text
+        self.calendar_name = target.calendar_name
+        if not cycles:
+            self.state = NOT_STARTED
+            return
+        cycle = cycles[-1]
+        self.started_at = cycle.started_at
+        self.stopped_at = cycle.stopped_at
+        end = cycle.stopped_at or now
+        pauses = cycle.pauses or []
+        if cycle.stopped_at is not None:
+            self.state = STOPPED
+        elif pauses and pauses[-1][1] is None:
+            self.state = PAUSED
+            self.paused_since = pauses[-1][0]
+        else:
+            self.state = RUNNING
+        # Running segments: [start, end) minus the pauses; the last one of a running clock
+        # is open-ended. The work in each closed segment is computed once, so that finding
+        # when an amount of elapsed time is reached costs one calendar call.
+        segments = self._segments
+        cursor: datetime = cycle.started_at
+        for p_from, p_to in pauses:
+            if p_from > cursor:
+                segments.append((cursor, p_from))
+            cursor = p_to if p_to is not None else end
+        if cursor < end or self.state == RUNNING:
+            segments.append((cursor, None if self.state == RUNNING else end))
+        cal = target.calendar
+        if target.duration.is_business_days:
+            due = cal.add_business_days(cycle.started_at, target.duration.business_days)
+            self.target = cal.elapsed(cycle.started_at, due)
+        else:
+            self.target = target.duration.delta
+        self.target_us = _us(self.target)
+        worked_before = self._worked_before
+        elapsed_us = 0
+        wall = timedelta(0)
+        for s, e in segments:
+            stop = e if e is not None else now
+            worked_before.append(elapsed_us)
+            if stop > s:
+                elapsed_us += _us(cal.elapsed(s, stop))
+                wall += stop - s
+        self.elapsed_us = elapsed_us
+        self.elapsed = ONE_US * elapsed_us
+        self.elapsed_wall = wall
+        self.breach_at = self.reached_at(self.target_us)
+
+    # -- facts --------------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self.definition.name
+
+    @property
+    def applies(self) -> bool:
+        """Whether the clock has a target for this ticket and has started."""
+        return self.state not in (NOT_APPLICABLE, NOT_STARTED)
+
+    @property
+    def breached(self) -> bool:
+        return self.breach_at is not None and self.breach_at <= self.now
+
+    @property
+    def remaining(self) -> timedelta | None:
+        """Target minus elapsed (negative after a breach); ``None`` without a target."""
+        return None if self.target is None else self.target - self.elapsed
+
+    @property
+    def percent(self) -> Fraction | None:
+        """Elapsed as an exact percentage of the target."""
+        if not self.applies or not self.target_us:
+            return None
+        return Fraction(self.elapsed_us * 100, self.target_us)
+
+    def fact(self, attr: str) -> object:
+        """The value of ``clock.<name>.<attr>`` for explanations."""
+        if attr == "percent":
+            pct = self.percent
+            return None if pct is None else f"{float(pct):.2f}%"
+        if attr == "elapsed":
+            return format_duration(self.elapsed) if self.applies else None
+        if attr == "remaining":
+            rem = self.remaining
+            return None if rem is None or not self.applies else format_duration(rem)
+        if attr == "breached":
+            return self.breached
+        return self.state
+
+    def reached_at(self, amount_us: int) -> datetime | None:
+        """The first instant at which this cycle's elapsed time reaches ``amount_us``.
+
+        Past instants are exact; a future one assumes no new events (the clock keeps running).
+        ``None`` if the cycle will not get there without new events (paused or stopped short).
+        """
+        target = self._target
+        if target is None or amount_us <= 0 or not self._segments:
+            return None
+        if amount_us > self.elapsed_us:
+            if self.state != RUNNING:
+                return None
+            # elapsed(start, t) = elapsed_us + elapsed(now, t) for t >= now (additivity)
+            return target.calendar.add(self.now, ONE_US * (amount_us - self.elapsed_us))
+        i = bisect.bisect_left(self._worked_before, amount_us) - 1
+        start = self._segments[i][0]
+        return target.calendar.add(start, ONE_US * (amount_us - self._worked_before[i]))
+
+    def rung_amount_us(self, share: Fraction) -> int:
+        """The elapsed microseconds at which a rung of this share is reached (rounded up)."""
+        return -(-self.target_us * share.numerator // share.denominator)
+
+    def to_dict(self) -> dict[str, object]:
+        def iso(at: datetime | None) -> str | None:
+            return None if at is None else at.astimezone(EPOCH.tzinfo).isoformat()
+
+        pct = self.percent
+        rem = self.remaining
+        return {
+            "name": self.name,
+            "type": self.definition.type,
+            "state": self.state,
+            "cycle": self.cycle,
+            "target": self.target_text,
+            "calendar": self.calendar_name,
+            "started_at": iso(self.started_at),
+            "stopped_at": iso(self.stopped_at),
+            "paused_since": iso(self.paused_since),
+            "elapsed": format_duration(self.elapsed),
+            "elapsed_wall": format_duration(self.elapsed_wall),
+            "remaining": None if rem is None or not self.applies else format_duration(rem),
+            "percent": None if pct is None else f"{float(pct):.2f}",
+            "breached": self.breached,
+            "breach_at": iso(self.breach_at),
+        }

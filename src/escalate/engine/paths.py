@@ -1,0 +1,221 @@
+"""Escalation paths: which level a path is at, replayed from its start to ``now``.
+
+A path starts in its first level when the ticket opens (``starts: on-open``) or when a rule or
+clock rung first sends the ticket to it (``on-trigger``). ``after: D`` moves to the next level
+D after *entering* the current one; ``at: D`` enters a level D after the path started. A level
+counts as entered at the instant its timer expired, whether or not the caller executed the
+escalation then. An acknowledgement at or after entering a level stops that level's timer
+(``until: resolved`` ignores acknowledgements); ``ack_timeout: T`` makes an acknowledgement
+lapse T after it was given and the path moves on then. Requests (escalate/transfer actions)
+only ever move a path up. Resolution stops every timer; a reopen starts a new path cycle.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from escalate.calendars._durations import Duration
+from escalate.calendars.calendar import Calendar
+from escalate.engine.conditions import Condition
+
+
+@dataclass(frozen=True, slots=True)
+class LevelDef:
+    """A compiled path level."""
+
+    name: str
+    index: int
+    targets: tuple[str, ...]
+    after: Duration | None
+    at: Duration | None
+    calendar_name: str | None
+    calendar: Calendar | None
+    ack_timeout: timedelta | None
+    until_resolved: bool
+    on_empty: str
+    fallback: tuple[str, ...]
+    owner: str | None
+    ack_within: str | None
+    ack_within_delta: timedelta | None  # ack_within on the wall clock (unanswered pages)
+    resolve_within: str | None
+    authority: tuple[str, ...]
+
+    def offset(self, start: datetime, duration: Duration) -> datetime:
+        """``start`` plus ``duration``, on this level's calendar (wall time without one)."""
+        if self.calendar is None:
+            return start + duration.delta
+        if duration.is_business_days:
+            return self.calendar.add_business_days(start, duration.business_days)
+        return self.calendar.add(start, duration.delta)
+
+
+@dataclass(frozen=True, slots=True)
+class PathDef:
+    """A compiled escalation path."""
+
+    name: str
+    kind: str
+    starts_on_open: bool
+    when: Condition | None
+    repeat: int
+    levels: tuple[LevelDef, ...]
+    when_fields: tuple[str, ...] = ()  # the fields ``when`` reads
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A rule or rung asking a path to be at least at ``level`` from instant ``at``.
+
+    A ``force`` request (a manual override) sets the level even when it is lower.
+    """
+
+    at: datetime
+    level: int
+    source: str
+    force: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PathState:
+    """A path as of ``now``."""
+
+    name: str
+    kind: str
+    active: bool
+    level_index: int | None
+    entered_at: datetime | None
+    round: int
+    cycle: int
+    next_move_at: datetime | None
+    reason: str  # why the path is at this level: 'start', 'timer', 'ack-timeout', a request source
+    acknowledged_at: datetime | None
+    history: tuple[tuple[datetime, int], ...] = ()  # (entered_at, level index), this cycle
+
+    def level(self, path: PathDef) -> LevelDef | None:
+        return None if self.level_index is None else path.levels[self.level_index]
+
+
+def _timer(
+    path: PathDef,
+    index: int,
+    round_: int,
+    entered: datetime,
+    started: datetime,
+    acks: Sequence[datetime],
+) -> tuple[datetime | None, str, datetime | None]:
+    """When the path leaves level ``index`` by itself: (instant, why, the ack that held it)."""
+    level = path.levels[index]
+    last = index == len(path.levels) - 1
+    if last and round_ >= path.repeat:
+        return None, "", _first_ack(acks, entered, None)
+    deadline: datetime | None = None
+    if level.after is not None:
+        deadline = level.offset(entered, level.after)
+    if not last:
+        following = path.levels[index + 1]
+        if following.at is not None:
+            at = following.offset(started, following.at)
+            deadline = at if deadline is None or at < deadline else deadline
+    if deadline is None:
+        return None, "", _first_ack(acks, entered, None)
+    if level.until_resolved:
+        return deadline, "timer", None
+    ack = _first_ack(acks, entered, deadline)
+    if ack is None:
+        return deadline, "timer", None
+    if level.ack_timeout is None:
+        return None, "", ack
+    # Each acknowledgement given before the previous one lapsed renews it. An acknowledgement
+    # never makes the path move sooner than its timer would have.
+    lapse = ack + level.ack_timeout
+    i = bisect.bisect_right(acks, ack)
+    while i < len(acks) and acks[i] < lapse:
+        lapse = acks[i] + level.ack_timeout
+        i += 1
+    return max(lapse, deadline), "ack-timeout", ack
+
+
+def _first_ack(
+    acks: Sequence[datetime], entered: datetime, before: datetime | None
+) -> datetime | None:
+    i = bisect.bisect_left(acks, entered)
+    if i < len(acks) and (before is None or acks[i] < before):
+        return acks[i]
+    return None
+
+
+def simulate(
+    path: PathDef,
+    *,
+    cycle: int,
+    cycle_start: datetime,
+    requests: Sequence[Request],
+    acks: Sequence[datetime],
+    resolved_at: datetime | None,
+    now: datetime,
+) -> PathState:
+    """Replay a path's current cycle up to ``now`` (requests sorted by instant)."""
+    horizon = now if resolved_at is None or resolved_at > now else resolved_at
+    pending = list(requests)
+    index: int | None = None
+    entered: datetime | None = None
+    started: datetime | None = None
+    round_ = 0
+    reason = ""
+    history: list[tuple[datetime, int]] = []
+    if path.starts_on_open:
+        index, entered, started, reason = 0, cycle_start, cycle_start, "start"
+        history.append((cycle_start, 0))
+    k = 0
+    ack: datetime | None = None
+    while True:
+        # The next request that would move the path up.
+        while (
+            k < len(pending)
+            and index is not None
+            and pending[k].level <= index
+            and not pending[k].force
+        ):
+            k += 1
+        request = pending[k] if k < len(pending) else None
+        req_at = None
+        if request is not None:
+            req_at = request.at if entered is None or request.at > entered else entered
+        timer_at, why, ack = (
+            _timer(path, index, round_, entered, started, acks)
+            if index is not None and entered is not None and started is not None
+            else (None, "", None)
+        )
+        nxt = min((t for t in (timer_at, req_at) if t is not None), default=None)
+        if nxt is None or nxt > horizon:
+            resolved = resolved_at is not None and resolved_at <= now
+            return PathState(
+                name=path.name,
+                kind=path.kind,
+                active=index is not None,
+                level_index=index,
+                entered_at=entered,
+                round=round_,
+                cycle=cycle,
+                next_move_at=None if resolved else nxt,
+                reason=reason,
+                acknowledged_at=ack,
+                history=tuple(history),
+            )
+        if request is not None and req_at is not None and req_at == nxt:
+            index, entered, reason = request.level, nxt, request.source
+            if started is None:
+                started = nxt
+            k += 1
+            history.append((nxt, index))
+        else:
+            assert index is not None
+            if index == len(path.levels) - 1:
+                index, round_ = 0, round_ + 1
+            else:
+                index += 1
+            entered, reason = nxt, why
+            history.append((nxt, index))

@@ -1,0 +1,18 @@
+"""People: the directory of people, teams and roles, on-call schedules and availability.
+
+Built on :mod:`escalate.calendars`; knows nothing of tickets or policies.
+"""
+
+from escalate.people.directory import Availability, Directory, Person, Resolution, Role, Team
+from escalate.people.schedule import Schedule, Shift
+
+__all__ = [
+    "Availability",
+    "Directory",
+    "Person",
+    "Resolution",
+    "Role",
+    "Schedule",
+    "Shift",
+    "Team",
+]

@@ -1,0 +1,652 @@
+"""People, teams, roles and schedules, and who a target reaches at an instant.
+
+The directory is part of the policy (``directory:`` and ``schedules:`` in YAML). Availability
+(out of office, unreachable, temporary schedule overrides) is *input* to an evaluation, never
+read from anywhere. :meth:`Directory.resolve` turns a level's targets into concrete people at
+an instant and explains every substitution it made:
+
+* ``person:x`` is x; ``team:x`` is the team's schedule's on-call people if the team names a
+  schedule, else its members; ``role:x`` is whoever fills the role (a person, a team or a
+  schedule); ``schedule:x`` is who is on call; ``manager:x`` is the manager x escalates to
+  (``escalation_authority``, else the only manager).
+* An unavailable person falls back along a declared chain: their ``backup``, then the lead
+  and the backup of the team they were reached through, then the backup of the role, then
+  whoever is next on call in the schedule they came from. The first available one is paged.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, NamedTuple
+
+from escalate.calendars._durations import parse_duration
+from escalate.calendars._holidays import parse_date
+from escalate.calendars._instants import load_zone, to_us
+from escalate.errors import PolicyError, TicketError, suggest
+from escalate.people.schedule import Schedule
+
+__all__ = ["Availability", "Directory", "Person", "Resolution", "Role", "Team"]
+
+Path = tuple[str | int, ...]
+TARGET_KINDS = ("person", "team", "role", "schedule", "manager")
+CHANNELS = ("email", "sms", "chat", "voice", "push", "phone")
+PERSON_KEYS = (
+    "name",
+    "timezone",
+    "channels",
+    "validated_at",
+    "backup",
+    "managers",
+    "escalation_authority",
+    "authority",
+)
+TEAM_KEYS = ("members", "lead", "backup", "schedule")
+ROLE_KEYS = ("person", "team", "schedule", "backup", "authority")
+DIRECTORY_KEYS = ("people", "teams", "roles", "contact_max_age")
+NEXT_ON_CALL_HORIZON = timedelta(days=62)  # how far "next in rotation" looks ahead
+_NEXT_ON_CALL = ""  # placeholder in a fallback chain: whoever is next on call in a schedule
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Someone who can be paged."""
+
+    id: str
+    name: str | None
+    timezone: str | None
+    channels: Mapping[str, str]
+    validated_at: date | None
+    backup: str | None
+    managers: tuple[str, ...]
+    escalation_authority: str | None
+    authority: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Team:
+    """A group of people, optionally with a lead, a backup and an on-call schedule."""
+
+    id: str
+    members: tuple[str, ...]
+    lead: str | None
+    backup: str | None
+    schedule: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    """A responsibility filled by a person, a team or a schedule."""
+
+    id: str
+    filled_by: str  # a target string: person:x, team:x or schedule:x
+    backup: str | None
+    authority: tuple[str, ...]
+
+
+class Resolution(NamedTuple):
+    """Who a list of targets reaches at an instant, and why. (A named tuple: it is built on
+    the evaluate hot path.)"""
+
+    people: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+    schedules: tuple[str, ...] = ()  # schedules consulted (their hand-offs change the answer)
+    considered: tuple[str, ...] = ()  # everyone considered (their availability changes it)
+
+
+# --------------------------------------------------------------------------------------------
+# Availability (input)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Period:
+    person: str
+    start: datetime
+    end: datetime | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Cover:
+    schedule: str
+    start: datetime
+    end: datetime
+    people: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Availability:
+    """Who cannot be reached, supplied with each evaluation.
+
+    ``out_of_office``: ``[{person, from, until (optional), reason (optional)}]``;
+    ``unreachable``: person ids that cannot be reached at all right now;
+    ``schedule_overrides``: ``[{schedule, start, end, people}]`` temporary cover that beats the
+    schedule for its period. Instants are aware (ISO strings with an offset or datetimes).
+    """
+
+    periods: tuple[_Period, ...] = ()
+    unreachable: frozenset[str] = frozenset()
+    covers: tuple[_Cover, ...] = ()
+    _by_person: Mapping[str, tuple[_Period, ...]] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_mapping(cls, data: Availability | Mapping[str, Any] | None) -> Availability:
+        """Validate availability input; problems are TicketErrors naming the field path."""
+        if data is None:
+            return cls()
+        if isinstance(data, Availability):
+            return data
+        if not isinstance(data, Mapping):
+            raise TicketError("availability must be a mapping", path=("availability",), value=data)
+        known = ("out_of_office", "unreachable", "schedule_overrides")
+        for key in data:
+            if key not in known:
+                raise TicketError(
+                    f"unknown availability key (known: {', '.join(known)})",
+                    path=("availability", str(key)),
+                    value=key,
+                )
+        periods = []
+        for i, item in enumerate(_items(data.get("out_of_office", []), "out_of_office")):
+            where: Path = ("availability", "out_of_office", i)
+            _known_input(item, ("person", "from", "until", "reason"), where)
+            person = _text(item.get("person"), (*where, "person"))
+            start = _instant(item.get("from"), (*where, "from"))
+            end = _instant(item["until"], (*where, "until")) if item.get("until") else None
+            if end is not None and end <= start:
+                raise TicketError("'until' must be after 'from'", path=(*where, "until"), value=end)
+            reason = item.get("reason") or "out of office"
+            periods.append(_Period(person, start, end, str(reason)))
+        unreachable = data.get("unreachable", [])
+        if not isinstance(unreachable, list) or not all(isinstance(p, str) for p in unreachable):
+            raise TicketError(
+                "unreachable is a list of person ids",
+                path=("availability", "unreachable"),
+                value=unreachable,
+            )
+        covers = []
+        for i, item in enumerate(_items(data.get("schedule_overrides", []), "schedule_overrides")):
+            where = ("availability", "schedule_overrides", i)
+            _known_input(item, ("schedule", "start", "end", "people"), where)
+            people = item.get("people")
+            if not isinstance(people, list) or not all(isinstance(p, str) for p in people):
+                raise TicketError("people is a list of ids", path=(*where, "people"), value=people)
+            start = _instant(item.get("start"), (*where, "start"))
+            end = _instant(item.get("end"), (*where, "end"))
+            if end <= start:
+                raise TicketError("'end' must be after 'start'", path=(*where, "end"), value=end)
+            covers.append(
+                _Cover(_text(item.get("schedule"), (*where, "schedule")), start, end, tuple(people))
+            )
+        by_person: dict[str, list[_Period]] = {}
+        for period in periods:
+            by_person.setdefault(period.person, []).append(period)
+        return cls(
+            periods=tuple(periods),
+            unreachable=frozenset(unreachable),
+            covers=tuple(covers),
+            _by_person={k: tuple(v) for k, v in sorted(by_person.items())},
+        )
+
+    def unavailable_because(self, person: str, at: datetime) -> str | None:
+        """Why ``person`` cannot be paged at ``at``, or ``None`` if they can."""
+        if person in self.unreachable:
+            return "unreachable"
+        periods = self._by_person.get(person)
+        if not periods:
+            return None
+        for period in periods:
+            if period.start <= at and (period.end is None or at < period.end):
+                until = f" until {period.end.isoformat()}" if period.end else ""
+                return f"{period.reason}{until}"
+        return None
+
+    def cover(self, schedule: str, at: datetime) -> tuple[str, ...] | None:
+        """Temporary cover for a schedule at ``at``, if any. Overlapping covers are on call
+        together in the order given, as a schedule's own overrides are."""
+        people: list[str] = []
+        covered = False
+        for cover in self.covers:
+            if cover.schedule == schedule and cover.start <= at < cover.end:
+                covered = True
+                people += [p for p in cover.people if p not in people]
+        return tuple(people) if covered else None
+
+    def changes(self, people: Iterable[str], schedules: Iterable[str]) -> list[datetime]:
+        """The instants at which availability of these people or schedules changes."""
+        wanted = set(people)
+        out = [p.start for p in self.periods if p.person in wanted]
+        out += [p.end for p in self.periods if p.person in wanted and p.end is not None]
+        names = set(schedules)
+        for cover in self.covers:
+            if cover.schedule in names:
+                out += [cover.start, cover.end]
+        return out
+
+
+def _known_input(item: Mapping[str, Any], keys: Sequence[str], path: Path) -> None:
+    for key in item:
+        if key not in keys:
+            raise TicketError(
+                f"unknown key (known: {', '.join(keys)})",
+                path=(*path, str(key)),
+                value=key,
+            )
+
+
+def _items(value: object, key: str) -> list[Mapping[str, Any]]:
+    if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
+        raise TicketError(f"{key} is a list of mappings", path=("availability", key), value=value)
+    return value
+
+
+def _text(value: object, path: Path) -> str:
+    if not isinstance(value, str) or not value:
+        raise TicketError("expected a non-empty string", path=path, value=value)
+    return value
+
+
+def _instant(value: object, path: Path) -> datetime:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise TicketError("expected an ISO-8601 instant", path=path, value=value) from None
+    if not isinstance(value, datetime) or value.utcoffset() is None:
+        raise TicketError("expected an aware instant (with a UTC offset)", path=path, value=value)
+    return value
+
+
+# --------------------------------------------------------------------------------------------
+# The directory (policy)
+# --------------------------------------------------------------------------------------------
+
+
+class Directory:
+    """The compiled ``directory:`` and ``schedules:`` of a policy. Immutable."""
+
+    __slots__ = ("contact_max_age", "people", "roles", "schedules", "teams")
+
+    def __init__(
+        self,
+        people: Mapping[str, Person],
+        teams: Mapping[str, Team],
+        roles: Mapping[str, Role],
+        schedules: Mapping[str, Schedule],
+        contact_max_age: timedelta | None,
+    ) -> None:
+        self.people = dict(people)
+        self.teams = dict(teams)
+        self.roles = dict(roles)
+        self.schedules = dict(schedules)
+        self.contact_max_age = contact_max_age
+
+    @property
+    def empty(self) -> bool:
+        return not (self.people or self.teams or self.roles or self.schedules)
+
+    # -- construction ---------------------------------------------------------------------------
+
+    @classmethod
+    def from_config(
+        cls, directory: object, schedules: object, *, path: Path = ("directory",)
+    ) -> Directory:
+        """Compile ``directory:`` (people, teams, roles) and ``schedules:``; check references."""
+        directory = {} if directory is None else directory
+        schedules = {} if schedules is None else schedules
+        if not isinstance(directory, Mapping):
+            raise PolicyError("directory must be a mapping", path=path)
+        if not isinstance(schedules, Mapping):
+            raise PolicyError("schedules must be a mapping", path=("schedules",))
+        _known_keys(directory, DIRECTORY_KEYS, path)
+        compiled_schedules = {
+            name: Schedule.from_config(spec, path=("schedules", name))
+            for name, spec in _named(schedules, ("schedules",))
+        }
+        people = {
+            pid: _person(pid, spec, (*path, "people", pid))
+            for pid, spec in _named(directory.get("people", {}), (*path, "people"))
+        }
+        teams = {
+            tid: _team(tid, spec, (*path, "teams", tid))
+            for tid, spec in _named(directory.get("teams", {}), (*path, "teams"))
+        }
+        roles = {
+            rid: _role(rid, spec, (*path, "roles", rid))
+            for rid, spec in _named(directory.get("roles", {}), (*path, "roles"))
+        }
+        max_age = None
+        if directory.get("contact_max_age") is not None:
+            max_age = parse_duration(
+                directory["contact_max_age"], (*path, "contact_max_age"), allow_business_days=False
+            ).delta
+        self = cls(people, teams, roles, compiled_schedules, max_age)
+        self._check_references(path)
+        return self
+
+    def _check_references(self, path: Path) -> None:
+        def person(pid: str | None, where: Path) -> None:
+            if pid is not None and pid not in self.people:
+                raise PolicyError(
+                    f"unknown person {pid!r}", path=where, suggestion=suggest(pid, self.people)
+                )
+
+        for pid, p in self.people.items():
+            where = (*path, "people", pid)
+            person(p.backup, (*where, "backup"))
+            if p.backup == pid:
+                raise PolicyError("a person cannot be their own backup", path=(*where, "backup"))
+            for i, manager in enumerate(p.managers):
+                person(manager, (*where, "managers", i))
+            if p.escalation_authority is not None and p.escalation_authority not in p.managers:
+                raise PolicyError(
+                    f"escalation_authority {p.escalation_authority!r} is not one of managers "
+                    f"{list(p.managers)}",
+                    path=(*where, "escalation_authority"),
+                )
+        for tid, t in self.teams.items():
+            where = (*path, "teams", tid)
+            for i, member in enumerate(t.members):
+                person(member, (*where, "members", i))
+            person(t.lead, (*where, "lead"))
+            person(t.backup, (*where, "backup"))
+            if t.schedule is not None and t.schedule not in self.schedules:
+                raise PolicyError(
+                    f"unknown schedule {t.schedule!r}",
+                    path=(*where, "schedule"),
+                    suggestion=suggest(t.schedule, self.schedules),
+                )
+        for rid, r in self.roles.items():
+            where = (*path, "roles", rid)
+            self.check_target(r.filled_by, where, allow=("person", "team", "schedule"))
+            person(r.backup, (*where, "backup"))
+        for name, schedule in self.schedules.items():
+            for pid in schedule.people:
+                if self.people and pid not in self.people:
+                    raise PolicyError(
+                        f"schedule {name!r} names unknown person {pid!r}",
+                        path=("schedules", name),
+                        suggestion=suggest(pid, self.people),
+                    )
+
+    def check_target(self, target: str, path: Path, allow: Sequence[str] = TARGET_KINDS) -> None:
+        """Raise a PolicyError unless ``target`` names something this directory knows."""
+        kind, sep, name = target.partition(":")
+        if not sep or kind not in allow or not name:
+            raise PolicyError(
+                f"target {target!r} must look like '<kind>:<name>' with kind one of "
+                f"{', '.join(allow)}",
+                path=path,
+                suggestion=suggest(kind, allow) if sep else None,
+            )
+        if self.empty:
+            return  # no directory: targets are labels the caller resolves
+        tables: dict[str, Mapping[str, object]] = {
+            "person": self.people,
+            "manager": self.people,
+            "team": self.teams,
+            "role": self.roles,
+            "schedule": self.schedules,
+        }
+        table = tables[kind]
+        if name not in table:
+            raise PolicyError(
+                f"unknown {kind} {name!r}", path=path, suggestion=suggest(name, table)
+            )
+        if kind == "manager" and self.manager_of(name) is None:
+            raise PolicyError(
+                f"{name!r} has no manager to escalate to (give 'managers', and "
+                "'escalation_authority' when there are several)",
+                path=path,
+            )
+
+    # -- resolution -----------------------------------------------------------------------------
+
+    def resolve(
+        self, targets: Sequence[str], at: datetime, availability: Availability
+    ) -> Resolution:
+        """The available people ``targets`` reach at ``at``, with every substitution explained.
+
+        Never returns an unavailable person while an available fallback exists; people come in
+        target order, then member order, without duplicates.
+        """
+        to_us(at, "at")
+        people: list[str] = []
+        notes: list[str] = []
+        schedules: list[str] = []
+        considered: list[str] = []
+        for target in targets:
+            for pid, chain in self._expand(target, at, availability, schedules):
+                considered.append(pid)
+                why = availability.unavailable_because(pid, at)
+                if why is None:
+                    if pid not in people:
+                        people.append(pid)
+                    continue
+                substitute = None
+                for candidate, how in self._unfold(chain, at, availability):
+                    considered.append(candidate)
+                    if candidate != pid and availability.unavailable_because(candidate, at) is None:
+                        substitute = (candidate, how)
+                        break
+                if substitute is None:
+                    notes.append(f"{pid} ({target}) unavailable: {why}; no available fallback")
+                    continue
+                notes.append(
+                    f"{pid} ({target}) unavailable: {why} -> {substitute[0]} ({substitute[1]})"
+                )
+                if substitute[0] not in people:
+                    people.append(substitute[0])
+        return Resolution(
+            tuple(people),
+            tuple(notes),
+            tuple(dict.fromkeys(schedules)),
+            tuple(dict.fromkeys(considered)),
+        )
+
+    def _expand(
+        self, target: str, at: datetime, availability: Availability, schedules: list[str]
+    ) -> list[tuple[str, list[tuple[str, str]]]]:
+        """(person, fallback chain) pairs a target reaches at ``at``."""
+        kind, _, name = target.partition(":")
+        if kind == "person":
+            return [(name, self._chain(name))]
+        if kind == "manager":
+            manager = self.manager_of(name)
+            return [] if manager is None else [(manager, self._chain(manager))]
+        if kind == "team":
+            team = self.teams[name]
+            extra = [
+                (p, f"{how} of team {name}")
+                for p, how in ((team.lead, "lead"), (team.backup, "backup"))
+                if p
+            ]
+            if team.schedule is not None:
+                return [
+                    (pid, _before_next_on_call(chain, extra))
+                    for pid, chain in self._on_call(team.schedule, at, availability, schedules)
+                ]
+            return [(pid, self._chain(pid) + extra) for pid in team.members]
+        if kind == "role":
+            role = self.roles[name]
+            extra = [(role.backup, f"backup of role {name}")] if role.backup else []
+            return [
+                (pid, _before_next_on_call(chain, extra))
+                for pid, chain in self._expand(role.filled_by, at, availability, schedules)
+            ]
+        return self._on_call(name, at, availability, schedules)
+
+    def _chain(self, pid: str) -> list[tuple[str, str]]:
+        person = self.people.get(pid)
+        if person is None or person.backup is None:
+            return []
+        return [(person.backup, f"backup of {pid}")]
+
+    def manager_of(self, pid: str) -> str | None:
+        """The manager ``pid`` escalates to: ``escalation_authority``, else the only one."""
+        person = self.people.get(pid)
+        if person is None:
+            return None
+        if person.escalation_authority is not None:
+            return person.escalation_authority
+        return person.managers[0] if len(person.managers) == 1 else None
+
+    def _on_call(
+        self, name: str, at: datetime, availability: Availability, schedules: list[str]
+    ) -> list[tuple[str, list[tuple[str, str]]]]:
+        schedules.append(name)
+        schedule = self.schedules[name]
+        covered = availability.cover(name, at)
+        now_on = covered if covered is not None else schedule.on_call(at)
+        # "Next in rotation" is looked up only if everyone before it is unavailable.
+        rotation = [(_NEXT_ON_CALL, name)]
+        return [(pid, self._chain(pid) + rotation) for pid in now_on]
+
+    def _unfold(
+        self, chain: list[tuple[str, str]], at: datetime, availability: Availability
+    ) -> Iterator[tuple[str, str]]:
+        """A fallback chain, with its "next on call" placeholders looked up when reached."""
+        for candidate, how in chain:
+            if candidate != _NEXT_ON_CALL:
+                yield candidate, how
+                continue
+            schedule = self.schedules[how]
+            covered = availability.cover(how, at)
+            current = set(covered if covered is not None else schedule.on_call(at))
+            for person in self._next_on_call(schedule, at, current):
+                yield person, f"next on call in schedule {how}"
+
+    @staticmethod
+    def _next_on_call(schedule: Schedule, at: datetime, current: set[str]) -> list[str]:
+        """The people of the next shift that brings someone new (next in rotation)."""
+        for shift in schedule.shifts(at, at + NEXT_ON_CALL_HORIZON):
+            fresh = [p for p in shift.people if p not in current]
+            if fresh:
+                return fresh
+        return []
+
+    def handoffs(self, schedules: Sequence[str], after: datetime) -> list[datetime]:
+        """The next hand-off of each schedule after ``after``."""
+        out = []
+        for name in schedules:
+            nxt = self.schedules[name].next_handoff(after)
+            if nxt is not None:
+                out.append(nxt)
+        return out
+
+    def last_handoff(self, schedule: str, start: datetime, end: datetime) -> datetime | None:
+        """The last instant in ``(start, end]`` at which the schedule's on-call people changed."""
+        shifts = self.schedules[schedule].shifts(start, end + timedelta(microseconds=1))
+        changes = [
+            b.start
+            for a, b in itertools.pairwise(shifts)
+            if b.start <= end and a.people != b.people
+        ]
+        return changes[-1] if changes else None
+
+
+def _before_next_on_call(
+    chain: list[tuple[str, str]], extra: list[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """``chain`` with ``extra`` inserted before "next on call": a declared backup is asked
+    before the rotation is advanced."""
+    people = [c for c in chain if c[0] != _NEXT_ON_CALL]
+    return people + extra + [c for c in chain if c[0] == _NEXT_ON_CALL]
+
+
+# --------------------------------------------------------------------------------------------
+# Parsing helpers
+# --------------------------------------------------------------------------------------------
+
+
+def _mapping(value: object, path: Path) -> Mapping[Any, Any]:
+    if not isinstance(value, Mapping):
+        raise PolicyError(f"expected a mapping, got {value!r}", path=path)
+    return value
+
+
+def _named(value: object, path: Path) -> list[tuple[str, Any]]:
+    """The entries of a mapping of ids, sorted; every id must be a non-empty string."""
+    for key in _mapping(value, path):
+        if not isinstance(key, str) or not key:
+            raise PolicyError(f"ids are non-empty strings, got {key!r}", path=(*path, str(key)))
+    return sorted(_mapping(value, path).items())
+
+
+def _known_keys(spec: Mapping[Any, Any], keys: Sequence[str], path: Path) -> None:
+    for key in spec:
+        if key not in keys:
+            raise PolicyError(
+                f"unknown key {key!r}", path=(*path, str(key)), suggestion=suggest(str(key), keys)
+            )
+
+
+def _str(spec: Mapping[Any, Any], key: str, path: Path) -> str | None:
+    value = spec.get(key)
+    if value is not None and (not isinstance(value, str) or not value):
+        raise PolicyError(f"{key} must be a non-empty string, got {value!r}", path=(*path, key))
+    return value
+
+
+def _strs(spec: Mapping[Any, Any], key: str, path: Path) -> tuple[str, ...]:
+    value = spec.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise PolicyError(f"{key} must be a list of strings, got {value!r}", path=(*path, key))
+    return tuple(value)
+
+
+def _person(pid: str, spec: object, path: Path) -> Person:
+    spec = {} if spec is None else _mapping(spec, path)
+    _known_keys(spec, PERSON_KEYS, path)
+    channels = _mapping(spec.get("channels", {}), (*path, "channels"))
+    for key, value in channels.items():
+        if key not in CHANNELS:
+            raise PolicyError(
+                f"unknown channel {key!r} (known: {', '.join(CHANNELS)})",
+                path=(*path, "channels", str(key)),
+                suggestion=suggest(str(key), CHANNELS),
+            )
+        if not isinstance(value, str) or not value:
+            raise PolicyError(
+                f"a channel is a non-empty address, got {value!r}",
+                path=(*path, "channels", str(key)),
+            )
+    zone = _str(spec, "timezone", path)
+    if zone is not None:
+        load_zone(zone, (*path, "timezone"))
+    validated = spec.get("validated_at")
+    return Person(
+        id=pid,
+        name=_str(spec, "name", path),
+        timezone=zone,
+        channels=dict(sorted(channels.items())),
+        validated_at=None if validated is None else parse_date(validated, (*path, "validated_at")),
+        backup=_str(spec, "backup", path),
+        managers=_strs(spec, "managers", path),
+        escalation_authority=_str(spec, "escalation_authority", path),
+        authority=_strs(spec, "authority", path),
+    )
+
+
+def _team(tid: str, spec: object, path: Path) -> Team:
+    spec = _mapping(spec, path)
+    _known_keys(spec, TEAM_KEYS, path)
+    members = _strs(spec, "members", path)
+    schedule = _str(spec, "schedule", path)
+    if not members and schedule is None:
+        raise PolicyError("a team needs members or a schedule", path=(*path, "members"))
+    return Team(tid, members, _str(spec, "lead", path), _str(spec, "backup", path), schedule)
+
+
+def _role(rid: str, spec: object, path: Path) -> Role:
+    spec = _mapping(spec, path)
+    _known_keys(spec, ROLE_KEYS, path)
+    fillers = [k for k in ("person", "team", "schedule") if spec.get(k) is not None]
+    if len(fillers) != 1:
+        raise PolicyError("a role is filled by exactly one of person, team or schedule", path=path)
+    kind = fillers[0]
+    name = _str(spec, kind, path)
+    return Role(rid, f"{kind}:{name}", _str(spec, "backup", path), _strs(spec, "authority", path))

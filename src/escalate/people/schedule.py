@@ -1,0 +1,915 @@
+"""On-call schedules: rotations in layers, restrictions and overrides; who is on call when.
+
+A :class:`Schedule` is compiled once from the mapping of a ``schedules.<name>`` entry in policy
+YAML and then answers three questions about instants: who is on call (:meth:`Schedule.on_call`),
+what the timeline looks like (:meth:`Schedule.shifts`, :meth:`Schedule.gaps`) and when the
+answer next changes (:meth:`Schedule.next_handoff`).
+
+Semantics (GoAlert's wall-clock hand-offs, PagerDuty's layers; the anchors are in
+``research/oncall-anchors.md`` §2.4, §3.3 and §7):
+
+* **Hand-offs follow the wall clock** of the schedule's zone. Hand-off ``k`` is at the wall time
+  ``anchor + k × turn``, computed on the naive wall clock: a ``1d`` or ``1w`` turn hands off at
+  the same wall time every N days, a ``12h`` turn at 09:00 and 21:00 (so the turn that contains
+  a DST switch lasts 11 or 13 real hours). A hand-off wall time that does not exist (spring
+  forward) takes effect at the end of the gap; a repeated one (fall back) at its first
+  occurrence. A ``1h`` turn whose hand-off lies in a one-hour gap therefore lasts no time at all
+  and its member is not on call that day: every turn keeps its wall-clock slot, so the answer
+  stays a function of the instant alone (GoAlert, which keeps a position counter, would hand
+  that member the next slot instead and shift everyone after).
+* **Turns never pause.** The member on call in a layer at ``t`` is ``members[k mod n]``, where
+  ``k`` counts hand-offs since the anchor (negative before it), whatever the layer's
+  restrictions and effective period: nobody is skipped or delayed by hours the layer is off.
+* **A layer has someone** at ``t`` iff ``effective_from <= t < effective_until``, ``t``'s wall
+  time lies in one of its ``restrictions`` (or in its ``window``), and it has a member.
+* **The final answer** is the union of the overrides that cover ``t`` (in declaration order), or
+  else the union of the layers of the highest ``level`` among those that have someone (in layer
+  declaration order, then member order; duplicates removed). Overrides ignore restrictions.
+
+Every instant is handled as integer microseconds (no floats); results are aware UTC datetimes.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from escalate.calendars._durations import parse_duration
+from escalate.calendars._instants import (
+    DAY_US,
+    EPOCH_ORDINAL,
+    HOUR_US,
+    MAX_US,
+    MIN_US,
+    MINUTE_US,
+    OffsetTable,
+    from_us,
+    load_zone,
+    to_us,
+)
+from escalate.calendars.calendar import parse_interval, parse_weekdays
+from escalate.calendars.timewindow import QUIET_DAYS, TimeWindow, _parse_clock
+from escalate.errors import PolicyError, suggest
+
+__all__ = ["Schedule", "Shift"]
+
+Path = tuple[str | int, ...]
+
+SCHEDULE_KEYS = ("timezone", "layers", "overrides")
+LAYER_KEYS = (
+    "name",
+    "level",
+    "rotation",
+    "effective_from",
+    "effective_until",
+    "restrictions",
+    "window",
+)
+ROTATION_KEYS = ("members", "turn", "handoff", "anchor")
+RESTRICTION_KEYS = ("days", "time")
+OVERRIDE_KEYS = ("start", "end", "people")
+
+_KEBAB = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+WEEK_US = 7 * DAY_US
+# Wall-clock microseconds of Monday 1970-01-05 00:00: positions in the week count from Monday.
+_MONDAY_WALL = 4 * DAY_US
+# Bigger than any instant or wall time (stands in for "never").
+_NEVER = 1 << 62
+# Zone tables are built lazily, one per 2**45 µs (about 407 days) of instants.
+_CHUNK_BITS = 45
+# How long past the last dated boundary next_handoff looks for a change in a schedule whose
+# pattern repeats (see Schedule.next_handoff): one DST year on top of the schedule's cycle.
+_DST_YEAR_US = 400 * DAY_US
+_QUIET_US = QUIET_DAYS * DAY_US
+
+
+# --------------------------------------------------------------------------------------------
+# Public values
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Shift:
+    """A stretch ``[start, end)`` of the final timeline with one answer.
+
+    ``people`` is who is on call (``()`` for a gap); ``source`` says why: the names of the layers
+    on call together joined by ``+`` (``"primary"``, ``"primary+secondary"``), the overrides that
+    cover the stretch as key paths (``"overrides[0]+overrides[2]"``), or ``""`` for a gap.
+    ``start`` and ``end`` are aware UTC datetimes.
+    """
+
+    start: datetime
+    end: datetime
+    people: tuple[str, ...]
+    source: str
+
+
+# --------------------------------------------------------------------------------------------
+# Compiled parts
+# --------------------------------------------------------------------------------------------
+
+
+class _Chunk:
+    """The zone's offsets over one span of instants, with the wall clock's running maximum.
+
+    ``runmax[i]`` is the latest wall time shown by any instant before segment ``i`` began (or
+    ``-_NEVER``): after a fall-back the wall clock repeats an hour, and a hand-off wall time that
+    was already reached stays reached. ``ends[i]`` is where segment ``i`` ends (a transition, or
+    the end of the chunk).
+    """
+
+    __slots__ = ("ends", "offsets", "runmax", "starts")
+
+    def __init__(self, zone: ZoneInfo, index: int) -> None:
+        lo = index << _CHUNK_BITS
+        hi = (index + 1) << _CHUNK_BITS
+        # Two days of margin before the chunk: a fall-back shortly before it still counts.
+        table = OffsetTable(zone, max(lo - DAY_US, MIN_US + DAY_US), min(hi, MAX_US))
+        starts = list(table.starts)
+        starts[0] = min(starts[0], lo)  # the first days of year 1 have no transition
+        offsets = list(table.offsets)
+        runmax = [-_NEVER]
+        for i in range(1, len(starts)):
+            runmax.append(max(runmax[-1], starts[i] - 1 + offsets[i - 1]))
+        ends = [min(s, hi) for s in starts[1:]] + [hi]
+        self.starts = starts
+        self.offsets = offsets
+        self.runmax = runmax
+        self.ends = ends
+
+
+class _Layer:
+    """One compiled layer: its rotation on the wall clock, its period and its restrictions."""
+
+    __slots__ = (
+        "const",
+        "edges",
+        "eff_from",
+        "eff_until",
+        "groups",
+        "level",
+        "n",
+        "name",
+        "needs_wall",
+        "origin",
+        "turn",
+        "window",
+    )
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        level: int,
+        groups: tuple[tuple[str, ...], ...],
+        turn: int,
+        origin: int,
+        eff_from: int,
+        eff_until: int,
+        edges: tuple[int, ...] | None,
+        window: TimeWindow | None,
+    ) -> None:
+        self.name = name
+        self.level = level
+        self.groups = groups
+        self.n = len(groups)
+        self.turn = turn  # wall-clock µs
+        self.origin = origin  # wall-clock µs of hand-off 0
+        self.eff_from = eff_from
+        self.eff_until = eff_until
+        self.edges = edges  # sorted positions in the week (µs from Monday 00:00); odd = inside
+        self.window = window
+        self.const = all(g == groups[0] for g in groups)
+        # Whether the answer depends on the wall clock (else: only on effective bounds).
+        self.needs_wall = edges is not None or not self.const
+
+    def key(self) -> tuple[object, ...]:
+        return (
+            self.name,
+            self.level,
+            self.groups,
+            self.turn,
+            self.origin,
+            self.eff_from,
+            self.eff_until,
+            self.edges,
+            self.window,
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# The schedule
+# --------------------------------------------------------------------------------------------
+
+
+class Schedule:
+    """A compiled on-call schedule. Immutable; safe to share between threads.
+
+    Build one with :meth:`from_config`. The only state that changes after that is a cache of
+    the zone's UTC offsets, filled lazily (about 407 days of instants per entry) and identical
+    whichever thread fills it, so answers never depend on the order of calls.
+    """
+
+    __slots__ = (
+        "_chunks",
+        "_key",
+        "_layers",
+        "_ov_bounds",
+        "_ov_people",
+        "_ov_sources",
+        "_quiet",
+        "_settle",
+        "_steady",
+        "_tiers",
+        "people",
+        "zone",
+    )
+
+    zone: ZoneInfo
+    #: Every person id the schedule names (members and override people), sorted.
+    people: tuple[str, ...]
+    _layers: tuple[_Layer, ...]
+    _tiers: tuple[tuple[_Layer, ...], ...]  # layers grouped by level, highest level first
+    # Override segments: [_ov_bounds[j], _ov_bounds[j + 1]) has _ov_people[j] (None: no override)
+    _ov_bounds: list[int]
+    _ov_people: list[tuple[str, ...] | None]
+    _ov_sources: list[str]
+    _settle: int  # the last dated boundary (override or effective bound)
+    _steady: bool  # provably constant once past _settle
+    _quiet: int  # how long next_handoff looks past _settle before concluding "never"
+    _chunks: dict[int, _Chunk]
+    _key: tuple[object, ...]
+
+    def __init__(self) -> None:
+        raise TypeError("use Schedule.from_config(...) to build a Schedule")
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Schedule is immutable")
+
+    # -- construction -------------------------------------------------------------------------
+
+    @classmethod
+    def from_config(cls, config: object, *, path: Sequence[str | int] = ()) -> Schedule:
+        """Compile a schedule from its configuration mapping.
+
+        ``path`` is where the mapping stands in the policy (``("schedules", "ops")``); error
+        paths extend it. Raises :class:`~escalate.errors.PolicyError` naming the key path and
+        value for unknown keys (with a suggestion), missing or malformed values, naive
+        datetimes, duplicate layer names and overrides whose end is not after their start.
+
+        >>> from datetime import UTC
+        >>> s = Schedule.from_config({
+        ...     "timezone": "Europe/Berlin",
+        ...     "layers": [{"name": "primary", "level": 1, "rotation": {
+        ...         "members": ["alice", "bob"], "turn": "1w", "handoff": "09:00",
+        ...         "anchor": "2024-01-01"}}],
+        ... })
+        >>> s.on_call(datetime(2024, 1, 8, 7, 59, tzinfo=UTC))  # Monday 08:59 in Berlin
+        ('alice',)
+        >>> s.on_call(datetime(2024, 1, 8, 8, 0, tzinfo=UTC))
+        ('bob',)
+        >>> s.next_handoff(datetime(2024, 1, 8, 7, 59, tzinfo=UTC)).isoformat()
+        '2024-01-08T08:00:00+00:00'
+        """
+        base: Path = tuple(path)
+        if not isinstance(config, Mapping):
+            raise PolicyError(f"a schedule must be a mapping, got {config!r}", path=base)
+        _known_keys(config, SCHEDULE_KEYS, base, "a schedule")
+        if "timezone" not in config:
+            raise PolicyError(
+                "a schedule needs a timezone (an IANA name like 'Europe/Berlin')",
+                path=(*base, "timezone"),
+            )
+        zone = load_zone(config["timezone"], (*base, "timezone"))
+        raw_layers = config.get("layers")
+        if not isinstance(raw_layers, list) or not raw_layers:
+            raise PolicyError(
+                f"layers must be a non-empty list of layers, got {raw_layers!r}",
+                path=(*base, "layers"),
+            )
+        layers: list[_Layer] = []
+        seen: dict[str, int] = {}
+        for i, raw in enumerate(raw_layers):
+            layer = _compile_layer(raw, zone, (*base, "layers", i))
+            if layer.name in seen:
+                raise PolicyError(
+                    f"duplicate layer name {layer.name!r} (also layers[{seen[layer.name]}]); "
+                    "layer names must be unique within a schedule",
+                    path=(*base, "layers", i, "name"),
+                )
+            seen[layer.name] = i
+            layers.append(layer)
+        raw_overrides = config.get("overrides", [])
+        if raw_overrides is None:
+            raw_overrides = []
+        if not isinstance(raw_overrides, list):
+            raise PolicyError(
+                f"overrides must be a list of {{start, end, people}}, got {raw_overrides!r}",
+                path=(*base, "overrides"),
+            )
+        overrides = [
+            _compile_override(raw, (*base, "overrides", i)) for i, raw in enumerate(raw_overrides)
+        ]
+        return cls._build(zone, tuple(layers), overrides)
+
+    @classmethod
+    def _build(
+        cls,
+        zone: ZoneInfo,
+        layers: tuple[_Layer, ...],
+        overrides: list[tuple[int, int, tuple[str, ...]]],
+    ) -> Schedule:
+        self = object.__new__(cls)
+        put = object.__setattr__
+        put(self, "zone", zone)
+        put(self, "_layers", layers)
+        levels = sorted({layer.level for layer in layers}, reverse=True)
+        tiers = tuple(tuple(la for la in layers if la.level == lv) for lv in levels)
+        put(self, "_tiers", tiers)
+        bounds, seg_people, seg_sources = _override_segments(overrides)
+        put(self, "_ov_bounds", bounds)
+        put(self, "_ov_people", seg_people)
+        put(self, "_ov_sources", seg_sources)
+        people: set[str] = set()
+        for layer in layers:
+            for group in layer.groups:
+                people.update(group)
+        for _, _, who in overrides:
+            people.update(who)
+        put(self, "people", tuple(sorted(people)))
+        dated = list(bounds)
+        for layer in layers:
+            dated += [b for b in (layer.eff_from, layer.eff_until) if abs(b) != _NEVER]
+        put(self, "_settle", max(dated, default=-_NEVER))
+        steady, quiet = _steady_state(layers)
+        put(self, "_steady", steady)
+        put(self, "_quiet", quiet)
+        put(self, "_chunks", {})
+        put(self, "_key", (zone.key, tuple(la.key() for la in layers), tuple(overrides)))
+        return self
+
+    def __repr__(self) -> str:
+        names = ",".join(layer.name for layer in self._layers)
+        count = sum(p is not None for p in self._ov_people)
+        return f"<Schedule {self.zone.key} layers={names} override-segments={count}>"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Schedule):
+            return NotImplemented
+        return self._key == other._key
+
+    def __hash__(self) -> int:
+        return hash(self._key)
+
+    # -- queries ------------------------------------------------------------------------------
+
+    def on_call(self, at: datetime) -> tuple[str, ...]:
+        """Who is on call at the instant ``at`` (``()`` when nobody is).
+
+        ``at`` must be aware (a naive datetime raises
+        :class:`~escalate.errors.NaiveDatetimeError`). The order is deterministic: overrides in
+        declaration order, else layers in declaration order, each in member order; a person
+        named twice appears once, at the first place.
+        """
+        t = to_us(at)
+        bounds = self._ov_bounds
+        if bounds:
+            j = bisect.bisect_right(bounds, t) - 1
+            if j >= 0:
+                covered = self._ov_people[j]
+                if covered is not None:
+                    return covered
+        wall = reached = 0
+        have_wall = False
+        for tier in self._tiers:
+            found: list[tuple[str, ...]] = []
+            for layer in tier:
+                if t < layer.eff_from or t >= layer.eff_until:
+                    continue
+                if layer.needs_wall and not have_wall:
+                    chunk = self._chunks.get(t >> _CHUNK_BITS)
+                    if chunk is None:
+                        chunk = self._chunk(t)
+                    i = bisect.bisect_right(chunk.starts, t) - 1
+                    wall = t + chunk.offsets[i]
+                    reached = max(wall, chunk.runmax[i])
+                    have_wall = True
+                edges = layer.edges
+                if edges is not None:
+                    if not bisect.bisect_right(edges, (wall - _MONDAY_WALL) % WEEK_US) & 1:
+                        continue
+                elif layer.window is not None and not layer.window.contains(at):
+                    continue
+                if layer.const:
+                    found.append(layer.groups[0])
+                else:
+                    found.append(layer.groups[((reached - layer.origin) // layer.turn) % layer.n])
+            if found:
+                if len(found) == 1:
+                    return found[0]
+                return tuple(dict.fromkeys(p for group in found for p in group))
+        return ()
+
+    def shifts(self, start: datetime, end: datetime) -> tuple[Shift, ...]:
+        """The final timeline over ``[start, end)``, as consecutive shifts in UTC.
+
+        The shifts tile the span exactly: the first starts at ``start``, the last ends at
+        ``end``, gaps appear as shifts with ``people == ()``, and adjacent shifts with equal
+        ``people`` and ``source`` are merged (so a boundary where only the source changes,
+        say from an override of alice to alice's own turn, stays visible). ``()`` when
+        ``start == end``; ``end < start`` raises ``ValueError``.
+        """
+        lo, hi = to_us(start, "start"), to_us(end, "end")
+        if hi < lo:
+            raise ValueError(f"end {end.isoformat()} is before start {start.isoformat()}")
+        starts: list[int] = []
+        answers: list[tuple[tuple[str, ...], str]] = []
+        t = lo
+        while t < hi:
+            people, source, nxt = self._piece(t)
+            if not answers or answers[-1] != (people, source):
+                starts.append(t)
+                answers.append((people, source))
+            t = min(nxt, hi)
+        starts.append(hi)
+        return tuple(
+            Shift(from_us(starts[i]), from_us(starts[i + 1]), people, source)
+            for i, (people, source) in enumerate(answers)
+        )
+
+    def gaps(self, start: datetime, end: datetime) -> tuple[Shift, ...]:
+        """The stretches of ``[start, end)`` where nobody is on call (the empty shifts)."""
+        return tuple(s for s in self.shifts(start, end) if not s.people)
+
+    def next_handoff(self, after: datetime) -> datetime | None:
+        """The earliest instant strictly after ``after`` at which :meth:`on_call` changes.
+
+        ``None`` when the answer never changes again. Only the people count: a change of
+        source alone (an override naming whoever was on call anyway) is not a hand-off.
+
+        The search walks the schedule's own boundaries (hand-offs, restriction edges, effective
+        bounds, override edges, UTC offset changes, window changes) in order, so an instant it
+        returns is exact and no earlier change is skipped. ``None`` is concluded either from
+        the structure (past the last override and effective bound, every layer at or above the
+        highest always-on level names the same people and never rotates) or after a quiet span
+        past the last dated boundary: one full cycle of the schedule (the least common multiple
+        of the week and of every rotation's members × turn) plus 400 days, so that a whole year
+        of DST transitions is seen too, capped at :data:`~escalate.calendars.timewindow.QUIET_DAYS`
+        (40 years); with a ``window:`` layer the span is that cap. A first change later than
+        that would need a rotation cycle longer than 40 years, or a hand-off inside a repeated
+        (fall-back) hour that shows a combination the first year did not.
+        """
+        t0 = to_us(after, "after")
+        people0, _, t = self._piece(t0)
+        if self._steady and t0 >= self._settle:
+            return None
+        limit = max(t0, self._settle) + self._quiet
+        while t < MAX_US:
+            people, _, nxt = self._piece(t)
+            if people != people0:
+                return from_us(t)
+            if (self._steady and t >= self._settle) or t > limit:
+                return None
+            t = nxt
+        return None
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _chunk(self, t: int) -> _Chunk:
+        index = t >> _CHUNK_BITS
+        chunk = self._chunks.get(index)
+        if chunk is None:
+            # Racing threads build equal chunks; whichever lands last is as good as the other.
+            chunk = _Chunk(self.zone, index)
+            self._chunks[index] = chunk
+        return chunk
+
+    def _piece(self, t: int) -> tuple[tuple[str, ...], str, int]:
+        """Who is on call from ``t``, why, and the first instant after ``t`` where that may
+        change (a boundary of something that matters; the answer may turn out the same)."""
+        end = _NEVER
+        bounds = self._ov_bounds
+        j = bisect.bisect_right(bounds, t) - 1
+        if j + 1 < len(bounds):
+            end = bounds[j + 1]
+        if j >= 0:
+            covered = self._ov_people[j]
+            if covered is not None:
+                return covered, self._ov_sources[j], end
+        off = wall = reached = 0
+        have_wall = False
+        at: datetime | None = None
+        for tier in self._tiers:
+            found: list[tuple[_Layer, tuple[str, ...]]] = []
+            for layer in tier:
+                if t < layer.eff_from:
+                    end = min(end, layer.eff_from)
+                    continue
+                if t >= layer.eff_until:
+                    continue
+                end = min(end, layer.eff_until)
+                if layer.needs_wall and not have_wall:
+                    # The wall clock is linear up to the next offset change (or the end of
+                    # the chunk): the answer is looked at again there.
+                    chunk = self._chunk(t)
+                    i = bisect.bisect_right(chunk.starts, t) - 1
+                    off = chunk.offsets[i]
+                    end = min(end, chunk.ends[i])
+                    wall = t + off
+                    reached = max(wall, chunk.runmax[i])
+                    have_wall = True
+                edges = layer.edges
+                if edges is not None:
+                    pos = (wall - _MONDAY_WALL) % WEEK_US
+                    idx = bisect.bisect_right(edges, pos)
+                    edge = edges[idx] if idx < len(edges) else edges[0] + WEEK_US
+                    end = min(end, t + edge - pos)
+                    if not idx & 1:
+                        continue
+                elif layer.window is not None:
+                    if at is None:
+                        at = from_us(t)
+                    change = layer.window.next_change(at)
+                    if change is not None:
+                        end = min(end, to_us(change))
+                    if not layer.window.contains(at):
+                        continue
+                if layer.const:
+                    found.append((layer, layer.groups[0]))
+                    continue
+                k = (reached - layer.origin) // layer.turn
+                # The wall clock reaches the next hand-off here, unless the offset changes
+                # first (then the segment end above stands in and we look again there).
+                end = min(end, layer.origin + (k + 1) * layer.turn - off)
+                found.append((layer, layer.groups[k % layer.n]))
+            if found:
+                if len(found) == 1:
+                    return found[0][1], found[0][0].name, end
+                people = tuple(dict.fromkeys(p for _, group in found for p in group))
+                return people, "+".join(layer.name for layer, _ in found), end
+        return (), "", end
+
+
+# --------------------------------------------------------------------------------------------
+# Compilation helpers
+# --------------------------------------------------------------------------------------------
+
+
+def _known_keys(
+    config: Mapping[object, object], keys: Sequence[str], path: Path, what: str
+) -> None:
+    for key in config:
+        if key not in keys:
+            raise PolicyError(
+                f"unknown key {key!r} in {what} (known: {', '.join(keys)})",
+                path=(*path, str(key)),
+                suggestion=suggest(str(key), keys),
+            )
+
+
+def _require(config: Mapping[object, object], key: str, path: Path, what: str) -> object:
+    if key not in config:
+        raise PolicyError(f"{what} needs {key!r}", path=(*path, key))
+    return config[key]
+
+
+def _person(value: object, path: Path) -> str:
+    if not isinstance(value, str) or not value.strip() or value != value.strip():
+        raise PolicyError(
+            f"a person id must be a non-empty string without surrounding spaces, got {value!r}",
+            path=path,
+        )
+    return value
+
+
+def _members(value: object, path: Path) -> tuple[tuple[str, ...], ...]:
+    """Rotation members: person ids, or lists of person ids on call together.
+
+    >>> _members(["alice", ["carol", "dave"]], ())
+    (('alice',), ('carol', 'dave'))
+    """
+    if not isinstance(value, list) or not value:
+        raise PolicyError(
+            f"members must be a non-empty list of person ids (a nested list is a group on "
+            f"call together), got {value!r}",
+            path=path,
+        )
+    groups: list[tuple[str, ...]] = []
+    for i, item in enumerate(value):
+        if isinstance(item, list):
+            if not item:
+                raise PolicyError("a group of members is empty", path=(*path, i))
+            group = tuple(_person(p, (*path, i, j)) for j, p in enumerate(item))
+            for j, p in enumerate(group):
+                if p in group[:j]:
+                    raise PolicyError(f"{p!r} appears twice in the same group", path=(*path, i, j))
+            groups.append(group)
+        else:
+            groups.append((_person(item, (*path, i)),))
+    return tuple(groups)
+
+
+def _turn(value: object, path: Path) -> int:
+    """The turn length in wall-clock microseconds: whole hours, days or weeks.
+
+    >>> _turn("12h", ()) // 3_600_000_000, _turn("1w", ()) // 3_600_000_000
+    (12, 168)
+    """
+    hint = "a turn is whole hours, days or weeks, like '8h', '12h', '1d' or '1w'"
+    try:
+        duration = parse_duration(value, path, allow_business_days=False)
+    except PolicyError as err:
+        raise PolicyError(f"{hint}; got {value!r}", path=path) from err
+    us = duration.delta // timedelta(microseconds=1)
+    if us % HOUR_US:
+        raise PolicyError(f"{hint}; got {value!r}, which is not whole hours", path=path)
+    return us
+
+
+def _instant(value: object, path: Path) -> int:
+    """An aware instant from YAML (a datetime with an offset, or an ISO string with one)."""
+    example = "an aware date and time like '2024-06-03T09:00:00+02:00'"
+    at = value
+    if isinstance(value, str) and len(value) == 10:
+        raise PolicyError(
+            f"expected {example}, got the date {value!r} (which zone's midnight?)", path=path
+        )
+    if isinstance(value, str):
+        try:
+            at = datetime.fromisoformat(value)
+        except ValueError:
+            raise PolicyError(f"expected {example}, got {value!r}", path=path) from None
+    if not isinstance(at, datetime):
+        if isinstance(at, date):
+            raise PolicyError(
+                f"expected {example}, got the date {at.isoformat()} (which zone's midnight?)",
+                path=path,
+            )
+        raise PolicyError(f"expected {example}, got {value!r}", path=path)
+    if at.utcoffset() is None:
+        raise PolicyError(
+            f"{at.isoformat()} has no time zone; write its UTC offset, e.g. "
+            f"'{at.isoformat()}+00:00' (escalate never guesses)",
+            path=path,
+        )
+    return to_us(at)
+
+
+def _wall_us(day: date, us_of_day: int) -> int:
+    return (day.toordinal() - EPOCH_ORDINAL) * DAY_US + us_of_day
+
+
+def _origin(rotation: Mapping[object, object], zone: ZoneInfo, path: Path) -> int:
+    """Wall-clock microseconds of hand-off 0 (anchor date + handoff, in the zone)."""
+    anchor = _require(rotation, "anchor", path, "a rotation")
+    handoff_us: int | None = None
+    if "handoff" in rotation:
+        minute = _parse_clock(rotation["handoff"], (*path, "handoff"))
+        if minute >= 1440:
+            raise PolicyError(
+                "handoff 24:00 is the next day's 00:00; write 00:00", path=(*path, "handoff")
+            )
+        handoff_us = minute * MINUTE_US
+    anchor_path = (*path, "anchor")
+    if isinstance(anchor, str):
+        try:
+            anchor = (
+                date.fromisoformat(anchor) if len(anchor) == 10 else datetime.fromisoformat(anchor)
+            )
+        except ValueError:
+            raise PolicyError(
+                f"anchor must be a date like 2024-01-01 or an aware date and time like "
+                f"'2024-01-01T09:00:00+01:00', got {anchor!r}",
+                path=anchor_path,
+            ) from None
+    if isinstance(anchor, datetime):
+        if anchor.utcoffset() is None:
+            raise PolicyError(
+                f"anchor {anchor.isoformat()} has no time zone; give a date (2024-01-01) and a "
+                f"handoff, or write the UTC offset (escalate never guesses)",
+                path=anchor_path,
+            )
+        local = anchor.astimezone(zone)
+        of_day = (
+            (local.hour * 60 + local.minute) * MINUTE_US
+            + local.second * 1_000_000
+            + local.microsecond
+        )
+        if handoff_us is not None and handoff_us != of_day:
+            raise PolicyError(
+                f"anchor {anchor.isoformat()} is {local.time().isoformat()} in {zone.key} but "
+                f"handoff is {rotation['handoff']!r}; give the anchor as a date, or drop handoff",
+                path=anchor_path,
+            )
+        return _wall_us(local.date(), of_day)
+    if isinstance(anchor, date):
+        return _wall_us(anchor, handoff_us or 0)
+    raise PolicyError(
+        f"anchor must be a date like 2024-01-01 or an aware date and time, got {anchor!r}",
+        path=anchor_path,
+    )
+
+
+def _restriction_edges(value: object, path: Path) -> tuple[int, ...] | None:
+    """Sorted edges of the restricted wall-clock time, as µs from Monday 00:00.
+
+    Position ``p`` in the week is inside iff ``bisect_right(edges, p)`` is odd. ``None`` when
+    the restrictions cover the whole week (the layer is never restricted).
+
+    >>> hour = 3_600_000_000
+    >>> [e // hour for e in _restriction_edges([{"days": "sun", "time": "22:00-06:00"}], ())]
+    [0, 6, 166, 168]
+    """
+    if not isinstance(value, list) or not value:
+        raise PolicyError(
+            "restrictions must be a non-empty list of {days, time} "
+            f"(omit the key for a layer without restrictions), got {value!r}",
+            path=path,
+        )
+    spans: list[tuple[int, int]] = []
+    for i, item in enumerate(value):
+        item_path = (*path, i)
+        if not isinstance(item, Mapping):
+            raise PolicyError(
+                f"a restriction is a mapping like {{days: mon-fri, time: '09:00-17:00'}}, "
+                f"got {item!r}",
+                path=item_path,
+            )
+        _known_keys(item, RESTRICTION_KEYS, item_path, "a restriction")
+        if not item:
+            raise PolicyError("a restriction needs days, time or both", path=item_path)
+        days = (
+            parse_weekdays(item["days"], (*item_path, "days")) if "days" in item else list(range(7))
+        )
+        start, end = (
+            parse_interval(item["time"], (*item_path, "time")) if "time" in item else (0, 1440)
+        )
+        for day in days:
+            lo = (day * 1440 + start) * MINUTE_US
+            hi = (day * 1440 + end) * MINUTE_US
+            if hi > WEEK_US:  # Sunday night runs into Monday
+                spans += [(lo, WEEK_US), (0, hi - WEEK_US)]
+            else:
+                spans.append((lo, hi))
+    merged: list[list[int]] = []
+    for lo, hi in sorted(spans):
+        if merged and lo <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    if merged == [[0, WEEK_US]]:
+        return None
+    return tuple(edge for span in merged for edge in span)
+
+
+def _with_location(config: object, zone: ZoneInfo) -> object:
+    """A window configuration whose entries without ``location`` use the schedule's zone."""
+
+    def entry(item: object) -> object:
+        if isinstance(item, Mapping) and "location" not in item:
+            return {**item, "location": zone.key}
+        return item
+
+    if isinstance(config, Mapping) and ("time_intervals" in config or "name" in config):
+        items = config.get("time_intervals")
+        if isinstance(items, list):
+            return {**config, "time_intervals": [entry(item) for item in items]}
+        return config
+    if isinstance(config, list):
+        return [entry(item) for item in config]
+    return entry(config)
+
+
+def _compile_layer(raw: object, zone: ZoneInfo, path: Path) -> _Layer:
+    if not isinstance(raw, Mapping):
+        raise PolicyError(f"a layer must be a mapping, got {raw!r}", path=path)
+    _known_keys(raw, LAYER_KEYS, path, "a layer")
+    name = _require(raw, "name", path, "a layer")
+    if not isinstance(name, str) or not _KEBAB.fullmatch(name):
+        raise PolicyError(
+            f"a layer name is kebab-case (lowercase letters, digits and '-'), got {name!r}",
+            path=(*path, "name"),
+        )
+    level = _require(raw, "level", path, "a layer")
+    if not isinstance(level, int) or isinstance(level, bool) or level < 1:
+        raise PolicyError(
+            f"level must be a whole number >= 1 (higher beats lower), got {level!r}",
+            path=(*path, "level"),
+        )
+    rotation = _require(raw, "rotation", path, "a layer")
+    rot_path = (*path, "rotation")
+    if not isinstance(rotation, Mapping):
+        raise PolicyError(
+            f"rotation must be a mapping of members, turn, handoff and anchor, got {rotation!r}",
+            path=rot_path,
+        )
+    _known_keys(rotation, ROTATION_KEYS, rot_path, "a rotation")
+    groups = _members(_require(rotation, "members", rot_path, "a rotation"), (*rot_path, "members"))
+    turn = _turn(_require(rotation, "turn", rot_path, "a rotation"), (*rot_path, "turn"))
+    origin = _origin(rotation, zone, rot_path)
+    eff_from, eff_until = -_NEVER, _NEVER
+    if raw.get("effective_from") is not None:
+        eff_from = _instant(raw["effective_from"], (*path, "effective_from"))
+    if raw.get("effective_until") is not None:
+        eff_until = _instant(raw["effective_until"], (*path, "effective_until"))
+        if eff_until <= eff_from:
+            raise PolicyError(
+                f"effective_until {raw['effective_until']!s} is not after effective_from "
+                f"{raw.get('effective_from')!s}",
+                path=(*path, "effective_until"),
+            )
+    if "restrictions" in raw and "window" in raw:
+        raise PolicyError("give either restrictions or window, not both", path=(*path, "window"))
+    edges: tuple[int, ...] | None = None
+    window: TimeWindow | None = None
+    if "restrictions" in raw:
+        edges = _restriction_edges(raw["restrictions"], (*path, "restrictions"))
+    elif "window" in raw:
+        window = TimeWindow.from_config(_with_location(raw["window"], zone), path=(*path, "window"))
+        if window == TimeWindow.always():
+            window = None
+    return _Layer(
+        name=name,
+        level=level,
+        groups=groups,
+        turn=turn,
+        origin=origin,
+        eff_from=eff_from,
+        eff_until=eff_until,
+        edges=edges,
+        window=window,
+    )
+
+
+def _compile_override(raw: object, path: Path) -> tuple[int, int, tuple[str, ...]]:
+    if not isinstance(raw, Mapping):
+        raise PolicyError(
+            f"an override is a mapping {{start, end, people}}, got {raw!r}", path=path
+        )
+    _known_keys(raw, OVERRIDE_KEYS, path, "an override")
+    start = _instant(_require(raw, "start", path, "an override"), (*path, "start"))
+    end = _instant(_require(raw, "end", path, "an override"), (*path, "end"))
+    if end <= start:
+        raise PolicyError(
+            f"end {raw['end']!s} is not after start {raw['start']!s} (an override covers "
+            "[start, end))",
+            path=(*path, "end"),
+        )
+    people = _require(raw, "people", path, "an override")
+    if not isinstance(people, list) or not people:
+        raise PolicyError(
+            f"people must be a non-empty list of person ids, got {people!r}",
+            path=(*path, "people"),
+        )
+    who = tuple(_person(p, (*path, "people", i)) for i, p in enumerate(people))
+    return start, end, tuple(dict.fromkeys(who))
+
+
+def _override_segments(
+    overrides: list[tuple[int, int, tuple[str, ...]]],
+) -> tuple[list[int], list[tuple[str, ...] | None], list[str]]:
+    """Cut the overrides into disjoint segments, each with the union of those covering it.
+
+    >>> _override_segments([(0, 10, ("a",)), (5, 20, ("b", "a"))])
+    ([0, 5, 10, 20], [('a',), ('a', 'b'), ('b', 'a'), None], ['overrides[0]', \
+'overrides[0]+overrides[1]', 'overrides[1]', ''])
+    """
+    bounds = sorted({b for start, end, _ in overrides for b in (start, end)})
+    people: list[tuple[str, ...] | None] = []
+    sources: list[str] = []
+    for lo in bounds:
+        covering = [i for i, (s, e, _) in enumerate(overrides) if s <= lo < e]
+        if covering:
+            people.append(tuple(dict.fromkeys(p for i in covering for p in overrides[i][2])))
+            sources.append("+".join(f"overrides[{i}]" for i in covering))
+        else:
+            people.append(None)
+            sources.append("")
+    return bounds, people, sources
+
+
+def _steady_state(layers: Sequence[_Layer]) -> tuple[bool, int]:
+    """Whether the schedule is provably constant past its last dated boundary, and how long
+    next_handoff watches a repeating pattern before it concludes that nothing changes."""
+    live = [la for la in layers if la.eff_until == _NEVER]
+    always = [la.level for la in live if la.edges is None and la.window is None]
+    steady = not live
+    if always:
+        top = max(always)
+        ruling = [la for la in live if la.level >= top]
+        first = ruling[0].groups[0]
+        steady = all(la.const and la.groups[0] == first for la in ruling)
+    if any(la.window is not None for la in live):
+        return steady, _QUIET_US
+    cycle = WEEK_US if any(la.edges is not None for la in live) else 1
+    for la in live:
+        if not la.const:
+            cycle = math.lcm(cycle, la.n * la.turn)
+            if cycle > _QUIET_US:
+                return steady, _QUIET_US
+    return steady, min(cycle + _DST_YEAR_US, _QUIET_US)

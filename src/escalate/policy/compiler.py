@@ -1,0 +1,609 @@
+"""Compile validated policy data into an immutable :class:`~escalate.engine.compiled.Policy`.
+
+Everything expensive happens here, once: calendars become window tables, conditions become
+type-checked closures, durations become ``timedelta``, alias tables are built and rules are
+put in their declared order. pydantic checks the shape; this module adds what a schema cannot
+say (unknown calendars, levels and fields, type errors in conditions, self-referring paths).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from escalate.calendars._durations import parse_duration, parse_percent
+from escalate.calendars.calendar import Calendar
+from escalate.engine.actions import ActionDef
+from escalate.engine.clocks import CLOCK_STATES, ClockDef, Rung, Target, Trigger
+from escalate.engine.compiled import Policy
+from escalate.engine.conditions import (
+    BOOL,
+    DURATION,
+    INT,
+    LEVEL,
+    PERCENT,
+    SET,
+    STR,
+    FieldSpec,
+    compile_condition,
+    leaves,
+    referenced_fields,
+)
+from escalate.engine.paths import LevelDef, PathDef
+from escalate.engine.rules import RuleDef
+from escalate.engine.ticket import EVENT_TYPES, KINDS, STATUSES, TEXT_FIELDS
+from escalate.errors import PolicyError, suggest
+from escalate.people.directory import Directory
+from escalate.policy.models import (
+    ACTION_KINDS,
+    ActionSpec,
+    ClockSpec,
+    LevelSpec,
+    PathSpec,
+    PolicySpec,
+    TriggerSpec,
+)
+
+__all__ = ["compile_policy", "content_hash", "validate_spec"]
+
+# Ids appear in field names (clock.<name>.percent), traces and action ids: keep them plain.
+_KEBAB = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
+
+Path = tuple[str | int, ...]
+Positions = Callable[[Path], tuple[str, int, int] | None]
+
+# Fields whose source values may be mapped to canonical terms: the ticket's text fields
+# except the free-form ones, plus the customer tier.
+TERMINOLOGY_FIELDS = (
+    *(f for f in TEXT_FIELDS if f not in ("configuration_item", "assignee")),
+    "customer.tier",
+)
+# String fields a condition may compare: the ticket's text fields plus these.
+STRING_FIELDS = ("id", "kind", "status", *TEXT_FIELDS, "customer.id", "customer.tier")
+NOTIFY_SPECIAL = ("assignee", "assignment-group", "customer", "requester")
+
+
+def validate_spec(data: object, locate: Positions) -> PolicySpec:
+    """Validate raw YAML data against the schema; the first problem becomes a PolicyError."""
+    if not isinstance(data, Mapping):
+        raise PolicyError(
+            f"a policy is a mapping with 'policy', 'version', ...; got {type(data).__name__}",
+            source=locate(()),
+        )
+    try:
+        return PolicySpec.model_validate(data, strict=True)
+    except ValidationError as exc:
+        # A union reports one error per member; the member that got furthest into the data is
+        # the one the author meant, so rank errors by how deep their location reaches.
+        ranked = []
+        for error in exc.errors():
+            loc: Path = tuple(p for p in error["loc"] if isinstance(p, str | int))
+            clean = _clean_loc(data, loc)
+            # "expected a list/mapping" comes from the union member the author did not mean
+            mismatch = error["type"] in ("list_type", "model_type", "dict_type")
+            ranked.append(
+                (-len(clean), mismatch, [str(p) for p in clean], error["type"], clean, error)
+            )
+        ranked.sort(key=lambda r: (r[0], r[1], r[2], r[3]))
+        *_, clean, first = ranked[0]
+        more = f" (and {len(ranked) - 1} more problems)" if len(ranked) > 1 else ""
+        if first["type"] == "extra_forbidden":
+            key = str(clean[-1]) if clean else "?"
+            raise PolicyError(
+                f"unknown key {key!r}{more}",
+                path=clean,
+                source=locate(clean),
+                suggestion=suggest(key, _known_keys()),
+            ) from None
+        value = first.get("input")
+        raise PolicyError(
+            f"{first['msg']} (got {value!r}){more}", path=clean, source=locate(clean)
+        ) from None
+
+
+def _clean_loc(data: object, loc: Path) -> Path:
+    """The part of a pydantic error location that names real keys of the YAML data.
+
+    pydantic puts union member names (``ActionSpec``, ``list[ActionSpec]``) into locations;
+    they are skipped. A missing required key is kept when it is a key of the format.
+    """
+    out: list[str | int] = []
+    node: Any = data
+    known = _known_keys()
+    for part in loc:
+        if isinstance(node, Mapping) and part in node:  # noqa: SIM114 - mypy needs the split
+            node = node[part]
+            out.append(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+            out.append(part)
+        elif isinstance(part, str) and part in known and isinstance(node, Mapping):
+            out.append(part)  # a missing required key, or an unknown one
+            break
+    return tuple(out)
+
+
+def _known_keys() -> set[str]:
+    from pydantic import BaseModel
+
+    import escalate.policy.models as schema
+
+    keys: set[str] = set()
+    for obj in vars(schema).values():
+        if isinstance(obj, type) and issubclass(obj, BaseModel):
+            keys.update(obj.model_fields)
+    return keys
+
+
+def _canonical(value: object) -> object:
+    """Plain JSON data: YAML dates (also as keys) become ISO text."""
+    if isinstance(value, Mapping):
+        return {str(_canonical(k)): _canonical(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value
+
+
+def content_hash(data: object) -> str:
+    """sha256 of the policy's canonical JSON: key order does not matter, list order does."""
+    text = json.dumps(_canonical(data), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def compile_policy(
+    data: object,
+    *,
+    locate: Positions = lambda path: None,
+    source: str = "<string>",
+) -> Policy:
+    """Validate and compile policy data (as parsed from YAML) into a :class:`Policy`."""
+    spec = validate_spec(data, locate)
+    assert isinstance(data, Mapping)
+    try:
+        return _Compiler(spec, data, locate, source).compile()
+    except PolicyError as exc:
+        if exc.source is None:
+            raise exc.located(locate(exc.path)) from None
+        raise
+
+
+class _Compiler:
+    def __init__(
+        self, spec: PolicySpec, raw: Mapping[str, Any], locate: Positions, source: str
+    ) -> None:
+        self.spec = spec
+        self.raw = raw
+        self.locate = locate
+        self.source = source
+        self.calendars: dict[str, Calendar] = {}
+        self.aliases: dict[str, dict[str, str]] = {}
+        self.priorities: tuple[str, ...] | None = None
+        self.fields: dict[str, FieldSpec] = {}
+        self.path_defs: dict[str, PathDef] = {}
+
+    def compile(self) -> Policy:
+        spec = self.spec
+        for section in ("calendars", "clocks", "paths", "schedules"):
+            for name in getattr(spec, section):
+                self._name(name, (section, name))
+        for i, rule in enumerate(spec.rules):
+            self._name(rule.id, ("rules", i, "id"))
+        self._terminology()
+        self.calendars["24x7"] = Calendar.from_config("24x7")
+        for name in sorted(spec.calendars):
+            if name == "24x7":
+                raise PolicyError("'24x7' is built in; pick another name", path=("calendars", name))
+            self.calendars[name] = Calendar.from_config(
+                spec.calendars[name], path=("calendars", name)
+            )
+        try:
+            self.directory = Directory.from_config(spec.directory, spec.schedules)
+        except PolicyError as exc:
+            raise exc.located(self.locate(exc.path)) from None
+        self._base_fields()
+        clocks = tuple(
+            sorted(
+                (self._clock(name, c) for name, c in spec.clocks.items()),
+                key=lambda c: (c.precedence, c.name),
+            )
+        )
+        for name in sorted(spec.paths):
+            self.path_defs[name] = self._path(name, spec.paths[name])
+        for name in sorted(spec.paths):
+            level_names = tuple(level.name for level in spec.paths[name].levels)
+            self.fields[f"path.{name}.level"] = FieldSpec(LEVEL, level_names)
+            self.fields[f"path.{name}.active"] = FieldSpec(BOOL)
+        # Path criteria and ladders are compiled after the fields they may read exist.
+        clocks = tuple(self._clock_ladder(c, spec.clocks[c.name]) for c in clocks)
+        paths = tuple(
+            self._path_criteria(self.path_defs[n], spec.paths[n]) for n in sorted(spec.paths)
+        )
+        rules = self._rules()
+        return Policy(
+            id=spec.policy,
+            version=str(spec.version),
+            description=spec.description,
+            pin=spec.pin,
+            priority_matrix=spec.priority_matrix,
+            custom_fields=spec.custom_fields,
+            calendars=self.calendars,
+            clocks=clocks,
+            paths=paths,
+            rules=rules,
+            aliases=self.aliases,
+            directory=self.directory,
+            content_hash=content_hash(self.raw),
+            source=self.source,
+        )
+
+    @staticmethod
+    def _name(name: str, path: Path) -> None:
+        if name != "24x7" and not _KEBAB.fullmatch(name):
+            raise PolicyError(
+                f"name {name!r} must be lower-case words joined by '-' (it appears in field "
+                "names like clock.<name>.percent, in traces and in action ids)",
+                path=path,
+            )
+
+    # -- terminology and fields ---------------------------------------------------------------
+
+    def _terminology(self) -> None:
+        for field, table in sorted(self.spec.terminology.items()):
+            where: Path = ("terminology", field)
+            if field not in TERMINOLOGY_FIELDS:
+                raise PolicyError(
+                    f"terminology for unknown field {field!r}",
+                    path=where,
+                    suggestion=suggest(field, TERMINOLOGY_FIELDS),
+                )
+            aliases: dict[str, str] = {}
+            for canonical in sorted(table):
+                for alias in [canonical, *table[canonical]]:
+                    key = alias.strip().casefold()
+                    if aliases.get(key, canonical) != canonical:
+                        raise PolicyError(
+                            f"alias {alias!r} maps to both {aliases[key]!r} and {canonical!r}",
+                            path=(*where, canonical),
+                        )
+                    aliases[key] = canonical
+            self.aliases[field] = aliases
+        if "priority" in self.aliases:
+            self.priorities = tuple(sorted(set(self.aliases["priority"].values())))
+        for impact, row in sorted(self.spec.priority_matrix.items()):
+            for urgency, priority in sorted(row.items()):
+                where = ("priority_matrix", impact, urgency)
+                self._known("impact", impact, ("priority_matrix", impact))
+                self._known("urgency", urgency, where)
+                self._known("priority", priority, where)
+
+    def _known(self, field: str, value: str, path: Path) -> None:
+        table = self.aliases.get(field)
+        if table is not None and value not in table.values():
+            known = sorted(set(table.values()))
+            raise PolicyError(
+                f"{value!r} is not a canonical {field} (known: {', '.join(known)})",
+                path=path,
+                suggestion=suggest(value, known),
+            )
+
+    def _base_fields(self) -> None:
+        fields = self.fields
+        for name in STRING_FIELDS:
+            values: tuple[str, ...] | None = None
+            if name in self.aliases:
+                values = tuple(sorted(set(self.aliases[name].values())))
+            fields[name] = FieldSpec(STR, values)
+        fields["kind"] = FieldSpec(STR, KINDS)
+        fields["status"] = FieldSpec(STR, STATUSES)
+        fields["customer.vip"] = FieldSpec(BOOL)
+        fields["acknowledged"] = FieldSpec(BOOL)
+        fields["reassignment_count"] = FieldSpec(INT)
+        fields["reopen_count"] = FieldSpec(INT)
+        fields["regulatory_flags"] = FieldSpec(SET)
+        kinds = {"string": STR, "integer": INT, "boolean": BOOL}
+        for name, kind in sorted(self.spec.custom_fields.items()):
+            fields["fields." + name] = FieldSpec(kinds[kind])
+        for name in sorted(self.spec.clocks):
+            fields[f"clock.{name}.percent"] = FieldSpec(PERCENT)
+            fields[f"clock.{name}.elapsed"] = FieldSpec(DURATION)
+            fields[f"clock.{name}.remaining"] = FieldSpec(DURATION)
+            fields[f"clock.{name}.breached"] = FieldSpec(BOOL)
+            fields[f"clock.{name}.state"] = FieldSpec(STR, CLOCK_STATES)
+
+    # -- clocks ---------------------------------------------------------------------------------
+
+    def _triggers(self, spec: TriggerSpec | list[TriggerSpec], path: Path) -> tuple[Trigger, ...]:
+        items = spec if isinstance(spec, list) else [spec]
+        out = []
+        for i, item in enumerate(items):
+            where = (*path, i) if isinstance(spec, list) else path
+            events = self._names(item.event, EVENT_TYPES, "event type", (*where, "event"))
+            statuses = self._names(item.status, STATUSES, "status", (*where, "status"))
+            out.append(Trigger(events, statuses))
+        return tuple(out)
+
+    @staticmethod
+    def _names(
+        value: list[str] | str | None, allowed: Sequence[str], what: str, path: Path
+    ) -> frozenset[str] | None:
+        if value is None:
+            return None
+        items = [value] if isinstance(value, str) else value
+        for i, item in enumerate(items):
+            if item not in allowed:
+                raise PolicyError(
+                    f"unknown {what} {item!r} (known: {', '.join(allowed)})",
+                    path=path if isinstance(value, str) else (*path, i),
+                    suggestion=suggest(item, allowed),
+                )
+        return frozenset(items)
+
+    def _clock(self, name: str, spec: ClockSpec) -> ClockDef:
+        path: Path = ("clocks", name)
+        targets: dict[str, Target] = {}
+        for priority in sorted(spec.targets):
+            target = spec.targets[priority]
+            where = (*path, "targets", priority)
+            known = self.priorities
+            if priority != "default" and known is not None and priority not in known:
+                raise PolicyError(
+                    f"{priority!r} is not a canonical priority "
+                    f"(known: {', '.join(known)}, or 'default')",
+                    path=where,
+                    suggestion=suggest(priority, known),
+                )
+            duration = parse_duration(target.within, (*where, "within"))
+            targets[priority] = Target(
+                duration, target.calendar, self._calendar(target.calendar, (*where, "calendar"))
+            )
+        pause = self._names(
+            spec.pause.status if spec.pause else None,
+            STATUSES,
+            "status",
+            (*path, "pause", "status"),
+        )
+        new_cycle = self._names(
+            spec.new_cycle_on, EVENT_TYPES, "event type", (*path, "new_cycle_on")
+        )
+        return ClockDef(
+            name=name,
+            type=spec.type,
+            precedence=spec.precedence,
+            start=self._triggers(spec.start, (*path, "start")),
+            stop=self._triggers(spec.stop, (*path, "stop")),
+            pause=pause or frozenset(),
+            new_cycle_on=new_cycle or frozenset(),
+            restart_on_priority_change=spec.on_priority_change == "restart",
+            targets=targets,
+            ladder=(),
+        )
+
+    def _clock_ladder(self, clock: ClockDef, spec: ClockSpec) -> ClockDef:
+        rungs: list[Rung] = []
+        previous = None
+        for i, rung in enumerate(spec.ladder):
+            where: Path = ("clocks", clock.name, "ladder", i)
+            share = parse_percent(rung.at, (*where, "at"))
+            if previous is not None and share <= previous:
+                raise PolicyError(
+                    f"ladder rungs must rise: {rung.at} is not above the rung before it",
+                    path=(*where, "at"),
+                )
+            previous = share
+            rungs.append(Rung(i, share, rung.at, self._actions(rung, where), rung.rationale))
+        return replace(clock, ladder=tuple(rungs))
+
+    def _calendar(self, name: str, path: Path) -> Calendar:
+        found = self.calendars.get(name)
+        if found is None:
+            raise PolicyError(
+                f"unknown calendar {name!r}",
+                path=path,
+                suggestion=suggest(name, self.calendars),
+            )
+        return found
+
+    # -- paths ----------------------------------------------------------------------------------
+
+    def _path(self, name: str, spec: PathSpec) -> PathDef:
+        path: Path = ("paths", name)
+        seen: set[str] = set()
+        levels = []
+        for i, level in enumerate(spec.levels):
+            where = (*path, "levels", i)
+            if level.name in seen:
+                raise PolicyError(f"level {level.name!r} appears twice", path=(*where, "name"))
+            seen.add(level.name)
+            levels.append(self._level(i, level, where))
+        starts = spec.starts or ("on-open" if spec.kind == "vertical" else "on-trigger")
+        return PathDef(
+            name=name,
+            kind=spec.kind,
+            starts_on_open=starts == "on-open",
+            when=None,
+            repeat=spec.repeat,
+            levels=tuple(levels),
+        )
+
+    def _path_criteria(self, path: PathDef, spec: PathSpec) -> PathDef:
+        if spec.when is None:
+            return path
+        when = compile_condition(
+            spec.when, self._fields_without_paths(), ("paths", path.name, "when")
+        )
+        return replace(path, when=when, when_fields=referenced_fields(when))
+
+    def _fields_without_paths(self) -> dict[str, FieldSpec]:
+        return {k: v for k, v in self.fields.items() if not k.startswith("path.")}
+
+    def _level(self, index: int, spec: LevelSpec, path: Path) -> LevelDef:
+        for i, target in enumerate(spec.targets):
+            self.directory.check_target(target, (*path, "targets", i))
+        for i, target in enumerate(spec.fallback):
+            self.directory.check_target(target, (*path, "fallback", i))
+        if spec.on_empty == "fallback" and not spec.fallback:
+            raise PolicyError(
+                "on_empty: fallback needs a 'fallback' list", path=(*path, "fallback")
+            )
+        calendar = self._calendar(spec.calendar, (*path, "calendar")) if spec.calendar else None
+        after = parse_duration(spec.after, (*path, "after")) if spec.after else None
+        at = parse_duration(spec.at, (*path, "at")) if spec.at else None
+        in_days = (after and after.is_business_days) or (at and at.is_business_days)
+        if in_days and calendar is None:
+            raise PolicyError("business days need the level's 'calendar'", path=(*path, "calendar"))
+        timeout = None
+        if spec.ack_timeout:
+            timeout = parse_duration(
+                spec.ack_timeout, (*path, "ack_timeout"), allow_business_days=False
+            ).delta
+        ack_within = None  # counted on the wall clock when the page goes out
+        if spec.ack_within is not None:
+            ack_within = parse_duration(
+                spec.ack_within, (*path, "ack_within"), allow_business_days=False
+            ).delta
+        if spec.resolve_within is not None:  # an expectation passed through to the caller
+            parse_duration(spec.resolve_within, (*path, "resolve_within"))
+        return LevelDef(
+            name=spec.name,
+            index=index,
+            targets=tuple(spec.targets),
+            after=after,
+            at=at,
+            calendar_name=spec.calendar,
+            calendar=calendar,
+            ack_timeout=timeout,
+            until_resolved=spec.until == "resolved",
+            on_empty=spec.on_empty,
+            fallback=tuple(spec.fallback),
+            owner=spec.owner,
+            ack_within=spec.ack_within,
+            ack_within_delta=ack_within,
+            resolve_within=spec.resolve_within,
+            authority=tuple(spec.authority),
+        )
+
+    # -- actions and rules ----------------------------------------------------------------------
+
+    def _actions(self, spec: ActionSpec | list[ActionSpec], path: Path) -> tuple[ActionDef, ...]:
+        items = spec if isinstance(spec, list) else [spec]
+        out: list[ActionDef] = []
+        for i, item in enumerate(items):
+            where = (*path, i) if isinstance(spec, list) else path
+            for kind in ACTION_KINDS:
+                body = getattr(item, kind)
+                if body is not None:
+                    out.append(self._action(kind, body, len(out), (*where, kind)))
+        return tuple(out)
+
+    def _action(self, kind: str, body: Any, index: int, path: Path) -> ActionDef:
+        if kind in ("escalate", "transfer"):
+            target_path = self.path_defs.get(body.path)
+            if target_path is None:
+                raise PolicyError(
+                    f"unknown path {body.path!r}",
+                    path=(*path, "path"),
+                    suggestion=suggest(body.path, self.path_defs),
+                )
+            if kind == "transfer" and target_path.kind != "horizontal":
+                raise PolicyError(
+                    f"transfer goes to a horizontal path; {body.path!r} is vertical (use escalate)",
+                    path=(*path, "path"),
+                )
+            level_name = body.to if body.to is not None else target_path.levels[0].name
+            names = [level.name for level in target_path.levels]
+            if level_name not in names:
+                raise PolicyError(
+                    f"path {body.path!r} has no level {level_name!r} (levels: {', '.join(names)})",
+                    path=(*path, "to"),
+                    suggestion=suggest(level_name, names),
+                )
+            return ActionDef(
+                kind=kind,
+                index=index,
+                targets=(),
+                details={"path": body.path, "level": level_name},
+                path=body.path,
+                level=names.index(level_name),
+            )
+        details = body.model_dump(mode="json")
+        targets: tuple[str, ...] = ()
+        within = None
+        if kind == "notify":
+            for i, target in enumerate(body.to):
+                if target not in NOTIFY_SPECIAL:
+                    self.directory.check_target(target, (*path, "to", i))
+            targets = tuple(body.to)
+            details.pop("to")
+        elif kind == "open_bridge":
+            for i, target in enumerate(body.participants):
+                self.directory.check_target(target, (*path, "participants", i))
+            targets = tuple(body.participants)
+            details.pop("participants")
+        elif kind == "require_postmortem":
+            within = parse_duration(body.within, (*path, "within"), allow_business_days=False).delta
+        return ActionDef(kind=kind, index=index, targets=targets, details=details, within=within)
+
+    def _rules(self) -> tuple[RuleDef, ...]:
+        seen: dict[str, int] = {}
+        compiled: list[RuleDef] = []
+        for order, spec in enumerate(self.spec.rules):
+            path: Path = ("rules", order)
+            if spec.id in seen:
+                raise PolicyError(
+                    f"rule id {spec.id!r} is also used by rules[{seen[spec.id]}]",
+                    path=(*path, "id"),
+                )
+            seen[spec.id] = order
+            when = compile_condition(spec.when, self.fields, (*path, "when"))
+            actions = self._actions(spec.then, (*path, "then"))
+            fields = referenced_fields(when)
+            reads_paths = any(f.startswith("path.") for f in fields)
+            if reads_paths and spec.final:
+                raise PolicyError(
+                    "a rule that reads path levels cannot be final: it is matched after the "
+                    "paths, so it cannot shadow the rules that move them",
+                    path=(*path, "final"),
+                )
+            if reads_paths and any(a.path is not None for a in actions):
+                raise PolicyError(
+                    "a rule that reads path levels cannot escalate or transfer (the path "
+                    "level would depend on itself)",
+                    path=(*path, "then"),
+                )
+            clock_leaves = tuple(
+                sorted({f.split(".")[1] for f in fields if f.startswith("clock.")})
+            )
+            positions = {
+                leaf.path: pos
+                for leaf in leaves(when)
+                if (pos := self.locate(leaf.path)) is not None
+            }
+            compiled.append(
+                RuleDef(
+                    id=spec.id,
+                    order=order,
+                    rank=0,
+                    priority=spec.priority,
+                    when=when,
+                    actions=actions,
+                    moves_paths=any(a.path is not None for a in actions),
+                    final=spec.final,
+                    reads_paths=reads_paths,
+                    fields=fields,
+                    clock_leaves=clock_leaves,
+                    rationale=spec.rationale,
+                    positions=positions,
+                )
+            )
+        # Precedence is declared: higher priority first, then file order.
+        ordered = sorted(compiled, key=lambda r: (-r.priority, r.order))
+        return tuple(replace(rule, rank=rank) for rank, rule in enumerate(ordered))

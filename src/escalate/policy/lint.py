@@ -1,0 +1,221 @@
+"""Lint: things a policy may legally say but probably does not mean.
+
+Findings are values (``Finding``), sorted, so tools can diff them. ``escalate validate``
+prints them and exits 1 when there are any. Findings about time (stale contact checks,
+schedule gaps) need an explicit ``as_of`` instant: lint reads no clock either.
+Unknown people, teams, roles and schedules are not findings but load errors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from escalate.calendars._instants import to_us
+from escalate.engine.compiled import Policy
+from escalate.engine.paths import PathDef
+
+__all__ = ["Finding", "lint"]
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Finding:
+    """One lint finding: where (a key path as text), what, and a short code."""
+
+    where: str
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message} [{self.code}]"
+
+
+def lint(
+    policy: Policy, *, as_of: datetime | None = None, horizon: timedelta = timedelta(days=14)
+) -> list[Finding]:
+    """Every finding for a compiled policy, sorted.
+
+    With ``as_of`` (aware), also: contacts whose ``validated_at`` is older than the
+    directory's ``contact_max_age``, and schedule gaps in ``[as_of, as_of + horizon)``.
+    """
+    if as_of is not None:
+        to_us(as_of, "as_of")  # naive instants are refused here as everywhere
+    found: list[Finding] = _directory_findings(policy, as_of, horizon)
+    used_calendars = {"24x7"}
+    for clock in policy.clocks:
+        for target in clock.targets.values():
+            used_calendars.add(target.calendar_name)
+        events = {e for t in clock.start if t.events for e in t.events}
+        stops = {e for t in clock.stop if t.events and t.statuses is None for e in t.events}
+        if events and events <= stops:
+            found.append(
+                Finding(
+                    f"clocks.{clock.name}.start",
+                    "start-within-stop",
+                    "every start event also stops the clock, so it never runs",
+                )
+            )
+        for status in sorted(clock.pause):
+            if any(t.statuses and status in t.statuses for t in clock.stop):
+                found.append(
+                    Finding(
+                        f"clocks.{clock.name}.pause",
+                        "pause-is-stop",
+                        f"status {status!r} both pauses and stops the clock",
+                    )
+                )
+    requested: set[str] = set()
+    for clock in policy.clocks:
+        for rung in clock.ladder:
+            for act in rung.actions:
+                if act.path is not None:
+                    requested.add(act.path)
+    for rule in policy.rules:
+        if not rule.rationale:
+            found.append(Finding(f"rules.{rule.id}", "no-rationale", "rule has no 'rationale:'"))
+        for act in rule.actions:
+            if act.path is not None:
+                requested.add(act.path)
+    for path in policy.paths:
+        for level in path.levels:
+            if level.calendar_name:
+                used_calendars.add(level.calendar_name)
+        found += _path_findings(path)
+        if not path.starts_on_open and path.name not in requested:
+            found.append(
+                Finding(
+                    f"paths.{path.name}",
+                    "unreachable-path",
+                    "path starts on trigger but no rule or ladder sends tickets to it",
+                )
+            )
+    for name in sorted(set(policy.calendars) - used_calendars):
+        found.append(Finding(f"calendars.{name}", "unused-calendar", "calendar is never used"))
+    return sorted(found)
+
+
+def _path_findings(path: PathDef) -> list[Finding]:
+    """Settings a path accepts that can have no effect."""
+    out = []
+    levels = path.levels
+    where = f"paths.{path.name}.levels"
+    if path.starts_on_open and levels[0].ack_within is not None:
+        out.append(
+            Finding(
+                f"{where}[0].ack_within",
+                "ack-within-on-start-level",
+                "the first level of an on-open path pages nobody, so nothing can go unanswered",
+            )
+        )
+    if levels[0].at is not None:
+        out.append(
+            Finding(
+                f"{where}[0].at", "at-on-first-level", "the first level is entered at the start"
+            )
+        )
+    for i, level in enumerate(levels):
+        has_timer = level.after is not None or (
+            i + 1 < len(levels) and levels[i + 1].at is not None
+        )
+        if level.ack_timeout is not None and not has_timer:
+            out.append(
+                Finding(
+                    f"{where}[{i}].ack_timeout",
+                    "ack-timeout-without-timer",
+                    "the level never moves on by itself, so an acknowledgement cannot lapse",
+                )
+            )
+    if path.repeat and levels[-1].after is None:
+        out.append(
+            Finding(
+                f"paths.{path.name}.repeat",
+                "repeat-without-timer",
+                "the last level has no 'after', so the path never starts another round",
+            )
+        )
+    return out
+
+
+def _directory_findings(
+    policy: Policy, as_of: datetime | None, horizon: timedelta
+) -> list[Finding]:
+    """People, teams, roles, levels and schedules that would fail someone at 3 a.m."""
+    directory = policy.directory
+    out: list[Finding] = []
+    if directory.empty:
+        return out
+    for pid, person in directory.people.items():
+        where = f"directory.people.{pid}"
+        if not person.channels:
+            out.append(Finding(where, "no-contact-channel", "person has no contact channel"))
+        if as_of is not None and directory.contact_max_age is not None:
+            checked = person.validated_at
+            if checked is None:
+                out.append(
+                    Finding(where, "contact-never-validated", "contact details never validated")
+                )
+            elif as_of.astimezone(UTC).date() - checked > directory.contact_max_age:
+                age = (as_of.astimezone(UTC).date() - checked).days
+                out.append(
+                    Finding(
+                        f"{where}.validated_at",
+                        "stale-contact",
+                        f"contact details last validated {checked.isoformat()}, {age} days ago",
+                    )
+                )
+    for rid, role in directory.roles.items():
+        if role.backup is None:
+            out.append(
+                Finding(f"directory.roles.{rid}", "role-without-backup", "role has no backup")
+            )
+    for path in policy.paths:
+        for i, level in enumerate(path.levels):
+            if not level.fallback and not _has_backup(policy, level.targets):
+                out.append(
+                    Finding(
+                        f"paths.{path.name}.levels[{i}]",
+                        "level-without-backup",
+                        f"nobody behind {level.name}'s targets has a backup and the level has "
+                        "no fallback",
+                    )
+                )
+    if as_of is not None:
+        for name, schedule in directory.schedules.items():
+            for gap in schedule.gaps(as_of, as_of + horizon):
+                out.append(
+                    Finding(
+                        f"schedules.{name}",
+                        "schedule-gap",
+                        f"nobody on call from {gap.start.isoformat()} to {gap.end.isoformat()}",
+                    )
+                )
+    return out
+
+
+def _has_backup(policy: Policy, targets: tuple[str, ...]) -> bool:
+    """Whether some fallback exists behind any of these targets."""
+    directory = policy.directory
+    for target in targets:
+        kind, _, name = target.partition(":")
+        if kind in ("person", "manager"):
+            pid = directory.manager_of(name) if kind == "manager" else name
+            person = directory.people.get(pid or "")
+            if person is not None and person.backup:
+                return True
+        elif kind == "team":
+            team = directory.teams.get(name)
+            if team is not None and (team.lead or team.backup or len(team.members) > 1):
+                return True
+            if team is not None and team.schedule is not None:
+                rotation = directory.schedules.get(team.schedule)
+                if rotation is not None and len(rotation.people) > 1:
+                    return True
+        elif kind == "role":
+            role = directory.roles.get(name)
+            if role is not None and (role.backup or _has_backup(policy, (role.filled_by,))):
+                return True
+        elif kind == "schedule":
+            schedule = directory.schedules.get(name)
+            if schedule is not None and len(schedule.people) > 1:
+                return True
+    return False
