@@ -15,7 +15,7 @@ from escalate.errors import (
     PolicyError,
     TicketError,
 )
-from escalate.people.directory import Availability
+from escalate.people.availability import Availability
 from escalate.people.schedule import Schedule, Shift
 from escalate.policy.loader import load, loads
 

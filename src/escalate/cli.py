@@ -17,7 +17,7 @@ from typing import Any
 from escalate.engine.decision import Decision, iso
 from escalate.engine.ticket import Ticket
 from escalate.errors import EscalateError
-from escalate.people.directory import Availability
+from escalate.people.availability import Availability
 from escalate.policy.lint import lint
 from escalate.policy.loader import load
 from escalate.policy.models import policy_json_schema

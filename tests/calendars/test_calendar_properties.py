@@ -2,7 +2,8 @@
 
 Every calendar here is drawn from ``escalate.testing.strategies``; the instants, durations and
 dated entries (holidays, closures, extra hours) cluster around an anchor date, often a DST
-switch of the calendar's zone, so that they meet. ``tests/calendars/calendar_reference.py`` answers the
+switch of the calendar's zone, so that they meet.
+``tests/calendars/calendar_reference.py`` answers the
 same questions by first principles (wall time of each instant via ``zoneinfo``).
 """
 

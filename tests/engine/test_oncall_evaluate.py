@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from escalate.engine.decision import Action, Decision
-from escalate.people.directory import Availability
+from escalate.people.availability import Availability
 from escalate.policy.loader import load
 from tests.policy_helpers import action_ids, done, event, policy, ticket, utc
 

@@ -21,7 +21,8 @@ from typing import Any
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from escalate.people.directory import Availability, Directory
+from escalate.people.availability import Availability
+from escalate.people.directory import Directory
 from escalate.people.schedule import Schedule
 from escalate.policy.loader import loads
 

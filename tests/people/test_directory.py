@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from escalate.errors import NaiveDatetimeError, PolicyError, TicketError
-from escalate.people.directory import Availability, Directory, Resolution
+from escalate.people.availability import Availability
+from escalate.people.directory import Directory, Resolution
 from escalate.policy.loader import loads
 
 AT = datetime(2024, 11, 20, 12, 0, tzinfo=UTC)

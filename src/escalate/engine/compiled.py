@@ -19,7 +19,8 @@ from escalate.engine.paths import PathDef
 from escalate.engine.rules import RuleDef
 from escalate.engine.ticket import Ticket
 from escalate.errors import TicketError
-from escalate.people.directory import Availability, Directory
+from escalate.people.availability import Availability
+from escalate.people.directory import Directory
 
 __all__ = ["Policy"]
 

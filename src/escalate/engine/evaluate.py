@@ -37,7 +37,8 @@ from escalate.engine.decision import (
 from escalate.engine.paths import LevelDef, PathDef, PathState, Request, simulate
 from escalate.engine.ticket import Ticket
 from escalate.errors import TicketError
-from escalate.people.directory import Availability, Resolution
+from escalate.people.availability import Availability
+from escalate.people.directory import Resolution
 
 if TYPE_CHECKING:
     from escalate.engine.actions import ActionDef

@@ -3,7 +3,8 @@
 Built on :mod:`escalate.calendars`; knows nothing of tickets or policies.
 """
 
-from escalate.people.directory import Availability, Directory, Person, Resolution, Role, Team
+from escalate.people.availability import Availability
+from escalate.people.directory import Directory, Person, Resolution, Role, Team
 from escalate.people.schedule import Schedule, Shift
 
 __all__ = [
