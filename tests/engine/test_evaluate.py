@@ -663,6 +663,7 @@ def test_to_dict_has_the_documented_top_level_keys() -> None:
         "actions",
         "clocks",
         "evaluated_at",
+        "format",
         "input_digest",
         "next_evaluation_at",
         "paths",
@@ -671,6 +672,7 @@ def test_to_dict_has_the_documented_top_level_keys() -> None:
         "rules",
         "ticket",
     ] == sorted(decision.to_dict())
+    assert 1 == decision.to_dict()["format"]
 
 
 def test_to_dict_without_trace_leaves_the_rules_out() -> None:

@@ -28,6 +28,10 @@ if TYPE_CHECKING:
 MATCHED, NOT_MATCHED, SHADOWED, DONE = "matched", "not-matched", "shadowed", "done"
 
 
+#: The version of the ``to_dict()`` layout (``"format"`` in the output). Adding a key keeps it;
+#: renaming, removing or changing the meaning of a key bumps it. See docs/decision-format.md.
+DECISION_FORMAT = 1
+
 def iso(at: datetime | None) -> str | None:
     """An instant as ISO-8601 in UTC (``None`` stays ``None``)."""
     return None if at is None else at.astimezone(UTC).isoformat()
@@ -170,6 +174,7 @@ class Decision:
     def to_dict(self, *, trace: bool = True) -> dict[str, Any]:
         """Stable JSON-ready form: sorted keys, instants in UTC, no timings."""
         out: dict[str, Any] = {
+            "format": DECISION_FORMAT,
             "policy": {
                 "id": self.policy_id,
                 "version": self.policy_version,
