@@ -706,16 +706,16 @@ INTERVAL_HELP = (
 CONFIG_ERRORS: dict[str, tuple[object, str]] = {
     "unknown key, with a suggestion": (
         {"timezone": "UTC", "hours": OK_HOURS, "holiday": {}},
-        "holiday: unknown calendar key 'holiday' (did you mean 'holidays'?)",
+        "holiday: unknown key 'holiday' (did you mean 'holidays'?)",
     ),
     "unknown key, nothing close": (
         {"timezone": "UTC", "hours": OK_HOURS, "owner": "ops"},
-        "owner: unknown calendar key 'owner'",
+        "owner: unknown key 'owner'",
     ),
-    "missing timezone": ({"hours": OK_HOURS}, "a calendar needs 'timezone' (an IANA name)"),
+    "missing timezone": ({"hours": OK_HOURS}, "timezone: missing required key 'timezone'"),
     "missing hours": (
         {"timezone": "UTC"},
-        "a calendar needs 'hours' (a weekday mapping or '24x7')",
+        "hours: missing required key 'hours'",
     ),
     "unknown zone": (
         {"timezone": "Europe/Berln", "hours": OK_HOURS},
@@ -723,7 +723,7 @@ CONFIG_ERRORS: dict[str, tuple[object, str]] = {
     ),
     "zone not text": (
         {"timezone": 1, "hours": OK_HOURS},
-        "timezone: time zone must be an IANA name like 'Europe/Berlin', got 1",
+        "timezone: Input should be a valid string (got 1)",
     ),
     "bad interval": (
         {"timezone": "UTC", "hours": {"mon": ["9-17"]}},
@@ -759,8 +759,7 @@ CONFIG_ERRORS: dict[str, tuple[object, str]] = {
     ),
     "intervals not a list": (
         {"timezone": "UTC", "hours": {"mon": 9}},
-        "hours.mon: expected a non-empty list of 'HH:MM-HH:MM' intervals "
-        "(leave a closed day out), got 9",
+        "hours.mon: expected a string or a list, got 9",
     ),
     "an empty list of intervals": (
         {"timezone": "UTC", "hours": {"mon-fri": []}},
@@ -795,11 +794,11 @@ CONFIG_ERRORS: dict[str, tuple[object, str]] = {
     ),
     "weekday not text": (
         {"timezone": "UTC", "hours": {1: ["09:00-17:00"]}},
-        "hours.1: weekday key must be a string like 'mon-fri', got 1",
+        "hours[1]: Input should be a valid string (got 1)",
     ),
     "not 24x7": (
         {"timezone": "UTC", "hours": "24x5"},
-        "hours: hours must be '24x7' or a mapping like {mon-fri: ['09:00-17:00']}, got '24x5'",
+        "hours: expected '24x7' or a mapping, got '24x5'",
     ),
     "a calendar that is other text": (
         "24x5",
@@ -821,7 +820,7 @@ CONFIG_ERRORS: dict[str, tuple[object, str]] = {
             "hours": OK_HOURS,
             "holidays": {"country": "DE", "subdivision": "BE", "years": [2024, 2024]},
         },
-        "holidays.subdivision: unknown key 'subdivision' in holidays (did you mean 'subdiv'?)",
+        "holidays.subdivision: unknown key 'subdivision' (did you mean 'subdiv'?)",
     ),
     "unknown country": (
         {
@@ -849,7 +848,7 @@ CONFIG_ERRORS: dict[str, tuple[object, str]] = {
     ),
     "years not a pair": (
         {"timezone": "UTC", "hours": OK_HOURS, "years": [2024]},
-        "years: years must be [first, last], two whole years, got [2024]",
+        "years: List should have at least 2 items after validation, not 1 (got [2024])",
     ),
     "years given twice": (
         {
@@ -908,7 +907,7 @@ CONFIG_ERRORS: dict[str, tuple[object, str]] = {
     ),
     "bad extra hours interval": (
         {"timezone": "UTC", "hours": OK_HOURS, "extra_hours": {"2024-12-24": "9-12"}},
-        f"extra_hours.2024-12-24[0]: {INTERVAL_HELP}'9-12'",
+        f"extra_hours.2024-12-24: {INTERVAL_HELP}'9-12'",
     ),
 }
 

@@ -25,6 +25,7 @@ from datetime import date, datetime, timedelta
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
+from escalate._models import validate_model
 from escalate.calendars._holidays import HolidaySet, parse_date, parse_years, resolve_holidays
 from escalate.calendars._instants import (
     DAY_US,
@@ -41,6 +42,7 @@ from escalate.calendars._instants import (
     to_us,
     wall_us,
 )
+from escalate.calendars.models import WEEKDAYS, CalendarModel
 from escalate.errors import CalendarRangeError, PolicyError, suggest
 
 __all__ = ["DEFAULT_YEARS", "Calendar"]
@@ -51,8 +53,6 @@ Window = tuple[int, int]
 #: The years a calendar without holiday data is compiled for, unless it says ``years:``.
 DEFAULT_YEARS = (2000, 2050)
 
-CALENDAR_KEYS = ("timezone", "hours", "holidays", "closures", "extra_hours", "years")
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEK_MINUTES = 7 * 1440
 ZERO = timedelta(0)
 
@@ -129,10 +129,10 @@ def parse_weekdays(spec: object, path: Path) -> list[int]:
     return days
 
 
-def _intervals(value: object, path: Path) -> list[tuple[int, int]]:
+def _intervals(value: str | list[str], path: Path) -> list[tuple[int, int]]:
     if isinstance(value, str):
         value = [value]
-    if not isinstance(value, list) or not value:
+    if not value:
         raise PolicyError(
             f"expected a non-empty list of 'HH:MM-HH:MM' intervals (leave a closed day out), "
             f"got {value!r}",
@@ -215,49 +215,49 @@ def _clip(windows: list[Window], lo: int, hi: int) -> list[Window]:
     return [(max(s, lo), min(e, hi)) for s, e in windows if e > lo and s < hi]
 
 
+_ALWAYS = CalendarModel(timezone="UTC", hours="24x7")
+
+
+def _model(config: object, path: Path) -> CalendarModel:
+    """The validated model of a calendar configuration (``"24x7"``, a mapping or a model)."""
+    if isinstance(config, CalendarModel):
+        return config
+    if isinstance(config, str):
+        if config.strip().lower() != "24x7":
+            raise PolicyError(
+                f"a calendar is a mapping or the string '24x7', got {config!r}", path=path
+            )
+        return _ALWAYS
+    if not isinstance(config, Mapping):
+        raise PolicyError(f"a calendar is a mapping or '24x7', got {config!r}", path=path)
+    return validate_model(CalendarModel, config, path=path)
+
+
 class _Config:
     """A validated calendar configuration (all wall-clock values in minutes)."""
 
     def __init__(self, config: object, path: Path) -> None:
-        if isinstance(config, str):
-            if config.strip().lower() != "24x7":
-                raise PolicyError(
-                    f"a calendar is a mapping or the string '24x7', got {config!r}", path=path
-                )
-            config = {"timezone": "UTC", "hours": "24x7"}
-        if not isinstance(config, Mapping):
-            raise PolicyError(f"a calendar is a mapping or '24x7', got {config!r}", path=path)
-        for key in config:
-            if key not in CALENDAR_KEYS:
-                raise PolicyError(
-                    f"unknown calendar key {key!r}",
-                    path=(*path, str(key)),
-                    suggestion=suggest(str(key), CALENDAR_KEYS),
-                )
-        if "timezone" not in config:
-            raise PolicyError("a calendar needs 'timezone' (an IANA name)", path=path)
-        if "hours" not in config:
-            raise PolicyError("a calendar needs 'hours' (a weekday mapping or '24x7')", path=path)
-        self.zone: ZoneInfo = load_zone(config["timezone"], (*path, "timezone"))
+        model = _model(config, path)
+        self.zone: ZoneInfo = load_zone(model.timezone, (*path, "timezone"))
         self.always = False
         self.weekly: list[list[tuple[int, int]]] = [[] for _ in WEEKDAYS]
-        self._parse_hours(config["hours"], (*path, "hours"))
+        self._parse_hours(model.hours, (*path, "hours"))
 
         self.holidays = (
-            resolve_holidays(config["holidays"], (*path, "holidays"))
-            if "holidays" in config
+            resolve_holidays(model.holidays.model_dump(exclude_unset=True), (*path, "holidays"))
+            if model.holidays is not None
             else HolidaySet(names={}, years=None, source="none")
         )
-        if "years" in config:
+        if model.years is not None:
             if self.holidays.years is not None:
                 raise PolicyError(
                     "years is already set by holidays.years; give it once", path=(*path, "years")
                 )
-            self.years: tuple[int, int] | None = parse_years(config["years"], (*path, "years"))
+            self.years: tuple[int, int] | None = parse_years(model.years, (*path, "years"))
         else:
             self.years = self.holidays.years
-        self.closures = self._dated(config.get("closures", {}), (*path, "closures"))
-        self.extra_hours = self._dated(config.get("extra_hours", {}), (*path, "extra_hours"))
+        self.closures = self._dated(model.closures, (*path, "closures"))
+        self.extra_hours = self._dated(model.extra_hours, (*path, "extra_hours"))
         if self.years is not None:
             first, last = self.years
             for day in self.holidays.names:
@@ -285,20 +285,15 @@ class _Config:
             and self.years is None
         )
 
-    def _parse_hours(self, hours: object, path: Path) -> None:
-        if isinstance(hours, str) and hours.strip().lower() == "24x7":
+    def _parse_hours(self, hours: str | Mapping[str, str | list[str]], path: Path) -> None:
+        if isinstance(hours, str):  # the model admits only "24x7"
             self.always = True
             self.weekly = [[(0, 1440)] for _ in WEEKDAYS]
             return
-        if not isinstance(hours, Mapping):  # {} is allowed: open only on extra_hours dates
-            raise PolicyError(
-                f"hours must be '24x7' or a mapping like {{mon-fri: ['09:00-17:00']}}, "
-                f"got {hours!r}",
-                path=path,
-            )
+        # {} is allowed: open only on extra_hours dates
         spans: list[tuple[int, int, Path]] = []
         for key, value in hours.items():
-            where = (*path, str(key))
+            where = (*path, key)
             for day in parse_weekdays(key, where):
                 for i, (lo, hi) in enumerate(_intervals(value, where)):
                     self.weekly[day].append((lo, hi))
@@ -308,9 +303,9 @@ class _Config:
             day_intervals.sort()
 
     @staticmethod
-    def _dated(value: object, path: Path) -> dict[date, list[tuple[int, int]]]:
-        if not isinstance(value, Mapping):
-            raise PolicyError(f"expected a mapping of date -> intervals, got {value!r}", path=path)
+    def _dated(
+        value: Mapping[date | str, str | list[str]], path: Path
+    ) -> dict[date, list[tuple[int, int]]]:
         out: dict[date, list[tuple[int, int]]] = {}
         for key, intervals in value.items():
             day = parse_date(key, (*path, str(key)))
