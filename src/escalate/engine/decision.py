@@ -32,7 +32,6 @@ MATCHED, NOT_MATCHED, SHADOWED, DONE = "matched", "not-matched", "shadowed", "do
 #: renaming, removing or changing the meaning of a key bumps it. See docs/decision-format.md.
 DECISION_FORMAT = 1
 
-
 def iso(at: datetime | None) -> str | None:
     """An instant as ISO-8601 in UTC (``None`` stays ``None``)."""
     return None if at is None else at.astimezone(UTC).isoformat()
