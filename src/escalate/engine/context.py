@@ -1,0 +1,124 @@
+"""The inputs of one evaluation, checked, and what every stage reads of the history.
+
+:func:`prepare` runs first: it checks ``now`` against the ticket, folds the ticket as of
+``now`` and makes the one pass over the events that the later stages look things up in
+(recorded actions, acknowledgements, the current cycle's start, when the ticket ended).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from escalate.calendars._instants import to_us
+from escalate.engine.clocks import Step
+from escalate.engine.rules import PolicyView
+from escalate.engine.ticket import Ticket, TicketState
+from escalate.errors import TicketError
+from escalate.people.availability import Availability
+from escalate.people.directory import Directory
+
+__all__ = ["RESOLVED_STATUSES", "Context", "prepare", "stamp"]
+
+#: Statuses in which a ticket has ended: no path timers, no clock-ladder actions.
+RESOLVED_STATUSES = frozenset({"resolved", "closed", "cancelled"})
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """One evaluation's inputs and the facts of its history that every stage looks up."""
+
+    policy: PolicyView
+    ticket: Ticket
+    now: datetime
+    availability: Availability
+    directory: Directory
+    state: TicketState  # the ticket as of now
+    priority: str | None  # canonical, as of now
+    steps: tuple[Step, ...]  # the creation and every event, with the status around it
+    resolved: bool  # ended (resolved, closed or cancelled) at now
+    ended_at: datetime | None  # when it last ended and stayed so
+    done_at: dict[str, datetime]  # action id -> first action-done event for it
+    acks: tuple[datetime, ...]  # every acknowledgement
+    cycle_start: datetime  # the opening, or the last reopen
+
+
+def prepare(
+    policy: PolicyView, ticket: Ticket, now: datetime, availability: Availability
+) -> Context:
+    """Check that ``now`` is aware and not before the ticket's history; fold what stages read."""
+    to_us(now, "now")
+    if ticket.events and ticket.events[-1].at > now:
+        raise TicketError(
+            f"event after now ({now.isoformat()}); evaluate with the history known at now",
+            path=("events", len(ticket.events) - 1, "at"),
+            value=ticket.events[-1].at.isoformat(),
+        )
+    if ticket.opened_at > now:
+        raise TicketError(
+            f"ticket opened after now ({now.isoformat()})",
+            path=("opened_at",),
+            value=ticket.opened_at.isoformat(),
+        )
+    state = ticket.state_at(now)
+    steps = _steps(ticket)
+    resolved = state.status in RESOLVED_STATUSES
+    # When the ticket last ended (resolved, closed or cancelled) and stayed so: this stops
+    # every path timer. A ticket that arrives ended, without status events, ended at once.
+    ended_at: datetime | None = None
+    if resolved:
+        ended_at = steps[0][0]
+        for at, _, before, after in steps:
+            if after in RESOLVED_STATUSES and before not in RESOLVED_STATUSES:
+                ended_at = at
+    done_at: dict[str, datetime] = {}
+    acks: list[datetime] = []
+    cycle_start = ticket.opened_at
+    for event in ticket.events:
+        if event.type == "action-done" and event.action_id is not None:
+            done_at.setdefault(event.action_id, event.at)
+        elif event.type == "acknowledged":
+            acks.append(event.at)
+        elif event.type == "reopened":
+            cycle_start = event.at
+    return Context(
+        policy=policy,
+        ticket=ticket,
+        now=now,
+        availability=availability,
+        directory=policy.directory,
+        state=state,
+        priority=policy.priority_of(ticket, state.priority),
+        steps=steps,
+        resolved=resolved,
+        ended_at=ended_at,
+        done_at=done_at,
+        acks=tuple(acks),
+        cycle_start=cycle_start,
+    )
+
+
+def _steps(ticket: Ticket) -> tuple[Step, ...]:
+    """The creation and every event, with the status before and after each."""
+    has_status_events = any(e.status is not None for e in ticket.events)
+    status = "new" if has_status_events else ticket.status
+    steps: list[Step] = [(ticket.opened_at, "created", status, status)]
+    for event in ticket.events:
+        if event.type == "created":
+            continue  # the creation step above stands for it
+        after = event.status if event.status is not None else status
+        steps.append((event.at, event.type, status, after))
+        status = after
+    return tuple(steps)
+
+
+def stamp(at: datetime) -> str:
+    """A compact UTC stamp for action ids: ``20241120T112000Z`` (µs only when present).
+
+    >>> from datetime import timedelta, timezone
+    >>> stamp(datetime(2024, 11, 20, 12, 20, tzinfo=timezone(timedelta(hours=1))))
+    '20241120T112000Z'
+    """
+    u = at.astimezone(UTC)
+    text = f"{u.year:04d}{u.month:02d}{u.day:02d}T{u.hour:02d}{u.minute:02d}{u.second:02d}"
+    return f"{text}.{u.microsecond:06d}Z" if u.microsecond else text + "Z"

@@ -1,0 +1,164 @@
+"""The path stage: every escalation path replayed to now, and the page its level is due.
+
+A path's run starts at the opening (or the last reopen, or when its ``when:`` gate began to
+hold). The requests of the rung and rule stages, the escalations the caller executed and the
+manual overrides are replayed with its timers and the acknowledgements
+(:func:`~escalate.engine.paths.simulate`); the level it reached is paged to the people it
+reaches now (:mod:`escalate.engine.targets`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from escalate.engine.context import Context
+from escalate.engine.decision import Action
+from escalate.engine.facts import Facts
+from escalate.engine.outcome import Outcome
+from escalate.engine.paths import LevelDef, PathDef, PathState, Request, simulate
+from escalate.engine.targets import (
+    handoff_notice,
+    level_people,
+    level_resolution,
+    unacknowledged_fallback,
+    watch,
+)
+from escalate.errors import TicketError
+
+__all__ = ["run_paths"]
+
+
+def run_paths(ctx: Context, facts: Facts, out: Outcome) -> list[tuple[PathDef, PathState]]:
+    """Replay every path; add its facts, its wake-ups and the actions its level is due."""
+    acks = [at for at in ctx.acks if at >= ctx.cycle_start]
+    current = facts.current
+    states: list[tuple[PathDef, PathState]] = []
+    for path in ctx.policy.paths:
+        start = ctx.cycle_start
+        if path.when is not None:
+            if not path.when.check(current):
+                st = PathState(
+                    path.name, path.kind, False, None, None, 0, 0, None, "criteria", None
+                )
+                states.append((path, st))
+                current[f"path.{path.name}.active"] = False
+                continue
+            start = max(start, facts.current_start(path.when, path.when_fields))
+        cycle = ctx.state.reopen_count + 1
+        st = simulate(
+            path,
+            cycle=cycle,
+            cycle_start=start,
+            requests=_path_requests(ctx, out, path, start, cycle),
+            acks=acks,
+            resolved_at=ctx.ended_at,
+            now=ctx.now,
+        )
+        states.append((path, st))
+        facts.record_path(path.name, st.history)
+        if st.next_move_at is not None:
+            out.wakeups.append(st.next_move_at)
+        current[f"path.{path.name}.active"] = st.active
+        if st.active and st.level_index is not None:
+            current[f"path.{path.name}.level_index"] = st.level_index
+            current[f"path.{path.name}.level"] = path.levels[st.level_index].name
+        _path_action(ctx, out, path, st)
+    return states
+
+
+def _path_requests(
+    ctx: Context, out: Outcome, path: PathDef, start: datetime, cycle: int
+) -> list[Request]:
+    """Requests for a path's current run, clamped to its start, sorted by instant."""
+    found: list[Request] = []
+    for request, ended in out.requests[path.name]:
+        if request.source.startswith("clock:") and request.at < ctx.cycle_start:
+            continue  # a rung of a clock cycle before the reopen
+        if ended is not None and ended <= start:
+            continue  # a rule stretch that was over before this run of the path began
+        found.append(Request(max(request.at, start), request.level, request.source))
+    # Escalations the caller executed stand, even if a later priority change would have
+    # reached them later: what was done was done.
+    prefix = f"{ctx.ticket.id}:path:{path.name}:{cycle}:"
+    names = [level.name for level in path.levels]
+    for done, at in ctx.done_at.items():
+        if done.startswith(prefix):
+            level = done.rsplit(":", 1)[1]
+            if level in names:
+                found.append(Request(max(at, start), names.index(level), "executed"))
+    for event in ctx.ticket.events:
+        if event.type == "override" and event.path == path.name and event.at >= start:
+            if event.level not in names:
+                raise TicketError(
+                    f"override names level {event.level!r}, which path {path.name!r} does "
+                    f"not have (levels: {', '.join(names)})",
+                    path=("events", event.index, "level"),
+                    value=event.level,
+                )
+            found.append(
+                Request(event.at, names.index(event.level), f"override:{event.actor}", True)
+            )
+    return sorted(found, key=lambda r: (r.at, -r.level, r.source))
+
+
+def _path_action(ctx: Context, out: Outcome, path: PathDef, st: PathState) -> None:
+    """The page (escalate / transfer) of the level the path is at, with its people."""
+    if not st.active or ctx.resolved or st.level_index is None or st.entered_at is None:
+        return
+    level = path.levels[st.level_index]
+    paged = not (path.starts_on_open and st.level_index == 0 and st.round == 0)
+    base_id = f"{ctx.ticket.id}:path:{path.name}:{st.cycle}:{st.round}:{level.name}"
+    if paged and st.reason.startswith("override:"):
+        paged = False  # a person put the ticket there; there is nothing to tell them
+    people: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    due_at = st.entered_at
+    if not ctx.directory.empty and paged:
+        resolution, due_at = level_people(ctx, path, st, level)
+        people, notes = resolution.people, resolution.notes
+        done = base_id in ctx.done_at
+        watch(
+            ctx,
+            out,
+            lambda at: level_resolution(ctx, path, level, at),
+            resolution,
+            # the page changes (if still to be sent) or someone new comes on call
+            lambda before, later: (
+                (not done and later != people) or any(p not in before for p in later)
+            ),
+        )
+        if not people and level.on_empty in ("wait", "defer_until_covered"):
+            return  # nobody to page now; the wake-ups above say when that changes
+        handoff_notice(ctx, out, path, st, level, base_id, resolution)
+        unacknowledged_fallback(ctx, out, path, st, level, base_id, resolution)
+    if not paged or base_id in ctx.done_at:
+        return
+    out.actions.append(
+        Action(
+            id=base_id,
+            kind="escalate" if path.kind == "vertical" else "transfer",
+            source=f"path:{path.name}",
+            due_at=due_at,
+            late=ctx.now > due_at,
+            targets=level.targets,
+            details=_level_details(path, level, st),
+            rationale=f"entered {level.name} by {st.reason}",
+            people=people,
+            notes=notes,
+        )
+    )
+
+
+def _level_details(path: PathDef, level: LevelDef, st: PathState) -> dict[str, Any]:
+    return {
+        "path": path.name,
+        "level": level.name,
+        "round": st.round,
+        "authority": list(level.authority),
+        "owner": level.owner,
+        "ack_within": level.ack_within,
+        "resolve_within": level.resolve_within,
+        "on_empty": level.on_empty,
+        "fallback": list(level.fallback),
+    }

@@ -1,0 +1,251 @@
+"""Facts: the ticket as the conditions see it, now and at past instants.
+
+A fact is a name a condition reads (``priority``, ``customer.tier``, ``clock.resolution``,
+``path.service-desk.level`` ...). :class:`Facts` holds the facts at ``now`` and answers
+"what were they at this earlier instant" and "over which stretches did this condition hold",
+which is how rules and gated paths follow the history instead of only ``now``.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from fractions import Fraction
+from typing import Any
+
+from escalate.engine.clocks import ClockState, Cycle, run_cycles
+from escalate.engine.conditions import Condition, Leaf, leaves
+from escalate.engine.context import Context
+from escalate.engine.ticket import TicketState
+from escalate.errors import TicketError
+
+__all__ = ["Facts", "Stretch", "clock_facts", "clock_leaf_instant", "run_clocks"]
+
+# The ticket fields that change through events, and the event types that change them. Other
+# fields (category, customer ...) have no history: they hold since the ticket opened.
+_FIELD_EVENTS: dict[str, frozenset[str]] = {
+    "status": frozenset({"status-changed", "resolved", "closed", "reopened"}),
+    "priority": frozenset({"priority-changed"}),
+    "assignment_group": frozenset({"assigned"}),
+    "assignee": frozenset({"assigned"}),
+    "reassignment_count": frozenset({"assigned"}),
+    "reopen_count": frozenset({"reopened"}),
+    "acknowledged": frozenset({"acknowledged", "reopened"}),
+}
+_CUSTOM_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "boolean": (bool,),
+}
+
+Stretch = tuple[datetime, datetime | None]  # (began, ended); None: still holding at now
+
+
+class Facts:
+    """The facts of one evaluation: ``current`` at now, and the past on demand (cached).
+
+    The clock and path stages add their facts to ``current`` as they run; the path stage
+    records each path's level history (:meth:`record_path`) so that past facts can say which
+    level a path was at.
+    """
+
+    __slots__ = ("_ctx", "_past", "_step_at", "current", "histories", "static")
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+        self.static = _static_facts(ctx)
+        self.current: dict[str, Any] = dict(self.static)
+        _dynamic_facts(ctx, self.current, ctx.state, ctx.priority)
+        self.histories: dict[str, tuple[tuple[datetime, int], ...]] = {}
+        self._step_at = [step[0] for step in ctx.steps]
+        self._past: dict[tuple[datetime, bool, bool], dict[str, Any]] = {}
+
+    def record_path(self, name: str, history: tuple[tuple[datetime, int], ...]) -> None:
+        """Remember when path ``name`` entered which level (for past ``path.*`` facts)."""
+        self.histories[name] = history
+
+    def at(self, at: datetime, *, clocks: bool, paths: bool) -> Mapping[str, Any]:
+        """The facts as they were at ``at`` (after the events at that instant)."""
+        ctx = self._ctx
+        if at >= ctx.now:
+            return self.current
+        key = (at, clocks, paths)
+        found = self._past.get(key)
+        if found is not None:
+            return found
+        past = dict(self.static)
+        state = ctx.ticket.state_at(at)
+        priority = ctx.policy.priority_of(ctx.ticket, state.priority)
+        _dynamic_facts(ctx, past, state, priority)
+        if clocks:
+            steps = ctx.steps[: bisect.bisect_right(self._step_at, at)]
+            for clock in ctx.policy.clocks:
+                clock_facts(past, ClockState(clock, run_cycles(clock, steps), priority, at))
+        if paths:
+            for path in ctx.policy.paths:
+                name = path.name
+                index = None
+                for entered, level in self.histories.get(name, ()):
+                    if entered <= at:
+                        index = level
+                past[f"path.{name}.level_index"] = index
+                past[f"path.{name}.active"] = index is not None
+        self._past[key] = past
+        return past
+
+    def _candidates(self, fields: Sequence[str], condition: Condition) -> list[datetime]:
+        """The instants up to now at which a condition over these fields can change."""
+        ctx = self._ctx
+        found = {ctx.ticket.opened_at}
+        reads_clocks = any(f.startswith("clock.") for f in fields)
+        changing: set[str] = set()
+        for name in fields:
+            changing |= _FIELD_EVENTS.get(name, frozenset())
+        for event in ctx.ticket.events:
+            if reads_clocks or event.type in changing:
+                found.add(event.at)
+        if reads_clocks:
+            for leaf in leaves(condition):
+                if leaf.field.startswith("clock."):
+                    crossed = clock_leaf_instant(leaf, self.current)
+                    if crossed is not None and crossed <= ctx.now:
+                        found.add(crossed)
+        for name, history in self.histories.items():
+            if f"path.{name}.level" in fields or f"path.{name}.active" in fields:
+                found.update(entered for entered, _ in history if entered <= ctx.now)
+        return sorted(found)
+
+    @staticmethod
+    def _has_history(fields: Sequence[str]) -> bool:
+        """Whether any of these fields can change after the opening."""
+        return any(f in _FIELD_EVENTS or f.startswith(("clock.", "path.")) for f in fields)
+
+    def stretches(self, condition: Condition, fields: Sequence[str]) -> list[Stretch]:
+        """Every unbroken stretch of the condition holding, from the opening up to now."""
+        ctx = self._ctx
+        if not self._has_history(fields):
+            holds = condition.check(self.current)
+            return [(ctx.ticket.opened_at, None)] if holds else []
+        clocks = any(f.startswith("clock.") for f in fields)
+        paths = any(f.startswith("path.") for f in fields)
+        out: list[Stretch] = []
+        began: datetime | None = None
+        for at in self._candidates(fields, condition):
+            holds = condition.check(self.at(at, clocks=clocks, paths=paths))
+            if holds and began is None:
+                began = at
+            elif not holds and began is not None:
+                out.append((began, at))
+                began = None
+        if condition.check(self.current):
+            out.append((began if began is not None else ctx.now, None))
+        elif began is not None:
+            out.append((began, ctx.now))
+        return out
+
+    def current_start(self, condition: Condition, fields: Sequence[str]) -> datetime:
+        """When the stretch of a condition that holds now began (walking back from now)."""
+        ctx = self._ctx
+        if not self._has_history(fields):
+            return ctx.ticket.opened_at
+        clocks = any(f.startswith("clock.") for f in fields)
+        paths = any(f.startswith("path.") for f in fields)
+        began = ctx.now
+        for at in reversed(self._candidates(fields, condition)):
+            if not condition.check(self.at(at, clocks=clocks, paths=paths)):
+                break
+            began = at
+        return began
+
+
+def _static_facts(ctx: Context) -> dict[str, Any]:
+    """The facts that have no history: they hold from the opening on."""
+    policy, ticket = ctx.policy, ctx.ticket
+    canonical = policy.canonical
+    facts: dict[str, Any] = {
+        "id": ticket.id,
+        "kind": ticket.kind,
+        "impact": canonical("impact", ticket.impact),
+        "urgency": canonical("urgency", ticket.urgency),
+        "severity": canonical("severity", ticket.severity),
+        "category": canonical("category", ticket.category),
+        "subcategory": canonical("subcategory", ticket.subcategory),
+        "service": canonical("service", ticket.service),
+        "configuration_item": ticket.configuration_item,
+        "business_unit": canonical("business_unit", ticket.business_unit),
+        "region": canonical("region", ticket.region),
+        "service_line": canonical("service_line", ticket.service_line),
+        "risk": canonical("risk", ticket.risk),
+        "customer.id": ticket.customer.id,
+        "customer.tier": canonical("customer.tier", ticket.customer.tier),
+        "customer.vip": ticket.customer.vip,
+        "regulatory_flags": frozenset(ticket.regulatory_flags),
+    }
+    for name, kind in policy.custom_fields.items():
+        value = ticket.fields.get(name)
+        if value is not None:
+            wanted = _CUSTOM_TYPES[kind]
+            if not isinstance(value, wanted) or (kind == "integer" and isinstance(value, bool)):
+                raise TicketError(
+                    f"policy {policy.id!r} declares this custom field as {kind}",
+                    path=("fields", name),
+                    value=value,
+                )
+        facts["fields." + name] = value
+    return facts
+
+
+def _dynamic_facts(
+    ctx: Context, facts: dict[str, Any], state: TicketState, priority: str | None
+) -> None:
+    """The facts that change through events, as of ``state``."""
+    facts["priority"] = priority
+    facts["status"] = state.status
+    facts["assignment_group"] = ctx.policy.canonical("assignment_group", state.assignment_group)
+    facts["assignee"] = state.assignee
+    facts["reassignment_count"] = state.reassignment_count
+    facts["reopen_count"] = state.reopen_count
+    facts["acknowledged"] = state.acknowledged_at is not None
+
+
+def clock_facts(facts: dict[str, Any], cs: ClockState) -> None:
+    """Add a clock's facts (``clock.<name>``, its ``.state`` and ``.breached``)."""
+    name = cs.definition.name
+    facts["clock." + name] = cs
+    facts[f"clock.{name}.state"] = cs.state
+    facts[f"clock.{name}.breached"] = cs.breached
+
+
+def clock_leaf_instant(leaf: Leaf, facts: Mapping[str, Any]) -> datetime | None:
+    """The instant a clock comparison crosses its threshold in this cycle (past or future)."""
+    _, clock, attr = leaf.field.split(".", 2)
+    cs: ClockState = facts["clock." + clock]
+    amount: int | None = None
+    threshold, op = leaf.threshold, leaf.op
+    if attr == "percent" and isinstance(threshold, Fraction):
+        amount = cs.rung_amount_us(threshold)
+    elif attr in ("elapsed", "remaining") and isinstance(threshold, int):
+        amount = threshold if attr == "elapsed" else cs.target_us - threshold
+    elif attr == "breached":
+        amount = cs.target_us
+    elif attr == "state":
+        return cs.started_at
+    if amount is None:
+        return None
+    if op in ("gt", "lt"):
+        amount += 1
+    return cs.reached_at(amount)
+
+
+def run_clocks(ctx: Context, facts: Facts) -> tuple[list[ClockState], dict[str, list[Cycle]]]:
+    """Fold the history into every clock's cycles and state at now; add their facts."""
+    clocks: list[ClockState] = []
+    cycles: dict[str, list[Cycle]] = {}
+    for clock in ctx.policy.clocks:
+        found = run_cycles(clock, ctx.steps)
+        cycles[clock.name] = found
+        cs = ClockState(clock, found, ctx.priority, ctx.now)
+        clocks.append(cs)
+        clock_facts(facts.current, cs)
+    return clocks, cycles

@@ -1,0 +1,260 @@
+"""Who an action reaches: targets resolved to people, fallbacks, hand-off notices.
+
+These run for the actions the other stages emit, when the policy has a directory. Each
+records, through :func:`watch`, the first future hand-off or availability change that would
+change whom the decision pages, so ``next_evaluation_at`` wakes the caller then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+
+from escalate.calendars._instants import ONE_US
+from escalate.engine.context import Context, stamp
+from escalate.engine.decision import Action
+from escalate.engine.outcome import Outcome
+from escalate.engine.paths import LevelDef, PathDef, PathState
+from escalate.people.directory import Resolution
+
+__all__ = [
+    "WATCH_STEPS",
+    "handoff_notice",
+    "level_people",
+    "level_resolution",
+    "unacknowledged_fallback",
+    "watch",
+    "with_people",
+]
+
+WATCH_STEPS = 64  # hand-offs / availability changes looked through for one wake-up
+
+
+def with_people(ctx: Context, out: Outcome, action: Action) -> Action:
+    """The action with the people its targets reach now (when there is a directory).
+
+    ``assignee`` is the ticket's assignee and ``assignment-group`` its group, when the
+    directory knows them; other special targets stay for the caller to resolve.
+    """
+    directory = ctx.directory
+    if directory.empty or not action.targets:
+        return action
+    targets = []
+    for target in action.targets:
+        if target == "assignee":
+            if ctx.state.assignee in directory.people:
+                targets.append(f"person:{ctx.state.assignee}")
+        elif target == "assignment-group":
+            if ctx.state.assignment_group in directory.teams:
+                targets.append(f"team:{ctx.state.assignment_group}")
+        elif ":" in target:
+            targets.append(target)
+    found = directory.resolve(targets, ctx.now, ctx.availability)
+    watch(
+        ctx,
+        out,
+        lambda at: directory.resolve(targets, at, ctx.availability),
+        found,
+        lambda _, later: later != found.people,
+    )
+    return replace(action, people=found.people, notes=found.notes)
+
+
+def watch(
+    ctx: Context,
+    out: Outcome,
+    resolve_at: Callable[[datetime], Resolution],
+    current: Resolution,
+    changes: Callable[[tuple[str, ...], tuple[str, ...]], bool],
+) -> None:
+    """Wake up at the first hand-off or availability change after now that changes the
+    decision (as ``changes`` judges the people reached then). Hand-offs that change nobody
+    relevant are passed over; after ``WATCH_STEPS`` of them the last one is a checkpoint
+    wake-up, so a search never runs unbounded and never misses a change."""
+    at, found = ctx.now, current
+    for _ in range(WATCH_STEPS):
+        later = [
+            t
+            for t in ctx.directory.handoffs(found.schedules, at)
+            + ctx.availability.changes(found.considered, found.schedules)
+            if t > at
+        ]
+        if not later:
+            return
+        at = min(later)
+        before, found = found, resolve_at(at)
+        if changes(before.people, found.people):
+            out.wakeups.append(at)
+            return
+    if at > ctx.now:
+        out.wakeups.append(at)  # checkpoint: look again from here
+
+
+def level_people(
+    ctx: Context, path: PathDef, st: PathState, level: LevelDef
+) -> tuple[Resolution, datetime]:
+    """Who the current level reaches now, after fallbacks and ``on_empty``; and since when
+    the page is due (later than the level's entry when it waited for cover)."""
+    assert st.entered_at is not None
+    resolution = level_resolution(ctx, path, level, ctx.now)
+    due_at = st.entered_at
+    if resolution.people and level.on_empty == "defer_until_covered" and st.entered_at < ctx.now:
+        due_at = _covered_since(ctx, level, st.entered_at)
+    return resolution, due_at
+
+
+def level_resolution(ctx: Context, path: PathDef, level: LevelDef, at: datetime) -> Resolution:
+    """Who a level reaches at ``at``, after fallbacks and ``on_empty`` (skip, fallback)."""
+    directory, availability = ctx.directory, ctx.availability
+    resolution = directory.resolve(level.targets, at, availability)
+    if resolution.people:
+        return resolution
+    notes = list(resolution.notes)
+    schedules, considered = list(resolution.schedules), list(resolution.considered)
+    people: tuple[str, ...] = ()
+    if level.on_empty == "fallback":
+        fallback = directory.resolve(level.fallback, at, availability)
+        notes.append(
+            f"nobody available at {level.name}; on_empty: fallback -> "
+            f"{', '.join(fallback.people) or 'nobody'}"
+        )
+        notes += fallback.notes
+        people = fallback.people
+        schedules += fallback.schedules
+        considered += fallback.considered
+    elif level.on_empty == "skip":
+        skipped = level.name
+        for later in path.levels[level.index + 1 :]:
+            notes.append(f"nobody available at {skipped}; on_empty: skip -> {later.name}")
+            found = directory.resolve(later.targets, at, availability)
+            schedules += found.schedules
+            considered += found.considered
+            if found.people:
+                notes += found.notes
+                people = found.people
+                break
+            skipped = later.name
+    else:
+        notes.append(f"nobody available at {level.name}; on_empty: {level.on_empty}")
+    return Resolution(
+        people,
+        tuple(notes),
+        tuple(dict.fromkeys(schedules)),
+        tuple(dict.fromkeys(considered)),
+    )
+
+
+def _covered_since(ctx: Context, level: LevelDef, entered_at: datetime) -> datetime:
+    """When a deferred level first had someone available (its page was due then)."""
+    directory, availability = ctx.directory, ctx.availability
+    at = entered_at
+    while at < ctx.now:
+        found = directory.resolve(level.targets, at, availability)
+        if found.people:
+            return at
+        later = [
+            t
+            for t in directory.handoffs(found.schedules, at)
+            + availability.changes(found.considered, found.schedules)
+            if t > at
+        ]
+        if not later:
+            break
+        at = min(later)
+    return ctx.now
+
+
+def handoff_notice(
+    ctx: Context,
+    out: Outcome,
+    path: PathDef,
+    st: PathState,
+    level: LevelDef,
+    base_id: str,
+    now_paged: Resolution,
+) -> None:
+    """Tell whoever comes on call while this level is active, so the page is not dropped
+    between shifts."""
+    assert st.entered_at is not None
+    for name in now_paged.schedules:
+        handoff = ctx.directory.last_handoff(name, st.entered_at, ctx.now)
+        if handoff is None:
+            continue
+        before = set(level_resolution(ctx, path, level, handoff - ONE_US).people)
+        incoming = tuple(p for p in now_paged.people if p not in before)
+        if not incoming:
+            continue
+        action_id = f"{base_id}:handoff:{name}:{stamp(handoff)}"
+        if action_id in ctx.done_at:
+            continue
+        out.actions.append(
+            Action(
+                id=action_id,
+                kind="handoff",
+                source=f"path:{path.name}",
+                due_at=handoff,
+                late=ctx.now > handoff,
+                targets=(f"schedule:{name}",),
+                details={"path": path.name, "level": level.name, "schedule": name},
+                rationale=f"on-call changed while {level.name} is active",
+                people=incoming,
+            )
+        )
+
+
+def unacknowledged_fallback(
+    ctx: Context,
+    out: Outcome,
+    path: PathDef,
+    st: PathState,
+    level: LevelDef,
+    base_id: str,
+    paged: Resolution,
+) -> None:
+    """A page nobody acknowledged within ``ack_within`` goes to the paged people's
+    fallbacks (their backups, then the level's ``fallback`` targets)."""
+    if level.ack_within_delta is None or st.entered_at is None:
+        return
+    deadline = st.entered_at + level.ack_within_delta
+    # Any acknowledgement since the level was entered answers the page, even a late one.
+    if any(st.entered_at <= at for at in ctx.acks):
+        return
+    if deadline > ctx.now:
+        out.wakeups.append(deadline)
+        return
+    directory = ctx.directory
+    backups = [
+        person.backup
+        for pid in paged.people
+        if (person := directory.people.get(pid)) is not None and person.backup
+    ]
+    targets = [f"person:{b}" for b in backups] + list(level.fallback)
+    fallback = directory.resolve(targets, ctx.now, ctx.availability)
+    people = tuple(p for p in fallback.people if p not in paged.people)
+    action_id = f"{base_id}:unacknowledged"
+    if action_id in ctx.done_at:
+        return
+    watch(
+        ctx,
+        out,
+        lambda at: directory.resolve(targets, at, ctx.availability),
+        fallback,
+        lambda _, later: tuple(p for p in later if p not in paged.people) != people,
+    )
+    if not people:
+        return
+    out.actions.append(
+        Action(
+            id=action_id,
+            kind="page",
+            source=f"path:{path.name}",
+            due_at=deadline,
+            late=ctx.now > deadline,
+            targets=tuple(targets),
+            details={"path": path.name, "level": level.name, "ack_within": level.ack_within},
+            rationale=f"nobody acknowledged {level.name} within {level.ack_within}",
+            people=people,
+            notes=fallback.notes,
+        )
+    )
