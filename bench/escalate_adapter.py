@@ -1,9 +1,11 @@
-"""escalate adapter for the peer harness (``/work/shared/bench/peers.py``).
+"""escalate adapter for the peer harness (``../shared/bench/peers.py`` from the repository root).
 
-Run from the folder that holds the harness (it is read-only; write the reports elsewhere)::
+Run from the folder that holds the harness (it is read-only; write the reports elsewhere),
+starting at the repository root::
 
-    cd /work/shared && /work/main/.peers/bin/python bench/peers.py \\
-        --adapter /work/main/bench/escalate_adapter.py --md /tmp/peers.md --json /tmp/peers.json
+    ROOT=$PWD; mkdir -p bench/results; cd ../shared && "$ROOT/.peers/bin/python" bench/peers.py \\
+        --adapter "$ROOT/bench/escalate_adapter.py" \\
+        --md "$ROOT/bench/results/peers.md" --json "$ROOT/bench/results/peers.json"
 
 The harness calls each factory once (not timed) and times only the callables they return.
 The calendar callables are escalate's own bound methods, or a one-line lambda around one, so

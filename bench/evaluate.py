@@ -55,7 +55,9 @@ from escalate.policy.loader import load  # noqa: E402
 
 POLICY_FILE = ROOT / "rules" / "itil-default.yaml"
 ADAPTER = ROOT / "bench" / "escalate_adapter.py"
-HARNESS_DIR = Path("/work/shared")
+# The shared working folder sits beside the repository (``../shared`` from its root).
+HARNESS_DIR = ROOT.parent / "shared"
+RESULTS = ROOT / "bench" / "results"  # git-ignored
 PEERS_PYTHON = ROOT / ".peers" / "bin" / "python"
 TARGET_PER_SECOND = 50_000  # the brief's target: <= 20 us per full decision
 ANCHOR_PER_SECOND = 200_000  # perf-anchors.md section 4: end-to-end decision, <= 5 us
@@ -384,6 +386,11 @@ def canonical(decision: Any) -> str:
 
 # ---- the shared harness's W3 ---------------------------------------------------------------
 def run_peers(md: str, out: str) -> dict[str, Any]:
+    if not (HARNESS_DIR / "bench" / "peers.py").is_file():
+        raise SystemExit(f"--peers needs the shared harness at {HARNESS_DIR}/bench/peers.py")
+    md, out = str(Path(md).resolve()), str(Path(out).resolve())
+    Path(md).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
     cmd = [
         str(PEERS_PYTHON),
         "bench/peers.py",
@@ -411,8 +418,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--passes", type=int, default=7, help="timed whole passes (cold), >= 5")
     ap.add_argument("--call-passes", type=int, default=3, help="cold passes timed per call")
     ap.add_argument("--peers", action="store_true", help="also run the harness's W3 workload")
-    ap.add_argument("--peers-md", default="/tmp/w3.md")
-    ap.add_argument("--peers-json", default="/tmp/w3.json")
+    ap.add_argument("--peers-md", default=str(RESULTS / "w3.md"))
+    ap.add_argument("--peers-json", default=str(RESULTS / "w3.json"))
     ap.add_argument("--profile", action="store_true", help="cProfile one cold pass")
     ap.add_argument("--json", help="write the raw numbers here")
     args = ap.parse_args(argv)
