@@ -1,0 +1,518 @@
+"""A ticket's event history: the event value, its rules, and the fold that replays it.
+
+History semantics, in short:
+
+* Events are ordered by ``at``: non-decreasing, none before ``opened_at``. Events at the same
+  instant keep their given order, and ``state_at(t)`` includes every event with ``at <= t``.
+* Status events are ``status-changed`` (payload ``status``), ``resolved`` (sets ``resolved``),
+  ``closed`` (sets ``closed``) and ``reopened`` (sets ``in-progress`` unless it names another
+  status that is not ``resolved``/``closed``/``cancelled``). The ticket's ``status``, when given,
+  must equal the status after the last of them; when not given it is derived (default ``new``).
+* ``priority-changed`` sets the (raw, unmapped) priority; ``assigned`` sets the assignment group
+  and/or the assignee, each independently. A given ``priority``, ``assignment_group`` or
+  ``assignee`` must equal the value the last such event set; when not given it is derived.
+* Before the first event that sets it, a value is: ``new`` for the status; for the priority the
+  first ``priority-changed`` event's ``from_priority``, or, when the event does not say, the
+  ticket's (current) ``priority`` -- the history does not tell what it was; ``None`` for the
+  group and the assignee. A value no event sets is the ticket's field throughout.
+* ``reassignment_count`` (when not given) counts ``assigned`` events that change the group after
+  the first one that set it (A→B→A→C is 3); ``reopen_count`` counts ``reopened`` events. Given
+  counters win: the ticketing system may know history it did not send. :func:`replay` shifts
+  its counters by the difference, as if that history lay before the first event.
+
+This module knows nothing of :class:`~escalate.engine.ticket.Ticket`: the ticket calls
+:func:`check_history` when it is built and :func:`replay` / :func:`state_at` when asked.
+"""
+
+from __future__ import annotations
+
+import bisect
+import operator
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import MappingProxyType
+
+from escalate.calendars._instants import EPOCH, ONE_US, to_us
+from escalate.errors import NaiveDatetimeError, TicketError, suggest
+
+__all__ = [
+    "EVENT_PAYLOAD",
+    "EVENT_REQUIRED",
+    "EVENT_TYPES",
+    "STATUSES",
+    "Derived",
+    "Event",
+    "Row",
+    "TicketState",
+    "check_history",
+    "iso",
+    "replay",
+    "state_at",
+    "unknown_name",
+]
+
+Path = tuple[str | int, ...]
+#: A TicketState's values, in field order (see :func:`replay`).
+Row = tuple[
+    str,
+    str | None,
+    str | None,
+    str | None,
+    datetime | None,
+    datetime | None,
+    int,
+    int,
+    frozenset[str],
+]
+
+KINDS = ("incident", "service-request", "problem", "change")
+STATUSES = (
+    "new",
+    "assigned",
+    "in-progress",
+    "on-hold",
+    "awaiting-user-info",
+    "awaiting-vendor",
+    "awaiting-change",
+    "awaiting-problem",
+    "resolved",
+    "closed",
+    "cancelled",
+)
+EVENT_TYPES = (
+    "created",
+    "status-changed",
+    "assigned",
+    "acknowledged",
+    "first-response",
+    "customer-reply",
+    "agent-update",
+    "priority-changed",
+    "resolved",
+    "reopened",
+    "closed",
+    "action-done",
+    "override",
+    "comment",
+)
+_STATUS_SET = frozenset(STATUSES)
+_EVENT_TYPE_SET = frozenset(EVENT_TYPES)
+# Statuses in which a ticket counts as resolved (``resolved_at`` is set while in them).
+_RESOLVED_STATUSES = frozenset({"resolved", "closed"})
+# A reopened ticket is open again: it cannot be reopened into one of these.
+_NOT_REOPENABLE_TO = frozenset({"resolved", "closed", "cancelled"})
+
+# Event payload keys, in the order Event declares them.
+_PAYLOAD = (
+    "status",
+    "priority",
+    "group",
+    "assignee",
+    "actor",
+    "reason",
+    "action_id",
+    "path",
+    "level",
+    "from_priority",
+)
+# Who did it (``actor``) may be recorded on any event: audits need it everywhere.
+_ALLOWED: dict[str, tuple[str, ...]] = {
+    "created": ("actor",),
+    "status-changed": ("status", "actor"),
+    "assigned": ("group", "assignee", "actor"),
+    "acknowledged": ("actor",),
+    "first-response": ("actor",),
+    "customer-reply": ("actor",),
+    "agent-update": ("actor",),
+    "priority-changed": ("priority", "from_priority", "actor"),
+    "resolved": ("status", "actor"),
+    "reopened": ("status", "actor"),
+    "closed": ("status", "actor"),
+    "action-done": ("action_id", "actor"),
+    "override": ("actor", "reason", "path", "level"),
+    "comment": ("actor",),
+}
+# Per event type: a getter of the payload keys it does not take, and what they must all be.
+_PAYLOAD_RULES: dict[str, tuple[Callable[[Event], object], tuple[None, ...]]] = {}
+_REQUIRED: dict[str, tuple[str, ...]] = {
+    "status-changed": ("status",),
+    "priority-changed": ("priority",),
+    "action-done": ("action_id",),
+    "override": ("actor", "reason", "path", "level"),
+}
+_IMPLIED_STATUS = {"resolved": "resolved", "closed": "closed", "reopened": "in-progress"}
+_STATUS_EVENTS = frozenset({"status-changed", *_IMPLIED_STATUS})
+
+#: Per event type, the payload keys it takes (``actor`` everywhere) and those it requires.
+EVENT_PAYLOAD: Mapping[str, tuple[str, ...]] = MappingProxyType(_ALLOWED)
+EVENT_REQUIRED: Mapping[str, tuple[str, ...]] = MappingProxyType(_REQUIRED)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One entry of a ticket's history.
+
+    ``index`` is the position in the history (0-based), ``at`` an aware datetime, ``type`` one of
+    :data:`EVENT_TYPES`. The payload fields a type takes (others must stay ``None``):
+
+    * ``status-changed``: ``status`` (required, canonical). ``resolved``, ``closed`` and
+      ``reopened`` set ``status`` themselves (``resolved``, ``closed``, ``in-progress``); a
+      ``reopened`` event may name another open status instead.
+    * ``priority-changed``: ``priority`` (required; the raw string, mapped by the policy's
+      terminology later) and ``from_priority``, the priority before the change, when known.
+    * ``assigned``: ``group`` and/or ``assignee`` (at least one).
+    * ``acknowledged``, ``first-response``: ``actor``, optional.
+    * ``action-done``: ``action_id`` (required) and ``actor``.
+    * ``override``: ``actor``, ``reason``, ``path`` and ``level`` (all required): a person moved
+      the escalation path ``path`` to ``level``.
+
+    The :class:`Ticket` constructor checks these rules; an ``Event`` alone is just a value.
+
+    >>> Event(0, datetime(2024, 6, 3, 9, tzinfo=UTC), "resolved").status
+    'resolved'
+    """
+
+    index: int
+    at: datetime
+    type: str
+    status: str | None = None
+    priority: str | None = None
+    group: str | None = None
+    assignee: str | None = None
+    actor: str | None = None
+    reason: str | None = None
+    action_id: str | None = None
+    path: str | None = None
+    level: str | None = None
+    from_priority: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.status is None:
+            implied = _IMPLIED_STATUS.get(self.type)
+            if implied is not None:
+                object.__setattr__(self, "status", implied)
+
+    def to_dict(self) -> dict[str, object]:
+        """The event as JSON-ready data: ``at`` in UTC ISO-8601, ``type``, the payload that is set.
+
+        The index is left out: it is the position in the ``events`` list.
+
+        >>> Event(3, datetime(2024, 6, 3, 9, tzinfo=UTC), "action-done", action_id="a1").to_dict()
+        {'action_id': 'a1', 'at': '2024-06-03T09:00:00+00:00', 'type': 'action-done'}
+        """
+        out: dict[str, object] = {"at": iso(self.at), "type": self.type}
+        for key in _PAYLOAD:
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        return dict(sorted(out.items()))
+
+
+@dataclass(frozen=True, slots=True)
+class TicketState:
+    """What a ticket looked like at one instant (see :meth:`Ticket.state_at`).
+
+    ``acknowledged_at`` is the last acknowledgement since the last reopen; ``resolved_at`` is the
+    instant the ticket last entered ``resolved`` or ``closed`` from another status, ``None``
+    while it is in neither (or when the history does not show when it got there).
+    ``done_action_ids`` are the ids of the ``action-done`` events so far.
+    """
+
+    status: str
+    priority: str | None
+    assignment_group: str | None
+    assignee: str | None
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+    reassignment_count: int
+    reopen_count: int
+    done_action_ids: frozenset[str]
+
+
+for _kind, _allowed in _ALLOWED.items():
+    _forbidden = [key for key in _PAYLOAD if key not in _allowed]
+    _PAYLOAD_RULES[_kind] = (operator.attrgetter(*_forbidden), (None,) * len(_forbidden))
+
+# --------------------------------------------------------------------------------------------
+# History checks (constructor)
+# --------------------------------------------------------------------------------------------
+
+
+class Derived:
+    """What the history says the ticket's fields are; ``*_at`` name the event that set them.
+
+    ``times`` are the event instants in UTC microseconds (for :func:`state_at`).
+    """
+
+    __slots__ = (
+        "assignee",
+        "assignee_at",
+        "group",
+        "group_at",
+        "priority",
+        "priority_at",
+        "reassignments",
+        "reopens",
+        "status",
+        "status_at",
+        "times",
+    )
+
+    def __init__(self) -> None:
+        self.times: list[int] = []  # event instants, UTC microseconds
+        self.status: str | None = None
+        self.priority: str | None = None
+        self.group: str | None = None
+        self.assignee: str | None = None
+        self.status_at = self.priority_at = self.group_at = self.assignee_at = -1
+        self.reassignments = self.reopens = 0
+
+
+def check_history(opened_at: datetime, events: tuple[Event, ...]) -> Derived:
+    """Check the history's order and payloads and fold it into the values it implies.
+
+    Raises :class:`~escalate.errors.TicketError` naming ``events[i]`` and the key: indexes that
+    are not positions, events out of time order or before ``opened_at``, naive instants,
+    unknown types and statuses, payload keys a type does not take or misses.
+    """
+    previous = _aware_us(opened_at, ("opened_at",))
+    out = Derived()
+    times = out.times
+    for i, event in enumerate(events):
+        if event.index != i:
+            raise TicketError(
+                f"event index must be its position in the history ({i})",
+                path=("events", i, "index"),
+                value=event.index,
+            )
+        try:
+            us = (event.at - EPOCH) // ONE_US
+        except TypeError:
+            us = _aware_us(event.at, ("events", i, "at"))  # raises the TicketError
+        if us < previous:
+            where = f"events[{i - 1}].at" if i else "opened_at"
+            raise TicketError(
+                f"event is earlier than {where}; events must be in time order, none before "
+                "opened_at",
+                path=("events", i, "at"),
+                value=event.at,
+            )
+        previous = us
+        times.append(us)
+        kind = event.type
+        rule = _PAYLOAD_RULES.get(kind)
+        if rule is None:
+            raise unknown_name("event type", kind, kind, EVENT_TYPES, ("events", i, "type"))
+        if rule[0](event) != rule[1]:
+            _reject_payload(event, i)
+        if kind in _REQUIRED:
+            for key in _REQUIRED[kind]:
+                if getattr(event, key) is None:
+                    raise TicketError(
+                        f"{kind!r} events need {key!r}", path=("events", i, key), value=None
+                    )
+        if event.status is not None:
+            _check_status(event, i)
+            out.status, out.status_at = event.status, i
+        if kind == "priority-changed":
+            given = event.from_priority
+            if given is not None and out.priority_at >= 0 and given != out.priority:
+                raise TicketError(
+                    f"from_priority disagrees with the priority events[{out.priority_at}] "
+                    f"set ({out.priority!r})",
+                    path=("events", i, "from_priority"),
+                    value=given,
+                )
+            out.priority, out.priority_at = event.priority, i
+        elif kind == "assigned":
+            group, assignee = event.group, event.assignee
+            if group is None and assignee is None:
+                raise TicketError(
+                    "'assigned' events need a 'group' or an 'assignee'",
+                    path=("events", i),
+                    value=None,
+                )
+            if group is not None:
+                if out.group is not None and group != out.group:
+                    out.reassignments += 1
+                out.group, out.group_at = group, i
+            if assignee is not None:
+                out.assignee, out.assignee_at = assignee, i
+        elif kind == "reopened":
+            out.reopens += 1
+    return out
+
+
+def _reject_payload(event: Event, i: int) -> None:
+    """Raise for the first payload key ``event`` sets that its type does not take."""
+    kind = event.type
+    allowed = _ALLOWED[kind]
+    for key in _PAYLOAD:
+        value = getattr(event, key)
+        if value is not None and key not in allowed:
+            raise TicketError(
+                f"{kind!r} events take no {key!r} (payload keys allowed: "
+                f"{', '.join(allowed) or 'none'})",
+                path=("events", i, key),
+                value=value,
+            )
+
+
+def _check_status(event: Event, i: int) -> None:
+    status, kind = event.status, event.type
+    if status not in _STATUS_SET:
+        raise unknown_name("status", status, str(status), STATUSES, ("events", i, "status"))
+    if kind == "reopened":
+        if status in _NOT_REOPENABLE_TO:
+            raise TicketError(
+                "a reopened ticket is open: it cannot be reopened into "
+                + ", ".join(sorted(_NOT_REOPENABLE_TO)),
+                path=("events", i, "status"),
+                value=status,
+            )
+    elif kind in _IMPLIED_STATUS and status != kind:  # resolved, closed
+        raise TicketError(
+            f"a {kind!r} event sets status {kind!r}", path=("events", i, "status"), value=status
+        )
+
+
+def _aware_us(at: datetime, path: Path) -> int:
+    try:
+        return to_us(at)
+    except (NaiveDatetimeError, TypeError):
+        raise TicketError(
+            "must be an aware datetime (escalate never guesses whether a naive time is UTC "
+            "or local)",
+            path=path,
+            value=at,
+        ) from None
+
+
+# --------------------------------------------------------------------------------------------
+# The fold (state_at)
+# --------------------------------------------------------------------------------------------
+
+
+def replay(
+    events: Sequence[Event],
+    *,
+    status: str,
+    priority: str | None,
+    assignment_group: str | None,
+    assignee: str | None,
+    extra: tuple[int, int],
+) -> list[TicketState | Row]:
+    """The state after each prefix of the history (``[k]``: the first ``k`` events applied).
+
+    ``status`` … ``assignee`` are the ticket's (current) fields, used where no event sets the
+    value; ``extra`` is (given minus derived) reassignments and reopens, history the ticketing
+    system did not send. Rows are value tuples that :func:`state_at` turns into states when
+    first asked for.
+    """
+    if any(e.type in _STATUS_EVENTS for e in events):
+        status = "new"
+    first_change = next((e for e in events if e.type == "priority-changed"), None)
+    if first_change is not None and first_change.from_priority is not None:
+        priority = first_change.from_priority
+    assigned = [e for e in events if e.type == "assigned"]
+    group = None if any(e.group is not None for e in assigned) else assignment_group
+    if any(e.assignee is not None for e in assigned):
+        assignee = None
+    acknowledged_at: datetime | None = None
+    resolved_at: datetime | None = None
+    # Given counters may include history that was not sent: it lies before the first event.
+    reassignments, reopens = extra
+    done: frozenset[str] = frozenset()
+    rows: list[TicketState | Row] = [
+        (
+            status,
+            priority,
+            group,
+            assignee,
+            None,
+            None,
+            max(0, reassignments),
+            max(0, reopens),
+            done,
+        )
+    ]
+    for event in events:
+        kind = event.type
+        new_status = event.status
+        if new_status is not None:  # only status events carry one
+            if new_status not in _RESOLVED_STATUSES:
+                resolved_at = None
+            elif status not in _RESOLVED_STATUSES:
+                resolved_at = event.at
+            status = new_status
+        if kind == "priority-changed":
+            priority = event.priority
+        elif kind == "assigned":
+            if event.group is not None:
+                if group is not None and event.group != group:
+                    reassignments += 1
+                group = event.group
+            if event.assignee is not None:
+                assignee = event.assignee
+        elif kind == "acknowledged":
+            acknowledged_at = event.at
+        elif kind == "reopened":
+            reopens += 1
+            acknowledged_at = None
+        elif kind == "action-done":
+            assert event.action_id is not None
+            done = done | {event.action_id}
+        rows.append(
+            (
+                status,
+                priority,
+                group,
+                assignee,
+                acknowledged_at,
+                resolved_at,
+                max(0, reassignments),
+                max(0, reopens),
+                done,
+            )
+        )
+    return rows
+
+
+def state_at(times: Sequence[int], states: list[TicketState | Row], at: datetime) -> TicketState:
+    """The state after every event with ``event.at <= at``: one binary search.
+
+    ``times`` are the event instants in UTC microseconds, ``states`` what :func:`replay`
+    returned (a row is turned into a :class:`TicketState` in place, once). ``at`` must be aware
+    (:class:`~escalate.errors.NaiveDatetimeError` otherwise).
+    """
+    k = bisect.bisect_right(times, to_us(at, "state_at"))
+    state = states[k]
+    if not isinstance(state, TicketState):
+        state = states[k] = TicketState(*state)
+    return state
+
+
+# --------------------------------------------------------------------------------------------
+# Shared helpers
+# --------------------------------------------------------------------------------------------
+
+
+def unknown_name(
+    what: str, value: object, name: str, choices: tuple[str, ...], path: Path
+) -> TicketError:
+    """The error for a name outside ``choices``, with the closest one as a suggestion."""
+    hint = suggest(name, choices)
+    tail = f" (did you mean {hint!r}?)" if hint else ""
+    return TicketError(
+        f"unknown {what}; expected one of {', '.join(choices)}{tail}", path=path, value=value
+    )
+
+
+def iso(at: datetime) -> str:
+    """An instant as ISO-8601 in UTC.
+
+    >>> iso(datetime(2024, 6, 3, 9, tzinfo=UTC))
+    '2024-06-03T09:00:00+00:00'
+    """
+    return at.astimezone(UTC).isoformat()
