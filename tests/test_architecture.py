@@ -9,6 +9,7 @@ too, since they tie the modules together all the same.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -154,3 +155,30 @@ def test_every_module_says_its_job_in_its_first_docstring_line(name: str) -> Non
     assert doc, f"{name} has no module docstring"
     first = doc.splitlines()[0]
     assert first.endswith((".", ":")), f"{name}: {first!r}"
+
+
+def test_the_architecture_page_maps_every_module() -> None:
+    text = (SRC.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    mapped = set(re.findall(r"`([\w/]+)`", text))
+    missing = []
+    for name in sorted(modules()):
+        parts = name.split(".")[1:]
+        if (
+            not parts
+            or parts[-1] in ("__init__", "_version")
+            or (
+                len(parts) == 1
+                and parts[0]
+                in (
+                    "calendars",
+                    "people",
+                    "engine",
+                    "policy",
+                )
+            )
+        ):
+            continue
+        where = "testing" if parts[0] == "testing" else "/".join(parts)
+        if where not in mapped:
+            missing.append(where)
+    assert [] == missing
