@@ -1,13 +1,23 @@
 """escalate: a deterministic rules engine for escalation management.
 
-The public surface is re-exported here; everything else is an implementation detail.
+The public surface is re-exported here; everything else is an implementation detail. Every
+object escalate returns is immutable: attributes cannot be assigned, mappings are read-only
+and sequences are tuples. The value types (:class:`Action`, :class:`RuleResult`,
+:class:`PathState`, :class:`Finding`, :class:`Event`, :class:`Shift`, :class:`Resolution` and
+the compiled definitions) are also hashable and compare by value; :class:`Policy`,
+:class:`Decision` and :class:`ClockState` compare by identity.
 """
 
+from escalate._version import __version__
 from escalate.calendars.calendar import Calendar
 from escalate.calendars.timewindow import TimeWindow
+from escalate.engine.actions import ActionDef
+from escalate.engine.clocks import ClockDef, ClockState
 from escalate.engine.compiled import Policy
-from escalate.engine.decision import Action, Decision
-from escalate.engine.ticket import Event, Ticket
+from escalate.engine.decision import Action, Decision, RuleResult
+from escalate.engine.paths import LevelDef, PathDef, PathState
+from escalate.engine.rules import RuleDef
+from escalate.engine.ticket import Event, Ticket, TicketState
 from escalate.errors import (
     CalendarRangeError,
     EscalateError,
@@ -16,25 +26,44 @@ from escalate.errors import (
     TicketError,
 )
 from escalate.people.availability import Availability
+from escalate.people.directory import Directory, Person, Resolution, Role, Team
 from escalate.people.schedule import Schedule, Shift
+from escalate.policy.lint import Finding, lint
 from escalate.policy.loader import load, loads
 
 __all__ = [
     "Action",
+    "ActionDef",
     "Availability",
     "Calendar",
     "CalendarRangeError",
+    "ClockDef",
+    "ClockState",
     "Decision",
+    "Directory",
     "EscalateError",
     "Event",
+    "Finding",
+    "LevelDef",
     "NaiveDatetimeError",
+    "PathDef",
+    "PathState",
+    "Person",
     "Policy",
     "PolicyError",
+    "Resolution",
+    "Role",
+    "RuleDef",
+    "RuleResult",
     "Schedule",
     "Shift",
+    "Team",
     "Ticket",
     "TicketError",
+    "TicketState",
     "TimeWindow",
+    "__version__",
+    "lint",
     "load",
     "loads",
 ]

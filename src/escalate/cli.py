@@ -176,15 +176,14 @@ def _demo(policy_path: str, tickets_dir: str, at: datetime, availability_path: s
 
 
 def _row(decision: Decision) -> tuple[Any, ...]:
-    clock = next((c for c in decision.clocks if c.name == "resolution"), None)
+    clock = decision.clocks.get("resolution")
     pct = "-"
     if clock is not None and clock.applies:
         pct = f"{clock.fact('percent')} {clock.state}"
+    desk = decision.paths.get("service-desk")
     level = "-"
-    for path, state in decision.paths:
-        found = state.level(path)
-        if path.name == "service-desk" and state.active and found is not None:
-            level = found.name
+    if desk is not None and desk.active and desk.level_name is not None:
+        level = desk.level_name
     kinds = ", ".join(a.kind + ("*" if a.late else "") for a in decision.actions) or "-"
     nxt = iso(decision.next_evaluation_at) or "-"
     return (decision.ticket_id, decision.priority or "-", pct, level, kinds, nxt)

@@ -65,8 +65,8 @@ def shape(decision: Decision) -> Shape:
     ``late`` flags)."""
     return (
         tuple(sorted(action.id for action in decision.actions)),
-        tuple((p.name, s.active, s.level_index, s.round) for p, s in decision.paths),
-        tuple((c.name, c.state, c.breached) for c in decision.clocks),
+        tuple((name, s.active, s.level_index, s.round) for name, s in decision.paths.items()),
+        tuple((name, c.state, c.breached) for name, c in decision.clocks.items()),
     )
 
 
@@ -260,7 +260,7 @@ def test_escalation_never_goes_down_as_time_passes(
     before: dict[str, Any] = {}
     for offset in sorted(offsets):
         now = start + offset
-        states = {path.name: state for path, state in POLICY.evaluate(ticket, now=now).paths}
+        states = dict(POLICY.evaluate(ticket, now=now).paths)
         for name, old in before.items():
             new = states[name]
             if old.active:

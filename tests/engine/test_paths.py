@@ -5,6 +5,7 @@ The ticket opens at 10:00 UTC on Wednesday 2024-11-20 unless a test says otherwi
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from escalate.engine.decision import Decision
@@ -36,10 +37,8 @@ def evaluate(body: str, tkt: dict[str, Any], now: str) -> Decision:
 def where(decision: Decision, name: str = "desk") -> tuple[str | None, str | None]:
     """(level name, entered_at as ISO UTC) of a path."""
     state = decision.path(name)
-    path = next(p for p, _ in decision.paths if p.name == name)
-    level = state.level(path)
     entered = state.entered_at.isoformat() if state.entered_at else None
-    return (level.name if level else None, entered)
+    return (state.level_name, entered)
 
 
 def state(decision: Decision, name: str = "desk") -> PathState:
@@ -102,8 +101,7 @@ def test_an_escalation_evaluated_at_the_instant_of_entry_is_not_late() -> None:
     assert (["T1:path:desk:1:0:L2"], False) == (action_ids(decision), decision.actions[0].late)
 
 
-def test_the_escalation_details_describe_the_level() -> None:
-    body = """
+DETAILED = """
     paths:
       desk:
         kind: vertical
@@ -118,18 +116,28 @@ def test_the_escalation_details_describe_the_level() -> None:
             on_empty: fallback
             fallback: ["person:carol"]
     """
+
+
+def test_the_escalation_details_describe_the_level() -> None:
+    body = DETAILED
     decision = evaluate(body, ticket(), "2024-11-20T10:45:00+00:00")
     assert {
         "path": "desk",
         "level": "L2",
         "round": 0,
-        "authority": ["approve-emergency-change"],
+        "authority": ("approve-emergency-change",),
         "owner": "person:lead",
         "ack_within": "15m",
         "resolve_within": "4h",
         "on_empty": "fallback",
-        "fallback": ["person:carol"],
-    } == dict(decision.actions[0].details)
+        "fallback": ("person:carol",),
+    } == decision.actions[0].details
+
+
+def test_the_escalation_details_serialise_lists_as_json_arrays() -> None:
+    decision = evaluate(DETAILED, ticket(), "2024-11-20T10:45:00+00:00")
+    out = json.loads(decision.to_json())["actions"][0]["details"]
+    assert (["approve-emergency-change"], ["person:carol"]) == (out["authority"], out["fallback"])
 
 
 def test_after_on_the_next_level_counts_from_entering_that_level() -> None:

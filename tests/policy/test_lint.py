@@ -29,7 +29,7 @@ directory:
 RATIONALE = "    rationale: because\n"
 
 
-def codes(findings: list[Finding]) -> list[tuple[str, str]]:
+def codes(findings: tuple[Finding, ...]) -> list[tuple[str, str]]:
     return [(f.where, f.code) for f in findings]
 
 
@@ -275,11 +275,11 @@ ITIL = load(ROOT / "rules" / "itil-default.yaml")
 
 
 def test_the_shipped_pack_has_no_findings_without_as_of() -> None:
-    assert [] == lint(ITIL)
+    assert () == lint(ITIL)
 
 
 def test_the_shipped_pack_has_no_findings_in_november_2024() -> None:
-    assert [] == lint(ITIL, as_of=datetime(2024, 11, 20, 15, 0, tzinfo=UTC))
+    assert () == lint(ITIL, as_of=datetime(2024, 11, 20, 15, 0, tzinfo=UTC))
 
 
 def test_the_shipped_pack_reports_contacts_that_grow_stale() -> None:
@@ -389,6 +389,13 @@ def test_findings_are_sorted_and_print_as_where_message_and_code() -> None:
     rule = 'rules:\n  - id: r\n    when: {priority: P1}\n    then: {notify: {to: ["person:ann"]}}\n'
     found = lint(policy(PEOPLE + rule))
     assert (
-        sorted(found),
+        tuple(sorted(found)),
         "directory.people.eve: person has no contact channel [no-contact-channel]",
     ) == (found, str(found[0]))
+
+
+def test_findings_are_an_immutable_tuple_of_hashable_values() -> None:
+    found = lint(policy(PEOPLE))
+    with pytest.raises(AttributeError):
+        found[0].code = "other"  # type: ignore[misc]
+    assert (tuple, 1) == (type(found), len(set(found) & {found[0]}))

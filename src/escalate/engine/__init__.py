@@ -1,11 +1,40 @@
 """The engine: tickets and their history, conditions, clocks, paths, evaluation, decisions.
 
 Pure and deterministic: no I/O, no clock reads. It runs a compiled :class:`Policy`; building
-one from YAML is :mod:`escalate.policy`'s job.
+one from YAML is :mod:`escalate.policy`'s job. Exported here: the policy and its compiled
+definitions (clocks with their triggers, targets and rungs; paths and levels; rules with
+their conditions, ``Leaf`` and ``Node``; actions), the ticket, and the decision with the
+states it carries.
 """
 
+from escalate.engine.actions import ActionDef
+from escalate.engine.clocks import ClockDef, ClockState, Rung, Target, Trigger
 from escalate.engine.compiled import Policy
-from escalate.engine.decision import Action, Decision
-from escalate.engine.ticket import Event, Ticket
+from escalate.engine.conditions import Leaf, Node
+from escalate.engine.decision import Action, Decision, RuleResult
+from escalate.engine.paths import LevelDef, PathDef, PathState
+from escalate.engine.rules import RuleDef
+from escalate.engine.ticket import Customer, Event, Ticket, TicketState
 
-__all__ = ["Action", "Decision", "Event", "Policy", "Ticket"]
+__all__ = [
+    "Action",
+    "ActionDef",
+    "ClockDef",
+    "ClockState",
+    "Customer",
+    "Decision",
+    "Event",
+    "Leaf",
+    "LevelDef",
+    "Node",
+    "PathDef",
+    "PathState",
+    "Policy",
+    "RuleDef",
+    "RuleResult",
+    "Rung",
+    "Target",
+    "Ticket",
+    "TicketState",
+    "Trigger",
+]

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
+from escalate._frozen import FrozenMap
 from escalate.calendars._durations import Duration, format_duration
 from escalate.calendars._instants import EPOCH, ONE_US
 from escalate.calendars.calendar import Calendar
@@ -35,12 +36,17 @@ CLOCK_STATES = (NOT_STARTED, RUNNING, PAUSED, STOPPED, NOT_APPLICABLE)
 
 @dataclass(frozen=True, slots=True)
 class Trigger:
-    """Fires on an event whose type is in ``events`` and/or that enters a status in ``statuses``."""
+    """Fires on an event whose type is in ``events`` and/or that enters a status in ``statuses``.
+
+    ``None`` for either means "any".
+    """
 
     events: frozenset[str] | None
     statuses: frozenset[str] | None
 
     def fires(self, event_type: str, status_before: str, status_after: str) -> bool:
+        """Whether an event of ``event_type`` moving the status from ``status_before`` to
+        ``status_after`` fires this trigger."""
         if self.events is not None and event_type not in self.events:
             return False
         if self.statuses is not None:
@@ -51,7 +57,7 @@ class Trigger:
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """A clock's target for one priority."""
+    """A clock's target for one priority: a ``duration`` on the calendar ``calendar_name``."""
 
     duration: Duration
     calendar_name: str
@@ -60,7 +66,8 @@ class Target:
 
 @dataclass(frozen=True, slots=True)
 class Rung:
-    """A rung of a clock's ladder."""
+    """A rung of a clock's ladder: at ``share`` of the target (``text`` as written, e.g.
+    ``75%``), emit ``actions``. ``index`` is its position in the ladder."""
 
     index: int
     share: Fraction
@@ -71,7 +78,14 @@ class Rung:
 
 @dataclass(frozen=True, slots=True)
 class ClockDef:
-    """A compiled clock definition."""
+    """A compiled clock definition, as :attr:`escalate.Policy.clocks` lists it. Read-only.
+
+    ``name`` is its YAML key, ``type`` its kind (``response``, ``resolution`` ...),
+    ``precedence`` its declaration order; ``start``, ``stop`` the triggers; ``pause`` the
+    statuses that pause it; ``new_cycle_on`` the events that start a new cycle;
+    ``restart_on_priority_change`` whether a priority change restarts it; ``targets`` a
+    read-only mapping from priority (or ``default``) to :class:`Target`; ``ladder`` its rungs.
+    """
 
     name: str
     type: str
@@ -83,6 +97,11 @@ class ClockDef:
     restart_on_priority_change: bool
     targets: Mapping[str, Target]
     ladder: tuple[Rung, ...]
+
+    def __post_init__(self) -> None:
+        # Built once per policy: freezing here costs nothing at evaluation.
+        if not isinstance(self.targets, FrozenMap):
+            object.__setattr__(self, "targets", FrozenMap(self.targets, what="priority"))
 
 
 # One point of the history a clock reacts to: (instant, event type, status before, status
@@ -160,7 +179,21 @@ def _us(delta: timedelta) -> int:
 
 
 class ClockState:
-    """A clock as of ``now``: its state, elapsed time, target, breach instant and ladder."""
+    """A clock as of ``now``: its state, elapsed time, target and breach instant. Immutable.
+
+    ``state`` is one of ``not-started``, ``running``, ``paused``, ``stopped``,
+    ``not-applicable`` (no target for the ticket's priority). The other attributes describe the
+    clock's current (latest) ``cycle``: ``started_at``, ``stopped_at``, ``paused_since``
+    (aware instants or ``None``); ``elapsed`` (business time on the target's calendar) and
+    ``elapsed_wall`` (wall time), ``elapsed_us`` (``elapsed`` in microseconds); ``target``
+    (the target as a duration on that calendar, ``None`` without one), ``target_us``,
+    ``target_text`` (as written) and ``calendar_name``; ``breach_at`` (when elapsed reaches
+    the target; a future instant assumes no new events); ``definition`` (the compiled
+    :class:`ClockDef`) and ``now`` (the instant evaluated).
+
+    Not a value type: a clock state is a view of one evaluation and compares by identity.
+    Compare ``to_dict()`` outputs to compare two states.
+    """
 
     __slots__ = (
         "_segments",
@@ -183,83 +216,120 @@ class ClockState:
         "target_us",
     )
 
+    _segments: list[tuple[datetime, datetime | None]]
+    _target: Target | None
+    _worked_before: list[int]
+    breach_at: datetime | None
+    calendar_name: str | None
+    cycle: int
+    definition: ClockDef
+    elapsed: timedelta
+    elapsed_us: int
+    elapsed_wall: timedelta
+    now: datetime
+    paused_since: datetime | None
+    started_at: datetime | None
+    state: str
+    stopped_at: datetime | None
+    target: timedelta | None
+    target_text: str | None
+    target_us: int
+
     def __init__(
         self, clock: ClockDef, cycles: list[Cycle], priority: str | None, now: datetime
     ) -> None:
-        self.definition = clock
-        self.now = now
-        self.started_at: datetime | None = None
-        self.stopped_at: datetime | None = None
-        self.paused_since: datetime | None = None
-        self.breach_at: datetime | None = None
-        self.elapsed = timedelta(0)
-        self.elapsed_wall = timedelta(0)
-        self.elapsed_us = 0
-        self.target: timedelta | None = None
-        self.target_us = 0
-        self.target_text: str | None = None
-        self.calendar_name: str | None = None
-        self.cycle = len(cycles)
-        self._segments: list[tuple[datetime, datetime | None]] = []
-        self._worked_before: list[int] = []
-        target = clock.targets.get(priority or "") or clock.targets.get("default")
-        self._target = target
-        if target is None:
-            self.state = NOT_APPLICABLE
-            return
-        self.target_text = target.duration.text
-        self.calendar_name = target.calendar_name
-        if not cycles:
-            self.state = NOT_STARTED
-            return
-        cycle = cycles[-1]
-        self.started_at = cycle.started_at
-        self.stopped_at = cycle.stopped_at
-        end = cycle.stopped_at or now
-        pauses = cycle.pauses or []
-        if cycle.stopped_at is not None:
-            self.state = STOPPED
-        elif pauses and pauses[-1][1] is None:
-            self.state = PAUSED
-            self.paused_since = pauses[-1][0]
-        else:
-            self.state = RUNNING
-        # Running segments: [start, end) minus the pauses; the last one of a running clock
-        # is open-ended. The work in each closed segment is computed once, so that finding
-        # when an amount of elapsed time is reached costs one calendar call.
-        segments = self._segments
-        cursor: datetime = cycle.started_at
-        for p_from, p_to in pauses:
-            if p_from > cursor:
-                segments.append((cursor, p_from))
-            cursor = p_to if p_to is not None else end
-        if cursor < end or self.state == RUNNING:
-            segments.append((cursor, None if self.state == RUNNING else end))
-        cal = target.calendar
-        if target.duration.is_business_days:
-            due = cal.add_business_days(cycle.started_at, target.duration.business_days)
-            self.target = cal.elapsed(cycle.started_at, due)
-        else:
-            self.target = target.duration.delta
-        self.target_us = _us(self.target)
-        worked_before = self._worked_before
+        # Computed in locals and stored once at the end: the instance is immutable
+        # (``__setattr__`` raises), so stores go through ``object.__setattr__``.
+        set_ = object.__setattr__
+        started_at: datetime | None = None
+        stopped_at: datetime | None = None
+        paused_since: datetime | None = None
+        breach_at: datetime | None = None
+        elapsed_target: timedelta | None = None
+        target_us = 0
         elapsed_us = 0
         wall = timedelta(0)
-        for s, e in segments:
-            stop = e if e is not None else now
-            worked_before.append(elapsed_us)
-            if stop > s:
-                elapsed_us += _us(cal.elapsed(s, stop))
-                wall += stop - s
-        self.elapsed_us = elapsed_us
-        self.elapsed = ONE_US * elapsed_us
-        self.elapsed_wall = wall
-        self.breach_at = self.reached_at(self.target_us)
+        segments: list[tuple[datetime, datetime | None]] = []
+        worked_before: list[int] = []
+        target = clock.targets.get(priority or "") or clock.targets.get("default")
+        set_(self, "definition", clock)
+        set_(self, "now", now)
+        set_(self, "cycle", len(cycles))
+        set_(self, "_target", target)
+        set_(self, "_segments", segments)
+        set_(self, "_worked_before", worked_before)
+        set_(self, "target_text", None if target is None else target.duration.text)
+        set_(self, "calendar_name", None if target is None else target.calendar_name)
+        if target is None:
+            state = NOT_APPLICABLE
+        elif not cycles:
+            state = NOT_STARTED
+        else:
+            cycle = cycles[-1]
+            started_at = cycle.started_at
+            stopped_at = cycle.stopped_at
+            end = cycle.stopped_at or now
+            pauses = cycle.pauses or []
+            if cycle.stopped_at is not None:
+                state = STOPPED
+            elif pauses and pauses[-1][1] is None:
+                state = PAUSED
+                paused_since = pauses[-1][0]
+            else:
+                state = RUNNING
+            # Running segments: [start, end) minus the pauses; the last one of a running clock
+            # is open-ended. The work in each closed segment is computed once, so that finding
+            # when an amount of elapsed time is reached costs one calendar call.
+            cursor: datetime = cycle.started_at
+            for p_from, p_to in pauses:
+                if p_from > cursor:
+                    segments.append((cursor, p_from))
+                cursor = p_to if p_to is not None else end
+            if cursor < end or state == RUNNING:
+                segments.append((cursor, None if state == RUNNING else end))
+            cal = target.calendar
+            if target.duration.is_business_days:
+                due = cal.add_business_days(cycle.started_at, target.duration.business_days)
+                elapsed_target = cal.elapsed(cycle.started_at, due)
+            else:
+                elapsed_target = target.duration.delta
+            target_us = _us(elapsed_target)
+            for s, e in segments:
+                stop = e if e is not None else now
+                worked_before.append(elapsed_us)
+                if stop > s:
+                    elapsed_us += _us(cal.elapsed(s, stop))
+                    wall += stop - s
+        set_(self, "state", state)
+        set_(self, "started_at", started_at)
+        set_(self, "stopped_at", stopped_at)
+        set_(self, "paused_since", paused_since)
+        set_(self, "target", elapsed_target)
+        set_(self, "target_us", target_us)
+        set_(self, "elapsed_us", elapsed_us)
+        set_(self, "elapsed", ONE_US * elapsed_us)
+        set_(self, "elapsed_wall", wall)
+        if state not in (NOT_APPLICABLE, NOT_STARTED):
+            breach_at = self.reached_at(target_us)
+        set_(self, "breach_at", breach_at)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"ClockState is immutable; cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"ClockState is immutable; cannot delete {name!r}")
+
+    def __repr__(self) -> str:
+        return (
+            f"<ClockState {self.name} {self.state} elapsed={format_duration(self.elapsed)} "
+            f"target={self.target_text} breach_at={self.breach_at}>"
+        )
 
     # -- facts --------------------------------------------------------------------------------
 
     @property
     def name(self) -> str:
+        """The clock's name (its YAML key)."""
         return self.definition.name
 
     @property
@@ -269,6 +339,7 @@ class ClockState:
 
     @property
     def breached(self) -> bool:
+        """Whether the breach instant is at or before ``now``."""
         return self.breach_at is not None and self.breach_at <= self.now
 
     @property
@@ -320,6 +391,8 @@ class ClockState:
         return -(-self.target_us * share.numerator // share.denominator)
 
     def to_dict(self) -> dict[str, object]:
+        """The JSON-ready form used in ``Decision.to_dict()["clocks"]`` (instants in UTC)."""
+
         def iso(at: datetime | None) -> str | None:
             return None if at is None else at.astimezone(EPOCH.tzinfo).isoformat()
 

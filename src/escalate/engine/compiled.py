@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from escalate._frozen import FrozenMap
 from escalate.calendars.calendar import Calendar
 from escalate.engine.clocks import ClockDef
 from escalate.engine.decision import Decision
@@ -31,7 +32,27 @@ __all__ = ["Policy"]
 
 
 class Policy:
-    """A compiled escalation policy. Immutable; safe to share between threads."""
+    """A compiled escalation policy. Immutable; safe to share between threads.
+
+    Built by :func:`escalate.load` / :func:`escalate.loads`, never by hand. Attributes:
+
+    * ``id``, ``version``, ``description``: as the YAML declares them;
+    * ``pin``: which policy version a ticket's decisions should follow, ``latest`` or
+      ``at-open`` (recorded for the caller that keeps versions; escalate does not act on it);
+    * ``content_hash``: sha256 of the policy's canonical content (decisions carry it);
+    * ``source``: where it was loaded from (a file, a folder or ``<string>``);
+    * ``calendars``: read-only mapping from name to :class:`escalate.Calendar` (``24x7``
+      included);
+    * ``custom_fields``: read-only mapping from custom ticket field to its type
+      (``string``, ``integer``, ``boolean``), sorted by name;
+    * ``clocks``, ``paths``, ``rules``: the compiled definitions (tuples of
+      :class:`ClockDef`, :class:`PathDef`, :class:`RuleDef`), clocks and paths in declaration
+      order, rules in declared precedence;
+    * ``directory``: the people, teams, roles and schedules (an :class:`escalate.Directory`).
+
+    Assigning any attribute raises ``AttributeError``. Not a value type: policies compare by
+    identity (compare ``content_hash`` to tell whether two policies say the same thing).
+    """
 
     __slots__ = (
         "_aliases",
@@ -49,6 +70,21 @@ class Policy:
         "source",
         "version",
     )
+
+    _aliases: Mapping[str, Mapping[str, str]]
+    _matrix: dict[tuple[str, str], str]
+    calendars: Mapping[str, Calendar]
+    clocks: tuple[ClockDef, ...]
+    content_hash: str
+    custom_fields: Mapping[str, str]
+    description: str | None
+    directory: Directory
+    id: str
+    paths: tuple[PathDef, ...]
+    pin: str
+    rules: tuple[RuleDef, ...]
+    source: str
+    version: str
 
     def __init__(
         self,
@@ -68,24 +104,39 @@ class Policy:
         content_hash: str,
         source: str,
     ) -> None:
-        self.id = id
-        self.version = version
-        self.description = description
-        self.pin = pin
-        self.calendars = dict(calendars)
-        self.clocks = clocks
-        self.paths = paths
-        self.rules = rules
-        self._aliases = aliases
-        self._matrix = {
-            (impact, urgency): priority
-            for impact, row in priority_matrix.items()
-            for urgency, priority in row.items()
-        }
-        self.custom_fields = dict(sorted(custom_fields.items()))
-        self.directory = directory
-        self.content_hash = content_hash
-        self.source = source
+        set_ = object.__setattr__
+        set_(self, "id", id)
+        set_(self, "version", version)
+        set_(self, "description", description)
+        set_(self, "pin", pin)
+        set_(self, "calendars", FrozenMap(calendars, what="calendar"))
+        set_(self, "clocks", tuple(clocks))
+        set_(self, "paths", tuple(paths))
+        set_(self, "rules", tuple(rules))
+        set_(self, "_aliases", aliases)
+        set_(
+            self,
+            "_matrix",
+            {
+                (impact, urgency): priority
+                for impact, row in priority_matrix.items()
+                for urgency, priority in row.items()
+            },
+        )
+        set_(
+            self,
+            "custom_fields",
+            FrozenMap(sorted(custom_fields.items()), what="custom field"),
+        )
+        set_(self, "directory", directory)
+        set_(self, "content_hash", content_hash)
+        set_(self, "source", source)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Policy is immutable; cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"Policy is immutable; cannot delete {name!r}")
 
     def __repr__(self) -> str:
         return (

@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from escalate._frozen import FrozenMap, freeze_map, thaw
 from escalate.calendars._durations import format_duration
 from escalate.calendars._instants import EPOCH, ONE_US
 from escalate.engine.clocks import ClockState
@@ -25,12 +26,16 @@ if TYPE_CHECKING:
     from escalate.engine.rules import RuleDef
     from escalate.engine.ticket import Ticket
 
+__all__ = ["DECISION_FORMAT", "Action", "Decision", "RuleResult", "iso"]
+
 MATCHED, NOT_MATCHED, SHADOWED, DONE = "matched", "not-matched", "shadowed", "done"
+_NO_DETAILS: FrozenMap[str, Any] = FrozenMap()
 
 
 #: The version of the ``to_dict()`` layout (``"format"`` in the output). Adding a key keeps it;
 #: renaming, removing or changing the meaning of a key bumps it. See docs/decision-format.md.
 DECISION_FORMAT = 1
+
 
 def iso(at: datetime | None) -> str | None:
     """An instant as ISO-8601 in UTC (``None`` stays ``None``)."""
@@ -39,7 +44,18 @@ def iso(at: datetime | None) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class Action:
-    """An action that is due. Execute it, then record ``action-done`` with its ``id``."""
+    """An action that is due. Execute it, then record ``action-done`` with its ``id``.
+
+    A value: immutable, hashable, equal when every field is. ``id`` is stable across
+    evaluations (the idempotency key); ``kind`` the action (``notify``, ``escalate``,
+    ``transfer``, ``page``, ``handoff`` ...); ``source`` what emitted it (``rule:<id>``,
+    ``clock:<name>``, ``path:<name>``); ``due_at`` when it became due (aware, UTC) and ``late``
+    whether that is before the evaluated instant; ``targets`` the target strings as written;
+    ``details`` a read-only mapping of the action's options (lists inside are tuples; values
+    are JSON scalars, tuples or read-only mappings); ``rationale`` the YAML ``rationale:``;
+    ``people`` the concrete people the targets reach (with a directory); ``notes`` every
+    substitution made on the way, and why.
+    """
 
     id: str
     kind: str
@@ -47,12 +63,26 @@ class Action:
     due_at: datetime
     late: bool
     targets: tuple[str, ...] = ()
-    details: Mapping[str, Any] = field(default_factory=dict)
+    details: Mapping[str, Any] = _NO_DETAILS
     rationale: str | None = None
-    people: tuple[str, ...] = ()  # the concrete people the targets reach (with a directory)
-    notes: tuple[str, ...] = ()  # every substitution made on the way, and why
+    people: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # The engine passes fresh dicts (and tuples); freezing is one shallow pass over a
+        # handful of keys, cheap next to the evaluation that produced them.
+        set_ = object.__setattr__
+        set_(self, "details", freeze_map(self.details))
+        if type(self.targets) is not tuple:
+            set_(self, "targets", tuple(self.targets))
+        if type(self.people) is not tuple:
+            set_(self, "people", tuple(self.people))
+        if type(self.notes) is not tuple:
+            set_(self, "notes", tuple(self.notes))
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready form used in ``Decision.to_dict()["actions"]`` (plain dicts and
+        lists, instants in UTC)."""
         return {
             "id": self.id,
             "kind": self.kind,
@@ -62,20 +92,27 @@ class Action:
             "targets": list(self.targets),
             "people": list(self.people),
             "notes": list(self.notes),
-            "details": dict(self.details),
+            "details": thaw(self.details),
             "rationale": self.rationale,
         }
 
 
 @dataclass(frozen=True, slots=True)
 class RuleResult:
-    """What happened to one rule: matched, not matched, shadowed, or matched but already done."""
+    """What happened to one rule: matched, not matched, shadowed, or matched but already done.
+
+    A value: immutable, hashable, equal when every field is. ``rule`` is the compiled
+    :class:`RuleDef`; ``status`` one of ``matched``, ``not-matched``, ``shadowed`` (a
+    ``final`` rule ranked before it matched) and ``done`` (matched, its actions already
+    recorded); ``note`` says more (which final rule shadowed it).
+    """
 
     rule: RuleDef
     status: str
     note: str = ""
 
     def to_dict(self, facts: Mapping[str, Any]) -> dict[str, Any]:
+        """The JSON-ready trace of this rule against ``facts`` (what the evaluation saw)."""
         return {
             "rule": self.rule.id,
             "status": self.status,
@@ -101,23 +138,54 @@ def _leaf_dict(leaf: Leaf, ok: bool, actual: object, rule: RuleDef) -> dict[str,
 
 
 class Decision:
-    """The outcome of ``Policy.evaluate(ticket, now=...)``. Immutable."""
+    """The outcome of ``Policy.evaluate(ticket, now=...)``. Immutable.
+
+    ``policy_id``, ``policy_version`` and ``policy_hash`` name the policy; ``ticket_id`` the
+    ticket; ``evaluated_at`` the instant evaluated; ``priority`` the ticket's canonical
+    priority (``None`` when it has none); ``actions`` the due actions, a tuple of
+    :class:`Action`; ``clocks`` and ``paths`` read-only mappings from name to
+    :class:`ClockState` / :class:`PathState`, in the policy's declaration order;
+    ``next_evaluation_at`` the earliest instant at which the decision changes without new
+    events (``None``: never); ``rule_results`` what happened to each rule.
+
+    Not a value type: decisions compare by identity and are not meant as dictionary keys
+    (two evaluations of the same inputs give equal ``to_json()`` and ``input_digest``; compare
+    those). Looking up an unknown clock or path raises ``KeyError`` naming the known ones.
+    """
 
     __slots__ = (
+        "_clock_map",
+        "_clock_states",
         "_facts",
+        "_path_map",
+        "_path_pairs",
         "_rule_results",
         "_ticket",
         "actions",
-        "clocks",
         "evaluated_at",
         "next_evaluation_at",
-        "paths",
         "policy_hash",
         "policy_id",
         "policy_version",
         "priority",
         "ticket_id",
     )
+
+    _clock_map: FrozenMap[str, ClockState] | None
+    _clock_states: tuple[ClockState, ...]
+    _facts: Mapping[str, Any]
+    _path_map: FrozenMap[str, PathState] | None
+    _path_pairs: tuple[tuple[PathDef, PathState], ...]
+    _rule_results: tuple[RuleResult, ...]
+    _ticket: Ticket
+    actions: tuple[Action, ...]
+    evaluated_at: datetime
+    next_evaluation_at: datetime | None
+    policy_hash: str
+    policy_id: str
+    policy_version: str
+    priority: str | None
+    ticket_id: str
 
     def __init__(
         self,
@@ -136,19 +204,53 @@ class Decision:
         rule_results: tuple[RuleResult, ...],
         facts: Mapping[str, Any],
     ) -> None:
-        self.policy_id = policy_id
-        self.policy_version = policy_version
-        self.policy_hash = policy_hash
-        self.ticket_id = ticket_id
-        self._ticket = ticket
-        self.evaluated_at = evaluated_at
-        self.priority = priority
-        self.actions = actions
-        self.clocks = clocks
-        self.paths = paths
-        self.next_evaluation_at = next_evaluation_at
-        self._rule_results = rule_results
-        self._facts = facts
+        # The mappings by name are built on first use: most callers read only the actions.
+        set_ = object.__setattr__
+        set_(self, "policy_id", policy_id)
+        set_(self, "policy_version", policy_version)
+        set_(self, "policy_hash", policy_hash)
+        set_(self, "ticket_id", ticket_id)
+        set_(self, "_ticket", ticket)
+        set_(self, "evaluated_at", evaluated_at)
+        set_(self, "priority", priority)
+        set_(self, "actions", tuple(actions))
+        set_(self, "_clock_states", tuple(clocks))
+        set_(self, "_clock_map", None)
+        set_(self, "_path_pairs", tuple(paths))
+        set_(self, "_path_map", None)
+        set_(self, "next_evaluation_at", next_evaluation_at)
+        set_(self, "_rule_results", tuple(rule_results))
+        set_(self, "_facts", facts)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Decision is immutable; cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"Decision is immutable; cannot delete {name!r}")
+
+    def __repr__(self) -> str:
+        return (
+            f"<Decision ticket={self.ticket_id} at {iso(self.evaluated_at)} "
+            f"actions={len(self.actions)} policy={self.policy_id} v{self.policy_version}>"
+        )
+
+    @property
+    def clocks(self) -> Mapping[str, ClockState]:
+        """Every clock of the policy by name, in declaration order (read-only)."""
+        found: FrozenMap[str, ClockState] | None = self._clock_map
+        if found is None:
+            found = FrozenMap({c.name: c for c in self._clock_states}, what="clock")
+            object.__setattr__(self, "_clock_map", found)
+        return found
+
+    @property
+    def paths(self) -> Mapping[str, PathState]:
+        """Every path of the policy by name, in declaration order (read-only)."""
+        found: FrozenMap[str, PathState] | None = self._path_map
+        if found is None:
+            found = FrozenMap({s.name: s for _, s in self._path_pairs}, what="path")
+            object.__setattr__(self, "_path_map", found)
+        return found
 
     @property
     def input_digest(self) -> str:
@@ -161,15 +263,18 @@ class Decision:
 
     @property
     def rule_results(self) -> tuple[RuleResult, ...]:
+        """What happened to each rule, in the policy's declared precedence."""
         return self._rule_results
 
     def clock(self, name: str) -> ClockState:
-        """The state of the clock called ``name``."""
-        return next(c for c in self.clocks if c.name == name)
+        """The state of the clock called ``name``; ``KeyError`` (naming the known clocks) if
+        the policy has none by that name."""
+        return self.clocks[name]
 
     def path(self, name: str) -> PathState:
-        """The state of the path called ``name``."""
-        return next(state for path, state in self.paths if path.name == name)
+        """The state of the path called ``name``; ``KeyError`` (naming the known paths) if
+        the policy has none by that name."""
+        return self.paths[name]
 
     def to_dict(self, *, trace: bool = True) -> dict[str, Any]:
         """Stable JSON-ready form: sorted keys, instants in UTC, no timings."""
@@ -185,8 +290,8 @@ class Decision:
             "evaluated_at": iso(self.evaluated_at),
             "priority": self.priority,
             "actions": [a.to_dict() for a in self.actions],
-            "clocks": [c.to_dict() for c in self.clocks],
-            "paths": [_path_dict(p, s) for p, s in self.paths],
+            "clocks": [c.to_dict() for c in self._clock_states],
+            "paths": [_path_dict(p, s) for p, s in self._path_pairs],
             "next_evaluation_at": iso(self.next_evaluation_at),
         }
         if trace:
@@ -217,7 +322,7 @@ class Decision:
                     lines.append(f"      because: {a.rationale}")
         else:
             lines.append("no actions due")
-        for c in self.clocks:
+        for c in self._clock_states:
             if c.state == "not-applicable":
                 lines.append(f"clock {c.name}: no target for priority {self.priority or '-'}")
                 continue
@@ -227,7 +332,7 @@ class Decision:
                 f"clock {c.name}: {c.state}, {format_duration(c.elapsed)} of "
                 f"{c.target_text} on {c.calendar_name} ({pct}){breach}"
             )
-        for p, s in self.paths:
+        for p, s in self._path_pairs:
             if not s.active:
                 lines.append(f"path {p.name}: not active")
                 continue

@@ -24,7 +24,16 @@ from escalate.engine.conditions import Condition
 
 @dataclass(frozen=True, slots=True)
 class LevelDef:
-    """A compiled path level."""
+    """A compiled path level. Read-only.
+
+    ``name`` and ``index`` name it; ``targets`` are the target strings it pages; ``after`` /
+    ``at`` its timers (relative to entering the level / to the path's start) on
+    ``calendar`` (``calendar_name``; wall time when ``None``); ``ack_timeout`` how long an
+    acknowledgement holds; ``until_resolved`` whether acknowledgements are ignored;
+    ``on_empty`` and ``fallback`` what happens when nobody is reachable; ``owner``,
+    ``ack_within`` (as written; ``ack_within_delta`` on the wall clock), ``resolve_within`` and
+    ``authority`` are carried into the escalation action's details.
+    """
 
     name: str
     index: int
@@ -54,7 +63,15 @@ class LevelDef:
 
 @dataclass(frozen=True, slots=True)
 class PathDef:
-    """A compiled escalation path."""
+    """A compiled escalation path, as :attr:`escalate.Policy.paths` lists it. Read-only.
+
+    ``name`` is its YAML key; ``kind`` ``vertical`` (escalate) or ``horizontal`` (transfer);
+    ``starts_on_open`` whether it starts when the ticket opens (else on a request); ``when``
+    the condition that gates it (``None``: always), reading ``when_fields``; ``repeat`` how
+    many extra rounds it runs after its last level; ``levels`` its levels in order.
+
+    Equality compares every field; the hash leaves out ``when``, which equal paths share.
+    """
 
     name: str
     kind: str
@@ -62,7 +79,11 @@ class PathDef:
     when: Condition | None
     repeat: int
     levels: tuple[LevelDef, ...]
-    when_fields: tuple[str, ...] = ()  # the fields ``when`` reads
+    when_fields: tuple[str, ...] = ()
+
+    def __hash__(self) -> int:
+        # Not ``when``: a condition may hold a list (an ``in:`` operand) or a closure.
+        return hash((self.name, self.kind, self.starts_on_open, self.repeat, self.levels))
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +101,19 @@ class Request:
 
 @dataclass(frozen=True, slots=True)
 class PathState:
-    """A path as of ``now``."""
+    """A path as of ``now``. A value: immutable, hashable, equal when every field is.
+
+    ``name`` and ``kind`` are the path's; ``active`` whether it has started (and its ``when``
+    holds); ``level_index`` the index of its current level (``None`` when inactive);
+    ``entered_at`` when that
+    level was entered; ``round`` how many times it wrapped round (``repeat``); ``cycle`` the
+    ticket's cycle (1 + reopen count); ``next_move_at`` when it moves next without new events
+    (``None``: never); ``reason`` why it is at this level (``start``, ``timer``,
+    ``ack-timeout``, ``criteria`` or the source of the request that moved it);
+    ``acknowledged_at`` the acknowledgement holding the level; ``history`` the
+    ``(entered_at, level index)`` pairs of this cycle, oldest first; ``level_name`` the
+    current level's name (``None`` when inactive).
+    """
 
     name: str
     kind: str
@@ -90,11 +123,13 @@ class PathState:
     round: int
     cycle: int
     next_move_at: datetime | None
-    reason: str  # why the path is at this level: 'start', 'timer', 'ack-timeout', a request source
+    reason: str
     acknowledged_at: datetime | None
-    history: tuple[tuple[datetime, int], ...] = ()  # (entered_at, level index), this cycle
+    history: tuple[tuple[datetime, int], ...] = ()
+    level_name: str | None = None
 
     def level(self, path: PathDef) -> LevelDef | None:
+        """This state's level of ``path`` (the path it was computed for), ``None`` if inactive."""
         return None if self.level_index is None else path.levels[self.level_index]
 
 
@@ -204,6 +239,7 @@ def simulate(
                 reason=reason,
                 acknowledged_at=ack,
                 history=tuple(history),
+                level_name=None if index is None else path.levels[index].name,
             )
         if request is not None and req_at is not None and req_at == nxt:
             index, entered, reason = request.level, nxt, request.source

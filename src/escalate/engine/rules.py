@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from escalate._frozen import FrozenMap
 from escalate.engine.actions import ActionDef
 from escalate.engine.clocks import ClockDef
 from escalate.engine.conditions import Condition
@@ -24,11 +25,24 @@ Path = tuple[str | int, ...]
 
 @dataclass(frozen=True, slots=True)
 class RuleDef:
-    """A compiled rule."""
+    """A compiled rule, as :attr:`escalate.Policy.rules` lists it. Read-only.
+
+    ``id`` is the rule's stable YAML id; ``order`` its position in the file; ``rank`` its
+    position in the declared precedence (``priority``, then file order); ``when`` the compiled
+    condition; ``actions`` what it emits; ``moves_paths`` whether any action asks a path to
+    move; ``final`` whether a match shadows the rules ranked after it; ``reads_paths`` whether
+    the condition reads path levels (such rules run after the paths); ``fields`` and
+    ``clock_leaves`` the ticket fields and clock comparisons the condition reads;
+    ``rationale`` the YAML ``rationale:``; ``positions`` maps each key path of the rule to its
+    ``(file, line, column)``.
+
+    Equality compares every field; the hash uses the rule's identity in its policy (id, file
+    position and rank), which equal rules share.
+    """
 
     id: str
-    order: int  # position in the file
-    rank: int  # position in declared precedence (priority, then file order)
+    order: int
+    rank: int
     priority: int
     when: Condition
     actions: tuple[ActionDef, ...]
@@ -40,6 +54,15 @@ class RuleDef:
     rationale: str | None
     positions: Mapping[Path, tuple[str, int, int]]
 
+    def __post_init__(self) -> None:
+        # Built once per policy: freezing here costs nothing at evaluation.
+        if not isinstance(self.positions, FrozenMap):
+            object.__setattr__(self, "positions", FrozenMap(self.positions, what="key path"))
+
+    def __hash__(self) -> int:
+        # Not the fields: a condition may hold a list (an ``in:`` operand) or a closure.
+        return hash((self.id, self.order, self.rank, self.priority))
+
 
 class PolicyView(Protocol):
     """What the engine reads of a compiled policy.
@@ -49,21 +72,44 @@ class PolicyView(Protocol):
     """
 
     @property
-    def id(self) -> str: ...
+    def id(self) -> str:
+        """The policy's id."""
+        ...
+
     @property
-    def version(self) -> str: ...
+    def version(self) -> str:
+        """The policy's version."""
+        ...
+
     @property
-    def content_hash(self) -> str: ...
+    def content_hash(self) -> str:
+        """The policy's content hash."""
+        ...
+
     @property
-    def clocks(self) -> tuple[ClockDef, ...]: ...
+    def clocks(self) -> tuple[ClockDef, ...]:
+        """The compiled clocks, in declaration order."""
+        ...
+
     @property
-    def paths(self) -> tuple[PathDef, ...]: ...
+    def paths(self) -> tuple[PathDef, ...]:
+        """The compiled paths, in declaration order."""
+        ...
+
     @property
-    def rules(self) -> tuple[RuleDef, ...]: ...
+    def rules(self) -> tuple[RuleDef, ...]:
+        """The compiled rules, in declared precedence."""
+        ...
+
     @property
-    def directory(self) -> Directory: ...
+    def directory(self) -> Directory:
+        """The people, teams, roles and schedules the policy names."""
+        ...
+
     @property
-    def custom_fields(self) -> Mapping[str, str]: ...
+    def custom_fields(self) -> Mapping[str, str]:
+        """The declared custom ticket fields and their types."""
+        ...
 
     def canonical(self, field: str, value: str | None) -> str | None:
         """Map a source value to the policy's canonical term."""

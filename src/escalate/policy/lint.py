@@ -20,20 +20,26 @@ __all__ = ["Finding", "lint"]
 
 @dataclass(frozen=True, slots=True, order=True)
 class Finding:
-    """One lint finding: where (a key path as text), what, and a short code."""
+    """One lint finding: ``where`` (a key path as text, e.g. ``paths.desk.levels[0]``), a
+    short stable ``code`` (e.g. ``no-rationale``) and a readable ``message``.
+
+    A value: immutable, hashable, ordered (by where, then code, then message) and equal when
+    every field is.
+    """
 
     where: str
     code: str
     message: str
 
     def __str__(self) -> str:
+        """``where: message [code]``, the line ``escalate validate`` prints."""
         return f"{self.where}: {self.message} [{self.code}]"
 
 
 def lint(
     policy: Policy, *, as_of: datetime | None = None, horizon: timedelta = timedelta(days=14)
-) -> list[Finding]:
-    """Every finding for a compiled policy, sorted.
+) -> tuple[Finding, ...]:
+    """Every finding for a compiled policy, sorted (an empty tuple: nothing to say).
 
     With ``as_of`` (aware), also: contacts whose ``validated_at`` is older than the
     directory's ``contact_max_age``, and schedule gaps in ``[as_of, as_of + horizon)``.
@@ -91,7 +97,7 @@ def lint(
             )
     for name in sorted(set(policy.calendars) - used_calendars):
         found.append(Finding(f"calendars.{name}", "unused-calendar", "calendar is never used"))
-    return sorted(found)
+    return tuple(sorted(found))
 
 
 def _path_findings(path: PathDef) -> list[Finding]:
