@@ -6,16 +6,18 @@ never read from anywhere: the caller passes it to :meth:`escalate.Policy.evaluat
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
+from pydantic import ValidationError
+
 from escalate.errors import TicketError
+from escalate.people.availability_format import AvailabilityInput, availability_error
 
 __all__ = ["Availability"]
-
-Path = tuple[str | int, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,65 +49,53 @@ class Availability:
     periods: tuple[_Period, ...] = ()
     unreachable: frozenset[str] = frozenset()
     covers: tuple[_Cover, ...] = ()
-    _by_person: Mapping[str, tuple[_Period, ...]] = field(default_factory=dict, repr=False)
+    _by_person: Mapping[str, tuple[_Period, ...]] = field(
+        default_factory=lambda: MappingProxyType({}), repr=False, compare=False, hash=False
+    )
 
     @classmethod
     def from_mapping(cls, data: Availability | Mapping[str, Any] | None) -> Availability:
-        """Validate availability input; problems are TicketErrors naming the field path."""
+        """Validate availability input (the format is
+        :class:`~escalate.people.availability_format.AvailabilityInput`); problems are
+        TicketErrors naming the field path and the value."""
         if data is None:
             return cls()
         if isinstance(data, Availability):
             return data
         if not isinstance(data, Mapping):
             raise TicketError("availability must be a mapping", path=("availability",), value=data)
-        known = ("out_of_office", "unreachable", "schedule_overrides")
-        for key in data:
-            if key not in known:
-                raise TicketError(
-                    f"unknown availability key (known: {', '.join(known)})",
-                    path=("availability", str(key)),
-                    value=key,
-                )
+        raw = dict(data)
+        try:
+            model = AvailabilityInput.model_validate(raw)
+        except ValidationError as exc:
+            raise availability_error(exc, raw) from None
         periods = []
-        for i, item in enumerate(_items(data.get("out_of_office", []), "out_of_office")):
-            where: Path = ("availability", "out_of_office", i)
-            _known_input(item, ("person", "from", "until", "reason"), where)
-            person = _text(item.get("person"), (*where, "person"))
-            start = _instant(item.get("from"), (*where, "from"))
-            end = _instant(item["until"], (*where, "until")) if item.get("until") else None
-            if end is not None and end <= start:
-                raise TicketError("'until' must be after 'from'", path=(*where, "until"), value=end)
-            reason = item.get("reason") or "out of office"
-            periods.append(_Period(person, start, end, str(reason)))
-        unreachable = data.get("unreachable", [])
-        if not isinstance(unreachable, list) or not all(isinstance(p, str) for p in unreachable):
-            raise TicketError(
-                "unreachable is a list of person ids",
-                path=("availability", "unreachable"),
-                value=unreachable,
-            )
+        for i, item in enumerate(model.out_of_office):
+            if item.until is not None and item.until <= item.from_:
+                raise TicketError(
+                    "'until' must be after 'from'",
+                    path=("availability", "out_of_office", i, "until"),
+                    value=item.until,
+                )
+            reason = item.reason or "out of office"
+            periods.append(_Period(item.person, item.from_, item.until, reason))
         covers = []
-        for i, item in enumerate(_items(data.get("schedule_overrides", []), "schedule_overrides")):
-            where = ("availability", "schedule_overrides", i)
-            _known_input(item, ("schedule", "start", "end", "people"), where)
-            people = item.get("people")
-            if not isinstance(people, list) or not all(isinstance(p, str) for p in people):
-                raise TicketError("people is a list of ids", path=(*where, "people"), value=people)
-            start = _instant(item.get("start"), (*where, "start"))
-            end = _instant(item.get("end"), (*where, "end"))
-            if end <= start:
-                raise TicketError("'end' must be after 'start'", path=(*where, "end"), value=end)
-            covers.append(
-                _Cover(_text(item.get("schedule"), (*where, "schedule")), start, end, tuple(people))
-            )
+        for i, cover in enumerate(model.schedule_overrides):
+            if cover.end <= cover.start:
+                raise TicketError(
+                    "'end' must be after 'start'",
+                    path=("availability", "schedule_overrides", i, "end"),
+                    value=cover.end,
+                )
+            covers.append(_Cover(cover.schedule, cover.start, cover.end, tuple(cover.people)))
         by_person: dict[str, list[_Period]] = {}
         for period in periods:
             by_person.setdefault(period.person, []).append(period)
         return cls(
             periods=tuple(periods),
-            unreachable=frozenset(unreachable),
+            unreachable=frozenset(model.unreachable),
             covers=tuple(covers),
-            _by_person={k: tuple(v) for k, v in sorted(by_person.items())},
+            _by_person=MappingProxyType({k: tuple(v) for k, v in sorted(by_person.items())}),
         )
 
     def unavailable_because(self, person: str, at: datetime) -> str | None:
@@ -142,36 +132,3 @@ class Availability:
             if cover.schedule in names:
                 out += [cover.start, cover.end]
         return out
-
-
-def _known_input(item: Mapping[str, Any], keys: Sequence[str], path: Path) -> None:
-    for key in item:
-        if key not in keys:
-            raise TicketError(
-                f"unknown key (known: {', '.join(keys)})",
-                path=(*path, str(key)),
-                value=key,
-            )
-
-
-def _items(value: object, key: str) -> list[Mapping[str, Any]]:
-    if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
-        raise TicketError(f"{key} is a list of mappings", path=("availability", key), value=value)
-    return value
-
-
-def _text(value: object, path: Path) -> str:
-    if not isinstance(value, str) or not value:
-        raise TicketError("expected a non-empty string", path=path, value=value)
-    return value
-
-
-def _instant(value: object, path: Path) -> datetime:
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise TicketError("expected an ISO-8601 instant", path=path, value=value) from None
-    if not isinstance(value, datetime) or value.utcoffset() is None:
-        raise TicketError("expected an aware instant (with a UTC offset)", path=path, value=value)
-    return value
