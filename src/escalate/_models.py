@@ -140,7 +140,10 @@ def policy_error(
         clean = _clean_loc(data, loc, known)
         # "expected a list/mapping" comes from the union member the author did not mean
         mismatch = error["type"] in ("list_type", "model_type", "dict_type")
-        ranked.append((-len(clean), mismatch, [str(p) for p in clean], error["type"], clean, error))
+        # A missing key is named one level below its mapping; a misspelt key beside it is the
+        # better explanation, so it ranks first at that depth.
+        depth = len(clean) - (error["type"] == "missing")
+        ranked.append((-depth, mismatch, [str(p) for p in clean], error["type"], clean, error))
     ranked.sort(key=lambda r: (r[0], r[1], r[2], r[3]))
     *_, clean, first = ranked[0]
     # Errors at the same place, or a type mismatch above it, are the other members of a
@@ -176,6 +179,24 @@ def policy_error(
         return PolicyError(
             f"expected {' or '.join(expected)}, got {value!r}{more}", path=full, source=source
         )
+    kind = first["type"]
+    if kind == "literal_error":
+        words = re.findall(r"'([^']*)'", str(first.get("ctx", {}).get("expected", "")))
+        return PolicyError(
+            f"expected {_expectation(first)}, got {value!r}{more}",
+            path=full,
+            source=source,
+            suggestion=suggest(value, words) if isinstance(value, str) else None,
+        )
+    if kind in _EXPECT:
+        return PolicyError(
+            f"expected {_expectation(first)}, got {value!r}{more}", path=full, source=source
+        )
+    if kind in ("too_short", "string_too_short"):
+        least = first.get("ctx", {}).get("min_length", 1)
+        what = "string" if kind == "string_too_short" else "list"
+        wanted = f"a non-empty {what}" if least == 1 else f"at least {least} items"
+        return PolicyError(f"expected {wanted}, got {value!r}{more}", path=full, source=source)
     hint = None
     if first["type"] == "string_pattern_mismatch":
         hint = pattern_hint(str(first.get("ctx", {}).get("pattern", "")))

@@ -444,10 +444,7 @@ def test_an_unknown_key_names_its_path_and_suggests_the_spelling() -> None:
 def test_an_unknown_key_of_a_bare_entry_names_its_path() -> None:
     with pytest.raises(PolicyError) as caught:
         TimeWindow.from_config([{"times": BUSINESS}, {"month": ["may"]}])
-    assert (
-        str(caught.value)
-        == "[1].month: unknown key 'month' in a time interval (did you mean 'months'?)"
-    )
+    assert str(caught.value) == "[1].month: unknown key 'month' (did you mean 'months'?)"
 
 
 @pytest.mark.parametrize(
@@ -521,7 +518,7 @@ def test_an_unknown_key_of_a_bare_entry_names_its_path() -> None:
         (
             {"times": [{"start_time": "14:03"}]},
             ("times", 0, "end_time"),
-            "both start_time and end_time",
+            "missing required key 'end_time'",
             None,
         ),
         (
@@ -530,12 +527,12 @@ def test_an_unknown_key_of_a_bare_entry_names_its_path() -> None:
             "unknown key 'start'",
             "start_time",
         ),
-        ({"times": ["09:00-17:00"]}, ("times", 0), "must be a mapping", None),
+        ({"times": ["09:00-17:00"]}, ("times", 0), "expected a mapping, got '09:00-17:00'", None),
         ({"location": "Mars/Olympus"}, ("location",), "unknown time zone 'Mars/Olympus'", None),
         ({"location": "Local"}, ("location",), "never reads the machine's settings", None),
         ({"weekdays": []}, ("weekdays",), "omit the key", None),
         ({"weekdays": None}, ("weekdays",), "omit the key", None),
-        ({"weekdays": "monday"}, ("weekdays",), "must be a list, got 'monday'", None),
+        ({"weekdays": "monday"}, ("weekdays",), "expected a list, got 'monday'", None),
         ({"months": ["february"], "days_of_month": ["30:31"]}, (), "matches no date", None),
         ({"on_holidays": "only"}, ("on_holidays",), "needs a 'holidays' mapping", None),
         (
@@ -573,9 +570,9 @@ def test_a_bad_value_names_its_path_and_the_value(
     [
         ([], (), "empty list of time intervals"),
         ({"name": "x", "time_intervals": []}, ("time_intervals",), "empty list"),
-        ({"name": "x"}, ("time_intervals",), "needs 'time_intervals"),
+        ({"name": "x"}, ("time_intervals",), "missing required key 'time_intervals'"),
         ({"name": "", "time_intervals": [{}]}, ("name",), "non-empty string"),
-        ({"name": "x", "time_intervals": {}}, ("time_intervals",), "must be a list"),
+        ({"name": "x", "time_intervals": {}}, ("time_intervals",), "expected a list, got {}"),
         (
             {"name": "x", "time_intervals": [{}], "weekdays": ["monday"]},
             ("weekdays",),
@@ -583,7 +580,7 @@ def test_a_bad_value_names_its_path_and_the_value(
         ),
         ({"name": "x", "time_intervls": [{}]}, ("time_intervls",), "unknown key"),
         ("monday", (), "got 'monday'"),
-        ([["monday"]], (0,), "must be a mapping"),
+        ([["monday"]], (0,), "expected a mapping"),
     ],
 )
 def test_a_bad_shape_names_its_path(config: object, path: tuple[str | int, ...], text: str) -> None:

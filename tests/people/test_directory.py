@@ -806,8 +806,8 @@ def test_the_base_policy_of_the_load_error_tests_loads() -> None:
         (
             "    bob: {}\n",
             "    bob: {channels: {emial: bob@example.com}}\n",
-            "p.yaml:6:22: directory.people.bob.channels.emial: unknown channel 'emial' "
-            "(known: email, sms, chat, voice, push, phone) (did you mean 'email'?)",
+            "p.yaml:6:22: directory.people.bob.channels.emial: expected 'email', 'sms', 'chat', "
+            "'voice', 'push' or 'phone', got 'emial' (did you mean 'email'?)",
         ),
         (
             'targets: ["team:desk"]',

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from escalate._models import validate_model
 from escalate.calendars._holidays import resolve_holidays
 from escalate.calendars._instants import (
     DAY_US,
@@ -33,6 +34,12 @@ from escalate.calendars._instants import (
     naive_error,
     offset_us,
     to_us,
+)
+from escalate.calendars.models import (
+    NamedTimeIntervalModel,
+    TimeIntervalModel,
+    TimeRangeModel,
+    TimeWindowConfig,
 )
 from escalate.errors import CalendarRangeError, PolicyError, render_path, suggest
 
@@ -58,9 +65,6 @@ ENTRY_KEYS = (
     "holidays",
     "on_holidays",
 )
-NAMED_KEYS = ("name", "time_intervals")
-TIME_KEYS = ("start_time", "end_time")
-ON_HOLIDAYS = ("exclude", "only")
 
 # Alertmanager numbers weekdays like Go's time.Weekday (Sunday = 0), and a range must not run
 # backwards in that numbering: 'sunday:saturday' is the whole week, 'saturday:sunday' an error.
@@ -377,38 +381,22 @@ def _year_ranges(values: list[object], path: Path) -> tuple[tuple[int, int], ...
     return tuple(merged)
 
 
-def _times_masks(values: list[object], path: Path) -> tuple[int, int]:
+def _times_masks(values: list[TimeRangeModel], path: Path) -> tuple[int, int]:
     """Minute bitmasks ``(same_day, next_day)`` of a ``times`` list.
 
     An overnight range (end before start) contributes its part after midnight to ``next_day``:
     it belongs to the day it starts on.
 
-    >>> same, nxt = _times_masks([{"start_time": "22:00", "end_time": "06:00"}], ())
+    >>> overnight = TimeRangeModel(start_time="22:00", end_time="06:00")
+    >>> same, nxt = _times_masks([overnight], ())
     >>> same.bit_count(), nxt.bit_count()
     (120, 360)
     """
     same_day = next_day = 0
     for i, raw in enumerate(values):
         item_path = (*path, i)
-        if not isinstance(raw, Mapping):
-            raise PolicyError(
-                f"a times entry must be a mapping with start_time and end_time, got {raw!r}",
-                path=item_path,
-            )
-        for key in raw:
-            if key not in TIME_KEYS:
-                raise PolicyError(
-                    f"unknown key {key!r} in a times entry",
-                    path=(*item_path, str(key)),
-                    suggestion=suggest(str(key), TIME_KEYS),
-                )
-        for key in TIME_KEYS:
-            if key not in raw:
-                raise PolicyError(
-                    "both start_time and end_time must be given", path=(*item_path, key)
-                )
-        start_min = _parse_clock(raw["start_time"], (*item_path, "start_time"))
-        end_min = _parse_clock(raw["end_time"], (*item_path, "end_time"))
+        start_min = _parse_clock(raw.start_time, (*item_path, "start_time"))
+        end_min = _parse_clock(raw.end_time, (*item_path, "end_time"))
         if start_min == DAY_MINUTES:
             raise PolicyError(
                 "start_time 24:00 is the next day's 00:00; write 00:00",
@@ -416,7 +404,7 @@ def _times_masks(values: list[object], path: Path) -> tuple[int, int]:
             )
         if start_min == end_min:
             raise PolicyError(
-                f"start_time and end_time are both {raw['start_time']!r}: that is neither an "
+                f"start_time and end_time are both {raw.start_time!r}: that is neither an "
                 "empty nor a whole day; for the whole day write 00:00 to 24:00",
                 path=item_path,
             )
@@ -755,51 +743,17 @@ class TimeWindow:
         '2024-06-03T00:00:00+00:00'
         """
         base: Path = tuple(path)
+        model = _model(config, base)
         name: str | None = None
-        if isinstance(config, Mapping) and ("time_intervals" in config or "name" in config):
-            for key in config:
-                if key in ENTRY_KEYS:
-                    raise PolicyError(
-                        f"{key!r} belongs inside one of the entries of 'time_intervals', not "
-                        "beside 'name'",
-                        path=(*base, str(key)),
-                    )
-                if key not in NAMED_KEYS:
-                    raise PolicyError(
-                        f"unknown key {key!r} in a named time interval",
-                        path=(*base, str(key)),
-                        suggestion=suggest(str(key), NAMED_KEYS),
-                    )
-            if "time_intervals" not in config:
-                raise PolicyError(
-                    "a named time interval needs 'time_intervals: [entries]'",
-                    path=(*base, "time_intervals"),
-                )
-            if "name" in config:
-                raw_name = config["name"]
-                if not isinstance(raw_name, str) or not raw_name:
-                    raise PolicyError(
-                        f"name must be a non-empty string, got {raw_name!r}", path=(*base, "name")
-                    )
-                name = raw_name
-            items = config["time_intervals"]
+        if isinstance(model, NamedTimeIntervalModel):
+            name = model.name
             base = (*base, "time_intervals")
-            if not isinstance(items, list):
-                raise PolicyError(
-                    f"time_intervals must be a list of entries, got {items!r}", path=base
-                )
-            raw_entries = [(item, (*base, i)) for i, item in enumerate(items)]
-        elif isinstance(config, Mapping):
-            raw_entries = [(config, base)]
-        elif isinstance(config, list):
-            raw_entries = [(item, (*base, i)) for i, item in enumerate(config)]
+            entries = [(item, (*base, i)) for i, item in enumerate(model.time_intervals)]
+        elif isinstance(model, list):
+            entries = [(item, (*base, i)) for i, item in enumerate(model)]
         else:
-            raise PolicyError(
-                "a time window must be a time interval mapping, a list of them, or "
-                f"{{name: ..., time_intervals: [...]}}, got {config!r}",
-                path=base,
-            )
-        if not raw_entries:
+            entries = [(model, base)]
+        if not entries:
             raise PolicyError(
                 "an empty list of time intervals matches no instant; to match every instant "
                 "use a single empty entry {}",
@@ -807,8 +761,8 @@ class TimeWindow:
             )
         by_zone: dict[str, tuple[ZoneInfo, list[_Entry]]] = {}
         always_on = False
-        for raw, entry_path in raw_entries:
-            zone, entry = _compile_entry(raw, entry_path)
+        for spec, entry_path in entries:
+            zone, entry = _compile_entry(spec, entry_path)
             if entry.full_apart_from_years and entry.years is None:
                 always_on = True
             by_zone.setdefault(zone.key, (zone, []))[1].append(entry)
@@ -900,47 +854,80 @@ class TimeWindow:
         return None
 
 
-def _compile_entry(raw: object, path: Path) -> tuple[ZoneInfo, _Entry]:
-    if not isinstance(raw, Mapping):
-        raise PolicyError(f"a time interval must be a mapping, got {raw!r}", path=path)
-    for key in raw:
-        if key not in ENTRY_KEYS:
-            raise PolicyError(
-                f"unknown key {key!r} in a time interval",
-                path=(*path, str(key)),
-                suggestion=suggest(str(key), ENTRY_KEYS),
-            )
-    times = _list_field(raw, "times", path)
-    weekdays = _list_field(raw, "weekdays", path)
-    doms = _list_field(raw, "days_of_month", path)
-    months = _list_field(raw, "months", path)
-    years = _list_field(raw, "years", path)
+def _model(config: object, path: Path) -> TimeWindowConfig:
+    """The validated model of a window configuration (an entry, a list, a named interval)."""
+    if isinstance(config, NamedTimeIntervalModel | TimeIntervalModel):
+        return config
+    if isinstance(config, list) and all(isinstance(c, TimeIntervalModel) for c in config):
+        return config
+    if isinstance(config, Mapping) and ("time_intervals" in config or "name" in config):
+        for key in config:
+            if key in ENTRY_KEYS:
+                raise PolicyError(
+                    f"{key!r} belongs inside one of the entries of 'time_intervals', not "
+                    "beside 'name'",
+                    path=(*path, str(key)),
+                )
+        return validate_model(NamedTimeIntervalModel, config, path=path)
+    if isinstance(config, Mapping):
+        return validate_model(TimeIntervalModel, config, path=path)
+    if isinstance(config, list):
+        return [
+            validate_model(TimeIntervalModel, item, path=(*path, i))
+            for i, item in enumerate(config)
+        ]
+    raise PolicyError(
+        "a time window must be a time interval mapping, a list of them, or "
+        f"{{name: ..., time_intervals: [...]}}, got {config!r}",
+        path=path,
+    )
+
+
+def _given_list(spec: TimeIntervalModel, key: str, path: Path) -> list[object] | None:
+    """A list-valued key of an entry: ``None`` when omitted; ``null`` and ``[]`` are errors."""
+    value: list[object] | None = getattr(spec, key)
+    if key not in spec.model_fields_set:
+        return None
+    if value is None:
+        raise PolicyError(
+            f"{key} is empty (null); omit the key to match every value", path=(*path, key)
+        )
+    if not value:
+        raise PolicyError(
+            f"{key} is an empty list, which Alertmanager reads as matching nothing; "
+            "omit the key to match every value",
+            path=(*path, key),
+        )
+    return value
+
+
+def _compile_entry(spec: TimeIntervalModel, path: Path) -> tuple[ZoneInfo, _Entry]:
+    times = _given_list(spec, "times", path)
+    weekdays = _given_list(spec, "weekdays", path)
+    doms = _given_list(spec, "days_of_month", path)
+    months = _given_list(spec, "months", path)
+    years = _given_list(spec, "years", path)
     zone = _UTC_ZONE
-    if "location" in raw:
-        zone = _location(raw["location"], (*path, "location"))
+    if spec.location is not None:
+        zone = _location(spec.location, (*path, "location"))
     same_day, next_day = FULL_DAY, 0
     if times is not None:
-        same_day, next_day = _times_masks(times, (*path, "times"))
+        same_day, next_day = _times_masks(spec.times or [], (*path, "times"))
     holiday_dates: frozenset[date] | None = None
     holiday_years: tuple[int, int] | None = None
     only = False
-    if "holidays" in raw:
-        holidays = resolve_holidays(raw["holidays"], (*path, "holidays"))
+    if spec.holidays is not None:
+        holidays = resolve_holidays(
+            spec.holidays.model_dump(exclude_unset=True), (*path, "holidays")
+        )
         holiday_dates, holiday_years = holidays.dates, holidays.years
-        mode = raw.get("on_holidays", "exclude")
-        if mode not in ON_HOLIDAYS:
-            raise PolicyError(
-                f"on_holidays must be 'exclude' or 'only', got {mode!r}",
-                path=(*path, "on_holidays"),
-                suggestion=suggest(mode, ON_HOLIDAYS) if isinstance(mode, str) else None,
-            )
-        only = mode == "only"
+        only = spec.on_holidays == "only"
         if only and not holiday_dates:
             raise PolicyError(
                 "on_holidays: only with no holiday dates can never match",
                 path=(*path, "holidays"),
             )
-    elif "on_holidays" in raw:
+    elif spec.on_holidays is not None:
         raise PolicyError("on_holidays needs a 'holidays' mapping", path=(*path, "on_holidays"))
     entry = _Entry(
         weekdays=_ALL_WEEKDAYS

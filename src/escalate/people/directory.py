@@ -20,33 +20,22 @@ import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
+from escalate._models import validate_model
 from escalate.calendars._durations import parse_duration
 from escalate.calendars._holidays import parse_date
 from escalate.calendars._instants import load_zone, to_us
 from escalate.errors import PolicyError, suggest
 from escalate.people.availability import Availability
+from escalate.people.models import DirectoryModel, PersonModel, RoleModel, TeamModel
 from escalate.people.schedule import Schedule
 
 __all__ = ["Directory", "Person", "Resolution", "Role", "Team"]
 
 Path = tuple[str | int, ...]
 TARGET_KINDS = ("person", "team", "role", "schedule", "manager")
-CHANNELS = ("email", "sms", "chat", "voice", "push", "phone")
-PERSON_KEYS = (
-    "name",
-    "timezone",
-    "channels",
-    "validated_at",
-    "backup",
-    "managers",
-    "escalation_authority",
-    "authority",
-)
-TEAM_KEYS = ("members", "lead", "backup", "schedule")
-ROLE_KEYS = ("person", "team", "schedule", "backup", "authority")
-DIRECTORY_KEYS = ("people", "teams", "roles", "contact_max_age")
 NEXT_ON_CALL_HORIZON = timedelta(days=62)  # how far "next in rotation" looks ahead
 _NEXT_ON_CALL = ""  # placeholder in a fallback chain: whoever is next on call in a schedule
 
@@ -131,34 +120,46 @@ class Directory:
     def from_config(
         cls, directory: object, schedules: object, *, path: Path = ("directory",)
     ) -> Directory:
-        """Compile ``directory:`` (people, teams, roles) and ``schedules:``; check references."""
+        """Compile ``directory:`` (people, teams, roles) and ``schedules:``; check references.
+
+        ``directory`` is a mapping or a validated :class:`~escalate.people.models.
+        DirectoryModel`; ``schedules`` maps ids to schedule mappings or models. Shape errors
+        come from the models, reference errors from here; both are
+        :class:`~escalate.errors.PolicyError` naming the key path.
+        """
         directory = {} if directory is None else directory
         schedules = {} if schedules is None else schedules
-        if not isinstance(directory, Mapping):
-            raise PolicyError("directory must be a mapping", path=path)
+        if not isinstance(directory, Mapping | DirectoryModel):
+            raise PolicyError(f"directory must be a mapping, got {directory!r}", path=path)
         if not isinstance(schedules, Mapping):
-            raise PolicyError("schedules must be a mapping", path=("schedules",))
-        _known_keys(directory, DIRECTORY_KEYS, path)
+            raise PolicyError(
+                f"schedules must be a mapping, got {schedules!r}", path=("schedules",)
+            )
+        model = (
+            directory
+            if isinstance(directory, DirectoryModel)
+            else validate_model(DirectoryModel, directory, path=path)
+        )
         compiled_schedules = {
             name: Schedule.from_config(spec, path=("schedules", name))
             for name, spec in _named(schedules, ("schedules",))
         }
         people = {
             pid: _person(pid, spec, (*path, "people", pid))
-            for pid, spec in _named(directory.get("people", {}), (*path, "people"))
+            for pid, spec in _named(model.people, (*path, "people"))
         }
         teams = {
             tid: _team(tid, spec, (*path, "teams", tid))
-            for tid, spec in _named(directory.get("teams", {}), (*path, "teams"))
+            for tid, spec in _named(model.teams, (*path, "teams"))
         }
         roles = {
             rid: _role(rid, spec, (*path, "roles", rid))
-            for rid, spec in _named(directory.get("roles", {}), (*path, "roles"))
+            for rid, spec in _named(model.roles, (*path, "roles"))
         }
         max_age = None
-        if directory.get("contact_max_age") is not None:
+        if model.contact_max_age is not None:
             max_age = parse_duration(
-                directory["contact_max_age"], (*path, "contact_max_age"), allow_business_days=False
+                model.contact_max_age, (*path, "contact_max_age"), allow_business_days=False
             ).delta
         self = cls(people, teams, roles, compiled_schedules, max_age)
         self._check_references(path)
@@ -399,91 +400,50 @@ def _before_next_on_call(
 # --------------------------------------------------------------------------------------------
 
 
-def _mapping(value: object, path: Path) -> Mapping[Any, Any]:
-    if not isinstance(value, Mapping):
-        raise PolicyError(f"expected a mapping, got {value!r}", path=path)
-    return value
-
-
-def _named(value: object, path: Path) -> list[tuple[str, Any]]:
+def _named(value: Mapping[Any, Any], path: Path) -> list[tuple[str, Any]]:
     """The entries of a mapping of ids, sorted; every id must be a non-empty string."""
-    for key in _mapping(value, path):
+    for key in value:
         if not isinstance(key, str) or not key:
             raise PolicyError(f"ids are non-empty strings, got {key!r}", path=(*path, str(key)))
-    return sorted(_mapping(value, path).items())
+    return sorted(value.items())
 
 
-def _known_keys(spec: Mapping[Any, Any], keys: Sequence[str], path: Path) -> None:
-    for key in spec:
-        if key not in keys:
+def _person(pid: str, spec: PersonModel | None, path: Path) -> Person:
+    spec = PersonModel() if spec is None else spec
+    for key, value in spec.channels.items():
+        if not value:
             raise PolicyError(
-                f"unknown key {key!r}", path=(*path, str(key)), suggestion=suggest(str(key), keys)
+                f"a channel is a non-empty address, got {value!r}", path=(*path, "channels", key)
             )
-
-
-def _str(spec: Mapping[Any, Any], key: str, path: Path) -> str | None:
-    value = spec.get(key)
-    if value is not None and (not isinstance(value, str) or not value):
-        raise PolicyError(f"{key} must be a non-empty string, got {value!r}", path=(*path, key))
-    return value
-
-
-def _strs(spec: Mapping[Any, Any], key: str, path: Path) -> tuple[str, ...]:
-    value = spec.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise PolicyError(f"{key} must be a list of strings, got {value!r}", path=(*path, key))
-    return tuple(value)
-
-
-def _person(pid: str, spec: object, path: Path) -> Person:
-    spec = {} if spec is None else _mapping(spec, path)
-    _known_keys(spec, PERSON_KEYS, path)
-    channels = _mapping(spec.get("channels", {}), (*path, "channels"))
-    for key, value in channels.items():
-        if key not in CHANNELS:
-            raise PolicyError(
-                f"unknown channel {key!r} (known: {', '.join(CHANNELS)})",
-                path=(*path, "channels", str(key)),
-                suggestion=suggest(str(key), CHANNELS),
-            )
-        if not isinstance(value, str) or not value:
-            raise PolicyError(
-                f"a channel is a non-empty address, got {value!r}",
-                path=(*path, "channels", str(key)),
-            )
-    zone = _str(spec, "timezone", path)
-    if zone is not None:
-        load_zone(zone, (*path, "timezone"))
-    validated = spec.get("validated_at")
+    if spec.timezone is not None:
+        load_zone(spec.timezone, (*path, "timezone"))
+    validated = spec.validated_at
     return Person(
         id=pid,
-        name=_str(spec, "name", path),
-        timezone=zone,
-        channels=dict(sorted(channels.items())),
+        name=spec.name,
+        timezone=spec.timezone,
+        channels=MappingProxyType(dict(sorted(spec.channels.items()))),
         validated_at=None if validated is None else parse_date(validated, (*path, "validated_at")),
-        backup=_str(spec, "backup", path),
-        managers=_strs(spec, "managers", path),
-        escalation_authority=_str(spec, "escalation_authority", path),
-        authority=_strs(spec, "authority", path),
+        backup=spec.backup,
+        managers=tuple(spec.managers),
+        escalation_authority=spec.escalation_authority,
+        authority=tuple(spec.authority),
     )
 
 
-def _team(tid: str, spec: object, path: Path) -> Team:
-    spec = _mapping(spec, path)
-    _known_keys(spec, TEAM_KEYS, path)
-    members = _strs(spec, "members", path)
-    schedule = _str(spec, "schedule", path)
-    if not members and schedule is None:
+def _team(tid: str, spec: TeamModel, path: Path) -> Team:
+    if not spec.members and spec.schedule is None:
         raise PolicyError("a team needs members or a schedule", path=(*path, "members"))
-    return Team(tid, members, _str(spec, "lead", path), _str(spec, "backup", path), schedule)
+    return Team(tid, tuple(spec.members), spec.lead, spec.backup, spec.schedule)
 
 
-def _role(rid: str, spec: object, path: Path) -> Role:
-    spec = _mapping(spec, path)
-    _known_keys(spec, ROLE_KEYS, path)
-    fillers = [k for k in ("person", "team", "schedule") if spec.get(k) is not None]
+def _role(rid: str, spec: RoleModel, path: Path) -> Role:
+    fillers = [
+        (k, v)
+        for k, v in (("person", spec.person), ("team", spec.team), ("schedule", spec.schedule))
+        if v is not None
+    ]
     if len(fillers) != 1:
         raise PolicyError("a role is filled by exactly one of person, team or schedule", path=path)
-    kind = fillers[0]
-    name = _str(spec, kind, path)
-    return Role(rid, f"{kind}:{name}", _str(spec, "backup", path), _strs(spec, "authority", path))
+    kind, name = fillers[0]
+    return Role(rid, f"{kind}:{name}", spec.backup, tuple(spec.authority))

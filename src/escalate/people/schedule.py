@@ -33,12 +33,12 @@ from __future__ import annotations
 
 import bisect
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from escalate._models import validate_model
 from escalate.calendars._durations import parse_duration
 from escalate.calendars._instants import (
     DAY_US,
@@ -53,28 +53,25 @@ from escalate.calendars._instants import (
     to_us,
 )
 from escalate.calendars.calendar import parse_interval, parse_weekdays
+from escalate.calendars.models import (
+    NamedTimeIntervalModel,
+    TimeIntervalModel,
+    TimeWindowConfig,
+    WeeklyTimes,
+)
 from escalate.calendars.timewindow import QUIET_DAYS, TimeWindow, _parse_clock
-from escalate.errors import PolicyError, suggest
+from escalate.errors import PolicyError
+from escalate.people.models import (
+    LayerModel,
+    OverrideModel,
+    RotationModel,
+    ScheduleModel,
+)
 
 __all__ = ["Schedule", "Shift"]
 
 Path = tuple[str | int, ...]
 
-SCHEDULE_KEYS = ("timezone", "layers", "overrides")
-LAYER_KEYS = (
-    "name",
-    "level",
-    "rotation",
-    "effective_from",
-    "effective_until",
-    "restrictions",
-    "window",
-)
-ROTATION_KEYS = ("members", "turn", "handoff", "anchor")
-RESTRICTION_KEYS = ("days", "time")
-OVERRIDE_KEYS = ("start", "end", "people")
-
-_KEBAB = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 WEEK_US = 7 * DAY_US
 # Wall-clock microseconds of Monday 1970-01-05 00:00: positions in the week count from Monday.
 _MONDAY_WALL = 4 * DAY_US
@@ -277,25 +274,17 @@ class Schedule:
         '2024-01-08T08:00:00+00:00'
         """
         base: Path = tuple(path)
-        if not isinstance(config, Mapping):
+        if isinstance(config, ScheduleModel):
+            model = config
+        elif isinstance(config, Mapping):
+            model = validate_model(ScheduleModel, config, path=base)
+        else:
             raise PolicyError(f"a schedule must be a mapping, got {config!r}", path=base)
-        _known_keys(config, SCHEDULE_KEYS, base, "a schedule")
-        if "timezone" not in config:
-            raise PolicyError(
-                "a schedule needs a timezone (an IANA name like 'Europe/Berlin')",
-                path=(*base, "timezone"),
-            )
-        zone = load_zone(config["timezone"], (*base, "timezone"))
-        raw_layers = config.get("layers")
-        if not isinstance(raw_layers, list) or not raw_layers:
-            raise PolicyError(
-                f"layers must be a non-empty list of layers, got {raw_layers!r}",
-                path=(*base, "layers"),
-            )
+        zone = load_zone(model.timezone, (*base, "timezone"))
         layers: list[_Layer] = []
         seen: dict[str, int] = {}
-        for i, raw in enumerate(raw_layers):
-            layer = _compile_layer(raw, zone, (*base, "layers", i))
+        for i, spec in enumerate(model.layers):
+            layer = _compile_layer(spec, zone, (*base, "layers", i))
             if layer.name in seen:
                 raise PolicyError(
                     f"duplicate layer name {layer.name!r} (also layers[{seen[layer.name]}]); "
@@ -304,16 +293,9 @@ class Schedule:
                 )
             seen[layer.name] = i
             layers.append(layer)
-        raw_overrides = config.get("overrides", [])
-        if raw_overrides is None:
-            raw_overrides = []
-        if not isinstance(raw_overrides, list):
-            raise PolicyError(
-                f"overrides must be a list of {{start, end, people}}, got {raw_overrides!r}",
-                path=(*base, "overrides"),
-            )
         overrides = [
-            _compile_override(raw, (*base, "overrides", i)) for i, raw in enumerate(raw_overrides)
+            _compile_override(spec, (*base, "overrides", i))
+            for i, spec in enumerate(model.overrides or ())
         ]
         return cls._build(zone, tuple(layers), overrides)
 
@@ -560,24 +542,6 @@ class Schedule:
 # --------------------------------------------------------------------------------------------
 
 
-def _known_keys(
-    config: Mapping[object, object], keys: Sequence[str], path: Path, what: str
-) -> None:
-    for key in config:
-        if key not in keys:
-            raise PolicyError(
-                f"unknown key {key!r} in {what} (known: {', '.join(keys)})",
-                path=(*path, str(key)),
-                suggestion=suggest(str(key), keys),
-            )
-
-
-def _require(config: Mapping[object, object], key: str, path: Path, what: str) -> object:
-    if key not in config:
-        raise PolicyError(f"{what} needs {key!r}", path=(*path, key))
-    return config[key]
-
-
 def _person(value: object, path: Path) -> str:
     if not isinstance(value, str) or not value.strip() or value != value.strip():
         raise PolicyError(
@@ -587,18 +551,12 @@ def _person(value: object, path: Path) -> str:
     return value
 
 
-def _members(value: object, path: Path) -> tuple[tuple[str, ...], ...]:
+def _members(value: Sequence[str | list[str]], path: Path) -> tuple[tuple[str, ...], ...]:
     """Rotation members: person ids, or lists of person ids on call together.
 
     >>> _members(["alice", ["carol", "dave"]], ())
     (('alice',), ('carol', 'dave'))
     """
-    if not isinstance(value, list) or not value:
-        raise PolicyError(
-            f"members must be a non-empty list of person ids (a nested list is a group on "
-            f"call together), got {value!r}",
-            path=path,
-        )
     groups: list[tuple[str, ...]] = []
     for i, item in enumerate(value):
         if isinstance(item, list):
@@ -664,12 +622,12 @@ def _wall_us(day: date, us_of_day: int) -> int:
     return (day.toordinal() - EPOCH_ORDINAL) * DAY_US + us_of_day
 
 
-def _origin(rotation: Mapping[object, object], zone: ZoneInfo, path: Path) -> int:
+def _origin(rotation: RotationModel, zone: ZoneInfo, path: Path) -> int:
     """Wall-clock microseconds of hand-off 0 (anchor date + handoff, in the zone)."""
-    anchor = _require(rotation, "anchor", path, "a rotation")
+    anchor: object = rotation.anchor
     handoff_us: int | None = None
-    if "handoff" in rotation:
-        minute = _parse_clock(rotation["handoff"], (*path, "handoff"))
+    if rotation.handoff is not None:
+        minute = _parse_clock(rotation.handoff, (*path, "handoff"))
         if minute >= 1440:
             raise PolicyError(
                 "handoff 24:00 is the next day's 00:00; write 00:00", path=(*path, "handoff")
@@ -703,29 +661,26 @@ def _origin(rotation: Mapping[object, object], zone: ZoneInfo, path: Path) -> in
         if handoff_us is not None and handoff_us != of_day:
             raise PolicyError(
                 f"anchor {anchor.isoformat()} is {local.time().isoformat()} in {zone.key} but "
-                f"handoff is {rotation['handoff']!r}; give the anchor as a date, or drop handoff",
+                f"handoff is {rotation.handoff!r}; give the anchor as a date, or drop handoff",
                 path=anchor_path,
             )
         return _wall_us(local.date(), of_day)
-    if isinstance(anchor, date):
-        return _wall_us(anchor, handoff_us or 0)
-    raise PolicyError(
-        f"anchor must be a date like 2024-01-01 or an aware date and time, got {anchor!r}",
-        path=anchor_path,
-    )
+    assert isinstance(anchor, date)  # the model admits dates, datetimes and text
+    return _wall_us(anchor, handoff_us or 0)
 
 
-def _restriction_edges(value: object, path: Path) -> tuple[int, ...] | None:
+def _restriction_edges(value: Sequence[WeeklyTimes], path: Path) -> tuple[int, ...] | None:
     """Sorted edges of the restricted wall-clock time, as µs from Monday 00:00.
 
     Position ``p`` in the week is inside iff ``bisect_right(edges, p)`` is odd. ``None`` when
     the restrictions cover the whole week (the layer is never restricted).
 
     >>> hour = 3_600_000_000
-    >>> [e // hour for e in _restriction_edges([{"days": "sun", "time": "22:00-06:00"}], ())]
+    >>> sunday_night = WeeklyTimes(days="sun", time="22:00-06:00")
+    >>> [e // hour for e in _restriction_edges([sunday_night], ())]
     [0, 6, 166, 168]
     """
-    if not isinstance(value, list) or not value:
+    if not value:
         raise PolicyError(
             "restrictions must be a non-empty list of {days, time} "
             f"(omit the key for a layer without restrictions), got {value!r}",
@@ -734,20 +689,15 @@ def _restriction_edges(value: object, path: Path) -> tuple[int, ...] | None:
     spans: list[tuple[int, int]] = []
     for i, item in enumerate(value):
         item_path = (*path, i)
-        if not isinstance(item, Mapping):
-            raise PolicyError(
-                f"a restriction is a mapping like {{days: mon-fri, time: '09:00-17:00'}}, "
-                f"got {item!r}",
-                path=item_path,
-            )
-        _known_keys(item, RESTRICTION_KEYS, item_path, "a restriction")
-        if not item:
+        if item.days is None and item.time is None:
             raise PolicyError("a restriction needs days, time or both", path=item_path)
         days = (
-            parse_weekdays(item["days"], (*item_path, "days")) if "days" in item else list(range(7))
+            parse_weekdays(item.days, (*item_path, "days"))
+            if item.days is not None
+            else list(range(7))
         )
         start, end = (
-            parse_interval(item["time"], (*item_path, "time")) if "time" in item else (0, 1440)
+            parse_interval(item.time, (*item_path, "time")) if item.time is not None else (0, 1440)
         )
         for day in days:
             lo = (day * 1440 + start) * MINUTE_US
@@ -767,75 +717,60 @@ def _restriction_edges(value: object, path: Path) -> tuple[int, ...] | None:
     return tuple(edge for span in merged for edge in span)
 
 
-def _with_location(config: object, zone: ZoneInfo) -> object:
+def _with_location(config: TimeWindowConfig, zone: ZoneInfo) -> TimeWindowConfig:
     """A window configuration whose entries without ``location`` use the schedule's zone."""
 
-    def entry(item: object) -> object:
-        if isinstance(item, Mapping) and "location" not in item:
-            return {**item, "location": zone.key}
+    def entry(item: TimeIntervalModel) -> TimeIntervalModel:
+        if item.location is None:
+            return item.model_copy(update={"location": zone.key})
         return item
 
-    if isinstance(config, Mapping) and ("time_intervals" in config or "name" in config):
-        items = config.get("time_intervals")
-        if isinstance(items, list):
-            return {**config, "time_intervals": [entry(item) for item in items]}
-        return config
+    if isinstance(config, NamedTimeIntervalModel):
+        return config.model_copy(
+            update={"time_intervals": [entry(item) for item in config.time_intervals]}
+        )
     if isinstance(config, list):
         return [entry(item) for item in config]
     return entry(config)
 
 
-def _compile_layer(raw: object, zone: ZoneInfo, path: Path) -> _Layer:
-    if not isinstance(raw, Mapping):
-        raise PolicyError(f"a layer must be a mapping, got {raw!r}", path=path)
-    _known_keys(raw, LAYER_KEYS, path, "a layer")
-    name = _require(raw, "name", path, "a layer")
-    if not isinstance(name, str) or not _KEBAB.fullmatch(name):
-        raise PolicyError(
-            f"a layer name is kebab-case (lowercase letters, digits and '-'), got {name!r}",
-            path=(*path, "name"),
-        )
-    level = _require(raw, "level", path, "a layer")
-    if not isinstance(level, int) or isinstance(level, bool) or level < 1:
-        raise PolicyError(
-            f"level must be a whole number >= 1 (higher beats lower), got {level!r}",
-            path=(*path, "level"),
-        )
-    rotation = _require(raw, "rotation", path, "a layer")
+def _compile_layer(spec: LayerModel, zone: ZoneInfo, path: Path) -> _Layer:
     rot_path = (*path, "rotation")
-    if not isinstance(rotation, Mapping):
-        raise PolicyError(
-            f"rotation must be a mapping of members, turn, handoff and anchor, got {rotation!r}",
-            path=rot_path,
-        )
-    _known_keys(rotation, ROTATION_KEYS, rot_path, "a rotation")
-    groups = _members(_require(rotation, "members", rot_path, "a rotation"), (*rot_path, "members"))
-    turn = _turn(_require(rotation, "turn", rot_path, "a rotation"), (*rot_path, "turn"))
+    rotation = spec.rotation
+    groups = _members(rotation.members, (*rot_path, "members"))
+    turn = _turn(rotation.turn, (*rot_path, "turn"))
     origin = _origin(rotation, zone, rot_path)
     eff_from, eff_until = -_NEVER, _NEVER
-    if raw.get("effective_from") is not None:
-        eff_from = _instant(raw["effective_from"], (*path, "effective_from"))
-    if raw.get("effective_until") is not None:
-        eff_until = _instant(raw["effective_until"], (*path, "effective_until"))
+    if spec.effective_from is not None:
+        eff_from = _instant(spec.effective_from, (*path, "effective_from"))
+    if spec.effective_until is not None:
+        eff_until = _instant(spec.effective_until, (*path, "effective_until"))
         if eff_until <= eff_from:
             raise PolicyError(
-                f"effective_until {raw['effective_until']!s} is not after effective_from "
-                f"{raw.get('effective_from')!s}",
+                f"effective_until {spec.effective_until!s} is not after effective_from "
+                f"{spec.effective_from!s}",
                 path=(*path, "effective_until"),
             )
-    if "restrictions" in raw and "window" in raw:
+    given = spec.model_fields_set
+    if "restrictions" in given and "window" in given:
         raise PolicyError("give either restrictions or window, not both", path=(*path, "window"))
+    for key in ("restrictions", "window"):
+        if key in given and getattr(spec, key) is None:
+            raise PolicyError(
+                f"{key} is empty (null); omit the key for a layer on call all week",
+                path=(*path, key),
+            )
     edges: tuple[int, ...] | None = None
     window: TimeWindow | None = None
-    if "restrictions" in raw:
-        edges = _restriction_edges(raw["restrictions"], (*path, "restrictions"))
-    elif "window" in raw:
-        window = TimeWindow.from_config(_with_location(raw["window"], zone), path=(*path, "window"))
+    if spec.restrictions is not None:
+        edges = _restriction_edges(spec.restrictions, (*path, "restrictions"))
+    elif spec.window is not None:
+        window = TimeWindow.from_config(_with_location(spec.window, zone), path=(*path, "window"))
         if window == TimeWindow.always():
             window = None
     return _Layer(
-        name=name,
-        level=level,
+        name=spec.name,
+        level=spec.level,
         groups=groups,
         turn=turn,
         origin=origin,
@@ -846,27 +781,15 @@ def _compile_layer(raw: object, zone: ZoneInfo, path: Path) -> _Layer:
     )
 
 
-def _compile_override(raw: object, path: Path) -> tuple[int, int, tuple[str, ...]]:
-    if not isinstance(raw, Mapping):
-        raise PolicyError(
-            f"an override is a mapping {{start, end, people}}, got {raw!r}", path=path
-        )
-    _known_keys(raw, OVERRIDE_KEYS, path, "an override")
-    start = _instant(_require(raw, "start", path, "an override"), (*path, "start"))
-    end = _instant(_require(raw, "end", path, "an override"), (*path, "end"))
+def _compile_override(spec: OverrideModel, path: Path) -> tuple[int, int, tuple[str, ...]]:
+    start = _instant(spec.start, (*path, "start"))
+    end = _instant(spec.end, (*path, "end"))
     if end <= start:
         raise PolicyError(
-            f"end {raw['end']!s} is not after start {raw['start']!s} (an override covers "
-            "[start, end))",
+            f"end {spec.end!s} is not after start {spec.start!s} (an override covers [start, end))",
             path=(*path, "end"),
         )
-    people = _require(raw, "people", path, "an override")
-    if not isinstance(people, list) or not people:
-        raise PolicyError(
-            f"people must be a non-empty list of person ids, got {people!r}",
-            path=(*path, "people"),
-        )
-    who = tuple(_person(p, (*path, "people", i)) for i, p in enumerate(people))
+    who = tuple(_person(p, (*path, "people", i)) for i, p in enumerate(spec.people))
     return start, end, tuple(dict.fromkeys(who))
 
 

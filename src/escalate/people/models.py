@@ -1,0 +1,145 @@
+"""The configuration formats of the directory and of on-call schedules, as strict pydantic models.
+
+The one definition of ``directory:`` (people, teams, roles) and ``schedules:`` (layers,
+rotations, restrictions, overrides): :meth:`Directory.from_config
+<escalate.people.directory.Directory.from_config>` and :meth:`Schedule.from_config
+<escalate.people.schedule.Schedule.from_config>` validate through them, and the policy JSON
+Schema is exported from them. References between people, teams and schedules, time zones and
+the order of instants are checked by the compilers.
+
+A layer's ``restrictions`` use the calendars' weekly words (:class:`WeeklyTimes`); a layer's
+``window`` takes Alertmanager ``time_intervals`` verbatim instead (see
+:mod:`escalate.calendars.models` for why both exist).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from escalate._models import StrictModel, patterned
+from escalate.calendars.models import (
+    DateText,
+    Duration,
+    Instant,
+    TimeOfDay,
+    TimeWindowConfig,
+    WeeklyTimes,
+)
+
+__all__ = [
+    "DirectoryModel",
+    "LayerModel",
+    "OverrideModel",
+    "PersonModel",
+    "RoleModel",
+    "RotationModel",
+    "ScheduleModel",
+    "TeamModel",
+]
+
+#: kebab-case: lower-case words and digits joined by '-'.
+LAYER_NAME = Annotated[
+    str,
+    patterned(
+        r"[a-z0-9]+(?:-[a-z0-9]+)*",
+        "a kebab-case layer name (lowercase letters, digits and '-')",
+    ),
+    Field(examples=["primary", "follow-the-sun"]),
+]
+PersonId = Annotated[str, Field(min_length=1, examples=["alice"])]
+
+
+class PersonModel(StrictModel):
+    """Someone who can be paged (``directory.people.<id>``)."""
+
+    name: str | None = Field(default=None, min_length=1)
+    timezone: str | None = Field(default=None, description="IANA name", examples=["Europe/Berlin"])
+    channels: dict[Literal["email", "sms", "chat", "voice", "push", "phone"], str] = Field(
+        default_factory=dict, description="channel -> address"
+    )
+    validated_at: DateText | None = Field(default=None, description="date of the last check")
+    backup: PersonId | None = None
+    managers: list[PersonId] = Field(default_factory=list, description="reporting lines")
+    escalation_authority: PersonId | None = Field(
+        default=None, description="which of managers escalation follows"
+    )
+    authority: list[str] = Field(default_factory=list, description="decision authority labels")
+
+
+class TeamModel(StrictModel):
+    """A group of people (``directory.teams.<id>``): members and/or an on-call schedule."""
+
+    members: list[PersonId] = Field(default_factory=list)
+    lead: PersonId | None = None
+    backup: PersonId | None = None
+    schedule: str | None = Field(default=None, min_length=1, description="a schedule id")
+
+
+class RoleModel(StrictModel):
+    """A responsibility (``directory.roles.<id>``) filled by exactly one of person, team or
+    schedule."""
+
+    person: PersonId | None = None
+    team: str | None = Field(default=None, min_length=1)
+    schedule: str | None = Field(default=None, min_length=1)
+    backup: PersonId | None = None
+    authority: list[str] = Field(default_factory=list)
+
+
+class DirectoryModel(StrictModel):
+    """People, teams and roles (docs/on-call.md)."""
+
+    contact_max_age: Duration | None = Field(
+        default=None, description="contact details older than this are reported"
+    )
+    people: dict[str, PersonModel | None] = Field(default_factory=dict)
+    teams: dict[str, TeamModel] = Field(default_factory=dict)
+    roles: dict[str, RoleModel] = Field(default_factory=dict)
+
+
+class RotationModel(StrictModel):
+    """Who takes turns, how long a turn is, and where turn 0 starts."""
+
+    members: list[PersonId | list[PersonId]] = Field(
+        min_length=1, description="people; a nested list is a group on call together"
+    )
+    turn: Duration = Field(description="whole hours, days or weeks", examples=["12h", "1w"])
+    handoff: TimeOfDay | None = Field(default=None, description="wall time of hand-offs")
+    anchor: Instant | DateText = Field(
+        description="date (with handoff) or aware instant where turn 0 starts",
+        examples=["2024-01-01"],
+    )
+
+
+class LayerModel(StrictModel):
+    """One layer of a schedule: a rotation, when it applies, and its weekly hours."""
+
+    name: LAYER_NAME
+    level: int = Field(ge=1, description="higher beats lower where it has someone")
+    rotation: RotationModel
+    effective_from: Instant | None = None
+    effective_until: Instant | None = None
+    restrictions: list[WeeklyTimes] | None = Field(
+        default=None, description="weekly hours the layer is on call (calendar words)"
+    )
+    window: TimeWindowConfig | None = Field(
+        default=None, description="Alertmanager time_intervals entries"
+    )
+
+
+class OverrideModel(StrictModel):
+    """These people are on call in ``[start, end)``, whatever the layers say."""
+
+    start: Instant
+    end: Instant
+    people: list[PersonId] = Field(min_length=1)
+
+
+class ScheduleModel(StrictModel):
+    """An on-call schedule (docs/on-call.md)."""
+
+    timezone: str = Field(description="IANA name", examples=["Europe/Berlin"])
+    layers: list[LayerModel] = Field(min_length=1)
+    overrides: list[OverrideModel] | None = Field(default=None)
