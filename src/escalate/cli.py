@@ -20,7 +20,8 @@ from escalate.errors import EscalateError
 from escalate.people.availability import Availability
 from escalate.policy.lint import lint
 from escalate.policy.loader import load
-from escalate.policy.models import policy_json_schema
+from escalate.schemas import KINDS as SCHEMA_KINDS
+from escalate.schemas import json_schema
 
 DEMO_POLICY = "rules/itil-default.yaml"
 DEMO_TICKETS = "examples/tickets"
@@ -97,7 +98,8 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("--json", action="store_true", help="print the decision as JSON")
         cmd.add_argument("--availability", help="availability JSON (out of office, unreachable)")
 
-    sub.add_parser("schema", help="print the JSON Schema of the policy format")
+    schema = sub.add_parser("schema", help="print the JSON Schema of a format (default: policy)")
+    schema.add_argument("kind", nargs="?", default="policy", choices=SCHEMA_KINDS)
 
     demo = sub.add_parser("demo", help="evaluate the bundled example tickets")
     demo.add_argument("--policy", default=DEMO_POLICY)
@@ -131,8 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(decision.explain(full=args.command == "explain"))
             return 0
         if args.command == "schema":
-            schema = policy_json_schema()
-            print(json.dumps(schema, indent=2, sort_keys=True))
+            print(json.dumps(json_schema(args.kind), indent=2, sort_keys=True))
             return 0
         return _demo(args.policy, args.tickets, args.at, args.availability)
     except EscalateError as exc:

@@ -1,0 +1,182 @@
+"""The decision output format: pydantic models of exactly what ``Decision.to_dict()`` returns.
+
+These models are documentation and a contract, not the hot path: ``evaluate`` builds
+:class:`~escalate.engine.decision.Decision` values and ``to_dict`` writes them; the models
+describe that JSON (``escalate schema decision``, ``docs/decision-format.md``) and validate it
+in the test suite. Every instant is ISO-8601 in UTC (``+00:00``), durations are compact text
+(``1d2h5m``, ``0s``), percentages text with two decimals (``"75.00"``).
+
+The ``format`` key is the layout's version: adding keys keeps it; renaming or removing a key, or
+changing what one means, bumps it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from escalate.engine.clocks import CLOCK_STATES
+from escalate.engine.decision import DECISION_FORMAT, DONE, MATCHED, NOT_MATCHED, SHADOWED
+
+__all__ = [
+    "ACTION_ID_PATTERN",
+    "DURATION_PATTERN",
+    "UTC_INSTANT_PATTERN",
+    "ActionOutput",
+    "ClockOutput",
+    "ConditionTrace",
+    "DecisionOutput",
+    "PathOutput",
+    "PolicyRef",
+    "RuleTrace",
+]
+
+#: An instant as decisions write it: ISO-8601 in UTC, microseconds only when present.
+UTC_INSTANT_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{6})?\+00:00$"
+#: A duration as decisions write it: days, hours, minutes, seconds, microseconds; ``0s``.
+DURATION_PATTERN = r"^-?(0s|([0-9]+d)?([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+us)?)$"
+#: The shapes of action ids (see docs/decision-format.md): clock rungs, rules, path levels,
+#: their hand-off notices and unacknowledged fallbacks. ``{ticket}`` is the ticket's id.
+ACTION_ID_PATTERN = (
+    r"^.+:(clock:[^:#@]+#[0-9]+@[0-9]+:[a-z][a-z0-9_-]*[0-9]+"
+    r"|rule:[^:]+:[0-9]{8}T[0-9]{6}(\.[0-9]{6})?Z:[a-z][a-z0-9_-]*[0-9]+"
+    r"|path:[^:]+:[0-9]+:[0-9]+:[^:]+(:unacknowledged"
+    r"|:handoff:[^:]+:[0-9]{8}T[0-9]{6}(\.[0-9]{6})?Z)?)$"
+)
+_HEX64 = r"^[0-9a-f]{64}$"
+
+Instant = Annotated[str, StringConstraints(pattern=UTC_INSTANT_PATTERN)]
+Duration = Annotated[str, StringConstraints(pattern=DURATION_PATTERN)]
+_CONFIG = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class PolicyRef(BaseModel):
+    """The policy that decided: its declared id and version and its content hash."""
+
+    model_config = _CONFIG
+
+    id: str = Field(description="The policy's id, as declared in its YAML.")
+    version: str = Field(description="The policy's version, as declared in its YAML.")
+    hash: Annotated[str, StringConstraints(pattern=_HEX64)] = Field(
+        description="SHA-256 (hex) of the compiled policy's canonical content."
+    )
+
+
+class ActionOutput(BaseModel):
+    """An action that is due: execute it, then record ``action-done`` with its ``id``."""
+
+    model_config = _CONFIG
+
+    id: Annotated[str, StringConstraints(pattern=ACTION_ID_PATTERN)] = Field(
+        description="Stable id: the same action has the same id in every later decision."
+    )
+    kind: str = Field(description="What to do: notify, page, escalate, transfer, handoff, …")
+    source: str = Field(
+        description="What made it due: 'rule:{id}', 'clock:{name}@{rung}' or 'path:{name}'."
+    )
+    due_at: Instant = Field(description="When it became due.")
+    late: bool = Field(description="True when due_at is before evaluated_at.")
+    targets: list[str] = Field(description="Targets as the policy names them ('team:x').")
+    people: list[str] = Field(description="The person ids the targets reach (with a directory).")
+    notes: list[str] = Field(description="Every substitution made on the way, and why.")
+    details: dict[str, Any] = Field(description="Kind-specific data from the policy.")
+    rationale: str | None = Field(description="Why, from the policy's rationale.")
+
+
+class ClockOutput(BaseModel):
+    """The state of one SLA clock at ``evaluated_at``."""
+
+    model_config = _CONFIG
+
+    name: str = Field(description="The clock's name in the policy.")
+    type: str = Field(description="The clock's type in the policy.")
+    state: Literal[CLOCK_STATES] = Field(  # type: ignore[valid-type]
+        description="not-started, running, paused, stopped or not-applicable."
+    )
+    cycle: int = Field(description="The cycle (1 after opening; +1 per restart).")
+    target: str | None = Field(description="The target as written ('4h'); null if none.")
+    calendar: str | None = Field(description="The calendar the target is counted on.")
+    started_at: Instant | None = Field(description="When this cycle started.")
+    stopped_at: Instant | None = Field(description="When it stopped, if it did.")
+    paused_since: Instant | None = Field(description="When the current pause began.")
+    elapsed: Duration = Field(description="Business time elapsed on the calendar.")
+    elapsed_wall: Duration = Field(description="Wall-clock time elapsed.")
+    remaining: Duration | None = Field(description="Business time left (negative if late).")
+    percent: Annotated[str, StringConstraints(pattern=r"^-?[0-9]+\.[0-9]{2}$")] | None = Field(
+        description="elapsed / target in percent, two decimals."
+    )
+    breached: bool = Field(description="Whether elapsed has reached the target.")
+    breach_at: Instant | None = Field(description="When elapsed reaches (reached) the target.")
+
+
+class PathOutput(BaseModel):
+    """Where one escalation path stands at ``evaluated_at``."""
+
+    model_config = _CONFIG
+
+    name: str = Field(description="The path's name in the policy.")
+    kind: Literal["vertical", "horizontal"] = Field(
+        description="vertical (escalate) or horizontal (transfer)."
+    )
+    active: bool = Field(description="Whether the path has started.")
+    level: str | None = Field(description="The current level's name.")
+    entered_at: Instant | None = Field(description="When the current level was entered.")
+    reason: str = Field(description="Why it is there: 'start', 'timer', 'rule:{id}', …")
+    round: int = Field(description="The round (repeat) of the path.")
+    cycle: int = Field(description="The ticket's cycle (+1 per reopen).")
+    acknowledged_at: Instant | None = Field(description="The acknowledgement that counts.")
+    next_move_at: Instant | None = Field(description="When the path moves next by itself.")
+
+
+class ConditionTrace(BaseModel):
+    """One comparison of a rule's ``when:``: what was expected, what the ticket had."""
+
+    model_config = _CONFIG
+
+    field: str = Field(description="The fact compared ('priority', 'clock.resolution.percent').")
+    op: str = Field(description="The operator ('eq', 'in', 'gte', …).")
+    expected: Any = Field(description="The value in the policy.")
+    actual: Any = Field(description="The ticket's value.")
+    result: bool = Field(description="Whether the comparison held.")
+    at: str = Field(description="The key path of the comparison in the policy.")
+    source: str | None = Field(description="file:line:col of the comparison in the YAML.")
+
+
+class RuleTrace(BaseModel):
+    """What happened to one rule."""
+
+    model_config = _CONFIG
+
+    rule: str = Field(description="The rule's id.")
+    status: Literal[MATCHED, NOT_MATCHED, SHADOWED, DONE] = Field(  # type: ignore[valid-type]
+        description="matched, not-matched, shadowed (by a final rule) or done."
+    )
+    note: str = Field(description="Why it was shadowed, or ''.")
+    conditions: list[ConditionTrace] = Field(description="Every comparison, in order.")
+
+
+class DecisionOutput(BaseModel):
+    """A decision as ``Decision.to_dict()`` writes it (``rules`` only with the trace)."""
+
+    model_config = _CONFIG
+
+    format: Literal[DECISION_FORMAT] = Field(  # type: ignore[valid-type]
+        description="The layout's version."
+    )
+    policy: PolicyRef = Field(description="The policy that decided.")
+    ticket: str = Field(description="The ticket's id.")
+    input_digest: Annotated[str, StringConstraints(pattern=_HEX64)] = Field(
+        description="SHA-256 (hex) over the policy hash, the ticket digest and evaluated_at."
+    )
+    evaluated_at: Instant = Field(description="The instant the decision is for ('now').")
+    priority: str | None = Field(description="The canonical priority the policy derived.")
+    actions: list[ActionOutput] = Field(description="The actions due now.")
+    clocks: list[ClockOutput] = Field(description="Every clock of the policy.")
+    paths: list[PathOutput] = Field(description="Every escalation path of the policy.")
+    next_evaluation_at: Instant | None = Field(
+        description="When something changes without new events; null: never."
+    )
+    rules: list[RuleTrace] = Field(
+        default_factory=list, description="The rule trace (left out by to_dict(trace=False))."
+    )
