@@ -7,7 +7,7 @@ able to say which keys exist when a lookup fails; :class:`FrozenMap` is both.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
 from typing import Any, TypeVar
 
 __all__ = ["FrozenMap", "freeze", "freeze_map", "thaw"]
@@ -20,7 +20,9 @@ class FrozenMap(Mapping[K, V]):
     """A read-only mapping that keeps insertion order and is hashable when its values are.
 
     Equal to any mapping with the same items (like ``dict``); the hash ignores order, so two
-    equal maps hash alike. A failed lookup names the missing key and the known ones.
+    equal maps hash alike. A failed lookup names the missing key and the known ones. Built
+    with ``deep=True``, its values are frozen (see :func:`freeze`) the first time any of them
+    is read, so a map nobody reads costs one shallow copy.
 
     >>> m = FrozenMap({"b": 1, "a": 2}, what="clock")
     >>> list(m), m["a"], hash(m) == hash(FrozenMap({"a": 2, "b": 1}))
@@ -31,19 +33,34 @@ class FrozenMap(Mapping[K, V]):
     KeyError: "unknown clock 'x' (known: b, a)"
     """
 
-    __slots__ = ("_data", "_hash", "_what")
+    __slots__ = ("_data", "_hash", "_pending", "_what")
 
     _data: dict[K, V]
     _hash: int | None
+    _pending: bool
     _what: str
 
     def __init__(
-        self, data: Mapping[K, V] | Iterable[tuple[K, V]] = (), *, what: str = "key"
+        self,
+        data: Mapping[K, V] | Iterable[tuple[K, V]] = (),
+        *,
+        what: str = "key",
+        deep: bool = False,
     ) -> None:
         set_ = object.__setattr__
         set_(self, "_data", dict(data))
         set_(self, "_hash", None)
+        set_(self, "_pending", deep)
         set_(self, "_what", what)
+
+    def _settled(self) -> dict[K, V]:
+        """The items, with the values frozen if that was left for later."""
+        if self._pending:
+            atoms = _ATOMS
+            data = {k: v if type(v) in atoms else freeze(v) for k, v in self._data.items()}
+            object.__setattr__(self, "_data", data)
+            object.__setattr__(self, "_pending", False)
+        return self._data
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"{type(self).__name__} is immutable; cannot set {name!r}")
@@ -52,15 +69,28 @@ class FrozenMap(Mapping[K, V]):
         raise AttributeError(f"{type(self).__name__} is immutable; cannot delete {name!r}")
 
     def __getitem__(self, key: K) -> V:
+        data = self._settled()
         try:
-            return self._data[key]
+            return data[key]
         except KeyError:
-            known = ", ".join(str(k) for k in self._data) or "none"
+            known = ", ".join(str(k) for k in data) or "none"
             raise KeyError(f"unknown {self._what} {key!r} (known: {known})") from None
 
     def get(self, key: K, default: Any = None) -> Any:
         """The value for ``key``, or ``default`` when there is none."""
-        return self._data.get(key, default)
+        return self._settled().get(key, default)
+
+    def keys(self) -> KeysView[K]:
+        """A read-only view of the keys, in insertion order."""
+        return self._data.keys()
+
+    def values(self) -> ValuesView[V]:
+        """A read-only view of the values, in insertion order."""
+        return self._settled().values()
+
+    def items(self) -> ItemsView[K, V]:
+        """A read-only view of the ``(key, value)`` pairs, in insertion order."""
+        return self._settled().items()
 
     def __contains__(self, key: object) -> bool:
         return key in self._data
@@ -73,23 +103,23 @@ class FrozenMap(Mapping[K, V]):
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, FrozenMap):
-            return self._data == other._data
+            return self._settled() == other._settled()
         if isinstance(other, Mapping):
-            return self._data == dict(other.items())
+            return self._settled() == dict(other.items())
         return NotImplemented
 
     def __hash__(self) -> int:
         cached = self._hash
         if cached is None:
-            cached = hash(frozenset(self._data.items()))
+            cached = hash(frozenset(self._settled().items()))
             object.__setattr__(self, "_hash", cached)
         return cached
 
     def __repr__(self) -> str:
-        return f"FrozenMap({self._data!r})"
+        return f"FrozenMap({self._settled()!r})"
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild, (self._data, self._what))
+        return (_rebuild, (self._settled(), self._what))
 
 
 def _rebuild(data: dict[Any, Any], what: str) -> FrozenMap[Any, Any]:
@@ -107,27 +137,29 @@ def freeze(value: Any) -> Any:
     >>> freeze({"to": ["a", "b"], "n": 1})
     FrozenMap({'to': ('a', 'b'), 'n': 1})
     """
-    if type(value) in _ATOMS:
+    kind = type(value)
+    if kind in _ATOMS:
         return value
-    if isinstance(value, tuple) and all(type(item) in _ATOMS for item in value):
-        return value
+    if kind is list or kind is tuple:
+        for item in value:  # a plain loop, not all(genexpr): cheaper for short lists
+            if type(item) not in _ATOMS:
+                return tuple(freeze(item) for item in value)
+        return value if kind is tuple else tuple(value)
     if isinstance(value, (list, tuple)):
         return tuple(freeze(item) for item in value)
     if isinstance(value, Mapping):
         return freeze_map(value)
-    if isinstance(value, set):
+    if isinstance(value, (set, frozenset)):
         return frozenset(value)
     return value
 
 
-def freeze_map(value: Mapping[str, Any]) -> FrozenMap[str, Any]:
-    """A mapping frozen by :func:`freeze`; a :class:`FrozenMap` comes back as is (no copy)."""
+def freeze_map(value: Mapping[Any, Any]) -> FrozenMap[Any, Any]:
+    """``value`` as a :class:`FrozenMap` whose values are frozen on first read; a
+    :class:`FrozenMap` comes back as is. Costs one shallow copy up front."""
     if isinstance(value, FrozenMap):
         return value
-    atoms = _ATOMS
-    return FrozenMap(
-        {key: item if type(item) in atoms else freeze(item) for key, item in value.items()}
-    )
+    return FrozenMap(value, deep=True)
 
 
 def thaw(value: Any) -> Any:
@@ -136,6 +168,9 @@ def thaw(value: Any) -> Any:
     >>> thaw(freeze({"to": ["a"], "meta": {"x": (1, 2)}}))
     {'to': ['a'], 'meta': {'x': [1, 2]}}
     """
+    if isinstance(value, FrozenMap):
+        # The stored items, frozen or not yet: both thaw to the same plain data.
+        return {key: thaw(item) for key, item in value._data.items()}
     if isinstance(value, Mapping):
         return {key: thaw(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
