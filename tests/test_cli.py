@@ -10,6 +10,7 @@ import pytest
 
 from escalate.cli import main
 from escalate.policy.loader import loads
+from escalate.schemas import json_schema
 
 ROOT = Path(__file__).parent.parent
 PACK = str(ROOT / "rules" / "itil-default.yaml")
@@ -276,6 +277,19 @@ def test_schema_prints_the_policy_json_schema(capsys: pytest.CaptureFixture[str]
         sorted(schema["required"]),
         schema["additionalProperties"],
     )
+
+
+@pytest.mark.parametrize("kind", ["ticket", "availability", "decision"])
+def test_schema_kind_prints_the_document_json_schema_returns(
+    kind: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(["schema", kind], capsys)
+    assert (0, json_schema(kind)) == (code, json.loads(out))
+
+
+def test_schema_of_an_unknown_kind_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["schema", "tickets"], capsys)
+    assert (2, True) == (code, "invalid choice" in err)
 
 
 def test_demo_evaluates_every_example_ticket(capsys: pytest.CaptureFixture[str]) -> None:
