@@ -976,3 +976,70 @@ def test_typed_construction_from_a_ticket_s_values_gives_an_equal_ticket(
     }
     ident, opened_at = values.pop("id"), values.pop("opened_at")
     assert Ticket(ident, opened_at, **values) == ticket
+
+
+# --------------------------------------------------------------------------------------------
+# The input format: pydantic models, their errors, the module graph
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_timestamp_in_a_basic_iso_form_is_rejected_with_the_form_to_write() -> None:
+    error = ticket_error(incident(opened_at="20240603T090000+0200"))
+    assert (error.path, error.value, "YYYY-MM-DDTHH:MM" in error.message) == (
+        ("opened_at",),
+        "20240603T090000+0200",
+        True,
+    )
+
+
+def test_a_misspelt_required_event_key_is_reported_as_unknown_not_as_missing() -> None:
+    event = {"at": "2024-06-03T10:15:00+02:00", "type": "action-done", "actionid": "a-1"}
+    error = ticket_error(with_event(4, event))
+    assert (error.path, "did you mean 'action_id'?" in error.message) == (
+        ("events", 4, "actionid"),
+        True,
+    )
+
+
+def test_an_event_type_that_is_not_text_is_rejected_naming_the_type() -> None:
+    error = ticket_error(with_event(4, {"at": "2024-06-03T10:15:00+02:00", "type": 7}))
+    assert (error.path, error.value) == (("events", 4, "type"), 7)
+
+
+def test_an_empty_custom_field_name_is_rejected() -> None:
+    error = ticket_error(incident(fields={"": "x"}))
+    assert (error.path, error.value) == (("fields",), "")
+
+
+def test_an_event_given_as_a_read_only_mapping_is_read_like_a_dict() -> None:
+    data = incident()
+    data["events"] = [MappingProxyType(e) for e in data["events"]]
+    assert Ticket.from_mapping(INCIDENT) == Ticket.from_mapping(data)
+
+
+def test_a_ticket_error_from_the_model_says_where_and_what() -> None:
+    error = ticket_error(with_event(3, {"at": "2024-06-03T09:40:00", "type": "comment"}))
+    assert str(error) == (
+        "events[3].at: timestamp has no UTC offset (escalate never guesses whether it is UTC "
+        "or local time; add 'Z' or '+02:00') (got '2024-06-03T09:40:00')"
+    )
+
+
+def test_the_history_module_does_not_import_the_ticket_module() -> None:
+    import ast
+    import inspect
+
+    from escalate.engine import history
+
+    tree = ast.parse(inspect.getsource(history))
+    imported = {
+        node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
+    }
+    assert set() == imported & {"escalate.engine.ticket", "escalate.engine.ticket_format"}
+
+
+def test_a_ticket_is_hashable_and_refuses_attribute_assignment() -> None:
+    ticket = Ticket.from_mapping(INCIDENT)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        ticket.status = "closed"  # type: ignore[misc]
+    assert hash(ticket) == hash(Ticket.from_mapping(INCIDENT))
