@@ -19,6 +19,7 @@ from escalate.errors import PolicyError, suggest
 __all__ = [
     "Positions",
     "StrictModel",
+    "model_keys",
     "pattern_hint",
     "patterned",
     "policy_error",
@@ -88,11 +89,11 @@ def validate_model(
     try:
         return model.model_validate(data, strict=True)
     except ValidationError as exc:
-        keys = set(known_keys) if known_keys is not None else _model_keys(model)
+        keys = set(known_keys) if known_keys is not None else model_keys(model)
         raise policy_error(exc, data, known_keys=keys, prefix=tuple(path)) from None
 
 
-def _model_keys(model: type[BaseModel]) -> set[str]:
+def model_keys(model: type[BaseModel]) -> set[str]:
     """Every key of ``model`` and of the models it contains (for "did you mean")."""
     seen: set[type[BaseModel]] = set()
     keys: set[str] = set()

@@ -98,9 +98,7 @@ def test_a_value_of_the_wrong_type_is_not_coerced() -> None:
         "rules:\n  - id: r\n    priority: '5'\n    when: {category: x}\n"
         "    then: {notify: {to: [assignee]}}\n"
     )
-    assert "p.yaml:5:5: rules[0].priority: Input should be a valid integer (got '5')" == str(
-        error_of(text)
-    )
+    assert "p.yaml:5:5: rules[0].priority: expected a whole number, got '5'" == str(error_of(text))
 
 
 def test_a_value_out_of_range_is_an_error() -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from escalate._models import model_keys, policy_error
 from escalate.calendars._durations import parse_duration, parse_percent
 from escalate.calendars.calendar import Calendar
 from escalate.engine.actions import ActionDef
@@ -80,66 +81,10 @@ def validate_spec(data: object, locate: Positions) -> PolicySpec:
     try:
         return PolicySpec.model_validate(data, strict=True)
     except ValidationError as exc:
-        # A union reports one error per member; the member that got furthest into the data is
-        # the one the author meant, so rank errors by how deep their location reaches.
-        ranked = []
-        for error in exc.errors():
-            loc: Path = tuple(p for p in error["loc"] if isinstance(p, str | int))
-            clean = _clean_loc(data, loc)
-            # "expected a list/mapping" comes from the union member the author did not mean
-            mismatch = error["type"] in ("list_type", "model_type", "dict_type")
-            ranked.append(
-                (-len(clean), mismatch, [str(p) for p in clean], error["type"], clean, error)
-            )
-        ranked.sort(key=lambda r: (r[0], r[1], r[2], r[3]))
-        *_, clean, first = ranked[0]
-        more = f" (and {len(ranked) - 1} more problems)" if len(ranked) > 1 else ""
-        if first["type"] == "extra_forbidden":
-            key = str(clean[-1]) if clean else "?"
-            raise PolicyError(
-                f"unknown key {key!r}{more}",
-                path=clean,
-                source=locate(clean),
-                suggestion=suggest(key, _known_keys()),
-            ) from None
-        value = first.get("input")
-        raise PolicyError(
-            f"{first['msg']} (got {value!r}){more}", path=clean, source=locate(clean)
-        ) from None
+        raise policy_error(exc, data, known_keys=_KNOWN_KEYS, locate=locate) from None
 
 
-def _clean_loc(data: object, loc: Path) -> Path:
-    """The part of a pydantic error location that names real keys of the YAML data.
-
-    pydantic puts union member names (``ActionSpec``, ``list[ActionSpec]``) into locations;
-    they are skipped. A missing required key is kept when it is a key of the format.
-    """
-    out: list[str | int] = []
-    node: Any = data
-    known = _known_keys()
-    for part in loc:
-        if isinstance(node, Mapping) and part in node:  # noqa: SIM114 - mypy needs the split
-            node = node[part]
-            out.append(part)
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            node = node[part]
-            out.append(part)
-        elif isinstance(part, str) and part in known and isinstance(node, Mapping):
-            out.append(part)  # a missing required key, or an unknown one
-            break
-    return tuple(out)
-
-
-def _known_keys() -> set[str]:
-    from pydantic import BaseModel
-
-    import escalate.policy.models as schema
-
-    keys: set[str] = set()
-    for obj in vars(schema).values():
-        if isinstance(obj, type) and issubclass(obj, BaseModel):
-            keys.update(obj.model_fields)
-    return keys
+_KNOWN_KEYS = frozenset(model_keys(PolicySpec))
 
 
 def _canonical(value: object) -> object:

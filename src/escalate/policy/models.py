@@ -7,11 +7,24 @@ representation lives in :mod:`escalate.engine.compiled`; nothing here runs on th
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, WithJsonSchema, model_validator
+
+from escalate._models import StrictModel, patterned
+from escalate.calendars.models import (
+    DURATION_PATTERN,
+    PERCENT_PATTERN,
+    CalendarConfig,
+    Duration,
+    Percent,
+)
+from escalate.people.models import DirectoryModel, ScheduleModel
 
 __all__ = [
+    "CONDITION_SCHEMA",
+    "KEBAB_PATTERN",
+    "TARGET_PATTERN",
     "ActionSpec",
     "ClockSpec",
     "LevelSpec",
@@ -21,14 +34,45 @@ __all__ = [
     "RungSpec",
     "TargetSpec",
     "TriggerSpec",
+    "policy_json_schema",
 ]
 
+#: Ids of rules, clocks, paths, calendars and schedules (see ``_KEBAB`` in the compiler).
+KEBAB_PATTERN = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
+Id = Annotated[
+    str,
+    patterned(
+        KEBAB_PATTERN,
+        "lower-case words joined by '-' (ids appear in field names like "
+        "clock.<name>.percent, in traces and in action ids)",
+    ),
+    Field(examples=["p1-major", "service-desk"]),
+]
 Name = str
-Duration = str
+#: ``kind:name`` targets; checked against the directory by the compiler (with suggestions).
+TARGET_PATTERN = r"^(?:person|team|role|schedule|manager):.+$"
+Target = Annotated[
+    str,
+    Field(
+        json_schema_extra={"pattern": TARGET_PATTERN},
+        examples=["team:service-desk", "person:alice", "schedule:ops", "manager:alice"],
+    ),
+]
+NOTIFY_PATTERN = (
+    r"^(?:assignee|assignment-group|customer|requester|(?:person|team|role|schedule|manager):.+)$"
+)
+NotifyTarget = Annotated[
+    str,
+    Field(
+        json_schema_extra={"pattern": NOTIFY_PATTERN},
+        examples=["assignee", "team:service-desk"],
+    ),
+]
+# pydantic cannot point at a $defs entry it does not build; a marker is swapped for the $ref.
+_CONDITION_MARK = "x-escalate-condition"
+Condition = Annotated[dict[str, Any], WithJsonSchema({"type": "object", _CONDITION_MARK: True})]
 
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+_Strict = StrictModel
 
 
 class EscalateSpec(_Strict):
@@ -48,7 +92,7 @@ class TransferSpec(_Strict):
 class NotifySpec(_Strict):
     """Tell people something; escalate emits it, the caller delivers it."""
 
-    to: list[str] = Field(min_length=1, description="targets like 'assignee', 'team:x'")
+    to: list[NotifyTarget] = Field(min_length=1, description="targets like 'assignee', 'team:x'")
     channel: Literal["email", "sms", "chat", "voice", "push", "status-page"] = "email"
     template: str | None = None
     audience: Literal["internal", "customer", "executive", "vendor", "regulator"] = "internal"
@@ -57,7 +101,7 @@ class NotifySpec(_Strict):
 class BridgeSpec(_Strict):
     """Open a bridge / war room with these participants."""
 
-    participants: list[str] = Field(min_length=1)
+    participants: list[Target] = Field(min_length=1)
 
 
 class PostmortemSpec(_Strict):
@@ -112,7 +156,7 @@ class ActionSpec(_Strict):
 class RungSpec(ActionSpec):
     """A rung of a clock's ladder: actions due when elapsed reaches ``at`` of the target."""
 
-    at: str = Field(description="share of the target, like '75%'")
+    at: Percent = Field(description="share of the target, like '75%'")
     rationale: str | None = None
 
 
@@ -120,7 +164,7 @@ class TargetSpec(_Strict):
     """The target of a clock for one priority."""
 
     within: Duration = Field(description="'4h' (calendar time), '2d' (24 h blocks), '3bd'")
-    calendar: Name = Field(default="24x7", description="a calendar name, or '24x7'")
+    calendar: Id = Field(default="24x7", description="a calendar name, or '24x7'")
 
 
 class TriggerSpec(_Strict):
@@ -166,16 +210,16 @@ class LevelSpec(_Strict):
     """A level of an escalation path."""
 
     name: Name
-    targets: list[str] = Field(
+    targets: list[Target] = Field(
         min_length=1, description="'person:x', 'team:x', 'role:x', 'schedule:x', 'manager:x'"
     )
     after: Duration | None = Field(default=None, description="move on this long after entry")
     at: Duration | None = Field(default=None, description="enter at this offset from path start")
-    calendar: Name | None = Field(default=None, description="count after/at on this calendar")
+    calendar: Id | None = Field(default=None, description="count after/at on this calendar")
     ack_timeout: Duration | None = None
     until: Literal["acknowledged", "resolved"] = "acknowledged"
     on_empty: Literal["skip", "wait", "defer_until_covered", "fallback"] = "skip"
-    fallback: list[str] = Field(default_factory=list)
+    fallback: list[Target] = Field(default_factory=list)
     owner: str | None = None
     ack_within: Duration | None = Field(default=None, description="expected acknowledgement")
     resolve_within: Duration | None = Field(default=None, description="expected resolution")
@@ -190,7 +234,7 @@ class PathSpec(_Strict):
     starts: Literal["on-open", "on-trigger"] | None = Field(
         default=None, description="default: on-open for vertical, on-trigger for horizontal"
     )
-    when: dict[str, Any] | None = Field(
+    when: Condition | None = Field(
         default=None, description="criteria: the path runs only while this condition holds"
     )
     repeat: int = Field(default=0, ge=0, le=10, description="rounds after the last level")
@@ -200,9 +244,9 @@ class PathSpec(_Strict):
 class RuleSpec(_Strict):
     """When the condition holds, the actions are due."""
 
-    id: Name
+    id: Id
     priority: int = Field(default=0, description="higher goes first; ties keep file order")
-    when: dict[str, Any]
+    when: Condition
     then: ActionSpec | list[ActionSpec]
     final: bool = Field(default=False, description="shadow matching rules that come after")
     rationale: str | None = None
@@ -219,157 +263,104 @@ class PolicySpec(_Strict):
     terminology: dict[str, dict[str, list[str]]] = Field(default_factory=dict)
     priority_matrix: dict[str, dict[str, str]] = Field(default_factory=dict)
     custom_fields: dict[str, Literal["string", "integer", "boolean"]] = Field(default_factory=dict)
-    calendars: dict[str, Any] = Field(default_factory=dict)
-    directory: dict[str, Any] = Field(
-        default_factory=dict, description="people, teams, roles (see docs/on-call.md)"
+    calendars: dict[Id, CalendarConfig] = Field(
+        default_factory=dict, description="business-hours calendars (see docs/calendars.md)"
     )
-    schedules: dict[str, Any] = Field(
+    directory: DirectoryModel = Field(
+        default_factory=DirectoryModel, description="people, teams, roles (see docs/on-call.md)"
+    )
+    schedules: dict[Id, ScheduleModel] = Field(
         default_factory=dict, description="on-call schedules (see docs/on-call.md)"
     )
-    clocks: dict[str, ClockSpec] = Field(default_factory=dict)
-    paths: dict[str, PathSpec] = Field(default_factory=dict)
+    clocks: dict[Id, ClockSpec] = Field(default_factory=dict)
+    paths: dict[Id, PathSpec] = Field(default_factory=dict)
     rules: list[RuleSpec] = Field(default_factory=list)
 
 
 # --------------------------------------------------------------------------------------------
-# Editor schema for the sections their own compilers validate
+# JSON Schema
 # --------------------------------------------------------------------------------------------
-#
-# Calendars, the directory and schedules are validated by Calendar.from_config,
-# Directory.from_config and Schedule.from_config, which give the precise errors (overlapping
-# intervals, unknown people ...). The models below describe the same shapes for the JSON
-# Schema that editors use for completion; tests/test_schema.py checks that the shipped pack
-# and the documented examples conform to them.
 
-Interval = str  # "HH:MM-HH:MM"; 24:00 as an end; an end before the start runs overnight
-
-
-class _Doc(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class HolidaysDoc(_Doc):
-    """Holidays: a country's for explicit years, explicit dates, yearly dates."""
-
-    country: str | None = Field(default=None, description="ISO code, e.g. 'DE'")
-    subdiv: str | None = Field(default=None, description="subdivision, e.g. 'BE'")
-    categories: list[str] | None = None
-    years: tuple[int, int] | None = Field(default=None, description="[first, last], inclusive")
-    dates: list[str] = Field(default_factory=list, description="YYYY-MM-DD")
-    recurring: list[str] = Field(default_factory=list, description="MM-DD, every year")
-
-
-class CalendarDoc(_Doc):
-    """A business-hours calendar (see docs/calendars.md)."""
-
-    timezone: str = Field(description="IANA name, e.g. 'Europe/Berlin'")
-    hours: Literal["24x7"] | dict[str, Interval | list[Interval]] = Field(
-        description="'24x7', or weekday keys ('mon', 'mon-fri', 'sat,sun') -> intervals"
-    )
-    holidays: HolidaysDoc | None = None
-    closures: dict[str, list[Interval]] = Field(
-        default_factory=dict, description="date -> intervals closed on that date only"
-    )
-    extra_hours: dict[str, list[Interval]] = Field(
-        default_factory=dict, description="date -> intervals open on that date only"
-    )
-    years: tuple[int, int] | None = Field(
-        default=None, description="range to compile when there are no holiday years"
-    )
-
-
-class PersonDoc(_Doc):
-    name: str | None = None
-    timezone: str | None = None
-    channels: dict[Literal["email", "sms", "chat", "voice", "push", "phone"], str] = Field(
-        default_factory=dict
-    )
-    validated_at: str | None = Field(default=None, description="YYYY-MM-DD of the last check")
-    backup: str | None = None
-    managers: list[str] = Field(default_factory=list, description="one or two reporting lines")
-    escalation_authority: str | None = Field(
-        default=None, description="which manager escalation follows"
-    )
-    authority: list[str] = Field(default_factory=list)
+_SCALAR: dict[str, Any] = {"type": ["string", "integer", "boolean"]}
+_LIST: dict[str, Any] = {"type": "array", "items": _SCALAR, "minItems": 1}
+_ORDERED: dict[str, Any] = {
+    "anyOf": [
+        {"type": "integer"},
+        {"type": "string", "pattern": PERCENT_PATTERN},
+        {"type": "string", "pattern": DURATION_PATTERN},
+        {"type": "string", "minLength": 1},
+    ],
+    "description": "a number, a percentage ('75%'), a duration ('30m') or a level name",
+}
+OPERATOR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "operators on one field, ANDed",
+    "minProperties": 1,
+    "additionalProperties": False,
+    "properties": {
+        "eq": _SCALAR,
+        "ne": _SCALAR,
+        "in": _LIST,
+        "not_in": _LIST,
+        "gt": _ORDERED,
+        "gte": _ORDERED,
+        "lt": _ORDERED,
+        "lte": _ORDERED,
+        "matches": {"type": "string", "description": "a regular expression (search)"},
+        "contains": {"type": "string"},
+        "any_of": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        "none_of": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        "exists": {"type": "boolean"},
+    },
+}
+#: The ``when:`` language (engine/conditions.py) as JSON Schema: a non-empty mapping of fields
+#: to a value (equality), a list (membership) or operators; ``all``/``any`` take lists of
+#: conditions, ``not`` one condition; several keys are ANDed.
+CONDITION_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "field -> value, list or {operator: value}; all/any/not combine conditions",
+    "minProperties": 1,
+    "properties": {
+        "all": {"type": "array", "items": {"$ref": "#/$defs/Condition"}, "minItems": 1},
+        "any": {"type": "array", "items": {"$ref": "#/$defs/Condition"}, "minItems": 1},
+        "not": {"$ref": "#/$defs/Condition"},
+    },
+    "propertyNames": {"pattern": r"^[A-Za-z_][A-Za-z0-9_.-]*$"},
+    "additionalProperties": {"anyOf": [_SCALAR, _LIST, {"$ref": "#/$defs/Operators"}]},
+    "examples": [
+        {"priority": "P1", "customer.vip": True},
+        {"clock.resolution.percent": {"gte": "75%"}},
+        {"any": [{"category": ["network", "security"]}, {"not": {"status": "pending"}}]},
+    ],
+}
 
 
-class TeamDoc(_Doc):
-    members: list[str] = Field(default_factory=list)
-    lead: str | None = None
-    backup: str | None = None
-    schedule: str | None = None
-
-
-class RoleDoc(_Doc):
-    person: str | None = None
-    team: str | None = None
-    schedule: str | None = None
-    backup: str | None = None
-    authority: list[str] = Field(default_factory=list)
-
-
-class DirectoryDoc(_Doc):
-    """People, teams and roles (see docs/on-call.md)."""
-
-    contact_max_age: str | None = None
-    people: dict[str, PersonDoc | None] = Field(default_factory=dict)
-    teams: dict[str, TeamDoc] = Field(default_factory=dict)
-    roles: dict[str, RoleDoc] = Field(default_factory=dict)
-
-
-class RotationDoc(_Doc):
-    members: list[str | list[str]] = Field(description="people; a nested list is a group")
-    turn: str = Field(description="'12h', '1d', '1w' ...")
-    handoff: str | None = Field(default=None, description="HH:MM wall time of hand-offs")
-    anchor: str = Field(description="date or aware instant where turn 0 starts")
-
-
-class RestrictionDoc(_Doc):
-    days: str | None = Field(default=None, description="'mon-fri', 'sat,sun' ...")
-    time: Interval
-
-
-class LayerDoc(_Doc):
-    name: str
-    level: int = Field(ge=1, description="higher beats lower where it has someone")
-    rotation: RotationDoc
-    effective_from: str | None = None
-    effective_until: str | None = None
-    restrictions: list[RestrictionDoc] | None = None
-    window: Any = Field(default=None, description="Alertmanager time_intervals entries")
-
-
-class OverrideDoc(_Doc):
-    start: str
-    end: str
-    people: list[str]
-
-
-class ScheduleDoc(_Doc):
-    """An on-call schedule (see docs/on-call.md)."""
-
-    timezone: str
-    layers: list[LayerDoc] = Field(min_length=1)
-    overrides: list[OverrideDoc] = Field(default_factory=list)
+def _close_pattern_properties(node: Any) -> None:
+    """pydantic leaves keys that match no ``patternProperties`` allowed; the format does not.
+    Also points condition fields at ``$defs/Condition``."""
+    if isinstance(node, dict):
+        if "patternProperties" in node and "additionalProperties" not in node:
+            node["additionalProperties"] = False
+        if node.pop(_CONDITION_MARK, False):
+            node.clear()
+            node["$ref"] = "#/$defs/Condition"
+        for value in node.values():
+            _close_pattern_properties(value)
+    elif isinstance(node, list):
+        for value in node:
+            _close_pattern_properties(value)
 
 
 def policy_json_schema() -> dict[str, Any]:
-    """The JSON Schema of the policy format, for editors (``escalate schema``)."""
-    schema = PolicySpec.model_json_schema()
+    """The JSON Schema of the policy format, for editors (``escalate schema``).
+
+    Exported from the same models that validate policies, calendars, the directory and
+    schedules, with patterns for durations, percentages, ids, targets, intervals and dates, and
+    the ``when:`` language typed (``$defs/Condition``).
+    """
+    schema = PolicySpec.model_json_schema(ref_template="#/$defs/{model}")
     defs = schema.setdefault("$defs", {})
-    for section, model in (
-        ("calendars", CalendarDoc),
-        ("schedules", ScheduleDoc),
-    ):
-        sub = model.model_json_schema(ref_template="#/$defs/{model}")
-        defs.update(sub.pop("$defs", {}))
-        defs[model.__name__] = sub
-        schema["properties"][section]["additionalProperties"] = {
-            "anyOf": [{"$ref": f"#/$defs/{model.__name__}"}]
-            + ([{"const": "24x7"}] if section == "calendars" else [])
-        }
-    sub = DirectoryDoc.model_json_schema(ref_template="#/$defs/{model}")
-    defs.update(sub.pop("$defs", {}))
-    defs["DirectoryDoc"] = sub
-    schema["properties"]["directory"] = {"$ref": "#/$defs/DirectoryDoc"}
+    defs["Condition"] = CONDITION_SCHEMA
+    defs["Operators"] = OPERATOR_SCHEMA
+    _close_pattern_properties(schema)
     return schema
