@@ -134,7 +134,7 @@ INSTANT_PATTERN = (
     r"(?:Z|[+-][0-9]{2}:?[0-9]{2})$"
 )
 Instant = Annotated[
-    datetime | str,
+    datetime | date | str,
     WithJsonSchema(
         {
             "type": "string",
