@@ -837,3 +837,22 @@ def test_a_directory_mistake_is_a_policy_error_with_its_place_and_a_suggestion(
 def test_schedule_members_are_not_checked_when_no_people_are_declared() -> None:
     found = Directory.from_config({}, {"rota": daily(["somebody"])})
     assert ("somebody",) == found.resolve(["schedule:rota"], AT, Availability()).people
+
+
+def test_a_compiled_directory_cannot_be_changed() -> None:
+    directory = Directory.from_config(
+        {"people": {"bob": {"channels": {"email": "bob@example.com"}}}}, {}
+    )
+    with pytest.raises(AttributeError, match="immutable"):
+        directory.people = {}  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        directory.people["eve"] = directory.people["bob"]  # type: ignore[index]
+    with pytest.raises(TypeError):
+        directory.people["bob"].channels["sms"] = "+1"  # type: ignore[index]
+
+
+def test_a_person_is_a_hashable_value() -> None:
+    spec = {"people": {"bob": {"channels": {"email": "bob@example.com"}}}}
+    first = Directory.from_config(spec, {}).people["bob"]
+    second = Directory.from_config(spec, {}).people["bob"]
+    assert (first, 1) == (second, len({first, second}))

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -47,7 +47,8 @@ class Person:
     id: str
     name: str | None
     timezone: str | None
-    channels: Mapping[str, str]
+    # read-only; left out of the hash (a mapping has none), kept in equality
+    channels: Mapping[str, str] = field(hash=False)
     validated_at: date | None
     backup: str | None
     managers: tuple[str, ...]
@@ -96,6 +97,13 @@ class Directory:
 
     __slots__ = ("contact_max_age", "people", "roles", "schedules", "teams")
 
+    people: Mapping[str, Person]
+    teams: Mapping[str, Team]
+    roles: Mapping[str, Role]
+    schedules: Mapping[str, Schedule]
+    #: Contact details older than this are reported by lint (``None``: never).
+    contact_max_age: timedelta | None
+
     def __init__(
         self,
         people: Mapping[str, Person],
@@ -104,14 +112,19 @@ class Directory:
         schedules: Mapping[str, Schedule],
         contact_max_age: timedelta | None,
     ) -> None:
-        self.people = dict(people)
-        self.teams = dict(teams)
-        self.roles = dict(roles)
-        self.schedules = dict(schedules)
-        self.contact_max_age = contact_max_age
+        put = object.__setattr__
+        put(self, "people", MappingProxyType(dict(people)))
+        put(self, "teams", MappingProxyType(dict(teams)))
+        put(self, "roles", MappingProxyType(dict(roles)))
+        put(self, "schedules", MappingProxyType(dict(schedules)))
+        put(self, "contact_max_age", contact_max_age)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Directory is immutable")
 
     @property
     def empty(self) -> bool:
+        """True when the policy has no directory: targets are then labels the caller resolves."""
         return not (self.people or self.teams or self.roles or self.schedules)
 
     # -- construction ---------------------------------------------------------------------------
