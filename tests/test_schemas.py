@@ -26,8 +26,12 @@ from escalate.engine.decision_format import (
 from escalate.engine.ticket import EVENT_TYPES, Ticket
 from escalate.engine.ticket_format import CustomerInput, TicketInput, event_models
 from escalate.errors import EscalateError
-from escalate.people.availability import Availability
-from escalate.people.availability_format import AvailabilityInput, CoverInput, OutOfOfficeInput
+from escalate.people.availability import (
+    Availability,
+    AvailabilityInput,
+    CoverInput,
+    OutOfOfficeInput,
+)
 from escalate.policy.loader import load
 from escalate.schemas import DRAFT, KINDS, json_schema
 

@@ -24,7 +24,7 @@ from escalate.engine.decision import DECISION_FORMAT
 from escalate.engine.decision_format import DecisionOutput
 from escalate.engine.ticket_format import TicketInput
 from escalate.errors import EscalateError
-from escalate.people.availability_format import AvailabilityInput
+from escalate.people.availability import AvailabilityInput
 from escalate.policy.models import policy_json_schema
 
 __all__ = ["DRAFT", "KINDS", "json_schema"]
