@@ -70,6 +70,11 @@ class Leaf:
     # (elapsed/remaining), so that crossing instants need no parsing at evaluation.
     threshold: Fraction | int | None = None
 
+    def __post_init__(self) -> None:
+        # A list operand (``in``, ``any_of`` ...) is kept as a tuple: the leaf is a value.
+        if isinstance(self.expected, list):
+            object.__setattr__(self, "expected", tuple(self.expected))
+
     def actual(self, facts: Facts) -> object:
         """The value the comparison saw, for explanations."""
         return describe_value(self.field, facts)

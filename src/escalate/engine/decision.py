@@ -129,7 +129,7 @@ def _leaf_dict(leaf: Leaf, ok: bool, actual: object, rule: RuleDef) -> dict[str,
     return {
         "field": leaf.field,
         "op": leaf.op,
-        "expected": leaf.expected,
+        "expected": list(leaf.expected) if isinstance(leaf.expected, tuple) else leaf.expected,
         "actual": actual,
         "result": ok,
         "at": render_path(leaf.path),
