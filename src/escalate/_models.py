@@ -1,4 +1,6 @@
-"""What every configuration model shares: the strict base class, pattern-typed strings, and the
+"""What every configuration model shares: a strict base, patterns, and errors as PolicyError.
+
+The strict base class, pattern-typed strings with readable "expected …" messages, and the
 conversion of a pydantic ``ValidationError`` into a :class:`~escalate.errors.PolicyError`.
 
 This module sits below every stage (it imports only pydantic and :mod:`escalate.errors`), so
