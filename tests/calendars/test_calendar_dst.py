@@ -1,8 +1,9 @@
 """DST and odd offsets: every expected instant is worked out by hand in the comment beside it.
 
-The rules under test (DESIGN.md §3): intervals are wall-clock times in the calendar's zone; a
-nonexistent wall time means the end of the gap; a repeated hour counts as real time (twice,
-when an interval covers it); 24x7 counts real time, so a fall-back day has 25 hours.
+The rules under test (docs/calendars.md, "Time zones and DST"): intervals are wall-clock times
+in the calendar's zone; a nonexistent wall time means the end of the gap; a repeated hour counts
+as real time (twice, when an interval covers it); 24x7 counts real time, so a fall-back day has
+25 hours.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Properties of ``Policy.evaluate`` on the ``rules/itil-default.yaml`` pack (DESIGN §3).
+"""Properties of ``Policy.evaluate`` on the ``rules/itil-default.yaml`` pack (docs/semantics.md).
 
 Tickets are drawn from ``escalate.testing.tickets``: priorities in the pack's terminology
 (aliases, impact x urgency), network categories, histories with reassignments, pauses,

@@ -5,8 +5,8 @@ YAML and then answers three questions about instants: who is on call (:meth:`Sch
 what the timeline looks like (:meth:`Schedule.shifts`, :meth:`Schedule.gaps`) and when the
 answer next changes (:meth:`Schedule.next_handoff`).
 
-Semantics (GoAlert's wall-clock hand-offs, PagerDuty's layers; the anchors are in
-``research/oncall-anchors.md`` §2.4, §3.3 and §7):
+Semantics (GoAlert's wall-clock hand-offs, PagerDuty's layers; docs/on-call.md says how each
+anchor behaves and why these were chosen):
 
 * **Hand-offs follow the wall clock** of the schedule's zone. Hand-off ``k`` is at the wall time
   ``anchor + k × turn``, computed on the naive wall clock: a ``1d`` or ``1w`` turn hands off at
