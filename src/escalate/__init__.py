@@ -19,6 +19,7 @@ from escalate.engine.paths import LevelDef, PathDef, PathState
 from escalate.engine.rules import RuleDef
 from escalate.engine.ticket import Event, Ticket, TicketState
 from escalate.errors import (
+    ArgumentError,
     CalendarRangeError,
     EscalateError,
     NaiveDatetimeError,
@@ -34,6 +35,7 @@ from escalate.policy.loader import load, loads
 __all__ = [
     "Action",
     "ActionDef",
+    "ArgumentError",
     "Availability",
     "Calendar",
     "CalendarRangeError",

@@ -11,6 +11,7 @@ import difflib
 from collections.abc import Iterable, Sequence
 
 __all__ = [
+    "ArgumentError",
     "CalendarRangeError",
     "EscalateError",
     "NaiveDatetimeError",
@@ -116,6 +117,14 @@ class NaiveDatetimeError(EscalateError, ValueError):
 
     escalate never guesses a zone: a naive datetime could be UTC, server time or the
     calendar's wall clock, and each reading gives a different answer.
+    """
+
+
+class ArgumentError(EscalateError, TypeError):
+    """An argument of a library call has the wrong type, e.g. a string where an aware
+    datetime is required, or a number where a ``timedelta`` is.
+
+    It is also a :class:`TypeError`, so code that catches that keeps working.
     """
 
 

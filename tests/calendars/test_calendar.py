@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from escalate import (
+    ArgumentError,
     Calendar,
     CalendarRangeError,
     EscalateError,
@@ -996,3 +997,14 @@ def test_a_combined_calendar_counts_business_days_in_the_first_calendars_zone() 
 def test_union_with_a_plain_24x7_calendar_is_always_open() -> None:
     always = office() | Calendar.from_config("24x7")
     assert timedelta(days=7) == always.elapsed(berlin(2024, 6, 3), berlin(2024, 6, 10))
+
+
+@pytest.mark.parametrize("bad", ["2024-06-03T10:00:00+02:00", None, 1717401600])
+def test_an_instant_that_is_not_a_datetime_raises_an_argument_error(bad: object) -> None:
+    with pytest.raises(ArgumentError, match="must be an aware datetime"):
+        office().elapsed(bad, berlin(2024, 6, 4))  # type: ignore[arg-type]
+
+
+def test_a_duration_that_is_not_a_timedelta_raises_an_escalate_error() -> None:
+    with pytest.raises(EscalateError, match="duration must be a timedelta"):
+        office().add(berlin(2024, 6, 3), 3600)  # type: ignore[arg-type]

@@ -14,9 +14,9 @@ import pytest
 
 from escalate.engine.decision import Decision
 from escalate.engine.ticket import Ticket
-from escalate.errors import NaiveDatetimeError, TicketError
+from escalate.errors import EscalateError, NaiveDatetimeError, TicketError
 from escalate.policy.loader import load, loads
-from tests.policy_helpers import action_ids, done, event, policy, rule_status, ticket, utc
+from tests.policy_helpers import action_ids, done, event, plus, policy, rule_status, ticket, utc
 
 T0 = "2024-11-20T10:00:00+00:00"
 ROOT = Path(__file__).resolve().parents[2]
@@ -880,3 +880,39 @@ rules:
         for action in policy.evaluate(ticket, now=datetime.fromisoformat(at)).actions
     }
     assert {"T1:rule:quiet:20240101T000000Z:notify0"} == ids
+
+
+# -- regressions found by trying the public API as a new user ------------------------------------
+
+
+@pytest.mark.parametrize("now", ["2024-11-20T11:00:00+00:00", None, 1732100400])
+def test_a_now_that_is_not_a_datetime_raises_an_escalate_error_naming_now(now: object) -> None:
+    with pytest.raises(EscalateError, match="now must be an aware datetime") as caught:
+        policy(SIMPLE).evaluate(ticket(T0), now=now)  # type: ignore[arg-type]
+    assert isinstance(caught.value, TypeError)
+
+
+PATHED = """
+paths:
+  service-desk:
+    kind: vertical
+    levels:
+      - {name: l1, targets: [team:desk], after: 30m}
+      - {name: l2, targets: [team:desk]}
+"""
+
+
+def test_an_override_naming_an_unknown_path_is_a_ticket_error_with_a_suggestion() -> None:
+    override = event(plus(T0, minutes=5), "override", actor="amy", reason="x", path="service-dsk")
+    override["level"] = "l2"
+    with pytest.raises(TicketError, match="did you mean 'service-desk'") as caught:
+        evaluate(PATHED, ticket(T0, override), plus(T0, minutes=10))
+    assert (("events", 0, "path"), "service-dsk") == (caught.value.path, caught.value.value)
+
+
+def test_an_override_naming_an_unknown_level_is_an_error_before_the_path_starts() -> None:
+    override = event(plus(T0, minutes=5), "override", actor="amy", reason="x", path="service-desk")
+    override["level"] = "l9"
+    with pytest.raises(TicketError, match="levels: l1, l2") as caught:
+        evaluate(PATHED, ticket(T0, override), plus(T0, minutes=10))
+    assert ("events", 0, "level") == caught.value.path

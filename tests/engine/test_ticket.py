@@ -1043,3 +1043,9 @@ def test_a_ticket_is_hashable_and_refuses_attribute_assignment() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         ticket.status = "closed"  # type: ignore[misc]
     assert hash(ticket) == hash(Ticket.from_mapping(INCIDENT))
+
+
+@pytest.mark.parametrize("written", ["2024-06-03T07:00:00z", "2024-06-03t07:00:00Z"])
+def test_a_lower_case_z_or_t_reads_as_the_schema_allows(written: str) -> None:
+    ticket = Ticket.from_mapping(incident(opened_at=written))
+    assert datetime(2024, 6, 3, 7, tzinfo=UTC) == ticket.opened_at

@@ -9,7 +9,7 @@ import bisect
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from escalate.errors import NaiveDatetimeError, PolicyError
+from escalate.errors import ArgumentError, NaiveDatetimeError, PolicyError
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ONE_US = timedelta(microseconds=1)
@@ -42,7 +42,7 @@ def naive_error(at: object, what: str) -> Exception:
             f"{what} {at.isoformat()} has no time zone; pass an aware datetime "
             "(escalate never guesses whether a naive time is UTC or local)"
         )
-    return TypeError(f"{what} must be an aware datetime, got {type(at).__name__}: {at!r}")
+    return ArgumentError(f"{what} must be an aware datetime, got {type(at).__name__}: {at!r}")
 
 
 def from_us(us: int) -> datetime:

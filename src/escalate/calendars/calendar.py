@@ -43,7 +43,7 @@ from escalate.calendars._instants import (
     wall_us,
 )
 from escalate.calendars.models import WEEKDAYS, CalendarModel
-from escalate.errors import CalendarRangeError, PolicyError, suggest
+from escalate.errors import ArgumentError, CalendarRangeError, PolicyError, suggest
 
 __all__ = ["DEFAULT_YEARS", "Calendar"]
 
@@ -373,7 +373,7 @@ class Calendar:
     _years: tuple[int, int]
 
     def __init__(self) -> None:
-        raise TypeError("use Calendar.from_config(...) or calendar algebra to build a Calendar")
+        raise ArgumentError("use Calendar.from_config(...) or calendar algebra to build a Calendar")
 
     # -- construction -------------------------------------------------------------------------
 
@@ -671,7 +671,7 @@ class Calendar:
             d = duration // ONE_US
         except TypeError:
             to_us(start, "start")
-            raise TypeError(f"duration must be a timedelta, got {duration!r}") from None
+            raise ArgumentError(f"duration must be a timedelta, got {duration!r}") from None
         if d < 0:
             return self.subtract(start, -duration)
         if a < self._lo or a > self._hi:
@@ -693,7 +693,7 @@ class Calendar:
         """
         a = to_us(start, "start")
         if not isinstance(duration, timedelta):
-            raise TypeError(f"duration must be a timedelta, got {duration!r}")
+            raise ArgumentError(f"duration must be a timedelta, got {duration!r}")
         d = duration // ONE_US
         if d < 0:
             return self.add(start, -duration)
@@ -790,7 +790,7 @@ class Calendar:
         """
         u = self._check(to_us(start, "start"))
         if isinstance(days, bool) or not isinstance(days, int):
-            raise TypeError(f"days must be an int, got {days!r}")
+            raise ArgumentError(f"days must be an int, got {days!r}")
         local = from_us(u).astimezone(self.zone)
         if days == 0:
             return from_us(u)

@@ -14,7 +14,7 @@ from escalate.calendars._instants import to_us
 from escalate.engine.clocks import Step
 from escalate.engine.rules import PolicyView
 from escalate.engine.ticket import Ticket, TicketState
-from escalate.errors import TicketError
+from escalate.errors import TicketError, suggest
 from escalate.people.availability import Availability
 from escalate.people.directory import Directory
 
@@ -60,6 +60,7 @@ def prepare(
             path=("opened_at",),
             value=ticket.opened_at.isoformat(),
         )
+    _check_overrides(policy, ticket)
     state = ticket.state_at(now)
     steps = _steps(ticket)
     resolved = state.status in RESOLVED_STATUSES
@@ -96,6 +97,32 @@ def prepare(
         acks=tuple(acks),
         cycle_start=cycle_start,
     )
+
+
+def _check_overrides(policy: PolicyView, ticket: Ticket) -> None:
+    """Every ``override`` event names a path and a level the policy has."""
+    levels = {path.name: [level.name for level in path.levels] for path in policy.paths}
+    for event in ticket.events:
+        if event.type != "override":
+            continue
+        names = levels.get(event.path or "")
+        if names is None:
+            known = sorted(levels)
+            close = suggest(event.path or "", known)
+            hint = f"; did you mean {close!r}?" if close else ""
+            raise TicketError(
+                f"override names a path policy {policy.id!r} does not have"
+                f" (paths: {', '.join(known) or 'none'}){hint}",
+                path=("events", event.index, "path"),
+                value=event.path,
+            )
+        if event.level not in names:
+            raise TicketError(
+                f"override names level {event.level!r}, which path {event.path!r} does "
+                f"not have (levels: {', '.join(names)})",
+                path=("events", event.index, "level"),
+                value=event.level,
+            )
 
 
 def _steps(ticket: Ticket) -> tuple[Step, ...]:

@@ -336,7 +336,7 @@ class Decision:
             if not s.active:
                 lines.append(f"path {p.name}: not active")
                 continue
-            level = s.level(p)
+            level = s.level_def(p)
             assert level is not None
             nxt = f", next move {iso(s.next_move_at)}" if s.next_move_at else ""
             lines.append(
@@ -362,7 +362,7 @@ class Decision:
 
 
 def _path_dict(path: PathDef, state: PathState) -> dict[str, Any]:
-    level = state.level(path)
+    level = state.level_def(path)
     return {
         "name": path.name,
         "kind": path.kind,

@@ -24,7 +24,6 @@ from escalate.engine.targets import (
     unacknowledged_fallback,
     watch,
 )
-from escalate.errors import TicketError
 
 __all__ = ["run_paths"]
 
@@ -88,14 +87,13 @@ def _path_requests(
             if level in names:
                 found.append(Request(max(at, start), names.index(level), "executed"))
     for event in ctx.ticket.events:
-        if event.type == "override" and event.path == path.name and event.at >= start:
-            if event.level not in names:
-                raise TicketError(
-                    f"override names level {event.level!r}, which path {path.name!r} does "
-                    f"not have (levels: {', '.join(names)})",
-                    path=("events", event.index, "level"),
-                    value=event.level,
-                )
+        # (context.prepare checked that every override names a known path and level)
+        if (
+            event.type == "override"
+            and event.path == path.name
+            and event.level is not None
+            and event.at >= start
+        ):
             found.append(
                 Request(event.at, names.index(event.level), f"override:{event.actor}", True)
             )

@@ -128,8 +128,9 @@ class PathState:
     history: tuple[tuple[datetime, int], ...] = ()
     level_name: str | None = None
 
-    def level(self, path: PathDef) -> LevelDef | None:
-        """This state's level of ``path`` (the path it was computed for), ``None`` if inactive."""
+    def level_def(self, path: PathDef) -> LevelDef | None:
+        """The definition of this state's level of ``path`` (the path it was computed for);
+        ``None`` when the path is not active. ``level_name`` is the level's name."""
         return None if self.level_index is None else path.levels[self.level_index]
 
 

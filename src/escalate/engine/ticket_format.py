@@ -144,6 +144,8 @@ def parse_instant(value: object) -> datetime:
     '2024-06-03T09:00:00+02:00'
     """
     if isinstance(value, str) and _INSTANT_RE.match(value) is not None:
+        if value[-1] == "z":  # RFC 3339 allows a lower-case z; fromisoformat does not
+            value = value[:-1] + "Z"
         try:
             return datetime.fromisoformat(value)  # the pattern demands an offset
         except ValueError:

@@ -60,7 +60,7 @@ from escalate.calendars.models import (
     WeeklyTimes,
 )
 from escalate.calendars.timewindow import QUIET_DAYS, TimeWindow, _parse_clock
-from escalate.errors import PolicyError
+from escalate.errors import ArgumentError, PolicyError
 from escalate.people.models import (
     LayerModel,
     OverrideModel,
@@ -243,7 +243,7 @@ class Schedule:
     _key: tuple[object, ...]
 
     def __init__(self) -> None:
-        raise TypeError("use Schedule.from_config(...) to build a Schedule")
+        raise ArgumentError("use Schedule.from_config(...) to build a Schedule")
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Schedule is immutable")
