@@ -8,12 +8,15 @@ directly by a ```text block starting with ``policy.yaml:`` must fail with exactl
 from __future__ import annotations
 
 import doctest
+import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 
 from escalate import PolicyError, loads
+from escalate.schemas import json_schema
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```\n", re.M | re.S)
@@ -72,3 +75,16 @@ def test_the_readme_embedding_example_runs(
     exec(compile(match.group(1), "README.md", "exec"), {"__name__": "readme"})
     printed = capsys.readouterr().out
     assert "INC0042:path:service-desk:1:0:L2" in printed
+
+
+def test_the_editor_schema_recipe_in_the_policy_reference_validates_the_shipped_pack(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = (DOCS / "policy-reference.md").read_text(encoding="utf-8")
+    match = re.search(r"the way an editor does.*?^```python\n(.*?)^```\n", text, re.M | re.S)
+    assert match is not None
+    (tmp_path / "rules").mkdir()
+    shutil.copy(DOCS.parent / "rules" / "itil-default.yaml", tmp_path / "rules")
+    (tmp_path / "policy.schema.json").write_text(json.dumps(json_schema("policy")))
+    monkeypatch.chdir(tmp_path)
+    exec(compile(match.group(1), "policy-reference.md", "exec"), {"__name__": "recipe"})

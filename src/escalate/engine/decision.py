@@ -1,8 +1,8 @@
 """The decision ``evaluate`` returns: due actions, clocks, paths, next evaluation, trace.
 
-A decision is a value: ``to_dict()`` is stable JSON (sorted keys, ISO instants in UTC, no
-timings) and ``explain()`` is short readable text. The per-condition trace is built only when
-asked for, from the facts the evaluation saw.
+A decision is immutable: ``to_dict()`` is stable JSON-ready data (ISO instants in UTC, no
+timings; ``to_json()`` sorts the keys) and ``explain()`` is short readable text. The
+per-condition trace is built only when asked for, from the facts the evaluation saw.
 """
 
 from __future__ import annotations
@@ -49,10 +49,11 @@ class Action:
     A value: immutable, hashable, equal when every field is. ``id`` is stable across
     evaluations (the idempotency key); ``kind`` the action (``notify``, ``escalate``,
     ``transfer``, ``page``, ``handoff`` ...); ``source`` what emitted it (``rule:<id>``,
-    ``clock:<name>``, ``path:<name>``); ``due_at`` when it became due (aware, UTC) and ``late``
-    whether that is before the evaluated instant; ``targets`` the target strings as written;
-    ``details`` a read-only mapping of the action's options (lists inside are tuples; values
-    are JSON scalars, tuples or read-only mappings); ``rationale`` the YAML ``rationale:``;
+    ``clock:<name>@<rung>`` such as ``clock:resolution@75%``, ``path:<name>``); ``due_at``
+    when it became due (aware, UTC) and ``late`` whether that is before the evaluated instant;
+    ``targets`` the target strings as written; ``details`` a read-only mapping of the action's
+    options (lists inside are tuples; values are JSON scalars, tuples or read-only mappings);
+    ``rationale`` the YAML ``rationale:``;
     ``people`` the concrete people the targets reach (with a directory); ``notes`` every
     substitution made on the way, and why.
     """
@@ -277,7 +278,7 @@ class Decision:
         return self.paths[name]
 
     def to_dict(self, *, trace: bool = True) -> dict[str, Any]:
-        """Stable JSON-ready form: sorted keys, instants in UTC, no timings."""
+        """Stable JSON-ready form: instants in UTC, no timings (``to_json`` sorts the keys)."""
         out: dict[str, Any] = {
             "format": DECISION_FORMAT,
             "policy": {
