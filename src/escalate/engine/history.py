@@ -21,12 +21,12 @@ History semantics, in short:
   its counters by the difference, as if that history lay before the first event.
 
 This module knows nothing of :class:`~escalate.engine.ticket.Ticket`: the ticket calls
-:func:`check_history` when it is built and :func:`replay` / :func:`state_at` when asked.
+:func:`check_history` when it is built and :func:`replay` when first asked (:meth:`Ticket.state_at`
+looks states up in what it returns).
 """
 
 from __future__ import annotations
 
-import bisect
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -48,7 +48,6 @@ __all__ = [
     "check_history",
     "iso",
     "replay",
-    "state_at",
     "unknown_name",
 ]
 
@@ -242,7 +241,7 @@ for _kind, _allowed in _ALLOWED.items():
 class Derived:
     """What the history says the ticket's fields are; ``*_at`` name the event that set them.
 
-    ``times`` are the event instants in UTC microseconds (for :func:`state_at`).
+    ``times`` are the event instants in UTC microseconds (for :meth:`Ticket.state_at`).
     """
 
     __slots__ = (
@@ -407,7 +406,7 @@ def replay(
 
     ``status`` … ``assignee`` are the ticket's (current) fields, used where no event sets the
     value; ``extra`` is (given minus derived) reassignments and reopens, history the ticketing
-    system did not send. Rows are value tuples that :func:`state_at` turns into states when
+    system did not send. Rows are value tuples that :meth:`Ticket.state_at` turns into states when
     first asked for.
     """
     if any(e.type in _STATUS_EVENTS for e in events):
@@ -477,20 +476,6 @@ def replay(
             )
         )
     return rows
-
-
-def state_at(times: Sequence[int], states: list[TicketState | Row], at: datetime) -> TicketState:
-    """The state after every event with ``event.at <= at``: one binary search.
-
-    ``times`` are the event instants in UTC microseconds, ``states`` what :func:`replay`
-    returned (a row is turned into a :class:`TicketState` in place, once). ``at`` must be aware
-    (:class:`~escalate.errors.NaiveDatetimeError` otherwise).
-    """
-    k = bisect.bisect_right(times, to_us(at, "state_at"))
-    state = states[k]
-    if not isinstance(state, TicketState):
-        state = states[k] = TicketState(*state)
-    return state
 
 
 # --------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ that is computed once, on the first call. The history semantics are described in
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
@@ -23,6 +24,7 @@ from types import MappingProxyType
 
 from pydantic import ValidationError
 
+from escalate.calendars._instants import to_us
 from escalate.engine.history import (
     EVENT_TYPES,
     STATUSES,
@@ -32,7 +34,6 @@ from escalate.engine.history import (
     check_history,
     iso,
     replay,
-    state_at,
     unknown_name,
 )
 from escalate.engine.ticket_format import (
@@ -365,7 +366,12 @@ class Ticket:
                 extra=self._extra,
             )
             object.__setattr__(self, "_states", states)
-        return state_at(self._times, states, at)
+        # history.state_at, inlined: this runs several times per evaluation.
+        k = bisect.bisect_right(self._times, to_us(at, "state_at"))
+        state = states[k]
+        if not isinstance(state, TicketState):
+            state = states[k] = TicketState(*state)
+        return state
 
 
 # --------------------------------------------------------------------------------------------
