@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
@@ -19,12 +20,14 @@ from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 from escalate.errors import PolicyError, suggest
 
 __all__ = [
+    "INSTANT_PATTERN",
     "Positions",
     "StrictModel",
     "model_keys",
     "pattern_hint",
     "patterned",
     "policy_error",
+    "read_instant",
     "validate_model",
 ]
 
@@ -43,6 +46,15 @@ _EXPECT = {
     "none_required": "null",
     "literal_error": "",
 }
+#: An instant as the input formats (ticket, availability) write it: ISO-8601 date and time
+#: with ``Z`` or a ``±HH:MM`` offset. Their JSON Schemas publish it; :func:`read_instant`
+#: reads exactly what it matches.
+INSTANT_PATTERN = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]{1,6})?)?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2}(:[0-9]{2})?)$"
+)
+_INSTANT_RE = re.compile(INSTANT_PATTERN)
+
 # pattern -> what a matching string looks like, for "expected <hint>, got <value>" messages
 _HINTS: dict[str, str] = {}
 
@@ -70,6 +82,26 @@ def patterned(pattern: str, hint: str) -> StringConstraints:
     re.compile(anchored)
     _HINTS[anchored] = hint
     return StringConstraints(pattern=anchored)
+
+
+def read_instant(text: str) -> datetime | None:
+    """The aware instant ``text`` writes, kept in its offset, when it matches
+    :data:`INSTANT_PATTERN` and is a real date and time; ``None`` otherwise (each format says
+    why in its own words).
+
+    >>> read_instant("2024-06-03T07:00:00z").isoformat()
+    '2024-06-03T07:00:00+00:00'
+    >>> read_instant("2024-06-03T09:00:00") is None, read_instant("2024-13-03T09:00Z") is None
+    (True, True)
+    """
+    if _INSTANT_RE.match(text) is None:
+        return None
+    if text[-1] == "z":  # RFC 3339 allows a lower-case z; fromisoformat does not
+        text = text[:-1] + "Z"
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None  # e.g. month 13
 
 
 def pattern_hint(pattern: str) -> str | None:

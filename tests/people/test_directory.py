@@ -856,3 +856,10 @@ def test_a_person_is_a_hashable_value() -> None:
     first = Directory.from_config(spec, {}).people["bob"]
     second = Directory.from_config(spec, {}).people["bob"]
     assert (first, 1) == (second, len({first, second}))
+
+
+def test_availability_reads_instants_as_the_ticket_format_does() -> None:
+    written = {"out_of_office": [{"person": "alice", "from": "2024-11-20T08:00:00z"}]}
+    availability = Availability.from_mapping(written)
+    assert availability.unavailable_because("alice", datetime(2024, 11, 20, 8, tzinfo=UTC))
+    assert not availability.unavailable_because("alice", datetime(2024, 11, 20, 7, tzinfo=UTC))

@@ -34,6 +34,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
+from escalate._models import INSTANT_PATTERN, read_instant
 from escalate.engine.history import (
     EVENT_PAYLOAD,
     EVENT_TYPES,
@@ -43,7 +44,6 @@ from escalate.engine.history import (
 from escalate.errors import TicketError, suggest
 
 __all__ = [
-    "INSTANT_PATTERN",
     "KINDS",
     "TEXT_FIELDS",
     "AcknowledgedEvent",
@@ -95,13 +95,6 @@ TEXT_FIELDS = (
     "risk",
 )
 
-#: An instant as the format writes it: ISO-8601 date and time with ``Z`` or a ``±HH:MM`` offset.
-INSTANT_PATTERN = (
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]{1,6})?)?"
-    r"([Zz]|[+-][0-9]{2}:[0-9]{2}(:[0-9]{2})?)$"
-)
-_INSTANT_RE = re.compile(INSTANT_PATTERN)
-
 
 def normalise_name(text: str) -> str:
     """Lower-case a name and join its words with single hyphens.
@@ -143,14 +136,11 @@ def parse_instant(value: object) -> datetime:
     >>> parse_instant("2024-06-03T09:00:00+02:00").isoformat()
     '2024-06-03T09:00:00+02:00'
     """
-    if isinstance(value, str) and _INSTANT_RE.match(value) is not None:
-        if value[-1] == "z":  # RFC 3339 allows a lower-case z; fromisoformat does not
-            value = value[:-1] + "Z"
-        try:
-            return datetime.fromisoformat(value)  # the pattern demands an offset
-        except ValueError:
-            pass  # e.g. month 13: explained below
-    return _slow_instant(value)
+    if isinstance(value, str):
+        at = read_instant(value)
+        if at is not None:
+            return at
+    return _slow_instant(value)  # says what is wrong
 
 
 def _slow_instant(value: object) -> datetime:

@@ -13,7 +13,6 @@ absence ends after it starts) are made in :meth:`Availability.from_mapping`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,10 +30,10 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
+from escalate._models import INSTANT_PATTERN, read_instant
 from escalate.errors import TicketError
 
 __all__ = [
-    "INSTANT_PATTERN",
     "Availability",
     "AvailabilityInput",
     "CoverInput",
@@ -49,26 +48,22 @@ __all__ = [
 
 Path = tuple[str | int, ...]
 
-#: An instant as the format writes it: ISO-8601 date and time with ``Z`` or a ``±HH:MM`` offset
-#: (the same pattern as the ticket format's).
-INSTANT_PATTERN = (
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]{1,6})?)?"
-    r"([Zz]|[+-][0-9]{2}:[0-9]{2}(:[0-9]{2})?)$"
-)
-_INSTANT_RE = re.compile(INSTANT_PATTERN)
-
 
 def _instant(value: object) -> datetime:
-    """An aware datetime or an ISO-8601 string with an offset, kept in its offset."""
+    """An aware datetime or an ISO-8601 string with an offset, kept in its offset (the same
+    strings the ticket format reads: :func:`escalate._models.read_instant`)."""
     if isinstance(value, str):
-        try:
-            at = datetime.fromisoformat(value)
-        except ValueError:
-            raise PydanticCustomError("instant", "expected an ISO-8601 instant") from None
-        if at.utcoffset() is not None and _INSTANT_RE.match(value) is None:
-            raise PydanticCustomError(
-                "instant", "expected an ISO-8601 instant such as 2024-11-20T09:00:00+01:00"
-            )
+        at = read_instant(value)
+        if at is None:
+            try:
+                naive_or_odd = datetime.fromisoformat(value)
+            except ValueError:
+                raise PydanticCustomError("instant", "expected an ISO-8601 instant") from None
+            if naive_or_odd.utcoffset() is not None:
+                raise PydanticCustomError(
+                    "instant", "expected an ISO-8601 instant such as 2024-11-20T09:00:00+01:00"
+                )
+            at = naive_or_odd  # naive: rejected below
         value = at
     if not isinstance(value, datetime) or value.utcoffset() is None:
         raise PydanticCustomError("instant", "expected an aware instant (with a UTC offset)")
