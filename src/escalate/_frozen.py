@@ -78,7 +78,9 @@ class FrozenMap(Mapping[K, V]):
 
     def get(self, key: K, default: Any = None) -> Any:
         """The value for ``key``, or ``default`` when there is none."""
-        return self._settled().get(key, default)
+        if self._pending:  # looked up on the evaluate hot path (clock targets): stay lean
+            self._settled()
+        return self._data.get(key, default)
 
     def keys(self) -> KeysView[K]:
         """A read-only view of the keys, in insertion order."""

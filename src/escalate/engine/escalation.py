@@ -153,10 +153,10 @@ def _level_details(path: PathDef, level: LevelDef, st: PathState) -> dict[str, A
         "path": path.name,
         "level": level.name,
         "round": st.round,
-        "authority": list(level.authority),
+        "authority": level.authority,
         "owner": level.owner,
         "ack_within": level.ack_within,
         "resolve_within": level.resolve_within,
         "on_empty": level.on_empty,
-        "fallback": list(level.fallback),
+        "fallback": level.fallback,
     }

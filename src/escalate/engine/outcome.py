@@ -38,9 +38,10 @@ def make_action(
     rationale: str | None,
 ) -> Action:
     """The action a compiled rule or rung action emits, due at ``due_at``."""
-    details = dict(act.details)
+    # The compiled details are frozen already; only a post-mortem's due_by is added per action.
+    details = act.details
     if act.within is not None:
-        details["due_by"] = iso(due_at + act.within)
+        details = {**act.details, "due_by": iso(due_at + act.within)}
     return Action(
         id=action_id,
         kind=act.kind,
