@@ -12,11 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from escalate.calendars.models import HolidaysModel
 from escalate.errors import PolicyError, suggest
 
 Path = tuple[str | int, ...]
-
-HOLIDAY_KEYS = ("country", "subdiv", "categories", "years", "dates", "recurring")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,51 +78,37 @@ def _parse_month_day(value: object, path: Path) -> tuple[int, int]:
     raise PolicyError(f"expected a yearly date MM-DD like '12-24', got {value!r}", path=path)
 
 
-def _list(value: object, path: Path) -> list[object]:
-    if not isinstance(value, list):
-        raise PolicyError(f"expected a list, got {value!r}", path=path)
-    return value
-
-
-def resolve_holidays(config: object, path: Path = ()) -> HolidaySet:
-    """Build the holiday set a ``holidays:`` mapping describes.
+def resolve_holidays(config: HolidaysModel, path: Path = ()) -> HolidaySet:
+    """Build the holiday set a validated ``holidays:`` mapping describes.
 
     Keys: ``country`` (ISO code, with optional ``subdiv`` and ``categories``) and ``years:
     [first, last]`` (required with ``country`` or ``recurring``); ``dates``: explicit dates;
     ``recurring``: ``MM-DD`` dates closed every year of the range (02-29 only in leap years).
+    The shape is the model's job; what depends on several keys, or on the holidays package,
+    is checked here.
     """
-    if not isinstance(config, Mapping):
-        raise PolicyError(f"holidays must be a mapping, got {config!r}", path=path)
-    for key in config:
-        if key not in HOLIDAY_KEYS:
-            raise PolicyError(
-                f"unknown key {key!r} in holidays",
-                path=(*path, str(key)),
-                suggestion=suggest(str(key), HOLIDAY_KEYS),
-            )
-    years = parse_years(config["years"], (*path, "years")) if "years" in config else None
+    years = parse_years(config.years, (*path, "years")) if config.years is not None else None
     names: dict[date, str] = {}
     sources: list[str] = []
 
-    if "country" in config:
+    if config.country is not None:
         if years is None:
             raise PolicyError(
                 "holidays from a country need an explicit 'years: [first, last]' "
                 "(escalate never lets the holidays package guess further years)",
                 path=(*path, "years"),
             )
-        names.update(_country_holidays(config, years, path))
-        sub = f"/{config['subdiv']}" if config.get("subdiv") is not None else ""
-        cats = config.get("categories")
-        cat = f" [{', '.join(cats)}]" if isinstance(cats, list) and cats else ""
+        names.update(_country_holidays(config, config.country, years, path))
+        sub = f"/{config.subdiv}" if config.subdiv is not None else ""
+        cat = f" [{', '.join(config.categories)}]" if config.categories else ""
         version = importlib.metadata.version("holidays")
-        sources.append(f"holidays {version} {config['country']}{sub}{cat} {years[0]}-{years[1]}")
+        sources.append(f"holidays {version} {config.country}{sub}{cat} {years[0]}-{years[1]}")
     else:
         for key in ("subdiv", "categories"):
-            if key in config:
+            if getattr(config, key) is not None:
                 raise PolicyError(f"{key!r} needs 'country'", path=(*path, key))
 
-    for i, raw in enumerate(_list(config.get("dates", []), (*path, "dates"))):
+    for i, raw in enumerate(config.dates):
         day = parse_date(raw, (*path, "dates", i))
         if years is not None and not years[0] <= day.year <= years[1]:
             raise PolicyError(
@@ -131,10 +116,10 @@ def resolve_holidays(config: object, path: Path = ()) -> HolidaySet:
                 path=(*path, "dates", i),
             )
         names.setdefault(day, "closed (dates)")
-    if "dates" in config:
+    if "dates" in config.model_fields_set:
         sources.append("explicit dates")
 
-    recurring = _list(config.get("recurring", []), (*path, "recurring"))
+    recurring = config.recurring
     if recurring and years is None:
         raise PolicyError(
             "recurring dates need 'years: [first, last]' to know which years they apply to",
@@ -158,15 +143,10 @@ def resolve_holidays(config: object, path: Path = ()) -> HolidaySet:
 
 
 def _country_holidays(
-    config: Mapping[object, object], years: tuple[int, int], path: Path
+    config: HolidaysModel, country: str, years: tuple[int, int], path: Path
 ) -> dict[date, str]:
     import holidays
 
-    country = config["country"]
-    if not isinstance(country, str):
-        raise PolicyError(
-            f"country must be an ISO code like 'DE', got {country!r}", path=(*path, "country")
-        )
     supported = holidays.list_supported_countries()
     if country not in supported:
         raise PolicyError(
@@ -174,12 +154,8 @@ def _country_holidays(
             path=(*path, "country"),
             suggestion=suggest(country, supported),
         )
-    subdiv = config.get("subdiv")
+    subdiv = config.subdiv
     if subdiv is not None:
-        if not isinstance(subdiv, str):
-            raise PolicyError(
-                f"subdiv must be a code like 'BE', got {subdiv!r}", path=(*path, "subdiv")
-            )
         subdivs = supported[country]
         if subdiv not in subdivs:
             raise PolicyError(
@@ -187,13 +163,7 @@ def _country_holidays(
                 path=(*path, "subdiv"),
                 suggestion=suggest(subdiv, subdivs),
             )
-    categories = config.get("categories")
-    if categories is not None and (
-        not isinstance(categories, list) or not all(isinstance(c, str) for c in categories)
-    ):
-        raise PolicyError(
-            f"categories must be a list of names, got {categories!r}", path=(*path, "categories")
-        )
+    categories = config.categories
     try:
         found = holidays.country_holidays(
             country,

@@ -244,7 +244,7 @@ class _Config:
         self._parse_hours(model.hours, (*path, "hours"))
 
         self.holidays = (
-            resolve_holidays(model.holidays.model_dump(exclude_unset=True), (*path, "holidays"))
+            resolve_holidays(model.holidays, (*path, "holidays"))
             if model.holidays is not None
             else HolidaySet(names={}, years=None, source="none")
         )

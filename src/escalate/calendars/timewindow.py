@@ -917,9 +917,7 @@ def _compile_entry(spec: TimeIntervalModel, path: Path) -> tuple[ZoneInfo, _Entr
     holiday_years: tuple[int, int] | None = None
     only = False
     if spec.holidays is not None:
-        holidays = resolve_holidays(
-            spec.holidays.model_dump(exclude_unset=True), (*path, "holidays")
-        )
+        holidays = resolve_holidays(spec.holidays, (*path, "holidays"))
         holiday_dates, holiday_years = holidays.dates, holidays.years
         only = spec.on_holidays == "only"
         if only and not holiday_dates:
