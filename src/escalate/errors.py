@@ -14,9 +14,11 @@ __all__ = [
     "ArgumentError",
     "CalendarRangeError",
     "EscalateError",
+    "InstantRangeError",
     "NaiveDatetimeError",
     "PolicyError",
     "TicketError",
+    "shown",
     "suggest",
 ]
 
@@ -50,6 +52,43 @@ def suggest(word: str, choices: Iterable[str]) -> str | None:
     """
     matches = difflib.get_close_matches(word, sorted(set(choices)), n=1, cutoff=0.6)
     return matches[0] if matches else None
+
+
+#: How much of a bad value an error message shows.
+SHOWN_CHARS = 200
+
+
+def shown(value: object) -> str:
+    """A bad value as an error message shows it: its ``repr`` (control and bidi characters
+    escaped), cut to :data:`SHOWN_CHARS`; never raises, even for a 5,000-digit integer.
+
+    >>> print(shown("a\\x1b[2Jb"))
+    'a\\x1b[2Jb'
+    >>> shown(10**5000)
+    '<an integer of 5001 digits>'
+    >>> len(shown("x" * 10_000)) < 260
+    True
+    """
+    if isinstance(value, int) and value.bit_length() > 160:  # over ~48 digits
+        return f"<an integer of {_digits(value)} digits>"
+    try:
+        text = repr(value)
+    except Exception:  # a foreign object whose repr fails: say what it is
+        text = f"<{type(value).__name__}>"
+    if len(text) > SHOWN_CHARS:
+        text = f"{text[:SHOWN_CHARS]}… ({len(text)} characters)"
+    return text
+
+
+def _digits(value: int) -> int:
+    """The number of decimal digits of a huge integer, without converting it to a string."""
+    n = abs(value)
+    digits = n.bit_length() * 30103 // 100000 + 1  # bits × log10(2), an estimate
+    while digits > 1 and 10 ** (digits - 1) > n:
+        digits -= 1
+    while 10**digits <= n:
+        digits += 1
+    return digits
 
 
 class EscalateError(Exception):
@@ -109,7 +148,7 @@ class TicketError(EscalateError, ValueError):
         self.path: KeyPath = tuple(path)
         self.value = value
         at = f"{render_path(self.path)}: " if self.path else ""
-        super().__init__(f"{at}{message} (got {value!r})")
+        super().__init__(f"{at}{message} (got {shown(value)})")
 
 
 class NaiveDatetimeError(EscalateError, ValueError):
@@ -117,6 +156,15 @@ class NaiveDatetimeError(EscalateError, ValueError):
 
     escalate never guesses a zone: a naive datetime could be UTC, server time or the
     calendar's wall clock, and each reading gives a different answer.
+    """
+
+
+class InstantRangeError(EscalateError, ValueError):
+    """An instant lies outside the range escalate computes with.
+
+    Instants are exact to the microsecond between 0001-01-02 and 9999-12-30 (UTC): what a
+    Python ``datetime`` holds, less a day at each end so that an instant can be written in any
+    time zone. Ticket data out of range is a :class:`TicketError` naming the field instead.
     """
 
 

@@ -876,7 +876,7 @@ def test_the_l3_escalation_pages_the_service_owners_backup_while_he_is_on_leave(
         ("claudia.neumann",),
         (
             "markus.braun (role:service-owner) unavailable: annual leave until "
-            "2024-11-23T00:00:00+01:00 -> claudia.neumann (backup of markus.braun)",
+            "2024-11-22T23:00:00+00:00 -> claudia.neumann (backup of markus.braun)",
         ),
     ) == people_and_notes(decision, "INC0010003:path:service-desk:1:0:L3")
 

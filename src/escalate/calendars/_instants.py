@@ -9,7 +9,7 @@ import bisect
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from escalate.errors import ArgumentError, NaiveDatetimeError, PolicyError
+from escalate.errors import ArgumentError, InstantRangeError, NaiveDatetimeError, PolicyError
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ONE_US = timedelta(microseconds=1)
@@ -33,6 +33,38 @@ def to_us(at: datetime, what: str = "instant") -> int:
         return (at - EPOCH) // ONE_US
     except TypeError:
         raise naive_error(at, what) from None
+
+
+def utc(at: datetime) -> datetime:
+    """The same instant with ``tzinfo=UTC``; ``at`` itself when it already is.
+
+    Comparing two datetimes that share a ``tzinfo`` compares their wall times, which is wrong
+    across a DST fall-back (``02:10 fold=1`` is 40 minutes after ``02:30 fold=0``). Instants
+    enter the engine through this, so every comparison inside is between instants. Raises
+    ``OverflowError`` when the instant has no UTC datetime (after 9999-12-31T23:59:59Z).
+
+    >>> from zoneinfo import ZoneInfo
+    >>> utc(datetime(2024, 10, 27, 2, 10, fold=1, tzinfo=ZoneInfo("Europe/Berlin"))).isoformat()
+    '2024-10-27T01:10:00+00:00'
+    """
+    return at if at.tzinfo is UTC else at.astimezone(UTC)
+
+
+def checked_utc(at: object, what: str) -> datetime:
+    """``at`` in UTC, checked: an aware datetime between :data:`MIN_US` and :data:`MAX_US`.
+
+    Raises :class:`NaiveDatetimeError` (naive), :class:`ArgumentError` (not a datetime) or
+    :class:`InstantRangeError` (out of range), each naming ``what``.
+    """
+    if not isinstance(at, datetime):
+        raise naive_error(at, what)
+    us = to_us(at, what)
+    if not MIN_US <= us <= MAX_US:
+        raise InstantRangeError(
+            f"{what} {at.isoformat()} is out of range: escalate computes with instants from "
+            f"{from_us(MIN_US).isoformat()} to {from_us(MAX_US).isoformat()}"
+        )
+    return utc(at)
 
 
 def naive_error(at: object, what: str) -> Exception:

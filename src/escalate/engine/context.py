@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from escalate.calendars._instants import to_us
+from escalate.calendars._instants import checked_utc
 from escalate.engine.clocks import Step
 from escalate.engine.rules import PolicyView
 from escalate.engine.ticket import Ticket, TicketState
@@ -46,8 +46,9 @@ class Context:
 def prepare(
     policy: PolicyView, ticket: Ticket, now: datetime, availability: Availability
 ) -> Context:
-    """Check that ``now`` is aware and not before the ticket's history; fold what stages read."""
-    to_us(now, "now")
+    """Check that ``now`` is an aware instant not before the ticket's history (kept in UTC from
+    here on, like the ticket's instants); fold what the stages read."""
+    now = checked_utc(now, "now")
     if ticket.events and ticket.events[-1].at > now:
         raise TicketError(
             f"event after now ({now.isoformat()}); evaluate with the history known at now",

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from escalate.calendars._instants import MAX_US, from_us
 from escalate.engine.context import prepare
 from escalate.engine.decision import Decision
 from escalate.engine.escalation import run_paths
@@ -31,6 +32,7 @@ from escalate.engine.matching import Matches, run_rules
 from escalate.engine.outcome import Outcome
 from escalate.engine.rules import PolicyView
 from escalate.engine.ticket import Ticket
+from escalate.errors import InstantRangeError
 from escalate.people.availability import Availability
 
 __all__ = ["evaluate_ticket"]
@@ -39,7 +41,23 @@ __all__ = ["evaluate_ticket"]
 def evaluate_ticket(
     policy: PolicyView, ticket: Ticket, now: datetime, availability: Availability
 ) -> Decision:
-    """Decide what is due for ``ticket`` at ``now``. See the module docstring for the stages."""
+    """Decide what is due for ``ticket`` at ``now``. See the module docstring for the stages.
+
+    Near the ends of time (year 9999) a deadline may fall past the last instant a ``datetime``
+    holds: that raises :class:`~escalate.errors.InstantRangeError`, never half a decision.
+    """
+    try:
+        return _evaluate(policy, ticket, now, availability)
+    except OverflowError:
+        raise InstantRangeError(
+            f"evaluating ticket {ticket.id!r} at {now.isoformat()} needs instants after "
+            f"{from_us(MAX_US).isoformat()}, the last one escalate computes with"
+        ) from None
+
+
+def _evaluate(
+    policy: PolicyView, ticket: Ticket, now: datetime, availability: Availability
+) -> Decision:
     ctx = prepare(policy, ticket, now, availability)
     facts = Facts(ctx)
     clocks, cycles = run_clocks(ctx, facts)
@@ -49,6 +67,7 @@ def evaluate_ticket(
     run_rules(ctx, facts, clocks, cycles, out, matches, reads_paths=False)
     path_states = run_paths(ctx, facts, out)
     run_rules(ctx, facts, clocks, cycles, out, matches, reads_paths=True)
+    now = ctx.now  # in UTC
     future = [w for w in out.wakeups if w > now]
     return Decision(
         policy_id=policy.id,

@@ -18,13 +18,13 @@ import bisect
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from types import MappingProxyType
 
 from pydantic import ValidationError
 
-from escalate.calendars._instants import to_us
+from escalate.calendars._instants import to_us, utc
 from escalate.engine.history import (
     EVENT_TYPES,
     STATUSES,
@@ -37,6 +37,8 @@ from escalate.engine.history import (
     unknown_name,
 )
 from escalate.engine.ticket_format import (
+    INT_MAX,
+    INT_MIN,
     KINDS,
     TEXT_FIELDS,
     FieldValue,
@@ -88,8 +90,9 @@ class Ticket:
     ``assignment_group``, ``assignee`` and the two counters may be left out (``None``) to be
     derived from the history (see the module docstring); when given they must agree with it
     (counters excepted: given counters win). ``regulatory_flags`` are stored sorted and
-    deduplicated, ``fields`` as a read-only mapping sorted by key. Datetimes are kept as given
-    (``from_mapping`` gives UTC); ``to_dict`` always writes UTC.
+    deduplicated, ``fields`` as a read-only mapping sorted by key. Datetimes are stored in UTC
+    (the same instants as given: a ``ZoneInfo`` time with ``fold=1`` is the second 02:10 of a
+    DST fall-back), so the history's order is the order of real time.
 
     >>> from datetime import UTC
     >>> opened = datetime(2024, 6, 3, 9, tzinfo=UTC)
@@ -128,6 +131,8 @@ class Ticket:
     _states: list[TicketState | Row] | None = field(
         init=False, repr=False, compare=False, hash=False
     )
+    # The action ids of the action-done events, in order (the rows count them).
+    _done: tuple[str, ...] = field(init=False, repr=False, compare=False, hash=False)
     # Given counters minus derived ones: history the ticketing system did not send.
     _extra: tuple[int, int] = field(init=False, repr=False, compare=False, hash=False)
     _digest: str | None = field(init=False, repr=False, compare=False, hash=False)
@@ -170,8 +175,38 @@ class Ticket:
                 path=("regulatory_flags",),
                 value=regulatory_flags,
             )
+        texts = {
+            "priority": priority,
+            "impact": impact,
+            "urgency": urgency,
+            "severity": severity,
+            "category": category,
+            "subcategory": subcategory,
+            "service": service,
+            "configuration_item": configuration_item,
+            "assignment_group": assignment_group,
+            "assignee": assignee,
+            "status": status,
+            "business_unit": business_unit,
+            "region": region,
+            "service_line": service_line,
+            "risk": risk,
+        }
+        for name, text in texts.items():
+            if text is not None and (not isinstance(text, str) or not text):
+                raise TicketError("must be a non-empty string or None", path=(name,), value=text)
+        if not isinstance(customer, Customer):
+            raise TicketError("must be an escalate Customer", path=("customer",), value=customer)
+        _check_fields(fields)
         history = tuple(events)
         derived = check_history(opened_at, history)
+        # Kept in UTC, so that every comparison inside the engine is between instants.
+        opened_at = _in_utc(opened_at, ("opened_at",))
+        if any(event.at.tzinfo is not UTC for event in history):
+            history = tuple(
+                replace(event, at=_in_utc(event.at, ("events", event.index, "at")))
+                for event in history
+            )
 
         status = _agree("status", status, derived.status, derived.status_at, history)
         if status is None:
@@ -216,6 +251,7 @@ class Ticket:
         set_(self, "reopen_count", reopen_count)
         set_(self, "_times", tuple(derived.times))
         set_(self, "_states", None)
+        set_(self, "_done", ())
         set_(self, "_digest", None)
         set_(
             self,
@@ -357,7 +393,7 @@ class Ticket:
         """
         states = self._states
         if states is None:
-            states = replay(
+            states, done = replay(
                 self.events,
                 status=self.status,
                 priority=self.priority,
@@ -365,12 +401,14 @@ class Ticket:
                 assignee=self.assignee,
                 extra=self._extra,
             )
+            object.__setattr__(self, "_done", done)
             object.__setattr__(self, "_states", states)
         # history.state_at, inlined: this runs several times per evaluation.
         k = bisect.bisect_right(self._times, to_us(at, "state_at"))
         state = states[k]
         if not isinstance(state, TicketState):
-            state = states[k] = TicketState(*state)
+            row = state
+            state = states[k] = TicketState(*row[:-1], frozenset(self._done[: row[-1]]))
         return state
 
 
@@ -396,9 +434,36 @@ def _agree(
     return given
 
 
+def _check_fields(fields: Mapping[str, FieldValue]) -> None:
+    """Custom fields are named by non-empty strings and hold strings, 64-bit integers,
+    booleans or ``None`` (what :meth:`Ticket.from_mapping` reads)."""
+    if not isinstance(fields, Mapping):
+        raise TicketError("fields must be a mapping", path=("fields",), value=fields)
+    for key, value in fields.items():
+        if not isinstance(key, str) or not key:
+            raise TicketError("field names must be non-empty strings", path=("fields",), value=key)
+        if value is None or isinstance(value, str):
+            continue
+        if not isinstance(value, int) or not INT_MIN <= value <= INT_MAX:
+            raise TicketError(
+                "custom field values must be strings, 64-bit integers, booleans or null",
+                path=("fields", key),
+                value=value,
+            )
+
+
+def _in_utc(at: datetime, path: tuple[str | int, ...]) -> datetime:
+    try:
+        return utc(at)
+    except OverflowError:
+        raise TicketError(
+            "instant is out of range (it has no UTC time before year 10000)", path=path, value=at
+        ) from None
+
+
 def _count(name: str, given: int | None, derived: int) -> int:
     if given is None:
         return derived
-    if isinstance(given, bool) or not isinstance(given, int) or given < 0:
-        raise TicketError(f"{name} must be an integer >= 0", path=(name,), value=given)
+    if isinstance(given, bool) or not isinstance(given, int) or not 0 <= given <= INT_MAX:
+        raise TicketError(f"{name} must be an integer from 0 to 2**63-1", path=(name,), value=given)
     return given

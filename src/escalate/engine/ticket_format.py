@@ -228,8 +228,16 @@ def _name_schema(choices: tuple[str, ...], description: str) -> WithJsonSchema:
     )
 
 
+#: The integers a ticket may hold: signed 64-bit, what ticketing systems and JSON peers store.
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+
+
 def _field_value(value: object) -> FieldValue:
-    if value is None or isinstance(value, str | int):  # bool is an int
+    if isinstance(value, int) and not INT_MIN <= value <= INT_MAX:  # bool is an int
+        raise PydanticCustomError(
+            "field_value", "custom field integers must fit in 64 bits (-2**63 to 2**63-1)"
+        )
+    if value is None or isinstance(value, str | int):
         return value
     raise PydanticCustomError(
         "field_value",
@@ -252,7 +260,7 @@ Instant = Annotated[
 ]
 Kind = Annotated[str, _namer("kind", KINDS), _name_schema(KINDS, "The kind of ticket.")]
 Status = Annotated[str, _namer("status", STATUSES), _name_schema(STATUSES, "A status.")]
-Count = Annotated[int, Field(ge=0)]
+Count = Annotated[int, Field(ge=0, le=INT_MAX)]
 CustomValue = Annotated[
     FieldValue,
     PlainValidator(_field_value),
@@ -283,7 +291,7 @@ class EventInput(BaseModel):
 
     at: Instant = Field(description="When it happened.")
     type: str = Field(description="The event type (see the subclasses).")
-    index: Annotated[int, Field(ge=0)] | None = Field(
+    index: Annotated[int, Field(ge=0, le=INT_MAX)] | None = Field(
         None, description="The event's position in the history (0-based), if repeated."
     )
     actor: Text | None = Field(None, description="Who did it (a person or system id).")
@@ -582,7 +590,7 @@ def _convert(error: ErrorDetails, data: Mapping[str, object]) -> TicketError:
             return TicketError("event type must be a string", path=(*loc, "type"), value=raw)
         return unknown_name("event type", raw, normalise_name(raw), EVENT_TYPES, (*loc, "type"))
     if key in _COUNTERS:
-        return TicketError(f"{key} must be an integer >= 0", path=loc, value=value)
+        return TicketError(f"{key} must be an integer from 0 to 2**63-1", path=loc, value=value)
     if is_event and key == "index":
         return TicketError(
             f"event index must be its position in the history ({loc[1]})", path=loc, value=value

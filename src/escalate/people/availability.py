@@ -31,6 +31,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from escalate._models import INSTANT_PATTERN, read_instant
+from escalate.calendars._instants import utc
 from escalate.errors import TicketError
 
 __all__ = [
@@ -50,8 +51,8 @@ Path = tuple[str | int, ...]
 
 
 def _instant(value: object) -> datetime:
-    """An aware datetime or an ISO-8601 string with an offset, kept in its offset (the same
-    strings the ticket format reads: :func:`escalate._models.read_instant`)."""
+    """An aware datetime or an ISO-8601 string with an offset, in UTC (the same strings the
+    ticket format reads: :func:`escalate._models.read_instant`)."""
     if isinstance(value, str):
         at = read_instant(value)
         if at is None:
@@ -67,7 +68,10 @@ def _instant(value: object) -> datetime:
         value = at
     if not isinstance(value, datetime) or value.utcoffset() is None:
         raise PydanticCustomError("instant", "expected an aware instant (with a UTC offset)")
-    return value
+    try:
+        return utc(value)  # compared with other instants as instants, whatever the zone
+    except OverflowError:
+        raise PydanticCustomError("instant", "instant is out of range") from None
 
 
 Text = Annotated[str, StringConstraints(min_length=1)]
