@@ -416,3 +416,49 @@ def test_daily_handoffs_on_dst_days_are_the_resolved_wall_times(
     expected = resolve_wall(wall, zone)
     assert expected == s.next_handoff(expected - ONE_US)
     assert s.on_call(expected) != s.on_call(expected - ONE_US)
+
+
+def _last_change_by_shifts(s: Schedule, after: datetime, until: datetime) -> datetime | None:
+    """The literal reading of ``last_handoff``: every shift of ``(after, until]``, the last
+    boundary whose people differ."""
+    shifts = s.shifts(after, until + ONE_US)
+    changes = [b.start for a, b in itertools.pairwise(shifts) if a.people != b.people]
+    return changes[-1] if changes else None
+
+
+@PROPS
+@given(st.data())
+def test_last_handoff_agrees_with_walking_every_shift_of_the_span(data: st.DataObject) -> None:
+    config, ref = data.draw(schedules())
+    s = Schedule.from_config(config)
+    after = data.draw(instants(ref))
+    until = after + data.draw(st.integers(0, 400 * 24 * 60)) * MINUTE
+    expected = _last_change_by_shifts(s, after, until)
+    assert expected == s.last_handoff(after, until), (after, until)
+    if expected is not None:
+        assert ref.on_call(expected) != ref.on_call(expected - ONE_US)
+
+
+def test_last_handoff_decades_later_finds_the_latest_turn() -> None:
+    # The regression: the lookup walked every hand-off since `after` (18,000 for 50 years).
+    s = Schedule.from_config(
+        {
+            "timezone": "Europe/Berlin",
+            "layers": [
+                {
+                    "name": "daily",
+                    "level": 1,
+                    "rotation": {
+                        "members": ["alice", "bob"],
+                        "turn": "1d",
+                        "handoff": "09:00",
+                        "anchor": "2024-01-01",
+                    },
+                }
+            ],
+        }
+    )
+    after = datetime(2024, 1, 1, tzinfo=UTC)
+    until = datetime(2074, 6, 1, 12, tzinfo=UTC)
+    assert datetime(2074, 6, 1, 7, tzinfo=UTC) == s.last_handoff(after, until)
+    assert s.last_handoff(until, until) is None

@@ -16,7 +16,6 @@ an instant and explains every substitution it made:
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -389,14 +388,9 @@ class Directory:
         return out
 
     def last_handoff(self, schedule: str, start: datetime, end: datetime) -> datetime | None:
-        """The last instant in ``(start, end]`` at which the schedule's on-call people changed."""
-        shifts = self.schedules[schedule].shifts(start, end + timedelta(microseconds=1))
-        changes = [
-            b.start
-            for a, b in itertools.pairwise(shifts)
-            if b.start <= end and a.people != b.people
-        ]
-        return changes[-1] if changes else None
+        """The last instant in ``(start, end]`` at which the schedule's on-call people changed
+        (looked up backwards from ``end``: see :meth:`Schedule.last_handoff`)."""
+        return self.schedules[schedule].last_handoff(start, end)
 
 
 def _before_next_on_call(

@@ -60,7 +60,7 @@ from escalate.calendars.models import (
     WeeklyTimes,
 )
 from escalate.calendars.timewindow import QUIET_DAYS, TimeWindow, _parse_clock
-from escalate.errors import ArgumentError, PolicyError
+from escalate.errors import ArgumentError, InstantRangeError, PolicyError
 from escalate.people.models import (
     LayerModel,
     OverrideModel,
@@ -404,11 +404,14 @@ class Schedule:
         ``end``, gaps appear as shifts with ``people == ()``, and adjacent shifts with equal
         ``people`` and ``source`` are merged (so a boundary where only the source changes,
         say from an override of alice to alice's own turn, stays visible). ``()`` when
-        ``start == end``; ``end < start`` raises ``ValueError``.
+        ``start == end``; ``end < start`` raises :class:`~escalate.errors.InstantRangeError` (a
+        ``ValueError``).
         """
         lo, hi = to_us(start, "start"), to_us(end, "end")
         if hi < lo:
-            raise ValueError(f"end {end.isoformat()} is before start {start.isoformat()}")
+            raise InstantRangeError(
+                f"end {end.isoformat()} is before start {start.isoformat()}"
+            )
         starts: list[int] = []
         answers: list[tuple[tuple[str, ...], str]] = []
         t = lo
@@ -460,7 +463,48 @@ class Schedule:
             t = nxt
         return None
 
+    def last_handoff(self, after: datetime, until: datetime) -> datetime | None:
+        """The latest instant in ``(after, until]`` at which :meth:`on_call` changes, or ``None``.
+
+        The cost depends on how recently the answer changed, not on how far apart ``after``
+        and ``until`` are: the search looks back from ``until`` over windows that double in
+        length (a day, two days, four …), walking each forwards with the exact boundary walk
+        of :meth:`next_handoff`, and stops at the first window that holds a change. Past the
+        last dated boundary (overrides, effective bounds) the schedule repeats, so a quiet
+        stretch there as long as :meth:`next_handoff`'s quiet span proves that nothing changed
+        since that boundary, and the search jumps to it.
+        """
+        lo, hi = to_us(after, "after"), to_us(until, "until")
+        settle = self._settle
+        if self._steady and hi > settle:
+            hi = settle  # provably constant after the last dated boundary
+        span = DAY_US
+        while lo < hi:
+            start = max(lo, hi - span)
+            found = self._last_change(start, hi)
+            if found is not None:
+                return from_us(found)
+            if start >= settle and hi - start >= self._quiet:
+                hi = settle  # a whole quiet span unchanged: the same since the last boundary
+                span = DAY_US
+                continue
+            if start == lo:
+                return None
+            span *= 2
+        return None
+
     # -- internals ----------------------------------------------------------------------------
+
+    def _last_change(self, lo: int, hi: int) -> int | None:
+        """The last instant in ``(lo, hi]`` at which the people on call change (µs)."""
+        people0, _, t = self._piece(lo)
+        last = None
+        while t <= hi:
+            people, _, nxt = self._piece(t)
+            if people != people0:
+                last, people0 = t, people
+            t = nxt
+        return last
 
     def _chunk(self, t: int) -> _Chunk:
         index = t >> _CHUNK_BITS
