@@ -223,7 +223,16 @@ def _line_col(text: str, index: int) -> tuple[int, int]:
 
 def _decode(text: str | bytes, filename: str, max_bytes: int) -> str:
     """The document as text, checked for size, encoding and acceptable characters."""
-    size = len(text) if isinstance(text, bytes) else len(text.encode("utf-8", "surrogatepass"))
+    if isinstance(text, str) and len(text) > max_bytes and not text.isascii():
+        # Every character is at least one byte: too long, without encoding a copy to count.
+        raise PolicyError(
+            f"document is at least {len(text)} bytes; the limit is {max_bytes} bytes",
+            source=(filename, 1, 1),
+        )
+    if isinstance(text, bytes) or text.isascii():
+        size = len(text)
+    else:
+        size = len(text.encode("utf-8", "surrogatepass"))
     if size > max_bytes:
         raise PolicyError(
             f"document is {size} bytes; the limit is {max_bytes} bytes",

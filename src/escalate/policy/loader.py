@@ -3,102 +3,367 @@
 ``loads(text)`` compiles a policy from YAML text; ``load(path)`` reads a ``.yaml`` file, a
 path without the extension, or a folder whose ``*.yaml`` files together form one policy.
 Every problem is a :class:`~escalate.errors.PolicyError` that names ``file:line:col`` and the
-key path.
+key path; an argument of the wrong Python type is an :class:`~escalate.errors.ArgumentError`.
+
+Files are read by :func:`read_file` (the command line reads its JSON inputs with it too): only
+regular files, and never more than the size limit plus one byte, so a FIFO, a device such as
+``/dev/zero`` or a file that keeps growing cannot make a load hang or exhaust memory.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from pathlib import Path as FsPath
+import os
+import stat
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from escalate.engine.compiled import Policy
-from escalate.errors import PolicyError
-from escalate.policy._yaml import Positions, parse_yaml
+from escalate.errors import ArgumentError, EscalateError, PolicyError
+from escalate.policy._yaml import MAX_BYTES, Positions, parse_yaml
 from escalate.policy.compiler import compile_policy
 
-__all__ = ["load", "loads"]
+__all__ = ["MAX_BYTES", "load", "loads"]
 
 KeyPath = tuple[str | int, ...]
 SCALAR_KEYS = ("policy", "version", "description", "pin")
-MERGED_KEYS = ("terminology", "priority_matrix", "custom_fields", "calendars", "clocks", "paths")
+#: Sections of named entries: in a folder, each file may add entries, each name once.
+MERGED_KEYS = (
+    "terminology",
+    "priority_matrix",
+    "custom_fields",
+    "calendars",
+    "schedules",
+    "clocks",
+    "paths",
+)
+POLICY_SUFFIXES = (".yaml", ".yml")
+CASE_SUFFIXES = (".cases.yaml", ".cases.yml")
+_CHUNK = 1 << 16
+# The longest repr of a value quoted in a message; a longer one is cut.
+_SHOWN_CHARS = 80
 
 
-def loads(text: str | bytes, *, filename: str = "<string>") -> Policy:
-    """Compile a policy from YAML text (nothing is read from disk)."""
-    data, positions = parse_yaml(text, filename)
+def loads(text: str | bytes, *, filename: str = "<string>", max_bytes: int = MAX_BYTES) -> Policy:
+    """Compile a policy from YAML text (nothing is read from disk).
+
+    ``text`` is a ``str`` or UTF-8 ``bytes`` of at most ``max_bytes`` bytes (default
+    :data:`MAX_BYTES`); ``filename`` only labels errors. Any other type is an
+    :class:`~escalate.errors.ArgumentError`; bad content is a
+    :class:`~escalate.errors.PolicyError`.
+    """
+    if not isinstance(text, str | bytes):
+        raise ArgumentError(
+            f"loads() takes the policy as str or UTF-8 bytes, got {type(text).__name__}"
+        )
+    if not isinstance(filename, str):
+        raise ArgumentError(f"filename must be a str, got {type(filename).__name__}")
+    data, positions = parse_yaml(text, filename, max_bytes=_limit(max_bytes))
     return compile_policy(data, locate=positions.of, source=filename)
 
 
-def load(path: str | FsPath) -> Policy:
-    """Read and compile a policy from a file, a path without ``.yaml``, or a folder."""
-    target = FsPath(path)
-    if target.is_dir():
-        files = sorted(p for p in target.iterdir() if p.suffix in (".yaml", ".yml"))
-        files = [p for p in files if not p.name.endswith((".cases.yaml", ".cases.yml"))]
-        if not files:
-            raise PolicyError(f"folder {str(target)!r} holds no .yaml policy files")
-        return _load_many(files, str(target))
-    if not target.exists() and target.with_suffix(".yaml").exists():
-        target = target.with_suffix(".yaml")
+def load(path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES) -> Policy:
+    """Read and compile a policy from a file, a path without ``.yaml``, or a folder.
+
+    Only regular files are read (or symbolic links to them); a folder's ``*.yaml`` and
+    ``*.yml`` files (not ``*.cases.yaml``) are read in name order and must all be regular
+    files. The policy may hold at most ``max_bytes`` bytes (default :data:`MAX_BYTES`), in
+    one file or in all the files of a folder together.
+    """
+    name = _path_text(path, "load() takes the policy path as a str or os.PathLike")
+    limit = _limit(max_bytes)
+    if not name:
+        raise PolicyError("the policy path is empty; name a .yaml file or a folder")
+    info = _stat(name, "policy")
+    if info is None:
+        # "rules/p" may name "rules/p.yaml"; otherwise the error names the path as given.
+        info = _stat(name + ".yaml", "policy")
+        if info is not None:
+            name += ".yaml"
+    if info is not None and stat.S_ISDIR(info.st_mode):
+        return _load_folder(name, limit)
+    text = read_file(name, what="policy", max_bytes=limit)
+    data, positions = parse_yaml(text, name, max_bytes=limit)
+    return compile_policy(data, locate=positions.of, source=name)
+
+
+def read_file(
+    path: str,
+    *,
+    what: str,
+    max_bytes: int,
+    error: Callable[[str], EscalateError] = PolicyError,
+) -> bytes:
+    """The bytes of the regular file at ``path``, at most ``max_bytes`` of them.
+
+    Anything else -- a missing file, a broken link, a folder, a FIFO, a socket, a device, a path
+    with a NUL character or too long for the system, a file larger than ``max_bytes`` -- raises
+    ``error("cannot read <what> '<path>': <why>")``. The file is opened without blocking and
+    checked on the opened descriptor (so it cannot be swapped in between), and at most
+    ``max_bytes + 1`` bytes are read, so nothing makes a read hang or run out of memory.
+    """
+
+    def fail(why: str) -> EscalateError:
+        return error(f"cannot read {what} {path!r}: {why}")
+
+    info = _stat(path, what, error=error)
+    if info is None:
+        raise fail(_missing(path))
+    if not stat.S_ISREG(info.st_mode):
+        # Checked before opening too: opening some devices has effects of its own.
+        raise fail(_not_regular(info.st_mode))
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    flags |= getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        text = target.read_bytes()
+        fd = os.open(path, flags)
     except OSError as exc:
-        raise PolicyError(f"cannot read policy {str(target)!r}: {exc.strerror}") from None
-    return loads(text, filename=str(target))
+        raise fail(_reason(exc)) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise fail(_not_regular(info.st_mode))
+        if info.st_size > max_bytes:
+            raise fail(f"it is {info.st_size} bytes; the limit is {max_bytes} bytes")
+        chunks: list[bytes] = []
+        left = max_bytes + 1
+        while left > 0:
+            chunk = os.read(fd, min(left, _CHUNK))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        if left <= 0:
+            raise fail(f"it holds more than {max_bytes} bytes; the limit is {max_bytes} bytes")
+        return b"".join(chunks)
+    except OSError as exc:
+        raise fail(_reason(exc)) from None
+    finally:
+        os.close(fd)
 
 
-def _load_many(files: list[FsPath], folder: str) -> Policy:
-    """Merge several files into one policy: named entries may be defined once, rules append."""
-    merged: dict[str, Any] = {}
-    owners: dict[KeyPath, tuple[str, Positions, KeyPath]] = {}
+def _path_text(path: object, usage: str) -> str:
+    """``path`` as a ``str``; an ``ArgumentError`` for bytes paths and other types."""
+    if isinstance(path, str):
+        return path
+    if isinstance(path, os.PathLike):
+        text = os.fspath(path)
+        if isinstance(text, str):
+            return text
+    raise ArgumentError(f"{usage}, got {type(path).__name__}: {_shown(path)}")
+
+
+def _limit(max_bytes: object) -> int:
+    """``max_bytes`` checked: a non-negative ``int``."""
+    if not isinstance(max_bytes, int) or isinstance(max_bytes, bool):
+        raise ArgumentError(f"max_bytes must be an int, got {type(max_bytes).__name__}")
+    if max_bytes < 0:
+        raise ArgumentError(f"max_bytes must not be negative, got {max_bytes}")
+    return max_bytes
+
+
+def _stat(
+    path: str, what: str, *, error: Callable[[str], EscalateError] = PolicyError
+) -> os.stat_result | None:
+    """``os.stat(path)`` following links, ``None`` when nothing (or a broken link) is there."""
+    try:
+        return os.stat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:  # too long, a link loop, no permission on a parent
+        raise error(f"cannot read {what} {path!r}: {_reason(exc)}") from None
+    except ValueError:  # an embedded NUL character
+        raise error(f"cannot read {what} {path!r}: a path cannot hold a NUL character") from None
+
+
+def _missing(path: str) -> str:
+    if os.path.islink(path):
+        return "it is a symbolic link to a file that does not exist"
+    return os.strerror(2)  # "No such file or directory", as the system says it
+
+
+def _not_regular(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        kind = "a folder"
+    elif stat.S_ISFIFO(mode):
+        kind = "a FIFO (named pipe)"
+    elif stat.S_ISSOCK(mode):
+        kind = "a socket"
+    elif stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        kind = "a device"
+    else:
+        kind = "not a file"
+    return f"it is {kind}, not a regular file"
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
+
+
+def _load_folder(folder: str, max_bytes: int) -> Policy:
+    """Read the policy files of ``folder`` (in name order) and merge them into one policy."""
+    try:
+        with os.scandir(folder) as entries:
+            names = sorted(entry.name for entry in entries)
+    except OSError as exc:
+        raise PolicyError(f"cannot list folder {folder!r}: {_reason(exc)}") from None
+    files = [
+        os.path.join(folder, n)
+        for n in names
+        if n.endswith(POLICY_SUFFIXES) and not n.endswith(CASE_SUFFIXES)
+    ]
+    if not files:
+        raise PolicyError(f"folder {folder!r} holds no .yaml policy files")
+    documents: list[tuple[str, object, Positions]] = []
+    total = 0
     for file in files:
-        data, positions = parse_yaml(file.read_bytes(), str(file))
+        text = read_file(file, what="policy", max_bytes=max_bytes)
+        total += len(text)
+        if total > max_bytes:
+            # The limit holds for the policy as a whole, however many files it is spread over.
+            raise PolicyError(
+                f"the policy files of folder {folder!r} hold more than {max_bytes} bytes "
+                f"together (the limit is reached in {os.path.basename(file)!r})"
+            )
+        data, positions = parse_yaml(text, file, max_bytes=max_bytes)
+        documents.append((file, data, positions))
+    return _merge(documents, folder)
+
+
+def _merge(documents: list[tuple[str, object, Positions]], folder: str) -> Policy:
+    """Merge several files into one policy: named entries may be defined once, rules append.
+
+    A section spread over several files must have the same shape in each (a mapping of named
+    entries, or the list of rules); keys other than those must be equal wherever they appear.
+    """
+    merged: dict[Any, Any] = {}
+    # Where each top-level key, named entry and rule came from: its file's positions and its
+    # path there. Non-string keys are spelt str(key), as Positions spells them.
+    owners: dict[KeyPath, tuple[Positions, KeyPath]] = {}
+    first: Positions | None = None
+    for _file, data, positions in documents:
         if data is None:
             continue
         if not isinstance(data, Mapping):
             raise PolicyError("a policy file is a mapping", source=positions.of(()))
+        if first is None:
+            first = positions
         for key, value in data.items():
-            here = (str(key),)
-            if key in MERGED_KEYS and isinstance(value, Mapping):
-                table = merged.setdefault(key, {})
-                if not isinstance(table, dict):
-                    raise PolicyError(f"{key} must be a mapping", source=positions.of(here))
+            here = (_part(key),)
+            before = owners.get(here)
+            if before is None:
+                owners[here] = (positions, here)
+                merged[key] = _fresh(key, value)
+                if key in MERGED_KEYS and isinstance(value, Mapping):
+                    for name in value:
+                        owners[(*here, _part(name))] = (positions, (*here, _part(name)))
+                elif key == "rules" and isinstance(value, list):
+                    for i in range(len(value)):
+                        owners[(*here, i)] = (positions, (*here, i))
+                continue
+            where = _where(before[0].of(before[1]))
+            if key in MERGED_KEYS or key == "rules":
+                _check_shape(key, merged[key], value, where, positions)
+            if key in MERGED_KEYS:
+                table = merged[key]
                 for name, entry in value.items():
+                    at = (*here, _part(name))
                     if name in table:
-                        first = owners[(key, name)]
+                        was = owners[at]
                         raise PolicyError(
-                            f"{key}.{name} is defined twice (first at "
-                            f"{_where(first[1].of(first[2]))})",
+                            f"{key}.{name} is defined twice (first at {_where(was[0].of(was[1]))})",
                             path=(key, name),
-                            source=positions.of((key, name)),
+                            source=positions.of(at),
                         )
                     table[name] = entry
-                    owners[(key, name)] = (str(file), positions, (key, name))
-            elif key == "rules" and isinstance(value, list):
-                rules = merged.setdefault("rules", [])
+                    owners[at] = (positions, at)
+            elif key == "rules":
+                rules = merged[key]
                 for i, rule in enumerate(value):
-                    owners[("rules", len(rules))] = (str(file), positions, ("rules", i))
+                    owners[(*here, len(rules))] = (positions, (*here, i))
                     rules.append(rule)
-            else:
-                if key in merged and merged[key] != value:
-                    raise PolicyError(
-                        f"{key} differs between files ({merged[key]!r} vs {value!r})",
-                        path=here,
-                        source=positions.of(here),
-                    )
-                merged[key] = value
-                owners.setdefault(here, (str(file), positions, here))
+            elif _tagged(merged[key]) != _tagged(value):
+                raise PolicyError(
+                    f"{key} differs between files ({_shown(merged[key])} vs {_shown(value)})",
+                    path=here,
+                    source=positions.of(here),
+                )
 
     def locate(path: KeyPath) -> tuple[str, int, int] | None:
         for length in (2, 1):
-            owner = owners.get(path[:length])
-            if owner is not None:
-                _, positions, local = owner
-                return positions.of((*local, *path[length:]))
-        return None
+            head = path[:length]
+            # As the error gives it ("rules", 0), or as a key path spells it ("calendars", "1").
+            for key in (head, tuple(_part(p) for p in head)):
+                owner = owners.get(key)
+                if owner is not None:
+                    positions, local = owner
+                    return positions.of((*local, *path[length:]))
+        # A key no file has (say, a missing 'version'): the top of the first file.
+        return None if first is None else first.of(())
 
     return compile_policy(merged, locate=locate, source=folder)
+
+
+def _fresh(key: object, value: object) -> object:
+    """A copy of a mergeable section that later files can add to, other values as they are."""
+    if key in MERGED_KEYS and isinstance(value, Mapping):
+        return dict(value)
+    if key == "rules" and isinstance(value, list):
+        return list(value)
+    return value
+
+
+def _check_shape(key: str, merged: object, value: object, where: str, positions: Positions) -> None:
+    """A section spread over files must be a mapping (or, for rules, a list) in each."""
+    expected = list if key == "rules" else Mapping
+    for shape in (merged, value):
+        if not isinstance(shape, expected):
+            article = "a list" if key == "rules" else "a mapping"
+            raise PolicyError(
+                f"{key} is {_kind(value)} here and {_kind(merged)} at {where}; a section "
+                f"spread over several files must be {article} in each",
+                path=(key,),
+                source=positions.of((key,)),
+            )
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "empty"
+    return f"a scalar ({_shown(value)})"
+
+
+def _part(key: object) -> str | int:
+    """A mapping key as a key path spells it."""
+    return key if isinstance(key, str) else str(key)
+
+
+def _tagged(value: object) -> object:
+    """``value`` with the type of every part attached, so that ``1``, ``1.0`` and ``true``
+    (equal in Python) compare as the different YAML values they are.
+
+    >>> _tagged(1) == _tagged(True), _tagged({"a": [1]}) == _tagged({"a": [1]})
+    (False, True)
+    """
+    if isinstance(value, Mapping):
+        return ("map", frozenset((_tagged(k), _tagged(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return ("list", tuple(_tagged(v) for v in value))
+    if isinstance(value, float):
+        return ("float", repr(value))  # nan equals nan here
+    return (type(value).__name__, value)
+
+
+def _shown(value: object) -> str:
+    """``repr(value)``, cut when long.
+
+    >>> _shown("p"), _shown("x" * 100)[-12:]
+    ("'p'", 'x... (cut)')
+    """
+    text = repr(value)
+    return text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS] + "... (cut)"
 
 
 def _where(source: tuple[str, int, int] | None) -> str:
