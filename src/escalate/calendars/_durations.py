@@ -17,11 +17,22 @@ from escalate.errors import PolicyError
 
 Path = tuple[str | int, ...]
 
-_PART = re.compile(r"(\d{1,12})(bd|w|d|h|m|s)")
+# ASCII digits only: ``\d`` (and ``int()``) would also read Arabic-Indic and other digits, so
+# '٤h' would silently mean four hours. Twelve digits are plenty for the cap below and keep the
+# cost of reading a number independent of what the author typed.
+_PART = re.compile(r"([0-9]{1,12})(bd|w|d|h|m|s)")
 # Longer than any SLA, regulatory clock or escalation delay, and short enough that adding it
 # to any instant of the years escalate serves stays a valid datetime.
 MAX_DURATION = timedelta(days=36_600)
 MAX_BUSINESS_DAYS = 25_000
+#: Percentages of a target (ladder rungs): ``0 < p <= MAX_PERCENT``, written with at most
+#: :data:`PERCENT_DIGITS` digits before the point and :data:`PERCENT_DECIMALS` after it.
+MAX_PERCENT = 1000
+PERCENT_DIGITS = 4
+PERCENT_DECIMALS = 6
+#: The text of a percentage, without the ``%`` (ASCII digits, bounded length).
+PERCENT_NUMBER = rf"[0-9]{{1,{PERCENT_DIGITS}}}(?:\.[0-9]{{1,{PERCENT_DECIMALS}}})?"
+_PERCENT_RE = re.compile(PERCENT_NUMBER)
 _UNITS = {
     "w": timedelta(weeks=1),
     "d": timedelta(days=1),
@@ -95,19 +106,24 @@ def parse_duration(value: object, path: Path, *, allow_business_days: bool = Tru
 def parse_percent(value: object, path: Path) -> Fraction:
     """A percentage such as ``75%`` or ``87.5%`` as an exact fraction of one.
 
+    ASCII digits only, at most :data:`PERCENT_DECIMALS` decimal places, ``0 < p <=``
+    :data:`MAX_PERCENT`; anything else is a :class:`PolicyError` (never a ``ValueError`` from
+    ``Fraction`` nor a cost that grows with the digits written).
+
     >>> parse_percent("75%", ())
     Fraction(3, 4)
     >>> parse_percent("87.5%", ())
     Fraction(7, 8)
     """
     if isinstance(value, str) and value.endswith("%"):
-        number = value[:-1].strip()
-        if re.fullmatch(r"\d+(\.\d+)?", number):
+        number = value[:-1].strip(" ")
+        if _PERCENT_RE.fullmatch(number):
             share = Fraction(number) / 100
-            if 0 < share <= 10:
+            if 0 < share and share * 100 <= MAX_PERCENT:
                 return share
     raise PolicyError(
-        f"expected a percentage of the target like '75%' (0 < p <= 1000%), got {value!r}",
+        f"expected a percentage of the target like '75%' or '87.5%' (0 < p <= {MAX_PERCENT}%, "
+        f"ASCII digits, at most {PERCENT_DECIMALS} decimal places), got {value!r}",
         path=path,
     )
 

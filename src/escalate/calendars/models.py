@@ -29,7 +29,7 @@ from typing import Annotated, Literal
 from pydantic import Field, WithJsonSchema
 
 from escalate._models import StrictModel, patterned
-from escalate.calendars._durations import _PART
+from escalate.calendars._durations import _PART, MAX_PERCENT, PERCENT_NUMBER
 
 __all__ = [
     "DATE_PATTERN",
@@ -74,10 +74,10 @@ Duration = Annotated[
 ]
 
 #: A share of a target, like ``75%`` or ``87.5%``.
-PERCENT_PATTERN = r"^[0-9]+(?:\.[0-9]+)? *%$"
+PERCENT_PATTERN = rf"^{PERCENT_NUMBER} *%$"
 Percent = Annotated[
     str,
-    patterned(PERCENT_PATTERN, "a percentage of the target like '75%' (0 < p <= 1000%)"),
+    patterned(PERCENT_PATTERN, f"a percentage of the target like '75%' (0 < p <= {MAX_PERCENT}%)"),
     Field(examples=["50%", "75%", "100%", "150%"]),
 ]
 
