@@ -21,6 +21,8 @@ from escalate import (
 )
 from escalate.calendars._instants import to_us
 from escalate.errors import shown
+from tests.engine.test_oncall_evaluate import L2_ID, desk, evaluate
+from tests.policy_helpers import plus, utc
 
 ROOT = Path(__file__).resolve().parents[2]
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -159,3 +161,38 @@ def test_an_error_shows_a_huge_or_long_value_briefly_and_escaped() -> None:
     assert "'\\x1b[2J'" == shown("\x1b[2J")
     assert "'\\u202e'" == shown("\u202e")
     assert shown("x" * 100_000).endswith("(100002 characters)")
+
+
+# -- deferred levels: the walk to the first cover does not grow with elapsed time -------------
+
+
+def _everyone_away(until: str) -> dict[str, object]:
+    return {
+        "out_of_office": [
+            {"person": who, "from": "2024-11-20T00:00:00+00:00", "until": until}
+            for who in ("carol", "dave", "erin")
+        ]
+    }
+
+
+@pytest.mark.parametrize("until", ["2024-12-24T13:00:00+00:00", "2064-03-01T13:00:00+00:00"])
+def test_a_deferred_level_is_covered_when_the_absence_ends_however_long_ago_it_began(
+    until: str,
+) -> None:
+    body = desk(", on_empty: defer_until_covered", targets='"schedule:rota"')
+    decision = evaluate(body, plus(until, hours=1), _everyone_away(until))
+    found = next(a for a in decision.actions if a.id == L2_ID)
+    # The rota hands off at 09:00 daily; whoever is on call when the leave ends is paged then.
+    assert (utc(until), True) == (found.due_at, found.late)
+    assert 1 == len(found.people)
+
+
+def test_a_deferred_level_with_nobody_ever_available_pages_nobody() -> None:
+    body = desk(", on_empty: defer_until_covered", targets='"schedule:rota"')
+    away = {
+        "out_of_office": [
+            {"person": w, "from": "2024-11-20T00:00:00+00:00"} for w in ("carol", "dave", "erin")
+        ]
+    }
+    decision = evaluate(body, "2074-11-20T10:45:00+00:00", away)
+    assert L2_ID not in [a.id for a in decision.actions]

@@ -209,16 +209,30 @@ class Event:
         return dict(sorted(out.items()))
 
 
-@dataclass(frozen=True, slots=True)
 class TicketState:
     """What a ticket looked like at one instant (see :meth:`Ticket.state_at`).
 
     ``acknowledged_at`` is the last acknowledgement since the last reopen; ``resolved_at`` is the
     instant the ticket last entered ``resolved`` or ``closed`` from another status, ``None``
     while it is in neither (or when the history does not show when it got there).
-    ``done_action_ids`` are the ids of the ``action-done`` events so far.
+    ``done_action_ids`` are the ids of the ``action-done`` events so far; a state read from a
+    ticket builds that set when first asked for, so looking states up stays linear in the
+    history. Frozen, hashable, compared by value.
     """
 
+    __slots__ = (
+        "_count",
+        "_done",
+        "_ids",
+        "acknowledged_at",
+        "assignee",
+        "assignment_group",
+        "priority",
+        "reassignment_count",
+        "reopen_count",
+        "resolved_at",
+        "status",
+    )
     status: str
     priority: str | None
     assignment_group: str | None
@@ -227,7 +241,99 @@ class TicketState:
     resolved_at: datetime | None
     reassignment_count: int
     reopen_count: int
-    done_action_ids: frozenset[str]
+    _ids: frozenset[str] | None  # built when first asked for
+    _done: tuple[str, ...]  # the history's done ids, until then
+    _count: int  # how many of them are done at this state
+
+    def __init__(
+        self,
+        status: str,
+        priority: str | None,
+        assignment_group: str | None,
+        assignee: str | None,
+        acknowledged_at: datetime | None,
+        resolved_at: datetime | None,
+        reassignment_count: int,
+        reopen_count: int,
+        done_action_ids: frozenset[str] = frozenset(),
+    ) -> None:
+        put = object.__setattr__
+        put(self, "status", status)
+        put(self, "priority", priority)
+        put(self, "assignment_group", assignment_group)
+        put(self, "assignee", assignee)
+        put(self, "acknowledged_at", acknowledged_at)
+        put(self, "resolved_at", resolved_at)
+        put(self, "reassignment_count", reassignment_count)
+        put(self, "reopen_count", reopen_count)
+        put(self, "_ids", frozenset(done_action_ids))
+        put(self, "_done", ())
+        put(self, "_count", 0)
+
+    @classmethod
+    def from_row(cls, row: Row, done: tuple[str, ...]) -> TicketState:
+        """The state a :func:`replay` row describes; ``done`` are the history's done ids."""
+        state = cls(*row[:-1])
+        object.__setattr__(state, "_ids", None)
+        object.__setattr__(state, "_done", done)  # shared: sliced only when asked for
+        object.__setattr__(state, "_count", row[-1])
+        return state
+
+    @property
+    def done_action_ids(self) -> frozenset[str]:
+        """The ids of the ``action-done`` events so far."""
+        ids: frozenset[str] | None = self._ids
+        if ids is None:
+            ids = frozenset(self._done[: self._count])
+            object.__setattr__(self, "_ids", ids)
+            object.__setattr__(self, "_done", ())
+        return ids
+
+    def _values(self) -> tuple[object, ...]:
+        return (
+            self.status,
+            self.priority,
+            self.assignment_group,
+            self.assignee,
+            self.acknowledged_at,
+            self.resolved_at,
+            self.reassignment_count,
+            self.reopen_count,
+            self.done_action_ids,
+        )
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"TicketState is immutable: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"TicketState is immutable: cannot delete {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TicketState):
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        names = (*_STATE_FIELDS, "done_action_ids")
+        fields = ", ".join(
+            f"{name}={value!r}" for name, value in zip(names, self._values(), strict=True)
+        )
+        return f"TicketState({fields})"
+
+
+_STATE_FIELDS = (
+    "status",
+    "priority",
+    "assignment_group",
+    "assignee",
+    "acknowledged_at",
+    "resolved_at",
+    "reassignment_count",
+    "reopen_count",
+)
 
 
 for _kind, _allowed in _ALLOWED.items():

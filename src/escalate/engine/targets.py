@@ -7,9 +7,10 @@ change whom the decision pages, so ``next_evaluation_at`` wakes the caller then.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from escalate.calendars._instants import ONE_US
 from escalate.engine.context import Context, stamp
@@ -146,13 +147,33 @@ def level_resolution(ctx: Context, path: PathDef, level: LevelDef, at: datetime)
 
 
 def _covered_since(ctx: Context, level: LevelDef, entered_at: datetime) -> datetime:
-    """When a deferred level first had someone available (its page was due then)."""
+    """When a deferred level first had someone available (its page was due then).
+
+    The walk goes from hand-off to hand-off, but its cost does not grow with the time since
+    the level was entered: once the schedules it consults have repeated a whole quiet span
+    (see :meth:`Schedule.repeats`) with nobody available and no availability change, nobody
+    will be until availability changes, so it jumps to the next change.
+    """
     directory, availability = ctx.directory, ctx.availability
-    at = entered_at
+    changes = sorted(
+        set(availability.changes([p.person for p in availability.periods], directory.schedules))
+    )
+    at = calm_since = entered_at  # no availability change and no new schedule since calm_since
+    seen: set[str] = set()
+    settled_at: datetime | None = None  # the latest 'since' of the schedules seen
+    quiet = timedelta(0)
     while at < ctx.now:
         found = directory.resolve(level.targets, at, availability)
         if found.people:
             return at
+        for name in found.schedules:
+            if name not in seen:
+                seen.add(name)
+                since, span = directory.schedules[name].repeats()
+                if since is not None and (settled_at is None or since > settled_at):
+                    settled_at = since
+                quiet = max(quiet, span)
+                calm_since = at
         later = [
             t
             for t in directory.handoffs(found.schedules, at)
@@ -161,7 +182,15 @@ def _covered_since(ctx: Context, level: LevelDef, entered_at: datetime) -> datet
         ]
         if not later:
             break
-        at = min(later)
+        nxt = min(later)
+        i = bisect.bisect_right(changes, at)
+        if i < len(changes) and changes[i] <= nxt:
+            calm_since = nxt  # availability changes on the way: the pattern starts again
+        elif (settled_at is None or calm_since >= settled_at) and nxt - calm_since > quiet:
+            if i == len(changes):
+                break  # nobody, and nothing left that could change that
+            nxt = calm_since = changes[i]
+        at = nxt
     return ctx.now
 
 

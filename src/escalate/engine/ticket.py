@@ -407,8 +407,7 @@ class Ticket:
         k = bisect.bisect_right(self._times, to_us(at, "state_at"))
         state = states[k]
         if not isinstance(state, TicketState):
-            row = state
-            state = states[k] = TicketState(*row[:-1], frozenset(self._done[: row[-1]]))
+            state = states[k] = TicketState.from_row(state, self._done)
         return state
 
 

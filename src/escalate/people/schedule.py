@@ -493,6 +493,18 @@ class Schedule:
             span *= 2
         return None
 
+    def repeats(self) -> tuple[datetime | None, timedelta]:
+        """``(since, span)``: from ``since`` on (``None``: always) :meth:`on_call` repeats, and
+        any stretch of ``span`` after ``since`` shows every answer it will ever give again.
+
+        ``since`` is the last dated boundary (an override or an effective bound); ``span`` is
+        the quiet span :meth:`next_handoff` watches (one full cycle plus a year of DST
+        changes, at most 40 years). A walk that has seen a whole ``span`` past ``since`` can
+        stop instead of going on through hand-offs.
+        """
+        since = None if self._settle <= MIN_US else from_us(self._settle)
+        return since, timedelta(microseconds=self._quiet)
+
     # -- internals ----------------------------------------------------------------------------
 
     def _last_change(self, lo: int, hi: int) -> int | None:
