@@ -122,8 +122,7 @@ def parse_percent(value: object, path: Path) -> Fraction:
             if 0 < share and share * 100 <= MAX_PERCENT:
                 return share
     raise PolicyError(
-        f"expected a percentage of the target like '75%' or '87.5%' (0 < p <= {MAX_PERCENT}%, "
-        f"ASCII digits, at most {PERCENT_DECIMALS} decimal places), got {value!r}",
+        f"expected a percentage of the target like '75%' (0 < p <= {MAX_PERCENT}%), got {value!r}",
         path=path,
     )
 
