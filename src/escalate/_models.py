@@ -1,7 +1,9 @@
 """What every configuration model shares: a strict base, patterns, and errors as PolicyError.
 
-The strict base class, pattern-typed strings with readable "expected …" messages, and the
-conversion of a pydantic ``ValidationError`` into a :class:`~escalate.errors.PolicyError`.
+The strict base class, pattern-typed strings with readable "expected …" messages, the text
+and number checks every input format applies (:data:`Label`, :data:`Prose`,
+:func:`unsafe_character`, :func:`unsafe_value`), and the conversion of a pydantic
+``ValidationError`` into a :class:`~escalate.errors.PolicyError`.
 
 This module sits below every stage (it imports only pydantic and :mod:`escalate.errors`), so
 calendars, people and the policy format validate and report errors the same way. Nothing here
@@ -10,24 +12,37 @@ runs on the evaluate path: models are checked once, when a configuration is comp
 
 from __future__ import annotations
 
+import math
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic_core import PydanticCustomError
 
 from escalate.errors import PolicyError, suggest
 
 __all__ = [
     "INSTANT_PATTERN",
+    "MAX_INT",
+    "MIN_INT",
+    "Label",
     "Positions",
+    "Prose",
     "StrictModel",
+    "check_data",
+    "check_label",
+    "check_prose",
     "model_keys",
     "pattern_hint",
     "patterned",
     "policy_error",
     "read_instant",
+    "shown_text",
+    "unsafe_character",
+    "unsafe_value",
     "validate_model",
 ]
 
@@ -57,6 +72,182 @@ _INSTANT_RE = re.compile(INSTANT_PATTERN)
 
 # pattern -> what a matching string looks like, for "expected <hint>, got <value>" messages
 _HINTS: dict[str, str] = {}
+
+
+# -- text and numbers every input format accepts ----------------------------------------------
+
+#: The integers any configuration may hold: signed 64-bit, what ticketing backends and JSON
+#: parsers carry. Beyond them a number is a mistake, and its cost would grow with its digits.
+MIN_INT, MAX_INT = -(2**63), 2**63 - 1
+#: How much of a bad string an error message shows.
+SHOWN_CHARS = 120
+# Characters that reorder the text around them (Trojan Source, CVE-2021-42574): the embedding,
+# override and isolate controls, and the implicit marks (LRM, RLM, ALM).
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+# The custom pydantic error type whose message is already complete (see policy_error).
+_TEXT_ERROR = "escalate_text"
+
+
+def unsafe_character(text: str, *, multiline: bool = False) -> int | None:
+    """The index of the first character of ``text`` that would not show as written, or ``None``.
+
+    Refused everywhere: control characters (C0, DEL, C1, so also the terminal escape
+    ``\\x1b``), lone surrogates, the line and paragraph separators and the bidirectional
+    controls (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C), which let a terminal or an
+    editor show something else than what a string holds. Single-line text (``multiline=False``)
+    also refuses tab, newline and every other invisible format character (category ``Cf``:
+    zero-width spaces and joiners, soft hyphen, BOM); prose keeps tab, newline and joiners.
+    The cost is linear in the length of ``text``.
+
+    >>> unsafe_character("L2"), unsafe_character("a\\u202eb"), unsafe_character("x\\u200b")
+    (None, 1, 1)
+    >>> unsafe_character("two\\nlines"), unsafe_character("two\\nlines", multiline=True)
+    (3, None)
+    """
+    if text.isprintable():  # the common case, in C; spaces other than U+0020 are not printable
+        return None
+    for index, char in enumerate(text):
+        if char.isprintable() or (multiline and char in "\t\n"):
+            continue
+        category = unicodedata.category(char)
+        if category in ("Cc", "Cs", "Zl", "Zp") or char in _BIDI_CONTROLS:
+            return index
+        if category == "Cf" and not multiline:
+            return index
+    return None
+
+
+def shown_text(text: str) -> str:
+    """``text`` as an error message shows it: its ``repr`` (every control, bidi and invisible
+    character escaped), cut to :data:`SHOWN_CHARS` characters.
+
+    >>> print(shown_text("a\\x1b[2Jb\\u202ec"))
+    'a\\x1b[2Jb\\u202ec'
+    """
+    if len(text) > SHOWN_CHARS:
+        return f"{text[:SHOWN_CHARS]!r}… ({len(text)} characters)"
+    return repr(text)
+
+
+def _describe(char: str) -> str:
+    code = f"U+{ord(char):04X}"
+    name = unicodedata.name(char, "")
+    named = f"{code} ({name})" if name else code
+    category = unicodedata.category(char)
+    if char in _BIDI_CONTROLS:
+        return f"the bidirectional control {named}"
+    if category == "Cc":
+        return f"the control character {named}"
+    if category == "Cs":
+        return f"the lone surrogate {named}"
+    if category in ("Zl", "Zp"):
+        return f"the line break {named}"
+    return f"the invisible format character {named}"
+
+
+def text_problem(text: str, *, multiline: bool = False) -> str | None:
+    """Why ``text`` is refused as single-line text (``multiline=False``) or prose, or ``None``.
+
+    >>> print(text_problem("a\\x1bb"))
+    contains the control character U+001B at position 2: 'a\\x1bb'
+    >>> print(text_problem("L\\u200b2"))
+    contains the invisible format character U+200B (ZERO WIDTH SPACE) at position 2: 'L\\u200b2'
+    """
+    index = unsafe_character(text, multiline=multiline)
+    if index is None:
+        return None
+    return f"contains {_describe(text[index])} at position {index + 1}: {shown_text(text)}"
+
+
+def check_label(value: str) -> str:
+    """Validator of :data:`Label`: non-blank, one line, every character visible as written."""
+    problem = "is empty" if not value.strip() else text_problem(value)
+    if problem is None:
+        return value
+    if problem == "is empty":
+        problem = f"expected a non-blank string, got {shown_text(value)}"
+    raise PydanticCustomError(_TEXT_ERROR, "{message}", {"message": problem})
+
+
+def check_prose(value: str) -> str:
+    """Validator of :data:`Prose`: free text that may span lines but hides nothing."""
+    problem = text_problem(value, multiline=True)
+    if problem is None:
+        return value
+    raise PydanticCustomError(_TEXT_ERROR, "{message}", {"message": problem})
+
+
+#: A name, id, term, target or template: a non-blank single line with no control, bidi or
+#: invisible format character (see :func:`unsafe_character`). Reused by every input format.
+Label = Annotated[str, StringConstraints(min_length=1), AfterValidator(check_label)]
+#: Free text (descriptions, rationales, sources): may span lines (tab and newline allowed) but
+#: holds no other control character and no bidirectional control.
+Prose = Annotated[str, AfterValidator(check_prose)]
+
+
+def unsafe_value(data: object, path: Sequence[str | int] = ()) -> tuple[Path, str] | None:
+    """The first value in plain data (as YAML or JSON parse it) no input may hold, as ``(key
+    path, reason)``, or ``None``.
+
+    Refused anywhere, keys included: a string :func:`unsafe_character` refuses as prose, an
+    integer outside :data:`MIN_INT` … :data:`MAX_INT`, a float that is NaN or infinite (JSON
+    has neither: a decision would carry ``null`` or invalid JSON). The walk is iterative, in
+    document order, and linear in the size of the data.
+
+    >>> unsafe_value({"a": [1, float("nan")]})
+    (('a', 1), 'expected a finite number, got nan')
+    >>> unsafe_value({"ok": ["fine", 2**40]}) is None
+    True
+    """
+    stack: list[tuple[Path, object]] = [(tuple(path), data)]
+    while stack:
+        where, node = stack.pop()
+        problem = _scalar_problem(node)
+        if problem is not None:
+            return where, problem
+        if isinstance(node, Mapping):
+            children: list[tuple[Path, object]] = []
+            for key, value in node.items():
+                part = key if isinstance(key, str | int) and not isinstance(key, bool) else str(key)
+                key_problem = _scalar_problem(key)
+                if key_problem is not None:
+                    return (*where, part), f"key {key_problem}"
+                children.append(((*where, part), value))
+            stack.extend(reversed(children))
+        elif isinstance(node, list | tuple):
+            stack.extend(reversed([((*where, i), v) for i, v in enumerate(node)]))
+    return None
+
+
+def check_data(
+    data: object, path: Sequence[str | int] = (), locate: Positions | None = None
+) -> None:
+    """Raise a :class:`PolicyError` for the first value :func:`unsafe_value` refuses."""
+    found = unsafe_value(data, path)
+    if found is not None:
+        where, problem = found
+        raise PolicyError(problem, path=where, source=locate(where) if locate else None)
+
+
+def _scalar_problem(value: object) -> str | None:
+    if isinstance(value, str):
+        return text_problem(value, multiline=True)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        if MIN_INT <= value <= MAX_INT:  # compares sizes first: constant time for any value
+            return None
+        # str() refuses integers of more than 4,300 digits; ~14,000 bits stay below that
+        digits = f"{len(str(abs(value)))}" if value.bit_length() < 14_000 else "over 4,000"
+        return (
+            f"expected a whole number from {MIN_INT} to {MAX_INT} (signed 64-bit), "
+            f"got an integer of {digits} digits"
+        )
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"expected a finite number, got {value!r}"
+    return None
 
 
 class StrictModel(BaseModel):
@@ -118,8 +309,12 @@ def validate_model(
 ) -> M:
     """``model.model_validate(data, strict=True)``, with errors as a :class:`PolicyError`.
 
-    ``path`` is where ``data`` stands in the document; the error's key path extends it.
+    ``path`` is where ``data`` stands in the document; the error's key path extends it. Raw
+    data is first checked with :func:`unsafe_value` (no hidden characters, no huge or
+    non-finite numbers anywhere in it).
     """
+    if not isinstance(data, BaseModel):
+        check_data(data, path)
     try:
         return model.model_validate(data, strict=True)
     except ValidationError as exc:
@@ -227,6 +422,8 @@ def policy_error(
         return PolicyError(
             f"expected {_expectation(first)}, got {value!r}{more}", path=full, source=source
         )
+    if kind == _TEXT_ERROR:  # the message names the problem, its position and the value
+        return PolicyError(f"{first['msg']}{more}", path=full, source=source)
     if kind in ("too_short", "string_too_short"):
         least = first.get("ctx", {}).get("min_length", 1)
         what = "string" if kind == "string_too_short" else "list"

@@ -28,7 +28,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, WithJsonSchema
 
-from escalate._models import StrictModel, patterned
+from escalate._models import Label, StrictModel, patterned
 from escalate.calendars._durations import _PART, MAX_PERCENT, PERCENT_NUMBER
 
 __all__ = [
@@ -277,7 +277,7 @@ class TimeIntervalModel(StrictModel):
 class NamedTimeIntervalModel(StrictModel):
     """Alertmanager's named form: ``{name: ..., time_intervals: [entries]}``."""
 
-    name: str | None = Field(default=None, min_length=1)
+    name: Label | None = None
     time_intervals: list[TimeIntervalModel]
 
 

@@ -18,7 +18,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from escalate._models import StrictModel, patterned
+from escalate._models import Label, StrictModel, patterned
 from escalate.calendars.models import (
     DateText,
     Duration,
@@ -48,15 +48,17 @@ LAYER_NAME = Annotated[
     ),
     Field(examples=["primary", "follow-the-sun"]),
 ]
-PersonId = Annotated[str, Field(min_length=1, examples=["alice"])]
+#: Ids of people, teams and roles, and the names and addresses of people: non-blank single
+#: lines without hidden characters (:data:`escalate._models.Label`).
+PersonId = Annotated[Label, Field(examples=["alice"])]
 
 
 class PersonModel(StrictModel):
     """Someone who can be paged (``directory.people.<id>``)."""
 
-    name: str | None = Field(default=None, min_length=1)
+    name: Label | None = None
     timezone: str | None = Field(default=None, description="IANA name", examples=["Europe/Berlin"])
-    channels: dict[Literal["email", "sms", "chat", "voice", "push", "phone"], str] = Field(
+    channels: dict[Literal["email", "sms", "chat", "voice", "push", "phone"], Label] = Field(
         default_factory=dict, description="channel -> address"
     )
     validated_at: DateText | None = Field(default=None, description="date of the last check")
@@ -65,7 +67,7 @@ class PersonModel(StrictModel):
     escalation_authority: PersonId | None = Field(
         default=None, description="which of managers escalation follows"
     )
-    authority: list[str] = Field(default_factory=list, description="decision authority labels")
+    authority: list[Label] = Field(default_factory=list, description="decision authority labels")
 
 
 class TeamModel(StrictModel):
@@ -74,7 +76,7 @@ class TeamModel(StrictModel):
     members: list[PersonId] = Field(default_factory=list)
     lead: PersonId | None = None
     backup: PersonId | None = None
-    schedule: str | None = Field(default=None, min_length=1, description="a schedule id")
+    schedule: Label | None = Field(default=None, description="a schedule id")
 
 
 class RoleModel(StrictModel):
@@ -82,10 +84,10 @@ class RoleModel(StrictModel):
     schedule."""
 
     person: PersonId | None = None
-    team: str | None = Field(default=None, min_length=1)
-    schedule: str | None = Field(default=None, min_length=1)
+    team: Label | None = None
+    schedule: Label | None = None
     backup: PersonId | None = None
-    authority: list[str] = Field(default_factory=list)
+    authority: list[Label] = Field(default_factory=list)
 
 
 class DirectoryModel(StrictModel):
@@ -94,9 +96,9 @@ class DirectoryModel(StrictModel):
     contact_max_age: Duration | None = Field(
         default=None, description="contact details older than this are reported"
     )
-    people: dict[str, PersonModel | None] = Field(default_factory=dict)
-    teams: dict[str, TeamModel] = Field(default_factory=dict)
-    roles: dict[str, RoleModel] = Field(default_factory=dict)
+    people: dict[PersonId, PersonModel | None] = Field(default_factory=dict)
+    teams: dict[Label, TeamModel] = Field(default_factory=dict)
+    roles: dict[Label, RoleModel] = Field(default_factory=dict)
 
 
 class RotationModel(StrictModel):

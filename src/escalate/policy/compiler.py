@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from escalate._models import model_keys, policy_error
+from escalate._models import check_data, model_keys, policy_error
 from escalate.calendars._durations import parse_duration, parse_percent
 from escalate.calendars.calendar import Calendar
 from escalate.engine.actions import ActionDef
@@ -72,12 +72,18 @@ NOTIFY_SPECIAL = ("assignee", "assignment-group", "customer", "requester")
 
 
 def validate_spec(data: object, locate: Positions) -> PolicySpec:
-    """Validate raw YAML data against the schema; the first problem becomes a PolicyError."""
+    """Validate raw YAML data against the schema; the first problem becomes a PolicyError.
+
+    Before the schema, every key and value is checked (:func:`~escalate._models.check_data`):
+    no control, bidi or lone-surrogate character in any string, no integer beyond signed 64
+    bits, no NaN or infinity, so no such value reaches a decision, a trace or a terminal.
+    """
     if not isinstance(data, Mapping):
         raise PolicyError(
             f"a policy is a mapping with 'policy', 'version', ...; got {type(data).__name__}",
             source=locate(()),
         )
+    check_data(data, (), locate)
     try:
         return PolicySpec.model_validate(data, strict=True)
     except ValidationError as exc:

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, WithJsonSchema, model_validator
 
-from escalate._models import StrictModel, patterned
+from escalate._models import Label, Prose, StrictModel, patterned
 from escalate.calendars.models import (
     DURATION_PATTERN,
     PERCENT_PATTERN,
@@ -48,11 +48,12 @@ Id = Annotated[
     ),
     Field(examples=["p1-major", "service-desk"]),
 ]
-Name = str
+#: Names of levels, flags, actions and the policy itself: see :data:`escalate._models.Label`.
+Name = Label
 #: ``kind:name`` targets; checked against the directory by the compiler (with suggestions).
 TARGET_PATTERN = r"^(?:person|team|role|schedule|manager):.+$"
 Target = Annotated[
-    str,
+    Label,
     Field(
         json_schema_extra={"pattern": TARGET_PATTERN},
         examples=["team:service-desk", "person:alice", "schedule:ops", "manager:alice"],
@@ -62,7 +63,7 @@ NOTIFY_PATTERN = (
     r"^(?:assignee|assignment-group|customer|requester|(?:person|team|role|schedule|manager):.+)$"
 )
 NotifyTarget = Annotated[
-    str,
+    Label,
     Field(
         json_schema_extra={"pattern": NOTIFY_PATTERN},
         examples=["assignee", "team:service-desk"],
@@ -94,7 +95,7 @@ class NotifySpec(_Strict):
 
     to: list[NotifyTarget] = Field(min_length=1, description="targets like 'assignee', 'team:x'")
     channel: Literal["email", "sms", "chat", "voice", "push", "status-page"] = "email"
-    template: str | None = None
+    template: Label | None = None
     audience: Literal["internal", "customer", "executive", "vendor", "regulator"] = "internal"
 
 
@@ -114,7 +115,7 @@ class FlagSpec(_Strict):
     """Ask the caller to set a flag on the ticket."""
 
     flag: Name
-    value: str | int | bool = True
+    value: Label | int | bool = True
 
 
 class CustomSpec(_Strict):
@@ -157,7 +158,7 @@ class RungSpec(ActionSpec):
     """A rung of a clock's ladder: actions due when elapsed reaches ``at`` of the target."""
 
     at: Percent = Field(description="share of the target, like '75%'")
-    rationale: str | None = None
+    rationale: Prose | None = None
 
 
 class TargetSpec(_Strict):
@@ -202,8 +203,8 @@ class ClockSpec(_Strict):
     on_priority_change: Literal["retroactive", "restart"] = "retroactive"
     targets: dict[str, TargetSpec] = Field(min_length=1, description="priority -> target")
     ladder: list[RungSpec] = Field(default_factory=list)
-    rationale: str | None = None
-    source: str | None = None
+    rationale: Prose | None = None
+    source: Prose | None = None
 
 
 class LevelSpec(_Strict):
@@ -220,17 +221,17 @@ class LevelSpec(_Strict):
     until: Literal["acknowledged", "resolved"] = "acknowledged"
     on_empty: Literal["skip", "wait", "defer_until_covered", "fallback"] = "skip"
     fallback: list[Target] = Field(default_factory=list)
-    owner: str | None = None
+    owner: Label | None = None
     ack_within: Duration | None = Field(default=None, description="expected acknowledgement")
     resolve_within: Duration | None = Field(default=None, description="expected resolution")
-    authority: list[str] = Field(default_factory=list, description="decision authority labels")
+    authority: list[Label] = Field(default_factory=list, description="decision authority labels")
 
 
 class PathSpec(_Strict):
     """A vertical (tiers, management) or horizontal (teams, vendors) escalation path."""
 
     kind: Literal["vertical", "horizontal"]
-    description: str | None = None
+    description: Prose | None = None
     starts: Literal["on-open", "on-trigger"] | None = Field(
         default=None, description="default: on-open for vertical, on-trigger for horizontal"
     )
@@ -247,22 +248,27 @@ class RuleSpec(_Strict):
     id: Id
     priority: int = Field(default=0, description="higher goes first; ties keep file order")
     when: Condition
-    then: ActionSpec | list[ActionSpec]
+    # A rule without actions would match, be traced as matched and do nothing: refused.
+    then: ActionSpec | Annotated[list[ActionSpec], Field(min_length=1)] = Field(
+        description="one action mapping, or a non-empty list of them"
+    )
     final: bool = Field(default=False, description="shadow matching rules that come after")
-    rationale: str | None = None
-    source: str | None = None
+    rationale: Prose | None = None
+    source: Prose | None = None
 
 
 class PolicySpec(_Strict):
     """A whole escalation policy."""
 
     policy: Name
-    version: int | str
-    description: str = ""
+    version: int | Label
+    description: Prose = ""
     pin: Literal["at-open", "latest"] = "latest"
-    terminology: dict[str, dict[str, list[str]]] = Field(default_factory=dict)
-    priority_matrix: dict[str, dict[str, str]] = Field(default_factory=dict)
-    custom_fields: dict[str, Literal["string", "integer", "boolean"]] = Field(default_factory=dict)
+    terminology: dict[Label, dict[Label, list[Label]]] = Field(default_factory=dict)
+    priority_matrix: dict[Label, dict[Label, Label]] = Field(default_factory=dict)
+    custom_fields: dict[Label, Literal["string", "integer", "boolean"]] = Field(
+        default_factory=dict
+    )
     calendars: dict[Id, CalendarConfig] = Field(
         default_factory=dict, description="business-hours calendars (see docs/calendars.md)"
     )
