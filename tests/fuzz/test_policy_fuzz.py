@@ -417,3 +417,50 @@ def test_a_bad_argument_to_the_library_is_an_escalate_error(call: Callable[[], o
         raise AssertionError(
             failure("a foreign exception escaped", "see the test id", exc)
         ) from exc
+
+
+# --------------------------------------------------------------------------------------------
+# Silent acceptance: values that say nothing
+# --------------------------------------------------------------------------------------------
+
+EMPTY_VALUES = [
+    (("policy",), ""),
+    (("version",), ""),
+    (("policy",), " "),
+    (("rules", 0, "id"), ""),
+    (("rules", 0, "then"), []),
+    (("rules", 0, "then"), {}),
+    (("rules", 1, "then", 0, "notify", "to"), []),
+    (("rules", 1, "then", 0, "notify", "template"), ""),
+    (("terminology", "priority", "P1"), [""]),
+    (("terminology", "priority", ""), ["x"]),
+    (("custom_fields", ""), "string"),
+    (("calendars", "office", "hours"), {}),
+    (("calendars", "office", "hours"), {"mon-fri": []}),
+    (("calendars", "office", "timezone"), ""),
+    (("clocks", "response", "targets"), {}),
+    (("clocks", "response", "ladder", 0, "notify", "channel"), ""),
+    (("paths", "desk", "levels"), []),
+    (("paths", "desk", "levels", 0, "targets"), []),
+    (("paths", "desk", "levels", 0, "targets", 0), "team:"),
+    (("paths", "desk", "levels", 0, "name"), ""),
+]
+
+
+@pytest.mark.parametrize(
+    ("where", "value"),
+    EMPTY_VALUES,
+    ids=[f"{render_path(w)}={v!r}" for w, v in EMPTY_VALUES],
+)
+def test_an_empty_or_meaningless_value_is_a_policy_error(
+    where: tuple[Any, ...], value: object
+) -> None:
+    tree = copy.deepcopy(SEED_TREES["small-clocks"])
+    get_at(tree, where[:-1])[where[-1]] = value
+    try:
+        loads(dump_yaml(tree))
+    except PolicyError:
+        return
+    except Exception as exc:
+        raise AssertionError(failure("loads() let a foreign exception escape", where, exc)) from exc
+    raise AssertionError(f"{render_path(where)}: {value!r} loaded silently")

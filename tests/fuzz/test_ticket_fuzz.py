@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -540,3 +541,56 @@ def test_berlin_fold_example_is_in_the_repeated_hour() -> None:
         (first.hour, first.minute, first.fold),
         (second.hour, second.minute, second.fold),
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Silent acceptance in tickets
+# --------------------------------------------------------------------------------------------
+
+
+def _override(path: str, level: str) -> dict[str, Any]:
+    ticket = copy.deepcopy(EXAMPLE_TICKETS["INC0010001"])
+    ticket["events"].append(
+        {
+            "at": "2024-11-20T13:10:00+00:00",
+            "type": "override",
+            "actor": "petra.koch",
+            "reason": "fuzz",
+            "path": path,
+            "level": level,
+        }
+    )
+    return ticket
+
+
+def _digits_in(key: str, digits: str) -> dict[str, Any]:
+    ticket = copy.deepcopy(EXAMPLE_TICKETS["INC0010001"])
+    text = ticket[key] if key == "opened_at" else ticket["events"][-1]["at"]
+    written = "".join(digits[int(c)] if c in "0123456789" else c for c in text)
+    if key == "opened_at":
+        ticket["opened_at"] = written
+    else:
+        ticket["events"][-1]["at"] = written
+    return ticket
+
+
+SILENT = {
+    "override-unknown-path": _override("nope", "L2"),
+    "override-unknown-level": _override("service-desk", "L9"),
+    "override-empty-level": _override("service-desk", ""),
+    "opened-at-arabic-indic-digits": _digits_in("opened_at", DIGIT_SETS[0]),
+    "event-at-fullwidth-digits": _digits_in("events", DIGIT_SETS[2]),
+    "empty-id": {**EXAMPLE_TICKETS["INC0010001"], "id": ""},
+    "empty-category": {**EXAMPLE_TICKETS["INC0010001"], "category": ""},
+    "bool-as-count": {**EXAMPLE_TICKETS["INC0010001"], "reassignment_count": True},
+    "float-field": {**SMALL_TICKETS["big-customer"], "fields": {"seats": 1.5}},
+    "nan-count": {**EXAMPLE_TICKETS["INC0010001"], "reopen_count": float("nan")},
+}
+
+
+@pytest.mark.parametrize("name", list(SILENT))
+def test_a_ticket_value_that_is_not_what_it_looks_like_is_a_ticket_error(name: str) -> None:
+    ticket = SILENT[name]
+    policy = "small-clocks" if name == "float-field" else "itil-default"
+    answer = run(TicketCase(policy, name, [], ticket, datetime(2024, 11, 20, 15, tzinfo=UTC)))
+    assert ("error", "TicketError") == answer[:2], f"{name}: {show(answer, 200)}"
