@@ -45,24 +45,18 @@ def error_of(path: str | Path) -> PolicyError:
 
 
 def in_child(code: str) -> str:
-    """Run ``code`` in a fresh interpreter (60 s, 1 GiB of memory at most); its stdout.
+    """Run ``code`` in a fresh interpreter (60 s, 1 GiB of memory at most); its output.
 
     A read that never ends fails the test by the timeout instead of hanging the suite, one that
     exhausts memory by the limit.
     """
-
-    def limit_memory() -> None:  # pragma: no cover - runs in the child
-        import resource
-
-        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
-
+    limited = f"{LIMIT_MEMORY}\n{code}" if sys.platform != "win32" else code
     try:
         done = subprocess.run(
-            [sys.executable, "-c", code],
+            [sys.executable, "-c", limited],
             capture_output=True,
             text=True,
             timeout=60,
-            preexec_fn=limit_memory,
             check=False,
         )
     except subprocess.TimeoutExpired:
@@ -70,6 +64,7 @@ def in_child(code: str) -> str:
     return done.stdout + done.stderr[-300:]
 
 
+LIMIT_MEMORY = "import resource; resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))"
 LOAD_IN_CHILD = """
 from escalate import EscalateError, load
 try:
