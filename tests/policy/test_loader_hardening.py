@@ -8,12 +8,16 @@ limit, so a regression fails the test instead of stopping the suite.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from escalate.errors import ArgumentError, EscalateError, PolicyError
 from escalate.policy.loader import MAX_BYTES, load, loads
@@ -329,3 +333,28 @@ def test_a_long_non_ascii_text_is_refused_without_counting_its_bytes() -> None:
     with pytest.raises(PolicyError) as caught:
         loads("é" * 30, max_bytes=20)
     assert "<string>:1:1: document is at least 30 bytes; the limit is 20 bytes" == str(caught.value)
+
+
+SECTIONS = ("version", "calendars", "clocks", "rules")
+SHAPES = ("{}", "[]", "x", "1", "true", "null", "{a: 1}", "[1]", "[{id: r}]")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@example(files=[{"rules": "{a: 1}"}, {"rules": "[1]"}])
+@example(files=[{"calendars": "[1]"}, {"calendars": "{a: 1}"}])
+@given(
+    files=st.lists(
+        st.dictionaries(st.sampled_from(SECTIONS), st.sampled_from(SHAPES), max_size=4),
+        min_size=2,
+        max_size=3,
+    )
+)
+def test_any_shapes_of_sections_across_folder_files_load_or_raise_a_policy_error(
+    files: list[dict[str, str]],
+) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        for i, sections in enumerate(files):
+            text = "".join(f"{key}: {value}\n" for key, value in sections.items())
+            (Path(folder) / f"{i}.yaml").write_text(text)
+        with contextlib.suppress(PolicyError):
+            load(folder)
