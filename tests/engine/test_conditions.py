@@ -326,7 +326,8 @@ def test_an_invalid_regular_expression_is_a_load_error() -> None:
     error = load_error("{category: {matches: '('}}")
     assert (
         "p.yaml:18:23: rules[0].when.category.matches: invalid regular expression '(': "
-        "missing ), unterminated subpattern at position 0"
+        "missing ): ( (patterns use RE2 syntax: no backreferences, no lookaround; "
+        "see https://github.com/google/re2/wiki/Syntax)"
     ) == str(error)
 
 
@@ -342,7 +343,7 @@ def test_exists_with_a_non_boolean_is_a_load_error() -> None:
 
 def test_any_of_with_a_bare_string_is_a_load_error() -> None:
     error = load_error("{regulatory_flags: {any_of: gdpr}}")
-    assert "any_of takes a list of strings, got 'gdpr'" == error.message
+    assert "any_of takes a non-empty list of non-empty strings, got 'gdpr'" == error.message
 
 
 def test_contains_with_a_list_is_a_load_error() -> None:

@@ -7,18 +7,29 @@ A condition is a mapping. Each key is a field (``priority``, ``customer.vip``,
 any_of none_of exists``), ANDed. Every comparison is checked against the field's type when the
 policy loads: comparing a string field with a number, or naming an unknown field, is a
 :class:`~escalate.errors.PolicyError`, never a silent non-match at run time.
+
+Operands are bounded so that no value in a policy can make loading or evaluating slow or make
+it fail with anything but a ``PolicyError``: integers are signed 64-bit, percentages lie in
+0-1000 with at most six decimal places, and ``matches`` patterns are RE2 expressions (matched in
+time linear in the value) of at most :data:`MAX_PATTERN_CHARS` characters and
+:data:`MAX_PATTERN_MEMORY` bytes of compiled program.
 """
 
 from __future__ import annotations
 
+import math
 import re
+import reprlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from typing import Any
+from typing import Any, Protocol
 
-from escalate.calendars._durations import parse_duration
-from escalate.errors import PolicyError, suggest
+import re2  # type: ignore[import-untyped]  # google-re2 ships no type information
+
+from escalate._models import MAX_INT, MIN_INT
+from escalate.calendars._durations import MAX_PERCENT, PERCENT_DECIMALS, parse_duration
+from escalate.errors import PolicyError, TicketError, suggest
 
 Path = tuple[str | int, ...]
 Facts = Mapping[str, Any]
@@ -44,6 +55,17 @@ OPERATORS: dict[str, tuple[str, ...]] = {
     LEVEL: ("eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "exists"),
 }
 COMBINATORS = ("all", "any", "not")
+
+# Integer operands are signed 64-bit (MIN_INT ... MAX_INT), like every integer in a policy;
+# percent operands lie in 0 ... MAX_PERCENT with at most PERCENT_DECIMALS decimal places, like
+# a ladder rung's percentage. Both are checked here too, for data that did not come from YAML.
+
+#: The longest ``matches`` pattern, in characters.
+MAX_PATTERN_CHARS = 1000
+#: RE2's ``max_mem`` for one pattern, in bytes: a pattern whose compiled program does not fit
+#: is a load error; the matching automaton's cache stays within it.
+MAX_PATTERN_MEMORY = 1 << 20
+RE2_SYNTAX = "https://github.com/google/re2/wiki/Syntax"
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,11 +171,12 @@ def _fuse(root: Condition) -> Check:
 
 def _compile_tree(spec: object, fields: Mapping[str, FieldSpec], path: Path) -> Condition:
     if not isinstance(spec, Mapping) or not spec:
-        raise PolicyError(f"a condition is a non-empty mapping, got {spec!r}", path=path)
+        raise PolicyError(f"a condition is a non-empty mapping, got {_show(spec)}", path=path)
+    _check_keys(spec, "a condition key is a field name or all, any, not", path)
     parts: list[Condition] = []
-    for key in sorted(spec, key=str):
+    for key in sorted(spec):
         value = spec[key]
-        where = (*path, str(key))
+        where = (*path, key)
         if key in ("all", "any"):
             if not isinstance(value, list) or not value:
                 raise PolicyError(f"'{key}' takes a non-empty list of conditions", path=where)
@@ -165,8 +188,15 @@ def _compile_tree(spec: object, fields: Mapping[str, FieldSpec], path: Path) -> 
             child = _compile_tree(value, fields, where)
             parts.append(_combine("not", (child,), where))
         else:
-            parts.append(_compile_field(str(key), value, fields, where))
+            parts.append(_compile_field(key, value, fields, where))
     return parts[0] if len(parts) == 1 else _combine("all", tuple(parts), path)
+
+
+def _check_keys(spec: Mapping[Any, object], what: str, path: Path) -> None:
+    """Every key of ``spec`` is a string (YAML also reads ``1``, ``null`` or a date as a key)."""
+    for key in spec:
+        if not isinstance(key, str):
+            raise PolicyError(f"{what}, got {_show(key)}", path=path)
 
 
 # Cheap, selective comparisons first when ANDing: the result is the same (checks are pure),
@@ -227,7 +257,8 @@ def _compile_field(
     if isinstance(value, Mapping):
         if not value:
             raise PolicyError("an operator mapping needs at least one operator", path=path)
-        ops = [(str(op), value[op]) for op in sorted(value, key=str)]
+        _check_keys(value, f"an operator of {name} is a name like eq or gte", path)
+        ops = [(op, value[op]) for op in sorted(value)]
     elif isinstance(value, list):
         ops = [("in", value)]
     else:
@@ -239,9 +270,32 @@ def _compile_field(
     return leaves[0] if len(leaves) == 1 else _combine("all", tuple(leaves), path)
 
 
+class _ShortRepr(reprlib.Repr):
+    """``repr`` for messages: short, and safe for any value YAML can hold (a 4,300-character
+    hexadecimal literal is an integer ``repr`` refuses to write out)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.maxstring = self.maxother = 80
+        self.maxlist = self.maxdict = 8
+
+    def repr_int(self, x: int, level: int) -> str:
+        if x.bit_length() <= 128:
+            return repr(x)
+        n = abs(x)
+        digits = n.bit_length() * 30103 // 100_000 + 1  # bits × log10(2): exact or one over
+        if 10 ** (digits - 1) > n:
+            digits -= 1
+        return f"<an integer of {digits} digits>"
+
+
+_show = _ShortRepr().repr
+
+
 def _type_error(name: str, spec: FieldSpec, op: str, expected: object, path: Path) -> PolicyError:
     return PolicyError(
-        f"{name} is a {spec.type}; {op} {expected!r} compares it with {type(expected).__name__}",
+        f"{name} is a {spec.type}; {op} {_show(expected)} compares it with "
+        f"{type(expected).__name__}",
         path=path,
     )
 
@@ -249,7 +303,7 @@ def _type_error(name: str, spec: FieldSpec, op: str, expected: object, path: Pat
 def _check_enum(name: str, spec: FieldSpec, value: str, path: Path) -> None:
     if spec.values is not None and value not in spec.values:
         raise PolicyError(
-            f"{value!r} is not a known value of {name} (known: {', '.join(spec.values)})",
+            f"{_show(value)} is not a known value of {name} (known: {', '.join(spec.values)})",
             path=path,
             suggestion=suggest(value, spec.values),
         )
@@ -282,17 +336,25 @@ def _compile_leaf(name: str, spec: FieldSpec, op: str, expected: object, path: P
         if spec.type == STR:
             if not isinstance(item, str):
                 raise _type_error(name, spec, op, item, where)
+            if not item and not name.startswith("fields."):
+                # Ticket fields are never empty strings (custom fields may be).
+                raise PolicyError(
+                    f"{name} is never an empty string; to test for a missing value write "
+                    f"'{name}: {{exists: false}}'",
+                    path=where,
+                )
             _check_enum(name, spec, item, where)
         elif spec.type == INT:
             if isinstance(item, bool) or not isinstance(item, int):
                 raise _type_error(name, spec, op, item, where)
+            _check_int(item, where)
         elif not isinstance(item, bool):
             raise _type_error(name, spec, op, item, where)
         return item
 
     if op in ("in", "not_in"):
         if not isinstance(expected, list) or not expected:
-            raise PolicyError(f"{op} takes a non-empty list, got {expected!r}", path=path)
+            raise PolicyError(f"{op} takes a non-empty list, got {_show(expected)}", path=path)
         members = frozenset(scalar(item, (*path, i)) for i, item in enumerate(expected))
         if op == "in":
             return Leaf(
@@ -314,17 +376,21 @@ def _compile_leaf(name: str, spec: FieldSpec, op: str, expected: object, path: P
     if op == "matches":
         if not isinstance(expected, str):
             raise _type_error(name, spec, op, expected, path)
-        try:
-            pattern = re.compile(expected)
-        except (re.error, OverflowError, RecursionError) as exc:
-            raise PolicyError(
-                f"invalid regular expression {expected!r}: {exc}", path=path
-            ) from None
-        search = pattern.search
+        search = compile_pattern(expected, path).search
+        field_path = tuple(name.split("."))
 
         def matches(f: Facts) -> bool:
             value = f.get(name)
-            return value is not None and search(value) is not None
+            if value is None:
+                return False
+            try:
+                return search(value.encode()) is not None
+            except UnicodeEncodeError:  # a lone surrogate, from a Ticket built in Python
+                raise TicketError(
+                    "holds a lone surrogate, which is not Unicode text",
+                    path=field_path,
+                    value=value,
+                ) from None
 
         return Leaf(name, op, expected, path, matches)
     want = scalar(expected, path)
@@ -341,6 +407,98 @@ def _compile_leaf(name: str, spec: FieldSpec, op: str, expected: object, path: P
     return Leaf(name, op, want, path, ordered)
 
 
+def _check_int(item: int, where: Path) -> None:
+    if not MIN_INT <= item <= MAX_INT:  # compares sizes first: constant time for any value
+        raise PolicyError(
+            f"{_show(item)} is out of range: conditions compare integers from "
+            f"{MIN_INT} to {MAX_INT} (signed 64-bit)",
+            path=where,
+        )
+
+
+class Pattern(Protocol):
+    """What escalate uses of a compiled RE2 pattern (``re2`` has no type information)."""
+
+    def search(self, text: bytes, /) -> object | None:
+        """A match object where the pattern occurs in UTF-8 ``text``, else ``None``."""
+
+
+# A counted repeat, {m}, {m,} or {m,n}, and Python's {,n}. RE2 reads {,n} and counts too large
+# for an int as literal text, where Python's re repeats (or fails): both are refused, so that
+# no pattern silently changes meaning. Escaped characters are removed before looking.
+_REPEAT = re.compile(r"\{([0-9]*)(,?)([0-9]*)\}")
+MAX_REPEAT = 1000  # RE2's own limit for a counted repeat
+_ESCAPE = re.compile(r"\\.", re.DOTALL)
+
+
+def compile_pattern(pattern: str, path: Path) -> Pattern:
+    """Compile a ``matches`` pattern with RE2, once, at load time.
+
+    RE2 matches in time linear in the length of the value, whatever the pattern (no
+    catastrophic backtracking), and so has no backreferences and no lookaround. A pattern that
+    is empty, longer than :data:`MAX_PATTERN_CHARS`, needs more than
+    :data:`MAX_PATTERN_MEMORY` bytes, or uses syntax RE2 lacks is a :class:`PolicyError` at
+    ``path``.
+
+    >>> compile_pattern("^(a+)+$", ()).search(b"a" * 40 + b"!") is None
+    True
+    """
+    shown = _show(pattern)
+    if not pattern:
+        raise PolicyError(
+            "an empty pattern matches every value; write 'exists: true' for that", path=path
+        )
+    if len(pattern) > MAX_PATTERN_CHARS:
+        raise PolicyError(
+            f"pattern {shown} has {len(pattern)} characters; the limit is {MAX_PATTERN_CHARS}",
+            path=path,
+        )
+    if "\\C" in _ESCAPE.findall(pattern):
+        raise PolicyError(
+            f"pattern {shown}: \\C matches one byte of a character's UTF-8 encoding; "
+            "patterns match whole characters (write . for any character)",
+            path=path,
+        )
+    for repeat in _REPEAT.finditer(_ESCAPE.sub("", pattern)):
+        low, comma, high = repeat.groups()
+        if not low and comma:
+            raise PolicyError(
+                f"pattern {shown}: {repeat.group()} is literal text in RE2 syntax, not a "
+                f"repeat; write {{0,{high}}} for up to {high or 'any number'}, or "
+                f"\\{repeat.group()} for the text",
+                path=path,
+            )
+        if any(len(n) > 4 or int(n) > MAX_REPEAT for n in (low, high) if n):
+            raise PolicyError(
+                f"pattern {shown}: a counted repeat goes up to {MAX_REPEAT}, got "
+                f"{_show(repeat.group())}",
+                path=path,
+            )
+    options = re2.Options()
+    options.max_mem = MAX_PATTERN_MEMORY
+    options.log_errors = False  # RE2 would print to the host's stderr
+    options.never_capture = True  # only whether it matches is used
+    try:
+        compiled: Pattern = re2.compile(pattern, options)
+    except (re2.error, UnicodeEncodeError) as exc:
+        detail = exc.args[0] if exc.args else exc
+        if isinstance(detail, bytes):
+            detail = detail.decode("utf-8", "replace")
+        if detail == "pattern too large - compile failed":
+            raise PolicyError(
+                f"pattern {shown} compiles to more than {MAX_PATTERN_MEMORY} bytes, RE2's "
+                "limit for one pattern here; make counted repeats such as {1000} smaller",
+                path=path,
+            ) from None
+        raise PolicyError(
+            f"invalid regular expression {shown}: {detail} (patterns use RE2 syntax: no "
+            f"backreferences, no lookaround; see {RE2_SYNTAX})",
+            path=path,
+            suggestion=pattern.replace("\\Z", "\\z") if "\\Z" in pattern else None,
+        ) from None
+    return compiled
+
+
 _ORDER: dict[str, Callable[[Any, Any], bool]] = {
     "gt": lambda a, b: a > b,
     "gte": lambda a, b: a >= b,
@@ -353,9 +511,17 @@ def _set_leaf(name: str, spec: FieldSpec, op: str, expected: object, path: Path)
     if op == "contains":
         if not isinstance(expected, str):
             raise _type_error(name, spec, op, expected, path)
+        if not expected:
+            raise PolicyError(f"{name} never holds an empty string", path=path)
         return Leaf(name, op, expected, path, lambda f: expected in f[name])
-    if not isinstance(expected, list) or not all(isinstance(x, str) for x in expected):
-        raise PolicyError(f"{op} takes a list of strings, got {expected!r}", path=path)
+    if (
+        not isinstance(expected, list)
+        or not expected
+        or not all(isinstance(x, str) and x for x in expected)
+    ):
+        raise PolicyError(
+            f"{op} takes a non-empty list of non-empty strings, got {_show(expected)}", path=path
+        )
     wanted = frozenset(expected)
     if op == "any_of":
         return Leaf(name, op, sorted(wanted), path, lambda f: not wanted.isdisjoint(f[name]))
@@ -374,7 +540,7 @@ def _level_leaf(name: str, spec: FieldSpec, op: str, expected: object, path: Pat
 
     if op in ("in", "not_in"):
         if not isinstance(expected, list) or not expected:
-            raise PolicyError(f"{op} takes a non-empty list, got {expected!r}", path=path)
+            raise PolicyError(f"{op} takes a non-empty list, got {_show(expected)}", path=path)
         members = frozenset(level_index(x, (*path, i)) for i, x in enumerate(expected))
         inside = op == "in"
         return Leaf(name, op, expected, path, lambda f: (f.get(index_key) in members) is inside)
@@ -398,9 +564,7 @@ def _clock_leaf(name: str, spec: FieldSpec, op: str, expected: object, path: Pat
     key = "clock." + clock
     compare = _ORDER[op]
     if spec.type == PERCENT:
-        if isinstance(expected, bool) or not isinstance(expected, int | float):
-            raise _type_error(name, spec, op, expected, path)
-        share = Fraction(str(expected)) / 100  # the decimal the author wrote, exactly
+        share = _percent(name, spec, op, expected, path)
         num, den = share.numerator, share.denominator
 
         def percent(f: Facts) -> bool:
@@ -410,6 +574,11 @@ def _clock_leaf(name: str, spec: FieldSpec, op: str, expected: object, path: Pat
             return compare(state.elapsed_us * den, num * state.target_us)
 
         return Leaf(name, op, expected, path, percent, threshold=share)
+    if not isinstance(expected, str):
+        raise PolicyError(
+            f"expected a duration like '30m', '4h', '1h30m' or '2d', got {_show(expected)}",
+            path=path,
+        )
     amount = parse_duration(expected, path, allow_business_days=False).delta
     threshold = amount.days * 86_400_000_000 + amount.seconds * 1_000_000 + amount.microseconds
 
@@ -421,6 +590,31 @@ def _clock_leaf(name: str, spec: FieldSpec, op: str, expected: object, path: Pat
         return compare(value, threshold)
 
     return Leaf(name, op, expected, path, duration, threshold=threshold)
+
+
+def _percent(name: str, spec: FieldSpec, op: str, expected: object, path: Path) -> Fraction:
+    """A percent operand as an exact share of the target: ``75`` is 3/4.
+
+    Checked before any arithmetic, so that NaN, infinities and huge or tiny numbers are load
+    errors rather than exceptions or slow comparisons later.
+    """
+    if isinstance(expected, bool) or not isinstance(expected, int | float):
+        raise _type_error(name, spec, op, expected, path)
+    if isinstance(expected, float) and not math.isfinite(expected):
+        exact = None
+    elif 0 <= expected <= MAX_PERCENT:  # compares sizes first: constant time for any value
+        # str() of a float is the shortest decimal that reads back as it: what the author
+        # wrote, as long as that has few enough digits (which the check below ensures).
+        exact = Fraction(str(expected))
+    else:
+        exact = None
+    if exact is None or (exact * 10**PERCENT_DECIMALS).denominator != 1:
+        raise PolicyError(
+            f"{name} takes a number of percent from 0 to {MAX_PERCENT} with at most "
+            f"{PERCENT_DECIMALS} decimal places, like 75 or 87.5, got {_show(expected)}",
+            path=path,
+        )
+    return exact / 100
 
 
 def leaves(condition: Condition) -> list[Leaf]:
