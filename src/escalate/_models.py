@@ -36,6 +36,7 @@ __all__ = [
     "check_label",
     "check_prose",
     "model_keys",
+    "model_problem",
     "pattern_hint",
     "patterned",
     "policy_error",
@@ -161,6 +162,13 @@ def text_problem(text: str, *, multiline: bool = False) -> str | None:
     return f"contains {_describe(text[index])} at position {index + 1}: {shown_text(text)}"
 
 
+def model_problem(message: str) -> PydanticCustomError:
+    """The error a model validator raises for a problem it words itself: :func:`policy_error`
+    reports ``message`` as it is (a pydantic ``ValueError`` would get a "Value error, " prefix).
+    """
+    return PydanticCustomError(_TEXT_ERROR, "{message}", {"message": message})
+
+
 def check_label(value: str) -> str:
     """Validator of :data:`Label`: non-blank, one line, every character visible as written."""
     problem = "is empty" if not value.strip() else text_problem(value)
@@ -168,7 +176,7 @@ def check_label(value: str) -> str:
         return value
     if problem == "is empty":
         problem = f"expected a non-blank string, got {shown_text(value)}"
-    raise PydanticCustomError(_TEXT_ERROR, "{message}", {"message": problem})
+    raise model_problem(problem)
 
 
 def check_prose(value: str) -> str:
@@ -176,7 +184,7 @@ def check_prose(value: str) -> str:
     problem = text_problem(value, multiline=True)
     if problem is None:
         return value
-    raise PydanticCustomError(_TEXT_ERROR, "{message}", {"message": problem})
+    raise model_problem(problem)
 
 
 #: A name, id, term, target or template: a non-blank single line with no control, bidi or

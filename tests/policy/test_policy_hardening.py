@@ -8,11 +8,12 @@ evaluation.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from escalate import Policy, PolicyError
+from escalate import ArgumentError, InstantRangeError, Policy, PolicyError, lint
 from escalate._models import Label, Prose, unsafe_value
 from escalate.policy.loader import loads
 from tests.policy_helpers import yaml_text
@@ -220,3 +221,82 @@ def test_unsafe_value_walks_deep_data_without_recursion() -> None:
         data = [data]
     found = unsafe_value(data)
     assert found is not None and len(found[0]) == 5000
+
+
+SCHEDULE = """
+directory: {people: {ann: {validated_at: %s}, bob: {}}}
+schedules:
+  ops:
+    timezone: Europe/Berlin
+    layers:
+      - name: a
+        level: 1
+        rotation: {members: [ann, bob], turn: 1w, anchor: %s}
+        %s
+    %s
+"""
+
+
+def schedule(
+    validated: str = "2024-01-01", anchor: str = "2024-01-01", layer: str = "", extra: str = ""
+) -> str:
+    return SCHEDULE % (validated, anchor, layer, extra)
+
+
+@pytest.mark.parametrize(
+    ("body", "path"),
+    [
+        (schedule(anchor="'9999-12-31T23:00:00-05:00'"), ("rotation", "anchor")),
+        (schedule(anchor="'0001-01-01T00:00:00+05:00'"), ("rotation", "anchor")),
+        (schedule(anchor="9999-12-31"), ("rotation", "anchor")),
+        (schedule(layer="effective_from: '9999-12-31T23:00:00-05:00'"), ("effective_from",)),
+        (schedule(layer="effective_until: 9999-12-31T23:00:00-05:00"), ("effective_until",)),
+        (schedule(layer="effective_from: '1899-12-31T23:00:00Z'"), ("effective_from",)),
+        (
+            schedule(
+                extra="overrides: [{start: '2024-01-01T00:00:00Z', "
+                "end: '9999-12-31T23:00:00-05:00', people: [ann]}]"
+            ),
+            ("overrides", 0, "end"),
+        ),
+        (schedule(validated="0001-01-01"), ("validated_at",)),
+    ],
+)
+def test_an_instant_or_date_far_outside_the_policy_years_is_a_policy_error(
+    body: str, path: tuple[object, ...]
+) -> None:
+    error = rejection(body)
+    assert path == error.path[-len(path) :]
+    assert "outside the years a policy may name (1900 to 2200)" in error.message
+
+
+def test_instants_at_the_edges_of_the_policy_years_load() -> None:
+    body = schedule(
+        anchor="'1900-01-01T00:00:00+01:00'",
+        layer="effective_until: '2200-12-31T23:00:00-05:00'",
+    )
+    assert load(body).directory.schedules["ops"] is not None
+
+
+@pytest.mark.parametrize(
+    "as_of",
+    [
+        datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-5))),
+        datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5))),
+        datetime(9999, 12, 25, tzinfo=UTC),  # plus the default 14 days runs past the end
+    ],
+)
+def test_lint_as_of_near_the_ends_of_datetime_is_an_instant_range_error(as_of: datetime) -> None:
+    with pytest.raises(InstantRangeError, match="as_of"):
+        lint(load(schedule()), as_of=as_of)
+
+
+@pytest.mark.parametrize("horizon", [timedelta(days=-1), timedelta(days=3651), timedelta.max])
+def test_a_lint_horizon_out_of_range_is_an_instant_range_error(horizon: timedelta) -> None:
+    with pytest.raises(InstantRangeError, match="horizon"):
+        lint(load(schedule()), as_of=datetime(2024, 6, 3, tzinfo=UTC), horizon=horizon)
+
+
+def test_a_lint_horizon_that_is_no_timedelta_is_an_argument_error() -> None:
+    with pytest.raises(ArgumentError, match="horizon must be a timedelta"):
+        lint(load(schedule()), horizon=14)  # type: ignore[arg-type]

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from escalate.calendars.models import HolidaysModel
+from escalate.calendars.models import CONFIG_YEARS, HolidaysModel
 from escalate.errors import PolicyError, suggest
 
 Path = tuple[str | int, ...]
@@ -59,9 +59,11 @@ def parse_years(value: object, path: Path) -> tuple[int, int]:
     ):
         raise PolicyError(f"years must be [first, last], two whole years, got {value!r}", path=path)
     first, last = value
-    if not 1900 <= first <= last <= 2200:
+    lowest, highest = CONFIG_YEARS
+    if not lowest <= first <= last <= highest:
         raise PolicyError(
-            f"years must satisfy 1900 <= first <= last <= 2200, got {list(value)!r}", path=path
+            f"years must satisfy {lowest} <= first <= last <= {highest}, got {list(value)!r}",
+            path=path,
         )
     return first, last
 

@@ -26,12 +26,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, WithJsonSchema
+from pydantic import AfterValidator, Field, WithJsonSchema
 
-from escalate._models import Label, StrictModel, patterned
+from escalate._models import Label, StrictModel, model_problem, patterned
 from escalate.calendars._durations import _PART, MAX_PERCENT, PERCENT_NUMBER
 
 __all__ = [
+    "CONFIG_YEARS",
     "DATE_PATTERN",
     "DURATION_PATTERN",
     "INSTANT_PATTERN",
@@ -114,10 +115,35 @@ Weekdays = Annotated[
     ),
 ]
 
+#: The years a configuration may name: calendar and holiday ``years``, dates, and the instants
+#: of schedules (anchors, effective bounds, overrides). Far from the ends of what ``datetime``
+#: holds, so that any offset, turn or duration (at most 100 years) added to them stays valid.
+CONFIG_YEARS = (1900, 2200)
+
+
+def _in_config_years(value: date | str) -> date | str:
+    """A date or instant of a configuration, refused when its year lies outside
+    :data:`CONFIG_YEARS` (text that is no date at all is left to the compiler's message)."""
+    day: date | None = value if isinstance(value, date) else None
+    if isinstance(value, str):
+        try:
+            day = date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    first, last = CONFIG_YEARS
+    if day is not None and not first <= day.year <= last:
+        shown = value if isinstance(value, str) else value.isoformat()
+        raise model_problem(
+            f"{shown!r} lies outside the years a policy may name ({first} to {last})"
+        )
+    return value
+
+
 #: ``YYYY-MM-DD``. YAML reads an unquoted date as a date, JSON and quoted YAML as text.
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 DateText = Annotated[
     date | str,
+    AfterValidator(_in_config_years),
     WithJsonSchema(
         {
             "type": "string",
@@ -135,6 +161,7 @@ INSTANT_PATTERN = (
 )
 Instant = Annotated[
     datetime | date | str,
+    AfterValidator(_in_config_years),
     WithJsonSchema(
         {
             "type": "string",
