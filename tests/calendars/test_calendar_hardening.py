@@ -6,13 +6,16 @@ foreign exception, a silent reading (``'٤h'`` as four hours) nor a failure at e
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
 import pytest
 
-from escalate import Calendar, PolicyError
+from escalate import Calendar, CalendarRangeError, PolicyError, TimeWindow
 from escalate.calendars._durations import parse_duration, parse_percent
+from escalate.policy.loader import loads
 
 
 @pytest.mark.parametrize("text", ["\u0664h", "1\u0660m", "\uff14h", "\u09ea\u09e6m", "\U0001d7dah"])
@@ -62,3 +65,78 @@ def _calendar(**changes: Any) -> dict[str, Any]:
 def test_calendar_hours_with_a_non_ascii_digit_are_a_policy_error() -> None:
     with pytest.raises(PolicyError, match=r"hours\.mon-fri"):
         Calendar.from_config(_calendar(hours={"mon-fri": ["\u0660\u0669:00-17:00"]}))
+
+
+def test_a_policy_calendar_without_hours_is_a_policy_error_at_its_key_path() -> None:
+    text = (
+        "policy: p\nversion: 1\ncalendars:\n  x: {timezone: UTC, hours: {}, years: [2024, 2024]}\n"
+    )
+    with pytest.raises(PolicyError, match="'x' is never open in 2024-2024") as caught:
+        loads(text, filename="p.yaml")
+    assert ("calendars", "x") == caught.value.path
+    assert ("p.yaml", 4, 3) == caught.value.source
+
+
+def test_a_policy_calendar_whose_closures_cover_every_open_hour_is_a_policy_error() -> None:
+    saturdays = [date(2024, 1, 6) + timedelta(weeks=k) for k in range(52)]
+    config = _calendar(
+        hours={"sat": ["09:00-10:00"]},
+        years=[2024, 2024],
+        closures={day.isoformat(): "09:00-10:00" for day in saturdays},
+    )
+    text = json.dumps({"policy": "p", "version": 1, "calendars": {"sat": config}})
+    with pytest.raises(PolicyError, match="'sat' is never open in 2024-2024"):
+        loads(text)
+
+
+def test_an_empty_calendar_built_directly_says_so_when_asked_to_add_time() -> None:
+    empty = Calendar.from_config(_calendar(hours={}, years=[2024, 2024]))
+    assert empty.never_open
+    with pytest.raises(CalendarRangeError, match="never open in 2024-2024"):
+        empty.add(datetime(2024, 6, 3, tzinfo=UTC), timedelta(hours=1))
+
+
+def test_a_calendar_open_on_extra_hours_only_still_loads() -> None:
+    calendar = Calendar.from_config(
+        _calendar(hours={}, years=[2024, 2024], extra_hours={"2024-06-01": "09:00-12:00"})
+    )
+    assert [(2024, 2024)] == [calendar.years]
+
+
+@pytest.mark.parametrize("key", ["closures", "extra_hours"])
+def test_a_dated_entry_outside_the_default_years_is_a_policy_error_not_dropped(key: str) -> None:
+    with pytest.raises(PolicyError, match=r"lies outside years \[2000, 2050\] \(the default") as c:
+        Calendar.from_config(_calendar(**{key: {"2099-12-24": "09:00-12:00"}}))
+    assert (key, "2099-12-24") == c.value.path
+
+
+def test_an_explicit_holiday_outside_the_default_years_is_a_policy_error_not_dropped() -> None:
+    with pytest.raises(PolicyError, match="holiday 2077-01-01 lies outside"):
+        Calendar.from_config(_calendar(holidays={"dates": ["2077-01-01"]}))
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("closures", {"9999-12-31": "09:00-12:00"}),
+        ("extra_hours", {"0001-01-01": "09:00-12:00"}),
+        ("holidays", {"dates": ["9999-12-31"]}),
+        ("holidays", {"dates": ["1899-12-31"]}),
+    ],
+)
+def test_a_date_outside_the_years_a_policy_may_name_is_a_policy_error(
+    key: str, value: object
+) -> None:
+    with pytest.raises(PolicyError, match=r"outside the years a policy may name \(1900 to 2200\)"):
+        Calendar.from_config(_calendar(**{key: value}))
+
+
+@pytest.mark.parametrize(
+    ("key", "token"),
+    [("years", "9" * 5000), ("years", "2024:" + "9" * 5000), ("days_of_month", "1" * 5000)],
+)
+def test_a_time_window_number_of_thousands_of_digits_is_a_policy_error(
+    key: str, token: str
+) -> None:
+    with pytest.raises(PolicyError, match="is not"):
+        TimeWindow.from_config({key: [token]})

@@ -258,21 +258,23 @@ class _Config:
             self.years = self.holidays.years
         self.closures = self._dated(model.closures, (*path, "closures"))
         self.extra_hours = self._dated(model.extra_hours, (*path, "extra_hours"))
-        if self.years is not None:
-            first, last = self.years
-            for day in self.holidays.names:
+        # A date outside the compiled years would be dropped without a word: refused, also
+        # against the default years of a calendar that names none.
+        first, last = self.years or DEFAULT_YEARS
+        which = "" if self.years is not None else " (the default; set 'years' to change it)"
+        for day in self.holidays.names:
+            if not first <= day.year <= last:
+                raise PolicyError(
+                    f"holiday {day.isoformat()} lies outside years {[first, last]}{which}",
+                    path=(*path, "holidays"),
+                )
+        for key, table in (("closures", self.closures), ("extra_hours", self.extra_hours)):
+            for day in table:
                 if not first <= day.year <= last:
                     raise PolicyError(
-                        f"holiday {day.isoformat()} lies outside years {[first, last]}",
-                        path=(*path, "holidays"),
+                        f"date {day.isoformat()} lies outside years {[first, last]}{which}",
+                        path=(*path, key, day.isoformat()),
                     )
-            for key, table in (("closures", self.closures), ("extra_hours", self.extra_hours)):
-                for day in table:
-                    if not first <= day.year <= last:
-                        raise PolicyError(
-                            f"date {day.isoformat()} lies outside years {[first, last]}",
-                            path=(*path, key, day.isoformat()),
-                        )
 
     @property
     def unbounded(self) -> bool:
@@ -570,6 +572,13 @@ class Calendar:
         return self._years
 
     @property
+    def never_open(self) -> bool:
+        """True when the calendar has no working time at all in its years (say ``hours: {}``
+        without ``extra_hours``, or an intersection of disjoint calendars). The policy compiler
+        refuses such a calendar; as an operand of calendar algebra it is the empty set."""
+        return not self._starts
+
+    @property
     def valid_from(self) -> datetime:
         """The first instant this calendar answers for (UTC)."""
         return from_us(self._lo)
@@ -601,9 +610,10 @@ class Calendar:
 
     def _range_error(self, us: int) -> CalendarRangeError:
         first, last = self.years
+        never = f"; it is never open in {first}-{last}" if self.never_open else ""
         return CalendarRangeError(
             f"{from_us(us).isoformat()} lies outside the years {first}-{last} this calendar "
-            f"is compiled for ({self.holiday_source}); widen its years to answer there"
+            f"is compiled for ({self.holiday_source}); widen its years to answer there{never}"
         )
 
     def _worked(self, us: int) -> int:

@@ -93,7 +93,9 @@ _MONTHS = {
 }
 _MONTH_NAMES = {number: name for name, number in _MONTHS.items()}
 # strconv.Atoi's syntax, which Alertmanager uses for numeric members.
-_INT_RE = re.compile(r"[+-]?[0-9]+")
+# At most nine digits: every day, month or year fits, and int() never meets a 5,000-digit token
+# (which it refuses with a ValueError).
+_INT_RE = re.compile(r"[+-]?[0-9]{1,9}")
 # Alertmanager's own pattern for a clock time: two-digit hours, and 24:00 as the only hour 24.
 _CLOCK_RE = re.compile(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]|24:00")
 

@@ -153,9 +153,15 @@ class _Compiler:
         for name in sorted(spec.calendars):
             if name == "24x7":
                 raise PolicyError("'24x7' is built in; pick another name", path=("calendars", name))
-            self.calendars[name] = Calendar.from_config(
-                spec.calendars[name], path=("calendars", name)
-            )
+            calendar = Calendar.from_config(spec.calendars[name], path=("calendars", name))
+            if calendar.never_open:  # every clock on it would fail later with a range error
+                first, last = calendar.years
+                raise PolicyError(
+                    f"calendar {name!r} is never open in {first}-{last}: give it 'hours' (or "
+                    "'extra_hours' dates) that closures and holidays leave open",
+                    path=("calendars", name),
+                )
+            self.calendars[name] = calendar
         try:
             self.directory = Directory.from_config(spec.directory, spec.schedules)
         except PolicyError as exc:
