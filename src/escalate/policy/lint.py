@@ -11,11 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from escalate.calendars._instants import to_us
+from escalate.calendars._instants import MAX_US, checked_utc, to_us
 from escalate.engine.compiled import Policy
 from escalate.engine.paths import PathDef
+from escalate.errors import ArgumentError, InstantRangeError
 
-__all__ = ["Finding", "lint"]
+__all__ = ["MAX_HORIZON", "Finding", "lint"]
+
+#: The longest schedule-gap horizon lint walks (ten years): the walk visits every hand-off in it.
+MAX_HORIZON = timedelta(days=3650)
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -43,9 +47,23 @@ def lint(
 
     With ``as_of`` (aware), also: contacts whose ``validated_at`` is older than the
     directory's ``contact_max_age``, and schedule gaps in ``[as_of, as_of + horizon)``.
+    ``horizon`` is a ``timedelta`` from zero to :data:`MAX_HORIZON`, and ``as_of + horizon``
+    must stay in escalate's instant range; otherwise :class:`~escalate.errors.ArgumentError`
+    (wrong type) or :class:`~escalate.errors.InstantRangeError`.
     """
     if as_of is not None:
-        to_us(as_of, "as_of")  # naive instants are refused here as everywhere
+        as_of = checked_utc(as_of, "as_of")  # naive or out-of-range instants are refused
+    if not isinstance(horizon, timedelta):
+        raise ArgumentError(f"horizon must be a timedelta, got {type(horizon).__name__}")
+    if not timedelta(0) <= horizon <= MAX_HORIZON:
+        raise InstantRangeError(
+            f"horizon {horizon} is out of range: lint looks 0 to {MAX_HORIZON.days} days ahead"
+        )
+    if as_of is not None and to_us(as_of) + horizon // timedelta(microseconds=1) > MAX_US:
+        raise InstantRangeError(
+            f"as_of {as_of.isoformat()} plus horizon {horizon} ends after the last instant "
+            "escalate computes with"
+        )
     found: list[Finding] = _directory_findings(policy, as_of, horizon)
     used_calendars = {"24x7"}
     for clock in policy.clocks:
