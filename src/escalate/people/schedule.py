@@ -409,9 +409,7 @@ class Schedule:
         """
         lo, hi = to_us(start, "start"), to_us(end, "end")
         if hi < lo:
-            raise InstantRangeError(
-                f"end {end.isoformat()} is before start {start.isoformat()}"
-            )
+            raise InstantRangeError(f"end {end.isoformat()} is before start {start.isoformat()}")
         starts: list[int] = []
         answers: list[tuple[tuple[str, ...], str]] = []
         t = lo
