@@ -8,12 +8,14 @@ digits). A failing test shows the case and the exception, which is enough to reb
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import math
+import sys
 import traceback
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
@@ -22,7 +24,6 @@ from typing import Any
 import yaml
 from hypothesis import strategies as st
 
-from escalate.errors import EscalateError
 from escalate.testing.strategies import ZONES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -251,8 +252,11 @@ def last_instant(mapping: Mapping[str, Any]) -> datetime:
 
 
 def as_instant(value: str | datetime) -> datetime:
+    """An ISO text or a datetime as a datetime (``TypeError`` for anything else)."""
     if isinstance(value, datetime):
         return value
+    if not isinstance(value, str):
+        raise TypeError(f"not an instant: {show(value)}")
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
@@ -342,15 +346,21 @@ def first_difference(a: object, b: object) -> str:
     return f"lengths {len(lines_a)} != {len(lines_b)} lines"
 
 
-def outcome(call: Callable[[], Any]) -> tuple[str, Any] | BaseException:
-    """``("ok", result)`` or ``("error", EscalateError)``; any other exception is returned as is
-    for the caller to report."""
+@contextlib.contextmanager
+def default_recursion_limit() -> Iterator[None]:
+    """Run with Python's default recursion limit (1000) instead of the higher one Hypothesis
+    sets while it runs a test, so that input deep enough to exhaust a normal program's stack
+    fails here too."""
+    old = sys.getrecursionlimit()
+    depth = 0
+    frame = sys._getframe()
+    while frame is not None:
+        depth, frame = depth + 1, frame.f_back
+    sys.setrecursionlimit(max(1000, depth + 100))
     try:
-        return ("ok", call())
-    except EscalateError as exc:
-        return ("error", exc)
-    except Exception as exc:
-        return exc
+        yield
+    finally:
+        sys.setrecursionlimit(old)
 
 
 # --------------------------------------------------------------------------------------------
@@ -493,6 +503,8 @@ def _texts() -> st.SearchStrategy[str]:
                 "manager:alice",
                 "…",
                 "x" * 10_000,
+                "a/" * 400 + "b",  # an IANA-looking name 400 levels deep
+                "Europe/Berlin" * 1000,
             )
         ),
         st.sampled_from(HOSTILE_FRAGMENTS),

@@ -40,6 +40,7 @@ from tests.fuzz.hostile import (
     SMALL_ONCALL,
     SMALL_TICKETS,
     _digits,
+    default_recursion_limit,
     dump_yaml,
     mutated_trees,
     raw_controls,
@@ -438,7 +439,7 @@ def captured() -> Iterator[tuple[io.StringIO, io.StringIO]]:
 
 
 def run_main(argv: list[str]) -> tuple[int, str, str]:
-    with captured() as (out, err):
+    with captured() as (out, err), default_recursion_limit():
         try:
             code = main(argv)
         except BaseException as exc:
@@ -486,8 +487,19 @@ def _json_text(value: object, *, ensure_ascii: bool = True) -> str:
     return text
 
 
+@dataclass
+class FileCase:
+    """A file's bytes and how they were made (the ``repr`` shows only the latter)."""
+
+    log: list[str]
+    data: bytes
+
+    def __repr__(self) -> str:
+        return f"FileCase(log={self.log!r}, {len(self.data)} bytes: {show(self.data, 120)})"
+
+
 @st.composite
-def ticket_files(draw: st.DrawFn) -> tuple[list[str], bytes]:
+def ticket_files(draw: st.DrawFn) -> FileCase:
     """A mutated ticket as file bytes (sometimes damaged bytes), and how it was made."""
     name = draw(st.sampled_from(("INC0010001", "INC0010005", "big-customer")))
     seed = EXAMPLE_TICKETS.get(name) or SMALL_TICKETS[name]
@@ -512,7 +524,7 @@ def ticket_files(draw: st.DrawFn) -> tuple[list[str], bytes]:
         log.append(f"bytes {junk[:10]!r} at {i}")
     if encoding != "utf-8":
         log.append(f"encoded {encoding}")
-    return log, data
+    return FileCase(log, data)
 
 
 _AT_TEXTS = st.one_of(
@@ -556,13 +568,13 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 )
 def test_a_hostile_ticket_file_or_instant_is_handled_by_the_cli(
     workdir: Path,
-    ticket: tuple[list[str], bytes],
+    ticket: FileCase,
     at: str,
     command: str,
     policy: str,
     as_json: bool,
 ) -> None:
-    log, data = ticket
+    log, data = ticket.log, ticket.data
     path = workdir / "ticket.json"
     path.write_bytes(data)
     argv = [command, "--policy", str(workdir / policy), "--ticket", str(path), "--at", at]
@@ -572,11 +584,11 @@ def test_a_hostile_ticket_file_or_instant_is_handled_by_the_cli(
 
 
 @st.composite
-def policy_files(draw: st.DrawFn) -> tuple[list[str], str]:
+def policy_files(draw: st.DrawFn) -> FileCase:
     """A small seed with hostile characters put into its text values."""
     seed = draw(st.sampled_from(("small-clocks", "small-oncall")))
     mutated = draw(mutated_trees(SEED_TREES[seed], max_mutations=3, raw_yaml=True))
-    return [seed, *mutated.log], dump_yaml(mutated.tree)
+    return FileCase([seed, *mutated.log], dump_yaml(mutated.tree).encode("utf-8", "surrogatepass"))
 
 
 @INPROC
@@ -586,11 +598,11 @@ def policy_files(draw: st.DrawFn) -> tuple[list[str], str]:
     horizon=st.sampled_from(("14", "-1", "0", "999999999", "9" * 30, "1e3", "٤")),
 )
 def test_a_hostile_policy_file_or_horizon_is_handled_by_the_cli(
-    workdir: Path, policy: tuple[list[str], str], command: str, horizon: str
+    workdir: Path, policy: FileCase, command: str, horizon: str
 ) -> None:
-    log, text = policy
+    log = policy.log
     path = workdir / "policy.yaml"
-    path.write_text(text, encoding="utf-8", errors="surrogatepass")
+    path.write_bytes(policy.data)
     if command == "validate":
         argv = ["validate", str(path), "--as-of", AT, "--horizon-days", horizon]
     else:

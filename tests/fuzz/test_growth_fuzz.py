@@ -25,6 +25,7 @@ from tests.fuzz.hostile import (
     SMALL_CLOCKS,
     SMALL_ONCALL,
     SMALL_TICKETS,
+    default_recursion_limit,
     failure,
     huge_int,
     show,
@@ -84,7 +85,8 @@ rules:
 def decide(policy: Policy, ticket: Any, now: datetime) -> None:
     """Evaluate once; a ``Decision`` or an ``EscalateError`` is an answer, anything else fails."""
     try:
-        policy.evaluate(ticket, now=now).to_json()
+        with default_recursion_limit():
+            policy.evaluate(ticket, now=now).to_json()
     except EscalateError:
         return
     except Exception as exc:

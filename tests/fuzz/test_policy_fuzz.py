@@ -36,6 +36,7 @@ from tests.fuzz.hostile import (
     SEED_TREES,
     T0,
     Mutated,
+    default_recursion_limit,
     dump_yaml,
     failure,
     get_at,
@@ -114,6 +115,11 @@ def _decide(policy: Policy, ticket: dict[str, Any], now: datetime, case: object)
 
 def check_policy_case(case: PolicyCase) -> None:
     """The properties of one mutated policy (see the module docstring)."""
+    with default_recursion_limit():
+        _check_policy_case(case)
+
+
+def _check_policy_case(case: PolicyCase) -> None:
     try:
         policy = loads(case.source(), filename="fuzz.yaml")
     except EscalateError:
@@ -147,7 +153,20 @@ def check_policy_case(case: PolicyCase) -> None:
                     ) from exc
 
 
+def policy_case_with(seed: str, path: tuple[Any, ...], value: object) -> PolicyCase:
+    """A seed with one node set: an explicit example, logged like a drawn one."""
+    tree = copy.deepcopy(SEED_TREES[seed])
+    get_at(tree, path[:-1])[path[-1]] = value
+    return PolicyCase(
+        seed, Mutated(tree, [f"set {render_path(path)}: -> {show(value, 60)}"]), False
+    )
+
+
 @SMALL
+@example(
+    case=policy_case_with("small-clocks", ("calendars", "office", "timezone"), "a/" * 400 + "b")
+)
+@example(case=policy_case_with("small-oncall", ("schedules", "rota", "timezone"), "a/" * 400 + "b"))
 @given(case=policy_cases(("small-clocks", "small-oncall")))
 def test_a_mutated_small_policy_loads_and_decides_or_raises_an_escalate_error(
     case: PolicyCase,
@@ -328,7 +347,8 @@ def test_a_policy_folder_with_a_mutated_file_loads_or_raises_an_escalate_error(
     for name, text in texts.items():
         (folder / name).write_text(text, encoding="utf-8")
     try:
-        policy = load(folder)
+        with default_recursion_limit():
+            policy = load(folder)
     except EscalateError:
         return
     except Exception as exc:

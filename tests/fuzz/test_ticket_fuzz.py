@@ -39,6 +39,7 @@ from tests.fuzz.hostile import (
     SMALL_TICKETS,
     Mutated,
     as_instant,
+    default_recursion_limit,
     failure,
     fingerprint,
     first_difference,
@@ -244,7 +245,8 @@ def run(case: TicketCase) -> tuple[str, object, object]:
     Anything but an ``EscalateError`` fails the test with the case in the message."""
     policy = POLICIES[case.policy]
     try:
-        decision = policy.evaluate(case.ticket, now=case.now, availability=case.availability)
+        with default_recursion_limit():
+            decision = policy.evaluate(case.ticket, now=case.now, availability=case.availability)
     except EscalateError as exc:
         return ("error", type(exc).__name__, getattr(exc, "path", None))
     except Exception as exc:
@@ -307,6 +309,16 @@ def availability_cases(draw: st.DrawFn) -> TicketCase:
     max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@example(
+    case=TicketCase(
+        "itil-default",
+        "INC0010001",
+        ["availability: a key that is a lone surrogate"],
+        EXAMPLE_TICKETS["INC0010001"],
+        datetime(2024, 11, 20, 15, tzinfo=UTC),
+        {"\ud800": []},
+    )
 )
 @given(case=availability_cases())
 def test_a_mutated_availability_gets_a_decision_or_an_escalate_error_and_is_not_changed(
