@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from escalate.calendars.calendar import Calendar
+from escalate.calendars.timewindow import TimeWindow
 from escalate.errors import EscalateError
 from escalate.testing.strategies import calendar_configs
 from tests.fuzz.hostile import default_recursion_limit, failure, mutated_trees, show
@@ -164,3 +165,85 @@ def test_a_mutated_calendar_answers_any_argument_or_raises_an_escalate_error(
             assert isinstance(answer, Calendar), (
                 f"Calendar.{name}({show(args[0])}) returned {answer!r}, not a Calendar or an error"
             )
+
+
+# --------------------------------------------------------------------------------------------
+# Time windows (Alertmanager's time intervals)
+# --------------------------------------------------------------------------------------------
+
+WINDOW_SEEDS: tuple[Any, ...] = (
+    {
+        "weekdays": ["monday:friday"],
+        "times": [{"start_time": "09:00", "end_time": "17:00"}],
+        "location": "Europe/Berlin",
+    },
+    [
+        {"weekdays": ["monday:friday"], "times": [{"start_time": "18:00", "end_time": "24:00"}]},
+        {"weekdays": ["saturday", "sunday"]},
+    ],
+    {
+        "name": "out-of-hours",
+        "time_intervals": [
+            {"weekdays": ["saturday", "sunday"]},
+            {"times": [{"start_time": "00:00", "end_time": "08:00"}]},
+        ],
+    },
+    {
+        "days_of_month": ["1:5", "-3:-1"],
+        "months": ["january:march", 12],
+        "years": ["2024", "2026:2028"],
+        "location": "Australia/Lord_Howe",
+    },
+    {"years": ["9999"], "months": ["december"], "days_of_month": ["-1"]},
+)
+
+
+@dataclass
+class WindowCase:
+    log: list[str]
+    config: Any
+    instants: list[Any]
+
+    def __repr__(self) -> str:
+        shown = [show(a, 80) for a in self.instants]
+        return f"WindowCase(config={show(self.config, 500)}, mutations={self.log!r}, at={shown})"
+
+
+@st.composite
+def window_cases(draw: st.DrawFn) -> WindowCase:
+    config = draw(st.sampled_from(WINDOW_SEEDS))
+    log: list[str] = []
+    if draw(st.integers(0, 2)) > 0:
+        mutated = draw(mutated_trees(config, max_mutations=2))
+        config, log = mutated.tree, mutated.log
+    return WindowCase(log, config, draw(st.lists(INSTANTS, min_size=1, max_size=3)))
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(case=window_cases())
+def test_a_mutated_time_window_answers_any_instant_or_raises_an_escalate_error(
+    case: WindowCase,
+) -> None:
+    try:
+        with default_recursion_limit():
+            window = TimeWindow.from_config(case.config)
+    except EscalateError:
+        return
+    except Exception as exc:
+        raise AssertionError(
+            failure("TimeWindow.from_config: a foreign exception", case, exc)
+        ) from exc
+    for at in case.instants:
+        for name in ("contains", "next_change"):
+            try:
+                with default_recursion_limit():
+                    getattr(window, name)(at)
+            except EscalateError:
+                continue
+            except Exception as exc:
+                what = f"TimeWindow.{name}({show(at, 80)}): a foreign exception"
+                raise AssertionError(failure(what, case, exc)) from exc
