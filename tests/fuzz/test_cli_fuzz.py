@@ -558,6 +558,29 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp
 
 
+_AVAILABILITY = {
+    "out_of_office": [
+        {"person": "alice", "from": "2024-11-20T09:00:00+01:00", "until": "2024-11-21T00:00:00Z"}
+    ],
+    "unreachable": ["carol"],
+    "schedule_overrides": [
+        {
+            "schedule": "rota",
+            "start": "2024-11-20T00:00:00Z",
+            "end": "2024-11-21T00:00:00Z",
+            "people": ["erin", "dave"],
+        }
+    ],
+}
+
+
+@st.composite
+def availability_files(draw: st.DrawFn) -> FileCase:
+    """The availability of the on-call seed, mutated, as JSON bytes."""
+    mutated = draw(mutated_trees(_AVAILABILITY, max_mutations=2))
+    return FileCase(mutated.log, _json_text(mutated.tree).encode("utf-8"))
+
+
 @INPROC
 @given(
     ticket=ticket_files(),
@@ -565,6 +588,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     command=st.sampled_from(("evaluate", "explain")),
     policy=st.sampled_from(("small.yaml", "oncall.yaml")),
     as_json=st.booleans(),
+    availability=st.none() | availability_files(),
 )
 def test_a_hostile_ticket_file_or_instant_is_handled_by_the_cli(
     workdir: Path,
@@ -573,14 +597,18 @@ def test_a_hostile_ticket_file_or_instant_is_handled_by_the_cli(
     command: str,
     policy: str,
     as_json: bool,
+    availability: FileCase | None,
 ) -> None:
-    log, data = ticket.log, ticket.data
     path = workdir / "ticket.json"
-    path.write_bytes(data)
+    path.write_bytes(ticket.data)
     argv = [command, "--policy", str(workdir / policy), "--ticket", str(path), "--at", at]
     argv += ["--json"] if as_json else []
+    if availability is not None:
+        (workdir / "availability.json").write_bytes(availability.data)
+        argv += ["--availability", str(workdir / "availability.json")]
     code, out, err = run_main(argv)
-    check_output(f"main({argv!r}) on ticket {log!r}", code, out, err, (0, 2))
+    what = f"main({argv!r}) on ticket {ticket.log!r}, availability {availability!r}"
+    check_output(what, code, out, err, (0, 2))
 
 
 @st.composite
