@@ -606,3 +606,39 @@ def test_a_ticket_value_that_is_not_what_it_looks_like_is_a_ticket_error(name: s
     policy = "small-clocks" if name == "float-field" else "itil-default"
     answer = run(TicketCase(policy, name, [], ticket, datetime(2024, 11, 20, 15, tzinfo=UTC)))
     assert ("error", "TicketError") == answer[:2], f"{name}: {show(answer, 200)}"
+
+
+# --------------------------------------------------------------------------------------------
+# Tickets built in Python: wrong types at the constructor
+# --------------------------------------------------------------------------------------------
+
+_AT = datetime(2024, 11, 20, 10, tzinfo=UTC)
+_EDGE = datetime.max.replace(tzinfo=timezone(timedelta(hours=-14)))
+CONSTRUCTOR_CALLS: dict[str, Any] = {
+    "event-status-int": lambda: Ticket(
+        "T", _AT, events=[Event(0, _AT, "status-changed", status=1)]
+    ),
+    "event-at-text": lambda: Ticket("T", _AT, events=[Event(0, "2024-11-20T10:00:00Z", "created")]),
+    "event-at-edge": lambda: Ticket("T", _AT, events=[Event(0, _EDGE, "created")]),
+    "event-type-int": lambda: Ticket("T", _AT, events=[Event(0, _AT, 7)]),
+    "event-as-mapping": lambda: Ticket("T", _AT, events=[{"at": _AT, "type": "created"}]),
+    "events-None": lambda: Ticket("T", _AT, events=None),
+    "opened-at-text": lambda: Ticket("T", "2024-11-20T10:00:00Z"),
+    "fields-pairs": lambda: Ticket("T", _AT, fields=[("a", 1)]),
+    "fields-huge-int": lambda: Ticket("T", _AT, fields={"a": huge_int(5000)}),
+    "flags-int": lambda: Ticket("T", _AT, regulatory_flags=5),
+    "customer-mapping": lambda: Ticket("T", _AT, customer={"id": "x"}),
+    "count-huge": lambda: Ticket("T", _AT, reassignment_count=huge_int(5000)),
+}
+
+
+@pytest.mark.parametrize("name", list(CONSTRUCTOR_CALLS))
+def test_a_bad_argument_to_the_ticket_constructor_is_an_escalate_error(name: str) -> None:
+    try:
+        with default_recursion_limit():
+            CONSTRUCTOR_CALLS[name]()
+    except EscalateError:
+        return
+    except Exception as exc:
+        raise AssertionError(failure("Ticket(...): a foreign exception", name, exc)) from exc
+    raise AssertionError(f"{name}: the ticket was built")
