@@ -7,13 +7,20 @@ foreign exception, a silent reading (``'٤h'`` as four hours) nor a failure at e
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from fractions import Fraction
 from typing import Any
 
 import pytest
 
-from escalate import Calendar, CalendarRangeError, PolicyError, TimeWindow
+from escalate import (
+    ArgumentError,
+    Calendar,
+    CalendarRangeError,
+    InstantRangeError,
+    PolicyError,
+    TimeWindow,
+)
 from escalate.calendars._durations import parse_duration, parse_percent
 from escalate.policy.loader import loads
 
@@ -140,3 +147,63 @@ def test_a_time_window_number_of_thousands_of_digits_is_a_policy_error(
 ) -> None:
     with pytest.raises(PolicyError, match="is not"):
         TimeWindow.from_config({key: [token]})
+
+
+BEFORE_DATETIME_MIN = datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=14)))
+AFTER_DATETIME_MAX = datetime.max.replace(tzinfo=timezone(timedelta(hours=-14)))
+OFFICE = _calendar(years=[2024, 2025])
+
+
+@pytest.mark.parametrize("at", [BEFORE_DATETIME_MIN, AFTER_DATETIME_MAX])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda c, at: c.is_open(at),
+        lambda c, at: c.next_open(at),
+        lambda c, at: c.next_close(at),
+        lambda c, at: c.add(at, timedelta(hours=1)),
+        lambda c, at: c.subtract(at, timedelta(hours=1)),
+        lambda c, at: c.add_business_days(at, 1),
+        lambda c, at: c.elapsed(datetime(2024, 6, 3, tzinfo=UTC), at),
+        lambda c, at: c.windows(at, at),
+    ],
+)
+@pytest.mark.parametrize("config", ["24x7", OFFICE])
+def test_an_instant_beyond_what_datetime_holds_in_utc_is_a_calendar_range_error(
+    config: object, call: Any, at: datetime
+) -> None:
+    with pytest.raises(CalendarRangeError, match=r"an instant (before 0001|after 9999)"):
+        call(Calendar.from_config(config), at)
+
+
+@pytest.mark.parametrize("day", [None, "2024-06-03", 5, datetime(2024, 6, 3, tzinfo=UTC)])
+def test_is_working_day_of_anything_but_a_date_is_an_argument_error(day: object) -> None:
+    with pytest.raises(ArgumentError, match="day must be a date"):
+        Calendar.from_config(OFFICE).is_working_day(day)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("method", ["union", "intersection", "difference"])
+@pytest.mark.parametrize("other", [None, "24x7", 5])
+def test_calendar_algebra_with_something_else_than_a_calendar_is_an_argument_error(
+    method: str, other: object
+) -> None:
+    with pytest.raises(ArgumentError, match="expected a Calendar"):
+        getattr(Calendar.from_config(OFFICE), method)(other)
+
+
+@pytest.mark.parametrize("at", [BEFORE_DATETIME_MIN, AFTER_DATETIME_MAX])
+@pytest.mark.parametrize("method", ["contains", "next_change"])
+def test_a_time_window_asked_about_an_instant_beyond_datetime_is_an_instant_range_error(
+    method: str, at: datetime
+) -> None:
+    window = TimeWindow.from_config({"weekdays": ["monday:friday"], "location": "Europe/Berlin"})
+    with pytest.raises(InstantRangeError):
+        getattr(window, method)(at)
+
+
+@pytest.mark.parametrize("years", [["1"], ["1:2"], ["9999"], ["1", "9999"]])
+def test_a_time_window_for_the_first_or_last_year_datetime_holds_compiles(
+    years: list[str],
+) -> None:
+    window = TimeWindow.from_config({"years": years, "location": "America/Los_Angeles"})
+    assert not window.contains(datetime(2024, 6, 3, tzinfo=UTC))

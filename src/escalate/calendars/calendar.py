@@ -21,7 +21,7 @@ from __future__ import annotations
 import bisect
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
@@ -612,7 +612,7 @@ class Calendar:
         first, last = self.years
         never = f"; it is never open in {first}-{last}" if self.never_open else ""
         return CalendarRangeError(
-            f"{from_us(us).isoformat()} lies outside the years {first}-{last} this calendar "
+            f"{_shown_us(us)} lies outside the years {first}-{last} this calendar "
             f"is compiled for ({self.holiday_source}); widen its years to answer there{never}"
         )
 
@@ -762,8 +762,10 @@ class Calendar:
         """Whether the calendar is open at some instant of this local date.
 
         A date outside the calendar's years raises ``CalendarRangeError``: nothing is known
-        about its holidays there.
+        about its holidays there; anything but a ``date`` raises ``ArgumentError``.
         """
+        if not isinstance(day, date) or isinstance(day, datetime):
+            raise ArgumentError(f"day must be a date, got {type(day).__name__}: {day!r}")
         if not self._years[0] <= day.year <= self._years[1]:
             raise CalendarRangeError(
                 f"{day.isoformat()} lies outside the years {self._years[0]}-{self._years[1]} "
@@ -853,16 +855,42 @@ class Calendar:
 
     def union(self, other: Calendar) -> Calendar:
         """Open whenever either calendar is open (follow-the-sun coverage)."""
-        return self._combine(other, "|")
+        return self._combine(_calendar_arg(other), "|")
 
     def intersection(self, other: Calendar) -> Calendar:
         """Open only when both calendars are open."""
-        return self._combine(other, "&")
+        return self._combine(_calendar_arg(other), "&")
 
     def difference(self, other: Calendar) -> Calendar:
         """Open when this calendar is open and ``other`` is not ("office hours minus blackout")."""
+        return self._combine(_calendar_arg(other), "-")
+
+    # The operators follow Python's protocol (NotImplemented, so ``cal | 5`` is a TypeError
+    # from Python); the named methods raise ArgumentError, which is a TypeError too.
+    def __or__(self, other: Calendar) -> Calendar:
+        return self._combine(other, "|")
+
+    def __and__(self, other: Calendar) -> Calendar:
+        return self._combine(other, "&")
+
+    def __sub__(self, other: Calendar) -> Calendar:
         return self._combine(other, "-")
 
-    __or__ = union
-    __and__ = intersection
-    __sub__ = difference
+
+def _calendar_arg(other: object) -> Calendar:
+    if not isinstance(other, Calendar):
+        raise ArgumentError(f"expected a Calendar, got {type(other).__name__}")
+    return other
+
+
+def _shown_us(us: int) -> str:
+    """An instant in microseconds as ISO text, also beyond what ``datetime`` holds."""
+    if us < _DATETIME_MIN_US:
+        return "an instant before 0001-01-01T00:00:00+00:00"
+    if us > _DATETIME_MAX_US:
+        return "an instant after 9999-12-31T23:59:59.999999+00:00"
+    return from_us(us).isoformat()
+
+
+_DATETIME_MIN_US = to_us(datetime.min.replace(tzinfo=UTC))
+_DATETIME_MAX_US = to_us(datetime.max.replace(tzinfo=UTC))

@@ -29,9 +29,9 @@ from escalate.calendars._instants import (
     MAX_US,
     MINUTE_US,
     OffsetTable,
+    checked_utc,
     from_us,
     load_zone,
-    naive_error,
     offset_us,
     to_us,
 )
@@ -547,8 +547,10 @@ class _Zone:
         regimes = []
         for i in range(len(starts) + 1):
             day = starts[i - 1] if i else (starts[0] - 1 if starts else EPOCH_ORDINAL)
-            year = date.fromordinal(day).year
-            prev_year = date.fromordinal(day - 1).year
+            # ``years: [1]`` puts a boundary at the first ordinal; no date lies before it, and
+            # year 0 (which no entry selects) stands for "before the calendar began".
+            year = date.fromordinal(day).year if day >= 1 else 0
+            prev_year = date.fromordinal(day - 1).year if day >= 2 else 0
             alive = any(e.year_ok(year) or (e.next_day and e.year_ok(prev_year)) for e in entries)
             full = any(e.full_apart_from_years and e.year_ok(year) for e in entries)
             known = False
@@ -792,10 +794,10 @@ class TimeWindow:
         wall-clock minute matters, as in Alertmanager: ``09:00``–``17:00`` contains 16:59:59.9
         but not 17:00. Raises :class:`CalendarRangeError` when an entry with ``holidays`` would
         select the local date (or, for its overnight ranges, the date before) and that date lies
-        outside the holiday years.
+        outside the holiday years, and :class:`InstantRangeError` for an instant outside the
+        range escalate computes with (its wall time could not be read in every zone).
         """
-        if not isinstance(at, datetime) or at.utcoffset() is None:
-            raise naive_error(at, "instant")
+        at = checked_utc(at, "instant")
         if self._always and not self._has_holidays:
             return True
         found = self._always
