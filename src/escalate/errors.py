@@ -42,7 +42,7 @@ def render_path(path: Sequence[str | int]) -> str:
     return out or "<root>"
 
 
-def suggest(word: str, choices: Iterable[str]) -> str | None:
+def suggest(word: object, choices: Iterable[str]) -> str | None:
     """The closest of ``choices`` to a misspelt ``word``, or ``None`` when nothing is close.
 
     >>> suggest("priorty", ["priority", "category"])
@@ -50,6 +50,8 @@ def suggest(word: str, choices: Iterable[str]) -> str | None:
     >>> suggest("zzz", ["priority"]) is None
     True
     """
+    if not isinstance(word, str) or len(word) > 200:
+        return None  # not a misspelling of a name
     matches = difflib.get_close_matches(word, sorted(set(choices)), n=1, cutoff=0.6)
     return matches[0] if matches else None
 

@@ -15,9 +15,11 @@ from escalate import (
     Availability,
     Event,
     InstantRangeError,
+    PolicyError,
     Ticket,
     TicketError,
     load,
+    loads,
 )
 from escalate.calendars._instants import to_us
 from escalate.errors import shown
@@ -152,7 +154,7 @@ def test_the_typed_constructor_checks_custom_fields_and_text_fields() -> None:
         Ticket("T", opened, fields={"x": 1.5})
     with pytest.raises(TicketError, match=r"fields\.x: custom field values"):
         Ticket("T", opened, fields={"x": 2**64})
-    with pytest.raises(TicketError, match=r"^priority: must be a non-empty string"):
+    with pytest.raises(TicketError, match=r"^priority: must be a non-blank string"):
         Ticket("T", opened, priority=1)  # type: ignore[arg-type]
 
 
@@ -196,3 +198,54 @@ def test_a_deferred_level_with_nobody_ever_available_pages_nobody() -> None:
     }
     decision = evaluate(body, "2074-11-20T10:45:00+00:00", away)
     assert L2_ID not in [a.id for a in decision.actions]
+
+
+@pytest.mark.parametrize(
+    ("data", "path"),
+    [
+        ({"id": "INC\x1b[2J1"}, "id"),
+        ({"category": "net\u202ework"}, "category"),
+        ({"assignment_group": "desk\n"}, "assignment_group"),
+        ({"fields": {"x\u200by": 1}}, "fields"),
+    ],
+)
+def test_control_bidi_and_invisible_characters_in_ticket_names_are_refused(
+    data: dict[str, object], path: str
+) -> None:
+    with pytest.raises(TicketError, match=rf"^{path}\b.*contains") as caught:
+        Ticket.from_mapping({"id": "T", "opened_at": "2024-01-01T00:00:00Z", **data})
+    assert "\x1b" not in str(caught.value) and "\u202e" not in str(caught.value)
+
+
+def test_an_override_reason_may_span_lines() -> None:
+    event = {"type": "override", "actor": "a", "path": "p", "level": "l", "reason": "two\nlines"}
+    ticket = Ticket.from_mapping(
+        {"id": "T", "opened_at": "2024-01-01T00:00:00Z", "events": [{"at": OPENED, **event}]}
+    )
+    assert "two\nlines" == ticket.events[0].reason
+
+
+def test_the_typed_constructor_refuses_hidden_characters_and_wrong_shapes() -> None:
+    opened = datetime(2024, 1, 1, tzinfo=UTC)
+    with pytest.raises(TicketError, match=r"^id: contains the control character"):
+        Ticket("T\x1b", opened)
+    with pytest.raises(TicketError, match=r"^events: events must be a sequence"):
+        Ticket("T", opened, events=None)  # type: ignore[arg-type]
+    with pytest.raises(TicketError, match=r"^events\[0\]: events must be escalate Event"):
+        Ticket("T", opened, events=[{"at": opened, "type": "created"}])  # type: ignore[list-item]
+    with pytest.raises(TicketError, match=r"^regulatory_flags: regulatory_flags must be a seq"):
+        Ticket("T", opened, regulatory_flags=5)  # type: ignore[arg-type]
+    with pytest.raises(TicketError, match=r"^events\[0\]\.type: unknown event type"):
+        Ticket("T", opened, events=[Event(0, opened, 7)])  # type: ignore[arg-type]
+
+
+def test_an_availability_key_that_is_not_valid_text_is_a_ticket_error() -> None:
+    with pytest.raises(TicketError, match="a key is not valid text"):
+        Availability.from_mapping({"\ud800": []})
+
+
+def test_a_zone_name_that_is_no_iana_name_is_refused_before_the_file_system_sees_it() -> None:
+    for zone in ("a/" * 400 + "b", "../etc/passwd", "Europe/Berlin" * 100):
+        policy = f'policy: p\nversion: 1\ncalendars:\n  c: {{timezone: "{zone}", hours: 24x7}}\n'
+        with pytest.raises(PolicyError, match="must be an IANA name"):
+            loads(policy)

@@ -939,3 +939,33 @@ def test_every_paged_person_in_the_examples_is_available(name: str) -> None:
     available = Availability.from_mapping(AVAILABILITY)
     paged = {p for a in decision.actions for p in a.people}
     assert set() == {p for p in paged if available.unavailable_because(p, now) is not None}
+
+
+def test_a_pending_handoff_notice_wakes_the_caller_at_the_next_handoff_that_replaces_it() -> None:
+    # Regression (found by the "nothing changes before next_evaluation_at" property): the
+    # notice is for the last hand-off only, so the next hand-off must be a wake-up even when
+    # it changes nobody's page.
+    body = """
+directory:
+  people: {p0: {}, p1: {}}
+  teams: {watch: {schedule: s}}
+schedules:
+  s:
+    timezone: America/New_York
+    layers:
+      - name: main
+        level: 1
+        rotation: {members: [p1, p0], turn: 8h, handoff: "10:15", anchor: 2024-01-01}
+paths:
+  desk:
+    kind: vertical
+    levels:
+      - {name: L1, targets: ["person:p0"], after: 30m, on_empty: skip}
+      - {name: L2, targets: ["person:p0"], after: 2h, on_empty: skip}
+      - {name: L3, targets: ["team:watch"], on_empty: skip}
+"""
+    leave = {"out_of_office": [{"person": "p0", "from": "2024-01-01T00:00:00+00:00"}]}
+    tkt = {"id": "T1", "opened_at": "2023-12-31T20:44:00+00:00", "priority": "P1"}
+    decision = evaluate(body, "2024-01-01T00:00:00+00:00", leave, tkt)
+    assert "T1:path:desk:1:0:L3:handoff:s:20231231T231500Z" in action_ids(decision)
+    assert utc("2024-01-01T07:15:00+00:00") == decision.next_evaluation_at

@@ -914,7 +914,9 @@ def valid_ticket_data(draw: st.DrawFn) -> dict[str, Any]:
         "regulatory_flags": st.lists(st.sampled_from(["gdpr", "nis2", "dora"])),
         "fields": st.dictionaries(
             st.sampled_from(["u_a", "u_b", "u_c"]),
-            st.one_of(st.none(), st.booleans(), st.integers(-(2**63), 2**63 - 1), st.text(max_size=5)),
+            st.one_of(
+                st.none(), st.booleans(), st.integers(-(2**63), 2**63 - 1), st.text(max_size=5)
+            ),
         ),
         "reassignment_count": st.integers(0, 30),
         "reopen_count": st.integers(0, 5),

@@ -6,10 +6,17 @@ Everything here is integer arithmetic on microseconds (``int``); floats never to
 from __future__ import annotations
 
 import bisect
+import re
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from escalate.errors import ArgumentError, InstantRangeError, NaiveDatetimeError, PolicyError
+from escalate.errors import (
+    ArgumentError,
+    InstantRangeError,
+    NaiveDatetimeError,
+    PolicyError,
+    shown,
+)
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ONE_US = timedelta(microseconds=1)
@@ -86,15 +93,20 @@ def from_us(us: int) -> datetime:
     return EPOCH + timedelta(microseconds=us)
 
 
+# An IANA zone name: ASCII parts joined by '/', as the tz database writes them (the longest
+# is under 40 characters); anything else would reach the file system as a path.
+_ZONE_NAME = re.compile(r"[A-Za-z0-9_+-]{1,64}(?:/[A-Za-z0-9_+-]{1,64}){0,3}")
+
+
 def load_zone(name: object, path: tuple[str | int, ...] = ()) -> ZoneInfo:
     """The IANA zone called ``name``; a ``PolicyError`` naming the key if there is none."""
-    if not isinstance(name, str) or not name:
+    if not isinstance(name, str) or not _ZONE_NAME.fullmatch(name):
         raise PolicyError(
-            f"time zone must be an IANA name like 'Europe/Berlin', got {name!r}", path=path
+            f"time zone must be an IANA name like 'Europe/Berlin', got {shown(name)}", path=path
         )
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise PolicyError(
             f"unknown time zone {name!r} (expected an IANA name like 'Europe/Berlin')", path=path
         ) from None

@@ -217,6 +217,8 @@ def handoff_notice(
         action_id = f"{base_id}:handoff:{name}:{stamp(handoff)}"
         if action_id in ctx.done_at:
             continue
+        if following := ctx.directory.schedules[name].next_handoff(ctx.now):
+            out.wakeups.append(following)  # the notice is for the last hand-off only
         out.actions.append(
             Action(
                 id=action_id,

@@ -24,6 +24,7 @@ from types import MappingProxyType
 
 from pydantic import ValidationError
 
+from escalate._models import text_problem
 from escalate.calendars._instants import to_us, utc
 from escalate.engine.history import (
     EVENT_TYPES,
@@ -165,8 +166,6 @@ class Ticket:
         reassignment_count: int | None = None,
         reopen_count: int | None = None,
     ) -> None:
-        if not isinstance(id, str) or not id:
-            raise TicketError("id must be a non-empty string", path=("id",), value=id)
         if kind not in _KIND_SET:
             raise unknown_name("kind", kind, kind, KINDS, ("kind",))
         if isinstance(regulatory_flags, str):
@@ -192,13 +191,24 @@ class Ticket:
             "service_line": service_line,
             "risk": risk,
         }
-        for name, text in texts.items():
-            if text is not None and (not isinstance(text, str) or not text):
-                raise TicketError("must be a non-empty string or None", path=(name,), value=text)
+        for name, text in {"id": id, **texts}.items():
+            if text is None and name != "id":
+                continue
+            if not isinstance(text, str) or not text.strip():
+                raise TicketError("must be a non-blank string", path=(name,), value=text)
+            problem = text_problem(text)
+            if problem is not None:
+                raise TicketError(problem, path=(name,), value=text)
         if not isinstance(customer, Customer):
             raise TicketError("must be an escalate Customer", path=("customer",), value=customer)
         _check_fields(fields)
-        history = tuple(events)
+        history = tuple(_event(i, event) for i, event in enumerate(_sequence("events", events)))
+        flags = _sequence("regulatory_flags", regulatory_flags)
+        for i, flag in enumerate(flags):
+            if not isinstance(flag, str) or not flag:
+                raise TicketError(
+                    "must be a non-empty string", path=("regulatory_flags", i), value=flag
+                )
         derived = check_history(opened_at, history)
         # Kept in UTC, so that every comparison inside the engine is between instants.
         opened_at = _in_utc(opened_at, ("opened_at",))
@@ -242,7 +252,7 @@ class Ticket:
         set_(self, "service_line", service_line)
         set_(self, "customer", customer)
         set_(self, "risk", risk)
-        set_(self, "regulatory_flags", tuple(sorted(set(regulatory_flags))))
+        set_(self, "regulatory_flags", tuple(sorted(set(flags))))
         set_(self, "fields", MappingProxyType(dict(sorted(fields.items()))))
         set_(self, "events", history)
         reassignment_count = _count("reassignment_count", reassignment_count, derived.reassignments)
@@ -431,6 +441,23 @@ def _agree(
             value=given,
         )
     return given
+
+
+def _event(i: int, event: object) -> Event:
+    if not isinstance(event, Event):
+        raise TicketError(
+            "events must be escalate Event values (read mappings with from_mapping)",
+            path=("events", i),
+            value=event,
+        )
+    return event
+
+
+def _sequence(name: str, values: object) -> tuple[object, ...]:
+    """``values`` as a tuple; a :class:`TicketError` when it is not a sequence of them."""
+    if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
+        raise TicketError(f"{name} must be a sequence", path=(name,), value=values)
+    return tuple(values)
 
 
 def _check_fields(fields: Mapping[str, FieldValue]) -> None:

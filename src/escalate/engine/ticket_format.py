@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Union
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -34,7 +35,8 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
-from escalate._models import INSTANT_PATTERN, read_instant
+from escalate._models import _TEXT_ERROR as TEXT_ERROR
+from escalate._models import INSTANT_PATTERN, Label, check_prose, read_instant
 from escalate.engine.history import (
     EVENT_PAYLOAD,
     EVENT_TYPES,
@@ -252,7 +254,10 @@ def _dictify_events(value: object) -> object:
     return value
 
 
-Text = Annotated[str, StringConstraints(min_length=1)]
+# Ids and names: non-blank single lines with no control, bidi or invisible character.
+Text = Label
+# Free text (an override's reason): may span lines, hides nothing.
+Reason = Annotated[str, StringConstraints(min_length=1), AfterValidator(check_prose)]
 Instant = Annotated[
     datetime,
     PlainValidator(_utc_instant),
@@ -428,7 +433,7 @@ class OverrideEvent(EventInput):
     TYPE = "override"
     type: _event_type("override")  # type: ignore[valid-type]
     actor: Text = Field(description="Who moved the path (required here).")
-    reason: Text = Field(description="Why.")
+    reason: Reason = Field(description="Why (free text; may span lines).")
     path: Text = Field(description="The escalation path's name.")
     level: Text = Field(description="The level's name in that path.")
 
@@ -573,7 +578,7 @@ def _convert(error: ErrorDetails, data: Mapping[str, object]) -> TicketError:
         value = None
     key = loc[-1] if loc else None
     is_event = len(loc) >= 2 and loc[0] == "events"
-    if kind in ("instant", "unknown_name", "name_type", "field_value"):
+    if kind in ("instant", "unknown_name", "name_type", "field_value", TEXT_ERROR):
         return TicketError(error["msg"], path=loc, value=value)
     if kind in {"model_type", "dict_type"}:
         what = "an event" if is_event else "customer" if loc == ("customer",) else "a ticket"

@@ -24,13 +24,13 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainValidator,
-    StringConstraints,
     ValidationError,
     WithJsonSchema,
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
-from escalate._models import INSTANT_PATTERN, read_instant
+from escalate._models import _TEXT_ERROR as TEXT_ERROR
+from escalate._models import INSTANT_PATTERN, Label, read_instant
 from escalate.calendars._instants import utc
 from escalate.errors import TicketError
 
@@ -74,7 +74,7 @@ def _instant(value: object) -> datetime:
         raise PydanticCustomError("instant", "instant is out of range") from None
 
 
-Text = Annotated[str, StringConstraints(min_length=1)]
+Text = Label  # ids, names and reasons: non-blank single lines that hide nothing
 Instant = Annotated[
     datetime,
     PlainValidator(_instant),
@@ -153,7 +153,11 @@ def _convert(error: ErrorDetails, data: dict[str, object]) -> TicketError:
     kind = error["type"]
     value = None if kind == "missing" else error.get("input")
     path: Path = ("availability", *loc)
+    if not loc:  # pydantic names no key when one is not valid text (a lone surrogate)
+        return TicketError(f"a key is not valid text: {error['msg']}", path=path, value=value)
     top = str(loc[0])
+    if kind in ("instant", TEXT_ERROR):
+        return TicketError(error["msg"], path=path, value=value)
     if kind == "extra_forbidden":
         if len(loc) == 1:
             return TicketError(
@@ -169,8 +173,7 @@ def _convert(error: ErrorDetails, data: dict[str, object]) -> TicketError:
         return TicketError(f"{top} is a list of mappings", path=path[:2], value=data.get(top))
     if loc[2] == "people":
         return TicketError("people is a list of ids", path=path[:4], value=value)
-    if kind == "instant":
-        return TicketError(error["msg"], path=path, value=value)
+
     return TicketError("expected a non-empty string", path=path, value=value)
 
 
