@@ -13,7 +13,14 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from escalate import ArgumentError, InstantRangeError, Policy, PolicyError, lint
+from escalate import (
+    ArgumentError,
+    Availability,
+    InstantRangeError,
+    Policy,
+    PolicyError,
+    lint,
+)
 from escalate._models import Label, Prose, unsafe_value
 from escalate.policy.loader import loads
 from tests.policy_helpers import yaml_text
@@ -300,3 +307,80 @@ def test_a_lint_horizon_out_of_range_is_an_instant_range_error(horizon: timedelt
 def test_a_lint_horizon_that_is_no_timedelta_is_an_argument_error() -> None:
     with pytest.raises(ArgumentError, match="horizon must be a timedelta"):
         lint(load(schedule()), horizon=14)  # type: ignore[arg-type]
+
+
+DIRECTORY = """
+directory:
+  people: {ann: {backup: bob}, bob: {}}
+  teams: {desk: {members: [ann], schedule: ops}}
+schedules:
+  ops:
+    timezone: Europe/Berlin
+    layers:
+      - {name: a, level: 1, rotation: {members: [ann, bob], turn: 1d, anchor: 2024-01-01}}
+"""
+NOBODY_AWAY = Availability.from_mapping({})
+NOON = datetime(2024, 6, 3, 12, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("targets", [["team:nope"], ["desk"], ["person:"], ["group:desk"]])
+def test_resolving_a_target_the_directory_does_not_know_is_a_policy_error(
+    targets: list[str],
+) -> None:
+    with pytest.raises(PolicyError, match=r"^targets\[0\]: "):
+        load(DIRECTORY).directory.resolve(targets, NOON, NOBODY_AWAY)
+
+
+@pytest.mark.parametrize(
+    ("targets", "at", "availability"),
+    [
+        ("team:desk", NOON, NOBODY_AWAY),
+        ([None], NOON, NOBODY_AWAY),
+        (None, NOON, NOBODY_AWAY),
+        (["team:desk"], NOON, None),
+        (["team:desk"], "2024-06-03T12:00:00Z", NOBODY_AWAY),
+    ],
+)
+def test_resolving_with_arguments_of_the_wrong_type_is_an_argument_error(
+    targets: object, at: object, availability: object
+) -> None:
+    with pytest.raises(ArgumentError):
+        load(DIRECTORY).directory.resolve(targets, at, availability)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-5))),
+        datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5))),
+    ],
+)
+def test_directory_lookups_at_instants_beyond_datetime_are_instant_range_errors(
+    at: datetime,
+) -> None:
+    directory = load(DIRECTORY).directory
+    with pytest.raises(InstantRangeError):
+        directory.resolve(["team:desk"], at, NOBODY_AWAY)
+    with pytest.raises(InstantRangeError):
+        directory.handoffs(["ops"], at)
+    with pytest.raises(InstantRangeError):
+        directory.last_handoff("ops", NOON, at)
+
+
+def test_resolving_near_the_last_instant_looks_for_the_next_on_call_without_overflow() -> None:
+    late = datetime(9999, 12, 29, 12, tzinfo=UTC)
+    everyone_away = Availability.from_mapping({"unreachable": ["ann", "bob"]})
+    found = load(DIRECTORY).directory.resolve(["schedule:ops"], late, everyone_away)
+    assert () == found.people
+    assert any("no available fallback" in note for note in found.notes)
+
+
+@pytest.mark.parametrize("method", ["handoffs", "last_handoff"])
+def test_asking_for_hand_offs_of_an_unknown_schedule_is_a_policy_error(method: str) -> None:
+    directory = load(DIRECTORY).directory
+    with pytest.raises(PolicyError, match="unknown schedule 'opz'") as caught:
+        if method == "handoffs":
+            directory.handoffs(["opz"], NOON)
+        else:
+            directory.last_handoff("opz", NOON, NOON + timedelta(days=1))
+    assert "ops" == caught.value.suggestion

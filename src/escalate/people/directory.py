@@ -25,8 +25,8 @@ from typing import Any, NamedTuple
 from escalate._models import validate_model
 from escalate.calendars._durations import parse_duration
 from escalate.calendars._holidays import parse_date
-from escalate.calendars._instants import load_zone, to_us
-from escalate.errors import PolicyError, suggest
+from escalate.calendars._instants import MAX_US, checked_utc, from_us, load_zone, to_us
+from escalate.errors import ArgumentError, PolicyError, suggest
 from escalate.people.availability import Availability
 from escalate.people.models import DirectoryModel, PersonModel, RoleModel, TeamModel
 from escalate.people.schedule import Schedule
@@ -223,7 +223,17 @@ class Directory:
                     )
 
     def check_target(self, target: str, path: Path, allow: Sequence[str] = TARGET_KINDS) -> None:
-        """Raise a PolicyError unless ``target`` names something this directory knows."""
+        """Raise a PolicyError unless ``target`` names something this directory knows (any
+        well-formed target when the directory is empty: targets are then labels)."""
+        self._check_target(target, path, allow, labels=self.empty, manager=True)
+
+    def _check_target(
+        self, target: object, path: Path, allow: Sequence[str], *, labels: bool, manager: bool
+    ) -> None:
+        """``labels``: accept any well-formed target; ``manager``: require that a ``manager:x``
+        target has a manager (a policy must; resolving one that has none reaches nobody)."""
+        if not isinstance(target, str):
+            raise ArgumentError(f"a target is a string like 'team:x', got {target!r}")
         kind, sep, name = target.partition(":")
         if not sep or kind not in allow or not name:
             raise PolicyError(
@@ -232,7 +242,7 @@ class Directory:
                 path=path,
                 suggestion=suggest(kind, allow) if sep else None,
             )
-        if self.empty:
+        if labels:
             return  # no directory: targets are labels the caller resolves
         tables: dict[str, Mapping[str, object]] = {
             "person": self.people,
@@ -246,7 +256,7 @@ class Directory:
             raise PolicyError(
                 f"unknown {kind} {name!r}", path=path, suggestion=suggest(name, table)
             )
-        if kind == "manager" and self.manager_of(name) is None:
+        if manager and kind == "manager" and self.manager_of(name) is None:
             raise PolicyError(
                 f"{name!r} has no manager to escalate to (give 'managers', and "
                 "'escalation_authority' when there are several)",
@@ -261,9 +271,20 @@ class Directory:
         """The available people ``targets`` reach at ``at``, with every substitution explained.
 
         Never returns an unavailable person while an available fallback exists; people come in
-        target order, then member order, without duplicates.
+        target order, then member order, without duplicates. A target this directory does not
+        know is a :class:`~escalate.errors.PolicyError` naming ``targets[i]``; arguments of the
+        wrong type are :class:`~escalate.errors.ArgumentError`, an ``at`` outside escalate's
+        instant range :class:`~escalate.errors.InstantRangeError`.
         """
-        to_us(at, "at")
+        at = checked_utc(at, "at")
+        if isinstance(targets, str) or not isinstance(targets, Sequence):
+            raise ArgumentError(f"targets must be a list of target strings, got {targets!r}")
+        if not isinstance(availability, Availability):
+            raise ArgumentError(
+                f"availability must be an Availability, got {type(availability).__name__}"
+            )
+        for i, target in enumerate(targets):
+            self._check_target(target, ("targets", i), TARGET_KINDS, labels=False, manager=False)
         people: list[str] = []
         notes: list[str] = []
         schedules: list[str] = []
@@ -372,7 +393,9 @@ class Directory:
     @staticmethod
     def _next_on_call(schedule: Schedule, at: datetime, current: set[str]) -> list[str]:
         """The people of the next shift that brings someone new (next in rotation)."""
-        for shift in schedule.shifts(at, at + NEXT_ON_CALL_HORIZON):
+        # Clamped to the last instant escalate computes with, so a late ``at`` cannot overflow.
+        end = from_us(min(to_us(at) + NEXT_ON_CALL_HORIZON // timedelta(microseconds=1), MAX_US))
+        for shift in schedule.shifts(at, end):
             fresh = [p for p in shift.people if p not in current]
             if fresh:
                 return fresh
@@ -380,9 +403,12 @@ class Directory:
 
     def handoffs(self, schedules: Sequence[str], after: datetime) -> list[datetime]:
         """The next hand-off of each schedule after ``after``."""
+        after = checked_utc(after, "after")
+        if isinstance(schedules, str) or not isinstance(schedules, Sequence):
+            raise ArgumentError(f"schedules must be a list of schedule ids, got {schedules!r}")
         out = []
-        for name in schedules:
-            nxt = self.schedules[name].next_handoff(after)
+        for i, name in enumerate(schedules):
+            nxt = self._schedule(name, ("schedules", i)).next_handoff(after)
             if nxt is not None:
                 out.append(nxt)
         return out
@@ -390,7 +416,18 @@ class Directory:
     def last_handoff(self, schedule: str, start: datetime, end: datetime) -> datetime | None:
         """The last instant in ``(start, end]`` at which the schedule's on-call people changed
         (looked up backwards from ``end``: see :meth:`Schedule.last_handoff`)."""
-        return self.schedules[schedule].last_handoff(start, end)
+        start, end = checked_utc(start, "start"), checked_utc(end, "end")
+        return self._schedule(schedule, ("schedule",)).last_handoff(start, end)
+
+    def _schedule(self, name: object, path: Path) -> Schedule:
+        if not isinstance(name, str):
+            raise ArgumentError(f"a schedule id is a string, got {name!r}")
+        found = self.schedules.get(name)
+        if found is None:
+            raise PolicyError(
+                f"unknown schedule {name!r}", path=path, suggestion=suggest(name, self.schedules)
+            )
+        return found
 
 
 def _before_next_on_call(
