@@ -8,6 +8,7 @@ does not know escalate still handles them sensibly.
 from __future__ import annotations
 
 import difflib
+import reprlib
 from collections.abc import Iterable, Sequence
 
 __all__ = [
@@ -56,41 +57,54 @@ def suggest(word: object, choices: Iterable[str]) -> str | None:
     return matches[0] if matches else None
 
 
-#: How much of a bad value an error message shows.
-SHOWN_CHARS = 200
+#: How much of a bad value an error message shows, in characters.
+SHOWN_CHARS = 120
+
+
+class _Shown(reprlib.Repr):
+    """``repr`` for messages: short, and safe for any value an input can hold."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.maxstring = self.maxother = SHOWN_CHARS
+        self.maxlist = self.maxtuple = self.maxset = self.maxdict = 8
+        self.maxlevel = 4
+
+    def repr_str(self, x: str, level: int) -> str:
+        if len(x) <= SHOWN_CHARS:
+            return repr(x)
+        return f"{x[:SHOWN_CHARS]!r}… ({len(x)} characters)"
+
+    def repr_int(self, x: int, level: int) -> str:
+        if x.bit_length() <= 160:  # up to 48 digits: written out
+            return repr(x)
+        n = abs(x)
+        digits = n.bit_length() * 30103 // 100_000 + 1  # bits × log10(2): exact or one over
+        if 10 ** (digits - 1) > n:
+            digits -= 1
+        return f"<an integer of {digits} digits>"
+
+
+_SHOWN = _Shown()
 
 
 def shown(value: object) -> str:
-    """A bad value as an error message shows it: its ``repr`` (control and bidi characters
-    escaped), cut to :data:`SHOWN_CHARS`; never raises, even for a 5,000-digit integer.
+    """A bad value as an error message shows it: its ``repr`` (control, bidi and invisible
+    characters escaped), strings cut to :data:`SHOWN_CHARS` characters, containers to their
+    first few items; never raises, even for a 5,000-digit integer (whose ``repr`` Python
+    refuses to write).
 
     >>> print(shown("a\\x1b[2Jb"))
     'a\\x1b[2Jb'
     >>> shown(10**5000)
     '<an integer of 5001 digits>'
-    >>> len(shown("x" * 10_000)) < 260
+    >>> shown("x" * 10_000).endswith("… (10000 characters)")
     True
     """
-    if isinstance(value, int) and value.bit_length() > 160:  # over ~48 digits
-        return f"<an integer of {_digits(value)} digits>"
     try:
-        text = repr(value)
+        return _SHOWN.repr(value)
     except Exception:  # a foreign object whose repr fails: say what it is
-        text = f"<{type(value).__name__}>"
-    if len(text) > SHOWN_CHARS:
-        text = f"{text[:SHOWN_CHARS]}… ({len(text)} characters)"
-    return text
-
-
-def _digits(value: int) -> int:
-    """The number of decimal digits of a huge integer, without converting it to a string."""
-    n = abs(value)
-    digits = n.bit_length() * 30103 // 100000 + 1  # bits × log10(2), an estimate
-    while digits > 1 and 10 ** (digits - 1) > n:
-        digits -= 1
-    while 10**digits <= n:
-        digits += 1
-    return digits
+        return f"<{type(value).__name__}>"
 
 
 class EscalateError(Exception):

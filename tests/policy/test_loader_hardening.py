@@ -312,7 +312,7 @@ def test_a_value_written_as_true_in_one_file_and_1_in_another_differs(tmp_path: 
 def test_a_long_value_that_differs_between_files_is_cut_in_the_message(tmp_path: Path) -> None:
     folder(tmp_path, a_yaml=HEADER + "description: short\n", b_yaml=f"description: {'x' * 500}\n")
     assert (
-        f"description differs between files ('short' vs '{'x' * 79}... (cut))"
+        f"description differs between files ('short' vs '{'x' * 120}'… (500 characters))"
         == error_of(tmp_path).message
     )
 

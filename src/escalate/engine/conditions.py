@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 import re
-import reprlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
@@ -29,7 +28,7 @@ import re2  # type: ignore[import-untyped]  # google-re2 ships no type informati
 
 from escalate._models import MAX_INT, MIN_INT
 from escalate.calendars._durations import MAX_PERCENT, PERCENT_DECIMALS, parse_duration
-from escalate.errors import PolicyError, TicketError, suggest
+from escalate.errors import PolicyError, TicketError, shown, suggest
 
 Path = tuple[str | int, ...]
 Facts = Mapping[str, Any]
@@ -171,7 +170,7 @@ def _fuse(root: Condition) -> Check:
 
 def _compile_tree(spec: object, fields: Mapping[str, FieldSpec], path: Path) -> Condition:
     if not isinstance(spec, Mapping) or not spec:
-        raise PolicyError(f"a condition is a non-empty mapping, got {_show(spec)}", path=path)
+        raise PolicyError(f"a condition is a non-empty mapping, got {shown(spec)}", path=path)
     _check_keys(spec, "a condition key is a field name or all, any, not", path)
     parts: list[Condition] = []
     for key in sorted(spec):
@@ -196,7 +195,7 @@ def _check_keys(spec: Mapping[Any, object], what: str, path: Path) -> None:
     """Every key of ``spec`` is a string (YAML also reads ``1``, ``null`` or a date as a key)."""
     for key in spec:
         if not isinstance(key, str):
-            raise PolicyError(f"{what}, got {_show(key)}", path=path)
+            raise PolicyError(f"{what}, got {shown(key)}", path=path)
 
 
 # Cheap, selective comparisons first when ANDing: the result is the same (checks are pure),
@@ -270,31 +269,9 @@ def _compile_field(
     return leaves[0] if len(leaves) == 1 else _combine("all", tuple(leaves), path)
 
 
-class _ShortRepr(reprlib.Repr):
-    """``repr`` for messages: short, and safe for any value YAML can hold (a 4,300-character
-    hexadecimal literal is an integer ``repr`` refuses to write out)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.maxstring = self.maxother = 80
-        self.maxlist = self.maxdict = 8
-
-    def repr_int(self, x: int, level: int) -> str:
-        if x.bit_length() <= 128:
-            return repr(x)
-        n = abs(x)
-        digits = n.bit_length() * 30103 // 100_000 + 1  # bits × log10(2): exact or one over
-        if 10 ** (digits - 1) > n:
-            digits -= 1
-        return f"<an integer of {digits} digits>"
-
-
-_show = _ShortRepr().repr
-
-
 def _type_error(name: str, spec: FieldSpec, op: str, expected: object, path: Path) -> PolicyError:
     return PolicyError(
-        f"{name} is a {spec.type}; {op} {_show(expected)} compares it with "
+        f"{name} is a {spec.type}; {op} {shown(expected)} compares it with "
         f"{type(expected).__name__}",
         path=path,
     )
@@ -303,7 +280,7 @@ def _type_error(name: str, spec: FieldSpec, op: str, expected: object, path: Pat
 def _check_enum(name: str, spec: FieldSpec, value: str, path: Path) -> None:
     if spec.values is not None and value not in spec.values:
         raise PolicyError(
-            f"{_show(value)} is not a known value of {name} (known: {', '.join(spec.values)})",
+            f"{shown(value)} is not a known value of {name} (known: {', '.join(spec.values)})",
             path=path,
             suggestion=suggest(value, spec.values),
         )
@@ -354,7 +331,7 @@ def _compile_leaf(name: str, spec: FieldSpec, op: str, expected: object, path: P
 
     if op in ("in", "not_in"):
         if not isinstance(expected, list) or not expected:
-            raise PolicyError(f"{op} takes a non-empty list, got {_show(expected)}", path=path)
+            raise PolicyError(f"{op} takes a non-empty list, got {shown(expected)}", path=path)
         members = frozenset(scalar(item, (*path, i)) for i, item in enumerate(expected))
         if op == "in":
             return Leaf(
@@ -410,7 +387,7 @@ def _compile_leaf(name: str, spec: FieldSpec, op: str, expected: object, path: P
 def _check_int(item: int, where: Path) -> None:
     if not MIN_INT <= item <= MAX_INT:  # compares sizes first: constant time for any value
         raise PolicyError(
-            f"{_show(item)} is out of range: conditions compare integers from "
+            f"{shown(item)} is out of range: conditions compare integers from "
             f"{MIN_INT} to {MAX_INT} (signed 64-bit)",
             path=where,
         )
@@ -443,19 +420,19 @@ def compile_pattern(pattern: str, path: Path) -> Pattern:
     >>> compile_pattern("^(a+)+$", ()).search(b"a" * 40 + b"!") is None
     True
     """
-    shown = _show(pattern)
+    written = shown(pattern)
     if not pattern:
         raise PolicyError(
             "an empty pattern matches every value; write 'exists: true' for that", path=path
         )
     if len(pattern) > MAX_PATTERN_CHARS:
         raise PolicyError(
-            f"pattern {shown} has {len(pattern)} characters; the limit is {MAX_PATTERN_CHARS}",
+            f"pattern {written} has {len(pattern)} characters; the limit is {MAX_PATTERN_CHARS}",
             path=path,
         )
     if "\\C" in _ESCAPE.findall(pattern):
         raise PolicyError(
-            f"pattern {shown}: \\C matches one byte of a character's UTF-8 encoding; "
+            f"pattern {written}: \\C matches one byte of a character's UTF-8 encoding; "
             "patterns match whole characters (write . for any character)",
             path=path,
         )
@@ -463,15 +440,15 @@ def compile_pattern(pattern: str, path: Path) -> Pattern:
         low, comma, high = repeat.groups()
         if not low and comma:
             raise PolicyError(
-                f"pattern {shown}: {repeat.group()} is literal text in RE2 syntax, not a "
+                f"pattern {written}: {repeat.group()} is literal text in RE2 syntax, not a "
                 f"repeat; write {{0,{high}}} for up to {high or 'any number'}, or "
                 f"\\{repeat.group()} for the text",
                 path=path,
             )
         if any(len(n) > 4 or int(n) > MAX_REPEAT for n in (low, high) if n):
             raise PolicyError(
-                f"pattern {shown}: a counted repeat goes up to {MAX_REPEAT}, got "
-                f"{_show(repeat.group())}",
+                f"pattern {written}: a counted repeat goes up to {MAX_REPEAT}, got "
+                f"{shown(repeat.group())}",
                 path=path,
             )
     options = re2.Options()
@@ -486,12 +463,12 @@ def compile_pattern(pattern: str, path: Path) -> Pattern:
             detail = detail.decode("utf-8", "replace")
         if detail == "pattern too large - compile failed":
             raise PolicyError(
-                f"pattern {shown} compiles to more than {MAX_PATTERN_MEMORY} bytes, RE2's "
+                f"pattern {written} compiles to more than {MAX_PATTERN_MEMORY} bytes, RE2's "
                 "limit for one pattern here; make counted repeats such as {1000} smaller",
                 path=path,
             ) from None
         raise PolicyError(
-            f"invalid regular expression {shown}: {detail} (patterns use RE2 syntax: no "
+            f"invalid regular expression {written}: {detail} (patterns use RE2 syntax: no "
             f"backreferences, no lookaround; see {RE2_SYNTAX})",
             path=path,
             suggestion=pattern.replace("\\Z", "\\z") if "\\Z" in pattern else None,
@@ -520,7 +497,7 @@ def _set_leaf(name: str, spec: FieldSpec, op: str, expected: object, path: Path)
         or not all(isinstance(x, str) and x for x in expected)
     ):
         raise PolicyError(
-            f"{op} takes a non-empty list of non-empty strings, got {_show(expected)}", path=path
+            f"{op} takes a non-empty list of non-empty strings, got {shown(expected)}", path=path
         )
     wanted = frozenset(expected)
     if op == "any_of":
@@ -540,7 +517,7 @@ def _level_leaf(name: str, spec: FieldSpec, op: str, expected: object, path: Pat
 
     if op in ("in", "not_in"):
         if not isinstance(expected, list) or not expected:
-            raise PolicyError(f"{op} takes a non-empty list, got {_show(expected)}", path=path)
+            raise PolicyError(f"{op} takes a non-empty list, got {shown(expected)}", path=path)
         members = frozenset(level_index(x, (*path, i)) for i, x in enumerate(expected))
         inside = op == "in"
         return Leaf(name, op, expected, path, lambda f: (f.get(index_key) in members) is inside)
@@ -576,7 +553,7 @@ def _clock_leaf(name: str, spec: FieldSpec, op: str, expected: object, path: Pat
         return Leaf(name, op, expected, path, percent, threshold=share)
     if not isinstance(expected, str):
         raise PolicyError(
-            f"expected a duration like '30m', '4h', '1h30m' or '2d', got {_show(expected)}",
+            f"expected a duration like '30m', '4h', '1h30m' or '2d', got {shown(expected)}",
             path=path,
         )
     amount = parse_duration(expected, path, allow_business_days=False).delta
@@ -611,7 +588,7 @@ def _percent(name: str, spec: FieldSpec, op: str, expected: object, path: Path) 
     if exact is None or (exact * 10**PERCENT_DECIMALS).denominator != 1:
         raise PolicyError(
             f"{name} takes a number of percent from 0 to {MAX_PERCENT} with at most "
-            f"{PERCENT_DECIMALS} decimal places, like 75 or 87.5, got {_show(expected)}",
+            f"{PERCENT_DECIMALS} decimal places, like 75 or 87.5, got {shown(expected)}",
             path=path,
         )
     return exact / 100

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from escalate.engine.compiled import Policy
-from escalate.errors import ArgumentError, EscalateError, PolicyError
+from escalate.errors import ArgumentError, EscalateError, PolicyError, shown
 from escalate.policy._yaml import MAX_BYTES, Positions, parse_yaml
 from escalate.policy.compiler import compile_policy
 
@@ -40,7 +40,6 @@ POLICY_SUFFIXES = (".yaml", ".yml")
 CASE_SUFFIXES = (".cases.yaml", ".cases.yml")
 _CHUNK = 1 << 16
 # The longest repr of a value quoted in a message; a longer one is cut.
-_SHOWN_CHARS = 80
 
 
 def loads(text: str | bytes, *, filename: str = "<string>", max_bytes: int = MAX_BYTES) -> Policy:
@@ -148,7 +147,7 @@ def _path_text(path: object, usage: str) -> str:
         text = os.fspath(path)
         if isinstance(text, str):
             return text
-    raise ArgumentError(f"{usage}, got {type(path).__name__}: {_shown(path)}")
+    raise ArgumentError(f"{usage}, got {type(path).__name__}: {shown(path)}")
 
 
 def _limit(max_bytes: object) -> int:
@@ -282,7 +281,7 @@ def _merge(documents: list[tuple[str, object, Positions]], folder: str) -> Polic
                     rules.append(rule)
             elif _tagged(merged[key]) != _tagged(value):
                 raise PolicyError(
-                    f"{key} differs between files ({_shown(merged[key])} vs {_shown(value)})",
+                    f"{key} differs between files ({shown(merged[key])} vs {shown(value)})",
                     path=here,
                     source=positions.of(here),
                 )
@@ -332,7 +331,7 @@ def _kind(value: object) -> str:
         return "a list"
     if value is None:
         return "empty"
-    return f"a scalar ({_shown(value)})"
+    return f"a scalar ({shown(value)})"
 
 
 def _part(key: object) -> str | int:
@@ -354,16 +353,6 @@ def _tagged(value: object) -> object:
     if isinstance(value, float):
         return ("float", repr(value))  # nan equals nan here
     return (type(value).__name__, value)
-
-
-def _shown(value: object) -> str:
-    """``repr(value)``, cut when long.
-
-    >>> _shown("p"), _shown("x" * 100)[-12:]
-    ("'p'", 'x... (cut)')
-    """
-    text = repr(value)
-    return text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS] + "... (cut)"
 
 
 def _where(source: tuple[str, int, int] | None) -> str:
