@@ -22,7 +22,7 @@ from typing import Annotated, Any, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, ValidationError
 from pydantic_core import PydanticCustomError
 
-from escalate.errors import PolicyError, suggest
+from escalate.errors import PolicyError, shown, suggest
 
 __all__ = [
     "INSTANT_PATTERN",
@@ -41,7 +41,6 @@ __all__ = [
     "patterned",
     "policy_error",
     "read_instant",
-    "shown_text",
     "unsafe_character",
     "unsafe_value",
     "validate_model",
@@ -80,8 +79,6 @@ _HINTS: dict[str, str] = {}
 #: The integers any configuration may hold: signed 64-bit, what ticketing backends and JSON
 #: parsers carry. Beyond them a number is a mistake, and its cost would grow with its digits.
 MIN_INT, MAX_INT = -(2**63), 2**63 - 1
-#: How much of a bad string an error message shows.
-SHOWN_CHARS = 120
 # Characters that reorder the text around them (Trojan Source, CVE-2021-42574): the embedding,
 # override and isolate controls, and the implicit marks (LRM, RLM, ALM).
 _BIDI_CONTROLS = frozenset(
@@ -120,18 +117,6 @@ def unsafe_character(text: str, *, multiline: bool = False) -> int | None:
     return None
 
 
-def shown_text(text: str) -> str:
-    """``text`` as an error message shows it: its ``repr`` (every control, bidi and invisible
-    character escaped), cut to :data:`SHOWN_CHARS` characters.
-
-    >>> print(shown_text("a\\x1b[2Jb\\u202ec"))
-    'a\\x1b[2Jb\\u202ec'
-    """
-    if len(text) > SHOWN_CHARS:
-        return f"{text[:SHOWN_CHARS]!r}… ({len(text)} characters)"
-    return repr(text)
-
-
 def _describe(char: str) -> str:
     code = f"U+{ord(char):04X}"
     name = unicodedata.name(char, "")
@@ -159,7 +144,7 @@ def text_problem(text: str, *, multiline: bool = False) -> str | None:
     index = unsafe_character(text, multiline=multiline)
     if index is None:
         return None
-    return f"contains {_describe(text[index])} at position {index + 1}: {shown_text(text)}"
+    return f"contains {_describe(text[index])} at position {index + 1}: {shown(text)}"
 
 
 def model_problem(message: str) -> PydanticCustomError:
@@ -175,7 +160,7 @@ def check_label(value: str) -> str:
     if problem is None:
         return value
     if problem == "is empty":
-        problem = f"expected a non-blank string, got {shown_text(value)}"
+        problem = f"expected a non-blank string, got {shown(value)}"
     raise model_problem(problem)
 
 
@@ -254,7 +239,7 @@ def _scalar_problem(value: object) -> str | None:
             f"got an integer of {digits} digits"
         )
     if isinstance(value, float) and not math.isfinite(value):
-        return f"expected a finite number, got {value!r}"
+        return f"expected a finite number, got {shown(value)}"
     return None
 
 
@@ -415,20 +400,20 @@ def policy_error(
     )
     if len(expected) > 1:
         return PolicyError(
-            f"expected {' or '.join(expected)}, got {value!r}{more}", path=full, source=source
+            f"expected {' or '.join(expected)}, got {shown(value)}{more}", path=full, source=source
         )
     kind = first["type"]
     if kind == "literal_error":
         words = re.findall(r"'([^']*)'", str(first.get("ctx", {}).get("expected", "")))
         return PolicyError(
-            f"expected {_expectation(first)}, got {value!r}{more}",
+            f"expected {_expectation(first)}, got {shown(value)}{more}",
             path=full,
             source=source,
             suggestion=suggest(value, words) if isinstance(value, str) else None,
         )
     if kind in _EXPECT:
         return PolicyError(
-            f"expected {_expectation(first)}, got {value!r}{more}", path=full, source=source
+            f"expected {_expectation(first)}, got {shown(value)}{more}", path=full, source=source
         )
     if kind == _TEXT_ERROR:  # the message names the problem, its position and the value
         return PolicyError(f"{first['msg']}{more}", path=full, source=source)
@@ -436,11 +421,13 @@ def policy_error(
         least = first.get("ctx", {}).get("min_length", 1)
         what = "string" if kind == "string_too_short" else "list"
         wanted = f"a non-empty {what}" if least == 1 else f"at least {least} items"
-        return PolicyError(f"expected {wanted}, got {value!r}{more}", path=full, source=source)
+        return PolicyError(f"expected {wanted}, got {shown(value)}{more}", path=full, source=source)
     hint = None
     if first["type"] == "string_pattern_mismatch":
         hint = pattern_hint(str(first.get("ctx", {}).get("pattern", "")))
-    message = f"expected {hint}, got {value!r}" if hint else f"{first['msg']} (got {value!r})"
+    message = (
+        f"expected {hint}, got {shown(value)}" if hint else f"{first['msg']} (got {shown(value)})"
+    )
     return PolicyError(message + more, path=full, source=source)
 
 

@@ -207,3 +207,10 @@ def test_a_time_window_for_the_first_or_last_year_datetime_holds_compiles(
 ) -> None:
     window = TimeWindow.from_config({"years": years, "location": "America/Los_Angeles"})
     assert not window.contains(datetime(2024, 6, 3, tzinfo=UTC))
+
+
+def test_a_long_bad_duration_is_cut_in_the_message() -> None:
+    with pytest.raises(PolicyError) as caught:
+        parse_duration("4h" + "x" * 100_000, ("within",))
+    assert len(str(caught.value)) < 400
+    assert "(100002 characters)" in str(caught.value)

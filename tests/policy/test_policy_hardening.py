@@ -384,3 +384,8 @@ def test_asking_for_hand_offs_of_an_unknown_schedule_is_a_policy_error(method: s
         else:
             directory.last_handoff("opz", NOON, NOON + timedelta(days=1))
     assert "ops" == caught.value.suggestion
+
+
+def test_a_long_value_of_the_wrong_type_is_cut_in_the_message() -> None:
+    error = rejection(RULE % f"{{set_flag: {{flag: f, value: [{', '.join(['1'] * 5000)}]}}}}")
+    assert len(str(error)) < 600

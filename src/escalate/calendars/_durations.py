@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from fractions import Fraction
 
-from escalate.errors import PolicyError
+from escalate.errors import PolicyError, shown
 
 Path = tuple[str | int, ...]
 
@@ -80,7 +80,7 @@ def parse_duration(value: object, path: Path, *, allow_business_days: bool = Tru
         too_long = total_us > MAX_DURATION // timedelta(microseconds=1)
         if pos == len(text) and units and (too_long or days > MAX_BUSINESS_DAYS):
             raise PolicyError(
-                f"duration {value!r} is longer than escalate accepts "
+                f"duration {shown(value)} is longer than escalate accepts "
                 f"({MAX_DURATION.days} days or {MAX_BUSINESS_DAYS} business days)",
                 path=path,
             )
@@ -88,17 +88,17 @@ def parse_duration(value: object, path: Path, *, allow_business_days: bool = Tru
             delta = timedelta(microseconds=total_us)
             if "bd" in units and len(units) > 1:
                 raise PolicyError(
-                    f"business days cannot be mixed with other units in {value!r}", path=path
+                    f"business days cannot be mixed with other units in {shown(value)}", path=path
                 )
             if days and not allow_business_days:
                 raise PolicyError(
-                    f"business days ('bd') are not allowed here, got {value!r}", path=path
+                    f"business days ('bd') are not allowed here, got {shown(value)}", path=path
                 )
             if delta <= timedelta(0) and not days:
-                raise PolicyError(f"duration must be positive, got {value!r}", path=path)
+                raise PolicyError(f"duration must be positive, got {shown(value)}", path=path)
             return Duration(text=value, delta=delta, business_days=days)
     raise PolicyError(
-        f"expected a duration like '30m', '4h', '1h30m', '2d' or '3bd', got {value!r}",
+        f"expected a duration like '30m', '4h', '1h30m', '2d' or '3bd', got {shown(value)}",
         path=path,
     )
 
@@ -122,7 +122,8 @@ def parse_percent(value: object, path: Path) -> Fraction:
             if 0 < share and share * 100 <= MAX_PERCENT:
                 return share
     raise PolicyError(
-        f"expected a percentage of the target like '75%' (0 < p <= {MAX_PERCENT}%), got {value!r}",
+        f"expected a percentage of the target like '75%' (0 < p <= {MAX_PERCENT}%), "
+        f"got {shown(value)}",
         path=path,
     )
 
