@@ -23,29 +23,11 @@ from hypothesis import strategies as st
 from escalate import cli
 from escalate.cli import MAX_HORIZON_DAYS, MAX_JSON_DEPTH, MAX_JSON_INT_DIGITS, main
 from escalate.engine.decision import Decision
+from tests.test_cli import CLEAN, TICKET
 
 ROOT = Path(__file__).parent.parent
 AT = "2024-11-20T12:00:00Z"
-POLICY = """policy: p
-version: 1
-clocks:
-  res:
-    stop: {status: [resolved]}
-    targets: {default: {within: 4h}}
-    ladder:
-      - {at: 50%, notify: {to: [assignee]}}
-rules:
-  - id: r
-    when: {category: network}
-    then: {notify: {to: ["team:noc"]}}
-    rationale: the network team hears about network tickets
-"""
-TICKET: dict[str, Any] = {
-    "id": "T1",
-    "opened_at": "2024-11-20T10:00:00+00:00",
-    "priority": "P1",
-    "category": "network",
-}
+POLICY = CLEAN  # the command-line tests' policy and ticket
 HOSTILE_ID = "T\x1b[31mRED\u202eevil\rX"
 ESCAPED_ID = "T\\x1b[31mRED\\u202eevil\\rX"
 
