@@ -33,14 +33,23 @@ def render_path(path: Sequence[str | int]) -> str:
     'calendars.office.hours.mon[0]'
     >>> render_path(())
     '<root>'
+    >>> print(render_path(("rules", 0, "x\\x1b[31m")))
+    rules[0].'x\\x1b[31m'
     """
     out = ""
     for part in path:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += f".{part}" if out else part
+            name = _plain(part)
+            out += f".{name}" if out else name
     return out or "<root>"
+
+
+def _plain(name: str) -> str:
+    """A key or file name as a message writes it: as it is when it is a short line of
+    printable characters, else as :func:`shown` writes it (escaped and cut)."""
+    return name if name.isprintable() and len(name) <= SHOWN_CHARS else shown(name)
 
 
 def suggest(word: object, choices: Iterable[str]) -> str | None:
@@ -137,7 +146,7 @@ class PolicyError(EscalateError, ValueError):
         where = ""
         if self.source is not None:
             file, line, col = self.source
-            where = f"{file}:{line}:{col}: "
+            where = f"{_plain(file)}:{line}:{col}: "
         at = f"{render_path(self.path)}: " if self.path else ""
         hint = f" (did you mean {self.suggestion!r}?)" if self.suggestion else ""
         return f"{where}{at}{self.message}{hint}"

@@ -162,7 +162,7 @@ def test_an_error_shows_a_huge_or_long_value_briefly_and_escaped() -> None:
     assert "<an integer of 5001 digits>" == shown(10**5000)
     assert "'\\x1b[2J'" == shown("\x1b[2J")
     assert "'\\u202e'" == shown("\u202e")
-    assert shown("x" * 100_000).endswith("(100002 characters)")
+    assert shown("x" * 100_000).endswith("… (100000 characters)")
 
 
 # -- deferred levels: the walk to the first cover does not grow with elapsed time -------------
@@ -242,6 +242,37 @@ def test_the_typed_constructor_refuses_hidden_characters_and_wrong_shapes() -> N
 def test_an_availability_key_that_is_not_valid_text_is_a_ticket_error() -> None:
     with pytest.raises(TicketError, match="a key is not valid text"):
         Availability.from_mapping({"\ud800": []})
+
+
+def test_ticket_and_availability_instants_out_of_range_are_errors_naming_the_field() -> None:
+    with pytest.raises(TicketError, match=r"^opened_at: instant is out of range"):
+        Ticket.from_mapping({"id": "T", "opened_at": "0001-01-01T00:00:00Z"})
+    with pytest.raises(TicketError, match=r"^availability\.out_of_office\[0\]\.from: instant is"):
+        Availability.from_mapping(
+            {"out_of_office": [{"person": "a", "from": "9999-12-31T00:00:00Z"}]}
+        )
+
+
+def test_key_paths_and_file_names_in_errors_are_escaped() -> None:
+    with pytest.raises(PolicyError) as caught:
+        loads("policy: p\nversion: 1\nx: 1\n", filename="p\x1b[31m.yaml")
+    assert str(caught.value).startswith("'p\\x1b[31m.yaml':3:1: x: unknown key")
+    with pytest.raises(TicketError) as ticket_error:
+        Ticket.from_mapping({"id": "T", "opened_at": "2024-01-01T00:00:00Z", "pri\x1b": 1})
+    assert "\x1b" not in str(ticket_error.value)
+
+
+def test_explain_writes_a_line_break_inside_a_value_as_an_escape() -> None:
+    policy = loads(
+        "policy: p\nversion: 1\nrules:\n  - id: r\n    when: {priority: P1}\n"
+        '    then: {notify: {to: ["team:noc"]}}\n    rationale: "first\\nrule x: matched"\n'
+    )
+    text = policy.evaluate(
+        {"id": "T", "opened_at": "2024-01-01T00:00:00Z", "priority": "P1"},
+        now=datetime(2024, 1, 1, 1, tzinfo=UTC),
+    ).explain()
+    assert "because: first\\nrule x: matched" in text
+    assert "rule x: matched" not in text.splitlines()
 
 
 def test_a_zone_name_that_is_no_iana_name_is_refused_before_the_file_system_sees_it() -> None:

@@ -359,7 +359,20 @@ class Decision:
                     )
         nxt = iso(self.next_evaluation_at) or "never (nothing changes without new events)"
         lines.append(f"next evaluation: {nxt}")
-        return "\n".join(lines)
+        # One line per entry: a line break inside a value (a rationale may span lines) is
+        # written as an escape, so no value can make a line of its own.
+        return "\n".join(_one_line(line) for line in lines)
+
+
+def _one_line(text: str) -> str:
+    """``text`` with every line break written as ``repr`` writes it.
+
+    >>> print(_one_line("first\\nsecond"))
+    first\\nsecond
+    """
+    if len(text.splitlines()) <= 1 and not text.endswith(("\n", "\r")):
+        return text
+    return "".join(repr(c)[1:-1] if c.splitlines() != [c] else c for c in text)
 
 
 def _path_dict(path: PathDef, state: PathState) -> dict[str, Any]:

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import MappingProxyType
 
-from escalate.calendars._instants import EPOCH, ONE_US, to_us
+from escalate.calendars._instants import EPOCH, MAX_US, MIN_US, ONE_US, from_us, to_us
 from escalate.errors import NaiveDatetimeError, TicketError, suggest
 
 __all__ = [
@@ -396,6 +396,8 @@ def check_history(opened_at: datetime, events: tuple[Event, ...]) -> Derived:
             us = (event.at - EPOCH) // ONE_US
         except TypeError:
             us = _aware_us(event.at, ("events", i, "at"))  # raises the TicketError
+        if us > MAX_US:  # (none is before opened_at, which is checked below)
+            _aware_us(event.at, ("events", i, "at"))  # raises the TicketError
         if us < previous:
             where = f"events[{i - 1}].at" if i else "opened_at"
             raise TicketError(
@@ -484,8 +486,9 @@ def _check_status(event: Event, i: int) -> None:
 
 
 def _aware_us(at: datetime, path: Path) -> int:
+    """``at`` in microseconds; a TicketError unless it is an aware instant in range."""
     try:
-        return to_us(at)
+        us = to_us(at)
     except (NaiveDatetimeError, TypeError):
         raise TicketError(
             "must be an aware datetime (escalate never guesses whether a naive time is UTC "
@@ -493,6 +496,14 @@ def _aware_us(at: datetime, path: Path) -> int:
             path=path,
             value=at,
         ) from None
+    if not MIN_US <= us <= MAX_US:
+        raise TicketError(
+            f"instant is out of range: escalate computes with instants from "
+            f"{iso(from_us(MIN_US))} to {iso(from_us(MAX_US))}",
+            path=path,
+            value=at,
+        )
+    return us
 
 
 # --------------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 
 from escalate._models import _TEXT_ERROR as TEXT_ERROR
 from escalate._models import INSTANT_PATTERN, Label, read_instant
-from escalate.calendars._instants import utc
+from escalate.calendars._instants import MAX_US, MIN_US, to_us, utc
 from escalate.errors import TicketError
 
 __all__ = [
@@ -68,10 +68,11 @@ def _instant(value: object) -> datetime:
         value = at
     if not isinstance(value, datetime) or value.utcoffset() is None:
         raise PydanticCustomError("instant", "expected an aware instant (with a UTC offset)")
-    try:
-        return utc(value)  # compared with other instants as instants, whatever the zone
-    except OverflowError:
-        raise PydanticCustomError("instant", "instant is out of range") from None
+    if not MIN_US <= to_us(value) <= MAX_US:
+        raise PydanticCustomError(
+            "instant", "instant is out of range (0001-01-02 to 9999-12-30 UTC)"
+        )
+    return utc(value)  # compared with other instants as instants, whatever the zone
 
 
 Text = Label  # ids, names and reasons: non-blank single lines that hide nothing
