@@ -203,8 +203,15 @@ def unsafe_value(data: object, path: Sequence[str | int] = ()) -> tuple[Path, st
         if isinstance(node, Mapping):
             children: list[tuple[Path, object]] = []
             for key, value in node.items():
-                part = key if isinstance(key, str | int) and not isinstance(key, bool) else str(key)
                 key_problem = _scalar_problem(key)
+                part: str | int
+                if isinstance(key, str):
+                    part = key
+                elif isinstance(key, int) and not isinstance(key, bool):
+                    # str() refuses a huge integer: such a key is named by shown()
+                    part = key if key_problem is None else shown(key)
+                else:
+                    part = str(key)  # YAML dates as keys read as ISO text
                 if key_problem is not None:
                     return (*where, part), f"key {key_problem}"
                 children.append(((*where, part), value))

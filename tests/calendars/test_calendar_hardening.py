@@ -214,3 +214,25 @@ def test_a_long_bad_duration_is_cut_in_the_message() -> None:
         parse_duration("4h" + "x" * 100_000, ("within",))
     assert len(str(caught.value)) < 400
     assert "(100002 characters)" in str(caught.value)
+
+
+HUGE = 10**4400  # repr() refuses integers of more than 4,300 digits
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: Calendar.from_config(HUGE),
+        lambda: Calendar.from_config(_calendar(hours={HUGE: "09:00-17:00"})),
+        lambda: Calendar.from_config(_calendar(years=[2024, HUGE])),
+        lambda: TimeWindow.from_config(HUGE),
+        lambda: TimeWindow.from_config({"years": [HUGE]}),
+        lambda: TimeWindow.from_config({"times": [{"start_time": HUGE, "end_time": "10:00"}]}),
+    ],
+)
+def test_a_configuration_holding_a_huge_integer_is_a_policy_error_with_a_short_message(
+    build: Any,
+) -> None:
+    with pytest.raises(PolicyError) as caught:
+        build()
+    assert len(str(caught.value)) < 400

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from escalate.calendars.models import CONFIG_YEARS, HolidaysModel
-from escalate.errors import PolicyError, suggest
+from escalate.errors import PolicyError, shown, suggest
 
 Path = tuple[str | int, ...]
 
@@ -38,7 +38,9 @@ def parse_date(value: object, path: Path) -> date:
     datetime.date(2024, 12, 24)
     """
     if isinstance(value, datetime):
-        raise PolicyError(f"expected a date YYYY-MM-DD, got a date and time {value!r}", path=path)
+        raise PolicyError(
+            f"expected a date YYYY-MM-DD, got a date and time {shown(value)}", path=path
+        )
     if isinstance(value, date):
         return value
     if isinstance(value, str):
@@ -47,7 +49,7 @@ def parse_date(value: object, path: Path) -> date:
                 return date.fromisoformat(value)
         except ValueError:
             pass
-    raise PolicyError(f"expected a date YYYY-MM-DD, got {value!r}", path=path)
+    raise PolicyError(f"expected a date YYYY-MM-DD, got {shown(value)}", path=path)
 
 
 def parse_years(value: object, path: Path) -> tuple[int, int]:
@@ -57,12 +59,14 @@ def parse_years(value: object, path: Path) -> tuple[int, int]:
         or len(value) != 2
         or not all(isinstance(y, int) and not isinstance(y, bool) for y in value)
     ):
-        raise PolicyError(f"years must be [first, last], two whole years, got {value!r}", path=path)
+        raise PolicyError(
+            f"years must be [first, last], two whole years, got {shown(value)}", path=path
+        )
     first, last = value
     lowest, highest = CONFIG_YEARS
     if not lowest <= first <= last <= highest:
         raise PolicyError(
-            f"years must satisfy {lowest} <= first <= last <= {highest}, got {list(value)!r}",
+            f"years must satisfy {lowest} <= first <= last <= {highest}, got {shown(list(value))}",
             path=path,
         )
     return first, last
@@ -77,7 +81,7 @@ def _parse_month_day(value: object, path: Path) -> tuple[int, int]:
             pass
         else:
             return month, day
-    raise PolicyError(f"expected a yearly date MM-DD like '12-24', got {value!r}", path=path)
+    raise PolicyError(f"expected a yearly date MM-DD like '12-24', got {shown(value)}", path=path)
 
 
 def resolve_holidays(config: HolidaysModel, path: Path = ()) -> HolidaySet:
@@ -108,7 +112,7 @@ def resolve_holidays(config: HolidaysModel, path: Path = ()) -> HolidaySet:
     else:
         for key in ("subdiv", "categories"):
             if getattr(config, key) is not None:
-                raise PolicyError(f"{key!r} needs 'country'", path=(*path, key))
+                raise PolicyError(f"{shown(key)} needs 'country'", path=(*path, key))
 
     for i, raw in enumerate(config.dates):
         day = parse_date(raw, (*path, "dates", i))
@@ -152,7 +156,7 @@ def _country_holidays(
     supported = holidays.list_supported_countries()
     if country not in supported:
         raise PolicyError(
-            f"the holidays package has no country {country!r}",
+            f"the holidays package has no country {shown(country)}",
             path=(*path, "country"),
             suggestion=suggest(country, supported),
         )
@@ -161,7 +165,7 @@ def _country_holidays(
         subdivs = supported[country]
         if subdiv not in subdivs:
             raise PolicyError(
-                f"country {country!r} has no subdivision {subdiv!r}",
+                f"country {shown(country)} has no subdivision {shown(subdiv)}",
                 path=(*path, "subdiv"),
                 suggestion=suggest(subdiv, subdivs),
             )

@@ -43,7 +43,7 @@ from escalate.calendars._instants import (
     wall_us,
 )
 from escalate.calendars.models import WEEKDAYS, CalendarModel
-from escalate.errors import ArgumentError, CalendarRangeError, PolicyError, suggest
+from escalate.errors import ArgumentError, CalendarRangeError, PolicyError, shown, suggest
 
 __all__ = ["DEFAULT_YEARS", "Calendar"]
 
@@ -80,15 +80,15 @@ def parse_interval(text: object, path: Path) -> tuple[int, int]:
             start, end = _parse_clock(parts[0]), _parse_clock(parts[1])
             if start is not None and end is not None and start < 1440:
                 if end == start:
-                    raise PolicyError(f"interval {text!r} is empty", path=path)
+                    raise PolicyError(f"interval {shown(text)} is empty", path=path)
                 if end < start:
                     end += 1440
                     if end > 1440 + start:
-                        raise PolicyError(f"interval {text!r} is longer than a day", path=path)
+                        raise PolicyError(f"interval {shown(text)} is longer than a day", path=path)
                 return start, end
     raise PolicyError(
         f"expected an interval 'HH:MM-HH:MM' (end may be 24:00, or earlier than the start "
-        f"for an overnight range), got {text!r}",
+        f"for an overnight range), got {shown(text)}",
         path=path,
     )
 
@@ -112,14 +112,17 @@ def parse_weekdays(spec: object, path: Path) -> list[int]:
     [5, 6, 0]
     """
     if not isinstance(spec, str):
-        raise PolicyError(f"weekday key must be a string like 'mon-fri', got {spec!r}", path=path)
+        raise PolicyError(
+            f"weekday key must be a string like 'mon-fri', got {shown(spec)}", path=path
+        )
     days: list[int] = []
     for part in spec.lower().replace(" ", "").split(","):
         ends = part.split("-")
         if len(ends) > 2 or not all(e in WEEKDAYS for e in ends):
             bad = next((e for e in ends if e not in WEEKDAYS), part)
             raise PolicyError(
-                f"unknown weekday {bad!r} in {spec!r} (use mon..sun, ranges like mon-fri)",
+                f"unknown weekday {shown(bad)} in {shown(spec)} "
+                "(use mon..sun, ranges like mon-fri)",
                 path=path,
                 suggestion=suggest(bad, WEEKDAYS),
             )
@@ -135,7 +138,7 @@ def _intervals(value: str | list[str], path: Path) -> list[tuple[int, int]]:
     if not value:
         raise PolicyError(
             f"expected a non-empty list of 'HH:MM-HH:MM' intervals (leave a closed day out), "
-            f"got {value!r}",
+            f"got {shown(value)}",
             path=path,
         )
     return [parse_interval(item, (*path, i)) for i, item in enumerate(value)]
@@ -225,11 +228,11 @@ def _model(config: object, path: Path) -> CalendarModel:
     if isinstance(config, str):
         if config.strip().lower() != "24x7":
             raise PolicyError(
-                f"a calendar is a mapping or the string '24x7', got {config!r}", path=path
+                f"a calendar is a mapping or the string '24x7', got {shown(config)}", path=path
             )
         return _ALWAYS
     if not isinstance(config, Mapping):
-        raise PolicyError(f"a calendar is a mapping or '24x7', got {config!r}", path=path)
+        raise PolicyError(f"a calendar is a mapping or '24x7', got {shown(config)}", path=path)
     return validate_model(CalendarModel, config, path=path)
 
 
@@ -547,7 +550,7 @@ class Calendar:
         years = "any" if self._lo == MIN_US else f"{self.years[0]}-{self.years[1]}"
         return (
             f"<Calendar {self.description} {self.zone.key} years={years} "
-            f"windows={len(self._starts)} holidays={self.holiday_source!r}>"
+            f"windows={len(self._starts)} holidays={shown(self.holiday_source)}>"
         )
 
     def __eq__(self, other: object) -> bool:
@@ -681,7 +684,7 @@ class Calendar:
             d = duration // ONE_US
         except TypeError:
             to_us(start, "start")
-            raise ArgumentError(f"duration must be a timedelta, got {duration!r}") from None
+            raise ArgumentError(f"duration must be a timedelta, got {shown(duration)}") from None
         if d < 0:
             return self.subtract(start, -duration)
         if a < self._lo or a > self._hi:
@@ -703,7 +706,7 @@ class Calendar:
         """
         a = to_us(start, "start")
         if not isinstance(duration, timedelta):
-            raise ArgumentError(f"duration must be a timedelta, got {duration!r}")
+            raise ArgumentError(f"duration must be a timedelta, got {shown(duration)}")
         d = duration // ONE_US
         if d < 0:
             return self.add(start, -duration)
@@ -765,7 +768,7 @@ class Calendar:
         about its holidays there; anything but a ``date`` raises ``ArgumentError``.
         """
         if not isinstance(day, date) or isinstance(day, datetime):
-            raise ArgumentError(f"day must be a date, got {type(day).__name__}: {day!r}")
+            raise ArgumentError(f"day must be a date, got {type(day).__name__}: {shown(day)}")
         if not self._years[0] <= day.year <= self._years[1]:
             raise CalendarRangeError(
                 f"{day.isoformat()} lies outside the years {self._years[0]}-{self._years[1]} "
@@ -802,7 +805,7 @@ class Calendar:
         """
         u = self._check(to_us(start, "start"))
         if isinstance(days, bool) or not isinstance(days, int):
-            raise ArgumentError(f"days must be an int, got {days!r}")
+            raise ArgumentError(f"days must be an int, got {shown(days)}")
         local = from_us(u).astimezone(self.zone)
         if days == 0:
             return from_us(u)

@@ -41,7 +41,7 @@ from escalate.calendars.models import (
     TimeRangeModel,
     TimeWindowConfig,
 )
-from escalate.errors import CalendarRangeError, PolicyError, render_path, suggest
+from escalate.errors import CalendarRangeError, PolicyError, render_path, shown, suggest
 
 __all__ = ["QUIET_DAYS", "TimeWindow"]
 
@@ -178,7 +178,7 @@ def _parse_clock(value: object, path: Path) -> int:
             f"quote it: '{text}'"
         )
     raise PolicyError(
-        f"expected a time 'HH:MM' (00:00 to 23:59, or 24:00 as an end), got {value!r}{hint}",
+        f"expected a time 'HH:MM' (00:00 to 23:59, or 24:00 as an end), got {shown(value)}{hint}",
         path=path,
     )
 
@@ -192,7 +192,7 @@ def _list_field(config: Mapping[object, object], key: str, path: Path) -> list[o
             f"{key} is empty (null); omit the key to match every value", path=(*path, key)
         )
     if not isinstance(value, list):
-        raise PolicyError(f"{key} must be a list, got {value!r}", path=(*path, key))
+        raise PolicyError(f"{key} must be a list, got {shown(value)}", path=(*path, key))
     if not value:
         raise PolicyError(
             f"{key} is an empty list, which Alertmanager reads as matching nothing; "
@@ -207,13 +207,13 @@ def _range_tokens(raw: object, what: str, path: Path) -> tuple[str | int, str | 
     if isinstance(raw, int) and not isinstance(raw, bool):
         return raw, raw
     if not isinstance(raw, str):
-        raise PolicyError(f"expected {what}, got {raw!r}", path=path)
+        raise PolicyError(f"expected {what}, got {shown(raw)}", path=path)
     text = raw.lower()
     if ":" not in text:
         return text, text
     parts = text.split(":")
     if len(parts) != 2:
-        raise PolicyError(f"{raw!r} is not a range 'begin:end'", path=path)
+        raise PolicyError(f"{shown(raw)} is not a range 'begin:end'", path=path)
     return parts[0], parts[1]
 
 
@@ -222,7 +222,7 @@ def _int_token(token: str | int, raw: object, what: str, path: Path) -> int:
         return token
     if _INT_RE.fullmatch(token):
         return int(token)
-    raise PolicyError(f"{token!r} in {raw!r} is not {what}", path=path)
+    raise PolicyError(f"{shown(token)} in {shown(raw)} is not {what}", path=path)
 
 
 def _weekday_bits(values: list[object], path: Path) -> int:
@@ -238,7 +238,7 @@ def _weekday_bits(values: list[object], path: Path) -> int:
         item_path = (*path, i)
         if isinstance(raw, int) and not isinstance(raw, bool):
             raise PolicyError(
-                f"weekdays are names like 'monday', not numbers, got {raw!r}", path=item_path
+                f"weekdays are names like 'monday', not numbers, got {shown(raw)}", path=item_path
             )
         tokens = _range_tokens(raw, "a weekday like 'monday' or a range 'monday:friday'", item_path)
         ends = []
@@ -246,7 +246,7 @@ def _weekday_bits(values: list[object], path: Path) -> int:
             assert isinstance(token, str)
             if token not in _AM_WEEKDAYS:
                 raise PolicyError(
-                    f"{token!r} in {raw!r} is not a weekday (monday … sunday)",
+                    f"{shown(token)} in {shown(raw)} is not a weekday (monday … sunday)",
                     path=item_path,
                     suggestion=suggest(token, _AM_WEEKDAYS),
                 )
@@ -254,10 +254,10 @@ def _weekday_bits(values: list[object], path: Path) -> int:
         begin, end = ends
         if begin > end:
             raise PolicyError(
-                f"weekday range {raw!r} runs backwards: Alertmanager weeks run from sunday to "
+                f"weekday range {shown(raw)} runs backwards: Alertmanager weeks run from sunday to "
                 f"saturday, so list the days separately, e.g. ['{tokens[0]}', '{tokens[1]}']"
                 if end == 0
-                else f"weekday range {raw!r} runs backwards (start after end)",
+                else f"weekday range {shown(raw)} runs backwards (start after end)",
                 path=item_path,
             )
         for am_day in range(begin, end + 1):
@@ -286,13 +286,13 @@ def _dom_masks(values: list[object], path: Path) -> tuple[int, int, int, int]:
         for value in (begin, end):
             if value == 0 or not -31 <= value <= 31:
                 raise PolicyError(
-                    f"{value} in {raw!r} is not a day of the month (1 to 31, or -1 to -31 "
+                    f"{value} in {shown(raw)} is not a day of the month (1 to 31, or -1 to -31 "
                     f"counting from the month's end){_yaml_base60_hint(value)}",
                     path=item_path,
                 )
         if begin < 0 < end:
             raise PolicyError(
-                f"days_of_month range {raw!r}: the end must be negative when the start is",
+                f"days_of_month range {shown(raw)}: the end must be negative when the start is",
                 path=item_path,
             )
         # Alertmanager rejects ranges that are empty in every month, judged on a 28-day month.
@@ -300,7 +300,8 @@ def _dom_masks(values: list[object], path: Path) -> tuple[int, int, int, int]:
         check_end = 28 + end if end < 0 else end
         if check_begin > check_end:
             raise PolicyError(
-                f"days_of_month range {raw!r}: end day {end} is always before start day {begin}",
+                f"days_of_month range {shown(raw)}: end day {end} is always before start day "
+                f"{begin}",
                 path=item_path,
             )
         for k, days in enumerate((28, 29, 30, 31)):
@@ -331,21 +332,21 @@ def _month_bits(values: list[object], path: Path) -> int:
                 continue
             if isinstance(token, str) and not _INT_RE.fullmatch(token):
                 raise PolicyError(
-                    f"{token!r} in {raw!r} is not a month (january … december or 1 … 12)",
+                    f"{shown(token)} in {shown(raw)} is not a month (january … december or 1 … 12)",
                     path=item_path,
                     suggestion=suggest(token, _MONTHS),
                 )
             number = _int_token(token, raw, "a month", item_path)
             if not 1 <= number <= 12:
                 raise PolicyError(
-                    f"{number} in {raw!r} is not a month (1 … 12){_yaml_base60_hint(number)}",
+                    f"{number} in {shown(raw)} is not a month (1 … 12){_yaml_base60_hint(number)}",
                     path=item_path,
                 )
             ends.append(number)
         begin, end = ends
         if begin > end:
             raise PolicyError(
-                f"months range {raw!r}: end month {_MONTH_NAMES[end]} is before start month "
+                f"months range {shown(raw)}: end month {_MONTH_NAMES[end]} is before start month "
                 f"{_MONTH_NAMES[begin]} (ranges do not wrap around the new year; list both parts)",
                 path=item_path,
             )
@@ -367,10 +368,12 @@ def _year_ranges(values: list[object], path: Path) -> tuple[tuple[int, int], ...
         end = _int_token(last, raw, "a year", item_path)
         for value in (begin, end):
             if not 1 <= value <= 9999:
-                raise PolicyError(f"{value} in {raw!r} is not a year (1 … 9999)", path=item_path)
+                raise PolicyError(
+                    f"{value} in {shown(raw)} is not a year (1 … 9999)", path=item_path
+                )
         if begin > end:
             raise PolicyError(
-                f"years range {raw!r}: end year {end} is before start year {begin}",
+                f"years range {shown(raw)}: end year {end} is before start year {begin}",
                 path=item_path,
             )
         ranges.append((begin, end))
@@ -406,7 +409,7 @@ def _times_masks(values: list[TimeRangeModel], path: Path) -> tuple[int, int]:
             )
         if start_min == end_min:
             raise PolicyError(
-                f"start_time and end_time are both {raw.start_time!r}: that is neither an "
+                f"start_time and end_time are both {shown(raw.start_time)}: that is neither an "
                 "empty nor a whole day; for the whole day write 00:00 to 24:00",
                 path=item_path,
             )
@@ -784,7 +787,7 @@ class TimeWindow:
             return "TimeWindow.always()"
         count = sum(len(z.entries) for z in self._zones)
         where = ", ".join(z.zone.key for z in self._zones)
-        label = f"{self.name!r}, " if self.name else ""
+        label = f"{shown(self.name)}, " if self.name else ""
         return f"TimeWindow({label}{count} entr{'y' if count == 1 else 'ies'} in {where})"
 
     def contains(self, at: datetime) -> bool:
@@ -868,7 +871,7 @@ def _model(config: object, path: Path) -> TimeWindowConfig:
         for key in config:
             if key in ENTRY_KEYS:
                 raise PolicyError(
-                    f"{key!r} belongs inside one of the entries of 'time_intervals', not "
+                    f"{shown(key)} belongs inside one of the entries of 'time_intervals', not "
                     "beside 'name'",
                     path=(*path, str(key)),
                 )
@@ -882,7 +885,7 @@ def _model(config: object, path: Path) -> TimeWindowConfig:
         ]
     raise PolicyError(
         "a time window must be a time interval mapping, a list of them, or "
-        f"{{name: ..., time_intervals: [...]}}, got {config!r}",
+        f"{{name: ..., time_intervals: [...]}}, got {shown(config)}",
         path=path,
     )
 

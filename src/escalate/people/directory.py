@@ -26,7 +26,7 @@ from escalate._models import validate_model
 from escalate.calendars._durations import parse_duration
 from escalate.calendars._holidays import parse_date
 from escalate.calendars._instants import MAX_US, checked_utc, from_us, load_zone, to_us
-from escalate.errors import ArgumentError, PolicyError, suggest
+from escalate.errors import ArgumentError, PolicyError, shown, suggest
 from escalate.people.availability import Availability
 from escalate.people.models import DirectoryModel, PersonModel, RoleModel, TeamModel
 from escalate.people.schedule import Schedule
@@ -142,10 +142,10 @@ class Directory:
         directory = {} if directory is None else directory
         schedules = {} if schedules is None else schedules
         if not isinstance(directory, Mapping | DirectoryModel):
-            raise PolicyError(f"directory must be a mapping, got {directory!r}", path=path)
+            raise PolicyError(f"directory must be a mapping, got {shown(directory)}", path=path)
         if not isinstance(schedules, Mapping):
             raise PolicyError(
-                f"schedules must be a mapping, got {schedules!r}", path=("schedules",)
+                f"schedules must be a mapping, got {shown(schedules)}", path=("schedules",)
             )
         model = (
             directory
@@ -181,7 +181,7 @@ class Directory:
         def person(pid: str | None, where: Path) -> None:
             if pid is not None and pid not in self.people:
                 raise PolicyError(
-                    f"unknown person {pid!r}", path=where, suggestion=suggest(pid, self.people)
+                    f"unknown person {shown(pid)}", path=where, suggestion=suggest(pid, self.people)
                 )
 
         for pid, p in self.people.items():
@@ -193,7 +193,7 @@ class Directory:
                 person(manager, (*where, "managers", i))
             if p.escalation_authority is not None and p.escalation_authority not in p.managers:
                 raise PolicyError(
-                    f"escalation_authority {p.escalation_authority!r} is not one of managers "
+                    f"escalation_authority {shown(p.escalation_authority)} is not one of managers "
                     f"{list(p.managers)}",
                     path=(*where, "escalation_authority"),
                 )
@@ -205,7 +205,7 @@ class Directory:
             person(t.backup, (*where, "backup"))
             if t.schedule is not None and t.schedule not in self.schedules:
                 raise PolicyError(
-                    f"unknown schedule {t.schedule!r}",
+                    f"unknown schedule {shown(t.schedule)}",
                     path=(*where, "schedule"),
                     suggestion=suggest(t.schedule, self.schedules),
                 )
@@ -217,7 +217,7 @@ class Directory:
             for pid in schedule.people:
                 if self.people and pid not in self.people:
                     raise PolicyError(
-                        f"schedule {name!r} names unknown person {pid!r}",
+                        f"schedule {shown(name)} names unknown person {shown(pid)}",
                         path=("schedules", name),
                         suggestion=suggest(pid, self.people),
                     )
@@ -233,11 +233,11 @@ class Directory:
         """``labels``: accept any well-formed target; ``manager``: require that a ``manager:x``
         target has a manager (a policy must; resolving one that has none reaches nobody)."""
         if not isinstance(target, str):
-            raise ArgumentError(f"a target is a string like 'team:x', got {target!r}")
+            raise ArgumentError(f"a target is a string like 'team:x', got {shown(target)}")
         kind, sep, name = target.partition(":")
         if not sep or kind not in allow or not name:
             raise PolicyError(
-                f"target {target!r} must look like '<kind>:<name>' with kind one of "
+                f"target {shown(target)} must look like '<kind>:<name>' with kind one of "
                 f"{', '.join(allow)}",
                 path=path,
                 suggestion=suggest(kind, allow) if sep else None,
@@ -254,11 +254,11 @@ class Directory:
         table = tables[kind]
         if name not in table:
             raise PolicyError(
-                f"unknown {kind} {name!r}", path=path, suggestion=suggest(name, table)
+                f"unknown {kind} {shown(name)}", path=path, suggestion=suggest(name, table)
             )
         if manager and kind == "manager" and self.manager_of(name) is None:
             raise PolicyError(
-                f"{name!r} has no manager to escalate to (give 'managers', and "
+                f"{shown(name)} has no manager to escalate to (give 'managers', and "
                 "'escalation_authority' when there are several)",
                 path=path,
             )
@@ -278,7 +278,7 @@ class Directory:
         """
         at = checked_utc(at, "at")
         if isinstance(targets, str) or not isinstance(targets, Sequence):
-            raise ArgumentError(f"targets must be a list of target strings, got {targets!r}")
+            raise ArgumentError(f"targets must be a list of target strings, got {shown(targets)}")
         if not isinstance(availability, Availability):
             raise ArgumentError(
                 f"availability must be an Availability, got {type(availability).__name__}"
@@ -405,7 +405,7 @@ class Directory:
         """The next hand-off of each schedule after ``after``."""
         after = checked_utc(after, "after")
         if isinstance(schedules, str) or not isinstance(schedules, Sequence):
-            raise ArgumentError(f"schedules must be a list of schedule ids, got {schedules!r}")
+            raise ArgumentError(f"schedules must be a list of schedule ids, got {shown(schedules)}")
         out = []
         for i, name in enumerate(schedules):
             nxt = self._schedule(name, ("schedules", i)).next_handoff(after)
@@ -421,11 +421,13 @@ class Directory:
 
     def _schedule(self, name: object, path: Path) -> Schedule:
         if not isinstance(name, str):
-            raise ArgumentError(f"a schedule id is a string, got {name!r}")
+            raise ArgumentError(f"a schedule id is a string, got {shown(name)}")
         found = self.schedules.get(name)
         if found is None:
             raise PolicyError(
-                f"unknown schedule {name!r}", path=path, suggestion=suggest(name, self.schedules)
+                f"unknown schedule {shown(name)}",
+                path=path,
+                suggestion=suggest(name, self.schedules),
             )
         return found
 
@@ -448,7 +450,9 @@ def _named(value: Mapping[Any, Any], path: Path) -> list[tuple[str, Any]]:
     """The entries of a mapping of ids, sorted; every id must be a non-empty string."""
     for key in value:
         if not isinstance(key, str) or not key:
-            raise PolicyError(f"ids are non-empty strings, got {key!r}", path=(*path, str(key)))
+            raise PolicyError(
+                f"ids are non-empty strings, got {shown(key)}", path=(*path, str(key))
+            )
     return sorted(value.items())
 
 
@@ -457,7 +461,8 @@ def _person(pid: str, spec: PersonModel | None, path: Path) -> Person:
     for key, value in spec.channels.items():
         if not value:
             raise PolicyError(
-                f"a channel is a non-empty address, got {value!r}", path=(*path, "channels", key)
+                f"a channel is a non-empty address, got {shown(value)}",
+                path=(*path, "channels", key),
             )
     if spec.timezone is not None:
         load_zone(spec.timezone, (*path, "timezone"))

@@ -40,7 +40,7 @@ from escalate.engine.conditions import (
 from escalate.engine.paths import LevelDef, PathDef
 from escalate.engine.rules import RuleDef
 from escalate.engine.ticket import EVENT_TYPES, KINDS, STATUSES, TEXT_FIELDS
-from escalate.errors import PolicyError, suggest
+from escalate.errors import PolicyError, shown, suggest
 from escalate.people.directory import Directory
 from escalate.policy.models import (
     ACTION_KINDS,
@@ -157,7 +157,7 @@ class _Compiler:
             if calendar.never_open:  # every clock on it would fail later with a range error
                 first, last = calendar.years
                 raise PolicyError(
-                    f"calendar {name!r} is never open in {first}-{last}: give it 'hours' (or "
+                    f"calendar {shown(name)} is never open in {first}-{last}: give it 'hours' (or "
                     "'extra_hours' dates) that closures and holidays leave open",
                     path=("calendars", name),
                 )
@@ -206,7 +206,7 @@ class _Compiler:
     def _name(name: str, path: Path) -> None:
         if name != "24x7" and not _KEBAB.fullmatch(name):
             raise PolicyError(
-                f"name {name!r} must be lower-case words joined by '-' (it appears in field "
+                f"name {shown(name)} must be lower-case words joined by '-' (it appears in field "
                 "names like clock.<name>.percent, in traces and in action ids)",
                 path=path,
             )
@@ -218,7 +218,7 @@ class _Compiler:
             where: Path = ("terminology", field)
             if field not in TERMINOLOGY_FIELDS:
                 raise PolicyError(
-                    f"terminology for unknown field {field!r}",
+                    f"terminology for unknown field {shown(field)}",
                     path=where,
                     suggestion=suggest(field, TERMINOLOGY_FIELDS),
                 )
@@ -228,7 +228,8 @@ class _Compiler:
                     key = alias.strip().casefold()
                     if aliases.get(key, canonical) != canonical:
                         raise PolicyError(
-                            f"alias {alias!r} maps to both {aliases[key]!r} and {canonical!r}",
+                            f"alias {shown(alias)} maps to both {shown(aliases[key])} and "
+                            f"{shown(canonical)}",
                             path=(*where, canonical),
                         )
                     aliases[key] = canonical
@@ -247,7 +248,7 @@ class _Compiler:
         if table is not None and value not in table.values():
             known = sorted(set(table.values()))
             raise PolicyError(
-                f"{value!r} is not a canonical {field} (known: {', '.join(known)})",
+                f"{shown(value)} is not a canonical {field} (known: {', '.join(known)})",
                 path=path,
                 suggestion=suggest(value, known),
             )
@@ -298,7 +299,7 @@ class _Compiler:
         for i, item in enumerate(items):
             if item not in allowed:
                 raise PolicyError(
-                    f"unknown {what} {item!r} (known: {', '.join(allowed)})",
+                    f"unknown {what} {shown(item)} (known: {', '.join(allowed)})",
                     path=path if isinstance(value, str) else (*path, i),
                     suggestion=suggest(item, allowed),
                 )
@@ -313,7 +314,7 @@ class _Compiler:
             known = self.priorities
             if priority != "default" and known is not None and priority not in known:
                 raise PolicyError(
-                    f"{priority!r} is not a canonical priority "
+                    f"{shown(priority)} is not a canonical priority "
                     f"(known: {', '.join(known)}, or 'default')",
                     path=where,
                     suggestion=suggest(priority, known),
@@ -363,7 +364,7 @@ class _Compiler:
         found = self.calendars.get(name)
         if found is None:
             raise PolicyError(
-                f"unknown calendar {name!r}",
+                f"unknown calendar {shown(name)}",
                 path=path,
                 suggestion=suggest(name, self.calendars),
             )
@@ -378,7 +379,7 @@ class _Compiler:
         for i, level in enumerate(spec.levels):
             where = (*path, "levels", i)
             if level.name in seen:
-                raise PolicyError(f"level {level.name!r} appears twice", path=(*where, "name"))
+                raise PolicyError(f"level {shown(level.name)} appears twice", path=(*where, "name"))
             seen.add(level.name)
             levels.append(self._level(i, level, where))
         starts = spec.starts or ("on-open" if spec.kind == "vertical" else "on-trigger")
@@ -466,20 +467,22 @@ class _Compiler:
             target_path = self.path_defs.get(body.path)
             if target_path is None:
                 raise PolicyError(
-                    f"unknown path {body.path!r}",
+                    f"unknown path {shown(body.path)}",
                     path=(*path, "path"),
                     suggestion=suggest(body.path, self.path_defs),
                 )
             if kind == "transfer" and target_path.kind != "horizontal":
                 raise PolicyError(
-                    f"transfer goes to a horizontal path; {body.path!r} is vertical (use escalate)",
+                    f"transfer goes to a horizontal path; {shown(body.path)} is vertical "
+                    "(use escalate)",
                     path=(*path, "path"),
                 )
             level_name = body.to if body.to is not None else target_path.levels[0].name
             names = [level.name for level in target_path.levels]
             if level_name not in names:
                 raise PolicyError(
-                    f"path {body.path!r} has no level {level_name!r} (levels: {', '.join(names)})",
+                    f"path {shown(body.path)} has no level {shown(level_name)} "
+                    f"(levels: {', '.join(names)})",
                     path=(*path, "to"),
                     suggestion=suggest(level_name, names),
                 )
@@ -516,7 +519,7 @@ class _Compiler:
             path: Path = ("rules", order)
             if spec.id in seen:
                 raise PolicyError(
-                    f"rule id {spec.id!r} is also used by rules[{seen[spec.id]}]",
+                    f"rule id {shown(spec.id)} is also used by rules[{seen[spec.id]}]",
                     path=(*path, "id"),
                 )
             seen[spec.id] = order
