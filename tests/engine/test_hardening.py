@@ -280,3 +280,10 @@ def test_a_zone_name_that_is_no_iana_name_is_refused_before_the_file_system_sees
         policy = f'policy: p\nversion: 1\ncalendars:\n  c: {{timezone: "{zone}", hours: 24x7}}\n'
         with pytest.raises(PolicyError, match="must be an IANA name"):
             loads(policy)
+
+
+def test_a_key_that_is_not_a_string_is_named_as_such() -> None:
+    with pytest.raises(TicketError, match=r"^keys must be strings \(got None\)"):
+        Ticket.from_mapping({None: 1, "id": "T", "opened_at": "2024-01-01T00:00:00Z"})
+    with pytest.raises(TicketError, match=r"^availability: keys must be strings \(got 5\)"):
+        Availability.from_mapping({5: []})

@@ -574,6 +574,8 @@ def _convert(error: ErrorDetails, data: Mapping[str, object]) -> TicketError:
     if len(loc) >= 3 and loc[0] == "events" and loc[2] in _EVENT_TYPE_SET:
         event_type = str(loc[2])
         loc = (*loc[:2], *loc[3:])
+    if kind == "invalid_key":  # a key that is not a string: pydantic names it by its str()
+        return TicketError("keys must be strings", path=loc[:-1], value=error.get("input"))
     if kind == "missing":
         value = None
     key = loc[-1] if loc else None

@@ -156,6 +156,8 @@ def _convert(error: ErrorDetails, data: dict[str, object]) -> TicketError:
     path: Path = ("availability", *loc)
     if not loc:  # pydantic names no key when one is not valid text (a lone surrogate)
         return TicketError(f"a key is not valid text: {error['msg']}", path=path, value=value)
+    if kind == "invalid_key":  # a key that is not a string: pydantic names it by its str()
+        return TicketError("keys must be strings", path=path[:-1], value=error.get("input"))
     top = str(loc[0])
     if kind in ("instant", TEXT_ERROR):
         return TicketError(error["msg"], path=path, value=value)
