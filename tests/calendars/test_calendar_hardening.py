@@ -22,6 +22,8 @@ from escalate import (
     TimeWindow,
 )
 from escalate.calendars._durations import parse_duration, parse_percent
+from escalate.calendars.calendar import MAX_CALENDAR_WINDOWS
+from escalate.policy import compiler
 from escalate.policy.loader import loads
 
 
@@ -236,3 +238,43 @@ def test_a_configuration_holding_a_huge_integer_is_a_policy_error_with_a_short_m
     with pytest.raises(PolicyError) as caught:
         build()
     assert len(str(caught.value)) < 400
+
+
+def test_a_calendar_of_too_many_working_windows_is_refused_before_it_is_built() -> None:
+    dense = {"mon-sun": [f"{h:02d}:00-{h:02d}:30" for h in range(24)]}
+    with pytest.raises(PolicyError, match="more than the 400,000 a calendar may have") as c:
+        Calendar.from_config(_calendar(hours=dense, years=[1900, 2200]), path=("calendars", "x"))
+    assert ("calendars", "x", "years") == c.value.path
+
+
+def test_a_calendar_of_three_shifts_a_day_stays_under_the_window_cap() -> None:
+    shifts = {"mon-sun": ["06:00-14:00", "14:00-22:00", "22:00-23:00"]}
+    calendar = Calendar.from_config(_calendar(hours=shifts, years=[2000, 2010]))
+    assert 0 < calendar.window_count <= MAX_CALENDAR_WINDOWS
+
+
+def _policy_with_calendars(count: int, calendar: dict[str, Any]) -> str:
+    calendars = {f"c{i}": calendar for i in range(count)}
+    return json.dumps({"policy": "p", "version": 1, "calendars": calendars})
+
+
+def test_the_calendars_of_one_policy_share_a_budget_of_working_windows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(compiler, "MAX_POLICY_WINDOWS", 30_000)
+    office = _calendar(years=[2000, 2050])  # about 13,300 windows
+    loads(_policy_with_calendars(2, office))
+    with pytest.raises(PolicyError, match="more than 30,000 working windows") as caught:
+        loads(_policy_with_calendars(3, office))
+    assert ("calendars", "c2") == caught.value.path
+
+
+def test_the_calendars_of_one_policy_share_a_budget_of_country_holiday_years(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(compiler, "MAX_HOLIDAY_YEARS", 20)
+    german = _calendar(holidays={"country": "DE", "years": [2024, 2033]})
+    loads(_policy_with_calendars(2, german))
+    with pytest.raises(PolicyError, match="more than 20 years of country holidays") as caught:
+        loads(_policy_with_calendars(3, german))
+    assert ("calendars", "c2", "holidays", "years") == caught.value.path

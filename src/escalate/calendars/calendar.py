@@ -45,13 +45,17 @@ from escalate.calendars._instants import (
 from escalate.calendars.models import WEEKDAYS, CalendarModel
 from escalate.errors import ArgumentError, CalendarRangeError, PolicyError, shown, suggest
 
-__all__ = ["DEFAULT_YEARS", "Calendar"]
+__all__ = ["DEFAULT_YEARS", "MAX_CALENDAR_WINDOWS", "Calendar"]
 
 Path = tuple[str | int, ...]
 Window = tuple[int, int]
 
 #: The years a calendar without holiday data is compiled for, unless it says ``years:``.
 DEFAULT_YEARS = (2000, 2050)
+#: The most working windows (one per interval and day, before merging) one calendar may
+#: compile to: loading costs a few microseconds per window. Office hours over 50 years are
+#: about 13,000; three shifts a day, every day, for the 301 years a policy may name, 330,000.
+MAX_CALENDAR_WINDOWS = 400_000
 
 WEEK_MINUTES = 7 * 1440
 ZERO = timedelta(0)
@@ -409,6 +413,17 @@ class Calendar:
                 years=(date.min.year, date.max.year),
             )
         first, last = cfg.years or DEFAULT_YEARS
+        per_week = sum(len(day) for day in cfg.weekly)
+        weeks = (date(last, 12, 31) - date(first, 1, 1)).days // 7 + 2
+        extra = sum(len(intervals) for intervals in cfg.extra_hours.values())
+        if per_week * weeks + extra > MAX_CALENDAR_WINDOWS:
+            raise PolicyError(
+                f"{per_week} weekly intervals over {first}-{last} make about "
+                f"{per_week * weeks + extra:,} working windows, more than the "
+                f"{MAX_CALENDAR_WINDOWS:,} a calendar may have: cover fewer years or merge "
+                "intervals",
+                path=(*path, "years") if cfg.years is not None else tuple(path),
+            )
         offsets = OffsetTable(
             cfg.zone,
             wall_us(date(first, 1, 1), 0) - 2 * DAY_US,
@@ -573,6 +588,12 @@ class Calendar:
         """The inclusive years this calendar answers for (for algebra results: the years of
         the operand that bounds the range, in that operand's zone)."""
         return self._years
+
+    @property
+    def window_count(self) -> int:
+        """How many working windows the calendar holds (what its memory and load time grow
+        with; at most :data:`MAX_CALENDAR_WINDOWS` for a configured calendar)."""
+        return len(self._starts)
 
     @property
     def never_open(self) -> bool:

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from escalate._models import check_data, model_keys, policy_error
 from escalate.calendars._durations import parse_duration, parse_percent
 from escalate.calendars.calendar import Calendar
+from escalate.calendars.models import CalendarModel
 from escalate.engine.actions import ActionDef
 from escalate.engine.clocks import CLOCK_STATES, ClockDef, Rung, Target, Trigger
 from escalate.engine.compiled import Policy
@@ -52,7 +53,21 @@ from escalate.policy.models import (
     TriggerSpec,
 )
 
-__all__ = ["compile_policy", "content_hash", "validate_spec"]
+__all__ = [
+    "MAX_HOLIDAY_YEARS",
+    "MAX_POLICY_WINDOWS",
+    "compile_policy",
+    "content_hash",
+    "validate_spec",
+]
+
+#: The most working windows all calendars of one policy may hold together (each at most
+#: :data:`~escalate.calendars.calendar.MAX_CALENDAR_WINDOWS`): what loading time and memory
+#: grow with, whatever the number of calendars.
+MAX_POLICY_WINDOWS = 1_000_000
+#: The most years of country holidays (``holidays: {country, years}``) the calendars of one
+#: policy may ask the holidays package for together: each year costs a few milliseconds.
+MAX_HOLIDAY_YEARS = 1_000
 
 # Ids appear in field names (clock.<name>.percent), traces and action ids: keep them plain.
 _KEBAB = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
@@ -150,10 +165,28 @@ class _Compiler:
             self._name(rule.id, ("rules", i, "id"))
         self._terminology()
         self.calendars["24x7"] = Calendar.from_config("24x7")
+        windows = holiday_years = 0
         for name in sorted(spec.calendars):
             if name == "24x7":
                 raise PolicyError("'24x7' is built in; pick another name", path=("calendars", name))
-            calendar = Calendar.from_config(spec.calendars[name], path=("calendars", name))
+            config = spec.calendars[name]
+            holidays = config.holidays if isinstance(config, CalendarModel) else None
+            if holidays is not None and holidays.country is not None and holidays.years:
+                holiday_years += holidays.years[-1] - holidays.years[0] + 1
+                if holiday_years > MAX_HOLIDAY_YEARS:
+                    raise PolicyError(
+                        f"the calendars ask for more than {MAX_HOLIDAY_YEARS:,} years of "
+                        "country holidays together: cover fewer years",
+                        path=("calendars", name, "holidays", "years"),
+                    )
+            calendar = Calendar.from_config(config, path=("calendars", name))
+            windows += calendar.window_count
+            if windows > MAX_POLICY_WINDOWS:
+                raise PolicyError(
+                    f"the calendars hold more than {MAX_POLICY_WINDOWS:,} working windows "
+                    "together: cover fewer years, merge intervals or share calendars",
+                    path=("calendars", name),
+                )
             if calendar.never_open:  # every clock on it would fail later with a range error
                 first, last = calendar.years
                 raise PolicyError(
