@@ -22,6 +22,7 @@ from escalate import (
     TimeWindow,
 )
 from escalate.calendars._durations import parse_duration, parse_percent
+from escalate.calendars._holidays import _parse_month_day
 from escalate.calendars.calendar import MAX_CALENDAR_WINDOWS
 from escalate.policy import compiler
 from escalate.policy.loader import loads
@@ -278,3 +279,11 @@ def test_the_calendars_of_one_policy_share_a_budget_of_country_holiday_years(
     with pytest.raises(PolicyError, match="more than 20 years of country holidays") as caught:
         loads(_policy_with_calendars(3, german))
     assert ("calendars", "c2", "holidays", "years") == caught.value.path
+
+
+@pytest.mark.parametrize("text", ["\u0661\u0662-\u0662\u0664", "+1-24", " 1-24", "12-+4"])
+def test_a_recurring_holiday_in_other_than_two_ascii_digits_each_is_a_policy_error(
+    text: str,
+) -> None:
+    with pytest.raises(PolicyError, match="expected a yearly date MM-DD"):
+        _parse_month_day(text, ("recurring", 0))

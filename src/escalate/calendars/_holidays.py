@@ -73,7 +73,15 @@ def parse_years(value: object, path: Path) -> tuple[int, int]:
 
 
 def _parse_month_day(value: object, path: Path) -> tuple[int, int]:
-    if isinstance(value, str) and len(value) == 5 and value[2] == "-":
+    digits = value[:2] + value[3:] if isinstance(value, str) else ""
+    # ASCII digits only: int() would also read '١٢' as 12
+    if (
+        isinstance(value, str)
+        and len(value) == 5
+        and value[2] == "-"
+        and digits.isascii()
+        and digits.isdigit()
+    ):
         try:
             month, day = int(value[:2]), int(value[3:])
             date(2000, month, day)  # 2000 is a leap year, so 02-29 is accepted
