@@ -30,7 +30,7 @@ from escalate.engine.decision import Decision, iso
 from escalate.engine.ticket import Ticket
 from escalate.errors import EscalateError, TicketError
 from escalate.people.availability import Availability
-from escalate.policy.lint import lint
+from escalate.policy.lint import MAX_HORIZON, lint
 from escalate.policy.loader import load, read_file
 from escalate.schemas import KINDS as SCHEMA_KINDS
 from escalate.schemas import json_schema
@@ -46,9 +46,9 @@ MAX_JSON_DEPTH = 100
 """Deepest nesting of JSON arrays and objects accepted (as for policies)."""
 MAX_JSON_INT_DIGITS = 4300
 """Longest JSON integer accepted, in digits (Python's default limit for decimal strings)."""
-MAX_HORIZON_DAYS = 3650
-"""Largest ``--horizon-days`` (ten years, as lint allows): the schedule-gap check walks every
-hand-off in it."""
+MAX_HORIZON_DAYS = MAX_HORIZON.days
+"""Largest ``--horizon-days``: lint's own limit (ten years; the schedule-gap check walks every
+hand-off in it)."""
 MAX_MESSAGE_CHARS = 2000
 """Longest error line printed; the rest of a longer one is cut (a value can be megabytes)."""
 

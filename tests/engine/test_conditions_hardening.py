@@ -350,3 +350,16 @@ def test_any_operand_loads_or_is_a_policy_error_and_evaluation_raises_only_escal
         return
     with contextlib.suppress(EscalateError):
         policy.evaluate(TICKET, now=utc(NOW))
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        "{category: '  '}",
+        '{category: {not_in: ["a\\u200bb"]}}',
+        '{regulatory_flags: {any_of: ["x\\u200b"]}}',
+        "{regulatory_flags: {contains: ' '}}",
+    ],
+)
+def test_an_operand_no_ticket_name_can_hold_is_a_load_error(when: str) -> None:
+    assert "never holds this value" in load_error(when).message

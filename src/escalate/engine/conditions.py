@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 import re2  # type: ignore[import-untyped]  # google-re2 ships no type information
 
-from escalate._models import MAX_INT, MIN_INT
+from escalate._models import MAX_INT, MIN_INT, text_problem
 from escalate.calendars._durations import MAX_PERCENT, PERCENT_DECIMALS, parse_duration
 from escalate.errors import PolicyError, TicketError, shown, suggest
 
@@ -320,6 +320,8 @@ def _compile_leaf(name: str, spec: FieldSpec, op: str, expected: object, path: P
                     f"'{name}: {{exists: false}}'",
                     path=where,
                 )
+            if not name.startswith("fields."):
+                _check_name(name, item, where)
             _check_enum(name, spec, item, where)
         elif spec.type == INT:
             if isinstance(item, bool) or not isinstance(item, int):
@@ -484,12 +486,21 @@ _ORDER: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
+def _check_name(name: str, item: str, where: Path) -> None:
+    """A ticket name (not a custom field value) is a non-blank line that hides nothing: an
+    operand that is not could never equal one, so it is a mistake, not a rule."""
+    problem = "is blank" if not item.strip() else text_problem(item)
+    if problem is not None:
+        raise PolicyError(f"{name} never holds this value: it {problem}", path=where)
+
+
 def _set_leaf(name: str, spec: FieldSpec, op: str, expected: object, path: Path) -> Leaf:
     if op == "contains":
         if not isinstance(expected, str):
             raise _type_error(name, spec, op, expected, path)
         if not expected:
             raise PolicyError(f"{name} never holds an empty string", path=path)
+        _check_name(name, expected, path)
         return Leaf(name, op, expected, path, lambda f: expected in f[name])
     if (
         not isinstance(expected, list)
@@ -499,6 +510,8 @@ def _set_leaf(name: str, spec: FieldSpec, op: str, expected: object, path: Path)
         raise PolicyError(
             f"{op} takes a non-empty list of non-empty strings, got {shown(expected)}", path=path
         )
+    for i, item in enumerate(expected):
+        _check_name(name, item, (*path, i))
     wanted = frozenset(expected)
     if op == "any_of":
         return Leaf(name, op, sorted(wanted), path, lambda f: not wanted.isdisjoint(f[name]))
