@@ -156,6 +156,8 @@ def model_problem(message: str) -> PydanticCustomError:
 
 def check_label(value: str) -> str:
     """Validator of :data:`Label`: non-blank, one line, every character visible as written."""
+    if value.isprintable() and value and not value.isspace():
+        return value  # the common case, in C (it runs for every name of every input)
     problem = "is empty" if not value.strip() else text_problem(value)
     if problem is None:
         return value

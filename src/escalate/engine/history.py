@@ -386,6 +386,12 @@ def check_history(opened_at: datetime, events: tuple[Event, ...]) -> Derived:
     out = Derived()
     times = out.times
     for i, event in enumerate(events):
+        if type(event) is not Event and not isinstance(event, Event):
+            raise TicketError(
+                "events must be escalate Event values (read mappings with from_mapping)",
+                path=("events", i),
+                value=event,
+            )
         if event.index != i:
             raise TicketError(
                 f"event index must be its position in the history ({i})",

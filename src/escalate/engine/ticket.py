@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from types import MappingProxyType
+from typing import cast
 
 from pydantic import ValidationError
 
@@ -166,43 +167,43 @@ class Ticket:
         reassignment_count: int | None = None,
         reopen_count: int | None = None,
     ) -> None:
-        if kind not in _KIND_SET:
-            raise unknown_name("kind", kind, kind, KINDS, ("kind",))
+        if not isinstance(kind, str) or kind not in _KIND_SET:
+            raise unknown_name("kind", kind, str(kind), KINDS, ("kind",))
         if isinstance(regulatory_flags, str):
             raise TicketError(
                 "regulatory_flags must be a sequence of flags, not one string",
                 path=("regulatory_flags",),
                 value=regulatory_flags,
             )
-        texts = {
-            "priority": priority,
-            "impact": impact,
-            "urgency": urgency,
-            "severity": severity,
-            "category": category,
-            "subcategory": subcategory,
-            "service": service,
-            "configuration_item": configuration_item,
-            "assignment_group": assignment_group,
-            "assignee": assignee,
-            "status": status,
-            "business_unit": business_unit,
-            "region": region,
-            "service_line": service_line,
-            "risk": risk,
-        }
-        for name, text in {"id": id, **texts}.items():
+        for name, text in (
+            ("id", id),
+            ("priority", priority),
+            ("impact", impact),
+            ("urgency", urgency),
+            ("severity", severity),
+            ("category", category),
+            ("subcategory", subcategory),
+            ("service", service),
+            ("configuration_item", configuration_item),
+            ("assignment_group", assignment_group),
+            ("assignee", assignee),
+            ("status", status),
+            ("business_unit", business_unit),
+            ("region", region),
+            ("service_line", service_line),
+            ("risk", risk),
+        ):
             if text is None and name != "id":
                 continue
-            if not isinstance(text, str) or not text.strip():
-                raise TicketError("must be a non-blank string", path=(name,), value=text)
-            problem = text_problem(text)
-            if problem is not None:
-                raise TicketError(problem, path=(name,), value=text)
+            if type(text) is str and text.isprintable() and text and not text.isspace():
+                continue  # the common case
+            _check_text(name, text)
         if not isinstance(customer, Customer):
             raise TicketError("must be an escalate Customer", path=("customer",), value=customer)
-        _check_fields(fields)
-        history = tuple(_event(i, event) for i, event in enumerate(_sequence("events", events)))
+        if fields is not _NO_FIELDS:
+            _check_fields(fields)
+        # Each item is checked to be an Event by check_history, in its one pass.
+        history = cast("tuple[Event, ...]", _sequence("events", events))
         flags = _sequence("regulatory_flags", regulatory_flags)
         for i, flag in enumerate(flags):
             if not isinstance(flag, str) or not flag:
@@ -443,14 +444,13 @@ def _agree(
     return given
 
 
-def _event(i: int, event: object) -> Event:
-    if not isinstance(event, Event):
-        raise TicketError(
-            "events must be escalate Event values (read mappings with from_mapping)",
-            path=("events", i),
-            value=event,
-        )
-    return event
+def _check_text(name: str, text: object) -> None:
+    """Raise the TicketError for a text field that is not a non-blank line hiding nothing."""
+    if not isinstance(text, str) or not text.strip():
+        raise TicketError("must be a non-blank string", path=(name,), value=text)
+    problem = text_problem(text)
+    if problem is not None:
+        raise TicketError(problem, path=(name,), value=text)
 
 
 def _sequence(name: str, values: object) -> tuple[object, ...]:
