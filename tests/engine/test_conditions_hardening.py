@@ -363,3 +363,13 @@ def test_any_operand_loads_or_is_a_policy_error_and_evaluation_raises_only_escal
 )
 def test_an_operand_no_ticket_name_can_hold_is_a_load_error(when: str) -> None:
     assert "never holds this value" in load_error(when).message
+
+
+def test_a_pattern_answers_each_value_anew_when_values_alternate() -> None:
+    # matches remembers its last value: alternating values must not get a stale answer.
+    policy = loads(yaml_text(BODY.replace("WHEN", "{category: {matches: '^net'}}")))
+    answers = [
+        rule_status(policy.evaluate({**TICKET, "category": c}, now=utc(NOW)), "r")
+        for c in ("network", "storage", "network", "network", "netflix")
+    ]
+    assert ["matched", "not-matched", "matched", "matched", "matched"] == answers

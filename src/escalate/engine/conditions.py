@@ -357,19 +357,28 @@ def _compile_leaf(name: str, spec: FieldSpec, op: str, expected: object, path: P
             raise _type_error(name, spec, op, expected, path)
         search = compile_pattern(expected, path).search
         field_path = tuple(name.split("."))
+        # The last value matched and its answer: an evaluation asks the same value at every
+        # stretch of its history, and RE2's wrapper costs microseconds a call. One tuple,
+        # replaced whole, so threads sharing the policy never see half of one.
+        last: list[tuple[str, bool]] = [("", search(b"") is not None)]
 
         def matches(f: Facts) -> bool:
             value = f.get(name)
             if value is None:
                 return False
+            seen, answer = last[0]
+            if value == seen:
+                return answer
             try:
-                return search(value.encode()) is not None
+                answer = search(value.encode()) is not None
             except UnicodeEncodeError:  # a lone surrogate, from a Ticket built in Python
                 raise TicketError(
                     "holds a lone surrogate, which is not Unicode text",
                     path=field_path,
                     value=value,
                 ) from None
+            last[0] = (value, answer)
+            return answer
 
         return Leaf(name, op, expected, path, matches)
     want = scalar(expected, path)

@@ -220,30 +220,10 @@ class TicketState:
     history. Frozen, hashable, compared by value.
     """
 
-    __slots__ = (
-        "_count",
-        "_done",
-        "_ids",
-        "acknowledged_at",
-        "assignee",
-        "assignment_group",
-        "priority",
-        "reassignment_count",
-        "reopen_count",
-        "resolved_at",
-        "status",
-    )
-    status: str
-    priority: str | None
-    assignment_group: str | None
-    assignee: str | None
-    acknowledged_at: datetime | None
-    resolved_at: datetime | None
-    reassignment_count: int
-    reopen_count: int
+    __slots__ = ("_done", "_ids", "_row")
+    _row: Row  # the fields, in order, then how many of the history's done ids are done
     _ids: frozenset[str] | None  # built when first asked for
     _done: tuple[str, ...]  # the history's done ids, until then
-    _count: int  # how many of them are done at this state
 
     def __init__(
         self,
@@ -258,49 +238,73 @@ class TicketState:
         done_action_ids: frozenset[str] = frozenset(),
     ) -> None:
         put = object.__setattr__
-        put(self, "status", status)
-        put(self, "priority", priority)
-        put(self, "assignment_group", assignment_group)
-        put(self, "assignee", assignee)
-        put(self, "acknowledged_at", acknowledged_at)
-        put(self, "resolved_at", resolved_at)
-        put(self, "reassignment_count", reassignment_count)
-        put(self, "reopen_count", reopen_count)
+        row = (status, priority, assignment_group, assignee, acknowledged_at, resolved_at)
+        put(self, "_row", (*row, reassignment_count, reopen_count, 0))
         put(self, "_ids", frozenset(done_action_ids))
         put(self, "_done", ())
-        put(self, "_count", 0)
 
     @classmethod
     def from_row(cls, row: Row, done: tuple[str, ...]) -> TicketState:
         """The state a :func:`replay` row describes; ``done`` are the history's done ids."""
-        state = cls(*row[:-1])
-        object.__setattr__(state, "_ids", None)
-        object.__setattr__(state, "_done", done)  # shared: sliced only when asked for
-        object.__setattr__(state, "_count", row[-1])
+        state = cls.__new__(cls)
+        put = object.__setattr__
+        put(state, "_row", row)
+        put(state, "_ids", None)
+        put(state, "_done", done)  # shared: sliced only when asked for
         return state
+
+    @property
+    def status(self) -> str:
+        """The status (canonical)."""
+        return self._row[0]
+
+    @property
+    def priority(self) -> str | None:
+        """The raw priority, as the ticketing system wrote it (``None`` when unknown)."""
+        return self._row[1]
+
+    @property
+    def assignment_group(self) -> str | None:
+        """The assignment group, or ``None``."""
+        return self._row[2]
+
+    @property
+    def assignee(self) -> str | None:
+        """The assignee, or ``None``."""
+        return self._row[3]
+
+    @property
+    def acknowledged_at(self) -> datetime | None:
+        """The last acknowledgement since the last reopen, or ``None``."""
+        return self._row[4]
+
+    @property
+    def resolved_at(self) -> datetime | None:
+        """When the ticket last entered ``resolved`` or ``closed``, or ``None``."""
+        return self._row[5]
+
+    @property
+    def reassignment_count(self) -> int:
+        """Reassignments so far (given counters included)."""
+        return self._row[6]
+
+    @property
+    def reopen_count(self) -> int:
+        """Reopens so far (given counters included)."""
+        return self._row[7]
 
     @property
     def done_action_ids(self) -> frozenset[str]:
         """The ids of the ``action-done`` events so far."""
-        ids: frozenset[str] | None = self._ids
+        ids = self._ids
         if ids is None:
-            ids = frozenset(self._done[: self._count])
+            ids = frozenset(self._done[: self._row[8]])
             object.__setattr__(self, "_ids", ids)
             object.__setattr__(self, "_done", ())
         return ids
 
     def _values(self) -> tuple[object, ...]:
-        return (
-            self.status,
-            self.priority,
-            self.assignment_group,
-            self.assignee,
-            self.acknowledged_at,
-            self.resolved_at,
-            self.reassignment_count,
-            self.reopen_count,
-            self.done_action_ids,
-        )
+        return (*self._row[:8], self.done_action_ids)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"TicketState is immutable: cannot set {name!r}")
