@@ -4,7 +4,7 @@ Run from the project root (needs only escalate and its own dependencies)::
 
     .venv/bin/python bench/growth.py                   # full run: 10 .. 100,000 events, 1 d .. 50 y
     .venv/bin/python bench/growth.py --quick           # up to 10,000 events, fewer repeats
-    .venv/bin/python bench/growth.py --src /tmp/old/src   # measure another tree (before/after)
+    .venv/bin/python bench/growth.py --src OLD/src   # measure another tree (before/after)
 
 It answers one question per measurement: does the cost grow flat, linearly or faster?
 
