@@ -35,6 +35,7 @@ __all__ = [
     "check_data",
     "check_label",
     "check_prose",
+    "label_problem",
     "model_keys",
     "model_problem",
     "pattern_hint",
@@ -154,15 +155,25 @@ def model_problem(message: str) -> PydanticCustomError:
     return PydanticCustomError(_TEXT_ERROR, "{message}", {"message": message})
 
 
+def label_problem(text: str) -> str | None:
+    """Why ``text`` is refused as a name (blank, or not one line of visible characters), or
+    ``None``: the rule of :data:`Label`, for every input format and the ``Ticket`` constructor.
+
+    >>> label_problem("L2") is None, label_problem("  ")
+    (True, "expected a non-blank string, got '  '")
+    """
+    if text.isprintable() and text and not text.isspace():
+        return None  # the common case, in C (it runs for every name of every input)
+    if not text.strip():
+        return f"expected a non-blank string, got {shown(text)}"
+    return text_problem(text)
+
+
 def check_label(value: str) -> str:
     """Validator of :data:`Label`: non-blank, one line, every character visible as written."""
-    if value.isprintable() and value and not value.isspace():
-        return value  # the common case, in C (it runs for every name of every input)
-    problem = "is empty" if not value.strip() else text_problem(value)
+    problem = label_problem(value)
     if problem is None:
         return value
-    if problem == "is empty":
-        problem = f"expected a non-blank string, got {shown(value)}"
     raise model_problem(problem)
 
 

@@ -30,6 +30,22 @@ MIN_US = (datetime(1, 1, 2, tzinfo=UTC) - EPOCH) // ONE_US
 MAX_US = (datetime(9999, 12, 30, tzinfo=UTC) - EPOCH) // ONE_US
 
 
+def from_us(us: int) -> datetime:
+    """The aware UTC datetime of microseconds since the epoch.
+
+    >>> from_us(1_000_000).isoformat()
+    '1970-01-01T00:00:01+00:00'
+    """
+    return EPOCH + timedelta(microseconds=us)
+
+
+#: What an error says of an instant outside :data:`MIN_US` … :data:`MAX_US`.
+OUT_OF_RANGE = (
+    f"is out of range: escalate computes with instants from {from_us(MIN_US).isoformat()} "
+    f"to {from_us(MAX_US).isoformat()}"
+)
+
+
 def to_us(at: datetime, what: str = "instant") -> int:
     """Exact microseconds since the epoch of an aware datetime; naive ones raise.
 
@@ -67,10 +83,7 @@ def checked_utc(at: object, what: str) -> datetime:
         raise naive_error(at, what)
     us = to_us(at, what)
     if not MIN_US <= us <= MAX_US:
-        raise InstantRangeError(
-            f"{what} {at.isoformat()} is out of range: escalate computes with instants from "
-            f"{from_us(MIN_US).isoformat()} to {from_us(MAX_US).isoformat()}"
-        )
+        raise InstantRangeError(f"{what} {at.isoformat()} {OUT_OF_RANGE}")
     return utc(at)
 
 
@@ -82,15 +95,6 @@ def naive_error(at: object, what: str) -> Exception:
             "(escalate never guesses whether a naive time is UTC or local)"
         )
     return ArgumentError(f"{what} must be an aware datetime, got {type(at).__name__}: {at!r}")
-
-
-def from_us(us: int) -> datetime:
-    """The aware UTC datetime of microseconds since the epoch.
-
-    >>> from_us(1_000_000).isoformat()
-    '1970-01-01T00:00:01+00:00'
-    """
-    return EPOCH + timedelta(microseconds=us)
 
 
 # An IANA zone name: ASCII parts joined by '/', as the tz database writes them (the longest

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 import re2  # type: ignore[import-untyped]  # google-re2 ships no type information
 
-from escalate._models import MAX_INT, MIN_INT, text_problem
+from escalate._models import MAX_INT, MIN_INT, label_problem
 from escalate.calendars._durations import MAX_PERCENT, PERCENT_DECIMALS, parse_duration
 from escalate.errors import PolicyError, TicketError, shown, suggest
 
@@ -498,9 +498,9 @@ _ORDER: dict[str, Callable[[Any, Any], bool]] = {
 def _check_name(name: str, item: str, where: Path) -> None:
     """A ticket name (not a custom field value) is a non-blank line that hides nothing: an
     operand that is not could never equal one, so it is a mistake, not a rule."""
-    problem = "is blank" if not item.strip() else text_problem(item)
+    problem = label_problem(item)
     if problem is not None:
-        raise PolicyError(f"{name} never holds this value: it {problem}", path=where)
+        raise PolicyError(f"{name} never holds this value: {problem}", path=where)
 
 
 def _set_leaf(name: str, spec: FieldSpec, op: str, expected: object, path: Path) -> Leaf:

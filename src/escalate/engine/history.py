@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import MappingProxyType
 
-from escalate.calendars._instants import EPOCH, MAX_US, MIN_US, ONE_US, from_us, to_us
+from escalate.calendars._instants import EPOCH, MAX_US, MIN_US, ONE_US, OUT_OF_RANGE, to_us
 from escalate.errors import NaiveDatetimeError, TicketError, suggest
 
 __all__ = [
@@ -507,12 +507,7 @@ def _aware_us(at: datetime, path: Path) -> int:
             value=at,
         ) from None
     if not MIN_US <= us <= MAX_US:
-        raise TicketError(
-            f"instant is out of range: escalate computes with instants from "
-            f"{iso(from_us(MIN_US))} to {iso(from_us(MAX_US))}",
-            path=path,
-            value=at,
-        )
+        raise TicketError(f"instant {OUT_OF_RANGE}", path=path, value=at)
     return us
 
 

@@ -25,7 +25,7 @@ from typing import cast
 
 from pydantic import ValidationError
 
-from escalate._models import text_problem
+from escalate._models import MAX_INT, label_problem
 from escalate.calendars._instants import to_us, utc
 from escalate.engine.history import (
     EVENT_TYPES,
@@ -39,12 +39,11 @@ from escalate.engine.history import (
     unknown_name,
 )
 from escalate.engine.ticket_format import (
-    INT_MAX,
-    INT_MIN,
     KINDS,
     TEXT_FIELDS,
     FieldValue,
     TicketInput,
+    field_value_problem,
     normalise_name,
     ticket_error,
 )
@@ -169,12 +168,6 @@ class Ticket:
     ) -> None:
         if not isinstance(kind, str) or kind not in _KIND_SET:
             raise unknown_name("kind", kind, str(kind), KINDS, ("kind",))
-        if isinstance(regulatory_flags, str):
-            raise TicketError(
-                "regulatory_flags must be a sequence of flags, not one string",
-                path=("regulatory_flags",),
-                value=regulatory_flags,
-            )
         for name, text in (
             ("id", id),
             ("priority", priority),
@@ -193,11 +186,8 @@ class Ticket:
             ("service_line", service_line),
             ("risk", risk),
         ):
-            if text is None and name != "id":
-                continue
-            if type(text) is str and text.isprintable() and text and not text.isspace():
-                continue  # the common case
-            _check_text(name, text)
+            if text is not None or name == "id":
+                _check_text((name,), text)
         if not isinstance(customer, Customer):
             raise TicketError("must be an escalate Customer", path=("customer",), value=customer)
         if fields is not _NO_FIELDS:
@@ -206,18 +196,12 @@ class Ticket:
         history = cast("tuple[Event, ...]", _sequence("events", events))
         flags = _sequence("regulatory_flags", regulatory_flags)
         for i, flag in enumerate(flags):
-            if not isinstance(flag, str) or not flag:
-                raise TicketError(
-                    "must be a non-empty string", path=("regulatory_flags", i), value=flag
-                )
-        derived = check_history(opened_at, history)
+            _check_text(("regulatory_flags", i), flag)
+        derived = check_history(opened_at, history)  # also: every instant aware and in range
         # Kept in UTC, so that every comparison inside the engine is between instants.
-        opened_at = _in_utc(opened_at, ("opened_at",))
+        opened_at = utc(opened_at)
         if any(event.at.tzinfo is not UTC for event in history):
-            history = tuple(
-                replace(event, at=_in_utc(event.at, ("events", event.index, "at")))
-                for event in history
-            )
+            history = tuple(replace(event, at=utc(event.at)) for event in history)
 
         status = _agree("status", status, derived.status, derived.status_at, history)
         if status is None:
@@ -444,18 +428,20 @@ def _agree(
     return given
 
 
-def _check_text(name: str, text: object) -> None:
-    """Raise the TicketError for a text field that is not a non-blank line hiding nothing."""
-    if not isinstance(text, str) or not text.strip():
-        raise TicketError("must be a non-blank string", path=(name,), value=text)
-    problem = text_problem(text)
+def _check_text(path: tuple[str | int, ...], text: object) -> None:
+    """A TicketError unless ``text`` is a name: a non-blank line that hides nothing."""
+    if type(text) is not str:
+        raise TicketError("must be a non-blank string", path=path, value=text)
+    problem = label_problem(text)
     if problem is not None:
-        raise TicketError(problem, path=(name,), value=text)
+        raise TicketError(problem, path=path, value=text)
 
 
 def _sequence(name: str, values: object) -> tuple[object, ...]:
     """``values`` as a tuple; a :class:`TicketError` when it is not a sequence of them."""
-    if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
+    if isinstance(values, str | bytes):
+        raise TicketError(f"{name} must be a sequence, not one string", path=(name,), value=values)
+    if isinstance(values, Mapping) or not isinstance(values, Iterable):
         raise TicketError(f"{name} must be a sequence", path=(name,), value=values)
     return tuple(values)
 
@@ -466,30 +452,15 @@ def _check_fields(fields: Mapping[str, FieldValue]) -> None:
     if not isinstance(fields, Mapping):
         raise TicketError("fields must be a mapping", path=("fields",), value=fields)
     for key, value in fields.items():
-        if not isinstance(key, str) or not key:
-            raise TicketError("field names must be non-empty strings", path=("fields",), value=key)
-        if value is None or isinstance(value, str):
-            continue
-        if not isinstance(value, int) or not INT_MIN <= value <= INT_MAX:
-            raise TicketError(
-                "custom field values must be strings, 64-bit integers, booleans or null",
-                path=("fields", key),
-                value=value,
-            )
-
-
-def _in_utc(at: datetime, path: tuple[str | int, ...]) -> datetime:
-    try:
-        return utc(at)
-    except OverflowError:
-        raise TicketError(
-            "instant is out of range (it has no UTC time before year 10000)", path=path, value=at
-        ) from None
+        _check_text(("fields",), key)
+        problem = field_value_problem(value)
+        if problem is not None:
+            raise TicketError(problem, path=("fields", key), value=value)
 
 
 def _count(name: str, given: int | None, derived: int) -> int:
     if given is None:
         return derived
-    if isinstance(given, bool) or not isinstance(given, int) or not 0 <= given <= INT_MAX:
+    if isinstance(given, bool) or not isinstance(given, int) or not 0 <= given <= MAX_INT:
         raise TicketError(f"{name} must be an integer from 0 to 2**63-1", path=(name,), value=given)
     return given

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Union
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Union, cast
 
 from pydantic import (
     AfterValidator,
@@ -36,7 +36,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from escalate._models import _TEXT_ERROR as TEXT_ERROR
-from escalate._models import INSTANT_PATTERN, Label, check_prose, read_instant
+from escalate._models import INSTANT_PATTERN, MAX_INT, MIN_INT, Label, check_prose, read_instant
 from escalate.engine.history import (
     EVENT_PAYLOAD,
     EVENT_TYPES,
@@ -230,21 +230,23 @@ def _name_schema(choices: tuple[str, ...], description: str) -> WithJsonSchema:
     )
 
 
-#: The integers a ticket may hold: signed 64-bit, what ticketing systems and JSON peers store.
-INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+def field_value_problem(value: object) -> str | None:
+    """Why ``value`` cannot be a custom field's value, or ``None``: values are strings,
+    booleans, ``None`` or integers of 64 bits (what ticketing systems and JSON peers store)."""
+    if value is None or isinstance(value, str):
+        return None
+    if isinstance(value, int):  # bool is an int
+        if MIN_INT <= value <= MAX_INT:
+            return None
+        return "custom field values that are integers must fit in 64 bits (-2**63 to 2**63-1)"
+    return "custom field values must be strings, integers, booleans or null (no floats)"
 
 
 def _field_value(value: object) -> FieldValue:
-    if isinstance(value, int) and not INT_MIN <= value <= INT_MAX:  # bool is an int
-        raise PydanticCustomError(
-            "field_value", "custom field integers must fit in 64 bits (-2**63 to 2**63-1)"
-        )
-    if value is None or isinstance(value, str | int):
-        return value
-    raise PydanticCustomError(
-        "field_value",
-        "custom field values must be strings, integers, booleans or null (no floats)",
-    )
+    problem = field_value_problem(value)
+    if problem is not None:
+        raise PydanticCustomError("field_value", problem)
+    return cast(FieldValue, value)  # checked just above
 
 
 def _dictify_events(value: object) -> object:
@@ -265,7 +267,7 @@ Instant = Annotated[
 ]
 Kind = Annotated[str, _namer("kind", KINDS), _name_schema(KINDS, "The kind of ticket.")]
 Status = Annotated[str, _namer("status", STATUSES), _name_schema(STATUSES, "A status.")]
-Count = Annotated[int, Field(ge=0, le=INT_MAX)]
+Count = Annotated[int, Field(ge=0, le=MAX_INT)]
 CustomValue = Annotated[
     FieldValue,
     PlainValidator(_field_value),
@@ -296,7 +298,7 @@ class EventInput(BaseModel):
 
     at: Instant = Field(description="When it happened.")
     type: str = Field(description="The event type (see the subclasses).")
-    index: Annotated[int, Field(ge=0, le=INT_MAX)] | None = Field(
+    index: Annotated[int, Field(ge=0, le=MAX_INT)] | None = Field(
         None, description="The event's position in the history (0-based), if repeated."
     )
     actor: Text | None = Field(None, description="Who did it (a person or system id).")

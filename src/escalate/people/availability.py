@@ -31,7 +31,7 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 
 from escalate._models import _TEXT_ERROR as TEXT_ERROR
 from escalate._models import INSTANT_PATTERN, Label, read_instant
-from escalate.calendars._instants import MAX_US, MIN_US, to_us, utc
+from escalate.calendars._instants import MAX_US, MIN_US, OUT_OF_RANGE, to_us, utc
 from escalate.errors import TicketError
 
 __all__ = [
@@ -69,9 +69,7 @@ def _instant(value: object) -> datetime:
     if not isinstance(value, datetime) or value.utcoffset() is None:
         raise PydanticCustomError("instant", "expected an aware instant (with a UTC offset)")
     if not MIN_US <= to_us(value) <= MAX_US:
-        raise PydanticCustomError(
-            "instant", "instant is out of range (0001-01-02 to 9999-12-30 UTC)"
-        )
+        raise PydanticCustomError("instant", f"instant {OUT_OF_RANGE}")
     return utc(value)  # compared with other instants as instants, whatever the zone
 
 
