@@ -5,6 +5,10 @@ fires, pauses while the ticket is in a pause status, stops when its stop trigger
 begins a new cycle on the events it names (``new_cycle_on``, e.g. ``reopened``). Targets follow
 the ticket's current priority retroactively from the cycle start (ServiceNow's retroactive
 start) unless the clock says ``on_priority_change: restart``.
+
+A scoped clock (``when:`` on the clock, or scoped target ``definitions``) applies to a ticket
+only while a :class:`Definition` does; which one applies is a function of the ticket's fields
+(:meth:`ClockDef.applying`), chosen by declared precedence.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from escalate.calendars.calendar import Calendar
 
 if TYPE_CHECKING:
     from escalate.engine.actions import ActionDef
+    from escalate.engine.conditions import Condition
 
 NOT_STARTED, RUNNING, PAUSED, STOPPED, NOT_APPLICABLE = (
     "not-started",
@@ -65,6 +70,37 @@ class Target:
 
 
 @dataclass(frozen=True, slots=True)
+class Definition:
+    """A set of targets and the tickets it applies to: a clock's scoped target definition.
+
+    ``id`` is its YAML id (``None`` for the clock's own, unconditional ``targets``); ``when``
+    the condition on ticket fields (``None``: every ticket); ``precedence`` and ``order`` (its
+    position in the file) rank it, lower first; ``targets`` maps priority (or ``default``) to
+    :class:`Target`.
+    """
+
+    id: str | None
+    when: Condition | None
+    precedence: int
+    order: int
+    targets: Mapping[str, Target]
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.targets, FrozenMap):
+            object.__setattr__(self, "targets", FrozenMap(self.targets, what="priority"))
+
+    def covers(self, priority: str | None) -> bool:
+        """Whether it has a target for this priority (or a ``default`` one)."""
+        targets = self.targets
+        return "default" in targets or (priority is not None and priority in targets)
+
+
+#: What a clock that does not apply to a ticket is measured with: no target at all, so its
+#: state is ``not-applicable`` and it never breaches.
+OUT_OF_SCOPE = Definition(None, None, 0, -1, {})
+
+
+@dataclass(frozen=True, slots=True)
 class Rung:
     """A rung of a clock's ladder: at ``share`` of the target (``text`` as written, e.g.
     ``75%``), emit ``actions``. ``index`` is its position in the ladder."""
@@ -85,6 +121,12 @@ class ClockDef:
     statuses that pause it; ``new_cycle_on`` the events that start a new cycle;
     ``restart_on_priority_change`` whether a priority change restarts it; ``targets`` a
     read-only mapping from priority (or ``default``) to :class:`Target`; ``ladder`` its rungs.
+
+    Scoping (all empty for a clock that applies to every ticket): ``when`` the clock's own
+    condition; ``definitions`` its :class:`Definition` values in the order they are tried
+    (scoped ones by precedence, then file order; the unconditional ``targets`` last, when the
+    clock has them); ``restart_on_scope_change`` whether a change of the applying definition
+    starts a new cycle; ``scope_fields`` the ticket fields the scope reads.
     """
 
     name: str
@@ -97,11 +139,35 @@ class ClockDef:
     restart_on_priority_change: bool
     targets: Mapping[str, Target]
     ladder: tuple[Rung, ...]
+    when: Condition | None = None
+    definitions: tuple[Definition, ...] = ()
+    restart_on_scope_change: bool = False
+    scope_fields: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # Built once per policy: freezing here costs nothing at evaluation.
         if not isinstance(self.targets, FrozenMap):
             object.__setattr__(self, "targets", FrozenMap(self.targets, what="priority"))
+
+    def applying(self, facts: Mapping[str, object]) -> Definition | None:
+        """The definition that applies to a ticket with these facts; ``None``: the clock does
+        not apply. Only for a scoped clock (``definitions`` not empty).
+
+        The clock's ``when`` must hold; then the first definition (in precedence order) whose
+        condition holds and that has a target for the ticket's priority applies, else the
+        unconditional one (last in ``definitions``) if the clock has one.
+        """
+        if self.when is not None and not self.when.check(facts):
+            return None
+        priority = facts["priority"]
+        assert priority is None or isinstance(priority, str)
+        for definition in self.definitions:
+            when = definition.when
+            if when is None:
+                return definition
+            if definition.covers(priority) and when.check(facts):
+                return definition
+        return None
 
 
 # One point of the history a clock reacts to: (instant, event type, status before, status
@@ -115,6 +181,8 @@ class Cycle:
     started_at: datetime
     stopped_at: datetime | None = None
     pauses: list[tuple[datetime, datetime | None]] | None = None
+    # For a scoped clock: the definition that applied when this (closed) cycle ended.
+    scope: Definition | None = None
 
 
 def _fires(triggers: tuple[Trigger, ...], event_type: str, before: str, after: str) -> bool:
@@ -125,8 +193,15 @@ def _fires(triggers: tuple[Trigger, ...], event_type: str, before: str, after: s
     return False
 
 
-def run_cycles(clock: ClockDef, steps: Sequence[Step]) -> list[Cycle]:
-    """Fold the history into the clock's cycles (start, pauses, stop)."""
+def run_cycles(
+    clock: ClockDef, steps: Sequence[Step], restarts: frozenset[datetime] = frozenset()
+) -> list[Cycle]:
+    """Fold the history into the clock's cycles (start, pauses, stop).
+
+    ``restarts`` are the instants at which the definition applying to the ticket changed, for
+    a clock with ``on_scope_change: restart``: a running or paused cycle ends there and a new
+    one starts (once per instant, after a stop at that instant).
+    """
     cycles: list[Cycle] = []
     current: Cycle | None = None
     stop, start, new_cycle_on = clock.stop, clock.start, clock.new_cycle_on
@@ -137,8 +212,10 @@ def run_cycles(clock: ClockDef, steps: Sequence[Step]) -> list[Cycle]:
                 _close(current, t)
                 current = None
                 continue
-            if event_type in new_cycle_on or (
-                restart_on_priority and event_type == "priority-changed"
+            if (
+                event_type in new_cycle_on
+                or (restart_on_priority and event_type == "priority-changed")
+                or (restarts and t in restarts and current.started_at != t)
             ):
                 _close(current, t)
                 current = Cycle(len(cycles) + 1, t)
@@ -189,7 +266,8 @@ class ClockState:
     (the target as a duration on that calendar, ``None`` without one), ``target_us``,
     ``target_text`` (as written) and ``calendar_name``; ``breach_at`` (when elapsed reaches
     the target; a future instant assumes no new events); ``definition`` (the compiled
-    :class:`ClockDef`) and ``now`` (the instant evaluated).
+    :class:`ClockDef`) and ``now`` (the instant evaluated); ``scope`` the :class:`Definition`
+    it is measured with (``None``: the clock's own targets) and ``definition_id`` its id.
 
     Not a value type: a clock state is a view of one evaluation and compares by identity.
     Compare ``to_dict()`` outputs to compare two states.
@@ -208,6 +286,7 @@ class ClockState:
         "elapsed_wall",
         "now",
         "paused_since",
+        "scope",
         "started_at",
         "state",
         "stopped_at",
@@ -228,6 +307,7 @@ class ClockState:
     elapsed_wall: timedelta
     now: datetime
     paused_since: datetime | None
+    scope: Definition | None
     started_at: datetime | None
     state: str
     stopped_at: datetime | None
@@ -236,7 +316,12 @@ class ClockState:
     target_us: int
 
     def __init__(
-        self, clock: ClockDef, cycles: list[Cycle], priority: str | None, now: datetime
+        self,
+        clock: ClockDef,
+        cycles: list[Cycle],
+        priority: str | None,
+        now: datetime,
+        scope: Definition | None = None,
     ) -> None:
         # Computed in locals and stored once at the end: the instance is immutable
         # (``__setattr__`` raises), so stores go through ``object.__setattr__``.
@@ -251,8 +336,10 @@ class ClockState:
         wall = timedelta(0)
         segments: list[tuple[datetime, datetime | None]] = []
         worked_before: list[int] = []
-        target = clock.targets.get(priority or "") or clock.targets.get("default")
+        targets = clock.targets if scope is None else scope.targets
+        target = targets.get(priority or "") or targets.get("default")
         set_(self, "definition", clock)
+        set_(self, "scope", scope)
         set_(self, "now", now)
         set_(self, "cycle", len(cycles))
         set_(self, "_target", target)
@@ -333,6 +420,12 @@ class ClockState:
         return self.definition.name
 
     @property
+    def definition_id(self) -> str | None:
+        """The id of the scoped definition measuring the clock; ``None`` for its own
+        ``targets`` (or when it does not apply)."""
+        return None if self.scope is None else self.scope.id
+
+    @property
     def applies(self) -> bool:
         """Whether the clock has a target for this ticket and has started."""
         return self.state not in (NOT_APPLICABLE, NOT_STARTED)
@@ -398,9 +491,13 @@ class ClockState:
 
         pct = self.percent
         rem = self.remaining
+        scoped: dict[str, object] = {}
+        if self.definition.definitions:  # only scoped clocks say which definition applies
+            scoped["definition"] = self.definition_id
         return {
             "name": self.name,
             "type": self.definition.type,
+            **scoped,
             "state": self.state,
             "cycle": self.cycle,
             "target": self.target_text,

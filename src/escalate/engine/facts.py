@@ -14,7 +14,8 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
-from escalate.engine.clocks import ClockState, Cycle, run_cycles
+from escalate.calendars._instants import ONE_US
+from escalate.engine.clocks import OUT_OF_SCOPE, ClockDef, ClockState, Cycle, Step, run_cycles
 from escalate.engine.conditions import Condition, Leaf, leaves
 from escalate.engine.context import Context
 from escalate.engine.ticket import TicketState
@@ -50,7 +51,7 @@ class Facts:
     level a path was at.
     """
 
-    __slots__ = ("_ctx", "_past", "_step_at", "current", "histories", "static")
+    __slots__ = ("_ctx", "_past", "_scope_changes", "_step_at", "current", "histories", "static")
 
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
@@ -60,6 +61,7 @@ class Facts:
         self.histories: dict[str, tuple[tuple[datetime, int], ...]] = {}
         self._step_at = [step[0] for step in ctx.steps]
         self._past: dict[tuple[datetime, bool, bool], dict[str, Any]] = {}
+        self._scope_changes: dict[str, frozenset[datetime]] = {}
 
     def record_path(self, name: str, history: tuple[tuple[datetime, int], ...]) -> None:
         """Remember when path ``name`` entered which level (for past ``path.*`` facts)."""
@@ -81,6 +83,9 @@ class Facts:
         if clocks:
             steps = ctx.steps[: bisect.bisect_right(self._step_at, at)]
             for clock in ctx.policy.clocks:
+                if clock.definitions:
+                    clock_facts(past, self.scoped_clock(clock, steps, priority, at, past)[0])
+                    continue
                 clock_facts(past, ClockState(clock, run_cycles(clock, steps), priority, at))
         if paths:
             for path in ctx.policy.paths:
@@ -93,6 +98,42 @@ class Facts:
                 past[f"path.{name}.active"] = index is not None
         self._past[key] = past
         return past
+
+    def scoped_clock(
+        self,
+        clock: ClockDef,
+        steps: Sequence[Step],
+        priority: str | None,
+        at: datetime,
+        facts: Mapping[str, Any],
+    ) -> tuple[ClockState, list[Cycle]]:
+        """A scoped clock as of ``at`` and its cycles, measured with the definition applying in
+        ``facts`` (the ticket's facts at ``at``); ``not-applicable``, with no target, when none
+        applies."""
+        restarts = self.scope_changes(clock) if clock.restart_on_scope_change else frozenset()
+        cycles = run_cycles(clock, steps, restarts)
+        scope = clock.applying(facts)
+        state = ClockState(clock, cycles, priority, at, OUT_OF_SCOPE if scope is None else scope)
+        return state, cycles
+
+    def scope_changes(self, clock: ClockDef) -> frozenset[datetime]:
+        """The instants up to now at which the definition applying to the ticket changed
+        (an event moved it from one definition to another, or in or out of scope)."""
+        found = self._scope_changes.get(clock.name)
+        if found is not None:
+            return found
+        changes: list[datetime] = []
+        previous: object = None
+        for i, step in enumerate(self._ctx.steps):
+            at = step[0]
+            if i and at == self._step_at[i - 1]:
+                continue  # one look per instant, after all its events
+            scope = clock.applying(self.at(at, clocks=False, paths=False))
+            if i and scope is not previous:
+                changes.append(at)
+            previous = scope
+        found = self._scope_changes[clock.name] = frozenset(changes)
+        return found
 
     def _candidates(self, fields: Sequence[str], condition: Condition) -> list[datetime]:
         """The instants up to now at which a condition over these fields can change."""
@@ -239,13 +280,40 @@ def clock_leaf_instant(leaf: Leaf, facts: Mapping[str, Any]) -> datetime | None:
 
 
 def run_clocks(ctx: Context, facts: Facts) -> tuple[list[ClockState], dict[str, list[Cycle]]]:
-    """Fold the history into every clock's cycles and state at now; add their facts."""
+    """Fold the history into every clock's cycles and state at now; add their facts.
+
+    The returned states are those of the clocks that apply to the ticket: a scoped clock that
+    does not apply is left out (its facts say ``not-applicable``), so its ladder does nothing
+    and it schedules no wake-up.
+    """
     clocks: list[ClockState] = []
     cycles: dict[str, list[Cycle]] = {}
     for clock in ctx.policy.clocks:
+        if clock.definitions:  # scoped: decided at compile time, unscoped clocks skip this
+            cs = _scoped_clock_now(ctx, facts, clock, cycles)
+            clock_facts(facts.current, cs)
+            if cs.scope is not OUT_OF_SCOPE:
+                clocks.append(cs)
+            continue
         found = run_cycles(clock, ctx.steps)
         cycles[clock.name] = found
         cs = ClockState(clock, found, ctx.priority, ctx.now)
         clocks.append(cs)
         clock_facts(facts.current, cs)
     return clocks, cycles
+
+
+def _scoped_clock_now(
+    ctx: Context, facts: Facts, clock: ClockDef, cycles: dict[str, list[Cycle]]
+) -> ClockState:
+    """A scoped clock at now; its earlier cycles learn the definition they ended under (the
+    ladder stage measures their rungs with it)."""
+    cs, found = facts.scoped_clock(clock, ctx.steps, ctx.priority, ctx.now, facts.current)
+    cycles[clock.name] = found
+    if clock.ladder and len(found) > 1:
+        for cycle in found[:-1]:
+            if cycle.stopped_at is not None:
+                past = facts.at(cycle.stopped_at - ONE_US, clocks=False, paths=False)
+                scope = clock.applying(past)
+                cycle.scope = OUT_OF_SCOPE if scope is None else scope
+    return cs

@@ -74,7 +74,7 @@ def _older_cycle_requests(ctx: Context, cs: ClockState, cycles: list[Cycle], out
             continue
         state = ctx.ticket.state_at(end - ONE_US)
         priority = ctx.policy.priority_of(ctx.ticket, state.priority)
-        old = ClockState(clock, cycles[: k + 1], priority, end)
+        old = ClockState(clock, cycles[: k + 1], priority, end, cycle.scope)
         if not old.applies:
             continue
         for rung in clock.ladder:

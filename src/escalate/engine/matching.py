@@ -131,7 +131,8 @@ def _rule_wakeups(
     for when in sorted(candidates):
         future = dict(facts)
         for cs in clocks:
-            clock_facts(future, ClockState(cs.definition, cycles[cs.name], ctx.priority, when))
+            future_cs = ClockState(cs.definition, cycles[cs.name], ctx.priority, when, cs.scope)
+            clock_facts(future, future_cs)
         if rule.when.check(future):
             return [when]
     return []

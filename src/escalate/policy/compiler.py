@@ -23,7 +23,7 @@ from escalate.calendars._durations import parse_duration, parse_percent
 from escalate.calendars.calendar import Calendar
 from escalate.calendars.models import CalendarModel
 from escalate.engine.actions import ActionDef
-from escalate.engine.clocks import CLOCK_STATES, ClockDef, Rung, Target, Trigger
+from escalate.engine.clocks import CLOCK_STATES, ClockDef, Definition, Rung, Target, Trigger
 from escalate.engine.compiled import Policy
 from escalate.engine.conditions import (
     BOOL,
@@ -33,6 +33,7 @@ from escalate.engine.conditions import (
     PERCENT,
     SET,
     STR,
+    Condition,
     FieldSpec,
     compile_condition,
     leaves,
@@ -50,6 +51,7 @@ from escalate.policy.models import (
     LevelSpec,
     PathSpec,
     PolicySpec,
+    TargetSpec,
     TriggerSpec,
 )
 
@@ -213,7 +215,10 @@ class _Compiler:
             self.fields[f"path.{name}.level"] = FieldSpec(LEVEL, level_names)
             self.fields[f"path.{name}.active"] = FieldSpec(BOOL)
         # Path criteria and ladders are compiled after the fields they may read exist.
-        clocks = tuple(self._clock_ladder(c, spec.clocks[c.name]) for c in clocks)
+        clocks = tuple(
+            self._clock_scope(self._clock_ladder(c, spec.clocks[c.name]), spec.clocks[c.name])
+            for c in clocks
+        )
         paths = tuple(
             self._path_criteria(self.path_defs[n], spec.paths[n]) for n in sorted(spec.paths)
         )
@@ -340,22 +345,7 @@ class _Compiler:
 
     def _clock(self, name: str, spec: ClockSpec) -> ClockDef:
         path: Path = ("clocks", name)
-        targets: dict[str, Target] = {}
-        for priority in sorted(spec.targets):
-            target = spec.targets[priority]
-            where = (*path, "targets", priority)
-            known = self.priorities
-            if priority != "default" and known is not None and priority not in known:
-                raise PolicyError(
-                    f"{shown(priority)} is not a canonical priority "
-                    f"(known: {', '.join(known)}, or 'default')",
-                    path=where,
-                    suggestion=suggest(priority, known),
-                )
-            duration = parse_duration(target.within, (*where, "within"))
-            targets[priority] = Target(
-                duration, target.calendar, self._calendar(target.calendar, (*where, "calendar"))
-            )
+        targets = self._targets(spec.targets, (*path, "targets"))
         pause = self._names(
             spec.pause.status if spec.pause else None,
             STATUSES,
@@ -377,6 +367,85 @@ class _Compiler:
             targets=targets,
             ladder=(),
         )
+
+    def _targets(self, spec: Mapping[str, TargetSpec], path: Path) -> dict[str, Target]:
+        targets: dict[str, Target] = {}
+        for priority in sorted(spec):
+            target = spec[priority]
+            where = (*path, priority)
+            known = self.priorities
+            if priority != "default" and known is not None and priority not in known:
+                raise PolicyError(
+                    f"{shown(priority)} is not a canonical priority "
+                    f"(known: {', '.join(known)}, or 'default')",
+                    path=where,
+                    suggestion=suggest(priority, known),
+                )
+            duration = parse_duration(target.within, (*where, "within"))
+            targets[priority] = Target(
+                duration, target.calendar, self._calendar(target.calendar, (*where, "calendar"))
+            )
+        return targets
+
+    def _clock_scope(self, clock: ClockDef, spec: ClockSpec) -> ClockDef:
+        """The clock's ``when`` and scoped definitions; nothing for a clock without them (its
+        evaluation then skips scoping entirely)."""
+        if spec.when is None and not spec.definitions:
+            if spec.on_scope_change != "retroactive":
+                raise PolicyError(
+                    "on_scope_change needs a scoped clock ('when' or 'definitions')",
+                    path=("clocks", clock.name, "on_scope_change"),
+                )
+            return clock
+        path: Path = ("clocks", clock.name)
+        when = None if spec.when is None else self._scope_condition(spec.when, (*path, "when"))
+        scoped: list[Definition] = []
+        seen: dict[str, int] = {}
+        for order, item in enumerate(spec.definitions):
+            where: Path = (*path, "definitions", order)
+            if item.id in seen:
+                raise PolicyError(
+                    f"definition id {shown(item.id)} is also used by definitions[{seen[item.id]}]",
+                    path=(*where, "id"),
+                )
+            seen[item.id] = order
+            scoped.append(
+                Definition(
+                    id=item.id,
+                    when=self._scope_condition(item.when, (*where, "when")),
+                    precedence=item.precedence,
+                    order=order,
+                    targets=self._targets(item.targets, (*where, "targets")),
+                )
+            )
+        # Declared precedence (lower first), then file order: never dict or YAML key order.
+        scoped.sort(key=lambda d: (d.precedence, d.order))
+        if clock.targets:
+            scoped.append(Definition(None, None, 0, len(scoped), clock.targets))
+        fields: set[str] = {"priority"}
+        for condition in [when, *(d.when for d in scoped)]:
+            if condition is not None:
+                fields.update(referenced_fields(condition))
+        return replace(
+            clock,
+            when=when,
+            definitions=tuple(scoped),
+            restart_on_scope_change=spec.on_scope_change == "restart",
+            scope_fields=tuple(sorted(fields)),
+        )
+
+    def _scope_condition(self, spec: Mapping[str, Any], path: Path) -> Condition:
+        """A clock's scope: a condition on ticket fields only. Clock and path facts are
+        computed from which clocks apply, so a scope reading them would depend on itself."""
+        condition = compile_condition(spec, self.fields, path)
+        for leaf in leaves(condition):
+            if leaf.field.startswith(("clock.", "path.")):
+                raise PolicyError(
+                    f"a clock's scope reads ticket fields only, not {shown(leaf.field)}: "
+                    "clock and path facts depend on which clocks apply",
+                    path=leaf.path,
+                )
+        return condition
 
     def _clock_ladder(self, clock: ClockDef, spec: ClockSpec) -> ClockDef:
         rungs: list[Rung] = []

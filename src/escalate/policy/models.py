@@ -27,6 +27,7 @@ __all__ = [
     "TARGET_PATTERN",
     "ActionSpec",
     "ClockSpec",
+    "DefinitionSpec",
     "LevelSpec",
     "PathSpec",
     "PolicySpec",
@@ -187,6 +188,20 @@ class PauseSpec(_Strict):
     status: list[str] | str
 
 
+class DefinitionSpec(_Strict):
+    """A scoped target definition of a clock: its targets apply to the tickets ``when`` holds
+    for (ServiceNow's SLA definition conditions, Jira SM's goals)."""
+
+    id: Id
+    when: Condition = Field(description="ticket fields only (not clock.* or path.*)")
+    precedence: int = Field(
+        default=100, description="lower wins when several definitions apply; ties: file order"
+    )
+    targets: dict[str, TargetSpec] = Field(min_length=1, description="priority -> target")
+    rationale: Prose | None = None
+    source: Prose | None = None
+
+
 class ClockSpec(_Strict):
     """An SLA clock: start/pause/stop over the history, targets per priority, a ladder."""
 
@@ -201,10 +216,31 @@ class ClockSpec(_Strict):
     stop: TriggerSpec | list[TriggerSpec]
     new_cycle_on: list[str] | str = Field(default_factory=list, description="event types")
     on_priority_change: Literal["retroactive", "restart"] = "retroactive"
-    targets: dict[str, TargetSpec] = Field(min_length=1, description="priority -> target")
+    when: Condition | None = Field(
+        default=None,
+        description="the clock applies only to tickets this holds for (ticket fields only)",
+    )
+    targets: dict[str, TargetSpec] = Field(
+        default_factory=dict,
+        description="priority -> target, for tickets no scoped definition applies to",
+    )
+    definitions: list[DefinitionSpec] = Field(
+        default_factory=list, description="scoped target definitions, chosen by precedence"
+    )
+    on_scope_change: Literal["retroactive", "restart"] = Field(
+        default="retroactive",
+        description="when the applying definition changes: it governs the whole cycle "
+        "(retroactive) or a new cycle starts at the change (restart)",
+    )
     ladder: list[RungSpec] = Field(default_factory=list)
     rationale: Prose | None = None
     source: Prose | None = None
+
+    @model_validator(mode="after")
+    def _some_targets(self) -> ClockSpec:
+        if not self.targets and not self.definitions:
+            raise ValueError("a clock needs 'targets' or 'definitions'")
+        return self
 
 
 class LevelSpec(_Strict):
