@@ -717,6 +717,7 @@ def test_a_clock_as_data_has_every_field() -> None:
     assert {
         "name": "res",
         "type": "custom",
+        "definition": None,
         "state": "running",
         "cycle": 1,
         "target": "4h",

@@ -491,13 +491,10 @@ class ClockState:
 
         pct = self.percent
         rem = self.remaining
-        scoped: dict[str, object] = {}
-        if self.definition.definitions:  # only scoped clocks say which definition applies
-            scoped["definition"] = self.definition_id
         return {
             "name": self.name,
             "type": self.definition.type,
-            **scoped,
+            "definition": self.definition_id,
             "state": self.state,
             "cycle": self.cycle,
             "target": self.target_text,

@@ -237,7 +237,8 @@ class Decision:
 
     @property
     def clocks(self) -> Mapping[str, ClockState]:
-        """Every clock of the policy by name, in declaration order (read-only)."""
+        """Every clock of the policy that applies to the ticket, by name, in declaration order
+        (read-only). A scoped clock that does not apply is absent."""
         found: FrozenMap[str, ClockState] | None = self._clock_map
         if found is None:
             found = FrozenMap({c.name: c for c in self._clock_states}, what="clock")
@@ -269,7 +270,7 @@ class Decision:
 
     def clock(self, name: str) -> ClockState:
         """The state of the clock called ``name``; ``KeyError`` (naming the known clocks) if
-        the policy has none by that name."""
+        the policy has none by that name or it does not apply to the ticket."""
         return self.clocks[name]
 
     def path(self, name: str) -> PathState:

@@ -91,6 +91,9 @@ class ClockOutput(BaseModel):
 
     name: str = Field(description="The clock's name in the policy.")
     type: str = Field(description="The clock's type in the policy.")
+    definition: str | None = Field(
+        description="The id of the scoped definition that applies; null: the clock's own targets."
+    )
     state: Literal[CLOCK_STATES] = Field(  # type: ignore[valid-type]
         description="not-started, running, paused, stopped or not-applicable."
     )

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from escalate.calendars._instants import MAX_US, checked_utc, to_us
+from escalate.engine.clocks import ClockDef, Definition
 from escalate.engine.compiled import Policy
+from escalate.engine.conditions import Condition, Node
 from escalate.engine.paths import PathDef
 from escalate.errors import ArgumentError, InstantRangeError
 
@@ -69,6 +71,10 @@ def lint(
     for clock in policy.clocks:
         for target in clock.targets.values():
             used_calendars.add(target.calendar_name)
+        for definition in clock.definitions:
+            for target in definition.targets.values():
+                used_calendars.add(target.calendar_name)
+        found += _scope_findings(clock)
         events = {e for t in clock.start if t.events for e in t.events}
         stops = {e for t in clock.stop if t.events and t.statuses is None for e in t.events}
         if events and events <= stops:
@@ -116,6 +122,107 @@ def lint(
     for name in sorted(set(policy.calendars) - used_calendars):
         found.append(Finding(f"calendars.{name}", "unused-calendar", "calendar is never used"))
     return tuple(sorted(found))
+
+
+def _scope_findings(clock: ClockDef) -> list[Finding]:
+    """Scoped definitions that tie, and tickets that no definition covers.
+
+    What lint can decide without tickets: two definitions with the same precedence are reported
+    unless they share no priority or their conditions are provably disjoint (they require
+    different values of one field, as ``customer.id: acme`` and ``customer.id: globex`` do);
+    conditions that exclude each other in other ways (``not``, ranges, patterns) are reported
+    as possibly overlapping. Whether some ticket matches none of the scoped conditions is not
+    decided: a clock without an unconditional definition is reported as such.
+    """
+    scoped = [d for d in clock.definitions if d.when is not None]
+    if not scoped:
+        return []
+    out: list[Finding] = []
+    where = f"clocks.{clock.name}.definitions"
+    for i, first in enumerate(scoped):
+        for second in scoped[i + 1 :]:
+            if first.precedence != second.precedence:
+                continue
+            shared = _shared_priorities(first, second)
+            if shared == () or _disjoint(first.when, second.when):
+                continue
+            a, b = sorted((first, second), key=lambda d: d.order)
+            out.append(
+                Finding(
+                    f"{where}[{b.order}]",
+                    "definition-overlap",
+                    f"definitions {a.id!r} and {b.id!r} have the same precedence "
+                    f"({a.precedence}) and may both apply to "
+                    f"{'any priority' if shared is None else ', '.join(shared)} tickets: file "
+                    f"order picks {a.id!r}; give them distinct precedence",
+                )
+            )
+    if clock.definitions[-1].when is None:
+        return out
+    ids = ", ".join(repr(d.id) for d in sorted(scoped, key=lambda d: d.order))
+    message = (
+        f"no definition without conditions: a ticket none of {ids} applies to gets no "
+        f"{clock.name!r} clock"
+    )
+    if not any("default" in d.targets for d in scoped):
+        covered = sorted({p for d in scoped for p in d.targets})
+        message += (
+            f", nor does any ticket whose priority is not {' or '.join(covered)} "
+            "(no definition has a 'default' target)"
+        )
+    out.append(Finding(f"clocks.{clock.name}", "uncovered-tickets", message))
+    return out
+
+
+def _shared_priorities(a: Definition, b: Definition) -> tuple[str, ...] | None:
+    """The priorities both definitions have a target for; ``None``: every priority."""
+    a_all, b_all = "default" in a.targets, "default" in b.targets
+    if a_all and b_all:
+        return None
+    if a_all or b_all:
+        other = b if a_all else a
+        return tuple(sorted(p for p in other.targets if p != "default"))
+    return tuple(sorted(set(a.targets) & set(b.targets)))
+
+
+def _disjoint(a: Condition | None, b: Condition | None) -> bool:
+    """Whether no ticket can satisfy both: some field must take values from sets that do not
+    meet (``eq``/``in`` against ``eq``/``in``, or against ``ne``/``not_in`` excluding them)."""
+    if a is None or b is None:
+        return False
+    allowed_a, excluded_a = _constraints(a)
+    allowed_b, excluded_b = _constraints(b)
+    for name, values in allowed_a.items():
+        if name in allowed_b and not values & allowed_b[name]:
+            return True
+        if values <= excluded_b.get(name, frozenset()):
+            return True
+    return any(values <= excluded_a.get(name, frozenset()) for name, values in allowed_b.items())
+
+
+Values = frozenset[object]
+
+
+def _constraints(condition: Condition) -> tuple[dict[str, Values], dict[str, Values]]:
+    """The values each field must take (``eq``/``in``) and must not take (``ne``/``not_in``)
+    for a condition to hold, from its conjunctions (``all`` and several keys), not looking
+    inside ``any`` or ``not``."""
+    allowed: dict[str, Values] = {}
+    excluded: dict[str, Values] = {}
+    parts: list[Condition] = [condition]
+    while parts:
+        part = parts.pop()
+        if isinstance(part, Node):
+            if part.kind == "all":
+                parts.extend(part.children)
+            continue
+        expected = part.expected
+        values: Values = frozenset(expected if isinstance(expected, tuple) else (expected,))
+        if part.op in ("eq", "in"):
+            allowed[part.field] = allowed.get(part.field, values) & values
+        elif part.op in ("ne", "not_in"):
+            excluded[part.field] = excluded.get(part.field, frozenset()) | values
+    return allowed, excluded
 
 
 def _path_findings(path: PathDef) -> list[Finding]:
