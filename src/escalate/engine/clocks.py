@@ -200,13 +200,15 @@ def run_cycles(
 
     ``restarts`` are the instants at which the definition applying to the ticket changed, for
     a clock with ``on_scope_change: restart``: a running or paused cycle ends there and a new
-    one starts (once per instant, after a stop at that instant).
+    one starts, once per instant, after every event at that instant (a stop at that instant
+    wins: the clock stays stopped).
     """
     cycles: list[Cycle] = []
     current: Cycle | None = None
     stop, start, new_cycle_on = clock.stop, clock.start, clock.new_cycle_on
     restart_on_priority = clock.restart_on_priority_change
-    for t, event_type, before, after in steps:
+    last = len(steps) - 1
+    for i, (t, event_type, before, after) in enumerate(steps):
         if current is not None:
             if _fires(stop, event_type, before, after):
                 _close(current, t)
@@ -215,7 +217,12 @@ def run_cycles(
             if (
                 event_type in new_cycle_on
                 or (restart_on_priority and event_type == "priority-changed")
-                or (restarts and t in restarts and current.started_at != t)
+                or (
+                    restarts
+                    and t in restarts
+                    and current.started_at != t
+                    and (i == last or steps[i + 1][0] != t)
+                )
             ):
                 _close(current, t)
                 current = Cycle(len(cycles) + 1, t)
