@@ -145,7 +145,8 @@ class Decision:
     ticket; ``evaluated_at`` the instant evaluated; ``priority`` the ticket's canonical
     priority (``None`` when it has none); ``actions`` the due actions, a tuple of
     :class:`Action`; ``clocks`` and ``paths`` read-only mappings from name to
-    :class:`ClockState` / :class:`PathState`, in the policy's declaration order;
+    :class:`ClockState` / :class:`PathState`, in the policy's declaration order (only the
+    clocks that apply to the ticket: a scoped clock that does not is absent);
     ``next_evaluation_at`` the earliest instant at which the decision changes without new
     events (``None``: never); ``rule_results`` what happened to each rule.
 
