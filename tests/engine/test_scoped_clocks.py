@@ -144,6 +144,12 @@ def test_the_clocks_when_and_a_definitions_when_must_both_hold() -> None:
     assert ["res"] == clock_names(evaluate(body, vip_network, plus(T0, hours=1)))
 
 
+def test_explain_names_the_definition_measuring_a_clock() -> None:
+    decision = evaluate(MSP, ticket(T0, customer={"id": "x", "vip": True}), plus(T0, hours=1))
+
+    assert "clock resolution (vip): running, 1h of 2h on 24x7" in decision.explain()
+
+
 def test_an_unscoped_clock_reports_a_null_definition() -> None:
     body = """
     clocks:

@@ -326,13 +326,15 @@ class Decision:
         else:
             lines.append("no actions due")
         for c in self._clock_states:
+            # A scoped clock names the definition measuring it; unscoped clocks read as before.
+            name = c.name if c.definition_id is None else f"{c.name} ({c.definition_id})"
             if c.state == "not-applicable":
-                lines.append(f"clock {c.name}: no target for priority {self.priority or '-'}")
+                lines.append(f"clock {name}: no target for priority {self.priority or '-'}")
                 continue
             pct = c.fact("percent")
             breach = f", breach at {iso(c.breach_at)}" if c.breach_at else ""
             lines.append(
-                f"clock {c.name}: {c.state}, {format_duration(c.elapsed)} of "
+                f"clock {name}: {c.state}, {format_duration(c.elapsed)} of "
                 f"{c.target_text} on {c.calendar_name} ({pct}){breach}"
             )
         for p, s in self._path_pairs:
