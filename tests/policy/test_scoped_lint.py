@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from escalate.policy.lint import Finding, lint
+from escalate.policy.models import policy_json_schema
 from tests.policy_helpers import policy
 
 
@@ -216,3 +217,9 @@ def test_definitions_for_customers_overlap_exactly_when_they_share_one(
     found = scope_findings(definitions, targets=BASE)
 
     assert bool(set(first) & set(second)) == bool(found)
+
+
+def test_the_json_schema_asks_a_clock_for_targets_or_definitions() -> None:
+    clock = policy_json_schema()["$defs"]["ClockSpec"]
+
+    assert [{"required": ["targets"]}, {"required": ["definitions"]}] == clock["anyOf"]

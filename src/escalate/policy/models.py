@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, WithJsonSchema, model_validator
+from pydantic import ConfigDict, Field, WithJsonSchema, model_validator
 
 from escalate._models import Label, Prose, StrictModel, patterned
 from escalate.calendars.models import (
@@ -204,6 +204,12 @@ class DefinitionSpec(_Strict):
 
 class ClockSpec(_Strict):
     """An SLA clock: start/pause/stop over the history, targets per priority, a ladder."""
+
+    # What _some_targets checks, said in the JSON Schema too (for editors).
+    model_config = ConfigDict(
+        **_Strict.model_config,
+        json_schema_extra={"anyOf": [{"required": ["targets"]}, {"required": ["definitions"]}]},
+    )
 
     type: Literal[
         "response", "resolution", "update", "ola", "underpinning-contract", "regulatory", "custom"
