@@ -2,13 +2,13 @@
 
 Pure and deterministic: no I/O, no clock reads. It runs a compiled :class:`Policy`; building
 one from YAML is :mod:`escalate.policy`'s job. Exported here: the policy and its compiled
-definitions (clocks with their triggers, targets and rungs; paths and levels; rules with
-their conditions, ``Leaf`` and ``Node``; actions), the ticket, and the decision with the
-states it carries.
+definitions (clocks with their triggers, targets, scoped ``Definition`` values and rungs;
+paths and levels; rules with their conditions, ``Leaf`` and ``Node``; actions), the ticket,
+and the decision with the states it carries.
 """
 
 from escalate.engine.actions import ActionDef
-from escalate.engine.clocks import ClockDef, ClockState, Rung, Target, Trigger
+from escalate.engine.clocks import ClockDef, ClockState, Definition, Rung, Target, Trigger
 from escalate.engine.compiled import Policy
 from escalate.engine.conditions import Leaf, Node
 from escalate.engine.decision import Action, Decision, RuleResult
@@ -23,6 +23,7 @@ __all__ = [
     "ClockState",
     "Customer",
     "Decision",
+    "Definition",
     "Event",
     "Leaf",
     "LevelDef",
