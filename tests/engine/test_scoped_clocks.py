@@ -375,6 +375,50 @@ def test_restart_an_earlier_cycle_keeps_the_path_level_its_definition_reached() 
     assert (2, None) == (decision.clock("res").cycle, decision.clock("res").definition_id)
 
 
+LEAVING = """
+paths:
+  desk:
+    kind: vertical
+    levels:
+      - {name: L1, targets: ["team:desk"]}
+      - {name: L2, targets: ["team:second"]}
+directory:
+  teams:
+    desk: {members: [ann]}
+    second: {members: [bob]}
+  people:
+    ann: {channels: {email: ann@example.com}}
+    bob: {channels: {email: bob@example.com}}
+clocks:
+  res:
+    when: {assignment_group: desk}
+    on_scope_change: {mode}
+    stop: {status: resolved}
+    targets: {default: {within: 1h}}
+    ladder:
+      - at: 100%
+        escalate: {path: desk, to: L2}
+"""
+# Breached the desk's one-hour target, then handed to another group (out of scope).
+HANDED_OVER = ticket(
+    T0,
+    event(T0, "assigned", group="desk"),
+    event(plus(T0, hours=2), "assigned", group="network"),
+)
+
+
+def test_restart_a_clock_that_left_its_scope_keeps_the_path_levels_it_reached() -> None:
+    decision = evaluate(LEAVING.replace("{mode}", "restart"), HANDED_OVER, plus(T0, hours=3))
+
+    assert ([], "L2") == (clock_names(decision), decision.path("desk").level_name)
+
+
+def test_retroactive_a_clock_that_left_its_scope_takes_its_path_levels_with_it() -> None:
+    decision = evaluate(LEAVING.replace("{mode}", "retroactive"), HANDED_OVER, plus(T0, hours=3))
+
+    assert ([], "L1") == (clock_names(decision), decision.path("desk").level_name)
+
+
 def test_a_rule_reading_a_scoped_clock_follows_the_definition_at_each_past_instant() -> None:
     body = (
         BY_GROUP.replace("{mode}", "retroactive")

@@ -306,12 +306,12 @@ def run_clocks(ctx: Context, facts: Facts) -> tuple[list[ClockState], dict[str, 
 def _scoped_clock_now(
     ctx: Context, facts: Facts, clock: ClockDef, cycles: dict[str, list[Cycle]]
 ) -> ClockState:
-    """A scoped clock at now; its earlier cycles learn the definition they ended under (the
+    """A scoped clock at now; its closed cycles learn the definition they ended under (the
     ladder stage measures their rungs with it)."""
     cs, found = facts.scoped_clock(clock, ctx.steps, ctx.priority, ctx.now, facts.current)
     cycles[clock.name] = found
-    if clock.ladder and len(found) > 1:
-        for cycle in found[:-1]:
+    if clock.ladder:
+        for cycle in found:
             if cycle.stopped_at is not None:
                 past = facts.at(cycle.stopped_at - ONE_US, clocks=False, paths=False)
                 scope = clock.applying(past)

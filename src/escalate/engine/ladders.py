@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from escalate.calendars._instants import ONE_US
-from escalate.engine.clocks import RUNNING, ClockState, Cycle
+from escalate.engine.clocks import RUNNING, ClockDef, ClockState, Cycle
 from escalate.engine.context import Context
 from escalate.engine.outcome import Outcome, make_action
 from escalate.engine.paths import Request
@@ -25,8 +25,18 @@ def run_ladders(
     cycles: Mapping[str, list[Cycle]],
     out: Outcome,
 ) -> None:
-    """Add each clock's breach wake-up, its rungs' path requests and its top rung's actions."""
+    """Add each clock's breach wake-up, its rungs' path requests and its top rung's actions.
+
+    ``clocks`` are the clocks that apply to the ticket. A scoped clock with ``on_scope_change:
+    restart`` that does not apply any more keeps the path levels its closed cycles reached:
+    from the change on, the past stands.
+    """
     now, ticket = ctx.now, ctx.ticket
+    if len(clocks) < len(ctx.policy.clocks):
+        present = {cs.name for cs in clocks}
+        for clock in ctx.policy.clocks:
+            if clock.restart_on_scope_change and clock.name not in present:
+                _older_cycle_requests(ctx, clock, cycles[clock.name], len(cycles[clock.name]), out)
     for cs in clocks:
         clock = cs.definition
         if not cs.applies:
@@ -35,7 +45,8 @@ def run_ladders(
             out.wakeups.append(cs.breach_at)
         if not clock.ladder:
             continue
-        _older_cycle_requests(ctx, cs, cycles[clock.name], out)
+        found = cycles[clock.name]
+        _older_cycle_requests(ctx, clock, found, len(found) - 1, out)
         top = None
         for rung in clock.ladder:
             reached = cs.reached_at(cs.rung_amount_us(rung.share))
@@ -63,12 +74,14 @@ def run_ladders(
                 out.actions.append(with_people(ctx, out, action))
 
 
-def _older_cycle_requests(ctx: Context, cs: ClockState, cycles: list[Cycle], out: Outcome) -> None:
-    """Rungs of earlier cycles of this clock (restarts) keep the levels they reached."""
-    clock = cs.definition
-    if len(cycles) < 2 or not any(a.path for r in clock.ladder for a in r.actions):
+def _older_cycle_requests(
+    ctx: Context, clock: ClockDef, cycles: list[Cycle], count: int, out: Outcome
+) -> None:
+    """Rungs of the first ``count`` cycles of this clock (closed by restarts) keep the levels
+    they reached."""
+    if count < 1 or not any(a.path for r in clock.ladder for a in r.actions):
         return
-    for k, cycle in enumerate(cycles[:-1]):
+    for k, cycle in enumerate(cycles[:count]):
         end = cycle.stopped_at
         if end is None or end < ctx.cycle_start:
             continue
