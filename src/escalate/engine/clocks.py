@@ -126,7 +126,8 @@ class ClockDef:
     condition; ``definitions`` its :class:`Definition` values in the order they are tried
     (scoped ones by precedence, then file order; the unconditional ``targets`` last, when the
     clock has them); ``restart_on_scope_change`` whether a change of the applying definition
-    starts a new cycle; ``scope_fields`` the ticket fields the scope reads.
+    starts a new cycle; ``scope_fields`` the ticket fields that decide which definition
+    applies (when none of them has a history, it cannot change).
     """
 
     name: str

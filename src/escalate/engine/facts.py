@@ -123,6 +123,9 @@ class Facts:
         if found is not None:
             return found
         changes: list[datetime] = []
+        if not self._has_history(clock.scope_fields):  # it holds since the opening
+            found = self._scope_changes[clock.name] = frozenset()
+            return found
         previous: object = None
         for i, step in enumerate(self._ctx.steps):
             at = step[0]

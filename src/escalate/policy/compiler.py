@@ -422,7 +422,11 @@ class _Compiler:
         scoped.sort(key=lambda d: (d.precedence, d.order))
         if clock.targets:
             scoped.append(Definition(None, None, 0, len(scoped), clock.targets))
-        fields: set[str] = {"priority"}
+        # The fields that decide which definition applies: the conditions', and the priority
+        # when a scoped definition has targets for some priorities only.
+        fields: set[str] = set()
+        if any("default" not in d.targets for d in scoped if d.when is not None):
+            fields.add("priority")
         for condition in [when, *(d.when for d in scoped)]:
             if condition is not None:
                 fields.update(referenced_fields(condition))
