@@ -310,9 +310,9 @@ class ReferenceCalendar:
         if duration < timedelta(0):
             return self.add(start, -duration)
         self.check(start)
-        if duration == timedelta(0):
-            return start.astimezone(UTC)
         left = duration
+        # Zero lands on the end of the latest open piece before ``start``: ``start`` itself if
+        # the calendar is open just before it, else the previous closing (mirror of ``add``).
         for a, b in self.backward(start.astimezone(UTC)):
             if b - a >= left:
                 return b - left

@@ -244,8 +244,8 @@ def test_subtract_continues_the_previous_afternoon() -> None:
     assert berlin(2024, 6, 3, 16) == office().subtract(berlin(2024, 6, 4, 10), hours(2))
 
 
-def test_subtract_of_zero_returns_the_start() -> None:
-    assert berlin(2024, 6, 3, 20) == office().subtract(berlin(2024, 6, 3, 20), ZERO)
+def test_subtract_of_zero_outside_hours_returns_the_previous_closing() -> None:
+    assert berlin(2024, 6, 3, 17) == office().subtract(berlin(2024, 6, 3, 20), ZERO)
 
 
 def test_a_negative_duration_added_subtracts() -> None:

@@ -373,7 +373,7 @@ def test_subtract_returns_the_latest_instant_with_the_duration_before_the_start(
 @PROPERTY
 @given(st.data())
 def test_a_negative_duration_added_is_a_subtraction(data: st.DataObject) -> None:
-    # Not for zero: add(at, 0) is the next opening, subtract(at, 0) is ``at`` itself.
+    # Not for zero: add(at, 0) is the next opening, subtract(at, 0) the previous closing.
     scenario = data.draw(middle_scenarios())
     start = data.draw(scenario.near())
     duration = data.draw(es.durations(min_value=ONE_US))

@@ -723,7 +723,10 @@ class Calendar:
         """The latest instant from which ``duration`` of working time runs until ``start``.
 
         The mirror of :meth:`add`: landing exactly on the start of a working interval returns
-        that start. A zero duration returns ``start``. Result in UTC.
+        that start. A zero duration returns ``start`` if working time runs right up to it (the
+        calendar is open just before ``start``), else the previous closing: the mirror of
+        ``add(start, 0)``, and the limit of ``subtract(start, d)`` as ``d`` shrinks to zero.
+        A negative duration is :meth:`add`. Result in UTC.
         """
         a = to_us(start, "start")
         if not isinstance(duration, timedelta):
@@ -733,7 +736,7 @@ class Calendar:
             return self.add(start, -duration)
         self._check(a)
         if d == 0:
-            return from_us(a)
+            return self._previous_close_us(a)
         target = self._worked(a) - d
         if target < 0:
             raise self._range_error(self._lo - 1)
@@ -757,6 +760,15 @@ class Calendar:
         if i + 1 < len(self._starts):
             return from_us(self._starts[i + 1])
         raise self._range_error(self._hi)
+
+    def _previous_close_us(self, u: int) -> datetime:
+        """``u`` if the calendar is open just before it, else the end of the last window
+        before it (windows are half-open, so an opening instant looks back to the last close)."""
+        i = bisect.bisect_left(self._starts, u) - 1  # the last window starting before u
+        if i < 0:
+            raise self._range_error(self._lo - 1)
+        end = self._ends[i]
+        return from_us(u if u < end else end)
 
     def next_open(self, at: datetime) -> datetime:
         """``at`` itself if the calendar is open then, else the next opening (UTC)."""
