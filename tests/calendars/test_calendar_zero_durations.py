@@ -33,8 +33,8 @@ ONE_US = timedelta(microseconds=1)
 OFFICE = {"timezone": "Europe/Berlin", "hours": {"mon-fri": "09:00-17:00"}, "years": [2024, 2025]}
 
 
-def berlin(*args: int) -> datetime:
-    return datetime(*args, tzinfo=BERLIN)  # type: ignore[misc]
+def berlin(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=BERLIN)
 
 
 def office() -> Calendar:

@@ -223,10 +223,10 @@ def test_a_target_for_a_priority_outside_the_terminology_is_an_error() -> None:
 @pytest.mark.parametrize(
     ("within", "message"),
     [
-        ("1.5h", "expected a duration like '30m', '4h', '1h30m', '2d' or '3bd', got '1.5h'"),
+        ("1.5h", "expected a duration like '30m', '4h', '1h30m', '2d', '3bd' or '1mo', got '1.5h'"),
         ("1bd4h", "business days cannot be mixed with other units in '1bd4h'"),
         ("0m", "duration must be positive, got '0m'"),
-        ("90", "expected a duration like '30m', '4h', '1h30m', '2d' or '3bd', got '90'"),
+        ("90", "expected a duration like '30m', '4h', '1h30m', '2d', '3bd' or '1mo', got '90'"),
     ],
     ids=["a fraction", "business days mixed with hours", "zero", "a bare number"],
 )

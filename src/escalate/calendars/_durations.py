@@ -1,30 +1,39 @@
-"""Durations as policies write them: ``30m``, ``4h``, ``1h30m``, ``2d``, ``3bd``, ``75%``.
+"""Durations as policies write them: ``30m``, ``4h``, ``1h30m``, ``2d``, ``3bd``, ``1mo``, ``75%``.
 
-Units are explicit and never guessed: ``s``, ``m``, ``h``, ``d`` (a 24-hour block of the
-clock's calendar time, as ServiceNow counts days), ``w`` (7 such days) and ``bd`` (business
+Units are explicit and never guessed: ``s``, ``m`` (minutes), ``h``, ``d`` (a 24-hour block of
+the clock's calendar time, as ServiceNow counts days), ``w`` (7 such days), ``bd`` (business
 days: the same wall time on the N-th next working day of the calendar, kept apart from hour
-arithmetic). ``bd`` cannot be mixed with the other units.
+arithmetic) and ``mo`` (calendar months: the same wall time on the same day N months later in
+the calendar's zone, the month's last day when it is shorter). ``bd`` and ``mo`` have no fixed
+length and cannot be mixed with other units.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from escalate.errors import PolicyError, shown
+
+if TYPE_CHECKING:  # the calendar module imports this one (through its models)
+    from escalate.calendars.calendar import Calendar
 
 Path = tuple[str | int, ...]
 
 # ASCII digits only: ``\d`` (and ``int()``) would also read Arabic-Indic and other digits, so
 # '٤h' would silently mean four hours. Twelve digits are plenty for the cap below and keep the
 # cost of reading a number independent of what the author typed.
-_PART = re.compile(r"([0-9]{1,12})(bd|w|d|h|m|s)")
+# ``mo`` comes before ``m`` so that ``1mo`` is a month and ``1m`` a minute, never a guess.
+_PART = re.compile(r"([0-9]{1,12})(bd|mo|w|d|h|m|s)")
 # Longer than any SLA, regulatory clock or escalation delay, and short enough that adding it
 # to any instant of the years escalate serves stays a valid datetime.
 MAX_DURATION = timedelta(days=36_600)
 MAX_BUSINESS_DAYS = 25_000
+#: The most calendar months a duration may hold (100 years, like :data:`MAX_DURATION`).
+MAX_MONTHS = 1200
 #: Percentages of a target (ladder rungs): ``0 < p <= MAX_PERCENT``, written with at most
 #: :data:`PERCENT_DIGITS` digits before the point and :data:`PERCENT_DECIMALS` after it.
 MAX_PERCENT = 1000
@@ -44,28 +53,60 @@ _UNITS = {
 
 @dataclass(frozen=True, slots=True)
 class Duration:
-    """A parsed duration: an exact ``timedelta`` or a whole number of business days."""
+    """A parsed duration: an exact ``timedelta``, a whole number of business days or a whole
+    number of calendar months (exactly one of the three is non-zero)."""
 
     text: str
     delta: timedelta
     business_days: int = 0
+    months: int = 0
 
     @property
     def is_business_days(self) -> bool:
         return self.business_days > 0
 
+    @property
+    def is_months(self) -> bool:
+        return self.months > 0
 
-def parse_duration(value: object, path: Path, *, allow_business_days: bool = True) -> Duration:
-    """Parse ``30m``, ``1h30m``, ``2d`` or ``3bd`` (no floats, no bare numbers).
+    def due_at(self, calendar: Calendar, start: datetime) -> datetime | None:
+        """The wall-clock due instant of a ``bd`` or ``mo`` duration counted from ``start`` on
+        ``calendar`` (UTC); ``None`` for a fixed duration, which is counted as elapsed time.
+
+        >>> from datetime import UTC
+        >>> from escalate.calendars.calendar import Calendar
+        >>> always, jan_31 = Calendar.from_config("24x7"), datetime(2024, 1, 31, tzinfo=UTC)
+        >>> print(parse_duration("1mo", (), allow_months=True).due_at(always, jan_31))
+        2024-02-29 00:00:00+00:00
+        >>> print(parse_duration("4h", ()).due_at(always, jan_31))
+        None
+        """
+        if self.business_days:
+            return calendar.add_business_days(start, self.business_days)
+        if self.months:
+            return calendar.add_months(start, self.months)
+        return None
+
+
+def parse_duration(
+    value: object, path: Path, *, allow_business_days: bool = True, allow_months: bool = False
+) -> Duration:
+    """Parse ``30m``, ``1h30m``, ``2d``, ``3bd`` or ``1mo`` (no floats, no bare numbers).
+
+    Calendar months are refused unless the caller counts them on a calendar
+    (``allow_months``): a month has no fixed length, so where a duration is a plain
+    ``timedelta`` (wall-time timeouts, condition operands) ``1mo`` is a load error, not 30 days.
 
     >>> parse_duration("1h30m", ()).delta
     datetime.timedelta(seconds=5400)
     >>> parse_duration("3bd", ()).business_days
     3
+    >>> parse_duration("1mo", (), allow_months=True).months
+    1
     """
     if isinstance(value, str):
         text = value.replace(" ", "")
-        pos, total_us, days = 0, 0, 0
+        pos, total_us, days, months = 0, 0, 0, 0
         units: list[str] = []
         for match in _PART.finditer(text):
             if match.start() != pos:
@@ -74,6 +115,8 @@ def parse_duration(value: object, path: Path, *, allow_business_days: bool = Tru
             units.append(unit)
             if unit == "bd":
                 days += amount
+            elif unit == "mo":
+                months += amount
             else:
                 total_us += amount * (_UNITS[unit] // timedelta(microseconds=1))
             pos = match.end()
@@ -84,21 +127,34 @@ def parse_duration(value: object, path: Path, *, allow_business_days: bool = Tru
                 f"({MAX_DURATION.days} days or {MAX_BUSINESS_DAYS} business days)",
                 path=path,
             )
+        if pos == len(text) and units and months > MAX_MONTHS:
+            raise PolicyError(
+                f"duration {shown(value)} is longer than escalate accepts ({MAX_MONTHS} months)",
+                path=path,
+            )
         if pos == len(text) and units:
             delta = timedelta(microseconds=total_us)
-            if "bd" in units and len(units) > 1:
-                raise PolicyError(
-                    f"business days cannot be mixed with other units in {shown(value)}", path=path
-                )
+            for unit, what in (("bd", "business days"), ("mo", "calendar months")):
+                if unit in units and len(units) > 1:
+                    raise PolicyError(
+                        f"{what} cannot be mixed with other units in {shown(value)}", path=path
+                    )
             if days and not allow_business_days:
                 raise PolicyError(
                     f"business days ('bd') are not allowed here, got {shown(value)}", path=path
                 )
-            if delta <= timedelta(0) and not days:
+            if months and not allow_months:
+                raise PolicyError(
+                    f"calendar months ('mo') are not allowed here: a month has no fixed length "
+                    f"and this duration is counted as plain elapsed time; write days like "
+                    f"'30d', got {shown(value)}",
+                    path=path,
+                )
+            if delta <= timedelta(0) and not days and not months:
                 raise PolicyError(f"duration must be positive, got {shown(value)}", path=path)
-            return Duration(text=value, delta=delta, business_days=days)
+            return Duration(text=value, delta=delta, business_days=days, months=months)
     raise PolicyError(
-        f"expected a duration like '30m', '4h', '1h30m', '2d' or '3bd', got {shown(value)}",
+        f"expected a duration like '30m', '4h', '1h30m', '2d', '3bd' or '1mo', got {shown(value)}",
         path=path,
     )
 

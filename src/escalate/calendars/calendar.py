@@ -25,6 +25,8 @@ from datetime import UTC, date, datetime, timedelta
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
+from dateutil.relativedelta import relativedelta
+
 from escalate._models import validate_model
 from escalate.calendars._holidays import HolidaySet, parse_date, parse_years, resolve_holidays
 from escalate.calendars._instants import (
@@ -849,6 +851,32 @@ class Calendar:
             target = self._nth_working_day(self._working_days_through(ordinal - 1) + days + 1)
         wall = datetime.combine(date.fromordinal(target), local.time())
         result = resolve_wall(wall, self.zone)
+        self._check(to_us(result))
+        return result
+
+    def add_months(self, start: datetime, months: int) -> datetime:
+        """The same wall time as ``start`` (on the calendar's clock), ``months`` calendar
+        months later (UTC result).
+
+        Month arithmetic as ``dateutil.relativedelta`` does it, in the calendar's zone: the day
+        of the month is kept, or the month's last day when the month is shorter (January 31
+        plus one month is February 29 in a leap year, else February 28). Opening hours and
+        holidays play no part (a regulator's "one month after the notification"), and the
+        result keeps its wall time even when the calendar is closed then. A wall time that
+        does not exist on the target day moves to the end of the DST gap; one that exists
+        twice means its first occurrence, as everywhere in the calendar. Negative ``months``
+        count backwards; zero returns ``start``.
+        """
+        u = self._check(to_us(start, "start"))
+        if isinstance(months, bool) or not isinstance(months, int):
+            raise ArgumentError(f"months must be an int, got {shown(months)}")
+        if months == 0:
+            return from_us(u)
+        local = from_us(u).astimezone(self.zone).replace(tzinfo=None)
+        try:
+            result = resolve_wall(local + relativedelta(months=months), self.zone)
+        except (ValueError, OverflowError):  # past the years datetime can hold
+            raise self._range_error(self._hi + 1 if months > 0 else self._lo - 1) from None
         self._check(to_us(result))
         return result
 

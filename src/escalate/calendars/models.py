@@ -67,10 +67,13 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DURATION_PATTERN = rf"^(?: *{_PART.pattern})+ *$"
 Duration = Annotated[
     str,
-    patterned(DURATION_PATTERN, "a duration like '30m', '4h', '1h30m', '2d' or '3bd'"),
+    patterned(DURATION_PATTERN, "a duration like '30m', '4h', '1h30m', '2d', '3bd' or '1mo'"),
     Field(
-        examples=["30m", "4h", "1h30m", "2d", "3bd"],
-        description="units s, m, h, d (24 h), w (7 d); 'bd' (business days) stands alone",
+        examples=["30m", "4h", "1h30m", "2d", "3bd", "1mo"],
+        description=(
+            "units s, m (minutes), h, d (24 h), w (7 d); 'bd' (business days) and 'mo' "
+            "(calendar months) stand alone"
+        ),
     ),
 ]
 

@@ -383,9 +383,11 @@ class ClockState:
             if cursor < end or state == RUNNING:
                 segments.append((cursor, None if state == RUNNING else end))
             cal = target.calendar
-            if target.duration.is_business_days:
-                due = cal.add_business_days(cycle.started_at, target.duration.business_days)
-                elapsed_target = cal.elapsed(cycle.started_at, due)
+            # ``3bd`` and ``1mo`` end at a wall time (a working day, a calendar month later):
+            # the target is the calendar's working time from the cycle start until then.
+            due_at = target.duration.due_at(cal, cycle.started_at)
+            if due_at is not None:
+                elapsed_target = cal.elapsed(cycle.started_at, due_at)
             else:
                 elapsed_target = target.duration.delta
             target_us = _us(elapsed_target)

@@ -56,9 +56,8 @@ class LevelDef:
         """``start`` plus ``duration``, on this level's calendar (wall time without one)."""
         if self.calendar is None:
             return start + duration.delta
-        if duration.is_business_days:
-            return self.calendar.add_business_days(start, duration.business_days)
-        return self.calendar.add(start, duration.delta)
+        due_at = duration.due_at(self.calendar, start)  # business days, calendar months
+        return self.calendar.add(start, duration.delta) if due_at is None else due_at
 
 
 @dataclass(frozen=True, slots=True)

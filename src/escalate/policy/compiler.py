@@ -381,7 +381,7 @@ class _Compiler:
                     path=where,
                     suggestion=suggest(priority, known),
                 )
-            duration = parse_duration(target.within, (*where, "within"))
+            duration = parse_duration(target.within, (*where, "within"), allow_months=True)
             targets[priority] = Target(
                 duration, target.calendar, self._calendar(target.calendar, (*where, "calendar"))
             )
@@ -519,11 +519,21 @@ class _Compiler:
                 "on_empty: fallback needs a 'fallback' list", path=(*path, "fallback")
             )
         calendar = self._calendar(spec.calendar, (*path, "calendar")) if spec.calendar else None
-        after = parse_duration(spec.after, (*path, "after")) if spec.after else None
-        at = parse_duration(spec.at, (*path, "at")) if spec.at else None
-        in_days = (after and after.is_business_days) or (at and at.is_business_days)
-        if in_days and calendar is None:
-            raise PolicyError("business days need the level's 'calendar'", path=(*path, "calendar"))
+        after = (
+            parse_duration(spec.after, (*path, "after"), allow_months=True) if spec.after else None
+        )
+        at = parse_duration(spec.at, (*path, "at"), allow_months=True) if spec.at else None
+        for timer in (after, at):
+            if timer is not None and calendar is None and timer.is_business_days:
+                raise PolicyError(
+                    "business days need the level's 'calendar'", path=(*path, "calendar")
+                )
+            if timer is not None and calendar is None and timer.is_months:
+                raise PolicyError(
+                    f"calendar months ({shown(timer.text)}) need the level's 'calendar': "
+                    "its time zone says which dates a month runs between",
+                    path=(*path, "calendar"),
+                )
         timeout = None
         if spec.ack_timeout:
             timeout = parse_duration(
@@ -535,7 +545,7 @@ class _Compiler:
                 spec.ack_within, (*path, "ack_within"), allow_business_days=False
             ).delta
         if spec.resolve_within is not None:  # an expectation passed through to the caller
-            parse_duration(spec.resolve_within, (*path, "resolve_within"))
+            parse_duration(spec.resolve_within, (*path, "resolve_within"), allow_months=True)
         return LevelDef(
             name=spec.name,
             index=index,

@@ -165,7 +165,9 @@ class RungSpec(ActionSpec):
 class TargetSpec(_Strict):
     """The target of a clock for one priority."""
 
-    within: Duration = Field(description="'4h' (calendar time), '2d' (24 h blocks), '3bd'")
+    within: Duration = Field(
+        description="'4h' (calendar time), '2d' (24 h blocks), '3bd', '1mo' (calendar months)"
+    )
     calendar: Id = Field(default="24x7", description="a calendar name, or '24x7'")
 
 
