@@ -14,12 +14,9 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from escalate.errors import PolicyError, shown
-
-if TYPE_CHECKING:  # the calendar module imports this one (through its models)
-    from escalate.calendars.calendar import Calendar
 
 Path = tuple[str | int, ...]
 
@@ -51,6 +48,15 @@ _UNITS = {
 }
 
 
+class DayArithmetic(Protocol):
+    """The wall-date arithmetic of :class:`~escalate.calendars.calendar.Calendar` that ``bd``
+    and ``mo`` need (named here because the calendar module imports this one)."""
+
+    def add_business_days(self, start: datetime, days: int) -> datetime: ...
+
+    def add_months(self, start: datetime, months: int) -> datetime: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Duration:
     """A parsed duration: an exact ``timedelta``, a whole number of business days or a whole
@@ -69,7 +75,7 @@ class Duration:
     def is_months(self) -> bool:
         return self.months > 0
 
-    def due_at(self, calendar: Calendar, start: datetime) -> datetime | None:
+    def due_at(self, calendar: DayArithmetic, start: datetime) -> datetime | None:
         """The wall-clock due instant of a ``bd`` or ``mo`` duration counted from ``start`` on
         ``calendar`` (UTC); ``None`` for a fixed duration, which is counted as elapsed time.
 
