@@ -10,7 +10,7 @@ from the cycle start until then. 2024 is a leap year; Berlin switches to summer 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,10 +22,17 @@ from escalate import Calendar, CalendarRangeError
 from escalate.calendars._durations import MAX_MONTHS, parse_duration
 from escalate.errors import ArgumentError, PolicyError
 from tests.calendars.calendar_reference import ReferenceCalendar
-from tests.calendars.test_calendar_properties import PROPERTY, answered, middle_scenarios
+from tests.calendars.test_calendar_properties import (
+    PROPERTY,
+    Scenario,
+    answered,
+    middle_scenarios,
+)
 from tests.policy_helpers import event, iso, policy, ticket, utc, yaml_text
 
 BERLIN = ZoneInfo("Europe/Berlin")
+ONE_US = timedelta(microseconds=1)
+DAY = timedelta(days=1)
 BERLIN_24X7 = {"timezone": "Europe/Berlin", "hours": "24x7"}
 OFFICE = {"timezone": "Europe/Berlin", "hours": {"mon-fri": "09:00-17:00"}, "years": [2024, 2025]}
 
@@ -159,16 +166,37 @@ def test_months_must_be_an_int() -> None:
         months_later(BERLIN_24X7, berlin(2024, 1, 31), True)
 
 
+@st.composite
+def month_starts(draw: st.DrawFn, scenario: Scenario) -> tuple[datetime, int]:
+    """A number of months and a start instant that many months before a wall time near the
+    scenario's anchor (often a DST switch day), so that due wall times fall into gaps and
+    repeated hours."""
+    months = draw(st.integers(-3, 3))
+    ref = ReferenceCalendar(scenario.config)
+    switches = ref.transitions(scenario.anchor - timedelta(days=1), scenario.anchor + DAY * 2)
+    if switches and draw(st.integers(0, 3)):  # mostly, when there is a switch
+        # A wall time the switch skips or repeats: between the readings just before and at it.
+        switch = draw(st.sampled_from(switches))
+        before, after = ref.wall(switch - ONE_US) + ONE_US, ref.wall(switch)
+        low, high = min(before, after), max(before, after)
+        due_wall = low + (high - low) * draw(st.sampled_from((0, 1, 2, 3))) / 4
+    else:
+        day = scenario.anchor.date() + timedelta(days=draw(st.integers(-1, 1)))
+        due_wall = datetime.combine(
+            day, time(draw(st.integers(0, 23)), draw(st.sampled_from((0, 15, 30, 59))))
+        )
+    return ref.first_instant_at(due_wall - relativedelta(months=months)), months
+
+
 @PROPERTY
 @given(st.data())
 def test_add_months_is_relativedelta_on_the_wall_clock(data: st.DataObject) -> None:
     # The reference resolves the wall time on its own (zoneinfo readings, gap ends).
     scenario = data.draw(middle_scenarios())
-    start = data.draw(scenario.near())
-    months = data.draw(st.integers(-3, 3))
+    start, months = data.draw(month_starts(scenario))
     cal, ref = Calendar.from_config(scenario.config), ReferenceCalendar(scenario.config)
     due = answered(lambda: cal.add_months(start, months))
-    wall = ref.wall(start.astimezone(UTC)) + relativedelta(months=months)
+    wall = ref.wall(start) + relativedelta(months=months)
     assert ref.first_instant_at(wall) == due
 
 
@@ -251,10 +279,10 @@ def test_a_month_clock_without_pauses_breaches_at_the_last_working_instant_befor
     # Reference: the due wall time by relativedelta, then the end of the last working time
     # up to it, both answered by the brute-force calendar.
     scenario = data.draw(middle_scenarios())
-    start = data.draw(scenario.near())
-    months = data.draw(st.integers(1, 2))
+    start, months = data.draw(month_starts(scenario))
+    months = abs(months) or 1
     ref = ReferenceCalendar(scenario.config)
-    due = ref.first_instant_at(ref.wall(start.astimezone(UTC)) + relativedelta(months=months))
+    due = ref.first_instant_at(ref.wall(start) + relativedelta(months=months))
     compiled = policy(
         "calendars:\n  c: " + flow_yaml(scenario.config) + "\nclocks:\n  x:\n"
         "    stop: {status: resolved}\n"
