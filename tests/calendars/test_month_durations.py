@@ -271,6 +271,27 @@ def test_a_month_target_appears_in_the_decision_as_written() -> None:
     )
 
 
+def test_a_scoped_month_clock_runs_only_for_the_tickets_it_covers() -> None:
+    body = """
+custom_fields: {nis2_significant: boolean}
+calendars:
+  brussels-24x7: {timezone: Europe/Brussels, hours: 24x7}
+clocks:
+  final-report:
+    type: regulatory
+    when: {fields.nis2_significant: true}
+    stop: {status: [closed]}
+    targets: {default: {within: 1mo, calendar: brussels-24x7}}
+"""
+    now = utc("2024-02-01T00:00:00+00:00")
+    significant = ticket("2024-01-31T16:00:00+01:00", fields={"nis2_significant": True})
+    other = ticket("2024-01-31T16:00:00+01:00", fields={"nis2_significant": False})
+    decisions = [policy(body).evaluate(t, now=now) for t in (significant, other)]
+    assert ([utc("2024-02-29T16:00:00+01:00")], []) == tuple(
+        [c.breach_at for c in d.clocks.values()] for d in decisions
+    )
+
+
 @PROPERTY
 @given(st.data())
 def test_a_month_clock_without_pauses_breaches_at_the_last_working_instant_before_the_date(
