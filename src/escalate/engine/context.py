@@ -3,12 +3,17 @@
 :func:`prepare` runs first: it checks ``now`` against the ticket, folds the ticket as of
 ``now`` and makes the one pass over the events that the later stages look things up in
 (recorded actions, acknowledgements, the current cycle's start, when the ticket ended).
+
+An acknowledgement that names no path answers the page of every path; one that names a path
+(a vendor's, another team's) answers that path's page only, and clocks do not see it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from types import MappingProxyType
 
 from escalate.calendars._instants import checked_utc
 from escalate.engine.clocks import Step
@@ -22,6 +27,7 @@ __all__ = ["RESOLVED_STATUSES", "Context", "prepare", "stamp"]
 
 #: Statuses in which a ticket has ended: no path timers, no clock-ladder actions.
 RESOLVED_STATUSES = frozenset({"resolved", "closed", "cancelled"})
+_NO_NAMED_ACKS: Mapping[str, tuple[datetime, ...]] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +45,15 @@ class Context:
     resolved: bool  # ended (resolved, closed or cancelled) at now
     ended_at: datetime | None  # when it last ended and stayed so
     done_at: dict[str, datetime]  # action id -> first action-done event for it
-    acks: tuple[datetime, ...]  # every acknowledgement
+    acks: tuple[datetime, ...]  # every acknowledgement that names no path
     cycle_start: datetime  # the opening, or the last reopen
+    # path name -> the acknowledgements that hold it (those naming it and those naming no
+    # path, in time order); only paths some acknowledgement names
+    path_acks: Mapping[str, tuple[datetime, ...]]
+
+    def acks_for(self, path: str) -> tuple[datetime, ...]:
+        """The acknowledgements that answer path ``path``'s pages, in time order."""
+        return self.path_acks.get(path, self.acks)
 
 
 def prepare(
@@ -75,14 +88,23 @@ def prepare(
                 ended_at = at
     done_at: dict[str, datetime] = {}
     acks: list[datetime] = []
+    named: dict[str, list[datetime]] = {}
     cycle_start = ticket.opened_at
     for event in ticket.events:
         if event.type == "action-done" and event.action_id is not None:
             done_at.setdefault(event.action_id, event.at)
         elif event.type == "acknowledged":
-            acks.append(event.at)
+            if event.path is None:
+                acks.append(event.at)
+            else:
+                named.setdefault(event.path, []).append(event.at)
         elif event.type == "reopened":
             cycle_start = event.at
+    path_acks: Mapping[str, tuple[datetime, ...]] = _NO_NAMED_ACKS
+    if named:  # both lists are in time order already
+        path_acks = MappingProxyType(
+            {name: tuple(sorted(acks + own)) for name, own in named.items()}
+        )
     return Context(
         policy=policy,
         ticket=ticket,
@@ -97,26 +119,32 @@ def prepare(
         done_at=done_at,
         acks=tuple(acks),
         cycle_start=cycle_start,
+        path_acks=path_acks,
     )
 
 
 def _check_overrides(policy: PolicyView, ticket: Ticket) -> None:
-    """Every ``override`` event names a path and a level the policy has."""
+    """Every ``override`` event names a path and a level the policy has; every
+    acknowledgement that names a path names one the policy has."""
     levels = {path.name: [level.name for level in path.levels] for path in policy.paths}
     for event in ticket.events:
-        if event.type != "override":
+        acknowledgement = event.type == "acknowledged" and event.path is not None
+        if event.type != "override" and not acknowledgement:
             continue
         names = levels.get(event.path or "")
         if names is None:
             known = sorted(levels)
             close = suggest(event.path or "", known)
             hint = f"; did you mean {close!r}?" if close else ""
+            what = "acknowledgement" if acknowledgement else "override"
             raise TicketError(
-                f"override names a path policy {policy.id!r} does not have"
+                f"{what} names a path policy {policy.id!r} does not have"
                 f" (paths: {', '.join(known) or 'none'}){hint}",
                 path=("events", event.index, "path"),
                 value=event.path,
             )
+        if acknowledgement:
+            continue
         if event.level not in names:
             raise TicketError(
                 f"override names level {event.level!r}, which path {event.path!r} does "
@@ -134,6 +162,8 @@ def _steps(ticket: Ticket) -> tuple[Step, ...]:
     for event in ticket.events:
         if event.type == "created":
             continue  # the creation step above stands for it
+        if event.path is not None and event.type == "acknowledged":
+            continue  # answers one path's page: not the ticket's acknowledgement for clocks
         after = event.status if event.status is not None else status
         steps.append((event.at, event.type, status, after))
         status = after

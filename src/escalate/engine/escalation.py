@@ -4,15 +4,16 @@ A path's run starts at the opening (or the last reopen, or when its ``when:`` ga
 hold). The requests of the rung and rule stages, the escalations the caller executed and the
 manual overrides are replayed with its timers and the acknowledgements
 (:func:`~escalate.engine.paths.simulate`); the level it reached is paged to the people it
-reaches now (:mod:`escalate.engine.targets`).
+reaches now (:mod:`escalate.engine.targets`). A path reads the acknowledgements that name no
+path and those that name it.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from escalate.engine.context import Context
+from escalate.engine.context import Context, stamp
 from escalate.engine.decision import Action
 from escalate.engine.facts import Facts
 from escalate.engine.outcome import Outcome
@@ -30,10 +31,10 @@ __all__ = ["run_paths"]
 
 def run_paths(ctx: Context, facts: Facts, out: Outcome) -> list[tuple[PathDef, PathState]]:
     """Replay every path; add its facts, its wake-ups and the actions its level is due."""
-    acks = [at for at in ctx.acks if at >= ctx.cycle_start]
     current = facts.current
     states: list[tuple[PathDef, PathState]] = []
     for path in ctx.policy.paths:
+        acks = [at for at in ctx.acks_for(path.name) if at >= ctx.cycle_start]
         start = ctx.cycle_start
         if path.when is not None:
             if not path.when.check(current):
@@ -84,8 +85,13 @@ def _path_requests(
     for done, at in ctx.done_at.items():
         if done.startswith(prefix):
             level = done.rsplit(":", 1)[1]
-            if level in names:
+            if level not in names:
+                continue
+            if not path.reenter:
                 found.append(Request(max(at, start), names.index(level), "executed"))
+            elif (entry := _entry_of(done[len(prefix) :])) is not None:
+                # it counts in the entry it paged only (see paths._enters)
+                found.append(Request(max(at, start), names.index(level), "executed", entry=entry))
     for event in ctx.ticket.events:
         # (context.prepare checked that every override names a known path and level)
         if (
@@ -105,8 +111,12 @@ def _path_action(ctx: Context, out: Outcome, path: PathDef, st: PathState) -> No
     if not st.active or ctx.resolved or st.level_index is None or st.entered_at is None:
         return
     level = path.levels[st.level_index]
-    paged = not (path.starts_on_open and st.level_index == 0 and st.round == 0)
+    # The level an on-open path starts in is the ticket's by assignment: paged only on request.
+    paged = st.reason != "start" or path.page_first_level
     base_id = f"{ctx.ticket.id}:path:{path.name}:{st.cycle}:{st.round}:{level.name}"
+    if path.reenter and st.started_at is not None:
+        entry = stamp(st.started_at)
+        base_id = f"{ctx.ticket.id}:path:{path.name}:{st.cycle}:{entry}:{st.round}:{level.name}"
     if paged and st.reason.startswith("override:"):
         paged = False  # a person put the ticket there; there is nothing to tell them
     people: tuple[str, ...] = ()
@@ -115,7 +125,7 @@ def _path_action(ctx: Context, out: Outcome, path: PathDef, st: PathState) -> No
     if not ctx.directory.empty and paged:
         resolution, due_at = level_people(ctx, path, st, level)
         people, notes = resolution.people, resolution.notes
-        done = base_id in ctx.done_at
+        done = _level_done(ctx, path, st, base_id)
         watch(
             ctx,
             out,
@@ -130,7 +140,7 @@ def _path_action(ctx: Context, out: Outcome, path: PathDef, st: PathState) -> No
             return  # nobody to page now; the wake-ups above say when that changes
         handoff_notice(ctx, out, path, st, level, base_id, resolution)
         unacknowledged_fallback(ctx, out, path, st, level, base_id, resolution)
-    if not paged or base_id in ctx.done_at:
+    if not paged or _level_done(ctx, path, st, base_id):
         return
     out.actions.append(
         Action(
@@ -146,6 +156,46 @@ def _path_action(ctx: Context, out: Outcome, path: PathDef, st: PathState) -> No
             notes=notes,
         )
     )
+
+
+def _level_done(ctx: Context, path: PathDef, st: PathState, base_id: str) -> bool:
+    """Whether the page of this level was recorded done. On a path entered again, also when
+    a page of the same level and round of this cycle was recorded since the entry began (a
+    retroactive change may move the entry instant, and with it the id)."""
+    if base_id in ctx.done_at:
+        return True
+    if not path.reenter or st.started_at is None or st.level_index is None:
+        return False
+    prefix = f"{ctx.ticket.id}:path:{path.name}:{st.cycle}:"
+    suffix = f"{st.round}:{path.levels[st.level_index].name}"
+    started = st.started_at
+    for done, at in ctx.done_at.items():
+        if at >= started and done.startswith(prefix):
+            rest = done[len(prefix) :]
+            if rest == suffix or (_entry_of(rest) is not None and rest.endswith(":" + suffix)):
+                return True
+    return False
+
+
+def _entry_of(rest: str) -> datetime | None:
+    """The entry instant of a level id of a path entered again, from what follows its cycle
+    (``20241120T100500Z:0:network-ops``); ``None`` for another shape.
+
+    >>> _entry_of("20241120T100500Z:0:network-ops")
+    datetime.datetime(2024, 11, 20, 10, 5, tzinfo=datetime.timezone.utc)
+    >>> _entry_of("0:network-ops") is None
+    True
+    """
+    parts = rest.split(":")
+    if len(parts) != 3:
+        return None
+    text = parts[0]
+    for shape in ("%Y%m%dT%H%M%SZ", "%Y%m%dT%H%M%S.%fZ"):
+        try:
+            return datetime.strptime(text, shape).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    return None
 
 
 def _level_details(path: PathDef, level: LevelDef, st: PathState) -> dict[str, Any]:

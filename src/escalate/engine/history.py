@@ -115,13 +115,14 @@ _PAYLOAD = (
     "path",
     "level",
     "from_priority",
+    "party",
 )
 # Who did it (``actor``) may be recorded on any event: audits need it everywhere.
 _ALLOWED: dict[str, tuple[str, ...]] = {
     "created": ("actor",),
     "status-changed": ("status", "actor"),
     "assigned": ("group", "assignee", "actor"),
-    "acknowledged": ("actor",),
+    "acknowledged": ("actor", "path", "party"),
     "first-response": ("actor",),
     "customer-reply": ("actor",),
     "agent-update": ("actor",),
@@ -162,7 +163,10 @@ class Event:
     * ``priority-changed``: ``priority`` (required; the raw string, mapped by the policy's
       terminology later) and ``from_priority``, the priority before the change, when known.
     * ``assigned``: ``group`` and/or ``assignee`` (at least one).
-    * ``acknowledged``, ``first-response``: ``actor``, optional.
+    * ``acknowledged``: ``actor``; ``path``, the escalation path whose page it answers (then
+      it answers that path's only, and is not the ticket's acknowledgement); ``party``, who
+      acknowledged as an organisation (``vendor``), recorded only and only with ``path``.
+    * ``first-response``: ``actor``, optional.
     * ``action-done``: ``action_id`` (required) and ``actor``.
     * ``override``: ``actor``, ``reason``, ``path`` and ``level`` (all required): a person moved
       the escalation path ``path`` to ``level``.
@@ -186,6 +190,7 @@ class Event:
     path: str | None = None
     level: str | None = None
     from_priority: str | None = None
+    party: str | None = None
 
     def __post_init__(self) -> None:
         if self.status is None:
@@ -212,7 +217,8 @@ class Event:
 class TicketState:
     """What a ticket looked like at one instant (see :meth:`Ticket.state_at`).
 
-    ``acknowledged_at`` is the last acknowledgement since the last reopen; ``resolved_at`` is the
+    ``acknowledged_at`` is the last acknowledgement naming no path since the last reopen (one
+    that names a path answers that path's page only); ``resolved_at`` is the
     instant the ticket last entered ``resolved`` or ``closed`` from another status, ``None``
     while it is in neither (or when the history does not show when it got there).
     ``done_action_ids`` are the ids of the ``action-done`` events so far; a state read from a
@@ -275,7 +281,7 @@ class TicketState:
 
     @property
     def acknowledged_at(self) -> datetime | None:
-        """The last acknowledgement since the last reopen, or ``None``."""
+        """The last acknowledgement naming no path since the last reopen, or ``None``."""
         return self._row[4]
 
     @property
@@ -459,6 +465,12 @@ def check_history(opened_at: datetime, events: tuple[Event, ...]) -> Derived:
                 out.assignee, out.assignee_at = assignee, i
         elif kind == "reopened":
             out.reopens += 1
+        elif kind == "acknowledged" and event.party is not None and event.path is None:
+            raise TicketError(
+                "an acknowledgement by a 'party' names the 'path' whose page it answers",
+                path=("events", i, "party"),
+                value=event.party,
+            )
     return out
 
 
@@ -579,7 +591,7 @@ def replay(
                 group = event.group
             if event.assignee is not None:
                 assignee = event.assignee
-        elif kind == "acknowledged":
+        elif kind == "acknowledged" and event.path is None:
             acknowledged_at = event.at
         elif kind == "reopened":
             reopens += 1

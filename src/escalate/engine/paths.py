@@ -7,7 +7,10 @@ counts as entered at the instant its timer expired, whether or not the caller ex
 escalation then. An acknowledgement at or after entering a level stops that level's timer
 (``until: resolved`` ignores acknowledgements); ``ack_timeout: T`` makes an acknowledgement
 lapse T after it was given and the path moves on then. Requests (escalate/transfer actions)
-only ever move a path up. Resolution stops every timer; a reopen starts a new path cycle.
+only ever move a path up, except on a path that is entered again (``reenter``): there every
+request after the current entry began is a new entry, at the level it asks for, with the
+path's start, round and timers counted afresh from it. Resolution stops every timer; a reopen
+starts a new path cycle.
 """
 
 from __future__ import annotations
@@ -67,7 +70,9 @@ class PathDef:
     ``name`` is its YAML key; ``kind`` ``vertical`` (escalate) or ``horizontal`` (transfer);
     ``starts_on_open`` whether it starts when the ticket opens (else on a request); ``when``
     the condition that gates it (``None``: always), reading ``when_fields``; ``repeat`` how
-    many extra rounds it runs after its last level; ``levels`` its levels in order.
+    many extra rounds it runs after its last level; ``levels`` its levels in order;
+    ``page_first_level`` whether the level an on-open path starts in is paged like the others;
+    ``reenter`` whether each new request enters the path again (horizontal paths only).
 
     Equality compares every field; the hash leaves out ``when``, which equal paths share.
     """
@@ -79,23 +84,38 @@ class PathDef:
     repeat: int
     levels: tuple[LevelDef, ...]
     when_fields: tuple[str, ...] = ()
+    page_first_level: bool = False
+    reenter: bool = False
 
     def __hash__(self) -> int:
         # Not ``when``: a condition may hold a list (an ``in:`` operand) or a closure.
-        return hash((self.name, self.kind, self.starts_on_open, self.repeat, self.levels))
+        return hash(
+            (
+                self.name,
+                self.kind,
+                self.starts_on_open,
+                self.repeat,
+                self.levels,
+                self.page_first_level,
+                self.reenter,
+            )
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class Request:
     """A rule or rung asking a path to be at least at ``level`` from instant ``at``.
 
-    A ``force`` request (a manual override) sets the level even when it is lower.
+    A ``force`` request (a manual override) sets the level even when it is lower. ``entry``
+    marks a page the caller executed on a path that is entered again: the instant of the
+    entry it belongs to, which is the only entry it counts in.
     """
 
     at: datetime
     level: int
     source: str
     force: bool = False
+    entry: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +131,9 @@ class PathState:
     ``ack-timeout``, ``criteria`` or the source of the request that moved it);
     ``acknowledged_at`` the acknowledgement holding the level; ``history`` the
     ``(entered_at, level index)`` pairs of this cycle, oldest first; ``level_name`` the
-    current level's name (``None`` when inactive).
+    current level's name (``None`` when inactive); ``started_at`` when the path's current run
+    started: its start in this cycle, or its last entry on a path that is entered again
+    (``reenter``), from which ``at:`` offsets count (``None`` when inactive).
     """
 
     name: str
@@ -126,6 +148,7 @@ class PathState:
     acknowledged_at: datetime | None
     history: tuple[tuple[datetime, int], ...] = ()
     level_name: str | None = None
+    started_at: datetime | None = None
 
     def level_def(self, path: PathDef) -> LevelDef | None:
         """The definition of this state's level of ``path`` (the path it was computed for);
@@ -182,6 +205,23 @@ def _first_ack(
     return None
 
 
+def _new_entry(request: Request, started: datetime) -> bool:
+    """On a path that is entered again: whether ``request`` starts a new entry of the path
+    whose current entry began at ``started`` (a rule or rung request after that instant;
+    executed pages and overrides never do)."""
+    return request.entry is None and not request.force and request.at > started
+
+
+def _enters(request: Request, index: int, started: datetime | None) -> bool:
+    """On a path that is entered again: whether a request that is not an override moves the
+    path at ``index`` in the entry that began at ``started``. A request after that instant
+    is a new entry; one at that instant joins it (moving up only); an executed page counts in
+    its own entry only."""
+    if request.entry is not None:
+        return request.entry == started and request.level > index
+    return (started is not None and request.at > started) or request.level > index
+
+
 def simulate(
     path: PathDef,
     *,
@@ -193,6 +233,7 @@ def simulate(
     now: datetime,
 ) -> PathState:
     """Replay a path's current cycle up to ``now`` (requests sorted by instant)."""
+    reenter = path.reenter
     horizon = now if resolved_at is None or resolved_at > now else resolved_at
     pending = list(requests)
     index: int | None = None
@@ -207,12 +248,16 @@ def simulate(
     k = 0
     ack: datetime | None = None
     while True:
-        # The next request that would move the path up.
+        # The next request that would move the path up (or enter it again).
         while (
             k < len(pending)
             and index is not None
-            and pending[k].level <= index
             and not pending[k].force
+            and (
+                pending[k].level <= index
+                if not reenter
+                else not _enters(pending[k], index, started)
+            )
         ):
             k += 1
         request = pending[k] if k < len(pending) else None
@@ -240,8 +285,11 @@ def simulate(
                 acknowledged_at=ack,
                 history=tuple(history),
                 level_name=None if index is None else path.levels[index].name,
+                started_at=started,
             )
         if request is not None and req_at is not None and req_at == nxt:
+            if reenter and started is not None and _new_entry(request, started):
+                started, round_ = nxt, 0  # a new entry: a new run of the path
             index, entered, reason = request.level, nxt, request.source
             if started is None:
                 started = nxt

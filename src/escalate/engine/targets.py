@@ -248,8 +248,9 @@ def unacknowledged_fallback(
     if level.ack_within_delta is None or st.entered_at is None:
         return
     deadline = st.entered_at + level.ack_within_delta
-    # Any acknowledgement since the level was entered answers the page, even a late one.
-    if any(st.entered_at <= at for at in ctx.acks):
+    # Any acknowledgement of this path since the level was entered answers the page, even a
+    # late one.
+    if any(st.entered_at <= at for at in ctx.acks_for(path.name)):
         return
     if deadline > ctx.now:
         out.wakeups.append(deadline)

@@ -359,10 +359,21 @@ class AssignedEvent(EventInput):
 
 
 class AcknowledgedEvent(EventInput):
-    """Someone acknowledged the ticket; it answers pages of the current path level."""
+    """Someone acknowledged: without ``path`` the ticket (it answers the page of every path's
+    current level); with ``path`` that path's page only (a vendor's, another team's)."""
 
     TYPE = "acknowledged"
     type: _event_type("acknowledged")  # type: ignore[valid-type]
+    path: Text | None = Field(
+        None,
+        description="The escalation path whose page this answers; it then holds that path's "
+        "levels only, and is not the ticket's acknowledgement (clocks, 'acknowledged').",
+    )
+    party: Text | None = Field(
+        None,
+        description="Who acknowledged, as an organisation ('vendor'); recorded, not "
+        "interpreted. Needs 'path'.",
+    )
 
 
 class FirstResponseEvent(EventInput):

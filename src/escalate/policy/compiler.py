@@ -489,6 +489,11 @@ class _Compiler:
             seen.add(level.name)
             levels.append(self._level(i, level, where))
         starts = spec.starts or ("on-open" if spec.kind == "vertical" else "on-trigger")
+        if spec.reenter and spec.kind == "vertical":
+            raise PolicyError(
+                "reenter applies to horizontal paths: a vertical path only moves up",
+                path=(*path, "reenter"),
+            )
         return PathDef(
             name=name,
             kind=spec.kind,
@@ -496,6 +501,8 @@ class _Compiler:
             when=None,
             repeat=spec.repeat,
             levels=tuple(levels),
+            page_first_level=spec.page_first_level,
+            reenter=spec.reenter,
         )
 
     def _path_criteria(self, path: PathDef, spec: PathSpec) -> PathDef:

@@ -230,12 +230,20 @@ def _path_findings(path: PathDef) -> list[Finding]:
     out = []
     levels = path.levels
     where = f"paths.{path.name}.levels"
-    if path.starts_on_open and levels[0].ack_within is not None:
+    if path.starts_on_open and not path.page_first_level and levels[0].ack_within is not None:
         out.append(
             Finding(
                 f"{where}[0].ack_within",
                 "ack-within-on-start-level",
                 "the first level of an on-open path pages nobody, so nothing can go unanswered",
+            )
+        )
+    if path.page_first_level and not path.starts_on_open:
+        out.append(
+            Finding(
+                f"paths.{path.name}.page_first_level",
+                "page-first-level-on-trigger",
+                "a path that starts on trigger pages its first level anyway",
             )
         )
     if levels[0].at is not None:

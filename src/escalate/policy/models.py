@@ -283,6 +283,16 @@ class PathSpec(_Strict):
         default=None, description="criteria: the path runs only while this condition holds"
     )
     repeat: int = Field(default=0, ge=0, le=10, description="rounds after the last level")
+    page_first_level: bool = Field(
+        default=False,
+        description="on-open paths: page the first level when the path starts, like any "
+        "other level (default: the ticket starts there by assignment, nobody is paged)",
+    )
+    reenter: bool = Field(
+        default=False,
+        description="horizontal paths: each new request (a rule's new stretch, a reached "
+        "rung) enters the path again at the level it asks for, with its own action ids",
+    )
     levels: list[LevelSpec] = Field(min_length=1)
 
 
