@@ -31,10 +31,13 @@ __all__ = ["run_paths"]
 
 def run_paths(ctx: Context, facts: Facts, out: Outcome) -> list[tuple[PathDef, PathState]]:
     """Replay every path; add its facts, its wake-ups and the actions its level is due."""
+    unnamed = [at for at in ctx.acks if at >= ctx.cycle_start]
     current = facts.current
     states: list[tuple[PathDef, PathState]] = []
     for path in ctx.policy.paths:
-        acks = [at for at in ctx.acks_for(path.name) if at >= ctx.cycle_start]
+        acks = unnamed
+        if ctx.path_acks:  # some acknowledgement names a path: this one's own, and unnamed
+            acks = [at for at in ctx.acks_for(path.name) if at >= ctx.cycle_start]
         start = ctx.cycle_start
         if path.when is not None:
             if not path.when.check(current):
