@@ -10,6 +10,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
+import jsonschema
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -20,6 +21,7 @@ from escalate.engine.decision_format import ACTION_ID_PATTERN
 from escalate.engine.ticket import Ticket
 from escalate.errors import PolicyError, TicketError
 from escalate.policy.lint import lint
+from escalate.schemas import json_schema
 from tests.policy_helpers import action_ids, done, event, policy, ticket, utc
 
 T0 = "2024-11-20T10:00:00+00:00"
@@ -624,3 +626,71 @@ def test_the_transfer_due_is_always_the_one_of_the_latest_entry(
     decision = policy(body).evaluate(tkt, now=now)
     latest = _stretch_starts(moves)[-1]
     assert [f"T1:path:net:1:{stamp(latest)}:0:network-ops"] == action_ids(decision)
+
+
+# The network path entered again, and a desk path for acknowledgements to name instead.
+TIMED = network().replace(
+    "rules:", "  desk:\n    kind: vertical\n    levels: [{name: L1, targets: [team:desk]}]\nrules:"
+)
+
+
+def _reference(
+    entries: list[int], acks: list[tuple[int, str | None]], minute: int
+) -> tuple[int, int]:
+    """Brute force, minute by minute: (the minute the current entry began, the level index)
+    of ``net`` at ``minute``: each entry starts at network-ops; network-ops moves on to
+    network-vendor 120 minutes after it was entered unless an acknowledgement naming no path
+    or naming ``net`` came at or after the entry and before then."""
+    started, level = entries[0], 0
+    for m in range(entries[0], minute + 1):
+        if m in entries:
+            started, level = m, 0
+        elif level == 0 and m == started + 120:
+            held = any(started <= at < m and path in (None, "net") for at, path in acks)
+            if not held:
+                level = 1
+    return started, level
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 600), st.sampled_from(["network-ops", "desk", "second-line"])),
+        max_size=6,
+        unique_by=lambda move: move[0],
+    ),
+    st.lists(st.tuples(st.integers(0, 600), st.sampled_from([None, "net", "desk"])), max_size=4),
+    st.integers(0, 300),
+)
+def test_a_path_entered_again_agrees_with_a_minute_by_minute_reference(
+    drawn: list[tuple[int, str]], drawn_acks: list[tuple[int, str | None]], after: int
+) -> None:
+    moves = sorted(drawn)
+    acks = sorted(drawn_acks, key=lambda a: a[0])
+    history = [(0, assigned(T0, "desk"))]
+    history += [(m, assigned(_at(m), group)) for m, group in moves]
+    history += [(m, ack(_at(m), **({"path": p} if p else {}))) for m, p in acks]
+    history.sort(key=lambda pair: pair[0])
+    tkt = ticket(T0, *(e for _, e in history), category="network")
+    last = max([m for m, _ in history])
+    minute = last + after
+    decision = policy(TIMED).evaluate(tkt, now=OPENED + timedelta(minutes=minute))
+    entries = [int((at - OPENED).total_seconds()) // 60 for at in _stretch_starts(moves)]
+    started, level = _reference(entries, acks, minute)
+    name = ["network-ops", "network-vendor"][level]
+    entry = stamp(OPENED + timedelta(minutes=started))
+    assert ([f"T1:path:net:1:{entry}:0:{name}"], name) == (
+        [a for a in action_ids(decision) if ":path:net:" in a],
+        decision.path("net").level_name,
+    )
+
+
+def test_the_ticket_schema_refuses_a_party_without_a_path() -> None:
+    validator = jsonschema.Draft202012Validator(json_schema("ticket"))
+    base = {"id": "T1", "opened_at": T0}
+    named = {"at": T0, "type": "acknowledged", "path": "vendor", "party": "acme"}
+    unnamed = {"at": T0, "type": "acknowledged", "party": "acme"}
+    assert (True, False) == (
+        validator.is_valid({**base, "events": [named]}),
+        validator.is_valid({**base, "events": [unnamed]}),
+    )

@@ -93,7 +93,8 @@ def _path_requests(
             if not path.reenter:
                 found.append(Request(max(at, start), names.index(level), "executed"))
             elif (entry := _entry_of(done[len(prefix) :])) is not None:
-                # it counts in the entry it paged only (see paths._enters)
+                # It counts in the entry it paged only (see paths._enters). An id without an
+                # entry (recorded before the path had ``reenter``) only counts as done.
                 found.append(Request(max(at, start), names.index(level), "executed", entry=entry))
     for event in ctx.ticket.events:
         # (context.prepare checked that every override names a known path and level)

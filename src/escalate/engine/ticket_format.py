@@ -362,6 +362,7 @@ class AcknowledgedEvent(EventInput):
     """Someone acknowledged: without ``path`` the ticket (it answers the page of every path's
     current level); with ``path`` that path's page only (a vendor's, another team's)."""
 
+    model_config = ConfigDict(json_schema_extra={"dependentRequired": {"party": ["path"]}})
     TYPE = "acknowledged"
     type: _event_type("acknowledged")  # type: ignore[valid-type]
     path: Text | None = Field(
