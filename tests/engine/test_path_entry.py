@@ -323,26 +323,25 @@ def test_other_events_take_no_party() -> None:
     assert ("events", 0, "party") == info.value.path
 
 
-def test_an_acknowledgement_naming_another_path_does_not_answer_this_page() -> None:
-    body = (
-        PEOPLE.replace("kind: vertical\n    page_first_level: true", "kind: vertical")
-        + """
+VENDOR_TOO = (
+    PEOPLE
+    + """
   vendor:
     kind: horizontal
     levels: [{name: vendor-l1, targets: ["person:erin"]}]
 """
-    )
-    body = body.replace(
-        '{name: on-call, targets: ["schedule:rota"], after: 1d, ack_within: 5m}',
-        '{name: on-call, targets: ["schedule:rota"], after: 1h}',
-    ).replace(
-        '{name: lead, targets: ["person:dave"]}',
-        '{name: lead, targets: ["person:dave"],'
-        ' ack_within: 5m, on_empty: fallback, fallback: ["person:erin"]}',
-    )
-    tkt = ticket(T0, ack("2024-11-20T11:01:00+00:00", path="vendor"))
-    decision = evaluate(body, tkt, "2024-11-20T11:10:00+00:00")
-    assert "T1:path:major-incident:1:0:lead:unacknowledged" in action_ids(decision)
+)
+
+
+@pytest.mark.parametrize(
+    ("named", "unanswered"), [("vendor", True), ("major-incident", False), (None, False)]
+)
+def test_only_acknowledgements_of_this_path_or_of_no_path_answer_its_page(
+    named: str | None, unanswered: bool
+) -> None:
+    tkt = ticket(T0, ack("2024-11-20T10:01:00+00:00", **({"path": named} if named else {})))
+    decision = evaluate(VENDOR_TOO, tkt, "2024-11-20T10:06:00+00:00")
+    assert unanswered == (PAGE + ":unacknowledged" in action_ids(decision))
 
 
 # -- horizontal paths entered again --------------------------------------------------------------
