@@ -854,6 +854,7 @@ def valid_ticket_data(draw: st.DrawFn) -> dict[str, Any]:
     priority: str | None = None
     group: str | None = None
     assignee: str | None = None
+    category: str | None = None
     events: list[dict[str, Any]] = []
     for _ in range(draw(st.integers(0, 12))):
         when += draw(st.sampled_from([timedelta(0), timedelta(seconds=1), timedelta(hours=3)]))
@@ -889,6 +890,11 @@ def valid_ticket_data(draw: st.DrawFn) -> dict[str, Any]:
             event["action_id"] = draw(st.sampled_from(["a-1", "a-2", "b-1"]))
         elif kind == "override":
             event.update(actor="dave", reason="bridge call", path="service-desk", level="L2")
+        elif kind == "field-changed":
+            if category is not None and draw(st.booleans()):
+                event["from"] = category
+            category = event["to"] = draw(NAMES)
+            event["field"] = "category"
         if kind in ("acknowledged", "first-response", "action-done") and draw(st.booleans()):
             event["actor"] = draw(NAMES)
         events.append(event)
@@ -903,6 +909,7 @@ def valid_ticket_data(draw: st.DrawFn) -> dict[str, Any]:
         ("priority", priority, PRIORITIES),
         ("assignment_group", group, NAMES),
         ("assignee", assignee, NAMES),
+        ("category", category, NAMES),
     ):
         if draw(st.booleans()):
             data[key] = value if value is not None else draw(free)
@@ -920,7 +927,6 @@ def valid_ticket_data(draw: st.DrawFn) -> dict[str, Any]:
         ),
         "reassignment_count": st.integers(0, 30),
         "reopen_count": st.integers(0, 5),
-        "category": NAMES,
     }
     for key, strategy in optional.items():
         if draw(st.booleans()):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from escalate._frozen import FrozenMap
 from escalate.calendars.calendar import Calendar
@@ -18,7 +18,7 @@ from escalate.engine.decision import Decision
 from escalate.engine.evaluate import evaluate_ticket
 from escalate.engine.paths import PathDef
 from escalate.engine.rules import RuleDef
-from escalate.engine.ticket import Ticket
+from escalate.engine.ticket import Ticket, TicketState
 from escalate.errors import TicketError
 from escalate.people.availability import Availability
 from escalate.people.directory import Directory
@@ -164,12 +164,20 @@ class Policy:
             )
         return found
 
-    def priority_of(self, ticket: Ticket, raw: str | None) -> str | None:
-        """The canonical priority: the ticket's own, else impact x urgency from the matrix."""
+    def priority_of(
+        self, ticket: Ticket, raw: str | None, state: TicketState | None = None
+    ) -> str | None:
+        """The canonical priority: the ticket's own, else impact x urgency from the matrix
+        (as of ``state`` when given and ``field-changed`` events change them)."""
         if raw is not None:
             return self.canonical("priority", raw)
-        impact = self.canonical("impact", ticket.impact)
-        urgency = self.canonical("urgency", ticket.urgency)
+        impact, urgency = ticket.impact, ticket.urgency
+        if state is not None and ticket.changed_fields:
+            changed = state.history_fields
+            impact = cast("str | None", changed.get("impact", impact))
+            urgency = cast("str | None", changed.get("urgency", urgency))
+        impact = self.canonical("impact", impact)
+        urgency = self.canonical("urgency", urgency)
         if impact is None or urgency is None:
             return None
         return self._matrix.get((impact, urgency))

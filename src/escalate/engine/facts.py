@@ -12,19 +12,20 @@ import bisect
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from fractions import Fraction
-from typing import Any
+from typing import Any, cast
 
 from escalate.calendars._instants import ONE_US
 from escalate.engine.clocks import OUT_OF_SCOPE, ClockDef, ClockState, Cycle, Step, run_cycles
 from escalate.engine.conditions import Condition, Leaf, leaves
 from escalate.engine.context import Context
-from escalate.engine.ticket import TicketState
+from escalate.engine.ticket import FieldValue, TicketState
 from escalate.errors import TicketError
 
 __all__ = ["Facts", "Stretch", "clock_facts", "clock_leaf_instant", "run_clocks"]
 
 # The ticket fields that change through events, and the event types that change them. Other
-# fields (category, customer ...) have no history: they hold since the ticket opened.
+# fields (category, customer ...) change only through ``field-changed`` events (when a ticket
+# has none, they hold since the ticket opened).
 _FIELD_EVENTS: dict[str, frozenset[str]] = {
     "status": frozenset({"status-changed", "resolved", "closed", "reopened"}),
     "priority": frozenset({"priority-changed"}),
@@ -34,6 +35,29 @@ _FIELD_EVENTS: dict[str, frozenset[str]] = {
     "reopen_count": frozenset({"reopened"}),
     "acknowledged": frozenset({"acknowledged", "reopened"}),
 }
+# The facts a field-changed event on a field changes besides the field's own.
+_ALSO_CHANGES: dict[str, tuple[str, ...]] = {
+    "assignment_group": ("reassignment_count",),
+    "assignee": (),
+    "impact": ("priority",),  # through the priority matrix
+    "urgency": ("priority",),
+}
+# Fields whose values the policy's terminology maps (see the compiler's TERMINOLOGY_FIELDS).
+_MAPPED = frozenset(
+    {
+        "impact",
+        "urgency",
+        "severity",
+        "category",
+        "subcategory",
+        "service",
+        "business_unit",
+        "region",
+        "service_line",
+        "risk",
+        "customer.tier",
+    }
+)
 _CUSTOM_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
     "integer": (int,),
@@ -51,10 +75,21 @@ class Facts:
     level a path was at.
     """
 
-    __slots__ = ("_ctx", "_past", "_scope_changes", "_step_at", "current", "histories", "static")
+    __slots__ = (
+        "_changed",
+        "_ctx",
+        "_past",
+        "_scope_changes",
+        "_step_at",
+        "current",
+        "histories",
+        "static",
+    )
 
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
+        # The facts field-changed events change: empty for most tickets (the fast path).
+        self._changed = _changed_facts(ctx)
         self.static = _static_facts(ctx)
         self.current: dict[str, Any] = dict(self.static)
         _dynamic_facts(ctx, self.current, ctx.state, ctx.priority)
@@ -78,7 +113,7 @@ class Facts:
             return found
         past = dict(self.static)
         state = ctx.ticket.state_at(at)
-        priority = ctx.policy.priority_of(ctx.ticket, state.priority)
+        priority = ctx.policy.priority_of(ctx.ticket, state.priority, state)
         _dynamic_facts(ctx, past, state, priority)
         if clocks:
             steps = ctx.steps[: bisect.bisect_right(self._step_at, at)]
@@ -149,6 +184,11 @@ class Facts:
         for event in ctx.ticket.events:
             if reads_clocks or event.type in changing:
                 found.add(event.at)
+            elif event.type == "field-changed":
+                named = event.field
+                assert named is not None
+                if named in fields or any(f in fields for f in _ALSO_CHANGES.get(named, ())):
+                    found.add(event.at)
         if reads_clocks:
             for leaf in leaves(condition):
                 if leaf.field.startswith("clock."):
@@ -160,10 +200,12 @@ class Facts:
                 found.update(entered for entered, _ in history if entered <= ctx.now)
         return sorted(found)
 
-    @staticmethod
-    def _has_history(fields: Sequence[str]) -> bool:
+    def _has_history(self, fields: Sequence[str]) -> bool:
         """Whether any of these fields can change after the opening."""
-        return any(f in _FIELD_EVENTS or f.startswith(("clock.", "path.")) for f in fields)
+        changed = self._changed
+        return any(
+            f in _FIELD_EVENTS or f in changed or f.startswith(("clock.", "path.")) for f in fields
+        )
 
     def stretches(self, condition: Condition, fields: Sequence[str]) -> list[Stretch]:
         """Every unbroken stretch of the condition holding, from the opening up to now."""
@@ -228,22 +270,61 @@ def _static_facts(ctx: Context) -> dict[str, Any]:
     }
     for name, kind in policy.custom_fields.items():
         value = ticket.fields.get(name)
-        if value is not None:
-            wanted = _CUSTOM_TYPES[kind]
-            if not isinstance(value, wanted) or (kind == "integer" and isinstance(value, bool)):
-                raise TicketError(
-                    f"policy {policy.id!r} declares this custom field as {kind}",
-                    path=("fields", name),
-                    value=value,
-                )
-        facts["fields." + name] = value
+        facts["fields." + name] = _custom(policy.id, kind, value, ("fields", name))
     return facts
+
+
+def _custom(policy: str, kind: str, value: FieldValue, path: tuple[str | int, ...]) -> FieldValue:
+    """A custom field's value as the policy declares its type; a TicketError when it is not."""
+    if value is None:
+        return None
+    wanted = _CUSTOM_TYPES[kind]
+    if not isinstance(value, wanted) or (kind == "integer" and isinstance(value, bool)):
+        raise TicketError(
+            f"policy {policy!r} declares this custom field as {kind}", path=path, value=value
+        )
+    return value
+
+
+def _changed_facts(ctx: Context) -> frozenset[str]:
+    """The facts the ticket's ``field-changed`` events change (beyond group and assignee),
+    after checking every value they set against the policy (terminology, custom types)."""
+    ticket = ctx.ticket
+    changed = ticket.changed_fields
+    if not changed:
+        return frozenset()
+    for event in ticket.events:
+        name = event.field
+        if event.type != "field-changed" or name not in changed:
+            continue
+        for key, value in (("from", event.from_value), ("to", event.to_value)):
+            path = ("events", event.index, key)
+            try:
+                _fact(ctx, name, value, path)
+            except TicketError as exc:
+                raise TicketError(exc.message, path=path, value=value) from None
+    out = set(changed)
+    for name in changed:
+        out.update(_ALSO_CHANGES.get(name, ()))
+    return frozenset(out)
+
+
+def _fact(ctx: Context, name: str, value: FieldValue, path: tuple[str | int, ...]) -> FieldValue:
+    """The fact for a field's value (mapped by the terminology, typed as the policy says)."""
+    if name in _MAPPED:
+        return ctx.policy.canonical(name, cast("str | None", value))
+    if name.startswith("fields."):
+        kind = ctx.policy.custom_fields.get(name[7:])
+        return value if kind is None else _custom(ctx.policy.id, kind, value, path)
+    return value
 
 
 def _dynamic_facts(
     ctx: Context, facts: dict[str, Any], state: TicketState, priority: str | None
 ) -> None:
     """The facts that change through events, as of ``state``."""
+    for name, value in state.history_fields.items():
+        facts[name] = _fact(ctx, name, value, (name,))
     facts["priority"] = priority
     facts["status"] = state.status
     facts["assignment_group"] = ctx.policy.canonical("assignment_group", state.assignment_group)

@@ -11,12 +11,22 @@ History semantics, in short:
 * ``priority-changed`` sets the (raw, unmapped) priority; ``assigned`` sets the assignment group
   and/or the assignee, each independently. A given ``priority``, ``assignment_group`` or
   ``assignee`` must equal the value the last such event set; when not given it is derived.
+* ``field-changed`` sets one other field (:data:`HISTORY_FIELDS`, or a custom field
+  ``fields.<name>``) from ``from_value`` (JSON ``from``: checked against the value so far when
+  an earlier event set it; ``None`` when not known) to ``to_value`` (JSON ``to``; ``None`` clears
+  the field). On ``assignment_group`` and ``assignee`` it is an assignment that may also clear;
+  ``status`` and ``priority`` change only through their own events (``status-changed``,
+  ``priority-changed``), which carry more meaning (clocks, ``resolved_at``). The ticket's field,
+  when given, must equal the last ``to``; when not given it is derived.
 * Before the first event that sets it, a value is: ``new`` for the status; for the priority the
   first ``priority-changed`` event's ``from_priority``, or, when the event does not say, the
-  ticket's (current) ``priority`` -- the history does not tell what it was; ``None`` for the
-  group and the assignee. A value no event sets is the ticket's field throughout.
-* ``reassignment_count`` (when not given) counts ``assigned`` events that change the group after
-  the first one that set it (A→B→A→C is 3); ``reopen_count`` counts ``reopened`` events. Given
+  ticket's (current) ``priority`` -- the history does not tell what it was; for a field that
+  ``field-changed`` events set, likewise the first one's ``from``, else the ticket's field;
+  ``None`` for the group and the assignee (unless a first ``field-changed`` on them names its
+  ``from``). A value no event sets is the ticket's field throughout.
+* ``reassignment_count`` (when not given) counts the events that set a group other than the last
+  group set before it (A→B→A→C is 3; clearing the group counts nothing, and A→cleared→B counts
+  one); ``reopen_count`` counts ``reopened`` events. Given
   counters win: the ticketing system may know history it did not send. :func:`replay` shifts
   its counters by the difference, as if that history lay before the first event.
 
@@ -32,19 +42,24 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import MappingProxyType
+from typing import cast
 
+from escalate._models import label_problem
 from escalate.calendars._instants import EPOCH, MAX_US, MIN_US, ONE_US, OUT_OF_RANGE, to_us
 from escalate.errors import NaiveDatetimeError, TicketError, suggest
 
 __all__ = [
+    "EVENT_JSON_KEYS",
     "EVENT_PAYLOAD",
     "EVENT_REQUIRED",
     "EVENT_TYPES",
+    "HISTORY_FIELDS",
     "STATUSES",
     "Derived",
     "Event",
     "Row",
     "TicketState",
+    "Value",
     "check_history",
     "iso",
     "replay",
@@ -52,6 +67,8 @@ __all__ = [
 ]
 
 Path = tuple[str | int, ...]
+#: The value of a custom field or of a ``field-changed`` event: no floats, no nesting.
+Value = str | int | bool | None
 #: A TicketState's values, in field order, with the number of ``action-done`` events so far in
 #: place of their ids (see :func:`replay`).
 Row = tuple[
@@ -64,7 +81,9 @@ Row = tuple[
     int,
     int,
     int,
+    Mapping[str, Value],
 ]
+_NO_VALUES: Mapping[str, Value] = MappingProxyType({})
 
 KINDS = ("incident", "service-request", "problem", "change")
 STATUSES = (
@@ -95,7 +114,30 @@ EVENT_TYPES = (
     "action-done",
     "override",
     "comment",
+    "field-changed",
 )
+#: The ticket fields a ``field-changed`` event may name (besides custom ``fields.<name>``).
+HISTORY_FIELDS = (
+    "impact",
+    "urgency",
+    "severity",
+    "category",
+    "subcategory",
+    "service",
+    "configuration_item",
+    "assignment_group",
+    "assignee",
+    "business_unit",
+    "region",
+    "service_line",
+    "risk",
+    "customer.id",
+    "customer.tier",
+    "customer.vip",
+)
+# Fields with their own event: field-changed on them is refused, naming the event to use.
+_DEDICATED = {"status": "status-changed", "priority": "priority-changed"}
+_HISTORY_FIELD_SET = frozenset(HISTORY_FIELDS)
 _STATUS_SET = frozenset(STATUSES)
 _EVENT_TYPE_SET = frozenset(EVENT_TYPES)
 # Statuses in which a ticket counts as resolved (``resolved_at`` is set while in them).
@@ -116,7 +158,12 @@ _PAYLOAD = (
     "level",
     "from_priority",
     "party",
+    "field",
+    "from_value",
+    "to_value",
 )
+# Payload attributes whose JSON key differs (``from`` is a Python keyword).
+_JSON_KEY = {"from_value": "from", "to_value": "to"}
 # Who did it (``actor``) may be recorded on any event: audits need it everywhere.
 _ALLOWED: dict[str, tuple[str, ...]] = {
     "created": ("actor",),
@@ -133,6 +180,7 @@ _ALLOWED: dict[str, tuple[str, ...]] = {
     "action-done": ("action_id", "actor"),
     "override": ("actor", "reason", "path", "level"),
     "comment": ("actor",),
+    "field-changed": ("field", "from_value", "to_value", "actor"),
 }
 # Per event type: a getter of the payload keys it does not take, and what they must all be.
 _PAYLOAD_RULES: dict[str, tuple[Callable[[Event], object], tuple[None, ...]]] = {}
@@ -141,6 +189,7 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     "priority-changed": ("priority",),
     "action-done": ("action_id",),
     "override": ("actor", "reason", "path", "level"),
+    "field-changed": ("field",),
 }
 _IMPLIED_STATUS = {"resolved": "resolved", "closed": "closed", "reopened": "in-progress"}
 _STATUS_EVENTS = frozenset({"status-changed", *_IMPLIED_STATUS})
@@ -148,6 +197,10 @@ _STATUS_EVENTS = frozenset({"status-changed", *_IMPLIED_STATUS})
 #: Per event type, the payload keys it takes (``actor`` everywhere) and those it requires.
 EVENT_PAYLOAD: Mapping[str, tuple[str, ...]] = MappingProxyType(_ALLOWED)
 EVENT_REQUIRED: Mapping[str, tuple[str, ...]] = MappingProxyType(_REQUIRED)
+#: The JSON key of each payload attribute (``from_value`` is ``from``, ``to_value`` is ``to``).
+EVENT_JSON_KEYS: Mapping[str, str] = MappingProxyType(
+    {key: _JSON_KEY.get(key, key) for key in _PAYLOAD}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +223,9 @@ class Event:
     * ``action-done``: ``action_id`` (required) and ``actor``.
     * ``override``: ``actor``, ``reason``, ``path`` and ``level`` (all required): a person moved
       the escalation path ``path`` to ``level``.
+    * ``field-changed``: ``field`` (required: one of :data:`HISTORY_FIELDS` or
+      ``fields.<name>``), ``from_value`` (the value before, when known) and ``to_value`` (the
+      new value; ``None`` clears the field).
 
     The :class:`Ticket` constructor checks these rules; an ``Event`` alone is just a value.
 
@@ -191,6 +247,9 @@ class Event:
     level: str | None = None
     from_priority: str | None = None
     party: str | None = None
+    field: str | None = None
+    from_value: Value = None
+    to_value: Value = None
 
     def __post_init__(self) -> None:
         if self.status is None:
@@ -201,7 +260,8 @@ class Event:
     def to_dict(self) -> dict[str, object]:
         """The event as JSON-ready data: ``at`` in UTC ISO-8601, ``type``, the payload that is set.
 
-        The index is left out: it is the position in the ``events`` list.
+        The index is left out: it is the position in the ``events`` list. A ``field-changed``
+        event always has ``to`` (``None`` when it clears the field).
 
         >>> Event(3, datetime(2024, 6, 3, 9, tzinfo=UTC), "action-done", action_id="a1").to_dict()
         {'action_id': 'a1', 'at': '2024-06-03T09:00:00+00:00', 'type': 'action-done'}
@@ -210,7 +270,9 @@ class Event:
         for key in _PAYLOAD:
             value = getattr(self, key)
             if value is not None:
-                out[key] = value
+                out[_JSON_KEY.get(key, key)] = value
+        if self.type == "field-changed":
+            out["to"] = self.to_value
         return dict(sorted(out.items()))
 
 
@@ -223,7 +285,10 @@ class TicketState:
     while it is in neither (or when the history does not show when it got there).
     ``done_action_ids`` are the ids of the ``action-done`` events so far; a state read from a
     ticket builds that set when first asked for, so looking states up stays linear in the
-    history. Frozen, hashable, compared by value.
+    history. ``history_fields`` holds, for each other field that ``field-changed`` events change
+    (``category``, ``customer.tier``, ``fields.u_x`` ...), its value at this instant (``None``:
+    empty); fields the history does not change are not in it. Frozen, hashable, compared by
+    value.
     """
 
     __slots__ = ("_done", "_ids", "_row")
@@ -242,10 +307,12 @@ class TicketState:
         reassignment_count: int,
         reopen_count: int,
         done_action_ids: frozenset[str] = frozenset(),
+        history_fields: Mapping[str, Value] = _NO_VALUES,
     ) -> None:
         put = object.__setattr__
         row = (status, priority, assignment_group, assignee, acknowledged_at, resolved_at)
-        put(self, "_row", (*row, reassignment_count, reopen_count, 0))
+        values = MappingProxyType(dict(sorted(history_fields.items())))
+        put(self, "_row", (*row, reassignment_count, reopen_count, 0, values))
         put(self, "_ids", frozenset(done_action_ids))
         put(self, "_done", ())
 
@@ -309,8 +376,14 @@ class TicketState:
             object.__setattr__(self, "_done", ())
         return ids
 
+    @property
+    def history_fields(self) -> Mapping[str, Value]:
+        """The values of the fields ``field-changed`` events change, as of this state."""
+        return self._row[9]
+
     def _values(self) -> tuple[object, ...]:
-        return (*self._row[:8], self.done_action_ids)
+        fields = tuple(sorted(self._row[9].items()))
+        return (*self._row[:8], self.done_action_ids, fields)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"TicketState is immutable: cannot set {name!r}")
@@ -327,10 +400,9 @@ class TicketState:
         return hash(self._values())
 
     def __repr__(self) -> str:
-        names = (*_STATE_FIELDS, "done_action_ids")
-        fields = ", ".join(
-            f"{name}={value!r}" for name, value in zip(names, self._values(), strict=True)
-        )
+        names = (*_STATE_FIELDS, "done_action_ids", "history_fields")
+        values = (*self._values()[:-1], dict(self._row[9]))
+        fields = ", ".join(f"{name}={value!r}" for name, value in zip(names, values, strict=True))
         return f"TicketState({fields})"
 
 
@@ -358,7 +430,9 @@ for _kind, _allowed in _ALLOWED.items():
 class Derived:
     """What the history says the ticket's fields are; ``*_at`` name the event that set them.
 
-    ``times`` are the event instants in UTC microseconds (for :meth:`Ticket.state_at`).
+    ``times`` are the event instants in UTC microseconds (for :meth:`Ticket.state_at`);
+    ``values`` and ``values_at`` hold the same for the fields ``field-changed`` events set
+    (other than the group and the assignee), by name.
     """
 
     __slots__ = (
@@ -366,6 +440,7 @@ class Derived:
         "assignee_at",
         "group",
         "group_at",
+        "last_group",
         "priority",
         "priority_at",
         "reassignments",
@@ -373,6 +448,8 @@ class Derived:
         "status",
         "status_at",
         "times",
+        "values",
+        "values_at",
     )
 
     def __init__(self) -> None:
@@ -380,9 +457,20 @@ class Derived:
         self.status: str | None = None
         self.priority: str | None = None
         self.group: str | None = None
+        self.last_group: str | None = None  # the last group set (clears do not count)
         self.assignee: str | None = None
         self.status_at = self.priority_at = self.group_at = self.assignee_at = -1
         self.reassignments = self.reopens = 0
+        self.values: dict[str, Value] = {}
+        self.values_at: dict[str, int] = {}
+
+    def set_group(self, group: str | None, i: int) -> None:
+        """Event ``i`` sets the group (``None`` clears it); count a reassignment."""
+        if group is not None:
+            if self.last_group is not None and group != self.last_group:
+                self.reassignments += 1
+            self.last_group = group
+        self.group, self.group_at = group, i
 
 
 def check_history(opened_at: datetime, events: tuple[Event, ...]) -> Derived:
@@ -458,9 +546,7 @@ def check_history(opened_at: datetime, events: tuple[Event, ...]) -> Derived:
                     value=None,
                 )
             if group is not None:
-                if out.group is not None and group != out.group:
-                    out.reassignments += 1
-                out.group, out.group_at = group, i
+                out.set_group(group, i)
             if assignee is not None:
                 out.assignee, out.assignee_at = assignee, i
         elif kind == "reopened":
@@ -471,7 +557,88 @@ def check_history(opened_at: datetime, events: tuple[Event, ...]) -> Derived:
                 path=("events", i, "party"),
                 value=event.party,
             )
+        elif kind == "field-changed":
+            _change_field(out, event, i)
     return out
+
+
+def _change_field(out: Derived, event: Event, i: int) -> None:
+    """Check a ``field-changed`` event against the history so far and apply it to ``out``."""
+    name, before, after = event.field, event.from_value, event.to_value
+    where: Path = ("events", i, "field")
+    if not isinstance(name, str):
+        raise TicketError("'field' must be a field name", path=where, value=name)
+    if name in _DEDICATED:
+        raise TicketError(
+            f"{name} changes through {_DEDICATED[name]!r} events, not 'field-changed'",
+            path=where,
+            value=name,
+        )
+    if name.startswith("fields."):
+        problem = label_problem(name[7:]) if name[7:] else "custom field name is empty"
+        if problem is not None:
+            raise TicketError(problem, path=where, value=name)
+        check = _custom_value_problem
+    elif name in _HISTORY_FIELD_SET:
+        check = _vip_problem if name == "customer.vip" else _text_problem
+    else:
+        raise unknown_name("field", name, name, (*HISTORY_FIELDS, "fields.<name>"), where)
+    for key, value, optional in (("from", before, True), ("to", after, False)):
+        problem = check(value, optional)
+        if problem is not None:
+            raise TicketError(problem, path=("events", i, key), value=value)
+    known: Value
+    if name == "assignment_group":
+        known, last = out.group, out.group_at
+    elif name == "assignee":
+        known, last = out.assignee, out.assignee_at
+    else:
+        known, last = out.values.get(name), out.values_at.get(name, -1)
+    if before is not None and last >= 0 and not same_value(before, known):
+        raise TicketError(
+            f"'from' disagrees with the value events[{last}] set ({known!r})",
+            path=("events", i, "from"),
+            value=before,
+        )
+    if name == "assignment_group":
+        out.set_group(cast("str | None", after), i)
+    elif name == "assignee":
+        out.assignee, out.assignee_at = cast("str | None", after), i
+    else:
+        out.values[name], out.values_at[name] = after, i
+
+
+def same_value(a: Value, b: Value) -> bool:
+    """Whether two field values are equal and of one type (``True`` is not ``1``).
+
+    >>> same_value(True, 1), same_value("a", "a"), same_value(None, None)
+    (False, True, True)
+    """
+    return type(a) is type(b) and a == b
+
+
+def _text_problem(value: Value, optional: bool) -> str | None:
+    if value is None:
+        return None
+    if type(value) is not str:
+        return "must be a string or null (null clears the field)"
+    return label_problem(value)
+
+
+def _vip_problem(value: Value, optional: bool) -> str | None:
+    if type(value) is bool or (optional and value is None):
+        return None
+    return "customer.vip changes to true or false"
+
+
+def _custom_value_problem(value: Value, optional: bool) -> str | None:
+    if value is None or type(value) is str or type(value) is bool:
+        return None
+    if type(value) is int:
+        if -(2**63) <= value < 2**63:
+            return None
+        return "custom field values that are integers must fit in 64 bits (-2**63 to 2**63-1)"
+    return "custom field values must be strings, integers, booleans or null (no floats)"
 
 
 def _reject_payload(event: Event, i: int) -> None:
@@ -481,10 +648,11 @@ def _reject_payload(event: Event, i: int) -> None:
     for key in _PAYLOAD:
         value = getattr(event, key)
         if value is not None and key not in allowed:
+            name = _JSON_KEY.get(key, key)
             raise TicketError(
-                f"{kind!r} events take no {key!r} (payload keys allowed: "
-                f"{', '.join(allowed) or 'none'})",
-                path=("events", i, key),
+                f"{kind!r} events take no {name!r} (payload keys allowed: "
+                f"{', '.join(_JSON_KEY.get(k, k) for k in allowed) or 'none'})",
+                path=("events", i, name),
                 value=value,
             )
 
@@ -536,25 +704,38 @@ def replay(
     assignment_group: str | None,
     assignee: str | None,
     extra: tuple[int, int],
+    fields: Mapping[str, Value] = _NO_VALUES,
 ) -> tuple[list[TicketState | Row], tuple[str, ...]]:
     """The state after each prefix of the history (``[k]``: the first ``k`` events applied),
     and the action ids of the ``action-done`` events in history order.
 
     ``status`` … ``assignee`` are the ticket's (current) fields, used where no event sets the
-    value; ``extra`` is (given minus derived) reassignments and reopens, history the ticketing
+    value; ``fields`` likewise for the other fields ``field-changed`` events set, by name;
+    ``extra`` is (given minus derived) reassignments and reopens, history the ticketing
     system did not send. Rows are value tuples that :meth:`Ticket.state_at` turns into states when
     first asked for; a row counts the done actions instead of copying their ids, so the fold is
-    linear in the number of events.
+    linear in the number of events (a ``field-changed`` event copies the mapping of changed
+    fields, which holds only the fields the history changes).
     """
     if any(e.type in _STATUS_EVENTS for e in events):
         status = "new"
     first_change = next((e for e in events if e.type == "priority-changed"), None)
     if first_change is not None and first_change.from_priority is not None:
         priority = first_change.from_priority
-    assigned = [e for e in events if e.type == "assigned"]
-    group = None if any(e.group is not None for e in assigned) else assignment_group
-    if any(e.assignee is not None for e in assigned):
-        assignee = None
+    group = _initial(events, "assignment_group", "group", assignment_group)
+    assignee = _initial(events, "assignee", "assignee", assignee)
+    values: Mapping[str, Value] = _NO_VALUES
+    if fields:
+        initial = dict(fields)
+        seen: set[str] = set()
+        for event in events:  # the first change of each field tells what it was before
+            name = event.field
+            if event.type == "field-changed" and name in initial and name not in seen:
+                seen.add(name)
+                if event.from_value is not None:
+                    initial[name] = event.from_value
+        values = MappingProxyType(initial)
+    last_group = group
     acknowledged_at: datetime | None = None
     resolved_at: datetime | None = None
     # Given counters may include history that was not sent: it lies before the first event.
@@ -571,6 +752,7 @@ def replay(
             max(0, reassignments),
             max(0, reopens),
             0,
+            values,
         )
     ]
     for event in events:
@@ -586,9 +768,9 @@ def replay(
             priority = event.priority
         elif kind == "assigned":
             if event.group is not None:
-                if group is not None and event.group != group:
+                if last_group is not None and event.group != last_group:
                     reassignments += 1
-                group = event.group
+                group = last_group = event.group
             if event.assignee is not None:
                 assignee = event.assignee
         elif kind == "acknowledged" and event.path is None:
@@ -599,6 +781,19 @@ def replay(
         elif kind == "action-done":
             assert event.action_id is not None
             done.append(event.action_id)
+        elif kind == "field-changed":
+            name, to = event.field, event.to_value
+            if name == "assignment_group":
+                group = cast("str | None", to)
+                if group is not None:
+                    if last_group is not None and group != last_group:
+                        reassignments += 1
+                    last_group = group
+            elif name == "assignee":
+                assignee = cast("str | None", to)
+            else:
+                assert name is not None
+                values = MappingProxyType({**values, name: to})
         rows.append(
             (
                 status,
@@ -610,9 +805,21 @@ def replay(
                 max(0, reassignments),
                 max(0, reopens),
                 len(done),
+                values,
             )
         )
     return rows, tuple(done)
+
+
+def _initial(events: Sequence[Event], name: str, key: str, given: str | None) -> str | None:
+    """The group or assignee before the first event that sets it: that event's ``from`` when
+    it is a ``field-changed`` that names one, else ``None``; ``given`` when no event sets it."""
+    for event in events:
+        if event.type == "assigned" and getattr(event, key) is not None:
+            return None
+        if event.type == "field-changed" and event.field == name:
+            return cast("str | None", event.from_value)
+    return given
 
 
 # --------------------------------------------------------------------------------------------

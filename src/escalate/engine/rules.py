@@ -15,7 +15,7 @@ from escalate.engine.actions import ActionDef
 from escalate.engine.clocks import ClockDef
 from escalate.engine.conditions import Condition
 from escalate.engine.paths import PathDef
-from escalate.engine.ticket import Ticket
+from escalate.engine.ticket import Ticket, TicketState
 from escalate.people.directory import Directory
 
 __all__ = ["PolicyView", "RuleDef"]
@@ -115,6 +115,9 @@ class PolicyView(Protocol):
         """Map a source value to the policy's canonical term."""
         ...
 
-    def priority_of(self, ticket: Ticket, raw: str | None) -> str | None:
-        """The canonical priority of ``ticket`` given its raw priority."""
+    def priority_of(
+        self, ticket: Ticket, raw: str | None, state: TicketState | None = None
+    ) -> str | None:
+        """The canonical priority of ``ticket`` given its raw priority (and, when given, the
+        state whose impact and urgency apply)."""
         ...

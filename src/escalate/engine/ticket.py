@@ -30,12 +30,15 @@ from escalate.calendars._instants import to_us, utc
 from escalate.engine.history import (
     EVENT_TYPES,
     STATUSES,
+    Derived,
     Event,
     Row,
     TicketState,
+    Value,
     check_history,
     iso,
     replay,
+    same_value,
     unknown_name,
 )
 from escalate.engine.ticket_format import (
@@ -136,6 +139,8 @@ class Ticket:
     _done: tuple[str, ...] = field(init=False, repr=False, compare=False, hash=False)
     # Given counters minus derived ones: history the ticketing system did not send.
     _extra: tuple[int, int] = field(init=False, repr=False, compare=False, hash=False)
+    # The fields field-changed events set, other than the group and the assignee.
+    _changed: frozenset[str] = field(init=False, repr=False, compare=False, hash=False)
     _digest: str | None = field(init=False, repr=False, compare=False, hash=False)
 
     def __init__(
@@ -203,6 +208,33 @@ class Ticket:
         if any(event.at.tzinfo is not UTC for event in history):
             history = tuple(replace(event, at=utc(event.at)) for event in history)
 
+        changed = derived.values
+        if changed:
+            texts = {
+                name: _agree(name, text, changed[name], derived.values_at[name], history)  # type: ignore[arg-type]
+                if name in changed
+                else text
+                for name, text in (
+                    ("impact", impact),
+                    ("urgency", urgency),
+                    ("severity", severity),
+                    ("category", category),
+                    ("subcategory", subcategory),
+                    ("service", service),
+                    ("configuration_item", configuration_item),
+                    ("business_unit", business_unit),
+                    ("region", region),
+                    ("service_line", service_line),
+                    ("risk", risk),
+                )
+            }
+            impact, urgency, severity = texts["impact"], texts["urgency"], texts["severity"]
+            category, subcategory = texts["category"], texts["subcategory"]
+            service, configuration_item = texts["service"], texts["configuration_item"]
+            business_unit, region = texts["business_unit"], texts["region"]
+            service_line, risk = texts["service_line"], texts["risk"]
+            customer = _agree_customer(customer, derived, history)
+            fields = _agree_fields(fields, derived, history)
         status = _agree("status", status, derived.status, derived.status_at, history)
         if status is None:
             status = "new"
@@ -248,6 +280,7 @@ class Ticket:
         set_(self, "_states", None)
         set_(self, "_done", ())
         set_(self, "_digest", None)
+        set_(self, "_changed", frozenset(changed))
         set_(
             self,
             "_extra",
@@ -290,6 +323,10 @@ class Ticket:
             payload = {key: values[key] for key in raw.PAYLOAD if values[key] is not None}
             events.append(Event(i, values["at"], raw.TYPE, **payload))
         customer = model.customer
+        vip = None if customer is None else customer.vip
+        if vip is None:  # not given: what the history last set, else false
+            changes = (e for e in reversed(events) if e.field == "customer.vip")
+            vip = bool(next((e.to_value for e in changes), False))
         return cls(
             model.id,
             model.opened_at,
@@ -310,8 +347,12 @@ class Ticket:
             service_line=model.service_line,
             risk=model.risk,
             customer=_NO_CUSTOMER
-            if customer is None
-            else Customer(id=customer.id, tier=customer.tier, vip=bool(customer.vip)),
+            if customer is None and not vip
+            else Customer(
+                id=None if customer is None else customer.id,
+                tier=None if customer is None else customer.tier,
+                vip=vip,
+            ),
             regulatory_flags=model.regulatory_flags or (),
             fields=_NO_FIELDS if model.fields is None else model.fields,
             events=events,
@@ -378,6 +419,26 @@ class Ticket:
     # History
     # ----------------------------------------------------------------------------------------
 
+    @property
+    def changed_fields(self) -> frozenset[str]:
+        """The fields ``field-changed`` events set, other than the group and the assignee
+        (``category``, ``customer.tier``, ``fields.u_x`` ...); empty for most tickets."""
+        return self._changed
+
+    def field_value(self, name: str) -> Value:
+        """The current value of a field a ``field-changed`` event may name.
+
+        >>> Ticket("T1", datetime(2024, 6, 3, 9, tzinfo=UTC), category="network").field_value(
+        ...     "category"
+        ... )
+        'network'
+        """
+        if name.startswith("fields."):
+            return self.fields.get(name[7:])
+        if name.startswith("customer."):
+            return cast("Value", getattr(self.customer, name[9:]))
+        return cast("Value", getattr(self, name))
+
     def state_at(self, at: datetime) -> TicketState:
         """The ticket as of ``at``: every event with ``event.at <= at`` applied.
 
@@ -395,6 +456,7 @@ class Ticket:
                 assignment_group=self.assignment_group,
                 assignee=self.assignee,
                 extra=self._extra,
+                fields={name: self.field_value(name) for name in self._changed},
             )
             object.__setattr__(self, "_done", done)
             object.__setattr__(self, "_states", states)
@@ -426,6 +488,55 @@ def _agree(
             value=given,
         )
     return given
+
+
+def _agree_customer(customer: Customer, derived: Derived, events: tuple[Event, ...]) -> Customer:
+    """The customer with the values the history sets filled in; given ones must agree."""
+    values, last = derived.values, derived.values_at
+    id_, tier = customer.id, customer.tier
+    if "customer.id" in values:
+        id_ = _agree("customer.id", id_, values["customer.id"], last["customer.id"], events)  # type: ignore[arg-type]
+    if "customer.tier" in values:
+        tier = _agree("customer.tier", tier, values["customer.tier"], last["customer.tier"], events)  # type: ignore[arg-type]
+    vip = customer.vip
+    if "customer.vip" in values and vip is not values["customer.vip"]:
+        i = last["customer.vip"]
+        raise TicketError(
+            f"customer.vip disagrees with the history: events[{i}] (field-changed) leaves it "
+            f"{values['customer.vip']!r}",
+            path=("customer", "vip"),
+            value=vip,
+        )
+    if id_ == customer.id and tier == customer.tier:
+        return customer
+    return Customer(id=id_, tier=tier, vip=vip)
+
+
+def _agree_fields(
+    fields: Mapping[str, FieldValue], derived: Derived, events: tuple[Event, ...]
+) -> Mapping[str, FieldValue]:
+    """The custom fields with the values the history sets filled in (a cleared field is left
+    out); a given (non-null) value must agree with the last change."""
+    out = dict(fields)
+    for name, value in derived.values.items():
+        if not name.startswith("fields."):
+            continue
+        key = name[7:]
+        given = out.get(key)
+        if given is None:
+            if value is None:
+                out.pop(key, None)
+            else:
+                out[key] = value
+        elif not same_value(given, value):
+            i = derived.values_at[name]
+            raise TicketError(
+                f"{name} disagrees with the history: events[{i}] (field-changed) leaves it "
+                f"{value!r}",
+                path=("fields", key),
+                value=given,
+            )
+    return out
 
 
 def _check_text(path: tuple[str | int, ...], text: object) -> None:

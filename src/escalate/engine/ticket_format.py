@@ -38,6 +38,7 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 from escalate._models import _TEXT_ERROR as TEXT_ERROR
 from escalate._models import INSTANT_PATTERN, MAX_INT, MIN_INT, Label, check_prose, read_instant
 from escalate.engine.history import (
+    EVENT_JSON_KEYS,
     EVENT_PAYLOAD,
     EVENT_TYPES,
     STATUSES,
@@ -58,6 +59,7 @@ __all__ = [
     "CustomerInput",
     "CustomerReplyEvent",
     "EventInput",
+    "FieldChangedEvent",
     "FieldValue",
     "FirstResponseEvent",
     "OverrideEvent",
@@ -459,6 +461,25 @@ class CommentEvent(EventInput):
     type: _event_type("comment")  # type: ignore[valid-type]
 
 
+class FieldChangedEvent(EventInput):
+    """The ticket field ``field`` changed from ``from`` to ``to`` (``null`` clears it)."""
+
+    TYPE = "field-changed"
+    type: _event_type("field-changed")  # type: ignore[valid-type]
+    field: Text = Field(
+        description="The field: category, subcategory, impact, urgency, severity, service, "
+        "configuration_item, assignment_group, assignee, business_unit, region, service_line, "
+        "risk, customer.id, customer.tier, customer.vip, or a custom field 'fields.<name>'. "
+        "Status and priority change through their own events."
+    )
+    from_value: CustomValue = Field(
+        None, alias="from", description="The value before the change, when known."
+    )
+    to_value: CustomValue = Field(
+        alias="to", description="The new value (required); null clears the field."
+    )
+
+
 _EVENT_MODELS: dict[str, type[EventInput]] = {
     model.TYPE: model
     for model in (
@@ -476,6 +497,7 @@ _EVENT_MODELS: dict[str, type[EventInput]] = {
         ActionDoneEvent,
         OverrideEvent,
         CommentEvent,
+        FieldChangedEvent,
     )
 }
 assert tuple(_EVENT_MODELS) == EVENT_TYPES
@@ -567,7 +589,12 @@ class TicketInput(BaseModel):
 
 _TICKET_KEYS = tuple(TicketInput.model_fields)
 _CUSTOMER_KEYS = tuple(CustomerInput.model_fields)
-_EVENT_KEYS = ("at", "type", "index", *dict.fromkeys(k for v in EVENT_PAYLOAD.values() for k in v))
+_EVENT_KEYS = (
+    "at",
+    "type",
+    "index",
+    *dict.fromkeys(EVENT_JSON_KEYS[k] for v in EVENT_PAYLOAD.values() for k in v),
+)
 _COUNTERS = frozenset({"reassignment_count", "reopen_count"})
 
 
@@ -634,7 +661,7 @@ def _convert(error: ErrorDetails, data: Mapping[str, object]) -> TicketError:
 def _unknown_key(loc: Path, value: object, event_type: str | None) -> TicketError:
     key = str(loc[-1])
     if event_type is not None and key in _EVENT_KEYS:
-        allowed = EVENT_PAYLOAD[event_type]
+        allowed = [EVENT_JSON_KEYS[k] for k in EVENT_PAYLOAD[event_type]]
         return TicketError(
             f"{event_type!r} events take no {key!r} (payload keys allowed: "
             f"{', '.join(allowed) or 'none'})",

@@ -298,7 +298,12 @@ class _History:
     status: str = "new"
     status_events: int = 0
     group: str | None = None
+    last_group: str | None = None  # the last group set (a clear keeps it)
     groups_seen: list[str] = field(default_factory=list)
+    category: str | None = None  # the category the last field-changed event set
+    category_events: int = 0
+    service: str | None = None
+    service_events: int = 0
     reassignments: int = 0
     assignee: str | None = None
     assignee_events: int = 0
@@ -336,7 +341,11 @@ def _choices(h: _History, action_done: bool, paths: bool) -> tuple[str, ...]:
         "comment",
         "resolve",
         "resolve",
+        "recategorise",
+        "change-service",
     ]
+    if h.group is not None or h.assignee is not None:
+        out += ["clear"]
     if h.status in _WAITING:
         out += ["resume", "resume", "customer-reply"]
     if action_done:
@@ -357,9 +366,9 @@ def _assign(draw: st.DrawFn, h: _History, vocabulary: Vocabulary, group: str | N
     with_person = draw(st.booleans())
     person = draw(st.sampled_from(vocabulary.people)) if with_person or group is None else None
     if group is not None:
-        if h.group is not None and group != h.group:
+        if h.last_group is not None and group != h.last_group:
             h.reassignments += 1
-        h.group = group
+        h.group = h.last_group = group
         h.groups_seen.append(group)
     if person is not None:
         h.assignee = person
@@ -394,6 +403,27 @@ def _step(draw: st.DrawFn, h: _History, vocabulary: Vocabulary, action_done: boo
         _set_status(draw, h, "in-progress")
     elif what == "priority":
         _change_priority(draw, h, vocabulary)
+    elif what == "recategorise":  # the field history: ServiceNow logs 1,122 of these
+        before = h.category if h.category_events else None
+        to = draw(st.sampled_from(vocabulary.categories))
+        h.add("field-changed", field="category", to=to, **{"from": before})
+        h.category, h.category_events = to, h.category_events + 1
+    elif what == "change-service":
+        before = h.service if h.service_events else None
+        to = draw(st.none() | st.sampled_from(vocabulary.services))
+        h.add("field-changed", field="service", to=to, **{"from": before})
+        h.events[-1][1]["to"] = to  # kept when null: it clears the service
+        h.service, h.service_events = to, h.service_events + 1
+    elif what == "clear":  # a group or an assignee cleared (ServiceNow: 3,329 and 2,015)
+        field_name = "assignment_group" if h.group is not None else "assignee"
+        if field_name == "assignment_group":
+            h.add("field-changed", field=field_name, to=None, **{"from": h.group})
+            h.group = None
+        else:
+            h.add("field-changed", field=field_name, to=None, **{"from": h.assignee})
+            h.assignee = None
+            h.assignee_events += 1
+        h.events[-1][1]["to"] = None
     elif what in ("update", "comment", "customer-reply"):
         h.add({"update": "agent-update"}.get(what, what))
     elif what == "resolve":
@@ -486,10 +516,11 @@ def ticket_mappings(
     :data:`ANCHOR_DAYS`). Its priority is given in one of the vocabulary's spellings, or left
     out for impact and urgency (one ticket in six has neither: no priority, no SLA target).
     Fields the history sets (status,
-    priority, assignment group, assignee) are given consistently with it or left out to be
-    derived; a given reassignment count may exceed what the history shows, as when a
-    ticketing system sends only recent events. ``action_done`` allows ``action-done`` events
-    with ids from the vocabulary's templates.
+    priority, assignment group, assignee, and the category and service that ``field-changed``
+    events change or clear, as groups and assignees sometimes are) are given consistently with
+    it or left out to be derived; a given reassignment count may exceed what the history
+    shows, as when a ticketing system sends only recent events. ``action_done`` allows
+    ``action-done`` events with ids from the vocabulary's templates.
     """
     zone_names = tuple(zones)
     opened_at = draw(_opening(opened_between))
@@ -540,9 +571,15 @@ def _fields(draw: st.DrawFn, data: TicketData, h: _History, vocabulary: Vocabula
             data["assignee"] = h.assignee
     elif draw(st.integers(0, 3)) == 0:
         data["assignee"] = draw(st.sampled_from(vocabulary.people))
-    if draw(st.integers(0, 4)):
+    if h.category_events:
+        if draw(st.booleans()):
+            data["category"] = h.category
+    elif draw(st.integers(0, 4)):
         data["category"] = draw(st.sampled_from(vocabulary.categories))
-    if draw(st.booleans()):
+    if h.service_events:
+        if draw(st.booleans()):
+            data["service"] = h.service
+    elif draw(st.booleans()):
         data["service"] = draw(st.sampled_from(vocabulary.services))
     if draw(st.booleans()):
         data["customer"] = {
