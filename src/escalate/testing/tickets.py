@@ -404,16 +404,16 @@ def _step(draw: st.DrawFn, h: _History, vocabulary: Vocabulary, action_done: boo
     elif what == "priority":
         _change_priority(draw, h, vocabulary)
     elif what == "recategorise":  # the field history: ServiceNow logs 1,122 of these
-        before = h.category if h.category_events else None
-        to = draw(st.sampled_from(vocabulary.categories))
-        h.add("field-changed", field="category", to=to, **{"from": before})
-        h.category, h.category_events = to, h.category_events + 1
+        was = h.category if h.category_events else None
+        category = draw(st.sampled_from(vocabulary.categories))
+        h.add("field-changed", field="category", to=category, **{"from": was})
+        h.category, h.category_events = category, h.category_events + 1
     elif what == "change-service":
-        before = h.service if h.service_events else None
-        to = draw(st.none() | st.sampled_from(vocabulary.services))
-        h.add("field-changed", field="service", to=to, **{"from": before})
-        h.events[-1][1]["to"] = to  # kept when null: it clears the service
-        h.service, h.service_events = to, h.service_events + 1
+        was = h.service if h.service_events else None
+        service = draw(st.none() | st.sampled_from(vocabulary.services))
+        h.add("field-changed", field="service", **{"from": was})
+        h.events[-1][1]["to"] = service  # kept when null: it clears the service
+        h.service, h.service_events = service, h.service_events + 1
     elif what == "clear":  # a group or an assignee cleared (ServiceNow: 3,329 and 2,015)
         field_name = "assignment_group" if h.group is not None else "assignee"
         if field_name == "assignment_group":
