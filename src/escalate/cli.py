@@ -293,10 +293,10 @@ def _read_json(path: str, what: str) -> dict[str, Any]:
     return data
 
 
-def _read_ticket(path: str) -> Ticket:
+def _read_ticket(path: str, empty: tuple[str, ...] = ()) -> Ticket:
     data = _read_json(path, "ticket")
     try:
-        return Ticket.from_mapping(data)
+        return Ticket.from_mapping(data, empty=empty)
     except EscalateError as exc:
         raise EscalateError(f"{path}: {exc}") from None
 
@@ -382,7 +382,7 @@ def _evaluate(
 
 
 def _decide(policy: Policy, ticket_path: str, at: datetime, availability: Availability) -> Decision:
-    ticket = _read_ticket(ticket_path)
+    ticket = _read_ticket(ticket_path, policy.empty_values)
     try:
         return policy.evaluate(ticket, now=at, availability=availability)
     except TicketError as exc:

@@ -18,6 +18,7 @@ from escalate.engine.decision import Decision
 from escalate.engine.evaluate import evaluate_ticket
 from escalate.engine.paths import PathDef
 from escalate.engine.rules import RuleDef
+from escalate.engine.statuses import BUILT_IN, StatusTable
 from escalate.engine.ticket import Ticket, TicketState
 from escalate.errors import TicketError
 from escalate.people.availability import Availability
@@ -48,7 +49,12 @@ class Policy:
     * ``clocks``, ``paths``, ``rules``: the compiled definitions (tuples of
       :class:`ClockDef`, :class:`PathDef`, :class:`RuleDef`), clocks and paths in declaration
       order, rules in declared precedence;
-    * ``directory``: the people, teams, roles and schedules (an :class:`escalate.Directory`).
+    * ``directory``: the people, teams, roles and schedules (an :class:`escalate.Directory`);
+    * ``statuses``: the statuses tickets may be in (a
+      :class:`~escalate.engine.statuses.StatusTable`: canonical names, categories, aliases;
+      the built-in statuses unless the policy declares ``statuses:``);
+    * ``empty_values``: the strings that mean "no value" when this policy reads a ticket from a
+      mapping (``empty_values:``; none by default).
 
     Assigning any attribute raises ``AttributeError``. Not a value type: policies compare by
     identity (compare ``content_hash`` to tell whether two policies say the same thing).
@@ -63,11 +69,13 @@ class Policy:
         "custom_fields",
         "description",
         "directory",
+        "empty_values",
         "id",
         "paths",
         "pin",
         "rules",
         "source",
+        "statuses",
         "version",
     )
 
@@ -79,11 +87,13 @@ class Policy:
     custom_fields: Mapping[str, str]
     description: str | None
     directory: Directory
+    empty_values: tuple[str, ...]
     id: str
     paths: tuple[PathDef, ...]
     pin: str
     rules: tuple[RuleDef, ...]
     source: str
+    statuses: StatusTable
     version: str
 
     def __init__(
@@ -103,6 +113,8 @@ class Policy:
         directory: Directory,
         content_hash: str,
         source: str,
+        statuses: StatusTable = BUILT_IN,
+        empty_values: tuple[str, ...] = (),
     ) -> None:
         set_ = object.__setattr__
         set_(self, "id", id)
@@ -131,6 +143,8 @@ class Policy:
         set_(self, "directory", directory)
         set_(self, "content_hash", content_hash)
         set_(self, "source", source)
+        set_(self, "statuses", statuses)
+        set_(self, "empty_values", tuple(empty_values))
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"Policy is immutable; cannot set {name!r}")
@@ -194,8 +208,11 @@ class Policy:
         """Decide what is due for ``ticket`` at ``now`` (aware). Pure and deterministic.
 
         ``availability`` says who cannot be reached (out of office, unreachable, temporary
-        schedule cover); it is input, never looked up.
+        schedule cover); it is input, never looked up. A ticket given as a mapping is read
+        with :meth:`Ticket.from_mapping`, the policy's ``empty_values`` as its empty markers.
         """
+        if not isinstance(ticket, Ticket) and isinstance(ticket, Mapping):
+            ticket = Ticket.from_mapping(ticket, empty=self.empty_values)
         return evaluate_ticket(
             self, Ticket.coerce(ticket), now, Availability.from_mapping(availability)
         )

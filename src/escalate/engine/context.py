@@ -2,7 +2,9 @@
 
 :func:`prepare` runs first: it checks ``now`` against the ticket, folds the ticket as of
 ``now`` and makes the one pass over the events that the later stages look things up in
-(recorded actions, acknowledgements, the current cycle's start, when the ticket ended).
+(recorded actions, acknowledgements, the current cycle's start, when the ticket ended). It
+also maps the ticket's statuses to the policy's canonical ones (``Context.status_of``):
+every later stage sees canonical statuses, and "ended" means a status of an ended category.
 
 An acknowledgement that names no path answers the page of every path; one that names a path
 (a vendor's, another team's) answers that path's page only, and clocks do not see it.
@@ -14,20 +16,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import MappingProxyType
+from typing import cast
 
 from escalate.calendars._instants import checked_utc
 from escalate.engine.clocks import Step
 from escalate.engine.rules import PolicyView
-from escalate.engine.ticket import Ticket, TicketState
+from escalate.engine.statuses import ENDED
+from escalate.engine.ticket import Event, Ticket, TicketState
 from escalate.errors import TicketError, suggest
 from escalate.people.availability import Availability
 from escalate.people.directory import Directory
 
-__all__ = ["RESOLVED_STATUSES", "Context", "prepare", "stamp"]
+__all__ = ["ENDED", "Context", "prepare", "stamp"]
 
-#: Statuses in which a ticket has ended: no path timers, no clock-ladder actions.
-RESOLVED_STATUSES = frozenset({"resolved", "closed", "cancelled"})
 _NO_NAMED_ACKS: Mapping[str, tuple[datetime, ...]] = MappingProxyType({})
+# Event types that set a status of one category (reopened: any category but the ended ones).
+_EVENT_CATEGORY = {"resolved": "resolved", "closed": "closed"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +45,9 @@ class Context:
     directory: Directory
     state: TicketState  # the ticket as of now
     priority: str | None  # canonical, as of now
-    steps: tuple[Step, ...]  # the creation and every event, with the status around it
-    resolved: bool  # ended (resolved, closed or cancelled) at now
+    steps: tuple[Step, ...]  # the creation and every event, with the canonical status around it
+    status_of: dict[str, str]  # the ticket's status spellings -> the policy's canonical status
+    resolved: bool  # ended (a status of category resolved, closed or cancelled) at now
     ended_at: datetime | None  # when it last ended and stayed so
     done_at: dict[str, datetime]  # action id -> first action-done event for it
     acks: tuple[datetime, ...]  # every acknowledgement that names no path
@@ -76,15 +81,17 @@ def prepare(
         )
     _check_overrides(policy, ticket)
     state = ticket.state_at(now)
-    steps = _steps(ticket)
-    resolved = state.status in RESOLVED_STATUSES
+    status_of = _status_map(policy, ticket)
+    steps = _steps(ticket, status_of)
+    category = policy.statuses.category
+    resolved = category[status_of[state.status]] in ENDED
     # When the ticket last ended (resolved, closed or cancelled) and stayed so: this stops
     # every path timer. A ticket that arrives ended, without status events, ended at once.
     ended_at: datetime | None = None
     if resolved:
         ended_at = steps[0][0]
         for at, _, before, after in steps:
-            if after in RESOLVED_STATUSES and before not in RESOLVED_STATUSES:
+            if category[after] in ENDED and category[before] not in ENDED:
                 ended_at = at
     done_at: dict[str, datetime] = {}
     acks: list[datetime] = []
@@ -114,6 +121,7 @@ def prepare(
         state=state,
         priority=policy.priority_of(ticket, state.priority),
         steps=steps,
+        status_of=status_of,
         resolved=resolved,
         ended_at=ended_at,
         done_at=done_at,
@@ -154,17 +162,60 @@ def _check_overrides(policy: PolicyView, ticket: Ticket) -> None:
             )
 
 
-def _steps(ticket: Ticket) -> tuple[Step, ...]:
-    """The creation and every event, with the status before and after each."""
+def _status_map(policy: PolicyView, ticket: Ticket) -> dict[str, str]:
+    """Each status spelling the ticket uses (``new`` included: a ticket starts in it), mapped
+    to the policy's canonical status: one lookup per distinct spelling. A status the policy
+    does not know, or an event whose status is of the wrong category, is a TicketError naming
+    the event (or the ticket's ``status``)."""
+    table = policy.statuses
+    out = {"new": table.canonical("new", ("status",))}
+    last: Event | None = None
+    for event in ticket.events:
+        status = event.status
+        if status is None:
+            continue
+        path = ("events", event.index, "status")
+        found = out.get(status)
+        if found is None:
+            found = out[status] = table.canonical(status, path)
+        kind = event.type
+        if kind in _EVENT_CATEGORY or kind == "reopened":
+            category = table.category[found]
+            wanted = _EVENT_CATEGORY.get(kind)
+            if (category != wanted) if wanted else (category in ENDED):
+                need = f"a status of category {wanted!r}" if wanted else "an open status"
+                raise TicketError(
+                    f"a {kind!r} event sets {need}; policy {policy.id!r} puts {found!r} in "
+                    f"category {category!r}",
+                    path=path,
+                    value=status,
+                )
+        last = event
+    raw = ticket.status
+    given = out.get(raw)
+    if given is None:
+        given = out[raw] = table.canonical(raw, ("status",))
+    if last is not None and given != out[cast("str", last.status)]:
+        raise TicketError(
+            f"status disagrees with the history: events[{last.index}] ({last.type}) leaves it "
+            f"{out[cast('str', last.status)]!r} in policy {policy.id!r}",
+            path=("status",),
+            value=raw,
+        )
+    return out
+
+
+def _steps(ticket: Ticket, status_of: dict[str, str]) -> tuple[Step, ...]:
+    """The creation and every event, with the (canonical) status before and after each."""
     has_status_events = any(e.status is not None for e in ticket.events)
-    status = "new" if has_status_events else ticket.status
+    status = status_of["new" if has_status_events else ticket.status]
     steps: list[Step] = [(ticket.opened_at, "created", status, status)]
     for event in ticket.events:
         if event.type == "created":
             continue  # the creation step above stands for it
         if event.path is not None and event.type == "acknowledged":
             continue  # answers one path's page: not the ticket's acknowledgement for clocks
-        after = event.status if event.status is not None else status
+        after = status_of[event.status] if event.status is not None else status
         steps.append((event.at, event.type, status, after))
         status = after
     return tuple(steps)

@@ -18,6 +18,7 @@ from escalate.calendars._instants import ONE_US
 from escalate.engine.clocks import OUT_OF_SCOPE, ClockDef, ClockState, Cycle, Step, run_cycles
 from escalate.engine.conditions import Condition, Leaf, leaves
 from escalate.engine.context import Context
+from escalate.engine.history import read_boolean
 from escalate.engine.ticket import FieldValue, TicketState
 from escalate.errors import TicketError
 
@@ -28,6 +29,7 @@ __all__ = ["Facts", "Stretch", "clock_facts", "clock_leaf_instant", "run_clocks"
 # has none, they hold since the ticket opened).
 _FIELD_EVENTS: dict[str, frozenset[str]] = {
     "status": frozenset({"status-changed", "resolved", "closed", "reopened"}),
+    "status_category": frozenset({"status-changed", "resolved", "closed", "reopened"}),
     "priority": frozenset({"priority-changed"}),
     "assignment_group": frozenset({"assigned"}),
     "assignee": frozenset({"assigned"}),
@@ -275,9 +277,20 @@ def _static_facts(ctx: Context) -> dict[str, Any]:
 
 
 def _custom(policy: str, kind: str, value: FieldValue, path: tuple[str | int, ...]) -> FieldValue:
-    """A custom field's value as the policy declares its type; a TicketError when it is not."""
+    """A custom field's value as the policy declares its type; a TicketError when it is not.
+    A boolean field also takes the usual string forms (``"true"``, ``"No"``, ``"1"`` ...)."""
     if value is None:
         return None
+    if kind == "boolean" and type(value) is str:
+        found = read_boolean(value)
+        if found is None:
+            raise TicketError(
+                f"policy {policy!r} declares this custom field as boolean: true or false, or the "
+                "text true/false, yes/no, 1/0 in any case",
+                path=path,
+                value=value,
+            )
+        return found
     wanted = _CUSTOM_TYPES[kind]
     if not isinstance(value, wanted) or (kind == "integer" and isinstance(value, bool)):
         raise TicketError(
@@ -326,7 +339,8 @@ def _dynamic_facts(
     for name, value in state.history_fields.items():
         facts[name] = _fact(ctx, name, value, (name,))
     facts["priority"] = priority
-    facts["status"] = state.status
+    status = facts["status"] = ctx.status_of[state.status]
+    facts["status_category"] = ctx.policy.statuses.category[status]
     facts["assignment_group"] = ctx.policy.canonical("assignment_group", state.assignment_group)
     facts["assignee"] = state.assignee
     facts["reassignment_count"] = state.reassignment_count

@@ -8,6 +8,12 @@ History semantics, in short:
   ``closed`` (sets ``closed``) and ``reopened`` (sets ``in-progress`` unless it names another
   status that is not ``resolved``/``closed``/``cancelled``). The ticket's ``status``, when given,
   must equal the status after the last of them; when not given it is derived (default ``new``).
+  Statuses are names the ticketing system uses: a ticket takes any name (the built-in ones of
+  :data:`STATUSES` or a policy's own, e.g. ``waiting-for-customer``); the policy that evaluates
+  it maps each to a canonical status and category, and refuses names it does not know
+  (:mod:`escalate.engine.statuses`). ``resolved``/``closed`` events may name a policy's own
+  status of that category (``done``). ``TicketState.resolved_at`` knows only the built-in
+  ``resolved`` and ``closed``; the engine uses the policy's categories.
 * ``priority-changed`` sets the (raw, unmapped) priority; ``assigned`` sets the assignment group
   and/or the assignee, each independently. A given ``priority``, ``assignment_group`` or
   ``assignee`` must equal the value the last such event set; when not given it is derived.
@@ -49,6 +55,7 @@ from escalate.calendars._instants import EPOCH, MAX_US, MIN_US, ONE_US, OUT_OF_R
 from escalate.errors import NaiveDatetimeError, TicketError, suggest
 
 __all__ = [
+    "BOOLEAN_TEXT",
     "EVENT_JSON_KEYS",
     "EVENT_PAYLOAD",
     "EVENT_REQUIRED",
@@ -62,7 +69,9 @@ __all__ = [
     "Value",
     "check_history",
     "iso",
+    "read_boolean",
     "replay",
+    "same_value",
     "unknown_name",
 ]
 
@@ -608,6 +617,26 @@ def _change_field(out: Derived, event: Event, i: int) -> None:
         out.values[name], out.values_at[name] = after, i
 
 
+#: The strings read as booleans, compared ignoring case (nothing else is a boolean).
+BOOLEAN_TEXT: Mapping[str, bool] = MappingProxyType(
+    {"true": True, "false": False, "yes": True, "no": False, "1": True, "0": False}
+)
+
+
+def read_boolean(value: object) -> bool | None:
+    """A boolean from ``True``/``False`` or one of its usual string forms (:data:`BOOLEAN_TEXT`,
+    any case, no surrounding spaces); ``None`` for anything else.
+
+    >>> read_boolean("Yes"), read_boolean("0"), read_boolean(True), read_boolean("y")
+    (True, False, True, None)
+    """
+    if type(value) is bool:
+        return value
+    if type(value) is str:
+        return BOOLEAN_TEXT.get(value.lower())
+    return None
+
+
 def same_value(a: Value, b: Value) -> bool:
     """Whether two field values are equal and of one type (``True`` is not ``1``).
 
@@ -658,9 +687,12 @@ def _reject_payload(event: Event, i: int) -> None:
 
 
 def _check_status(event: Event, i: int) -> None:
+    """The rules of the built-in names: ``resolved`` and ``closed`` events set no other built-in
+    status, a ``reopened`` event none of the ended ones. Other names are a policy's own
+    statuses: the policy checks their categories when it evaluates the ticket."""
     status, kind = event.status, event.type
-    if status not in _STATUS_SET:
-        raise unknown_name("status", status, str(status), STATUSES, ("events", i, "status"))
+    if type(status) is not str:
+        raise TicketError("a status must be a name", path=("events", i, "status"), value=status)
     if kind == "reopened":
         if status in _NOT_REOPENABLE_TO:
             raise TicketError(
@@ -669,9 +701,12 @@ def _check_status(event: Event, i: int) -> None:
                 path=("events", i, "status"),
                 value=status,
             )
-    elif kind in _IMPLIED_STATUS and status != kind:  # resolved, closed
+    elif kind in _IMPLIED_STATUS and status != kind and status in _STATUS_SET:
         raise TicketError(
-            f"a {kind!r} event sets status {kind!r}", path=("events", i, "status"), value=status
+            f"a {kind!r} event sets status {kind!r} (or a status of that category a policy "
+            "declares)",
+            path=("events", i, "status"),
+            value=status,
         )
 
 

@@ -15,6 +15,7 @@ from escalate.engine.actions import ActionDef
 from escalate.engine.clocks import ClockDef
 from escalate.engine.conditions import Condition
 from escalate.engine.paths import PathDef
+from escalate.engine.statuses import StatusTable
 from escalate.engine.ticket import Ticket, TicketState
 from escalate.people.directory import Directory
 
@@ -104,6 +105,11 @@ class PolicyView(Protocol):
     @property
     def directory(self) -> Directory:
         """The people, teams, roles and schedules the policy names."""
+        ...
+
+    @property
+    def statuses(self) -> StatusTable:
+        """The statuses tickets may be in: canonical names, categories, aliases."""
         ...
 
     @property

@@ -49,6 +49,7 @@ from escalate.engine.ticket_format import (
     field_value_problem,
     normalise_name,
     ticket_error,
+    without_markers,
 )
 from escalate.errors import TicketError
 
@@ -66,7 +67,6 @@ __all__ = [
 ]
 
 _KIND_SET = frozenset(KINDS)
-_STATUS_SET = frozenset(STATUSES)
 # --------------------------------------------------------------------------------------------
 # Values
 # --------------------------------------------------------------------------------------------
@@ -82,6 +82,7 @@ class Customer:
 
 
 _NO_CUSTOMER = Customer()
+_STATUS_SET = frozenset(STATUSES)
 _NO_FIELDS: Mapping[str, FieldValue] = MappingProxyType({})
 
 
@@ -235,11 +236,12 @@ class Ticket:
             service_line, risk = texts["service_line"], texts["risk"]
             customer = _agree_customer(customer, derived, history)
             fields = _agree_fields(fields, derived, history)
-        status = _agree("status", status, derived.status, derived.status_at, history)
+        if status is None or (status in _STATUS_SET and derived.status in _STATUS_SET):
+            status = _agree("status", status, derived.status, derived.status_at, history)
+        # Else a policy's own status, perhaps an alias of the last one the history set: the
+        # policy that evaluates the ticket checks that both name the same canonical status.
         if status is None:
             status = "new"
-        if status not in _STATUS_SET:
-            raise unknown_name("status", status, status, STATUSES, ("status",))
         set_ = object.__setattr__
         set_(self, "id", id)
         set_(self, "opened_at", opened_at)
@@ -292,7 +294,7 @@ class Ticket:
     # ----------------------------------------------------------------------------------------
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, object]) -> Ticket:
+    def from_mapping(cls, data: Mapping[str, object], *, empty: Iterable[str] = ()) -> Ticket:
         """Read a ticket from JSON-like data, strictly (the format is
         :class:`~escalate.engine.ticket_format.TicketInput`, documented in
         ``docs/ticket-format.md``).
@@ -302,11 +304,29 @@ class Ticket:
         and separators (``"Awaiting User Info"`` is ``awaiting-user-info``). A key whose value is
         ``None`` counts as absent. Every problem raises :class:`TicketError` with the key path
         (``events[3].at``) and the value; unknown keys and names come with a suggestion.
+
+        ``empty`` are the strings that mean "no value" in this source (ServiceNow exports
+        write ``"?"``, ``"NULL"`` or ``""``): every string value equal to one of them, in any
+        field, custom field or event payload, reads as ``null`` (a marker in
+        ``regulatory_flags`` is dropped). None by default: a real value is never taken for an
+        empty one unless the caller says so.
+
+        >>> t = Ticket.from_mapping(
+        ...     {"id": "T1", "opened_at": "2024-06-03T09:00:00Z", "category": "?"}, empty=["?"]
+        ... )
+        >>> t.category is None
+        True
         """
         if type(data) is not dict:
             if not isinstance(data, Mapping):
                 raise TicketError("a ticket must be a mapping", value=data)
             data = dict(data)
+        if empty:
+            markers = _sequence("empty", empty)
+            for i, marker in enumerate(markers):
+                if type(marker) is not str:
+                    raise TicketError("empty markers are strings", path=("empty", i), value=marker)
+            data = without_markers(data, frozenset(cast("tuple[str, ...]", markers)))
         try:
             model = TicketInput.model_validate(data)
         except ValidationError as exc:

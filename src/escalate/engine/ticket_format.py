@@ -10,7 +10,11 @@ of the format (``escalate schema ticket``) is generated from these models; the f
 documented in ``docs/ticket-format.md``.
 
 Names (``kind``, statuses, event types) are matched ignoring case and separators:
-``"Awaiting User Info"`` and ``awaiting_user_info`` are ``awaiting-user-info``.
+``"Awaiting User Info"`` and ``awaiting_user_info`` are ``awaiting-user-info``. Statuses are
+any such name (a policy's own ``waiting-for-customer`` as well as the built-in ones); the policy
+that evaluates the ticket knows which it accepts. ``customer.vip`` takes a boolean or one of its
+usual string forms (``history.BOOLEAN_TEXT``). :func:`without_markers` reads the empty
+markers a caller configures (``"?"``, ``"NULL"``) as ``null`` before validation.
 """
 
 from __future__ import annotations
@@ -36,12 +40,21 @@ from pydantic import (
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from escalate._models import _TEXT_ERROR as TEXT_ERROR
-from escalate._models import INSTANT_PATTERN, MAX_INT, MIN_INT, Label, check_prose, read_instant
+from escalate._models import (
+    INSTANT_PATTERN,
+    MAX_INT,
+    MIN_INT,
+    Label,
+    check_prose,
+    label_problem,
+    read_instant,
+)
 from escalate.engine.history import (
     EVENT_JSON_KEYS,
     EVENT_PAYLOAD,
     EVENT_TYPES,
     STATUSES,
+    read_boolean,
     unknown_name,
 )
 from escalate.errors import TicketError, suggest
@@ -73,6 +86,7 @@ __all__ = [
     "normalise_name",
     "parse_instant",
     "ticket_error",
+    "without_markers",
 ]
 
 Path = tuple[str | int, ...]
@@ -251,6 +265,37 @@ def _field_value(value: object) -> FieldValue:
     return cast(FieldValue, value)  # checked just above
 
 
+def without_markers(data: Mapping[str, object], markers: frozenset[str]) -> dict[str, object]:
+    """``data`` with every string value equal to one of ``markers`` read as ``None`` (absent):
+    at the top level, in ``customer``, ``fields`` and every event; markers in
+    ``regulatory_flags`` are dropped. Keys are kept; other values are untouched.
+
+    >>> data = {"id": "T1", "category": "?", "fields": {"u_x": "NULL"}}
+    >>> without_markers(data, frozenset({"?", "NULL"}))
+    {'id': 'T1', 'category': None, 'fields': {'u_x': None}}
+    """
+
+    def clean(value: object) -> object:
+        return None if type(value) is str and value in markers else value
+
+    def clean_map(value: object) -> object:
+        if isinstance(value, Mapping):
+            return {key: clean(item) for key, item in value.items()}
+        return value
+
+    out: dict[str, object] = {}
+    for key, value in data.items():
+        if key in ("customer", "fields"):
+            out[key] = clean_map(value)
+        elif key == "events" and isinstance(value, list | tuple):
+            out[key] = [clean_map(event) for event in value]
+        elif key == "regulatory_flags" and isinstance(value, list | tuple):
+            out[key] = [flag for flag in value if clean(flag) is not None]
+        else:
+            out[key] = clean(value)
+    return out
+
+
 def _dictify_events(value: object) -> object:
     """Mappings that are not dicts are read like dicts (pydantic takes only dicts)."""
     if isinstance(value, list | tuple):
@@ -268,7 +313,55 @@ Instant = Annotated[
     _json_instant("An instant: ISO-8601 with 'Z' or a UTC offset; stored in UTC."),
 ]
 Kind = Annotated[str, _namer("kind", KINDS), _name_schema(KINDS, "The kind of ticket.")]
-Status = Annotated[str, _namer("status", STATUSES), _name_schema(STATUSES, "A status.")]
+
+
+def _status(value: object) -> str:
+    if type(value) is not str:
+        raise PydanticCustomError("name_type", "{what} must be a string", {"what": "status"})
+    problem = label_problem(value)
+    if problem is not None:
+        raise PydanticCustomError("unknown_name", problem)
+    return value if value in _STATUS_SET else normalise_name(value)
+
+
+Status = Annotated[
+    str,
+    PlainValidator(_status),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "minLength": 1,
+            "description": "A status: one of the policy's statuses or their aliases (built in: "
+            f"{', '.join(STATUSES)}); case and separators (space, '-', '_') are ignored.",
+            "examples": ["in-progress", "Awaiting User Info", "Waiting for customer"],
+        }
+    ),
+]
+_STATUS_SET = frozenset(STATUSES)
+
+
+def _vip(value: object) -> bool:
+    found = read_boolean(value)
+    if found is None:
+        raise PydanticCustomError(
+            "boolean",
+            "vip must be true or false (or the text true/false, yes/no, 1/0 in any case)",
+        )
+    return found
+
+
+Vip = Annotated[
+    bool,
+    PlainValidator(_vip),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "boolean"},
+                {"type": "string", "pattern": "^(?i:true|false|yes|no|1|0)$"},
+            ]
+        }
+    ),
+]
 Count = Annotated[int, Field(ge=0, le=MAX_INT)]
 CustomValue = Annotated[
     FieldValue,
@@ -286,7 +379,11 @@ class CustomerInput(BaseModel):
 
     id: Text | None = Field(None, description="The customer's id in the ticketing system.")
     tier: Text | None = Field(None, description="The service tier, e.g. 'gold'.")
-    vip: bool | None = Field(None, description="Whether the customer is a VIP (default false).")
+    vip: Vip | None = Field(
+        None,
+        description="Whether the customer is a VIP (default false); also 'true'/'false', "
+        "'yes'/'no', '1'/'0' in any case.",
+    )
 
 
 class EventInput(BaseModel):
@@ -621,7 +718,7 @@ def _convert(error: ErrorDetails, data: Mapping[str, object]) -> TicketError:
         value = None
     key = loc[-1] if loc else None
     is_event = len(loc) >= 2 and loc[0] == "events"
-    if kind in ("instant", "unknown_name", "name_type", "field_value", TEXT_ERROR):
+    if kind in ("instant", "unknown_name", "name_type", "field_value", "boolean", TEXT_ERROR):
         return TicketError(error["msg"], path=loc, value=value)
     if kind in {"model_type", "dict_type"}:
         what = "an event" if is_event else "customer" if loc == ("customer",) else "a ticket"

@@ -41,7 +41,8 @@ from escalate.engine.conditions import (
 )
 from escalate.engine.paths import LevelDef, PathDef
 from escalate.engine.rules import RuleDef
-from escalate.engine.ticket import EVENT_TYPES, KINDS, STATUSES, TEXT_FIELDS
+from escalate.engine.statuses import BUILT_IN, CATEGORIES, StatusTable
+from escalate.engine.ticket import EVENT_TYPES, KINDS, TEXT_FIELDS, normalise_name
 from escalate.errors import PolicyError, shown, suggest
 from escalate.people.directory import Directory
 from escalate.policy.models import (
@@ -157,6 +158,7 @@ class _Compiler:
         self.priorities: tuple[str, ...] | None = None
         self.fields: dict[str, FieldSpec] = {}
         self.path_defs: dict[str, PathDef] = {}
+        self.statuses = BUILT_IN
 
     def compile(self) -> Policy:
         spec = self.spec
@@ -166,6 +168,7 @@ class _Compiler:
         for i, rule in enumerate(spec.rules):
             self._name(rule.id, ("rules", i, "id"))
         self._terminology()
+        self._statuses()
         self.calendars["24x7"] = Calendar.from_config("24x7")
         windows = holiday_years = 0
         for name in sorted(spec.calendars):
@@ -235,6 +238,8 @@ class _Compiler:
             paths=paths,
             rules=rules,
             aliases=self.aliases,
+            statuses=self.statuses,
+            empty_values=tuple(spec.empty_values),
             directory=self.directory,
             content_hash=content_hash(self.raw),
             source=self.source,
@@ -281,6 +286,57 @@ class _Compiler:
                 self._known("urgency", urgency, where)
                 self._known("priority", priority, where)
 
+    def _statuses(self) -> None:
+        """The policy's status table: canonical names (kebab-case ids), a category each, and
+        aliases that no two statuses share (compared as tickets are: ignoring case and
+        separators)."""
+        declared = self.spec.statuses
+        if declared is None:
+            return
+        owner: dict[str, str] = {}
+        for name, status in declared.items():
+            for i, spelling in enumerate([name, *status.aliases]):
+                key = normalise_name(spelling)
+                where: Path = ("statuses", name) if i == 0 else ("statuses", name, "aliases", i - 1)
+                if owner.get(key, name) != name:
+                    raise PolicyError(
+                        f"status name {shown(spelling)} also names status {shown(owner[key])}",
+                        path=where,
+                    )
+                owner[key] = name
+        if not any(status.category == "new" for status in declared.values()):
+            raise PolicyError(
+                "declare a status with category 'new': a ticket without status events is in it",
+                path=("statuses",),
+            )
+        self.statuses = StatusTable(
+            (name, status.category, status.aliases) for name, status in declared.items()
+        )
+
+    def _status_names(
+        self,
+        statuses: list[str] | str | None,
+        categories: Sequence[str] | str | None,
+        path: Path,
+    ) -> frozenset[str] | None:
+        """The canonical statuses named (aliases accepted) plus those of the categories."""
+        if statuses is None and categories is None:
+            return None
+        table, out = self.statuses, set()
+        items = [statuses] if isinstance(statuses, str) else statuses or []
+        for i, item in enumerate(items):
+            found = table.declared(item)
+            if found is None:
+                raise PolicyError(
+                    f"unknown status {shown(item)} (known: {', '.join(table.names)})",
+                    path=(*path, "status") if isinstance(statuses, str) else (*path, "status", i),
+                    suggestion=suggest(normalise_name(item), table.names),
+                )
+            out.add(found)
+        kinds = [categories] if isinstance(categories, str) else categories or []
+        out |= table.in_categories(kinds)
+        return frozenset(out)
+
     def _known(self, field: str, value: str, path: Path) -> None:
         table = self.aliases.get(field)
         if table is not None and value not in table.values():
@@ -299,7 +355,8 @@ class _Compiler:
                 values = tuple(sorted(set(self.aliases[name].values())))
             fields[name] = FieldSpec(STR, values)
         fields["kind"] = FieldSpec(STR, KINDS)
-        fields["status"] = FieldSpec(STR, STATUSES)
+        fields["status"] = FieldSpec(STR, self.statuses.names)
+        fields["status_category"] = FieldSpec(STR, CATEGORIES)
         fields["customer.vip"] = FieldSpec(BOOL)
         fields["acknowledged"] = FieldSpec(BOOL)
         fields["reassignment_count"] = FieldSpec(INT)
@@ -323,7 +380,7 @@ class _Compiler:
         for i, item in enumerate(items):
             where = (*path, i) if isinstance(spec, list) else path
             events = self._names(item.event, EVENT_TYPES, "event type", (*where, "event"))
-            statuses = self._names(item.status, STATUSES, "status", (*where, "status"))
+            statuses = self._status_names(item.status, item.category, where)
             out.append(Trigger(events, statuses))
         return tuple(out)
 
@@ -346,12 +403,9 @@ class _Compiler:
     def _clock(self, name: str, spec: ClockSpec) -> ClockDef:
         path: Path = ("clocks", name)
         targets = self._targets(spec.targets, (*path, "targets"))
-        pause = self._names(
-            spec.pause.status if spec.pause else None,
-            STATUSES,
-            "status",
-            (*path, "pause", "status"),
-        )
+        pause = None
+        if spec.pause is not None:
+            pause = self._status_names(spec.pause.status, spec.pause.category, (*path, "pause"))
         new_cycle = self._names(
             spec.new_cycle_on, EVENT_TYPES, "event type", (*path, "new_cycle_on")
         )

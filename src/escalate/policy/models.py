@@ -33,6 +33,7 @@ __all__ = [
     "PolicySpec",
     "RuleSpec",
     "RungSpec",
+    "StatusSpec",
     "TargetSpec",
     "TriggerSpec",
     "policy_json_schema",
@@ -171,23 +172,51 @@ class TargetSpec(_Strict):
     calendar: Id = Field(default="24x7", description="a calendar name, or '24x7'")
 
 
+StatusCategory = Literal["new", "in-progress", "on-hold", "resolved", "closed", "cancelled"]
+
+
 class TriggerSpec(_Strict):
-    """Fires on an event of these types and/or on entering one of these statuses."""
+    """Fires on an event of these types and/or on entering one of these statuses (or a status
+    of one of these categories)."""
 
     event: list[str] | str | None = None
     status: list[str] | str | None = None
+    category: list[StatusCategory] | StatusCategory | None = Field(
+        default=None, description="status categories: entering any status of them fires"
+    )
 
     @model_validator(mode="after")
     def _one_of(self) -> TriggerSpec:
-        if self.event is None and self.status is None:
-            raise ValueError("a trigger needs 'event' or 'status'")
+        if self.event is None and self.status is None and self.category is None:
+            raise ValueError("a trigger needs 'event', 'status' or 'category'")
         return self
 
 
 class PauseSpec(_Strict):
-    """The clock does not run while the ticket is in one of these statuses."""
+    """The clock does not run while the ticket is in one of these statuses (or a status of one
+    of these categories)."""
 
-    status: list[str] | str
+    status: list[str] | str | None = None
+    category: list[StatusCategory] | StatusCategory | None = Field(
+        default=None, description="status categories, e.g. on-hold: every status in them pauses"
+    )
+
+    @model_validator(mode="after")
+    def _one_of(self) -> PauseSpec:
+        if self.status is None and self.category is None:
+            raise ValueError("a pause needs 'status' or 'category'")
+        return self
+
+
+class StatusSpec(_Strict):
+    """A canonical status: its category and the other names ticketing systems give it."""
+
+    category: StatusCategory
+    aliases: list[Label] = Field(
+        default_factory=list,
+        description="other spellings, e.g. 'Awaiting User Info', 'Waiting for customer' (case "
+        "and separators are ignored)",
+    )
 
 
 class DefinitionSpec(_Strict):
@@ -322,6 +351,16 @@ class PolicySpec(_Strict):
     priority_matrix: dict[Label, dict[Label, Label]] = Field(default_factory=dict)
     custom_fields: dict[Label, Literal["string", "integer", "boolean"]] = Field(
         default_factory=dict
+    )
+    statuses: dict[Id, StatusSpec] | None = Field(
+        default=None,
+        description="the statuses tickets may be in, each with a category and aliases (default: "
+        "the built-in statuses, see docs/policy-reference.md)",
+    )
+    empty_values: list[str] = Field(
+        default_factory=list,
+        description="strings that mean 'no value' in tickets this policy reads from mappings, "
+        "e.g. ['?', 'NULL'] (default: none)",
     )
     calendars: dict[Id, CalendarConfig] = Field(
         default_factory=dict, description="business-hours calendars (see docs/calendars.md)"
