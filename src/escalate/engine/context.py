@@ -32,6 +32,7 @@ __all__ = ["ENDED", "Context", "prepare", "stamp"]
 _NO_NAMED_ACKS: Mapping[str, tuple[datetime, ...]] = MappingProxyType({})
 # Event types that set a status of one category (reopened: any category but the ended ones).
 _EVENT_CATEGORY = {"resolved": "resolved", "closed": "closed"}
+_CHECKED = frozenset({*_EVENT_CATEGORY, "reopened"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,12 +175,11 @@ def _status_map(policy: PolicyView, ticket: Ticket) -> dict[str, str]:
         status = event.status
         if status is None:
             continue
-        path = ("events", event.index, "status")
         found = out.get(status)
         if found is None:
-            found = out[status] = table.canonical(status, path)
+            found = out[status] = table.canonical(status, ("events", event.index, "status"))
         kind = event.type
-        if kind in _EVENT_CATEGORY or kind == "reopened":
+        if kind in _CHECKED:
             category = table.category[found]
             wanted = _EVENT_CATEGORY.get(kind)
             if (category != wanted) if wanted else (category in ENDED):
@@ -187,7 +187,7 @@ def _status_map(policy: PolicyView, ticket: Ticket) -> dict[str, str]:
                 raise TicketError(
                     f"a {kind!r} event sets {need}; policy {policy.id!r} puts {found!r} in "
                     f"category {category!r}",
-                    path=path,
+                    path=("events", event.index, "status"),
                     value=status,
                 )
         last = event

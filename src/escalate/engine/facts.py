@@ -336,8 +336,10 @@ def _dynamic_facts(
     ctx: Context, facts: dict[str, Any], state: TicketState, priority: str | None
 ) -> None:
     """The facts that change through events, as of ``state``."""
-    for name, value in state.history_fields.items():
-        facts[name] = _fact(ctx, name, value, (name,))
+    changed = state.history_fields
+    if changed:
+        for name, value in changed.items():
+            facts[name] = _fact(ctx, name, value, (name,))
     facts["priority"] = priority
     status = facts["status"] = ctx.status_of[state.status]
     facts["status_category"] = ctx.policy.statuses.category[status]

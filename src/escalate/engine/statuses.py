@@ -14,7 +14,6 @@ initial ``new`` status land on a policy's own terms (Jira's ``Done`` for ``resol
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from types import MappingProxyType
 
 from escalate.engine.ticket import normalise_name
 from escalate.errors import TicketError, suggest
@@ -32,6 +31,7 @@ Path = tuple[str | int, ...]
 class StatusTable:
     """A policy's statuses: canonical names in declaration order, their categories, and every
     spelling (canonical names, aliases, category names) normalised to the canonical name.
+    Read-only by contract (``category`` is typed as a ``Mapping``; it is a dict for speed).
 
     >>> table = StatusTable([("open", "new", ()), ("done", "resolved", ("Fixed",))])
     >>> table.canonical("FIXED", ("status",)), table.canonical("resolved", ("status",))
@@ -62,7 +62,7 @@ class StatusTable:
             if first is not None:
                 lookup.setdefault(kind, first)
         self.names = tuple(names)
-        self.category = MappingProxyType(category)
+        self.category = category  # a plain dict: read on every evaluation
         self._declared = declared
         self._lookup = lookup
 
