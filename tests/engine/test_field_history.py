@@ -296,3 +296,33 @@ def test_the_state_at_each_event_agrees_with_the_fields_the_history_leaves(
         final.history_fields
     )
     assert (tkt.assignment_group, tkt.assignee) == (final.assignment_group, final.assignee)
+
+
+def test_a_changed_value_the_terminology_does_not_know_names_the_event() -> None:
+    body = """
+    terminology:
+      category: {network: [Net], database: [DB]}
+    rules:
+      - id: db
+        when: {category: database}
+        then: {notify: {to: [assignee]}}
+    """
+    tkt = ticket(T0, changed(T1, "category", "storage", from_="Net"), category="storage")
+    with pytest.raises(TicketError) as caught:
+        policy(body).evaluate(tkt, now=utc(NOW))
+    assert (("events", 0, "to"), "storage") == (caught.value.path, caught.value.value)
+
+
+def test_a_changed_value_is_mapped_by_the_terminology_at_each_instant() -> None:
+    body = """
+    terminology:
+      category: {network: [Net], database: [DB]}
+    rules:
+      - id: db
+        when: {category: database}
+        then: {notify: {to: [assignee]}}
+    """
+    tkt = ticket(T0, changed(T1, "category", "DB", from_="Net"), category="DB")
+    assert ["T1:rule:db:20241120T110000Z:notify0"] == action_ids(
+        policy(body).evaluate(tkt, now=utc(NOW))
+    )

@@ -320,3 +320,28 @@ def test_alias_spelling_does_not_change_a_decision(data: dict[str, Any], spell: 
 def _alias(status: str) -> str:
     canonical = BUILT_IN.canonical(status, ())
     return f"Custom {canonical.replace('-', ' ').title()} State"
+
+
+def test_a_reopened_event_into_an_ended_status_of_the_policy_is_an_error() -> None:
+    tkt = ticket(T0, event(T1, "resolved"), event(T2, "reopened", status="Fixed"))
+    with pytest.raises(TicketError) as caught:
+        evaluate(JIRA, tkt)
+    assert ("events", 1, "status") == caught.value.path
+
+
+def test_a_ticket_status_given_as_an_alias_of_the_last_status_agrees() -> None:
+    tkt = ticket(T0, event(T1, "resolved"), status="Fixed")
+    assert [] == action_ids(evaluate(JIRA, tkt))
+
+
+def test_a_ticket_status_naming_another_status_than_the_history_is_an_error() -> None:
+    tkt = ticket(T0, event(T1, "resolved"), status="waiting-for-customer")
+    with pytest.raises(TicketError) as caught:
+        evaluate(JIRA, tkt)
+    assert (("status",), "waiting-for-customer") == (caught.value.path, caught.value.value)
+
+
+def test_a_built_in_status_disagreeing_with_the_history_is_still_a_ticket_error() -> None:
+    with pytest.raises(TicketError) as caught:
+        Ticket.from_mapping(ticket(T0, event(T1, "resolved"), status="in-progress"))
+    assert ("status",) == caught.value.path

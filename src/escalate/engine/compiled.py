@@ -186,10 +186,12 @@ class Policy:
         if raw is not None:
             return self.canonical("priority", raw)
         impact, urgency = ticket.impact, ticket.urgency
-        if state is not None and ticket.changed_fields:
-            changed = state.history_fields
-            impact = cast("str | None", changed.get("impact", impact))
-            urgency = cast("str | None", changed.get("urgency", urgency))
+        changed = ticket.changed_fields
+        if state is not None and changed:
+            if "impact" in changed:
+                impact = cast("str | None", state.field_value("impact"))
+            if "urgency" in changed:
+                urgency = cast("str | None", state.field_value("urgency"))
         impact = self.canonical("impact", impact)
         urgency = self.canonical("urgency", urgency)
         if impact is None or urgency is None:

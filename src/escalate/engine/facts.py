@@ -81,6 +81,7 @@ class Facts:
         "_changed",
         "_ctx",
         "_past",
+        "_read",
         "_scope_changes",
         "_step_at",
         "current",
@@ -92,9 +93,18 @@ class Facts:
         self._ctx = ctx
         # The facts field-changed events change: empty for most tickets (the fast path).
         self._changed = _changed_facts(ctx)
+        # The changed fields the policy can read (custom fields it does not declare are not).
+        custom = ctx.policy.custom_fields
+        self._read = tuple(
+            sorted(
+                name
+                for name in ctx.ticket.changed_fields
+                if not name.startswith("fields.") or name[7:] in custom
+            )
+        )
         self.static = _static_facts(ctx)
         self.current: dict[str, Any] = dict(self.static)
-        _dynamic_facts(ctx, self.current, ctx.state, ctx.priority)
+        _dynamic_facts(ctx, self.current, ctx.state, ctx.priority, self._read)
         self.histories: dict[str, tuple[tuple[datetime, int], ...]] = {}
         self._step_at = [step[0] for step in ctx.steps]
         self._past: dict[tuple[datetime, bool, bool], dict[str, Any]] = {}
@@ -116,7 +126,7 @@ class Facts:
         past = dict(self.static)
         state = ctx.ticket.state_at(at)
         priority = ctx.policy.priority_of(ctx.ticket, state.priority, state)
-        _dynamic_facts(ctx, past, state, priority)
+        _dynamic_facts(ctx, past, state, priority, self._read)
         if clocks:
             steps = ctx.steps[: bisect.bisect_right(self._step_at, at)]
             for clock in ctx.policy.clocks:
@@ -333,13 +343,16 @@ def _fact(ctx: Context, name: str, value: FieldValue, path: tuple[str | int, ...
 
 
 def _dynamic_facts(
-    ctx: Context, facts: dict[str, Any], state: TicketState, priority: str | None
+    ctx: Context,
+    facts: dict[str, Any],
+    state: TicketState,
+    priority: str | None,
+    changed: tuple[str, ...],
 ) -> None:
-    """The facts that change through events, as of ``state``."""
-    changed = state.history_fields
-    if changed:
-        for name, value in changed.items():
-            facts[name] = _fact(ctx, name, value, (name,))
+    """The facts that change through events, as of ``state``; ``changed`` names the fields
+    ``field-changed`` events set that the policy reads (one binary search each)."""
+    for name in changed:
+        facts[name] = _fact(ctx, name, state.field_value(name), (name,))
     facts["priority"] = priority
     status = facts["status"] = ctx.status_of[state.status]
     facts["status_category"] = ctx.policy.statuses.category[status]

@@ -43,6 +43,7 @@ looks states up in what it returns).
 
 from __future__ import annotations
 
+import bisect
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -64,6 +65,7 @@ __all__ = [
     "STATUSES",
     "Derived",
     "Event",
+    "FieldChanges",
     "Row",
     "TicketState",
     "Value",
@@ -79,7 +81,7 @@ Path = tuple[str | int, ...]
 #: The value of a custom field or of a ``field-changed`` event: no floats, no nesting.
 Value = str | int | bool | None
 #: A TicketState's values, in field order, with the number of ``action-done`` events so far in
-#: place of their ids (see :func:`replay`).
+#: place of their ids, then the number of events applied (see :func:`replay`).
 Row = tuple[
     str,
     str | None,
@@ -90,7 +92,7 @@ Row = tuple[
     int,
     int,
     int,
-    Mapping[str, Value],
+    int,
 ]
 _NO_VALUES: Mapping[str, Value] = MappingProxyType({})
 
@@ -285,6 +287,28 @@ class Event:
         return dict(sorted(out.items()))
 
 
+class FieldChanges:
+    """What a history's ``field-changed`` events set, per field (other than the group and the
+    assignee): the value before the first change, the positions of the events that change it
+    and the value after each. :func:`replay` builds it in one pass; a state looks a field up
+    with one binary search, so the fold stays linear however many fields change."""
+
+    __slots__ = ("at", "initial", "values")
+
+    def __init__(self, initial: Mapping[str, Value]) -> None:
+        self.initial: dict[str, Value] = dict(initial)
+        self.at: dict[str, list[int]] = {name: [] for name in initial}
+        self.values: dict[str, list[Value]] = {name: [] for name in initial}
+
+    def __bool__(self) -> bool:
+        return bool(self.initial)
+
+    def value(self, name: str, k: int) -> Value:
+        """The value of field ``name`` once the first ``k`` events have been applied."""
+        n = bisect.bisect_left(self.at[name], k)  # changes among events 0 .. k-1
+        return self.values[name][n - 1] if n else self.initial[name]
+
+
 class TicketState:
     """What a ticket looked like at one instant (see :meth:`Ticket.state_at`).
 
@@ -300,10 +324,12 @@ class TicketState:
     value.
     """
 
-    __slots__ = ("_done", "_ids", "_row")
-    _row: Row  # the fields, in order, then how many of the history's done ids are done
+    __slots__ = ("_changes", "_done", "_fields", "_ids", "_row")
+    _row: Row  # the fields, in order, how many of the history's done ids are done, k
     _ids: frozenset[str] | None  # built when first asked for
     _done: tuple[str, ...]  # the history's done ids, until then
+    _fields: Mapping[str, Value] | None  # built when first asked for
+    _changes: FieldChanges | None  # the history's field changes, until then
 
     def __init__(
         self,
@@ -320,19 +346,25 @@ class TicketState:
     ) -> None:
         put = object.__setattr__
         row = (status, priority, assignment_group, assignee, acknowledged_at, resolved_at)
-        values = MappingProxyType(dict(sorted(history_fields.items())))
-        put(self, "_row", (*row, reassignment_count, reopen_count, 0, values))
+        put(self, "_row", (*row, reassignment_count, reopen_count, 0, 0))
         put(self, "_ids", frozenset(done_action_ids))
         put(self, "_done", ())
+        put(self, "_fields", MappingProxyType(dict(sorted(history_fields.items()))))
+        put(self, "_changes", None)
 
     @classmethod
-    def from_row(cls, row: Row, done: tuple[str, ...]) -> TicketState:
-        """The state a :func:`replay` row describes; ``done`` are the history's done ids."""
+    def from_row(
+        cls, row: Row, done: tuple[str, ...], changes: FieldChanges | None = None
+    ) -> TicketState:
+        """The state a :func:`replay` row describes; ``done`` are the history's done ids,
+        ``changes`` its field changes (both shared: read only when asked for)."""
         state = cls.__new__(cls)
         put = object.__setattr__
         put(state, "_row", row)
         put(state, "_ids", None)
         put(state, "_done", done)  # shared: sliced only when asked for
+        put(state, "_fields", None if changes else _NO_VALUES)
+        put(state, "_changes", changes)
         return state
 
     @property
@@ -387,11 +419,30 @@ class TicketState:
 
     @property
     def history_fields(self) -> Mapping[str, Value]:
-        """The values of the fields ``field-changed`` events change, as of this state."""
-        return self._row[9]
+        """The values of the fields ``field-changed`` events change, as of this state, sorted
+        by name (built when first asked for)."""
+        fields = self._fields
+        if fields is None:
+            changes = self._changes
+            assert changes is not None
+            k = self._row[9]
+            found = {name: changes.value(name, k) for name in sorted(changes.initial)}
+            fields = MappingProxyType(found)
+            object.__setattr__(self, "_fields", fields)
+        return fields
+
+    def field_value(self, name: str) -> Value:
+        """The value of one field ``field-changed`` events change, as of this state (``None``
+        for a field they do not change): one binary search, whatever the history's length."""
+        fields = self._fields
+        if fields is not None:
+            return fields.get(name)
+        changes = self._changes
+        assert changes is not None
+        return changes.value(name, self._row[9]) if name in changes.initial else None
 
     def _values(self) -> tuple[object, ...]:
-        fields = tuple(sorted(self._row[9].items()))
+        fields = tuple(self.history_fields.items())
         return (*self._row[:8], self.done_action_ids, fields)
 
     def __setattr__(self, name: str, value: object) -> None:
@@ -410,7 +461,7 @@ class TicketState:
 
     def __repr__(self) -> str:
         names = (*_STATE_FIELDS, "done_action_ids", "history_fields")
-        values = (*self._values()[:-1], dict(self._row[9]))
+        values = (*self._values()[:-1], dict(self.history_fields))
         fields = ", ".join(f"{name}={value!r}" for name, value in zip(names, values, strict=True))
         return f"TicketState({fields})"
 
@@ -740,17 +791,17 @@ def replay(
     assignee: str | None,
     extra: tuple[int, int],
     fields: Mapping[str, Value] = _NO_VALUES,
-) -> tuple[list[TicketState | Row], tuple[str, ...]]:
+) -> tuple[list[TicketState | Row], tuple[str, ...], FieldChanges]:
     """The state after each prefix of the history (``[k]``: the first ``k`` events applied),
-    and the action ids of the ``action-done`` events in history order.
+    the action ids of the ``action-done`` events in history order, and the field changes.
 
     ``status`` … ``assignee`` are the ticket's (current) fields, used where no event sets the
     value; ``fields`` likewise for the other fields ``field-changed`` events set, by name;
     ``extra`` is (given minus derived) reassignments and reopens, history the ticketing
     system did not send. Rows are value tuples that :meth:`Ticket.state_at` turns into states when
-    first asked for; a row counts the done actions instead of copying their ids, so the fold is
-    linear in the number of events (a ``field-changed`` event copies the mapping of changed
-    fields, which holds only the fields the history changes).
+    first asked for; a row counts the done actions instead of copying their ids and the
+    events applied instead of copying the changed fields, so the fold is linear in the number
+    of events.
     """
     if any(e.type in _STATUS_EVENTS for e in events):
         status = "new"
@@ -759,9 +810,8 @@ def replay(
         priority = first_change.from_priority
     group = _initial(events, "assignment_group", "group", assignment_group)
     assignee = _initial(events, "assignee", "assignee", assignee)
-    values: Mapping[str, Value] = _NO_VALUES
+    initial = dict(fields)
     if fields:
-        initial = dict(fields)
         seen: set[str] = set()
         for event in events:  # the first change of each field tells what it was before
             name = event.field
@@ -769,7 +819,7 @@ def replay(
                 seen.add(name)
                 if event.from_value is not None:
                     initial[name] = event.from_value
-        values = MappingProxyType(initial)
+    changes = FieldChanges(initial)
     last_group = group
     acknowledged_at: datetime | None = None
     resolved_at: datetime | None = None
@@ -787,10 +837,10 @@ def replay(
             max(0, reassignments),
             max(0, reopens),
             0,
-            values,
+            0,
         )
     ]
-    for event in events:
+    for i, event in enumerate(events):
         kind = event.type
         new_status = event.status
         if new_status is not None:  # only status events carry one
@@ -828,7 +878,8 @@ def replay(
                 assignee = cast("str | None", to)
             else:
                 assert name is not None
-                values = MappingProxyType({**values, name: to})
+                changes.at[name].append(i)
+                changes.values[name].append(to)
         rows.append(
             (
                 status,
@@ -840,10 +891,10 @@ def replay(
                 max(0, reassignments),
                 max(0, reopens),
                 len(done),
-                values,
+                i + 1,
             )
         )
-    return rows, tuple(done)
+    return rows, tuple(done), changes
 
 
 def _initial(events: Sequence[Event], name: str, key: str, given: str | None) -> str | None:

@@ -32,6 +32,7 @@ from escalate.engine.history import (
     STATUSES,
     Derived,
     Event,
+    FieldChanges,
     Row,
     TicketState,
     Value,
@@ -138,6 +139,8 @@ class Ticket:
     )
     # The action ids of the action-done events, in order (the rows count them).
     _done: tuple[str, ...] = field(init=False, repr=False, compare=False, hash=False)
+    # What the field-changed events set, per field (the rows count the events applied).
+    _changes: FieldChanges | None = field(init=False, repr=False, compare=False, hash=False)
     # Given counters minus derived ones: history the ticketing system did not send.
     _extra: tuple[int, int] = field(init=False, repr=False, compare=False, hash=False)
     # The fields field-changed events set, other than the group and the assignee.
@@ -281,6 +284,7 @@ class Ticket:
         set_(self, "_times", tuple(derived.times))
         set_(self, "_states", None)
         set_(self, "_done", ())
+        set_(self, "_changes", None)
         set_(self, "_digest", None)
         set_(self, "_changed", frozenset(changed))
         set_(
@@ -469,7 +473,7 @@ class Ticket:
         """
         states = self._states
         if states is None:
-            states, done = replay(
+            states, done, changes = replay(
                 self.events,
                 status=self.status,
                 priority=self.priority,
@@ -479,12 +483,13 @@ class Ticket:
                 fields={name: self.field_value(name) for name in self._changed},
             )
             object.__setattr__(self, "_done", done)
+            object.__setattr__(self, "_changes", changes)
             object.__setattr__(self, "_states", states)
         # history.state_at, inlined: this runs several times per evaluation.
         k = bisect.bisect_right(self._times, to_us(at, "state_at"))
         state = states[k]
         if not isinstance(state, TicketState):
-            state = states[k] = TicketState.from_row(state, self._done)
+            state = states[k] = TicketState.from_row(state, self._done, self._changes)
         return state
 
 
