@@ -213,30 +213,20 @@ class Ticket:
             history = tuple(replace(event, at=utc(event.at)) for event in history)
 
         changed = derived.values
-        if changed:
-            texts = {
-                name: _agree(name, text, changed[name], derived.values_at[name], history)  # type: ignore[arg-type]
-                if name in changed
-                else text
-                for name, text in (
-                    ("impact", impact),
-                    ("urgency", urgency),
-                    ("severity", severity),
-                    ("category", category),
-                    ("subcategory", subcategory),
-                    ("service", service),
-                    ("configuration_item", configuration_item),
-                    ("business_unit", business_unit),
-                    ("region", region),
-                    ("service_line", service_line),
-                    ("risk", risk),
-                )
-            }
-            impact, urgency, severity = texts["impact"], texts["urgency"], texts["severity"]
-            category, subcategory = texts["category"], texts["subcategory"]
-            service, configuration_item = texts["service"], texts["configuration_item"]
-            business_unit, region = texts["business_unit"], texts["region"]
-            service_line, risk = texts["service_line"], texts["risk"]
+        if changed:  # the fields field-changed events set: given ones must agree
+            impact = _from_history("impact", impact, derived, history)
+            urgency = _from_history("urgency", urgency, derived, history)
+            severity = _from_history("severity", severity, derived, history)
+            category = _from_history("category", category, derived, history)
+            subcategory = _from_history("subcategory", subcategory, derived, history)
+            service = _from_history("service", service, derived, history)
+            configuration_item = _from_history(
+                "configuration_item", configuration_item, derived, history
+            )
+            business_unit = _from_history("business_unit", business_unit, derived, history)
+            region = _from_history("region", region, derived, history)
+            service_line = _from_history("service_line", service_line, derived, history)
+            risk = _from_history("risk", risk, derived, history)
             customer = _agree_customer(customer, derived, history)
             fields = _agree_fields(fields, derived, history)
         if status is None or (status in _STATUS_SET and derived.status in _STATUS_SET):
@@ -515,14 +505,22 @@ def _agree(
     return given
 
 
+def _from_history(
+    name: str, given: str | None, derived: Derived, events: tuple[Event, ...]
+) -> str | None:
+    """A text field that ``field-changed`` events may set: derived from the last one when not
+    given, else it must agree with it (:func:`_agree`)."""
+    if name not in derived.values:
+        return given
+    last = cast("str | None", derived.values[name])  # history checks: text or None
+    return _agree(name, given, last, derived.values_at[name], events)
+
+
 def _agree_customer(customer: Customer, derived: Derived, events: tuple[Event, ...]) -> Customer:
     """The customer with the values the history sets filled in; given ones must agree."""
     values, last = derived.values, derived.values_at
-    id_, tier = customer.id, customer.tier
-    if "customer.id" in values:
-        id_ = _agree("customer.id", id_, values["customer.id"], last["customer.id"], events)  # type: ignore[arg-type]
-    if "customer.tier" in values:
-        tier = _agree("customer.tier", tier, values["customer.tier"], last["customer.tier"], events)  # type: ignore[arg-type]
+    id_ = _from_history("customer.id", customer.id, derived, events)
+    tier = _from_history("customer.tier", customer.tier, derived, events)
     vip = customer.vip
     if "customer.vip" in values and vip is not values["customer.vip"]:
         i = last["customer.vip"]
