@@ -3,8 +3,8 @@
 Pure and deterministic: no I/O, no clock reads. It runs a compiled :class:`Policy`; building
 one from YAML is :mod:`escalate.policy`'s job. Exported here: the policy and its compiled
 definitions (clocks with their triggers, targets, scoped ``Definition`` values and rungs;
-paths and levels; rules with their conditions, ``Leaf`` and ``Node``; actions), the ticket,
-and the decision with the states it carries.
+paths and levels; rules with their conditions, ``Leaf`` and ``Node``; actions; the status
+table), the ticket, and the decision with the states it carries.
 """
 
 from escalate.engine.actions import ActionDef
@@ -14,6 +14,7 @@ from escalate.engine.conditions import Leaf, Node
 from escalate.engine.decision import Action, Decision, RuleResult
 from escalate.engine.paths import LevelDef, PathDef, PathState
 from escalate.engine.rules import RuleDef
+from escalate.engine.statuses import StatusTable
 from escalate.engine.ticket import Customer, Event, Ticket, TicketState
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "RuleDef",
     "RuleResult",
     "Rung",
+    "StatusTable",
     "Target",
     "Ticket",
     "TicketState",

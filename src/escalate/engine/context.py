@@ -48,6 +48,7 @@ class Context:
     priority: str | None  # canonical, as of now
     steps: tuple[Step, ...]  # the creation and every event, with the canonical status around it
     status_of: dict[str, str]  # the ticket's status spellings -> the policy's canonical status
+    category_of: dict[str, str]  # the same spellings -> their category
     resolved: bool  # ended (a status of category resolved, closed or cancelled) at now
     ended_at: datetime | None  # when it last ended and stayed so
     done_at: dict[str, datetime]  # action id -> first action-done event for it
@@ -85,14 +86,16 @@ def prepare(
     status_of = _status_map(policy, ticket)
     steps = _steps(ticket, status_of)
     category = policy.statuses.category
-    resolved = category[status_of[state.status]] in ENDED
+    category_of = {raw: category[canonical] for raw, canonical in status_of.items()}
+    resolved = category_of[state.status] in ENDED
     # When the ticket last ended (resolved, closed or cancelled) and stayed so: this stops
     # every path timer. A ticket that arrives ended, without status events, ended at once.
     ended_at: datetime | None = None
     if resolved:
+        ended = {status_of[raw] for raw, kind in category_of.items() if kind in ENDED}
         ended_at = steps[0][0]
         for at, _, before, after in steps:
-            if category[after] in ENDED and category[before] not in ENDED:
+            if after in ended and before not in ended:
                 ended_at = at
     done_at: dict[str, datetime] = {}
     acks: list[datetime] = []
@@ -123,6 +126,7 @@ def prepare(
         priority=policy.priority_of(ticket, state.priority),
         steps=steps,
         status_of=status_of,
+        category_of=category_of,
         resolved=resolved,
         ended_at=ended_at,
         done_at=done_at,

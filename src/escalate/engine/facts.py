@@ -354,8 +354,9 @@ def _dynamic_facts(
     for name in changed:
         facts[name] = _fact(ctx, name, state.field_value(name), (name,))
     facts["priority"] = priority
-    status = facts["status"] = ctx.status_of[state.status]
-    facts["status_category"] = ctx.policy.statuses.category[status]
+    raw = state.status
+    facts["status"] = ctx.status_of[raw]
+    facts["status_category"] = ctx.category_of[raw]
     facts["assignment_group"] = ctx.policy.canonical("assignment_group", state.assignment_group)
     facts["assignee"] = state.assignee
     facts["reassignment_count"] = state.reassignment_count

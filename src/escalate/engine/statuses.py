@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from escalate._frozen import FrozenMap
 from escalate.engine.ticket import normalise_name
 from escalate.errors import TicketError, suggest
 
@@ -31,7 +32,7 @@ Path = tuple[str | int, ...]
 class StatusTable:
     """A policy's statuses: canonical names in declaration order, their categories, and every
     spelling (canonical names, aliases, category names) normalised to the canonical name.
-    Read-only by contract (``category`` is typed as a ``Mapping``; it is a dict for speed).
+    Immutable: ``names`` is a tuple, ``category`` a read-only mapping.
 
     >>> table = StatusTable([("open", "new", ()), ("done", "resolved", ("Fixed",))])
     >>> table.canonical("FIXED", ("status",)), table.canonical("resolved", ("status",))
@@ -61,10 +62,20 @@ class StatusTable:
             first = next((name for name in names if category[name] == kind), None)
             if first is not None:
                 lookup.setdefault(kind, first)
-        self.names = tuple(names)
-        self.category = category  # a plain dict: read on every evaluation
-        self._declared = declared
-        self._lookup = lookup
+        put = object.__setattr__
+        put(self, "names", tuple(names))
+        put(self, "category", FrozenMap(category, what="status"))
+        put(self, "_declared", declared)
+        put(self, "_lookup", lookup)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"StatusTable is immutable: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"StatusTable is immutable: cannot delete {name!r}")
+
+    def __repr__(self) -> str:
+        return f"StatusTable({', '.join(f'{n}: {c}' for n, c in self.category.items())})"
 
     def declared(self, spelling: str) -> str | None:
         """The canonical status a declared name or alias spells (category names aside), or
