@@ -16,12 +16,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import cast
 
 from escalate.calendars._instants import checked_utc
 from escalate.engine.clocks import Step
 from escalate.engine.rules import PolicyView
-from escalate.engine.statuses import ENDED
+from escalate.engine.statuses import CATEGORIES, ENDED
 from escalate.engine.ticket import Event, Ticket, TicketState
 from escalate.errors import TicketError, suggest
 from escalate.people.availability import Availability
@@ -32,7 +31,11 @@ __all__ = ["ENDED", "Context", "prepare", "stamp"]
 _NO_NAMED_ACKS: Mapping[str, tuple[datetime, ...]] = MappingProxyType({})
 # Event types that set a status of one category (reopened: any category but the ended ones).
 _EVENT_CATEGORY = {"resolved": "resolved", "closed": "closed"}
-_CHECKED = frozenset({*_EVENT_CATEGORY, "reopened"})
+_FITS = {
+    "resolved": frozenset({"resolved"}),
+    "closed": frozenset({"closed"}),
+    "reopened": frozenset(CATEGORIES) - ENDED,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +50,8 @@ class Context:
     state: TicketState  # the ticket as of now
     priority: str | None  # canonical, as of now
     steps: tuple[Step, ...]  # the creation and every event, with the canonical status around it
-    status_of: dict[str, str]  # the ticket's status spellings -> the policy's canonical status
-    category_of: dict[str, str]  # the same spellings -> their category
+    # The ticket's status spellings -> the policy's canonical status and its category.
+    status_of: dict[str, tuple[str, str]]
     resolved: bool  # ended (a status of category resolved, closed or cancelled) at now
     ended_at: datetime | None  # when it last ended and stayed so
     done_at: dict[str, datetime]  # action id -> first action-done event for it
@@ -83,16 +86,13 @@ def prepare(
         )
     _check_overrides(policy, ticket)
     state = ticket.state_at(now)
-    status_of = _status_map(policy, ticket)
-    steps = _steps(ticket, status_of)
-    category = policy.statuses.category
-    category_of = {raw: category[canonical] for raw, canonical in status_of.items()}
-    resolved = category_of[state.status] in ENDED
+    steps, status_of = _steps(policy, ticket)
+    resolved = status_of[state.status][1] in ENDED
     # When the ticket last ended (resolved, closed or cancelled) and stayed so: this stops
     # every path timer. A ticket that arrives ended, without status events, ended at once.
     ended_at: datetime | None = None
     if resolved:
-        ended = {status_of[raw] for raw, kind in category_of.items() if kind in ENDED}
+        ended = policy.statuses.ended
         ended_at = steps[0][0]
         for at, _, before, after in steps:
             if after in ended and before not in ended:
@@ -126,7 +126,6 @@ def prepare(
         priority=policy.priority_of(ticket, state.priority),
         steps=steps,
         status_of=status_of,
-        category_of=category_of,
         resolved=resolved,
         ended_at=ended_at,
         done_at=done_at,
@@ -167,62 +166,76 @@ def _check_overrides(policy: PolicyView, ticket: Ticket) -> None:
             )
 
 
-def _status_map(policy: PolicyView, ticket: Ticket) -> dict[str, str]:
-    """Each status spelling the ticket uses (``new`` included: a ticket starts in it), mapped
-    to the policy's canonical status: one lookup per distinct spelling. A status the policy
-    does not know, or an event whose status is of the wrong category, is a TicketError naming
-    the event (or the ticket's ``status``)."""
+def _steps(
+    policy: PolicyView, ticket: Ticket
+) -> tuple[tuple[Step, ...], dict[str, tuple[str, str]]]:
+    """The creation and every event, with the (canonical) status before and after each; and
+    each status spelling the ticket uses (``new`` included: a ticket starts in it) mapped to
+    the policy's canonical status and its category, one lookup per distinct spelling. A status
+    the policy does not know, an event whose status is of the wrong category, or a given
+    ``status`` that is not the one the history leaves, is a TicketError naming the event (or
+    ``status``)."""
     table = policy.statuses
-    out = {"new": table.canonical("new", ("status",))}
-    last: Event | None = None
-    for event in ticket.events:
-        status = event.status
-        if status is None:
-            continue
-        found = out.get(status)
-        if found is None:
-            found = out[status] = table.canonical(status, ("events", event.index, "status"))
-        kind = event.type
-        if kind in _CHECKED:
-            category = table.category[found]
-            wanted = _EVENT_CATEGORY.get(kind)
-            if (category != wanted) if wanted else (category in ENDED):
-                need = f"a status of category {wanted!r}" if wanted else "an open status"
-                raise TicketError(
-                    f"a {kind!r} event sets {need}; policy {policy.id!r} puts {found!r} in "
-                    f"category {category!r}",
-                    path=("events", event.index, "status"),
-                    value=status,
-                )
-        last = event
+    initial = table.initial or table.resolve("new", ("status",))  # raises: no 'new' status
+    status_of = {"new": initial}
+    events = ticket.events
     raw = ticket.status
-    given = out.get(raw)
-    if given is None:
-        given = out[raw] = table.canonical(raw, ("status",))
-    if last is not None and given != out[cast("str", last.status)]:
-        raise TicketError(
-            f"status disagrees with the history: events[{last.index}] ({last.type}) leaves it "
-            f"{out[cast('str', last.status)]!r} in policy {policy.id!r}",
-            path=("status",),
-            value=raw,
-        )
-    return out
-
-
-def _steps(ticket: Ticket, status_of: dict[str, str]) -> tuple[Step, ...]:
-    """The creation and every event, with the (canonical) status before and after each."""
-    has_status_events = any(e.status is not None for e in ticket.events)
-    status = status_of["new" if has_status_events else ticket.status]
+    if any(e.status is not None for e in events):
+        status = status_of["new"][0]
+    else:  # the ticket's own status holds throughout
+        found = status_of[raw] = table.resolve(raw, ("status",))
+        status = found[0]
     steps: list[Step] = [(ticket.opened_at, "created", status, status)]
-    for event in ticket.events:
-        if event.type == "created":
+    last: Event | None = None
+    for event in events:
+        kind = event.type
+        spelled = event.status
+        if spelled is None:
+            after = status
+        else:
+            found = status_of.get(spelled)  # type: ignore[assignment]
+            if found is None:
+                found = status_of[spelled] = table.resolve(
+                    spelled, ("events", event.index, "status")
+                )
+            after = found[0]
+            fits = _FITS.get(kind)
+            if fits is not None and found[1] not in fits:
+                _wrong_category(policy, event, found)
+            last = event
+        before, status = status, after
+        if kind == "created":
             continue  # the creation step above stands for it
-        if event.path is not None and event.type == "acknowledged":
+        if kind == "acknowledged" and event.path is not None:
             continue  # answers one path's page: not the ticket's acknowledgement for clocks
-        after = status_of[event.status] if event.status is not None else status
-        steps.append((event.at, event.type, status, after))
-        status = after
-    return tuple(steps)
+        steps.append((event.at, kind, before, after))
+    if last is not None:
+        given = status_of.get(raw)
+        if given is None:
+            given = status_of[raw] = table.resolve(raw, ("status",))
+        if given[0] != status:
+            raise TicketError(
+                f"status disagrees with the history: events[{last.index}] ({last.type}) "
+                f"leaves it {status!r} in policy {policy.id!r}",
+                path=("status",),
+                value=raw,
+            )
+    return tuple(steps), status_of
+
+
+def _wrong_category(policy: PolicyView, event: Event, found: tuple[str, str]) -> None:
+    """Raise: a ``resolved``/``closed`` event sets a status of its category, ``reopened`` an
+    open one."""
+    kind = event.type
+    status, category = found
+    wanted = _EVENT_CATEGORY.get(kind)
+    need = f"a status of category {wanted!r}" if wanted else "an open status"
+    raise TicketError(
+        f"a {kind!r} event sets {need}; policy {policy.id!r} puts {status!r} in "
+        f"category {category!r}",
+        path=("events", event.index, "status"),
+        value=event.status,
+    )
 
 
 def stamp(at: datetime) -> str:

@@ -94,14 +94,16 @@ class Facts:
         # The facts field-changed events change: empty for most tickets (the fast path).
         self._changed = _changed_facts(ctx)
         # The changed fields the policy can read (custom fields it does not declare are not).
-        custom = ctx.policy.custom_fields
-        self._read = tuple(
-            sorted(
-                name
-                for name in ctx.ticket.changed_fields
-                if not name.startswith("fields.") or name[7:] in custom
+        self._read: tuple[str, ...] = ()
+        if self._changed:
+            custom = ctx.policy.custom_fields
+            self._read = tuple(
+                sorted(
+                    name
+                    for name in ctx.ticket.changed_fields
+                    if not name.startswith("fields.") or name[7:] in custom
+                )
             )
-        )
         self.static = _static_facts(ctx)
         self.current: dict[str, Any] = dict(self.static)
         _dynamic_facts(ctx, self.current, ctx.state, ctx.priority, self._read)
@@ -354,9 +356,7 @@ def _dynamic_facts(
     for name in changed:
         facts[name] = _fact(ctx, name, state.field_value(name), (name,))
     facts["priority"] = priority
-    raw = state.status
-    facts["status"] = ctx.status_of[raw]
-    facts["status_category"] = ctx.category_of[raw]
+    facts["status"], facts["status_category"] = ctx.status_of[state.status]
     facts["assignment_group"] = ctx.policy.canonical("assignment_group", state.assignment_group)
     facts["assignee"] = state.assignee
     facts["reassignment_count"] = state.reassignment_count

@@ -81,7 +81,8 @@ Path = tuple[str | int, ...]
 #: The value of a custom field or of a ``field-changed`` event: no floats, no nesting.
 Value = str | int | bool | None
 #: A TicketState's values, in field order, with the number of ``action-done`` events so far in
-#: place of their ids, then the number of events applied (see :func:`replay`).
+#: place of their ids, then the number of events applied and the history's field changes
+#: (shared by every row; see :func:`replay`).
 Row = tuple[
     str,
     str | None,
@@ -93,6 +94,7 @@ Row = tuple[
     int,
     int,
     int,
+    "FieldChanges | None",
 ]
 _NO_VALUES: Mapping[str, Value] = MappingProxyType({})
 
@@ -300,9 +302,6 @@ class FieldChanges:
         self.at: dict[str, list[int]] = {name: [] for name in initial}
         self.values: dict[str, list[Value]] = {name: [] for name in initial}
 
-    def __bool__(self) -> bool:
-        return bool(self.initial)
-
     def value(self, name: str, k: int) -> Value:
         """The value of field ``name`` once the first ``k`` events have been applied."""
         n = bisect.bisect_left(self.at[name], k)  # changes among events 0 .. k-1
@@ -324,12 +323,11 @@ class TicketState:
     value.
     """
 
-    __slots__ = ("_changes", "_done", "_fields", "_ids", "_row")
-    _row: Row  # the fields, in order, how many of the history's done ids are done, k
+    __slots__ = ("_done", "_fields", "_ids", "_row")
+    _row: Row  # the fields, in order, how many of the history's done ids are done, k, changes
     _ids: frozenset[str] | None  # built when first asked for
     _done: tuple[str, ...]  # the history's done ids, until then
-    _fields: Mapping[str, Value] | None  # built when first asked for
-    _changes: FieldChanges | None  # the history's field changes, until then
+    _fields: Mapping[str, Value]  # set when first asked for (from the row's field changes)
 
     def __init__(
         self,
@@ -346,25 +344,19 @@ class TicketState:
     ) -> None:
         put = object.__setattr__
         row = (status, priority, assignment_group, assignee, acknowledged_at, resolved_at)
-        put(self, "_row", (*row, reassignment_count, reopen_count, 0, 0))
+        put(self, "_row", (*row, reassignment_count, reopen_count, 0, 0, None))
         put(self, "_ids", frozenset(done_action_ids))
         put(self, "_done", ())
         put(self, "_fields", MappingProxyType(dict(sorted(history_fields.items()))))
-        put(self, "_changes", None)
 
     @classmethod
-    def from_row(
-        cls, row: Row, done: tuple[str, ...], changes: FieldChanges | None = None
-    ) -> TicketState:
-        """The state a :func:`replay` row describes; ``done`` are the history's done ids,
-        ``changes`` its field changes (both shared: read only when asked for)."""
+    def from_row(cls, row: Row, done: tuple[str, ...]) -> TicketState:
+        """The state a :func:`replay` row describes; ``done`` are the history's done ids."""
         state = cls.__new__(cls)
         put = object.__setattr__
         put(state, "_row", row)
         put(state, "_ids", None)
         put(state, "_done", done)  # shared: sliced only when asked for
-        put(state, "_fields", None if changes else _NO_VALUES)
-        put(state, "_changes", changes)
         return state
 
     @property
@@ -421,24 +413,23 @@ class TicketState:
     def history_fields(self) -> Mapping[str, Value]:
         """The values of the fields ``field-changed`` events change, as of this state, sorted
         by name (built when first asked for)."""
-        fields = self._fields
-        if fields is None:
-            changes = self._changes
-            assert changes is not None
-            k = self._row[9]
-            found = {name: changes.value(name, k) for name in sorted(changes.initial)}
-            fields = MappingProxyType(found)
+        try:
+            return self._fields
+        except AttributeError:  # a state read from a ticket: built on the first read
+            changes, k = self._row[10], self._row[9]
+            fields = _NO_VALUES
+            if changes is not None:
+                found = {name: changes.value(name, k) for name in sorted(changes.initial)}
+                fields = MappingProxyType(found)
             object.__setattr__(self, "_fields", fields)
-        return fields
+            return fields
 
     def field_value(self, name: str) -> Value:
         """The value of one field ``field-changed`` events change, as of this state (``None``
         for a field they do not change): one binary search, whatever the history's length."""
-        fields = self._fields
-        if fields is not None:
-            return fields.get(name)
-        changes = self._changes
-        assert changes is not None
+        changes = self._row[10]
+        if changes is None:
+            return self.history_fields.get(name)  # a state built by hand, or no changes
         return changes.value(name, self._row[9]) if name in changes.initial else None
 
     def _values(self) -> tuple[object, ...]:
@@ -791,17 +782,17 @@ def replay(
     assignee: str | None,
     extra: tuple[int, int],
     fields: Mapping[str, Value] = _NO_VALUES,
-) -> tuple[list[TicketState | Row], tuple[str, ...], FieldChanges]:
+) -> tuple[list[TicketState | Row], tuple[str, ...]]:
     """The state after each prefix of the history (``[k]``: the first ``k`` events applied),
-    the action ids of the ``action-done`` events in history order, and the field changes.
+    and the action ids of the ``action-done`` events in history order.
 
     ``status`` … ``assignee`` are the ticket's (current) fields, used where no event sets the
     value; ``fields`` likewise for the other fields ``field-changed`` events set, by name;
     ``extra`` is (given minus derived) reassignments and reopens, history the ticketing
     system did not send. Rows are value tuples that :meth:`Ticket.state_at` turns into states when
-    first asked for; a row counts the done actions instead of copying their ids and the
-    events applied instead of copying the changed fields, so the fold is linear in the number
-    of events.
+    first asked for; a row counts the done actions instead of copying their ids, and counts the
+    events applied and shares one :class:`FieldChanges` (``None`` when ``fields`` is empty)
+    instead of copying the changed fields, so the fold is linear in the number of events.
     """
     if any(e.type in _STATUS_EVENTS for e in events):
         status = "new"
@@ -810,8 +801,9 @@ def replay(
         priority = first_change.from_priority
     group = _initial(events, "assignment_group", "group", assignment_group)
     assignee = _initial(events, "assignee", "assignee", assignee)
-    initial = dict(fields)
+    changes = None
     if fields:
+        initial = dict(fields)
         seen: set[str] = set()
         for event in events:  # the first change of each field tells what it was before
             name = event.field
@@ -819,7 +811,7 @@ def replay(
                 seen.add(name)
                 if event.from_value is not None:
                     initial[name] = event.from_value
-    changes = FieldChanges(initial)
+        changes = FieldChanges(initial)
     last_group = group
     acknowledged_at: datetime | None = None
     resolved_at: datetime | None = None
@@ -838,6 +830,7 @@ def replay(
             max(0, reopens),
             0,
             0,
+            changes,
         )
     ]
     for i, event in enumerate(events):
@@ -876,8 +869,7 @@ def replay(
                     last_group = group
             elif name == "assignee":
                 assignee = cast("str | None", to)
-            else:
-                assert name is not None
+            elif changes is not None and name in changes.initial:
                 changes.at[name].append(i)
                 changes.values[name].append(to)
         rows.append(
@@ -892,9 +884,10 @@ def replay(
                 max(0, reopens),
                 len(done),
                 i + 1,
+                changes,
             )
         )
-    return rows, tuple(done), changes
+    return rows, tuple(done)
 
 
 def _initial(events: Sequence[Event], name: str, key: str, given: str | None) -> str | None:

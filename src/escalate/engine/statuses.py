@@ -41,12 +41,15 @@ class StatusTable:
     'resolved'
     """
 
-    __slots__ = ("_declared", "_lookup", "category", "names")
+    __slots__ = ("_declared", "_lookup", "_resolved", "category", "ended", "initial", "names")
 
     names: tuple[str, ...]
     category: Mapping[str, str]
+    ended: frozenset[str]  # the statuses of the ended categories (resolved, closed, cancelled)
+    initial: tuple[str, str] | None  # what ``new`` resolves to: status and category
     _declared: dict[str, str]  # names and aliases, normalised -> canonical
     _lookup: dict[str, str]  # the same, and category names
+    _resolved: dict[str, tuple[str, str]]  # the same -> (canonical, category)
 
     def __init__(self, statuses: Iterable[tuple[str, str, Iterable[str]]]) -> None:
         names: list[str] = []
@@ -65,8 +68,11 @@ class StatusTable:
         put = object.__setattr__
         put(self, "names", tuple(names))
         put(self, "category", FrozenMap(category, what="status"))
+        put(self, "ended", frozenset(name for name in names if category[name] in ENDED))
         put(self, "_declared", declared)
         put(self, "_lookup", lookup)
+        put(self, "_resolved", {key: (name, category[name]) for key, name in lookup.items()})
+        put(self, "initial", self._resolved.get("new"))
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"StatusTable is immutable: cannot set {name!r}")
@@ -100,6 +106,19 @@ class StatusTable:
                     path=path,
                     value=raw,
                 )
+        return found
+
+    def resolve(self, raw: str, path: Path) -> tuple[str, str]:
+        """The canonical status ``raw`` spells and its category (one dict lookup when ``raw``
+        is already normalised); a :class:`TicketError` at ``path`` like :meth:`canonical`.
+
+        >>> BUILT_IN.resolve("Awaiting Vendor", ("status",))
+        ('awaiting-vendor', 'on-hold')
+        """
+        found = self._resolved.get(raw)
+        if found is None:
+            name = self.canonical(raw, path)
+            found = (name, self.category[name])
         return found
 
     def in_categories(self, kinds: Iterable[str]) -> frozenset[str]:

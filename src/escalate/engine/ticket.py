@@ -32,7 +32,6 @@ from escalate.engine.history import (
     STATUSES,
     Derived,
     Event,
-    FieldChanges,
     Row,
     TicketState,
     Value,
@@ -139,8 +138,6 @@ class Ticket:
     )
     # The action ids of the action-done events, in order (the rows count them).
     _done: tuple[str, ...] = field(init=False, repr=False, compare=False, hash=False)
-    # What the field-changed events set, per field (the rows count the events applied).
-    _changes: FieldChanges | None = field(init=False, repr=False, compare=False, hash=False)
     # Given counters minus derived ones: history the ticketing system did not send.
     _extra: tuple[int, int] = field(init=False, repr=False, compare=False, hash=False)
     # The fields field-changed events set, other than the group and the assignee.
@@ -274,7 +271,6 @@ class Ticket:
         set_(self, "_times", tuple(derived.times))
         set_(self, "_states", None)
         set_(self, "_done", ())
-        set_(self, "_changes", None)
         set_(self, "_digest", None)
         set_(self, "_changed", frozenset(changed))
         set_(
@@ -463,23 +459,23 @@ class Ticket:
         """
         states = self._states
         if states is None:
-            states, done, changes = replay(
+            changed = self._changed
+            states, done = replay(
                 self.events,
                 status=self.status,
                 priority=self.priority,
                 assignment_group=self.assignment_group,
                 assignee=self.assignee,
                 extra=self._extra,
-                fields={name: self.field_value(name) for name in self._changed},
+                fields={name: self.field_value(name) for name in changed} if changed else {},
             )
             object.__setattr__(self, "_done", done)
-            object.__setattr__(self, "_changes", changes)
             object.__setattr__(self, "_states", states)
         # history.state_at, inlined: this runs several times per evaluation.
         k = bisect.bisect_right(self._times, to_us(at, "state_at"))
         state = states[k]
         if not isinstance(state, TicketState):
-            state = states[k] = TicketState.from_row(state, self._done, self._changes)
+            state = states[k] = TicketState.from_row(state, self._done)
         return state
 
 
