@@ -326,3 +326,28 @@ def test_a_changed_value_is_mapped_by_the_terminology_at_each_instant() -> None:
     assert ["T1:rule:db:20241120T110000Z:notify0"] == action_ids(
         policy(body).evaluate(tkt, now=utc(NOW))
     )
+
+
+# -- scoped clocks follow field history -------------------------------------------------------
+
+VIP_CLOCK = """
+clocks:
+  resolution:
+    stop: {status: [resolved, closed]}
+    on_scope_change: restart
+    targets: {default: {within: 24h}}
+    definitions:
+      - id: vip
+        when: {customer.vip: true}
+        targets: {default: {within: 2h}}
+"""
+
+
+def test_a_scoped_clock_restarts_at_the_field_change_that_moves_its_definition() -> None:
+    tkt = ticket(T0, changed(T2, "customer.vip", True, from_=False), customer={"vip": True})
+    clock = policy(VIP_CLOCK).evaluate(tkt, now=utc(NOW)).to_dict()["clocks"][0]
+    assert ("vip", "2024-11-20T12:00:00+00:00", "3h") == (
+        clock.get("definition"),
+        clock["started_at"],
+        clock["elapsed"],
+    )
