@@ -90,6 +90,7 @@ _HASH = "0" * 64
 _DECISION_EXAMPLE: dict[str, Any] = {  # INC0010001 against rules/itil-default.yaml (abridged)
     "format": DECISION_FORMAT,
     "policy": {"id": "itil-default", "version": "1", "hash": _HASH},
+    "segment": None,
     "ticket": "INC0010001",
     "input_digest": _HASH,
     "evaluated_at": "2024-11-20T15:00:00+00:00",

@@ -18,6 +18,7 @@ from escalate.engine.decision import Decision
 from escalate.engine.evaluate import evaluate_ticket
 from escalate.engine.paths import PathDef
 from escalate.engine.rules import RuleDef
+from escalate.engine.segments import Segment, select
 from escalate.engine.statuses import BUILT_IN, StatusTable
 from escalate.engine.ticket import Ticket, TicketState
 from escalate.errors import TicketError
@@ -55,6 +56,11 @@ class Policy:
       the built-in statuses unless the policy declares ``statuses:``);
     * ``empty_values``: the strings that mean "no value" when this policy reads a ticket from a
       mapping (``empty_values:``; none by default).
+    * ``segments``: the policy's segments in precedence order (a tuple of
+      :class:`~escalate.engine.segments.Segment`, each with its own compiled ``policy``);
+      empty when it has none;
+    * ``segment``: ``None`` for a policy as written; the segment's id for the policy a
+      segment compiles to.
 
     Assigning any attribute raises ``AttributeError``. Not a value type: policies compare by
     identity (compare ``content_hash`` to tell whether two policies say the same thing).
@@ -63,6 +69,7 @@ class Policy:
     __slots__ = (
         "_aliases",
         "_matrix",
+        "_segment_fields",
         "calendars",
         "clocks",
         "content_hash",
@@ -74,6 +81,8 @@ class Policy:
         "paths",
         "pin",
         "rules",
+        "segment",
+        "segments",
         "source",
         "statuses",
         "version",
@@ -92,6 +101,9 @@ class Policy:
     paths: tuple[PathDef, ...]
     pin: str
     rules: tuple[RuleDef, ...]
+    segment: str | None
+    segments: tuple[Segment, ...]
+    _segment_fields: tuple[str, ...]
     source: str
     statuses: StatusTable
     version: str
@@ -115,6 +127,8 @@ class Policy:
         source: str,
         statuses: StatusTable = BUILT_IN,
         empty_values: tuple[str, ...] = (),
+        segments: tuple[Segment, ...] = (),
+        segment: str | None = None,
     ) -> None:
         set_ = object.__setattr__
         set_(self, "id", id)
@@ -145,6 +159,9 @@ class Policy:
         set_(self, "source", source)
         set_(self, "statuses", statuses)
         set_(self, "empty_values", tuple(empty_values))
+        set_(self, "segments", tuple(sorted(segments, key=lambda s: s.precedence)))
+        set_(self, "segment", segment)
+        set_(self, "_segment_fields", tuple(sorted({f for s in segments for f in s.fields})))
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"Policy is immutable; cannot set {name!r}")
@@ -153,9 +170,12 @@ class Policy:
         raise AttributeError(f"Policy is immutable; cannot delete {name!r}")
 
     def __repr__(self) -> str:
+        segment = "" if self.segment is None else f" segment={self.segment}"
+        segments = f" segments={len(self.segments)}" if self.segments else ""
         return (
-            f"<Policy {self.id} v{self.version} clocks={len(self.clocks)} "
-            f"paths={len(self.paths)} rules={len(self.rules)} {self.content_hash[:12]}>"
+            f"<Policy {self.id} v{self.version}{segment} clocks={len(self.clocks)} "
+            f"paths={len(self.paths)} rules={len(self.rules)}{segments} "
+            f"{self.content_hash[:12]}>"
         )
 
     # -- terminology ----------------------------------------------------------------------------
@@ -212,9 +232,34 @@ class Policy:
         ``availability`` says who cannot be reached (out of office, unreachable, temporary
         schedule cover); it is input, never looked up. A ticket given as a mapping is read
         with :meth:`Ticket.from_mapping`, the policy's ``empty_values`` as its empty markers.
+
+        A policy with segments first picks the one that decides the ticket (see
+        :meth:`for_ticket`); the decision names it (``Decision.segment``).
         """
+        ticket = self._ticket(ticket)
+        policy: Policy = self
+        if self.segments:  # computed at load: a policy without segments pays nothing more
+            policy = self.for_ticket(ticket)
+        return evaluate_ticket(policy, ticket, now, Availability.from_mapping(availability))
+
+    def _ticket(self, ticket: Ticket | Mapping[str, Any]) -> Ticket:
+        """``ticket`` as a :class:`Ticket`, a mapping read with this policy's empty markers."""
         if not isinstance(ticket, Ticket) and isinstance(ticket, Mapping):
-            ticket = Ticket.from_mapping(ticket, empty=self.empty_values)
-        return evaluate_ticket(
-            self, Ticket.coerce(ticket), now, Availability.from_mapping(availability)
-        )
+            return Ticket.from_mapping(ticket, empty=self.empty_values)
+        return Ticket.coerce(ticket)
+
+    def for_ticket(self, ticket: Ticket | Mapping[str, Any]) -> Policy:
+        """The compiled policy that decides ``ticket``: that of the first segment (in
+        precedence order) whose ``when`` holds for it, else this policy itself.
+
+        Segments are chosen by the ticket's fields as they are now (its top-level fields),
+        and the chosen policy decides the whole ticket, from its opening: a ticket moved to
+        another business unit is decided as if it had always been there.
+        """
+        ticket = self._ticket(ticket)
+        found = select(self, self.segments, self._segment_fields, ticket)
+        if found is None:
+            return self
+        chosen = found.policy
+        assert isinstance(chosen, Policy)
+        return chosen

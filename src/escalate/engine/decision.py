@@ -141,7 +141,8 @@ def _leaf_dict(leaf: Leaf, ok: bool, actual: object, rule: RuleDef) -> dict[str,
 class Decision:
     """The outcome of ``Policy.evaluate(ticket, now=...)``. Immutable.
 
-    ``policy_id``, ``policy_version`` and ``policy_hash`` name the policy; ``ticket_id`` the
+    ``policy_id``, ``policy_version`` and ``policy_hash`` name the policy, ``segment`` the
+    segment of it that decided (``None``: the policy as written); ``ticket_id`` the
     ticket; ``evaluated_at`` the instant evaluated; ``priority`` the ticket's canonical
     priority (``None`` when it has none); ``actions`` the due actions, a tuple of
     :class:`Action`; ``clocks`` and ``paths`` read-only mappings from name to
@@ -170,6 +171,7 @@ class Decision:
         "policy_id",
         "policy_version",
         "priority",
+        "segment",
         "ticket_id",
     )
 
@@ -187,6 +189,7 @@ class Decision:
     policy_id: str
     policy_version: str
     priority: str | None
+    segment: str | None
     ticket_id: str
 
     def __init__(
@@ -196,6 +199,7 @@ class Decision:
         policy_version: str,
         policy_hash: str,
         ticket_id: str,
+        segment: str | None = None,
         ticket: Ticket,
         evaluated_at: datetime,
         priority: str | None,
@@ -211,6 +215,7 @@ class Decision:
         set_(self, "policy_id", policy_id)
         set_(self, "policy_version", policy_version)
         set_(self, "policy_hash", policy_hash)
+        set_(self, "segment", segment)
         set_(self, "ticket_id", ticket_id)
         set_(self, "_ticket", ticket)
         set_(self, "evaluated_at", evaluated_at)
@@ -288,6 +293,7 @@ class Decision:
                 "version": self.policy_version,
                 "hash": self.policy_hash,
             },
+            "segment": self.segment,
             "ticket": self.ticket_id,
             "input_digest": self.input_digest,
             "evaluated_at": iso(self.evaluated_at),
@@ -307,9 +313,11 @@ class Decision:
 
     def explain(self, *, full: bool = False) -> str:
         """Short readable text: why these actions, what the clocks say, when to look again."""
+        segment = "" if self.segment is None else f", segment {self.segment}"
         lines = [
             f"ticket {self.ticket_id} at {iso(self.evaluated_at)} "
-            f"(policy {self.policy_id} v{self.policy_version}, priority {self.priority or '-'})"
+            f"(policy {self.policy_id} v{self.policy_version}{segment}, "
+            f"priority {self.priority or '-'})"
         ]
         if self.actions:
             lines.append("due actions:")

@@ -172,6 +172,9 @@ class DecisionOutput(BaseModel):
     input_digest: Annotated[str, StringConstraints(pattern=_HEX64)] = Field(
         description="SHA-256 (hex) over the policy hash, the ticket digest and evaluated_at."
     )
+    segment: str | None = Field(
+        description="The segment of the policy that decided; null: the policy as written."
+    )
     evaluated_at: Instant = Field(description="The instant the decision is for ('now').")
     priority: str | None = Field(description="The canonical priority the policy derived.")
     actions: list[ActionOutput] = Field(description="The actions due now.")

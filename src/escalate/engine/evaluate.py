@@ -73,6 +73,7 @@ def _evaluate(
         policy_id=policy.id,
         policy_version=policy.version,
         policy_hash=policy.content_hash,
+        segment=policy.segment,
         ticket_id=ticket.id,
         ticket=ticket,
         evaluated_at=now,

@@ -22,7 +22,7 @@ from escalate.engine.history import read_boolean
 from escalate.engine.ticket import FieldValue, TicketState
 from escalate.errors import TicketError
 
-__all__ = ["Facts", "Stretch", "clock_facts", "clock_leaf_instant", "run_clocks"]
+__all__ = ["Facts", "Stretch", "clock_facts", "clock_leaf_instant", "custom_value", "run_clocks"]
 
 # The ticket fields that change through events, and the event types that change them. Other
 # fields (category, customer ...) change only through ``field-changed`` events (when a ticket
@@ -284,11 +284,13 @@ def _static_facts(ctx: Context) -> dict[str, Any]:
     }
     for name, kind in policy.custom_fields.items():
         value = ticket.fields.get(name)
-        facts["fields." + name] = _custom(policy.id, kind, value, ("fields", name))
+        facts["fields." + name] = custom_value(policy.id, kind, value, ("fields", name))
     return facts
 
 
-def _custom(policy: str, kind: str, value: FieldValue, path: tuple[str | int, ...]) -> FieldValue:
+def custom_value(
+    policy: str, kind: str, value: FieldValue, path: tuple[str | int, ...]
+) -> FieldValue:
     """A custom field's value as the policy declares its type; a TicketError when it is not.
     A boolean field also takes the usual string forms (``"true"``, ``"No"``, ``"1"`` ...)."""
     if value is None:
@@ -340,7 +342,7 @@ def _fact(ctx: Context, name: str, value: FieldValue, path: tuple[str | int, ...
         return ctx.policy.canonical(name, cast("str | None", value))
     if name.startswith("fields."):
         kind = ctx.policy.custom_fields.get(name[7:])
-        return value if kind is None else _custom(ctx.policy.id, kind, value, path)
+        return value if kind is None else custom_value(ctx.policy.id, kind, value, path)
     return value
 
 

@@ -88,6 +88,11 @@ class PolicyView(Protocol):
         ...
 
     @property
+    def segment(self) -> str | None:
+        """The segment this policy was compiled for (``None``: the policy as written)."""
+        ...
+
+    @property
     def clocks(self) -> tuple[ClockDef, ...]:
         """The compiled clocks, in declaration order."""
         ...

@@ -41,6 +41,7 @@ from escalate.engine.conditions import (
 )
 from escalate.engine.paths import LevelDef, PathDef
 from escalate.engine.rules import RuleDef
+from escalate.engine.segments import SEGMENT_FIELDS, Segment
 from escalate.engine.statuses import BUILT_IN, CATEGORIES, StatusTable
 from escalate.engine.ticket import EVENT_TYPES, KINDS, TEXT_FIELDS, normalise_name
 from escalate.errors import PolicyError, shown, suggest
@@ -52,13 +53,22 @@ from escalate.policy.models import (
     LevelSpec,
     PathSpec,
     PolicySpec,
+    SegmentSpec,
     TargetSpec,
     TriggerSpec,
+)
+from escalate.policy.segments import (
+    Origin,
+    apply_overlay,
+    dangling_hint,
+    plain_origin,
+    segment_base,
 )
 
 __all__ = [
     "MAX_HOLIDAY_YEARS",
     "MAX_POLICY_WINDOWS",
+    "MAX_SEGMENTS",
     "compile_policy",
     "content_hash",
     "validate_spec",
@@ -71,6 +81,8 @@ MAX_POLICY_WINDOWS = 1_000_000
 #: The most years of country holidays (``holidays: {country, years}``) the calendars of one
 #: policy may ask the holidays package for together: each year costs a few milliseconds.
 MAX_HOLIDAY_YEARS = 1_000
+#: The most segments one policy may declare: each compiles into a whole policy of its own.
+MAX_SEGMENTS = 64
 
 # Ids appear in field names (clock.<name>.percent), traces and action ids: keep them plain.
 _KEBAB = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
@@ -133,26 +145,78 @@ def compile_policy(
     *,
     locate: Positions = lambda path: None,
     source: str = "<string>",
+    origin: Origin | None = None,
 ) -> Policy:
-    """Validate and compile policy data (as parsed from YAML) into a :class:`Policy`."""
+    """Validate and compile policy data (as parsed from YAML) into a :class:`Policy`.
+
+    ``locate`` gives the position of a key path; ``origin``, given by the loader for data
+    merged from several documents (``extends``), also the key path in the document that wrote
+    it, which errors then name. A policy that still ``extends`` another is an error: only
+    :func:`escalate.load` can read the base file.
+    """
     spec = validate_spec(data, locate)
     assert isinstance(data, Mapping)
+    if spec.extends is not None:
+        raise PolicyError(
+            f"extends names a base file ({shown(spec.extends)}); only escalate.load(path) reads "
+            "it (relative to the extending file), loads() has no file to read it from",
+            path=("extends",),
+            source=locate(("extends",)),
+        )
+    for key in ("add", "remove"):
+        if getattr(spec, key) is not None:
+            raise PolicyError(
+                f"'{key}:' changes a base policy: write it in a segment, or in a policy that "
+                "'extends' another",
+                path=(key,),
+                source=locate((key,)),
+            )
+    return _compile(spec, data, origin or plain_origin(locate), source)
+
+
+def _compile(
+    spec: PolicySpec,
+    data: Mapping[str, Any],
+    origin: Origin,
+    source: str,
+    *,
+    segment: tuple[str, str] | None = None,
+) -> Policy:
+    """Compile validated data; errors name the key path and position ``origin`` gives.
+
+    ``segment`` is (the segment's id, the content hash of the policy declaring it) when this
+    is a segment's policy.
+    """
+
+    def locate(path: Path) -> tuple[str, int, int] | None:
+        return origin(path)[0]
+
     try:
-        return _Compiler(spec, data, locate, source).compile()
+        return _Compiler(spec, data, locate, source, origin, segment).compile()
     except PolicyError as exc:
-        if exc.source is None:
-            raise exc.located(locate(exc.path)) from None
-        raise
+        where, path = origin(exc.path)
+        return_error = PolicyError(
+            exc.message, path=path, source=exc.source or where, suggestion=exc.suggestion
+        )
+        raise return_error from None
 
 
 class _Compiler:
     def __init__(
-        self, spec: PolicySpec, raw: Mapping[str, Any], locate: Positions, source: str
+        self,
+        spec: PolicySpec,
+        raw: Mapping[str, Any],
+        locate: Positions,
+        source: str,
+        origin: Origin,
+        segment: tuple[str, str] | None,
     ) -> None:
         self.spec = spec
         self.raw = raw
         self.locate = locate
         self.source = source
+        self.origin = origin
+        self.segment = segment
         self.calendars: dict[str, Calendar] = {}
         self.aliases: dict[str, dict[str, str]] = {}
         self.priorities: tuple[str, ...] | None = None
@@ -226,6 +290,7 @@ class _Compiler:
             self._path_criteria(self.path_defs[n], spec.paths[n]) for n in sorted(spec.paths)
         )
         rules = self._rules()
+        segments = self._segments()
         return Policy(
             id=spec.policy,
             version=str(spec.version),
@@ -241,8 +306,10 @@ class _Compiler:
             statuses=self.statuses,
             empty_values=tuple(spec.empty_values),
             directory=self.directory,
-            content_hash=content_hash(self.raw),
+            content_hash=content_hash(self.raw) if self.segment is None else self.segment[1],
             source=self.source,
+            segments=segments,
+            segment=None if self.segment is None else self.segment[0],
         )
 
     @staticmethod
@@ -744,3 +811,94 @@ class _Compiler:
         # Precedence is declared: higher priority first, then file order.
         ordered = sorted(compiled, key=lambda r: (-r.priority, r.order))
         return tuple(replace(rule, rank=rank) for rank, rule in enumerate(ordered))
+
+    # -- segments -------------------------------------------------------------------------------
+
+    def _segments(self) -> tuple[Segment, ...]:
+        """Each segment compiled into a policy of its own, with its condition on the base."""
+        specs = self.spec.segments
+        if not specs:
+            return ()
+        if len(specs) > MAX_SEGMENTS:
+            raise PolicyError(
+                f"{len(specs)} segments; the limit is {MAX_SEGMENTS} (each compiles into a "
+                "whole policy): merge segments whose policies agree",
+                path=("segments", MAX_SEGMENTS),
+            )
+        ids: dict[str, int] = {}
+        precedences: dict[int, str] = {}
+        digest = content_hash(self.raw)
+        base = segment_base(self.raw)
+        fields = {k: v for k, v in self.fields.items() if _segment_field(k)}
+        out = []
+        for i, spec in enumerate(specs):
+            where: Path = ("segments", i)
+            self._name(spec.id, (*where, "id"))
+            if spec.id in ids:
+                raise PolicyError(
+                    f"segment id {shown(spec.id)} is also used by segments[{ids[spec.id]}]",
+                    path=(*where, "id"),
+                )
+            ids[spec.id] = i
+            if spec.precedence in precedences:
+                raise PolicyError(
+                    f"precedence {spec.precedence} is also that of segment "
+                    f"{shown(precedences[spec.precedence])}: the precedence decides which "
+                    "segment a ticket falls in when both match, so each needs its own",
+                    path=(*where, "precedence"),
+                )
+            precedences[spec.precedence] = spec.id
+            when = self._segment_when(spec, fields, where)
+            policy = self._segment_policy(spec, base, where, digest)
+            out.append(
+                Segment(
+                    id=spec.id,
+                    precedence=spec.precedence,
+                    when=when,
+                    fields=referenced_fields(when),
+                    policy=policy,
+                    description=spec.description,
+                )
+            )
+        return tuple(sorted(out, key=lambda s: s.precedence))
+
+    def _segment_when(
+        self, spec: SegmentSpec, fields: Mapping[str, FieldSpec], where: Path
+    ) -> Condition:
+        full = compile_condition(spec.when, self.fields, (*where, "when"))
+        for leaf in leaves(full):
+            if not _segment_field(leaf.field):
+                raise PolicyError(
+                    f"a segment is chosen by what a ticket is ({', '.join(SEGMENT_FIELDS)}, "
+                    f"fields.<custom>), not by {leaf.field}: that changes during the ticket's "
+                    "life, and its meaning may differ between segments",
+                    path=leaf.path,
+                )
+        return compile_condition(spec.when, fields, (*where, "when"))
+
+    def _segment_policy(
+        self, spec: SegmentSpec, base: Mapping[str, Any], where: Path, digest: str
+    ) -> Policy:
+        label = f"segment {spec.id!r}"
+        overlay = self.raw["segments"][where[1]]
+        overlaid = apply_overlay(
+            base, self.origin, overlay, self.origin, at=where, label=label, extends=False
+        )
+        try:
+            merged = validate_spec(overlaid.data, overlaid.locate)
+            return _compile(
+                merged, overlaid.data, overlaid.origin, self.source, segment=(spec.id, digest)
+            )
+        except PolicyError as exc:
+            hint = dangling_hint(exc, overlaid, label, self.origin)
+            raise PolicyError(
+                f"in {label}: {exc.message}{hint}",
+                path=exc.path,
+                source=exc.source,
+                suggestion=exc.suggestion,
+            ) from None
+
+
+def _segment_field(name: str) -> bool:
+    """Whether a segment's condition may read this field."""
+    return name in SEGMENT_FIELDS or name.startswith("fields.")

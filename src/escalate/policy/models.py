@@ -31,8 +31,11 @@ __all__ = [
     "LevelSpec",
     "PathSpec",
     "PolicySpec",
+    "RemoveSpec",
     "RuleSpec",
     "RungSpec",
+    "SectionsSpec",
+    "SegmentSpec",
     "StatusSpec",
     "TargetSpec",
     "TriggerSpec",
@@ -340,9 +343,85 @@ class RuleSpec(_Strict):
     source: Prose | None = None
 
 
+class SectionsSpec(_Strict):
+    """The named entries a segment (or a policy that ``extends`` another) overrides or adds.
+
+    Each entry is written in full, as in a policy; an override replaces the base's entry of
+    the same id whole (rules by their ``id``), except ``terminology``, whose aliases are added
+    to the base's.
+    """
+
+    terminology: dict[Label, dict[Label, list[Label]]] = Field(default_factory=dict)
+    statuses: dict[Id, StatusSpec] = Field(
+        default_factory=dict, description="statuses of a base that declares statuses:"
+    )
+    priority_matrix: dict[Label, dict[Label, Label]] = Field(default_factory=dict)
+    custom_fields: dict[Label, Literal["string", "integer", "boolean"]] = Field(
+        default_factory=dict
+    )
+    calendars: dict[Id, CalendarConfig] = Field(default_factory=dict)
+    directory: DirectoryModel = Field(default_factory=DirectoryModel)
+    schedules: dict[Id, ScheduleModel] = Field(default_factory=dict)
+    clocks: dict[Id, ClockSpec] = Field(default_factory=dict)
+    paths: dict[Id, PathSpec] = Field(default_factory=dict)
+    rules: list[RuleSpec] = Field(default_factory=list)
+
+
+class DirectoryRemoveSpec(_Strict):
+    """Directory entries a segment removes, by id."""
+
+    people: list[Label] = Field(default_factory=list)
+    teams: list[Label] = Field(default_factory=list)
+    roles: list[Label] = Field(default_factory=list)
+
+
+class RemoveSpec(_Strict):
+    """Entries of the base a segment (or an extending policy) removes, by id. Removing an id
+    the base does not define is an error; so is removing what something else still names."""
+
+    statuses: list[Id] = Field(default_factory=list)
+    priority_matrix: list[Label] = Field(default_factory=list, description="impact rows")
+    custom_fields: list[Label] = Field(default_factory=list)
+    calendars: list[Id] = Field(default_factory=list)
+    directory: DirectoryRemoveSpec = Field(default_factory=DirectoryRemoveSpec)
+    schedules: list[Id] = Field(default_factory=list)
+    clocks: list[Id] = Field(default_factory=list)
+    paths: list[Id] = Field(default_factory=list)
+    rules: list[Id] = Field(default_factory=list)
+
+
+class SegmentSpec(SectionsSpec):
+    """A part of the organisation (a region, business unit, customer) with its own variant of
+    the policy: the base (the file itself) with these overrides, additions and removals,
+    chosen for a ticket when ``when`` holds and no segment of lower ``precedence`` matched."""
+
+    id: Id
+    description: Prose | None = None
+    when: Condition = Field(description="on what the ticket is: region, business_unit, ...")
+    precedence: int = Field(description="lower is tried first; each segment has its own")
+    add: SectionsSpec | None = Field(default=None, description="entries the base lacks")
+    remove: RemoveSpec | None = Field(default=None, description="base entries to drop, by id")
+
+
+class PolicySectionsSpec(SectionsSpec):
+    """What a policy that ``extends`` another adds: any section, segments included."""
+
+    segments: list[SegmentSpec] = Field(default_factory=list)
+
+
+class PolicyRemoveSpec(RemoveSpec):
+    """What a policy that ``extends`` another removes: any entry, segments included."""
+
+    segments: list[Id] = Field(default_factory=list)
+
+
 class PolicySpec(_Strict):
     """A whole escalation policy."""
 
+    extends: Label | None = Field(
+        default=None,
+        description="a base policy file, relative to this one; the sections here override it",
+    )
     policy: Name
     version: int | Label
     description: Prose = ""
@@ -374,6 +453,15 @@ class PolicySpec(_Strict):
     clocks: dict[Id, ClockSpec] = Field(default_factory=dict)
     paths: dict[Id, PathSpec] = Field(default_factory=dict)
     rules: list[RuleSpec] = Field(default_factory=list)
+    segments: list[SegmentSpec] = Field(
+        default_factory=list, description="variants of this policy chosen per ticket"
+    )
+    add: PolicySectionsSpec | None = Field(
+        default=None, description="with extends: entries the base lacks"
+    )
+    remove: PolicyRemoveSpec | None = Field(
+        default=None, description="with extends: base entries to drop, by id"
+    )
 
 
 # --------------------------------------------------------------------------------------------
