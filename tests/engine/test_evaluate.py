@@ -670,6 +670,7 @@ def test_to_dict_has_the_documented_top_level_keys() -> None:
         "policy",
         "priority",
         "rules",
+        "segment",
         "ticket",
     ] == sorted(decision.to_dict())
     assert 1 == decision.to_dict()["format"]
