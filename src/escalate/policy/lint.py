@@ -14,8 +14,9 @@ from datetime import UTC, datetime, timedelta
 from escalate.calendars._instants import MAX_US, checked_utc, to_us
 from escalate.engine.clocks import ClockDef, Definition
 from escalate.engine.compiled import Policy
-from escalate.engine.conditions import Condition, Node
+from escalate.engine.conditions import Condition, Leaf, Node
 from escalate.engine.paths import PathDef
+from escalate.engine.segments import Segment
 from escalate.errors import ArgumentError, InstantRangeError
 
 __all__ = ["MAX_HORIZON", "Finding", "lint"]
@@ -121,6 +122,15 @@ def lint(
             )
     for name in sorted(set(policy.calendars) - used_calendars):
         found.append(Finding(f"calendars.{name}", "unused-calendar", "calendar is never used"))
+    if policy.segments:
+        found += _segment_findings(policy.segments)
+        own = set(found)
+        for segment in policy.segments:
+            assert isinstance(segment.policy, Policy)
+            for finding in lint(segment.policy, as_of=as_of, horizon=horizon):
+                if finding not in own:  # what the segment changed, not the base again
+                    where = f"segments.{segment.id}.{finding.where}"
+                    found.append(Finding(where, finding.code, finding.message))
     return tuple(sorted(found))
 
 
@@ -223,6 +233,131 @@ def _constraints(condition: Condition) -> tuple[dict[str, Values], dict[str, Val
         elif part.op in ("ne", "not_in"):
             excluded[part.field] = excluded.get(part.field, frozenset()) | values
     return allowed, excluded
+
+
+# -- segments -----------------------------------------------------------------------------------
+#
+# A segment's condition is turned into a box: for each field, the set of values it allows
+# ("in") or refuses ("not_in"). A box is exact when the condition is a conjunction of eq, ne,
+# in and not_in comparisons; otherwise the box of its decidable conjuncts holds every ticket
+# the condition selects (and more). Segment B is shadowed by A when B's box lies inside A's
+# exact box; unreachable when its box is empty, or, for conditions on one field, when the
+# segments before it take every value it allows. Anything else (patterns, orderings, exists,
+# any/not, several fields spread over several segments) lint does not decide.
+
+_Box = dict[str, tuple[str, frozenset[object]]]
+
+
+def _segment_findings(segments: tuple[Segment, ...]) -> list[Finding]:
+    out: list[Finding] = []
+    earlier: list[tuple[Segment, _Box | None, object]] = []
+    for segment in segments:
+        box, exact = _box(segment.when)
+        shape = _shape(segment.when)
+        where = f"segments.{segment.id}.when"
+        if box is None:
+            out.append(
+                Finding(
+                    where,
+                    "segment-unreachable",
+                    "the condition can never hold (its comparisons contradict one another), "
+                    "so the segment never decides",
+                )
+            )
+            earlier.append((segment, None, shape))
+            continue
+        covering = [
+            other
+            for other, other_box, other_shape in earlier
+            if other_shape == shape or (other_box is not None and _inside(box, other_box))
+        ]
+        if covering:
+            first = covering[0]
+            out.append(
+                Finding(
+                    where,
+                    "segment-shadowed",
+                    f"every ticket it selects is taken first by segment {first.id!r} "
+                    f"(precedence {first.precedence}), so it never decides",
+                )
+            )
+        elif len(box) == 1:
+            (field, (kind, values)), *_ = box.items()
+            taken: set[object] = set()
+            by: list[str] = []
+            for other, other_box, _ in earlier:
+                if other_box is not None and other_box.keys() == {field}:
+                    other_kind, other_values = other_box[field]
+                    if other_kind == "in":
+                        taken |= other_values
+                        by.append(other.id)
+            if kind == "in" and by and values <= taken:
+                out.append(
+                    Finding(
+                        where,
+                        "segment-shadowed",
+                        f"every {field} it selects is taken first by segments "
+                        f"{', '.join(repr(b) for b in by)}, so it never decides",
+                    )
+                )
+        earlier.append((segment, box if exact else _INEXACT, shape))
+    return out
+
+
+#: Marks a segment whose box is not exact: it cannot shadow the segments after it.
+_INEXACT = None
+
+
+def _box(condition: Condition) -> tuple[_Box | None, bool]:
+    """The box of a condition (``None``: empty) and whether it is exact."""
+    allowed, excluded = _constraints(condition)
+    box: _Box = {}
+    for name in sorted(allowed.keys() | excluded.keys()):
+        if name in allowed:
+            values = allowed[name] - excluded.get(name, frozenset())
+            if not values:
+                return None, _exact(condition)
+            box[name] = ("in", values)
+        else:
+            box[name] = ("not_in", excluded[name])
+    return box, _exact(condition)
+
+
+def _exact(condition: Condition) -> bool:
+    """Whether a condition is a conjunction of eq, ne, in and not_in comparisons only."""
+    if isinstance(condition, Node):
+        return condition.kind == "all" and all(_exact(c) for c in condition.children)
+    return condition.op in ("eq", "ne", "in", "not_in")
+
+
+def _inside(box: _Box, outer: _Box) -> bool:
+    """Whether every ticket in ``box`` is in ``outer``."""
+    for field, (kind, values) in outer.items():
+        inner = box.get(field)
+        if inner is None:
+            return False
+        inner_kind, inner_values = inner
+        if kind == "in" and not (inner_kind == "in" and inner_values <= values):
+            return False
+        if kind == "not_in":
+            if inner_kind == "in" and inner_values & values:
+                return False
+            if inner_kind == "not_in" and not values <= inner_values:
+                return False
+    return True
+
+
+def _shape(condition: Condition) -> object:
+    """A condition as comparable data (fields, operators, operands), without its positions."""
+    if isinstance(condition, Leaf):
+        expected = condition.expected
+        if isinstance(expected, tuple):
+            expected = frozenset(expected)
+        return ("leaf", condition.field, condition.op, expected)
+    children = [_shape(c) for c in condition.children]
+    if condition.kind == "not":
+        return ("not", children[0])
+    return (condition.kind, frozenset(children))
 
 
 def _path_findings(path: PathDef) -> list[Finding]:

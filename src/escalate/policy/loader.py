@@ -20,9 +20,10 @@ from typing import Any
 from escalate.engine.compiled import Policy
 from escalate.errors import ArgumentError, EscalateError, PolicyError, shown
 from escalate.policy._yaml import MAX_BYTES, Positions, parse_yaml
-from escalate.policy.compiler import compile_policy
+from escalate.policy.compiler import compile_policy, validate_spec
+from escalate.policy.segments import Origin, Overlaid, apply_overlay, dangling_hint, plain_origin
 
-__all__ = ["MAX_BYTES", "load", "loads"]
+__all__ = ["MAX_BYTES", "MAX_EXTENDS", "load", "loads"]
 
 KeyPath = tuple[str | int, ...]
 SCALAR_KEYS = ("policy", "version", "description", "pin")
@@ -36,6 +37,10 @@ MERGED_KEYS = (
     "clocks",
     "paths",
 )
+#: The longest chain of policies extending one another (a extends b extends c ...).
+MAX_EXTENDS = 8
+#: Sections that are lists: in a folder, each file's entries are appended in file order.
+LISTED_KEYS = ("rules", "segments")
 POLICY_SUFFIXES = (".yaml", ".yml")
 CASE_SUFFIXES = (".cases.yaml", ".cases.yml")
 _CHUNK = 1 << 16
@@ -66,12 +71,34 @@ def load(path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES) -> Policy:
     Only regular files are read (or symbolic links to them); a folder's ``*.yaml`` and
     ``*.yml`` files (not ``*.cases.yaml``) are read in name order and must all be regular
     files. The policy may hold at most ``max_bytes`` bytes (default :data:`MAX_BYTES`), in
-    one file or in all the files of a folder together.
+    one file or in all the files of a folder together, and with the policies it ``extends``.
+
+    A policy with ``extends: <path>`` is the base policy at that path (relative to the
+    extending file's folder; a file, a path without ``.yaml`` or a folder) with the extending
+    policy's sections applied as overrides, ``add:`` and ``remove:`` (see
+    :mod:`escalate.policy.segments`); a base may extend another, up to
+    :data:`MAX_EXTENDS` deep, and never itself.
     """
     name = _path_text(path, "load() takes the policy path as a str or os.PathLike")
     limit = _limit(max_bytes)
     if not name:
         raise PolicyError("the policy path is empty; name a .yaml file or a folder")
+    budget = [limit]
+    name, data, origin = _read_document(name, limit, budget)
+    overlays: list[tuple[str, Overlaid]] = []
+    data, origin = _extend(name, data, origin, limit, budget, (), overlays)
+    try:
+        return compile_policy(data, locate=lambda p: origin(p)[0], source=name, origin=origin)
+    except PolicyError as exc:
+        if not overlays:
+            raise
+        raise _in_extension(exc, name, overlays) from None
+
+
+def _read_document(name: str, limit: int, budget: list[int]) -> tuple[str, object, Origin]:
+    """The data of the policy at ``name`` (a file, a path without ``.yaml``, a folder), with
+    the name actually read and the origin of its key paths; ``budget`` holds the bytes still
+    allowed and is reduced by what was read."""
     info = _stat(name, "policy")
     if info is None:
         # "rules/p" may name "rules/p.yaml"; otherwise the error names the path as given.
@@ -79,10 +106,77 @@ def load(path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES) -> Policy:
         if info is not None:
             name += ".yaml"
     if info is not None and stat.S_ISDIR(info.st_mode):
-        return _load_folder(name, limit)
-    text = read_file(name, what="policy", max_bytes=limit)
+        data, locate = _read_folder(name, limit, budget)
+        return name, data, plain_origin(locate)
+    text = read_file(name, what="policy", max_bytes=budget[0])
+    budget[0] -= len(text)
     data, positions = parse_yaml(text, name, max_bytes=limit)
-    return compile_policy(data, locate=positions.of, source=name)
+    return name, data, plain_origin(positions.of)
+
+
+def _extend(
+    name: str,
+    data: object,
+    origin: Origin,
+    limit: int,
+    budget: list[int],
+    chain: tuple[str, ...],
+    overlays: list[tuple[str, Overlaid]],
+) -> tuple[object, Origin]:
+    """``data`` with the policy it ``extends`` (if any) read, extended in turn, and under it."""
+    if not isinstance(data, Mapping) or "extends" not in data:
+        return data, origin
+
+    def locate(path: KeyPath) -> tuple[str, int, int] | None:
+        return origin(path)[0]
+
+    spec = validate_spec(data, locate)  # the shape of every section, before merging
+    assert spec.extends is not None
+    here = os.path.realpath(name)
+    chain = (*chain, here)
+    if len(chain) > MAX_EXTENDS:
+        raise PolicyError(
+            f"policies extend one another more than {MAX_EXTENDS} deep",
+            path=("extends",),
+            source=locate(("extends",)),
+        )
+    folder = name if os.path.isdir(name) else os.path.dirname(name)
+    base_name = os.path.join(folder, spec.extends)
+    try:
+        base_name, base, base_origin = _read_document(base_name, limit, budget)
+    except PolicyError as exc:
+        raise PolicyError(
+            f"extends {shown(spec.extends)}: {exc.message}",
+            path=("extends",),
+            source=locate(("extends",)),
+        ) from None
+    if os.path.realpath(base_name) in chain:
+        names = " -> ".join(shown(os.path.basename(n)) for n in (*chain, base_name))
+        raise PolicyError(
+            f"extends makes a cycle ({names}): a policy cannot extend itself",
+            path=("extends",),
+            source=locate(("extends",)),
+        )
+    base, base_origin = _extend(base_name, base, base_origin, limit, budget, chain, overlays)
+    validate_spec(base, lambda p: base_origin(p)[0])
+    assert isinstance(base, Mapping)
+    label = shown(os.path.basename(name))
+    overlaid = apply_overlay(base, base_origin, data, origin, at=(), label=label, extends=True)
+    overlays.insert(0, (label, overlaid))
+    return overlaid.data, overlaid.origin
+
+
+def _in_extension(exc: PolicyError, name: str, overlays: list[tuple[str, Overlaid]]) -> PolicyError:
+    """A compile error of an extended policy, saying which extension and removal caused it."""
+    hint = ""
+    for label, overlaid in overlays:
+        hint = dangling_hint(exc, overlaid, label, overlaid.overlay_origin)
+        if hint:
+            break
+    message = exc.message + hint
+    if exc.source is not None and exc.source[0] != name:
+        message = f"as extended by {shown(os.path.basename(name))}: {message}"
+    return PolicyError(message, path=exc.path, source=exc.source, suggestion=exc.suggestion)
 
 
 def read_file(
@@ -197,8 +291,11 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or type(exc).__name__
 
 
-def _load_folder(folder: str, max_bytes: int) -> Policy:
-    """Read the policy files of ``folder`` (in name order) and merge them into one policy."""
+def _read_folder(
+    folder: str, max_bytes: int, budget: list[int]
+) -> tuple[object, Callable[[KeyPath], tuple[str, int, int] | None]]:
+    """Read the policy files of ``folder`` (in name order) and merge them into one policy's
+    data, with the position of every key path."""
     try:
         with os.scandir(folder) as entries:
             names = sorted(entry.name for entry in entries)
@@ -212,10 +309,11 @@ def _load_folder(folder: str, max_bytes: int) -> Policy:
     if not files:
         raise PolicyError(f"folder {folder!r} holds no .yaml policy files")
     documents: list[tuple[str, object, Positions]] = []
-    total = 0
+    total = max_bytes - budget[0]
     for file in files:
         text = read_file(file, what="policy", max_bytes=max_bytes)
         total += len(text)
+        budget[0] = max_bytes - total
         if total > max_bytes:
             # The limit holds for the policy as a whole, however many files it is spread over.
             raise PolicyError(
@@ -227,7 +325,9 @@ def _load_folder(folder: str, max_bytes: int) -> Policy:
     return _merge(documents, folder)
 
 
-def _merge(documents: list[tuple[str, object, Positions]], folder: str) -> Policy:
+def _merge(
+    documents: list[tuple[str, object, Positions]], folder: str
+) -> tuple[object, Callable[[KeyPath], tuple[str, int, int] | None]]:
     """Merge several files into one policy: named entries may be defined once, rules append.
 
     A section spread over several files must have the same shape in each (a mapping of named
@@ -254,12 +354,12 @@ def _merge(documents: list[tuple[str, object, Positions]], folder: str) -> Polic
                 if key in MERGED_KEYS and isinstance(value, Mapping):
                     for name in value:
                         owners[(*here, _part(name))] = (positions, (*here, _part(name)))
-                elif key == "rules" and isinstance(value, list):
+                elif key in LISTED_KEYS and isinstance(value, list):
                     for i in range(len(value)):
                         owners[(*here, i)] = (positions, (*here, i))
                 continue
             where = _where(before[0].of(before[1]))
-            if key in MERGED_KEYS or key == "rules":
+            if key in MERGED_KEYS or key in LISTED_KEYS:
                 _check_shape(key, merged[key], value, where, positions)
             if key in MERGED_KEYS:
                 table = merged[key]
@@ -274,7 +374,7 @@ def _merge(documents: list[tuple[str, object, Positions]], folder: str) -> Polic
                         )
                     table[name] = entry
                     owners[at] = (positions, at)
-            elif key == "rules":
+            elif key in LISTED_KEYS:
                 rules = merged[key]
                 for i, rule in enumerate(value):
                     owners[(*here, len(rules))] = (positions, (*here, i))
@@ -298,24 +398,25 @@ def _merge(documents: list[tuple[str, object, Positions]], folder: str) -> Polic
         # A key no file has (say, a missing 'version'): the top of the first file.
         return None if first is None else first.of(())
 
-    return compile_policy(merged, locate=locate, source=folder)
+    return merged, locate
 
 
 def _fresh(key: object, value: object) -> object:
     """A copy of a mergeable section that later files can add to, other values as they are."""
     if key in MERGED_KEYS and isinstance(value, Mapping):
         return dict(value)
-    if key == "rules" and isinstance(value, list):
+    if key in LISTED_KEYS and isinstance(value, list):
         return list(value)
     return value
 
 
 def _check_shape(key: str, merged: object, value: object, where: str, positions: Positions) -> None:
-    """A section spread over files must be a mapping (or, for rules, a list) in each."""
-    expected = list if key == "rules" else Mapping
+    """A section spread over files must be a mapping (or, for rules and segments, a list) in
+    each."""
+    expected = list if key in LISTED_KEYS else Mapping
     for shape in (merged, value):
         if not isinstance(shape, expected):
-            article = "a list" if key == "rules" else "a mapping"
+            article = "a list" if key in LISTED_KEYS else "a mapping"
             raise PolicyError(
                 f"{key} is {_kind(value)} here and {_kind(merged)} at {where}; a section "
                 f"spread over several files must be {article} in each",

@@ -396,5 +396,5 @@ class _Overlay:
 
 
 def _part(key: object) -> str | int:
-    """A mapping key as a key path spells it."""
-    return key if isinstance(key, str) else str(key)
+    """A mapping key or list index as a key path spells it."""
+    return key if isinstance(key, str | int) and not isinstance(key, bool) else str(key)
