@@ -195,10 +195,9 @@ def _compile(
         return _Compiler(spec, data, locate, source, origin, segment).compile()
     except PolicyError as exc:
         where, path = origin(exc.path)
-        return_error = PolicyError(
+        raise PolicyError(
             exc.message, path=path, source=exc.source or where, suggestion=exc.suggestion
-        )
-        raise return_error from None
+        ) from None
 
 
 class _Compiler:
