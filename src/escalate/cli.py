@@ -399,6 +399,9 @@ def _validate(path: str, as_of: datetime, horizon_days: int) -> int:
     policy = load(path)
     findings = lint(policy, as_of=as_of, horizon=timedelta(days=horizon_days))
     _out(f"{path}: policy {policy.id} v{policy.version} ({policy.content_hash[:12]}) loads")
+    if policy.segments:
+        order = ", ".join(f"{s.id} ({s.precedence})" for s in policy.segments)
+        _out(f"  segments, tried in this order: {order}")
     for finding in findings:
         _out(f"  {finding}")
     if findings:

@@ -4,13 +4,17 @@ loader's ``extends`` (files, folders, cycles) and the lint findings about segmen
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 
+from escalate.cli import main
 from escalate.engine.compiled import Policy
 from escalate.errors import PolicyError
+from escalate.policy import compiler
 from escalate.policy.compiler import MAX_SEGMENTS
 from escalate.policy.lint import Finding, lint
 from escalate.policy.loader import MAX_EXTENDS, load, loads
@@ -421,6 +425,37 @@ def test_there_is_a_limit_on_the_number_of_segments() -> None:
     assert f"the limit is {MAX_SEGMENTS}" in error_of(many)
 
 
+def test_the_segments_policies_together_have_a_size_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    one = len(json.dumps(yaml.safe_load(BASE), sort_keys=True, separators=(",", ":")))
+    monkeypatch.setattr(compiler, "MAX_SEGMENT_CHARS", 2 * one + 10)
+    text = error_of(
+        """
+        - {id: emea, when: {region: emea}, precedence: 10}
+        - {id: apac, when: {region: apac}, precedence: 20}
+        - {id: amer, when: {region: amer}, precedence: 30}
+        """
+    )
+    assert "segments[2].id: the segments' policies hold more than" in text
+
+
+def test_segments_share_the_calendars_they_do_not_change() -> None:
+    policy = compiled(
+        """
+        - {id: emea, when: {region: emea}, precedence: 10}
+        - id: apac
+          when: {region: apac}
+          precedence: 20
+          calendars:
+            office: {timezone: Asia/Tokyo, hours: {mon-fri: ["09:00-17:00"]}, years: [2024, 2025]}
+        """
+    )
+    office = policy.calendars["office"]
+    assert (True, False) == (
+        segment(policy, "emea").calendars["office"] is office,
+        segment(policy, "apac").calendars["office"] is office,
+    )
+
+
 def test_add_and_remove_at_the_top_level_need_extends() -> None:
     with pytest.raises(PolicyError, match=r"^p.yaml:3:1: remove: 'remove:' changes a base"):
         loads("policy: p\nversion: 1\nremove: {rules: [x]}\n", filename="p.yaml")
@@ -647,3 +682,48 @@ def test_lint_reports_what_a_segment_changed_under_its_name() -> None:
     assert [("segments.emea.rules.vip", "no-rationale")] == [
         (f.where, f.code) for f in found if f.where.startswith("segments.")
     ]
+
+
+# -- the command line ------------------------------------------------------------------------------
+
+
+def test_validate_lists_the_segments_in_the_order_they_are_tried(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(
+        tmp_path,
+        "p.yaml",
+        with_segments(
+            """
+            - {id: emea, when: {region: emea}, precedence: 20}
+            - {id: uk, when: {region: uk}, precedence: 10}
+            """
+        ),
+    )
+    code = main(["validate", str(path), "--as-of", "2024-11-20T00:00:00Z"])
+    lines = capsys.readouterr().out.splitlines()
+    assert (0, "  segments, tried in this order: uk (10), emea (20)") == (code, lines[1])
+
+
+def test_explain_names_the_segment_that_decided(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(
+        tmp_path, "p.yaml", with_segments("- {id: emea, when: {region: emea}, precedence: 1}\n")
+    )
+    ticket = tmp_path / "t.json"
+    ticket.write_text(
+        json.dumps({"id": "T1", "opened_at": "2024-11-20T10:00:00Z", "region": "emea"}),
+        encoding="utf-8",
+    )
+    code = main(
+        ["explain", "--policy", str(path), "--ticket", str(ticket), "--at", "2024-11-20T11:00:00Z"]
+    )
+    first = capsys.readouterr().out.splitlines()[0]
+    assert (
+        0,
+        "ticket T1 at 2024-11-20T11:00:00+00:00 (policy acme v1, segment emea, priority -)",
+    ) == (
+        code,
+        first,
+    )

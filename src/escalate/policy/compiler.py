@@ -8,11 +8,12 @@ say (unknown calendars, levels and fields, type errors in conditions, self-refer
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -69,6 +70,7 @@ __all__ = [
     "MAX_HOLIDAY_YEARS",
     "MAX_POLICY_WINDOWS",
     "MAX_SEGMENTS",
+    "MAX_SEGMENT_CHARS",
     "compile_policy",
     "content_hash",
     "validate_spec",
@@ -83,6 +85,9 @@ MAX_POLICY_WINDOWS = 1_000_000
 MAX_HOLIDAY_YEARS = 1_000
 #: The most segments one policy may declare: each compiles into a whole policy of its own.
 MAX_SEGMENTS = 64
+#: The most policy text (canonical JSON characters) the segments' policies may hold together:
+#: each is the whole base with its changes, so this bounds loading at a few policies' worth.
+MAX_SEGMENT_CHARS = 8 * 2**20
 
 # Ids appear in field names (clock.<name>.percent), traces and action ids: keep them plain.
 _KEBAB = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
@@ -134,10 +139,13 @@ def _canonical(value: object) -> object:
     return value
 
 
+def _canonical_json(data: object) -> str:
+    return json.dumps(_canonical(data), sort_keys=True, separators=(",", ":"))
+
+
 def content_hash(data: object) -> str:
     """sha256 of the policy's canonical JSON: key order does not matter, list order does."""
-    text = json.dumps(_canonical(data), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(_canonical_json(data).encode()).hexdigest()
 
 
 def compile_policy(
@@ -181,6 +189,7 @@ def _compile(
     source: str,
     *,
     segment: tuple[str, str] | None = None,
+    shared: _Shared | None = None,
 ) -> Policy:
     """Compile validated data; errors name the key path and position ``origin`` gives.
 
@@ -192,12 +201,24 @@ def _compile(
         return origin(path)[0]
 
     try:
-        return _Compiler(spec, data, locate, source, origin, segment).compile()
+        compiler = _Compiler(spec, data, locate, source, origin, segment, shared or _Shared())
+        return compiler.compile()
     except PolicyError as exc:
         where, path = origin(exc.path)
         raise PolicyError(
             exc.message, path=path, source=exc.source or where, suggestion=exc.suggestion
         ) from None
+
+
+@dataclass
+class _Shared:
+    """What a policy and its segments' policies share while compiling: calendars by their
+    configuration's hash, and the budgets of windows, holiday years and segment sizes."""
+
+    calendars: dict[str, Calendar] = dataclasses.field(default_factory=dict)
+    windows: int = 0
+    holiday_years: int = 0
+    segment_chars: int = 0
 
 
 class _Compiler:
@@ -209,7 +230,9 @@ class _Compiler:
         source: str,
         origin: Origin,
         segment: tuple[str, str] | None,
+        shared: _Shared,
     ) -> None:
+        self.shared = shared
         self.spec = spec
         self.raw = raw
         self.locate = locate
@@ -233,36 +256,10 @@ class _Compiler:
         self._terminology()
         self._statuses()
         self.calendars["24x7"] = Calendar.from_config("24x7")
-        windows = holiday_years = 0
         for name in sorted(spec.calendars):
             if name == "24x7":
                 raise PolicyError("'24x7' is built in; pick another name", path=("calendars", name))
-            config = spec.calendars[name]
-            holidays = config.holidays if isinstance(config, CalendarModel) else None
-            if holidays is not None and holidays.country is not None and holidays.years:
-                holiday_years += holidays.years[-1] - holidays.years[0] + 1
-                if holiday_years > MAX_HOLIDAY_YEARS:
-                    raise PolicyError(
-                        f"the calendars ask for more than {MAX_HOLIDAY_YEARS:,} years of "
-                        "country holidays together: cover fewer years",
-                        path=("calendars", name, "holidays", "years"),
-                    )
-            calendar = Calendar.from_config(config, path=("calendars", name))
-            windows += calendar.window_count
-            if windows > MAX_POLICY_WINDOWS:
-                raise PolicyError(
-                    f"the calendars hold more than {MAX_POLICY_WINDOWS:,} working windows "
-                    "together: cover fewer years, merge intervals or share calendars",
-                    path=("calendars", name),
-                )
-            if calendar.never_open:  # every clock on it would fail later with a range error
-                first, last = calendar.years
-                raise PolicyError(
-                    f"calendar {shown(name)} is never open in {first}-{last}: give it 'hours' (or "
-                    "'extra_hours' dates) that closures and holidays leave open",
-                    path=("calendars", name),
-                )
-            self.calendars[name] = calendar
+            self.calendars[name] = self._compiled_calendar(name, spec.calendars[name])
         try:
             self.directory = Directory.from_config(spec.directory, spec.schedules)
         except PolicyError as exc:
@@ -310,6 +307,41 @@ class _Compiler:
             segments=segments,
             segment=None if self.segment is None else self.segment[0],
         )
+
+    def _compiled_calendar(self, name: str, config: Any) -> Calendar:
+        """The calendar ``name`` compiled, or the same configuration's calendar compiled before
+        for this policy or one of its segments (the limits count each configuration once)."""
+        shared = self.shared
+        key = content_hash(self.raw["calendars"][name])
+        found = shared.calendars.get(key)
+        if found is not None:
+            return found
+        holidays = config.holidays if isinstance(config, CalendarModel) else None
+        if holidays is not None and holidays.country is not None and holidays.years:
+            shared.holiday_years += holidays.years[-1] - holidays.years[0] + 1
+            if shared.holiday_years > MAX_HOLIDAY_YEARS:
+                raise PolicyError(
+                    f"the calendars ask for more than {MAX_HOLIDAY_YEARS:,} years of "
+                    "country holidays together: cover fewer years",
+                    path=("calendars", name, "holidays", "years"),
+                )
+        calendar = Calendar.from_config(config, path=("calendars", name))
+        shared.windows += calendar.window_count
+        if shared.windows > MAX_POLICY_WINDOWS:
+            raise PolicyError(
+                f"the calendars hold more than {MAX_POLICY_WINDOWS:,} working windows "
+                "together: cover fewer years, merge intervals or share calendars",
+                path=("calendars", name),
+            )
+        if calendar.never_open:  # every clock on it would fail later with a range error
+            first, last = calendar.years
+            raise PolicyError(
+                f"calendar {shown(name)} is never open in {first}-{last}: give it 'hours' (or "
+                "'extra_hours' dates) that closures and holidays leave open",
+                path=("calendars", name),
+            )
+        shared.calendars[key] = calendar
+        return calendar
 
     @staticmethod
     def _name(name: str, path: Path) -> None:
@@ -883,10 +915,23 @@ class _Compiler:
         overlaid = apply_overlay(
             base, self.origin, overlay, self.origin, at=where, label=label, extends=False
         )
+        self.shared.segment_chars += len(_canonical_json(overlaid.data))
+        if self.shared.segment_chars > MAX_SEGMENT_CHARS:
+            raise PolicyError(
+                f"the segments' policies hold more than {MAX_SEGMENT_CHARS:,} characters "
+                "of policy together (each is the whole base with its changes): fewer "
+                "segments, or a smaller base",
+                path=(*where, "id"),
+            )
         try:
             merged = validate_spec(overlaid.data, overlaid.locate)
             return _compile(
-                merged, overlaid.data, overlaid.origin, self.source, segment=(spec.id, digest)
+                merged,
+                overlaid.data,
+                overlaid.origin,
+                self.source,
+                segment=(spec.id, digest),
+                shared=self.shared,
             )
         except PolicyError as exc:
             hint = dangling_hint(exc, overlaid, label, self.origin)
