@@ -17,6 +17,7 @@ from escalate.engine.compiled import Policy
 from escalate.engine.decision import Action, Decision, RuleResult
 from escalate.engine.paths import LevelDef, PathDef, PathState
 from escalate.engine.rules import RuleDef
+from escalate.engine.segments import Segment
 from escalate.engine.ticket import Event, Ticket, TicketState
 from escalate.errors import (
     ArgumentError,
@@ -60,6 +61,7 @@ __all__ = [
     "RuleDef",
     "RuleResult",
     "Schedule",
+    "Segment",
     "Shift",
     "Team",
     "Ticket",

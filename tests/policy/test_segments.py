@@ -727,3 +727,20 @@ def test_explain_names_the_segment_that_decided(
         code,
         first,
     )
+
+
+def test_directory_settings_are_replaced_or_added_like_entries() -> None:
+    base = BASE + "directory:\n  contact_max_age: 30d\n"
+    replaced = compiled(
+        "- {id: emea, when: {region: emea}, precedence: 1, directory: {contact_max_age: 90d}}\n",
+        base,
+    )
+    assert "90d" in repr(segment(replaced, "emea").directory.contact_max_age) or (
+        segment(replaced, "emea").directory.contact_max_age != replaced.directory.contact_max_age
+    )
+    text = error_of(
+        "- {id: emea, when: {region: emea}, precedence: 1,"
+        " add: {directory: {contact_max_age: 90d}}}\n",
+        base,
+    )
+    assert "segment 'emea' adds directory.contact_max_age, which the base already sets" in text

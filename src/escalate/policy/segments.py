@@ -183,12 +183,22 @@ class _Overlay:
                 directory_add.get(section) or {},
                 directory_remove.get(section) or [],
             )
-        for key, value in sorted(directory_over.items()):
-            if key not in _DIRECTORY_SECTIONS:  # contact_max_age: replaced when written
+        base_directory = self._base_names(("directory",))
+        for prefix, values in (((), directory_over), (("add",), directory_add)):
+            for key, value in sorted(values.items()):
+                if key in _DIRECTORY_SECTIONS:
+                    continue
+                # contact_max_age: replaced when written, added under add: when the base has none
+                if prefix and key in base_directory:
+                    raise self.fail(
+                        f"adds directory.{key}, which the base already sets; to replace it, "
+                        "write it under 'directory:' instead of 'add:'",
+                        ("add", "directory", key),
+                    )
                 self._section(("directory",))[key] = value
                 self.owners[("directory", key)] = (
                     self.overlay_origin,
-                    (*self.at, "directory", key),
+                    (*self.at, *prefix, "directory", key),
                 )
         for section in _LISTED_SECTIONS:
             if section == "segments" and not self.extends:
