@@ -309,3 +309,46 @@ def test_a_segment_that_changes_nothing_decides_exactly_like_its_base(
     segmented = EMPTY_SEGMENT.evaluate(data, now=now)
     assert (None, "emea") == (base.segment, segmented.segment)
     assert without_policy_identity(base) == without_policy_identity(segmented)
+
+
+PACK_DATA = yaml.safe_load(PACK_TEXT)
+
+
+def restated_pack(rng: random.Random) -> Any:
+    """The pack with a segment that overrides every clock, path and rule with the base's own
+    entry (rules listed in another order) and re-adds nothing."""
+    rules = list(PACK_DATA["rules"])
+    rng.shuffle(rules)
+    restated = {
+        "id": "same",
+        "when": {"region": "emea"},
+        "precedence": 1,
+        "clocks": PACK_DATA["clocks"],
+        "paths": PACK_DATA["paths"],
+        "calendars": PACK_DATA["calendars"],
+        "rules": rules,
+    }
+    return loads(yaml.safe_dump({**PACK_DATA, "segments": [restated]}), filename="p.yaml")
+
+
+def without_positions(decision: Any) -> dict[str, Any]:
+    out = without_policy_identity(decision)
+    for rule in out["rules"]:
+        for condition in rule["conditions"]:
+            condition.pop("source")
+    return out
+
+
+RESTATED = [restated_pack(random.Random(seed)) for seed in range(3)]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(et.ticket_cases(), st.sampled_from(RESTATED))
+def test_overriding_entries_with_the_bases_own_changes_no_decision(
+    case: tuple[Ticket, datetime], restated: Any
+) -> None:
+    drawn, now = case
+    data = {**drawn.to_dict(), "region": "emea"}
+    segmented = restated.evaluate(data, now=now)
+    assert "same" == segmented.segment
+    assert without_positions(PACK_POLICY.evaluate(data, now=now)) == without_positions(segmented)
