@@ -934,7 +934,7 @@ class _Compiler:
                 shared=self.shared,
             )
         except PolicyError as exc:
-            hint = dangling_hint(exc, overlaid, label, self.origin)
+            hint = dangling_hint(exc, overlaid, label)
             raise PolicyError(
                 f"in {label}: {exc.message}{hint}",
                 path=exc.path,

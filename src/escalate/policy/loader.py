@@ -170,7 +170,7 @@ def _in_extension(exc: PolicyError, name: str, overlays: list[tuple[str, Overlai
     """A compile error of an extended policy, saying which extension and removal caused it."""
     hint = ""
     for label, overlaid in overlays:
-        hint = dangling_hint(exc, overlaid, label, overlaid.overlay_origin)
+        hint = dangling_hint(exc, overlaid, label)
         if hint:
             break
     message = exc.message + hint

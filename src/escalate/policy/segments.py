@@ -100,7 +100,7 @@ def apply_overlay(
     return _Overlay(base, base_origin, overlay, overlay_origin, at, label, extends).apply()
 
 
-def dangling_hint(error: PolicyError, overlaid: Overlaid, label: str, origin: Origin) -> str:
+def dangling_hint(error: PolicyError, overlaid: Overlaid, label: str) -> str:
     """What to add to a compile error of overlaid data: which removal left a name dangling.
 
     >>> hint = dangling_hint(
@@ -108,7 +108,6 @@ def dangling_hint(error: PolicyError, overlaid: Overlaid, label: str, origin: Or
     ...     Overlaid({}, plain_origin(lambda p: None), {("paths", "major"): ("remove", "paths", 0)},
     ...              plain_origin(lambda p: None)),
     ...     "segment 'emea'",
-    ...     plain_origin(lambda p: None),
     ... )
     >>> hint
     "; segment 'emea' removes paths.major (at remove.paths[0])"
