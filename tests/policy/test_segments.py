@@ -746,3 +746,30 @@ def test_directory_settings_are_replaced_or_added_like_entries() -> None:
         base,
     )
     assert "segment 'emea' adds directory.contact_max_age, which the base already sets" in text
+
+
+def test_an_error_in_a_segment_of_an_extended_policy_names_the_base_files_keys(
+    tmp_path: Path,
+) -> None:
+    write(
+        tmp_path,
+        "base.yaml",
+        with_segments(
+            "- {id: emea, when: {region: emea}, precedence: 10, remove: {paths: [x]}}\n"
+        ).replace(
+            "  major:",
+            "  x:\n    kind: horizontal\n    levels: [{name: v, targets: ['team:v']}]\n  major:",
+        ),
+    )
+    child = write(
+        tmp_path,
+        "child.yaml",
+        "extends: base.yaml\npolicy: c\nversion: 1\n"
+        "add:\n  rules:\n    - {id: to-x, when: {region: apac}, then: {transfer: {path: x}}}\n",
+    )
+    with pytest.raises(PolicyError) as caught:
+        load(child)
+    assert str(caught.value).startswith(
+        f"{tmp_path}/child.yaml:6:58: add.rules[0].then.transfer.path: in segment 'emea': "
+        "unknown path 'x'; segment 'emea' removes paths.x"
+    )

@@ -162,7 +162,12 @@ def compile_policy(
     it, which errors then name. A policy that still ``extends`` another is an error: only
     :func:`escalate.load` can read the base file.
     """
-    spec = validate_spec(data, locate)
+    try:
+        spec = validate_spec(data, locate)
+    except PolicyError as exc:
+        if origin is None:
+            raise
+        raise _named_by(exc, origin) from None
     assert isinstance(data, Mapping)
     if spec.extends is not None:
         raise PolicyError(
@@ -203,11 +208,28 @@ def _compile(
     try:
         compiler = _Compiler(spec, data, locate, source, origin, segment, shared or _Shared())
         return compiler.compile()
+    except _Named as named:  # a segment's error, already named in its own document's terms
+        raise named.error from None
     except PolicyError as exc:
-        where, path = origin(exc.path)
-        raise PolicyError(
-            exc.message, path=path, source=exc.source or where, suggestion=exc.suggestion
-        ) from None
+        raise _named_by(exc, origin) from None
+
+
+class _Named(Exception):
+    """Carries a segment's :class:`PolicyError` past the base's renaming of key paths; never
+    leaves this module."""
+
+    def __init__(self, error: PolicyError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _named_by(error: PolicyError, origin: Origin) -> PolicyError:
+    """``error`` about merged data, with the key path and position in the document that
+    wrote the key (a base file, an extending file, a segment)."""
+    where, path = origin(error.path)
+    return PolicyError(
+        error.message, path=path, source=error.source or where, suggestion=error.suggestion
+    )
 
 
 @dataclass
@@ -924,7 +946,10 @@ class _Compiler:
                 path=(*where, "id"),
             )
         try:
-            merged = validate_spec(overlaid.data, overlaid.locate)
+            try:
+                merged = validate_spec(overlaid.data, overlaid.locate)
+            except PolicyError as exc:
+                raise _named_by(exc, overlaid.origin) from None
             return _compile(
                 merged,
                 overlaid.data,
@@ -935,12 +960,13 @@ class _Compiler:
             )
         except PolicyError as exc:
             hint = dangling_hint(exc, overlaid, label)
-            raise PolicyError(
+            error = PolicyError(
                 f"in {label}: {exc.message}{hint}",
                 path=exc.path,
                 source=exc.source,
                 suggestion=exc.suggestion,
-            ) from None
+            )
+            raise _Named(error) from None
 
 
 def _segment_field(name: str) -> bool:
