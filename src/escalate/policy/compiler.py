@@ -331,10 +331,10 @@ class _Compiler:
         )
 
     def _compiled_calendar(self, name: str, config: Any) -> Calendar:
-        """The calendar ``name`` compiled, or the same configuration's calendar compiled before
-        for this policy or one of its segments (the limits count each configuration once)."""
+        """The calendar ``name`` compiled, or the one compiled before under this name with the
+        same configuration for the base or another segment (the limits count it once)."""
         shared = self.shared
-        key = content_hash(self.raw["calendars"][name])
+        key = f"{name}\x1f{content_hash(self.raw['calendars'][name])}"
         found = shared.calendars.get(key)
         if found is not None:
             return found
