@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 import escalate.engine.compiled
 from escalate.engine.ticket import Ticket
 from escalate.errors import TicketError
+from escalate.policy.lint import lint
 from escalate.policy.loader import loads
 from escalate.testing import tickets as et
 from tests.policy_helpers import policy, ticket, utc
@@ -352,3 +353,33 @@ def test_overriding_entries_with_the_bases_own_changes_no_decision(
     segmented = restated.evaluate(data, now=now)
     assert "same" == segmented.segment
     assert without_positions(PACK_POLICY.evaluate(data, now=now)) == without_positions(segmented)
+
+
+EVERY_TICKET = [
+    {
+        "id": "T1",
+        "opened_at": "2024-11-20T10:00:00+00:00",
+        **({} if region is None else {"region": region}),
+        **({} if unit is None else {"business_unit": unit}),
+        "customer": {"vip": vip},
+    }
+    # None stands for every value no condition names: conditions here only use eq and in.
+    for region in [None, *FIELD_VALUES["region"]]
+    for unit in [None, *FIELD_VALUES["business_unit"]]
+    for vip in FIELD_VALUES["customer.vip"]
+]
+
+
+@SELECTION
+@given(segment_lists())
+def test_a_segment_lint_calls_shadowed_or_unreachable_decides_no_ticket(
+    segments: list[dict[str, Any]],
+) -> None:
+    compiled = loads(yaml.safe_dump({**SELECTION_BASE, "segments": segments}), filename="p.yaml")
+    never = {
+        f.where.split(".")[1]
+        for f in lint(compiled)
+        if f.code in ("segment-shadowed", "segment-unreachable")
+    }
+    chosen = {compiled.for_ticket(t).segment for t in EVERY_TICKET}
+    assert set() == never & chosen
