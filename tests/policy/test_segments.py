@@ -773,3 +773,45 @@ def test_an_error_in_a_segment_of_an_extended_policy_names_the_base_files_keys(
         f"{tmp_path}/child.yaml:6:58: add.rules[0].then.transfer.path: in segment 'emea': "
         "unknown path 'x'; segment 'emea' removes paths.x"
     )
+
+
+STATUSES = """\
+statuses:
+  new: {category: new}
+  in-progress: {category: in-progress}
+  awaiting-user-info: {category: on-hold, aliases: [Awaiting User Info]}
+  resolved: {category: resolved}
+"""
+
+
+def test_a_segment_replaces_a_declared_status_with_its_own_aliases() -> None:
+    policy = compiled(
+        """
+        - id: globex
+          when: {business_unit: globex}
+          precedence: 10
+          statuses:
+            awaiting-user-info: {category: on-hold, aliases: [Pending Customer]}
+        """,
+        BASE + STATUSES,
+    )
+    globex = segment(policy, "globex")
+    assert (None, "awaiting-user-info") == (
+        policy.statuses.declared("Pending Customer"),
+        globex.statuses.declared("Pending Customer"),
+    )
+
+
+def test_a_segment_cannot_change_the_built_in_statuses() -> None:
+    text = error_of(
+        """
+        - id: globex
+          when: {business_unit: globex}
+          precedence: 10
+          add:
+            statuses: {pending: {category: on-hold}}
+        """
+    )
+    assert "segments[0].add: segment 'globex' changes statuses, but the base uses the built-in" in (
+        text
+    )
