@@ -383,3 +383,24 @@ def test_a_segment_lint_calls_shadowed_or_unreachable_decides_no_ticket(
     }
     chosen = {compiled.for_ticket(t).segment for t in EVERY_TICKET}
     assert set() == never & chosen
+
+
+def test_a_ticket_moved_into_a_region_by_a_field_change_is_decided_there_from_its_opening() -> None:
+    moved = ticket(
+        "2024-11-20T10:00:00+00:00",
+        {
+            "at": "2024-11-20T14:00:00+00:00",
+            "type": "field-changed",
+            "field": "region",
+            "from": "apac",
+            "to": "emea",
+        },
+        region="emea",
+    )
+    decision = policy(REGIONS).evaluate(moved, now=utc(NOW))
+    # Retroactive: the EMEA target (8h) from the opening, although the ticket was in APAC
+    # (where the base's 4h would have breached at 14:00) until the change.
+    assert ("emea", utc("2024-11-20T18:00:00+00:00")) == (
+        decision.segment,
+        decision.clock("resolution").breach_at,
+    )
