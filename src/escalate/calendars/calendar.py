@@ -794,6 +794,46 @@ class Calendar:
             raise self._range_error(self._hi)
         return from_us(self._ends[i])
 
+    def last_change(self, at: datetime) -> datetime | None:
+        """The latest instant at or before ``at`` at which :meth:`is_open` changed (UTC).
+
+        The start of the window holding ``at`` if the calendar is open then, else the end of
+        the last window before it; ``None`` when nothing changed since :attr:`valid_from` (a
+        plain 24x7 calendar, or a window that begins with the compiled range). One binary
+        search, however far back the change lies.
+        """
+        u = self._check(to_us(at, "at"))
+        if u == self._hi:
+            raise self._range_error(u)
+        i = bisect.bisect_right(self._starts, u) - 1
+        if i < 0:
+            return None
+        if u < self._ends[i]:
+            return None if self._starts[i] <= self._lo else from_us(self._starts[i])
+        return from_us(self._ends[i])
+
+    def next_change(self, at: datetime) -> datetime | None:
+        """The first instant after ``at`` at which :meth:`is_open` changes (UTC).
+
+        :meth:`next_close` if the calendar is open at ``at``, else :meth:`next_open`; ``None``
+        for a calendar that never changes again (plain 24x7). A change beyond the compiled
+        years raises ``CalendarRangeError``. One binary search.
+        """
+        u = self._check(to_us(at, "at"))
+        if u == self._hi:
+            raise self._range_error(u)
+        i = bisect.bisect_right(self._starts, u) - 1
+        if i >= 0 and u < self._ends[i]:
+            end = self._ends[i]
+            if end == MAX_US:
+                return None
+            if end >= self._hi:  # the window runs on past the compiled range: unknown
+                raise self._range_error(self._hi)
+            return from_us(end)
+        if i + 1 < len(self._starts):
+            return from_us(self._starts[i + 1])
+        raise self._range_error(self._hi)
+
     # -- business days ------------------------------------------------------------------------
 
     def is_working_day(self, day: date) -> bool:

@@ -1,12 +1,14 @@
 """The condition language of ``when:``: compiled once into closures, type-checked at load time.
 
 A condition is a mapping. Each key is a field (``priority``, ``customer.vip``,
-``clock.resolution.percent``, ``path.service-desk.level``, ``fields.<custom>``) or a combinator
-(``all``, ``any``, ``not``); several keys are ANDed. A field takes a value (equality), a list
-(membership) or a mapping of operators (``eq ne in not_in gt gte lt lte matches contains
-any_of none_of exists``), ANDed. Every comparison is checked against the field's type when the
-policy loads: comparing a string field with a number, or naming an unknown field, is a
-:class:`~escalate.errors.PolicyError`, never a silent non-match at run time.
+``clock.resolution.percent``, ``path.service-desk.level``, ``fields.<custom>``), a combinator
+(``all``, ``any``, ``not``) or a time test (``within: <calendar>``, ``not_within: <calendar>``:
+whether the instant lies inside the calendar's working windows); several keys are ANDed. A
+field takes a value (equality), a list (membership) or a mapping of operators (``eq ne in
+not_in gt gte lt lte matches contains any_of none_of exists``), ANDed. Every comparison is
+checked against the field's type when the policy loads: comparing a string field with a
+number, or naming an unknown field, is a :class:`~escalate.errors.PolicyError`, never a silent
+non-match at run time.
 
 Operands are bounded so that no value in a policy can make loading or evaluating slow or make
 it fail with anything but a ``PolicyError``: integers are signed 64-bit, percentages lie in
@@ -21,6 +23,7 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any, Protocol
 
@@ -28,6 +31,7 @@ import re2  # type: ignore[import-untyped]  # google-re2 ships no type informati
 
 from escalate._models import MAX_INT, MIN_INT, label_problem
 from escalate.calendars._durations import MAX_PERCENT, PERCENT_DECIMALS, parse_duration
+from escalate.calendars.calendar import Calendar
 from escalate.errors import PolicyError, TicketError, shown, suggest
 
 Path = tuple[str | int, ...]
@@ -54,6 +58,15 @@ OPERATORS: dict[str, tuple[str, ...]] = {
     LEVEL: ("eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "exists"),
 }
 COMBINATORS = ("all", "any", "not")
+
+#: The condition keys that test the instant against a calendar, and the field their leaves
+#: report (``time within business-hours``). The facts of an instant carry it as ``time``.
+TIME_KEYS = ("within", "not_within")
+TIME = "time"
+#: A fact that, when present, stands for "is the condition's calendar open" instead of asking
+#: the calendar about ``time``: how the engine evaluates a condition for an open and for a
+#: closed calendar without picking instants (see ``engine/facts.py``).
+OPEN = "time.open"
 
 # Integer operands are signed 64-bit (MIN_INT ... MAX_INT), like every integer in a policy;
 # percent operands lie in 0 ... MAX_PERCENT with at most PERCENT_DECIMALS decimal places, like
@@ -90,6 +103,8 @@ class Leaf:
     # For clock comparisons: the threshold, as a share of the target (percent) or in µs
     # (elapsed/remaining), so that crossing instants need no parsing at evaluation.
     threshold: Fraction | int | None = None
+    # For time tests (within / not_within): the calendar.
+    calendar: Calendar | None = None
 
     def __post_init__(self) -> None:
         # A list operand (``in``, ``any_of`` ...) is kept as a tuple: the leaf is a value.
@@ -98,6 +113,10 @@ class Leaf:
 
     def actual(self, facts: Facts) -> object:
         """The value the comparison saw, for explanations."""
+        if self.calendar is not None:
+            at: datetime = facts[TIME]
+            state = "open" if self.calendar.is_open(at) else "closed"
+            return f"{at.astimezone(UTC).isoformat()} ({self.expected} {state})"
         return describe_value(self.field, facts)
 
 
@@ -126,14 +145,37 @@ def describe_value(name: str, facts: Facts) -> object:
     return value
 
 
-def compile_condition(spec: object, fields: Mapping[str, FieldSpec], path: Path) -> Condition:
+def compile_condition(
+    spec: object,
+    fields: Mapping[str, FieldSpec],
+    path: Path,
+    calendars: Mapping[str, Calendar] | None = None,
+) -> Condition:
     """Compile a ``when:`` mapping into a checked tree whose root ``.check(facts)`` is fast.
 
     The tree keeps every comparison for explanations; the root's ``check`` is the whole tree
-    fused into a single function.
+    fused into a single function. ``calendars`` are the calendars ``within:`` and
+    ``not_within:`` may name; without them (``None``) those keys are refused here. One
+    condition names at most one calendar (see :func:`time_calendar`).
     """
-    root = _compile_tree(spec, fields, path)
+    root = _compile_tree(spec, fields, path, calendars)
+    named = {leaf.expected: leaf.path for leaf in leaves(root) if leaf.calendar is not None}
+    if len(named) > 1:
+        names = sorted(str(name) for name in named)
+        raise PolicyError(
+            f"one condition tests one calendar; this one names {', '.join(names)} (write one "
+            "rule per calendar, or declare a calendar with the combined hours)",
+            path=named[names[1]],
+        )
     return replace(root, check=_fuse(root))
+
+
+def time_calendar(condition: Condition) -> Calendar | None:
+    """The calendar a condition's ``within`` / ``not_within`` tests name (at most one)."""
+    for leaf in leaves(condition):
+        if leaf.calendar is not None:
+            return leaf.calendar
+    return None
 
 
 def _fuse(root: Condition) -> Check:
@@ -168,7 +210,12 @@ def _fuse(root: Condition) -> Check:
     return fused  # type: ignore[no-any-return]
 
 
-def _compile_tree(spec: object, fields: Mapping[str, FieldSpec], path: Path) -> Condition:
+def _compile_tree(
+    spec: object,
+    fields: Mapping[str, FieldSpec],
+    path: Path,
+    calendars: Mapping[str, Calendar] | None,
+) -> Condition:
     if not isinstance(spec, Mapping) or not spec:
         raise PolicyError(f"a condition is a non-empty mapping, got {shown(spec)}", path=path)
     _check_keys(spec, "a condition key is a field name or all, any, not", path)
@@ -180,12 +227,14 @@ def _compile_tree(spec: object, fields: Mapping[str, FieldSpec], path: Path) -> 
             if not isinstance(value, list) or not value:
                 raise PolicyError(f"'{key}' takes a non-empty list of conditions", path=where)
             children = tuple(
-                _compile_tree(item, fields, (*where, i)) for i, item in enumerate(value)
+                _compile_tree(item, fields, (*where, i), calendars) for i, item in enumerate(value)
             )
             parts.append(_combine(key, children, where))
         elif key == "not":
-            child = _compile_tree(value, fields, where)
+            child = _compile_tree(value, fields, where, calendars)
             parts.append(_combine("not", (child,), where))
+        elif key in TIME_KEYS:
+            parts.append(_time_leaf(key, value, calendars, where))
         else:
             parts.append(_compile_field(key, value, fields, where))
     return parts[0] if len(parts) == 1 else _combine("all", tuple(parts), path)
@@ -251,7 +300,7 @@ def _compile_field(
         raise PolicyError(
             f"unknown field {name!r} in condition",
             path=path,
-            suggestion=suggest(name, fields),
+            suggestion=suggest(name, [*fields, *TIME_KEYS]),
         )
     if isinstance(value, Mapping):
         if not value:
@@ -393,6 +442,36 @@ def _compile_leaf(name: str, spec: FieldSpec, op: str, expected: object, path: P
         return value is not None and compare(value, want)
 
     return Leaf(name, op, want, path, ordered)
+
+
+def _time_leaf(
+    key: str, value: object, calendars: Mapping[str, Calendar] | None, path: Path
+) -> Leaf:
+    """``within: <calendar>`` / ``not_within: <calendar>``: is the instant inside (outside) the
+    calendar's working windows, which are half-open (at 17:00 a 09:00-17:00 day is closed)."""
+    if calendars is None:
+        raise PolicyError(
+            f"{key} is not available here: time tests belong in rule conditions "
+            "(rules: ... when:), which are evaluated at every instant of the history",
+            path=path,
+        )
+    if not isinstance(value, str):
+        raise PolicyError(f"{key} takes the name of a calendar, got {shown(value)}", path=path)
+    calendar = calendars.get(value)
+    if calendar is None:
+        raise PolicyError(
+            f"unknown calendar {shown(value)} (calendars: {', '.join(sorted(calendars))})",
+            path=path,
+            suggestion=suggest(value, calendars),
+        )
+    inside = key == "within"
+
+    def within(f: Facts) -> bool:
+        forced = f.get(OPEN)
+        is_open = calendar.is_open(f[TIME]) if forced is None else forced
+        return is_open is inside
+
+    return Leaf(TIME, key, value, path, within, calendar=calendar)
 
 
 def _check_int(item: int, where: Path) -> None:

@@ -4,25 +4,39 @@ A fact is a name a condition reads (``priority``, ``customer.tier``, ``clock.res
 ``path.service-desk.level`` ...). :class:`Facts` holds the facts at ``now`` and answers
 "what were they at this earlier instant" and "over which stretches did this condition hold",
 which is how rules and gated paths follow the history instead of only ``now``.
+
+The facts of an instant include the instant itself (``time``), which ``within:`` /
+``not_within:`` tests read. A condition that tests the time can change between events, at its
+calendar's window boundaries; the stretch methods find those with one calendar lookup per
+stretch of constant facts, never by walking the windows since the opening (see "time in
+conditions" below).
 """
 
 from __future__ import annotations
 
 import bisect
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Any, cast
 
 from escalate.calendars._instants import ONE_US
 from escalate.engine.clocks import OUT_OF_SCOPE, ClockDef, ClockState, Cycle, Step, run_cycles
-from escalate.engine.conditions import Condition, Leaf, leaves
+from escalate.engine.conditions import OPEN, TIME, Condition, Leaf, leaves, time_calendar
 from escalate.engine.context import Context
 from escalate.engine.history import read_boolean
 from escalate.engine.ticket import FieldValue, TicketState
 from escalate.errors import TicketError
 
-__all__ = ["Facts", "Stretch", "clock_facts", "clock_leaf_instant", "custom_value", "run_clocks"]
+__all__ = [
+    "Facts",
+    "Stretch",
+    "clock_facts",
+    "clock_leaf_instant",
+    "custom_value",
+    "open_table",
+    "run_clocks",
+]
 
 # The ticket fields that change through events, and the event types that change them. Other
 # fields (category, customer ...) change only through ``field-changed`` events (when a ticket
@@ -107,6 +121,7 @@ class Facts:
         self.static = _static_facts(ctx)
         self.current: dict[str, Any] = dict(self.static)
         _dynamic_facts(ctx, self.current, ctx.state, ctx.priority, self._read)
+        self.current[TIME] = ctx.now
         self.histories: dict[str, tuple[tuple[datetime, int], ...]] = {}
         self._step_at = [step[0] for step in ctx.steps]
         self._past: dict[tuple[datetime, bool, bool], dict[str, Any]] = {}
@@ -129,6 +144,7 @@ class Facts:
         state = ctx.ticket.state_at(at)
         priority = ctx.policy.priority_of(ctx.ticket, state.priority, state)
         _dynamic_facts(ctx, past, state, priority, self._read)
+        past[TIME] = at
         if clocks:
             steps = ctx.steps[: bisect.bisect_right(self._step_at, at)]
             for clock in ctx.policy.clocks:
@@ -218,7 +234,8 @@ class Facts:
         """Whether any of these fields can change after the opening."""
         changed = self._changed
         return any(
-            f in _FIELD_EVENTS or f in changed or f.startswith(("clock.", "path.")) for f in fields
+            f in _FIELD_EVENTS or f in changed or f == TIME or f.startswith(("clock.", "path."))
+            for f in fields
         )
 
     def stretches(self, condition: Condition, fields: Sequence[str]) -> list[Stretch]:
@@ -227,6 +244,8 @@ class Facts:
         if not self._has_history(fields):
             holds = condition.check(self.current)
             return [(ctx.ticket.opened_at, None)] if holds else []
+        if TIME in fields:
+            return self._time_stretches(condition, fields)
         clocks = any(f.startswith("clock.") for f in fields)
         paths = any(f.startswith("path.") for f in fields)
         out: list[Stretch] = []
@@ -249,6 +268,8 @@ class Facts:
         ctx = self._ctx
         if not self._has_history(fields):
             return ctx.ticket.opened_at
+        if TIME in fields:
+            return self._time_current_start(condition, fields)
         clocks = any(f.startswith("clock.") for f in fields)
         paths = any(f.startswith("path.") for f in fields)
         began = ctx.now
@@ -257,6 +278,94 @@ class Facts:
                 break
             began = at
         return began
+
+    # -- time in conditions (within / not_within) -------------------------------------------
+    #
+    # Between two candidate instants (events, clock crossings, path moves) every fact but the
+    # time is constant, so a condition that tests one calendar either holds throughout, fails
+    # throughout, or holds exactly while the calendar is open (or closed): open_table says
+    # which. Then it changes at every window boundary, so the stretch holding now began at the
+    # calendar's last change (one binary search), and only where the rest holds are the
+    # boundaries of that stretch of facts walked at all.
+
+    def _segment_facts(self, at: datetime, fields: Sequence[str]) -> Mapping[str, Any]:
+        clocks = any(f.startswith("clock.") for f in fields)
+        paths = any(f.startswith("path.") for f in fields)
+        return self.at(at, clocks=clocks, paths=paths)
+
+    def _time_current_start(self, condition: Condition, fields: Sequence[str]) -> datetime:
+        """:meth:`current_start` for a condition that tests the time: walks back over the
+        candidates with one calendar lookup each, however many windows lie between them."""
+        calendar = time_calendar(condition)
+        assert calendar is not None
+        candidates = self._candidates(fields, condition)
+        i = len(candidates) - 1
+        table = open_table(condition, self._segment_facts(candidates[i], fields))
+        held_at = self._ctx.now  # the condition holds from held_at up to now
+        while True:
+            start = candidates[i]
+            if table[0] != table[1]:
+                # Holds only while open (or closed): the stretch began at the last change.
+                changed = calendar.last_change(held_at)
+                if changed is not None and changed > start:
+                    return changed
+                calendar.is_open(start)  # the calendar must answer for the whole stretch
+            if i == 0:
+                return start
+            i -= 1
+            table = open_table(condition, self._segment_facts(candidates[i], fields))
+            just_before = start - _ONE_US
+            holds = table[0] if table[0] == table[1] else table[calendar.is_open(just_before)]
+            if not holds:
+                return start
+            held_at = just_before
+
+    def _time_stretches(self, condition: Condition, fields: Sequence[str]) -> list[Stretch]:
+        """:meth:`stretches` for a condition that tests the time: each stretch of constant
+        facts is walked boundary by boundary only where the condition follows the calendar."""
+        calendar = time_calendar(condition)
+        assert calendar is not None
+        now = self._ctx.now
+        candidates = self._candidates(fields, condition)
+        changes: list[tuple[datetime, bool]] = []
+        for i, start in enumerate(candidates):
+            end = candidates[i + 1] if i + 1 < len(candidates) else None
+            table = open_table(condition, self._segment_facts(start, fields))
+            if table[0] == table[1]:
+                changes.append((start, table[0]))
+                continue
+            is_open = calendar.is_open(start)
+            changes.append((start, table[is_open]))
+            at = calendar.next_change(start)
+            while at is not None and at <= now and (end is None or at < end):
+                is_open = not is_open
+                changes.append((at, table[is_open]))
+                at = calendar.next_change(at)
+        out: list[Stretch] = []
+        began: datetime | None = None
+        for at, holds in changes:
+            if holds and began is None:
+                began = at
+            elif not holds and began is not None:
+                out.append((began, at))
+                began = None
+        if condition.check(self.current):
+            out.append((began if began is not None else now, None))
+        elif began is not None:
+            out.append((began, now))
+        return out
+
+
+_ONE_US = timedelta(microseconds=1)
+
+
+def open_table(condition: Condition, facts: Mapping[str, Any]) -> tuple[bool, bool]:
+    """Whether ``condition`` holds with these facts while its calendar is closed, and open.
+
+    Equal answers mean the condition does not depend on the time under these facts.
+    """
+    closed = condition.check({**facts, OPEN: False})
+    return closed, condition.check({**facts, OPEN: True})
 
 
 def _static_facts(ctx: Context) -> dict[str, Any]:

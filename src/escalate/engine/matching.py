@@ -14,10 +14,10 @@ from typing import Any
 
 from escalate.engine.actions import ActionDef
 from escalate.engine.clocks import RUNNING, ClockState, Cycle
-from escalate.engine.conditions import leaves
+from escalate.engine.conditions import TIME, leaves, time_calendar
 from escalate.engine.context import Context, stamp
 from escalate.engine.decision import DONE, MATCHED, NOT_MATCHED, SHADOWED, RuleResult
-from escalate.engine.facts import Facts, Stretch, clock_facts, clock_leaf_instant
+from escalate.engine.facts import Facts, Stretch, clock_facts, clock_leaf_instant, open_table
 from escalate.engine.outcome import Outcome, make_action
 from escalate.engine.paths import Request
 from escalate.engine.rules import RuleDef
@@ -74,6 +74,10 @@ def run_rules(
             continue
         if rule.final and (shadow_from is None or rule.rank < shadow_from.rank):
             matches.shadow_from = rule
+        if TIME in rule.fields:
+            # A rule that holds now by the time starts a new stretch (new action ids, a new
+            # path request) when its window next opens again.
+            out.wakeups += _rule_wakeups(ctx, rule, current, clocks, cycles, matched=True)
         began = stretches[-1][0] if stretches else facts.current_start(rule.when, rule.fields)
         instance = stamp(began)
         emitted = 0
@@ -111,13 +115,17 @@ def _rule_wakeups(
     facts: Mapping[str, Any],
     clocks: Sequence[ClockState],
     cycles: Mapping[str, list[Cycle]],
+    *,
+    matched: bool = False,
 ) -> list[datetime]:
     """The first future instant at which a rule that does not match now would match.
 
-    Only clock conditions change without new events; each crossing instant is checked by
-    re-evaluating the rule with the clocks as they will be then.
+    Only clock conditions and the time change without new events; each clock crossing instant
+    is checked by re-evaluating the rule with the clocks as they will be then. For a rule that
+    tests the time, ``matched`` says whether it holds now: then the instant asked for is when
+    it next begins to hold again (a new stretch), not when it stops (which changes nothing).
     """
-    if not rule.clock_leaves:
+    if not rule.clock_leaves and TIME not in rule.fields:
         return []
     candidates = set()
     for leaf in leaves(rule.when):
@@ -128,6 +136,8 @@ def _rule_wakeups(
         crossed = clock_leaf_instant(leaf, facts)
         if crossed is not None and crossed > ctx.now:
             candidates.add(crossed)
+    if TIME in rule.fields:
+        return _time_wakeup(ctx, rule, facts, clocks, cycles, sorted(candidates), matched)
     for when in sorted(candidates):
         future = dict(facts)
         for cs in clocks:
@@ -135,4 +145,49 @@ def _rule_wakeups(
             clock_facts(future, future_cs)
         if rule.when.check(future):
             return [when]
+    return []
+
+
+def _time_wakeup(
+    ctx: Context,
+    rule: RuleDef,
+    facts: Mapping[str, Any],
+    clocks: Sequence[ClockState],
+    cycles: Mapping[str, list[Cycle]],
+    crossings: Sequence[datetime],
+    holding: bool,
+) -> list[datetime]:
+    """The first instant after now at which a rule that tests the time begins to hold.
+
+    Between clock crossings the facts are constant, so the rule holds throughout, never, or
+    exactly while its calendar is open (closed): then it begins to hold at the calendar's next
+    change (or the one after, if it holds now). One calendar lookup per crossing, however far
+    ahead the instant lies.
+    """
+    calendar = time_calendar(rule.when)
+    assert calendar is not None
+    starts = [ctx.now, *crossings]
+    for i, start in enumerate(starts):
+        end = starts[i + 1] if i + 1 < len(starts) else None
+        at_start = facts
+        if i > 0:
+            at_start = dict(facts)
+            at_start[TIME] = start
+            for cs in clocks:
+                state = ClockState(cs.definition, cycles[cs.name], ctx.priority, start)
+                clock_facts(at_start, state)
+        table = open_table(rule.when, at_start)
+        if i > 0:
+            holds = table[0] if table[0] == table[1] else table[calendar.is_open(start)]
+            if holds and not holding:
+                return [start]
+            holding = holds
+        if table[0] == table[1]:
+            continue
+        change = calendar.next_change(start)
+        if change is not None and holding and (end is None or change < end):
+            holding = False  # it stops at this change and begins again at the next
+            change = calendar.next_change(change)
+        if change is not None and not holding and (end is None or change < end):
+            return [change]
     return []

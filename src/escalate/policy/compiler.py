@@ -820,7 +820,8 @@ class _Compiler:
                     path=(*path, "id"),
                 )
             seen[spec.id] = order
-            when = compile_condition(spec.when, self.fields, (*path, "when"))
+            # Rule conditions may test the time (within / not_within a calendar).
+            when = compile_condition(spec.when, self.fields, (*path, "when"), self.calendars)
             actions = self._actions(spec.then, (*path, "then"))
             fields = referenced_fields(when)
             reads_paths = any(f.startswith("path.") for f in fields)
