@@ -29,11 +29,14 @@ __all__ = ["Matches", "run_rules"]
 class Matches:
     """The rule results so far, and the matched ``final`` rule that shadows later ones."""
 
-    __slots__ = ("results", "shadow_from")
+    __slots__ = ("path_wakeups", "results", "shadow_from")
 
     def __init__(self) -> None:
         self.results: dict[str, RuleResult] = {}
         self.shadow_from: RuleDef | None = None
+        # Wake-ups of time rules that only move paths: (instant, path, level). They change the
+        # decision only if the path is below that level, which is known after the paths run.
+        self.path_wakeups: list[tuple[datetime, str, int]] = []
 
 
 def run_rules(
@@ -48,6 +51,8 @@ def run_rules(
 ) -> None:
     """Match the rules that do (or do not) read path levels; record results and actions."""
     ticket, now, current = ctx.ticket, ctx.now, facts.current
+    if reads_paths and matches.path_wakeups:
+        out.wakeups += _moving_wakeups(matches.path_wakeups, current)
     for rule in ctx.policy.rules:
         if rule.reads_paths is not reads_paths:
             continue
@@ -65,19 +70,27 @@ def run_rules(
                         out.requests[act.path].append((Request(began, act.level, source), ended))
         if not matched:
             matches.results[rule.id] = RuleResult(rule, NOT_MATCHED)
-            out.wakeups += _rule_wakeups(ctx, rule, current, clocks, cycles)
+            wakeups = _rule_wakeups(ctx, rule, current, clocks, cycles)
+            _add_wakeups(rule, wakeups, out, matches)
             continue
         if shadowed:
             assert shadow_from is not None
             note = f"by final rule {shadow_from.id}"
             matches.results[rule.id] = RuleResult(rule, SHADOWED, note)
+            if TIME in shadow_from.fields:
+                # The final rule stops shadowing when its window closes: wake then if this
+                # rule still holds.
+                ends = _time_wakeup(ctx, shadow_from, current, clocks, cycles, [], True, False)
+                if ends and _holds_at(ctx, rule, current, clocks, cycles, ends[0]):
+                    out.wakeups += ends
             continue
         if rule.final and (shadow_from is None or rule.rank < shadow_from.rank):
             matches.shadow_from = rule
         if TIME in rule.fields:
             # A rule that holds now by the time starts a new stretch (new action ids, a new
             # path request) when its window next opens again.
-            out.wakeups += _rule_wakeups(ctx, rule, current, clocks, cycles, matched=True)
+            wakeups = _rule_wakeups(ctx, rule, current, clocks, cycles, matched=True)
+            _add_wakeups(rule, wakeups, out, matches)
         began = stretches[-1][0] if stretches else facts.current_start(rule.when, rule.fields)
         instance = stamp(began)
         emitted = 0
@@ -137,7 +150,7 @@ def _rule_wakeups(
         if crossed is not None and crossed > ctx.now:
             candidates.add(crossed)
     if TIME in rule.fields:
-        return _time_wakeup(ctx, rule, facts, clocks, cycles, sorted(candidates), matched)
+        return _time_wakeup(ctx, rule, facts, clocks, cycles, sorted(candidates), matched, True)
     for when in sorted(candidates):
         future = dict(facts)
         for cs in clocks:
@@ -148,6 +161,56 @@ def _rule_wakeups(
     return []
 
 
+def _add_wakeups(rule: RuleDef, wakeups: list[datetime], out: Outcome, matches: Matches) -> None:
+    """A rule's wake-ups; those of a time rule that only moves paths wait for the paths."""
+    if not wakeups or TIME not in rule.fields or any(a.path is None for a in rule.actions):
+        out.wakeups += wakeups
+        return
+    for act in rule.actions:
+        if act.path is not None and act.level is not None:
+            matches.path_wakeups += [(at, act.path, act.level) for at in wakeups]
+
+
+def _moving_wakeups(
+    pending: list[tuple[datetime, str, int]], current: Mapping[str, Any]
+) -> list[datetime]:
+    """The wake-ups of time rules at which a path would move: it is not yet at the level the
+    rule's next stretch asks for (a request for a level at or below it changes nothing)."""
+    out = []
+    for at, path, level in pending:
+        index = current.get(f"path.{path}.level_index")
+        if not current.get(f"path.{path}.active") or index is None or index < level:
+            out.append(at)
+    return out
+
+
+def _future_facts(
+    ctx: Context,
+    facts: Mapping[str, Any],
+    clocks: Sequence[ClockState],
+    cycles: Mapping[str, list[Cycle]],
+    at: datetime,
+) -> dict[str, Any]:
+    """The facts at a future instant without new events: the clocks run on, the time moves."""
+    future = dict(facts)
+    future[TIME] = at
+    for cs in clocks:
+        clock_facts(future, ClockState(cs.definition, cycles[cs.name], ctx.priority, at))
+    return future
+
+
+def _holds_at(
+    ctx: Context,
+    rule: RuleDef,
+    facts: Mapping[str, Any],
+    clocks: Sequence[ClockState],
+    cycles: Mapping[str, list[Cycle]],
+    at: datetime,
+) -> bool:
+    """Whether a rule will hold at a future instant if no events arrive."""
+    return rule.when.check(_future_facts(ctx, facts, clocks, cycles, at))
+
+
 def _time_wakeup(
     ctx: Context,
     rule: RuleDef,
@@ -156,38 +219,33 @@ def _time_wakeup(
     cycles: Mapping[str, list[Cycle]],
     crossings: Sequence[datetime],
     holding: bool,
+    want: bool,
 ) -> list[datetime]:
-    """The first instant after now at which a rule that tests the time begins to hold.
+    """The first instant after now at which a rule that tests the time begins to hold (``want``
+    true) or stops holding (false); ``holding`` says whether it holds now.
 
     Between clock crossings the facts are constant, so the rule holds throughout, never, or
-    exactly while its calendar is open (closed): then it begins to hold at the calendar's next
-    change (or the one after, if it holds now). One calendar lookup per crossing, however far
-    ahead the instant lies.
+    exactly while its calendar is open (closed): then it changes at every change of the
+    calendar. One or two calendar lookups per crossing, however far ahead the instant lies.
     """
     calendar = time_calendar(rule.when)
     assert calendar is not None
     starts = [ctx.now, *crossings]
     for i, start in enumerate(starts):
         end = starts[i + 1] if i + 1 < len(starts) else None
-        at_start = facts
-        if i > 0:
-            at_start = dict(facts)
-            at_start[TIME] = start
-            for cs in clocks:
-                state = ClockState(cs.definition, cycles[cs.name], ctx.priority, start)
-                clock_facts(at_start, state)
+        at_start = facts if i == 0 else _future_facts(ctx, facts, clocks, cycles, start)
         table = open_table(rule.when, at_start)
         if i > 0:
             holds = table[0] if table[0] == table[1] else table[calendar.is_open(start)]
-            if holds and not holding:
+            if holds is want and holding is not want:
                 return [start]
             holding = holds
         if table[0] == table[1]:
             continue
         change = calendar.next_change(start)
-        if change is not None and holding and (end is None or change < end):
-            holding = False  # it stops at this change and begins again at the next
+        if change is not None and holding is want and (end is None or change < end):
+            holding = not want  # it changes away at this change and back at the next
             change = calendar.next_change(change)
-        if change is not None and not holding and (end is None or change < end):
+        if change is not None and holding is not want and (end is None or change < end):
             return [change]
     return []
