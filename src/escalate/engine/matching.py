@@ -103,6 +103,9 @@ def run_rules(
             action = make_action(act, action_id, f"rule:{rule.id}", began, now, rule.rationale)
             out.actions.append(with_people(ctx, out, action))
             emitted += 1
+        if emitted and TIME in rule.fields:
+            # Due actions that were not recorded stop being due when the window closes.
+            out.wakeups += _time_wakeup(ctx, rule, current, clocks, cycles, [], True, False)
         direct = any(a.path is None for a in rule.actions)
         matches.results[rule.id] = RuleResult(rule, DONE if direct and not emitted else MATCHED)
 
