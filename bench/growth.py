@@ -31,7 +31,9 @@ It answers one question per measurement: does the cost grow flat, linearly or fa
 
   - ``policy.evaluate`` at ``opened + span``: daily schedule, weekly schedule, and daily with
     every member out of office until one hour before ``now`` (``on_empty:
-    defer_until_covered``: when was the level first covered?);
+    defer_until_covered``: when was the level first covered?), and daily with two rules that
+    test the time (``within: office`` / ``not_within: office``: when did the current window
+    open or close, and when does the next change come?);
   - ``Schedule.on_call(at)`` and ``Schedule.next_handoff(at)`` at ``opened + span``;
   - ``Directory.last_handoff(schedule, opened, opened + span)`` (the last hand-off while the
     level was active; what an evaluation's hand-off notice asks), daily and weekly;
@@ -137,6 +139,7 @@ SPECS = (
         "s",
         "flat",
     ),
+    Spec("eval_within", "spans", "`policy.evaluate`, daily, rules `within:` office", "s", "flat"),
 )
 # Measurements whose set-up runs another one: they stop growing when it stops.
 DEPENDS = {"evaluate_warm": "fold"}
@@ -181,6 +184,16 @@ paths:
     levels:
       - {name: L1, targets: ["person:cat"], after: 1m}
       - {name: L2, targets: ["schedule:SCHEDULE"], until: resolved, on_empty: defer_until_covered}
+"""
+# Two rules that test the time: their action ids carry the instant the window opened (closed).
+WITHIN_RULES = """
+rules:
+  - id: in-hours
+    when: {within: office, priority: P3}
+    then: {notify: {to: [person:cat], channel: chat}}
+  - id: after-hours
+    when: {not_within: office, priority: P3}
+    then: {notify: {to: [person:ann], channel: chat}}
 """
 OFFICE = {"timezone": "Europe/Berlin", "hours": {"mon-fri": ["08:00-18:00"]}, "years": [2024, 2075]}
 
@@ -346,6 +359,9 @@ def _span_worker(days: int, metrics: Sequence[str], args: argparse.Namespace) ->
         name: loads(SPAN_POLICY.replace("SCHEDULE", name), filename=f"growth-{name}.yaml")
         for name in ("daily", "weekly")
     }
+    policies["within"] = loads(
+        SPAN_POLICY.replace("SCHEDULE", "daily") + WITHIN_RULES, filename="growth-within.yaml"
+    )
     directory = policies["daily"].directory
     daily = directory.schedules["daily"]
     office = Calendar.from_config(OFFICE)
@@ -377,6 +393,7 @@ def _span_worker(days: int, metrics: Sequence[str], args: argparse.Namespace) ->
         "add": lambda i: office.add(starts[i], durations[i]),
         "eval_daily": lambda i: policies["daily"].evaluate(tickets[i], now=ends[i]),
         "eval_weekly": lambda i: policies["weekly"].evaluate(tickets[i], now=ends[i]),
+        "eval_within": lambda i: policies["within"].evaluate(tickets[i], now=ends[i]),
         "eval_deferred": lambda i: policies["daily"].evaluate(
             tickets[i], now=ends[i], availability=away[i]
         ),
