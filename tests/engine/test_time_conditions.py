@@ -11,7 +11,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import jsonschema
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,6 +25,7 @@ from escalate.engine.ticket import Ticket
 from escalate.errors import CalendarRangeError, PolicyError
 from escalate.people.availability import Availability
 from escalate.policy.loader import loads
+from escalate.schemas import json_schema
 from tests.policy_helpers import event, iso, policy, rule_status, ticket, utc, yaml_text
 
 PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -221,7 +224,9 @@ def test_a_rule_whose_rest_never_holds_does_not_wake_for_windows() -> None:
 
 def test_a_clock_crossing_outside_the_window_wakes_at_the_next_opening() -> None:
     # 2 h elapse at 20:00 on Monday, after hours: the rule holds from Tuesday 08:00.
-    clock = "clocks:\n  res:\n    stop: {status: [resolved]}\n    targets: {default: {within: 30d}}\n"
+    clock = (
+        "clocks:\n  res:\n    stop: {status: [resolved]}\n    targets: {default: {within: 30d}}\n"
+    )
     decision = one_rule("{clock.res.elapsed: {gte: 2h}, within: office}", extra=clock).evaluate(
         ticket(at(MON, "18:00")), now=utc(at(MON, "18:30"))
     )
@@ -306,6 +311,10 @@ def test_the_trace_names_the_time_leaf() -> None:
 NOTIFY = "{notify: {to: [assignee]}}"
 
 
+def rule_text(when: str) -> str:
+    return CALENDARS + f"rules:\n  - id: r\n    when: {when}\n    then: {NOTIFY}\n"
+
+
 def load_error(text: str) -> PolicyError:
     with pytest.raises(PolicyError) as caught:
         loads(yaml_text(text), filename="p.yaml")
@@ -313,7 +322,10 @@ def load_error(text: str) -> PolicyError:
 
 
 def test_an_unknown_calendar_is_a_load_error_with_a_suggestion_and_position() -> None:
-    error = load_error(CALENDARS + "rules:\n  - id: r\n    when: {within: ofice}\n    then: {notify: {to: [assignee]}}\n")
+    error = load_error(
+        CALENDARS
+        + "rules:\n  - id: r\n    when: {within: ofice}\n    then: {notify: {to: [assignee]}}\n"
+    )
     assert (
         "p.yaml:15:12: rules[0].when.within: unknown calendar 'ofice' (calendars: 24x7, office, "
         "weekend) (did you mean 'office'?)"
@@ -321,12 +333,18 @@ def test_an_unknown_calendar_is_a_load_error_with_a_suggestion_and_position() ->
 
 
 def test_a_misspelt_within_suggests_it() -> None:
-    error = load_error(CALENDARS + "rules:\n  - id: r\n    when: {withn: office}\n    then: {notify: {to: [assignee]}}\n")
+    error = load_error(
+        CALENDARS
+        + "rules:\n  - id: r\n    when: {withn: office}\n    then: {notify: {to: [assignee]}}\n"
+    )
     assert "did you mean 'within'?" in str(error)
 
 
 def test_within_takes_a_calendar_name() -> None:
-    error = load_error(CALENDARS + "rules:\n  - id: r\n    when: {within: [office]}\n    then: {notify: {to: [assignee]}}\n")
+    error = load_error(
+        CALENDARS
+        + "rules:\n  - id: r\n    when: {within: [office]}\n    then: {notify: {to: [assignee]}}\n"
+    )
     assert "within takes the name of a calendar, got ['office']" == error.message
 
 
@@ -369,7 +387,6 @@ PRIORITIES = ("P1", "P2", "P3")
 def histories(draw: st.DrawFn, max_days: int = 30) -> tuple[dict[str, Any], datetime]:
     opened = START + timedelta(hours=draw(st.integers(0, 24 * 10)))
     priority = draw(st.sampled_from(PRIORITIES))
-    first = priority
     events: list[dict[str, Any]] = []
     hour = opened
     for _ in range(draw(st.integers(0, 6))):
@@ -384,7 +401,6 @@ def histories(draw: st.DrawFn, max_days: int = 30) -> tuple[dict[str, Any], date
     data: dict[str, Any] = {"id": "T1", "opened_at": opened, "priority": priority}
     if events:
         data["events"] = events
-    del first
     return data, now
 
 
@@ -484,7 +500,9 @@ def without_time(decision: Decision) -> tuple[object, ...]:
     )
 
 
-WITH_24X7 = AFTER_HOURS.replace("within: office", "within: 24x7")
+WITH_24X7 = AFTER_HOURS.replace("not_within: office", "within: 24x7").replace(
+    ", within: office", ", within: 24x7"
+)
 WITHOUT = AFTER_HOURS.replace(", not_within: office", "").replace(", within: office", "")
 
 
@@ -492,9 +510,9 @@ WITHOUT = AFTER_HOURS.replace(", not_within: office", "").replace(", within: off
 @given(case=histories())
 def test_within_24x7_is_the_same_as_no_time_test(case: tuple[dict[str, Any], datetime]) -> None:
     data, now = case
-    with_24x7 = policy(WITH_24X7.replace("not_within: 24x7", "within: 24x7"))
+    assert "office" not in WITH_24X7.split("rules:")[1]
     assert without_time(policy(WITHOUT).evaluate(data, now=now)) == without_time(
-        with_24x7.evaluate(data, now=now)
+        policy(WITH_24X7).evaluate(data, now=now)
     )
 
 
@@ -536,10 +554,22 @@ def test_next_evaluation_at_is_sound_for_time_rules(
             return
         assert wake_at > now
         for instant in (now + (wake_at - now) / 2, wake_at - timedelta(microseconds=1)):
-            assert actions_and_paths(p.evaluate(tkt, now=instant)) == actions_and_paths(
-                decision
-            ), f"changed at {iso(instant)}, before {iso(wake_at)}"
+            assert actions_and_paths(p.evaluate(tkt, now=instant)) == actions_and_paths(decision), (
+                f"changed at {iso(instant)}, before {iso(wake_at)}"
+            )
         assert actions_and_paths(p.evaluate(tkt, now=wake_at)) != actions_and_paths(decision), (
             f"nothing changed at {iso(wake_at)}"
         )
         now = wake_at
+
+
+# -- the JSON Schema ---------------------------------------------------------------------------
+
+
+def test_the_policy_schema_types_within_and_not_within_as_calendar_names() -> None:
+    schema = json_schema("policy")
+    data = yaml.safe_load(yaml_text(AFTER_HOURS))
+    jsonschema.validate(data, schema)  # a policy with time tests is valid
+    data["rules"][0]["when"]["not_within"] = ["office"]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(data, schema)

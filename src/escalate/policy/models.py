@@ -502,15 +502,29 @@ OPERATOR_SCHEMA: dict[str, Any] = {
 }
 #: The ``when:`` language (engine/conditions.py) as JSON Schema: a non-empty mapping of fields
 #: to a value (equality), a list (membership) or operators; ``all``/``any`` take lists of
-#: conditions, ``not`` one condition; several keys are ANDed.
+#: conditions, ``not`` one condition; ``within``/``not_within`` name a calendar (rules only);
+#: several keys are ANDed.
 CONDITION_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "description": "field -> value, list or {operator: value}; all/any/not combine conditions",
+    "description": (
+        "field -> value, list or {operator: value}; all/any/not combine conditions; "
+        "within/not_within test the instant against a calendar (rules only)"
+    ),
     "minProperties": 1,
     "properties": {
         "all": {"type": "array", "items": {"$ref": "#/$defs/Condition"}, "minItems": 1},
         "any": {"type": "array", "items": {"$ref": "#/$defs/Condition"}, "minItems": 1},
         "not": {"$ref": "#/$defs/Condition"},
+        "within": {
+            "type": "string",
+            "minLength": 1,
+            "description": "a calendar (or 24x7): holds while it is open",
+        },
+        "not_within": {
+            "type": "string",
+            "minLength": 1,
+            "description": "a calendar (or 24x7): holds while it is closed",
+        },
     },
     "propertyNames": {"pattern": r"^[A-Za-z_][A-Za-z0-9_.-]*$"},
     "additionalProperties": {"anyOf": [_SCALAR, _LIST, {"$ref": "#/$defs/Operators"}]},
@@ -518,6 +532,7 @@ CONDITION_SCHEMA: dict[str, Any] = {
         {"priority": "P1", "customer.vip": True},
         {"clock.resolution.percent": {"gte": "75%"}},
         {"any": [{"category": ["network", "security"]}, {"not": {"status": "pending"}}]},
+        {"priority": ["P1", "P2"], "not_within": "business-hours"},
     ],
 }
 
