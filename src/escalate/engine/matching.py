@@ -139,7 +139,8 @@ def _rule_wakeups(
     Only clock conditions and the time change without new events; each clock crossing instant
     is checked by re-evaluating the rule with the clocks as they will be then. For a rule that
     tests the time, ``matched`` says whether it holds now: then the instant asked for is when
-    it next begins to hold again (a new stretch), not when it stops (which changes nothing).
+    it next begins to hold again (a new stretch); when it stops matters only for due actions
+    not yet recorded, and :func:`run_rules` asks for that itself.
     """
     if not rule.clock_leaves and TIME not in rule.fields:
         return []
