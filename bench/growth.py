@@ -31,9 +31,10 @@ It answers one question per measurement: does the cost grow flat, linearly or fa
 
   - ``policy.evaluate`` at ``opened + span``: daily schedule, weekly schedule, and daily with
     every member out of office until one hour before ``now`` (``on_empty:
-    defer_until_covered``: when was the level first covered?), and daily with two rules that
-    test the time (``within: office`` / ``not_within: office``: when did the current window
-    open or close, and when does the next change come?);
+    defer_until_covered``: when was the level first covered?), and daily with three rules that
+    test the time (``within: office`` / ``not_within: office``, one escalating the path: when
+    did the current window open or close, when did the path get its request, and when does
+    the next change come?);
   - ``Schedule.on_call(at)`` and ``Schedule.next_handoff(at)`` at ``opened + span``;
   - ``Directory.last_handoff(schedule, opened, opened + span)`` (the last hand-off while the
     level was active; what an evaluation's hand-off notice asks), daily and weekly;
@@ -185,7 +186,8 @@ paths:
       - {name: L1, targets: ["person:cat"], after: 1m}
       - {name: L2, targets: ["schedule:SCHEDULE"], until: resolved, on_empty: defer_until_covered}
 """
-# Two rules that test the time: their action ids carry the instant the window opened (closed).
+# Rules that test the time: their action ids carry the instant the window opened (closed), and
+# the path request of the last one the instant of the first closing.
 WITHIN_RULES = """
 rules:
   - id: in-hours
@@ -194,6 +196,9 @@ rules:
   - id: after-hours
     when: {not_within: office, priority: P3}
     then: {notify: {to: [person:ann], channel: chat}}
+  - id: night-desk
+    when: {not_within: office, priority: P3}
+    then: {escalate: {path: desk, to: L2}}
 """
 OFFICE = {"timezone": "Europe/Berlin", "hours": {"mon-fri": ["08:00-18:00"]}, "years": [2024, 2075]}
 

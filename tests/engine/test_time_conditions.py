@@ -573,3 +573,72 @@ def test_the_policy_schema_types_within_and_not_within_as_calendar_names() -> No
     data["rules"][0]["when"]["not_within"] = ["office"]
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(data, schema)
+
+
+# -- the first-stretch shortcut for vertical paths ----------------------------------------------
+
+# The same policy twice: a vertical path without repeat (only the first stretch of the night
+# rule after the path's start is looked at) and with `repeat: 1` but a last level without a
+# timer, which never wraps, so it behaves the same while every stretch is handed to the path.
+SHORTCUT = (
+    CALENDARS
+    + """
+paths:
+  desk:
+    kind: vertical
+    REPEAT
+    levels:
+      - {name: L1, targets: ["team:desk"], after: 12h}
+      - {name: L2, targets: ["team:night"], after: 2h, ack_timeout: 1h}
+      - {name: L3, targets: ["team:managers"]}
+rules:
+  - id: night
+    when: {priority: [P1, P2], not_within: office}
+    then: {escalate: {path: desk, to: L2}}
+"""
+)
+
+
+def path_view(decision: Decision) -> tuple[object, ...]:
+    return (
+        due_ids(decision),
+        {name: (s.level_name, s.entered_at, s.reason) for name, s in decision.paths.items()},
+        decision.next_evaluation_at,
+    )
+
+
+@PROPERTY
+@given(case=histories(), acks=st.lists(st.integers(0, 24 * 30), max_size=3))
+def test_only_the_first_stretch_moves_a_vertical_path_without_rounds(
+    case: tuple[dict[str, Any], datetime], acks: list[int]
+) -> None:
+    data, now = case
+    acked = sorted(data["opened_at"] + timedelta(hours=h) for h in acks)
+    events = [*data.get("events", []), *({"at": a, "type": "acknowledged"} for a in acked)]
+    data = {**data, "events": sorted((e for e in events if e["at"] <= now), key=lambda e: e["at"])}
+    shortcut = policy(SHORTCUT.replace("REPEAT", "repeat: 0"))
+    every = policy(SHORTCUT.replace("REPEAT", "repeat: 1"))
+    assert path_view(shortcut.evaluate(data, now=now)) == path_view(every.evaluate(data, now=now))
+
+
+def test_an_override_down_lets_the_next_closing_escalate_again() -> None:
+    # Escalated to L2 when the office closed for lunch on Monday (12:00); put back to L1 by
+    # hand on Tuesday at 09:00; Tuesday's lunch break asks for L2 again and gets it (every
+    # stretch is handed to a path with overrides).
+    override = {
+        "type": "override",
+        "actor": "anna",
+        "reason": "handled by the desk",
+        "path": "desk",
+        "level": "L1",
+    }
+    tkt = ticket(at(MON, "10:00"), {"at": at("2024-06-04", "09:00"), **override})
+    decision = policy(SHORTCUT.replace("REPEAT", "repeat: 0")).evaluate(
+        tkt, now=utc(at("2024-06-04", "12:30"))
+    )
+    state = decision.paths["desk"]
+    assert ("L2", utc(at("2024-06-04", "12:00")), "rule:night") == (
+        state.level_name,
+        state.entered_at,
+        state.reason,
+    )

@@ -355,6 +355,47 @@ class Facts:
             out.append((began, now))
         return out
 
+    def first_stretch(
+        self, condition: Condition, fields: Sequence[str], since: datetime
+    ) -> Stretch | None:
+        """The first stretch of a condition that tests the time still holding at or after
+        ``since`` (its start clamped to ``since``); ``None`` if there is none up to now.
+
+        The stretches before ``since`` are never looked at, and each stretch of constant facts
+        costs at most two calendar lookups (the condition flips at every change), so the cost
+        does not grow with the ticket's age. :func:`~escalate.engine.matching.run_rules` asks
+        for this where only the first request a rule sends a path can move it.
+        """
+        calendar = time_calendar(condition)
+        assert calendar is not None
+        now = self._ctx.now
+        candidates = self._candidates(fields, condition)
+        i = max(bisect.bisect_right(candidates, since) - 1, 0)
+        began: datetime | None = None
+        at = since
+        while True:
+            end = candidates[i + 1] if i + 1 < len(candidates) else None
+            table = open_table(condition, self._segment_facts(candidates[i], fields))
+            is_open = table[0] != table[1] and calendar.is_open(at)
+            while True:
+                holds = table[is_open]
+                if holds and began is None:
+                    began = at
+                elif not holds and began is not None:
+                    return began, at
+                if table[0] == table[1]:
+                    break
+                change = calendar.next_change(at)
+                if change is None or change > now or (end is not None and change >= end):
+                    break
+                at, is_open = change, not is_open
+            if end is None:
+                break
+            i, at = i + 1, end
+        if condition.check(self.current):
+            return (began if began is not None else now), None
+        return None if began is None else (began, now)
+
 
 _ONE_US = timedelta(microseconds=1)
 

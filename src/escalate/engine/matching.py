@@ -61,7 +61,13 @@ def run_rules(
         shadow_from = matches.shadow_from
         shadowed = matched and shadow_from is not None and shadow_from.rank < rule.rank
         stretches: list[Stretch] | None = None
-        if rule.moves_paths and not shadowed:
+        if rule.moves_paths and not shadowed and TIME in rule.fields:
+            source = f"rule:{rule.id}"
+            for act in rule.actions:
+                if act.path is not None and act.level is not None:
+                    for began, ended in _time_stretches(ctx, facts, rule, act.path):
+                        out.requests[act.path].append((Request(began, act.level, source), ended))
+        elif rule.moves_paths and not shadowed:
             source = f"rule:{rule.id}"
             stretches = facts.stretches(rule.when, rule.fields)
             for began, ended in stretches:
@@ -108,6 +114,28 @@ def run_rules(
             out.wakeups += _time_wakeup(ctx, rule, current, clocks, cycles, [], True, False)
         direct = any(a.path is None for a in rule.actions)
         matches.results[rule.id] = RuleResult(rule, DONE if direct and not emitted else MATCHED)
+
+
+def _time_stretches(ctx: Context, facts: Facts, rule: RuleDef, path_name: str) -> list[Stretch]:
+    """The stretches of a time rule whose requests can move this path.
+
+    A vertical path without ``repeat`` and without manual overrides never comes back down
+    within its run: once the first stretch after the run began has asked for a level, the
+    path stays at or above it, and every later stretch asks in vain. So only that one stretch
+    is needed, and it is found without walking the windows since the opening. Otherwise (a
+    horizontal path, rounds, overrides) every stretch is needed.
+    """
+    path = next(p for p in ctx.policy.paths if p.name == path_name)
+    overridden = any(e.type == "override" and e.path == path_name for e in ctx.ticket.events)
+    if path.kind != "vertical" or path.repeat or overridden:
+        return facts.stretches(rule.when, rule.fields)
+    start = ctx.cycle_start
+    if path.when is not None:
+        if not path.when.check(facts.current):
+            return []  # an inactive path takes no requests
+        start = max(start, facts.current_start(path.when, path.when_fields))
+    first = facts.first_stretch(rule.when, rule.fields, start)
+    return [] if first is None else [first]
 
 
 def _rule_action_done(
