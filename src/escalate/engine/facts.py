@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from fractions import Fraction
 from typing import Any, cast
 
@@ -314,7 +314,7 @@ class Facts:
                 return start
             i -= 1
             table = open_table(condition, self._segment_facts(candidates[i], fields))
-            just_before = start - _ONE_US
+            just_before = start - ONE_US
             holds = table[0] if table[0] == table[1] else table[calendar.is_open(just_before)]
             if not holds:
                 return start
@@ -395,9 +395,6 @@ class Facts:
         if condition.check(self.current):
             return (began if began is not None else now), None
         return None if began is None else (began, now)
-
-
-_ONE_US = timedelta(microseconds=1)
 
 
 def open_table(condition: Condition, facts: Mapping[str, Any]) -> tuple[bool, bool]:

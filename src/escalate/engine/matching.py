@@ -227,7 +227,7 @@ def _future_facts(
     future = dict(facts)
     future[TIME] = at
     for cs in clocks:
-        clock_facts(future, ClockState(cs.definition, cycles[cs.name], ctx.priority, at))
+        clock_facts(future, ClockState(cs.definition, cycles[cs.name], ctx.priority, at, cs.scope))
     return future
 
 
