@@ -642,3 +642,12 @@ def test_an_override_down_lets_the_next_closing_escalate_again() -> None:
         state.entered_at,
         state.reason,
     )
+
+
+def test_a_field_change_inside_the_window_stamps_the_change() -> None:
+    recategorised = {"type": "field-changed", "field": "category", "from": "other", "to": "network"}
+    tkt = ticket(at(MON, "07:00"), {"at": at(MON, "10:15"), **recategorised}, category="network")
+    decision = one_rule("{within: office, category: network}").evaluate(
+        tkt, now=utc(at(MON, "11:00"))
+    )
+    assert ["T1:rule:r:20240603T101500Z:notify0"] == due_ids(decision)
