@@ -84,4 +84,6 @@ def _evaluate(
         next_evaluation_at=min(future) if future else None,
         rule_results=tuple(matches.results[r.id] for r in policy.rules),
         facts=facts.current,
+        missed=tuple(out.missed),
+        withdrawn=tuple(out.withdrawn),
     )

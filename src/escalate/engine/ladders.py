@@ -1,22 +1,32 @@
 """The clock-ladder stage: reached rungs move paths; the highest reached rung emits.
 
-A ladder is the rungs of one clock cycle (50/75/100 %). Every reached rung asks its paths for
-a level (the path stage decides what that means); of the rungs' own actions only the highest
-reached rung's are due, and only while no ``action-done`` records them.
+A ladder is the rungs of one clock cycle (``at: 75%``, ``after: 2bd``, ``before_breach: 30m``).
+Rungs are ordered by the elapsed time at which they are reached for the current target (the
+order of a mixed ladder can depend on the priority), ties in ladder order. Every reached rung
+asks its paths for a level (the path stage decides what that means); of the rungs' own actions
+only the highest reached rung's are due, and only while no ``action-done`` records them. Once
+the ticket has ended they are not due; those that were due when it ended and never recorded
+are listed as missed. A retroactive priority change that undoes a breach or a reached rung
+leaves a :class:`~escalate.engine.decision.Withdrawn` trace.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 
 from escalate.calendars._instants import ONE_US
-from escalate.engine.clocks import RUNNING, ClockDef, ClockState, Cycle
+from escalate.engine.clocks import RUNNING, ClockState, Cycle, Rung
 from escalate.engine.context import Context
+from escalate.engine.decision import Action, Withdrawn
 from escalate.engine.outcome import Outcome, make_action
 from escalate.engine.paths import Request
 from escalate.engine.targets import with_people
 
 __all__ = ["run_ladders"]
+
+# Events after which the canonical priority may differ (a retroactive clock follows it).
+_PRIORITY_EVENTS = frozenset({"priority-changed", "field-changed"})
 
 
 def run_ladders(
@@ -25,75 +35,185 @@ def run_ladders(
     cycles: Mapping[str, list[Cycle]],
     out: Outcome,
 ) -> None:
-    """Add each clock's breach wake-up, its rungs' path requests and its top rung's actions.
-
-    ``clocks`` are the clocks that apply to the ticket. A scoped clock with ``on_scope_change:
-    restart`` that does not apply any more keeps the path levels its closed cycles reached:
-    from the change on, the past stands.
-    """
-    now, ticket = ctx.now, ctx.ticket
-    if len(clocks) < len(ctx.policy.clocks):
-        present = {cs.name for cs in clocks}
-        for clock in ctx.policy.clocks:
-            if clock.restart_on_scope_change and clock.name not in present:
-                _older_cycle_requests(ctx, clock, cycles[clock.name], len(cycles[clock.name]), out)
+    """Add each clock's breach wake-up, its rungs' path requests and its top rung's actions
+    (or, once the ticket has ended, the top rung's missed actions), and the traces of what a
+    retroactive priority change withdrew."""
+    now = ctx.now
+    changes: list[tuple[datetime, str | None]] | None = None
     for cs in clocks:
         clock = cs.definition
         if not cs.applies:
             continue
         if cs.state == RUNNING and cs.breach_at is not None and cs.breach_at > now:
             out.wakeups.append(cs.breach_at)
+        if not clock.restart_on_priority_change:
+            if changes is None:
+                changes = _priority_changes(ctx)
+            if changes:
+                _withdrawn(ctx, cs, cycles[clock.name], changes, out)
         if not clock.ladder:
             continue
-        found = cycles[clock.name]
-        _older_cycle_requests(ctx, clock, found, len(found) - 1, out)
-        top = None
-        for rung in clock.ladder:
-            reached = cs.reached_at(cs.rung_amount_us(rung.share))
-            if reached is None:
-                continue
-            if reached > now:
-                out.wakeups.append(reached)
-                break
+        _older_cycle_requests(ctx, cs, cycles[clock.name], out)
+        reached_rungs, future = _reach(cs)
+        top: tuple[Rung, datetime] | None = None
+        for rung, reached in reached_rungs:
             top = (rung, reached)
             source = f"clock:{clock.name}@{rung.text}"
             for act in rung.actions:
                 if act.path is not None and act.level is not None:
                     out.requests[act.path].append((Request(reached, act.level, source), None))
-        if top is None or ctx.resolved:
-            continue
-        rung, reached = top
-        source = f"clock:{clock.name}@{rung.text}"
-        instance = f"{clock.name}#{cs.cycle}@{rung.index}"
-        for act in rung.actions:
-            if act.path is not None:
-                continue  # its effect is the path's level, emitted by the path
-            action_id = f"{ticket.id}:clock:{instance}:{act.kind}{act.index}"
-            if action_id not in ctx.done_at:
-                action = make_action(act, action_id, source, reached, now, rung.rationale)
-                out.actions.append(with_people(ctx, out, action))
+        if ctx.resolved:
+            assert ctx.ended_at is not None
+            ended = [(r, at) for r, at in reached_rungs if at <= ctx.ended_at]
+            if ended:
+                rung, reached = ended[-1]
+                out.missed += _due(ctx, cs, rung, reached)
+            continue  # an ended ticket is due nothing, and later rungs change nothing
+        if top is not None:
+            rung, reached = top
+            out.actions += [with_people(ctx, out, a) for a in _due(ctx, cs, rung, reached)]
+        _rung_wakeup(ctx, cs, top, future, out)
 
 
-def _older_cycle_requests(
-    ctx: Context, clock: ClockDef, cycles: list[Cycle], count: int, out: Outcome
+def _reach(
+    cs: ClockState,
+) -> tuple[list[tuple[Rung, datetime]], list[tuple[Rung, datetime]]]:
+    """The rungs reached by now and those reached later (without new events), each in the
+    order they are reached for the current target: by elapsed amount, then ladder order."""
+    amounts = sorted((cs.amount_us(rung), rung.index, rung) for rung in cs.definition.ladder)
+    past: list[tuple[Rung, datetime]] = []
+    future: list[tuple[Rung, datetime]] = []
+    for amount, _, rung in amounts:
+        reached = cs.rung_reached_at(amount)
+        if reached is None:
+            break  # not without new events; larger amounts neither
+        (past if reached <= cs.now else future).append((rung, reached))
+    return past, future
+
+
+def _due(ctx: Context, cs: ClockState, rung: Rung, reached: datetime) -> list[Action]:
+    """The rung's own actions not recorded done (path actions act through the path)."""
+    clock = cs.definition
+    source = f"clock:{clock.name}@{rung.text}"
+    instance = f"{clock.name}#{cs.cycle}@{rung.index}"
+    found: list[Action] = []
+    for act in rung.actions:
+        if act.path is not None:
+            continue  # its effect is the path's level, emitted by the path
+        action_id = f"{ctx.ticket.id}:clock:{instance}:{act.kind}{act.index}"
+        if action_id not in ctx.done_at:
+            found.append(make_action(act, action_id, source, reached, ctx.now, rung.rationale))
+    return found
+
+
+def _rung_wakeup(
+    ctx: Context,
+    cs: ClockState,
+    top: tuple[Rung, datetime] | None,
+    future: list[tuple[Rung, datetime]],
+    out: Outcome,
 ) -> None:
-    """Rungs of the first ``count`` cycles of this clock (closed by restarts) keep the levels
-    they reached."""
-    if count < 1 or not any(a.path for r in clock.ladder for a in r.actions):
+    """Wake at the first future rung whose reaching changes the decision.
+
+    Reaching a rung changes the due actions when the rung it replaces as the top had actions
+    due, or when it has actions not yet recorded done; it may change a path when it asks one
+    for a level (the path stage keeps that wake-up only if the request would move the path).
+    A rung whose actions were all recorded before a retroactive priority change moved it
+    later changes nothing when reached again, and is passed over.
+    """
+    emits = top is not None and bool(_due(ctx, cs, *top))
+    k = 0
+    while k < len(future):
+        at = future[k][1]
+        group: list[Rung] = []  # rungs reached at the same instant: the last one is the top
+        while k < len(future) and future[k][1] == at:
+            group.append(future[k][0])
+            k += 1
+        if emits or _due(ctx, cs, group[-1], at):
+            out.wakeups.append(at)
+            return
+        clock = cs.definition
+        for rung in group:
+            source = f"clock:{clock.name}@{rung.text}"
+            for act in rung.actions:
+                if act.path is not None and act.level is not None:
+                    out.rung_wakeups.setdefault(act.path, []).append(Request(at, act.level, source))
+
+
+def _priority_changes(ctx: Context) -> list[tuple[datetime, str | None]]:
+    """Each instant of the history at which the canonical priority changed, with the
+    priority in force just before it."""
+    found: list[tuple[datetime, str | None]] = []
+    ticket, policy = ctx.ticket, ctx.policy
+    for at, event_type, _, _ in ctx.steps:
+        if event_type not in _PRIORITY_EVENTS:
+            continue
+        before = policy.priority_of(ticket, ticket.state_at(at - ONE_US).priority)
+        after = policy.priority_of(ticket, ticket.state_at(at).priority)
+        if before != after and (not found or found[-1][0] != at):
+            found.append((at, before))
+    return found
+
+
+def _withdrawn(
+    ctx: Context,
+    cs: ClockState,
+    cycles: list[Cycle],
+    changes: list[tuple[datetime, str | None]],
+    out: Outcome,
+) -> None:
+    """The breach and rungs of the current cycle that had been reached under the priority in
+    force before a change, and that the current priority (followed retroactively) reaches
+    only after that change, or not at all without new events."""
+    assert cs.started_at is not None
+    clock = cs.definition
+    cycle = cycles[-1]
+    for at, before in changes:
+        if at <= cs.started_at or (cs.stopped_at is not None and at > cs.stopped_at):
+            continue
+        old = ClockState(clock, [*cycles[:-1], _as_of(cycle, at)], before, at)
+        if not old.applies:
+            continue
+        why = f"priority changed from {before or '-'} to {ctx.priority or '-'}"
+        marks: list[tuple[Rung | None, int, int]] = [(None, old.target_us, cs.target_us)]
+        marks += [(r, old.amount_us(r), cs.amount_us(r)) for r in clock.ladder]
+        for rung, old_amount, new_amount in marks:
+            was = old.rung_reached_at(old_amount)
+            if was is None or was > at:
+                continue
+            now_at = cs.rung_reached_at(new_amount)
+            if now_at is None or now_at > at:
+                what = "breach" if rung is None else rung.text
+                index = None if rung is None else rung.index
+                out.withdrawn.append(
+                    Withdrawn(clock.name, cs.cycle, what, index, was, at, now_at, why)
+                )
+
+
+def _as_of(cycle: Cycle, at: datetime) -> Cycle:
+    """The cycle as it stood at ``at`` (stops and pause ends after it not yet known)."""
+    stopped = cycle.stopped_at if cycle.stopped_at is not None and cycle.stopped_at <= at else None
+    pauses = None
+    if cycle.pauses:
+        pauses = [(p, e if e is not None and e <= at else None) for p, e in cycle.pauses if p <= at]
+    return Cycle(cycle.number, cycle.started_at, stopped, pauses)
+
+
+def _older_cycle_requests(ctx: Context, cs: ClockState, cycles: list[Cycle], out: Outcome) -> None:
+    """Rungs of earlier cycles of this clock (restarts) keep the levels they reached."""
+    clock = cs.definition
+    if len(cycles) < 2 or not any(a.path for r in clock.ladder for a in r.actions):
         return
-    for k, cycle in enumerate(cycles[:count]):
+    for k, cycle in enumerate(cycles[:-1]):
         end = cycle.stopped_at
         if end is None or end < ctx.cycle_start:
             continue
         state = ctx.ticket.state_at(end - ONE_US)
         priority = ctx.policy.priority_of(ctx.ticket, state.priority)
-        old = ClockState(clock, cycles[: k + 1], priority, end, cycle.scope)
+        old = ClockState(clock, cycles[: k + 1], priority, end)
         if not old.applies:
             continue
-        for rung in clock.ladder:
-            reached = old.reached_at(old.rung_amount_us(rung.share))
-            if reached is None:
-                break
+        for rung, reached in _reach(old)[0]:
             source = f"clock:{clock.name}@{rung.text}#{old.cycle}"
             for act in rung.actions:
                 if act.path is not None and act.level is not None:

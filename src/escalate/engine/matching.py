@@ -16,7 +16,7 @@ from escalate.engine.actions import ActionDef
 from escalate.engine.clocks import RUNNING, ClockState, Cycle
 from escalate.engine.conditions import leaves
 from escalate.engine.context import Context, stamp
-from escalate.engine.decision import DONE, MATCHED, NOT_MATCHED, SHADOWED, RuleResult
+from escalate.engine.decision import DONE, MATCHED, NOT_MATCHED, SHADOWED, Action, RuleResult
 from escalate.engine.facts import Facts, Stretch, clock_facts, clock_leaf_instant
 from escalate.engine.outcome import Outcome, make_action
 from escalate.engine.paths import Request
@@ -66,6 +66,8 @@ def run_rules(
         if not matched:
             matches.results[rule.id] = RuleResult(rule, NOT_MATCHED)
             out.wakeups += _rule_wakeups(ctx, rule, current, clocks, cycles)
+            if ctx.resolved:
+                out.missed += _missed(ctx, facts, rule, stretches)
             continue
         if shadowed:
             assert shadow_from is not None
@@ -88,6 +90,30 @@ def run_rules(
             emitted += 1
         direct = any(a.path is None for a in rule.actions)
         matches.results[rule.id] = RuleResult(rule, DONE if direct and not emitted else MATCHED)
+
+
+def _missed(
+    ctx: Context, facts: Facts, rule: RuleDef, stretches: list[Stretch] | None
+) -> list[Action]:
+    """A rule that held until the ticket ended (and so stopped matching with it): its own
+    actions of that stretch that were never recorded done."""
+    if all(act.path is not None for act in rule.actions):
+        return []
+    assert ctx.ended_at is not None
+    if stretches is None:
+        stretches = facts.stretches(rule.when, rule.fields)
+    last = [(b, e) for b, e in stretches if b < ctx.ended_at and (e is None or e >= ctx.ended_at)]
+    if not last:
+        return []
+    began = last[-1][0]
+    found: list[Action] = []
+    for act in rule.actions:
+        action_id = f"{ctx.ticket.id}:rule:{rule.id}:{stamp(began)}:{act.kind}{act.index}"
+        if act.path is None and not _rule_action_done(ctx, rule, act, action_id, began):
+            found.append(
+                make_action(act, action_id, f"rule:{rule.id}", began, ctx.now, rule.rationale)
+            )
+    return found
 
 
 def _rule_action_done(
