@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, WithJsonSchema, model_validator
 
-from escalate._models import Label, Prose, StrictModel, patterned
+from escalate._models import Label, Prose, StrictModel, model_problem, patterned
 from escalate.calendars.models import (
     DURATION_PATTERN,
     PERCENT_PATTERN,
@@ -184,7 +184,7 @@ class RungSpec(ActionSpec):
         given = [key for key in RUNG_KEYS if getattr(self, key) is not None]
         if len(given) != 1:
             found = f"got {', '.join(given)}" if given else "got none"
-            raise ValueError(f"a rung needs exactly one of: {', '.join(RUNG_KEYS)} ({found})")
+            raise model_problem(f"a rung needs exactly one of: {', '.join(RUNG_KEYS)} ({found})")
         return self
 
 
