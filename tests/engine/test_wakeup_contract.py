@@ -116,7 +116,11 @@ def policies(draw: st.DrawFn) -> Policy:
     by_measure: dict[str, list[str]] = {}
     for measure, value in chosen:
         by_measure.setdefault(measure, []).append(value)
-    queues = {m: sorted(values, key=MEASURES[m].index) for m, values in by_measure.items()}
+    # percentages and durations rise; leads before the breach fall
+    queues = {
+        m: sorted(values, key=MEASURES[m].index, reverse=m == "before_breach")
+        for m, values in by_measure.items()
+    }
     order = draw(st.permutations([m for m, _ in chosen]))
     rungs = [
         (m, queues[m].pop(0), draw(st.sampled_from(("notify", "notify", "L2", "L3"))))
