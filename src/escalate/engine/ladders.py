@@ -55,9 +55,7 @@ def run_ladders(
             continue
         _older_cycle_requests(ctx, cs, cycles[clock.name], out)
         reached_rungs, future = _reach(cs)
-        top: tuple[Rung, datetime] | None = None
         for rung, reached in reached_rungs:
-            top = (rung, reached)
             source = f"clock:{clock.name}@{rung.text}"
             for act in rung.actions:
                 if act.path is not None and act.level is not None:
@@ -69,10 +67,9 @@ def run_ladders(
                 rung, reached = ended[-1]
                 out.missed += _due(ctx, cs, rung, reached)
             continue  # an ended ticket is due nothing, and later rungs change nothing
-        if top is not None:
-            rung, reached = top
-            out.actions += [with_people(ctx, out, a) for a in _due(ctx, cs, rung, reached)]
-        _rung_wakeup(ctx, cs, top, future, out)
+        due = _due(ctx, cs, *reached_rungs[-1]) if reached_rungs else []
+        out.actions += [with_people(ctx, out, action) for action in due]
+        _rung_wakeup(ctx, cs, bool(due), future, out)
 
 
 def _reach(
@@ -106,22 +103,30 @@ def _due(ctx: Context, cs: ClockState, rung: Rung, reached: datetime) -> list[Ac
     return found
 
 
+def _undone(ctx: Context, cs: ClockState, rung: Rung) -> bool:
+    """Whether the rung has an action of its own not recorded done (see :func:`_due`)."""
+    prefix = f"{ctx.ticket.id}:clock:{cs.definition.name}#{cs.cycle}@{rung.index}:"
+    return any(
+        act.path is None and f"{prefix}{act.kind}{act.index}" not in ctx.done_at
+        for act in rung.actions
+    )
+
+
 def _rung_wakeup(
     ctx: Context,
     cs: ClockState,
-    top: tuple[Rung, datetime] | None,
+    emits: bool,
     future: list[tuple[Rung, datetime]],
     out: Outcome,
 ) -> None:
     """Wake at the first future rung whose reaching changes the decision.
 
     Reaching a rung changes the due actions when the rung it replaces as the top had actions
-    due, or when it has actions not yet recorded done; it may change a path when it asks one
-    for a level (the path stage keeps that wake-up only if the request would move the path).
-    A rung whose actions were all recorded before a retroactive priority change moved it
-    later changes nothing when reached again, and is passed over.
+    due (``emits``), or when it has actions not yet recorded done; it may change a path when
+    it asks one for a level (the path stage keeps that wake-up only if the request would move
+    the path then). A rung whose actions were all recorded before a retroactive priority
+    change moved it later changes nothing when reached again, and is passed over.
     """
-    emits = top is not None and bool(_due(ctx, cs, *top))
     k = 0
     while k < len(future):
         at = future[k][1]
@@ -129,7 +134,7 @@ def _rung_wakeup(
         while k < len(future) and future[k][1] == at:
             group.append(future[k][0])
             k += 1
-        if emits or _due(ctx, cs, group[-1], at):
+        if emits or _undone(ctx, cs, group[-1]):
             out.wakeups.append(at)
             return
         clock = cs.definition
