@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -200,13 +200,13 @@ class Decision:
         "_clock_map",
         "_clock_states",
         "_facts",
+        "_missed",
         "_path_map",
         "_path_pairs",
         "_rule_results",
         "_ticket",
         "actions",
         "evaluated_at",
-        "missed",
         "next_evaluation_at",
         "policy_hash",
         "policy_id",
@@ -220,13 +220,13 @@ class Decision:
     _clock_map: FrozenMap[str, ClockState] | None
     _clock_states: tuple[ClockState, ...]
     _facts: Mapping[str, Any]
+    _missed: tuple[Action, ...] | Callable[[], tuple[Action, ...]]
     _path_map: FrozenMap[str, PathState] | None
     _path_pairs: tuple[tuple[PathDef, PathState], ...]
     _rule_results: tuple[RuleResult, ...]
     _ticket: Ticket
     actions: tuple[Action, ...]
     evaluated_at: datetime
-    missed: tuple[Action, ...]
     next_evaluation_at: datetime | None
     policy_hash: str
     policy_id: str
@@ -253,7 +253,7 @@ class Decision:
         next_evaluation_at: datetime | None,
         rule_results: tuple[RuleResult, ...],
         facts: Mapping[str, Any],
-        missed: tuple[Action, ...] = (),
+        missed: tuple[Action, ...] | Callable[[], tuple[Action, ...]] = (),
         withdrawn: tuple[Withdrawn, ...] = (),
     ) -> None:
         # The mappings by name are built on first use: most callers read only the actions.
@@ -274,7 +274,7 @@ class Decision:
         set_(self, "next_evaluation_at", next_evaluation_at)
         set_(self, "_rule_results", tuple(rule_results))
         set_(self, "_facts", facts)
-        set_(self, "missed", tuple(missed))
+        set_(self, "_missed", missed if callable(missed) else tuple(missed))
         set_(self, "withdrawn", tuple(withdrawn))
 
     def __setattr__(self, name: str, value: object) -> None:
@@ -306,6 +306,17 @@ class Decision:
         if found is None:
             found = FrozenMap({s.name: s for _, s in self._path_pairs}, what="path")
             object.__setattr__(self, "_path_map", found)
+        return found
+
+    @property
+    def missed(self) -> tuple[Action, ...]:
+        """The actions that were due when the ticket ended and were never recorded done (not
+        due; empty while the ticket is open). Worked out on first use: it may walk the
+        history."""
+        found = self._missed
+        if callable(found):
+            found = found()
+            object.__setattr__(self, "_missed", found)
         return found
 
     @property

@@ -72,20 +72,19 @@ def run_ladders(
         _rung_wakeup(ctx, cs, bool(due), future, out)
 
 
-def _reach(
-    cs: ClockState,
-) -> tuple[list[tuple[Rung, datetime]], list[tuple[Rung, datetime]]]:
-    """The rungs reached by now and those reached later (without new events), each in the
-    order they are reached for the current target: by elapsed amount, then ladder order."""
+def _reach(cs: ClockState) -> tuple[list[tuple[Rung, datetime]], list[tuple[int, Rung]]]:
+    """The rungs reached by now with their instants, and the elapsed amounts of the others,
+    each in the order they are reached for the current target: by amount, then ladder order.
+    (The instants of later rungs are computed only when a wake-up needs them.)"""
     amounts = sorted((cs.amount_us(rung), rung.index, rung) for rung in cs.definition.ladder)
     past: list[tuple[Rung, datetime]] = []
-    future: list[tuple[Rung, datetime]] = []
-    for amount, _, rung in amounts:
+    for k, (amount, _, rung) in enumerate(amounts):
+        if amount > cs.elapsed_us:
+            return past, [(a, r) for a, _, r in amounts[k:]]
         reached = cs.rung_reached_at(amount)
-        if reached is None:
-            break  # not without new events; larger amounts neither
-        (past if reached <= cs.now else future).append((rung, reached))
-    return past, future
+        assert reached is not None  # an amount already elapsed was reached
+        past.append((rung, reached))
+    return past, []
 
 
 def _due(ctx: Context, cs: ClockState, rung: Rung, reached: datetime) -> list[Action]:
@@ -116,7 +115,7 @@ def _rung_wakeup(
     ctx: Context,
     cs: ClockState,
     emits: bool,
-    future: list[tuple[Rung, datetime]],
+    future: list[tuple[int, Rung]],
     out: Outcome,
 ) -> None:
     """Wake at the first future rung whose reaching changes the decision.
@@ -127,17 +126,20 @@ def _rung_wakeup(
     the path then). A rung whose actions were all recorded before a retroactive priority
     change moved it later changes nothing when reached again, and is passed over.
     """
+    clock = cs.definition
     k = 0
     while k < len(future):
-        at = future[k][1]
+        amount = future[k][0]
+        at = cs.rung_reached_at(amount)
+        if at is None:
+            return  # not without new events; larger amounts neither
         group: list[Rung] = []  # rungs reached at the same instant: the last one is the top
-        while k < len(future) and future[k][1] == at:
-            group.append(future[k][0])
+        while k < len(future) and future[k][0] == amount:
+            group.append(future[k][1])
             k += 1
         if emits or _undone(ctx, cs, group[-1]):
             out.wakeups.append(at)
             return
-        clock = cs.definition
         for rung in group:
             source = f"clock:{clock.name}@{rung.text}"
             for act in rung.actions:
@@ -172,27 +174,39 @@ def _withdrawn(
     only after that change, or not at all without new events."""
     assert cs.started_at is not None
     clock = cs.definition
-    cycle = cycles[-1]
     for at, before in changes:
         if at <= cs.started_at or (cs.stopped_at is not None and at > cs.stopped_at):
             continue
-        old = ClockState(clock, [*cycles[:-1], _as_of(cycle, at)], before, at)
+        as_of = [*cycles[:-1], _as_of(cycles[-1], at)]
+        old = ClockState(clock, as_of, before, at)
         if not old.applies:
             continue
-        why = f"priority changed from {before or '-'} to {ctx.priority or '-'}"
+        # Reached by ``at`` means: elapsed at ``at`` is at least the amount (compared as
+        # integers first; instants are computed only for what was withdrawn).
+        new = old if old.calendar_name == cs.calendar_name else None
         marks: list[tuple[Rung | None, int, int]] = [(None, old.target_us, cs.target_us)]
         marks += [(r, old.amount_us(r), cs.amount_us(r)) for r in clock.ladder]
         for rung, old_amount, new_amount in marks:
+            if old_amount > old.elapsed_us:
+                continue  # not reached before the change
+            if new is None:
+                new = ClockState(clock, as_of, ctx.priority, at)
+            if new_amount <= new.elapsed_us:
+                continue  # the current priority had reached it by then too
             was = old.rung_reached_at(old_amount)
-            if was is None or was > at:
-                continue
-            now_at = cs.rung_reached_at(new_amount)
-            if now_at is None or now_at > at:
-                what = "breach" if rung is None else rung.text
-                index = None if rung is None else rung.index
-                out.withdrawn.append(
-                    Withdrawn(clock.name, cs.cycle, what, index, was, at, now_at, why)
+            assert was is not None
+            out.withdrawn.append(
+                Withdrawn(
+                    clock.name,
+                    cs.cycle,
+                    "breach" if rung is None else rung.text,
+                    None if rung is None else rung.index,
+                    was,
+                    at,
+                    cs.rung_reached_at(new_amount),
+                    f"priority changed from {before or '-'} to {ctx.priority or '-'}",
                 )
+            )
 
 
 def _as_of(cycle: Cycle, at: datetime) -> Cycle:

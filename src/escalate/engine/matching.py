@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from escalate.calendars._instants import ONE_US
 from escalate.engine.actions import ActionDef
 from escalate.engine.clocks import RUNNING, ClockState, Cycle
 from escalate.engine.conditions import leaves
@@ -23,7 +24,7 @@ from escalate.engine.paths import Request
 from escalate.engine.rules import RuleDef
 from escalate.engine.targets import with_people
 
-__all__ = ["Matches", "run_rules"]
+__all__ = ["Matches", "missed_actions", "run_rules"]
 
 
 class Matches:
@@ -66,8 +67,8 @@ def run_rules(
         if not matched:
             matches.results[rule.id] = RuleResult(rule, NOT_MATCHED)
             out.wakeups += _rule_wakeups(ctx, rule, current, clocks, cycles)
-            if ctx.resolved:
-                out.missed += _missed(ctx, facts, rule, stretches)
+            if ctx.resolved and any(act.path is None for act in rule.actions):
+                out.missed_rules.append(rule)  # looked at only if the caller reads them
             continue
         if shadowed:
             assert shadow_from is not None
@@ -92,20 +93,30 @@ def run_rules(
         matches.results[rule.id] = RuleResult(rule, DONE if direct and not emitted else MATCHED)
 
 
-def _missed(
-    ctx: Context, facts: Facts, rule: RuleDef, stretches: list[Stretch] | None
-) -> list[Action]:
+def missed_actions(
+    ctx: Context, facts: Facts, found: Sequence[Action], rules: Sequence[RuleDef]
+) -> tuple[Action, ...]:
+    """``found`` and the actions the ``rules`` (not matching at the end of an ended ticket)
+    had due when it ended and never recorded done. Run on demand, when a caller reads
+    ``Decision.missed``: it may walk the history."""
+    return (*found, *(action for rule in rules for action in _missed(ctx, facts, rule)))
+
+
+def _missed(ctx: Context, facts: Facts, rule: RuleDef) -> list[Action]:
     """A rule that held until the ticket ended (and so stopped matching with it): its own
     actions of that stretch that were never recorded done."""
-    if all(act.path is not None for act in rule.actions):
-        return []
     assert ctx.ended_at is not None
-    if stretches is None:
-        stretches = facts.stretches(rule.when, rule.fields)
-    last = [(b, e) for b, e in stretches if b < ctx.ended_at and (e is None or e >= ctx.ended_at)]
-    if not last:
+    before_end = ctx.ended_at - ONE_US
+    if before_end < ctx.ticket.opened_at:
         return []
-    began = last[-1][0]
+    # One look at the facts just before the end (shared by the rules) before any walk.
+    past = facts.at(before_end, clocks=bool(rule.clock_leaves), paths=rule.reads_paths)
+    if not rule.when.check(past):
+        return []
+    began = max(
+        (b for b, _ in facts.stretches(rule.when, rule.fields) if b <= before_end),
+        default=ctx.ticket.opened_at,
+    )
     found: list[Action] = []
     for act in rule.actions:
         action_id = f"{ctx.ticket.id}:rule:{rule.id}:{stamp(began)}:{act.kind}{act.index}"

@@ -11,6 +11,7 @@ from datetime import datetime
 from escalate.engine.actions import ActionDef
 from escalate.engine.decision import Action, Withdrawn, iso
 from escalate.engine.paths import Request
+from escalate.engine.rules import RuleDef
 
 __all__ = ["Outcome", "make_action"]
 
@@ -23,7 +24,15 @@ class Outcome:
     the path stage wakes for one only if it would move the path then.
     """
 
-    __slots__ = ("actions", "missed", "requests", "rung_wakeups", "wakeups", "withdrawn")
+    __slots__ = (
+        "actions",
+        "missed",
+        "missed_rules",
+        "requests",
+        "rung_wakeups",
+        "wakeups",
+        "withdrawn",
+    )
 
     def __init__(self, path_names: list[str]) -> None:
         self.actions: list[Action] = []
@@ -34,6 +43,7 @@ class Outcome:
         self.wakeups: list[datetime] = []
         self.rung_wakeups: dict[str, list[Request]] = {}
         self.missed: list[Action] = []
+        self.missed_rules: list[RuleDef] = []  # ended ticket: rules whose actions may be missed
         self.withdrawn: list[Withdrawn] = []
 
 
