@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from escalate.calendars._instants import ONE_US
-from escalate.engine.clocks import RUNNING, ClockState, Cycle, Rung
+from escalate.engine.clocks import RUNNING, ClockDef, ClockState, Cycle, Rung
 from escalate.engine.context import Context
 from escalate.engine.decision import Action, Withdrawn
 from escalate.engine.outcome import Outcome, make_action
@@ -37,8 +37,18 @@ def run_ladders(
 ) -> None:
     """Add each clock's breach wake-up, its rungs' path requests and its top rung's actions
     (or, once the ticket has ended, the top rung's missed actions), and the traces of what a
-    retroactive priority change withdrew."""
+    retroactive priority change withdrew.
+
+    ``clocks`` are the clocks that apply to the ticket. A scoped clock with ``on_scope_change:
+    restart`` that does not apply any more keeps the path levels its closed cycles reached:
+    from the change on, the past stands.
+    """
     now = ctx.now
+    if len(clocks) < len(ctx.policy.clocks):
+        present = {cs.name for cs in clocks}
+        for clock in ctx.policy.clocks:
+            if clock.restart_on_scope_change and clock.name not in present:
+                _older_cycle_requests(ctx, clock, cycles[clock.name], len(cycles[clock.name]), out)
     changes: list[tuple[datetime, str | None]] | None = None
     for cs in clocks:
         clock = cs.definition
@@ -53,7 +63,8 @@ def run_ladders(
                 _withdrawn(ctx, cs, cycles[clock.name], changes, out)
         if not clock.ladder:
             continue
-        _older_cycle_requests(ctx, cs, cycles[clock.name], out)
+        found = cycles[clock.name]
+        _older_cycle_requests(ctx, clock, found, len(found) - 1, out)
         reached_rungs, future = _reach(cs)
         for rung, reached in reached_rungs:
             source = f"clock:{clock.name}@{rung.text}"
@@ -178,7 +189,7 @@ def _withdrawn(
         if at <= cs.started_at or (cs.stopped_at is not None and at > cs.stopped_at):
             continue
         as_of = [*cycles[:-1], _as_of(cycles[-1], at)]
-        old = ClockState(clock, as_of, before, at)
+        old = ClockState(clock, as_of, before, at, cs.scope)
         if not old.applies:
             continue
         # Reached by ``at`` means: elapsed at ``at`` is at least the amount (compared as
@@ -190,7 +201,7 @@ def _withdrawn(
             if old_amount > old.elapsed_us:
                 continue  # not reached before the change
             if new is None:
-                new = ClockState(clock, as_of, ctx.priority, at)
+                new = ClockState(clock, as_of, ctx.priority, at, cs.scope)
             if new_amount <= new.elapsed_us:
                 continue  # the current priority had reached it by then too
             was = old.rung_reached_at(old_amount)
@@ -215,21 +226,23 @@ def _as_of(cycle: Cycle, at: datetime) -> Cycle:
     pauses = None
     if cycle.pauses:
         pauses = [(p, e if e is not None and e <= at else None) for p, e in cycle.pauses if p <= at]
-    return Cycle(cycle.number, cycle.started_at, stopped, pauses)
+    return Cycle(cycle.number, cycle.started_at, stopped, pauses, cycle.scope)
 
 
-def _older_cycle_requests(ctx: Context, cs: ClockState, cycles: list[Cycle], out: Outcome) -> None:
-    """Rungs of earlier cycles of this clock (restarts) keep the levels they reached."""
-    clock = cs.definition
-    if len(cycles) < 2 or not any(a.path for r in clock.ladder for a in r.actions):
+def _older_cycle_requests(
+    ctx: Context, clock: ClockDef, cycles: list[Cycle], count: int, out: Outcome
+) -> None:
+    """Rungs of the first ``count`` cycles of this clock (closed by restarts) keep the levels
+    they reached."""
+    if count < 1 or not any(a.path for r in clock.ladder for a in r.actions):
         return
-    for k, cycle in enumerate(cycles[:-1]):
+    for k, cycle in enumerate(cycles[:count]):
         end = cycle.stopped_at
         if end is None or end < ctx.cycle_start:
             continue
         state = ctx.ticket.state_at(end - ONE_US)
         priority = ctx.policy.priority_of(ctx.ticket, state.priority)
-        old = ClockState(clock, cycles[: k + 1], priority, end)
+        old = ClockState(clock, cycles[: k + 1], priority, end, cycle.scope)
         if not old.applies:
             continue
         for rung, reached in _reach(old)[0]:
