@@ -381,3 +381,22 @@ def test_a_hundred_percent_and_after_the_target_are_reached_at_the_breach(
     for rung in ({"at": "100%"}, {"after": f"{minutes}m"}):
         decision = at_breach(rung_policy(calendar, f"{minutes}m", [rung]), opened)
         assert [decision.clock("c").breach_at] == reached(decision)
+
+
+def test_after_a_calendar_month_is_reached_at_the_same_wall_time_a_month_later() -> None:
+    policy = loads(
+        """
+policy: example
+version: 1
+clocks:
+  regulatory:
+    stop: {status: resolved}
+    targets: {default: {within: 2mo}}
+    ladder:
+      - {after: 1mo, notify: {to: ["role:compliance"]}}
+"""
+    )
+    ticket = {"id": "T", "opened_at": "2024-01-31T09:00:00Z", "priority": "P3"}
+    decision = policy.evaluate(ticket, now=at("2024-03-01T00:00:00Z"))
+    # one month after 31 January is the last day of February (2024 is a leap year)
+    assert [at("2024-02-29T09:00:00Z")] == [a.due_at for a in decision.actions]

@@ -508,19 +508,19 @@ class ClockState:
 
         ``after: 2bd`` is exact business-day arithmetic from the cycle start, like a ``bd``
         target: the time the calendar is open from the start to the same wall time two
-        working days later, not a fraction of anything.
+        working days later, not a fraction of anything (``after: 1mo`` likewise, to the same
+        wall time a calendar month later).
         """
-        if rung.share is not None:
-            return self.rung_amount_us(rung.share)
+        share = rung.share
+        if share is not None:  # as rung_amount_us, inlined: this runs for every rung
+            return -(-self.target_us * share.numerator // share.denominator)
         if rung.before_breach is not None:
             return max(0, self.target_us - _us(rung.before_breach))
         after = rung.after
         assert after is not None and self._target is not None and self.started_at is not None
-        if not after.is_business_days:
-            return _us(after.delta)
         cal = self._target.calendar
-        due = cal.add_business_days(self.started_at, after.business_days)
-        return _us(cal.elapsed(self.started_at, due))
+        due = after.due_at(cal, self.started_at)  # ``bd``, ``mo``: at a wall time, like targets
+        return _us(after.delta) if due is None else _us(cal.elapsed(self.started_at, due))
 
     def rung_reached_at(self, amount_us: int) -> datetime | None:
         """When this cycle's elapsed time reaches ``amount_us`` (see :meth:`reached_at`); an

@@ -13,7 +13,7 @@ leaves a :class:`~escalate.engine.decision.Withdrawn` trace.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from escalate.calendars._instants import ONE_US
 from escalate.engine.clocks import RUNNING, ClockDef, ClockState, Cycle, Rung
@@ -87,15 +87,28 @@ def _reach(cs: ClockState) -> tuple[list[tuple[Rung, datetime]], list[tuple[int,
     """The rungs reached by now with their instants, and the elapsed amounts of the others,
     each in the order they are reached for the current target: by amount, then ladder order.
     (The instants of later rungs are computed only when a wake-up needs them.)"""
-    amounts = sorted((cs.amount_us(rung), rung.index, rung) for rung in cs.definition.ladder)
+    amounts: list[tuple[int, Rung]] = []
+    rising = True
+    for rung in cs.definition.ladder:
+        amount = cs.amount_us(rung)
+        if amounts and amount < amounts[-1][0]:
+            rising = False
+        amounts.append((amount, rung))
+    if not rising:  # a ladder of mixed measures, out of written order for this target
+        amounts.sort(key=_amount)  # stable: equal amounts stay in ladder order
+    elapsed = cs.elapsed_us
     past: list[tuple[Rung, datetime]] = []
-    for k, (amount, _, rung) in enumerate(amounts):
-        if amount > cs.elapsed_us:
-            return past, [(a, r) for a, _, r in amounts[k:]]
+    for k, (amount, rung) in enumerate(amounts):
+        if amount > elapsed:
+            return past, amounts[k:]
         reached = cs.rung_reached_at(amount)
         assert reached is not None  # an amount already elapsed was reached
         past.append((rung, reached))
     return past, []
+
+
+def _amount(item: tuple[int, Rung]) -> int:
+    return item[0]
 
 
 def _due(ctx: Context, cs: ClockState, rung: Rung, reached: datetime) -> list[Action]:
@@ -188,6 +201,8 @@ def _withdrawn(
     for at, before in changes:
         if at <= cs.started_at or (cs.stopped_at is not None and at > cs.stopped_at):
             continue
+        if _not_longer(clock, cs, before):
+            continue  # an upgrade (or no change) of the target withdraws nothing
         as_of = [*cycles[:-1], _as_of(cycles[-1], at)]
         old = ClockState(clock, as_of, before, at, cs.scope)
         if not old.applies:
@@ -218,6 +233,23 @@ def _withdrawn(
                     f"priority changed from {before or '-'} to {ctx.priority or '-'}",
                 )
             )
+
+
+def _not_longer(clock: ClockDef, cs: ClockState, before: str | None) -> bool:
+    """Whether the target of priority ``before`` is a fixed amount on the current target's
+    calendar at least as long as the current one: then every rung and the breach come no
+    later now than they did, and the (costlier) comparison is skipped."""
+    targets = clock.targets if cs.scope is None else cs.scope.targets
+    old = targets.get(before or "") or targets.get("default")
+    if old is None or old.calendar_name != cs.calendar_name:
+        return old is None
+    duration = old.duration
+    fixed = not (duration.is_business_days or duration.is_months)
+    return fixed and _us(duration.delta) >= cs.target_us
+
+
+def _us(delta: timedelta) -> int:
+    return delta // ONE_US
 
 
 def _as_of(cycle: Cycle, at: datetime) -> Cycle:

@@ -641,7 +641,7 @@ class _Compiler:
             share = parse_percent(spec.at, (*where, "at"))
             return Rung(i, share, spec.at, actions, spec.rationale)
         if spec.after is not None:
-            after = parse_duration(spec.after, (*where, "after"))
+            after = parse_duration(spec.after, (*where, "after"), allow_months=True)
             return Rung(i, None, after.text, actions, spec.rationale, after=after)
         assert spec.before_breach is not None  # RungSpec checked that one measure is given
         lead = parse_duration(
@@ -993,6 +993,8 @@ def _rung_key(rung: Rung) -> tuple[str, Any]:
     assert rung.after is not None
     if rung.after.is_business_days:
         return "after-bd", rung.after.business_days
+    if rung.after.is_months:
+        return "after-mo", rung.after.months
     return "after", rung.after.delta
 
 
@@ -1002,7 +1004,7 @@ def _check_rung_order(rungs: tuple[Rung, ...], spec: ClockSpec, path: Path) -> N
     last: dict[str, tuple[int, Any]] = {}
     for rung in rungs:
         kind, value = _rung_key(rung)
-        key = "after" if kind == "after-bd" else kind
+        key = "after" if kind.startswith("after") else kind
         written = getattr(spec.ladder[rung.index], key)
         seen = last.get(kind)
         if seen is not None and value <= seen[1]:

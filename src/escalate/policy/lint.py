@@ -23,8 +23,9 @@ __all__ = ["MAX_HORIZON", "Finding", "lint"]
 
 #: The longest schedule-gap horizon lint walks (ten years): the walk visits every hand-off in it.
 MAX_HORIZON = timedelta(days=3650)
-#: Business days differ in length: a ladder mixing ``bd`` with other measures is checked for
-#: cycles starting at each of the first openings of the target's calendar over this many days.
+#: Business days and months differ in length: a ladder mixing ``bd`` or ``mo`` with other
+#: measures is checked for cycles starting at each of the first openings of the target's
+#: calendar over this many days.
 RUNG_SAMPLE_DAYS = 14
 
 
@@ -427,13 +428,14 @@ def _measure(rung: Rung) -> str:
 
 
 def _sample_starts(target: Target, ladder: tuple[Rung, ...]) -> list[datetime]:
-    """Cycle starts to compare rung amounts at: one when no business days are involved (the
-    amounts do not depend on the start), else the openings of the first days of the calendar."""
+    """Cycle starts to compare rung amounts at: one when no business days or months are
+    involved (the amounts do not depend on the start), else the openings of the first days of
+    the calendar."""
     calendar = target.calendar
     first = calendar.valid_from
-    uses_bd = target.duration.is_business_days or any(
-        rung.after is not None and rung.after.is_business_days for rung in ladder
-    )
+    # ``bd`` and ``mo`` amounts depend on the cycle's start (days and months differ)
+    durations = [target.duration, *(rung.after for rung in ladder if rung.after is not None)]
+    uses_bd = any(d.is_business_days or d.is_months for d in durations)
     if not uses_bd:
         return [first]
     starts: list[datetime] = []
