@@ -164,7 +164,7 @@ def _path_action(ctx: Context, out: Outcome, path: PathDef, st: PathState) -> No
     if paged and st.reason.startswith("override:"):
         paged = False  # a person put the ticket there; there is nothing to tell them
     if ctx.resolved:
-        if paged and base_id not in ctx.done_at:
+        if paged and not _level_done(ctx, path, st, base_id):
             out.missed.append(_page(ctx, path, st, level, base_id, st.entered_at))
         return
     people: tuple[str, ...] = ()

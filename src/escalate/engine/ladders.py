@@ -179,8 +179,9 @@ def _priority_changes(ctx: Context) -> list[tuple[datetime, str | None]]:
     for at, event_type, _, _ in ctx.steps:
         if event_type not in _PRIORITY_EVENTS:
             continue
-        before = policy.priority_of(ticket, ticket.state_at(at - ONE_US).priority)
-        after = policy.priority_of(ticket, ticket.state_at(at).priority)
+        was, now = ticket.state_at(at - ONE_US), ticket.state_at(at)
+        before = policy.priority_of(ticket, was.priority, was)
+        after = policy.priority_of(ticket, now.priority, now)
         if before != after and (not found or found[-1][0] != at):
             found.append((at, before))
     return found
