@@ -983,6 +983,7 @@ def _segment_field(name: str) -> bool:
     """Whether a segment's condition may read this field."""
     return name in SEGMENT_FIELDS or name.startswith("fields.")
 
+
 def _rung_key(rung: Rung) -> tuple[str, Any]:
     """The kind of a rung's measure and its value, rising with the elapsed time it needs:
     rungs of one kind are in the same order for every target."""
