@@ -2,7 +2,7 @@
 
 The public surface is re-exported here; everything else is an implementation detail. Every
 object escalate returns is immutable: attributes cannot be assigned, mappings are read-only
-and sequences are tuples. The value types (:class:`Action`, :class:`RuleResult`,
+and sequences are tuples. The value types (:class:`Action`, :class:`RuleResult`, :class:`Withdrawn`,
 :class:`PathState`, :class:`Finding`, :class:`Event`, :class:`Shift`, :class:`Resolution` and
 the compiled definitions) are also hashable and compare by value; :class:`Policy`,
 :class:`Decision` and :class:`ClockState` compare by identity.
@@ -14,7 +14,7 @@ from escalate.calendars.timewindow import TimeWindow
 from escalate.engine.actions import ActionDef
 from escalate.engine.clocks import ClockDef, ClockState
 from escalate.engine.compiled import Policy
-from escalate.engine.decision import Action, Decision, RuleResult
+from escalate.engine.decision import Action, Decision, RuleResult, Withdrawn
 from escalate.engine.paths import LevelDef, PathDef, PathState
 from escalate.engine.rules import RuleDef
 from escalate.engine.segments import Segment
@@ -68,6 +68,7 @@ __all__ = [
     "TicketError",
     "TicketState",
     "TimeWindow",
+    "Withdrawn",
     "__version__",
     "lint",
     "load",

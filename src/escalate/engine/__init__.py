@@ -11,7 +11,7 @@ from escalate.engine.actions import ActionDef
 from escalate.engine.clocks import ClockDef, ClockState, Definition, Rung, Target, Trigger
 from escalate.engine.compiled import Policy
 from escalate.engine.conditions import Leaf, Node
-from escalate.engine.decision import Action, Decision, RuleResult
+from escalate.engine.decision import Action, Decision, RuleResult, Withdrawn
 from escalate.engine.paths import LevelDef, PathDef, PathState
 from escalate.engine.rules import RuleDef
 from escalate.engine.statuses import StatusTable
@@ -40,4 +40,5 @@ __all__ = [
     "Ticket",
     "TicketState",
     "Trigger",
+    "Withdrawn",
 ]

@@ -102,14 +102,23 @@ OUT_OF_SCOPE = Definition(None, None, 0, -1, {})
 
 @dataclass(frozen=True, slots=True)
 class Rung:
-    """A rung of a clock's ladder: at ``share`` of the target (``text`` as written, e.g.
-    ``75%``), emit ``actions``. ``index`` is its position in the ladder."""
+    """A rung of a clock's ladder: when the clock's elapsed time reaches it, emit ``actions``.
+
+    Exactly one measure is set: ``share`` of the target (YAML ``at: 75%``), ``after`` an
+    elapsed duration (``after: 4h``, or ``2bd``: the elapsed time of two business days from
+    the cycle start on the target's calendar), or ``before_breach`` a lead on the target
+    (``before_breach: 30m``: the target less 30 minutes of elapsed time, the cycle start if
+    that is not positive). ``text`` names it in action sources (``75%``, ``2bd``,
+    ``breach-30m``); ``index`` is its position in the ladder (action ids use it).
+    """
 
     index: int
-    share: Fraction
+    share: Fraction | None
     text: str
     actions: tuple[ActionDef, ...]
     rationale: str | None
+    after: Duration | None = None
+    before_breach: timedelta | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -492,6 +501,31 @@ class ClockState:
     def rung_amount_us(self, share: Fraction) -> int:
         """The elapsed microseconds at which a rung of this share is reached (rounded up)."""
         return -(-self.target_us * share.numerator // share.denominator)
+
+    def amount_us(self, rung: Rung) -> int:
+        """The elapsed microseconds of this cycle at which ``rung`` is reached, for the
+        current target (0: at the cycle start). Only for a clock that :attr:`applies`.
+
+        ``after: 2bd`` is exact business-day arithmetic from the cycle start, like a ``bd``
+        target: the time the calendar is open from the start to the same wall time two
+        working days later, not a fraction of anything (``after: 1mo`` likewise, to the same
+        wall time a calendar month later).
+        """
+        share = rung.share
+        if share is not None:  # as rung_amount_us, inlined: this runs for every rung
+            return -(-self.target_us * share.numerator // share.denominator)
+        if rung.before_breach is not None:
+            return max(0, self.target_us - _us(rung.before_breach))
+        after = rung.after
+        assert after is not None and self._target is not None and self.started_at is not None
+        cal = self._target.calendar
+        due = after.due_at(cal, self.started_at)  # ``bd``, ``mo``: at a wall time, like targets
+        return _us(after.delta) if due is None else _us(cal.elapsed(self.started_at, due))
+
+    def rung_reached_at(self, amount_us: int) -> datetime | None:
+        """When this cycle's elapsed time reaches ``amount_us`` (see :meth:`reached_at`); an
+        amount of 0 is reached when the cycle started."""
+        return self.started_at if amount_us == 0 else self.reached_at(amount_us)
 
     def to_dict(self) -> dict[str, object]:
         """The JSON-ready form used in ``Decision.to_dict()["clocks"]`` (instants in UTC)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from escalate.engine.rules import RuleDef
     from escalate.engine.ticket import Ticket
 
-__all__ = ["DECISION_FORMAT", "Action", "Decision", "RuleResult", "iso"]
+__all__ = ["DECISION_FORMAT", "Action", "Decision", "RuleResult", "Withdrawn", "iso"]
 
 MATCHED, NOT_MATCHED, SHADOWED, DONE = "matched", "not-matched", "shadowed", "done"
 _NO_DETAILS: FrozenMap[str, Any] = FrozenMap()
@@ -99,6 +99,42 @@ class Action:
 
 
 @dataclass(frozen=True, slots=True)
+class Withdrawn:
+    """A breach or reached rung that a retroactive change undid: the audit trace of it.
+
+    A value: immutable, hashable, equal when every field is. ``clock`` and ``cycle`` name the
+    clock cycle; ``what`` is ``breach`` or the rung as its action sources name it (``75%``,
+    ``2bd``, ``breach-30m``) and ``rung`` its position in the ladder (``None`` for the
+    breach); ``reached_at`` when it had been reached under the priority in force before
+    ``withdrawn_at``, the instant of the change; ``reached_now_at`` when the current priority
+    reaches it (later than ``withdrawn_at``; a future instant assumes no new events; ``None``:
+    not without new events); ``because`` says what changed.
+    """
+
+    clock: str
+    cycle: int
+    what: str
+    rung: int | None
+    reached_at: datetime
+    withdrawn_at: datetime
+    reached_now_at: datetime | None
+    because: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready form used in ``Decision.to_dict()["withdrawn"]``."""
+        return {
+            "clock": self.clock,
+            "cycle": self.cycle,
+            "what": self.what,
+            "rung": self.rung,
+            "reached_at": iso(self.reached_at),
+            "withdrawn_at": iso(self.withdrawn_at),
+            "reached_now_at": iso(self.reached_now_at),
+            "because": self.because,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class RuleResult:
     """What happened to one rule: matched, not matched, shadowed, or matched but already done.
 
@@ -149,7 +185,11 @@ class Decision:
     :class:`ClockState` / :class:`PathState`, in the policy's declaration order (only the
     clocks that apply to the ticket: a scoped clock that does not is absent);
     ``next_evaluation_at`` the earliest instant at which the decision changes without new
-    events (``None``: never); ``rule_results`` what happened to each rule.
+    events (``None``: never); ``rule_results`` what happened to each rule; ``missed`` the
+    actions that were due when the ticket ended (resolved, closed or cancelled) and were
+    never recorded done, a tuple of :class:`Action` that are not due (empty while the
+    ticket is open); ``withdrawn`` the breaches and reached rungs a retroactive priority
+    change undid, a tuple of :class:`Withdrawn` (usually empty).
 
     Not a value type: decisions compare by identity and are not meant as dictionary keys
     (two evaluations of the same inputs give equal ``to_json()`` and ``input_digest``; compare
@@ -160,6 +200,7 @@ class Decision:
         "_clock_map",
         "_clock_states",
         "_facts",
+        "_missed",
         "_path_map",
         "_path_pairs",
         "_rule_results",
@@ -173,11 +214,13 @@ class Decision:
         "priority",
         "segment",
         "ticket_id",
+        "withdrawn",
     )
 
     _clock_map: FrozenMap[str, ClockState] | None
     _clock_states: tuple[ClockState, ...]
     _facts: Mapping[str, Any]
+    _missed: tuple[Action, ...] | Callable[[], tuple[Action, ...]]
     _path_map: FrozenMap[str, PathState] | None
     _path_pairs: tuple[tuple[PathDef, PathState], ...]
     _rule_results: tuple[RuleResult, ...]
@@ -191,6 +234,7 @@ class Decision:
     priority: str | None
     segment: str | None
     ticket_id: str
+    withdrawn: tuple[Withdrawn, ...]
 
     def __init__(
         self,
@@ -209,6 +253,8 @@ class Decision:
         next_evaluation_at: datetime | None,
         rule_results: tuple[RuleResult, ...],
         facts: Mapping[str, Any],
+        missed: tuple[Action, ...] | Callable[[], tuple[Action, ...]] = (),
+        withdrawn: tuple[Withdrawn, ...] = (),
     ) -> None:
         # The mappings by name are built on first use: most callers read only the actions.
         set_ = object.__setattr__
@@ -228,6 +274,8 @@ class Decision:
         set_(self, "next_evaluation_at", next_evaluation_at)
         set_(self, "_rule_results", tuple(rule_results))
         set_(self, "_facts", facts)
+        set_(self, "_missed", missed if callable(missed) else tuple(missed))
+        set_(self, "withdrawn", tuple(withdrawn))
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"Decision is immutable; cannot set {name!r}")
@@ -258,6 +306,17 @@ class Decision:
         if found is None:
             found = FrozenMap({s.name: s for _, s in self._path_pairs}, what="path")
             object.__setattr__(self, "_path_map", found)
+        return found
+
+    @property
+    def missed(self) -> tuple[Action, ...]:
+        """The actions that were due when the ticket ended and were never recorded done (not
+        due; empty while the ticket is open). Worked out on first use: it may walk the
+        history."""
+        found = self._missed
+        if callable(found):
+            found = found()
+            object.__setattr__(self, "_missed", found)
         return found
 
     @property
@@ -303,6 +362,11 @@ class Decision:
             "paths": [_path_dict(p, s) for p, s in self._path_pairs],
             "next_evaluation_at": iso(self.next_evaluation_at),
         }
+        # Audit keys, present only when there is something to report.
+        if self.missed:
+            out["missed"] = [a.to_dict() for a in self.missed]
+        if self.withdrawn:
+            out["withdrawn"] = [w.to_dict() for w in self.withdrawn]
         if trace:
             out["rules"] = [r.to_dict(self._facts) for r in self._rule_results]
         return out
@@ -333,6 +397,16 @@ class Decision:
                     lines.append(f"      because: {a.rationale}")
         else:
             lines.append("no actions due")
+        if self.missed:
+            lines.append("missed (due when the ticket ended, never recorded done):")
+            for a in self.missed:
+                lines.append(f"  - {a.kind} [{a.source}] due {iso(a.due_at)} id {a.id}")
+        for w in self.withdrawn:
+            again = iso(w.reached_now_at) or "not without new events"
+            lines.append(
+                f"withdrawn: clock {w.clock} {w.what} reached {iso(w.reached_at)}, undone at "
+                f"{iso(w.withdrawn_at)} ({w.because}); now reached {again}"
+            )
         for c in self._clock_states:
             # A scoped clock names the definition measuring it; unscoped clocks read as before.
             name = c.name if c.definition_id is None else f"{c.name} ({c.definition_id})"

@@ -30,6 +30,7 @@ __all__ = [
     "PathOutput",
     "PolicyRef",
     "RuleTrace",
+    "WithdrawnOutput",
 ]
 
 #: An instant as decisions write it: ISO-8601 in UTC, microseconds only when present.
@@ -132,6 +133,24 @@ class PathOutput(BaseModel):
     next_move_at: Instant | None = Field(description="When the path moves next by itself.")
 
 
+class WithdrawnOutput(BaseModel):
+    """A breach or reached rung that a retroactive priority change undid (an audit trace)."""
+
+    model_config = _CONFIG
+
+    clock: str = Field(description="The clock's name in the policy.")
+    cycle: int = Field(description="The clock cycle it belonged to.")
+    what: str = Field(description="'breach', or the rung as sources name it ('75%', '2bd').")
+    rung: int | None = Field(description="The rung's position in the ladder; null: the breach.")
+    reached_at: Instant = Field(description="When it had been reached before the change.")
+    withdrawn_at: Instant = Field(description="When the change that undid it happened.")
+    reached_now_at: Instant | None = Field(
+        description="When the current priority reaches it (after withdrawn_at); null: not "
+        "without new events."
+    )
+    because: str = Field(description="What changed ('priority changed from P1 to P3').")
+
+
 class ConditionTrace(BaseModel):
     """One comparison of a rule's ``when:``: what was expected, what the ticket had."""
 
@@ -185,4 +204,14 @@ class DecisionOutput(BaseModel):
     )
     rules: list[RuleTrace] = Field(
         default_factory=list, description="The rule trace (left out by to_dict(trace=False))."
+    )
+    missed: list[ActionOutput] = Field(
+        default_factory=list,
+        description="Actions that were due when the ticket ended and never recorded done; "
+        "not due. Present only when there are some.",
+    )
+    withdrawn: list[WithdrawnOutput] = Field(
+        default_factory=list,
+        description="Breaches and reached rungs a retroactive priority change undid. Present "
+        "only when there are some.",
     )

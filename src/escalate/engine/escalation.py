@@ -49,15 +49,18 @@ def run_paths(ctx: Context, facts: Facts, out: Outcome) -> list[tuple[PathDef, P
                 continue
             start = max(start, facts.current_start(path.when, path.when_fields))
         cycle = ctx.state.reopen_count + 1
+        requests = _path_requests(ctx, out, path, start, cycle)
         st = simulate(
             path,
             cycle=cycle,
             cycle_start=start,
-            requests=_path_requests(ctx, out, path, start, cycle),
+            requests=requests,
             acks=acks,
             resolved_at=ctx.ended_at,
             now=ctx.now,
         )
+        if path.name in out.rung_wakeups:
+            _rung_wakeup(ctx, out, path, start, cycle, requests, acks)
         states.append((path, st))
         facts.record_path(path.name, st.history)
         if st.next_move_at is not None:
@@ -110,9 +113,46 @@ def _path_requests(
     return sorted(found, key=lambda r: (r.at, -r.level, r.source))
 
 
+def _rung_wakeup(
+    ctx: Context,
+    out: Outcome,
+    path: PathDef,
+    start: datetime,
+    cycle: int,
+    requests: list[Request],
+    acks: list[datetime],
+) -> None:
+    """Wake for the first future rung request that would move this path when it comes (the
+    ladder stage found nothing else that changes then): the path replayed to that instant
+    with and without the request differs."""
+    for request in sorted(out.rung_wakeups[path.name], key=lambda r: r.at):
+        at = max(request.at, start)
+
+        def replay(found: list[Request], at: datetime = at) -> PathState:
+            return simulate(
+                path,
+                cycle=cycle,
+                cycle_start=start,
+                requests=found,
+                acks=acks,
+                resolved_at=ctx.ended_at,
+                now=at,
+            )
+
+        moved = sorted([*requests, Request(at, request.level, request.source)], key=_order)
+        if replay(moved) != replay(requests):
+            out.wakeups.append(at)
+            return
+
+
+def _order(request: Request) -> tuple[datetime, int, str]:
+    return request.at, -request.level, request.source
+
+
 def _path_action(ctx: Context, out: Outcome, path: PathDef, st: PathState) -> None:
-    """The page (escalate / transfer) of the level the path is at, with its people."""
-    if not st.active or ctx.resolved or st.level_index is None or st.entered_at is None:
+    """The page (escalate / transfer) of the level the path is at, with its people; once the
+    ticket has ended, that page if it was never sent, as missed."""
+    if not st.active or st.level_index is None or st.entered_at is None:
         return
     level = path.levels[st.level_index]
     # The level an on-open path starts in is the ticket's by assignment: paged only on request.
@@ -123,6 +163,10 @@ def _path_action(ctx: Context, out: Outcome, path: PathDef, st: PathState) -> No
         base_id = f"{ctx.ticket.id}:path:{path.name}:{st.cycle}:{entry}:{st.round}:{level.name}"
     if paged and st.reason.startswith("override:"):
         paged = False  # a person put the ticket there; there is nothing to tell them
+    if ctx.resolved:
+        if paged and not _level_done(ctx, path, st, base_id):
+            out.missed.append(_page(ctx, path, st, level, base_id, st.entered_at))
+        return
     people: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     due_at = st.entered_at
@@ -146,19 +190,30 @@ def _path_action(ctx: Context, out: Outcome, path: PathDef, st: PathState) -> No
         unacknowledged_fallback(ctx, out, path, st, level, base_id, resolution)
     if not paged or _level_done(ctx, path, st, base_id):
         return
-    out.actions.append(
-        Action(
-            id=base_id,
-            kind="escalate" if path.kind == "vertical" else "transfer",
-            source=f"path:{path.name}",
-            due_at=due_at,
-            late=ctx.now > due_at,
-            targets=level.targets,
-            details=_level_details(path, level, st),
-            rationale=f"entered {level.name} by {st.reason}",
-            people=people,
-            notes=notes,
-        )
+    out.actions.append(_page(ctx, path, st, level, base_id, due_at, people, notes))
+
+
+def _page(
+    ctx: Context,
+    path: PathDef,
+    st: PathState,
+    level: LevelDef,
+    base_id: str,
+    due_at: datetime,
+    people: tuple[str, ...] = (),
+    notes: tuple[str, ...] = (),
+) -> Action:
+    return Action(
+        id=base_id,
+        kind="escalate" if path.kind == "vertical" else "transfer",
+        source=f"path:{path.name}",
+        due_at=due_at,
+        late=ctx.now > due_at,
+        targets=level.targets,
+        details=_level_details(path, level, st),
+        rationale=f"entered {level.name} by {st.reason}",
+        people=people,
+        notes=notes,
     )
 
 

@@ -21,6 +21,7 @@ reads a clock, does I/O or keeps state between calls.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
 from escalate.calendars._instants import MAX_US, from_us
 from escalate.engine.context import prepare
@@ -28,7 +29,7 @@ from escalate.engine.decision import Decision
 from escalate.engine.escalation import run_paths
 from escalate.engine.facts import Facts, run_clocks
 from escalate.engine.ladders import run_ladders
-from escalate.engine.matching import Matches, run_rules
+from escalate.engine.matching import Matches, missed_actions, run_rules
 from escalate.engine.outcome import Outcome
 from escalate.engine.rules import PolicyView
 from escalate.engine.ticket import Ticket
@@ -84,4 +85,10 @@ def _evaluate(
         next_evaluation_at=min(future) if future else None,
         rule_results=tuple(matches.results[r.id] for r in policy.rules),
         facts=facts.current,
+        missed=(
+            partial(missed_actions, ctx, facts, out.missed, out.missed_rules)
+            if out.missed_rules
+            else tuple(out.missed)
+        ),
+        withdrawn=tuple(out.withdrawn),
     )

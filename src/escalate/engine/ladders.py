@@ -1,22 +1,32 @@
 """The clock-ladder stage: reached rungs move paths; the highest reached rung emits.
 
-A ladder is the rungs of one clock cycle (50/75/100 %). Every reached rung asks its paths for
-a level (the path stage decides what that means); of the rungs' own actions only the highest
-reached rung's are due, and only while no ``action-done`` records them.
+A ladder is the rungs of one clock cycle (``at: 75%``, ``after: 2bd``, ``before_breach: 30m``).
+Rungs are ordered by the elapsed time at which they are reached for the current target (the
+order of a mixed ladder can depend on the priority), ties in ladder order. Every reached rung
+asks its paths for a level (the path stage decides what that means); of the rungs' own actions
+only the highest reached rung's are due, and only while no ``action-done`` records them. Once
+the ticket has ended they are not due; those that were due when it ended and never recorded
+are listed as missed. A retroactive priority change that undoes a breach or a reached rung
+leaves a :class:`~escalate.engine.decision.Withdrawn` trace.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 
 from escalate.calendars._instants import ONE_US
-from escalate.engine.clocks import RUNNING, ClockDef, ClockState, Cycle
+from escalate.engine.clocks import RUNNING, ClockDef, ClockState, Cycle, Rung
 from escalate.engine.context import Context
+from escalate.engine.decision import Action, Withdrawn
 from escalate.engine.outcome import Outcome, make_action
 from escalate.engine.paths import Request
 from escalate.engine.targets import with_people
 
 __all__ = ["run_ladders"]
+
+# Events after which the canonical priority may differ (a retroactive clock follows it).
+_PRIORITY_EVENTS = frozenset({"priority-changed", "field-changed"})
 
 
 def run_ladders(
@@ -25,53 +35,231 @@ def run_ladders(
     cycles: Mapping[str, list[Cycle]],
     out: Outcome,
 ) -> None:
-    """Add each clock's breach wake-up, its rungs' path requests and its top rung's actions.
+    """Add each clock's breach wake-up, its rungs' path requests and its top rung's actions
+    (or, once the ticket has ended, the top rung's missed actions), and the traces of what a
+    retroactive priority change withdrew.
 
     ``clocks`` are the clocks that apply to the ticket. A scoped clock with ``on_scope_change:
     restart`` that does not apply any more keeps the path levels its closed cycles reached:
     from the change on, the past stands.
     """
-    now, ticket = ctx.now, ctx.ticket
+    now = ctx.now
     if len(clocks) < len(ctx.policy.clocks):
         present = {cs.name for cs in clocks}
         for clock in ctx.policy.clocks:
             if clock.restart_on_scope_change and clock.name not in present:
                 _older_cycle_requests(ctx, clock, cycles[clock.name], len(cycles[clock.name]), out)
+    changes: list[tuple[datetime, str | None]] | None = None
     for cs in clocks:
         clock = cs.definition
         if not cs.applies:
             continue
         if cs.state == RUNNING and cs.breach_at is not None and cs.breach_at > now:
             out.wakeups.append(cs.breach_at)
+        if not clock.restart_on_priority_change:
+            if changes is None:
+                changes = _priority_changes(ctx)
+            if changes:
+                _withdrawn(ctx, cs, cycles[clock.name], changes, out)
         if not clock.ladder:
             continue
         found = cycles[clock.name]
         _older_cycle_requests(ctx, clock, found, len(found) - 1, out)
-        top = None
-        for rung in clock.ladder:
-            reached = cs.reached_at(cs.rung_amount_us(rung.share))
-            if reached is None:
-                continue
-            if reached > now:
-                out.wakeups.append(reached)
-                break
-            top = (rung, reached)
+        reached_rungs, future = _reach(cs)
+        for rung, reached in reached_rungs:
             source = f"clock:{clock.name}@{rung.text}"
             for act in rung.actions:
                 if act.path is not None and act.level is not None:
                     out.requests[act.path].append((Request(reached, act.level, source), None))
-        if top is None or ctx.resolved:
+        if ctx.resolved:
+            assert ctx.ended_at is not None
+            ended = [(r, at) for r, at in reached_rungs if at <= ctx.ended_at]
+            if ended:
+                rung, reached = ended[-1]
+                out.missed += _due(ctx, cs, rung, reached)
+            continue  # an ended ticket is due nothing, and later rungs change nothing
+        due = _due(ctx, cs, *reached_rungs[-1]) if reached_rungs else []
+        out.actions += [with_people(ctx, out, action) for action in due]
+        _rung_wakeup(ctx, cs, bool(due), future, out)
+
+
+def _reach(cs: ClockState) -> tuple[list[tuple[Rung, datetime]], list[tuple[int, Rung]]]:
+    """The rungs reached by now with their instants, and the elapsed amounts of the others,
+    each in the order they are reached for the current target: by amount, then ladder order.
+    (The instants of later rungs are computed only when a wake-up needs them.)"""
+    amounts: list[tuple[int, Rung]] = []
+    rising = True
+    for rung in cs.definition.ladder:
+        amount = cs.amount_us(rung)
+        if amounts and amount < amounts[-1][0]:
+            rising = False
+        amounts.append((amount, rung))
+    if not rising:  # a ladder of mixed measures, out of written order for this target
+        amounts.sort(key=_amount)  # stable: equal amounts stay in ladder order
+    elapsed = cs.elapsed_us
+    past: list[tuple[Rung, datetime]] = []
+    for k, (amount, rung) in enumerate(amounts):
+        if amount > elapsed:
+            return past, amounts[k:]
+        reached = cs.rung_reached_at(amount)
+        assert reached is not None  # an amount already elapsed was reached
+        past.append((rung, reached))
+    return past, []
+
+
+def _amount(item: tuple[int, Rung]) -> int:
+    return item[0]
+
+
+def _due(ctx: Context, cs: ClockState, rung: Rung, reached: datetime) -> list[Action]:
+    """The rung's own actions not recorded done (path actions act through the path)."""
+    clock = cs.definition
+    source = f"clock:{clock.name}@{rung.text}"
+    instance = f"{clock.name}#{cs.cycle}@{rung.index}"
+    found: list[Action] = []
+    for act in rung.actions:
+        if act.path is not None:
+            continue  # its effect is the path's level, emitted by the path
+        action_id = f"{ctx.ticket.id}:clock:{instance}:{act.kind}{act.index}"
+        if action_id not in ctx.done_at:
+            found.append(make_action(act, action_id, source, reached, ctx.now, rung.rationale))
+    return found
+
+
+def _undone(ctx: Context, cs: ClockState, rung: Rung) -> bool:
+    """Whether the rung has an action of its own not recorded done (see :func:`_due`)."""
+    prefix = f"{ctx.ticket.id}:clock:{cs.definition.name}#{cs.cycle}@{rung.index}:"
+    return any(
+        act.path is None and f"{prefix}{act.kind}{act.index}" not in ctx.done_at
+        for act in rung.actions
+    )
+
+
+def _rung_wakeup(
+    ctx: Context,
+    cs: ClockState,
+    emits: bool,
+    future: list[tuple[int, Rung]],
+    out: Outcome,
+) -> None:
+    """Wake at the first future rung whose reaching changes the decision.
+
+    Reaching a rung changes the due actions when the rung it replaces as the top had actions
+    due (``emits``), or when it has actions not yet recorded done; it may change a path when
+    it asks one for a level (the path stage keeps that wake-up only if the request would move
+    the path then). A rung whose actions were all recorded before a retroactive priority
+    change moved it later changes nothing when reached again, and is passed over.
+    """
+    clock = cs.definition
+    k = 0
+    while k < len(future):
+        amount = future[k][0]
+        at = cs.rung_reached_at(amount)
+        if at is None:
+            return  # not without new events; larger amounts neither
+        group: list[Rung] = []  # rungs reached at the same instant: the last one is the top
+        while k < len(future) and future[k][0] == amount:
+            group.append(future[k][1])
+            k += 1
+        if emits or _undone(ctx, cs, group[-1]):
+            out.wakeups.append(at)
+            return
+        for rung in group:
+            source = f"clock:{clock.name}@{rung.text}"
+            for act in rung.actions:
+                if act.path is not None and act.level is not None:
+                    out.rung_wakeups.setdefault(act.path, []).append(Request(at, act.level, source))
+
+
+def _priority_changes(ctx: Context) -> list[tuple[datetime, str | None]]:
+    """Each instant of the history at which the canonical priority changed, with the
+    priority in force just before it."""
+    found: list[tuple[datetime, str | None]] = []
+    ticket, policy = ctx.ticket, ctx.policy
+    for at, event_type, _, _ in ctx.steps:
+        if event_type not in _PRIORITY_EVENTS:
             continue
-        rung, reached = top
-        source = f"clock:{clock.name}@{rung.text}"
-        instance = f"{clock.name}#{cs.cycle}@{rung.index}"
-        for act in rung.actions:
-            if act.path is not None:
-                continue  # its effect is the path's level, emitted by the path
-            action_id = f"{ticket.id}:clock:{instance}:{act.kind}{act.index}"
-            if action_id not in ctx.done_at:
-                action = make_action(act, action_id, source, reached, now, rung.rationale)
-                out.actions.append(with_people(ctx, out, action))
+        was, now = ticket.state_at(at - ONE_US), ticket.state_at(at)
+        before = policy.priority_of(ticket, was.priority, was)
+        after = policy.priority_of(ticket, now.priority, now)
+        if before != after and (not found or found[-1][0] != at):
+            found.append((at, before))
+    return found
+
+
+def _withdrawn(
+    ctx: Context,
+    cs: ClockState,
+    cycles: list[Cycle],
+    changes: list[tuple[datetime, str | None]],
+    out: Outcome,
+) -> None:
+    """The breach and rungs of the current cycle that had been reached under the priority in
+    force before a change, and that the current priority (followed retroactively) reaches
+    only after that change, or not at all without new events."""
+    assert cs.started_at is not None
+    clock = cs.definition
+    for at, before in changes:
+        if at <= cs.started_at or (cs.stopped_at is not None and at > cs.stopped_at):
+            continue
+        if _not_longer(clock, cs, before):
+            continue  # an upgrade (or no change) of the target withdraws nothing
+        as_of = [*cycles[:-1], _as_of(cycles[-1], at)]
+        old = ClockState(clock, as_of, before, at, cs.scope)
+        if not old.applies:
+            continue
+        # Reached by ``at`` means: elapsed at ``at`` is at least the amount (compared as
+        # integers first; instants are computed only for what was withdrawn).
+        new = old if old.calendar_name == cs.calendar_name else None
+        marks: list[tuple[Rung | None, int, int]] = [(None, old.target_us, cs.target_us)]
+        marks += [(r, old.amount_us(r), cs.amount_us(r)) for r in clock.ladder]
+        for rung, old_amount, new_amount in marks:
+            if old_amount > old.elapsed_us:
+                continue  # not reached before the change
+            if new is None:
+                new = ClockState(clock, as_of, ctx.priority, at, cs.scope)
+            if new_amount <= new.elapsed_us:
+                continue  # the current priority had reached it by then too
+            was = old.rung_reached_at(old_amount)
+            assert was is not None
+            out.withdrawn.append(
+                Withdrawn(
+                    clock.name,
+                    cs.cycle,
+                    "breach" if rung is None else rung.text,
+                    None if rung is None else rung.index,
+                    was,
+                    at,
+                    cs.rung_reached_at(new_amount),
+                    f"priority changed from {before or '-'} to {ctx.priority or '-'}",
+                )
+            )
+
+
+def _not_longer(clock: ClockDef, cs: ClockState, before: str | None) -> bool:
+    """Whether the target of priority ``before`` is a fixed amount on the current target's
+    calendar at least as long as the current one: then every rung and the breach come no
+    later now than they did, and the (costlier) comparison is skipped."""
+    targets = clock.targets if cs.scope is None else cs.scope.targets
+    old = targets.get(before or "") or targets.get("default")
+    if old is None or old.calendar_name != cs.calendar_name:
+        return old is None
+    duration = old.duration
+    fixed = not (duration.is_business_days or duration.is_months)
+    return fixed and _us(duration.delta) >= cs.target_us
+
+
+def _us(delta: timedelta) -> int:
+    return delta // ONE_US
+
+
+def _as_of(cycle: Cycle, at: datetime) -> Cycle:
+    """The cycle as it stood at ``at`` (stops and pause ends after it not yet known)."""
+    stopped = cycle.stopped_at if cycle.stopped_at is not None and cycle.stopped_at <= at else None
+    pauses = None
+    if cycle.pauses:
+        pauses = [(p, e if e is not None and e <= at else None) for p, e in cycle.pauses if p <= at]
+    return Cycle(cycle.number, cycle.started_at, stopped, pauses, cycle.scope)
 
 
 def _older_cycle_requests(
@@ -90,10 +278,7 @@ def _older_cycle_requests(
         old = ClockState(clock, cycles[: k + 1], priority, end, cycle.scope)
         if not old.applies:
             continue
-        for rung in clock.ladder:
-            reached = old.reached_at(old.rung_amount_us(rung.share))
-            if reached is None:
-                break
+        for rung, reached in _reach(old)[0]:
             source = f"clock:{clock.name}@{rung.text}#{old.cycle}"
             for act in rung.actions:
                 if act.path is not None and act.level is not None:

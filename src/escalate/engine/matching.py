@@ -12,18 +12,19 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from escalate.calendars._instants import ONE_US
 from escalate.engine.actions import ActionDef
 from escalate.engine.clocks import RUNNING, ClockState, Cycle
 from escalate.engine.conditions import TIME, leaves, time_calendar
 from escalate.engine.context import Context, stamp
-from escalate.engine.decision import DONE, MATCHED, NOT_MATCHED, SHADOWED, RuleResult
+from escalate.engine.decision import DONE, MATCHED, NOT_MATCHED, SHADOWED, Action, RuleResult
 from escalate.engine.facts import Facts, Stretch, clock_facts, clock_leaf_instant, open_table
 from escalate.engine.outcome import Outcome, make_action
 from escalate.engine.paths import Request
 from escalate.engine.rules import RuleDef
 from escalate.engine.targets import with_people
 
-__all__ = ["Matches", "run_rules"]
+__all__ = ["Matches", "missed_actions", "run_rules"]
 
 
 class Matches:
@@ -78,6 +79,8 @@ def run_rules(
             matches.results[rule.id] = RuleResult(rule, NOT_MATCHED)
             wakeups = _rule_wakeups(ctx, rule, current, clocks, cycles)
             _add_wakeups(rule, wakeups, out, matches)
+            if ctx.resolved and any(act.path is None for act in rule.actions):
+                out.missed_rules.append(rule)  # looked at only if the caller reads them
             continue
         if shadowed:
             assert shadow_from is not None
@@ -136,6 +139,40 @@ def _time_stretches(ctx: Context, facts: Facts, rule: RuleDef, path_name: str) -
         start = max(start, facts.current_start(path.when, path.when_fields))
     first = facts.first_stretch(rule.when, rule.fields, start)
     return [] if first is None else [first]
+
+
+def missed_actions(
+    ctx: Context, facts: Facts, found: Sequence[Action], rules: Sequence[RuleDef]
+) -> tuple[Action, ...]:
+    """``found`` and the actions the ``rules`` (not matching at the end of an ended ticket)
+    had due when it ended and never recorded done. Run on demand, when a caller reads
+    ``Decision.missed``: it may walk the history."""
+    return (*found, *(action for rule in rules for action in _missed(ctx, facts, rule)))
+
+
+def _missed(ctx: Context, facts: Facts, rule: RuleDef) -> list[Action]:
+    """A rule that held until the ticket ended (and so stopped matching with it): its own
+    actions of that stretch that were never recorded done."""
+    assert ctx.ended_at is not None
+    before_end = ctx.ended_at - ONE_US
+    if before_end < ctx.ticket.opened_at:
+        return []
+    # One look at the facts just before the end (shared by the rules) before any walk.
+    past = facts.at(before_end, clocks=bool(rule.clock_leaves), paths=rule.reads_paths)
+    if not rule.when.check(past):
+        return []
+    began = max(
+        (b for b, _ in facts.stretches(rule.when, rule.fields) if b <= before_end),
+        default=ctx.ticket.opened_at,
+    )
+    found: list[Action] = []
+    for act in rule.actions:
+        action_id = f"{ctx.ticket.id}:rule:{rule.id}:{stamp(began)}:{act.kind}{act.index}"
+        if act.path is None and not _rule_action_done(ctx, rule, act, action_id, began):
+            found.append(
+                make_action(act, action_id, f"rule:{rule.id}", began, ctx.now, rule.rationale)
+            )
+    return found
 
 
 def _rule_action_done(

@@ -1,4 +1,4 @@
-"""What the stages of an evaluation emit: actions, path requests and wake-ups.
+"""What the stages of an evaluation emit: actions, path requests, wake-ups and audit traces.
 
 Each stage appends to one :class:`Outcome`; the orchestrator (:mod:`escalate.engine.evaluate`)
 turns it into the :class:`~escalate.engine.decision.Decision`.
@@ -9,16 +9,30 @@ from __future__ import annotations
 from datetime import datetime
 
 from escalate.engine.actions import ActionDef
-from escalate.engine.decision import Action, iso
+from escalate.engine.decision import Action, Withdrawn, iso
 from escalate.engine.paths import Request
+from escalate.engine.rules import RuleDef
 
 __all__ = ["Outcome", "make_action"]
 
 
 class Outcome:
-    """The actions due, the requests each path received, and the future instants to wake at."""
+    """The actions due, the requests each path received, the future instants to wake at, and
+    for audit the actions missed when the ticket ended and what a retroactive change withdrew.
 
-    __slots__ = ("actions", "requests", "wakeups")
+    ``rung_wakeups`` holds, per path, the requests of future rungs that change nothing else:
+    the path stage wakes for one only if it would move the path then.
+    """
+
+    __slots__ = (
+        "actions",
+        "missed",
+        "missed_rules",
+        "requests",
+        "rung_wakeups",
+        "wakeups",
+        "withdrawn",
+    )
 
     def __init__(self, path_names: list[str]) -> None:
         self.actions: list[Action] = []
@@ -27,6 +41,10 @@ class Outcome:
             name: [] for name in path_names
         }
         self.wakeups: list[datetime] = []
+        self.rung_wakeups: dict[str, list[Request]] = {}
+        self.missed: list[Action] = []
+        self.missed_rules: list[RuleDef] = []  # ended ticket: rules whose actions may be missed
+        self.withdrawn: list[Withdrawn] = []
 
 
 def make_action(

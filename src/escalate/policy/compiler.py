@@ -54,6 +54,7 @@ from escalate.policy.models import (
     LevelSpec,
     PathSpec,
     PolicySpec,
+    RungSpec,
     SegmentSpec,
     TargetSpec,
     TriggerSpec,
@@ -626,19 +627,28 @@ class _Compiler:
         return condition
 
     def _clock_ladder(self, clock: ClockDef, spec: ClockSpec) -> ClockDef:
-        rungs: list[Rung] = []
-        previous = None
-        for i, rung in enumerate(spec.ladder):
-            where: Path = ("clocks", clock.name, "ladder", i)
-            share = parse_percent(rung.at, (*where, "at"))
-            if previous is not None and share <= previous:
-                raise PolicyError(
-                    f"ladder rungs must rise: {rung.at} is not above the rung before it",
-                    path=(*where, "at"),
-                )
-            previous = share
-            rungs.append(Rung(i, share, rung.at, self._actions(rung, where), rung.rationale))
-        return replace(clock, ladder=tuple(rungs))
+        rungs = tuple(
+            self._rung(clock, i, rung, ("clocks", clock.name, "ladder", i))
+            for i, rung in enumerate(spec.ladder)
+        )
+        _check_rung_order(rungs, spec, ("clocks", clock.name, "ladder"))
+        return replace(clock, ladder=rungs)
+
+    def _rung(self, clock: ClockDef, i: int, spec: RungSpec, where: Path) -> Rung:
+        """One rung, measured by exactly one of ``at``, ``after``, ``before_breach``."""
+        actions = self._actions(spec, where)
+        if spec.at is not None:
+            share = parse_percent(spec.at, (*where, "at"))
+            return Rung(i, share, spec.at, actions, spec.rationale)
+        if spec.after is not None:
+            after = parse_duration(spec.after, (*where, "after"), allow_months=True)
+            return Rung(i, None, after.text, actions, spec.rationale, after=after)
+        assert spec.before_breach is not None  # RungSpec checked that one measure is given
+        lead = parse_duration(
+            spec.before_breach, (*where, "before_breach"), allow_business_days=False
+        ).delta
+        text = f"breach-{spec.before_breach.replace(' ', '')}"
+        return Rung(i, None, text, actions, spec.rationale, before_breach=lead)
 
     def _calendar(self, name: str, path: Path) -> Calendar:
         found = self.calendars.get(name)
@@ -973,3 +983,41 @@ class _Compiler:
 def _segment_field(name: str) -> bool:
     """Whether a segment's condition may read this field."""
     return name in SEGMENT_FIELDS or name.startswith("fields.")
+
+
+def _rung_key(rung: Rung) -> tuple[str, Any]:
+    """The kind of a rung's measure and its value, rising with the elapsed time it needs:
+    rungs of one kind are in the same order for every target."""
+    if rung.share is not None:
+        return "at", rung.share
+    if rung.before_breach is not None:
+        return "before_breach", -rung.before_breach
+    assert rung.after is not None
+    if rung.after.is_business_days:
+        return "after-bd", rung.after.business_days
+    if rung.after.is_months:
+        return "after-mo", rung.after.months
+    return "after", rung.after.delta
+
+
+def _check_rung_order(rungs: tuple[Rung, ...], spec: ClockSpec, path: Path) -> None:
+    """Rungs of one kind must rise in the order written: they are out of order for every
+    target otherwise. (Rungs of different kinds compare per target: ``lint`` checks them.)"""
+    last: dict[str, tuple[int, Any]] = {}
+    for rung in rungs:
+        kind, value = _rung_key(rung)
+        key = "after" if kind.startswith("after") else kind
+        written = getattr(spec.ladder[rung.index], key)
+        seen = last.get(kind)
+        if seen is not None and value <= seen[1]:
+            j = seen[0]
+            before = (
+                "the rung before it"
+                if j == rung.index - 1
+                else f"rung {j} ({key}: {getattr(spec.ladder[j], key)})"
+            )
+            raise PolicyError(
+                f"ladder rungs must rise: {written} is not above {before}",
+                path=(*path, rung.index, key),
+            )
+        last[kind] = (rung.index, value)

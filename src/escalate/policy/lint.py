@@ -12,17 +12,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from escalate.calendars._instants import MAX_US, checked_utc, to_us
-from escalate.engine.clocks import ClockDef, Definition
+from escalate.engine.clocks import ClockDef, ClockState, Cycle, Definition, Rung, Target
 from escalate.engine.compiled import Policy
 from escalate.engine.conditions import Condition, Leaf, Node
 from escalate.engine.paths import PathDef
 from escalate.engine.segments import Segment
-from escalate.errors import ArgumentError, InstantRangeError
+from escalate.errors import ArgumentError, CalendarRangeError, InstantRangeError
 
 __all__ = ["MAX_HORIZON", "Finding", "lint"]
 
 #: The longest schedule-gap horizon lint walks (ten years): the walk visits every hand-off in it.
 MAX_HORIZON = timedelta(days=3650)
+#: Business days and months differ in length: a ladder mixing ``bd`` or ``mo`` with other
+#: measures is checked for cycles starting at each of the first openings of the target's
+#: calendar over this many days.
+RUNG_SAMPLE_DAYS = 14
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -86,6 +90,7 @@ def lint(
                     "every start event also stops the clock, so it never runs",
                 )
             )
+        found += _ladder_findings(clock)
         for status in sorted(clock.pause):
             if any(t.statuses and status in t.statuses for t in clock.stop):
                 found.append(
@@ -358,6 +363,87 @@ def _shape(condition: Condition) -> object:
     if condition.kind == "not":
         return ("not", children[0])
     return (condition.kind, frozenset(children))
+
+
+def _ladder_findings(clock: ClockDef) -> list[Finding]:
+    """Rungs that some target reaches in another order than written, or together.
+
+    The load refuses rungs of one kind out of order (they are for every target); the order of
+    rungs of different kinds (``at``, ``after``, ``before_breach``) depends on the target, and
+    with ``bd`` on the cycle's start. A ``before_breach`` lead as long as the target makes the
+    rung due when the clock starts: that is reported too.
+    """
+    ladder = clock.ladder
+    if all(rung.share is not None for rung in ladder):
+        return []  # percentages of one target keep their order
+    found: dict[tuple[int, str], Finding] = {}
+    where = f"clocks.{clock.name}.ladder"
+    scopes: tuple[Definition | None, ...] = clock.definitions or (None,)
+    for scope, priority, target in [
+        (d, priority, targets[priority])
+        for d in scopes
+        for targets in [clock.targets if d is None else d.targets]
+        for priority in sorted(targets)
+    ]:
+        # a scoped definition's targets are named by the definition
+        named = priority if scope is None or scope.id is None else f"{scope.id} {priority}"
+        for start in _sample_starts(target, ladder):
+            try:
+                cs = ClockState(clock, [Cycle(1, start)], priority, start, scope)
+                amounts = [cs.amount_us(rung) for rung in ladder]
+            except CalendarRangeError:
+                continue  # the target runs past the calendar's years from this start
+            for j, rung in enumerate(ladder):
+                if rung.before_breach is not None and amounts[j] == 0:
+                    found.setdefault(
+                        (j, "rung-at-start"),
+                        Finding(
+                            f"{where}[{j}].before_breach",
+                            "rung-at-start",
+                            f"for {named} ({target.duration.text}) the lead is not shorter "
+                            "than the target, so the rung is due when the clock starts",
+                        ),
+                    )
+                for i in range(j):
+                    if amounts[j] <= amounts[i]:
+                        found.setdefault(
+                            (j, "rungs-out-of-order"),
+                            Finding(
+                                f"{where}[{j}]",
+                                "rungs-out-of-order",
+                                f"for {named} ({target.duration.text}) rung {_measure(rung)} "
+                                f"is reached no later than rung {i} ({_measure(ladder[i])}) "
+                                "written before it",
+                            ),
+                        )
+    return list(found.values())
+
+
+def _measure(rung: Rung) -> str:
+    if rung.share is not None:
+        return f"at: {rung.text}"
+    if rung.after is not None:
+        return f"after: {rung.after.text}"
+    return f"before_breach: {rung.text.removeprefix('breach-')}"
+
+
+def _sample_starts(target: Target, ladder: tuple[Rung, ...]) -> list[datetime]:
+    """Cycle starts to compare rung amounts at: one when no business days or months are
+    involved (the amounts do not depend on the start), else the openings of the first days of
+    the calendar."""
+    calendar = target.calendar
+    first = calendar.valid_from
+    # ``bd`` and ``mo`` amounts depend on the cycle's start (days and months differ)
+    durations = [target.duration, *(rung.after for rung in ladder if rung.after is not None)]
+    uses_bd = any(d.is_business_days or d.is_months for d in durations)
+    if not uses_bd:
+        return [first]
+    starts: list[datetime] = []
+    for day in range(RUNG_SAMPLE_DAYS):
+        opening = calendar.next_open(first + timedelta(days=day))
+        if opening not in starts:
+            starts.append(opening)
+    return starts
 
 
 def _path_findings(path: PathDef) -> list[Finding]:

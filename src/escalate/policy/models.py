@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, WithJsonSchema, model_validator
 
-from escalate._models import Label, Prose, StrictModel, patterned
+from escalate._models import Label, Prose, StrictModel, model_problem, patterned
 from escalate.calendars.models import (
     DURATION_PATTERN,
     PERCENT_PATTERN,
@@ -159,11 +159,33 @@ class ActionSpec(_Strict):
         return self
 
 
-class RungSpec(ActionSpec):
-    """A rung of a clock's ladder: actions due when elapsed reaches ``at`` of the target."""
+RUNG_KEYS = ("at", "after", "before_breach")
 
-    at: Percent = Field(description="share of the target, like '75%'")
+
+class RungSpec(ActionSpec):
+    """A rung of a clock's ladder: actions due when the clock's elapsed time reaches a share
+    of the target (``at``), a duration (``after``) or the target less a lead
+    (``before_breach``); exactly one of the three."""
+
+    at: Percent | None = Field(default=None, description="share of the target, like '75%'")
+    after: Duration | None = Field(
+        default=None,
+        description="elapsed time on the clock, like '4h' or '2bd' (business days from the "
+        "cycle start on the target's calendar)",
+    )
+    before_breach: Duration | None = Field(
+        default=None,
+        description="elapsed time on the clock this long before the target, like '30m' (no 'bd')",
+    )
     rationale: Prose | None = None
+
+    @model_validator(mode="after")
+    def _one_measure(self) -> RungSpec:
+        given = [key for key in RUNG_KEYS if getattr(self, key) is not None]
+        if len(given) != 1:
+            found = f"got {', '.join(given)}" if given else "got none"
+            raise model_problem(f"a rung needs exactly one of: {', '.join(RUNG_KEYS)} ({found})")
+        return self
 
 
 class TargetSpec(_Strict):
