@@ -13,6 +13,7 @@ import pytest
 from escalate import (
     ArgumentError,
     Availability,
+    CalendarRangeError,
     Event,
     InstantRangeError,
     PolicyError,
@@ -28,6 +29,7 @@ from tests.policy_helpers import plus, utc
 
 ROOT = Path(__file__).resolve().parents[2]
 BERLIN = ZoneInfo("Europe/Berlin")
+PACK_TEXT = (ROOT / "rules" / "itil-default.yaml").read_text(encoding="utf-8")
 PACK = load(ROOT / "rules" / "itil-default.yaml")
 # 2024-10-27 in Berlin: 03:00 CEST falls back to 02:00 CET; 02:10 fold=1 is 01:10 UTC and
 # 02:30 fold=0 is 00:30 UTC, so the first is 40 minutes *after* the second.
@@ -104,7 +106,11 @@ def test_done_actions_are_known_at_every_prefix_of_a_long_history() -> None:
 
 def test_a_deadline_past_year_9999_is_an_instant_range_error_not_an_overflow() -> None:
     ticket = Ticket("T", datetime(9999, 12, 29, tzinfo=UTC), priority="P1", category="network")
+    # The pack's after-hours rule reads the office calendar, compiled for 2015-2030 only.
+    without_office_hours = PACK_TEXT.replace("not_within: office-berlin", "region: nowhere")
     with pytest.raises(InstantRangeError, match="needs instants after"):
+        loads(without_office_hours).evaluate(ticket, now=datetime(9999, 12, 30, tzinfo=UTC))
+    with pytest.raises(CalendarRangeError, match="outside the years 2015-2030"):
         PACK.evaluate(ticket, now=datetime(9999, 12, 30, tzinfo=UTC))
 
 
