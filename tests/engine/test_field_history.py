@@ -91,9 +91,29 @@ def test_an_unknown_field_name_is_an_error_with_a_suggestion() -> None:
     assert "did you mean 'category'" in str(caught)
 
 
-def test_customer_vip_changes_to_booleans_only() -> None:
+@pytest.mark.parametrize(
+    ("to", "from_", "vip"), [("true", "no", True), ("NO", "Yes", False), ("1", "0", True)]
+)
+def test_customer_vip_changes_take_the_string_forms_of_a_boolean(
+    to: str, from_: str, vip: bool
+) -> None:
+    tkt = read(changed(T1, "customer.vip", to, from_=from_))
+    assert (vip, not vip, vip) == (
+        tkt.customer.vip,
+        tkt.state_at(utc(T0)).history_fields["customer.vip"],
+        tkt.state_at(utc(T1)).history_fields["customer.vip"],
+    )
+
+
+def test_a_customer_vip_change_to_other_text_names_the_accepted_forms() -> None:
     caught = error(changed(T1, "customer.vip", "yes-ish"))
-    assert ("events", 0, "to") == caught.path
+    assert (("events", 0, "to"), "yes-ish") == (caught.path, caught.value)
+    assert "true/false, yes/no, 1/0 in any case" in caught.message
+
+
+def test_a_customer_vip_change_in_text_agrees_with_a_given_boolean_vip() -> None:
+    tkt = read(changed(T1, "customer.vip", "false"), customer={"vip": "FALSE"})
+    assert tkt.customer.vip is False
 
 
 def test_customer_fields_follow_their_changes() -> None:

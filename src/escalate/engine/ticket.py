@@ -37,6 +37,7 @@ from escalate.engine.history import (
     Value,
     check_history,
     iso,
+    read_boolean,
     replay,
     same_value,
     unknown_name,
@@ -331,6 +332,8 @@ class Ticket:
                 )
             values = raw.__dict__  # pydantic keeps the validated fields here
             payload = {key: values[key] for key in raw.PAYLOAD if values[key] is not None}
+            if payload.get("field") == "customer.vip":
+                _read_vip_change(payload, i)
             events.append(Event(i, values["at"], raw.TYPE, **payload))
         customer = model.customer
         vip = None if customer is None else customer.vip
@@ -477,6 +480,29 @@ class Ticket:
         if not isinstance(state, TicketState):
             state = states[k] = TicketState.from_row(state, self._done)
         return state
+
+
+# --------------------------------------------------------------------------------------------
+# Reading events (from_mapping)
+# --------------------------------------------------------------------------------------------
+
+
+def _read_vip_change(payload: dict[str, object], i: int) -> None:
+    """Read the string forms of a boolean (``"true"``, ``"No"``, ``"1"`` ...) in the ``from``
+    and ``to`` of a ``field-changed`` event on ``customer.vip``, as the top-level
+    ``customer.vip`` takes them; a TicketError for any other string."""
+    for key, json_key in (("from_value", "from"), ("to_value", "to")):
+        value = payload.get(key)
+        if type(value) is str:
+            found = read_boolean(value)
+            if found is None:
+                raise TicketError(
+                    "customer.vip changes to true or false (or the text true/false, yes/no, "
+                    "1/0 in any case)",
+                    path=("events", i, json_key),
+                    value=value,
+                )
+            payload[key] = found
 
 
 # --------------------------------------------------------------------------------------------
