@@ -79,7 +79,8 @@ def run_ladders(
                 out.missed += _due(ctx, cs, rung, reached)
             continue  # an ended ticket is due nothing, and later rungs change nothing
         due = _due(ctx, cs, *reached_rungs[-1]) if reached_rungs else []
-        out.actions += [with_people(ctx, out, action) for action in due]
+        for action in due:
+            out.actions.append(with_people(ctx, out, action))
         _rung_wakeup(ctx, cs, bool(due), future, out)
 
 

@@ -62,7 +62,7 @@ def run_rules(
         shadow_from = matches.shadow_from
         shadowed = matched and shadow_from is not None and shadow_from.rank < rule.rank
         stretches: list[Stretch] | None = None
-        if rule.moves_paths and not shadowed and TIME in rule.fields:
+        if rule.moves_paths and not shadowed and rule.reads_time:
             source = f"rule:{rule.id}"
             for act in rule.actions:
                 if act.path is not None and act.level is not None:
@@ -78,15 +78,16 @@ def run_rules(
         if not matched:
             matches.results[rule.id] = RuleResult(rule, NOT_MATCHED)
             wakeups = _rule_wakeups(ctx, rule, current, clocks, cycles)
-            _add_wakeups(rule, wakeups, out, matches)
-            if ctx.resolved and any(act.path is None for act in rule.actions):
+            if wakeups:
+                _add_wakeups(rule, wakeups, out, matches)
+            if ctx.resolved and rule.direct:
                 out.missed_rules.append(rule)  # looked at only if the caller reads them
             continue
         if shadowed:
             assert shadow_from is not None
             note = f"by final rule {shadow_from.id}"
             matches.results[rule.id] = RuleResult(rule, SHADOWED, note)
-            if TIME in shadow_from.fields:
+            if shadow_from.reads_time:
                 # The final rule stops shadowing when its window closes: wake then if this
                 # rule still holds.
                 ends = _time_wakeup(ctx, shadow_from, current, clocks, cycles, [], True, False)
@@ -95,7 +96,7 @@ def run_rules(
             continue
         if rule.final and (shadow_from is None or rule.rank < shadow_from.rank):
             matches.shadow_from = rule
-        if TIME in rule.fields:
+        if rule.reads_time:
             # A rule that holds now by the time starts a new stretch (new action ids, a new
             # path request) when its window next opens again.
             wakeups = _rule_wakeups(ctx, rule, current, clocks, cycles, matched=True)
@@ -112,11 +113,12 @@ def run_rules(
             action = make_action(act, action_id, f"rule:{rule.id}", began, now, rule.rationale)
             out.actions.append(with_people(ctx, out, action))
             emitted += 1
-        if emitted and TIME in rule.fields:
+        if emitted and rule.reads_time:
             # Due actions that were not recorded stop being due when the window closes.
             out.wakeups += _time_wakeup(ctx, rule, current, clocks, cycles, [], True, False)
-        direct = any(a.path is None for a in rule.actions)
-        matches.results[rule.id] = RuleResult(rule, DONE if direct and not emitted else MATCHED)
+        matches.results[rule.id] = RuleResult(
+            rule, DONE if rule.direct and not emitted else MATCHED
+        )
 
 
 def _time_stretches(ctx: Context, facts: Facts, rule: RuleDef, path_name: str) -> list[Stretch]:
@@ -207,7 +209,7 @@ def _rule_wakeups(
     it next begins to hold again (a new stretch); when it stops matters only for due actions
     not yet recorded, and :func:`run_rules` asks for that itself.
     """
-    if not rule.clock_leaves and TIME not in rule.fields:
+    if not rule.clock_leaves and not rule.reads_time:
         return []
     candidates = set()
     for leaf in leaves(rule.when):
@@ -218,7 +220,7 @@ def _rule_wakeups(
         crossed = clock_leaf_instant(leaf, facts)
         if crossed is not None and crossed > ctx.now:
             candidates.add(crossed)
-    if TIME in rule.fields:
+    if rule.reads_time:
         return _time_wakeup(ctx, rule, facts, clocks, cycles, sorted(candidates), matched, True)
     for when in sorted(candidates):
         future = dict(facts)
@@ -232,7 +234,7 @@ def _rule_wakeups(
 
 def _add_wakeups(rule: RuleDef, wakeups: list[datetime], out: Outcome, matches: Matches) -> None:
     """A rule's wake-ups; those of a time rule that only moves paths wait for the paths."""
-    if not wakeups or TIME not in rule.fields or any(a.path is None for a in rule.actions):
+    if not wakeups or not rule.reads_time or rule.direct:
         out.wakeups += wakeups
         return
     for act in rule.actions:

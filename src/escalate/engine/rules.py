@@ -7,13 +7,13 @@ only reads them. They are plain frozen values: no parsing or validation happens 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from escalate._frozen import FrozenMap
 from escalate.engine.actions import ActionDef
 from escalate.engine.clocks import ClockDef
-from escalate.engine.conditions import Condition
+from escalate.engine.conditions import TIME, Condition
 from escalate.engine.paths import PathDef
 from escalate.engine.statuses import StatusTable
 from escalate.engine.ticket import Ticket, TicketState
@@ -54,11 +54,17 @@ class RuleDef:
     clock_leaves: tuple[str, ...]
     rationale: str | None
     positions: Mapping[Path, tuple[str, int, int]]
+    # Derived once, read on every evaluation: whether the condition tests the time
+    # (``within:``) and whether the rule has actions of its own (not only path moves).
+    reads_time: bool = field(init=False, repr=False)
+    direct: bool = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         # Built once per policy: freezing here costs nothing at evaluation.
         if not isinstance(self.positions, FrozenMap):
             object.__setattr__(self, "positions", FrozenMap(self.positions, what="key path"))
+        object.__setattr__(self, "reads_time", TIME in self.fields)
+        object.__setattr__(self, "direct", any(a.path is None for a in self.actions))
 
     def __hash__(self) -> int:
         # Not the fields: a condition may hold a list (an ``in:`` operand) or a closure.
