@@ -370,7 +370,8 @@ def policy_error(
     """The most telling problem of a pydantic ``ValidationError`` as a :class:`PolicyError`.
 
     The key path names real keys of ``data`` (pydantic's union member names are dropped) and
-    is prefixed with ``prefix``; an unknown key gets a "did you mean" from ``known_keys``; a
+    is prefixed with ``prefix``; an unknown key gets a "did you mean" from ``known_keys`` (never
+    the key itself, which may be known elsewhere in the document but not where it stands); a
     string that misses a :func:`patterned` pattern reads "expected <hint>, got <value>"; other
     problems keep pydantic's message and name the value. When several problems are found, the
     one that reaches deepest into the data is reported (in a union, that is the member the
@@ -405,7 +406,7 @@ def policy_error(
             f"unknown key {key!r}{more}",
             path=full,
             source=source,
-            suggestion=suggest(key, known),
+            suggestion=suggest(key, known - {key}),  # never the key it rejects
         )
     if first["type"] == "missing":
         key = str(first["loc"][-1])

@@ -261,6 +261,38 @@ def test_overriding_an_unknown_id_is_an_error_with_a_suggestion_not_an_add() -> 
     )
 
 
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("empty_values", '["NULL"]'),
+        ("policy", "acme-uk"),
+        ("version", "2"),
+        ("pin", "at-open"),
+        ("extends", "base.yaml"),
+        ("segments", "[]"),
+    ],
+)
+def test_a_top_level_key_in_a_segment_says_a_segment_cannot_set_it(key: str, value: str) -> None:
+    text = error_of(
+        f"""
+        - id: emea
+          when: {{region: emea}}
+          precedence: 10
+          {key}: {value}
+        """
+    )
+    assert text == (
+        f"p.yaml:36:5: segments[0].{key}: {key!r} is a top-level key of the policy: a segment "
+        "cannot set it"
+    )
+
+
+def test_an_unknown_key_is_never_suggested_as_itself() -> None:
+    with pytest.raises(PolicyError) as caught:
+        loads(BASE + "precedence: 1\n", filename="p.yaml")
+    assert (caught.value.message, caught.value.suggestion) == ("unknown key 'precedence'", None)
+
+
 def test_overriding_an_unknown_rule_id_is_an_error_with_a_suggestion() -> None:
     text = error_of(
         """

@@ -123,10 +123,33 @@ def validate_spec(data: object, locate: Positions) -> PolicySpec:
     try:
         return PolicySpec.model_validate(data, strict=True)
     except ValidationError as exc:
-        raise policy_error(exc, data, known_keys=_KNOWN_KEYS, locate=locate) from None
+        error = policy_error(exc, data, known_keys=_KNOWN_KEYS, locate=locate)
+        raise _top_level_only(error) from None
 
 
 _KNOWN_KEYS = frozenset(model_keys(PolicySpec))
+#: The keys of a whole policy that a segment cannot carry (``empty_values``, ``pin`` ...).
+_TOP_LEVEL_ONLY = frozenset(PolicySpec.model_fields) - frozenset(SegmentSpec.model_fields)
+
+
+def _top_level_only(error: PolicyError) -> PolicyError:
+    """``error``, reworded when the unknown key it names is a top-level key written in a
+    segment: that key is not misspelt, it is in the wrong place."""
+    path, unknown = error.path, f"unknown key {error.path[-1]!r}" if error.path else ""
+    if (
+        len(path) >= 3
+        and path[-3] == "segments"
+        and isinstance(path[-2], int)
+        and path[-1] in _TOP_LEVEL_ONLY
+        and error.message.startswith(unknown)
+    ):
+        more = error.message[len(unknown) :]  # " (and 2 more problems)"
+        return PolicyError(
+            f"{path[-1]!r} is a top-level key of the policy: a segment cannot set it{more}",
+            path=path,
+            source=error.source,
+        )
+    return error
 
 
 def _canonical(value: object) -> object:
