@@ -289,6 +289,46 @@ def test_restart_a_clock_leaving_and_reentering_scope_counts_from_the_reentry() 
     assert (utc(plus(T0, hours=5)), timedelta(hours=1)) == (back.started_at, back.elapsed)
 
 
+ENTERING = """
+clocks:
+  acme:
+    when: {customer.id: acme}
+    on_scope_change: restart
+    stop: {status: resolved}
+    targets: {default: {within: 1h}}
+    ladder:
+      - at: 50%
+        notify: {to: [assignee]}
+"""
+
+
+def test_restart_a_clock_entering_its_scope_starts_cycle_1_not_2() -> None:
+    entered = plus(T0, minutes=10)
+    moved = event(entered, "field-changed", field="customer.id", to="acme")
+    data = ticket(T0, dict(moved, **{"from": "globex"}), assignee="ann")
+
+    decision = evaluate(ENTERING, data, plus(T0, minutes=45))
+
+    assert (1, utc(entered)) == (decision.clock("acme").cycle, decision.clock("acme").started_at)
+    assert ["T1:clock:acme#1@0:notify0"] == [a.id for a in decision.actions]
+
+
+def test_restart_a_clock_back_in_scope_counts_only_the_cycles_that_ran_in_scope() -> None:
+    left, back = plus(T0, hours=2), plus(T0, hours=3)
+    data = ticket(
+        T0,
+        event(T0, "field-changed", field="customer.id", to="acme"),
+        event(left, "field-changed", field="customer.id", to="globex"),
+        event(back, "field-changed", field="customer.id", to="acme"),
+        assignee="ann",
+    )
+
+    decision = evaluate(ENTERING, data, plus(T0, hours=3, minutes=45))
+
+    assert (2, utc(back)) == (decision.clock("acme").cycle, decision.clock("acme").started_at)
+    assert ["T1:clock:acme#2@0:notify0"] == [a.id for a in decision.actions]
+
+
 def test_restart_several_events_at_the_change_instant_restart_the_clock_once() -> None:
     at = plus(T0, hours=1)
     twice = ticket(

@@ -14,7 +14,7 @@ only while a :class:`Definition` does; which one applies is a function of the ti
 from __future__ import annotations
 
 import bisect
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
@@ -248,6 +248,23 @@ def run_cycles(
                 cycles.append(current)
                 _pause_or_resume(current, clock, after, t)
     return cycles
+
+
+def in_scope_cycles(cycles: list[Cycle], applies: Callable[[datetime], bool]) -> list[Cycle]:
+    """The cycles of a clock with ``on_scope_change: restart`` that ran in its scope, numbered
+    from 1 (``cycles``, from :func:`run_cycles`, are renumbered in place).
+
+    ``applies(at)`` says whether a definition of the clock applies to the ticket at ``at``
+    (after the events at that instant). A restart ends a cycle at every change of scope, so
+    each cycle runs under one scope, the one at its start. A cycle run while no definition
+    applied (before the ticket entered the scope, or after it left) is no cycle of the clock:
+    the cycle that starts when a ticket opened outside the scope enters it is cycle 1, and
+    the cycle after a return counts the cycles that ran in scope before it.
+    """
+    kept = [cycle for cycle in cycles if applies(cycle.started_at)]
+    for number, cycle in enumerate(kept, 1):
+        cycle.number = number
+    return kept
 
 
 def _close(cycle: Cycle, at: datetime) -> None:

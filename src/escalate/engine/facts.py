@@ -21,7 +21,15 @@ from fractions import Fraction
 from typing import Any, cast
 
 from escalate.calendars._instants import ONE_US
-from escalate.engine.clocks import OUT_OF_SCOPE, ClockDef, ClockState, Cycle, Step, run_cycles
+from escalate.engine.clocks import (
+    OUT_OF_SCOPE,
+    ClockDef,
+    ClockState,
+    Cycle,
+    Step,
+    in_scope_cycles,
+    run_cycles,
+)
 from escalate.engine.conditions import OPEN, TIME, Condition, Leaf, leaves, time_calendar
 from escalate.engine.context import Context
 from escalate.engine.history import read_boolean
@@ -177,6 +185,10 @@ class Facts:
         applies."""
         restarts = self.scope_changes(clock) if clock.restart_on_scope_change else frozenset()
         cycles = run_cycles(clock, steps, restarts)
+        if restarts:  # only the cycles that ran in scope count (cycle 1 starts on entering it)
+            cycles = in_scope_cycles(
+                cycles, lambda t: clock.applying(self.at(t, clocks=False, paths=False)) is not None
+            )
         scope = clock.applying(facts)
         state = ClockState(clock, cycles, priority, at, OUT_OF_SCOPE if scope is None else scope)
         return state, cycles
