@@ -606,6 +606,31 @@ def test_a_missing_base_is_an_error_at_extends(tmp_path: Path) -> None:
         load(tmp_path / "child.yaml")
 
 
+@pytest.mark.parametrize(
+    ("extends", "meant"),
+    [("bse.yaml", "base.yaml"), ("bse", "base"), ("shared/comon.yaml", "shared/common.yaml")],
+)
+def test_a_misspelt_base_suggests_the_policy_file_beside_it(
+    tmp_path: Path, extends: str, meant: str
+) -> None:
+    write(tmp_path, "base.yaml", BASE)
+    (tmp_path / "shared").mkdir()
+    write(tmp_path / "shared", "common.yaml", BASE)
+    write(tmp_path, "child.yaml", f"extends: {extends}\npolicy: c\nversion: 1\n")
+    with pytest.raises(PolicyError) as caught:
+        load(tmp_path / "child.yaml")
+    assert meant == caught.value.suggestion
+    assert str(caught.value).endswith(f"No such file or directory (did you mean {meant!r}?)")
+
+
+def test_a_missing_base_with_nothing_close_has_no_suggestion(tmp_path: Path) -> None:
+    write(tmp_path, "base.yaml", BASE)
+    write(tmp_path, "child.yaml", "extends: nowhere.yaml\npolicy: c\nversion: 1\n")
+    with pytest.raises(PolicyError) as caught:
+        load(tmp_path / "child.yaml")
+    assert caught.value.suggestion is None
+
+
 def test_the_size_limit_covers_the_base_too(tmp_path: Path) -> None:
     write(tmp_path, "base.yaml", BASE)
     child = write(tmp_path, "child.yaml", "extends: base.yaml\npolicy: c\nversion: 1\n")

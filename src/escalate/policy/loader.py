@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from escalate.engine.compiled import Policy
-from escalate.errors import ArgumentError, EscalateError, PolicyError, shown
+from escalate.errors import ArgumentError, EscalateError, PolicyError, shown, suggest
 from escalate.policy._yaml import MAX_BYTES, Positions, parse_yaml
 from escalate.policy.compiler import compile_policy, validate_spec
 from escalate.policy.segments import Origin, Overlaid, apply_overlay, dangling_hint, plain_origin
@@ -149,6 +149,7 @@ def _extend(
             f"extends {shown(spec.extends)}: {exc.message}",
             path=("extends",),
             source=locate(("extends",)),
+            suggestion=_nearby(spec.extends, base_name, here),
         ) from None
     if os.path.realpath(base_name) in chain:
         names = " -> ".join(shown(os.path.basename(n)) for n in (*chain, base_name))
@@ -164,6 +165,29 @@ def _extend(
     overlaid = apply_overlay(base, base_origin, data, origin, at=(), label=label, extends=True)
     overlays.insert(0, (label, overlaid))
     return overlaid.data, overlaid.origin
+
+
+def _nearby(extends: str, base_name: str, here: str) -> str | None:
+    """For an ``extends`` naming nothing, the closest policy file or folder beside where it
+    points (``base.yaml`` for ``bse.yaml``), written as ``extends`` would write it; ``None``
+    when something is there (the error is another one) or nothing is close."""
+    if _stat(base_name, "policy") is not None or _stat(base_name + ".yaml", "policy") is not None:
+        return None
+    folder, wanted = os.path.split(base_name)
+    try:
+        with os.scandir(folder or ".") as entries:
+            names = [
+                e.name
+                for e in entries
+                if (e.is_dir() or e.name.endswith((".yaml", ".yml")))
+                and os.path.realpath(e.path) != here
+            ]
+    except OSError:
+        return None
+    if not wanted.endswith((".yaml", ".yml")):  # "bse" may mean "base" for "base.yaml"
+        names += [n.rsplit(".", 1)[0] for n in names if n.endswith((".yaml", ".yml"))]
+    found = suggest(wanted, names)
+    return None if found is None else os.path.join(os.path.dirname(extends), found)
 
 
 def _in_extension(exc: PolicyError, name: str, overlays: list[tuple[str, Overlaid]]) -> PolicyError:
