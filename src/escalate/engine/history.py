@@ -129,8 +129,8 @@ EVENT_TYPES = (
     "comment",
     "field-changed",
 )
-#: The ticket fields a ``field-changed`` event may name (besides custom ``fields.<name>``).
-HISTORY_FIELDS = (
+#: The optional text fields of a ticket other than its priority (which has its own event).
+TEXT_FIELDS_BUT_PRIORITY = (
     "impact",
     "urgency",
     "severity",
@@ -144,10 +144,9 @@ HISTORY_FIELDS = (
     "region",
     "service_line",
     "risk",
-    "customer.id",
-    "customer.tier",
-    "customer.vip",
 )
+#: The ticket fields a ``field-changed`` event may name (besides custom ``fields.<name>``).
+HISTORY_FIELDS = (*TEXT_FIELDS_BUT_PRIORITY, "customer.id", "customer.tier", "customer.vip")
 # Fields with their own event: field-changed on them is refused, naming the event to use.
 _DEDICATED = {"status": "status-changed", "priority": "priority-changed"}
 _HISTORY_FIELD_SET = frozenset(HISTORY_FIELDS)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from escalate._frozen import FrozenMap
+from escalate.engine.history import STATUSES
 from escalate.engine.ticket import normalise_name
 from escalate.errors import TicketError, suggest
 
@@ -135,19 +136,4 @@ def _built_in_category(name: str) -> str:
 
 #: The statuses a policy without ``statuses:`` knows (every name of
 #: :data:`escalate.engine.history.STATUSES`), ``assigned`` in-progress, ``awaiting-*`` on-hold.
-BUILT_IN = StatusTable(
-    (name, _built_in_category(name), ())
-    for name in (
-        "new",
-        "assigned",
-        "in-progress",
-        "on-hold",
-        "awaiting-user-info",
-        "awaiting-vendor",
-        "awaiting-change",
-        "awaiting-problem",
-        "resolved",
-        "closed",
-        "cancelled",
-    )
-)
+BUILT_IN = StatusTable((name, _built_in_category(name), ()) for name in STATUSES)

@@ -54,6 +54,7 @@ from escalate.engine.history import (
     EVENT_PAYLOAD,
     EVENT_TYPES,
     STATUSES,
+    TEXT_FIELDS_BUT_PRIORITY,
     read_boolean,
     unknown_name,
 )
@@ -96,22 +97,7 @@ FieldValue = str | int | bool | None
 #: The kinds of ticket.
 KINDS = ("incident", "service-request", "problem", "change")
 #: The optional text fields of a ticket (conditions compare them as strings).
-TEXT_FIELDS = (
-    "priority",
-    "impact",
-    "urgency",
-    "severity",
-    "category",
-    "subcategory",
-    "service",
-    "configuration_item",
-    "assignment_group",
-    "assignee",
-    "business_unit",
-    "region",
-    "service_line",
-    "risk",
-)
+TEXT_FIELDS = ("priority", *TEXT_FIELDS_BUT_PRIORITY)
 
 
 def normalise_name(text: str) -> str:
