@@ -476,6 +476,23 @@ def test_a_name_defined_in_two_files_of_a_folder_is_an_error_naming_both(tmp_pat
     ) == str(caught.value)
 
 
+def test_the_statuses_of_a_policy_may_be_declared_across_the_files_of_a_folder(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "a.yaml").write_text(
+        CLOCK + "statuses:\n  new: {category: new}\n  doing: {category: in-progress}\n"
+    )
+    (tmp_path / "b.yaml").write_text(
+        "statuses:\n  resolved: {category: resolved, aliases: [Fixed]}\n"
+        "  closed: {category: closed}\n"
+    )
+    statuses = load(tmp_path).statuses
+    assert [("doing", "in-progress"), ("resolved", "resolved")] == [
+        statuses.resolve("doing", ("status",)),
+        statuses.resolve("fixed", ("status",)),
+    ]
+
+
 def test_a_scalar_that_differs_between_files_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text(CLOCK)
     (tmp_path / "b.yaml").write_text("policy: q\n")

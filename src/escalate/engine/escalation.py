@@ -60,7 +60,7 @@ def run_paths(ctx: Context, facts: Facts, out: Outcome) -> list[tuple[PathDef, P
             now=ctx.now,
         )
         if path.name in out.rung_wakeups:
-            _rung_wakeup(ctx, out, path, start, cycle, requests, acks)
+            _rung_wakeup(ctx, out, path, st, start, cycle, requests, acks)
         states.append((path, st))
         facts.record_path(path.name, st.history)
         if st.next_move_at is not None:
@@ -110,13 +110,14 @@ def _path_requests(
             found.append(
                 Request(event.at, names.index(event.level), f"override:{event.actor}", True)
             )
-    return sorted(found, key=lambda r: (r.at, -r.level, r.source))
+    return sorted(found, key=_order)
 
 
 def _rung_wakeup(
     ctx: Context,
     out: Outcome,
     path: PathDef,
+    st: PathState,
     start: datetime,
     cycle: int,
     requests: list[Request],
@@ -124,8 +125,13 @@ def _rung_wakeup(
 ) -> None:
     """Wake for the first future rung request that would move this path when it comes (the
     ladder stage found nothing else that changes then): the path replayed to that instant
-    with and without the request differs."""
+    with and without the request differs. A path that neither wraps round nor is entered
+    again never comes down, so a request for its level or a lower one is passed over without
+    replaying."""
+    climbs_only = not path.repeat and not path.reenter and st.level_index is not None
     for request in sorted(out.rung_wakeups[path.name], key=lambda r: r.at):
+        if climbs_only and st.level_index is not None and request.level <= st.level_index:
+            continue
         at = max(request.at, start)
 
         def replay(found: list[Request], at: datetime = at) -> PathState:

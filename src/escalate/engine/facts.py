@@ -581,13 +581,14 @@ def run_clocks(ctx: Context, facts: Facts) -> tuple[list[ClockState], dict[str, 
 def _scoped_clock_now(
     ctx: Context, facts: Facts, clock: ClockDef, cycles: dict[str, list[Cycle]]
 ) -> ClockState:
-    """A scoped clock at now; its closed cycles learn the definition they ended under (the
-    ladder stage measures their rungs with it)."""
+    """A scoped clock at now; its closed cycles that can still hold a path up (those the
+    ladder stage measures again: ended in the current ticket cycle, with rungs that move
+    paths) learn the definition they ended under."""
     cs, found = facts.scoped_clock(clock, ctx.steps, ctx.priority, ctx.now, facts.current)
     cycles[clock.name] = found
-    if clock.ladder:
+    if any(act.path is not None for rung in clock.ladder for act in rung.actions):
         for cycle in found:
-            if cycle.stopped_at is not None:
+            if cycle.stopped_at is not None and cycle.stopped_at >= ctx.cycle_start:
                 past = facts.at(cycle.stopped_at - ONE_US, clocks=False, paths=False)
                 scope = clock.applying(past)
                 cycle.scope = OUT_OF_SCOPE if scope is None else scope

@@ -275,7 +275,7 @@ def _older_cycle_requests(
         if end is None or end < ctx.cycle_start:
             continue
         state = ctx.ticket.state_at(end - ONE_US)
-        priority = ctx.policy.priority_of(ctx.ticket, state.priority)
+        priority = ctx.policy.priority_of(ctx.ticket, state.priority, state)
         old = ClockState(clock, cycles[: k + 1], priority, end, cycle.scope)
         if not old.applies:
             continue

@@ -30,6 +30,7 @@ SCALAR_KEYS = ("policy", "version", "description", "pin")
 #: Sections of named entries: in a folder, each file may add entries, each name once.
 MERGED_KEYS = (
     "terminology",
+    "statuses",
     "priority_matrix",
     "custom_fields",
     "calendars",
