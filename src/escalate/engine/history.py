@@ -51,7 +51,7 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import cast
 
-from escalate._models import label_problem
+from escalate._models import MAX_INT, MIN_INT, label_problem
 from escalate.calendars._instants import EPOCH, MAX_US, MIN_US, ONE_US, OUT_OF_RANGE, to_us
 from escalate.errors import NaiveDatetimeError, TicketError, suggest
 
@@ -701,14 +701,20 @@ def _vip_problem(value: Value, optional: bool) -> str | None:
     return "customer.vip changes to true or false"
 
 
-def _custom_value_problem(value: Value, optional: bool) -> str | None:
-    if value is None or type(value) is str or type(value) is bool:
+def field_value_problem(value: object) -> str | None:
+    """Why ``value`` cannot be a custom field's value, or ``None``: values are strings,
+    booleans, ``None`` or integers of 64 bits (what ticketing systems and JSON peers store)."""
+    if value is None or isinstance(value, str):
         return None
-    if type(value) is int:
-        if -(2**63) <= value < 2**63:
+    if isinstance(value, int):  # bool is an int
+        if MIN_INT <= value <= MAX_INT:
             return None
         return "custom field values that are integers must fit in 64 bits (-2**63 to 2**63-1)"
     return "custom field values must be strings, integers, booleans or null (no floats)"
+
+
+def _custom_value_problem(value: Value, optional: bool) -> str | None:
+    return field_value_problem(value)
 
 
 def _reject_payload(event: Event, i: int) -> None:

@@ -43,7 +43,6 @@ from escalate._models import _TEXT_ERROR as TEXT_ERROR
 from escalate._models import (
     INSTANT_PATTERN,
     MAX_INT,
-    MIN_INT,
     Label,
     check_prose,
     label_problem,
@@ -55,6 +54,7 @@ from escalate.engine.history import (
     EVENT_TYPES,
     STATUSES,
     TEXT_FIELDS_BUT_PRIORITY,
+    field_value_problem,
     read_boolean,
     unknown_name,
 )
@@ -230,18 +230,6 @@ def _name_schema(choices: tuple[str, ...], description: str) -> WithJsonSchema:
             "examples": list(choices[:2]),
         }
     )
-
-
-def field_value_problem(value: object) -> str | None:
-    """Why ``value`` cannot be a custom field's value, or ``None``: values are strings,
-    booleans, ``None`` or integers of 64 bits (what ticketing systems and JSON peers store)."""
-    if value is None or isinstance(value, str):
-        return None
-    if isinstance(value, int):  # bool is an int
-        if MIN_INT <= value <= MAX_INT:
-            return None
-        return "custom field values that are integers must fit in 64 bits (-2**63 to 2**63-1)"
-    return "custom field values must be strings, integers, booleans or null (no floats)"
 
 
 def _field_value(value: object) -> FieldValue:
