@@ -34,6 +34,7 @@ from escalate.engine.conditions import OPEN, TIME, Condition, Leaf, leaves, time
 from escalate.engine.context import Context
 from escalate.engine.history import read_boolean
 from escalate.engine.ticket import FieldValue, TicketState
+from escalate.engine.ticket_format import TERMINOLOGY_FIELDS
 from escalate.errors import TicketError
 
 __all__ = [
@@ -66,22 +67,9 @@ _ALSO_CHANGES: dict[str, tuple[str, ...]] = {
     "impact": ("priority",),  # through the priority matrix
     "urgency": ("priority",),
 }
-# Fields whose values the policy's terminology maps (see the compiler's TERMINOLOGY_FIELDS).
-_MAPPED = frozenset(
-    {
-        "impact",
-        "urgency",
-        "severity",
-        "category",
-        "subcategory",
-        "service",
-        "business_unit",
-        "region",
-        "service_line",
-        "risk",
-        "customer.tier",
-    }
-)
+# Fields whose values the policy's terminology maps, when a field-changed event sets them
+# (the priority and the group change through their own events).
+_MAPPED = frozenset(TERMINOLOGY_FIELDS) - {"priority", "assignment_group"}
 _CUSTOM_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
     "integer": (int,),

@@ -62,6 +62,7 @@ from escalate.errors import TicketError, suggest
 
 __all__ = [
     "KINDS",
+    "TERMINOLOGY_FIELDS",
     "TEXT_FIELDS",
     "AcknowledgedEvent",
     "ActionDoneEvent",
@@ -98,6 +99,12 @@ FieldValue = str | int | bool | None
 KINDS = ("incident", "service-request", "problem", "change")
 #: The optional text fields of a ticket (conditions compare them as strings).
 TEXT_FIELDS = ("priority", *TEXT_FIELDS_BUT_PRIORITY)
+#: The fields whose source values a policy's ``terminology`` maps to canonical terms: the text
+#: fields except the free-form ones, plus the customer tier.
+TERMINOLOGY_FIELDS = (
+    *(f for f in TEXT_FIELDS if f not in ("configuration_item", "assignee")),
+    "customer.tier",
+)
 
 
 def normalise_name(text: str) -> str:

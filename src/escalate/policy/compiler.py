@@ -45,6 +45,7 @@ from escalate.engine.rules import RuleDef
 from escalate.engine.segments import SEGMENT_FIELDS, Segment
 from escalate.engine.statuses import BUILT_IN, CATEGORIES, StatusTable
 from escalate.engine.ticket import EVENT_TYPES, KINDS, TEXT_FIELDS, normalise_name
+from escalate.engine.ticket_format import TERMINOLOGY_FIELDS
 from escalate.errors import PolicyError, shown, suggest
 from escalate.people.directory import Directory
 from escalate.policy.models import (
@@ -96,12 +97,6 @@ _KEBAB = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
 Path = tuple[str | int, ...]
 Positions = Callable[[Path], tuple[str, int, int] | None]
 
-# Fields whose source values may be mapped to canonical terms: the ticket's text fields
-# except the free-form ones, plus the customer tier.
-TERMINOLOGY_FIELDS = (
-    *(f for f in TEXT_FIELDS if f not in ("configuration_item", "assignee")),
-    "customer.tier",
-)
 # String fields a condition may compare: the ticket's text fields plus these.
 STRING_FIELDS = ("id", "kind", "status", *TEXT_FIELDS, "customer.id", "customer.tier")
 NOTIFY_SPECIAL = ("assignee", "assignment-group", "customer", "requester")
