@@ -223,11 +223,7 @@ def _rule_wakeups(
     if rule.reads_time:
         return _time_wakeup(ctx, rule, facts, clocks, cycles, sorted(candidates), matched, True)
     for when in sorted(candidates):
-        future = dict(facts)
-        for cs in clocks:
-            future_cs = ClockState(cs.definition, cycles[cs.name], ctx.priority, when, cs.scope)
-            clock_facts(future, future_cs)
-        if rule.when.check(future):
+        if _holds_at(ctx, rule, facts, clocks, cycles, when):
             return [when]
     return []
 
