@@ -26,7 +26,7 @@ from escalate.errors import TicketError, suggest
 from escalate.people.availability import Availability
 from escalate.people.directory import Directory
 
-__all__ = ["ENDED", "Context", "prepare", "stamp"]
+__all__ = ["Context", "prepare", "stamp"]
 
 _NO_NAMED_ACKS: Mapping[str, tuple[datetime, ...]] = MappingProxyType({})
 # Event types that set a status of one category (reopened: any category but the ended ones).

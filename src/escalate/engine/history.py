@@ -517,8 +517,7 @@ class Derived:
     def set_group(self, group: str | None, i: int) -> None:
         """Event ``i`` sets the group (``None`` clears it); count a reassignment."""
         if group is not None:
-            if self.last_group is not None and group != self.last_group:
-                self.reassignments += 1
+            self.reassignments += reassigns(self.last_group, group)
             self.last_group = group
         self.group, self.group_at = group, i
 
@@ -851,8 +850,7 @@ def replay(
             priority = event.priority
         elif kind == "assigned":
             if event.group is not None:
-                if last_group is not None and event.group != last_group:
-                    reassignments += 1
+                reassignments += reassigns(last_group, event.group)
                 group = last_group = event.group
             if event.assignee is not None:
                 assignee = event.assignee
@@ -869,8 +867,7 @@ def replay(
             if name == "assignment_group":
                 group = cast("str | None", to)
                 if group is not None:
-                    if last_group is not None and group != last_group:
-                        reassignments += 1
+                    reassignments += reassigns(last_group, group)
                     last_group = group
             elif name == "assignee":
                 assignee = cast("str | None", to)
@@ -909,6 +906,12 @@ def _initial(events: Sequence[Event], name: str, key: str, given: str | None) ->
 # --------------------------------------------------------------------------------------------
 # Shared helpers
 # --------------------------------------------------------------------------------------------
+
+
+def reassigns(last_group: str | None, group: str) -> bool:
+    """Whether setting ``group`` is a reassignment: a group other than the last one set (a
+    clear is not a group: A, cleared, A is none; A, cleared, B is one)."""
+    return last_group is not None and group != last_group
 
 
 def unknown_name(

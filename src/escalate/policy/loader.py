@@ -21,27 +21,26 @@ from escalate.engine.compiled import Policy
 from escalate.errors import ArgumentError, EscalateError, PolicyError, shown, suggest
 from escalate.policy._yaml import MAX_BYTES, Positions, parse_yaml
 from escalate.policy.compiler import compile_policy, validate_spec
-from escalate.policy.segments import Origin, Overlaid, apply_overlay, dangling_hint, plain_origin
+from escalate.policy.segments import (
+    LISTED_SECTIONS,
+    NAMED_SECTIONS,
+    Origin,
+    Overlaid,
+    apply_overlay,
+    dangling_hint,
+    plain_origin,
+)
 
 __all__ = ["MAX_BYTES", "MAX_EXTENDS", "load", "loads"]
 
 KeyPath = tuple[str | int, ...]
 SCALAR_KEYS = ("policy", "version", "description", "pin")
 #: Sections of named entries: in a folder, each file may add entries, each name once.
-MERGED_KEYS = (
-    "terminology",
-    "statuses",
-    "priority_matrix",
-    "custom_fields",
-    "calendars",
-    "schedules",
-    "clocks",
-    "paths",
-)
+MERGED_KEYS = ("terminology", *NAMED_SECTIONS)
 #: The longest chain of policies extending one another (a extends b extends c ...).
 MAX_EXTENDS = 8
 #: Sections that are lists: in a folder, each file's entries are appended in file order.
-LISTED_KEYS = ("rules", "segments")
+LISTED_KEYS = LISTED_SECTIONS
 POLICY_SUFFIXES = (".yaml", ".yml")
 CASE_SUFFIXES = (".cases.yaml", ".cases.yml")
 _CHUNK = 1 << 16

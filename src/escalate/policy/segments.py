@@ -20,6 +20,7 @@ from typing import Any
 from escalate.errors import PolicyError, render_path, shown, suggest
 
 __all__ = [
+    "LISTED_SECTIONS",
     "NAMED_SECTIONS",
     "Origin",
     "Overlaid",
@@ -47,7 +48,7 @@ NAMED_SECTIONS = (
 )
 _DIRECTORY_SECTIONS = ("people", "teams", "roles")
 #: Sections that are lists of entries with an ``id``.
-_LISTED_SECTIONS = ("rules", "segments")
+LISTED_SECTIONS = ("rules", "segments")
 #: Top-level values an extending policy replaces when it writes them.
 _SCALARS = ("policy", "version", "description", "pin", "empty_values")
 
@@ -199,7 +200,7 @@ class _Overlay:
                     self.overlay_origin,
                     (*self.at, *prefix, "directory", key),
                 )
-        for section in _LISTED_SECTIONS:
+        for section in LISTED_SECTIONS:
             if section == "segments" and not self.extends:
                 continue
             self._listed(
