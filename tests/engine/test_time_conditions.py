@@ -651,3 +651,37 @@ def test_a_field_change_inside_the_window_stamps_the_change() -> None:
         tkt, now=utc(at(MON, "11:00"))
     )
     assert ["T1:rule:r:20240603T101500Z:notify0"] == due_ids(decision)
+
+
+REENTERED = """
+policy: p
+version: 1
+calendars:
+  office: {timezone: UTC, hours: {mon-fri: ["09:00-17:00"]}, holidays: {years: [2024, 2025]}}
+paths:
+  vendor:
+    kind: horizontal
+    reenter: true
+    levels: [{name: noc, targets: [team:noc]}]
+directory:
+  people: {ann: {name: Ann, channels: {email: a@x.example}}}
+  teams: {noc: {members: [ann]}}
+rules:
+  - id: office-transfer
+    when: {priority: P1, within: office}
+    then: {transfer: {path: vendor}}
+"""
+
+
+def test_a_time_rule_wakes_for_its_next_window_when_it_enters_its_path_again() -> None:
+    # The path is already at the level the rule asks for, but with reenter the next window's
+    # stretch is a new entry: a new transfer is due then, so the caller must wake.
+    reentering = loads(REENTERED)
+    opened = {"id": "T", "opened_at": "2024-06-03T10:00:00Z", "priority": "P1"}
+
+    evening = reentering.evaluate(opened, now=utc("2024-06-03T18:00+00:00"))
+    morning = reentering.evaluate(opened, now=utc("2024-06-04T09:00+00:00"))
+
+    assert utc("2024-06-04T09:00+00:00") == evening.next_evaluation_at
+    assert ["T:path:vendor:1:20240603T100000Z:0:noc"] == [a.id for a in evening.actions]
+    assert ["T:path:vendor:1:20240604T090000Z:0:noc"] == [a.id for a in morning.actions]

@@ -59,8 +59,8 @@ def run_paths(ctx: Context, facts: Facts, out: Outcome) -> list[tuple[PathDef, P
             resolved_at=ctx.ended_at,
             now=ctx.now,
         )
-        if path.name in out.rung_wakeups:
-            _rung_wakeup(ctx, out, path, st, start, cycle, requests, acks)
+        if path.name in out.path_wakeups:
+            _request_wakeup(ctx, out, path, st, start, cycle, requests, acks)
         states.append((path, st))
         facts.record_path(path.name, st.history)
         if st.next_move_at is not None:
@@ -113,7 +113,7 @@ def _path_requests(
     return sorted(found, key=_order)
 
 
-def _rung_wakeup(
+def _request_wakeup(
     ctx: Context,
     out: Outcome,
     path: PathDef,
@@ -123,13 +123,13 @@ def _rung_wakeup(
     requests: list[Request],
     acks: list[datetime],
 ) -> None:
-    """Wake for the first future rung request that would move this path when it comes (the
-    ladder stage found nothing else that changes then): the path replayed to that instant
-    with and without the request differs. A path that neither wraps round nor is entered
-    again never comes down, so a request for its level or a lower one is passed over without
-    replaying."""
+    """Wake for the first future request (of a rung that changes nothing else, or of a time
+    rule that only moves paths) that would move this path when it comes: the path replayed
+    to that instant with and without the request differs. A path that neither wraps round
+    nor is entered again never comes down, so a request for its level or a lower one is
+    passed over without replaying."""
     climbs_only = not path.repeat and not path.reenter and st.level_index is not None
-    for request in sorted(out.rung_wakeups[path.name], key=lambda r: r.at):
+    for request in sorted(out.path_wakeups[path.name], key=lambda r: r.at):
         if climbs_only and st.level_index is not None and request.level <= st.level_index:
             continue
         at = max(request.at, start)

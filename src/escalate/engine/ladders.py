@@ -169,7 +169,7 @@ def _rung_wakeup(
             source = f"clock:{clock.name}@{rung.text}"
             for act in rung.actions:
                 if act.path is not None and act.level is not None:
-                    out.rung_wakeups.setdefault(act.path, []).append(Request(at, act.level, source))
+                    out.path_wakeups.setdefault(act.path, []).append(Request(at, act.level, source))
 
 
 def _priority_changes(ctx: Context) -> list[tuple[datetime, str | None]]:

@@ -30,14 +30,11 @@ __all__ = ["Matches", "missed_actions", "run_rules"]
 class Matches:
     """The rule results so far, and the matched ``final`` rule that shadows later ones."""
 
-    __slots__ = ("path_wakeups", "results", "shadow_from")
+    __slots__ = ("results", "shadow_from")
 
     def __init__(self) -> None:
         self.results: dict[str, RuleResult] = {}
         self.shadow_from: RuleDef | None = None
-        # Wake-ups of time rules that only move paths: (instant, path, level). They change the
-        # decision only if the path is below that level, which is known after the paths run.
-        self.path_wakeups: list[tuple[datetime, str, int]] = []
 
 
 def run_rules(
@@ -52,8 +49,6 @@ def run_rules(
 ) -> None:
     """Match the rules that do (or do not) read path levels; record results and actions."""
     ticket, now, current = ctx.ticket, ctx.now, facts.current
-    if reads_paths and matches.path_wakeups:
-        out.wakeups += _moving_wakeups(matches.path_wakeups, current)
     for rule in ctx.policy.rules:
         if rule.reads_paths is not reads_paths:
             continue
@@ -229,26 +224,16 @@ def _rule_wakeups(
 
 
 def _add_wakeups(rule: RuleDef, wakeups: list[datetime], out: Outcome, matches: Matches) -> None:
-    """A rule's wake-ups; those of a time rule that only moves paths wait for the paths."""
+    """A rule's wake-ups; those of a time rule that only moves paths go to the path stage,
+    which wakes for one only if the request would move its path then (like a rung's)."""
     if not wakeups or not rule.reads_time or rule.direct:
         out.wakeups += wakeups
         return
+    source = f"rule:{rule.id}"
     for act in rule.actions:
         if act.path is not None and act.level is not None:
-            matches.path_wakeups += [(at, act.path, act.level) for at in wakeups]
-
-
-def _moving_wakeups(
-    pending: list[tuple[datetime, str, int]], current: Mapping[str, Any]
-) -> list[datetime]:
-    """The wake-ups of time rules at which a path would move: it is not yet at the level the
-    rule's next stretch asks for (a request for a level at or below it changes nothing)."""
-    out = []
-    for at, path, level in pending:
-        index = current.get(f"path.{path}.level_index")
-        if not current.get(f"path.{path}.active") or index is None or index < level:
-            out.append(at)
-    return out
+            pending = out.path_wakeups.setdefault(act.path, [])
+            pending += [Request(at, act.level, source) for at in wakeups]
 
 
 def _future_facts(

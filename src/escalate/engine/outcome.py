@@ -20,16 +20,17 @@ class Outcome:
     """The actions due, the requests each path received, the future instants to wake at, and
     for audit the actions missed when the ticket ended and what a retroactive change withdrew.
 
-    ``rung_wakeups`` holds, per path, the requests of future rungs that change nothing else:
-    the path stage wakes for one only if it would move the path then.
+    ``path_wakeups`` holds, per path, the future requests of rungs (that change nothing else)
+    and of time rules that only move paths: the path stage wakes for one only if it would move
+    the path then.
     """
 
     __slots__ = (
         "actions",
         "missed",
         "missed_rules",
+        "path_wakeups",
         "requests",
-        "rung_wakeups",
         "wakeups",
         "withdrawn",
     )
@@ -41,7 +42,7 @@ class Outcome:
             name: [] for name in path_names
         }
         self.wakeups: list[datetime] = []
-        self.rung_wakeups: dict[str, list[Request]] = {}
+        self.path_wakeups: dict[str, list[Request]] = {}
         self.missed: list[Action] = []
         self.missed_rules: list[RuleDef] = []  # ended ticket: rules whose actions may be missed
         self.withdrawn: list[Withdrawn] = []
