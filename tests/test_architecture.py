@@ -174,6 +174,7 @@ def test_the_architecture_page_maps_every_module() -> None:
                     "people",
                     "engine",
                     "policy",
+                    "cli",
                 )
             )
         ):

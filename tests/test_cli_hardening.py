@@ -20,7 +20,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from escalate import cli
+import escalate.cli._io
+import escalate.cli.demo
+import escalate.cli.validate
 from escalate.cli import MAX_HORIZON_DAYS, MAX_JSON_DEPTH, MAX_JSON_INT_DIGITS, main
 from escalate.engine.decision import Decision
 from tests.test_cli import CLEAN, TICKET
@@ -131,7 +133,7 @@ def test_a_fifo_among_the_demo_tickets_exits_2_without_waiting_for_a_writer(
 def test_a_ticket_larger_than_the_limit_exits_2_naming_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cli, "MAX_JSON_BYTES", 10)
+    monkeypatch.setattr(escalate.cli._io, "MAX_JSON_BYTES", 10)
     ticket = ticket_file(tmp_path, TICKET)
     size = len(json.dumps(TICKET))
     assert (
@@ -393,7 +395,7 @@ def test_an_unexpected_exception_is_one_line_and_exit_2_not_a_traceback(
     def broken(*args: object, **kwargs: object) -> None:
         raise OverflowError("date value out of range")
 
-    monkeypatch.setattr(cli, "lint", broken)
+    monkeypatch.setattr(escalate.cli.validate, "lint", broken)
     assert (
         2,
         "escalate: internal error: OverflowError: date value out of range (a bug in escalate; "
@@ -407,7 +409,7 @@ def test_an_interrupt_is_one_line_and_exit_2(
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "lint", interrupted)
+    monkeypatch.setattr(escalate.cli.validate, "lint", interrupted)
     try:
         code = main(["validate", policy_file(tmp_path), "--as-of", AT])
     except KeyboardInterrupt:  # escaping, it would stop the whole test run
@@ -533,7 +535,9 @@ def test_an_error_message_naming_a_hostile_file_is_escaped(
 def test_the_demo_table_escapes_each_cell(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cli, "_row", lambda decision: (HOSTILE_ID, "P1\n", "-", "-", "-", "-"))
+    monkeypatch.setattr(
+        escalate.cli.demo, "_row", lambda decision: (HOSTILE_ID, "P1\n", "-", "-", "-", "-")
+    )
     ticket_file(tmp_path, TICKET)
     argv = ["demo", "--policy", policy_file(tmp_path), "--tickets", str(tmp_path), "--at", AT]
     argv += ["--availability", ticket_file(tmp_path, {}, name="availability.json.txt")]
@@ -551,6 +555,6 @@ def test_the_json_output_is_ascii_with_json_escapes(
 
 def test_output_to_a_stream_that_cannot_encode_a_character_uses_a_backslash_escape() -> None:
     stream = io.TextIOWrapper(io.BytesIO(), encoding="ascii")
-    cli._write(stream, "Müller")
+    escalate.cli._io.write(stream, "Müller")
     stream.flush()
     assert b"M\\xfcller\n" == stream.buffer.getvalue()  # type: ignore[attr-defined]

@@ -1,0 +1,95 @@
+"""The ``escalate`` command line: one module per command, dispatched from here.
+
+Exit codes: 0 ok; 1 a finding (``validate`` found lint problems); 2 a usage, load or input
+error (one line on stderr that names the file, line and key, or the option). Nothing else: an
+unexpected exception is reported as an internal error in one line and also exits 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from escalate.cli import demo, evaluate, schema, validate
+from escalate.cli._io import (
+    MAX_HORIZON_DAYS,
+    MAX_JSON_BYTES,
+    MAX_JSON_DEPTH,
+    MAX_JSON_INT_DIGITS,
+    MAX_MESSAGE_CHARS,
+    Parser,
+    UsageError,
+    error,
+)
+from escalate.errors import EscalateError
+
+__all__ = [
+    "MAX_HORIZON_DAYS",
+    "MAX_JSON_BYTES",
+    "MAX_JSON_DEPTH",
+    "MAX_JSON_INT_DIGITS",
+    "MAX_MESSAGE_CHARS",
+    "main",
+]
+
+#: The commands, in the order ``escalate --help`` lists them. Each module has
+#: ``register(subparsers)``, which adds its parser(s) with ``run`` set to the function to call.
+COMMANDS = (validate, evaluate, schema, demo)
+
+
+def parser() -> argparse.ArgumentParser:
+    """The whole command line."""
+    top = Parser(
+        prog="escalate", description="Deterministic escalation decisions from YAML policies."
+    )
+    sub = top.add_subparsers(dest="command", required=True)
+    for command in COMMANDS:
+        command.register(sub)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (0, 1 or 2)."""
+    try:
+        return _run(argv)
+    except BrokenPipeError:
+        # The reader went away (``escalate demo | head``): nothing to report to it.
+        _quiet_stdout()
+        return 2
+    except KeyboardInterrupt:
+        error("escalate: interrupted")
+        return 2
+    except Exception as exc:  # the last resort: a bug in escalate, still one line and exit 2
+        error(
+            f"escalate: internal error: {type(exc).__name__}: {exc} "
+            "(a bug in escalate; please report it with the command and its input)"
+        )
+        return 2
+
+
+def _run(argv: Sequence[str] | None) -> int:
+    try:
+        args = parser().parse_args(argv)
+    except SystemExit as exc:  # --help
+        return 0 if exc.code == 0 else 2
+    except UsageError as exc:
+        error(str(exc))
+        return 2
+    try:
+        code: int = args.run(args)
+    except EscalateError as exc:
+        error(f"escalate: error: {exc}")
+        return 2
+    return code
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at the null device, so the interpreter's final flush cannot fail again."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError, AttributeError):  # no real file behind stdout
+        pass

@@ -1,0 +1,261 @@
+"""What every command shares: terminal output made safe, argument types, JSON inputs read strictly.
+
+Text meant for a terminal is escaped: control, escape and bidirectional-formatting characters
+(anything ``str.isprintable`` rejects) taken from a policy, a ticket or the command line are
+printed the way Python's ``repr`` writes them (``\\x1b``, ``\\u202e``, ``\\r``), so an input
+cannot recolour, rewrite or reorder what the user reads. JSON output is ASCII, with every such
+character escaped by JSON itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import sys
+from datetime import datetime
+from typing import Any, NoReturn, TextIO
+
+from escalate._models import read_instant
+from escalate.calendars._instants import MAX_US, MIN_US, from_us, to_us
+from escalate.engine.compiled import Policy
+from escalate.engine.decision import Decision, iso
+from escalate.engine.ticket import Ticket
+from escalate.errors import EscalateError, TicketError
+from escalate.people.availability import Availability
+from escalate.policy.lint import MAX_HORIZON
+from escalate.policy.loader import read_file
+
+MAX_JSON_BYTES = 16 * 1024 * 1024
+"""Largest ticket or availability file read, in bytes (a ticket with 100,000 events fits)."""
+MAX_JSON_DEPTH = 100
+"""Deepest nesting of JSON arrays and objects accepted (as for policies)."""
+MAX_JSON_INT_DIGITS = 4300
+"""Longest JSON integer accepted, in digits (Python's default limit for decimal strings)."""
+MAX_HORIZON_DAYS = MAX_HORIZON.days
+"""Largest ``--horizon-days``: lint's own limit (ten years; the schedule-gap check walks every
+hand-off in it)."""
+MAX_MESSAGE_CHARS = 2000
+"""Longest error line printed; the rest of a longer one is cut (a value can be megabytes)."""
+
+EARLIEST = from_us(MIN_US)
+LATEST = from_us(MAX_US)
+_DAYS = re.compile("[0-9]{1,9}")
+_BYTE_ORDER_MARKS = (
+    (b"\xef\xbb\xbf", "UTF-8"),
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
+
+
+# -- terminal output ------------------------------------------------------------------------------
+
+
+def escape(text: str, *, keep_newlines: bool = False) -> str:
+    r"""``text`` with every character ``str.isprintable`` rejects written as ``repr`` writes it.
+
+    That covers control characters (``\x1b``, ``\r``, ``\n`` unless ``keep_newlines``), the
+    bidirectional controls (``\u202e``), other invisible format characters, line separators
+    and lone surrogates. Everything else, including non-ASCII letters, is kept.
+
+    >>> escape("T1\x1b[31m \u202eevil\r")
+    'T1\\x1b[31m \\u202eevil\\r'
+    >>> escape("Müller\n", keep_newlines=True)
+    'Müller\n'
+    """
+    if keep_newlines:
+        return "\n".join(escape(line) for line in text.split("\n"))
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def write(stream: TextIO, text: str) -> None:
+    """Write a line that the stream's encoding can hold (``\\xe9`` where it cannot)."""
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    stream.write(text.encode(encoding, "backslashreplace").decode(encoding) + "\n")
+
+
+def out(text: str = "", *, keep_newlines: bool = False) -> None:
+    write(sys.stdout, escape(text, keep_newlines=keep_newlines))
+
+
+def error(line: str) -> None:
+    """Print one line on stderr, escaped and cut to :data:`MAX_MESSAGE_CHARS`."""
+    text = escape(line)
+    if len(text) > MAX_MESSAGE_CHARS:
+        text = f"{text[:MAX_MESSAGE_CHARS]}... ({len(text) - MAX_MESSAGE_CHARS} more characters)"
+    write(sys.stderr, text)
+
+
+# -- reading the command line ---------------------------------------------------------------------
+
+
+class UsageError(EscalateError):
+    """The command line cannot be used; the message is the whole line to print."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with its errors as one line (no usage block), raised rather than exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: error: {message} (see '{self.prog} --help')")
+
+
+def instant_arg(text: str) -> datetime:
+    """An ``--at`` / ``--as-of`` value: the instants the input formats write, in range."""
+    at = read_instant(text)
+    if at is None:
+        if read_instant(text + "Z") is not None:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} has no UTC offset; give one, e.g. {text}+00:00 (escalate never guesses)"
+            )
+        raise argparse.ArgumentTypeError(
+            f"not an ISO-8601 instant: {text!r} (write e.g. 2024-11-20T15:00:00Z)"
+        )
+    if not MIN_US <= to_us(at) <= MAX_US:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is out of range: escalate computes with instants from "
+            f"{iso(EARLIEST)} to {iso(LATEST)}"
+        )
+    return at
+
+
+def days_arg(text: str) -> int:
+    """A ``--horizon-days`` value: ASCII digits, at most :data:`MAX_HORIZON_DAYS`."""
+    if _DAYS.fullmatch(text) is None or int(text) > MAX_HORIZON_DAYS:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of days from 0 to {MAX_HORIZON_DAYS}, got {text!r}"
+        )
+    return int(text)
+
+
+# -- reading JSON inputs --------------------------------------------------------------------------
+
+
+class _BadJson(Exception):
+    """Raised by the JSON reader's hooks: valid syntax Python would read, but not as meant."""
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            raise _BadJson(f"key {key!r} appears twice in one object")
+        data[key] = value
+    return data
+
+
+def _constant(name: str) -> NoReturn:
+    raise _BadJson(f"{name} is not a JSON number")
+
+
+def _integer(digits: str) -> int:
+    count = len(digits.lstrip("-"))
+    if count <= MAX_JSON_INT_DIGITS:
+        try:
+            return int(digits)
+        except ValueError:  # a lower limit set with PYTHONINTMAXSTRDIGITS
+            pass
+    raise _BadJson(f"an integer of {count} digits; the limit is {MAX_JSON_INT_DIGITS}")
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _BadJson(f"the number {text[:40]} is too large")
+    return value
+
+
+def _too_deep(data: object) -> bool:
+    """Whether arrays and objects nest more than :data:`MAX_JSON_DEPTH` levels (no recursion)."""
+    if not isinstance(data, dict | list):
+        return False
+    stack: list[tuple[dict[str, Any] | list[Any], int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return True
+        items = value.values() if isinstance(value, dict) else value
+        stack.extend((item, depth + 1) for item in items if isinstance(item, dict | list))
+    return False
+
+
+def _json_text(raw: bytes, path: str, what: str) -> str:
+    """The file's text: UTF-8 without a byte-order mark, as JSON is exchanged (RFC 8259)."""
+    for mark, encoding in _BYTE_ORDER_MARKS:
+        if raw.startswith(mark):
+            raise EscalateError(
+                f"{path}: the {what} starts with a {encoding} byte-order mark; "
+                "save it as UTF-8 without one"
+            )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        good = raw[: exc.start].decode("utf-8")
+        line, col = good.count("\n") + 1, len(good) - good.rfind("\n")
+        raise EscalateError(
+            f"{path}:{line}:{col}: the {what} is not UTF-8: cannot decode byte(s) "
+            f"{raw[exc.start : exc.end].hex(' ')} ({exc.reason}); save it as UTF-8"
+        ) from None
+    if "\x00" in text:
+        raise EscalateError(
+            f"{path}: the {what} holds NUL characters (is it UTF-16?); save it as UTF-8"
+        )
+    return text
+
+
+def read_json(path: str, what: str) -> dict[str, Any]:
+    raw = read_file(path, what=what, max_bytes=MAX_JSON_BYTES, error=EscalateError)
+    text = _json_text(raw, path, what)
+    too_deep = f"{path}: invalid JSON: arrays and objects nest more than {MAX_JSON_DEPTH} levels"
+    try:
+        data = json.loads(
+            text,
+            object_pairs_hook=_object,
+            parse_constant=_constant,
+            parse_int=_integer,
+            parse_float=_float,
+        )
+    except json.JSONDecodeError as exc:
+        raise EscalateError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+    except _BadJson as exc:
+        raise EscalateError(f"{path}: invalid JSON: {exc}") from None
+    except RecursionError:
+        raise EscalateError(too_deep) from None
+    if _too_deep(data):
+        raise EscalateError(too_deep)
+    if not isinstance(data, dict):
+        raise EscalateError(f"{path}: the {what} must be a JSON object")
+    return data
+
+
+def read_ticket(path: str, empty: tuple[str, ...] = ()) -> Ticket:
+    data = read_json(path, "ticket")
+    try:
+        return Ticket.from_mapping(data, empty=empty)
+    except EscalateError as exc:
+        raise EscalateError(f"{path}: {exc}") from None
+
+
+def read_availability(path: str | None) -> Availability:
+    if path is None:
+        return Availability()
+    data = read_json(path, "availability")
+    try:
+        return Availability.from_mapping(data)
+    except EscalateError as exc:
+        raise EscalateError(f"{path}: {exc}") from None
+
+
+def decide(policy: Policy, ticket_path: str, at: datetime, availability: Availability) -> Decision:
+    """The decision for the ticket in ``ticket_path``; a ticket that does not fit the instant
+    or the policy is an error naming its file."""
+    ticket = read_ticket(ticket_path, policy.empty_values)
+    try:
+        return policy.evaluate(ticket, now=at, availability=availability)
+    except TicketError as exc:
+        raise EscalateError(f"{ticket_path}: {exc}") from None

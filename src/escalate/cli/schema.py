@@ -1,0 +1,22 @@
+"""``escalate schema [KIND]``: print the JSON Schema of a format."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from escalate.cli._io import write
+from escalate.schemas import KINDS, json_schema
+
+
+def register(sub: Any) -> None:
+    cmd = sub.add_parser("schema", help="print the JSON Schema of a format (default: policy)")
+    cmd.add_argument("kind", nargs="?", default="policy", choices=KINDS)
+    cmd.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    write(sys.stdout, json.dumps(json_schema(args.kind), indent=2, sort_keys=True))
+    return 0
