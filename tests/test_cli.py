@@ -217,7 +217,7 @@ def test_evaluate_of_a_missing_ticket_file_exits_2(
 ) -> None:
     missing = str(tmp_path / "nope.json")
     code, _, err = run(["evaluate", "--policy", PACK, "--ticket", missing, "--at", AT], capsys)
-    assert (2, f"escalate: error: cannot read ticket '{missing}': No such file or directory\n") == (
+    assert (2, f"escalate: error: --ticket: cannot read ticket '{missing}': No such file or directory\n") == (
         code,
         err,
     )
@@ -318,7 +318,7 @@ def test_demo_with_its_defaults_runs_from_the_project_root(
 
 def test_demo_without_tickets_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(["demo", "--policy", PACK, "--tickets", str(tmp_path)], capsys)
-    assert (2, f"escalate: error: no ticket JSON files in '{tmp_path}'\n") == (code, err)
+    assert (2, f"escalate: error: --tickets: no ticket JSON files in '{tmp_path}'\n") == (code, err)
 
 
 def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:

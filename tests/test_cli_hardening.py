@@ -89,7 +89,7 @@ def test_a_ticket_fifo_exits_2_without_waiting_for_a_writer(tmp_path: Path) -> N
     os.mkfifo(fifo)
     assert (
         2,
-        f"escalate: error: cannot read ticket '{fifo}': it is a FIFO (named pipe), not a regular "
+        f"escalate: error: --ticket: cannot read ticket '{fifo}': it is a FIFO (named pipe), not a regular "
         "file\n",
     ) == in_child(evaluate(tmp_path, str(fifo)))
 
@@ -101,7 +101,7 @@ def test_an_availability_fifo_exits_2_without_waiting_for_a_writer(tmp_path: Pat
     ticket = ticket_file(tmp_path, TICKET)
     assert (
         2,
-        f"escalate: error: cannot read availability '{fifo}': it is a FIFO (named pipe), not a "
+        f"escalate: error: --availability: cannot read availability '{fifo}': it is a FIFO (named pipe), not a "
         "regular file\n",
     ) == in_child(evaluate(tmp_path, ticket, "--availability", str(fifo)))
 
@@ -125,7 +125,7 @@ def test_a_fifo_among_the_demo_tickets_exits_2_without_waiting_for_a_writer(
     policy = str(ROOT / "rules" / "itil-default.yaml")
     assert (
         2,
-        f"escalate: error: cannot read ticket '{tmp_path / 'a.json'}': it is a FIFO (named pipe), "
+        f"escalate: error: --ticket: cannot read ticket '{tmp_path / 'a.json'}': it is a FIFO (named pipe), "
         "not a regular file\n",
     ) == in_child(["demo", "--policy", policy, "--tickets", str(tmp_path)])
 
@@ -138,7 +138,7 @@ def test_a_ticket_larger_than_the_limit_exits_2_naming_it(
     size = len(json.dumps(TICKET))
     assert (
         2,
-        f"escalate: error: cannot read ticket '{ticket}': it is {size} bytes; the limit is 10 "
+        f"escalate: error: --ticket: cannot read ticket '{ticket}': it is {size} bytes; the limit is 10 "
         "bytes\n",
     ) == error_of(evaluate(tmp_path, ticket), capsys)
 
@@ -148,7 +148,7 @@ def test_a_ticket_that_is_a_folder_exits_2_naming_it(
 ) -> None:
     assert (
         2,
-        f"escalate: error: cannot read ticket '{tmp_path}': it is a folder, not a regular file\n",
+        f"escalate: error: --ticket: cannot read ticket '{tmp_path}': it is a folder, not a regular file\n",
     ) == error_of(evaluate(tmp_path, str(tmp_path)), capsys)
 
 
@@ -157,7 +157,7 @@ def test_a_ticket_path_with_a_nul_character_exits_2_naming_it(
 ) -> None:
     assert (
         2,
-        "escalate: error: cannot read ticket 't\\x00.json': a path cannot hold a NUL character\n",
+        "escalate: error: --ticket: cannot read ticket 't\\x00.json': a path cannot hold a NUL character\n",
     ) == error_of(evaluate(tmp_path, "t\0.json"), capsys)
 
 
@@ -169,7 +169,7 @@ def test_an_availability_file_given_to_demo_must_exist(
     argv += ["--policy", str(ROOT / "rules" / "itil-default.yaml")]
     assert (
         2,
-        f"escalate: error: cannot read availability '{missing}': No such file or directory\n",
+        f"escalate: error: --availability: cannot read availability '{missing}': No such file or directory\n",
     ) == error_of(argv, capsys)
 
 
@@ -180,7 +180,7 @@ def test_a_missing_demo_ticket_folder_exits_2_naming_it(
     argv = ["demo", "--policy", str(ROOT / "rules" / "itil-default.yaml"), "--tickets", missing]
     assert (
         2,
-        f"escalate: error: cannot list ticket folder '{missing}': No such file or directory\n",
+        f"escalate: error: --tickets: cannot list ticket folder '{missing}': No such file or directory\n",
     ) == error_of(argv, capsys)
 
 
@@ -536,7 +536,13 @@ def test_the_demo_table_escapes_each_cell(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(
-        escalate.cli.demo, "_row", lambda decision: (HOSTILE_ID, "P1\n", "-", "-", "-", "-")
+        escalate.cli.demo,
+        "_row",
+        lambda decision, clocks, paths: (
+            HOSTILE_ID,
+            "P1\n",
+            *["-"] * (len(clocks) + len(paths) + 2),
+        ),
     )
     ticket_file(tmp_path, TICKET)
     argv = ["demo", "--policy", policy_file(tmp_path), "--tickets", str(tmp_path), "--at", AT]

@@ -361,11 +361,15 @@ class Calendar:
         "description",
         "holiday_names",
         "holiday_source",
+        "name",
         "zone",
     )
 
     zone: ZoneInfo
     description: str
+    #: The calendar's name in its policy (``None`` when built outside one, or by algebra):
+    #: range errors say which calendar they are about.
+    name: str | None
     holiday_source: str
     holiday_names: Mapping[date, str]
     # The window table: UTC microseconds, sorted, disjoint, non-touching; prefix sums of the
@@ -389,7 +393,9 @@ class Calendar:
     # -- construction -------------------------------------------------------------------------
 
     @classmethod
-    def from_config(cls, config: object, *, path: Sequence[str | int] = ()) -> Calendar:
+    def from_config(
+        cls, config: object, *, path: Sequence[str | int] = (), name: str | None = None
+    ) -> Calendar:
         """Compile a calendar from its configuration mapping (or the string ``"24x7"``).
 
         Keys: ``timezone`` (IANA name, required); ``hours`` (``24x7`` or weekday keys such as
@@ -401,6 +407,7 @@ class Calendar:
         :data:`DEFAULT_YEARS`).
 
         Invalid configuration raises :class:`~escalate.errors.PolicyError` naming the key.
+        ``name`` labels the calendar in range errors (the policy compiler passes its key).
         """
         cfg = _Config(config, tuple(path))
         if cfg.unbounded:
@@ -413,6 +420,7 @@ class Calendar:
                 holidays=cfg.holidays,
                 offsets=None,
                 years=(date.min.year, date.max.year),
+                name=name,
             )
         first, last = cfg.years or DEFAULT_YEARS
         per_week = sum(len(day) for day in cfg.weekly)
@@ -475,6 +483,7 @@ class Calendar:
             holidays=cfg.holidays,
             offsets=offsets,
             years=(first, last),
+            name=name,
         )
 
     @classmethod
@@ -489,6 +498,7 @@ class Calendar:
         holidays: HolidaySet,
         offsets: OffsetTable | None,
         years: tuple[int, int],
+        name: str | None = None,
     ) -> Calendar:
         self = object.__new__(cls)
         starts: list[int] = []
@@ -505,6 +515,7 @@ class Calendar:
         set_ = object.__setattr__
         set_(self, "zone", zone)
         set_(self, "description", description)
+        set_(self, "name", name)
         set_(self, "holiday_source", holidays.source)
         set_(self, "holiday_names", MappingProxyType(dict(holidays.names)))
         set_(self, "_starts", starts)
@@ -638,9 +649,14 @@ class Calendar:
         first, last = self.years
         never = f"; it is never open in {first}-{last}" if self.never_open else ""
         return CalendarRangeError(
-            f"{_shown_us(us)} lies outside the years {first}-{last} this calendar "
+            f"{_shown_us(us)} lies outside the years {first}-{last} {self._called} "
             f"is compiled for ({self.holiday_source}); widen its years to answer there{never}"
         )
+
+    @property
+    def _called(self) -> str:
+        """How errors name the calendar: ``calendar 'office'``, or ``this calendar``."""
+        return "this calendar" if self.name is None else f"calendar {shown(self.name)}"
 
     def _worked(self, us: int) -> int:
         """Working microseconds from the table's start up to the instant ``us``."""
@@ -847,7 +863,7 @@ class Calendar:
         if not self._years[0] <= day.year <= self._years[1]:
             raise CalendarRangeError(
                 f"{day.isoformat()} lies outside the years {self._years[0]}-{self._years[1]} "
-                f"this calendar is compiled for ({self.holiday_source})"
+                f"{self._called} is compiled for ({self.holiday_source})"
             )
         ordinal = day.toordinal()
         i = bisect.bisect_right(self._day_first, ordinal) - 1

@@ -1,8 +1,16 @@
 """The ``escalate`` command line: one module per command, dispatched from here.
 
-Exit codes: 0 ok; 1 a finding (``validate`` found lint problems); 2 a usage, load or input
-error (one line on stderr that names the file, line and key, or the option). Nothing else: an
-unexpected exception is reported as an internal error in one line and also exits 2.
+Conventions every command follows (docs/cli.md lists each command, its options, its JSON
+output and its exit codes):
+
+* exit codes: 0 ok; 1 the command ran and found something (a lint finding, a failed case, a
+  decision that differs); 2 a usage, load or input error, printed as one line on stderr that
+  names the file, line and key, or the option. Nothing else: an unexpected exception is
+  reported as an internal error in one line and also exits 2;
+* ``--json`` prints one JSON document on stdout (sorted keys, ASCII);
+* an input file given as ``-`` is read from standard input (one per command);
+* an instant option (``--at``, ``--as-of``) takes ISO 8601 with an offset, or ``now``;
+* ``escalate --version`` prints ``escalate <version>``.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from escalate._version import __version__
 from escalate.cli import demo, evaluate, schema, validate
 from escalate.cli._io import (
     MAX_HORIZON_DAYS,
@@ -22,6 +31,7 @@ from escalate.cli._io import (
     Parser,
     UsageError,
     error,
+    reset_stdin,
 )
 from escalate.errors import EscalateError
 
@@ -44,6 +54,7 @@ def parser() -> argparse.ArgumentParser:
     top = Parser(
         prog="escalate", description="Deterministic escalation decisions from YAML policies."
     )
+    top.add_argument("--version", action="version", version=f"escalate {__version__}")
     sub = top.add_subparsers(dest="command", required=True)
     for command in COMMANDS:
         command.register(sub)
@@ -70,6 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(argv: Sequence[str] | None) -> int:
+    reset_stdin()
     try:
         args = parser().parse_args(argv)
     except SystemExit as exc:  # --help

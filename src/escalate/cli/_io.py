@@ -14,7 +14,7 @@ import json
 import math
 import re
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NoReturn, TextIO
 
 from escalate._models import read_instant
@@ -106,7 +106,10 @@ class Parser(argparse.ArgumentParser):
 
 
 def instant_arg(text: str) -> datetime:
-    """An ``--at`` / ``--as-of`` value: the instants the input formats write, in range."""
+    """An ``--at`` / ``--as-of`` value: the instants the input formats write, in range, or
+    ``now`` (this machine's clock, in UTC: the one place escalate reads a clock)."""
+    if text == "now":
+        return datetime.now(UTC)
     at = read_instant(text)
     if at is None:
         if read_instant(text + "Z") is not None:
@@ -208,8 +211,62 @@ def _json_text(raw: bytes, path: str, what: str) -> str:
     return text
 
 
-def read_json(path: str, what: str) -> dict[str, Any]:
-    raw = read_file(path, what=what, max_bytes=MAX_JSON_BYTES, error=EscalateError)
+STDIN = "-"
+"""The path that means standard input."""
+
+
+class _Stdin:
+    """Which input of the running command standard input was read for (it can be read once)."""
+
+    reader: str | None = None
+
+
+def shown_path(path: str) -> str:
+    """How error messages name an input: its path, or ``<stdin>`` for ``-``."""
+    return "<stdin>" if path == STDIN else path
+
+
+def reset_stdin() -> None:
+    """Forget that standard input was read: called by ``main`` as each command starts."""
+    _Stdin.reader = None
+
+
+def read_input(path: str, what: str, option: str) -> bytes:
+    """The bytes of the input file ``path`` (``-``: standard input), at most
+    :data:`MAX_JSON_BYTES`; a missing or unreadable file is an error naming ``option``."""
+    if path != STDIN:
+        try:
+            return read_file(path, what=what, max_bytes=MAX_JSON_BYTES, error=EscalateError)
+        except EscalateError as exc:
+            raise EscalateError(f"{option}: {exc}") from None
+    if _Stdin.reader is not None:
+        raise UsageError(
+            f"{option} -: standard input is already read for {_Stdin.reader}; "
+            "only one input can come from '-' (give the others as files)"
+        )
+    _Stdin.reader = option
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:  # no standard input at all (pythonw, a closed descriptor)
+        raise EscalateError(f"{option}: cannot read {what} from standard input: there is none")
+    try:
+        raw: bytes = stream.read(MAX_JSON_BYTES + 1)
+    except (OSError, ValueError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise EscalateError(f"{option}: cannot read {what} from standard input: {why}") from None
+    if len(raw) > MAX_JSON_BYTES:
+        raise EscalateError(
+            f"{option}: cannot read {what} from standard input: it is more than "
+            f"{MAX_JSON_BYTES} bytes; the limit is {MAX_JSON_BYTES} bytes"
+        )
+    return raw
+
+
+def read_json(path: str, what: str, option: str | None = None) -> dict[str, Any]:
+    """The JSON object in the file ``path`` (``-``: standard input), read strictly: UTF-8,
+    no duplicate keys, no ``NaN``, bounded size, depth and integers. ``option`` is the command
+    line option naming the file (``--ticket``), for errors; by default ``--`` and ``what``."""
+    raw = read_input(path, what, option or f"--{what}")
+    path = shown_path(path)
     text = _json_text(raw, path, what)
     too_deep = f"{path}: invalid JSON: arrays and objects nest more than {MAX_JSON_DEPTH} levels"
     try:
@@ -233,29 +290,38 @@ def read_json(path: str, what: str) -> dict[str, Any]:
     return data
 
 
-def read_ticket(path: str, empty: tuple[str, ...] = ()) -> Ticket:
-    data = read_json(path, "ticket")
+def read_ticket(path: str, empty: tuple[str, ...] = (), option: str = "--ticket") -> Ticket:
+    """The ticket in the JSON file ``path`` (``-``: standard input)."""
+    data = read_json(path, "ticket", option)
     try:
         return Ticket.from_mapping(data, empty=empty)
     except EscalateError as exc:
-        raise EscalateError(f"{path}: {exc}") from None
+        raise EscalateError(f"{shown_path(path)}: {exc}") from None
 
 
-def read_availability(path: str | None) -> Availability:
+def read_availability(path: str | None, option: str = "--availability") -> Availability:
+    """The availability in the JSON file ``path`` (``-``: standard input); none when
+    ``path`` is ``None``."""
     if path is None:
         return Availability()
-    data = read_json(path, "availability")
+    data = read_json(path, "availability", option)
     try:
         return Availability.from_mapping(data)
     except EscalateError as exc:
-        raise EscalateError(f"{path}: {exc}") from None
+        raise EscalateError(f"{shown_path(path)}: {exc}") from None
 
 
-def decide(policy: Policy, ticket_path: str, at: datetime, availability: Availability) -> Decision:
+def decide(
+    policy: Policy,
+    ticket_path: str,
+    at: datetime,
+    availability: Availability,
+    option: str = "--ticket",
+) -> Decision:
     """The decision for the ticket in ``ticket_path``; a ticket that does not fit the instant
     or the policy is an error naming its file."""
-    ticket = read_ticket(ticket_path, policy.empty_values)
+    ticket = read_ticket(ticket_path, policy.empty_values, option)
     try:
         return policy.evaluate(ticket, now=at, availability=availability)
     except TicketError as exc:
-        raise EscalateError(f"{ticket_path}: {exc}") from None
+        raise EscalateError(f"{shown_path(ticket_path)}: {exc}") from None

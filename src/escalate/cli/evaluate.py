@@ -17,10 +17,18 @@ def register(sub: Any) -> None:
     ):
         cmd = sub.add_parser(name, help=text)
         cmd.add_argument("--policy", required=True, help="policy file or folder")
-        cmd.add_argument("--ticket", required=True, help="ticket JSON file")
-        cmd.add_argument("--at", required=True, type=instant_arg, help="ISO instant with offset")
+        cmd.add_argument("--ticket", required=True, help="ticket JSON file ('-': stdin)")
+        cmd.add_argument(
+            "--at",
+            required=True,
+            type=instant_arg,
+            help="ISO instant with offset, or 'now' (this machine's clock)",
+        )
         cmd.add_argument("--json", action="store_true", help="print the decision as JSON")
-        cmd.add_argument("--availability", help="availability JSON (out of office, unreachable)")
+        cmd.add_argument(
+            "--availability",
+            help="availability JSON: out of office, unreachable ('-': stdin)",
+        )
         cmd.set_defaults(run=run)
 
 

@@ -14,6 +14,9 @@ from escalate.schemas import KINDS, json_schema
 def register(sub: Any) -> None:
     cmd = sub.add_parser("schema", help="print the JSON Schema of a format (default: policy)")
     cmd.add_argument("kind", nargs="?", default="policy", choices=KINDS)
+    # The output is a JSON document either way; the flag is accepted so that every command
+    # takes it.
+    cmd.add_argument("--json", action="store_true", help="print JSON (it always does)")
     cmd.set_defaults(run=run)
 
 

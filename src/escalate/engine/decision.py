@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from escalate._frozen import FrozenMap, freeze_map, thaw
 from escalate.calendars._durations import format_duration
 from escalate.calendars._instants import EPOCH, ONE_US
-from escalate.engine.clocks import ClockState
+from escalate.engine.clocks import NOT_STARTED, ClockState
 from escalate.engine.conditions import Leaf, trace
 from escalate.engine.paths import PathDef, PathState
 from escalate.errors import render_path
@@ -413,11 +413,17 @@ class Decision:
             if c.state == "not-applicable":
                 lines.append(f"clock {name}: no target for priority {self.priority or '-'}")
                 continue
+            if c.state == NOT_STARTED:
+                lines.append(
+                    f"clock {name}: not started (target {c.target_text} on {c.calendar_name})"
+                )
+                continue
             pct = c.fact("percent")
+            share = "" if pct is None else f" ({pct})"  # None: a zero target has no share
             breach = f", breach at {iso(c.breach_at)}" if c.breach_at else ""
             lines.append(
                 f"clock {name}: {c.state}, {format_duration(c.elapsed)} of "
-                f"{c.target_text} on {c.calendar_name} ({pct}){breach}"
+                f"{c.target_text} on {c.calendar_name}{share}{breach}"
             )
         for p, s in self._path_pairs:
             if not s.active:

@@ -366,7 +366,7 @@ class _Compiler:
                     "country holidays together: cover fewer years",
                     path=("calendars", name, "holidays", "years"),
                 )
-        calendar = Calendar.from_config(config, path=("calendars", name))
+        calendar = Calendar.from_config(config, path=("calendars", name), name=name)
         shared.windows += calendar.window_count
         if shared.windows > MAX_POLICY_WINDOWS:
             raise PolicyError(
