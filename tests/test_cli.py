@@ -217,7 +217,10 @@ def test_evaluate_of_a_missing_ticket_file_exits_2(
 ) -> None:
     missing = str(tmp_path / "nope.json")
     code, _, err = run(["evaluate", "--policy", PACK, "--ticket", missing, "--at", AT], capsys)
-    assert (2, f"escalate: error: --ticket: cannot read ticket '{missing}': No such file or directory\n") == (
+    assert (
+        2,
+        f"escalate: error: --ticket: cannot read ticket '{missing}': No such file or directory\n",
+    ) == (
         code,
         err,
     )

@@ -89,8 +89,8 @@ def test_a_ticket_fifo_exits_2_without_waiting_for_a_writer(tmp_path: Path) -> N
     os.mkfifo(fifo)
     assert (
         2,
-        f"escalate: error: --ticket: cannot read ticket '{fifo}': it is a FIFO (named pipe), not a regular "
-        "file\n",
+        f"escalate: error: --ticket: cannot read ticket '{fifo}': it is a FIFO (named pipe), not "
+        "a regular file\n",
     ) == in_child(evaluate(tmp_path, str(fifo)))
 
 
@@ -101,8 +101,8 @@ def test_an_availability_fifo_exits_2_without_waiting_for_a_writer(tmp_path: Pat
     ticket = ticket_file(tmp_path, TICKET)
     assert (
         2,
-        f"escalate: error: --availability: cannot read availability '{fifo}': it is a FIFO (named pipe), not a "
-        "regular file\n",
+        f"escalate: error: --availability: cannot read availability '{fifo}': it is a FIFO "
+        "(named pipe), not a regular file\n",
     ) == in_child(evaluate(tmp_path, ticket, "--availability", str(fifo)))
 
 
@@ -125,8 +125,8 @@ def test_a_fifo_among_the_demo_tickets_exits_2_without_waiting_for_a_writer(
     policy = str(ROOT / "rules" / "itil-default.yaml")
     assert (
         2,
-        f"escalate: error: --ticket: cannot read ticket '{tmp_path / 'a.json'}': it is a FIFO (named pipe), "
-        "not a regular file\n",
+        f"escalate: error: --tickets: cannot read ticket '{tmp_path / 'a.json'}': it is a FIFO "
+        "(named pipe), not a regular file\n",
     ) == in_child(["demo", "--policy", policy, "--tickets", str(tmp_path)])
 
 
@@ -138,7 +138,8 @@ def test_a_ticket_larger_than_the_limit_exits_2_naming_it(
     size = len(json.dumps(TICKET))
     assert (
         2,
-        f"escalate: error: --ticket: cannot read ticket '{ticket}': it is {size} bytes; the limit is 10 "
+        "escalate: error: --ticket: "
+        f"cannot read ticket '{ticket}': it is {size} bytes; the limit is 10 "
         "bytes\n",
     ) == error_of(evaluate(tmp_path, ticket), capsys)
 
@@ -148,7 +149,8 @@ def test_a_ticket_that_is_a_folder_exits_2_naming_it(
 ) -> None:
     assert (
         2,
-        f"escalate: error: --ticket: cannot read ticket '{tmp_path}': it is a folder, not a regular file\n",
+        "escalate: error: --ticket: "
+        f"cannot read ticket '{tmp_path}': it is a folder, not a regular file\n",
     ) == error_of(evaluate(tmp_path, str(tmp_path)), capsys)
 
 
@@ -157,7 +159,8 @@ def test_a_ticket_path_with_a_nul_character_exits_2_naming_it(
 ) -> None:
     assert (
         2,
-        "escalate: error: --ticket: cannot read ticket 't\\x00.json': a path cannot hold a NUL character\n",
+        "escalate: error: --ticket: "
+        "cannot read ticket 't\\x00.json': a path cannot hold a NUL character\n",
     ) == error_of(evaluate(tmp_path, "t\0.json"), capsys)
 
 
@@ -169,7 +172,8 @@ def test_an_availability_file_given_to_demo_must_exist(
     argv += ["--policy", str(ROOT / "rules" / "itil-default.yaml")]
     assert (
         2,
-        f"escalate: error: --availability: cannot read availability '{missing}': No such file or directory\n",
+        "escalate: error: --availability: "
+        f"cannot read availability '{missing}': No such file or directory\n",
     ) == error_of(argv, capsys)
 
 
@@ -180,7 +184,8 @@ def test_a_missing_demo_ticket_folder_exits_2_naming_it(
     argv = ["demo", "--policy", str(ROOT / "rules" / "itil-default.yaml"), "--tickets", missing]
     assert (
         2,
-        f"escalate: error: --tickets: cannot list ticket folder '{missing}': No such file or directory\n",
+        "escalate: error: --tickets: "
+        f"cannot list ticket folder '{missing}': No such file or directory\n",
     ) == error_of(argv, capsys)
 
 

@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
             availability_path = args.availability
         policy = load(policy_path)
         availability = read_availability(availability_path)
-        decisions = [decide(policy, file, args.at, availability) for file in tickets]
+        decisions = [decide(policy, file, args.at, availability, "--tickets") for file in tickets]
     if args.json:
         write(sys.stdout, json.dumps(_document(policy, args.at, decisions), sort_keys=True))
     else:
