@@ -3,6 +3,8 @@ that says what the decision holds and why, and refuse names the policy does not 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -220,3 +222,13 @@ def test_cases_around_refuses_a_naive_instant_or_a_step_that_is_not_positive(
 ) -> None:
     with pytest.raises(ArgumentError):
         cases_around(instant, step)
+
+
+# -- importing ------------------------------------------------------------------------------------
+
+
+def test_importing_escalate_testing_does_not_import_hypothesis() -> None:
+    # The assertions work in a project without Hypothesis; only the strategies need it.
+    code = "import sys, escalate.testing; print('hypothesis' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "False\n" == done.stdout
