@@ -96,7 +96,9 @@ def _table(policy: Policy, at: datetime, decisions: list[Decision]) -> None:
     paths = list(
         dict.fromkeys([p.name for p in policy.paths] + [n for d in decisions for n in d.paths])
     )
-    header = ("ticket", "prio", *clocks, *paths, "due actions", "next evaluation")
+    header = tuple(
+        escape(h) for h in ("ticket", "prio", *clocks, *paths, "due actions", "next evaluation")
+    )
     rows = [tuple(escape(cell) for cell in _row(d, clocks, paths)) for d in decisions]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, tuple("-" * w for w in widths), *rows]:
