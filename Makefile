@@ -26,7 +26,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy --strict src/
 
 unit: $(STAMP)
-	$(BIN)/pytest -q src tests
+	$(BIN)/pytest -q src tests rules
 
 bench: $(STAMP)
 	$(BIN)/python bench/calendar_bench.py

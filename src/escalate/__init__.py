@@ -22,6 +22,7 @@ from escalate.engine.ticket import Event, Ticket, TicketState
 from escalate.errors import (
     ArgumentError,
     CalendarRangeError,
+    CaseError,
     EscalateError,
     InstantRangeError,
     NaiveDatetimeError,
@@ -41,6 +42,7 @@ __all__ = [
     "Availability",
     "Calendar",
     "CalendarRangeError",
+    "CaseError",
     "ClockDef",
     "ClockState",
     "Decision",

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 __all__ = [
     "ArgumentError",
     "CalendarRangeError",
+    "CaseError",
     "EscalateError",
     "InstantRangeError",
     "NaiveDatetimeError",
@@ -207,3 +208,37 @@ class CalendarRangeError(EscalateError, ValueError):
     Holiday data is only known for the years the calendar names; answering outside them would
     mean silently assuming there are no holidays there.
     """
+
+
+class CaseError(EscalateError, ValueError):
+    """A case file (``<policy>.cases.yaml``) is invalid, or one of its cases cannot be run.
+
+    ``source`` is ``(file, line, column)`` of the offending key (1-based), ``path`` the key path
+    inside the case file, ``case`` the name of the case it belongs to (``None`` for file-wide
+    keys), ``suggestion`` a likely intended spelling. A message reads like
+    ``rules/p.cases.yaml:14:9: cases[2].expect.levels: case 'p1-page': unknown path 'servce'
+    (did you mean 'service'?)``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: Sequence[str | int] = (),
+        source: tuple[str, int, int] | None = None,
+        case: str | None = None,
+        suggestion: str | None = None,
+    ) -> None:
+        self.message = message
+        self.path: KeyPath = tuple(path)
+        self.source = source
+        self.case = case
+        self.suggestion = suggestion
+        where = ""
+        if source is not None:
+            file, line, col = source
+            where = f"{_plain(file)}:{line}:{col}: "
+        at = f"{render_path(self.path)}: " if self.path else ""
+        named = f"case {shown(case)}: " if case is not None else ""
+        hint = f" (did you mean {suggestion!r}?)" if suggestion else ""
+        super().__init__(f"{where}{at}{named}{message}{hint}")

@@ -5,12 +5,14 @@
 * ``policy``: the YAML policy format (from :func:`escalate.policy.models.policy_json_schema`);
 * ``ticket``: the ticket input of ``Policy.evaluate`` / ``Ticket.from_mapping``;
 * ``availability``: the availability input of ``Policy.evaluate``;
-* ``decision``: what ``Decision.to_dict()`` returns.
+* ``decision``: what ``Decision.to_dict()`` returns;
+* ``cases``: a case file (``<policy>.cases.yaml``) that ``escalate test`` and the pytest
+  plugin run (from :class:`escalate.testing.case_format.CaseFileInput`).
 
 The ticket, availability and decision schemas are generated from the pydantic models that
 validate (or describe) them, so they cannot drift from the code. ``escalate schema KIND``
-prints the same documents. Field-by-field documentation: ``docs/ticket-format.md`` and
-``docs/decision-format.md``.
+prints the same documents. Field-by-field documentation: ``docs/ticket-format.md``,
+``docs/decision-format.md`` and ``docs/testing-policies.md``.
 """
 
 from __future__ import annotations
@@ -26,13 +28,14 @@ from escalate.engine.ticket_format import TicketInput
 from escalate.errors import EscalateError
 from escalate.people.availability import AvailabilityInput
 from escalate.policy.models import policy_json_schema
+from escalate.testing.case_format import CaseFileInput
 
 __all__ = ["DRAFT", "KINDS", "json_schema"]
 
 #: The JSON Schema dialect of every document.
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 #: The formats that have a schema, in the order the CLI lists them.
-KINDS = ("policy", "ticket", "availability", "decision")
+KINDS = ("policy", "ticket", "availability", "decision", "cases")
 
 _TICKET_EXAMPLE: dict[str, Any] = {  # examples/tickets/INC0010001.json
     "id": "INC0010001",
@@ -114,6 +117,23 @@ _DECISION_EXAMPLE: dict[str, Any] = {  # INC0010001 against rules/itil-default.y
     "next_evaluation_at": "2024-11-20T15:20:00+00:00",
     "rules": [],
 }
+_CASES_EXAMPLE: dict[str, Any] = {  # a part of rules/itil-default.cases.yaml
+    "defaults": {"now": "2024-11-20T15:00:00Z", "availability": "../examples/availability.json"},
+    "cases": [
+        {
+            "name": "p1-at-risk-pages-second-line",
+            "ticket": "../examples/tickets/INC0010001.json",
+            "expect": {
+                "levels": {"service-desk": "L2", "after-hours": None},
+                "rules": ["wrong-team"],
+                "actions": [{"kind": "escalate", "path": "service-desk", "level": "L2"}],
+                "clocks": {"resolution": {"state": "running", "percent": "91.67"}},
+                "next_evaluation_at": "2024-11-20T15:05:00Z",
+            },
+            "expect_not": {"rules": ["vip-heads-up"]},
+        }
+    ],
+}
 
 _DOCUMENTS: dict[str, tuple[type[BaseModel], str, str, dict[str, Any]]] = {
     "ticket": (
@@ -137,12 +157,19 @@ _DOCUMENTS: dict[str, tuple[type[BaseModel], str, str, dict[str, Any]]] = {
         "docs/decision-format.md.",
         _DECISION_EXAMPLE,
     ),
+    "cases": (
+        CaseFileInput,
+        "escalate case file",
+        "Named cases for a policy (<policy>.cases.yaml): inputs and the decision expected, "
+        "run by `escalate test` and the pytest plugin. See docs/testing-policies.md.",
+        _CASES_EXAMPLE,
+    ),
 }
 
 
 def json_schema(kind: str = "policy") -> dict[str, Any]:
-    """The JSON Schema document of one format: ``policy``, ``ticket``, ``availability`` or
-    ``decision``. A fresh dict on every call (callers may change it).
+    """The JSON Schema document of one format: ``policy``, ``ticket``, ``availability``,
+    ``decision`` or ``cases``. A fresh dict on every call (callers may change it).
 
     >>> schema = json_schema("ticket")
     >>> schema["$id"], schema["$schema"]

@@ -1,0 +1,603 @@
+"""Reading case files: ``<policy>.cases.yaml`` to the policy and the cases to run against it.
+
+:func:`load_cases` reads a case file with the safe YAML parser, checks it strictly against
+:mod:`escalate.testing.case_format`, loads the policy it tests, resolves ticket and
+availability files relative to the case file, reads every ticket, and checks every id an
+expectation names (paths, levels, rules, clocks, segments) against the policy. Each case
+becomes one or more :class:`Case` values: a plain case one, a matrix one per row
+(``name[row]``), a timeline one per step (``name[step]``). Every problem is a
+:class:`~escalate.errors.CaseError` naming ``file:line:col``, the key path and the case; a
+policy that does not load raises its own :class:`~escalate.errors.PolicyError`.
+
+This module reads files (it is the loader of case files); running them is pure
+(:mod:`escalate.testing.runner`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from escalate._models import read_instant, validate_model
+from escalate.calendars._durations import parse_duration
+from escalate.engine.compiled import Policy
+from escalate.engine.ticket import Ticket
+from escalate.errors import CaseError, EscalateError, PolicyError, TicketError, shown
+from escalate.people.availability import Availability
+from escalate.policy._yaml import Positions, parse_yaml
+from escalate.policy.loader import CASE_SUFFIXES, load, read_file
+from escalate.testing.case_format import CaseFileInput, CaseInput, ExpectInput
+from escalate.testing.expectations import Expectation, compile_expectation
+
+__all__ = ["MAX_DATA_BYTES", "Case", "CaseFile", "find_case_files", "load_cases"]
+
+#: Largest case file, ticket or availability file read, in bytes.
+MAX_DATA_BYTES = 16 * 1024 * 1024
+
+Where = tuple[str, int, int]
+KeyPath = tuple[str | int, ...]
+
+# Top-level ticket keys an appended event sets: the history decides them from then on.
+_SETS_STATUS = frozenset({"status-changed", "resolved", "reopened", "closed"})
+_COUNTS = ("reassignment_count", "reopen_count")
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """One evaluation to check: a plain case, one matrix row or one timeline step.
+
+    ``name`` is what reports and ``-k`` show (``case``, ``case[row]``, ``case[step]``);
+    ``case`` the case's own name; ``source`` where it stands in the case file (the case, row
+    or step item: ``(file, line, column)``); ``ticket``, ``now`` and ``availability`` the
+    inputs of ``Policy.evaluate``; ``expect`` / ``expect_not`` what the decision must (not)
+    show (``None``: nothing); ``description`` the case's text.
+    """
+
+    name: str
+    case: str
+    source: Where
+    ticket: Ticket
+    now: datetime
+    availability: Availability
+    expect: Expectation | None
+    expect_not: Expectation | None
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFile:
+    """A case file read: its ``path``, the compiled ``policy`` it tests (``policy_path`` as
+    resolved) and its ``cases`` in file order (matrix rows and timeline steps expanded)."""
+
+    path: str
+    policy_path: str
+    policy: Policy
+    cases: tuple[Case, ...]
+
+
+def find_case_files(path: str) -> list[str]:
+    """The case files ``path`` names: itself when it is a case file, the case file beside a
+    policy file (``p.yaml`` -> ``p.cases.yaml``), or every ``*.cases.yaml`` under a folder
+    (recursively, in name order; hidden folders skipped). A path naming none is a
+    :class:`CaseError`."""
+    if os.path.isdir(path):
+        found: list[str] = []
+        for root, folders, files in os.walk(path):
+            folders[:] = sorted(f for f in folders if not f.startswith("."))
+            found += [os.path.join(root, f) for f in sorted(files) if f.endswith(CASE_SUFFIXES)]
+        if not found:
+            raise CaseError(f"no *.cases.yaml files under {shown(path)}")
+        return found
+    if path.endswith(CASE_SUFFIXES):
+        if not os.path.exists(path):
+            raise CaseError(f"cannot read case file {shown(path)}: {os.strerror(2)}")
+        return [path]
+    stem, ext = os.path.splitext(path)
+    if ext in (".yaml", ".yml"):
+        beside = f"{stem}.cases{ext}"
+        if os.path.exists(beside):
+            return [beside]
+        raise CaseError(f"policy {shown(path)} has no case file beside it ({shown(beside)})")
+    raise CaseError(
+        f"cannot find cases at {shown(path)}: name a *.cases.yaml file, a policy .yaml file "
+        "or a folder"
+    )
+
+
+def load_cases(path: str | os.PathLike[str]) -> CaseFile:
+    """Read, check and expand the case file at ``path`` (see the module docstring)."""
+    name = os.fspath(path)
+    if not isinstance(name, str):
+        raise CaseError(f"a case file path must be a str, got {type(name).__name__}")
+    text = read_file(name, what="case file", max_bytes=MAX_DATA_BYTES, error=CaseError)
+    try:
+        raw, positions = parse_yaml(text, name, max_bytes=MAX_DATA_BYTES)
+    except PolicyError as exc:
+        raise CaseError(exc.message, path=exc.path, source=exc.source) from None
+    reader = _Reader(name, positions)
+    data = reader.plain(raw, ())
+    try:
+        spec = validate_model(CaseFileInput, data)
+    except PolicyError as exc:
+        raise reader.error(exc.message, exc.path, suggestion=exc.suggestion) from None
+    policy_path = reader.policy_path(spec.policy)
+    policy = load(policy_path)
+    reader.policy = policy
+    cases: list[Case] = []
+    seen: dict[str, int] = {}
+    for i, case in enumerate(spec.cases):
+        if case.name in seen:
+            line = reader.where(("cases", seen[case.name]))[1]
+            raise reader.error(
+                f"duplicate case name {shown(case.name)} (first on line {line})",
+                ("cases", i, "name"),
+            )
+        seen[case.name] = i
+        cases += reader.case(case, i, spec, data)
+    return CaseFile(name, policy_path, policy, tuple(cases))
+
+
+class _Reader:
+    """What reading one case file needs at hand: its name, positions, the policy, read files."""
+
+    def __init__(self, name: str, positions: Positions) -> None:
+        self.name = name
+        self.positions = positions
+        self.folder = os.path.dirname(name)
+        self.policy: Policy | None = None
+        self._files: dict[str, object] = {}
+
+    # -- errors and positions ----------------------------------------------------------------
+
+    def where(self, path: KeyPath) -> Where:
+        found = self.positions.of(path)
+        return found if found is not None else (self.name, 1, 1)
+
+    def error(
+        self,
+        message: str,
+        path: KeyPath,
+        *,
+        case: str | None = None,
+        suggestion: str | None = None,
+    ) -> CaseError:
+        return CaseError(
+            message, path=path, source=self.where(path), case=case, suggestion=suggestion
+        )
+
+    def plain(self, value: object, path: KeyPath) -> object:
+        """YAML data with aware timestamps as ISO text; a naive one is an error."""
+        if isinstance(value, datetime):
+            if value.tzinfo is None or value.utcoffset() is None:
+                raise self.error(
+                    f"{value.isoformat()} has no UTC offset; write e.g. "
+                    f"{value.isoformat()}Z or {value.isoformat()}+01:00 (escalate never guesses)",
+                    path,
+                )
+            return value.isoformat()
+        if isinstance(value, dict):
+            return {k: self.plain(v, (*path, str(k))) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.plain(v, (*path, i)) for i, v in enumerate(value)]
+        return value
+
+    # -- files ---------------------------------------------------------------------------------
+
+    def policy_path(self, given: str | None) -> str:
+        if given is not None:
+            found = os.path.join(self.folder, given)
+            if not os.path.exists(found) and not os.path.exists(found + ".yaml"):
+                raise self.error(f"no policy at {shown(found)}", ("policy",))
+            return found
+        base = os.path.basename(self.name)
+        for suffix in CASE_SUFFIXES:
+            if base.endswith(suffix):
+                stem = base[: -len(suffix)]
+                ext = suffix.removeprefix(".cases")
+                found = os.path.join(self.folder, stem + ext)
+                if os.path.exists(found):
+                    return found
+                folder = os.path.join(self.folder, stem)
+                if os.path.isdir(folder):
+                    return folder
+                raise CaseError(
+                    f"{self.name}: no policy beside it ({shown(found)} does not exist); "
+                    "name one with 'policy:'"
+                )
+        raise CaseError(
+            f"{self.name}: a case file is named <policy>.cases.yaml, or names its policy "
+            "with 'policy:'"
+        )
+
+    def data_file(self, given: str, path: KeyPath, case: str, what: str) -> object:
+        """The data of a JSON or YAML file named relative to the case file."""
+        file = os.path.join(self.folder, given)
+        if file in self._files:
+            return self._files[file]
+
+        def fail(message: str) -> EscalateError:
+            return self.error(message, path, case=case)
+
+        raw = read_file(file, what=what, max_bytes=MAX_DATA_BYTES, error=fail)
+        if file.endswith(".json"):
+            data = _json(raw, file, fail)
+        else:
+            try:
+                data = parse_yaml(raw, file, max_bytes=MAX_DATA_BYTES)[0]
+            except PolicyError as exc:
+                raise fail(f"{what} {exc}") from None
+            data = self.plain(data, path)
+        self._files[file] = data
+        return data
+
+    def mapping(self, value: object, path: KeyPath, case: str, what: str) -> dict[str, Any]:
+        """A ticket or availability given inline or as a file, as a mapping."""
+        data = self.data_file(value, path, case, what) if isinstance(value, str) else value
+        if not isinstance(data, dict):
+            raise self.error(f"the {what} must be a mapping, got {shown(data)}", path, case=case)
+        return dict(data)
+
+    # -- inputs ------------------------------------------------------------------------------
+
+    def ticket(self, data: Mapping[str, Any], path: KeyPath, case: str, inline: bool) -> Ticket:
+        assert self.policy is not None
+        try:
+            return Ticket.from_mapping(data, empty=self.policy.empty_values)
+        except TicketError as exc:
+            where = (*path, *exc.path) if inline else path
+            if where not in self.positions:
+                where = path
+            raise self.error(f"ticket: {exc}", where, case=case) from None
+
+    def availability(self, value: object, path: KeyPath, case: str) -> Availability:
+        if value is None:
+            return Availability()
+        data = self.mapping(value, path, case, "availability")
+        try:
+            return Availability.from_mapping(data)
+        except TicketError as exc:
+            raise self.error(f"availability: {exc}", path, case=case) from None
+
+    def instant(self, text: str, path: KeyPath, case: str) -> datetime:
+        at = read_instant(text)
+        if at is None:
+            raise self.error(f"not an instant: {shown(text)}", path, case=case)
+        return at
+
+    def expectation(
+        self, spec: ExpectInput | None, path: KeyPath, case: str, negated: bool
+    ) -> Expectation | None:
+        if spec is None:
+            return None
+        assert self.policy is not None
+        try:
+            return compile_expectation(spec, self.policy, path, self.where, negated=negated)
+        except CaseError as exc:
+            raise CaseError(
+                exc.message,
+                path=exc.path,
+                source=exc.source,
+                case=case,
+                suggestion=exc.suggestion,
+            ) from None
+
+    # -- cases ---------------------------------------------------------------------------------
+
+    def case(self, case: CaseInput, i: int, spec: CaseFileInput, data: object) -> list[Case]:
+        defaults = spec.defaults
+        at: KeyPath = ("cases", i)
+        raw_case: dict[str, Any] = data["cases"][i]  # type: ignore[index]
+        now_text, now_path = case.now, (*at, "now")
+        if now_text is None and defaults is not None and defaults.now is not None:
+            now_text, now_path = defaults.now, ("defaults", "now")
+        ticket_value, ticket_path = raw_case.get("ticket"), (*at, "ticket")
+        if ticket_value is None and defaults is not None and defaults.ticket is not None:
+            ticket_value, ticket_path = data["defaults"]["ticket"], ("defaults", "ticket")  # type: ignore[index]
+        avail_value, avail_path = raw_case.get("availability"), (*at, "availability")
+        if avail_value is None and defaults is not None and defaults.availability is not None:
+            avail_value = data["defaults"]["availability"]  # type: ignore[index]
+            avail_path = ("defaults", "availability")
+        name = case.name
+        now = None if now_text is None else self.instant(now_text, now_path, name)
+        base = None
+        if ticket_value is not None:
+            base = self.mapping(ticket_value, ticket_path, name, "ticket")
+        availability = self.availability(avail_value, avail_path, name)
+        expect = self.expectation(case.expect, (*at, "expect"), name, False)
+        expect_not = self.expectation(case.expect_not, (*at, "expect_not"), name, True)
+        if case.matrix is not None:
+            return self.rows(
+                case,
+                at,
+                raw_case,
+                now,
+                now_path,
+                base,
+                ticket_path,
+                availability,
+                expect,
+                expect_not,
+            )
+        if case.timeline is not None:
+            return self.steps(case, at, raw_case, now, base, ticket_path, availability)
+        if now is None:
+            raise self.error("missing 'now' (give it here or in 'defaults')", at, case=name)
+        if base is None:
+            raise self.error("missing 'ticket' (give it here or in 'defaults')", at, case=name)
+        ticket = self.ticket(base, ticket_path, name, not isinstance(ticket_value, str))
+        self.not_after(ticket, now, now_path, name)
+        return [
+            Case(
+                name,
+                name,
+                self.where(at),
+                ticket,
+                now,
+                availability,
+                expect,
+                expect_not,
+                case.description,
+            )
+        ]
+
+    def rows(
+        self,
+        case: CaseInput,
+        at: KeyPath,
+        raw_case: dict[str, Any],
+        now: datetime | None,
+        now_path: KeyPath,
+        base: dict[str, Any] | None,
+        ticket_path: KeyPath,
+        availability: Availability,
+        expect: Expectation | None,
+        expect_not: Expectation | None,
+    ) -> list[Case]:
+        assert case.matrix is not None
+        out: list[Case] = []
+        seen: set[str] = set()
+        for j, row in enumerate(case.matrix):
+            row_at: KeyPath = (*at, "matrix", j)
+            label = row.name or str(j + 1)
+            if label in seen:
+                raise self.error(
+                    f"duplicate row name {shown(label)}", (*row_at, "name"), case=case.name
+                )
+            seen.add(label)
+            row_now, row_now_path = now, now_path
+            if row.now is not None:
+                row_now_path = (*row_at, "now")
+                row_now = self.instant(row.now, row_now_path, case.name)
+            if row_now is None:
+                raise self.error(
+                    "missing 'now' (give it in the row, the case or 'defaults')",
+                    row_at,
+                    case=case.name,
+                )
+            row_raw = raw_case["matrix"][j]
+            mapping = dict(base or {})
+            path, inline = ticket_path, base is None or not isinstance(raw_case.get("ticket"), str)
+            if row.ticket is not None:
+                mapping.update(row_raw["ticket"])
+                path, inline = (*row_at, "ticket"), True
+            if not mapping:
+                raise self.error(
+                    "missing 'ticket' (give it in the row, the case or 'defaults')",
+                    row_at,
+                    case=case.name,
+                )
+            ticket = self.ticket(mapping, path, case.name, inline)
+            row_availability = availability
+            if row.availability is not None:
+                row_availability = self.availability(
+                    row_raw["availability"], (*row_at, "availability"), case.name
+                )
+            self.not_after(ticket, row_now, row_now_path, case.name)
+            out.append(
+                Case(
+                    f"{case.name}[{label}]",
+                    case.name,
+                    self.where(row_at),
+                    ticket,
+                    row_now,
+                    row_availability,
+                    expect,
+                    expect_not,
+                    case.description,
+                )
+            )
+        return out
+
+    def steps(
+        self,
+        case: CaseInput,
+        at: KeyPath,
+        raw_case: dict[str, Any],
+        now: datetime | None,
+        base: dict[str, Any] | None,
+        ticket_path: KeyPath,
+        availability: Availability,
+    ) -> list[Case]:
+        assert case.timeline is not None
+        name = case.name
+        if base is None:
+            raise self.error("missing 'ticket' (give it here or in 'defaults')", at, case=name)
+        events = list(base.get("events") or [])
+        if not isinstance(base.get("events", []), list | None):
+            raise self.error("ticket: events must be a list", ticket_path, case=name)
+        appended: list[dict[str, Any]] = []
+        wheres: list[KeyPath] = []  # where each appended event stands in the case file
+        previous = now
+        out: list[Case] = []
+        seen: set[str] = set()
+        for j, step in enumerate(case.timeline):
+            step_at: KeyPath = (*at, "timeline", j)
+            label = step.name or str(j + 1)
+            if label in seen:
+                raise self.error(
+                    f"duplicate step name {shown(label)}", (*step_at, "name"), case=name
+                )
+            seen.add(label)
+            if step.at is not None:
+                instant_path: KeyPath = (*step_at, "at")
+                instant = self.instant(step.at, instant_path, name)
+            else:
+                assert step.after is not None
+                instant_path = (*step_at, "after")
+                if previous is None:
+                    raise self.error(
+                        "the first step's 'after' counts from the case's 'now', which is missing",
+                        instant_path,
+                        case=name,
+                    )
+                try:
+                    delta = parse_duration(step.after, (), allow_business_days=False).delta
+                except PolicyError as exc:
+                    raise self.error(exc.message, instant_path, case=name) from None
+                instant = previous + delta
+            if previous is not None and j > 0 and instant <= previous:
+                raise self.error(
+                    f"steps must be in time order: {instant.isoformat()} is not after the "
+                    f"previous step's {previous.isoformat()}",
+                    instant_path,
+                    case=name,
+                )
+            previous = instant
+            raw_step = raw_case["timeline"][j]
+            for k, event in enumerate(raw_step.get("events") or []):
+                appended.append({"at": instant.isoformat(), **event})
+                wheres.append((*step_at, "events", k))
+            ticket = self.step_ticket(base, events, appended, wheres, ticket_path, step_at, name)
+            self.not_after(ticket, instant, instant_path, name)
+            expect = self.expectation(step.expect, (*step_at, "expect"), name, False)
+            expect_not = self.expectation(step.expect_not, (*step_at, "expect_not"), name, True)
+            out.append(
+                Case(
+                    f"{name}[{label}]",
+                    name,
+                    self.where(step_at),
+                    ticket,
+                    instant,
+                    availability,
+                    expect,
+                    expect_not,
+                    case.description,
+                )
+            )
+        return out
+
+    def step_ticket(
+        self,
+        base: dict[str, Any],
+        events: list[Any],
+        appended: list[dict[str, Any]],
+        wheres: list[KeyPath],
+        ticket_path: KeyPath,
+        step_at: KeyPath,
+        case: str,
+    ) -> Ticket:
+        """The ticket of a timeline step: the case's ticket with the events appended so far;
+        a problem is reported where the event that caused it stands."""
+        assert self.policy is not None
+        try:
+            mapping = _counts_kept(base, _with_events(base, events, appended), self.policy)
+            return Ticket.from_mapping(mapping, empty=self.policy.empty_values)
+        except TicketError as exc:
+            where: KeyPath = step_at
+            if exc.path[:1] == ("events",) and len(exc.path) > 1:
+                index = exc.path[1]
+                if isinstance(index, int) and index >= len(events):
+                    where = (*wheres[index - len(events)], *exc.path[2:])
+                    if where not in self.positions:
+                        where = wheres[index - len(events)]
+                elif isinstance(index, int):
+                    where = ticket_path
+            raise self.error(f"ticket: {exc}", where, case=case) from None
+
+    def not_after(self, ticket: Ticket, now: datetime, path: KeyPath, case: str) -> None:
+        """An event after ``now`` would make the evaluation fail: say so where ``now`` is."""
+        last = ticket.events[-1].at if ticket.events else ticket.opened_at
+        if last > now:
+            what = "an event of the ticket" if ticket.events else "the ticket's opened_at"
+            raise self.error(
+                f"{what} ({last.isoformat()}) is after the instant evaluated "
+                f"({now.isoformat()}); a case sees only the history known at its instant",
+                path,
+                case=case,
+            )
+
+
+def _with_events(
+    base: Mapping[str, Any], events: list[Any], appended: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The ticket mapping after ``appended`` events: the top-level keys they set are left to
+    the history (``status`` after a status change, ``priority``, the group and assignee,
+    fields a ``field-changed`` sets), so a ticket's last state never contradicts its events."""
+    out = dict(base)
+    out["events"] = [*events, *appended]
+    for event in appended:
+        kind = event.get("type")
+        drop: list[str] = []
+        if kind in _SETS_STATUS:
+            drop.append("status")
+        elif kind == "priority-changed":
+            drop.append("priority")
+        elif kind == "assigned":
+            drop += [
+                field
+                for key, field in (("group", "assignment_group"), ("assignee", "assignee"))
+                if key in event
+            ]
+        elif kind == "field-changed" and isinstance(event.get("field"), str):
+            field: str = event["field"]
+            head, _, rest = field.partition(".")
+            if rest and isinstance(out.get(head), dict):
+                out[head] = {k: v for k, v in out[head].items() if k != rest}
+            elif not rest:
+                drop.append(field)
+        for key in drop:
+            out.pop(key, None)
+    return out
+
+
+def _counts_kept(
+    base: Mapping[str, Any], mapping: dict[str, Any], policy: Policy | None
+) -> dict[str, Any]:
+    """``mapping`` with the counts ``base`` gives kept as far above the history as they were
+    (a source that knows more reassignments than it sends keeps that surplus)."""
+    given = [key for key in _COUNTS if isinstance(base.get(key), int)]
+    if not given:
+        return mapping
+    empty = () if policy is None else policy.empty_values
+    before = Ticket.from_mapping({k: v for k, v in base.items() if k not in given}, empty=empty)
+    after = Ticket.from_mapping({k: v for k, v in mapping.items() if k not in given}, empty=empty)
+    out = dict(mapping)
+    for key in given:
+        out[key] = base[key] + getattr(after, key) - getattr(before, key)
+    return out
+
+
+def _json(raw: bytes, file: str, fail: Callable[[str], EscalateError]) -> object:
+    """Strict JSON: UTF-8, no duplicate keys, no NaN or infinities."""
+
+    def pairs(items: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in items:
+            if key in out:
+                raise ValueError(f"key {key!r} appears twice in one object")
+            out[key] = value
+        return out
+
+    def constant(name: str) -> Any:
+        raise ValueError(f"{name} is not a JSON number")
+
+    try:
+        return json.loads(raw.decode("utf-8"), object_pairs_hook=pairs, parse_constant=constant)
+    except json.JSONDecodeError as exc:
+        raise fail(f"{file}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+    except (ValueError, RecursionError) as exc:
+        raise fail(f"{file}: invalid JSON: {exc}") from None

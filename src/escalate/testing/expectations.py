@@ -1,0 +1,383 @@
+"""Expectations: what a case says a decision must (``expect``) or must not (``expect_not``) show.
+
+An :class:`Expectation` is a list of statements, each checked against a
+:class:`~escalate.Decision`; each names the key of the case file it comes from and where that
+key stands. In ``expect`` every statement must hold; in ``expect_not`` none may. The
+statements, one per:
+
+* ``segment``: the segment that decided is the one given (``null``: the policy as written);
+* ``levels.<path>``: the path is active at that level (``null``: the path is not active);
+* ``rules[i]``: the rule matches now (its status is ``matched`` or ``done``);
+* ``actions[i]``: some due action matches the pattern (``kind``, ``id``, ``source``, ``late``
+  equal; ``path``, ``level`` equal to the action's details; ``targets``, ``people`` a subset;
+  ``details`` each key equal);
+* ``clocks.<name>`` (in ``expect`` one statement per field): the clock applies and each given
+  field equals its decision JSON value (instants compared as instants, durations as
+  durations, ``percent`` as a decimal number); ``null``: the clock does not apply;
+* ``next_evaluation_at``: the instants are equal (``null``: never);
+* ``no_actions``: no action is due.
+
+Ids an expectation names (paths, levels, rules, clocks, segments) are checked against the
+policy and its segments when the case file is read, with a "did you mean".
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from escalate._frozen import thaw
+from escalate._models import read_instant
+from escalate.engine.compiled import Policy
+from escalate.engine.decision import DONE, MATCHED, Action, Decision, iso
+from escalate.errors import CaseError, render_path, shown, suggest
+from escalate.testing.case_format import ActionPattern, ClockPattern, ExpectInput
+
+__all__ = ["MATCHING", "Expectation", "Mismatch", "Statement", "compile_expectation", "flow"]
+
+Where = tuple[str, int, int]
+KeyPath = tuple[str | int, ...]
+#: The rule statuses that count as "the rule matches now".
+MATCHING = frozenset({MATCHED, DONE})
+_INSTANT_FIELDS = frozenset({"started_at", "stopped_at", "paused_since", "breach_at"})
+_DURATION_FIELDS = frozenset({"elapsed", "elapsed_wall", "remaining"})
+_DURATION_UNITS = {
+    "w": timedelta(weeks=1),
+    "d": timedelta(days=1),
+    "h": timedelta(hours=1),
+    "m": timedelta(minutes=1),
+    "s": timedelta(seconds=1),
+    "us": timedelta(microseconds=1),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    """A statement of a case that the decision contradicts.
+
+    ``key`` is the statement's key path within its case (``expect.levels.service-desk``),
+    ``expected`` and ``actual`` JSON-ready values, ``negated`` whether it came from
+    ``expect_not`` (the decision shows what it must not), ``source`` where the key stands in
+    the case file (``(file, line, column)``).
+    """
+
+    key: str
+    expected: object
+    actual: object
+    negated: bool
+    source: Where
+
+    def __str__(self) -> str:
+        file, line, col = self.source
+        wanted = f"not {flow(self.expected)}" if self.negated else flow(self.expected)
+        return f"{file}:{line}:{col}: {self.key}: expected {wanted}, got {flow(self.actual)}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready form ``escalate test --json`` prints."""
+        file, line, col = self.source
+        return {
+            "key": self.key,
+            "expected": self.expected,
+            "actual": self.actual,
+            "negated": self.negated,
+            "source": f"{file}:{line}:{col}",
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """One checkable statement: ``test(decision)`` returns whether it holds and the actual
+    value to report."""
+
+    key: str
+    expected: object
+    source: Where
+    test: Callable[[Decision], tuple[bool, object]]
+
+
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    """The statements of one ``expect`` (``negated`` false) or ``expect_not`` (true), and the
+    rules it names (a failure report shows their condition traces)."""
+
+    statements: tuple[Statement, ...]
+    negated: bool
+    rules: tuple[str, ...] = ()
+
+    def check(self, decision: Decision) -> tuple[Mismatch, ...]:
+        """The statements ``decision`` contradicts, in the order the case writes them."""
+        found = []
+        for statement in self.statements:
+            holds, actual = statement.test(decision)
+            if holds == self.negated:
+                found.append(
+                    Mismatch(
+                        statement.key, statement.expected, actual, self.negated, statement.source
+                    )
+                )
+        return tuple(found)
+
+
+def flow(value: object) -> str:
+    """A JSON-ready value written on one line for a report (strings quoted).
+
+    >>> flow({"kind": "page", "people": ["anna"]})
+    '{"kind": "page", "people": ["anna"]}'
+    >>> flow(None)
+    'null'
+    """
+    return json.dumps(value, ensure_ascii=False, sort_keys=False, default=str)
+
+
+def compile_expectation(
+    spec: ExpectInput,
+    policy: Policy,
+    path: KeyPath,
+    where: Callable[[KeyPath], Where],
+    *,
+    negated: bool,
+) -> Expectation:
+    """The statements of ``spec`` (at key path ``path`` of a case file), with every id it
+    names checked against ``policy`` and its segments (a :class:`CaseError` otherwise)."""
+    ids = _Ids(policy)
+    given = spec.model_fields_set
+    shown_key = path[2:]  # relative to the case: cases[i] is named by the case itself
+    statements: list[Statement] = []
+
+    def add(
+        sub: KeyPath, expected: object, test: Callable[[Decision], tuple[bool, object]]
+    ) -> None:
+        statements.append(
+            Statement(render_path((*shown_key, *sub)), expected, where((*path, *sub)), test)
+        )
+
+    def fail(message: str, sub: KeyPath, suggestion: str | None = None) -> CaseError:
+        full = (*path, *sub)
+        return CaseError(message, path=full, source=where(full), suggestion=suggestion)
+
+    if "segment" in given:
+        segment = spec.segment
+        if segment is not None and segment not in ids.segments:
+            raise fail(
+                f"unknown segment {shown(segment)}", ("segment",), suggest(segment, ids.segments)
+            )
+        add(("segment",), segment, lambda d: (d.segment == segment, d.segment))
+    for name, level in (spec.levels or {}).items():
+        if name not in ids.paths:
+            raise fail(f"unknown path {shown(name)}", ("levels", name), suggest(name, ids.paths))
+        if level is not None and level not in ids.paths[name]:
+            raise fail(
+                f"path {shown(name)} has no level {shown(level)}",
+                ("levels", name),
+                suggest(level, ids.paths[name]),
+            )
+        add(("levels", name), level, _level_test(name, level))
+    rules = tuple(spec.rules or ())
+    for i, rule in enumerate(rules):
+        if rule not in ids.rules:
+            raise fail(f"unknown rule {shown(rule)}", ("rules", i), suggest(rule, ids.rules))
+        add(("rules", i), rule, _rule_test(rule))
+    for i, pattern in enumerate(spec.actions or ()):
+        _check_action_ids(pattern, ids, ("actions", i), fail)
+        add(("actions", i), pattern.model_dump(exclude_unset=True), _action_test(pattern))
+    for name, fields in (spec.clocks or {}).items():
+        if name not in ids.clocks:
+            raise fail(f"unknown clock {shown(name)}", ("clocks", name), suggest(name, ids.clocks))
+        if fields is None:
+            add(("clocks", name), None, _clock_absent_test(name))
+        elif negated:
+            add(
+                ("clocks", name),
+                fields.model_dump(exclude_unset=True),
+                _clock_test(name, fields, tuple(fields.model_fields_set)),
+            )
+        else:
+            for field in sorted(fields.model_fields_set, key=list(ClockPattern.model_fields).index):
+                add(
+                    ("clocks", name, field),
+                    getattr(fields, field),
+                    _clock_test(name, fields, (field,)),
+                )
+    if "next_evaluation_at" in given:
+        text = spec.next_evaluation_at
+        at = None if text is None else read_instant(text)
+        add(
+            ("next_evaluation_at",),
+            None if at is None else iso(at),
+            lambda d: (d.next_evaluation_at == at, iso(d.next_evaluation_at)),
+        )
+    if spec.no_actions:
+        add(("no_actions",), True, lambda d: (not d.actions, [describe(a) for a in d.actions]))
+    return Expectation(tuple(statements), negated, rules)
+
+
+def describe(action: Action) -> dict[str, Any]:
+    """A due action as a report shows it: what an action pattern can name."""
+    details = action.details
+    out: dict[str, Any] = {"kind": action.kind, "source": action.source}
+    for key in ("path", "level"):
+        if details.get(key) is not None:
+            out[key] = details[key]
+    out["late"] = action.late
+    out["targets"] = list(action.targets)
+    if action.people:
+        out["people"] = list(action.people)
+    out["id"] = action.id
+    return out
+
+
+class _Ids:
+    """The ids a case may name: those of the policy and of every segment of it."""
+
+    def __init__(self, policy: Policy) -> None:
+        variants: list[Any] = [policy, *(s.policy for s in policy.segments)]
+        self.segments = {s.id for s in policy.segments}
+        self.rules = {r.id for v in variants for r in v.rules}
+        self.clocks = {c.name for v in variants for c in v.clocks}
+        self.paths: dict[str, set[str]] = {}
+        for variant in variants:
+            for p in variant.paths:
+                self.paths.setdefault(p.name, set()).update(level.name for level in p.levels)
+        self.levels = {level for levels in self.paths.values() for level in levels}
+
+
+def _check_action_ids(
+    pattern: ActionPattern,
+    ids: _Ids,
+    at: KeyPath,
+    fail: Callable[[str, KeyPath, str | None], CaseError],
+) -> None:
+    """The path and level an action pattern names exist (in the policy or a segment)."""
+    if pattern.path is not None and pattern.path not in ids.paths:
+        raise fail(
+            f"unknown path {shown(pattern.path)}", (*at, "path"), suggest(pattern.path, ids.paths)
+        )
+    if pattern.level is not None:
+        levels = ids.paths[pattern.path] if pattern.path is not None else ids.levels
+        if pattern.level not in levels:
+            raise fail(
+                f"unknown level {shown(pattern.level)}",
+                (*at, "level"),
+                suggest(pattern.level, levels),
+            )
+
+
+def _level_test(name: str, level: str | None) -> Callable[[Decision], tuple[bool, object]]:
+    def test(decision: Decision) -> tuple[bool, object]:
+        state = decision.paths.get(name)
+        actual = state.level_name if state is not None and state.active else None
+        return actual == level, actual
+
+    return test
+
+
+def _rule_test(rule: str) -> Callable[[Decision], tuple[bool, object]]:
+    def test(decision: Decision) -> tuple[bool, object]:
+        for result in decision.rule_results:
+            if result.rule.id == rule:
+                return result.status in MATCHING, result.status
+        return False, f"not in segment {decision.segment}"
+
+    return test
+
+
+def _action_test(pattern: ActionPattern) -> Callable[[Decision], tuple[bool, object]]:
+    def test(decision: Decision) -> tuple[bool, object]:
+        return any(_matches(pattern, a) for a in decision.actions), [
+            describe(a) for a in decision.actions
+        ]
+
+    return test
+
+
+def _matches(pattern: ActionPattern, action: Action) -> bool:
+    for key in ("kind", "id", "source", "late"):
+        wanted = getattr(pattern, key)
+        if wanted is not None and getattr(action, key) != wanted:
+            return False
+    for key in ("path", "level"):
+        wanted = getattr(pattern, key)
+        if wanted is not None and action.details.get(key) != wanted:
+            return False
+    if pattern.targets is not None and not set(pattern.targets) <= set(action.targets):
+        return False
+    if pattern.people is not None and not set(pattern.people) <= set(action.people):
+        return False
+    if pattern.details is not None:
+        details = thaw(action.details)
+        missing = object()
+        for key, value in pattern.details.items():
+            if details.get(key, missing) != value:
+                return False
+    return True
+
+
+def _clock_absent_test(name: str) -> Callable[[Decision], tuple[bool, object]]:
+    def test(decision: Decision) -> tuple[bool, object]:
+        state = decision.clocks.get(name)
+        return state is None, None if state is None else f"applies ({state.state})"
+
+    return test
+
+
+def _clock_test(
+    name: str, pattern: ClockPattern, fields: Sequence[str]
+) -> Callable[[Decision], tuple[bool, object]]:
+    def test(decision: Decision) -> tuple[bool, object]:
+        state = decision.clocks.get(name)
+        if state is None:
+            return False, "does not apply"
+        actual = state.to_dict()
+        shown_actual = {f: actual[f] for f in fields}
+        holds = all(_same(f, getattr(pattern, f), actual[f]) for f in fields)
+        return holds, shown_actual if len(fields) > 1 else shown_actual[fields[0]]
+
+    return test
+
+
+def _same(field: str, expected: object, actual: object) -> bool:
+    """Whether a clock field's expected value equals the decision's, compared by meaning."""
+    if expected is None or actual is None:
+        return expected is None and actual is None
+    if field in _INSTANT_FIELDS:
+        assert isinstance(expected, str) and isinstance(actual, str)
+        return _instant(expected) == _instant(actual)
+    if field in _DURATION_FIELDS:
+        assert isinstance(expected, str) and isinstance(actual, str)
+        return _duration(expected) == _duration(actual)
+    if field == "percent":
+        assert isinstance(actual, str)
+        return Decimal(str(expected).removesuffix("%")) == Decimal(actual)
+    return expected == actual
+
+
+def _instant(text: str) -> datetime | None:
+    return read_instant(text)
+
+
+def _duration(text: str) -> timedelta:
+    """A printed duration (``1d2h5m``, ``0s``, ``-1m30s``, ``250us``) as a timedelta.
+
+    >>> _duration("1d2h5m"), _duration("-1m30s")
+    (datetime.timedelta(days=1, seconds=7500), datetime.timedelta(days=-1, seconds=86310))
+    """
+    sign = -1 if text.startswith("-") else 1
+    body = text.removeprefix("-")
+    total = timedelta(0)
+    number = ""
+    i = 0
+    while i < len(body):
+        char = body[i]
+        if char.isdigit():
+            number += char
+            i += 1
+            continue
+        unit = "us" if body.startswith("us", i) else char
+        total += int(number) * _DURATION_UNITS[unit]
+        number = ""
+        i += len(unit)
+    return sign * total
