@@ -140,7 +140,9 @@ def _print_json(
         "files": [f.path for f in files],
         "results": [r.to_dict() for r in results],
         "summary": {
-            **{k + "ed" if k == PASS else k: v for k, v in counts.items()},
+            "passed": counts[PASS],
+            "failed": counts[FAIL],
+            "errors": counts[ERROR],
             "total": len(results),
         },
         "coverage": None if no_coverage else [r.to_dict() for r in reports],

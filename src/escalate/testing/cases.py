@@ -91,7 +91,7 @@ def find_case_files(path: str) -> list[str]:
             found += [os.path.join(root, f) for f in sorted(files) if f.endswith(CASE_SUFFIXES)]
         if not found:
             raise CaseError(f"no *.cases.yaml files under {shown(path)}")
-        return found
+        return sorted(found, key=lambda f: os.path.relpath(f, path).split(os.sep))
     if path.endswith(CASE_SUFFIXES):
         if not os.path.exists(path):
             raise CaseError(f"cannot read case file {shown(path)}: {os.strerror(2)}")
