@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -366,3 +367,24 @@ def test_every_case_format_key_is_documented() -> None:
         f"{m.__name__}.{name}" for m in models for name in m.model_fields if f"`{name}`" not in page
     ]
     assert [] == missing
+
+
+def test_the_case_file_of_the_guide_loads_and_passes(tmp_path: Path) -> None:
+    """docs/testing-policies.md's yaml example, placed where its first line says it lives."""
+    from escalate.testing.runner import run_case
+
+    page = (ROOT / "docs" / "testing-policies.md").read_text(encoding="utf-8")
+    (example,) = re.findall(r"^```yaml\n(.*?)^```\n", page, re.M | re.S)
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "examples").symlink_to(ROOT / "examples")
+    (tmp_path / "rules" / "itil-default.yaml").symlink_to(PACK)
+    path = tmp_path / "rules" / "itil-default.cases.yaml"
+    path.write_text(example, encoding="utf-8")
+    case_file = load_cases(path)
+    assert [
+        ("p1-at-risk-pages-second-line", "pass"),
+        ("priority-matrix[p1]", "pass"),
+        ("priority-matrix[p2]", "pass"),
+        ("p1-at-night[1]", "pass"),
+        ("p1-at-night[2]", "pass"),
+    ] == [(c.name, run_case(case_file.policy, c).status) for c in case_file.cases]
