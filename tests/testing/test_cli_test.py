@@ -118,6 +118,25 @@ def test_a_case_file_error_exits_2_naming_file_and_line(
     )
 
 
+def test_a_case_the_engine_cannot_evaluate_is_an_error_and_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_cases(
+        tmp_path,
+        """\
+        cases:
+          - name: odd-status
+            ticket: {id: T1, opened_at: "2024-11-20T14:00:00Z", status: frobnicated}
+            expect: {no_actions: true}
+        """,
+    )
+    code, out, _ = run(capsys, str(path), "--no-coverage")
+    lines = out.splitlines()
+    assert (2, f"ERROR odd-status {path}:6") == (code, lines[0])
+    assert f"  {path}:6: case 'odd-status': status: unknown status;" in "\n".join(lines)
+    assert "0 passed, 0 failed, 1 error (1 cases in 1 case file(s))" in lines
+
+
 def test_keyword_expressions_follow_pytest() -> None:
     names = ["p1-page", "P1-vip", "p2-page", "rows[a]"]
     chosen = {

@@ -118,7 +118,8 @@ def _print_text(
             out(f"  {line}")
     out()
     out(
-        f"{counts[PASS]} passed, {counts[FAIL]} failed, {counts[ERROR]} errors "
+        f"{counts[PASS]} passed, {counts[FAIL]} failed, {counts[ERROR]} "
+        f"error{'' if counts[ERROR] == 1 else 's'} "
         f"({len(results)} cases in {len(files)} case file(s))"
     )
     for report in reports:

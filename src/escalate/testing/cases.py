@@ -30,7 +30,7 @@ from escalate.errors import CaseError, EscalateError, PolicyError, TicketError, 
 from escalate.people.availability import Availability
 from escalate.policy._yaml import Positions, parse_yaml
 from escalate.policy.loader import CASE_SUFFIXES, load, read_file
-from escalate.testing.case_format import CaseFileInput, CaseInput, ExpectInput
+from escalate.testing.case_format import CaseFileInput, CaseInput, DefaultsInput, ExpectInput
 from escalate.testing.expectations import Expectation, compile_expectation
 
 __all__ = ["MAX_DATA_BYTES", "Case", "CaseFile", "find_case_files", "load_cases"]
@@ -66,6 +66,16 @@ class Case:
     expect: Expectation | None
     expect_not: Expectation | None
     description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Base:
+    """A case's ticket as read: its ``data``, the key ``path`` it came from, and how errors
+    name it (``ticket`` inline, ``ticket <file>`` from a file)."""
+
+    data: dict[str, Any]
+    path: KeyPath
+    label: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +147,7 @@ def load_cases(path: str | os.PathLike[str]) -> CaseFile:
                 ("cases", i, "name"),
             )
         seen[case.name] = i
-        cases += reader.case(case, i, spec, data)
+        cases += reader.case(case, i, spec.defaults)
     return CaseFile(name, policy_path, policy, tuple(cases))
 
 
@@ -243,15 +253,16 @@ class _Reader:
 
     # -- inputs ------------------------------------------------------------------------------
 
-    def ticket(self, data: Mapping[str, Any], path: KeyPath, case: str, inline: bool) -> Ticket:
+    def ticket(self, data: Mapping[str, Any], base: _Base, case: str) -> Ticket:
+        """The ticket ``data`` holds; a problem names the key (inline) or the file."""
         assert self.policy is not None
         try:
             return Ticket.from_mapping(data, empty=self.policy.empty_values)
         except TicketError as exc:
-            where = (*path, *exc.path) if inline else path
-            if where not in self.positions:
-                where = path
-            raise self.error(f"ticket: {exc}", where, case=case) from None
+            where = base.path
+            if base.label == "ticket" and (*base.path, *exc.path) in self.positions:
+                where = (*base.path, *exc.path)
+            raise self.error(f"{base.label}: {exc}", where, case=case) from None
 
     def availability(self, value: object, path: KeyPath, case: str) -> Availability:
         if value is None:
@@ -287,48 +298,40 @@ class _Reader:
 
     # -- cases ---------------------------------------------------------------------------------
 
-    def case(self, case: CaseInput, i: int, spec: CaseFileInput, data: object) -> list[Case]:
-        defaults = spec.defaults
+    def case(self, case: CaseInput, i: int, defaults: DefaultsInput | None) -> list[Case]:
+        """The cases one case item expands to (itself, its rows, or its steps)."""
         at: KeyPath = ("cases", i)
-        raw_case: dict[str, Any] = data["cases"][i]  # type: ignore[index]
-        now_text, now_path = case.now, (*at, "now")
-        if now_text is None and defaults is not None and defaults.now is not None:
-            now_text, now_path = defaults.now, ("defaults", "now")
-        ticket_value, ticket_path = raw_case.get("ticket"), (*at, "ticket")
-        if ticket_value is None and defaults is not None and defaults.ticket is not None:
-            ticket_value, ticket_path = data["defaults"]["ticket"], ("defaults", "ticket")  # type: ignore[index]
-        avail_value, avail_path = raw_case.get("availability"), (*at, "availability")
-        if avail_value is None and defaults is not None and defaults.availability is not None:
-            avail_value = data["defaults"]["availability"]  # type: ignore[index]
-            avail_path = ("defaults", "availability")
         name = case.name
+        now_text, now_path = case.now, (*at, "now")
+        ticket_value, ticket_path = case.ticket, (*at, "ticket")
+        avail_value, avail_path = case.availability, (*at, "availability")
+        if defaults is not None:
+            if now_text is None and defaults.now is not None:
+                now_text, now_path = defaults.now, ("defaults", "now")
+            if ticket_value is None and defaults.ticket is not None:
+                ticket_value, ticket_path = defaults.ticket, ("defaults", "ticket")
+            if avail_value is None and defaults.availability is not None:
+                avail_value, avail_path = defaults.availability, ("defaults", "availability")
         now = None if now_text is None else self.instant(now_text, now_path, name)
         base = None
         if ticket_value is not None:
-            base = self.mapping(ticket_value, ticket_path, name, "ticket")
+            base = _Base(
+                self.mapping(ticket_value, ticket_path, name, "ticket"),
+                ticket_path,
+                f"ticket {ticket_value}" if isinstance(ticket_value, str) else "ticket",
+            )
         availability = self.availability(avail_value, avail_path, name)
         expect = self.expectation(case.expect, (*at, "expect"), name, False)
         expect_not = self.expectation(case.expect_not, (*at, "expect_not"), name, True)
         if case.matrix is not None:
-            return self.rows(
-                case,
-                at,
-                raw_case,
-                now,
-                now_path,
-                base,
-                ticket_path,
-                availability,
-                expect,
-                expect_not,
-            )
+            return self.rows(case, at, now, now_path, base, availability, expect, expect_not)
         if case.timeline is not None:
-            return self.steps(case, at, raw_case, now, base, ticket_path, availability)
+            return self.steps(case, at, now, base, availability)
         if now is None:
             raise self.error("missing 'now' (give it here or in 'defaults')", at, case=name)
         if base is None:
             raise self.error("missing 'ticket' (give it here or in 'defaults')", at, case=name)
-        ticket = self.ticket(base, ticket_path, name, not isinstance(ticket_value, str))
+        ticket = self.ticket(base.data, base, name)
         self.not_after(ticket, now, now_path, name)
         return [
             Case(
@@ -348,15 +351,14 @@ class _Reader:
         self,
         case: CaseInput,
         at: KeyPath,
-        raw_case: dict[str, Any],
         now: datetime | None,
         now_path: KeyPath,
-        base: dict[str, Any] | None,
-        ticket_path: KeyPath,
+        base: _Base | None,
         availability: Availability,
         expect: Expectation | None,
         expect_not: Expectation | None,
     ) -> list[Case]:
+        """A matrix case: one case per row, named ``name[row]``."""
         assert case.matrix is not None
         out: list[Case] = []
         seen: set[str] = set()
@@ -378,23 +380,21 @@ class _Reader:
                     row_at,
                     case=case.name,
                 )
-            row_raw = raw_case["matrix"][j]
-            mapping = dict(base or {})
-            path, inline = ticket_path, base is None or not isinstance(raw_case.get("ticket"), str)
+            ticket_base = base
             if row.ticket is not None:
-                mapping.update(row_raw["ticket"])
-                path, inline = (*row_at, "ticket"), True
-            if not mapping:
+                merged = {**(base.data if base is not None else {}), **row.ticket}
+                ticket_base = _Base(merged, (*row_at, "ticket"), "ticket")
+            if ticket_base is None:
                 raise self.error(
                     "missing 'ticket' (give it in the row, the case or 'defaults')",
                     row_at,
                     case=case.name,
                 )
-            ticket = self.ticket(mapping, path, case.name, inline)
+            ticket = self.ticket(ticket_base.data, ticket_base, case.name)
             row_availability = availability
             if row.availability is not None:
                 row_availability = self.availability(
-                    row_raw["availability"], (*row_at, "availability"), case.name
+                    row.availability, (*row_at, "availability"), case.name
                 )
             self.not_after(ticket, row_now, row_now_path, case.name)
             out.append(
@@ -416,19 +416,18 @@ class _Reader:
         self,
         case: CaseInput,
         at: KeyPath,
-        raw_case: dict[str, Any],
         now: datetime | None,
-        base: dict[str, Any] | None,
-        ticket_path: KeyPath,
+        base: _Base | None,
         availability: Availability,
     ) -> list[Case]:
+        """A timeline case: one case per step, named ``name[step]``."""
         assert case.timeline is not None
         name = case.name
         if base is None:
             raise self.error("missing 'ticket' (give it here or in 'defaults')", at, case=name)
-        events = list(base.get("events") or [])
-        if not isinstance(base.get("events", []), list | None):
-            raise self.error("ticket: events must be a list", ticket_path, case=name)
+        events = base.data.get("events") or []
+        if not isinstance(events, list):
+            raise self.error("ticket: events must be a list", base.path, case=name)
         appended: list[dict[str, Any]] = []
         wheres: list[KeyPath] = []  # where each appended event stands in the case file
         previous = now
@@ -467,11 +466,10 @@ class _Reader:
                     case=name,
                 )
             previous = instant
-            raw_step = raw_case["timeline"][j]
-            for k, event in enumerate(raw_step.get("events") or []):
+            for k, event in enumerate(step.events or ()):
                 appended.append({"at": instant.isoformat(), **event})
                 wheres.append((*step_at, "events", k))
-            ticket = self.step_ticket(base, events, appended, wheres, ticket_path, step_at, name)
+            ticket = self.step_ticket(base, events, appended, wheres, step_at, name)
             self.not_after(ticket, instant, instant_path, name)
             expect = self.expectation(step.expect, (*step_at, "expect"), name, False)
             expect_not = self.expectation(step.expect_not, (*step_at, "expect_not"), name, True)
@@ -492,11 +490,10 @@ class _Reader:
 
     def step_ticket(
         self,
-        base: dict[str, Any],
+        base: _Base,
         events: list[Any],
         appended: list[dict[str, Any]],
         wheres: list[KeyPath],
-        ticket_path: KeyPath,
         step_at: KeyPath,
         case: str,
     ) -> Ticket:
@@ -504,7 +501,8 @@ class _Reader:
         a problem is reported where the event that caused it stands."""
         assert self.policy is not None
         try:
-            mapping = _counts_kept(base, _with_events(base, events, appended), self.policy)
+            with_events = _with_events(base.data, events, appended)
+            mapping = _counts_kept(base.data, with_events, self.policy)
             return Ticket.from_mapping(mapping, empty=self.policy.empty_values)
         except TicketError as exc:
             where: KeyPath = step_at
@@ -515,8 +513,8 @@ class _Reader:
                     if where not in self.positions:
                         where = wheres[index - len(events)]
                 elif isinstance(index, int):
-                    where = ticket_path
-            raise self.error(f"ticket: {exc}", where, case=case) from None
+                    where = base.path
+            raise self.error(f"{base.label}: {exc}", where, case=case) from None
 
     def not_after(self, ticket: Ticket, now: datetime, path: KeyPath, case: str) -> None:
         """An event after ``now`` would make the evaluation fail: say so where ``now`` is."""
