@@ -222,7 +222,10 @@ def test_ids_an_expectation_names_must_exist_in_the_policy(
             " [{after: 5m, at: '2024-11-20T15:00:00Z', expect: {no_actions: true}}]}",
             "a step needs exactly one of 'at' and 'after'",
         ),
-        ("{name: a, ticket: T, expect: {clocks: {resolution: {percent: 91.67}}}}", "got 91.67"),
+        (
+            "{name: a, ticket: T, expect: {clocks: {resolution: {percent: 91.67}}}}",
+            "write a percentage as text, e.g. '91.67' (quoted)",
+        ),
     ],
 )
 def test_shapes_that_cannot_be_meant_are_refused(tmp_path: Path, case: str, message: str) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from escalate._models import INSTANT_PATTERN, Label, Prose, StrictModel, model_problem, patterned
 from escalate.engine.clocks import CLOCK_STATES
@@ -86,6 +86,7 @@ class ActionPattern(StrictModel):
 class ClockPattern(StrictModel):
     """Fields of a clock's decision JSON (``Decision.to_dict()["clocks"]``) that must hold."""
 
+    name: Label | None = Field(None, description="The clock's name (as the key says).")
     type: Label | None = Field(None, description="The clock's type.")
     definition: Label | None = Field(None, description="The scoped definition measuring it.")
     state: Literal[CLOCK_STATES] | None = Field(  # type: ignore[valid-type]
@@ -106,8 +107,18 @@ class ClockPattern(StrictModel):
     breached: bool | None = Field(None, description="Whether the target is breached.")
     breach_at: Instant | None = Field(None, description="When the target is (or was) breached.")
 
+    @field_validator("percent", mode="before")
+    @classmethod
+    def _no_float(cls, value: object) -> object:
+        if isinstance(value, float):
+            raise model_problem(
+                f"write a percentage as text, e.g. '{value}' (quoted): a YAML number with a "
+                f"fraction is a float, and escalate compares percentages exactly, got {value!r}"
+            )
+        return value
 
-#: The keys a clock pattern may give (those of a clock's decision JSON, less ``name``).
+
+#: The keys a clock pattern may give (those of a clock's decision JSON).
 CLOCK_FIELDS = tuple(ClockPattern.model_fields)
 
 
