@@ -187,9 +187,11 @@ class PolicyErrors(PolicyError):
         return f"{super()._render()} (and {more} more problem{'s' if more > 1 else ''})"
 
     def located(self, source: tuple[str, int, int] | None) -> PolicyError:
+        """A copy whose first error also names where its offending key stands."""
         return PolicyErrors([self.errors[0].located(source), *self.errors[1:]])
 
     def under(self, prefix: Sequence[str | int]) -> PolicyError:
+        """A copy in which every error's key path is prefixed."""
         return PolicyErrors([e.under(prefix) for e in self.errors])
 
 
