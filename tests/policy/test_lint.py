@@ -400,7 +400,7 @@ def test_a_status_that_both_pauses_and_stops_a_clock_is_a_finding() -> None:
 def test_findings_are_sorted_by_position_and_print_as_position_severity_code_path_message() -> None:
     rule = 'rules:\n  - id: r\n    when: {priority: P1}\n    then: {notify: {to: ["person:ann"]}}\n'
     found = lint(policy(PEOPLE + rule))
-    eve = [f for f in found if f.code == "no-contact-channel"][0]
+    eve = next(f for f in found if f.code == "no-contact-channel")
     assert (
         tuple(sorted(found)),
         [f.source for f in found] == sorted(f.source for f in found if f.source is not None),
