@@ -411,11 +411,29 @@ def _scope_findings(clock: ClockDef) -> list[Finding]:
     as possibly overlapping. Whether some ticket matches none of the scoped conditions is not
     decided: a clock without an unconditional definition is reported as such.
     """
-    scoped = [d for d in clock.definitions if d.when is not None]
-    if not scoped:
-        return []
     out: list[Finding] = []
     where: KeyPath = ("clocks", clock.name, "definitions")
+    if _contradictory(clock.when):
+        out.append(
+            _finding(
+                "unreachable-definition",
+                ("clocks", clock.name, "when"),
+                "the clock's conditions contradict one another, so it applies to no ticket",
+            )
+        )
+    scoped = [d for d in clock.definitions if d.when is not None]
+    for definition in scoped:
+        if _contradictory(definition.when):
+            out.append(
+                _finding(
+                    "unreachable-definition",
+                    (*where, definition.order, "when"),
+                    f"the conditions of definition {definition.id!r} contradict one another, "
+                    "so it applies to no ticket",
+                )
+            )
+    if not scoped:
+        return out
     for i, first in enumerate(scoped):
         for second in scoped[i + 1 :]:
             if first.precedence != second.precedence:
@@ -757,9 +775,9 @@ def _path_findings(path: PathDef, requested: set[tuple[str, int]]) -> list[Findi
                 _finding(
                     "unreachable-level",
                     (*where, i),
-                    f"nothing moves the path to {level.name}: the level before it has no "
-                    "'after' it is reached by, it has no 'at', and no rule or rung escalates "
-                    "to it",
+                    f"nothing moves the path to {level.name}: the level before it is never "
+                    f"left by an 'after' (or never reached), {level.name} has no 'at', and no "
+                    "rule or rung escalates or transfers to it",
                 )
             )
     if path.repeat and levels[-1].after is None:
