@@ -391,9 +391,9 @@ def policy_error(
         depth = len(clean) - (error["type"] == "missing")
         ranked.append((-depth, mismatch, [str(p) for p in clean], error["type"], clean, error))
     ranked.sort(key=lambda r: (r[0], r[1], r[2], r[3]))
-    problems: list[PolicyError] = []
+    problems: list[tuple[int, PolicyError]] = []  # (depth rank, problem), most telling first
     while ranked:
-        *_, clean, first = ranked[0]
+        rank, *_, clean, first = ranked[0]
         group = [
             (c, e)
             for *_, c, e in ranked
@@ -404,13 +404,14 @@ def policy_error(
             for r in ranked[1:]
             if not (r[4] == clean or (clean[: len(r[4])] == r[4] and r[3] in _EXPECT))
         ]
-        problems.append(_problem(first, clean, group, prefix, locate, known))
+        problems.append((rank, _problem(first, clean, group, prefix, locate, known)))
     # "missing 'name'" beside "unknown key 'nme' (did you mean 'name'?)" is the same typo
-    meant = {(*e.path[:-1], e.suggestion) for e in problems if e.suggestion is not None}
-    problems = [e for e in problems if not (_is_missing(e) and e.path in meant)]
-    head, *rest = problems
-    rest.sort(key=lambda e: (e.source or ("", 0, 0), [str(p) for p in e.path]))
-    return joined([head, *rest])
+    meant = {(*e.path[:-1], e.suggestion) for _, e in problems if e.suggestion is not None}
+    problems = [(r, e) for r, e in problems if not (_is_missing(e) and e.path in meant)]
+    # The deepest first (the first written among equally deep ones), then document order.
+    deepest = problems[0][0]
+    problems.sort(key=lambda p: (p[0] != deepest, p[1].source or ("", 0, 0)))
+    return joined([e for _, e in problems])
 
 
 def _is_missing(error: PolicyError) -> bool:
