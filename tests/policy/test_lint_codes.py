@@ -163,9 +163,11 @@ def test_a_segment_finding_points_at_the_segment_key_that_caused_it() -> None:
 
 def test_the_positions_a_policy_keeps_are_plain_picklable_data() -> None:
     policy = load(ROOT / "rules" / "itil-default.yaml")
-    positions = dict(policy.positions)
-    assert positions == pickle.loads(pickle.dumps(positions))
-    assert (str(ROOT / "rules" / "itil-default.yaml"), 329, 1) == positions[("rules",)]
+    positions = policy.positions
+    assert (positions, (str(ROOT / "rules" / "itil-default.yaml"), 329, 1)) == (
+        pickle.loads(pickle.dumps(positions)),
+        positions[("rules",)],
+    )
 
 
 def test_the_positions_of_rules_are_kept_by_index_and_by_id() -> None:

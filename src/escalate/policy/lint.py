@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+from escalate._frozen import FrozenMap
 from escalate.calendars._instants import MAX_US, checked_utc, to_us
 from escalate.calendars.calendar import Calendar
 from escalate.engine.actions import ActionDef
@@ -46,8 +47,8 @@ Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
 KeyPath = tuple[str | int, ...]
 
-#: Every finding code and its severity (docs/lint.md says what each means and how to fix it).
-CODES: Mapping[str, Severity] = {
+# The codes by what they are about; CODES is the read-only view.
+_CODES: dict[str, Severity] = {
     # clocks
     "start-within-stop": "error",
     "start-paused": "warning",
@@ -88,6 +89,8 @@ CODES: Mapping[str, Severity] = {
     # suppressions
     "unused-ignore": "info",
 }
+#: Every finding code and its severity (docs/lint.md says what each means and how to fix it).
+CODES: Mapping[str, Severity] = FrozenMap(_CODES, what="lint code")
 
 
 @functools.total_ordering
