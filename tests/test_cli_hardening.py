@@ -532,7 +532,7 @@ def test_an_error_message_naming_a_hostile_file_is_escaped(
     path.write_text(POLICY + "rulez: []\n")
     assert (
         2,
-        f"escalate: error: '{tmp_path}/p\\x1b[31m\\u202e\\r.yaml':14:1: rulez: unknown key 'rulez' "
+        f"escalate: error: '{tmp_path}/p\\x1b[31m\\u202e\\r.yaml':15:1: rulez: unknown key 'rulez' "
         "(did you mean 'rules'?)\n",
     ) == error_of(["validate", str(path), "--as-of", AT], capsys)
 

@@ -13,7 +13,7 @@ from escalate.calendars.calendar import Calendar
 from escalate.calendars.timewindow import TimeWindow
 from escalate.engine.actions import ActionDef
 from escalate.engine.clocks import ClockDef, ClockState
-from escalate.engine.compiled import Policy
+from escalate.engine.compiled import LintIgnore, Policy
 from escalate.engine.decision import Action, Decision, RuleResult, Withdrawn
 from escalate.engine.paths import LevelDef, PathDef, PathState
 from escalate.engine.rules import RuleDef
@@ -27,6 +27,7 @@ from escalate.errors import (
     InstantRangeError,
     NaiveDatetimeError,
     PolicyError,
+    PolicyErrors,
     TicketError,
 )
 from escalate.people.availability import Availability
@@ -52,12 +53,14 @@ __all__ = [
     "Finding",
     "InstantRangeError",
     "LevelDef",
+    "LintIgnore",
     "NaiveDatetimeError",
     "PathDef",
     "PathState",
     "Person",
     "Policy",
     "PolicyError",
+    "PolicyErrors",
     "Resolution",
     "Role",
     "RuleDef",

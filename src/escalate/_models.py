@@ -22,7 +22,7 @@ from typing import Annotated, Any, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, ValidationError
 from pydantic_core import PydanticCustomError
 
-from escalate.errors import PolicyError, shown, suggest
+from escalate.errors import PolicyError, joined, shown, suggest
 
 __all__ = [
     "INSTANT_PATTERN",
@@ -367,15 +367,17 @@ def policy_error(
     prefix: Path = (),
     locate: Positions | None = None,
 ) -> PolicyError:
-    """The most telling problem of a pydantic ``ValidationError`` as a :class:`PolicyError`.
+    """Every problem of a pydantic ``ValidationError`` as one :class:`PolicyError` (a
+    :class:`~escalate.errors.PolicyErrors` when there are several).
 
     The key path names real keys of ``data`` (pydantic's union member names are dropped) and
     is prefixed with ``prefix``; an unknown key gets a "did you mean" from ``known_keys`` (never
     the key itself, which may be known elsewhere in the document but not where it stands); a
     string that misses a :func:`patterned` pattern reads "expected <hint>, got <value>"; other
-    problems keep pydantic's message and name the value. When several problems are found, the
-    one that reaches deepest into the data is reported (in a union, that is the member the
-    author meant) and the count of the others is added.
+    problems keep pydantic's message and name the value. The problem that reaches deepest into
+    the data comes first (in a union, that is the member the author meant); pydantic's errors
+    at the same place, or a type mismatch above it, are the other members of a union failing
+    on the same value: one problem, not several. The other problems follow in document order.
     """
     known = set(known_keys)
     ranked = []
@@ -389,21 +391,49 @@ def policy_error(
         depth = len(clean) - (error["type"] == "missing")
         ranked.append((-depth, mismatch, [str(p) for p in clean], error["type"], clean, error))
     ranked.sort(key=lambda r: (r[0], r[1], r[2], r[3]))
-    *_, clean, first = ranked[0]
-    # Errors at the same place, or a type mismatch above it, are the other members of a
-    # union failing on the same value: one problem, not several.
-    others = [
-        e
-        for *_, c, e in ranked[1:]
-        if not (c == clean or (clean[: len(c)] == c and e["type"] in _EXPECT))
-    ]
-    more = f" (and {len(others)} more problems)" if others else ""
+    problems: list[tuple[int, PolicyError]] = []  # (depth rank, problem), most telling first
+    while ranked:
+        rank, *_, clean, first = ranked[0]
+        group = [
+            (c, e)
+            for *_, c, e in ranked
+            if c == clean or (clean[: len(c)] == c and e["type"] in _EXPECT)
+        ]
+        ranked = [
+            r
+            for r in ranked[1:]
+            if not (r[4] == clean or (clean[: len(r[4])] == r[4] and r[3] in _EXPECT))
+        ]
+        problems.append((rank, _problem(first, clean, group, prefix, locate, known)))
+    # "missing 'name'" beside "unknown key 'nme' (did you mean 'name'?)" is the same typo
+    meant = {(*e.path[:-1], e.suggestion) for _, e in problems if e.suggestion is not None}
+    problems = [(r, e) for r, e in problems if not (_is_missing(e) and e.path in meant)]
+    # The deepest first (the first written among equally deep ones), then document order.
+    deepest = problems[0][0]
+    problems.sort(key=lambda p: (p[0] != deepest, p[1].source or ("", 0, 0)))
+    return joined([e for _, e in problems])
+
+
+def _is_missing(error: PolicyError) -> bool:
+    return error.message.startswith("missing required key")
+
+
+def _problem(
+    first: Any,
+    clean: Path,
+    group: list[tuple[Path, Any]],
+    prefix: Path,
+    locate: Positions | None,
+    known: set[str],
+) -> PolicyError:
+    """One problem: pydantic's error ``first`` at ``clean``, with the errors of the other
+    union members on the same value (``group``)."""
     full = (*prefix, *clean)
     source = locate(full) if locate is not None else None
     if first["type"] == "extra_forbidden":
         key = str(clean[-1]) if clean else "?"
         return PolicyError(
-            f"unknown key {key!r}{more}",
+            f"unknown key {key!r}",
             path=full,
             source=source,
             suggestion=suggest(key, known - {key}),  # never the key it rejects
@@ -411,45 +441,45 @@ def policy_error(
     if first["type"] == "missing":
         key = str(first["loc"][-1])
         return PolicyError(
-            f"missing required key {key!r}{more}",
+            f"missing required key {key!r}",
             path=full if clean and clean[-1] == key else (*full, key),
             source=source,
         )
     value = first.get("input")
     expected = list(
-        dict.fromkeys(_expectation(e) for *_, c, e in ranked if c == clean and e["type"] in _EXPECT)
+        dict.fromkeys(_expectation(e) for c, e in group if c == clean and e["type"] in _EXPECT)
     )
     if len(expected) > 1:
         return PolicyError(
-            f"expected {' or '.join(expected)}, got {shown(value)}{more}", path=full, source=source
+            f"expected {' or '.join(expected)}, got {shown(value)}", path=full, source=source
         )
     kind = first["type"]
     if kind == "literal_error":
         words = re.findall(r"'([^']*)'", str(first.get("ctx", {}).get("expected", "")))
         return PolicyError(
-            f"expected {_expectation(first)}, got {shown(value)}{more}",
+            f"expected {_expectation(first)}, got {shown(value)}",
             path=full,
             source=source,
             suggestion=suggest(value, words) if isinstance(value, str) else None,
         )
     if kind in _EXPECT:
         return PolicyError(
-            f"expected {_expectation(first)}, got {shown(value)}{more}", path=full, source=source
+            f"expected {_expectation(first)}, got {shown(value)}", path=full, source=source
         )
     if kind == _TEXT_ERROR:  # the message names the problem, its position and the value
-        return PolicyError(f"{first['msg']}{more}", path=full, source=source)
+        return PolicyError(f"{first['msg']}", path=full, source=source)
     if kind in ("too_short", "string_too_short"):
         least = first.get("ctx", {}).get("min_length", 1)
         what = "string" if kind == "string_too_short" else "list"
         wanted = f"a non-empty {what}" if least == 1 else f"at least {least} items"
-        return PolicyError(f"expected {wanted}, got {shown(value)}{more}", path=full, source=source)
+        return PolicyError(f"expected {wanted}, got {shown(value)}", path=full, source=source)
     hint = None
     if first["type"] == "string_pattern_mismatch":
         hint = pattern_hint(str(first.get("ctx", {}).get("pattern", "")))
     message = (
         f"expected {hint}, got {shown(value)}" if hint else f"{first['msg']} (got {shown(value)})"
     )
-    return PolicyError(message + more, path=full, source=source)
+    return PolicyError(message, path=full, source=source)
 
 
 def _expectation(error: Any) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import reprlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 __all__ = [
     "ArgumentError",
@@ -19,6 +19,7 @@ __all__ = [
     "InstantRangeError",
     "NaiveDatetimeError",
     "PolicyError",
+    "PolicyErrors",
     "TicketError",
     "shown",
     "suggest",
@@ -164,6 +165,57 @@ class PolicyError(EscalateError, ValueError):
             source=self.source,
             suggestion=self.suggestion,
         )
+
+
+class PolicyErrors(PolicyError):
+    """Several independent problems of one policy, found in one load.
+
+    ``errors`` holds each as a :class:`PolicyError` (at least two), in document order. The
+    exception itself reads as the first of them plus ``(and N more problems)``, and its
+    ``path``, ``source`` and ``suggestion`` are the first one's, so code that handles a single
+    :class:`PolicyError` keeps working; ``escalate validate`` prints each on its own line.
+    """
+
+    def __init__(self, errors: Sequence[PolicyError]) -> None:
+        self.errors: tuple[PolicyError, ...] = tuple(errors)
+        first = self.errors[0]
+        super().__init__(
+            first.message, path=first.path, source=first.source, suggestion=first.suggestion
+        )
+
+    def _render(self) -> str:
+        more = len(self.errors) - 1
+        return f"{super()._render()} (and {more} more problem{'s' if more > 1 else ''})"
+
+    def located(self, source: tuple[str, int, int] | None) -> PolicyError:
+        """A copy whose first error also names where its offending key stands."""
+        return PolicyErrors([self.errors[0].located(source), *self.errors[1:]])
+
+    def under(self, prefix: Sequence[str | int]) -> PolicyError:
+        """A copy in which every error's key path is prefixed."""
+        return PolicyErrors([e.under(prefix) for e in self.errors])
+
+
+def every_error(error: PolicyError) -> tuple[PolicyError, ...]:
+    """The problems ``error`` stands for: its ``errors`` for :class:`PolicyErrors`, else
+    itself alone."""
+    return error.errors if isinstance(error, PolicyErrors) else (error,)
+
+
+def joined(errors: Sequence[PolicyError]) -> PolicyError:
+    """One error for ``errors`` (at least one; each may be a :class:`PolicyErrors`): the only
+    one, or a :class:`PolicyErrors` of them all, in the order given."""
+    flat = [e for error in errors for e in every_error(error)]
+    return flat[0] if len(flat) == 1 else PolicyErrors(flat)
+
+
+def remapped(error: PolicyError, change: Callable[[PolicyError], PolicyError]) -> PolicyError:
+    """``error`` with ``change`` applied to each problem it stands for.
+
+    >>> remapped(PolicyError("bad"), lambda e: e.under(("rules", 0))).path
+    ('rules', 0)
+    """
+    return joined([change(e) for e in every_error(error)])
 
 
 class TicketError(EscalateError, ValueError):

@@ -161,7 +161,7 @@ def test_page_first_level_on_an_on_trigger_path_is_reported_by_lint() -> None:
         then: {escalate: {path: coord, to: coordinator}}
         rationale: bouncing tickets need a coordinator
     """
-    codes = [(f.where, f.code) for f in lint(policy(body))]
+    codes = [(f.path, f.code) for f in lint(policy(body))]
     assert ("paths.coord.page_first_level", "page-first-level-on-trigger") in codes
 
 

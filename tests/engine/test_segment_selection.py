@@ -385,9 +385,7 @@ def test_a_segment_lint_calls_shadowed_or_unreachable_decides_no_ticket(
 ) -> None:
     compiled = loads(yaml.safe_dump({**SELECTION_BASE, "segments": segments}), filename="p.yaml")
     never = {
-        f.where.split(".")[1]
-        for f in lint(compiled)
-        if f.code in ("segment-shadowed", "segment-unreachable")
+        f.where[1] for f in lint(compiled) if f.code in ("segment-shadowed", "segment-unreachable")
     }
     chosen = {compiled.for_ticket(t).segment for t in EVERY_TICKET}
     assert set() == never & chosen

@@ -72,6 +72,10 @@ def check_output(what: str, code: int | None, out: str, err: str, expect: Sequen
     if err.startswith("usage:"):  # argparse: usage (wrapped) and one error line
         assert len(lines) <= 8, f"usage error longer than 8 lines\n{where}"
         assert ERROR_LINE.match(lines[-1]), f"usage error does not end in an error line\n{where}"
+    elif code == 2 and len(lines) > 1:  # several independent load errors: one line each
+        summary = f"escalate: {len(lines) - 1} problems; the policy does not load"
+        assert lines[-1] == summary, f"several errors must end in {summary!r}\n{where}"
+        assert all(ERROR_LINE.match(line) for line in lines[:-1]), f"not error lines\n{where}"
     elif code == 2:
         assert len(lines) == 1, f"an error must be one line on stderr, got {len(lines)}\n{where}"
         assert ERROR_LINE.match(lines[0]), f"stderr is not an 'escalate: error:' line\n{where}"

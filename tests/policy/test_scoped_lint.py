@@ -23,7 +23,7 @@ def scope_findings(definitions: str, *, targets: str = "") -> list[Finding]:
 
 
 def codes(found: list[Finding]) -> list[tuple[str, str]]:
-    return [(f.where, f.code) for f in found]
+    return [(f.path, f.code) for f in found]
 
 
 BASE = "{default: {within: 1d}}"
@@ -38,10 +38,12 @@ def test_two_definitions_that_tie_and_may_both_apply_are_reported_at_the_later_o
 
     assert [
         Finding(
-            "clocks.res.definitions[1]",
             "definition-overlap",
+            "warning",
+            ("clocks", "res", "definitions", 1),
             "definitions 'vip' and 'gold' have the same precedence (100) and may both apply to "
             "P1 tickets: file order picks 'vip'; give them distinct precedence",
+            ("p.yaml", 9, 9),
         )
     ] == found
 
@@ -120,11 +122,13 @@ def test_a_clock_without_an_unconditional_definition_names_who_gets_no_clock() -
 
     assert [
         Finding(
-            "clocks.res",
             "uncovered-tickets",
+            "warning",
+            ("clocks", "res"),
             "no definition without conditions: a ticket none of 'vip', 'acme' applies to gets "
             "no 'res' clock, nor does any ticket whose priority is not P1 or P2 (no definition "
             "has a 'default' target)",
+            ("p.yaml", 4, 3),
         )
     ] == found
 
@@ -157,7 +161,8 @@ def test_a_clock_scoped_only_by_its_own_when_is_not_reported() -> None:
         targets: {default: {within: 1h}}
     """
 
-    assert [] == [f for f in lint(policy(body)) if f.where.startswith("clocks.")]
+    found = lint(policy(body))
+    assert [] == [f for f in found if f.code in ("definition-overlap", "uncovered-tickets")]
 
 
 def test_calendars_used_only_by_a_definition_are_used() -> None:

@@ -655,7 +655,7 @@ def test_a_folder_policy_concatenates_segments_like_rules(tmp_path: Path) -> Non
 
 
 def segment_findings(segments: str) -> list[tuple[str, str]]:
-    return [(f.where, f.code) for f in lint(compiled(segments)) if "segment" in f.code]
+    return [(f.path, f.code) for f in lint(compiled(segments)) if "segment" in f.code]
 
 
 def test_a_segment_with_the_same_condition_as_an_earlier_one_is_shadowed() -> None:
@@ -678,10 +678,12 @@ def test_a_narrower_segment_after_a_wider_one_is_shadowed() -> None:
     )
     assert (
         Finding(
-            "segments.uk-vip.when",
             "segment-shadowed",
+            "warning",
+            ("segments", "uk-vip", "when"),
             "every ticket it selects is taken first by segment 'emea' (precedence 10), so it "
             "never decides",
+            ("p.yaml", 34, 18),
         )
         in found
     )
@@ -738,7 +740,7 @@ def test_lint_reports_what_a_segment_changed_under_its_name() -> None:
         )
     )
     assert [("segments.emea.rules.vip", "no-rationale")] == [
-        (f.where, f.code) for f in found if f.where.startswith("segments.")
+        (f.path, f.code) for f in found if f.path.startswith("segments.")
     ]
 
 

@@ -8,6 +8,7 @@ the policy's terminology; :meth:`Policy.evaluate` hands the work to :mod:`escala
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -21,16 +22,28 @@ from escalate.engine.rules import RuleDef
 from escalate.engine.segments import Segment, select
 from escalate.engine.statuses import BUILT_IN, StatusTable
 from escalate.engine.ticket import Ticket, TicketState
-from escalate.errors import TicketError
+from escalate.errors import KeyPath, TicketError
 from escalate.people.availability import Availability
 from escalate.people.directory import Directory
 
-__all__ = ["Policy"]
+__all__ = ["LintIgnore", "Policy"]
 
 
 # --------------------------------------------------------------------------------------------
 # The policy
 # --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LintIgnore:
+    """One entry of a policy's ``lint: ignore:`` list: findings with this ``code`` whose key
+    path starts with ``where`` (``None``: anywhere) are not reported, for ``reason``;
+    ``index`` is its place in the list."""
+
+    code: str
+    where: str | None
+    reason: str
+    index: int
 
 
 class Policy:
@@ -60,7 +73,12 @@ class Policy:
       :class:`~escalate.engine.segments.Segment`, each with its own compiled ``policy``);
       empty when it has none;
     * ``segment``: ``None`` for a policy as written; the segment's id for the policy a
-      segment compiles to.
+      segment compiles to;
+    * ``positions``: read-only mapping from a key path of the policy (a tuple of keys and list
+      indexes; ``rules`` and ``segments`` entries also by their id) to ``(file, line, column)``
+      of the key in the document that wrote it, for tools that report on the policy (lint);
+    * ``lint_ignores``: the lint findings the policy suppresses (its ``lint: ignore:`` list,
+      a tuple of :class:`LintIgnore`).
 
     Assigning any attribute raises ``AttributeError``. Not a value type: policies compare by
     identity (compare ``content_hash`` to tell whether two policies say the same thing).
@@ -78,8 +96,10 @@ class Policy:
         "directory",
         "empty_values",
         "id",
+        "lint_ignores",
         "paths",
         "pin",
+        "positions",
         "rules",
         "segment",
         "segments",
@@ -98,8 +118,10 @@ class Policy:
     directory: Directory
     empty_values: tuple[str, ...]
     id: str
+    lint_ignores: tuple[LintIgnore, ...]
     paths: tuple[PathDef, ...]
     pin: str
+    positions: Mapping[KeyPath, tuple[str, int, int]]
     rules: tuple[RuleDef, ...]
     segment: str | None
     segments: tuple[Segment, ...]
@@ -129,6 +151,8 @@ class Policy:
         empty_values: tuple[str, ...] = (),
         segments: tuple[Segment, ...] = (),
         segment: str | None = None,
+        positions: Mapping[KeyPath, tuple[str, int, int]] | None = None,
+        lint_ignores: tuple[LintIgnore, ...] = (),
     ) -> None:
         set_ = object.__setattr__
         set_(self, "id", id)
@@ -161,6 +185,8 @@ class Policy:
         set_(self, "empty_values", tuple(empty_values))
         set_(self, "segments", tuple(sorted(segments, key=lambda s: s.precedence)))
         set_(self, "segment", segment)
+        set_(self, "positions", FrozenMap(positions or {}, what="key path"))
+        set_(self, "lint_ignores", tuple(lint_ignores))
         set_(self, "_segment_fields", tuple(sorted({f for s in segments for f in s.fields})))
 
     def __setattr__(self, name: str, value: object) -> None:

@@ -12,10 +12,10 @@ import dataclasses
 import hashlib
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -25,7 +25,7 @@ from escalate.calendars.calendar import Calendar
 from escalate.calendars.models import CalendarModel
 from escalate.engine.actions import ActionDef
 from escalate.engine.clocks import CLOCK_STATES, ClockDef, Definition, Rung, Target, Trigger
-from escalate.engine.compiled import Policy
+from escalate.engine.compiled import LintIgnore, Policy
 from escalate.engine.conditions import (
     BOOL,
     DURATION,
@@ -46,8 +46,9 @@ from escalate.engine.segments import SEGMENT_FIELDS, Segment
 from escalate.engine.statuses import BUILT_IN, CATEGORIES, StatusTable
 from escalate.engine.ticket import EVENT_TYPES, KINDS, TEXT_FIELDS, normalise_name
 from escalate.engine.ticket_format import TERMINOLOGY_FIELDS
-from escalate.errors import PolicyError, shown, suggest
+from escalate.errors import PolicyError, joined, remapped, shown, suggest
 from escalate.people.directory import Directory
+from escalate.policy.lint import CODES
 from escalate.policy.models import (
     ACTION_KINDS,
     ActionSpec,
@@ -55,6 +56,7 @@ from escalate.policy.models import (
     LevelSpec,
     PathSpec,
     PolicySpec,
+    RuleSpec,
     RungSpec,
     SegmentSpec,
     TargetSpec,
@@ -119,7 +121,7 @@ def validate_spec(data: object, locate: Positions) -> PolicySpec:
         return PolicySpec.model_validate(data, strict=True)
     except ValidationError as exc:
         error = policy_error(exc, data, known_keys=_KNOWN_KEYS, locate=locate)
-        raise _top_level_only(error) from None
+        raise remapped(error, _top_level_only) from None
 
 
 _KNOWN_KEYS = frozenset(model_keys(PolicySpec))
@@ -233,6 +235,35 @@ def _compile(
         raise _named_by(exc, origin) from None
 
 
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class _Problems:
+    """The independent problems found while compiling one stage of a policy."""
+
+    def __init__(self) -> None:
+        self.errors: list[PolicyError] = []
+
+    def add(self, error: PolicyError) -> None:
+        self.errors.append(error)
+
+    def each(self, items: Iterable[T], compile_one: Callable[[T], R]) -> list[R]:
+        """``compile_one`` of each item that compiles; the problems of the others are kept."""
+        out: list[R] = []
+        for item in items:
+            try:
+                out.append(compile_one(item))
+            except PolicyError as exc:
+                self.errors.append(exc)
+        return out
+
+    def check(self) -> None:
+        """Raise the problems found so far, all together, if there are any."""
+        if self.errors:
+            raise joined(self.errors)
+
+
 class _Named(Exception):
     """Carries a segment's :class:`PolicyError` past the base's renaming of key paths; never
     leaves this module."""
@@ -244,7 +275,11 @@ class _Named(Exception):
 
 def _named_by(error: PolicyError, origin: Origin) -> PolicyError:
     """``error`` about merged data, with the key path and position in the document that
-    wrote the key (a base file, an extending file, a segment)."""
+    wrote the key (a base file, an extending file, a segment); each of several errors so."""
+    return remapped(error, lambda e: _named_by_one(e, origin))
+
+
+def _named_by_one(error: PolicyError, origin: Origin) -> PolicyError:
     where, path = origin(error.path)
     return PolicyError(
         error.message, path=path, source=error.source or where, suggestion=error.suggestion
@@ -288,45 +323,54 @@ class _Compiler:
         self.statuses = BUILT_IN
 
     def compile(self) -> Policy:
+        """The policy; independent problems are reported together (a
+        :class:`~escalate.errors.PolicyErrors`): every misnamed entry, every bad calendar,
+        clock, path, ladder, rule and segment, stage by stage (a stage whose input has a
+        problem is not compiled: its errors would only repeat it)."""
         spec = self.spec
-        for section in ("calendars", "clocks", "paths", "schedules"):
-            for name in getattr(spec, section):
-                self._name(name, (section, name))
-        for i, rule in enumerate(spec.rules):
-            self._name(rule.id, ("rules", i, "id"))
-        self._terminology()
-        self._statuses()
+        problems = _Problems()
+        names: list[tuple[str, Path]] = [
+            (name, (section, name))
+            for section in ("calendars", "clocks", "paths", "schedules")
+            for name in getattr(spec, section)
+        ]
+        names += [(rule.id, ("rules", i, "id")) for i, rule in enumerate(spec.rules)]
+        problems.each(names, lambda item: self._name(*item))
+        problems.each([self._terminology, self._statuses], lambda stage: stage())
+        problems.check()
         self.calendars["24x7"] = Calendar.from_config("24x7")
-        for name in sorted(spec.calendars):
-            if name == "24x7":
-                raise PolicyError("'24x7' is built in; pick another name", path=("calendars", name))
-            self.calendars[name] = self._compiled_calendar(name, spec.calendars[name])
+        problems.each(sorted(spec.calendars), self._declared_calendar)
         try:
             self.directory = Directory.from_config(spec.directory, spec.schedules)
         except PolicyError as exc:
-            raise exc.located(self.locate(exc.path)) from None
+            problems.add(remapped(exc, lambda e: e.located(self.locate(e.path))))
+        problems.check()
         self._base_fields()
-        clocks = tuple(
-            sorted(
-                (self._clock(name, c) for name, c in spec.clocks.items()),
-                key=lambda c: (c.precedence, c.name),
-            )
+        clocks = sorted(
+            problems.each(spec.clocks.items(), lambda item: self._clock(*item)),
+            key=lambda c: (c.precedence, c.name),
         )
-        for name in sorted(spec.paths):
-            self.path_defs[name] = self._path(name, spec.paths[name])
+        names_and_paths = problems.each(
+            sorted(spec.paths), lambda name: (name, self._path(name, spec.paths[name]))
+        )
+        problems.check()
+        self.path_defs.update(names_and_paths)
         for name in sorted(spec.paths):
             level_names = tuple(level.name for level in spec.paths[name].levels)
             self.fields[f"path.{name}.level"] = FieldSpec(LEVEL, level_names)
             self.fields[f"path.{name}.active"] = FieldSpec(BOOL)
         # Path criteria and ladders are compiled after the fields they may read exist.
-        clocks = tuple(
-            self._clock_scope(self._clock_ladder(c, spec.clocks[c.name]), spec.clocks[c.name])
-            for c in clocks
+        clocks = problems.each(
+            clocks,
+            lambda c: self._clock_scope(
+                self._clock_ladder(c, spec.clocks[c.name]), spec.clocks[c.name]
+            ),
         )
-        paths = tuple(
-            self._path_criteria(self.path_defs[n], spec.paths[n]) for n in sorted(spec.paths)
+        paths = problems.each(
+            sorted(spec.paths), lambda n: self._path_criteria(self.path_defs[n], spec.paths[n])
         )
-        rules = self._rules()
+        rules = self._rules(problems)
+        problems.check()
         segments = self._segments()
         return Policy(
             id=spec.policy,
@@ -336,8 +380,8 @@ class _Compiler:
             priority_matrix=spec.priority_matrix,
             custom_fields=spec.custom_fields,
             calendars=self.calendars,
-            clocks=clocks,
-            paths=paths,
+            clocks=tuple(clocks),
+            paths=tuple(paths),
             rules=rules,
             aliases=self.aliases,
             statuses=self.statuses,
@@ -347,7 +391,26 @@ class _Compiler:
             source=self.source,
             segments=segments,
             segment=None if self.segment is None else self.segment[0],
+            positions=_positions(self.raw, self.origin),
+            lint_ignores=self._lint_ignores(),
         )
+
+    def _lint_ignores(self) -> tuple[LintIgnore, ...]:
+        out = []
+        for i, spec in enumerate(self.spec.lint.ignore):
+            if spec.code not in CODES:
+                raise PolicyError(
+                    f"unknown lint code {shown(spec.code)} (docs/lint.md lists them)",
+                    path=("lint", "ignore", i, "code"),
+                    suggestion=suggest(spec.code, CODES),
+                )
+            out.append(LintIgnore(spec.code, spec.where, spec.reason, i))
+        return tuple(out)
+
+    def _declared_calendar(self, name: str) -> None:
+        if name == "24x7":
+            raise PolicyError("'24x7' is built in; pick another name", path=("calendars", name))
+        self.calendars[name] = self._compiled_calendar(name, self.spec.calendars[name])
 
     def _compiled_calendar(self, name: str, config: Any) -> Calendar:
         """The calendar ``name`` compiled, or the one compiled before under this name with the
@@ -837,62 +900,61 @@ class _Compiler:
             within = parse_duration(body.within, (*path, "within"), allow_business_days=False).delta
         return ActionDef(kind=kind, index=index, targets=targets, details=details, within=within)
 
-    def _rules(self) -> tuple[RuleDef, ...]:
+    def _rules(self, problems: _Problems) -> tuple[RuleDef, ...]:
+        """The rules in precedence order (higher priority first, then file order); a rule
+        with a problem is left out and its problem added to ``problems``."""
         seen: dict[str, int] = {}
-        compiled: list[RuleDef] = []
         for order, spec in enumerate(self.spec.rules):
-            path: Path = ("rules", order)
             if spec.id in seen:
-                raise PolicyError(
-                    f"rule id {shown(spec.id)} is also used by rules[{seen[spec.id]}]",
-                    path=(*path, "id"),
+                problems.add(
+                    PolicyError(
+                        f"rule id {shown(spec.id)} is also used by rules[{seen[spec.id]}]",
+                        path=("rules", order, "id"),
+                    )
                 )
-            seen[spec.id] = order
-            # Rule conditions may test the time (within / not_within a calendar).
-            when = compile_condition(spec.when, self.fields, (*path, "when"), self.calendars)
-            actions = self._actions(spec.then, (*path, "then"))
-            fields = referenced_fields(when)
-            reads_paths = any(f.startswith("path.") for f in fields)
-            if reads_paths and spec.final:
-                raise PolicyError(
-                    "a rule that reads path levels cannot be final: it is matched after the "
-                    "paths, so it cannot shadow the rules that move them",
-                    path=(*path, "final"),
-                )
-            if reads_paths and any(a.path is not None for a in actions):
-                raise PolicyError(
-                    "a rule that reads path levels cannot escalate or transfer (the path "
-                    "level would depend on itself)",
-                    path=(*path, "then"),
-                )
-            clock_leaves = tuple(
-                sorted({f.split(".")[1] for f in fields if f.startswith("clock.")})
-            )
-            positions = {
-                leaf.path: pos
-                for leaf in leaves(when)
-                if (pos := self.locate(leaf.path)) is not None
-            }
-            compiled.append(
-                RuleDef(
-                    id=spec.id,
-                    order=order,
-                    rank=0,
-                    priority=spec.priority,
-                    when=when,
-                    actions=actions,
-                    moves_paths=any(a.path is not None for a in actions),
-                    final=spec.final,
-                    reads_paths=reads_paths,
-                    fields=fields,
-                    clock_leaves=clock_leaves,
-                    rationale=spec.rationale,
-                    positions=positions,
-                )
-            )
-        # Precedence is declared: higher priority first, then file order.
+            seen.setdefault(spec.id, order)
+        compiled = problems.each(enumerate(self.spec.rules), lambda item: self._rule(*item))
         ordered = sorted(compiled, key=lambda r: (-r.priority, r.order))
         return tuple(replace(rule, rank=rank) for rank, rule in enumerate(ordered))
+
+    def _rule(self, order: int, spec: RuleSpec) -> RuleDef:
+        path: Path = ("rules", order)
+        # Rule conditions may test the time (within / not_within a calendar).
+        when = compile_condition(spec.when, self.fields, (*path, "when"), self.calendars)
+        actions = self._actions(spec.then, (*path, "then"))
+        fields = referenced_fields(when)
+        reads_paths = any(f.startswith("path.") for f in fields)
+        if reads_paths and spec.final:
+            raise PolicyError(
+                "a rule that reads path levels cannot be final: it is matched after the "
+                "paths, so it cannot shadow the rules that move them",
+                path=(*path, "final"),
+            )
+        if reads_paths and any(a.path is not None for a in actions):
+            raise PolicyError(
+                "a rule that reads path levels cannot escalate or transfer (the path "
+                "level would depend on itself)",
+                path=(*path, "then"),
+            )
+        clock_leaves = tuple(sorted({f.split(".")[1] for f in fields if f.startswith("clock.")}))
+        positions = {
+            leaf.path: pos for leaf in leaves(when) if (pos := self.locate(leaf.path)) is not None
+        }
+        return RuleDef(
+            id=spec.id,
+            order=order,
+            rank=0,
+            priority=spec.priority,
+            when=when,
+            actions=actions,
+            moves_paths=any(a.path is not None for a in actions),
+            final=spec.final,
+            reads_paths=reads_paths,
+            fields=fields,
+            clock_leaves=clock_leaves,
+            rationale=spec.rationale,
+            positions=positions,
+        )
 
     # -- segments -------------------------------------------------------------------------------
 
@@ -913,36 +975,56 @@ class _Compiler:
         base = segment_base(self.raw)
         fields = {k: v for k, v in self.fields.items() if _segment_field(k)}
         out = []
+        errors: list[PolicyError] = []  # named in their own document's terms
         for i, spec in enumerate(specs):
-            where: Path = ("segments", i)
-            self._name(spec.id, (*where, "id"))
-            if spec.id in ids:
-                raise PolicyError(
-                    f"segment id {shown(spec.id)} is also used by segments[{ids[spec.id]}]",
-                    path=(*where, "id"),
-                )
-            ids[spec.id] = i
-            if spec.precedence in precedences:
-                raise PolicyError(
-                    f"precedence {spec.precedence} is also that of segment "
-                    f"{shown(precedences[spec.precedence])}: the precedence decides which "
-                    "segment a ticket falls in when both match, so each needs its own",
-                    path=(*where, "precedence"),
-                )
-            precedences[spec.precedence] = spec.id
-            when = self._segment_when(spec, fields, where)
-            policy = self._segment_policy(spec, base, where, digest)
-            out.append(
-                Segment(
-                    id=spec.id,
-                    precedence=spec.precedence,
-                    when=when,
-                    fields=referenced_fields(when),
-                    policy=policy,
-                    description=spec.description,
-                )
-            )
+            try:
+                out.append(self._segment(i, spec, ids, precedences, fields, base, digest))
+            except _Named as named:
+                errors.append(named.error)
+            except PolicyError as exc:
+                errors.append(_named_by(exc, self.origin))
+        if errors:
+            raise _Named(joined(errors))
         return tuple(sorted(out, key=lambda s: s.precedence))
+
+    def _segment(
+        self,
+        i: int,
+        spec: SegmentSpec,
+        ids: dict[str, int],
+        precedences: dict[int, str],
+        fields: Mapping[str, FieldSpec],
+        base: Mapping[str, Any],
+        digest: str,
+    ) -> Segment:
+        """Segment ``i`` compiled: its condition, and its policy (the base with its changes);
+        ``ids``, ``precedences`` collect those of the segments before it."""
+        where: Path = ("segments", i)
+        self._name(spec.id, (*where, "id"))
+        if spec.id in ids:
+            raise PolicyError(
+                f"segment id {shown(spec.id)} is also used by segments[{ids[spec.id]}]",
+                path=(*where, "id"),
+            )
+        ids[spec.id] = i
+        if spec.precedence in precedences:
+            raise PolicyError(
+                f"precedence {spec.precedence} is also that of segment "
+                f"{shown(precedences[spec.precedence])}: the precedence decides which "
+                "segment a ticket falls in when both match, so each needs its own",
+                path=(*where, "precedence"),
+            )
+        precedences[spec.precedence] = spec.id
+        when = self._segment_when(spec, fields, where)
+        policy = self._segment_policy(spec, base, where, digest)
+        return Segment(
+            id=spec.id,
+            precedence=spec.precedence,
+            when=when,
+            fields=referenced_fields(when),
+            policy=policy,
+            description=spec.description,
+        )
 
     def _segment_when(
         self, spec: SegmentSpec, fields: Mapping[str, FieldSpec], where: Path
@@ -988,14 +1070,46 @@ class _Compiler:
                 shared=self.shared,
             )
         except PolicyError as exc:
-            hint = dangling_hint(exc, overlaid, label)
-            error = PolicyError(
-                f"in {label}: {exc.message}{hint}",
-                path=exc.path,
-                source=exc.source,
-                suggestion=exc.suggestion,
-            )
-            raise _Named(error) from None
+
+            def named(error: PolicyError) -> PolicyError:
+                hint = dangling_hint(error, overlaid, label)
+                return PolicyError(
+                    f"in {label}: {error.message}{hint}",
+                    path=error.path,
+                    source=error.source,
+                    suggestion=error.suggestion,
+                )
+
+            raise _Named(remapped(exc, named)) from None
+
+
+def _positions(data: Mapping[str, Any], origin: Origin) -> dict[Path, tuple[str, int, int]]:
+    """Where each key path of the policy's data was written, as data (no closures, so a policy
+    keeps no reference to the documents it was read from). Entries of ``rules`` and
+    ``segments`` are also found by their id (``("rules", "wrong-team", "when")``): lint names
+    them so, as they keep their name when rules are reordered."""
+    out: dict[Path, tuple[str, int, int]] = {}
+    todo: list[tuple[Path, object]] = [((), data)]
+    while todo:
+        path, value = todo.pop()
+        where = origin(path)[0]
+        if where is not None:
+            out[path] = where
+        if isinstance(value, Mapping):
+            todo.extend(((*path, k if isinstance(k, str) else str(k)), v) for k, v in value.items())
+        elif isinstance(value, list):
+            todo.extend(((*path, i), v) for i, v in enumerate(value))
+    ids: dict[Path, str] = {}
+    for section in ("rules", "segments"):
+        entries = data.get(section)
+        for i, entry in enumerate(entries if isinstance(entries, list) else ()):
+            if isinstance(entry, Mapping) and isinstance(entry.get("id"), str):
+                ids[(section, i)] = entry["id"]
+    for path, where in list(out.items()):
+        name = ids.get(path[:2])
+        if name is not None:
+            out[(path[0], name, *path[2:])] = where
+    return out
 
 
 def _segment_field(name: str) -> bool:

@@ -1,25 +1,36 @@
 """Lint: things a policy may legally say but probably does not mean.
 
-Findings are values (``Finding``), sorted, so tools can diff them. ``escalate validate``
-prints them and exits 1 when there are any. Findings about time (stale contact checks,
-schedule gaps) need an explicit ``as_of`` instant: lint reads no clock either.
-Unknown people, teams, roles and schedules are not findings but load errors.
+Findings are values (:class:`Finding`): a stable ``code``, a ``severity`` (``error``,
+``warning``, ``info``), the key path ``where`` they are about, the ``file:line:col`` of that key
+and a message; sorted by position, so tools can diff them. Every code, its severity and how to
+fix or suppress it is listed in ``docs/lint.md`` (and in :data:`CODES`). A policy suppresses a
+finding with ``lint: ignore: [{code, where, reason}]``; an ignore that suppresses nothing is an
+``unused-ignore`` finding itself. Findings about time (stale contacts, schedule gaps, the end of
+a calendar's years) need an explicit ``as_of`` instant: lint reads no clock either. Unknown
+people, teams, roles and schedules are not findings but load errors.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
+from escalate._frozen import FrozenMap
 from escalate.calendars._instants import MAX_US, checked_utc, to_us
-from escalate.engine.clocks import ClockDef, ClockState, Cycle, Definition, Rung, Target
+from escalate.calendars.calendar import Calendar
+from escalate.engine.actions import ActionDef
+from escalate.engine.clocks import ClockDef, ClockState, Cycle, Definition, Rung, Target, Trigger
 from escalate.engine.compiled import Policy
 from escalate.engine.conditions import Condition, Leaf, Node
 from escalate.engine.paths import PathDef
 from escalate.engine.segments import Segment
-from escalate.errors import ArgumentError, CalendarRangeError, InstantRangeError
+from escalate.errors import ArgumentError, CalendarRangeError, InstantRangeError, render_path
+from escalate.people.schedule import Shift
 
-__all__ = ["MAX_HORIZON", "Finding", "lint"]
+__all__ = ["CODES", "MAX_HORIZON", "SEVERITIES", "Finding", "lint"]
 
 #: The longest schedule-gap horizon lint walks (ten years): the walk visits every hand-off in it.
 MAX_HORIZON = timedelta(days=3650)
@@ -27,36 +38,140 @@ MAX_HORIZON = timedelta(days=3650)
 #: measures is checked for cycles starting at each of the first openings of the target's
 #: calendar over this many days.
 RUNG_SAMPLE_DAYS = 14
+#: A calendar whose years end within this span of ``as_of`` is reported (``calendar-ends``).
+CALENDAR_NOTICE = timedelta(days=365)
+
+Severity = Literal["error", "warning", "info"]
+#: The severities, most serious first: ``escalate validate`` fails on errors only (on any
+#: finding with ``--strict``).
+SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
+KeyPath = tuple[str | int, ...]
+
+# The codes by what they are about; CODES is the read-only view.
+_CODES: dict[str, Severity] = {
+    # clocks
+    "start-within-stop": "error",
+    "start-paused": "warning",
+    "pause-is-stop": "warning",
+    "stop-without-new-cycle": "warning",
+    "definition-overlap": "warning",
+    "uncovered-tickets": "warning",
+    "unreachable-definition": "warning",
+    "rungs-out-of-order": "warning",
+    "rung-at-start": "warning",
+    "notify-off-hours": "warning",
+    # rules
+    "no-rationale": "info",
+    "unreachable-rule": "warning",
+    # paths
+    "unreachable-path": "warning",
+    "unreachable-level": "warning",
+    "ack-within-on-start-level": "warning",
+    "page-first-level-on-trigger": "info",
+    "at-on-first-level": "warning",
+    "ack-timeout-without-timer": "warning",
+    "repeat-without-timer": "warning",
+    "level-without-backup": "warning",
+    # calendars
+    "unused-calendar": "warning",
+    "calendar-closed-year": "warning",
+    "calendar-ends": "warning",
+    # directory and schedules
+    "no-contact-channel": "warning",
+    "contact-never-validated": "warning",
+    "stale-contact": "warning",
+    "role-without-backup": "info",
+    "unused-person": "warning",
+    "schedule-gap": "warning",
+    # segments
+    "segment-unreachable": "warning",
+    "segment-shadowed": "warning",
+    # suppressions
+    "unused-ignore": "info",
+}
+#: Every finding code and its severity (docs/lint.md says what each means and how to fix it).
+CODES: Mapping[str, Severity] = FrozenMap(_CODES, what="lint code")
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@functools.total_ordering
+@dataclass(frozen=True, slots=True, eq=True)
 class Finding:
-    """One lint finding: ``where`` (a key path as text, e.g. ``paths.desk.levels[0]``), a
-    short stable ``code`` (e.g. ``no-rationale``) and a readable ``message``.
+    """One lint finding.
 
-    A value: immutable, hashable, ordered (by where, then code, then message) and equal when
-    every field is.
+    * ``code``: short and stable (``no-rationale``), a key of :data:`CODES`;
+    * ``severity``: ``error``, ``warning`` or ``info`` (the code's);
+    * ``where``: the key path it is about, a tuple as :class:`~escalate.errors.PolicyError`
+      has (``("directory", "people", "anna", "validated_at")``), except that rules and
+      segments are named by their id (``("rules", "wrong-team")``), and a segment's findings
+      start with ``("segments", <id>)``; :attr:`path` renders it;
+    * ``source``: ``(file, line, column)`` of that key in the document that wrote it (for a
+      policy that ``extends`` another or is spread over a folder, the file differs per key);
+      ``None`` when the policy was compiled without positions;
+    * ``message``: what is wrong, readable.
+
+    A value: immutable, hashable, equal when every field is, and ordered by position (file,
+    line, column), then path, code and message.
     """
 
-    where: str
     code: str
+    severity: Severity
+    where: KeyPath
     message: str
+    source: tuple[str, int, int] | None = None
+
+    @property
+    def path(self) -> str:
+        """``where`` as a message writes it: ``directory.people.anna.validated_at``."""
+        return render_path(self.where)
+
+    def _key(self) -> tuple[str, int, int, str, str, str]:
+        file, line, col = self.source or ("", 0, 0)
+        return (file, line, col, self.path, self.code, self.message)
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Finding):
+            return NotImplemented
+        return self._key() < other._key()
+
+    def to_dict(self) -> dict[str, object]:
+        """The finding as JSON data: code, severity, file, line, col, where, message (file,
+        line and col are ``None`` when unknown)."""
+        file, line, col = self.source or (None, None, None)
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "file": file,
+            "line": line,
+            "col": col,
+            "where": self.path,
+            "message": self.message,
+        }
 
     def __str__(self) -> str:
-        """``where: message [code]``, the line ``escalate validate`` prints."""
-        return f"{self.where}: {self.message} [{self.code}]"
+        """``file:line:col: severity code: where: message``, the line ``escalate validate``
+        prints (without ``file:line:col:`` when the position is unknown)."""
+        at = "" if self.source is None else "{}:{}:{}: ".format(*self.source)
+        return f"{at}{self.severity} {self.code}: {self.path}: {self.message}"
+
+
+def _finding(code: str, where: KeyPath, message: str) -> Finding:
+    return Finding(code, CODES[code], where, message)
 
 
 def lint(
     policy: Policy, *, as_of: datetime | None = None, horizon: timedelta = timedelta(days=14)
 ) -> tuple[Finding, ...]:
-    """Every finding for a compiled policy, sorted (an empty tuple: nothing to say).
+    """Every finding for a compiled policy, sorted (an empty tuple: nothing to say), less
+    those the policy's ``lint: ignore:`` suppresses (an ignore that suppresses nothing is an
+    ``unused-ignore`` finding).
 
     With ``as_of`` (aware), also: contacts whose ``validated_at`` is older than the
-    directory's ``contact_max_age``, and schedule gaps in ``[as_of, as_of + horizon)``.
-    ``horizon`` is a ``timedelta`` from zero to :data:`MAX_HORIZON`, and ``as_of + horizon``
-    must stay in escalate's instant range; otherwise :class:`~escalate.errors.ArgumentError`
-    (wrong type) or :class:`~escalate.errors.InstantRangeError`.
+    directory's ``contact_max_age``, schedule gaps in ``[as_of, as_of + horizon)``, clock
+    rungs that notify a schedule while it has nobody on call in that span, and calendars whose
+    years end within a year of ``as_of``. ``horizon`` is a ``timedelta`` from zero to
+    :data:`MAX_HORIZON`, and ``as_of + horizon`` must stay in escalate's instant range;
+    otherwise :class:`~escalate.errors.ArgumentError` (wrong type) or
+    :class:`~escalate.errors.InstantRangeError`.
     """
     if as_of is not None:
         as_of = checked_utc(as_of, "as_of")  # naive or out-of-range instants are refused
@@ -71,7 +186,61 @@ def lint(
             f"as_of {as_of.isoformat()} plus horizon {horizon} ends after the last instant "
             "escalate computes with"
         )
+    return tuple(sorted(_suppressed(policy, _findings(policy, as_of, horizon))))
+
+
+def _suppressed(policy: Policy, found: Iterable[Finding]) -> list[Finding]:
+    """``found`` less what the policy's ignores suppress, plus an ``unused-ignore`` finding
+    for each ignore that suppressed nothing."""
+    used: set[int] = set()
+    kept: list[Finding] = []
+    for finding in found:
+        hits = [i.index for i in policy.lint_ignores if _ignores(i.code, i.where, finding)]
+        used.update(hits)
+        if not hits:
+            kept.append(finding)
+    for ignore in policy.lint_ignores:
+        if ignore.index not in used:
+            where = f" at {ignore.where}" if ignore.where is not None else ""
+            kept.append(
+                _located(
+                    policy,
+                    _finding(
+                        "unused-ignore",
+                        ("lint", "ignore", ignore.index),
+                        f"no {ignore.code} finding{where} to ignore: remove the entry",
+                    ),
+                )
+            )
+    return kept
+
+
+def _ignores(code: str, where: str | None, finding: Finding) -> bool:
+    """Whether an ignore of ``code`` at key path prefix ``where`` covers ``finding``."""
+    if code != finding.code:
+        return False
+    if where is None:
+        return True
+    path = finding.path
+    return path == where or path.startswith((where + ".", where + "["))
+
+
+def _located(policy: Policy, finding: Finding) -> Finding:
+    """``finding`` with the position of its key (or of the nearest key above it)."""
+    positions = policy.positions
+    where = finding.where
+    while where:
+        source = positions.get(where)
+        if source is not None:
+            return replace(finding, source=source)
+        where = where[:-1]
+    return finding
+
+
+def _findings(policy: Policy, as_of: datetime | None, horizon: timedelta) -> list[Finding]:
+    """Every finding for ``policy`` and its segments, located, before suppression."""
     found: list[Finding] = _directory_findings(policy, as_of, horizon)
+    found += _calendar_findings(policy, as_of)
     used_calendars = {"24x7"}
     for clock in policy.clocks:
         for target in clock.targets.values():
@@ -80,63 +249,159 @@ def lint(
             for target in definition.targets.values():
                 used_calendars.add(target.calendar_name)
         found += _scope_findings(clock)
-        events = {e for t in clock.start if t.events for e in t.events}
-        stops = {e for t in clock.stop if t.events and t.statuses is None for e in t.events}
-        if events and events <= stops:
+        found += _trigger_findings(policy, clock)
+        found += _ladder_findings(clock)
+        if as_of is not None:
+            found += _off_hours_findings(policy, clock, as_of, horizon)
+    requested: set[str] = set()
+    levels_requested: set[tuple[str, int]] = set()
+    for act in _all_actions(policy):
+        if act.path is not None:
+            requested.add(act.path)
+            if act.level is not None:
+                levels_requested.add((act.path, act.level))
+    for rule in policy.rules:
+        where: KeyPath = ("rules", rule.id)
+        if not rule.rationale:
+            found.append(_finding("no-rationale", where, "rule has no 'rationale:'"))
+        if _contradictory(rule.when):
             found.append(
-                Finding(
-                    f"clocks.{clock.name}.start",
-                    "start-within-stop",
-                    "every start event also stops the clock, so it never runs",
+                _finding(
+                    "unreachable-rule",
+                    (*where, "when"),
+                    "the conditions contradict one another (one field must take values that "
+                    "exclude each other), so the rule never matches",
                 )
             )
-        found += _ladder_findings(clock)
-        for status in sorted(clock.pause):
-            if any(t.statuses and status in t.statuses for t in clock.stop):
-                found.append(
-                    Finding(
-                        f"clocks.{clock.name}.pause",
-                        "pause-is-stop",
-                        f"status {status!r} both pauses and stops the clock",
-                    )
-                )
-    requested: set[str] = set()
-    for clock in policy.clocks:
-        for rung in clock.ladder:
-            for act in rung.actions:
-                if act.path is not None:
-                    requested.add(act.path)
-    for rule in policy.rules:
-        if not rule.rationale:
-            found.append(Finding(f"rules.{rule.id}", "no-rationale", "rule has no 'rationale:'"))
-        for act in rule.actions:
-            if act.path is not None:
-                requested.add(act.path)
     for path in policy.paths:
         for level in path.levels:
             if level.calendar_name:
                 used_calendars.add(level.calendar_name)
-        found += _path_findings(path)
+        found += _path_findings(path, levels_requested)
         if not path.starts_on_open and path.name not in requested:
             found.append(
-                Finding(
-                    f"paths.{path.name}",
+                _finding(
                     "unreachable-path",
+                    ("paths", path.name),
                     "path starts on trigger but no rule or ladder sends tickets to it",
                 )
             )
+        elif path.when is not None and _contradictory(path.when):
+            found.append(
+                _finding(
+                    "unreachable-path",
+                    ("paths", path.name, "when"),
+                    "the conditions contradict one another, so the path never applies",
+                )
+            )
     for name in sorted(set(policy.calendars) - used_calendars):
-        found.append(Finding(f"calendars.{name}", "unused-calendar", "calendar is never used"))
+        found.append(_finding("unused-calendar", ("calendars", name), "calendar is never used"))
+    located = [_located(policy, f) for f in found]
     if policy.segments:
-        found += _segment_findings(policy.segments)
-        own = set(found)
+        located += [_located(policy, f) for f in _segment_findings(policy.segments)]
+        own = {(f.where, f.code, f.message) for f in located}
         for segment in policy.segments:
             assert isinstance(segment.policy, Policy)
-            for finding in lint(segment.policy, as_of=as_of, horizon=horizon):
-                if finding not in own:  # what the segment changed, not the base again
-                    where = f"segments.{segment.id}.{finding.where}"
-                    found.append(Finding(where, finding.code, finding.message))
-    return tuple(sorted(found))
+            for finding in _findings(segment.policy, as_of, horizon):
+                if (finding.where, finding.code, finding.message) not in own:
+                    # what the segment changed, not the base again
+                    where = ("segments", segment.id, *finding.where)
+                    located.append(replace(finding, where=where))
+    return located
+
+
+def _all_actions(policy: Policy) -> list[ActionDef]:
+    """The actions of every rule and clock rung."""
+    actions = [act for rule in policy.rules for act in rule.actions]
+    actions += [act for clock in policy.clocks for rung in clock.ladder for act in rung.actions]
+    return actions
+
+
+def _contradictory(condition: Condition | None) -> bool:
+    """Whether no ticket can satisfy ``condition``: in its conjunction (``all`` and several
+    keys) one field must equal values that exclude each other (``eq: P1`` and ``eq: P2``, or
+    ``in`` and ``not_in`` covering it). Sound, not complete: ``any``, ``not``, ranges and
+    patterns are not looked into."""
+    if condition is None:
+        return False
+    allowed, excluded = _constraints(condition)
+    return any(not (values - excluded.get(name, frozenset())) for name, values in allowed.items())
+
+
+def _trigger_findings(policy: Policy, clock: ClockDef) -> list[Finding]:
+    """Start, stop, pause and new-cycle settings that contradict one another."""
+    out: list[Finding] = []
+    where: KeyPath = ("clocks", clock.name)
+    if clock.start and all(_implied(trigger, clock.stop) for trigger in clock.start):
+        out.append(
+            _finding(
+                "start-within-stop",
+                (*where, "start"),
+                "whatever starts the clock also stops it (stop wins), so it never runs",
+            )
+        )
+    elif clock.start and all(
+        t.statuses is not None and t.statuses <= clock.pause for t in clock.start
+    ):
+        statuses = sorted({s for t in clock.start for s in t.statuses or ()})
+        out.append(
+            _finding(
+                "start-paused",
+                (*where, "start"),
+                f"the clock starts only on entering {', '.join(statuses)}, which pause it: "
+                "it counts nothing until the ticket leaves them",
+            )
+        )
+    for status in sorted(clock.pause):
+        if any(t.statuses and status in t.statuses for t in clock.stop):
+            out.append(
+                _finding(
+                    "pause-is-stop",
+                    (*where, "pause"),
+                    f"status {status!r} both pauses and stops the clock",
+                )
+            )
+    stops = sorted({s for t in clock.stop if t.statuses for s in t.statuses} - clock.pause)
+    resolved = policy.statuses.in_categories(["resolved"])
+    final = policy.statuses.in_categories(["closed", "cancelled"])
+    left_by_reopen = [s for s in stops if s in resolved]
+    left_by_change = [s for s in stops if s not in resolved and s not in final]
+    if left_by_reopen and "reopened" not in clock.new_cycle_on:
+        out.append(
+            _finding(
+                "stop-without-new-cycle",
+                (*where, "stop"),
+                f"the clock stops on {', '.join(left_by_reopen)}, which a reopen leaves, and "
+                "'reopened' is not in new_cycle_on: a reopened ticket is not measured again",
+            )
+        )
+    if left_by_change and "status-changed" not in clock.new_cycle_on:
+        out.append(
+            _finding(
+                "stop-without-new-cycle",
+                (*where, "stop"),
+                f"the clock stops on {', '.join(left_by_change)}, which a ticket leaves with a "
+                "plain status change, and nothing starts a new cycle then: it stays stopped "
+                "for good (did you mean 'pause'?)",
+            )
+        )
+    return out
+
+
+def _implied(trigger: Trigger, stops: Iterable[Trigger]) -> bool:
+    """Whether some stop trigger fires whenever ``trigger`` does (for each of its events)."""
+    events: Iterable[str | None] = sorted(trigger.events) if trigger.events else [None]
+    return all(
+        any(
+            (stop.events is None or (event is not None and event in stop.events))
+            and (
+                stop.statuses is None
+                or (trigger.statuses is not None and trigger.statuses <= stop.statuses)
+            )
+            for stop in stops
+        )
+        for event in events
+    )
 
 
 def _scope_findings(clock: ClockDef) -> list[Finding]:
@@ -149,11 +414,29 @@ def _scope_findings(clock: ClockDef) -> list[Finding]:
     as possibly overlapping. Whether some ticket matches none of the scoped conditions is not
     decided: a clock without an unconditional definition is reported as such.
     """
-    scoped = [d for d in clock.definitions if d.when is not None]
-    if not scoped:
-        return []
     out: list[Finding] = []
-    where = f"clocks.{clock.name}.definitions"
+    where: KeyPath = ("clocks", clock.name, "definitions")
+    if _contradictory(clock.when):
+        out.append(
+            _finding(
+                "unreachable-definition",
+                ("clocks", clock.name, "when"),
+                "the clock's conditions contradict one another, so it applies to no ticket",
+            )
+        )
+    scoped = [d for d in clock.definitions if d.when is not None]
+    for definition in scoped:
+        if _contradictory(definition.when):
+            out.append(
+                _finding(
+                    "unreachable-definition",
+                    (*where, definition.order, "when"),
+                    f"the conditions of definition {definition.id!r} contradict one another, "
+                    "so it applies to no ticket",
+                )
+            )
+    if not scoped:
+        return out
     for i, first in enumerate(scoped):
         for second in scoped[i + 1 :]:
             if first.precedence != second.precedence:
@@ -163,9 +446,9 @@ def _scope_findings(clock: ClockDef) -> list[Finding]:
                 continue
             a, b = sorted((first, second), key=lambda d: d.order)
             out.append(
-                Finding(
-                    f"{where}[{b.order}]",
+                _finding(
                     "definition-overlap",
+                    (*where, b.order),
                     f"definitions {a.id!r} and {b.id!r} have the same precedence "
                     f"({a.precedence}) and may both apply to "
                     f"{'any priority' if shared is None else ', '.join(shared)} tickets: file "
@@ -185,7 +468,7 @@ def _scope_findings(clock: ClockDef) -> list[Finding]:
             f", nor does any ticket whose priority is not {' or '.join(covered)} "
             "(no definition has a 'default' target)"
         )
-    out.append(Finding(f"clocks.{clock.name}", "uncovered-tickets", message))
+    out.append(_finding("uncovered-tickets", ("clocks", clock.name), message))
     return out
 
 
@@ -259,12 +542,12 @@ def _segment_findings(segments: tuple[Segment, ...]) -> list[Finding]:
     for segment in segments:
         box, exact = _box(segment.when)
         shape = _shape(segment.when)
-        where = f"segments.{segment.id}.when"
+        where: KeyPath = ("segments", segment.id, "when")
         if box is None:
             out.append(
-                Finding(
-                    where,
+                _finding(
                     "segment-unreachable",
+                    where,
                     "the condition can never hold (its comparisons contradict one another), "
                     "so the segment never decides",
                 )
@@ -279,9 +562,9 @@ def _segment_findings(segments: tuple[Segment, ...]) -> list[Finding]:
         if covering:
             first = covering[0]
             out.append(
-                Finding(
-                    where,
+                _finding(
                     "segment-shadowed",
+                    where,
                     f"every ticket it selects is taken first by segment {first.id!r} "
                     f"(precedence {first.precedence}), so it never decides",
                 )
@@ -298,9 +581,9 @@ def _segment_findings(segments: tuple[Segment, ...]) -> list[Finding]:
                         by.append(other.id)
             if kind == "in" and by and values <= taken:
                 out.append(
-                    Finding(
-                        where,
+                    _finding(
                         "segment-shadowed",
+                        where,
                         f"every {field} it selects is taken first by segments "
                         f"{', '.join(repr(b) for b in by)}, so it never decides",
                     )
@@ -377,7 +660,7 @@ def _ladder_findings(clock: ClockDef) -> list[Finding]:
     if all(rung.share is not None for rung in ladder):
         return []  # percentages of one target keep their order
     found: dict[tuple[int, str], Finding] = {}
-    where = f"clocks.{clock.name}.ladder"
+    where: KeyPath = ("clocks", clock.name, "ladder")
     scopes: tuple[Definition | None, ...] = clock.definitions or (None,)
     for scope, priority, target in [
         (d, priority, targets[priority])
@@ -397,9 +680,9 @@ def _ladder_findings(clock: ClockDef) -> list[Finding]:
                 if rung.before_breach is not None and amounts[j] == 0:
                     found.setdefault(
                         (j, "rung-at-start"),
-                        Finding(
-                            f"{where}[{j}].before_breach",
+                        _finding(
                             "rung-at-start",
+                            (*where, j, "before_breach"),
                             f"for {named} ({target.duration.text}) the lead is not shorter "
                             "than the target, so the rung is due when the clock starts",
                         ),
@@ -408,9 +691,9 @@ def _ladder_findings(clock: ClockDef) -> list[Finding]:
                     if amounts[j] <= amounts[i]:
                         found.setdefault(
                             (j, "rungs-out-of-order"),
-                            Finding(
-                                f"{where}[{j}]",
+                            _finding(
                                 "rungs-out-of-order",
+                                (*where, j),
                                 f"for {named} ({target.duration.text}) rung {_measure(rung)} "
                                 f"is reached no later than rung {i} ({_measure(ladder[i])}) "
                                 "written before it",
@@ -446,31 +729,32 @@ def _sample_starts(target: Target, ladder: tuple[Rung, ...]) -> list[datetime]:
     return starts
 
 
-def _path_findings(path: PathDef) -> list[Finding]:
-    """Settings a path accepts that can have no effect."""
+def _path_findings(path: PathDef, requested: set[tuple[str, int]]) -> list[Finding]:
+    """Settings a path accepts that can have no effect, and levels nothing reaches
+    (``requested``: the (path, level index) pairs some action escalates or transfers to)."""
     out = []
     levels = path.levels
-    where = f"paths.{path.name}.levels"
+    where: KeyPath = ("paths", path.name, "levels")
     if path.starts_on_open and not path.page_first_level and levels[0].ack_within is not None:
         out.append(
-            Finding(
-                f"{where}[0].ack_within",
+            _finding(
                 "ack-within-on-start-level",
+                (*where, 0, "ack_within"),
                 "the first level of an on-open path pages nobody, so nothing can go unanswered",
             )
         )
     if path.page_first_level and not path.starts_on_open:
         out.append(
-            Finding(
-                f"paths.{path.name}.page_first_level",
+            _finding(
                 "page-first-level-on-trigger",
+                ("paths", path.name, "page_first_level"),
                 "a path that starts on trigger pages its first level anyway",
             )
         )
     if levels[0].at is not None:
         out.append(
-            Finding(
-                f"{where}[0].at", "at-on-first-level", "the first level is entered at the start"
+            _finding(
+                "at-on-first-level", (*where, 0, "at"), "the first level is entered at the start"
             )
         )
     for i, level in enumerate(levels):
@@ -479,17 +763,31 @@ def _path_findings(path: PathDef) -> list[Finding]:
         )
         if level.ack_timeout is not None and not has_timer:
             out.append(
-                Finding(
-                    f"{where}[{i}].ack_timeout",
+                _finding(
                     "ack-timeout-without-timer",
+                    (*where, i, "ack_timeout"),
                     "the level never moves on by itself, so an acknowledgement cannot lapse",
+                )
+            )
+    reached = True  # the first level is where the path starts
+    for i, level in enumerate(levels[1:], 1):
+        by_timer = level.at is not None or (reached and levels[i - 1].after is not None)
+        reached = by_timer or (path.name, i) in requested
+        if not reached:
+            out.append(
+                _finding(
+                    "unreachable-level",
+                    (*where, i),
+                    f"nothing moves the path to {level.name}: the level before it is never "
+                    f"left by an 'after' (or never reached), {level.name} has no 'at', and no "
+                    "rule or rung escalates or transfers to it",
                 )
             )
     if path.repeat and levels[-1].after is None:
         out.append(
-            Finding(
-                f"paths.{path.name}.repeat",
+            _finding(
                 "repeat-without-timer",
+                ("paths", path.name, "repeat"),
                 "the last level has no 'after', so the path never starts another round",
             )
         )
@@ -504,37 +802,47 @@ def _directory_findings(
     out: list[Finding] = []
     if directory.empty:
         return out
+    used = _people_used(policy) if policy.segment is None else set(directory.people)
     for pid, person in directory.people.items():
-        where = f"directory.people.{pid}"
+        where: KeyPath = ("directory", "people", pid)
         if not person.channels:
-            out.append(Finding(where, "no-contact-channel", "person has no contact channel"))
+            out.append(_finding("no-contact-channel", where, "person has no contact channel"))
+        if pid not in used:
+            out.append(
+                _finding(
+                    "unused-person",
+                    where,
+                    "no team, role, schedule, path level, rule or rung names this person, "
+                    "nor anyone's backup or managers: nobody is ever paged through this entry",
+                )
+            )
         if as_of is not None and directory.contact_max_age is not None:
             checked = person.validated_at
             if checked is None:
                 out.append(
-                    Finding(where, "contact-never-validated", "contact details never validated")
+                    _finding("contact-never-validated", where, "contact details never validated")
                 )
             elif as_of.astimezone(UTC).date() - checked > directory.contact_max_age:
                 age = (as_of.astimezone(UTC).date() - checked).days
                 out.append(
-                    Finding(
-                        f"{where}.validated_at",
+                    _finding(
                         "stale-contact",
+                        (*where, "validated_at"),
                         f"contact details last validated {checked.isoformat()}, {age} days ago",
                     )
                 )
     for rid, role in directory.roles.items():
         if role.backup is None:
             out.append(
-                Finding(f"directory.roles.{rid}", "role-without-backup", "role has no backup")
+                _finding("role-without-backup", ("directory", "roles", rid), "role has no backup")
             )
     for path in policy.paths:
         for i, level in enumerate(path.levels):
             if not level.fallback and not _has_backup(policy, level.targets):
                 out.append(
-                    Finding(
-                        f"paths.{path.name}.levels[{i}]",
+                    _finding(
                         "level-without-backup",
+                        ("paths", path.name, "levels", i),
                         f"nobody behind {level.name}'s targets has a backup and the level has "
                         "no fallback",
                     )
@@ -543,13 +851,163 @@ def _directory_findings(
         for name, schedule in directory.schedules.items():
             for gap in schedule.gaps(as_of, as_of + horizon):
                 out.append(
-                    Finding(
-                        f"schedules.{name}",
+                    _finding(
                         "schedule-gap",
+                        ("schedules", name),
                         f"nobody on call from {gap.start.isoformat()} to {gap.end.isoformat()}",
                     )
                 )
     return out
+
+
+def _people_used(policy: Policy) -> set[str]:
+    """Everyone some entry of the policy (or of one of its segments) can page or route
+    through: targets of levels, rules and rungs, teams, roles, schedules, backups, managers."""
+    used: set[str] = set()
+    for compiled in (policy, *(s.policy for s in policy.segments)):
+        assert isinstance(compiled, Policy)
+        directory = compiled.directory
+        targets: list[str] = []
+        for path in compiled.paths:
+            for level in path.levels:
+                targets += [*level.targets, *level.fallback]
+                if level.owner is not None:
+                    targets.append(level.owner)
+        targets += [t for act in _all_actions(compiled) for t in act.targets]
+        for target in targets:
+            kind, _, name = target.partition(":")
+            if kind in ("person", "manager"):
+                used.add(name)
+        for team in directory.teams.values():
+            used.update(team.members)
+            used.update(p for p in (team.lead, team.backup) if p is not None)
+        for role in directory.roles.values():
+            kind, _, name = role.filled_by.partition(":")
+            if kind == "person":
+                used.add(name)
+            if role.backup is not None:
+                used.add(role.backup)
+        for schedule in directory.schedules.values():
+            used.update(schedule.people)
+        for person in directory.people.values():
+            used.update(p for p in (person.backup, person.escalation_authority) if p)
+            used.update(person.managers)
+    return used
+
+
+def _calendar_findings(policy: Policy, as_of: datetime | None) -> list[Finding]:
+    """Calendars with a year of their range without any working time, and (with ``as_of``)
+    calendars whose years end within :data:`CALENDAR_NOTICE` of it."""
+    out: list[Finding] = []
+    for name, calendar in policy.calendars.items():
+        if name == "24x7":
+            continue
+        where: KeyPath = ("calendars", name)
+        first, last = calendar.years
+        for year in range(first, last + 1):
+            if _closed_all_year(calendar, year):
+                out.append(
+                    _finding(
+                        "calendar-closed-year",
+                        where,
+                        f"the calendar has no working time in {year} (UTC): clocks on it "
+                        "count nothing that year and rungs wait for the next",
+                    )
+                )
+        if as_of is not None and calendar.valid_until <= as_of + CALENDAR_NOTICE:
+            ends = calendar.valid_until.date().isoformat()
+            out.append(
+                _finding(
+                    "calendar-ends",
+                    where,
+                    f"the calendar covers the years {first}-{last}, up to {ends}: a ticket "
+                    "measured on it past then is refused (CalendarRangeError); extend its years",
+                )
+            )
+    return out
+
+
+def _closed_all_year(calendar: Calendar, year: int) -> bool:
+    """Whether ``calendar`` has no working time in ``year`` (UTC, within its range)."""
+    start = max(calendar.valid_from, datetime(year, 1, 1, tzinfo=UTC))
+    end = min(calendar.valid_until, datetime(year + 1, 1, 1, tzinfo=UTC))
+    if start >= end:
+        return False
+    try:
+        return calendar.next_open(start) >= end
+    except CalendarRangeError:  # no opening before the end of its range
+        return True
+
+
+def _off_hours_findings(
+    policy: Policy, clock: ClockDef, as_of: datetime, horizon: timedelta
+) -> list[Finding]:
+    """Rungs that notify an on-call schedule (directly, through a team or a role) while it
+    has nobody on call and the clock's calendar is open, in ``[as_of, as_of + horizon)``: a
+    rung can fall due then, and the notification reaches nobody."""
+    out: list[Finding] = []
+    directory = policy.directory
+    calendars = {t.calendar_name: t.calendar for t in clock.targets.values()}
+    for definition in clock.definitions:
+        calendars.update({t.calendar_name: t.calendar for t in definition.targets.values()})
+    for j, rung in enumerate(clock.ladder):
+        schedules = sorted(
+            {
+                s
+                for act in rung.actions
+                if act.kind == "notify"
+                for target in act.targets
+                for s in _schedules_of(policy, target)
+            }
+        )
+        for name in schedules:
+            schedule = directory.schedules[name]
+            hit = _first_open_gap(schedule.gaps(as_of, as_of + horizon), calendars)
+            if hit is not None:
+                (start, end), calendar_name = hit
+                out.append(
+                    _finding(
+                        "notify-off-hours",
+                        ("clocks", clock.name, "ladder", j),
+                        f"the rung notifies schedule {name!r}, which has nobody on call from "
+                        f"{start.isoformat()} to {end.isoformat()} while calendar "
+                        f"{calendar_name!r} is open: a rung falling due then reaches nobody",
+                    )
+                )
+                break
+    return out
+
+
+def _schedules_of(policy: Policy, target: str) -> list[str]:
+    """The schedules a notify target reaches people through."""
+    directory = policy.directory
+    kind, _, name = target.partition(":")
+    if kind == "schedule" and name in directory.schedules:
+        return [name]
+    if kind == "team":
+        team = directory.teams.get(name)
+        if team is not None and team.schedule is not None and not team.members:
+            return [team.schedule] if team.schedule in directory.schedules else []
+    if kind == "role":
+        role = directory.roles.get(name)
+        if role is not None and not role.filled_by.startswith("person:"):
+            return _schedules_of(policy, role.filled_by)
+    return []
+
+
+def _first_open_gap(
+    gaps: Iterable[Shift], calendars: Mapping[str, Calendar]
+) -> tuple[tuple[datetime, datetime], str] | None:
+    """The first gap (a shift with nobody on call) in which one of ``calendars`` is open."""
+    for gap in gaps:
+        start, end = gap.start, gap.end
+        for name in sorted(calendars):
+            try:
+                if calendars[name].windows(start, end):
+                    return (start, end), name
+            except CalendarRangeError:
+                continue
+    return None
 
 
 def _has_backup(policy: Policy, targets: tuple[str, ...]) -> bool:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from escalate.engine.compiled import Policy
-from escalate.errors import ArgumentError, EscalateError, PolicyError, shown, suggest
+from escalate.errors import ArgumentError, EscalateError, PolicyError, remapped, shown, suggest
 from escalate.policy._yaml import MAX_BYTES, Positions, parse_yaml
 from escalate.policy.compiler import compile_policy, validate_spec
 from escalate.policy.segments import (
@@ -191,7 +191,14 @@ def _nearby(extends: str, base_name: str, here: str) -> str | None:
 
 
 def _in_extension(exc: PolicyError, name: str, overlays: list[tuple[str, Overlaid]]) -> PolicyError:
-    """A compile error of an extended policy, saying which extension and removal caused it."""
+    """A compile error of an extended policy, saying which extension and removal caused it
+    (each of several errors so)."""
+    return remapped(exc, lambda e: _in_extension_one(e, name, overlays))
+
+
+def _in_extension_one(
+    exc: PolicyError, name: str, overlays: list[tuple[str, Overlaid]]
+) -> PolicyError:
     hint = ""
     for label, overlaid in overlays:
         hint = dangling_hint(exc, overlaid, label)

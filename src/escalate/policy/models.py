@@ -437,6 +437,28 @@ class PolicyRemoveSpec(RemoveSpec):
     segments: list[Id] = Field(default_factory=list)
 
 
+class LintIgnoreSpec(_Strict):
+    """One lint finding the policy's authors have looked at and accept (docs/lint.md)."""
+
+    code: Id = Field(
+        description="the finding's code, e.g. stale-contact", examples=["no-rationale"]
+    )
+    where: Label | None = Field(
+        default=None,
+        description="a key path prefix as findings print it (directory.people.anna, "
+        "rules.wrong-team); default: everywhere",
+    )
+    reason: Prose = Field(min_length=1, description="why the finding is accepted")
+
+
+class LintSpec(_Strict):
+    """How ``escalate validate`` treats this policy's findings."""
+
+    ignore: list[LintIgnoreSpec] = Field(
+        default_factory=list, description="findings not to report, each with its reason"
+    )
+
+
 class PolicySpec(_Strict):
     """A whole escalation policy."""
 
@@ -483,6 +505,10 @@ class PolicySpec(_Strict):
     )
     remove: PolicyRemoveSpec | None = Field(
         default=None, description="with extends: base entries to drop, by id"
+    )
+    lint: LintSpec = Field(
+        default_factory=LintSpec,
+        description="lint findings to suppress, each with a reason (see docs/lint.md)",
     )
 
 
