@@ -33,7 +33,7 @@ from escalate.cli._io import (
     error,
     reset_stdin,
 )
-from escalate.errors import EscalateError
+from escalate.errors import EscalateError, PolicyError, every_error
 
 __all__ = [
     "MAX_HORIZON_DAYS",
@@ -91,6 +91,13 @@ def _run(argv: Sequence[str] | None) -> int:
         return 2
     try:
         code: int = args.run(args)
+    except PolicyError as exc:  # every independent problem of a policy, one per line
+        problems = every_error(exc)
+        for problem in problems:
+            error(f"escalate: error: {problem}")
+        if len(problems) > 1:
+            error(f"escalate: {len(problems)} problems; the policy does not load")
+        return 2
     except EscalateError as exc:
         error(f"escalate: error: {exc}")
         return 2

@@ -21,13 +21,12 @@ from escalate.cli._io import (
     LATEST,
     MAX_HORIZON_DAYS,
     days_arg,
-    error,
     instant_arg,
     out,
     write,
 )
 from escalate.engine.decision import iso
-from escalate.errors import EscalateError, PolicyError, every_error
+from escalate.errors import EscalateError
 from escalate.policy.lint import SEVERITIES, lint
 from escalate.policy.loader import load
 
@@ -75,15 +74,7 @@ def run(args: argparse.Namespace) -> int:
             f"--as-of {iso(as_of)} plus --horizon-days {horizon_days} ends after {iso(LATEST)}, "
             "the last instant escalate computes with"
         )
-    try:
-        policy = load(args.path)
-    except PolicyError as exc:
-        problems = every_error(exc)
-        for problem in problems:
-            error(f"escalate: error: {problem}")
-        if len(problems) > 1:
-            error(f"escalate: {len(problems)} problems; the policy does not load")
-        return 2
+    policy = load(args.path)  # a policy that does not load: every problem, exit 2
     findings = lint(policy, as_of=as_of, horizon=timedelta(days=horizon_days))
     counts = Counter(f.severity for f in findings)
     failed = bool(findings) if args.strict else counts["error"] > 0
