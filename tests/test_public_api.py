@@ -32,6 +32,7 @@ PUBLIC_MODULES = (
     "escalate.policy",
     "escalate.errors",
     "escalate.testing",
+    "escalate.whatif",
 )
 INSTANTS = (
     datetime(2024, 11, 20, 15, 0, tzinfo=UTC),

@@ -5,7 +5,9 @@ object escalate returns is immutable: attributes cannot be assigned, mappings ar
 and sequences are tuples. The value types (:class:`Action`, :class:`RuleResult`, :class:`Withdrawn`,
 :class:`PathState`, :class:`Finding`, :class:`Event`, :class:`Shift`, :class:`Resolution` and
 the compiled definitions) are also hashable and compare by value; :class:`Policy`,
-:class:`Decision` and :class:`ClockState` compare by identity.
+:class:`Decision`, :class:`ClockState` and :class:`Simulation` compare by identity. The
+what-if tools (:func:`simulate` here; ``diff`` and snapshots too) live in
+:mod:`escalate.whatif`.
 """
 
 from escalate._version import __version__
@@ -35,6 +37,7 @@ from escalate.people.directory import Directory, Person, Resolution, Role, Team
 from escalate.people.schedule import Schedule, Shift
 from escalate.policy.lint import Finding, lint
 from escalate.policy.loader import load, loads
+from escalate.whatif.simulate import Simulation, simulate
 
 __all__ = [
     "Action",
@@ -68,6 +71,7 @@ __all__ = [
     "Schedule",
     "Segment",
     "Shift",
+    "Simulation",
     "Team",
     "Ticket",
     "TicketError",
@@ -78,4 +82,5 @@ __all__ = [
     "lint",
     "load",
     "loads",
+    "simulate",
 ]

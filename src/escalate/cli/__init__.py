@@ -21,7 +21,7 @@ import sys
 from collections.abc import Sequence
 
 from escalate._version import __version__
-from escalate.cli import demo, evaluate, schema, test, validate
+from escalate.cli import demo, diff, evaluate, schema, simulate, snapshot, test, validate
 from escalate.cli._io import (
     MAX_HORIZON_DAYS,
     MAX_JSON_BYTES,
@@ -46,7 +46,7 @@ __all__ = [
 
 #: The commands, in the order ``escalate --help`` lists them. Each module has
 #: ``register(subparsers)``, which adds its parser(s) with ``run`` set to the function to call.
-COMMANDS = (validate, evaluate, schema, demo, test)
+COMMANDS = (validate, evaluate, schema, demo, test, simulate, diff, snapshot)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -1,0 +1,124 @@
+"""Ticket corpora for ``diff`` and ``snapshot``: a folder of ticket files or a JSONL file.
+
+``--tickets`` names a folder (every ``*.json`` file in it, not its subfolders, in name order,
+each one ticket read as ``--ticket`` files are), a ``.json`` file (one ticket) or any other
+file, read as JSON Lines: one ticket object per line, blank lines skipped, each line read as
+strictly as a ticket file (duplicate keys, ``NaN``, huge integers and deep nesting are errors).
+Every error names the file, and for JSON Lines the line (``tickets.jsonl:12:5: invalid JSON:
+...``, ``tickets.jsonl:12: events[0].at: ...``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from escalate.cli._io import (
+    MAX_JSON_BYTES,
+    MAX_JSON_DEPTH,
+    _BadJson,
+    _constant,
+    _float,
+    _integer,
+    _json_text,
+    _object,
+    _too_deep,
+    read_json,
+)
+from escalate.engine.compiled import Policy
+from escalate.engine.decision import Decision
+from escalate.errors import EscalateError, TicketError
+from escalate.people.availability import Availability
+from escalate.policy.loader import read_file
+
+__all__ = ["MAX_CORPUS_BYTES", "Entry", "decide_entry", "read_corpus"]
+
+MAX_CORPUS_BYTES = 1024 * 1024 * 1024
+"""Largest JSON Lines corpus read, in bytes (a line, like a ticket file, is at most
+``MAX_JSON_BYTES``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One ticket of a corpus: ``where`` it was read (``tickets/INC1.json`` or
+    ``tickets.jsonl:3``) and its JSON ``data``, read by each policy with its own markers."""
+
+    where: str
+    data: dict[str, Any]
+
+
+def read_corpus(path: str) -> list[Entry]:
+    """The tickets at ``path``: a folder of ``*.json`` files, a ``.json`` file or JSON Lines."""
+    if os.path.isdir(path):
+        return _folder(path)
+    if path.endswith(".json"):
+        return [Entry(path, read_json(path, "ticket"))]
+    return _lines(path)
+
+
+def decide_entry(
+    policy: Policy, entry: Entry, at: datetime, availability: Availability
+) -> Decision:
+    """The decision for one ticket of a corpus; a ticket that does not fit is an error naming
+    where it was read."""
+    try:
+        return policy.evaluate(entry.data, now=at, availability=availability)
+    except TicketError as exc:
+        raise EscalateError(f"{entry.where}: {exc}") from None
+
+
+def _folder(path: str) -> list[Entry]:
+    try:
+        with os.scandir(path) as entries:
+            names = sorted(e.name for e in entries if e.name.endswith(".json"))
+    except OSError as exc:
+        raise EscalateError(
+            f"cannot read ticket folder {path!r}: {exc.strerror or type(exc).__name__}"
+        ) from None
+    if not names:
+        raise EscalateError(f"ticket folder {path!r} holds no *.json ticket files")
+    files = [os.path.join(path, name) for name in names]
+    return [Entry(file, read_json(file, "ticket")) for file in files]
+
+
+def _lines(path: str) -> list[Entry]:
+    raw = read_file(path, what="ticket corpus", max_bytes=MAX_CORPUS_BYTES, error=EscalateError)
+    text = _json_text(raw, path, "ticket corpus")
+    entries = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        entries.append(Entry(where, _object_line(line.removesuffix("\r"), where)))
+    if not entries:
+        raise EscalateError(f"{path}: the ticket corpus holds no tickets (one JSON object a line)")
+    return entries
+
+
+def _object_line(line: str, where: str) -> dict[str, Any]:
+    """One line of JSON Lines, read as strictly as a ticket file."""
+    if len(line.encode("utf-8")) > MAX_JSON_BYTES:
+        raise EscalateError(f"{where}: the line is longer than {MAX_JSON_BYTES} bytes")
+    too_deep = f"{where}: invalid JSON: arrays and objects nest more than {MAX_JSON_DEPTH} levels"
+    try:
+        data = json.loads(
+            line,
+            object_pairs_hook=_object,
+            parse_constant=_constant,
+            parse_int=_integer,
+            parse_float=_float,
+        )
+    except json.JSONDecodeError as exc:
+        raise EscalateError(f"{where}:{exc.colno}: invalid JSON: {exc.msg}") from None
+    except _BadJson as exc:
+        raise EscalateError(f"{where}: invalid JSON: {exc}") from None
+    except RecursionError:
+        raise EscalateError(too_deep) from None
+    if _too_deep(data):
+        raise EscalateError(too_deep)
+    if not isinstance(data, dict):
+        raise EscalateError(f"{where}: a ticket must be a JSON object, one per line")
+    return data

@@ -1,0 +1,114 @@
+"""``escalate simulate``: a ticket's future as a timeline, through scripted events.
+
+The events file is a JSON or YAML list of ticket events, each placed by ``at`` (an instant)
+or ``after`` (a duration from the start, ``10m``): ``[{after: 10m, type: acknowledged,
+actor: anna.schmidt}]``. An error in it names the file, line and column.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from escalate.cli._io import instant_arg, out, read_availability, read_ticket, write
+from escalate.errors import EscalateError, TicketError
+from escalate.policy._yaml import Positions, parse_yaml
+from escalate.policy.loader import load, read_file
+from escalate.whatif.simulate import DEFAULT_MAX_STEPS, ScriptedEventError, simulate
+
+MAX_EVENTS_BYTES = 1024 * 1024
+"""Largest events file read, in bytes."""
+
+
+def register(sub: Any) -> None:
+    cmd = sub.add_parser(
+        "simulate",
+        help="a ticket's future: every step at which its decision changes, up to --until",
+        description=(
+            "Evaluate the ticket at its last event (or --from), then at every instant its "
+            "decision can change (next_evaluation_at) and at every scripted event, up to "
+            "--until. Nobody acts unless the events file says so."
+        ),
+    )
+    cmd.add_argument("--policy", required=True, help="policy file or folder")
+    cmd.add_argument("--ticket", required=True, help="ticket JSON file")
+    cmd.add_argument("--until", required=True, type=instant_arg, help="last instant (ISO)")
+    cmd.add_argument(
+        "--from",
+        dest="start",
+        type=instant_arg,
+        help="first instant (ISO; default: the ticket's last event)",
+    )
+    cmd.add_argument(
+        "--events",
+        help="scripted events: a JSON or YAML list, each with 'at' or 'after' (e.g. 10m)",
+    )
+    cmd.add_argument("--availability", help="availability JSON (out of office, unreachable)")
+    cmd.add_argument(
+        "--max-steps",
+        type=steps_arg,
+        default=DEFAULT_MAX_STEPS,
+        help=f"stop with an error beyond this many steps (default {DEFAULT_MAX_STEPS})",
+    )
+    cmd.add_argument("--json", action="store_true", help="print the simulation as JSON")
+    cmd.set_defaults(run=run)
+
+
+def steps_arg(text: str) -> int:
+    """A ``--max-steps`` value: a positive whole number."""
+    if not text.isascii() or not text.isdigit() or len(text) > 9 or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return int(text)
+
+
+def run(args: argparse.Namespace) -> int:
+    policy = load(args.policy)
+    ticket = read_ticket(args.ticket, policy.empty_values)
+    availability = read_availability(args.availability)
+    events: list[Any] = []
+    positions: Positions | None = None
+    if args.events is not None:
+        events, positions = read_events(args.events)
+    try:
+        simulation = simulate(
+            policy,
+            ticket,
+            until=args.until,
+            start=args.start,
+            events=events,
+            availability=availability,
+            max_steps=args.max_steps,
+        )
+    except TicketError as exc:
+        raise _located(exc, args.events, positions, args.ticket) from None
+    if args.json:
+        write(sys.stdout, simulation.to_json())
+    else:
+        out(simulation.table(), keep_newlines=True)
+    return 0
+
+
+def read_events(path: str) -> tuple[list[Any], Positions]:
+    """The scripted events of a JSON or YAML file, with the position of every key."""
+    raw = read_file(path, what="events", max_bytes=MAX_EVENTS_BYTES, error=EscalateError)
+    data, positions = parse_yaml(raw, path, max_bytes=MAX_EVENTS_BYTES)
+    if not isinstance(data, list):
+        raise EscalateError(
+            f"{path}: the scripted events must be a list of events (got "
+            f"{'nothing' if data is None else type(data).__name__})"
+        )
+    return data, positions
+
+
+def _located(
+    exc: TicketError, events: str | None, positions: Positions | None, ticket: str
+) -> EscalateError:
+    """A ticket error named by where it stands: a scripted event's file, line and column, or
+    the ticket file."""
+    if not isinstance(exc, ScriptedEventError):
+        return EscalateError(f"{ticket}: {exc}")
+    source = None if positions is None else positions.of(exc.path[1:])
+    if source is None:
+        return EscalateError(f"{events}: {exc}")
+    return EscalateError(f"{source[0]}:{source[1]}:{source[2]}: {exc}")

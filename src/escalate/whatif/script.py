@@ -1,0 +1,265 @@
+"""Scripted events: read from JSON-like data, placed in time, appended to a ticket's history.
+
+A scripted event is a ticket event as ``docs/ticket-format.md`` describes it (``type`` and its
+payload: ``actor``, ``status``, ``group`` ...), placed in time by exactly one of ``at`` (an
+aware instant, a ``datetime`` or an ISO-8601 string with an offset) or ``after`` (a duration
+counted in wall time from the simulation's start: ``10m``, ``1h30m``, ``2d``, or a positive
+``timedelta``; no business days, which would need a calendar). A script lists its events in
+time order, none before the start. Problems raise :class:`ScriptedEventError` (a
+:class:`~escalate.errors.TicketError`) with the path ``events[i].key`` of the script, never of
+the ticket's own history.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from escalate._models import read_instant
+from escalate.calendars._durations import parse_duration
+from escalate.calendars._instants import MAX_US, MIN_US, to_us, utc
+from escalate.engine.decision import iso
+from escalate.engine.ticket import Customer, Event, Ticket
+from escalate.errors import NaiveDatetimeError, PolicyError, TicketError
+
+__all__ = ["Script", "ScriptedEventError", "append", "read_script", "scripted_error"]
+
+_INDEX = re.compile(r"events\[([0-9]+)\]")
+
+
+class ScriptedEventError(TicketError):
+    """A scripted event is invalid, or contradicts the ticket's history: ``path`` names it in
+    the script (``events[2].type``), not in the ticket."""
+
+
+@dataclass(frozen=True, slots=True)
+class Script:
+    """Scripted events read and placed in time: ``events``, in time order, instants in UTC
+    (an event's ``index`` is its position in the script)."""
+
+    events: tuple[Event, ...]
+
+    def until(self, at: datetime) -> int:
+        """How many scripted events happen at or before ``at``."""
+        return sum(1 for event in self.events if event.at <= at)
+
+
+def read_script(
+    events: Iterable[Mapping[str, object]],
+    *,
+    ticket: Ticket,
+    start: datetime,
+    empty: Iterable[str] = (),
+) -> Script:
+    """Read ``events`` for ``ticket``, with ``after`` counted from ``start`` (aware, UTC).
+
+    ``empty`` are the policy's empty-value markers, as for the ticket itself. The events are
+    read the way :meth:`Ticket.from_mapping` reads a history and checked against the ticket's
+    own history once appended (a ``from_priority`` that contradicts it is an error here, not
+    during the simulation).
+    """
+    if isinstance(events, str | bytes | Mapping):
+        raise ScriptedEventError(
+            "scripted events must be a list of events", path=("events",), value=events
+        )
+    placed: list[dict[str, object]] = []
+    previous: datetime | None = None
+    for i, raw in enumerate(events):
+        if not isinstance(raw, Mapping):
+            raise ScriptedEventError(
+                "a scripted event must be a mapping", path=("events", i), value=raw
+            )
+        data = dict(raw)
+        if "index" in data:
+            raise ScriptedEventError(
+                "a scripted event has no 'index': its place in the history follows from its "
+                "instant",
+                path=("events", i, "index"),
+                value=data["index"],
+            )
+        at = _instant(data, i, start)
+        if at < start:
+            raise ScriptedEventError(
+                f"a scripted event cannot happen before the simulation's start ({iso(start)})",
+                path=("events", i, "at" if "at" in data else "after"),
+                value=iso(at),
+            )
+        if previous is not None and at < previous:
+            raise ScriptedEventError(
+                f"scripted events are listed in time order; this one is earlier than "
+                f"events[{i - 1}] ({iso(previous)})",
+                path=("events", i, "at" if "at" in data else "after"),
+                value=iso(at),
+            )
+        previous = at
+        data.pop("after", None)
+        data["at"] = at
+        placed.append(data)
+    # The events alone, read as the history of a ticket opened at the start: the format's own
+    # reading (types, payloads, spellings), with error paths that are the script's.
+    try:
+        probe = Ticket.from_mapping(
+            {"id": ticket.id, "opened_at": start, "events": placed}, empty=empty
+        )
+    except TicketError as exc:
+        raise scripted_error(exc, 0) from None
+    script = Script(probe.events)
+    append(ticket, script.events)  # the checks that need the ticket's own history
+    return script
+
+
+def _instant(data: dict[str, object], i: int, start: datetime) -> datetime:
+    """The instant of scripted event ``i``: its ``at``, or ``start`` plus its ``after``."""
+    if ("at" in data) == ("after" in data):
+        raise ScriptedEventError(
+            "a scripted event needs exactly one of 'at' (an instant) and 'after' (a duration "
+            "from the start, e.g. 10m)",
+            path=("events", i),
+            value={key: data[key] for key in ("at", "after") if key in data},
+        )
+    if "at" in data:
+        return _at(data["at"], ("events", i, "at"))
+    value = data["after"]
+    path: tuple[str | int, ...] = ("events", i, "after")
+    if isinstance(value, timedelta):
+        if value <= timedelta(0):
+            raise ScriptedEventError("'after' must be a positive duration", path=path, value=value)
+        delta = value
+    else:
+        try:
+            delta = parse_duration(value, path, allow_business_days=False).delta
+        except PolicyError as exc:
+            raise ScriptedEventError(exc.message, path=path, value=value) from None
+    us = to_us(start) + delta // timedelta(microseconds=1)
+    if us > MAX_US:
+        raise ScriptedEventError(
+            "the event would fall after the last instant escalate computes with",
+            path=path,
+            value=value,
+        )
+    return start + delta
+
+
+def _at(value: object, path: tuple[str | int, ...]) -> datetime:
+    at = read_instant(value) if isinstance(value, str) else value
+    if not isinstance(at, datetime):
+        raise ScriptedEventError(
+            "must be an ISO-8601 instant with an offset (e.g. 2024-11-20T15:00:00Z) or an aware "
+            "datetime",
+            path=path,
+            value=value,
+        )
+    try:
+        us = to_us(at)
+    except NaiveDatetimeError:
+        raise ScriptedEventError(
+            "has no time zone (escalate never guesses whether a naive time is UTC or local)",
+            path=path,
+            value=value,
+        ) from None
+    if not MIN_US <= us <= MAX_US:
+        raise ScriptedEventError(
+            "is outside the instants escalate computes with", path=path, value=value
+        )
+    return utc(at)
+
+
+def append(ticket: Ticket, events: Sequence[Event]) -> Ticket:
+    """``ticket`` with ``events`` (in time order, at or after its last one) added to its history.
+
+    The fields the new events set -- the status, the priority, the group and assignee an
+    assignment names, the fields ``field-changed`` events change -- are derived from the
+    history again; every other field keeps its value. Given counters keep what the history did
+    not show: a ticket that said ``reassignment_count: 5`` with two reassignments in its
+    history says 6 after one more. A :class:`TicketError` for an event that contradicts the
+    history names it by its position in ``events``.
+    """
+    if not events:
+        return ticket
+    n = len(ticket.events)
+    history = (
+        *ticket.events,
+        *(dataclasses.replace(event, index=n + i) for i, event in enumerate(events)),
+    )
+    kept: dict[str, str | None] = {
+        name: getattr(ticket, name)
+        for name in (
+            "priority",
+            "impact",
+            "urgency",
+            "severity",
+            "category",
+            "subcategory",
+            "service",
+            "configuration_item",
+            "assignment_group",
+            "assignee",
+            "status",
+            "business_unit",
+            "region",
+            "service_line",
+            "risk",
+        )
+    }
+    customer = {"id": ticket.customer.id, "tier": ticket.customer.tier}
+    vip = ticket.customer.vip
+    fields = dict(ticket.fields)
+    for event in events:
+        if event.status is not None:
+            kept["status"] = None
+        if event.type == "priority-changed":
+            kept["priority"] = None
+        if event.group is not None and event.type == "assigned":
+            kept["assignment_group"] = None
+        if event.assignee is not None and event.type == "assigned":
+            kept["assignee"] = None
+        name = event.field
+        if event.type != "field-changed" or name is None:
+            continue
+        if name.startswith("fields."):
+            fields.pop(name[7:], None)
+        elif name == "customer.vip":
+            vip = bool(event.to_value)
+        elif name.startswith("customer."):
+            customer[name[9:]] = None
+        else:
+            kept[name] = None
+    # What the given counters add to what the histories show, kept as the history grows.
+    before = Ticket(ticket.id, ticket.opened_at, events=ticket.events)
+    try:
+        after = Ticket(ticket.id, ticket.opened_at, events=history)
+        return Ticket(
+            ticket.id,
+            ticket.opened_at,
+            kind=ticket.kind,
+            customer=Customer(id=customer["id"], tier=customer["tier"], vip=vip),
+            regulatory_flags=ticket.regulatory_flags,
+            fields=fields,
+            events=history,
+            reassignment_count=ticket.reassignment_count
+            - before.reassignment_count
+            + after.reassignment_count,
+            reopen_count=ticket.reopen_count - before.reopen_count + after.reopen_count,
+            **kept,
+        )
+    except TicketError as exc:
+        raise scripted_error(exc, n) from None
+
+
+def scripted_error(exc: TicketError, n: int) -> TicketError:
+    """``exc``, about a history whose first ``n`` events are the ticket's own, as a
+    :class:`ScriptedEventError` when it names a later (scripted) event; else as it is."""
+    path = exc.path
+    if len(path) >= 2 and path[0] == "events" and isinstance(path[1], int) and path[1] >= n:
+        message = _INDEX.sub(lambda m: _renumbered(int(m.group(1)), n), exc.message)
+        return ScriptedEventError(message, path=("events", path[1] - n, *path[2:]), value=exc.value)
+    return exc
+
+
+def _renumbered(index: int, n: int) -> str:
+    """How an error names event ``index`` of a history whose first ``n`` events are the
+    ticket's own: ``the ticket's events[3]`` or ``events[0]`` (of the script)."""
+    return f"the ticket's events[{index}]" if index < n else f"events[{index - n}]"
