@@ -228,9 +228,15 @@ def append(ticket: Ticket, events: Sequence[Event]) -> Ticket:
         else:
             kept[name] = None
     # What the given counters add to what the histories show, kept as the history grows.
-    before = Ticket(ticket.id, ticket.opened_at, events=ticket.events)
+    # (A customer.vip the history sets must agree even here.)
+    before = Ticket(
+        ticket.id,
+        ticket.opened_at,
+        customer=Customer(vip=ticket.customer.vip),
+        events=ticket.events,
+    )
     try:
-        after = Ticket(ticket.id, ticket.opened_at, events=history)
+        after = Ticket(ticket.id, ticket.opened_at, customer=Customer(vip=vip), events=history)
         return Ticket(
             ticket.id,
             ticket.opened_at,
