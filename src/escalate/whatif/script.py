@@ -23,7 +23,7 @@ from escalate.calendars._durations import parse_duration
 from escalate.calendars._instants import MAX_US, MIN_US, to_us, utc
 from escalate.engine.decision import iso
 from escalate.engine.ticket import Customer, Event, Ticket
-from escalate.errors import NaiveDatetimeError, PolicyError, TicketError
+from escalate.errors import NaiveDatetimeError, PolicyError, TicketError, shown
 
 __all__ = ["Script", "ScriptedEventError", "append", "read_script", "scripted_error"]
 
@@ -131,8 +131,9 @@ def _instant(data: dict[str, object], i: int, start: datetime) -> datetime:
     else:
         try:
             delta = parse_duration(value, path, allow_business_days=False).delta
-        except PolicyError as exc:
-            raise ScriptedEventError(exc.message, path=path, value=value) from None
+        except PolicyError as exc:  # its message ends with the value, as ours will
+            message = exc.message.removesuffix(f", got {shown(value)}")
+            raise ScriptedEventError(message, path=path, value=value) from None
     us = to_us(start) + delta // timedelta(microseconds=1)
     if us > MAX_US:
         raise ScriptedEventError(
