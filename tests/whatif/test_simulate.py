@@ -24,7 +24,7 @@ import escalate
 from escalate import ArgumentError, Decision, Ticket, load, loads, simulate
 from escalate.testing import tickets as et
 from escalate.whatif import ScriptedEventError, SimulationError
-from escalate.whatif.script import append
+from escalate.whatif.script import append, read_script
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICY = load(ROOT / "rules" / "itil-default.yaml")
@@ -217,31 +217,29 @@ def test_after_accepts_a_timedelta_and_at_accepts_a_datetime() -> None:
 def test_each_step_decides_on_the_history_up_to_its_instant() -> None:
     ticket = Ticket.from_mapping(example("INC0010003"))
     simulation = simulate(POLICY, ticket, until=at("2024-11-21T12:00:00Z"), events=ACK_AND_RESOLVE)
-    script = escalate.whatif.script.read_script(
-        ACK_AND_RESOLVE, ticket=ticket, start=simulation.start
-    )
+    script = read_script(ACK_AND_RESOLVE, ticket=ticket, start=simulation.start)
     for step in simulation.steps:
-        history = append(ticket, [e for e in script.events if e.at <= step.at])
+        history = append(ticket, [e for e in script if e.at <= step.at])
         assert POLICY.evaluate(history, now=step.at).to_json() == step.decision.to_json()
 
 
 def test_a_scripted_status_replaces_the_tickets_own_status() -> None:
     ticket = Ticket.from_mapping(example("INC0010003"))
-    script = escalate.whatif.script.read_script(
+    script = read_script(
         [{"after": "1m", "type": "resolved"}], ticket=ticket, start=at("2024-11-20T12:40:00Z")
     )
-    assert ("in-progress", "resolved") == (ticket.status, append(ticket, script.events).status)
+    assert ("in-progress", "resolved") == (ticket.status, append(ticket, script).status)
 
 
 def test_given_counters_keep_what_the_history_did_not_show() -> None:
     assigned = {"at": "2024-11-20T10:00:00Z", "type": "assigned", "group": "service-desk"}
     ticket = Ticket.from_mapping({**PLAIN, "events": [assigned], "reassignment_count": 5})
-    script = escalate.whatif.script.read_script(
+    script = read_script(
         [{"after": "1m", "type": "assigned", "group": "second-line"}],
         ticket=ticket,
         start=ticket.opened_at,
     )
-    moved = append(ticket, script.events)
+    moved = append(ticket, script)
     assert (6, "second-line") == (moved.reassignment_count, moved.assignment_group)
 
 
@@ -252,8 +250,8 @@ def test_a_field_change_replaces_the_field() -> None:
         {"after": "2m", "type": "field-changed", "field": "customer.tier", "to": "bronze"},
         {"after": "3m", "type": "field-changed", "field": "customer.vip", "to": "yes"},
     ]
-    script = escalate.whatif.script.read_script(events, ticket=ticket, start=ticket.opened_at)
-    moved = append(ticket, script.events)
+    script = read_script(events, ticket=ticket, start=ticket.opened_at)
+    moved = append(ticket, script)
     assert ("network", "bronze", True) == (moved.category, moved.customer.tier, moved.customer.vip)
 
 
@@ -463,9 +461,9 @@ def test_every_steps_decision_is_evaluate_on_the_same_history_at_the_same_instan
     case: tuple[Ticket, list[dict[str, Any]], escalate.Simulation],
 ) -> None:
     ticket, events, simulation = case
-    script = escalate.whatif.script.read_script(events, ticket=ticket, start=simulation.start)
+    script = read_script(events, ticket=ticket, start=simulation.start)
     for step in simulation.steps:
-        history = append(ticket, [e for e in script.events if e.at <= step.at])
+        history = append(ticket, [e for e in script if e.at <= step.at])
         expected = POLICY.evaluate(history, now=step.at)
         assert expected.to_json() == step.decision.to_json()
 
@@ -476,7 +474,7 @@ def test_the_jump_is_never_late_nothing_changes_between_two_steps(
     case: tuple[Ticket, list[dict[str, Any]], escalate.Simulation], data: st.DataObject
 ) -> None:
     ticket, events, simulation = case
-    script = escalate.whatif.script.read_script(events, ticket=ticket, start=simulation.start)
+    script = read_script(events, ticket=ticket, start=simulation.start)
     k = data.draw(st.integers(0, len(simulation.steps) - 1))
     step = simulation.steps[k]
     end = simulation.steps[k + 1].at if k + 1 < len(simulation.steps) else simulation.until
@@ -485,7 +483,7 @@ def test_the_jump_is_never_late_nothing_changes_between_two_steps(
     span_us = (end - step.at) // timedelta(microseconds=1)
     offset = data.draw(st.integers(0, span_us - (1 if k + 1 < len(simulation.steps) else 0)))
     between = step.at + timedelta(microseconds=offset)
-    history = append(ticket, [e for e in script.events if e.at <= between])
+    history = append(ticket, [e for e in script if e.at <= between])
     assert shape(step.decision) == shape(POLICY.evaluate(history, now=between))
 
 

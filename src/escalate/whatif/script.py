@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from escalate._models import read_instant
@@ -25,7 +24,7 @@ from escalate.engine.decision import iso
 from escalate.engine.ticket import Customer, Event, Ticket
 from escalate.errors import NaiveDatetimeError, PolicyError, TicketError, shown
 
-__all__ = ["Script", "ScriptedEventError", "append", "read_script", "scripted_error"]
+__all__ = ["ScriptedEventError", "append", "read_script", "scripted_error"]
 
 _INDEX = re.compile(r"events\[([0-9]+)\]")
 
@@ -35,26 +34,15 @@ class ScriptedEventError(TicketError):
     the script (``events[2].type``), not in the ticket."""
 
 
-@dataclass(frozen=True, slots=True)
-class Script:
-    """Scripted events read and placed in time: ``events``, in time order, instants in UTC
-    (an event's ``index`` is its position in the script)."""
-
-    events: tuple[Event, ...]
-
-    def until(self, at: datetime) -> int:
-        """How many scripted events happen at or before ``at``."""
-        return sum(1 for event in self.events if event.at <= at)
-
-
 def read_script(
     events: Iterable[Mapping[str, object]],
     *,
     ticket: Ticket,
     start: datetime,
     empty: Iterable[str] = (),
-) -> Script:
-    """Read ``events`` for ``ticket``, with ``after`` counted from ``start`` (aware, UTC).
+) -> tuple[Event, ...]:
+    """Read ``events`` for ``ticket``, with ``after`` counted from ``start`` (aware, UTC): the
+    events in time order, instants in UTC, each ``index`` its position in the script.
 
     ``empty`` are the policy's empty-value markers, as for the ticket itself. The events are
     read the way :meth:`Ticket.from_mapping` reads a history and checked against the ticket's
@@ -106,9 +94,8 @@ def read_script(
         )
     except TicketError as exc:
         raise scripted_error(exc, 0) from None
-    script = Script(probe.events)
-    append(ticket, script.events)  # the checks that need the ticket's own history
-    return script
+    append(ticket, probe.events)  # the checks that need the ticket's own history
+    return probe.events
 
 
 def _instant(data: dict[str, object], i: int, start: datetime) -> datetime:

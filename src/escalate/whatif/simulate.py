@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from escalate.calendars._instants import checked_utc
+from escalate.engine.clocks import ClockState
 from escalate.engine.compiled import Policy
 from escalate.engine.decision import Action, Decision, iso
 from escalate.engine.ticket import Event, Ticket
@@ -221,8 +222,7 @@ def simulate(
         )
     if until < start:
         raise SimulationError(f"until {iso(until)} is before the start {iso(start)}")
-    script = read_script(events, ticket=ticket, start=start, empty=policy.empty_values)
-    scripted = script.events
+    scripted = read_script(events, ticket=ticket, start=start, empty=policy.empty_values)
     for event in scripted:
         if event.at > until:
             raise ScriptedEventError(
@@ -312,8 +312,9 @@ def _step(
     )
 
 
-def _clock(state: Any) -> str:
-    return f"{state.state}, breached" if state.breached else str(state.state)
+def _clock(state: ClockState) -> str:
+    """A clock's state as a step compares it: ``running``, ``running, breached`` ..."""
+    return f"{state.state}, breached" if state.breached else state.state
 
 
 # -- the table ------------------------------------------------------------------------------------
