@@ -404,3 +404,16 @@ def test_two_tickets_with_one_id_are_an_error(
         capsys,
     )
     assert (2, True) == (code, f"{corpus}:2: ticket 't1' would have the snapshot file" in err)
+
+
+def test_control_characters_from_the_inputs_are_printed_escaped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = write(
+        tmp_path,
+        "events.json",
+        json.dumps([{"after": "10m", "type": "acknowledged", "actor": "eve\x1b[2J\u202e"}]),
+    )
+    code, out, err = run([*SIMULATE, "--until", "2024-11-20T13:00:00Z", "--events", events], capsys)
+    assert (2, "", 1, False) == (code, out, len(err.splitlines()), "\x1b" in err)
+    assert err.startswith(f"escalate: error: {events}:1:") and "'eve\\x1b[2J\\u202e'" in err
