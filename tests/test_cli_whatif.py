@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -133,7 +134,10 @@ def test_a_missing_events_file_is_a_one_line_error(capsys: pytest.CaptureFixture
     code, _, err = run(
         [*SIMULATE, "--until", "2024-11-21T12:00:00Z", "--events", "nope.yaml"], capsys
     )
-    assert (2, "escalate: error: cannot read events 'nope.yaml': No such file or directory\n") == (
+    assert (
+        2,
+        "escalate: error: --events: cannot read events 'nope.yaml': No such file or directory\n",
+    ) == (
         code,
         err,
     )
@@ -253,7 +257,8 @@ def test_a_missing_corpus_is_a_one_line_error(capsys: pytest.CaptureFixture[str]
     code, _, err = run(["diff", PACK, PACK, "--tickets", "nope.jsonl", "--at", AT], capsys)
     assert (
         2,
-        "escalate: error: cannot read ticket corpus 'nope.jsonl': No such file or directory\n",
+        "escalate: error: --tickets: cannot read ticket corpus 'nope.jsonl': "
+        "No such file or directory\n",
     ) == (code, err)
 
 
@@ -417,3 +422,50 @@ def test_control_characters_from_the_inputs_are_printed_escaped(
     code, out, err = run([*SIMULATE, "--until", "2024-11-20T13:00:00Z", "--events", events], capsys)
     assert (2, "", 1, False) == (code, out, len(err.splitlines()), "\x1b" in err)
     assert err.startswith(f"escalate: error: {events}:1:") and "'eve\\x1b[2J\\u202e'" in err
+
+
+def test_scripted_events_can_come_from_standard_input(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stdin = io.TextIOWrapper(
+        io.BytesIO(b"- {after: 10m, type: acknowledged}\n- {after: 1h, type: acknowleged}\n")
+    )
+    monkeypatch.setattr("sys.stdin", stdin)
+    code, _, err = run([*SIMULATE, "--until", "2024-11-21T12:00:00Z", "--events", "-"], capsys)
+    assert (2, True) == (code, err.startswith("escalate: error: <stdin>:2:15: events[1].type: "))
+
+
+def test_a_jsonl_corpus_can_come_from_standard_input(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = [json.dumps(json.loads(p.read_text())) for p in sorted(TICKETS.glob("*.json"))]
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO("\n".join(lines).encode())))
+    code, out, _ = run(["diff", PACK, PACK, "--tickets", "-", "--at", AT, "--json"], capsys)
+    data = json.loads(out)
+    assert (0, 6, "<stdin>:6") == (code, data["tickets"], data["results"][-1]["source"])
+
+
+def test_a_missing_ticket_folder_entry_names_the_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(["diff", PACK, PACK, "--tickets", str(tmp_path), "--at", AT], capsys)
+    assert (
+        2,
+        f"escalate: error: --tickets: ticket folder '{tmp_path}' holds no *.json ticket files\n",
+    ) == (code, err)
+
+
+@pytest.mark.parametrize("command", ["simulate", "diff", "snapshot"])
+def test_the_what_if_commands_take_json(command: str) -> None:
+    from escalate.cli import parser
+
+    sub = next(a for a in parser()._actions if a.dest == "command")
+    options = {o for a in sub.choices[command]._actions for o in a.option_strings}  # type: ignore[attr-defined]
+    assert "--json" in options
+
+
+def test_until_now_reads_the_clock_on_the_command_line_only(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run([*SIMULATE, "--from", "now", "--until", "now", "--json"], capsys)
+    assert (0, 1) == (code, len(json.loads(out)["steps"]))

@@ -3,9 +3,10 @@
 ``--tickets`` names a folder (every ``*.json`` file in it, not its subfolders, in name order,
 each one ticket read as ``--ticket`` files are), a ``.json`` file (one ticket) or any other
 file, read as JSON Lines: one ticket object per line, blank lines skipped, each line read as
-strictly as a ticket file (duplicate keys, ``NaN``, huge integers and deep nesting are errors).
-Every error names the file, and for JSON Lines the line (``tickets.jsonl:12:5: invalid JSON:
-...``, ``tickets.jsonl:12: events[0].at: ...``).
+strictly as a ticket file (duplicate keys, ``NaN``, huge integers and deep nesting are errors);
+``-`` reads JSON Lines from standard input. Every error names the file, and for JSON Lines the
+line (``tickets.jsonl:12:5: invalid JSON: ...``, ``tickets.jsonl:12: events[0].at: ...``); a
+missing or unreadable one names the option too.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from escalate.cli._io import (
     MAX_JSON_BYTES,
     MAX_JSON_DEPTH,
+    STDIN,
     _BadJson,
     _constant,
     _float,
@@ -26,7 +28,9 @@ from escalate.cli._io import (
     _json_text,
     _object,
     _too_deep,
+    read_input,
     read_json,
+    shown_path,
 )
 from escalate.engine.compiled import Policy
 from escalate.engine.decision import Decision
@@ -50,13 +54,20 @@ class Entry:
     data: dict[str, Any]
 
 
-def read_corpus(path: str) -> list[Entry]:
-    """The tickets at ``path``: a folder of ``*.json`` files, a ``.json`` file or JSON Lines."""
+def read_corpus(path: str, option: str = "--tickets") -> list[Entry]:
+    """The tickets at ``path``: a folder of ``*.json`` files, a ``.json`` file or JSON Lines
+    (``-``: JSON Lines on standard input); ``option`` names the path in errors."""
+    if path == STDIN:
+        return _lines(STDIN, read_input(path, "ticket corpus", option))
     if os.path.isdir(path):
-        return _folder(path)
+        return _folder(path, option)
     if path.endswith(".json"):
-        return [Entry(path, read_json(path, "ticket"))]
-    return _lines(path)
+        return [Entry(path, read_json(path, "ticket", option))]
+    try:
+        raw = read_file(path, what="ticket corpus", max_bytes=MAX_CORPUS_BYTES, error=EscalateError)
+    except EscalateError as exc:
+        raise EscalateError(f"{option}: {exc}") from None
+    return _lines(path, raw)
 
 
 def decide_entry(
@@ -70,22 +81,22 @@ def decide_entry(
         raise EscalateError(f"{entry.where}: {exc}") from None
 
 
-def _folder(path: str) -> list[Entry]:
+def _folder(path: str, option: str) -> list[Entry]:
     try:
         with os.scandir(path) as entries:
             names = sorted(e.name for e in entries if e.name.endswith(".json"))
     except OSError as exc:
         raise EscalateError(
-            f"cannot read ticket folder {path!r}: {exc.strerror or type(exc).__name__}"
+            f"{option}: cannot list ticket folder {path!r}: {exc.strerror or type(exc).__name__}"
         ) from None
     if not names:
-        raise EscalateError(f"ticket folder {path!r} holds no *.json ticket files")
+        raise EscalateError(f"{option}: ticket folder {path!r} holds no *.json ticket files")
     files = [os.path.join(path, name) for name in names]
-    return [Entry(file, read_json(file, "ticket")) for file in files]
+    return [Entry(file, read_json(file, "ticket", option)) for file in files]
 
 
-def _lines(path: str) -> list[Entry]:
-    raw = read_file(path, what="ticket corpus", max_bytes=MAX_CORPUS_BYTES, error=EscalateError)
+def _lines(path: str, raw: bytes) -> list[Entry]:
+    path = shown_path(path)
     text = _json_text(raw, path, "ticket corpus")
     entries = []
     for number, line in enumerate(text.split("\n"), start=1):

@@ -31,7 +31,8 @@ def register(sub: Any) -> None:
     cmd.add_argument(
         "--tickets",
         required=True,
-        help="a folder of *.json ticket files, a .json ticket or a JSONL file (a ticket a line)",
+        help="a folder of *.json ticket files, a .json ticket or a JSONL file (a ticket a "
+        "line; '-': JSONL on standard input)",
     )
     cmd.add_argument("--at", required=True, type=instant_arg, help="ISO instant with offset")
     cmd.add_argument("--availability", help="availability JSON (out of office, unreachable)")

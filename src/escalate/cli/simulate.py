@@ -11,10 +11,18 @@ import argparse
 import sys
 from typing import Any
 
-from escalate.cli._io import instant_arg, out, read_availability, read_ticket, write
+from escalate.cli._io import (
+    instant_arg,
+    out,
+    read_availability,
+    read_input,
+    read_ticket,
+    shown_path,
+    write,
+)
 from escalate.errors import EscalateError, TicketError
 from escalate.policy._yaml import Positions, parse_yaml
-from escalate.policy.loader import load, read_file
+from escalate.policy.loader import load
 from escalate.whatif.simulate import DEFAULT_MAX_STEPS, ScriptedEventError, simulate
 
 MAX_EVENTS_BYTES = 1024 * 1024
@@ -32,7 +40,7 @@ def register(sub: Any) -> None:
         ),
     )
     cmd.add_argument("--policy", required=True, help="policy file or folder")
-    cmd.add_argument("--ticket", required=True, help="ticket JSON file")
+    cmd.add_argument("--ticket", required=True, help="ticket JSON file ('-': standard input)")
     cmd.add_argument("--until", required=True, type=instant_arg, help="last instant (ISO)")
     cmd.add_argument(
         "--from",
@@ -42,7 +50,8 @@ def register(sub: Any) -> None:
     )
     cmd.add_argument(
         "--events",
-        help="scripted events: a JSON or YAML list, each with 'at' or 'after' (e.g. 10m)",
+        help="scripted events: a JSON or YAML list, each with 'at' or 'after' (e.g. 10m); "
+        "'-': standard input",
     )
     cmd.add_argument("--availability", help="availability JSON (out of office, unreachable)")
     cmd.add_argument(
@@ -90,8 +99,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def read_events(path: str) -> tuple[list[Any], Positions]:
-    """The scripted events of a JSON or YAML file, with the position of every key."""
-    raw = read_file(path, what="events", max_bytes=MAX_EVENTS_BYTES, error=EscalateError)
+    """The scripted events of a JSON or YAML file (``-``: standard input), with the position
+    of every key."""
+    raw = read_input(path, "events", "--events")
+    path = shown_path(path)
     data, positions = parse_yaml(raw, path, max_bytes=MAX_EVENTS_BYTES)
     if not isinstance(data, list):
         raise EscalateError(
@@ -107,8 +118,8 @@ def _located(
     """A ticket error named by where it stands: a scripted event's file, line and column, or
     the ticket file."""
     if not isinstance(exc, ScriptedEventError):
-        return EscalateError(f"{ticket}: {exc}")
+        return EscalateError(f"{shown_path(ticket)}: {exc}")
     source = None if positions is None else positions.of(exc.path[1:])
     if source is None:
-        return EscalateError(f"{events}: {exc}")
+        return EscalateError(f"{shown_path(events or '--events')}: {exc}")
     return EscalateError(f"{source[0]}:{source[1]}:{source[2]}: {exc}")
