@@ -20,7 +20,7 @@ PACKAGE = SRC / "escalate"
 
 # Lowest first. A module's stage is its first folder under escalate/, or its own name.
 STAGES: tuple[frozenset[str], ...] = (
-    frozenset({"errors", "_frozen", "_version", "_models"}),
+    frozenset({"errors", "_frozen", "_version", "_models", "_json"}),
     frozenset({"calendars"}),
     frozenset({"people"}),
     frozenset({"engine"}),

@@ -20,13 +20,12 @@ import os
 import sys
 from collections.abc import Sequence
 
+from escalate._json import MAX_JSON_DEPTH, MAX_JSON_INT_DIGITS
 from escalate._version import __version__
 from escalate.cli import demo, diff, evaluate, schema, simulate, snapshot, test, validate
 from escalate.cli._io import (
     MAX_HORIZON_DAYS,
     MAX_JSON_BYTES,
-    MAX_JSON_DEPTH,
-    MAX_JSON_INT_DIGITS,
     MAX_MESSAGE_CHARS,
     Parser,
     UsageError,

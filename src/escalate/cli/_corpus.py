@@ -11,27 +11,13 @@ missing or unreadable one names the option too.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from escalate.cli._io import (
-    MAX_JSON_BYTES,
-    MAX_JSON_DEPTH,
-    STDIN,
-    _BadJson,
-    _constant,
-    _float,
-    _integer,
-    _json_text,
-    _object,
-    _too_deep,
-    read_input,
-    read_json,
-    shown_path,
-)
+from escalate._json import json_text, parse_json
+from escalate.cli._io import MAX_JSON_BYTES, STDIN, read_input, read_json, shown_path
 from escalate.engine.compiled import Policy
 from escalate.engine.decision import Decision
 from escalate.errors import EscalateError, TicketError
@@ -97,39 +83,24 @@ def _folder(path: str, option: str) -> list[Entry]:
 
 def _lines(path: str, raw: bytes) -> list[Entry]:
     path = shown_path(path)
-    text = _json_text(raw, path, "ticket corpus")
+    text = json_text(raw, path, "ticket corpus")
     entries = []
     for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
-        where = f"{path}:{number}"
-        entries.append(Entry(where, _object_line(line.removesuffix("\r"), where)))
+        entries.append(
+            Entry(f"{path}:{number}", _object_line(line.removesuffix("\r"), path, number))
+        )
     if not entries:
         raise EscalateError(f"{path}: the ticket corpus holds no tickets (one JSON object a line)")
     return entries
 
 
-def _object_line(line: str, where: str) -> dict[str, Any]:
-    """One line of JSON Lines, read as strictly as a ticket file."""
+def _object_line(line: str, path: str, number: int) -> dict[str, Any]:
+    """Line ``number`` of JSON Lines, read as strictly as a ticket file."""
     if len(line.encode("utf-8")) > MAX_JSON_BYTES:
-        raise EscalateError(f"{where}: the line is longer than {MAX_JSON_BYTES} bytes")
-    too_deep = f"{where}: invalid JSON: arrays and objects nest more than {MAX_JSON_DEPTH} levels"
-    try:
-        data = json.loads(
-            line,
-            object_pairs_hook=_object,
-            parse_constant=_constant,
-            parse_int=_integer,
-            parse_float=_float,
-        )
-    except json.JSONDecodeError as exc:
-        raise EscalateError(f"{where}:{exc.colno}: invalid JSON: {exc.msg}") from None
-    except _BadJson as exc:
-        raise EscalateError(f"{where}: invalid JSON: {exc}") from None
-    except RecursionError:
-        raise EscalateError(too_deep) from None
-    if _too_deep(data):
-        raise EscalateError(too_deep)
+        raise EscalateError(f"{path}:{number}: the line is longer than {MAX_JSON_BYTES} bytes")
+    data = parse_json(line, path, line=number)
     if not isinstance(data, dict):
-        raise EscalateError(f"{where}: a ticket must be a JSON object, one per line")
+        raise EscalateError(f"{path}:{number}: a ticket must be a JSON object, one per line")
     return data

@@ -10,13 +10,12 @@ character escaped by JSON itself.
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import re
 import sys
 from datetime import UTC, datetime
 from typing import Any, NoReturn, TextIO
 
+from escalate._json import json_text, parse_json
 from escalate._models import read_instant
 from escalate.calendars._instants import MAX_US, MIN_US, from_us, to_us
 from escalate.engine.compiled import Policy
@@ -29,10 +28,6 @@ from escalate.policy.loader import read_file
 
 MAX_JSON_BYTES = 16 * 1024 * 1024
 """Largest ticket or availability file read, in bytes (a ticket with 100,000 events fits)."""
-MAX_JSON_DEPTH = 100
-"""Deepest nesting of JSON arrays and objects accepted (as for policies)."""
-MAX_JSON_INT_DIGITS = 4300
-"""Longest JSON integer accepted, in digits (Python's default limit for decimal strings)."""
 MAX_HORIZON_DAYS = MAX_HORIZON.days
 """Largest ``--horizon-days``: lint's own limit (ten years; the schedule-gap check walks every
 hand-off in it)."""
@@ -42,13 +37,6 @@ MAX_MESSAGE_CHARS = 2000
 EARLIEST = from_us(MIN_US)
 LATEST = from_us(MAX_US)
 _DAYS = re.compile("[0-9]{1,9}")
-_BYTE_ORDER_MARKS = (
-    (b"\xef\xbb\xbf", "UTF-8"),
-    (b"\xff\xfe\x00\x00", "UTF-32"),
-    (b"\x00\x00\xfe\xff", "UTF-32"),
-    (b"\xff\xfe", "UTF-16"),
-    (b"\xfe\xff", "UTF-16"),
-)
 
 
 # -- terminal output ------------------------------------------------------------------------------
@@ -139,78 +127,6 @@ def days_arg(text: str) -> int:
 # -- reading JSON inputs --------------------------------------------------------------------------
 
 
-class _BadJson(Exception):
-    """Raised by the JSON reader's hooks: valid syntax Python would read, but not as meant."""
-
-
-def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    data: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in data:
-            raise _BadJson(f"key {key!r} appears twice in one object")
-        data[key] = value
-    return data
-
-
-def _constant(name: str) -> NoReturn:
-    raise _BadJson(f"{name} is not a JSON number")
-
-
-def _integer(digits: str) -> int:
-    count = len(digits.lstrip("-"))
-    if count <= MAX_JSON_INT_DIGITS:
-        try:
-            return int(digits)
-        except ValueError:  # a lower limit set with PYTHONINTMAXSTRDIGITS
-            pass
-    raise _BadJson(f"an integer of {count} digits; the limit is {MAX_JSON_INT_DIGITS}")
-
-
-def _float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise _BadJson(f"the number {text[:40]} is too large")
-    return value
-
-
-def _too_deep(data: object) -> bool:
-    """Whether arrays and objects nest more than :data:`MAX_JSON_DEPTH` levels (no recursion)."""
-    if not isinstance(data, dict | list):
-        return False
-    stack: list[tuple[dict[str, Any] | list[Any], int]] = [(data, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if depth > MAX_JSON_DEPTH:
-            return True
-        items = value.values() if isinstance(value, dict) else value
-        stack.extend((item, depth + 1) for item in items if isinstance(item, dict | list))
-    return False
-
-
-def _json_text(raw: bytes, path: str, what: str) -> str:
-    """The file's text: UTF-8 without a byte-order mark, as JSON is exchanged (RFC 8259)."""
-    for mark, encoding in _BYTE_ORDER_MARKS:
-        if raw.startswith(mark):
-            raise EscalateError(
-                f"{path}: the {what} starts with a {encoding} byte-order mark; "
-                "save it as UTF-8 without one"
-            )
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        good = raw[: exc.start].decode("utf-8")
-        line, col = good.count("\n") + 1, len(good) - good.rfind("\n")
-        raise EscalateError(
-            f"{path}:{line}:{col}: the {what} is not UTF-8: cannot decode byte(s) "
-            f"{raw[exc.start : exc.end].hex(' ')} ({exc.reason}); save it as UTF-8"
-        ) from None
-    if "\x00" in text:
-        raise EscalateError(
-            f"{path}: the {what} holds NUL characters (is it UTF-16?); save it as UTF-8"
-        )
-    return text
-
-
 STDIN = "-"
 """The path that means standard input."""
 
@@ -267,24 +183,7 @@ def read_json(path: str, what: str, option: str | None = None) -> dict[str, Any]
     line option naming the file (``--ticket``), for errors; by default ``--`` and ``what``."""
     raw = read_input(path, what, option or f"--{what}")
     path = shown_path(path)
-    text = _json_text(raw, path, what)
-    too_deep = f"{path}: invalid JSON: arrays and objects nest more than {MAX_JSON_DEPTH} levels"
-    try:
-        data = json.loads(
-            text,
-            object_pairs_hook=_object,
-            parse_constant=_constant,
-            parse_int=_integer,
-            parse_float=_float,
-        )
-    except json.JSONDecodeError as exc:
-        raise EscalateError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
-    except _BadJson as exc:
-        raise EscalateError(f"{path}: invalid JSON: {exc}") from None
-    except RecursionError:
-        raise EscalateError(too_deep) from None
-    if _too_deep(data):
-        raise EscalateError(too_deep)
+    data = parse_json(json_text(raw, path, what), path)
     if not isinstance(data, dict):
         raise EscalateError(f"{path}: the {what} must be a JSON object")
     return data

@@ -15,13 +15,13 @@ This module reads files (it is the loader of case files); running them is pure
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from escalate._json import json_text, parse_json
 from escalate._models import read_instant, validate_model
 from escalate.calendars._durations import parse_duration
 from escalate.engine.compiled import Policy
@@ -234,7 +234,10 @@ class _Reader:
 
         raw = read_file(file, what=what, max_bytes=MAX_DATA_BYTES, error=fail)
         if file.endswith(".json"):
-            data = _json(raw, file, fail)
+            try:
+                data = parse_json(json_text(raw, file, what), file)
+            except EscalateError as exc:
+                raise fail(str(exc)) from None
         else:
             try:
                 data = parse_yaml(raw, file, max_bytes=MAX_DATA_BYTES)[0]
@@ -577,25 +580,3 @@ def _counts_kept(
     for key in given:
         out[key] = base[key] + getattr(after, key) - getattr(before, key)
     return out
-
-
-def _json(raw: bytes, file: str, fail: Callable[[str], EscalateError]) -> object:
-    """Strict JSON: UTF-8, no duplicate keys, no NaN or infinities."""
-
-    def pairs(items: Iterable[tuple[str, Any]]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, value in items:
-            if key in out:
-                raise ValueError(f"key {key!r} appears twice in one object")
-            out[key] = value
-        return out
-
-    def constant(name: str) -> Any:
-        raise ValueError(f"{name} is not a JSON number")
-
-    try:
-        return json.loads(raw.decode("utf-8"), object_pairs_hook=pairs, parse_constant=constant)
-    except json.JSONDecodeError as exc:
-        raise fail(f"{file}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
-    except (ValueError, RecursionError) as exc:
-        raise fail(f"{file}: invalid JSON: {exc}") from None
