@@ -452,6 +452,73 @@ class Ticket:
             return cast("Value", getattr(self.customer, name[9:]))
         return cast("Value", getattr(self, name))
 
+    def with_events(self, events: Iterable[Event]) -> Ticket:
+        """This ticket with ``events`` (in time order, none before its last event) added to
+        its history: what a ticketing system sends after those updates.
+
+        The fields the new events set -- the status, the priority, the group and assignee an
+        assignment names, the fields ``field-changed`` events change -- are derived from the
+        history again; every other field keeps its value. Given counters keep what the history
+        did not show: a ticket that said ``reassignment_count: 5`` with two reassignments in
+        its history says 6 after one more. An event that contradicts the history is a
+        :class:`~escalate.errors.TicketError` naming it by its place in the whole history.
+
+        >>> opened = datetime(2024, 6, 3, 9, tzinfo=UTC)
+        >>> t = Ticket("INC1", opened, status="new", reassignment_count=3)
+        >>> later = t.with_events([Event(0, opened, "assigned", group="network")])
+        >>> later.assignment_group, later.reassignment_count, len(later.events)
+        ('network', 3, 1)
+        """
+        added = tuple(events)
+        if not added:
+            return self
+        n = len(self.events)
+        history = (*self.events, *(replace(e, index=n + i) for i, e in enumerate(added)))
+        kept: dict[str, str | None] = {name: getattr(self, name) for name in TEXT_FIELDS}
+        kept["status"] = self.status
+        customer = {"id": self.customer.id, "tier": self.customer.tier}
+        vip = self.customer.vip
+        fields = dict(self.fields)
+        for event in added:
+            if event.status is not None:
+                kept["status"] = None
+            if event.type == "priority-changed":
+                kept["priority"] = None
+            if event.type == "assigned":
+                if event.group is not None:
+                    kept["assignment_group"] = None
+                if event.assignee is not None:
+                    kept["assignee"] = None
+            name = event.field
+            if event.type != "field-changed" or name is None:
+                continue
+            if name.startswith("fields."):
+                fields.pop(name[7:], None)
+            elif name == "customer.vip":
+                vip = bool(event.to_value)
+            elif name.startswith("customer."):
+                customer[name[9:]] = None
+            else:
+                kept[name] = None
+        reassignments: int | None = None  # derived from the history
+        reopens: int | None = None
+        if self._extra != (0, 0):
+            derived = Ticket(self.id, self.opened_at, customer=Customer(vip=vip), events=history)
+            reassignments = derived.reassignment_count + self._extra[0]
+            reopens = derived.reopen_count + self._extra[1]
+        return Ticket(
+            self.id,
+            self.opened_at,
+            kind=self.kind,
+            customer=Customer(id=customer["id"], tier=customer["tier"], vip=vip),
+            regulatory_flags=self.regulatory_flags,
+            fields=fields,
+            events=history,
+            reassignment_count=reassignments,
+            reopen_count=reopens,
+            **kept,
+        )
+
     def state_at(self, at: datetime) -> TicketState:
         """The ticket as of ``at``: every event with ``event.at <= at`` applied.
 

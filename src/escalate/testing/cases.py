@@ -41,10 +41,6 @@ MAX_DATA_BYTES = 16 * 1024 * 1024
 Where = tuple[str, int, int]
 KeyPath = tuple[str | int, ...]
 
-# Top-level ticket keys an appended event sets: the history decides them from then on.
-_SETS_STATUS = frozenset({"status-changed", "resolved", "reopened", "closed"})
-_COUNTS = ("reassignment_count", "reopen_count")
-
 
 @dataclass(frozen=True, slots=True)
 class Case:
@@ -428,9 +424,6 @@ class _Reader:
         name = case.name
         if base is None:
             raise self.error("missing 'ticket' (give it here or in 'defaults')", at, case=name)
-        events = base.data.get("events") or []
-        if not isinstance(events, list):
-            raise self.error("ticket: events must be a list", base.path, case=name)
         appended: list[dict[str, Any]] = []
         wheres: list[KeyPath] = []  # where each appended event stands in the case file
         previous = now
@@ -472,7 +465,7 @@ class _Reader:
             for k, event in enumerate(step.events or ()):
                 appended.append({"at": instant.isoformat(), **event})
                 wheres.append((*step_at, "events", k))
-            ticket = self.step_ticket(base, events, appended, wheres, step_at, name)
+            ticket = self.step_ticket(base, appended, wheres, step_at, name)
             self.not_after(ticket, instant, instant_path, name)
             expect = self.expectation(step.expect, (*step_at, "expect"), name, False)
             expect_not = self.expectation(step.expect_not, (*step_at, "expect_not"), name, True)
@@ -494,30 +487,51 @@ class _Reader:
     def step_ticket(
         self,
         base: _Base,
-        events: list[Any],
         appended: list[dict[str, Any]],
         wheres: list[KeyPath],
         step_at: KeyPath,
         case: str,
     ) -> Ticket:
-        """The ticket of a timeline step: the case's ticket with the events appended so far;
-        a problem is reported where the event that caused it stands."""
+        """The ticket of a timeline step: the case's ticket with the events appended so far
+        (:meth:`Ticket.with_events`); a problem is reported where the event that caused it
+        stands."""
         assert self.policy is not None
+        ticket = self.ticket(base.data, base, case)
         try:
-            with_events = _with_events(base.data, events, appended)
-            mapping = _counts_kept(base.data, with_events, self.policy)
-            return Ticket.from_mapping(mapping, empty=self.policy.empty_values)
+            # The new events alone, read as the history of the same ticket: the format's own
+            # reading, with error paths that count from the first appended event.
+            probe = Ticket.from_mapping(
+                {"id": ticket.id, "opened_at": ticket.opened_at, "events": appended},
+                empty=self.policy.empty_values,
+            )
         except TicketError as exc:
-            where: KeyPath = step_at
-            if exc.path[:1] == ("events",) and len(exc.path) > 1:
-                index = exc.path[1]
-                if isinstance(index, int) and index >= len(events):
-                    where = (*wheres[index - len(events)], *exc.path[2:])
-                    if where not in self.positions:
-                        where = wheres[index - len(events)]
-                elif isinstance(index, int):
-                    where = base.path
-            raise self.error(f"{base.label}: {exc}", where, case=case) from None
+            raise self.event_error(exc, 0, base, wheres, step_at, case) from None
+        try:
+            return ticket.with_events(probe.events)
+        except TicketError as exc:  # an event contradicts the history before it
+            raise self.event_error(exc, len(ticket.events), base, wheres, step_at, case) from None
+
+    def event_error(
+        self,
+        exc: TicketError,
+        n: int,
+        base: _Base,
+        wheres: list[KeyPath],
+        step_at: KeyPath,
+        case: str,
+    ) -> CaseError:
+        """``exc`` about a history whose first ``n`` events are the ticket's own, reported
+        where the event it names stands: an appended one in its step, an own one at the
+        ticket, none at the step."""
+        where: KeyPath = step_at
+        index = exc.path[1] if exc.path[:1] == ("events",) and len(exc.path) > 1 else None
+        if isinstance(index, int) and index >= n:
+            where = (*wheres[index - n], *exc.path[2:])
+            if where not in self.positions:
+                where = wheres[index - n]
+        elif isinstance(index, int):
+            where = base.path
+        return self.error(f"{base.label}: {exc}", where, case=case)
 
     def not_after(self, ticket: Ticket, now: datetime, path: KeyPath, case: str) -> None:
         """An event after ``now`` would make the evaluation fail: say so where ``now`` is."""
@@ -530,53 +544,3 @@ class _Reader:
                 path,
                 case=case,
             )
-
-
-def _with_events(
-    base: Mapping[str, Any], events: list[Any], appended: list[dict[str, Any]]
-) -> dict[str, Any]:
-    """The ticket mapping after ``appended`` events: the top-level keys they set are left to
-    the history (``status`` after a status change, ``priority``, the group and assignee,
-    fields a ``field-changed`` sets), so a ticket's last state never contradicts its events."""
-    out = dict(base)
-    out["events"] = [*events, *appended]
-    for event in appended:
-        kind = event.get("type")
-        drop: list[str] = []
-        if kind in _SETS_STATUS:
-            drop.append("status")
-        elif kind == "priority-changed":
-            drop.append("priority")
-        elif kind == "assigned":
-            drop += [
-                field
-                for key, field in (("group", "assignment_group"), ("assignee", "assignee"))
-                if key in event
-            ]
-        elif kind == "field-changed" and isinstance(event.get("field"), str):
-            field: str = event["field"]
-            head, _, rest = field.partition(".")
-            if rest and isinstance(out.get(head), dict):
-                out[head] = {k: v for k, v in out[head].items() if k != rest}
-            elif not rest:
-                drop.append(field)
-        for key in drop:
-            out.pop(key, None)
-    return out
-
-
-def _counts_kept(
-    base: Mapping[str, Any], mapping: dict[str, Any], policy: Policy | None
-) -> dict[str, Any]:
-    """``mapping`` with the counts ``base`` gives kept as far above the history as they were
-    (a source that knows more reassignments than it sends keeps that surplus)."""
-    given = [key for key in _COUNTS if isinstance(base.get(key), int)]
-    if not given:
-        return mapping
-    empty = () if policy is None else policy.empty_values
-    before = Ticket.from_mapping({k: v for k, v in base.items() if k not in given}, empty=empty)
-    after = Ticket.from_mapping({k: v for k, v in mapping.items() if k not in given}, empty=empty)
-    out = dict(mapping)
-    for key in given:
-        out[key] = base[key] + getattr(after, key) - getattr(before, key)
-    return out

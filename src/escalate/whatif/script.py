@@ -12,7 +12,6 @@ the ticket's own history.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -21,7 +20,7 @@ from escalate._models import read_instant
 from escalate.calendars._durations import parse_duration
 from escalate.calendars._instants import MAX_US, MIN_US, to_us, utc
 from escalate.engine.decision import iso
-from escalate.engine.ticket import Customer, Event, Ticket
+from escalate.engine.ticket import Event, Ticket
 from escalate.errors import NaiveDatetimeError, PolicyError, TicketError, shown
 
 __all__ = ["ScriptedEventError", "append", "read_script", "scripted_error"]
@@ -156,91 +155,13 @@ def _at(value: object, path: tuple[str | int, ...]) -> datetime:
 
 
 def append(ticket: Ticket, events: Sequence[Event]) -> Ticket:
-    """``ticket`` with ``events`` (in time order, at or after its last one) added to its history.
-
-    The fields the new events set -- the status, the priority, the group and assignee an
-    assignment names, the fields ``field-changed`` events change -- are derived from the
-    history again; every other field keeps its value. Given counters keep what the history did
-    not show: a ticket that said ``reassignment_count: 5`` with two reassignments in its
-    history says 6 after one more. A :class:`TicketError` for an event that contradicts the
-    history names it by its position in ``events``.
-    """
-    if not events:
-        return ticket
-    n = len(ticket.events)
-    history = (
-        *ticket.events,
-        *(dataclasses.replace(event, index=n + i) for i, event in enumerate(events)),
-    )
-    kept: dict[str, str | None] = {
-        name: getattr(ticket, name)
-        for name in (
-            "priority",
-            "impact",
-            "urgency",
-            "severity",
-            "category",
-            "subcategory",
-            "service",
-            "configuration_item",
-            "assignment_group",
-            "assignee",
-            "status",
-            "business_unit",
-            "region",
-            "service_line",
-            "risk",
-        )
-    }
-    customer = {"id": ticket.customer.id, "tier": ticket.customer.tier}
-    vip = ticket.customer.vip
-    fields = dict(ticket.fields)
-    for event in events:
-        if event.status is not None:
-            kept["status"] = None
-        if event.type == "priority-changed":
-            kept["priority"] = None
-        if event.group is not None and event.type == "assigned":
-            kept["assignment_group"] = None
-        if event.assignee is not None and event.type == "assigned":
-            kept["assignee"] = None
-        name = event.field
-        if event.type != "field-changed" or name is None:
-            continue
-        if name.startswith("fields."):
-            fields.pop(name[7:], None)
-        elif name == "customer.vip":
-            vip = bool(event.to_value)
-        elif name.startswith("customer."):
-            customer[name[9:]] = None
-        else:
-            kept[name] = None
-    # What the given counters add to what the histories show, kept as the history grows.
-    # (A customer.vip the history sets must agree even here.)
-    before = Ticket(
-        ticket.id,
-        ticket.opened_at,
-        customer=Customer(vip=ticket.customer.vip),
-        events=ticket.events,
-    )
+    """``ticket`` with ``events`` added to its history (:meth:`Ticket.with_events`); an event
+    that contradicts the history is a :class:`ScriptedEventError` naming it by its position in
+    ``events``."""
     try:
-        after = Ticket(ticket.id, ticket.opened_at, customer=Customer(vip=vip), events=history)
-        return Ticket(
-            ticket.id,
-            ticket.opened_at,
-            kind=ticket.kind,
-            customer=Customer(id=customer["id"], tier=customer["tier"], vip=vip),
-            regulatory_flags=ticket.regulatory_flags,
-            fields=fields,
-            events=history,
-            reassignment_count=ticket.reassignment_count
-            - before.reassignment_count
-            + after.reassignment_count,
-            reopen_count=ticket.reopen_count - before.reopen_count + after.reopen_count,
-            **kept,
-        )
+        return ticket.with_events(events)
     except TicketError as exc:
-        raise scripted_error(exc, n) from None
+        raise scripted_error(exc, len(ticket.events)) from None
 
 
 def scripted_error(exc: TicketError, n: int) -> TicketError:
