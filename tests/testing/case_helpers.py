@@ -9,7 +9,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PACK = ROOT / "rules" / "itil-default.yaml"
 TICKETS = ROOT / "examples" / "tickets"
 AVAILABILITY = ROOT / "examples" / "availability.json"
-STARTER = ROOT / "rules" / "itil-default.cases.yaml"
+STARTER = ROOT / "tests" / "testing" / "starter.cases.yaml"
+SHIPPED = ROOT / "rules" / "itil-default.cases.yaml"
 
 #: A case file header that tests the shipped pack from any folder.
 HEADER = f"""\

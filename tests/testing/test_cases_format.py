@@ -13,7 +13,7 @@ import yaml
 from escalate.errors import CaseError, EscalateError, PolicyError
 from escalate.schemas import json_schema
 from escalate.testing.cases import find_case_files, load_cases
-from tests.testing.case_helpers import P1, PACK, ROOT, STARTER, write_cases
+from tests.testing.case_helpers import P1, PACK, ROOT, SHIPPED, STARTER, write_cases
 
 
 def error_of(path: Path) -> CaseError:
@@ -331,7 +331,7 @@ def schema_errors(document: object) -> list[str]:
 
 
 def test_the_case_schema_validates_the_shipped_cases_and_the_example() -> None:
-    shipped = yaml.safe_load(STARTER.read_text(encoding="utf-8"))
+    shipped = yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))
     assert ([], [[]]) == (
         schema_errors(shipped),
         [schema_errors(e) for e in json_schema("cases")["examples"]],

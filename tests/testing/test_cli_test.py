@@ -9,7 +9,7 @@ import pytest
 
 from escalate.cli import main
 from escalate.testing.keywords import ExpressionError, Keywords
-from tests.testing.case_helpers import P1, ROOT, STARTER, write_cases
+from tests.testing.case_helpers import P1, ROOT, SHIPPED, STARTER, write_cases
 
 PASSING = f"""\
 cases:
@@ -33,8 +33,8 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 def test_the_shipped_cases_pass(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, str(ROOT / "rules"))
     assert (0, "") == (code, err)
-    assert f"PASS p1-lifecycle[3] {STARTER}:" in out
-    assert "8 passed, 0 failed, 0 errors (8 cases in 1 case file(s))" in out
+    assert f"PASS p1-nobody-acknowledges-climbs-every-tier[5] {SHIPPED}:" in out
+    assert "128 passed, 0 failed, 0 errors (128 cases in 1 case file(s))" in out
 
 
 def test_a_failing_case_exits_1_with_the_failure_in_detail(
