@@ -61,10 +61,21 @@ def suggest(word: object, choices: Iterable[str]) -> str | None:
     'priority'
     >>> suggest("zzz", ["priority"]) is None
     True
+
+    A name that differs only in case is the closest of all (``l2`` for ``L2``, which the
+    similarity measure alone rates as far apart):
+
+    >>> suggest("l2", ["L1", "L2", "L3"])
+    'L2'
     """
     if not isinstance(word, str) or len(word) > 200:
         return None  # not a misspelling of a name
-    matches = difflib.get_close_matches(word, sorted(set(choices)), n=1, cutoff=0.6)
+    names = sorted(set(choices))
+    folded = word.casefold()
+    same = [name for name in names if name.casefold() == folded]
+    if same:
+        return same[0]
+    matches = difflib.get_close_matches(word, names, n=1, cutoff=0.6)
     return matches[0] if matches else None
 
 
