@@ -58,7 +58,9 @@ def test_in_five_years_the_pack_warns_that_its_calendars_years_have_run_out(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     _, out, _ = run(["validate", PACK, "--as-of", IN_FIVE_YEARS], capsys)
-    assert [f"{PACK}:57:3: warning calendar-ends: calendars.office-berlin"] == [
+    with open(PACK, encoding="utf-8") as pack:
+        line = next(n for n, text in enumerate(pack, 1) if text.startswith("  office-berlin:"))
+    assert [f"{PACK}:{line}:3: warning calendar-ends: calendars.office-berlin"] == [
         line.split(": the calendar")[0] for line in out.splitlines() if "calendar-ends" in line
     ][:1]
 
@@ -118,7 +120,7 @@ def test_json_prints_one_document_with_each_finding_as_an_object(
     path = write(tmp_path, NEVER_RUNS)
     code, out, _ = run(["validate", path, "--as-of", TODAY, "--json"], capsys)
     document = json.loads(out)
-    assert (1, 1) == (code, len(out.splitlines()))
+    assert (1, True) == (code, out.startswith("{\n") and out.endswith("\n}\n"))  # one document
     assert {
         "path": path,
         "policy": "p",
@@ -143,7 +145,7 @@ def test_json_prints_one_document_with_each_finding_as_an_object(
 
 def test_json_keys_are_sorted_and_ascii(capsys: pytest.CaptureFixture[str]) -> None:
     _, out, _ = run(["validate", PACK, "--as-of", TODAY, "--json"], capsys)
-    assert out.strip() == json.dumps(json.loads(out), sort_keys=True)
+    assert out.strip() == json.dumps(json.loads(out), sort_keys=True, indent=2)
 
 
 def test_a_policy_that_does_not_load_exits_2_with_every_problem_on_its_own_line(

@@ -10,6 +10,7 @@ character escaped by JSON itself.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 from datetime import UTC, datetime
@@ -24,7 +25,7 @@ from escalate.engine.ticket import Ticket
 from escalate.errors import EscalateError, TicketError
 from escalate.people.availability import Availability
 from escalate.policy.lint import MAX_HORIZON
-from escalate.policy.loader import read_file
+from escalate.policy.loader import load, loads, read_file
 
 MAX_JSON_BYTES = 16 * 1024 * 1024
 """Largest ticket or availability file read, in bytes (a ticket with 100,000 events fits)."""
@@ -65,6 +66,12 @@ def write(stream: TextIO, text: str) -> None:
     """Write a line that the stream's encoding can hold (``\\xe9`` where it cannot)."""
     encoding = getattr(stream, "encoding", None) or "utf-8"
     stream.write(text.encode(encoding, "backslashreplace").decode(encoding) + "\n")
+
+
+def print_json(document: object) -> None:
+    """Print ``document`` as every command's ``--json`` does: one JSON document, keys sorted,
+    indented by two spaces, ASCII only (JSON escapes every other character itself)."""
+    write(sys.stdout, json.dumps(document, sort_keys=True, indent=2, ensure_ascii=True))
 
 
 def out(text: str = "", *, keep_newlines: bool = False) -> None:
@@ -175,6 +182,15 @@ def read_input(path: str, what: str, option: str) -> bytes:
             f"{MAX_JSON_BYTES} bytes; the limit is {MAX_JSON_BYTES} bytes"
         )
     return raw
+
+
+def load_policy(path: str, option: str = "--policy") -> Policy:
+    """The policy at ``path`` (a file, a path without ``.yaml`` or a folder), or read from
+    standard input for ``-`` (a single YAML document; an ``extends:`` there is resolved from
+    the current folder)."""
+    if path != STDIN:
+        return load(path)
+    return loads(read_input(path, "policy", option), filename="<stdin>")
 
 
 def read_json(path: str, what: str, option: str | None = None) -> dict[str, Any]:

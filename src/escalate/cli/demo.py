@@ -8,20 +8,25 @@ folder. The table has one column per clock and per path of the policy shown.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from importlib import resources
 from typing import Any
 
-from escalate.cli._io import decide, escape, instant_arg, out, read_availability, write
+from escalate.cli._io import (
+    decide,
+    escape,
+    instant_arg,
+    load_policy,
+    out,
+    print_json,
+    read_availability,
+)
 from escalate.engine.compiled import Policy
 from escalate.engine.decision import Decision, iso
 from escalate.errors import EscalateError
-from escalate.policy.loader import load
 
 DEMO_AT = "2024-11-20T15:00:00+00:00"
 _DATA = resources.files("escalate").joinpath("_data")
@@ -63,11 +68,11 @@ def run(args: argparse.Namespace) -> int:
         else:
             tickets = _json_files(args.tickets)
             availability_path = args.availability
-        policy = load(policy_path)
+        policy = load_policy(policy_path)
         availability = read_availability(availability_path)
         decisions = [decide(policy, file, args.at, availability, "--tickets") for file in tickets]
     if args.json:
-        write(sys.stdout, json.dumps(_document(policy, args.at, decisions), sort_keys=True))
+        print_json(_document(policy, args.at, decisions))
     else:
         _table(policy, args.at, decisions)
     return 0

@@ -6,13 +6,10 @@ Exit codes: 0 the decisions agree for every ticket; 1 at least one differs; 2 an
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from typing import Any
 
 from escalate.cli._corpus import decide_entry, read_corpus
-from escalate.cli._io import instant_arg, out, read_availability, write
-from escalate.policy.loader import load
+from escalate.cli._io import instant_arg, load_policy, out, print_json, read_availability
 from escalate.whatif.diff import PolicyDiff, compare
 
 
@@ -41,7 +38,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    old, new = load(args.old), load(args.new)
+    old, new = load_policy(args.old, "OLD"), load_policy(args.new, "NEW")
     entries = read_corpus(args.tickets)
     availability = read_availability(args.availability)
     results = tuple(
@@ -54,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     )
     result = PolicyDiff(old, new, args.at, results)
     if args.json:
-        write(sys.stdout, json.dumps(result.to_dict(), sort_keys=True, indent=2))
+        print_json(result.to_dict())
     else:
         out(result.text(), keep_newlines=True)
     return 1 if result.differing else 0

@@ -6,8 +6,14 @@ import argparse
 import sys
 from typing import Any
 
-from escalate.cli._io import decide, instant_arg, out, read_availability, write
-from escalate.policy.loader import load
+from escalate.cli._io import (
+    decide,
+    instant_arg,
+    load_policy,
+    out,
+    read_availability,
+    write,
+)
 
 
 def register(sub: Any) -> None:
@@ -33,7 +39,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    policy = load(args.policy)
+    policy = load_policy(args.policy)
     availability = read_availability(args.availability)
     decision = decide(policy, args.ticket, args.at, availability)
     if args.json:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from typing import Any
 
-from escalate.cli._io import write
+from escalate.cli._io import print_json
 from escalate.schemas import KINDS, json_schema
 
 
@@ -21,5 +19,5 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    write(sys.stdout, json.dumps(json_schema(args.kind), indent=2, sort_keys=True))
+    print_json(json_schema(args.kind))
     return 0

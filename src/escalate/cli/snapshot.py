@@ -14,15 +14,21 @@ import argparse
 import json
 import os
 import shlex
-import sys
 from dataclasses import dataclass
 from typing import Any
 
 from escalate.cli._corpus import Entry, decide_entry, read_corpus
-from escalate.cli._io import MAX_JSON_BYTES, instant_arg, out, read_availability, write
+from escalate.cli._io import (
+    MAX_JSON_BYTES,
+    instant_arg,
+    load_policy,
+    out,
+    print_json,
+    read_availability,
+)
 from escalate.engine.decision import iso
 from escalate.errors import EscalateError
-from escalate.policy.loader import load, read_file
+from escalate.policy.loader import read_file
 from escalate.whatif.snapshot import snapshot_diff, snapshot_json, snapshot_name
 
 #: The keys every snapshot file has: a ``*.json`` file without them is not one.
@@ -70,7 +76,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    policy = load(args.policy)
+    policy = load_policy(args.policy)
     entries = read_corpus(args.tickets)
     availability = read_availability(args.availability)
     wanted: dict[str, _Wanted] = {}
@@ -159,7 +165,7 @@ def _check(args: argparse.Namespace, wanted: dict[str, _Wanted]) -> int:
             "results": results,
             "update": _update_command(args),
         }
-        write(sys.stdout, json.dumps(document, sort_keys=True, indent=2))
+        print_json(document)
         return 1 if differ else 0
     out(
         f"snapshots in {folder} at {iso(args.at)}: {len(wanted)} ticket"
@@ -217,7 +223,7 @@ def _write(args: argparse.Namespace, wanted: dict[str, _Wanted]) -> int:
         ) from None
     if args.json:
         document = {"out": folder, "written": written, "unchanged": unchanged, "removed": removed}
-        write(sys.stdout, json.dumps(document, sort_keys=True, indent=2))
+        print_json(document)
     else:
         out(
             f"{len(wanted)} snapshot{'s' if len(wanted) != 1 else ''} in {folder}: "

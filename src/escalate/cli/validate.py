@@ -10,8 +10,6 @@ on its own line) or the command line is wrong. Each finding prints as
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,13 +20,13 @@ from escalate.cli._io import (
     MAX_HORIZON_DAYS,
     days_arg,
     instant_arg,
+    load_policy,
     out,
-    write,
+    print_json,
 )
 from escalate.engine.decision import iso
 from escalate.errors import EscalateError
 from escalate.policy.lint import SEVERITIES, lint
-from escalate.policy.loader import load
 
 
 def register(sub: Any) -> None:
@@ -74,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
             f"--as-of {iso(as_of)} plus --horizon-days {horizon_days} ends after {iso(LATEST)}, "
             "the last instant escalate computes with"
         )
-    policy = load(args.path)  # a policy that does not load: every problem, exit 2
+    policy = load_policy(args.path, "PATH")  # a policy that does not load: every problem, exit 2
     findings = lint(policy, as_of=as_of, horizon=timedelta(days=horizon_days))
     counts = Counter(f.severity for f in findings)
     failed = bool(findings) if args.strict else counts["error"] > 0
@@ -91,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
             "ok": not failed,
         }
         # ASCII: json.dumps escapes control and bidi characters itself.
-        write(sys.stdout, json.dumps(document, sort_keys=True))
+        print_json(document)
         return 1 if failed else 0
     out(f"{args.path}: policy {policy.id} v{policy.version} ({policy.content_hash[:12]}) loads")
     if policy.segments:
