@@ -43,8 +43,9 @@ class Change:
 
     ``what`` is ``segment``, ``priority``, ``rule`` (``name`` the rule id; ``before`` and
     ``after`` its status, ``None`` when it did not match), ``path`` and ``clock`` (``name``
-    the path or clock, ``field`` the field of its decision JSON that differs; ``before`` or
-    ``after`` is ``None`` for a clock that does not apply), ``action-added`` and
+    the path or clock, ``field`` the field of its decision JSON that differs, or ``applies``
+    with ``before`` and ``after`` ``True`` or ``False`` for a path or clock only one decision
+    has: a segment's own, a scoped clock out of scope), ``action-added`` and
     ``action-removed`` (``name`` the action id; ``after`` or ``before`` the action's JSON),
     ``action`` (the same id with a different ``field``), ``action-id`` (an action with the
     same kind, source, due instant and targets under a new id: ``before`` and ``after`` the

@@ -33,6 +33,7 @@ __all__ = [
     "ClockChange",
     "LevelChange",
     "ScriptedEventError",
+    "SegmentChange",
     "Simulation",
     "SimulationError",
     "Step",
@@ -54,9 +55,21 @@ class SimulationError(EscalateError, ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class SegmentChange:
+    """The ticket moved between segments of the policy between two steps (a scripted event
+    changed a field a segment's ``when`` reads): ``before`` and ``after`` are segment ids
+    (``None``: the policy as written). A value: immutable, hashable."""
+
+    before: str | None
+    after: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class LevelChange:
     """A path that moved between two steps: ``before`` and ``after`` are level names
-    (``None``: the path was not active). A value: immutable, hashable."""
+    (``None``: the path was not active, or the policy had no such path for the ticket then:
+    a segment's own path appears and vanishes with the segment). A value: immutable,
+    hashable."""
 
     path: str
     before: str | None
@@ -67,8 +80,8 @@ class LevelChange:
 class ClockChange:
     """A clock whose state changed between two steps: ``before`` and ``after`` are its state
     (``running``, ``paused``, ``stopped`` ...) followed by ``, breached`` once its breach
-    instant has passed (``None``: the clock did not apply to the ticket). A value: immutable,
-    hashable."""
+    instant has passed (``None``: the clock did not apply to the ticket, such as a scoped
+    clock out of scope or a clock only another segment has). A value: immutable, hashable."""
 
     clock: str
     before: str | None
@@ -82,9 +95,11 @@ class Step:
     history writes it), the ``decision`` at that instant, and what
     changed since the previous step: ``newly_due`` (due actions that were not due before, each
     id once), ``no_longer_due`` (actions due before and not now: answered, withdrawn or
-    ended), ``levels`` (a :class:`LevelChange` per path that moved) and ``clocks`` (a
-    :class:`ClockChange` per clock whose state or breach changed). The first step compares
-    with nothing: everything due, every active path and every clock is a change.
+    ended), ``segment`` (a :class:`SegmentChange` when the ticket moved to another segment,
+    else ``None``), ``levels`` (a :class:`LevelChange` per path that moved, appeared or
+    vanished) and ``clocks`` (a :class:`ClockChange` per clock whose state or breach changed,
+    or that began or ceased to apply). The first step compares with nothing: everything due,
+    the segment (if any), every active path and every clock is a change.
 
     Compares by identity, like the decision it holds.
     """
@@ -95,6 +110,7 @@ class Step:
     decision: Decision
     newly_due: tuple[Action, ...]
     no_longer_due: tuple[Action, ...]
+    segment: SegmentChange | None
     levels: tuple[LevelChange, ...]
     clocks: tuple[ClockChange, ...]
 
@@ -106,6 +122,9 @@ class Step:
             "status": self.status,
             "newly_due": [action.to_dict() for action in self.newly_due],
             "no_longer_due": [action.id for action in self.no_longer_due],
+            "segment": None
+            if self.segment is None
+            else {"from": self.segment.before, "to": self.segment.after},
             "levels": [{"path": c.path, "from": c.before, "to": c.after} for c in self.levels],
             "clocks": [{"clock": c.clock, "from": c.before, "to": c.after} for c in self.clocks],
             "decision": self.decision.to_dict(trace=False),
@@ -289,17 +308,23 @@ def _step(
     """The step at ``at``: ``decision`` compared with the ``previous`` step's."""
     was = {} if previous is None else {a.id: a for a in previous.actions}
     now = {a.id for a in decision.actions}
-    levels = []
-    for name, state in decision.paths.items():
-        before = None if previous is None else previous.paths[name].level_name
-        if before != state.level_name:
-            levels.append(LevelChange(name, before, state.level_name))
-    clocks = []
-    old = {} if previous is None else {n: _clock(c) for n, c in previous.clocks.items()}
-    new = {n: _clock(c) for n, c in decision.clocks.items()}
-    for name in [*new, *(n for n in old if n not in new)]:
-        if old.get(name) != new.get(name):
-            clocks.append(ClockChange(name, old.get(name), new.get(name)))
+    segment = None if previous is None else previous.segment
+    # Paths and clocks are matched by name over both decisions: a segment change or a scoped
+    # clock's condition can add or drop some (the new decision's order, then the dropped ones).
+    levels = [
+        LevelChange(name, before, after)
+        for name, (before, after) in _pairs(
+            {} if previous is None else {n: s.level_name for n, s in previous.paths.items()},
+            {n: s.level_name for n, s in decision.paths.items()},
+        )
+    ]
+    clocks = [
+        ClockChange(name, before, after)
+        for name, (before, after) in _pairs(
+            {} if previous is None else {n: _clock(c) for n, c in previous.clocks.items()},
+            {n: _clock(c) for n, c in decision.clocks.items()},
+        )
+    ]
     return Step(
         at=at,
         events=events,
@@ -307,9 +332,22 @@ def _step(
         decision=decision,
         newly_due=tuple(a for a in decision.actions if a.id not in was),
         no_longer_due=tuple(a for i, a in was.items() if i not in now),
+        segment=None if segment == decision.segment else SegmentChange(segment, decision.segment),
         levels=tuple(levels),
         clocks=tuple(clocks),
     )
+
+
+def _pairs(
+    old: Mapping[str, str | None], new: Mapping[str, str | None]
+) -> list[tuple[str, tuple[str | None, str | None]]]:
+    """``(name, (before, after))`` for each name whose value differs between ``old`` and
+    ``new`` (a name only one has is ``None`` in the other), in ``new``'s order, then the names
+    only ``old`` has."""
+    names = [*new, *(name for name in old if name not in new)]
+    return [
+        (name, (old.get(name), new.get(name))) for name in names if old.get(name) != new.get(name)
+    ]
 
 
 def _clock(state: ClockState) -> str:
@@ -339,6 +377,9 @@ def _happened(step: Step, *, first: bool) -> tuple[str, ...]:
         payload = {k: v for k, v in event.to_dict().items() if k not in ("at", "type")}
         said = ", ".join(f"{key} {value}" for key, value in payload.items())
         lines.append(f"{event.type}" + (f" ({said})" if said else ""))
+    if step.segment is not None:
+        before = "" if first else f"{step.segment.before or '-'} -> "
+        lines.append(f"segment: {before}{step.segment.after or '-'}")
     for change in step.clocks:
         before = "" if first or change.before is None else f"{change.before} -> "
         lines.append(f"clock {change.clock}: {before}{change.after or 'does not apply'}")
@@ -356,6 +397,10 @@ def _levels(step: Step) -> tuple[str, ...]:
             lines.append(f"{name}: {change.before} -> {change.after or 'inactive'}")
         elif state.level_name is not None:
             lines.append(f"{name}: {state.level_name}")
+    # Paths the ticket's new segment does not have: the level it left.
+    for change in step.levels:
+        if change.path not in step.decision.paths:
+            lines.append(f"{change.path}: {change.before} -> inactive")
     return tuple(lines)
 
 
