@@ -14,6 +14,7 @@ action whose id alone changed is reported as such.
 from __future__ import annotations
 
 import json
+from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -248,18 +249,24 @@ def _actions(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[Chang
     removed = [item for key, item in before.items() if key not in after]
     added = [item for key, item in after.items() if key not in before]
     changes = []
-    # An action that only changed its id: same kind, source, due instant and targets.
-    renamed = {_identity(item): item for item in added}
+    # An action that only changed its id: same kind, source, due instant and targets. Several
+    # actions can share that (two notices of one rule with different templates): they pair
+    # in the order each decision lists them, and whatever is left over was added or removed.
+    renamed: dict[tuple[str, ...], deque[dict[str, Any]]] = {}
+    for item in added:
+        renamed.setdefault(_identity(item), deque()).append(item)
+    paired: set[str] = set()
     for item in removed:
-        twin = renamed.pop(_identity(item), None)
-        if twin is None:
+        twins = renamed.get(_identity(item))
+        if not twins:
             changes.append(Change("action-removed", item["id"], before=freeze(item)))
             continue
+        twin = twins.popleft()
+        paired.add(twin["id"])
         changes.append(Change("action-id", twin["id"], "id", before=item["id"], after=twin["id"]))
         changes += _fields(twin["id"], item, twin)
-    unpaired = {item["id"] for item in renamed.values()}
     for item in added:
-        if item["id"] in unpaired:
+        if item["id"] not in paired:
             changes.append(Change("action-added", item["id"], after=freeze(item)))
     for key in sorted(set(before) & set(after)):
         changes += _fields(key, before[key], after[key])
