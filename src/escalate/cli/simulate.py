@@ -20,7 +20,7 @@ from escalate.cli._io import (
     shown_path,
     write,
 )
-from escalate.errors import EscalateError, TicketError
+from escalate.errors import EscalateError, PolicyError, TicketError
 from escalate.policy._yaml import Positions, parse_yaml
 from escalate.policy.loader import load
 from escalate.whatif.simulate import DEFAULT_MAX_STEPS, ScriptedEventError, simulate
@@ -103,7 +103,12 @@ def read_events(path: str) -> tuple[list[Any], Positions]:
     of every key."""
     raw = read_input(path, "events", "--events")
     path = shown_path(path)
-    data, positions = parse_yaml(raw, path, max_bytes=MAX_EVENTS_BYTES)
+    try:
+        data, positions = parse_yaml(
+            raw, path, max_bytes=MAX_EVENTS_BYTES, document="an events file"
+        )
+    except PolicyError as exc:  # paths named as the library names them: events[0].actor
+        raise exc.under(("events",)) if exc.path else exc from None
     if not isinstance(data, list):
         raise EscalateError(
             f"{path}: the scripted events must be a list of events (got "

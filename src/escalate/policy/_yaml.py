@@ -170,6 +170,7 @@ def parse_yaml(
     max_bytes: int = MAX_BYTES,
     max_alias_nodes: int = MAX_ALIAS_NODES,
     max_depth: int = MAX_DEPTH,
+    document: str = "a policy file",
 ) -> tuple[object, Positions]:
     """Safely parse one YAML document into plain data and the positions of its keys.
 
@@ -183,7 +184,8 @@ def parse_yaml(
     second document, a duplicate or non-scalar mapping key, a recursive alias, more than
     ``max_bytes`` bytes, more than ``max_alias_nodes`` nodes reached through aliases, nesting
     deeper than ``max_depth`` -- raises :class:`PolicyError` with ``file:line:col`` where known;
-    no other exception escapes.
+    no other exception escapes. ``document`` is what the messages call the file (``an events
+    file``).
 
     >>> parse_yaml("targets: {P1: 30m, P2: 4h}")[0]
     {'targets': {'P1': '30m', 'P2': '4h'}}
@@ -195,10 +197,10 @@ def parse_yaml(
     source = _decode(text, filename, max_bytes)
     loader = _Loader(source)
     try:
-        node = _compose(loader, filename, max_depth)
+        node = _compose(loader, filename, max_depth, document)
         if node is None:
             return None, Positions(filename, {}, {})
-        walk = _Walk(loader, filename, max_alias_nodes, max_depth)
+        walk = _Walk(loader, filename, max_alias_nodes, max_depth, document)
         walk.keys[()] = _mark(node)
         walk.node(node, ())
         data = _construct(loader, node, filename)
@@ -262,7 +264,7 @@ def _decode(text: str | bytes, filename: str, max_bytes: int) -> str:
     return text
 
 
-def _compose(loader: _AnyLoader, filename: str, max_depth: int) -> Node | None:
+def _compose(loader: _AnyLoader, filename: str, max_depth: int, document: str) -> Node | None:
     """The node tree of the only document (``None`` when there is none)."""
     try:
         return loader.get_single_node()
@@ -271,8 +273,8 @@ def _compose(loader: _AnyLoader, filename: str, max_depth: int) -> Node | None:
             first = exc.context_mark.line + 1 if exc.context_mark else 1
             second = exc.problem_mark.line + 1
             raise PolicyError(
-                f"a second YAML document starts on line {second}; a policy file holds exactly "
-                f"one document (the first starts on line {first})",
+                f"a second YAML document starts on line {second}; {document} holds exactly one "
+                f"document (the first starts on line {first})",
                 source=(filename, second, exc.problem_mark.column + 1),
             ) from exc
         raise _syntax_error(exc, filename) from exc
@@ -349,9 +351,17 @@ class _Walk:
     once per node.
     """
 
-    def __init__(self, loader: _AnyLoader, filename: str, max_alias_nodes: int, max_depth: int):
+    def __init__(
+        self,
+        loader: _AnyLoader,
+        filename: str,
+        max_alias_nodes: int,
+        max_depth: int,
+        document: str,
+    ):
         self.loader = loader
         self.filename = filename
+        self.document = document
         self.max_alias_nodes = max_alias_nodes
         self.max_depth = max_depth
         self.keys: dict[_Path, _Mark] = {}
@@ -420,7 +430,8 @@ class _Walk:
                 problem = f"tag {_short_tag(node.tag)} cannot be used on {kind}"
             else:
                 problem = (
-                    f"unsupported tag {_short_tag(node.tag)}; a policy holds only {_PLAIN_DATA}"
+                    f"unsupported tag {_short_tag(node.tag)}; {self.document} holds only "
+                    f"{_PLAIN_DATA}"
                 )
             raise self.error(problem, path, node)
         if isinstance(node, ScalarNode):

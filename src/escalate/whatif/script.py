@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from escalate._models import read_instant
-from escalate.calendars._durations import parse_duration
+from escalate.calendars._durations import format_duration, parse_duration
 from escalate.calendars._instants import MAX_US, MIN_US, to_us, utc
 from escalate.engine.decision import iso
 from escalate.engine.ticket import Event, Ticket
@@ -30,7 +30,45 @@ _INDEX = re.compile(r"events\[([0-9]+)\]")
 
 class ScriptedEventError(TicketError):
     """A scripted event is invalid, or contradicts the ticket's history: ``path`` names it in
-    the script (``events[2].type``), not in the ticket."""
+    the script (``events[2].type``), not in the ticket. ``value`` is what was given; the
+    message shows instants and dates as ISO text and durations as ``1h30m`` (a YAML events
+    file reads an unquoted ``2024-11-20T15:00:00`` as a datetime), not as Python reprs."""
+
+    def __init__(
+        self, message: str, *, path: Sequence[str | int] = (), value: object = None
+    ) -> None:
+        super().__init__(message, path=path, value=_as_written(value))
+        self.value = value
+
+
+class _Written:
+    """A value shown in a message as the text it stands for, without quotes."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _as_written(value: object) -> object:
+    """``value`` with instants, dates, times and durations (itself, or the items of a plain
+    dict or list, as JSON and YAML build them) as the text a script would write for them."""
+    if isinstance(value, date | time):
+        return _Written(value.isoformat())
+    if isinstance(value, timedelta):
+        return _Written(format_duration(value))
+    if type(value) is dict:
+        return {key: _as_written_item(item) for key, item in value.items()}
+    if type(value) is list:
+        return [_as_written_item(item) for item in value]
+    return value
+
+
+def _as_written_item(value: object) -> object:
+    return _as_written(value) if isinstance(value, date | time | timedelta) else value
 
 
 def read_script(
