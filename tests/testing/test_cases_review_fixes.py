@@ -7,12 +7,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import jsonschema
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from escalate.cli import main
 from escalate.errors import CaseError
+from escalate.schemas import json_schema
 from escalate.testing.cases import load_cases
 from escalate.testing.keywords import MAX_DEPTH, ExpressionError, Keywords
 from tests.testing.case_helpers import P1, write_cases
@@ -278,3 +280,22 @@ def test_an_expression_selects_as_python_reads_the_same_words(text: str, name: s
     python = python.replace("'not' in n", "not").replace("'and' in n", "and")
     python = python.replace("'or' in n", "or")
     assert eval(python, {}, {"n": name.lower()}) == Keywords.parse(text).matches(name)
+
+
+def test_the_case_schema_refuses_keys_that_state_nothing() -> None:
+    validator = jsonschema.Draft202012Validator(json_schema("cases"))
+    empty = [
+        {"levels": {}},
+        {"rules": []},
+        {"rules": None},
+        {"clocks": {"resolution": {}}},
+        {"actions": [{}]},
+        {"actions": [{"targets": []}]},
+        {"actions": [{"kind": None}]},
+    ]
+    counts = [
+        len(list(validator.iter_errors({"cases": [{"name": "a", "expect": e}]}))) for e in empty
+    ]
+    assert 0 not in counts
+    fine = {"levels": {"service-desk": None}, "clocks": {"response": None}, "segment": None}
+    assert [] == list(validator.iter_errors({"cases": [{"name": "a", "expect": fine}]}))
