@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -232,3 +233,48 @@ def test_importing_escalate_testing_does_not_import_hypothesis() -> None:
     code = "import sys, escalate.testing; print('hypothesis' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "False\n" == done.stdout
+
+
+# -- arguments of the wrong type, and inputs no decision could fail -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kinds", "message"),
+    [
+        ("escalate", "kinds must be a list of action kinds, e.g. ['page'], got 'escalate'"),
+        ({"escalate": 0}, "kinds must be a list of action kinds"),
+        ([], "kinds is empty, which every decision satisfies; to assert that no action is due"),
+        ((), "use assert_no_actions"),
+        (["escalate", 1], "kinds must hold action kinds (strings), got 1"),
+        ([""], "kinds must hold action kinds (strings), got ''"),
+    ],
+)
+def test_assert_actions_refuses_kinds_that_are_not_a_list_of_kinds(
+    kinds: object, message: str
+) -> None:
+    # A string used to be split into letters, and an empty list passed for any decision.
+    with pytest.raises(ArgumentError) as caught:
+        assert_actions(PACK, P1, now=AT, kinds=kinds)  # type: ignore[arg-type]
+    assert message in str(caught.value)
+
+
+def test_a_flag_that_is_not_a_bool_is_refused() -> None:
+    with pytest.raises(ArgumentError, match="exactly must be True or False, got 'yes'"):
+        assert_actions(PACK, P1, now=AT, kinds=["escalate"], exactly="yes")  # type: ignore[arg-type]
+    with pytest.raises(ArgumentError, match="or_higher must be True or False, got 1"):
+        assert_escalates(PACK, P1, now=AT, to="L1", or_higher=1)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: assert_escalates(PACK, P1, now=AT, to=None),  # type: ignore[arg-type]
+        lambda: assert_escalates(PACK, P1, now=AT, to="L2", path=["service-desk"]),  # type: ignore[arg-type]
+        lambda: assert_not_escalated(PACK, P1, now=AT, path=""),
+        lambda: assert_not_escalated(PACK, P1, now=AT, path="service-desk", beyond=2),  # type: ignore[arg-type]
+    ],
+)
+def test_a_level_or_path_that_is_not_a_name_is_refused(call: Callable[[], object]) -> None:
+    # An unhashable path used to be an internal TypeError; to=None a failure that named nothing.
+    with pytest.raises(ArgumentError, match=r"must be a name( or None)? \(a non-empty string\)"):
+        call()

@@ -240,8 +240,9 @@ def case_from(decision: Decision) -> dict[str, Any]:
                 "id": a.id,
                 "source": a.source,
                 "late": a.late,
-                "targets": list(a.targets),
-                "people": list(a.people),
+                # An empty subset states nothing, and a case may not write one.
+                **({"targets": list(a.targets)} if a.targets else {}),
+                **({"people": list(a.people)} if a.people else {}),
             }
             for a in decision.actions
         ],
@@ -249,6 +250,8 @@ def case_from(decision: Decision) -> dict[str, Any]:
     if not decision.actions:
         expect["no_actions"] = True
         del expect["actions"]
+    if not expect["rules"]:
+        del expect["rules"]
     return expect
 
 

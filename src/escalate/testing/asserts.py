@@ -6,7 +6,8 @@ decision's explanation (why). On success it returns the :class:`~escalate.Decisi
 further checks. A level or path the policy does not have is not a failed
 expectation but a mistake in the test: it raises :class:`~escalate.errors.ArgumentError`
 (naming the known ones), so that an ``assert_not_escalated`` with a misspelt level cannot pass
-for ever.
+for ever; so do arguments of the wrong type (a string where a list of kinds is meant, a
+non-bool flag) and an empty ``kinds``, which no decision could fail.
 
 >>> from datetime import UTC, datetime
 >>> cases_around(datetime(2024, 11, 20, 11, 50, tzinfo=UTC))[0].isoformat()
@@ -61,6 +62,9 @@ def assert_escalates(
     ``to``.
     """
     __tracebackhide__ = True  # pytest shows the caller's line, not this function's
+    _name("to", to)
+    _name("path", path, optional=True)
+    _flag("or_higher", or_higher)
     decision, levels = _evaluate(policy, ticket, now, availability, path, to)
     checked = [name for name, names in levels.items() if to in names]
     for name in checked:
@@ -91,6 +95,8 @@ def assert_not_escalated(
     at that level or an earlier one. ``beyond`` needs ``path``.
     """
     __tracebackhide__ = True
+    _name("path", path, optional=True)
+    _name("beyond", beyond, optional=True)
     if beyond is not None and path is None:
         raise ArgumentError("beyond names a level of one path: give path= too")
     decision, levels = _evaluate(policy, ticket, now, availability, path, beyond)
@@ -119,11 +125,13 @@ def assert_actions(
     """Assert that at ``now`` actions of these ``kinds`` are due (``page``, ``notify`` ...).
 
     A kind listed twice needs two due actions of that kind. Other due actions are allowed
-    unless ``exactly``, when the due actions' kinds must be ``kinds`` and nothing more (to
-    assert that no action is due, use :func:`assert_no_actions`).
+    unless ``exactly``, when the due actions' kinds must be ``kinds`` and nothing more.
+    ``kinds`` is a list (or other iterable) of kinds, not one string, and not empty: to assert
+    that no action is due, use :func:`assert_no_actions`.
     """
     __tracebackhide__ = True
-    wanted = Counter(kinds)
+    wanted = _kinds(kinds)
+    _flag("exactly", exactly)
     decision = _decide(policy, ticket, now, availability)
     due = Counter(a.kind for a in decision.actions)
     missing = wanted - due
@@ -203,6 +211,38 @@ def _evaluate(
     if level is not None and not any(level in names for names in levels.values()):
         _unknown("level", level, [n for names in levels.values() for n in names])
     return decision, levels
+
+
+def _name(what: str, value: object, *, optional: bool = False) -> None:
+    """``value`` is a name (a non-empty string), or ``None`` when ``optional``."""
+    if (value is None and optional) or (isinstance(value, str) and value):
+        return
+    kind = "a name or None" if optional else "a name"
+    raise ArgumentError(f"{what} must be {kind} (a non-empty string), got {shown(value)}")
+
+
+def _flag(what: str, value: object) -> None:
+    if not isinstance(value, bool):
+        raise ArgumentError(f"{what} must be True or False, got {shown(value)}")
+
+
+def _kinds(kinds: object) -> Counter[str]:
+    """The kinds ``assert_actions`` wants, counted; an ``ArgumentError`` for a string (its
+    letters are not kinds), a mapping, or an empty list (no decision could fail it)."""
+    if isinstance(kinds, str | bytes | Mapping) or not isinstance(kinds, Iterable):
+        raise ArgumentError(
+            f"kinds must be a list of action kinds, e.g. ['page'], got {shown(kinds)}"
+        )
+    listed = list(kinds)
+    if not listed:
+        raise ArgumentError(
+            "kinds is empty, which every decision satisfies; to assert that no action is "
+            "due, use assert_no_actions"
+        )
+    for kind in listed:
+        if not isinstance(kind, str) or not kind:
+            raise ArgumentError(f"kinds must hold action kinds (strings), got {shown(kind)}")
+    return Counter(listed)
 
 
 def _unknown(what: str, name: str, known: Iterable[str]) -> NoReturn:

@@ -12,11 +12,30 @@ offset are read as the same text; one without an offset is refused). Durations (
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from escalate._models import INSTANT_PATTERN, Label, Prose, StrictModel, model_problem, patterned
+from escalate._models import (
+    INSTANT_PATTERN,
+    Label,
+    Prose,
+    StrictModel,
+    model_problem,
+    patterned,
+    read_instant,
+)
+from escalate.calendars._instants import MAX_US, MIN_US, OUT_OF_RANGE, to_us
 from escalate.engine.clocks import CLOCK_STATES
 
 __all__ = [
@@ -30,21 +49,105 @@ __all__ = [
     "ExpectInput",
     "RowInput",
     "StepInput",
+    "printed_duration",
 ]
 
 #: A case name, a matrix row name or a step name: what ``-k`` and pytest ids show.
 CASE_NAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
 
+_DURATION_UNITS = {
+    "w": timedelta(weeks=1),
+    "d": timedelta(days=1),
+    "h": timedelta(hours=1),
+    "m": timedelta(minutes=1),
+    "s": timedelta(seconds=1),
+    "us": timedelta(microseconds=1),
+}
+
+
+def printed_duration(text: str) -> timedelta:
+    """A duration as decisions print it (``1d2h5m``, ``0s``, ``-1m30s``, ``250us``), already
+    matched by :data:`PrintedDuration`'s pattern, as a timedelta; ``OverflowError`` when it
+    is longer than a timedelta can be (999999999 days).
+
+    >>> printed_duration("1d2h5m"), printed_duration("-1m30s")
+    (datetime.timedelta(days=1, seconds=7500), datetime.timedelta(days=-1, seconds=86310))
+    """
+    sign = -1 if text.startswith("-") else 1
+    body = text.removeprefix("-")
+    total = timedelta(0)
+    number = ""
+    i = 0
+    while i < len(body):
+        char = body[i]
+        if char.isdigit():
+            number += char
+            i += 1
+            continue
+        unit = "us" if body.startswith("us", i) else char
+        total += int(number) * _DURATION_UNITS[unit]
+        number = ""
+        i += len(unit)
+    return sign * total
+
+
+def _check_instant(text: str) -> str:
+    """Validator of :data:`Instant`: the text is a real date and time (no month 13) in the
+    range escalate computes with."""
+    at = read_instant(text)
+    if at is None:
+        raise model_problem(f"not a real date and time: {text!r}")
+    if not MIN_US <= to_us(at) <= MAX_US:
+        raise model_problem(f"{text!r} {OUT_OF_RANGE}")
+    return text
+
+
+def _check_printed_duration(text: str) -> str:
+    """Validator of :data:`PrintedDuration`: no decision prints a longer duration than a
+    timedelta holds, so a longer one is a mistake (and could not be compared)."""
+    try:
+        printed_duration(text)
+    except OverflowError:
+        raise model_problem(
+            f"duration {text!r} is longer than any a decision prints (at most 999999999 days)"
+        ) from None
+    return text
+
+
+def _statements_schema(*keys: str) -> Callable[[dict[str, Any]], None]:
+    """A ``json_schema_extra`` saying what the validators say: the model needs a key, and
+    ``keys`` are neither null nor empty (each would state nothing)."""
+
+    def adjust(schema: dict[str, Any]) -> None:
+        schema["minProperties"] = 1
+        for key in keys:
+            prop = schema["properties"][key]
+            given = [s for s in prop.pop("anyOf") if s != {"type": "null"}]
+            assert len(given) == 1
+            prop.pop("default")
+            prop.update(given[0])
+            if prop.get("type") == "array":
+                prop["minItems"] = 1
+            elif prop.get("type") == "object":
+                prop["minProperties"] = 1
+
+    return adjust
+
+
 Name = Annotated[str, patterned(CASE_NAME_PATTERN, "a name of letters, digits, '_', '.', '-'")]
 Instant = Annotated[
-    str, patterned(INSTANT_PATTERN, "an ISO-8601 instant with an offset, e.g. 2024-11-20T15:00Z")
+    str,
+    patterned(INSTANT_PATTERN, "an ISO-8601 instant with an offset, e.g. 2024-11-20T15:00Z"),
+    AfterValidator(_check_instant),
 ]
 WallDuration = Annotated[
     str, patterned(r"^([0-9]{1,9}(w|d|h|m|s))+$", "a wall-time duration like '10m' or '1h30m'")
 ]
 #: A duration as decisions print it (``3h40m``, ``0s``, ``-5m``; ``us`` for microseconds).
 PrintedDuration = Annotated[
-    str, patterned(r"^-?([0-9]{1,12}(w|d|h|m|s|us))+$", "a duration like '3h40m' or '0s'")
+    str,
+    patterned(r"^-?([0-9]{1,12}(w|d|h|m|s|us))+$", "a duration like '3h40m' or '0s'"),
+    AfterValidator(_check_printed_duration),
 ]
 Percent = Annotated[
     str, patterned(r"^[0-9]{1,6}(\.[0-9]{1,2})?%?$", "a percentage like '91.67' or '75%'")
@@ -57,6 +160,12 @@ AvailabilitySource = Label | dict[str, Any]
 
 class ActionPattern(StrictModel):
     """What one due action must look like: every key given must hold for the same action."""
+
+    model_config = ConfigDict(
+        json_schema_extra=_statements_schema(
+            "kind", "id", "source", "path", "level", "late", "targets", "people", "details"
+        )
+    )
 
     kind: Label | None = Field(None, description="The action's kind: notify, escalate, page ...")
     id: Label | None = Field(None, description="The action's id, exactly.")
@@ -76,15 +185,33 @@ class ActionPattern(StrictModel):
         None, description="Keys of the action's details and their values (a subset)."
     )
 
+    @field_validator("*")
+    @classmethod
+    def _says_something(cls, value: object, info: ValidationInfo) -> object:
+        # A key that is null, or an empty subset, would match every action: refused, so that
+        # each key of a pattern narrows it.
+        if value is None:
+            raise model_problem(
+                f"'{info.field_name}' null matches every action: give a value or leave it out"
+            )
+        if isinstance(value, list | dict) and not value:
+            raise model_problem(
+                f"'{info.field_name}' needs at least one item: an empty subset matches every "
+                "action (leave the key out)"
+            )
+        return value
+
     @model_validator(mode="after")
     def _not_empty(self) -> ActionPattern:
         if not self.model_fields_set:
-            raise model_problem("an action pattern needs at least one key")
+            raise model_problem("an action pattern needs at least one key (else it matches any)")
         return self
 
 
 class ClockPattern(StrictModel):
     """Fields of a clock's decision JSON (``Decision.to_dict()["clocks"]``) that must hold."""
+
+    model_config = ConfigDict(json_schema_extra=_statements_schema())
 
     name: Label | None = Field(None, description="The clock's name (as the key says).")
     type: Label | None = Field(None, description="The clock's type.")
@@ -117,6 +244,15 @@ class ClockPattern(StrictModel):
             )
         return value
 
+    @model_validator(mode="after")
+    def _not_empty(self) -> ClockPattern:
+        if not self.model_fields_set:
+            raise model_problem(
+                "a clock pattern needs at least one field (else it states nothing; "
+                "null states that the clock does not apply)"
+            )
+        return self
+
 
 #: The keys a clock pattern may give (those of a clock's decision JSON).
 CLOCK_FIELDS = tuple(ClockPattern.model_fields)
@@ -125,6 +261,10 @@ CLOCK_FIELDS = tuple(ClockPattern.model_fields)
 class ExpectInput(StrictModel):
     """What a decision must show (``expect``), or must not (``expect_not``): each key given is
     one statement; in ``expect`` all must hold, in ``expect_not`` none may."""
+
+    model_config = ConfigDict(
+        json_schema_extra=_statements_schema("levels", "rules", "actions", "clocks", "no_actions")
+    )
 
     segment: Label | None = Field(
         None, description="The segment that decided (null: the policy as written)."
@@ -146,10 +286,24 @@ class ExpectInput(StrictModel):
     )
     no_actions: Literal[True] | None = Field(None, description="No due action at all.")
 
+    @field_validator("levels", "rules", "actions", "clocks", "no_actions")
+    @classmethod
+    def _states_something(cls, value: object, info: ValidationInfo) -> object:
+        # Each item of these keys is a statement: empty (or null) they state nothing, and a
+        # case of them alone could never fail.
+        if value is None and info.field_name == "no_actions":
+            raise model_problem("'no_actions' is true or left out (null states nothing)")
+        if not value:
+            raise model_problem(
+                f"'{info.field_name}' needs at least one statement, got {json.dumps(value)} "
+                "(leave the key out)"
+            )
+        return value
+
     @model_validator(mode="after")
     def _not_empty(self) -> ExpectInput:
         if not self.model_fields_set:
-            raise model_problem("an expectation needs at least one key")
+            raise model_problem("an expectation needs at least one statement")
         return self
 
 

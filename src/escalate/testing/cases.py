@@ -24,6 +24,7 @@ from typing import Any
 from escalate._json import json_text, parse_json
 from escalate._models import read_instant, validate_model
 from escalate.calendars._durations import parse_duration
+from escalate.calendars._instants import MAX_US, MIN_US, OUT_OF_RANGE, to_us
 from escalate.engine.compiled import Policy
 from escalate.engine.ticket import Ticket
 from escalate.errors import CaseError, EscalateError, PolicyError, TicketError, shown
@@ -76,8 +77,9 @@ class _Base:
 
 @dataclass(frozen=True, slots=True)
 class CaseFile:
-    """A case file read: its ``path``, the compiled ``policy`` it tests (``policy_path`` as
-    resolved) and its ``cases`` in file order (matrix rows and timeline steps expanded)."""
+    """A case file read: its ``path``, the compiled ``policy`` it tests (``policy_path``: the
+    file or folder read, with the ``.yaml`` that ``policy:`` may leave out) and its ``cases``
+    in file order (matrix rows and timeline steps expanded)."""
 
     path: str
     policy_path: str
@@ -195,10 +197,14 @@ class _Reader:
 
     def policy_path(self, given: str | None) -> str:
         if given is not None:
+            # The file or folder load() reads: the path as given, else with ".yaml" (the same
+            # rule), so that "p" and "p.yaml" name one policy (coverage is keyed by it).
             found = os.path.join(self.folder, given)
-            if not os.path.exists(found) and not os.path.exists(found + ".yaml"):
-                raise self.error(f"no policy at {shown(found)}", ("policy",))
-            return found
+            if os.path.exists(found):
+                return found
+            if os.path.exists(found + ".yaml"):
+                return found + ".yaml"
+            raise self.error(f"no policy at {shown(found)}", ("policy",))
         base = os.path.basename(self.name)
         for suffix in CASE_SUFFIXES:
             if base.endswith(suffix):
@@ -453,7 +459,17 @@ class _Reader:
                     delta = parse_duration(step.after, (), allow_business_days=False).delta
                 except PolicyError as exc:
                     raise self.error(exc.message, instant_path, case=name) from None
-                instant = previous + delta
+                try:
+                    instant = previous + delta
+                    in_range = MIN_US <= to_us(instant) <= MAX_US
+                except OverflowError:
+                    in_range = False
+                if not in_range:
+                    raise self.error(
+                        f"{step.after} after {previous.isoformat()} {OUT_OF_RANGE}",
+                        instant_path,
+                        case=name,
+                    )
             if previous is not None and j > 0 and instant <= previous:
                 raise self.error(
                     f"steps must be in time order: {instant.isoformat()} is not after the "

@@ -26,7 +26,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -35,7 +34,12 @@ from escalate._models import read_instant
 from escalate.engine.compiled import Policy
 from escalate.engine.decision import DONE, MATCHED, Action, Decision, iso
 from escalate.errors import CaseError, render_path, shown, suggest
-from escalate.testing.case_format import ActionPattern, ClockPattern, ExpectInput
+from escalate.testing.case_format import (
+    ActionPattern,
+    ClockPattern,
+    ExpectInput,
+    printed_duration,
+)
 
 __all__ = ["MATCHING", "Expectation", "Mismatch", "Statement", "compile_expectation", "flow"]
 
@@ -45,14 +49,6 @@ KeyPath = tuple[str | int, ...]
 MATCHING = frozenset({MATCHED, DONE})
 _INSTANT_FIELDS = frozenset({"started_at", "stopped_at", "paused_since", "breach_at"})
 _DURATION_FIELDS = frozenset({"elapsed", "elapsed_wall", "remaining"})
-_DURATION_UNITS = {
-    "w": timedelta(weeks=1),
-    "d": timedelta(days=1),
-    "h": timedelta(hours=1),
-    "m": timedelta(minutes=1),
-    "s": timedelta(seconds=1),
-    "us": timedelta(microseconds=1),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,39 +341,11 @@ def _same(field: str, expected: object, actual: object) -> bool:
         return expected is None and actual is None
     if field in _INSTANT_FIELDS:
         assert isinstance(expected, str) and isinstance(actual, str)
-        return _instant(expected) == _instant(actual)
+        return read_instant(expected) == read_instant(actual)
     if field in _DURATION_FIELDS:
         assert isinstance(expected, str) and isinstance(actual, str)
-        return _duration(expected) == _duration(actual)
+        return printed_duration(expected) == printed_duration(actual)
     if field == "percent":
         assert isinstance(actual, str)
         return Decimal(str(expected).removesuffix("%")) == Decimal(actual)
     return expected == actual
-
-
-def _instant(text: str) -> datetime | None:
-    return read_instant(text)
-
-
-def _duration(text: str) -> timedelta:
-    """A printed duration (``1d2h5m``, ``0s``, ``-1m30s``, ``250us``) as a timedelta.
-
-    >>> _duration("1d2h5m"), _duration("-1m30s")
-    (datetime.timedelta(days=1, seconds=7500), datetime.timedelta(days=-1, seconds=86310))
-    """
-    sign = -1 if text.startswith("-") else 1
-    body = text.removeprefix("-")
-    total = timedelta(0)
-    number = ""
-    i = 0
-    while i < len(body):
-        char = body[i]
-        if char.isdigit():
-            number += char
-            i += 1
-            continue
-        unit = "us" if body.startswith("us", i) else char
-        total += int(number) * _DURATION_UNITS[unit]
-        number = ""
-        i += len(unit)
-    return sign * total

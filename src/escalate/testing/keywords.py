@@ -4,7 +4,7 @@ An expression is words joined by ``and``, ``or``, ``not`` and parentheses; a wor
 the cases whose name contains it, ignoring case. ``not`` binds tighter than ``and``, which
 binds tighter than ``or``. A word is any run of characters other than spaces and
 parentheses (``p1``, ``lifecycle[2]``, ``after-hours``); ``and``, ``or`` and ``not`` are
-always operators.
+always operators. ``not`` and parentheses nest at most :data:`MAX_DEPTH` deep.
 
 >>> k = Keywords.parse("p1 and not (vip or matrix)")
 >>> [k.matches(n) for n in ("p1-page", "p1-vip", "P1-matrix[2]", "p2-page")]
@@ -18,11 +18,14 @@ from collections.abc import Callable
 
 from escalate.errors import EscalateError, shown
 
-__all__ = ["ExpressionError", "Keywords"]
+__all__ = ["MAX_DEPTH", "ExpressionError", "Keywords"]
 
 _TOKEN = re.compile(r"\s*(\(|\)|[^\s()]+)")
 _OPERATORS = frozenset({"and", "or", "not"})
 Test = Callable[[str], bool]
+#: How deeply ``not`` and ``(`` may nest in an expression; deeper is an :class:`ExpressionError`
+#: (parsing and matching recurse once per level, and no selection needs more).
+MAX_DEPTH = 100
 
 
 class ExpressionError(EscalateError, ValueError):
@@ -71,6 +74,7 @@ class _Parser:
         self.text = text
         self.tokens = tokens
         self.index = 0
+        self.depth = 0
 
     def _peek(self) -> str | None:
         return self.tokens[self.index][0] if self.index < len(self.tokens) else None
@@ -84,33 +88,33 @@ class _Parser:
         return ExpressionError(f"-k {shown(self.text)}: expected {what} at the end")
 
     def expression(self) -> Test:
-        left = self._and()
+        terms = [self._and()]
         while self._peek() == "or":
             self.index += 1
-            right = self._and()
-            left = _either(left, right)
-        return left
+            terms.append(self._and())
+        return terms[0] if len(terms) == 1 else _any(tuple(terms))
 
     def _and(self) -> Test:
-        left = self._not()
+        terms = [self._not()]
         while self._peek() == "and":
             self.index += 1
-            right = self._not()
-            left = _both(left, right)
-        return left
+            terms.append(self._not())
+        return terms[0] if len(terms) == 1 else _all(tuple(terms))
 
     def _not(self) -> Test:
         token = self._peek()
         if token == "not":
-            self.index += 1
+            self._deeper()
             inner = self._not()
+            self.depth -= 1
             return lambda name: not inner(name)
         if token == "(":
-            self.index += 1
+            self._deeper()
             inner = self.expression()
             if self._peek() != ")":
                 raise self._fail("')'")
             self.index += 1
+            self.depth -= 1
             return inner
         if token is None or token == ")" or token in _OPERATORS:
             raise self._fail("a word, 'not' or '('")
@@ -118,10 +122,21 @@ class _Parser:
         word = token.lower()
         return lambda name: word in name
 
+    def _deeper(self) -> None:
+        """Step into a ``not`` or ``(``, refusing to nest deeper than :data:`MAX_DEPTH`."""
+        if self.depth == MAX_DEPTH:
+            at = self.tokens[self.index][1]
+            raise ExpressionError(
+                f"-k {shown(self.text)}: 'not' and '(' nest deeper than {MAX_DEPTH} at column "
+                f"{at + 1}"
+            )
+        self.depth += 1
+        self.index += 1
 
-def _either(left: Test, right: Test) -> Test:
-    return lambda name: left(name) or right(name)
+
+def _any(terms: tuple[Test, ...]) -> Test:
+    return lambda name: any(term(name) for term in terms)
 
 
-def _both(left: Test, right: Test) -> Test:
-    return lambda name: left(name) and right(name)
+def _all(terms: tuple[Test, ...]) -> Test:
+    return lambda name: all(term(name) for term in terms)
