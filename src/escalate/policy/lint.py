@@ -12,7 +12,9 @@ people, teams, roles and schedules are not findings but load errors.
 
 from __future__ import annotations
 
+import ast
 import functools
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -27,10 +29,25 @@ from escalate.engine.compiled import Policy
 from escalate.engine.conditions import Condition, Leaf, Node
 from escalate.engine.paths import PathDef
 from escalate.engine.segments import Segment
-from escalate.errors import ArgumentError, CalendarRangeError, InstantRangeError, render_path
+from escalate.errors import (
+    SHOWN_CHARS,
+    ArgumentError,
+    CalendarRangeError,
+    InstantRangeError,
+    PolicyError,
+    shown,
+)
 from escalate.people.schedule import Shift
 
-__all__ = ["CODES", "MAX_HORIZON", "SEVERITIES", "Finding", "lint"]
+__all__ = [
+    "CODES",
+    "MAX_HORIZON",
+    "SEVERITIES",
+    "Finding",
+    "lint",
+    "parse_where",
+    "render_where",
+]
 
 #: The longest schedule-gap horizon lint walks (ten years): the walk visits every hand-off in it.
 MAX_HORIZON = timedelta(days=3650)
@@ -121,8 +138,9 @@ class Finding:
 
     @property
     def path(self) -> str:
-        """``where`` as a message writes it: ``directory.people.anna.validated_at``."""
-        return render_path(self.where)
+        """``where`` as a message writes it: ``directory.people.anna.validated_at`` (see
+        :func:`render_where`: a key with a dot in it is quoted, ``directory.people.'a.b'``)."""
+        return render_where(self.where)
 
     def _key(self) -> tuple[str, int, int, str, str, str]:
         file, line, col = self.source or ("", 0, 0)
@@ -152,6 +170,73 @@ class Finding:
         prints (without ``file:line:col:`` when the position is unknown)."""
         at = "" if self.source is None else "{}:{}:{}: ".format(*self.source)
         return f"{at}{self.severity} {self.code}: {self.path}: {self.message}"
+
+
+#: A key written as it is in a ``where``: no dot, bracket, quote or blank, printable.
+_PLAIN_KEY = re.compile(r"[^.\[\]'\"\s]+")
+#: One step of a written ``where``: ``.key``, ``.'quoted key'``, or ``[index]``.
+_WHERE_STEP = re.compile(
+    r"""(?P<dot>\.)?(?:(?P<plain>[^.\[\]'"\s]+)|(?P<quoted>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""
+    r"|\[(?P<index>0|[1-9][0-9]{0,8})\])"
+)
+
+
+def render_where(path: KeyPath) -> str:
+    """A key path as findings print it and ``lint: ignore: where:`` writes it.
+
+    Keys are joined with dots and indexes written ``[i]``, as in error messages; a key that
+    could not be read back so (a dot, bracket, quote or blank in it, an empty, unprintable or
+    very long key) is quoted as a Python string, so every rendered path names one key path:
+
+    >>> render_where(("directory", "people", "anna.schmidt", "validated_at"))
+    "directory.people.'anna.schmidt'.validated_at"
+    >>> render_where(("paths", "desk", "levels", 1))
+    'paths.desk.levels[1]'
+    """
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+            continue
+        plain = _PLAIN_KEY.fullmatch(part) and part.isprintable() and len(part) <= SHOWN_CHARS
+        name = part if plain else shown(part)
+        out += f".{name}" if out else name
+    return out or "<root>"
+
+
+def parse_where(text: str) -> KeyPath:
+    """The key path a ``where`` names: the exact inverse of :func:`render_where`.
+
+    >>> parse_where("directory.people.'anna.schmidt'.validated_at")
+    ('directory', 'people', 'anna.schmidt', 'validated_at')
+    >>> parse_where("paths.desk.levels[1]")
+    ('paths', 'desk', 'levels', 1)
+
+    Anything else is a :class:`~escalate.errors.PolicyError` (without a position: the caller
+    knows where the text was written).
+    """
+    path: list[str | int] = []
+    at = 0
+    while at < len(text):
+        step = _WHERE_STEP.match(text, at)
+        # the path starts with a key; a key after it is written after a dot, an index never
+        is_key, dotted = step is not None and step["index"] is None, step and step["dot"]
+        if step is None or (is_key != bool(dotted) if path else not is_key or dotted):
+            raise PolicyError(
+                f"cannot read {shown(text)} as a key path at character {at + 1}: write keys "
+                "joined by dots and indexes as [i] (paths.desk.levels[1]), and quote a key "
+                "with a dot in it (directory.people.'anna.schmidt'), as findings print them"
+            )
+        if step["index"] is not None:
+            path.append(int(step["index"]))
+        elif step["quoted"] is not None:
+            path.append(str(ast.literal_eval(step["quoted"])))
+        else:
+            path.append(step["plain"])
+        at = step.end()
+    if not path:
+        raise PolicyError("an empty where names no key: leave it out to mean everywhere")
+    return tuple(path)
 
 
 def _finding(code: str, where: KeyPath, message: str) -> Finding:
@@ -195,7 +280,7 @@ def _suppressed(policy: Policy, found: Iterable[Finding]) -> list[Finding]:
     used: set[int] = set()
     kept: list[Finding] = []
     for finding in found:
-        hits = [i.index for i in policy.lint_ignores if _ignores(i.code, i.where, finding)]
+        hits = [i.index for i in policy.lint_ignores if _ignores(i.code, i.path, finding)]
         used.update(hits)
         if not hits:
             kept.append(finding)
@@ -215,14 +300,12 @@ def _suppressed(policy: Policy, found: Iterable[Finding]) -> list[Finding]:
     return kept
 
 
-def _ignores(code: str, where: str | None, finding: Finding) -> bool:
-    """Whether an ignore of ``code`` at key path prefix ``where`` covers ``finding``."""
+def _ignores(code: str, where: KeyPath | None, finding: Finding) -> bool:
+    """Whether an ignore of ``code`` at key path prefix ``where`` covers ``finding``: keys are
+    compared whole (``directory.people.anna`` does not cover ``directory.people.'anna.b'``)."""
     if code != finding.code:
         return False
-    if where is None:
-        return True
-    path = finding.path
-    return path == where or path.startswith((where + ".", where + "["))
+    return where is None or finding.where[: len(where)] == where
 
 
 def _located(policy: Policy, finding: Finding) -> Finding:
