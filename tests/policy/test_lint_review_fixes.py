@@ -89,3 +89,119 @@ KEYS = st.one_of(
 @given(st.lists(KEYS, min_size=1, max_size=6).filter(lambda p: isinstance(p[0], str)))
 def test_parse_where_reads_back_every_rendered_key_path(path: list[str | int]) -> None:
     assert tuple(path) == parse_where(render_where(tuple(path)))
+
+
+def codes(text: str) -> list[tuple[str, str]]:
+    return [(f.path, f.code) for f in lint(loads(text))]
+
+
+OFFICE = """policy: cal
+version: 1
+calendars:
+  office: {timezone: UTC, hours: {mon-fri: ["09:00-17:00"]}, years: [2024, 2025]}
+"""
+
+
+@pytest.mark.parametrize("test", ["within", "not_within"])
+def test_a_calendar_a_rule_condition_tests_is_used(test: str) -> None:
+    text = OFFICE + (
+        "rules:\n"
+        "  - id: after-hours\n"
+        f"    when: {{priority: P1, {test}: office}}\n"
+        "    then: {notify: {to: [assignee]}}\n"
+        "    rationale: x\n"
+    )
+    assert [] == codes(text)
+
+
+def test_a_calendar_tested_deep_inside_a_condition_is_used() -> None:
+    text = OFFICE + (
+        "rules:\n"
+        "  - id: r\n"
+        "    when: {any: [{priority: P1}, {not: {within: office}}]}\n"
+        "    then: {notify: {to: [assignee]}}\n"
+        "    rationale: x\n"
+    )
+    assert [] == codes(text)
+
+
+DESK = """policy: ul
+version: 1
+paths:
+  desk:
+    kind: vertical
+    levels: [{name: L1, targets: ["team:a"]}, {name: L2, targets: ["team:b"]}]
+"""
+
+UK_ESCALATES = """segments:
+  - id: uk
+    when: {region: uk}
+    precedence: 10
+    add:
+      rules:
+        - id: up
+          when: {priority: P1}
+          then: {escalate: {path: desk, to: L2}}
+          rationale: uk escalates P1 at once
+"""
+
+
+def test_a_level_only_a_segment_escalates_to_is_reachable() -> None:
+    assert [] == codes(DESK + UK_ESCALATES)
+
+
+def test_a_level_no_variant_escalates_to_is_reported_once_on_the_base() -> None:
+    nothing = UK_ESCALATES.replace("escalate: {path: desk, to: L2}", "notify: {to: [assignee]}")
+    assert [("paths.desk.levels[1]", "unreachable-level")] == codes(DESK + nothing)
+
+
+VENDOR = """policy: up
+version: 1
+calendars:
+  london: {timezone: Europe/London, hours: {mon-fri: ["09:00-17:00"]}, years: [2024, 2030]}
+clocks:
+  c:
+    start: {event: created}
+    stop: {category: resolved}
+    new_cycle_on: [reopened]
+    targets: {default: {within: 4h}}
+paths:
+  vendor:
+    kind: horizontal
+    levels: [{name: v1, targets: ["team:v"]}]
+segments:
+  - id: uk
+    when: {region: uk}
+    precedence: 10
+    clocks:
+      c:
+        start: {event: created}
+        stop: {category: resolved}
+        new_cycle_on: [reopened]
+        targets: {default: {within: 4h, calendar: london}}
+    add:
+      rules:
+        - id: to-vendor
+          when: {priority: P1}
+          then: {transfer: {path: vendor}}
+          rationale: uk sends P1 to the vendor
+  - id: de
+    when: {region: de}
+    precedence: 20
+    add:
+      rules:
+        - {id: de-notes, when: {priority: P2}, then: {notify: {to: [assignee]}}, rationale: x}
+"""
+
+
+def test_a_calendar_and_a_path_only_a_segment_uses_are_used_in_every_variant() -> None:
+    # neither the base nor segment de (which uses neither) reports them
+    assert [] == codes(VENDOR)
+
+
+def test_a_calendar_a_segment_declares_and_nothing_uses_is_reported_in_that_segment() -> None:
+    text = VENDOR + (
+        "      calendars:\n"
+        '        spare: {timezone: UTC, hours: {mon-fri: ["09:00-17:00"]}, years: [2024, 2025]}\n'
+    )
+    assert [("segments.de.calendars.spare", "unused-calendar")] == codes(text)

@@ -26,7 +26,7 @@ from escalate.calendars.calendar import Calendar
 from escalate.engine.actions import ActionDef
 from escalate.engine.clocks import ClockDef, ClockState, Cycle, Definition, Rung, Target, Trigger
 from escalate.engine.compiled import Policy
-from escalate.engine.conditions import Condition, Leaf, Node
+from escalate.engine.conditions import Condition, Leaf, Node, leaves
 from escalate.engine.paths import PathDef
 from escalate.engine.segments import Segment
 from escalate.errors import (
@@ -320,29 +320,24 @@ def _located(policy: Policy, finding: Finding) -> Finding:
     return finding
 
 
-def _findings(policy: Policy, as_of: datetime | None, horizon: timedelta) -> list[Finding]:
-    """Every finding for ``policy`` and its segments, located, before suppression."""
+def _findings(
+    policy: Policy, as_of: datetime | None, horizon: timedelta, usage: _Usage | None = None
+) -> list[Finding]:
+    """Every finding for ``policy`` and its segments, located, before suppression.
+
+    Whether a calendar, path or level is used is decided over the policy and all its segments
+    (``usage``): a path only a segment's rule transfers to is reachable, for the tickets of
+    that segment; the segments' findings are the same question asked of what they declare."""
+    if usage is None:
+        usage = _Usage.of(policy)
     found: list[Finding] = _directory_findings(policy, as_of, horizon)
     found += _calendar_findings(policy, as_of)
-    used_calendars = {"24x7"}
     for clock in policy.clocks:
-        for target in clock.targets.values():
-            used_calendars.add(target.calendar_name)
-        for definition in clock.definitions:
-            for target in definition.targets.values():
-                used_calendars.add(target.calendar_name)
         found += _scope_findings(clock)
         found += _trigger_findings(policy, clock)
         found += _ladder_findings(clock)
         if as_of is not None:
             found += _off_hours_findings(policy, clock, as_of, horizon)
-    requested: set[str] = set()
-    levels_requested: set[tuple[str, int]] = set()
-    for act in _all_actions(policy):
-        if act.path is not None:
-            requested.add(act.path)
-            if act.level is not None:
-                levels_requested.add((act.path, act.level))
     for rule in policy.rules:
         where: KeyPath = ("rules", rule.id)
         if not rule.rationale:
@@ -357,11 +352,8 @@ def _findings(policy: Policy, as_of: datetime | None, horizon: timedelta) -> lis
                 )
             )
     for path in policy.paths:
-        for level in path.levels:
-            if level.calendar_name:
-                used_calendars.add(level.calendar_name)
-        found += _path_findings(path, levels_requested)
-        if not path.starts_on_open and path.name not in requested:
+        found += _path_findings(path, usage.levels)
+        if not path.starts_on_open and path.name not in usage.paths:
             found.append(
                 _finding(
                     "unreachable-path",
@@ -377,7 +369,7 @@ def _findings(policy: Policy, as_of: datetime | None, horizon: timedelta) -> lis
                     "the conditions contradict one another, so the path never applies",
                 )
             )
-    for name in sorted(set(policy.calendars) - used_calendars):
+    for name in sorted(set(policy.calendars) - usage.calendars):
         found.append(_finding("unused-calendar", ("calendars", name), "calendar is never used"))
     located = [_located(policy, f) for f in found]
     if policy.segments:
@@ -385,12 +377,65 @@ def _findings(policy: Policy, as_of: datetime | None, horizon: timedelta) -> lis
         own = {(f.where, f.code, f.message) for f in located}
         for segment in policy.segments:
             assert isinstance(segment.policy, Policy)
-            for finding in _findings(segment.policy, as_of, horizon):
+            for finding in _findings(segment.policy, as_of, horizon, usage):
                 if (finding.where, finding.code, finding.message) not in own:
                     # what the segment changed, not the base again
                     where = ("segments", segment.id, *finding.where)
                     located.append(replace(finding, where=where))
     return located
+
+
+@dataclass(frozen=True, slots=True)
+class _Usage:
+    """What a policy and its segments use: calendar names, the paths some rule or rung
+    escalates or transfers to, and the (path, level name) pairs one sends tickets to."""
+
+    calendars: frozenset[str]
+    paths: frozenset[str]
+    levels: frozenset[tuple[str, str]]
+
+    @staticmethod
+    def of(policy: Policy) -> _Usage:
+        calendars = {"24x7"}
+        paths: set[str] = set()
+        levels: set[tuple[str, str]] = set()
+        for compiled in (policy, *(s.policy for s in policy.segments)):
+            assert isinstance(compiled, Policy)
+            calendars |= _calendars_named(compiled)
+            by_name = {path.name: path for path in compiled.paths}
+            for act in _all_actions(compiled):
+                if act.path is None:
+                    continue
+                paths.add(act.path)
+                target = by_name.get(act.path)
+                if act.level is not None and target is not None:
+                    # by name: a segment may give the path other levels
+                    levels.add((act.path, target.levels[act.level].name))
+        return _Usage(frozenset(calendars), frozenset(paths), frozenset(levels))
+
+
+def _calendars_named(policy: Policy) -> set[str]:
+    """Every calendar the policy names: clock targets (scoped definitions' too), levels, and
+    the ``within`` / ``not_within`` tests of every condition (rules, clocks, definitions,
+    paths)."""
+    names: set[str] = set()
+    conditions: list[Condition | None] = [rule.when for rule in policy.rules]
+    for clock in policy.clocks:
+        names.update(target.calendar_name for target in clock.targets.values())
+        conditions.append(clock.when)
+        for definition in clock.definitions:
+            names.update(target.calendar_name for target in definition.targets.values())
+            conditions.append(definition.when)
+    for path in policy.paths:
+        names.update(level.calendar_name for level in path.levels if level.calendar_name)
+        conditions.append(path.when)
+    conditions += [segment.when for segment in policy.segments]
+    for condition in conditions:
+        if condition is not None:
+            names.update(
+                str(leaf.expected) for leaf in leaves(condition) if leaf.calendar is not None
+            )
+    return names
 
 
 def _all_actions(policy: Policy) -> list[ActionDef]:
@@ -812,9 +857,9 @@ def _sample_starts(target: Target, ladder: tuple[Rung, ...]) -> list[datetime]:
     return starts
 
 
-def _path_findings(path: PathDef, requested: set[tuple[str, int]]) -> list[Finding]:
+def _path_findings(path: PathDef, requested: frozenset[tuple[str, str]]) -> list[Finding]:
     """Settings a path accepts that can have no effect, and levels nothing reaches
-    (``requested``: the (path, level index) pairs some action escalates or transfers to)."""
+    (``requested``: the (path, level name) pairs some action escalates or transfers to)."""
     out = []
     levels = path.levels
     where: KeyPath = ("paths", path.name, "levels")
@@ -855,7 +900,7 @@ def _path_findings(path: PathDef, requested: set[tuple[str, int]]) -> list[Findi
     reached = True  # the first level is where the path starts
     for i, level in enumerate(levels[1:], 1):
         by_timer = level.at is not None or (reached and levels[i - 1].after is not None)
-        reached = by_timer or (path.name, i) in requested
+        reached = by_timer or (path.name, level.name) in requested
         if not reached:
             out.append(
                 _finding(
