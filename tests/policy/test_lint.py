@@ -294,11 +294,11 @@ def test_the_shipped_pack_reports_contacts_that_grow_stale() -> None:
     found = lint(ITIL, as_of=datetime(2025, 3, 1, tzinfo=UTC))
     pack = ITIL.source
     assert [
-        f"{pack}:75:7: warning stale-contact: directory.people.'jonas.weber'.validated_at: "
+        f"{pack}:77:7: warning stale-contact: directory.people.'jonas.weber'.validated_at: "
         "contact details last validated 2024-08-19, 194 days ago",
-        f"{pack}:87:7: warning stale-contact: directory.people.'mehmet.yilmaz'.validated_at: "
+        f"{pack}:89:7: warning stale-contact: directory.people.'mehmet.yilmaz'.validated_at: "
         "contact details last validated 2024-07-01, 243 days ago",
-        f"{pack}:105:7: warning stale-contact: directory.people.'markus.braun'.validated_at: "
+        f"{pack}:107:7: warning stale-contact: directory.people.'markus.braun'.validated_at: "
         "contact details last validated 2024-06-03, 271 days ago",
     ] == [str(f) for f in found]
 
