@@ -205,3 +205,13 @@ def test_a_calendar_a_segment_declares_and_nothing_uses_is_reported_in_that_segm
         '        spare: {timezone: UTC, hours: {mon-fri: ["09:00-17:00"]}, years: [2024, 2025]}\n'
     )
     assert [("segments.de.calendars.spare", "unused-calendar")] == codes(text)
+
+
+def test_a_where_may_name_a_clocks_start_that_defaults() -> None:
+    # start defaults to {event: created}, which this stop also fires on: start-within-stop
+    text = (
+        "policy: p\nversion: 1\nclocks:\n  c:\n    stop: {event: created}\n"
+        "    targets: {default: {within: 4h}}\n"
+        "lint:\n  ignore:\n    - {code: start-within-stop, where: clocks.c.start, reason: demo}\n"
+    )
+    assert [] == [f for f in lint(loads(text)) if f.code in ("start-within-stop", "unused-ignore")]
