@@ -47,10 +47,13 @@ def test_an_ignore_with_where_suppresses_findings_under_that_key_path_only() -> 
     )
 
 
-def test_where_is_a_key_path_prefix_not_a_text_prefix() -> None:
-    # 'calendars.nigh' is no key of the policy: it covers neither calendars.night nor anything.
-    found = findings("    - {code: unused-calendar, where: calendars.nigh, reason: a typo}\n")
-    assert ("calendars.night", "unused-calendar") in found
+def test_a_where_that_names_no_key_of_the_policy_is_a_load_error_with_a_did_you_mean() -> None:
+    # 'calendars.nigh' would suppress nothing (keys are compared whole), silently
+    with pytest.raises(PolicyError) as caught:
+        findings("    - {code: unused-calendar, where: calendars.nigh, reason: a typo}\n")
+    assert ("p.yaml", 12, 31) == caught.value.source
+    assert ("lint", "ignore", 0, "where") == caught.value.path
+    assert "calendars.night" == caught.value.suggestion
 
 
 def test_a_rule_is_suppressed_by_its_id() -> None:
@@ -72,7 +75,7 @@ def test_an_ignore_that_suppresses_nothing_is_an_unused_ignore_finding_at_its_en
 
 def test_an_ignore_can_suppress_an_unused_ignore_finding_only_by_being_used() -> None:
     # The same code under the wrong key path: the finding stays and the ignore is unused.
-    found = findings("    - {code: no-rationale, where: rules.other, reason: wrong rule}\n")
+    found = findings("    - {code: no-rationale, where: calendars.office, reason: wrong key}\n")
     assert [("rules.r", "no-rationale"), ("lint.ignore[0]", "unused-ignore")] == [
         f for f in found if f[1] in ("no-rationale", "unused-ignore")
     ]

@@ -37,13 +37,15 @@ __all__ = ["LintIgnore", "Policy"]
 @dataclass(frozen=True, slots=True)
 class LintIgnore:
     """One entry of a policy's ``lint: ignore:`` list: findings with this ``code`` whose key
-    path starts with ``where`` (``None``: anywhere) are not reported, for ``reason``;
-    ``index`` is its place in the list."""
+    path starts with the key path ``path`` (whole keys: ``("directory", "people", "anna")``
+    does not cover ``anna.schmidt``; ``None``: anywhere) are not reported, for ``reason``;
+    ``where`` is ``path`` as the policy wrote it, ``index`` the entry's place in the list."""
 
     code: str
     where: str | None
     reason: str
     index: int
+    path: KeyPath | None = None
 
 
 class Policy:

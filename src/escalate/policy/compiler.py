@@ -46,9 +46,9 @@ from escalate.engine.segments import SEGMENT_FIELDS, Segment
 from escalate.engine.statuses import BUILT_IN, CATEGORIES, StatusTable
 from escalate.engine.ticket import EVENT_TYPES, KINDS, TEXT_FIELDS, normalise_name
 from escalate.engine.ticket_format import TERMINOLOGY_FIELDS
-from escalate.errors import PolicyError, joined, remapped, shown, suggest
+from escalate.errors import PolicyError, joined, remapped, render_path, shown, suggest
 from escalate.people.directory import Directory
-from escalate.policy.lint import CODES
+from escalate.policy.lint import CODES, parse_where, render_where
 from escalate.policy.models import (
     ACTION_KINDS,
     ActionSpec,
@@ -321,6 +321,8 @@ class _Compiler:
         self.fields: dict[str, FieldSpec] = {}
         self.path_defs: dict[str, PathDef] = {}
         self.statuses = BUILT_IN
+        #: each segment's policy data (the base with its changes), for lint ignores' paths
+        self.segment_data: dict[str, Mapping[str, Any]] = {}
 
     def compile(self) -> Policy:
         """The policy; independent problems are reported together (a
@@ -396,16 +398,52 @@ class _Compiler:
         )
 
     def _lint_ignores(self) -> tuple[LintIgnore, ...]:
+        """The ``lint: ignore:`` entries, each ``where`` read as a key path the policy (or
+        one of its segments) has: a misspelt one would suppress nothing, silently."""
         out = []
+        keys: set[Path] | None = None
         for i, spec in enumerate(self.spec.lint.ignore):
+            if spec.code == "unused-ignore":
+                raise PolicyError(
+                    "'unused-ignore' cannot be ignored: it reports the entries that suppressed "
+                    "nothing once the others have been applied; remove the unused entry instead",
+                    path=("lint", "ignore", i, "code"),
+                )
             if spec.code not in CODES:
                 raise PolicyError(
                     f"unknown lint code {shown(spec.code)} (docs/lint.md lists them)",
                     path=("lint", "ignore", i, "code"),
                     suggestion=suggest(spec.code, CODES),
                 )
-            out.append(LintIgnore(spec.code, spec.where, spec.reason, i))
+            path = None
+            if spec.where is not None:
+                at: Path = ("lint", "ignore", i, "where")
+                try:
+                    path = parse_where(spec.where)
+                except PolicyError as exc:
+                    raise PolicyError(exc.message, path=at) from None
+                # a segment's policy inherits the base's entries, checked when the base compiles
+                if self.segment is None:
+                    keys = self._lint_keys() if keys is None else keys
+                    # a clock's start is reported where it defaults (written or not)
+                    if path not in keys and not (path[-1] == "start" and path[:-1] in keys):
+                        raise PolicyError(
+                            f"where {shown(spec.where)} names no key of the policy or its "
+                            "segments (quote a key with a dot in it, as findings print it: "
+                            "directory.people.'anna.schmidt')",
+                            path=at,
+                            suggestion=_closest_key(spec.where, keys),
+                        )
+            out.append(LintIgnore(spec.code, spec.where, spec.reason, i, path))
         return tuple(out)
+
+    def _lint_keys(self) -> set[Path]:
+        """Every key path a lint finding on this policy can name: the policy's own (rules and
+        segments also by id), and its segments' prefixed with ``("segments", <id>)``."""
+        keys = set(_key_paths(self.raw))
+        for sid, data in self.segment_data.items():
+            keys.update(("segments", sid, *path) for path in _key_paths(data))
+        return keys
 
     def _declared_calendar(self, name: str) -> None:
         if name == "24x7":
@@ -1048,6 +1086,7 @@ class _Compiler:
         overlaid = apply_overlay(
             base, self.origin, overlay, self.origin, at=where, label=label, extends=False
         )
+        self.segment_data[spec.id] = overlaid.data
         self.shared.segment_chars += len(_canonical_json(overlaid.data))
         if self.shared.segment_chars > MAX_SEGMENT_CHARS:
             raise PolicyError(
@@ -1099,17 +1138,56 @@ def _positions(data: Mapping[str, Any], origin: Origin) -> dict[Path, tuple[str,
             todo.extend(((*path, k if isinstance(k, str) else str(k)), v) for k, v in value.items())
         elif isinstance(value, list):
             todo.extend(((*path, i), v) for i, v in enumerate(value))
-    ids: dict[Path, str] = {}
-    for section in ("rules", "segments"):
-        entries = data.get(section)
-        for i, entry in enumerate(entries if isinstance(entries, list) else ()):
-            if isinstance(entry, Mapping) and isinstance(entry.get("id"), str):
-                ids[(section, i)] = entry["id"]
+    ids = _entry_ids(data)
     for path, where in list(out.items()):
         name = ids.get(path[:2])
         if name is not None:
             out[(path[0], name, *path[2:])] = where
     return out
+
+
+def _entry_ids(data: Mapping[str, Any]) -> dict[Path, str]:
+    """The ids of the entries of ``rules`` and ``segments``, by their key path."""
+    return {
+        (section, i): entry["id"]
+        for section in ("rules", "segments")
+        for entries in [data.get(section)]
+        for i, entry in enumerate(entries if isinstance(entries, list) else ())
+        if isinstance(entry, Mapping) and isinstance(entry.get("id"), str)
+    }
+
+
+def _key_paths(data: Mapping[str, Any]) -> list[Path]:
+    """Every key path of a policy's data, entries of ``rules`` and ``segments`` both by
+    index and by id."""
+    out: list[Path] = []
+    ids = _entry_ids(data)
+    todo: list[tuple[Path, object]] = [((), data)]
+    while todo:
+        path, value = todo.pop()
+        out.append(path)
+        name = ids.get(path[:2])
+        if name is not None:
+            out.append((path[0], name, *path[2:]))
+        if isinstance(value, Mapping):
+            todo.extend(((*path, k if isinstance(k, str) else str(k)), v) for k, v in value.items())
+        elif isinstance(value, list):
+            todo.extend(((*path, i), v) for i, v in enumerate(value))
+    return out
+
+
+def _closest_key(text: str, keys: Iterable[Path]) -> str | None:
+    """The key path a misspelt ``where`` most likely means: one whose key with a dot in it
+    was written unquoted, else the closest spelling."""
+    written = sorted(((render_path(key), key) for key in keys if key), key=_rendered)
+    for plain, key in written:
+        if plain == text:
+            return render_where(key)
+    return suggest(text, [render_where(key) for _, key in written])
+
+
+def _rendered(item: tuple[str, Path]) -> tuple[str, str]:
+    return item[0], render_where(item[1])
 
 
 def _segment_field(name: str) -> bool:

@@ -12,7 +12,9 @@ people, teams, roles and schedules are not findings but load errors.
 
 from __future__ import annotations
 
+import ast
 import functools
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -24,13 +26,28 @@ from escalate.calendars.calendar import Calendar
 from escalate.engine.actions import ActionDef
 from escalate.engine.clocks import ClockDef, ClockState, Cycle, Definition, Rung, Target, Trigger
 from escalate.engine.compiled import Policy
-from escalate.engine.conditions import Condition, Leaf, Node
+from escalate.engine.conditions import Condition, Leaf, Node, leaves
 from escalate.engine.paths import PathDef
 from escalate.engine.segments import Segment
-from escalate.errors import ArgumentError, CalendarRangeError, InstantRangeError, render_path
+from escalate.errors import (
+    SHOWN_CHARS,
+    ArgumentError,
+    CalendarRangeError,
+    InstantRangeError,
+    PolicyError,
+    shown,
+)
 from escalate.people.schedule import Shift
 
-__all__ = ["CODES", "MAX_HORIZON", "SEVERITIES", "Finding", "lint"]
+__all__ = [
+    "CODES",
+    "MAX_HORIZON",
+    "SEVERITIES",
+    "Finding",
+    "lint",
+    "parse_where",
+    "render_where",
+]
 
 #: The longest schedule-gap horizon lint walks (ten years): the walk visits every hand-off in it.
 MAX_HORIZON = timedelta(days=3650)
@@ -121,8 +138,9 @@ class Finding:
 
     @property
     def path(self) -> str:
-        """``where`` as a message writes it: ``directory.people.anna.validated_at``."""
-        return render_path(self.where)
+        """``where`` as a message writes it: ``directory.people.anna.validated_at`` (see
+        :func:`render_where`: a key with a dot in it is quoted, ``directory.people.'a.b'``)."""
+        return render_where(self.where)
 
     def _key(self) -> tuple[str, int, int, str, str, str]:
         file, line, col = self.source or ("", 0, 0)
@@ -152,6 +170,73 @@ class Finding:
         prints (without ``file:line:col:`` when the position is unknown)."""
         at = "" if self.source is None else "{}:{}:{}: ".format(*self.source)
         return f"{at}{self.severity} {self.code}: {self.path}: {self.message}"
+
+
+#: A key written as it is in a ``where``: no dot, bracket, quote or blank, printable.
+_PLAIN_KEY = re.compile(r"[^.\[\]'\"\s]+")
+#: One step of a written ``where``: ``.key``, ``.'quoted key'``, or ``[index]``.
+_WHERE_STEP = re.compile(
+    r"""(?P<dot>\.)?(?:(?P<plain>[^.\[\]'"\s]+)|(?P<quoted>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""
+    r"|\[(?P<index>0|[1-9][0-9]{0,8})\])"
+)
+
+
+def render_where(path: KeyPath) -> str:
+    """A key path as findings print it and ``lint: ignore: where:`` writes it.
+
+    Keys are joined with dots and indexes written ``[i]``, as in error messages; a key that
+    could not be read back so (a dot, bracket, quote or blank in it, an empty, unprintable or
+    very long key) is quoted as a Python string, so every rendered path names one key path:
+
+    >>> render_where(("directory", "people", "anna.schmidt", "validated_at"))
+    "directory.people.'anna.schmidt'.validated_at"
+    >>> render_where(("paths", "desk", "levels", 1))
+    'paths.desk.levels[1]'
+    """
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+            continue
+        plain = _PLAIN_KEY.fullmatch(part) and part.isprintable() and len(part) <= SHOWN_CHARS
+        name = part if plain else shown(part)
+        out += f".{name}" if out else name
+    return out or "<root>"
+
+
+def parse_where(text: str) -> KeyPath:
+    """The key path a ``where`` names: the exact inverse of :func:`render_where`.
+
+    >>> parse_where("directory.people.'anna.schmidt'.validated_at")
+    ('directory', 'people', 'anna.schmidt', 'validated_at')
+    >>> parse_where("paths.desk.levels[1]")
+    ('paths', 'desk', 'levels', 1)
+
+    Anything else is a :class:`~escalate.errors.PolicyError` (without a position: the caller
+    knows where the text was written).
+    """
+    path: list[str | int] = []
+    at = 0
+    while at < len(text):
+        step = _WHERE_STEP.match(text, at)
+        # the path starts with a key; a key after it is written after a dot, an index never
+        is_key, dotted = step is not None and step["index"] is None, step and step["dot"]
+        if step is None or (is_key != bool(dotted) if path else not is_key or dotted):
+            raise PolicyError(
+                f"cannot read {shown(text)} as a key path at character {at + 1}: write keys "
+                "joined by dots and indexes as [i] (paths.desk.levels[1]), and quote a key "
+                "with a dot in it (directory.people.'anna.schmidt'), as findings print them"
+            )
+        if step["index"] is not None:
+            path.append(int(step["index"]))
+        elif step["quoted"] is not None:
+            path.append(str(ast.literal_eval(step["quoted"])))
+        else:
+            path.append(step["plain"])
+        at = step.end()
+    if not path:
+        raise PolicyError("an empty where names no key: leave it out to mean everywhere")
+    return tuple(path)
 
 
 def _finding(code: str, where: KeyPath, message: str) -> Finding:
@@ -195,7 +280,7 @@ def _suppressed(policy: Policy, found: Iterable[Finding]) -> list[Finding]:
     used: set[int] = set()
     kept: list[Finding] = []
     for finding in found:
-        hits = [i.index for i in policy.lint_ignores if _ignores(i.code, i.where, finding)]
+        hits = [i.index for i in policy.lint_ignores if _ignores(i.code, i.path, finding)]
         used.update(hits)
         if not hits:
             kept.append(finding)
@@ -215,14 +300,12 @@ def _suppressed(policy: Policy, found: Iterable[Finding]) -> list[Finding]:
     return kept
 
 
-def _ignores(code: str, where: str | None, finding: Finding) -> bool:
-    """Whether an ignore of ``code`` at key path prefix ``where`` covers ``finding``."""
+def _ignores(code: str, where: KeyPath | None, finding: Finding) -> bool:
+    """Whether an ignore of ``code`` at key path prefix ``where`` covers ``finding``: keys are
+    compared whole (``directory.people.anna`` does not cover ``directory.people.'anna.b'``)."""
     if code != finding.code:
         return False
-    if where is None:
-        return True
-    path = finding.path
-    return path == where or path.startswith((where + ".", where + "["))
+    return where is None or finding.where[: len(where)] == where
 
 
 def _located(policy: Policy, finding: Finding) -> Finding:
@@ -237,29 +320,24 @@ def _located(policy: Policy, finding: Finding) -> Finding:
     return finding
 
 
-def _findings(policy: Policy, as_of: datetime | None, horizon: timedelta) -> list[Finding]:
-    """Every finding for ``policy`` and its segments, located, before suppression."""
+def _findings(
+    policy: Policy, as_of: datetime | None, horizon: timedelta, usage: _Usage | None = None
+) -> list[Finding]:
+    """Every finding for ``policy`` and its segments, located, before suppression.
+
+    Whether a calendar, path or level is used is decided over the policy and all its segments
+    (``usage``): a path only a segment's rule transfers to is reachable, for the tickets of
+    that segment; the segments' findings are the same question asked of what they declare."""
+    if usage is None:
+        usage = _Usage.of(policy)
     found: list[Finding] = _directory_findings(policy, as_of, horizon)
     found += _calendar_findings(policy, as_of)
-    used_calendars = {"24x7"}
     for clock in policy.clocks:
-        for target in clock.targets.values():
-            used_calendars.add(target.calendar_name)
-        for definition in clock.definitions:
-            for target in definition.targets.values():
-                used_calendars.add(target.calendar_name)
         found += _scope_findings(clock)
         found += _trigger_findings(policy, clock)
         found += _ladder_findings(clock)
         if as_of is not None:
             found += _off_hours_findings(policy, clock, as_of, horizon)
-    requested: set[str] = set()
-    levels_requested: set[tuple[str, int]] = set()
-    for act in _all_actions(policy):
-        if act.path is not None:
-            requested.add(act.path)
-            if act.level is not None:
-                levels_requested.add((act.path, act.level))
     for rule in policy.rules:
         where: KeyPath = ("rules", rule.id)
         if not rule.rationale:
@@ -274,11 +352,8 @@ def _findings(policy: Policy, as_of: datetime | None, horizon: timedelta) -> lis
                 )
             )
     for path in policy.paths:
-        for level in path.levels:
-            if level.calendar_name:
-                used_calendars.add(level.calendar_name)
-        found += _path_findings(path, levels_requested)
-        if not path.starts_on_open and path.name not in requested:
+        found += _path_findings(path, usage.levels)
+        if not path.starts_on_open and path.name not in usage.paths:
             found.append(
                 _finding(
                     "unreachable-path",
@@ -294,7 +369,7 @@ def _findings(policy: Policy, as_of: datetime | None, horizon: timedelta) -> lis
                     "the conditions contradict one another, so the path never applies",
                 )
             )
-    for name in sorted(set(policy.calendars) - used_calendars):
+    for name in sorted(set(policy.calendars) - usage.calendars):
         found.append(_finding("unused-calendar", ("calendars", name), "calendar is never used"))
     located = [_located(policy, f) for f in found]
     if policy.segments:
@@ -302,12 +377,65 @@ def _findings(policy: Policy, as_of: datetime | None, horizon: timedelta) -> lis
         own = {(f.where, f.code, f.message) for f in located}
         for segment in policy.segments:
             assert isinstance(segment.policy, Policy)
-            for finding in _findings(segment.policy, as_of, horizon):
+            for finding in _findings(segment.policy, as_of, horizon, usage):
                 if (finding.where, finding.code, finding.message) not in own:
                     # what the segment changed, not the base again
                     where = ("segments", segment.id, *finding.where)
                     located.append(replace(finding, where=where))
     return located
+
+
+@dataclass(frozen=True, slots=True)
+class _Usage:
+    """What a policy and its segments use: calendar names, the paths some rule or rung
+    escalates or transfers to, and the (path, level name) pairs one sends tickets to."""
+
+    calendars: frozenset[str]
+    paths: frozenset[str]
+    levels: frozenset[tuple[str, str]]
+
+    @staticmethod
+    def of(policy: Policy) -> _Usage:
+        calendars = {"24x7"}
+        paths: set[str] = set()
+        levels: set[tuple[str, str]] = set()
+        for compiled in (policy, *(s.policy for s in policy.segments)):
+            assert isinstance(compiled, Policy)
+            calendars |= _calendars_named(compiled)
+            by_name = {path.name: path for path in compiled.paths}
+            for act in _all_actions(compiled):
+                if act.path is None:
+                    continue
+                paths.add(act.path)
+                target = by_name.get(act.path)
+                if act.level is not None and target is not None:
+                    # by name: a segment may give the path other levels
+                    levels.add((act.path, target.levels[act.level].name))
+        return _Usage(frozenset(calendars), frozenset(paths), frozenset(levels))
+
+
+def _calendars_named(policy: Policy) -> set[str]:
+    """Every calendar the policy names: clock targets (scoped definitions' too), levels, and
+    the ``within`` / ``not_within`` tests of every condition (rules, clocks, definitions,
+    paths)."""
+    names: set[str] = set()
+    conditions: list[Condition | None] = [rule.when for rule in policy.rules]
+    for clock in policy.clocks:
+        names.update(target.calendar_name for target in clock.targets.values())
+        conditions.append(clock.when)
+        for definition in clock.definitions:
+            names.update(target.calendar_name for target in definition.targets.values())
+            conditions.append(definition.when)
+    for path in policy.paths:
+        names.update(level.calendar_name for level in path.levels if level.calendar_name)
+        conditions.append(path.when)
+    conditions += [segment.when for segment in policy.segments]
+    for condition in conditions:
+        if condition is not None:
+            names.update(
+                str(leaf.expected) for leaf in leaves(condition) if leaf.calendar is not None
+            )
+    return names
 
 
 def _all_actions(policy: Policy) -> list[ActionDef]:
@@ -729,9 +857,9 @@ def _sample_starts(target: Target, ladder: tuple[Rung, ...]) -> list[datetime]:
     return starts
 
 
-def _path_findings(path: PathDef, requested: set[tuple[str, int]]) -> list[Finding]:
+def _path_findings(path: PathDef, requested: frozenset[tuple[str, str]]) -> list[Finding]:
     """Settings a path accepts that can have no effect, and levels nothing reaches
-    (``requested``: the (path, level index) pairs some action escalates or transfers to)."""
+    (``requested``: the (path, level name) pairs some action escalates or transfers to)."""
     out = []
     levels = path.levels
     where: KeyPath = ("paths", path.name, "levels")
@@ -772,7 +900,7 @@ def _path_findings(path: PathDef, requested: set[tuple[str, int]]) -> list[Findi
     reached = True  # the first level is where the path starts
     for i, level in enumerate(levels[1:], 1):
         by_timer = level.at is not None or (reached and levels[i - 1].after is not None)
-        reached = by_timer or (path.name, i) in requested
+        reached = by_timer or (path.name, level.name) in requested
         if not reached:
             out.append(
                 _finding(

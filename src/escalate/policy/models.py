@@ -446,7 +446,7 @@ class LintIgnoreSpec(_Strict):
     where: Label | None = Field(
         default=None,
         description="a key path prefix as findings print it (directory.people.anna, "
-        "rules.wrong-team); default: everywhere",
+        "rules.wrong-team, directory.people.'anna.schmidt'); default: everywhere",
     )
     reason: Prose = Field(min_length=1, description="why the finding is accepted")
 
