@@ -1,6 +1,8 @@
 """``escalate diff``: which tickets' decisions differ between two policies, and how.
 
-Exit codes: 0 the decisions agree for every ticket; 1 at least one differs; 2 an error.
+Exit codes: 0 the decisions agree for every ticket; 1 at least one differs (a ticket one
+policy refuses and the other decides differs) or neither policy decides one (both refuse it:
+no change, but nothing was compared); 2 an error.
 """
 
 from __future__ import annotations
@@ -8,9 +10,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from escalate.cli._corpus import decide_entry, read_corpus
+from escalate.cli._corpus import read_corpus
 from escalate.cli._io import instant_arg, load_policy, out, print_json, read_availability
-from escalate.whatif.diff import PolicyDiff, compare
+from escalate.whatif.diff import PolicyDiff, compare, outcome
 
 
 def register(sub: Any) -> None:
@@ -20,7 +22,9 @@ def register(sub: Any) -> None:
         description=(
             "Evaluate every ticket with the OLD and the NEW policy at --at and list, per ticket, "
             "what differs: segment, priority, rules, path levels, clocks and breach instants, "
-            "due actions, next evaluation. Exit 0: no ticket differs; 1: some do; 2: an error."
+            "due actions, next evaluation; or that one policy refuses the ticket (and why). "
+            "Exit 0: every ticket decided alike; 1: some differ, or both policies refuse "
+            "some; 2: an error."
         ),
     )
     cmd.add_argument("old", metavar="OLD", help="the current policy (file or folder)")
@@ -43,9 +47,10 @@ def run(args: argparse.Namespace) -> int:
     availability = read_availability(args.availability)
     results = tuple(
         compare(
-            decide_entry(old, entry, args.at, availability),
-            decide_entry(new, entry, args.at, availability),
+            outcome(old, entry.data, args.at, availability),
+            outcome(new, entry.data, args.at, availability),
             source=entry.where,
+            ticket_id=entry.data.get("id") if isinstance(entry.data.get("id"), str) else None,
         )
         for entry in entries
     )
@@ -54,4 +59,4 @@ def run(args: argparse.Namespace) -> int:
         print_json(result.to_dict())
     else:
         out(result.text(), keep_newlines=True)
-    return 1 if result.differing else 0
+    return 1 if result.differing or result.refused_by_both else 0

@@ -9,6 +9,12 @@ they are, because they are the idempotency keys a caller records in ``action-don
 they name the rule or the rung, the path level and the instant, so renaming a rule or
 reordering a ladder changes them, and actions already recorded done would be due again. An
 action whose id alone changed is reported as such.
+
+A policy that refuses a ticket (a :class:`~escalate.errors.TicketError`: a priority its
+``terminology`` does not know, a status it does not list) is a result, not an error of the
+diff: finding the tickets an edit breaks is what a what-if is for. When only one policy
+refuses, the ticket's one change is a ``refusal`` (the ticket differs); when both do, it does
+not differ, and its :class:`TicketDiff` keeps both messages.
 """
 
 from __future__ import annotations
@@ -25,10 +31,23 @@ from escalate.calendars._instants import checked_utc
 from escalate.engine.compiled import Policy
 from escalate.engine.decision import Decision, iso
 from escalate.engine.ticket import Ticket
+from escalate.errors import TicketError
 from escalate.people.availability import Availability
 from escalate.whatif.snapshot import snapshot
 
-__all__ = ["DIFF_FORMAT", "Change", "PolicyDiff", "TicketDiff", "compare", "diff"]
+__all__ = [
+    "DIFF_FORMAT",
+    "Change",
+    "Outcome",
+    "PolicyDiff",
+    "TicketDiff",
+    "compare",
+    "diff",
+    "outcome",
+]
+
+#: What a policy makes of a ticket: its decision, or the error with which it refuses it.
+Outcome = Decision | TicketError
 
 #: The version of :meth:`PolicyDiff.to_dict`'s layout (``"format"`` in the output).
 DIFF_FORMAT = 1
@@ -82,6 +101,8 @@ class Change:
             sign = "+" if self.what.endswith("-added") else "-"
             kind = self.what.split("-")[0]
             return f"{sign} {kind} {_short(after if sign == '+' else before)}"
+        if self.what == "refusal":
+            return f"old: {_outcome(before)}; new: {_outcome(after)}"
         if self.what == "action-id":
             return (
                 f"action id {before} -> {after} (action-done events recorded under the old id "
@@ -94,13 +115,17 @@ class Change:
 
 @dataclass(frozen=True, slots=True)
 class TicketDiff:
-    """The differences for one ticket: its ``ticket_id``, ``source`` (where it was read
-    from, when the caller says; else ``None``) and ``changes`` (empty: the decisions agree).
-    A value: immutable, hashable."""
+    """The differences for one ticket: its ``ticket_id`` (``None`` for a ticket both policies
+    refuse that has no readable id), ``source`` (where it was read from, when the caller says;
+    else ``None``), ``changes`` (empty: the decisions agree) and ``old_refusal`` and
+    ``new_refusal``: the error message with which each policy refuses the ticket (``None``:
+    it decides). A value: immutable, hashable."""
 
-    ticket_id: str
+    ticket_id: str | None
     changes: tuple[Change, ...]
     source: str | None = None
+    old_refusal: str | None = None
+    new_refusal: str | None = None
 
     @property
     def differs(self) -> bool:
@@ -108,11 +133,13 @@ class TicketDiff:
         return bool(self.changes)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: ``ticket``, ``source``, ``changes``."""
+        """JSON-ready: ``ticket``, ``source``, ``changes`` and ``refused``: ``old`` and ``new``,
+        each policy's refusal message or ``None``."""
         return {
             "ticket": self.ticket_id,
             "source": self.source,
             "changes": [change.to_dict() for change in self.changes],
+            "refused": {"old": self.old_refusal, "new": self.new_refusal},
         }
 
 
@@ -131,6 +158,13 @@ class PolicyDiff:
         """The tickets whose decisions differ."""
         return tuple(t for t in self.tickets if t.differs)
 
+    @property
+    def refused_by_both(self) -> tuple[TicketDiff, ...]:
+        """The tickets both policies refuse (they do not differ, but neither decides)."""
+        return tuple(
+            t for t in self.tickets if t.old_refusal is not None and t.new_refusal is not None
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """Stable JSON-ready form: the policies, the instant, the counts and every ticket."""
         return {
@@ -140,22 +174,37 @@ class PolicyDiff:
             "at": iso(self.at),
             "tickets": len(self.tickets),
             "differ": len(self.differing),
+            "refused_by_both": len(self.refused_by_both),
             "results": [t.to_dict() for t in self.tickets],
         }
 
     def text(self) -> str:
-        """A readable summary: how many tickets differ, then each one's changes."""
+        """A readable summary: how many tickets differ, then each one's changes, then the
+        tickets both policies refuse."""
         old, new = _label(self.old), _label(self.new)
+        both = self.refused_by_both
         lines = [
             f"{old['id']} v{old['version']} ({old['source']}) -> {new['id']} v{new['version']} "
             f"({new['source']}) at {iso(self.at)}",
             f"{len(self.tickets)} ticket{'s' if len(self.tickets) != 1 else ''}, "
-            f"{len(self.differing)} differ",
+            f"{len(self.differing)} differ"
+            + (f", {len(both)} refused by both policies" if both else ""),
         ]
         for ticket in self.differing:
             where = "" if ticket.source is None else f" ({ticket.source})"
             lines.append(f"ticket {ticket.ticket_id}{where}:")
             lines += [f"  {change}" for change in ticket.changes]
+        if both:
+            lines.append("refused by both policies:")
+            for ticket in both:
+                where = "" if ticket.source is None else f" ({ticket.source})"
+                name = "ticket" if ticket.ticket_id is None else f"ticket {ticket.ticket_id}"
+                if ticket.new_refusal == ticket.old_refusal:
+                    lines.append(f"  {name}{where}: {ticket.old_refusal}")
+                else:
+                    lines.append(f"  {name}{where}:")
+                    lines.append(f"    old: {ticket.old_refusal}")
+                    lines.append(f"    new: {ticket.new_refusal}")
         return "\n".join(lines)
 
 
@@ -179,20 +228,43 @@ def diff(
 ) -> PolicyDiff:
     """Evaluate every ticket with ``old`` and ``new`` at ``at`` and compare the decisions.
 
-    A ticket given as a mapping is read by each policy with its own empty-value markers.
+    A ticket given as a mapping is read by each policy with its own empty-value markers. A
+    policy that refuses a ticket (:class:`~escalate.errors.TicketError`) is part of the
+    result (see :func:`compare`); any other error is raised.
     """
     at = checked_utc(at, "at")
     availability = Availability.from_mapping(availability)
     results = []
     for ticket in tickets:
-        before = old.evaluate(ticket, now=at, availability=availability)
-        after = new.evaluate(ticket, now=at, availability=availability)
-        results.append(compare(before, after))
+        before = outcome(old, ticket, at, availability)
+        after = outcome(new, ticket, at, availability)
+        results.append(compare(before, after, ticket_id=_ticket_id(ticket)))
     return PolicyDiff(old, new, at, tuple(results))
 
 
-def compare(old: Decision, new: Decision, *, source: str | None = None) -> TicketDiff:
-    """The differences from decision ``old`` to decision ``new`` for the same ticket."""
+def outcome(
+    policy: Policy, ticket: Ticket | Mapping[str, Any], at: datetime, availability: Availability
+) -> Outcome:
+    """``policy``'s decision for ``ticket`` at ``at``, or the :class:`TicketError` with which
+    it refuses the ticket."""
+    try:
+        return policy.evaluate(ticket, now=at, availability=availability)
+    except TicketError as exc:
+        return exc
+
+
+def compare(
+    old: Outcome, new: Outcome, *, source: str | None = None, ticket_id: str | None = None
+) -> TicketDiff:
+    """The differences from decision ``old`` to decision ``new`` for the same ticket.
+
+    Either may be the :class:`~escalate.errors.TicketError` with which its policy refuses
+    the ticket: one refusal is the ticket's one change (``refusal``); two are no change.
+    ``ticket_id`` names the ticket when neither policy decides (by default, the id of the
+    decision).
+    """
+    if isinstance(old, TicketError) or isinstance(new, TicketError):
+        return _refusals(old, new, source, ticket_id)
     a, b = snapshot(old), snapshot(new)
     changes: list[Change] = []
     for key in ("segment", "priority"):
@@ -211,6 +283,33 @@ def compare(old: Decision, new: Decision, *, source: str | None = None) -> Ticke
             )
         )
     return TicketDiff(new.ticket_id, tuple(changes), source)
+
+
+def _refusals(old: Outcome, new: Outcome, source: str | None, ticket_id: str | None) -> TicketDiff:
+    """The diff of a ticket that one policy or both refuse."""
+    before = str(old) if isinstance(old, TicketError) else None
+    after = str(new) if isinstance(new, TicketError) else None
+    decided = old if isinstance(old, Decision) else new if isinstance(new, Decision) else None
+    changes = (
+        ()
+        if before is not None and after is not None
+        else (Change("refusal", before=before, after=after),)
+    )
+    name = decided.ticket_id if decided is not None else ticket_id
+    return TicketDiff(name, changes, source, before, after)
+
+
+def _ticket_id(ticket: Ticket | Mapping[str, Any]) -> str | None:
+    """The id of a ticket as given, when it has one that is text (for a ticket no policy
+    reads)."""
+    if isinstance(ticket, Ticket):
+        return ticket.id
+    name = ticket.get("id") if isinstance(ticket, Mapping) else None
+    return name if isinstance(name, str) else None
+
+
+def _outcome(refusal: str | None) -> str:
+    return "decides" if refusal is None else f"refuses: {refusal}"
 
 
 def _rules(old: Mapping[str, str], new: Mapping[str, str]) -> list[Change]:

@@ -1,0 +1,68 @@
+"""The what-if commands after review: refusals in ``diff``, separate counts in ``snapshot
+--check``, span errors that name their option and every scripted-event problem at once."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from escalate.cli import main
+
+ROOT = Path(__file__).parent.parent
+PACK = str(ROOT / "rules" / "itil-default.yaml")
+TICKETS = str(ROOT / "examples" / "tickets")
+AT = "2024-11-20T15:00:00Z"
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def strict_pack(tmp_path: Path) -> str:
+    """The pack without the alias ``4 - Low`` of P4: it refuses INC0010004."""
+    text = Path(PACK).read_text(encoding="utf-8")
+    p4 = '    P4: [Sev4, Low, "4 - Low", "4"]'
+    assert text.count(p4) == 1
+    path = tmp_path / "strict.yaml"
+    path.write_text(text.replace(p4, '    P4: [Sev4, Low, "4"]'), encoding="utf-8")
+    return str(path)
+
+
+# -- diff: a refusal is a finding ------------------------------------------------------------------
+
+
+def test_diff_reports_a_ticket_the_new_policy_refuses_and_compares_the_rest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(
+        ["diff", PACK, strict_pack(tmp_path), "--tickets", TICKETS, "--at", AT], capsys
+    )
+    lines = out.splitlines()
+    assert (1, "", "6 tickets, 1 differ") == (code, err, lines[1])
+    assert [
+        f"ticket INC0010004 ({TICKETS}/INC0010004.json):",
+        "  old: decides; new: refuses: priority: priority value is not known to policy "
+        "'itil-default' (known: P1, P2, P3, P4, P5; add an alias under terminology.priority) "
+        "(got '4 - Low')",
+    ] == lines[2:]
+
+
+def test_diff_json_names_the_policy_that_refuses(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["diff", strict_pack(tmp_path), PACK, "--tickets", TICKETS, "--at", AT, "--json"]
+    code, out, _ = run(argv, capsys)
+    data = json.loads(out)
+    row = next(r for r in data["results"] if r["ticket"] == "INC0010004")
+    assert (1, 1, 0, True, None) == (
+        code,
+        data["differ"],
+        data["refused_by_both"],
+        row["refused"]["old"].startswith("priority: priority value is not known"),
+        row["refused"]["new"],
+    )
+    assert ["refusal"] == [change["what"] for change in row["changes"]]
