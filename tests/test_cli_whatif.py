@@ -328,7 +328,11 @@ def test_snapshot_check_of_the_committed_snapshots_exits_0(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     code, out, _ = run(snapshot_args(SNAPSHOTS, "--check"), capsys)
-    assert (0, f"snapshots in {SNAPSHOTS} at 2024-11-20T15:00:00+00:00: 6 tickets, 0 differ\n") == (
+    assert (
+        0,
+        f"snapshots in {SNAPSHOTS} at 2024-11-20T15:00:00+00:00: "
+        "6 tickets, 0 changed, 0 missing, 0 stale\n",
+    ) == (
         code,
         out,
     )
@@ -343,7 +347,11 @@ def test_snapshot_check_shows_a_unified_diff_and_the_update_command(
     file.write_text(file.read_text().replace('"target": "8h"', '"target": "9h"'))
     code, printed, _ = run(snapshot_args(out, "--check"), capsys)
     lines = printed.splitlines()
-    assert (1, f"snapshots in {out} at 2024-11-20T15:00:00+00:00: 6 tickets, 1 differ") == (
+    assert (
+        1,
+        f"snapshots in {out} at 2024-11-20T15:00:00+00:00: "
+        "6 tickets, 1 changed, 0 missing, 0 stale",
+    ) == (
         code,
         lines[0],
     )
@@ -362,9 +370,9 @@ def test_snapshot_check_reports_missing_and_stale_files(
     code, printed, _ = run(snapshot_args(out, "--check", "--json"), capsys)
     data = json.loads(printed)
     statuses = {r["file"].rsplit("/", 1)[1]: r["status"] for r in data["results"]}
-    assert (1, 2, "missing", "stale") == (
+    assert (1, [0, 1, 1], "missing", "stale") == (
         code,
-        data["differ"],
+        [data["changed"], data["missing"], data["stale"]],
         statuses["INC0010001.json"],
         statuses["INC0099999.json"],
     )

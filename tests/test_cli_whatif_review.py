@@ -66,3 +66,32 @@ def test_diff_json_names_the_policy_that_refuses(
         row["refused"]["new"],
     )
     assert ["refusal"] == [change["what"] for change in row["changes"]]
+
+
+# -- snapshot --check: each finding counted as what it is ------------------------------------------
+
+
+def test_snapshot_check_counts_missing_and_stale_files_apart_from_changed_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "snaps"
+    argv = ["snapshot", "--policy", PACK, "--tickets", TICKETS, "--at", AT, "--out", str(out)]
+    argv += ["--availability", str(ROOT / "examples" / "availability.json")]
+    run(argv, capsys)
+    (out / "INC0010001.json").rename(out / "INC0099999.json")
+    code, printed, _ = run([*argv, "--check"], capsys)
+    assert (
+        1,
+        f"snapshots in {out} at 2024-11-20T15:00:00+00:00: 6 tickets, 0 changed, "
+        "1 missing, 1 stale",
+    ) == (code, printed.splitlines()[0])
+    code, printed, _ = run([*argv, "--check", "--json"], capsys)
+    data = json.loads(printed)
+    assert (1, 6, 0, 1, 1, False) == (
+        code,
+        data["snapshots"],
+        data["changed"],
+        data["missing"],
+        data["stale"],
+        "differ" in data,
+    )

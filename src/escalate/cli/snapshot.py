@@ -4,8 +4,8 @@ Without ``--check`` the folder ``--out`` is made to hold exactly the corpus's sn
 are written (byte-identical when nothing changed), and snapshot files of tickets no longer in
 the corpus are removed. A file there that is not a snapshot is never overwritten or removed:
 the command stops before writing anything. With ``--check`` nothing is written: every
-snapshot that differs is shown as a unified diff, with the missing and stale ones, and the
-exit code is 1.
+snapshot that differs is shown as a unified diff, with the missing and stale ones (each kind
+counted on its own), and the exit code is 1.
 """
 
 from __future__ import annotations
@@ -30,6 +30,10 @@ from escalate.engine.decision import iso
 from escalate.errors import EscalateError
 from escalate.policy.loader import read_file
 from escalate.whatif.snapshot import snapshot_diff, snapshot_json, snapshot_name
+
+#: What ``--check`` finds, in the order it counts them: a snapshot whose decision changed, a
+#: ticket without its snapshot file, a snapshot file without its ticket.
+_FINDINGS = ("changed", "missing", "stale")
 
 #: The keys every snapshot file has: a ``*.json`` file without them is not one.
 _SNAPSHOT_KEYS = frozenset({"format", "ticket", "evaluated_at", "actions", "clocks", "paths"})
@@ -157,11 +161,13 @@ def _check(args: argparse.Namespace, wanted: dict[str, _Wanted]) -> int:
             file = os.path.join(folder, name)
             results.append(_result(None, file, "stale", None, None))
     differ = [r for r in results if r["status"] != "same"]
+    # Each kind counted on its own: a missing or stale file is not a changed decision.
+    counts = {kind: sum(r["status"] == kind for r in results) for kind in _FINDINGS}
     if args.json:
         document = {
             "out": folder,
             "snapshots": len(wanted),
-            "differ": len(differ),
+            **counts,
             "results": results,
             "update": _update_command(args),
         }
@@ -169,7 +175,8 @@ def _check(args: argparse.Namespace, wanted: dict[str, _Wanted]) -> int:
         return 1 if differ else 0
     out(
         f"snapshots in {folder} at {iso(args.at)}: {len(wanted)} ticket"
-        f"{'s' if len(wanted) != 1 else ''}, {len(differ)} differ"
+        f"{'s' if len(wanted) != 1 else ''}, "
+        + ", ".join(f"{counts[kind]} {kind}" for kind in _FINDINGS)
     )
     for result in differ:
         if result["status"] == "changed":
