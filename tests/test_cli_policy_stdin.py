@@ -59,12 +59,33 @@ def test_a_policy_and_a_ticket_cannot_both_come_from_stdin(
     assert "already read for --policy" in err
 
 
-def test_every_json_document_has_the_same_layout(capsys: pytest.CaptureFixture[str]) -> None:
+def test_simulate_reads_the_policy_from_stdin_and_simulates_as_from_the_file(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["simulate", "--ticket", TICKET, "--until", "2024-11-21T15:00:00Z", "--json"]
+    from_file = run([*argv, "--policy", str(PACK)], capsys)
+    feed(monkeypatch, PACK.read_bytes())
+    from_stdin = run([*argv, "--policy", "-"], capsys)
+    assert (0, "") == (from_stdin[0], from_stdin[2])
+    # The same timeline; only the policy's source differs, and a simulation does not say it.
+    assert from_file == from_stdin
+
+
+def test_every_json_document_has_the_same_layout(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tickets = str(ROOT / "examples" / "tickets")
+    snapshots = ["snapshot", "--policy", str(PACK), "--tickets", tickets, "--at", AT]
+    snapshots += ["--out", str(tmp_path / "snaps"), "--json"]
     for argv in (
         ["validate", str(PACK), "--as-of", AT, "--json"],
         ["evaluate", "--policy", str(PACK), "--ticket", TICKET, "--at", AT, "--json"],
         ["schema", "ticket", "--json"],
         ["demo", "--json"],
+        ["simulate", "--policy", str(PACK), "--ticket", TICKET, "--until", "now", "--json"],
+        ["diff", str(PACK), str(PACK), "--tickets", tickets, "--at", AT, "--json"],
+        snapshots,
+        [*snapshots, "--check"],
     ):
         _, out, _ = run(argv, capsys)
-        assert out == json.dumps(json.loads(out), sort_keys=True, indent=2) + "\n", argv[0]
+        assert out == json.dumps(json.loads(out), sort_keys=True, indent=2) + "\n", argv

@@ -95,3 +95,40 @@ def test_snapshot_check_counts_missing_and_stale_files_apart_from_changed_ones(
         data["stale"],
         "differ" in data,
     )
+
+
+# -- simulate: a span error names the option to change ---------------------------------------------
+
+SIMULATE = ["simulate", "--policy", PACK, "--ticket", f"{TICKETS}/INC0010003.json"]
+
+
+@pytest.mark.parametrize(
+    ("more", "error"),
+    [
+        (
+            ["--from", "2024-11-20T12:00:00Z", "--until", "2024-11-21T00:00:00Z"],
+            "--from: start 2024-11-20T12:00:00+00:00 is before the ticket's last event "
+            "(2024-11-20T12:40:00+00:00): a simulation starts from the ticket as it is; leave "
+            "start out or give a later one",
+        ),
+        (
+            ["--until", "2024-11-20T00:00:00Z"],
+            "--until: until 2024-11-20T00:00:00+00:00 is before the start "
+            "2024-11-20T12:40:00+00:00 (the ticket's last event)",
+        ),
+        (
+            ["--from", "2024-11-20T15:00:00Z", "--until", "2024-11-20T14:00:00Z"],
+            "--until: until 2024-11-20T14:00:00+00:00 is before the start "
+            "2024-11-20T15:00:00+00:00",
+        ),
+    ],
+)
+def test_a_span_error_names_the_option(
+    more: list[str], error: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (2, "", f"escalate: error: {error}\n") == run([*SIMULATE, *more], capsys)
+
+
+def test_too_many_steps_names_max_steps(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run([*SIMULATE, "--until", "2024-12-20T00:00:00Z", "--max-steps", "2"], capsys)
+    assert (2, True) == (code, err.startswith("escalate: error: --max-steps: simulating "))

@@ -8,25 +8,32 @@ actor: anna.schmidt}]``. An error in it names the file, line and column.
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 from escalate.cli._io import (
     instant_arg,
+    load_policy,
     out,
+    print_json,
     read_availability,
     read_input,
     read_ticket,
     shown_path,
-    write,
 )
 from escalate.errors import EscalateError, PolicyError, TicketError
 from escalate.policy._yaml import Positions, parse_yaml
-from escalate.policy.loader import load
-from escalate.whatif.simulate import DEFAULT_MAX_STEPS, ScriptedEventError, simulate
+from escalate.whatif.simulate import (
+    DEFAULT_MAX_STEPS,
+    ScriptedEventError,
+    SimulationError,
+    simulate,
+)
 
 MAX_EVENTS_BYTES = 1024 * 1024
 """Largest events file read, in bytes."""
+
+#: The option that sets each argument of :func:`simulate` a :class:`SimulationError` names.
+_OPTIONS = {"start": "--from", "until": "--until", "max_steps": "--max-steps"}
 
 
 def register(sub: Any) -> None:
@@ -72,7 +79,7 @@ def steps_arg(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    policy = load(args.policy)
+    policy = load_policy(args.policy)
     ticket = read_ticket(args.ticket, policy.empty_values)
     availability = read_availability(args.availability)
     events: list[Any] = []
@@ -89,10 +96,12 @@ def run(args: argparse.Namespace) -> int:
             availability=availability,
             max_steps=args.max_steps,
         )
+    except SimulationError as exc:  # the library's words, under the option to change
+        raise EscalateError(f"{_OPTIONS[exc.argument]}: {exc}") from None
     except TicketError as exc:
         raise _located(exc, args.events, positions, args.ticket) from None
     if args.json:
-        write(sys.stdout, simulation.to_json())
+        print_json(simulation.to_dict())
     else:
         out(simulation.table(), keep_newlines=True)
     return 0

@@ -51,7 +51,13 @@ SIMULATION_FORMAT = 1
 
 class SimulationError(EscalateError, ValueError):
     """A simulation cannot run as asked: its span is the wrong way round, it starts before
-    the ticket's last event, or it would take more than ``max_steps`` steps."""
+    the ticket's last event, or it would take more than ``max_steps`` steps. ``argument``
+    names the argument of :func:`simulate` to change: ``start``, ``until`` or ``max_steps``
+    (a command line names its own option for it)."""
+
+    def __init__(self, message: str, *, argument: str) -> None:
+        super().__init__(message)
+        self.argument = argument
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,14 +239,19 @@ def simulate(
         ticket = Ticket.from_mapping(ticket, empty=policy.empty_values)
     last = max(ticket.opened_at, ticket.events[-1].at) if ticket.events else ticket.opened_at
     until = checked_utc(until, "until")
+    given = start is not None
     start = last if start is None else checked_utc(start, "start")
     if start < last:
         raise SimulationError(
             f"start {iso(start)} is before the ticket's last event ({iso(last)}): a simulation "
-            "starts from the ticket as it is; leave start out or give a later one"
+            "starts from the ticket as it is; leave start out or give a later one",
+            argument="start",
         )
     if until < start:
-        raise SimulationError(f"until {iso(until)} is before the start {iso(start)}")
+        of = "" if given else " (the ticket's last event)"
+        raise SimulationError(
+            f"until {iso(until)} is before the start {iso(start)}{of}", argument="until"
+        )
     scripted = read_script(events, ticket=ticket, start=start, empty=policy.empty_values)
     for event in scripted:
         if event.at > until:
@@ -283,7 +294,8 @@ def simulate(
                 f"simulating ticket {ticket.id} from {iso(start)} to {iso(until)} takes more "
                 f"than {max_steps} steps (step {max_steps} is at {iso(at)}): the policy wakes "
                 "it that often; pass a larger max_steps (each step is one evaluation) or an "
-                "earlier until"
+                "earlier until",
+                argument="max_steps",
             )
         at = following
     return Simulation(
