@@ -132,3 +132,31 @@ def test_a_span_error_names_the_option(
 def test_too_many_steps_names_max_steps(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run([*SIMULATE, "--until", "2024-12-20T00:00:00Z", "--max-steps", "2"], capsys)
     assert (2, True) == (code, err.startswith("escalate: error: --max-steps: simulating "))
+
+
+# -- simulate --events: every event's own problems at once -----------------------------------------
+
+
+def test_every_problem_of_an_events_file_is_a_line_naming_its_position(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = tmp_path / "events.yaml"
+    events.write_text(
+        "- {after: 10m, type: nope}\n"
+        "- 5\n"
+        "- {after: 5d, type: acknowledged}\n"
+        "- {after: 1bd, type: acknowledged}\n",
+        encoding="utf-8",
+    )
+    argv = [*SIMULATE, "--until", "2024-11-22T00:00:00Z", "--events", str(events)]
+    code, out, err = run(argv, capsys)
+    lines = err.splitlines()
+    assert (2, "", 5) == (code, out, len(lines)), err
+    expected = [
+        f"escalate: error: {events}:1:16: events[0].type: unknown event type; ",
+        f"escalate: error: {events}:2:3: events[1]: a scripted event must be a mapping (got 5)",
+        f"escalate: error: {events}:3:3: events[2]: a scripted event after until ",
+        f"escalate: error: {events}:4:4: events[3].after: business days ('bd') are not allowed",
+    ]
+    assert all(line.startswith(want) for want, line in zip(expected, lines, strict=False)), err
+    assert "escalate: 4 problems; the scripted events do not run" == lines[-1]

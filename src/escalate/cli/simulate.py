@@ -2,7 +2,8 @@
 
 The events file is a JSON or YAML list of ticket events, each placed by ``at`` (an instant)
 or ``after`` (a duration from the start, ``10m``): ``[{after: 10m, type: acknowledged,
-actor: anna.schmidt}]``. An error in it names the file, line and column.
+actor: anna.schmidt}]``. An error in it names the file, line and column; every event's own
+problems are reported at once, one a line, in file order.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import argparse
 from typing import Any
 
 from escalate.cli._io import (
+    error,
     instant_arg,
     load_policy,
     out,
@@ -25,6 +27,7 @@ from escalate.policy._yaml import Positions, parse_yaml
 from escalate.whatif.simulate import (
     DEFAULT_MAX_STEPS,
     ScriptedEventError,
+    ScriptedEventErrors,
     SimulationError,
     simulate,
 )
@@ -98,8 +101,17 @@ def run(args: argparse.Namespace) -> int:
         )
     except SimulationError as exc:  # the library's words, under the option to change
         raise EscalateError(f"{_OPTIONS[exc.argument]}: {exc}") from None
+    except ScriptedEventErrors as exc:  # every problem, one per line, in file order
+        problems = sorted(
+            (_located(e, args.events, positions, args.ticket) for e in exc.errors),
+            key=lambda located: located[0],
+        )
+        for _, problem in problems:
+            error(f"escalate: error: {problem}")
+        error(f"escalate: {len(problems)} problems; the scripted events do not run")
+        return 2
     except TicketError as exc:
-        raise _located(exc, args.events, positions, args.ticket) from None
+        raise EscalateError(_located(exc, args.events, positions, args.ticket)[1]) from None
     if args.json:
         print_json(simulation.to_dict())
     else:
@@ -128,12 +140,12 @@ def read_events(path: str) -> tuple[list[Any], Positions]:
 
 def _located(
     exc: TicketError, events: str | None, positions: Positions | None, ticket: str
-) -> EscalateError:
+) -> tuple[tuple[int, int], str]:
     """A ticket error named by where it stands: a scripted event's file, line and column, or
-    the ticket file."""
+    the ticket file; with its line and column, to sort by (``(0, 0)`` when not known)."""
     if not isinstance(exc, ScriptedEventError):
-        return EscalateError(f"{shown_path(ticket)}: {exc}")
+        return (0, 0), f"{shown_path(ticket)}: {exc}"
     source = None if positions is None else positions.of(exc.path[1:])
     if source is None:
-        return EscalateError(f"{shown_path(events or '--events')}: {exc}")
-    return EscalateError(f"{source[0]}:{source[1]}:{source[2]}: {exc}")
+        return (0, 0), f"{shown_path(events or '--events')}: {exc}"
+    return (source[1], source[2]), f"{source[0]}:{source[1]}:{source[2]}: {exc}"

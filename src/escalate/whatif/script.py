@@ -7,7 +7,15 @@ counted in wall time from the simulation's start: ``10m``, ``1h30m``, ``2d``, or
 ``timedelta``; no business days, which would need a calendar). A script lists its events in
 time order, none before the start. Problems raise :class:`ScriptedEventError` (a
 :class:`~escalate.errors.TicketError`) with the path ``events[i].key`` of the script, never of
-the ticket's own history.
+the ticket's own history; :class:`ScriptedEventErrors` when there are several.
+
+Each event's own problems (its shape, its instant, its type and payload, its place before the
+start or after ``until``) do not depend on the other events, so every one of them is found at
+once. Whether the events are in time order is judged between events whose instants could be
+read. Problems that depend on the events before (a ``from_priority`` that contradicts an
+earlier event or the ticket's own history) are only looked for once every event reads on its
+own, and the first is raised: after one, the history the later events are judged against is
+not the one the script meant.
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ from escalate.engine.decision import iso
 from escalate.engine.ticket import Event, Ticket
 from escalate.errors import NaiveDatetimeError, PolicyError, TicketError, shown
 
-__all__ = ["ScriptedEventError", "append", "read_script", "scripted_error"]
+__all__ = ["ScriptedEventError", "ScriptedEventErrors", "append", "read_script", "scripted_error"]
 
 _INDEX = re.compile(r"events\[([0-9]+)\]")
 
@@ -39,6 +47,26 @@ class ScriptedEventError(TicketError):
     ) -> None:
         super().__init__(message, path=path, value=_as_written(value))
         self.value = value
+
+
+class ScriptedEventErrors(ScriptedEventError):
+    """Several independent problems of one script. ``errors`` holds each (at least two) as a
+    :class:`ScriptedEventError`, by their place in the script; the exception itself reads as
+    the first of them plus ``(and N more problems)``, and its ``path`` and ``value`` are the
+    first one's, so code that handles one :class:`ScriptedEventError` keeps working."""
+
+    def __init__(self, errors: Sequence[ScriptedEventError]) -> None:
+        self.errors: tuple[ScriptedEventError, ...] = tuple(errors)
+        first = self.errors[0]
+        more = len(self.errors) - 1
+        super().__init__(first.message, path=first.path, value=first.value)
+        self.args = (f"{first} (and {more} more problem{'s' if more > 1 else ''})",)
+
+
+def _joined(errors: Sequence[ScriptedEventError]) -> ScriptedEventError:
+    """One error for ``errors`` (at least one), by event: the only one, or all of them."""
+    ordered = sorted(errors, key=lambda e: e.path[1] if len(e.path) > 1 else -1)
+    return ordered[0] if len(ordered) == 1 else ScriptedEventErrors(ordered)
 
 
 class _Written:
@@ -76,10 +104,12 @@ def read_script(
     *,
     ticket: Ticket,
     start: datetime,
+    until: datetime | None = None,
     empty: Iterable[str] = (),
 ) -> tuple[Event, ...]:
     """Read ``events`` for ``ticket``, with ``after`` counted from ``start`` (aware, UTC): the
-    events in time order, instants in UTC, each ``index`` its position in the script.
+    events in time order, instants in UTC, each ``index`` its position in the script. An
+    event after ``until`` (when given) is a problem: it would never happen.
 
     ``empty`` are the policy's empty-value markers, as for the ticket itself. The events are
     read the way :meth:`Ticket.from_mapping` reads a history and checked against the ticket's
@@ -90,41 +120,46 @@ def read_script(
         raise ScriptedEventError(
             "scripted events must be a list of events", path=("events",), value=events
         )
+    problems: list[ScriptedEventError] = []
     placed: list[dict[str, object]] = []
-    previous: datetime | None = None
+    previous: tuple[int, datetime] | None = None  # the last event whose instant reads
     for i, raw in enumerate(events):
         if not isinstance(raw, Mapping):
-            raise ScriptedEventError(
-                "a scripted event must be a mapping", path=("events", i), value=raw
+            problems.append(
+                ScriptedEventError(
+                    "a scripted event must be a mapping", path=("events", i), value=raw
+                )
             )
+            continue
         data = dict(raw)
+        own: list[ScriptedEventError] = []
         if "index" in data:
-            raise ScriptedEventError(
-                "a scripted event has no 'index': its place in the history follows from its "
-                "instant",
-                path=("events", i, "index"),
-                value=data["index"],
+            own.append(
+                ScriptedEventError(
+                    "a scripted event has no 'index': its place in the history follows from "
+                    "its instant",
+                    path=("events", i, "index"),
+                    value=data.pop("index"),
+                )
             )
-        at = _instant(data, i, start)
-        if at < start:
-            raise ScriptedEventError(
-                f"a scripted event cannot happen before the simulation's start ({iso(start)})",
-                path=("events", i, "at" if "at" in data else "after"),
-                value=iso(at),
-            )
-        if previous is not None and at < previous:
-            raise ScriptedEventError(
-                f"scripted events are listed in time order; this one is earlier than "
-                f"events[{i - 1}] ({iso(previous)})",
-                path=("events", i, "at" if "at" in data else "after"),
-                value=iso(at),
-            )
-        previous = at
+        try:
+            at: datetime | None = _instant(data, i, start)
+        except ScriptedEventError as exc:
+            own.append(exc)
+            at = None
+        if at is not None:
+            own += _placement(at, i, "at" if "at" in data else "after", start, until, previous)
+            previous = (i, at)
         data.pop("after", None)
-        data["at"] = at
+        data["at"] = start if at is None else at
+        own += _payload(data, i, ticket, start, empty)
+        problems += own
         placed.append(data)
+    if problems:
+        raise _joined(problems)
     # The events alone, read as the history of a ticket opened at the start: the format's own
-    # reading (types, payloads, spellings), with error paths that are the script's.
+    # reading (types, payloads, spellings) and the checks between events, with error paths
+    # that are the script's.
     try:
         probe = Ticket.from_mapping(
             {"id": ticket.id, "opened_at": start, "events": placed}, empty=empty
@@ -133,6 +168,65 @@ def read_script(
         raise scripted_error(exc, 0) from None
     append(ticket, probe.events)  # the checks that need the ticket's own history
     return probe.events
+
+
+def _placement(
+    at: datetime,
+    i: int,
+    key: str,
+    start: datetime,
+    until: datetime | None,
+    previous: tuple[int, datetime] | None,
+) -> list[ScriptedEventError]:
+    """The problems of event ``i``'s instant ``at`` (given by ``key``): before the start,
+    after ``until``, earlier than the last event before it whose instant reads."""
+    path = ("events", i, key)
+    if at < start:
+        return [
+            ScriptedEventError(
+                f"a scripted event cannot happen before the simulation's start ({iso(start)})",
+                path=path,
+                value=iso(at),
+            )
+        ]
+    problems = []
+    if previous is not None and at < previous[1]:
+        problems.append(
+            ScriptedEventError(
+                f"scripted events are listed in time order; this one is earlier than "
+                f"events[{previous[0]}] ({iso(previous[1])})",
+                path=path,
+                value=iso(at),
+            )
+        )
+    if until is not None and at > until:
+        problems.append(
+            ScriptedEventError(
+                f"a scripted event after until ({iso(until)}) would never happen in this "
+                "simulation",
+                path=("events", i),
+                value=iso(at),
+            )
+        )
+    return problems
+
+
+def _payload(
+    data: dict[str, object], i: int, ticket: Ticket, start: datetime, empty: Iterable[str]
+) -> list[ScriptedEventError]:
+    """The problems of event ``i``'s type and payload, read on its own (as the only event of
+    a ticket opened at the start)."""
+    try:
+        Ticket.from_mapping({"id": ticket.id, "opened_at": start, "events": [data]}, empty=empty)
+    except TicketError as exc:
+        error = scripted_error(exc, 0)
+        if isinstance(error, ScriptedEventError) and len(error.path) > 1:
+            message = error.message.replace("events[0]", f"events[{i}]")
+            return [
+                ScriptedEventError(message, path=("events", i, *error.path[2:]), value=error.value)
+            ]
+        raise error from None  # not about the event: the ticket's id, say
+    return []
 
 
 def _instant(data: dict[str, object], i: int, start: datetime) -> datetime:

@@ -25,7 +25,13 @@ from escalate.engine.ticket import Event, Ticket
 from escalate.errors import ArgumentError, EscalateError, TicketError
 from escalate.people.availability import Availability
 from escalate.whatif._text import table
-from escalate.whatif.script import ScriptedEventError, append, read_script, scripted_error
+from escalate.whatif.script import (
+    ScriptedEventError,
+    ScriptedEventErrors,
+    append,
+    read_script,
+    scripted_error,
+)
 
 __all__ = [
     "DEFAULT_MAX_STEPS",
@@ -33,6 +39,7 @@ __all__ = [
     "ClockChange",
     "LevelChange",
     "ScriptedEventError",
+    "ScriptedEventErrors",
     "SegmentChange",
     "Simulation",
     "SimulationError",
@@ -222,7 +229,9 @@ def simulate(
     "anna"}``), in time order, from ``start`` to ``until``. ``availability`` is the same at
     every step. A ticket given as a mapping is read with the policy's empty-value markers. A
     scripted event that cannot be read or contradicts the history raises
-    :class:`ScriptedEventError` (a :class:`TicketError`) whose path names it in ``events``.
+    :class:`ScriptedEventError` (a :class:`TicketError`) whose path names it in ``events``;
+    when several events have problems of their own, :class:`ScriptedEventErrors` holds every
+    one.
 
     Each step is one evaluation of the ticket with the scripted events up to its instant:
     ``steps[i].decision`` equals ``policy.evaluate`` of that history at ``steps[i].at``. A
@@ -252,15 +261,9 @@ def simulate(
         raise SimulationError(
             f"until {iso(until)} is before the start {iso(start)}{of}", argument="until"
         )
-    scripted = read_script(events, ticket=ticket, start=start, empty=policy.empty_values)
-    for event in scripted:
-        if event.at > until:
-            raise ScriptedEventError(
-                f"a scripted event after until ({iso(until)}) would never happen in this "
-                "simulation",
-                path=("events", event.index),
-                value=iso(event.at),
-            )
+    scripted = read_script(
+        events, ticket=ticket, start=start, until=until, empty=policy.empty_values
+    )
     availability = Availability.from_mapping(availability)
 
     steps: list[Step] = []
