@@ -460,7 +460,13 @@ class Ticket:
         assignment names, the fields ``field-changed`` events change -- are derived from the
         history again; every other field keeps its value. Given counters keep what the history
         did not show: a ticket that said ``reassignment_count: 5`` with two reassignments in
-        its history says 6 after one more. An event that contradicts the history is a
+        its history says 6 after one more. The past stays as the ticket told it for the
+        priority and the fields ``field-changed`` events change: an added change that does not
+        say what the value was before (``from_priority``, ``from``) is given the ticket's value,
+        and one that says otherwise is refused. (The status, group and assignee have no
+        "before" in their events: a ticket whose history never set them reads, once an added
+        event does, as the history says: ``new`` and unassigned before its first status and
+        assignment events.) An event that contradicts the history is a
         :class:`~escalate.errors.TicketError` naming it by its place in the whole history.
 
         >>> opened = datetime(2024, 6, 3, 9, tzinfo=UTC)
@@ -472,8 +478,7 @@ class Ticket:
         added = tuple(events)
         if not added:
             return self
-        n = len(self.events)
-        history = (*self.events, *(replace(e, index=n + i) for i, e in enumerate(added)))
+        history = (*self.events, *self._anchored(added))
         kept: dict[str, str | None] = {name: getattr(self, name) for name in TEXT_FIELDS}
         kept["status"] = self.status
         customer = {"id": self.customer.id, "tier": self.customer.tier}
@@ -518,6 +523,44 @@ class Ticket:
             reopen_count=reopens,
             **kept,
         )
+
+    def _anchored(self, added: tuple[Event, ...]) -> tuple[Event, ...]:
+        """``added``, indexed after this ticket's history, each change of the priority or of
+        a field saying what the value was before it (``from_priority``, ``from``) when the
+        event does not and the ticket knows: the value the ticket gave stays its value up to
+        the change. A ``from`` that disagrees with the value so far is a
+        :class:`~escalate.errors.TicketError`."""
+        n = len(self.events)
+        values: dict[str, Value] = {}  # the value so far of each field the events change
+        out = []
+        for i, given in enumerate(added):
+            event = replace(given, index=n + i)
+            if event.type == "priority-changed":
+                before = values.get("priority", self.priority)
+                if event.from_priority is None and before is not None:
+                    event = replace(event, from_priority=cast("str", before))
+                elif before is not None and event.from_priority != before:
+                    raise TicketError(
+                        f"from_priority disagrees with the ticket's priority {before!r} before "
+                        "this event",
+                        path=("events", n + i, "from_priority"),
+                        value=event.from_priority,
+                    )
+                values["priority"] = event.priority
+            elif event.type == "field-changed" and event.field is not None:
+                name = event.field
+                before = values[name] if name in values else self.field_value(name)
+                if event.from_value is None and before is not None:
+                    event = replace(event, from_value=before)
+                elif before is not None and event.from_value != before:
+                    raise TicketError(
+                        f"from disagrees with the ticket's {name} {before!r} before this event",
+                        path=("events", n + i, "from"),
+                        value=event.from_value,
+                    )
+                values[name] = event.to_value
+            out.append(event)
+        return tuple(out)
 
     def state_at(self, at: datetime) -> TicketState:
         """The ticket as of ``at``: every event with ``event.at <= at`` applied.
