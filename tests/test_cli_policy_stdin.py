@@ -65,6 +65,7 @@ def test_every_json_document_has_the_same_layout(capsys: pytest.CaptureFixture[s
         ["evaluate", "--policy", str(PACK), "--ticket", TICKET, "--at", AT, "--json"],
         ["schema", "ticket", "--json"],
         ["demo", "--json"],
+        ["test", str(ROOT / "rules" / "itil-default.cases.yaml"), "--json"],
     ):
         _, out, _ = run(argv, capsys)
         assert out == json.dumps(json.loads(out), sort_keys=True, indent=2) + "\n", argv[0]

@@ -215,7 +215,7 @@ def test_ids_an_expectation_names_must_exist_in_the_policy(
         ),
         ("{name: a, ticket: T}", "a case needs 'expect' or 'expect_not' (else it cannot fail)"),
         ("{name: a, ticket: T, expect: {}}", "an expectation needs at least one statement"),
-        ("{name: a, ticket: T, expect: {no_actions: false}}", "expected True, got False"),
+        ("{name: a, ticket: T, expect: {no_actions: false}}", "no_actions takes only true; use"),
         ("{name: 'a b', ticket: T, expect: {no_actions: true}}", "expected a name of letters"),
         (
             "{name: a, ticket: T, timeline:"
