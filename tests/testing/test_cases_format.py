@@ -377,7 +377,7 @@ def test_the_case_file_of_the_guide_loads_and_passes(tmp_path: Path) -> None:
     from escalate.testing.runner import run_case
 
     page = (ROOT / "docs" / "testing-policies.md").read_text(encoding="utf-8")
-    (example,) = re.findall(r"^```yaml\n(.*?)^```\n", page, re.M | re.S)
+    example = re.findall(r"^```yaml\n(.*?)^```\n", page, re.M | re.S)[0]  # the first
     (tmp_path / "rules").mkdir()
     (tmp_path / "examples").symlink_to(ROOT / "examples")
     (tmp_path / "rules" / "itil-default.yaml").symlink_to(PACK)

@@ -4,8 +4,11 @@ stopped by one bad file, unreadable failures, ``.yml`` files, and actions' ``due
 
 from __future__ import annotations
 
+import doctest
 import json
+import re
 import shutil
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -409,3 +412,48 @@ def test_a_bad_case_file_is_not_called_a_policy(tmp_path: Path) -> None:
     with pytest.raises(CaseError) as caught:
         load_cases(path)
     assert "policy" not in str(caught.value)
+
+
+# -- 7. the sample runs of docs/testing-policies.md are real --------------------------------
+
+DOC = PACK.parents[1] / "docs" / "testing-policies.md"
+FENCE = re.compile(r"^```(\w*)\n(.*?)^```\n", re.M | re.S)
+
+
+def sample_runs() -> list[tuple[str, str]]:
+    """Each ```yaml block directly followed by a ```text block starting ``$ escalate test``:
+    the case file and the run shown (abridged with ``...``)."""
+    found = list(FENCE.finditer(DOC.read_text(encoding="utf-8")))
+    return [
+        (first.group(2), second.group(2))
+        for first, second in pairwise(found)
+        if first.group(1) == "yaml"
+        and second.group(1) == "text"
+        and second.group(2).startswith("$ escalate test ")
+        and first.end() + 1 >= second.start()
+    ]
+
+
+def test_the_docs_show_sample_runs() -> None:
+    assert 2 <= len(sample_runs())
+
+
+@pytest.mark.parametrize("sample", range(len(sample_runs())))
+def test_a_sample_run_in_the_docs_prints_what_it_shows(
+    sample: int,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The case file of the sample, beside a copy of the shipped pack, run from its folder;
+    # what the sample shows (stderr, then stdout) must be what is printed, "..." standing
+    # for any lines.
+    case_file, run_shown = sample_runs()[sample]
+    command, _, shown_output = run_shown.partition("\n")
+    shutil.copy(PACK, tmp_path / "itil-default.yaml")
+    (tmp_path / "itil-default.cases.yaml").write_text(case_file, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    main(command.split()[2:])
+    out, err = capsys.readouterr()
+    checker = doctest.OutputChecker()
+    assert checker.check_output(shown_output, err + out, doctest.ELLIPSIS), err + out
