@@ -86,6 +86,7 @@ def test_every_json_document_has_the_same_layout(
         ["diff", str(PACK), str(PACK), "--tickets", tickets, "--at", AT, "--json"],
         snapshots,
         [*snapshots, "--check"],
+        ["test", str(ROOT / "rules" / "itil-default.cases.yaml"), "--json"],
     ):
         _, out, _ = run(argv, capsys)
         assert out == json.dumps(json.loads(out), sort_keys=True, indent=2) + "\n", argv

@@ -15,6 +15,7 @@ __all__ = [
     "ArgumentError",
     "CalendarRangeError",
     "CaseError",
+    "CaseErrors",
     "EscalateError",
     "InstantRangeError",
     "NaiveDatetimeError",
@@ -297,11 +298,39 @@ class CaseError(EscalateError, ValueError):
         self.source = source
         self.case = case
         self.suggestion = suggestion
+        super().__init__(self._render())
+
+    def _render(self) -> str:
         where = ""
-        if source is not None:
-            file, line, col = source
+        if self.source is not None:
+            file, line, col = self.source
             where = f"{_plain(file)}:{line}:{col}: "
         at = f"{render_path(self.path)}: " if self.path else ""
-        named = f"case {shown(case)}: " if case is not None else ""
-        hint = f" (did you mean {suggestion!r}?)" if suggestion else ""
-        super().__init__(f"{where}{at}{named}{message}{hint}")
+        named = f"case {shown(self.case)}: " if self.case is not None else ""
+        hint = f" (did you mean {self.suggestion!r}?)" if self.suggestion else ""
+        return f"{where}{at}{named}{self.message}{hint}"
+
+
+class CaseErrors(CaseError):
+    """Several independent problems of one case file, found in one read.
+
+    ``errors`` holds each as a :class:`CaseError` (at least two), in the order of the lines
+    they stand on. Like :class:`PolicyErrors`, the exception reads as the first of them plus
+    ``(and N more problems)`` and has the first one's ``path``, ``source``, ``case`` and
+    ``suggestion``; ``escalate test`` prints each on its own line.
+    """
+
+    def __init__(self, errors: Sequence[CaseError]) -> None:
+        self.errors: tuple[CaseError, ...] = tuple(errors)
+        first = self.errors[0]
+        super().__init__(
+            first.message,
+            path=first.path,
+            source=first.source,
+            case=first.case,
+            suggestion=first.suggestion,
+        )
+
+    def _render(self) -> str:
+        more = len(self.errors) - 1
+        return f"{super()._render()} (and {more} more problem{'s' if more > 1 else ''})"

@@ -66,7 +66,7 @@ def test_the_failure_report_carries_the_decision_and_the_trace_of_named_rules(
     tmp_path: Path,
 ) -> None:
     report = one(tmp_path, "{rules: [vip-heads-up]}").report().splitlines()
-    assert 'expect.rules[0]: expected "vip-heads-up", got "not-matched"' in report[0]
+    assert "expect.rules[0]: rule vip-heads-up: expected to match, status not-matched" in report[0]
     assert "decision:" in report
     assert "  ticket INC0010001 at 2024-11-20T15:00:00+00:00" in "\n".join(report)
     assert "  rule vip-heads-up: not-matched" in report
@@ -82,7 +82,7 @@ def test_expect_not_fails_when_the_decision_shows_what_it_must_not(tmp_path: Pat
     assert [("expect_not.rules[0]", "wrong-team", "matched", True)] == [
         (m.key, m.expected, m.actual, m.negated) for m in result.mismatches
     ]
-    assert 'expected not "wrong-team", got "matched"' in str(result.mismatches[0])
+    assert "rule wrong-team: expected not to match, status matched" in str(result.mismatches[0])
 
 
 def test_an_action_pattern_matches_subsets_of_targets_people_and_details(tmp_path: Path) -> None:

@@ -34,7 +34,7 @@ def test_the_shipped_cases_pass(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, str(ROOT / "rules"))
     assert (0, "") == (code, err)
     assert f"PASS p1-nobody-acknowledges-climbs-every-tier[5] {SHIPPED}:" in out
-    assert "128 passed, 0 failed, 0 errors (128 cases in 1 case file(s))" in out
+    assert "128 passed, 0 failed, 0 errors (128 cases in 1 case file)" in out
 
 
 def test_a_failing_case_exits_1_with_the_failure_in_detail(
@@ -46,7 +46,7 @@ def test_a_failing_case_exits_1_with_the_failure_in_detail(
     assert 1 == code
     assert [f"PASS at-l2 {path}:6", f"FAIL at-l3 {path}:9"] == lines[:2]
     assert f'  {path}:11:23: expect.levels.service-desk: expected "L3", got "L2"' in lines
-    assert "1 passed, 1 failed, 0 errors (2 cases in 1 case file(s))" in lines
+    assert "1 passed, 1 failed, 0 errors (2 cases in 1 case file)" in lines
     assert not any(line.startswith("coverage") for line in lines)
 
 
@@ -73,7 +73,10 @@ def test_json_is_one_document_with_results_and_coverage(
     code, out, _ = run(capsys, str(path), "--json")
     document = json.loads(out)
     failed = document["results"][1]
-    assert (1, {"passed": 1, "failed": 1, "errors": 0, "total": 2}) == (code, document["summary"])
+    assert (1, {"passed": 1, "failed": 1, "errors": 0, "not_loaded": 0, "total": 2}) == (
+        code,
+        document["summary"],
+    )
     assert (
         "fail",
         f"{path}:9:5",
@@ -82,6 +85,7 @@ def test_json_is_one_document_with_results_and_coverage(
                 "key": "expect.levels.service-desk",
                 "expected": "L3",
                 "actual": "L2",
+                "message": 'expected "L3", got "L2"',
                 "negated": False,
                 "source": f"{path}:11:23",
             }
@@ -133,8 +137,8 @@ def test_a_case_the_engine_cannot_evaluate_is_an_error_and_exits_2(
     code, out, _ = run(capsys, str(path), "--no-coverage")
     lines = out.splitlines()
     assert (2, f"ERROR odd-status {path}:6") == (code, lines[0])
-    assert f"  {path}:6: case 'odd-status': status: unknown status;" in "\n".join(lines)
-    assert "0 passed, 0 failed, 1 error (1 cases in 1 case file(s))" in lines
+    assert f"  {path}:7:57: case 'odd-status': status: unknown status;" in "\n".join(lines)
+    assert "0 passed, 0 failed, 1 error (1 case in 1 case file)" in lines
 
 
 def test_keyword_expressions_follow_pytest() -> None:

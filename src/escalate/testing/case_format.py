@@ -37,8 +37,10 @@ from escalate._models import (
 )
 from escalate.calendars._instants import MAX_US, MIN_US, OUT_OF_RANGE, to_us
 from escalate.engine.clocks import CLOCK_STATES
+from escalate.policy.models import ACTION_KINDS
 
 __all__ = [
+    "ACTION_DETAILS",
     "CASE_NAME_PATTERN",
     "CLOCK_FIELDS",
     "ActionPattern",
@@ -51,6 +53,33 @@ __all__ = [
     "StepInput",
     "printed_duration",
 ]
+
+#: Every kind of action a decision can hold (the policy's action kinds, and the ``page`` and
+#: ``handoff`` a path emits), and the keys of ``details`` each kind carries.
+_LEVEL_DETAILS = (
+    "path",
+    "level",
+    "round",
+    "authority",
+    "owner",
+    "ack_within",
+    "resolve_within",
+    "on_empty",
+    "fallback",
+)
+ACTION_DETAILS: dict[str, tuple[str, ...]] = {
+    "escalate": _LEVEL_DETAILS,
+    "transfer": _LEVEL_DETAILS,
+    "notify": ("channel", "template", "audience"),
+    "open_bridge": (),
+    "require_postmortem": ("within", "due_by"),
+    "set_flag": ("flag", "value"),
+    "custom": ("type", "payload"),
+    "page": ("path", "level", "ack_within"),
+    "handoff": ("path", "level", "schedule"),
+}
+assert set(ACTION_KINDS) <= set(ACTION_DETAILS)
+ActionKind = Literal[tuple(ACTION_DETAILS)]  # type: ignore[valid-type]
 
 #: A case name, a matrix row name or a step name: what ``-k`` and pytest ids show.
 CASE_NAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
@@ -163,17 +192,31 @@ class ActionPattern(StrictModel):
 
     model_config = ConfigDict(
         json_schema_extra=_statements_schema(
-            "kind", "id", "source", "path", "level", "late", "targets", "people", "details"
+            "kind",
+            "id",
+            "source",
+            "path",
+            "level",
+            "due_at",
+            "late",
+            "targets",
+            "people",
+            "details",
         )
     )
 
-    kind: Label | None = Field(None, description="The action's kind: notify, escalate, page ...")
+    kind: ActionKind | None = Field(  # type: ignore[valid-type]
+        None, description="The action's kind: " + ", ".join(ACTION_DETAILS) + "."
+    )
     id: Label | None = Field(None, description="The action's id, exactly.")
     source: Label | None = Field(
         None, description="What emitted it: rule:<id>, clock:<name>@<rung>, path:<name>."
     )
     path: Label | None = Field(None, description="The path in the action's details.")
     level: Label | None = Field(None, description="The level in the action's details.")
+    due_at: Instant | None = Field(
+        None, description="When it became due (compared as an instant, in any offset)."
+    )
     late: bool | None = Field(None, description="Whether it became due before now.")
     targets: list[Label] | None = Field(
         None, description="Targets the action must name (a subset of its targets)."
@@ -263,7 +306,9 @@ class ExpectInput(StrictModel):
     one statement; in ``expect`` all must hold, in ``expect_not`` none may."""
 
     model_config = ConfigDict(
-        json_schema_extra=_statements_schema("levels", "rules", "actions", "clocks", "no_actions")
+        json_schema_extra=_statements_schema(
+            "levels", "rules", "actions", "missed", "clocks", "no_actions"
+        )
     )
 
     segment: Label | None = Field(
@@ -278,6 +323,11 @@ class ExpectInput(StrictModel):
     actions: list[ActionPattern] | None = Field(
         None, description="Each pattern must match at least one due action (a subset)."
     )
+    missed: list[ActionPattern] | None = Field(
+        None,
+        description="Each pattern must match at least one missed action: due when the ticket "
+        "ended (resolved, closed, cancelled) and never recorded done (a subset).",
+    )
     clocks: dict[str, ClockPattern | None] | None = Field(
         None, description="Clock -> fields of its decision JSON (null: the clock does not apply)."
     )
@@ -286,7 +336,17 @@ class ExpectInput(StrictModel):
     )
     no_actions: Literal[True] | None = Field(None, description="No due action at all.")
 
-    @field_validator("levels", "rules", "actions", "clocks", "no_actions")
+    @field_validator("no_actions", mode="before")
+    @classmethod
+    def _only_true(cls, value: object) -> object:
+        if value is False:
+            raise model_problem(
+                "no_actions takes only true; use expect_not: {no_actions: true} to say that "
+                "some action is due"
+            )
+        return value
+
+    @field_validator("levels", "rules", "actions", "missed", "clocks", "no_actions")
     @classmethod
     def _states_something(cls, value: object, info: ValidationInfo) -> object:
         # Each item of these keys is a statement: empty (or null) they state nothing, and a

@@ -16,8 +16,8 @@ This module reads files (it is the loader of case files); running them is pure
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -27,14 +27,29 @@ from escalate.calendars._durations import parse_duration
 from escalate.calendars._instants import MAX_US, MIN_US, OUT_OF_RANGE, to_us
 from escalate.engine.compiled import Policy
 from escalate.engine.ticket import Ticket
-from escalate.errors import CaseError, EscalateError, PolicyError, TicketError, shown
+from escalate.errors import (
+    CaseError,
+    CaseErrors,
+    EscalateError,
+    PolicyError,
+    TicketError,
+    every_error,
+    shown,
+)
 from escalate.people.availability import Availability
 from escalate.policy._yaml import Positions, parse_yaml
-from escalate.policy.loader import CASE_SUFFIXES, load, read_file
+from escalate.policy.loader import CASE_SUFFIXES, POLICY_SUFFIXES, load, read_file
 from escalate.testing.case_format import CaseFileInput, CaseInput, DefaultsInput, ExpectInput
-from escalate.testing.expectations import Expectation, compile_expectation
+from escalate.testing.expectations import Expectation, compile_expectation, in_line_order
 
-__all__ = ["MAX_DATA_BYTES", "Case", "CaseFile", "find_case_files", "load_cases"]
+__all__ = [
+    "MAX_DATA_BYTES",
+    "Case",
+    "CaseFile",
+    "every_problem",
+    "find_case_files",
+    "load_cases",
+]
 
 #: Largest case file, ticket or availability file read, in bytes.
 MAX_DATA_BYTES = 16 * 1024 * 1024
@@ -51,7 +66,9 @@ class Case:
     ``case`` the case's own name; ``source`` where it stands in the case file (the case, row
     or step item: ``(file, line, column)``); ``ticket``, ``now`` and ``availability`` the
     inputs of ``Policy.evaluate``; ``expect`` / ``expect_not`` what the decision must (not)
-    show (``None``: nothing); ``description`` the case's text.
+    show (``None``: nothing); ``description`` the case's text; ``locate`` where a key path of
+    the ticket stands in the case file (a problem the engine finds in the ticket is reported
+    there: the inline key, the step's event, else the ticket's key).
     """
 
     name: str
@@ -63,6 +80,7 @@ class Case:
     expect: Expectation | None
     expect_not: Expectation | None
     description: str | None = None
+    locate: Callable[[KeyPath], Where] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,10 +124,16 @@ def find_case_files(path: str) -> list[str]:
         return [path]
     stem, ext = os.path.splitext(path)
     if ext in (".yaml", ".yml"):
-        beside = f"{stem}.cases{ext}"
-        if os.path.exists(beside):
-            return [beside]
-        raise CaseError(f"policy {shown(path)} has no case file beside it ({shown(beside)})")
+        if not os.path.exists(path):
+            raise CaseError(f"policy {shown(path)} does not exist")
+        beside = [stem + suffix for suffix in CASE_SUFFIXES]
+        found = [f for f in beside if os.path.exists(f)]
+        if not found:
+            raise CaseError(
+                f"policy {shown(path)} has no case file beside it "
+                f"({' or '.join(shown(f) for f in beside)})"
+            )
+        return found
     raise CaseError(
         f"cannot find cases at {shown(path)}: name a *.cases.yaml file, a policy .yaml file "
         "or a folder"
@@ -123,30 +147,60 @@ def load_cases(path: str | os.PathLike[str]) -> CaseFile:
         raise CaseError(f"a case file path must be a str, got {type(name).__name__}")
     text = read_file(name, what="case file", max_bytes=MAX_DATA_BYTES, error=CaseError)
     try:
-        raw, positions = parse_yaml(text, name, max_bytes=MAX_DATA_BYTES)
+        raw, positions = parse_yaml(text, name, max_bytes=MAX_DATA_BYTES, document="a case file")
     except PolicyError as exc:
         raise CaseError(exc.message, path=exc.path, source=exc.source) from None
     reader = _Reader(name, positions)
     data = reader.plain(raw, ())
-    try:
-        spec = validate_model(CaseFileInput, data)
-    except PolicyError as exc:
-        raise reader.error(exc.message, exc.path, suggestion=exc.suggestion) from None
+    problems: list[CaseError] = []
+    spec, indices = reader.spec(data, problems)
+    if spec is None:
+        raise _all(problems)
     policy_path = reader.policy_path(spec.policy)
     policy = load(policy_path)
     reader.policy = policy
     cases: list[Case] = []
     seen: dict[str, int] = {}
-    for i, case in enumerate(spec.cases):
+    # Each case is read on its own: a problem of one says nothing about the others, so every
+    # case's first problem (and every unknown id of its expectations) is reported at once.
+    for i, case in zip(indices, spec.cases, strict=True):
         if case.name in seen:
             line = reader.where(("cases", seen[case.name]))[1]
-            raise reader.error(
-                f"duplicate case name {shown(case.name)} (first on line {line})",
-                ("cases", i, "name"),
+            problems.append(
+                reader.error(
+                    f"duplicate case name {shown(case.name)} (first on line {line})",
+                    ("cases", i, "name"),
+                )
             )
+            continue
         seen[case.name] = i
-        cases += reader.case(case, i, spec.defaults)
+        try:
+            cases += reader.case(case, i, spec.defaults)
+        except CaseError as exc:
+            problems += _case_problems(exc)
+    if problems:
+        raise _all(problems)
     return CaseFile(name, policy_path, policy, tuple(cases))
+
+
+def every_problem(error: EscalateError) -> tuple[EscalateError, ...]:
+    """The problems ``error`` stands for: those of a :class:`~escalate.errors.CaseErrors` or
+    a :class:`~escalate.errors.PolicyErrors`, else itself alone."""
+    if isinstance(error, CaseErrors):
+        return error.errors
+    if isinstance(error, PolicyError):
+        return every_error(error)
+    return (error,)
+
+
+def _case_problems(error: CaseError) -> tuple[CaseError, ...]:
+    return error.errors if isinstance(error, CaseErrors) else (error,)
+
+
+def _all(problems: list[CaseError]) -> CaseError:
+    """One error for ``problems`` (at least one), in line order."""
+    ordered = in_line_order(problems)
+    return ordered[0] if len(ordered) == 1 else CaseErrors(ordered)
 
 
 class _Reader:
@@ -193,31 +247,67 @@ class _Reader:
             return [self.plain(v, (*path, i)) for i, v in enumerate(value)]
         return value
 
+    def spec(
+        self, data: object, problems: list[CaseError]
+    ) -> tuple[CaseFileInput | None, list[int]]:
+        """The case file checked against its format, and the index of each case it keeps.
+
+        Every problem of the format is added to ``problems``; when they all stand inside
+        cases, the file is read without those cases (their index list says which are kept),
+        so that the others are still checked and reported."""
+        try:
+            spec = validate_model(CaseFileInput, data)
+        except PolicyError as exc:
+            problems += [
+                self.error(e.message, e.path, suggestion=e.suggestion) for e in every_error(exc)
+            ]
+        else:
+            return spec, list(range(len(spec.cases)))
+        bad = {p.path[1] for p in problems if p.path[:1] == ("cases",) and len(p.path) > 1}
+        if not isinstance(data, dict) or not isinstance(data.get("cases"), list):
+            return None, []
+        if any(p.path[:1] != ("cases",) or len(p.path) < 2 for p in problems):
+            return None, []
+        kept = [i for i in range(len(data["cases"])) if i not in bad]
+        if not kept:
+            return None, []
+        try:
+            rest = validate_model(
+                CaseFileInput, {**data, "cases": [data["cases"][i] for i in kept]}
+            )
+        except PolicyError:  # pragma: no cover - a case valid alone is valid among others
+            return None, []
+        return rest, kept
+
     # -- files ---------------------------------------------------------------------------------
 
     def policy_path(self, given: str | None) -> str:
         if given is not None:
-            # The file or folder load() reads: the path as given, else with ".yaml" (the same
-            # rule), so that "p" and "p.yaml" name one policy (coverage is keyed by it).
+            # The file or folder load() reads: the path as given, else with ".yaml" or ".yml",
+            # so that "p" and "p.yaml" name one policy (coverage is keyed by it).
             found = os.path.join(self.folder, given)
-            if os.path.exists(found):
-                return found
-            if os.path.exists(found + ".yaml"):
-                return found + ".yaml"
+            for ext in ("", *POLICY_SUFFIXES):
+                if os.path.exists(found + ext):
+                    return found + ext
             raise self.error(f"no policy at {shown(found)}", ("policy",))
         base = os.path.basename(self.name)
         for suffix in CASE_SUFFIXES:
             if base.endswith(suffix):
-                stem = base[: -len(suffix)]
-                ext = suffix.removeprefix(".cases")
-                found = os.path.join(self.folder, stem + ext)
-                if os.path.exists(found):
-                    return found
-                folder = os.path.join(self.folder, stem)
-                if os.path.isdir(folder):
-                    return folder
+                stem = os.path.join(self.folder, base[: -len(suffix)])
+                tried = [stem + ext for ext in POLICY_SUFFIXES]
+                files = [f for f in tried if os.path.isfile(f)]
+                if len(files) > 1:
+                    raise CaseError(
+                        f"{self.name}: two policies beside it ({' and '.join(map(shown, files))}); "
+                        "name one with 'policy:'"
+                    )
+                if files:
+                    return files[0]
+                if os.path.isdir(stem):
+                    return stem
                 raise CaseError(
-                    f"{self.name}: no policy beside it ({shown(found)} does not exist); "
+                    f"{self.name}: no policy beside it (none of "
+                    f"{', '.join(shown(f) for f in (*tried, stem + os.sep))} exists); "
                     "name one with 'policy:'"
                 )
         raise CaseError(
@@ -242,7 +332,7 @@ class _Reader:
                 raise fail(str(exc)) from None
         else:
             try:
-                data = parse_yaml(raw, file, max_bytes=MAX_DATA_BYTES)[0]
+                data = parse_yaml(raw, file, max_bytes=MAX_DATA_BYTES, document=f"a {what} file")[0]
             except PolicyError as exc:
                 raise fail(f"{what} {exc}") from None
             data = self.plain(data, path)
@@ -293,13 +383,29 @@ class _Reader:
         try:
             return compile_expectation(spec, self.policy, path, self.where, negated=negated)
         except CaseError as exc:
-            raise CaseError(
-                exc.message,
-                path=exc.path,
-                source=exc.source,
-                case=case,
-                suggestion=exc.suggestion,
-            ) from None
+            named = [
+                CaseError(
+                    e.message, path=e.path, source=e.source, case=case, suggestion=e.suggestion
+                )
+                for e in _case_problems(exc)
+            ]
+            raise named[0] if len(named) == 1 else CaseErrors(named) from None
+
+    def expectations(
+        self, expect: ExpectInput | None, expect_not: ExpectInput | None, at: KeyPath, case: str
+    ) -> tuple[Expectation | None, Expectation | None]:
+        """The ``expect`` and ``expect_not`` at ``at``, with the problems of both reported."""
+        problems: list[CaseError] = []
+        compiled: list[Expectation | None] = []
+        for spec, key in ((expect, "expect"), (expect_not, "expect_not")):
+            try:
+                compiled.append(self.expectation(spec, (*at, key), case, key == "expect_not"))
+            except CaseError as exc:
+                problems += _case_problems(exc)
+                compiled.append(None)
+        if problems:
+            raise _all(problems)
+        return compiled[0], compiled[1]
 
     # -- cases ---------------------------------------------------------------------------------
 
@@ -326,8 +432,7 @@ class _Reader:
                 f"ticket {ticket_value}" if isinstance(ticket_value, str) else "ticket",
             )
         availability = self.availability(avail_value, avail_path, name)
-        expect = self.expectation(case.expect, (*at, "expect"), name, False)
-        expect_not = self.expectation(case.expect_not, (*at, "expect_not"), name, True)
+        expect, expect_not = self.expectations(case.expect, case.expect_not, at, name)
         if case.matrix is not None:
             return self.rows(case, at, now, now_path, base, availability, expect, expect_not)
         if case.timeline is not None:
@@ -349,6 +454,7 @@ class _Reader:
                 expect,
                 expect_not,
                 case.description,
+                self.locator([base]),
             )
         ]
 
@@ -413,6 +519,7 @@ class _Reader:
                     expect,
                     expect_not,
                     case.description,
+                    self.locator([b for b in (ticket_base, base) if b is not None]),
                 )
             )
         return out
@@ -482,9 +589,9 @@ class _Reader:
                 appended.append({"at": instant.isoformat(), **event})
                 wheres.append((*step_at, "events", k))
             ticket = self.step_ticket(base, appended, wheres, step_at, name)
+            own = len(ticket.events) - len(appended)
             self.not_after(ticket, instant, instant_path, name)
-            expect = self.expectation(step.expect, (*step_at, "expect"), name, False)
-            expect_not = self.expectation(step.expect_not, (*step_at, "expect_not"), name, True)
+            expect, expect_not = self.expectations(step.expect, step.expect_not, step_at, name)
             out.append(
                 Case(
                     f"{name}[{label}]",
@@ -496,6 +603,7 @@ class _Reader:
                     expect,
                     expect_not,
                     case.description,
+                    self.locator([base], own, tuple(wheres), step_at),
                 )
             )
         return out
@@ -548,6 +656,33 @@ class _Reader:
         elif isinstance(index, int):
             where = base.path
         return self.error(f"{base.label}: {exc}", where, case=case)
+
+    def locator(
+        self,
+        bases: Sequence[_Base],
+        own: int = 0,
+        wheres: Sequence[KeyPath] = (),
+        step_at: KeyPath | None = None,
+    ) -> Callable[[KeyPath], Where]:
+        """Where a key path of a case's ticket stands: in an appended event (``wheres``, after
+        the ticket's ``own`` events) or in an inline ticket of ``bases``, at the deepest key
+        that is written; else at the step, else at the ticket."""
+
+        def locate(path: KeyPath) -> Where:
+            tries: list[KeyPath] = []
+            index = path[1] if path[:1] == ("events",) and len(path) > 1 else None
+            if isinstance(index, int) and own <= index < own + len(wheres):
+                tries.append((*wheres[index - own], *path[2:]))
+            elif not isinstance(index, int) or index < own:
+                tries += [(*b.path, *path) for b in bases if b.label == "ticket"]
+            for full in tries:
+                for end in range(len(full), 0, -1):
+                    if full[:end] in self.positions:
+                        return self.where(full[:end])
+            fallback = step_at if isinstance(index, int) and index >= own and step_at else None
+            return self.where(fallback or bases[0].path)
+
+        return locate
 
     def not_after(self, ticket: Ticket, now: datetime, path: KeyPath, case: str) -> None:
         """An event after ``now`` would make the evaluation fail: say so where ``now`` is."""

@@ -9,22 +9,25 @@ statements, one per:
 * ``levels.<path>``: the path is active at that level (``null``: the path is not active);
 * ``rules[i]``: the rule matches now (its status is ``matched`` or ``done``);
 * ``actions[i]``: some due action matches the pattern (``kind``, ``id``, ``source``, ``late``
-  equal; ``path``, ``level`` equal to the action's details; ``targets``, ``people`` a subset;
-  ``details`` each key equal);
+  equal; ``due_at`` the same instant; ``path``, ``level`` equal to the action's details;
+  ``targets``, ``people`` a subset; ``details`` each key equal);
 * ``clocks.<name>`` (in ``expect`` one statement per field): the clock applies and each given
   field equals its decision JSON value (instants compared as instants, durations as
   durations, ``percent`` as a decimal number); ``null``: the clock does not apply;
+* ``missed[i]``: some missed action (due when the ticket ended, never recorded done) matches
+  the pattern, as ``actions[i]`` does for due ones;
 * ``next_evaluation_at``: the instants are equal (``null``: never);
 * ``no_actions``: no action is due.
 
-Ids an expectation names (paths, levels, rules, clocks, segments) are checked against the
-policy and its segments when the case file is read, with a "did you mean".
+Ids an expectation names (paths, levels, rules, clocks, segments; an action pattern's
+``source``, people and ``details`` keys for its kind) are checked against the policy and its
+segments when the case file is read, with a "did you mean"; every unknown one is reported.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -32,21 +35,31 @@ from typing import Any
 from escalate._frozen import thaw
 from escalate._models import read_instant
 from escalate.engine.compiled import Policy
-from escalate.engine.decision import DONE, MATCHED, Action, Decision, iso
-from escalate.errors import CaseError, render_path, shown, suggest
+from escalate.engine.decision import DONE, MATCHED, NOT_MATCHED, SHADOWED, Action, Decision, iso
+from escalate.errors import CaseError, CaseErrors, render_path, shown, suggest
 from escalate.testing.case_format import (
+    ACTION_DETAILS,
     ActionPattern,
     ClockPattern,
     ExpectInput,
     printed_duration,
 )
 
-__all__ = ["MATCHING", "Expectation", "Mismatch", "Statement", "compile_expectation", "flow"]
+__all__ = [
+    "MATCHING",
+    "Expectation",
+    "Mismatch",
+    "Statement",
+    "compile_expectation",
+    "flow",
+    "in_line_order",
+]
 
 Where = tuple[str, int, int]
 KeyPath = tuple[str | int, ...]
 #: The rule statuses that count as "the rule matches now".
 MATCHING = frozenset({MATCHED, DONE})
+_STATUSES = frozenset({MATCHED, NOT_MATCHED, SHADOWED, DONE})
 _INSTANT_FIELDS = frozenset({"started_at", "stopped_at", "paused_since", "breach_at"})
 _DURATION_FIELDS = frozenset({"elapsed", "elapsed_wall", "remaining"})
 
@@ -66,11 +79,19 @@ class Mismatch:
     actual: object
     negated: bool
     source: Where
+    said: str | None = None
+
+    @property
+    def message(self) -> str:
+        """What is wrong, in words: ``rule x: expected to match, status not-matched``."""
+        if self.said is not None:
+            return self.said
+        wanted = f"not {flow(self.expected)}" if self.negated else flow(self.expected)
+        return f"expected {wanted}, got {flow(self.actual)}"
 
     def __str__(self) -> str:
         file, line, col = self.source
-        wanted = f"not {flow(self.expected)}" if self.negated else flow(self.expected)
-        return f"{file}:{line}:{col}: {self.key}: expected {wanted}, got {flow(self.actual)}"
+        return f"{file}:{line}:{col}: {self.key}: {self.message}"
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON-ready form ``escalate test --json`` prints."""
@@ -80,6 +101,7 @@ class Mismatch:
             "expected": self.expected,
             "actual": self.actual,
             "negated": self.negated,
+            "message": self.message,
             "source": f"{file}:{line}:{col}",
         }
 
@@ -93,6 +115,7 @@ class Statement:
     expected: object
     source: Where
     test: Callable[[Decision], tuple[bool, object]]
+    say: Callable[[object, bool], str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +135,12 @@ class Expectation:
             if holds == self.negated:
                 found.append(
                     Mismatch(
-                        statement.key, statement.expected, actual, self.negated, statement.source
+                        statement.key,
+                        statement.expected,
+                        actual,
+                        self.negated,
+                        statement.source,
+                        None if statement.say is None else statement.say(actual, self.negated),
                     )
                 )
         return tuple(found)
@@ -143,46 +171,77 @@ def compile_expectation(
     given = spec.model_fields_set
     shown_key = path[2:]  # relative to the case: cases[i] is named by the case itself
     statements: list[Statement] = []
+    problems: list[CaseError] = []
 
     def add(
-        sub: KeyPath, expected: object, test: Callable[[Decision], tuple[bool, object]]
+        sub: KeyPath,
+        expected: object,
+        test: Callable[[Decision], tuple[bool, object]],
+        say: Callable[[object, bool], str] | None = None,
     ) -> None:
         statements.append(
-            Statement(render_path((*shown_key, *sub)), expected, where((*path, *sub)), test)
+            Statement(render_path((*shown_key, *sub)), expected, where((*path, *sub)), test, say)
         )
 
     def fail(message: str, sub: KeyPath, suggestion: str | None = None) -> CaseError:
         full = (*path, *sub)
         return CaseError(message, path=full, source=where(full), suggestion=suggestion)
 
+    def check(sub: KeyPath, name: str, known: Iterable[str], what: str) -> bool:
+        # Each id is checked on its own: every unknown one is reported, not the first.
+        if name in known:
+            return True
+        problems.append(fail(f"unknown {what} {shown(name)}", sub, suggest(name, known)))
+        return False
+
     if "segment" in given:
         segment = spec.segment
-        if segment is not None and segment not in ids.segments:
-            raise fail(
-                f"unknown segment {shown(segment)}", ("segment",), suggest(segment, ids.segments)
-            )
-        add(("segment",), segment, lambda d: (d.segment == segment, d.segment))
+        if segment is None or check(("segment",), segment, ids.segments, "segment"):
+            add(("segment",), segment, lambda d: (d.segment == segment, d.segment))
     for name, level in (spec.levels or {}).items():
-        if name not in ids.paths:
-            raise fail(f"unknown path {shown(name)}", ("levels", name), suggest(name, ids.paths))
+        if not check(("levels", name), name, ids.paths, "path"):
+            continue
         if level is not None and level not in ids.paths[name]:
-            raise fail(
-                f"path {shown(name)} has no level {shown(level)}",
-                ("levels", name),
-                suggest(level, ids.paths[name]),
+            problems.append(
+                fail(
+                    f"path {shown(name)} has no level {shown(level)}",
+                    ("levels", name),
+                    suggest(level, ids.paths[name]),
+                )
             )
+            continue
         add(("levels", name), level, _level_test(name, level))
     rules = tuple(spec.rules or ())
     for i, rule in enumerate(rules):
-        if rule not in ids.rules:
-            raise fail(f"unknown rule {shown(rule)}", ("rules", i), suggest(rule, ids.rules))
-        add(("rules", i), rule, _rule_test(rule))
+        if check(("rules", i), rule, ids.rules, "rule"):
+            add(("rules", i), rule, _rule_test(rule), _rule_says(rule))
     for i, pattern in enumerate(spec.actions or ()):
-        _check_action_ids(pattern, ids, ("actions", i), fail)
-        add(("actions", i), pattern.model_dump(exclude_unset=True), _action_test(pattern))
+        try:
+            _check_action_ids(pattern, ids, ("actions", i), fail)
+        except CaseError as exc:
+            problems.append(exc)
+            continue
+        add(
+            ("actions", i),
+            pattern.model_dump(exclude_unset=True),
+            _action_test(pattern),
+            _action_says,
+        )
+    for i, pattern in enumerate(spec.missed or ()):
+        try:
+            _check_action_ids(pattern, ids, ("missed", i), fail)
+        except CaseError as exc:
+            problems.append(exc)
+            continue
+        add(
+            ("missed", i),
+            pattern.model_dump(exclude_unset=True),
+            _action_test(pattern, missed=True),
+            _missed_says,
+        )
     for name, fields in (spec.clocks or {}).items():
-        if name not in ids.clocks:
-            raise fail(f"unknown clock {shown(name)}", ("clocks", name), suggest(name, ids.clocks))
+        if not check(("clocks", name), name, ids.clocks, "clock"):
+            continue
         if fields is None:
             add(("clocks", name), None, _clock_absent_test(name))
         elif negated:
@@ -207,8 +266,48 @@ def compile_expectation(
             lambda d: (d.next_evaluation_at == at, iso(d.next_evaluation_at)),
         )
     if spec.no_actions:
-        add(("no_actions",), True, lambda d: (not d.actions, [describe(a) for a in d.actions]))
+        add(
+            ("no_actions",),
+            True,
+            lambda d: (not d.actions, [describe(a) for a in d.actions]),
+            _no_actions_says,
+        )
+    if problems:
+        raise problems[0] if len(problems) == 1 else CaseErrors(in_line_order(problems))
     return Expectation(tuple(statements), negated, rules)
+
+
+def in_line_order(errors: Iterable[CaseError]) -> list[CaseError]:
+    """``errors`` sorted by where they stand (line, then column; an unplaced one first)."""
+    return sorted(errors, key=lambda e: (0, 0) if e.source is None else e.source[1:])
+
+
+def _rule_says(rule: str) -> Callable[[object, bool], str]:
+    def say(actual: object, negated: bool) -> str:
+        wanted = "not to match" if negated else "to match"
+        found = f"status {actual}" if actual in _STATUSES else str(actual)
+        return f"rule {rule}: expected {wanted}, {found}"
+
+    return say
+
+
+def _action_says(actual: object, negated: bool) -> str:
+    assert isinstance(actual, list)
+    got = f"got {flow(actual)}" if actual else "none is due"
+    return f"expected {'no' if negated else 'a'} due action like this, {got}"
+
+
+def _missed_says(actual: object, negated: bool) -> str:
+    assert isinstance(actual, list)
+    got = f"got {flow(actual)}" if actual else "none is missed"
+    return f"expected {'no' if negated else 'a'} missed action like this, {got}"
+
+
+def _no_actions_says(actual: object, negated: bool) -> str:
+    if negated:
+        return "expected some due action, none is due"
+    assert isinstance(actual, list)
+    return f"expected no due action, got {len(actual)}: {flow(actual)}"
 
 
 def describe(action: Action) -> dict[str, Any]:
@@ -218,6 +317,7 @@ def describe(action: Action) -> dict[str, Any]:
     for key in ("path", "level"):
         if details.get(key) is not None:
             out[key] = details[key]
+    out["due_at"] = iso(action.due_at)
     out["late"] = action.late
     out["targets"] = list(action.targets)
     if action.people:
@@ -233,7 +333,11 @@ class _Ids:
         variants: list[Any] = [policy, *(s.policy for s in policy.segments)]
         self.segments = {s.id for s in policy.segments}
         self.rules = {r.id for v in variants for r in v.rules}
-        self.clocks = {c.name for v in variants for c in v.clocks}
+        self.clocks: dict[str, set[str]] = {}
+        for variant in variants:
+            for clock in variant.clocks:
+                self.clocks.setdefault(clock.name, set()).update(r.text for r in clock.ladder)
+        self.people = {p for v in variants for p in v.directory.people}
         self.paths: dict[str, set[str]] = {}
         for variant in variants:
             for p in variant.paths:
@@ -247,7 +351,10 @@ def _check_action_ids(
     at: KeyPath,
     fail: Callable[[str, KeyPath, str | None], CaseError],
 ) -> None:
-    """The path and level an action pattern names exist (in the policy or a segment)."""
+    """What an action pattern names exists: its path and level (in the policy or a segment),
+    the rule, clock and rung or path of its ``source``, its people in the directory, and its
+    ``details`` keys (and ``path``, ``level``) among those its ``kind`` carries. A pattern
+    naming what no action can show would pass in ``expect_not`` for ever."""
     if pattern.path is not None and pattern.path not in ids.paths:
         raise fail(
             f"unknown path {shown(pattern.path)}", (*at, "path"), suggest(pattern.path, ids.paths)
@@ -260,6 +367,82 @@ def _check_action_ids(
                 (*at, "level"),
                 suggest(pattern.level, levels),
             )
+    if pattern.source is not None:
+        _check_source(pattern.source, ids, (*at, "source"), fail)
+    for i, person in enumerate(pattern.people or ()):
+        if person not in ids.people:
+            raise fail(
+                f"unknown person {shown(person)} (not in the directory)",
+                (*at, "people", i),
+                suggest(person, ids.people),
+            )
+    if pattern.kind is not None:
+        carried = ACTION_DETAILS[pattern.kind]
+        for key in ("path", "level"):
+            if getattr(pattern, key) is not None and key not in carried:
+                raise fail(f"{pattern.kind} actions have no {key}", (*at, key), None)
+        for key in pattern.details or {}:
+            if key not in carried:
+                has = f"they have {', '.join(carried)}" if carried else "they have none"
+                raise fail(
+                    f"{shown(key)} is not a detail of {pattern.kind} actions ({has})",
+                    (*at, "details", key),
+                    suggest(key, carried),
+                )
+    else:
+        every = {key for keys in ACTION_DETAILS.values() for key in keys}
+        for key in pattern.details or {}:
+            if key not in every:
+                raise fail(
+                    f"no action's details have {shown(key)}",
+                    (*at, "details", key),
+                    suggest(key, every),
+                )
+
+
+def _check_source(
+    source: str,
+    ids: _Ids,
+    at: KeyPath,
+    fail: Callable[[str, KeyPath, str | None], CaseError],
+) -> None:
+    """``source`` is ``rule:<id>``, ``clock:<name>@<rung>`` or ``path:<name>`` naming a rule,
+    a clock and one of its rungs, or a path of the policy."""
+    kind, _, name = source.partition(":")
+    if kind == "rule":
+        if name not in ids.rules:
+            raise fail(f"unknown rule {shown(name)}", at, _prefixed("rule:", name, ids.rules))
+    elif kind == "path":
+        if name not in ids.paths:
+            raise fail(f"unknown path {shown(name)}", at, _prefixed("path:", name, ids.paths))
+    elif kind == "clock" and "@" in name:
+        clock, _, rung = name.partition("@")
+        if clock not in ids.clocks:
+            raise fail(
+                f"unknown clock {shown(clock)}",
+                at,
+                _prefixed("clock:", clock, ids.clocks, f"@{rung}"),
+            )
+        rungs = ids.clocks[clock]
+        if rung not in rungs:
+            listed = ", ".join(sorted(rungs)) if rungs else "none"
+            raise fail(
+                f"clock {shown(clock)} has no rung {shown(rung)} (rungs: {listed})",
+                at,
+                _prefixed(f"clock:{clock}@", rung, rungs),
+            )
+    else:
+        raise fail(
+            f"a source is rule:<id>, clock:<name>@<rung> or path:<name>, got {shown(source)}",
+            at,
+            None,
+        )
+
+
+def _prefixed(prefix: str, word: str, choices: Iterable[str], suffix: str = "") -> str | None:
+    """The "did you mean" of a source: the nearest of ``choices``, written as a source."""
+    near = suggest(word, choices)
+    return None if near is None else f"{prefix}{near}{suffix}"
 
 
 def _level_test(name: str, level: str | None) -> Callable[[Decision], tuple[bool, object]]:
@@ -281,11 +464,12 @@ def _rule_test(rule: str) -> Callable[[Decision], tuple[bool, object]]:
     return test
 
 
-def _action_test(pattern: ActionPattern) -> Callable[[Decision], tuple[bool, object]]:
+def _action_test(
+    pattern: ActionPattern, *, missed: bool = False
+) -> Callable[[Decision], tuple[bool, object]]:
     def test(decision: Decision) -> tuple[bool, object]:
-        return any(_matches(pattern, a) for a in decision.actions), [
-            describe(a) for a in decision.actions
-        ]
+        actions = decision.missed if missed else decision.actions
+        return any(_matches(pattern, a) for a in actions), [describe(a) for a in actions]
 
     return test
 
@@ -299,6 +483,8 @@ def _matches(pattern: ActionPattern, action: Action) -> bool:
         wanted = getattr(pattern, key)
         if wanted is not None and action.details.get(key) != wanted:
             return False
+    if pattern.due_at is not None and action.due_at != read_instant(pattern.due_at):
+        return False
     if pattern.targets is not None and not set(pattern.targets) <= set(action.targets):
         return False
     if pattern.people is not None and not set(pattern.people) <= set(action.people):

@@ -6,7 +6,7 @@ test explorers work on cases as on functions. A case is an item named as ``escal
 names it (``case``, ``case[row]`` for a matrix row, ``case[step]`` for a timeline step); a
 failure shows the same report (each contradicted statement at its ``file:line:col``, expected
 against actual, then the decision's trace), and the item's location is the case's line.
-A case file that does not load is a collection error with its one-line message.
+A case file that does not load is a collection error listing every problem, one per line.
 
 Disable it with ``-p no:escalate``. It imports neither Hypothesis nor anything outside
 escalate and pytest.
@@ -23,7 +23,7 @@ import pytest
 from escalate.engine.compiled import Policy
 from escalate.errors import EscalateError
 from escalate.policy.loader import CASE_SUFFIXES
-from escalate.testing.cases import Case, load_cases
+from escalate.testing.cases import Case, every_problem, load_cases
 from escalate.testing.runner import CaseResult, run_case
 
 __all__ = ["CaseFailed", "CaseFileCollector", "CaseItem", "pytest_collect_file"]
@@ -55,9 +55,9 @@ class CaseFileCollector(pytest.File):
             yield CaseItem.from_parent(self, name=case.name, case=case, policy=case_file.policy)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException]) -> Any:  # type: ignore[override]
-        """A case file that does not load: its one-line message, not a traceback."""
+        """A case file that does not load: every problem, one line each, not a traceback."""
         if isinstance(excinfo.value, EscalateError):
-            return str(excinfo.value)
+            return "\n".join(str(e) for e in every_problem(excinfo.value))
         return super().repr_failure(excinfo)
 
 

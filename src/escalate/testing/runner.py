@@ -16,8 +16,8 @@ from typing import Any
 
 from escalate.engine.compiled import Policy
 from escalate.engine.decision import NOT_MATCHED, Decision
-from escalate.errors import EscalateError
-from escalate.testing.cases import Case
+from escalate.errors import EscalateError, TicketError
+from escalate.testing.cases import Case, Where
 from escalate.testing.expectations import Mismatch, flow
 from escalate.testing.keywords import Keywords
 
@@ -32,7 +32,8 @@ class CaseResult:
 
     ``case`` is the case run; ``status`` ``pass``, ``fail`` (the decision contradicts
     ``mismatches``) or ``error`` (the case could not be evaluated: ``error`` says why);
-    ``decision`` the decision evaluated (``None`` on an error).
+    ``decision`` the decision evaluated (``None`` on an error); ``error_source`` where the
+    ticket key the error names stands in the case file (``None``: at the case).
     """
 
     case: Case
@@ -40,6 +41,7 @@ class CaseResult:
     mismatches: tuple[Mismatch, ...] = ()
     decision: Decision | None = None
     error: str | None = None
+    error_source: Where | None = None
 
     @property
     def passed(self) -> bool:
@@ -64,7 +66,8 @@ class CaseResult:
         if self.status == PASS:
             return ""
         if self.error is not None:
-            return f"{self.location}: case {self.case.name!r}: {self.error}"
+            file, line, col = self.error_source or self.case.source
+            return f"{file}:{line}:{col}: case {self.case.name!r}: {self.error}"
         lines = [str(m) for m in self.mismatches]
         assert self.decision is not None
         lines.append("decision:")
@@ -85,6 +88,9 @@ class CaseResult:
             "status": self.status,
             "mismatches": [m.to_dict() for m in self.mismatches],
             "error": self.error,
+            "error_source": None
+            if self.error_source is None
+            else "{}:{}:{}".format(*self.error_source),
             "trace": self.report() if self.status == FAIL else None,
         }
 
@@ -103,11 +109,15 @@ def run_case(policy: Policy, case: Case) -> CaseResult:
     try:
         decision = policy.evaluate(case.ticket, now=case.now, availability=case.availability)
     except EscalateError as exc:
-        return CaseResult(case, ERROR, error=str(exc))
+        where = None
+        if isinstance(exc, TicketError) and case.locate is not None:
+            where = case.locate(exc.path)
+        return CaseResult(case, ERROR, error=str(exc), error_source=where)
     mismatches: list[Mismatch] = []
     for expectation in (case.expect, case.expect_not):
         if expectation is not None:
             mismatches += expectation.check(decision)
+    mismatches.sort(key=lambda m: m.source[1:])  # in the order the case file writes them
     return CaseResult(case, FAIL if mismatches else PASS, tuple(mismatches), decision)
 
 
