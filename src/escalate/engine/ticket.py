@@ -532,6 +532,14 @@ class Ticket:
         :class:`~escalate.errors.TicketError`."""
         n = len(self.events)
         values: dict[str, Value] = {}  # the value so far of each field the events change
+        # Changes the history already holds: a later 'from' is checked against them by the
+        # history's own rules (which name the earlier event); here only the ticket's word is.
+        for event in self.events:
+            if event.type == "priority-changed":
+                values["priority"] = event.priority
+            elif event.type == "field-changed" and event.field is not None:
+                values[event.field] = event.to_value
+        told = {"priority"} - set(values)  # fields whose value before comes from the ticket
         out = []
         for i, given in enumerate(added):
             event = replace(given, index=n + i)
@@ -539,7 +547,7 @@ class Ticket:
                 before = values.get("priority", self.priority)
                 if event.from_priority is None and before is not None:
                     event = replace(event, from_priority=cast("str", before))
-                elif before is not None and event.from_priority != before:
+                elif "priority" in told and before is not None and event.from_priority != before:
                     raise TicketError(
                         f"from_priority disagrees with the ticket's priority {before!r} before "
                         "this event",
@@ -547,12 +555,14 @@ class Ticket:
                         value=event.from_priority,
                     )
                 values["priority"] = event.priority
+                told.discard("priority")
             elif event.type == "field-changed" and event.field is not None:
                 name = event.field
-                before = values[name] if name in values else self.field_value(name)
+                from_ticket = name not in values
+                before = self.field_value(name) if from_ticket else values[name]
                 if event.from_value is None and before is not None:
                     event = replace(event, from_value=before)
-                elif before is not None and event.from_value != before:
+                elif from_ticket and before is not None and event.from_value != before:
                     raise TicketError(
                         f"from disagrees with the ticket's {name} {before!r} before this event",
                         path=("events", n + i, "from"),
