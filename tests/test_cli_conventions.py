@@ -76,8 +76,8 @@ def test_two_inputs_from_stdin_in_one_command_are_a_usage_error(
     code, out, err = run(evaluate("--ticket", "-", "--availability", "-"), capsys)
     assert (2, "", 1) == (code, out, err.count("\n"))
     assert (
-        "escalate: error: --ticket -: standard input is already read for --availability; only "
-        "one input can come from '-' (give the others as files)\n"
+        "escalate: error: --ticket and --availability both say '-': only one input can come "
+        "from standard input (give the others as files)\n"
     ) == err
 
 

@@ -56,7 +56,7 @@ def test_a_policy_and_a_ticket_cannot_both_come_from_stdin(
     feed(monkeypatch, PACK.read_bytes())
     code, out, err = run(["evaluate", "--policy", "-", "--ticket", "-", "--at", AT], capsys)
     assert (2, "") == (code, out)
-    assert "already read for --policy" in err
+    assert "--policy and --ticket both say '-'" in err
 
 
 def test_simulate_reads_the_policy_from_stdin_and_simulates_as_from_the_file(

@@ -27,6 +27,7 @@ from escalate.cli._io import (
     MAX_HORIZON_DAYS,
     MAX_JSON_BYTES,
     MAX_MESSAGE_CHARS,
+    STDIN,
     Parser,
     UsageError,
     error,
@@ -46,6 +47,20 @@ __all__ = [
 #: The commands, in the order ``escalate --help`` lists them. Each module has
 #: ``register(subparsers)``, which adds its parser(s) with ``run`` set to the function to call.
 COMMANDS = (validate, evaluate, schema, demo, test, simulate, diff, snapshot)
+
+
+#: The arguments that name an input file, and how the command line writes them: ``-`` in
+#: more than one of them is a usage error.
+_INPUTS = (
+    ("path", "PATH"),
+    ("old", "OLD"),
+    ("new", "NEW"),
+    ("policy", "--policy"),
+    ("ticket", "--ticket"),
+    ("tickets", "--tickets"),
+    ("availability", "--availability"),
+    ("events", "--events"),
+)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -87,6 +102,13 @@ def _run(argv: Sequence[str] | None) -> int:
         return 0 if exc.code == 0 else 2
     except UsageError as exc:
         error(str(exc))
+        return 2
+    piped = [option for name, option in _INPUTS if getattr(args, name, None) == STDIN]
+    if len(piped) > 1:  # said before anything is read, so no input is half consumed
+        error(
+            f"escalate: error: {' and '.join(piped)} both say '-': only one input can come from "
+            "standard input (give the others as files)"
+        )
         return 2
     try:
         code: int = args.run(args)

@@ -22,7 +22,7 @@ from escalate.calendars._instants import MAX_US, MIN_US, from_us, to_us
 from escalate.engine.compiled import Policy
 from escalate.engine.decision import Decision, iso
 from escalate.engine.ticket import Ticket
-from escalate.errors import EscalateError, TicketError
+from escalate.errors import EscalateError, PolicyError, TicketError
 from escalate.people.availability import Availability
 from escalate.policy.lint import MAX_HORIZON
 from escalate.policy.loader import load, loads, read_file
@@ -186,11 +186,20 @@ def read_input(path: str, what: str, option: str) -> bytes:
 
 def load_policy(path: str, option: str = "--policy") -> Policy:
     """The policy at ``path`` (a file, a path without ``.yaml`` or a folder), or read from
-    standard input for ``-`` (a single YAML document; an ``extends:`` there is resolved from
-    the current folder)."""
+    standard input for ``-`` (a single YAML document, which cannot ``extends:`` another)."""
     if path != STDIN:
         return load(path)
-    return loads(read_input(path, "policy", option), filename="<stdin>")
+    try:
+        return loads(read_input(path, "policy", option), filename="<stdin>")
+    except PolicyError as exc:
+        if exc.path != ("extends",):
+            raise
+        raise PolicyError(
+            "a policy read from standard input cannot extend another (its base is named "
+            "relative to the extending file): give the policy's file instead of '-'",
+            path=exc.path,
+            source=exc.source,
+        ) from None
 
 
 def read_json(path: str, what: str, option: str | None = None) -> dict[str, Any]:

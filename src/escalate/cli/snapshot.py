@@ -135,6 +135,18 @@ def _is_snapshot(raw: bytes) -> bool:
     return isinstance(data, dict) and _SNAPSHOT_KEYS <= data.keys()
 
 
+def _refuse_foreign(folder: str, existing: dict[str, bytes], wanted: dict[str, _Wanted]) -> None:
+    """Refuse a folder holding a ``*.json`` file that is not a decision snapshot and that
+    writing would change or remove: escalate never overwrites or removes one."""
+    for name, raw in existing.items():
+        item = wanted.get(name)
+        if raw != (None if item is None else item.text.encode()) and not _is_snapshot(raw):
+            raise EscalateError(
+                f"{os.path.join(folder, name)} is not a decision snapshot; escalate will not "
+                "overwrite or remove it (give --out a folder that holds snapshots only)"
+            )
+
+
 def _check(args: argparse.Namespace, wanted: dict[str, _Wanted]) -> int:
     folder = args.out
     if not os.path.isdir(folder):
@@ -143,6 +155,7 @@ def _check(args: argparse.Namespace, wanted: dict[str, _Wanted]) -> int:
             f"{_update_command(args)})"
         )
     existing = _existing(folder)
+    _refuse_foreign(folder, existing, wanted)  # as writing would: no update it cannot do
     results = []
     for name, item in wanted.items():
         raw = existing.get(name)
@@ -202,13 +215,7 @@ def _write(args: argparse.Namespace, wanted: dict[str, _Wanted]) -> int:
         raise EscalateError(f"cannot write snapshots to {folder!r}: it is not a folder")
     existing = _existing(folder)
     # Every refusal before the first write: a folder is never left half updated by one.
-    for name, raw in existing.items():
-        item = wanted.get(name)
-        if raw != (None if item is None else item.text.encode()) and not _is_snapshot(raw):
-            raise EscalateError(
-                f"{os.path.join(folder, name)} is not a decision snapshot; escalate will not "
-                "overwrite or remove it (give --out a folder that holds snapshots only)"
-            )
+    _refuse_foreign(folder, existing, wanted)
     written, unchanged = [], []
     try:
         os.makedirs(folder, exist_ok=True)

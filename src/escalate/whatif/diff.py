@@ -31,7 +31,7 @@ from escalate.calendars._instants import checked_utc
 from escalate.engine.compiled import Policy
 from escalate.engine.decision import Decision, iso
 from escalate.engine.ticket import Ticket
-from escalate.errors import TicketError
+from escalate.errors import ArgumentError, TicketError
 from escalate.people.availability import Availability
 from escalate.whatif.snapshot import snapshot
 
@@ -234,6 +234,10 @@ def diff(
     """
     at = checked_utc(at, "at")
     availability = Availability.from_mapping(availability)
+    if isinstance(tickets, str | bytes | Mapping | Ticket) or not isinstance(tickets, Iterable):
+        raise ArgumentError(
+            f"tickets must be a list (or other iterable) of tickets, got {type(tickets).__name__}"
+        )
     results = []
     for ticket in tickets:
         before = outcome(old, ticket, at, availability)

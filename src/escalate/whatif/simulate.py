@@ -12,7 +12,7 @@ future if nothing but the scripted events happens. Pure: no clock is read, no fi
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -278,7 +278,7 @@ def simulate(
         try:
             decision = policy.evaluate(current, now=at, availability=availability)
         except TicketError as exc:  # the policy's own checks, such as its statuses
-            raise scripted_error(exc, len(ticket.events)) from None
+            raise _blamed(scripted_error(exc, len(ticket.events)), scripted[:applied]) from None
         status = current.state_at(at).status
         steps.append(_step(at, scripted[first:applied], status, decision, previous))
         previous = decision
@@ -430,3 +430,24 @@ def _action(action: Action, *, people: bool = True) -> str:
     to = f" -> {', '.join(action.targets)}" if action.targets else ""
     reached = f" => {', '.join(action.people)}" if people and action.people else ""
     return f"{action.kind}{to} [{action.source}]{reached}"
+
+
+def _blamed(exc: TicketError, applied: Sequence[Event]) -> TicketError:
+    """``exc`` about a field of the ticket (``priority``) the policy refuses, as a
+    :class:`ScriptedEventError` naming the last scripted event that set it, when one did: the
+    ticket file only said what the script then changed."""
+    if isinstance(exc, ScriptedEventError) or not exc.path or not isinstance(exc.path[0], str):
+        return exc
+    field = exc.path[0]
+    for i in range(len(applied) - 1, -1, -1):
+        event = applied[i]
+        if field == "priority" and event.type == "priority-changed":
+            key = "priority"
+        elif field == "status" and event.status is not None:
+            key = "status"
+        elif event.type == "field-changed" and event.field == field:
+            key = "to"
+        else:
+            continue
+        return ScriptedEventError(exc.message, path=("events", i, key), value=exc.value)
+    return exc
