@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import itertools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -76,6 +77,7 @@ _CODES: dict[str, Severity] = {
     "unreachable-definition": "warning",
     "rungs-out-of-order": "warning",
     "rung-at-start": "warning",
+    "rung-drops-actions": "warning",
     "notify-off-hours": "warning",
     # rules
     "no-rationale": "info",
@@ -87,6 +89,7 @@ _CODES: dict[str, Severity] = {
     "page-first-level-on-trigger": "info",
     "at-on-first-level": "warning",
     "ack-timeout-without-timer": "warning",
+    "ack-after-move": "warning",
     "repeat-without-timer": "warning",
     "level-without-backup": "warning",
     # calendars
@@ -336,6 +339,7 @@ def _findings(
         found += _scope_findings(clock)
         found += _trigger_findings(policy, clock)
         found += _ladder_findings(clock)
+        found += _dropped_actions(clock)
         if as_of is not None:
             found += _off_hours_findings(policy, clock, as_of, horizon)
     for rule in policy.rules:
@@ -830,6 +834,30 @@ def _ladder_findings(clock: ClockDef) -> list[Finding]:
     return list(found.values())
 
 
+def _dropped_actions(clock: ClockDef) -> list[Finding]:
+    """Rungs that only move paths (``escalate``, ``transfer``) above a rung with other actions.
+
+    A ladder collapses to its highest reached rung: at such a rung's threshold the actions of
+    the rung before it (a notification not yet done) are withdrawn, and nothing but the move
+    takes their place; a move to a level the path has already reached emits nothing at all.
+    """
+    out = []
+    for j, (lower, rung) in enumerate(itertools.pairwise(clock.ladder), 1):
+        kept = sorted({act.kind for act in lower.actions if act.path is None})
+        if kept and all(act.path is not None for act in rung.actions):
+            kinds = " and ".join(kept)
+            out.append(
+                _finding(
+                    "rung-drops-actions",
+                    ("clocks", clock.name, "ladder", j),
+                    f"the rung only moves paths, so when it is reached it withdraws rung "
+                    f"{j - 1}'s {kinds} (a ladder keeps only its highest reached rung) and "
+                    f"nothing else is due; repeat the {kinds} on this rung",
+                )
+            )
+    return out
+
+
 def _measure(rung: Rung) -> str:
     if rung.share is not None:
         return f"at: {rung.text}"
@@ -897,6 +925,10 @@ def _path_findings(path: PathDef, requested: frozenset[tuple[str, str]]) -> list
                     "the level never moves on by itself, so an acknowledgement cannot lapse",
                 )
             )
+    for i in range(len(levels)):
+        moves = _moves_by_then(path, i)
+        if moves is not None:
+            out.append(_finding("ack-after-move", (*where, i, "ack_within"), moves))
     reached = True  # the first level is where the path starts
     for i, level in enumerate(levels[1:], 1):
         by_timer = level.at is not None or (reached and levels[i - 1].after is not None)
@@ -920,6 +952,28 @@ def _path_findings(path: PathDef, requested: frozenset[tuple[str, str]]) -> list
             )
         )
     return out
+
+
+def _moves_by_then(path: PathDef, i: int) -> str | None:
+    """Why level ``i``'s unanswered page is never sent, or ``None``: the page falls due
+    ``ack_within`` (wall time) after the level is entered, and the path's ``after`` timer moves
+    it on no later than that, at which instant the level is no longer active (equal instants:
+    the move wins). An ``after`` on a calendar is at least as long in wall time, so there the
+    page is lost whenever the calendar stays open; ``bd`` and ``mo`` timers are left alone."""
+    level = path.levels[i]
+    after, ack_within = level.after, level.ack_within_delta
+    if ack_within is None or after is None or after.is_business_days or after.is_months:
+        return None
+    last = i == len(path.levels) - 1
+    if (last and not path.repeat) or ack_within < after.delta:
+        return None  # the last level of a path that does not repeat is never left
+    rounds = " (in every round but the last)" if last else ""
+    open_ = f" while its calendar {level.calendar_name} stays open" if level.calendar else ""
+    return (
+        f"ack_within {level.ack_within} is not shorter than after {after.text}: the path moves "
+        f"on{open_} no later than the unacknowledged page falls due, so that page (to backups "
+        f"and fallback) is never sent{rounds}; make ack_within shorter than after"
+    )
 
 
 def _directory_findings(

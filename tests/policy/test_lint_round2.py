@@ -1,0 +1,188 @@
+"""Round-2 lint traps and load-error reporting: a backup page the path moves past
+(``ack-after-move``), a ladder rung that withdraws a notification (``rung-drops-actions``),
+time-based ignores under ``--strict``, ``calendar-ends`` dates, every independent load error in
+one run, and hints for YAML's mapping-for-a-string and string-for-a-list slips."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from escalate import lint, load
+from escalate.policy.loader import loads
+from tests.engine.test_oncall_evaluate import desk, evaluate
+from tests.policy_helpers import policy
+
+FIXTURES = Path(__file__).parent / "lint_fixtures"
+PACK = Path(__file__).resolve().parents[2] / "rules" / "itil-default.yaml"
+AS_OF = datetime(2024, 11, 20, 15, 0, tzinfo=UTC)
+
+
+def found(name: str, code: str) -> list[tuple[str, int]]:
+    """(where, line) of the fixture's findings with ``code``."""
+    return [
+        (f.path, f.source[1] if f.source else 0)
+        for f in lint(load(FIXTURES / name))
+        if f.code == code
+    ]
+
+
+def line_of(path: Path, text: str, after: str = "") -> int:
+    """The 1-based line of the first ``text`` at or after the first line holding ``after``."""
+    lines = path.read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if after in line)
+    return next(i for i, line in enumerate(lines[start:], start) if text in line) + 1
+
+
+def pack_codes(code: str) -> list[str]:
+    return [f.path for f in lint(load(PACK), as_of=AS_OF) if f.code == code]
+
+
+# -- ack-after-move ------------------------------------------------------------------------------
+
+
+def test_the_engine_sends_no_unanswered_page_when_the_path_moves_at_that_instant() -> None:
+    # the premise of ack-after-move: L2 is left at 10:45, when its 15m ack_within lapses
+    moved = evaluate(desk(", after: 15m, ack_within: 15m"), "2024-11-20T10:45:00+00:00")
+    sooner = evaluate(desk(", after: 15m, ack_within: 14m"), "2024-11-20T10:44:00+00:00")
+    unack = "T1:path:desk:1:0:L2:unacknowledged"
+    assert (False, True) == (
+        unack in [a.id for a in moved.actions],
+        unack in [a.id for a in sooner.actions],
+    )
+
+
+def test_an_ack_within_as_long_as_after_is_found() -> None:
+    path = FIXTURES / "ack-after-move.yaml"
+    assert [("paths.after-hours.levels[0].ack_within", line_of(path, "ack_within: 15m"))] == found(
+        "ack-after-move.yaml", "ack-after-move"
+    )
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "expected"),
+    [
+        ("after: 30m, ack_within: 45m", "", ["paths.desk.levels[0].ack_within"]),
+        ("after: 30m, ack_within: 29m", "", []),
+        ("after: 1bd, ack_within: 45m", "", []),  # business days: not compared
+        ("after: 10m", "at: 1h, ack_within: 45m", []),  # the last level is never left
+    ],
+)
+def test_ack_after_move_compares_ack_within_with_the_levels_own_after(
+    first: str, second: str, expected: list[str]
+) -> None:
+    body = f"""
+    calendars:
+      office: {{timezone: UTC, hours: {{mon-fri: ["08:00-17:00"]}}, years: [2024, 2025]}}
+    paths:
+      desk:
+        kind: vertical
+        starts: on-trigger
+        levels:
+          - {{name: L1, targets: ["team:desk"], calendar: office, {first}}}
+          - {{name: L2, targets: ["team:desk"], {second}}}
+    rules:
+      - {{id: r, when: {{priority: P1}}, then: {{escalate: {{path: desk, to: L1}}}}, rationale: x}}
+    """
+    assert expected == [f.path for f in lint(policy(body)) if f.code == "ack-after-move"]
+
+
+def test_the_last_level_is_found_only_when_the_path_repeats() -> None:
+    def body(repeat: int) -> str:
+        return f"""
+        paths:
+          desk:
+            kind: vertical
+            starts: on-trigger
+            repeat: {repeat}
+            levels:
+              - {{name: L1, targets: ["team:desk"], after: 10m}}
+              - {{name: L2, targets: ["team:desk"], after: 10m, ack_within: 10m}}
+        rules:
+          - id: r
+            when: {{priority: P1}}
+            then: {{escalate: {{path: desk, to: L1}}}}
+            rationale: x
+        """
+
+    (finding,) = [f for f in lint(policy(body(1))) if f.code == "ack-after-move"]
+    assert "in every round but the last" in finding.message
+    assert [] == [f for f in lint(policy(body(0))) if f.code == "ack-after-move"]
+
+
+def test_the_shipped_pack_pages_after_hours_backups_before_moving_on() -> None:
+    assert [] == pack_codes("ack-after-move")
+
+
+# -- rung-drops-actions --------------------------------------------------------------------------
+
+
+def test_a_rung_that_only_escalates_above_a_notifying_rung_is_found() -> None:
+    path = FIXTURES / "rung-drops-actions.yaml"
+    ((where, line),) = found("rung-drops-actions.yaml", "rung-drops-actions")
+    assert ("clocks.resolution.ladder[1]", line_of(path, "at: 100%", after="resolution:")) == (
+        where,
+        line,
+    )
+
+
+def test_rung_drops_actions_says_what_is_withdrawn_and_what_to_do() -> None:
+    (finding,) = [
+        f
+        for f in lint(load(FIXTURES / "rung-drops-actions.yaml"))
+        if f.code == "rung-drops-actions"
+    ]
+    assert ("warning", True, True) == (
+        finding.severity,
+        "withdraws rung 0's notify" in finding.message,
+        "repeat the notify on this rung" in finding.message,
+    )
+
+
+def test_the_breach_of_such_a_ladder_leaves_nothing_due_when_the_path_is_there() -> None:
+    # the premise: at 100% the 75% notification is superseded and the escalation is a no-op
+    compiled = load(FIXTURES / "rung-drops-actions.yaml")
+    ticket = {"id": "T1", "opened_at": "2024-11-20T08:00:00+00:00", "priority": "P3"}
+    at_75 = compiled.evaluate(ticket, now=datetime(2024, 11, 20, 14, 0, tzinfo=UTC))
+    at_breach = compiled.evaluate(ticket, now=datetime(2024, 11, 20, 16, 0, tzinfo=UTC))
+    notified = [a.kind for a in at_75.actions if a.source.startswith("clock:resolution")]
+    later = [a.kind for a in at_breach.actions if a.source.startswith("clock:resolution")]
+    assert ("notify" in notified, "notify" in later) == (True, False)
+
+
+def test_moves_above_moves_or_below_notifications_are_not_found() -> None:
+    body = """
+    clocks:
+      c:
+        start: {event: created}
+        stop: {category: resolved}
+        new_cycle_on: [reopened]
+        targets: {default: {within: 8h}}
+        ladder:
+          - {at: 25%, escalate: {path: desk, to: L2}}
+          - {at: 50%, escalate: {path: desk, to: L3}}
+          - {at: 75%, notify: {to: [assignee]}}
+    paths:
+      desk:
+        kind: vertical
+        levels:
+          - {name: L1, targets: ["team:desk"]}
+          - {name: L2, targets: ["team:desk"]}
+          - {name: L3, targets: ["team:desk"]}
+    """
+    assert [] == [f for f in lint(policy(body)) if f.code == "rung-drops-actions"]
+
+
+def test_the_shipped_pack_repeats_its_notifications_on_moving_rungs() -> None:
+    assert [] == pack_codes("rung-drops-actions")
+
+
+def test_the_shipped_packs_former_after_hours_ack_within_is_found() -> None:
+    # the pack had ack_within 15m with after 15m on the after-hours on-call level
+    text = PACK.read_text().replace("ack_within: 10m ", "ack_within: 15m ")
+    compiled = loads(text, filename=str(PACK))
+    assert ["paths.after-hours.levels[0].ack_within"] == [
+        f.path for f in lint(compiled, as_of=AS_OF) if f.code == "ack-after-move"
+    ]
