@@ -374,11 +374,11 @@ def policy_error(
     is prefixed with ``prefix``; an unknown key gets a "did you mean" from ``known_keys`` (never
     the key itself, which may be known elsewhere in the document but not where it stands); a
     string that misses a :func:`patterned` pattern reads "expected <hint>, got <value>"; other
-    problems keep pydantic's message and name the value. The problem that reaches deepest into
-    the data comes first (in a union, that is the member the author meant); pydantic's errors
-    at the same place, or a type mismatch above it, are the other members of a union failing
-    on the same value: one problem, not several. The other problems follow in document order.
-    """
+    problems keep pydantic's message and name the value. Of pydantic's errors for one value,
+    the one that reaches deepest into the data explains it (in a union, that is the member the
+    author meant); its errors at the same place, or a type mismatch above it, are the other
+    members of a union failing on the same value: one problem, not several. The problems are
+    in document order (by position)."""
     known = set(known_keys)
     ranked = []
     for error in exc.errors():
@@ -391,7 +391,7 @@ def policy_error(
         depth = len(clean) - (error["type"] == "missing")
         ranked.append((-depth, mismatch, [str(p) for p in clean], error["type"], clean, error))
     ranked.sort(key=lambda r: (r[0], r[1], r[2], r[3]))
-    problems: list[tuple[int, PolicyError]] = []  # (depth rank, problem), most telling first
+    problems: list[tuple[int, PolicyError]] = []  # (depth rank, problem)
     while ranked:
         rank, *_, clean, first = ranked[0]
         group = [
@@ -408,10 +408,7 @@ def policy_error(
     # "missing 'name'" beside "unknown key 'nme' (did you mean 'name'?)" is the same typo
     meant = {(*e.path[:-1], e.suggestion) for _, e in problems if e.suggestion is not None}
     problems = [(r, e) for r, e in problems if not (_is_missing(e) and e.path in meant)]
-    # The deepest first (the first written among equally deep ones), then document order.
-    deepest = problems[0][0]
-    problems.sort(key=lambda p: (p[0] != deepest, p[1].source or ("", 0, 0)))
-    return joined([e for _, e in problems])
+    return joined([e for _, e in problems])  # in document order
 
 
 def _is_missing(error: PolicyError) -> bool:

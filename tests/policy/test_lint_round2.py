@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from escalate import lint, load
+from escalate import PolicyError, PolicyErrors, lint, load
+from escalate.errors import render_path
 from escalate.policy.loader import loads
 from tests.engine.test_oncall_evaluate import desk, evaluate
 from tests.policy_helpers import policy
@@ -186,3 +187,64 @@ def test_the_shipped_packs_former_after_hours_ack_within_is_found() -> None:
     assert ["paths.after-hours.levels[0].ack_within"] == [
         f.path for f in lint(compiled, as_of=AS_OF) if f.code == "ack-after-move"
     ]
+
+
+# -- load errors: every independent stage, in document order -------------------------------------
+
+LOAD_FIXTURES = Path(__file__).parent / "load_fixtures"
+
+
+def load_problems(path: Path) -> list[tuple[str, int]]:
+    """(key path, line) of each problem of a policy that does not load, in the order given."""
+    with pytest.raises(PolicyError) as caught:
+        load(path)
+    error = caught.value
+    errors = error.errors if isinstance(error, PolicyErrors) else (error,)
+    return [(render_path(e.path), e.source[1] if e.source else 0) for e in errors]
+
+
+def test_a_clock_and_a_path_problem_do_not_hide_a_rules_misspelt_field() -> None:
+    path = LOAD_FIXTURES / "independent-mistakes.yaml"
+    assert [
+        ("rules[0].when.status_categry", line_of(path, "status_categry")),
+        ("clocks.response.targets.default.calendar", line_of(path, "calendar: ofice")),
+        ("paths.desk.levels[0].targets[0]", line_of(path, "team:dsek")),
+    ] == load_problems(path)
+
+
+def test_a_rule_escalating_to_a_path_with_a_problem_is_not_reported_again() -> None:
+    text = (LOAD_FIXTURES / "independent-mistakes.yaml").read_text()
+    without_rule_typo = text.replace("status_categry", "status_category")
+    with pytest.raises(PolicyErrors) as caught:
+        loads(without_rule_typo, filename="p.yaml")
+    assert ["clocks", "paths"] == [e.path[0] for e in caught.value.errors]
+
+
+def test_terminology_and_calendar_problems_are_reported_together() -> None:
+    body = """
+    terminology:
+      priorty: {P1: [critical]}
+    calendars:
+      office: {timezone: Mars/Olympus, hours: {mon-fri: ["08:00-17:00"]}, years: [2024, 2025]}
+    """
+    with pytest.raises(PolicyErrors) as caught:
+        policy(body)
+    assert [("terminology", "priorty"), ("calendars", "office", "timezone")] == [
+        e.path for e in caught.value.errors
+    ]
+
+
+def test_schema_problems_are_reported_in_the_order_they_are_written() -> None:
+    path = LOAD_FIXTURES / "schema-mistakes.yaml"
+    lines = [line for _, line in load_problems(path)]
+    assert (5, sorted(lines)) == (len(lines), lines)
+
+
+def test_problems_of_several_files_keep_the_order_of_the_files() -> None:
+    errors = [
+        PolicyError("b", source=("base.yaml", 9, 1)),
+        PolicyError("a", source=("child.yaml", 2, 1)),
+        PolicyError("c", source=("base.yaml", 3, 1)),
+        PolicyError("no position"),
+    ]
+    assert ["c", "b", "a", "no position"] == [e.message for e in PolicyErrors(errors).errors]

@@ -249,19 +249,27 @@ class _Problems:
         self.errors.append(error)
 
     def each(self, items: Iterable[T], compile_one: Callable[[T], R]) -> list[R]:
-        """``compile_one`` of each item that compiles; the problems of the others are kept."""
+        """``compile_one`` of each item that compiles; the problems of the others are kept
+        (an item that fails only because of a problem already kept is left out silently)."""
         out: list[R] = []
         for item in items:
             try:
                 out.append(compile_one(item))
             except PolicyError as exc:
                 self.errors.append(exc)
+            except _Repeats:
+                pass
         return out
 
     def check(self) -> None:
         """Raise the problems found so far, all together, if there are any."""
         if self.errors:
             raise joined(self.errors)
+
+
+class _Repeats(Exception):
+    """An item cannot compile because of a problem reported elsewhere in the same run (an
+    action naming a path that has a problem); never leaves this module."""
 
 
 class _Named(Exception):
@@ -320,6 +328,7 @@ class _Compiler:
         self.priorities: tuple[str, ...] | None = None
         self.fields: dict[str, FieldSpec] = {}
         self.path_defs: dict[str, PathDef] = {}
+        self.broken_paths: frozenset[str] = frozenset()  # declared, with a problem
         self.statuses = BUILT_IN
         #: each segment's policy data (the base with its changes), for lint ignores' paths
         self.segment_data: dict[str, Mapping[str, Any]] = {}
@@ -339,7 +348,7 @@ class _Compiler:
         names += [(rule.id, ("rules", i, "id")) for i, rule in enumerate(spec.rules)]
         problems.each(names, lambda item: self._name(*item))
         problems.each([self._terminology, self._statuses], lambda stage: stage())
-        problems.check()
+        # calendars and the directory do not read names, terminology or statuses
         self.calendars["24x7"] = Calendar.from_config("24x7")
         problems.each(sorted(spec.calendars), self._declared_calendar)
         try:
@@ -355,8 +364,11 @@ class _Compiler:
         names_and_paths = problems.each(
             sorted(spec.paths), lambda name: (name, self._path(name, spec.paths[name]))
         )
-        problems.check()
+        # Ladders and rules do not depend on the clocks and paths compiling (their fields come
+        # from the declared names), so their problems are reported in the same run; an action
+        # naming a path that has a problem is left alone: its error would only repeat that one.
         self.path_defs.update(names_and_paths)
+        self.broken_paths = frozenset(spec.paths) - frozenset(self.path_defs)
         for name in sorted(spec.paths):
             level_names = tuple(level.name for level in spec.paths[name].levels)
             self.fields[f"path.{name}.level"] = FieldSpec(LEVEL, level_names)
@@ -369,7 +381,7 @@ class _Compiler:
             ),
         )
         paths = problems.each(
-            sorted(spec.paths), lambda n: self._path_criteria(self.path_defs[n], spec.paths[n])
+            sorted(self.path_defs), lambda n: self._path_criteria(self.path_defs[n], spec.paths[n])
         )
         rules = self._rules(problems)
         problems.check()
@@ -890,6 +902,8 @@ class _Compiler:
 
     def _action(self, kind: str, body: Any, index: int, path: Path) -> ActionDef:
         if kind in ("escalate", "transfer"):
+            if body.path in self.broken_paths:
+                raise _Repeats
             target_path = self.path_defs.get(body.path)
             if target_path is None:
                 raise PolicyError(
