@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from escalate import PolicyError, PolicyErrors, lint, load
+from escalate.cli import main
 from escalate.errors import render_path
 from escalate.policy.loader import loads
 from tests.engine.test_oncall_evaluate import desk, evaluate
@@ -192,6 +193,7 @@ def test_the_shipped_packs_former_after_hours_ack_within_is_found() -> None:
 # -- load errors: every independent stage, in document order -------------------------------------
 
 LOAD_FIXTURES = Path(__file__).parent / "load_fixtures"
+IGNORE_FIXTURES = Path(__file__).parent / "ignore_fixtures"
 
 
 def load_problems(path: Path) -> list[tuple[str, int]]:
@@ -248,3 +250,46 @@ def test_problems_of_several_files_keep_the_order_of_the_files() -> None:
         PolicyError("no position"),
     ]
     assert ["c", "b", "a", "no position"] == [e.message for e in PolicyErrors(errors).errors]
+
+
+# -- ignores of time-dependent findings ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "as_of",
+    [None, datetime(2024, 11, 20, tzinfo=UTC), datetime(2025, 6, 1, tzinfo=UTC)],
+)
+def test_an_ignore_of_a_time_dependent_finding_is_never_unused(as_of: datetime | None) -> None:
+    # calendar-ends is found (and suppressed) on 2025-06-01 only
+    assert [] == [f.code for f in lint(load(IGNORE_FIXTURES / "timed-ignore.yaml"), as_of=as_of)]
+
+
+def test_the_suppressed_finding_is_there_on_the_day_it_is_found() -> None:
+    text = (IGNORE_FIXTURES / "timed-ignore.yaml").read_text().split("lint:")[0]
+    compiled = loads(text, filename="timed-ignore.yaml")
+    june = datetime(2025, 6, 1, tzinfo=UTC)
+    assert ["calendar-ends"] == [f.code for f in lint(compiled, as_of=june)]
+
+
+def test_validate_strict_passes_on_a_day_the_timed_finding_is_not_found() -> None:
+    path = str(IGNORE_FIXTURES / "timed-ignore.yaml")
+    assert 0 == main(["validate", path, "--as-of", "2024-11-20T00:00:00Z", "--strict"])
+
+
+def test_an_ignore_of_a_never_validated_contact_is_unused_only_when_contacts_are_checked() -> None:
+    body = """
+    directory:
+      contact_max_age: 90d
+      people:
+        anna: {validated_at: 2024-11-01}
+    rules:
+      - {id: r, when: {priority: P1}, then: {notify: {to: [person:anna]}}, rationale: x}
+    lint:
+      ignore:
+        - {code: contact-never-validated, reason: new hires are checked in their first week}
+    """
+    compiled = policy(body)
+    assert ([], ["unused-ignore"]) == (
+        [f.code for f in lint(compiled) if f.code == "unused-ignore"],
+        [f.code for f in lint(compiled, as_of=AS_OF) if f.code == "unused-ignore"],
+    )

@@ -5,9 +5,10 @@ Findings are values (:class:`Finding`): a stable ``code``, a ``severity`` (``err
 and a message; sorted by position, so tools can diff them. Every code, its severity and how to
 fix or suppress it is listed in ``docs/lint.md`` (and in :data:`CODES`). A policy suppresses a
 finding with ``lint: ignore: [{code, where, reason}]``; an ignore that suppresses nothing is an
-``unused-ignore`` finding itself. Findings about time (stale contacts, schedule gaps, the end of
-a calendar's years) need an explicit ``as_of`` instant: lint reads no clock either. Unknown
-people, teams, roles and schedules are not findings but load errors.
+``unused-ignore`` finding itself (unless what it ignores depends on the day). Findings about
+time (stale contacts, schedule gaps, the end of a calendar's years) need an explicit ``as_of``
+instant: lint reads no clock either. Unknown people, teams, roles and schedules are not
+findings but load errors.
 """
 
 from __future__ import annotations
@@ -111,6 +112,11 @@ _CODES: dict[str, Severity] = {
 }
 #: Every finding code and its severity (docs/lint.md says what each means and how to fix it).
 CODES: Mapping[str, Severity] = FrozenMap(_CODES, what="lint code")
+#: The codes whose findings depend on the ``as_of`` instant: found on one day and not the
+#: next, so an ignore of one is never an ``unused-ignore``.
+TIMED_CODES = frozenset({"stale-contact", "calendar-ends", "schedule-gap", "notify-off-hours"})
+#: The codes only looked for with an ``as_of``: without one, an ignore of them is not unused.
+AS_OF_CODES = TIMED_CODES | {"contact-never-validated"}
 
 
 @functools.total_ordering
@@ -274,12 +280,13 @@ def lint(
             f"as_of {as_of.isoformat()} plus horizon {horizon} ends after the last instant "
             "escalate computes with"
         )
-    return tuple(sorted(_suppressed(policy, _findings(policy, as_of, horizon))))
+    return tuple(sorted(_suppressed(policy, _findings(policy, as_of, horizon), as_of is not None)))
 
 
-def _suppressed(policy: Policy, found: Iterable[Finding]) -> list[Finding]:
+def _suppressed(policy: Policy, found: Iterable[Finding], dated: bool) -> list[Finding]:
     """``found`` less what the policy's ignores suppress, plus an ``unused-ignore`` finding
-    for each ignore that suppressed nothing."""
+    for each ignore that suppressed nothing, unless what it ignores depends on the day
+    (:data:`TIMED_CODES`), or is only looked for with an ``as_of`` and ``dated`` is false."""
     used: set[int] = set()
     kept: list[Finding] = []
     for finding in found:
@@ -288,7 +295,8 @@ def _suppressed(policy: Policy, found: Iterable[Finding]) -> list[Finding]:
         if not hits:
             kept.append(finding)
     for ignore in policy.lint_ignores:
-        if ignore.index not in used:
+        timed = ignore.code in TIMED_CODES or (ignore.code in AS_OF_CODES and not dated)
+        if ignore.index not in used and not timed:
             where = f" at {ignore.where}" if ignore.where is not None else ""
             kept.append(
                 _located(
