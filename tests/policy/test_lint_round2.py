@@ -293,3 +293,25 @@ def test_an_ignore_of_a_never_validated_contact_is_unused_only_when_contacts_are
         [f.code for f in lint(compiled) if f.code == "unused-ignore"],
         [f.code for f in lint(compiled, as_of=AS_OF) if f.code == "unused-ignore"],
     )
+
+
+# -- calendar-ends -------------------------------------------------------------------------------
+
+
+def test_calendar_ends_names_the_same_last_day_in_every_zone() -> None:
+    body = """
+    calendars:
+      london: {timezone: UTC, hours: {mon-fri: ["08:00-17:00"]}, years: [2024, 2026]}
+      berlin: {timezone: Europe/Berlin, hours: {mon-fri: ["08:00-17:00"]}, years: [2024, 2026]}
+      chicago: {timezone: America/Chicago, hours: {mon-fri: ["08:00-17:00"]}, years: [2024, 2026]}
+    """
+    june = datetime(2026, 6, 1, tzinfo=UTC)
+    messages = [f.message for f in lint(policy(body), as_of=june) if f.code == "calendar-ends"]
+    assert (
+        3,
+        {
+            "the calendar covers the years 2024-2026, through 2026-12-31 (the last day of its "
+            "years, in its zone): a ticket measured on it past then is refused "
+            "(CalendarRangeError); extend its years"
+        },
+    ) == (len(messages), set(messages))

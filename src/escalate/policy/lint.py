@@ -1105,13 +1105,14 @@ def _calendar_findings(policy: Policy, as_of: datetime | None) -> list[Finding]:
                     )
                 )
         if as_of is not None and calendar.valid_until <= as_of + CALENDAR_NOTICE:
-            ends = calendar.valid_until.date().isoformat()
+            # not valid_until's UTC date: the day after for UTC and the zones west of it
             out.append(
                 _finding(
                     "calendar-ends",
                     where,
-                    f"the calendar covers the years {first}-{last}, up to {ends}: a ticket "
-                    "measured on it past then is refused (CalendarRangeError); extend its years",
+                    f"the calendar covers the years {first}-{last}, through {last}-12-31 (the "
+                    "last day of its years, in its zone): a ticket measured on it past then is "
+                    "refused (CalendarRangeError); extend its years",
                 )
             )
     return out
