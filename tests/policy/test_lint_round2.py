@@ -5,6 +5,7 @@ one run, and hints for YAML's mapping-for-a-string and string-for-a-list slips."
 
 from __future__ import annotations
 
+import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from escalate.cli import main
 from escalate.errors import render_path
 from escalate.policy.loader import loads
 from tests.engine.test_oncall_evaluate import desk, evaluate
-from tests.policy_helpers import policy
+from tests.policy_helpers import HEADER, policy
 
 FIXTURES = Path(__file__).parent / "lint_fixtures"
 PACK = Path(__file__).resolve().parents[2] / "rules" / "itil-default.yaml"
@@ -315,3 +316,66 @@ def test_calendar_ends_names_the_same_last_day_in_every_zone() -> None:
             "(CalendarRangeError); extend its years"
         },
     ) == (len(messages), set(messages))
+
+
+# -- hints for YAML's mapping-for-a-string and string-for-a-list slips ---------------------------
+
+
+def load_messages(text: str) -> list[str]:
+    with pytest.raises(PolicyError) as caught:
+        loads(HEADER + textwrap.dedent(text), filename="p.yaml")
+    error = caught.value
+    errors = error.errors if isinstance(error, PolicyErrors) else (error,)
+    return [f"{render_path(e.path)}: {e.message}" for e in errors]
+
+
+def test_the_schema_fixtures_slips_get_their_hints() -> None:
+    with pytest.raises(PolicyErrors) as caught:
+        load(LOAD_FIXTURES / "schema-mistakes.yaml")
+    hinted = [e.message for e in caught.value.errors if "(write" in e.message]
+    assert [
+        "expected a list, got 'assignee' (write [assignee])",
+        "expected a string, got {'team': 'desk'} (write \"team:desk\" in quotes: YAML reads "
+        "'team: x' as a mapping)",
+    ] == hinted
+
+
+@pytest.mark.parametrize(
+    ("levels", "expected"),
+    [
+        (
+            "[{name: L1, targets: [team: payments-desk]}]",
+            "paths.desk.levels[0].targets[0]: expected a string, got {'team': 'payments-desk'} "
+            "(write \"team:payments-desk\" in quotes: YAML reads 'team: x' as a mapping)",
+        ),
+        (
+            '[{name: L1, targets: ["team:a"], fallback: "role:x"}]',
+            "paths.desk.levels[0].fallback: expected a list, got 'role:x' (write [role:x])",
+        ),
+        (
+            '[{name: L1, targets: "team:a"}]',
+            "paths.desk.levels[0].targets: expected a list, got 'team:a' (write [team:a])",
+        ),
+    ],
+)
+def test_a_level_written_with_a_yaml_slip_says_how_to_write_it(levels: str, expected: str) -> None:
+    body = f"""
+    paths:
+      desk:
+        kind: vertical
+        levels: {levels}
+    """
+    assert [expected] == load_messages(body)
+
+
+def test_a_string_where_a_list_of_mappings_is_expected_gets_no_list_hint() -> None:
+    body = """
+    clocks:
+      c:
+        start: {event: created}
+        stop: {event: acknowledged}
+        targets: {default: {within: 1h}}
+        ladder: at-50
+    """
+    (message,) = load_messages(body)
+    assert "expected a list" in message and "(write" not in message

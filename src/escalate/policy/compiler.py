@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from escalate._models import check_data, model_keys, policy_error
+from escalate._models import check_data, model_keys, policy_error, string_list_keys
 from escalate.calendars._durations import parse_duration, parse_percent
 from escalate.calendars.calendar import Calendar
 from escalate.calendars.models import CalendarModel
@@ -120,11 +120,14 @@ def validate_spec(data: object, locate: Positions) -> PolicySpec:
     try:
         return PolicySpec.model_validate(data, strict=True)
     except ValidationError as exc:
-        error = policy_error(exc, data, known_keys=_KNOWN_KEYS, locate=locate)
+        error = policy_error(
+            exc, data, known_keys=_KNOWN_KEYS, locate=locate, string_lists=_STRING_LISTS
+        )
         raise remapped(error, _top_level_only) from None
 
 
 _KNOWN_KEYS = frozenset(model_keys(PolicySpec))
+_STRING_LISTS = string_list_keys(PolicySpec)
 #: The keys of a whole policy that a segment cannot carry (``empty_values``, ``pin`` ...).
 _TOP_LEVEL_ONLY = frozenset(PolicySpec.model_fields) - frozenset(SegmentSpec.model_fields)
 
