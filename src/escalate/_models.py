@@ -17,7 +17,8 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from types import UnionType
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, ValidationError
 from pydantic_core import PydanticCustomError
@@ -332,7 +333,9 @@ def validate_model(
         return model.model_validate(data, strict=True)
     except ValidationError as exc:
         keys = set(known_keys) if known_keys is not None else model_keys(model)
-        raise policy_error(exc, data, known_keys=keys, prefix=tuple(path)) from None
+        raise policy_error(
+            exc, data, known_keys=keys, prefix=tuple(path), string_lists=string_list_keys(model)
+        ) from None
 
 
 def model_keys(model: type[BaseModel]) -> set[str]:
@@ -359,6 +362,51 @@ def model_keys(model: type[BaseModel]) -> set[str]:
     return keys
 
 
+def string_list_keys(model: type[BaseModel]) -> frozenset[str]:
+    """The keys of ``model`` and of the models it contains whose value may be a list of
+    strings and never a list of anything else (for the hint "write [x]")."""
+    seen: set[type[BaseModel]] = set()
+    strings: set[str] = set()
+    others: set[str] = set()
+
+    def lists(annotation: object) -> list[object]:
+        """The item types of the lists ``annotation`` allows (through unions, Annotated)."""
+        origin, args = get_origin(annotation), get_args(annotation)
+        if origin is list:
+            return [args[0] if args else object]
+        if origin is Annotated:
+            return lists(args[0])
+        if origin in (Union, UnionType):
+            return [item for arg in args for item in lists(arg)]
+        return []
+
+    def is_str(annotation: object) -> bool:
+        if get_origin(annotation) is Annotated:
+            return is_str(get_args(annotation)[0])
+        return annotation is str
+
+    def visit(annotation: object) -> None:
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            if annotation in seen:
+                return
+            seen.add(annotation)
+            for name, info in annotation.model_fields.items():
+                items = lists(info.annotation)
+                key = info.alias or name
+                if items:
+                    (strings if all(is_str(i) for i in items) else others).add(key)
+                visit(info.annotation)
+            return
+        for arg in getattr(annotation, "__args__", ()):
+            visit(arg)
+        origin = getattr(annotation, "__origin__", None)
+        if origin is not None and origin is not annotation:
+            visit(origin)
+
+    visit(model)
+    return frozenset(strings - others)
+
+
 def policy_error(
     exc: ValidationError,
     data: object,
@@ -366,6 +414,7 @@ def policy_error(
     known_keys: Iterable[str],
     prefix: Path = (),
     locate: Positions | None = None,
+    string_lists: Iterable[str] = (),
 ) -> PolicyError:
     """Every problem of a pydantic ``ValidationError`` as one :class:`PolicyError` (a
     :class:`~escalate.errors.PolicyErrors` when there are several).
@@ -374,12 +423,14 @@ def policy_error(
     is prefixed with ``prefix``; an unknown key gets a "did you mean" from ``known_keys`` (never
     the key itself, which may be known elsewhere in the document but not where it stands); a
     string that misses a :func:`patterned` pattern reads "expected <hint>, got <value>"; other
-    problems keep pydantic's message and name the value. The problem that reaches deepest into
-    the data comes first (in a union, that is the member the author meant); pydantic's errors
-    at the same place, or a type mismatch above it, are the other members of a union failing
-    on the same value: one problem, not several. The other problems follow in document order.
-    """
-    known = set(known_keys)
+    problems keep pydantic's message and name the value. Of pydantic's errors for one value,
+    the one that reaches deepest into the data explains it (in a union, that is the member the
+    author meant); its errors at the same place, or a type mismatch above it, are the other
+    members of a union failing on the same value: one problem, not several. The problems are
+    in document order (by position). YAML's two common slips get a hint: a one-key mapping
+    where a string is expected (``team: x`` unquoted in a list) and a string where a list of
+    strings is expected (a key of ``string_lists``)."""
+    known, lists = set(known_keys), frozenset(string_lists)
     ranked = []
     for error in exc.errors():
         loc: Path = tuple(p for p in error["loc"] if isinstance(p, str | int))
@@ -391,7 +442,7 @@ def policy_error(
         depth = len(clean) - (error["type"] == "missing")
         ranked.append((-depth, mismatch, [str(p) for p in clean], error["type"], clean, error))
     ranked.sort(key=lambda r: (r[0], r[1], r[2], r[3]))
-    problems: list[tuple[int, PolicyError]] = []  # (depth rank, problem), most telling first
+    problems: list[tuple[int, PolicyError]] = []  # (depth rank, problem)
     while ranked:
         rank, *_, clean, first = ranked[0]
         group = [
@@ -404,14 +455,30 @@ def policy_error(
             for r in ranked[1:]
             if not (r[4] == clean or (clean[: len(r[4])] == r[4] and r[3] in _EXPECT))
         ]
-        problems.append((rank, _problem(first, clean, group, prefix, locate, known)))
+        problem = _problem(first, clean, group, prefix, locate, known)
+        problems.append((rank, _hinted(problem, first, clean, lists)))
     # "missing 'name'" beside "unknown key 'nme' (did you mean 'name'?)" is the same typo
     meant = {(*e.path[:-1], e.suggestion) for _, e in problems if e.suggestion is not None}
     problems = [(r, e) for r, e in problems if not (_is_missing(e) and e.path in meant)]
-    # The deepest first (the first written among equally deep ones), then document order.
-    deepest = problems[0][0]
-    problems.sort(key=lambda p: (p[0] != deepest, p[1].source or ("", 0, 0)))
-    return joined([e for _, e in problems])
+    return joined([e for _, e in problems])  # in document order
+
+
+def _hinted(error: PolicyError, first: Any, clean: Path, lists: frozenset[str]) -> PolicyError:
+    """``error`` with a hint for YAML's two common slips: ``[team: x]`` (a mapping where a
+    ``kind:name`` string is expected) and ``to: role:x`` (a string where a list is)."""
+    value, message = first.get("input"), error.message
+    hint = ""
+    if message.startswith("expected a string") and isinstance(value, Mapping) and len(value) == 1:
+        ((key, item),) = value.items()
+        if isinstance(key, str) and isinstance(item, str | int) and not isinstance(item, bool):
+            hint = f"write \"{key}:{item}\" in quotes: YAML reads '{key}: x' as a mapping"
+    elif isinstance(value, str) and first["type"] == "list_type" and clean and clean[-1] in lists:
+        hint = f"write [{value}]"
+    if not hint:
+        return error
+    return PolicyError(
+        f"{message} ({hint})", path=error.path, source=error.source, suggestion=error.suggestion
+    )
 
 
 def _is_missing(error: PolicyError) -> bool:

@@ -189,7 +189,7 @@ class PolicyErrors(PolicyError):
     """
 
     def __init__(self, errors: Sequence[PolicyError]) -> None:
-        self.errors: tuple[PolicyError, ...] = tuple(errors)
+        self.errors: tuple[PolicyError, ...] = _in_document_order(errors)
         first = self.errors[0]
         super().__init__(
             first.message, path=first.path, source=first.source, suggestion=first.suggestion
@@ -206,6 +206,23 @@ class PolicyErrors(PolicyError):
     def under(self, prefix: Sequence[str | int]) -> PolicyError:
         """A copy in which every error's key path is prefixed."""
         return PolicyErrors([e.under(prefix) for e in self.errors])
+
+
+def _in_document_order(errors: Sequence[PolicyError]) -> tuple[PolicyError, ...]:
+    """``errors`` sorted by position: files in the order they first appear, then line and
+    column; errors without a position keep their order, after the others."""
+    files: dict[str, int] = {}
+    for error in errors:
+        if error.source is not None:
+            files.setdefault(error.source[0], len(files))
+
+    def position(error: PolicyError) -> tuple[int, int, int]:
+        if error.source is None:
+            return (len(files), 0, 0)
+        file, line, col = error.source
+        return (files[file], line, col)
+
+    return tuple(sorted(errors, key=position))  # stable: equal positions keep their order
 
 
 def every_error(error: PolicyError) -> tuple[PolicyError, ...]:

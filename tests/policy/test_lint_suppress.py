@@ -63,13 +63,13 @@ def test_a_rule_is_suppressed_by_its_id() -> None:
 
 
 def test_an_ignore_that_suppresses_nothing_is_an_unused_ignore_finding_at_its_entry() -> None:
-    text = BODY + ("lint:\n  ignore:\n    - {code: stale-contact, reason: nobody here}\n")
+    text = BODY + ("lint:\n  ignore:\n    - {code: segment-shadowed, reason: nobody here}\n")
     (unused,) = [f for f in lint(loads(text, filename="p.yaml")) if f.code == "unused-ignore"]
     assert (
         "info",
         ("lint", "ignore", 0),
         ("p.yaml", 12, 7),
-        "no stale-contact finding to ignore: remove the entry",
+        "no segment-shadowed finding to ignore: remove the entry",
     ) == (unused.severity, unused.where, unused.source, unused.message)
 
 

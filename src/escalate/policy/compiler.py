@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from escalate._models import check_data, model_keys, policy_error
+from escalate._models import check_data, model_keys, policy_error, string_list_keys
 from escalate.calendars._durations import parse_duration, parse_percent
 from escalate.calendars.calendar import Calendar
 from escalate.calendars.models import CalendarModel
@@ -120,11 +120,14 @@ def validate_spec(data: object, locate: Positions) -> PolicySpec:
     try:
         return PolicySpec.model_validate(data, strict=True)
     except ValidationError as exc:
-        error = policy_error(exc, data, known_keys=_KNOWN_KEYS, locate=locate)
+        error = policy_error(
+            exc, data, known_keys=_KNOWN_KEYS, locate=locate, string_lists=_STRING_LISTS
+        )
         raise remapped(error, _top_level_only) from None
 
 
 _KNOWN_KEYS = frozenset(model_keys(PolicySpec))
+_STRING_LISTS = string_list_keys(PolicySpec)
 #: The keys of a whole policy that a segment cannot carry (``empty_values``, ``pin`` ...).
 _TOP_LEVEL_ONLY = frozenset(PolicySpec.model_fields) - frozenset(SegmentSpec.model_fields)
 
@@ -249,19 +252,27 @@ class _Problems:
         self.errors.append(error)
 
     def each(self, items: Iterable[T], compile_one: Callable[[T], R]) -> list[R]:
-        """``compile_one`` of each item that compiles; the problems of the others are kept."""
+        """``compile_one`` of each item that compiles; the problems of the others are kept
+        (an item that fails only because of a problem already kept is left out silently)."""
         out: list[R] = []
         for item in items:
             try:
                 out.append(compile_one(item))
             except PolicyError as exc:
                 self.errors.append(exc)
+            except _Repeats:
+                pass
         return out
 
     def check(self) -> None:
         """Raise the problems found so far, all together, if there are any."""
         if self.errors:
             raise joined(self.errors)
+
+
+class _Repeats(Exception):
+    """An item cannot compile because of a problem reported elsewhere in the same run (an
+    action naming a path that has a problem); never leaves this module."""
 
 
 class _Named(Exception):
@@ -320,6 +331,7 @@ class _Compiler:
         self.priorities: tuple[str, ...] | None = None
         self.fields: dict[str, FieldSpec] = {}
         self.path_defs: dict[str, PathDef] = {}
+        self.broken_paths: frozenset[str] = frozenset()  # declared, with a problem
         self.statuses = BUILT_IN
         #: each segment's policy data (the base with its changes), for lint ignores' paths
         self.segment_data: dict[str, Mapping[str, Any]] = {}
@@ -339,7 +351,7 @@ class _Compiler:
         names += [(rule.id, ("rules", i, "id")) for i, rule in enumerate(spec.rules)]
         problems.each(names, lambda item: self._name(*item))
         problems.each([self._terminology, self._statuses], lambda stage: stage())
-        problems.check()
+        # calendars and the directory do not read names, terminology or statuses
         self.calendars["24x7"] = Calendar.from_config("24x7")
         problems.each(sorted(spec.calendars), self._declared_calendar)
         try:
@@ -355,8 +367,11 @@ class _Compiler:
         names_and_paths = problems.each(
             sorted(spec.paths), lambda name: (name, self._path(name, spec.paths[name]))
         )
-        problems.check()
+        # Ladders and rules do not depend on the clocks and paths compiling (their fields come
+        # from the declared names), so their problems are reported in the same run; an action
+        # naming a path that has a problem is left alone: its error would only repeat that one.
         self.path_defs.update(names_and_paths)
+        self.broken_paths = frozenset(spec.paths) - frozenset(self.path_defs)
         for name in sorted(spec.paths):
             level_names = tuple(level.name for level in spec.paths[name].levels)
             self.fields[f"path.{name}.level"] = FieldSpec(LEVEL, level_names)
@@ -369,7 +384,7 @@ class _Compiler:
             ),
         )
         paths = problems.each(
-            sorted(spec.paths), lambda n: self._path_criteria(self.path_defs[n], spec.paths[n])
+            sorted(self.path_defs), lambda n: self._path_criteria(self.path_defs[n], spec.paths[n])
         )
         rules = self._rules(problems)
         problems.check()
@@ -890,6 +905,8 @@ class _Compiler:
 
     def _action(self, kind: str, body: Any, index: int, path: Path) -> ActionDef:
         if kind in ("escalate", "transfer"):
+            if body.path in self.broken_paths:
+                raise _Repeats
             target_path = self.path_defs.get(body.path)
             if target_path is None:
                 raise PolicyError(

@@ -5,15 +5,17 @@ Findings are values (:class:`Finding`): a stable ``code``, a ``severity`` (``err
 and a message; sorted by position, so tools can diff them. Every code, its severity and how to
 fix or suppress it is listed in ``docs/lint.md`` (and in :data:`CODES`). A policy suppresses a
 finding with ``lint: ignore: [{code, where, reason}]``; an ignore that suppresses nothing is an
-``unused-ignore`` finding itself. Findings about time (stale contacts, schedule gaps, the end of
-a calendar's years) need an explicit ``as_of`` instant: lint reads no clock either. Unknown
-people, teams, roles and schedules are not findings but load errors.
+``unused-ignore`` finding itself (unless what it ignores depends on the day). Findings about
+time (stale contacts, schedule gaps, the end of a calendar's years) need an explicit ``as_of``
+instant: lint reads no clock either. Unknown people, teams, roles and schedules are not
+findings but load errors.
 """
 
 from __future__ import annotations
 
 import ast
 import functools
+import itertools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -76,6 +78,7 @@ _CODES: dict[str, Severity] = {
     "unreachable-definition": "warning",
     "rungs-out-of-order": "warning",
     "rung-at-start": "warning",
+    "rung-drops-actions": "warning",
     "notify-off-hours": "warning",
     # rules
     "no-rationale": "info",
@@ -87,6 +90,7 @@ _CODES: dict[str, Severity] = {
     "page-first-level-on-trigger": "info",
     "at-on-first-level": "warning",
     "ack-timeout-without-timer": "warning",
+    "ack-after-move": "warning",
     "repeat-without-timer": "warning",
     "level-without-backup": "warning",
     # calendars
@@ -108,6 +112,11 @@ _CODES: dict[str, Severity] = {
 }
 #: Every finding code and its severity (docs/lint.md says what each means and how to fix it).
 CODES: Mapping[str, Severity] = FrozenMap(_CODES, what="lint code")
+#: The codes whose findings depend on the ``as_of`` instant: found on one day and not the
+#: next, so an ignore of one is never an ``unused-ignore``.
+TIMED_CODES = frozenset({"stale-contact", "calendar-ends", "schedule-gap", "notify-off-hours"})
+#: The codes only looked for with an ``as_of``: without one, an ignore of them is not unused.
+AS_OF_CODES = TIMED_CODES | {"contact-never-validated"}
 
 
 @functools.total_ordering
@@ -271,12 +280,13 @@ def lint(
             f"as_of {as_of.isoformat()} plus horizon {horizon} ends after the last instant "
             "escalate computes with"
         )
-    return tuple(sorted(_suppressed(policy, _findings(policy, as_of, horizon))))
+    return tuple(sorted(_suppressed(policy, _findings(policy, as_of, horizon), as_of is not None)))
 
 
-def _suppressed(policy: Policy, found: Iterable[Finding]) -> list[Finding]:
+def _suppressed(policy: Policy, found: Iterable[Finding], dated: bool) -> list[Finding]:
     """``found`` less what the policy's ignores suppress, plus an ``unused-ignore`` finding
-    for each ignore that suppressed nothing."""
+    for each ignore that suppressed nothing, unless what it ignores depends on the day
+    (:data:`TIMED_CODES`), or is only looked for with an ``as_of`` and ``dated`` is false."""
     used: set[int] = set()
     kept: list[Finding] = []
     for finding in found:
@@ -285,7 +295,8 @@ def _suppressed(policy: Policy, found: Iterable[Finding]) -> list[Finding]:
         if not hits:
             kept.append(finding)
     for ignore in policy.lint_ignores:
-        if ignore.index not in used:
+        timed = ignore.code in TIMED_CODES or (ignore.code in AS_OF_CODES and not dated)
+        if ignore.index not in used and not timed:
             where = f" at {ignore.where}" if ignore.where is not None else ""
             kept.append(
                 _located(
@@ -336,6 +347,7 @@ def _findings(
         found += _scope_findings(clock)
         found += _trigger_findings(policy, clock)
         found += _ladder_findings(clock)
+        found += _dropped_actions(clock)
         if as_of is not None:
             found += _off_hours_findings(policy, clock, as_of, horizon)
     for rule in policy.rules:
@@ -830,6 +842,30 @@ def _ladder_findings(clock: ClockDef) -> list[Finding]:
     return list(found.values())
 
 
+def _dropped_actions(clock: ClockDef) -> list[Finding]:
+    """Rungs that only move paths (``escalate``, ``transfer``) above a rung with other actions.
+
+    A ladder collapses to its highest reached rung: at such a rung's threshold the actions of
+    the rung before it (a notification not yet done) are withdrawn, and nothing but the move
+    takes their place; a move to a level the path has already reached emits nothing at all.
+    """
+    out = []
+    for j, (lower, rung) in enumerate(itertools.pairwise(clock.ladder), 1):
+        kept = sorted({act.kind for act in lower.actions if act.path is None})
+        if kept and all(act.path is not None for act in rung.actions):
+            kinds = " and ".join(kept)
+            out.append(
+                _finding(
+                    "rung-drops-actions",
+                    ("clocks", clock.name, "ladder", j),
+                    f"the rung only moves paths, so when it is reached it withdraws rung "
+                    f"{j - 1}'s {kinds} (a ladder keeps only its highest reached rung) and "
+                    f"nothing else is due; repeat the {kinds} on this rung",
+                )
+            )
+    return out
+
+
 def _measure(rung: Rung) -> str:
     if rung.share is not None:
         return f"at: {rung.text}"
@@ -897,6 +933,10 @@ def _path_findings(path: PathDef, requested: frozenset[tuple[str, str]]) -> list
                     "the level never moves on by itself, so an acknowledgement cannot lapse",
                 )
             )
+    for i in range(len(levels)):
+        moves = _moves_by_then(path, i)
+        if moves is not None:
+            out.append(_finding("ack-after-move", (*where, i, "ack_within"), moves))
     reached = True  # the first level is where the path starts
     for i, level in enumerate(levels[1:], 1):
         by_timer = level.at is not None or (reached and levels[i - 1].after is not None)
@@ -920,6 +960,28 @@ def _path_findings(path: PathDef, requested: frozenset[tuple[str, str]]) -> list
             )
         )
     return out
+
+
+def _moves_by_then(path: PathDef, i: int) -> str | None:
+    """Why level ``i``'s unanswered page is never sent, or ``None``: the page falls due
+    ``ack_within`` (wall time) after the level is entered, and the path's ``after`` timer moves
+    it on no later than that, at which instant the level is no longer active (equal instants:
+    the move wins). An ``after`` on a calendar is at least as long in wall time, so there the
+    page is lost whenever the calendar stays open; ``bd`` and ``mo`` timers are left alone."""
+    level = path.levels[i]
+    after, ack_within = level.after, level.ack_within_delta
+    if ack_within is None or after is None or after.is_business_days or after.is_months:
+        return None
+    last = i == len(path.levels) - 1
+    if (last and not path.repeat) or ack_within < after.delta:
+        return None  # the last level of a path that does not repeat is never left
+    rounds = " (in every round but the last)" if last else ""
+    open_ = f" while its calendar {level.calendar_name} stays open" if level.calendar else ""
+    return (
+        f"ack_within {level.ack_within} is not shorter than after {after.text}: the path moves "
+        f"on{open_} no later than the unacknowledged page falls due, so that page (to backups "
+        f"and fallback) is never sent{rounds}; make ack_within shorter than after"
+    )
 
 
 def _directory_findings(
@@ -1043,13 +1105,14 @@ def _calendar_findings(policy: Policy, as_of: datetime | None) -> list[Finding]:
                     )
                 )
         if as_of is not None and calendar.valid_until <= as_of + CALENDAR_NOTICE:
-            ends = calendar.valid_until.date().isoformat()
+            # not valid_until's UTC date: the day after for UTC and the zones west of it
             out.append(
                 _finding(
                     "calendar-ends",
                     where,
-                    f"the calendar covers the years {first}-{last}, up to {ends}: a ticket "
-                    "measured on it past then is refused (CalendarRangeError); extend its years",
+                    f"the calendar covers the years {first}-{last}, through {last}-12-31 (the "
+                    "last day of its years, in its zone): a ticket measured on it past then is "
+                    "refused (CalendarRangeError); extend its years",
                 )
             )
     return out
