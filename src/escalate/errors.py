@@ -130,6 +130,24 @@ def shown(value: object) -> str:
         return f"<{type(value).__name__}>"
 
 
+def _located_text(
+    message: str,
+    path: Sequence[str | int],
+    source: tuple[str, int, int] | None,
+    suggestion: str | None,
+) -> str:
+    """``file:line:col: key.path: message (did you mean 'x'?)``, each part when known."""
+    where = f"{_plain(source[0])}:{source[1]}:{source[2]}: " if source is not None else ""
+    at = f"{render_path(path)}: " if path else ""
+    hint = f" (did you mean {suggestion!r}?)" if suggestion else ""
+    return f"{where}{at}{message}{hint}"
+
+
+def _and_more(first: str, more: int) -> str:
+    """The first of several problems, saying how many more there are."""
+    return f"{first} (and {more} more problem{'s' if more > 1 else ''})"
+
+
 class EscalateError(Exception):
     """Root of every error escalate raises on purpose."""
 
@@ -157,13 +175,7 @@ class PolicyError(EscalateError, ValueError):
         super().__init__(self._render())
 
     def _render(self) -> str:
-        where = ""
-        if self.source is not None:
-            file, line, col = self.source
-            where = f"{_plain(file)}:{line}:{col}: "
-        at = f"{render_path(self.path)}: " if self.path else ""
-        hint = f" (did you mean {self.suggestion!r}?)" if self.suggestion else ""
-        return f"{where}{at}{self.message}{hint}"
+        return _located_text(self.message, self.path, self.source, self.suggestion)
 
     def located(self, source: tuple[str, int, int] | None) -> PolicyError:
         """A copy of this error that also names where the offending key stands."""
@@ -196,8 +208,7 @@ class PolicyErrors(PolicyError):
         )
 
     def _render(self) -> str:
-        more = len(self.errors) - 1
-        return f"{super()._render()} (and {more} more problem{'s' if more > 1 else ''})"
+        return _and_more(super()._render(), len(self.errors) - 1)
 
     def located(self, source: tuple[str, int, int] | None) -> PolicyError:
         """A copy whose first error also names where its offending key stands."""
@@ -318,14 +329,8 @@ class CaseError(EscalateError, ValueError):
         super().__init__(self._render())
 
     def _render(self) -> str:
-        where = ""
-        if self.source is not None:
-            file, line, col = self.source
-            where = f"{_plain(file)}:{line}:{col}: "
-        at = f"{render_path(self.path)}: " if self.path else ""
         named = f"case {shown(self.case)}: " if self.case is not None else ""
-        hint = f" (did you mean {self.suggestion!r}?)" if self.suggestion else ""
-        return f"{where}{at}{named}{self.message}{hint}"
+        return _located_text(named + self.message, self.path, self.source, self.suggestion)
 
 
 class CaseErrors(CaseError):
@@ -349,5 +354,4 @@ class CaseErrors(CaseError):
         )
 
     def _render(self) -> str:
-        more = len(self.errors) - 1
-        return f"{super()._render()} (and {more} more problem{'s' if more > 1 else ''})"
+        return _and_more(super()._render(), len(self.errors) - 1)
