@@ -215,30 +215,22 @@ def compile_expectation(
     for i, rule in enumerate(rules):
         if check(("rules", i), rule, ids.rules, "rule"):
             add(("rules", i), rule, _rule_test(rule), _rule_says(rule))
-    for i, pattern in enumerate(spec.actions or ()):
-        try:
-            _check_action_ids(pattern, ids, ("actions", i), fail)
-        except CaseError as exc:
-            problems.append(exc)
-            continue
-        add(
-            ("actions", i),
-            pattern.model_dump(exclude_unset=True),
-            _action_test(pattern),
-            _action_says,
-        )
-    for i, pattern in enumerate(spec.missed or ()):
-        try:
-            _check_action_ids(pattern, ids, ("missed", i), fail)
-        except CaseError as exc:
-            problems.append(exc)
-            continue
-        add(
-            ("missed", i),
-            pattern.model_dump(exclude_unset=True),
-            _action_test(pattern, missed=True),
-            _missed_says,
-        )
+    for key, patterns, missed, says in (
+        ("actions", spec.actions, False, _action_says),
+        ("missed", spec.missed, True, _missed_says),
+    ):
+        for i, pattern in enumerate(patterns or ()):
+            try:
+                _check_action_ids(pattern, ids, (key, i), fail)
+            except CaseError as exc:
+                problems.append(exc)
+                continue
+            add(
+                (key, i),
+                pattern.model_dump(exclude_unset=True),
+                _action_test(pattern, missed=missed),
+                says,
+            )
     for name, fields in (spec.clocks or {}).items():
         if not check(("clocks", name), name, ids.clocks, "clock"):
             continue
