@@ -70,7 +70,10 @@ def test_an_unknown_key_names_its_line_and_suggests_the_known_one(tmp_path: Path
         """,
     )
     error = error_of(path)
-    assert f"{path}:8:5: cases[0].expet: unknown key 'expet' (did you mean 'expect'?)" == str(error)
+    assert (
+        f"{path}:8:5: cases[0].expet: case 'p1': unknown key 'expet' (did you mean 'expect'?)"
+        == str(error)
+    )
 
 
 def test_a_now_without_offset_is_refused_where_it_stands(tmp_path: Path) -> None:

@@ -116,7 +116,7 @@ def test_a_case_file_error_exits_2_naming_file_and_line(
 ) -> None:
     path = write_cases(tmp_path, "cases:\n  - name: a\n    expet: {}\n")
     code, _, err = run(capsys, str(tmp_path))
-    assert (2, f"escalate: error: {path}:7:5: cases[0].expet: unknown key 'expet'") == (
+    assert (2, f"escalate: error: {path}:7:5: cases[0].expet: case 'a': unknown key 'expet'") == (
         code,
         err.split(" (did you")[0],
     )

@@ -73,7 +73,9 @@ def test_a_case_file_that_does_not_load_is_one_collection_error(pytester: pytest
     pytester.makefile(".cases.yaml", bad=HEADER + "cases:\n  - name: a\n    expet: {}\n")
     result = pytester.runpytest()
     result.assert_outcomes(errors=1)
-    wanted = "bad.cases.yaml:7:5: cases[0].expet: unknown key 'expet' (did you mean 'expect'?)"
+    wanted = (
+        "bad.cases.yaml:7:5: cases[0].expet: case 'a': unknown key 'expet' (did you mean 'expect'?)"
+    )
     assert [True] == [True for line in result.outlines if line.endswith(wanted)]
     result.stdout.no_fnmatch_line("*Traceback*")
 

@@ -259,7 +259,10 @@ class _Reader:
             spec = validate_model(CaseFileInput, data)
         except PolicyError as exc:
             problems += [
-                self.error(e.message, e.path, suggestion=e.suggestion) for e in every_error(exc)
+                self.error(
+                    e.message, e.path, case=_case_named(data, e.path), suggestion=e.suggestion
+                )
+                for e in every_error(exc)
             ]
         else:
             return spec, list(range(len(spec.cases)))
@@ -695,3 +698,15 @@ class _Reader:
                 path,
                 case=case,
             )
+
+
+def _case_named(data: object, path: KeyPath) -> str | None:
+    """The name of the case a key path in the raw case file stands in, when it has one."""
+    if path[:1] != ("cases",) or len(path) < 2 or not isinstance(data, dict):
+        return None
+    cases, index = data.get("cases"), path[1]
+    if not isinstance(cases, list) or not isinstance(index, int) or not 0 <= index < len(cases):
+        return None
+    case = cases[index]
+    name = case.get("name") if isinstance(case, dict) else None
+    return name if isinstance(name, str) else None
