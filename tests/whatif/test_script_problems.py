@@ -109,3 +109,11 @@ def test_exactly_the_bad_events_are_reported_each_once(kinds: list[int | None]) 
         simulate(POLICY, TICKET, until=UNTIL, events=events)
         return
     assert bad == [int(p.split("]")[0].removeprefix("events[")) for p in problems(events)]
+
+
+def test_a_status_the_policy_does_not_know_is_reported_with_the_other_problems() -> None:
+    events = [
+        {"after": "10m", "type": "acknowledgd"},
+        {"after": "20m", "type": "status-changed", "status": "bogus"},
+    ]
+    assert ["events[0].type", "events[1].status"] == [p.split(":")[0] for p in problems(events)]

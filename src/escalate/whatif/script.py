@@ -28,6 +28,7 @@ from escalate._models import read_instant
 from escalate.calendars._durations import format_duration, parse_duration
 from escalate.calendars._instants import MAX_US, MIN_US, to_us, utc
 from escalate.engine.decision import iso
+from escalate.engine.statuses import StatusTable
 from escalate.engine.ticket import Event, Ticket
 from escalate.errors import NaiveDatetimeError, PolicyError, TicketError, shown
 
@@ -106,12 +107,15 @@ def read_script(
     start: datetime,
     until: datetime | None = None,
     empty: Iterable[str] = (),
+    statuses: StatusTable | None = None,
 ) -> tuple[Event, ...]:
     """Read ``events`` for ``ticket``, with ``after`` counted from ``start`` (aware, UTC): the
     events in time order, instants in UTC, each ``index`` its position in the script. An
     event after ``until`` (when given) is a problem: it would never happen.
 
-    ``empty`` are the policy's empty-value markers, as for the ticket itself. The events are
+    ``empty`` are the policy's empty-value markers, as for the ticket itself, and
+    ``statuses`` its status table: a status it does not know is a problem of the script,
+    reported with the others. The events are
     read the way :meth:`Ticket.from_mapping` reads a history and checked against the ticket's
     own history once appended (a ``from_priority`` that contradicts it is an error here, not
     during the simulation).
@@ -153,6 +157,12 @@ def read_script(
         data.pop("after", None)
         data["at"] = start if at is None else at
         own += _payload(data, i, ticket, start, empty)
+        status = data.get("status")
+        if statuses is not None and isinstance(status, str) and status not in empty:
+            try:
+                statuses.canonical(status, ("events", i, "status"))
+            except TicketError as exc:
+                own.append(ScriptedEventError(exc.message, path=exc.path, value=exc.value))
         problems += own
         placed.append(data)
     if problems:

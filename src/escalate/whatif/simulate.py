@@ -262,7 +262,12 @@ def simulate(
             f"until {iso(until)} is before the start {iso(start)}{of}", argument="until"
         )
     scripted = read_script(
-        events, ticket=ticket, start=start, until=until, empty=policy.empty_values
+        events,
+        ticket=ticket,
+        start=start,
+        until=until,
+        empty=policy.empty_values,
+        statuses=policy.statuses,
     )
     availability = Availability.from_mapping(availability)
 
