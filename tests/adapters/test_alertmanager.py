@@ -52,8 +52,8 @@ def test_labels_map_to_priority_service_group_and_fields() -> None:
         "alertname": "HighErrorRate",
         "annotation.runbook_url": "https://runbooks.example.com/high-error-rate",
         "annotation.summary": "5xx rate above 5% on checkout-1",
-        "fingerprint": "1a30ba71cca2921f",
-        "generator_url": "http://prometheus.example.com:9090/graph?g0.expr=job%3Acheckout"
+        "alert.fingerprint": "1a30ba71cca2921f",
+        "alert.generator_url": "http://prometheus.example.com:9090/graph?g0.expr=job%3Acheckout"
         "%3Aerrors%3Arate5m+%3E+0.05&g0.tab=1",
         "instance": "checkout-1:8080",
         "job": "checkout",

@@ -16,7 +16,9 @@ Decisions a caller must know (see ``docs/integrations.md``):
 * **Labels map to ticket fields** through an :class:`AlertmanagerMapping`: the severity label
   gives the priority through a declared table (a value the table does not name is refused,
   never guessed), the service and team labels give ``service`` and ``assignment_group``, every
-  other label goes to ``fields.<label>`` and every annotation to ``fields.annotation.<name>``.
+  other label goes to ``fields.<label>``, every annotation to ``fields.annotation.<name>``, the
+  fingerprint and generator URL to ``fields.alert.fingerprint`` and ``fields.alert.generator_url``
+  (label names have no dot: nothing collides).
 * **Times**: a firing alert is a ticket opened at ``startsAt``; a resolved alert adds a
   ``resolved`` event at ``endsAt``. Go writes RFC 3339 with up to nine fractional digits: they
   are truncated (never rounded) to microseconds, what a Python ``datetime`` holds. An offset is
@@ -321,9 +323,9 @@ def _read_alert(
     taken = {mapping.severity_label, mapping.service_label, mapping.team_label}
     fields: dict[str, str] = {name: value for name, value in labels.items() if name not in taken}
     fields.update({f"annotation.{name}": value for name, value in annotations.items()})
-    fields["fingerprint"] = fingerprint
+    fields["alert.fingerprint"] = fingerprint
     if generator:
-        fields["generator_url"] = generator
+        fields["alert.generator_url"] = generator
     service = labels.get(mapping.service_label) if mapping.service_label else None
     team = labels.get(mapping.team_label) if mapping.team_label else None
     events = [Event(0, ends_at, "resolved")] if ends_at is not None else []
