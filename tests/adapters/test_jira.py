@@ -87,6 +87,31 @@ def test_a_declared_zone_reads_offset_less_timestamps() -> None:
     assert datetime(2024, 6, 3, 7, 0, tzinfo=UTC) == ticket.opened_at
 
 
+@pytest.mark.parametrize("text", ["2024-10-27T02:30:00.000", "2024-03-31T02:30:00.000"])
+def test_a_local_time_a_clock_change_repeats_or_skips_is_refused(text: str) -> None:
+    with pytest.raises(TicketError) as caught:
+        jira.parse_instant(text, ("fields", "created"), "Europe/Berlin")
+    assert (("fields", "created"), text) == (caught.value.path, caught.value.value)
+
+
+@pytest.mark.parametrize(
+    "text", ["0001-01-01T00:00:00.000+1400", "9999-12-31T23:59:59.999-1400", "2024-02-30T09:00:00Z"]
+)
+def test_regression_an_instant_out_of_range_after_its_offset_is_a_ticket_error(text: str) -> None:
+    # Found by fuzzing: the offset arithmetic raised OverflowError.
+    with pytest.raises(TicketError) as caught:
+        jira.parse_instant(text, ("fields", "created"))
+    assert text == caught.value.value
+
+
+def test_regression_epoch_millis_before_year_one_is_a_ticket_error() -> None:
+    issue = load("SUP-42.json")
+    issue["fields"]["customfield_10030"]["ongoingCycle"]["breachTime"] = {"epochMillis": -(10**14)}
+    with pytest.raises(TicketError) as caught:
+        jira.compare_sla(issue, _decision(load("SUP-42.json")), CLOUD)
+    assert (-(10**14)) == caught.value.value
+
+
 def _cloud_args() -> dict[str, Any]:
     return {
         "group_field": CLOUD.group_field,
@@ -350,9 +375,10 @@ def test_the_decision_writes_a_transition_an_edit_and_an_adf_comment() -> None:
     assert first.startswith("ticket SUP-42 at 2024-06-03T08:20:00+00:00")
 
 
-def test_the_server_comment_is_plain_text() -> None:
+def test_the_server_comment_is_the_explanation_in_a_noformat_block() -> None:
     decision = _decision(load("SUP-42.json"))
-    assert {"body": decision.explain()} == jira.comment_payload(decision, SERVER)
+    expected = {"body": "{noformat}\n" + decision.explain() + "\n{noformat}"}
+    assert expected == jira.comment_payload(decision, SERVER)
 
 
 def test_nothing_to_transition_or_edit_is_none() -> None:

@@ -133,6 +133,9 @@ def parse_instant(text: object, path: Path = (), time_zone: str | None = None) -
     '2024-06-03T16:00:00+00:00'
     >>> parse_instant("2024-06-03T09:00:00", time_zone="Europe/Berlin").isoformat()
     '2024-06-03T07:00:00+00:00'
+
+    A local time that a clock change skips or repeats (``2024-10-27T02:30:00`` in Berlin) is
+    refused rather than read one way or the other.
     """
     if not isinstance(text, str):
         raise TicketError("expected a timestamp string", path=path, value=text)
@@ -156,7 +159,16 @@ def parse_instant(text: object, path: Path = (), time_zone: str | None = None) -
                 path=path,
                 value=text,
             )
-        aware = naive.replace(tzinfo=ZoneInfo(time_zone))
+        zone = ZoneInfo(time_zone)
+        aware = naive.replace(tzinfo=zone)
+        if aware.utcoffset() != naive.replace(tzinfo=zone, fold=1).utcoffset():
+            # In a DST change the wall time is skipped or happens twice: either reading is
+            # a guess, so neither is taken.
+            raise TicketError(
+                f"local time skipped or repeated by a clock change in {time_zone}",
+                path=path,
+                value=text,
+            )
     elif offset == "Z":
         aware = naive.replace(tzinfo=UTC)
     else:
@@ -165,7 +177,10 @@ def parse_instant(text: object, path: Path = (), time_zone: str | None = None) -
         if hours > 23 or minutes > 59:
             raise TicketError("offset out of range", path=path, value=text)
         delta = timedelta(hours=hours, minutes=minutes)
-        aware = (naive - delta if offset[0] == "+" else naive + delta).replace(tzinfo=UTC)
+        try:
+            aware = (naive - delta if offset[0] == "+" else naive + delta).replace(tzinfo=UTC)
+        except OverflowError:
+            raise TicketError("instant out of range", path=path, value=text) from None
         return _in_range(aware, path, text)
     try:
         return _in_range(aware.astimezone(UTC), path, text)
@@ -584,9 +599,14 @@ def _date(value: object, path: Path, zone: str | None) -> datetime | None:
     millis = obj.get("epochMillis")
     at = None if iso is None else parse_instant(iso, (*path, "iso8601"), zone)
     if millis is not None:
-        epoch = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(
-            milliseconds=_millis(millis, (*path, "epochMillis"))
-        )
+        millis_path = (*path, "epochMillis")
+        try:
+            epoch = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(
+                milliseconds=_millis(millis, millis_path)
+            )
+        except OverflowError:
+            raise TicketError("instant out of range", path=millis_path, value=millis) from None
+        _in_range(epoch, millis_path, str(millis))
         if at is not None and abs(at - epoch) >= timedelta(seconds=1):
             raise TicketError(
                 f"epochMillis disagrees with iso8601 {iso!r}",
@@ -698,13 +718,13 @@ def comment_payload(decision: Decision, mapping: JiraMapping) -> dict[str, objec
     """The body of ``POST /rest/api/{2,3}/issue/{key}/comment``: the decision's explanation.
 
     v3 (Cloud) takes Atlassian Document Format: one paragraph per line of
-    :meth:`Decision.explain`, so Jira shows the lines as written. v2 (Server) takes the text as
-    is. The text has no evaluation-dependent parts beyond the decision's own: the same decision
-    gives the same body.
+    :meth:`Decision.explain`, so Jira shows the lines as written. v2 (Server) takes wiki markup,
+    in which ``[clock:response@100%]`` would be a link: the text goes in a ``{noformat}``
+    block, shown as written. The same decision gives the same body.
     """
     text = decision.explain()
     if mapping.api_version == 2:
-        return {"body": text}
+        return {"body": f"{{noformat}}\n{text}\n{{noformat}}"}
     paragraphs: list[dict[str, object]] = [
         {"type": "paragraph", "content": [{"type": "text", "text": line}]}
         if line.strip()
