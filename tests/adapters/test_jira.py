@@ -1,4 +1,8 @@
-"""escalate.adapters.jira: issue JSON with changelog -> Ticket, JSM SLA cross-checks, payloads."""
+"""escalate.adapters.jira: issue JSON with changelog -> Ticket, JSM SLA cross-checks, payloads.
+
+The fixtures under fixtures/jira/ are written from Jira's documented REST formats; their
+README.md names the documents used for each.
+"""
 
 from __future__ import annotations
 
@@ -259,9 +263,31 @@ def _at(data: Any, keys: list[Any]) -> Any:
     return data
 
 
-def test_a_mapping_with_an_unknown_zone_is_refused() -> None:
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"time_zone": "Mars/Olympus"},
+        {"api_version": 4},
+        {"statuses": {"Done": 3}},
+        {"closed_statuses": "done"},
+        {"sla_tolerance": 60},
+        {"group_format": "select"},
+    ],
+)
+def test_a_mapping_that_does_not_fit_is_an_argument_error(bad: dict[str, Any]) -> None:
     with pytest.raises(escalate.ArgumentError):
-        jira.JiraMapping(time_zone="Mars/Olympus")
+        jira.JiraMapping(**bad)
+
+
+def test_a_mapping_is_frozen_and_compares_by_value() -> None:
+    table = {"Waiting for support": "new"}
+    mapping = jira.JiraMapping(statuses=table)
+    table["Done"] = "closed"
+    assert ({"Waiting for support": "new"}, mapping) == (
+        dict(mapping.statuses),
+        jira.JiraMapping(statuses={"Waiting for support": "new"}),
+    )
+    assert hash(mapping) == hash(jira.JiraMapping(statuses={"Waiting for support": "new"}))
 
 
 # -- JSM SLA cross-checks --------------------------------------------------------------------
@@ -400,6 +426,11 @@ def test_the_example_handler_prints_the_bodies_for_the_bundled_issue() -> None:
     )
     out = json.loads(run.stdout)
     assert ({"id": "31"}, 3) == (out["transition"]["transition"], len(out["sla_disagreements"]))
+
+
+def test_the_example_bundles_the_documented_fixture() -> None:
+    bundled = (ROOT / "examples" / "jira" / "SUP-42.json").read_text(encoding="utf-8")
+    assert (FIXTURES / "SUP-42.json").read_text(encoding="utf-8") == bundled
 
 
 def test_the_example_handler_is_deterministic() -> None:

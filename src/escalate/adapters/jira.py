@@ -28,7 +28,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -102,13 +104,43 @@ class JiraMapping:
                 ZoneInfo(self.time_zone)
             except (ZoneInfoNotFoundError, ValueError) as exc:
                 raise ArgumentError(f"unknown time zone {self.time_zone!r}") from exc
-        if self.sla_tolerance < timedelta(0):
-            raise ArgumentError("sla_tolerance must not be negative")
+        if not isinstance(self.sla_tolerance, timedelta) or self.sla_tolerance < timedelta(0):
+            raise ArgumentError(f"sla_tolerance must be a timedelta >= 0: {self.sla_tolerance!r}")
+        # Frozen all the way down: the tables are copied into read-only mappings.
+        for name in _TABLES:
+            table = getattr(self, name)
+            if not isinstance(table, Mapping) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in table.items()
+            ):
+                raise ArgumentError(f"{name} must map strings to strings: {table!r}")
+            object.__setattr__(self, name, MappingProxyType(dict(sorted(table.items()))))
+        for name in ("resolved_statuses", "closed_statuses"):
+            names = getattr(self, name)
+            if isinstance(names, str) or not all(isinstance(n, str) for n in names):
+                raise ArgumentError(f"{name} must be a set of status names: {names!r}")
+            object.__setattr__(self, name, frozenset(names))
+
+    def __hash__(self) -> int:
+        return hash(tuple(_frozen(getattr(self, f.name)) for f in dataclass_fields(self)))
 
     @property
     def person_key(self) -> str:
         """The key naming a person: ``accountId`` (Cloud, v3) or ``name`` (Server, v2)."""
         return "accountId" if self.api_version == 3 else "name"
+
+
+_TABLES = (
+    "statuses",
+    "priorities",
+    "custom_fields",
+    "sla_fields",
+    "transitions",
+    "priority_names",
+)
+
+
+def _frozen(value: object) -> object:
+    return tuple(value.items()) if isinstance(value, Mapping) else value
 
 
 # ---------------------------------------------------------------------------------------------
