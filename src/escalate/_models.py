@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from types import UnionType
 from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
@@ -338,36 +338,35 @@ def validate_model(
         ) from None
 
 
-def model_keys(model: type[BaseModel]) -> set[str]:
-    """Every key of ``model`` and of the models it contains (for "did you mean")."""
+def _fields(model: type[BaseModel]) -> Iterator[tuple[str, object]]:
+    """Every field of ``model`` and of the models it contains, once per model: its key (the
+    alias when it has one) and its annotation."""
     seen: set[type[BaseModel]] = set()
-    keys: set[str] = set()
-
-    def visit(annotation: object) -> None:
+    pending: list[object] = [model]
+    while pending:
+        annotation = pending.pop()
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             if annotation in seen:
-                return
+                continue
             seen.add(annotation)
             for name, info in annotation.model_fields.items():
-                keys.add(info.alias or name)
-                visit(info.annotation)
-            return
-        for arg in getattr(annotation, "__args__", ()):
-            visit(arg)
+                yield info.alias or name, info.annotation
+                pending.append(info.annotation)
+            continue
+        pending.extend(getattr(annotation, "__args__", ()))
         origin = getattr(annotation, "__origin__", None)
         if origin is not None and origin is not annotation:
-            visit(origin)
+            pending.append(origin)
 
-    visit(model)
-    return keys
+
+def model_keys(model: type[BaseModel]) -> set[str]:
+    """Every key of ``model`` and of the models it contains (for "did you mean")."""
+    return {key for key, _ in _fields(model)}
 
 
 def string_list_keys(model: type[BaseModel]) -> frozenset[str]:
     """The keys of ``model`` and of the models it contains whose value may be a list of
     strings and never a list of anything else (for the hint "write [x]")."""
-    seen: set[type[BaseModel]] = set()
-    strings: set[str] = set()
-    others: set[str] = set()
 
     def lists(annotation: object) -> list[object]:
         """The item types of the lists ``annotation`` allows (through unions, Annotated)."""
@@ -385,25 +384,12 @@ def string_list_keys(model: type[BaseModel]) -> frozenset[str]:
             return is_str(get_args(annotation)[0])
         return annotation is str
 
-    def visit(annotation: object) -> None:
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            if annotation in seen:
-                return
-            seen.add(annotation)
-            for name, info in annotation.model_fields.items():
-                items = lists(info.annotation)
-                key = info.alias or name
-                if items:
-                    (strings if all(is_str(i) for i in items) else others).add(key)
-                visit(info.annotation)
-            return
-        for arg in getattr(annotation, "__args__", ()):
-            visit(arg)
-        origin = getattr(annotation, "__origin__", None)
-        if origin is not None and origin is not annotation:
-            visit(origin)
-
-    visit(model)
+    strings: set[str] = set()
+    others: set[str] = set()
+    for key, annotation in _fields(model):
+        items = lists(annotation)
+        if items:
+            (strings if all(is_str(i) for i in items) else others).add(key)
     return frozenset(strings - others)
 
 
