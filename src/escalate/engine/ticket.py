@@ -524,6 +524,30 @@ class Ticket:
             **kept,
         )
 
+    def with_counters(self, reassignment_count: int | None, reopen_count: int | None) -> Ticket:
+        """This ticket with its counters given anew (``None``: derived from the history): what
+        a ticketing system that counts for itself says, such as ServiceNow's
+        ``reassignment_count`` on a record whose history escalate only partly sees.
+
+        >>> opened = datetime(2024, 6, 3, 9, tzinfo=UTC)
+        >>> t = Ticket("INC1", opened, events=[Event(0, opened, "assigned", group="network")])
+        >>> t.with_counters(4, None).reassignment_count, t.with_counters(None, 2).reopen_count
+        (4, 2)
+        """
+        return Ticket(
+            self.id,
+            self.opened_at,
+            kind=self.kind,
+            customer=self.customer,
+            regulatory_flags=self.regulatory_flags,
+            fields=self.fields,
+            events=self.events,
+            reassignment_count=reassignment_count,
+            reopen_count=reopen_count,
+            status=self.status,
+            **{name: getattr(self, name) for name in TEXT_FIELDS},
+        )
+
     def _anchored(self, added: tuple[Event, ...]) -> tuple[Event, ...]:
         """``added``, indexed after this ticket's history, each change of the priority or of
         a field saying what the value was before it (``from_priority``, ``from``) when the

@@ -1,0 +1,318 @@
+"""How one ServiceNow instance's records read as tickets, and its date-times as instants.
+
+:class:`ServiceNowMapping` declares the instance's conventions; :func:`parse_time` reads a
+date-time in a declared format and zone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from escalate.errors import ArgumentError, TicketError
+
+__all__ = [
+    "DEFAULT_COLUMNS",
+    "DEFAULT_STATES",
+    "INTERNAL_FORMAT",
+    "Path",
+    "ServiceNowMapping",
+    "parse_time",
+]
+
+Path = tuple[str | int, ...]
+
+INTERNAL_FORMAT = "yyyy-MM-dd HH:mm:ss"
+"""How ServiceNow writes a date-time's *value* (``sysparm_display_value=false``, audit rows):
+always this format and always UTC, whatever the user's settings."""
+
+DEFAULT_STATES: Mapping[str, str] = MappingProxyType(
+    {
+        "1": "New",
+        "2": "In Progress",
+        "3": "On Hold",
+        "6": "Resolved",
+        "7": "Closed",
+        "8": "Canceled",
+    }
+)
+"""The incident ``state`` choices of a ServiceNow instance out of the box: value -> label."""
+
+DEFAULT_COLUMNS: Mapping[str, str] = MappingProxyType(
+    {
+        "assigned_to": "assignee",
+        "assignment_group": "assignment_group",
+        "business_service": "service",
+        "caller_id": "customer.id",
+        "category": "category",
+        "cmdb_ci": "configuration_item",
+        "impact": "impact",
+        "subcategory": "subcategory",
+        "urgency": "urgency",
+    }
+)
+"""ServiceNow incident columns read into escalate's fields out of the box. The state, the
+priority, the number, ``opened_at`` and the counters are read by their own rules."""
+
+_PRIORITIES: Mapping[str, str] = MappingProxyType(
+    {"1": "1 - Critical", "2": "2 - High", "3": "3 - Moderate", "4": "4 - Low", "5": "5 - Planning"}
+)
+_LEVELS: Mapping[str, str] = MappingProxyType({"1": "1 - High", "2": "2 - Medium", "3": "3 - Low"})
+
+Rule = Literal["error", "clamp"]
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceNowMapping:
+    """How one ServiceNow instance's incident records read as tickets.
+
+    Only ``time_zone`` is required: escalate never guesses which zone a displayed date-time
+    was written in.
+
+    * ``time_zone``: the IANA zone of *displayed* date-times (the exporting user's zone).
+      Values (``sysparm_display_value=false``, audit rows) are UTC, as ServiceNow stores them.
+    * ``date_format``: the pattern of displayed date-times, in ServiceNow's (Java) letters:
+      ``yyyy`` year, ``MM``/``M`` month, ``dd``/``d`` day, ``HH``/``H`` hour (0-23),
+      ``hh``/``h`` with ``a`` (AM/PM), ``mm`` minute, ``ss`` second; other characters stand
+      for themselves. A one-letter field takes one or two digits. Default: the system format,
+      ``yyyy-MM-dd HH:mm:ss``.
+    * ``empty``: the strings that mean "no value" (ServiceNow writes ``""``; some exports
+      ``?`` or ``NULL``).
+    * ``states``: state value -> label (the built-in incident states by default); labels are
+      what escalate receives as statuses, after ``status_names``.
+    * ``status_names``: state label -> the status name given to escalate (others pass as is,
+      for the policy's aliases to map).
+    * ``resolved_states`` / ``closed_states``: the labels whose entry is a ``resolved`` /
+      ``closed`` event; leaving one for an open state is a ``reopened`` event.
+    * ``priorities``, ``impacts``, ``urgencies``: value -> label, to read records written as
+      values (``"3"`` -> ``"3 - Moderate"``); escalate receives the labels.
+    * ``columns``: column -> escalate field (``category``, ``customer.id`` ...), see
+      :data:`DEFAULT_COLUMNS`; ``custom_columns``: columns kept as ``fields.<column>``.
+    * ``counters``: ``servicenow`` (the record's ``reassignment_count`` and ``reopen_count``)
+      or ``derived`` (counted from the history) -- which ones the ticket carries. Both are
+      reported.
+    * ``invalid_state``: a state outside ``states`` is an ``error``, or is ``kept`` as the
+      previous state (and reported).
+    * ``before_opened``: a log row updated before ``opened_at`` is an ``error``, or is
+      ``clamp``-ed to ``opened_at`` (and reported).
+    * ``backwards``: a log row updated before the row it follows (by modification count) is an
+      ``error``, or is ``clamp``-ed to the previous row's instant (and reported).
+    * ``duplicate_mod_count``: rows with the same ``sys_mod_count`` are an ``error``, or are
+      ``ordered`` by ``sys_updated_at`` then their place in the log (and reported).
+    """
+
+    time_zone: str
+    date_format: str = INTERNAL_FORMAT
+    empty: tuple[str, ...] = ("",)
+    states: Mapping[str, str] = field(default_factory=lambda: DEFAULT_STATES)
+    status_names: Mapping[str, str] = field(default_factory=dict)
+    resolved_states: frozenset[str] = frozenset({"Resolved"})
+    closed_states: frozenset[str] = frozenset({"Closed", "Canceled"})
+    priorities: Mapping[str, str] = field(default_factory=lambda: _PRIORITIES)
+    impacts: Mapping[str, str] = field(default_factory=lambda: _LEVELS)
+    urgencies: Mapping[str, str] = field(default_factory=lambda: _LEVELS)
+    columns: Mapping[str, str] = field(default_factory=lambda: DEFAULT_COLUMNS)
+    custom_columns: tuple[str, ...] = ()
+    counters: Literal["servicenow", "derived"] = "servicenow"
+    invalid_state: Literal["error", "keep"] = "error"
+    before_opened: Rule = "error"
+    backwards: Rule = "error"
+    duplicate_mod_count: Literal["error", "ordered"] = "error"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.time_zone, str):
+            raise ArgumentError(f"time_zone must be an IANA zone name: {self.time_zone!r}")
+        try:
+            ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ArgumentError(f"unknown time zone {self.time_zone!r}") from exc
+        _compile_format(self.date_format)  # raises ArgumentError
+        for name in ("empty", "custom_columns"):
+            values = getattr(self, name)
+            if isinstance(values, str) or not all(isinstance(v, str) for v in values):
+                raise ArgumentError(f"{name} must be a sequence of strings: {values!r}")
+            object.__setattr__(self, name, tuple(values))
+        for name in _TABLES:
+            table = getattr(self, name)
+            if not isinstance(table, Mapping) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in table.items()
+            ):
+                raise ArgumentError(f"{name} must map strings to strings: {table!r}")
+            object.__setattr__(self, name, MappingProxyType(dict(sorted(table.items()))))
+        for name in ("resolved_states", "closed_states"):
+            names = getattr(self, name)
+            if isinstance(names, str) or not all(isinstance(n, str) for n in names):
+                raise ArgumentError(f"{name} must be a set of state labels: {names!r}")
+            object.__setattr__(self, name, frozenset(names))
+        for name, allowed in _RULES.items():
+            if getattr(self, name) not in allowed:
+                raise ArgumentError(
+                    f"{name} must be one of {', '.join(allowed)}: {getattr(self, name)!r}"
+                )
+
+    def __hash__(self) -> int:
+        return hash(tuple(_frozen(getattr(self, f.name)) for f in dataclass_fields(self)))
+
+    def state_label(self, text: str) -> str | None:
+        """The label of the state written ``text`` (a value such as ``"6"`` or a label such
+        as ``"Resolved"``), or ``None`` when :attr:`states` has neither."""
+        label = self.states.get(text)
+        if label is not None:
+            return label
+        return text if text in self.states.values() else None
+
+    def status(self, label: str) -> str:
+        """The status name escalate receives for the state ``label``."""
+        return self.status_names.get(label, label)
+
+    def is_empty(self, text: str) -> bool:
+        """Whether ``text`` is one of the :attr:`empty` markers."""
+        return text in self.empty
+
+    def display_time(self, text: object, path: Path = ()) -> datetime:
+        """A displayed date-time (:attr:`date_format` in :attr:`time_zone`) as UTC."""
+        return parse_time(text, self.date_format, self.time_zone, path)
+
+    def value_time(self, text: object, path: Path = ()) -> datetime:
+        """A stored date-time value (``yyyy-MM-dd HH:mm:ss``, UTC) as UTC."""
+        return parse_time(text, INTERNAL_FORMAT, "UTC", path)
+
+
+_TABLES = (
+    "states",
+    "status_names",
+    "priorities",
+    "impacts",
+    "urgencies",
+    "columns",
+)
+_RULES: Mapping[str, tuple[str, ...]] = {
+    "counters": ("servicenow", "derived"),
+    "invalid_state": ("error", "keep"),
+    "before_opened": ("error", "clamp"),
+    "backwards": ("error", "clamp"),
+    "duplicate_mod_count": ("error", "ordered"),
+}
+
+
+def _frozen(value: object) -> object:
+    return tuple(value.items()) if isinstance(value, Mapping) else value
+
+
+# ---------------------------------------------------------------------------------------------
+# Date-times
+# ---------------------------------------------------------------------------------------------
+
+_LETTERS = re.compile(r"yyyy|MM?|dd?|HH?|hh?|mm|ss|a|[A-Za-z]+|[^A-Za-z]+")
+_PIECES = {
+    "yyyy": r"(?P<year>\d{4})",
+    "MM": r"(?P<month>\d{2})",
+    "M": r"(?P<month>\d{1,2})",
+    "dd": r"(?P<day>\d{2})",
+    "d": r"(?P<day>\d{1,2})",
+    "HH": r"(?P<hour>\d{2})",
+    "H": r"(?P<hour>\d{1,2})",
+    "hh": r"(?P<hour12>\d{2})",
+    "h": r"(?P<hour12>\d{1,2})",
+    "mm": r"(?P<minute>\d{2})",
+    "ss": r"(?P<second>\d{2})",
+    "a": r"(?P<ampm>AM|PM|am|pm)",
+}
+_COMPILED: dict[str, re.Pattern[str]] = {}
+
+
+def _compile_format(pattern: object) -> re.Pattern[str]:
+    """The regular expression reading ``pattern`` (ServiceNow's Java letters)."""
+    if not isinstance(pattern, str) or not pattern:
+        raise ArgumentError(f"date_format must be a pattern like d/M/yyyy H:mm: {pattern!r}")
+    cached = _COMPILED.get(pattern)
+    if cached is not None:
+        return cached
+    parts: list[str] = []
+    seen: set[str] = set()
+    for token in _LETTERS.findall(pattern):
+        if token[0].isalpha():
+            piece = _PIECES.get(token)
+            if piece is None:
+                raise ArgumentError(
+                    f"date_format {pattern!r}: {token!r} is not a letter escalate reads "
+                    "(yyyy, MM, M, dd, d, HH, H, hh, h, mm, ss, a)"
+                )
+            name = piece[4 : piece.index(">")]
+            if name in seen:
+                raise ArgumentError(f"date_format {pattern!r} names {token!r} twice")
+            seen.add(name)
+            parts.append(piece)
+        else:
+            parts.append(re.escape(token))
+    missing = {"year", "month", "day", "minute"} - seen
+    if missing or not ({"hour", "hour12"} & seen):
+        raise ArgumentError(
+            f"date_format {pattern!r} must give the year, month, day, hour and minute"
+        )
+    if ("hour12" in seen) != ("ampm" in seen):
+        raise ArgumentError(f"date_format {pattern!r}: hh/h (1-12) goes with a (AM/PM)")
+    compiled = re.compile("".join(parts), re.ASCII)
+    if len(_COMPILED) < 64:  # a handful of formats per process; never unbounded
+        _COMPILED[pattern] = compiled
+    return compiled
+
+
+def parse_time(text: object, date_format: str, time_zone: str, path: Path = ()) -> datetime:
+    """Read a ServiceNow date-time written in ``date_format`` in ``time_zone`` as UTC.
+
+    >>> parse_time("29/2/2016 01:16", "d/M/yyyy H:mm", "Europe/Lisbon", ("opened_at",))
+    datetime.datetime(2016, 2, 29, 1, 16, tzinfo=datetime.timezone.utc)
+    >>> parse_time("2016-07-01 09:30:00", "yyyy-MM-dd HH:mm:ss", "Europe/Lisbon").isoformat()
+    '2016-07-01T08:30:00+00:00'
+
+    A local time that a clock change skips or repeats is refused rather than read one way or
+    the other; so is anything not in the format, naming ``path`` and the value.
+    """
+    if not isinstance(text, str):
+        raise TicketError("expected a date-time string", path=path, value=text)
+    match = _compile_format(date_format).fullmatch(text.strip())
+    if match is None:
+        raise TicketError(f"expected a date-time like {date_format}", path=path, value=text)
+    got = match.groupdict()
+    hour = int(got["hour"]) if got.get("hour") is not None else 0
+    if got.get("hour12") is not None:
+        hour12 = int(got["hour12"])
+        if not 1 <= hour12 <= 12:
+            raise TicketError("hour must be 1 to 12 with AM/PM", path=path, value=text)
+        hour = hour12 % 12 + (12 if got["ampm"].upper() == "PM" else 0)
+    try:
+        naive = datetime(
+            int(got["year"]),
+            int(got["month"]),
+            int(got["day"]),
+            hour,
+            int(got["minute"]),
+            int(got.get("second") or 0),
+        )
+    except ValueError as exc:
+        raise TicketError(f"not a date and time: {exc}", path=path, value=text) from None
+    if time_zone == "UTC":
+        aware = naive.replace(tzinfo=UTC)
+    else:
+        zone = ZoneInfo(time_zone)
+        aware = naive.replace(tzinfo=zone)
+        if aware.utcoffset() != naive.replace(tzinfo=zone, fold=1).utcoffset():
+            raise TicketError(
+                f"local time skipped or repeated by a clock change in {time_zone}",
+                path=path,
+                value=text,
+            )
+    try:
+        utc = aware.astimezone(UTC)
+    except OverflowError:
+        raise TicketError("instant out of range", path=path, value=text) from None
+    if not datetime(1, 1, 2, tzinfo=UTC) <= utc <= datetime(9999, 12, 30, tzinfo=UTC):
+        raise TicketError("instant out of range", path=path, value=text)
+    return utc
