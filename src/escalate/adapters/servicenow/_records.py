@@ -1,5 +1,8 @@
-"""What reading a ServiceNow incident log gives: each incident's updates as events, the
-anomalies found in the log and how each was handled, and both sets of counters."""
+"""What reading a ServiceNow incident log gives, incident by incident.
+
+Each incident's updates as events, the anomalies found in the log and how each was handled,
+and both sets of counters.
+"""
 
 from __future__ import annotations
 
