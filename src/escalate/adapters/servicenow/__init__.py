@@ -17,6 +17,7 @@ and column) and the value; nothing partial is returned. See ``docs/integrations.
 
 from __future__ import annotations
 
+from escalate.adapters.servicenow._log import UCI_LOG_MAPPING, LogError, LogReading, read_log
 from escalate.adapters.servicenow._mapping import (
     DEFAULT_COLUMNS,
     DEFAULT_STATES,
@@ -30,10 +31,14 @@ __all__ = [
     "DEFAULT_COLUMNS",
     "DEFAULT_STATES",
     "INTERNAL_FORMAT",
+    "UCI_LOG_MAPPING",
     "Anomaly",
     "Counters",
+    "LogError",
     "LogIncident",
+    "LogReading",
     "ServiceNowMapping",
     "Update",
     "parse_time",
+    "read_log",
 ]
