@@ -23,6 +23,7 @@ from typing import cast
 from escalate.adapters.servicenow._mapping import ServiceNowMapping
 from escalate.adapters.servicenow._records import Anomaly, Counters, LogIncident, Update
 from escalate.engine.ticket import Customer, Event, Ticket
+from escalate.engine.ticket_format import normalise_name
 from escalate.errors import TicketError
 
 __all__ = ["UCI_LOG_MAPPING", "LogError", "LogReading", "read_log"]
@@ -117,7 +118,7 @@ def read_log(
     ... ]
     >>> reading = read_log(rows, UCI_LOG_MAPPING)
     >>> [(e.type, e.status or e.group) for e in reading.incidents[0].ticket.events]
-    [('status-changed', 'New'), ('assigned', 'Service Desk'), ('resolved', 'Resolved')]
+    [('status-changed', 'new'), ('assigned', 'Service Desk'), ('resolved', 'resolved')]
     """
     groups: dict[str, list[tuple[int, Mapping[str, str]]]] = {}
     count = 0
@@ -160,9 +161,9 @@ def _check_columns(row: Mapping[str, str], line: int) -> str:
 
 
 def _text(row: Mapping[str, str], column: str, mapping: ServiceNowMapping, line: int) -> str | None:
-    value = row.get(column)
-    if value is None:
+    if column not in row:
         return None
+    value = row[column]
     if not isinstance(value, str):
         raise LogError(
             "a row with fewer cells than the header", line=line, column=column, value=value
@@ -493,7 +494,7 @@ def _diff(
     changes: list[Event] = []
     status: list[Event] = []
     if after.label != before.label and after.label is not None:
-        name = mapping.status(after.label)
+        name = normalise_name(mapping.status(after.label))
         was_done = before.label is not None and (
             before.label in mapping.resolved_states or before.label in mapping.closed_states
         )
