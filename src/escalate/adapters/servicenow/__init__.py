@@ -6,6 +6,12 @@ Pure functions, no HTTP and no clock. The pieces:
   of displayed date-times (required: never guessed), empty markers, state values and labels,
   which columns are which fields, and the rules for a log's anomalies.
 * :func:`parse_time` reads a date-time in a declared format and zone.
+* :func:`read_incident` reads a Table API incident record (``sysparm_display_value``
+  ``false``, ``true`` or ``all``, declared by the caller) and its ``sys_audit`` or
+  ``sys_history_line`` rows as a :class:`~escalate.Ticket` with its event history.
+* :func:`patch_body` writes a decision back as the body of ``PATCH
+  /api/now/table/incident/{sys_id}`` (group, ``escalation``, priority, ``work_notes``), as
+  :class:`PatchOptions` declare; :func:`work_notes` is the explanation as safe plain text.
 * Reading a snapshot log (every row a full copy of the record after one update, as the CSV
   export of an audited table gives) yields :class:`LogIncident` values: each incident's rows
   diffed into events (:class:`Update`), both sets of counters (:class:`Counters`) and every
@@ -17,6 +23,7 @@ and column) and the value; nothing partial is returned. See ``docs/integrations.
 
 from __future__ import annotations
 
+from escalate.adapters.servicenow._audit import HISTORY_TABLES
 from escalate.adapters.servicenow._log import UCI_LOG_MAPPING, LogError, LogReading, read_log
 from escalate.adapters.servicenow._mapping import (
     DEFAULT_COLUMNS,
@@ -25,20 +32,30 @@ from escalate.adapters.servicenow._mapping import (
     ServiceNowMapping,
     parse_time,
 )
+from escalate.adapters.servicenow._patch import ESCALATIONS, PatchOptions, patch_body, work_notes
 from escalate.adapters.servicenow._records import Anomaly, Counters, LogIncident, Update
+from escalate.adapters.servicenow._table import DISPLAY_MODES, REFERENCE_COLUMNS, read_incident
 
 __all__ = [
     "DEFAULT_COLUMNS",
     "DEFAULT_STATES",
+    "DISPLAY_MODES",
+    "ESCALATIONS",
+    "HISTORY_TABLES",
     "INTERNAL_FORMAT",
+    "REFERENCE_COLUMNS",
     "UCI_LOG_MAPPING",
     "Anomaly",
     "Counters",
     "LogError",
     "LogIncident",
     "LogReading",
+    "PatchOptions",
     "ServiceNowMapping",
     "Update",
     "parse_time",
+    "patch_body",
+    "read_incident",
     "read_log",
+    "work_notes",
 ]
