@@ -76,7 +76,7 @@ def read_changes(
     :class:`TicketError` naming ``history[i].<key>`` and the value.
     """
     if isinstance(rows, Mapping) and set(rows) == {"result"}:  # the Table API's envelope
-        rows = rows["result"]  # type: ignore[assignment]
+        rows = rows["result"]
     if not isinstance(rows, Iterable) or isinstance(rows, (str, bytes, Mapping)):
         raise TicketError("history must be a list of rows", path=("history",), value=rows)
     out: list[Change] = []

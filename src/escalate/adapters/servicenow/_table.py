@@ -243,8 +243,8 @@ class _Reader:
         mapping = self.mapping
         if kind == "state":
             if value is not None:
-                label = mapping.state_label(value)
-                if label is None or label not in mapping.states.values():
+                label = mapping.states.get(value)  # a stored value, not a label
+                if label is None:
                     raise TicketError(
                         "not a state value the mapping declares", path=value_path, value=value
                     )
@@ -322,11 +322,15 @@ class _Reader:
             raise TicketError("expected a count (digits)", path=path, value=text)
         return int(text)
 
+    def _shows_display(self, column: str) -> bool:
+        """Whether escalate reads ``column`` from its display value."""
+        return self.mode == "true" or (self.mode == "all" and self.kind(column) == "reference")
+
     def path(self, column: str) -> Path:
         cell = self._get(column)
         if cell is None:
             return (*self.prefix, column)
-        return cell.value_path if self.mode != "true" else cell.display_path
+        return cell.display_path if self._shows_display(column) else cell.value_path
 
     # -- the ticket ----------------------------------------------------------------------------
 
@@ -371,6 +375,8 @@ class _Reader:
             if change.field == "state":
                 last_state = self._side(change, old=False)
                 ended = kind in ("resolved", "closed")
+            elif change.field == "priority":
+                touched["priority"] = (self._side(change, old=False), change.path)
             else:
                 target = self._target(change.field)
                 if target is not None:
@@ -391,6 +397,13 @@ class _Reader:
 
         data: dict[str, object] = {"id": number, "opened_at": opened_at}
         priority = self.field("priority")
+        if "priority" in touched and touched["priority"][0] != priority:
+            raise TicketError(
+                f"the history leaves the priority {touched['priority'][0]!r}, the record has"
+                f" {priority!r} (is the history complete?)",
+                path=self.path("priority"),
+                value=self._raw("priority"),
+            )
         if priority is not None:
             data["priority"] = priority
         customer: dict[str, object] = {}
@@ -481,7 +494,7 @@ class _Reader:
         cell = self._get(column)
         if cell is None:
             return None
-        return cell.value if self.mode != "true" else cell.display
+        return cell.display if self._shows_display(column) else cell.value
 
     def _targets(self) -> dict[str, str]:
         """Record column -> escalate field, for the columns the ticket carries."""
