@@ -425,3 +425,26 @@ def test_the_same_decision_gives_the_same_body() -> None:
     assert first == json.dumps(
         sn.patch_body(_decision(again), again, MAPPING, OPTIONS), sort_keys=True
     )
+
+
+def test_canceled_read_as_a_plain_state_ends_the_ticket_under_the_shipped_pack() -> None:
+    # The mapping's default closed_states include Canceled, but the pack puts canceled in
+    # category cancelled, which a 'closed' event may not set: declaring closed_states without
+    # it makes the change a status-changed, and the pack ends the ticket there.
+    mapping = sn.ServiceNowMapping(
+        time_zone="Europe/Berlin",
+        custom_columns=("u_vendor_ticket",),
+        closed_states=frozenset({"Closed"}),
+    )
+    record, history = _inputs("false")
+    rows = history["result"]
+    rows.append(
+        {**_state_row(rows, 6), "oldvalue": "2", "newvalue": "8", "record_checkpoint": "7",
+         "sys_created_on": "2024-06-03 09:00:00", "internal_checkpoint": ""}
+    )  # fmt: skip
+    record["result"]["state"] = "8"
+    ticket = sn.read_incident(record, mapping, display_value="false", history=history, names=NAMES)
+    decision = POLICY.evaluate(ticket, now=datetime(2024, 6, 5, tzinfo=UTC))
+    assert {"at": "2024-06-03T09:00:00+00:00", "type": "status-changed",
+            "status": "canceled"} == events(ticket)[-1]  # fmt: skip
+    assert decision.missed
