@@ -428,14 +428,9 @@ def test_the_same_decision_gives_the_same_body() -> None:
 
 
 def test_canceled_read_as_a_plain_state_ends_the_ticket_under_the_shipped_pack() -> None:
-    # The mapping's default closed_states include Canceled, but the pack puts canceled in
-    # category cancelled, which a 'closed' event may not set: declaring closed_states without
-    # it makes the change a status-changed, and the pack ends the ticket there.
-    mapping = sn.ServiceNowMapping(
-        time_zone="Europe/Berlin",
-        custom_columns=("u_vendor_ticket",),
-        closed_states=frozenset({"Closed"}),
-    )
+    # Canceled is in neither resolved_states nor closed_states by default: the change is a
+    # status-changed, and the pack (category cancelled) ends the ticket there.
+    mapping = sn.ServiceNowMapping(time_zone="Europe/Berlin", custom_columns=("u_vendor_ticket",))
     record, history = _inputs("false")
     rows = history["result"]
     rows.append(

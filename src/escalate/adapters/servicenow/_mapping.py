@@ -89,7 +89,10 @@ class ServiceNowMapping:
     * ``status_names``: state label -> the status name given to escalate (others pass as is,
       for the policy's aliases to map).
     * ``resolved_states`` / ``closed_states``: the labels whose entry is a ``resolved`` /
-      ``closed`` event; leaving one for an open state is a ``reopened`` event.
+      ``closed`` event; leaving one for an open state is a ``reopened`` event. ``Canceled``
+      is in neither by default: it is a ``status-changed`` that the policy's ``statuses:``
+      ends (the shipped pack's ``cancelled`` category), since a ``closed`` event may only set
+      a status of category ``closed``.
     * ``priorities``, ``impacts``, ``urgencies``: value -> label, to read records written as
       values (``"3"`` -> ``"3 - Moderate"``); escalate receives the labels.
     * ``columns``: column -> escalate field (``category``, ``customer.id`` ...), see
@@ -113,7 +116,7 @@ class ServiceNowMapping:
     states: Mapping[str, str] = field(default_factory=lambda: DEFAULT_STATES)
     status_names: Mapping[str, str] = field(default_factory=dict)
     resolved_states: frozenset[str] = frozenset({"Resolved"})
-    closed_states: frozenset[str] = frozenset({"Closed", "Canceled"})
+    closed_states: frozenset[str] = frozenset({"Closed"})
     priorities: Mapping[str, str] = field(default_factory=lambda: _PRIORITIES)
     impacts: Mapping[str, str] = field(default_factory=lambda: _LEVELS)
     urgencies: Mapping[str, str] = field(default_factory=lambda: _LEVELS)
