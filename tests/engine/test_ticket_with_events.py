@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -106,3 +107,62 @@ def test_an_added_field_change_keeps_the_value_the_ticket_had_before_it() -> Non
         (before.field_value("category"), before.field_value("fields.u_site")),
         (after.field_value("category"), after.field_value("fields.u_site")),
     )
+
+
+def test_a_from_after_an_added_assignment_is_checked_against_that_assignment() -> None:
+    # Found by Hypothesis: the group an added 'assigned' event set is the value a later
+    # 'field-changed' on the group must say it came from, not the ticket's group before.
+    opened = datetime(2024, 1, 1, tzinfo=UTC)
+    ticket = Ticket("INC1", opened, events=[Event(0, opened, "assigned", group="service-desk")])
+    later = ticket.with_events(
+        [
+            Event(0, opened, "assigned", group="second-line"),
+            Event(
+                0,
+                opened,
+                "field-changed",
+                field="assignment_group",
+                from_value="second-line",
+                to_value=None,
+            ),
+        ]
+    )
+    assert later.assignment_group is None
+    with pytest.raises(TicketError, match=r"disagrees with the value events\[1\] set"):
+        ticket.with_events(
+            [
+                Event(0, opened, "assigned", group="second-line"),
+                Event(
+                    0,
+                    opened,
+                    "field-changed",
+                    field="assignment_group",
+                    from_value="service-desk",
+                    to_value=None,
+                ),
+            ]
+        )
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("group", "G\x002", "control character U+0000"),
+        ("assignee", "  ", "non-blank"),
+        ("actor", "a\u202eb", "U+202E"),
+        ("reason", "line\x1b", "control character U+001B"),
+    ],
+)
+def test_events_built_in_python_follow_the_ticket_formats_rules_for_names(
+    key: str, value: str, message: str
+) -> None:
+    opened = datetime(2024, 1, 1, tzinfo=UTC)
+    payload = (
+        {"actor": "ann", "reason": value, "path": "p", "level": "l"}
+        if key == "reason"
+        else {"group": "G"} | {key: value}
+    )
+    kind = "override" if key == "reason" else "assigned"
+    with pytest.raises(TicketError, match=re.escape(message)) as caught:
+        Ticket("INC1", opened, events=[Event(0, opened, kind, **payload)])
+    assert caught.value.path == ("events", 0, key)

@@ -51,7 +51,7 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import cast
 
-from escalate._models import MAX_INT, MIN_INT, label_problem
+from escalate._models import MAX_INT, MIN_INT, label_problem, text_problem
 from escalate.calendars._instants import EPOCH, MAX_US, MIN_US, ONE_US, OUT_OF_RANGE, to_us
 from escalate.errors import NaiveDatetimeError, TicketError, suggest
 
@@ -573,6 +573,14 @@ def check_history(opened_at: datetime, events: tuple[Event, ...]) -> Derived:
                     raise TicketError(
                         f"{kind!r} events need {key!r}", path=("events", i, key), value=None
                     )
+        for key in _NAME_KEYS:
+            value = getattr(event, key)
+            if value is not None and (type(value) is not str or label_problem(value)):
+                _reject_name(value, ("events", i, key), multiline=False)
+        if event.reason is not None and (
+            type(event.reason) is not str or text_problem(event.reason, multiline=True)
+        ):
+            _reject_name(event.reason, ("events", i, "reason"), multiline=True)
         if event.status is not None:
             _check_status(event, i)
             out.status, out.status_at = event.status, i
@@ -609,6 +617,29 @@ def check_history(opened_at: datetime, events: tuple[Event, ...]) -> Derived:
         elif kind == "field-changed":
             _change_field(out, event, i)
     return out
+
+
+# The payload keys that hold names (status is checked against the statuses; reason is prose).
+_NAME_KEYS = (
+    "priority",
+    "from_priority",
+    "group",
+    "assignee",
+    "actor",
+    "action_id",
+    "path",
+    "level",
+    "party",
+)
+
+
+def _reject_name(value: object, path: Path, *, multiline: bool) -> None:
+    """Raise the TicketError saying why ``value`` is not a name (or prose, ``multiline``):
+    the rule the ticket format applies to the same key, for events built in Python."""
+    if type(value) is not str:
+        raise TicketError("must be a non-blank string", path=path, value=value)
+    problem = text_problem(value, multiline=True) if multiline else label_problem(value)
+    raise TicketError(problem or "must be a non-blank string", path=path, value=value)
 
 
 def _change_field(out: Derived, event: Event, i: int) -> None:

@@ -563,6 +563,8 @@ class Ticket:
                 values["priority"] = event.priority
             elif event.type == "field-changed" and event.field is not None:
                 values[event.field] = event.to_value
+            elif event.type == "assigned":
+                _assigned(values, event)
         told = {"priority"} - set(values)  # fields whose value before comes from the ticket
         out = []
         for i, given in enumerate(added):
@@ -593,6 +595,8 @@ class Ticket:
                         value=event.from_value,
                     )
                 values[name] = event.to_value
+            elif event.type == "assigned":
+                _assigned(values, event)
             out.append(event)
         return tuple(out)
 
@@ -629,6 +633,15 @@ class Ticket:
 # --------------------------------------------------------------------------------------------
 # Reading events (from_mapping)
 # --------------------------------------------------------------------------------------------
+
+
+def _assigned(values: dict[str, Value], event: Event) -> None:
+    """Record what an ``assigned`` event sets: a later ``from`` on the group or the assignee
+    is checked against it, not against the ticket's value (which an assignment replaced)."""
+    if event.group is not None:
+        values["assignment_group"] = event.group
+    if event.assignee is not None:
+        values["assignee"] = event.assignee
 
 
 def _read_vip_change(payload: dict[str, object], i: int) -> None:
