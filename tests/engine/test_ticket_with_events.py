@@ -21,7 +21,23 @@ HOUR = timedelta(hours=1)
 
 
 def without_derived(data: dict[str, object], events: list[object]) -> dict[str, object]:
+    """``data`` with ``events`` and without what a history derives: the counters, and every
+    field a ``field-changed`` event of the whole history sets (a prefix of the history that
+    stops before the change must not be told the value after it)."""
     out = {k: v for k, v in data.items() if k not in (*DERIVED, "reopen_count", "events")}
+    changed = {
+        event.get("field")
+        for event in data.get("events") or []  # type: ignore[attr-defined]
+        if isinstance(event, dict) and event.get("type") == "field-changed"
+    }
+    for name in changed:
+        if not isinstance(name, str):
+            continue
+        head, _, rest = name.partition(".")
+        if rest and isinstance(out.get(head), dict):
+            out[head] = {k: v for k, v in out[head].items() if k != rest}  # type: ignore[union-attr]
+        elif not rest:
+            out.pop(name, None)
     out["events"] = events
     return out
 
