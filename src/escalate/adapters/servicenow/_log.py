@@ -20,6 +20,7 @@ from itertools import pairwise
 from types import MappingProxyType
 from typing import cast
 
+from escalate._models import label_problem
 from escalate.adapters.servicenow._mapping import ServiceNowMapping
 from escalate.adapters.servicenow._records import Anomaly, Counters, LogIncident, Update
 from escalate.engine.ticket import Customer, Event, Ticket
@@ -35,12 +36,13 @@ UCI_LOG_MAPPING = ServiceNowMapping(
     states={
         "1": "New",
         "2": "Active",
-        "3": "Awaiting User Info",
-        "4": "Awaiting Vendor",
-        "5": "Awaiting Problem",
+        "3": "Awaiting Problem",
+        "4": "Awaiting User Info",
+        "5": "Awaiting Evidence",
         "6": "Resolved",
         "7": "Closed",
-        "8": "Awaiting Evidence",
+        "8": "Canceled",
+        "Awaiting Vendor": "Awaiting Vendor",
     },
     custom_columns=(
         "contact_type",
@@ -60,10 +62,13 @@ UCI_LOG_MAPPING = ServiceNowMapping(
     duplicate_mod_count="ordered",
 )
 """The mapping of the UCI "Incident management process enriched event log" (Amaral et al.,
-2018): day-first ``D/M/YYYY H:MM`` date-times, ``?`` for empty, its eight state labels (the
-values are ServiceNow's usual ones; the log writes labels only), its anomalies handled and
-reported. The log does not say its time zone; UTC is assumed -- replace ``time_zone`` (with
-:func:`dataclasses.replace`) when you know better."""
+2018): day-first ``D/M/YYYY H:MM`` date-times, ``?`` for empty, the states of ServiceNow's
+legacy incident state model (1 New, 2 Active, 3 Awaiting Problem, 4 Awaiting User Info,
+5 Awaiting Evidence, 6 Resolved, 7 Closed, 8 Canceled) and ``Awaiting Vendor``, which that
+model does not number and which is read by its label only (the log writes labels), its
+anomalies handled and reported. The log does not say its time zone; UTC is assumed --
+replace ``time_zone`` (with :func:`dataclasses.replace`) when you know better."""
+
 
 _REQUIRED = ("number", "opened_at", "sys_mod_count", "sys_updated_at")
 
@@ -125,6 +130,8 @@ def read_log(
     state_column = ""
     for count, row in enumerate(rows, start=1):
         line = first_line + count - 1
+        if not isinstance(row, Mapping):
+            raise LogError("a row must map columns to text", line=line, column="", value=row)
         if count == 1:
             state_column = _check_columns(row, line)
         extra = cast("Mapping[object, object]", row).get(None)
@@ -132,10 +139,13 @@ def read_log(
             raise LogError(
                 "a row with more cells than the header", line=line, column="", value=extra
             )
-        number = row.get("number")
-        if number is None or mapping.is_empty(number) or not number.strip():
+        number = _text(row, "number", mapping, line)
+        if number is None:
             raise LogError(
-                "a row without an incident number", line=line, column="number", value=number
+                "a row without an incident number",
+                line=line,
+                column="number",
+                value=row.get("number"),
             )
         groups.setdefault(number, []).append((line, row))
     incidents = tuple(
@@ -160,16 +170,33 @@ def _check_columns(row: Mapping[str, str], line: int) -> str:
     return state
 
 
-def _text(row: Mapping[str, str], column: str, mapping: ServiceNowMapping, line: int) -> str | None:
+def _text(
+    row: Mapping[str, str],
+    column: str,
+    mapping: ServiceNowMapping,
+    line: int,
+    *,
+    custom: bool = False,
+) -> str | None:
+    """The cell ``column`` of a row: ``None`` when the log has no such column or the cell
+    holds an empty marker; else text the ticket format takes (a name; a custom column's value
+    as a custom field takes it), or a :class:`LogError` naming the line and column."""
     if column not in row:
         return None
     value = row[column]
-    if not isinstance(value, str):
+    if value is None:
         raise LogError(
             "a row with fewer cells than the header", line=line, column=column, value=value
         )
+    if not isinstance(value, str):
+        raise LogError("expected text", line=line, column=column, value=value)
     if mapping.is_empty(value):
         return None
+    if custom:  # a custom field's text is kept as given
+        return value
+    problem = label_problem(value)
+    if problem is not None:
+        raise LogError(problem, line=line, column=column, value=value)
     return value
 
 
@@ -210,18 +237,31 @@ def _incident(
     state_column: str,
 ) -> LogIncident:
     anomalies: list[Anomaly] = []
-    rows = [
-        _Row(
-            line,
-            _mod_count(row, mapping, line),
-            _time(row, "sys_updated_at", mapping, line),
-            row,
+    first_line, first_row = found[0]
+    opened_at = _time(first_row, "opened_at", mapping, first_line)
+    rows: list[_Row] = []
+    for line, cells in found:
+        if line != first_line and _time(cells, "opened_at", mapping, line) != opened_at:
+            raise LogError(
+                f"opened_at differs from line {first_line}'s {first_row['opened_at']!r}",
+                line=line,
+                column="opened_at",
+                value=cells["opened_at"],
+            )
+        rows.append(
+            _Row(
+                line,
+                _mod_count(cells, mapping, line),
+                _time(cells, "sys_updated_at", mapping, line),
+                cells,
+            )
         )
-        for line, row in found
-    ]
-    rows.sort(key=lambda r: (r.mod_count, r.updated_at, r.line))
+    # A row updated before the incident was opened can only be the record as first saved:
+    # it comes first, whatever modification count it carries (the real log has rows whose
+    # count repeats a later row's).
+    rows.sort(key=lambda r: (r.updated_at >= opened_at, r.mod_count, r.updated_at, r.line))
     for before, after in pairwise(rows):
-        if before.mod_count == after.mod_count:
+        if before.mod_count == after.mod_count and before.updated_at >= opened_at:
             detail = f"sys_mod_count {after.mod_count} also on line {before.line}"
             if mapping.duplicate_mod_count == "error":
                 raise LogError(
@@ -238,15 +278,6 @@ def _incident(
                 )
             )
     first = rows[0]
-    opened_at = _time(first.raw, "opened_at", mapping, first.line)
-    for row in rows[1:]:
-        if row.raw["opened_at"] != first.raw["opened_at"]:
-            raise LogError(
-                f"opened_at differs from line {first.line}'s {first.raw['opened_at']!r}",
-                line=row.line,
-                column="opened_at",
-                value=row.raw["opened_at"],
-            )
     opened = _opened(number, opened_at, first, mapping)
     updates: list[Update] = []
     previous = _Values(None, None, None, opened.priority, _fields_of(opened))
@@ -271,7 +302,7 @@ def _incident(
         )
         previous = current
     last = rows[-1]
-    derived = opened.with_events(e for u in updates for e in u.events)
+    derived = _whole(opened, updates, mapping)
     counters = Counters(
         _count(last.raw, "reassignment_count", mapping, last.line),
         _count(last.raw, "reopen_count", mapping, last.line),
@@ -279,9 +310,44 @@ def _incident(
         derived.reopen_count,
         mapping.counters,
     )
+    anomalies.sort(key=lambda a: (a.line, a.kind))
     return LogIncident(
         number, opened, tuple(updates), counters, tuple(anomalies), updates[-1].made_sla
     )
+
+
+def _whole(opened: Ticket, updates: list[Update], mapping: ServiceNowMapping) -> Ticket:
+    """The ticket after every update; a history the ticket refuses is a :class:`LogError`
+    naming the row whose event it refused."""
+    flat = [(update.line, event) for update in updates for event in update.events]
+    try:
+        return opened.with_events(event for _, event in flat)
+    except TicketError as exc:
+        path = exc.path
+        if len(path) < 2 or path[0] != "events" or not isinstance(path[1], int) or not flat:
+            column = _column_of(path, mapping)
+            raise LogError(
+                exc.message, line=updates[0].line, column=column, value=exc.value
+            ) from None
+        line, event = flat[min(path[1], len(flat) - 1)]
+        key = str(path[2]) if len(path) > 2 else ""
+        if key in ("from", "to", "field") and event.field is not None:
+            column = _column_of(tuple(event.field.split(".", 1)), mapping)
+        else:
+            column = _EVENT_COLUMNS.get(key, key)
+        raise LogError(exc.message, line=line, column=column, value=exc.value) from None
+
+
+# Which column an event's key came from, for a history the ticket refuses.
+_EVENT_COLUMNS = {
+    "status": "state",
+    "group": "assignment_group",
+    "assignee": "assigned_to",
+    "priority": "priority",
+    "from_priority": "priority",
+    "actor": "sys_updated_by",
+    "at": "sys_updated_at",
+}
 
 
 def _mod_count(row: Mapping[str, str], mapping: ServiceNowMapping, line: int) -> int:
@@ -313,7 +379,12 @@ def _placed(
             raise LogError(detail, line=row.line, column="sys_updated_at", value=text)
         anomalies.append(
             Anomaly(
-                number, row.line, "before-opened", "clamp", text, f"{detail}: read as opened_at"
+                number,
+                row.line,
+                "before-opened",
+                "clamp",
+                text,
+                f"{detail}: read as opened_at, ahead of the rows updated after it",
             )
         )
         at = opened_at
@@ -416,7 +487,7 @@ def _row_fields(
         out[name] = text
     for column in mapping.custom_columns:
         if column in row:
-            out[f"fields.{column}"] = _text(row, column, mapping, line)
+            out[f"fields.{column}"] = _text(row, column, mapping, line, custom=True)
     return out
 
 
@@ -469,7 +540,7 @@ def _opened(number: str, opened_at: datetime, first: _Row, mapping: ServiceNowMa
 
 
 def _column_of(path: tuple[str | int, ...], mapping: ServiceNowMapping) -> str:
-    if not path:
+    if not path or path[0] == "id":
         return "number"
     name = str(path[0])
     if name == "fields" and len(path) > 1:
