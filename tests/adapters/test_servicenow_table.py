@@ -172,13 +172,25 @@ def test_an_all_record_names_its_own_references_for_the_history() -> None:
     assert ("Second Line", "Fred Luddy") == (ticket.assignment_group, ticket.customer.id)
 
 
-def test_a_display_record_refuses_audit_sys_ids_it_cannot_name() -> None:
+@pytest.mark.parametrize("names", [None, NAMES])
+def test_a_display_record_refuses_audit_rows_and_says_what_to_fetch(
+    names: dict[str, str] | None,
+) -> None:
+    # sys_audit holds stored values ("network") and the record labels ("Network"): even with
+    # every sys_id named, a choice column could not be compared. Refused, not half-read.
     record, _ = _inputs("true")
-    with pytest.raises(TicketError) as caught:
-        sn.read_incident(record, MAPPING, display_value="true", history=load(
+    with pytest.raises(escalate.ArgumentError) as caught:
+        sn.read_incident(record, MAPPING, display_value="true", names=names, history=load(
             "INC0010042-sys_audit.json"))  # fmt: skip
-    assert caught.value.value in NAMES
-    assert "names" in caught.value.message
+    assert "sysparm_display_value=all" in str(caught.value)
+    assert "sys_history_line" in str(caught.value)
+
+
+def test_a_display_record_without_audit_rows_is_read() -> None:
+    record, _ = _inputs("true")
+    for history in ([], {"result": []}):
+        ticket = sn.read_incident(record, MAPPING, display_value="true", history=history)
+        assert "in-progress" == ticket.status
 
 
 def test_rows_of_fields_the_mapping_does_not_map_are_left_out() -> None:
@@ -238,6 +250,88 @@ def test_a_closed_record_without_state_history_ends_at_its_dates() -> None:
         {"at": "2024-06-03T10:00:00+00:00", "type": "resolved", "status": "resolved"},
         {"at": "2024-06-04T10:00:00+00:00", "type": "closed", "status": "closed"},
     ] == events(ticket)
+
+
+def test_a_closed_record_resolved_after_it_closed_is_refused_not_dropped() -> None:
+    record, _ = _inputs("false")
+    record["result"].update(
+        state="7", resolved_at="2024-06-03 09:00:00", closed_at="2024-06-03 08:00:00"
+    )
+    with pytest.raises(TicketError) as caught:
+        sn.read_incident(record, MAPPING, display_value="false", names=NAMES)
+    assert (("result", "resolved_at"), "2024-06-03 09:00:00") == (
+        caught.value.path,
+        caught.value.value,
+    )
+
+
+def _closing_row(old: str, new: str, at: str) -> dict[str, str]:
+    return {"documentkey": "9d385017c611228701d22104cc95c371", "fieldname": "state",
+            "oldvalue": old, "newvalue": new, "sys_created_on": at,
+            "record_checkpoint": "9", "user": "itil"}  # fmt: skip
+
+
+def test_a_history_that_begins_resolved_starts_at_resolved_at_not_opened_at() -> None:
+    # One row, Resolved -> Closed: the resolution is the record's resolved_at (08:00), not
+    # opened_at, so the resolution clock ran an hour.
+    record, _ = _inputs("false")
+    record["result"].update(
+        state="7", resolved_at="2024-06-03 08:00:00", closed_at="2024-06-03 09:00:00"
+    )
+    history = [_closing_row("6", "7", "2024-06-03 09:00:00")]
+    ticket = sn.read_incident(record, MAPPING, display_value="false", history=history)
+    assert [
+        ("resolved", "resolved", "2024-06-03T08:00:00+00:00"),
+        ("closed", "closed", "2024-06-03T09:00:00+00:00"),
+    ] == [(e["type"], e["status"], e["at"]) for e in events(ticket)]
+    clock = POLICY.evaluate(ticket, now=datetime(2024, 6, 3, 10, tzinfo=UTC)).clocks["resolution"]
+    assert "1h" == clock.to_dict()["elapsed"]
+
+
+def test_a_history_that_begins_closed_starts_at_the_records_dates() -> None:
+    record, _ = _inputs("false")
+    record["result"].update(
+        state="2", resolved_at="2024-06-03 08:00:00", closed_at="2024-06-03 08:30:00"
+    )
+    history = [_closing_row("7", "2", "2024-06-03 09:00:00")]
+    ticket = sn.read_incident(record, MAPPING, display_value="false", history=history)
+    assert [("resolved", "2024-06-03T08:00:00+00:00"), ("closed", "2024-06-03T08:30:00+00:00"),
+            ("reopened", "2024-06-03T09:00:00+00:00")] == [
+        (e["type"], e["at"]) for e in events(ticket)
+    ]  # fmt: skip
+
+
+def test_a_history_that_begins_resolved_after_its_first_change_is_refused() -> None:
+    # resolved_at 10:00 is a later resolution than the one the 09:00 reopening leaves.
+    record, _ = _inputs("false")
+    record["result"].update(state="2", resolved_at="2024-06-03 10:00:00")
+    history = [_closing_row("6", "2", "2024-06-03 09:00:00")]
+    with pytest.raises(TicketError) as caught:
+        sn.read_incident(record, MAPPING, display_value="false", history=history)
+    assert ("result", "resolved_at") == caught.value.path
+
+
+@pytest.mark.parametrize("mode", ["false", "true"])
+def test_a_history_that_begins_in_an_open_state_is_refused_not_dated_opened_at(
+    mode: str,
+) -> None:
+    # The first state row leaves On Hold: when the incident went on hold is unknown.
+    record, history = _inputs(mode)
+    rows = history["result"]
+    first = min(
+        (r for r in rows if r.get("fieldname", r.get("field")) == "state"),
+        key=lambda r: r.get("sys_created_on", r.get("update_time")),
+    )
+    rows[:] = [r for r in rows if r.get("fieldname", r.get("field")) != "state" or r is first]
+    if mode == "true":
+        first.update(old="On Hold", old_value="3", new="In Progress", new_value="2")
+    else:
+        first.update(oldvalue="3")
+    with pytest.raises(TicketError) as caught:
+        _read(mode, record, history)
+    assert "begins in state 'On Hold'" in caught.value.message
+    assert ("history", rows.index(first)) == caught.value.path[:2]
+    assert "3" == caught.value.value
 
 
 def test_a_resolved_record_without_history_or_resolved_at_is_refused() -> None:

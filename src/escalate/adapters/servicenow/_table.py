@@ -103,17 +103,29 @@ def read_incident(
     ``work_notes`` ``comment``. Rows of fields the mapping does not map are left out. A row
     before ``opened_at`` follows the mapping's ``before_opened`` rule (``error`` or ``clamp``).
 
+    A ``"true"`` record cannot be read with ``sys_audit`` rows: they hold stored values
+    (``network``, sys_ids) and the record display values (``Network``, names), which no table
+    of the mapping translates for every column. Such rows are an :class:`ArgumentError`: fetch
+    the record with ``"all"`` or read ``sys_history_line`` rows.
+
     References read from stored values (a ``"false"`` record, ``sys_audit`` rows) are
     sys_ids: ``names`` (sys_id -> name) turns them into names. In ``"false"`` mode without
     ``names`` the sys_id is the name; otherwise a sys_id without a name is refused, since the
     record names its references and a sys_id would never agree with a name.
 
     The record's state, priority, group, assignee and mapped columns must agree with where
-    the history leaves them (a truncated history is refused, not guessed). A resolved or
-    closed record whose history has no state change is resolved at ``resolved_at`` and closed
-    at ``closed_at``. Every problem is a :class:`TicketError` naming the record key
-    (``result.assignment_group.value``) or the history row (``history[2].newvalue``) and the
-    value; nothing partial is returned.
+    the history leaves them (a truncated history is refused, not guessed). The state before
+    the first state change (its old value) is the incident's state from ``opened_at`` only
+    when it is New, or when that change is the insert (its old value empty); a history that
+    begins in Resolved starts with a ``resolved`` event at the record's ``resolved_at``, one
+    that begins in Closed with ``closed`` at ``closed_at`` (and ``resolved`` at
+    ``resolved_at``), each at or before that first change; any other state the history
+    begins in is refused, since when the incident entered it is unknown. A resolved or closed
+    record whose history has no state change is resolved at ``resolved_at`` and closed at
+    ``closed_at`` (a ``resolved_at`` after ``closed_at`` is refused); an open one is in its
+    state from ``opened_at``, as the record says. Every problem is a :class:`TicketError`
+    naming the record key (``result.assignment_group.value``) or the history row
+    (``history[2].newvalue``) and the value; nothing partial is returned.
     """
     if display_value not in DISPLAY_MODES:
         raise ArgumentError(
@@ -131,6 +143,8 @@ def read_incident(
         raise ArgumentError(f"names must map sys_ids to names: {names!r}")
     if not isinstance(mapping, ServiceNowMapping):
         raise ArgumentError(f"mapping must be a ServiceNowMapping: {mapping!r}")
+    if display_value == "true" and history_table == "sys_audit":
+        history = _no_audit_rows(history)
     reader = _Reader(record, mapping, display_value, names)
     return reader.ticket(history, history_table)
 
@@ -354,15 +368,32 @@ class _Reader:
         states = [c for c in changes if c.field == "state"]
         if states:
             initial = self._side(states[0], old=True)
+            if initial is not None and _ended(mapping, initial):
+                # A history that begins resolved or closed: the record's dates say when.
+                events.extend(self._endings(initial, before=states[0]))
+            elif initial is not None and normalise_name(mapping.status(initial)) != "new":
+                first = states[0]
+                raise TicketError(
+                    f"the history begins in state {initial!r} without the change into it"
+                    " (no insert row): when the incident entered it is unknown, so it is not"
+                    " dated opened_at (fetch the record's whole history)",
+                    path=(*first.path, _key(first, "old", value=first.old_value is not None)),
+                    value=first.old_value if first.old_value is not None else first.old_display,
+                )
         else:
             initial = None if _ended(mapping, state) else state
-        if initial is not None and normalise_name(mapping.status(initial)) != "new":
-            events.append(
-                (
-                    {"at": opened_at, "type": "status-changed", "status": mapping.status(initial)},
-                    opened_path,
+            if initial is not None and normalise_name(mapping.status(initial)) != "new":
+                # No state change at all: the record's open state, as it says, since opened.
+                events.append(
+                    (
+                        {
+                            "at": opened_at,
+                            "type": "status-changed",
+                            "status": mapping.status(initial),
+                        },
+                        opened_path,
+                    )
                 )
-            )
         ended = initial is not None and _ended(mapping, initial)
         last_state = initial
         touched: dict[str, tuple[str | None, Path]] = {}  # escalate field -> last value, row
@@ -385,8 +416,8 @@ class _Reader:
         if not states and _ended(mapping, state):
             # No state history: the record's own dates say when it ended.
             events.extend(self._endings(state))
-            events.sort(key=lambda pair: _at(pair[0]))
             last_state = state
+        events.sort(key=lambda pair: _at(pair[0]))  # stable: a history's order is kept
         if last_state != state:
             raise TicketError(
                 f"the history leaves the state {last_state!r}, the record is {state!r}"
@@ -440,19 +471,28 @@ class _Reader:
         except TicketError as exc:
             raise self._located(exc, [path for _, path in events]) from None
 
-    def _endings(self, state: str) -> list[tuple[dict[str, object], Path]]:
-        """The ``resolved`` / ``closed`` events of an ended record without state history, at
-        ``resolved_at`` / ``closed_at``."""
+    def _endings(
+        self, state: str, before: Change | None = None
+    ) -> list[tuple[dict[str, object], Path]]:
+        """The ``resolved`` / ``closed`` events that end in ``state``, at ``resolved_at`` /
+        ``closed_at``: of an ended record without state history, or (``before``: the first
+        state change) of a history that begins in ``state``."""
         mapping = self.mapping
         out: list[tuple[dict[str, object], Path]] = []
+        whose = (
+            "a resolved incident without state history"
+            if before is None
+            else f"a history that begins in state {state!r}"
+        )
         resolved_at = self.time("resolved_at")
         if state in mapping.resolved_states:
             if resolved_at is None:
                 raise TicketError(
-                    "a resolved incident without state history says when in resolved_at",
+                    f"{whose} says when in resolved_at",
                     path=self.path("resolved_at"),
                     value=self._raw("resolved_at"),
                 )
+            self._not_after(resolved_at, before, "resolved_at")
             out.append(
                 (
                     {"at": resolved_at, "type": "resolved", "status": mapping.status(state)},
@@ -463,12 +503,19 @@ class _Reader:
         closed_at = self.time("closed_at")
         if closed_at is None:
             raise TicketError(
-                "a closed incident without state history says when in closed_at",
+                f"{whose.replace('resolved', 'closed', 1)} says when in closed_at",
                 path=self.path("closed_at"),
                 value=self._raw("closed_at"),
             )
+        self._not_after(closed_at, before, "closed_at")
+        if resolved_at is not None and resolved_at > closed_at:
+            raise TicketError(
+                f"resolved after it was closed (closed_at {closed_at.isoformat()})",
+                path=self.path("resolved_at"),
+                value=self._raw("resolved_at"),
+            )
         resolved = sorted(mapping.resolved_states)
-        if resolved_at is not None and len(resolved) == 1 and resolved_at <= closed_at:
+        if resolved_at is not None and len(resolved) == 1:
             out.append(
                 (
                     {"at": resolved_at, "type": "resolved", "status": mapping.status(resolved[0])},
@@ -482,6 +529,18 @@ class _Reader:
             )
         )
         return out
+
+    def _not_after(self, at: datetime, before: Change | None, column: str) -> None:
+        """Refuse a record date (``resolved_at``) later than the first state change, which
+        leaves the state it names: the date is of a later ending, not this one."""
+        if before is not None and at > before.at:
+            raise TicketError(
+                f"the history begins in an ended state that it leaves at"
+                f" {before.at.isoformat()} ({'.'.join(map(str, before.path))}), but {column}"
+                " is later: when the incident first ended is unknown",
+                path=self.path(column),
+                value=self._raw(column),
+            )
 
     def _identity(self, column: str) -> str:
         cell = self._required(column)
@@ -625,6 +684,29 @@ def _unwrap(record: object) -> tuple[Mapping[str, object], Path]:
     if set(root) == {"result"}:
         return _object(root["result"], ("result",), "an incident record (an object)"), ("result",)
     return root, ()
+
+
+def _no_audit_rows(
+    history: Iterable[Mapping[str, object]],
+) -> Iterable[Mapping[str, object]]:
+    """``history`` when it has no rows; an :class:`ArgumentError` otherwise, for a ``"true"``
+    record: sys_audit rows hold stored values the record's display values cannot be
+    compared with."""
+    rows: object = history
+    if isinstance(rows, Mapping) and set(rows) == {"result"}:
+        rows = rows["result"]
+    if isinstance(rows, Iterable) and not isinstance(rows, (str, bytes, Mapping)):
+        rows = list(rows)
+        if not rows:
+            return rows
+    else:
+        return history  # not a list of rows: read_changes names it
+    raise ArgumentError(
+        "a record read with sysparm_display_value=true cannot be compared with sys_audit"
+        " rows, which hold stored values (network, sys_ids) where the record shows labels"
+        " and names: fetch the record with sysparm_display_value=all, or read"
+        " sys_history_line rows (history_table='sys_history_line')"
+    )
 
 
 def _object(value: object, path: Path, what: str) -> Mapping[str, object]:
