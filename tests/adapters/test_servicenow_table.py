@@ -390,10 +390,25 @@ def test_the_patch_body_sets_escalation_and_carries_the_explanation() -> None:
     body = sn.patch_body(_decision(ticket), ticket, MAPPING, OPTIONS)
     assert body is not None
     # The service-desk path is at L2 (Moderate) but the response clock is breached: Overdue.
-    # Second line already has the incident: no group change; P2 is its priority already.
-    assert ["escalation", "work_notes"] == sorted(body)
+    # P2 is its priority already.
+    assert ["assignment_group", "escalation", "work_notes"] == sorted(body)
     assert "3" == body["escalation"]
     assert body["work_notes"].startswith("ticket INC0010042 at 2024-06-03T08:20:00+00:00")
+
+
+def test_a_due_move_to_the_current_group_does_not_hide_another_teams_move() -> None:
+    # Due: transfer -> network-ops (07:00) and escalate -> second-line (07:35), the group the
+    # incident is in. The later move changes nothing; the transfer the notes announce is
+    # written, and the notes need no word on the choice.
+    ticket = read("false")
+    decision = _decision(ticket)
+    assert [("transfer", "team:network-ops"), ("escalate", "team:second-line")] == [
+        (a.kind, a.targets[0]) for a in decision.actions if a.kind in ("escalate", "transfer")
+    ]
+    body = sn.patch_body(decision, ticket, MAPPING, OPTIONS)
+    assert body is not None
+    assert NETWORK == body["assignment_group"]
+    assert "not written" not in body["work_notes"]
 
 
 def test_a_group_change_is_written_as_the_declared_sys_id() -> None:
@@ -404,7 +419,14 @@ def test_a_group_change_is_written_as_the_declared_sys_id() -> None:
     moved = escalate.Ticket.from_mapping(data)
     body = sn.patch_body(_decision(moved), moved, MAPPING, OPTIONS)
     assert body is not None
+    # Two teams' moves are due (the group is named "Network", not network-ops): the latest
+    # is written, and the work notes say which one was not.
     assert SECOND_LINE == body["assignment_group"]
+    assert body["work_notes"].endswith(
+        "\nassignment_group: team:second-line written, the latest due move (escalate by"
+        " path:service-desk, due 2024-06-03T07:35:00+00:00); not written: team:network-ops"
+        " (transfer by path:network-team, due 2024-06-03T07:00:00+00:00)"
+    )
 
 
 def test_display_values_are_written_when_declared() -> None:
@@ -465,6 +487,87 @@ def test_nothing_due_and_nothing_to_change_is_no_body() -> None:
     assert sn.patch_body(decision, ticket, MAPPING, OPTIONS) is None
 
 
+def _all_done(ticket: escalate.Ticket) -> tuple[escalate.Decision, escalate.Ticket]:
+    """The decision at AT once every action due then is recorded as done."""
+    due = _decision(ticket).actions
+    done = ticket.with_events([escalate.Event(0, AT, "action-done", action_id=a.id) for a in due])
+    return POLICY.evaluate(done, now=AT), done
+
+
+def test_a_breach_alone_sets_escalation_when_the_record_escalation_is_unknown() -> None:
+    # Every action done, the response clock still breached: escalation Overdue is a change.
+    decision, done = _all_done(read("false"))
+    assert () == decision.actions
+    body = sn.patch_body(decision, done, MAPPING, OPTIONS)
+    assert body is not None
+    assert ("3", ["escalation", "work_notes"]) == (body["escalation"], sorted(body))
+
+
+@pytest.mark.parametrize(("mode", "current", "sent"), [
+    ("false", "3", False), ("false", "1", True), ("all", "3", False), ("true", "Overdue", False),
+    ("true", "Moderate", True), ("false", "", True),
+])  # fmt: skip
+def test_escalation_is_written_when_it_differs_from_the_records(
+    mode: str, current: str, sent: bool
+) -> None:
+    mapping = sn.ServiceNowMapping(
+        time_zone="Europe/Berlin",
+        date_format="dd.MM.yyyy HH:mm:ss",
+        custom_columns=("u_vendor_ticket", "escalation"),
+    )
+    record, history = _inputs(mode)
+    cell = record["result"]["escalation"]
+    if mode == "all":
+        cell.update(value=current, display_value=sn.ESCALATIONS[current])
+    else:
+        record["result"]["escalation"] = current
+    kwargs: dict[str, Any] = {"history_table": "sys_history_line"} if mode == "true" else {
+        "names": NAMES}  # fmt: skip
+    ticket = sn.read_incident(record, mapping, display_value=mode, history=history, **kwargs)
+    decision, done = _all_done(ticket)
+    body = sn.patch_body(decision, done, mapping, OPTIONS)
+    assert sent == (body is not None)
+    if body is not None:
+        assert "3" == body["escalation"]
+
+
+def test_work_notes_are_cut_to_the_declared_length_and_say_so() -> None:
+    ticket = read("false")
+    decision = _decision(ticket)
+    whole = sn.work_notes(decision)
+    assert sn.WORK_NOTES_MAX_LENGTH == sn.PatchOptions().work_notes_max_length
+    for limit in (200, 333, len(whole) - 1):
+        options = sn.PatchOptions(
+            groups=OPTIONS.groups, work_notes_max_length=limit, escalation_on_breach="3"
+        )
+        body = sn.patch_body(decision, ticket, MAPPING, options)
+        assert body is not None
+        notes = body["work_notes"]
+        assert len(notes) <= limit
+        kept, _, last = notes.rpartition("\n")
+        assert whole.startswith(kept)
+        assert f"(work notes truncated: {len(whole) - len(kept)} of {len(whole)} characters" \
+            " left out)" == last  # fmt: skip
+    body = sn.patch_body(decision, ticket, MAPPING, sn.PatchOptions(
+        groups=OPTIONS.groups, work_notes_max_length=None))  # fmt: skip
+    assert body is not None
+    assert whole == body["work_notes"]
+
+
+def test_a_cut_explanation_keeps_the_note_on_the_group_choice() -> None:
+    ticket = read("false")
+    data = ticket.to_dict()
+    data["events"] = [e for e in data["events"] if e.get("group") != "Second Line"]
+    data["assignment_group"] = "Network"
+    moved = escalate.Ticket.from_mapping(data)
+    options = sn.PatchOptions(groups=OPTIONS.groups, work_notes_max_length=400)
+    body = sn.patch_body(_decision(moved), moved, MAPPING, options)
+    assert body is not None
+    assert len(body["work_notes"]) <= 400
+    assert "(work notes truncated: " in body["work_notes"]
+    assert body["work_notes"].endswith("due 2024-06-03T07:00:00+00:00)")
+
+
 @pytest.mark.parametrize(
     ("text", "shown"),
     [
@@ -505,6 +608,9 @@ def test_a_rationale_cannot_inject_a_code_block() -> None:
         {"escalation_on_breach": "4"},
         {"input_display_value": "true"},
         {"priorities": {"P1": 1}},
+        {"work_notes_max_length": 199},
+        {"work_notes_max_length": True},
+        {"work_notes_max_length": "4000"},
     ],
 )
 def test_patch_options_that_do_not_fit_are_argument_errors(bad: dict[str, Any]) -> None:

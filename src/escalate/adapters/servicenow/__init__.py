@@ -32,7 +32,13 @@ from escalate.adapters.servicenow._mapping import (
     ServiceNowMapping,
     parse_time,
 )
-from escalate.adapters.servicenow._patch import ESCALATIONS, PatchOptions, patch_body, work_notes
+from escalate.adapters.servicenow._patch import (
+    ESCALATIONS,
+    WORK_NOTES_MAX_LENGTH,
+    PatchOptions,
+    patch_body,
+    work_notes,
+)
 from escalate.adapters.servicenow._records import Anomaly, Counters, LogIncident, Update
 from escalate.adapters.servicenow._table import DISPLAY_MODES, REFERENCE_COLUMNS, read_incident
 
@@ -45,6 +51,7 @@ __all__ = [
     "INTERNAL_FORMAT",
     "REFERENCE_COLUMNS",
     "UCI_LOG_MAPPING",
+    "WORK_NOTES_MAX_LENGTH",
     "Anomaly",
     "Counters",
     "LogError",

@@ -15,12 +15,18 @@ from dataclasses import fields as dataclass_fields
 from types import MappingProxyType
 
 from escalate.adapters.servicenow._mapping import ServiceNowMapping
-from escalate.engine.decision import Decision
+from escalate.engine.decision import Action, Decision
 from escalate.engine.ticket import Ticket
 from escalate.engine.ticket_format import normalise_name
 from escalate.errors import ArgumentError
 
-__all__ = ["ESCALATIONS", "PatchOptions", "patch_body", "work_notes"]
+__all__ = ["ESCALATIONS", "WORK_NOTES_MAX_LENGTH", "PatchOptions", "patch_body", "work_notes"]
+
+WORK_NOTES_MAX_LENGTH = 4000
+"""The default most characters of the ``work_notes`` a body writes: the length of a multi-line
+text field out of the box (the instance's dictionary may say otherwise; declare it)."""
+_MIN_NOTES = 200  # room for the first lines of an explanation and the truncation line
+_MIN_CUT = 100  # room for the truncation line itself
 
 ESCALATIONS: Mapping[str, str] = MappingProxyType(
     {"0": "Normal", "1": "Moderate", "2": "High", "3": "Overdue"}
@@ -46,7 +52,13 @@ class PatchOptions:
       clock of the decision is breached (``None``: breaches do not set it). The body writes the
       highest value that applies; none: no ``escalation``.
     * ``priorities``: canonical priority (``P1``) -> ServiceNow priority value (``"1"``); the
-      body writes ``priority`` when the decision's priority differs from the ticket's.
+      body writes ``priority`` when the decision's priority differs from the ticket's. Out of
+      the box ServiceNow computes ``priority`` from impact and urgency (Priority Lookup
+      Rules), so a written priority may be recomputed: leave this empty unless the instance
+      lets ``priority`` be set.
+    * ``work_notes_max_length``: the most characters ``work_notes`` holds (default
+      :data:`WORK_NOTES_MAX_LENGTH`, 4000: a multi-line text field's length out of the box);
+      a longer explanation is cut and ends with a line that says so. ``None``: no limit.
     """
 
     groups: Mapping[str, str] = field(default_factory=dict)
@@ -54,6 +66,7 @@ class PatchOptions:
     escalation_levels: Mapping[str, str] = field(default_factory=dict)
     escalation_on_breach: str | None = "3"
     priorities: Mapping[str, str] = field(default_factory=dict)
+    work_notes_max_length: int | None = WORK_NOTES_MAX_LENGTH
 
     def __post_init__(self) -> None:
         for name in ("groups", "escalation_levels", "priorities"):
@@ -76,6 +89,13 @@ class PatchOptions:
                     f"escalation values are 0 (Normal), 1 (Moderate), 2 (High), 3 (Overdue):"
                     f" {value!r}"
                 )
+        limit = self.work_notes_max_length
+        if limit is not None and (
+            not isinstance(limit, int) or isinstance(limit, bool) or limit < _MIN_NOTES
+        ):
+            raise ArgumentError(
+                f"work_notes_max_length must be a whole number >= {_MIN_NOTES}, or None: {limit!r}"
+            )
 
     def __hash__(self) -> int:
         return hash(
@@ -91,15 +111,20 @@ def patch_body(
 ) -> dict[str, str] | None:
     """The body of ``PATCH /api/now/table/incident/{sys_id}`` for ``decision`` on ``ticket``.
 
-    * ``assignment_group``: the team of the last due ``escalate`` / ``transfer`` action (by
-      ``due_at``, then id) whose first target is ``team:<name>``, through ``options.groups``;
-      left out when it is already the ticket's group (the same sys_id, or a name equal to the
-      team's ignoring case and separators).
+    * ``assignment_group``: of the due ``escalate`` / ``transfer`` actions whose first target
+      is ``team:<name>``, those that move the ticket (moves to its current group -- the same
+      sys_id, or a name equal to the team's ignoring case and separators -- are left out
+      first); of these the last by ``due_at``, then id, through ``options.groups``. When moves
+      to several teams remain, the work notes end with a line naming the one written and the
+      ones not written.
     * ``escalation``: the highest of ``options.escalation_levels`` for the level each active
-      path is at, and ``options.escalation_on_breach`` when a clock is breached.
+      path is at, and ``options.escalation_on_breach`` when a clock is breached; written when
+      it differs from the record's escalation, if the mapping reads that column (in
+      ``custom_columns`` or ``columns``), and always otherwise.
     * ``priority``: ``options.priorities`` of the decision's canonical priority, when that is
       not the ticket's priority (read through ``mapping.priorities``).
-    * ``work_notes``: :func:`work_notes` of the decision, whenever the body is sent.
+    * ``work_notes``: :func:`work_notes` of the decision, whenever the body is sent, at most
+      ``options.work_notes_max_length`` characters.
 
     ``None`` when there is nothing to send: no due action and no field to change. The values
     are strings, as the Table API takes them; serialise with sorted keys for byte-identical
@@ -110,13 +135,10 @@ def patch_body(
     display = options.input_display_value
     out: dict[str, str] = {}
 
-    moves = sorted(
-        (a for a in decision.actions if a.kind in ("escalate", "transfer")),
-        key=lambda a: (a.due_at, a.id),
-    )
-    teams = [t.removeprefix("team:") for a in moves for t in a.targets[:1] if t.startswith("team:")]
-    if teams:
-        team = teams[-1]
+    note = ""
+    moves = _moves(decision, ticket, options)
+    if moves:
+        team, _ = moves[-1]
         group = options.groups.get(team)
         if group is None:
             if not display:
@@ -125,17 +147,19 @@ def patch_body(
                     " values with input_display_value=True)"
                 )
             group = team
-        current = ticket.assignment_group
-        # The ticket names its group as the record did: a sys_id, or a display name that
-        # may be the team's own name written another way ("Second Line", second-line).
-        if current is None or (
-            group != current and normalise_name(team) != normalise_name(current)
-        ):
-            out["assignment_group"] = group
+        out["assignment_group"] = group
+        others = [f"team:{t} ({_move(a)})" for t, a in moves[:-1] if t != team]
+        if others:
+            note = (
+                f"\nassignment_group: team:{team} written, the latest due move"
+                f" ({_move(moves[-1][1])}); not written: {', '.join(others)}"
+            )
 
     escalation = _escalation(decision, options)
     if escalation is not None:
-        out["escalation"] = ESCALATIONS[escalation] if display else escalation
+        known, current = _record_escalation(ticket, mapping)
+        if not known or current != escalation:
+            out["escalation"] = ESCALATIONS[escalation] if display else escalation
 
     wanted = options.priorities.get(decision.priority or "")
     if wanted is not None:
@@ -143,11 +167,62 @@ def patch_body(
         if ticket.priority not in (wanted, label):
             out["priority"] = label if display else wanted
 
-    changes = {k: v for k, v in out.items() if k != "escalation"}
-    if not decision.actions and not changes:
+    if not decision.actions and not out:
         return None
-    out["work_notes"] = work_notes(decision)
+    limit = options.work_notes_max_length
+    note = _plain(note)
+    if limit is None or limit - len(note) < _MIN_CUT:
+        out["work_notes"] = _truncate(work_notes(decision) + note, limit)
+    else:  # the note survives a cut explanation
+        out["work_notes"] = work_notes(decision, max_length=limit - len(note)) + note
     return dict(sorted(out.items()))
+
+
+def _moves(decision: Decision, ticket: Ticket, options: PatchOptions) -> list[tuple[str, Action]]:
+    """The due team moves that move the ticket (team, action), by ``due_at`` then id."""
+    current = ticket.assignment_group
+    out: list[tuple[str, Action]] = []
+    for action in sorted(decision.actions, key=lambda a: (a.due_at, a.id)):
+        if action.kind not in ("escalate", "transfer") or not action.targets:
+            continue
+        target = action.targets[0]
+        if not target.startswith("team:"):
+            continue
+        team = target.removeprefix("team:")
+        # The ticket names its group as the record did: a sys_id, or a display name that
+        # may be the team's own name written another way ("Second Line", second-line).
+        if current is not None and (
+            options.groups.get(team) == current or normalise_name(team) == normalise_name(current)
+        ):
+            continue
+        out.append((team, action))
+    return out
+
+
+def _move(action: Action) -> str:
+    return f"{action.kind} by {action.source}, due {action.due_at.isoformat()}"
+
+
+def _record_escalation(ticket: Ticket, mapping: ServiceNowMapping) -> tuple[bool, str | None]:
+    """Whether the ticket carries the record's ``escalation`` (the mapping reads the column),
+    and its value (``"0"`` .. ``"3"``; a label is read back to its value)."""
+    if "escalation" in mapping.custom_columns:
+        target: str | None = "fields.escalation"
+    else:
+        target = mapping.columns.get("escalation")
+    if target is None:
+        return False, None
+    if target.startswith("fields."):
+        value = ticket.fields.get(target.removeprefix("fields."))
+    elif target.startswith("customer."):
+        return False, None
+    else:
+        value = getattr(ticket, target, None)
+    if value is None:
+        return True, None
+    text = str(value)
+    values = {label: code for code, label in ESCALATIONS.items()}
+    return True, values.get(text, text)
 
 
 def _escalation(decision: Decision, options: PatchOptions) -> str | None:
@@ -170,8 +245,11 @@ def _escalation(decision: Decision, options: PatchOptions) -> str | None:
 _CODE_TAG = re.compile(r"\[(\s*/?\s*code\s*)\]", re.IGNORECASE)
 
 
-def work_notes(decision: Decision) -> str:
+def work_notes(decision: Decision, *, max_length: int | None = None) -> str:
     """The decision's explanation as work-note text that ServiceNow shows as written.
+
+    With ``max_length`` a longer text is cut (at a line end when one is near) and ends with a
+    line saying how much was left out, the whole at most ``max_length`` characters.
 
     Journal fields render ``[code]...[/code]`` as HTML: every such tag (any case, spaces
     inside) is written ``(code)`` / ``(/code)``, so a rule's rationale cannot inject markup.
@@ -183,7 +261,26 @@ def work_notes(decision: Decision) -> str:
     >>> _plain("see [CODE]<img src=x>[/code] \\u202egnp.exe")
     'see (CODE)<img src=x>(/code) <U+202E>gnp.exe'
     """
-    return _plain(decision.explain())
+    if max_length is not None and (
+        isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < _MIN_CUT
+    ):
+        raise ArgumentError(f"max_length must be a whole number >= {_MIN_CUT}: {max_length!r}")
+    return _truncate(_plain(decision.explain()), max_length)
+
+
+def _truncate(text: str, max_length: int | None) -> str:
+    if max_length is None or len(text) <= max_length:
+        return text
+    total = len(text)
+    keep = max(0, max_length - len(_cut_line(total, total)))
+    line_end = text.rfind("\n", 0, keep + 1)
+    if line_end > keep // 2:
+        keep = line_end
+    return text[:keep] + _cut_line(total - keep, total)[: max_length - keep]
+
+
+def _cut_line(left_out: int, total: int) -> str:
+    return f"\n(work notes truncated: {left_out} of {total} characters left out)"
 
 
 def _plain(text: str) -> str:
