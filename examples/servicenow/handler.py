@@ -17,7 +17,8 @@ This handler evaluates the shipped pack and prints the request a middleware send
     python examples/servicenow/handler.py examples/servicenow/INC0010042-true.json
 
 The evaluation instant is given, never read from the clock, so the output is reproducible; a
-real handler passes the instant the payload was received.
+real handler passes the instant the payload was received, and runs again at the printed
+``next_evaluation_at`` (with the record and history fetched again then).
 """
 
 from __future__ import annotations
@@ -36,11 +37,12 @@ POLICY = HERE.parent.parent / "rules" / "itil-default.yaml"
 
 # This instance's declarations. The integration user sees dates in Berlin time, written
 # dd.MM.yyyy HH:mm:ss (display values are in the user's zone and format; values are UTC).
-# u_vendor_ticket is a custom column a rule may read as fields.u_vendor_ticket.
+# u_vendor_ticket is a custom column a rule may read as fields.u_vendor_ticket; escalation is
+# read too, so that the PATCH leaves it out when the record already has the value to write.
 MAPPING = sn.ServiceNowMapping(
     time_zone="Europe/Berlin",
     date_format="dd.MM.yyyy HH:mm:ss",
-    custom_columns=("u_vendor_ticket",),
+    custom_columns=("u_vendor_ticket", "escalation"),
 )
 # sys_audit rows hold sys_ids: the groups and people they name (from sys_user_group and
 # sys_user); a record read with "all" names its own references too.
@@ -48,17 +50,20 @@ NAMES = {
     "d625dccec0a8016700a222a0f7900d06": "Service Desk",
     "287ebd7da9fe198100f92cc8d1d2154e": "Network",
     "8a5055c9c61122780043563ef53438e3": "Second Line",
+    "3f1dd0f9c0a8016400a1f5e1a1a9c6b2": "Network Vendor",
     "46d44a23a9fe19810012d100cca80666": "Beth Anglin",
     "5137153cc611227c000bbd1bd8cd2005": "Fred Luddy",
 }
-# Write-back: the pack's teams as this instance's group sys_ids, the service-desk levels as
-# the incident's escalation (0 Normal .. 3 Overdue; a breached clock is Overdue), and the
-# pack's canonical priorities as ServiceNow priority values.
+# Write-back: every team the pack names as this instance's group sys_id (a team without one
+# is refused rather than guessed, so a decision naming it could not be written back), the
+# service-desk levels as the incident's escalation (0 Normal .. 3 Overdue; a breached clock is
+# Overdue), and the pack's canonical priorities as ServiceNow priority values.
 OPTIONS = sn.PatchOptions(
     groups={
         "service-desk": "d625dccec0a8016700a222a0f7900d06",
         "network-ops": "287ebd7da9fe198100f92cc8d1d2154e",
         "second-line": "8a5055c9c61122780043563ef53438e3",
+        "network-vendor": "3f1dd0f9c0a8016400a1f5e1a1a9c6b2",
     },
     escalation_levels={"L1": "0", "L2": "1", "L3": "2", "L4": "3"},
     escalation_on_breach="3",

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 import runpy
 import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -72,3 +74,67 @@ def test_the_handler_is_deterministic() -> None:
     at = datetime(2024, 6, 3, 8, 20, tzinfo=UTC)
     first = json.dumps(module["handle"](payload, at, POLICY), sort_keys=True)
     assert first == json.dumps(module["handle"](payload, at, POLICY), sort_keys=True)
+
+
+def test_every_team_the_pack_names_has_a_group_sys_id() -> None:
+    module = runpy.run_path(str(EXAMPLE / "handler.py"))
+    text = (ROOT / "rules" / "itil-default.yaml").read_text(encoding="utf-8")
+    teams = set(re.findall(r"team:([a-z0-9-]+)", text))
+    assert teams
+    assert teams <= set(module["OPTIONS"].groups)
+
+
+def _resolved(payload: dict[str, Any]) -> dict[str, Any]:
+    """``payload`` with the incident resolved at 16:30 UTC: the record and a history row."""
+    record = payload["record"]["result"]
+    rows = payload["history"]["result"]
+    if payload["display_value"] == "all":
+        record["state"] = {"display_value": "Resolved", "value": "6"}
+        record["resolved_at"] = {"display_value": "03.06.2024 18:30:00",
+                                 "value": "2024-06-03 16:30:00"}  # fmt: skip
+        last = max(rows, key=lambda row: int(row["record_checkpoint"]))
+        rows.append(
+            {**last, "sys_id": "a0000000000000000000000000000099", "oldvalue": "2",
+             "newvalue": "6", "sys_created_on": "2024-06-03 16:30:00",
+             "record_checkpoint": "7", "internal_checkpoint": ""}
+        )  # fmt: skip
+    else:
+        record["state"] = "Resolved"
+        record["resolved_at"] = "03.06.2024 18:30:00"
+        last = max(rows, key=lambda row: int(row["update"]))
+        rows.append(
+            {**last, "field": "state", "label": "State", "old": "In Progress", "new": "Resolved",
+             "old_value": "2", "new_value": "6", "update_time": "2024-06-03 16:30:00",
+             "update": "7", "internal_checkpoint": ""}
+        )  # fmt: skip
+    return payload
+
+
+@pytest.mark.parametrize("mode", ["all", "true"])
+def test_the_handler_runs_at_each_next_evaluation_until_the_incident_ends(mode: str) -> None:
+    # Every instant the handler asks to be called again, up to the resolution at 16:30 UTC,
+    # then the resolved incident: each gives a request (a team without a sys_id would stop it).
+    module = runpy.run_path(str(EXAMPLE / "handler.py"))
+    payload = json.loads((EXAMPLE / f"INC0010042-{mode}.json").read_text(encoding="utf-8"))
+    resolved_at = datetime(2024, 6, 3, 16, 30, tzinfo=UTC)
+    at: datetime | None = datetime(2024, 6, 3, 8, 20, tzinfo=UTC)
+    seen = []
+    while at is not None and at < resolved_at:
+        out = module["handle"](payload, at, POLICY)
+        assert out is not None
+        group = out["body"].get("assignment_group")
+        assert group is None or group in module["OPTIONS"].groups.values()
+        seen.append(at)
+        at = datetime.fromisoformat(out["next_evaluation_at"])
+    # "true" reads category Network (a label): the pack's wrong-team rule does not match it.
+    assert {"all": 11, "true": 10}[mode] == len(seen)
+    out = module["handle"](_resolved(payload), resolved_at, POLICY)
+    assert out is not None
+    assert None is out["next_evaluation_at"]
+
+
+def test_the_handler_exits_0_at_its_own_next_evaluation() -> None:
+    done = run(str(EXAMPLE / "INC0010042-all.json"), "--at", "2024-06-03T12:00:00Z")
+    assert 0 == done.returncode, done.stderr
+    out = json.loads(done.stdout)
+    assert "3f1dd0f9c0a8016400a1f5e1a1a9c6b2" == out["body"]["assignment_group"]
