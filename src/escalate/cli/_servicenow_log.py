@@ -1,0 +1,122 @@
+"""Reading a ServiceNow log file for the commands that take one: a CSV, or a zip holding one CSV.
+
+:func:`log_rows` gives the rows as ``csv.DictReader`` gives them (column -> text), for
+:func:`escalate.adapters.servicenow.read_log`. The file is read with a bound
+(:data:`MAX_LOG_BYTES`, also on what a zip member inflates to); every problem is an
+:class:`~escalate.errors.EscalateError` naming the option and the file, and the line for a
+row that does not fit its header.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from escalate.errors import EscalateError
+from escalate.policy.loader import read_file
+
+__all__ = ["MAX_LOG_BYTES", "log_rows"]
+
+if TYPE_CHECKING:
+    from _csv import Reader as _Reader
+
+MAX_LOG_BYTES = 512 * 1024 * 1024
+"""Largest log read, in bytes: the file, and the CSV a zip holds once inflated (the UCI log is
+39 MB as CSV, 2 MB zipped)."""
+
+
+def log_rows(path: str, option: str = "--servicenow") -> Iterator[dict[str, str]]:
+    """The rows of the log at ``path`` (a ``.csv`` file, or a zip holding exactly one ``.csv``),
+    each a mapping from the header's column names to the row's texts.
+
+    The file is read and its header checked at once (a missing file, a zip without its CSV, an
+    empty or non-UTF-8 file, a header naming a column twice fail here); a row with more or fewer
+    cells than the header fails when the iteration reaches it, naming its line (the header is
+    line 1). A UTF-8 byte-order mark, which spreadsheet exports write, is skipped.
+    """
+    raw = read_file(
+        path,
+        what="log",
+        max_bytes=MAX_LOG_BYTES,
+        error=lambda message: EscalateError(f"{option}: {message}"),
+    )
+    name = path
+    if zipfile.is_zipfile(io.BytesIO(raw)):
+        raw, member = _member(raw, path, option)
+        name = f"{path}!{member}"
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise EscalateError(f"{option}: {name}:{line}: not UTF-8 text ({exc.reason})") from None
+    del raw
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise EscalateError(f"{option}: {name}:1: not a CSV header: {exc}") from None
+    if not header or header == [""]:
+        raise EscalateError(f"{option}: {name}: the log is empty (no header line)")
+    seen: set[str] = set()
+    for column in header:
+        if column in seen:
+            raise EscalateError(f"{option}: {name}:1: the header names {column!r} twice")
+        seen.add(column)
+    return _rows(reader, tuple(header), name, option)
+
+
+def _rows(
+    reader: _Reader, header: tuple[str, ...], name: str, option: str
+) -> Iterator[dict[str, str]]:
+    width = len(header)
+    while True:
+        try:
+            cells = next(reader, None)
+        except csv.Error as exc:
+            raise EscalateError(f"{option}: {name}:{reader.line_num}: not CSV: {exc}") from None
+        if cells is None:
+            return
+        line = reader.line_num  # the row's last physical line (a quoted cell may hold newlines)
+        if not cells:  # a blank line: csv gives [], DictReader skips it too
+            continue
+        if len(cells) != width:
+            raise EscalateError(
+                f"{option}: {name}:{line}: {len(cells)} cells where the header has {width}"
+            )
+        yield dict(zip(header, cells, strict=True))
+
+
+def _member(raw: bytes, path: str, option: str) -> tuple[bytes, str]:
+    """The bytes of the one CSV a zip holds, and its name."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            members = [
+                info
+                for info in archive.infolist()
+                if not info.is_dir() and info.filename.lower().endswith(".csv")
+            ]
+            if len(members) != 1:
+                names = ", ".join(sorted(info.filename for info in members)) or "none"
+                raise EscalateError(
+                    f"{option}: {path}: a zip log must hold exactly one .csv file, it holds "
+                    f"{len(members)} ({names})"
+                )
+            info = members[0]
+            if info.file_size > MAX_LOG_BYTES:
+                raise EscalateError(
+                    f"{option}: {path}!{info.filename}: it is {info.file_size} bytes; the limit "
+                    f"is {MAX_LOG_BYTES} bytes"
+                )
+            with archive.open(info) as stream:
+                data = stream.read(MAX_LOG_BYTES + 1)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError) as exc:
+        raise EscalateError(f"{option}: {path}: cannot read the zip: {exc}") from None
+    if len(data) > MAX_LOG_BYTES:
+        raise EscalateError(
+            f"{option}: {path}!{info.filename}: it inflates to more than {MAX_LOG_BYTES} "
+            "bytes; the limit is that"
+        )
+    return data, info.filename
