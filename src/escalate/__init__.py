@@ -7,10 +7,12 @@ and sequences are tuples. The value types (:class:`Action`, :class:`RuleResult`,
 the compiled definitions) are also hashable and compare by value; :class:`Policy`,
 :class:`Decision`, :class:`ClockState` and :class:`Simulation` compare by identity. The
 what-if tools (:func:`simulate` here; ``diff`` and snapshots too) live in
-:mod:`escalate.whatif`.
+:mod:`escalate.whatif`; :func:`replay`, a ServiceNow log replayed through a policy, lives with
+the ServiceNow adapter in :mod:`escalate.adapters.servicenow`.
 """
 
 from escalate._version import __version__
+from escalate.adapters.servicenow import replay
 from escalate.calendars.calendar import Calendar
 from escalate.calendars.timewindow import TimeWindow
 from escalate.engine.actions import ActionDef
@@ -82,5 +84,6 @@ __all__ = [
     "lint",
     "load",
     "loads",
+    "replay",
     "simulate",
 ]

@@ -22,7 +22,17 @@ from collections.abc import Sequence
 
 from escalate._json import MAX_JSON_DEPTH, MAX_JSON_INT_DIGITS
 from escalate._version import __version__
-from escalate.cli import demo, diff, evaluate, schema, simulate, snapshot, test, validate
+from escalate.cli import (
+    demo,
+    diff,
+    evaluate,
+    replay,
+    schema,
+    simulate,
+    snapshot,
+    test,
+    validate,
+)
 from escalate.cli._io import (
     MAX_HORIZON_DAYS,
     MAX_JSON_BYTES,
@@ -46,7 +56,7 @@ __all__ = [
 
 #: The commands, in the order ``escalate --help`` lists them. Each module has
 #: ``register(subparsers)``, which adds its parser(s) with ``run`` set to the function to call.
-COMMANDS = (validate, evaluate, schema, demo, test, simulate, diff, snapshot)
+COMMANDS = (validate, evaluate, schema, demo, test, simulate, diff, snapshot, replay)
 
 
 #: The arguments that name an input file, and how the command line writes them: ``-`` in

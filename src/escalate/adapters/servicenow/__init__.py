@@ -15,7 +15,10 @@ Pure functions, no HTTP and no clock. The pieces:
 * Reading a snapshot log (every row a full copy of the record after one update, as the CSV
   export of an audited table gives) yields :class:`LogIncident` values: each incident's rows
   diffed into events (:class:`Update`), both sets of counters (:class:`Counters`) and every
-  anomaly with the rule that handled it (:class:`Anomaly`).
+  anomaly with the rule that handled it (:class:`Anomaly`): :func:`read_log` gives a
+  :class:`LogReading`.
+* :func:`replay` runs a policy over a log's incidents as they happened (evaluated at every
+  update and wake-up, due actions recorded done) and summarises what it did (:class:`Replay`).
 
 Every problem is a :class:`~escalate.errors.TicketError` naming the field (or the log's line
 and column) and the value; nothing partial is returned. See ``docs/integrations.md``.
@@ -40,6 +43,15 @@ from escalate.adapters.servicenow._patch import (
     work_notes,
 )
 from escalate.adapters.servicenow._records import Anomaly, Counters, LogIncident, Update
+from escalate.adapters.servicenow._replay import (
+    Duplicate,
+    IncidentReplay,
+    LateAction,
+    LevelEntry,
+    Replay,
+    ReplayFinding,
+    replay,
+)
 from escalate.adapters.servicenow._table import DISPLAY_MODES, REFERENCE_COLUMNS, read_incident
 
 __all__ = [
@@ -54,15 +66,22 @@ __all__ = [
     "WORK_NOTES_MAX_LENGTH",
     "Anomaly",
     "Counters",
+    "Duplicate",
+    "IncidentReplay",
+    "LateAction",
+    "LevelEntry",
     "LogError",
     "LogIncident",
     "LogReading",
     "PatchOptions",
+    "Replay",
+    "ReplayFinding",
     "ServiceNowMapping",
     "Update",
     "parse_time",
     "patch_body",
     "read_incident",
     "read_log",
+    "replay",
     "work_notes",
 ]

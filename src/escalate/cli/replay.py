@@ -1,0 +1,297 @@
+"""``escalate replay``: a ServiceNow incident log replayed through a policy, summarised.
+
+The log is a CSV (or a zip holding one) of full-record snapshots, one row per update, as the
+UCI incident event log is. It is read with :func:`escalate.adapters.servicenow.read_log` under
+a mapping built from the options (the defaults are those of ``UCI_LOG_MAPPING``, but the time
+zone, which a log never states, must be given), then replayed with
+:func:`escalate.adapters.servicenow.replay`. This command measures the wall time of the replay,
+for the throughput line; the library reads no clock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import importlib
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from escalate.adapters.servicenow import UCI_LOG_MAPPING, Replay, ServiceNowMapping, read_log
+from escalate.adapters.servicenow import replay as replay_log
+from escalate.adapters.servicenow._replay import DEFAULT_MAX_STEPS, PERCENTILES
+from escalate.cli._io import error, load_policy, out, print_json
+from escalate.cli._servicenow_log import log_rows
+from escalate.cli.simulate import steps_arg
+from escalate.errors import ArgumentError, EscalateError
+
+#: How many cases of a kind the text summary lists (``--json`` lists them all).
+SHOWN = 10
+
+
+def register(sub: Any) -> None:
+    cmd = sub.add_parser(
+        "replay",
+        help="replay a ServiceNow incident log through a policy and summarise what it did",
+        description=(
+            "Rebuild every incident of a ServiceNow log (a CSV of record snapshots, or a zip "
+            "holding one), evaluate it at every update and at every next_evaluation_at until it "
+            "closes, record each due action as done, and summarise: escalations, breaches "
+            "against the log's made_sla, ping-pong, time to first escalation, late and "
+            "duplicate actions. Exit 1 when an incident could not be replayed to its end or an "
+            "action was emitted again after it was done."
+        ),
+    )
+    mapping = UCI_LOG_MAPPING
+    cmd.add_argument("--policy", required=True, help="policy file or folder")
+    cmd.add_argument(
+        "--servicenow", required=True, metavar="LOG", help="the log: a .csv, or a .zip of one"
+    )
+    cmd.add_argument(
+        "--time-zone",
+        required=True,
+        metavar="ZONE",
+        help="IANA zone the log's date-times are written in (a log never says; e.g. UTC)",
+    )
+    cmd.add_argument(
+        "--date-format",
+        default=mapping.date_format,
+        metavar="PATTERN",
+        help=f"date-time pattern in ServiceNow's letters (default {mapping.date_format})",
+    )
+    cmd.add_argument(
+        "--empty",
+        action="append",
+        metavar="MARKER",
+        help="a text that means 'no value'; repeat for several (default: ?)",
+    )
+    for option, field in (
+        ("--before-opened", "before_opened"),
+        ("--backwards", "backwards"),
+        ("--duplicate-mod-count", "duplicate_mod_count"),
+        ("--invalid-state", "invalid_state"),
+        ("--counters", "counters"),
+    ):
+        choices = _CHOICES[field]
+        cmd.add_argument(
+            option,
+            choices=choices,
+            default=getattr(mapping, field),
+            help=f"{_HELP[field]} (default {getattr(mapping, field)})",
+        )
+    cmd.add_argument(
+        "--clock",
+        help="the clock compared with made_sla (default: the policy's first resolution clock)",
+    )
+    cmd.add_argument(
+        "--max-steps",
+        type=steps_arg,
+        default=DEFAULT_MAX_STEPS,
+        help=f"most evaluations of one incident (default {DEFAULT_MAX_STEPS})",
+    )
+    cmd.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    cmd.add_argument("--json", action="store_true", help="print the summary as JSON")
+    cmd.set_defaults(run=run)
+
+
+_CHOICES = {
+    "before_opened": ("error", "clamp"),
+    "backwards": ("error", "clamp"),
+    "duplicate_mod_count": ("error", "ordered"),
+    "invalid_state": ("error", "keep"),
+    "counters": ("servicenow", "derived"),
+}
+_HELP = {
+    "before_opened": "a row updated before opened_at",
+    "backwards": "a row updated before the row it follows",
+    "duplicate_mod_count": "rows sharing a sys_mod_count",
+    "invalid_state": "a state the mapping does not know",
+    "counters": "which reassignment and reopen counts the tickets carry",
+}
+
+
+def mapping_of(args: argparse.Namespace) -> ServiceNowMapping:
+    """The mapping the options declare: ``UCI_LOG_MAPPING`` with each option's value."""
+    try:
+        return dataclasses.replace(
+            UCI_LOG_MAPPING,
+            time_zone=args.time_zone,
+            date_format=args.date_format,
+            empty=tuple(args.empty) if args.empty else UCI_LOG_MAPPING.empty,
+            before_opened=args.before_opened,
+            backwards=args.backwards,
+            duplicate_mod_count=args.duplicate_mod_count,
+            invalid_state=args.invalid_state,
+            counters=args.counters,
+        )
+    except ArgumentError as exc:
+        option = "--time-zone" if "time zone" in str(exc) else "--date-format"
+        raise EscalateError(f"{option}: {exc}") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    policy = load_policy(args.policy)
+    mapping = mapping_of(args)
+    try:
+        reading = read_log(log_rows(args.servicenow), mapping)
+    except EscalateError as exc:
+        if str(exc).startswith("--servicenow"):
+            raise
+        raise EscalateError(f"--servicenow: {args.servicenow}: {exc}") from None
+    try:
+        started = time.perf_counter()
+        with _Progress(len(reading.incidents), args) as report:
+            result = replay_log(
+                policy, reading, clock=args.clock, max_steps=args.max_steps, progress=report
+            )
+        seconds = time.perf_counter() - started
+    except ArgumentError as exc:
+        raise EscalateError(f"--clock: {exc}") from None
+    summary = result.to_dict()
+    throughput = {
+        "wall_seconds": f"{seconds:.3f}",
+        "evaluations_per_second": None if seconds <= 0 else f"{result.evaluations / seconds:.0f}",
+    }
+    if args.json:
+        print_json({**summary, "throughput": throughput})
+    else:
+        out(text(result, summary, throughput), keep_newlines=True)
+    return 1 if result.findings or result.duplicates else 0
+
+
+# -- progress -------------------------------------------------------------------------------------
+
+
+class _Progress:
+    """Progress on stderr, as a context manager giving the callback for :func:`replay`: a bar
+    (tqdm, when installed) when stderr is a terminal; otherwise a plain line at every tenth of
+    the incidents, except with ``--json``; nothing with ``--quiet``."""
+
+    def __init__(self, total: int, args: argparse.Namespace) -> None:
+        self.total = total
+        self.bar: Any = None
+        self.report: Callable[[int], None] | None = None
+        if args.quiet or total == 0:
+            return
+        terminal = sys.stderr.isatty()
+        if terminal:
+            try:
+                tqdm: Any = importlib.import_module("tqdm")
+            except ImportError:
+                tqdm = None
+            if tqdm is not None:
+                self.bar = tqdm.tqdm(
+                    total=total, unit="incident", file=sys.stderr, desc="escalate replay"
+                )
+                self.report = self._tick
+                return
+        if terminal or not args.json:
+            self.next_line = 1
+            self.report = self._line
+
+    def __enter__(self) -> Callable[[int], None] | None:
+        return self.report
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+    def _tick(self, done: int) -> None:
+        self.bar.update(done - self.bar.n)
+
+    def _line(self, done: int) -> None:
+        if done * 10 >= self.next_line * self.total:
+            error(f"escalate: replayed {done} of {self.total} incidents")
+            while self.next_line * self.total <= done * 10:
+                self.next_line += 1
+
+
+# -- the text summary -----------------------------------------------------------------------------
+
+
+def text(result: Replay, summary: dict[str, Any], throughput: dict[str, Any]) -> str:
+    """The summary as text: one block per question, cases cut to :data:`SHOWN`."""
+    lines: list[str] = []
+    add = lines.append
+    policy = summary["policy"]
+    incidents = summary["incidents"]
+    evaluations = summary["evaluations"]
+    add(f"policy {policy['id']} v{policy['version']}; clock compared with made_sla: {result.clock}")
+    add(
+        f"incidents: {incidents['total']} ({incidents['closed']} closed, {incidents['open']} "
+        f"open at their last row, {incidents['stopped']} stopped early) from "
+        f"{summary['rows']} rows"
+    )
+    add(
+        f"evaluations: {evaluations['total']} ({evaluations['at_updates']} at updates, "
+        f"{evaluations['at_wake_ups']} at wake-ups); {throughput['wall_seconds']} s, "
+        f"{throughput['evaluations_per_second']} evaluations/s"
+    )
+    add("")
+    escalations = summary["escalations"]
+    add(f"level entries by path: {escalations['level_entries']}")
+    for path, levels in escalations["by_path"].items():
+        add(f"  {path}: " + ", ".join(f"{name} {n}" for name, n in levels.items()))
+    add("")
+    add("breaches (ours: the clock breached; log: made_sla false), by priority:")
+    add("  priority  both  ours only  log only  neither  unknown  agreement")
+    breaches = summary["breaches"]
+    for name, row in [*breaches["by_priority"].items(), ("all", breaches["total"])]:
+        add(
+            f"  {name:<8}  {row['both']:>4}  {row['ours_only']:>9}  {row['log_only']:>8}  "
+            f"{row['neither']:>7}  {row['unknown']:>7}  {row['agreement'] or '-':>9}"
+        )
+    add("")
+    ping = summary["ping_pong"]
+    add(f"ping-pong (a group, another, the first again): {ping['count']} incidents")
+    for case in ping["cases"][:SHOWN]:
+        add(f"  {case['number']}: {' -> '.join(case['groups'])}")
+    if ping["count"] > SHOWN:
+        add(f"  ... and {ping['count'] - SHOWN} more (--json lists them all)")
+    add("")
+    first = summary["first_escalation"]
+    add(
+        f"time to first escalation: {first['incidents']} incidents escalated, "
+        f"{first['without']} never; {_spread(first)}"
+    )
+    late = summary["late_actions"]
+    add(
+        f"late actions: {late['count']} of {summary['actions']} "
+        f"({late['before_first_row']} due before the incident's first row); "
+        f"lateness {_spread(late['lateness'])}"
+    )
+    duplicates = summary["duplicate_actions"]
+    add(f"duplicate actions: {duplicates['count']}")
+    for case in duplicates["cases"][:SHOWN]:
+        add(f"  {case['number']}: {case['action_id']} at {case['at']} ({case['why']})")
+    add("")
+    anomalies = summary["anomalies"]
+    add(
+        "log anomalies (handled by the mapping's rules): "
+        + (", ".join(f"{kind} {n}" for kind, n in anomalies.items()) or "none")
+    )
+    counters = summary["counters"]
+    add(
+        f"counters (reassignments, reopens): the decisions used the "
+        f"{' and '.join(counters['used']) or '-'} ones; ServiceNow's and the derived ones "
+        f"disagree on {counters['disagree']} incidents"
+    )
+    findings = summary["findings"]
+    if findings:
+        add("")
+        add(f"stopped early: {len(findings)} incidents")
+        for finding in findings[:SHOWN]:
+            add(f"  {finding['number']} at {finding['at']}: {finding['kind']}: {finding['detail']}")
+        if len(findings) > SHOWN:
+            add(f"  ... and {len(findings) - SHOWN} more (--json lists them all)")
+    return "\n".join(lines)
+
+
+def _spread(durations: dict[str, Any]) -> str:
+    if durations["max"] is None:
+        return "-"
+    parts = [f"min {durations['min']}"]
+    parts += [f"p{p} {durations[f'p{p}']}" for p in PERCENTILES]
+    parts.append(f"max {durations['max']}")
+    return ", ".join(parts)
