@@ -18,13 +18,19 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from escalate.adapters.servicenow import UCI_LOG_MAPPING, Replay, ServiceNowMapping, read_log
+from escalate.adapters.servicenow import (
+    UCI_LOG_MAPPING,
+    LogError,
+    Replay,
+    ServiceNowMapping,
+    read_log,
+)
 from escalate.adapters.servicenow import replay as replay_log
 from escalate.adapters.servicenow._replay import DEFAULT_MAX_STEPS, PERCENTILES
 from escalate.cli._io import error, load_policy, out, print_json
 from escalate.cli._servicenow_log import log_rows
 from escalate.cli.simulate import steps_arg
-from escalate.errors import ArgumentError, EscalateError
+from escalate.errors import ArgumentError, EscalateError, TicketError, render_path, shown
 
 #: How many cases of a kind the text summary lists (``--json`` lists them all).
 SHOWN = 10
@@ -135,13 +141,21 @@ def run(args: argparse.Namespace) -> int:
     mapping = mapping_of(args)
     try:
         reading = read_log(log_rows(args.servicenow), mapping)
-    except EscalateError as exc:
-        if str(exc).startswith("--servicenow"):
-            raise
+    except LogError as exc:  # file:line: column: what (got value)
+        message = exc.message.removeprefix(f"line {exc.line}: ")
+        where = f"{render_path(exc.path)}: " if exc.path and exc.path != ("",) else ""
+        raise EscalateError(
+            f"--servicenow: {args.servicenow}:{exc.line}: {where}{message} (got {shown(exc.value)})"
+        ) from None
+    except TicketError as exc:
         raise EscalateError(f"--servicenow: {args.servicenow}: {exc}") from None
+    progress = _Progress(len(reading.incidents), args)
+    progress.say(
+        f"escalate: read {reading.rows} rows, {len(reading.incidents)} incidents; replaying"
+    )
     try:
         started = time.perf_counter()
-        with _Progress(len(reading.incidents), args) as report:
+        with progress as report:
             result = replay_log(
                 policy, reading, clock=args.clock, max_steps=args.max_steps, progress=report
             )
@@ -170,28 +184,29 @@ class _Progress:
 
     def __init__(self, total: int, args: argparse.Namespace) -> None:
         self.total = total
+        self.terminal = sys.stderr.isatty()
+        self.talk = not args.quiet and (self.terminal or not args.json)
         self.bar: Any = None
-        self.report: Callable[[int], None] | None = None
-        if args.quiet or total == 0:
-            return
-        terminal = sys.stderr.isatty()
-        if terminal:
-            try:
-                tqdm: Any = importlib.import_module("tqdm")
-            except ImportError:
-                tqdm = None
-            if tqdm is not None:
-                self.bar = tqdm.tqdm(
-                    total=total, unit="incident", file=sys.stderr, desc="escalate replay"
-                )
-                self.report = self._tick
-                return
-        if terminal or not args.json:
-            self.next_line = 1
-            self.report = self._line
+        self.next_line = 1
+
+    def say(self, line: str) -> None:
+        """Print ``line`` on stderr when progress is shown at all."""
+        if self.talk:
+            error(line)
 
     def __enter__(self) -> Callable[[int], None] | None:
-        return self.report
+        if not self.talk or self.total == 0:
+            return None
+        if self.terminal:
+            try:
+                tqdm: Any = importlib.import_module("tqdm")
+            except ImportError:  # the 'progress' extra is not installed: plain lines
+                return self._line
+            self.bar = tqdm.tqdm(
+                total=self.total, unit="incident", file=sys.stderr, desc="escalate replay"
+            )
+            return self._tick
+        return self._line
 
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
