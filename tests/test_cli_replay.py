@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
+import sys
 import zipfile
 from pathlib import Path
 
@@ -166,3 +168,29 @@ def test_an_unknown_clock_names_the_option(capsys: pytest.CaptureFixture[str]) -
         "escalate: error: --clock: policy 'replay-fixture' has no clock 'response' (it has: "
         "resolution)\n",
     ) == (code, err)
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_on_a_terminal_progress_is_a_bar(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("tqdm", reason="the 'progress' extra (tqdm) is not installed")
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert 0 == main(replay_argv("--json"))
+    written = terminal.getvalue()
+    assert "escalate: read 11 rows, 3 incidents; replaying\n" in written
+    assert "escalate replay: 100%" in written
+    assert "3/3" in written
+
+
+def test_on_a_terminal_without_tqdm_progress_is_plain_lines(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # import tqdm raises ImportError
+    assert 0 == main(replay_argv("--json"))
+    assert "escalate: replayed 3 of 3 incidents\n" in terminal.getvalue()

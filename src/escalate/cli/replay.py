@@ -16,6 +16,7 @@ import importlib
 import sys
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from escalate.adapters.servicenow import (
@@ -139,6 +140,10 @@ def mapping_of(args: argparse.Namespace) -> ServiceNowMapping:
 def run(args: argparse.Namespace) -> int:
     policy = load_policy(args.policy)
     mapping = mapping_of(args)
+    try:  # an unknown --clock is said before the log is read (an empty replay checks it)
+        replay_log(policy, (), clock=args.clock)
+    except ArgumentError as exc:
+        raise EscalateError(f"--clock: {exc}") from None
     try:
         reading = read_log(log_rows(args.servicenow), mapping)
     except LogError as exc:  # file:line: column: what (got value)
@@ -153,19 +158,16 @@ def run(args: argparse.Namespace) -> int:
     progress.say(
         f"escalate: read {reading.rows} rows, {len(reading.incidents)} incidents; replaying"
     )
-    try:
-        started = time.perf_counter()
-        with progress as report:
-            result = replay_log(
-                policy, reading, clock=args.clock, max_steps=args.max_steps, progress=report
-            )
-        seconds = time.perf_counter() - started
-    except ArgumentError as exc:
-        raise EscalateError(f"--clock: {exc}") from None
+    started = time.perf_counter_ns()
+    with progress as report:
+        result = replay_log(
+            policy, reading, clock=args.clock, max_steps=args.max_steps, progress=report
+        )
+    wall_ns = max(time.perf_counter_ns() - started, 1)
     summary = result.to_dict()
-    throughput = {
-        "wall_seconds": f"{seconds:.3f}",
-        "evaluations_per_second": None if seconds <= 0 else f"{result.evaluations / seconds:.0f}",
+    throughput = {  # integers and exact decimals, as every figure escalate prints
+        "wall_seconds": str((Decimal(wall_ns) / 10**9).quantize(Decimal("0.001"))),
+        "evaluations_per_second": result.evaluations * 10**9 // wall_ns,
     }
     if args.json:
         print_json({**summary, "throughput": throughput})
