@@ -233,7 +233,7 @@ def test_a_ticket_the_policy_refuses_stops_that_incident_only() -> None:
     assert [("INC1", "refused"), ("INC2", "refused")] == [
         (f.number, f.kind) for f in result.findings
     ]
-    assert "Active" in result.findings[0].detail
+    assert "unknown status" in result.findings[0].detail
     assert (True, None) == (result.incidents[2].closed, result.incidents[2].finding)
 
 
