@@ -1,6 +1,6 @@
 """escalate.replay on the real UCI ServiceNow log, when it is beside the repository.
 
-The whole log takes longer than a unit test should (about 80 s on two cores: see
+The whole log takes longer than a unit test should (80 to 120 s on one core: see
 ``bench/replay_bench.py`` and ``bench/README.md``), so this replays a deterministic sample:
 every 40th incident, in the log's order, through the shipped pack. Skipped, with a message,
 when ``../shared/datasets/servicenow-incident-event-log.zip`` is absent.
