@@ -19,6 +19,9 @@ Pure functions, no HTTP and no clock. The pieces:
   :class:`LogReading`.
 * :func:`replay` runs a policy over a log's incidents as they happened (evaluated at every
   update and wake-up, due actions recorded done) and summarises what it did (:class:`Replay`).
+  anomaly with the rule that handled it (:class:`Anomaly`).
+* :func:`calibrate` sweeps declared variants of a clock (:func:`read_variants`,
+  :func:`default_variants`) against a log's own verdict (``made_sla``) and ranks them.
 
 Every problem is a :class:`~escalate.errors.TicketError` naming the field (or the log's line
 and column) and the value; nothing partial is returned. See ``docs/integrations.md``.
@@ -27,6 +30,17 @@ and column) and the value; nothing partial is returned. See ``docs/integrations.
 from __future__ import annotations
 
 from escalate.adapters.servicenow._audit import HISTORY_TABLES
+from escalate.adapters.servicenow._calibrate import (
+    Calibration,
+    CalibrationInput,
+    Cause,
+    Confusion,
+    VariantResult,
+    Variants,
+    calibrate,
+    default_variants,
+    read_variants,
+)
 from escalate.adapters.servicenow._log import UCI_LOG_MAPPING, LogError, LogReading, read_log
 from escalate.adapters.servicenow._mapping import (
     DEFAULT_COLUMNS,
@@ -65,6 +79,10 @@ __all__ = [
     "UCI_LOG_MAPPING",
     "WORK_NOTES_MAX_LENGTH",
     "Anomaly",
+    "Calibration",
+    "CalibrationInput",
+    "Cause",
+    "Confusion",
     "Counters",
     "Duplicate",
     "IncidentReplay",
@@ -78,10 +96,15 @@ __all__ = [
     "ReplayFinding",
     "ServiceNowMapping",
     "Update",
+    "VariantResult",
+    "Variants",
+    "calibrate",
+    "default_variants",
     "parse_time",
     "patch_body",
     "read_incident",
     "read_log",
+    "read_variants",
     "replay",
     "work_notes",
 ]
