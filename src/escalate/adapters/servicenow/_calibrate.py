@@ -120,6 +120,11 @@ class CalibrationInput(StrictModel):
     stop: dict[Id, TriggerSpec | list[TriggerSpec]] = Field(
         default_factory=dict, description="name -> a stop trigger, as a clock's 'stop:'"
     )
+    new_cycle_on: dict[Id, list[str] | str | None] = Field(
+        default_factory=dict,
+        description="name -> the event types that start a new cycle, as a clock's "
+        "'new_cycle_on:'; null: none",
+    )
     pause: dict[Id, PauseSpec | None] = Field(
         default_factory=dict, description="name -> a pause, as a clock's 'pause:'; null: none"
     )
@@ -148,6 +153,14 @@ class StopVariant:
     name: str
     triggers: tuple[Trigger, ...]
     yaml: object
+
+
+@dataclass(frozen=True, slots=True)
+class CycleVariant:
+    """What starts a new cycle: its ``name`` and the event types (none: one cycle only)."""
+
+    name: str
+    events: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +208,7 @@ class Variants:
 
     clock: ClockDef
     stops: tuple[StopVariant, ...]
+    cycles: tuple[CycleVariant, ...]
     pauses: tuple[PauseVariant, ...]
     calendars: tuple[CalendarChoice, ...]
     targets: tuple[TargetVariant, ...]
@@ -202,7 +216,13 @@ class Variants:
     @property
     def count(self) -> int:
         """How many variants the sweep measures."""
-        return len(self.stops) * len(self.pauses) * len(self.calendars) * len(self.targets)
+        return (
+            len(self.stops)
+            * len(self.cycles)
+            * len(self.pauses)
+            * len(self.calendars)
+            * len(self.targets)
+        )
 
 
 def _policy_clock(policy: Policy, name: str) -> ClockDef:
@@ -219,6 +239,7 @@ def _policy_clock(policy: Policy, name: str) -> ClockDef:
 def _policy_variants(policy: Policy, clock: ClockDef) -> tuple[Any, ...]:
     """The clock's own settings as the ``policy`` variant of each dimension."""
     stop = StopVariant(POLICY, clock.stop, [_trigger_yaml(t) for t in clock.stop])
+    cycle = CycleVariant(POLICY, clock.new_cycle_on)
     pause = PauseVariant(
         POLICY, clock.pause, {"status": sorted(clock.pause)} if clock.pause else None
     )
@@ -228,7 +249,7 @@ def _policy_variants(policy: Policy, clock: ClockDef) -> tuple[Any, ...]:
         {},
     )
     targets = TargetVariant(POLICY, {p: t.duration for p, t in clock.targets.items()})
-    return stop, pause, calendar, targets
+    return stop, cycle, pause, calendar, targets
 
 
 def _trigger_yaml(trigger: Trigger) -> dict[str, object]:
@@ -242,7 +263,8 @@ def _trigger_yaml(trigger: Trigger) -> dict[str, object]:
 
 def default_variants(policy: Policy, clock_name: str, time_zone: str) -> Variants:
     """The sweep without a calibration file: stops at the first ended status or at closure
-    only; no pause or every on-hold status; the calendars 24x7, each of the policy's and
+    only; a single cycle (when the clock starts new ones); no pause or every on-hold status;
+    the calendars 24x7, each of the policy's and
     ``weekdays`` (Monday to Friday, all day, in ``time_zone``); the clock's own targets and
     the fitted ones."""
     data: dict[str, Any] = {
@@ -251,6 +273,7 @@ def default_variants(policy: Policy, clock_name: str, time_zone: str) -> Variant
             "resolved": {"category": ["resolved", "closed", "cancelled"]},
             "closed": {"category": ["closed", "cancelled"]},
         },
+        "new_cycle_on": {"none": None} if _policy_clock(policy, clock_name).new_cycle_on else {},
         "pause": {"none": None, "on-hold": {"category": "on-hold"}},
         "calendar": {
             **{name: name for name in sorted(policy.calendars) if name != "weekdays"},
@@ -304,8 +327,8 @@ def read_variants(
             ("clock",),
         )
     clock = _policy_clock(policy, name)
-    own_stop, own_pause, own_calendar, own_targets = _policy_variants(policy, clock)
-    for dimension in ("stop", "pause", "calendar", "targets"):
+    own_stop, own_cycle, own_pause, own_calendar, own_targets = _policy_variants(policy, clock)
+    for dimension in ("stop", "new_cycle_on", "pause", "calendar", "targets"):
         if POLICY in getattr(spec, dimension):
             fail(
                 f"the variant name 'policy' is the clock's own {dimension}; name yours otherwise",
@@ -362,6 +385,17 @@ def read_variants(
             compiled.append(Trigger(events, statuses(item.status, item.category, path)))
         written = [t.model_dump(exclude_none=True) for t in items]
         stops.append(StopVariant(key, tuple(compiled), written if len(written) > 1 else written[0]))
+    cycles = [own_cycle]
+    for key, starts in spec.new_cycle_on.items():
+        starting = [starts] if isinstance(starts, str) else starts or []
+        for j, event in enumerate(starting):
+            if event not in EVENT_TYPES:
+                fail(
+                    f"unknown event type {shown(event)} (known: {', '.join(EVENT_TYPES)})",
+                    ("new_cycle_on", key, *(() if isinstance(starts, str) else (j,))),
+                    suggest(event, EVENT_TYPES),
+                )
+        cycles.append(CycleVariant(key, frozenset(starting)))
     pauses = [own_pause]
     for key, pause in spec.pause.items():
         if pause is None:
@@ -396,10 +430,13 @@ def read_variants(
         targets.append(TargetVariant(key, parsed))
     if spec.fit:
         targets.append(TargetVariant(_FIT, None))
-    variants = Variants(clock, tuple(stops), tuple(pauses), tuple(calendars), tuple(targets))
+    variants = Variants(
+        clock, tuple(stops), tuple(cycles), tuple(pauses), tuple(calendars), tuple(targets)
+    )
     if variants.count > MAX_VARIANTS:
         fail(
-            f"{variants.count:,} variants (stops x pauses x calendars x targets) is more than "
+            f"{variants.count:,} variants (stops x new cycles x pauses x calendars x targets) is "
+            "more than "
             f"{MAX_VARIANTS:,}: declare fewer",
             (),
         )
@@ -556,8 +593,8 @@ class _Sweep:
     def __init__(self, variants: Variants, cases: Sequence[_Case]) -> None:
         self.variants = variants
         self.cases = cases
-        self._cycles: dict[tuple[int, int], list[list[Cycle]]] = {}
-        self._measures: dict[tuple[int, int, str], list[_Measure | None]] = {}
+        self._cycles: dict[tuple[int, int, int], list[list[Cycle]]] = {}
+        self._measures: dict[tuple[int, int, int, str], list[_Measure | None]] = {}
         base = replace(
             variants.clock,
             ladder=(),
@@ -568,29 +605,42 @@ class _Sweep:
         )
         self._base = base
 
-    def clock(self, si: int, pi: int, calendar: tuple[str, Calendar] | None = None) -> ClockDef:
-        stop, pause = self.variants.stops[si], self.variants.pauses[pi]
+    def clock(
+        self, rule: tuple[int, int, int], calendar: tuple[str, Calendar] | None = None
+    ) -> ClockDef:
+        """The clock of one (stop, new cycle, pause) rule, measured on ``calendar``."""
+        si, ni, pi = rule
+        variants = self.variants
+        stop, cycle, pause = variants.stops[si], variants.cycles[ni], variants.pauses[pi]
         targets = {}
         if calendar is not None:
             targets = {"default": Target(parse_duration("1h", ()), calendar[0], calendar[1])}
-        return replace(self._base, stop=stop.triggers, pause=pause.statuses, targets=targets)
+        return replace(
+            self._base,
+            stop=stop.triggers,
+            new_cycle_on=cycle.events,
+            pause=pause.statuses,
+            targets=targets,
+        )
 
-    def cycles(self, si: int, pi: int) -> list[list[Cycle]]:
-        found = self._cycles.get((si, pi))
+    def cycles(self, rule: tuple[int, int, int]) -> list[list[Cycle]]:
+        found = self._cycles.get(rule)
         if found is None:
-            clock = self.clock(si, pi)
-            found = self._cycles[(si, pi)] = [run_cycles(clock, c.steps) for c in self.cases]
+            clock = self.clock(rule)
+            found = self._cycles[rule] = [run_cycles(clock, c.steps) for c in self.cases]
         return found
 
-    def measure(self, si: int, pi: int, calendar: tuple[str, Calendar], i: int) -> _Measure:
-        key = (si, pi, calendar[0])
+    def measure(
+        self, rule: tuple[int, int, int], calendar: tuple[str, Calendar], i: int
+    ) -> _Measure:
+        key = (*rule, calendar[0])
         table = self._measures.get(key)
         if table is None:
             table = self._measures[key] = [None] * len(self.cases)
         found = table[i]
         if found is None:
-            clock = self.clock(si, pi, calendar)
-            found = table[i] = _measure(clock, self.cycles(si, pi)[i], self.cases[i].now)
+            clock = self.clock(rule, calendar)
+            found = table[i] = _measure(clock, self.cycles(rule)[i], self.cases[i].now)
         return found
 
 
@@ -633,17 +683,19 @@ class VariantResult:
     and the targets used (priority -> duration text; the fitted ones for ``fit``)."""
 
     stop: str
+    new_cycle_on: str
     pause: str
     calendar: str
     targets: str
-    order: tuple[int, int, int, int]
+    order: tuple[int, int, int, int, int]
     confusion: Confusion
     target_texts: Mapping[str, str]
 
     @property
     def name(self) -> str:
         return (
-            f"stop={self.stop} pause={self.pause} calendar={self.calendar} targets={self.targets}"
+            f"stop={self.stop} new_cycle_on={self.new_cycle_on} pause={self.pause} "
+            f"calendar={self.calendar} targets={self.targets}"
         )
 
     def agreement(self) -> str:
@@ -653,6 +705,7 @@ class VariantResult:
     def to_dict(self) -> dict[str, object]:
         return {
             "stop": self.stop,
+            "new_cycle_on": self.new_cycle_on,
             "pause": self.pause,
             "calendar": self.calendar,
             "targets": self.targets,
@@ -792,12 +845,16 @@ def calibrate(policy: Policy, variants: Variants, incidents: Iterable[LogInciden
             cases.append(_case(policy, incident))
     sweep = _Sweep(variants, cases)
     results: list[VariantResult] = []
-    for (si, stop), (pi, pause), (ci, cal) in itertools.product(
-        enumerate(variants.stops), enumerate(variants.pauses), enumerate(variants.calendars)
+    for (si, stop), (ni, cycle), (pi, pause), (ci, cal) in itertools.product(
+        enumerate(variants.stops),
+        enumerate(variants.cycles),
+        enumerate(variants.pauses),
+        enumerate(variants.calendars),
     ):
+        rule = (si, ni, pi)
         calendars = [cal.for_priority(case.priority) for case in cases]
         measures = [
-            None if c is None else sweep.measure(si, pi, c, i) for i, c in enumerate(calendars)
+            None if c is None else sweep.measure(rule, c, i) for i, c in enumerate(calendars)
         ]
         for ti, targets in enumerate(variants.targets):
             if targets.durations is None:
@@ -814,17 +871,17 @@ def calibrate(policy: Policy, variants: Variants, incidents: Iterable[LogInciden
             results.append(
                 VariantResult(
                     stop.name,
+                    cycle.name,
                     pause.name,
                     cal.name,
                     targets.name,
-                    (si, pi, ci, ti),
+                    (si, ni, pi, ci, ti),
                     _confusion(cases, verdicts),
                     texts,
                 )
             )
     results.sort(key=lambda r: (-r.confusion.agree, r.order))
     best = results[0]
-    si, pi, ci, ti = best.order
     causes = _causes(policy, sweep, best, cases)
     yaml_text = _clock_yaml(variants, best, cases)
     return Calibration(
@@ -974,7 +1031,8 @@ def _causes(
     policy: Policy, sweep: _Sweep, best: VariantResult, cases: Sequence[_Case]
 ) -> tuple[Cause, ...]:
     variants = sweep.variants
-    si, pi, ci, ti = best.order
+    si, ni, pi, ci, ti = best.order
+    rule = (si, ni, pi)
     cal_variant, targets = variants.calendars[ci], variants.targets[ti]
     pause = variants.pauses[pi]
     fitted: dict[str, int] = {}
@@ -982,14 +1040,14 @@ def _causes(
         measures = [
             None
             if (c := cal_variant.for_priority(case.priority)) is None
-            else sweep.measure(si, pi, c, i)
+            else sweep.measure(rule, c, i)
             for i, case in enumerate(cases)
         ]
         fitted, _ = _fit(cases, measures)
     found: dict[str, list[tuple[str, str]]] = {}
     for i, case in enumerate(cases):
         cal = cal_variant.for_priority(case.priority)
-        measure = None if cal is None else sweep.measure(si, pi, cal, i)
+        measure = None if cal is None else sweep.measure(rule, cal, i)
         target_us: int | None = None
         duration: Duration | None = None
         if cal is not None and measure is not None:
@@ -1008,7 +1066,7 @@ def _causes(
             breached = False
         if breached == case.missed:
             continue
-        cause, detail = _cause(case, breached, measure, target_us, pause, sweep, si, cal)
+        cause, detail = _cause(case, breached, measure, target_us, pause, sweep, rule, cal)
         found.setdefault(cause, []).append((case.number, detail))
     out = [Cause(cause, len(items), tuple(items[:EXAMPLES])) for cause, items in found.items()]
     out.sort(key=lambda c: (-c.count, c.cause))
@@ -1022,7 +1080,7 @@ def _cause(
     target_us: int | None,
     pause: PauseVariant,
     sweep: _Sweep,
-    si: int,
+    rule: tuple[int, int, int],
     cal: tuple[str, Calendar] | None,
 ) -> tuple[str, str]:
     """The first cause that explains one disagreement, and its detail for this incident."""
@@ -1046,7 +1104,7 @@ def _cause(
         if measure.paused_us and cal is not None:
             # Would the clock have breached without its pauses?
             statuses = sorted({after for _, _, _, after in case.steps if after in pause.statuses})
-            if _unpaused_breach(sweep, si, cal, case, target_us):
+            if _unpaused_breach(sweep, rule, cal, case, target_us):
                 return (
                     f"{said} but our clock paused on {', '.join(statuses)}",
                     f"paused {format_duration(measure.paused_us * ONE_US)}",
@@ -1065,10 +1123,14 @@ def _cause(
 
 
 def _unpaused_breach(
-    sweep: _Sweep, si: int, cal: tuple[str, Calendar], case: _Case, target_us: int
+    sweep: _Sweep,
+    rule: tuple[int, int, int],
+    cal: tuple[str, Calendar],
+    case: _Case,
+    target_us: int,
 ) -> bool:
     """Whether the same clock without pauses would have reached ``target_us``."""
-    clock = replace(sweep.clock(si, 0, cal), pause=frozenset())
+    clock = replace(sweep.clock(rule, cal), pause=frozenset())
     cycles = run_cycles(clock, case.steps)
     return _measure(clock, cycles, case.now).peak_us >= target_us
 
@@ -1076,7 +1138,7 @@ def _unpaused_breach(
 def _clock_yaml(variants: Variants, best: VariantResult, cases: Sequence[_Case]) -> str:
     """The best variant as a ``clocks:`` entry (and the calendars it declares) to paste into
     the policy; the ladder and scoped definitions are the policy's own, to keep."""
-    si, pi, ci, ti = best.order
+    si, ni, pi, ci, ti = best.order
     clock = variants.clock
     stop, pause = variants.stops[si], variants.pauses[pi]
     cal, targets = variants.calendars[ci], variants.targets[ti]
@@ -1099,8 +1161,9 @@ def _clock_yaml(variants: Variants, best: VariantResult, cases: Sequence[_Case])
     if pause.yaml is not None:
         body["pause"] = pause.yaml
     body["stop"] = stop.yaml
-    if clock.new_cycle_on:
-        body["new_cycle_on"] = sorted(clock.new_cycle_on)
+    new_cycle_on = variants.cycles[ni].events
+    if new_cycle_on:
+        body["new_cycle_on"] = sorted(new_cycle_on)
     body["on_priority_change"] = "restart" if clock.restart_on_priority_change else "retroactive"
     body["targets"] = written
     document: dict[str, object] = {}
