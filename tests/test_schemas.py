@@ -91,7 +91,7 @@ def test_every_schema_names_its_dialect_and_a_versioned_urn(kind: str) -> None:
     )
 
 
-@pytest.mark.parametrize("kind", ["ticket", "availability", "decision"])
+@pytest.mark.parametrize("kind", ["ticket", "availability", "decision", "calibration"])
 def test_the_examples_in_a_schema_validate_against_it(kind: str) -> None:
     schema = json_schema(kind)
     assert [[]] * len(schema["examples"]) == [errors(kind, e) for e in schema["examples"]]

@@ -7,7 +7,9 @@
 * ``availability``: the availability input of ``Policy.evaluate``;
 * ``decision``: what ``Decision.to_dict()`` returns;
 * ``cases``: a case file (``<policy>.cases.yaml``) that ``escalate test`` and the pytest
-  plugin run (from :class:`escalate.testing.case_format.CaseFileInput`).
+  plugin run (from :class:`escalate.testing.case_format.CaseFileInput`);
+* ``calibration``: a calibration file that ``escalate calibrate --variants`` reads (from
+  :class:`escalate.adapters.servicenow.CalibrationInput`).
 
 The ticket, availability and decision schemas are generated from the pydantic models that
 validate (or describe) them, so they cannot drift from the code. ``escalate schema KIND``
@@ -22,6 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from escalate.adapters.servicenow import CalibrationInput
 from escalate.engine.decision import DECISION_FORMAT
 from escalate.engine.decision_format import DecisionOutput
 from escalate.engine.ticket_format import TicketInput
@@ -35,7 +38,7 @@ __all__ = ["DRAFT", "KINDS", "json_schema"]
 #: The JSON Schema dialect of every document.
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 #: The formats that have a schema, in the order the CLI lists them.
-KINDS = ("policy", "ticket", "availability", "decision", "cases")
+KINDS = ("policy", "ticket", "availability", "decision", "cases", "calibration")
 
 _TICKET_EXAMPLE: dict[str, Any] = {  # examples/tickets/INC0010001.json
     "id": "INC0010001",
@@ -135,6 +138,19 @@ _CASES_EXAMPLE: dict[str, Any] = {  # a part of rules/itil-default.cases.yaml
     ],
 }
 
+_CALIBRATION_EXAMPLE: dict[str, Any] = {  # the example of docs/integrations.md
+    "clock": "resolution",
+    "stop": {"closed": {"category": ["closed", "cancelled"]}},
+    "new_cycle_on": {"none": None},
+    "pause": {"none": None, "waiting": {"status": ["awaiting-user-info", "awaiting-vendor"]}},
+    "calendar": {
+        "24x7": "24x7",
+        "weekdays": {"timezone": "UTC", "hours": {"mon-fri": "00:00-24:00"}},
+    },
+    "targets": {"itil": {"P1": "4h", "P2": "8h", "P3": "3bd", "P4": "5bd"}},
+    "fit": True,
+}
+
 _DOCUMENTS: dict[str, tuple[type[BaseModel], str, str, dict[str, Any]]] = {
     "ticket": (
         TicketInput,
@@ -164,12 +180,20 @@ _DOCUMENTS: dict[str, tuple[type[BaseModel], str, str, dict[str, Any]]] = {
         "run by `escalate test` and the pytest plugin. See docs/testing-policies.md.",
         _CASES_EXAMPLE,
     ),
+    "calibration": (
+        CalibrationInput,
+        "escalate calibration file",
+        "The variants of one clock that `escalate calibrate` sweeps against a log's own "
+        "verdict: stops, new cycles, pauses, calendars and targets per priority, each named; "
+        "the clock's own setting is always the variant 'policy'. See docs/integrations.md.",
+        _CALIBRATION_EXAMPLE,
+    ),
 }
 
 
 def json_schema(kind: str = "policy") -> dict[str, Any]:
     """The JSON Schema document of one format: ``policy``, ``ticket``, ``availability``,
-    ``decision`` or ``cases``. A fresh dict on every call (callers may change it).
+    ``decision``, ``cases`` or ``calibration``. A fresh dict on every call (callers may change it).
 
     >>> schema = json_schema("ticket")
     >>> schema["$id"], schema["$schema"]

@@ -298,7 +298,8 @@ def read_variants(
     and must agree with it when both do. ``locate`` gives a key path's ``(file, line,
     column)``. Every problem is a :class:`PolicyError` naming the key path (and position):
     unknown statuses, categories, event types, calendars, priorities; a variant named
-    ``policy``; more than :data:`MAX_VARIANTS` variants.
+    ``policy``; more than :data:`MAX_VARIANTS` variants. ``None`` (an empty file) declares
+    nothing: the clock as the policy declares it, and the fitted targets.
     """
 
     def fail(message: str, path: tuple[str | int, ...], suggestion: str | None = None) -> None:
@@ -310,7 +311,7 @@ def read_variants(
         )
 
     try:
-        spec = validate_model(CalibrationInput, data)
+        spec = validate_model(CalibrationInput, {} if data is None else data)
     except PolicyError as exc:
         if locate is None:
             raise

@@ -1,0 +1,173 @@
+"""``escalate calibrate``: which variant of a clock agrees best with a log's own verdict.
+
+Exit codes: 0 the sweep ran (and, with ``--fail-under``, the best variant agrees at least that
+much); 1 the best variant agrees less than ``--fail-under``; 2 an error (a bad option, a log,
+policy or calibration file that does not read).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import os
+import zipfile
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from escalate.adapters.servicenow import (
+    UCI_LOG_MAPPING,
+    Variants,
+    calibrate,
+    default_variants,
+    read_log,
+    read_variants,
+)
+from escalate.cli._io import load_policy, out, print_json
+from escalate.engine.compiled import Policy
+from escalate.errors import EscalateError
+from escalate.policy._yaml import parse_yaml
+from escalate.policy.loader import read_file
+
+#: The largest calibration file read.
+MAX_CALIBRATION_BYTES = 1024 * 1024
+
+
+def register(sub: Any) -> None:
+    cmd = sub.add_parser(
+        "calibrate",
+        help="sweep variants of a clock against a ServiceNow log's own verdict (made_sla)",
+        description=(
+            "Measure variants of one clock of the policy -- stop, new cycles, pauses, "
+            "calendar, targets per priority (declared, and the best-fitting ones) -- on every "
+            "incident of a ServiceNow snapshot log, compare each with the log's made_sla, and "
+            "rank them by agreement, best first, with the best one's disagreements by cause "
+            "and its clock as policy YAML. Exit 0: ran; 1: the best agrees less than "
+            "--fail-under; 2: an error."
+        ),
+    )
+    cmd.add_argument("--policy", required=True, help="the policy (file or folder)")
+    cmd.add_argument("--clock", required=True, help="the policy's clock to calibrate")
+    cmd.add_argument(
+        "--servicenow",
+        required=True,
+        metavar="LOG",
+        help="the snapshot log: a CSV export, or a zip holding one CSV",
+    )
+    cmd.add_argument(
+        "--time-zone",
+        required=True,
+        help="IANA zone the log's date-times were written in (never guessed)",
+    )
+    cmd.add_argument(
+        "--variants",
+        metavar="FILE",
+        help="a calibration file (YAML) declaring the variants; default: a built-in sweep",
+    )
+    cmd.add_argument(
+        "--top", type=_count, default=10, help="variants listed in the text output (10)"
+    )
+    cmd.add_argument(
+        "--fail-under",
+        type=_percent,
+        metavar="PCT",
+        help="exit 1 when the best variant agrees on less than PCT percent of the incidents",
+    )
+    cmd.add_argument("--json", action="store_true", help="print every variant as JSON")
+    cmd.set_defaults(run=run)
+
+
+def _count(text: str) -> int:
+    if not text.isascii() or not text.isdigit() or len(text) > 9:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
+    return int(text)
+
+
+def _percent(text: str) -> Decimal:
+    try:
+        value = Decimal(text) if text.isascii() and len(text) <= 12 else None
+    except InvalidOperation:
+        value = None
+    if value is None or not value.is_finite() or not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"expected a percentage from 0 to 100, got {text!r}")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    policy = load_policy(args.policy)
+    mapping = replace(UCI_LOG_MAPPING, time_zone=args.time_zone)
+    variants = _variants(args, policy)
+    reading = read_log(_rows(args.servicenow), mapping)
+    result = calibrate(policy, variants, reading.incidents)
+    if args.json:
+        print_json(result.to_dict())
+    else:
+        out(result.text(top=args.top), keep_newlines=True)
+    if args.fail_under is not None and Decimal(result.best.agreement()) < args.fail_under:
+        return 1
+    return 0
+
+
+def _variants(args: argparse.Namespace, policy: Policy) -> Variants:
+    if args.variants is None:
+        return default_variants(policy, args.clock, args.time_zone)
+    name = args.variants
+    try:
+        text = read_file(
+            name, what="calibration file", max_bytes=MAX_CALIBRATION_BYTES, error=EscalateError
+        )
+    except EscalateError as exc:
+        raise EscalateError(f"--variants: {exc}") from None
+    data, positions = parse_yaml(
+        text, name, max_bytes=MAX_CALIBRATION_BYTES, document="a calibration file"
+    )
+    return read_variants(data, policy, args.clock, locate=positions.of)
+
+
+# -- reading the log (CSV, or a zip holding one CSV) ----------------------------------------------
+
+
+def _rows(path: str) -> Iterator[Mapping[str, str]]:
+    """The log's rows as ``csv.DictReader`` gives them; the file is opened at once (so a
+    missing one is reported before anything else) and read as the rows are consumed."""
+    what = f"--servicenow: cannot read log {path!r}"
+    if not os.path.isfile(path):
+        reason = "not a file" if os.path.exists(path) else "No such file or directory"
+        raise EscalateError(f"{what}: {reason}")
+    try:
+        if zipfile.is_zipfile(path):
+            archive = zipfile.ZipFile(path)
+            members = [n for n in archive.namelist() if n.lower().endswith(".csv")]
+            if len(members) != 1:
+                archive.close()
+                raise EscalateError(
+                    f"{what}: a zip must hold exactly one .csv file, it holds {len(members)}"
+                )
+            raw = archive.open(members[0])
+            shown = f"{path}:{members[0]}"
+        else:
+            raw = open(path, "rb")  # noqa: SIM115 - closed by _read when the rows are read
+            shown = path
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise EscalateError(f"{what}: {exc}") from None
+    return _read(raw, shown)
+
+
+def _read(raw: Any, shown: str) -> Iterator[Mapping[str, str]]:
+    with raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+        reader = csv.DictReader(text, strict=True)
+        try:
+            for row in reader:
+                if None in row or None in row.values():
+                    raise EscalateError(
+                        f"--servicenow: {shown}: line {reader.line_num}: expected "
+                        f"{len(reader.fieldnames or ())} cells as in the header"
+                    )
+                yield row
+        except (csv.Error, UnicodeDecodeError, OSError, zipfile.BadZipFile) as exc:
+            raise EscalateError(
+                f"--servicenow: {shown}: line {reader.line_num}: cannot read the CSV: {exc}"
+            ) from None
