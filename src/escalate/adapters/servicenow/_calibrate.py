@@ -580,14 +580,6 @@ def _target_us(duration: Duration, calendar: Calendar, start: datetime) -> int:
     return calendar.elapsed(start, due) // ONE_US
 
 
-def _breached(measure: _Measure, duration: Duration, calendar: Calendar) -> bool:
-    for start, elapsed, _ in measure.cycles:
-        target = _target_us(duration, calendar, start)
-        if target > 0 and elapsed >= target:
-            return True
-    return False
-
-
 class _Sweep:
     """The cycles and measures of every case, computed once per (stop, pause[, calendar])."""
 
@@ -596,6 +588,10 @@ class _Sweep:
         self.cases = cases
         self._cycles: dict[tuple[int, int, int], list[list[Cycle]]] = {}
         self._measures: dict[tuple[int, int, int, str], list[_Measure | None]] = {}
+        self._clocks: dict[tuple[int, int, int, str | None], ClockDef] = {}
+        # A target in elapsed microseconds, by (duration, calendar, cycle start): the same for
+        # every (stop, new cycle, pause) rule whose cycle starts there.
+        self._targets: dict[tuple[str, str, datetime], int] = {}
         base = replace(
             variants.clock,
             ladder=(),
@@ -610,6 +606,13 @@ class _Sweep:
         self, rule: tuple[int, int, int], calendar: tuple[str, Calendar] | None = None
     ) -> ClockDef:
         """The clock of one (stop, new cycle, pause) rule, measured on ``calendar``."""
+        key = (*rule, None if calendar is None else calendar[0])
+        found = self._clocks.get(key)
+        if found is None:
+            found = self._clocks[key] = self._clock(rule, calendar)
+        return found
+
+    def _clock(self, rule: tuple[int, int, int], calendar: tuple[str, Calendar] | None) -> ClockDef:
         si, ni, pi = rule
         variants = self.variants
         stop, cycle, pause = variants.stops[si], variants.cycles[ni], variants.pauses[pi]
@@ -643,6 +646,26 @@ class _Sweep:
             clock = self.clock(rule, calendar)
             found = table[i] = _measure(clock, self.cycles(rule)[i], self.cases[i].now)
         return found
+
+    def target_us(self, duration: Duration, calendar: tuple[str, Calendar], start: datetime) -> int:
+        """:func:`_target_us`, computed once per duration, calendar and cycle start."""
+        if not (duration.business_days or duration.months):
+            return duration.delta // ONE_US
+        key = (duration.text, calendar[0], start)
+        found = self._targets.get(key)
+        if found is None:
+            found = self._targets[key] = _target_us(duration, calendar[1], start)
+        return found
+
+    def breached(
+        self, measure: _Measure, duration: Duration, calendar: tuple[str, Calendar]
+    ) -> bool:
+        """Whether some cycle of ``measure`` reached ``duration`` on ``calendar``."""
+        for start, elapsed, _ in measure.cycles:
+            target = self.target_us(duration, calendar, start)
+            if target > 0 and elapsed >= target:
+                return True
+        return False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -867,7 +890,7 @@ def calibrate(policy: Policy, variants: Variants, incidents: Iterable[LogInciden
                     for case, m in zip(cases, measures, strict=True)
                 ]
             else:
-                verdicts = _verdicts(cases, measures, calendars, targets)
+                verdicts = _verdicts(sweep, measures, calendars, targets)
                 texts = {p: d.text for p, d in targets.durations.items()}
             results.append(
                 VariantResult(
@@ -902,19 +925,20 @@ def _key(priority: str | None) -> str:
 
 
 def _verdicts(
-    cases: Sequence[_Case],
+    sweep: _Sweep,
     measures: Sequence[_Measure | None],
     calendars: Sequence[tuple[str, Calendar] | None],
     targets: TargetVariant,
 ) -> list[bool]:
+    """Whether our clock breached on each case, for declared targets."""
     out = []
-    for case, measure, cal in zip(cases, measures, calendars, strict=True):
+    for case, measure, cal in zip(sweep.cases, measures, calendars, strict=True):
         duration = targets.for_priority(case.priority)
         out.append(
             measure is not None
             and cal is not None
             and duration is not None
-            and _breached(measure, duration, cal[1])
+            and sweep.breached(measure, duration, cal)
         )
     return out
 
@@ -1057,10 +1081,10 @@ def _causes(
                 breached = target_us is not None and measure.peak_us >= target_us
             else:
                 duration = targets.for_priority(case.priority)
-                breached = duration is not None and _breached(measure, duration, cal[1])
+                breached = duration is not None and sweep.breached(measure, duration, cal)
                 if duration is not None:
                     target_us = max(
-                        (_target_us(duration, cal[1], s) for s, _, _ in measure.cycles),
+                        (sweep.target_us(duration, cal, s) for s, _, _ in measure.cycles),
                         default=None,
                     )
         else:
