@@ -216,6 +216,18 @@ def test_incidents_without_a_verdict_are_counted_and_left_out() -> None:
     assert (5, 4) == (result.incidents, result.with_verdict)
 
 
+def test_a_log_without_any_verdict_is_refused_not_ranked() -> None:
+    rows = ("INC7,New,0,?,1/3/2016 09:00,1/3/2016 09:00,3 - Moderate",)
+    with pytest.raises(TicketError, match="none of the 1 incidents carries the log's verdict"):
+        sweep("fit: false\n", *rows)
+
+
+def test_a_clock_named_only_by_the_file_is_checked_there() -> None:
+    data, positions = parse_yaml("clock: resolutoin\n", "cal.yaml")
+    with pytest.raises(PolicyError, match=r"^cal\.yaml:1:1: clock: policy 'small' has no clock"):
+        read_variants(data, POLICY, locate=positions.of)
+
+
 def test_the_best_clock_as_yaml_loads_into_the_policy_and_agrees_as_measured() -> None:
     result = sweep("stop: {closed: {category: closed}}\npause: {none: null}\n")
     best = result.best

@@ -267,6 +267,7 @@ def default_variants(policy: Policy, clock_name: str, time_zone: str) -> Variant
     the calendars 24x7, each of the policy's and
     ``weekdays`` (Monday to Friday, all day, in ``time_zone``); the clock's own targets and
     the fitted ones."""
+    weekdays = "weekdays" if "weekdays" not in policy.calendars else "weekdays-all-day"
     data: dict[str, Any] = {
         "clock": clock_name,
         "stop": {
@@ -276,8 +277,8 @@ def default_variants(policy: Policy, clock_name: str, time_zone: str) -> Variant
         "new_cycle_on": {"none": None} if _policy_clock(policy, clock_name).new_cycle_on else {},
         "pause": {"none": None, "on-hold": {"category": "on-hold"}},
         "calendar": {
-            **{name: name for name in sorted(policy.calendars) if name != "weekdays"},
-            "weekdays": {"timezone": time_zone, "hours": {"mon-fri": "00:00-24:00"}},
+            **{name: name for name in sorted(policy.calendars)},
+            weekdays: {"timezone": time_zone, "hours": {"mon-fri": "00:00-24:00"}},
         },
         "fit": True,
     }
@@ -327,7 +328,13 @@ def read_variants(
             f"the file calibrates clock {shown(spec.clock)}, --clock says {shown(clock_name)}",
             ("clock",),
         )
-    clock = _policy_clock(policy, name)
+    try:
+        clock = _policy_clock(policy, name)
+    except ArgumentError as exc:
+        if clock_name is not None:
+            raise
+        fail(str(exc), ("clock",))
+        raise  # pragma: no cover - fail raised
     own_stop, own_cycle, own_pause, own_calendar, own_targets = _policy_variants(policy, clock)
     for dimension in ("stop", "new_cycle_on", "pause", "calendar", "targets"):
         if POLICY in getattr(spec, dimension):
@@ -627,6 +634,13 @@ class _Sweep:
             targets=targets,
         )
 
+    def keep_only(self, rule: tuple[int, int, int]) -> None:
+        """Forget the cycles and measures of every other rule (memory stays one rule's)."""
+        for other in [k for k in self._cycles if k != rule]:
+            del self._cycles[other]
+        for measured in [k for k in self._measures if k[:3] != rule]:
+            del self._measures[measured]
+
     def cycles(self, rule: tuple[int, int, int]) -> list[list[Cycle]]:
         found = self._cycles.get(rule)
         if found is None:
@@ -867,6 +881,13 @@ def calibrate(policy: Policy, variants: Variants, incidents: Iterable[LogInciden
         total += 1
         if incident.made_sla is not None:
             cases.append(_case(policy, incident))
+    if not cases:
+        raise TicketError(
+            f"none of the {total:,} incidents carries the log's verdict: nothing to calibrate "
+            "against",
+            path=("made_sla",),
+            value=None,
+        )
     sweep = _Sweep(variants, cases)
     results: list[VariantResult] = []
     for (si, stop), (ni, cycle), (pi, pause), (ci, cal) in itertools.product(
@@ -876,6 +897,7 @@ def calibrate(policy: Policy, variants: Variants, incidents: Iterable[LogInciden
         enumerate(variants.calendars),
     ):
         rule = (si, ni, pi)
+        sweep.keep_only(rule)  # a rule's cycles and measures are not needed after its turn
         calendars = [cal.for_priority(case.priority) for case in cases]
         measures = [
             None if c is None else sweep.measure(rule, c, i) for i, c in enumerate(calendars)
@@ -1058,6 +1080,7 @@ def _causes(
     variants = sweep.variants
     si, ni, pi, ci, ti = best.order
     rule = (si, ni, pi)
+    sweep.keep_only(rule)
     cal_variant, targets = variants.calendars[ci], variants.targets[ti]
     pause = variants.pauses[pi]
     fitted: dict[str, int] = {}
