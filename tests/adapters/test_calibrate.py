@@ -272,6 +272,19 @@ def test_the_sweep_is_deterministic_and_json_ready() -> None:
     assert one["variants"][0]["rank"] == 1  # type: ignore[index]
 
 
+def test_the_calibration_file_of_the_docs_reads_against_the_shipped_pack() -> None:
+    text = (ROOT / "docs" / "integrations.md").read_text(encoding="utf-8")
+    blocks = [b.split("```", 1)[0] for b in text.split("```yaml\n")[1:]]
+    example = next(b for b in blocks if b.startswith("# calibration.yaml"))
+    data, positions = parse_yaml(example, "calibration.yaml")
+    pack = escalate.load(str(ROOT / "rules" / "itil-default.yaml"))
+    variants = read_variants(data, pack, "resolution", locate=positions.of)
+    assert (144, ["policy", "24x7", "weekdays", "split"]) == (
+        variants.count,
+        [c.name for c in variants.calendars],
+    )
+
+
 # -- exact fitting --------------------------------------------------------------------------------
 
 

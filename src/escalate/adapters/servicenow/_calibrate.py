@@ -1139,6 +1139,8 @@ def _cause(
         return f"{said}; priority changed", f"{case.first_priority} -> {case.priority}"
     if any(kind == "reopened" for _, kind, _, _ in case.steps):
         return f"{said}; reopened", ""
+    if cal is None:  # neither a calendar nor a target for the priority
+        return f"{said}; no target for the priority", str(case.priority)
     if measure is None or not measure.cycles:
         return f"{said}; our clock never started", ""
     if target_us is None:
