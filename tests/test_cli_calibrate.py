@@ -160,7 +160,7 @@ def test_a_row_with_missing_cells_names_its_line(
     path = tmp_path / "short.csv"
     path.write_text(HEADER + "\n" + ROWS[0] + "\nINC1,Resolved,1\n", encoding="utf-8")
     code, _, err = run(argv(str(path)), capsys)
-    assert (2, True) == (code, "line 3: expected 7 cells as in the header" in err)
+    assert (2, True) == (code, f"{path}:3: 3 cells where the header has 7" in err)
 
 
 def test_a_zip_without_exactly_one_csv_is_refused(
@@ -170,7 +170,10 @@ def test_a_zip_without_exactly_one_csv_is_refused(
     with zipfile.ZipFile(archive, "w") as z:
         z.writestr("README.md", "no log here")
     code, _, err = run(argv(str(archive)), capsys)
-    assert (2, True) == (code, "a zip must hold exactly one .csv file, it holds 0" in err)
+    assert (2, True) == (
+        code,
+        "a zip log must hold exactly one .csv file, it holds 0 (none)" in err,
+    )
 
 
 def test_an_unknown_time_zone_is_an_error(log: str, capsys: pytest.CaptureFixture[str]) -> None:

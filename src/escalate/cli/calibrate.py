@@ -142,11 +142,13 @@ def _rows(path: str) -> Iterator[Mapping[str, str]]:
             members = [n for n in archive.namelist() if n.lower().endswith(".csv")]
             if len(members) != 1:
                 archive.close()
+                names = ", ".join(sorted(members)) or "none"
                 raise EscalateError(
-                    f"{what}: a zip must hold exactly one .csv file, it holds {len(members)}"
+                    f"--servicenow: {path}: a zip log must hold exactly one .csv file, it holds "
+                    f"{len(members)} ({names})"
                 )
             raw = archive.open(members[0])
-            shown = f"{path}:{members[0]}"
+            shown = f"{path}!{members[0]}"
         else:
             raw = open(path, "rb")  # noqa: SIM115 - closed by _read when the rows are read
             shown = path
@@ -162,12 +164,17 @@ def _read(raw: Any, shown: str) -> Iterator[Mapping[str, str]]:
         try:
             for row in reader:
                 if None in row or None in row.values():
+                    width = len(reader.fieldnames or ())
+                    extra = row.get(None)
+                    cells = sum(v is not None for k, v in row.items() if k is not None) + len(
+                        extra or ()
+                    )
                     raise EscalateError(
-                        f"--servicenow: {shown}: line {reader.line_num}: expected "
-                        f"{len(reader.fieldnames or ())} cells as in the header"
+                        f"--servicenow: {shown}:{reader.line_num}: {cells} cells where the "
+                        f"header has {width}"
                     )
                 yield row
         except (csv.Error, UnicodeDecodeError, OSError, zipfile.BadZipFile) as exc:
             raise EscalateError(
-                f"--servicenow: {shown}: line {reader.line_num}: cannot read the CSV: {exc}"
+                f"--servicenow: {shown}:{reader.line_num}: not CSV: {exc}"
             ) from None
