@@ -398,4 +398,4 @@ def test_the_hand_fitted_clock_of_the_issue_is_found_on_the_real_log() -> None:
     # The pack as shipped (stops at resolution, pauses while awaiting the user or a vendor,
     # P3 on Berlin office hours): about 79 %, as the issue says.
     as_shipped = next(r for r in result.results if r.order == (0, 0, 0, 0, 0))
-    assert "79.52" == as_shipped.agreement()
+    assert "79.53" == as_shipped.agreement()
