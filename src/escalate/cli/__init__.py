@@ -57,8 +57,7 @@ __all__ = [
 
 #: The commands, in the order ``escalate --help`` lists them. Each module has
 #: ``register(subparsers)``, which adds its parser(s) with ``run`` set to the function to call.
-COMMANDS = (validate, evaluate, schema, demo, test, simulate, diff, snapshot, replay)
-COMMANDS = (validate, evaluate, schema, demo, test, simulate, diff, snapshot, calibrate)
+COMMANDS = (validate, evaluate, schema, demo, test, simulate, diff, snapshot, replay, calibrate)
 
 
 #: The arguments that name an input file, and how the command line writes them: ``-`` in

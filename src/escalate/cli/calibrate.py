@@ -8,11 +8,6 @@ policy or calibration file that does not read).
 from __future__ import annotations
 
 import argparse
-import csv
-import io
-import os
-import zipfile
-from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -26,6 +21,7 @@ from escalate.adapters.servicenow import (
     read_variants,
 )
 from escalate.cli._io import load_policy, out, print_json
+from escalate.cli._servicenow_log import log_rows
 from escalate.engine.compiled import Policy
 from escalate.errors import EscalateError
 from escalate.policy._yaml import parse_yaml
@@ -99,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     policy = load_policy(args.policy)
     mapping = replace(UCI_LOG_MAPPING, time_zone=args.time_zone)
     variants = _variants(args, policy)
-    reading = read_log(_rows(args.servicenow), mapping)
+    reading = read_log(log_rows(args.servicenow), mapping)
     result = calibrate(policy, variants, reading.incidents)
     if args.json:
         print_json(result.to_dict())
@@ -124,57 +120,3 @@ def _variants(args: argparse.Namespace, policy: Policy) -> Variants:
         text, name, max_bytes=MAX_CALIBRATION_BYTES, document="a calibration file"
     )
     return read_variants(data, policy, args.clock, locate=positions.of)
-
-
-# -- reading the log (CSV, or a zip holding one CSV) ----------------------------------------------
-
-
-def _rows(path: str) -> Iterator[Mapping[str, str]]:
-    """The log's rows as ``csv.DictReader`` gives them; the file is opened at once (so a
-    missing one is reported before anything else) and read as the rows are consumed."""
-    what = f"--servicenow: cannot read log {path!r}"
-    if not os.path.isfile(path):
-        reason = "not a file" if os.path.exists(path) else "No such file or directory"
-        raise EscalateError(f"{what}: {reason}")
-    try:
-        if zipfile.is_zipfile(path):
-            archive = zipfile.ZipFile(path)
-            members = [n for n in archive.namelist() if n.lower().endswith(".csv")]
-            if len(members) != 1:
-                archive.close()
-                names = ", ".join(sorted(members)) or "none"
-                raise EscalateError(
-                    f"--servicenow: {path}: a zip log must hold exactly one .csv file, it holds "
-                    f"{len(members)} ({names})"
-                )
-            raw = archive.open(members[0])
-            shown = f"{path}!{members[0]}"
-        else:
-            raw = open(path, "rb")  # noqa: SIM115 - closed by _read when the rows are read
-            shown = path
-    except (OSError, zipfile.BadZipFile) as exc:
-        raise EscalateError(f"{what}: {exc}") from None
-    return _read(raw, shown)
-
-
-def _read(raw: Any, shown: str) -> Iterator[Mapping[str, str]]:
-    with raw:
-        text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-        reader = csv.DictReader(text, strict=True)
-        try:
-            for row in reader:
-                if None in row or None in row.values():
-                    width = len(reader.fieldnames or ())
-                    extra = row.get(None)
-                    cells = sum(v is not None for k, v in row.items() if k is not None) + len(
-                        extra or ()
-                    )
-                    raise EscalateError(
-                        f"--servicenow: {shown}:{reader.line_num}: {cells} cells where the "
-                        f"header has {width}"
-                    )
-                yield row
-        except (csv.Error, UnicodeDecodeError, OSError, zipfile.BadZipFile) as exc:
-            raise EscalateError(
-                f"--servicenow: {shown}:{reader.line_num}: not CSV: {exc}"
-            ) from None
