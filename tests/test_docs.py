@@ -88,3 +88,45 @@ def test_the_editor_schema_recipe_in_the_policy_reference_validates_the_shipped_
     (tmp_path / "policy.schema.json").write_text(json.dumps(json_schema("policy")))
     monkeypatch.chdir(tmp_path)
     exec(compile(match.group(1), "policy-reference.md", "exec"), {"__name__": "recipe"})
+
+
+MARKDOWN = sorted(
+    [*DOCS.glob("*.md"), DOCS.parent / "README.md", DOCS.parent / "bench" / "README.md"]
+)
+
+
+def _prose(text: str) -> tuple[str, list[int]]:
+    """The page without its fenced blocks, and the lines of fences left open."""
+    out: list[str] = []
+    open_at: list[int] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.startswith("```"):
+            if open_at:
+                if line.strip() != "```":  # a fence with an info string cannot close a block
+                    return "", open_at
+                open_at.pop()
+            else:
+                open_at.append(number)
+            continue
+        if not open_at:
+            out.append(line)
+    return "\n".join(out), open_at
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor of a heading: lower case, punctuation but - and _ dropped, spaces -."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+@pytest.mark.parametrize("page", MARKDOWN, ids=lambda p: str(p.relative_to(DOCS.parent)))
+def test_every_fence_closes_and_every_link_to_a_heading_finds_it(page: Path) -> None:
+    prose, open_at = _prose(page.read_text(encoding="utf-8"))
+    assert not open_at, f"{page.name}: the fence on line {open_at[0]} never closes"
+    for target, anchor in re.findall(r"\]\(([\w./-]*\.md)?#([\w-]+)\)", prose):
+        linked = page if not target else (page.parent / target).resolve()
+        if not linked.exists():
+            continue  # links to files are checked by the reader, anchors here
+        headings = _prose(linked.read_text(encoding="utf-8"))[0]
+        anchors = {_anchor(h) for h in re.findall(r"^#+ (.*)$", headings, re.M)}
+        assert anchor in anchors, f"{page.name}: no heading #{anchor} in {linked.name}"
