@@ -13,6 +13,8 @@ policy and act on the due actions. Run it from the repository root::
 With no payload files it reads the two bundled ones, in order: a group of two firing alerts,
 then the next notification of that group, one alert resolved. ``--now`` is the instant to
 evaluate at (the receiver's clock in production; given here so the output is reproducible).
+A payload that cannot be read is refused (its message on stderr, as an HTTP 400) and the
+tickets the others built are kept and evaluated; the exit code is then 1.
 """
 
 from __future__ import annotations
@@ -43,13 +45,16 @@ def main(argv: list[str] | None = None) -> int:
 
     policy = escalate.load(args.policy)
     tickets: dict[str, escalate.Ticket] = {}
+    refused = 0
     for path in args.payloads:
-        payload = json.loads(path.read_text(encoding="utf-8"))
         try:
+            payload = json.loads(path.read_text(encoding="utf-8"))
             tickets = apply_webhook(tickets, payload)
-        except escalate.TicketError as exc:  # refuse the POST (HTTP 400), keep the tickets
+        except (OSError, ValueError) as exc:
+            # Refuse this POST (HTTP 400: a TicketError is a ValueError, as is bad JSON) and
+            # keep the tickets the earlier payloads built; the next payload is read as usual.
             print(f"{path.name}: {exc}", file=sys.stderr)
-            return 1
+            refused += 1
 
     for ticket in tickets.values():
         decision = policy.evaluate(ticket, now=args.now)
@@ -58,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"{ticket.id}: {ticket.status}, {ticket.fields.get('annotation.summary')}")
             print(decision.explain())
-    return 0
+    return 1 if refused else 0
 
 
 if __name__ == "__main__":

@@ -47,3 +47,23 @@ def test_the_receiver_refuses_a_malformed_payload_naming_the_field(tmp_path: Pat
     done = run(str(bad), "--now", "2024-06-03T09:00:00Z")
     assert (1, "") == (done.returncode, done.stdout)
     assert done.stderr.startswith("bad.json: alerts[0].startsAt: ")
+
+
+def test_a_refused_payload_keeps_the_tickets_the_others_built(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    case = json.loads((FIXTURES / "malformed.json").read_text(encoding="utf-8"))[7]
+    bad.write_text(json.dumps(case["payload"]), encoding="utf-8")
+    firing = str(RECEIVER.parent / "webhook-1-firing.json")
+    resolved = str(RECEIVER.parent / "webhook-2-resolved.json")
+    missing = str(tmp_path / "missing.json")
+    done = run(firing, str(bad), missing, resolved, "--now", "2024-06-03T09:00:00Z")
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[0].startswith("bad.json: alerts[0].startsAt: ")
+    assert done.stderr.splitlines()[1].startswith("missing.json: ")
+    assert "Traceback" not in done.stderr
+    # Both alerts of the first payload are still there, and the later resolve was applied.
+    heads = [line for line in done.stdout.splitlines() if line.startswith("ALERT-")]
+    assert [head.split(",")[0] for head in heads] == [
+        "ALERT-1a30ba71cca2921f: resolved",
+        "ALERT-c6eadffa33fcdf37: new",
+    ]
