@@ -28,12 +28,17 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime, timedelta
-from types import MappingProxyType
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from escalate.adapters._common import (
+    check_zone,
+    freeze_name_sets,
+    freeze_tables,
+    in_range,
+    local_instant,
+    value_hash,
+)
 from escalate.engine.decision import Decision
 from escalate.engine.ticket import Ticket
 from escalate.engine.ticket_format import normalise_name
@@ -100,28 +105,15 @@ class JiraMapping:
                 f"group_format must be text, option or group: {self.group_format!r}"
             )
         if self.time_zone is not None:
-            try:
-                ZoneInfo(self.time_zone)
-            except (ZoneInfoNotFoundError, ValueError) as exc:
-                raise ArgumentError(f"unknown time zone {self.time_zone!r}") from exc
+            check_zone(self.time_zone)
         if not isinstance(self.sla_tolerance, timedelta) or self.sla_tolerance < timedelta(0):
             raise ArgumentError(f"sla_tolerance must be a timedelta >= 0: {self.sla_tolerance!r}")
         # Frozen all the way down: the tables are copied into read-only mappings.
-        for name in _TABLES:
-            table = getattr(self, name)
-            if not isinstance(table, Mapping) or not all(
-                isinstance(k, str) and isinstance(v, str) for k, v in table.items()
-            ):
-                raise ArgumentError(f"{name} must map strings to strings: {table!r}")
-            object.__setattr__(self, name, MappingProxyType(dict(sorted(table.items()))))
-        for name in ("resolved_statuses", "closed_statuses"):
-            names = getattr(self, name)
-            if isinstance(names, str) or not all(isinstance(n, str) for n in names):
-                raise ArgumentError(f"{name} must be a set of status names: {names!r}")
-            object.__setattr__(self, name, frozenset(names))
+        freeze_tables(self, _TABLES)
+        freeze_name_sets(self, ("resolved_statuses", "closed_statuses"), "status names")
 
     def __hash__(self) -> int:
-        return hash(tuple(_frozen(getattr(self, f.name)) for f in dataclass_fields(self)))
+        return value_hash(self)
 
     @property
     def person_key(self) -> str:
@@ -137,10 +129,6 @@ _TABLES = (
     "transitions",
     "priority_names",
 )
-
-
-def _frozen(value: object) -> object:
-    return tuple(value.items()) if isinstance(value, Mapping) else value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -191,39 +179,19 @@ def parse_instant(text: object, path: Path = (), time_zone: str | None = None) -
                 path=path,
                 value=text,
             )
-        zone = ZoneInfo(time_zone)
-        aware = naive.replace(tzinfo=zone)
-        if aware.utcoffset() != naive.replace(tzinfo=zone, fold=1).utcoffset():
-            # In a DST change the wall time is skipped or happens twice: either reading is
-            # a guess, so neither is taken.
-            raise TicketError(
-                f"local time skipped or repeated by a clock change in {time_zone}",
-                path=path,
-                value=text,
-            )
-    elif offset == "Z":
-        aware = naive.replace(tzinfo=UTC)
-    else:
-        digits = offset[1:].replace(":", "")
-        hours, minutes = int(digits[:2]), int(digits[2:])
-        if hours > 23 or minutes > 59:
-            raise TicketError("offset out of range", path=path, value=text)
-        delta = timedelta(hours=hours, minutes=minutes)
-        try:
-            aware = (naive - delta if offset[0] == "+" else naive + delta).replace(tzinfo=UTC)
-        except OverflowError:
-            raise TicketError("instant out of range", path=path, value=text) from None
-        return _in_range(aware, path, text)
+        return local_instant(naive, time_zone, path, text)
+    if offset == "Z":
+        return in_range(naive.replace(tzinfo=UTC), path, text)
+    digits = offset[1:].replace(":", "")
+    hours, minutes = int(digits[:2]), int(digits[2:])
+    if hours > 23 or minutes > 59:
+        raise TicketError("offset out of range", path=path, value=text)
+    delta = timedelta(hours=hours, minutes=minutes)
     try:
-        return _in_range(aware.astimezone(UTC), path, text)
+        aware = (naive - delta if offset[0] == "+" else naive + delta).replace(tzinfo=UTC)
     except OverflowError:
         raise TicketError("instant out of range", path=path, value=text) from None
-
-
-def _in_range(at: datetime, path: Path, text: str) -> datetime:
-    if not datetime(1, 1, 2, tzinfo=UTC) <= at <= datetime(9999, 12, 30, tzinfo=UTC):
-        raise TicketError("instant out of range", path=path, value=text)
-    return at
+    return in_range(aware, path, text)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -638,7 +606,7 @@ def _date(value: object, path: Path, zone: str | None) -> datetime | None:
             )
         except OverflowError:
             raise TicketError("instant out of range", path=millis_path, value=millis) from None
-        _in_range(epoch, millis_path, str(millis))
+        in_range(epoch, millis_path, str(millis))
         if at is not None and abs(at - epoch) >= timedelta(seconds=1):
             raise TicketError(
                 f"epochMillis disagrees with iso8601 {iso!r}",

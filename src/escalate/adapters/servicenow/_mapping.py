@@ -9,12 +9,17 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from dataclasses import fields as dataclass_fields
-from datetime import UTC, datetime
+from datetime import datetime
 from types import MappingProxyType
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from escalate.adapters._common import (
+    check_zone,
+    freeze_name_sets,
+    freeze_tables,
+    local_instant,
+    value_hash,
+)
 from escalate.errors import ArgumentError, TicketError
 
 __all__ = [
@@ -129,30 +134,15 @@ class ServiceNowMapping:
     duplicate_mod_count: Literal["error", "ordered"] = "error"
 
     def __post_init__(self) -> None:
-        if not isinstance(self.time_zone, str):
-            raise ArgumentError(f"time_zone must be an IANA zone name: {self.time_zone!r}")
-        try:
-            ZoneInfo(self.time_zone)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ArgumentError(f"unknown time zone {self.time_zone!r}") from exc
+        check_zone(self.time_zone)
         _compile_format(self.date_format)  # raises ArgumentError
         for name in ("empty", "custom_columns"):
             values = getattr(self, name)
             if isinstance(values, str) or not all(isinstance(v, str) for v in values):
                 raise ArgumentError(f"{name} must be a sequence of strings: {values!r}")
             object.__setattr__(self, name, tuple(values))
-        for name in _TABLES:
-            table = getattr(self, name)
-            if not isinstance(table, Mapping) or not all(
-                isinstance(k, str) and isinstance(v, str) for k, v in table.items()
-            ):
-                raise ArgumentError(f"{name} must map strings to strings: {table!r}")
-            object.__setattr__(self, name, MappingProxyType(dict(sorted(table.items()))))
-        for name in ("resolved_states", "closed_states"):
-            names = getattr(self, name)
-            if isinstance(names, str) or not all(isinstance(n, str) for n in names):
-                raise ArgumentError(f"{name} must be a set of state labels: {names!r}")
-            object.__setattr__(self, name, frozenset(names))
+        freeze_tables(self, _TABLES)
+        freeze_name_sets(self, ("resolved_states", "closed_states"), "state labels")
         for name, allowed in _RULES.items():
             if getattr(self, name) not in allowed:
                 raise ArgumentError(
@@ -160,7 +150,7 @@ class ServiceNowMapping:
                 )
 
     def __hash__(self) -> int:
-        return hash(tuple(_frozen(getattr(self, f.name)) for f in dataclass_fields(self)))
+        return value_hash(self)
 
     def state_label(self, text: str) -> str | None:
         """The label of the state written ``text`` (a value such as ``"6"`` or a label such
@@ -202,10 +192,6 @@ _RULES: Mapping[str, tuple[str, ...]] = {
     "backwards": ("error", "clamp"),
     "duplicate_mod_count": ("error", "ordered"),
 }
-
-
-def _frozen(value: object) -> object:
-    return tuple(value.items()) if isinstance(value, Mapping) else value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -301,21 +287,4 @@ def parse_time(text: object, date_format: str, time_zone: str, path: Path = ()) 
         )
     except ValueError as exc:
         raise TicketError(f"not a date and time: {exc}", path=path, value=text) from None
-    if time_zone == "UTC":
-        aware = naive.replace(tzinfo=UTC)
-    else:
-        zone = ZoneInfo(time_zone)
-        aware = naive.replace(tzinfo=zone)
-        if aware.utcoffset() != naive.replace(tzinfo=zone, fold=1).utcoffset():
-            raise TicketError(
-                f"local time skipped or repeated by a clock change in {time_zone}",
-                path=path,
-                value=text,
-            )
-    try:
-        utc = aware.astimezone(UTC)
-    except OverflowError:
-        raise TicketError("instant out of range", path=path, value=text) from None
-    if not datetime(1, 1, 2, tzinfo=UTC) <= utc <= datetime(9999, 12, 30, tzinfo=UTC):
-        raise TicketError("instant out of range", path=path, value=text)
-    return utc
+    return local_instant(naive, time_zone, path, text)
