@@ -1,8 +1,9 @@
 """What every adapter's mapping and time reading share.
 
-Checked, frozen settings and the reading of a local wall time as an instant. A mapping is frozen all the way down (its tables become read-only mappings, its name sets
-frozensets) and hashable by value; a zone is checked when the mapping is built; a local time
-that a clock change skips or repeats is refused rather than read one way or the other.
+Checked, frozen settings and the reading of a local wall time as an instant. A mapping is
+frozen all the way down (its tables become read-only mappings, its name sets frozensets) and
+hashable by value; a zone is checked when the mapping is built; a local time that a clock
+change skips or repeats is refused rather than read one way or the other.
 """
 
 from __future__ import annotations
