@@ -5,20 +5,48 @@
 (:data:`MAX_LOG_BYTES`, also on what a zip member inflates to); every problem is an
 :class:`~escalate.errors.EscalateError` naming the option and the file, and the line for a
 row that does not fit its header.
+
+The commands share the options that declare the log's mapping too: :func:`add_mapping_options`
+adds them to a command's parser, :func:`mapping_of` builds the
+:class:`~escalate.adapters.servicenow.ServiceNowMapping` they declare, and :func:`read_log_file`
+reads the log under it, every error one line naming the option, the file, its line and column.
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
+import dataclasses
 import io
 import zipfile
+import zoneinfo
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from escalate.errors import EscalateError
+from escalate.adapters.servicenow import (
+    UCI_LOG_MAPPING,
+    LogError,
+    LogReading,
+    ServiceNowMapping,
+    read_log,
+)
+from escalate.errors import (
+    ArgumentError,
+    EscalateError,
+    TicketError,
+    render_path,
+    shown,
+    suggest,
+)
 from escalate.policy.loader import read_file
 
-__all__ = ["MAX_LOG_BYTES", "log_rows"]
+__all__ = [
+    "MAX_LOG_BYTES",
+    "add_mapping_options",
+    "log_rows",
+    "mapping_of",
+    "read_log_file",
+]
 
 if TYPE_CHECKING:
     from _csv import Reader as _Reader
@@ -120,3 +148,101 @@ def _member(raw: bytes, path: str, option: str) -> tuple[bytes, str]:
             "bytes; the limit is that"
         )
     return data, info.filename
+
+
+# -- the mapping options --------------------------------------------------------------------------
+
+_RULES: dict[str, tuple[str, tuple[str, ...], str]] = {  # field -> option, choices, help
+    "before_opened": ("--before-opened", ("error", "clamp"), "a row updated before opened_at"),
+    "backwards": ("--backwards", ("error", "clamp"), "a row updated before the row it follows"),
+    "duplicate_mod_count": (
+        "--duplicate-mod-count",
+        ("error", "ordered"),
+        "rows sharing a sys_mod_count",
+    ),
+    "invalid_state": ("--invalid-state", ("error", "keep"), "a state the mapping does not know"),
+    "counters": (
+        "--counters",
+        ("servicenow", "derived"),
+        "which reassignment and reopen counts the tickets carry",
+    ),
+}
+
+
+def add_mapping_options(parser: argparse.ArgumentParser) -> None:
+    """Add the options declaring how a log is written to a command's ``parser``: the required
+    ``--time-zone``, and ``--date-format``, ``--empty``, ``--before-opened``, ``--backwards``,
+    ``--duplicate-mod-count``, ``--invalid-state``, ``--counters``, each defaulting to
+    ``UCI_LOG_MAPPING``'s value. :func:`mapping_of` reads them back."""
+    mapping = UCI_LOG_MAPPING
+    parser.add_argument(
+        "--time-zone",
+        required=True,
+        metavar="ZONE",
+        help="IANA zone the log's date-times are written in (a log never says; e.g. UTC)",
+    )
+    parser.add_argument(
+        "--date-format",
+        default=mapping.date_format,
+        metavar="PATTERN",
+        help=f"date-time pattern in ServiceNow's letters (default {mapping.date_format})",
+    )
+    parser.add_argument(
+        "--empty",
+        action="append",
+        metavar="MARKER",
+        help="a text that means 'no value'; repeat for several (default: "
+        + ", ".join(mapping.empty)
+        + ")",
+    )
+    for field, (option, choices, what) in _RULES.items():
+        default = getattr(mapping, field)
+        parser.add_argument(
+            option, choices=choices, default=default, help=f"{what} (default {default})"
+        )
+
+
+def mapping_of(args: argparse.Namespace) -> ServiceNowMapping:
+    """The mapping the options of :func:`add_mapping_options` declare: ``UCI_LOG_MAPPING``
+    with each option's value. An unknown zone is an error naming ``--time-zone``, with the
+    zone it most likely means (``utc`` -> ``UTC``); a pattern escalate cannot read names
+    ``--date-format``."""
+    try:
+        mapping = dataclasses.replace(UCI_LOG_MAPPING, time_zone=args.time_zone)
+    except ArgumentError as exc:
+        hint = suggest(args.time_zone, zoneinfo.available_timezones())
+        tail = f" (did you mean {hint!r}?)" if hint else ""
+        raise EscalateError(f"--time-zone: {exc}{tail}") from None
+    try:
+        return dataclasses.replace(
+            mapping,
+            date_format=args.date_format,
+            empty=tuple(args.empty) if args.empty else mapping.empty,
+            **{field: getattr(args, field) for field in _RULES},
+        )
+    except ArgumentError as exc:  # the rules are argparse choices: only the pattern is left
+        raise EscalateError(f"--date-format: {exc}") from None
+
+
+def read_log_file(
+    path: str, mapping: ServiceNowMapping, option: str = "--servicenow"
+) -> LogReading:
+    """The log at ``path`` (see :func:`log_rows`) read under ``mapping``. A row that does not
+    read is one line, ``OPTION: FILE:LINE: COLUMN: message (got value)``; a local time a clock
+    change skips or repeats adds a hint that the log may not be in ``mapping.time_zone``."""
+    try:
+        return read_log(log_rows(path, option), mapping)
+    except LogError as exc:
+        message = exc.message.removeprefix(f"line {exc.line}: ")
+        where = f"{render_path(exc.path)}: " if exc.path and exc.path != ("",) else ""
+        hint = ""
+        if "by a clock change" in message:
+            hint = (
+                f" (is the log really in {mapping.time_zone}? a zone without DST, such as "
+                "UTC, reads it)"
+            )
+        raise EscalateError(
+            f"{option}: {path}:{exc.line}: {where}{message} (got {shown(exc.value)}){hint}"
+        ) from None
+    except TicketError as exc:
+        raise EscalateError(f"{option}: {path}: {exc}") from None

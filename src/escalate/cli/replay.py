@@ -11,7 +11,6 @@ for the throughput line; the library reads no clock.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import importlib
 import sys
 import time
@@ -19,19 +18,13 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from escalate.adapters.servicenow import (
-    UCI_LOG_MAPPING,
-    LogError,
-    Replay,
-    ServiceNowMapping,
-    read_log,
-)
+from escalate.adapters.servicenow import Replay
 from escalate.adapters.servicenow import replay as replay_log
 from escalate.adapters.servicenow._replay import DEFAULT_MAX_STEPS, PERCENTILES
 from escalate.cli._io import error, load_policy, out, print_json
-from escalate.cli._servicenow_log import log_rows
+from escalate.cli._servicenow_log import add_mapping_options, mapping_of, read_log_file
 from escalate.cli.simulate import steps_arg
-from escalate.errors import ArgumentError, EscalateError, TicketError, render_path, shown
+from escalate.errors import ArgumentError, EscalateError
 
 #: How many cases of a kind the text summary lists (``--json`` lists them all).
 SHOWN = 10
@@ -50,43 +43,11 @@ def register(sub: Any) -> None:
             "action was emitted again after it was done."
         ),
     )
-    mapping = UCI_LOG_MAPPING
     cmd.add_argument("--policy", required=True, help="policy file or folder")
     cmd.add_argument(
         "--servicenow", required=True, metavar="LOG", help="the log: a .csv, or a .zip of one"
     )
-    cmd.add_argument(
-        "--time-zone",
-        required=True,
-        metavar="ZONE",
-        help="IANA zone the log's date-times are written in (a log never says; e.g. UTC)",
-    )
-    cmd.add_argument(
-        "--date-format",
-        default=mapping.date_format,
-        metavar="PATTERN",
-        help=f"date-time pattern in ServiceNow's letters (default {mapping.date_format})",
-    )
-    cmd.add_argument(
-        "--empty",
-        action="append",
-        metavar="MARKER",
-        help="a text that means 'no value'; repeat for several (default: ?)",
-    )
-    for option, field in (
-        ("--before-opened", "before_opened"),
-        ("--backwards", "backwards"),
-        ("--duplicate-mod-count", "duplicate_mod_count"),
-        ("--invalid-state", "invalid_state"),
-        ("--counters", "counters"),
-    ):
-        choices = _CHOICES[field]
-        cmd.add_argument(
-            option,
-            choices=choices,
-            default=getattr(mapping, field),
-            help=f"{_HELP[field]} (default {getattr(mapping, field)})",
-        )
+    add_mapping_options(cmd)
     cmd.add_argument(
         "--clock",
         help="the clock compared with made_sla (default: the policy's first resolution clock)",
@@ -102,41 +63,6 @@ def register(sub: Any) -> None:
     cmd.set_defaults(run=run)
 
 
-_CHOICES = {
-    "before_opened": ("error", "clamp"),
-    "backwards": ("error", "clamp"),
-    "duplicate_mod_count": ("error", "ordered"),
-    "invalid_state": ("error", "keep"),
-    "counters": ("servicenow", "derived"),
-}
-_HELP = {
-    "before_opened": "a row updated before opened_at",
-    "backwards": "a row updated before the row it follows",
-    "duplicate_mod_count": "rows sharing a sys_mod_count",
-    "invalid_state": "a state the mapping does not know",
-    "counters": "which reassignment and reopen counts the tickets carry",
-}
-
-
-def mapping_of(args: argparse.Namespace) -> ServiceNowMapping:
-    """The mapping the options declare: ``UCI_LOG_MAPPING`` with each option's value."""
-    try:
-        return dataclasses.replace(
-            UCI_LOG_MAPPING,
-            time_zone=args.time_zone,
-            date_format=args.date_format,
-            empty=tuple(args.empty) if args.empty else UCI_LOG_MAPPING.empty,
-            before_opened=args.before_opened,
-            backwards=args.backwards,
-            duplicate_mod_count=args.duplicate_mod_count,
-            invalid_state=args.invalid_state,
-            counters=args.counters,
-        )
-    except ArgumentError as exc:
-        option = "--time-zone" if "time zone" in str(exc) else "--date-format"
-        raise EscalateError(f"{option}: {exc}") from None
-
-
 def run(args: argparse.Namespace) -> int:
     policy = load_policy(args.policy)
     mapping = mapping_of(args)
@@ -144,16 +70,7 @@ def run(args: argparse.Namespace) -> int:
         replay_log(policy, (), clock=args.clock)
     except ArgumentError as exc:
         raise EscalateError(f"--clock: {exc}") from None
-    try:
-        reading = read_log(log_rows(args.servicenow), mapping)
-    except LogError as exc:  # file:line: column: what (got value)
-        message = exc.message.removeprefix(f"line {exc.line}: ")
-        where = f"{render_path(exc.path)}: " if exc.path and exc.path != ("",) else ""
-        raise EscalateError(
-            f"--servicenow: {args.servicenow}:{exc.line}: {where}{message} (got {shown(exc.value)})"
-        ) from None
-    except TicketError as exc:
-        raise EscalateError(f"--servicenow: {args.servicenow}: {exc}") from None
+    reading = read_log_file(args.servicenow, mapping)
     progress = _Progress(len(reading.incidents), args)
     progress.say(
         f"escalate: read {reading.rows} rows, {len(reading.incidents)} incidents; replaying"
