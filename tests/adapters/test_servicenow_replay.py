@@ -285,3 +285,65 @@ def test_a_policy_without_a_resolution_clock_must_name_one() -> None:
 def test_max_steps_must_be_a_positive_int() -> None:
     with pytest.raises(ArgumentError, match="max_steps must be a positive int"):
         replay(policy(), reading(), max_steps=0)
+
+
+# -- level entries --------------------------------------------------------------------------------
+
+#: A ping-pong rule (two reassignments) starting a path whose L1 lasts an hour. At 11:00 the
+#: second reassignment starts the path; at 14:00 the count says 3 while the history shows two
+#: hand-offs, so the second is now seen at 10:00: the same run, started an hour earlier.
+MOVED_START_LOG = """\
+number,incident_state,active,reassignment_count,reopen_count,sys_mod_count,made_sla,opened_at,\
+sys_updated_by,sys_updated_at,priority,assignment_group
+INC1,New,true,0,0,0,true,1/3/2016 09:00,Updated by 1,1/3/2016 09:00,3 - Moderate,Group A
+INC1,Active,true,1,0,1,true,1/3/2016 09:00,Updated by 1,1/3/2016 10:00,3 - Moderate,Group B
+INC1,Active,true,2,0,2,true,1/3/2016 09:00,Updated by 1,1/3/2016 11:00,3 - Moderate,Group C
+INC1,Active,true,3,0,3,true,1/3/2016 09:00,Updated by 1,1/3/2016 14:00,3 - Moderate,?
+"""
+
+
+def ping_pong_policy(when: str = "{reassignment_count: {gte: 2}}") -> Policy:
+    text = POLICY.read_text(encoding="utf-8")
+    text = text.replace(
+        "paths:\n  desk:\n    kind: vertical\n",
+        "rules:\n  - id: ping-pong\n"
+        f"    when: {when}\n"
+        "    then: {escalate: {path: desk, to: L1}}\n"
+        "paths:\n  desk:\n    kind: vertical\n    starts: on-trigger\n",
+    ).replace("after: 2h", "after: 1h")
+    return policy(text)
+
+
+def test_a_row_that_moves_a_runs_start_earlier_moves_its_entries_and_adds_none() -> None:
+    log = read_log(csv.DictReader(MOVED_START_LOG.splitlines()), UCI_LOG_MAPPING)
+    result = replay(ping_pong_policy(), log)
+    assert [("desk", "L1", 1, at(1, 10)), ("desk", "L2", 1, at(1, 11))] == [
+        (e.path, e.level, e.cycle, e.entered_at) for e in result.incidents[0].levels
+    ]
+    assert {"level_entries": 2, "by_path": {"desk": {"L1": 1, "L2": 1}}} == result.to_dict()[
+        "escalations"
+    ]
+
+
+#: A path that runs while Group B holds the incident: from 10:00 to 12:00, and again from
+#: 13:00 (a new run: its history starts again).
+TWO_RUNS_LOG = """\
+number,incident_state,active,reassignment_count,reopen_count,sys_mod_count,made_sla,opened_at,\
+sys_updated_by,sys_updated_at,priority,assignment_group
+INC1,New,true,0,0,0,true,1/3/2016 09:00,Updated by 1,1/3/2016 09:00,3 - Moderate,Group A
+INC1,Active,true,1,0,1,true,1/3/2016 09:00,Updated by 1,1/3/2016 10:00,3 - Moderate,Group B
+INC1,Active,true,2,0,2,true,1/3/2016 09:00,Updated by 1,1/3/2016 12:00,3 - Moderate,Group A
+INC1,Active,true,3,0,3,true,1/3/2016 09:00,Updated by 1,1/3/2016 13:00,3 - Moderate,Group B
+INC1,Active,true,3,0,4,true,1/3/2016 09:00,Updated by 1,1/3/2016 16:00,3 - Moderate,Group B
+"""
+
+
+def test_each_run_of_a_path_counts_its_own_entries() -> None:
+    text = POLICY.read_text(encoding="utf-8").replace(
+        "    kind: vertical\n", "    kind: vertical\n    when: {assignment_group: Group B}\n"
+    )
+    log = read_log(csv.DictReader(TWO_RUNS_LOG.splitlines()), UCI_LOG_MAPPING)
+    found = [(e.level, e.entered_at) for e in replay(policy(text), log).incidents[0].levels]
+    # L1 at 10:00 (L2 would be due at 12:00, when Group A took it back); again at 13:00, L2 at
+    # 15:00. Both runs are in the history's first place: each counts.
+    assert [("L1", at(1, 10)), ("L1", at(1, 13)), ("L2", at(1, 15))] == found

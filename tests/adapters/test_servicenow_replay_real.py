@@ -29,8 +29,13 @@ pytestmark = pytest.mark.skipif(
 
 
 @cache
+def whole() -> tuple[LogIncident, ...]:
+    return read_log(log_rows(str(DATASET)), UCI_LOG_MAPPING).incidents
+
+
+@cache
 def sample() -> tuple[tuple[LogIncident, ...], Replay]:
-    incidents = read_log(log_rows(str(DATASET)), UCI_LOG_MAPPING).incidents[::EVERY]
+    incidents = whole()[::EVERY]
     return incidents, replay(escalate.load(ROOT / "rules" / "itil-default.yaml"), incidents)
 
 
@@ -64,3 +69,15 @@ def test_waking_between_updates_leaves_few_actions_late() -> None:
     # what is left is due before the first row or made due retroactively by a later row.
     summary = sample()[1].to_dict()
     assert summary["late_actions"]["count"] * 20 < summary["actions"]
+
+
+def test_a_run_whose_start_a_later_row_moves_earlier_counts_its_levels_once() -> None:
+    # INC0000493: ServiceNow's counter reaches 3 reassignments at 11:09 on 3 March (the
+    # coordination path starts); from 11 March it says 4, one more than the hand-offs the rows
+    # show, which puts the third at 10:16: the same run, started 53 minutes earlier.
+    incident = next(i for i in whole() if i.number == "INC0000493")
+    result = replay(escalate.load(ROOT / "rules" / "itil-default.yaml"), [incident])
+    assert [
+        ("coordinator", "2016-03-03T10:16:00+00:00"),
+        ("problem-manager", "2016-03-03T14:16:00+00:00"),
+    ] == [(e.level, e.entered_at.isoformat()) for e in result.incidents[0].levels]

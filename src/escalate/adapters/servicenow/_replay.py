@@ -132,7 +132,9 @@ class IncidentReplay:
     ``evaluations`` at its updates and ``wake_ups`` at ``next_evaluation_at`` between them;
     ``breached`` whether the replay saw the policy's clock breached (in any cycle, as it last
     stood; ``None`` when the clock never applied); ``made_sla`` the log's own verdict;
-    ``levels`` the path levels seen entered, in order; ``first_escalation_at`` the earliest
+    ``levels`` the path levels seen entered, in order, each run of a path as its history last
+    stood (a later row that moves the run's start moves its entries, it adds none);
+    ``first_escalation_at`` the earliest
     ``due_at`` of an ``escalate`` or ``transfer`` action; ``actions`` how many distinct actions
     were due; ``late`` and ``duplicates`` as their classes say; ``groups`` the assignment groups
     in the order they held the incident (repeats in a row merged); ``finding`` why the replay
@@ -372,7 +374,10 @@ class _Tally:
         self.events: list[Event] = []
         self.duplicates: list[Duplicate] = []
         self.breached: dict[int, bool] = {}  # cycle -> breached, as last seen
-        self.entries: dict[tuple[str, int, datetime, int], None] = {}  # ordered set
+        # Each path's runs, per cycle, each as its history last stood; and the run in progress
+        # of each path (its cycle), while the path is seen active.
+        self.runs: dict[tuple[str, int], list[tuple[tuple[datetime, int], ...]]] = {}
+        self.running: dict[str, int] = {}
         self.priority: str | None = None
         self.last_at: datetime | None = None
 
@@ -396,9 +401,29 @@ class _Tally:
         if state is not None and state.state != "not-applicable":
             breach = state.breach_at
             self.breached[state.cycle] = breach is not None and breach <= at
+        for name in [name for name in self.running if name not in decision.paths]:
+            del self.running[name]
         for name, path in decision.paths.items():
-            for entered_at, index in path.history:
-                self.entries.setdefault((name, path.cycle, entered_at, index), None)
+            if not path.history:  # not started, or its condition no longer holds: run over
+                self.running.pop(name, None)
+                continue
+            runs = self.runs.setdefault((name, path.cycle), [])
+            if self.running.get(name) == path.cycle:
+                # The same run, as a later row tells it: its start (and every entry after)
+                # may have moved, so its history replaces the one seen before.
+                runs[-1] = path.history
+            else:
+                runs.append(path.history)
+                self.running[name] = path.cycle
+
+    def entries(self) -> list[tuple[datetime, str, int, int]]:
+        """Every level entry, ``(entered_at, path, cycle, level index)``, in time order."""
+        return sorted(
+            (entered_at, name, cycle, index)
+            for (name, cycle), runs in self.runs.items()
+            for history in runs
+            for entered_at, index in history
+        )
 
     def late(self) -> tuple[LateAction, ...]:
         first = self.first_row_at
@@ -487,9 +512,7 @@ def _replay_incident(
         made_sla=incident.made_sla,
         levels=tuple(
             LevelEntry(path, _level(level_names, path, index), cycle, entered_at)
-            for path, cycle, entered_at, index in sorted(
-                tally.entries, key=lambda e: (e[2], e[0], e[1], e[3])
-            )
+            for entered_at, path, cycle, index in tally.entries()
         ),
         first_escalation_at=min(
             (a.due_at for _, a in tally.seen.values() if a.kind in _ESCALATIONS), default=None
