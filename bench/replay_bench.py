@@ -75,13 +75,13 @@ def main() -> int:
     )
     total = summary["breaches"]["total"]
     print(
-        f"breaches vs made_sla: agreement {total['agreement']} (both {total['both']}, ours only "
+        f"breaches vs made_sla: agreement {total['agreement']}% (both {total['both']}, ours only "
         f"{total['ours_only']}, log only {total['log_only']}, neither {total['neither']}, "
         f"unknown {total['unknown']})"
     )
     for priority, row in summary["breaches"]["by_priority"].items():
         known = sum(row[k] for k in ("both", "ours_only", "log_only", "neither"))
-        print(f"  {priority}: agreement {row['agreement']} of {known}")
+        print(f"  {priority}: agreement {row['agreement']}% of {known}")
     late = summary["late_actions"]
     print(
         f"actions: {summary['actions']}; late {late['count']} "

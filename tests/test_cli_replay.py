@@ -66,9 +66,26 @@ def test_the_text_summary_answers_each_question(capsys: pytest.CaptureFixture[st
         "p50 1h, p90 1h, p99 1h, max 1h",
         "duplicate actions: 0",
         "log anomalies (handled by the mapping's rules): before-opened 1",
+        "  INC3 line 9: before-opened (clamp): updated before opened_at '2/3/2016 09:00': read "
+        "as opened_at, ahead of the rows updated after it",
+        "counters (reassignments, reopens): the decisions used the servicenow ones; "
+        "ServiceNow's and the derived ones disagree on 1 incidents",
     ):
         assert line in out.splitlines()
     assert out.splitlines()[2].startswith("evaluations: 12 (10 at updates, 2 at wake-ups); ")
+
+
+def test_json_writes_agreement_as_calibrate_does_and_lists_every_anomaly(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    document = json.loads(run(replay_argv("--json"), capsys)[1])
+    assert "100.00" == document["breaches"]["total"]["agreement"]  # no '%', as calibrate
+    assert "servicenow" == document["counters"]["used"]
+    anomalies = document["anomalies"]
+    assert (1, {"before-opened": 1}) == (anomalies["count"], anomalies["by_kind"])
+    assert [("INC3", 9, "before-opened", "clamp", "2/3/2016 08:55")] == [
+        (a["number"], a["line"], a["kind"], a["rule"], a["value"]) for a in anomalies["cases"]
+    ]
 
 
 def test_a_zipped_log_replays_as_the_csv_does(

@@ -9,6 +9,7 @@ walks through every evaluation.
 from __future__ import annotations
 
 import csv
+import dataclasses
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -78,7 +79,7 @@ EXPECTED: dict[str, Any] = {
                 "log_only": 0,
                 "neither": 2,
                 "unknown": 0,
-                "agreement": "100.00%",
+                "agreement": "100.00",
             }
         },
         "total": {
@@ -87,7 +88,7 @@ EXPECTED: dict[str, Any] = {
             "log_only": 0,
             "neither": 2,
             "unknown": 0,
-            "agreement": "100.00%",
+            "agreement": "100.00",
         },
     },
     "ping_pong": {
@@ -110,8 +111,22 @@ EXPECTED: dict[str, Any] = {
         "lateness": {"min": "1h", "p50": "1h", "p90": "1h", "p99": "1h", "max": "1h"},
     },
     "duplicate_actions": {"count": 0, "cases": []},
-    "anomalies": {"before-opened": 1},
-    "counters": {"used": ["servicenow"], "disagree": 1, "disagreeing": ["INC1"]},
+    "anomalies": {
+        "count": 1,
+        "by_kind": {"before-opened": 1},
+        "cases": [
+            {
+                "number": "INC3",
+                "line": 9,
+                "kind": "before-opened",
+                "rule": "clamp",
+                "value": "2/3/2016 08:55",
+                "detail": "updated before opened_at '2/3/2016 09:00': read as opened_at, ahead "
+                "of the rows updated after it",
+            }
+        ],
+    },
+    "counters": {"used": "servicenow", "disagree": 1, "disagreeing": ["INC1"]},
     "findings": [],
 }
 
@@ -347,3 +362,29 @@ def test_each_run_of_a_path_counts_its_own_entries() -> None:
     # L1 at 10:00 (L2 would be due at 12:00, when Group A took it back); again at 13:00, L2 at
     # 15:00. Both runs are in the history's first place: each counts.
     assert [("L1", at(1, 10)), ("L1", at(1, 13)), ("L2", at(1, 15))] == found
+
+
+# -- counters -------------------------------------------------------------------------------------
+
+
+def test_the_counters_used_are_the_mappings_choice_as_one_name() -> None:
+    derived = dataclasses.replace(UCI_LOG_MAPPING, counters="derived")
+    with LOG.open(encoding="utf-8", newline="") as stream:
+        log = read_log(csv.DictReader(stream), derived)
+    assert ("servicenow", "derived", None) == (
+        replay(policy(), reading()).counters_used,
+        replay(policy(), log).counters_used,
+        replay(policy(), ()).counters_used,
+    )
+
+
+def test_incidents_read_with_different_counters_are_refused() -> None:
+    derived = dataclasses.replace(UCI_LOG_MAPPING, counters="derived")
+    with LOG.open(encoding="utf-8", newline="") as stream:
+        other = read_log(csv.DictReader(stream), derived).incidents[1]
+    with pytest.raises(ArgumentError) as caught:
+        replay(policy(), [reading().incidents[0], other])
+    assert (
+        "incident 1 (INC2) carries the derived counters, the ones before it the servicenow "
+        "ones; replay the incidents of one mapping's counters at a time" == str(caught.value)
+    )

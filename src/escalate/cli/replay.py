@@ -174,7 +174,7 @@ def text(result: Replay, summary: dict[str, Any], throughput: dict[str, Any]) ->
     for name, row in [*breaches["by_priority"].items(), ("all", breaches["total"])]:
         add(
             f"  {name:<8}  {row['both']:>4}  {row['ours_only']:>9}  {row['log_only']:>8}  "
-            f"{row['neither']:>7}  {row['unknown']:>7}  {row['agreement'] or '-':>9}"
+            f"{row['neither']:>7}  {row['unknown']:>7}  {_percent(row['agreement']):>9}"
         )
     add("")
     ping = summary["ping_pong"]
@@ -203,12 +203,17 @@ def text(result: Replay, summary: dict[str, Any], throughput: dict[str, Any]) ->
     anomalies = summary["anomalies"]
     add(
         "log anomalies (handled by the mapping's rules): "
-        + (", ".join(f"{kind} {n}" for kind, n in anomalies.items()) or "none")
+        + (", ".join(f"{kind} {n}" for kind, n in anomalies["by_kind"].items()) or "none")
     )
+    for case in anomalies["cases"][:SHOWN]:
+        where = f"{case['number']} line {case['line']}"
+        add(f"  {where}: {case['kind']} ({case['rule']}): {case['detail']}")
+    if anomalies["count"] > SHOWN:
+        add(f"  ... and {anomalies['count'] - SHOWN} more (--json lists them all)")
     counters = summary["counters"]
     add(
         f"counters (reassignments, reopens): the decisions used the "
-        f"{' and '.join(counters['used']) or '-'} ones; ServiceNow's and the derived ones "
+        f"{counters['used'] or '-'} ones; ServiceNow's and the derived ones "
         f"disagree on {counters['disagree']} incidents"
     )
     findings = summary["findings"]
@@ -220,6 +225,12 @@ def text(result: Replay, summary: dict[str, Any], throughput: dict[str, Any]) ->
         if len(findings) > SHOWN:
             add(f"  ... and {len(findings) - SHOWN} more (--json lists them all)")
     return "\n".join(lines)
+
+
+def _percent(agreement: str | None) -> str:
+    """An agreement as the summary writes it (``79.53``), for reading: ``79.53%``; ``-``
+    when nothing was known to agree on."""
+    return "-" if agreement is None else f"{agreement}%"
 
 
 def _spread(durations: dict[str, Any]) -> str:

@@ -175,8 +175,11 @@ class IncidentReplay:
 class Replay:
     """What :func:`replay` gives: every incident's :class:`IncidentReplay` in log order, the
     log's ``anomalies`` and ``rows`` (``None`` when given incidents, not a reading), the
-    ``clock`` compared with the log's ``made_sla``, and the policy it ran. :meth:`to_dict` is
-    the summary; it holds no timings (the command line measures those).
+    ``clock`` compared with the log's ``made_sla``, and the policy it ran; ``counters_used``
+    which counters the tickets carried (``servicenow`` or ``derived``, the mapping's
+    ``counters``; ``None`` for no incidents) and ``counters_disagree`` the incidents whose two
+    sets of counts differ. :meth:`to_dict` is the summary; it holds no timings (the command
+    line measures those).
 
     Compares by identity; compare ``to_json()`` outputs to compare two replays.
     """
@@ -188,7 +191,7 @@ class Replay:
     incidents: tuple[IncidentReplay, ...]
     anomalies: tuple[Anomaly, ...]
     rows: int | None
-    counters_used: tuple[str, ...]
+    counters_used: Literal["servicenow", "derived"] | None
     counters_disagree: tuple[str, ...]
 
     @property
@@ -262,9 +265,13 @@ class Replay:
                     for d in i.duplicates
                 ],
             },
-            "anomalies": _count(a.kind for a in self.anomalies),
+            "anomalies": {
+                "count": len(self.anomalies),
+                "by_kind": _count(a.kind for a in self.anomalies),
+                "cases": [a.to_dict() for a in self.anomalies],
+            },
             "counters": {
-                "used": list(self.counters_used),
+                "used": self.counters_used,
                 "disagree": len(self.counters_disagree),
                 "disagreeing": list(self.counters_disagree),
             },
@@ -299,6 +306,8 @@ def replay(
 
     A policy that refuses an incident's ticket (a status or priority it does not know) stops
     that incident, reported as a ``refused`` :class:`ReplayFinding`; the others are replayed.
+    Incidents read under mappings whose ``counters`` differ are an :class:`ArgumentError`:
+    one summary says which counters its decisions used.
     """
     if not isinstance(policy, Policy):
         raise ArgumentError(f"policy must be an escalate Policy, got {type(policy).__name__}")
@@ -313,11 +322,19 @@ def replay(
         incidents = tuple(log)
         anomalies = tuple(a for incident in incidents for a in incident.anomalies)
         rows = None
+    used: Literal["servicenow", "derived"] | None = None
     for i, incident in enumerate(incidents):
         if not isinstance(incident, LogIncident):
             raise ArgumentError(
                 f"incident {i} must be a LogIncident, got {type(incident).__name__}"
             )
+        if used is not None and incident.counters.used != used:
+            raise ArgumentError(
+                f"incident {i} ({incident.number}) carries the {incident.counters.used} "
+                f"counters, the ones before it the {used} ones; replay the incidents of one "
+                "mapping's counters at a time"
+            )
+        used = incident.counters.used
     levels = _level_names(policy)
     results = []
     for done, incident in enumerate(incidents, 1):
@@ -332,7 +349,7 @@ def replay(
         incidents=tuple(results),
         anomalies=anomalies,
         rows=rows,
-        counters_used=tuple(sorted({i.counters.used for i in incidents})),
+        counters_used=used,
         counters_disagree=tuple(i.number for i in incidents if not i.counters.agree),
     )
 
@@ -586,7 +603,9 @@ def percent(part: int, whole: int) -> str | None:
     the rounding (no float). ``None`` when ``whole`` is 0.
 
     >>> percent(2, 3)
-    '66.67%'
+    '66.67'
+
+    Written as ``calibrate`` writes its agreement: a decimal without the ``%`` sign.
     """
     if whole == 0:
         return None
@@ -594,7 +613,7 @@ def percent(part: int, whole: int) -> str | None:
     text = (Decimal(value.numerator) / Decimal(value.denominator)).quantize(
         Decimal("0.01"), rounding=ROUND_HALF_EVEN
     )
-    return f"{text}%"
+    return str(text)
 
 
 def _count(keys: Iterable[str]) -> dict[str, int]:
