@@ -48,6 +48,18 @@ def test_a_missing_file_names_the_option_and_the_path(tmp_path: Path) -> None:
     )
 
 
+def test_a_zip_made_on_macos_reads_as_its_one_csv(tmp_path: Path) -> None:
+    zipped = tmp_path / "log.zip"
+    with zipfile.ZipFile(zipped, "w") as archive:  # as Finder's "Compress" writes it
+        archive.writestr("x.csv", CSV)
+        archive.writestr("__MACOSX/._x.csv", b"\x00\x05\x16\x07 resource fork")
+        archive.writestr("logs/._y.csv", b"\x00\x05\x16\x07")
+    assert list(log_rows(str(zipped))) == [
+        {"number": "INC1", "incident_state": "New"},
+        {"number": "INC1", "incident_state": "Closed"},
+    ]
+
+
 def test_a_zip_with_two_csv_files_is_refused_naming_them(tmp_path: Path) -> None:
     zipped = tmp_path / "log.zip"
     with zipfile.ZipFile(zipped, "w") as archive:

@@ -57,8 +57,9 @@ MAX_LOG_BYTES = 512 * 1024 * 1024
 
 
 def log_rows(path: str, option: str = "--servicenow") -> Iterator[dict[str, str]]:
-    """The rows of the log at ``path`` (a ``.csv`` file, or a zip holding exactly one ``.csv``),
-    each a mapping from the header's column names to the row's texts.
+    """The rows of the log at ``path`` (a ``.csv`` file, or a zip holding exactly one ``.csv``,
+    besides the ``__MACOSX/`` and ``._`` files a zip made on macOS holds), each a mapping from
+    the header's column names to the row's texts.
 
     The file is read and its header checked at once (a missing file, a zip without its CSV, an
     empty or non-UTF-8 file, a header naming a column twice fail here); a row with more or fewer
@@ -117,15 +118,24 @@ def _rows(
         yield dict(zip(header, cells, strict=True))
 
 
+def _is_log(info: zipfile.ZipInfo) -> bool:
+    """Whether a zip member can be the log: a ``.csv`` file, but not the resource forks a zip
+    made on macOS adds (``__MACOSX/...``, ``._name.csv``)."""
+    name = info.filename
+    base = name.rsplit("/", 1)[-1]
+    return (
+        not info.is_dir()
+        and name.lower().endswith(".csv")
+        and not name.startswith("__MACOSX/")
+        and not base.startswith("._")
+    )
+
+
 def _member(raw: bytes, path: str, option: str) -> tuple[bytes, str]:
     """The bytes of the one CSV a zip holds, and its name."""
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as archive:
-            members = [
-                info
-                for info in archive.infolist()
-                if not info.is_dir() and info.filename.lower().endswith(".csv")
-            ]
+            members = [info for info in archive.infolist() if _is_log(info)]
             if len(members) != 1:
                 names = ", ".join(sorted(info.filename for info in members)) or "none"
                 raise EscalateError(
