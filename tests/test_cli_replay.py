@@ -211,3 +211,34 @@ def test_on_a_terminal_without_tqdm_progress_is_plain_lines(
     monkeypatch.setitem(sys.modules, "tqdm", None)  # import tqdm raises ImportError
     assert 0 == main(replay_argv("--json"))
     assert "escalate: replayed 3 of 3 incidents\n" in terminal.getvalue()
+
+
+def test_a_case_file_given_as_the_policy_is_said_to_be_one(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cases = str(ROOT / "rules" / "itil-default.cases.yaml")
+    argv = ["replay", "--policy", cases, "--servicenow", LOG, "--time-zone", "UTC"]
+    assert (
+        2,
+        "",
+        f"escalate: error: --policy: {cases}: this is a case file (escalate test reads it), "
+        "not a policy\n",
+    ) == run(argv, capsys)
+    data = (ROOT / "rules" / "itil-default.cases.yaml").read_bytes()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+    code, _, err = run([*argv[:2], "-", *argv[3:]], capsys)
+    assert (2, True) == (
+        code,
+        err.endswith("<stdin>: this is a case file (escalate test reads it), not a policy\n"),
+    )
+
+
+def test_a_policy_with_a_stray_cases_key_is_not_taken_for_a_case_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text("policy: p\nversion: 1\ncases: []\n", encoding="utf-8")
+    code, _, err = run(
+        ["replay", "--policy", str(path), "--servicenow", LOG, "--time-zone", "UTC"], capsys
+    )
+    assert (2, True) == (code, "cases: unknown key 'cases'" in err)

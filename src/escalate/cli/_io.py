@@ -22,7 +22,7 @@ from escalate.calendars._instants import MAX_US, MIN_US, from_us, to_us
 from escalate.engine.compiled import Policy
 from escalate.engine.decision import Decision, iso
 from escalate.engine.ticket import Ticket
-from escalate.errors import EscalateError, PolicyError, TicketError
+from escalate.errors import EscalateError, PolicyError, PolicyErrors, TicketError
 from escalate.people.availability import Availability
 from escalate.policy.lint import MAX_HORIZON
 from escalate.policy.loader import load, loads, read_file
@@ -186,13 +186,26 @@ def read_input(path: str, what: str, option: str) -> bytes:
 
 def load_policy(path: str, option: str = "--policy") -> Policy:
     """The policy at ``path`` (a file, a path without ``.yaml`` or a folder), or read from
-    standard input for ``-`` (a single YAML document, which cannot ``extends:`` another)."""
-    if path != STDIN:
-        return load(path)
+    standard input for ``-`` (a single YAML document, which cannot ``extends:`` another).
+    A case file given instead (a top-level ``cases:`` and no ``policy:``) is said to be one."""
     try:
+        if path != STDIN:
+            return load(path)
         return loads(read_input(path, "policy", option), filename="<stdin>")
     except PolicyError as exc:
-        if exc.path != ("extends",):
+        errors = exc.errors if isinstance(exc, PolicyErrors) else (exc,)
+        at = {e.path: e for e in errors}
+        case_file = at.get(("cases",))  # an unknown 'cases' where a policy's id is missing
+        if (
+            case_file is not None
+            and case_file.message.startswith("unknown key")
+            and ("policy",) in at
+        ):
+            name = case_file.source[0] if case_file.source else shown_path(path)
+            raise EscalateError(
+                f"{option}: {name}: this is a case file (escalate test reads it), not a policy"
+            ) from None
+        if path != STDIN or exc.path != ("extends",):
             raise
         raise PolicyError(
             "a policy read from standard input cannot extend another (its base is named "
