@@ -523,7 +523,13 @@ def _problem(
         return PolicyError(f"{first['msg']}", path=full, source=source)
     if kind in ("too_short", "string_too_short"):
         least = first.get("ctx", {}).get("min_length", 1)
-        what = "string" if kind == "string_too_short" else "list"
+        what = (
+            "string"
+            if kind == "string_too_short"
+            else "mapping"
+            if isinstance(value, dict)
+            else "list"
+        )
         wanted = f"a non-empty {what}" if least == 1 else f"at least {least} items"
         return PolicyError(f"expected {wanted}, got {shown(value)}", path=full, source=source)
     hint = None

@@ -292,20 +292,41 @@ def agreement(values: list[tuple[int, bool]], target: int) -> int:
     return sum((value >= target) == missed for value, missed in values)
 
 
+SECOND = 1_000_000
+
+
 @given(
     st.lists(
-        st.tuples(st.integers(0, 40).map(lambda m: m * 900_000_000), st.booleans()),
+        st.tuples(
+            st.one_of(  # any microsecond: below a second, around seconds, and up to 10 hours
+                st.integers(0, 3 * SECOND),
+                st.integers(0, 36_000 * SECOND),
+                st.integers(0, 40).map(lambda m: m * 900 * SECOND),
+            ),
+            st.booleans(),
+        ),
         min_size=1,
         max_size=30,
     )
 )
-def test_the_fitted_threshold_agrees_at_least_as_well_as_any_other(
+def test_the_fitted_threshold_agrees_at_least_as_well_as_any_whole_second_target(
     values: list[tuple[int, bool]],
 ) -> None:
     found = best_threshold(values)
-    assert found is not None and found > 0
-    candidates = {v for v, _ in values} | {v + 1_000_000 for v, _ in values} | {1_000_000}
-    assert all(agreement(values, found) >= agreement(values, t) for t in candidates if t > 0)
+    assert found is not None and found > 0 and found % SECOND == 0
+    # Between two neighbouring values every whole-second target gives the same verdicts, so
+    # the smallest whole second above each value (and 1 s) stands for all of them.
+    candidates = {(v // SECOND + 1) * SECOND for v, _ in values} | {SECOND}
+    assert all(agreement(values, found) >= agreement(values, t) for t in candidates)
+
+
+def test_a_gap_without_a_whole_second_is_not_a_target_a_policy_could_write() -> None:
+    # 1.2 s made, 1.7 s missed: only a target in (1.2 s, 1.7 s] separates them, and a policy's
+    # durations are whole seconds; the fit agrees on one of the two, as the best such target.
+    values = [(1_200_000, False), (1_700_000, True)]
+    found = best_threshold(values)
+    assert found is not None and found % SECOND == 0
+    assert 1 == agreement(values, found) == max(agreement(values, t) for t in (SECOND, 2 * SECOND))
 
 
 def test_fitted_durations_are_written_in_hours_minutes_and_seconds() -> None:
@@ -340,6 +361,12 @@ def test_fitted_durations_are_written_in_hours_minutes_and_seconds() -> None:
             "cal.yaml:2:7: new_cycle_on.x[0]: unknown event type 'reopend'",
         ),
         ("clock: response\n", "cal.yaml:1:1: clock: the file calibrates clock 'response'"),
+        ("stop: {s: []}\n", "cal.yaml:1:8: stop.s: expected a non-empty list, got []"),
+        ("targets: {t: {}}\n", "cal.yaml:1:11: targets.t: expected a non-empty mapping, got {}"),
+        (
+            "calendar: {c: {timezone: UTC, hours: {}}}\n",
+            "cal.yaml:1:31: calendar.c.hours: calendar 'c' is never open in",
+        ),
     ],
 )
 def test_a_bad_calibration_file_names_the_line_and_key(text: str, message: str) -> None:

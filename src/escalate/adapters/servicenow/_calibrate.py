@@ -117,8 +117,9 @@ class CalibrationInput(StrictModel):
     """
 
     clock: Id | None = Field(default=None, description="the policy's clock to vary")
-    stop: dict[Id, TriggerSpec | list[TriggerSpec]] = Field(
-        default_factory=dict, description="name -> a stop trigger, as a clock's 'stop:'"
+    stop: dict[Id, TriggerSpec | Annotated[list[TriggerSpec], Field(min_length=1)]] = Field(
+        default_factory=dict,
+        description="name -> a stop trigger (or a non-empty list of them), as a clock's 'stop:'",
     )
     new_cycle_on: dict[Id, list[str] | str | None] = Field(
         default_factory=dict,
@@ -131,7 +132,7 @@ class CalibrationInput(StrictModel):
     calendar: dict[Id, CalendarSetting] = Field(
         default_factory=dict, description="name -> the calendar the targets count on"
     )
-    targets: dict[Id, dict[Label, DurationText]] = Field(
+    targets: dict[Id, Annotated[dict[Label, DurationText], Field(min_length=1)]] = Field(
         default_factory=dict,
         description="name -> priority (canonical, or 'default') -> duration ('8h', '3bd')",
     )
@@ -501,6 +502,13 @@ def _calendar_variant(policy: Policy, key: str, cal: object, fail: Any) -> Calen
     except PolicyError as exc:
         fail(exc.message, exc.path or path)
         raise  # pragma: no cover - fail raised
+    if calendar.never_open:  # every measure on it would fail mid-sweep with a range error
+        first, last = calendar.years
+        fail(
+            f"calendar {shown(key)} is never open in {first}-{last}: give it 'hours' (or "
+            "'extra_hours' dates) that closures and holidays leave open",
+            (*path, "hours"),
+        )
     written = cal.model_dump(mode="json", exclude_defaults=True)
     return CalendarChoice(key, {"default": (key, calendar)}, {key: written})
 
@@ -1007,6 +1015,11 @@ def best_threshold(values: Sequence[tuple[int, bool]]) -> int | None:
     """The target (microseconds, > 0, whole seconds) that best separates ``values`` --
     ``(elapsed, missed)`` pairs -- when "breached" means elapsed >= target: the most pairs
     agreeing, then the roundest target, then the smallest.
+
+    Targets are whole seconds because a policy writes durations in whole seconds: a gap
+    between two neighbouring values that holds no whole second (1.2 s and 1.7 s) is not a
+    target a policy could declare, so it is not offered; the result agrees at least as well as
+    every whole-second target.
 
     >>> best_threshold([(3_600_000_000, False), (7_200_000_000, True)])
     7200000000
