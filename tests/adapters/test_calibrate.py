@@ -382,9 +382,23 @@ def test_an_unknown_clock_is_refused_with_a_suggestion() -> None:
         read_variants({}, POLICY, "resolutoin")
 
 
-def test_an_incident_the_policy_cannot_read_is_named() -> None:
+def test_an_incident_the_policy_refuses_is_skipped_counted_and_named() -> None:
+    refused = "INC9,New,0,true,1/3/2016 09:00,1/3/2016 09:00,4 - Low"
+    result = sweep("fit: false\n", *ROWS, refused)
+    alone = sweep("fit: false\n")
+    assert [("INC9",)] == [(n,) for n, _ in result.refused]
+    assert "incident INC9: priority value is not known" in result.refused[0][1]
+    assert (alone.with_verdict, table(alone)) == (result.with_verdict, table(result))
+    assert result.incidents == alone.incidents + 1
+    assert [{"number": "INC9", "message": result.refused[0][1]}] == result.to_dict()["refused"]
+    assert f"refused by the policy, left out: 1 incidents\n  INC9: {result.refused[0][1]}\n" in (
+        result.text()
+    )
+
+
+def test_when_the_policy_refuses_every_incident_nothing_is_calibrated() -> None:
     rows = ("INC9,New,0,true,1/3/2016 09:00,1/3/2016 09:00,4 - Low",)
-    with pytest.raises(TicketError, match="incident INC9: priority value is not known"):
+    with pytest.raises(TicketError, match=r"verdict \(1 refused by the policy\)"):
         sweep("fit: false\n", *rows)
 
 

@@ -64,6 +64,8 @@ __all__ = [
 MAX_VARIANTS = 10_000
 #: How many example incidents each cause of disagreement lists.
 EXAMPLES = 5
+#: How many refused incidents the text lists (the JSON lists them all).
+REFUSED_SHOWN = 10
 POLICY = "policy"
 _FIT = "fit"
 # Candidate units of a fitted target, roundest first: the fitted target is the smallest
@@ -797,7 +799,8 @@ class Calibration:
     ``with_verdict`` of them carrying the log's verdict and ``missed`` of those the log says
     missed; ``results`` every variant, best first (agreement, then declaration order);
     ``causes`` the best one's disagreements by cause (most first); ``clock_yaml`` the best
-    variant as policy YAML."""
+    variant as policy YAML; ``refused`` the incidents with a verdict whose ticket the policy
+    refuses, as ``(number, message)``, left out of every count but ``incidents``."""
 
     policy: str
     clock: str
@@ -807,6 +810,7 @@ class Calibration:
     results: tuple[VariantResult, ...]
     causes: tuple[Cause, ...]
     clock_yaml: str
+    refused: tuple[tuple[str, str], ...] = ()
 
     @property
     def best(self) -> VariantResult:
@@ -819,6 +823,7 @@ class Calibration:
             "incidents": self.incidents,
             "with_verdict": self.with_verdict,
             "log_missed": self.missed,
+            "refused": [{"number": n, "message": m} for n, m in self.refused],
             "variants": [
                 {"rank": rank, **result.to_dict()} for rank, result in enumerate(self.results, 1)
             ],
@@ -836,6 +841,14 @@ class Calibration:
             f"clock {self.clock} of policy {self.policy}: {self.with_verdict:,} of "
             f"{self.incidents:,} incidents carry the log's verdict, {self.missed:,} missed; "
             f"{len(self.results):,} variants",
+        ]
+        if self.refused:
+            lines.append(
+                f"refused by the policy, left out: {len(self.refused):,} incidents"
+                + ("" if len(self.refused) <= REFUSED_SHOWN else " (--json lists them all)")
+            )
+            lines += [f"  {n}: {m}" for n, m in self.refused[:REFUSED_SHOWN]]
+        lines += [
             "",
             "rank  agree%  both  ours-only  log-only  neither  variant",
         ]
@@ -874,13 +887,15 @@ def calibrate(policy: Policy, variants: Variants, incidents: Iterable[LogInciden
 
     An incident's verdict is the log's on its last row (``made_sla``); ours is whether the
     clock breached (elapsed reached the target, in any cycle) by that row. Incidents without
-    a verdict are counted and left out. A ticket the policy refuses (a status or priority it
-    does not know) is a :class:`TicketError` naming the incident.
+    a verdict are counted and left out. An incident whose ticket the policy refuses (a status
+    or priority it does not know) is skipped, as :func:`replay` skips it, and listed in
+    :attr:`Calibration.refused` with the reason.
     """
     if not isinstance(policy, Policy):
         raise ArgumentError(f"calibrate() takes a compiled Policy, got {type(policy).__name__}")
     total = 0
     cases: list[_Case] = []
+    refused: list[tuple[str, str]] = []
     for incident in incidents:
         if not isinstance(incident, LogIncident):
             raise ArgumentError(
@@ -888,11 +903,15 @@ def calibrate(policy: Policy, variants: Variants, incidents: Iterable[LogInciden
             )
         total += 1
         if incident.made_sla is not None:
-            cases.append(_case(policy, incident))
+            try:
+                cases.append(_case(policy, incident))
+            except TicketError as exc:
+                refused.append((incident.number, str(exc)))
     if not cases:
+        why = f" ({len(refused):,} refused by the policy)" if refused else ""
         raise TicketError(
-            f"none of the {total:,} incidents carries the log's verdict: nothing to calibrate "
-            "against",
+            f"none of the {total:,} incidents carries the log's verdict{why}: nothing to "
+            "calibrate against",
             path=("made_sla",),
             value=None,
         )
@@ -947,6 +966,7 @@ def calibrate(policy: Policy, variants: Variants, incidents: Iterable[LogInciden
         tuple(results),
         causes,
         yaml_text,
+        tuple(refused),
     )
 
 
