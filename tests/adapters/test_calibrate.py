@@ -440,3 +440,29 @@ def test_the_hand_fitted_clock_of_the_issue_is_found_on_the_real_log() -> None:
     # P3 on Berlin office hours): about 79 %, as the issue says.
     as_shipped = next(r for r in result.results if r.order == (0, 0, 0, 0, 0))
     assert "79.53" == as_shipped.agreement()
+
+
+def test_the_pasted_yaml_keeps_what_the_sweep_does_not_vary_and_names_what_it_cannot_write() -> (
+    None
+):
+    # A scoped clock (when, on_scope_change: restart) with a P5 target no incident of the log
+    # has: the fitted YAML keeps P5's target and on_scope_change, and its header names 'when'.
+    text = POLICY_TEXT.replace('    P3: ["3 - Moderate"]\n', '    P3: ["3 - Moderate"]\n    P5: ["5"]\n')
+    text = text.replace(
+        "    targets:\n      P2: {within: 4h}\n",
+        "    when: {priority: [P2, P3, P5]}\n    on_scope_change: restart\n"
+        "    targets:\n      P5: {within: 2h}\n      P2: {within: 1h}\n",
+    ).replace("      P3: {within: 8h}\n", "      P3: {within: 1h}\n")  # the fit does better
+    policy = escalate.loads(text)
+    variants = read_variants({"fit": True}, policy, "resolution")
+    result = calibrate(policy, variants, incidents(*ROWS))
+    assert "fit" == result.best.targets
+    pasted = yaml.safe_load(result.clock_yaml)["clocks"]["resolution"]
+    assert ("restart", {"within": "2h", "calendar": "24x7"}) == (
+        pasted["on_scope_change"],
+        pasted["targets"]["P5"],
+    )
+    assert set(pasted["targets"]) == {"P2", "P3", "P5"}
+    header = [line for line in result.clock_yaml.splitlines() if line.startswith("#")]
+    assert "# not written here, keep from your policy's clock: when, rationale" == header[1]
+    assert header[2].startswith("# measured without its 'when' and scoped 'definitions'")

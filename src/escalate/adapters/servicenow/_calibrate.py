@@ -8,16 +8,20 @@ variants by agreement, best first. For the best one it lists the disagreements b
 
 Variants come from a calibration file (:func:`read_variants`, the format
 :class:`CalibrationInput`) or from :func:`default_variants`. In every dimension the clock's own
-setting is the variant named ``policy``, so the clock as the policy declares it is always
-measured. With ``fit: true`` the targets that agree best with the log are also found, per
+setting is the variant named ``policy``, so the clock as the policy declares it (less its
+scoping, below) is always measured. With ``fit: true`` the targets that agree best with the log are also found, per
 priority, exactly: for a fixed stop, pause and calendar an incident's elapsed clock time is one
 number, so the best threshold of a priority is found by one sort of those numbers; the cost
 grows with the incidents and the (stop, pause, calendar) variants, not with targets.
 
 Elapsed time is escalate's own: :func:`~escalate.engine.clocks.run_cycles` folds the history
 into cycles and :class:`~escalate.engine.clocks.ClockState` counts each on the calendar. The
-clock's scoped target ``definitions`` and ``when`` are not varied: its own ``targets`` are the
-``policy`` targets. Pure: no I/O, no clock reads.
+clock's ``when``, scoped target ``definitions`` and ``on_scope_change`` are left out while
+measuring, even in the ``policy`` variant: every incident is measured against the clock's
+unconditional ``targets`` (the ``policy`` targets). The best variant's YAML carries over what
+it does not vary (``on_scope_change``, the targets of priorities the log lacks) and its header
+names what it cannot write (``when``, ``definitions``, ``ladder``, ``rationale``: keep them
+from the policy). Pure: no I/O, no clock reads.
 """
 
 from __future__ import annotations
@@ -1228,7 +1232,11 @@ def _clock_yaml(variants: Variants, best: VariantResult, cases: Sequence[_Case])
     priorities = sorted({_key(case.priority) for case in cases})
     written: dict[str, dict[str, str]] = {}
     if targets.durations is None:
-        for priority, text in sorted(best.target_texts.items()):
+        # The fitted targets, and the clock's own for the priorities the log gave no fit
+        # (absent from the log), so that pasting the clock drops no priority's target.
+        own = variants.targets[0].durations or {}
+        texts = {p: d.text for p, d in own.items()} | dict(best.target_texts)
+        for priority, text in sorted(texts.items()):
             found = cal.for_priority(None if priority == "default" else priority)
             if found is not None:
                 written[priority] = {"within": text, "calendar": found[0]}
@@ -1248,14 +1256,31 @@ def _clock_yaml(variants: Variants, best: VariantResult, cases: Sequence[_Case])
     if new_cycle_on:
         body["new_cycle_on"] = sorted(new_cycle_on)
     body["on_priority_change"] = "restart" if clock.restart_on_priority_change else "retroactive"
+    if clock.when is not None or clock.definitions:
+        body["on_scope_change"] = "restart" if clock.restart_on_scope_change else "retroactive"
     body["targets"] = written
     document: dict[str, object] = {}
     if cal.declare:
         document["calendars"] = dict(cal.declare)
     document["clocks"] = {clock.name: body}
     text = yaml.safe_dump(document, sort_keys=False, default_flow_style=None, width=100)
+    kept = [
+        key
+        for key, present in (
+            ("when", clock.when is not None),
+            ("definitions", any(d.when is not None for d in clock.definitions)),
+            ("ladder", bool(clock.ladder)),
+            ("rationale", True),
+        )
+        if present
+    ]
     note = (
         f"# calibrated: {best.name}, {best.agreement()}% agree with the log's verdict\n"
-        "# keep the clock's ladder (and scoped definitions) from your policy\n"
+        f"# not written here, keep from your policy's clock: {', '.join(kept)}\n"
     )
+    if clock.when is not None or clock.definitions:
+        note += (
+            "# measured without its 'when' and scoped 'definitions': every incident counted "
+            "against 'targets'\n"
+        )
     return note + text
