@@ -10,6 +10,7 @@ The commands share the options that declare the log's mapping too: :func:`add_ma
 adds them to a command's parser, :func:`mapping_of` builds the
 :class:`~escalate.adapters.servicenow.ServiceNowMapping` they declare, and :func:`read_log_file`
 reads the log under it, every error one line naming the option, the file, its line and column.
+:class:`Progress` reports a long run's progress on stderr the same way for each command.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
+import importlib
 import io
+import sys
 import zipfile
 import zoneinfo
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from escalate.adapters.servicenow import (
     UCI_LOG_MAPPING,
@@ -30,6 +33,7 @@ from escalate.adapters.servicenow import (
     ServiceNowMapping,
     read_log,
 )
+from escalate.cli._io import error
 from escalate.errors import (
     ArgumentError,
     EscalateError,
@@ -42,6 +46,7 @@ from escalate.policy.loader import read_file
 
 __all__ = [
     "MAX_LOG_BYTES",
+    "Progress",
     "add_mapping_options",
     "log_rows",
     "mapping_of",
@@ -256,3 +261,57 @@ def read_log_file(
         ) from None
     except TicketError as exc:
         raise EscalateError(f"{option}: {path}: {exc}") from None
+
+
+# -- progress -------------------------------------------------------------------------------------
+
+
+class Progress:
+    """Progress on stderr, as a context manager giving a callback that takes how many of
+    ``total`` units are done: a bar (tqdm, when the 'progress' extra is installed) when stderr
+    is a terminal; otherwise a plain line (``escalate: {verb} {done} of {total} {unit}s``) at
+    every tenth, except with ``--json``; nothing with ``--quiet``."""
+
+    def __init__(
+        self, total: int, args: argparse.Namespace, *, command: str, verb: str, unit: str
+    ) -> None:
+        self.total = total
+        self.command = command
+        self.verb = verb
+        self.unit = unit
+        self.terminal = sys.stderr.isatty()
+        self.talk = not args.quiet and (self.terminal or not args.json)
+        self.bar: Any = None
+        self.next_line = 1
+
+    def say(self, line: str) -> None:
+        """Print ``line`` on stderr when progress is shown at all."""
+        if self.talk:
+            error(line)
+
+    def __enter__(self) -> Callable[[int], None] | None:
+        if not self.talk or self.total == 0:
+            return None
+        if self.terminal:
+            try:
+                tqdm: Any = importlib.import_module("tqdm")
+            except ImportError:  # the 'progress' extra is not installed: plain lines
+                return self._line
+            self.bar = tqdm.tqdm(
+                total=self.total, unit=self.unit, file=sys.stderr, desc=f"escalate {self.command}"
+            )
+            return self._tick
+        return self._line
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+    def _tick(self, done: int) -> None:
+        self.bar.update(done - self.bar.n)
+
+    def _line(self, done: int) -> None:
+        if done * 10 >= self.next_line * self.total:
+            error(f"escalate: {self.verb} {done} of {self.total} {self.unit}s")
+            while self.next_line * self.total <= done * 10:
+                self.next_line += 1

@@ -11,18 +11,20 @@ for the throughput line; the library reads no clock.
 from __future__ import annotations
 
 import argparse
-import importlib
-import sys
 import time
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from escalate.adapters.servicenow import Replay
 from escalate.adapters.servicenow import replay as replay_log
 from escalate.adapters.servicenow._replay import DEFAULT_MAX_STEPS, PERCENTILES
-from escalate.cli._io import error, load_policy, out, print_json
-from escalate.cli._servicenow_log import add_mapping_options, mapping_of, read_log_file
+from escalate.cli._io import load_policy, out, print_json
+from escalate.cli._servicenow_log import (
+    Progress,
+    add_mapping_options,
+    mapping_of,
+    read_log_file,
+)
 from escalate.cli.simulate import steps_arg
 from escalate.errors import ArgumentError, EscalateError
 
@@ -71,7 +73,9 @@ def run(args: argparse.Namespace) -> int:
     except ArgumentError as exc:
         raise EscalateError(f"--clock: {exc}") from None
     reading = read_log_file(args.servicenow, mapping)
-    progress = _Progress(len(reading.incidents), args)
+    progress = Progress(
+        len(reading.incidents), args, command="replay", verb="replayed", unit="incident"
+    )
     progress.say(
         f"escalate: read {reading.rows} rows, {len(reading.incidents)} incidents; replaying"
     )
@@ -91,54 +95,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         out(text(result, summary, throughput), keep_newlines=True)
     return 1 if result.findings or result.duplicates else 0
-
-
-# -- progress -------------------------------------------------------------------------------------
-
-
-class _Progress:
-    """Progress on stderr, as a context manager giving the callback for :func:`replay`: a bar
-    (tqdm, when installed) when stderr is a terminal; otherwise a plain line at every tenth of
-    the incidents, except with ``--json``; nothing with ``--quiet``."""
-
-    def __init__(self, total: int, args: argparse.Namespace) -> None:
-        self.total = total
-        self.terminal = sys.stderr.isatty()
-        self.talk = not args.quiet and (self.terminal or not args.json)
-        self.bar: Any = None
-        self.next_line = 1
-
-    def say(self, line: str) -> None:
-        """Print ``line`` on stderr when progress is shown at all."""
-        if self.talk:
-            error(line)
-
-    def __enter__(self) -> Callable[[int], None] | None:
-        if not self.talk or self.total == 0:
-            return None
-        if self.terminal:
-            try:
-                tqdm: Any = importlib.import_module("tqdm")
-            except ImportError:  # the 'progress' extra is not installed: plain lines
-                return self._line
-            self.bar = tqdm.tqdm(
-                total=self.total, unit="incident", file=sys.stderr, desc="escalate replay"
-            )
-            return self._tick
-        return self._line
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-    def _tick(self, done: int) -> None:
-        self.bar.update(done - self.bar.n)
-
-    def _line(self, done: int) -> None:
-        if done * 10 >= self.next_line * self.total:
-            error(f"escalate: replayed {done} of {self.total} incidents")
-            while self.next_line * self.total <= done * 10:
-                self.next_line += 1
 
 
 # -- the text summary -----------------------------------------------------------------------------
