@@ -178,7 +178,53 @@ def test_a_zip_without_exactly_one_csv_is_refused(
 
 def test_an_unknown_time_zone_is_an_error(log: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run([*argv(log)[:-1], "Mars/Olympus"], capsys)
-    assert (2, "escalate: error: unknown time zone 'Mars/Olympus'\n") == (code, err)
+    assert (2, "escalate: error: --time-zone: unknown time zone 'Mars/Olympus'\n") == (code, err)
+
+
+def test_the_log_options_and_messages_are_replays(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text(f"{HEADER}\n{ROWS[0]}\nINC2,New,0,true,31/2/2016 25:99,1/3/2016 09:00,3\n")
+    code, _, err = run(argv(str(bad)), capsys)
+    assert 2 == code
+    assert err.startswith(f"escalate: error: --servicenow: {bad}:3: opened_at: "), err
+    code, _, err = run([*argv(str(bad))[:-1], "utc"], capsys)
+    assert (2, "escalate: error: --time-zone: unknown time zone 'utc' (did you mean 'UTC'?)\n") == (
+        code,
+        err,
+    )
+    # The same log written with another date format and empty marker reads the same.
+    other = tmp_path / "other.csv"
+    rows = [r.replace("/3/2016", ".03.2016") for r in ROWS]
+    other.write_text("\n".join((HEADER, *rows)) + "\n", encoding="utf-8")
+    code, out, _ = run(argv(str(other), "--date-format", "d.MM.yyyy H:mm", "--empty", "-"), capsys)
+    assert (0, True) == (code, out.startswith("clock resolution of policy itil-default: 3 of 3 "))
+
+
+def test_the_clock_may_be_named_by_the_file_alone(
+    log: str, variants: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = argv(log, "--variants", variants, "--json")
+    del args[args.index("--clock") : args.index("--clock") + 2]
+    code, out, _ = run(args, capsys)
+    assert (0, "resolution") == (code, json.loads(out)["clock"])
+    code, _, err = run([*args[: args.index("--variants")], "--json"], capsys)
+    assert (2, True) == (code, err.startswith("escalate: error: --clock: name the clock"))
+
+
+def test_progress_goes_to_stderr_unless_quiet_or_json(
+    log: str, variants: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, _, err = run(argv(log, "--variants", variants), capsys)
+    assert [
+        "escalate: read 10 rows, 3 incidents; measuring 2 variants in 2 combinations of stop, "
+        "new cycle, pause and calendar",
+        "escalate: measured 1 of 2 combinations",
+        "escalate: measured 2 of 2 combinations",
+    ] == err.splitlines()
+    quiet = [run(argv(log, "--variants", variants, o), capsys)[2] for o in ("--quiet", "--json")]
+    assert ["", ""] == quiet
 
 
 def test_an_unknown_clock_is_an_error_with_a_suggestion(

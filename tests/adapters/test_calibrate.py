@@ -447,7 +447,9 @@ def test_the_pasted_yaml_keeps_what_the_sweep_does_not_vary_and_names_what_it_ca
 ):
     # A scoped clock (when, on_scope_change: restart) with a P5 target no incident of the log
     # has: the fitted YAML keeps P5's target and on_scope_change, and its header names 'when'.
-    text = POLICY_TEXT.replace('    P3: ["3 - Moderate"]\n', '    P3: ["3 - Moderate"]\n    P5: ["5"]\n')
+    text = POLICY_TEXT.replace(
+        '    P3: ["3 - Moderate"]\n', '    P3: ["3 - Moderate"]\n    P5: ["5"]\n'
+    )
     text = text.replace(
         "    targets:\n      P2: {within: 4h}\n",
         "    when: {priority: [P2, P3, P5]}\n    on_scope_change: restart\n"
@@ -466,3 +468,11 @@ def test_the_pasted_yaml_keeps_what_the_sweep_does_not_vary_and_names_what_it_ca
     header = [line for line in result.clock_yaml.splitlines() if line.startswith("#")]
     assert "# not written here, keep from your policy's clock: when, rationale" == header[1]
     assert header[2].startswith("# measured without its 'when' and scoped 'definitions'")
+
+
+def test_progress_is_reported_after_each_combination_of_stop_cycle_pause_and_calendar() -> None:
+    data, positions = parse_yaml("pause: {none: null}\nfit: false\n", "cal.yaml")
+    variants = read_variants(data, POLICY, "resolution", locate=positions.of)
+    seen: list[int] = []
+    calibrate(POLICY, variants, incidents(*ROWS), progress=seen.append)
+    assert (2, [1, 2]) == (variants.combinations, seen)

@@ -8,20 +8,22 @@ policy or calibration file that does not read).
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from escalate.adapters.servicenow import (
-    UCI_LOG_MAPPING,
     Variants,
     calibrate,
     default_variants,
-    read_log,
     read_variants,
 )
 from escalate.cli._io import load_policy, out, print_json
-from escalate.cli._servicenow_log import log_rows
+from escalate.cli._servicenow_log import (
+    Progress,
+    add_mapping_options,
+    mapping_of,
+    read_log_file,
+)
 from escalate.engine.compiled import Policy
 from escalate.errors import EscalateError
 from escalate.policy._yaml import parse_yaml
@@ -45,18 +47,17 @@ def register(sub: Any) -> None:
         ),
     )
     cmd.add_argument("--policy", required=True, help="the policy (file or folder)")
-    cmd.add_argument("--clock", required=True, help="the policy's clock to calibrate")
+    cmd.add_argument(
+        "--clock",
+        help="the policy's clock to calibrate (required unless the --variants file names it)",
+    )
     cmd.add_argument(
         "--servicenow",
         required=True,
         metavar="LOG",
         help="the snapshot log: a CSV export, or a zip holding one CSV",
     )
-    cmd.add_argument(
-        "--time-zone",
-        required=True,
-        help="IANA zone the log's date-times were written in (never guessed)",
-    )
+    add_mapping_options(cmd)
     cmd.add_argument(
         "--variants",
         metavar="FILE",
@@ -71,6 +72,7 @@ def register(sub: Any) -> None:
         metavar="PCT",
         help="exit 1 when the best variant agrees on less than PCT percent of the incidents",
     )
+    cmd.add_argument("--quiet", action="store_true", help="no progress on stderr")
     cmd.add_argument("--json", action="store_true", help="print every variant as JSON")
     cmd.set_defaults(run=run)
 
@@ -93,10 +95,19 @@ def _percent(text: str) -> Decimal:
 
 def run(args: argparse.Namespace) -> int:
     policy = load_policy(args.policy)
-    mapping = replace(UCI_LOG_MAPPING, time_zone=args.time_zone)
+    mapping = mapping_of(args)
     variants = _variants(args, policy)
-    reading = read_log(log_rows(args.servicenow), mapping)
-    result = calibrate(policy, variants, reading.incidents)
+    reading = read_log_file(args.servicenow, mapping)
+    progress = Progress(
+        variants.combinations, args, command="calibrate", verb="measured", unit="combination"
+    )
+    progress.say(
+        f"escalate: read {reading.rows} rows, {len(reading.incidents)} incidents; measuring "
+        f"{variants.count} variants in {variants.combinations} combinations of stop, new "
+        "cycle, pause and calendar"
+    )
+    with progress as report:
+        result = calibrate(policy, variants, reading.incidents, progress=report)
     if args.json:
         print_json(result.to_dict())
     else:
@@ -108,6 +119,11 @@ def run(args: argparse.Namespace) -> int:
 
 def _variants(args: argparse.Namespace, policy: Policy) -> Variants:
     if args.variants is None:
+        if args.clock is None:
+            raise EscalateError(
+                "--clock: name the clock to calibrate (or give a --variants file that names "
+                "it with 'clock:')"
+            )
         return default_variants(policy, args.clock, args.time_zone)
     name = args.variants
     try:

@@ -9,10 +9,11 @@ variants by agreement, best first. For the best one it lists the disagreements b
 Variants come from a calibration file (:func:`read_variants`, the format
 :class:`CalibrationInput`) or from :func:`default_variants`. In every dimension the clock's own
 setting is the variant named ``policy``, so the clock as the policy declares it (less its
-scoping, below) is always measured. With ``fit: true`` the targets that agree best with the log are also found, per
-priority, exactly: for a fixed stop, pause and calendar an incident's elapsed clock time is one
-number, so the best threshold of a priority is found by one sort of those numbers; the cost
-grows with the incidents and the (stop, pause, calendar) variants, not with targets.
+scoping, below) is always measured. With ``fit: true`` the targets that agree best with the
+log are also found, per priority, exactly: for a fixed stop, pause and calendar an
+incident's elapsed clock time is one number, so the best threshold of a priority is found by
+one sort of those numbers; the cost grows with the incidents and the (stop, pause, calendar)
+variants, not with targets.
 
 Elapsed time is escalate's own: :func:`~escalate.engine.clocks.run_cycles` folds the history
 into cycles and :class:`~escalate.engine.clocks.ClockState` counts each on the calendar. The
@@ -27,7 +28,7 @@ from the policy). Pure: no I/O, no clock reads.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -223,13 +224,13 @@ class Variants:
     @property
     def count(self) -> int:
         """How many variants the sweep measures."""
-        return (
-            len(self.stops)
-            * len(self.cycles)
-            * len(self.pauses)
-            * len(self.calendars)
-            * len(self.targets)
-        )
+        return self.combinations * len(self.targets)
+
+    @property
+    def combinations(self) -> int:
+        """How many (stop, new cycle, pause, calendar) combinations the sweep measures: each
+        is measured once on every incident, and all its targets are scored on that."""
+        return len(self.stops) * len(self.cycles) * len(self.pauses) * len(self.calendars)
 
 
 def _policy_clock(policy: Policy, name: str) -> ClockDef:
@@ -886,7 +887,13 @@ class Calibration:
 # ---------------------------------------------------------------------------------------------
 
 
-def calibrate(policy: Policy, variants: Variants, incidents: Iterable[LogIncident]) -> Calibration:
+def calibrate(
+    policy: Policy,
+    variants: Variants,
+    incidents: Iterable[LogIncident],
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> Calibration:
     """Measure every variant on every incident that carries the log's verdict and rank them.
 
     An incident's verdict is the log's on its last row (``made_sla``); ours is whether the
@@ -894,6 +901,10 @@ def calibrate(policy: Policy, variants: Variants, incidents: Iterable[LogInciden
     a verdict are counted and left out. An incident whose ticket the policy refuses (a status
     or priority it does not know) is skipped, as :func:`replay` skips it, and listed in
     :attr:`Calibration.refused` with the reason.
+
+    ``progress`` is called with the number of (stop, new cycle, pause, calendar) combinations
+    measured so far (of :attr:`Variants.combinations`) after each one (for a progress bar; the
+    sweep itself prints nothing).
     """
     if not isinstance(policy, Policy):
         raise ArgumentError(f"calibrate() takes a compiled Policy, got {type(policy).__name__}")
@@ -921,11 +932,14 @@ def calibrate(policy: Policy, variants: Variants, incidents: Iterable[LogInciden
         )
     sweep = _Sweep(variants, cases)
     results: list[VariantResult] = []
-    for (si, stop), (ni, cycle), (pi, pause), (ci, cal) in itertools.product(
-        enumerate(variants.stops),
-        enumerate(variants.cycles),
-        enumerate(variants.pauses),
-        enumerate(variants.calendars),
+    for done, ((si, stop), (ni, cycle), (pi, pause), (ci, cal)) in enumerate(
+        itertools.product(
+            enumerate(variants.stops),
+            enumerate(variants.cycles),
+            enumerate(variants.pauses),
+            enumerate(variants.calendars),
+        ),
+        1,
     ):
         rule = (si, ni, pi)
         sweep.keep_only(rule)  # a rule's cycles and measures are not needed after its turn
@@ -957,6 +971,8 @@ def calibrate(policy: Policy, variants: Variants, incidents: Iterable[LogInciden
                     texts,
                 )
             )
+        if progress is not None:
+            progress(done)
     results.sort(key=lambda r: (-r.confusion.agree, r.order))
     best = results[0]
     causes = _causes(policy, sweep, best, cases)
