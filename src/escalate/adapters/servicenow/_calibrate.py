@@ -1280,23 +1280,22 @@ def _clock_yaml(variants: Variants, best: VariantResult, cases: Sequence[_Case])
         document["calendars"] = dict(cal.declare)
     document["clocks"] = {clock.name: body}
     text = yaml.safe_dump(document, sort_keys=False, default_flow_style=None, width=100)
-    kept = [
+    scoping = [
         key
         for key, present in (
             ("when", clock.when is not None),
             ("definitions", any(d.when is not None for d in clock.definitions)),
-            ("ladder", bool(clock.ladder)),
-            ("rationale", True),
         )
         if present
     ]
+    kept = [*scoping, *(["ladder"] if clock.ladder else []), "rationale (if any)"]
     note = (
         f"# calibrated: {best.name}, {best.agreement()}% agree with the log's verdict\n"
         f"# not written here, keep from your policy's clock: {', '.join(kept)}\n"
     )
-    if clock.when is not None or clock.definitions:
+    if scoping:
         note += (
-            "# measured without its 'when' and scoped 'definitions': every incident counted "
-            "against 'targets'\n"
+            f"# measured without its {' and '.join(scoping)}: every incident counted against "
+            "'targets'\n"
         )
     return note + text
