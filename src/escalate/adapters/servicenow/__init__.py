@@ -19,7 +19,6 @@ Pure functions, no HTTP and no clock. The pieces:
   :class:`LogReading`.
 * :func:`replay` runs a policy over a log's incidents as they happened (evaluated at every
   update and wake-up, due actions recorded done) and summarises what it did (:class:`Replay`).
-  anomaly with the rule that handled it (:class:`Anomaly`).
 * :func:`calibrate` sweeps declared variants of a clock (:func:`read_variants`,
   :func:`default_variants`) against a log's own verdict (``made_sla``) and ranks them.
 
