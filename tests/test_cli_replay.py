@@ -123,7 +123,7 @@ def test_an_incident_stopped_early_exits_1_and_is_listed(
 ) -> None:
     code, out, _ = run(replay_argv("--quiet", "--max-steps", "4"), capsys)
     assert 1 == code
-    assert "stopped early: 1 incidents" in out.splitlines()
+    assert "stopped early: 1 incident" in out.splitlines()
     assert any(
         line.startswith("  INC1 at 2016-03-02T12:00:00+00:00: step-cap:")
         for line in out.splitlines()

@@ -391,7 +391,7 @@ def test_an_incident_the_policy_refuses_is_skipped_counted_and_named() -> None:
     assert (alone.with_verdict, table(alone)) == (result.with_verdict, table(result))
     assert result.incidents == alone.incidents + 1
     assert [{"number": "INC9", "message": result.refused[0][1]}] == result.to_dict()["refused"]
-    assert f"refused by the policy, left out: 1 incidents\n  INC9: {result.refused[0][1]}\n" in (
+    assert f"refused by the policy, left out: 1 incident\n  INC9: {result.refused[0][1]}\n" in (
         result.text()
     )
 

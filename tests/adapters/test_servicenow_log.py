@@ -465,3 +465,13 @@ def test_the_real_log_reads_whole_with_its_anomalies_reported() -> None:
     assert set(verdicts) == {True, False}
     closed = sum(i.ticket.status == "closed" for i in reading.incidents[:2000])
     assert closed > 1900
+
+
+def test_an_unknown_state_on_a_later_row_is_named_without_the_first_row_reason() -> None:
+    strict = dataclasses.replace(UCI_LOG_MAPPING, invalid_state="error")
+    with pytest.raises(LogError) as caught:
+        log(*ODD, mapping=strict)
+    assert "first row" not in str(caught.value)
+    first = ODD[0].replace(",New,", ",-100,", 1)
+    with pytest.raises(LogError, match="the first row has no state before it to keep"):
+        log(first)

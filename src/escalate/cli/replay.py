@@ -172,10 +172,14 @@ def text(result: Replay, summary: dict[str, Any], throughput: dict[str, Any]) ->
         f"{counters['used'] or '-'} ones; ServiceNow's and the derived ones "
         f"disagree on {counters['disagree']} incidents"
     )
+    if counters["disagreeing"]:
+        shown = ", ".join(counters["disagreeing"][:SHOWN])
+        more = counters["disagree"] - SHOWN
+        add(f"  {shown}" + (f" ... and {more} more (--json lists them all)" if more > 0 else ""))
     findings = summary["findings"]
     if findings:
         add("")
-        add(f"stopped early: {len(findings)} incidents")
+        add(f"stopped early: {len(findings)} incident{'' if len(findings) == 1 else 's'}")
         for finding in findings[:SHOWN]:
             add(f"  {finding['number']} at {finding['at']}: {finding['kind']}: {finding['detail']}")
         if len(findings) > SHOWN:

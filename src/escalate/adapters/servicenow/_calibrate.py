@@ -845,11 +845,12 @@ class Calibration:
         lines = [
             f"clock {self.clock} of policy {self.policy}: {self.with_verdict:,} of "
             f"{self.incidents:,} incidents carry the log's verdict, {self.missed:,} missed; "
-            f"{len(self.results):,} variants",
+            f"{len(self.results):,} variant{'' if len(self.results) == 1 else 's'}",
         ]
         if self.refused:
             lines.append(
-                f"refused by the policy, left out: {len(self.refused):,} incidents"
+                f"refused by the policy, left out: {len(self.refused):,} "
+                f"incident{'' if len(self.refused) == 1 else 's'}"
                 + ("" if len(self.refused) <= REFUSED_SHOWN else " (--json lists them all)")
             )
             lines += [f"  {n}: {m}" for n, m in self.refused[:REFUSED_SHOWN]]

@@ -420,7 +420,7 @@ def _label(
         return label
     known = ", ".join(sorted(set(mapping.states.values())))
     if mapping.invalid_state == "error" or previous is None:
-        why = "" if previous is None else " (the first row has no state before it to keep)"
+        why = " (the first row has no state before it to keep)" if previous is None else ""
         raise LogError(
             f"not a state the mapping knows ({known}){why}",
             line=row.line,
