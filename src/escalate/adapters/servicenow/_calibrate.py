@@ -428,13 +428,7 @@ def read_variants(
         parsed: dict[str, Duration] = {}
         for priority, text in durations.items():
             where = ("targets", key, priority)
-            if priority != "default" and priorities is not None and priority not in priorities:
-                fail(
-                    f"{shown(priority)} is not a canonical priority of policy {shown(policy.id)}"
-                    f" (known: {', '.join(priorities)}, or 'default')",
-                    where,
-                    suggest(priority, priorities),
-                )
+            _check_priority(priority, priorities, policy, where, fail)
             try:
                 duration = parse_duration(text, where, allow_months=True)
             except PolicyError as exc:
@@ -457,6 +451,23 @@ def read_variants(
             (),
         )
     return variants
+
+
+def _check_priority(
+    priority: str,
+    priorities: tuple[str, ...] | None,
+    policy: Policy,
+    where: tuple[str | int, ...],
+    fail: Any,
+) -> None:
+    """``fail`` unless ``priority`` is ``default`` or one of the policy's canonical ones."""
+    if priority != "default" and priorities is not None and priority not in priorities:
+        fail(
+            f"{shown(priority)} is not a canonical priority of policy {shown(policy.id)}"
+            f" (known: {', '.join(priorities)}, or 'default')",
+            where,
+            suggest(priority, priorities),
+        )
 
 
 def _priorities(policy: Policy) -> tuple[str, ...] | None:
@@ -488,13 +499,7 @@ def _calendar_variant(policy: Policy, key: str, cal: object, fail: Any) -> Calen
         table: dict[str, tuple[str, Calendar]] = {}
         for priority, name in cal.per_priority.items():
             where = (*path, "per_priority", priority)
-            if priority != "default" and priorities is not None and priority not in priorities:
-                fail(
-                    f"{shown(priority)} is not a canonical priority of policy {shown(policy.id)}"
-                    f" (known: {', '.join(priorities)}, or 'default')",
-                    where,
-                    suggest(priority, priorities),
-                )
+            _check_priority(priority, priorities, policy, where, fail)
             table[priority] = named(name, where)
         return CalendarChoice(key, table, {})
     if key in policy.calendars:
