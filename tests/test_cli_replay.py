@@ -58,7 +58,7 @@ def test_the_text_summary_answers_each_question(capsys: pytest.CaptureFixture[st
         "level entries by path: 5",
         "  desk: L1 3, L2 2",
         "  P3           1          0         0        2        0    100.00%",
-        "ping-pong (a group, another, the first again): 1 incidents",
+        "ping-pong (a group, another, the first again): 1 incident",
         "  INC2: Group A -> Group B -> Group A",
         "time to first escalation: 2 incidents escalated, 1 never; min 2h, p50 2h, p90 2h, "
         "p99 2h, max 2h",
@@ -69,7 +69,7 @@ def test_the_text_summary_answers_each_question(capsys: pytest.CaptureFixture[st
         "  INC3 line 9: before-opened (clamp): updated before opened_at '2/3/2016 09:00': read "
         "as opened_at, ahead of the rows updated after it",
         "counters (reassignments, reopens): the decisions used the servicenow ones; "
-        "ServiceNow's and the derived ones disagree on 1 incidents",
+        "ServiceNow's and the derived ones disagree on 1 incident",
     ):
         assert line in out.splitlines()
     assert out.splitlines()[2].startswith("evaluations: 12 (10 at updates, 2 at wake-ups); ")

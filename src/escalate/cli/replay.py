@@ -134,7 +134,7 @@ def text(result: Replay, summary: dict[str, Any], throughput: dict[str, Any]) ->
         )
     add("")
     ping = summary["ping_pong"]
-    add(f"ping-pong (a group, another, the first again): {ping['count']} incidents")
+    add(f"ping-pong (a group, another, the first again): {_incidents(ping['count'])}")
     for case in ping["cases"][:SHOWN]:
         add(f"  {case['number']}: {' -> '.join(case['groups'])}")
     if ping["count"] > SHOWN:
@@ -170,7 +170,7 @@ def text(result: Replay, summary: dict[str, Any], throughput: dict[str, Any]) ->
     add(
         f"counters (reassignments, reopens): the decisions used the "
         f"{counters['used'] or '-'} ones; ServiceNow's and the derived ones "
-        f"disagree on {counters['disagree']} incidents"
+        f"disagree on {_incidents(counters['disagree'])}"
     )
     if counters["disagreeing"]:
         shown = ", ".join(counters["disagreeing"][:SHOWN])
@@ -179,12 +179,17 @@ def text(result: Replay, summary: dict[str, Any], throughput: dict[str, Any]) ->
     findings = summary["findings"]
     if findings:
         add("")
-        add(f"stopped early: {len(findings)} incident{'' if len(findings) == 1 else 's'}")
+        add(f"stopped early: {_incidents(len(findings))}")
         for finding in findings[:SHOWN]:
             add(f"  {finding['number']} at {finding['at']}: {finding['kind']}: {finding['detail']}")
         if len(findings) > SHOWN:
             add(f"  ... and {len(findings) - SHOWN} more (--json lists them all)")
     return "\n".join(lines)
+
+
+def _incidents(count: int) -> str:
+    """``1 incident``, ``2 incidents``."""
+    return f"{count} incident{'' if count == 1 else 's'}"
 
 
 def _percent(agreement: str | None) -> str:
