@@ -155,6 +155,8 @@ def _member(raw: bytes, path: str, option: str) -> tuple[bytes, str]:
                 )
             with archive.open(info) as stream:
                 data = stream.read(MAX_LOG_BYTES + 1)
+    # zipfile raises NotImplementedError for a compression method it cannot read (such as
+    # implode): an unreadable zip like the others, not a missing feature of escalate.
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError) as exc:
         raise EscalateError(f"{option}: {path}: cannot read the zip: {exc}") from None
     if len(data) > MAX_LOG_BYTES:
