@@ -19,6 +19,7 @@ from escalate.engine.actions import ActionDef
 from escalate.engine.clocks import ClockDef, ClockState
 from escalate.engine.compiled import LintIgnore, Policy
 from escalate.engine.decision import Action, Decision, RuleResult, Withdrawn
+from escalate.engine.incremental import TicketReplay
 from escalate.engine.paths import LevelDef, PathDef, PathState
 from escalate.engine.rules import RuleDef
 from escalate.engine.segments import Segment
@@ -77,6 +78,7 @@ __all__ = [
     "Team",
     "Ticket",
     "TicketError",
+    "TicketReplay",
     "TicketState",
     "TimeWindow",
     "Withdrawn",

@@ -17,6 +17,7 @@ from escalate.calendars.calendar import Calendar
 from escalate.engine.clocks import ClockDef
 from escalate.engine.decision import Decision
 from escalate.engine.evaluate import evaluate_ticket
+from escalate.engine.incremental import TicketReplay
 from escalate.engine.paths import PathDef
 from escalate.engine.rules import RuleDef
 from escalate.engine.segments import Segment, select
@@ -269,6 +270,22 @@ class Policy:
         if self.segments:  # computed at load: a policy without segments pays nothing more
             policy = self.for_ticket(ticket)
         return evaluate_ticket(policy, ticket, now, Availability.from_mapping(availability))
+
+    def replay(
+        self,
+        ticket: Ticket | Mapping[str, Any],
+        *,
+        availability: Availability | Mapping[str, Any] | None = None,
+    ) -> TicketReplay:
+        """A :class:`~escalate.engine.incremental.TicketReplay` of ``ticket``: decided again at
+        each update (:meth:`TicketReplay.update`) and wake-up (:meth:`TicketReplay.decide`),
+        each decision the one :meth:`evaluate` gives on the ticket as it stands, at a cost
+        that grows with what the update adds, not with the whole history.
+
+        ``ticket`` and ``availability`` are read as :meth:`evaluate` reads them (a mapping
+        with this policy's ``empty_values``); ``availability`` holds for every decision.
+        """
+        return TicketReplay(self, self._ticket(ticket), Availability.from_mapping(availability))
 
     def _ticket(self, ticket: Ticket | Mapping[str, Any]) -> Ticket:
         """``ticket`` as a :class:`Ticket`, a mapping read with this policy's empty markers."""

@@ -59,6 +59,7 @@ __all__ = [
     "KINDS",
     "STATUSES",
     "TEXT_FIELDS",
+    "UPDATABLE_FIELDS",
     "Customer",
     "Event",
     "FieldValue",
@@ -524,6 +525,85 @@ class Ticket:
             **kept,
         )
 
+    def with_fields(self, values: Mapping[str, object]) -> Ticket:
+        """This ticket with top-level fields given anew: what a ticketing system sends with an
+        update besides its events (a category or service changed without a ``field-changed``
+        event, a custom field, its own counters).
+
+        Keys (:data:`UPDATABLE_FIELDS`): ``kind``, ``status``, the text fields (``priority``,
+        ``category``, ``assignment_group`` ...), ``customer.id``, ``customer.tier``,
+        ``customer.vip``, ``fields.<name>`` (one custom field), ``regulatory_flags`` (the whole
+        list), ``reassignment_count`` and ``reopen_count``; ``id``, ``opened_at`` and ``events``
+        are not fields an update changes. A value is what the constructor takes for that field;
+        ``None`` clears it, which for a field the history sets (the status, the priority, a
+        field ``field-changed`` events change ...) means "as the history says", for
+        ``customer.vip`` "as the history last set it, else false" and for a counter "derived
+        from the history" (as :meth:`with_counters`). A value that disagrees with what the
+        history sets is a :class:`~escalate.errors.TicketError` naming the field and the event
+        (``events[i]``, its place in the whole history) whose value it contradicts. A field no
+        event sets holds its value throughout the history, as in any ticket.
+
+        >>> opened = datetime(2024, 6, 3, 9, tzinfo=UTC)
+        >>> t = Ticket("INC1", opened, category="network")
+        >>> u = t.with_fields({"category": "database", "fields.u_site": "berlin"})
+        >>> u.category, dict(u.fields)
+        ('database', {'u_site': 'berlin'})
+        """
+        given = _read_updates(values)
+        if not given:
+            return self
+        texts: dict[str, str | None] = {name: getattr(self, name) for name in TEXT_FIELDS}
+        status: str | None = self.status
+        kind = self.kind
+        customer = {"id": self.customer.id, "tier": self.customer.tier}
+        vip: bool | None = self.customer.vip
+        flags: Iterable[str] = self.regulatory_flags
+        fields = dict(self.fields)
+        counters: dict[str, int | None] = {
+            "reassignment_count": self.reassignment_count,
+            "reopen_count": self.reopen_count,
+        }
+        for name, value in given.items():
+            if name == "kind":
+                kind = cast("str", value)
+            elif name == "status":
+                status = cast("str | None", value)
+            elif name == "regulatory_flags":
+                flags = cast("Iterable[str]", value)
+            elif name in counters:
+                counters[name] = cast("int | None", value)
+            elif name == "customer.vip":
+                vip = cast("bool | None", value)
+            elif name.startswith("customer."):
+                customer[name[9:]] = cast("str | None", value)
+            elif name.startswith("fields."):
+                if value is None:
+                    fields.pop(name[7:], None)
+                else:
+                    fields[name[7:]] = cast("FieldValue", value)
+            else:
+                texts[name] = cast("str | None", value)
+        if vip is None:  # as the history last set it, else false (as from_mapping reads it)
+            changes = (e for e in reversed(self.events) if e.field == "customer.vip")
+            vip = bool(next((e.to_value for e in changes), False))
+        if type(vip) is not bool:
+            raise TicketError(
+                "customer.vip must be true or false", path=("customer", "vip"), value=vip
+            )
+        return Ticket(
+            self.id,
+            self.opened_at,
+            kind=kind,
+            customer=Customer(id=customer["id"], tier=customer["tier"], vip=vip),
+            regulatory_flags=flags,
+            fields=fields,
+            events=self.events,
+            status=status,
+            reassignment_count=counters["reassignment_count"],
+            reopen_count=counters["reopen_count"],
+            **texts,
+        )
+
     def with_counters(self, reassignment_count: int | None, reopen_count: int | None) -> Ticket:
         """This ticket with its counters given anew (``None``: derived from the history): what
         a ticketing system that counts for itself says, such as ServiceNow's
@@ -739,6 +819,52 @@ def _agree_fields(
                 value=given,
             )
     return out
+
+
+def _read_updates(values: object) -> dict[str, object]:
+    """The field updates of :meth:`Ticket.with_fields`, their keys checked (the values are
+    checked by the constructor, which names the field)."""
+    if not isinstance(values, Mapping):
+        raise TicketError("field updates must be a mapping", path=("fields",), value=values)
+    out: dict[str, object] = {}
+    for name, value in values.items():
+        if type(name) is not str:
+            raise TicketError("field names are strings", path=("fields",), value=name)
+        if name in _FIXED:
+            raise TicketError(_FIXED[name], path=(name,), value=value)
+        if name.startswith("fields."):
+            _check_text(("fields",), name[7:])
+        elif name not in _UPDATABLE_SET:
+            raise unknown_name("field", name, name, (*UPDATABLE_FIELDS, "fields.<name>"), (name,))
+        if name == "kind" and value is None:
+            raise TicketError("a ticket always has a kind", path=(name,), value=value)
+        if name == "regulatory_flags" and value is None:
+            raise TicketError(
+                "regulatory_flags is a list (an empty one clears it)", path=(name,), value=value
+            )
+        out[name] = value
+    return out
+
+
+#: The top-level fields :meth:`Ticket.with_fields` takes (besides ``fields.<name>``).
+UPDATABLE_FIELDS = (
+    "kind",
+    "status",
+    *TEXT_FIELDS,
+    "customer.id",
+    "customer.tier",
+    "customer.vip",
+    "regulatory_flags",
+    "reassignment_count",
+    "reopen_count",
+)
+_UPDATABLE_SET = frozenset(UPDATABLE_FIELDS)
+# Keys a ticket has that no update changes, and why.
+_FIXED = {
+    "id": "the id names the ticket: an update cannot change it",
+    "opened_at": "opened_at is when the ticket was opened: an update cannot change it",
+    "events": "the history grows only through an update's events",
+}
 
 
 def _check_text(path: tuple[str | int, ...], text: object) -> None:
