@@ -66,6 +66,7 @@ __all__ = [
     "Derived",
     "Event",
     "FieldChanges",
+    "Fold",
     "Row",
     "TicketState",
     "Value",
@@ -514,6 +515,18 @@ class Derived:
         self.values: dict[str, Value] = {}
         self.values_at: dict[str, int] = {}
 
+    def copy(self) -> Derived:
+        """A copy to fold more events onto (this one stays as it is)."""
+        out = Derived()
+        out.times = list(self.times)
+        out.status, out.priority, out.group = self.status, self.priority, self.group
+        out.last_group, out.assignee = self.last_group, self.assignee
+        out.status_at, out.priority_at = self.status_at, self.priority_at
+        out.group_at, out.assignee_at = self.group_at, self.assignee_at
+        out.reassignments, out.reopens = self.reassignments, self.reopens
+        out.values, out.values_at = dict(self.values), dict(self.values_at)
+        return out
+
     def set_group(self, group: str | None, i: int) -> None:
         """Event ``i`` sets the group (``None`` clears it); count a reassignment."""
         if group is not None:
@@ -522,17 +535,27 @@ class Derived:
         self.group, self.group_at = group, i
 
 
-def check_history(opened_at: datetime, events: tuple[Event, ...]) -> Derived:
+def check_history(
+    opened_at: datetime, events: tuple[Event, ...], base: Derived | None = None
+) -> Derived:
     """Check the history's order and payloads and fold it into the values it implies.
 
     Raises :class:`~escalate.errors.TicketError` naming ``events[i]`` and the key: indexes that
     are not positions, events out of time order or before ``opened_at``, naive instants,
     unknown types and statuses, payload keys a type does not take or misses.
+
+    ``base``, when given, is what this function returned for the first events of
+    ``events`` (a history this one extends): those are trusted, only the rest are checked,
+    and ``base`` is left as it was.
     """
     previous = _aware_us(opened_at, ("opened_at",))
-    out = Derived()
+    out = Derived() if base is None else base.copy()
     times = out.times
-    for i, event in enumerate(events):
+    first = len(times)
+    if first:
+        previous = times[-1]
+    for i in range(first, len(events)):
+        event = events[i]
         if type(event) is not Event and not isinstance(event, Event):
             raise TicketError(
                 "events must be escalate Event values (read mappings with from_mapping)",
@@ -828,110 +851,301 @@ def replay(
     first asked for; a row counts the done actions instead of copying their ids, and counts the
     events applied and shares one :class:`FieldChanges` (``None`` when ``fields`` is empty)
     instead of copying the changed fields, so the fold is linear in the number of events.
+    :class:`Fold` is the same fold, able to continue over a longer history.
     """
-    if any(e.type in _STATUS_EVENTS for e in events):
-        status = "new"
-    first_change = next((e for e in events if e.type == "priority-changed"), None)
-    if first_change is not None and first_change.from_priority is not None:
-        priority = first_change.from_priority
-    group = _initial(events, "assignment_group", "group", assignment_group)
-    assignee = _initial(events, "assignee", "assignee", assignee)
-    changes = None
-    if fields:
+    fold = Fold.of(
+        events,
+        status=status,
+        priority=priority,
+        assignment_group=assignment_group,
+        assignee=assignee,
+        extra=extra,
+        fields=fields,
+    )
+    return fold.rows, tuple(fold.done)
+
+
+# The values a fold starts from: status, priority, group, assignee, the changed fields' values.
+_Start = tuple[str, str | None, str | None, str | None, dict[str, Value]]
+
+
+class _Firsts:
+    """The events of a history that decide where its fold starts: whether any sets the
+    status, and the first that sets the priority, the group, the assignee and each other
+    field (:func:`replay`'s initial values). ``n`` events were looked at; a longer history
+    that begins with them looks only at the rest (:meth:`of`)."""
+
+    __slots__ = ("any_status", "assignee", "fields", "group", "n", "priority")
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.any_status = False
+        self.priority: Event | None = None
+        self.group: Event | None = None
+        self.assignee: Event | None = None
+        self.fields: dict[str, Event] = {}
+
+    @classmethod
+    def of(cls, events: Sequence[Event], base: _Firsts | None) -> _Firsts:
+        """The firsts of ``events``, which begin with the ``base.n`` events ``base`` saw."""
+        out = cls()
+        if base is not None:
+            out.n, out.any_status = base.n, base.any_status
+            out.priority, out.group, out.assignee = base.priority, base.group, base.assignee
+            out.fields = dict(base.fields)
+        fields = out.fields
+        for i in range(out.n, len(events)):
+            event = events[i]
+            kind = event.type
+            if kind in _STATUS_EVENTS:
+                out.any_status = True
+            elif kind == "priority-changed":
+                if out.priority is None:
+                    out.priority = event
+            elif kind == "assigned":
+                if out.group is None and event.group is not None:
+                    out.group = event
+                if out.assignee is None and event.assignee is not None:
+                    out.assignee = event
+            elif kind == "field-changed":
+                name = event.field
+                if name == "assignment_group":
+                    if out.group is None:
+                        out.group = event
+                elif name == "assignee":
+                    if out.assignee is None:
+                        out.assignee = event
+                elif name is not None and name not in fields:
+                    fields[name] = event
+        out.n = len(events)
+        return out
+
+    def start(
+        self,
+        status: str,
+        priority: str | None,
+        group: str | None,
+        assignee: str | None,
+        fields: Mapping[str, Value],
+    ) -> _Start:
+        """Where the fold starts for a ticket with these (current) fields."""
+        if self.any_status:
+            status = "new"
+        first = self.priority
+        if first is not None and first.from_priority is not None:
+            priority = first.from_priority
         initial = dict(fields)
-        seen: set[str] = set()
-        for event in events:  # the first change of each field tells what it was before
-            name = event.field
-            if event.type == "field-changed" and name in initial and name not in seen:
-                seen.add(name)
-                if event.from_value is not None:
-                    initial[name] = event.from_value
-        changes = FieldChanges(initial)
-    last_group = group
-    acknowledged_at: datetime | None = None
-    resolved_at: datetime | None = None
-    # Given counters may include history that was not sent: it lies before the first event.
-    reassignments, reopens = extra
-    done: list[str] = []
-    rows: list[TicketState | Row] = [
-        (
+        for name in initial:
+            change = self.fields.get(name)
+            if change is not None and change.from_value is not None:
+                initial[name] = change.from_value
+        return (
             status,
             priority,
-            group,
-            assignee,
-            None,
-            None,
-            max(0, reassignments),
-            max(0, reopens),
-            0,
-            0,
-            changes,
+            _before(self.group, group),
+            _before(self.assignee, assignee),
+            initial,
         )
-    ]
-    for i, event in enumerate(events):
-        kind = event.type
-        new_status = event.status
-        if new_status is not None:  # only status events carry one
-            if new_status not in _RESOLVED_STATUSES:
-                resolved_at = None
-            elif status not in _RESOLVED_STATUSES:
-                resolved_at = event.at
-            status = new_status
-        if kind == "priority-changed":
-            priority = event.priority
-        elif kind == "assigned":
-            if event.group is not None:
-                reassignments += reassigns(last_group, event.group)
-                group = last_group = event.group
-            if event.assignee is not None:
-                assignee = event.assignee
-        elif kind == "acknowledged" and event.path is None:
-            acknowledged_at = event.at
-        elif kind == "reopened":
-            reopens += 1
-            acknowledged_at = None
-        elif kind == "action-done":
-            assert event.action_id is not None
-            done.append(event.action_id)
-        elif kind == "field-changed":
-            name, to = event.field, event.to_value
-            if name == "assignment_group":
-                group = cast("str | None", to)
-                if group is not None:
-                    reassignments += reassigns(last_group, group)
-                    last_group = group
-            elif name == "assignee":
-                assignee = cast("str | None", to)
-            elif changes is not None and name in changes.initial:
-                changes.at[name].append(i)
-                changes.values[name].append(to)
-        rows.append(
+
+
+def _before(first: Event | None, given: str | None) -> str | None:
+    """The group or assignee before ``first``, the first event that sets it: a
+    ``field-changed`` event's ``from``, else ``None``; ``given`` when no event sets it."""
+    if first is None:
+        return given
+    if first.type == "assigned":
+        return None
+    return cast("str | None", first.from_value)
+
+
+def _start_key(start: _Start) -> tuple[object, ...]:
+    """``start`` comparable exactly: the field values with their types (``True`` is not
+    ``1``), in name order."""
+    fields = start[4]
+    typed = tuple((name, type(fields[name]), fields[name]) for name in sorted(fields))
+    return (*start[:4], typed)
+
+
+class Fold:
+    """The history folded (:func:`replay`), and where the fold stands after its last event.
+
+    ``rows[k]`` is the state after the first ``k`` events (a :data:`Row`, or the
+    :class:`TicketState` made of it once asked for) and ``done`` the ``action-done`` ids in
+    order. :meth:`extended` folds a longer history that begins with the same events for a
+    ticket whose fields leave the start of the fold as it was: it copies the rows and folds
+    only the new events, so a ticket that grows by an update pays for the update, not for
+    its whole history. A fold is never changed once built: tickets grown from one share it.
+    """
+
+    __slots__ = (
+        "acknowledged_at",
+        "assignee",
+        "changes",
+        "done",
+        "extra",
+        "firsts",
+        "group",
+        "key",
+        "last_group",
+        "priority",
+        "reassignments",
+        "reopens",
+        "resolved_at",
+        "rows",
+        "status",
+    )
+
+    acknowledged_at: datetime | None
+    assignee: str | None
+    changes: FieldChanges | None
+    done: list[str]
+    extra: tuple[int, int]
+    firsts: _Firsts
+    group: str | None
+    key: tuple[object, ...]
+    last_group: str | None
+    priority: str | None
+    reassignments: int
+    reopens: int
+    resolved_at: datetime | None
+    rows: list[TicketState | Row]
+    status: str
+
+    @classmethod
+    def of(
+        cls,
+        events: Sequence[Event],
+        *,
+        status: str,
+        priority: str | None,
+        assignment_group: str | None,
+        assignee: str | None,
+        extra: tuple[int, int],
+        fields: Mapping[str, Value] = _NO_VALUES,
+        base: Fold | None = None,
+    ) -> Fold:
+        """The fold of ``events`` for a ticket with these fields (see :func:`replay`).
+
+        ``base``, when given, is the fold of the first events of ``events`` (a ticket this
+        one grew from): continued when it starts where this fold would, else ignored."""
+        firsts = _Firsts.of(events, None if base is None else base.firsts)
+        start = firsts.start(status, priority, assignment_group, assignee, fields)
+        key = (_start_key(start), extra)
+        fold = cls()
+        fold.firsts, fold.key, fold.extra = firsts, key, extra
+        if base is not None and base.key == key:
+            fold._continue(base)
+            fold._fold(events, len(base.rows) - 1)
+            return fold
+        status, priority, group, assignee, initial = start
+        changes = FieldChanges(initial) if initial else None
+        fold.changes = changes
+        fold.status, fold.priority = status, priority
+        fold.group = fold.last_group = group
+        fold.assignee = assignee
+        fold.acknowledged_at = fold.resolved_at = None
+        # Given counters may include history that was not sent: it lies before the first event.
+        fold.reassignments, fold.reopens = extra
+        fold.done = []
+        fold.rows = [
             (
                 status,
                 priority,
                 group,
                 assignee,
-                acknowledged_at,
-                resolved_at,
-                max(0, reassignments),
-                max(0, reopens),
-                len(done),
-                i + 1,
+                None,
+                None,
+                max(0, extra[0]),
+                max(0, extra[1]),
+                0,
+                0,
                 changes,
             )
-        )
-    return rows, tuple(done)
+        ]
+        fold._fold(events, 0)
+        return fold
 
+    def _continue(self, base: Fold) -> None:
+        """Stand where ``base`` stands, with copies of what folding on would change (the rows
+        so far keep pointing at ``base``'s field changes, which hold every change they see)."""
+        self.status, self.priority = base.status, base.priority
+        self.group, self.last_group, self.assignee = base.group, base.last_group, base.assignee
+        self.acknowledged_at, self.resolved_at = base.acknowledged_at, base.resolved_at
+        self.reassignments, self.reopens = base.reassignments, base.reopens
+        self.done = list(base.done)
+        self.rows = list(base.rows)
+        changes = base.changes
+        if changes is not None:
+            copy = FieldChanges(changes.initial)
+            copy.at = {name: list(at) for name, at in changes.at.items()}
+            copy.values = {name: list(values) for name, values in changes.values.items()}
+            changes = copy
+        self.changes = changes
 
-def _initial(events: Sequence[Event], name: str, key: str, given: str | None) -> str | None:
-    """The group or assignee before the first event that sets it: that event's ``from`` when
-    it is a ``field-changed`` that names one, else ``None``; ``given`` when no event sets it."""
-    for event in events:
-        if event.type == "assigned" and getattr(event, key) is not None:
-            return None
-        if event.type == "field-changed" and event.field == name:
-            return cast("str | None", event.from_value)
-    return given
+    def _fold(self, events: Sequence[Event], first: int) -> None:
+        """Fold ``events[first:]`` onto where this fold stands, a row per event."""
+        status, priority = self.status, self.priority
+        group, last_group, assignee = self.group, self.last_group, self.assignee
+        acknowledged_at, resolved_at = self.acknowledged_at, self.resolved_at
+        reassignments, reopens = self.reassignments, self.reopens
+        done, rows, changes = self.done, self.rows, self.changes
+        for i in range(first, len(events)):
+            event = events[i]
+            kind = event.type
+            new_status = event.status
+            if new_status is not None:  # only status events carry one
+                if new_status not in _RESOLVED_STATUSES:
+                    resolved_at = None
+                elif status not in _RESOLVED_STATUSES:
+                    resolved_at = event.at
+                status = new_status
+            if kind == "priority-changed":
+                priority = event.priority
+            elif kind == "assigned":
+                if event.group is not None:
+                    reassignments += reassigns(last_group, event.group)
+                    group = last_group = event.group
+                if event.assignee is not None:
+                    assignee = event.assignee
+            elif kind == "acknowledged" and event.path is None:
+                acknowledged_at = event.at
+            elif kind == "reopened":
+                reopens += 1
+                acknowledged_at = None
+            elif kind == "action-done":
+                assert event.action_id is not None
+                done.append(event.action_id)
+            elif kind == "field-changed":
+                name, to = event.field, event.to_value
+                if name == "assignment_group":
+                    group = cast("str | None", to)
+                    if group is not None:
+                        reassignments += reassigns(last_group, group)
+                        last_group = group
+                elif name == "assignee":
+                    assignee = cast("str | None", to)
+                elif changes is not None and name in changes.initial:
+                    changes.at[name].append(i)
+                    changes.values[name].append(to)
+            rows.append(
+                (
+                    status,
+                    priority,
+                    group,
+                    assignee,
+                    acknowledged_at,
+                    resolved_at,
+                    max(0, reassignments),
+                    max(0, reopens),
+                    len(done),
+                    i + 1,
+                    changes,
+                )
+            )
+        self.status, self.priority = status, priority
+        self.group, self.last_group, self.assignee = group, last_group, assignee
+        self.acknowledged_at, self.resolved_at = acknowledged_at, resolved_at
+        self.reassignments, self.reopens = reassignments, reopens
 
 
 # --------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -32,6 +32,7 @@ from escalate.engine.history import (
     STATUSES,
     Derived,
     Event,
+    Fold,
     Row,
     TicketState,
     Value,
@@ -39,7 +40,6 @@ from escalate.engine.history import (
     field_value_problem,
     iso,
     read_boolean,
-    replay,
     same_value,
     unknown_name,
 )
@@ -133,11 +133,17 @@ class Ticket:
     reassignment_count: int
     reopen_count: int
     # Event instants as UTC microseconds, for the binary search in state_at.
-    _times: tuple[int, ...] = field(init=False, repr=False, compare=False, hash=False)
+    _times: Sequence[int] = field(init=False, repr=False, compare=False, hash=False)
     # The state after each prefix of the history, folded on the first state_at call.
     _states: list[TicketState | Row] | None = field(
         init=False, repr=False, compare=False, hash=False
     )
+    # What the history checks derived (a ticket grown from this one checks only its new events).
+    _derived: Derived = field(init=False, repr=False, compare=False, hash=False)
+    # The fold behind _states, once made; and before that, the fold of the ticket this one
+    # grew from (with_events), which the first state_at continues when it can.
+    _fold: Fold | None = field(init=False, repr=False, compare=False, hash=False)
+    _seed: Fold | None = field(init=False, repr=False, compare=False, hash=False)
     # The action ids of the action-done events, in order (the rows count them).
     _done: tuple[str, ...] = field(init=False, repr=False, compare=False, hash=False)
     # Given counters minus derived ones: history the ticketing system did not send.
@@ -200,16 +206,19 @@ class Ticket:
             raise TicketError("must be an escalate Customer", path=("customer",), value=customer)
         if fields is not _NO_FIELDS:
             _check_fields(fields)
-        # Each item is checked to be an Event by check_history, in its one pass.
-        history = cast("tuple[Event, ...]", _sequence("events", events))
+        seed: Fold | None = None
+        if isinstance(events, _Checked):  # a history checked already, in UTC (with_events ...)
+            history, derived, seed = events.events, events.derived, events.fold
+        else:  # each item is checked to be an Event by check_history, in its one pass
+            history = cast("tuple[Event, ...]", _sequence("events", events))
         flags = _sequence("regulatory_flags", regulatory_flags)
         for i, flag in enumerate(flags):
             _check_text(("regulatory_flags", i), flag)
-        derived = check_history(opened_at, history)  # also: every instant aware and in range
+        if not isinstance(events, _Checked):
+            derived = check_history(opened_at, history)  # also: instants aware and in range
+            history = _in_utc(history)
         # Kept in UTC, so that every comparison inside the engine is between instants.
         opened_at = utc(opened_at)
-        if any(event.at.tzinfo is not UTC for event in history):
-            history = tuple(replace(event, at=utc(event.at)) for event in history)
 
         changed = derived.values
         if changed:  # the fields field-changed events set: given ones must agree
@@ -270,8 +279,11 @@ class Ticket:
         reopen_count = _count("reopen_count", reopen_count, derived.reopens)
         set_(self, "reassignment_count", reassignment_count)
         set_(self, "reopen_count", reopen_count)
-        set_(self, "_times", tuple(derived.times))
+        set_(self, "_times", derived.times)  # never changed: a longer history copies it
         set_(self, "_states", None)
+        set_(self, "_derived", derived)
+        set_(self, "_fold", None)
+        set_(self, "_seed", seed)
         set_(self, "_done", ())
         set_(self, "_digest", None)
         set_(self, "_changed", frozenset(changed))
@@ -479,7 +491,12 @@ class Ticket:
         added = tuple(events)
         if not added:
             return self
-        history = (*self.events, *self._anchored(added))
+        anchored = self._anchored(added)
+        history = (*self.events, *anchored)
+        # Only the new events are checked: the history so far was, when this ticket was built.
+        derived = check_history(self.opened_at, history, self._derived)
+        if any(event.at.tzinfo is not UTC for event in anchored):
+            history = (*self.events, *_in_utc(anchored))
         kept: dict[str, str | None] = {name: getattr(self, name) for name in TEXT_FIELDS}
         kept["status"] = self.status
         customer = {"id": self.customer.id, "tier": self.customer.tier}
@@ -509,9 +526,8 @@ class Ticket:
         reassignments: int | None = None  # derived from the history
         reopens: int | None = None
         if self._extra != (0, 0):
-            derived = Ticket(self.id, self.opened_at, customer=Customer(vip=vip), events=history)
-            reassignments = derived.reassignment_count + self._extra[0]
-            reopens = derived.reopen_count + self._extra[1]
+            reassignments = derived.reassignments + self._extra[0]
+            reopens = derived.reopens + self._extra[1]
         return Ticket(
             self.id,
             self.opened_at,
@@ -519,7 +535,7 @@ class Ticket:
             customer=Customer(id=customer["id"], tier=customer["tier"], vip=vip),
             regulatory_flags=self.regulatory_flags,
             fields=fields,
-            events=history,
+            events=_Checked(history, derived, self._fold or self._seed),
             reassignment_count=reassignments,
             reopen_count=reopens,
             **kept,
@@ -597,7 +613,7 @@ class Ticket:
             customer=Customer(id=customer["id"], tier=customer["tier"], vip=vip),
             regulatory_flags=flags,
             fields=fields,
-            events=self.events,
+            events=self._checked(),
             status=status,
             reassignment_count=counters["reassignment_count"],
             reopen_count=counters["reopen_count"],
@@ -621,12 +637,16 @@ class Ticket:
             customer=self.customer,
             regulatory_flags=self.regulatory_flags,
             fields=self.fields,
-            events=self.events,
+            events=self._checked(),
             reassignment_count=reassignment_count,
             reopen_count=reopen_count,
             status=self.status,
             **{name: getattr(self, name) for name in TEXT_FIELDS},
         )
+
+    def _checked(self) -> _Checked:
+        """This ticket's history as one a new ticket need not check again."""
+        return _Checked(self.events, self._derived, self._fold or self._seed)
 
     def _anchored(self, added: tuple[Event, ...]) -> tuple[Event, ...]:
         """``added``, indexed after this ticket's history, each change of the priority or of
@@ -635,16 +655,17 @@ class Ticket:
         the change. A ``from`` that disagrees with the value so far is a
         :class:`~escalate.errors.TicketError`."""
         n = len(self.events)
-        values: dict[str, Value] = {}  # the value so far of each field the events change
-        # Changes the history already holds: a later 'from' is checked against them by the
-        # history's own rules (which name the earlier event); here only the ticket's word is.
-        for event in self.events:
-            if event.type == "priority-changed":
-                values["priority"] = event.priority
-            elif event.type == "field-changed" and event.field is not None:
-                values[event.field] = event.to_value
-            elif event.type == "assigned":
-                _assigned(values, event)
+        # The value so far of each field the events change, as the history checks left it:
+        # a later 'from' is checked against them by the history's own rules (which name the
+        # earlier event); here only the ticket's word is.
+        known = self._derived
+        values: dict[str, Value] = dict(known.values)
+        if known.priority_at >= 0:
+            values["priority"] = known.priority
+        if known.group_at >= 0:
+            values["assignment_group"] = known.group
+        if known.assignee_at >= 0:
+            values["assignee"] = known.assignee
         told = {"priority"} - set(values)  # fields whose value before comes from the ticket
         out = []
         for i, given in enumerate(added):
@@ -691,7 +712,7 @@ class Ticket:
         states = self._states
         if states is None:
             changed = self._changed
-            states, done = replay(
+            fold = Fold.of(
                 self.events,
                 status=self.status,
                 priority=self.priority,
@@ -699,15 +720,41 @@ class Ticket:
                 assignee=self.assignee,
                 extra=self._extra,
                 fields={name: self.field_value(name) for name in changed} if changed else {},
+                base=self._seed,
             )
-            object.__setattr__(self, "_done", done)
+            states = fold.rows
+            object.__setattr__(self, "_done", tuple(fold.done))
             object.__setattr__(self, "_states", states)
+            object.__setattr__(self, "_fold", fold)
+            object.__setattr__(self, "_seed", None)
         # history.state_at, inlined: this runs several times per evaluation.
         k = bisect.bisect_right(self._times, to_us(at, "state_at"))
         state = states[k]
         if not isinstance(state, TicketState):
             state = states[k] = TicketState.from_row(state, self._done)
         return state
+
+
+class _Checked(Iterable[Event]):
+    """A history the :class:`Ticket` constructor need not check again: events in UTC, what
+    :func:`~escalate.engine.history.check_history` derived from them, and the fold of a
+    ticket whose history begins with them (``None``: not folded), to continue. Iterating it
+    gives the events."""
+
+    __slots__ = ("derived", "events", "fold")
+
+    def __init__(self, events: tuple[Event, ...], derived: Derived, fold: Fold | None) -> None:
+        self.events, self.derived, self.fold = events, derived, fold
+
+    def __iter__(self) -> Iterator[Event]:
+        return iter(self.events)
+
+
+def _in_utc(events: tuple[Event, ...]) -> tuple[Event, ...]:
+    """``events`` with their instants in UTC (the same instants)."""
+    if any(event.at.tzinfo is not UTC for event in events):
+        return tuple(replace(event, at=utc(event.at)) for event in events)
+    return events
 
 
 # --------------------------------------------------------------------------------------------
