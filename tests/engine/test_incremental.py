@@ -302,3 +302,99 @@ def test_counters_given_in_an_update_win_and_later_events_keep_the_difference() 
     assert 5 == replay.ticket.reassignment_count
     replay.update(fields={"reassignment_count": None}, now=OPENED)
     assert 1 == replay.ticket.reassignment_count
+
+
+# ---------------------------------------------------------------------------------------------
+# The real ServiceNow log
+# ---------------------------------------------------------------------------------------------
+
+DATASET = ROOT / ".." / "shared" / "datasets" / "servicenow-incident-event-log.zip"
+LOG_ROWS = 4000  # the log's first rows: about 580 incidents, read in well under a second
+
+needs_log = pytest.mark.skipif(
+    not DATASET.exists(),
+    reason=f"the UCI ServiceNow log is not at {DATASET} (../shared/datasets beside the "
+    "repository); replays of its incidents are not compared with evaluate",
+)
+
+
+@cache
+def log_sample() -> tuple[Any, ...]:
+    """Every 40th incident of the log's first rows, and the 5 with the most updates."""
+    import itertools
+
+    from escalate.adapters.servicenow import UCI_LOG_MAPPING, read_log
+    from escalate.cli._servicenow_log import log_rows
+
+    rows = itertools.islice(log_rows(str(DATASET)), LOG_ROWS)
+    incidents = read_log(rows, UCI_LOG_MAPPING).incidents
+    longest = sorted(incidents, key=lambda i: -len(i.updates))[:5]
+    return (*incidents[::40], *longest)
+
+
+def counters(update: Any) -> dict[str, object] | None:
+    """ServiceNow's own counters on a row, as an update's fields (what ``ticket_at`` uses)."""
+    if update.reassignment_count is None and update.reopen_count is None:
+        return None
+    return {"reassignment_count": update.reassignment_count, "reopen_count": update.reopen_count}
+
+
+@needs_log
+def test_a_replay_of_a_real_incident_is_its_ticket_after_each_row_decided_as_evaluate_does() -> (
+    None
+):
+    pack = policy()
+    compared = 0
+    for incident in log_sample():
+        replay = pack.replay(incident.opened)
+        for count, update in enumerate(incident.updates, 1):
+            try:
+                expected_ticket = incident.ticket_at(count)
+                expected = pack.evaluate(fresh(expected_ticket), now=update.at).to_json()
+            except TicketError as exc:  # the policy refuses it: so must the replay
+                with pytest.raises(TicketError) as raised:
+                    replay.update(events=update.events, fields=counters(update), now=update.at)
+                assert str(exc) == str(raised.value)
+                break
+            decision = replay.update(events=update.events, fields=counters(update), now=update.at)
+            assert expected_ticket == replay.ticket
+            assert expected == decision.to_json()
+            compared += 1
+    assert compared > 100
+
+
+@needs_log
+def test_a_real_incident_replayed_with_wake_ups_and_actions_fed_back_decides_as_evaluate_does() -> (
+    None
+):
+    pack = policy()
+    compared = 0
+    for incident in log_sample():
+        replay = pack.replay(incident.opened)
+        for update in incident.updates:
+            wake = replay.decision and replay.decision.next_evaluation_at
+            while wake is not None and wake < update.at:  # wake-ups between rows
+                decision = replay.decide(wake)
+                assert pack.evaluate(fresh(replay.ticket), now=wake).to_json() == decision.to_json()
+                done = [
+                    Event(0, wake, "action-done", action_id=action.id, actor="replay")
+                    for action in decision.actions
+                ]
+                if done:  # what a caller that executes the actions records
+                    decision = replay.update(events=done, now=wake)
+                    assert pack.evaluate(fresh(replay.ticket), now=wake).to_json() == (
+                        decision.to_json()
+                    )
+                wake = decision.next_evaluation_at
+                compared += 1
+            try:
+                decision = replay.update(
+                    events=update.events, fields=counters(update), now=update.at
+                )
+            except TicketError:
+                break  # refused alike: the test above compares refusals
+            assert pack.evaluate(fresh(replay.ticket), now=update.at).to_json() == (
+                decision.to_json()
+            )
+            compared += 1
+    assert compared > 100
