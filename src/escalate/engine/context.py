@@ -26,7 +26,7 @@ from escalate.errors import TicketError, suggest
 from escalate.people.availability import Availability
 from escalate.people.directory import Directory
 
-__all__ = ["Context", "prepare", "stamp"]
+__all__ = ["Context", "HistoryPass", "prepare", "stamp"]
 
 _NO_NAMED_ACKS: Mapping[str, tuple[datetime, ...]] = MappingProxyType({})
 # Event types that set a status of one category (reopened: any category but the ended ones).
@@ -60,6 +60,7 @@ class Context:
     # path name -> the acknowledgements that hold it (those naming it and those naming no
     # path, in time order); only paths some acknowledgement names
     path_acks: Mapping[str, tuple[datetime, ...]]
+    history: HistoryPass  # the pass the fields above come from (a replay continues it)
 
     def acks_for(self, path: str) -> tuple[datetime, ...]:
         """The acknowledgements that answer path ``path``'s pages, in time order."""
@@ -67,10 +68,18 @@ class Context:
 
 
 def prepare(
-    policy: PolicyView, ticket: Ticket, now: datetime, availability: Availability
+    policy: PolicyView,
+    ticket: Ticket,
+    now: datetime,
+    availability: Availability,
+    base: HistoryPass | None = None,
 ) -> Context:
     """Check that ``now`` is an aware instant not before the ticket's history (kept in UTC from
-    here on, like the ticket's instants); fold what the stages read."""
+    here on, like the ticket's instants); fold what the stages read.
+
+    ``base``, when given, is the :class:`HistoryPass` of an earlier evaluation of a ticket
+    this one grew from (:class:`~escalate.engine.incremental.TicketReplay`): the pass over
+    the history continues from it when it can (``Context.history`` is the pass made here)."""
     now = checked_utc(now, "now")
     if ticket.events and ticket.events[-1].at > now:
         raise TicketError(
@@ -84,33 +93,15 @@ def prepare(
             path=("opened_at",),
             value=ticket.opened_at.isoformat(),
         )
-    _check_overrides(policy, ticket)
+    history = HistoryPass.of(policy, ticket, base)
     state = ticket.state_at(now)
-    steps, status_of = _steps(policy, ticket)
+    steps, status_of = history.steps_and_statuses(policy, ticket)
     resolved = status_of[state.status][1] in ENDED
     # When the ticket last ended (resolved, closed or cancelled) and stayed so: this stops
     # every path timer. A ticket that arrives ended, without status events, ended at once.
-    ended_at: datetime | None = None
-    if resolved:
-        ended = policy.statuses.ended
-        ended_at = steps[0][0]
-        for at, _, before, after in steps:
-            if after in ended and before not in ended:
-                ended_at = at
-    done_at: dict[str, datetime] = {}
-    acks: list[datetime] = []
-    named: dict[str, list[datetime]] = {}
-    cycle_start = ticket.opened_at
-    for event in ticket.events:
-        if event.type == "action-done" and event.action_id is not None:
-            done_at.setdefault(event.action_id, event.at)
-        elif event.type == "acknowledged":
-            if event.path is None:
-                acks.append(event.at)
-            else:
-                named.setdefault(event.path, []).append(event.at)
-        elif event.type == "reopened":
-            cycle_start = event.at
+    ended_at = history.ended_at if resolved else None
+    acks = history.acks
+    named = history.named
     path_acks: Mapping[str, tuple[datetime, ...]] = _NO_NAMED_ACKS
     if named:  # both lists are in time order already
         path_acks = MappingProxyType(
@@ -128,21 +119,189 @@ def prepare(
         status_of=status_of,
         resolved=resolved,
         ended_at=ended_at,
-        done_at=done_at,
+        done_at=dict(history.done_at),
         acks=tuple(acks),
-        cycle_start=cycle_start,
+        cycle_start=history.cycle_start,
         path_acks=path_acks,
+        history=history,
     )
 
 
-def _check_overrides(policy: PolicyView, ticket: Ticket) -> None:
-    """Every ``override`` event names a path and a level the policy has; every
-    acknowledgement that names a path names one the policy has."""
-    levels = {path.name: [level.name for level in path.levels] for path in policy.paths}
-    for event in ticket.events:
+class HistoryPass:
+    """The one pass over a ticket's history that :func:`prepare` makes for a policy: the
+    overrides and path acknowledgements checked, the steps with canonical statuses, the
+    status spellings, recorded actions, acknowledgements, the current cycle's start and when
+    the ticket last ended.
+
+    :meth:`of` continues the pass of a ticket this one grew from (the same policy, the same
+    first events, the same start) over the new events only; anything else is passed anew.
+    A pass is never changed once made: a longer one copies what it extends.
+    """
+
+    __slots__ = (
+        "acks",
+        "cycle_start",
+        "done_at",
+        "ended_at",
+        "events",
+        "key",
+        "last",
+        "last_status",
+        "named",
+        "policy",
+        "seen",
+        "status",
+        "steps",
+    )
+
+    policy: PolicyView
+    events: int  # how many events the pass went over
+    last: Event | None  # the last of them (a longer history holds this very event)
+    key: tuple[object, ...]  # what the start of the pass depends on
+    steps: list[Step]
+    seen: dict[str, tuple[str, str]]  # status spellings -> canonical status and category
+    status: str  # the canonical status after the events
+    last_status: Event | None
+    ended_at: datetime  # when the ticket last entered an ended status (or the opening)
+    done_at: dict[str, datetime]
+    acks: list[datetime]
+    named: dict[str, list[datetime]]
+    cycle_start: datetime
+
+    @classmethod
+    def of(cls, policy: PolicyView, ticket: Ticket, base: HistoryPass | None) -> HistoryPass:
+        """The pass over ``ticket``'s history: ``base`` continued when it is the pass of the
+        first events of this very history for this policy with the same start."""
+        events = ticket.events
+        any_status = any(e.status is not None for e in events) if base is None else None
+        if base is not None:
+            n = base.events
+            fits = (
+                base.policy is policy
+                and n <= len(events)
+                and (n == 0 or events[n - 1] is base.last)
+                and base.steps[0][0] == ticket.opened_at
+            )
+            if fits:
+                if base.key[0]:  # a status event: the start is the policy's initial status
+                    any_status = True
+                else:
+                    any_status = any(events[i].status is not None for i in range(n, len(events)))
+            if not fits or _key(bool(any_status), ticket) != base.key:
+                base, any_status = None, any(e.status is not None for e in events)
+        first = 0 if base is None else base.events
+        _check_overrides(policy, events, first)
+        out = cls()
+        out.policy = policy
+        out.key = _key(bool(any_status), ticket)
+        if base is None:
+            table = policy.statuses
+            initial = table.initial or table.resolve("new", ("status",))  # raises: no 'new'
+            seen = {"new": initial}
+            if any_status:
+                status = initial[0]
+            else:  # the ticket's own status holds throughout
+                found = seen[ticket.status] = table.resolve(ticket.status, ("status",))
+                status = found[0]
+            out.steps = [(ticket.opened_at, "created", status, status)]
+            out.seen, out.status, out.last_status = seen, status, None
+            out.ended_at = ticket.opened_at
+            out.done_at, out.acks, out.named = {}, [], {}
+            out.cycle_start = ticket.opened_at
+        else:
+            out.steps = list(base.steps)
+            out.seen, out.status, out.last_status = dict(base.seen), base.status, base.last_status
+            out.ended_at = base.ended_at
+            out.done_at, out.acks = dict(base.done_at), list(base.acks)
+            out.named = {name: list(at) for name, at in base.named.items()}
+            out.cycle_start = base.cycle_start
+        out._pass(policy, events, first)
+        out.events = len(events)
+        out.last = events[-1] if events else None
+        return out
+
+    def _pass(self, policy: PolicyView, events: tuple[Event, ...], first: int) -> None:
+        """Go over ``events[first:]``: steps, statuses, actions, acknowledgements, cycles."""
+        table = policy.statuses
+        ended = table.ended
+        seen, steps = self.seen, self.steps
+        status, ended_at, last = self.status, self.ended_at, self.last_status
+        done_at, acks, named = self.done_at, self.acks, self.named
+        for i in range(first, len(events)):
+            event = events[i]
+            kind = event.type
+            spelled = event.status
+            if spelled is None:
+                after = status
+            else:
+                found = seen.get(spelled)
+                if found is None:
+                    found = seen[spelled] = table.resolve(
+                        spelled, ("events", event.index, "status")
+                    )
+                after = found[0]
+                fits = _FITS.get(kind)
+                if fits is not None and found[1] not in fits:
+                    _wrong_category(policy, event, found)
+                last = event
+            before, status = status, after
+            if kind == "action-done":
+                if event.action_id is not None:
+                    done_at.setdefault(event.action_id, event.at)
+            elif kind == "acknowledged":
+                if event.path is None:
+                    acks.append(event.at)
+                else:
+                    named.setdefault(event.path, []).append(event.at)
+                    continue  # answers one path's page: not the ticket's acknowledgement
+            elif kind == "reopened":
+                self.cycle_start = event.at
+            elif kind == "created":
+                continue  # the creation step stands for it
+            steps.append((event.at, kind, before, after))
+            if after in ended and before not in ended:
+                ended_at = event.at
+        self.status, self.ended_at, self.last_status = status, ended_at, last
+
+    def steps_and_statuses(
+        self, policy: PolicyView, ticket: Ticket
+    ) -> tuple[tuple[Step, ...], dict[str, tuple[str, str]]]:
+        """The steps and the status spellings as :func:`prepare` hands them on; a TicketError
+        when the ticket's given ``status`` is not the one the history leaves."""
+        status_of = dict(self.seen)
+        last = self.last_status
+        if last is not None:
+            raw = ticket.status
+            given = status_of.get(raw)
+            if given is None:
+                given = status_of[raw] = policy.statuses.resolve(raw, ("status",))
+            if given[0] != self.status:
+                raise TicketError(
+                    f"status disagrees with the history: events[{last.index}] ({last.type}) "
+                    f"leaves it {self.status!r} in policy {policy.id!r}",
+                    path=("status",),
+                    value=raw,
+                )
+        return tuple(self.steps), status_of
+
+
+def _key(any_status: bool, ticket: Ticket) -> tuple[object, ...]:
+    """What the start of a pass depends on: whether a status event sets the status (else the
+    ticket's own status holds throughout)."""
+    return (any_status, None if any_status else ticket.status)
+
+
+def _check_overrides(policy: PolicyView, events: tuple[Event, ...], first: int) -> None:
+    """Every ``override`` event from ``first`` on names a path and a level the policy has;
+    every acknowledgement that names a path names one the policy has."""
+    levels: dict[str, list[str]] | None = None
+    for i in range(first, len(events)):
+        event = events[i]
         acknowledgement = event.type == "acknowledged" and event.path is not None
         if event.type != "override" and not acknowledgement:
             continue
+        if levels is None:
+            levels = {path.name: [level.name for level in path.levels] for path in policy.paths}
         names = levels.get(event.path or "")
         if names is None:
             known = sorted(levels)
@@ -164,63 +323,6 @@ def _check_overrides(policy: PolicyView, ticket: Ticket) -> None:
                 path=("events", event.index, "level"),
                 value=event.level,
             )
-
-
-def _steps(
-    policy: PolicyView, ticket: Ticket
-) -> tuple[tuple[Step, ...], dict[str, tuple[str, str]]]:
-    """The creation and every event, with the (canonical) status before and after each; and
-    each status spelling the ticket uses (``new`` included: a ticket starts in it) mapped to
-    the policy's canonical status and its category, one lookup per distinct spelling. A status
-    the policy does not know, an event whose status is of the wrong category, or a given
-    ``status`` that is not the one the history leaves, is a TicketError naming the event (or
-    ``status``)."""
-    table = policy.statuses
-    initial = table.initial or table.resolve("new", ("status",))  # raises: no 'new' status
-    status_of = {"new": initial}
-    events = ticket.events
-    raw = ticket.status
-    if any(e.status is not None for e in events):
-        status = status_of["new"][0]
-    else:  # the ticket's own status holds throughout
-        found = status_of[raw] = table.resolve(raw, ("status",))
-        status = found[0]
-    steps: list[Step] = [(ticket.opened_at, "created", status, status)]
-    last: Event | None = None
-    for event in events:
-        kind = event.type
-        spelled = event.status
-        if spelled is None:
-            after = status
-        else:
-            found = status_of.get(spelled)  # type: ignore[assignment]
-            if found is None:
-                found = status_of[spelled] = table.resolve(
-                    spelled, ("events", event.index, "status")
-                )
-            after = found[0]
-            fits = _FITS.get(kind)
-            if fits is not None and found[1] not in fits:
-                _wrong_category(policy, event, found)
-            last = event
-        before, status = status, after
-        if kind == "created":
-            continue  # the creation step above stands for it
-        if kind == "acknowledged" and event.path is not None:
-            continue  # answers one path's page: not the ticket's acknowledgement for clocks
-        steps.append((event.at, kind, before, after))
-    if last is not None:
-        given = status_of.get(raw)
-        if given is None:
-            given = status_of[raw] = table.resolve(raw, ("status",))
-        if given[0] != status:
-            raise TicketError(
-                f"status disagrees with the history: events[{last.index}] ({last.type}) "
-                f"leaves it {status!r} in policy {policy.id!r}",
-                path=("status",),
-                value=raw,
-            )
-    return tuple(steps), status_of
 
 
 def _wrong_category(policy: PolicyView, event: Event, found: tuple[str, str]) -> None:

@@ -24,7 +24,7 @@ from datetime import datetime
 from functools import partial
 
 from escalate.calendars._instants import MAX_US, from_us
-from escalate.engine.context import prepare
+from escalate.engine.context import HistoryPass, prepare
 from escalate.engine.decision import Decision
 from escalate.engine.escalation import run_paths
 from escalate.engine.facts import Facts, run_clocks
@@ -36,7 +36,7 @@ from escalate.engine.ticket import Ticket
 from escalate.errors import InstantRangeError
 from escalate.people.availability import Availability
 
-__all__ = ["evaluate_ticket"]
+__all__ = ["evaluate_continued", "evaluate_ticket"]
 
 
 def evaluate_ticket(
@@ -47,8 +47,21 @@ def evaluate_ticket(
     Near the ends of time (year 9999) a deadline may fall past the last instant a ``datetime``
     holds: that raises :class:`~escalate.errors.InstantRangeError`, never half a decision.
     """
+    return evaluate_continued(policy, ticket, now, availability, None)[0]
+
+
+def evaluate_continued(
+    policy: PolicyView,
+    ticket: Ticket,
+    now: datetime,
+    availability: Availability,
+    base: HistoryPass | None,
+) -> tuple[Decision, HistoryPass]:
+    """:func:`evaluate_ticket`, continuing ``base``, the pass over the history of an earlier
+    evaluation of a ticket this one grew from (see :func:`~escalate.engine.context.prepare`);
+    the decision and this evaluation's pass, for the next one to continue."""
     try:
-        return _evaluate(policy, ticket, now, availability)
+        return _evaluate(policy, ticket, now, availability, base)
     except OverflowError:
         raise InstantRangeError(
             f"evaluating ticket {ticket.id!r} at {now.isoformat()} needs instants after "
@@ -57,9 +70,13 @@ def evaluate_ticket(
 
 
 def _evaluate(
-    policy: PolicyView, ticket: Ticket, now: datetime, availability: Availability
-) -> Decision:
-    ctx = prepare(policy, ticket, now, availability)
+    policy: PolicyView,
+    ticket: Ticket,
+    now: datetime,
+    availability: Availability,
+    base: HistoryPass | None,
+) -> tuple[Decision, HistoryPass]:
+    ctx = prepare(policy, ticket, now, availability, base)
     facts = Facts(ctx)
     clocks, cycles = run_clocks(ctx, facts)
     out = Outcome([p.name for p in policy.paths])
@@ -70,7 +87,7 @@ def _evaluate(
     run_rules(ctx, facts, clocks, cycles, out, matches, reads_paths=True)
     now = ctx.now  # in UTC
     future = [w for w in out.wakeups if w > now]
-    return Decision(
+    decision = Decision(
         policy_id=policy.id,
         policy_version=policy.version,
         policy_hash=policy.content_hash,
@@ -92,3 +109,4 @@ def _evaluate(
         ),
         withdrawn=tuple(out.withdrawn),
     )
+    return decision, ctx.history

@@ -17,8 +17,9 @@ from datetime import datetime
 from typing import Protocol
 
 from escalate.calendars._instants import checked_utc
+from escalate.engine.context import HistoryPass
 from escalate.engine.decision import Decision
-from escalate.engine.evaluate import evaluate_ticket
+from escalate.engine.evaluate import evaluate_continued
 from escalate.engine.rules import PolicyView
 from escalate.engine.ticket import Event, Ticket
 from escalate.errors import ArgumentError, TicketError
@@ -56,7 +57,7 @@ class TicketReplay:
     -- so a caller may log the refused update and carry on with the next one.
     """
 
-    __slots__ = ("_availability", "_chooser", "_decision", "_now", "_ticket")
+    __slots__ = ("_availability", "_chooser", "_decision", "_now", "_pass", "_ticket")
 
     def __init__(self, policy: Chooser, ticket: Ticket, availability: Availability) -> None:
         if not isinstance(ticket, Ticket):
@@ -66,6 +67,8 @@ class TicketReplay:
         self._availability = availability
         self._decision: Decision | None = None
         self._now: datetime | None = None
+        # The last evaluation's pass over the history: the next one continues it.
+        self._pass: HistoryPass | None = None
 
     @property
     def ticket(self) -> Ticket:
@@ -129,8 +132,9 @@ class TicketReplay:
     def _decide(self, ticket: Ticket, now: datetime) -> Decision:
         """Evaluate ``ticket`` at ``now``; keep both only when it succeeds."""
         policy = self._chooser.for_ticket(ticket)
-        decision = evaluate_ticket(policy, ticket, now, self._availability)
+        decision, history = evaluate_continued(policy, ticket, now, self._availability, self._pass)
         self._ticket, self._decision, self._now = ticket, decision, now
+        self._pass = history
         return decision
 
 
