@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import TYPE_CHECKING
@@ -193,6 +193,29 @@ class Cycle:
     pauses: list[tuple[datetime, datetime | None]] | None = None
     # For a scoped clock: the definition that applied when this (closed) cycle ended.
     scope: Definition | None = None
+    # Working microseconds from the start to a ``bd`` / ``mo`` due instant, by (calendar,
+    # duration): calendar arithmetic done once per cycle, however often it is measured.
+    amounts: dict[tuple[Calendar, Duration], int] | None = field(
+        default=None, compare=False, repr=False
+    )
+
+
+def wall_amount_us(cycle: Cycle, calendar: Calendar, duration: Duration) -> int:
+    """The working time (µs) on ``calendar`` from the cycle's start to the wall-clock due
+    instant of a ``bd`` or ``mo`` ``duration`` (the amount of a fixed one), computed once
+    per cycle and calendar."""
+    if not (duration.business_days or duration.months):
+        return _us(duration.delta)
+    amounts = cycle.amounts
+    if amounts is None:
+        amounts = cycle.amounts = {}
+    key = (calendar, duration)
+    found = amounts.get(key)
+    if found is None:
+        due_at = duration.due_at(calendar, cycle.started_at)
+        assert due_at is not None
+        found = amounts[key] = _us(calendar.elapsed(cycle.started_at, due_at))
+    return found
 
 
 def _fires(triggers: tuple[Trigger, ...], event_type: str, before: str, after: str) -> bool:
@@ -308,6 +331,7 @@ class ClockState:
     """
 
     __slots__ = (
+        "_cycle",
         "_segments",
         "_target",
         "_worked_before",
@@ -329,6 +353,7 @@ class ClockState:
         "target_us",
     )
 
+    _cycle: Cycle | None
     _segments: list[tuple[datetime, datetime | None]]
     _target: Target | None
     _worked_before: list[int]
@@ -374,6 +399,7 @@ class ClockState:
         target = targets.get(priority or "") or targets.get("default")
         set_(self, "definition", clock)
         set_(self, "scope", scope)
+        set_(self, "_cycle", None)
         set_(self, "now", now)
         set_(self, "cycle", len(cycles))
         set_(self, "_target", target)
@@ -411,12 +437,14 @@ class ClockState:
             cal = target.calendar
             # ``3bd`` and ``1mo`` end at a wall time (a working day, a calendar month later):
             # the target is the calendar's working time from the cycle start until then.
-            due_at = target.duration.due_at(cal, cycle.started_at)
-            if due_at is not None:
-                elapsed_target = cal.elapsed(cycle.started_at, due_at)
+            duration = target.duration
+            if duration.business_days or duration.months:
+                target_us = wall_amount_us(cycle, cal, duration)
+                elapsed_target = ONE_US * target_us
             else:
-                elapsed_target = target.duration.delta
-            target_us = _us(elapsed_target)
+                elapsed_target = duration.delta
+                target_us = _us(elapsed_target)
+            set_(self, "_cycle", cycle)
             for s, e in segments:
                 stop = e if e is not None else now
                 worked_before.append(elapsed_us)
@@ -535,9 +563,9 @@ class ClockState:
             return max(0, self.target_us - _us(rung.before_breach))
         after = rung.after
         assert after is not None and self._target is not None and self.started_at is not None
-        cal = self._target.calendar
-        due = after.due_at(cal, self.started_at)  # ``bd``, ``mo``: at a wall time, like targets
-        return _us(after.delta) if due is None else _us(cal.elapsed(self.started_at, due))
+        assert self._cycle is not None
+        # ``bd``, ``mo``: at a wall time, like targets (once per cycle)
+        return wall_amount_us(self._cycle, self._target.calendar, after)
 
     def rung_reached_at(self, amount_us: int) -> datetime | None:
         """When this cycle's elapsed time reaches ``amount_us`` (see :meth:`reached_at`); an

@@ -60,6 +60,11 @@ _FIELD_EVENTS: dict[str, frozenset[str]] = {
     "reopen_count": frozenset({"reopened"}),
     "acknowledged": frozenset({"acknowledged", "reopened"}),
 }
+# The same, by event type: the fields an event of that type may change.
+_MOVED_BY: dict[str, tuple[str, ...]] = {
+    kind: tuple(name for name, kinds in _FIELD_EVENTS.items() if kind in kinds)
+    for kind in sorted(frozenset().union(*_FIELD_EVENTS.values()))
+}
 # The facts a field-changed event on a field changes besides the field's own.
 _ALSO_CHANGES: dict[str, tuple[str, ...]] = {
     "assignment_group": ("reassignment_count",),
@@ -90,6 +95,7 @@ class Facts:
     __slots__ = (
         "_changed",
         "_ctx",
+        "_moving",
         "_past",
         "_read",
         "_scope_changes",
@@ -122,6 +128,7 @@ class Facts:
         self._step_at = [step[0] for step in ctx.steps]
         self._past: dict[tuple[datetime, bool, bool], dict[str, Any]] = {}
         self._scope_changes: dict[str, frozenset[datetime]] = {}
+        self._moving: frozenset[str] | None = None
 
     def record_path(self, name: str, history: tuple[tuple[datetime, int], ...]) -> None:
         """Remember when path ``name`` entered which level (for past ``path.*`` facts)."""
@@ -238,12 +245,55 @@ class Facts:
             for f in fields
         )
 
+    def moving(self) -> frozenset[str]:
+        """The fields this ticket's events change (computed once): a fact not named here,
+        and not the time, a clock's or a path's, has the same value at every instant."""
+        found = self._moving
+        if found is None:
+            names: set[str] = set(self._changed)
+            for event in self._ctx.ticket.events:
+                kind = event.type
+                moved = _MOVED_BY.get(kind)
+                if moved is not None:
+                    names.update(moved)
+                elif kind == "field-changed" and event.field is not None:
+                    names.add(event.field)
+                    names.update(_ALSO_CHANGES.get(event.field, ()))
+            found = self._moving = frozenset(names)
+        return found
+
+    def never_holds(self, condition: Condition) -> bool:
+        """Whether the condition is false at every instant up to now, seen without walking
+        the history: one of its ``all`` parts (or the condition itself, a comparison) reads a
+        field this ticket's events never change, and is false now."""
+        parts: Sequence[Condition]
+        if isinstance(condition, Leaf):
+            parts = (condition,)
+        elif condition.kind == "all":
+            parts = condition.children
+        else:
+            return False
+        moving: frozenset[str] | None = None
+        for part in parts:
+            if not isinstance(part, Leaf):
+                continue
+            name = part.field
+            if name == TIME or name.startswith(("clock.", "path.")):
+                continue
+            if moving is None:
+                moving = self.moving()
+            if name not in moving and not part.check(self.current):
+                return True
+        return False
+
     def stretches(self, condition: Condition, fields: Sequence[str]) -> list[Stretch]:
         """Every unbroken stretch of the condition holding, from the opening up to now."""
         ctx = self._ctx
         if not self._has_history(fields):
             holds = condition.check(self.current)
             return [(ctx.ticket.opened_at, None)] if holds else []
+        if self.never_holds(condition):
+            return []
         if TIME in fields:
             return self._time_stretches(condition, fields)
         clocks = any(f.startswith("clock.") for f in fields)
@@ -366,6 +416,8 @@ class Facts:
         does not grow with the ticket's age. :func:`~escalate.engine.matching.run_rules` asks
         for this where only the first request a rule sends a path can move it.
         """
+        if self.never_holds(condition):
+            return None
         calendar = time_calendar(condition)
         assert calendar is not None
         now = self._ctx.now

@@ -260,7 +260,8 @@ def _as_of(cycle: Cycle, at: datetime) -> Cycle:
     pauses = None
     if cycle.pauses:
         pauses = [(p, e if e is not None and e <= at else None) for p, e in cycle.pauses if p <= at]
-    return Cycle(cycle.number, cycle.started_at, stopped, pauses, cycle.scope)
+    # The same start: the cycle's cached target amounts hold for the copy too.
+    return Cycle(cycle.number, cycle.started_at, stopped, pauses, cycle.scope, cycle.amounts)
 
 
 def _older_cycle_requests(
