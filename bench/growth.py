@@ -1,10 +1,11 @@
-"""Growth benchmark (issue 8): history folds by number of events, lookups by elapsed time.
+"""Growth benchmark (issues 8, 12): history folds by events, lookups by elapsed time, rules.
 
 Run from the project root (needs only escalate and its own dependencies)::
 
     .venv/bin/python bench/growth.py                   # full run: 10 .. 100,000 events, 1 d .. 50 y
     .venv/bin/python bench/growth.py --quick           # up to 10,000 events, fewer repeats
     .venv/bin/python bench/growth.py --src OLD/src   # measure another tree (before/after)
+    .venv/bin/python bench/growth.py --only rules      # one group: history, spans or rules
 
 It answers one question per measurement: does the cost grow flat, linearly or faster?
 
@@ -40,11 +41,21 @@ It answers one question per measurement: does the cost grow flat, linearly or fa
     level was active; what an evaluation's hand-off notice asks), daily and weekly;
   - ``Calendar.elapsed(opened, opened + span)`` and ``Calendar.add(opened, that duration)``.
 
+* **Rules** (size = number of rules: 10, 100, 1,000; issue 12). ``rules/itil-default.yaml``
+  with its rules (and segments) replaced by generated ones, five kinds in turn, each with its
+  own constants so that no two are alike: a notification on priority, category and an open
+  status; a coordinator on reassignments (a stretch walk over the history); an after-hours
+  page (``not_within:`` the office calendar); a post-mortem on the service-desk path's level
+  (rules that run after the paths); a heads-up on the customer's tier while unacknowledged.
+  The ticket is the history group's P2 network ticket with 30 events. Measured: compiling
+  the policy text (``escalate.loads``) and ``policy.evaluate`` on a fresh ticket; both may
+  grow linearly with the number of rules.
+
 **Growth.** For each step between successive sizes: (ratio of times) / (ratio of sizes). It is
 about 1 for linear growth, about 0 for flat and above 1.5 for superlinear growth. The verdict
 comes from the **trend**, the same ratio taken across the last two steps together (sizes 100x
-apart for histories, 50x for spans), where the leading term shows and a single noisy median
-cannot fake a verdict: below 0.1 flat (for spans: the time at 50 y is less than 5 times the
+apart for histories and rules, 50x for spans), where the leading term shows and a single noisy
+median cannot fake a verdict: below 0.1 flat (for spans: the time at 50 y is less than 5 times the
 time at 1 y), up to 1.5 linear (a cost that grows with the size, maybe beside a large constant
 part), above that SUPERLINEAR. History measurements may grow linearly with the number of
 events. Span measurements must stay flat (issue 8: every lookup is O(log n) or O(1) in
@@ -94,6 +105,8 @@ POLICY_FILE = ROOT / "rules" / "itil-default.yaml"
 
 HISTORY_SIZES = (10, 100, 1_000, 10_000, 100_000)
 HISTORY_SIZES_QUICK = (10, 100, 1_000, 10_000)
+RULE_COUNTS = (10, 100, 1_000)
+RULES_TICKET_EVENTS = 30
 SPAN_DAYS = (1, 30, 365, 3_652, 18_262)
 SPAN_LABELS = {1: "1 d", 30: "30 d", 365: "1 y", 3_652: "10 y", 18_262: "50 y"}
 
@@ -109,7 +122,7 @@ SPAN_INPUT_GAP = timedelta(seconds=7919)  # ~2.2 h: inputs fall at every time of
 @dataclass(frozen=True)
 class Spec:
     key: str
-    group: str  # "history" or "spans"
+    group: str  # "history", "spans" or "rules"
     title: str
     unit: str  # "s" (seconds) or "B" (bytes)
     allowed: str  # "linear" or "flat"
@@ -141,6 +154,8 @@ SPECS = (
         "flat",
     ),
     Spec("eval_within", "spans", "`policy.evaluate`, daily, rules `within:` office", "s", "flat"),
+    Spec("rules_compile", "rules", "`escalate.loads` of the policy text", "s", "linear"),
+    Spec("rules_evaluate", "rules", "`policy.evaluate`, fresh 30-event ticket", "s", "linear"),
 )
 # Measurements whose set-up runs another one: they stop growing when it stops.
 DEPENDS = {"evaluate_warm": "fold"}
@@ -201,6 +216,35 @@ rules:
     then: {escalate: {path: desk, to: L2}}
 """
 OFFICE = {"timezone": "Europe/Berlin", "hours": {"mon-fri": ["08:00-18:00"]}, "years": [2024, 2075]}
+# The generated rules, five kinds in turn; {i} makes each one's constants its own.
+RULE_KINDS = (
+    """
+  - id: notify-{i}
+    when:
+      priority: [P1, P2, P3]
+      category: {{matches: "^(network|cat-{i})"}}
+      status_category: {{not_in: [resolved, closed, cancelled]}}
+    then: {{notify: {{to: [assignment-group], channel: chat, template: t-{i}}}}}""",
+    """
+  - id: bounce-{i}
+    when: {{reassignment_count: {{gte: {k}}}, status_category: {{not_in: [resolved, closed]}}}}
+    then: {{escalate: {{path: coordination, to: coordinator}}}}""",
+    """
+  - id: night-{i}
+    when:
+      priority: [P1, P2]
+      not_within: office-berlin
+      status_category: {{not_in: [resolved, closed, cancelled]}}
+    then: {{escalate: {{path: after-hours, to: on-call}}}}""",
+    """
+  - id: review-{i}
+    when: {{path.service-desk.level: {{gte: L{level}}}}}
+    then: {{require_postmortem: {{within: {days}d}}}}""",
+    """
+  - id: tier-{i}
+    when: {{customer.tier: [gold, tier-{i}], acknowledged: false}}
+    then: {{notify: {{to: [role:account-manager], channel: email, template: t-{i}}}}}""",
+)
 
 
 # ==============================================================================================
@@ -430,11 +474,52 @@ def _span_worker(days: int, metrics: Sequence[str], args: argparse.Namespace) ->
             yield {"metric": key, "size": days, "error": repr(exc), "failed": True}
 
 
+def rules_policy(count: int) -> str:
+    """The shipped pack's text with ``count`` generated rules instead of its own (and no
+    segments, which name its rules)."""
+    text = POLICY_FILE.read_text(encoding="utf-8")
+    head = text[: text.index("\nrules:\n")]
+    rules = [
+        RULE_KINDS[i % len(RULE_KINDS)].format(i=i, k=2 + i % 7, level=2 + i % 3, days=1 + i % 9)
+        for i in range(count)
+    ]
+    return head + "\nrules:" + "".join(rules) + "\n"
+
+
+def _rules_worker(count: int, metrics: Sequence[str], args: argparse.Namespace) -> Iterator[dict]:
+    from escalate import Ticket, loads
+
+    text = rules_policy(count)
+    policy = loads(text, filename=f"growth-rules-{count}.yaml")
+    events = _events(RULES_TICKET_EVENTS)
+    now = events[-1].at + timedelta(hours=1)
+
+    def fresh() -> Any:
+        return Ticket("G1", OPENED, priority="P2", category="network", events=events)
+
+    preparers: dict[str, Callable[[], Callable[[], object]]] = {
+        "rules_compile": lambda: _bind(loads, text, filename="growth-rules.yaml"),
+        "rules_evaluate": lambda: _bind(policy.evaluate, fresh(), now=now),
+    }
+    repeats = 5 if args.quick else 9
+    for key in metrics:
+        try:
+            times = _measure(preparers[key], repeats, args.budget, args.point)
+            yield {"metric": key, "size": count, **times, "per": 1}
+        except _Timeout:
+            yield {"metric": key, "size": count, "error": f"no answer within {args.budget:g} s"}
+        except MemoryError:
+            gc.collect()
+            yield {"metric": key, "size": count, "error": f"out of memory ({args.mem_cap} MiB cap)"}
+        except Exception as exc:
+            yield {"metric": key, "size": count, "error": repr(exc), "failed": True}
+
+
 def worker(args: argparse.Namespace) -> int:
     cap = args.mem_cap * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     metrics = args.metrics.split(",")
-    run = _history_worker if args.worker == "history" else _span_worker
+    run = {"history": _history_worker, "spans": _span_worker, "rules": _rules_worker}[args.worker]
     for row in run(args.size, metrics, args):
         print(json.dumps(row), flush=True)
     return 0
@@ -471,7 +556,8 @@ class Series:
 
     def trend(self) -> float | None:
         """Growth across the last two steps together (one step when there is only one): the
-        sizes are 100x (histories) or 50x (spans) apart, so one noisy median cannot fake it."""
+        sizes are 100x (histories, rules) or 50x (spans) apart, so one noisy median cannot
+        fake it."""
         if len(self.points) < 2:
             return None
         return _growth(self.points[-min(3, len(self.points))], self.points[-1])
@@ -613,6 +699,8 @@ def grow(group: str, sizes: Sequence[int], series: dict[str, Series], args: argp
 
 
 def _size(group: str, size: int) -> str:
+    if group == "rules":
+        return f"{size:,} rules"
     return f"{size:,} events" if group == "history" else SPAN_LABELS.get(size, f"{size} d")
 
 
@@ -642,7 +730,7 @@ def report(series: Series) -> str:
     history = spec.group == "history"
     memory = spec.unit == "B"
     head = [
-        "events" if history else "span",
+        "events" if history else "rules" if spec.group == "rules" else "span",
         "peak" if memory else "median" if history else "per call",
     ]
     if history:
@@ -680,7 +768,7 @@ def summary(all_series: Sequence[Series]) -> str:
             continue
         last = ser.points[-1]
         size, value = last.size, last.value
-        cost = _value(value / size, spec.unit) if spec.group == "history" else ""
+        cost = _value(value / size, spec.unit) if spec.group != "spans" else ""
         trend = ser.trend()
         rows.append(
             [
@@ -692,7 +780,7 @@ def summary(all_series: Sequence[Series]) -> str:
                 "ok" if ser.ok() else "FAIL",
             ]
         )
-    head = ["measurement", "largest size measured", "per event", "trend", "verdict", ""]
+    head = ["measurement", "largest size measured", "per event (rule)", "trend", "verdict", ""]
     return _table(head, rows)
 
 
@@ -718,12 +806,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     ap.add_argument("--quick", action="store_true", help="up to 10,000 events, fewer repeats")
     ap.add_argument("--json", help="write the results here (default bench/results/growth.json)")
-    ap.add_argument("--only", choices=("history", "spans"), help="run one group only")
+    ap.add_argument("--only", choices=("history", "spans", "rules"), help="run one group only")
     ap.add_argument("--src", type=Path, default=ROOT / "src", help="the tree to measure")
     ap.add_argument("--budget", type=float, default=20.0, help="seconds allowed for one call")
     ap.add_argument("--point", type=float, default=4.0, help="seconds of repeats per size")
     ap.add_argument("--mem-cap", type=int, default=3072, help="MiB of address space per child")
-    ap.add_argument("--worker", choices=("history", "spans"), help=argparse.SUPPRESS)
+    ap.add_argument("--worker", choices=("history", "spans", "rules"), help=argparse.SUPPRESS)
     ap.add_argument("--size", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--metrics", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -742,10 +830,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         grow("history", HISTORY_SIZES_QUICK if args.quick else HISTORY_SIZES, series, args)
     if args.only in (None, "spans"):
         grow("spans", SPAN_DAYS, series, args)
+    if args.only in (None, "rules"):
+        grow("rules", RULE_COUNTS, series, args)
     took = time.perf_counter() - t0
     load_end = os.getloadavg()
 
-    print(f"# Growth (issue 8){' --quick' if args.quick else ''}\n")
+    print(f"# Growth (issues 8, 12){' --quick' if args.quick else ''}\n")
     print(
         f"- {started:%Y-%m-%d %H:%M} UTC, {took:.0f} s; CPython {platform.python_version()} on "
         f"{platform.machine()}, {os.cpu_count()} cores; load average "
@@ -756,7 +846,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"- growth = (time ratio) / (size ratio) between successive sizes: ≈0 flat, ≈1 linear, "
         f"> {SUPERLINEAR_ABOVE} superlinear\n"
     )
-    for group, title in (("history", "History folds"), ("spans", "Lookups across spans")):
+    groups = (("history", "History folds"), ("spans", "Lookups across spans"), ("rules", "Rules"))
+    for group, title in groups:
         chosen = [s for s in series.values() if s.spec.group == group]
         if not chosen:
             continue

@@ -17,7 +17,7 @@ from escalate.engine.context import Context, stamp
 from escalate.engine.decision import Action
 from escalate.engine.outcome import Outcome
 from escalate.engine.paths import LevelDef, PathDef, PathState
-from escalate.people.directory import Resolution
+from escalate.people.directory import Directory, Resolution
 
 __all__ = [
     "WATCH_STEPS",
@@ -152,7 +152,10 @@ def _covered_since(ctx: Context, level: LevelDef, entered_at: datetime) -> datet
     The walk goes from hand-off to hand-off, but its cost does not grow with the time since
     the level was entered: once the schedules it consults have repeated a whole quiet span
     (see :meth:`Schedule.repeats`) with nobody available and no availability change, nobody
-    will be until availability changes, so it jumps to the next change.
+    will be until availability changes, so it jumps to the next change. When the level reads
+    one schedule that is a plain rotation from then on (:meth:`Schedule.rotation_period`), one
+    round of its members (``n + 1`` answers) is that proof already: with availability
+    unchanged every later answer is one of them.
     """
     directory, availability = ctx.directory, ctx.availability
     changes = sorted(
@@ -162,10 +165,17 @@ def _covered_since(ctx: Context, level: LevelDef, entered_at: datetime) -> datet
     seen: set[str] = set()
     settled_at: datetime | None = None  # the latest 'since' of the schedules seen
     quiet = timedelta(0)
+    # Answers with nobody in a row, from round_from on, read from the same schedules with
+    # availability unchanged.
+    empty, round_from = 0, entered_at
+    rotation: tuple[str, ...] = ()
     while at < ctx.now:
         found = directory.resolve(level.targets, at, availability)
         if found.people:
             return at
+        if found.schedules != rotation:
+            rotation, empty, round_from = found.schedules, 0, at
+        empty += 1
         for name in found.schedules:
             if name not in seen:
                 seen.add(name)
@@ -186,12 +196,28 @@ def _covered_since(ctx: Context, level: LevelDef, entered_at: datetime) -> datet
         i = bisect.bisect_right(changes, at)
         if i < len(changes) and changes[i] <= nxt:
             calm_since = nxt  # availability changes on the way: the pattern starts again
-        elif (settled_at is None or calm_since >= settled_at) and nxt - calm_since > quiet:
+            empty, round_from = 0, nxt
+        elif (
+            (settled_at is None or calm_since >= settled_at) and nxt - calm_since > quiet
+        ) or _round_seen(directory, rotation, round_from, empty):
             if i == len(changes):
                 break  # nobody, and nothing left that could change that
-            nxt = calm_since = changes[i]
+            nxt = calm_since = round_from = changes[i]
+            empty = 0
         at = nxt
     return ctx.now
+
+
+def _round_seen(
+    directory: Directory, schedules: tuple[str, ...], since: datetime, empty: int
+) -> bool:
+    """Whether ``empty`` answers in a row with nobody from ``since`` on, all read from the one
+    schedule in ``schedules`` with availability unchanged, cover a whole round of its rotation
+    (so every later answer until availability changes has nobody too)."""
+    if len(schedules) != 1:
+        return False
+    period = directory.schedules[schedules[0]].rotation_period(since)
+    return period is not None and empty > period
 
 
 def handoff_notice(

@@ -503,6 +503,21 @@ class Schedule:
         since = None if self._settle <= MIN_US else from_us(self._settle)
         return since, timedelta(microseconds=self._quiet)
 
+    def rotation_period(self, at: datetime) -> int | None:
+        """How many hand-offs the answers take to come round again from ``at`` on, when the
+        schedule is then one plain rotation: after ``at`` there is no override and no effective
+        bound left, and it has one layer without restrictions or window. Its people follow the
+        members in order then, whatever the calendar (DST moves a hand-off's UTC instant, not
+        whose turn it is), so any ``n + 1`` consecutive answers from ``at`` on show every answer
+        it will ever give. ``None`` for any other schedule.
+        """
+        if len(self._layers) != 1 or to_us(at, "at") < self._settle:
+            return None
+        layer = self._layers[0]
+        if layer.edges is not None or layer.window is not None:
+            return None
+        return 1 if layer.const or to_us(at) >= layer.eff_until else layer.n
+
     # -- internals ----------------------------------------------------------------------------
 
     def _last_change(self, lo: int, hi: int) -> int | None:
