@@ -273,6 +273,28 @@ def run_cycles(
     return cycles
 
 
+def cycles_as_of(cycles: Sequence[Cycle], at: datetime) -> list[Cycle]:
+    """What :func:`run_cycles` gives for the steps up to ``at`` (every step at ``at``
+    included), read off the cycles of a longer history: the fold only ever changes the
+    latest cycle, so the cycles started by ``at`` are those, without the stops and pause ends
+    that came after it. New :class:`Cycle` objects (numbered as in ``cycles``), which share
+    the cached target amounts of the ones they copy."""
+    out: list[Cycle] = []
+    for cycle in cycles:
+        if cycle.started_at > at:
+            break
+        stopped = cycle.stopped_at
+        if stopped is not None and stopped > at:
+            stopped = None
+        pauses = None
+        if cycle.pauses:
+            pauses = [(p, e if e is None or e <= at else None) for p, e in cycle.pauses if p <= at]
+        out.append(
+            Cycle(cycle.number, cycle.started_at, stopped, pauses or None, None, cycle.amounts)
+        )
+    return out
+
+
 def in_scope_cycles(cycles: list[Cycle], applies: Callable[[datetime], bool]) -> list[Cycle]:
     """The cycles of a clock with ``on_scope_change: restart`` that ran in its scope, numbered
     from 1 (``cycles``, from :func:`run_cycles`, are renumbered in place).

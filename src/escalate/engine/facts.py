@@ -27,6 +27,7 @@ from escalate.engine.clocks import (
     ClockState,
     Cycle,
     Step,
+    cycles_as_of,
     in_scope_cycles,
     run_cycles,
 )
@@ -95,6 +96,7 @@ class Facts:
     __slots__ = (
         "_changed",
         "_ctx",
+        "_folds",
         "_moving",
         "_past",
         "_read",
@@ -129,6 +131,9 @@ class Facts:
         self._past: dict[tuple[datetime, bool, bool], dict[str, Any]] = {}
         self._scope_changes: dict[str, frozenset[datetime]] = {}
         self._moving: frozenset[str] | None = None
+        # Per clock, its cycles over the whole history (never changed): the clocks at a past
+        # instant are read off them instead of folding the history up to there again.
+        self._folds: dict[str, list[Cycle]] = {}
 
     def record_path(self, name: str, history: tuple[tuple[datetime, int], ...]) -> None:
         """Remember when path ``name`` entered which level (for past ``path.*`` facts)."""
@@ -149,12 +154,15 @@ class Facts:
         _dynamic_facts(ctx, past, state, priority, self._read)
         past[TIME] = at
         if clocks:
-            steps = ctx.steps[: bisect.bisect_right(self._step_at, at)]
             for clock in ctx.policy.clocks:
+                restarts = self._restarts(clock)
+                cycles = cycles_as_of(self._fold(clock, restarts), at)
                 if clock.definitions:
-                    clock_facts(past, self.scoped_clock(clock, steps, priority, at, past)[0])
+                    clock_facts(
+                        past, self._scoped_state(clock, cycles, restarts, priority, at, past)
+                    )
                     continue
-                clock_facts(past, ClockState(clock, run_cycles(clock, steps), priority, at))
+                clock_facts(past, ClockState(clock, cycles, priority, at))
         if paths:
             for path in ctx.policy.paths:
                 name = path.name
@@ -178,15 +186,41 @@ class Facts:
         """A scoped clock as of ``at`` and its cycles, measured with the definition applying in
         ``facts`` (the ticket's facts at ``at``); ``not-applicable``, with no target, when none
         applies."""
-        restarts = self.scope_changes(clock) if clock.restart_on_scope_change else frozenset()
+        restarts = self._restarts(clock)
         cycles = run_cycles(clock, steps, restarts)
+        state = self._scoped_state(clock, cycles, restarts, priority, at, facts)
+        return state, cycles
+
+    def _restarts(self, clock: ClockDef) -> frozenset[datetime]:
+        return self.scope_changes(clock) if clock.restart_on_scope_change else frozenset()
+
+    def _fold(self, clock: ClockDef, restarts: frozenset[datetime]) -> list[Cycle]:
+        """The clock's cycles over the whole history up to now (computed once; never
+        changed: past instants read copies of them)."""
+        found = self._folds.get(clock.name)
+        if found is None:
+            found = self._folds[clock.name] = run_cycles(clock, self._ctx.steps, restarts)
+            for cycle in found:
+                cycle.amounts = {}  # shared by the copies, filled once
+        return found
+
+    def _scoped_state(
+        self,
+        clock: ClockDef,
+        cycles: list[Cycle],
+        restarts: frozenset[datetime],
+        priority: str | None,
+        at: datetime,
+        facts: Mapping[str, Any],
+    ) -> ClockState:
+        """A scoped clock's state from its cycles (renumbered in place when it restarts on
+        scope changes), measured with the definition applying in ``facts``."""
         if restarts:  # only the cycles that ran in scope count (cycle 1 starts on entering it)
-            cycles = in_scope_cycles(
+            cycles[:] = in_scope_cycles(
                 cycles, lambda t: clock.applying(self.at(t, clocks=False, paths=False)) is not None
             )
         scope = clock.applying(facts)
-        state = ClockState(clock, cycles, priority, at, OUT_OF_SCOPE if scope is None else scope)
-        return state, cycles
+        return ClockState(clock, cycles, priority, at, OUT_OF_SCOPE if scope is None else scope)
 
     def scope_changes(self, clock: ClockDef) -> frozenset[datetime]:
         """The instants up to now at which the definition applying to the ticket changed
