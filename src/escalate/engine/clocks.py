@@ -193,9 +193,10 @@ class Cycle:
     pauses: list[tuple[datetime, datetime | None]] | None = None
     # For a scoped clock: the definition that applied when this (closed) cycle ended.
     scope: Definition | None = None
-    # Working microseconds from the start to a ``bd`` / ``mo`` due instant, by (calendar,
-    # duration): calendar arithmetic done once per cycle, however often it is measured.
-    amounts: dict[tuple[Calendar, Duration], int] | None = field(
+    # Working microseconds from the start to a ``bd`` / ``mo`` due instant, by (calendar's
+    # id, business days, months): calendar arithmetic done once per cycle, however often it
+    # is measured. (The ids are those of the policy's calendars, alive as long as it is.)
+    amounts: dict[tuple[int, int, int], int] | None = field(
         default=None, compare=False, repr=False
     )
 
@@ -209,7 +210,7 @@ def wall_amount_us(cycle: Cycle, calendar: Calendar, duration: Duration) -> int:
     amounts = cycle.amounts
     if amounts is None:
         amounts = cycle.amounts = {}
-    key = (calendar, duration)
+    key = (id(calendar), duration.business_days, duration.months)
     found = amounts.get(key)
     if found is None:
         due_at = duration.due_at(calendar, cycle.started_at)

@@ -150,7 +150,10 @@ class Facts:
             return found
         past = dict(self.static)
         state = ctx.ticket.state_at(at)
-        priority = ctx.policy.priority_of(ctx.ticket, state.priority, state)
+        if self._priority_moves():
+            priority = ctx.policy.priority_of(ctx.ticket, state.priority, state)
+        else:  # no event changes it (nor the impact or urgency it may come from)
+            priority = ctx.priority
         _dynamic_facts(ctx, past, state, priority, self._read)
         past[TIME] = at
         if clocks:
@@ -295,6 +298,10 @@ class Facts:
                     names.update(_ALSO_CHANGES.get(event.field, ()))
             found = self._moving = frozenset(names)
         return found
+
+    def _priority_moves(self) -> bool:
+        moving = self.moving()
+        return "priority" in moving or "impact" in moving or "urgency" in moving
 
     def never_holds(self, condition: Condition) -> bool:
         """Whether the condition is false at every instant up to now, seen without walking
