@@ -196,9 +196,7 @@ class Cycle:
     # Working microseconds from the start to a ``bd`` / ``mo`` due instant, by (calendar's
     # id, business days, months): calendar arithmetic done once per cycle, however often it
     # is measured. (The ids are those of the policy's calendars, alive as long as it is.)
-    amounts: dict[tuple[int, int, int], int] | None = field(
-        default=None, compare=False, repr=False
-    )
+    amounts: dict[tuple[int, int, int], int] | None = field(default=None, compare=False, repr=False)
 
 
 def wall_amount_us(cycle: Cycle, calendar: Calendar, duration: Duration) -> int:
