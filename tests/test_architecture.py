@@ -25,7 +25,7 @@ STAGES: tuple[frozenset[str], ...] = (
     frozenset({"people"}),
     frozenset({"engine"}),
     frozenset({"policy"}),
-    frozenset({"schemas", "testing", "cli", "whatif", "adapters"}),
+    frozenset({"schemas", "testing", "cli", "whatif", "adapters", "integrations"}),
     frozenset({"__init__"}),
 )
 

@@ -42,7 +42,13 @@ from escalate.adapters.servicenow import (
 )
 from escalate.engine.compiled import Policy
 from escalate.engine.decision import iso
-from escalate.errors import ArgumentError, EscalateError, PolicyError, shown
+from escalate.errors import (
+    ArgumentError,
+    EscalateError,
+    NaiveDatetimeError,
+    PolicyError,
+    shown,
+)
 from escalate.policy._yaml import parse_yaml
 from escalate.policy.loader import (
     CASE_SUFFIXES,
@@ -60,6 +66,7 @@ __all__ = [
     "ReplayedIncident",
     "WorkerError",
     "assemble",
+    "check_call",
     "compilations",
     "compiled",
     "decision_record",
@@ -296,6 +303,16 @@ def decision_record(policy: Policy, ticket: object, now: datetime) -> dict[str, 
         }
     except Exception as exc:  # anything, a bug included, names the ticket on the way out
         raise _failed(what, exc) from None
+
+
+def check_call(source: PolicySource, now: datetime) -> None:
+    """What a driver checks before a sweep starts: the policy compiles (here, once), ``now``
+    is an aware datetime; so a bad argument fails before any task runs."""
+    compiled(source)
+    if not isinstance(now, datetime):
+        raise ArgumentError(f"now must be an aware datetime, got {type(now).__name__}")
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise NaiveDatetimeError(f"now must be aware (with a time zone), got {now.isoformat()}")
 
 
 def evaluate_partition(

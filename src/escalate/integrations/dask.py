@@ -25,12 +25,13 @@ import pandas as pd
 
 from escalate.adapters.servicenow import Replay, ServiceNowMapping, replay
 from escalate.adapters.servicenow._replay import DEFAULT_MAX_STEPS
-from escalate.errors import ArgumentError, NaiveDatetimeError
+from escalate.errors import ArgumentError
 from escalate.integrations._worker import (
     PolicySource,
     ReplayedIncident,
     WorkerError,
     assemble,
+    check_call,
     compiled,
     evaluate_partition,
     replay_incident,
@@ -50,7 +51,7 @@ def evaluate_bag(policy: PolicySource, tickets: db.Bag, now: datetime) -> db.Bag
     UTC, or ``None``) and ``actions`` (how many are due). The policy is compiled here first,
     so a bad one fails before any task runs.
     """
-    _check(policy, now)
+    check_call(policy, now)
     if not isinstance(tickets, db.Bag):
         raise ArgumentError(f"tickets must be a dask Bag, got {type(tickets).__name__}")
     return tickets.map_partitions(_decide, policy, now)
@@ -68,7 +69,7 @@ def evaluate_frame(
     A lazy dataframe with the input's index and the columns :data:`COLUMNS` (``actions`` an
     integer column, the others text; ``next_evaluation_at`` missing when there is none).
     """
-    _check(policy, now)
+    check_call(policy, now)
     if not isinstance(frame, dd.DataFrame):
         raise ArgumentError(f"frame must be a dask DataFrame, got {type(frame).__name__}")
     if ticket_column not in frame.columns:
@@ -136,11 +137,3 @@ def _replay_group(
 ) -> ReplayedIncident:
     number, pairs = group
     return replay_incident(policy, mapping, number, pairs, clock=clock, max_steps=max_steps)
-
-
-def _check(policy: PolicySource, now: datetime) -> None:
-    compiled(policy)  # a bad source fails here, once, not in every task
-    if not isinstance(now, datetime):
-        raise ArgumentError(f"now must be an aware datetime, got {type(now).__name__}")
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise NaiveDatetimeError(f"now must be aware (with a time zone), got {now.isoformat()}")
