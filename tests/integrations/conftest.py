@@ -9,6 +9,7 @@ rows that reach the workers in any order.
 from __future__ import annotations
 
 import csv
+import importlib.util
 import io
 import json
 from datetime import UTC, datetime
@@ -80,3 +81,34 @@ def pack_source() -> PolicySource:
 @pytest.fixture(scope="session")
 def log_source() -> PolicySource:
     return PolicySource.from_path(LOGS / "policy.yaml")
+
+
+def run_example(path: Path, argv: list[str], **kwargs: Any) -> int:
+    """Run an example's ``main`` in this process (so it shares a Spark session or a pool)."""
+    spec = importlib.util.spec_from_file_location(f"example_{path.parent.name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return int(module.main(argv, **kwargs))
+
+
+def cli_replay_json(log: Path, policy: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    """``escalate replay --json`` of ``log``, without its throughput."""
+    from escalate.cli import main
+
+    main(
+        [
+            "replay",
+            "--policy",
+            str(policy),
+            "--servicenow",
+            str(log),
+            "--time-zone",
+            "UTC",
+            "--json",
+            "--quiet",
+        ]
+    )
+    found: dict[str, Any] = json.loads(capsys.readouterr().out)
+    found.pop("throughput")
+    return found

@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -38,12 +39,15 @@ from escalate.integrations.dask import (  # noqa: E402
 from .conftest import (  # noqa: E402
     LOGS,
     NOW,
+    ROOT,
     UCI_LOG_MAPPING,
+    cli_replay_json,
     corpus,
     expected_decisions,
     expected_replay,
     interleaved_log,
     numbered_rows,
+    run_example,
 )
 
 
@@ -146,3 +150,16 @@ def test_bad_arguments_fail_before_any_task_runs(pack_source: PolicySource) -> N
         replay_log(PolicySource.from_path(LOGS / "policy.yaml"), bag, UCI_LOG_MAPPING, clock="nope")
     with pytest.raises(PolicyError):
         PolicySource.from_text("policy: p\nversion: 1\nclocks: 7\n")
+
+
+def test_the_example_prints_the_summary_escalate_replay_prints(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = tmp_path / "log.csv"
+    log.write_text(interleaved_log(), encoding="utf-8")
+    policy = LOGS / "policy.yaml"
+    argv = [str(log), "--policy", str(policy), "--time-zone", "UTC", "--json"]
+    assert 0 == run_example(ROOT / "examples" / "dask" / "replay_log.py", argv)
+    found = json.loads(capsys.readouterr().out)
+    assert found.pop("throughput")["evaluations_per_second"] > 0
+    assert cli_replay_json(log, policy, capsys) == found

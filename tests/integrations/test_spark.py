@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
@@ -32,13 +33,17 @@ from escalate.integrations.spark import (  # noqa: E402
 )
 
 from .conftest import (  # noqa: E402
+    LOGS,
     NOW,
+    ROOT,
     UCI_LOG_MAPPING,
+    cli_replay_json,
     corpus,
     expected_decisions,
     expected_replay,
     interleaved_log,
     numbered_rows,
+    run_example,
 )
 
 # pyspark 3.5 leaves the sockets that bring results to the driver to the garbage collector.
@@ -146,3 +151,17 @@ def test_bad_arguments_fail_on_the_driver(spark: SparkSession, pack_source: Poli
     numbers = spark.createDataFrame([(1, 2)], "line long, number long")
     with pytest.raises(ArgumentError, match="column 'number' must hold the log's text"):
         replay_log(numbers, pack_source, UCI_LOG_MAPPING)
+
+
+def test_the_example_prints_the_summary_escalate_replay_prints(
+    spark: SparkSession, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = tmp_path / "log.csv"
+    log.write_text(interleaved_log(), encoding="utf-8")
+    policy = LOGS / "policy.yaml"
+    argv = [str(log), "--policy", str(policy), "--time-zone", "UTC", "--json"]
+    example = ROOT / "examples" / "spark" / "replay_log.py"
+    assert 0 == run_example(example, argv, spark=spark)
+    found = json.loads(capsys.readouterr().out)
+    assert found.pop("throughput")["evaluations_per_second"] > 0
+    assert cli_replay_json(log, policy, capsys) == found
