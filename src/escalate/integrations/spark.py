@@ -106,16 +106,12 @@ def _decide(
     rows: Iterable[Row], *, policy: PolicySource, now: datetime
 ) -> Iterator[tuple[Any, ...]]:
     try:
-        for (ticket,) in _tickets(rows):
-            record = decision_record(compiled(policy), ticket, now)
+        found = compiled(policy)
+        for row in rows:
+            record = decision_record(found, row[0], now)
             yield tuple(record[field.name] for field in SCHEMA.fields)
     except WorkerError as exc:  # Spark carries text only: the error goes as one marked line
         raise RuntimeError(exc.marked()) from None
-
-
-def _tickets(rows: Iterable[Row]) -> Iterator[tuple[object]]:
-    for row in rows:
-        yield (row[0],)
 
 
 def replay_log(
