@@ -41,7 +41,8 @@ def corpus() -> list[dict[str, Any]]:
 
 def interleaved_log(copies: int = 4) -> str:
     """``three-incidents.csv`` with each incident copied ``copies`` times under new numbers
-    (``INC1`` -> ``INC1``, ``INC1x1`` ...) and the copies' rows interleaved row by row."""
+    (``INC1`` -> ``INC1``, ``INC1x1`` ...) and the copies' rows interleaved row by row, then
+    two incidents (``INC4``, ``INC5``) whose interleaved rows make every kind of anomaly."""
     text = (LOGS / "three-incidents.csv").read_text(encoding="utf-8")
     rows = list(csv.DictReader(io.StringIO(text)))
     header = list(rows[0])
@@ -54,7 +55,26 @@ def interleaved_log(copies: int = 4) -> str:
     writer.writeheader()
     for group in zip(*streams, strict=True):
         writer.writerows(group)
+    for pair in zip(_every_anomaly("INC4"), _every_anomaly("INC5"), strict=True):
+        out.write("".join(f"{row}\n" for row in pair))
     return out.getvalue()
+
+
+def _every_anomaly(number: str) -> list[str]:
+    """Rows of one incident with a repeated sys_mod_count, a row updated before the one it
+    follows and a state the mapping does not know: the anomalies whose detail names lines."""
+    rows = [
+        ("New", 0, "10:00", "Group A"),
+        ("Active", 1, "11:00", "Group A"),
+        ("Active", 1, "11:30", "Group B"),
+        ("Active", 2, "10:45", "Group B"),
+        ("-100", 3, "12:00", "Group B"),
+        ("Resolved", 4, "13:00", "Group B"),
+    ]
+    return [
+        f"{number},{state},true,0,0,{mod},true,1/3/2016 10:00,u,1/3/2016 {at},3 - Moderate,{group}"
+        for state, mod, at, group in rows
+    ]
 
 
 def numbered_rows(text: str) -> list[tuple[int, dict[str, str]]]:

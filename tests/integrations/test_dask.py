@@ -110,9 +110,16 @@ def test_the_log_replays_to_the_summary_of_one_process(log_source: PolicySource)
     shuffled = rows[::-1]  # the workers see rows in an order unlike the log's
     result = replay_log(log_source, db.from_sequence(shuffled, npartitions=3), UCI_LOG_MAPPING)
     assert expected_replay(text) == result.to_json()
-    assert 12 == len(result.incidents)
+    assert 14 == len(result.incidents)
+    assert {"before-opened", "backwards", "duplicate-mod-count", "invalid-state"} == {
+        a.kind for a in result.anomalies
+    }
     # INC3's first row (the 8th) is before it opened: lines 30-33 in the interleaved log
-    assert [30, 31, 32, 33] == [a.line for a in result.anomalies]
+    opened = [a.line for a in result.anomalies if a.kind == "before-opened"]
+    assert [30, 31, 32, 33] == opened
+    # INC5's sys_mod_count 1 is on its 2nd and 3rd rows: lines 49 and 51, and says so
+    (repeat,) = (a for a in result.anomalies if a.kind == "duplicate-mod-count" and "5" in a.number)
+    assert (51, "sys_mod_count 1 also on line 49") == (repeat.line, repeat.detail.split(":")[0])
 
 
 def test_a_row_that_cannot_be_read_names_the_incident_and_its_line_in_the_log(

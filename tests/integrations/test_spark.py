@@ -128,7 +128,7 @@ def test_the_log_replays_to_the_summary_of_one_process(
     text = interleaved_log()
     result = replay_log(log_frame(spark, text), log_source, UCI_LOG_MAPPING)
     assert expected_replay(text) == result.to_json()
-    assert 12 == len(result.incidents)
+    assert 14 == len(result.incidents)
 
 
 def test_a_row_that_cannot_be_read_names_the_incident_and_its_line_in_the_log(

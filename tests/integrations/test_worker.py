@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from escalate import PolicyError, load
+from escalate.adapters.servicenow import LogError, read_log
 from escalate.integrations import PolicySource, WorkerError
 from escalate.integrations._worker import (
     assemble,
@@ -107,3 +108,26 @@ def test_incidents_replayed_in_any_order_assemble_into_the_logs_replay() -> None
     ]
     random.Random(7).shuffle(done)
     assert expected_replay(text) == assemble(compiled(source), done, clock=None).to_json()
+
+
+def test_an_error_naming_another_row_names_its_line_in_the_log() -> None:
+    text = interleaved_log().replace(
+        "INC2x2,Active,true,1,0,1,false,1/3/2016 09:00",
+        "INC2x2,Active,true,1,0,1,false,1/3/2016 09:30",
+    )
+    with pytest.raises(LogError) as whole:
+        read_log(csv.DictReader(io.StringIO(text)), UCI_LOG_MAPPING)
+    assert "differs from line" in str(whole.value)
+    source = PolicySource.from_path(LOGS / "policy.yaml")
+    rows = [
+        (line, row)
+        for line, row in enumerate(csv.DictReader(io.StringIO(text)), start=2)
+        if row["number"] == "INC2x2"
+    ]
+    with pytest.raises(WorkerError) as worker:
+        replay_incident(source, UCI_LOG_MAPPING, "INC2x2", rows, clock=None, max_steps=100)
+    assert ("incident INC2x2", "LogError", str(whole.value)) == (
+        worker.value.what,
+        worker.value.error,
+        worker.value.message,
+    )
