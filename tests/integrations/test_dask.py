@@ -165,7 +165,7 @@ def test_the_example_prints_the_summary_escalate_replay_prints(
     log = tmp_path / "log.csv"
     log.write_text(interleaved_log(), encoding="utf-8")
     policy = LOGS / "policy.yaml"
-    argv = [str(log), "--policy", str(policy), "--time-zone", "UTC", "--json"]
+    argv = [str(log), "--policy", str(policy), "--time-zone", "UTC", "--json", "--partitions", "2"]
     assert 0 == run_example(ROOT / "examples" / "dask" / "replay_log.py", argv)
     found = json.loads(capsys.readouterr().out)
     assert found.pop("throughput")["evaluations_per_second"] > 0

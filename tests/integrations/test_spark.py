@@ -159,7 +159,7 @@ def test_the_example_prints_the_summary_escalate_replay_prints(
     log = tmp_path / "log.csv"
     log.write_text(interleaved_log(), encoding="utf-8")
     policy = LOGS / "policy.yaml"
-    argv = [str(log), "--policy", str(policy), "--time-zone", "UTC", "--json"]
+    argv = [str(log), "--policy", str(policy), "--time-zone", "UTC", "--json", "--partitions", "2"]
     example = ROOT / "examples" / "spark" / "replay_log.py"
     assert 0 == run_example(example, argv, spark=spark)
     found = json.loads(capsys.readouterr().out)
