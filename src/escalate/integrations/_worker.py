@@ -27,7 +27,7 @@ import tempfile
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
@@ -139,7 +139,7 @@ class PolicySource:
     """
 
     entry: str
-    files: tuple[tuple[str, bytes], ...]
+    files: tuple[tuple[str, bytes], ...] = field(repr=False)
     digest: str
 
     @classmethod
@@ -167,7 +167,9 @@ class PolicySource:
             return cls._of("", ((given, found[name]),))
         root = os.path.commonpath([os.path.dirname(f) for f in found])
         entry = os.path.relpath(os.path.abspath(name), root)
-        files = tuple(sorted((os.path.relpath(f, root), data) for f, data in found.items()))
+        files = tuple(
+            sorted((os.path.relpath(f, root).replace(os.sep, "/"), d) for f, d in found.items())
+        )
         return cls._of(entry.replace(os.sep, "/"), files)
 
     @classmethod
