@@ -33,6 +33,7 @@ PUBLIC_MODULES = (
     "escalate.errors",
     "escalate.testing",
     "escalate.whatif",
+    "escalate.integrations",
 )
 INSTANTS = (
     datetime(2024, 11, 20, 15, 0, tzinfo=UTC),
