@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 import time
 from decimal import Decimal
@@ -52,12 +53,15 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
     )
     own = spark is None
     if spark is None:
-        spark = (
-            SparkSession.builder.master(args.master)
-            .appName("escalate-replay")
-            .config("spark.ui.enabled", "false")
-            .getOrCreate()
-        )
+        # Spark's Python workers run this interpreter, where escalate is installed (Spark
+        # would start `python3` from PATH); a local cluster stays on the loopback interface.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        builder = SparkSession.builder.master(args.master).appName("escalate-replay")
+        if args.master.startswith("local"):
+            builder = builder.config("spark.driver.host", "127.0.0.1").config(
+                "spark.driver.bindAddress", "127.0.0.1"
+            )
+        spark = builder.config("spark.ui.enabled", "false").getOrCreate()
         spark.sparkContext.setLogLevel("ERROR")
     try:
         frame = spark.createDataFrame(
