@@ -63,10 +63,12 @@ _JUNK = st.one_of(
             "Second\u202eLine",
         ]
     ),
-    st.just({}),
-    st.just([]),
-    st.just({"display_value": "x", "value": "y"}),
-    st.just({"link": "https://x", "value": "y"}),
+    # Built afresh per draw: a later mutation may reach inside one, and a shared st.just
+    # object changed by one example would change what the next draws (FlakyStrategyDefinition).
+    st.builds(dict),
+    st.builds(list),
+    st.builds(lambda: {"display_value": "x", "value": "y"}),
+    st.builds(lambda: {"link": "https://x", "value": "y"}),
 )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from unittest import mock
@@ -302,10 +301,11 @@ def test_a_mapping_key_must_be_a_scalar(text: str) -> None:
     assert "a mapping key must be a scalar" in parse_error(text).message
 
 
-def test_billion_laughs_is_rejected_quickly() -> None:
-    started = time.perf_counter()
+def test_billion_laughs_is_rejected_before_it_expands() -> None:
+    # Expanded, the document holds 10**9 nodes: that this returns at all, with the limit's
+    # message, shows the aliases were counted, not built (no wall-clock bound: tests run on
+    # shared, loaded machines).
     error = parse_error(BILLION_LAUGHS)
-    assert time.perf_counter() - started < 1.0
     assert "expand to more than 10000 nodes" in error.message
 
 
