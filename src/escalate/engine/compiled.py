@@ -7,10 +7,10 @@ the policy's terminology; :meth:`Policy.evaluate` hands the work to :mod:`escala
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, TypeAlias, cast
 
 from escalate._frozen import FrozenMap
 from escalate.calendars.calendar import Calendar
@@ -23,11 +23,15 @@ from escalate.engine.rules import RuleDef
 from escalate.engine.segments import Segment, select
 from escalate.engine.statuses import BUILT_IN, StatusTable
 from escalate.engine.ticket import Ticket, TicketState
-from escalate.errors import KeyPath, TicketError
+from escalate.errors import ArgumentError, KeyPath, TicketError
 from escalate.people.availability import Availability
 from escalate.people.directory import Directory
 
-__all__ = ["LintIgnore", "Policy"]
+__all__ = ["LintIgnore", "Policy", "Recipe"]
+
+Recipe: TypeAlias = "tuple[Callable[..., Policy], tuple[Any, ...]]"
+"""How to build a policy again from its source text: a module-level function and its
+arguments (what ``__reduce__`` returns for ``pickle``)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -90,6 +94,7 @@ class Policy:
     __slots__ = (
         "_aliases",
         "_matrix",
+        "_recipe",
         "_segment_fields",
         "calendars",
         "clocks",
@@ -113,6 +118,7 @@ class Policy:
 
     _aliases: Mapping[str, Mapping[str, str]]
     _matrix: dict[tuple[str, str], str]
+    _recipe: Recipe | None
     calendars: Mapping[str, Calendar]
     clocks: tuple[ClockDef, ...]
     content_hash: str
@@ -191,12 +197,38 @@ class Policy:
         set_(self, "positions", FrozenMap(positions or {}, what="key path"))
         set_(self, "lint_ignores", tuple(lint_ignores))
         set_(self, "_segment_fields", tuple(sorted({f for s in segments for f in s.fields})))
+        set_(self, "_recipe", None)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"Policy is immutable; cannot set {name!r}")
 
     def __delattr__(self, name: str) -> None:
         raise AttributeError(f"Policy is immutable; cannot delete {name!r}")
+
+    def __reduce__(self) -> Recipe:
+        """Pickle as the source text the policy was compiled from (see :meth:`_keep_recipe`):
+        unpickling compiles it again, into a policy with the same ``content_hash``, ``source``
+        and decisions. Compiled conditions are closures, which ``pickle`` cannot hold."""
+        if self._recipe is None:
+            raise ArgumentError(
+                f"policy {self.id!r} cannot be pickled: it was not built by escalate.load or "
+                "escalate.loads, so it has no source text to compile again"
+            )
+        return self._recipe
+
+    def __copy__(self) -> Policy:
+        return self  # immutable: a copy would be indistinguishable
+
+    def __deepcopy__(self, memo: object) -> Policy:
+        return self
+
+    def _keep_recipe(self, recipe: Recipe) -> None:
+        """Record how to build this policy again from its source: ``(function, arguments)``,
+        as ``__reduce__`` returns it. Called once, by the loader, as the policy is built
+        (and for each segment's policy: the whole policy and the segment's id)."""
+        if self._recipe is not None:
+            raise AttributeError(f"Policy {self.id!r} already has its recipe")
+        object.__setattr__(self, "_recipe", recipe)
 
     def __repr__(self) -> str:
         segment = "" if self.segment is None else f" segment={self.segment}"
