@@ -346,8 +346,8 @@ class Decision:
         instants. What grows with ``now`` differs: clocks' elapsed, percent and remaining,
         ``evaluated_at``, the trace's actual values, ``input_digest``; so may the status of a
         rule whose time condition (a calendar window, an elapsed time) turned without moving
-        anything (its path already at the level it asks for). ``next_evaluation_at`` stays, or moves later when it
-        was a checkpoint (docs/scale.md, "Batch sweeps").
+        anything (its path already at the level it asks for). ``next_evaluation_at`` stays,
+        or moves later when it was a checkpoint (docs/scale.md, "Batch sweeps").
 
         The caller vouches for "no new events": the history only grows (events are appended,
         never edited), every change to a ticket is an event (``field-changed`` for a field),
