@@ -342,8 +342,9 @@ class Decision:
         ``next_evaluation_at`` (or that is ``None``). Evaluating anyway with the same policy and
         availability then gives the same ``actions`` (ids, kinds, sources, due instants,
         targets, details, people, notes; only ``late`` may turn true), the same paths,
-        priority, segment, ``missed`` and ``withdrawn``, the same clock states and breach
-        instants. What grows with ``now`` differs: clocks' elapsed, percent and remaining,
+        priority, segment, ``missed`` (``late`` aside) and ``withdrawn``, the same clock
+        states and breach instants. What grows with ``now`` differs: clocks' elapsed, percent
+        and remaining,
         ``evaluated_at``, the trace's actual values, ``input_digest``; so may the status of a
         rule whose time condition (a calendar window, an elapsed time) turned without moving
         anything (its path already at the level it asks for). ``next_evaluation_at`` stays,
