@@ -17,7 +17,8 @@ gc on, medians over ``--passes`` interleaved passes:
    ``list(policy.evaluate_many(tickets, now=NOW, availability=a))``, each pass on freshly built
    ``Ticket`` objects (built untimed: parsing is not evaluation) and the availability given as
    its JSON mapping, as a caller has it. Every decision of the first pass is compared byte for
-   byte (``to_json()``) between the two.
+   byte (``to_json()``) between the two, and (untimed) how many times targets were really
+   resolved (``Directory.resolve`` ran) by each.
 2. **the sweep**: ``--templates`` open tickets are decided at ``NOW`` (untimed): the previous
    decisions. A sweep at ``NOW + --interval`` then goes over ``--sweep`` (ticket, previous
    decision) pairs streamed from a generator, ticket ``i`` being template ``i mod templates``
@@ -62,7 +63,7 @@ import random  # noqa: E402
 
 from evaluate import gen_ticket, source_state  # noqa: E402
 
-from escalate import Decision, Policy, Ticket, load  # noqa: E402
+from escalate import Decision, Directory, Policy, Ticket, load  # noqa: E402
 
 POLICY_FILE = ROOT / "rules" / "itil-default.yaml"
 AVAILABILITY_FILE = ROOT / "examples" / "availability.json"
@@ -127,6 +128,31 @@ def compare(
         raise SystemExit("evaluate_many differs from a loop of evaluate: a bug")
     checked = len(loop_json)
     return median_cpu(loop_runs), median_cpu(many_runs), checked
+
+
+def resolutions(
+    policy: Policy, tickets: list[dict[str, Any]], availability: dict[str, Any]
+) -> tuple[int, int]:
+    """How many times targets are really resolved (``Directory.resolve`` runs), in a loop of
+    evaluate and in evaluate_many (untimed)."""
+    calls = [0]
+    real = Directory.resolve
+
+    def counted(self: Directory, *args: Any) -> Any:
+        calls[0] += 1
+        return real(self, *args)
+
+    Directory.resolve = counted  # type: ignore[method-assign]
+    try:
+        fresh = [Ticket.from_mapping(t) for t in tickets]
+        for t in fresh:
+            policy.evaluate(t, now=NOW, availability=availability)
+        loop, calls[0] = calls[0], 0
+        fresh = [Ticket.from_mapping(t) for t in tickets]
+        list(policy.evaluate_many(fresh, now=NOW, availability=availability))
+        return loop, calls[0]
+    finally:
+        Directory.resolve = real  # type: ignore[method-assign]
 
 
 def sweep(
@@ -244,6 +270,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("| how | per ticket | per second | vs loop |\n|---|---|---|---|")
     print(f"| loop of evaluate | {loop * 1e6:,.0f} µs | {1 / loop:,.0f} | 1.00 |")
     print(f"| evaluate_many | {many * 1e6:,.0f} µs | {1 / many:,.0f} | {loop / many:.2f} |")
+    looped, shared = resolutions(policy, tickets, availability)
+    print(f"targets resolved: {looped:,} times in the loop, {shared:,} in evaluate_many")
 
     templates = tickets[: args.templates]
     spent, check, evaluated, by_event, by_time = sweep(
