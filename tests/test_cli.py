@@ -216,7 +216,7 @@ def test_evaluate_without_a_ticket_is_a_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, _, err = run(["evaluate", "--policy", PACK, "--at", AT], capsys)
-    assert (2, True) == (code, "the following arguments are required: --ticket" in err)
+    assert (2, True) == (code, "one of the arguments --ticket --tickets is required" in err)
 
 
 def test_evaluate_of_a_missing_ticket_file_exits_2(

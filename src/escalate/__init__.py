@@ -23,6 +23,7 @@ from escalate.engine.incremental import TicketReplay
 from escalate.engine.paths import LevelDef, PathDef, PathState
 from escalate.engine.rules import RuleDef
 from escalate.engine.segments import Segment
+from escalate.engine.sweep import Swept
 from escalate.engine.ticket import Event, Ticket, TicketState
 from escalate.errors import (
     ArgumentError,
@@ -75,6 +76,7 @@ __all__ = [
     "Segment",
     "Shift",
     "Simulation",
+    "Swept",
     "Team",
     "Ticket",
     "TicketError",

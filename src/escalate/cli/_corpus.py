@@ -1,4 +1,4 @@
-"""Ticket corpora for ``diff`` and ``snapshot``: a folder of ticket files or a JSONL file.
+"""Ticket corpora for ``diff``, ``snapshot`` and ``evaluate``: a folder of ticket files or JSONL.
 
 ``--tickets`` names a folder (every ``*.json`` file in it, not its subfolders, in name order,
 each one ticket read as ``--ticket`` files are), a ``.json`` file (one ticket) or any other

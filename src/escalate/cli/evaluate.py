@@ -1,29 +1,51 @@
-"""``escalate evaluate`` and ``escalate explain``: one ticket's decision at an instant."""
+"""``escalate evaluate`` and ``escalate explain``: a ticket's decision at an instant, or a corpus's.
+
+With ``--tickets`` (a corpus: a folder of ticket files or JSON Lines, see
+:mod:`escalate.cli._corpus`) every ticket is decided at the same instant, in corpus order, as
+one sweep (:meth:`escalate.Policy.evaluate_many`: the availability read once, people resolved
+once for all); ``--workers N`` spreads the tickets over N processes, partitioned by ticket id
+(:mod:`escalate.cli._workers`), with the same output byte for byte.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime
 from typing import Any
 
+from escalate.cli._corpus import Entry, read_corpus
 from escalate.cli._io import (
+    UsageError,
     decide,
     instant_arg,
     load_policy,
     out,
+    print_json,
     read_availability,
+    read_json,
     write,
 )
+from escalate.cli._workers import run_in_workers, workers_arg
+from escalate.engine.compiled import Policy
+from escalate.engine.decision import iso
+from escalate.engine.sweep import Sweep
+from escalate.errors import EscalateError, TicketError
 
 
 def register(sub: Any) -> None:
     for name, text in (
-        ("evaluate", "evaluate one ticket at an instant"),
+        ("evaluate", "evaluate one ticket (or a corpus of tickets) at an instant"),
         ("explain", "evaluate and print the full trace"),
     ):
         cmd = sub.add_parser(name, help=text)
         cmd.add_argument("--policy", required=True, help="policy file or folder")
-        cmd.add_argument("--ticket", required=True, help="ticket JSON file ('-': stdin)")
+        which = cmd.add_mutually_exclusive_group(required=True)
+        which.add_argument("--ticket", help="ticket JSON file ('-': stdin)")
+        which.add_argument(
+            "--tickets",
+            help="a corpus: a folder of ticket JSON files or a JSON Lines file ('-': stdin)",
+        )
         cmd.add_argument(
             "--at",
             required=True,
@@ -35,16 +57,120 @@ def register(sub: Any) -> None:
             "--availability",
             help="availability JSON: out of office, unreachable ('-': stdin)",
         )
+        cmd.add_argument(
+            "--workers",
+            type=workers_arg,
+            default=1,
+            metavar="N",
+            help="with --tickets: decide in N processes, partitioned by ticket id (default 1)",
+        )
         cmd.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    full = args.command == "explain"
+    if args.tickets is None and args.workers != 1:
+        raise UsageError(
+            f"escalate {args.command}: error: --workers decides a corpus in processes; give "
+            "--tickets (one --ticket is decided here)"
+        )
     policy = load_policy(args.policy)
+    if args.tickets is not None:
+        return _corpus(args, policy, full)
     availability = read_availability(args.availability)
     decision = decide(policy, args.ticket, args.at, availability)
     if args.json:
         # ASCII: json.dumps escapes control and bidi characters itself.
-        write(sys.stdout, decision.to_json(trace=args.command == "explain"))
+        write(sys.stdout, decision.to_json(trace=full))
     else:
-        out(decision.explain(full=args.command == "explain"), keep_newlines=True)
+        out(decision.explain(full=full), keep_newlines=True)
     return 0
+
+
+def _corpus(args: argparse.Namespace, policy: Policy, full: bool) -> int:
+    """Every ticket of ``--tickets`` decided at ``--at``: one explanation each, a blank line
+    between them; with ``--json`` one document, ``{"policy", "at", "decisions"}``."""
+    raw = None
+    if args.availability is not None:
+        read_availability(args.availability)  # every problem reported here, with its file
+        raw = read_json(args.availability, "availability", "--availability")
+    entries = read_corpus(args.tickets)
+    job = Job(policy, args.at, raw, as_json=args.json, full=full)
+    results = run_in_workers(decide_entry, job, entries, _ticket_key, args.workers)
+    if args.json:
+        print_json(
+            {
+                "policy": {
+                    "id": policy.id,
+                    "version": policy.version,
+                    "content_hash": policy.content_hash,
+                },
+                "at": iso(args.at),
+                "decisions": list(results),
+            }
+        )
+        return 0
+    for number, text in enumerate(results):
+        assert isinstance(text, str)  # an explanation, without --json
+        if number:
+            out()
+        out(text, keep_newlines=True)
+    return 0
+
+
+def _ticket_key(entry: Entry) -> str:
+    """The partition key of a corpus entry: its ticket id (where it was read when it has no
+    string id: the ticket is refused when decided)."""
+    ticket_id = entry.data.get("id")
+    return ticket_id if isinstance(ticket_id, str) else entry.where
+
+
+class Job:
+    """What every ticket of a corpus shares: the policy, the instant, the availability, the
+    output wanted, and the sweep's shared people work (one per process)."""
+
+    def __init__(
+        self,
+        policy: Policy,
+        at: datetime,
+        availability: dict[str, Any] | None,
+        *,
+        as_json: bool,
+        full: bool,
+    ) -> None:
+        self.policy = policy
+        self.at = at
+        self.availability = availability
+        self.as_json = as_json
+        self.full = full
+        self.sweep: Sweep = policy._sweep(at, availability)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The sweep is rebuilt, empty, in each worker: what it remembers is this process's.
+        return (
+            _job,
+            (self.policy, self.at, self.availability, self.as_json, self.full),
+        )
+
+
+def _job(
+    policy: Policy,
+    at: datetime,
+    availability: dict[str, Any] | None,
+    as_json: bool,
+    full: bool,
+) -> Job:
+    return Job(policy, at, availability, as_json=as_json, full=full)
+
+
+def decide_entry(job: Job, entry: Entry) -> dict[str, Any] | str:
+    """One ticket of the corpus decided within the job's sweep, rendered: the decision
+    document (``--json``) or its explanation. A ticket that does not fit is an error naming
+    where it was read."""
+    try:
+        decision = job.policy._evaluate_in(job.sweep, entry.data)
+    except TicketError as exc:
+        raise EscalateError(f"{entry.where}: {exc}") from None
+    if job.as_json:
+        return decision.to_dict(trace=job.full)
+    return decision.explain(full=job.full)

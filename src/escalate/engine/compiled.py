@@ -7,12 +7,13 @@ the policy's terminology; :meth:`Policy.evaluate` hands the work to :mod:`escala
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, TypeAlias, cast
 
 from escalate._frozen import FrozenMap
+from escalate.calendars._instants import checked_utc
 from escalate.calendars.calendar import Calendar
 from escalate.engine.clocks import ClockDef
 from escalate.engine.decision import Decision
@@ -22,12 +23,17 @@ from escalate.engine.paths import PathDef
 from escalate.engine.rules import RuleDef
 from escalate.engine.segments import Segment, select
 from escalate.engine.statuses import BUILT_IN, StatusTable
+from escalate.engine.sweep import Sweep, Swept, event_count
 from escalate.engine.ticket import Ticket, TicketState
-from escalate.errors import KeyPath, TicketError
+from escalate.errors import ArgumentError, KeyPath, TicketError
 from escalate.people.availability import Availability
 from escalate.people.directory import Directory
 
-__all__ = ["LintIgnore", "Policy"]
+__all__ = ["LintIgnore", "Policy", "Recipe"]
+
+Recipe: TypeAlias = "tuple[Callable[..., Policy], tuple[Any, ...]]"
+"""How to build a policy again from its source text: a module-level function and its
+arguments (what ``__reduce__`` returns for ``pickle``)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -90,6 +96,7 @@ class Policy:
     __slots__ = (
         "_aliases",
         "_matrix",
+        "_recipe",
         "_segment_fields",
         "calendars",
         "clocks",
@@ -113,6 +120,7 @@ class Policy:
 
     _aliases: Mapping[str, Mapping[str, str]]
     _matrix: dict[tuple[str, str], str]
+    _recipe: Recipe | None
     calendars: Mapping[str, Calendar]
     clocks: tuple[ClockDef, ...]
     content_hash: str
@@ -191,12 +199,38 @@ class Policy:
         set_(self, "positions", FrozenMap(positions or {}, what="key path"))
         set_(self, "lint_ignores", tuple(lint_ignores))
         set_(self, "_segment_fields", tuple(sorted({f for s in segments for f in s.fields})))
+        set_(self, "_recipe", None)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"Policy is immutable; cannot set {name!r}")
 
     def __delattr__(self, name: str) -> None:
         raise AttributeError(f"Policy is immutable; cannot delete {name!r}")
+
+    def __reduce__(self) -> Recipe:
+        """Pickle as the source text the policy was compiled from (see :meth:`_keep_recipe`):
+        unpickling compiles it again, into a policy with the same ``content_hash``, ``source``
+        and decisions. Compiled conditions are closures, which ``pickle`` cannot hold."""
+        if self._recipe is None:
+            raise ArgumentError(
+                f"policy {self.id!r} cannot be pickled: it was not built by escalate.load or "
+                "escalate.loads, so it has no source text to compile again"
+            )
+        return self._recipe
+
+    def __copy__(self) -> Policy:
+        return self  # immutable: a copy would be indistinguishable
+
+    def __deepcopy__(self, memo: object) -> Policy:
+        return self
+
+    def _keep_recipe(self, recipe: Recipe) -> None:
+        """Record how to build this policy again from its source: ``(function, arguments)``,
+        as ``__reduce__`` returns it. Called once, by the loader, as the policy is built
+        (and for each segment's policy: the whole policy and the segment's id)."""
+        if self._recipe is not None:
+            raise AttributeError(f"Policy {self.id!r} already has its recipe")
+        object.__setattr__(self, "_recipe", recipe)
 
     def __repr__(self) -> str:
         segment = "" if self.segment is None else f" segment={self.segment}"
@@ -287,6 +321,95 @@ class Policy:
         """
         return TicketReplay(self, self._ticket(ticket), Availability.from_mapping(availability))
 
+    def evaluate_many(
+        self,
+        tickets: Iterable[Ticket | Mapping[str, Any]],
+        *,
+        now: datetime,
+        availability: Availability | Mapping[str, Any] | None = None,
+    ) -> Iterator[Decision]:
+        """Decide every ticket of ``tickets`` at ``now``: an iterator of decisions in input
+        order, each the one :meth:`evaluate` gives for that ticket (byte for byte).
+
+        ``tickets`` may be any iterable, a generator of millions included: one ticket is read
+        at a time and nothing is kept from one to the next but the sweep's shared work --
+        ``availability`` read once, and who each list of targets reaches at an instant (on-call,
+        fallbacks, the next hand-offs) remembered, within a bound, for every ticket
+        (:mod:`escalate.engine.sweep`). A ticket that does not fit raises as :meth:`evaluate`
+        does, when the iterator reaches it (the decisions before it were already given).
+        ``now`` and ``availability`` are checked at the call.
+        """
+        shared = self._sweep(now, availability)
+        return (self._evaluate_in(shared, ticket) for ticket in tickets)
+
+    def sweep(
+        self,
+        tickets: Iterable[tuple[Ticket | Mapping[str, Any], Decision | None]],
+        *,
+        now: datetime,
+        availability: Availability | Mapping[str, Any] | None = None,
+    ) -> Iterator[Swept]:
+        """:meth:`evaluate_many` that skips the tickets not due: ``tickets`` are pairs of a
+        ticket and its previous decision (``None``: none yet); yields one :class:`Swept` per
+        pair, in input order: ``Swept(decision, evaluated)``.
+
+        A pair is checked in O(1) (:meth:`Decision.is_due` with the ticket's event count, the
+        length of its ``events``, read without reading the ticket): when the previous decision
+        is by this policy (its ``policy_hash`` is this policy's or one of its segments'), has
+        seen every event and ``now`` is before its ``next_evaluation_at``, it is yielded again
+        with ``evaluated=False`` and the ticket is not read. Otherwise the ticket is evaluated
+        (``evaluated=True``), exactly as :meth:`evaluate_many` would. The caller vouches for
+        what "no new events" needs (see :meth:`Decision.is_due`): an append-only history and
+        the availability the previous decisions were made with.
+
+        A previous decision of another ticket (its ``ticket_id`` is not the ticket's ``id``)
+        is an :class:`~escalate.errors.ArgumentError`: the pairs are misaligned.
+        """
+        shared = self._sweep(now, availability)
+        hashes = frozenset({self.content_hash, *(s.policy.content_hash for s in self.segments)})
+        return self._swept(shared, tickets, hashes)
+
+    def _swept(
+        self,
+        shared: Sweep,
+        tickets: Iterable[tuple[Ticket | Mapping[str, Any], Decision | None]],
+        hashes: frozenset[str],
+    ) -> Iterator[Swept]:
+        now = shared.now
+        for number, (ticket, previous) in enumerate(tickets):
+            if previous is not None and previous.policy_hash in hashes:
+                given = ticket.id if isinstance(ticket, Ticket) else _mapping_id(ticket)
+                if given != previous.ticket_id:
+                    raise ArgumentError(
+                        f"sweep item {number}: the previous decision is for ticket "
+                        f"{previous.ticket_id!r}, the ticket is {given!r} (misaligned pairs?)"
+                    )
+                count = event_count(ticket)
+                if count is not None and not previous._due(now, count):
+                    yield Swept(previous, False)
+                    continue
+            yield Swept(self._evaluate_in(shared, ticket), True)
+
+    def _sweep(self, now: datetime, availability: Availability | Mapping[str, Any] | None) -> Sweep:
+        """The shared work of one sweep, its arguments checked."""
+        return Sweep(checked_utc(now, "now"), Availability.from_mapping(availability))
+
+    def _evaluate_in(self, shared: Sweep, ticket: Ticket | Mapping[str, Any]) -> Decision:
+        """:meth:`evaluate` within a sweep: the same decision, the people work shared."""
+        ticket = self._ticket(ticket)
+        policy: Policy = self
+        if self.segments:
+            found = select(self, self.segments, self._segment_fields, ticket)
+            if found is not None:
+                policy = cast(Policy, found.policy)
+        return evaluate_ticket(
+            policy,
+            ticket,
+            shared.now,
+            shared.availability,
+            shared.directory(policy.directory),
+        )
+
     def _ticket(self, ticket: Ticket | Mapping[str, Any]) -> Ticket:
         """``ticket`` as a :class:`Ticket`, a mapping read with this policy's empty markers."""
         if not isinstance(ticket, Ticket) and isinstance(ticket, Mapping):
@@ -308,3 +431,8 @@ class Policy:
         chosen = found.policy
         assert isinstance(chosen, Policy)
         return chosen
+
+
+def _mapping_id(ticket: Mapping[str, Any] | object) -> object:
+    """A ticket mapping's ``id`` as given (unread: compared with a previous decision's)."""
+    return ticket.get("id") if isinstance(ticket, Mapping) else None

@@ -73,13 +73,17 @@ def prepare(
     now: datetime,
     availability: Availability,
     base: HistoryPass | None = None,
+    directory: Directory | None = None,
 ) -> Context:
     """Check that ``now`` is an aware instant not before the ticket's history (kept in UTC from
     here on, like the ticket's instants); fold what the stages read.
 
     ``base``, when given, is the :class:`HistoryPass` of an earlier evaluation of a ticket
     this one grew from (:class:`~escalate.engine.incremental.TicketReplay`): the pass over
-    the history continues from it when it can (``Context.history`` is the pass made here)."""
+    the history continues from it when it can (``Context.history`` is the pass made here).
+
+    ``directory`` stands in for ``policy.directory`` (a sweep's, sharing resolutions between
+    tickets)."""
     now = checked_utc(now, "now")
     if ticket.events and ticket.events[-1].at > now:
         raise TicketError(
@@ -112,7 +116,7 @@ def prepare(
         ticket=ticket,
         now=now,
         availability=availability,
-        directory=policy.directory,
+        directory=policy.directory if directory is None else directory,
         state=state,
         priority=policy.priority_of(ticket, state.priority),
         steps=steps,

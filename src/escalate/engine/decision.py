@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 from escalate._frozen import FrozenMap, freeze_map, thaw
 from escalate.calendars._durations import format_duration
-from escalate.calendars._instants import EPOCH, ONE_US
+from escalate.calendars._instants import EPOCH, ONE_US, checked_utc
 from escalate.engine.clocks import NOT_STARTED, ClockState
 from escalate.engine.conditions import Leaf, trace
 from escalate.engine.paths import PathDef, PathState
-from escalate.errors import render_path
+from escalate.errors import ArgumentError, render_path
 
 if TYPE_CHECKING:
     from escalate.engine.rules import RuleDef
@@ -327,6 +327,48 @@ class Decision:
         now_us = (self.evaluated_at - EPOCH) // ONE_US
         text = f"{self.policy_hash}\x1f{self._ticket.digest()}\x1f{now_us}"
         return hashlib.sha256(text.encode()).hexdigest()
+
+    @property
+    def event_count(self) -> int:
+        """How many events the ticket's history held when it was evaluated (O(1))."""
+        return len(self._ticket.events)
+
+    def is_due(self, now: datetime, *, event_count: int) -> bool:
+        """Whether the ticket must be evaluated again at ``now`` (aware), given how many
+        events its history holds now. O(1): no hashing, nothing read from the history.
+
+        ``False`` -- not due -- exactly when ``event_count`` is the decision's own
+        :attr:`event_count` (no new events), ``evaluated_at <= now`` and ``now`` is before
+        ``next_evaluation_at`` (or that is ``None``). Evaluating anyway with the same policy and
+        availability then gives the same ``actions`` (ids, kinds, sources, due instants,
+        targets, details, people, notes; only ``late`` may turn true), the same paths,
+        priority, segment, ``missed`` (``late`` aside) and ``withdrawn``, the same clock
+        states and breach instants. What grows with ``now`` differs: clocks' elapsed, percent
+        and remaining,
+        ``evaluated_at``, the trace's actual values, ``input_digest``; so may the status of a
+        rule whose time condition (a calendar window, an elapsed time) turned without moving
+        anything (its path already at the level it asks for). ``next_evaluation_at`` stays,
+        or moves later when it was a checkpoint (docs/scale.md, "Batch sweeps").
+
+        The caller vouches for "no new events": the history only grows (events are appended,
+        never edited), every change to a ticket is an event (``field-changed`` for a field),
+        and the policy and availability are the ones this decision was made with. A ticket
+        whose history was edited in place, or whose top-level fields changed without an
+        event, must be evaluated (:meth:`escalate.Policy.evaluate`), not checked.
+        """
+        if isinstance(event_count, bool) or not isinstance(event_count, int):
+            raise ArgumentError(
+                f"event_count must be an int (len(ticket.events)), got {type(event_count).__name__}"
+            )
+        return self._due(checked_utc(now, "now"), event_count)
+
+    def _due(self, now: datetime, event_count: int) -> bool:
+        """:meth:`is_due` with its arguments already checked (``now`` in UTC): a sweep checks
+        them once."""
+        if event_count != len(self._ticket.events) or now < self.evaluated_at:
+            return True
+        nxt = self.next_evaluation_at
+        return nxt is not None and now >= nxt
 
     @property
     def rule_results(self) -> tuple[RuleResult, ...]:

@@ -35,19 +35,27 @@ from escalate.engine.rules import PolicyView
 from escalate.engine.ticket import Ticket
 from escalate.errors import InstantRangeError
 from escalate.people.availability import Availability
+from escalate.people.directory import Directory
 
 __all__ = ["evaluate_continued", "evaluate_ticket"]
 
 
 def evaluate_ticket(
-    policy: PolicyView, ticket: Ticket, now: datetime, availability: Availability
+    policy: PolicyView,
+    ticket: Ticket,
+    now: datetime,
+    availability: Availability,
+    directory: Directory | None = None,
 ) -> Decision:
     """Decide what is due for ``ticket`` at ``now``. See the module docstring for the stages.
+
+    ``directory`` stands in for ``policy.directory`` (a sweep passes one that remembers what
+    it resolved at the sweep's instant and availability; the answers are the same).
 
     Near the ends of time (year 9999) a deadline may fall past the last instant a ``datetime``
     holds: that raises :class:`~escalate.errors.InstantRangeError`, never half a decision.
     """
-    return evaluate_continued(policy, ticket, now, availability, None)[0]
+    return evaluate_continued(policy, ticket, now, availability, None, directory)[0]
 
 
 def evaluate_continued(
@@ -56,12 +64,13 @@ def evaluate_continued(
     now: datetime,
     availability: Availability,
     base: HistoryPass | None,
+    directory: Directory | None = None,
 ) -> tuple[Decision, HistoryPass]:
     """:func:`evaluate_ticket`, continuing ``base``, the pass over the history of an earlier
     evaluation of a ticket this one grew from (see :func:`~escalate.engine.context.prepare`);
     the decision and this evaluation's pass, for the next one to continue."""
     try:
-        return _evaluate(policy, ticket, now, availability, base)
+        return _evaluate(policy, ticket, now, availability, base, directory)
     except OverflowError:
         raise InstantRangeError(
             f"evaluating ticket {ticket.id!r} at {now.isoformat()} needs instants after "
@@ -75,8 +84,9 @@ def _evaluate(
     now: datetime,
     availability: Availability,
     base: HistoryPass | None,
+    directory: Directory | None,
 ) -> tuple[Decision, HistoryPass]:
-    ctx = prepare(policy, ticket, now, availability, base)
+    ctx = prepare(policy, ticket, now, availability, base, directory)
     facts = Facts(ctx)
     clocks, cycles = run_clocks(ctx, facts)
     out = Outcome([p.name for p in policy.paths])

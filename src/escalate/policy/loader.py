@@ -15,9 +15,9 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
-from escalate.engine.compiled import Policy
+from escalate.engine.compiled import Policy, Recipe
 from escalate.errors import ArgumentError, EscalateError, PolicyError, remapped, shown, suggest
 from escalate.policy._yaml import MAX_BYTES, Positions, parse_yaml
 from escalate.policy.compiler import compile_policy, validate_spec
@@ -61,8 +61,11 @@ def loads(text: str | bytes, *, filename: str = "<string>", max_bytes: int = MAX
         )
     if not isinstance(filename, str):
         raise ArgumentError(f"filename must be a str, got {type(filename).__name__}")
-    data, positions = parse_yaml(text, filename, max_bytes=_limit(max_bytes))
-    return compile_policy(data, locate=positions.of, source=filename)
+    limit = _limit(max_bytes)
+    data, positions = parse_yaml(text, filename, max_bytes=limit)
+    policy = compile_policy(data, locate=positions.of, source=filename)
+    _keep_recipes(policy, (_reloads, (text, filename, limit)))
+    return policy
 
 
 def load(path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES) -> Policy:
@@ -80,35 +83,145 @@ def load(path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES) -> Policy:
     :data:`MAX_EXTENDS` deep, and never itself.
     """
     name = _path_text(path, "load() takes the policy path as a str or os.PathLike")
-    limit = _limit(max_bytes)
-    if not name:
+    return _load(name, _limit(max_bytes), _Files())
+
+
+def _load(given: str, limit: int, files: _Files) -> Policy:
+    """``load(given)`` with every look at the file system made through ``files``."""
+    if not given:
         raise PolicyError("the policy path is empty; name a .yaml file or a folder")
     budget = [limit]
-    name, data, origin = _read_document(name, limit, budget)
+    name, data, origin = _read_document(given, limit, budget, files)
     overlays: list[tuple[str, Overlaid]] = []
-    data, origin = _extend(name, data, origin, limit, budget, (), overlays)
+    data, origin = _extend(name, data, origin, limit, budget, (), overlays, files)
     try:
-        return compile_policy(data, locate=lambda p: origin(p)[0], source=name, origin=origin)
+        policy = compile_policy(data, locate=lambda p: origin(p)[0], source=name, origin=origin)
     except PolicyError as exc:
         if not overlays:
             raise
         raise _in_extension(exc, name, overlays) from None
+    _keep_recipes(policy, (_reload, (given, limit, files.recording())))
+    return policy
 
 
-def _read_document(name: str, limit: int, budget: list[int]) -> tuple[str, object, Origin]:
+# -- compiling a pickled policy again -------------------------------------------------------------
+#
+# Compiled conditions are closures, which pickle cannot hold; a policy pickles as what it was
+# compiled from instead (``Policy.__reduce__``) and is compiled again where it is unpickled:
+# the same bytes give the same content hash, positions and decisions. ``load`` records every
+# answer the file system gave it (which names exist, folder listings, the bytes of each file),
+# so the policy is rebuilt from those answers, not from files that may have changed since or
+# do not exist on the machine that unpickles it.
+
+
+class _Files:
+    """The file system as ``load`` sees it: the disk, each answer recorded; or, given a
+    recording, those answers played back (nothing is read from disk)."""
+
+    __slots__ = ("_answers", "_replaying")
+
+    def __init__(self, recording: tuple[tuple[tuple[str, str], object], ...] | None = None):
+        self._replaying = recording is not None
+        self._answers: dict[tuple[str, str], object] = dict(recording or ())
+
+    def recording(self) -> tuple[tuple[tuple[str, str], object], ...]:
+        """Every answer given so far, in the order they were asked for."""
+        return tuple(self._answers.items())
+
+    def _answer(self, question: str, path: str, ask: Callable[[], object]) -> object:
+        key = (question, path)
+        if self._replaying:
+            if key not in self._answers:
+                raise PolicyError(
+                    f"cannot compile the pickled policy again: its recorded source has no "
+                    f"answer to {question} {path!r}"
+                )
+            return self._answers[key]
+        answer = ask()
+        self._answers[key] = answer
+        return answer
+
+    def kind(self, path: str) -> str | None:
+        """``"folder"``, ``"other"`` (anything but a folder) or ``None`` (nothing there)."""
+
+        def ask() -> str | None:
+            info = _stat(path, "policy")
+            if info is None:
+                return None
+            return "folder" if stat.S_ISDIR(info.st_mode) else "other"
+
+        return cast("str | None", self._answer("kind", path, ask))
+
+    def isdir(self, path: str) -> bool:
+        return cast(bool, self._answer("isdir", path, lambda: os.path.isdir(path)))
+
+    def realpath(self, path: str) -> str:
+        return cast(str, self._answer("realpath", path, lambda: os.path.realpath(path)))
+
+    def names(self, folder: str) -> tuple[str, ...]:
+        """The names in ``folder``, sorted."""
+
+        def ask() -> tuple[str, ...]:
+            try:
+                with os.scandir(folder) as entries:
+                    return tuple(sorted(entry.name for entry in entries))
+            except OSError as exc:
+                raise PolicyError(f"cannot list folder {folder!r}: {_reason(exc)}") from None
+
+        return cast("tuple[str, ...]", self._answer("names", folder, ask))
+
+    def read(self, path: str, max_bytes: int) -> bytes:
+        return cast(
+            bytes,
+            self._answer("read", path, lambda: read_file(path, what="policy", max_bytes=max_bytes)),
+        )
+
+
+def _reload(
+    given: str, limit: int, recording: tuple[tuple[tuple[str, str], object], ...]
+) -> Policy:
+    """A policy ``load`` read, compiled again from the answers the file system gave it."""
+    return _load(given, limit, _Files(recording))
+
+
+def _reloads(text: str | bytes, filename: str, limit: int) -> Policy:
+    """A policy ``loads`` read, compiled again from its text."""
+    return loads(text, filename=filename, max_bytes=limit)
+
+
+def _segment_policy(whole: Policy, segment: str) -> Policy:
+    """The compiled policy of segment ``segment`` of ``whole`` (unpickled: compiled again)."""
+    for found in whole.segments:
+        if found.id == segment:
+            return cast(Policy, found.policy)
+    raise PolicyError(f"policy {whole.id!r} has no segment {segment!r}")
+
+
+def _keep_recipes(policy: Policy, recipe: Recipe) -> None:
+    """Give ``policy`` its recipe, and each of its segments' policies theirs."""
+    policy._keep_recipe(recipe)
+    for segment in policy.segments:
+        chosen = segment.policy
+        assert isinstance(chosen, Policy)
+        chosen._keep_recipe((_segment_policy, (policy, segment.id)))
+
+
+def _read_document(
+    name: str, limit: int, budget: list[int], files: _Files
+) -> tuple[str, object, Origin]:
     """The data of the policy at ``name`` (a file, a path without ``.yaml``, a folder), with
     the name actually read and the origin of its key paths; ``budget`` holds the bytes still
     allowed and is reduced by what was read."""
-    info = _stat(name, "policy")
-    if info is None:
+    kind = files.kind(name)
+    if kind is None:
         # "rules/p" may name "rules/p.yaml"; otherwise the error names the path as given.
-        info = _stat(name + ".yaml", "policy")
-        if info is not None:
+        kind = files.kind(name + ".yaml")
+        if kind is not None:
             name += ".yaml"
-    if info is not None and stat.S_ISDIR(info.st_mode):
-        data, locate = _read_folder(name, limit, budget)
+    if kind == "folder":
+        data, locate = _read_folder(name, limit, budget, files)
         return name, data, plain_origin(locate)
-    text = read_file(name, what="policy", max_bytes=budget[0])
+    text = files.read(name, budget[0])
     budget[0] -= len(text)
     data, positions = parse_yaml(text, name, max_bytes=limit)
     return name, data, plain_origin(positions.of)
@@ -122,6 +235,7 @@ def _extend(
     budget: list[int],
     chain: tuple[str, ...],
     overlays: list[tuple[str, Overlaid]],
+    files: _Files,
 ) -> tuple[object, Origin]:
     """``data`` with the policy it ``extends`` (if any) read, extended in turn, and under it."""
     if not isinstance(data, Mapping) or "extends" not in data:
@@ -132,7 +246,7 @@ def _extend(
 
     spec = validate_spec(data, locate)  # the shape of every section, before merging
     assert spec.extends is not None
-    here = os.path.realpath(name)
+    here = files.realpath(name)
     chain = (*chain, here)
     if len(chain) > MAX_EXTENDS:
         raise PolicyError(
@@ -140,10 +254,10 @@ def _extend(
             path=("extends",),
             source=locate(("extends",)),
         )
-    folder = name if os.path.isdir(name) else os.path.dirname(name)
+    folder = name if files.isdir(name) else os.path.dirname(name)
     base_name = os.path.join(folder, spec.extends)
     try:
-        base_name, base, base_origin = _read_document(base_name, limit, budget)
+        base_name, base, base_origin = _read_document(base_name, limit, budget, files)
     except PolicyError as exc:
         raise PolicyError(
             f"extends {shown(spec.extends)}: {exc.message}",
@@ -151,14 +265,14 @@ def _extend(
             source=locate(("extends",)),
             suggestion=_nearby(spec.extends, base_name, here),
         ) from None
-    if os.path.realpath(base_name) in chain:
+    if files.realpath(base_name) in chain:
         names = " -> ".join(shown(os.path.basename(n)) for n in (*chain, base_name))
         raise PolicyError(
             f"extends makes a cycle ({names}): a policy cannot extend itself",
             path=("extends",),
             source=locate(("extends",)),
         )
-    base, base_origin = _extend(base_name, base, base_origin, limit, budget, chain, overlays)
+    base, base_origin = _extend(base_name, base, base_origin, limit, budget, chain, overlays, files)
     validate_spec(base, lambda p: base_origin(p)[0])
     assert isinstance(base, Mapping)
     label = shown(os.path.basename(name))
@@ -323,26 +437,21 @@ def _reason(exc: OSError) -> str:
 
 
 def _read_folder(
-    folder: str, max_bytes: int, budget: list[int]
+    folder: str, max_bytes: int, budget: list[int], files: _Files
 ) -> tuple[object, Callable[[KeyPath], tuple[str, int, int] | None]]:
     """Read the policy files of ``folder`` (in name order) and merge them into one policy's
     data, with the position of every key path."""
-    try:
-        with os.scandir(folder) as entries:
-            names = sorted(entry.name for entry in entries)
-    except OSError as exc:
-        raise PolicyError(f"cannot list folder {folder!r}: {_reason(exc)}") from None
-    files = [
+    paths = [
         os.path.join(folder, n)
-        for n in names
+        for n in files.names(folder)
         if n.endswith(POLICY_SUFFIXES) and not n.endswith(CASE_SUFFIXES)
     ]
-    if not files:
+    if not paths:
         raise PolicyError(f"folder {folder!r} holds no .yaml policy files")
     documents: list[tuple[str, object, Positions]] = []
     total = max_bytes - budget[0]
-    for file in files:
-        text = read_file(file, what="policy", max_bytes=max_bytes)
+    for file in paths:
+        text = files.read(file, max_bytes)
         total += len(text)
         budget[0] = max_bytes - total
         if total > max_bytes:
