@@ -28,7 +28,7 @@ import multiprocessing
 import pickle
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, Generic, TypeVar
 
 from escalate.errors import EscalateError
@@ -162,13 +162,20 @@ def run_in_workers(
         initargs=(work, shared),
     )
     try:
-        futures = [pool.submit(_run_chunk, [items[i] for i in chunk]) for chunk in chunks]
+        # A chunk's future is dropped once its results are read, so finished chunks' results
+        # are not all held until the last one is yielded.
+        futures: list[Future[list[Any]] | None] = [
+            pool.submit(_run_chunk, [items[i] for i in chunk]) for chunk in chunks
+        ]
         got: dict[int, list[Any]] = {}
         left = [len(chunk) for chunk in chunks]
         for index in range(len(items)):
             number, offset = place[index]
             if number not in got:
-                got[number] = futures[number].result()
+                future = futures[number]
+                assert future is not None, "a chunk's results are read once"
+                got[number] = future.result()
+                futures[number] = None
             results = got[number]
             # A chunk stops at its first failure, which is raised before any item after it.
             assert offset < len(results), "no item after a failure is reached"

@@ -246,7 +246,8 @@ class _Compiled:
                 self.compilations[source.digest] += 1
                 self._policies[source.digest] = policy
                 while len(self._policies) > self._size:
-                    self._policies.popitem(last=False)
+                    gone, _ = self._policies.popitem(last=False)
+                    del self.compilations[gone]  # bounded like the memo
             self._policies.move_to_end(source.digest)
             return policy
 
@@ -271,8 +272,8 @@ def compiled(source: PolicySource) -> Policy:
 
 
 def compilations(source: PolicySource) -> int:
-    """How many times this process has compiled ``source`` through :func:`compiled` (more
-    than once only when other policies pushed it out of the memo in between)."""
+    """How many times this process has compiled ``source`` through :func:`compiled` since it
+    last entered the memo: 1 while the memo holds it, 0 once other policies pushed it out."""
     return _PROCESS.compilations[source.digest]
 
 
