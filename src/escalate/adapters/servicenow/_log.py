@@ -21,7 +21,7 @@ from types import MappingProxyType
 from typing import cast
 
 from escalate._models import label_problem
-from escalate.adapters.servicenow._mapping import ServiceNowMapping
+from escalate.adapters.servicenow._mapping import ServiceNowMapping, TimeReader
 from escalate.adapters.servicenow._records import Anomaly, Counters, LogIncident, Update
 from escalate.engine.ticket import Customer, Event, Ticket
 from escalate.engine.ticket_format import normalise_name
@@ -125,6 +125,7 @@ def read_log(
     >>> [(e.type, e.status or e.group) for e in reading.incidents[0].ticket.events]
     [('status-changed', 'new'), ('assigned', 'Service Desk'), ('resolved', 'resolved')]
     """
+    cells = _Cells(mapping)
     groups: dict[str, list[tuple[int, Mapping[str, str]]]] = {}
     count = 0
     state_column = ""
@@ -139,7 +140,7 @@ def read_log(
             raise LogError(
                 "a row with more cells than the header", line=line, column="", value=extra
             )
-        number = _text(row, "number", mapping, line)
+        number = cells.text(row, "number", line)
         if number is None:
             raise LogError(
                 "a row without an incident number",
@@ -147,9 +148,13 @@ def read_log(
                 column="number",
                 value=row.get("number"),
             )
-        groups.setdefault(number, []).append((line, row))
+        found = groups.get(number)
+        if found is None:
+            groups[number] = [(line, row)]
+        else:
+            found.append((line, row))
     incidents = tuple(
-        _incident(number, found, mapping, state_column) for number, found in groups.items()
+        _incident(number, found, cells, state_column) for number, found in groups.items()
     )
     anomalies = tuple(a for incident in incidents for a in incident.anomalies)
     return LogReading(incidents, anomalies, count)
@@ -170,90 +175,169 @@ def _check_columns(row: Mapping[str, str], line: int) -> str:
     return state
 
 
-def _text(
-    row: Mapping[str, str],
-    column: str,
-    mapping: ServiceNowMapping,
-    line: int,
-    *,
-    custom: bool = False,
-) -> str | None:
-    """The cell ``column`` of a row: ``None`` when the log has no such column or the cell
-    holds an empty marker; else text the ticket format takes (a name; a custom column's value
-    as a custom field takes it), or a :class:`LogError` naming the line and column."""
-    if column not in row:
-        return None
-    value = row[column]
-    if value is None:
-        raise LogError(
-            "a row with fewer cells than the header", line=line, column=column, value=value
-        )
-    if not isinstance(value, str):
-        raise LogError("expected text", line=line, column=column, value=value)
-    if mapping.is_empty(value):
-        return None
-    if custom:  # a custom field's text is kept as given
+_UNSEEN = object()
+
+
+class _Cells:
+    """How one :func:`read_log` call reads a row's cells under its mapping, remembering what it
+    has already checked: a log repeats its texts (a group, a category, ``opened_at`` on every
+    row of an incident), so each distinct text is checked as a name, and each distinct
+    date-time parsed, once per call. Held by that call only: nothing outlives it."""
+
+    __slots__ = (
+        "assignee_column",
+        "custom_plan",
+        "empty",
+        "field_plan",
+        "group_column",
+        "known",
+        "mapping",
+        "read_time",
+        "times",
+    )
+
+    def __init__(self, mapping: ServiceNowMapping) -> None:
+        self.mapping = mapping
+        self.empty = frozenset(mapping.empty)
+        self.read_time = TimeReader(mapping.date_format, mapping.time_zone)
+        # The texts seen so far that read as names: text -> what it reads as (None: empty).
+        self.known: dict[str, str | None] = dict.fromkeys(self.empty)
+        self.times: dict[str, datetime] = {}  # text -> the instant it reads as
+        self.group_column = _column_for(mapping, "assignment_group")
+        self.assignee_column = _column_for(mapping, "assignee")
+        # The columns read into fields, in the order they are read: (column, field, the table
+        # of labels its values go through, if any).
+        plan: list[tuple[str, str, Mapping[str, str] | None]] = []
+        for column, name in mapping.columns.items():
+            if name in ("assignment_group", "assignee"):
+                continue
+            table = {"impact": mapping.impacts, "urgency": mapping.urgencies}.get(name)
+            plan.append((column, name, table))
+        self.field_plan = tuple(plan)
+        self.custom_plan = tuple((column, f"fields.{column}") for column in mapping.custom_columns)
+
+    def text(
+        self, row: Mapping[str, str], column: str, line: int, *, custom: bool = False
+    ) -> str | None:
+        """The cell ``column`` of a row: ``None`` when the log has no such column or the cell
+        holds an empty marker; else text the ticket format takes (a name; a custom column's
+        value as a custom field takes it), or a :class:`LogError` naming the line and
+        column."""
+        if column not in row:
+            return None
+        value = row[column]
+        if type(value) is str:
+            if custom:  # a custom field's text is kept as given
+                return None if value in self.empty else value
+            known = self.known.get(value, _UNSEEN)
+            if known is not _UNSEEN:
+                return cast("str | None", known)
+        return self._checked(value, column, line, custom)
+
+    def _checked(self, value: object, column: str, line: int, custom: bool) -> str | None:
+        """A cell's text checked the whole way (the first time it is seen), remembered when
+        it reads."""
+        if value is None:
+            raise LogError(
+                "a row with fewer cells than the header", line=line, column=column, value=value
+            )
+        if not isinstance(value, str):
+            raise LogError("expected text", line=line, column=column, value=value)
+        if value in self.empty:
+            return None
+        if custom:
+            return value
+        problem = label_problem(value)
+        if problem is not None:
+            raise LogError(problem, line=line, column=column, value=value)
+        if type(value) is str:
+            self.known[value] = value
         return value
-    problem = label_problem(value)
-    if problem is not None:
-        raise LogError(problem, line=line, column=column, value=value)
-    return value
 
+    def count(self, row: Mapping[str, str], column: str, line: int) -> int | None:
+        text = self.text(row, column, line)
+        if text is None:
+            return None
+        if not text.isascii() or not text.isdigit() or len(text) > 18:
+            raise LogError(
+                "expected a whole number from 0", line=line, column=column, value=text
+            )
+        return int(text)
 
-def _count(
-    row: Mapping[str, str], column: str, mapping: ServiceNowMapping, line: int
-) -> int | None:
-    text = _text(row, column, mapping, line)
-    if text is None:
-        return None
-    if not text.isascii() or not text.isdigit() or len(text) > 18:
-        raise LogError("expected a whole number from 0", line=line, column=column, value=text)
-    return int(text)
+    def time(self, row: Mapping[str, str], column: str, line: int) -> datetime:
+        text = self.text(row, column, line)
+        if text is None:
+            raise LogError(
+                "a date-time is required", line=line, column=column, value=row.get(column)
+            )
+        at = self.times.get(text)
+        if at is None:
+            try:
+                at = self.read_time(text)
+            except TicketError as exc:
+                raise LogError(exc.message, line=line, column=column, value=text) from None
+            self.times[text] = at
+        return at
 
+    def verdict(self, row: Mapping[str, str], line: int) -> bool | None:
+        text = self.text(row, "made_sla", line)
+        if text is None:
+            return None
+        if text.lower() in ("true", "false"):
+            return text.lower() == "true"
+        raise LogError("expected true or false", line=line, column="made_sla", value=text)
 
-def _time(row: Mapping[str, str], column: str, mapping: ServiceNowMapping, line: int) -> datetime:
-    text = _text(row, column, mapping, line)
-    if text is None:
-        raise LogError("a date-time is required", line=line, column=column, value=row.get(column))
-    try:
-        return mapping.display_time(text)
-    except TicketError as exc:
-        raise LogError(exc.message, line=line, column=column, value=text) from None
-
-
-def _verdict(row: Mapping[str, str], mapping: ServiceNowMapping, line: int) -> bool | None:
-    text = _text(row, "made_sla", mapping, line)
-    if text is None:
-        return None
-    if text.lower() in ("true", "false"):
-        return text.lower() == "true"
-    raise LogError("expected true or false", line=line, column="made_sla", value=text)
+    def fields(self, row: Mapping[str, str], line: int) -> dict[str, str | None]:
+        """The fields a row gives, by escalate's names (``fields.<column>`` for custom
+        columns), in the mapping's order; an empty cell is ``None``."""
+        out: dict[str, str | None] = {}
+        known = self.known
+        for column, name, table in self.field_plan:
+            if column not in row:
+                continue
+            value = row[column]  # self.text(row, column, line), the common case inline
+            text = known.get(value, _UNSEEN) if type(value) is str else _UNSEEN
+            if text is _UNSEEN:
+                text = self._checked(value, column, line, False)
+            if text is not None and table is not None:
+                text = table.get(cast("str", text), text)
+            out[name] = cast("str | None", text)
+        empty = self.empty
+        for column, name in self.custom_plan:
+            if column in row:
+                value = row[column]
+                if type(value) is str:
+                    out[name] = None if value in empty else value
+                else:
+                    out[name] = self._checked(value, column, line, True)
+        return out
 
 
 def _incident(
     number: str,
     found: list[tuple[int, Mapping[str, str]]],
-    mapping: ServiceNowMapping,
+    cells: _Cells,
     state_column: str,
 ) -> LogIncident:
+    mapping = cells.mapping
     anomalies: list[Anomaly] = []
     first_line, first_row = found[0]
-    opened_at = _time(first_row, "opened_at", mapping, first_line)
+    opened_at = cells.time(first_row, "opened_at", first_line)
     rows: list[_Row] = []
-    for line, cells in found:
-        if line != first_line and _time(cells, "opened_at", mapping, line) != opened_at:
+    for line, raw in found:
+        if line != first_line and cells.time(raw, "opened_at", line) != opened_at:
             raise LogError(
                 f"opened_at differs from line {first_line}'s {first_row['opened_at']!r}",
                 line=line,
                 column="opened_at",
-                value=cells["opened_at"],
+                value=raw["opened_at"],
             )
         rows.append(
             _Row(
                 line,
-                _mod_count(cells, mapping, line),
-                _time(cells, "sys_updated_at", mapping, line),
-                cells,
+                _mod_count(raw, cells, line),
+                cells.time(raw, "sys_updated_at", line),
+                raw,
             )
         )
     # A row updated before the incident was opened can only be the record as first saved:
@@ -278,16 +362,16 @@ def _incident(
                 )
             )
     first = rows[0]
-    opened = _opened(number, opened_at, first, mapping)
+    opened = _opened(number, opened_at, first, cells)
     updates: list[Update] = []
     previous = _Values(None, None, None, opened.priority, _fields_of(opened))
     label: str | None = None
     at = opened_at
     for row in rows:
         at = _placed(number, row, opened_at, at, mapping, anomalies)
-        label = _label(number, row, state_column, label, mapping, anomalies)
-        current = _values(row, label, mapping)
-        actor = _text(row.raw, "sys_updated_by", mapping, row.line)
+        label = _label(number, row, state_column, label, cells, anomalies)
+        current = _values(row, label, cells)
+        actor = cells.text(row.raw, "sys_updated_by", row.line)
         events = _diff(previous, current, at, actor, mapping, row.line)
         updates.append(
             Update(
@@ -295,17 +379,17 @@ def _incident(
                 row.line,
                 row.mod_count,
                 events,
-                _count(row.raw, "reassignment_count", mapping, row.line),
-                _count(row.raw, "reopen_count", mapping, row.line),
-                _verdict(row.raw, mapping, row.line),
+                cells.count(row.raw, "reassignment_count", row.line),
+                cells.count(row.raw, "reopen_count", row.line),
+                cells.verdict(row.raw, row.line),
             )
         )
         previous = current
     last = rows[-1]
     derived = _whole(opened, updates, mapping)
     counters = Counters(
-        _count(last.raw, "reassignment_count", mapping, last.line),
-        _count(last.raw, "reopen_count", mapping, last.line),
+        updates[-1].reassignment_count,
+        updates[-1].reopen_count,
         derived.reassignment_count,
         derived.reopen_count,
         mapping.counters,
@@ -350,8 +434,8 @@ _EVENT_COLUMNS = {
 }
 
 
-def _mod_count(row: Mapping[str, str], mapping: ServiceNowMapping, line: int) -> int:
-    value = _count(row, "sys_mod_count", mapping, line)
+def _mod_count(row: Mapping[str, str], cells: _Cells, line: int) -> int:
+    value = cells.count(row, "sys_mod_count", line)
     if value is None:
         raise LogError(
             "sys_mod_count is required",
@@ -411,10 +495,11 @@ def _label(
     row: _Row,
     column: str,
     previous: str | None,
-    mapping: ServiceNowMapping,
+    cells: _Cells,
     anomalies: list[Anomaly],
 ) -> str:
-    text = _text(row.raw, column, mapping, row.line)
+    mapping = cells.mapping
+    text = cells.text(row.raw, column, row.line)
     label = None if text is None else mapping.state_label(text)
     if label is not None:
         return label
@@ -472,35 +557,16 @@ _FIELD_NAMES = (
 )
 
 
-def _row_fields(
-    row: Mapping[str, str], mapping: ServiceNowMapping, line: int
-) -> dict[str, str | None]:
-    out: dict[str, str | None] = {}
-    for column, name in mapping.columns.items():
-        if column not in row or name in ("assignment_group", "assignee"):
-            continue
-        text = _text(row, column, mapping, line)
-        if text is not None and name == "impact":
-            text = mapping.impacts.get(text, text)
-        elif text is not None and name == "urgency":
-            text = mapping.urgencies.get(text, text)
-        out[name] = text
-    for column in mapping.custom_columns:
-        if column in row:
-            out[f"fields.{column}"] = _text(row, column, mapping, line, custom=True)
-    return out
-
-
-def _values(row: _Row, label: str, mapping: ServiceNowMapping) -> _Values:
-    group_column = _column_for(mapping, "assignment_group")
-    assignee_column = _column_for(mapping, "assignee")
-    priority = _text(row.raw, "priority", mapping, row.line)
+def _values(row: _Row, label: str, cells: _Cells) -> _Values:
+    group_column = cells.group_column
+    assignee_column = cells.assignee_column
+    priority = cells.text(row.raw, "priority", row.line)
     return _Values(
         label,
-        None if group_column is None else _text(row.raw, group_column, mapping, row.line),
-        None if assignee_column is None else _text(row.raw, assignee_column, mapping, row.line),
-        None if priority is None else mapping.priorities.get(priority, priority),
-        _row_fields(row.raw, mapping, row.line),
+        None if group_column is None else cells.text(row.raw, group_column, row.line),
+        None if assignee_column is None else cells.text(row.raw, assignee_column, row.line),
+        None if priority is None else cells.mapping.priorities.get(priority, priority),
+        cells.fields(row.raw, row.line),
     )
 
 
@@ -511,10 +577,11 @@ def _column_for(mapping: ServiceNowMapping, name: str) -> str | None:
     return None
 
 
-def _opened(number: str, opened_at: datetime, first: _Row, mapping: ServiceNowMapping) -> Ticket:
+def _opened(number: str, opened_at: datetime, first: _Row, cells: _Cells) -> Ticket:
     """The ticket before its first row: that row's fields, no status, group or assignee."""
-    fields = _row_fields(first.raw, mapping, first.line)
-    priority = _text(first.raw, "priority", mapping, first.line)
+    mapping = cells.mapping
+    fields = cells.fields(first.raw, first.line)
+    priority = cells.text(first.raw, "priority", first.line)
     custom = {
         name[7:]: value
         for name, value in fields.items()
@@ -596,7 +663,8 @@ def _diff(
                 actor=actor,
             )
         )
-    for name, value in after.fields.items():
+    changed = after.fields != before.fields  # most rows change no field: one comparison
+    for name, value in after.fields.items() if changed else ():
         if before.fields.get(name) != value:
             changes.append(
                 Event(
