@@ -259,9 +259,7 @@ class _Cells:
         if text is None:
             return None
         if not text.isascii() or not text.isdigit() or len(text) > 18:
-            raise LogError(
-                "expected a whole number from 0", line=line, column=column, value=text
-            )
+            raise LogError("expected a whole number from 0", line=line, column=column, value=text)
         return int(text)
 
     def time(self, row: Mapping[str, str], column: str, line: int) -> datetime:
@@ -385,7 +383,6 @@ def _incident(
             )
         )
         previous = current
-    last = rows[-1]
     derived = _whole(opened, updates, mapping)
     counters = Counters(
         updates[-1].reassignment_count,
