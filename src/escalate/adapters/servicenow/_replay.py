@@ -29,6 +29,7 @@ from escalate.adapters.servicenow._records import Anomaly, LogIncident
 from escalate.calendars._durations import format_duration
 from escalate.engine.compiled import Policy
 from escalate.engine.decision import Action, Decision, iso
+from escalate.engine.incremental import TicketReplay
 from escalate.engine.ticket import Event
 from escalate.errors import ArgumentError, TicketError
 
@@ -477,13 +478,15 @@ def _replay_incident(
     steps = {"updates": 0, "wake-ups": 0}
     number = incident.number
 
+    feed = _Feed(policy, incident)
+
     def decide(count: int, at: datetime, step: str) -> datetime | None:
         """Evaluate the ticket after ``count`` updates at ``at``; its next wake-up."""
         if steps["updates"] + steps["wake-ups"] >= max_steps:
             detail = f"more than {max_steps} evaluations; the replay of this incident stopped"
             raise _Stop(ReplayFinding(number, "step-cap", at, detail))
         try:
-            decision = policy.evaluate(incident.ticket_at(count, tally.events), now=at)
+            decision = feed.decide(count, tally.events, at)
         except TicketError as exc:
             raise _Stop(ReplayFinding(number, "refused", at, str(exc))) from None
         steps[step] += 1
@@ -540,6 +543,70 @@ def _replay_incident(
         groups=_groups(incident, count),
         finding=finding,
     )
+
+
+class _Feed:
+    """One incident's ticket fed to the policy's incremental replay (:meth:`Policy.replay`)
+    as the replay of the log goes: each decision is the one ``policy.evaluate`` gives on
+    ``incident.ticket_at(count, done)``, the ticket after ``count`` updates with the actions
+    done so far, but only what is new since the last decision is folded.
+
+    ``ticket_at`` puts the rows' events first among events of the same instant, done ones
+    after them: a row at the instant of a done event already fed (a row saved in the minute
+    an earlier row's decision acted) cannot be appended after it, so the ticket is taken from
+    ``ticket_at`` afresh there (the decision costs a whole evaluation, as every decision did
+    before the incremental replay) and fed incrementally again from it."""
+
+    __slots__ = ("counters", "done", "done_at", "incident", "policy", "replay", "rows")
+
+    def __init__(self, policy: Policy, incident: LogIncident) -> None:
+        self.policy = policy
+        self.incident = incident
+        self.counters = incident.counters.used == "servicenow"
+        self.replay: TicketReplay | None = None
+        self.rows = 0  # the updates fed
+        self.done = 0  # the done events fed
+        self.done_at: datetime | None = None  # the instant of the last done event fed
+
+    def decide(self, count: int, done: Sequence[Event], at: datetime) -> Decision:
+        """The decision at ``at`` on the ticket after ``count`` updates (as many as the last
+        decision's, or one more) with the events ``done`` (those fed before, then new ones)."""
+        updates = self.incident.updates
+        rows = [event for update in updates[self.rows : count] for event in update.events]
+        replay = self.replay
+        if replay is None or (rows and self.done_at is not None and rows[0].at <= self.done_at):
+            replay = self.policy.replay(self.incident.ticket_at(count, done))
+            decision = replay.decide(at)
+        else:
+            fields: dict[str, object] | None = None
+            if self.counters and count != self.rows:
+                last = updates[count - 1]  # as ticket_at: ServiceNow's, else derived ones
+                fields = {
+                    "reassignment_count": last.reassignment_count,
+                    "reopen_count": last.reopen_count,
+                }
+            events = _merged(rows, done[self.done :])
+            decision = replay.update(events=events, fields=fields, now=at)
+        self.replay = replay
+        self.rows = count
+        if len(done) > self.done:
+            self.done = len(done)
+            self.done_at = done[-1].at
+        return decision
+
+
+def _merged(rows: Sequence[Event], done: Sequence[Event]) -> list[Event]:
+    """``rows`` and ``done`` (each in time order) in time order, rows first at equal
+    instants: as :meth:`LogIncident.ticket_at` merges them."""
+    merged: list[Event] = []
+    i = 0
+    for event in rows:
+        while i < len(done) and done[i].at < event.at:
+            merged.append(done[i])
+            i += 1
+        merged.append(event)
+    merged.extend(done[i:])
+    return merged
 
 
 def _is_closed(policy: Policy, status: str) -> bool:
