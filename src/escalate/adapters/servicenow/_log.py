@@ -13,7 +13,7 @@ know -- are handled by the mapping's declared rules and reported, never dropped 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import pairwise
@@ -25,9 +25,17 @@ from escalate.adapters.servicenow._mapping import ServiceNowMapping, TimeReader
 from escalate.adapters.servicenow._records import Anomaly, Counters, LogIncident, Update
 from escalate.engine.ticket import Customer, Event, Ticket
 from escalate.engine.ticket_format import normalise_name
-from escalate.errors import TicketError
+from escalate.errors import ArgumentError, TicketError
 
-__all__ = ["UCI_LOG_MAPPING", "LogError", "LogReading", "read_log"]
+__all__ = [
+    "UCI_LOG_MAPPING",
+    "IncidentReader",
+    "LogError",
+    "LogReading",
+    "LogRows",
+    "group_rows",
+    "read_log",
+]
 
 UCI_LOG_MAPPING = ServiceNowMapping(
     time_zone="UTC",
@@ -125,6 +133,33 @@ def read_log(
     >>> [(e.type, e.status or e.group) for e in reading.incidents[0].ticket.events]
     [('status-changed', 'new'), ('assigned', 'Service Desk'), ('resolved', 'resolved')]
     """
+    grouped = group_rows(rows, mapping, first_line=first_line)
+    reader = IncidentReader(mapping, grouped.state_column)
+    incidents = tuple(reader.read(number, found) for number, found in grouped.incidents.items())
+    anomalies = tuple(a for incident in incidents for a in incident.anomalies)
+    return LogReading(incidents, anomalies, grouped.rows)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class LogRows:
+    """A log's rows grouped by incident, as :func:`group_rows` gives them: ``incidents`` maps
+    each number (in order of first appearance) to its ``(line, row)`` pairs in log order;
+    ``state_column`` is the state's column (``state``, else ``incident_state``; ``""`` when
+    there are no rows) and ``rows`` how many there are."""
+
+    incidents: Mapping[str, Sequence[tuple[int, Mapping[str, str]]]]
+    state_column: str
+    rows: int
+
+
+def group_rows(
+    rows: Iterable[Mapping[str, str]], mapping: ServiceNowMapping, *, first_line: int = 2
+) -> LogRows:
+    """The first half of :func:`read_log`: its checks of the columns and of every row (a
+    mapping, no extra cells, an incident number), and the rows grouped by incident. An
+    :class:`IncidentReader` reads each group; ``read_log`` is the two together. Splitting them
+    lets a caller read and replay the incidents in several processes (``escalate replay
+    --workers``): what an incident reads as depends on its rows only."""
     cells = _Cells(mapping)
     groups: dict[str, list[tuple[int, Mapping[str, str]]]] = {}
     count = 0
@@ -153,11 +188,37 @@ def read_log(
             groups[number] = [(line, row)]
         else:
             found.append((line, row))
-    incidents = tuple(
-        _incident(number, found, cells, state_column) for number, found in groups.items()
-    )
-    anomalies = tuple(a for incident in incidents for a in incident.anomalies)
-    return LogReading(incidents, anomalies, count)
+    return LogRows(groups, state_column, count)
+
+
+class IncidentReader:
+    """Reads one log's incidents from their rows under ``mapping`` (the second half of
+    :func:`read_log`): :meth:`read` gives one :class:`LogIncident`. It remembers the texts
+    and date-times it has checked, so that a log's repeated cells are checked once; that
+    memory is the reader's own (nothing outlives it), and a pickled reader takes only the
+    mapping and the state column (a process it is sent to starts remembering afresh)."""
+
+    __slots__ = ("_cells", "state_column")
+
+    def __init__(self, mapping: ServiceNowMapping, state_column: str) -> None:
+        self._cells = _Cells(mapping)
+        self.state_column = state_column
+
+    @property
+    def mapping(self) -> ServiceNowMapping:
+        """The mapping the incidents are read under."""
+        return self._cells.mapping
+
+    def read(self, number: str, rows: Sequence[tuple[int, Mapping[str, str]]]) -> LogIncident:
+        """The incident ``number`` from its ``(line, row)`` pairs (in log order, at least one),
+        as :func:`read_log` reads it; a :class:`LogError` naming the line and column of a row
+        that does not read."""
+        if not rows:
+            raise ArgumentError(f"incident {number!r}: no rows to read")
+        return _incident(number, rows, self._cells, self.state_column)
+
+    def __reduce__(self) -> tuple[type[IncidentReader], tuple[ServiceNowMapping, str]]:
+        return (IncidentReader, (self.mapping, self.state_column))
 
 
 def _check_columns(row: Mapping[str, str], line: int) -> str:
@@ -313,7 +374,7 @@ class _Cells:
 
 def _incident(
     number: str,
-    found: list[tuple[int, Mapping[str, str]]],
+    found: Sequence[tuple[int, Mapping[str, str]]],
     cells: _Cells,
     state_column: str,
 ) -> LogIncident:

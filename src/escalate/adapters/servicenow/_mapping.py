@@ -7,8 +7,9 @@ date-time in a declared format and zone.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Literal
@@ -154,6 +155,16 @@ class ServiceNowMapping:
     def __hash__(self) -> int:
         return value_hash(self)
 
+    def __reduce__(self) -> tuple[Callable[[dict[str, object]], ServiceNowMapping], tuple[object]]:
+        """Pickled as its fields (the read-only tables as plain dicts), checked again when
+        unpickled: a mapping sent to a worker process reads the log the same way."""
+        values = {
+            f.name: dict(value) if isinstance(value, Mapping) else value
+            for f in dataclass_fields(self)
+            for value in (getattr(self, f.name),)
+        }
+        return (_mapping_of, (values,))
+
     def state_label(self, text: str) -> str | None:
         """The label of the state written ``text`` (a value such as ``"6"`` or a label such
         as ``"Resolved"``), or ``None`` when :attr:`states` has neither."""
@@ -177,6 +188,11 @@ class ServiceNowMapping:
     def value_time(self, text: object, path: Path = ()) -> datetime:
         """A stored date-time value (``yyyy-MM-dd HH:mm:ss``, UTC) as UTC."""
         return parse_time(text, INTERNAL_FORMAT, "UTC", path)
+
+
+def _mapping_of(values: dict[str, object]) -> ServiceNowMapping:
+    """The mapping with these fields (what :meth:`ServiceNowMapping.__reduce__` pickles)."""
+    return ServiceNowMapping(**values)  # type: ignore[arg-type]
 
 
 _TABLES = (

@@ -16,6 +16,7 @@ incident and is reported as a finding, never a loop.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -42,6 +43,8 @@ __all__ = [
     "LevelEntry",
     "Replay",
     "ReplayFinding",
+    "ReplayPart",
+    "Replayer",
     "replay",
 ]
 
@@ -310,18 +313,12 @@ def replay(
     Incidents read under mappings whose ``counters`` differ are an :class:`ArgumentError`:
     one summary says which counters its decisions used.
     """
-    if not isinstance(policy, Policy):
-        raise ArgumentError(f"policy must be an escalate Policy, got {type(policy).__name__}")
-    if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
-        raise ArgumentError(f"max_steps must be a positive int, got {max_steps!r}")
-    clock_name = _clock(policy, clock)
+    replayer = Replayer(policy, clock=clock, max_steps=max_steps)
     if isinstance(log, LogReading):
         incidents = log.incidents
-        anomalies = log.anomalies
         rows: int | None = log.rows
     else:
         incidents = tuple(log)
-        anomalies = tuple(a for incident in incidents for a in incident.anomalies)
         rows = None
     used: Literal["servicenow", "derived"] | None = None
     for i, incident in enumerate(incidents):
@@ -329,30 +326,101 @@ def replay(
             raise ArgumentError(
                 f"incident {i} must be a LogIncident, got {type(incident).__name__}"
             )
-        if used is not None and incident.counters.used != used:
-            raise ArgumentError(
-                f"incident {i} ({incident.number}) carries the {incident.counters.used} "
-                f"counters, the ones before it the {used} ones; replay the incidents of one "
-                "mapping's counters at a time"
-            )
-        used = incident.counters.used
-    levels = _level_names(policy)
-    results = []
+        used = _same_counters(i, incident.number, incident.counters.used, used)
+    parts = []
     for done, incident in enumerate(incidents, 1):
-        results.append(_replay_incident(policy, incident, clock_name, max_steps, levels))
+        parts.append(replayer.part(incident))
         if progress is not None:
             progress(done)
-    return Replay(
-        policy_id=policy.id,
-        policy_version=str(policy.version),
-        policy_hash=policy.content_hash,
-        clock=clock_name,
-        incidents=tuple(results),
-        anomalies=anomalies,
-        rows=rows,
-        counters_used=used,
-        counters_disagree=tuple(i.number for i in incidents if not i.counters.agree),
-    )
+    result = replayer.assemble(parts, rows=rows)
+    if isinstance(log, LogReading):  # the reading's own list (read_log's is the same)
+        result = dataclasses.replace(result, anomalies=log.anomalies)
+    return result
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ReplayPart:
+    """What one incident adds to a :class:`Replay`: its :class:`IncidentReplay`
+    (``replayed``), the ``anomalies`` its reading reported, which ``counters`` its ticket
+    carried and whether ServiceNow's and the derived ones ``agree``. Small, and picklable: a
+    part replayed in another process is sent back as it is."""
+
+    replayed: IncidentReplay
+    anomalies: tuple[Anomaly, ...]
+    counters: Literal["servicenow", "derived"]
+    agree: bool
+
+
+class Replayer:
+    """:func:`replay` in pieces: a policy set up once (the clock compared with ``made_sla``,
+    the step cap, its level names), :meth:`part` for each incident, wherever it runs, and
+    :meth:`assemble` for the whole :class:`Replay` from the parts in log order. What a
+    :class:`Replay` says of an incident depends on that incident only, so the parts of a log
+    replayed in several processes (``escalate replay --workers``) assemble, in log order, into
+    the replay of the whole log in one: the same ``to_json()``, byte for byte.
+
+    The arguments are checked as :func:`replay` checks them; a replayer pickles when its
+    policy does."""
+
+    __slots__ = ("clock", "levels", "max_steps", "policy")
+
+    def __init__(
+        self, policy: Policy, *, clock: str | None = None, max_steps: int = DEFAULT_MAX_STEPS
+    ) -> None:
+        if not isinstance(policy, Policy):
+            raise ArgumentError(f"policy must be an escalate Policy, got {type(policy).__name__}")
+        if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
+            raise ArgumentError(f"max_steps must be a positive int, got {max_steps!r}")
+        self.policy = policy
+        self.clock = _clock(policy, clock)
+        self.max_steps = max_steps
+        self.levels = _level_names(policy)
+
+    def part(self, incident: LogIncident) -> ReplayPart:
+        """``incident`` replayed, with what the summary needs of its reading."""
+        if not isinstance(incident, LogIncident):
+            raise ArgumentError(f"an incident must be a LogIncident, got {type(incident).__name__}")
+        replayed = _replay_incident(self.policy, incident, self.clock, self.max_steps, self.levels)
+        counters = incident.counters
+        return ReplayPart(replayed, incident.anomalies, counters.used, counters.agree)
+
+    def assemble(self, parts: Iterable[ReplayPart], *, rows: int | None = None) -> Replay:
+        """The :class:`Replay` of the incidents whose ``parts`` are given, in log order;
+        ``rows`` the log's rows (``None``: not a whole log). Parts whose counters differ are
+        an :class:`ArgumentError`, as in :func:`replay`."""
+        given = tuple(parts)
+        used: Literal["servicenow", "derived"] | None = None
+        for i, part in enumerate(given):
+            if not isinstance(part, ReplayPart):
+                raise ArgumentError(f"part {i} must be a ReplayPart, got {type(part).__name__}")
+            used = _same_counters(i, part.replayed.number, part.counters, used)
+        policy = self.policy
+        return Replay(
+            policy_id=policy.id,
+            policy_version=str(policy.version),
+            policy_hash=policy.content_hash,
+            clock=self.clock,
+            incidents=tuple(part.replayed for part in given),
+            anomalies=tuple(a for part in given for a in part.anomalies),
+            rows=rows,
+            counters_used=used,
+            counters_disagree=tuple(p.replayed.number for p in given if not p.agree),
+        )
+
+
+def _same_counters(
+    i: int,
+    number: str,
+    counters: Literal["servicenow", "derived"],
+    used: Literal["servicenow", "derived"] | None,
+) -> Literal["servicenow", "derived"]:
+    """``counters`` (incident ``i``'s), when the incidents before it used the same (``used``)."""
+    if used is not None and counters != used:
+        raise ArgumentError(
+            f"incident {i} ({number}) carries the {counters} counters, the ones before it the "
+            f"{used} ones; replay the incidents of one mapping's counters at a time"
+        )
+    return counters
 
 
 def _clock(policy: Policy, name: str | None) -> str:
