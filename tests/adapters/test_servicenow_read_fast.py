@@ -306,3 +306,72 @@ def test_a_bad_date_time_on_a_later_row_names_that_row_though_others_read() -> N
 def test_a_ticket_error_is_what_both_readers_raise() -> None:
     with pytest.raises(TicketError):
         TimeReader("d/M/yyyy H:mm", "UTC")("not a date")
+
+
+def reference_values(
+    row: Mapping[str, object], mapping: ServiceNowMapping, line: int
+) -> tuple[object, ...]:
+    """How read_log read a row's group, assignee, priority and fields before (issue 11)."""
+    priority = reference_text(row, "priority", mapping, line, False)
+    return (
+        reference_text(row, "assignment_group", mapping, line, False),
+        reference_text(row, "assigned_to", mapping, line, False),
+        None if priority is None else mapping.priorities.get(priority, priority),
+        reference_fields(row, mapping, line),
+    )
+
+
+VALUE_COLUMNS = ("priority", "assignment_group", "assigned_to", "category", "notify")
+
+
+SMALL = st.sampled_from(["1", "3 - Moderate", "?", "x"])  # few texts: rows repeat, or nearly
+
+
+@settings(max_examples=400)
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {c: st.one_of(SMALL, SMALL, SMALL, CELLS) for c in VALUE_COLUMNS[:3]},
+            optional={c: st.one_of(SMALL, SMALL, SMALL, CELLS) for c in VALUE_COLUMNS[3:]},
+        ),
+        min_size=1,
+        max_size=12,
+    ).map(lambda rows: rows + rows),  # every row again: the second time, from memory
+)
+def test_a_rows_values_read_once_per_texts_read_as_the_general_way_reads_them(
+    rows: list[dict[str, object]],
+) -> None:
+    mapping = dataclasses.replace(UCI_LOG_MAPPING, custom_columns=("notify",))
+    cells = _Cells(mapping)
+    for line, row in enumerate(rows, start=2):
+        expected = outcome(lambda: reference_values(row, mapping, line))  # noqa: B023
+        assert expected == outcome(lambda: cells.values(row, line))  # type: ignore[arg-type]  # noqa: B023
+
+
+def test_rows_that_differ_in_any_one_cell_read_apart() -> None:
+    # Remembered rows are told apart by every cell their values are read from.
+    mapping = dataclasses.replace(UCI_LOG_MAPPING, custom_columns=("notify",))
+    base = {
+        "priority": "3 - Moderate",
+        "assignment_group": "Group 1",
+        "assigned_to": "Resolver 1",
+        "category": "Category 1",
+        "impact": "2 - Medium",
+        "caller_id": "Caller 1",
+        "notify": "Do Not Notify",
+    }
+    cells = _Cells(mapping)
+    for line, column in enumerate(base, start=2):
+        for row in (base, {**base, column: "Other"}, base):
+            assert reference_values(row, mapping, line) == cells.values(row, line)
+
+
+def test_a_row_with_a_cell_another_row_lacked_is_read_whole_though_their_texts_agree() -> None:
+    # A row without a category, then one whose category is None (a short CSV row): the same
+    # texts where both have them, but the second does not read.
+    cells = _Cells(UCI_LOG_MAPPING)
+    lacking = {"priority": "3 - Moderate", "assignment_group": "Group 1"}
+    assert reference_values(lacking, UCI_LOG_MAPPING, 2) == cells.values(lacking, 2)
+    short = {**lacking, "category": None}
+    with pytest.raises(LogError, match="line 3: a row with fewer cells than the header"):
+        cells.values(short, 3)  # type: ignore[arg-type]

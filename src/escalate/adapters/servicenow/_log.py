@@ -236,7 +236,9 @@ def _check_columns(row: Mapping[str, str], line: int) -> str:
     return state
 
 
-_UNSEEN = object()
+# What a dict of texts gives for a text it does not hold (no text a cell reads as is this
+# very object: a cell that happens to spell it is read the whole way, as any new text).
+_UNSEEN = "\x00unseen"
 
 
 class _Cells:
@@ -252,9 +254,13 @@ class _Cells:
         "field_plan",
         "group_column",
         "known",
+        "labels",
         "mapping",
+        "numbers",
         "read_time",
+        "rows_seen",
         "times",
+        "value_columns",
     )
 
     def __init__(self, mapping: ServiceNowMapping) -> None:
@@ -276,6 +282,19 @@ class _Cells:
             plan.append((column, name, table))
         self.field_plan = tuple(plan)
         self.custom_plan = tuple((column, f"fields.{column}") for column in mapping.custom_columns)
+        self.numbers: dict[str, int] = {}  # text -> the whole number it reads as
+        self.labels: dict[str, str] = {}  # state text -> its label
+        # The cells a row's values are read from, and the values read from them so far.
+        value_columns = ["priority", self.group_column, self.assignee_column]
+        value_columns += [column for column, _, _ in plan] + list(mapping.custom_columns)
+        self.value_columns = tuple(c for c in value_columns if c is not None)
+        self.rows_seen: dict[
+            tuple[object, ...],
+            tuple[
+                tuple[str, ...],
+                tuple[str | None, str | None, str | None, Mapping[str, str | None]],
+            ],
+        ] = {}
 
     def text(
         self, row: Mapping[str, str], column: str, line: int, *, custom: bool = False
@@ -292,7 +311,7 @@ class _Cells:
                 return None if value in self.empty else value
             known = self.known.get(value, _UNSEEN)
             if known is not _UNSEEN:
-                return cast("str | None", known)
+                return known
         return self._checked(value, column, line, custom)
 
     def _checked(self, value: object, column: str, line: int, custom: bool) -> str | None:
@@ -319,9 +338,57 @@ class _Cells:
         text = self.text(row, column, line)
         if text is None:
             return None
-        if not text.isascii() or not text.isdigit() or len(text) > 18:
-            raise LogError("expected a whole number from 0", line=line, column=column, value=text)
-        return int(text)
+        number = self.numbers.get(text)
+        if number is None:
+            if not text.isascii() or not text.isdigit() or len(text) > 18:
+                raise LogError(
+                    "expected a whole number from 0", line=line, column=column, value=text
+                )
+            number = self.numbers[text] = int(text)
+        return number
+
+    def state_label(self, text: str) -> str | None:
+        """``mapping.state_label(text)``, remembered."""
+        label = self.labels.get(text)
+        if label is None:
+            label = self.mapping.state_label(text)
+            if label is not None:
+                self.labels[text] = label
+        return label
+
+    def values(
+        self, row: Mapping[str, str], line: int
+    ) -> tuple[str | None, str | None, str | None, Mapping[str, str | None]]:
+        """What a row says of the group, the assignee, the priority (its label) and the
+        fields, read as :meth:`text` and :meth:`fields` read them (the first cell that does
+        not read is the error); remembered by the row's texts, which an incident's rows
+        mostly repeat (the fields' mapping is shared between such rows: never changed)."""
+        # A row's texts, None where the row has no such column (or a cell is None: never
+        # remembered, since it does not read); remembered with the columns it lacked, which a
+        # row read from memory must lack too.
+        key: tuple[object, ...] | None = tuple(map(row.get, self.value_columns))
+        try:
+            seen = self.rows_seen.get(key)  # type: ignore[arg-type]
+        except TypeError:  # a cell that is not text (unhashable): read the whole way
+            seen = key = None
+        if seen is not None:
+            lacked, got = seen
+            if not lacked or not any(map(row.__contains__, lacked)):
+                return got
+        priority = self.text(row, "priority", line)
+        group, assignee = self.group_column, self.assignee_column
+        got = (
+            None if group is None else self.text(row, group, line),
+            None if assignee is None else self.text(row, assignee, line),
+            None if priority is None else self.mapping.priorities.get(priority, priority),
+            self.fields(row, line),
+        )
+        if key is not None:  # every cell read: a None in the key is a column the row lacks
+            lacked = tuple(
+                c for c, text in zip(self.value_columns, key, strict=True) if text is None
+            )
+            self.rows_seen[key] = (lacked, got)
+        return got
 
     def time(self, row: Mapping[str, str], column: str, line: int) -> datetime:
         text = self.text(row, column, line)
@@ -359,8 +426,8 @@ class _Cells:
             if text is _UNSEEN:
                 text = self._checked(value, column, line, False)
             if text is not None and table is not None:
-                text = table.get(cast("str", text), text)
-            out[name] = cast("str | None", text)
+                text = table.get(text, text)
+            out[name] = text
         empty = self.empty
         for column, name in self.custom_plan:
             if column in row:
@@ -558,7 +625,7 @@ def _label(
 ) -> str:
     mapping = cells.mapping
     text = cells.text(row.raw, column, row.line)
-    label = None if text is None else mapping.state_label(text)
+    label = None if text is None else cells.state_label(text)
     if label is not None:
         return label
     known = ", ".join(sorted(set(mapping.states.values())))
@@ -616,16 +683,8 @@ _FIELD_NAMES = (
 
 
 def _values(row: _Row, label: str, cells: _Cells) -> _Values:
-    group_column = cells.group_column
-    assignee_column = cells.assignee_column
-    priority = cells.text(row.raw, "priority", row.line)
-    return _Values(
-        label,
-        None if group_column is None else cells.text(row.raw, group_column, row.line),
-        None if assignee_column is None else cells.text(row.raw, assignee_column, row.line),
-        None if priority is None else cells.mapping.priorities.get(priority, priority),
-        cells.fields(row.raw, row.line),
-    )
+    group, assignee, priority, fields = cells.values(row.raw, row.line)
+    return _Values(label, group, assignee, priority, fields)
 
 
 def _column_for(mapping: ServiceNowMapping, name: str) -> str | None:
