@@ -9,8 +9,11 @@ row that does not fit its header.
 The commands share the options that declare the log's mapping too: :func:`add_mapping_options`
 adds them to a command's parser, :func:`mapping_of` builds the
 :class:`~escalate.adapters.servicenow.ServiceNowMapping` they declare, and :func:`read_log_file`
-reads the log under it, every error one line naming the option, the file, its line and column.
-:class:`Progress` reports a long run's progress on stderr the same way for each command.
+reads the log under it, every error one line naming the option, the file, its line and column
+(:func:`log_error`); :func:`group_log_file` and :func:`read_incident` do it in two halves, the
+rows grouped by incident here and each incident read where it is replayed (``replay
+--workers``), with the same errors. :class:`Progress` reports a long run's progress on stderr
+the same way for each command.
 """
 
 from __future__ import annotations
