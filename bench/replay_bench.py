@@ -32,6 +32,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -87,9 +88,9 @@ def in_process(src: str, log: str, every: int, summary_path: str | None = None) 
     return dict(json.loads(done.stdout))
 
 
-def command(src: str, log: str, workers: int) -> tuple[float, str]:
+def command(src: str, log: str, workers: int) -> tuple[float, dict[str, Any]]:
     """``escalate replay --json --workers N`` in a new process: its wall seconds and the
-    summary's bytes without the throughput (the one part that differs between runs)."""
+    summary without the throughput (the one part that differs between runs)."""
     argv = [sys.executable, "-m", "escalate.cli", "replay", "--policy", str(PACK)]
     argv += ["--servicenow", log, "--time-zone", "UTC", "--json", "--workers", str(workers)]
     env = {**os.environ, "PYTHONPATH": src}
@@ -98,9 +99,9 @@ def command(src: str, log: str, workers: int) -> tuple[float, str]:
     wall = time.perf_counter() - started
     if done.returncode not in (0, 1):
         raise SystemExit(f"replay_bench: escalate replay failed: {done.stderr.strip()}")
-    document = json.loads(done.stdout)
+    document = dict(json.loads(done.stdout))
     del document["throughput"]
-    return wall, json.dumps(document, sort_keys=True, indent=2)
+    return wall, document
 
 
 def main() -> int:
@@ -126,10 +127,11 @@ def main() -> int:
     if args.before:
         trees = {"before": args.before, **trees}
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in trees}
+    summary_path = args.json or str(Path(tempfile.mkdtemp()) / "summary.json")
     for n in range(args.passes):
         for name, src in trees.items():
             last = n == args.passes - 1 and name == "this"
-            runs[name].append(in_process(src, args.log, args.every, args.json if last else None))
+            runs[name].append(in_process(src, args.log, args.every, summary_path if last else None))
 
     print(f"python {platform.python_version()} on {platform.machine()}, {platform.system()}")
     print(f"log: {args.log}" + (f" (every {args.every}th incident)" if args.every > 1 else ""))
@@ -150,18 +152,19 @@ def main() -> int:
             f"{total:7.2f}  {per:.0f}"
         )
     digests = {p["summary_sha256"] for passes in runs.values() for p in passes}
-    print(f"summaries: {'identical' if len(digests) == 1 else 'DIFFER'} across trees and passes")
+    same = len(digests) == 1
+    print(f"summaries: {'identical' if same else 'DIFFER'} across trees and passes")
 
     if args.workers:
         if args.every > 1:
-            print("(--workers times the whole log: --every does not apply to the command)")
-        reference = None
+            raise SystemExit("replay_bench: --workers replays the whole log; drop --every")
+        library = json.loads(Path(summary_path).read_text())  # escalate.replay's, this tree
         for workers in (int(n) for n in args.workers.split(",")):
             wall, summary = command(trees["this"], args.log, workers)
-            reference = summary if reference is None else reference
-            same = "the same summary" if summary == reference else "A DIFFERENT SUMMARY"
+            same = "the library's summary" if summary == library else "A DIFFERENT SUMMARY"
             print(f"escalate replay --workers {workers}: {wall:.2f} s wall, {same}")
-    return 0 if len(digests) == 1 else 1
+            same = same and summary == library
+    return 0 if same else 1
 
 
 if __name__ == "__main__":
