@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,15 +18,16 @@ from typing import Any
 import pytest
 
 import escalate
-from escalate import Policy, Ticket
+from escalate import Policy
 from escalate.adapters.servicenow import (
     UCI_LOG_MAPPING,
-    LogIncident,
     LogReading,
     Replay,
     read_log,
     replay,
 )
+from escalate.adapters.servicenow._replay import _Feed
+from escalate.engine.decision import Decision
 from escalate.engine.ticket import Event
 from escalate.errors import ArgumentError
 
@@ -207,12 +208,12 @@ def test_an_action_emitted_again_after_it_was_done_would_be_counted(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # A caller that forgets what it did: the done events never reach the ticket.
-    original = LogIncident.ticket_at
+    original = _Feed.decide
 
-    def forgetful(self: LogIncident, count: int, done: Iterable[Event] = ()) -> Ticket:
-        return original(self, count)
+    def forgetful(self: _Feed, count: int, done: Sequence[Event], at: datetime) -> Decision:
+        return original(self, count, (), at)
 
-    monkeypatch.setattr(LogIncident, "ticket_at", forgetful)
+    monkeypatch.setattr(_Feed, "decide", forgetful)
     found = replay(policy(), reading()).to_dict()["duplicate_actions"]
     # INC1: what was due at 11:00 is missed, not due, once resolved at 12:00. INC2: L2, due
     # from 12:00, again at 13:00, 14:00 and 15:00; the breach warning, due from 13:00 (the
@@ -255,7 +256,7 @@ def test_a_ticket_the_policy_refuses_stops_that_incident_only() -> None:
 def test_a_wake_up_that_does_not_move_forward_stops_the_incident_instead_of_looping(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    evaluate = Policy.evaluate
+    decide = _Feed.decide
 
     class Stuck:
         def __init__(self, decision: object, now: datetime) -> None:
@@ -265,10 +266,10 @@ def test_a_wake_up_that_does_not_move_forward_stops_the_incident_instead_of_loop
         def __getattr__(self, name: str) -> object:
             return getattr(self._decision, name)
 
-    def stuck(self: Policy, ticket: Ticket, *, now: datetime, **kw: Any) -> Any:
-        return Stuck(evaluate(self, ticket, now=now, **kw), now)
+    def stuck(self: _Feed, count: int, done: Sequence[Event], at: datetime) -> Any:
+        return Stuck(decide(self, count, done, at), at)
 
-    monkeypatch.setattr(Policy, "evaluate", stuck)
+    monkeypatch.setattr(_Feed, "decide", stuck)
     result = replay(policy(), reading())
     assert [("INC1", 1), ("INC2", 1), ("INC3", 1)] == [
         (i.number, i.evaluations) for i in result.incidents

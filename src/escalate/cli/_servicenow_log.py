@@ -9,8 +9,11 @@ row that does not fit its header.
 The commands share the options that declare the log's mapping too: :func:`add_mapping_options`
 adds them to a command's parser, :func:`mapping_of` builds the
 :class:`~escalate.adapters.servicenow.ServiceNowMapping` they declare, and :func:`read_log_file`
-reads the log under it, every error one line naming the option, the file, its line and column.
-:class:`Progress` reports a long run's progress on stderr the same way for each command.
+reads the log under it, every error one line naming the option, the file, its line and column
+(:func:`log_error`); :func:`group_log_file` and :func:`read_incident` do it in two halves, the
+rows grouped by incident here and each incident read where it is replayed (``replay
+--workers``), with the same errors. :class:`Progress` reports a long run's progress on stderr
+the same way for each command.
 """
 
 from __future__ import annotations
@@ -23,16 +26,18 @@ import io
 import sys
 import zipfile
 import zoneinfo
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from escalate.adapters.servicenow import (
     UCI_LOG_MAPPING,
     LogError,
+    LogIncident,
     LogReading,
     ServiceNowMapping,
     read_log,
 )
+from escalate.adapters.servicenow._log import IncidentReader, LogRows, group_rows
 from escalate.cli._io import error
 from escalate.errors import (
     ArgumentError,
@@ -48,8 +53,11 @@ __all__ = [
     "MAX_LOG_BYTES",
     "Progress",
     "add_mapping_options",
+    "group_log_file",
+    "log_error",
     "log_rows",
     "mapping_of",
+    "read_incident",
     "read_log_file",
 ]
 
@@ -249,20 +257,55 @@ def read_log_file(
     change skips or repeats adds a hint that the log may not be in ``mapping.time_zone``."""
     try:
         return read_log(log_rows(path, option), mapping)
-    except LogError as exc:
-        message = exc.message.removeprefix(f"line {exc.line}: ")
-        where = f"{render_path(exc.path)}: " if exc.path and exc.path != ("",) else ""
-        hint = ""
-        if "by a clock change" in message:
-            hint = (
-                f" (is the log really in {mapping.time_zone}? a zone without DST, such as "
-                "UTC, reads it)"
-            )
-        raise EscalateError(
-            f"{option}: {path}:{exc.line}: {where}{message} (got {shown(exc.value)}){hint}"
-        ) from None
     except TicketError as exc:
-        raise EscalateError(f"{option}: {path}: {exc}") from None
+        raise log_error(exc, path, mapping, option) from None
+
+
+def group_log_file(path: str, mapping: ServiceNowMapping, option: str = "--servicenow") -> LogRows:
+    """The rows of the log at ``path`` grouped by incident (``group_rows``), each group for
+    an :class:`~escalate.adapters.servicenow.IncidentReader` to read (:func:`read_incident`);
+    errors as :func:`read_log_file` says them."""
+    try:
+        return group_rows(log_rows(path, option), mapping)
+    except TicketError as exc:
+        raise log_error(exc, path, mapping, option) from None
+
+
+def read_incident(
+    reader: IncidentReader,
+    number: str,
+    rows: Sequence[tuple[int, Mapping[str, str]]],
+    path: str,
+    option: str = "--servicenow",
+) -> LogIncident:
+    """One incident of the log at ``path`` read from its grouped rows; errors as
+    :func:`read_log_file` says them."""
+    try:
+        return reader.read(number, rows)
+    except TicketError as exc:
+        raise log_error(exc, path, reader.mapping, option) from None
+
+
+def log_error(
+    exc: TicketError, path: str, mapping: ServiceNowMapping, option: str = "--servicenow"
+) -> EscalateError:
+    """The one-line error for a log that does not read: ``OPTION: FILE:LINE: COLUMN: message
+    (got value)`` for a :class:`~escalate.adapters.servicenow.LogError` (a local time a clock
+    change skips or repeats adds a hint that the log may not be in ``mapping.time_zone``),
+    ``OPTION: FILE: message`` for another ticket error."""
+    if not isinstance(exc, LogError):
+        return EscalateError(f"{option}: {path}: {exc}")
+    message = exc.message.removeprefix(f"line {exc.line}: ")
+    where = f"{render_path(exc.path)}: " if exc.path and exc.path != ("",) else ""
+    hint = ""
+    if "by a clock change" in message:
+        hint = (
+            f" (is the log really in {mapping.time_zone}? a zone without DST, such as "
+            "UTC, reads it)"
+        )
+    return EscalateError(
+        f"{option}: {path}:{exc.line}: {where}{message} (got {shown(exc.value)}){hint}"
+    )
 
 
 # -- progress -------------------------------------------------------------------------------------

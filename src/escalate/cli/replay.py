@@ -1,35 +1,49 @@
 """``escalate replay``: a ServiceNow incident log replayed through a policy, summarised.
 
 The log is a CSV (or a zip holding one) of full-record snapshots, one row per update, as the
-UCI incident event log is. It is read with :func:`escalate.adapters.servicenow.read_log` under
-a mapping built from the options (the defaults are those of ``UCI_LOG_MAPPING``, but the time
-zone, which a log never states, must be given), then replayed with
-:func:`escalate.adapters.servicenow.replay`. This command measures the wall time of the replay,
-for the throughput line; the library reads no clock.
+UCI incident event log is. Its rows are grouped by incident
+(:func:`escalate.adapters.servicenow._log.group_rows`: what
+:func:`escalate.adapters.servicenow.read_log` does first) under a mapping built from the
+options (the defaults are those of ``UCI_LOG_MAPPING``, but the time zone, which a log never
+states, must be given); then each incident is read from its rows and replayed
+(:class:`~escalate.adapters.servicenow._replay.Replayer`), here or, with ``--workers N``, in N
+processes partitioned by incident number (``cli/_workers``), and the parts are put together in
+log order: the same summary, byte for byte, whatever N. This command measures the wall time
+of reading and replaying the log, for the throughput line; the library reads no clock.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 from escalate.adapters.servicenow import Replay
-from escalate.adapters.servicenow import replay as replay_log
-from escalate.adapters.servicenow._replay import DEFAULT_MAX_STEPS, PERCENTILES
+from escalate.adapters.servicenow._log import IncidentReader
+from escalate.adapters.servicenow._replay import (
+    DEFAULT_MAX_STEPS,
+    PERCENTILES,
+    Replayer,
+    ReplayPart,
+)
 from escalate.cli._io import load_policy, out, print_json
 from escalate.cli._servicenow_log import (
     Progress,
     add_mapping_options,
+    group_log_file,
     mapping_of,
-    read_log_file,
+    read_incident,
 )
+from escalate.cli._workers import run_in_workers, workers_arg
 from escalate.cli.simulate import steps_arg
 from escalate.errors import ArgumentError, EscalateError
 
 #: How many cases of a kind the text summary lists (``--json`` lists them all).
 SHOWN = 10
+
+Row = Mapping[str, str]
 
 
 def register(sub: Any) -> None:
@@ -60,6 +74,14 @@ def register(sub: Any) -> None:
         default=DEFAULT_MAX_STEPS,
         help=f"most evaluations of one incident (default {DEFAULT_MAX_STEPS})",
     )
+    cmd.add_argument(
+        "--workers",
+        type=workers_arg,
+        default=1,
+        metavar="N",
+        help="read and replay the incidents in N processes, partitioned by number (default 1: "
+        "this process); the summary is the same",
+    )
     cmd.add_argument("--quiet", action="store_true", help="no progress on stderr")
     cmd.add_argument("--json", action="store_true", help="print the summary as JSON")
     cmd.set_defaults(run=run)
@@ -68,33 +90,74 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     policy = load_policy(args.policy)
     mapping = mapping_of(args)
-    try:  # an unknown --clock is said before the log is read (an empty replay checks it)
-        replay_log(policy, (), clock=args.clock)
+    try:  # an unknown --clock is said before the log is read
+        replayer = Replayer(policy, clock=args.clock, max_steps=args.max_steps)
     except ArgumentError as exc:
         raise EscalateError(f"--clock: {exc}") from None
-    reading = read_log_file(args.servicenow, mapping)
+    started = time.perf_counter_ns()
+    grouped = group_log_file(args.servicenow, mapping)
     progress = Progress(
-        len(reading.incidents), args, command="replay", verb="replayed", unit="incident"
+        len(grouped.incidents), args, command="replay", verb="replayed", unit="incident"
     )
     progress.say(
-        f"escalate: read {reading.rows} rows, {len(reading.incidents)} incidents; replaying"
+        f"escalate: read {grouped.rows} rows, {len(grouped.incidents)} incidents; replaying"
+        + (f" in {args.workers} processes" if args.workers > 1 else "")
     )
-    started = time.perf_counter_ns()
+    work = _Work(IncidentReader(mapping, grouped.state_column), replayer, args.servicenow)
+    parts: list[ReplayPart] = []
     with progress as report:
-        result = replay_log(
-            policy, reading, clock=args.clock, max_steps=args.max_steps, progress=report
-        )
+        for part in run_in_workers(
+            _replay_incident,
+            work,
+            list(grouped.incidents.items()),
+            _number,
+            args.workers,
+        ):
+            parts.append(part)
+            if report is not None:
+                report(len(parts))
+    result = replayer.assemble(parts, rows=grouped.rows)
     wall_ns = max(time.perf_counter_ns() - started, 1)
     summary = result.to_dict()
     throughput = {  # integers and exact decimals, as every figure escalate prints
         "wall_seconds": str((Decimal(wall_ns) / 10**9).quantize(Decimal("0.001"))),
         "evaluations_per_second": result.evaluations * 10**9 // wall_ns,
+        "workers": args.workers,
     }
     if args.json:
         print_json({**summary, "throughput": throughput})
     else:
         out(text(result, summary, throughput), keep_newlines=True)
     return 1 if result.findings or result.duplicates else 0
+
+
+class _Work:
+    """What every incident's work shares (sent once to each worker process): the reader of
+    the log's incidents, the replayer, and the log's path for messages."""
+
+    __slots__ = ("path", "reader", "replayer")
+
+    def __init__(self, reader: IncidentReader, replayer: Replayer, path: str) -> None:
+        self.reader = reader
+        self.replayer = replayer
+        self.path = path
+
+    def __getstate__(self) -> tuple[IncidentReader, Replayer, str]:
+        return (self.reader, self.replayer, self.path)
+
+    def __setstate__(self, state: tuple[IncidentReader, Replayer, str]) -> None:
+        self.reader, self.replayer, self.path = state
+
+
+def _replay_incident(work: _Work, item: tuple[str, Sequence[tuple[int, Row]]]) -> ReplayPart:
+    """One incident read from its rows and replayed (in a worker process, or here)."""
+    number, rows = item
+    return work.replayer.part(read_incident(work.reader, number, rows, work.path))
+
+
+def _number(item: tuple[str, Sequence[tuple[int, Row]]]) -> str:
+    """The partition key of an incident's rows: its number."""
+    return item[0]
 
 
 # -- the text summary -----------------------------------------------------------------------------

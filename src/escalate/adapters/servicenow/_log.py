@@ -13,7 +13,7 @@ know -- are handled by the mapping's declared rules and reported, never dropped 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import pairwise
@@ -21,13 +21,21 @@ from types import MappingProxyType
 from typing import cast
 
 from escalate._models import label_problem
-from escalate.adapters.servicenow._mapping import ServiceNowMapping
+from escalate.adapters.servicenow._mapping import ServiceNowMapping, TimeReader
 from escalate.adapters.servicenow._records import Anomaly, Counters, LogIncident, Update
 from escalate.engine.ticket import Customer, Event, Ticket
 from escalate.engine.ticket_format import normalise_name
-from escalate.errors import TicketError
+from escalate.errors import ArgumentError, TicketError
 
-__all__ = ["UCI_LOG_MAPPING", "LogError", "LogReading", "read_log"]
+__all__ = [
+    "UCI_LOG_MAPPING",
+    "IncidentReader",
+    "LogError",
+    "LogReading",
+    "LogRows",
+    "group_rows",
+    "read_log",
+]
 
 UCI_LOG_MAPPING = ServiceNowMapping(
     time_zone="UTC",
@@ -125,6 +133,34 @@ def read_log(
     >>> [(e.type, e.status or e.group) for e in reading.incidents[0].ticket.events]
     [('status-changed', 'new'), ('assigned', 'Service Desk'), ('resolved', 'resolved')]
     """
+    grouped = group_rows(rows, mapping, first_line=first_line)
+    reader = IncidentReader(mapping, grouped.state_column)
+    incidents = tuple(reader.read(number, found) for number, found in grouped.incidents.items())
+    anomalies = tuple(a for incident in incidents for a in incident.anomalies)
+    return LogReading(incidents, anomalies, grouped.rows)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class LogRows:
+    """A log's rows grouped by incident, as :func:`group_rows` gives them: ``incidents`` maps
+    each number (in order of first appearance) to its ``(line, row)`` pairs in log order;
+    ``state_column`` is the state's column (``state``, else ``incident_state``; ``""`` when
+    there are no rows) and ``rows`` how many there are."""
+
+    incidents: Mapping[str, Sequence[tuple[int, Mapping[str, str]]]]
+    state_column: str
+    rows: int
+
+
+def group_rows(
+    rows: Iterable[Mapping[str, str]], mapping: ServiceNowMapping, *, first_line: int = 2
+) -> LogRows:
+    """The first half of :func:`read_log`: its checks of the columns and of every row (a
+    mapping, no extra cells, an incident number), and the rows grouped by incident. An
+    :class:`IncidentReader` reads each group; ``read_log`` is the two together. Splitting them
+    lets a caller read and replay the incidents in several processes (``escalate replay
+    --workers``): what an incident reads as depends on its rows only."""
+    cells = _Cells(mapping)
     groups: dict[str, list[tuple[int, Mapping[str, str]]]] = {}
     count = 0
     state_column = ""
@@ -139,7 +175,7 @@ def read_log(
             raise LogError(
                 "a row with more cells than the header", line=line, column="", value=extra
             )
-        number = _text(row, "number", mapping, line)
+        number = cells.text(row, "number", line)
         if number is None:
             raise LogError(
                 "a row without an incident number",
@@ -147,12 +183,42 @@ def read_log(
                 column="number",
                 value=row.get("number"),
             )
-        groups.setdefault(number, []).append((line, row))
-    incidents = tuple(
-        _incident(number, found, mapping, state_column) for number, found in groups.items()
-    )
-    anomalies = tuple(a for incident in incidents for a in incident.anomalies)
-    return LogReading(incidents, anomalies, count)
+        found = groups.get(number)
+        if found is None:
+            groups[number] = [(line, row)]
+        else:
+            found.append((line, row))
+    return LogRows(groups, state_column, count)
+
+
+class IncidentReader:
+    """Reads one log's incidents from their rows under ``mapping`` (the second half of
+    :func:`read_log`): :meth:`read` gives one :class:`LogIncident`. It remembers the texts
+    and date-times it has checked, so that a log's repeated cells are checked once; that
+    memory is the reader's own (nothing outlives it), and a pickled reader takes only the
+    mapping and the state column (a process it is sent to starts remembering afresh)."""
+
+    __slots__ = ("_cells", "state_column")
+
+    def __init__(self, mapping: ServiceNowMapping, state_column: str) -> None:
+        self._cells = _Cells(mapping)
+        self.state_column = state_column
+
+    @property
+    def mapping(self) -> ServiceNowMapping:
+        """The mapping the incidents are read under."""
+        return self._cells.mapping
+
+    def read(self, number: str, rows: Sequence[tuple[int, Mapping[str, str]]]) -> LogIncident:
+        """The incident ``number`` from its ``(line, row)`` pairs (in log order, at least one),
+        as :func:`read_log` reads it; a :class:`LogError` naming the line and column of a row
+        that does not read."""
+        if not rows:
+            raise ArgumentError(f"incident {number!r}: no rows to read")
+        return _incident(number, rows, self._cells, self.state_column)
+
+    def __reduce__(self) -> tuple[type[IncidentReader], tuple[ServiceNowMapping, str]]:
+        return (IncidentReader, (self.mapping, self.state_column))
 
 
 def _check_columns(row: Mapping[str, str], line: int) -> str:
@@ -170,90 +236,234 @@ def _check_columns(row: Mapping[str, str], line: int) -> str:
     return state
 
 
-def _text(
-    row: Mapping[str, str],
-    column: str,
-    mapping: ServiceNowMapping,
-    line: int,
-    *,
-    custom: bool = False,
-) -> str | None:
-    """The cell ``column`` of a row: ``None`` when the log has no such column or the cell
-    holds an empty marker; else text the ticket format takes (a name; a custom column's value
-    as a custom field takes it), or a :class:`LogError` naming the line and column."""
-    if column not in row:
-        return None
-    value = row[column]
-    if value is None:
-        raise LogError(
-            "a row with fewer cells than the header", line=line, column=column, value=value
-        )
-    if not isinstance(value, str):
-        raise LogError("expected text", line=line, column=column, value=value)
-    if mapping.is_empty(value):
-        return None
-    if custom:  # a custom field's text is kept as given
+# What a dict of texts gives for a text it does not hold (no text a cell reads as is this
+# very object: a cell that happens to spell it is read the whole way, as any new text).
+_UNSEEN = "\x00unseen"
+
+
+class _Cells:
+    """How one :func:`read_log` call reads a row's cells under its mapping, remembering what it
+    has already checked: a log repeats its texts (a group, a category, ``opened_at`` on every
+    row of an incident), so each distinct text is checked as a name, and each distinct
+    date-time parsed, once per call. Held by that call only: nothing outlives it."""
+
+    __slots__ = (
+        "assignee_column",
+        "custom_plan",
+        "empty",
+        "field_plan",
+        "group_column",
+        "known",
+        "labels",
+        "mapping",
+        "numbers",
+        "read_time",
+        "rows_seen",
+        "times",
+        "value_columns",
+    )
+
+    def __init__(self, mapping: ServiceNowMapping) -> None:
+        self.mapping = mapping
+        self.empty = frozenset(mapping.empty)
+        self.read_time = TimeReader(mapping.date_format, mapping.time_zone)
+        # The texts seen so far that read as names: text -> what it reads as (None: empty).
+        self.known: dict[str, str | None] = dict.fromkeys(self.empty)
+        self.times: dict[str, datetime] = {}  # text -> the instant it reads as
+        self.group_column = _column_for(mapping, "assignment_group")
+        self.assignee_column = _column_for(mapping, "assignee")
+        # The columns read into fields, in the order they are read: (column, field, the table
+        # of labels its values go through, if any).
+        plan: list[tuple[str, str, Mapping[str, str] | None]] = []
+        for column, name in mapping.columns.items():
+            if name in ("assignment_group", "assignee"):
+                continue
+            table = {"impact": mapping.impacts, "urgency": mapping.urgencies}.get(name)
+            plan.append((column, name, table))
+        self.field_plan = tuple(plan)
+        self.custom_plan = tuple((column, f"fields.{column}") for column in mapping.custom_columns)
+        self.numbers: dict[str, int] = {}  # text -> the whole number it reads as
+        self.labels: dict[str, str] = {}  # state text -> its label
+        # The cells a row's values are read from, and the values read from them so far.
+        value_columns = ["priority", self.group_column, self.assignee_column]
+        value_columns += [column for column, _, _ in plan] + list(mapping.custom_columns)
+        self.value_columns = tuple(c for c in value_columns if c is not None)
+        self.rows_seen: dict[
+            tuple[object, ...],
+            tuple[
+                tuple[str, ...],
+                tuple[str | None, str | None, str | None, Mapping[str, str | None]],
+            ],
+        ] = {}
+
+    def text(
+        self, row: Mapping[str, str], column: str, line: int, *, custom: bool = False
+    ) -> str | None:
+        """The cell ``column`` of a row: ``None`` when the log has no such column or the cell
+        holds an empty marker; else text the ticket format takes (a name; a custom column's
+        value as a custom field takes it), or a :class:`LogError` naming the line and
+        column."""
+        if column not in row:
+            return None
+        value = row[column]
+        if type(value) is str:
+            if custom:  # a custom field's text is kept as given
+                return None if value in self.empty else value
+            known = self.known.get(value, _UNSEEN)
+            if known is not _UNSEEN:
+                return known
+        return self._checked(value, column, line, custom)
+
+    def _checked(self, value: object, column: str, line: int, custom: bool) -> str | None:
+        """A cell's text checked the whole way (the first time it is seen), remembered when
+        it reads."""
+        if value is None:
+            raise LogError(
+                "a row with fewer cells than the header", line=line, column=column, value=value
+            )
+        if not isinstance(value, str):
+            raise LogError("expected text", line=line, column=column, value=value)
+        if value in self.empty:
+            return None
+        if custom:
+            return value
+        problem = label_problem(value)
+        if problem is not None:
+            raise LogError(problem, line=line, column=column, value=value)
+        if type(value) is str:
+            self.known[value] = value
         return value
-    problem = label_problem(value)
-    if problem is not None:
-        raise LogError(problem, line=line, column=column, value=value)
-    return value
 
+    def count(self, row: Mapping[str, str], column: str, line: int) -> int | None:
+        text = self.text(row, column, line)
+        if text is None:
+            return None
+        number = self.numbers.get(text)
+        if number is None:
+            if not text.isascii() or not text.isdigit() or len(text) > 18:
+                raise LogError(
+                    "expected a whole number from 0", line=line, column=column, value=text
+                )
+            number = self.numbers[text] = int(text)
+        return number
 
-def _count(
-    row: Mapping[str, str], column: str, mapping: ServiceNowMapping, line: int
-) -> int | None:
-    text = _text(row, column, mapping, line)
-    if text is None:
-        return None
-    if not text.isascii() or not text.isdigit() or len(text) > 18:
-        raise LogError("expected a whole number from 0", line=line, column=column, value=text)
-    return int(text)
+    def state_label(self, text: str) -> str | None:
+        """``mapping.state_label(text)``, remembered."""
+        label = self.labels.get(text)
+        if label is None:
+            label = self.mapping.state_label(text)
+            if label is not None:
+                self.labels[text] = label
+        return label
 
+    def values(
+        self, row: Mapping[str, str], line: int
+    ) -> tuple[str | None, str | None, str | None, Mapping[str, str | None]]:
+        """What a row says of the group, the assignee, the priority (its label) and the
+        fields, read as :meth:`text` and :meth:`fields` read them (the first cell that does
+        not read is the error); remembered by the row's texts, which an incident's rows
+        mostly repeat (the fields' mapping is shared between such rows: never changed)."""
+        # A row's texts, None where the row has no such column (or a cell is None: never
+        # remembered, since it does not read); remembered with the columns it lacked, which a
+        # row read from memory must lack too.
+        key: tuple[object, ...] | None = tuple(map(row.get, self.value_columns))
+        try:
+            seen = self.rows_seen.get(key)  # type: ignore[arg-type]
+        except TypeError:  # a cell that is not text (unhashable): read the whole way
+            seen = key = None
+        if seen is not None:
+            lacked, got = seen
+            if not lacked or not any(map(row.__contains__, lacked)):
+                return got
+        priority = self.text(row, "priority", line)
+        group, assignee = self.group_column, self.assignee_column
+        got = (
+            None if group is None else self.text(row, group, line),
+            None if assignee is None else self.text(row, assignee, line),
+            None if priority is None else self.mapping.priorities.get(priority, priority),
+            self.fields(row, line),
+        )
+        if key is not None:  # every cell read: a None in the key is a column the row lacks
+            lacked = tuple(
+                c for c, text in zip(self.value_columns, key, strict=True) if text is None
+            )
+            self.rows_seen[key] = (lacked, got)
+        return got
 
-def _time(row: Mapping[str, str], column: str, mapping: ServiceNowMapping, line: int) -> datetime:
-    text = _text(row, column, mapping, line)
-    if text is None:
-        raise LogError("a date-time is required", line=line, column=column, value=row.get(column))
-    try:
-        return mapping.display_time(text)
-    except TicketError as exc:
-        raise LogError(exc.message, line=line, column=column, value=text) from None
+    def time(self, row: Mapping[str, str], column: str, line: int) -> datetime:
+        text = self.text(row, column, line)
+        if text is None:
+            raise LogError(
+                "a date-time is required", line=line, column=column, value=row.get(column)
+            )
+        at = self.times.get(text)
+        if at is None:
+            try:
+                at = self.read_time(text)
+            except TicketError as exc:
+                raise LogError(exc.message, line=line, column=column, value=text) from None
+            self.times[text] = at
+        return at
 
+    def verdict(self, row: Mapping[str, str], line: int) -> bool | None:
+        text = self.text(row, "made_sla", line)
+        if text is None:
+            return None
+        if text.lower() in ("true", "false"):
+            return text.lower() == "true"
+        raise LogError("expected true or false", line=line, column="made_sla", value=text)
 
-def _verdict(row: Mapping[str, str], mapping: ServiceNowMapping, line: int) -> bool | None:
-    text = _text(row, "made_sla", mapping, line)
-    if text is None:
-        return None
-    if text.lower() in ("true", "false"):
-        return text.lower() == "true"
-    raise LogError("expected true or false", line=line, column="made_sla", value=text)
+    def fields(self, row: Mapping[str, str], line: int) -> dict[str, str | None]:
+        """The fields a row gives, by escalate's names (``fields.<column>`` for custom
+        columns), in the mapping's order; an empty cell is ``None``."""
+        out: dict[str, str | None] = {}
+        known = self.known
+        for column, name, table in self.field_plan:
+            if column not in row:
+                continue
+            value = row[column]  # self.text(row, column, line), the common case inline
+            text = known.get(value, _UNSEEN) if type(value) is str else _UNSEEN
+            if text is _UNSEEN:
+                text = self._checked(value, column, line, False)
+            if text is not None and table is not None:
+                text = table.get(text, text)
+            out[name] = text
+        empty = self.empty
+        for column, name in self.custom_plan:
+            if column in row:
+                value = row[column]
+                if type(value) is str:
+                    out[name] = None if value in empty else value
+                else:
+                    out[name] = self._checked(value, column, line, True)
+        return out
 
 
 def _incident(
     number: str,
-    found: list[tuple[int, Mapping[str, str]]],
-    mapping: ServiceNowMapping,
+    found: Sequence[tuple[int, Mapping[str, str]]],
+    cells: _Cells,
     state_column: str,
 ) -> LogIncident:
+    mapping = cells.mapping
     anomalies: list[Anomaly] = []
     first_line, first_row = found[0]
-    opened_at = _time(first_row, "opened_at", mapping, first_line)
+    opened_at = cells.time(first_row, "opened_at", first_line)
     rows: list[_Row] = []
-    for line, cells in found:
-        if line != first_line and _time(cells, "opened_at", mapping, line) != opened_at:
+    for line, raw in found:
+        if line != first_line and cells.time(raw, "opened_at", line) != opened_at:
             raise LogError(
                 f"opened_at differs from line {first_line}'s {first_row['opened_at']!r}",
                 line=line,
                 column="opened_at",
-                value=cells["opened_at"],
+                value=raw["opened_at"],
             )
         rows.append(
             _Row(
                 line,
-                _mod_count(cells, mapping, line),
-                _time(cells, "sys_updated_at", mapping, line),
-                cells,
+                _mod_count(raw, cells, line),
+                cells.time(raw, "sys_updated_at", line),
+                raw,
             )
         )
     # A row updated before the incident was opened can only be the record as first saved:
@@ -278,16 +488,16 @@ def _incident(
                 )
             )
     first = rows[0]
-    opened = _opened(number, opened_at, first, mapping)
+    opened = _opened(number, opened_at, first, cells)
     updates: list[Update] = []
     previous = _Values(None, None, None, opened.priority, _fields_of(opened))
     label: str | None = None
     at = opened_at
     for row in rows:
         at = _placed(number, row, opened_at, at, mapping, anomalies)
-        label = _label(number, row, state_column, label, mapping, anomalies)
-        current = _values(row, label, mapping)
-        actor = _text(row.raw, "sys_updated_by", mapping, row.line)
+        label = _label(number, row, state_column, label, cells, anomalies)
+        current = _values(row, label, cells)
+        actor = cells.text(row.raw, "sys_updated_by", row.line)
         events = _diff(previous, current, at, actor, mapping, row.line)
         updates.append(
             Update(
@@ -295,17 +505,16 @@ def _incident(
                 row.line,
                 row.mod_count,
                 events,
-                _count(row.raw, "reassignment_count", mapping, row.line),
-                _count(row.raw, "reopen_count", mapping, row.line),
-                _verdict(row.raw, mapping, row.line),
+                cells.count(row.raw, "reassignment_count", row.line),
+                cells.count(row.raw, "reopen_count", row.line),
+                cells.verdict(row.raw, row.line),
             )
         )
         previous = current
-    last = rows[-1]
     derived = _whole(opened, updates, mapping)
     counters = Counters(
-        _count(last.raw, "reassignment_count", mapping, last.line),
-        _count(last.raw, "reopen_count", mapping, last.line),
+        updates[-1].reassignment_count,
+        updates[-1].reopen_count,
         derived.reassignment_count,
         derived.reopen_count,
         mapping.counters,
@@ -350,8 +559,8 @@ _EVENT_COLUMNS = {
 }
 
 
-def _mod_count(row: Mapping[str, str], mapping: ServiceNowMapping, line: int) -> int:
-    value = _count(row, "sys_mod_count", mapping, line)
+def _mod_count(row: Mapping[str, str], cells: _Cells, line: int) -> int:
+    value = cells.count(row, "sys_mod_count", line)
     if value is None:
         raise LogError(
             "sys_mod_count is required",
@@ -411,11 +620,12 @@ def _label(
     row: _Row,
     column: str,
     previous: str | None,
-    mapping: ServiceNowMapping,
+    cells: _Cells,
     anomalies: list[Anomaly],
 ) -> str:
-    text = _text(row.raw, column, mapping, row.line)
-    label = None if text is None else mapping.state_label(text)
+    mapping = cells.mapping
+    text = cells.text(row.raw, column, row.line)
+    label = None if text is None else cells.state_label(text)
     if label is not None:
         return label
     known = ", ".join(sorted(set(mapping.states.values())))
@@ -472,36 +682,9 @@ _FIELD_NAMES = (
 )
 
 
-def _row_fields(
-    row: Mapping[str, str], mapping: ServiceNowMapping, line: int
-) -> dict[str, str | None]:
-    out: dict[str, str | None] = {}
-    for column, name in mapping.columns.items():
-        if column not in row or name in ("assignment_group", "assignee"):
-            continue
-        text = _text(row, column, mapping, line)
-        if text is not None and name == "impact":
-            text = mapping.impacts.get(text, text)
-        elif text is not None and name == "urgency":
-            text = mapping.urgencies.get(text, text)
-        out[name] = text
-    for column in mapping.custom_columns:
-        if column in row:
-            out[f"fields.{column}"] = _text(row, column, mapping, line, custom=True)
-    return out
-
-
-def _values(row: _Row, label: str, mapping: ServiceNowMapping) -> _Values:
-    group_column = _column_for(mapping, "assignment_group")
-    assignee_column = _column_for(mapping, "assignee")
-    priority = _text(row.raw, "priority", mapping, row.line)
-    return _Values(
-        label,
-        None if group_column is None else _text(row.raw, group_column, mapping, row.line),
-        None if assignee_column is None else _text(row.raw, assignee_column, mapping, row.line),
-        None if priority is None else mapping.priorities.get(priority, priority),
-        _row_fields(row.raw, mapping, row.line),
-    )
+def _values(row: _Row, label: str, cells: _Cells) -> _Values:
+    group, assignee, priority, fields = cells.values(row.raw, row.line)
+    return _Values(label, group, assignee, priority, fields)
 
 
 def _column_for(mapping: ServiceNowMapping, name: str) -> str | None:
@@ -511,10 +694,11 @@ def _column_for(mapping: ServiceNowMapping, name: str) -> str | None:
     return None
 
 
-def _opened(number: str, opened_at: datetime, first: _Row, mapping: ServiceNowMapping) -> Ticket:
+def _opened(number: str, opened_at: datetime, first: _Row, cells: _Cells) -> Ticket:
     """The ticket before its first row: that row's fields, no status, group or assignee."""
-    fields = _row_fields(first.raw, mapping, first.line)
-    priority = _text(first.raw, "priority", mapping, first.line)
+    mapping = cells.mapping
+    fields = cells.fields(first.raw, first.line)
+    priority = cells.text(first.raw, "priority", first.line)
     custom = {
         name[7:]: value
         for name, value in fields.items()
@@ -596,7 +780,8 @@ def _diff(
                 actor=actor,
             )
         )
-    for name, value in after.fields.items():
+    changed = after.fields != before.fields  # most rows change no field: one comparison
+    for name, value in after.fields.items() if changed else ():
         if before.fields.get(name) != value:
             changes.append(
                 Event(

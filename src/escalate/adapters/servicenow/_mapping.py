@@ -7,9 +7,10 @@ date-time in a declared format and zone.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import fields as dataclass_fields
+from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Literal
 
@@ -17,6 +18,7 @@ from escalate.adapters._common import (
     check_zone,
     freeze_name_sets,
     freeze_tables,
+    in_range,
     local_instant,
     value_hash,
 )
@@ -28,6 +30,7 @@ __all__ = [
     "INTERNAL_FORMAT",
     "Path",
     "ServiceNowMapping",
+    "TimeReader",
     "parse_time",
 ]
 
@@ -152,6 +155,16 @@ class ServiceNowMapping:
     def __hash__(self) -> int:
         return value_hash(self)
 
+    def __reduce__(self) -> tuple[Callable[[dict[str, object]], ServiceNowMapping], tuple[object]]:
+        """Pickled as its fields (the read-only tables as plain dicts), checked again when
+        unpickled: a mapping sent to a worker process reads the log the same way."""
+        values = {
+            f.name: dict(value) if isinstance(value, Mapping) else value
+            for f in dataclass_fields(self)
+            for value in (getattr(self, f.name),)
+        }
+        return (_mapping_of, (values,))
+
     def state_label(self, text: str) -> str | None:
         """The label of the state written ``text`` (a value such as ``"6"`` or a label such
         as ``"Resolved"``), or ``None`` when :attr:`states` has neither."""
@@ -175,6 +188,11 @@ class ServiceNowMapping:
     def value_time(self, text: object, path: Path = ()) -> datetime:
         """A stored date-time value (``yyyy-MM-dd HH:mm:ss``, UTC) as UTC."""
         return parse_time(text, INTERNAL_FORMAT, "UTC", path)
+
+
+def _mapping_of(values: dict[str, object]) -> ServiceNowMapping:
+    """The mapping with these fields (what :meth:`ServiceNowMapping.__reduce__` pickles)."""
+    return ServiceNowMapping(**values)  # type: ignore[arg-type]
 
 
 _TABLES = (
@@ -288,3 +306,73 @@ def parse_time(text: object, date_format: str, time_zone: str, path: Path = ()) 
     except ValueError as exc:
         raise TicketError(f"not a date and time: {exc}", path=path, value=text) from None
     return local_instant(naive, time_zone, path, text)
+
+
+_FIELDS = ("year", "month", "day", "hour", "hour12", "minute", "second", "ampm")
+
+
+class TimeReader:
+    """:func:`parse_time` for one ``date_format`` and ``time_zone``, compiled once: a reader
+    of many date-times (a log's) holds one. Every result, and every error, is the one
+    :func:`parse_time` gives for the same text.
+
+    >>> read = TimeReader("d/M/yyyy H:mm", "UTC")
+    >>> read("29/2/2016 01:16")
+    datetime.datetime(2016, 2, 29, 1, 16, tzinfo=datetime.timezone.utc)
+
+    The format's fields are read by position from one match (no dictionary of groups), and a
+    UTC wall time is the instant itself; anything the fast way is not sure of -- no match, an
+    hour or a date out of range -- is read by :func:`parse_time`, which says why it fails.
+    """
+
+    __slots__ = ("_at", "_date_format", "_fullmatch", "_time_zone", "_twelve")
+
+    def __init__(self, date_format: str, time_zone: str) -> None:
+        pattern = _compile_format(date_format)  # raises ArgumentError
+        positions = dict.fromkeys(_FIELDS, -1)
+        for name, group in pattern.groupindex.items():
+            positions[name] = group - 1
+        self._date_format = date_format
+        self._time_zone = time_zone
+        self._fullmatch = pattern.fullmatch
+        self._twelve = positions["hour12"] >= 0
+        # Where each field sits in match.groups(): year, month, day, hour (or hour12), minute,
+        # second (-1: the format has none), AM/PM (-1: none).
+        hour = positions["hour12"] if self._twelve else positions["hour"]
+        self._at = (
+            positions["year"],
+            positions["month"],
+            positions["day"],
+            hour,
+            positions["minute"],
+            positions["second"],
+            positions["ampm"],
+        )
+
+    def __call__(self, text: object, path: Path = ()) -> datetime:
+        """The instant ``text`` (``date_format`` in ``time_zone``) reads as, in UTC."""
+        if isinstance(text, str):
+            match = self._fullmatch(text.strip())
+            if match is not None:
+                got = match.groups()
+                year, month, day, hour_at, minute, second_at, ampm = self._at
+                hour = int(got[hour_at])
+                if self._twelve:
+                    if not 1 <= hour <= 12:
+                        return parse_time(text, self._date_format, self._time_zone, path)
+                    hour = hour % 12 + (12 if got[ampm].upper() == "PM" else 0)
+                try:
+                    naive = datetime(
+                        int(got[year]),
+                        int(got[month]),
+                        int(got[day]),
+                        hour,
+                        int(got[minute]),
+                        0 if second_at < 0 else int(got[second_at]),
+                    )
+                except ValueError:
+                    return parse_time(text, self._date_format, self._time_zone, path)
+                if self._time_zone == "UTC":
+                    return in_range(naive.replace(tzinfo=UTC), path, text)
+                return local_instant(naive, self._time_zone, path, text)
+        return parse_time(text, self._date_format, self._time_zone, path)

@@ -16,6 +16,7 @@ incident and is reported as a finding, never a loop.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from escalate.adapters.servicenow._records import Anomaly, LogIncident
 from escalate.calendars._durations import format_duration
 from escalate.engine.compiled import Policy
 from escalate.engine.decision import Action, Decision, iso
+from escalate.engine.incremental import TicketReplay
 from escalate.engine.ticket import Event
 from escalate.errors import ArgumentError, TicketError
 
@@ -41,6 +43,8 @@ __all__ = [
     "LevelEntry",
     "Replay",
     "ReplayFinding",
+    "ReplayPart",
+    "Replayer",
     "replay",
 ]
 
@@ -309,18 +313,12 @@ def replay(
     Incidents read under mappings whose ``counters`` differ are an :class:`ArgumentError`:
     one summary says which counters its decisions used.
     """
-    if not isinstance(policy, Policy):
-        raise ArgumentError(f"policy must be an escalate Policy, got {type(policy).__name__}")
-    if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
-        raise ArgumentError(f"max_steps must be a positive int, got {max_steps!r}")
-    clock_name = _clock(policy, clock)
+    replayer = Replayer(policy, clock=clock, max_steps=max_steps)
     if isinstance(log, LogReading):
         incidents = log.incidents
-        anomalies = log.anomalies
         rows: int | None = log.rows
     else:
         incidents = tuple(log)
-        anomalies = tuple(a for incident in incidents for a in incident.anomalies)
         rows = None
     used: Literal["servicenow", "derived"] | None = None
     for i, incident in enumerate(incidents):
@@ -328,30 +326,101 @@ def replay(
             raise ArgumentError(
                 f"incident {i} must be a LogIncident, got {type(incident).__name__}"
             )
-        if used is not None and incident.counters.used != used:
-            raise ArgumentError(
-                f"incident {i} ({incident.number}) carries the {incident.counters.used} "
-                f"counters, the ones before it the {used} ones; replay the incidents of one "
-                "mapping's counters at a time"
-            )
-        used = incident.counters.used
-    levels = _level_names(policy)
-    results = []
+        used = _same_counters(i, incident.number, incident.counters.used, used)
+    parts = []
     for done, incident in enumerate(incidents, 1):
-        results.append(_replay_incident(policy, incident, clock_name, max_steps, levels))
+        parts.append(replayer.part(incident))
         if progress is not None:
             progress(done)
-    return Replay(
-        policy_id=policy.id,
-        policy_version=str(policy.version),
-        policy_hash=policy.content_hash,
-        clock=clock_name,
-        incidents=tuple(results),
-        anomalies=anomalies,
-        rows=rows,
-        counters_used=used,
-        counters_disagree=tuple(i.number for i in incidents if not i.counters.agree),
-    )
+    result = replayer.assemble(parts, rows=rows)
+    if isinstance(log, LogReading):  # the reading's own list (read_log's is the same)
+        result = dataclasses.replace(result, anomalies=log.anomalies)
+    return result
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ReplayPart:
+    """What one incident adds to a :class:`Replay`: its :class:`IncidentReplay`
+    (``replayed``), the ``anomalies`` its reading reported, which ``counters`` its ticket
+    carried and whether ServiceNow's and the derived ones ``agree``. Small, and picklable: a
+    part replayed in another process is sent back as it is."""
+
+    replayed: IncidentReplay
+    anomalies: tuple[Anomaly, ...]
+    counters: Literal["servicenow", "derived"]
+    agree: bool
+
+
+class Replayer:
+    """:func:`replay` in pieces: a policy set up once (the clock compared with ``made_sla``,
+    the step cap, its level names), :meth:`part` for each incident, wherever it runs, and
+    :meth:`assemble` for the whole :class:`Replay` from the parts in log order. What a
+    :class:`Replay` says of an incident depends on that incident only, so the parts of a log
+    replayed in several processes (``escalate replay --workers``) assemble, in log order, into
+    the replay of the whole log in one: the same ``to_json()``, byte for byte.
+
+    The arguments are checked as :func:`replay` checks them; a replayer pickles when its
+    policy does."""
+
+    __slots__ = ("clock", "levels", "max_steps", "policy")
+
+    def __init__(
+        self, policy: Policy, *, clock: str | None = None, max_steps: int = DEFAULT_MAX_STEPS
+    ) -> None:
+        if not isinstance(policy, Policy):
+            raise ArgumentError(f"policy must be an escalate Policy, got {type(policy).__name__}")
+        if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
+            raise ArgumentError(f"max_steps must be a positive int, got {max_steps!r}")
+        self.policy = policy
+        self.clock = _clock(policy, clock)
+        self.max_steps = max_steps
+        self.levels = _level_names(policy)
+
+    def part(self, incident: LogIncident) -> ReplayPart:
+        """``incident`` replayed, with what the summary needs of its reading."""
+        if not isinstance(incident, LogIncident):
+            raise ArgumentError(f"an incident must be a LogIncident, got {type(incident).__name__}")
+        replayed = _replay_incident(self.policy, incident, self.clock, self.max_steps, self.levels)
+        counters = incident.counters
+        return ReplayPart(replayed, incident.anomalies, counters.used, counters.agree)
+
+    def assemble(self, parts: Iterable[ReplayPart], *, rows: int | None = None) -> Replay:
+        """The :class:`Replay` of the incidents whose ``parts`` are given, in log order;
+        ``rows`` the log's rows (``None``: not a whole log). Parts whose counters differ are
+        an :class:`ArgumentError`, as in :func:`replay`."""
+        given = tuple(parts)
+        used: Literal["servicenow", "derived"] | None = None
+        for i, part in enumerate(given):
+            if not isinstance(part, ReplayPart):
+                raise ArgumentError(f"part {i} must be a ReplayPart, got {type(part).__name__}")
+            used = _same_counters(i, part.replayed.number, part.counters, used)
+        policy = self.policy
+        return Replay(
+            policy_id=policy.id,
+            policy_version=str(policy.version),
+            policy_hash=policy.content_hash,
+            clock=self.clock,
+            incidents=tuple(part.replayed for part in given),
+            anomalies=tuple(a for part in given for a in part.anomalies),
+            rows=rows,
+            counters_used=used,
+            counters_disagree=tuple(p.replayed.number for p in given if not p.agree),
+        )
+
+
+def _same_counters(
+    i: int,
+    number: str,
+    counters: Literal["servicenow", "derived"],
+    used: Literal["servicenow", "derived"] | None,
+) -> Literal["servicenow", "derived"]:
+    """``counters`` (incident ``i``'s), when the incidents before it used the same (``used``)."""
+    if used is not None and counters != used:
+        raise ArgumentError(
+            f"incident {i} ({number}) carries the {counters} counters, the ones before it the "
+            f"{used} ones; replay the incidents of one mapping's counters at a time"
+        )
+    return counters
 
 
 def _clock(policy: Policy, name: str | None) -> str:
@@ -477,13 +546,15 @@ def _replay_incident(
     steps = {"updates": 0, "wake-ups": 0}
     number = incident.number
 
+    feed = _Feed(policy, incident)
+
     def decide(count: int, at: datetime, step: str) -> datetime | None:
         """Evaluate the ticket after ``count`` updates at ``at``; its next wake-up."""
         if steps["updates"] + steps["wake-ups"] >= max_steps:
             detail = f"more than {max_steps} evaluations; the replay of this incident stopped"
             raise _Stop(ReplayFinding(number, "step-cap", at, detail))
         try:
-            decision = policy.evaluate(incident.ticket_at(count, tally.events), now=at)
+            decision = feed.decide(count, tally.events, at)
         except TicketError as exc:
             raise _Stop(ReplayFinding(number, "refused", at, str(exc))) from None
         steps[step] += 1
@@ -540,6 +611,70 @@ def _replay_incident(
         groups=_groups(incident, count),
         finding=finding,
     )
+
+
+class _Feed:
+    """One incident's ticket fed to the policy's incremental replay (:meth:`Policy.replay`)
+    as the replay of the log goes: each decision is the one ``policy.evaluate`` gives on
+    ``incident.ticket_at(count, done)``, the ticket after ``count`` updates with the actions
+    done so far, but only what is new since the last decision is folded.
+
+    ``ticket_at`` puts the rows' events first among events of the same instant, done ones
+    after them: a row at the instant of a done event already fed (a row saved in the minute
+    an earlier row's decision acted) cannot be appended after it, so the ticket is taken from
+    ``ticket_at`` afresh there (the decision costs a whole evaluation, as every decision did
+    before the incremental replay) and fed incrementally again from it."""
+
+    __slots__ = ("counters", "done", "done_at", "incident", "policy", "replay", "rows")
+
+    def __init__(self, policy: Policy, incident: LogIncident) -> None:
+        self.policy = policy
+        self.incident = incident
+        self.counters = incident.counters.used == "servicenow"
+        self.replay: TicketReplay | None = None
+        self.rows = 0  # the updates fed
+        self.done = 0  # the done events fed
+        self.done_at: datetime | None = None  # the instant of the last done event fed
+
+    def decide(self, count: int, done: Sequence[Event], at: datetime) -> Decision:
+        """The decision at ``at`` on the ticket after ``count`` updates (as many as the last
+        decision's, or one more) with the events ``done`` (those fed before, then new ones)."""
+        updates = self.incident.updates
+        rows = [event for update in updates[self.rows : count] for event in update.events]
+        replay = self.replay
+        if replay is None or (rows and self.done_at is not None and rows[0].at <= self.done_at):
+            replay = self.policy.replay(self.incident.ticket_at(count, done))
+            decision = replay.decide(at)
+        else:
+            fields: dict[str, object] | None = None
+            if self.counters and count != self.rows:
+                last = updates[count - 1]  # as ticket_at: ServiceNow's, else derived ones
+                fields = {
+                    "reassignment_count": last.reassignment_count,
+                    "reopen_count": last.reopen_count,
+                }
+            events = _merged(rows, done[self.done :])
+            decision = replay.update(events=events, fields=fields, now=at)
+        self.replay = replay
+        self.rows = count
+        if len(done) > self.done:
+            self.done = len(done)
+            self.done_at = done[-1].at
+        return decision
+
+
+def _merged(rows: Sequence[Event], done: Sequence[Event]) -> list[Event]:
+    """``rows`` and ``done`` (each in time order) in time order, rows first at equal
+    instants: as :meth:`LogIncident.ticket_at` merges them."""
+    merged: list[Event] = []
+    i = 0
+    for event in rows:
+        while i < len(done) and done[i].at < event.at:
+            merged.append(done[i])
+            i += 1
+        merged.append(event)
+    merged.extend(done[i:])
+    return merged
 
 
 def _is_closed(policy: Policy, status: str) -> bool:
