@@ -1,0 +1,51 @@
+"""Build hook for the optional compiled build: mypyc extension modules when asked, else nothing.
+
+The package is pure Python and that is what ``pip install`` builds: everything lives in
+``pyproject.toml`` and this file adds nothing. With ``ESCALATE_COMPILE=1`` in the environment
+(``make compiled``), the modules of ``src/escalate`` are compiled with mypyc into C extension
+modules that sit beside the ``.py`` files in the wheel; ``[tool.escalate.compiled] exclude`` in
+``pyproject.toml`` names the modules that stay Python, each with its reason in
+``docs/scale.md``. Building it needs ``mypy`` (which ships mypyc), ``setuptools`` and a C
+compiler, without build isolation: ``pip wheel --no-build-isolation``.
+"""
+
+import os
+import sys
+import tomllib
+from pathlib import Path
+
+from setuptools import setup
+
+ROOT = Path(__file__).resolve().parent
+
+
+def compiled_paths() -> list[str]:
+    """The ``src/escalate`` modules to compile: every one but the excluded, as sorted paths."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    excluded = set(config["tool"]["escalate"]["compiled"]["exclude"])
+    package = ROOT / "src" / "escalate"
+    paths = []
+    for path in sorted(package.rglob("*.py")):
+        parts = path.relative_to(ROOT / "src").with_suffix("").parts
+        module = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        if module not in excluded:
+            paths.append(path.relative_to(ROOT).as_posix())
+    return paths
+
+
+# Only the commands that build extensions run mypyc; pip's metadata step (dist_info) does not.
+BUILDS = {"bdist_wheel", "build", "build_ext", "editable_wheel"}
+
+if os.environ.get("ESCALATE_COMPILE") == "1" and BUILDS & set(sys.argv[1:]):
+    from mypyc.build import mypycify
+
+    setup(
+        ext_modules=mypycify(
+            compiled_paths(),
+            opt_level=os.environ.get("ESCALATE_COMPILE_OPT", "3"),
+            group_name="escalate",
+            target_dir="build/compiled/c",
+        )
+    )
+else:
+    setup()
