@@ -12,9 +12,11 @@ compiler, without build isolation: ``pip wheel --no-build-isolation``.
 import os
 import sys
 import tomllib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from setuptools import setup
+from setuptools.command.build_ext import build_ext
 
 ROOT = Path(__file__).resolve().parent
 
@@ -33,6 +35,25 @@ def compiled_paths() -> list[str]:
     return paths
 
 
+class ParallelBuildExt(build_ext):
+    """build_ext compiling an extension's C files in parallel (one per core): mypyc writes one
+    file per module (``multi_file``), and setuptools alone compiles them one after another."""
+
+    def build_extension(self, ext: object) -> None:
+        compile_one = self.compiler.compile
+
+        def compile_all(sources: list[str], *args: object, **kwargs: object) -> list[str]:
+            with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+                done = pool.map(lambda source: compile_one([source], *args, **kwargs), sources)
+                return [obj for objs in done for obj in objs]
+
+        self.compiler.compile = compile_all
+        try:
+            super().build_extension(ext)
+        finally:
+            del self.compiler.compile
+
+
 # Only the commands that build extensions run mypyc; pip's metadata step (dist_info) does not.
 BUILDS = {"bdist_wheel", "build", "build_ext", "editable_wheel"}
 
@@ -40,12 +61,14 @@ if os.environ.get("ESCALATE_COMPILE") == "1" and BUILDS & set(sys.argv[1:]):
     from mypyc.build import mypycify
 
     setup(
+        cmdclass={"build_ext": ParallelBuildExt},
         ext_modules=mypycify(
             compiled_paths(),
             opt_level=os.environ.get("ESCALATE_COMPILE_OPT", "3"),
             group_name="escalate",
+            multi_file=True,
             target_dir="build/compiled/c",
-        )
+        ),
     )
 else:
     setup()
