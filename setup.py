@@ -15,7 +15,7 @@ import tomllib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 ROOT = Path(__file__).resolve().parent
@@ -36,15 +36,22 @@ def compiled_paths() -> list[str]:
 
 
 class ParallelBuildExt(build_ext):
-    """build_ext compiling an extension's C files in parallel (one per core): mypyc writes one
-    file per module (``multi_file``), and setuptools alone compiles them one after another."""
+    """build_ext using every core: extensions in parallel, and an extension's C files in
+    parallel too (mypyc writes one file per module with ``multi_file``; setuptools alone compiles
+    them one after another)."""
 
-    def build_extension(self, ext: object) -> None:
+    def finalize_options(self) -> None:
+        super().finalize_options()
+        if not self.parallel:
+            self.parallel = os.cpu_count() or 1
+
+    def build_extension(self, ext: Extension) -> None:
         compile_one = self.compiler.compile
 
         def compile_all(sources: list[str], *args: object, **kwargs: object) -> list[str]:
+            unique = list(dict.fromkeys(sources))  # mypyc may list its main file twice
             with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
-                done = pool.map(lambda source: compile_one([source], *args, **kwargs), sources)
+                done = pool.map(lambda source: compile_one([source], *args, **kwargs), unique)
                 return [obj for objs in done for obj in objs]
 
         self.compiler.compile = compile_all

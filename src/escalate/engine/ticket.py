@@ -875,6 +875,7 @@ def _read_updates(values: object) -> dict[str, object]:
     if not isinstance(values, Mapping):
         raise TicketError("field updates must be a mapping", path=("fields",), value=values)
     out: dict[str, object] = {}
+    value: object  # declared: mypyc infers None for it from the loop alone
     for name, value in values.items():
         if type(name) is not str:
             raise TicketError("field names are strings", path=("fields",), value=name)
