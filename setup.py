@@ -15,7 +15,7 @@ import tomllib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from setuptools import Extension, setup
+from setuptools import setup
 from setuptools.command.build_ext import build_ext
 
 ROOT = Path(__file__).resolve().parent
@@ -45,7 +45,7 @@ class ParallelBuildExt(build_ext):
         if not self.parallel:
             self.parallel = os.cpu_count() or 1
 
-    def build_extension(self, ext: Extension) -> None:
+    def build_extensions(self) -> None:
         compile_one = self.compiler.compile
 
         def compile_all(sources: list[str], *args: object, **kwargs: object) -> list[str]:
@@ -56,7 +56,7 @@ class ParallelBuildExt(build_ext):
 
         self.compiler.compile = compile_all
         try:
-            super().build_extension(ext)
+            super().build_extensions()
         finally:
             del self.compiler.compile
 
