@@ -72,7 +72,7 @@ if os.environ.get("ESCALATE_COMPILE") == "1" and BUILDS & set(sys.argv[1:]):
         ext_modules=mypycify(
             compiled_paths(),
             opt_level=os.environ.get("ESCALATE_COMPILE_OPT", "3"),
-            group_name="escalate",
+            group_name="escalate_compiled",  # not "escalate": its C file would be the package's
             multi_file=True,
             target_dir="build/compiled/c",
         ),
