@@ -37,8 +37,8 @@ def compiled_paths() -> list[str]:
 
 class ParallelBuildExt(build_ext):
     """build_ext using every core: extensions in parallel, and an extension's C files in
-    parallel too (mypyc writes one file per module with ``multi_file``; setuptools alone compiles
-    them one after another)."""
+    parallel too (mypyc's runtime files beside its own; with ``multi_file``, one per module),
+    which setuptools alone compiles one after another."""
 
     def finalize_options(self) -> None:
         super().finalize_options()
@@ -49,7 +49,7 @@ class ParallelBuildExt(build_ext):
         compile_one = self.compiler.compile
 
         def compile_all(sources: list[str], *args: object, **kwargs: object) -> list[str]:
-            unique = list(dict.fromkeys(sources))  # mypyc may list its main file twice
+            unique = list(dict.fromkeys(sources))  # a file listed twice would link twice
             with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
                 done = pool.map(lambda source: compile_one([source], *args, **kwargs), unique)
                 return [obj for objs in done for obj in objs]
@@ -73,7 +73,9 @@ if os.environ.get("ESCALATE_COMPILE") == "1" and BUILDS & set(sys.argv[1:]):
             compiled_paths(),
             opt_level=os.environ.get("ESCALATE_COMPILE_OPT", "3"),
             group_name="escalate_compiled",  # not "escalate": its C file would be the package's
-            multi_file=True,
+            # One C file: the multi-file build (one file per module) linked but crashed at import
+            # (a segfault creating escalate.engine.paths' imports); see docs/scale.md.
+            multi_file=False,
             target_dir="build/compiled/c",
         ),
     )
