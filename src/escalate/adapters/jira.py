@@ -29,7 +29,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from escalate.adapters._common import (
     check_zone,
@@ -561,8 +561,8 @@ class SlaDisagreement:
     field: str
     clock: str
     what: str
-    jira: object
-    escalate: object
+    jira: Any  # not object: mypyc's dataclass support fails on it
+    escalate: Any
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready: instants ISO-8601 UTC, durations in whole milliseconds."""

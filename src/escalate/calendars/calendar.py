@@ -387,6 +387,11 @@ class Calendar:
     _day_count_end: list[int]
     _years: tuple[int, int]
 
+    def __new__(cls) -> Calendar:
+        # An instance with no attributes set, for the builders below; a class method may not
+        # call object.__new__ on a class mypyc compiles, so that call lives here.
+        return object.__new__(cls)
+
     def __init__(self) -> None:
         raise ArgumentError("use Calendar.from_config(...) or calendar algebra to build a Calendar")
 
@@ -500,7 +505,7 @@ class Calendar:
         years: tuple[int, int],
         name: str | None = None,
     ) -> Calendar:
-        self = object.__new__(cls)
+        self = cls.__new__(cls)
         starts: list[int] = []
         ends: list[int] = []
         cum: list[int] = []
@@ -512,29 +517,28 @@ class Calendar:
             cum.append(total)
             total += e - s
             cum_end.append(total)
-        set_ = object.__setattr__
-        set_(self, "zone", zone)
-        set_(self, "description", description)
-        set_(self, "name", name)
-        set_(self, "holiday_source", holidays.source)
-        set_(self, "holiday_names", MappingProxyType(dict(holidays.names)))
-        set_(self, "_starts", starts)
-        set_(self, "_ends", ends)
-        set_(self, "_cum", cum)
-        set_(self, "_cum_end", cum_end)
-        set_(self, "_lo", lo_us)
-        set_(self, "_hi", hi_us)
-        set_(self, "_years", years)
-        set_(self, "_offsets", offsets)
+        object.__setattr__(self, "zone", zone)
+        object.__setattr__(self, "description", description)
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "holiday_source", holidays.source)
+        object.__setattr__(self, "holiday_names", MappingProxyType(dict(holidays.names)))
+        object.__setattr__(self, "_starts", starts)
+        object.__setattr__(self, "_ends", ends)
+        object.__setattr__(self, "_cum", cum)
+        object.__setattr__(self, "_cum_end", cum_end)
+        object.__setattr__(self, "_lo", lo_us)
+        object.__setattr__(self, "_hi", hi_us)
+        object.__setattr__(self, "_years", years)
+        object.__setattr__(self, "_offsets", offsets)
         first, last = self._working_day_runs(windows, offsets)
         counts: list[int] = []
         n = 0
         for a, b in zip(first, last, strict=True):
             n += b - a + 1
             counts.append(n)
-        set_(self, "_day_first", first)
-        set_(self, "_day_last", last)
-        set_(self, "_day_count_end", counts)
+        object.__setattr__(self, "_day_first", first)
+        object.__setattr__(self, "_day_last", last)
+        object.__setattr__(self, "_day_count_end", counts)
         return self
 
     @staticmethod

@@ -14,7 +14,7 @@ import json
 import re
 import sys
 from datetime import UTC, datetime
-from typing import Any, NoReturn, TextIO
+from typing import Any, ClassVar, NoReturn, TextIO
 
 from escalate._json import json_text, parse_json
 from escalate._models import read_instant
@@ -141,7 +141,7 @@ STDIN = "-"
 class _Stdin:
     """Which input of the running command standard input was read for (it can be read once)."""
 
-    reader: str | None = None
+    reader: ClassVar[str | None] = None
 
 
 def shown_path(path: str) -> str:

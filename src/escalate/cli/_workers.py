@@ -29,7 +29,7 @@ import pickle
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from escalate.errors import EscalateError
 
@@ -90,7 +90,7 @@ class _Current:
     """The worker process's work, set by the pool's initializer (a worker process runs one
     command's work, then ends with the pool)."""
 
-    worker: _Worker[Any, Any, Any] | None = None
+    worker: ClassVar[_Worker[Any, Any, Any] | None] = None
 
 
 def _initialize(work: Callable[[S, T], R], shared: S) -> None:

@@ -405,7 +405,6 @@ class ClockState:
     ) -> None:
         # Computed in locals and stored once at the end: the instance is immutable
         # (``__setattr__`` raises), so stores go through ``object.__setattr__``.
-        set_ = object.__setattr__
         started_at: datetime | None = None
         stopped_at: datetime | None = None
         paused_since: datetime | None = None
@@ -418,16 +417,16 @@ class ClockState:
         worked_before: list[int] = []
         targets = clock.targets if scope is None else scope.targets
         target = targets.get(priority or "") or targets.get("default")
-        set_(self, "definition", clock)
-        set_(self, "scope", scope)
-        set_(self, "_cycle", None)
-        set_(self, "now", now)
-        set_(self, "cycle", len(cycles))
-        set_(self, "_target", target)
-        set_(self, "_segments", segments)
-        set_(self, "_worked_before", worked_before)
-        set_(self, "target_text", None if target is None else target.duration.text)
-        set_(self, "calendar_name", None if target is None else target.calendar_name)
+        object.__setattr__(self, "definition", clock)
+        object.__setattr__(self, "scope", scope)
+        object.__setattr__(self, "_cycle", None)
+        object.__setattr__(self, "now", now)
+        object.__setattr__(self, "cycle", len(cycles))
+        object.__setattr__(self, "_target", target)
+        object.__setattr__(self, "_segments", segments)
+        object.__setattr__(self, "_worked_before", worked_before)
+        object.__setattr__(self, "target_text", None if target is None else target.duration.text)
+        object.__setattr__(self, "calendar_name", None if target is None else target.calendar_name)
         if target is None:
             state = NOT_APPLICABLE
         elif not cycles:
@@ -465,25 +464,25 @@ class ClockState:
             else:
                 elapsed_target = duration.delta
                 target_us = _us(elapsed_target)
-            set_(self, "_cycle", cycle)
+            object.__setattr__(self, "_cycle", cycle)
             for s, e in segments:
                 stop = e if e is not None else now
                 worked_before.append(elapsed_us)
                 if stop > s:
                     elapsed_us += _us(cal.elapsed(s, stop))
                     wall += stop - s
-        set_(self, "state", state)
-        set_(self, "started_at", started_at)
-        set_(self, "stopped_at", stopped_at)
-        set_(self, "paused_since", paused_since)
-        set_(self, "target", elapsed_target)
-        set_(self, "target_us", target_us)
-        set_(self, "elapsed_us", elapsed_us)
-        set_(self, "elapsed", ONE_US * elapsed_us)
-        set_(self, "elapsed_wall", wall)
+        object.__setattr__(self, "state", state)
+        object.__setattr__(self, "started_at", started_at)
+        object.__setattr__(self, "stopped_at", stopped_at)
+        object.__setattr__(self, "paused_since", paused_since)
+        object.__setattr__(self, "target", elapsed_target)
+        object.__setattr__(self, "target_us", target_us)
+        object.__setattr__(self, "elapsed_us", elapsed_us)
+        object.__setattr__(self, "elapsed", ONE_US * elapsed_us)
+        object.__setattr__(self, "elapsed_wall", wall)
         if state not in (NOT_APPLICABLE, NOT_STARTED):
             breach_at = self.reached_at(target_us)
-        set_(self, "breach_at", breach_at)
+        object.__setattr__(self, "breach_at", breach_at)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"ClockState is immutable; cannot set {name!r}")

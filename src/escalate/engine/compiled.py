@@ -165,17 +165,16 @@ class Policy:
         positions: Mapping[KeyPath, tuple[str, int, int]] | None = None,
         lint_ignores: tuple[LintIgnore, ...] = (),
     ) -> None:
-        set_ = object.__setattr__
-        set_(self, "id", id)
-        set_(self, "version", version)
-        set_(self, "description", description)
-        set_(self, "pin", pin)
-        set_(self, "calendars", FrozenMap(calendars, what="calendar"))
-        set_(self, "clocks", tuple(clocks))
-        set_(self, "paths", tuple(paths))
-        set_(self, "rules", tuple(rules))
-        set_(self, "_aliases", aliases)
-        set_(
+        object.__setattr__(self, "id", id)
+        object.__setattr__(self, "version", version)
+        object.__setattr__(self, "description", description)
+        object.__setattr__(self, "pin", pin)
+        object.__setattr__(self, "calendars", FrozenMap(calendars, what="calendar"))
+        object.__setattr__(self, "clocks", tuple(clocks))
+        object.__setattr__(self, "paths", tuple(paths))
+        object.__setattr__(self, "rules", tuple(rules))
+        object.__setattr__(self, "_aliases", aliases)
+        object.__setattr__(
             self,
             "_matrix",
             {
@@ -184,22 +183,24 @@ class Policy:
                 for urgency, priority in row.items()
             },
         )
-        set_(
+        object.__setattr__(
             self,
             "custom_fields",
             FrozenMap(sorted(custom_fields.items()), what="custom field"),
         )
-        set_(self, "directory", directory)
-        set_(self, "content_hash", content_hash)
-        set_(self, "source", source)
-        set_(self, "statuses", statuses)
-        set_(self, "empty_values", tuple(empty_values))
-        set_(self, "segments", tuple(sorted(segments, key=lambda s: s.precedence)))
-        set_(self, "segment", segment)
-        set_(self, "positions", FrozenMap(positions or {}, what="key path"))
-        set_(self, "lint_ignores", tuple(lint_ignores))
-        set_(self, "_segment_fields", tuple(sorted({f for s in segments for f in s.fields})))
-        set_(self, "_recipe", None)
+        object.__setattr__(self, "directory", directory)
+        object.__setattr__(self, "content_hash", content_hash)
+        object.__setattr__(self, "source", source)
+        object.__setattr__(self, "statuses", statuses)
+        object.__setattr__(self, "empty_values", tuple(empty_values))
+        object.__setattr__(self, "segments", tuple(sorted(segments, key=lambda s: s.precedence)))
+        object.__setattr__(self, "segment", segment)
+        object.__setattr__(self, "positions", FrozenMap(positions or {}, what="key path"))
+        object.__setattr__(self, "lint_ignores", tuple(lint_ignores))
+        object.__setattr__(
+            self, "_segment_fields", tuple(sorted({f for s in segments for f in s.fields}))
+        )
+        object.__setattr__(self, "_recipe", None)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"Policy is immutable; cannot set {name!r}")

@@ -94,7 +94,7 @@ class Leaf:
 
     field: str
     op: str
-    expected: object
+    expected: Any  # not object: mypyc's dataclass support fails on it
     path: Path
     check: Check
     # For plain comparisons of a fact with a constant: the operator and the constant, so that

@@ -72,14 +72,13 @@ class Action:
     def __post_init__(self) -> None:
         # The engine passes fresh dicts (and tuples); freezing is one shallow pass over a
         # handful of keys, cheap next to the evaluation that produced them.
-        set_ = object.__setattr__
-        set_(self, "details", freeze_map(self.details))
+        object.__setattr__(self, "details", freeze_map(self.details))
         if type(self.targets) is not tuple:
-            set_(self, "targets", tuple(self.targets))
+            object.__setattr__(self, "targets", tuple(self.targets))
         if type(self.people) is not tuple:
-            set_(self, "people", tuple(self.people))
+            object.__setattr__(self, "people", tuple(self.people))
         if type(self.notes) is not tuple:
-            set_(self, "notes", tuple(self.notes))
+            object.__setattr__(self, "notes", tuple(self.notes))
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON-ready form used in ``Decision.to_dict()["actions"]`` (plain dicts and
@@ -257,25 +256,24 @@ class Decision:
         withdrawn: tuple[Withdrawn, ...] = (),
     ) -> None:
         # The mappings by name are built on first use: most callers read only the actions.
-        set_ = object.__setattr__
-        set_(self, "policy_id", policy_id)
-        set_(self, "policy_version", policy_version)
-        set_(self, "policy_hash", policy_hash)
-        set_(self, "segment", segment)
-        set_(self, "ticket_id", ticket_id)
-        set_(self, "_ticket", ticket)
-        set_(self, "evaluated_at", evaluated_at)
-        set_(self, "priority", priority)
-        set_(self, "actions", tuple(actions))
-        set_(self, "_clock_states", tuple(clocks))
-        set_(self, "_clock_map", None)
-        set_(self, "_path_pairs", tuple(paths))
-        set_(self, "_path_map", None)
-        set_(self, "next_evaluation_at", next_evaluation_at)
-        set_(self, "_rule_results", tuple(rule_results))
-        set_(self, "_facts", facts)
-        set_(self, "_missed", missed if callable(missed) else tuple(missed))
-        set_(self, "withdrawn", tuple(withdrawn))
+        object.__setattr__(self, "policy_id", policy_id)
+        object.__setattr__(self, "policy_version", policy_version)
+        object.__setattr__(self, "policy_hash", policy_hash)
+        object.__setattr__(self, "segment", segment)
+        object.__setattr__(self, "ticket_id", ticket_id)
+        object.__setattr__(self, "_ticket", ticket)
+        object.__setattr__(self, "evaluated_at", evaluated_at)
+        object.__setattr__(self, "priority", priority)
+        object.__setattr__(self, "actions", tuple(actions))
+        object.__setattr__(self, "_clock_states", tuple(clocks))
+        object.__setattr__(self, "_clock_map", None)
+        object.__setattr__(self, "_path_pairs", tuple(paths))
+        object.__setattr__(self, "_path_map", None)
+        object.__setattr__(self, "next_evaluation_at", next_evaluation_at)
+        object.__setattr__(self, "_rule_results", tuple(rule_results))
+        object.__setattr__(self, "_facts", facts)
+        object.__setattr__(self, "_missed", missed if callable(missed) else tuple(missed))
+        object.__setattr__(self, "withdrawn", tuple(withdrawn))
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"Decision is immutable; cannot set {name!r}")

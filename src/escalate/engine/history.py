@@ -329,6 +329,11 @@ class TicketState:
     _done: tuple[str, ...]  # the history's done ids, until then
     _fields: Mapping[str, Value]  # set when first asked for (from the row's field changes)
 
+    def __new__(cls, *args: object, **kwargs: object) -> TicketState:
+        # An instance with no attributes set, for from_row; a class method may not
+        # call object.__new__ on a class mypyc compiles, so that call lives here.
+        return object.__new__(cls)
+
     def __init__(
         self,
         status: str,
@@ -342,21 +347,19 @@ class TicketState:
         done_action_ids: frozenset[str] = frozenset(),
         history_fields: Mapping[str, Value] = _NO_VALUES,
     ) -> None:
-        put = object.__setattr__
         row = (status, priority, assignment_group, assignee, acknowledged_at, resolved_at)
-        put(self, "_row", (*row, reassignment_count, reopen_count, 0, 0, None))
-        put(self, "_ids", frozenset(done_action_ids))
-        put(self, "_done", ())
-        put(self, "_fields", MappingProxyType(dict(sorted(history_fields.items()))))
+        object.__setattr__(self, "_row", (*row, reassignment_count, reopen_count, 0, 0, None))
+        object.__setattr__(self, "_ids", frozenset(done_action_ids))
+        object.__setattr__(self, "_done", ())
+        object.__setattr__(self, "_fields", MappingProxyType(dict(sorted(history_fields.items()))))
 
     @classmethod
     def from_row(cls, row: Row, done: tuple[str, ...]) -> TicketState:
         """The state a :func:`replay` row describes; ``done`` are the history's done ids."""
         state = cls.__new__(cls)
-        put = object.__setattr__
-        put(state, "_row", row)
-        put(state, "_ids", None)
-        put(state, "_done", done)  # shared: sliced only when asked for
+        object.__setattr__(state, "_row", row)
+        object.__setattr__(state, "_ids", None)
+        object.__setattr__(state, "_done", done)  # shared: sliced only when asked for
         return state
 
     @property
@@ -667,6 +670,7 @@ def _reject_name(value: object, path: Path, *, multiline: bool) -> None:
 
 def _change_field(out: Derived, event: Event, i: int) -> None:
     """Check a ``field-changed`` event against the history so far and apply it to ``out``."""
+    name: str | None  # declared: mypyc infers None for it from the unpacking alone
     name, before, after = event.field, event.from_value, event.to_value
     where: Path = ("events", i, "field")
     if not isinstance(name, str):

@@ -66,14 +66,17 @@ class StatusTable:
             first = next((name for name in names if category[name] == kind), None)
             if first is not None:
                 lookup.setdefault(kind, first)
-        put = object.__setattr__
-        put(self, "names", tuple(names))
-        put(self, "category", FrozenMap(category, what="status"))
-        put(self, "ended", frozenset(name for name in names if category[name] in ENDED))
-        put(self, "_declared", declared)
-        put(self, "_lookup", lookup)
-        put(self, "_resolved", {key: (name, category[name]) for key, name in lookup.items()})
-        put(self, "initial", self._resolved.get("new"))
+        object.__setattr__(self, "names", tuple(names))
+        object.__setattr__(self, "category", FrozenMap(category, what="status"))
+        object.__setattr__(
+            self, "ended", frozenset(name for name in names if category[name] in ENDED)
+        )
+        object.__setattr__(self, "_declared", declared)
+        object.__setattr__(self, "_lookup", lookup)
+        object.__setattr__(
+            self, "_resolved", {key: (name, category[name]) for key, name in lookup.items()}
+        )
+        object.__setattr__(self, "initial", self._resolved.get("new"))
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"StatusTable is immutable: cannot set {name!r}")

@@ -75,10 +75,9 @@ class SharedDirectory(Directory):
             directory.schedules,
             directory.contact_max_age,
         )
-        put = object.__setattr__
-        put(self, "_availability", availability)
-        put(self, "_resolved", {})
-        put(self, "_handoffs", {})
+        object.__setattr__(self, "_availability", availability)
+        object.__setattr__(self, "_resolved", {})
+        object.__setattr__(self, "_handoffs", {})
 
     def resolve(
         self, targets: Sequence[str], at: datetime, availability: Availability

@@ -243,51 +243,52 @@ class Ticket:
         # policy that evaluates the ticket checks that both name the same canonical status.
         if status is None:
             status = "new"
-        set_ = object.__setattr__
-        set_(self, "id", id)
-        set_(self, "opened_at", opened_at)
-        set_(self, "kind", kind)
-        set_(
+        object.__setattr__(self, "id", id)
+        object.__setattr__(self, "opened_at", opened_at)
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(
             self,
             "priority",
             _agree("priority", priority, derived.priority, derived.priority_at, history),
         )
-        set_(self, "impact", impact)
-        set_(self, "urgency", urgency)
-        set_(self, "severity", severity)
-        set_(self, "category", category)
-        set_(self, "subcategory", subcategory)
-        set_(self, "service", service)
-        set_(self, "configuration_item", configuration_item)
-        set_(
+        object.__setattr__(self, "impact", impact)
+        object.__setattr__(self, "urgency", urgency)
+        object.__setattr__(self, "severity", severity)
+        object.__setattr__(self, "category", category)
+        object.__setattr__(self, "subcategory", subcategory)
+        object.__setattr__(self, "service", service)
+        object.__setattr__(self, "configuration_item", configuration_item)
+        object.__setattr__(
             self,
             "assignment_group",
             _agree("assignment_group", assignment_group, derived.group, derived.group_at, history),
         )
         assignee = _agree("assignee", assignee, derived.assignee, derived.assignee_at, history)
-        set_(self, "assignee", assignee)
-        set_(self, "status", status)
-        set_(self, "business_unit", business_unit)
-        set_(self, "region", region)
-        set_(self, "service_line", service_line)
-        set_(self, "customer", customer)
-        set_(self, "risk", risk)
-        set_(self, "regulatory_flags", tuple(sorted(set(flags))))
-        set_(self, "fields", MappingProxyType(dict(sorted(fields.items()))))
-        set_(self, "events", history)
+        object.__setattr__(self, "assignee", assignee)
+        object.__setattr__(self, "status", status)
+        object.__setattr__(self, "business_unit", business_unit)
+        object.__setattr__(self, "region", region)
+        object.__setattr__(self, "service_line", service_line)
+        object.__setattr__(self, "customer", customer)
+        object.__setattr__(self, "risk", risk)
+        object.__setattr__(self, "regulatory_flags", tuple(sorted(set(flags))))
+        object.__setattr__(self, "fields", MappingProxyType(dict(sorted(fields.items()))))
+        object.__setattr__(self, "events", history)
         reassignment_count = _count("reassignment_count", reassignment_count, derived.reassignments)
         reopen_count = _count("reopen_count", reopen_count, derived.reopens)
-        set_(self, "reassignment_count", reassignment_count)
-        set_(self, "reopen_count", reopen_count)
-        set_(self, "_times", derived.times)  # never changed: a longer history copies it
-        set_(self, "_states", None)
-        set_(self, "_derived", derived)
-        set_(self, "_fold", None)
-        set_(self, "_seed", seed)
-        set_(self, "_done", ())
-        set_(self, "_digest", None)
-        set_(self, "_changed", frozenset(changed))
-        set_(
+        object.__setattr__(self, "reassignment_count", reassignment_count)
+        object.__setattr__(self, "reopen_count", reopen_count)
+        object.__setattr__(
+            self, "_times", derived.times
+        )  # never changed: a longer history copies it
+        object.__setattr__(self, "_states", None)
+        object.__setattr__(self, "_derived", derived)
+        object.__setattr__(self, "_fold", None)
+        object.__setattr__(self, "_seed", seed)
+        object.__setattr__(self, "_done", ())
+        object.__setattr__(self, "_digest", None)
+        object.__setattr__(self, "_changed", frozenset(changed))
+        object.__setattr__(
             self,
             "_extra",
             (reassignment_count - derived.reassignments, reopen_count - derived.reopens),
@@ -874,6 +875,7 @@ def _read_updates(values: object) -> dict[str, object]:
     if not isinstance(values, Mapping):
         raise TicketError("field updates must be a mapping", path=("fields",), value=values)
     out: dict[str, object] = {}
+    value: object  # declared: mypyc infers None for it from the loop alone
     for name, value in values.items():
         if type(name) is not str:
             raise TicketError("field names are strings", path=("fields",), value=name)

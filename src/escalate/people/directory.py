@@ -111,12 +111,11 @@ class Directory:
         schedules: Mapping[str, Schedule],
         contact_max_age: timedelta | None,
     ) -> None:
-        put = object.__setattr__
-        put(self, "people", MappingProxyType(dict(people)))
-        put(self, "teams", MappingProxyType(dict(teams)))
-        put(self, "roles", MappingProxyType(dict(roles)))
-        put(self, "schedules", MappingProxyType(dict(schedules)))
-        put(self, "contact_max_age", contact_max_age)
+        object.__setattr__(self, "people", MappingProxyType(dict(people)))
+        object.__setattr__(self, "teams", MappingProxyType(dict(teams)))
+        object.__setattr__(self, "roles", MappingProxyType(dict(roles)))
+        object.__setattr__(self, "schedules", MappingProxyType(dict(schedules)))
+        object.__setattr__(self, "contact_max_age", contact_max_age)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Directory is immutable")

@@ -242,6 +242,11 @@ class Schedule:
     _chunks: dict[int, _Chunk]
     _key: tuple[object, ...]
 
+    def __new__(cls) -> Schedule:
+        # An instance with no attributes set, for the builders below; a class method may not
+        # call object.__new__ on a class mypyc compiles, so that call lives here.
+        return object.__new__(cls)
+
     def __init__(self) -> None:
         raise ArgumentError("use Schedule.from_config(...) to build a Schedule")
 
@@ -306,33 +311,34 @@ class Schedule:
         layers: tuple[_Layer, ...],
         overrides: list[tuple[int, int, tuple[str, ...]]],
     ) -> Schedule:
-        self = object.__new__(cls)
-        put = object.__setattr__
-        put(self, "zone", zone)
-        put(self, "_layers", layers)
+        self = cls.__new__(cls)
+        object.__setattr__(self, "zone", zone)
+        object.__setattr__(self, "_layers", layers)
         levels = sorted({layer.level for layer in layers}, reverse=True)
         tiers = tuple(tuple(la for la in layers if la.level == lv) for lv in levels)
-        put(self, "_tiers", tiers)
+        object.__setattr__(self, "_tiers", tiers)
         bounds, seg_people, seg_sources = _override_segments(overrides)
-        put(self, "_ov_bounds", bounds)
-        put(self, "_ov_people", seg_people)
-        put(self, "_ov_sources", seg_sources)
+        object.__setattr__(self, "_ov_bounds", bounds)
+        object.__setattr__(self, "_ov_people", seg_people)
+        object.__setattr__(self, "_ov_sources", seg_sources)
         people: set[str] = set()
         for layer in layers:
             for group in layer.groups:
                 people.update(group)
         for _, _, who in overrides:
             people.update(who)
-        put(self, "people", tuple(sorted(people)))
+        object.__setattr__(self, "people", tuple(sorted(people)))
         dated = list(bounds)
         for layer in layers:
             dated += [b for b in (layer.eff_from, layer.eff_until) if abs(b) != _NEVER]
-        put(self, "_settle", max(dated, default=-_NEVER))
+        object.__setattr__(self, "_settle", max(dated, default=-_NEVER))
         steady, quiet = _steady_state(layers)
-        put(self, "_steady", steady)
-        put(self, "_quiet", quiet)
-        put(self, "_chunks", {})
-        put(self, "_key", (zone.key, tuple(la.key() for la in layers), tuple(overrides)))
+        object.__setattr__(self, "_steady", steady)
+        object.__setattr__(self, "_quiet", quiet)
+        object.__setattr__(self, "_chunks", {})
+        object.__setattr__(
+            self, "_key", (zone.key, tuple(la.key() for la in layers), tuple(overrides))
+        )
         return self
 
     def __repr__(self) -> str:

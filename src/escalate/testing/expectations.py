@@ -75,8 +75,8 @@ class Mismatch:
     """
 
     key: str
-    expected: object
-    actual: object
+    expected: Any  # not object: mypyc's dataclass support fails on it
+    actual: Any
     negated: bool
     source: Where
     said: str | None = None
@@ -112,7 +112,7 @@ class Statement:
     value to report."""
 
     key: str
-    expected: object
+    expected: Any
     source: Where
     test: Callable[[Decision], tuple[bool, object]]
     say: Callable[[object, bool], str] | None = None

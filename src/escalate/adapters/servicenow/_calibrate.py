@@ -160,7 +160,7 @@ class StopVariant:
 
     name: str
     triggers: tuple[Trigger, ...]
-    yaml: object
+    yaml: Any  # not object: mypyc's dataclass support fails on it
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +178,7 @@ class PauseVariant:
 
     name: str
     statuses: frozenset[str]
-    yaml: object
+    yaml: Any
 
 
 @dataclass(frozen=True, slots=True)

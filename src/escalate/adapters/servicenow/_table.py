@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from escalate.adapters.servicenow._audit import (
     HISTORY_TABLES,
@@ -65,7 +65,7 @@ class _Cell:
     reference: bool
     value_path: Path
     display_path: Path
-    raw: object
+    raw: Any  # not object: mypyc's dataclass support fails on it
 
 
 def read_incident(
