@@ -90,8 +90,18 @@ def test_a_bad_ticket_raises_when_reached_after_the_decisions_before_it() -> Non
     bad = EXAMPLES[1] | {"priority": "P9"}
     decisions = PACK.evaluate_many([EXAMPLES[0], bad, EXAMPLES[2]], now=NOW)
     assert next(decisions).ticket_id == EXAMPLES[0]["id"]
-    with pytest.raises(TicketError, match="priority"):
+    with pytest.raises(TicketError, match=rf"sweep item 1 \(ticket '{bad['id']}'\): .*P9"):
         next(decisions)
+    assert next(decisions, None) is None  # the iterator is finished, as documented
+
+
+def test_sweep_refuses_what_is_not_a_pair_of_a_ticket_and_a_decision() -> None:
+    previous = PACK.evaluate(EXAMPLES[0], now=NOW)
+    with pytest.raises(ArgumentError, match=r"sweep item 0: expected a pair .* got dict"):
+        list(PACK.sweep([EXAMPLES[0]], now=NOW))  # type: ignore[list-item]
+    stored = previous.to_dict()
+    with pytest.raises(ArgumentError, match=r"sweep item 0: .* got dict \(a stored to_dict"):
+        list(PACK.sweep([(EXAMPLES[0], stored)], now=NOW))  # type: ignore[list-item]
 
 
 def test_the_shared_directory_answers_as_the_directory_does() -> None:
@@ -161,6 +171,8 @@ def test_is_due_checks_its_arguments() -> None:
         decision.is_due(datetime(2024, 11, 20), event_count=0)
     with pytest.raises(ArgumentError, match="event_count must be an int"):
         decision.is_due(NOW, event_count=True)
+    with pytest.raises(ArgumentError, match="event_count must be 0 or more"):
+        decision.is_due(NOW, event_count=-5)
 
 
 def test_sweep_evaluates_tickets_without_a_previous_decision() -> None:

@@ -71,8 +71,7 @@ def run(args: argparse.Namespace) -> int:
     full = args.command == "explain"
     if args.tickets is None and args.workers != 1:
         raise UsageError(
-            f"escalate {args.command}: error: --workers decides a corpus in processes; give "
-            "--tickets (one --ticket is decided here)"
+            "--workers decides a corpus in processes; give --tickets (one --ticket is decided here)"
         )
     policy = load_policy(args.policy)
     if args.tickets is not None:

@@ -25,7 +25,7 @@ from escalate.engine.segments import Segment, select
 from escalate.engine.statuses import BUILT_IN, StatusTable
 from escalate.engine.sweep import Sweep, Swept, event_count
 from escalate.engine.ticket import Ticket, TicketState
-from escalate.errors import ArgumentError, KeyPath, TicketError
+from escalate.errors import ArgumentError, EscalateError, KeyPath, TicketError
 from escalate.people.availability import Availability
 from escalate.people.directory import Directory
 
@@ -336,12 +336,15 @@ class Policy:
         at a time and nothing is kept from one to the next but the sweep's shared work --
         ``availability`` read once, and who each list of targets reaches at an instant (on-call,
         fallbacks, the next hand-offs) remembered, within a bound, for every ticket
-        (:mod:`escalate.engine.sweep`). A ticket that does not fit raises as :meth:`evaluate`
-        does, when the iterator reaches it (the decisions before it were already given).
-        ``now`` and ``availability`` are checked at the call.
+        (:mod:`escalate.engine.sweep`). A ticket that does not fit raises the error
+        :meth:`evaluate` raises when the iterator reaches it, its message prefixed with the
+        ticket's place and id (``sweep item 7 (ticket 'INC7'): ...``); the decisions before it
+        were already given and the iterator is finished (a generator that raised yields no
+        more): check tickets on the way in when one bad ticket must not stop the rest. ``now``
+        and ``availability`` are checked at the call.
         """
         shared = self._sweep(now, availability)
-        return (self._evaluate_in(shared, ticket) for ticket in tickets)
+        return (self._evaluate_at(shared, ticket, number) for number, ticket in enumerate(tickets))
 
     def sweep(
         self,
@@ -377,7 +380,20 @@ class Policy:
         hashes: frozenset[str],
     ) -> Iterator[Swept]:
         now = shared.now
-        for number, (ticket, previous) in enumerate(tickets):
+        for number, item in enumerate(tickets):
+            if not isinstance(item, tuple | list) or len(item) != 2:
+                raise ArgumentError(
+                    f"sweep item {number}: expected a pair (ticket, previous Decision or None), "
+                    f"got {type(item).__name__}"
+                )
+            ticket, previous = item
+            if previous is not None and not isinstance(previous, Decision):
+                raise ArgumentError(
+                    f"sweep item {number}: the previous decision must be a Decision or None, got "
+                    f"{type(previous).__name__} (a stored to_dict() is not one: keep the "
+                    "Decision, or keep its next_evaluation_at and event count and call "
+                    "Policy.evaluate_many on the tickets due)"
+                )
             if previous is not None and previous.policy_hash in hashes:
                 given = ticket.id if isinstance(ticket, Ticket) else _mapping_id(ticket)
                 if given != previous.ticket_id:
@@ -389,11 +405,24 @@ class Policy:
                 if count is not None and not previous._due(now, count):
                     yield Swept(previous, False)
                     continue
-            yield Swept(self._evaluate_in(shared, ticket), True)
+            yield Swept(self._evaluate_at(shared, ticket, number), True)
 
     def _sweep(self, now: datetime, availability: Availability | Mapping[str, Any] | None) -> Sweep:
         """The shared work of one sweep, its arguments checked."""
         return Sweep(checked_utc(now, "now"), Availability.from_mapping(availability))
+
+    def _evaluate_at(
+        self, shared: Sweep, ticket: Ticket | Mapping[str, Any], number: int
+    ) -> Decision:
+        """:meth:`_evaluate_in` for item ``number`` of a sweep: an error names the item."""
+        try:
+            return self._evaluate_in(shared, ticket)
+        except TicketError as exc:
+            where = _item(number, ticket)
+            raise TicketError(f"{where}: {exc.message}", path=exc.path, value=exc.value) from None
+        except EscalateError as exc:
+            exc.add_note(_item(number, ticket))
+            raise
 
     def _evaluate_in(self, shared: Sweep, ticket: Ticket | Mapping[str, Any]) -> Decision:
         """:meth:`evaluate` within a sweep: the same decision, the people work shared."""
@@ -437,3 +466,9 @@ class Policy:
 def _mapping_id(ticket: Mapping[str, Any] | object) -> object:
     """A ticket mapping's ``id`` as given (unread: compared with a previous decision's)."""
     return ticket.get("id") if isinstance(ticket, Mapping) else None
+
+
+def _item(number: int, ticket: object) -> str:
+    """Where a sweep's bad ticket is: its place in the input, and its id when it has one."""
+    given = ticket.id if isinstance(ticket, Ticket) else _mapping_id(ticket)
+    return f"sweep item {number}" + (f" (ticket {given!r})" if given is not None else "")

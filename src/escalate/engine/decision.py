@@ -358,6 +358,10 @@ class Decision:
             raise ArgumentError(
                 f"event_count must be an int (len(ticket.events)), got {type(event_count).__name__}"
             )
+        if event_count < 0:
+            raise ArgumentError(
+                f"event_count must be 0 or more (len(ticket.events)), got {event_count}"
+            )
         return self._due(checked_utc(now, "now"), event_count)
 
     def _due(self, now: datetime, event_count: int) -> bool:
