@@ -23,7 +23,9 @@ from hypothesis import strategies as st
 
 import escalate
 from escalate import Event, Policy, Ticket, TicketError
+from escalate.engine.ticket import Customer
 from escalate.testing import tickets as gen
+from tests.policy_helpers import policy as policy_of
 
 ROOT = Path(__file__).resolve().parents[2]
 PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -62,6 +64,10 @@ field_updates = st.one_of(
     st.fixed_dictionaries({"category": st.sampled_from(gen.ITIL.categories)}),
     st.fixed_dictionaries({"service": st.none() | st.sampled_from(gen.ITIL.services)}),
     st.fixed_dictionaries({"customer.tier": st.none() | st.sampled_from(gen.ITIL.tiers)}),
+    st.fixed_dictionaries({"customer.id": st.none() | st.sampled_from(("acme", "globex"))}),
+    # hostile values: refused as the constructor and from_mapping refuse them
+    st.fixed_dictionaries({"customer.tier": st.sampled_from((5, "", " ", "gold\n", ["gold"]))}),
+    st.fixed_dictionaries({"customer.id": st.sampled_from((7, "", "a\tb", ["acme"]))}),
     st.fixed_dictionaries({"customer.vip": st.booleans()}),
     st.fixed_dictionaries({"region": st.none() | st.sampled_from(("uk", "emea"))}),
     st.fixed_dictionaries({"fields.u_site": st.none() | st.sampled_from(("berlin", "oslo"))}),
@@ -264,6 +270,11 @@ def test_an_update_of_what_is_not_an_event_names_its_place_in_the_whole_history(
         ({"kind": None}, r"^kind: a ticket always has a kind"),
         ({"customer.vip": "yes"}, r"^customer\.vip: customer\.vip must be true or false"),
         ({"reopen_count": -1}, r"^reopen_count: reopen_count must be an integer"),
+        ({"customer.tier": 5}, r"^customer\.tier: must be a non-blank string \(got 5\)"),
+        ({"customer.tier": " "}, r"^customer\.tier: expected a non-blank string"),
+        ({"customer.id": ["acme"]}, r"^customer\.id: must be a non-blank string"),
+        ({"customer.id": "a\nb"}, r"^customer\.id: contains the control character U\+000A"),
+        ({"fields.": 1}, r"^fields\.: .*\(got 'fields\.'\)$"),
     ],
 )
 def test_bad_field_updates_are_refused_naming_the_field(
@@ -273,6 +284,39 @@ def test_bad_field_updates_are_refused_naming_the_field(
     with pytest.raises(TicketError, match=message):
         replay.update(fields=fields, now=OPENED)
     assert replay.decision is None
+
+
+def test_a_bad_customer_id_is_refused_by_a_policy_whose_rules_read_it() -> None:
+    pack = policy_of(CUSTOMER_RULES)
+    replay = pack.replay(opened())
+    with pytest.raises(TicketError, match=r"^customer\.id: must be a non-blank string") as raised:
+        replay.update(fields={"customer.id": ["acme"]}, now=OPENED)
+    assert (("customer", "id"), ["acme"]) == (raised.value.path, raised.value.value)
+    assert replay.decision is None
+    assert ["acme"] == list(replay.update(fields={"customer.id": "acme"}, now=OPENED).clocks)
+
+
+def test_the_constructor_checks_the_customer_as_from_mapping_does() -> None:
+    for key in ("id", "tier"):
+        for bad in (5, "", " ", "a\nb", ["gold"]):
+            customer = Customer(**{key: bad})
+            with pytest.raises(TicketError) as built:
+                Ticket("INC1", OPENED, customer=customer)
+            with pytest.raises(TicketError) as read:
+                Ticket.from_mapping(
+                    {"id": "INC1", "opened_at": OPENED.isoformat(), "customer": {key: bad}}
+                )
+            assert (("customer", key), bad) == (built.value.path, built.value.value)
+            assert (read.value.path, read.value.value) == (built.value.path, built.value.value)
+
+
+CUSTOMER_RULES = """
+clocks:
+  acme:
+    when: {customer.id: {in: [acme, globex]}}
+    stop: {event: acknowledged}
+    targets: {default: {within: 30m}}
+"""
 
 
 def test_a_policy_with_segments_decides_each_update_with_the_segment_the_ticket_is_in_now() -> None:

@@ -204,6 +204,16 @@ class Ticket:
                 _check_text((name,), text)
         if not isinstance(customer, Customer):
             raise TicketError("must be an escalate Customer", path=("customer",), value=customer)
+        if customer is not _NO_CUSTOMER:  # checked as from_mapping checks it
+            for key in ("id", "tier"):
+                if (value := getattr(customer, key)) is not None:
+                    _check_text(("customer", key), value)
+            if type(customer.vip) is not bool:
+                raise TicketError(
+                    "customer.vip must be true or false",
+                    path=("customer", "vip"),
+                    value=customer.vip,
+                )
         if fields is not _NO_FIELDS:
             _check_fields(fields)
         seed: Fold | None = None
@@ -882,7 +892,9 @@ def _read_updates(values: object) -> dict[str, object]:
         if name in _FIXED:
             raise TicketError(_FIXED[name], path=(name,), value=value)
         if name.startswith("fields."):
-            _check_text(("fields",), name[7:])
+            problem = _text_problem(name[7:])
+            if problem is not None:  # the key as given, not the custom field's name alone
+                raise TicketError(f"names no custom field: {problem}", path=(name,), value=name)
         elif name not in _UPDATABLE_SET:
             raise unknown_name("field", name, name, (*UPDATABLE_FIELDS, "fields.<name>"), (name,))
         if name == "kind" and value is None:
@@ -918,11 +930,16 @@ _FIXED = {
 
 def _check_text(path: tuple[str | int, ...], text: object) -> None:
     """A TicketError unless ``text`` is a name: a non-blank line that hides nothing."""
-    if type(text) is not str:
-        raise TicketError("must be a non-blank string", path=path, value=text)
-    problem = label_problem(text)
+    problem = _text_problem(text)
     if problem is not None:
         raise TicketError(problem, path=path, value=text)
+
+
+def _text_problem(text: object) -> str | None:
+    """What is wrong with ``text`` as a name, or ``None``."""
+    if type(text) is not str:
+        return "must be a non-blank string"
+    return label_problem(text)
 
 
 def _sequence(name: str, values: object) -> tuple[object, ...]:
