@@ -12,13 +12,14 @@ must be refused by both, with the same message, and leave the replay as it was.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, given, settings, target
 from hypothesis import strategies as st
 
 import escalate
@@ -119,18 +120,47 @@ def scripts(draw: st.DrawFn) -> tuple[Ticket, list[tuple[str, Any]]]:
 def test_every_decision_of_a_replay_is_the_one_evaluate_gives_on_the_same_ticket(
     script: tuple[Ticket, list[tuple[str, Any]]],
 ) -> None:
-    ticket, steps = script
+    woken = check_script(*script, note=event)
+    event(f"{min(woken, 3)}{'+' if woken >= 3 else ''} wake-ups checked")
+    target(woken, label="wake-ups checked")
+
+
+def test_wake_ups_between_updates_are_checked_against_evaluate() -> None:
+    """A script whose wake-ups fall between updates that bring events, one of them past a later
+    update's ``now`` (which is then raised to it): every wake-up is compared with evaluate."""
+    hour = timedelta(hours=1)
+    ack = Event(0, OPENED + 5 * hour, "acknowledged")
+    steps: list[tuple[str, Any]] = [
+        ("update", ([Event(0, OPENED, "assigned", group="network-ops")], None, OPENED)),
+        ("wake", None),  # at the decision's next evaluation
+        ("wake", OPENED + hour),
+        ("update", ([Event(0, OPENED + hour, "comment")], None, OPENED + hour)),
+        ("wake", OPENED + 90 * timedelta(minutes=1)),  # past the next update's now
+        ("update", ([], {"category": "database"}, OPENED + hour)),
+        ("wake", None),
+        ("update", ([ack], None, OPENED + 5 * hour)),
+        ("wake", OPENED + 30 * hour),
+    ]
+    assert 5 == check_script(opened(), steps)
+
+
+def check_script(
+    ticket: Ticket, steps: list[tuple[str, Any]], note: Callable[[str], object] = print
+) -> int:
+    """Play ``steps`` on a replay of ``ticket`` and on tickets rebuilt from scratch, comparing
+    every decision; the number of wake-ups checked."""
     replay = policy().replay(ticket)
     rebuilt = ticket
     last_now: datetime | None = None
-    for kind, arg in steps:
+    woken = 0
+    for step, (kind, arg) in enumerate(steps):
         if kind == "wake":
             decision = replay.decision
             now = arg if arg is not None else decision and decision.next_evaluation_at
             if now is None:
                 continue
             now = max(now, last_now) if last_now else now
-            if next_events_before(steps, kind, now):
+            if events_after(steps, step, now):
                 continue
             try:
                 expected = oracle(rebuilt, now)
@@ -141,8 +171,11 @@ def test_every_decision_of_a_replay_is_the_one_evaluate_gives_on_the_same_ticket
                 continue
             assert expected == replay.decide(now).to_json()
             last_now = now
+            woken += 1
             continue
         batch, fields, now = arg
+        if last_now is not None:  # a wake-up went past this update's now: it comes later
+            now = max(now, last_now)
         before = replay.ticket, replay.decision
         try:
             grown = rebuilt.with_events(batch)
@@ -154,18 +187,20 @@ def test_every_decision_of_a_replay_is_the_one_evaluate_gives_on_the_same_ticket
                 replay.update(events=batch, fields=fields, now=now)
             assert str(exc) == str(raised.value)
             assert before == (replay.ticket, replay.decision)  # nothing half-applied
-            event("an update refused")
-            return  # the rest of the script would build on the refused update
+            note("an update refused")
+            return woken  # the rest of the script would build on the refused update
         assert expected == replay.update(events=batch, fields=fields, now=now).to_json()
         assert grown == replay.ticket
         assert grown.to_dict() == fresh(replay.ticket).to_dict()
         rebuilt, last_now = grown, now
-    event(f"{len(rebuilt.events) // 5 * 5}+ events replayed")
+    note(f"{len(rebuilt.events) // 5 * 5}+ events replayed")
+    return woken
 
 
-def next_events_before(steps: list[tuple[str, Any]], kind: str, now: datetime) -> bool:
-    """Never wake up past events a later update brings (a script in time order only)."""
-    return any(k == "update" and a[0] and a[0][0].at < now for k, a in steps)
+def events_after(steps: list[tuple[str, Any]], step: int, now: datetime) -> bool:
+    """Whether an update after ``steps[step]`` brings an event before ``now``: a wake-up
+    there would go past it (a script stays in time order)."""
+    return any(k == "update" and a[0] and a[0][0].at < now for k, a in steps[step + 1 :])
 
 
 # ---------------------------------------------------------------------------------------------
