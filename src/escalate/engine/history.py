@@ -33,12 +33,12 @@ History semantics, in short:
 * ``reassignment_count`` (when not given) counts the events that set a group other than the last
   group set before it (A→B→A→C is 3; clearing the group counts nothing, and A→cleared→B counts
   one); ``reopen_count`` counts ``reopened`` events. Given
-  counters win: the ticketing system may know history it did not send. :func:`replay` shifts
+  counters win: the ticketing system may know history it did not send. :class:`Fold` shifts
   its counters by the difference, as if that history lay before the first event.
 
 This module knows nothing of :class:`~escalate.engine.ticket.Ticket`: the ticket calls
-:func:`check_history` when it is built and :func:`replay` when first asked (:meth:`Ticket.state_at`
-looks states up in what it returns).
+:func:`check_history` when it is built and :meth:`Fold.of` when first asked (:meth:`Ticket.state_at`
+looks states up in its rows).
 """
 
 from __future__ import annotations
@@ -73,7 +73,6 @@ __all__ = [
     "check_history",
     "iso",
     "read_boolean",
-    "replay",
     "same_value",
     "unknown_name",
 ]
@@ -83,7 +82,7 @@ Path = tuple[str | int, ...]
 Value = str | int | bool | None
 #: A TicketState's values, in field order, with the number of ``action-done`` events so far in
 #: place of their ids, then the number of events applied and the history's field changes
-#: (shared by every row; see :func:`replay`).
+#: (shared by every row; see :class:`Fold`).
 Row = tuple[
     str,
     str | None,
@@ -292,7 +291,7 @@ class Event:
 class FieldChanges:
     """What a history's ``field-changed`` events set, per field (other than the group and the
     assignee): the value before the first change, the positions of the events that change it
-    and the value after each. :func:`replay` builds it in one pass; a state looks a field up
+    and the value after each. :class:`Fold` builds it in one pass; a state looks a field up
     with one binary search, so the fold stays linear however many fields change."""
 
     __slots__ = ("at", "initial", "values")
@@ -355,7 +354,7 @@ class TicketState:
 
     @classmethod
     def from_row(cls, row: Row, done: tuple[str, ...]) -> TicketState:
-        """The state a :func:`replay` row describes; ``done`` are the history's done ids."""
+        """The state a :class:`Fold` row describes; ``done`` are the history's done ids."""
         state = cls.__new__(cls)
         object.__setattr__(state, "_row", row)
         object.__setattr__(state, "_ids", None)
@@ -835,40 +834,6 @@ def _aware_us(at: datetime, path: Path) -> int:
 # --------------------------------------------------------------------------------------------
 
 
-def replay(
-    events: Sequence[Event],
-    *,
-    status: str,
-    priority: str | None,
-    assignment_group: str | None,
-    assignee: str | None,
-    extra: tuple[int, int],
-    fields: Mapping[str, Value] = _NO_VALUES,
-) -> tuple[list[TicketState | Row], tuple[str, ...]]:
-    """The state after each prefix of the history (``[k]``: the first ``k`` events applied),
-    and the action ids of the ``action-done`` events in history order.
-
-    ``status`` … ``assignee`` are the ticket's (current) fields, used where no event sets the
-    value; ``fields`` likewise for the other fields ``field-changed`` events set, by name;
-    ``extra`` is (given minus derived) reassignments and reopens, history the ticketing
-    system did not send. Rows are value tuples that :meth:`Ticket.state_at` turns into states when
-    first asked for; a row counts the done actions instead of copying their ids, and counts the
-    events applied and shares one :class:`FieldChanges` (``None`` when ``fields`` is empty)
-    instead of copying the changed fields, so the fold is linear in the number of events.
-    :class:`Fold` is the same fold, able to continue over a longer history.
-    """
-    fold = Fold.of(
-        events,
-        status=status,
-        priority=priority,
-        assignment_group=assignment_group,
-        assignee=assignee,
-        extra=extra,
-        fields=fields,
-    )
-    return fold.rows, tuple(fold.done)
-
-
 # The values a fold starts from: status, priority, group, assignee, the changed fields' values.
 _Start = tuple[str, str | None, str | None, str | None, dict[str, Value]]
 
@@ -876,7 +841,7 @@ _Start = tuple[str, str | None, str | None, str | None, dict[str, Value]]
 class _Firsts:
     """The events of a history that decide where its fold starts: whether any sets the
     status, and the first that sets the priority, the group, the assignee and each other
-    field (:func:`replay`'s initial values). ``n`` events were looked at; a longer history
+    field (where a :class:`Fold` starts). ``n`` events were looked at; a longer history
     that begins with them looks only at the rest (:meth:`of`)."""
 
     __slots__ = ("any_status", "assignee", "fields", "group", "n", "priority")
@@ -971,7 +936,7 @@ def _start_key(start: _Start) -> tuple[object, ...]:
 
 
 class Fold:
-    """The history folded (:func:`replay`), and where the fold stands after its last event.
+    """The history folded, and where the fold stands after its last event.
 
     ``rows[k]`` is the state after the first ``k`` events (a :data:`Row`, or the
     :class:`TicketState` made of it once asked for) and ``done`` the ``action-done`` ids in
@@ -1028,7 +993,18 @@ class Fold:
         fields: Mapping[str, Value] = _NO_VALUES,
         base: Fold | None = None,
     ) -> Fold:
-        """The fold of ``events`` for a ticket with these fields (see :func:`replay`).
+        """The fold of ``events`` for a ticket with these fields: the state after each prefix
+        of the history (``rows[k]``: the first ``k`` events applied) and the action ids of the
+        ``action-done`` events in history order (``done``).
+
+        ``status`` … ``assignee`` are the ticket's (current) fields, used where no event sets
+        the value; ``fields`` likewise for the other fields ``field-changed`` events set, by
+        name; ``extra`` is (given minus derived) reassignments and reopens, history the
+        ticketing system did not send. Rows are value tuples that :meth:`Ticket.state_at` turns
+        into states when first asked for; a row counts the done actions instead of copying
+        their ids, and counts the events applied and shares one :class:`FieldChanges` (``None``
+        when ``fields`` is empty) instead of copying the changed fields, so the fold is linear
+        in the number of events.
 
         ``base``, when given, is the fold of the first events of ``events`` (a ticket this
         one grew from): continued when it starts where this fold would, else ignored."""

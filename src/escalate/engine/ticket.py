@@ -717,7 +717,7 @@ class Ticket:
 
         Before the first event (or before ``opened_at``) this is the initial state. ``at`` must
         be aware (:class:`~escalate.errors.NaiveDatetimeError` otherwise). The history is folded
-        once (:func:`escalate.engine.history.replay`), on the first call; after that this is a
+        once (:meth:`escalate.engine.history.Fold.of`), on the first call; after that this is a
         binary search.
         """
         states = self._states
