@@ -10,7 +10,8 @@ from datetime import timedelta
 
 import pytest
 
-from escalate.engine.clocks import ClockState
+from escalate.calendars._durations import parse_duration
+from escalate.engine.clocks import ClockState, cycles_as_of, run_cycles, wall_amount_us
 from escalate.engine.decision import Decision
 from escalate.errors import PolicyError
 from tests.policy_helpers import OFFICE, action_ids, event, iso, policy, ticket, utc
@@ -579,3 +580,28 @@ def test_a_rung_share_must_be_a_positive_percentage(at: str, message: str) -> No
         caught.value.message,
         caught.value.path,
     )
+
+
+def test_a_cycle_cut_at_an_instant_shares_the_cached_amounts_of_the_whole_history() -> None:
+    """Every cycle run_cycles folds has one amounts cache, which its copies as of an earlier
+    instant share: a ``bd`` target is worked out on the calendar once per cycle. An entry holds
+    its calendar, so the id in its key names no other calendar while the entry lives."""
+    pol = policy(OFFICE_CLOCK)
+    res = next(c for c in pol.clocks if c.name == "res")
+    office = pol.calendars["office"]
+    opened = utc(FRI_2100)
+    paused, resumed = opened + timedelta(days=3), opened + timedelta(days=4)
+    steps = [
+        (opened, "created", "new", "new"),
+        (paused, "status-changed", "new", "awaiting-user-info"),
+        (resumed, "status-changed", "awaiting-user-info", "in-progress"),
+    ]
+    (cycle,) = run_cycles(res, steps)
+    (copy,) = cycles_as_of([cycle], paused + timedelta(hours=1))
+    assert (copy.pauses, copy.amounts) == ([(paused, None)], {})
+    assert copy.amounts is cycle.amounts
+    three_days = parse_duration("3bd", ("within",))
+    amount = wall_amount_us(copy, office, three_days)
+    assert {(id(office), 3, 0): (office, amount)} == cycle.amounts
+    assert amount == wall_amount_us(cycle, office, three_days)
+    assert 3 * 9 * 3600 * 10**6 == amount  # three office days of 9 working hours

@@ -187,6 +187,9 @@ Step = tuple[datetime, str, str, str]
 
 @dataclass(slots=True)
 class Cycle:
+    """One cycle of a clock: its start, its stop and pauses so far, and (scoped clocks) the
+    definition in force when it ended."""
+
     number: int
     started_at: datetime
     stopped_at: datetime | None = None
@@ -194,9 +197,27 @@ class Cycle:
     # For a scoped clock: the definition that applied when this (closed) cycle ended.
     scope: Definition | None = None
     # Working microseconds from the start to a ``bd`` / ``mo`` due instant, by (calendar's
-    # id, business days, months): calendar arithmetic done once per cycle, however often it
-    # is measured. (The ids are those of the policy's calendars, alive as long as it is.)
-    amounts: dict[tuple[int, int, int], int] | None = field(default=None, compare=False, repr=False)
+    # id, business days, months), with the calendar itself: calendar arithmetic done once per
+    # cycle, however often it is measured. The entry holds the calendar, so the id in its key
+    # names no other calendar while the entry lives. Copies (:meth:`as_of`) share the dict:
+    # they have the same start.
+    amounts: dict[tuple[int, int, int], tuple[Calendar, int]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def as_of(self, at: datetime, *, keep_scope: bool) -> Cycle:
+        """A copy of the cycle as it stood at ``at`` (started by then): the stop and the pause
+        ends after ``at`` not yet known, the pauses begun after it dropped. ``keep_scope``:
+        keep the definition the cycle ended under (else ``None``, as for a cycle still
+        running). The copy shares the cached target amounts."""
+        stopped = self.stopped_at
+        if stopped is not None and stopped > at:
+            stopped = None
+        pauses = None
+        if self.pauses:
+            pauses = [(p, e if e is None or e <= at else None) for p, e in self.pauses if p <= at]
+        scope = self.scope if keep_scope else None
+        return Cycle(self.number, self.started_at, stopped, pauses or None, scope, self.amounts)
 
 
 def wall_amount_us(cycle: Cycle, calendar: Calendar, duration: Duration) -> int:
@@ -206,15 +227,13 @@ def wall_amount_us(cycle: Cycle, calendar: Calendar, duration: Duration) -> int:
     if not (duration.business_days or duration.months):
         return _us(duration.delta)
     amounts = cycle.amounts
-    if amounts is None:
-        amounts = cycle.amounts = {}
     key = (id(calendar), duration.business_days, duration.months)
     found = amounts.get(key)
     if found is None:
         due_at = duration.due_at(calendar, cycle.started_at)
         assert due_at is not None
-        found = amounts[key] = _us(calendar.elapsed(cycle.started_at, due_at))
-    return found
+        found = amounts[key] = (calendar, _us(calendar.elapsed(cycle.started_at, due_at)))
+    return found[1]
 
 
 def _fires(triggers: tuple[Trigger, ...], event_type: str, before: str, after: str) -> bool:
@@ -276,21 +295,13 @@ def cycles_as_of(cycles: Sequence[Cycle], at: datetime) -> list[Cycle]:
     """What :func:`run_cycles` gives for the steps up to ``at`` (every step at ``at``
     included), read off the cycles of a longer history: the fold only ever changes the
     latest cycle, so the cycles started by ``at`` are those, without the stops and pause ends
-    that came after it. New :class:`Cycle` objects (numbered as in ``cycles``), which share
-    the cached target amounts of the ones they copy."""
+    that came after it. New :class:`Cycle` objects (:meth:`Cycle.as_of`, numbered as in
+    ``cycles``), which share the cached target amounts of the ones they copy."""
     out: list[Cycle] = []
     for cycle in cycles:
         if cycle.started_at > at:
             break
-        stopped = cycle.stopped_at
-        if stopped is not None and stopped > at:
-            stopped = None
-        pauses = None
-        if cycle.pauses:
-            pauses = [(p, e if e is None or e <= at else None) for p, e in cycle.pauses if p <= at]
-        out.append(
-            Cycle(cycle.number, cycle.started_at, stopped, pauses or None, None, cycle.amounts)
-        )
+        out.append(cycle.as_of(at, keep_scope=False))
     return out
 
 

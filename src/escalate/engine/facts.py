@@ -203,8 +203,6 @@ class Facts:
         found = self._folds.get(clock.name)
         if found is None:
             found = self._folds[clock.name] = run_cycles(clock, self._ctx.steps, restarts)
-            for cycle in found:
-                cycle.amounts = {}  # shared by the copies, filled once
         return found
 
     def _scoped_state(

@@ -205,7 +205,7 @@ def _withdrawn(
             continue
         if _not_longer(clock, cs, before):
             continue  # an upgrade (or no change) of the target withdraws nothing
-        as_of = [*cycles[:-1], _as_of(cycles[-1], at)]
+        as_of = [*cycles[:-1], cycles[-1].as_of(at, keep_scope=True)]
         old = ClockState(clock, as_of, before, at, cs.scope)
         if not old.applies:
             continue
@@ -252,16 +252,6 @@ def _not_longer(clock: ClockDef, cs: ClockState, before: str | None) -> bool:
 
 def _us(delta: timedelta) -> int:
     return delta // ONE_US
-
-
-def _as_of(cycle: Cycle, at: datetime) -> Cycle:
-    """The cycle as it stood at ``at`` (stops and pause ends after it not yet known)."""
-    stopped = cycle.stopped_at if cycle.stopped_at is not None and cycle.stopped_at <= at else None
-    pauses = None
-    if cycle.pauses:
-        pauses = [(p, e if e is not None and e <= at else None) for p, e in cycle.pauses if p <= at]
-    # The same start: the cycle's cached target amounts hold for the copy too.
-    return Cycle(cycle.number, cycle.started_at, stopped, pauses, cycle.scope, cycle.amounts)
 
 
 def _older_cycle_requests(
