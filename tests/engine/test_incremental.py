@@ -289,6 +289,21 @@ def test_an_event_before_the_last_one_is_refused_by_its_place_in_the_whole_histo
         replay.update(events=[Event(0, OPENED, "comment")], now=OPENED + timedelta(hours=2))
 
 
+@pytest.mark.parametrize("name", ["nosuch", "status", "", 7])
+def test_a_field_change_naming_no_field_is_refused_by_its_place_in_the_whole_history(
+    name: object,
+) -> None:
+    replay = policy().replay(opened())
+    replay.update(events=[Event(0, OPENED, "comment")], now=OPENED)
+    ticket = replay.ticket
+    change = Event(0, OPENED, "field-changed", field=name, to_value="x")  # type: ignore[arg-type]
+    with pytest.raises(TicketError, match=r"^events\[1\]\.field: "):
+        replay.update(events=[change], now=OPENED)
+    with pytest.raises(TicketError, match=r"^events\[1\]\.field: "):
+        ticket.with_events([change])
+    assert replay.ticket is ticket
+
+
 def test_an_update_of_what_is_not_an_event_names_its_place_in_the_whole_history() -> None:
     replay = policy().replay(opened())
     replay.update(events=[Event(0, OPENED, "comment")], now=OPENED)

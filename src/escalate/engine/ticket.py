@@ -29,6 +29,7 @@ from escalate._models import MAX_INT, label_problem
 from escalate.calendars._instants import to_us, utc
 from escalate.engine.history import (
     EVENT_TYPES,
+    HISTORY_FIELDS,
     STATUSES,
     Derived,
     Event,
@@ -67,6 +68,9 @@ __all__ = [
     "TicketState",
     "normalise_name",
 ]
+
+# The fields a field-changed event may name (besides fields.<name>).
+_HISTORY_FIELD_SET = frozenset(HISTORY_FIELDS)
 
 _KIND_SET = frozenset(KINDS)
 # --------------------------------------------------------------------------------------------
@@ -694,8 +698,8 @@ class Ticket:
                     )
                 values["priority"] = event.priority
                 told.discard("priority")
-            elif event.type == "field-changed" and event.field is not None:
-                name = event.field
+            elif event.type == "field-changed" and _anchorable(event.field):
+                name = cast("str", event.field)
                 from_ticket = name not in values
                 before = self.field_value(name) if from_ticket else values[name]
                 if event.from_value is None and before is not None:
@@ -771,6 +775,13 @@ def _in_utc(events: tuple[Event, ...]) -> tuple[Event, ...]:
 # --------------------------------------------------------------------------------------------
 # Reading events (from_mapping)
 # --------------------------------------------------------------------------------------------
+
+
+def _anchorable(name: object) -> bool:
+    """Whether a ``field-changed`` event's ``field`` names a field the ticket has, so its value
+    before the event can be read from the ticket; any other name is left for
+    :func:`~escalate.engine.history.check_history` to refuse, naming the event."""
+    return isinstance(name, str) and (name.startswith("fields.") or name in _HISTORY_FIELD_SET)
 
 
 def _assigned(values: dict[str, Value], event: Event) -> None:
