@@ -6,14 +6,14 @@ and both sets of counters.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
 from escalate.engine.ticket import Event, Ticket
 
-__all__ = ["Anomaly", "Counters", "LogIncident", "Update"]
+__all__ = ["Anomaly", "Counters", "LogIncident", "Update", "merge_done"]
 
 AnomalyKind = Literal["before-opened", "backwards", "duplicate-mod-count", "invalid-state"]
 
@@ -106,16 +106,7 @@ class LogIncident:
         has them) or derived ones.
         """
         rows = [event for update in self.updates[:count] for event in update.events]
-        extra = sorted(done, key=lambda event: event.at)
-        merged: list[Event] = []
-        i = 0
-        for event in rows:
-            while i < len(extra) and extra[i].at < event.at:
-                merged.append(extra[i])
-                i += 1
-            merged.append(event)
-        merged.extend(extra[i:])
-        ticket = self.opened.with_events(merged)
+        ticket = self.opened.with_events(merge_done(rows, sorted(done, key=lambda e: e.at)))
         if self.counters.used == "servicenow" and count > 0:
             last = self.updates[count - 1]
             if last.reassignment_count is not None or last.reopen_count is not None:
@@ -126,3 +117,17 @@ class LogIncident:
     def ticket(self) -> Ticket:
         """The ticket after every update."""
         return self.ticket_at(len(self.updates))
+
+
+def merge_done(rows: Sequence[Event], done: Sequence[Event]) -> list[Event]:
+    """``rows`` and ``done`` (each in time order) in time order, rows first at equal
+    instants: the order in which a replay's recorded actions join a log's events."""
+    merged: list[Event] = []
+    i = 0
+    for event in rows:
+        while i < len(done) and done[i].at < event.at:
+            merged.append(done[i])
+            i += 1
+        merged.append(event)
+    merged.extend(done[i:])
+    return merged

@@ -26,7 +26,7 @@ from fractions import Fraction
 from typing import Any, Literal
 
 from escalate.adapters.servicenow._log import LogReading
-from escalate.adapters.servicenow._records import Anomaly, LogIncident
+from escalate.adapters.servicenow._records import Anomaly, LogIncident, merge_done
 from escalate.calendars._durations import format_duration
 from escalate.engine.compiled import Policy
 from escalate.engine.decision import Action, Decision, iso
@@ -653,7 +653,7 @@ class _Feed:
                     "reassignment_count": last.reassignment_count,
                     "reopen_count": last.reopen_count,
                 }
-            events = _merged(rows, done[self.done :])
+            events = merge_done(rows, done[self.done :])
             decision = replay.update(events=events, fields=fields, now=at)
         self.replay = replay
         self.rows = count
@@ -661,20 +661,6 @@ class _Feed:
             self.done = len(done)
             self.done_at = done[-1].at
         return decision
-
-
-def _merged(rows: Sequence[Event], done: Sequence[Event]) -> list[Event]:
-    """``rows`` and ``done`` (each in time order) in time order, rows first at equal
-    instants: as :meth:`LogIncident.ticket_at` merges them."""
-    merged: list[Event] = []
-    i = 0
-    for event in rows:
-        while i < len(done) and done[i].at < event.at:
-            merged.append(done[i])
-            i += 1
-        merged.append(event)
-    merged.extend(done[i:])
-    return merged
 
 
 def _is_closed(policy: Policy, status: str) -> bool:
