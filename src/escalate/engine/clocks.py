@@ -18,16 +18,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from fractions import Fraction
-from typing import TYPE_CHECKING
 
 from escalate._frozen import FrozenMap
 from escalate.calendars._durations import Duration, format_duration
 from escalate.calendars._instants import EPOCH, ONE_US
 from escalate.calendars.calendar import Calendar
 
-if TYPE_CHECKING:
-    from escalate.engine.actions import ActionDef
-    from escalate.engine.conditions import Condition
+# Imported for real, not under TYPE_CHECKING: compiled, a dataclass's field annotations are
+# built from the compiled classes they name, which must be loaded first (docs/scale.md).
+from escalate.engine.actions import ActionDef
+from escalate.engine.conditions import Condition
 
 NOT_STARTED, RUNNING, PAUSED, STOPPED, NOT_APPLICABLE = (
     "not-started",

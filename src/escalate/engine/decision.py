@@ -20,10 +20,13 @@ from escalate.calendars._instants import EPOCH, ONE_US, checked_utc
 from escalate.engine.clocks import NOT_STARTED, ClockState
 from escalate.engine.conditions import Leaf, trace
 from escalate.engine.paths import PathDef, PathState
+
+# Imported for real, not under TYPE_CHECKING: compiled, RuleResult's field annotations are
+# built from the compiled RuleDef class, which must be loaded first (docs/scale.md).
+from escalate.engine.rules import RuleDef
 from escalate.errors import ArgumentError, render_path
 
 if TYPE_CHECKING:
-    from escalate.engine.rules import RuleDef
     from escalate.engine.ticket import Ticket
 
 __all__ = ["DECISION_FORMAT", "Action", "Decision", "RuleResult", "Withdrawn", "iso"]
