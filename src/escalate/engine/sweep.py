@@ -106,9 +106,10 @@ class SharedDirectory(Directory):
 
 class SharedAvailability(Availability):
     """An availability that remembers :meth:`Availability.changes` by its arguments: the
-    same periods, covers and answers as the availability it is made from."""
+    same periods, covers and answers as the availability it is made from.
 
-    __slots__ = ("_changes",)
+    Neither it nor :class:`Availability` has ``__slots__``: compiled, it is a mypyc class over a
+    Python base, and mypyc refuses such a class any ``__slots__`` (docs/scale.md)."""
 
     _changes: dict[tuple[tuple[str, ...], tuple[str, ...]], list[datetime]]
 

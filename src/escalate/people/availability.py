@@ -199,7 +199,9 @@ class _Cover:
     people: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+# Not slotted: the compiled build's SharedAvailability (engine/sweep.py) is a mypyc class over
+# this Python one, and mypyc refuses a class that inherits a non-empty __slots__ (docs/scale.md).
+@dataclass(frozen=True)
 class Availability:
     """Who cannot be reached, supplied with each evaluation.
 
