@@ -18,14 +18,13 @@ import json
 import os
 import sys
 import time
-from decimal import Decimal
 
 from pyspark.sql import SparkSession
 from pyspark.sql.types import LongType, StringType, StructField, StructType
 
 from escalate.adapters.servicenow import UCI_LOG_MAPPING
 from escalate.cli._servicenow_log import log_rows
-from escalate.cli.replay import text
+from escalate.cli.replay import text, throughput_of
 from escalate.errors import EscalateError
 from escalate.integrations import PolicySource
 from escalate.integrations.spark import replay_log
@@ -77,10 +76,7 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
         if own:
             spark.stop()
     summary = result.to_dict()
-    throughput = {
-        "wall_seconds": str((Decimal(wall_ns) / 10**9).quantize(Decimal("0.001"))),
-        "evaluations_per_second": result.evaluations * 10**9 // wall_ns,
-    }
+    throughput = throughput_of(result, wall_ns)
     if args.json:
         print(json.dumps({**summary, "throughput": throughput}, indent=2, sort_keys=True))
     else:

@@ -119,16 +119,25 @@ def run(args: argparse.Namespace) -> int:
     result = replayer.assemble(parts, rows=grouped.rows)
     wall_ns = max(time.perf_counter_ns() - started, 1)
     summary = result.to_dict()
-    throughput = {  # integers and exact decimals, as every figure escalate prints
-        "wall_seconds": str((Decimal(wall_ns) / 10**9).quantize(Decimal("0.001"))),
-        "evaluations_per_second": result.evaluations * 10**9 // wall_ns,
-        "workers": args.workers,
-    }
+    throughput = throughput_of(result, wall_ns, workers=args.workers)
     if args.json:
         print_json({**summary, "throughput": throughput})
     else:
         out(text(result, summary, throughput), keep_newlines=True)
     return 1 if result.findings or result.duplicates else 0
+
+
+def throughput_of(result: Replay, wall_ns: int, *, workers: int | None = None) -> dict[str, Any]:
+    """The summary's ``throughput``: wall seconds (an exact decimal, to the millisecond) and
+    whole evaluations per second over ``wall_ns`` (at least 1), and ``workers`` when given;
+    integers and exact decimals, as every figure escalate prints."""
+    figures: dict[str, Any] = {
+        "wall_seconds": str((Decimal(wall_ns) / 10**9).quantize(Decimal("0.001"))),
+        "evaluations_per_second": result.evaluations * 10**9 // wall_ns,
+    }
+    if workers is not None:
+        figures["workers"] = workers
+    return figures
 
 
 class _Work:
