@@ -34,6 +34,7 @@ __all__ = [
     "OverrideModel",
     "PersonModel",
     "RoleModel",
+    "RotationChangeModel",
     "RotationModel",
     "ScheduleModel",
     "TeamModel",
@@ -101,17 +102,51 @@ class DirectoryModel(StrictModel):
     roles: dict[Label, RoleModel] = Field(default_factory=dict)
 
 
+#: A rotation member: a person id, a group of person ids on call together, or ``null`` (YAML
+#: ``null`` or ``~``): a turn nobody covers, a gap in the layer. A person id is a non-blank
+#: string, so ``null`` can never be mistaken for someone.
+Member = PersonId | list[PersonId] | None
+
+
+class RotationChangeModel(StrictModel):
+    """An edit of a rotation's members that takes effect at ``effective_from``; instants
+    before it resolve exactly as before the edit."""
+
+    effective_from: Instant = Field(description="aware instant the new members apply from")
+    members: list[Member] = Field(
+        min_length=1, description="the new members; null is a turn nobody covers"
+    )
+    position: Literal["keep", "restart"] = Field(
+        default="keep",
+        description="keep: whoever is on call at effective_from stays on and the turns go on "
+        "from them in the new order; restart: the first new member takes over at effective_from",
+    )
+
+
 class RotationModel(StrictModel):
     """Who takes turns, how long a turn is, and where turn 0 starts."""
 
-    members: list[PersonId | list[PersonId]] = Field(
-        min_length=1, description="people; a nested list is a group on call together"
+    members: list[Member] = Field(
+        min_length=1,
+        description="people; a nested list is a group on call together; null is a turn "
+        "nobody covers",
     )
-    turn: Duration = Field(description="whole hours, days or weeks", examples=["12h", "1w"])
+    turn: Duration = Field(
+        description="whole hours, days or weeks, or calendar months",
+        examples=["12h", "1w", "1mo"],
+    )
     handoff: TimeOfDay | None = Field(default=None, description="wall time of hand-offs")
     anchor: Instant | DateText = Field(
         description="date (with handoff) or aware instant where turn 0 starts",
         examples=["2024-01-01"],
+    )
+    advance: Literal["always", "per-shift"] = Field(
+        default="always",
+        description="always: turns advance through restricted hours (PagerDuty); per-shift: "
+        "only turns that meet the layer's restrictions take a member (Grafana OnCall)",
+    )
+    changes: list[RotationChangeModel] | None = Field(
+        default=None, description="member edits effective from an instant, in time order"
     )
 
 
@@ -121,8 +156,18 @@ class LayerModel(StrictModel):
     name: LAYER_NAME
     level: int = Field(ge=1, description="higher beats lower where it has someone")
     rotation: RotationModel
+    timezone: str | None = Field(
+        default=None,
+        description="IANA name of the layer's wall clock (default: the schedule's)",
+        examples=["Asia/Tokyo"],
+    )
     effective_from: Instant | None = None
     effective_until: Instant | None = None
+    until_mode: Literal["cut", "finish-turn"] = Field(
+        default="cut",
+        description="cut: nobody from effective_until on; finish-turn: no turn starts at or "
+        "after effective_until, the turn in progress runs to its hand-off (Grafana OnCall)",
+    )
     restrictions: list[WeeklyTimes] | None = Field(
         default=None, description="weekly hours the layer is on call (calendar words)"
     )
@@ -137,6 +182,10 @@ class OverrideModel(StrictModel):
     start: Instant
     end: Instant
     people: list[PersonId] = Field(min_length=1)
+    priority: int = Field(
+        default=0,
+        description="where overrides overlap, the highest priority wins; equal ones together",
+    )
 
 
 class ScheduleModel(StrictModel):

@@ -22,9 +22,17 @@ anchor behaves and why these were chosen):
   restrictions and effective period: nobody is skipped or delayed by hours the layer is off.
 * **A layer has someone** at ``t`` iff ``effective_from <= t < effective_until``, ``t``'s wall
   time lies in one of its ``restrictions`` (or in its ``window``), and it has a member.
-* **The final answer** is the union of the overrides that cover ``t`` (in declaration order), or
-  else the union of the layers of the highest ``level`` among those that have someone (in layer
-  declaration order, then member order; duplicates removed). Overrides ignore restrictions.
+* **The final answer** is the union of the overrides of the highest ``priority`` among those
+  that cover ``t`` (in declaration order), or else the union of the layers of the highest
+  ``level`` among those that have someone (in layer declaration order, then member order;
+  duplicates removed). Overrides ignore restrictions. A turn whose member is ``null`` (nobody)
+  leaves the layer without someone, like a restricted hour.
+
+Round 2 (opt-in, docs/on-call.md): ``advance: per-shift`` (only turns that meet the
+restrictions take a member: a closed-form count per period of the weekly pattern, never a walk),
+monthly turns (``1mo``: the anchor's day of the month, clamped to the month's end), a time zone
+per layer, member ``changes`` effective from an instant, ``until_mode: finish-turn`` and
+override priorities.
 
 Every instant is handled as integer microseconds (no floats); results are aware UTC datetimes.
 """
@@ -32,6 +40,7 @@ Every instant is handled as integer microseconds (no floats); results are aware 
 from __future__ import annotations
 
 import bisect
+import calendar as _gregorian
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -50,6 +59,7 @@ from escalate.calendars._instants import (
     OffsetTable,
     from_us,
     load_zone,
+    resolve_wall,
     to_us,
 )
 from escalate.calendars.calendar import parse_interval, parse_weekdays
@@ -64,6 +74,7 @@ from escalate.errors import ArgumentError, InstantRangeError, PolicyError
 from escalate.people.models import (
     LayerModel,
     OverrideModel,
+    RotationChangeModel,
     RotationModel,
     ScheduleModel,
 )
@@ -140,8 +151,22 @@ class _Chunk:
         self.ends = ends
 
 
+Group = tuple[str, ...]
+Groups = tuple[Group, ...]
+
+
 class _Layer:
-    """One compiled layer: its rotation on the wall clock, its period and its restrictions."""
+    """One compiled layer: its rotation on its zone's wall clock, its versions (member
+    changes), its period and its restrictions.
+
+    The hand-off grid: hand-off ``k`` is at wall time ``origin + k × turn`` (``turn`` in µs),
+    or, for a monthly turn (``months > 0``), on the anchor's day of month ``k × months``
+    months after the anchor's month (clamped to the month's last day), at the anchor's time of
+    day. The turn counter of grid turn ``k`` is ``k`` (``advance: always``) or the number of
+    turns before ``k`` (from turn 0, negative before it) that meet the restrictions
+    (``per-shift``): ``prefix`` holds those counts over one period of the weekly pattern. From
+    ``vstarts[v]`` on, turn counter ``c`` has member ``vgroups[v][(c - vbase[v]) mod n]``.
+    """
 
     __slots__ = (
         "const",
@@ -150,12 +175,22 @@ class _Layer:
         "eff_until",
         "groups",
         "level",
+        "mentions",
+        "months",
         "n",
         "name",
         "needs_wall",
+        "o_day",
+        "o_month",
+        "o_tod",
         "origin",
+        "prefix",
         "turn",
+        "vbase",
+        "vgroups",
+        "vstarts",
         "window",
+        "zi",
     )
 
     def __init__(
@@ -163,40 +198,164 @@ class _Layer:
         *,
         name: str,
         level: int,
-        groups: tuple[tuple[str, ...], ...],
+        zi: int,
+        groups: Groups,
         turn: int,
+        months: int,
         origin: int,
         eff_from: int,
         eff_until: int,
         edges: tuple[int, ...] | None,
         window: TimeWindow | None,
+        per_shift: bool,
     ) -> None:
         self.name = name
         self.level = level
-        self.groups = groups
-        self.n = len(groups)
-        self.turn = turn  # wall-clock µs
+        self.zi = zi  # index of the layer's zone in the schedule's zones
+        self.turn = turn  # wall-clock µs (0 for a monthly turn)
+        self.months = months  # calendar months per turn (0 for a fixed turn)
         self.origin = origin  # wall-clock µs of hand-off 0
+        day, tod = divmod(origin, DAY_US)
+        anchor = date.fromordinal(day + EPOCH_ORDINAL)
+        self.o_month = anchor.year * 12 + anchor.month - 1
+        self.o_day = anchor.day
+        self.o_tod = tod
         self.eff_from = eff_from
         self.eff_until = eff_until
         self.edges = edges  # sorted positions in the week (µs from Monday 00:00); odd = inside
         self.window = window
-        self.const = all(g == groups[0] for g in groups)
+        # Monthly turns (28 days or more) and turns of a week or more meet any restriction.
+        counted = per_shift and edges is not None and 0 < turn < WEEK_US
+        self.prefix = _active_prefix(edges, origin, turn) if counted else None
+        self.vstarts: list[int] = [-_NEVER]
+        self.vgroups: list[Groups] = [groups]
+        self.vbase: list[int] = [0]
+        # Per version: person id -> key path (below the layer) of its first mention, for lint.
+        self.mentions: list[dict[str, tuple[str | int, ...]]] = [{}]
+        self._settle_groups()
+
+    def _settle_groups(self) -> None:
+        self.groups = self.vgroups[-1]  # the members in force after the last change
+        self.n = len(self.groups)
+        first = self.vgroups[0][0]
+        self.const = all(g == first for groups in self.vgroups for g in groups)
         # Whether the answer depends on the wall clock (else: only on effective bounds).
-        self.needs_wall = edges is not None or not self.const
+        self.needs_wall = self.edges is not None or not self.const
+
+    def add_version(self, start: int, groups: Groups, keep: bool, reached: int) -> None:
+        """Members ``groups`` from the instant ``start`` on (after every earlier version);
+        ``reached`` is the wall time reached at ``start`` (see :class:`_Chunk`)."""
+        c = self.counter(self.index(reached))
+        p = 0
+        if keep:
+            old = self.vgroups[-1]
+            current = old[(c - self.vbase[-1]) % len(old)]
+            if current in groups:
+                p = groups.index(current)
+        self.vstarts.append(start)
+        self.vgroups.append(groups)
+        self.vbase.append(c - p)
+        self.mentions.append({})
+        self._settle_groups()
+
+    def index(self, reached: int) -> int:
+        """The grid turn whose hand-off is the last at or before wall time ``reached``."""
+        if not self.months:
+            return (reached - self.origin) // self.turn
+        day = date.fromordinal(reached // DAY_US + EPOCH_ORDINAL)
+        k = (day.year * 12 + day.month - 1 - self.o_month) // self.months
+        return k - 1 if self.handoff(k) > reached else k
+
+    def handoff(self, k: int) -> int:
+        """The wall time of hand-off ``k`` (±``_NEVER`` outside years 1 to 9999)."""
+        if not self.months:
+            return self.origin + k * self.turn
+        year, month0 = divmod(self.o_month + k * self.months, 12)
+        if year < 1:
+            return -_NEVER
+        if year > 9999:
+            return _NEVER
+        last = _gregorian.monthrange(year, month0 + 1)[1]
+        return _wall_us(date(year, month0 + 1, min(self.o_day, last)), self.o_tod)
+
+    def counter(self, k: int) -> int:
+        """The turn counter of grid turn ``k``: ``k``, or with ``per-shift`` the number of
+        turns from turn 0 to ``k`` (excluded) that meet the restrictions. O(1)."""
+        prefix = self.prefix
+        if prefix is None:
+            return k
+        period = len(prefix) - 1
+        q, r = divmod(k, period)
+        return q * prefix[period] + prefix[r]
+
+    def group(self, t: int, k: int) -> Group:
+        """Who the rotation names at instant ``t`` in grid turn ``k``."""
+        if self.const:
+            return self.vgroups[0][0]
+        v = bisect.bisect_right(self.vstarts, t) - 1
+        groups = self.vgroups[v]
+        return groups[(self.counter(k) - self.vbase[v]) % len(groups)]
+
+    def next_version(self, t: int) -> int:
+        """The first member change after ``t`` (``_NEVER``: none)."""
+        v = bisect.bisect_right(self.vstarts, t)
+        return self.vstarts[v] if v < len(self.vstarts) else _NEVER
 
     def key(self) -> tuple[object, ...]:
         return (
             self.name,
             self.level,
-            self.groups,
+            self.zi,
+            tuple(self.vgroups),
+            tuple(self.vstarts),
+            tuple(self.vbase),
             self.turn,
+            self.months,
             self.origin,
+            self.prefix,
             self.eff_from,
             self.eff_until,
             self.edges,
             self.window,
         )
+
+
+def _active_prefix(edges: tuple[int, ...] | None, origin: int, turn: int) -> tuple[int, ...]:
+    """How many of grid turns ``0 .. j-1`` meet the restricted hours, for ``j`` over one
+    period of the weekly pattern (``WEEK / gcd(WEEK, turn)`` turns, at most 168 for whole
+    hours): the arithmetic behind ``advance: per-shift``.
+
+    >>> hour, day = 3_600_000_000, 86_400_000_000
+    >>> weekdays = (0, 5 * day)  # Monday 00:00 to Saturday 00:00
+    >>> _active_prefix(weekdays, 4 * day, day)  # daily turns from a Monday 00:00
+    (0, 1, 2, 3, 4, 5, 5, 5)
+    """
+    period = WEEK_US // math.gcd(WEEK_US, turn)
+    counts = [0]
+    for j in range(period):
+        start = (origin + j * turn - _MONDAY_WALL) % WEEK_US
+        counts.append(counts[-1] + _meets(edges, start, turn))
+    return tuple(counts)
+
+
+def _meets(edges: tuple[int, ...] | None, start: int, length: int) -> bool:
+    """Whether the wall-clock stretch ``[start, start + length)`` (a position in the week,
+    running on past Sunday into the next weeks) shares time with the restricted hours.
+
+    >>> day = 86_400_000_000
+    >>> _meets((0, 5 * day), 5 * day, 2 * day), _meets((0, 5 * day), 6 * day, 2 * day)
+    (False, True)
+    """
+    if edges is None or length >= WEEK_US:
+        return True
+    if bisect.bisect_right(edges, start) & 1:
+        return True  # starts inside
+    # Else it meets them iff an opening edge (even index) lies in (start, start + length).
+    for i in range(0, len(edges), 2):
+        opening = edges[i]
+        if start < opening < start + length or start < opening + WEEK_US < start + length:
+            return True
+    return False
 
 
 # --------------------------------------------------------------------------------------------
@@ -208,7 +367,7 @@ class Schedule:
     """A compiled on-call schedule. Immutable; safe to share between threads.
 
     Build one with :meth:`from_config`. The only state that changes after that is a cache of
-    the zone's UTC offsets, filled lazily (about 407 days of instants per entry) and identical
+    the zones' UTC offsets, filled lazily (about 407 days of instants per entry) and identical
     whichever thread fills it, so answers never depend on the order of calls.
     """
 
@@ -223,10 +382,12 @@ class Schedule:
         "_settle",
         "_steady",
         "_tiers",
+        "_zones",
         "people",
         "zone",
     )
 
+    #: The schedule's zone (a layer may have its own, see ``timezone:`` of a layer).
     zone: ZoneInfo
     #: Every person id the schedule names (members and override people), sorted.
     people: tuple[str, ...]
@@ -239,7 +400,8 @@ class Schedule:
     _settle: int  # the last dated boundary (override or effective bound)
     _steady: bool  # provably constant once past _settle
     _quiet: int  # how long next_handoff looks past _settle before concluding "never"
-    _chunks: dict[int, _Chunk]
+    _zones: tuple[ZoneInfo, ...]  # the schedule's zone first, then the layers' own
+    _chunks: dict[tuple[int, int], _Chunk]  # (zone index, chunk index) -> offsets
     _key: tuple[object, ...]
 
     def __new__(cls) -> Schedule:
@@ -286,10 +448,11 @@ class Schedule:
         else:
             raise PolicyError(f"a schedule must be a mapping, got {config!r}", path=base)
         zone = load_zone(model.timezone, (*base, "timezone"))
+        zones = [zone]
         layers: list[_Layer] = []
         seen: dict[str, int] = {}
         for i, spec in enumerate(model.layers):
-            layer = _compile_layer(spec, zone, (*base, "layers", i))
+            layer = _compile_layer(spec, zones, (*base, "layers", i))
             if layer.name in seen:
                 raise PolicyError(
                     f"duplicate layer name {layer.name!r} (also layers[{seen[layer.name]}]); "
@@ -302,17 +465,18 @@ class Schedule:
             _compile_override(spec, (*base, "overrides", i))
             for i, spec in enumerate(model.overrides or ())
         ]
-        return cls._build(zone, tuple(layers), overrides)
+        return cls._build(tuple(zones), tuple(layers), overrides)
 
     @classmethod
     def _build(
         cls,
-        zone: ZoneInfo,
+        zones: tuple[ZoneInfo, ...],
         layers: tuple[_Layer, ...],
-        overrides: list[tuple[int, int, tuple[str, ...]]],
+        overrides: list[_Override],
     ) -> Schedule:
         self = cls.__new__(cls)
-        object.__setattr__(self, "zone", zone)
+        object.__setattr__(self, "zone", zones[0])
+        object.__setattr__(self, "_zones", zones)
         object.__setattr__(self, "_layers", layers)
         levels = sorted({layer.level for layer in layers}, reverse=True)
         tiers = tuple(tuple(la for la in layers if la.level == lv) for lv in levels)
@@ -323,21 +487,25 @@ class Schedule:
         object.__setattr__(self, "_ov_sources", seg_sources)
         people: set[str] = set()
         for layer in layers:
-            for group in layer.groups:
-                people.update(group)
-        for _, _, who in overrides:
+            for groups in layer.vgroups:
+                for group in groups:
+                    people.update(group)
+        for _, _, who, _ in overrides:
             people.update(who)
         object.__setattr__(self, "people", tuple(sorted(people)))
         dated = list(bounds)
         for layer in layers:
             dated += [b for b in (layer.eff_from, layer.eff_until) if abs(b) != _NEVER]
+            dated += layer.vstarts[1:]
         object.__setattr__(self, "_settle", max(dated, default=-_NEVER))
         steady, quiet = _steady_state(layers)
         object.__setattr__(self, "_steady", steady)
         object.__setattr__(self, "_quiet", quiet)
         object.__setattr__(self, "_chunks", {})
         object.__setattr__(
-            self, "_key", (zone.key, tuple(la.key() for la in layers), tuple(overrides))
+            self,
+            "_key",
+            (tuple(z.key for z in zones), tuple(la.key() for la in layers), tuple(overrides)),
         )
         return self
 
@@ -372,31 +540,30 @@ class Schedule:
                 covered = self._ov_people[j]
                 if covered is not None:
                     return covered
-        wall = reached = 0
-        have_wall = False
+        clocks: dict[int, tuple[int, int, int, int]] = {}
         for tier in self._tiers:
             found: list[tuple[str, ...]] = []
             for layer in tier:
                 if t < layer.eff_from or t >= layer.eff_until:
                     continue
-                if layer.needs_wall and not have_wall:
-                    chunk = self._chunks.get(t >> _CHUNK_BITS)
-                    if chunk is None:
-                        chunk = self._chunk(t)
-                    i = bisect.bisect_right(chunk.starts, t) - 1
-                    wall = t + chunk.offsets[i]
-                    reached = max(wall, chunk.runmax[i])
-                    have_wall = True
-                edges = layer.edges
-                if edges is not None:
-                    if not bisect.bisect_right(edges, (wall - _MONDAY_WALL) % WEEK_US) & 1:
+                if layer.needs_wall:
+                    clock = clocks.get(layer.zi)
+                    if clock is None:
+                        clock = clocks[layer.zi] = self._clock(layer.zi, t)
+                    wall, reached = clock[0], clock[1]
+                    edges = layer.edges
+                    if (
+                        edges is not None
+                        and not bisect.bisect_right(edges, (wall - _MONDAY_WALL) % WEEK_US) & 1
+                    ):
                         continue
-                elif layer.window is not None and not layer.window.contains(at):
-                    continue
-                if layer.const:
-                    found.append(layer.groups[0])
+                    group = layer.group(t, layer.index(reached))
                 else:
-                    found.append(layer.groups[((reached - layer.origin) // layer.turn) % layer.n])
+                    group = layer.vgroups[0][0]
+                if layer.window is not None and not layer.window.contains(at):
+                    continue
+                if group:
+                    found.append(group)
             if found:
                 if len(found) == 1:
                     return found[0]
@@ -537,13 +704,13 @@ class Schedule:
             t = nxt
         return last
 
-    def _chunk(self, t: int) -> _Chunk:
+    def _chunk(self, t: int, zi: int = 0) -> _Chunk:
         index = t >> _CHUNK_BITS
-        chunk = self._chunks.get(index)
+        chunk = self._chunks.get((zi, index))
         if chunk is None:
             # Racing threads build equal chunks; whichever lands last is as good as the other.
-            chunk = _Chunk(self.zone, index)
-            self._chunks[index] = chunk
+            chunk = _Chunk(self._zones[zi], index)
+            self._chunks[(zi, index)] = chunk
         return chunk
 
     def _piece(self, t: int) -> tuple[tuple[str, ...], str, int]:
@@ -558,8 +725,7 @@ class Schedule:
             covered = self._ov_people[j]
             if covered is not None:
                 return covered, self._ov_sources[j], end
-        off = wall = reached = 0
-        have_wall = False
+        clocks: dict[int, tuple[int, int, int, int]] = {}
         at: datetime | None = None
         for tier in self._tiers:
             found: list[tuple[_Layer, tuple[str, ...]]] = []
@@ -570,16 +736,15 @@ class Schedule:
                 if t >= layer.eff_until:
                     continue
                 end = min(end, layer.eff_until)
-                if layer.needs_wall and not have_wall:
+                off = wall = reached = 0
+                if layer.needs_wall:
                     # The wall clock is linear up to the next offset change (or the end of
                     # the chunk): the answer is looked at again there.
-                    chunk = self._chunk(t)
-                    i = bisect.bisect_right(chunk.starts, t) - 1
-                    off = chunk.offsets[i]
-                    end = min(end, chunk.ends[i])
-                    wall = t + off
-                    reached = max(wall, chunk.runmax[i])
-                    have_wall = True
+                    clock = clocks.get(layer.zi)
+                    if clock is None:
+                        clock = clocks[layer.zi] = self._clock(layer.zi, t)
+                    wall, reached, off, seg_end = clock
+                    end = min(end, seg_end)
                 edges = layer.edges
                 if edges is not None:
                     pos = (wall - _MONDAY_WALL) % WEEK_US
@@ -597,19 +762,34 @@ class Schedule:
                     if not layer.window.contains(at):
                         continue
                 if layer.const:
-                    found.append((layer, layer.groups[0]))
-                    continue
-                k = (reached - layer.origin) // layer.turn
-                # The wall clock reaches the next hand-off here, unless the offset changes
-                # first (then the segment end above stands in and we look again there).
-                end = min(end, layer.origin + (k + 1) * layer.turn - off)
-                found.append((layer, layer.groups[k % layer.n]))
+                    group = layer.vgroups[0][0]
+                else:
+                    k = layer.index(reached)
+                    # The wall clock reaches the next hand-off here, unless the offset
+                    # changes first (then the segment end above stands in and we look again
+                    # there); a member change (a new version) is a boundary too.
+                    end = min(end, layer.handoff(k + 1) - off, layer.next_version(t))
+                    group = layer.group(t, k)
+                if group:
+                    found.append((layer, group))
             if found:
                 if len(found) == 1:
                     return found[0][1], found[0][0].name, end
                 people = tuple(dict.fromkeys(p for _, group in found for p in group))
                 return people, "+".join(layer.name for layer, _ in found), end
         return (), "", end
+
+    def _clock(self, zi: int, t: int) -> tuple[int, int, int, int]:
+        """``(wall, reached, offset, segment end)`` of instant ``t`` in zone ``zi``: its wall
+        time, the latest wall time reached so far (see :class:`_Chunk`), the UTC offset, and
+        where that offset ends."""
+        chunk = self._chunks.get((zi, t >> _CHUNK_BITS))
+        if chunk is None:
+            chunk = self._chunk(t, zi)
+        i = bisect.bisect_right(chunk.starts, t) - 1
+        off = chunk.offsets[i]
+        wall = t + off
+        return wall, max(wall, chunk.runmax[i]), off, chunk.ends[i]
 
 
 # --------------------------------------------------------------------------------------------
@@ -626,17 +806,23 @@ def _person(value: object, path: Path) -> str:
     return value
 
 
-def _members(value: Sequence[str | list[str]], path: Path) -> tuple[tuple[str, ...], ...]:
-    """Rotation members: person ids, or lists of person ids on call together.
+def _members(value: Sequence[str | list[str] | None], path: Path) -> Groups:
+    """Rotation members: person ids, lists of person ids on call together, or ``None`` (YAML
+    ``null``) for a turn nobody covers (the empty group).
 
-    >>> _members(["alice", ["carol", "dave"]], ())
-    (('alice',), ('carol', 'dave'))
+    >>> _members(["alice", ["carol", "dave"], None], ())
+    (('alice',), ('carol', 'dave'), ())
     """
-    groups: list[tuple[str, ...]] = []
+    groups: list[Group] = []
     for i, item in enumerate(value):
-        if isinstance(item, list):
+        if item is None:
+            groups.append(())
+        elif isinstance(item, list):
             if not item:
-                raise PolicyError("a group of members is empty", path=(*path, i))
+                raise PolicyError(
+                    "a group of members is empty; write null for a turn nobody covers",
+                    path=(*path, i),
+                )
             group = tuple(_person(p, (*path, i, j)) for j, p in enumerate(item))
             for j, p in enumerate(group):
                 if p in group[:j]:
@@ -647,21 +833,26 @@ def _members(value: Sequence[str | list[str]], path: Path) -> tuple[tuple[str, .
     return tuple(groups)
 
 
-def _turn(value: object, path: Path) -> int:
-    """The turn length in wall-clock microseconds: whole hours, days or weeks.
+def _turn(value: object, path: Path) -> tuple[int, int]:
+    """The turn length: wall-clock microseconds (whole hours, days or weeks) and calendar
+    months; exactly one of the two is non-zero.
 
-    >>> _turn("12h", ()) // 3_600_000_000, _turn("1w", ()) // 3_600_000_000
+    >>> _turn("12h", ())[0] // 3_600_000_000, _turn("1w", ())[0] // 3_600_000_000
     (12, 168)
+    >>> _turn("3mo", ())
+    (0, 3)
     """
-    hint = "a turn is whole hours, days or weeks, like '8h', '12h', '1d' or '1w'"
+    hint = "a turn is whole hours, days or weeks, or calendar months, like '8h', '1d', '1w', '1mo'"
     try:
-        duration = parse_duration(value, path, allow_business_days=False)
+        duration = parse_duration(value, path, allow_business_days=False, allow_months=True)
     except PolicyError as err:
         raise PolicyError(f"{hint}; got {value!r}", path=path) from err
+    if duration.is_months:
+        return 0, duration.months
     us = duration.delta // timedelta(microseconds=1)
-    if us % HOUR_US:
+    if us % HOUR_US or us <= 0:
         raise PolicyError(f"{hint}; got {value!r}, which is not whole hours", path=path)
-    return us
+    return us, 0
 
 
 def _instant(value: object, path: Path) -> int:
@@ -809,11 +1000,19 @@ def _with_location(config: TimeWindowConfig, zone: ZoneInfo) -> TimeWindowConfig
     return entry(config)
 
 
-def _compile_layer(spec: LayerModel, zone: ZoneInfo, path: Path) -> _Layer:
+def _compile_layer(spec: LayerModel, zones: list[ZoneInfo], path: Path) -> _Layer:
+    """Compile one layer; a ``timezone`` of its own is appended to ``zones`` (index 0 is the
+    schedule's zone) unless already there."""
     rot_path = (*path, "rotation")
     rotation = spec.rotation
+    zone = zones[0]
+    if spec.timezone is not None:
+        zone = load_zone(spec.timezone, (*path, "timezone"))
+        if zone.key not in [z.key for z in zones]:
+            zones.append(zone)
+    zi = [z.key for z in zones].index(zone.key)
     groups = _members(rotation.members, (*rot_path, "members"))
-    turn = _turn(rotation.turn, (*rot_path, "turn"))
+    turn, months = _turn(rotation.turn, (*rot_path, "turn"))
     origin = _origin(rotation, zone, rot_path)
     eff_from, eff_until = -_NEVER, _NEVER
     if spec.effective_from is not None:
@@ -827,6 +1026,11 @@ def _compile_layer(spec: LayerModel, zone: ZoneInfo, path: Path) -> _Layer:
                 path=(*path, "effective_until"),
             )
     given = spec.model_fields_set
+    if "until_mode" in given and spec.effective_until is None:
+        raise PolicyError(
+            "until_mode says how effective_until ends the layer, and there is no effective_until",
+            path=(*path, "until_mode"),
+        )
     if "restrictions" in given and "window" in given:
         raise PolicyError("give either restrictions or window, not both", path=(*path, "window"))
     for key in ("restrictions", "window"):
@@ -840,23 +1044,94 @@ def _compile_layer(spec: LayerModel, zone: ZoneInfo, path: Path) -> _Layer:
     if spec.restrictions is not None:
         edges = _restriction_edges(spec.restrictions, (*path, "restrictions"))
     elif spec.window is not None:
+        if rotation.advance == "per-shift":
+            raise PolicyError(
+                "advance: per-shift counts the turns that meet the layer's weekly "
+                "restrictions; a window (holidays, months) has no weekly pattern to count: "
+                "use restrictions, or advance: always",
+                path=(*rot_path, "advance"),
+            )
         window = TimeWindow.from_config(_with_location(spec.window, zone), path=(*path, "window"))
         if window == TimeWindow.always():
             window = None
-    return _Layer(
+    layer = _Layer(
         name=spec.name,
         level=spec.level,
+        zi=zi,
         groups=groups,
         turn=turn,
+        months=months,
         origin=origin,
         eff_from=eff_from,
         eff_until=eff_until,
         edges=edges,
         window=window,
+        per_shift=rotation.advance == "per-shift",
     )
+    _mention(layer, rotation.members, ("rotation", "members"))
+    for i, change in enumerate(rotation.changes or ()):
+        _add_change(layer, change, zone, (*rot_path, "changes", i))
+    if spec.until_mode == "finish-turn" and eff_until != _NEVER:
+        layer.eff_until = _turn_end(layer, zone, eff_until)
+    return layer
 
 
-def _compile_override(spec: OverrideModel, path: Path) -> tuple[int, int, tuple[str, ...]]:
+def _mention(layer: _Layer, members: Sequence[object], where: tuple[str | int, ...]) -> None:
+    """Record where each person of ``members`` is first named in the layer (for lint)."""
+    for i, item in enumerate(members):
+        for j, pid in enumerate(item if isinstance(item, list) else [item]):
+            if isinstance(pid, str):
+                sub = (*where, i, j) if isinstance(item, list) else (*where, i)
+                layer.mentions[-1].setdefault(pid, sub)
+
+
+def _add_change(layer: _Layer, change: RotationChangeModel, zone: ZoneInfo, path: Path) -> None:
+    start = _instant(change.effective_from, (*path, "effective_from"))
+    if start <= layer.vstarts[-1]:
+        raise PolicyError(
+            f"changes must be in time order: effective_from {change.effective_from!s} is not "
+            "after the previous change's",
+            path=(*path, "effective_from"),
+        )
+    groups = _members(change.members, (*path, "members"))
+    layer.add_version(start, groups, change.position == "keep", _reached(zone, start))
+    _mention(layer, change.members, (*path[-3:], "members"))
+
+
+def _reached(zone: ZoneInfo, t: int) -> int:
+    """The latest wall time zone ``zone`` has shown up to instant ``t`` (compile time only)."""
+    chunk = _Chunk(zone, t >> _CHUNK_BITS)
+    i = bisect.bisect_right(chunk.starts, t) - 1
+    return max(t + chunk.offsets[i], chunk.runmax[i])
+
+
+def _turn_end(layer: _Layer, zone: ZoneInfo, until: int) -> int:
+    """``until_mode: finish-turn``: the end of the turn in progress at ``until`` (``until``
+    itself when a turn starts exactly then)."""
+    k = layer.index(_reached(zone, until))
+    if _instant_of_wall(layer.handoff(k), zone) == until:
+        return until
+    return _instant_of_wall(layer.handoff(k + 1), zone)
+
+
+def _instant_of_wall(wall: int, zone: ZoneInfo) -> int:
+    """The instant a hand-off at wall time ``wall`` takes effect (``resolve_wall``'s rule);
+    ±``_NEVER`` outside the instants escalate computes with."""
+    if wall >= MAX_US + 2 * DAY_US:
+        return _NEVER
+    if wall <= MIN_US - 2 * DAY_US:
+        return -_NEVER
+    try:
+        at = to_us(resolve_wall(from_us(wall).replace(tzinfo=None), zone))
+    except (OverflowError, ValueError, InstantRangeError):
+        return _NEVER if wall > 0 else -_NEVER
+    return at if MIN_US <= at <= MAX_US else (_NEVER if at > 0 else -_NEVER)
+
+
+_Override = tuple[int, int, tuple[str, ...], int]  # start, end, people, priority
+
+
+def _compile_override(spec: OverrideModel, path: Path) -> _Override:
     start = _instant(spec.start, (*path, "start"))
     end = _instant(spec.end, (*path, "end"))
     if end <= start:
@@ -865,24 +1140,29 @@ def _compile_override(spec: OverrideModel, path: Path) -> tuple[int, int, tuple[
             path=(*path, "end"),
         )
     who = tuple(_person(p, (*path, "people", i)) for i, p in enumerate(spec.people))
-    return start, end, tuple(dict.fromkeys(who))
+    return start, end, tuple(dict.fromkeys(who)), spec.priority
 
 
 def _override_segments(
-    overrides: list[tuple[int, int, tuple[str, ...]]],
+    overrides: list[_Override],
 ) -> tuple[list[int], list[tuple[str, ...] | None], list[str]]:
-    """Cut the overrides into disjoint segments, each with the union of those covering it.
+    """Cut the overrides into disjoint segments, each with the union of those of the highest
+    priority covering it.
 
-    >>> _override_segments([(0, 10, ("a",)), (5, 20, ("b", "a"))])
+    >>> _override_segments([(0, 10, ("a",), 0), (5, 20, ("b", "a"), 0)])
     ([0, 5, 10, 20], [('a',), ('a', 'b'), ('b', 'a'), None], ['overrides[0]', \
 'overrides[0]+overrides[1]', 'overrides[1]', ''])
+    >>> _override_segments([(0, 10, ("a",), 0), (5, 20, ("b",), 1)])[1]
+    [('a',), ('b',), ('b',), None]
     """
-    bounds = sorted({b for start, end, _ in overrides for b in (start, end)})
+    bounds = sorted({b for start, end, _, _ in overrides for b in (start, end)})
     people: list[tuple[str, ...] | None] = []
     sources: list[str] = []
     for lo in bounds:
-        covering = [i for i, (s, e, _) in enumerate(overrides) if s <= lo < e]
+        covering = [i for i, (s, e, _, _) in enumerate(overrides) if s <= lo < e]
         if covering:
+            top = max(overrides[i][3] for i in covering)
+            covering = [i for i in covering if overrides[i][3] == top]
             people.append(tuple(dict.fromkeys(p for i in covering for p in overrides[i][2])))
             sources.append("+".join(f"overrides[{i}]" for i in covering))
         else:
@@ -894,20 +1174,24 @@ def _override_segments(
 def _steady_state(layers: Sequence[_Layer]) -> tuple[bool, int]:
     """Whether the schedule is provably constant past its last dated boundary, and how long
     next_handoff watches a repeating pattern before it concludes that nothing changes."""
-    live = [la for la in layers if la.eff_until == _NEVER]
-    always = [la.level for la in live if la.edges is None and la.window is None]
+    # Past the last dated boundary, a layer whose members are all nobody never has someone.
+    live = [la for la in layers if la.eff_until == _NEVER and any(la.groups)]
+    steady_groups = [la for la in live if all(la.groups)]
+    always = [la.level for la in steady_groups if la.edges is None and la.window is None]
     steady = not live
     if always:
         top = max(always)
         ruling = [la for la in live if la.level >= top]
         first = ruling[0].groups[0]
-        steady = all(la.const and la.groups[0] == first for la in ruling)
-    if any(la.window is not None for la in live):
+        steady = all(len(set(la.groups)) == 1 and la.groups[0] == first for la in ruling)
+    if any(la.window is not None or la.months for la in live):
+        # A window, or monthly hand-offs, have no short exact period: watch the whole cap.
         return steady, _QUIET_US
     cycle = WEEK_US if any(la.edges is not None for la in live) else 1
     for la in live:
-        if not la.const:
-            cycle = math.lcm(cycle, la.n * la.turn)
+        if len(set(la.groups)) > 1:
+            turns = la.n * (len(la.prefix) - 1 if la.prefix is not None else 1)
+            cycle = math.lcm(cycle, turns * la.turn)
             if cycle > _QUIET_US:
                 return steady, _QUIET_US
     return steady, min(cycle + _DST_YEAR_US, _QUIET_US)
