@@ -20,6 +20,7 @@ from escalate.engine.decision import Decision
 from escalate.engine.evaluate import evaluate_ticket
 from escalate.engine.incremental import TicketReplay
 from escalate.engine.paths import PathDef
+from escalate.engine.plans import Notifications
 from escalate.engine.rules import RuleDef
 from escalate.engine.segments import Segment, select
 from escalate.engine.statuses import BUILT_IN, StatusTable
@@ -87,7 +88,10 @@ class Policy:
       indexes; ``rules`` and ``segments`` entries also by their id) to ``(file, line, column)``
       of the key in the document that wrote it, for tools that report on the policy (lint);
     * ``lint_ignores``: the lint findings the policy suppresses (its ``lint: ignore:`` list,
-      a tuple of :class:`LintIgnore`).
+      a tuple of :class:`LintIgnore`);
+    * ``notifications``: its ``channels``, ``notification_plans`` and ``notifications``
+      options compiled (:class:`~escalate.engine.plans.Notifications`), ``None`` when it
+      declares no plan.
 
     Assigning any attribute raises ``AttributeError``. Not a value type: policies compare by
     identity (compare ``content_hash`` to tell whether two policies say the same thing).
@@ -107,6 +111,7 @@ class Policy:
         "empty_values",
         "id",
         "lint_ignores",
+        "notifications",
         "paths",
         "pin",
         "positions",
@@ -130,6 +135,7 @@ class Policy:
     empty_values: tuple[str, ...]
     id: str
     lint_ignores: tuple[LintIgnore, ...]
+    notifications: Notifications | None
     paths: tuple[PathDef, ...]
     pin: str
     positions: Mapping[KeyPath, tuple[str, int, int]]
@@ -164,6 +170,7 @@ class Policy:
         segment: str | None = None,
         positions: Mapping[KeyPath, tuple[str, int, int]] | None = None,
         lint_ignores: tuple[LintIgnore, ...] = (),
+        notifications: Notifications | None = None,
     ) -> None:
         object.__setattr__(self, "id", id)
         object.__setattr__(self, "version", version)
@@ -197,6 +204,7 @@ class Policy:
         object.__setattr__(self, "segment", segment)
         object.__setattr__(self, "positions", FrozenMap(positions or {}, what="key path"))
         object.__setattr__(self, "lint_ignores", tuple(lint_ignores))
+        object.__setattr__(self, "notifications", notifications)
         object.__setattr__(
             self, "_segment_fields", tuple(sorted({f for s in segments for f in s.fields}))
         )

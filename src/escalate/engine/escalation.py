@@ -16,7 +16,7 @@ from typing import Any
 from escalate.engine.context import Context, stamp
 from escalate.engine.decision import Action
 from escalate.engine.facts import Facts
-from escalate.engine.outcome import Outcome
+from escalate.engine.outcome import Chain, Outcome
 from escalate.engine.paths import LevelDef, PathDef, PathState, Request, simulate
 from escalate.engine.targets import (
     handoff_notice,
@@ -194,7 +194,18 @@ def _path_action(ctx: Context, out: Outcome, path: PathDef, st: PathState) -> No
             return  # nobody to page now; the wake-ups above say when that changes
         handoff_notice(ctx, out, path, st, level, base_id, resolution)
         unacknowledged_fallback(ctx, out, path, st, level, base_id, resolution)
-    if not paged or _level_done(ctx, path, st, base_id):
+    if not paged:
+        return
+    done = _level_done(ctx, path, st, base_id)
+    if people and ctx.policy.notifications is not None:
+        # Delivered through notification plans: the chain runs whether or not the page
+        # itself was recorded done.
+        page = _page(ctx, path, st, level, base_id, due_at, people, notes)
+        out.chains.append(Chain(page, level.notification_plan, ctx.acks_for(path.name)))
+        if not done:
+            out.actions.append(page)
+        return
+    if done:
         return
     out.actions.append(_page(ctx, path, st, level, base_id, due_at, people, notes))
 

@@ -12,7 +12,10 @@ The stages run in a fixed order, each a function of what came before:
 5. :func:`~escalate.engine.escalation.run_paths`: timers, acknowledgements, requests and
    overrides replayed → levels, pages (people from :mod:`~escalate.engine.targets`);
 6. ``run_rules`` for rules that read path levels;
-7. ``next_evaluation_at``: the earliest future instant any stage said would change something.
+7. :func:`~escalate.engine.notifications.run_notifications`, only for a policy with
+   notification plans: pages and opted-in notifications → channel attempts, communication
+   failures;
+8. ``next_evaluation_at``: the earliest future instant any stage said would change something.
 
 Stages write what they emit into one :class:`~escalate.engine.outcome.Outcome`. Nothing here
 reads a clock, does I/O or keeps state between calls.
@@ -30,6 +33,7 @@ from escalate.engine.escalation import run_paths
 from escalate.engine.facts import Facts, run_clocks
 from escalate.engine.ladders import run_ladders
 from escalate.engine.matching import Matches, missed_actions, run_rules
+from escalate.engine.notifications import run_notifications
 from escalate.engine.outcome import Outcome
 from escalate.engine.rules import PolicyView
 from escalate.engine.ticket import Ticket
@@ -95,6 +99,8 @@ def _evaluate(
     run_rules(ctx, facts, clocks, cycles, out, matches, reads_paths=False)
     path_states = run_paths(ctx, facts, out)
     run_rules(ctx, facts, clocks, cycles, out, matches, reads_paths=True)
+    if policy.notifications is not None:
+        run_notifications(ctx, policy.notifications, out)
     now = ctx.now  # in UTC
     future = [w for w in out.wakeups if w > now]
     decision = Decision(

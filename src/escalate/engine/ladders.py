@@ -19,6 +19,7 @@ from escalate.calendars._instants import ONE_US
 from escalate.engine.clocks import RUNNING, ClockDef, ClockState, Cycle, Rung
 from escalate.engine.context import Context
 from escalate.engine.decision import Action, Withdrawn
+from escalate.engine.notifications import chain_notify, planned
 from escalate.engine.outcome import Outcome, make_action
 from escalate.engine.paths import Request
 from escalate.engine.targets import with_people
@@ -81,6 +82,8 @@ def run_ladders(
         due = _due(ctx, cs, *reached_rungs[-1]) if reached_rungs else []
         for action in due:
             out.actions.append(with_people(ctx, out, action))
+        if reached_rungs and ctx.policy.notifications is not None:
+            _chains(ctx, cs, *reached_rungs[-1], out)
         _rung_wakeup(ctx, cs, bool(due), future, out)
 
 
@@ -125,6 +128,23 @@ def _due(ctx: Context, cs: ClockState, rung: Rung, reached: datetime) -> list[Ac
         if action_id not in ctx.done_at:
             found.append(make_action(act, action_id, source, reached, ctx.now, rung.rationale))
     return found
+
+
+def _chains(ctx: Context, cs: ClockState, rung: Rung, reached: datetime, out: Outcome) -> None:
+    """The chains of the top rung's notify actions that name a plan, recorded done or not
+    (the chain runs on after the notify itself was delivered)."""
+    clock = cs.definition
+    source = f"clock:{clock.name}@{rung.text}"
+    instance = f"{clock.name}#{cs.cycle}@{rung.index}"
+    for act in rung.actions:
+        if act.path is None and planned(ctx, act):
+            action_id = f"{ctx.ticket.id}:clock:{instance}:{act.kind}{act.index}"
+            action = make_action(act, action_id, source, reached, ctx.now, rung.rationale)
+            if action_id not in ctx.done_at:  # the emitted one, with its people
+                action = next(a for a in out.actions if a.id == action_id)
+            else:
+                action = with_people(ctx, out, action)
+            chain_notify(ctx, out, act, action)
 
 
 def _undone(ctx: Context, cs: ClockState, rung: Rung) -> bool:

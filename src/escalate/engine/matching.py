@@ -19,6 +19,7 @@ from escalate.engine.conditions import TIME, leaves, time_calendar
 from escalate.engine.context import Context, stamp
 from escalate.engine.decision import DONE, MATCHED, NOT_MATCHED, SHADOWED, Action, RuleResult
 from escalate.engine.facts import Facts, Stretch, clock_facts, clock_leaf_instant, open_table
+from escalate.engine.notifications import chain_notify, planned
 from escalate.engine.outcome import Outcome, make_action
 from escalate.engine.paths import Request
 from escalate.engine.rules import RuleDef
@@ -103,10 +104,17 @@ def run_rules(
             if act.path is not None:
                 continue
             action_id = f"{ticket.id}:rule:{rule.id}:{instance}:{act.kind}{act.index}"
-            if _rule_action_done(ctx, rule, act, action_id, began):
+            done = _rule_action_done(ctx, rule, act, action_id, began)
+            chained = planned(ctx, act)
+            if done and not chained:
                 continue
             action = make_action(act, action_id, f"rule:{rule.id}", began, now, rule.rationale)
-            out.actions.append(with_people(ctx, out, action))
+            action = with_people(ctx, out, action)
+            if chained:
+                chain_notify(ctx, out, act, action)  # the chain runs after the notify is done
+            if done:
+                continue
+            out.actions.append(action)
             emitted += 1
         if emitted and rule.reads_time:
             # Due actions that were not recorded stop being due when the window closes.

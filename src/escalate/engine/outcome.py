@@ -6,6 +6,7 @@ turns it into the :class:`~escalate.engine.decision.Decision`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from escalate.engine.actions import ActionDef
@@ -13,7 +14,19 @@ from escalate.engine.decision import Action, Withdrawn, iso
 from escalate.engine.paths import Request
 from escalate.engine.rules import RuleDef
 
-__all__ = ["Outcome", "make_action"]
+__all__ = ["Chain", "Outcome", "make_action"]
+
+
+@dataclass(frozen=True, slots=True)
+class Chain:
+    """A parent action (with its people) delivered through notification plans
+    (:mod:`escalate.engine.notifications`): ``plan`` names the plan for everyone (``None``:
+    each person's own, else the policy's default); ``acks`` are the acknowledgements that
+    answer it, in time order. Recorded whether or not the parent is recorded done."""
+
+    parent: Action
+    plan: str | None
+    acks: tuple[datetime, ...]
 
 
 class Outcome:
@@ -27,6 +40,7 @@ class Outcome:
 
     __slots__ = (
         "actions",
+        "chains",
         "missed",
         "missed_rules",
         "path_wakeups",
@@ -46,6 +60,7 @@ class Outcome:
         self.missed: list[Action] = []
         self.missed_rules: list[RuleDef] = []  # ended ticket: rules whose actions may be missed
         self.withdrawn: list[Withdrawn] = []
+        self.chains: list[Chain] = []  # only with notification plans
 
 
 def make_action(

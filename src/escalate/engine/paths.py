@@ -54,6 +54,9 @@ class LevelDef:
     ack_within_delta: timedelta | None  # ack_within on the wall clock (unanswered pages)
     resolve_within: str | None
     authority: tuple[str, ...]
+    #: The notification plan that delivers this level's page (``None``: each person's own,
+    #: else the policy's default).
+    notification_plan: str | None = None
 
     def offset(self, start: datetime, duration: Duration) -> datetime:
         """``start`` plus ``duration``, on this level's calendar (wall time without one)."""

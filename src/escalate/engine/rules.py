@@ -15,6 +15,7 @@ from escalate.engine.actions import ActionDef
 from escalate.engine.clocks import ClockDef
 from escalate.engine.conditions import TIME, Condition
 from escalate.engine.paths import PathDef
+from escalate.engine.plans import Notifications
 from escalate.engine.statuses import StatusTable
 from escalate.engine.ticket import Ticket, TicketState
 from escalate.people.directory import Directory
@@ -116,6 +117,11 @@ class PolicyView(Protocol):
     @property
     def directory(self) -> Directory:
         """The people, teams, roles and schedules the policy names."""
+        ...
+
+    @property
+    def notifications(self) -> Notifications | None:
+        """The channels and notification plans (``None``: the policy declares no plan)."""
         ...
 
     @property

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from escalate.calendars._instants import ONE_US
 from escalate.engine.context import Context, stamp
 from escalate.engine.decision import Action
-from escalate.engine.outcome import Outcome
+from escalate.engine.outcome import Chain, Outcome
 from escalate.engine.paths import LevelDef, PathDef, PathState
 from escalate.people.directory import Directory, Resolution
 
@@ -291,7 +291,8 @@ def unacknowledged_fallback(
     fallback = directory.resolve(targets, ctx.now, ctx.availability)
     people = tuple(p for p in fallback.people if p not in paged.people)
     action_id = f"{base_id}:unacknowledged"
-    if action_id in ctx.done_at:
+    done = action_id in ctx.done_at
+    if done and ctx.policy.notifications is None:
         return
     watch(
         ctx,
@@ -302,17 +303,19 @@ def unacknowledged_fallback(
     )
     if not people:
         return
-    out.actions.append(
-        Action(
-            id=action_id,
-            kind="page",
-            source=f"path:{path.name}",
-            due_at=deadline,
-            late=ctx.now > deadline,
-            targets=tuple(targets),
-            details={"path": path.name, "level": level.name, "ack_within": level.ack_within},
-            rationale=f"nobody acknowledged {level.name} within {level.ack_within}",
-            people=people,
-            notes=fallback.notes,
-        )
+    page = Action(
+        id=action_id,
+        kind="page",
+        source=f"path:{path.name}",
+        due_at=deadline,
+        late=ctx.now > deadline,
+        targets=tuple(targets),
+        details={"path": path.name, "level": level.name, "ack_within": level.ack_within},
+        rationale=f"nobody acknowledged {level.name} within {level.ack_within}",
+        people=people,
+        notes=fallback.notes,
     )
+    if ctx.policy.notifications is not None:
+        out.chains.append(Chain(page, level.notification_plan, ctx.acks_for(path.name)))
+    if not done:
+        out.actions.append(page)

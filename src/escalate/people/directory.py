@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -26,6 +26,9 @@ from escalate._models import validate_model
 from escalate.calendars._durations import parse_duration
 from escalate.calendars._holidays import parse_date
 from escalate.calendars._instants import MAX_US, checked_utc, from_us, load_zone, to_us
+from escalate.calendars.calendar import parse_interval, parse_weekdays
+from escalate.calendars.models import WeeklyTimes
+from escalate.calendars.timewindow import TimeWindow
 from escalate.errors import ArgumentError, PolicyError, shown, suggest
 from escalate.people.availability import Availability
 from escalate.people.models import DirectoryModel, PersonModel, RoleModel, TeamModel
@@ -53,6 +56,12 @@ class Person:
     managers: tuple[str, ...]
     escalation_authority: str | None
     authority: tuple[str, ...]
+    #: The person's notification plan (a ``notification_plans`` name; checked by the policy
+    #: compiler), ``None``: the level's or the policy's default.
+    notification_plan: str | None = None
+    #: When notification attempts to this person wait (``quiet_hours:``, on the wall clock of
+    #: their ``timezone``); ``None``: never.
+    quiet_hours: TimeWindow | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -466,6 +475,9 @@ def _person(pid: str, spec: PersonModel | None, path: Path) -> Person:
     if spec.timezone is not None:
         load_zone(spec.timezone, (*path, "timezone"))
     validated = spec.validated_at
+    quiet = None
+    if spec.quiet_hours is not None:
+        quiet = _quiet_hours(spec.quiet_hours, spec.timezone, (*path, "quiet_hours"))
     return Person(
         id=pid,
         name=spec.name,
@@ -476,7 +488,70 @@ def _person(pid: str, spec: PersonModel | None, path: Path) -> Person:
         managers=tuple(spec.managers),
         escalation_authority=spec.escalation_authority,
         authority=tuple(spec.authority),
+        notification_plan=spec.notification_plan,
+        quiet_hours=quiet,
     )
+
+
+_WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _quiet_hours(value: Sequence[WeeklyTimes], timezone: str | None, path: Path) -> TimeWindow:
+    """A person's ``quiet_hours`` (calendar words: ``{days: mon-fri, time: '22:00-07:00'}``,
+    an overnight time belonging to the day it starts) as a time window on the wall clock of
+    their time zone, so that the end of a quiet period is one :meth:`TimeWindow.next_change`
+    (its cost does not grow with the span). Quiet hours covering the whole week are refused:
+    nobody could ever be reached.
+
+    >>> window = _quiet_hours([WeeklyTimes(days="mon-fri", time="22:00-07:00")], "UTC", ())
+    >>> from datetime import UTC
+    >>> window.contains(datetime(2024, 6, 4, 3, 0, tzinfo=UTC))  # a Tuesday, 03:00
+    True
+    >>> window.next_change(datetime(2024, 6, 4, 3, 0, tzinfo=UTC)).isoformat()
+    '2024-06-04T07:00:00+00:00'
+    """
+    if timezone is None:
+        raise PolicyError(
+            "quiet_hours are read on the person's own wall clock: give the person a "
+            "'timezone' (an IANA name such as Europe/Berlin)",
+            path=(*path[:-1], "timezone"),
+        )
+    if not value:
+        raise PolicyError(
+            "quiet_hours must be a non-empty list of {days, time} (omit the key for none)",
+            path=path,
+        )
+    entries: list[dict[str, object]] = []
+    for i, item in enumerate(value):
+        where = (*path, i)
+        if item.days is None and item.time is None:
+            raise PolicyError("a quiet period needs days, time or both", path=where)
+        entry: dict[str, object] = {"location": timezone}
+        if item.days is not None:
+            days = parse_weekdays(item.days, (*where, "days"))
+            entry["weekdays"] = [_WEEKDAY_NAMES[d] for d in days]
+        if item.time is not None:
+            lo, hi = parse_interval(item.time, (*where, "time"))
+            end = hi % 1440 if hi > 1440 else hi  # overnight: the window reads end < start
+            entry["times"] = [{"start_time": _clock(lo), "end_time": _clock(end)}]
+        entries.append(entry)
+    window = TimeWindow.from_config(entries, path=path)
+    probe = datetime(2024, 1, 1, tzinfo=UTC)
+    if window.contains(probe) and window.next_change(probe) is None:
+        raise PolicyError(
+            "quiet_hours cover the whole week: no notification attempt could ever be made",
+            path=path,
+        )
+    return window
+
+
+def _clock(minutes: int) -> str:
+    """Minutes of the day as ``HH:MM`` (``24:00`` for the end of the day).
+
+    >>> _clock(420), _clock(1440)
+    ('07:00', '24:00')
+    """
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def _team(tid: str, spec: TeamModel, path: Path) -> Team:

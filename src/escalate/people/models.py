@@ -52,6 +52,15 @@ LAYER_NAME = Annotated[
 #: Ids of people, teams and roles, and the names and addresses of people: non-blank single
 #: lines without hidden characters (:data:`escalate._models.Label`).
 PersonId = Annotated[Label, Field(examples=["alice"])]
+#: The name of a notification plan (``notification_plans.<name>`` in the policy).
+PlanName = Annotated[
+    str,
+    patterned(
+        r"[a-z0-9]+(?:[_-][a-z0-9]+)*",
+        "lower-case words joined by '-' (a notification_plans name)",
+    ),
+    Field(examples=["on-call"]),
+]
 
 
 class PersonModel(StrictModel):
@@ -69,6 +78,16 @@ class PersonModel(StrictModel):
         default=None, description="which of managers escalation follows"
     )
     authority: list[Label] = Field(default_factory=list, description="decision authority labels")
+    notification_plan: PlanName | None = Field(
+        default=None,
+        description="the notification plan that reaches this person (a notification_plans "
+        "name), unless the level paging them names one",
+    )
+    quiet_hours: list[WeeklyTimes] | None = Field(
+        default=None,
+        description="weekly hours, in the person's timezone (required), in which notification "
+        "attempts wait for the end of the quiet period (docs/notifications.md)",
+    )
 
 
 class TeamModel(StrictModel):

@@ -41,6 +41,7 @@ from escalate.engine.conditions import (
     referenced_fields,
 )
 from escalate.engine.paths import LevelDef, PathDef
+from escalate.engine.plans import Notifications
 from escalate.engine.rules import RuleDef
 from escalate.engine.segments import SEGMENT_FIELDS, Segment
 from escalate.engine.statuses import BUILT_IN, CATEGORIES, StatusTable
@@ -62,6 +63,7 @@ from escalate.policy.models import (
     TargetSpec,
     TriggerSpec,
 )
+from escalate.policy.notifications import compile_notifications, plan_name_error
 from escalate.policy.segments import (
     Origin,
     apply_overlay,
@@ -333,6 +335,7 @@ class _Compiler:
         self.path_defs: dict[str, PathDef] = {}
         self.broken_paths: frozenset[str] = frozenset()  # declared, with a problem
         self.statuses = BUILT_IN
+        self.notifications: Notifications | None = None
         #: each segment's policy data (the base with its changes), for lint ignores' paths
         self.segment_data: dict[str, Mapping[str, Any]] = {}
 
@@ -359,6 +362,9 @@ class _Compiler:
         except PolicyError as exc:
             problems.add(remapped(exc, lambda e: e.located(self.locate(e.path))))
         problems.check()
+        self.notifications = compile_notifications(
+            spec, self.directory, lambda value, path: self._known("priority", value, path)
+        )
         self._base_fields()
         clocks = sorted(
             problems.each(spec.clocks.items(), lambda item: self._clock(*item)),
@@ -410,6 +416,7 @@ class _Compiler:
             segment=None if self.segment is None else self.segment[0],
             positions=_positions(self.raw, self.origin),
             lint_ignores=self._lint_ignores(),
+            notifications=self.notifications,
         )
 
     def _lint_ignores(self) -> tuple[LintIgnore, ...]:
@@ -871,6 +878,8 @@ class _Compiler:
             ).delta
         if spec.resolve_within is not None:  # an expectation passed through to the caller
             parse_duration(spec.resolve_within, (*path, "resolve_within"), allow_months=True)
+        if spec.notification_plan is not None:
+            self._plan_name(spec.notification_plan, (*path, "notification_plan"))
         return LevelDef(
             name=spec.name,
             index=index,
@@ -888,7 +897,13 @@ class _Compiler:
             ack_within_delta=ack_within,
             resolve_within=spec.resolve_within,
             authority=tuple(spec.authority),
+            notification_plan=spec.notification_plan,
         )
+
+    def _plan_name(self, name: str, path: Path) -> None:
+        plans = {} if self.notifications is None else self.notifications.plans
+        if name not in plans:
+            raise plan_name_error(name, plans, path)
 
     # -- actions and rules ----------------------------------------------------------------------
 
@@ -946,6 +961,17 @@ class _Compiler:
                     self.directory.check_target(target, (*path, "to", i))
             targets = tuple(body.to)
             details.pop("to")
+            if body.plan is None:
+                details.pop("plan")  # a notify without a plan reads as it always did
+            elif body.plan is True:
+                if self.notifications is None:
+                    raise PolicyError(
+                        "plan: true delivers through the people's notification plans; the "
+                        "policy declares no notification_plans",
+                        path=(*path, "plan"),
+                    )
+            else:
+                self._plan_name(body.plan, (*path, "plan"))
         elif kind == "open_bridge":
             for i, target in enumerate(body.participants):
                 self.directory.check_target(target, (*path, "participants", i))

@@ -26,10 +26,14 @@ __all__ = [
     "KEBAB_PATTERN",
     "TARGET_PATTERN",
     "ActionSpec",
+    "ChannelSpec",
     "ClockSpec",
     "DefinitionSpec",
     "LevelSpec",
+    "NotificationPlanSpec",
+    "NotificationsSpec",
     "PathSpec",
+    "PlanStepSpec",
     "PolicySpec",
     "RemoveSpec",
     "RuleSpec",
@@ -102,6 +106,11 @@ class NotifySpec(_Strict):
     channel: Literal["email", "sms", "chat", "voice", "push", "status-page"] = "email"
     template: Label | None = None
     audience: Literal["internal", "customer", "executive", "vendor", "regulator"] = "internal"
+    plan: Literal[True] | Id | None = Field(
+        default=None,
+        description="deliver through a notification plan: a notification_plans name, or true "
+        "for each person's own plan (else the default); without it, one notify action",
+    )
 
 
 class BridgeSpec(_Strict):
@@ -323,6 +332,11 @@ class LevelSpec(_Strict):
     ack_within: Duration | None = Field(default=None, description="expected acknowledgement")
     resolve_within: Duration | None = Field(default=None, description="expected resolution")
     authority: list[Label] = Field(default_factory=list, description="decision authority labels")
+    notification_plan: Id | None = Field(
+        default=None,
+        description="the notification plan that delivers this level's page to everyone it "
+        "reaches (before the person's own plan and the default)",
+    )
 
 
 class PathSpec(_Strict):
@@ -459,6 +473,82 @@ class LintSpec(_Strict):
     )
 
 
+#: The kinds of channel a policy may declare (a fixed vocabulary; the names are the policy's).
+CHANNEL_KINDS = ("chat", "sms", "voice", "email", "webhook", "status-page", "push")
+#: The keys of a person's ``channels:`` (their addresses) a channel may read.
+PERSON_CHANNELS = ("email", "sms", "chat", "voice", "push", "phone")
+
+
+class ChannelSpec(_Strict):
+    """A way to reach people (``channels.<name>``): its kind and where its address comes from.
+
+    Without ``address`` or ``address_from``, the address is the person's ``channels`` entry
+    named like the kind (for ``voice``: ``voice``, else ``phone``).
+    """
+
+    kind: Literal["chat", "sms", "voice", "email", "webhook", "status-page", "push"]
+    address_from: list[Literal["email", "sms", "chat", "voice", "push", "phone"]] | None = Field(
+        default=None,
+        min_length=1,
+        description="the person's channels entries to read, first present wins "
+        "(default: the kind; voice: voice, then phone)",
+    )
+    address: Label | None = Field(
+        default=None,
+        description="one fixed address for everyone (a webhook URL, a shared room): no "
+        "person address is read",
+    )
+    description: Prose | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ChannelSpec:
+        if self.address is not None and self.address_from is not None:
+            raise model_problem("give address or address_from, not both")
+        return self
+
+
+class PlanStepSpec(_Strict):
+    """One attempt of a notification plan: a channel, this long after the chain started."""
+
+    channel: Id = Field(description="a channels name")
+    after: Duration | None = Field(
+        default=None,
+        description="from the start of the chain (cumulative, like Opsgenie), wall time, no "
+        "business days; omitted: at the start",
+    )
+
+
+class NotificationPlanSpec(_Strict):
+    """An ordered chain of channel attempts, stopped by an acknowledgement
+    (``notification_plans.<name>``)."""
+
+    description: Prose | None = None
+    steps: list[PlanStepSpec] = Field(min_length=1, description="in the order of their 'after'")
+    escalate_after: Duration | None = Field(
+        default=None,
+        description="this long after the last step with no acknowledgement, an open-incident "
+        "action reports the communication failure (default: none)",
+    )
+
+
+class NotificationsSpec(_Strict):
+    """Which plan applies when nothing names one, and what urgency does to quiet hours."""
+
+    default_plan: Id | None = Field(
+        default=None,
+        description="the plan for pages to people without a plan of their own (default: none: "
+        "such pages are one action, as without plans)",
+    )
+    urgent_priorities: list[Label] = Field(
+        default_factory=list, description="canonical priorities that are urgent, e.g. [P1]"
+    )
+    urgent_overrides_quiet_hours: bool = Field(
+        default=False,
+        description="attempts for urgent tickets are made in quiet hours too (default: they "
+        "wait like any other)",
+    )
+
+
 class PolicySpec(_Strict):
     """A whole escalation policy."""
 
@@ -490,6 +580,17 @@ class PolicySpec(_Strict):
     )
     directory: DirectoryModel = Field(
         default_factory=DirectoryModel, description="people, teams, roles (see docs/on-call.md)"
+    )
+    channels: dict[Id, ChannelSpec] = Field(
+        default_factory=dict,
+        description="channels notification plans use, by name (see docs/notifications.md)",
+    )
+    notification_plans: dict[Id, NotificationPlanSpec] = Field(
+        default_factory=dict,
+        description="chains of channel attempts with delays (see docs/notifications.md)",
+    )
+    notifications: NotificationsSpec | None = Field(
+        default=None, description="the default plan and urgency over quiet hours"
     )
     schedules: dict[Id, ScheduleModel] = Field(
         default_factory=dict, description="on-call schedules (see docs/on-call.md)"
