@@ -17,7 +17,9 @@ __all__ = [
     "CaseError",
     "CaseErrors",
     "EscalateError",
+    "ExportLimitError",
     "InstantRangeError",
+    "MissingExtraError",
     "NaiveDatetimeError",
     "PolicyError",
     "PolicyErrors",
@@ -300,6 +302,19 @@ class CalendarRangeError(EscalateError, ValueError):
     Holiday data is only known for the years the calendar names; answering outside them would
     mean silently assuming there are no holidays there.
     """
+
+
+class MissingExtraError(EscalateError, ImportError):
+    """A feature needs an optional dependency that is not installed.
+
+    The message names the extra to install (``pip install 'escalate[ical]'``); the core works
+    without it. It is also an :class:`ImportError`.
+    """
+
+
+class ExportLimitError(EscalateError, ValueError):
+    """An export would be larger than escalate writes in one call (for example more events
+    than :data:`escalate.people.ical.MAX_EVENTS`): ask for a shorter span."""
 
 
 class CaseError(EscalateError, ValueError):

@@ -49,6 +49,7 @@ STABLE = {
     "role-without-backup": "info",
     "unused-person": "warning",
     "schedule-gap": "warning",
+    "member-never-on-call": "warning",
     "segment-unreachable": "warning",
     "segment-shadowed": "warning",
     "unused-ignore": "info",

@@ -70,7 +70,7 @@ from escalate.calendars.models import (
     WeeklyTimes,
 )
 from escalate.calendars.timewindow import QUIET_DAYS, TimeWindow, _parse_clock
-from escalate.errors import ArgumentError, InstantRangeError, PolicyError
+from escalate.errors import ArgumentError, ExportLimitError, InstantRangeError, PolicyError
 from escalate.people.models import (
     LayerModel,
     OverrideModel,
@@ -580,23 +580,92 @@ class Schedule:
         ``start == end``; ``end < start`` raises :class:`~escalate.errors.InstantRangeError` (a
         ``ValueError``).
         """
-        lo, hi = to_us(start, "start"), to_us(end, "end")
-        if hi < lo:
-            raise InstantRangeError(f"end {end.isoformat()} is before start {start.isoformat()}")
-        starts: list[int] = []
-        answers: list[tuple[tuple[str, ...], str]] = []
-        t = lo
-        while t < hi:
-            people, source, nxt = self._piece(t)
-            if not answers or answers[-1] != (people, source):
-                starts.append(t)
-                answers.append((people, source))
-            t = min(nxt, hi)
-        starts.append(hi)
+        lo, hi = _span(start, end)
+        starts, answers = self._timeline(lo, hi)
         return tuple(
             Shift(from_us(starts[i]), from_us(starts[i + 1]), people, source)
             for i, (people, source) in enumerate(answers)
         )
+
+    def to_ical(self, start: datetime, end: datetime, *, name: str = "schedule") -> bytes:
+        """The shifts of ``[start, end)`` with people, as an iCalendar (RFC 5545) document.
+
+        One ``VEVENT`` per shift of :meth:`shifts` that has people (gaps are left out), in
+        order, with ``DTSTART``/``DTEND`` in UTC, ``SUMMARY`` the people joined by ``", "``,
+        and a ``UID`` made of the shift's start, its source and ``name`` (the schedule's name
+        in the policy), so exporting again names the same shift the same way. ``DTSTAMP`` is
+        the shift's start, never the clock: equal input gives equal bytes. Returns UTF-8
+        bytes with CRLF line ends (what a file or an HTTP response carries as is).
+
+        Needs the ``icalendar`` package (the ``ical`` extra): without it,
+        :class:`~escalate.errors.MissingExtraError`. A span whose timeline holds more than
+        :data:`escalate.people.ical.MAX_EVENTS` shifts (gaps included) raises
+        :class:`~escalate.errors.ExportLimitError` before anything is written; ask for
+        shorter spans.
+        """
+        from escalate.people import ical
+
+        ical.require()
+        if not isinstance(name, str) or not name.strip() or "\n" in name or "\r" in name:
+            raise ArgumentError(f"name must be a non-empty single line, got {name!r}")
+        lo, hi = _span(start, end)
+        starts, answers = self._timeline(lo, hi, ical.MAX_EVENTS)
+        rows = [
+            (from_us(starts[i]), from_us(starts[i + 1]), people, source)
+            for i, (people, source) in enumerate(answers)
+            if people
+        ]
+        return ical.render(rows, name=name)
+
+    def unseen_members(
+        self, start: datetime, end: datetime
+    ) -> tuple[tuple[str, str, Path, bool], ...]:
+        """The rotation members that are never on call through their layer in
+        ``[start, end)``: ``(layer name, person id, key path of the member below the
+        schedule, whether the layer's turns advance through restricted hours)`` in layer and
+        member order; ``()`` for an empty span.
+
+        A member counts for the layers (and member ``changes``) in force somewhere in the
+        span; it is seen when the final timeline shows the layer's turn of that member
+        (not hidden by an override or a higher level, not restricted out). This is what
+        lint's ``member-never-on-call`` reports: typically turns that always fall on
+        restricted hours (``advance: always`` with 7 members, daily turns and weekday
+        restrictions leaves two members out for ever).
+        """
+        lo, hi = _span(start, end)
+        if lo == hi:
+            return ()
+        seen: dict[str, set[str]] = {layer.name: set() for layer in self._layers}
+        by_name = {layer.name: layer for layer in self._layers}
+        t = lo
+        while t < hi:
+            people, source, nxt = self._piece(t)
+            if people and not source.startswith("overrides["):
+                for name in source.split("+"):
+                    layer = by_name[name]
+                    if layer.const:
+                        seen[name].update(layer.vgroups[0][0])
+                    else:
+                        reached = self._clock(layer.zi, t)[1]
+                        seen[name].update(layer.group(t, layer.index(reached)))
+            t = min(nxt, hi)
+        out: list[tuple[str, str, Path, bool]] = []
+        for i, layer in enumerate(self._layers):
+            if layer.eff_until <= lo or layer.eff_from >= hi:
+                continue
+            named: dict[str, Path] = {}
+            for v, mentions in enumerate(layer.mentions):
+                until = layer.vstarts[v + 1] if v + 1 < len(layer.vstarts) else _NEVER
+                if until > lo and layer.vstarts[v] < hi:
+                    for pid, where in mentions.items():
+                        named.setdefault(pid, where)
+            masked = layer.prefix is None and (layer.edges is not None or layer.window is not None)
+            out += [
+                (layer.name, pid, ("layers", i, *where), masked)
+                for pid, where in named.items()
+                if pid not in seen[layer.name]
+            ]
+        return tuple(out)
 
     def gaps(self, start: datetime, end: datetime) -> tuple[Shift, ...]:
         """The stretches of ``[start, end)`` where nobody is on call (the empty shifts)."""
@@ -692,6 +761,31 @@ class Schedule:
         return 1 if layer.const or to_us(at) >= layer.eff_until else layer.n
 
     # -- internals ----------------------------------------------------------------------------
+
+    def _timeline(
+        self, lo: int, hi: int, limit: int | None = None
+    ) -> tuple[list[int], list[tuple[tuple[str, ...], str]]]:
+        """Shift starts (and ``hi``) and answers over ``[lo, hi)``; with ``limit``, more than
+        that many shifts (or eight times as many boundaries looked at) is an
+        :class:`~escalate.errors.ExportLimitError`."""
+        starts: list[int] = []
+        answers: list[tuple[tuple[str, ...], str]] = []
+        t = lo
+        steps = 0
+        while t < hi:
+            people, source, nxt = self._piece(t)
+            if not answers or answers[-1] != (people, source):
+                starts.append(t)
+                answers.append((people, source))
+            t = min(nxt, hi)
+            steps += 1
+            if limit is not None and (len(answers) > limit or steps > 8 * limit):
+                raise ExportLimitError(
+                    f"{from_us(lo).isoformat()} to {from_us(hi).isoformat()} holds more than "
+                    f"{limit} shifts, more than one export may hold; export shorter spans"
+                )
+        starts.append(hi)
+        return starts, answers
 
     def _last_change(self, lo: int, hi: int) -> int | None:
         """The last instant in ``(lo, hi]`` at which the people on call change (µs)."""
@@ -795,6 +889,13 @@ class Schedule:
 # --------------------------------------------------------------------------------------------
 # Compilation helpers
 # --------------------------------------------------------------------------------------------
+
+
+def _span(start: datetime, end: datetime) -> tuple[int, int]:
+    lo, hi = to_us(start, "start"), to_us(end, "end")
+    if hi < lo:
+        raise InstantRangeError(f"end {end.isoformat()} is before start {start.isoformat()}")
+    return lo, hi
 
 
 def _person(value: object, path: Path) -> str:

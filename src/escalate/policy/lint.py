@@ -39,7 +39,7 @@ from escalate.errors import (
     PolicyError,
     shown,
 )
-from escalate.people.schedule import Shift
+from escalate.people.schedule import Schedule, Shift
 
 __all__ = [
     "CODES",
@@ -104,6 +104,7 @@ _CODES: dict[str, Severity] = {
     "role-without-backup": "info",
     "unused-person": "warning",
     "schedule-gap": "warning",
+    "member-never-on-call": "warning",
     # segments
     "segment-unreachable": "warning",
     "segment-shadowed": "warning",
@@ -114,7 +115,9 @@ _CODES: dict[str, Severity] = {
 CODES: Mapping[str, Severity] = FrozenMap(_CODES, what="lint code")
 #: The codes whose findings depend on the ``as_of`` instant: found on one day and not the
 #: next, so an ignore of one is never an ``unused-ignore``.
-TIMED_CODES = frozenset({"stale-contact", "calendar-ends", "schedule-gap", "notify-off-hours"})
+TIMED_CODES = frozenset(
+    {"stale-contact", "calendar-ends", "schedule-gap", "notify-off-hours", "member-never-on-call"}
+)
 #: The codes only looked for with an ``as_of``: without one, an ignore of them is not unused.
 AS_OF_CODES = TIMED_CODES | {"contact-never-validated"}
 
@@ -1047,6 +1050,31 @@ def _directory_findings(
                         f"nobody on call from {gap.start.isoformat()} to {gap.end.isoformat()}",
                     )
                 )
+            out += _unseen_member_findings(name, schedule, as_of, horizon)
+    return out
+
+
+def _unseen_member_findings(
+    name: str, schedule: Schedule, as_of: datetime, horizon: timedelta
+) -> list[Finding]:
+    """Rotation members never on call through their layer in ``[as_of, as_of + horizon)``."""
+    out: list[Finding] = []
+    end = as_of + horizon
+    for layer, person, where, masked in schedule.unseen_members(as_of, end):
+        hint = (
+            "; with advance: always their turns fall on hours the layer is off "
+            "(advance: per-shift gives turns only to shifts the layer works)"
+            if masked
+            else ""
+        )
+        out.append(
+            _finding(
+                "member-never-on-call",
+                ("schedules", name, *where),
+                f"{person} is never on call through layer {layer!r} of schedule {name!r} from "
+                f"{as_of.isoformat()} to {end.isoformat()}{hint}",
+            )
+        )
     return out
 
 

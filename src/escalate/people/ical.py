@@ -1,0 +1,100 @@
+"""On-call shifts as an iCalendar (RFC 5545) document, for calendar apps and other tools.
+
+:meth:`Schedule.to_ical <escalate.people.schedule.Schedule.to_ical>` walks the timeline and
+hands the shifts to :func:`render`, which writes one ``VEVENT`` per shift with people (gaps
+are left out). It needs the ``icalendar`` package, the ``ical`` extra
+(``pip install 'escalate[ical]'``); it is imported only when an export is asked for, so the
+rest of escalate works without it, and its absence is a
+:class:`~escalate.errors.MissingExtraError`.
+
+The bytes are a pure function of the input:
+
+* ``UID`` is ``<start>-<source>@<name>``: the shift's start in UTC, its source (the layer
+  names or overrides, as :class:`~escalate.people.schedule.Shift` has it) and the schedule's
+  name. Exporting again gives the same UID for the same shift, so a calendar that subscribes
+  to the file updates the event instead of adding a copy.
+* ``DTSTART`` and ``DTEND`` are UTC (``...Z``): no ``VTIMEZONE`` is needed, and a reader
+  shows them in its own zone.
+* ``DTSTAMP`` (required by RFC 5545, "when the object was created") is the shift's own start,
+  not the time of the export: escalate never reads the clock, and the same schedule and span
+  must give the same bytes (a file can be diffed, cached and signed).
+* ``SUMMARY`` is the people on call, joined by ``", "`` (the form Grafana OnCall reads back
+  as usernames); ``DESCRIPTION`` says which schedule and source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from types import ModuleType
+
+from escalate.errors import MissingExtraError
+
+__all__ = ["MAX_EVENTS", "PRODID", "render", "require", "uid"]
+
+#: The most shifts (gaps included) one export may hold: a longer span is refused with an
+#: :class:`~escalate.errors.ExportLimitError` rather than written slowly into a huge file.
+#: A weekly rotation fills it in about 190 years, a one-hour rotation in 416 days.
+MAX_EVENTS = 10_000
+#: The ``PRODID`` of every export.
+PRODID = "-//escalate//on-call schedule//EN"
+
+
+def require() -> ModuleType:
+    """The ``icalendar`` module, or :class:`~escalate.errors.MissingExtraError` naming the
+    extra to install."""
+    try:
+        import icalendar
+    except ImportError as err:
+        raise MissingExtraError(
+            "Schedule.to_ical needs the icalendar package, which is not installed: "
+            "pip install 'escalate[ical]'"
+        ) from err
+    return icalendar
+
+
+def _stamp(at: datetime) -> str:
+    """UTC basic format, with microseconds only when there are any.
+
+    >>> _stamp(datetime(2024, 1, 8, 8, tzinfo=UTC))
+    '20240108T080000Z'
+    """
+    at = at.astimezone(UTC)
+    text = at.strftime("%Y%m%dT%H%M%S")
+    return f"{text}{at.microsecond:06d}Z" if at.microsecond else f"{text}Z"
+
+
+def uid(name: str, source: str, start: datetime) -> str:
+    """The stable UID of the shift of ``source`` starting at ``start`` in schedule ``name``.
+
+    >>> uid("network-oncall", "primary", datetime(2024, 1, 8, 8, tzinfo=UTC))
+    '20240108T080000Z-primary@network-oncall'
+    """
+    return f"{_stamp(start)}-{source}@{name}"
+
+
+def render(
+    shifts: Iterable[tuple[datetime, datetime, tuple[str, ...], str]], *, name: str
+) -> bytes:
+    """A ``VCALENDAR`` with one ``VEVENT`` per ``(start, end, people, source)``, in order.
+
+    Instants must be aware; they are written in UTC. The result is UTF-8 bytes with CRLF
+    line ends and lines folded at 75 octets, as RFC 5545 requires.
+    """
+    icalendar = require()
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", name)
+    for start, end, people, source in shifts:
+        event = icalendar.Event()
+        event.add("uid", uid(name, source, start))
+        event.add("dtstamp", start.astimezone(UTC))
+        event.add("dtstart", start.astimezone(UTC))
+        event.add("dtend", end.astimezone(UTC))
+        event.add("summary", ", ".join(people))
+        event.add("description", f"on call in {name} ({source})")
+        calendar.add_component(event)
+    data: bytes = calendar.to_ical()
+    return data
