@@ -20,6 +20,9 @@ The bytes are a pure function of the input:
   must give the same bytes (a file can be diffed, cached and signed).
 * ``SUMMARY`` is the people on call, joined by ``", "`` (the form Grafana OnCall reads back
   as usernames); ``DESCRIPTION`` says which schedule and source.
+* iCalendar times are whole seconds: every instant is written rounded down to its second
+  (hand-offs are on whole minutes anyway; only a span, override or bound given with
+  fractions of a second has any), and a shift that rounds to nothing is left out.
 """
 
 from __future__ import annotations
@@ -53,15 +56,18 @@ def require() -> ModuleType:
     return icalendar
 
 
-def _stamp(at: datetime) -> str:
-    """UTC basic format, with microseconds only when there are any.
+def _second(at: datetime) -> datetime:
+    """``at`` in UTC, rounded down to its second (iCalendar's resolution)."""
+    return at.astimezone(UTC).replace(microsecond=0)
 
-    >>> _stamp(datetime(2024, 1, 8, 8, tzinfo=UTC))
+
+def _stamp(at: datetime) -> str:
+    """UTC basic format, to the second.
+
+    >>> _stamp(datetime(2024, 1, 8, 8, 0, 0, 999, tzinfo=UTC))
     '20240108T080000Z'
     """
-    at = at.astimezone(UTC)
-    text = at.strftime("%Y%m%dT%H%M%S")
-    return f"{text}{at.microsecond:06d}Z" if at.microsecond else f"{text}Z"
+    return _second(at).strftime("%Y%m%dT%H%M%SZ")
 
 
 def uid(name: str, source: str, start: datetime) -> str:
@@ -78,8 +84,9 @@ def render(
 ) -> bytes:
     """A ``VCALENDAR`` with one ``VEVENT`` per ``(start, end, people, source)``, in order.
 
-    Instants must be aware; they are written in UTC. The result is UTF-8 bytes with CRLF
-    line ends and lines folded at 75 octets, as RFC 5545 requires.
+    Instants must be aware; they are written in UTC, rounded down to the second (a shift that
+    rounds to nothing is left out). The result is UTF-8 bytes with CRLF line ends and lines
+    folded at 75 octets, as RFC 5545 requires.
     """
     icalendar = require()
     calendar = icalendar.Calendar()
@@ -87,12 +94,15 @@ def render(
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("x-wr-calname", name)
-    for start, end, people, source in shifts:
+    for first, last, people, source in shifts:
+        start, end = _second(first), _second(last)
+        if end <= start:
+            continue
         event = icalendar.Event()
         event.add("uid", uid(name, source, start))
-        event.add("dtstamp", start.astimezone(UTC))
-        event.add("dtstart", start.astimezone(UTC))
-        event.add("dtend", end.astimezone(UTC))
+        event.add("dtstamp", start)
+        event.add("dtstart", start)
+        event.add("dtend", end)
         event.add("summary", ", ".join(people))
         event.add("description", f"on call in {name} ({source})")
         calendar.add_component(event)

@@ -594,8 +594,9 @@ class Schedule:
         order, with ``DTSTART``/``DTEND`` in UTC, ``SUMMARY`` the people joined by ``", "``,
         and a ``UID`` made of the shift's start, its source and ``name`` (the schedule's name
         in the policy), so exporting again names the same shift the same way. ``DTSTAMP`` is
-        the shift's start, never the clock: equal input gives equal bytes. Returns UTF-8
-        bytes with CRLF line ends (what a file or an HTTP response carries as is).
+        the shift's start, never the clock: equal input gives equal bytes. Times are whole
+        seconds in iCalendar: instants are rounded down to the second. Returns UTF-8 bytes
+        with CRLF line ends (what a file or an HTTP response carries as is).
 
         Needs the ``icalendar`` package (the ``ical`` extra): without it,
         :class:`~escalate.errors.MissingExtraError`. A span whose timeline holds more than
