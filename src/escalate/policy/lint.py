@@ -1062,7 +1062,7 @@ def _unseen_member_findings(
     end = as_of + horizon
     for layer, person, where, masked in schedule.unseen_members(as_of, end):
         hint = (
-            "; with advance: always their turns fall on hours the layer is off "
+            "; with advance: always, turns that fall on the layer's off hours pass unseen "
             "(advance: per-shift gives turns only to shifts the layer works)"
             if masked
             else ""
