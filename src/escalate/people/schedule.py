@@ -17,11 +17,16 @@ anchor behaves and why these were chosen):
   and its member is not on call that day: every turn keeps its wall-clock slot, so the answer
   stays a function of the instant alone (GoAlert, which keeps a position counter, would hand
   that member the next slot instead and shift everyone after).
-* **Turns never pause.** The member on call in a layer at ``t`` is ``members[k mod n]``, where
-  ``k`` counts hand-offs since the anchor (negative before it), whatever the layer's
-  restrictions and effective period: nobody is skipped or delayed by hours the layer is off.
-* **A layer has someone** at ``t`` iff ``effective_from <= t < effective_until``, ``t``'s wall
-  time lies in one of its ``restrictions`` (or in its ``window``), and it has a member.
+* **Turns never pause** (``advance: always``, the default). The member on call in a layer at
+  ``t`` is ``members[k mod n]``, where ``k`` counts hand-offs since the anchor (negative
+  before it), whatever the layer's restrictions and effective period: nobody is skipped or
+  delayed by hours the layer is off. With ``advance: per-shift``, ``k`` counts only the
+  turns whose wall-clock stretch meets the restrictions.
+* **A layer has someone** at ``t`` iff ``effective_from <= t < effective_until`` (with
+  ``until_mode: finish-turn``: until the end of the turn in progress at
+  ``effective_until``), ``t``'s wall time lies in one of its ``restrictions`` (or in its
+  ``window``), and its member is not ``null``. A layer's ``timezone`` replaces the
+  schedule's for all of this.
 * **The final answer** is the union of the overrides of the highest ``priority`` among those
   that cover ``t`` (in declaration order), or else the union of the layers of the highest
   ``level`` among those that have someone (in layer declaration order, then member order;
