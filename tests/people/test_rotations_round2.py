@@ -858,3 +858,60 @@ def test_unseen_members_count_a_member_hidden_by_a_higher_level() -> None:
     assert [("low", "alice", ("layers", 1, "rotation", "members", 0), False)] == list(
         s.unseen_members(utc(2024, 1, 1), utc(2024, 3, 1))
     )
+
+
+def test_full_round_is_members_times_turn_stretched_to_whole_weeks_when_restricted() -> None:
+    day = timedelta(days=1)
+    rot = {"members": ABC, "turn": "1d", "anchor": "2024-01-01"}
+    hours = [{"days": "mon-fri"}]
+    assert [4 * day, 22 * day, 22 * day, 29 * day, 94 * day, timedelta(0)] == [
+        build(layer("a", 1, rot)).full_round(),
+        build(layer("a", 1, rot, restrictions=hours)).full_round(),
+        build(layer("a", 1, {**rot, "advance": "per-shift"}, restrictions=hours)).full_round(),
+        build(layer("a", 1, {**rot, "members": [*ABC, "dave"], "turn": "1w"})).full_round(),
+        build(layer("a", 1, {**rot, "turn": "1mo"})).full_round(),
+        build(layer("a", 1, rot, window=[{"weekdays": ["monday"]}])).full_round(),
+    ]
+
+
+def weekly_policy(members: int, restricted: bool = False) -> escalate.Policy:
+    people = [f"p{i}" for i in range(members)]
+    hours = '\n        restrictions: [{days: mon-fri, time: "09:00-17:00"}]' if restricted else ""
+    return escalate.loads(
+        f"""
+policy: weekly
+version: 1
+schedules:
+  ops:
+    timezone: Europe/Berlin
+    layers:
+      - name: rota
+        level: 1
+        rotation: {{members: [{", ".join(people)}], turn: {"1d" if restricted else "1w"},
+                    handoff: "09:00", anchor: 2024-01-01}}{hours}
+"""
+    )
+
+
+def test_lint_looks_a_whole_round_ahead_so_a_turn_yet_to_come_is_no_finding() -> None:
+    # Four weekly members with the default 14-day horizon; three daily members on weekdays
+    # from a Friday with a one-day horizon: every member comes on call within a round.
+    for policy, horizon in (
+        (weekly_policy(4), timedelta(days=14)),
+        (weekly_policy(3, True), timedelta(days=1)),
+    ):
+        found = lint(policy, as_of=at(BERLIN, 2024, 1, 5, 12), horizon=horizon)
+        assert [] == [f for f in found if f.code == "member-never-on-call"]
+
+
+def test_lint_finds_the_weekday_trap_with_the_default_horizon_and_not_with_none() -> None:
+    policy = weekly_policy(7, True)
+    found = [
+        f.where[-1] for f in lint(policy, as_of=utc(2024, 3, 1)) if f.code == "member-never-on-call"
+    ]
+    assert [5, 6] == found
+    assert [] == [
+        f
+        for f in lint(policy, as_of=utc(2024, 3, 1), horizon=timedelta(0))
+        if f.code == "member-never-on-call"
+    ]

@@ -286,6 +286,8 @@ def layers(draw: st.DrawFn, zone_name: str, index: int) -> tuple[dict[str, Any],
     changes: list[dict[str, Any]] = []
     start = LO
     for _ in range(draw(st.integers(0, 2))):
+        if start + MINUTE >= HI:
+            break
         start = aware(draw, start + MINUTE, HI)
         new_raw, new_groups = draw(member_list())
         keep = draw(st.booleans())

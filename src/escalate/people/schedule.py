@@ -301,6 +301,17 @@ class _Layer:
         groups = self.vgroups[v]
         return groups[(self.counter(k) - self.vbase[v]) % len(groups)]
 
+    def period(self) -> int:
+        """Wall-clock µs after which the layer's members and hours come round again (an upper
+        bound for monthly turns; 0 for a ``window`` layer, which has no such period)."""
+        if self.window is not None:
+            return 0
+        if self.months:
+            return self.n * self.months * 31 * DAY_US
+        turns = self.n * (len(self.prefix) - 1 if self.prefix is not None else 1)
+        span = turns * self.turn
+        return math.lcm(span, WEEK_US) if self.edges is not None else span
+
     def next_version(self, t: int) -> int:
         """The first member change after ``t`` (``_NEVER``: none)."""
         v = bisect.bisect_right(self.vstarts, t)
@@ -622,6 +633,18 @@ class Schedule:
             if people
         ]
         return ical.render(rows, name=name)
+
+    def full_round(self) -> timedelta:
+        """How long the slowest layer takes to come round again: its members × turn, extended
+        to whole weeks of its restrictions (with ``per-shift``, members × ``lcm(turn, week)``),
+        plus a day for DST; monthly turns count 31 days a month, ``window`` layers nothing.
+
+        Within any stretch this long, every member of a layer whose rotation and hours alone
+        would ever put them on call is on call at least once (unless an override or a higher
+        level hides them): lint's ``member-never-on-call`` looks at least this far ahead.
+        """
+        longest = max((layer.period() for layer in self._layers), default=0)
+        return timedelta(microseconds=longest + DAY_US if longest else 0)
 
     def unseen_members(
         self, start: datetime, end: datetime

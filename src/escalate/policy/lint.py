@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from escalate._frozen import FrozenMap
-from escalate.calendars._instants import MAX_US, checked_utc, to_us
+from escalate.calendars._instants import MAX_US, checked_utc, from_us, to_us
 from escalate.calendars.calendar import Calendar
 from escalate.engine.actions import ActionDef
 from escalate.engine.clocks import ClockDef, ClockState, Cycle, Definition, Rung, Target, Trigger
@@ -1057,9 +1057,14 @@ def _directory_findings(
 def _unseen_member_findings(
     name: str, schedule: Schedule, as_of: datetime, horizon: timedelta
 ) -> list[Finding]:
-    """Rotation members never on call through their layer in ``[as_of, as_of + horizon)``."""
+    """Rotation members never on call through their layer in ``[as_of, as_of + horizon)``,
+    the horizon stretched to one whole round of the schedule's slowest rotation (at most
+    :data:`MAX_HORIZON`) so that a member whose turn simply has not come yet is not reported."""
     out: list[Finding] = []
-    end = as_of + horizon
+    if not horizon:
+        return out  # no look ahead asked for (as schedule-gap finds nothing)
+    ahead = min(max(horizon, schedule.full_round()), MAX_HORIZON)
+    end = from_us(min(to_us(as_of) + ahead // timedelta(microseconds=1), MAX_US))
     for layer, person, where, masked in schedule.unseen_members(as_of, end):
         hint = (
             "; with advance: always, turns that fall on the layer's off hours pass unseen "
