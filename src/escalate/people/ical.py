@@ -37,7 +37,7 @@ __all__ = ["MAX_EVENTS", "PRODID", "render", "require", "uid"]
 
 #: The most shifts (gaps included) one export may hold: a longer span is refused with an
 #: :class:`~escalate.errors.ExportLimitError` rather than written slowly into a huge file.
-#: A weekly rotation fills it in about 190 years, a one-hour rotation in 416 days.
+#: A weekly rotation fills it in about 192 years, a one-hour rotation in 416 days.
 MAX_EVENTS = 10_000
 #: The ``PRODID`` of every export.
 PRODID = "-//escalate//on-call schedule//EN"
