@@ -18,6 +18,7 @@ __all__ = [
     "CaseErrors",
     "EscalateError",
     "InstantRangeError",
+    "MessageError",
     "NaiveDatetimeError",
     "PolicyError",
     "PolicyErrors",
@@ -292,6 +293,12 @@ class ArgumentError(EscalateError, TypeError):
 
     It is also a :class:`TypeError`, so code that catches that keeps working.
     """
+
+
+class MessageError(EscalateError, ValueError):
+    """An audience message cannot be rendered: its point of contact names nobody or more than
+    one person, or its template broke a sandbox rule or a size or work limit at render time.
+    The message names the action and the template."""
 
 
 class CalendarRangeError(EscalateError, ValueError):
