@@ -43,6 +43,7 @@ __all__ = [
     "CONTEXT_ROOTS",
     "MAX_CHARS",
     "MAX_STEPS",
+    "MAX_TEMPLATE_CHARS",
     "CompiledTemplate",
     "Schema",
     "compile_template",
@@ -50,6 +51,9 @@ __all__ = [
 
 #: The most characters a rendered subject or body, or any string made while rendering, holds.
 MAX_CHARS = 100_000
+#: The most characters of template text one subject or body may hold (compiling costs time
+#: that grows with it).
+MAX_TEMPLATE_CHARS = 20_000
 #: The most loop iterations plus calls one rendered text may take.
 MAX_STEPS = 100_000
 #: The largest exponent result ``**`` may make, in bits.
@@ -168,6 +172,16 @@ class _Environment(ImmutableSandboxedEnvironment):
         self.filters = {name: _checked_filter(builtin[name]) for name in _FILTERS}
         self.filters["join"] = _join
         self.tests = dict(self.tests)
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        # The context is plain data: ``ticket.fields.items`` is the field named "items", never
+        # the dict method, and no method of a mapping is reachable.
+        if isinstance(obj, dict):
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "%":
@@ -316,6 +330,12 @@ def compile_template(
     used_roots: set[str] = set()
     for key, source in (("subject", subject), ("body", body)):
         where = ("templates", name, key)
+        if len(source) > MAX_TEMPLATE_CHARS:
+            raise PolicyError(
+                f"the {key} holds {len(source):,} characters; a template text holds at most "
+                f"{MAX_TEMPLATE_CHARS:,}",
+                path=where,
+            )
         try:
             tree = _ENVIRONMENT.parse(source)
         except jinja2.TemplateSyntaxError as exc:
