@@ -51,6 +51,7 @@ STABLE = {
     "schedule-gap": "warning",
     "segment-unreachable": "warning",
     "segment-shadowed": "warning",
+    "multiple-points-of-contact": "warning",
     "unused-ignore": "info",
 }
 

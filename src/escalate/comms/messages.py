@@ -153,6 +153,11 @@ class Comms:
         self._policy = policy
         self._fields = fields
 
+    @property
+    def contacts(self) -> Mapping[str, tuple[str, ...]]:
+        """Each audience that names a point of contact, and its contacts in the order tried."""
+        return {name: a.contacts for name, a in self._audiences.items() if a.contacts}
+
     def audience(self, name: str) -> _Audience:
         found = self._audiences.get(name)
         if found is None:

@@ -499,6 +499,14 @@ class Policy:
         chosen = self._deciding(decision)
         return chosen._render().export(decision, audience)
 
+    @property
+    def points_of_contact(self) -> Mapping[str, tuple[str, ...]]:
+        """Each audience that names a point of contact (``audiences.<a>.point_of_contact``),
+        and its contacts in the order they are tried (read-only)."""
+        renderer = self._renderer
+        found = {} if renderer is None else renderer.contacts
+        return FrozenMap(found, what="audience")
+
     def _render(self) -> Renderer:
         renderer = self._renderer
         if renderer is None:

@@ -7,6 +7,7 @@ engine never imports the template machinery.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -69,4 +70,9 @@ class Renderer(Protocol):
 
     def export(self, decision: Decision, audience: str) -> dict[str, Any]:
         """``decision.to_dict()`` as ``audience`` may read it."""
+        ...
+
+    @property
+    def contacts(self) -> Mapping[str, tuple[str, ...]]:
+        """Each audience that names a point of contact, and its contacts in the order tried."""
         ...
