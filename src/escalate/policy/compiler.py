@@ -303,9 +303,11 @@ def _named_by_one(error: PolicyError, origin: Origin) -> PolicyError:
 @dataclass
 class _Shared:
     """What a policy and its segments' policies share while compiling: calendars by their
-    configuration's hash, and the budgets of windows, holiday years and segment sizes."""
+    configuration's hash, compiled message templates, and the budgets of windows, holiday
+    years and segment sizes."""
 
     calendars: dict[str, Calendar] = dataclasses.field(default_factory=dict)
+    templates: dict[str, Any] = dataclasses.field(default_factory=dict)
     windows: int = 0
     holiday_years: int = 0
     segment_chars: int = 0
@@ -1020,6 +1022,7 @@ class _Compiler:
             paths=sorted(spec.paths),
             priorities=self.priorities,
             policy=(spec.policy, str(spec.version)),
+            cache=self.shared.templates,
         )
 
     def _rules(self, problems: _Problems) -> tuple[RuleDef, ...]:
