@@ -223,3 +223,30 @@ def test_the_shipped_pack_renders_a_p1_customer_notice_and_executive_briefing() 
     ]
     assert ("ravi.patel", "ravi.patel") == (notice.owner, briefing.owner)
     assert "Your contact for this incident is Ravi Patel" in notice.body
+
+
+def test_a_segment_may_override_a_template_and_its_decisions_render_with_it() -> None:
+    text = COMMS + textwrap.dedent(
+        """
+        segments:
+          - id: emea
+            when: {region: emea}
+            precedence: 10
+            templates:
+              internal-update:
+                audience: internal
+                subject: "EMEA {{ ticket.id }}"
+                body: "emea"
+                variables: [ticket.id]
+        """
+    )
+    policy = loads(text, filename="comms.yaml")
+    decision = policy.evaluate(p1_ticket(region="emea"), now=NOW)
+    assert "emea" == decision.segment
+    found = {m.template: m for m in policy.messages(decision)}
+    assert ("EMEA INC1", "emea") == (
+        found["internal-update"].subject,
+        found["internal-update"].body,
+    )
+    plain = policy.messages(policy.evaluate(p1_ticket(), now=NOW))
+    assert "INC1" == {m.template: m for m in plain}["internal-update"].subject
