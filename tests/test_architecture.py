@@ -24,6 +24,7 @@ STAGES: tuple[frozenset[str], ...] = (
     frozenset({"calendars"}),
     frozenset({"people"}),
     frozenset({"engine"}),
+    frozenset({"comms"}),
     frozenset({"policy"}),
     frozenset({"schemas", "testing", "cli", "whatif", "adapters", "integrations"}),
     frozenset({"__init__"}),

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from escalate.engine.decision_format import (
     ActionOutput,
     ClockOutput,
+    CommunicationOutput,
     ConditionTrace,
     DecisionOutput,
     PathOutput,
@@ -283,6 +284,7 @@ DECISION_MODELS: tuple[type[BaseModel], ...] = (
     RuleTrace,
     ConditionTrace,
     WithdrawnOutput,
+    CommunicationOutput,
 )
 
 

@@ -3,10 +3,10 @@
 The public surface is re-exported here; everything else is an implementation detail. Every
 object escalate returns is immutable: attributes cannot be assigned, mappings are read-only
 and sequences are tuples. The value types (:class:`Action`, :class:`RuleResult`, :class:`Withdrawn`,
-:class:`PathState`, :class:`Finding`, :class:`Event`, :class:`Shift`, :class:`Resolution` and
-the compiled definitions) are also hashable and compare by value; :class:`Policy`,
-:class:`Decision`, :class:`ClockState` and :class:`Simulation` compare by identity. The
-what-if tools (:func:`simulate` here; ``diff`` and snapshots too) live in
+:class:`PathState`, :class:`Finding`, :class:`Event`, :class:`Shift`, :class:`Resolution`,
+:class:`Message` and the compiled definitions) are also hashable and compare by value;
+:class:`Policy`, :class:`Decision`, :class:`ClockState` and :class:`Simulation` compare by
+identity. The what-if tools (:func:`simulate` here; ``diff`` and snapshots too) live in
 :mod:`escalate.whatif`; :func:`replay`, a ServiceNow log replayed through a policy, lives with
 the ServiceNow adapter in :mod:`escalate.adapters.servicenow`.
 """
@@ -20,6 +20,7 @@ from escalate.engine.clocks import ClockDef, ClockState
 from escalate.engine.compiled import LintIgnore, Policy
 from escalate.engine.decision import Action, Decision, RuleResult, Withdrawn
 from escalate.engine.incremental import TicketReplay
+from escalate.engine.messages import Message
 from escalate.engine.paths import LevelDef, PathDef, PathState
 from escalate.engine.rules import RuleDef
 from escalate.engine.segments import Segment
@@ -32,6 +33,7 @@ from escalate.errors import (
     EscalateError,
     ExportLimitError,
     InstantRangeError,
+    MessageError,
     MissingExtraError,
     NaiveDatetimeError,
     PolicyError,
@@ -64,6 +66,8 @@ __all__ = [
     "InstantRangeError",
     "LevelDef",
     "LintIgnore",
+    "Message",
+    "MessageError",
     "MissingExtraError",
     "NaiveDatetimeError",
     "PathDef",

@@ -19,6 +19,7 @@ __all__ = [
     "EscalateError",
     "ExportLimitError",
     "InstantRangeError",
+    "MessageError",
     "MissingExtraError",
     "NaiveDatetimeError",
     "PolicyError",
@@ -294,6 +295,12 @@ class ArgumentError(EscalateError, TypeError):
 
     It is also a :class:`TypeError`, so code that catches that keeps working.
     """
+
+
+class MessageError(EscalateError, ValueError):
+    """An audience message cannot be rendered: its point of contact names nobody or more than
+    one person, or its template broke a sandbox rule or a size or work limit at render time.
+    The message names the action and the template."""
 
 
 class CalendarRangeError(EscalateError, ValueError):

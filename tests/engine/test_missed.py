@@ -325,9 +325,13 @@ def test_a_p1_resolved_without_records_lists_what_the_pack_had_due() -> None:
         "events": [resolved("2024-03-04T09:00:00Z")],
     }
     decision = PACK.evaluate(ticket, now=datetime(2024, 3, 4, 10, tzinfo=UTC))
-    # the response breach at 08:15, the bridge from the opening, the level the path was at
+    # the customer's hourly update due at 09:00, the response breach at 08:15, the level the
+    # path was at, the bridge, customer notice and executive briefing from the opening
     assert [
+        ("INC2:audience:customer@0", "2024-03-04T09:00:00+00:00"),
         ("INC2:clock:response#1@0:notify0", "2024-03-04T08:15:00+00:00"),
         ("INC2:path:service-desk:1:0:L2", "2024-03-04T08:30:00+00:00"),
         ("INC2:rule:p1-bridge:20240304T080000Z:open_bridge0", "2024-03-04T08:00:00+00:00"),
+        ("INC2:rule:p1-customer-notice:20240304T080000Z:notify0", "2024-03-04T08:00:00+00:00"),
+        ("INC2:rule:p1-customer-notice:20240304T080000Z:notify1", "2024-03-04T08:00:00+00:00"),
     ] == sorted(missed(decision))

@@ -52,6 +52,7 @@ STABLE = {
     "member-never-on-call": "warning",
     "segment-unreachable": "warning",
     "segment-shadowed": "warning",
+    "multiple-points-of-contact": "warning",
     "unused-ignore": "info",
 }
 

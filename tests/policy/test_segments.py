@@ -290,7 +290,8 @@ def test_a_top_level_key_in_a_segment_says_a_segment_cannot_set_it(key: str, val
 def test_an_unknown_key_is_never_suggested_as_itself() -> None:
     with pytest.raises(PolicyError) as caught:
         loads(BASE + "precedence: 1\n", filename="p.yaml")
-    assert (caught.value.message, caught.value.suggestion) == ("unknown key 'precedence'", None)
+    assert "unknown key 'precedence'" == caught.value.message
+    assert "precedence" != caught.value.suggestion  # 'cadence' (audiences) is a fair guess
 
 
 def test_overriding_an_unknown_rule_id_is_an_error_with_a_suggestion() -> None:

@@ -171,7 +171,7 @@ def test_assert_actions_fails_naming_what_is_missing_and_what_is_due() -> None:
     with pytest.raises(AssertionError) as caught:
         assert_actions(PACK, P1, now=BEFORE, kinds=["escalate"])
     assert first_line(caught).endswith(
-        "expected escalate, but due: notify, open_bridge (missing: escalate)"
+        "expected escalate, but due: notify, notify, notify, open_bridge (missing: escalate)"
     )
 
 

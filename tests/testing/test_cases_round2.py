@@ -59,7 +59,11 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
             "clock 'resolution' has no rung '74%'",
             "clock:resolution@75%",
         ),
-        ('{source: "rule-p1-bridge"}', "a source is rule:<id>, clock:<name>@<rung> or path:", None),
+        (
+            '{source: "rule-p1-bridge"}',
+            "a source is rule:<id>, clock:<name>@<rung>, path:<name> or audience:",
+            None,
+        ),
         (
             "{kind: notify, details: {templat: x}}",
             "'templat' is not a detail of notify",
@@ -245,7 +249,7 @@ def test_a_rule_mismatch_says_what_was_expected_and_the_status(tmp_path: Path) -
 
 def test_no_actions_mismatches_say_what_is_due(tmp_path: Path) -> None:
     due = outcome(tmp_path, "    expect: {no_actions: true}\n")
-    assert due[0].startswith("expected no due action, got 5: [{")
+    assert due[0].startswith("expected no due action, got 8: [{")
     path = write_cases(
         tmp_path,
         """\

@@ -127,7 +127,7 @@ def test_an_action_whose_id_alone_changed_is_reported_as_such() -> None:
     # A rung inserted before the 75% rung renumbers it: its action is the same, its id is not.
     inserted = edited(
         "    ladder:\n      - at: 50%\n",
-        "    ladder:\n      - at: 40%\n        notify: {to: [assignee], template: early}\n"
+        "    ladder:\n      - at: 40%\n        notify: {to: [assignee], template: sla-warning}\n"
         "      - at: 50%\n",
     )
     assert [

@@ -4,12 +4,16 @@ With ``--tickets`` (a corpus: a folder of ticket files or JSON Lines, see
 :mod:`escalate.cli._corpus`) every ticket is decided at the same instant, in corpus order, as
 one sweep (:meth:`escalate.Policy.evaluate_many`: the availability read once, people resolved
 once for all); ``--workers N`` spreads the tickets over N processes, partitioned by ticket id
-(:mod:`escalate.cli._workers`), with the same output byte for byte.
+(:mod:`escalate.cli._workers`), with the same output byte for byte. For one ticket,
+``--messages`` also renders the audience messages of the due notify actions
+(:meth:`escalate.Policy.messages`) and ``--audience`` with ``--json`` prints the decision as
+that audience may read it (:meth:`escalate.Policy.export`).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from datetime import datetime
 from typing import Any
@@ -27,8 +31,10 @@ from escalate.cli._io import (
     write,
 )
 from escalate.cli._workers import run_in_workers, workers_arg
+from escalate.comms.models import AUDIENCES
 from escalate.engine.compiled import Policy
 from escalate.engine.decision import iso
+from escalate.engine.messages import Message
 from escalate.engine.sweep import Sweep
 from escalate.errors import EscalateError, TicketError
 
@@ -58,6 +64,17 @@ def register(sub: Any) -> None:
             help="availability JSON: out of office, unreachable ('-': stdin)",
         )
         cmd.add_argument(
+            "--messages",
+            action="store_true",
+            help="also render the audience messages of the due notify actions (one --ticket)",
+        )
+        cmd.add_argument(
+            "--audience",
+            choices=AUDIENCES,
+            help="with --json: the decision as this audience may read it (redacted); with "
+            "--messages: only this audience's messages",
+        )
+        cmd.add_argument(
             "--workers",
             type=workers_arg,
             default=1,
@@ -73,16 +90,44 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(
             "--workers decides a corpus in processes; give --tickets (one --ticket is decided here)"
         )
+    if args.tickets is not None and (args.messages or args.audience is not None):
+        raise UsageError("--messages and --audience take one --ticket, not a corpus (--tickets)")
+    if args.audience is not None and not (args.json or args.messages):
+        raise UsageError("--audience chooses what --json or --messages show; give one of them")
     policy = load_policy(args.policy)
     if args.tickets is not None:
         return _corpus(args, policy, full)
     availability = read_availability(args.availability)
     decision = decide(policy, args.ticket, args.at, availability)
+    messages: tuple[Message, ...] = ()
+    if args.messages:
+        messages = tuple(
+            m
+            for m in policy.messages(decision, availability=availability)
+            if args.audience is None or m.audience == args.audience
+        )
     if args.json:
+        if args.audience is not None:
+            document: Any = policy.export(decision, audience=args.audience)
+            if not full:
+                document.pop("rules", None)
+        else:
+            document = decision.to_dict(trace=full)
+        if args.messages:
+            document = {"decision": document, "messages": [m.to_dict() for m in messages]}
         # ASCII: json.dumps escapes control and bidi characters itself.
-        write(sys.stdout, decision.to_json(trace=full))
-    else:
-        out(decision.explain(full=full), keep_newlines=True)
+        write(sys.stdout, json.dumps(document, sort_keys=True, indent=2, default=str))
+        return 0
+    out(decision.explain(full=full), keep_newlines=True)
+    for message in messages:
+        out()
+        owner = "" if message.owner is None else f", owner {message.owner}"
+        out(
+            f"message {message.action_id} to {message.audience} via {message.channel} "
+            f"(template {message.template}{owner})"
+        )
+        out(f"subject: {message.subject}")
+        out(message.body, keep_newlines=True)
     return 0
 
 

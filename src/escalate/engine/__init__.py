@@ -4,14 +4,17 @@ Pure and deterministic: no I/O, no clock reads. It runs a compiled :class:`Polic
 one from YAML is :mod:`escalate.policy`'s job. Exported here: the policy and its compiled
 definitions (clocks with their triggers, targets, scoped ``Definition`` values and rungs;
 paths and levels; rules with their conditions, ``Leaf`` and ``Node``; actions; the status
-table), the ticket, and the decision with the states it carries.
+table), the ticket, and the decision with the states it carries (audience cadences too), and the
+rendered ``Message`` value.
 """
 
 from escalate.engine.actions import ActionDef
+from escalate.engine.audiences import AudienceDef, Communication
 from escalate.engine.clocks import ClockDef, ClockState, Definition, Rung, Target, Trigger
 from escalate.engine.compiled import Policy
 from escalate.engine.conditions import Leaf, Node
 from escalate.engine.decision import Action, Decision, RuleResult, Withdrawn
+from escalate.engine.messages import Message
 from escalate.engine.paths import LevelDef, PathDef, PathState
 from escalate.engine.rules import RuleDef
 from escalate.engine.statuses import StatusTable
@@ -20,14 +23,17 @@ from escalate.engine.ticket import Customer, Event, Ticket, TicketState
 __all__ = [
     "Action",
     "ActionDef",
+    "AudienceDef",
     "ClockDef",
     "ClockState",
+    "Communication",
     "Customer",
     "Decision",
     "Definition",
     "Event",
     "Leaf",
     "LevelDef",
+    "Message",
     "Node",
     "PathDef",
     "PathState",

@@ -15,10 +15,12 @@ from typing import Any, TypeAlias, cast
 from escalate._frozen import FrozenMap
 from escalate.calendars._instants import checked_utc
 from escalate.calendars.calendar import Calendar
+from escalate.engine.audiences import AudienceDef
 from escalate.engine.clocks import ClockDef
 from escalate.engine.decision import Decision
 from escalate.engine.evaluate import evaluate_ticket
 from escalate.engine.incremental import TicketReplay
+from escalate.engine.messages import Message, Renderer
 from escalate.engine.paths import PathDef
 from escalate.engine.plans import Notifications
 from escalate.engine.rules import RuleDef
@@ -91,7 +93,12 @@ class Policy:
       a tuple of :class:`LintIgnore`);
     * ``notifications``: its ``channels``, ``notification_plans`` and ``notifications``
       options compiled (:class:`~escalate.engine.plans.Notifications`), ``None`` when it
-      declares no plan.
+      declares no plan;
+    * ``audiences``: the audiences with an update cadence (``audiences:`` entries with a
+      ``cadence:``), a tuple of :class:`~escalate.engine.audiences.AudienceDef` in name order.
+
+    :meth:`messages` renders a decision's audience messages and :meth:`export` gives a
+    decision as one audience may read it (docs/notifications.md).
 
     Assigning any attribute raises ``AttributeError``. Not a value type: policies compare by
     identity (compare ``content_hash`` to tell whether two policies say the same thing).
@@ -101,7 +108,9 @@ class Policy:
         "_aliases",
         "_matrix",
         "_recipe",
+        "_renderer",
         "_segment_fields",
+        "audiences",
         "calendars",
         "clocks",
         "content_hash",
@@ -126,6 +135,8 @@ class Policy:
     _aliases: Mapping[str, Mapping[str, str]]
     _matrix: dict[tuple[str, str], str]
     _recipe: Recipe | None
+    _renderer: Renderer | None
+    audiences: tuple[AudienceDef, ...]
     calendars: Mapping[str, Calendar]
     clocks: tuple[ClockDef, ...]
     content_hash: str
@@ -171,6 +182,8 @@ class Policy:
         positions: Mapping[KeyPath, tuple[str, int, int]] | None = None,
         lint_ignores: tuple[LintIgnore, ...] = (),
         notifications: Notifications | None = None,
+        audiences: tuple[AudienceDef, ...] = (),
+        renderer: Renderer | None = None,
     ) -> None:
         object.__setattr__(self, "id", id)
         object.__setattr__(self, "version", version)
@@ -209,6 +222,8 @@ class Policy:
             self, "_segment_fields", tuple(sorted({f for s in segments for f in s.fields}))
         )
         object.__setattr__(self, "_recipe", None)
+        object.__setattr__(self, "audiences", tuple(audiences))
+        object.__setattr__(self, "_renderer", renderer)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"Policy is immutable; cannot set {name!r}")
@@ -453,6 +468,73 @@ class Policy:
         if not isinstance(ticket, Ticket) and isinstance(ticket, Mapping):
             return Ticket.from_mapping(ticket, empty=self.empty_values)
         return Ticket.coerce(ticket)
+
+    # -- audience messages ----------------------------------------------------------------------
+
+    def messages(
+        self,
+        decision: Decision,
+        *,
+        availability: Availability | Mapping[str, Any] | None = None,
+    ) -> tuple[Message, ...]:
+        """The messages of ``decision``'s due ``notify`` actions that name a template the
+        policy declares, in the order of the actions, each rendered for its audience with the
+        audience's redaction (see docs/notifications.md). Deterministic: the same decision
+        gives the same bytes. Not on the evaluate path: rendering happens only here.
+
+        ``decision`` must come from this policy (or one of its segments); ``availability``
+        is what resolving a point of contact sees (as for :meth:`evaluate`). A message whose
+        point of contact names nobody or more than one person, or whose template fails at
+        render time (a sandbox violation, a size or work limit), raises
+        :class:`~escalate.errors.MessageError` naming the action and the template.
+        """
+        chosen = self._deciding(decision)
+        return chosen._render().messages(decision, Availability.from_mapping(availability))
+
+    def export(self, decision: Decision, *, audience: str) -> dict[str, Any]:
+        """``decision.to_dict()`` as ``audience`` may read it: the ticket's classified values
+        that audience may not read removed everywhere (actions, notes, trace), actions for
+        other audiences left out, and for an audience other than ``internal`` the rule trace
+        left out (see docs/notifications.md, "Redaction")."""
+        chosen = self._deciding(decision)
+        return chosen._render().export(decision, audience)
+
+    @property
+    def points_of_contact(self) -> Mapping[str, tuple[str, ...]]:
+        """Each audience that names a point of contact (``audiences.<a>.point_of_contact``),
+        and its contacts in the order they are tried (read-only)."""
+        renderer = self._renderer
+        found = {} if renderer is None else renderer.contacts
+        return FrozenMap(found, what="audience")
+
+    def _render(self) -> Renderer:
+        renderer = self._renderer
+        if renderer is None:
+            raise ArgumentError(
+                f"policy {self.id!r} was not compiled by escalate.load or escalate.loads: it "
+                "cannot render messages"
+            )
+        return renderer
+
+    def _deciding(self, decision: object) -> Policy:
+        """The policy (this one or a segment's) that made ``decision``."""
+        if not isinstance(decision, Decision):
+            raise ArgumentError(f"expected a Decision, got {type(decision).__name__}")
+        if decision.policy_hash != self.content_hash:
+            raise ArgumentError(
+                f"the decision was made by another policy ({decision.policy_id!r} "
+                f"v{decision.policy_version}, hash {decision.policy_hash[:12]}), not by "
+                f"{self.id!r} v{self.version} ({self.content_hash[:12]})"
+            )
+        if decision.segment == self.segment:
+            return self
+        for found in self.segments:
+            if found.id == decision.segment:
+                return cast(Policy, found.policy)
+        raise ArgumentError(
+            f"the decision names segment {decision.segment!r}, which policy {self.id!r} "
+            "does not have"
+        )
 
     def for_ticket(self, ticket: Ticket | Mapping[str, Any]) -> Policy:
         """The compiled policy that decides ``ticket``: that of the first segment (in

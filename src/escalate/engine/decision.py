@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from escalate._frozen import FrozenMap, freeze_map, thaw
 from escalate.calendars._durations import format_duration
 from escalate.calendars._instants import EPOCH, ONE_US, checked_utc
+from escalate.engine.audiences import Communication
 from escalate.engine.clocks import NOT_STARTED, ClockState
 from escalate.engine.conditions import Leaf, trace
 from escalate.engine.paths import PathDef, PathState
@@ -191,7 +192,11 @@ class Decision:
     actions that were due when the ticket ended (resolved, closed or cancelled) and were
     never recorded done, a tuple of :class:`Action` that are not due (empty while the
     ticket is open); ``withdrawn`` the breaches and reached rungs a retroactive priority
-    change undid, a tuple of :class:`Withdrawn` (usually empty).
+    change undid, a tuple of :class:`Withdrawn` (usually empty); ``communications`` where
+    each audience with an update cadence for the ticket's priority stands (a tuple of
+    :class:`~escalate.engine.audiences.Communication`; ``None`` when the policy declares no
+    cadence: then ``to_dict()`` has no ``communications`` key); ``ticket`` the ticket as
+    evaluated.
 
     Not a value type: decisions compare by identity and are not meant as dictionary keys
     (two evaluations of the same inputs give equal ``to_json()`` and ``input_digest``; compare
@@ -208,6 +213,7 @@ class Decision:
         "_rule_results",
         "_ticket",
         "actions",
+        "communications",
         "evaluated_at",
         "next_evaluation_at",
         "policy_hash",
@@ -228,6 +234,7 @@ class Decision:
     _rule_results: tuple[RuleResult, ...]
     _ticket: Ticket
     actions: tuple[Action, ...]
+    communications: tuple[Communication, ...] | None
     evaluated_at: datetime
     next_evaluation_at: datetime | None
     policy_hash: str
@@ -257,6 +264,7 @@ class Decision:
         facts: Mapping[str, Any],
         missed: tuple[Action, ...] | Callable[[], tuple[Action, ...]] = (),
         withdrawn: tuple[Withdrawn, ...] = (),
+        communications: tuple[Communication, ...] | None = None,
     ) -> None:
         # The mappings by name are built on first use: most callers read only the actions.
         object.__setattr__(self, "policy_id", policy_id)
@@ -277,6 +285,9 @@ class Decision:
         object.__setattr__(self, "_facts", facts)
         object.__setattr__(self, "_missed", missed if callable(missed) else tuple(missed))
         object.__setattr__(self, "withdrawn", tuple(withdrawn))
+        object.__setattr__(
+            self, "communications", None if communications is None else tuple(communications)
+        )
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"Decision is immutable; cannot set {name!r}")
@@ -308,6 +319,12 @@ class Decision:
             found = FrozenMap({s.name: s for _, s in self._path_pairs}, what="path")
             object.__setattr__(self, "_path_map", found)
         return found
+
+    @property
+    def ticket(self) -> Ticket:
+        """The ticket this decision was made for (its whole history; the decision saw it as of
+        ``evaluated_at``)."""
+        return self._ticket
 
     @property
     def missed(self) -> tuple[Action, ...]:
@@ -414,6 +431,9 @@ class Decision:
             out["missed"] = [a.to_dict() for a in self.missed]
         if self.withdrawn:
             out["withdrawn"] = [w.to_dict() for w in self.withdrawn]
+        # Present whenever the policy declares update cadences (then always, even empty).
+        if self.communications is not None:
+            out["communications"] = [c.to_dict() for c in self.communications]
         if trace:
             out["rules"] = [r.to_dict(self._facts) for r in self._rule_results]
         return out
@@ -453,6 +473,15 @@ class Decision:
             lines.append(
                 f"withdrawn: clock {w.clock} {w.what} reached {iso(w.reached_at)}, undone at "
                 f"{iso(w.withdrawn_at)} ({w.because}); now reached {again}"
+            )
+        for m in self.communications or ():
+            if m.due_at is None:
+                state = "ticket ended, no update owed"
+            else:
+                state = f"{'OVERDUE since' if m.overdue else 'next due'} {iso(m.due_at)}"
+            lines.append(
+                f"audience {m.audience}: every {format_duration(m.every)}, {m.updates} "
+                f"update(s) done, last {iso(m.last_update_at)}; {state}"
             )
         for c in self._clock_states:
             # A scoped clock names the definition measuring it; unscoped clocks read as before.

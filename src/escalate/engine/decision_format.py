@@ -25,6 +25,7 @@ __all__ = [
     "UTC_INSTANT_PATTERN",
     "ActionOutput",
     "ClockOutput",
+    "CommunicationOutput",
     "ConditionTrace",
     "DecisionOutput",
     "PathOutput",
@@ -38,12 +39,14 @@ UTC_INSTANT_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\
 #: A duration as decisions write it: days, hours, minutes, seconds, microseconds; ``0s``.
 DURATION_PATTERN = r"^-?(0s|([0-9]+d)?([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+us)?)$"
 #: The shapes of action ids (see docs/decision-format.md): clock rungs, rules, path levels,
-#: their hand-off notices and unacknowledged fallbacks. ``{ticket}`` is the ticket's id.
+#: their hand-off notices and unacknowledged fallbacks, audience updates. ``{ticket}`` is the
+#: ticket's id.
 ACTION_ID_PATTERN = (
     r"^.+:(clock:[^:#@]+#[0-9]+@[0-9]+:[a-z][a-z0-9_-]*[0-9]+"
     r"|rule:[^:]+:[0-9]{8}T[0-9]{6}(\.[0-9]{6})?Z:[a-z][a-z0-9_-]*[0-9]+"
     r"|path:[^:]+:[0-9]+:([0-9]{8}T[0-9]{6}(\.[0-9]{6})?Z:)?[0-9]+:[^:]+(:unacknowledged"
-    r"|:handoff:[^:]+:[0-9]{8}T[0-9]{6}(\.[0-9]{6})?Z)?)$"
+    r"|:handoff:[^:]+:[0-9]{8}T[0-9]{6}(\.[0-9]{6})?Z)?"
+    r"|audience:[a-z]+@[0-9]+)$"
 )
 _HEX64 = r"^[0-9a-f]{64}$"
 
@@ -74,7 +77,8 @@ class ActionOutput(BaseModel):
     )
     kind: str = Field(description="What to do: notify, page, escalate, transfer, handoff, …")
     source: str = Field(
-        description="What made it due: 'rule:{id}', 'clock:{name}@{rung}' or 'path:{name}'."
+        description="What made it due: 'rule:{id}', 'clock:{name}@{rung}', 'path:{name}' or "
+        "'audience:{name}' (an update the audience's cadence asks for)."
     )
     due_at: Instant = Field(description="When it became due.")
     late: bool = Field(description="True when due_at is before evaluated_at.")
@@ -151,6 +155,24 @@ class WithdrawnOutput(BaseModel):
     because: str = Field(description="What changed ('priority changed from P1 to P3').")
 
 
+class CommunicationOutput(BaseModel):
+    """Where one audience with an update cadence stands (docs/notifications.md)."""
+
+    model_config = _CONFIG
+
+    audience: str = Field(description="internal, customer, executive, regulator or vendor.")
+    every: Duration = Field(description="The cadence for the ticket's priority.")
+    updates: int = Field(ge=0, description="How many updates are recorded done.")
+    last_update_at: Instant = Field(
+        description="When the last update was recorded done, or the current cycle's start."
+    )
+    due_at: Instant | None = Field(
+        description="When the next update is due; null: the ticket has ended."
+    )
+    overdue: bool = Field(description="True when due_at is at or before evaluated_at.")
+    action_id: str = Field(description="The id of the next update action.")
+
+
 class ConditionTrace(BaseModel):
     """One comparison of a rule's ``when:``: what was expected, what the ticket had."""
 
@@ -214,4 +236,9 @@ class DecisionOutput(BaseModel):
         default_factory=list,
         description="Breaches and reached rungs a retroactive priority change undid. Present "
         "only when there are some.",
+    )
+    communications: list[CommunicationOutput] = Field(
+        default_factory=list,
+        description="Each audience with an update cadence for the ticket's priority. Present "
+        "whenever the policy declares a cadence (then also when empty).",
     )

@@ -15,7 +15,9 @@ The stages run in a fixed order, each a function of what came before:
 7. :func:`~escalate.engine.notifications.run_notifications`, only for a policy with
    notification plans: pages and opted-in notifications → channel attempts, communication
    failures;
-8. ``next_evaluation_at``: the earliest future instant any stage said would change something.
+8. :func:`~escalate.engine.cadence.run_audiences`: audiences due an update (policies with
+   ``audiences:`` cadences only);
+9. ``next_evaluation_at``: the earliest future instant any stage said would change something.
 
 Stages write what they emit into one :class:`~escalate.engine.outcome.Outcome`. Nothing here
 reads a clock, does I/O or keeps state between calls.
@@ -27,6 +29,7 @@ from datetime import datetime
 from functools import partial
 
 from escalate.calendars._instants import MAX_US, from_us
+from escalate.engine.cadence import run_audiences
 from escalate.engine.context import HistoryPass, prepare
 from escalate.engine.decision import Decision
 from escalate.engine.escalation import run_paths
@@ -101,6 +104,7 @@ def _evaluate(
     run_rules(ctx, facts, clocks, cycles, out, matches, reads_paths=True)
     if policy.notifications is not None:
         run_notifications(ctx, policy.notifications, out)
+    communications = run_audiences(ctx, out) if policy.audiences else None
     now = ctx.now  # in UTC
     future = [w for w in out.wakeups if w > now]
     decision = Decision(
@@ -124,5 +128,6 @@ def _evaluate(
             else tuple(out.missed)
         ),
         withdrawn=tuple(out.withdrawn),
+        communications=communications,
     )
     return decision, ctx.history

@@ -173,6 +173,7 @@ _PAYLOAD = (
     "field",
     "from_value",
     "to_value",
+    "text",
 )
 # Payload attributes whose JSON key differs (``from`` is a Python keyword).
 _JSON_KEY = {"from_value": "from", "to_value": "to"}
@@ -191,7 +192,7 @@ _ALLOWED: dict[str, tuple[str, ...]] = {
     "closed": ("status", "actor"),
     "action-done": ("action_id", "actor"),
     "override": ("actor", "reason", "path", "level"),
-    "comment": ("actor",),
+    "comment": ("actor", "text"),
     "field-changed": ("field", "from_value", "to_value", "actor"),
 }
 # Per event type: a getter of the payload keys it does not take, and what they must all be.
@@ -238,6 +239,7 @@ class Event:
     * ``field-changed``: ``field`` (required: one of :data:`HISTORY_FIELDS` or
       ``fields.<name>``), ``from_value`` (the value before, when known) and ``to_value`` (the
       new value; ``None`` clears the field).
+    * ``comment``: ``text``, the comment (free text, may span lines; optional) and ``actor``.
 
     The :class:`Ticket` constructor checks these rules; an ``Event`` alone is just a value.
 
@@ -262,6 +264,7 @@ class Event:
     field: str | None = None
     from_value: Value = None
     to_value: Value = None
+    text: str | None = None
 
     def __post_init__(self) -> None:
         if self.status is None:
@@ -606,6 +609,10 @@ def check_history(
             type(event.reason) is not str or text_problem(event.reason, multiline=True)
         ):
             _reject_name(event.reason, ("events", i, "reason"), multiline=True)
+        if event.text is not None and (
+            type(event.text) is not str or text_problem(event.text, multiline=True)
+        ):
+            _reject_name(event.text, ("events", i, "text"), multiline=True)
         if event.status is not None:
             _check_status(event, i)
             out.status, out.status_at = event.status, i

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from escalate._frozen import FrozenMap
 from escalate.engine.actions import ActionDef
+from escalate.engine.audiences import AudienceDef
 from escalate.engine.clocks import ClockDef
 from escalate.engine.conditions import TIME, Condition
 from escalate.engine.paths import PathDef
@@ -112,6 +113,11 @@ class PolicyView(Protocol):
     @property
     def rules(self) -> tuple[RuleDef, ...]:
         """The compiled rules, in declared precedence."""
+        ...
+
+    @property
+    def audiences(self) -> tuple[AudienceDef, ...]:
+        """The audiences with an update cadence, in name order."""
         ...
 
     @property

@@ -537,6 +537,11 @@ class CommentEvent(EventInput):
 
     TYPE = "comment"
     type: _event_type("comment")  # type: ignore[valid-type]
+    text: Reason | None = Field(
+        None,
+        description="The comment (free text; may span lines). A policy's classification may "
+        "name 'comments' so that no audience it is withheld from reads it.",
+    )
 
 
 class FieldChangedEvent(EventInput):

@@ -23,6 +23,7 @@ from escalate._models import check_data, model_keys, policy_error, string_list_k
 from escalate.calendars._durations import parse_duration, parse_percent
 from escalate.calendars.calendar import Calendar
 from escalate.calendars.models import CalendarModel
+from escalate.comms.messages import compile_comms
 from escalate.engine.actions import ActionDef
 from escalate.engine.clocks import CLOCK_STATES, ClockDef, Definition, Rung, Target, Trigger
 from escalate.engine.compiled import LintIgnore, Policy
@@ -302,9 +303,11 @@ def _named_by_one(error: PolicyError, origin: Origin) -> PolicyError:
 @dataclass
 class _Shared:
     """What a policy and its segments' policies share while compiling: calendars by their
-    configuration's hash, and the budgets of windows, holiday years and segment sizes."""
+    configuration's hash, compiled message templates, and the budgets of windows, holiday
+    years and segment sizes."""
 
     calendars: dict[str, Calendar] = dataclasses.field(default_factory=dict)
+    templates: dict[str, Any] = dataclasses.field(default_factory=dict)
     windows: int = 0
     holiday_years: int = 0
     segment_chars: int = 0
@@ -366,6 +369,7 @@ class _Compiler:
             spec, self.directory, lambda value, path: self._known("priority", value, path)
         )
         self._base_fields()
+        self._comms()  # before ladders and rules: their notify actions name templates
         clocks = sorted(
             problems.each(spec.clocks.items(), lambda item: self._clock(*item)),
             key=lambda c: (c.precedence, c.name),
@@ -417,6 +421,8 @@ class _Compiler:
             positions=_positions(self.raw, self.origin),
             lint_ignores=self._lint_ignores(),
             notifications=self.notifications,
+            audiences=self.audiences,
+            renderer=self.comms,
         )
 
     def _lint_ignores(self) -> tuple[LintIgnore, ...]:
@@ -959,6 +965,7 @@ class _Compiler:
             for i, target in enumerate(body.to):
                 if target not in NOTIFY_SPECIAL:
                     self.directory.check_target(target, (*path, "to", i))
+            self._check_template(body.template, body.audience, path)
             targets = tuple(body.to)
             details.pop("to")
             if body.plan is None:
@@ -980,6 +987,43 @@ class _Compiler:
         elif kind == "require_postmortem":
             within = parse_duration(body.within, (*path, "within"), allow_business_days=False).delta
         return ActionDef(kind=kind, index=index, targets=targets, details=details, within=within)
+
+    def _check_template(self, name: str | None, audience: str, path: Path) -> None:
+        """A notify action's template: once the policy declares ``templates:``, one of them,
+        written for the action's audience (without templates, any name: the host renders)."""
+        templates = self.comms.templates
+        if name is None or not templates:
+            return
+        found = templates.get(name)
+        if found is None:
+            raise PolicyError(
+                f"unknown template {shown(name)} (the policy declares templates:, so every "
+                "notify action's template must be one of them)",
+                path=(*path, "template"),
+                suggestion=suggest(name, templates),
+            )
+        if found.audience != audience:
+            raise PolicyError(
+                f"template {shown(name)} is written for audience {shown(found.audience)}; "
+                f"this action's audience is {shown(audience)}",
+                path=(*path, "audience"),
+            )
+
+    def _comms(self) -> None:
+        """The communication sections: classification, redaction, templates, audiences."""
+        spec = self.spec
+        self.comms, self.audiences = compile_comms(
+            classification=spec.classification,
+            redaction=spec.redaction,
+            templates=spec.templates,
+            audiences=spec.audiences,
+            directory=self.directory,
+            clocks=sorted(spec.clocks),
+            paths=sorted(spec.paths),
+            priorities=self.priorities,
+            policy=(spec.policy, str(spec.version)),
+            cache=self.shared.templates,
+        )
 
     def _rules(self, problems: _Problems) -> tuple[RuleDef, ...]:
         """The rules in precedence order (higher priority first, then file order); a rule

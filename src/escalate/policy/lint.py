@@ -108,6 +108,8 @@ _CODES: dict[str, Severity] = {
     # segments
     "segment-unreachable": "warning",
     "segment-shadowed": "warning",
+    # audiences
+    "multiple-points-of-contact": "warning",
     # suppressions
     "unused-ignore": "info",
 }
@@ -346,6 +348,7 @@ def _findings(
         usage = _Usage.of(policy)
     found: list[Finding] = _directory_findings(policy, as_of, horizon)
     found += _calendar_findings(policy, as_of)
+    found += _contact_findings(policy)
     for clock in policy.clocks:
         found += _scope_findings(clock)
         found += _trigger_findings(policy, clock)
@@ -1097,6 +1100,8 @@ def _people_used(policy: Policy) -> set[str]:
                 if level.owner is not None:
                     targets.append(level.owner)
         targets += [t for act in _all_actions(compiled) for t in act.targets]
+        targets += [t for audience in compiled.audiences for t in audience.targets]
+        targets += [t for found in compiled.points_of_contact.values() for t in found]
         for target in targets:
             kind, _, name = target.partition(":")
             if kind in ("person", "manager"):
@@ -1116,6 +1121,58 @@ def _people_used(policy: Policy) -> set[str]:
             used.update(p for p in (person.backup, person.escalation_authority) if p)
             used.update(person.managers)
     return used
+
+
+def _contact_findings(policy: Policy) -> list[Finding]:
+    """Points of contact that can name more than one person: a message for that audience
+    must name exactly one owner, so it fails whenever they do."""
+    out = []
+    for audience, contacts in policy.points_of_contact.items():
+        for contact in contacts:
+            why = _several(policy, contact, 0)
+            if why is not None:
+                out.append(
+                    _finding(
+                        "multiple-points-of-contact",
+                        ("audiences", audience, "point_of_contact"),
+                        f"{contact} {why}: a message to {audience} names exactly one owner, so "
+                        "rendering it fails whenever this names several (name a person, or a "
+                        "role filled by one)",
+                    )
+                )
+    return out
+
+
+def _several(policy: Policy, target: str, depth: int) -> str | None:
+    """Why ``target`` can name more than one person at once, or ``None`` when it cannot."""
+    directory = policy.directory
+    kind, _, name = target.partition(":")
+    if kind == "team" and name in directory.teams:
+        team = directory.teams[name]
+        if team.schedule is not None:
+            return f"is team {name}, whose on-call schedule {team.schedule} " + (
+                _schedule_why(policy, team.schedule) or "hands over at every turn"
+            )
+        if len(team.members) > 1:
+            return f"is team {name} of {len(team.members)} people"
+    elif kind == "schedule":
+        return _schedule_why(policy, name)
+    elif kind == "role" and name in directory.roles and depth < 4:
+        filled = directory.roles[name].filled_by
+        why = _several(policy, filled, depth + 1)
+        if why is not None:
+            return f"is role {name}, filled by {filled}, which {why}"
+    return None
+
+
+def _schedule_why(policy: Policy, name: str) -> str | None:
+    schedule = policy.directory.schedules.get(name)
+    if schedule is None or len(schedule.people) < 2:
+        return None
+    return (
+        f"is on-call schedule {name} of {len(schedule.people)} people (it hands the contact "
+        "over at every turn, and overlapping layers, groups or overrides put several on call)"
+    )
 
 
 def _calendar_findings(policy: Policy, as_of: datetime | None) -> list[Finding]:

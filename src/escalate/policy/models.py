@@ -19,6 +19,7 @@ from escalate.calendars.models import (
     Duration,
     Percent,
 )
+from escalate.comms.models import AudienceName, AudienceSpec, DataClass, RedactionSpec, TemplateSpec
 from escalate.people.models import DirectoryModel, ScheduleModel
 
 __all__ = [
@@ -401,6 +402,21 @@ class SectionsSpec(_Strict):
     clocks: dict[Id, ClockSpec] = Field(default_factory=dict)
     paths: dict[Id, PathSpec] = Field(default_factory=dict)
     rules: list[RuleSpec] = Field(default_factory=list)
+    classification: dict[Label, DataClass] = Field(
+        default_factory=dict,
+        description="ticket field -> the kind of sensitive data it holds (personal, health, "
+        "security, internal-only); see docs/notifications.md",
+    )
+    redaction: dict[Id, RedactionSpec] = Field(
+        default_factory=dict, description="redaction profiles: the classes an audience may not read"
+    )
+    templates: dict[Id, TemplateSpec] = Field(
+        default_factory=dict, description="message templates (sandboxed Jinja2) per audience"
+    )
+    audiences: dict[AudienceName, AudienceSpec] = Field(
+        default_factory=dict,
+        description="per audience: redaction profile, point of contact, update cadence",
+    )
 
 
 class DirectoryRemoveSpec(_Strict):
@@ -424,6 +440,10 @@ class RemoveSpec(_Strict):
     clocks: list[Id] = Field(default_factory=list)
     paths: list[Id] = Field(default_factory=list)
     rules: list[Id] = Field(default_factory=list)
+    classification: list[Label] = Field(default_factory=list, description="field paths")
+    redaction: list[Id] = Field(default_factory=list)
+    templates: list[Id] = Field(default_factory=list)
+    audiences: list[AudienceName] = Field(default_factory=list)
 
 
 class SegmentSpec(SectionsSpec):
@@ -598,6 +618,21 @@ class PolicySpec(_Strict):
     clocks: dict[Id, ClockSpec] = Field(default_factory=dict)
     paths: dict[Id, PathSpec] = Field(default_factory=dict)
     rules: list[RuleSpec] = Field(default_factory=list)
+    classification: dict[Label, DataClass] = Field(
+        default_factory=dict,
+        description="ticket field -> the kind of sensitive data it holds (personal, health, "
+        "security, internal-only); see docs/notifications.md",
+    )
+    redaction: dict[Id, RedactionSpec] = Field(
+        default_factory=dict, description="redaction profiles: the classes an audience may not read"
+    )
+    templates: dict[Id, TemplateSpec] = Field(
+        default_factory=dict, description="message templates (sandboxed Jinja2) per audience"
+    )
+    audiences: dict[AudienceName, AudienceSpec] = Field(
+        default_factory=dict,
+        description="per audience: redaction profile, point of contact, update cadence",
+    )
     segments: list[SegmentSpec] = Field(
         default_factory=list, description="variants of this policy chosen per ticket"
     )

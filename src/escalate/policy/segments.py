@@ -45,6 +45,10 @@ NAMED_SECTIONS = (
     "schedules",
     "clocks",
     "paths",
+    "classification",
+    "redaction",
+    "templates",
+    "audiences",
 )
 _DIRECTORY_SECTIONS = ("people", "teams", "roles")
 #: Sections that are lists of entries with an ``id``.

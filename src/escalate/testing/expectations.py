@@ -335,6 +335,7 @@ class _Ids:
             for p in variant.paths:
                 self.paths.setdefault(p.name, set()).update(level.name for level in p.levels)
         self.levels = {level for levels in self.paths.values() for level in levels}
+        self.audiences = {a.name for v in variants for a in v.audiences}
 
 
 def _check_action_ids(
@@ -398,8 +399,9 @@ def _check_source(
     at: KeyPath,
     fail: Callable[[str, KeyPath, str | None], CaseError],
 ) -> None:
-    """``source`` is ``rule:<id>``, ``clock:<name>@<rung>`` or ``path:<name>`` naming a rule,
-    a clock and one of its rungs, or a path of the policy."""
+    """``source`` is ``rule:<id>``, ``clock:<name>@<rung>``, ``path:<name>`` or
+    ``audience:<name>`` naming a rule, a clock and one of its rungs, a path, or an audience with
+    an update cadence of the policy."""
     kind, _, name = source.partition(":")
     if kind == "rule":
         if name not in ids.rules:
@@ -407,6 +409,13 @@ def _check_source(
     elif kind == "path":
         if name not in ids.paths:
             raise fail(f"unknown path {shown(name)}", at, _prefixed("path:", name, ids.paths))
+    elif kind == "audience":
+        if name not in ids.audiences:
+            raise fail(
+                f"no audience {shown(name)} with an update cadence",
+                at,
+                _prefixed("audience:", name, ids.audiences),
+            )
     elif kind == "clock" and "@" in name:
         clock, _, rung = name.partition("@")
         if clock not in ids.clocks:
@@ -425,7 +434,8 @@ def _check_source(
             )
     else:
         raise fail(
-            f"a source is rule:<id>, clock:<name>@<rung> or path:<name>, got {shown(source)}",
+            "a source is rule:<id>, clock:<name>@<rung>, path:<name> or audience:<name>, got "
+            f"{shown(source)}",
             at,
             None,
         )

@@ -732,12 +732,20 @@ def unrelated_rules(
 
 @st.composite
 def inserted_rules(draw: st.DrawFn, data: Mapping[str, object]) -> dict[str, object]:
-    """A copy of policy ``data`` with an :func:`unrelated_rules` rule at a random position."""
+    """A copy of policy ``data`` with an :func:`unrelated_rules` rule at a random position
+    (its notify actions name no template when the policy declares ``templates:``)."""
     out = copy.deepcopy(dict(data))
     rules = out.get("rules")
     listed = list(rules) if isinstance(rules, list) else []
     taken = [str(r.get("id")) for r in listed if isinstance(r, Mapping)]
     rule = draw(unrelated_rules(taken_ids=taken))
+    if out.get("templates"):
+        # A policy that declares templates accepts no other template name: notify without one.
+        then = rule["then"]
+        for action in then if isinstance(then, list) else [then]:
+            notify = action.get("notify") if isinstance(action, dict) else None
+            if isinstance(notify, dict):
+                notify.pop("template", None)
     listed.insert(draw(st.integers(0, len(listed))), rule)
     out["rules"] = listed
     return out

@@ -1,0 +1,478 @@
+"""Audience messages and exports: what a compiled policy renders on request.
+
+:func:`compile_comms` checks and compiles a policy's ``classification:``, ``redaction:``,
+``templates:`` and ``audiences:`` into a :class:`Comms`, which the compiled policy keeps and
+calls from :meth:`escalate.Policy.messages` and :meth:`escalate.Policy.export`; it also gives
+the engine the audiences with an update cadence (:class:`~escalate.engine.audiences.AudienceDef`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from escalate.calendars._durations import parse_duration
+from escalate.comms.models import (
+    AUDIENCES,
+    EXTERNAL_AUDIENCES,
+    AudienceSpec,
+    RedactionSpec,
+    TemplateSpec,
+)
+from escalate.comms.redaction import Profile, Scrubber, classified_values, ticket_view
+from escalate.comms.templates import CompiledTemplate, Schema, compile_template
+from escalate.engine.audiences import AudienceDef
+from escalate.engine.decision import Decision, iso
+from escalate.engine.history import HISTORY_FIELDS
+from escalate.engine.messages import Message
+from escalate.errors import ArgumentError, MessageError, PolicyError, shown, suggest
+from escalate.people.availability import Availability
+from escalate.people.directory import Directory
+
+__all__ = ["CLASSIFIABLE", "Comms", "compile_comms"]
+
+#: The ticket fields a classification may name (besides ``fields.<name>``).
+CLASSIFIABLE = (*HISTORY_FIELDS, "comments")
+_CONTACT_KINDS = ("person", "role", "team", "schedule", "manager")
+_NOTIFY_SPECIAL = ("assignee", "assignment-group", "customer", "requester")
+
+_CLOCK = dict.fromkeys(
+    (
+        "name",
+        "type",
+        "definition",
+        "state",
+        "cycle",
+        "target",
+        "calendar",
+        "started_at",
+        "stopped_at",
+        "paused_since",
+        "elapsed",
+        "elapsed_wall",
+        "remaining",
+        "percent",
+        "breached",
+        "breach_at",
+    )
+)
+_PATH = dict.fromkeys(
+    (
+        "name",
+        "kind",
+        "active",
+        "level",
+        "entered_at",
+        "reason",
+        "round",
+        "cycle",
+        "acknowledged_at",
+        "next_move_at",
+    )
+)
+_TICKET: dict[str, Any] = {
+    **dict.fromkeys(
+        (
+            "id",
+            "priority",
+            "opened_at",
+            "kind",
+            "status",
+            "impact",
+            "urgency",
+            "severity",
+            "category",
+            "subcategory",
+            "service",
+            "configuration_item",
+            "assignment_group",
+            "assignee",
+            "business_unit",
+            "region",
+            "service_line",
+            "risk",
+            "regulatory_flags",
+            "reassignment_count",
+            "reopen_count",
+            "comments",
+        )
+    ),
+    "customer": {"id": None, "tier": None, "vip": None},
+    "fields": {"*": (None, None, "field")},
+}
+
+
+def _schema(clocks: Sequence[str], paths: Sequence[str]) -> Schema:
+    return {
+        "ticket": _TICKET,
+        "decision": {
+            "priority": None,
+            "evaluated_at": None,
+            "next_evaluation_at": None,
+            "clocks": {"*": (tuple(clocks), _CLOCK, "clock")},
+            "paths": {"*": (tuple(paths), _PATH, "path")},
+        },
+        "owner": {"id": None, "name": None},
+        "audience": None,
+        "policy": {"id": None, "version": None},
+        "action": dict.fromkeys(("id", "source", "due_at", "late", "channel", "template", "to")),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class _Audience:
+    """An audience as messages see it: its profile, whether it is external, its contacts."""
+
+    name: str
+    profile: Profile
+    external: bool
+    contacts: tuple[str, ...]
+
+
+class Comms:
+    """A policy's compiled communication sections (see the module docstring). Immutable."""
+
+    __slots__ = ("_audiences", "_classification", "_directory", "_fields", "_policy", "templates")
+
+    def __init__(
+        self,
+        *,
+        templates: Mapping[str, CompiledTemplate],
+        classification: Mapping[str, str],
+        audiences: Mapping[str, _Audience],
+        directory: Directory,
+        policy: tuple[str, str],
+        fields: tuple[str, ...],
+    ) -> None:
+        self.templates = dict(templates)
+        self._classification = dict(sorted(classification.items()))
+        self._audiences = dict(audiences)
+        self._directory = directory
+        self._policy = policy
+        self._fields = fields
+
+    @property
+    def contacts(self) -> Mapping[str, tuple[str, ...]]:
+        """Each audience that names a point of contact, and its contacts in the order tried."""
+        return {name: a.contacts for name, a in self._audiences.items() if a.contacts}
+
+    def audience(self, name: str) -> _Audience:
+        found = self._audiences.get(name)
+        if found is None:
+            return _Audience(name, Profile.default(name), name in EXTERNAL_AUDIENCES, ())
+        return found
+
+    # -- messages -------------------------------------------------------------------------------
+
+    def messages(self, decision: Decision, availability: Availability) -> tuple[Message, ...]:
+        """The messages of ``decision``'s due notify actions naming a declared template."""
+        wanted = [
+            a
+            for a in decision.actions
+            if a.kind == "notify" and a.details.get("template") in self.templates
+        ]
+        if not wanted:
+            return ()
+        shared = self._decision_vars(decision)
+        views: dict[str, tuple[dict[str, Any], Scrubber]] = {}
+        out = []
+        for action in wanted:
+            template = self.templates[action.details["template"]]
+            audience = self.audience(template.audience)
+            if audience.name not in views:
+                views[audience.name] = self._view(decision, audience.profile)
+            view, scrubber = views[audience.name]
+            owner = self._owner(decision, audience, availability, action.id, template.name)
+            variables = {
+                "ticket": view,
+                "decision": shared,
+                "owner": None if owner is None else self._person(owner),
+                "audience": audience.name,
+                "policy": {"id": self._policy[0], "version": self._policy[1]},
+                "action": {
+                    "id": action.id,
+                    "source": action.source,
+                    "due_at": iso(action.due_at),
+                    "late": action.late,
+                    "channel": action.details.get("channel"),
+                    "template": template.name,
+                    "to": list(action.targets),
+                },
+            }
+            try:
+                subject, body = template.render(variables)
+            except MessageError as exc:
+                raise MessageError(f"action {action.id!r}: {exc}") from None
+            out.append(
+                Message(
+                    action_id=action.id,
+                    audience=audience.name,
+                    channel=str(action.details.get("channel")),
+                    template=template.name,
+                    subject=scrubber.text(subject),
+                    body=scrubber.text(body),
+                    to=action.targets,
+                    people=action.people,
+                    owner=owner,
+                )
+            )
+        return tuple(out)
+
+    def _view(self, decision: Decision, profile: Profile) -> tuple[dict[str, Any], Scrubber]:
+        ticket = decision.ticket
+        view = ticket_view(ticket, decision.priority, self._classification, profile, self._fields)
+        values = classified_values(ticket, self._classification, profile.redact)
+        return view, Scrubber(values, profile.placeholder)
+
+    @staticmethod
+    def _decision_vars(decision: Decision) -> dict[str, Any]:
+        data = decision.to_dict(trace=False)
+        return {
+            "priority": data["priority"],
+            "evaluated_at": data["evaluated_at"],
+            "next_evaluation_at": data["next_evaluation_at"],
+            "clocks": {c["name"]: c for c in data["clocks"]},
+            "paths": {p["name"]: p for p in data["paths"]},
+        }
+
+    def _person(self, pid: str) -> dict[str, Any]:
+        person = self._directory.people.get(pid)
+        name = person.name if person is not None and person.name else pid
+        return {"id": pid, "name": name}
+
+    def _owner(
+        self,
+        decision: Decision,
+        audience: _Audience,
+        availability: Availability,
+        action_id: str,
+        template: str,
+    ) -> str | None:
+        """The one person who speaks for us to ``audience`` (``None``: it names no contact)."""
+        if not audience.contacts:
+            return None
+        at = decision.evaluated_at
+        tried = []
+        for contact in audience.contacts:
+            if contact == "assignee":
+                assignee = decision.ticket.state_at(at).assignee
+                people: tuple[str, ...] = () if assignee is None else (assignee,)
+            else:
+                people = self._directory.resolve([contact], at, availability).people
+            if len(people) == 1:
+                return people[0]
+            if len(people) > 1:
+                raise MessageError(
+                    f"action {action_id!r} (template {template!r}): the point of contact "
+                    f"{contact} of audience {audience.name!r} names {len(people)} people "
+                    f"({', '.join(people)}); a message names exactly one owner"
+                )
+            tried.append(contact)
+        raise MessageError(
+            f"action {action_id!r} (template {template!r}): no point of contact of audience "
+            f"{audience.name!r} names anyone at {iso(at)} (tried {', '.join(tried)}); a "
+            "message names exactly one owner"
+        )
+
+    # -- export ---------------------------------------------------------------------------------
+
+    def export(self, decision: Decision, audience_name: str) -> dict[str, Any]:
+        """``decision.to_dict()`` as ``audience_name`` may read it (see
+        :meth:`escalate.Policy.export`)."""
+        if audience_name not in AUDIENCES:
+            raise ArgumentError(
+                f"unknown audience {shown(audience_name)} (audiences: {', '.join(AUDIENCES)})"
+                + _hint(suggest(audience_name, AUDIENCES))
+            )
+        audience = self.audience(audience_name)
+        internal = audience_name == "internal"
+        data = decision.to_dict(trace=internal)
+        if not internal:
+            for key in ("actions", "missed"):
+                if key in data:
+                    data[key] = [
+                        {**a, "people": [], "notes": []}
+                        for a in data[key]
+                        if a["kind"] == "notify" and a["details"].get("audience") == audience_name
+                    ]
+            if audience.external:
+                data.pop("paths", None)
+                data.pop("withdrawn", None)
+        view, scrubber = self._view(decision, audience.profile)
+        data["audience"] = audience_name
+        data["ticket_view"] = view
+        exported: dict[str, Any] = scrubber.data(data)
+        return exported
+
+
+def _hint(found: str | None) -> str:
+    return "" if found is None else f" (did you mean {found!r}?)"
+
+
+# -- compiling ------------------------------------------------------------------------------------
+
+
+def compile_comms(
+    *,
+    classification: Mapping[str, str],
+    redaction: Mapping[str, RedactionSpec],
+    templates: Mapping[str, TemplateSpec],
+    audiences: Mapping[Any, AudienceSpec],
+    directory: Directory,
+    clocks: Sequence[str],
+    paths: Sequence[str],
+    priorities: Sequence[str] | None,
+    policy: tuple[str, str],
+    cache: dict[str, Any] | None = None,
+) -> tuple[Comms, tuple[AudienceDef, ...]]:
+    """The compiled sections and the audiences with a cadence (in name order); every
+    problem is a :class:`~escalate.errors.PolicyError` naming its key path.
+
+    ``cache`` (shared by a policy and its segments' policies while they compile) keeps each
+    compiled template by its text, variables and the clocks and paths it may name: a segment
+    that does not change a template does not compile it again (compiling one costs about as
+    much as rendering it fifty times)."""
+    for path in classification:
+        _check_classified(path)
+    profiles = {
+        name: Profile(name, frozenset(spec.redact), spec.placeholder)
+        for name, spec in redaction.items()
+    }
+    compiled_audiences: dict[str, _Audience] = {}
+    for name, spec in sorted(audiences.items()):
+        compiled_audiences[name] = _audience(name, spec, profiles, directory)
+    schema = _schema(clocks, paths)
+    compiled: dict[str, CompiledTemplate] = {}
+    fields: set[str] = set()
+    shared: dict[str, Any] = {} if cache is None else cache
+    for name, written in sorted(templates.items()):
+        key = repr((name, written.model_dump(mode="json"), tuple(clocks), tuple(paths)))
+        template = shared.get(key)
+        if template is None:
+            template = compile_template(
+                name, written.audience, written.subject, written.body, written.variables, schema
+            )
+            shared[key] = template
+        audience = compiled_audiences.get(written.audience)
+        if template.reads_owner and (audience is None or not audience.contacts):
+            raise PolicyError(
+                f"template {shown(name)} reads 'owner', but audience {shown(written.audience)} "
+                "names no point_of_contact (give audiences."
+                f"{written.audience}.point_of_contact)",
+                path=("templates", name, "body"),
+            )
+        fields.update(v.split(".")[2] for v in written.variables if v.startswith("ticket.fields."))
+        compiled[name] = template
+    cadenced = []
+    for name, spec in sorted(audiences.items()):
+        where = ("audiences", name)
+        if spec.template is not None:
+            found = compiled.get(spec.template)
+            if found is None:
+                raise PolicyError(
+                    f"unknown template {shown(spec.template)}",
+                    path=(*where, "template"),
+                    suggestion=suggest(spec.template, compiled),
+                )
+            if found.audience != name:
+                raise PolicyError(
+                    f"template {shown(spec.template)} is written for audience "
+                    f"{shown(found.audience)}, not {shown(name)}",
+                    path=(*where, "template"),
+                )
+        for i, target in enumerate(spec.to):
+            if target not in _NOTIFY_SPECIAL:
+                directory.check_target(target, (*where, "to", i))
+        if not spec.cadence:
+            continue
+        cadence: dict[str, timedelta] = {}
+        for priority, text in sorted(spec.cadence.items()):
+            at = (*where, "cadence", priority)
+            if priorities is not None and priority not in priorities:
+                raise PolicyError(
+                    f"{shown(priority)} is not a canonical priority (known: "
+                    f"{', '.join(priorities)})",
+                    path=at,
+                    suggestion=suggest(priority, priorities),
+                )
+            delta = parse_duration(text, at, allow_business_days=False).delta
+            if delta <= timedelta(0):
+                raise PolicyError(f"a cadence must be longer than zero, got {shown(text)}", path=at)
+            cadence[priority] = delta
+        if not spec.to:
+            raise PolicyError(
+                "an audience with a cadence needs 'to': who its updates go to",
+                path=(*where, "cadence"),
+            )
+        cadenced.append(
+            AudienceDef(
+                name=name,
+                cadence=cadence,
+                targets=tuple(spec.to),
+                details={"channel": spec.channel, "template": spec.template, "audience": name},
+            )
+        )
+    comms = Comms(
+        templates=compiled,
+        classification=classification,
+        audiences=compiled_audiences,
+        directory=directory,
+        policy=policy,
+        fields=tuple(sorted(fields)),
+    )
+    return comms, tuple(cadenced)
+
+
+def _check_classified(path: str) -> None:
+    if path in CLASSIFIABLE:
+        return
+    if path.startswith("fields.") and len(path) > len("fields."):
+        return
+    raise PolicyError(
+        f"{shown(path)} is not a ticket field a classification can name (fields: "
+        f"{', '.join(CLASSIFIABLE)}, fields.<custom field>)",
+        path=("classification", path),
+        suggestion=suggest(path, CLASSIFIABLE),
+    )
+
+
+def _audience(
+    name: str, spec: AudienceSpec, profiles: Mapping[str, Profile], directory: Directory
+) -> _Audience:
+    where = ("audiences", name)
+    external = spec.external if spec.external is not None else name in EXTERNAL_AUDIENCES
+    if spec.redaction is None:
+        profile = Profile.default(name)
+    else:
+        found = profiles.get(spec.redaction)
+        if found is None:
+            raise PolicyError(
+                f"unknown redaction profile {shown(spec.redaction)} (profiles: "
+                f"{', '.join(sorted(profiles)) or 'none declared'})",
+                path=(*where, "redaction"),
+                suggestion=suggest(spec.redaction, profiles),
+            )
+        profile = found
+    contacts = spec.point_of_contact
+    listed = [] if contacts is None else [contacts] if isinstance(contacts, str) else contacts
+    for i, contact in enumerate(listed):
+        at = (
+            (*where, "point_of_contact")
+            if isinstance(contacts, str)
+            else (
+                *where,
+                "point_of_contact",
+                i,
+            )
+        )
+        if contact != "assignee":
+            directory.check_target(contact, at, _CONTACT_KINDS)
+    if external and not listed:
+        raise PolicyError(
+            f"audience {shown(name)} is external: it needs a point_of_contact (one owner "
+            "who speaks for us: 'assignee', 'role:<role>' or 'person:<id>')",
+            path=where,
+        )
+    return _Audience(name, profile, external, tuple(listed))

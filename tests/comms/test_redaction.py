@@ -1,0 +1,150 @@
+"""Redaction: classified fields masked in the view, their values from the whole history
+scrubbed from text and exports, longest first, with nothing spelt again."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from escalate import ArgumentError, PolicyError, Ticket, loads
+from escalate.comms.redaction import (
+    MIN_SCRUB_CHARS,
+    Profile,
+    Scrubber,
+    classified_values,
+    ticket_view,
+)
+from tests.comms.helpers import COMMS, comms_policy, p1_ticket
+
+NOW = datetime(2024, 11, 20, 10, 30, tzinfo=UTC)
+EVERY_CLASS = frozenset({"personal", "health", "security", "internal-only"})
+
+
+def test_the_scrubber_replaces_the_longest_value_first() -> None:
+    scrub = Scrubber(["Jane", "Jane Roe"], "[x]")
+    assert "patient [x], nurse [x]" == scrub.text("patient Jane Roe, nurse Jane")
+
+
+def test_the_scrubber_is_case_sensitive_and_exact() -> None:
+    assert "JANE ROE and [x]" == Scrubber(["Jane Roe"], "[x]").text("JANE ROE and Jane Roe")
+
+
+def test_a_value_spelt_again_across_a_placeholder_edge_is_deleted() -> None:
+    scrub = Scrubber(["ab12", "x]cd"], "[x]")
+    out = scrub.text("ab12cd")  # "[x]" + "cd" spells "x]cd"
+    assert "ab12" not in out and "x]cd" not in out
+
+
+def test_a_placeholder_holding_a_value_is_not_used() -> None:
+    assert "name: " == Scrubber(["dact"], "[redacted]").text("name: dact")
+
+
+def test_the_scrubber_reaches_every_string_of_an_export_keys_included() -> None:
+    data = {"Jane Roe": ["a Jane Roe b", {"k": "Jane Roe"}], "n": 1}
+    assert {"[x]": ["a [x] b", {"k": "[x]"}], "n": 1} == Scrubber(["Jane Roe"], "[x]").data(data)
+
+
+def _ticket() -> Ticket:
+    return Ticket.from_mapping(p1_ticket())
+
+
+def test_classified_values_come_from_the_whole_history() -> None:
+    classification = {
+        "fields.patient_name": "health",
+        "comments": "internal-only",
+        "assignee": "personal",
+    }
+    found = classified_values(_ticket(), classification, EVERY_CLASS)
+    assert ("Jane Doe called", "Jane Doe", "Jane Roe", "anna") == found
+
+
+def test_only_withheld_classes_are_collected() -> None:
+    classification = {"fields.patient_name": "health", "customer.id": "personal"}
+    assert ("ACME-4711",) == classified_values(_ticket(), classification, frozenset({"personal"}))
+
+
+def test_values_shorter_than_the_minimum_are_masked_but_not_scrubbed() -> None:
+    ticket = Ticket.from_mapping(p1_ticket(customer={"id": "AB1"}))
+    assert () == classified_values(ticket, {"customer.id": "personal"}, EVERY_CLASS)
+    view = ticket_view(ticket, "P1", {"customer.id": "personal"}, Profile.default("customer"))
+    assert "[redacted]" == view["customer"]["id"]
+    assert 3 < MIN_SCRUB_CHARS
+
+
+def test_the_view_masks_each_withheld_field_and_comment() -> None:
+    classification = {
+        "fields.patient_name": "health",
+        "comments": "internal-only",
+        "assignee": "personal",
+    }
+    view = ticket_view(
+        _ticket(), "P1", classification, Profile("p", frozenset({"health", "internal-only"}), "#")
+    )
+    assert ("#", "anna", ["#"]) == (
+        view["fields"]["patient_name"],
+        view["assignee"],
+        [c["text"] for c in view["comments"]],
+    )
+
+
+def test_an_audience_without_a_profile_fails_closed() -> None:
+    assert EVERY_CLASS == Profile.default("executive").redact
+    assert frozenset() == Profile.default("internal").redact
+
+
+def test_an_unknown_classified_field_does_not_load() -> None:
+    with pytest.raises(PolicyError) as caught:
+        loads(COMMS.replace("customer.id: personal", "customer.idd: personal"), filename="c.yaml")
+    assert "'customer.idd' is not a ticket field a classification can name" in caught.value.message
+    assert "customer.id" == caught.value.suggestion
+
+
+def test_an_unknown_profile_does_not_load() -> None:
+    with pytest.raises(PolicyError) as caught:
+        loads(COMMS.replace("redaction: external", "redaction: externall"), filename="c.yaml")
+    assert "unknown redaction profile 'externall'" in caught.value.message
+    assert ("audiences", "customer", "redaction") == caught.value.path
+
+
+def _export(audience: str) -> dict[str, object]:
+    policy = comms_policy()
+    return policy.export(policy.evaluate(p1_ticket(), now=NOW), audience=audience)
+
+
+def test_a_customer_export_holds_no_classified_value() -> None:
+    text = json.dumps(_export("customer"))
+    secrets = ["ACME-4711", "Jane Roe", "Jane Doe", "bad BGP config", "CVE-2024-1234", "anna"]
+    assert [] == [s for s in secrets if s in text]
+
+
+def test_a_customer_export_keeps_only_its_own_actions_without_people_or_notes() -> None:
+    exported = _export("customer")
+    actions = exported["actions"]
+    assert isinstance(actions, list)
+    assert {"customer"} == {a["details"]["audience"] for a in actions}
+    assert [[]] * len(actions) == [a["people"] for a in actions]
+    assert "paths" not in exported and "rules" not in exported
+    assert "customer" == exported["audience"]
+
+
+def test_an_executive_export_keeps_paths_and_drops_the_trace() -> None:
+    exported = _export("executive")
+    assert "paths" in exported and "rules" not in exported
+    assert "ACME-4711" not in json.dumps(exported)
+
+
+def test_an_internal_export_is_the_whole_decision_with_the_view() -> None:
+    policy = comms_policy()
+    decision = policy.evaluate(p1_ticket(), now=NOW)
+    exported = policy.export(decision, audience="internal")
+    assert {
+        k: v for k, v in exported.items() if k not in ("audience", "ticket_view")
+    } == decision.to_dict()
+    assert "Jane Roe" == exported["ticket_view"]["fields"]["patient_name"]  # type: ignore[index]
+
+
+def test_an_unknown_audience_is_an_argument_error() -> None:
+    with pytest.raises(ArgumentError, match=r"unknown audience 'custmer'.*did you mean 'customer'"):
+        _export("custmer")
