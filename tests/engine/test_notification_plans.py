@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from escalate import Event
 from escalate.engine.decision import Action, Decision
 from tests.policy_helpers import done, event, plus, policy, ticket, utc
 
@@ -126,6 +127,17 @@ def test_a_later_step_supersedes_an_earlier_one_not_recorded_done() -> None:
 
 def test_an_attempt_recorded_done_is_not_emitted_again() -> None:
     d = decide(ALICE, plus(T0, minutes=6), done(plus(T0, minutes=5), f"{PAGE}/notify/alice/1"))
+    assert attempts(d) == []
+    assert d.next_evaluation_at == utc(plus(T0, minutes=10))
+
+
+def test_a_step_recorded_ahead_of_its_instant_is_no_wake_up() -> None:
+    d = decide(
+        ALICE,
+        plus(T0, minutes=1),
+        done(T0, f"{PAGE}/notify/alice/0"),
+        done(plus(T0, minutes=1), f"{PAGE}/notify/alice/1"),
+    )
     assert attempts(d) == []
     assert d.next_evaluation_at == utc(plus(T0, minutes=10))
 
@@ -478,3 +490,75 @@ def test_nothing_changes_between_now_and_the_next_evaluation(minutes: int) -> No
     e = policy(ALICE).evaluate(ticket(T0), now=later)
     strip = [(a.id, a.due_at, a.notes, dict(a.details)) for a in d.actions]
     assert strip == [(a.id, a.due_at, a.notes, dict(a.details)) for a in e.actions]
+
+
+# -- quiet hours across DST, and a replay ---------------------------------------------------
+
+NIGHT_OWL = """
+directory:
+  people:
+    erin:
+      timezone: Europe/Berlin
+      channels: {chat: "@erin"}
+      quiet_hours: [{time: "22:00-07:00"}]
+    finn:
+      timezone: Europe/Berlin
+      channels: {chat: "@finn"}
+      quiet_hours: [{time: "22:00-02:30"}]
+    gaby:
+      timezone: Australia/Lord_Howe
+      channels: {chat: "@gaby"}
+      quiet_hours: [{time: "23:00-02:15"}]
+channels:
+  team-chat: {kind: chat}
+notification_plans:
+  chat: {steps: [{channel: team-chat}]}
+notifications: {default_plan: chat}
+paths:
+  desk:
+    kind: vertical
+    page_first_level: true
+    levels: [{name: L1, targets: [person:PERSON]}]
+"""
+
+
+@pytest.mark.parametrize(
+    ("person", "opened", "due"),
+    [
+        # Berlin springs forward on 2024-03-31: 07:00 CEST is 05:00 UTC (06:00 UTC the day before)
+        ("erin", "2024-03-30T23:00:00+00:00", "2024-03-31T05:00:00+00:00"),
+        # ... and falls back on 2024-10-27: 07:00 CET is 06:00 UTC
+        ("erin", "2024-10-26T23:00:00+00:00", "2024-10-27T06:00:00+00:00"),
+        # a quiet period ending at 02:30 on the spring-forward night ends at the end of the
+        # gap, 03:00 CEST (01:00 UTC), not at 03:30
+        ("finn", "2024-03-30T22:30:00+00:00", "2024-03-31T01:00:00+00:00"),
+        # Lord Howe jumps from 02:00 to 02:30 on 2024-10-06: 02:15 does not exist, the quiet
+        # period ends at 02:30 (+11:00), 15:30 UTC
+        ("gaby", "2024-10-05T13:00:00+00:00", "2024-10-05T15:30:00+00:00"),
+    ],
+)
+def test_quiet_hours_end_on_the_persons_wall_clock_across_dst(
+    person: str, opened: str, due: str
+) -> None:
+    body = NIGHT_OWL.replace("PERSON", person)
+    d = policy(body).evaluate(ticket(opened, priority="P2"), now=utc(opened))
+    assert attempts(d) == []
+    assert d.next_evaluation_at == utc(due)
+    [attempt] = attempts(policy(body).evaluate(ticket(opened, priority="P2"), now=utc(due)))
+    assert attempt.due_at == utc(due)
+
+
+def test_a_replay_decides_what_evaluate_decides_at_every_step() -> None:
+    p = policy(ALICE)
+    replay = p.replay(ticket(T0))
+    recorded = {
+        6: f"{PAGE}/notify/alice/1",
+        26: f"{PAGE}/comms-failure",
+    }
+    for minutes in (0, 5, 6, 10, 12, 25, 26, 40):
+        now = utc(plus(T0, minutes=minutes))
+        events = []
+        if minutes in recorded:
+            events = [Event(0, now, "action-done", action_id=recorded[minutes])]
+        got = replay.update(events=events, now=now)
+        assert got.to_json() == p.evaluate(replay.ticket, now=now).to_json()

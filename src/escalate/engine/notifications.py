@@ -118,15 +118,17 @@ def _expand(
         end = timeline[-1][1]
         last = end if last is None or end > last else last
         due = [item for item in timeline if item[1] <= now]
-        upcoming = next((item for item in timeline if item[1] > now), None)
-        if upcoming is not None:
-            out.wakeups.append(upcoming[1])
-        if not due:
+        attempt_id = f"{parent.id}/notify/{pid}/{due[-1][0].index}" if due else ""
+        emits = bool(due) and attempt_id not in done
+        for item in timeline:
+            # The next step changes the decision when it supersedes the attempt due now or
+            # is not recorded done itself (a host may record ahead).
+            if item[1] > now and (emits or f"{parent.id}/notify/{pid}/{item[0].index}" not in done):
+                out.wakeups.append(item[1])
+                break
+        if not emits:
             continue
         step, due_at, address, notes = due[-1]
-        attempt_id = f"{parent.id}/notify/{pid}/{step.index}"
-        if attempt_id in done:
-            continue
         out.actions.append(
             Action(
                 id=attempt_id,
@@ -214,12 +216,12 @@ def _failure(
     attempt; before that instant, a wake-up."""
     assert plan.escalate_after is not None
     parent = chain.parent
+    action_id = f"{parent.id}/comms-failure"
+    if action_id in ctx.done_at:
+        return
     due_at = last + plan.escalate_after
     if due_at > ctx.now:
         out.wakeups.append(due_at)
-        return
-    action_id = f"{parent.id}/comms-failure"
-    if action_id in ctx.done_at:
         return
     who = ", ".join(reached)
     reason = (
