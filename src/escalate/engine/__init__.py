@@ -4,7 +4,8 @@ Pure and deterministic: no I/O, no clock reads. It runs a compiled :class:`Polic
 one from YAML is :mod:`escalate.policy`'s job. Exported here: the policy and its compiled
 definitions (clocks with their triggers, targets, scoped ``Definition`` values and rungs;
 paths and levels; rules with their conditions, ``Leaf`` and ``Node``; actions; the status
-table), the ticket, and the decision with the states it carries.
+table; channels and notification plans), the ticket, and the decision with the states it
+carries.
 """
 
 from escalate.engine.actions import ActionDef
@@ -13,6 +14,7 @@ from escalate.engine.compiled import Policy
 from escalate.engine.conditions import Leaf, Node
 from escalate.engine.decision import Action, Decision, RuleResult, Withdrawn
 from escalate.engine.paths import LevelDef, PathDef, PathState
+from escalate.engine.plans import Channel, NotificationPlan, Notifications, PlanStep
 from escalate.engine.rules import RuleDef
 from escalate.engine.statuses import StatusTable
 from escalate.engine.ticket import Customer, Event, Ticket, TicketState
@@ -20,6 +22,7 @@ from escalate.engine.ticket import Customer, Event, Ticket, TicketState
 __all__ = [
     "Action",
     "ActionDef",
+    "Channel",
     "ClockDef",
     "ClockState",
     "Customer",
@@ -29,8 +32,11 @@ __all__ = [
     "Leaf",
     "LevelDef",
     "Node",
+    "NotificationPlan",
+    "Notifications",
     "PathDef",
     "PathState",
+    "PlanStep",
     "Policy",
     "RuleDef",
     "RuleResult",
