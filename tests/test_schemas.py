@@ -248,6 +248,11 @@ def test_a_hand_made_invalid_decision_is_rejected_by_schema_and_model(
         "INC0010001:path:service-desk:1:0:L2",
         "INC0010001:path:service-desk:1:0:L2:unacknowledged",
         "INC0010001:path:service-desk:1:0:L2:handoff:sd-rota:20241120T160000Z",
+        "INC0010001:path:after-hours:1:0:on-call/notify/sofia.rossi/1",
+        "INC0010001:path:after-hours:1:0:on-call:unacknowledged/notify/tom.becker/0",
+        "INC0010001:rule:p1-bridge:20241120T112000Z:notify0/notify/anna/2",
+        "INC0010001:clock:resolution#1@1:notify1/comms-failure",
+        "INC0010001:path:after-hours:1:0:duty-manager/comms-failure",
     ],
 )
 def test_every_documented_action_id_shape_matches_the_pattern(action_id: str) -> None:

@@ -4,8 +4,8 @@ Pure and deterministic: no I/O, no clock reads. It runs a compiled :class:`Polic
 one from YAML is :mod:`escalate.policy`'s job. Exported here: the policy and its compiled
 definitions (clocks with their triggers, targets, scoped ``Definition`` values and rungs;
 paths and levels; rules with their conditions, ``Leaf`` and ``Node``; actions; the status
-table), the ticket, and the decision with the states it carries (audience cadences too), and the
-rendered ``Message`` value.
+table; channels and notification plans), the ticket, and the decision with the states it
+carries (audience cadences too), and the rendered ``Message`` value.
 """
 
 from escalate.engine.actions import ActionDef
@@ -16,6 +16,7 @@ from escalate.engine.conditions import Leaf, Node
 from escalate.engine.decision import Action, Decision, RuleResult, Withdrawn
 from escalate.engine.messages import Message
 from escalate.engine.paths import LevelDef, PathDef, PathState
+from escalate.engine.plans import Channel, NotificationPlan, Notifications, PlanStep
 from escalate.engine.rules import RuleDef
 from escalate.engine.statuses import StatusTable
 from escalate.engine.ticket import Customer, Event, Ticket, TicketState
@@ -24,6 +25,7 @@ __all__ = [
     "Action",
     "ActionDef",
     "AudienceDef",
+    "Channel",
     "ClockDef",
     "ClockState",
     "Communication",
@@ -35,8 +37,11 @@ __all__ = [
     "LevelDef",
     "Message",
     "Node",
+    "NotificationPlan",
+    "Notifications",
     "PathDef",
     "PathState",
+    "PlanStep",
     "Policy",
     "RuleDef",
     "RuleResult",

@@ -39,13 +39,15 @@ UTC_INSTANT_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\
 #: A duration as decisions write it: days, hours, minutes, seconds, microseconds; ``0s``.
 DURATION_PATTERN = r"^-?(0s|([0-9]+d)?([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+us)?)$"
 #: The shapes of action ids (see docs/decision-format.md): clock rungs, rules, path levels,
-#: their hand-off notices and unacknowledged fallbacks, audience updates. ``{ticket}`` is the
-#: ticket's id.
+#: their hand-off notices and unacknowledged fallbacks; after any of them, the channel
+#: attempts and the communication failure of a notification plan; audience updates.
+#: ``{ticket}`` is the ticket's id.
 ACTION_ID_PATTERN = (
-    r"^.+:(clock:[^:#@]+#[0-9]+@[0-9]+:[a-z][a-z0-9_-]*[0-9]+"
+    r"^.+:((clock:[^:#@]+#[0-9]+@[0-9]+:[a-z][a-z0-9_-]*[0-9]+"
     r"|rule:[^:]+:[0-9]{8}T[0-9]{6}(\.[0-9]{6})?Z:[a-z][a-z0-9_-]*[0-9]+"
     r"|path:[^:]+:[0-9]+:([0-9]{8}T[0-9]{6}(\.[0-9]{6})?Z:)?[0-9]+:[^:]+(:unacknowledged"
-    r"|:handoff:[^:]+:[0-9]{8}T[0-9]{6}(\.[0-9]{6})?Z)?"
+    r"|:handoff:[^:]+:[0-9]{8}T[0-9]{6}(\.[0-9]{6})?Z)?)"
+    r"(/notify/[^/]+/[0-9]+|/comms-failure)?"
     r"|audience:[a-z]+@[0-9]+)$"
 )
 _HEX64 = r"^[0-9a-f]{64}$"
@@ -75,7 +77,10 @@ class ActionOutput(BaseModel):
     id: Annotated[str, StringConstraints(pattern=ACTION_ID_PATTERN)] = Field(
         description="Stable id: the same action has the same id in every later decision."
     )
-    kind: str = Field(description="What to do: notify, page, escalate, transfer, handoff, …")
+    kind: str = Field(
+        description="What to do: notify, page, escalate, transfer, handoff, notify_attempt, "
+        "open_incident, …"
+    )
     source: str = Field(
         description="What made it due: 'rule:{id}', 'clock:{name}@{rung}', 'path:{name}' or "
         "'audience:{name}' (an update the audience's cadence asks for)."

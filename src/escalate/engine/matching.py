@@ -19,7 +19,7 @@ from escalate.engine.conditions import TIME, leaves, time_calendar
 from escalate.engine.context import Context, stamp
 from escalate.engine.decision import DONE, MATCHED, NOT_MATCHED, SHADOWED, Action, RuleResult
 from escalate.engine.facts import Facts, Stretch, clock_facts, clock_leaf_instant, open_table
-from escalate.engine.notifications import chain_notify, planned
+from escalate.engine.notifications import chain_notify
 from escalate.engine.outcome import Outcome, make_action
 from escalate.engine.paths import Request
 from escalate.engine.rules import RuleDef
@@ -50,6 +50,7 @@ def run_rules(
 ) -> None:
     """Match the rules that do (or do not) read path levels; record results and actions."""
     ticket, now, current = ctx.ticket, ctx.now, facts.current
+    plans = ctx.policy.notifications is not None
     for rule in ctx.policy.rules:
         if rule.reads_paths is not reads_paths:
             continue
@@ -105,7 +106,7 @@ def run_rules(
                 continue
             action_id = f"{ticket.id}:rule:{rule.id}:{instance}:{act.kind}{act.index}"
             done = _rule_action_done(ctx, rule, act, action_id, began)
-            chained = planned(ctx, act)
+            chained = plans and "plan" in act.details
             if done and not chained:
                 continue
             action = make_action(act, action_id, f"rule:{rule.id}", began, now, rule.rationale)

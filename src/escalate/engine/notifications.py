@@ -5,7 +5,7 @@ unanswered level) or a ``notify`` action that names ``plan:`` is the *parent* of
 person it reaches. The plan is the level's ``notification_plan``, else the person's own, else
 the policy's ``notifications.default_plan`` (a notify's ``plan: <name>`` names it for everyone;
 ``plan: true`` reads the person's own, else the default). Each step of the plan is an attempt
-action (kind ``notify-attempt``) with a stable id, ``<parent id>/notify/<person>/<step>``.
+action (kind ``notify_attempt``) with a stable id, ``<parent id>/notify/<person>/<step>``.
 
 * **Delays are cumulative** from the start of the chain (the parent's ``due_at``), like
   Opsgenie's: chat at ``0m``, SMS at ``5m``, voice at ``10m``.
@@ -24,7 +24,7 @@ action (kind ``notify-attempt``) with a stable id, ``<parent id>/notify/<person>
   page, one that answers that path: unnamed, or naming it), even a late one. So does the
   ticket ending, and the path moving on (the next level's page starts its own chain).
 * **Communication failure**: when a plan has ``escalate_after`` and nobody acknowledged within
-  that long after the last attempt of the chain became due, one ``open-incident`` action (id
+  that long after the last attempt of the chain became due, one ``open_incident`` action (id
   ``<parent id>/comms-failure``) asks the host to open an operational incident linked to the
   ticket.
 
@@ -50,9 +50,9 @@ from escalate.people.directory import Person
 __all__ = ["ATTEMPT_KIND", "FAILURE_KIND", "chain_notify", "planned", "run_notifications"]
 
 #: The kind of a channel attempt action.
-ATTEMPT_KIND = "notify-attempt"
+ATTEMPT_KIND = "notify_attempt"
 #: The kind of the communication-failure action (an operational incident to open).
-FAILURE_KIND = "open-incident"
+FAILURE_KIND = "open_incident"
 
 
 def planned(ctx: Context, act: ActionDef) -> bool:
@@ -118,15 +118,17 @@ def _expand(
         end = timeline[-1][1]
         last = end if last is None or end > last else last
         due = [item for item in timeline if item[1] <= now]
-        upcoming = next((item for item in timeline if item[1] > now), None)
-        if upcoming is not None:
-            out.wakeups.append(upcoming[1])
-        if not due:
+        attempt_id = f"{parent.id}/notify/{pid}/{due[-1][0].index}" if due else ""
+        emits = bool(due) and attempt_id not in done
+        for item in timeline:
+            # The next step changes the decision when it supersedes the attempt due now or
+            # is not recorded done itself (a host may record ahead).
+            if item[1] > now and (emits or f"{parent.id}/notify/{pid}/{item[0].index}" not in done):
+                out.wakeups.append(item[1])
+                break
+        if not emits:
             continue
         step, due_at, address, notes = due[-1]
-        attempt_id = f"{parent.id}/notify/{pid}/{step.index}"
-        if attempt_id in done:
-            continue
         out.actions.append(
             Action(
                 id=attempt_id,
@@ -210,16 +212,16 @@ def _failure(
     channels: Sequence[str],
     out: Outcome,
 ) -> None:
-    """The open-incident action of a chain nobody acknowledged ``escalate_after`` its last
+    """The open_incident action of a chain nobody acknowledged ``escalate_after`` its last
     attempt; before that instant, a wake-up."""
     assert plan.escalate_after is not None
     parent = chain.parent
+    action_id = f"{parent.id}/comms-failure"
+    if action_id in ctx.done_at:
+        return
     due_at = last + plan.escalate_after
     if due_at > ctx.now:
         out.wakeups.append(due_at)
-        return
-    action_id = f"{parent.id}/comms-failure"
-    if action_id in ctx.done_at:
         return
     who = ", ".join(reached)
     reason = (

@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from escalate._frozen import FrozenMap
+from escalate.calendars._durations import format_duration
 from escalate.calendars._instants import MAX_US, checked_utc, from_us, to_us
 from escalate.calendars.calendar import Calendar
 from escalate.engine.actions import ActionDef
@@ -30,6 +31,7 @@ from escalate.engine.clocks import ClockDef, ClockState, Cycle, Definition, Rung
 from escalate.engine.compiled import Policy
 from escalate.engine.conditions import Condition, Leaf, Node, leaves
 from escalate.engine.paths import PathDef
+from escalate.engine.plans import NotificationPlan, Notifications, address_of
 from escalate.engine.segments import Segment
 from escalate.errors import (
     SHOWN_CHARS,
@@ -105,6 +107,10 @@ _CODES: dict[str, Severity] = {
     "unused-person": "warning",
     "schedule-gap": "warning",
     "member-never-on-call": "warning",
+    # notification plans
+    "plan-step-no-address": "warning",
+    "plan-no-address": "warning",
+    "plan-outlasts-level": "warning",
     # segments
     "segment-unreachable": "warning",
     "segment-shadowed": "warning",
@@ -349,6 +355,8 @@ def _findings(
     found: list[Finding] = _directory_findings(policy, as_of, horizon)
     found += _calendar_findings(policy, as_of)
     found += _contact_findings(policy)
+    if policy.notifications is not None:
+        found += _plan_findings(policy, policy.notifications)
     for clock in policy.clocks:
         found += _scope_findings(clock)
         found += _trigger_findings(policy, clock)
@@ -401,6 +409,140 @@ def _findings(
                     where = ("segments", segment.id, *finding.where)
                     located.append(replace(finding, where=where))
     return located
+
+
+def _plan_findings(policy: Policy, notifications: Notifications) -> list[Finding]:
+    """Plans that reach someone without an address for a step (or for any step), and plan
+    steps or communication failures a level's ``after`` cuts off (docs/notifications.md).
+
+    Who a plan reaches is read from the targets as written: a level's plan reaches the people
+    its targets and ``fallback`` name (schedule members, team members, role holders); a
+    person's own plan reaches that person; the default plan everyone without a plan of their
+    own; a notify's named plan the people its targets name.
+    """
+    directory = policy.directory
+    reached: dict[str, dict[str, str]] = {}  # plan -> person -> through what
+
+    def reach(plan: str | None, people: Iterable[str], through: str) -> None:
+        for pid in sorted(people):
+            person = directory.people.get(pid)
+            if person is None:
+                continue
+            name = plan or person.notification_plan or notifications.default_plan
+            if name is not None:
+                reached.setdefault(name, {}).setdefault(pid, through)
+
+    reach(None, directory.people, "the people's plans and the default")
+    levels: list[tuple[PathDef, int, set[str]]] = []
+    for path in policy.paths:
+        for i, level in enumerate(path.levels):
+            people = _named_people(policy, (*level.targets, *level.fallback))
+            through = render_where(("paths", path.name, "levels", i))
+            reach(level.notification_plan, people, through)
+            levels.append((path, i, people))
+    for act in _all_actions(policy):
+        plan = act.details.get("plan") if act.kind == "notify" else None
+        if isinstance(plan, str):
+            reach(plan, _named_people(policy, act.targets), "a notify action")
+    out: list[Finding] = []
+    for name, reached_by in sorted(reached.items()):
+        plan = notifications.plans[name]
+        for pid, through in reached_by.items():
+            person = directory.people[pid]
+            missing = [step for step in plan.steps if address_of(step.channel, person) is None]
+            where = ("directory", "people", pid, "channels")
+            if len(missing) == len(plan.steps):
+                out.append(
+                    _finding(
+                        "plan-no-address",
+                        where,
+                        f"plan {name} reaches {pid} (through {through}), who has an address for "
+                        "none of its steps: every attempt is skipped",
+                    )
+                )
+                continue
+            for step in missing:
+                out.append(
+                    _finding(
+                        "plan-step-no-address",
+                        where,
+                        f"no {step.channel.kind} address for step {step.index + 1} "
+                        f"({step.channel.name}) of plan {name}, which reaches {pid} (through "
+                        f"{through}): the step is skipped",
+                    )
+                )
+    for path, i, people in levels:
+        level = path.levels[i]
+        after = level.after
+        if after is None or level.calendar is not None or after.is_business_days or after.is_months:
+            continue
+        names = {level.notification_plan} if level.notification_plan else set()
+        if not names:
+            for pid in people:
+                someone = directory.people.get(pid)
+                found = None if someone is None else someone.notification_plan
+                if found or notifications.default_plan:
+                    names.add(found or notifications.default_plan or "")
+        for name in sorted(names):
+            out += _outlasts(path, i, notifications.plans[name], after.delta)
+    return out
+
+
+def _outlasts(path: PathDef, index: int, plan: NotificationPlan, limit: timedelta) -> list[Finding]:
+    """The steps (and the communication failure) of ``plan`` that come when a level with
+    ``after: limit`` has already moved on: its chain stops then, so they never come."""
+    level = path.levels[index]
+    where = ("paths", path.name, "levels", index, "after")
+    late = [step for step in plan.steps if step.after >= limit]
+    out = []
+    if late:
+        steps = ", ".join(f"{step.index + 1} ({step.channel.name})" for step in late)
+        out.append(
+            _finding(
+                "plan-outlasts-level",
+                where,
+                f"plan {plan.name}'s step{'s' if len(late) > 1 else ''} {steps} "
+                f"come{'' if len(late) > 1 else 's'} no sooner "
+                f"than {level.name}'s after ({level.after.text if level.after else ''}): the "
+                "path moves on first, so they are never made",
+            )
+        )
+    elif plan.escalate_after is not None:
+        failure = plan.steps[-1].after + plan.escalate_after
+        if failure >= limit:
+            out.append(
+                _finding(
+                    "plan-outlasts-level",
+                    where,
+                    f"plan {plan.name} reports a communication failure "
+                    f"{format_duration(failure)} after the page, no sooner than {level.name}'s "
+                    f"after ({level.after.text if level.after else ''}): the path moves on "
+                    "first, so it is never reported",
+                )
+            )
+    return out
+
+
+def _named_people(policy: Policy, targets: Iterable[str]) -> set[str]:
+    """Everyone ``targets`` name as written: people, team members and their schedule's
+    members, whoever fills a role, a schedule's members, a person's escalation manager."""
+    directory = policy.directory
+    out: set[str] = set()
+    for target in targets:
+        kind, _, name = target.partition(":")
+        if kind == "person":
+            out.add(name)
+        elif kind == "team" and (team := directory.teams.get(name)) is not None:
+            out.update(team.members)
+            if team.schedule is not None and team.schedule in directory.schedules:
+                out.update(directory.schedules[team.schedule].people)
+        elif kind == "role" and (role := directory.roles.get(name)) is not None:
+            out |= _named_people(policy, [role.filled_by])
+        elif kind == "schedule" and name in directory.schedules:
+            out.update(directory.schedules[name].people)
+        elif kind == "manager" and (manager := directory.manager_of(name)) is not None:
+            out.add(manager)
+    return out
 
 
 @dataclass(frozen=True, slots=True)

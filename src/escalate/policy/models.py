@@ -546,7 +546,7 @@ class NotificationPlanSpec(_Strict):
     steps: list[PlanStepSpec] = Field(min_length=1, description="in the order of their 'after'")
     escalate_after: Duration | None = Field(
         default=None,
-        description="this long after the last step with no acknowledgement, an open-incident "
+        description="this long after the last step with no acknowledgement, an open_incident "
         "action reports the communication failure (default: none)",
     )
 

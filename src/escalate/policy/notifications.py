@@ -45,6 +45,9 @@ def compile_notifications(
     """The policy's plans compiled (``None`` when it declares none). ``check_priority``
     raises for a priority the policy does not know."""
     options = spec.notifications
+    channels = {
+        name: _channel(name, channel, ("channels", name)) for name, channel in spec.channels.items()
+    }
     if not spec.notification_plans:
         if options is not None and options.default_plan is not None:
             raise plan_name_error(options.default_plan, {}, ("notifications", "default_plan"))
@@ -56,9 +59,6 @@ def compile_notifications(
                     ("directory", "people", pid, "notification_plan"),
                 )
         return None
-    channels = {
-        name: _channel(name, channel, ("channels", name)) for name, channel in spec.channels.items()
-    }
     plans = {
         name: _plan(name, plan, channels, ("notification_plans", name))
         for name, plan in spec.notification_plans.items()

@@ -54,8 +54,9 @@ __all__ = [
     "printed_duration",
 ]
 
-#: Every kind of action a decision can hold (the policy's action kinds, and the ``page`` and
-#: ``handoff`` a path emits), and the keys of ``details`` each kind carries.
+#: Every kind of action a decision can hold (the policy's action kinds, the ``page`` and
+#: ``handoff`` a path emits, and the ``notify_attempt`` and ``open_incident`` of notification
+#: plans), and the keys of ``details`` each kind carries.
 _LEVEL_DETAILS = (
     "path",
     "level",
@@ -70,13 +71,25 @@ _LEVEL_DETAILS = (
 ACTION_DETAILS: dict[str, tuple[str, ...]] = {
     "escalate": _LEVEL_DETAILS,
     "transfer": _LEVEL_DETAILS,
-    "notify": ("channel", "template", "audience"),
+    "notify": ("channel", "template", "audience", "plan"),
     "open_bridge": (),
     "require_postmortem": ("within", "due_by"),
     "set_flag": ("flag", "value"),
     "custom": ("type", "payload"),
     "page": ("path", "level", "ack_within"),
     "handoff": ("path", "level", "schedule"),
+    "notify_attempt": ("channel", "channel_kind", "address", "step", "person", "parent", "plan"),
+    "open_incident": (
+        "linked_to",
+        "parent",
+        "plan",
+        "reason",
+        "priority",
+        "summary",
+        "people",
+        "channels",
+        "attempts",
+    ),
 }
 assert set(ACTION_KINDS) <= set(ACTION_DETAILS)
 ActionKind = Literal[tuple(ACTION_DETAILS)]  # type: ignore[valid-type]
