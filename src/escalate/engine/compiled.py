@@ -15,6 +15,7 @@ from typing import Any, TypeAlias, cast
 from escalate._frozen import FrozenMap
 from escalate.calendars._instants import checked_utc
 from escalate.calendars.calendar import Calendar
+from escalate.engine.actions import NO_STATUS_PAGES, StatusPagesDef
 from escalate.engine.clocks import ClockDef
 from escalate.engine.decision import Decision
 from escalate.engine.evaluate import evaluate_ticket
@@ -92,6 +93,8 @@ class Policy:
     * ``notifications``: its ``channels``, ``notification_plans`` and ``notifications``
       options compiled (:class:`~escalate.engine.plans.Notifications`), ``None`` when it
       declares no plan.
+    * ``status_pages``: the pacing of status-page intents and the update on resolution
+      (``status_pages:``; a :class:`~escalate.engine.bulletins.StatusPagesDef`).
 
     Assigning any attribute raises ``AttributeError``. Not a value type: policies compare by
     identity (compare ``content_hash`` to tell whether two policies say the same thing).
@@ -119,6 +122,7 @@ class Policy:
         "segment",
         "segments",
         "source",
+        "status_pages",
         "statuses",
         "version",
     )
@@ -144,6 +148,7 @@ class Policy:
     segments: tuple[Segment, ...]
     _segment_fields: tuple[str, ...]
     source: str
+    status_pages: StatusPagesDef
     statuses: StatusTable
     version: str
 
@@ -171,6 +176,7 @@ class Policy:
         positions: Mapping[KeyPath, tuple[str, int, int]] | None = None,
         lint_ignores: tuple[LintIgnore, ...] = (),
         notifications: Notifications | None = None,
+        status_pages: StatusPagesDef = NO_STATUS_PAGES,
     ) -> None:
         object.__setattr__(self, "id", id)
         object.__setattr__(self, "version", version)
@@ -205,6 +211,7 @@ class Policy:
         object.__setattr__(self, "positions", FrozenMap(positions or {}, what="key path"))
         object.__setattr__(self, "lint_ignores", tuple(lint_ignores))
         object.__setattr__(self, "notifications", notifications)
+        object.__setattr__(self, "status_pages", status_pages)
         object.__setattr__(
             self, "_segment_fields", tuple(sorted({f for s in segments for f in s.fields}))
         )

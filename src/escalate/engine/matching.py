@@ -14,6 +14,7 @@ from typing import Any
 
 from escalate.calendars._instants import ONE_US
 from escalate.engine.actions import ActionDef
+from escalate.engine.bulletins import defer_bridge, request_status
 from escalate.engine.clocks import RUNNING, ClockState, Cycle
 from escalate.engine.conditions import TIME, leaves, time_calendar
 from escalate.engine.context import Context, stamp
@@ -104,11 +105,24 @@ def run_rules(
             if act.path is not None:
                 continue
             action_id = f"{ticket.id}:rule:{rule.id}:{instance}:{act.kind}{act.index}"
+            if act.kind == "status_page":
+                origin = action_id[len(ticket.id) + 1 :]
+                source = f"rule:{rule.id}"
+                if request_status(
+                    ctx, current, out, act, origin, source, began, rule.rationale, rule.id
+                ):
+                    emitted += 1
+                continue
             done = _rule_action_done(ctx, rule, act, action_id, began)
             chained = planned(ctx, act)
-            if done and not chained:
+            if done and not chained and act.kind != "open_bridge":
                 continue
             action = make_action(act, action_id, f"rule:{rule.id}", began, now, rule.rationale)
+            if act.kind == "open_bridge" and defer_bridge(out, action, done):
+                emitted += not done
+                continue
+            if done and not chained:
+                continue
             action = with_people(ctx, out, action)
             if chained:
                 chain_notify(ctx, out, act, action)  # the chain runs after the notify is done
@@ -173,6 +187,10 @@ def _missed(ctx: Context, facts: Facts, rule: RuleDef) -> list[Action]:
     found: list[Action] = []
     for act in rule.actions:
         action_id = f"{ctx.ticket.id}:rule:{rule.id}:{stamp(began)}:{act.kind}{act.index}"
+        # A status-page update is not posted after the end (``status_pages.on_resolve``
+        # says what a resolved ticket posts): never missed.
+        if act.kind == "status_page":
+            continue
         if act.path is None and not _rule_action_done(ctx, rule, act, action_id, began):
             found.append(
                 make_action(act, action_id, f"rule:{rule.id}", began, ctx.now, rule.rationale)

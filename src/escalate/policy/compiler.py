@@ -23,7 +23,7 @@ from escalate._models import check_data, model_keys, policy_error, string_list_k
 from escalate.calendars._durations import parse_duration, parse_percent
 from escalate.calendars.calendar import Calendar
 from escalate.calendars.models import CalendarModel
-from escalate.engine.actions import ActionDef
+from escalate.engine.actions import NO_STATUS_PAGES, ActionDef, StatusPagesDef
 from escalate.engine.clocks import CLOCK_STATES, ClockDef, Definition, Rung, Target, Trigger
 from escalate.engine.compiled import LintIgnore, Policy
 from escalate.engine.conditions import (
@@ -60,6 +60,7 @@ from escalate.policy.models import (
     RuleSpec,
     RungSpec,
     SegmentSpec,
+    StatusPageSpec,
     TargetSpec,
     TriggerSpec,
 )
@@ -393,6 +394,7 @@ class _Compiler:
             sorted(self.path_defs), lambda n: self._path_criteria(self.path_defs[n], spec.paths[n])
         )
         rules = self._rules(problems)
+        status_pages = problems.each([self._status_pages], lambda stage: stage())
         problems.check()
         segments = self._segments()
         return Policy(
@@ -417,6 +419,7 @@ class _Compiler:
             positions=_positions(self.raw, self.origin),
             lint_ignores=self._lint_ignores(),
             notifications=self.notifications,
+            status_pages=status_pages[0],
         )
 
     def _lint_ignores(self) -> tuple[LintIgnore, ...]:
@@ -974,12 +977,76 @@ class _Compiler:
                 self._plan_name(body.plan, (*path, "plan"))
         elif kind == "open_bridge":
             for i, target in enumerate(body.participants):
-                self.directory.check_target(target, (*path, "participants", i))
+                where = (*path, "participants", i)
+                if target.startswith("path:"):
+                    self._bridge_path(target[5:], where)
+                else:
+                    self.directory.check_target(target, where)
             targets = tuple(body.participants)
             details.pop("participants")
+            if body.conference is None:
+                details.pop("conference")  # a bridge as before: the same details
+        elif kind == "status_page":
+            return self._status_page(body, index, path)
         elif kind == "require_postmortem":
             within = parse_duration(body.within, (*path, "within"), allow_business_days=False).delta
         return ActionDef(kind=kind, index=index, targets=targets, details=details, within=within)
+
+    def _bridge_path(self, name: str, path: Path) -> None:
+        """A ``path:<name>`` bridge participant must name a declared path."""
+        if name in self.broken_paths:
+            raise _Repeats
+        if name not in self.spec.paths:
+            raise PolicyError(
+                f"unknown path {shown(name)} (a 'path:' participant is the people of a path's "
+                "current level)",
+                path=path,
+                suggestion=suggest(name, self.spec.paths),
+            )
+
+    def _status_page(self, body: StatusPageSpec, index: int, path: Path) -> ActionDef:
+        """A status-page intent: its component (a name, or a string ticket field)."""
+        details: dict[str, Any] = {
+            "state": body.state,
+            "message": body.message,
+            "channel": body.channel,
+        }
+        if isinstance(body.component, str):
+            return ActionDef("status_page", index, (), details, component=body.component)
+        name = body.component.field
+        strings = sorted(
+            k for k, v in self.fields.items() if v.type == STR and not k.startswith("clock.")
+        )
+        if name not in strings:
+            raise PolicyError(
+                f"a status page's component comes from a string ticket field; {shown(name)} is "
+                + ("not one" if self.fields.get(name) is not None else "not a field"),
+                path=(*path, "component", "field"),
+                suggestion=suggest(name, strings),
+            )
+        return ActionDef(
+            "status_page",
+            index,
+            (),
+            details,
+            component=body.component.default,
+            component_field=name,
+        )
+
+    def _status_pages(self) -> StatusPagesDef:
+        """The top-level ``status_pages:`` settings (no rate limit, nothing on resolution
+        when absent)."""
+        spec = self.spec.status_pages
+        if spec is None:
+            return NO_STATUS_PAGES
+        where: Path = ("status_pages",)
+        interval = parse_duration(
+            spec.min_interval, (*where, "min_interval"), allow_business_days=False
+        ).delta
+        resolve = None
+        if spec.on_resolve is not None:
+            resolve = spec.on_resolve.model_dump(mode="json")
+        return StatusPagesDef(interval, spec.min_interval, resolve)
 
     def _rules(self, problems: _Problems) -> tuple[RuleDef, ...]:
         """The rules in precedence order (higher priority first, then file order); a rule

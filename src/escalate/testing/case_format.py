@@ -54,8 +54,9 @@ __all__ = [
     "printed_duration",
 ]
 
-#: Every kind of action a decision can hold (the policy's action kinds, and the ``page`` and
-#: ``handoff`` a path emits), and the keys of ``details`` each kind carries.
+#: Every kind of action a decision can hold (the policy's action kinds, the ``page`` and
+#: ``handoff`` a path emits, the ``bridge_join`` of an open bridge), and the keys of
+#: ``details`` each kind carries.
 _LEVEL_DETAILS = (
     "path",
     "level",
@@ -71,7 +72,9 @@ ACTION_DETAILS: dict[str, tuple[str, ...]] = {
     "escalate": _LEVEL_DETAILS,
     "transfer": _LEVEL_DETAILS,
     "notify": ("channel", "template", "audience"),
-    "open_bridge": (),
+    "status_page": ("component", "state", "message", "channel", "requested_at"),
+    "open_bridge": ("conference",),
+    "bridge_join": ("bridge", "path", "level", "conference"),
     "require_postmortem": ("within", "due_by"),
     "set_flag": ("flag", "value"),
     "custom": ("type", "payload"),

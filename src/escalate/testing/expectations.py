@@ -399,8 +399,10 @@ def _check_source(
     fail: Callable[[str, KeyPath, str | None], CaseError],
 ) -> None:
     """``source`` is ``rule:<id>``, ``clock:<name>@<rung>`` or ``path:<name>`` naming a rule,
-    a clock and one of its rungs, or a path of the policy."""
+    a clock and one of its rungs, or a path of the policy (or ``status-pages:on_resolve``)."""
     kind, _, name = source.partition(":")
+    if source == "status-pages:on_resolve":
+        return  # the status-page update of an ended ticket (docs/notifications.md)
     if kind == "rule":
         if name not in ids.rules:
             raise fail(f"unknown rule {shown(name)}", at, _prefixed("rule:", name, ids.rules))
