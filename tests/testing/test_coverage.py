@@ -69,6 +69,7 @@ def ticket(**fields: object) -> dict[str, object]:
 def test_the_items_of_the_shipped_pack() -> None:
     assert (
         "rule:p1-bridge",
+        "rule:p1-status-page",
         "rule:after-hours-page",
         "rule:ping-pong",
         "rule:wrong-team",
@@ -151,8 +152,8 @@ def test_the_starter_cases_report_what_they_miss() -> None:
     report = coverage.report()
     assert (
         ("rule:ping-pong", "level:coordination/coordinator"),
-        {"rule": (5, 6), "rung": (5, 5), "level": (5, 10), "fallback": (1, 2)},
-        Decimal("69.5"),
+        {"rule": (6, 7), "rung": (5, 5), "level": (5, 10), "fallback": (1, 2)},
+        Decimal("70.8"),
     ) == (report.missed[:2], report.by_kind(), report.percent)
 
 

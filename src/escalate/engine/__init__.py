@@ -4,10 +4,10 @@ Pure and deterministic: no I/O, no clock reads. It runs a compiled :class:`Polic
 one from YAML is :mod:`escalate.policy`'s job. Exported here: the policy and its compiled
 definitions (clocks with their triggers, targets, scoped ``Definition`` values and rungs;
 paths and levels; rules with their conditions, ``Leaf`` and ``Node``; actions; the status
-table), the ticket, and the decision with the states it carries.
+table; the status-page settings), the ticket, and the decision with the states it carries.
 """
 
-from escalate.engine.actions import ActionDef
+from escalate.engine.actions import ActionDef, StatusPagesDef
 from escalate.engine.clocks import ClockDef, ClockState, Definition, Rung, Target, Trigger
 from escalate.engine.compiled import Policy
 from escalate.engine.conditions import Leaf, Node
@@ -35,6 +35,7 @@ __all__ = [
     "RuleDef",
     "RuleResult",
     "Rung",
+    "StatusPagesDef",
     "StatusTable",
     "Target",
     "Ticket",

@@ -49,13 +49,13 @@ class StatusPagesDef:
     """The compiled ``status_pages:`` section.
 
     ``min_interval`` is the least time between two status-page updates of one component
-    (``min_interval_text`` as written); ``on_resolve`` the details of the update posted for
-    every component a ticket posted once it ends (``state``, ``message``, ``channel``), or
-    ``None`` for no such update.
+    (``min_interval_text`` as written; zero and ``None`` without a limit); ``on_resolve``
+    the details of the update posted for every component a ticket posted once it ends
+    (``state``, ``message``, ``channel``), or ``None`` for no such update.
     """
 
     min_interval: timedelta = timedelta(0)
-    min_interval_text: str = "0m"
+    min_interval_text: str | None = None
     on_resolve: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:

@@ -79,7 +79,7 @@ def request_status(
 ) -> bool:
     """Record the status-page request of a due rule or rung action; whether it is pending
     (not recorded done). A component read from an empty ticket field, without a default,
-    asks for nothing (the rule's result says so)."""
+    asks for nothing (the rule's result says so; it is matched, not done)."""
     component = act.component
     if act.component_field is not None:
         value = current.get(act.component_field)
@@ -90,7 +90,7 @@ def request_status(
             out.status_notes.append(
                 (rule, f"{_KIND}{act.index}: the ticket has no {act.component_field}")
             )
-        return False
+        return True
     action_id = status_intent_id(ctx.ticket.id, component, origin)
     done = action_id in ctx.done_at
     details = {"component": component, **act.details}
@@ -213,9 +213,7 @@ def _settle(
                 )
             )
         return
-    details = dict(latest.details)
-    if due_at != latest.requested_at:
-        details["requested_at"] = iso(latest.requested_at)
+    details = {**latest.details, "requested_at": iso(latest.requested_at)}
     out.actions.append(
         Action(
             id=latest.id,
@@ -311,7 +309,7 @@ def _bridge(
                     "bridge": action.id,
                     "path": path.name,
                     "level": level.name,
-                    "conference": action.details.get("conference"),
+                    "room": action.details.get("room"),
                 },
                 rationale=f"{path.name} moved to {level.name} while the bridge is open",
                 people=people,

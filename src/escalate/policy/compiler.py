@@ -984,8 +984,8 @@ class _Compiler:
                     self.directory.check_target(target, where)
             targets = tuple(body.participants)
             details.pop("participants")
-            if body.conference is None:
-                details.pop("conference")  # a bridge as before: the same details
+            if body.room is None:
+                details.pop("room")  # a bridge as before: the same details
         elif kind == "status_page":
             return self._status_page(body, index, path)
         elif kind == "require_postmortem":
@@ -1040,12 +1040,14 @@ class _Compiler:
         if spec is None:
             return NO_STATUS_PAGES
         where: Path = ("status_pages",)
-        interval = parse_duration(
-            spec.min_interval, (*where, "min_interval"), allow_business_days=False
-        ).delta
         resolve = None
         if spec.on_resolve is not None:
             resolve = spec.on_resolve.model_dump(mode="json")
+        if spec.min_interval is None:
+            return StatusPagesDef(on_resolve=resolve)
+        interval = parse_duration(
+            spec.min_interval, (*where, "min_interval"), allow_business_days=False
+        ).delta
         return StatusPagesDef(interval, spec.min_interval, resolve)
 
     def _rules(self, problems: _Problems) -> tuple[RuleDef, ...]:

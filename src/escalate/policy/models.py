@@ -146,8 +146,9 @@ class BridgeSpec(_Strict):
         description="targets, or 'path:<name>': the people of that path's current level "
         "(a horizontal path: the team or vendor it has engaged; nobody while not engaged)",
     )
-    conference: Label | None = Field(
-        default=None, description="which conference bridge to use (passed to the caller)"
+    room: Label | None = Field(
+        default=None,
+        description="which conference bridge or war room to use (passed to the caller)",
     )
 
 
@@ -186,10 +187,11 @@ class StatusResolveSpec(_Strict):
 class StatusPagesSpec(_Strict):
     """How status-page intents are paced, and whether a resolved ticket restores components."""
 
-    min_interval: Duration = Field(
-        default="0m",
+    min_interval: Duration | None = Field(
+        default=None,
         description="per component: no update sooner than this after the last one posted "
-        "(recorded done); a held update becomes due then, and only the latest one is posted",
+        "(recorded done); a held update becomes due then, and only the latest one is posted "
+        "(default: no limit)",
     )
     on_resolve: StatusResolveSpec | None = Field(
         default=None,
