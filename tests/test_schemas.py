@@ -247,6 +247,10 @@ def test_a_hand_made_invalid_decision_is_rejected_by_schema_and_model(
         "INC0010001:path:service-desk:1:0:L2",
         "INC0010001:path:service-desk:1:0:L2:unacknowledged",
         "INC0010001:path:service-desk:1:0:L2:handoff:sd-rota:20241120T160000Z",
+        "INC0010001:status-page:order-portal:rule:p1-status-page:20241120T112000Z:status_page0",
+        "INC0010001:status-page:EU%3A web:clock:resolution#1@0:status_page0",
+        "INC0010001:status-page:order-portal:resolved:20241120T170000Z",
+        "INC0010001:rule:p1-bridge:20241120T112000Z:open_bridge0:join:service-desk:20241120T142000Z",
     ],
 )
 def test_every_documented_action_id_shape_matches_the_pattern(action_id: str) -> None:
