@@ -144,6 +144,15 @@ def test_a_join_names_its_bridge_path_and_level_and_is_done_once_recorded() -> N
     assert [] == of_kind(POLICY.evaluate(recorded, now=at("10:50")), "bridge_join")
 
 
+def test_a_bridge_recorded_under_an_earlier_stamp_of_its_stretch_still_brings_joins() -> None:
+    # Regression: a bridge counted as open through a recording of an earlier id of the same
+    # rule action during the stretch (a retroactive change moves the stamp) raised KeyError.
+    earlier = "T1:rule:bridge:20241120T095959Z:open_bridge0"
+    decision = POLICY.evaluate(ticket(done("10:05", earlier)), now=at("10:40"))
+    assert [] == of_kind(decision, "open_bridge")
+    assert [("bob", "cem")] == [a.people for a in of_kind(decision, "bridge_join")]
+
+
 def test_the_move_that_brings_a_join_is_a_wake_up() -> None:
     decision = POLICY.evaluate(ticket(done("10:05", BRIDGE)), now=at("10:10"))
     assert at("10:30") == decision.next_evaluation_at

@@ -5,11 +5,12 @@ update on resolution (docs/notifications.md, "Status pages")."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from escalate import Decision, PolicyError, loads
+from escalate import Decision, PolicyError, load, loads
 
 POLICY_TEXT = """
 policy: pages
@@ -389,3 +390,23 @@ def test_the_rate_limit_counts_whole_instants_not_evaluations() -> None:
     assert first.to_json() == second.to_json()
     assert timedelta(minutes=15) == POLICY.status_pages.min_interval
     assert UTC == first.evaluated_at.tzinfo
+
+
+def test_a_policy_that_extends_another_keeps_or_replaces_its_status_pages(tmp_path: Path) -> None:
+    (tmp_path / "base.yaml").write_text(POLICY_TEXT, encoding="utf-8")
+    (tmp_path / "kept.yaml").write_text(
+        "extends: base.yaml\npolicy: kept\nversion: 2\n", encoding="utf-8"
+    )
+    (tmp_path / "own.yaml").write_text(
+        "extends: base.yaml\npolicy: own\nversion: 2\nstatus_pages: {min_interval: 1h}\n",
+        encoding="utf-8",
+    )
+    kept, own = load(tmp_path / "kept.yaml"), load(tmp_path / "own.yaml")
+    assert (timedelta(minutes=15), "all-clear") == (
+        kept.status_pages.min_interval,
+        (kept.status_pages.on_resolve or {}).get("message"),
+    )
+    assert (timedelta(hours=1), None) == (
+        own.status_pages.min_interval,
+        own.status_pages.on_resolve,
+    )

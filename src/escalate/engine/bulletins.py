@@ -100,12 +100,13 @@ def request_status(
     return not done
 
 
-def defer_bridge(out: Outcome, action: Action, done: bool) -> bool:
+def defer_bridge(out: Outcome, action: Action, opened_at: datetime | None) -> bool:
     """Keep a bridge with ``path:`` participants for :func:`run_bulletins` (its people depend
-    on the paths); whether it was kept."""
+    on the paths), with when it was recorded open (``None``: still to open); whether it was
+    kept."""
     if not any(t.startswith("path:") for t in action.targets):
         return False
-    out.bridges.append((action, done))
+    out.bridges.append((action, opened_at))
     return True
 
 
@@ -120,8 +121,8 @@ def run_bulletins(
         _status_pages(ctx, out, results)
     if out.bridges:
         states = {path.name: (path, st) for path, st in paths}
-        for action, done in out.bridges:
-            _bridge(ctx, out, action, done, states)
+        for action, opened_at in out.bridges:
+            _bridge(ctx, out, action, opened_at, states)
     if out.status_notes:
         _note_rules(out, results)
 
@@ -244,12 +245,13 @@ def _bridge(
     ctx: Context,
     out: Outcome,
     action: Action,
-    done: bool,
+    opened_at: datetime | None,
     states: Mapping[str, tuple[PathDef, PathState]],
 ) -> None:
     """A bridge with ``path:`` participants: its people now (while it is still to open), or
-    the ``bridge_join`` of each path that entered a level since it opened."""
-    if not done:
+    the ``bridge_join`` of each path that entered a level since it opened (``opened_at``, the
+    bridge's ``action-done``; joins are named after the bridge's id as of now)."""
+    if opened_at is None:
         found = _participants(ctx, action.targets, states, ctx.now)
         watch(
             ctx,
@@ -273,7 +275,6 @@ def _bridge(
             )
         )
         return
-    opened_at = ctx.done_at[action.id]
     on_bridge: set[str] | None = None
     for target in action.targets:
         if not target.startswith("path:"):

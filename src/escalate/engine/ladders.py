@@ -85,7 +85,7 @@ def run_ladders(
             continue  # an ended ticket is due nothing, and later rungs change nothing
         due = _due(ctx, cs, *reached_rungs[-1]) if reached_rungs else []
         for action in due:
-            if action.kind == "open_bridge" and defer_bridge(out, action, False):
+            if action.kind == "open_bridge" and defer_bridge(out, action, None):
                 continue
             out.actions.append(with_people(ctx, out, action))
         if reached_rungs and ctx.policy.notifications is not None:
@@ -179,10 +179,9 @@ def _bulletins(
                 ctx, current, out, act, origin, source, reached, rung.rationale, None
             )
         elif act.kind == "open_bridge" and f"{ctx.ticket.id}:{origin}" in ctx.done_at:
-            action = make_action(
-                act, f"{ctx.ticket.id}:{origin}", source, reached, ctx.now, rung.rationale
-            )
-            defer_bridge(out, action, True)
+            action_id = f"{ctx.ticket.id}:{origin}"
+            action = make_action(act, action_id, source, reached, ctx.now, rung.rationale)
+            defer_bridge(out, action, ctx.done_at[action_id])
     return pending
 
 

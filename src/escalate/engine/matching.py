@@ -113,13 +113,14 @@ def run_rules(
                 ):
                     emitted += 1
                 continue
-            done = _rule_action_done(ctx, rule, act, action_id, began)
+            opened_at = _rule_action_done_at(ctx, rule, act, action_id, began)
+            done = opened_at is not None
             chained = planned(ctx, act)
             if done and not chained and act.kind != "open_bridge":
                 continue
             action = make_action(act, action_id, f"rule:{rule.id}", began, now, rule.rationale)
-            if act.kind == "open_bridge" and defer_bridge(out, action, done):
-                emitted += not done
+            if act.kind == "open_bridge" and defer_bridge(out, action, opened_at):
+                emitted += opened_at is None
                 continue
             if done and not chained:
                 continue
@@ -203,13 +204,25 @@ def _rule_action_done(
 ) -> bool:
     """Done if this id is recorded, or this action of this rule was recorded during the
     current stretch (a retroactive priority change may move the stretch's start)."""
-    if action_id in ctx.done_at:
-        return True
+    return _rule_action_done_at(ctx, rule, act, action_id, began) is not None
+
+
+def _rule_action_done_at(
+    ctx: Context, rule: RuleDef, act: ActionDef, action_id: str, began: datetime
+) -> datetime | None:
+    """When :func:`_rule_action_done` found the action recorded (``None``: not done)."""
+    found = ctx.done_at.get(action_id)
+    if found is not None:
+        return found
     prefix = f"{ctx.ticket.id}:rule:{rule.id}:"
     suffix = f":{act.kind}{act.index}"
-    return any(
-        done.startswith(prefix) and done.endswith(suffix) and at >= began
-        for done, at in ctx.done_at.items()
+    return next(
+        (
+            at
+            for done, at in ctx.done_at.items()
+            if done.startswith(prefix) and done.endswith(suffix) and at >= began
+        ),
+        None,
     )
 
 

@@ -70,7 +70,7 @@ class Outcome:
         # bridges with ``path:`` participants (resolved once the paths are known).
         self.status_requests: list[StatusRequest] = []
         self.status_notes: list[tuple[str, str]] = []
-        self.bridges: list[tuple[Action, bool]] = []
+        self.bridges: list[tuple[Action, datetime | None]] = []  # (bridge, opened at)
 
 
 def make_action(
