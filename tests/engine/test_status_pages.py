@@ -410,3 +410,43 @@ def test_a_policy_that_extends_another_keeps_or_replaces_its_status_pages(tmp_pa
         own.status_pages.min_interval,
         own.status_pages.on_resolve,
     )
+
+
+CHANNELS = """
+channels:
+  public: {kind: status-page, address: page-1}
+  ops-chat: {kind: chat}
+"""
+
+
+@pytest.mark.parametrize(
+    ("channel", "message"),
+    [
+        (
+            "pubic",
+            "unknown channel 'pubic' (status-page channels: public) (did you mean 'public'?)",
+        ),
+        ("ops-chat", "channel 'ops-chat' is a chat channel; a status page is posted on a channel"),
+    ],
+)
+def test_with_channels_declared_a_status_page_names_a_status_page_channel(
+    channel: str, message: str
+) -> None:
+    text = CHANNELS + POLICY_TEXT.replace("channel: public", f"channel: {channel}")
+    with pytest.raises(PolicyError) as caught:
+        loads(text)
+    assert "rules[2].then.status_page.channel" in str(caught.value)
+    assert message in str(caught.value)
+
+
+def test_with_channels_declared_a_status_page_channel_is_accepted() -> None:
+    decision = loads(CHANNELS + POLICY_TEXT).evaluate(ticket(category="network"), now=at("10:05"))
+    assert ["major-outage"] == [state for _, state, _ in pages(decision)]
+
+
+def test_the_update_on_resolution_names_a_status_page_channel_too() -> None:
+    text = CHANNELS + POLICY_TEXT.replace(
+        "on_resolve: {state: operational,", "on_resolve: {channel: ops-chat, state: operational,"
+    )
+    with pytest.raises(PolicyError, match=r"status_pages\.on_resolve\.channel: channel 'ops-chat'"):
+        loads(text)

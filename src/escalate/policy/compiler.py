@@ -1004,8 +1004,32 @@ class _Compiler:
                 suggestion=suggest(name, self.spec.paths),
             )
 
+    def _status_channel(self, name: str | None, path: Path) -> None:
+        """A status page's ``channel``: with ``channels:`` declared, one of kind
+        ``status-page``; without, a label passed to the caller."""
+        declared = self.spec.channels
+        if name is None or not declared:
+            return
+        found = declared.get(name)
+        pages = sorted(n for n, c in declared.items() if c.kind == "status-page")
+        if found is None:
+            known = f" (status-page channels: {', '.join(pages)})" if pages else ""
+            raise PolicyError(
+                f"unknown channel {shown(name)}{known}",
+                path=path,
+                suggestion=suggest(name, pages or declared),
+            )
+        if found.kind != "status-page":
+            raise PolicyError(
+                f"channel {shown(name)} is a {found.kind} channel; a status page is posted on "
+                "a channel of kind status-page",
+                path=path,
+                suggestion=suggest(name, pages),
+            )
+
     def _status_page(self, body: StatusPageSpec, index: int, path: Path) -> ActionDef:
         """A status-page intent: its component (a name, or a string ticket field)."""
+        self._status_channel(body.channel, (*path, "channel"))
         details: dict[str, Any] = {
             "state": body.state,
             "message": body.message,
@@ -1042,6 +1066,7 @@ class _Compiler:
         where: Path = ("status_pages",)
         resolve = None
         if spec.on_resolve is not None:
+            self._status_channel(spec.on_resolve.channel, (*where, "on_resolve", "channel"))
             resolve = spec.on_resolve.model_dump(mode="json")
         if spec.min_interval is None:
             return StatusPagesDef(on_resolve=resolve)
