@@ -118,7 +118,7 @@ def run_bulletins(
 ) -> None:
     """Settle the status-page requests and the bridges that read paths (see the module)."""
     if out.status_requests or (ctx.resolved and ctx.policy.status_pages.on_resolve is not None):
-        _status_pages(ctx, out, results)
+        _status_pages(ctx, out)
     if out.bridges:
         states = {path.name: (path, st) for path, st in paths}
         for action, opened_at in out.bridges:
@@ -130,26 +130,33 @@ def run_bulletins(
 # -- status pages ---------------------------------------------------------------------------------
 
 
-def _status_pages(ctx: Context, out: Outcome, results: dict[str, RuleResult]) -> None:
+def _status_pages(ctx: Context, out: Outcome) -> None:
     settings = ctx.policy.status_pages
     prefix = f"{ctx.ticket.id}:status-page:"
-    # The updates posted, per component: (when recorded done, id), from one pass.
-    posted: dict[str, list[tuple[datetime, str]]] = {}
+    start = len(prefix)
+    # The last update posted of each component (by its encoded name): (when it was recorded
+    # done, the rest of its id), from one pass over the recorded ids.
+    last: dict[str, tuple[datetime, str]] = {}
     for done, at in ctx.done_at.items():
-        if done.startswith(prefix):
-            encoded, sep, origin = done[len(prefix) :].partition(":")
-            if sep:
-                posted.setdefault(_decode_component(encoded), []).append((at, origin))
+        if not done.startswith(prefix):
+            continue
+        end = done.find(":", start)
+        if end < 0:
+            continue
+        encoded, origin = done[start:end], done[end + 1 :]
+        seen = last.get(encoded)
+        if seen is None or (at, origin) > seen:
+            last[encoded] = (at, origin)
     requests: dict[str, list[StatusRequest]] = {}
     for request in out.status_requests:
         requests.setdefault(request.component, []).append(request)
     on_resolve = settings.on_resolve
     if ctx.resolved and on_resolve is not None:
         assert ctx.ended_at is not None
-        for component in sorted(posted):
-            last = max(posted[component])
-            if last[1].startswith("resolved:"):
+        for encoded in sorted(last):
+            if last[encoded][1].startswith("resolved:"):
                 continue  # restored already
+            component = _decode_component(encoded)
             origin = f"resolved:{stamp(ctx.ended_at)}"
             action_id = status_intent_id(ctx.ticket.id, component, origin)
             requests.setdefault(component, []).append(
@@ -166,18 +173,19 @@ def _status_pages(ctx: Context, out: Outcome, results: dict[str, RuleResult]) ->
                 )
             )
     for component, found in requests.items():
-        _settle(ctx, out, results, component, found, posted.get(component, []))
+        posted = last.get(encode_component(component))
+        _settle(ctx, out, component, found, None if posted is None else posted[0])
 
 
 def _settle(
     ctx: Context,
     out: Outcome,
-    results: dict[str, RuleResult],
     component: str,
     found: list[StatusRequest],
-    posted: list[tuple[datetime, str]],
+    last_posted: datetime | None,
 ) -> None:
-    """The one update of a component that is due now, if any (see the module)."""
+    """The one update of a component that is due now, if any (see the module);
+    ``last_posted`` is when its last update was recorded done."""
     settings = ctx.policy.status_pages
     # The latest request; ties: the update on resolution, then the first in decision order.
     latest = max(
@@ -185,7 +193,6 @@ def _settle(
     )[1]
     if latest.done:
         return
-    last_posted = max((at for at, _ in posted), default=None)
     if last_posted is not None and last_posted >= latest.requested_at:
         return  # the page was updated since this was asked for
     notes = [
