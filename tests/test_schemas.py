@@ -253,6 +253,10 @@ def test_a_hand_made_invalid_decision_is_rejected_by_schema_and_model(
         "INC0010001:rule:p1-bridge:20241120T112000Z:notify0/notify/anna/2",
         "INC0010001:clock:resolution#1@1:notify1/comms-failure",
         "INC0010001:path:after-hours:1:0:duty-manager/comms-failure",
+        "INC0010001:status-page:order-portal:rule:p1-status-page:20241120T112000Z:status_page0",
+        "INC0010001:status-page:EU%3A web:clock:resolution#1@0:status_page0",
+        "INC0010001:status-page:order-portal:resolved:20241120T170000Z",
+        "INC0010001:rule:p1-bridge:20241120T112000Z:open_bridge0:join:service-desk:20241120T142000Z",
     ],
 )
 def test_every_documented_action_id_shape_matches_the_pattern(action_id: str) -> None:

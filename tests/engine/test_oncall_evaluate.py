@@ -909,14 +909,20 @@ def test_nobody_acknowledging_l2_pages_the_backup_of_the_substitute() -> None:
     )
 
 
-def test_the_p1_bridge_names_the_incident_manager_the_desk_and_who_is_on_call() -> None:
+def test_the_p1_bridge_names_the_incident_manager_the_desk_and_the_network_team() -> None:
+    # path:service-desk is at L1 (the desk); path:network-team engaged network operations
     tkt = example("INC0010001")
     tkt["events"] = tkt["events"][:4]  # as known at 11:30
     decision = itil(tkt, "2024-11-20T11:30:00+00:00")
     found = action(decision, "INC0010001:rule:p1-bridge:20241120T112000Z:open_bridge0")
-    assert ("ravi.patel", "anna.schmidt", "jonas.weber", "lena.fischer", "sofia.rossi") == (
-        found.people
-    )
+    assert (
+        "ravi.patel",
+        "anna.schmidt",
+        "jonas.weber",
+        "lena.fischer",
+        "erik.larsen",
+        "nina.hoffmann",
+    ) == found.people
 
 
 def test_the_vip_heads_up_names_the_account_manager() -> None:

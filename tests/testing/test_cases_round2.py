@@ -70,8 +70,8 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
             "template",
         ),
         (
-            "{kind: open_bridge, details: {channel: x}}",
-            "of open_bridge actions (they have none)",
+            "{kind: set_flag, details: {channel: x}}",
+            "'channel' is not a detail of set_flag actions (they have flag, value)",
             None,
         ),
         ("{details: {templat: x}}", "no action's details have 'templat'", "template"),
@@ -249,7 +249,7 @@ def test_a_rule_mismatch_says_what_was_expected_and_the_status(tmp_path: Path) -
 
 def test_no_actions_mismatches_say_what_is_due(tmp_path: Path) -> None:
     due = outcome(tmp_path, "    expect: {no_actions: true}\n")
-    assert due[0].startswith("expected no due action, got 8: [{")
+    assert due[0].startswith("expected no due action, got 10: [{")
     path = write_cases(
         tmp_path,
         """\

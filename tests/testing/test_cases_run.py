@@ -127,7 +127,7 @@ def test_no_actions_lists_the_actions_that_are_due(tmp_path: Path) -> None:
     result = one(tmp_path, "{no_actions: true}")
     actual = result.mismatches[0].actual
     assert isinstance(actual, list)
-    assert 8 == len(actual)
+    assert 10 == len(actual)
 
 
 def test_matrix_rows_replace_top_level_ticket_keys(tmp_path: Path) -> None:

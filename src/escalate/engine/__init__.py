@@ -4,11 +4,12 @@ Pure and deterministic: no I/O, no clock reads. It runs a compiled :class:`Polic
 one from YAML is :mod:`escalate.policy`'s job. Exported here: the policy and its compiled
 definitions (clocks with their triggers, targets, scoped ``Definition`` values and rungs;
 paths and levels; rules with their conditions, ``Leaf`` and ``Node``; actions; the status
-table; channels and notification plans), the ticket, and the decision with the states it
-carries (audience cadences too), and the rendered ``Message`` value.
+table; channels and notification plans; the status-page settings), the ticket, and the
+decision with the states it carries (audience cadences too), and the rendered ``Message``
+value.
 """
 
-from escalate.engine.actions import ActionDef
+from escalate.engine.actions import ActionDef, StatusPagesDef
 from escalate.engine.audiences import AudienceDef, Communication
 from escalate.engine.clocks import ClockDef, ClockState, Definition, Rung, Target, Trigger
 from escalate.engine.compiled import Policy
@@ -46,6 +47,7 @@ __all__ = [
     "RuleDef",
     "RuleResult",
     "Rung",
+    "StatusPagesDef",
     "StatusTable",
     "Target",
     "Ticket",

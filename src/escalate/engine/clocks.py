@@ -119,6 +119,20 @@ class Rung:
     rationale: str | None
     after: Duration | None = None
     before_breach: timedelta | None = None
+    # Derived once: whether an action is settled by the bulletin stage (a status-page update,
+    # a bridge with ``path:`` participants).
+    bulletins: bool = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self,
+            "bulletins",
+            any(
+                a.kind == "status_page"
+                or (a.kind == "open_bridge" and any(t.startswith("path:") for t in a.targets))
+                for a in self.actions
+            ),
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from typing import Any, TypeAlias, cast
 from escalate._frozen import FrozenMap
 from escalate.calendars._instants import checked_utc
 from escalate.calendars.calendar import Calendar
+from escalate.engine.actions import NO_STATUS_PAGES, StatusPagesDef
 from escalate.engine.audiences import AudienceDef
 from escalate.engine.clocks import ClockDef
 from escalate.engine.decision import Decision
@@ -94,6 +95,8 @@ class Policy:
     * ``notifications``: its ``channels``, ``notification_plans`` and ``notifications``
       options compiled (:class:`~escalate.engine.plans.Notifications`), ``None`` when it
       declares no plan;
+    * ``status_pages``: the pacing of status-page intents and the update on resolution
+      (``status_pages:``; a :class:`~escalate.engine.bulletins.StatusPagesDef`);
     * ``audiences``: the audiences with an update cadence (``audiences:`` entries with a
       ``cadence:``), a tuple of :class:`~escalate.engine.audiences.AudienceDef` in name order.
 
@@ -128,6 +131,7 @@ class Policy:
         "segment",
         "segments",
         "source",
+        "status_pages",
         "statuses",
         "version",
     )
@@ -155,6 +159,7 @@ class Policy:
     segments: tuple[Segment, ...]
     _segment_fields: tuple[str, ...]
     source: str
+    status_pages: StatusPagesDef
     statuses: StatusTable
     version: str
 
@@ -184,6 +189,7 @@ class Policy:
         notifications: Notifications | None = None,
         audiences: tuple[AudienceDef, ...] = (),
         renderer: Renderer | None = None,
+        status_pages: StatusPagesDef = NO_STATUS_PAGES,
     ) -> None:
         object.__setattr__(self, "id", id)
         object.__setattr__(self, "version", version)
@@ -218,6 +224,7 @@ class Policy:
         object.__setattr__(self, "positions", FrozenMap(positions or {}, what="key path"))
         object.__setattr__(self, "lint_ignores", tuple(lint_ignores))
         object.__setattr__(self, "notifications", notifications)
+        object.__setattr__(self, "status_pages", status_pages)
         object.__setattr__(
             self, "_segment_fields", tuple(sorted({f for s in segments for f in s.fields}))
         )

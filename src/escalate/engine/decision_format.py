@@ -38,15 +38,18 @@ __all__ = [
 UTC_INSTANT_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{6})?\+00:00$"
 #: A duration as decisions write it: days, hours, minutes, seconds, microseconds; ``0s``.
 DURATION_PATTERN = r"^-?(0s|([0-9]+d)?([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+us)?)$"
+_STAMP = r"[0-9]{8}T[0-9]{6}(\.[0-9]{6})?Z"
+_RUNG_ACTION = r"clock:[^:#@]+#[0-9]+@[0-9]+:[a-z][a-z0-9_-]*[0-9]+"
+_RULE_ACTION = rf"rule:[^:]+:{_STAMP}:[a-z][a-z0-9_-]*[0-9]+"
 #: The shapes of action ids (see docs/decision-format.md): clock rungs, rules, path levels,
-#: their hand-off notices and unacknowledged fallbacks; after any of them, the channel
-#: attempts and the communication failure of a notification plan; audience updates.
-#: ``{ticket}`` is the ticket's id.
+#: their hand-off notices and unacknowledged fallbacks, bridge joins and status-page updates;
+#: after any of them, the channel attempts and the communication failure of a notification
+#: plan; audience updates. ``{ticket}`` is the ticket's id.
 ACTION_ID_PATTERN = (
-    r"^.+:((clock:[^:#@]+#[0-9]+@[0-9]+:[a-z][a-z0-9_-]*[0-9]+"
-    r"|rule:[^:]+:[0-9]{8}T[0-9]{6}(\.[0-9]{6})?Z:[a-z][a-z0-9_-]*[0-9]+"
-    r"|path:[^:]+:[0-9]+:([0-9]{8}T[0-9]{6}(\.[0-9]{6})?Z:)?[0-9]+:[^:]+(:unacknowledged"
-    r"|:handoff:[^:]+:[0-9]{8}T[0-9]{6}(\.[0-9]{6})?Z)?)"
+    rf"^.+:((({_RUNG_ACTION}|{_RULE_ACTION})(:join:[^:]+:{_STAMP})?"
+    rf"|status-page:[^:]+:({_RUNG_ACTION}|{_RULE_ACTION}|resolved:{_STAMP})"
+    rf"|path:[^:]+:[0-9]+:({_STAMP}:)?[0-9]+:[^:]+(:unacknowledged"
+    rf"|:handoff:[^:]+:{_STAMP})?)"
     r"(/notify/[^/]+/[0-9]+|/comms-failure)?"
     r"|audience:[a-z]+@[0-9]+)$"
 )

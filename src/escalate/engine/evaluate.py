@@ -12,12 +12,14 @@ The stages run in a fixed order, each a function of what came before:
 5. :func:`~escalate.engine.escalation.run_paths`: timers, acknowledgements, requests and
    overrides replayed → levels, pages (people from :mod:`~escalate.engine.targets`);
 6. ``run_rules`` for rules that read path levels;
-7. :func:`~escalate.engine.notifications.run_notifications`, only for a policy with
+7. :func:`~escalate.engine.bulletins.run_bulletins`: status-page updates paced per component,
+   bridges whose participants are paths;
+8. :func:`~escalate.engine.notifications.run_notifications`, only for a policy with
    notification plans: pages and opted-in notifications → channel attempts, communication
    failures;
-8. :func:`~escalate.engine.cadence.run_audiences`: audiences due an update (policies with
+9. :func:`~escalate.engine.cadence.run_audiences`: audiences due an update (policies with
    ``audiences:`` cadences only);
-9. ``next_evaluation_at``: the earliest future instant any stage said would change something.
+10. ``next_evaluation_at``: the earliest future instant any stage said would change something.
 
 Stages write what they emit into one :class:`~escalate.engine.outcome.Outcome`. Nothing here
 reads a clock, does I/O or keeps state between calls.
@@ -29,6 +31,7 @@ from datetime import datetime
 from functools import partial
 
 from escalate.calendars._instants import MAX_US, from_us
+from escalate.engine.bulletins import run_bulletins
 from escalate.engine.cadence import run_audiences
 from escalate.engine.context import HistoryPass, prepare
 from escalate.engine.decision import Decision
@@ -98,10 +101,11 @@ def _evaluate(
     clocks, cycles = run_clocks(ctx, facts)
     out = Outcome([p.name for p in policy.paths])
     matches = Matches()
-    run_ladders(ctx, clocks, cycles, out)
+    run_ladders(ctx, clocks, cycles, out, facts.current)
     run_rules(ctx, facts, clocks, cycles, out, matches, reads_paths=False)
     path_states = run_paths(ctx, facts, out)
     run_rules(ctx, facts, clocks, cycles, out, matches, reads_paths=True)
+    run_bulletins(ctx, out, matches.results, path_states)
     if policy.notifications is not None:
         run_notifications(ctx, policy.notifications, out)
     communications = run_audiences(ctx, out) if policy.audiences else None

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from escalate.calendars._instants import ONE_US
+from escalate.engine.bulletins import defer_bridge, request_status
 from escalate.engine.clocks import RUNNING, ClockDef, ClockState, Cycle, Rung
 from escalate.engine.context import Context
 from escalate.engine.decision import Action, Withdrawn
@@ -35,12 +37,14 @@ def run_ladders(
     clocks: Sequence[ClockState],
     cycles: Mapping[str, list[Cycle]],
     out: Outcome,
+    current: Mapping[str, Any],
 ) -> None:
     """Add each clock's breach wake-up, its rungs' path requests and its top rung's actions
     (or, once the ticket has ended, the top rung's missed actions), and the traces of what a
     retroactive priority change withdrew.
 
-    ``clocks`` are the clocks that apply to the ticket. A scoped clock with ``on_scope_change:
+    ``clocks`` are the clocks that apply to the ticket; ``current`` the facts at now (a
+    status-page component may be read from a ticket field). A scoped clock with ``on_scope_change:
     restart`` that does not apply any more keeps the path levels its closed cycles reached:
     from the change on, the past stands.
     """
@@ -81,10 +85,15 @@ def run_ladders(
             continue  # an ended ticket is due nothing, and later rungs change nothing
         due = _due(ctx, cs, *reached_rungs[-1]) if reached_rungs else []
         for action in due:
+            if action.kind == "open_bridge" and defer_bridge(out, action, None):
+                continue
             out.actions.append(with_people(ctx, out, action))
         if reached_rungs and ctx.policy.notifications is not None:
             _chains(ctx, cs, *reached_rungs[-1], out)
-        _rung_wakeup(ctx, cs, bool(due), future, out)
+        pending = bool(due)
+        if reached_rungs and reached_rungs[-1][0].bulletins:
+            pending |= _bulletins(ctx, cs, *reached_rungs[-1], out, current)
+        _rung_wakeup(ctx, cs, pending, future, out)
 
 
 def _reach(cs: ClockState) -> tuple[list[tuple[Rung, datetime]], list[tuple[int, Rung]]]:
@@ -122,8 +131,10 @@ def _due(ctx: Context, cs: ClockState, rung: Rung, reached: datetime) -> list[Ac
     instance = f"{clock.name}#{cs.cycle}@{rung.index}"
     found: list[Action] = []
     for act in rung.actions:
-        if act.path is not None:
-            continue  # its effect is the path's level, emitted by the path
+        if act.path is not None or act.kind == "status_page":
+            # a path's level is emitted by the path; a status-page update by the bulletin
+            # stage, and never as missed (on_resolve says what an ended ticket posts)
+            continue
         action_id = f"{ctx.ticket.id}:clock:{instance}:{act.kind}{act.index}"
         if action_id not in ctx.done_at:
             found.append(make_action(act, action_id, source, reached, ctx.now, rung.rationale))
@@ -145,6 +156,33 @@ def _chains(ctx: Context, cs: ClockState, rung: Rung, reached: datetime, out: Ou
             else:
                 action = with_people(ctx, out, action)
             chain_notify(ctx, out, act, action)
+
+
+def _bulletins(
+    ctx: Context,
+    cs: ClockState,
+    rung: Rung,
+    reached: datetime,
+    out: Outcome,
+    current: Mapping[str, Any],
+) -> bool:
+    """The top rung's status-page requests, and its bridges with ``path:`` participants that
+    are open (for the people who join them); whether a status-page request is pending."""
+    clock = cs.definition
+    source = f"clock:{clock.name}@{rung.text}"
+    instance = f"{clock.name}#{cs.cycle}@{rung.index}"
+    pending = False
+    for act in rung.actions:
+        origin = f"clock:{instance}:{act.kind}{act.index}"
+        if act.kind == "status_page":
+            pending |= request_status(
+                ctx, current, out, act, origin, source, reached, rung.rationale, None
+            )
+        elif act.kind == "open_bridge" and f"{ctx.ticket.id}:{origin}" in ctx.done_at:
+            action_id = f"{ctx.ticket.id}:{origin}"
+            action = make_action(act, action_id, source, reached, ctx.now, rung.rationale)
+            defer_bridge(out, action, ctx.done_at[action_id])
+    return pending
 
 
 def _undone(ctx: Context, cs: ClockState, rung: Rung) -> bool:

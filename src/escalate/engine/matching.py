@@ -14,6 +14,7 @@ from typing import Any
 
 from escalate.calendars._instants import ONE_US
 from escalate.engine.actions import ActionDef
+from escalate.engine.bulletins import defer_bridge, request_status
 from escalate.engine.clocks import RUNNING, ClockState, Cycle
 from escalate.engine.conditions import TIME, leaves, time_calendar
 from escalate.engine.context import Context, stamp
@@ -105,11 +106,25 @@ def run_rules(
             if act.path is not None:
                 continue
             action_id = f"{ticket.id}:rule:{rule.id}:{instance}:{act.kind}{act.index}"
-            done = _rule_action_done(ctx, rule, act, action_id, began)
+            if act.kind == "status_page":
+                origin = action_id[len(ticket.id) + 1 :]
+                source = f"rule:{rule.id}"
+                if request_status(
+                    ctx, current, out, act, origin, source, began, rule.rationale, rule.id
+                ):
+                    emitted += 1
+                continue
+            opened_at = _rule_action_done_at(ctx, rule, act, action_id, began)
+            done = opened_at is not None
             chained = plans and "plan" in act.details
-            if done and not chained:
+            if done and not chained and act.kind != "open_bridge":
                 continue
             action = make_action(act, action_id, f"rule:{rule.id}", began, now, rule.rationale)
+            if act.kind == "open_bridge" and defer_bridge(out, action, opened_at):
+                emitted += opened_at is None
+                continue
+            if done and not chained:
+                continue
             action = with_people(ctx, out, action)
             if chained:
                 chain_notify(ctx, out, act, action)  # the chain runs after the notify is done
@@ -174,6 +189,10 @@ def _missed(ctx: Context, facts: Facts, rule: RuleDef) -> list[Action]:
     found: list[Action] = []
     for act in rule.actions:
         action_id = f"{ctx.ticket.id}:rule:{rule.id}:{stamp(began)}:{act.kind}{act.index}"
+        # A status-page update is not posted after the end (``status_pages.on_resolve``
+        # says what a resolved ticket posts): never missed.
+        if act.kind == "status_page":
+            continue
         if act.path is None and not _rule_action_done(ctx, rule, act, action_id, began):
             found.append(
                 make_action(act, action_id, f"rule:{rule.id}", began, ctx.now, rule.rationale)
@@ -186,13 +205,25 @@ def _rule_action_done(
 ) -> bool:
     """Done if this id is recorded, or this action of this rule was recorded during the
     current stretch (a retroactive priority change may move the stretch's start)."""
-    if action_id in ctx.done_at:
-        return True
+    return _rule_action_done_at(ctx, rule, act, action_id, began) is not None
+
+
+def _rule_action_done_at(
+    ctx: Context, rule: RuleDef, act: ActionDef, action_id: str, began: datetime
+) -> datetime | None:
+    """When :func:`_rule_action_done` found the action recorded (``None``: not done)."""
+    found = ctx.done_at.get(action_id)
+    if found is not None:
+        return found
     prefix = f"{ctx.ticket.id}:rule:{rule.id}:"
     suffix = f":{act.kind}{act.index}"
-    return any(
-        done.startswith(prefix) and done.endswith(suffix) and at >= began
-        for done, at in ctx.done_at.items()
+    return next(
+        (
+            at
+            for done, at in ctx.done_at.items()
+            if done.startswith(prefix) and done.endswith(suffix) and at >= began
+        ),
+        None,
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from escalate.engine.actions import ActionDef
+from escalate.engine.actions import ActionDef, StatusRequest
 from escalate.engine.decision import Action, Withdrawn, iso
 from escalate.engine.paths import Request
 from escalate.engine.rules import RuleDef
@@ -31,7 +31,8 @@ class Chain:
 
 class Outcome:
     """The actions due, the requests each path received, the future instants to wake at, and
-    for audit the actions missed when the ticket ended and what a retroactive change withdrew.
+    for audit the actions missed when the ticket ended and what a retroactive change withdrew;
+    and the status-page requests and path-reading bridges the bulletin stage settles last.
 
     ``path_wakeups`` holds, per path, the future requests of rungs (that change nothing else)
     and of time rules that only move paths: the path stage wakes for one only if it would move
@@ -40,11 +41,14 @@ class Outcome:
 
     __slots__ = (
         "actions",
+        "bridges",
         "chains",
         "missed",
         "missed_rules",
         "path_wakeups",
         "requests",
+        "status_notes",
+        "status_requests",
         "wakeups",
         "withdrawn",
     )
@@ -61,6 +65,12 @@ class Outcome:
         self.missed_rules: list[RuleDef] = []  # ended ticket: rules whose actions may be missed
         self.withdrawn: list[Withdrawn] = []
         self.chains: list[Chain] = []  # only with notification plans
+        # Settled after the rules by engine/bulletins.py: status-page requests (pending or
+        # done), notes on the rules whose requests found no component or were held, and
+        # bridges with ``path:`` participants (resolved once the paths are known).
+        self.status_requests: list[StatusRequest] = []
+        self.status_notes: list[tuple[str, str]] = []
+        self.bridges: list[tuple[Action, datetime | None]] = []  # (bridge, opened at)
 
 
 def make_action(

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from escalate._frozen import FrozenMap
-from escalate.engine.actions import ActionDef
+from escalate.engine.actions import ActionDef, StatusPagesDef
 from escalate.engine.audiences import AudienceDef
 from escalate.engine.clocks import ClockDef
 from escalate.engine.conditions import TIME, Condition
@@ -133,6 +133,11 @@ class PolicyView(Protocol):
     @property
     def statuses(self) -> StatusTable:
         """The statuses tickets may be in: canonical names, categories, aliases."""
+        ...
+
+    @property
+    def status_pages(self) -> StatusPagesDef:
+        """The pacing of status-page intents and the update on resolution."""
         ...
 
     @property

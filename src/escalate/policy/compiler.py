@@ -24,7 +24,7 @@ from escalate.calendars._durations import parse_duration, parse_percent
 from escalate.calendars.calendar import Calendar
 from escalate.calendars.models import CalendarModel
 from escalate.comms.messages import compile_comms
-from escalate.engine.actions import ActionDef
+from escalate.engine.actions import NO_STATUS_PAGES, ActionDef, StatusPagesDef
 from escalate.engine.clocks import CLOCK_STATES, ClockDef, Definition, Rung, Target, Trigger
 from escalate.engine.compiled import LintIgnore, Policy
 from escalate.engine.conditions import (
@@ -61,6 +61,7 @@ from escalate.policy.models import (
     RuleSpec,
     RungSpec,
     SegmentSpec,
+    StatusPageSpec,
     TargetSpec,
     TriggerSpec,
 )
@@ -397,6 +398,7 @@ class _Compiler:
             sorted(self.path_defs), lambda n: self._path_criteria(self.path_defs[n], spec.paths[n])
         )
         rules = self._rules(problems)
+        status_pages = problems.each([self._status_pages], lambda stage: stage())
         problems.check()
         segments = self._segments()
         return Policy(
@@ -423,6 +425,7 @@ class _Compiler:
             notifications=self.notifications,
             audiences=self.audiences,
             renderer=self.comms,
+            status_pages=status_pages[0],
         )
 
     def _lint_ignores(self) -> tuple[LintIgnore, ...]:
@@ -981,9 +984,17 @@ class _Compiler:
                 self._plan_name(body.plan, (*path, "plan"))
         elif kind == "open_bridge":
             for i, target in enumerate(body.participants):
-                self.directory.check_target(target, (*path, "participants", i))
+                where = (*path, "participants", i)
+                if target.startswith("path:"):
+                    self._bridge_path(target[5:], where)
+                else:
+                    self.directory.check_target(target, where)
             targets = tuple(body.participants)
             details.pop("participants")
+            if body.room is None:
+                details.pop("room")  # a bridge as before: the same details
+        elif kind == "status_page":
+            return self._status_page(body, index, path)
         elif kind == "require_postmortem":
             within = parse_duration(body.within, (*path, "within"), allow_business_days=False).delta
         return ActionDef(kind=kind, index=index, targets=targets, details=details, within=within)
@@ -1024,6 +1035,89 @@ class _Compiler:
             policy=(spec.policy, str(spec.version)),
             cache=self.shared.templates,
         )
+
+    def _bridge_path(self, name: str, path: Path) -> None:
+        """A ``path:<name>`` bridge participant must name a declared path."""
+        if name in self.broken_paths:
+            raise _Repeats
+        if name not in self.spec.paths:
+            raise PolicyError(
+                f"unknown path {shown(name)} (a 'path:' participant is the people of a path's "
+                "current level)",
+                path=path,
+                suggestion=suggest(name, self.spec.paths),
+            )
+
+    def _status_channel(self, name: str | None, path: Path) -> None:
+        """A status page's ``channel``: with ``channels:`` declared, one of kind
+        ``status-page``; without, a label passed to the caller."""
+        declared = self.spec.channels
+        if name is None or not declared:
+            return
+        found = declared.get(name)
+        pages = sorted(n for n, c in declared.items() if c.kind == "status-page")
+        if found is None:
+            known = f" (status-page channels: {', '.join(pages)})" if pages else ""
+            raise PolicyError(
+                f"unknown channel {shown(name)}{known}",
+                path=path,
+                suggestion=suggest(name, pages or declared),
+            )
+        if found.kind != "status-page":
+            raise PolicyError(
+                f"channel {shown(name)} is a {found.kind} channel; a status page is posted on "
+                "a channel of kind status-page",
+                path=path,
+                suggestion=suggest(name, pages),
+            )
+
+    def _status_page(self, body: StatusPageSpec, index: int, path: Path) -> ActionDef:
+        """A status-page intent: its component (a name, or a string ticket field)."""
+        self._status_channel(body.channel, (*path, "channel"))
+        details: dict[str, Any] = {
+            "state": body.state,
+            "message": body.message,
+            "channel": body.channel,
+        }
+        if isinstance(body.component, str):
+            return ActionDef("status_page", index, (), details, component=body.component)
+        name = body.component.field
+        strings = sorted(
+            k for k, v in self.fields.items() if v.type == STR and not k.startswith("clock.")
+        )
+        if name not in strings:
+            raise PolicyError(
+                f"a status page's component comes from a string ticket field; {shown(name)} is "
+                + ("not one" if self.fields.get(name) is not None else "not a field"),
+                path=(*path, "component", "field"),
+                suggestion=suggest(name, strings),
+            )
+        return ActionDef(
+            "status_page",
+            index,
+            (),
+            details,
+            component=body.component.default,
+            component_field=name,
+        )
+
+    def _status_pages(self) -> StatusPagesDef:
+        """The top-level ``status_pages:`` settings (no rate limit, nothing on resolution
+        when absent)."""
+        spec = self.spec.status_pages
+        if spec is None:
+            return NO_STATUS_PAGES
+        where: Path = ("status_pages",)
+        resolve = None
+        if spec.on_resolve is not None:
+            self._status_channel(spec.on_resolve.channel, (*where, "on_resolve", "channel"))
+            resolve = spec.on_resolve.model_dump(mode="json")
+        if spec.min_interval is None:
+            return StatusPagesDef(on_resolve=resolve)
+        interval = parse_duration(
+            spec.min_interval, (*where, "min_interval"), allow_business_days=False
+        ).delta
+        return StatusPagesDef(interval, spec.min_interval, resolve)
 
     def _rules(self, problems: _Problems) -> tuple[RuleDef, ...]:
         """The rules in precedence order (higher priority first, then file order); a rule

@@ -23,8 +23,10 @@ from escalate.comms.models import AudienceName, AudienceSpec, DataClass, Redacti
 from escalate.people.models import DirectoryModel, ScheduleModel
 
 __all__ = [
+    "BRIDGE_PATTERN",
     "CONDITION_SCHEMA",
     "KEBAB_PATTERN",
+    "STATUS_PAGE_STATES",
     "TARGET_PATTERN",
     "ActionSpec",
     "ChannelSpec",
@@ -41,6 +43,8 @@ __all__ = [
     "RungSpec",
     "SectionsSpec",
     "SegmentSpec",
+    "StatusPageSpec",
+    "StatusPagesSpec",
     "StatusSpec",
     "TargetSpec",
     "TriggerSpec",
@@ -68,6 +72,27 @@ Target = Annotated[
         json_schema_extra={"pattern": TARGET_PATTERN},
         examples=["team:service-desk", "person:alice", "schedule:ops", "manager:alice"],
     ),
+]
+#: Bridge participants: any target, or ``path:<name>`` (the people of that path's current level).
+BRIDGE_PATTERN = r"^(?:person|team|role|schedule|manager|path):.+$"
+BridgeTarget = Annotated[
+    Label,
+    Field(
+        json_schema_extra={"pattern": BRIDGE_PATTERN},
+        examples=["role:incident-manager", "path:service-desk", "schedule:ops"],
+    ),
+]
+#: The component states of Atlassian Statuspage's API (``component.status``), in its spelling
+#: with dashes: https://developer.statuspage.io/#operation/patchPagesPageIdComponentsComponentId
+STATUS_PAGE_STATES = (
+    "operational",
+    "degraded-performance",
+    "partial-outage",
+    "major-outage",
+    "under-maintenance",
+)
+StatusPageState = Literal[
+    "operational", "degraded-performance", "partial-outage", "major-outage", "under-maintenance"
 ]
 NOTIFY_PATTERN = (
     r"^(?:assignee|assignment-group|customer|requester|(?:person|team|role|schedule|manager):.+)$"
@@ -115,9 +140,65 @@ class NotifySpec(_Strict):
 
 
 class BridgeSpec(_Strict):
-    """Open a bridge / war room with these participants."""
+    """Open a bridge / war room with these participants (resolved to people when due)."""
 
-    participants: list[Target] = Field(min_length=1)
+    participants: list[BridgeTarget] = Field(
+        min_length=1,
+        description="targets, or 'path:<name>': the people of that path's current level "
+        "(a horizontal path: the team or vendor it has engaged; nobody while not engaged)",
+    )
+    room: Label | None = Field(
+        default=None,
+        description="which conference bridge or war room to use (passed to the caller)",
+    )
+
+
+class ComponentFieldSpec(_Strict):
+    """A status-page component named by a ticket field (its value at the evaluated instant)."""
+
+    field: Label = Field(description="a string ticket field: service, service_line, fields.<x>")
+    default: Label | None = Field(
+        default=None, description="the component when the field is empty (default: no intent)"
+    )
+
+
+class StatusPageSpec(_Strict):
+    """Post a component's state on a status page (rate-limited by ``status_pages:``)."""
+
+    component: Label | ComponentFieldSpec = Field(
+        description="a component name, or {field: service} to read it from the ticket"
+    )
+    state: StatusPageState = Field(description="Statuspage's component states")
+    message: Prose | None = Field(
+        default=None, description="the update's text or the name of a template"
+    )
+    channel: Label | None = Field(
+        default=None, description="the status-page channel to post on (default: the caller's)"
+    )
+
+
+class StatusResolveSpec(_Strict):
+    """The final status-page update when a ticket ends (resolved, closed, cancelled)."""
+
+    state: StatusPageState = "operational"
+    message: Prose | None = None
+    channel: Label | None = None
+
+
+class StatusPagesSpec(_Strict):
+    """How status-page intents are paced, and whether a resolved ticket restores components."""
+
+    min_interval: Duration | None = Field(
+        default=None,
+        description="per component: no update sooner than this after the last one posted "
+        "(recorded done); a held update becomes due then, and only the latest one is posted "
+        "(default: no limit)",
+    )
+    on_resolve: StatusResolveSpec | None = Field(
+        default=None,
+        description="when the ticket ends, post this state for every component it posted "
+        "(default: nothing)",
+    )
 
 
 class PostmortemSpec(_Strict):
@@ -144,6 +225,7 @@ ACTION_KINDS = (
     "escalate",
     "transfer",
     "notify",
+    "status_page",
     "open_bridge",
     "require_postmortem",
     "set_flag",
@@ -157,6 +239,7 @@ class ActionSpec(_Strict):
     escalate: EscalateSpec | None = None
     transfer: TransferSpec | None = None
     notify: NotifySpec | None = None
+    status_page: StatusPageSpec | None = None
     open_bridge: BridgeSpec | None = None
     require_postmortem: PostmortemSpec | None = None
     set_flag: FlagSpec | None = None
@@ -632,6 +715,11 @@ class PolicySpec(_Strict):
     audiences: dict[AudienceName, AudienceSpec] = Field(
         default_factory=dict,
         description="per audience: redaction profile, point of contact, update cadence",
+    )
+    status_pages: StatusPagesSpec | None = Field(
+        default=None,
+        description="rate limit of status-page updates and the update on resolution "
+        "(see docs/notifications.md)",
     )
     segments: list[SegmentSpec] = Field(
         default_factory=list, description="variants of this policy chosen per ticket"

@@ -54,7 +54,7 @@ _DIRECTORY_SECTIONS = ("people", "teams", "roles")
 #: Sections that are lists of entries with an ``id``.
 LISTED_SECTIONS = ("rules", "segments")
 #: Top-level values an extending policy replaces when it writes them.
-_SCALARS = ("policy", "version", "description", "pin", "empty_values", "lint")
+_SCALARS = ("policy", "version", "description", "pin", "empty_values", "lint", "status_pages")
 
 
 def plain_origin(locate: Callable[[KeyPath], Source | None]) -> Origin:

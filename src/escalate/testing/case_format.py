@@ -55,8 +55,8 @@ __all__ = [
 ]
 
 #: Every kind of action a decision can hold (the policy's action kinds, the ``page`` and
-#: ``handoff`` a path emits, and the ``notify_attempt`` and ``open_incident`` of notification
-#: plans), and the keys of ``details`` each kind carries.
+#: ``handoff`` a path emits, the ``bridge_join`` of an open bridge, and the ``notify_attempt``
+#: and ``open_incident`` of notification plans), and the keys of ``details`` each kind carries.
 _LEVEL_DETAILS = (
     "path",
     "level",
@@ -72,7 +72,9 @@ ACTION_DETAILS: dict[str, tuple[str, ...]] = {
     "escalate": _LEVEL_DETAILS,
     "transfer": _LEVEL_DETAILS,
     "notify": ("channel", "template", "audience", "plan"),
-    "open_bridge": (),
+    "status_page": ("component", "state", "message", "channel", "requested_at"),
+    "open_bridge": ("room",),
+    "bridge_join": ("bridge", "path", "level", "room"),
     "require_postmortem": ("within", "due_by"),
     "set_flag": ("flag", "value"),
     "custom": ("type", "payload"),

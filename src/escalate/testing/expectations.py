@@ -401,8 +401,10 @@ def _check_source(
 ) -> None:
     """``source`` is ``rule:<id>``, ``clock:<name>@<rung>``, ``path:<name>`` or
     ``audience:<name>`` naming a rule, a clock and one of its rungs, a path, or an audience with
-    an update cadence of the policy."""
+    an update cadence of the policy (or ``status-pages:on_resolve``)."""
     kind, _, name = source.partition(":")
+    if source == "status-pages:on_resolve":
+        return  # the status-page update of an ended ticket (docs/notifications.md)
     if kind == "rule":
         if name not in ids.rules:
             raise fail(f"unknown rule {shown(name)}", at, _prefixed("rule:", name, ids.rules))
