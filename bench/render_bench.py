@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT / "src"))
 import yaml  # noqa: E402
 
 import escalate  # noqa: E402
+from escalate.comms import templates as comms_templates  # noqa: E402
 from escalate.comms.redaction import Scrubber, classified_values  # noqa: E402
 from escalate.policy.compiler import compile_policy  # noqa: E402
 
@@ -133,6 +134,7 @@ def main() -> None:
 
     text = (ROOT / "rules" / "itil-default.yaml").read_text(encoding="utf-8")
     data = yaml.safe_load(text)
+    peers(policy, decision, data)
     plain = copy.deepcopy(data)
     for key in COMMS_SECTIONS:
         plain.pop(key)
@@ -148,6 +150,84 @@ def main() -> None:
         f"compiling the pack: {loads['with'] / 1000:.1f} ms with its communication sections, "
         f"{loads['without'] / 1000:.1f} ms without ({len(data['templates'])} templates)"
     )
+
+
+def captured(policy: escalate.Policy, decision: Any) -> list[tuple[str, dict[str, Any]]]:
+    """The template names and render variables of ``policy.messages(decision)``, recorded by
+    wrapping the compiled template's render once."""
+    seen: list[tuple[str, dict[str, Any]]] = []
+    original = comms_templates.CompiledTemplate.render
+
+    def recording(self: Any, variables: Any) -> tuple[str, str]:
+        seen.append((self.name, copy.deepcopy(dict(variables))))
+        return original(self, variables)
+
+    comms_templates.CompiledTemplate.render = recording  # type: ignore[method-assign]
+    try:
+        policy.messages(decision)
+    finally:
+        comms_templates.CompiledTemplate.render = original  # type: ignore[method-assign]
+    return seen
+
+
+def peers(policy: escalate.Policy, decision: Any, data: dict[str, Any]) -> None:
+    """The same templates and variables rendered by escalate's template (Jinja2's immutable
+    sandbox, strict undefined, escalate's bounds), by stock Jinja2 with its immutable sandbox,
+    and by plain Jinja2 without a sandbox, each with strict undefined: what safety costs."""
+    import jinja2
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    seen = captured(policy, decision)
+    ours = {t.name: t for t in policy_templates(policy, [name for name, _ in seen])}
+    envs = {
+        "stock sandbox": ImmutableSandboxedEnvironment(undefined=jinja2.StrictUndefined),
+        "plain Jinja2": jinja2.Environment(undefined=jinja2.StrictUndefined),
+    }
+    stock = {
+        label: {
+            name: (
+                env.from_string(data["templates"][name]["subject"]),
+                env.from_string(data["templates"][name]["body"]),
+            )
+            for name, _ in seen
+        }
+        for label, env in envs.items()
+    }
+    for label, found in stock.items():  # the same text, or the comparison means nothing
+        for name, variables in seen:
+            _, body = found[name]
+            assert body.render(variables) == ours[name].render(variables)[1], (label, name)
+
+    def render_ours() -> None:
+        for name, variables in seen:
+            ours[name].render(variables)
+
+    def render_with(label: str) -> Callable[[], None]:
+        def render() -> None:
+            for name, variables in seen:
+                subject, body = stock[label][name]
+                subject.render(variables)
+                body.render(variables)
+
+        return render
+
+    cases: Cases = {"escalate": (render_ours, 500)}
+    cases.update({label: (render_with(label), 500) for label in envs})
+    found_cost = interleaved(cases, passes=15)
+    names = ", ".join(name for name, _ in seen)
+    print()
+    print(f"rendering the same {len(seen)} templates ({names}) from the same variables:")
+    print()
+    print("| renderer | median µs per decision | ratio to plain Jinja2 |")
+    print("|---|---|---|")
+    for label, cost in found_cost.items():
+        print(f"| {label} | {cost:.1f} | {cost / found_cost['plain Jinja2']:.2f} |")
+
+
+def policy_templates(policy: escalate.Policy, names: list[str]) -> list[Any]:
+    """The compiled templates of ``names`` (the renderer's table, read for the comparison)."""
+    renderer: Any = policy._renderer  # the bench compares an internal table on purpose
+    return [renderer.templates[name] for name in dict.fromkeys(names)]
 
 
 if __name__ == "__main__":
