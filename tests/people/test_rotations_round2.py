@@ -720,6 +720,9 @@ def test_to_ical_has_one_event_per_shift_with_people_in_utc() -> None:
         if shift.people
     ]
     got = events(s.to_ical(start, end, name="ops"))
+    # The shift in progress at start (alice's night from 16:00 Berlin) keeps its true start.
+    assert at(BERLIN, 2024, 1, 1, 16) == s.shifts(at(BERLIN, 2024, 1, 1, 12), end)[1].start
+    expected[0] = (at(BERLIN, 2024, 1, 1, 16), *expected[0][1:])
     assert expected == [(a, b, summary) for a, b, summary, _ in got]
     assert all(a.tzinfo is not None and a.utcoffset() == timedelta(0) for a, _, _, _ in got)
 

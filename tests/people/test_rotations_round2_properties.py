@@ -414,11 +414,25 @@ def test_the_ical_export_parses_back_to_the_shifts_with_people(data: st.DataObje
         (e.decoded("dtstart"), e.decoded("dtend"), str(e["summary"]))
         for e in icalendar.Calendar.from_ical(exported).walk("VEVENT")
     ]
+    timeline = s.shifts(start, end)
     whole = [
         (x.start.replace(microsecond=0), x.end.replace(microsecond=0), ", ".join(x.people))
-        for x in s.shifts(start, end)
+        for x in timeline
         if x.people
     ]
+    first = timeline[0]
+    if first.people:
+        # The shift in progress at start is exported from its true start: the same answer
+        # (people and source) from there to start, and another one just before it.
+        since = events[0][0]
+        assert since <= start
+        assert [(first.people, first.source)] == [
+            (x.people, x.source) for x in s.shifts(since, first.end)
+        ]
+        if since > datetime(1, 1, 2, tzinfo=UTC):
+            just_before = s.shifts(since - timedelta(microseconds=1), since + MINUTE)[0]
+            assert (first.people, first.source) != (just_before.people, just_before.source)
+        whole[0] = (since, *whole[0][1:])
     assert [w for w in whole if w[0] < w[1]] == events
 
 

@@ -642,7 +642,10 @@ class Schedule:
         One ``VEVENT`` per shift of :meth:`shifts` that has people (gaps are left out), in
         order, with ``DTSTART``/``DTEND`` in UTC, ``SUMMARY`` the people joined by ``", "``,
         and a ``UID`` made of the shift's start, its source and ``name`` (the schedule's name
-        in the policy), so exporting again names the same shift the same way. ``DTSTAMP`` is
+        in the policy), so exporting again names the same shift the same way. The shift in
+        progress at ``start`` keeps its true start (``DTSTART`` and ``UID``), found by looking
+        back like :meth:`last_handoff`, so a rolling export ("from now on") names it as earlier
+        exports did; the last shift ends at ``end``. ``DTSTAMP`` is
         the shift's start, never the clock: equal input gives equal bytes. Times are whole
         seconds in iCalendar: instants are rounded down to the second. Returns UTF-8 bytes
         with CRLF line ends (what a file or an HTTP response carries as is).
@@ -660,6 +663,10 @@ class Schedule:
             raise ArgumentError(f"name must be a non-empty single line, got {name!r}")
         lo, hi = _span(start, end)
         starts, answers = self._timeline(lo, hi, ical.MAX_EVENTS)
+        if answers and answers[0][0]:
+            # The first shift shows its true start, not the export's: a rolling export ("from
+            # now on") names and dates the shift in progress as every earlier export did.
+            starts[0] = self._shift_start(lo)
         rows = [
             (from_us(starts[i]), from_us(starts[i + 1]), people, source)
             for i, (people, source) in enumerate(answers)
@@ -923,6 +930,35 @@ class Schedule:
                 )
         starts.append(hi)
         return starts, answers
+
+    def _shift_start(self, t: int) -> int:
+        """Where the shift in progress at ``t`` began: the last instant at or before ``t`` at
+        which the people or the source changed (``MIN_US`` when they never did).
+
+        Looks back over windows that double in length, like :meth:`last_handoff`; past the
+        last dated boundary a whole quiet span without a change proves that the shift began
+        at or before that boundary, and the search goes on from there."""
+        hi = t
+        span = DAY_US
+        while True:
+            start = max(MIN_US, hi - span)
+            people, source, u = self._piece(start)
+            prev = (people, source)
+            found = None
+            while u <= hi:
+                people, source, nxt = self._piece(u)
+                if (people, source) != prev:
+                    found, prev = u, (people, source)
+                u = nxt
+            if found is not None:
+                return found
+            if start <= MIN_US:
+                return MIN_US
+            if start >= self._settle and hi - start >= self._quiet:
+                hi = self._settle
+                span = DAY_US
+                continue
+            span *= 2
 
     def _last_change(self, lo: int, hi: int) -> int | None:
         """The last instant in ``(lo, hi]`` at which the people on call change (µs)."""
