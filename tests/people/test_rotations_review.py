@@ -25,12 +25,12 @@ def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> date
     return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
-def layer(members: list[Any], turn: str = "1w", **extra: Any) -> dict[str, Any]:
+def layer(members: list[Any], turn: str = "1w", name: str = "l", **extra: Any) -> dict[str, Any]:
     rotation: dict[str, Any] = {"members": members, "turn": turn, "anchor": "2024-01-01"}
     for key in ("advance", "changes", "handoff"):
         if key in extra:
             rotation[key] = extra.pop(key)
-    return {"name": "l", "level": 1, "rotation": rotation, **extra}
+    return {"name": name, "level": 1, "rotation": rotation, **extra}
 
 
 def build(*layers: dict[str, Any], tz: str = "UTC", overrides: Any = None) -> Schedule:
@@ -361,3 +361,33 @@ def test_a_per_shift_turn_meeting_only_skipped_wall_time_uses_up_a_turn() -> Non
     order = ["a", "b", "c"]
     assert order[(order.index(first[0]) + 2) % 3] == after[0]
     assert () == skipped  # 02:30 that day is 03:30 summer time, outside the restrictions
+
+
+# --- 7. a base layer with helpers that only repeat its people is provably constant ------------
+
+
+@pytest.mark.parametrize(
+    ("helpers", "constant"),
+    [
+        ([layer(["a", None], "1h"), layer(["a", None], "1mo")], True),
+        ([layer(["a", None], "1mo", restrictions=WEEKDAYS)], True),
+        ([layer(["a", "b"], "1h")], False),
+    ],
+)
+def test_next_handoff_proves_a_base_layer_with_repeating_helpers_constant_without_walking(
+    helpers: list[dict[str, Any]], constant: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    layers = [layer(["a"], name="base")] + [{**h, "name": f"h{i}"} for i, h in enumerate(helpers)]
+    s = build(*layers)
+    calls = []
+    piece = Schedule._piece
+
+    def counting(self: Schedule, t: int) -> Any:
+        calls.append(t)
+        return piece(self, t)
+
+    monkeypatch.setattr(Schedule, "_piece", counting)
+    found = s.next_handoff(utc(2024, 6, 1))
+    assert (found is None) == constant
+    assert (s.last_handoff(utc(2000, 1, 1), utc(2024, 6, 1)) is None) == constant
+    assert len(calls) < 100  # no walk through 40 years of hourly or monthly hand-offs

@@ -1471,6 +1471,16 @@ def _steady_state(layers: Sequence[_Layer]) -> tuple[bool, int]:
         ruling = [la for la in live if la.level >= top]
         first = ruling[0].groups[0]
         steady = all(len(set(la.groups)) == 1 and la.groups[0] == first for la in ruling)
+    if live and not steady:
+        # Or: the first layer of the highest level is always on with one group G, and every
+        # other layer of that level names only people of G (or nobody): whatever they do,
+        # the union is G in G's order (a base layer plus restricted or monthly helpers).
+        top_tier = [la for la in live if la.level == max(x.level for x in live)]
+        base = top_tier[0]
+        always_on = base in steady_groups and base.edges is None and base.window is None
+        if always_on and len(set(base.groups)) == 1:
+            people = set(base.groups[0])
+            steady = all(person in people for la in top_tier[1:] for g in la.groups for person in g)
     if any(la.window is not None or la.months for la in live):
         # A window, or monthly hand-offs, have no short exact period: watch the whole cap.
         return steady, _QUIET_US
