@@ -720,6 +720,9 @@ def test_to_ical_has_one_event_per_shift_with_people_in_utc() -> None:
         if shift.people
     ]
     got = events(s.to_ical(start, end, name="ops"))
+    # The shift in progress at start (alice's night from 16:00 Berlin) keeps its true start.
+    assert at(BERLIN, 2024, 1, 1, 16) == s.shifts(at(BERLIN, 2024, 1, 1, 12), end)[1].start
+    expected[0] = (at(BERLIN, 2024, 1, 1, 16), *expected[0][1:])
     assert expected == [(a, b, summary) for a, b, summary, _ in got]
     assert all(a.tzinfo is not None and a.utcoffset() == timedelta(0) for a, _, _, _ in got)
 
@@ -864,7 +867,7 @@ def test_full_round_is_members_times_turn_stretched_to_whole_weeks_when_restrict
     day = timedelta(days=1)
     rot = {"members": ABC, "turn": "1d", "anchor": "2024-01-01"}
     hours = [{"days": "mon-fri"}]
-    assert [4 * day, 22 * day, 22 * day, 29 * day, 94 * day, timedelta(0)] == [
+    assert [4 * day, 22 * day, 22 * day, 29 * day, 94 * day, 370 * day] == [
         build(layer("a", 1, rot)).full_round(),
         build(layer("a", 1, rot, restrictions=hours)).full_round(),
         build(layer("a", 1, {**rot, "advance": "per-shift"}, restrictions=hours)).full_round(),

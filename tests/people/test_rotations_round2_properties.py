@@ -10,8 +10,10 @@ computes in closed form:
 * with ``advance: per-shift`` the turn counter of turn ``k`` is the number of turns from 0 to
   ``k`` (excluded; negative before the anchor) whose wall-clock stretch meets the restricted
   hours, counted **one turn at a time** by checking every restriction day by day;
-* a change at ``E`` keeps the group of the counter of the turn in progress at ``E`` (if it is
-  among the new members) and goes on in the new order; ``restart`` starts the new list there;
+* a change at ``E`` keeps those of the group of the counter of the turn in progress at ``E``
+  who are among the new members on call, if they make up one member of the new list (a person
+  or a group, in any order; a ``null`` turn keeps a ``null`` member), and goes on in the new
+  order; otherwise, and with ``restart``, the new list starts there;
 * ``finish-turn``: the layer has someone at ``t`` iff the turn at ``t`` started before
   ``effective_until`` (no turn starts at or after it);
 * overrides: those of the highest ``priority`` among the covering ones, together.
@@ -167,7 +169,10 @@ class RefLayer:
             c = self.counter(self.turn(start))
             _, old, base = out[-1]
             current = old[(c - base) % len(old)]
-            p = groups.index(current) if keep and current in groups else 0
+            staying = {person for group in groups for person in group}
+            kept = {person for person in current if person in staying}
+            same = [i for i, group in enumerate(groups) if set(group) == kept]
+            p = same[0] if keep and same and (kept or not current) else 0
             out.append((start, groups, c - p))
         return out
 
@@ -409,11 +414,25 @@ def test_the_ical_export_parses_back_to_the_shifts_with_people(data: st.DataObje
         (e.decoded("dtstart"), e.decoded("dtend"), str(e["summary"]))
         for e in icalendar.Calendar.from_ical(exported).walk("VEVENT")
     ]
+    timeline = s.shifts(start, end)
     whole = [
         (x.start.replace(microsecond=0), x.end.replace(microsecond=0), ", ".join(x.people))
-        for x in s.shifts(start, end)
+        for x in timeline
         if x.people
     ]
+    first = timeline[0]
+    if first.people:
+        # The shift in progress at start is exported from its true start: the same answer
+        # (people and source) from there to start, and another one just before it.
+        since = events[0][0]
+        assert since <= start
+        assert [(first.people, first.source)] == [
+            (x.people, x.source) for x in s.shifts(since, first.end)
+        ]
+        if since > datetime(1, 1, 2, tzinfo=UTC):
+            just_before = s.shifts(since - timedelta(microseconds=1), since + MINUTE)[0]
+            assert (first.people, first.source) != (just_before.people, just_before.source)
+        whole[0] = (since, *whole[0][1:])
     assert [w for w in whole if w[0] < w[1]] == events
 
 

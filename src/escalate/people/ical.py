@@ -11,8 +11,11 @@ The bytes are a pure function of the input:
 
 * ``UID`` is ``<start>-<source>@<name>``: the shift's start in UTC, its source (the layer
   names or overrides, as :class:`~escalate.people.schedule.Shift` has it) and the schedule's
-  name. Exporting again gives the same UID for the same shift, so a calendar that subscribes
-  to the file updates the event instead of adding a copy.
+  name. The start is the shift's true start even when the export's span begins later (that
+  first shift's ``DTSTART`` is its true start too), so exporting again, or a rolling export
+  "from now on", gives the same UID for the same shift, and a calendar that subscribes to
+  the file updates the event instead of adding a copy. The last shift ends at the export's
+  end; a later export that goes further gives it its real end under the same UID.
 * ``DTSTART`` and ``DTEND`` are UTC (``...Z``): no ``VTIMEZONE`` is needed, and a reader
   shows them in its own zone.
 * ``DTSTAMP`` (required by RFC 5545, "when the object was created") is the shift's own start,
@@ -67,7 +70,8 @@ def _stamp(at: datetime) -> str:
     >>> _stamp(datetime(2024, 1, 8, 8, 0, 0, 999, tzinfo=UTC))
     '20240108T080000Z'
     """
-    return _second(at).strftime("%Y%m%dT%H%M%SZ")
+    s = _second(at)  # strftime's %Y does not pad years before 1000 on every platform
+    return f"{s.year:04d}{s.month:02d}{s.day:02d}T{s.hour:02d}{s.minute:02d}{s.second:02d}Z"
 
 
 def uid(name: str, source: str, start: datetime) -> str:

@@ -47,7 +47,7 @@ from __future__ import annotations
 import bisect
 import calendar as _gregorian
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -61,6 +61,7 @@ from escalate.calendars._instants import (
     MAX_US,
     MIN_US,
     MINUTE_US,
+    OUT_OF_RANGE,
     OffsetTable,
     from_us,
     load_zone,
@@ -99,6 +100,12 @@ _CHUNK_BITS = 45
 # pattern repeats (see Schedule.next_handoff): one DST year on top of the schedule's cycle.
 _DST_YEAR_US = 400 * DAY_US
 _QUIET_US = QUIET_DAYS * DAY_US
+_MAX_ORDINAL = date.max.toordinal()
+# The longest turn: ten years (87 600 hours, 120 months). next_handoff, last_handoff and
+# repeats watch a quiet span of at most 40 years for the next change; a turn must fit in it
+# many times over, so that every hand-off is seen (nobody has a decade-long turn).
+MAX_TURN_HOURS = 87_600
+MAX_TURN_MONTHS = 120
 
 
 # --------------------------------------------------------------------------------------------
@@ -142,7 +149,12 @@ class _Chunk:
         lo = index << _CHUNK_BITS
         hi = (index + 1) << _CHUNK_BITS
         # Two days of margin before the chunk: a fall-back shortly before it still counts.
-        table = OffsetTable(zone, max(lo - DAY_US, MIN_US + DAY_US), min(hi, MAX_US))
+        # The table samples a day beyond each end; a zone ahead of UTC (Pacific/Kiritimati,
+        # +14h) would then ask for a wall time past 9999-12-31. Past its last sample the
+        # last offset holds (the chunk's last segment runs to ``hi`` anyway).
+        table = OffsetTable(
+            zone, max(lo - DAY_US, MIN_US + DAY_US), max(min(hi, MAX_US - 3 * DAY_US), lo)
+        )
         starts = list(table.starts)
         starts[0] = min(starts[0], lo)  # the first days of year 1 have no transition
         offsets = list(table.offsets)
@@ -189,6 +201,7 @@ class _Layer:
         "o_month",
         "o_tod",
         "origin",
+        "per_shift",
         "prefix",
         "turn",
         "vbase",
@@ -229,6 +242,7 @@ class _Layer:
         self.eff_until = eff_until
         self.edges = edges  # sorted positions in the week (µs from Monday 00:00); odd = inside
         self.window = window
+        self.per_shift = per_shift
         # Monthly turns (28 days or more) and turns of a week or more meet any restriction.
         counted = per_shift and edges is not None and 0 < turn < WEEK_US
         self.prefix = _active_prefix(edges, origin, turn) if counted else None
@@ -255,8 +269,15 @@ class _Layer:
         if keep:
             old = self.vgroups[-1]
             current = old[(c - self.vbase[-1]) % len(old)]
-            if current in groups:
-                p = groups.index(current)
+            # Those on call who stay in the rotation stay on call, if they are one member
+            # (a person or a group, in any order) of the new list; else the rotation restarts.
+            staying = {person for g in groups for person in g}
+            kept = frozenset(person for person in current if person in staying)
+            if kept or not current:
+                for i, g in enumerate(groups):
+                    if frozenset(g) == kept:
+                        p = i
+                        break
         self.vstarts.append(start)
         self.vgroups.append(groups)
         self.vbase.append(c - p)
@@ -267,8 +288,15 @@ class _Layer:
         """The grid turn whose hand-off is the last at or before wall time ``reached``."""
         if not self.months:
             return (reached - self.origin) // self.turn
-        day = date.fromordinal(reached // DAY_US + EPOCH_ORDINAL)
-        k = (day.year * 12 + day.month - 1 - self.o_month) // self.months
+        ordinal = reached // DAY_US + EPOCH_ORDINAL
+        if ordinal < 1:
+            month = 11  # December of year 0: a wall clock behind UTC on 0001-01-01
+        elif ordinal > _MAX_ORDINAL:
+            month = 10_000 * 12  # January of year 10000: ahead of UTC on 9999-12-31
+        else:
+            day = date.fromordinal(ordinal)
+            month = day.year * 12 + day.month - 1
+        k = (month - self.o_month) // self.months
         return k - 1 if self.handoff(k) > reached else k
 
     def handoff(self, k: int) -> int:
@@ -302,14 +330,19 @@ class _Layer:
         return groups[(self.counter(k) - self.vbase[v]) % len(groups)]
 
     def period(self) -> int:
-        """Wall-clock µs after which the layer's members and hours come round again (an upper
-        bound for monthly turns; 0 for a ``window`` layer, which has no such period)."""
-        if self.window is not None:
-            return 0
+        """Wall-clock µs within which every member of every version has had a turn on the
+        layer's hours (an upper bound): members (of the longest version) × turn, stretched to
+        whole weeks of the restrictions (with ``per-shift``: × the turns of one period of the
+        weekly pattern), monthly turns at 31 days a month; a ``window`` layer, whose hours
+        follow no weekly pattern, adds a year (windows repeat yearly: holidays, months)."""
+        n = max(len(groups) for groups in self.vgroups)
         if self.months:
-            return self.n * self.months * 31 * DAY_US
-        turns = self.n * (len(self.prefix) - 1 if self.prefix is not None else 1)
+            span = n * self.months * 31 * DAY_US
+            return span + WEEK_US if self.edges is not None else span
+        turns = n * (len(self.prefix) - 1 if self.prefix is not None else 1)
         span = turns * self.turn
+        if self.window is not None:
+            return span + 366 * DAY_US
         return math.lcm(span, WEEK_US) if self.edges is not None else span
 
     def next_version(self, t: int) -> int:
@@ -609,7 +642,10 @@ class Schedule:
         One ``VEVENT`` per shift of :meth:`shifts` that has people (gaps are left out), in
         order, with ``DTSTART``/``DTEND`` in UTC, ``SUMMARY`` the people joined by ``", "``,
         and a ``UID`` made of the shift's start, its source and ``name`` (the schedule's name
-        in the policy), so exporting again names the same shift the same way. ``DTSTAMP`` is
+        in the policy), so exporting again names the same shift the same way. The shift in
+        progress at ``start`` keeps its true start (``DTSTART`` and ``UID``), found by looking
+        back like :meth:`last_handoff`, so a rolling export ("from now on") names it as earlier
+        exports did; the last shift ends at ``end``. ``DTSTAMP`` is
         the shift's start, never the clock: equal input gives equal bytes. Times are whole
         seconds in iCalendar: instants are rounded down to the second. Returns UTF-8 bytes
         with CRLF line ends (what a file or an HTTP response carries as is).
@@ -627,6 +663,10 @@ class Schedule:
             raise ArgumentError(f"name must be a non-empty single line, got {name!r}")
         lo, hi = _span(start, end)
         starts, answers = self._timeline(lo, hi, ical.MAX_EVENTS)
+        if answers and answers[0][0]:
+            # The first shift shows its true start, not the export's: a rolling export ("from
+            # now on") names and dates the shift in progress as every earlier export did.
+            starts[0] = self._shift_start(lo)
         rows = [
             (from_us(starts[i]), from_us(starts[i + 1]), people, source)
             for i, (people, source) in enumerate(answers)
@@ -644,7 +684,9 @@ class Schedule:
         level hides them): lint's ``member-never-on-call`` looks at least this far ahead.
         """
         longest = max((layer.period() for layer in self._layers), default=0)
-        return timedelta(microseconds=longest + DAY_US if longest else 0)
+        # Clamped to the span of instants escalate computes with (a hostile but valid policy
+        # can ask for more than a timedelta holds).
+        return timedelta(microseconds=min(longest + DAY_US, MAX_US - MIN_US) if longest else 0)
 
     def unseen_members(
         self, start: datetime, end: datetime
@@ -664,37 +706,110 @@ class Schedule:
         lo, hi = _span(start, end)
         if lo == hi:
             return ()
-        seen: dict[str, set[str]] = {layer.name: set() for layer in self._layers}
+        spans = {layer.name: (lo, hi) for layer in self._layers}
+        return tuple(
+            (name, pid, where, masked)
+            for name, pid, where, masked, _, _ in self._unseen(
+                spans, lambda layer, v_lo, v_hi: v_hi > lo and v_lo < hi
+            )
+        )
+
+    def never_on_call(
+        self, as_of: datetime, horizon: timedelta, cap: timedelta
+    ) -> tuple[tuple[str, str, Path, bool, datetime, datetime], ...]:
+        """Lint's ``member-never-on-call``: the members never on call through their layer
+        although a whole round of the layer lies in the look-ahead, as ``(layer name, person
+        id, key path, masked, span start, span end)`` (see :meth:`unseen_members`).
+
+        Each layer is judged over its own span: from ``as_of`` or its ``effective_from``,
+        whichever is later, for ``horizon`` or one round of the layer (:meth:`full_round`'s
+        rule for that layer alone), whichever is longer, stretched to a whole round after
+        every member change that starts in it, cut at its ``effective_until`` and at ``cap``
+        after ``as_of``. A layer that takes effect only after ``as_of`` plus that look-ahead
+        is not judged; a member is judged only when a version of the members that names it
+        is in force for a whole round within the span (so a layer that ends, or members that
+        change, before their turns could come round report nobody).
+        """
+        lo = to_us(as_of, "as_of")
+        if not MIN_US <= lo <= MAX_US:
+            raise InstantRangeError(f"as_of {as_of.isoformat()} {OUT_OF_RANGE}")
+        ahead_us = max(horizon // timedelta(microseconds=1), 0)
+        cap_us = min(lo + cap // timedelta(microseconds=1), MAX_US)
+        if not ahead_us:
+            return ()
+        spans: dict[str, tuple[int, int]] = {}
+        rounds: dict[str, int] = {}
+        for layer in self._layers:
+            rnd = min(layer.period() + DAY_US, MAX_US - MIN_US)
+            ahead = max(ahead_us, rnd)
+            first = max(lo, layer.eff_from)
+            if first >= min(lo + ahead, cap_us):
+                continue
+            last = first + ahead
+            for vs in layer.vstarts[1:]:
+                if first < vs < last:
+                    last = max(last, vs + rnd)
+            spans[layer.name] = (first, min(last, cap_us, layer.eff_until))
+            rounds[layer.name] = rnd
+
+        def judged(layer: _Layer, v_lo: int, v_hi: int) -> bool:
+            first, last = spans[layer.name]
+            return min(v_hi, last) - max(v_lo, first) >= rounds[layer.name]
+
+        return tuple(self._unseen(spans, judged))
+
+    def _unseen(
+        self,
+        spans: dict[str, tuple[int, int]],
+        judged: Callable[[_Layer, int, int], bool],
+    ) -> list[tuple[str, str, Path, bool, datetime, datetime]]:
+        """The members of the layers in ``spans`` (layer name -> ``[lo, hi)``) never on call
+        through their layer in its span, among the versions that ``judged`` accepts."""
+        seen: dict[str, set[str]] = {name: set() for name in spans}
         by_name = {layer.name: layer for layer in self._layers}
-        t = lo
-        while t < hi:
+        spans = {name: (lo, hi) for name, (lo, hi) in spans.items() if lo < hi}
+        if not spans:
+            return []
+        t = min(lo for lo, _ in spans.values())
+        end = max(hi for _, hi in spans.values())
+        while t < end:
             people, source, nxt = self._piece(t)
             if people and not source.startswith("overrides["):
                 for name in source.split("+"):
+                    if name not in spans:
+                        continue
+                    s_lo, s_hi = spans[name]
+                    if not (t < s_hi and min(nxt, end) > s_lo):
+                        continue
                     layer = by_name[name]
                     if layer.const:
                         seen[name].update(layer.vgroups[0][0])
                     else:
                         reached = self._clock(layer.zi, t)[1]
                         seen[name].update(layer.group(t, layer.index(reached)))
-            t = min(nxt, hi)
-        out: list[tuple[str, str, Path, bool]] = []
+            t = min(nxt, end)
+        out: list[tuple[str, str, Path, bool, datetime, datetime]] = []
         for i, layer in enumerate(self._layers):
-            if layer.eff_until <= lo or layer.eff_from >= hi:
+            if layer.name not in spans:
                 continue
+            lo, hi = spans[layer.name]
             named: dict[str, Path] = {}
             for v, mentions in enumerate(layer.mentions):
                 until = layer.vstarts[v + 1] if v + 1 < len(layer.vstarts) else _NEVER
-                if until > lo and layer.vstarts[v] < hi:
+                if judged(
+                    layer, max(layer.vstarts[v], layer.eff_from), min(until, layer.eff_until)
+                ):
                     for pid, where in mentions.items():
                         named.setdefault(pid, where)
-            masked = layer.prefix is None and (layer.edges is not None or layer.window is not None)
+            # Only then does advance: per-shift help: turns shorter than a week with restrictions
+            # (a window admits no per-shift; longer turns meet every restriction anyway).
+            masked = not layer.per_shift and layer.edges is not None and 0 < layer.turn < WEEK_US
             out += [
-                (layer.name, pid, ("layers", i, *where), masked)
+                (layer.name, pid, ("layers", i, *where), masked, from_us(lo), from_us(hi))
                 for pid, where in named.items()
                 if pid not in seen[layer.name]
             ]
-        return tuple(out)
+        return out
 
     def gaps(self, start: datetime, end: datetime) -> tuple[Shift, ...]:
         """The stretches of ``[start, end)`` where nobody is on call (the empty shifts)."""
@@ -816,6 +931,35 @@ class Schedule:
         starts.append(hi)
         return starts, answers
 
+    def _shift_start(self, t: int) -> int:
+        """Where the shift in progress at ``t`` began: the last instant at or before ``t`` at
+        which the people or the source changed (``MIN_US`` when they never did).
+
+        Looks back over windows that double in length, like :meth:`last_handoff`; past the
+        last dated boundary a whole quiet span without a change proves that the shift began
+        at or before that boundary, and the search goes on from there."""
+        hi = t
+        span = DAY_US
+        while True:
+            start = max(MIN_US, hi - span)
+            people, source, u = self._piece(start)
+            prev = (people, source)
+            found = None
+            while u <= hi:
+                people, source, nxt = self._piece(u)
+                if (people, source) != prev:
+                    found, prev = u, (people, source)
+                u = nxt
+            if found is not None:
+                return found
+            if start <= MIN_US:
+                return MIN_US
+            if start >= self._settle and hi - start >= self._quiet:
+                hi = self._settle
+                span = DAY_US
+                continue
+            span *= 2
+
     def _last_change(self, lo: int, hi: int) -> int | None:
         """The last instant in ``(lo, hi]`` at which the people on call change (µs)."""
         people0, _, t = self._piece(lo)
@@ -922,6 +1066,9 @@ class Schedule:
 
 def _span(start: datetime, end: datetime) -> tuple[int, int]:
     lo, hi = to_us(start, "start"), to_us(end, "end")
+    for what, at, us in (("start", start, lo), ("end", end, hi)):
+        if not MIN_US <= us <= MAX_US:
+            raise InstantRangeError(f"{what} {at.isoformat()} {OUT_OF_RANGE}")
     if hi < lo:
         raise InstantRangeError(f"end {end.isoformat()} is before start {start.isoformat()}")
     return lo, hi
@@ -978,10 +1125,20 @@ def _turn(value: object, path: Path) -> tuple[int, int]:
     except PolicyError as err:
         raise PolicyError(f"{hint}; got {value!r}", path=path) from err
     if duration.is_months:
+        if duration.months > MAX_TURN_MONTHS:
+            raise PolicyError(
+                f"a turn is at most {MAX_TURN_MONTHS} months (ten years); got {value!r}",
+                path=path,
+            )
         return 0, duration.months
     us = duration.delta // timedelta(microseconds=1)
     if us % HOUR_US or us <= 0:
         raise PolicyError(f"{hint}; got {value!r}, which is not whole hours", path=path)
+    if us > MAX_TURN_HOURS * HOUR_US:
+        raise PolicyError(
+            f"a turn is at most {MAX_TURN_HOURS}h (ten years of 365 days); got {value!r}",
+            path=path,
+        )
     return us, 0
 
 
@@ -1314,6 +1471,16 @@ def _steady_state(layers: Sequence[_Layer]) -> tuple[bool, int]:
         ruling = [la for la in live if la.level >= top]
         first = ruling[0].groups[0]
         steady = all(len(set(la.groups)) == 1 and la.groups[0] == first for la in ruling)
+    if live and not steady:
+        # Or: the first layer of the highest level is always on with one group G, and every
+        # other layer of that level names only people of G (or nobody): whatever they do,
+        # the union is G in G's order (a base layer plus restricted or monthly helpers).
+        top_tier = [la for la in live if la.level == max(x.level for x in live)]
+        base = top_tier[0]
+        always_on = base in steady_groups and base.edges is None and base.window is None
+        if always_on and len(set(base.groups)) == 1:
+            people = set(base.groups[0])
+            steady = all(person in people for la in top_tier[1:] for g in la.groups for person in g)
     if any(la.window is not None or la.months for la in live):
         # A window, or monthly hand-offs, have no short exact period: watch the whole cap.
         return steady, _QUIET_US

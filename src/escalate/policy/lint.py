@@ -24,7 +24,7 @@ from typing import Literal
 
 from escalate._frozen import FrozenMap
 from escalate.calendars._durations import format_duration
-from escalate.calendars._instants import MAX_US, checked_utc, from_us, to_us
+from escalate.calendars._instants import MAX_US, checked_utc, to_us
 from escalate.calendars.calendar import Calendar
 from escalate.engine.actions import ActionDef
 from escalate.engine.clocks import ClockDef, ClockState, Cycle, Definition, Rung, Target, Trigger
@@ -1202,15 +1202,15 @@ def _directory_findings(
 def _unseen_member_findings(
     name: str, schedule: Schedule, as_of: datetime, horizon: timedelta
 ) -> list[Finding]:
-    """Rotation members never on call through their layer in ``[as_of, as_of + horizon)``,
-    the horizon stretched to one whole round of the schedule's slowest rotation (at most
-    :data:`MAX_HORIZON`) so that a member whose turn simply has not come yet is not reported."""
+    """Rotation members never on call through their layer although a whole round of it
+    lies ahead: each layer is judged from ``as_of`` (or its ``effective_from``) over the
+    horizon stretched to one round of that layer (at most :data:`MAX_HORIZON` after
+    ``as_of``), so that a member whose turn simply has not come yet is not reported
+    (:meth:`Schedule.never_on_call <escalate.people.schedule.Schedule.never_on_call>`)."""
     out: list[Finding] = []
     if not horizon:
         return out  # no look ahead asked for (as schedule-gap finds nothing)
-    ahead = min(max(horizon, schedule.full_round()), MAX_HORIZON)
-    end = from_us(min(to_us(as_of) + ahead // timedelta(microseconds=1), MAX_US))
-    for layer, person, where, masked in schedule.unseen_members(as_of, end):
+    for layer, person, where, masked, lo, hi in schedule.never_on_call(as_of, horizon, MAX_HORIZON):
         hint = (
             "; with advance: always, turns that fall on the layer's off hours pass unseen "
             "(advance: per-shift gives turns only to shifts the layer works)"
@@ -1222,7 +1222,7 @@ def _unseen_member_findings(
                 "member-never-on-call",
                 ("schedules", name, *where),
                 f"{person} is never on call through layer {layer!r} of schedule {name!r} from "
-                f"{as_of.isoformat()} to {end.isoformat()}{hint}",
+                f"{lo.isoformat()} to {hi.isoformat()}{hint}",
             )
         )
     return out
