@@ -4,11 +4,17 @@ narrowed sandbox whose work and output are bounded: hostile templates fail clear
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Callable
 
 import pytest
 
 from escalate import MessageError, PolicyError, loads
-from escalate.comms.templates import MAX_CHARS, MAX_TEMPLATE_CHARS, compile_template
+from escalate.comms.templates import (
+    MAX_CHARS,
+    MAX_NESTING,
+    MAX_TEMPLATE_CHARS,
+    compile_template,
+)
 from escalate.errors import every_error
 
 SCHEMA = {
@@ -41,8 +47,8 @@ def test_a_syntax_error_names_the_key_and_the_template_line() -> None:
 
 
 def test_a_name_the_template_reads_must_be_declared() -> None:
-    error = load_error("{{ ticket.secret }}", ("ticket.id",))
-    assert "reads 'ticket.secret', which 'variables' does not declare" in error.message
+    error = load_error("{{ ticket.names }}", ("ticket.id",))
+    assert "reads 'ticket.names', which 'variables' does not declare" in error.message
     assert "ticket.id" == error.suggestion
 
 
@@ -70,8 +76,11 @@ def test_a_declared_clock_must_be_one_of_the_policy() -> None:
         ("{% import 'm' as m %}", "uses 'import'"),
         ("{{ ticket.__class__ }}", "names starting with '_' are not readable"),
         ("{{ ''.__class__.__mro__ }}", "names starting with '_' are not readable"),
-        ("{% for i in range(10**9) %}x{% endfor %}", "reads 'range'"),
-        ("{{ lipsum() }}", "reads 'lipsum'"),
+        ("{% for i in range(10**9) %}x{% endfor %}", "calls 'range'"),
+        ("{{ lipsum() }}", "calls 'lipsum'"),
+        ("{{ ticket.id.ljust(10**9) }}", "calls the method 'ljust'"),
+        ("{{ ''.join(ticket.names) }}", "calls the method 'join'"),
+        ("{{ ticket.missing }}", "ticket has no 'missing'"),
     ],
 )
 def test_constructs_the_sandbox_does_not_offer_fail_at_load(body: str, words: str) -> None:
@@ -100,8 +109,6 @@ def test_constructs_the_sandbox_does_not_offer_fail_at_load(body: str, words: st
         ("{{ ticket.names * 1000000000 }}", "more than 100,000 characters"),
         ("{{ 10 ** 10 ** 10 }}", "too large for a template"),
         ("{{ '%999999999s' % ticket.id }}", "'%' formatting of strings is not available"),
-        ("{{ ticket.id.ljust(10**9) }}", "templates may call macros only"),
-        ("{{ ''.join(ticket.names) }}", "templates may call macros only"),
         (
             "{% set a = ticket.id ~ ticket.id ~ ticket.id ~ ticket.id %}{% set b = a ~ a ~ a ~ a %}"
             "{% set c = b ~ b ~ b ~ b %}{% set d = c ~ c ~ c ~ c %}{% set e = d ~ d ~ d ~ d %}"
@@ -116,7 +123,8 @@ def test_constructs_the_sandbox_does_not_offer_fail_at_load(body: str, words: st
             "{% set f = [e, e, e, e, e, e, e, e]|join %}{{ f }}",
             "the limit is 100,000",
         ),
-        ("{{ ticket.missing }}", "has no attribute 'missing'"),
+        ("{{ ticket.id|truncate(1, True, 'y' * 99999) }}", "truncate: the length (1)"),
+        ("{{ ticket.id|truncate(-1, leeway=-3) }}", "truncate: the leeway"),
     ],
 )
 def test_hostile_templates_fail_clearly_at_render_time(body: str, words: str) -> None:
@@ -169,3 +177,120 @@ def test_every_template_problem_of_a_policy_names_its_key_path() -> None:
     errors = every_error(caught.value)
     assert [("templates", "broken", "body")] == [e.path for e in errors]
     assert "p.yaml:8" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("body", "used"),
+    [
+        ("{{ ticket.id|tojson }}", "filter 'tojson'"),
+        ("{{ ticket|attr('id') }}", "filter 'attr'"),
+        ("{{ '%s'|format(ticket.id) }}", "filter 'format'"),
+        ("{{ ticket.names|groupby('x') }}", "filter 'groupby'"),
+        ("{{ ticket.id|center(80) }}", "filter 'center'"),
+        ("{{ ticket.id|wordwrap(5) }}", "filter 'wordwrap'"),
+        ("{{ ticket.names|batch(2) }}", "filter 'batch'"),
+        ("{% filter center(9) %}x{% endfilter %}", "filter 'center'"),
+        ("{{ ticket.id is foo }}", "test 'foo'"),
+    ],
+)
+def test_an_unknown_filter_or_test_is_a_policy_error_listing_the_known_ones(
+    body: str, used: str
+) -> None:
+    error = load_error(body)
+    assert ("templates", "t", "body") == error.path
+    assert used in error.message
+    assert "upper" in error.message or "defined" in error.message
+
+
+def test_an_unknown_filter_suggests_a_close_one() -> None:
+    error = load_error("{{ ticket.id|uper }}")
+    assert "upper" == error.suggestion
+    assert "the filters: abs, capitalize" in error.message
+
+
+DEEP = [
+    "{{ " + "-" * 9000 + "1 }}",
+    "{{ 1" + "+1" * 5000 + " }}",
+    "{% if 1 %}" * 500 + "x" + "{% endif %}" * 500,
+    "{{ " + "[" * 2000 + "]" * 2000 + " }}",
+    "{{ ticket.id" + "|upper" * 2800 + " }}",
+    "{{ " + "not " * 4900 + "1 }}",
+    "{% for a in ticket.comments %}" * 300 + "x" + "{% endfor %}" * 300,
+    "{{ " + "(" * 3000 + "1" + ")" * 3000 + " }}",
+    "{% set x %}" * 400 + "{% endset %}" * 400,
+    "{{ 1 if 1 else " * 1200 + "1" + " }}",
+]
+
+
+@pytest.mark.parametrize("body", DEEP, ids=range(len(DEEP)))
+def test_a_template_that_nests_too_deeply_is_a_policy_error(body: str) -> None:
+    assert len(body) <= MAX_TEMPLATE_CHARS
+    error = load_error(body)
+    assert ("templates", "t", "body") == error.path
+    assert "nests too deeply" in error.message
+
+
+def _at_depth(frames: int, call: Callable[[], object]) -> object:
+    return call() if frames == 0 else _at_depth(frames - 1, call)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "{{ " + "(" * (MAX_NESTING - 1) + "1" + ")" * (MAX_NESTING - 1) + " }}",
+        "{% if 1 %}" * 10 + "{{ " + "(-" * 10 + "1" + ")" * 10 + " }}" + "{% endif %}" * 10,
+        "{{ " + "not " * (MAX_NESTING - 1) + "1 }}",
+        "{% if 1 %}" * (MAX_NESTING - 1) + "x" + "{% endif %}" * (MAX_NESTING - 1),
+    ],
+    ids=["brackets", "mixed", "not", "blocks"],
+)
+def test_the_deepest_template_allowed_compiles_with_room_on_the_stack(body: str) -> None:
+    # 400 frames deeper than the test itself: a host calling loads deep in its own stack
+    _at_depth(400, lambda: compile_template("t", "internal", "s", body, ["ticket"], SCHEMA))
+
+
+@pytest.mark.parametrize(
+    ("body", "callee"),
+    [
+        ("{{ ticket.id.split() }}", "the method 'split'"),
+        ("{% for k, v in ticket.fields.items() %}{{ k }}{% endfor %}", "the method 'items'"),
+        ("{{ '{}'.format(ticket.id) }}", "the method 'format'"),
+        ("{{ ticket.names[0]() }}", "a value"),
+        ("{{ ticket() }}", "'ticket'"),
+    ],
+)
+def test_a_method_call_is_refused_at_load(body: str, callee: str) -> None:
+    error = load_error(body)
+    assert ("templates", "t", "body") == error.path
+    assert f"calls {callee}" in error.message
+
+
+def test_macros_and_recursive_loops_may_still_be_called() -> None:
+    body = (
+        "{% macro m(a) %}<{{ a }}>{% endmacro %}{{ m(ticket.id) }}"
+        "{% for x in ticket.names recursive %}{{ x }}{% endfor %}"
+    )
+    assert "<INC1>abc" == render(body)
+
+
+def test_a_read_of_a_name_the_context_lacks_is_reported_before_the_declaration() -> None:
+    error = load_error("{{ owner.email }}", ("owner.name",))
+    assert "reads 'owner.email', but owner has no 'email' (it has: name)" in error.message
+    error = load_error("{{ decision.clocks.resolution.breach_in }}", ("decision",))
+    assert "decision.clocks.resolution has no 'breach_in'" in error.message
+    assert "decision.clocks.resolution.breach_at" == error.suggestion
+    error = load_error("{{ decision.clocks.resolutoin }}", ("decision",))
+    assert "the policy has no clock 'resolutoin'" in error.message
+
+
+def test_none_renders_as_nothing_never_as_the_word_none() -> None:
+    template = compile_template(
+        "t", "internal", "s", "[{{ ticket.id }}] [{{ ticket.id or 'n/a' }}]", ["ticket"], SCHEMA
+    )
+    assert "[] [n/a]" == template.render({"ticket": {"id": None}})[1]
+
+
+def test_truncate_still_truncates() -> None:
+    assert "abc..." == render("{{ 'abc defgh ijklmnop'|truncate(9, leeway=0) }}")
+    assert "abcde..." == render("{{ 'abcdefghijklmnop'|truncate(8, True, leeway=0) }}")
+    assert "abc" == render("{{ 'abc'|truncate(3) }}")

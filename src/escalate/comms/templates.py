@@ -42,6 +42,7 @@ from escalate.errors import MessageError, PolicyError, shown, suggest
 __all__ = [
     "CONTEXT_ROOTS",
     "MAX_CHARS",
+    "MAX_NESTING",
     "MAX_STEPS",
     "MAX_TEMPLATE_CHARS",
     "CompiledTemplate",
@@ -108,6 +109,42 @@ def _join(value: Iterable[Any], d: str = "", attribute: str | int | None = None)
     return d.join(items)
 
 
+def _truncate(
+    value: Any,
+    length: int = 255,
+    killwords: bool = False,
+    end: str = "...",
+    leeway: int | None = None,
+) -> str:
+    """Jinja's ``truncate``, with its arguments checked by us (Jinja checks them with
+    ``assert``, which ``python -O`` skips and which would escape as AssertionError)."""
+    text = str(value)
+    if not isinstance(length, int) or isinstance(length, bool):
+        raise _Limit(f"truncate: the length must be a whole number, got {length!r}")
+    if not isinstance(end, str):
+        raise _Limit(f"truncate: the end must be text, got {end!r}")
+    if leeway is None:
+        leeway = 5
+    if not isinstance(leeway, int) or isinstance(leeway, bool) or leeway < 0:
+        raise _Limit(f"truncate: the leeway must be a whole number of 0 or more, got {leeway!r}")
+    if length < len(end):
+        raise _Limit(
+            f"truncate: the length ({length}) must be at least the length of the end text "
+            f"({len(end)})"
+        )
+    if len(text) <= length + leeway:
+        return text
+    if killwords:
+        return text[: length - len(end)] + end
+    return text[: length - len(end)].rsplit(" ", 1)[0] + end
+
+
+def _finalize(value: Any) -> Any:
+    """What ``{{ ... }}`` prints: a missing value (``None``) prints as nothing, never as the
+    word "None" (see docs/notifications.md, "Audience messages")."""
+    return "" if value is None else value
+
+
 #: Filters that never make a value much larger than their input (their results are checked).
 _FILTERS = (
     "abs",
@@ -166,11 +203,13 @@ class _Environment(ImmutableSandboxedEnvironment):
             autoescape=False,
             keep_trailing_newline=False,
             loader=None,
+            finalize=_finalize,
         )
         self.globals.clear()
         builtin = dict(self.filters)
         self.filters = {name: _checked_filter(builtin[name]) for name in _FILTERS}
         self.filters["join"] = _join
+        self.filters["truncate"] = _truncate
         self.tests = dict(self.tests)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
@@ -337,27 +376,31 @@ def compile_template(
                 path=where,
             )
         try:
+            _check_nesting(source, where)
             tree = _ENVIRONMENT.parse(source)
+            _check_constructs(tree, where)
+            for path, line in _reads(tree):
+                used_roots.add(path[0])
+                _check_read(path, line, schema, where)
+                if not any(path[: len(d)] == d for d in declared):
+                    dotted = ".".join(path)
+                    known = [".".join(d) for d in declared]
+                    raise PolicyError(
+                        f"line {line} of the {key} reads {shown(dotted)}, which 'variables' "
+                        f"does not declare (declared: {', '.join(known) or 'none'}); add it "
+                        f"to templates.{name}.variables",
+                        path=where,
+                        suggestion=suggest(dotted, known),
+                    )
+            _instrument(tree)
+            code = _ENVIRONMENT.compile(tree, name=f"templates.{name}.{key}")
         except jinja2.TemplateSyntaxError as exc:
             raise PolicyError(
                 f"template syntax error at line {exc.lineno} of the {key}: {exc.message}",
                 path=where,
             ) from None
-        _check_constructs(tree, where)
-        for path, line in _reads(tree):
-            used_roots.add(path[0])
-            if not any(path[: len(d)] == d for d in declared):
-                dotted = ".".join(path)
-                known = [".".join(d) for d in declared]
-                raise PolicyError(
-                    f"line {line} of the {key} reads {shown(dotted)}, which 'variables' does "
-                    f"not declare (declared: {', '.join(known) or 'none'}); add it to "
-                    f"templates.{name}.variables",
-                    path=where,
-                    suggestion=suggest(dotted, known),
-                )
-        _instrument(tree)
-        code = _ENVIRONMENT.compile(tree, name=f"templates.{name}.{key}")
+        except RecursionError:  # the last resort: _check_nesting should refuse these first
+            raise PolicyError(_TOO_DEEP.format(key=key), path=where) from None
         template = _ENVIRONMENT.template_class.from_code(
             _ENVIRONMENT, code, _ENVIRONMENT.make_globals(None), None
         )
@@ -423,11 +466,153 @@ def _suggested(parts: tuple[str, ...], found: str | None) -> str | None:
     return None if found is None else ".".join((*parts, found))
 
 
+#: The deepest a template may nest: blocks inside blocks, plus brackets, operators and filters
+#: inside one expression (see :func:`_check_nesting`). Parsing and compiling a template
+#: recurses a dozen Python frames per level, so a template far deeper than any real message
+#: would otherwise exhaust Python's stack.
+MAX_NESTING = 32
+_TOO_DEEP = (
+    "the {key} nests too deeply: blocks inside blocks, brackets, operators and filters inside "
+    "one expression may nest at most " + str(MAX_NESTING) + " levels; split it up (a macro, "
+    "or a simpler expression)"
+)
+#: Block tags that open a block closed by ``end<tag>`` (``set`` only without ``=``).
+_BLOCKS = frozenset(
+    {"autoescape", "block", "call", "filter", "for", "if", "macro", "set", "trans", "with"}
+)
+#: Tokens of an expression that do not nest what follows them.
+_FLAT_TOKENS = frozenset({"name", "string", "integer", "float", "comma", "colon"})
+#: Words that are operators (they nest).
+_OPERATOR_WORDS = frozenset({"and", "or", "not", "is", "in", "if", "else"})
+
+
+def _check_nesting(source: str, where: tuple[str, ...]) -> None:
+    """Refuse a template that nests deeper than :data:`MAX_NESTING`, from its tokens alone
+    (linear in its length, no recursion): the depth counts open blocks, open brackets, and
+    within each bracket the operators, filters and tests chained since its last comma (an
+    upper bound of the syntax tree's depth). A template the lexer refuses is left to the
+    parser, which reports it with its line."""
+    try:
+        tokens = list(_ENVIRONMENT.lexer.tokenize(source))
+    except jinja2.TemplateSyntaxError:
+        return
+    blocks = 0
+    frames: list[int] = [0]  # operators chained in each open bracket (the first: none)
+    chained = 0  # sum(frames)
+    tag: str | None = None  # the first word of the block tag being read
+    assigns = False
+    first = False
+    for token in tokens:
+        kind = token.type
+        if kind in ("block_begin", "variable_begin"):
+            frames, chained, first, assigns = [0], 0, kind == "block_begin", False
+            tag = None
+            continue
+        if kind in ("block_end", "variable_end"):
+            if tag is not None and tag.startswith("end"):
+                blocks = max(blocks - 1, 0)
+            elif tag in _BLOCKS and not (tag == "set" and assigns):
+                blocks += 1
+            tag = None
+            continue
+        if first:
+            first = False
+            if kind == "name":
+                tag = str(token.value)
+                continue
+        if kind == "assign":
+            assigns = True
+        if kind in ("lparen", "lbracket", "lbrace"):
+            frames.append(0)
+        elif kind in ("rparen", "rbracket", "rbrace"):
+            if len(frames) > 1:
+                chained -= frames.pop()
+        elif kind == "comma":
+            chained -= frames[-1]
+            frames[-1] = 0
+        elif (kind not in _FLAT_TOKENS and kind not in ("data", "assign")) or (
+            kind == "name" and token.value in _OPERATOR_WORDS
+        ):
+            frames[-1] += 1
+            chained += 1
+        if blocks + len(frames) + chained > MAX_NESTING:
+            raise PolicyError(
+                f"line {token.lineno}: " + _TOO_DEEP.format(key=where[-1]), path=where
+            )
+
+
+def _check_read(path: tuple[str, ...], line: int, schema: Schema, where: tuple[str, ...]) -> None:
+    """A path the template reads must name something the render context holds (checked
+    before whether 'variables' declares it, so the first error is the one to fix)."""
+    node: Any = schema
+    for depth, part in enumerate(path):
+        above = ".".join(path[:depth]) or "the context"
+        if not isinstance(node, Mapping):
+            raise PolicyError(
+                f"line {line} of the {where[-1]} reads {shown('.'.join(path))}, but {above} "
+                "has nothing below it",
+                path=where,
+            )
+        if part in node:
+            node = node[part]
+            continue
+        wildcard = node.get("*")
+        if wildcard is not None:
+            names, below, what = wildcard
+            if names is not None and part not in names:
+                raise PolicyError(
+                    f"line {line} of the {where[-1]} reads {shown('.'.join(path))}, but the "
+                    f"policy has no {what} {shown(part)} (it has: {', '.join(names) or 'none'})",
+                    path=where,
+                    suggestion=_suggested(path[:depth], suggest(part, names)),
+                )
+            node = below
+            continue
+        known = sorted(k for k in node if k != "*")
+        raise PolicyError(
+            f"line {line} of the {where[-1]} reads {shown('.'.join(path))}, but {above} has no "
+            f"{shown(part)} (it has: {', '.join(known)})",
+            path=where,
+            suggestion=_suggested(path[:depth], suggest(part, known)),
+        )
+
+
 def _check_constructs(tree: nodes.Template, where: tuple[str, ...]) -> None:
     for node in tree.find_all(tuple(_FORBIDDEN)):
         raise PolicyError(
             f"line {node.lineno} of the {where[-1]} uses '{_FORBIDDEN[type(node)]}': "
             "templates have no files to read",
+            path=where,
+        )
+    for used in tree.find_all((nodes.Filter, nodes.Test)):
+        table, what = (
+            (_ENVIRONMENT.filters, "filter")
+            if isinstance(used, nodes.Filter)
+            else (_ENVIRONMENT.tests, "test")
+        )
+        if used.name not in table:
+            raise PolicyError(
+                f"line {used.lineno} of the {where[-1]} uses the {what} {shown(used.name)}, "
+                f"which templates do not have (the {what}s: {', '.join(sorted(table))})",
+                path=where,
+                suggestion=suggest(used.name, sorted(table)),
+            )
+    macros = {m.name for m in tree.find_all(nodes.Macro)} | {"caller", "loop"}
+    for call in tree.find_all(nodes.Call):
+        callee = call.node
+        if isinstance(callee, nodes.Name) and callee.name in macros:
+            continue
+        shown_callee = (
+            f"the method {shown(callee.attr)}"
+            if isinstance(callee, nodes.Getattr)
+            else f"{shown(callee.name)}"
+            if isinstance(callee, nodes.Name)
+            else "a value"
+        )
+        raise PolicyError(
+            f"line {call.lineno} of the {where[-1]} calls {shown_callee}: templates may call "
+            "their own macros only, never methods of values (use a filter: "
+            "'x|upper', 'x|list', 'x|items', 'x|join(\", \")')",
             path=where,
         )
     for read in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Name)):
