@@ -176,30 +176,36 @@ class Comms:
         if not wanted:
             return ()
         shared = self._decision_vars(decision)
-        views: dict[str, tuple[dict[str, Any], Scrubber]] = {}
+        views: dict[str, tuple[dict[str, Any], dict[str, Any], Scrubber]] = {}
         out = []
         for action in wanted:
             template = self.templates[action.details["template"]]
             audience = self.audience(template.audience)
             if audience.name not in views:
-                views[audience.name] = self._view(decision, audience.profile)
-            view, scrubber = views[audience.name]
+                view, scrubber = self._view(decision, audience.profile)
+                views[audience.name] = (view, scrubber.data(shared, keys=False), scrubber)
+            view, scrubbed, scrubber = views[audience.name]
             owner = self._owner(decision, audience, availability, action.id, template.name)
+            # Every string the template can read is scrubbed before it renders, so no filter
+            # (upper, list, join, a slice) can turn a withheld value into text the scrub of
+            # the result no longer recognises; the result is scrubbed again below.
             variables = {
                 "ticket": view,
-                "decision": shared,
-                "owner": None if owner is None else self._person(owner),
+                "decision": scrubbed,
+                "owner": None if owner is None else scrubber.data(self._person(owner)),
                 "audience": audience.name,
                 "policy": {"id": self._policy[0], "version": self._policy[1]},
-                "action": {
-                    "id": action.id,
-                    "source": action.source,
-                    "due_at": iso(action.due_at),
-                    "late": action.late,
-                    "channel": action.details.get("channel"),
-                    "template": template.name,
-                    "to": list(action.targets),
-                },
+                "action": scrubber.data(
+                    {
+                        "id": action.id,
+                        "source": action.source,
+                        "due_at": iso(action.due_at),
+                        "late": action.late,
+                        "channel": action.details.get("channel"),
+                        "template": template.name,
+                        "to": list(action.targets),
+                    }
+                ),
             }
             try:
                 subject, body = template.render(variables)
@@ -224,7 +230,9 @@ class Comms:
         ticket = decision.ticket
         view = ticket_view(ticket, decision.priority, self._classification, profile, self._fields)
         values = classified_values(ticket, self._classification, profile.redact)
-        return view, Scrubber(values, profile.placeholder)
+        scrubber = Scrubber(values, profile.placeholder)
+        scrubbed: dict[str, Any] = scrubber.data(view, keys=False)
+        return scrubbed, scrubber
 
     @staticmethod
     def _decision_vars(decision: Decision) -> dict[str, Any]:

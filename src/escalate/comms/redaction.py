@@ -7,21 +7,25 @@ Two layers, both applied to every text and export made for an audience:
    profile's placeholder (comment texts too, when ``comments`` is classified).
 2. **Value scrubbing.** Every string value such a field took anywhere in the history (its
    value now, each ``field-changed`` event's ``from`` and ``to``, each ``assigned`` event's
-   group or assignee, each comment's text) is replaced wherever it appears in the rendered
-   text or the exported decision, longest value first, as an exact, case-sensitive
-   substring, in one pass; should the placeholder and the text around it happen to spell a
-   value again, the values are deleted until none is left (each pass shortens the text, so
-   this ends). Values shorter than :data:`MIN_SCRUB_CHARS` characters are masked in their
-   field but not scrubbed from text: a one- to three-character value ("A", "P1", "yes")
-   also occurs inside ordinary words and numbers, and replacing every occurrence would make
-   the text unreadable without protecting anything a reader could tie to the ticket. Numbers
-   and booleans are masked in their field and not scrubbed for the same reason ("2024"
-   occurs in every instant).
+   group or assignee, each comment's text) is replaced wherever it appears, longest value
+   first, in one pass: in every string of the render context *before* a template reads it
+   (so no filter, slice or join can turn a value into a spelling the second scrub misses),
+   and again in the rendered text and the exported decision. Matching ignores case,
+   compatibility forms, accents and the length of whitespace runs (:class:`Scrubber`);
+   should the placeholder and the text around it happen to spell a value again, the values
+   are deleted until none is left (each pass shortens the text, so this ends). Values
+   shorter than :data:`MIN_SCRUB_CHARS` characters are masked in their field but not
+   scrubbed from text: a one- to three-character value ("A", "P1", "yes") also occurs inside
+   ordinary words and numbers, and replacing every occurrence would make the text
+   unreadable without protecting anything a reader could tie to the ticket. Numbers and
+   booleans are masked in their field and not scrubbed for the same reason ("2024" occurs
+   in every instant).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -122,39 +126,117 @@ def classified_values(
     return tuple(sorted(values, key=lambda v: (-len(v), v)))
 
 
+def _fold_char(char: str) -> str:
+    """One character as the scrubber compares it: compatibility-decomposed (NFKD: full-width
+    and styled letters become plain ones), without accents and other combining marks, and
+    case-folded; any whitespace is one space."""
+    if char.isspace():
+        return " "
+    if char.isascii():
+        return char.lower()
+    decomposed = unicodedata.normalize("NFKD", char)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def _fold(text: str) -> str:
+    """``text`` folded character by character (see :func:`_fold_char`)."""
+    if text.isascii():
+        return re.sub(r"\s", " ", text.lower())
+    return "".join(map(_fold_char, text))
+
+
 class Scrubber:
-    """Replaces the given values in text and in JSON-like data (see the module docstring)."""
+    """Replaces the given values in text and in JSON-like data (see the module docstring).
+
+    Matching ignores case (full case folding: "STRAUSS" matches "Strauß"), Unicode
+    compatibility forms (NFKD: "Ｊａｎｅ" matches "Jane"), accents ("Jose" matches "José")
+    and the length of whitespace runs
+    ("Jane \n Roe" matches "Jane Roe"); a value's own leading and trailing whitespace is not
+    part of it. All values are one compiled pattern applied in one pass, so the cost grows
+    with the text's length (times the pattern's, for the regular-expression engine), never
+    with a value's count of occurrences.
+    """
 
     __slots__ = ("_pattern", "_placeholder")
 
     def __init__(self, values: Iterable[str], placeholder: str) -> None:
-        ordered = sorted(set(values), key=lambda v: (-len(v), v))
-        self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+        folded = {" ".join(_fold(v).split()) for v in values}
+        ordered = sorted(
+            (v for v in folded if len(v) >= MIN_SCRUB_CHARS), key=lambda v: (-len(v), v)
+        )
+        self._pattern = (
+            re.compile("|".join(r"\s+".join(map(re.escape, v.split(" "))) for v in ordered))
+            if ordered
+            else None
+        )
         # A placeholder that holds a value would put it back: delete instead.
         self._placeholder = placeholder
-        if self._pattern is not None and self._pattern.search(placeholder):
+        if self._spans(placeholder):
             self._placeholder = ""
+
+    def _spans(self, text: str) -> list[tuple[int, int]]:
+        """Where values occur in ``text``: (start, end) of ``text``, in order, not overlapping."""
+        pattern = self._pattern
+        if pattern is None:
+            return []
+        if text.isascii():  # folding keeps every index
+            return [m.span() for m in pattern.finditer(text.lower())]
+        pieces = []
+        origin = []  # origin[i]: the index in text of the folded string's character i
+        for index, char in enumerate(text):
+            piece = _fold_char(char)
+            pieces.append(piece)
+            origin.extend([index] * len(piece))
+        folded = "".join(pieces)
+        spans = []
+        for match in pattern.finditer(folded):
+            start, end = match.span()
+            if end > start:
+                stop = origin[end - 1] + 1
+                while stop < len(text) and not pieces[stop]:  # the marks on its last letter
+                    stop += 1
+                spans.append((origin[start], stop))
+        return spans
+
+    def _replace(self, text: str, spans: list[tuple[int, int]], by: str) -> str:
+        out = []
+        at = 0
+        for start, end in spans:
+            if start < at:  # inside the character replaced last (one folds to several)
+                at = max(at, end)
+                continue
+            out.append(text[at:start])
+            out.append(by)
+            at = max(at, end)
+        out.append(text[at:])
+        return "".join(out)
 
     def text(self, text: str) -> str:
         """``text`` with every value replaced, and none left."""
-        pattern = self._pattern
-        if pattern is None:
+        if self._pattern is None:
             return text
-        out = pattern.sub(self._placeholder, text)
-        while pattern.search(out) is not None:  # spelt again across a placeholder's edge
-            out = pattern.sub("", out)
+        spans = self._spans(text)
+        if not spans:
+            return text
+        out = self._replace(text, spans, self._placeholder)
+        while spans := self._spans(out):  # spelt again across a placeholder's edge
+            out = self._replace(out, spans, "")
         return out
 
-    def data(self, value: Any) -> Any:
-        """JSON-like ``value`` with :meth:`text` applied to every string, keys included."""
+    def data(self, value: Any, *, keys: bool = True) -> Any:
+        """JSON-like ``value`` with :meth:`text` applied to every string (and to the keys of
+        mappings unless ``keys`` is false: the render context's keys are names the policy
+        gives, which templates look up)."""
         if self._pattern is None:
             return value
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, Mapping):
-            return {self.data(k): self.data(v) for k, v in value.items()}
+            return {
+                (self.data(k) if keys else k): self.data(v, keys=keys) for k, v in value.items()
+            }
         if isinstance(value, list | tuple):
-            return [self.data(v) for v in value]
+            return [self.data(v, keys=keys) for v in value]
         return value
 
 
