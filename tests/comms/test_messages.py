@@ -225,6 +225,21 @@ def test_the_shipped_pack_renders_a_p1_customer_notice_and_executive_briefing() 
     assert "Your contact for this incident is Ravi Patel" in notice.body
 
 
+def test_the_shipped_pack_never_renders_a_missing_value_as_none() -> None:
+    policy = load("rules/itil-default")
+    ticket = p1_ticket(fields={}, assignment_group="service-desk")
+    del ticket["assignee"], ticket["customer"], ticket["category"]
+    ticket["events"] = [{"at": "2024-11-20T10:00:00Z", "type": "created"}]
+    messages = policy.messages(policy.evaluate(ticket, now=NOW))
+    assert {"customer-notice", "executive-briefing"} <= {m.template for m in messages}
+    for message in messages:
+        text = message.subject + "\n" + message.body
+        assert "None" not in text, (message.template, text)
+    briefing = next(m for m in messages if m.template == "executive-briefing")
+    assert "Customer: not given" in briefing.body
+    assert "for customer" not in briefing.subject
+
+
 def test_a_segment_may_override_a_template_and_its_decisions_render_with_it() -> None:
     text = COMMS + textwrap.dedent(
         """

@@ -56,6 +56,7 @@ STABLE = {
     "segment-unreachable": "warning",
     "segment-shadowed": "warning",
     "multiple-points-of-contact": "warning",
+    "classified-field-unknown": "warning",
     "unused-ignore": "info",
 }
 

@@ -104,9 +104,12 @@ _TICKET: dict[str, Any] = {
 }
 
 
-def _schema(clocks: Sequence[str], paths: Sequence[str]) -> Schema:
+def _schema(clocks: Sequence[str], paths: Sequence[str], custom: Sequence[str]) -> Schema:
+    # with custom_fields: declared, a template may name those fields only (a misspelt one is
+    # a load error); without, any name (the policy does not say which fields tickets have)
+    fields = {"*": (tuple(custom) or None, None, "custom field")}
     return {
-        "ticket": _TICKET,
+        "ticket": {**_TICKET, "fields": fields},
         "decision": {
             "priority": None,
             "evaluated_at": None,
@@ -134,7 +137,15 @@ class _Audience:
 class Comms:
     """A policy's compiled communication sections (see the module docstring). Immutable."""
 
-    __slots__ = ("_audiences", "_classification", "_directory", "_fields", "_policy", "templates")
+    __slots__ = (
+        "_audiences",
+        "_classification",
+        "_directory",
+        "_fields",
+        "_policy",
+        "templates",
+        "unnamed_fields",
+    )
 
     def __init__(
         self,
@@ -145,8 +156,13 @@ class Comms:
         directory: Directory,
         policy: tuple[str, str],
         fields: tuple[str, ...],
+        unnamed_fields: tuple[str, ...] = (),
     ) -> None:
         self.templates = dict(templates)
+        #: Classified custom fields (``fields.<name>``) that nothing else in the policy names
+        #: (no ``custom_fields:`` entry, no template): lint warns, as a misspelt one redacts
+        #: nothing (``classified-field-unknown``).
+        self.unnamed_fields = unnamed_fields
         self._classification = dict(sorted(classification.items()))
         self._audiences = dict(audiences)
         self._directory = directory
@@ -334,6 +350,7 @@ def compile_comms(
     priorities: Sequence[str] | None,
     policy: tuple[str, str],
     cache: dict[str, Any] | None = None,
+    custom_fields: Sequence[str] = (),
 ) -> tuple[Comms, tuple[AudienceDef, ...]]:
     """The compiled sections and the audiences with a cadence (in name order); every
     problem is a :class:`~escalate.errors.PolicyError` naming its key path.
@@ -343,7 +360,7 @@ def compile_comms(
     that does not change a template does not compile it again (compiling one costs about as
     much as rendering it fifty times)."""
     for path in classification:
-        _check_classified(path)
+        _check_classified(path, custom_fields)
     profiles = {
         name: Profile(name, frozenset(spec.redact), spec.placeholder)
         for name, spec in redaction.items()
@@ -351,12 +368,20 @@ def compile_comms(
     compiled_audiences: dict[str, _Audience] = {}
     for name, spec in sorted(audiences.items()):
         compiled_audiences[name] = _audience(name, spec, profiles, directory)
-    schema = _schema(clocks, paths)
+    schema = _schema(clocks, paths, custom_fields)
     compiled: dict[str, CompiledTemplate] = {}
     fields: set[str] = set()
     shared: dict[str, Any] = {} if cache is None else cache
     for name, written in sorted(templates.items()):
-        key = repr((name, written.model_dump(mode="json"), tuple(clocks), tuple(paths)))
+        key = repr(
+            (
+                name,
+                written.model_dump(mode="json"),
+                tuple(clocks),
+                tuple(paths),
+                tuple(custom_fields),
+            )
+        )
         template = shared.get(key)
         if template is None:
             template = compile_template(
@@ -373,6 +398,12 @@ def compile_comms(
             )
         fields.update(v.split(".")[2] for v in written.variables if v.startswith("ticket.fields."))
         compiled[name] = template
+    named = set(custom_fields).union(*(t.fields for t in compiled.values()))
+    unnamed = tuple(
+        path
+        for path in sorted(classification)
+        if path.startswith("fields.") and path[len("fields.") :] not in named
+    )
     cadenced = []
     for name, spec in sorted(audiences.items()):
         where = ("audiences", name)
@@ -429,14 +460,26 @@ def compile_comms(
         directory=directory,
         policy=policy,
         fields=tuple(sorted(fields)),
+        unnamed_fields=unnamed,
     )
     return comms, tuple(cadenced)
 
 
-def _check_classified(path: str) -> None:
+def _check_classified(path: str, custom_fields: Sequence[str]) -> None:
     if path in CLASSIFIABLE:
         return
     if path.startswith("fields.") and len(path) > len("fields."):
+        name = path[len("fields.") :]
+        if custom_fields and name not in custom_fields:
+            # fail closed: a misspelt field would leave the real one unredacted
+            found = suggest(name, custom_fields)
+            raise PolicyError(
+                f"{shown(path)}: the policy declares custom_fields, and {shown(name)} is not "
+                f"one of them (custom fields: {', '.join(custom_fields)}); a classification "
+                "of a field tickets do not have redacts nothing",
+                path=("classification", path),
+                suggestion=None if found is None else f"fields.{found}",
+            )
         return
     raise PolicyError(
         f"{shown(path)} is not a ticket field a classification can name (fields: "

@@ -315,6 +315,8 @@ class CompiledTemplate:
     body: _Text
     variables: tuple[str, ...]
     reads_owner: bool
+    #: The custom fields (``ticket.fields.<name>``) it declares or reads by name.
+    fields: frozenset[str] = frozenset()
 
     def render(self, variables: Mapping[str, Any]) -> tuple[str, str]:
         """The subject (one line: line breaks become spaces) and the body.
@@ -367,6 +369,7 @@ def compile_template(
     declared = _declared(name, variables, schema)
     compiled: dict[str, _Text] = {}
     used_roots: set[str] = set()
+    fields = {d[2] for d in declared if d[:2] == ("ticket", "fields") and len(d) > 2}
     for key, source in (("subject", subject), ("body", body)):
         where = ("templates", name, key)
         if len(source) > MAX_TEMPLATE_CHARS:
@@ -382,6 +385,8 @@ def compile_template(
             for path, line in _reads(tree):
                 used_roots.add(path[0])
                 _check_read(path, line, schema, where)
+                if path[:2] == ("ticket", "fields") and len(path) > 2:
+                    fields.add(path[2])
                 if not any(path[: len(d)] == d for d in declared):
                     dotted = ".".join(path)
                     known = [".".join(d) for d in declared]
@@ -412,6 +417,7 @@ def compile_template(
         body=compiled["body"],
         variables=tuple(variables),
         reads_owner="owner" in used_roots,
+        fields=frozenset(fields),
     )
 
 

@@ -1034,6 +1034,7 @@ class _Compiler:
             priorities=self.priorities,
             policy=(spec.policy, str(spec.version)),
             cache=self.shared.templates,
+            custom_fields=sorted(spec.custom_fields),
         )
 
     def _bridge_path(self, name: str, path: Path) -> None:

@@ -26,6 +26,7 @@ from escalate._frozen import FrozenMap
 from escalate.calendars._durations import format_duration
 from escalate.calendars._instants import MAX_US, checked_utc, to_us
 from escalate.calendars.calendar import Calendar
+from escalate.comms.messages import Comms
 from escalate.engine.actions import ActionDef
 from escalate.engine.clocks import ClockDef, ClockState, Cycle, Definition, Rung, Target, Trigger
 from escalate.engine.compiled import Policy
@@ -116,6 +117,7 @@ _CODES: dict[str, Severity] = {
     "segment-shadowed": "warning",
     # audiences
     "multiple-points-of-contact": "warning",
+    "classified-field-unknown": "warning",
     # suppressions
     "unused-ignore": "info",
 }
@@ -355,6 +357,7 @@ def _findings(
     found: list[Finding] = _directory_findings(policy, as_of, horizon)
     found += _calendar_findings(policy, as_of)
     found += _contact_findings(policy)
+    found += _classified_findings(policy)
     if policy.notifications is not None:
         found += _plan_findings(policy, policy.notifications)
     for clock in policy.clocks:
@@ -1266,8 +1269,8 @@ def _people_used(policy: Policy) -> set[str]:
 
 
 def _contact_findings(policy: Policy) -> list[Finding]:
-    """Points of contact that can name more than one person: a message for that audience
-    must name exactly one owner, so it fails whenever they do."""
+    """Points of contact that can name more than one person at once: a message for that
+    audience must name exactly one owner, so it fails whenever they do."""
     out = []
     for audience, contacts in policy.points_of_contact.items():
         for contact in contacts:
@@ -1277,9 +1280,9 @@ def _contact_findings(policy: Policy) -> list[Finding]:
                     _finding(
                         "multiple-points-of-contact",
                         ("audiences", audience, "point_of_contact"),
-                        f"{contact} {why}: a message to {audience} names exactly one owner, so "
-                        "rendering it fails whenever this names several (name a person, or a "
-                        "role filled by one)",
+                        f"{contact}: {why}; a message to {audience} names exactly one owner, "
+                        "so Policy.messages fails whenever it names several (name a person, "
+                        "or a role filled by one person)",
                     )
                 )
     return out
@@ -1292,29 +1295,67 @@ def _several(policy: Policy, target: str, depth: int) -> str | None:
     if kind == "team" and name in directory.teams:
         team = directory.teams[name]
         if team.schedule is not None:
-            return f"is team {name}, whose on-call schedule {team.schedule} " + (
-                _schedule_why(policy, team.schedule) or "hands over at every turn"
-            )
+            why = _schedule_why(policy, team.schedule)
+            return None if why is None else f"team {name} is staffed by {why}"
         if len(team.members) > 1:
-            return f"is team {name} of {len(team.members)} people"
+            return f"team {name} has {len(team.members)} members, all named at once"
     elif kind == "schedule":
         return _schedule_why(policy, name)
     elif kind == "role" and name in directory.roles and depth < 4:
         filled = directory.roles[name].filled_by
         why = _several(policy, filled, depth + 1)
         if why is not None:
-            return f"is role {name}, filled by {filled}, which {why}"
+            return f"role {name} is filled by {filled}: {why}"
     return None
 
 
 def _schedule_why(policy: Policy, name: str) -> str | None:
+    """Why on-call schedule ``name`` can put several people on call at once (``None``: it
+    provably never does; its hand-offs change the one person, which a contact may do)."""
     schedule = policy.directory.schedules.get(name)
     if schedule is None or len(schedule.people) < 2:
         return None
-    return (
-        f"is on-call schedule {name} of {len(schedule.people)} people (it hands the contact "
-        "over at every turn, and overlapping layers, groups or overrides put several on call)"
-    )
+    why = _overlaps(schedule)
+    return None if why is None else f"on-call schedule {name}, which {why}"
+
+
+def _overlaps(schedule: Schedule) -> str | None:
+    """How ``schedule`` can put two people on call at once, or ``None`` when it cannot: each
+    level has one layer, each turn names one person, and no two overrides overlap (the
+    overrides' timeline is compiled: each stretch's people are known)."""
+    tiers = getattr(schedule, "_tiers", None)
+    overrides = getattr(schedule, "_ov_people", None)
+    if tiers is None or overrides is None:  # not a schedule compiled by people.schedule
+        return "may put several people on call at once"
+    for tier in tiers:
+        if len(tier) > 1:
+            names = ", ".join(str(getattr(layer, "name", "?")) for layer in tier)
+            return f"has layers on one level ({names}) that can both have someone on call"
+        for layer in tier:
+            for groups in getattr(layer, "vgroups", ()):
+                if any(group is not None and len(group) > 1 for group in groups):
+                    return f"has turns of several people (layer {getattr(layer, 'name', '?')})"
+    if any(people is not None and len(people) > 1 for people in overrides):
+        return "has overrides that put several people on call at once"
+    return None
+
+
+def _classified_findings(policy: Policy) -> list[Finding]:
+    """Classified custom fields nothing else names: misspelt, they would redact nothing."""
+    renderer = getattr(policy, "_renderer", None)
+    if not isinstance(renderer, Comms):
+        return []
+    return [
+        _finding(
+            "classified-field-unknown",
+            ("classification", path),
+            f"nothing else in the policy names {path} (no custom_fields entry, no template "
+            "reads it): if it is misspelt, the ticket's real field is not redacted; declare "
+            "the tickets' custom fields in custom_fields: to make a misspelt classification a "
+            "load error",
+        )
+        for path in renderer.unnamed_fields
+    ]
 
 
 def _calendar_findings(policy: Policy, as_of: datetime | None) -> list[Finding]:
