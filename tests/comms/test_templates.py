@@ -3,6 +3,7 @@ narrowed sandbox whose work and output are bounded: hostile templates fail clear
 
 from __future__ import annotations
 
+import json
 import textwrap
 from collections.abc import Callable
 
@@ -294,3 +295,36 @@ def test_truncate_still_truncates() -> None:
     assert "abc..." == render("{{ 'abc defgh ijklmnop'|truncate(9, leeway=0) }}")
     assert "abcde..." == render("{{ 'abcdefghijklmnop'|truncate(8, True, leeway=0) }}")
     assert "abc" == render("{{ 'abc'|truncate(3) }}")
+
+
+def _policy_with_body(body: str) -> str:
+    return textwrap.dedent(
+        """\
+        policy: t
+        version: 1
+        templates:
+          t:
+            audience: internal
+            subject: s
+            body: BODY
+            variables: [ticket]
+        """
+    ).replace("BODY", json.dumps(body))
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        ("{{ ticket.id|tojson }}", "uses the filter 'tojson'"),
+        ("{{ ticket.id is foo }}", "uses the test 'foo'"),
+        ("{{ " + "-" * 9000 + "1 }}", "nests too deeply"),
+        ("{% if 1 %}" * 500 + "x" + "{% endif %}" * 500, "nests too deeply"),
+        ("{{ ticket.id.split() }}", "calls the method 'split'"),
+    ],
+    ids=["filter", "test", "unary", "blocks", "method"],
+)
+def test_escalate_loads_raises_a_policy_error_at_the_template_key(body: str, words: str) -> None:
+    with pytest.raises(PolicyError) as caught:
+        loads(_policy_with_body(body), filename="t.yaml")
+    assert ("templates", "t", "body") == caught.value.path
+    assert words in caught.value.message
