@@ -4,9 +4,12 @@ scrubbed from text and exports, longest first, with nothing spelt again."""
 from __future__ import annotations
 
 import json
+import unicodedata
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from escalate import ArgumentError, PolicyError, Ticket, loads
 from escalate.comms.redaction import (
@@ -190,3 +193,29 @@ def test_a_withheld_value_in_an_unclassified_field_is_scrubbed_before_filters_se
     decision = policy.evaluate(p1_ticket(category="JANE  roe"), now=NOW)
     notices = [m for m in policy.messages(decision) if m.template == "customer-notice"]
     assert "[REDACTED]|[ r e d a c t e d ]|[red|[Redacted]|INC1" == notices[0].subject
+
+
+def _reference_fold(text: str) -> str:
+    """The scrubber's comparison, written the slow, obvious way."""
+    folded = "".join(
+        " "
+        if c.isspace()
+        else "".join(
+            d for d in unicodedata.normalize("NFKD", c) if not unicodedata.combining(d)
+        ).casefold()
+        for c in text
+    )
+    return " ".join(folded.split())
+
+
+_MIXED = st.text(alphabet="aAbBéÉßſ \u00a0\u0301Ｊｊﬁ", max_size=30)
+
+
+@settings(max_examples=300)
+@given(_MIXED, st.text(alphabet="aAbBéÉß Ｊｊ", min_size=4, max_size=8))
+def test_after_scrubbing_no_spelling_of_a_value_is_left(text: str, value: str) -> None:
+    wanted = _reference_fold(value)
+    if len(wanted) < MIN_SCRUB_CHARS:
+        return
+    out = Scrubber([value], "#").text(text + " " + value.upper() + " " + text)
+    assert wanted not in _reference_fold(out)

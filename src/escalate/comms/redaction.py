@@ -24,6 +24,7 @@ Two layers, both applied to every text and export made for an audience:
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -126,6 +127,9 @@ def classified_values(
     return tuple(sorted(values, key=lambda v: (-len(v), v)))
 
 
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
 def _fold_char(char: str) -> str:
     """One character as the scrubber compares it: compatibility-decomposed (NFKD: full-width
     and styled letters become plain ones), without accents and other combining marks, and
@@ -181,21 +185,52 @@ class Scrubber:
             return []
         if text.isascii():  # folding keeps every index
             return [m.span() for m in pattern.finditer(text.lower())]
-        pieces = []
-        origin = []  # origin[i]: the index in text of the folded string's character i
-        for index, char in enumerate(text):
-            piece = _fold_char(char)
-            pieces.append(piece)
-            origin.extend([index] * len(piece))
-        folded = "".join(pieces)
+        # Fold only the non-ASCII characters (ASCII ones lower-case in place): segments of
+        # the folded text, each with where it starts there and in ``text``.
+        folded_parts: list[str] = []
+        starts: list[int] = []  # where each segment starts in the folded text
+        origins: list[int] = []  # ... and in text
+        single: list[bool] = []  # one character of text (else an ASCII run, index for index)
+        folds: dict[str, str] = {}
+        size = at = 0
+        for found in _NON_ASCII.finditer(text):
+            index = found.start()
+            if index > at:
+                starts.append(size)
+                origins.append(at)
+                single.append(False)
+                folded_parts.append(text[at:index].lower())
+                size += index - at
+            char = text[index]
+            piece = folds.get(char)
+            if piece is None:
+                piece = folds[char] = _fold_char(char)
+            if piece:
+                starts.append(size)
+                origins.append(index)
+                single.append(True)
+                folded_parts.append(piece)
+                size += len(piece)
+            at = index + 1
+        if at < len(text):
+            starts.append(size)
+            origins.append(at)
+            single.append(False)
+            folded_parts.append(text[at:].lower())
+
+        def origin(position: int) -> int:
+            j = bisect.bisect_right(starts, position) - 1
+            return origins[j] if single[j] else origins[j] + position - starts[j]
+
         spans = []
-        for match in pattern.finditer(folded):
+        for match in pattern.finditer("".join(folded_parts)):
             start, end = match.span()
             if end > start:
-                stop = origin[end - 1] + 1
-                while stop < len(text) and not pieces[stop]:  # the marks on its last letter
+                stop = origin(end - 1) + 1
+                # the marks on its last letter (they fold to nothing)
+                while stop < len(text) and not text[stop].isascii() and not folds.get(text[stop]):
                     stop += 1
-                spans.append((origin[start], stop))
+                spans.append((origin(start), stop))
         return spans
 
     def _replace(self, text: str, spans: list[tuple[int, int]], by: str) -> str:
