@@ -72,3 +72,61 @@ def test_a_deferral_before_the_level_moves_on_only_says_when() -> None:
     d = policy(body).evaluate(ticket(T0, priority="P2"), now=utc(T0))
     [page] = [a for a in d.actions if a.id == PAGE]
     assert page.notes == ("bob: quiet hours until 2024-11-20T12:00:00+00:00; first attempt then",)
+
+
+def test_explain_shows_what_a_notify_an_attempt_and_a_status_page_carry() -> None:
+    body = (
+        BODY
+        + """
+status_pages: {min_interval: 15m}
+rules:
+  - id: tell
+    when: {priority: P2}
+    then:
+      - notify: {to: [person:dana], channel: team-chat, audience: internal}
+      - status_page: {component: payments, state: degraded-performance}
+"""
+    )
+    d = policy(body).evaluate(
+        ticket("2024-11-20T12:00:00+00:00", priority="P2"), now=utc("2024-11-20T12:00:00+00:00")
+    )
+    text = d.explain()
+    assert "  - notify -> person:dana (via team-chat, audience internal) [rule:tell]" in text
+    assert "  - notify_attempt -> person:bob (via team-chat, to @bob) [path:desk]" in text
+    assert "  - status_page (payments, degraded-performance) [rule:tell]" in text
+
+
+def test_explain_says_why_a_held_status_page_update_waits() -> None:
+    body = (
+        BODY
+        + """
+status_pages: {min_interval: 15m}
+rules:
+  - id: tell
+    when: {priority: P2}
+    then: [{status_page: {component: payments, state: degraded-performance}}]
+  - id: worse
+    when: {priority: P1}
+    then: [{status_page: {component: payments, state: major-outage}}]
+"""
+    )
+    opened = "2024-11-20T12:00:00+00:00"
+    first = policy(body).evaluate(ticket(opened, priority="P2"), now=utc(opened))
+    [update] = [a for a in first.actions if a.kind == "status_page"]
+    later = ticket(
+        opened,
+        {"at": "2024-11-20T12:01:00+00:00", "type": "action-done", "action_id": update.id},
+        {
+            "at": "2024-11-20T12:05:00+00:00",
+            "type": "priority-changed",
+            "from_priority": "P2",
+            "priority": "P1",
+        },
+        priority="P1",
+    )
+    d = policy(body).evaluate(later, now=utc("2024-11-20T12:06:00+00:00"))
+    assert (
+        "held: status page update of payments (major-outage, rate limit) until "
+        "2024-11-20T12:16:00+00:00"
+    ) in d.explain().splitlines()
+    assert d.explain().splitlines()[-1] == "next evaluation: 2024-11-20T12:16:00+00:00"

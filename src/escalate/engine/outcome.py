@@ -52,6 +52,7 @@ class Outcome:
         "actions",
         "bridges",
         "chains",
+        "held",
         "missed",
         "missed_rules",
         "path_wakeups",
@@ -80,6 +81,9 @@ class Outcome:
         self.status_requests: list[StatusRequest] = []
         self.status_notes: list[tuple[str, str]] = []
         self.bridges: list[tuple[Action, datetime | None]] = []  # (bridge, opened at)
+        # What waits for a future instant with no action to show for it, for explain():
+        # (what, until), e.g. a status-page update held by the rate limit.
+        self.held: list[tuple[str, datetime]] = []
 
 
 def make_action(
