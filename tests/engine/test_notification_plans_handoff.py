@@ -201,3 +201,23 @@ def test_a_recorded_attempt_of_a_handed_over_chain_never_comes_back(
     for attempt in attempts(decide(now)):
         later = decide(now + timedelta(minutes=extra), done(now.isoformat(), attempt.id))
         assert attempt.id not in [a.id for a in later.actions]
+
+
+def test_a_level_waiting_for_cover_reports_the_first_people_it_reached() -> None:
+    """Nobody is on call when the level is entered (on_empty: wait): the chains that count
+    for the failure are those of the first person reached, from when they were."""
+    body = BODY.replace(
+        "anchor: 2024-01-01}",
+        'anchor: 2024-01-01}\n        restrictions: [{time: "11:00-23:00"}]',
+    ).replace('targets: ["schedule:hourly"]}', 'targets: ["schedule:hourly"], on_empty: wait}')
+    assert body != BODY
+    before = policy(body).evaluate(ticket(T0), now=utc("2024-11-20T11:20:00+00:00"))
+    assert failure(before) is None
+    assert utc("2024-11-20T11:25:00+00:00") == before.next_evaluation_at
+    found = failure(policy(body).evaluate(ticket(T0), now=utc("2024-11-20T13:00:00+00:00")))
+    assert found is not None
+    assert (found.due_at, found.details["people"], found.details["attempts"]) == (
+        utc("2024-11-20T11:25:00+00:00"),
+        ("carol",),
+        3,
+    )

@@ -291,7 +291,9 @@ def _failure(
     attempt; before that instant, a wake-up.
 
     One per parent. Its instant is fixed by the people the parent reached when it fell due
-    (their plans' last attempts, plus ``escalate_after``), so a later hand-off never moves
+    (their plans' last attempts, plus ``escalate_after``; when nobody it reached then had an
+    attempt, the first people reached after it, found forwards through at most
+    ``WATCH_STEPS`` changes), so a later hand-off never moves
     it; its details describe the attempts that were due by then, to whoever was reached in
     between (someone handed off mid-chain counts only the attempts due while on call; someone
     who came on call counts from then). Both are read from the parent's due instant forwards,
@@ -303,21 +305,38 @@ def _failure(
         return
     start = parent.due_at
     people = ctx.directory.people
-    first = chain.reached(start)
+    first = found = chain.reached(start)
     plan: NotificationPlan | None = None
     last: datetime | None = None
-    for pid in first.people:
-        person = people.get(pid)
-        own = _plan_of(chain, notifications, person)
-        if person is None or own is None:
-            continue
-        timeline = _timeline(own, person, start, urgent, [])
-        if not timeline:
-            continue
-        if plan is None and own.escalate_after is not None:
-            plan = own
-        end = timeline[-1][1]
-        last = end if last is None or end > last else last
+    begin = start
+    directory, availability = ctx.directory, ctx.availability
+    for _ in range(WATCH_STEPS):
+        for pid in found.people:
+            person = people.get(pid)
+            own = _plan_of(chain, notifications, person)
+            if person is None or own is None:
+                continue
+            timeline = _timeline(own, person, begin, urgent, [])
+            if not timeline:
+                continue
+            if plan is None and own.escalate_after is not None:
+                plan = own
+            end = timeline[-1][1]
+            last = end if last is None or end > last else last
+        if last is not None:
+            break
+        # Nobody with an attempt when the page fell due (a level waiting for cover): the
+        # chains that count start with the first people reached after it.
+        later = [
+            t
+            for t in directory.handoffs(found.schedules, begin)
+            + availability.changes(found.considered, found.schedules)
+            if t > begin
+        ]
+        if not later or min(later) > ctx.now:
+            return
+        begin = min(later)
+        found = chain.reached(begin)
     if plan is None or last is None or plan.escalate_after is None:
         return
     due_at = last + plan.escalate_after
