@@ -347,3 +347,15 @@ def test_the_decision_model_describes_every_key_to_dict_writes() -> None:
 def test_an_evaluation_instant_is_written_in_utc() -> None:
     decision = example_decisions(trace=False)[0]
     assert datetime.fromisoformat(decision["evaluated_at"]).utcoffset() == timedelta(0)
+
+
+def test_a_notify_channel_is_a_kind_or_a_declared_channel_name() -> None:
+    """``notify.channel`` is a kind or, once ``channels:`` are declared, one of their names:
+    the schema leaves the check to the compiler (it depends on the policy) and says so."""
+    spec = json_schema("policy")["$defs"]["NotifySpec"]["properties"]["channel"]
+    assert "enum" not in spec
+    assert "declares channels:" in spec["description"]
+    rule = {"id": "r", "when": {"priority": "P1"}, "then": [{"notify": {"to": ["assignee"]}}]}
+    document = {"policy": "x", "version": 1, "rules": [rule]}
+    rule["then"][0]["notify"]["channel"] = "mail"
+    assert errors("policy", document) == []

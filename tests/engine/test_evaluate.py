@@ -781,8 +781,8 @@ def test_explain_lists_actions_clocks_paths_rules_and_the_next_evaluation() -> N
     assert [
         "ticket T1 at 2024-11-20T13:30:00+00:00 (policy p v1, priority P1)",
         "due actions:",
-        "  - notify -> assignee, assignment-group [clock:res@75%] due "
-        "2024-11-20T13:00:00+00:00 LATE",
+        "  - notify -> assignee, assignment-group (via email, audience internal) "
+        "[clock:res@75%] due 2024-11-20T13:00:00+00:00 LATE",
         "  - open_bridge -> role:incident-manager [rule:p1-bridge] due "
         "2024-11-20T10:00:00+00:00 LATE",
         "  - escalate -> team:second [path:desk] due 2024-11-20T13:00:00+00:00 LATE",

@@ -455,7 +455,7 @@ def test_a_deferred_chain_reports_its_failure_from_the_deferred_last_attempt() -
 def test_explain_and_to_dict_show_attempts_like_other_actions() -> None:
     d = decide(ALICE, plus(T0, minutes=25))
     text = d.explain()
-    assert "notify_attempt -> person:alice [path:desk]" in text
+    assert "notify_attempt -> person:alice (via phone, to +49 2) [path:desk]" in text
     assert "step 3 of 3 of plan on-call (phone, +10m)" in text
     assert "open_incident [path:desk]" in text
     kinds = [a["kind"] for a in d.to_dict()["actions"]]

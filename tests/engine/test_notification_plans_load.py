@@ -153,3 +153,44 @@ def test_urgent_priorities_are_canonical_priorities() -> None:
         + "terminology:\n  priority: {P1: [Sev1]}\n"
     )
     assert "notifications.urgent_priorities[0]: 'Sev1' is not a canonical priority" in error(text)
+
+
+NOTIFY_RULE = """rules:
+  - id: r
+    when: {priority: P1}
+    then:
+      - notify: {to: [person:alice], channel: %s}
+"""
+
+
+def _notify_details(text: str) -> dict[str, object]:
+    from datetime import UTC, datetime
+
+    policy = loads(HEADER + text, filename="p.yaml")
+    ticket = {"id": "T", "opened_at": "2024-01-01T00:00:00Z", "priority": "P1"}
+    decision = policy.evaluate(ticket, now=datetime(2024, 1, 1, tzinfo=UTC))
+    [action] = [a for a in decision.actions if a.kind == "notify"]
+    return dict(action.details)
+
+
+def test_a_notify_names_a_declared_channel_and_carries_its_kind() -> None:
+    details = _notify_details(PEOPLE + CHANNELS + NOTIFY_RULE % "team-chat")
+    assert (details["channel"], details["channel_kind"]) == ("team-chat", "chat")
+
+
+def test_a_notify_still_names_a_kind_with_or_without_channels() -> None:
+    assert _notify_details(PEOPLE + CHANNELS + NOTIFY_RULE % "sms")["channel"] == "sms"
+    details = _notify_details(PEOPLE + NOTIFY_RULE % "sms")
+    assert (details["channel"], "channel_kind" in details) == ("sms", False)
+
+
+def test_an_unknown_notify_channel_lists_the_kinds_and_the_declared_names() -> None:
+    assert error(PEOPLE + CHANNELS + NOTIFY_RULE % "team-chta") == (
+        "p.yaml:13:38: rules[0].then[0].notify.channel: unknown channel 'team-chta' (expected "
+        "a kind: email, sms, chat, voice, push, status-page; or a declared channel: pager-sms, "
+        "team-chat) (did you mean 'team-chat'?)"
+    )
+    assert error(PEOPLE + NOTIFY_RULE % "mail") == (
+        "p.yaml:10:38: rules[0].then[0].notify.channel: unknown channel 'mail' (expected a "
+        "kind: email, sms, chat, voice, push, status-page) (did you mean 'email'?)"
+    )

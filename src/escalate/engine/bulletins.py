@@ -213,6 +213,9 @@ def _settle(
             )
     if due_at > ctx.now:
         out.wakeups.append(due_at)
+        out.held.append(
+            (f"status page update of {component} ({latest.details['state']}, rate limit)", due_at)
+        )
         if latest.rule is not None:
             out.status_notes.append(
                 (

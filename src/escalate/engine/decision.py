@@ -207,6 +207,7 @@ class Decision:
         "_clock_map",
         "_clock_states",
         "_facts",
+        "_held",
         "_missed",
         "_path_map",
         "_path_pairs",
@@ -228,6 +229,7 @@ class Decision:
     _clock_map: FrozenMap[str, ClockState] | None
     _clock_states: tuple[ClockState, ...]
     _facts: Mapping[str, Any]
+    _held: tuple[tuple[str, datetime], ...]
     _missed: tuple[Action, ...] | Callable[[], tuple[Action, ...]]
     _path_map: FrozenMap[str, PathState] | None
     _path_pairs: tuple[tuple[PathDef, PathState], ...]
@@ -265,6 +267,7 @@ class Decision:
         missed: tuple[Action, ...] | Callable[[], tuple[Action, ...]] = (),
         withdrawn: tuple[Withdrawn, ...] = (),
         communications: tuple[Communication, ...] | None = None,
+        held: tuple[tuple[str, datetime], ...] = (),
     ) -> None:
         # The mappings by name are built on first use: most callers read only the actions.
         object.__setattr__(self, "policy_id", policy_id)
@@ -285,6 +288,7 @@ class Decision:
         object.__setattr__(self, "_facts", facts)
         object.__setattr__(self, "_missed", missed if callable(missed) else tuple(missed))
         object.__setattr__(self, "withdrawn", tuple(withdrawn))
+        object.__setattr__(self, "_held", tuple(held))
         object.__setattr__(
             self, "communications", None if communications is None else tuple(communications)
         )
@@ -455,7 +459,7 @@ class Decision:
             for a in self.actions:
                 late = " LATE" if a.late else ""
                 to = f" -> {', '.join(a.targets)}" if a.targets else ""
-                lines.append(f"  - {a.kind}{to} [{a.source}] due {iso(a.due_at)}{late}")
+                lines.append(f"  - {a.kind}{to}{_what(a)} [{a.source}] due {iso(a.due_at)}{late}")
                 if a.people:
                     lines.append(f"      pages: {', '.join(a.people)}")
                 for note in a.notes:
@@ -525,11 +529,32 @@ class Decision:
                         f"    {mark}{leaf.field} {leaf.op} {leaf.expected!r}: "
                         f"actual {actual!r}{where}"
                     )
+        for what, until in self._held:
+            lines.append(f"held: {what} until {iso(until)}")
         nxt = iso(self.next_evaluation_at) or "never (nothing changes without new events)"
         lines.append(f"next evaluation: {nxt}")
         # One line per entry: a line break inside a value (a rationale may span lines) is
         # written as an escape, so no value can make a line of its own.
         return "\n".join(_one_line(line) for line in lines)
+
+
+#: The details explain() shows after an action's kind, by kind: (key, label; "" for none).
+_SHOWN: dict[str, tuple[tuple[str, str], ...]] = {
+    "status_page": (("component", ""), ("state", "")),
+    "notify": (("channel", "via"), ("template", "template"), ("audience", "audience")),
+    "notify_attempt": (("channel", "via"), ("address", "to")),
+}
+
+
+def _what(action: Action) -> str:
+    """What an action carries, for explain(): a status page's component and state, a
+    notify's channel, template and audience, an attempt's channel and address."""
+    shown = [
+        f"{label} {value}" if label else str(value)
+        for key, label in _SHOWN.get(action.kind, ())
+        if (value := action.details.get(key)) not in (None, "")
+    ]
+    return f" ({', '.join(shown)})" if shown else ""
 
 
 def _one_line(text: str) -> str:

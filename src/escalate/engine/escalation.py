@@ -201,13 +201,36 @@ def _path_action(ctx: Context, out: Outcome, path: PathDef, st: PathState) -> No
         # Delivered through notification plans: the chain runs whether or not the page
         # itself was recorded done.
         page = _page(ctx, path, st, level, base_id, due_at, people, notes)
-        out.chains.append(Chain(page, level.notification_plan, ctx.acks_for(path.name)))
+        out.chains.append(
+            Chain(
+                page,
+                level.notification_plan,
+                ctx.acks_for(path.name),
+                lambda at: level_resolution(ctx, path, level, at),
+                _moves_at(path, st, level),
+            )
+        )
         if not done:
             out.actions.append(page)
         return
     if done:
         return
     out.actions.append(_page(ctx, path, st, level, base_id, due_at, people, notes))
+
+
+def _moves_at(path: PathDef, st: PathState, level: LevelDef) -> datetime | None:
+    """When the path leaves ``level`` by its timer (``after``, or the next level's ``at``),
+    unless an acknowledgement holds it."""
+    assert st.entered_at is not None
+    if level.index == len(path.levels) - 1 and st.round >= path.repeat:
+        return None  # the last level of the last round stays
+    deadline = None if level.after is None else level.offset(st.entered_at, level.after)
+    if level.index + 1 < len(path.levels) and st.started_at is not None:
+        following = path.levels[level.index + 1]
+        if following.at is not None:
+            at = following.offset(st.started_at, following.at)
+            deadline = at if deadline is None or at < deadline else deadline
+    return deadline
 
 
 def _page(

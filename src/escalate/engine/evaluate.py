@@ -133,5 +133,6 @@ def _evaluate(
         ),
         withdrawn=tuple(out.withdrawn),
         communications=communications,
+        held=tuple(out.held),
     )
     return decision, ctx.history

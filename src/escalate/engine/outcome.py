@@ -6,6 +6,7 @@ turns it into the :class:`~escalate.engine.decision.Decision`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,6 +14,7 @@ from escalate.engine.actions import ActionDef, StatusRequest
 from escalate.engine.decision import Action, Withdrawn, iso
 from escalate.engine.paths import Request
 from escalate.engine.rules import RuleDef
+from escalate.people.directory import Resolution
 
 __all__ = ["Chain", "Outcome", "make_action"]
 
@@ -22,11 +24,18 @@ class Chain:
     """A parent action (with its people) delivered through notification plans
     (:mod:`escalate.engine.notifications`): ``plan`` names the plan for everyone (``None``:
     each person's own, else the policy's default); ``acks`` are the acknowledgements that
-    answer it, in time order. Recorded whether or not the parent is recorded done."""
+    answer it, in time order; ``reached`` says whom it reaches at an instant. Recorded
+    whether or not the parent is recorded done."""
 
     parent: Action
     plan: str | None
     acks: tuple[datetime, ...]
+    #: Who the parent reaches at an instant (its people now are ``parent.people``): a
+    #: person's chain starts when they became one of them (a hand-off), not before.
+    reached: Callable[[datetime], Resolution]
+    #: For a path page, when the path leaves the level by its timer (``None``: never, or not
+    #: a path page): quiet hours deferring a first attempt past it are said on the parent.
+    moves_at: datetime | None = None
 
 
 class Outcome:
@@ -43,6 +52,7 @@ class Outcome:
         "actions",
         "bridges",
         "chains",
+        "held",
         "missed",
         "missed_rules",
         "path_wakeups",
@@ -71,6 +81,9 @@ class Outcome:
         self.status_requests: list[StatusRequest] = []
         self.status_notes: list[tuple[str, str]] = []
         self.bridges: list[tuple[Action, datetime | None]] = []  # (bridge, opened at)
+        # What waits for a future instant with no action to show for it, for explain():
+        # (what, until), e.g. a status-page update held by the rate limit.
+        self.held: list[tuple[str, datetime]] = []
 
 
 def make_action(

@@ -21,6 +21,7 @@ from escalate.people.directory import Directory, Resolution
 
 __all__ = [
     "WATCH_STEPS",
+    "directory_targets",
     "handoff_notice",
     "level_people",
     "level_resolution",
@@ -41,6 +42,22 @@ def with_people(ctx: Context, out: Outcome, action: Action) -> Action:
     directory = ctx.directory
     if directory.empty or not action.targets:
         return action
+    targets = directory_targets(ctx, action)
+    found = directory.resolve(targets, ctx.now, ctx.availability)
+    watch(
+        ctx,
+        out,
+        lambda at: directory.resolve(targets, at, ctx.availability),
+        found,
+        lambda _, later: later != found.people,
+    )
+    return replace(action, people=found.people, notes=found.notes)
+
+
+def directory_targets(ctx: Context, action: Action) -> list[str]:
+    """The targets of ``action`` the directory resolves (``assignee`` and
+    ``assignment-group`` read from the ticket)."""
+    directory = ctx.directory
     targets = []
     for target in action.targets:
         if target == "assignee":
@@ -51,15 +68,7 @@ def with_people(ctx: Context, out: Outcome, action: Action) -> Action:
                 targets.append(f"team:{ctx.state.assignment_group}")
         elif ":" in target:
             targets.append(target)
-    found = directory.resolve(targets, ctx.now, ctx.availability)
-    watch(
-        ctx,
-        out,
-        lambda at: directory.resolve(targets, at, ctx.availability),
-        found,
-        lambda _, later: later != found.people,
-    )
-    return replace(action, people=found.people, notes=found.notes)
+    return targets
 
 
 def watch(
@@ -316,6 +325,11 @@ def unacknowledged_fallback(
         notes=fallback.notes,
     )
     if ctx.policy.notifications is not None:
-        out.chains.append(Chain(page, level.notification_plan, ctx.acks_for(path.name)))
+
+        def reached(at: datetime) -> Resolution:
+            found = directory.resolve(targets, at, ctx.availability)
+            return found._replace(people=tuple(p for p in found.people if p not in paged.people))
+
+        out.chains.append(Chain(page, level.notification_plan, ctx.acks_for(path.name), reached))
     if not done:
         out.actions.append(page)

@@ -106,6 +106,8 @@ Positions = Callable[[Path], tuple[str, int, int] | None]
 # String fields a condition may compare: the ticket's text fields plus these.
 STRING_FIELDS = ("id", "kind", "status", *TEXT_FIELDS, "customer.id", "customer.tier")
 NOTIFY_SPECIAL = ("assignee", "assignment-group", "customer", "requester")
+#: The channel kinds a notify names without (or besides) declared channels.
+NOTIFY_CHANNEL_KINDS = ("email", "sms", "chat", "voice", "push", "status-page")
 
 
 def validate_spec(data: object, locate: Positions) -> PolicySpec:
@@ -969,6 +971,7 @@ class _Compiler:
                 if target not in NOTIFY_SPECIAL:
                     self.directory.check_target(target, (*path, "to", i))
             self._check_template(body.template, body.audience, path)
+            details.update(self._notify_channel(body.channel, (*path, "channel")))
             targets = tuple(body.to)
             details.pop("to")
             if body.plan is None:
@@ -1048,6 +1051,23 @@ class _Compiler:
                 path=path,
                 suggestion=suggest(name, self.spec.paths),
             )
+
+    def _notify_channel(self, name: str, path: Path) -> dict[str, str]:
+        """A notify's ``channel``: a kind, or once ``channels:`` are declared, one of their
+        names (the details then carry the name and its ``channel_kind``)."""
+        declared = self.spec.channels
+        found = declared.get(name)
+        if found is not None:
+            return {"channel": name, "channel_kind": found.kind}
+        if name in NOTIFY_CHANNEL_KINDS:
+            return {}
+        kinds = ", ".join(NOTIFY_CHANNEL_KINDS)
+        names = f"; or a declared channel: {', '.join(sorted(declared))}" if declared else ""
+        raise PolicyError(
+            f"unknown channel {shown(name)} (expected a kind: {kinds}{names})",
+            path=path,
+            suggestion=suggest(name, [*NOTIFY_CHANNEL_KINDS, *sorted(declared)]),
+        )
 
     def _status_channel(self, name: str | None, path: Path) -> None:
         """A status page's ``channel``: with ``channels:`` declared, one of kind

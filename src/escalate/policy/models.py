@@ -129,7 +129,11 @@ class NotifySpec(_Strict):
     """Tell people something; escalate emits it, the caller delivers it."""
 
     to: list[NotifyTarget] = Field(min_length=1, description="targets like 'assignee', 'team:x'")
-    channel: Literal["email", "sms", "chat", "voice", "push", "status-page"] = "email"
+    channel: Label = Field(
+        default="email",
+        description="a kind (email, sms, chat, voice, push, status-page); once the policy "
+        "declares channels:, also one of their names",
+    )
     template: Label | None = None
     audience: Literal["internal", "customer", "executive", "vendor", "regulator"] = "internal"
     plan: Literal[True] | Id | None = Field(

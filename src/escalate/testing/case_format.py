@@ -71,7 +71,7 @@ _LEVEL_DETAILS = (
 ACTION_DETAILS: dict[str, tuple[str, ...]] = {
     "escalate": _LEVEL_DETAILS,
     "transfer": _LEVEL_DETAILS,
-    "notify": ("channel", "template", "audience", "plan"),
+    "notify": ("channel", "channel_kind", "template", "audience", "plan"),
     "status_page": ("component", "state", "message", "channel", "requested_at"),
     "open_bridge": ("room",),
     "bridge_join": ("bridge", "path", "level", "room"),
