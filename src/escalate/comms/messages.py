@@ -21,7 +21,13 @@ from escalate.comms.models import (
     RedactionSpec,
     TemplateSpec,
 )
-from escalate.comms.redaction import Profile, Scrubber, classified_values, ticket_view
+from escalate.comms.redaction import (
+    VIEW_FIELDS,
+    Profile,
+    Scrubber,
+    classified_values,
+    ticket_view,
+)
 from escalate.comms.templates import CompiledTemplate, Schema, compile_template
 from escalate.engine.audiences import AudienceDef
 from escalate.engine.decision import Decision, iso
@@ -78,21 +84,7 @@ _TICKET: dict[str, Any] = {
             "id",
             "priority",
             "opened_at",
-            "kind",
-            "status",
-            "impact",
-            "urgency",
-            "severity",
-            "category",
-            "subcategory",
-            "service",
-            "configuration_item",
-            "assignment_group",
-            "assignee",
-            "business_unit",
-            "region",
-            "service_line",
-            "risk",
+            *VIEW_FIELDS,
             "regulatory_flags",
             "reassignment_count",
             "reopen_count",

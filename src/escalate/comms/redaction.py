@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from escalate.comms.models import CLASSES
+from escalate.engine.history import TEXT_FIELDS_BUT_PRIORITY
 from escalate.engine.ticket import Ticket
 
 __all__ = [
@@ -47,23 +48,7 @@ __all__ = [
 MIN_SCRUB_CHARS = 4
 
 #: The ticket's text fields a view holds, in order.
-VIEW_FIELDS = (
-    "kind",
-    "status",
-    "impact",
-    "urgency",
-    "severity",
-    "category",
-    "subcategory",
-    "service",
-    "configuration_item",
-    "assignment_group",
-    "assignee",
-    "business_unit",
-    "region",
-    "service_line",
-    "risk",
-)
+VIEW_FIELDS = ("kind", "status", *TEXT_FIELDS_BUT_PRIORITY)
 
 
 @dataclass(frozen=True, slots=True)

@@ -432,38 +432,13 @@ def _declared(name: str, variables: Sequence[str], schema: Schema) -> list[tuple
                 path=where,
             )
         parts = tuple(text.split("."))
-        node: Any = schema
-        for depth, part in enumerate(parts):
+        for part in parts:
             if part.startswith("_"):
                 raise PolicyError(
                     f"{shown(text)}: names starting with '_' are not readable in templates",
                     path=where,
                 )
-            if not isinstance(node, Mapping):
-                above = ".".join(parts[:depth])
-                raise PolicyError(f"{shown(text)}: {above} has nothing below it", path=where)
-            if part in node:
-                node = node[part]
-                continue
-            wildcard = node.get("*")
-            if wildcard is not None:
-                names, below, what = wildcard
-                if names is not None and part not in names:
-                    raise PolicyError(
-                        f"{shown(text)}: the policy has no {what} {shown(part)} (it has: "
-                        f"{', '.join(names) or 'none'})",
-                        path=where,
-                        suggestion=_suggested(parts[:depth], suggest(part, names)),
-                    )
-                node = below
-                continue
-            known = sorted(k for k in node if k != "*")
-            above = ".".join(parts[:depth]) or "the context"
-            raise PolicyError(
-                f"{shown(text)}: {above} has no {shown(part)} (it has: {', '.join(known)})",
-                path=where,
-                suggestion=_suggested(parts[:depth], suggest(part, known)),
-            )
+        _walk(parts, schema, where, f"{shown(text)}: ")
         out.append(parts)
     return out
 
@@ -550,15 +525,19 @@ def _check_nesting(source: str, where: tuple[str, ...]) -> None:
 def _check_read(path: tuple[str, ...], line: int, schema: Schema, where: tuple[str, ...]) -> None:
     """A path the template reads must name something the render context holds (checked
     before whether 'variables' declares it, so the first error is the one to fix)."""
+    _walk(
+        path, schema, where, f"line {line} of the {where[-1]} reads {shown('.'.join(path))}, but "
+    )
+
+
+def _walk(path: tuple[str, ...], schema: Schema, where: tuple[str | int, ...], lead: str) -> None:
+    """Follow ``path`` down the render context's ``schema``; a step it does not hold is a
+    PolicyError at ``where``, its message starting with ``lead``, with a suggestion."""
     node: Any = schema
     for depth, part in enumerate(path):
         above = ".".join(path[:depth]) or "the context"
         if not isinstance(node, Mapping):
-            raise PolicyError(
-                f"line {line} of the {where[-1]} reads {shown('.'.join(path))}, but {above} "
-                "has nothing below it",
-                path=where,
-            )
+            raise PolicyError(f"{lead}{above} has nothing below it", path=where)
         if part in node:
             node = node[part]
             continue
@@ -567,8 +546,8 @@ def _check_read(path: tuple[str, ...], line: int, schema: Schema, where: tuple[s
             names, below, what = wildcard
             if names is not None and part not in names:
                 raise PolicyError(
-                    f"line {line} of the {where[-1]} reads {shown('.'.join(path))}, but the "
-                    f"policy has no {what} {shown(part)} (it has: {', '.join(names) or 'none'})",
+                    f"{lead}the policy has no {what} {shown(part)} (it has: "
+                    f"{', '.join(names) or 'none'})",
                     path=where,
                     suggestion=_suggested(path[:depth], suggest(part, names)),
                 )
@@ -576,8 +555,7 @@ def _check_read(path: tuple[str, ...], line: int, schema: Schema, where: tuple[s
             continue
         known = sorted(k for k in node if k != "*")
         raise PolicyError(
-            f"line {line} of the {where[-1]} reads {shown('.'.join(path))}, but {above} has no "
-            f"{shown(part)} (it has: {', '.join(known)})",
+            f"{lead}{above} has no {shown(part)} (it has: {', '.join(known)})",
             path=where,
             suggestion=_suggested(path[:depth], suggest(part, known)),
         )
