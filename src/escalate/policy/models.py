@@ -467,6 +467,34 @@ class RuleSpec(_Strict):
     source: Prose | None = None
 
 
+#: The communication sections, declared once for a policy and for its segments and ``add:``.
+Classification = Annotated[
+    dict[Label, DataClass],
+    Field(
+        default_factory=dict,
+        description="ticket field -> the kind of sensitive data it holds (personal, health, "
+        "security, internal-only); see docs/notifications.md",
+    ),
+]
+Redaction = Annotated[
+    dict[Id, RedactionSpec],
+    Field(
+        default_factory=dict, description="redaction profiles: the classes an audience may not read"
+    ),
+]
+Templates = Annotated[
+    dict[Id, TemplateSpec],
+    Field(default_factory=dict, description="message templates (sandboxed Jinja2) per audience"),
+]
+Audiences = Annotated[
+    dict[AudienceName, AudienceSpec],
+    Field(
+        default_factory=dict,
+        description="per audience: redaction profile, point of contact, update cadence",
+    ),
+]
+
+
 class SectionsSpec(_Strict):
     """The named entries a segment (or a policy that ``extends`` another) overrides or adds.
 
@@ -489,21 +517,10 @@ class SectionsSpec(_Strict):
     clocks: dict[Id, ClockSpec] = Field(default_factory=dict)
     paths: dict[Id, PathSpec] = Field(default_factory=dict)
     rules: list[RuleSpec] = Field(default_factory=list)
-    classification: dict[Label, DataClass] = Field(
-        default_factory=dict,
-        description="ticket field -> the kind of sensitive data it holds (personal, health, "
-        "security, internal-only); see docs/notifications.md",
-    )
-    redaction: dict[Id, RedactionSpec] = Field(
-        default_factory=dict, description="redaction profiles: the classes an audience may not read"
-    )
-    templates: dict[Id, TemplateSpec] = Field(
-        default_factory=dict, description="message templates (sandboxed Jinja2) per audience"
-    )
-    audiences: dict[AudienceName, AudienceSpec] = Field(
-        default_factory=dict,
-        description="per audience: redaction profile, point of contact, update cadence",
-    )
+    classification: Classification
+    redaction: Redaction
+    templates: Templates
+    audiences: Audiences
 
 
 class DirectoryRemoveSpec(_Strict):
@@ -705,21 +722,10 @@ class PolicySpec(_Strict):
     clocks: dict[Id, ClockSpec] = Field(default_factory=dict)
     paths: dict[Id, PathSpec] = Field(default_factory=dict)
     rules: list[RuleSpec] = Field(default_factory=list)
-    classification: dict[Label, DataClass] = Field(
-        default_factory=dict,
-        description="ticket field -> the kind of sensitive data it holds (personal, health, "
-        "security, internal-only); see docs/notifications.md",
-    )
-    redaction: dict[Id, RedactionSpec] = Field(
-        default_factory=dict, description="redaction profiles: the classes an audience may not read"
-    )
-    templates: dict[Id, TemplateSpec] = Field(
-        default_factory=dict, description="message templates (sandboxed Jinja2) per audience"
-    )
-    audiences: dict[AudienceName, AudienceSpec] = Field(
-        default_factory=dict,
-        description="per audience: redaction profile, point of contact, update cadence",
-    )
+    classification: Classification
+    redaction: Redaction
+    templates: Templates
+    audiences: Audiences
     status_pages: StatusPagesSpec | None = Field(
         default=None,
         description="rate limit of status-page updates and the update on resolution "
