@@ -47,6 +47,13 @@ def test_the_scrubber_ignores_case_whitespace_runs_and_unicode_forms(spelt: str)
     assert "<[x]>" == Scrubber(["Jane Roe"], "[x]").text(f"<{spelt}>")
 
 
+def test_a_value_counts_its_inner_whitespace_toward_the_shortest_scrubbed_length() -> None:
+    # "A  0" is four characters as written (Hypothesis found it passing through): collapsing
+    # its whitespace run to match "A 0" must not also make it too short to scrub
+    scrub = Scrubber(["A  0", "  B1  "], "[x]")
+    assert "patient [x], [x], B1" == scrub.text("patient A  0, a 0, B1")
+
+
 def test_the_scrubber_folds_case_fully_and_keeps_the_text_around_a_value() -> None:
     scrub = Scrubber(["Strauß", " José Díaz "], "[x]")
     assert "Herr [x], [x]; Ｈｅｒｒ [x]." == scrub.text("Herr STRAUSS, jose diaz; Ｈｅｒｒ Strauß.")

@@ -149,10 +149,16 @@ class Scrubber:
     __slots__ = ("_pattern", "_placeholder")
 
     def __init__(self, values: Iterable[str], placeholder: str) -> None:
-        folded = {" ".join(_fold(v).split()) for v in values}
-        ordered = sorted(
-            (v for v in folded if len(v) >= MIN_SCRUB_CHARS), key=lambda v: (-len(v), v)
-        )
+        # A value is long enough to scrub when it is, as written without its own leading and
+        # trailing whitespace ("A  0": four characters) or once folded ("ß" folds to "ss"):
+        # collapsing inner whitespace must not make a value too short to scrub.
+        folded = {
+            form
+            for v in values
+            for form in (" ".join(_fold(v).split()),)
+            if form and max(len(v.strip()), len(form)) >= MIN_SCRUB_CHARS
+        }
+        ordered = sorted(folded, key=lambda v: (-len(v), v))
         self._pattern = (
             re.compile("|".join(r"\s+".join(map(re.escape, v.split(" "))) for v in ordered))
             if ordered
