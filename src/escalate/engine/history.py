@@ -128,6 +128,7 @@ EVENT_TYPES = (
     "override",
     "comment",
     "field-changed",
+    "milestone",
 )
 #: The optional text fields of a ticket other than its priority (which has its own event).
 TEXT_FIELDS_BUT_PRIORITY = (
@@ -174,6 +175,7 @@ _PAYLOAD = (
     "from_value",
     "to_value",
     "text",
+    "milestone",
 )
 # Payload attributes whose JSON key differs (``from`` is a Python keyword).
 _JSON_KEY = {"from_value": "from", "to_value": "to"}
@@ -194,6 +196,7 @@ _ALLOWED: dict[str, tuple[str, ...]] = {
     "override": ("actor", "reason", "path", "level"),
     "comment": ("actor", "text"),
     "field-changed": ("field", "from_value", "to_value", "actor"),
+    "milestone": ("milestone", "actor", "reason"),
 }
 # Per event type: a getter of the payload keys it does not take, and what they must all be.
 _PAYLOAD_RULES: dict[str, tuple[Callable[[Event], object], tuple[None, ...]]] = {}
@@ -203,6 +206,7 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     "action-done": ("action_id",),
     "override": ("actor", "reason", "path", "level"),
     "field-changed": ("field",),
+    "milestone": ("milestone",),
 }
 _IMPLIED_STATUS = {"resolved": "resolved", "closed": "closed", "reopened": "in-progress"}
 _STATUS_EVENTS = frozenset({"status-changed", *_IMPLIED_STATUS})
@@ -240,6 +244,10 @@ class Event:
       ``fields.<name>``), ``from_value`` (the value before, when known) and ``to_value`` (the
       new value; ``None`` clears the field).
     * ``comment``: ``text``, the comment (free text, may span lines; optional) and ``actor``.
+    * ``milestone``: ``milestone`` (required: a name such as ``gdpr-aware``, matched exactly by
+      clock triggers ``event: milestone:<name>`` and the ``milestones`` fact), ``actor`` and
+      ``reason`` (free text, e.g. the reasons for a late notification). Declared last, so
+      positional construction of the other fields is unchanged.
 
     The :class:`Ticket` constructor checks these rules; an ``Event`` alone is just a value.
 
@@ -265,6 +273,7 @@ class Event:
     from_value: Value = None
     to_value: Value = None
     text: str | None = None
+    milestone: str | None = None
 
     def __post_init__(self) -> None:
         if self.status is None:
@@ -662,6 +671,7 @@ _NAME_KEYS = (
     "path",
     "level",
     "party",
+    "milestone",
 )
 
 

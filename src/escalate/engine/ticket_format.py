@@ -77,6 +77,7 @@ __all__ = [
     "FieldChangedEvent",
     "FieldValue",
     "FirstResponseEvent",
+    "MilestoneEvent",
     "OverrideEvent",
     "PriorityChangedEvent",
     "ReopenedEvent",
@@ -563,6 +564,22 @@ class FieldChangedEvent(EventInput):
     )
 
 
+class MilestoneEvent(EventInput):
+    """A milestone was reached: a named moment a regulation or contract counts from or to
+    (``gdpr-aware``, ``dora-classified-major``, ``sec-materiality-determined``). Clock triggers
+    name it as ``event: milestone:<name>``; conditions read the ``milestones`` fact."""
+
+    TYPE = "milestone"
+    type: _event_type("milestone")  # type: ignore[valid-type]
+    milestone: Text = Field(
+        description="The milestone's name, e.g. 'gdpr-aware' (matched exactly by policies)."
+    )
+    reason: Reason | None = Field(
+        None,
+        description="Free text (may span lines), e.g. the reasons for a late notification.",
+    )
+
+
 _EVENT_MODELS: dict[str, type[EventInput]] = {
     model.TYPE: model
     for model in (
@@ -581,6 +598,7 @@ _EVENT_MODELS: dict[str, type[EventInput]] = {
         OverrideEvent,
         CommentEvent,
         FieldChangedEvent,
+        MilestoneEvent,
     )
 }
 assert tuple(_EVENT_MODELS) == EVENT_TYPES
