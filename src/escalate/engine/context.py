@@ -262,6 +262,8 @@ class HistoryPass:
                 self.cycle_start = event.at
             elif kind == "created":
                 continue  # the creation step stands for it
+            elif kind == "milestone":  # triggers name it with its name: milestone:gdpr-aware
+                kind = f"milestone:{event.milestone}"
             steps.append((event.at, kind, before, after))
             if after in ended and before not in ended:
                 ended_at = event.at

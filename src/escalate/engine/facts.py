@@ -60,6 +60,7 @@ _FIELD_EVENTS: dict[str, frozenset[str]] = {
     "reassignment_count": frozenset({"assigned"}),
     "reopen_count": frozenset({"reopened"}),
     "acknowledged": frozenset({"acknowledged", "reopened"}),
+    "milestones": frozenset({"milestone"}),
 }
 # The same, by event type: the fields an event of that type may change.
 _MOVED_BY: dict[str, tuple[str, ...]] = {
@@ -97,6 +98,7 @@ class Facts:
         "_changed",
         "_ctx",
         "_folds",
+        "_marks",
         "_moving",
         "_past",
         "_read",
@@ -125,6 +127,9 @@ class Facts:
         self.static = _static_facts(ctx)
         self.current: dict[str, Any] = dict(self.static)
         _dynamic_facts(ctx, self.current, ctx.state, ctx.priority, self._read)
+        # The milestones recorded, with when (in time order): the ``milestones`` fact.
+        self._marks = [(e.at, e.milestone) for e in ctx.ticket.events if e.type == "milestone"]
+        self.current["milestones"] = _milestones(self._marks, ctx.now)
         self.current[TIME] = ctx.now
         self.histories: dict[str, tuple[tuple[datetime, int], ...]] = {}
         self._step_at = [step[0] for step in ctx.steps]
@@ -155,6 +160,7 @@ class Facts:
         else:  # no event changes it (nor the impact or urgency it may come from)
             priority = ctx.priority
         _dynamic_facts(ctx, past, state, priority, self._read)
+        past["milestones"] = _milestones(self._marks, at)
         past[TIME] = at
         if clocks:
             for clock in ctx.policy.clocks:
@@ -602,6 +608,11 @@ def _dynamic_facts(
     facts["reassignment_count"] = state.reassignment_count
     facts["reopen_count"] = state.reopen_count
     facts["acknowledged"] = state.acknowledged_at is not None
+
+
+def _milestones(marks: Sequence[tuple[datetime, str | None]], at: datetime) -> frozenset[str]:
+    """The names of the milestones recorded at or before ``at``."""
+    return frozenset(name for when, name in marks if when <= at and name is not None)
 
 
 def clock_facts(facts: dict[str, Any], cs: ClockState) -> None:

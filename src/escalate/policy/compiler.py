@@ -19,7 +19,13 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from escalate._models import check_data, model_keys, policy_error, string_list_keys
+from escalate._models import (
+    check_data,
+    label_problem,
+    model_keys,
+    policy_error,
+    string_list_keys,
+)
 from escalate.calendars._durations import parse_duration, parse_percent
 from escalate.calendars.calendar import Calendar
 from escalate.calendars.models import CalendarModel
@@ -635,6 +641,7 @@ class _Compiler:
         fields["reassignment_count"] = FieldSpec(INT)
         fields["reopen_count"] = FieldSpec(INT)
         fields["regulatory_flags"] = FieldSpec(SET)
+        fields["milestones"] = FieldSpec(SET)
         kinds = {"string": STR, "integer": INT, "boolean": BOOL}
         for name, kind in sorted(self.spec.custom_fields.items()):
             fields["fields." + name] = FieldSpec(kinds[kind])
@@ -652,26 +659,10 @@ class _Compiler:
         out = []
         for i, item in enumerate(items):
             where = (*path, i) if isinstance(spec, list) else path
-            events = self._names(item.event, EVENT_TYPES, "event type", (*where, "event"))
+            events = _event_names(item.event, (*where, "event"))
             statuses = self._status_names(item.status, item.category, where)
             out.append(Trigger(events, statuses))
         return tuple(out)
-
-    @staticmethod
-    def _names(
-        value: list[str] | str | None, allowed: Sequence[str], what: str, path: Path
-    ) -> frozenset[str] | None:
-        if value is None:
-            return None
-        items = [value] if isinstance(value, str) else value
-        for i, item in enumerate(items):
-            if item not in allowed:
-                raise PolicyError(
-                    f"unknown {what} {shown(item)} (known: {', '.join(allowed)})",
-                    path=path if isinstance(value, str) else (*path, i),
-                    suggestion=suggest(item, allowed),
-                )
-        return frozenset(items)
 
     def _clock(self, name: str, spec: ClockSpec) -> ClockDef:
         path: Path = ("clocks", name)
@@ -679,9 +670,7 @@ class _Compiler:
         pause = None
         if spec.pause is not None:
             pause = self._status_names(spec.pause.status, spec.pause.category, (*path, "pause"))
-        new_cycle = self._names(
-            spec.new_cycle_on, EVENT_TYPES, "event type", (*path, "new_cycle_on")
-        )
+        new_cycle = _event_names(spec.new_cycle_on, (*path, "new_cycle_on"))
         return ClockDef(
             name=name,
             type=spec.type,
@@ -1395,6 +1384,41 @@ def _rendered(item: tuple[str, Path]) -> tuple[str, str]:
 def _segment_field(name: str) -> bool:
     """Whether a segment's condition may read this field."""
     return name in SEGMENT_FIELDS or name.startswith("fields.")
+
+
+#: The prefix of a clock trigger naming a ``milestone`` event: ``milestone:gdpr-aware``.
+MILESTONE_PREFIX = "milestone:"
+
+
+def _event_names(value: list[str] | str | None, path: Path) -> frozenset[str] | None:
+    """A trigger's event types: names of :data:`EVENT_TYPES`, or ``milestone:<name>`` for a
+    ``milestone`` event of that name (a bare ``milestone`` names none: it is refused)."""
+    if value is None:
+        return None
+    items = [value] if isinstance(value, str) else value
+    for i, item in enumerate(items):
+        where = path if isinstance(value, str) else (*path, i)
+        if item.startswith(MILESTONE_PREFIX):
+            problem = label_problem(item[len(MILESTONE_PREFIX) :])
+            if problem is not None:
+                raise PolicyError(
+                    f"milestone name in {shown(item)}: {problem}", path=where
+                )
+            continue
+        if item == "milestone":
+            raise PolicyError(
+                "name the milestone: 'milestone:<name>', e.g. 'milestone:gdpr-aware' (clocks "
+                "count from one named moment, not from any milestone)",
+                path=where,
+            )
+        if item not in EVENT_TYPES:
+            raise PolicyError(
+                f"unknown event type {shown(item)} (known: {', '.join(EVENT_TYPES)}, or "
+                "'milestone:<name>')",
+                path=where,
+                suggestion=suggest(item, EVENT_TYPES),
+            )
+    return frozenset(items)
 
 
 def _rung_key(rung: Rung) -> tuple[str, Any]:
