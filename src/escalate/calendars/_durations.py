@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta, tzinfo
 from fractions import Fraction
 from typing import Protocol
 
+from escalate.calendars._instants import resolve_wall
 from escalate.errors import PolicyError, shown
 
 Path = tuple[str | int, ...]
@@ -52,6 +53,9 @@ class DayArithmetic(Protocol):
     """The wall-date arithmetic of :class:`~escalate.calendars.calendar.Calendar` that ``bd``
     and ``mo`` need (named here because the calendar module imports this one)."""
 
+    @property
+    def zone(self) -> tzinfo: ...
+
     def add_business_days(self, start: datetime, days: int) -> datetime: ...
 
     def add_months(self, start: datetime, months: int) -> datetime: ...
@@ -75,9 +79,17 @@ class Duration:
     def is_months(self) -> bool:
         return self.months > 0
 
-    def due_at(self, calendar: DayArithmetic, start: datetime) -> datetime | None:
+    def due_at(
+        self, calendar: DayArithmetic, start: datetime, by: int | None = None
+    ) -> datetime | None:
         """The wall-clock due instant of a ``bd`` or ``mo`` duration counted from ``start`` on
         ``calendar`` (UTC); ``None`` for a fixed duration, which is counted as elapsed time.
+
+        With ``by`` (minutes of the day, 0 to 1440) the due instant is that wall time, in the
+        calendar's zone, on the due date: for ``bd`` and ``mo`` the date of the instant above;
+        for whole days (``d``, ``w``) the N-th calendar date after the start's wall date. 1440
+        (``24:00``) is the end of that date, the next date's midnight; a wall time inside a DST
+        gap is the end of the gap (:func:`~escalate.calendars._instants.resolve_wall`).
 
         >>> from datetime import UTC
         >>> from escalate.calendars.calendar import Calendar
@@ -86,7 +98,19 @@ class Duration:
         2024-02-29 00:00:00+00:00
         >>> print(parse_duration("4h", ()).due_at(always, jan_31))
         None
+        >>> print(parse_duration("2d", ()).due_at(always, jan_31, by=17 * 60 + 30))
+        2024-02-02 17:30:00+00:00
         """
+        if by is not None:
+            zone = calendar.zone
+            if self.business_days:
+                day = calendar.add_business_days(start, self.business_days).astimezone(zone)
+            elif self.months:
+                day = calendar.add_months(start, self.months).astimezone(zone)
+            else:
+                day = start.astimezone(zone) + timedelta(days=self.delta.days)
+            wall = datetime.combine(day.date(), time()) + timedelta(minutes=by)
+            return resolve_wall(wall, zone)
         if self.business_days:
             return calendar.add_business_days(start, self.business_days)
         if self.months:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from fractions import Fraction
 
@@ -62,11 +62,21 @@ class Trigger:
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """A clock's target for one priority: a ``duration`` on the calendar ``calendar_name``."""
+    """A clock's target for one priority: a ``duration`` on the calendar ``calendar_name``;
+    ``by`` (minutes of the day, 0 to 1440; ``None``: none) the wall time the due date ends at
+    (YAML ``by: "17:30"``, ``"24:00"``: the end of the day)."""
 
     duration: Duration
     calendar_name: str
     calendar: Calendar
+    by: int | None = None
+
+    @property
+    def dated(self) -> bool:
+        """Whether the due instant is a wall time on a date (``bd``, ``mo`` or ``by``), so the
+        target amount is the calendar's working time from the cycle start until then."""
+        duration = self.duration
+        return bool(duration.business_days or duration.months) or self.by is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +177,8 @@ class ClockDef:
     definitions: tuple[Definition, ...] = ()
     restart_on_scope_change: bool = False
     scope_fields: tuple[str, ...] = ()
+    # When the obligation is in force: only cycles started in [from, until) count (None: open).
+    effective: tuple[datetime | None, datetime | None] | None = None
 
     def __post_init__(self) -> None:
         # Built once per policy: freezing here costs nothing at evaluation.
@@ -211,11 +223,11 @@ class Cycle:
     # For a scoped clock: the definition that applied when this (closed) cycle ended.
     scope: Definition | None = None
     # Working microseconds from the start to a ``bd`` / ``mo`` due instant, by (calendar's
-    # id, business days, months), with the calendar itself: calendar arithmetic done once per
+    # id, business days, months[, by, days]), with the calendar itself: calendar arithmetic done once per
     # cycle, however often it is measured. The entry holds the calendar, so the id in its key
     # names no other calendar while the entry lives. Copies (:meth:`as_of`) share the dict:
     # they have the same start.
-    amounts: dict[tuple[int, int, int], tuple[Calendar, int]] = field(
+    amounts: dict[tuple[int, ...], tuple[Calendar, int]] = field(
         default_factory=dict, compare=False, repr=False
     )
 
@@ -234,20 +246,52 @@ class Cycle:
         return Cycle(self.number, self.started_at, stopped, pauses or None, scope, self.amounts)
 
 
-def wall_amount_us(cycle: Cycle, calendar: Calendar, duration: Duration) -> int:
+def wall_amount_us(
+    cycle: Cycle, calendar: Calendar, duration: Duration, by: int | None = None
+) -> int:
     """The working time (µs) on ``calendar`` from the cycle's start to the wall-clock due
-    instant of a ``bd`` or ``mo`` ``duration`` (the amount of a fixed one), computed once
-    per cycle and calendar."""
-    if not (duration.business_days or duration.months):
+    instant of a ``bd`` or ``mo`` ``duration``, or of any duration with a wall time ``by``
+    (minutes of the day; see :meth:`Duration.due_at`), the amount of a fixed one otherwise;
+    computed once per cycle and calendar."""
+    if by is None and not (duration.business_days or duration.months):
         return _us(duration.delta)
     amounts = cycle.amounts
-    key = (id(calendar), duration.business_days, duration.months)
+    key: tuple[int, ...] = (id(calendar), duration.business_days, duration.months)
+    if by is not None:  # the wall time, and the whole days a ``d`` / ``w`` target counts
+        key = (*key, by, duration.delta.days)
     found = amounts.get(key)
     if found is None:
-        due_at = duration.due_at(calendar, cycle.started_at)
+        start = cycle.started_at
+        due_at = duration.due_at(calendar, start, by)
         assert due_at is not None
-        found = amounts[key] = (calendar, _us(calendar.elapsed(cycle.started_at, due_at)))
+        amount = _us(calendar.elapsed(start, due_at)) if due_at > start else 0
+        found = amounts[key] = (calendar, amount)
     return found[1]
+
+
+def in_force(clock: ClockDef, cycles: list[Cycle]) -> list[Cycle]:
+    """The cycles that started while the clock's obligation was in force (``effective``),
+    renumbered from 1; all of them for a clock without ``effective``."""
+    effective = clock.effective
+    if effective is None:
+        return cycles
+    lo, hi = effective
+    kept = [
+        c
+        for c in cycles
+        if (lo is None or c.started_at >= lo) and (hi is None or c.started_at < hi)
+    ]
+    for number, cycle in enumerate(kept, 1):
+        cycle.number = number
+    return kept
+
+
+def out_of_force(clock: ClockDef, steps: Sequence[Step], cycles: Sequence[Cycle]) -> bool:
+    """Whether the clock does not apply because of its ``effective`` dates: no cycle in force
+    (``cycles``, from :func:`run_cycles`) though the history started some."""
+    if clock.effective is None or cycles:
+        return False
+    return bool(run_cycles(replace(clock, effective=None), steps))
 
 
 def _fires(triggers: tuple[Trigger, ...], event_type: str, before: str, after: str) -> bool:
@@ -302,7 +346,7 @@ def run_cycles(
                 current = Cycle(len(cycles) + 1, t)
                 cycles.append(current)
                 _pause_or_resume(current, clock, after, t)
-    return cycles
+    return cycles if clock.effective is None else in_force(clock, cycles)
 
 
 def cycles_as_of(cycles: Sequence[Cycle], at: datetime) -> list[Cycle]:
@@ -480,11 +524,12 @@ class ClockState:
             if cursor < end or state == RUNNING:
                 segments.append((cursor, None if state == RUNNING else end))
             cal = target.calendar
-            # ``3bd`` and ``1mo`` end at a wall time (a working day, a calendar month later):
-            # the target is the calendar's working time from the cycle start until then.
+            # ``3bd`` and ``1mo`` end at a wall time (a working day, a calendar month later),
+            # as does any target with ``by`` (a wall time on the due date): the target is the
+            # calendar's working time from the cycle start until then.
             duration = target.duration
-            if duration.business_days or duration.months:
-                target_us = wall_amount_us(cycle, cal, duration)
+            if target.dated:
+                target_us = wall_amount_us(cycle, cal, duration, target.by)
                 elapsed_target = ONE_US * target_us
             else:
                 elapsed_target = duration.delta

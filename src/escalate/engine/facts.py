@@ -29,6 +29,7 @@ from escalate.engine.clocks import (
     Step,
     cycles_as_of,
     in_scope_cycles,
+    out_of_force,
     run_cycles,
 )
 from escalate.engine.conditions import OPEN, TIME, Condition, Leaf, leaves, time_calendar
@@ -227,6 +228,12 @@ class Facts:
                 cycles, lambda t: clock.applying(self.at(t, clocks=False, paths=False)) is not None
             )
         scope = clock.applying(facts)
+        if (
+            scope is not None
+            and at >= self._ctx.now
+            and out_of_force(clock, self._ctx.steps, cycles)
+        ):
+            scope = None  # every cycle started while the obligation was not in force
         return ClockState(clock, cycles, priority, at, OUT_OF_SCOPE if scope is None else scope)
 
     def scope_changes(self, clock: ClockDef) -> frozenset[datetime]:
@@ -662,6 +669,13 @@ def run_clocks(ctx: Context, facts: Facts) -> tuple[list[ClockState], dict[str, 
             continue
         found = run_cycles(clock, ctx.steps)
         cycles[clock.name] = found
+        if clock.effective is not None and out_of_force(clock, ctx.steps, found):
+            # Every cycle started while the obligation was not in force: reported like a
+            # scoped clock that does not apply (not-applicable facts, no state, no ladder).
+            clock_facts(
+                facts.current, ClockState(clock, found, ctx.priority, ctx.now, OUT_OF_SCOPE)
+            )
+            continue
         cs = ClockState(clock, found, ctx.priority, ctx.now)
         clocks.append(cs)
         clock_facts(facts.current, cs)

@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
@@ -26,7 +26,7 @@ from escalate._models import (
     policy_error,
     string_list_keys,
 )
-from escalate.calendars._durations import parse_duration, parse_percent
+from escalate.calendars._durations import Duration, parse_duration, parse_percent
 from escalate.calendars.calendar import Calendar
 from escalate.calendars.models import CalendarModel
 from escalate.comms.messages import compile_comms
@@ -61,6 +61,7 @@ from escalate.policy.models import (
     ACTION_KINDS,
     ActionSpec,
     ClockSpec,
+    EffectiveSpec,
     LevelSpec,
     PathSpec,
     PolicySpec,
@@ -682,6 +683,7 @@ class _Compiler:
             restart_on_priority_change=spec.on_priority_change == "restart",
             targets=targets,
             ladder=(),
+            effective=None if spec.effective is None else _effective(spec.effective, path),
         )
 
     def _targets(self, spec: Mapping[str, TargetSpec], path: Path) -> dict[str, Target]:
@@ -698,8 +700,12 @@ class _Compiler:
                     suggestion=suggest(priority, known),
                 )
             duration = parse_duration(target.within, (*where, "within"), allow_months=True)
+            by = None if target.by is None else _due_by(target.by, duration, where)
             targets[priority] = Target(
-                duration, target.calendar, self._calendar(target.calendar, (*where, "calendar"))
+                duration,
+                target.calendar,
+                self._calendar(target.calendar, (*where, "calendar")),
+                by,
             )
         return targets
 
@@ -1401,9 +1407,7 @@ def _event_names(value: list[str] | str | None, path: Path) -> frozenset[str] | 
         if item.startswith(MILESTONE_PREFIX):
             problem = label_problem(item[len(MILESTONE_PREFIX) :])
             if problem is not None:
-                raise PolicyError(
-                    f"milestone name in {shown(item)}: {problem}", path=where
-                )
+                raise PolicyError(f"milestone name in {shown(item)}: {problem}", path=where)
             continue
         if item == "milestone":
             raise PolicyError(
@@ -1419,6 +1423,61 @@ def _event_names(value: list[str] | str | None, path: Path) -> frozenset[str] | 
                 suggestion=suggest(item, EVENT_TYPES),
             )
     return frozenset(items)
+
+
+_BY = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])|24:00")
+
+
+def _due_by(text: str, duration: Duration, where: Path) -> int:
+    """A target's ``by`` ("HH:MM" or "24:00") as minutes of the day, for a duration that
+    counts dates: whole days or weeks, business days or months."""
+    match = _BY.fullmatch(text)
+    if match is None:
+        raise PolicyError(
+            f"'by' is a wall time 'HH:MM' (00:00 to 23:59) or '24:00' (the end of the day), "
+            f"got {shown(text)}",
+            path=(*where, "by"),
+        )
+    if duration.delta % timedelta(days=1):
+        raise PolicyError(
+            f"'by' sets the wall time on the due date, so 'within' must count dates (d, w, bd, "
+            f"mo); {shown(duration.text)} counts hours, minutes or seconds, which end at an "
+            "instant of their own, not on a date",
+            path=(*where, "within"),
+        )
+    if text == "24:00":
+        return 1440
+    return int(match.group(1)) * 60 + int(match.group(2))
+
+
+def _effective(spec: EffectiveSpec, path: Path) -> tuple[datetime | None, datetime | None]:
+    """A clock's ``effective`` bounds as aware instants; naive times and dates are refused."""
+    bounds: list[datetime | None] = []
+    for key, value in (("from", spec.from_), ("until", spec.until)):
+        where: Path = (*path, "effective", key)
+        at: datetime | None = None
+        if isinstance(value, str):
+            try:
+                at = datetime.fromisoformat(value)
+            except ValueError:
+                at = None
+        elif isinstance(value, datetime):
+            at = value
+        if value is not None and (at is None or at.utcoffset() is None):
+            given = shown(value if isinstance(value, str) else str(value))
+            raise PolicyError(
+                f"effective.{key} must be an instant with its UTC offset, e.g. "
+                f"'2025-01-17T00:00:00+01:00' (a law takes effect at an instant somewhere; "
+                f"escalate never guesses the zone of a date or a naive time), got {given}",
+                path=where,
+            )
+        bounds.append(None if at is None else at.astimezone(UTC))
+    lo, hi = bounds
+    if lo is not None and hi is not None and hi <= lo:
+        raise PolicyError(
+            "effective.until must be after effective.from", path=(*path, "effective", "until")
+        )
+    return lo, hi
 
 
 def _rung_key(rung: Rung) -> tuple[str, Any]:

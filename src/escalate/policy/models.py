@@ -32,6 +32,7 @@ __all__ = [
     "ChannelSpec",
     "ClockSpec",
     "DefinitionSpec",
+    "EffectiveSpec",
     "LevelSpec",
     "NotificationPlanSpec",
     "NotificationsSpec",
@@ -292,6 +293,12 @@ class TargetSpec(_Strict):
         description="'4h' (calendar time), '2d' (24 h blocks), '3bd', '1mo' (calendar months)"
     )
     calendar: Id = Field(default="24x7", description="a calendar name, or '24x7'")
+    by: str | None = Field(
+        default=None,
+        description="'HH:MM' or '24:00' (end of the day): due at that wall time on the due "
+        "date in the calendar's zone; 'within' then counts dates (d, w, bd, mo)",
+        examples=["17:30", "24:00"],
+    )
 
 
 StatusCategory = Literal["new", "in-progress", "on-hold", "resolved", "closed", "cancelled"]
@@ -355,6 +362,23 @@ class DefinitionSpec(_Strict):
     source: Prose | None = None
 
 
+_AWARE = WithJsonSchema(
+    {
+        "type": "string",
+        "format": "date-time",
+        "description": "an instant with its UTC offset, e.g. '2025-01-17T00:00:00+01:00'",
+    }
+)
+
+
+class EffectiveSpec(_Strict):
+    """When the obligation a clock encodes is in force: a cycle counts only if it started in
+    ``[from, until)`` (the law in force when it was triggered). Either bound may be left out."""
+
+    from_: Annotated[Any, _AWARE] = Field(default=None, alias="from")
+    until: Annotated[Any, _AWARE] = None
+
+
 class ClockSpec(_Strict):
     """An SLA clock: start/pause/stop over the history, targets per priority, a ladder."""
 
@@ -394,6 +418,11 @@ class ClockSpec(_Strict):
     ladder: list[RungSpec] = Field(default_factory=list)
     rationale: Prose | None = None
     source: Prose | None = None
+    effective: EffectiveSpec | None = Field(
+        default=None,
+        description="the cycles that count: those started in [from, until); a clock with "
+        "none in force does not apply",
+    )
 
     @model_validator(mode="after")
     def _some_targets(self) -> ClockSpec:
