@@ -222,11 +222,11 @@ class Cycle:
     pauses: list[tuple[datetime, datetime | None]] | None = None
     # For a scoped clock: the definition that applied when this (closed) cycle ended.
     scope: Definition | None = None
-    # Working microseconds from the start to a ``bd`` / ``mo`` due instant, by (calendar's
-    # id, business days, months[, by, days]), with the calendar itself: calendar arithmetic done once per
-    # cycle, however often it is measured. The entry holds the calendar, so the id in its key
-    # names no other calendar while the entry lives. Copies (:meth:`as_of`) share the dict:
-    # they have the same start.
+    # Working microseconds from the start to a ``bd`` / ``mo`` / ``by`` due instant, by
+    # (calendar's id, business days, months[, by, days]), with the calendar itself: calendar
+    # arithmetic done once per cycle, however often it is measured. The entry holds the
+    # calendar, so the id in its key names no other calendar while the entry lives. Copies
+    # (:meth:`as_of`) share the dict: they have the same start.
     amounts: dict[tuple[int, ...], tuple[Calendar, int]] = field(
         default_factory=dict, compare=False, repr=False
     )
