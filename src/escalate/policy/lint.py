@@ -19,7 +19,7 @@ import itertools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import MAXYEAR, MINYEAR, UTC, datetime, timedelta
 from typing import Literal
 
 from escalate._frozen import FrozenMap
@@ -1367,6 +1367,8 @@ def _calendar_findings(policy: Policy, as_of: datetime | None) -> list[Finding]:
             continue
         where: KeyPath = ("calendars", name)
         first, last = calendar.years
+        if calendar.window_count == 1 and (first, last) == (MINYEAR, MAXYEAR):
+            continue  # open around the clock for every year (24x7 in a zone): nothing to find
         for year in range(first, last + 1):
             if _closed_all_year(calendar, year):
                 out.append(
