@@ -1,0 +1,339 @@
+"""Milestone events and triggers, ``effective`` dates and ``by`` targets: the clock features
+regulatory obligations need. Every expected instant is worked out by hand beside it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from escalate import Ticket
+from escalate.engine.history import Event
+from escalate.errors import PolicyError, TicketError
+from tests.policy_helpers import event, policy, ticket, utc
+
+NY = """
+calendars:
+  ny: {timezone: America/New_York, hours: 24x7}
+  ny-business:
+    timezone: America/New_York
+    hours: {mon-fri: ["09:00-17:00"]}
+    holidays: {dates: ["2025-07-04"], years: [2025, 2025]}
+"""
+
+
+def milestone(at: str, name: str, **extra: Any) -> dict[str, Any]:
+    return event(at, "milestone", milestone=name, **extra)
+
+
+def clock_body(start: str, stop: str, target: str, extra: str = "", new_cycle: str = "") -> str:
+    return (
+        NY
+        + f"""
+clocks:
+  c:
+    type: regulatory
+    start: {{event: "{start}"}}
+    stop: {{event: "{stop}"}}
+{new_cycle}{extra}    targets: {{default: {target}}}
+"""
+    )
+
+
+def breach(body: str, tkt: dict[str, Any], now: str) -> str | None:
+    found = list(policy(body).evaluate(tkt, now=utc(now)).to_dict()["clocks"])  # type: ignore[call-overload]
+    return found[0]["breach_at"] if found else None
+
+
+# -- the milestone event ---------------------------------------------------------------------
+
+
+def test_a_milestone_event_reads_and_writes_its_name_and_reason() -> None:
+    data = {
+        "id": "T",
+        "opened_at": "2024-01-01T00:00:00Z",
+        "events": [
+            {
+                "at": "2024-01-01T01:00:00Z",
+                "type": "Milestone",
+                "milestone": "gdpr-aware",
+                "reason": "late:\nforensics",
+            }
+        ],
+    }
+    t = Ticket.from_mapping(data)
+    assert (t.events[0].type, t.events[0].milestone) == ("milestone", "gdpr-aware")
+    assert t.to_dict()["events"] == [
+        {
+            "at": "2024-01-01T01:00:00+00:00",
+            "milestone": "gdpr-aware",
+            "reason": "late:\nforensics",
+            "type": "milestone",
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("payload", "path", "message"),
+    [
+        ({}, "events[0].milestone", "'milestone' events need 'milestone'"),
+        ({"milestone": ""}, "events[0].milestone", "non-empty"),
+        ({"milestone": "x", "text": "y"}, "events[0].text", "take no 'text'"),
+        ({"milestone": "x", "status": "new"}, "events[0].status", "take no 'status'"),
+    ],
+)
+def test_a_bad_milestone_event_is_refused(payload: dict[str, Any], path: str, message: str) -> None:
+    data = {
+        "id": "T",
+        "opened_at": "2024-01-01T00:00:00Z",
+        "events": [{"at": "2024-01-01T01:00:00Z", "type": "milestone", **payload}],
+    }
+    with pytest.raises(TicketError) as caught:
+        Ticket.from_mapping(data)
+    assert str(caught.value).startswith(path)
+    assert message in str(caught.value)
+
+
+def test_the_milestone_field_comes_last_so_positional_events_keep_their_meaning() -> None:
+    at = datetime(2024, 1, 1, tzinfo=UTC)
+    built = Event(0, at, "comment", None, None, None, None, "ann")
+    assert (built.actor, built.milestone) == ("ann", None)
+    with pytest.raises(TicketError, match="'milestone' events need 'milestone'"):
+        Ticket("T", at, events=[Event(0, at, "milestone")])
+
+
+# -- milestone triggers and the milestones fact -----------------------------------------------
+
+
+def test_a_clock_runs_from_one_milestone_to_another_and_ignores_others() -> None:
+    body = clock_body("milestone:a", "milestone:b", "{within: 4h}")
+    t0 = "2025-03-03T08:00:00Z"
+    other = ticket(t0, milestone(t0, "x"))
+    assert policy(body).evaluate(other, now=utc("2025-03-03T09:00:00Z")).clock("c").state == (
+        "not-started"
+    )
+    started = ticket(
+        t0, milestone("2025-03-03T09:00:00Z", "a"), milestone("2025-03-03T10:00:00Z", "x")
+    )
+    assert breach(body, started, "2025-03-03T10:30:00Z") == "2025-03-03T13:00:00+00:00"
+    stopped = ticket(
+        t0, milestone("2025-03-03T09:00:00Z", "a"), milestone("2025-03-03T11:00:00Z", "b")
+    )
+    state = policy(body).evaluate(stopped, now=utc("2025-03-03T12:00:00Z")).clock("c")
+    assert (state.state, state.stopped_at) == ("stopped", utc("2025-03-03T11:00:00Z"))
+
+
+def test_new_cycle_on_a_milestone_counts_from_the_latest() -> None:
+    body = clock_body(
+        "milestone:a",
+        "milestone:b",
+        "{within: 10h}",
+        new_cycle='    new_cycle_on: ["milestone:a"]\n',
+    )
+    t0 = "2025-03-03T08:00:00Z"
+    tkt = ticket(t0, milestone(t0, "a"), milestone("2025-03-03T12:00:00Z", "a"))
+    state = policy(body).evaluate(tkt, now=utc("2025-03-03T13:00:00Z")).clock("c")
+    assert (state.cycle, state.started_at, state.breach_at) == (
+        2,
+        utc("2025-03-03T12:00:00Z"),
+        utc("2025-03-03T22:00:00Z"),
+    )
+
+
+def test_the_milestones_fact_holds_the_names_recorded_up_to_each_instant() -> None:
+    body = """
+rules:
+  - id: aware
+    when: {milestones: {contains: gdpr-aware}}
+    then: {notify: {to: [assignee]}}
+  - id: not-notified
+    when: {milestones: {none_of: [gdpr-sa-notified]}}
+    then: {notify: {to: [assignee]}}
+"""
+    t0 = "2025-03-03T08:00:00Z"
+    tkt = ticket(t0, milestone("2025-03-03T09:00:00Z", "gdpr-aware"))
+    decision = policy(body).evaluate(tkt, now=utc("2025-03-03T10:00:00Z"))
+    aware = [a for a in decision.actions if a.source == "rule:aware"]
+    assert [a.due_at for a in aware] == [utc("2025-03-03T09:00:00Z")]  # from the milestone on
+    assert any(a.source == "rule:not-notified" for a in decision.actions)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("milestone", "name the milestone: 'milestone:<name>'"),
+        ("milestone:", "milestone name in 'milestone:'"),
+        ("milestones:a", "unknown event type 'milestones:a'"),
+        ("acknowleged", "unknown event type 'acknowleged'"),
+    ],
+)
+def test_a_bad_trigger_event_is_refused(value: str, message: str) -> None:
+    with pytest.raises(PolicyError, match=r"clocks\.c\.start\.event") as caught:
+        policy(clock_body(value, "milestone:b", "{within: 4h}"))
+    assert message in str(caught.value)
+
+
+# -- effective ---------------------------------------------------------------------------------
+
+EFFECTIVE = (
+    '    effective: {from: "2025-01-17T00:00:00+01:00", until: "2026-01-01T00:00:00+01:00"}\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("started", "applies"),
+    [
+        ("2025-01-16T22:59:59Z", False),  # a second before 17 Jan 00:00 CET
+        ("2025-01-16T23:00:00Z", True),  # from: included
+        ("2025-12-31T22:59:59Z", True),
+        ("2025-12-31T23:00:00Z", False),  # until: excluded
+    ],
+)
+def test_a_cycle_counts_only_if_it_started_while_in_force(started: str, applies: bool) -> None:
+    body = clock_body("milestone:a", "milestone:b", "{within: 4h}", extra=EFFECTIVE)
+    tkt = ticket(started, milestone(started, "a"))
+    decision = policy(body).evaluate(tkt, now=utc(started))
+    assert list(decision.clocks) == (["c"] if applies else [])
+    assert [c["name"] for c in decision.to_dict()["clocks"]] == list(decision.clocks)  # type: ignore[union-attr]
+
+
+def test_cycles_out_of_force_are_dropped_and_the_rest_renumbered() -> None:
+    body = clock_body(
+        "milestone:a",
+        "milestone:b",
+        "{within: 4h}",
+        extra='    effective: {from: "2025-01-17T00:00:00Z"}\n',
+        new_cycle='    new_cycle_on: ["milestone:a"]\n',
+    )
+    tkt = ticket(
+        "2025-01-16T08:00:00Z",
+        milestone("2025-01-16T08:00:00Z", "a"),
+        milestone("2025-01-17T08:00:00Z", "a"),
+    )
+    state = policy(body).evaluate(tkt, now=utc("2025-01-17T09:00:00Z")).clock("c")
+    assert (state.cycle, state.started_at) == (1, utc("2025-01-17T08:00:00Z"))
+
+
+def test_a_clock_not_yet_started_is_not_started_whatever_its_dates() -> None:
+    body = clock_body("milestone:a", "milestone:b", "{within: 4h}", extra=EFFECTIVE)
+    tkt = ticket("2024-01-01T00:00:00Z")
+    assert policy(body).evaluate(tkt, now=utc("2024-01-02T00:00:00Z")).clock("c").state == (
+        "not-started"
+    )
+
+
+def test_without_effective_the_clock_is_what_it_was() -> None:
+    body = clock_body("milestone:a", "milestone:b", "{within: 4h}")
+    assert policy(body).clocks[0].effective is None
+
+
+@pytest.mark.parametrize(
+    ("effective", "message"),
+    [
+        ('{from: "2025-01-17T00:00:00"}', "effective.from must be an instant with its UTC offset"),
+        ("{from: 2025-01-17}", "got '2025-01-17'"),
+        ('{until: "soon"}', "effective.until must be an instant with its UTC offset"),
+        (
+            '{from: "2025-01-17T00:00:00Z", until: "2025-01-17T00:00:00Z"}',
+            "effective.until must be after effective.from",
+        ),
+    ],
+)
+def test_a_bad_effective_is_refused(effective: str, message: str) -> None:
+    body = clock_body(
+        "milestone:a", "milestone:b", "{within: 4h}", extra=f"    effective: {effective}\n"
+    )
+    with pytest.raises(PolicyError, match=r"clocks\.c\.effective") as caught:
+        policy(body)
+    assert message in str(caught.value)
+
+
+# -- by ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("start", "target", "due"),
+    [
+        # 2d on 24x7 New York: the 2nd calendar date after Sat 1 Mar 2025 is Mon 3 Mar, 17:30 EST
+        (
+            "2025-03-01T15:00:00Z",
+            '{within: 2d, calendar: ny, by: "17:30"}',
+            "2025-03-03T22:30:00+00:00",
+        ),
+        # late in the day counts the same dates: 23:59 EST on 1 Mar -> 3 Mar 17:30
+        (
+            "2025-03-02T04:59:00Z",
+            '{within: 2d, calendar: ny, by: "17:30"}',
+            "2025-03-03T22:30:00+00:00",
+        ),
+        # 24:00 ends the date: 1w from Fri 7 Mar 2025 -> Fri 14 Mar ends 24:00 EDT (after 9 Mar)
+        (
+            "2025-03-07T15:00:00Z",
+            '{within: 1w, calendar: ny, by: "24:00"}',
+            "2025-03-15T04:00:00+00:00",
+        ),
+        # 00:00 of the due date, earlier than the start's wall time
+        (
+            "2025-03-07T15:00:00Z",
+            '{within: 1d, calendar: ny, by: "00:00"}',
+            "2025-03-08T05:00:00+00:00",
+        ),
+        # the DST gap: 9 Mar 2025 02:30 does not exist in New York; it means 03:00 EDT
+        (
+            "2025-03-08T15:00:00Z",
+            '{within: 1d, calendar: ny, by: "02:30"}',
+            "2025-03-09T07:00:00+00:00",
+        ),
+        # the repeated hour: 2 Nov 2025 01:30 happens twice; the first (EDT) is meant
+        (
+            "2025-11-01T15:00:00Z",
+            '{within: 1d, calendar: ny, by: "01:30"}',
+            "2025-11-02T05:30:00+00:00",
+        ),
+        # bd: Thu 3 Jul 2025 + 1 business day skips 4 July and the weekend: Mon 7 Jul 12:00 EDT
+        (
+            "2025-07-03T14:00:00Z",
+            '{within: 1bd, calendar: ny-business, by: "12:00"}',
+            "2025-07-07T16:00:00+00:00",
+        ),
+        # mo: 31 Jan 2025 + 1 month is 28 Feb, end of the day (EST)
+        (
+            "2025-01-31T15:00:00Z",
+            '{within: 1mo, calendar: ny, by: "24:00"}',
+            "2025-03-01T05:00:00+00:00",
+        ),
+    ],
+)
+def test_by_sets_the_wall_time_on_the_due_date(start: str, target: str, due: str) -> None:
+    body = clock_body("milestone:a", "milestone:b", target)
+    assert breach(body, ticket(start, milestone(start, "a")), start) == due
+
+
+def test_a_by_target_on_business_hours_breaches_at_the_wall_time_it_names() -> None:
+    # 1bd by 12:00 on a 09:00-17:00 calendar from Thu 3 Jul 10:00 EDT: due Mon 7 Jul 12:00, so
+    # the target is the 7 + 3 working hours between (Thursday 10-17, Monday 9-12).
+    body = clock_body(
+        "milestone:a", "milestone:b", '{within: 1bd, calendar: ny-business, by: "12:00"}'
+    )
+    start = "2025-07-03T14:00:00Z"
+    state = policy(body).evaluate(ticket(start, milestone(start, "a")), now=utc(start)).clock("c")
+    assert (state.target_text, state.target_us) == ("1bd", 10 * 3600 * 10**6)
+    assert state.breach_at == utc("2025-07-07T16:00:00Z")
+
+
+@pytest.mark.parametrize(
+    ("target", "key", "message"),
+    [
+        ('{within: 4h, by: "17:30"}', "within", "'by' sets the wall time on the due date"),
+        ('{within: 1d12h, by: "17:30"}', "within", "'1d12h' counts hours, minutes or seconds"),
+        ('{within: 30m, by: "17:30"}', "within", "must count dates (d, w, bd, mo)"),
+        ('{within: 2d, by: "25:00"}', "by", "'by' is a wall time 'HH:MM'"),
+        ('{within: 2d, by: "7:30"}', "by", "got '7:30'"),
+        ('{within: 2d, by: "24:01"}', "by", "'24:00' (the end of the day)"),
+    ],
+)
+def test_a_bad_by_is_refused(target: str, key: str, message: str) -> None:
+    with pytest.raises(PolicyError, match=rf"clocks\.c\.targets\.default\.{key}") as caught:
+        policy(clock_body("milestone:a", "milestone:b", target))
+    assert message in str(caught.value)
