@@ -904,6 +904,10 @@ def valid_ticket_data(draw: st.DrawFn) -> dict[str, Any]:
                 event["from"] = category
             category = event["to"] = draw(NAMES)
             event["field"] = "category"
+        elif kind == "milestone":
+            event["milestone"] = draw(st.sampled_from(["gdpr-aware", "sec-8k-filed"]))
+            if draw(st.booleans()):
+                event["reason"] = "scoping took\ntwo days"
         if kind in ("acknowledged", "first-response", "action-done") and draw(st.booleans()):
             event["actor"] = draw(NAMES)
         events.append(event)
