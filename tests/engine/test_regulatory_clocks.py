@@ -3,12 +3,16 @@ regulatory obligations need. Every expected instant is worked out by hand beside
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from escalate import Ticket
+from escalate.calendars._durations import parse_duration
+from escalate.calendars.calendar import Calendar
 from escalate.engine.history import Event
 from escalate.errors import PolicyError, TicketError
 from tests.policy_helpers import event, policy, ticket, utc
@@ -337,3 +341,43 @@ def test_a_bad_by_is_refused(target: str, key: str, message: str) -> None:
     with pytest.raises(PolicyError, match=rf"clocks\.c\.targets\.default\.{key}") as caught:
         policy(clock_body("milestone:a", "milestone:b", target))
     assert message in str(caught.value)
+
+
+# -- by: a property over dates, zones and wall times ---------------------------------------------
+
+_ZONED = {
+    name: Calendar.from_config({"timezone": name, "hours": "24x7"})
+    for name in ("America/New_York", "Europe/Berlin", "Australia/Lord_Howe")
+}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    zone=st.sampled_from(sorted(_ZONED)),
+    start=st.datetimes(
+        min_value=datetime(2024, 1, 1), max_value=datetime(2026, 12, 31), timezones=st.just(UTC)
+    ),
+    days=st.integers(1, 70),
+    by=st.integers(0, 1440),
+)
+def test_by_is_that_wall_time_on_the_n_th_date_after_the_start_s_date(
+    zone: str, start: datetime, days: int, by: int
+) -> None:
+    calendar = _ZONED[zone]
+    due = parse_duration(f"{days}d", ()).due_at(calendar, start, by)
+    assert due is not None and due > start
+    local_start = start.astimezone(calendar.zone)
+    wanted = local_start.date() + timedelta(days=days + (by == 1440))
+    minute = by % 1440
+    local = due.astimezone(calendar.zone)
+    if (local.hour * 60 + local.minute, local.date()) != (minute, wanted):
+        # only a wall time inside a DST gap moves, to the end of the gap, on the same date
+        wall = datetime.combine(wanted, time()) + timedelta(minutes=minute)
+        assert (
+            wall.replace(tzinfo=calendar.zone)
+            .astimezone(UTC)
+            .astimezone(calendar.zone)
+            .replace(tzinfo=None)
+            != wall
+        )
+        assert local.date() == wanted and local.hour * 60 + local.minute > minute
