@@ -250,3 +250,9 @@ class DecisionOutput(BaseModel):
         description="Each audience with an update cadence for the ticket's priority. Present "
         "whenever the policy declares a cadence (then also when empty).",
     )
+    vendors: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Each vendor contract's state: engagement, response and resolution clocks, "
+        "accrued penalties, next penalty step, vendor-side contact level (docs/vendors.md). "
+        "Present whenever the policy declares vendors (then also when none is engaged).",
+    )
