@@ -44,14 +44,15 @@ _RULE_ACTION = rf"rule:[^:]+:{_STAMP}:[a-z][a-z0-9_-]*[0-9]+"
 #: The shapes of action ids (see docs/decision-format.md): clock rungs, rules, path levels,
 #: their hand-off notices and unacknowledged fallbacks, bridge joins and status-page updates;
 #: after any of them, the channel attempts and the communication failure of a notification
-#: plan; audience updates. ``{ticket}`` is the ticket's id.
+#: plan; audience updates; vendor-side contact levels. ``{ticket}`` is the ticket's id.
 ACTION_ID_PATTERN = (
     rf"^.+:((({_RUNG_ACTION}|{_RULE_ACTION})(:join:[^:]+:{_STAMP})?"
     rf"|status-page:[^:]+:({_RUNG_ACTION}|{_RULE_ACTION}|resolved:{_STAMP})"
     rf"|path:[^:]+:[0-9]+:({_STAMP}:)?[0-9]+:[^:]+(:unacknowledged"
     rf"|:handoff:[^:]+:{_STAMP})?)"
     r"(/notify/[^/]+/[0-9]+|/comms-failure)?"
-    r"|audience:[a-z]+@[0-9]+)$"
+    r"|audience:[a-z]+@[0-9]+"
+    r"|vendor:[^:]+:[0-9]+:contact:[0-9]+)$"
 )
 _HEX64 = r"^[0-9a-f]{64}$"
 
@@ -86,7 +87,8 @@ class ActionOutput(BaseModel):
     )
     source: str = Field(
         description="What made it due: 'rule:{id}', 'clock:{name}@{rung}', 'path:{name}' or "
-        "'audience:{name}' (an update the audience's cadence asks for)."
+        "'audience:{name}' (an update the audience's cadence asks for) or 'vendor:{id}' (a "
+        "vendor-side contact level)."
     )
     due_at: Instant = Field(description="When it became due.")
     late: bool = Field(description="True when due_at is before evaluated_at.")
