@@ -15,7 +15,7 @@ NOW = datetime.fromisoformat("2024-11-20T20:00:00+00:00")
 
 def test_a_vendor_engaged_ticket_shows_the_vendor_clock_and_accrued_penalty() -> None:
     policy = load(EXAMPLES / "policy.yaml")
-    ticket = json.loads((EXAMPLES / "INC-V1.json").read_text())
+    ticket = json.loads((EXAMPLES / "tickets" / "INC-V1.json").read_text())
     decision = policy.evaluate(ticket, now=NOW)
     (vendor,) = decision.to_dict()["vendors"]
     assert {
@@ -91,7 +91,7 @@ def test_a_policy_without_vendors_has_no_vendors_key_nor_vendor_lines() -> None:
 
 def test_a_policy_with_vendors_lists_a_vendor_not_engaged() -> None:
     policy = load(EXAMPLES / "policy.yaml")
-    ticket = json.loads((EXAMPLES / "INC-V1.json").read_text())
+    ticket = json.loads((EXAMPLES / "tickets" / "INC-V1.json").read_text())
     ticket.update(category="network", events=[])
     decision = policy.evaluate(ticket, now=NOW)
     assert [{"vendor": "acme", "engaged": False}] == [
@@ -104,6 +104,6 @@ def test_the_decision_with_vendors_fits_the_decision_schema() -> None:
     from escalate.engine.decision_format import DecisionOutput
 
     policy = load(EXAMPLES / "policy.yaml")
-    ticket = json.loads((EXAMPLES / "INC-V1.json").read_text())
+    ticket = json.loads((EXAMPLES / "tickets" / "INC-V1.json").read_text())
     data = policy.evaluate(ticket, now=NOW).to_dict()
     DecisionOutput.model_validate_json(json.dumps(data))

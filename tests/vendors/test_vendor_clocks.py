@@ -104,11 +104,21 @@ LATE = [
         "300.00",
         ("2024-11-20T18:30:00+00:00", "250.00"),
     ),
-    # Exactly at target + grace the first started unit counts.
+    # Exactly at target + grace no unit has started yet: the first begins now.
     (
         "2024-11-20T18:30:00+00:00",
         ("stopped", "1h10m", "2024-11-20T14:30:00+00:00"),
         ("4h30m", "2024-11-20T18:00:00+00:00"),
+        (3, "300.00"),
+        (0, "0.00"),
+        "300.00",
+        ("2024-11-20T18:30:00+00:00", "250.00"),
+    ),
+    # One microsecond later the first unit counts; the second begins an hour after it.
+    (
+        "2024-11-20T18:30:00.000001+00:00",
+        ("stopped", "1h10m", "2024-11-20T14:30:00+00:00"),
+        ("4h30m1us", "2024-11-20T18:00:00+00:00"),
         (3, "300.00"),
         (1, "250.00"),
         "550.00",
@@ -174,7 +184,7 @@ def test_completed_units_count_only_once_a_whole_unit_has_passed() -> None:
 def test_a_vendor_in_another_zone_counts_only_its_own_business_hours() -> None:
     # Engaged Friday 21:00 UTC = 16:00 NY; P3 has the default 2h response target: 1h on
     # Friday, the second hour Monday 09:00-10:00 NY = 15:00 UTC. At Monday 16:00 UTC (11:00
-    # NY) 3h elapsed, 1h late: 5 started 15m units = 500, the cap.
+    # NY) 3h elapsed, 1h late: 4 started 15m units = 400; the fifth begins now.
     ticket = engaged_ticket(opened_at="2024-11-22T21:00:00+00:00", priority="P3")
     found = state(ticket, "2024-11-25T16:00:00+00:00")
     assert found.response is not None
@@ -184,9 +194,25 @@ def test_a_vendor_in_another_zone_counts_only_its_own_business_hours() -> None:
         data["response"]["breach_at"],
         found.response.breached,
     )
-    assert ((5, "500.00", True), None) == (
-        (found.penalties[0].units, str(found.penalties[0].amount), found.penalties[0].capped),
-        data["next_penalty_at"] if found.penalties[1].units else None,
+    assert (4, "400.00", False, "2024-11-25T16:00:00+00:00", "100.00") == (
+        found.penalties[0].units,
+        str(found.penalties[0].amount),
+        found.penalties[0].capped,
+        data["next_penalty_at"],
+        data["next_penalty_amount"],
+    )
+
+
+def test_a_unit_that_begins_at_closing_counts_from_the_next_opening() -> None:
+    # Engaged Wed 16:00 NY (21:00 UTC), P1: the 30m response target is reached 16:30 NY, the
+    # first 15m unit ends 16:45 NY, the third begins 17:00 NY -- at closing: it counts from
+    # Thursday 09:00 NY (14:00 UTC), which is the next step seen from the evening.
+    ticket = engaged_ticket(opened_at="2024-11-20T21:00:00+00:00")
+    found = state(ticket, "2024-11-21T01:00:00+00:00")
+    assert (2, "200.00", "2024-11-21T14:00:00+00:00") == (
+        found.penalties[0].units,
+        str(found.penalties[0].amount),
+        found.to_dict()["next_penalty_at"],
     )
 
 
@@ -233,8 +259,9 @@ def test_a_paused_vendor_has_no_next_penalty_step() -> None:
         ev("2024-11-20T15:00:00+00:00", "status-changed", status="awaiting-user-info"),
         status="awaiting-user-info",
     )
+    # Paused at 15:00 UTC after 1h of a 30m response target: 30m late, 2 started units.
     found = state(ticket, "2024-11-20T16:00:00+00:00")
-    assert (3, None) == (found.penalties[0].units, found.next_penalty_at)
+    assert (2, None) == (found.penalties[0].units, found.next_penalty_at)
 
 
 def test_resolution_stops_both_clocks_when_the_ticket_is_resolved() -> None:

@@ -277,17 +277,18 @@ def _vendor(ctx: Context, vendor: VendorDef, path_state: PathState, out: Outcome
 
 
 def _units(clause: ClauseDef, late_us: int) -> int:
-    """Units counted ``late_us`` past target + grace (negative: not late). A started unit
-    counts from its first microsecond (the one at target + grace included); a completed one
-    at its end."""
-    if late_us < 0:
+    """Units counted ``late_us`` past target + grace. A started unit counts once any of it
+    has passed (``ceil(late / per)``: at the boundary instant itself the lower count holds);
+    a completed one once all of it has (``floor(late / per)``)."""
+    if late_us <= 0:
         return 0
     per = clause.per // ONE_US
-    return late_us // per + 1 if clause.count == "started" else late_us // per
+    return -(-late_us // per) if clause.count == "started" else late_us // per
 
 
 def _step_amount_us(clause: ClauseDef, threshold_us: int, unit: int) -> int:
-    """The elapsed time at which unit ``unit`` (1-based) counts."""
+    """The elapsed time at which unit ``unit`` (1-based) begins (started units: counted from
+    just after it) or completes (completed units: counted from it)."""
     per = clause.per // ONE_US
     return (
         threshold_us + (unit - 1) * per if clause.count == "started" else threshold_us + unit * per
@@ -335,6 +336,10 @@ def _penalties(
         at = span.reached_at(_step_amount_us(clause, threshold, units + 1))
         if at is None:
             continue
+        if clause.count == "started":
+            # The unit begins where lateness reaches its start; it counts from the next
+            # working instant on (not at a window's end, nor in the past while closed).
+            at = span.calendar.next_open(max(at, span.now))
         step = clause.unit if clause.cap is None else min(clause.unit, clause.cap - amount)
         steps.append((at, step))
     if not steps:
