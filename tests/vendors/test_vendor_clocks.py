@@ -50,7 +50,9 @@ def test_a_vendor_whose_path_never_started_is_not_engaged_and_owes_nothing() -> 
 
 
 def test_a_response_within_target_is_met_and_accrues_nothing() -> None:
-    found = state(engaged_ticket(vendor_ack("2024-11-20T14:20:00+00:00")), "2024-11-20T14:40:00+00:00")
+    found = state(
+        engaged_ticket(vendor_ack("2024-11-20T14:20:00+00:00")), "2024-11-20T14:40:00+00:00"
+    )
     assert found.response is not None
     assert ("stopped", "20m", False, at("2024-11-20T14:20:00+00:00")) == (
         found.response.state,
@@ -278,7 +280,13 @@ def test_resolution_stops_both_clocks_when_the_ticket_is_resolved() -> None:
 CONTACTS = [
     # now, events, due vendor_escalation ids, contact level, next contact instant
     ("2024-11-20T14:10:00+00:00", [], [], None, "2024-11-20T14:15:00+00:00"),
-    ("2024-11-20T14:20:00+00:00", [], ["INC1:vendor:acme:1:contact:1"], 1, "2024-11-20T15:00:00+00:00"),
+    (
+        "2024-11-20T14:20:00+00:00",
+        [],
+        ["INC1:vendor:acme:1:contact:1"],
+        1,
+        "2024-11-20T15:00:00+00:00",
+    ),
     # Like a ladder: only the highest reached level is due.
     ("2024-11-20T15:05:00+00:00", [], ["INC1:vendor:acme:1:contact:2"], 2, None),
     (

@@ -63,7 +63,7 @@ CASES = [
         "got 'euro'",
     ),
     (
-        "    monthly_fee: \"10000.00\"\n=>",
+        '    monthly_fee: "10000.00"\n=>',
         "p.yaml:53:9: vendors.acme.clauses[1].percent: a 'percent' clause needs the "
         "contract's 'monthly_fee'",
     ),

@@ -145,7 +145,10 @@ def test_the_cli_refuses_a_policy_without_vendors(
     policy.write_text("policy: p\nversion: 1\n")
     argv = ["vendors", "--policy", str(policy), "--tickets", str(EXAMPLES / "tickets")]
     code = main([*argv, "--at", "2024-12-05T00:00:00+00:00"])
-    assert (2, "escalate: error: --policy: policy 'p' declares no vendors: (see docs/vendors.md)\n") == (
+    assert (
+        2,
+        "escalate: error: --policy: policy 'p' declares no vendors: (see docs/vendors.md)\n",
+    ) == (
         code,
         capsys.readouterr().err,
     )

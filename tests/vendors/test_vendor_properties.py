@@ -33,7 +33,9 @@ def histories(draw: st.DrawFn) -> tuple[list[dict[str, object]], str]:
     out = []
     for minutes, e in events:
         at = (START + timedelta(minutes=minutes)).isoformat()
-        out.append(vendor_ack(at) if e["type"] == "ack" else ev(at, str(e["type"]), status=e["status"]))
+        out.append(
+            vendor_ack(at) if e["type"] == "ack" else ev(at, str(e["type"]), status=e["status"])
+        )
     if ended:
         t = (events[-1][0] if events else 0) + draw(st.integers(1, 900))
         out.append(ev((START + timedelta(minutes=t)).isoformat(), "resolved"))

@@ -67,7 +67,9 @@ def run(args: argparse.Namespace) -> int:
         try:
             decisions.append(policy.evaluate(entry.data, now=args.at, availability=availability))
         except TicketError as exc:
-            raise TicketError(f"{entry.where}: {exc.message}", path=exc.path, value=exc.value)
+            raise TicketError(
+                f"{entry.where}: {exc.message}", path=exc.path, value=exc.value
+            ) from None
     report = vendor_performance(decisions, period=args.period, zone=zone, recurrence_window=window)
     if args.json:
         print_json(

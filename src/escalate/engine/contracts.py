@@ -216,6 +216,7 @@ class PenaltyState:
     capped: bool
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (the amount as a decimal string)."""
         return {
             "clause": self.clause,
             "clock": self.clock,

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, WithJsonSchema, model_validator
 
+from escalate._frozen import FrozenMap
 from escalate._models import Label, Prose, StrictModel, model_problem, patterned
 from escalate.calendars._durations import parse_duration
 from escalate.calendars.calendar import Calendar
@@ -235,7 +236,7 @@ def compile_vendors(
     custom_fields: Mapping[str, str],
     classification: Mapping[str, str],
     redaction: Mapping[str, RedactionSpec],
-    audiences: Mapping[str, AudienceSpec],
+    audiences: Mapping[Any, AudienceSpec],
 ) -> tuple[VendorDef, ...]:
     """The compiled contracts, by id; a :class:`PolicyError` naming the key path otherwise."""
     withheld = _vendor_withheld(redaction, audiences)
@@ -256,7 +257,7 @@ def compile_vendors(
 
 
 def _vendor_withheld(
-    redaction: Mapping[str, RedactionSpec], audiences: Mapping[str, AudienceSpec]
+    redaction: Mapping[str, RedactionSpec], audiences: Mapping[Any, AudienceSpec]
 ) -> frozenset[str]:
     """The classes the ``vendor`` audience's profile withholds (every class without one)."""
     audience = audiences.get("vendor")
@@ -388,8 +389,8 @@ def _vendor(
         path=spec.path,
         calendar_name=spec.calendar,
         calendar=calendar,
-        response=response,
-        resolution=resolution,
+        response=FrozenMap(response, what="priority"),
+        resolution=FrozenMap(resolution, what="priority"),
         pause=pause,
         contacts=contacts,
         procedures=procedures,
