@@ -34,6 +34,7 @@ Nothing here reads a clock or does I/O.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from fractions import Fraction
@@ -79,9 +80,11 @@ def run_vendors(
 
 class _Span:
     """The running time of one vendor clock: closed running segments up to its end (or
-    ``now``), and the instant it runs on from (``None``: paused or stopped at ``now``)."""
+    ``now``), and the instant it runs on from (``None``: paused or stopped at ``now``). The
+    working time of each segment is computed once (``cum``: running totals), so every
+    instant looked up afterwards costs one binary search and one calendar step."""
 
-    __slots__ = ("calendar", "now", "open_from", "segments")
+    __slots__ = ("calendar", "cum", "elapsed_us", "now", "open_from", "segments")
 
     def __init__(
         self,
@@ -89,32 +92,36 @@ class _Span:
         segments: list[tuple[datetime, datetime]],
         open_from: datetime | None,
         now: datetime,
+        memo: dict[tuple[datetime, datetime], int],
     ) -> None:
         self.calendar = calendar
         self.segments = segments
         self.open_from = open_from
         self.now = now
-
-    def elapsed_us(self) -> int:
-        """Working µs so far (to ``now``)."""
-        cal = self.calendar
-        worked = sum(cal.elapsed(s, e) // ONE_US for s, e in self.segments)
-        if self.open_from is not None:
-            worked += cal.elapsed(self.open_from, self.now) // ONE_US
-        return worked
+        cum, total = [], 0
+        for segment in segments:
+            worked = memo.get(segment)
+            if worked is None:  # the two clocks share their segments up to the earlier end
+                worked = memo[segment] = calendar.elapsed(*segment) // ONE_US
+            total += worked
+            cum.append(total)
+        self.cum = cum  # working µs to the end of each closed segment
+        if open_from is not None:
+            total += calendar.elapsed(open_from, now) // ONE_US
+        self.elapsed_us = total  # to now
 
     def reached_at(self, amount_us: int) -> datetime | None:
         """The first instant at which the elapsed time reaches ``amount_us`` (> 0); a future
         instant assumes the clock keeps running; ``None``: not without new events."""
-        cal, cum = self.calendar, 0
-        for s, e in self.segments:
-            worked = cal.elapsed(s, e) // ONE_US
-            if cum + worked >= amount_us:
-                return cal.add(s, ONE_US * (amount_us - cum))
-            cum += worked
+        cum = self.cum
+        i = bisect.bisect_left(cum, amount_us)
+        if i < len(cum):
+            before = cum[i - 1] if i else 0
+            return self.calendar.add(self.segments[i][0], ONE_US * (amount_us - before))
         if self.open_from is None:
             return None
-        return cal.add(self.open_from, ONE_US * (amount_us - cum))
+        done = cum[-1] if cum else 0
+        return self.calendar.add(self.open_from, ONE_US * (amount_us - done))
 
 
 def _pauses(ctx: Context, pause: frozenset[str]) -> list[tuple[datetime, datetime | None]]:
@@ -141,6 +148,7 @@ def _span(
     stop: datetime | None,
     now: datetime,
     pauses: list[tuple[datetime, datetime | None]],
+    memo: dict[tuple[datetime, datetime], int],
 ) -> _Span:
     """The running segments of a clock from ``start`` to ``stop`` (or ``now``)."""
     end = now if stop is None or stop > now else stop
@@ -165,7 +173,7 @@ def _span(
     open_from = None
     if running:  # the segment running at now is left open: it runs on from its start
         open_from = segments.pop()[0] if segments and segments[-1][1] == now else now
-    return _Span(calendar, segments, open_from, now)
+    return _Span(calendar, segments, open_from, now, memo)
 
 
 def _target_us(span: _Span, start: datetime, duration: Duration) -> int:
@@ -220,9 +228,10 @@ def _vendor(ctx: Context, vendor: VendorDef, path_state: PathState, out: Outcome
     if ended is not None and (responded is None or ended < responded):
         responded = ended  # the engagement ended before they answered: the clock stops there
     pauses = _pauses(ctx, vendor.pause)
+    memo: dict[tuple[datetime, datetime], int] = {}
     spans = {
-        "response": _span(vendor.calendar, engaged_at, responded, now, pauses),
-        "resolution": _span(vendor.calendar, engaged_at, ended, now, pauses),
+        "response": _span(vendor.calendar, engaged_at, responded, now, pauses, memo),
+        "resolution": _span(vendor.calendar, engaged_at, ended, now, pauses, memo),
     }
     stops = {"response": responded, "resolution": ended}
     clocks: dict[str, VendorClock] = {}
@@ -230,7 +239,7 @@ def _vendor(ctx: Context, vendor: VendorDef, path_state: PathState, out: Outcome
     elapsed: dict[str, int] = {}
     for name, span in spans.items():
         duration = vendor.target(name, ctx.priority)
-        elapsed_us = elapsed[name] = span.elapsed_us()
+        elapsed_us = elapsed[name] = span.elapsed_us
         target_us = targets[name] = (
             None if duration is None else _target_us(span, engaged_at, duration)
         )
