@@ -9,7 +9,7 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from escalate.engine.contracts import money
+from escalate.engine.contracts import MONEY_SCALE, money, money_scaled
 from tests.vendors.helpers import T0, contract, engaged_ticket, ev, vendor_ack
 
 START = datetime.fromisoformat(T0)
@@ -75,3 +75,26 @@ def test_money_is_the_exact_amount_rounded_half_to_even_to_the_minor_unit(
     out = money(amount, currency)
     assert -out.as_tuple().exponent == digits if digits else out == out.to_integral_value()
     assert abs(Fraction(out) - amount) <= Fraction(1, 2 * 10**digits)
+
+
+@settings(max_examples=40, deadline=None)
+@given(histories(), st.integers(0, 3000), st.integers(0, 10**6))
+def test_nothing_due_changes_before_next_evaluation_at(
+    history: tuple[list[dict[str, object]], str], offset: int, share: int
+) -> None:
+    """The wake-up contract with vendors: between a decision and its next_evaluation_at the
+    due actions (vendor contacts included) stay the same; penalties may grow, not actions."""
+    events, status = history
+    policy = contract()
+    last = max((datetime.fromisoformat(str(e["at"])) for e in events), default=START)
+    ticket = engaged_ticket(*events, status=status)
+    first = policy.evaluate(ticket, now=last + timedelta(minutes=offset))
+    horizon = first.next_evaluation_at or first.evaluated_at + timedelta(days=3)
+    later = first.evaluated_at + (horizon - first.evaluated_at) * share // (10**6 + 1)
+    second = policy.evaluate(ticket, now=later)
+    assert [(a.id, a.due_at) for a in first.actions] == [(a.id, a.due_at) for a in second.actions]
+
+
+@given(st.integers(0, 10**20), st.sampled_from(["EUR", "JPY", "KWD", "CLF"]))
+def test_integer_money_rounds_exactly_like_the_fraction(value: int, currency: str) -> None:
+    assert money(Fraction(value, MONEY_SCALE), currency) == money_scaled(value, currency)

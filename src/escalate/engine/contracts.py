@@ -9,7 +9,7 @@ currency's minor unit). See docs/vendors.md.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -20,6 +20,7 @@ from escalate.calendars._durations import Duration, format_duration
 from escalate.calendars.calendar import Calendar
 
 __all__ = [
+    "MONEY_SCALE",
     "NOT_ENGAGED",
     "PAUSED",
     "RUNNING",
@@ -33,6 +34,8 @@ __all__ = [
     "VendorState",
     "minor_units",
     "money",
+    "money_scaled",
+    "scaled",
 ]
 
 
@@ -95,6 +98,38 @@ def money(amount: Fraction, currency: str) -> Decimal:
     return Decimal(units).scaleb(-digits) if digits else Decimal(units)
 
 
+#: Penalty arithmetic is exact in integer units of 10**-12 of the currency: an amount has at
+#: most 4 decimals and a percentage at most 6, so a unit (``fee * percent / 100``) and a cap
+#: are whole numbers of them. The same value as a Fraction, at integer speed.
+MONEY_SCALE = 10**12
+
+
+def scaled(amount: Fraction) -> int:
+    """``amount`` in units of :data:`MONEY_SCALE` (it must be a whole number of them).
+
+    >>> scaled(Fraction(25, 100))
+    250000000000
+    """
+    value = amount * MONEY_SCALE
+    if value.denominator != 1:
+        raise ValueError(f"{amount} is finer than 10**-12")
+    return value.numerator
+
+
+def money_scaled(value: int, currency: str) -> Decimal:
+    """:func:`money` of ``value`` units of :data:`MONEY_SCALE` (integer arithmetic).
+
+    >>> money_scaled(125 * 10**9, "EUR"), money_scaled(135 * 10**9, "EUR")
+    (Decimal('0.12'), Decimal('0.14'))
+    """
+    digits = minor_units(currency)
+    step = 10 ** (12 - digits)
+    q, r = divmod(value, step)
+    if 2 * r > step or (2 * r == step and q % 2):
+        q += 1
+    return Decimal(q).scaleb(-digits) if digits else Decimal(q)
+
+
 # -- compiled definitions -------------------------------------------------------------------------
 
 
@@ -114,6 +149,13 @@ class ClauseDef:
     amount_text: str | None
     percent_text: str | None
     source: str | None
+    #: ``unit`` and ``cap`` in units of :data:`MONEY_SCALE` (what the engine adds up).
+    unit_scaled: int = field(init=False, repr=False, compare=False)
+    cap_scaled: int | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "unit_scaled", scaled(self.unit))
+        object.__setattr__(self, "cap_scaled", None if self.cap is None else scaled(self.cap))
 
 
 @dataclass(frozen=True, slots=True)

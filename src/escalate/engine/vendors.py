@@ -21,8 +21,10 @@ policy that declares vendors, after the path stage:
   (``default`` otherwise) for the ticket's current priority (retroactive, like clocks).
 * **Penalties** (clauses): per started (or completed) unit ``per`` of lateness after the
   target plus ``grace``, a fixed amount or a percentage of the contract's ``monthly_fee``,
-  at most ``cap``. Exact: :class:`~fractions.Fraction` inside, :class:`~decimal.Decimal` out,
-  rounded to the currency's minor unit (half to even) only on output.
+  at most ``cap``. Exact: the contract's amounts are :class:`~fractions.Fraction` values,
+  added up here as whole numbers of 10**-12 currency units (the same values, at integer
+  speed), and given out as :class:`~decimal.Decimal`, rounded to the currency's minor unit
+  (half to even) only on output.
 * **Contacts**: vendor-side escalation levels reached ``after`` that much of the measured
   clock (``until: response`` or ``resolution``) without the vendor having responded /
   resolved; like a ladder, only the highest reached level is due, until recorded done.
@@ -37,7 +39,6 @@ from __future__ import annotations
 import bisect
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from escalate.calendars._durations import Duration, format_duration
@@ -53,7 +54,7 @@ from escalate.engine.contracts import (
     VendorClock,
     VendorDef,
     VendorState,
-    money,
+    money_scaled,
 )
 from escalate.engine.decision import Action
 from escalate.engine.paths import PathDef, PathState
@@ -272,11 +273,13 @@ def _vendor(ctx: Context, vendor: VendorDef, path_state: PathState, out: Outcome
         response=clocks["response"],
         resolution=clocks["resolution"],
         penalties=penalties,
-        penalty_total=None if currency is None or not vendor.clauses else money(total, currency),
+        penalty_total=(
+            None if currency is None or not vendor.clauses else money_scaled(total, currency)
+        ),
         currency=currency,
         next_penalty_at=next_at,
         next_penalty_amount=(
-            None if next_amount is None or currency is None else money(next_amount, currency)
+            None if next_amount is None or currency is None else money_scaled(next_amount, currency)
         ),
         cap_reached=cap_reached,
         contact_level=level,
@@ -309,34 +312,34 @@ def _penalties(
     spans: Mapping[str, _Span],
     targets: Mapping[str, int | None],
     elapsed: Mapping[str, int],
-) -> tuple[tuple[PenaltyState, ...], Fraction, datetime | None, Fraction | None, bool]:
-    """Per clause: units and amount; the total; the next step's instant and amount; whether
-    every capped clause reached its cap."""
+) -> tuple[tuple[PenaltyState, ...], int, datetime | None, int | None, bool]:
+    """Per clause: units and amount; the total; the next step's instant and amount (amounts
+    exact, in units of ``MONEY_SCALE``); whether every capped clause reached its cap."""
     currency = vendor.currency or "XXX"
     out: list[PenaltyState] = []
-    total = Fraction(0)
-    steps: list[tuple[datetime, Fraction]] = []
-    caps = [c for c in vendor.clauses if c.cap is not None]
-    all_capped = bool(caps)
+    total = 0
+    steps: list[tuple[datetime, int]] = []
+    all_capped = any(c.cap is not None for c in vendor.clauses)
     for clause in vendor.clauses:
         target_us = targets[clause.clock]
+        cap = clause.cap_scaled
         if target_us is None:
-            out.append(
-                PenaltyState(clause.id, clause.clock, 0, money(Fraction(0), currency), False)
-            )
-            if clause.cap is not None:
+            out.append(PenaltyState(clause.id, clause.clock, 0, money_scaled(0, currency), False))
+            if cap is not None:
                 all_capped = False
             continue
         threshold = target_us + clause.grace // ONE_US
         units = _units(clause, elapsed[clause.clock] - threshold)
-        amount = units * clause.unit
-        capped = clause.cap is not None and amount >= clause.cap
-        if capped and clause.cap is not None:
-            amount = clause.cap
-        elif clause.cap is not None:
+        amount = units * clause.unit_scaled
+        capped = cap is not None and amount >= cap
+        if capped and cap is not None:
+            amount = cap
+        elif cap is not None:
             all_capped = False
         total += amount
-        out.append(PenaltyState(clause.id, clause.clock, units, money(amount, currency), capped))
+        out.append(
+            PenaltyState(clause.id, clause.clock, units, money_scaled(amount, currency), capped)
+        )
         if capped:
             continue
         span = spans[clause.clock]
@@ -349,18 +352,12 @@ def _penalties(
             # The unit begins where lateness reaches its start; it counts from the next
             # working instant on (not at a window's end, nor in the past while closed).
             at = span.calendar.next_open(max(at, span.now))
-        step = clause.unit if clause.cap is None else min(clause.unit, clause.cap - amount)
+        step = clause.unit_scaled if cap is None else min(clause.unit_scaled, cap - amount)
         steps.append((at, step))
     if not steps:
         return tuple(out), total, None, None, all_capped
     first = min(at for at, _ in steps)
-    return (
-        tuple(out),
-        total,
-        first,
-        sum((s for at, s in steps if at == first), Fraction(0)),
-        all_capped,
-    )
+    return tuple(out), total, first, sum(s for at, s in steps if at == first), all_capped
 
 
 def _contacts(
