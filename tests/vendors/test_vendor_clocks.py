@@ -340,3 +340,14 @@ def test_a_contact_action_says_whom_to_reach_and_why() -> None:
         action.targets,
         {k: action.details[k] for k in ("vendor", "level", "contact", "until")},
     )
+
+
+def test_on_a_path_entered_again_each_entry_has_its_own_contact_ids() -> None:
+    policy = contract(
+        reenter="    kind: horizontal\n    levels:\n      - {name: acme-l2=>"
+        "    kind: horizontal\n    reenter: true\n    levels:\n      - {name: acme-l2"
+    )
+    decision = policy.evaluate(engaged_ticket(), now=at("2024-11-20T14:20:00+00:00"))
+    assert ["INC1:vendor:acme:1:20241120T140000Z:contact:1"] == [
+        a.id for a in decision.actions if a.kind == "vendor_escalation"
+    ]

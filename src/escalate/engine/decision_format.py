@@ -52,7 +52,7 @@ ACTION_ID_PATTERN = (
     rf"|:handoff:[^:]+:{_STAMP})?)"
     r"(/notify/[^/]+/[0-9]+|/comms-failure)?"
     r"|audience:[a-z]+@[0-9]+"
-    r"|vendor:[^:]+:[0-9]+:contact:[0-9]+)$"
+    rf"|vendor:[^:]+:[0-9]+:({_STAMP}:)?contact:[0-9]+)$"
 )
 _HEX64 = r"^[0-9a-f]{64}$"
 

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 from escalate.calendars._durations import Duration, format_duration
 from escalate.calendars._instants import ONE_US
 from escalate.calendars.calendar import Calendar
-from escalate.engine.context import Context
+from escalate.engine.context import Context, stamp
 from escalate.engine.contracts import (
     PAUSED,
     RUNNING,
@@ -75,8 +75,8 @@ def run_vendors(
 ) -> tuple[VendorState, ...]:
     """Every vendor's state (in the policy's order: by id); contact actions and their
     wake-ups added to ``out``."""
-    states = {path.name: st for path, st in path_states}
-    return tuple(_vendor(ctx, vendor, states[vendor.path], out) for vendor in vendors)
+    states = {path.name: (path, st) for path, st in path_states}
+    return tuple(_vendor(ctx, vendor, *states[vendor.path], out) for vendor in vendors)
 
 
 class _Span:
@@ -198,7 +198,9 @@ def _resolved_at(ctx: Context, vendor: VendorDef) -> datetime | None:
     return ctx.ended_at if ctx.resolved else None
 
 
-def _vendor(ctx: Context, vendor: VendorDef, path_state: PathState, out: Outcome) -> VendorState:
+def _vendor(
+    ctx: Context, vendor: VendorDef, path: PathDef, path_state: PathState, out: Outcome
+) -> VendorState:
     engaged_at = path_state.started_at if path_state.active else None
     if engaged_at is None:
         return VendorState(
@@ -261,7 +263,9 @@ def _vendor(ctx: Context, vendor: VendorDef, path_state: PathState, out: Outcome
     penalties, total, next_at, next_amount, cap_reached = _penalties(
         vendor, spans, targets, elapsed
     )
-    level, contact, next_contact = _contacts(ctx, vendor, spans, engaged_at, path_state, out)
+    level, contact, next_contact = _contacts(
+        ctx, vendor, spans, engaged_at, path_state, out, path.reenter
+    )
     currency = vendor.currency
     return VendorState(
         vendor=vendor.id,
@@ -367,6 +371,7 @@ def _contacts(
     engaged_at: datetime,
     path_state: PathState,
     out: Outcome,
+    reenter: bool,
 ) -> tuple[int | None, str | None, datetime | None]:
     """The highest reached contact level (1-based) and its name; the next level's instant
     (a wake-up). The highest reached level's action is due until recorded done; lower ones
@@ -393,7 +398,10 @@ def _contacts(
         return None, None, None if ctx.resolved else next_at
     n, at = reached
     contact = vendor.contacts[n - 1]
-    action_id = f"{ctx.ticket.id}:vendor:{vendor.id}:{path_state.cycle}:contact:{n}"
+    run = f"{path_state.cycle}"
+    if reenter:  # each entry of a path entered again is a new engagement, with its own ids
+        run += ":" + stamp(engaged_at)
+    action_id = f"{ctx.ticket.id}:vendor:{vendor.id}:{run}:contact:{n}"
     if not ctx.resolved and action_id not in ctx.done_at:
         out.actions.append(
             Action(
