@@ -21,8 +21,11 @@ from escalate.engine.decision_format import (
     ConditionTrace,
     DecisionOutput,
     PathOutput,
+    PenaltyOutput,
     PolicyRef,
     RuleTrace,
+    VendorClockOutput,
+    VendorOutput,
     WithdrawnOutput,
 )
 from escalate.engine.ticket import EVENT_TYPES, Ticket
@@ -294,6 +297,9 @@ DECISION_MODELS: tuple[type[BaseModel], ...] = (
     ConditionTrace,
     WithdrawnOutput,
     CommunicationOutput,
+    VendorOutput,
+    VendorClockOutput,
+    PenaltyOutput,
 )
 
 
@@ -329,6 +335,7 @@ def test_no_documented_decision_field_is_missing_from_the_models() -> None:
 def test_the_decision_model_describes_every_key_to_dict_writes() -> None:
     decision = next(d for d in example_decisions(trace=True) if d["actions"])
     only_when_some = {"missed", "withdrawn"}  # audit keys (tests/engine/test_missed.py)
+    only_when_some.add("vendors")  # only with vendors: (tests/vendors/test_vendor_acceptance.py)
     assert (
         set(DecisionOutput.model_fields) - only_when_some,
         set(ActionOutput.model_fields),

@@ -18,6 +18,7 @@ from escalate.calendars.timewindow import TimeWindow
 from escalate.engine.actions import ActionDef
 from escalate.engine.clocks import ClockDef, ClockState
 from escalate.engine.compiled import LintIgnore, Policy
+from escalate.engine.contracts import PenaltyState, VendorClock, VendorDef, VendorState
 from escalate.engine.decision import Action, Decision, RuleResult, Withdrawn
 from escalate.engine.incremental import TicketReplay
 from escalate.engine.messages import Message
@@ -40,6 +41,7 @@ from escalate.errors import (
     PolicyErrors,
     TicketError,
 )
+from escalate.governance.vendors import VendorPerformance, vendor_performance
 from escalate.people.availability import Availability
 from escalate.people.directory import Directory, Person, Resolution, Role, Team
 from escalate.people.schedule import Schedule, Shift
@@ -72,6 +74,7 @@ __all__ = [
     "NaiveDatetimeError",
     "PathDef",
     "PathState",
+    "PenaltyState",
     "Person",
     "Policy",
     "PolicyError",
@@ -91,6 +94,10 @@ __all__ = [
     "TicketReplay",
     "TicketState",
     "TimeWindow",
+    "VendorClock",
+    "VendorDef",
+    "VendorPerformance",
+    "VendorState",
     "Withdrawn",
     "__version__",
     "lint",
@@ -98,4 +105,5 @@ __all__ = [
     "loads",
     "replay",
     "simulate",
+    "vendor_performance",
 ]

@@ -33,6 +33,7 @@ from escalate.cli import (
     snapshot,
     test,
     validate,
+    vendors,
 )
 from escalate.cli._io import (
     MAX_HORIZON_DAYS,
@@ -57,7 +58,19 @@ __all__ = [
 
 #: The commands, in the order ``escalate --help`` lists them. Each module has
 #: ``register(subparsers)``, which adds its parser(s) with ``run`` set to the function to call.
-COMMANDS = (validate, evaluate, schema, demo, test, simulate, diff, snapshot, replay, calibrate)
+COMMANDS = (
+    validate,
+    evaluate,
+    schema,
+    demo,
+    test,
+    simulate,
+    diff,
+    snapshot,
+    replay,
+    calibrate,
+    vendors,
+)
 
 
 #: The arguments that name an input file, and how the command line writes them: ``-`` in

@@ -14,6 +14,15 @@ from escalate.engine.audiences import AudienceDef, Communication
 from escalate.engine.clocks import ClockDef, ClockState, Definition, Rung, Target, Trigger
 from escalate.engine.compiled import Policy
 from escalate.engine.conditions import Leaf, Node
+from escalate.engine.contracts import (
+    ClauseDef,
+    ContactDef,
+    PenaltyState,
+    ProcedureDef,
+    VendorClock,
+    VendorDef,
+    VendorState,
+)
 from escalate.engine.decision import Action, Decision, RuleResult, Withdrawn
 from escalate.engine.messages import Message
 from escalate.engine.paths import LevelDef, PathDef, PathState
@@ -27,9 +36,11 @@ __all__ = [
     "ActionDef",
     "AudienceDef",
     "Channel",
+    "ClauseDef",
     "ClockDef",
     "ClockState",
     "Communication",
+    "ContactDef",
     "Customer",
     "Decision",
     "Definition",
@@ -42,8 +53,10 @@ __all__ = [
     "Notifications",
     "PathDef",
     "PathState",
+    "PenaltyState",
     "PlanStep",
     "Policy",
+    "ProcedureDef",
     "RuleDef",
     "RuleResult",
     "Rung",
@@ -53,5 +66,8 @@ __all__ = [
     "Ticket",
     "TicketState",
     "Trigger",
+    "VendorClock",
+    "VendorDef",
+    "VendorState",
     "Withdrawn",
 ]

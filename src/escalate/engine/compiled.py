@@ -18,6 +18,7 @@ from escalate.calendars.calendar import Calendar
 from escalate.engine.actions import NO_STATUS_PAGES, StatusPagesDef
 from escalate.engine.audiences import AudienceDef
 from escalate.engine.clocks import ClockDef
+from escalate.engine.contracts import VendorDef
 from escalate.engine.decision import Decision
 from escalate.engine.evaluate import evaluate_ticket
 from escalate.engine.incremental import TicketReplay
@@ -29,6 +30,7 @@ from escalate.engine.segments import Segment, select
 from escalate.engine.statuses import BUILT_IN, StatusTable
 from escalate.engine.sweep import Sweep, Swept, event_count
 from escalate.engine.ticket import Ticket, TicketState
+from escalate.engine.vendors import vendor_view
 from escalate.errors import ArgumentError, EscalateError, KeyPath, TicketError
 from escalate.people.availability import Availability
 from escalate.people.directory import Directory
@@ -98,7 +100,9 @@ class Policy:
     * ``status_pages``: the pacing of status-page intents and the update on resolution
       (``status_pages:``; a :class:`~escalate.engine.bulletins.StatusPagesDef`);
     * ``audiences``: the audiences with an update cadence (``audiences:`` entries with a
-      ``cadence:``), a tuple of :class:`~escalate.engine.audiences.AudienceDef` in name order.
+      ``cadence:``), a tuple of :class:`~escalate.engine.audiences.AudienceDef` in name order;
+    * ``vendors``: the vendor contracts (``vendors:``), a tuple of
+      :class:`~escalate.engine.vendors.VendorDef` by id; empty when it declares none.
 
     :meth:`messages` renders a decision's audience messages and :meth:`export` gives a
     decision as one audience may read it (docs/notifications.md).
@@ -133,6 +137,7 @@ class Policy:
         "source",
         "status_pages",
         "statuses",
+        "vendors",
         "version",
     )
 
@@ -161,6 +166,7 @@ class Policy:
     source: str
     status_pages: StatusPagesDef
     statuses: StatusTable
+    vendors: tuple[VendorDef, ...]
     version: str
 
     def __init__(
@@ -190,6 +196,7 @@ class Policy:
         audiences: tuple[AudienceDef, ...] = (),
         renderer: Renderer | None = None,
         status_pages: StatusPagesDef = NO_STATUS_PAGES,
+        vendors: tuple[VendorDef, ...] = (),
     ) -> None:
         object.__setattr__(self, "id", id)
         object.__setattr__(self, "version", version)
@@ -231,6 +238,7 @@ class Policy:
         object.__setattr__(self, "_recipe", None)
         object.__setattr__(self, "audiences", tuple(audiences))
         object.__setattr__(self, "_renderer", renderer)
+        object.__setattr__(self, "vendors", tuple(vendors))
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"Policy is immutable; cannot set {name!r}")
@@ -505,6 +513,18 @@ class Policy:
         left out (see docs/notifications.md, "Redaction")."""
         chosen = self._deciding(decision)
         return chosen._render().export(decision, audience)
+
+    def vendor_view(self, decision: Decision, vendor: str) -> dict[str, Any]:
+        """What vendor ``vendor`` may receive of ``decision``: the ticket's id and only the
+        fields its contract's ``data_sharing.fields`` lists (masked and scrubbed by the
+        ``vendor`` audience's redaction profile, as :meth:`export` does), its own state and
+        the joint procedures; nothing else (docs/vendors.md, "Data sharing")."""
+        chosen = self._deciding(decision)
+        found = next((v for v in chosen.vendors if v.id == vendor), None)
+        if found is None:
+            known = ", ".join(v.id for v in chosen.vendors) or "none"
+            raise ArgumentError(f"policy {self.id!r} has no vendor {vendor!r} (vendors: {known})")
+        return vendor_view(chosen.export(decision, audience="vendor"), found)
 
     @property
     def points_of_contact(self) -> Mapping[str, tuple[str, ...]]:

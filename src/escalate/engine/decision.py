@@ -20,6 +20,7 @@ from escalate.calendars._instants import EPOCH, ONE_US, checked_utc
 from escalate.engine.audiences import Communication
 from escalate.engine.clocks import NOT_STARTED, ClockState
 from escalate.engine.conditions import Leaf, trace
+from escalate.engine.contracts import VendorState
 from escalate.engine.paths import PathDef, PathState
 
 # Imported for real, not under TYPE_CHECKING: compiled, RuleResult's field annotations are
@@ -196,7 +197,9 @@ class Decision:
     each audience with an update cadence for the ticket's priority stands (a tuple of
     :class:`~escalate.engine.audiences.Communication`; ``None`` when the policy declares no
     cadence: then ``to_dict()`` has no ``communications`` key); ``ticket`` the ticket as
-    evaluated.
+    evaluated; ``vendors`` each vendor contract's state (a tuple of
+    :class:`~escalate.engine.vendors.VendorState`; ``None`` when the policy declares no
+    vendors: then ``to_dict()`` has no ``vendors`` key).
 
     Not a value type: decisions compare by identity and are not meant as dictionary keys
     (two evaluations of the same inputs give equal ``to_json()`` and ``input_digest``; compare
@@ -223,6 +226,7 @@ class Decision:
         "priority",
         "segment",
         "ticket_id",
+        "vendors",
         "withdrawn",
     )
 
@@ -245,6 +249,7 @@ class Decision:
     priority: str | None
     segment: str | None
     ticket_id: str
+    vendors: tuple[VendorState, ...] | None
     withdrawn: tuple[Withdrawn, ...]
 
     def __init__(
@@ -268,6 +273,7 @@ class Decision:
         withdrawn: tuple[Withdrawn, ...] = (),
         communications: tuple[Communication, ...] | None = None,
         held: tuple[tuple[str, datetime], ...] = (),
+        vendors: tuple[VendorState, ...] | None = None,
     ) -> None:
         # The mappings by name are built on first use: most callers read only the actions.
         object.__setattr__(self, "policy_id", policy_id)
@@ -289,6 +295,7 @@ class Decision:
         object.__setattr__(self, "_missed", missed if callable(missed) else tuple(missed))
         object.__setattr__(self, "withdrawn", tuple(withdrawn))
         object.__setattr__(self, "_held", tuple(held))
+        object.__setattr__(self, "vendors", None if vendors is None else tuple(vendors))
         object.__setattr__(
             self, "communications", None if communications is None else tuple(communications)
         )
@@ -438,6 +445,10 @@ class Decision:
         # Present whenever the policy declares update cadences (then always, even empty).
         if self.communications is not None:
             out["communications"] = [c.to_dict() for c in self.communications]
+        # Present whenever the policy declares vendor contracts (then always, even if none is
+        # engaged): a policy without vendors decides byte for byte as before.
+        if self.vendors is not None:
+            out["vendors"] = [v.to_dict() for v in self.vendors]
         if trace:
             out["rules"] = [r.to_dict(self._facts) for r in self._rule_results]
         return out
@@ -505,6 +516,8 @@ class Decision:
                 f"clock {name}: {c.state}, {format_duration(c.elapsed)} of "
                 f"{c.target_text} on {c.calendar_name}{share}{breach}"
             )
+        for v in self.vendors or ():
+            lines.extend(v.explain())
         for p, s in self._path_pairs:
             if not s.active:
                 lines.append(f"path {p.name}: not active")

@@ -44,14 +44,15 @@ _RULE_ACTION = rf"rule:[^:]+:{_STAMP}:[a-z][a-z0-9_-]*[0-9]+"
 #: The shapes of action ids (see docs/decision-format.md): clock rungs, rules, path levels,
 #: their hand-off notices and unacknowledged fallbacks, bridge joins and status-page updates;
 #: after any of them, the channel attempts and the communication failure of a notification
-#: plan; audience updates. ``{ticket}`` is the ticket's id.
+#: plan; audience updates; vendor-side contact levels. ``{ticket}`` is the ticket's id.
 ACTION_ID_PATTERN = (
     rf"^.+:((({_RUNG_ACTION}|{_RULE_ACTION})(:join:[^:]+:{_STAMP})?"
     rf"|status-page:[^:]+:({_RUNG_ACTION}|{_RULE_ACTION}|resolved:{_STAMP})"
     rf"|path:[^:]+:[0-9]+:({_STAMP}:)?[0-9]+:[^:]+(:unacknowledged"
     rf"|:handoff:[^:]+:{_STAMP})?)"
     r"(/notify/[^/]+/[0-9]+|/comms-failure)?"
-    r"|audience:[a-z]+@[0-9]+)$"
+    r"|audience:[a-z]+@[0-9]+"
+    rf"|vendor:[^:]+:[0-9]+:({_STAMP}:)?contact:[0-9]+)$"
 )
 _HEX64 = r"^[0-9a-f]{64}$"
 
@@ -86,7 +87,8 @@ class ActionOutput(BaseModel):
     )
     source: str = Field(
         description="What made it due: 'rule:{id}', 'clock:{name}@{rung}', 'path:{name}' or "
-        "'audience:{name}' (an update the audience's cadence asks for)."
+        "'audience:{name}' (an update the audience's cadence asks for) or 'vendor:{id}' (a "
+        "vendor-side contact level)."
     )
     due_at: Instant = Field(description="When it became due.")
     late: bool = Field(description="True when due_at is before evaluated_at.")
@@ -181,6 +183,63 @@ class CommunicationOutput(BaseModel):
     action_id: str = Field(description="The id of the next update action.")
 
 
+_MONEY = r"^[0-9]+(\.[0-9]+)?$"
+Money = Annotated[str, StringConstraints(pattern=_MONEY)]
+
+
+class VendorClockOutput(BaseModel):
+    """A vendor's response or resolution clock (docs/vendors.md)."""
+
+    model_config = _CONFIG
+
+    clock: Literal["response", "resolution"] = Field(description="Which clock.")
+    state: Literal["running", "paused", "stopped"] = Field(description="Where it stands.")
+    target: str | None = Field(description="The target as written; null: none for the priority.")
+    elapsed: Duration = Field(description="Vendor-calendar time, pauses excluded.")
+    remaining: Duration | None = Field(description="Until the target (negative when late).")
+    breach_at: Instant | None = Field(description="When elapsed reaches the target.")
+    breached: bool = Field(description="breach_at is at or before evaluated_at.")
+    stopped_at: Instant | None = Field(
+        description="The vendor's acknowledgement, or the end of the engagement."
+    )
+
+
+class PenaltyOutput(BaseModel):
+    """What one penalty clause has accrued."""
+
+    model_config = _CONFIG
+
+    clause: str = Field(description="The clause's id.")
+    clock: Literal["response", "resolution"] = Field(description="The clock it measures.")
+    units: int = Field(ge=0, description="Units of lateness counted.")
+    amount: Money = Field(description="Accrued, rounded half to even to the minor unit.")
+    capped: bool = Field(description="The cap holds it.")
+
+
+class VendorOutput(BaseModel):
+    """Where one vendor contract stands (docs/vendors.md)."""
+
+    model_config = _CONFIG
+
+    vendor: str = Field(description="The vendor's id.")
+    name: str = Field(description="The vendor's name.")
+    path: str = Field(description="The horizontal path that engages them.")
+    engaged: bool = Field(description="Whether the path runs.")
+    engaged_at: Instant | None = Field(description="When its current run started.")
+    calendar: str = Field(description="The vendor calendar.")
+    response: VendorClockOutput | None = Field(description="Null when not engaged.")
+    resolution: VendorClockOutput | None = Field(description="Null when not engaged.")
+    penalties: list[PenaltyOutput] = Field(description="Per clause.")
+    penalty_total: Money | None = Field(description="The exact sum, rounded once.")
+    currency: str | None = Field(description="ISO 4217.")
+    next_penalty_at: Instant | None = Field(description="When the next unit begins counting.")
+    next_penalty_amount: Money | None = Field(description="What that step adds.")
+    cap_reached: bool = Field(description="Every capped clause reached its cap.")
+    contact_level: int | None = Field(description="The highest contact level reached (from 1).")
+    contact: str | None = Field(description="Its name.")
+    next_contact_at: Instant | None = Field(description="When the next level is reached.")
+
+
 class ConditionTrace(BaseModel):
     """One comparison of a rule's ``when:``: what was expected, what the ticket had."""
 
@@ -249,4 +308,10 @@ class DecisionOutput(BaseModel):
         default_factory=list,
         description="Each audience with an update cadence for the ticket's priority. Present "
         "whenever the policy declares a cadence (then also when empty).",
+    )
+    vendors: list[VendorOutput] = Field(
+        default_factory=list,
+        description="Each vendor contract's state: engagement, response and resolution clocks, "
+        "accrued penalties, next penalty step, vendor-side contact level (docs/vendors.md). "
+        "Present whenever the policy declares vendors (then also when none is engaged).",
     )

@@ -19,6 +19,8 @@ The stages run in a fixed order, each a function of what came before:
    failures;
 9. :func:`~escalate.engine.cadence.run_audiences`: audiences due an update (policies with
    ``audiences:`` cadences only);
+9b. :func:`~escalate.engine.vendors.run_vendors`: vendor clocks, penalties and vendor-side
+   contacts (policies with ``vendors:`` only);
 10. ``next_evaluation_at``: the earliest future instant any stage said would change something.
 
 Stages write what they emit into one :class:`~escalate.engine.outcome.Outcome`. Nothing here
@@ -43,6 +45,7 @@ from escalate.engine.notifications import run_notifications
 from escalate.engine.outcome import Outcome
 from escalate.engine.rules import PolicyView
 from escalate.engine.ticket import Ticket
+from escalate.engine.vendors import run_vendors
 from escalate.errors import InstantRangeError
 from escalate.people.availability import Availability
 from escalate.people.directory import Directory
@@ -109,6 +112,7 @@ def _evaluate(
     if policy.notifications is not None:
         run_notifications(ctx, policy.notifications, out)
     communications = run_audiences(ctx, out) if policy.audiences else None
+    vendors = run_vendors(ctx, policy.vendors, path_states, out) if policy.vendors else None
     now = ctx.now  # in UTC
     future = [w for w in out.wakeups if w > now]
     decision = Decision(
@@ -134,5 +138,6 @@ def _evaluate(
         withdrawn=tuple(out.withdrawn),
         communications=communications,
         held=tuple(out.held),
+        vendors=vendors,
     )
     return decision, ctx.history

@@ -15,6 +15,7 @@ from escalate.engine.actions import ActionDef, StatusPagesDef
 from escalate.engine.audiences import AudienceDef
 from escalate.engine.clocks import ClockDef
 from escalate.engine.conditions import TIME, Condition
+from escalate.engine.contracts import VendorDef
 from escalate.engine.paths import PathDef
 from escalate.engine.plans import Notifications
 from escalate.engine.statuses import StatusTable
@@ -118,6 +119,11 @@ class PolicyView(Protocol):
     @property
     def audiences(self) -> tuple[AudienceDef, ...]:
         """The audiences with an update cadence, in name order."""
+        ...
+
+    @property
+    def vendors(self) -> tuple[VendorDef, ...]:
+        """The vendor contracts, by id (empty: the policy declares none)."""
         ...
 
     @property

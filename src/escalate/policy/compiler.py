@@ -80,6 +80,7 @@ from escalate.policy.segments import (
     plain_origin,
     segment_base,
 )
+from escalate.policy.vendors import compile_vendors
 
 __all__ = [
     "MAX_HOLIDAY_YEARS",
@@ -435,6 +436,17 @@ class _Compiler:
             audiences=self.audiences,
             renderer=self.comms,
             status_pages=status_pages[0],
+            vendors=compile_vendors(
+                spec.vendors,
+                calendars=self.calendars,
+                paths=self.path_defs,
+                priorities=self.priorities,
+                status_names=self._status_names,
+                custom_fields=spec.custom_fields,
+                classification=spec.classification,
+                redaction=spec.redaction,
+                audiences=spec.audiences,
+            ),
         )
 
     def _lint_ignores(self) -> tuple[LintIgnore, ...]:

@@ -21,6 +21,7 @@ from escalate.calendars.models import (
 )
 from escalate.comms.models import AudienceName, AudienceSpec, DataClass, RedactionSpec, TemplateSpec
 from escalate.people.models import DirectoryModel, ScheduleModel
+from escalate.policy.vendors import Vendors
 
 __all__ = [
     "BRIDGE_PATTERN",
@@ -763,6 +764,7 @@ class PolicySpec(_Strict):
     segments: list[SegmentSpec] = Field(
         default_factory=list, description="variants of this policy chosen per ticket"
     )
+    vendors: Vendors
     add: PolicySectionsSpec | None = Field(
         default=None, description="with extends: entries the base lacks"
     )

@@ -1,0 +1,464 @@
+"""Vendor contracts: the clocks of an engaged vendor, the penalties they accrue, whom to chase.
+
+A policy's ``vendors:`` section (docs/vendors.md) gives each vendor a contract; the compiler
+turns it into a :class:`VendorDef`. :func:`run_vendors` is the engine stage, run only for a
+policy that declares vendors, after the path stage:
+
+* **Engagement** is the instant the vendor's (horizontal) path started its current run
+  (:attr:`~escalate.engine.paths.PathState.started_at`). A path that is not active at ``now``
+  (never requested, or its ``when`` no longer holds) means the vendor is not engaged. The
+  engagement ends when the ticket ends (resolved, closed or cancelled): both clocks stop
+  there, whatever their state.
+* **Response** runs from the engagement to the first ``acknowledged`` event naming the
+  vendor's path (``path: <path>``, typically ``party: vendor``) at or after it. An
+  acknowledgement naming no path is ours, not the vendor's: it does not stop it.
+* **Resolution** runs from the engagement to the end of the engagement: the ticket's end
+  (see :func:`_resolved_at`, the single place a ``<vendor>-resolved`` milestone plugs in).
+* Both count working time on the vendor's calendar (their hours, their zone), minus the time
+  the ticket spent in a ``pause`` status (the vendor waits for us), to the microsecond, with
+  the project's calendar arithmetic (:meth:`~escalate.calendars.calendar.Calendar.elapsed`
+  and :meth:`~escalate.calendars.calendar.Calendar.add`). The target is the priority's
+  (``default`` otherwise) for the ticket's current priority (retroactive, like clocks).
+* **Penalties** (clauses): per started (or completed) unit ``per`` of lateness after the
+  target plus ``grace``, a fixed amount or a percentage of the contract's ``monthly_fee``,
+  at most ``cap``. Exact: the contract's amounts are :class:`~fractions.Fraction` values,
+  added up here as whole numbers of 10**-12 currency units (the same values, at integer
+  speed), and given out as :class:`~decimal.Decimal`, rounded to the currency's minor unit
+  (half to even) only on output.
+* **Contacts**: vendor-side escalation levels reached ``after`` that much of the measured
+  clock (``until: response`` or ``resolution``) without the vendor having responded /
+  resolved; like a ladder, only the highest reached level is due, until recorded done.
+  The next level's instant is a wake-up; penalty steps and breaches are not (they change
+  values that grow with ``now``, like elapsed time).
+
+Nothing here reads a clock or does I/O.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from escalate.calendars._durations import Duration, format_duration
+from escalate.calendars._instants import ONE_US
+from escalate.calendars.calendar import Calendar
+from escalate.engine.context import Context, stamp
+from escalate.engine.contracts import (
+    PAUSED,
+    RUNNING,
+    STOPPED,
+    ClauseDef,
+    PenaltyState,
+    VendorClock,
+    VendorDef,
+    VendorState,
+    money_scaled,
+)
+from escalate.engine.decision import Action
+from escalate.engine.paths import PathDef, PathState
+
+if TYPE_CHECKING:
+    from escalate.engine.outcome import Outcome
+
+__all__ = ["run_vendors", "vendor_view"]
+
+# -- the stage ----------------------------------------------------------------------------------
+
+
+def run_vendors(
+    ctx: Context,
+    vendors: Sequence[VendorDef],
+    path_states: Sequence[tuple[PathDef, PathState]],
+    out: Outcome,
+) -> tuple[VendorState, ...]:
+    """Every vendor's state (in the policy's order: by id); contact actions and their
+    wake-ups added to ``out``."""
+    states = {path.name: (path, st) for path, st in path_states}
+    return tuple(_vendor(ctx, vendor, *states[vendor.path], out) for vendor in vendors)
+
+
+class _Span:
+    """The running time of one vendor clock: closed running segments up to its end (or
+    ``now``), and the instant it runs on from (``None``: paused or stopped at ``now``). The
+    working time of each segment is computed once (``cum``: running totals), so every
+    instant looked up afterwards costs one binary search and one calendar step."""
+
+    __slots__ = ("calendar", "cum", "elapsed_us", "now", "open_from", "segments")
+
+    def __init__(
+        self,
+        calendar: Calendar,
+        segments: list[tuple[datetime, datetime]],
+        open_from: datetime | None,
+        now: datetime,
+        memo: dict[tuple[datetime, datetime], int],
+    ) -> None:
+        self.calendar = calendar
+        self.segments = segments
+        self.open_from = open_from
+        self.now = now
+        cum, total = [], 0
+        for segment in segments:
+            worked = memo.get(segment)
+            if worked is None:  # the two clocks share their segments up to the earlier end
+                worked = memo[segment] = calendar.elapsed(*segment) // ONE_US
+            total += worked
+            cum.append(total)
+        self.cum = cum  # working µs to the end of each closed segment
+        if open_from is not None:
+            total += calendar.elapsed(open_from, now) // ONE_US
+        self.elapsed_us = total  # to now
+
+    def reached_at(self, amount_us: int) -> datetime | None:
+        """The first instant at which the elapsed time reaches ``amount_us`` (> 0); a future
+        instant assumes the clock keeps running; ``None``: not without new events."""
+        cum = self.cum
+        i = bisect.bisect_left(cum, amount_us)
+        if i < len(cum):
+            before = cum[i - 1] if i else 0
+            return self.calendar.add(self.segments[i][0], ONE_US * (amount_us - before))
+        if self.open_from is None:
+            return None
+        done = cum[-1] if cum else 0
+        return self.calendar.add(self.open_from, ONE_US * (amount_us - done))
+
+
+def _pauses(ctx: Context, pause: frozenset[str]) -> list[tuple[datetime, datetime | None]]:
+    """The stretches of the history the ticket spent in a ``pause`` status, in time order."""
+    if not pause:
+        return []
+    out: list[tuple[datetime, datetime | None]] = []
+    since: datetime | None = None
+    for at, _kind, _before, after in ctx.steps:
+        if after in pause and since is None:
+            since = at
+        elif after not in pause and since is not None:
+            if at > since:
+                out.append((since, at))
+            since = None
+    if since is not None:
+        out.append((since, None))
+    return out
+
+
+def _span(
+    calendar: Calendar,
+    start: datetime,
+    stop: datetime | None,
+    now: datetime,
+    pauses: list[tuple[datetime, datetime | None]],
+    memo: dict[tuple[datetime, datetime], int],
+) -> _Span:
+    """The running segments of a clock from ``start`` to ``stop`` (or ``now``)."""
+    end = now if stop is None or stop > now else stop
+    segments: list[tuple[datetime, datetime]] = []
+    cursor = start
+    paused_at_end = False
+    for p_from, p_to in pauses:
+        if p_to is not None and p_to <= cursor:
+            continue
+        if p_from >= end:
+            break
+        if p_from > cursor:
+            segments.append((cursor, p_from))
+        if p_to is None or p_to >= end:
+            paused_at_end = True
+            cursor = end
+            break
+        cursor = p_to
+    if cursor < end:
+        segments.append((cursor, end))
+    running = (stop is None or stop > now) and not paused_at_end
+    open_from = None
+    if running:  # the segment running at now is left open: it runs on from its start
+        open_from = segments.pop()[0] if segments and segments[-1][1] == now else now
+    return _Span(calendar, segments, open_from, now, memo)
+
+
+def _target_us(span: _Span, start: datetime, duration: Duration) -> int:
+    """The working time (µs) of a target: a fixed duration's own; a ``bd`` / ``mo`` one the
+    vendor calendar's working time from ``start`` to its wall-clock due instant."""
+    due_at = duration.due_at(span.calendar, start)
+    if due_at is None:
+        return duration.delta // ONE_US
+    return span.calendar.elapsed(start, due_at) // ONE_US
+
+
+def _resolved_at(ctx: Context, vendor: VendorDef) -> datetime | None:
+    """When the vendor's resolution clock stops: the ticket's end (resolved, closed or
+    cancelled), ``None`` while it is open.
+
+    MILESTONE PLUG-IN: once ticket events of type ``milestone`` exist (issue 14, part A),
+    the first ``milestone`` event named ``f"{vendor.id}-resolved"`` at or after the
+    engagement stops it too (the earlier of the two). This is the only place to add it.
+    """
+    del vendor  # read by the milestone plug-in
+    return ctx.ended_at if ctx.resolved else None
+
+
+def _vendor(
+    ctx: Context, vendor: VendorDef, path: PathDef, path_state: PathState, out: Outcome
+) -> VendorState:
+    engaged_at = path_state.started_at if path_state.active else None
+    if engaged_at is None:
+        return VendorState(
+            vendor.id,
+            vendor.name,
+            vendor.path,
+            False,
+            None,
+            vendor.calendar_name,
+            None,
+            None,
+            (),
+            None,
+            vendor.currency,
+            None,
+            None,
+            False,
+            None,
+            None,
+            None,
+        )
+    now = ctx.now
+    ended = _resolved_at(ctx, vendor)
+    if ended is not None and ended < engaged_at:
+        ended = engaged_at
+    acks = ctx.history.named.get(vendor.path, ())
+    responded = next((at for at in acks if at >= engaged_at), None)
+    if ended is not None and (responded is None or ended < responded):
+        responded = ended  # the engagement ended before they answered: the clock stops there
+    pauses = _pauses(ctx, vendor.pause)
+    memo: dict[tuple[datetime, datetime], int] = {}
+    spans = {
+        "response": _span(vendor.calendar, engaged_at, responded, now, pauses, memo),
+        "resolution": _span(vendor.calendar, engaged_at, ended, now, pauses, memo),
+    }
+    stops = {"response": responded, "resolution": ended}
+    clocks: dict[str, VendorClock] = {}
+    targets: dict[str, int | None] = {}
+    elapsed: dict[str, int] = {}
+    for name, span in spans.items():
+        duration = vendor.target(name, ctx.priority)
+        elapsed_us = elapsed[name] = span.elapsed_us
+        target_us = targets[name] = (
+            None if duration is None else _target_us(span, engaged_at, duration)
+        )
+        stop = stops[name]
+        stopped = stop is not None and stop <= now
+        state = STOPPED if stopped else (RUNNING if span.open_from is not None else PAUSED)
+        breach_at = None if target_us is None else span.reached_at(target_us)
+        clocks[name] = VendorClock(
+            clock=name,
+            state=state,
+            target=None if duration is None else duration.text,
+            elapsed=ONE_US * elapsed_us,
+            remaining=None if target_us is None else ONE_US * (target_us - elapsed_us),
+            breach_at=breach_at,
+            breached=breach_at is not None and breach_at <= now,
+            stopped_at=stop if stopped else None,
+        )
+    penalties, total, next_at, next_amount, cap_reached = _penalties(
+        vendor, spans, targets, elapsed
+    )
+    level, contact, next_contact = _contacts(
+        ctx, vendor, spans, engaged_at, path_state, out, path.reenter
+    )
+    currency = vendor.currency
+    return VendorState(
+        vendor=vendor.id,
+        name=vendor.name,
+        path=vendor.path,
+        engaged=True,
+        engaged_at=engaged_at,
+        calendar=vendor.calendar_name,
+        response=clocks["response"],
+        resolution=clocks["resolution"],
+        penalties=penalties,
+        penalty_total=(
+            None if currency is None or not vendor.clauses else money_scaled(total, currency)
+        ),
+        currency=currency,
+        next_penalty_at=next_at,
+        next_penalty_amount=(
+            None if next_amount is None or currency is None else money_scaled(next_amount, currency)
+        ),
+        cap_reached=cap_reached,
+        contact_level=level,
+        contact=contact,
+        next_contact_at=next_contact,
+    )
+
+
+def _units(clause: ClauseDef, late_us: int) -> int:
+    """Units counted ``late_us`` past target + grace. A started unit counts once any of it
+    has passed (``ceil(late / per)``: at the boundary instant itself the lower count holds);
+    a completed one once all of it has (``floor(late / per)``)."""
+    if late_us <= 0:
+        return 0
+    per = clause.per // ONE_US
+    return -(-late_us // per) if clause.count == "started" else late_us // per
+
+
+def _step_amount_us(clause: ClauseDef, threshold_us: int, unit: int) -> int:
+    """The elapsed time at which unit ``unit`` (1-based) begins (started units: counted from
+    just after it) or completes (completed units: counted from it)."""
+    per = clause.per // ONE_US
+    return (
+        threshold_us + (unit - 1) * per if clause.count == "started" else threshold_us + unit * per
+    )
+
+
+def _penalties(
+    vendor: VendorDef,
+    spans: Mapping[str, _Span],
+    targets: Mapping[str, int | None],
+    elapsed: Mapping[str, int],
+) -> tuple[tuple[PenaltyState, ...], int, datetime | None, int | None, bool]:
+    """Per clause: units and amount; the total; the next step's instant and amount (amounts
+    exact, in units of ``MONEY_SCALE``); whether every capped clause reached its cap."""
+    currency = vendor.currency or "XXX"
+    out: list[PenaltyState] = []
+    total = 0
+    steps: list[tuple[datetime, int]] = []
+    all_capped = any(c.cap is not None for c in vendor.clauses)
+    for clause in vendor.clauses:
+        target_us = targets[clause.clock]
+        cap = clause.cap_scaled
+        if target_us is None:
+            out.append(PenaltyState(clause.id, clause.clock, 0, money_scaled(0, currency), False))
+            if cap is not None:
+                all_capped = False
+            continue
+        threshold = target_us + clause.grace // ONE_US
+        units = _units(clause, elapsed[clause.clock] - threshold)
+        amount = units * clause.unit_scaled
+        capped = cap is not None and amount >= cap
+        if capped and cap is not None:
+            amount = cap
+        elif cap is not None:
+            all_capped = False
+        total += amount
+        out.append(
+            PenaltyState(clause.id, clause.clock, units, money_scaled(amount, currency), capped)
+        )
+        if capped:
+            continue
+        span = spans[clause.clock]
+        if span.open_from is None:
+            continue  # stopped or paused: no step without new events
+        at = span.reached_at(_step_amount_us(clause, threshold, units + 1))
+        if at is None:
+            continue
+        if clause.count == "started":
+            # The unit begins where lateness reaches its start; it counts from the next
+            # working instant on (not at a window's end, nor in the past while closed).
+            at = span.calendar.next_open(max(at, span.now))
+        step = clause.unit_scaled if cap is None else min(clause.unit_scaled, cap - amount)
+        steps.append((at, step))
+    if not steps:
+        return tuple(out), total, None, None, all_capped
+    first = min(at for at, _ in steps)
+    return tuple(out), total, first, sum(s for at, s in steps if at == first), all_capped
+
+
+def _contacts(
+    ctx: Context,
+    vendor: VendorDef,
+    spans: Mapping[str, _Span],
+    engaged_at: datetime,
+    path_state: PathState,
+    out: Outcome,
+    reenter: bool,
+) -> tuple[int | None, str | None, datetime | None]:
+    """The highest reached contact level (1-based) and its name; the next level's instant
+    (a wake-up). The highest reached level's action is due until recorded done; lower ones
+    are superseded (docs/semantics.md, "Ladders collapse")."""
+    if not vendor.contacts:
+        return None, None, None
+    now = ctx.now
+    reached: tuple[int, datetime] | None = None
+    next_at: datetime | None = None
+    for n, contact in enumerate(vendor.contacts, 1):
+        span = spans[contact.until]
+        amount = contact.after // ONE_US
+        at = engaged_at if amount <= 0 else span.reached_at(amount)
+        if at is None:
+            continue
+        if at <= now:
+            if reached is None or at >= reached[1]:
+                reached = (n, at)
+        elif next_at is None or at < next_at:
+            next_at = at
+    if next_at is not None and not ctx.resolved:
+        out.wakeups.append(next_at)
+    if reached is None:
+        return None, None, None if ctx.resolved else next_at
+    n, at = reached
+    contact = vendor.contacts[n - 1]
+    run = f"{path_state.cycle}"
+    if reenter:  # each entry of a path entered again is a new engagement, with its own ids
+        run += ":" + stamp(engaged_at)
+    action_id = f"{ctx.ticket.id}:vendor:{vendor.id}:{run}:contact:{n}"
+    if not ctx.resolved and action_id not in ctx.done_at:
+        out.actions.append(
+            Action(
+                id=action_id,
+                kind="vendor_escalation",
+                source=f"vendor:{vendor.id}",
+                due_at=at,
+                late=now > at,
+                targets=() if contact.address is None else (contact.address,),
+                details={
+                    "vendor": vendor.id,
+                    "level": n,
+                    "contact": contact.name,
+                    "address": contact.address,
+                    "channels": contact.channels,
+                    "until": contact.until,
+                    "after": format_duration(contact.after),
+                },
+                rationale=f"vendor {vendor.id} has not {_done_word(contact.until)} "
+                f"{format_duration(contact.after)} after engagement",
+            )
+        )
+    return n, contact.name, None if ctx.resolved else next_at
+
+
+def _done_word(until: str) -> str:
+    return "responded" if until == "response" else "resolved"
+
+
+# -- data sharing -------------------------------------------------------------------------------
+
+
+def vendor_view(exported: Mapping[str, Any], vendor: VendorDef) -> dict[str, Any]:
+    """What ``vendor`` may receive of a decision exported for the ``vendor`` audience
+    (masked and scrubbed by its redaction profile): the ticket's id and only the fields its
+    ``data_sharing.fields`` lists, and its own state. Nothing else of the decision."""
+    view = exported["ticket_view"]
+    ticket: dict[str, Any] = {"id": view["id"]}
+    for field in vendor.fields:
+        head, _, rest = field.partition(".")
+        if rest:
+            holder = ticket.setdefault(head, {})
+            holder[rest] = view.get(head, {}).get(rest)
+        else:
+            ticket[head] = view.get(head)
+    state = next(
+        (v for v in exported.get("vendors", ()) if v["vendor"] == vendor.id),
+        None,
+    )
+    return {
+        "audience": "vendor",
+        "vendor": vendor.id,
+        "evaluated_at": exported["evaluated_at"],
+        "ticket": ticket,
+        "state": state,
+        "procedures": [
+            {"step": p.step, "owner": p.owner, "description": p.description}
+            for p in vendor.procedures
+        ],
+    }

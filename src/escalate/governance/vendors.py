@@ -1,0 +1,232 @@
+"""Vendor performance over many decisions: per vendor and period, how they answered and fixed.
+
+:func:`vendor_performance` reads the ``vendors`` of decisions (one per ticket, all at the same
+instant, e.g. from :meth:`escalate.Policy.evaluate_many`) and groups the engagements per
+vendor and period (``month``, ``quarter`` or ``year`` of the engagement instant, in UTC or a
+stated zone). Per group:
+
+* ``engagements``: how many tickets engaged the vendor in the period;
+* response and resolution times: the elapsed vendor-calendar time of the clocks that
+  stopped (the vendor responded, resolved, or the engagement ended), as the median and the
+  90th percentile, both **nearest-rank** (the value at rank ``ceil(p * n)`` of the sorted
+  times: always one of the measured values, no interpolation, no floats); ``None`` when no
+  clock of that kind stopped;
+* ``breaches`` and ``breach_rate``: the engagements with a breached response or resolution
+  clock, and their share of the engagements (a :class:`~fractions.Fraction`; printed as a
+  percentage rounded half to even to two decimals);
+* ``recurrences``: engagements of the vendor for the same service and category within
+  ``recurrence_window`` (default 30 days) after an earlier engagement of it for them;
+* ``penalties``: accrued penalty totals per currency (exact ``Decimal`` sums of the
+  decisions' rounded totals).
+
+The result is sorted by vendor id, then period: deterministic whatever the input order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from escalate._frozen import FrozenMap
+from escalate.calendars._durations import format_duration
+from escalate.engine.decision import Decision
+from escalate.errors import ArgumentError
+
+__all__ = [
+    "PERIODS",
+    "VendorEngagement",
+    "VendorPerformance",
+    "nearest_rank",
+    "period_of",
+    "vendor_engagements",
+    "vendor_performance",
+]
+
+#: The periods performance is grouped by.
+PERIODS = ("month", "quarter", "year")
+_MEDIAN, _P90 = Fraction(1, 2), Fraction(9, 10)
+
+
+@dataclass(frozen=True, slots=True)
+class VendorEngagement:
+    """One ticket's engagement of one vendor, as its decision saw it."""
+
+    vendor: str
+    ticket: str
+    service: str | None
+    category: str | None
+    engaged_at: datetime
+    response: timedelta | None  # elapsed when the response clock stopped (None: still running)
+    resolution: timedelta | None
+    breached: bool
+    penalty: Decimal | None
+    currency: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class VendorPerformance:
+    """One vendor's figures for one period (see the module docstring)."""
+
+    vendor: str
+    period: str
+    engagements: int
+    response_median: timedelta | None
+    response_p90: timedelta | None
+    resolution_median: timedelta | None
+    resolution_p90: timedelta | None
+    breaches: int
+    breach_rate: Fraction
+    recurrences: int
+    penalties: Mapping[str, Decimal]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: durations as ``1h30m``, the breach rate as ``"12.50%"``, amounts as
+        decimal strings."""
+
+        def duration(value: timedelta | None) -> str | None:
+            return None if value is None else format_duration(value)
+
+        return {
+            "vendor": self.vendor,
+            "period": self.period,
+            "engagements": self.engagements,
+            "response_median": duration(self.response_median),
+            "response_p90": duration(self.response_p90),
+            "resolution_median": duration(self.resolution_median),
+            "resolution_p90": duration(self.resolution_p90),
+            "breaches": self.breaches,
+            "breach_rate": percent_text(self.breach_rate),
+            "recurrences": self.recurrences,
+            "penalties": {c: str(a) for c, a in sorted(self.penalties.items())},
+        }
+
+
+def percent_text(share: Fraction) -> str:
+    """A share as a percentage with two decimals, rounded half to even.
+
+    >>> percent_text(Fraction(1, 8)), percent_text(Fraction(1, 3)), percent_text(Fraction(0))
+    ('12.50%', '33.33%', '0.00%')
+    """
+    hundredths = round(share * 10_000)
+    return f"{Decimal(hundredths).scaleb(-2):.2f}%"
+
+
+def nearest_rank(values: Sequence[timedelta], share: Fraction) -> timedelta | None:
+    """The nearest-rank percentile: the value at rank ``ceil(share * n)`` (at least 1) of the
+    sorted ``values``; ``None`` for none.
+
+    >>> m = [timedelta(minutes=n) for n in (40, 10, 30, 20)]
+    >>> nearest_rank(m, Fraction(1, 2)), nearest_rank(m, Fraction(9, 10))
+    (datetime.timedelta(seconds=1200), datetime.timedelta(seconds=2400))
+    """
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, -(-share.numerator * len(ordered) // share.denominator))
+    return ordered[rank - 1]
+
+
+def period_of(at: datetime, period: str, zone: tzinfo = UTC) -> str:
+    """The period label of instant ``at`` in ``zone``: ``2024-11``, ``2024-Q4`` or ``2024``.
+
+    >>> period_of(datetime(2024, 12, 31, 23, 30, tzinfo=UTC), "quarter")
+    '2024-Q4'
+    """
+    local = at.astimezone(zone)
+    if period == "month":
+        return f"{local.year:04d}-{local.month:02d}"
+    if period == "quarter":
+        return f"{local.year:04d}-Q{(local.month - 1) // 3 + 1}"
+    if period == "year":
+        return f"{local.year:04d}"
+    raise ArgumentError(f"unknown period {period!r} (periods: {', '.join(PERIODS)})")
+
+
+def vendor_engagements(decisions: Iterable[Decision]) -> list[VendorEngagement]:
+    """Every engagement the decisions show, sorted by vendor, engagement instant, ticket."""
+    out: list[VendorEngagement] = []
+    for decision in decisions:
+        if not isinstance(decision, Decision):
+            raise ArgumentError(f"expected Decision values, got {type(decision).__name__}")
+        ticket = decision.ticket
+        for state in decision.vendors or ():
+            if not state.engaged or state.engaged_at is None:
+                continue
+            response, resolution = state.response, state.resolution
+            out.append(
+                VendorEngagement(
+                    vendor=state.vendor,
+                    ticket=decision.ticket_id,
+                    service=ticket.service,
+                    category=ticket.category,
+                    engaged_at=state.engaged_at,
+                    response=_stopped(response),
+                    resolution=_stopped(resolution),
+                    breached=any(c is not None and c.breached for c in (response, resolution)),
+                    penalty=state.penalty_total,
+                    currency=state.currency,
+                )
+            )
+    out.sort(key=lambda e: (e.vendor, e.engaged_at, e.ticket))
+    return out
+
+
+def _stopped(clock: Any) -> timedelta | None:
+    if clock is None or clock.state != "stopped":
+        return None
+    elapsed: timedelta = clock.elapsed
+    return elapsed
+
+
+def vendor_performance(
+    decisions: Iterable[Decision],
+    *,
+    period: str = "month",
+    zone: tzinfo = UTC,
+    recurrence_window: timedelta = timedelta(days=30),
+) -> tuple[VendorPerformance, ...]:
+    """Per vendor and period, the figures of the module docstring, sorted by vendor, period."""
+    if period not in PERIODS:
+        raise ArgumentError(f"unknown period {period!r} (periods: {', '.join(PERIODS)})")
+    if recurrence_window < timedelta(0):
+        raise ArgumentError("recurrence_window must not be negative")
+    found = vendor_engagements(decisions)
+    groups: dict[tuple[str, str], list[VendorEngagement]] = {}
+    recurring: set[tuple[str, str]] = set()  # (vendor, ticket) engaged again within the window
+    last: dict[tuple[str, str | None, str | None], datetime] = {}
+    for e in found:  # sorted by vendor and instant
+        key = (e.vendor, e.service, e.category)
+        before = last.get(key)
+        if before is not None and e.engaged_at - before <= recurrence_window:
+            recurring.add((e.vendor, e.ticket))
+        last[key] = e.engaged_at
+        groups.setdefault((e.vendor, period_of(e.engaged_at, period, zone)), []).append(e)
+    out = []
+    for (vendor, label), items in sorted(groups.items()):
+        responses = [e.response for e in items if e.response is not None]
+        resolutions = [e.resolution for e in items if e.resolution is not None]
+        penalties: dict[str, Decimal] = {}
+        for e in items:
+            if e.penalty is not None and e.currency is not None:
+                penalties[e.currency] = penalties.get(e.currency, Decimal(0)) + e.penalty
+        breaches = sum(1 for e in items if e.breached)
+        out.append(
+            VendorPerformance(
+                vendor=vendor,
+                period=label,
+                engagements=len(items),
+                response_median=nearest_rank(responses, _MEDIAN),
+                response_p90=nearest_rank(responses, _P90),
+                resolution_median=nearest_rank(resolutions, _MEDIAN),
+                resolution_p90=nearest_rank(resolutions, _P90),
+                breaches=breaches,
+                breach_rate=Fraction(breaches, len(items)),
+                recurrences=sum(1 for e in items if (e.vendor, e.ticket) in recurring),
+                penalties=FrozenMap(sorted(penalties.items()), what="currency"),
+            )
+        )
+    return tuple(out)
