@@ -351,3 +351,21 @@ def test_on_a_path_entered_again_each_entry_has_its_own_contact_ids() -> None:
     assert ["INC1:vendor:acme:1:20241120T140000Z:contact:1"] == [
         a.id for a in decision.actions if a.kind == "vendor_escalation"
     ]
+
+
+def test_a_vendor_resolved_milestone_stops_the_resolution_clock_of_an_open_ticket() -> None:
+    ticket = engaged_ticket(
+        vendor_ack("2024-11-20T14:30:00+00:00"),
+        ev("2024-11-20T15:30:00+00:00", "milestone", milestone="acme-resolved"),
+    )
+    found = state(ticket, "2024-11-21T16:00:00+00:00")
+    assert found.resolution is not None and found.response is not None
+    assert ("stopped", "1h30m", "2024-11-20T15:30:00+00:00") == (
+        found.resolution.state,
+        found.resolution.to_dict()["elapsed"],
+        found.resolution.to_dict()["stopped_at"],
+    )
+    # Another vendor's milestone, or one recorded before the engagement, stops nothing.
+    other = engaged_ticket(ev("2024-11-20T15:30:00+00:00", "milestone", milestone="zeta-resolved"))
+    running = state(other, "2024-11-20T16:00:00+00:00").resolution
+    assert running is not None and running.state == "running"

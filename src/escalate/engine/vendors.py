@@ -12,8 +12,9 @@ policy that declares vendors, after the path stage:
 * **Response** runs from the engagement to the first ``acknowledged`` event naming the
   vendor's path (``path: <path>``, typically ``party: vendor``) at or after it. An
   acknowledgement naming no path is ours, not the vendor's: it does not stop it.
-* **Resolution** runs from the engagement to the end of the engagement: the ticket's end
-  (see :func:`_resolved_at`, the single place a ``<vendor>-resolved`` milestone plugs in).
+* **Resolution** runs from the engagement to the first ``milestone`` event named
+  ``<vendor id>-resolved`` at or after it (the vendor's part is done while the ticket stays
+  open) or the ticket's end, whichever comes first (:func:`_resolved_at`).
 * Both count working time on the vendor's calendar (their hours, their zone), minus the time
   the ticket spent in a ``pause`` status (the vendor waits for us), to the microsecond, with
   the project's calendar arithmetic (:meth:`~escalate.calendars.calendar.Calendar.elapsed`
@@ -186,16 +187,25 @@ def _target_us(span: _Span, start: datetime, duration: Duration) -> int:
     return span.calendar.elapsed(start, due_at) // ONE_US
 
 
-def _resolved_at(ctx: Context, vendor: VendorDef) -> datetime | None:
-    """When the vendor's resolution clock stops: the ticket's end (resolved, closed or
-    cancelled), ``None`` while it is open.
-
-    MILESTONE PLUG-IN: once ticket events of type ``milestone`` exist (issue 14, part A),
-    the first ``milestone`` event named ``f"{vendor.id}-resolved"`` at or after the
-    engagement stops it too (the earlier of the two). This is the only place to add it.
-    """
-    del vendor  # read by the milestone plug-in
-    return ctx.ended_at if ctx.resolved else None
+def _resolved_at(ctx: Context, vendor: VendorDef, engaged_at: datetime) -> datetime | None:
+    """When the vendor's resolution clock stops: the first ``milestone`` event named
+    ``<vendor id>-resolved`` at or after the engagement (the vendor has done its part while
+    the ticket stays open for us), or the ticket's end (resolved, closed or cancelled),
+    whichever comes first; ``None`` while neither has happened by now."""
+    name = f"{vendor.id}-resolved"
+    now = ctx.now
+    marked = next(
+        (
+            e.at
+            for e in ctx.ticket.events
+            if e.type == "milestone" and e.milestone == name and engaged_at <= e.at <= now
+        ),
+        None,
+    )
+    ended = ctx.ended_at if ctx.resolved else None
+    if marked is None or (ended is not None and ended < marked):
+        return ended
+    return marked
 
 
 def _vendor(
@@ -223,7 +233,7 @@ def _vendor(
             None,
         )
     now = ctx.now
-    ended = _resolved_at(ctx, vendor)
+    ended = _resolved_at(ctx, vendor, engaged_at)
     if ended is not None and ended < engaged_at:
         ended = engaged_at
     acks = ctx.history.named.get(vendor.path, ())
