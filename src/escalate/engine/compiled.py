@@ -23,6 +23,7 @@ from escalate.engine.authority import Authorization, authorize_at, check_action,
 from escalate.engine.clocks import ClockDef
 from escalate.engine.decision import Decision
 from escalate.engine.evaluate import evaluate_ticket
+from escalate.engine.governance import GovernanceDef
 from escalate.engine.incremental import TicketReplay
 from escalate.engine.messages import Message, Renderer
 from escalate.engine.paths import PathDef
@@ -101,7 +102,9 @@ class Policy:
     * ``status_pages``: the pacing of status-page intents and the update on resolution
       (``status_pages:``; a :class:`~escalate.engine.bulletins.StatusPagesDef`);
     * ``audiences``: the audiences with an update cadence (``audiences:`` entries with a
-      ``cadence:``), a tuple of :class:`~escalate.engine.audiences.AudienceDef` in name order.
+      ``cadence:``), a tuple of :class:`~escalate.engine.audiences.AudienceDef` in name order;
+    * ``governance``: the ``governance:`` section compiled (a
+      :class:`~escalate.engine.governance.GovernanceDef`), ``None`` when not declared.
 
     :meth:`messages` renders a decision's audience messages and :meth:`export` gives a
     decision as one audience may read it (docs/notifications.md).
@@ -124,6 +127,7 @@ class Policy:
         "description",
         "directory",
         "empty_values",
+        "governance",
         "id",
         "lint_ignores",
         "notifications",
@@ -151,6 +155,7 @@ class Policy:
     description: str | None
     directory: Directory
     empty_values: tuple[str, ...]
+    governance: GovernanceDef | None
     id: str
     lint_ignores: tuple[LintIgnore, ...]
     notifications: Notifications | None
@@ -193,6 +198,7 @@ class Policy:
         audiences: tuple[AudienceDef, ...] = (),
         renderer: Renderer | None = None,
         status_pages: StatusPagesDef = NO_STATUS_PAGES,
+        governance: GovernanceDef | None = None,
     ) -> None:
         object.__setattr__(self, "id", id)
         object.__setattr__(self, "version", version)
@@ -234,6 +240,7 @@ class Policy:
         object.__setattr__(self, "_recipe", None)
         object.__setattr__(self, "audiences", tuple(audiences))
         object.__setattr__(self, "_renderer", renderer)
+        object.__setattr__(self, "governance", governance)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"Policy is immutable; cannot set {name!r}")
