@@ -232,8 +232,8 @@ def audit_share(ticket_id: str, denominator: int) -> int:
     SHA-256 of the id's UTF-8 bytes, read as a big-endian unsigned integer, modulo
     ``denominator``. The same id gives the same place on every run and machine.
 
-    >>> audit_share("INC0001", 20)
-    9
+    >>> audit_share("INC0001", 20), audit_share("INC0021", 20)
+    (3, 0)
     """
     digest = hashlib.sha256(ticket_id.encode("utf-8")).digest()
     return int.from_bytes(digest[:8], "big") % denominator

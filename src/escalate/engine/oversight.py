@@ -204,9 +204,10 @@ def _tier(
     elif oversight.clock is None:
         since = ctx.ticket.opened_at
     upcoming = next((s for s in row if s.after > elapsed and s.tier != tier), None)
-    if upcoming is None:
-        return tier, since, None, None
-    return tier, since, upcoming.tier, _future(reached(upcoming.after), ctx.now)
+    upcoming_at = None if upcoming is None else _future(reached(upcoming.after), ctx.now)
+    if upcoming is None or upcoming_at is None:
+        return tier, since, None, None  # no change without new events
+    return tier, since, upcoming.tier, upcoming_at
 
 
 def _future(at: datetime | None, now: datetime) -> datetime | None:
