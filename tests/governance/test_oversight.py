@@ -136,3 +136,24 @@ def test_the_tier_is_in_the_decision_json_and_explained() -> None:
         "governance:\n  risks: none\n  oversight tier: executive since "
         "2024-06-03T12:00:00+00:00; board from 2024-06-03T18:00:00+00:00"
     ) in decision.explain()
+
+
+def test_a_segment_decides_with_the_policys_governance() -> None:
+    chosen = policy(
+        OVERSIGHT
+        + """
+segments:
+  - id: uk
+    when: {region: uk}
+    precedence: 1
+    paths:
+      desk:
+        kind: vertical
+        starts: on-open
+        levels:
+          - {name: L1, targets: [person:bob]}
+"""
+    )
+    decision = chosen.evaluate(ticket(impact="high", region="uk"), now=at(3, 12, 30))
+    assert decision.governance is not None
+    assert ("uk", "executive") == (decision.segment, decision.governance.tier)
