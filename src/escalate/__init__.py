@@ -3,8 +3,9 @@
 The public surface is re-exported here; everything else is an implementation detail. Every
 object escalate returns is immutable: attributes cannot be assigned, mappings are read-only
 and sequences are tuples. The value types (:class:`Action`, :class:`RuleResult`, :class:`Withdrawn`,
-:class:`PathState`, :class:`Finding`, :class:`Event`, :class:`Shift`, :class:`Resolution`,
-:class:`Message` and the compiled definitions) are also hashable and compare by value;
+:class:`Governance`, :class:`OverrideCheck`, :class:`Authorization`, :class:`PathState`,
+:class:`Finding`, :class:`Event`, :class:`Shift`, :class:`Resolution`, :class:`Message` and
+the compiled definitions) are also hashable and compare by value;
 :class:`Policy`, :class:`Decision`, :class:`ClockState` and :class:`Simulation` compare by
 identity. The what-if tools (:func:`simulate` here; ``diff`` and snapshots too) live in
 :mod:`escalate.whatif`; :func:`replay`, a ServiceNow log replayed through a policy, lives with
@@ -20,6 +21,7 @@ from escalate.engine.authority import Authorization
 from escalate.engine.clocks import ClockDef, ClockState
 from escalate.engine.compiled import LintIgnore, Policy
 from escalate.engine.decision import Action, Decision, RuleResult, Withdrawn
+from escalate.engine.governance import Governance, OverrideCheck
 from escalate.engine.incremental import TicketReplay
 from escalate.engine.messages import Message
 from escalate.engine.paths import LevelDef, PathDef, PathState
@@ -65,6 +67,7 @@ __all__ = [
     "Event",
     "ExportLimitError",
     "Finding",
+    "Governance",
     "InstantRangeError",
     "LevelDef",
     "LintIgnore",
@@ -72,6 +75,7 @@ __all__ = [
     "MessageError",
     "MissingExtraError",
     "NaiveDatetimeError",
+    "OverrideCheck",
     "PathDef",
     "PathState",
     "Person",

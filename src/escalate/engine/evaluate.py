@@ -57,6 +57,8 @@ from escalate.people.directory import Directory
 
 __all__ = ["evaluate_continued", "evaluate_ticket"]
 
+_NONE_REJECTED: frozenset[int] = frozenset()
+
 
 def evaluate_ticket(
     policy: PolicyView,
@@ -123,7 +125,7 @@ def _evaluate(
     matches = Matches()
     run_ladders(ctx, clocks, cycles, out, facts.current)
     run_rules(ctx, facts, clocks, cycles, out, matches, reads_paths=False)
-    path_states = run_paths(ctx, facts, out, rejected or frozenset())
+    path_states = run_paths(ctx, facts, out, rejected or _NONE_REJECTED)
     run_rules(ctx, facts, clocks, cycles, out, matches, reads_paths=True)
     run_bulletins(ctx, out, matches.results, path_states)
     if policy.notifications is not None:
