@@ -3,8 +3,9 @@
 The public surface is re-exported here; everything else is an implementation detail. Every
 object escalate returns is immutable: attributes cannot be assigned, mappings are read-only
 and sequences are tuples. The value types (:class:`Action`, :class:`RuleResult`, :class:`Withdrawn`,
-:class:`PathState`, :class:`Finding`, :class:`Event`, :class:`Shift`, :class:`Resolution`,
-:class:`Message` and the compiled definitions) are also hashable and compare by value;
+:class:`Governance`, :class:`OverrideCheck`, :class:`Authorization`, :class:`PathState`,
+:class:`Finding`, :class:`Event`, :class:`Shift`, :class:`Resolution`, :class:`Message` and
+the compiled definitions) are also hashable and compare by value;
 :class:`Policy`, :class:`Decision`, :class:`ClockState` and :class:`Simulation` compare by
 identity. The what-if tools (:func:`simulate` here; ``diff`` and snapshots too) live in
 :mod:`escalate.whatif`; :func:`replay`, a ServiceNow log replayed through a policy, lives with
@@ -16,10 +17,12 @@ from escalate.adapters.servicenow import replay
 from escalate.calendars.calendar import Calendar
 from escalate.calendars.timewindow import TimeWindow
 from escalate.engine.actions import ActionDef
+from escalate.engine.authority import Authorization
 from escalate.engine.clocks import ClockDef, ClockState
 from escalate.engine.compiled import LintIgnore, Policy
 from escalate.engine.contracts import PenaltyState, VendorClock, VendorDef, VendorState
 from escalate.engine.decision import Action, Decision, RuleResult, Withdrawn
+from escalate.engine.governance import Governance, OverrideCheck
 from escalate.engine.incremental import TicketReplay
 from escalate.engine.messages import Message
 from escalate.engine.paths import LevelDef, PathDef, PathState
@@ -53,6 +56,7 @@ __all__ = [
     "Action",
     "ActionDef",
     "ArgumentError",
+    "Authorization",
     "Availability",
     "Calendar",
     "CalendarRangeError",
@@ -65,6 +69,7 @@ __all__ = [
     "Event",
     "ExportLimitError",
     "Finding",
+    "Governance",
     "InstantRangeError",
     "LevelDef",
     "LintIgnore",
@@ -72,6 +77,7 @@ __all__ = [
     "MessageError",
     "MissingExtraError",
     "NaiveDatetimeError",
+    "OverrideCheck",
     "PathDef",
     "PathState",
     "PenaltyState",

@@ -25,7 +25,8 @@ class ActionDef:
     written, ``details`` the remaining options as a read-only mapping (lists frozen to tuples).
     ``path`` and ``level`` (a level index) are set for ``escalate`` / ``transfer``; ``within``
     for ``require_postmortem``; for ``status_page``, ``component`` is the component's name
-    (or, with ``component_field``, the name used when that ticket field is empty).
+    (or, with ``component_field``, the name used when that ticket field is empty); ``risks``
+    the sorted risk classes of the action and of its rule (``risk:``; empty without).
     """
 
     kind: str
@@ -37,6 +38,7 @@ class ActionDef:
     within: timedelta | None = None
     component: str | None = None
     component_field: str | None = None
+    risks: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # Built once per policy, so freezing here costs nothing at evaluation.

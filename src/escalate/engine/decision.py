@@ -21,6 +21,7 @@ from escalate.engine.audiences import Communication
 from escalate.engine.clocks import NOT_STARTED, ClockState
 from escalate.engine.conditions import Leaf, trace
 from escalate.engine.contracts import VendorState
+from escalate.engine.governance import Governance
 from escalate.engine.paths import PathDef, PathState
 
 # Imported for real, not under TYPE_CHECKING: compiled, RuleResult's field annotations are
@@ -60,7 +61,8 @@ class Action:
     options (lists inside are tuples; values are JSON scalars, tuples or read-only mappings);
     ``rationale`` the YAML ``rationale:``;
     ``people`` the concrete people the targets reach (with a directory); ``notes`` every
-    substitution made on the way, and why.
+    substitution made on the way, and why; ``risks`` the sorted risk classes of a rule or
+    rung action and of its rule (``risk:``; empty without, and then not in ``to_dict()``).
     """
 
     id: str
@@ -73,6 +75,7 @@ class Action:
     rationale: str | None = None
     people: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    risks: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # The engine passes fresh dicts (and tuples); freezing is one shallow pass over a
@@ -87,8 +90,8 @@ class Action:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON-ready form used in ``Decision.to_dict()["actions"]`` (plain dicts and
-        lists, instants in UTC)."""
-        return {
+        lists, instants in UTC); ``risks`` only when the action has some."""
+        out = {
             "id": self.id,
             "kind": self.kind,
             "source": self.source,
@@ -100,6 +103,9 @@ class Action:
             "details": thaw(self.details),
             "rationale": self.rationale,
         }
+        if self.risks:
+            out["risks"] = list(self.risks)
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +206,10 @@ class Decision:
     evaluated; ``vendors`` each vendor contract's state (a tuple of
     :class:`~escalate.engine.vendors.VendorState`; ``None`` when the policy declares no
     vendors: then ``to_dict()`` has no ``vendors`` key).
+    evaluated; ``governance`` where the ticket stands for governance (a
+    :class:`~escalate.engine.governance.Governance`: risks, oversight tier, board and audit
+    flags, override checks; ``None`` when the policy declares no ``governance:``, and then
+    ``to_dict()`` has no ``governance`` key).
 
     Not a value type: decisions compare by identity and are not meant as dictionary keys
     (two evaluations of the same inputs give equal ``to_json()`` and ``input_digest``; compare
@@ -219,6 +229,7 @@ class Decision:
         "actions",
         "communications",
         "evaluated_at",
+        "governance",
         "next_evaluation_at",
         "policy_hash",
         "policy_id",
@@ -242,6 +253,7 @@ class Decision:
     actions: tuple[Action, ...]
     communications: tuple[Communication, ...] | None
     evaluated_at: datetime
+    governance: Governance | None
     next_evaluation_at: datetime | None
     policy_hash: str
     policy_id: str
@@ -274,6 +286,7 @@ class Decision:
         communications: tuple[Communication, ...] | None = None,
         held: tuple[tuple[str, datetime], ...] = (),
         vendors: tuple[VendorState, ...] | None = None,
+        governance: Governance | None = None,
     ) -> None:
         # The mappings by name are built on first use: most callers read only the actions.
         object.__setattr__(self, "policy_id", policy_id)
@@ -296,6 +309,7 @@ class Decision:
         object.__setattr__(self, "withdrawn", tuple(withdrawn))
         object.__setattr__(self, "_held", tuple(held))
         object.__setattr__(self, "vendors", None if vendors is None else tuple(vendors))
+        object.__setattr__(self, "governance", governance)
         object.__setattr__(
             self, "communications", None if communications is None else tuple(communications)
         )
@@ -449,6 +463,9 @@ class Decision:
         # engaged): a policy without vendors decides byte for byte as before.
         if self.vendors is not None:
             out["vendors"] = [v.to_dict() for v in self.vendors]
+        # Present whenever the policy declares ``governance:``.
+        if self.governance is not None:
+            out["governance"] = self.governance.to_dict()
         if trace:
             out["rules"] = [r.to_dict(self._facts) for r in self._rule_results]
         return out
@@ -477,6 +494,8 @@ class Decision:
                     lines.append(f"      note: {note}")
                 if a.rationale:
                     lines.append(f"      because: {a.rationale}")
+                if a.risks:
+                    lines.append(f"      risks: {', '.join(a.risks)}")
         else:
             lines.append("no actions due")
         if self.missed:
@@ -544,6 +563,9 @@ class Decision:
                     )
         for what, until in self._held:
             lines.append(f"held: {what} until {iso(until)}")
+        if self.governance is not None:
+            lines.append("governance:")
+            lines += self.governance.explain()
         nxt = iso(self.next_evaluation_at) or "never (nothing changes without new events)"
         lines.append(f"next evaluation: {nxt}")
         # One line per entry: a line break inside a value (a rationale may span lines) is

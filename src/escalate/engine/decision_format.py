@@ -28,6 +28,8 @@ __all__ = [
     "CommunicationOutput",
     "ConditionTrace",
     "DecisionOutput",
+    "GovernanceOutput",
+    "OverrideCheckOutput",
     "PathOutput",
     "PolicyRef",
     "RuleTrace",
@@ -57,6 +59,7 @@ ACTION_ID_PATTERN = (
 _HEX64 = r"^[0-9a-f]{64}$"
 
 Instant = Annotated[str, StringConstraints(pattern=UTC_INSTANT_PATTERN)]
+Risk = Literal["financial", "reputational", "operational", "regulatory"]
 Duration = Annotated[str, StringConstraints(pattern=DURATION_PATTERN)]
 _CONFIG = ConfigDict(strict=True, extra="forbid", frozen=True)
 
@@ -97,6 +100,11 @@ class ActionOutput(BaseModel):
     notes: list[str] = Field(description="Every substitution made on the way, and why.")
     details: dict[str, Any] = Field(description="Kind-specific data from the policy.")
     rationale: str | None = Field(description="Why, from the policy's rationale.")
+    risks: list[Risk] = Field(
+        default_factory=list,
+        description="The risk classes of the action and of its rule, sorted. Present only when "
+        "there are some.",
+    )
 
 
 class ClockOutput(BaseModel):
@@ -267,6 +275,41 @@ class RuleTrace(BaseModel):
     conditions: list[ConditionTrace] = Field(description="Every comparison, in order.")
 
 
+class OverrideCheckOutput(BaseModel):
+    """One ``override`` event checked against its actor's authority (docs/governance.md)."""
+
+    model_config = _CONFIG
+
+    index: int = Field(ge=0, description="The event's place in the ticket's events.")
+    at: Instant = Field(description="When the override was made.")
+    actor: str = Field(description="Who made it.")
+    path: str = Field(description="The path it moved.")
+    level: str = Field(description="The level it put the path at.")
+    authorised: bool = Field(description="Whether the actor held override-escalation then.")
+    grounds: list[str] = Field(description="On what authority ('person:alice authority', …).")
+    reason: str = Field(description="One sentence saying why (not) authorised.")
+    honoured: bool = Field(
+        description="Whether the path applied it (false only when rejected for want of authority)."
+    )
+
+
+class GovernanceOutput(BaseModel):
+    """Where the ticket stands for governance (docs/governance.md)."""
+
+    model_config = _CONFIG
+
+    risks: list[Risk] = Field(description="Risk classes of the due actions and matched rules.")
+    tier: str | None = Field(description="The oversight tier; null without oversight.")
+    tier_since: Instant | None = Field(description="Since when the tier holds.")
+    next_tier: str | None = Field(description="The next tier without new events; null: none.")
+    next_tier_at: Instant | None = Field(description="When the next tier begins.")
+    board_reportable: bool = Field(description="Whether a board_reportable criterion holds.")
+    board_reasons: list[str] = Field(description="Which criteria hold.")
+    audit_sample: bool = Field(description="Whether the ticket is in the audit sample.")
+    audit_reason: str | None = Field(description="Why (not); null without audit_sample.")
+    overrides: list[OverrideCheckOutput] = Field(description="Every override event, checked.")
+
+
 class DecisionOutput(BaseModel):
     """A decision as ``Decision.to_dict()`` writes it (``rules`` only with the trace)."""
 
@@ -314,4 +357,9 @@ class DecisionOutput(BaseModel):
         description="Each vendor contract's state: engagement, response and resolution clocks, "
         "accrued penalties, next penalty step, vendor-side contact level (docs/vendors.md). "
         "Present whenever the policy declares vendors (then also when none is engaged).",
+    )
+    governance: GovernanceOutput | None = Field(
+        default=None,
+        description="Risks, oversight tier, board and audit flags, override checks. Present "
+        "whenever the policy declares governance:.",
     )

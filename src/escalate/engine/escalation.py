@@ -29,8 +29,12 @@ from escalate.engine.targets import (
 __all__ = ["run_paths"]
 
 
-def run_paths(ctx: Context, facts: Facts, out: Outcome) -> list[tuple[PathDef, PathState]]:
-    """Replay every path; add its facts, its wake-ups and the actions its level is due."""
+def run_paths(
+    ctx: Context, facts: Facts, out: Outcome, rejected: frozenset[int] = frozenset()
+) -> list[tuple[PathDef, PathState]]:
+    """Replay every path; add its facts, its wake-ups and the actions its level is due.
+    ``rejected``: the override events (by index) not replayed (``governance.overrides:
+    {unauthorised: reject}`` and an actor without authority)."""
     unnamed = [at for at in ctx.acks if at >= ctx.cycle_start]
     current = facts.current
     states: list[tuple[PathDef, PathState]] = []
@@ -49,7 +53,7 @@ def run_paths(ctx: Context, facts: Facts, out: Outcome) -> list[tuple[PathDef, P
                 continue
             start = max(start, facts.current_start(path.when, path.when_fields))
         cycle = ctx.state.reopen_count + 1
-        requests = _path_requests(ctx, out, path, start, cycle)
+        requests = _path_requests(ctx, out, path, start, cycle, rejected)
         st = simulate(
             path,
             cycle=cycle,
@@ -74,7 +78,12 @@ def run_paths(ctx: Context, facts: Facts, out: Outcome) -> list[tuple[PathDef, P
 
 
 def _path_requests(
-    ctx: Context, out: Outcome, path: PathDef, start: datetime, cycle: int
+    ctx: Context,
+    out: Outcome,
+    path: PathDef,
+    start: datetime,
+    cycle: int,
+    rejected: frozenset[int] = frozenset(),
 ) -> list[Request]:
     """Requests for a path's current run, clamped to its start, sorted by instant."""
     found: list[Request] = []
@@ -106,6 +115,7 @@ def _path_requests(
             and event.path == path.name
             and event.level is not None
             and event.at >= start
+            and event.index not in rejected
         ):
             found.append(
                 Request(event.at, names.index(event.level), f"override:{event.actor}", True)

@@ -19,9 +19,14 @@ The stages run in a fixed order, each a function of what came before:
    failures;
 9. :func:`~escalate.engine.cadence.run_audiences`: audiences due an update (policies with
    ``audiences:`` cadences only);
-9b. :func:`~escalate.engine.vendors.run_vendors`: vendor clocks, penalties and vendor-side
-   contacts (policies with ``vendors:`` only);
-10. ``next_evaluation_at``: the earliest future instant any stage said would change something.
+10. :func:`~escalate.engine.vendors.run_vendors`: vendor clocks, penalties and vendor-side
+    contacts (policies with ``vendors:`` only);
+11. :func:`~escalate.engine.oversight.run_governance`, only for a policy with
+    ``governance:``: risks, oversight tier, board and audit flags; its override checks
+    (:func:`~escalate.engine.oversight.check_overrides`, before the paths: an override
+    rejected for want of authority is not replayed) evaluate the ticket as it stood before
+    each override;
+12. ``next_evaluation_at``: the earliest future instant any stage said would change something.
 
 Stages write what they emit into one :class:`~escalate.engine.outcome.Outcome`. Nothing here
 reads a clock, does I/O or keeps state between calls.
@@ -36,13 +41,16 @@ from escalate.calendars._instants import MAX_US, from_us
 from escalate.engine.bulletins import run_bulletins
 from escalate.engine.cadence import run_audiences
 from escalate.engine.context import HistoryPass, prepare
-from escalate.engine.decision import Decision
+from escalate.engine.decision import DONE, MATCHED, Decision
 from escalate.engine.escalation import run_paths
 from escalate.engine.facts import Facts, run_clocks
+from escalate.engine.governance import OverrideCheck
 from escalate.engine.ladders import run_ladders
 from escalate.engine.matching import Matches, missed_actions, run_rules
 from escalate.engine.notifications import run_notifications
 from escalate.engine.outcome import Outcome
+from escalate.engine.oversight import check_overrides, run_governance
+from escalate.engine.paths import PathDef, PathState
 from escalate.engine.rules import PolicyView
 from escalate.engine.ticket import Ticket
 from escalate.engine.vendors import run_vendors
@@ -51,6 +59,8 @@ from escalate.people.availability import Availability
 from escalate.people.directory import Directory
 
 __all__ = ["evaluate_continued", "evaluate_ticket"]
+
+_NONE_REJECTED: frozenset[int] = frozenset()
 
 
 def evaluate_ticket(
@@ -98,21 +108,44 @@ def _evaluate(
     availability: Availability,
     base: HistoryPass | None,
     directory: Directory | None,
+    rejected: frozenset[int] | None = None,
 ) -> tuple[Decision, HistoryPass]:
+    """One evaluation. ``rejected``: the override events (by index) the paths do not replay,
+    given by an override check (which evaluates the ticket as it stood before an override,
+    without a governance stage of its own); ``None``: worked out here, when the policy
+    declares ``governance:``."""
     ctx = prepare(policy, ticket, now, availability, base, directory)
+    gov = policy.governance if rejected is None else None
+    overrides: tuple[OverrideCheck, ...] = ()
+    if gov is not None:
+        overrides = check_overrides(
+            ctx, gov, partial(_paths_at, policy, availability=availability, directory=directory)
+        )
+        rejected = frozenset(c.index for c in overrides if not c.honoured)
     facts = Facts(ctx)
     clocks, cycles = run_clocks(ctx, facts)
     out = Outcome([p.name for p in policy.paths])
     matches = Matches()
     run_ladders(ctx, clocks, cycles, out, facts.current)
     run_rules(ctx, facts, clocks, cycles, out, matches, reads_paths=False)
-    path_states = run_paths(ctx, facts, out)
+    path_states = run_paths(ctx, facts, out, rejected or _NONE_REJECTED)
     run_rules(ctx, facts, clocks, cycles, out, matches, reads_paths=True)
     run_bulletins(ctx, out, matches.results, path_states)
     if policy.notifications is not None:
         run_notifications(ctx, policy.notifications, out)
     communications = run_audiences(ctx, out) if policy.audiences else None
     vendors = run_vendors(ctx, policy.vendors, path_states, out) if policy.vendors else None
+    governance = None
+    if gov is not None:
+        held = [
+            risk
+            for r in policy.rules
+            if matches.results[r.id].status in (MATCHED, DONE)
+            for risk in r.risks
+        ]
+        governance = run_governance(
+            ctx, gov, facts.current, clocks, out.actions, held, overrides, out.wakeups
+        )
     now = ctx.now  # in UTC
     future = [w for w in out.wakeups if w > now]
     decision = Decision(
@@ -139,5 +172,21 @@ def _evaluate(
         communications=communications,
         held=tuple(out.held),
         vendors=vendors,
+        governance=governance,
     )
     return decision, ctx.history
+
+
+def _paths_at(
+    policy: PolicyView,
+    ticket: Ticket,
+    at: datetime,
+    rejected: frozenset[int],
+    *,
+    availability: Availability,
+    directory: Directory | None,
+) -> tuple[tuple[PathDef, PathState], ...]:
+    """Each path and its state when ``ticket`` (as it stood then) is evaluated at ``at`` with
+    the override events ``rejected`` not replayed: what an override check reads."""
+    decision, _ = _evaluate(policy, ticket, at, availability, None, directory, rejected)
+    return decision._path_pairs

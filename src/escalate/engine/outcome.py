@@ -108,4 +108,5 @@ def make_action(
         targets=act.targets,
         details=details,
         rationale=rationale,
+        risks=act.risks,
     )

@@ -16,6 +16,7 @@ from escalate.engine.audiences import AudienceDef
 from escalate.engine.clocks import ClockDef
 from escalate.engine.conditions import TIME, Condition
 from escalate.engine.contracts import VendorDef
+from escalate.engine.governance import GovernanceDef
 from escalate.engine.paths import PathDef
 from escalate.engine.plans import Notifications
 from escalate.engine.statuses import StatusTable
@@ -38,7 +39,7 @@ class RuleDef:
     the condition reads path levels (such rules run after the paths); ``fields`` and
     ``clock_leaves`` the ticket fields and clock comparisons the condition reads;
     ``rationale`` the YAML ``rationale:``; ``positions`` maps each key path of the rule to its
-    ``(file, line, column)``.
+    ``(file, line, column)``; ``risks`` the rule's sorted risk classes (``risk:``).
 
     Equality compares every field; the hash uses the rule's identity in its policy (id, file
     position and rank), which equal rules share.
@@ -57,6 +58,7 @@ class RuleDef:
     clock_leaves: tuple[str, ...]
     rationale: str | None
     positions: Mapping[Path, tuple[str, int, int]]
+    risks: tuple[str, ...] = ()
     # Derived once, read on every evaluation: whether the condition tests the time
     # (``within:``) and whether the rule has actions of its own (not only path moves).
     reads_time: bool = field(init=False, repr=False)
@@ -144,6 +146,11 @@ class PolicyView(Protocol):
     @property
     def status_pages(self) -> StatusPagesDef:
         """The pacing of status-page intents and the update on resolution."""
+        ...
+
+    @property
+    def governance(self) -> GovernanceDef | None:
+        """The ``governance:`` section compiled (``None``: not declared; the stage is off)."""
         ...
 
     @property

@@ -47,6 +47,7 @@ from escalate.engine.conditions import (
     leaves,
     referenced_fields,
 )
+from escalate.engine.governance import GovernanceDef
 from escalate.engine.paths import LevelDef, PathDef
 from escalate.engine.plans import Notifications
 from escalate.engine.rules import RuleDef
@@ -56,6 +57,7 @@ from escalate.engine.ticket import EVENT_TYPES, KINDS, TEXT_FIELDS, normalise_na
 from escalate.engine.ticket_format import TERMINOLOGY_FIELDS
 from escalate.errors import PolicyError, joined, remapped, render_path, shown, suggest
 from escalate.people.directory import Directory
+from escalate.policy.governance import compile_governance
 from escalate.policy.lint import CODES, parse_where, render_where
 from escalate.policy.models import (
     ACTION_KINDS,
@@ -409,6 +411,7 @@ class _Compiler:
         )
         rules = self._rules(problems)
         status_pages = problems.each([self._status_pages], lambda stage: stage())
+        governance = problems.each([self._governance], lambda stage: stage())
         problems.check()
         segments = self._segments()
         return Policy(
@@ -447,6 +450,16 @@ class _Compiler:
                 redaction=spec.redaction,
                 audiences=spec.audiences,
             ),
+            governance=governance[0],
+        )
+
+    def _governance(self) -> GovernanceDef | None:
+        """``governance:`` compiled (docs/governance.md); ``None`` when not declared."""
+        return compile_governance(
+            self.spec.governance,
+            fields=self.fields,
+            clocks=self.spec.clocks,
+            check_impact=lambda value, path: self._known("impact", value, path),
         )
 
     def _lint_ignores(self) -> tuple[LintIgnore, ...]:
@@ -925,15 +938,21 @@ class _Compiler:
 
     # -- actions and rules ----------------------------------------------------------------------
 
-    def _actions(self, spec: ActionSpec | list[ActionSpec], path: Path) -> tuple[ActionDef, ...]:
+    def _actions(
+        self, spec: ActionSpec | list[ActionSpec], path: Path, risk: Sequence[str] = ()
+    ) -> tuple[ActionDef, ...]:
+        """The actions of a rule (``risk``: its risk classes) or rung, each carrying its own
+        and the rule's risk classes."""
         items = spec if isinstance(spec, list) else [spec]
         out: list[ActionDef] = []
         for i, item in enumerate(items):
             where = (*path, i) if isinstance(spec, list) else path
+            risks = tuple(sorted({*item.risk, *risk}))
             for kind in ACTION_KINDS:
                 body = getattr(item, kind)
                 if body is not None:
-                    out.append(self._action(kind, body, len(out), (*where, kind)))
+                    act = self._action(kind, body, len(out), (*where, kind))
+                    out.append(replace(act, risks=risks) if risks else act)
         return tuple(out)
 
     def _action(self, kind: str, body: Any, index: int, path: Path) -> ActionDef:
@@ -1168,7 +1187,7 @@ class _Compiler:
         path: Path = ("rules", order)
         # Rule conditions may test the time (within / not_within a calendar).
         when = compile_condition(spec.when, self.fields, (*path, "when"), self.calendars)
-        actions = self._actions(spec.then, (*path, "then"))
+        actions = self._actions(spec.then, (*path, "then"), spec.risk)
         fields = referenced_fields(when)
         reads_paths = any(f.startswith("path.") for f in fields)
         if reads_paths and spec.final:
@@ -1201,6 +1220,7 @@ class _Compiler:
             clock_leaves=clock_leaves,
             rationale=spec.rationale,
             positions=positions,
+            risks=tuple(sorted(set(spec.risk))),
         )
 
     # -- segments -------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from escalate.calendars.models import (
 )
 from escalate.comms.models import AudienceName, AudienceSpec, DataClass, RedactionSpec, TemplateSpec
 from escalate.people.models import DirectoryModel, ScheduleModel
+from escalate.policy.governance import GovernanceSpec, Risk
 from escalate.policy.vendors import Vendors
 
 __all__ = [
@@ -250,6 +251,9 @@ class ActionSpec(_Strict):
     require_postmortem: PostmortemSpec | None = None
     set_flag: FlagSpec | None = None
     custom: CustomSpec | None = None
+    risk: list[Risk] = Field(
+        default_factory=list, description="risk classes of these actions (docs/governance.md)"
+    )
 
     @model_validator(mode="after")
     def _at_least_one(self) -> ActionSpec:
@@ -495,6 +499,9 @@ class RuleSpec(_Strict):
     final: bool = Field(default=False, description="shadow matching rules that come after")
     rationale: Prose | None = None
     source: Prose | None = None
+    risk: list[Risk] = Field(
+        default_factory=list, description="risk classes of the rule (docs/governance.md)"
+    )
 
 
 #: The communication sections, declared once for a policy and for its segments and ``add:``.
@@ -774,6 +781,10 @@ class PolicySpec(_Strict):
     lint: LintSpec = Field(
         default_factory=LintSpec,
         description="lint findings to suppress, each with a reason (see docs/lint.md)",
+    )
+    governance: GovernanceSpec | None = Field(
+        default=None,
+        description="risk oversight, board and audit flags, override checks (docs/governance.md)",
     )
 
 
