@@ -26,7 +26,7 @@ STAGES: tuple[frozenset[str], ...] = (
     frozenset({"engine"}),
     frozenset({"comms"}),
     frozenset({"policy"}),
-    frozenset({"schemas", "testing", "cli", "whatif", "adapters", "integrations"}),
+    frozenset({"schemas", "testing", "cli", "whatif", "adapters", "integrations", "audit"}),
     frozenset({"__init__"}),
 )
 

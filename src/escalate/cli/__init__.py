@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from escalate._json import MAX_JSON_DEPTH, MAX_JSON_INT_DIGITS
 from escalate._version import __version__
 from escalate.cli import (
+    audit,
     calibrate,
     demo,
     diff,
@@ -57,7 +58,19 @@ __all__ = [
 
 #: The commands, in the order ``escalate --help`` lists them. Each module has
 #: ``register(subparsers)``, which adds its parser(s) with ``run`` set to the function to call.
-COMMANDS = (validate, evaluate, schema, demo, test, simulate, diff, snapshot, replay, calibrate)
+COMMANDS = (
+    validate,
+    evaluate,
+    schema,
+    demo,
+    test,
+    simulate,
+    diff,
+    snapshot,
+    replay,
+    calibrate,
+    audit,
+)
 
 
 #: The arguments that name an input file, and how the command line writes them: ``-`` in
