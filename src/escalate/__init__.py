@@ -16,6 +16,7 @@ from escalate.adapters.servicenow import replay
 from escalate.calendars.calendar import Calendar
 from escalate.calendars.timewindow import TimeWindow
 from escalate.engine.actions import ActionDef
+from escalate.engine.authority import Authorization
 from escalate.engine.clocks import ClockDef, ClockState
 from escalate.engine.compiled import LintIgnore, Policy
 from escalate.engine.decision import Action, Decision, RuleResult, Withdrawn
@@ -51,6 +52,7 @@ __all__ = [
     "Action",
     "ActionDef",
     "ArgumentError",
+    "Authorization",
     "Availability",
     "Calendar",
     "CalendarRangeError",

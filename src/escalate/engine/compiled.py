@@ -7,9 +7,11 @@ the policy's terminology; :meth:`Policy.evaluate` hands the work to :mod:`escala
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, TypeAlias, cast
 
 from escalate._frozen import FrozenMap
@@ -17,6 +19,7 @@ from escalate.calendars._instants import checked_utc
 from escalate.calendars.calendar import Calendar
 from escalate.engine.actions import NO_STATUS_PAGES, StatusPagesDef
 from escalate.engine.audiences import AudienceDef
+from escalate.engine.authority import Authorization, authorize_at, check_action, ticket_as_of
 from escalate.engine.clocks import ClockDef
 from escalate.engine.decision import Decision
 from escalate.engine.evaluate import evaluate_ticket
@@ -475,6 +478,43 @@ class Policy:
         if not isinstance(ticket, Ticket) and isinstance(ticket, Mapping):
             return Ticket.from_mapping(ticket, empty=self.empty_values)
         return Ticket.coerce(ticket)
+
+    # -- authority ------------------------------------------------------------------------------
+
+    def authorize(
+        self,
+        actor: str,
+        action: str,
+        ticket: Ticket | Mapping[str, Any],
+        *,
+        at: datetime,
+        amount: Decimal | str | None = None,
+        availability: Availability | Mapping[str, Any] | None = None,
+    ) -> Authorization:
+        """Whether ``actor`` may take ``action`` on ``ticket`` at ``at`` (aware), and on what
+        grounds (:class:`~escalate.engine.authority.Authorization`; docs/governance.md).
+
+        Authority is the person's own ``authority`` labels, those of the roles they fill at
+        ``at``, and those of the level each path is at at ``at`` for the people it pages: the
+        ticket is evaluated as of ``at`` (its events up to ``at``) to know the levels.
+        ``action`` is ``override-escalation``, ``pause-clock``, ``approve-emergency-change``,
+        ``engage-vendor``, ``spend`` (with ``amount``: a ``Decimal`` or a string such as
+        ``'250.00'`` or ``'250.00 EUR'``, checked against ``spend_limit``) or any custom label.
+        An actor the directory does not know is refused, not an error.
+        """
+        at = checked_utc(at, "at")
+        check_action(action, amount)
+        ticket = self._ticket(ticket)
+        policy: Policy = self.for_ticket(ticket) if self.segments else self
+        free = Availability.from_mapping(availability)
+        paths: list[tuple[PathDef, Any]] = []
+        if ticket.opened_at <= at:
+            count = bisect.bisect_right([e.at for e in ticket.events], at)
+            decision = evaluate_ticket(policy, ticket_as_of(ticket, count), at, free)
+            paths = list(decision._path_pairs)
+        return authorize_at(
+            policy.directory, paths, actor, action, at=at, amount=amount, availability=free
+        )
 
     # -- audience messages ----------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -31,15 +32,32 @@ from escalate.calendars.models import WeeklyTimes
 from escalate.calendars.timewindow import TimeWindow
 from escalate.errors import ArgumentError, PolicyError, shown, suggest
 from escalate.people.availability import Availability
-from escalate.people.models import DirectoryModel, PersonModel, RoleModel, TeamModel
+from escalate.people.models import (
+    DirectoryModel,
+    PersonModel,
+    RoleModel,
+    SpendLimitModel,
+    TeamModel,
+)
 from escalate.people.schedule import Schedule
 
-__all__ = ["Directory", "Person", "Resolution", "Role", "Team"]
+__all__ = ["Directory", "Person", "Resolution", "Role", "SpendLimit", "Team"]
 
 Path = tuple[str | int, ...]
 TARGET_KINDS = ("person", "team", "role", "schedule", "manager")
 NEXT_ON_CALL_HORIZON = timedelta(days=62)  # how far "next in rotation" looks ahead
 _NEXT_ON_CALL = ""  # placeholder in a fallback chain: whoever is next on call in a schedule
+
+
+@dataclass(frozen=True, slots=True)
+class SpendLimit:
+    """The most one may commit on one decision: ``amount`` (exact) in ``currency`` (ISO 4217)."""
+
+    amount: Decimal
+    currency: str
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +80,8 @@ class Person:
     #: When notification attempts to this person wait (``quiet_hours:``, on the wall clock of
     #: their ``timezone``); ``None``: never.
     quiet_hours: TimeWindow | None = None
+    #: The most this person may spend on their own authority (``None``: nothing).
+    spend_limit: SpendLimit | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +103,8 @@ class Role:
     filled_by: str  # a target string: person:x, team:x or schedule:x
     backup: str | None
     authority: tuple[str, ...]
+    #: The most whoever fills the role may spend (``None``: nothing).
+    spend_limit: SpendLimit | None = None
 
 
 class Resolution(NamedTuple):
@@ -490,7 +512,13 @@ def _person(pid: str, spec: PersonModel | None, path: Path) -> Person:
         authority=tuple(spec.authority),
         notification_plan=spec.notification_plan,
         quiet_hours=quiet,
+        spend_limit=_spend_limit(spec.spend_limit),
     )
+
+
+def _spend_limit(spec: SpendLimitModel | None) -> SpendLimit | None:
+    """A validated ``spend_limit`` (the model checked the amount's digits) as exact money."""
+    return None if spec is None else SpendLimit(Decimal(spec.amount), spec.currency)
 
 
 _WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -569,4 +597,10 @@ def _role(rid: str, spec: RoleModel, path: Path) -> Role:
     if len(fillers) != 1:
         raise PolicyError("a role is filled by exactly one of person, team or schedule", path=path)
     kind, name = fillers[0]
-    return Role(rid, f"{kind}:{name}", spec.backup, tuple(spec.authority))
+    return Role(
+        rid,
+        f"{kind}:{name}",
+        spec.backup,
+        tuple(spec.authority),
+        spend_limit=_spend_limit(spec.spend_limit),
+    )

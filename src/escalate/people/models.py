@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
-from escalate._models import Label, StrictModel, patterned
+from escalate._models import Label, StrictModel, model_problem, patterned
 from escalate.calendars.models import (
     DateText,
     Duration,
@@ -37,6 +37,7 @@ __all__ = [
     "RotationChangeModel",
     "RotationModel",
     "ScheduleModel",
+    "SpendLimitModel",
     "TeamModel",
 ]
 
@@ -63,6 +64,39 @@ PlanName = Annotated[
 ]
 
 
+def _amount_as_text(value: object) -> object:
+    """Refuse a number where an amount of money is expected: a YAML float is binary and
+    inexact (``0.1 + 0.2``), and an integer reads like one; amounts are written as strings."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise model_problem(
+            f"write amounts as strings, e.g. '250.00' (got the number {value!r}; "
+            "a YAML number is not exact money)"
+        )
+    return value
+
+
+#: An amount of money as written: digits with an optional decimal part, read as a Decimal.
+Amount = Annotated[
+    str,
+    BeforeValidator(_amount_as_text),
+    patterned(r"[0-9]{1,15}(?:\.[0-9]{1,6})?", "an amount as a string, e.g. '250.00'"),
+    Field(examples=["5000.00"]),
+]
+#: A currency: an ISO 4217 code (three upper-case letters).
+Currency = Annotated[
+    str,
+    patterned(r"[A-Z]{3}", "an ISO 4217 currency code such as EUR"),
+    Field(examples=["EUR"]),
+]
+
+
+class SpendLimitModel(StrictModel):
+    """The most one may commit on one decision (``spend_limit``): an amount in a currency."""
+
+    amount: Amount = Field(description="the limit, written as a string ('5000.00')")
+    currency: Currency
+
+
 class PersonModel(StrictModel):
     """Someone who can be paged (``directory.people.<id>``)."""
 
@@ -78,6 +112,9 @@ class PersonModel(StrictModel):
         default=None, description="which of managers escalation follows"
     )
     authority: list[Label] = Field(default_factory=list, description="decision authority labels")
+    spend_limit: SpendLimitModel | None = Field(
+        default=None, description="the most this person may spend (docs/governance.md)"
+    )
     notification_plan: PlanName | None = Field(
         default=None,
         description="the notification plan that reaches this person (a notification_plans "
@@ -108,6 +145,9 @@ class RoleModel(StrictModel):
     schedule: Label | None = None
     backup: PersonId | None = None
     authority: list[Label] = Field(default_factory=list)
+    spend_limit: SpendLimitModel | None = Field(
+        default=None, description="the most whoever fills the role may spend"
+    )
 
 
 class DirectoryModel(StrictModel):
