@@ -58,7 +58,7 @@ def test_instants_are_written_in_utc_as_decisions_write_them() -> None:
 
 def test_a_naive_datetime_is_refused() -> None:
     with pytest.raises(ArgumentError, match=r"^at: the datetime 2024-03-04 09:30:00 is naive"):
-        canonical_text({"at": datetime(2024, 3, 4, 9, 30)})  # noqa: DTZ001
+        canonical_text({"at": datetime(2024, 3, 4, 9, 30)})
 
 
 def test_decimals_are_written_as_their_string() -> None:
@@ -82,8 +82,12 @@ JSON = st.recursive(
     | st.booleans()
     | st.integers(-MAX_SAFE_INTEGER, MAX_SAFE_INTEGER)
     | st.text(st.characters(exclude_categories=["Cs"])),
-    lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(st.text(st.characters(exclude_categories=["Cs"]), max_size=5), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.text(st.characters(exclude_categories=["Cs"]), max_size=5), inner, max_size=4
+        )
+    ),
     max_leaves=20,
 )
 

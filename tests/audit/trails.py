@@ -32,6 +32,15 @@ paths:
       - {name: L1, targets: ["team:desk"], after: 1h}
       - {name: L2, targets: ["team:second-line"], after: 1h}
       - {name: L3, targets: ["team:owners"]}
+directory:
+  people:
+    alice: {authority: [override-escalation]}
+    bob: {}
+    carol: {}
+  teams:
+    desk: {members: [bob]}
+    second-line: {members: [carol]}
+    owners: {members: [alice]}
 """
 POLICY = loads(POLICY_TEXT)
 OPENED = "2024-03-04T08:00:00Z"
