@@ -142,7 +142,10 @@ def _check(
     try:
         data = parse_json(raw, "record", line=number)
     except EscalateError as exc:
-        return broken("bad-json", str(exc).removeprefix(f"record:{number}: ").split(": ", 1)[-1])
+        where = re.match(r"record:\d+(?::(\d+))?: ", str(exc))
+        message = str(exc)[where.end() :] if where else str(exc)
+        column = f"column {where.group(1)}: " if where and where.group(1) else ""
+        return broken("bad-json", f"{column}{message}")
     if not isinstance(data, dict):
         return broken("not-a-record", f"a JSON {type(data).__name__}, not an object")
     found_seq = data.get("seq") if type(data.get("seq")) is int else None
