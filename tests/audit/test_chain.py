@@ -204,7 +204,7 @@ def test_an_unknown_kind_and_a_body_missing_keys_are_named() -> None:
         ("", "bad-json"),
         ("[1, 2]", "not-a-record"),
         ('{"seq": 3}', "not-a-record"),
-        ('{"a": 1, "a": 2}', "bad-json"),
+        ('{"a": 1, "a": 2}', "not-a-record"),
     ],
 )
 def test_garbage_in_the_middle_is_named_at_its_line(garbage: str, problem: str) -> None:
@@ -233,3 +233,17 @@ def test_any_single_byte_change_is_caught_at_or_before_its_record(data: st.DataO
     report = verify_chain(bytes(raw))
     assert report.broken is not None
     assert report.broken.line <= line
+
+
+def test_a_record_holding_a_float_is_not_canonical_even_with_a_matching_hash() -> None:
+    record = {**json.loads(LINES[1]), "body": {**json.loads(LINES[1])["body"], "score": 0.5}}
+    unsigned = {k: v for k, v in record.items() if k != "hash"}
+    payload = json.dumps(unsigned, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    record["hash"] = hashlib.sha256(payload.encode()).hexdigest()
+    line = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert (2, 2, "not-canonical") == broken_at(joined([LINES[0], line, *LINES[2:]]))
+
+
+def test_a_duplicated_key_in_a_body_is_not_canonical() -> None:
+    line = LINES[1].replace('"body":{', '"body":{"ticket_id":"X",', 1)
+    assert (2, 2, "not-canonical") == broken_at(joined([LINES[0], line, *LINES[2:]]))

@@ -20,11 +20,19 @@ import json
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
+from typing import cast
 
 from escalate.engine.decision import iso
 from escalate.errors import ArgumentError
 
-__all__ = ["MAX_SAFE_INTEGER", "canonical_bytes", "canonical_text", "plain"]
+__all__ = [
+    "MAX_SAFE_INTEGER",
+    "canonical_bytes",
+    "canonical_text",
+    "encode_plain",
+    "is_plain",
+    "plain",
+]
 
 MAX_SAFE_INTEGER = 2**53 - 1
 """The largest integer (in magnitude) a record holds: JavaScript's ``Number.MAX_SAFE_INTEGER``."""
@@ -43,17 +51,58 @@ def canonical_text(value: object) -> str:
     Traceback (most recent call last):
     escalate.errors.ArgumentError: x.y[0]: 0.5 is a float; audit records hold no floats ...
     """
-    return _ENCODER.encode(plain(value))
+    return canonical_bytes(value).decode("utf-8")
 
 
 def canonical_bytes(value: object) -> bytes:
     """``value`` as canonical JSON, UTF-8 encoded: the bytes a record's hash is taken over."""
-    return canonical_text(value).encode("utf-8")
+    if is_plain(value):
+        try:
+            return _ENCODER.encode(value).encode("utf-8")
+        except UnicodeEncodeError:
+            pass  # a lone surrogate: the checked path below names where
+    return _ENCODER.encode(_plain(value, ())).encode("utf-8")
+
+
+def encode_plain(value: object) -> str:
+    """``value``, already plain (:func:`is_plain`), as canonical JSON text; the caller encodes
+    it to UTF-8 (which refuses a lone surrogate)."""
+    return _ENCODER.encode(value)
+
+
+def is_plain(value: object) -> bool:
+    """Whether ``value`` is plain JSON data as canonical JSON holds it, checked without
+    copying: dicts with string keys, lists, strings, booleans, ``None`` and safe integers
+    (exact types; strings are checked for lone surrogates when encoded)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is str or kind is bool or item is None:
+            continue
+        if kind is int:
+            if -MAX_SAFE_INTEGER <= cast(int, item) <= MAX_SAFE_INTEGER:
+                continue
+            return False
+        if kind is dict:
+            mapping = cast("dict[object, object]", item)
+            for key in mapping:
+                if type(key) is not str:
+                    return False
+            stack.extend(mapping.values())
+            continue
+        if kind is list:
+            stack.extend(cast("list[object]", item))
+            continue
+        return False
+    return True
 
 
 def plain(value: object) -> object:
     """``value`` as plain JSON data (dicts, lists, str, int, bool, None), checked; errors name
-    the key path (``body.ticket.events[2].at``)."""
+    the key path (``body.ticket.events[2].at``). Plain data is returned as it is."""
+    if is_plain(value):
+        return value
     return _plain(value, ())
 
 

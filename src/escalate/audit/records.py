@@ -18,9 +18,9 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from escalate.audit.canonical import canonical_bytes, canonical_text, plain
+from escalate.audit.canonical import _plain, canonical_bytes, encode_plain, plain
 from escalate.engine.compiled import Policy
 from escalate.engine.decision import Decision, iso
 from escalate.engine.history import Event
@@ -34,6 +34,7 @@ __all__ = [
     "AuditTrail",
     "Record",
     "decision_body",
+    "encode_record",
     "event_bodies",
     "policy_body",
     "record_hash",
@@ -73,10 +74,22 @@ def record_hash(record: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical_bytes(unsigned)).hexdigest()
 
 
+def encode_record(seq: int, kind: str, at: str, body: object, prev: str) -> tuple[str, str]:
+    """``(hash, line)`` of a record whose parts are plain JSON data already: the canonical
+    record without ``hash`` is written once and the line is that text with the hash put in
+    its sorted place (``at``, ``body``, ``hash``, ``kind``, ``prev``, ``seq``). A lone
+    surrogate in a string is a ``UnicodeEncodeError``."""
+    head = f'{{"at":{encode_plain(at)},"body":{encode_plain(body)}'
+    tail = f',"kind":{encode_plain(kind)},"prev":{encode_plain(prev)},"seq":{seq}}}'
+    digest = hashlib.sha256(f"{head}{tail}".encode()).hexdigest()
+    return digest, f'{head},"hash":"{digest}"{tail}'
+
+
 @dataclass(frozen=True, slots=True)
 class Record:
     """One record: ``seq``, ``kind``, ``at`` (UTC ISO text), ``body`` (plain JSON data),
-    ``prev``, ``hash``; :meth:`line` its canonical line (without the newline)."""
+    ``prev``, ``hash``; :meth:`line` its canonical line (without the newline), as written
+    when the record was added."""
 
     seq: int
     kind: str
@@ -84,6 +97,7 @@ class Record:
     body: Mapping[str, Any]
     prev: str
     hash: str
+    text: str
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -96,7 +110,7 @@ class Record:
         }
 
     def line(self) -> str:
-        return canonical_text(self.to_dict())
+        return self.text
 
 
 class AuditTrail:
@@ -146,16 +160,14 @@ class AuditTrail:
             raise ArgumentError(f"a {kind} record's body needs {', '.join(missing)}")
         if not isinstance(at, datetime) or at.utcoffset() is None:
             raise ArgumentError(f"at must be an aware datetime, got {at!r}")
-        unsigned: dict[str, Any] = {
-            "seq": self.seq + 1,
-            "kind": kind,
-            "at": iso(at),
-            "body": body,
-            "prev": self.head,
-        }
-        plain = _plain_record(unsigned)
-        digest = record_hash(plain)
-        record = Record(plain["seq"], kind, plain["at"], plain["body"], self.head, digest)
+        seq, when, content = self.seq + 1, iso(at), plain(body)
+        assert when is not None
+        try:
+            digest, line = encode_record(seq, kind, when, content, self.head)
+        except UnicodeEncodeError:
+            _plain(body, ("body",))  # raises, naming where the lone surrogate is
+            raise
+        record = Record(seq, kind, when, cast("dict[str, Any]", content), self.head, digest, line)
         self._records.append(record)
         self.seq, self.head = record.seq, digest
         return record
@@ -185,12 +197,6 @@ class AuditTrail:
     def add_note(self, text: str, at: datetime, **extra: Any) -> Record:
         """A free annotation."""
         return self.add("note", at, {"text": text, **extra})
-
-
-def _plain_record(unsigned: dict[str, Any]) -> dict[str, Any]:
-    found = plain(unsigned)
-    assert isinstance(found, dict)
-    return found
 
 
 # -- what each kind holds ---------------------------------------------------------------------
