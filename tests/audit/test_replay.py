@@ -234,3 +234,14 @@ def test_the_pack_path_is_recorded_as_loaded() -> None:
         body["policy_id"],
         body["document"]["path"],
     )
+
+
+def test_a_body_of_the_wrong_shape_in_an_intact_chain_is_an_unreadable_record() -> None:
+    trail, _ = diligent(POLICY, ticket(), START, END)
+    records = lines_of(text(trail))
+    records[1]["body"]["actions"] = "oops"
+    records[2]["body"]["ticket"] = {"id": 42}
+    report = replay_audit(rechained(records))
+    assert [("unreadable-record", 2), ("decision-mismatch", 3)] == [
+        (d.kind, d.evidence[0]) for d in report.deviations
+    ]

@@ -6,6 +6,8 @@ is checked against what was due.
 :func:`replay_audit` takes the records of a trail (text, bytes or lines, as
 :func:`~escalate.audit.chain.verify_chain` does) and reports :class:`Deviation` values:
 
+* ``unreadable-record``: a record whose chain is intact but whose body escalate cannot read
+  (a value of the wrong type: written by something else, or rechained after an edit);
 * ``policy-not-recorded``: a decision names a policy hash no ``policy`` record holds;
 * ``policy-mismatch``: a ``policy`` record's document does not compile to its hash;
 * ``decision-mismatch``: deciding the recorded ticket again at the recorded instant gives
@@ -44,6 +46,7 @@ from escalate.policy.loader import _reload, loads
 __all__ = ["DEVIATION_KINDS", "AuditReport", "Deviation", "replay_audit"]
 
 DEVIATION_KINDS = (
+    "unreadable-record",
     "policy-not-recorded",
     "policy-mismatch",
     "decision-mismatch",
@@ -221,20 +224,29 @@ def replay_audit(lines: str | bytes | Iterable[str | bytes]) -> AuditReport:
     replayed = 0
     for record in records:
         kind, body, seq = record["kind"], record["body"], record["seq"]
-        if kind == "policy":
-            policies.add(seq, body)
-        elif kind == "decision":
-            entry = tickets.setdefault(str(body["ticket_id"]), _Ticket())
-            entry.decisions.append((seq, body))
-            replayed += 1
-            deviations.extend(_replay_decision(seq, body, policies, entry))
-        elif kind in ("override", "acknowledgement"):
-            entry = tickets.setdefault(str(body["ticket_id"]), _Ticket())
-            if isinstance(body["event"], int):
-                entry.events.setdefault(body["event"], seq)
+        try:
+            if kind == "policy":
+                policies.add(seq, body)
+            elif kind == "decision":
+                entry = tickets.setdefault(str(body["ticket_id"]), _Ticket())
+                found = _replay_decision(seq, body, policies, entry)
+                entry.decisions.append((seq, body))
+                replayed += 1
+                deviations.extend(found)
+            elif kind in ("override", "acknowledgement"):
+                entry = tickets.setdefault(str(body["ticket_id"]), _Ticket())
+                if isinstance(body["event"], int):
+                    entry.events.setdefault(body["event"], seq)
+        except _UNREADABLE as exc:
+            deviations.append(_unreadable(seq, body, exc))
     pending: list[tuple[str, str]] = []
     for ticket_id in sorted(tickets):
-        found, waiting = _history(ticket_id, tickets[ticket_id], policies)
+        try:
+            found, waiting = _history(ticket_id, tickets[ticket_id], policies)
+        except _UNREADABLE as exc:
+            seq, body = tickets[ticket_id].decisions[-1]
+            deviations.append(_unreadable(seq, body, exc))
+            continue
         deviations.extend(found)
         pending.extend((ticket_id, action) for action in waiting)
     deviations.extend(policies.deviations)
@@ -244,6 +256,21 @@ def replay_audit(lines: str | bytes | Iterable[str | bytes]) -> AuditReport:
         sum(1 for t in tickets.values() if t.decisions),
         tuple(sorted(deviations, key=Deviation.sort_key)),
         tuple(pending),
+    )
+
+
+#: What reading a record's body may raise when a value has the wrong type or shape.
+_UNREADABLE = (KeyError, TypeError, ValueError, AttributeError, IndexError, EscalateError)
+
+
+def _unreadable(seq: int, body: dict[str, Any], exc: Exception) -> Deviation:
+    ticket = body.get("ticket_id")
+    return Deviation(
+        "unreadable-record",
+        ticket if isinstance(ticket, str) else None,
+        None,
+        f"record {seq} cannot be read: {type(exc).__name__}: {str(exc)[:200]}",
+        (seq,),
     )
 
 
@@ -345,8 +372,8 @@ def _history(
     for action in (*final.actions, *final.missed):
         due.setdefault(action.id, (last_seq, action.due_at))
     done = {e.action_id: e for e in ticket.events if e.type == "action-done" and e.action_id}
-    status = policy.statuses.declared(final.ticket.state_at(last_at).status)
-    ended = status in policy.statuses.ended
+    status = final.ticket.state_at(last_at).status
+    ended = (policy.statuses.declared(status) or status) in policy.statuses.ended
     latest_due = {str(a["id"]) for a in last["actions"]} | {a.id for a in final.actions}
     deviations: list[Deviation] = []
     pending: list[str] = []
