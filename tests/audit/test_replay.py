@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import escalate.audit.replay
 from escalate import load
@@ -245,3 +247,26 @@ def test_a_body_of_the_wrong_shape_in_an_intact_chain_is_an_unreadable_record() 
     assert [("unreadable-record", 2), ("decision-mismatch", 3)] == [
         (d.kind, d.evidence[0]) for d in report.deviations
     ]
+
+
+ANY_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner),
+    max_leaves=6,
+)
+CLEAN, _ = diligent(POLICY, overridden("bob"), START.replace(hour=9), END)
+CLEAN_RECORDS = lines_of(text(CLEAN))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_replay_never_raises_on_an_intact_chain_whatever_its_bodies_hold(
+    data: st.DataObject,
+) -> None:
+    records = json.loads(json.dumps(CLEAN_RECORDS))
+    seq = data.draw(st.integers(1, len(records) - 1), label="record")
+    body = records[seq]["body"]
+    key = data.draw(st.sampled_from(sorted(body)), label="key")
+    body[key] = data.draw(ANY_JSON, label="value")
+    report = replay_audit(rechained(records))
+    assert report.chain.ok
