@@ -26,6 +26,7 @@ from tests.audit.trails import (
     text,
     ticket,
 )
+from tests.audit.trails import TICKETS as ROOT_TICKETS
 
 START, END = at("2024-03-04T08:00:00Z"), at("2024-03-04T13:00:00Z")
 L3 = "INC1:path:desk:1:0:L3"
@@ -270,3 +271,14 @@ def test_replay_never_raises_on_an_intact_chain_whatever_its_bodies_hold(
     body[key] = data.draw(ANY_JSON, label="value")
     report = replay_audit(rechained(records))
     assert report.chain.ok
+
+
+def test_a_decision_by_a_segment_replays_under_the_recorded_whole_policy() -> None:
+    data = {**json.loads((ROOT_TICKETS / "INC0010002.json").read_text()), "region": "uk"}
+    now = at("2024-11-20T15:00:00Z")
+    decision = PACK.evaluate(data, now=now)
+    trail = AuditTrail()
+    trail.add_policy(PACK, now)
+    trail.add_decision(decision, PACK)
+    report = replay_audit(text(trail))
+    assert ("uk", 1, ()) == (decision.segment, report.decisions, report.deviations)
