@@ -282,3 +282,14 @@ def test_a_decision_by_a_segment_replays_under_the_recorded_whole_policy() -> No
     trail.add_decision(decision, PACK)
     report = replay_audit(text(trail))
     assert ("uk", 1, ()) == (decision.segment, report.decisions, report.deviations)
+
+
+def test_replay_reads_a_trail_file_given_its_path_and_parsed_records_alike(tmp_path: Path) -> None:
+    trail, _ = diligent(POLICY, ticket(), START, END, skip=frozenset({L3}))
+    path = tmp_path / "audit.jsonl"
+    path.write_text(text(trail), encoding="utf-8")
+    from_text = replay_audit(text(trail)).to_dict()
+    assert [from_text, from_text] == [
+        replay_audit(path).to_dict(),
+        replay_audit(lines_of(text(trail))).to_dict(),
+    ]

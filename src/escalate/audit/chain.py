@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from escalate.audit.canonical import is_plain, plain
+from escalate.audit.canonical import canonical_text, is_plain, plain
 from escalate.audit.records import GENESIS, KINDS, RECORD_KEYS, AuditTrail, encode_record
 from escalate.errors import ArgumentError, EscalateError
 
-__all__ = ["Broken", "ChainReport", "continue_trail", "parse_records", "verify_chain"]
+Lines = str | bytes | Iterable[str | bytes | Mapping[str, Any]]
+"""A trail: its whole text or bytes, or its lines (text, bytes, or records parsed from them)."""
+
+__all__ = ["Broken", "ChainReport", "Lines", "continue_trail", "parse_records", "verify_chain"]
 
 _HEX = re.compile(r"[0-9a-f]{64}")
 
@@ -72,24 +75,25 @@ class ChainReport:
         )
 
 
-def verify_chain(lines: str | bytes | Iterable[str | bytes]) -> ChainReport:
+def verify_chain(lines: Lines) -> ChainReport:
     """Check a chain of records; see the module docstring. ``lines``: a file's whole text or
-    bytes, or its lines (with or without their newlines). A final empty line (the newline that
-    ends the last record) is fine; any other empty line is a broken record."""
+    bytes, or its lines (with or without their newlines), or the records parsed from them.
+    A final empty line (the newline that ends the last record) is fine; any other empty line
+    is a broken record."""
     records, report = _walk(lines)
     del records
     return report
 
 
 def parse_records(
-    lines: str | bytes | Iterable[str | bytes],
+    lines: Lines,
 ) -> tuple[list[dict[str, Any]], ChainReport]:
     """The intact records (those before the first broken one), as parsed JSON, and the
     :class:`ChainReport`."""
     return _walk(lines)
 
 
-def _split(lines: str | bytes | Iterable[str | bytes]) -> list[str | bytes]:
+def _split(lines: Lines) -> list[str | bytes]:
     if isinstance(lines, str | bytes):
         parts: list[str | bytes] = (
             list(lines.split("\n")) if isinstance(lines, str) else list(lines.split(b"\n"))
@@ -103,8 +107,16 @@ def _split(lines: str | bytes | Iterable[str | bytes]) -> list[str | bytes]:
         )
     found: list[str | bytes] = []
     for number, line in enumerate(lines, start=1):
+        if isinstance(line, Mapping):  # a parsed record: checked as its canonical line
+            try:
+                found.append(canonical_text(line))
+            except EscalateError:  # not canonical data: written as it is, to be named broken
+                found.append(json.dumps(line, sort_keys=True, default=repr))
+            continue
         if not isinstance(line, str | bytes):
-            raise ArgumentError(f"line {number} is a {type(line).__name__}, not str or bytes")
+            raise ArgumentError(
+                f"line {number} is a {type(line).__name__}, not str, bytes or a parsed record"
+            )
         if isinstance(line, str):
             found.append(line.removesuffix("\n"))
         else:
@@ -112,7 +124,7 @@ def _split(lines: str | bytes | Iterable[str | bytes]) -> list[str | bytes]:
     return found
 
 
-def _walk(lines: str | bytes | Iterable[str | bytes]) -> tuple[list[dict[str, Any]], ChainReport]:
+def _walk(lines: Lines) -> tuple[list[dict[str, Any]], ChainReport]:
     records: list[dict[str, Any]] = []
     head, seq = GENESIS, 0
     for number, line in enumerate(_split(lines), start=1):
@@ -218,7 +230,7 @@ def _check(
     return data, None
 
 
-def continue_trail(lines: str | bytes | Iterable[str | bytes]) -> AuditTrail:
+def continue_trail(lines: Lines) -> AuditTrail:
     """An :class:`AuditTrail` that appends after these records (its ``seq``, ``head``, the
     policies and ticket events they hold). A broken chain is an
     :class:`~escalate.errors.EscalateError` naming the first broken record: records are never

@@ -29,12 +29,13 @@ the records, not with what they say.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from escalate.audit.chain import ChainReport, parse_records
+from escalate.audit.chain import ChainReport, Lines, parse_records
+from escalate.audit.files import read_trail
 from escalate.audit.records import authority
 from escalate.engine.compiled import Policy
 from escalate.engine.decision import Decision, iso
@@ -215,9 +216,13 @@ class _Ticket:
     events: dict[int, int] = field(default_factory=dict)  # history index -> record seq
 
 
-def replay_audit(lines: str | bytes | Iterable[str | bytes]) -> AuditReport:
-    """Replay a trail's records; see the module docstring."""
-    records, chain = parse_records(lines)
+def replay_audit(trail: Lines | os.PathLike[str]) -> AuditReport:
+    """Replay a trail; see the module docstring. ``trail``: its text, bytes, lines or parsed
+    records (as :func:`~escalate.audit.chain.verify_chain` takes them), or the path of its
+    file (``pathlib.Path``; read with :func:`~escalate.audit.files.read_trail`)."""
+    if isinstance(trail, os.PathLike):
+        trail = read_trail(trail)
+    records, chain = parse_records(trail)
     policies = _Policies()
     tickets: dict[str, _Ticket] = {}
     deviations: list[Deviation] = []
