@@ -30,7 +30,7 @@ def read_trail(path: str | os.PathLike[str]) -> bytes:
         ) from None
 
 
-def append_records(path: str | os.PathLike[str], build: Callable[[AuditTrail], None]) -> int:
+def append_records(path: str | os.PathLike[str], build: Callable[[AuditTrail], object]) -> int:
     """Continue the trail at ``path`` (created when missing): ``build`` adds records to an
     :class:`AuditTrail` that continues the file's chain; they are appended, one line each.
     Returns how many records were appended."""
