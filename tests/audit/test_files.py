@@ -41,7 +41,7 @@ def test_a_file_without_its_final_newline_is_continued_on_a_new_line(tmp_path: P
 def test_a_broken_file_is_not_appended_to(tmp_path: Path) -> None:
     path = tmp_path / "audit.jsonl"
     path.write_text("{}\n", encoding="utf-8")
-    with pytest.raises(EscalateError, match="^line 1: the audit trail is broken"):
+    with pytest.raises(EscalateError, match=r"^line 1: the audit trail is broken"):
         append_records(path, lambda trail: trail.add_note("x", NOW))
     assert "{}\n" == path.read_text(encoding="utf-8")
 
