@@ -26,6 +26,7 @@ from escalate.engine.decision import iso
 from escalate.errors import ArgumentError
 
 __all__ = [
+    "MAX_DEPTH",
     "MAX_SAFE_INTEGER",
     "canonical_bytes",
     "canonical_text",
@@ -36,6 +37,10 @@ __all__ = [
 
 MAX_SAFE_INTEGER = 2**53 - 1
 """The largest integer (in magnitude) a record holds: JavaScript's ``Number.MAX_SAFE_INTEGER``."""
+
+MAX_DEPTH = 64
+"""How deep arrays and objects may nest in a record (the record object itself is level 1):
+deeper is refused before anything recursive reads it (a ticket nests about 6 levels)."""
 
 _ENCODER = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
@@ -61,7 +66,7 @@ def canonical_bytes(value: object) -> bytes:
             return _ENCODER.encode(value).encode("utf-8")
         except UnicodeEncodeError:
             pass  # a lone surrogate: the checked path below names where
-    return _ENCODER.encode(_plain(value, ())).encode("utf-8")
+    return _ENCODER.encode(_checked(value)).encode("utf-8")
 
 
 def encode_plain(value: object) -> str:
@@ -73,10 +78,11 @@ def encode_plain(value: object) -> str:
 def is_plain(value: object) -> bool:
     """Whether ``value`` is plain JSON data as canonical JSON holds it, checked without
     copying: dicts with string keys, lists, strings, booleans, ``None`` and safe integers
-    (exact types; strings are checked for lone surrogates when encoded)."""
-    stack = [value]
+    (exact types; strings are checked for lone surrogates when encoded), nested at most
+    :data:`MAX_DEPTH` deep."""
+    stack: list[tuple[object, int]] = [(value, 0)]
     while stack:
-        item = stack.pop()
+        item, depth = stack.pop()
         kind = type(item)
         if kind is str or kind is bool or item is None:
             continue
@@ -84,18 +90,38 @@ def is_plain(value: object) -> bool:
             if -MAX_SAFE_INTEGER <= cast(int, item) <= MAX_SAFE_INTEGER:
                 continue
             return False
+        if depth >= MAX_DEPTH:
+            return False
         if kind is dict:
             mapping = cast("dict[object, object]", item)
             for key in mapping:
                 if type(key) is not str:
                     return False
-            stack.extend(mapping.values())
+            stack.extend((inner, depth + 1) for inner in mapping.values())
             continue
         if kind is list:
-            stack.extend(cast("list[object]", item))
+            stack.extend((inner, depth + 1) for inner in cast("list[object]", item))
             continue
         return False
     return True
+
+
+def too_deep(value: object) -> bool:
+    """Whether lists, tuples and mappings nest deeper than :data:`MAX_DEPTH` in ``value``
+    (checked without recursion, so any depth is answered)."""
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, Mapping):
+            inner: object = cast("Mapping[object, object]", item).values()
+        elif isinstance(item, list | tuple):
+            inner = item
+        else:
+            continue
+        if depth >= MAX_DEPTH:
+            return True
+        stack.extend((x, depth + 1) for x in cast("list[object]", inner))
+    return False
 
 
 def plain(value: object) -> object:
@@ -103,6 +129,15 @@ def plain(value: object) -> object:
     the key path (``body.ticket.events[2].at``). Plain data is returned as it is."""
     if is_plain(value):
         return value
+    return _checked(value)
+
+
+def _checked(value: object) -> object:
+    if too_deep(value):
+        raise ArgumentError(
+            f"(the value): arrays and objects nest deeper than {MAX_DEPTH} levels; audit "
+            "records hold no deeper nesting"
+        )
     return _plain(value, ())
 
 
