@@ -99,13 +99,13 @@ def main() -> None:
     args = parser.parse_args()
     records = bodies(args.records)
     lines = write(records)
-    text = "".join(f"{line}\n" for line in lines)
+    text = "".join(f"{line}\n" for line in lines).encode("utf-8")
     assert verify_chain(text).ok
-    size = len(text.encode()) / len(lines)
+    size = len(text) / len(lines)
     cases: dict[str, Callable[[], object]] = {
         "write": lambda: write(records),
         "verify": lambda: verify_chain(text),
-        "write + verify": lambda: verify_chain("\n".join(write(records))),
+        "write + verify": lambda: verify_chain(write(records)),
         "peer (json.dumps + sha256, no checks)": lambda: peer(records),
     }
     found = interleaved(cases, args.passes)
@@ -127,7 +127,7 @@ def main() -> None:
     trail.add_policy(pack, START)
     for at, body in records[: min(len(records), 300)]:
         trail.add("decision", at, body)
-    replayable = "".join(f"{line}\n" for line in trail.lines())
+    replayable = trail.lines()
     timing = interleaved({"replay": lambda: replay_audit(replayable)}, max(3, args.passes // 2))
     count = min(len(records), 300)
     print(

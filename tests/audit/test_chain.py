@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tracemalloc
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,14 +19,16 @@ from escalate.audit import (
     canonical_text,
     continue_trail,
     record_hash,
+    replay_audit,
     verify_chain,
 )
+from escalate.audit.canonical import MAX_DEPTH
 from tests.audit.trails import PACK, TICKETS, at, text
 
 AT = at("2024-11-20T15:00:00Z")
 
 
-def pack_trail() -> str:
+def pack_trail() -> bytes:
     """The shipped pack, then a decision (and its ticket's overrides and acks) per example."""
     trail = AuditTrail()
     trail.add_policy(PACK, AT)
@@ -36,15 +40,15 @@ def pack_trail() -> str:
 
 
 VALID = pack_trail()
-LINES = VALID.splitlines()
+LINES = VALID.decode("utf-8").splitlines()
 
 
 def records() -> list[dict[str, Any]]:
     return [json.loads(line) for line in LINES]
 
 
-def joined(lines: list[str]) -> str:
-    return "".join(f"{line}\n" for line in lines)
+def joined(lines: list[str]) -> bytes:
+    return "".join(f"{line}\n" for line in lines).encode("utf-8")
 
 
 def rehashed(record: dict[str, Any]) -> str:
@@ -98,13 +102,13 @@ def test_a_policy_is_recorded_once_per_version() -> None:
 
 def test_verify_accepts_lines_as_bytes_and_as_an_iterable() -> None:
     assert [True, True] == [
-        verify_chain(VALID.encode()).ok,
+        verify_chain(bytearray(VALID)).ok,
         verify_chain(iter(f"{line}\n" for line in LINES)).ok,
     ]
 
 
 def test_an_empty_trail_verifies_with_nothing_checked() -> None:
-    assert (True, 0, GENESIS) == (verify_chain("").ok, verify_chain("").checked, GENESIS)
+    assert (True, 0, GENESIS) == (verify_chain(b"").ok, verify_chain([]).checked, GENESIS)
 
 
 def test_a_wrong_argument_type_is_the_only_thing_that_raises() -> None:
@@ -213,7 +217,7 @@ def test_garbage_in_the_middle_is_named_at_its_line(garbage: str, problem: str) 
 
 
 def test_invalid_utf8_is_named_at_its_line() -> None:
-    raw = joined(list(LINES)).encode()
+    raw = joined(list(LINES))
     second = raw.index(b"\n") + 1
     damaged = raw[: second + 5] + b"\xff" + raw[second + 6 :]
     assert (2, "bad-json") == broken_at(damaged)[::2]
@@ -225,7 +229,7 @@ SMALL = joined(LINES[:3])
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_any_single_byte_change_is_caught_at_or_before_its_record(data: st.DataObject) -> None:
-    raw = bytearray(SMALL.encode())
+    raw = bytearray(SMALL)
     where = data.draw(st.integers(0, len(raw) - 1), label="position")
     new = data.draw(st.integers(0, 255).filter(lambda b: b != raw[where]), label="byte")
     raw[where] = new
@@ -247,3 +251,88 @@ def test_a_record_holding_a_float_is_not_canonical_even_with_a_matching_hash() -
 def test_a_duplicated_key_in_a_body_is_not_canonical() -> None:
     line = LINES[1].replace('"body":{', '"body":{"ticket_id":"X",', 1)
     assert (2, 2, "not-canonical") == broken_at(joined([LINES[0], line, *LINES[2:]]))
+
+
+# -- the review of issue 14 (each test failed before its fix) ---------------------------------
+
+
+def nested(depth: int) -> str:
+    """A note record, hashed right, whose body holds ``depth`` nested arrays."""
+    body = '{"deep":' + "[" * depth + "1" + "]" * depth + ',"text":"x"}'
+    start, end = (
+        f'{{"at":"{AT.isoformat()}","body":{body}',
+        f',"kind":"note","prev":"{GENESIS}","seq":1}}',
+    )
+    digest = hashlib.sha256(f"{start}{end}".encode()).hexdigest()
+    return f'{start},"hash":"{digest}"{end}'
+
+
+@pytest.mark.parametrize("depth", [62, 63, 500, 5000])
+def test_a_line_nested_deeper_than_the_bound_is_not_canonical_and_nothing_raises(
+    depth: int,
+) -> None:
+    report = verify_chain([nested(depth)])
+    replayed = replay_audit([nested(depth)])
+    # the record is level 0, its body 1, the outer array 2: 62 arrays reach level 63
+    # (thousands of levels are beyond what the JSON reader itself reads: bad JSON)
+    problem = "not-canonical" if depth < 1000 else "bad-json"
+    expected = (True, None) if depth <= MAX_DEPTH - 2 else (False, problem)
+    assert expected == (report.ok, report.broken and report.broken.problem)
+    assert report.ok == replayed.chain.ok
+
+
+def test_a_body_nested_too_deep_is_refused_when_recorded() -> None:
+    deep: object = "x"
+    for _ in range(2000):
+        deep = [deep]
+    with pytest.raises(ArgumentError, match="nest deeper than 64"):
+        AuditTrail().add_note("deep", AT, deep=deep)
+
+
+def test_a_trail_given_as_a_str_is_refused_as_ambiguous() -> None:
+    with pytest.raises(ArgumentError, match=r"pathlib\.Path"):
+        verify_chain(VALID.decode())  # type: ignore[arg-type]
+
+
+def test_verify_reads_a_file_a_line_at_a_time(tmp_path: Path) -> None:
+    trail = AuditTrail()
+    for number in range(400):
+        trail.add_note("x" * 2000, AT, n=number)
+    path = tmp_path / "audit.jsonl"
+    path.write_bytes(text(trail))
+    tracemalloc.start()
+    try:
+        report = verify_chain(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert (True, 400) == (report.ok, report.checked)
+    assert peak < path.stat().st_size // 10, peak
+
+
+def test_the_expected_head_detects_records_cut_off_the_end() -> None:
+    head = json.loads(LINES[-1])["hash"]
+    cut = verify_chain(joined(LINES[:-2]), expect_head=head)
+    assert (True, False) == (verify_chain(VALID, expect_head=head).ok, cut.ok)
+    assert (len(LINES) - 2, "head-mismatch") == (cut.broken.line, cut.broken.problem)  # type: ignore[union-attr]
+    earlier = json.loads(LINES[2])["hash"]
+    later = verify_chain(VALID, expect_head=earlier)
+    assert f"it is the hash of record 3: {len(LINES) - 3} records follow it" in later.text()
+
+
+def test_a_rechained_record_with_an_odd_body_is_not_continued_and_nothing_crashes() -> None:
+    trail = AuditTrail()
+    trail.add(
+        "acknowledgement",
+        AT,
+        {
+            "ticket_id": "INC1",
+            "event": [1],
+            "data": [1],
+            "actor": "bob",
+            "path": "desk",
+            "policy_hash": None,
+        },
+    )
+    with pytest.raises(EscalateError, match=r"line 1 \(seq 1\): a acknowledgement record"):
+        continue_trail(text(trail))

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from escalate import EscalateError
-from escalate.audit import AuditTrail, append_records, read_trail, verify_chain
+from escalate.audit import AuditTrail, TrailNotFoundError, append_records, read_trail, verify_chain
 from tests.audit.trails import POLICY, at
 
 NOW = at("2024-03-04T09:00:00Z")
@@ -41,10 +41,14 @@ def test_a_file_without_its_final_newline_is_continued_on_a_new_line(tmp_path: P
 def test_a_broken_file_is_not_appended_to(tmp_path: Path) -> None:
     path = tmp_path / "audit.jsonl"
     path.write_text("{}\n", encoding="utf-8")
-    with pytest.raises(EscalateError, match=r"^line 1: the audit trail is broken"):
+    with pytest.raises(EscalateError, match=r"audit.jsonl': line 1: the audit trail is broken"):
         append_records(path, lambda trail: trail.add_note("x", NOW))
     assert "{}\n" == path.read_text(encoding="utf-8")
 
 
-def test_a_missing_file_reads_as_an_empty_trail(tmp_path: Path) -> None:
-    assert b"" == read_trail(tmp_path / "none.jsonl")
+def test_a_missing_file_is_an_error_unless_a_trail_not_started_yet_is_asked_for(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(TrailNotFoundError, match="no audit trail at"):
+        read_trail(tmp_path / "none.jsonl")
+    assert b"" == read_trail(tmp_path / "none.jsonl", missing_ok=True)

@@ -90,5 +90,6 @@ def diligent(
     return trail, data
 
 
-def text(trail: AuditTrail) -> str:
-    return "".join(f"{line}\n" for line in trail.lines())
+def text(trail: AuditTrail) -> bytes:
+    """The trail's file content (a str is refused as a trail: a path or text?)."""
+    return "".join(f"{line}\n" for line in trail.lines()).encode("utf-8")

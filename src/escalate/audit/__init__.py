@@ -10,7 +10,13 @@ docs/audit.md describes the format and what an audit proves.
 """
 
 from escalate.audit.canonical import canonical_bytes, canonical_text
-from escalate.audit.chain import Broken, ChainReport, continue_trail, verify_chain
+from escalate.audit.chain import (
+    Broken,
+    ChainReport,
+    TrailNotFoundError,
+    continue_trail,
+    verify_chain,
+)
 from escalate.audit.files import append_records, read_trail
 from escalate.audit.records import (
     GENESIS,
@@ -19,6 +25,7 @@ from escalate.audit.records import (
     Record,
     decision_body,
     event_bodies,
+    event_key,
     policy_body,
     record_hash,
 )
@@ -34,12 +41,14 @@ __all__ = [
     "ChainReport",
     "Deviation",
     "Record",
+    "TrailNotFoundError",
     "append_records",
     "canonical_bytes",
     "canonical_text",
     "continue_trail",
     "decision_body",
     "event_bodies",
+    "event_key",
     "policy_body",
     "read_trail",
     "record_hash",

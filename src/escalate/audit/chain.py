@@ -11,29 +11,55 @@ wrong type); the :class:`ChainReport` says what is wrong and where.
 from __future__ import annotations
 
 import json
+import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from escalate.audit.canonical import canonical_text, is_plain, plain
-from escalate.audit.records import GENESIS, KINDS, RECORD_KEYS, AuditTrail, encode_record
+from escalate.audit.canonical import MAX_DEPTH, canonical_text, is_plain, plain, too_deep
+from escalate.audit.records import (
+    GENESIS,
+    KINDS,
+    RECORD_KEYS,
+    AuditTrail,
+    encode_record,
+    event_key,
+)
 from escalate.errors import ArgumentError, EscalateError
 
-Lines = str | bytes | Iterable[str | bytes | Mapping[str, Any]]
-"""A trail: its whole text or bytes, or its lines (text, bytes, or records parsed from them)."""
+Lines = bytes | os.PathLike[str] | Iterable[str | bytes | Mapping[str, Any]]
+"""A trail: the path of its file (``pathlib.Path``, read a line at a time), its bytes, or its
+lines (text, bytes, or records parsed from them). A plain ``str`` is refused: it could be a
+path or a trail's text (pass ``Path(...)`` or ``text.encode()``)."""
 
-__all__ = ["Broken", "ChainReport", "Lines", "continue_trail", "parse_records", "verify_chain"]
+__all__ = [
+    "Broken",
+    "ChainReport",
+    "Lines",
+    "TrailNotFoundError",
+    "continue_trail",
+    "one_line",
+    "parse_records",
+    "verify_chain",
+]
 
 _HEX = re.compile(r"[0-9a-f]{64}")
+_BREAKS = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """``text`` with line breaks and other control characters escaped (``\\n``,
+    ``\\u2028``): what a trail holds cannot start a line of a report."""
+    return _BREAKS.sub(lambda m: json.dumps(m.group())[1:-1], text)
 
 
 @dataclass(frozen=True, slots=True)
 class Broken:
     """The first broken record: its 1-based ``line``, its ``seq`` when it could be read,
     ``problem`` (``bad-json``, ``not-a-record``, ``not-canonical``, ``hash-mismatch``,
-    ``seq-gap``, ``prev-mismatch``, ``unknown-kind``, ``missing-keys``) and ``detail``, a
-    sentence."""
+    ``seq-gap``, ``prev-mismatch``, ``unknown-kind``, ``missing-keys``, ``head-mismatch``)
+    and ``detail``, a sentence (text from the trail in it is JSON-escaped: one line)."""
 
     line: int
     seq: int | None
@@ -70,71 +96,143 @@ class ChainReport:
         b = self.broken
         seq = "" if b.seq is None else f" (seq {b.seq})"
         return (
-            f"BROKEN at line {b.line}{seq}: {b.problem}: {b.detail}\n"
+            f"BROKEN at line {b.line}{seq}: {b.problem}: {one_line(b.detail)}\n"
             f"{self.checked} records before it are intact; last intact hash {self.head}"
         )
 
 
-def verify_chain(lines: Lines) -> ChainReport:
-    """Check a chain of records; see the module docstring. ``lines``: a file's whole text or
-    bytes, or its lines (with or without their newlines), or the records parsed from them.
-    A final empty line (the newline that ends the last record) is fine; any other empty line
-    is a broken record."""
-    records, report = _walk(lines)
-    del records
-    return report
+class TrailNotFoundError(EscalateError, FileNotFoundError):
+    """A trail file that does not exist was given to verify or replay."""
 
 
-def parse_records(
-    lines: Lines,
-) -> tuple[list[dict[str, Any]], ChainReport]:
+def verify_chain(lines: Lines, *, expect_head: str | None = None) -> ChainReport:
+    """Check a chain of records; see the module docstring. ``lines``: a trail file's path
+    (``pathlib.Path``), its bytes, or its lines (with or without their newlines), or the
+    records parsed from them. A final empty line (the newline that ends the last record) is
+    fine; any other empty line is a broken record. The records are checked as they are read
+    and not kept: memory holds one line at a time.
+
+    ``expect_head``: the hash of the last record as stored elsewhere when it was written (an
+    anchor); an intact chain whose last hash differs is broken (``head-mismatch``): records
+    were cut off the end, appended since, or the trail is another one."""
+    if expect_head is not None and not isinstance(expect_head, str):
+        raise ArgumentError(f"expect_head must be a hash (str), got {type(expect_head).__name__}")
+    expected = None if expect_head is None else expect_head.strip().lower()
+    found: list[int] = []  # the seq of the record whose hash is the expected one
+
+    def anchor(record: dict[str, Any]) -> None:
+        if record["hash"] == expected:
+            found.append(record["seq"])
+
+    report = _walk(lines, None, None if expected is None else anchor)
+    if expected is None or report.broken is not None or report.head == expected:
+        return report
+    where = (
+        f"it is the hash of record {found[0]}: {report.checked - found[0]} records follow it"
+        if found
+        else "no record of this trail has it: records were cut off the end, or it is another trail"
+    )
+    detail = f"the last hash is {report.head}, not the expected {one_line(expected)}; {where}"
+    broken = Broken(report.checked, report.checked or None, "head-mismatch", detail)
+    return ChainReport(False, report.checked, report.head, broken)
+
+
+def parse_records(lines: Lines) -> tuple[list[dict[str, Any]], ChainReport]:
     """The intact records (those before the first broken one), as parsed JSON, and the
     :class:`ChainReport`."""
-    return _walk(lines)
+    records: list[dict[str, Any]] = []
+    report = _walk(lines, records)
+    return records, report
 
 
-def _split(lines: Lines) -> list[str | bytes]:
-    if isinstance(lines, str | bytes):
-        parts: list[str | bytes] = (
-            list(lines.split("\n")) if isinstance(lines, str) else list(lines.split(b"\n"))
+def _split(lines: Lines) -> Iterator[str | bytes]:
+    if isinstance(lines, str):
+        raise ArgumentError(
+            "a trail given as a str is ambiguous (a file name, or the trail's text?): pass "
+            "pathlib.Path(name) for a file, or the text as bytes (text.encode()) or as its "
+            "lines (text.splitlines())"
         )
-        if parts and not parts[-1]:
-            parts.pop()
-        return parts
+    if isinstance(lines, os.PathLike):
+        yield from _file_lines(lines)
+        return
+    if isinstance(lines, bytes | bytearray):
+        yield from _byte_lines(bytes(lines))
+        return
     if not isinstance(lines, Iterable):
         raise ArgumentError(
-            f"verify_chain() takes text, bytes or an iterable of lines, got {type(lines).__name__}"
+            f"a trail is a pathlib.Path, bytes or an iterable of lines, got {type(lines).__name__}"
         )
-    found: list[str | bytes] = []
     for number, line in enumerate(lines, start=1):
         if isinstance(line, Mapping):  # a parsed record: checked as its canonical line
             try:
-                found.append(canonical_text(line))
+                yield canonical_text(line)
             except EscalateError:  # not canonical data: written as it is, to be named broken
-                found.append(json.dumps(line, sort_keys=True, default=repr))
+                yield _loose_text(line)
             continue
         if not isinstance(line, str | bytes):
             raise ArgumentError(
                 f"line {number} is a {type(line).__name__}, not str, bytes or a parsed record"
             )
         if isinstance(line, str):
-            found.append(line.removesuffix("\n"))
+            yield line.removesuffix("\n")
         else:
-            found.append(line.removesuffix(b"\n"))
-    return found
+            yield line.removesuffix(b"\n")
 
 
-def _walk(lines: Lines) -> tuple[list[dict[str, Any]], ChainReport]:
-    records: list[dict[str, Any]] = []
-    head, seq = GENESIS, 0
+def _loose_text(record: Mapping[str, Any]) -> str:
+    if too_deep(record):
+        return f"nested deeper than {MAX_DEPTH} levels"  # not JSON: named bad-json
+    return json.dumps(record, sort_keys=True, default=repr)
+
+
+def _byte_lines(data: bytes) -> Iterator[bytes]:
+    start = 0
+    while start < len(data):
+        end = data.find(b"\n", start)
+        if end < 0:
+            yield data[start:]
+            return
+        yield data[start:end]
+        start = end + 1
+
+
+def _file_lines(path: os.PathLike[str]) -> Iterator[bytes]:
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - closed below, read a line at a time
+    except FileNotFoundError:
+        raise TrailNotFoundError(f"no audit trail at {os.fspath(path)!r}") from None
+    except OSError as exc:
+        raise EscalateError(
+            f"cannot read audit trail {os.fspath(path)!r}: {exc.strerror or type(exc).__name__}"
+        ) from None
+    with handle:
+        try:
+            for line in handle:
+                yield line.removesuffix(b"\n")
+        except OSError as exc:
+            raise EscalateError(
+                f"cannot read audit trail {os.fspath(path)!r}: {exc.strerror or type(exc).__name__}"
+            ) from None
+
+
+def _walk(
+    lines: Lines,
+    keep: list[dict[str, Any]] | None,
+    each: Callable[[dict[str, Any]], None] | None = None,
+) -> ChainReport:
+    head, seq, checked = GENESIS, 0, 0
     for number, line in enumerate(_split(lines), start=1):
         record, problem = _check(line, number, head, seq)
         if problem is not None:
-            return records, ChainReport(False, len(records), head, problem)
+            return ChainReport(False, checked, head, problem)
         assert record is not None
-        records.append(record)
+        if keep is not None:
+            keep.append(record)
+        if each is not None:
+            each(record)
+        checked += 1
         head, seq = record["hash"], record["seq"]
-    return records, ChainReport(True, len(records), head, None)
+    return ChainReport(True, checked, head, None)
 
 
 def _check(
@@ -232,10 +330,11 @@ def _check(
 
 def continue_trail(lines: Lines) -> AuditTrail:
     """An :class:`AuditTrail` that appends after these records (its ``seq``, ``head``, the
-    policies and ticket events they hold). A broken chain is an
-    :class:`~escalate.errors.EscalateError` naming the first broken record: records are never
-    appended to a chain that does not verify."""
-    records, report = _walk(lines)
+    policies and ticket events they hold). A broken chain, or a record whose body escalate
+    cannot read (a value of the wrong type), is an :class:`~escalate.errors.EscalateError`
+    naming the record: records are never appended to a chain that does not verify."""
+    records: list[dict[str, Any]] = []
+    report = _walk(lines, records)
     if report.broken is not None:
         b = report.broken
         raise EscalateError(
@@ -243,18 +342,32 @@ def continue_trail(lines: Lines) -> AuditTrail:
             "not appending to it"
         )
     policies: set[str] = set()
-    events: set[tuple[str, int]] = set()
-    for record in records:
+    events: set[tuple[str, str]] = set()
+    for number, record in enumerate(records, start=1):
         body = record["body"]
         if record["kind"] == "policy":
+            segments = body["segments"]
+            if not isinstance(body["policy_hash"], str) or not (
+                isinstance(segments, dict) and all(isinstance(h, str) for h in segments.values())
+            ):
+                raise _unreadable(number, record, "policy_hash and segments' hashes")
             policies.add(body["policy_hash"])
-            if isinstance(body["segments"], dict):
-                policies.update(h for h in body["segments"].values() if isinstance(h, str))
+            policies.update(segments.values())
         elif record["kind"] in ("override", "acknowledgement"):
-            events.add((str(body["ticket_id"]), body["event"]))
+            if not isinstance(body["ticket_id"], str) or not isinstance(body["data"], dict):
+                raise _unreadable(number, record, "ticket_id (text) and data (an object)")
+            events.add(event_key(body["ticket_id"], body["data"]))
     return AuditTrail(
         seq=report.checked and records[-1]["seq"],
         head=report.head,
         known_policies=policies,
         known_events=events,
+    )
+
+
+def _unreadable(number: int, record: dict[str, Any], what: str) -> EscalateError:
+    return EscalateError(
+        f"line {number} (seq {record['seq']}): a {record['kind']} record whose body escalate "
+        f"cannot read: {what} of the wrong type; not appending to the trail (escalate audit "
+        "replay names it)"
     )

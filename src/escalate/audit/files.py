@@ -10,20 +10,24 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from escalate.audit.chain import continue_trail
+from escalate.audit.chain import TrailNotFoundError, continue_trail
 from escalate.audit.records import AuditTrail
 from escalate.errors import EscalateError
 
 __all__ = ["append_records", "read_trail"]
 
 
-def read_trail(path: str | os.PathLike[str]) -> bytes:
-    """The bytes of the trail at ``path`` (empty when there is no file yet)."""
+def read_trail(path: str | os.PathLike[str], *, missing_ok: bool = False) -> bytes:
+    """The bytes of the trail at ``path``; a missing file is a
+    :class:`~escalate.audit.chain.TrailNotFoundError` (empty bytes with ``missing_ok``: a
+    trail not started yet)."""
     try:
         with open(path, "rb") as handle:
             return handle.read()
     except FileNotFoundError:
-        return b""
+        if missing_ok:
+            return b""
+        raise TrailNotFoundError(f"no audit trail at {os.fspath(path)!r}") from None
     except OSError as exc:
         raise EscalateError(
             f"cannot read audit trail {os.fspath(path)!r}: {exc.strerror or type(exc).__name__}"
@@ -34,8 +38,11 @@ def append_records(path: str | os.PathLike[str], build: Callable[[AuditTrail], o
     """Continue the trail at ``path`` (created when missing): ``build`` adds records to an
     :class:`AuditTrail` that continues the file's chain; they are appended, one line each.
     Returns how many records were appended."""
-    existing = read_trail(path)
-    trail = continue_trail(existing)
+    existing = read_trail(path, missing_ok=True)
+    try:
+        trail = continue_trail(existing)
+    except EscalateError as exc:
+        raise EscalateError(f"{os.fspath(path)!r}: {exc}") from None
     build(trail)
     lines = trail.lines()
     if not lines:

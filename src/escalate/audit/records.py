@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from escalate.audit.canonical import _plain, canonical_bytes, encode_plain, plain
+from escalate.audit.canonical import _plain, canonical_bytes, canonical_text, encode_plain, plain
 from escalate.engine.compiled import Policy
 from escalate.engine.decision import Decision, iso
 from escalate.engine.history import Event
@@ -36,6 +36,7 @@ __all__ = [
     "decision_body",
     "encode_record",
     "event_bodies",
+    "event_key",
     "policy_body",
     "record_hash",
 ]
@@ -60,9 +61,19 @@ KINDS: Mapping[str, frozenset[str]] = {
         }
     ),
     "override": frozenset(
-        {"ticket_id", "event", "actor", "path", "level", "reason", "policy_hash", "authority"}
+        {
+            "ticket_id",
+            "event",
+            "data",
+            "actor",
+            "path",
+            "level",
+            "reason",
+            "policy_hash",
+            "authority",
+        }
     ),
-    "acknowledgement": frozenset({"ticket_id", "event", "actor", "path", "policy_hash"}),
+    "acknowledgement": frozenset({"ticket_id", "event", "data", "actor", "path", "policy_hash"}),
     "note": frozenset({"text"}),
 }
 """Each kind of record and the keys its ``body`` must hold (it may hold more)."""
@@ -119,7 +130,8 @@ class AuditTrail:
     Start one empty (``AuditTrail()``) or after existing records (``AuditTrail(seq=12,
     head=<hash of record 12>)``); :meth:`lines` gives the new records' lines to append. The
     trail remembers which policy hashes and ticket events it holds (``known_policies``,
-    ``known_events``: pass them in when continuing) so each is recorded once.
+    ``known_events``: :func:`event_key` of each; pass them in when continuing) so each is
+    recorded once.
     """
 
     __slots__ = ("_records", "head", "known_events", "known_policies", "seq")
@@ -130,7 +142,7 @@ class AuditTrail:
         seq: int = 0,
         head: str = GENESIS,
         known_policies: Iterable[str] = (),
-        known_events: Iterable[tuple[str, int]] = (),
+        known_events: Iterable[tuple[str, str]] = (),
     ) -> None:
         if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
             raise ArgumentError(f"seq must be an int >= 0, got {seq!r}")
@@ -139,7 +151,7 @@ class AuditTrail:
         self.seq = seq
         self.head = head
         self.known_policies: set[str] = set(known_policies)
-        self.known_events: set[tuple[str, int]] = set(known_events)
+        self.known_events: set[tuple[str, str]] = set(known_events)
         self._records: list[Record] = []
 
     @property
@@ -160,7 +172,9 @@ class AuditTrail:
             raise ArgumentError(f"a {kind} record's body needs {', '.join(missing)}")
         if not isinstance(at, datetime) or at.utcoffset() is None:
             raise ArgumentError(f"at must be an aware datetime, got {at!r}")
-        seq, when, content = self.seq + 1, iso(at), plain(body)
+        # checked inside a record-like object so the depth bound counts the record's level
+        seq, when = self.seq + 1, iso(at)
+        content = cast("dict[str, Any]", plain({"body": body}))["body"]
         assert when is not None
         try:
             digest, line = encode_record(seq, kind, when, content, self.head)
@@ -187,7 +201,7 @@ class AuditTrail:
         when given)."""
         added = [self.add("decision", decision.evaluated_at, decision_body(decision))]
         for kind, at, body in event_bodies(decision.ticket, decision.policy_hash, policy):
-            key = (body["ticket_id"], body["event"])
+            key = event_key(body["ticket_id"], body["data"])
             if key in self.known_events:
                 continue
             self.known_events.add(key)
@@ -276,6 +290,13 @@ def decision_body(decision: Decision) -> dict[str, Any]:
     }
 
 
+def event_key(ticket_id: str, data: object) -> tuple[str, str]:
+    """What identifies a recorded event: the ticket id and the canonical JSON of the event as
+    ``Event.to_dict()`` writes it (the record's ``data``). Its position in the history is no
+    key: an event synced late lands before events recorded already."""
+    return ticket_id, canonical_text(data)
+
+
 def event_bodies(
     ticket: Ticket, policy_hash: str | None, policy: Policy | None = None
 ) -> list[tuple[str, datetime, dict[str, Any]]]:
@@ -291,6 +312,7 @@ def event_bodies(
             body = {
                 "ticket_id": ticket.id,
                 "event": event.index,
+                "data": event.to_dict(),
                 "actor": event.actor,
                 "path": event.path,
                 "party": event.party,
@@ -306,6 +328,7 @@ def _override(
     return {
         "ticket_id": ticket.id,
         "event": event.index,
+        "data": event.to_dict(),
         "actor": event.actor,
         "path": event.path,
         "level": event.level,
