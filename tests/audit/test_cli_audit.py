@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -102,14 +104,29 @@ def test_replay_of_a_garbled_file_exits_1_without_a_traceback(
 def test_replay_exits_0_on_a_clean_trail_and_1_when_actions_were_missed(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    trail = tmp_path / "audit.jsonl"
-    record(trail, capsys)
+    trail, tickets = tmp_path / "audit.jsonl", tmp_path / "tickets"
+    tickets.mkdir()
+    for path in TICKETS.glob("*.json"):
+        (tickets / path.name).write_bytes(path.read_bytes())
+    argv = ["audit", "record", "--policy", PACK, "--tickets", str(tickets), "--out", str(trail)]
+    run([*argv, "--at", AT], capsys)
     clean = run(["audit", "replay", str(trail)], capsys)
-    record(trail, capsys, at="2024-11-20T18:00:00Z")  # nothing done in three hours
+    # nothing done in three hours: due actions are pending while the tickets are open ...
+    run([*argv, "--at", "2024-11-20T17:00:00Z"], capsys)
+    waiting = run(["audit", "replay", str(trail), "--json"], capsys)
+    # ... and missed once one ends without them
+    one = tickets / "INC0010001.json"
+    data = json.loads(one.read_text(encoding="utf-8"))
+    data["events"].append({"at": "2024-11-20T17:30:00Z", "type": "resolved"})
+    data["status"] = "resolved"
+    one.write_text(json.dumps(data), encoding="utf-8")
+    run([*argv, "--at", "2024-11-20T18:00:00Z"], capsys)
     code, out, _ = run(["audit", "replay", str(trail), "--json"], capsys)
-    kinds = {d["kind"] for d in json.loads(out)["deviations"]}
-    assert (0, 1, {"missed-action"}) == (clean[0], code, kinds)
+    report = json.loads(out)
+    kinds = {(d["kind"], d["ticket"]) for d in report["deviations"]}
+    assert (0, 0, 1, {("missed-action", "INC0010001")}) == (clean[0], waiting[0], code, kinds)
     assert "replayed 6 decisions of 6 tickets: 0 deviations" in clean[1]
+    assert json.loads(waiting[1])["pending"]
 
 
 def test_record_refuses_to_append_to_a_broken_trail(
@@ -119,7 +136,7 @@ def test_record_refuses_to_append_to_a_broken_trail(
     trail.write_text("garbage\n", encoding="utf-8")
     code, out, err = record(trail, capsys)
     assert (2, "", "garbage\n") == (code, out, trail.read_text(encoding="utf-8"))
-    assert err.startswith(f"escalate: error: --out: {trail}: line 1: the audit trail is broken")
+    assert err.startswith(f"escalate: error: --out: '{trail}': line 1: the audit trail is broken")
 
 
 def test_a_missing_trail_is_one_line_exit_2(
@@ -130,8 +147,7 @@ def test_a_missing_trail_is_one_line_exit_2(
         assert (
             2,
             "",
-            f"escalate: error: FILE: cannot read audit trail '{missing}': No such file or "
-            "directory\n",
+            f"escalate: error: FILE: no audit trail at '{missing}'\n",
         ) == run(["audit", action, str(missing)], capsys)
 
 
@@ -139,3 +155,61 @@ def test_a_missing_trail_is_one_line_exit_2(
 def test_every_audit_action_takes_json(action: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert 0 == main(["audit", action, "--help"])
     assert "--json" in capsys.readouterr().out
+
+
+# -- the review of issue 14 (each test failed before its fix) ---------------------------------
+
+
+def test_verify_and_replay_read_the_trail_from_standard_input_for_dash(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trail = tmp_path / "audit.jsonl"
+    record(trail, capsys)
+    found = []
+    for action in ("verify", "replay"):
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(trail.read_bytes())))
+        code, out, _ = run(["audit", action, "-", "--json"], capsys)
+        found.append((code, json.loads(out)["ok"]))
+    assert [(0, True), (0, True)] == found
+
+
+def test_verify_with_the_expected_head_fails_when_records_were_cut_off(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    trail = tmp_path / "audit.jsonl"
+    record(trail, capsys)
+    head = verify_chain(trail).head
+    intact = run(["audit", "verify", str(trail), "--expect-head", head], capsys)
+    lines = trail.read_bytes().splitlines(keepends=True)
+    trail.write_bytes(b"".join(lines[:-1]))
+    code, out, _ = run(["audit", "verify", str(trail), "--expect-head", head], capsys)
+    assert (0, 1) == (intact[0], code)
+    assert out.startswith(f"BROKEN at line {len(lines) - 1} (seq {len(lines) - 1}): head-mismatch")
+
+
+def test_a_ticket_with_an_integer_beyond_2_53_is_named_and_nothing_is_appended(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tickets, trail = tmp_path / "tickets", tmp_path / "audit.jsonl"
+    tickets.mkdir()
+    data = json.loads((TICKETS / "INC0010002.json").read_text(encoding="utf-8"))
+    (tickets / "INC0010001.json").write_bytes((TICKETS / "INC0010001.json").read_bytes())
+    (tickets / "INC0010002.json").write_text(
+        json.dumps({**data, "fields": {"jira_id": 2**53 + 1}}), encoding="utf-8"
+    )
+    argv = ["audit", "record", "--policy", PACK, "--tickets", str(tickets), "--at", AT]
+    code, out, err = run([*argv, "--out", str(trail)], capsys)
+    assert (2, "", False) == (code, out, trail.exists())
+    assert err.startswith(
+        f"escalate: error: {tickets / 'INC0010002.json'}: the ticket cannot be recorded in an "
+        "audit trail, nothing was appended: fields.jira_id: the integer 9007199254740993"
+    )
+
+
+def test_an_unwritable_trail_is_named_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    code, _, err = record(folder, capsys)
+    assert (2, 1) == (code, err.count(str(folder)))

@@ -11,17 +11,30 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, cast
 
-from escalate.audit.chain import verify_chain
-from escalate.audit.files import append_records, read_trail
+from escalate.audit.chain import ChainReport, Lines, verify_chain
+from escalate.audit.files import append_records
 from escalate.audit.records import AuditTrail
-from escalate.audit.replay import replay_audit
+from escalate.audit.replay import AuditReport, replay_audit
 from escalate.cli._corpus import decide_entry, read_corpus
-from escalate.cli._io import instant_arg, load_policy, out, print_json, shown_path
+from escalate.cli._io import (
+    STDIN,
+    UsageError,
+    _Stdin,
+    instant_arg,
+    load_policy,
+    out,
+    print_json,
+)
 from escalate.engine.decision import Decision
-from escalate.errors import EscalateError
+from escalate.errors import ArgumentError, EscalateError
 from escalate.people.availability import Availability
+
+Report = ChainReport | AuditReport
 
 
 def register(sub: Any) -> None:
@@ -61,7 +74,13 @@ def register(sub: Any) -> None:
         help="check a trail's chain (exit 1 at the first broken record)",
         description="Check every record's hash, seq and prev; name the first broken record.",
     )
-    verify.add_argument("path", metavar="FILE", help="the trail (JSON Lines)")
+    verify.add_argument("path", metavar="FILE", help="the trail (JSON Lines; '-': standard input)")
+    verify.add_argument(
+        "--expect-head",
+        metavar="HASH",
+        help="the last record's hash as stored elsewhere: exit 1 when the trail ends with "
+        "another (records cut off the end, or appended since)",
+    )
     verify.add_argument("--json", action="store_true", help="print the report as JSON")
     verify.set_defaults(run=run_verify)
 
@@ -73,9 +92,13 @@ def register(sub: Any) -> None:
             "check the recorded histories: missed and undue actions, unauthorised overrides."
         ),
     )
-    replay.add_argument("path", metavar="FILE", help="the trail (JSON Lines)")
+    replay.add_argument("path", metavar="FILE", help="the trail (JSON Lines; '-': standard input)")
     replay.add_argument("--json", action="store_true", help="print the report as JSON")
     replay.set_defaults(run=run_replay)
+
+
+class _Unrecordable(EscalateError):
+    """A ticket of the batch holds what a record cannot (an integer beyond +-(2**53 - 1))."""
 
 
 def run_record(args: argparse.Namespace) -> int:
@@ -85,18 +108,29 @@ def run_record(args: argparse.Namespace) -> int:
     added: list[dict[str, Any]] = []
 
     def build(trail: AuditTrail) -> None:
+        # The whole batch is built before anything is written (append_records writes once
+        # build returns): a ticket that cannot be recorded leaves the trail as it was.
         first = trail.seq
         trail.add_policy(policy, args.at)
-        for decision in decisions:
-            trail.add_decision(decision, policy)
+        for entry, decision in zip(entries, decisions, strict=True):
+            try:
+                trail.add_decision(decision, policy)
+            except ArgumentError as exc:
+                where = str(exc).removeprefix("body.ticket.").removeprefix("body.")
+                raise _Unrecordable(
+                    f"{entry.where}: the ticket cannot be recorded in an audit trail, nothing "
+                    f"was appended: {where}"
+                ) from None
         added.extend(
             {"seq": r.seq, "kind": r.kind, "hash": r.hash} for r in trail.records if r.seq > first
         )
 
     try:
         append_records(args.out, build)
+    except _Unrecordable:
+        raise
     except EscalateError as exc:
-        raise EscalateError(f"--out: {shown_path(args.out)}: {exc}") from None
+        raise EscalateError(f"--out: {exc}") from None
     if args.json:
         print_json({"out": args.out, "appended": added})
     else:
@@ -109,30 +143,42 @@ def run_record(args: argparse.Namespace) -> int:
     return 0
 
 
-def _trail(path: str) -> bytes:
+def _trail(path: str) -> Lines:
+    """The trail named on the command line: a file read a line at a time, or standard input
+    for ``-`` (like every input of the CLI, docs/cli.md)."""
+    if path == STDIN:
+        if _Stdin.reader is not None:
+            raise UsageError(
+                f"FILE -: standard input is already read for {_Stdin.reader}; only one input "
+                "can come from '-'"
+            )
+        _Stdin.reader = "FILE"
+        stream = getattr(sys.stdin, "buffer", None)
+        if stream is None:
+            raise EscalateError(
+                "FILE: cannot read the audit trail from standard input: there is none"
+            )
+        return cast("Iterable[bytes]", stream)
+    return Path(path)
+
+
+def _run(check: Callable[[], Report], as_json: bool) -> int:
     try:
-        with open(path, "rb"):
-            pass
-    except OSError as exc:
-        raise EscalateError(
-            f"FILE: cannot read audit trail {path!r}: {exc.strerror or type(exc).__name__}"
-        ) from None
-    return read_trail(path)
+        report = check()
+    except EscalateError as exc:
+        raise EscalateError(f"FILE: {exc}") from None
+    if as_json:
+        print_json(report.to_dict())
+    else:
+        out(report.text(), keep_newlines=True)
+    return 0 if report.ok else 1
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    report = verify_chain(_trail(args.path))
-    if args.json:
-        print_json(report.to_dict())
-    else:
-        out(report.text(), keep_newlines=True)
-    return 0 if report.ok else 1
+    trail = _trail(args.path)
+    return _run(lambda: verify_chain(trail, expect_head=args.expect_head), args.json)
 
 
 def run_replay(args: argparse.Namespace) -> int:
-    report = replay_audit(_trail(args.path))
-    if args.json:
-        print_json(report.to_dict())
-    else:
-        out(report.text(), keep_newlines=True)
-    return 0 if report.ok else 1
+    trail = _trail(args.path)
+    return _run(lambda: replay_audit(trail), args.json)
