@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from escalate.audit import canonical_text, record_hash, verify_chain
-from tests.audit.test_chain import LINES
+from escalate.audit import AuditTrail, canonical_text, record_hash, verify_chain
+from tests.audit.test_chain import AT, LINES
+from tests.audit.trails import PACK, TICKETS
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "audit.md"
 
@@ -47,7 +48,24 @@ def tampered() -> dict[str, list[str]]:
         "deleted middle": [*LINES[:2], *LINES[3:]],
         "swapped": swapped,
         "forged prev": [*LINES[:2], rehashed(forged), *LINES[3:]],
+        "integer-like keys": numeric_keys(),
+        "integer-like keys edited": numeric_keys(edit=True),
     }
+
+
+def numeric_keys(*, edit: bool = False) -> list[str]:
+    """A trail whose ticket has custom fields "10" and "9" (JavaScript objects put such keys
+    first, in numeric order, whatever order they were added in)."""
+    data = json.loads((TICKETS / "INC0010001.json").read_text(encoding="utf-8"))
+    data["fields"] = {"10": "ten", "9": "nine", "a": "letter"}
+    trail = AuditTrail()
+    trail.add_policy(PACK, AT)
+    trail.add_decision(PACK.evaluate(data, now=AT), PACK)
+    trail.add_note("end", AT)
+    lines = trail.lines()
+    if edit:
+        lines[1] = lines[1].replace('"9":"nine"', '"9":"NINE"')
+    return lines
 
 
 @pytest.mark.parametrize("case", sorted(tampered()))
