@@ -41,7 +41,7 @@ from datetime import datetime
 from itertools import pairwise
 from typing import Any
 
-from escalate.audit.canonical import canonical_text
+from escalate.audit.canonical import canonical_text, encode_plain
 from escalate.audit.chain import ChainReport, Lines, one_line, parse_records
 from escalate.audit.records import authority, event_key
 from escalate.engine.compiled import Policy
@@ -343,7 +343,7 @@ def _replay_decision(
             raise TypeError("an action id is not text")
     if not isinstance(body["policy_hash"], str):
         raise TypeError("policy_hash is not text")
-    events = [canonical_text(e) for e in data["events"]]
+    events = [encode_plain(e) for e in data["events"]]  # plain: from a verified record
     recorded = _Recorded(seq, at, body, events, None, None)
     policy = policies.get(body["policy_hash"])
     if policy is None:
