@@ -185,6 +185,7 @@ def test_verify_with_the_expected_head_fails_when_records_were_cut_off(
     code, out, _ = run(["audit", "verify", str(trail), "--expect-head", head], capsys)
     assert (0, 1) == (intact[0], code)
     assert out.startswith(f"BROKEN at line {len(lines) - 1} (seq {len(lines) - 1}): head-mismatch")
+    assert f"all {len(lines) - 1} records are intact, the end is not the expected one" in out
 
 
 def test_a_ticket_with_an_integer_beyond_2_53_is_named_and_nothing_is_appended(

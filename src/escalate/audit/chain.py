@@ -95,9 +95,14 @@ class ChainReport:
             return f"ok: {self.checked} records, chain intact; last hash {self.head}"
         b = self.broken
         seq = "" if b.seq is None else f" (seq {b.seq})"
+        intact = (
+            f"all {self.checked} records are intact, the end is not the expected one"
+            if b.problem == "head-mismatch"
+            else f"{self.checked} records before it are intact"
+        )
         return (
             f"BROKEN at line {b.line}{seq}: {b.problem}: {one_line(b.detail)}\n"
-            f"{self.checked} records before it are intact; last intact hash {self.head}"
+            f"{intact}; last intact hash {self.head}"
         )
 
 
