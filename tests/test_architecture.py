@@ -26,7 +26,9 @@ STAGES: tuple[frozenset[str], ...] = (
     frozenset({"engine"}),
     frozenset({"comms"}),
     frozenset({"policy"}),
-    frozenset({"schemas", "testing", "cli", "whatif", "adapters", "integrations", "governance"}),
+    frozenset(
+        {"schemas", "testing", "cli", "whatif", "adapters", "integrations", "governance", "audit"}
+    ),
     frozenset({"__init__"}),
 )
 

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from escalate._json import MAX_JSON_DEPTH, MAX_JSON_INT_DIGITS
 from escalate._version import __version__
 from escalate.cli import (
+    audit,
     calibrate,
     demo,
     diff,
@@ -70,6 +71,7 @@ COMMANDS = (
     replay,
     calibrate,
     vendors,
+    audit,
 )
 
 
