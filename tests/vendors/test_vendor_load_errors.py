@@ -3,9 +3,11 @@ bad value."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from escalate import PolicyError
+from escalate import PolicyError, lint, load
 from escalate.policy.loader import loads
 from tests.vendors.helpers import CONTRACT
 
@@ -96,3 +98,9 @@ def test_an_unknown_shared_field_is_a_load_error_with_a_suggestion() -> None:
     message = error(change="fields: [category, service, priority]=>fields: [categry]")
     assert "vendors.acme.data_sharing.fields[0]: unknown ticket field 'categry'" in message
     assert "did you mean 'category'?" in message
+
+
+def test_a_calendar_only_a_vendor_contract_counts_on_is_used() -> None:
+    policy = load(Path(__file__).resolve().parents[2] / "examples" / "vendors" / "policy.yaml")
+    assert "acme-hours" in {v.calendar_name for v in policy.vendors}
+    assert [] == [f for f in lint(policy) if f.code == "unused-calendar"]

@@ -578,9 +578,9 @@ class _Usage:
 
 
 def _calendars_named(policy: Policy) -> set[str]:
-    """Every calendar the policy names: clock targets (scoped definitions' too), levels, and
-    the ``within`` / ``not_within`` tests of every condition (rules, clocks, definitions,
-    paths)."""
+    """Every calendar the policy names: clock targets (scoped definitions' too), levels, vendor
+    contracts, and the ``within`` / ``not_within`` tests of every condition (rules, clocks,
+    definitions, paths)."""
     names: set[str] = set()
     conditions: list[Condition | None] = [rule.when for rule in policy.rules]
     for clock in policy.clocks:
@@ -592,6 +592,7 @@ def _calendars_named(policy: Policy) -> set[str]:
     for path in policy.paths:
         names.update(level.calendar_name for level in path.levels if level.calendar_name)
         conditions.append(path.when)
+    names.update(vendor.calendar_name for vendor in policy.vendors)
     conditions += [segment.when for segment in policy.segments]
     for condition in conditions:
         if condition is not None:
