@@ -142,3 +142,27 @@ def test_a_ticket_and_a_corpus_together_is_a_usage_error(
 def test_tickets_are_partitioned_by_their_id() -> None:
     assert _ticket_key(Entry("t.jsonl:1", {"id": "INC1"})) == "INC1"
     assert _ticket_key(Entry("t.jsonl:2", {"id": 7})) == "t.jsonl:2"  # refused when decided
+
+
+def test_a_ticket_beyond_a_calendars_years_is_named_in_the_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    policy = tmp_path / "p.yaml"
+    policy.write_text(
+        "policy: p\nversion: 1\ncalendars:\n  office: {timezone: Europe/Berlin, hours: "
+        '{mon-fri: ["09:00-17:00"]}, holidays: {country: DE, years: [2024, 2024]}}\n'
+        "clocks:\n  resolution:\n    stop: {status: [resolved]}\n"
+        "    targets: {default: {within: 8h, calendar: office}}\n",
+        encoding="utf-8",
+    )
+    folder = tmp_path / "tickets"
+    folder.mkdir()
+    (folder / "T1.json").write_text(
+        '{"id": "T1", "opened_at": "2024-06-03T09:00:00Z", "priority": "P3"}', encoding="utf-8"
+    )
+    at = "2026-01-05T10:00:00Z"
+    code, out, err = run(
+        ["evaluate", "--policy", str(policy), "--tickets", str(folder), "--at", at], capsys
+    )
+    assert (2, "") == (code, out)
+    assert err.startswith(f"escalate: error: {folder / 'T1.json'}: ") and "calendar 'office'" in err

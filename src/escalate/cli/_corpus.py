@@ -20,7 +20,7 @@ from escalate._json import json_text, parse_json
 from escalate.cli._io import MAX_JSON_BYTES, STDIN, read_input, read_json, shown_path
 from escalate.engine.compiled import Policy
 from escalate.engine.decision import Decision
-from escalate.errors import EscalateError, TicketError
+from escalate.errors import EscalateError
 from escalate.people.availability import Availability
 from escalate.policy.loader import read_file
 
@@ -63,7 +63,7 @@ def decide_entry(
     where it was read."""
     try:
         return policy.evaluate(entry.data, now=at, availability=availability)
-    except TicketError as exc:
+    except EscalateError as exc:  # the ticket, or an instant of it a calendar cannot measure
         raise EscalateError(f"{entry.where}: {exc}") from None
 
 

@@ -36,7 +36,7 @@ from escalate.engine.compiled import Policy
 from escalate.engine.decision import iso
 from escalate.engine.messages import Message
 from escalate.engine.sweep import Sweep
-from escalate.errors import EscalateError, TicketError
+from escalate.errors import EscalateError
 
 
 def register(sub: Any) -> None:
@@ -213,7 +213,7 @@ def decide_entry(job: Job, entry: Entry) -> dict[str, Any] | str:
     where it was read."""
     try:
         decision = job.policy._evaluate_in(job.sweep, entry.data)
-    except TicketError as exc:
+    except EscalateError as exc:  # the ticket, or an instant of it a calendar cannot measure
         raise EscalateError(f"{entry.where}: {exc}") from None
     if job.as_json:
         return decision.to_dict(trace=job.full)
