@@ -38,3 +38,15 @@ def test_a_running_clock_still_shows_its_share_of_the_target() -> None:
     assert [
         "clock work: running, 1h of 4h on 24x7 (25.00%), breach at 2024-11-20T14:00:00+00:00"
     ] == clock_lines(decision.explain())
+
+
+def test_a_breached_clock_is_marked_breached_even_once_stopped() -> None:
+    body = NOT_STARTED.replace("{status: [in-progress]}", "{event: created}")
+    running = evaluate(body, ticket(), "2024-11-20T15:00:00+00:00")
+    assert [
+        "clock work: running, 5h of 4h on 24x7 (125.00%), "
+        "breach at 2024-11-20T14:00:00+00:00 BREACHED"
+    ] == clock_lines(running.explain())
+    late = ticket(events=[{"at": "2024-11-20T14:30:00+00:00", "type": "resolved"}])
+    stopped = evaluate(body, late, "2024-11-21T09:00:00+00:00")
+    assert clock_lines(stopped.explain())[0].endswith("BREACHED")

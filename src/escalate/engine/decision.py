@@ -531,6 +531,8 @@ class Decision:
             pct = c.fact("percent")
             share = "" if pct is None else f" ({pct})"  # None: a zero target has no share
             breach = f", breach at {iso(c.breach_at)}" if c.breach_at else ""
+            if c.breached:  # marked as the vendor clocks are: a late report is easy to miss
+                breach += " BREACHED"
             lines.append(
                 f"clock {name}: {c.state}, {format_duration(c.elapsed)} of "
                 f"{c.target_text} on {c.calendar_name}{share}{breach}"
