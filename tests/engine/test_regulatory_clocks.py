@@ -202,21 +202,32 @@ def test_a_cycle_counts_only_if_it_started_while_in_force(started: str, applies:
     assert [c["name"] for c in decision.to_dict()["clocks"]] == list(decision.clocks)  # type: ignore[union-attr]
 
 
-def test_cycles_out_of_force_are_dropped_and_the_rest_renumbered() -> None:
+def test_cycles_out_of_force_are_dropped_and_the_rest_keep_their_numbers() -> None:
+    # A cycle's number is in its rung action ids: renumbering the cycle in force to 1 would
+    # give it the ids of the dropped cycle 1, which the ticket records as done (the reviewer's
+    # t8: the 50 % notify of cycle 2 vanished). Cycle 2 stays cycle 2, its rung fires.
     body = clock_body(
         "milestone:a",
         "milestone:b",
         "{within: 4h}",
         extra='    effective: {from: "2025-01-17T00:00:00Z"}\n',
         new_cycle='    new_cycle_on: ["milestone:a"]\n',
-    )
+    ) + """    ladder:
+      - {at: 50%, notify: {to: ["person:a"]}}
+directory:
+  people:
+    a: {name: A, channels: {email: a@example.com}}
+"""
     tkt = ticket(
         "2025-01-16T08:00:00Z",
         milestone("2025-01-16T08:00:00Z", "a"),
+        event("2025-01-16T10:05:00Z", "action-done", action_id="T1:clock:c#1@0:notify0"),
         milestone("2025-01-17T08:00:00Z", "a"),
     )
-    state = policy(body).evaluate(tkt, now=utc("2025-01-17T09:00:00Z")).clock("c")
-    assert (state.cycle, state.started_at) == (1, utc("2025-01-17T08:00:00Z"))
+    decision = policy(body).evaluate(tkt, now=utc("2025-01-17T10:30:00Z"))
+    state = decision.clock("c")
+    assert (state.cycle, state.started_at) == (2, utc("2025-01-17T08:00:00Z"))
+    assert [a.id for a in decision.actions] == ["T1:clock:c#2@0:notify0"]
 
 
 def test_a_clock_not_yet_started_is_not_started_whatever_its_dates() -> None:

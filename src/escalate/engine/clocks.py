@@ -270,20 +270,19 @@ def wall_amount_us(
 
 
 def in_force(clock: ClockDef, cycles: list[Cycle]) -> list[Cycle]:
-    """The cycles that started while the clock's obligation was in force (``effective``),
-    renumbered from 1; all of them for a clock without ``effective``."""
+    """The cycles that started while the clock's obligation was in force (``effective``);
+    all of them for a clock without ``effective``. They keep their numbers: a cycle's number
+    is in its rungs' action ids, which a ticket may already have recorded as done, so the
+    cycles left out leave gaps (the first cycle in force may be cycle 2)."""
     effective = clock.effective
     if effective is None:
         return cycles
     lo, hi = effective
-    kept = [
+    return [
         c
         for c in cycles
         if (lo is None or c.started_at >= lo) and (hi is None or c.started_at < hi)
     ]
-    for number, cycle in enumerate(kept, 1):
-        cycle.number = number
-    return kept
 
 
 def out_of_force(clock: ClockDef, steps: Sequence[Step], cycles: Sequence[Cycle]) -> bool:
@@ -490,7 +489,8 @@ class ClockState:
         object.__setattr__(self, "scope", scope)
         object.__setattr__(self, "_cycle", None)
         object.__setattr__(self, "now", now)
-        object.__setattr__(self, "cycle", len(cycles))
+        # The latest cycle's own number: with ``effective`` the cycles kept may skip some.
+        object.__setattr__(self, "cycle", cycles[-1].number if cycles else 0)
         object.__setattr__(self, "_target", target)
         object.__setattr__(self, "_segments", segments)
         object.__setattr__(self, "_worked_before", worked_before)
