@@ -288,6 +288,39 @@ DEADLINES: list[tuple[str, str, list[tuple[str, str]], dict[str, Any], str, str,
         "2024-12-24T00:00:00Z",
         "2024-12-30T17:30:00-05:00",
     ),
+    (
+        # Tue 7 Jan 2025: Wed 8 (1), Thu 9 closed (National Day of Mourning for President
+        # Carter: no public holiday, a closure the pack lists), Fri 10 (2), Mon 13 (3), Tue 14
+        "sec-over-the-carter-day-of-mourning",
+        "sec",
+        [("2025-01-07T10:00:00-05:00", "sec-materiality-determined")],
+        {},
+        "sec-8k-item-105",
+        "2025-01-07T23:59:00Z",
+        "2025-01-14T17:30:00-05:00",
+    ),
+    (
+        # Mon 30 Dec 2030: Tue 31 (1), (New Year), Thu 2 (2), Fri 3 (3), Mon 6 Jan 2031 (4):
+        # past the pack's old 2030 calendar range, which raised CalendarRangeError
+        "sec-into-2031",
+        "sec",
+        [("2030-12-30T10:00:00-05:00", "sec-materiality-determined")],
+        {},
+        "sec-8k-item-105",
+        "2030-12-30T23:59:00Z",
+        "2031-01-06T17:30:00-05:00",
+    ),
+    (
+        # Fri 21 Dec 2035: Mon 24 (1), (Christmas Tue 25), Wed 26 (2), Thu 27 (3), Fri 28 (4):
+        # the last year the pack's calendar covers
+        "sec-in-2035",
+        "sec",
+        [("2035-12-21T10:00:00-05:00", "sec-materiality-determined")],
+        {},
+        "sec-8k-item-105",
+        "2035-12-21T23:59:00Z",
+        "2035-12-28T17:30:00-05:00",
+    ),
 ]
 
 
