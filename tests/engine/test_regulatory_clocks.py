@@ -85,6 +85,11 @@ def test_a_milestone_event_reads_and_writes_its_name_and_reason() -> None:
         ({"milestone": ""}, "events[0].milestone", "non-empty"),
         ({"milestone": "x", "text": "y"}, "events[0].text", "take no 'text'"),
         ({"milestone": "x", "status": "new"}, "events[0].status", "take no 'status'"),
+        # matched exactly by triggers: a name only an id would match is refused, not ignored
+        ({"milestone": "gdpr-aware "}, "events[0].milestone", "(got 'gdpr-aware ')"),
+        ({"milestone": "GDPR-aware"}, "events[0].milestone", "a milestone name is a lower-case id"),
+        ({"milestone": "a b"}, "events[0].milestone", "(got 'a b')"),
+        ({"milestone": "gdpr--aware"}, "events[0].milestone", "a milestone name is a lower-case"),
     ],
 )
 def test_a_bad_milestone_event_is_refused(payload: dict[str, Any], path: str, message: str) -> None:
@@ -170,12 +175,33 @@ rules:
         ("milestone:", "milestone name in 'milestone:'"),
         ("milestones:a", "unknown event type 'milestones:a'"),
         ("acknowleged", "unknown event type 'acknowleged'"),
+        ("milestone:GDPR-aware", "a milestone name is a lower-case id"),
+        ("milestone:gdpr aware", "a milestone name is a lower-case id"),
     ],
 )
 def test_a_bad_trigger_event_is_refused(value: str, message: str) -> None:
     with pytest.raises(PolicyError, match=r"clocks\.c\.start\.event") as caught:
         policy(clock_body(value, "milestone:b", "{within: 4h}"))
     assert message in str(caught.value)
+
+
+@pytest.mark.parametrize("value", ["GDPR-aware", "gdpr aware"])
+def test_a_milestones_condition_on_a_name_no_milestone_can_have_is_refused(value: str) -> None:
+    body = (
+        clock_body("milestone:a", "milestone:b", "{within: 4h}")
+        + f"""
+rules:
+  - id: r
+    when: {{milestones: {{contains: "{value}"}}}}
+    then: {{notify: {{to: ["person:a"]}}}}
+directory:
+  people:
+    a: {{name: A, channels: {{email: a@example.com}}}}
+"""
+    )
+    with pytest.raises(PolicyError, match=r"rules\[0\]\.when\.milestones\.contains") as caught:
+        policy(body)
+    assert "a milestone name is a lower-case id" in str(caught.value)
 
 
 # -- effective ---------------------------------------------------------------------------------
@@ -202,21 +228,81 @@ def test_a_cycle_counts_only_if_it_started_while_in_force(started: str, applies:
     assert [c["name"] for c in decision.to_dict()["clocks"]] == list(decision.clocks)  # type: ignore[union-attr]
 
 
-def test_cycles_out_of_force_are_dropped_and_the_rest_renumbered() -> None:
-    body = clock_body(
-        "milestone:a",
-        "milestone:b",
-        "{within: 4h}",
-        extra='    effective: {from: "2025-01-17T00:00:00Z"}\n',
-        new_cycle='    new_cycle_on: ["milestone:a"]\n',
+def test_cycles_out_of_force_are_dropped_and_the_rest_keep_their_numbers() -> None:
+    # A cycle's number is in its rung action ids: renumbering the cycle in force to 1 would
+    # give it the ids of the dropped cycle 1, which the ticket records as done (the reviewer's
+    # t8: the 50 % notify of cycle 2 vanished). Cycle 2 stays cycle 2, its rung fires.
+    body = (
+        clock_body(
+            "milestone:a",
+            "milestone:b",
+            "{within: 4h}",
+            extra='    effective: {from: "2025-01-17T00:00:00Z"}\n',
+            new_cycle='    new_cycle_on: ["milestone:a"]\n',
+        )
+        + """    ladder:
+      - {at: 50%, notify: {to: ["person:a"]}}
+directory:
+  people:
+    a: {name: A, channels: {email: a@example.com}}
+"""
     )
     tkt = ticket(
         "2025-01-16T08:00:00Z",
         milestone("2025-01-16T08:00:00Z", "a"),
+        event("2025-01-16T10:05:00Z", "action-done", action_id="T1:clock:c#1@0:notify0"),
         milestone("2025-01-17T08:00:00Z", "a"),
     )
-    state = policy(body).evaluate(tkt, now=utc("2025-01-17T09:00:00Z")).clock("c")
-    assert (state.cycle, state.started_at) == (1, utc("2025-01-17T08:00:00Z"))
+    decision = policy(body).evaluate(tkt, now=utc("2025-01-17T10:30:00Z"))
+    state = decision.clock("c")
+    assert (state.cycle, state.started_at) == (2, utc("2025-01-17T08:00:00Z"))
+    assert [a.id for a in decision.actions] == ["T1:clock:c#2@0:notify0"]
+
+
+@pytest.mark.parametrize(
+    ("events", "applies"),
+    [
+        # judged by the first 'aware': before the date, so the chained clock has no cycle
+        ((("2025-01-16T08:00:00Z", "aware"), ("2025-01-17T08:00:00Z", "a")), False),
+        ((("2025-01-17T00:00:00Z", "aware"), ("2025-01-17T08:00:00Z", "a")), True),
+        # the first one judges, not a later one
+        (
+            (
+                ("2025-01-16T08:00:00Z", "aware"),
+                ("2025-01-17T07:00:00Z", "aware"),
+                ("2025-01-17T08:00:00Z", "a"),
+            ),
+            False,
+        ),
+        # not recorded: the cycle's own start judges
+        ((("2025-01-17T08:00:00Z", "a"),), True),
+        ((("2025-01-16T08:00:00Z", "a"),), False),
+    ],
+)
+def test_effective_judged_at_a_milestone_judges_the_whole_clock(
+    events: tuple[tuple[str, str], ...], applies: bool
+) -> None:
+    body = clock_body(
+        "milestone:a",
+        "milestone:b",
+        "{within: 4h}",
+        extra='    effective: {from: "2025-01-17T00:00:00Z", judged_at: "milestone:aware"}\n',
+    )
+    tkt = ticket(events[0][0], *(milestone(t, n) for t, n in events))
+    decision = policy(body).evaluate(tkt, now=utc("2025-01-17T09:00:00Z"))
+    assert list(decision.clocks) == (["c"] if applies else [])
+
+
+@pytest.mark.parametrize("value", ["aware", "milestone:", "milestone:Aware", "created"])
+def test_effective_judged_at_must_name_a_milestone(value: str) -> None:
+    body = clock_body(
+        "milestone:a",
+        "milestone:b",
+        "{within: 4h}",
+        extra=f'    effective: {{from: "2025-01-17T00:00:00Z", judged_at: "{value}"}}\n',
+    )
+    with pytest.raises(PolicyError, match=r"clocks\.c\.effective\.judged_at"):
+        policy(body)
 
 
 def test_a_clock_not_yet_started_is_not_started_whatever_its_dates() -> None:
@@ -315,15 +401,121 @@ def test_by_sets_the_wall_time_on_the_due_date(start: str, target: str, due: str
 
 
 def test_a_by_target_on_business_hours_breaches_at_the_wall_time_it_names() -> None:
-    # 1bd by 12:00 on a 09:00-17:00 calendar from Thu 3 Jul 10:00 EDT: due Mon 7 Jul 12:00, so
-    # the target is the 7 + 3 working hours between (Thursday 10-17, Monday 9-12).
+    # 1bd by 12:00 on a 09:00-17:00 calendar from Thu 3 Jul 10:00 EDT: due Mon 7 Jul 12:00;
+    # a ``by`` target is measured in real time, so the target is the 4 days 2 hours between.
     body = clock_body(
         "milestone:a", "milestone:b", '{within: 1bd, calendar: ny-business, by: "12:00"}'
     )
     start = "2025-07-03T14:00:00Z"
     state = policy(body).evaluate(ticket(start, milestone(start, "a")), now=utc(start)).clock("c")
-    assert (state.target_text, state.target_us) == ("1bd", 10 * 3600 * 10**6)
+    assert (state.target_text, state.target_us) == ("1bd", 98 * 3600 * 10**6)
     assert state.breach_at == utc("2025-07-07T16:00:00Z")
+
+
+@pytest.mark.parametrize(
+    ("start", "by", "due"),
+    [
+        # Sat 1 Nov 2025 10:00 EDT, 1bd by 08:00: Mon 3 Nov 08:00 EST, before the calendar
+        # opens. No working time lies between: the breach was None, never breached.
+        ("2025-11-01T14:00:00Z", "08:00", "2025-11-03T13:00:00Z"),
+        # Mon 3 Nov 10:00 EST, by 08:00: Tue 08:00 EST; it breached at Mon 17:00 (closing)
+        ("2025-11-03T15:00:00Z", "08:00", "2025-11-04T13:00:00Z"),
+        # Mon 3 Nov 10:00 EST, by 20:00: Tue 20:00 EST (Wed 01:00 UTC); it breached at Tue
+        # 17:00, the end of the last working period before it
+        ("2025-11-03T15:00:00Z", "20:00", "2025-11-05T01:00:00Z"),
+        # Thu 3 Jul 2025 18:00 EDT (closed), by 12:00: 4 July and the weekend skipped, Mon 7 Jul
+        ("2025-07-03T22:00:00Z", "12:00", "2025-07-07T16:00:00Z"),
+    ],
+)
+def test_a_by_deadline_is_its_wall_instant_whatever_the_calendar_hours(
+    start: str, by: str, due: str
+) -> None:
+    body = clock_body(
+        "milestone:a", "milestone:b", f'{{within: 1bd, calendar: ny-business, by: "{by}"}}'
+    )
+    compiled = policy(body)
+    tkt = ticket(start, milestone(start, "a"))
+    begin, end = utc(start), utc(due)
+    half = begin + (end - begin) / 2
+    state = compiled.evaluate(tkt, now=half).clock("c")
+    assert state.breach_at == end
+    assert (state.percent, state.remaining) == (50, end - half)
+    assert compiled.evaluate(tkt, now=end - timedelta(microseconds=1)).clock("c").breached is False
+    at_due = compiled.evaluate(tkt, now=end).clock("c")
+    assert (at_due.breached, at_due.percent, at_due.remaining) == (True, 100, timedelta(0))
+    # stopped a microsecond before the due instant: on time, at it: breached (the default)
+    for stop, late in ((end - timedelta(microseconds=1), False), (end, True)):
+        stopped = ticket(start, milestone(start, "a"), milestone(stop.isoformat(), "b"))
+        assert compiled.evaluate(stopped, now=end + timedelta(days=1)).clock("c").breached is late
+
+
+def test_by_with_a_pause_is_refused_at_load() -> None:
+    body = clock_body(
+        "milestone:a",
+        "milestone:b",
+        '{within: 4bd, calendar: ny-business, by: "17:30"}',
+        extra="    pause: {status: on-hold}\n",
+    )
+    with pytest.raises(PolicyError, match=r"clocks\.c\.targets\.default\.by") as caught:
+        policy(body)
+    assert "cannot be used on a clock with 'pause'" in str(caught.value)
+
+
+# -- on_time_at_due: "not later than" ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("target", "due"),
+    [
+        ("{within: 72h, on_time_at_due: true}", "2024-10-28T08:00:00Z"),  # real hours
+        ('{within: 2d, calendar: ny, by: "17:30", on_time_at_due: true}', "2024-10-27T21:30:00Z"),
+    ],
+)
+def test_on_time_at_due_makes_the_due_instant_on_time(target: str, due: str) -> None:
+    body = clock_body("milestone:a", "milestone:b", target)
+    compiled = policy(body)
+    start, end, us = "2024-10-25T08:00:00Z", utc(due), timedelta(microseconds=1)
+    running = ticket(start, milestone(start, "a"))
+    at_due = compiled.evaluate(running, now=end)
+    assert (at_due.clock("c").breached, at_due.clock("c").remaining) == (False, timedelta(0))
+    assert at_due.clock("c").breach_at == end + us
+    assert compiled.evaluate(running, now=end + us).clock("c").breached is True
+    # a stop at exactly the due instant is on time: no breach instant at all
+    on_time = ticket(start, milestone(start, "a"), milestone(due, "b"))
+    kept = compiled.evaluate(on_time, now=end + timedelta(days=1)).clock("c")
+    assert (kept.breached, kept.breach_at) == (False, None)
+    late = ticket(start, milestone(start, "a"), milestone((end + us).isoformat(), "b"))
+    missed = compiled.evaluate(late, now=end + timedelta(days=1)).clock("c")
+    assert (missed.breached, missed.breach_at) == (True, end + us)
+
+
+def test_on_time_at_due_moves_the_wake_up_of_a_breached_rule() -> None:
+    body = (
+        clock_body("milestone:a", "milestone:b", "{within: 4h, on_time_at_due: true}")
+        + """
+rules:
+  - id: late
+    when: {clock.c.breached: true}
+    then: {notify: {to: ["person:a"]}}
+directory:
+  people:
+    a: {name: A, channels: {email: a@example.com}}
+"""
+    )
+    start = "2025-01-20T08:00:00Z"
+    decision = policy(body).evaluate(ticket(start, milestone(start, "a")), now=utc(start))
+    assert decision.next_evaluation_at == utc("2025-01-20T12:00:00.000001Z")
+
+
+def test_without_on_time_at_due_the_due_instant_breaches() -> None:
+    body = clock_body("milestone:a", "milestone:b", "{within: 4h}")
+    start = "2025-01-20T08:00:00Z"
+    state = (
+        policy(body)
+        .evaluate(ticket(start, milestone(start, "a")), now=utc("2025-01-20T12:00:00Z"))
+        .clock("c")
+    )
+    assert (state.breached, state.breach_at) == (True, utc("2025-01-20T12:00:00Z"))
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ month ends, DST changes, holidays, the earlier of two limits and the dates a law
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -288,6 +288,39 @@ DEADLINES: list[tuple[str, str, list[tuple[str, str]], dict[str, Any], str, str,
         "2024-12-24T00:00:00Z",
         "2024-12-30T17:30:00-05:00",
     ),
+    (
+        # Tue 7 Jan 2025: Wed 8 (1), Thu 9 closed (National Day of Mourning for President
+        # Carter: no public holiday, a closure the pack lists), Fri 10 (2), Mon 13 (3), Tue 14
+        "sec-over-the-carter-day-of-mourning",
+        "sec",
+        [("2025-01-07T10:00:00-05:00", "sec-materiality-determined")],
+        {},
+        "sec-8k-item-105",
+        "2025-01-07T23:59:00Z",
+        "2025-01-14T17:30:00-05:00",
+    ),
+    (
+        # Mon 30 Dec 2030: Tue 31 (1), (New Year), Thu 2 (2), Fri 3 (3), Mon 6 Jan 2031 (4):
+        # past the pack's old 2030 calendar range, which raised CalendarRangeError
+        "sec-into-2031",
+        "sec",
+        [("2030-12-30T10:00:00-05:00", "sec-materiality-determined")],
+        {},
+        "sec-8k-item-105",
+        "2030-12-30T23:59:00Z",
+        "2031-01-06T17:30:00-05:00",
+    ),
+    (
+        # Fri 21 Dec 2035: Mon 24 (1), (Christmas Tue 25), Wed 26 (2), Thu 27 (3), Fri 28 (4):
+        # the last year the pack's calendar covers
+        "sec-in-2035",
+        "sec",
+        [("2035-12-21T10:00:00-05:00", "sec-materiality-determined")],
+        {},
+        "sec-8k-item-105",
+        "2035-12-21T23:59:00Z",
+        "2035-12-28T17:30:00-05:00",
+    ),
 ]
 
 
@@ -303,11 +336,23 @@ def test_each_pack_deadline_on_concrete_dates(
     now: str,
     due: str,
 ) -> None:
-    found = clock(name, incident(*milestones, **fields), clock_name, now)
+    ticket = incident(*milestones, **fields)
+    found = clock(name, ticket, clock_name, now)
     assert found is not None, f"{clock_name} does not apply"
     assert found["state"] == "running"
     assert found["type"] == "regulatory"
-    assert at(str(found["breach_at"])) == at(due)
+    # "Not later than", "within", "on or before": the due instant itself is on time
+    # (on_time_at_due), the breach is the microsecond after it. HIPAA's due instant is the end
+    # of the 60th day (24:00), already the first instant past it.
+    (definition,) = [c for c in pack(name).clocks if c.name == clock_name]
+    on_time = definition.targets["default"].on_time_at_due
+    assert on_time == (name != "hipaa")
+    breach = at(due) + timedelta(microseconds=1) * on_time
+    assert at(str(found["breach_at"])) == breach
+    at_due = clock(name, ticket, clock_name, breach.isoformat())
+    just_before = clock(name, ticket, clock_name, (breach - timedelta(microseconds=1)).isoformat())
+    assert at_due is not None and just_before is not None
+    assert (just_before["breached"], at_due["breached"]) == (False, True)
 
 
 def test_a_deadline_is_kept_up_to_its_last_instant_and_missed_at_it() -> None:
@@ -360,6 +405,38 @@ def test_dora_earlier_of_two_limits_is_the_one_that_breaches_first() -> None:
             "sec-8k-item-105",
             "2023-12-20T00:00:00Z",
         ),
+        # chained reports are judged by awareness (effective.judged_at), not their own start:
+        # aware the day before NIS2 applied, notified the day it did: no final-report clock
+        (
+            "nis2",
+            [
+                ("2024-10-17T10:00:00+02:00", "nis2-aware"),
+                ("2024-10-18T10:00:00+02:00", "nis2-notification-submitted"),
+            ],
+            "nis2-final-report",
+            "2024-10-19T00:00:00Z",
+        ),
+        # aware before DORA applied, classified and reported after: no DORA clock at all
+        (
+            "dora",
+            [
+                ("2025-01-16T20:00:00Z", "dora-aware"),
+                ("2025-01-17T10:00:00Z", "dora-classified-major"),
+            ],
+            "dora-initial-after-classification",
+            "2025-01-17T11:00:00Z",
+        ),
+        (
+            "dora",
+            [
+                ("2025-01-16T08:00:00Z", "dora-aware"),
+                ("2025-01-16T09:00:00Z", "dora-classified-major"),
+                ("2025-01-16T12:00:00Z", "dora-initial-submitted"),
+                ("2025-01-18T10:00:00Z", "dora-intermediate-submitted"),
+            ],
+            "dora-final",
+            "2025-01-19T00:00:00Z",
+        ),
     ],
 )
 def test_an_obligation_triggered_before_it_applied_has_no_clock(
@@ -373,7 +450,8 @@ def test_dora_applies_from_its_first_instant() -> None:
     ticket = incident(("2025-01-17T00:00:00+01:00", "dora-classified-major"))
     found = clock("dora", ticket, "dora-initial-after-classification", "2025-01-17T01:00:00Z")
     assert found is not None
-    assert at(str(found["breach_at"])) == at("2025-01-17T04:00:00+01:00")
+    # due at 04:00, on time at it: the breach is the microsecond after
+    assert at(str(found["breach_at"])) == at("2025-01-17T04:00:00.000001+01:00")
 
 
 def test_every_pack_says_it_is_not_legal_advice_and_cites_its_sources() -> None:

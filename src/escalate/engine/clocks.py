@@ -60,16 +60,33 @@ class Trigger:
         return True
 
 
+#: What a target with ``by`` is measured on: real elapsed time. Its due instant is a
+#: wall-clock instant whatever the calendar's hours (the calendar only says which date is
+#: due), so its elapsed time, target, percent and breach are counted in real time. Immutable.
+WALL = Calendar.from_config("24x7")
+
+
 @dataclass(frozen=True, slots=True)
 class Target:
     """A clock's target for one priority: a ``duration`` on the calendar ``calendar_name``;
     ``by`` (minutes of the day, 0 to 1440; ``None``: none) the wall time the due date ends at
-    (YAML ``by: "17:30"``, ``"24:00"``: the end of the day)."""
+    (YAML ``by: "17:30"``, ``"24:00"``: the end of the day); ``on_time_at_due`` whether a stop
+    at exactly the due instant is on time (the breach is then the first microsecond after it;
+    by default the due instant itself breaches: elapsed >= target).
+
+    ``measure`` is the calendar elapsed time is counted on: ``calendar``, or real time
+    (:data:`WALL`) for a target with ``by``, whose due instant is a wall-clock instant even
+    outside the calendar's working hours."""
 
     duration: Duration
     calendar_name: str
     calendar: Calendar
     by: int | None = None
+    on_time_at_due: bool = False
+    measure: Calendar = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "measure", self.calendar if self.by is None else WALL)
 
     @property
     def dated(self) -> bool:
@@ -179,6 +196,9 @@ class ClockDef:
     scope_fields: tuple[str, ...] = ()
     # When the obligation is in force: only cycles started in [from, until) count (None: open).
     effective: tuple[datetime | None, datetime | None] | None = None
+    # ``effective.judged_at``: the event type (``milestone:<name>``) whose first occurrence
+    # judges every cycle of the clock against ``effective`` (None: each cycle's own start).
+    effective_judged_at: str | None = None
 
     def __post_init__(self) -> None:
         # Built once per policy: freezing here costs nothing at evaluation.
@@ -247,43 +267,61 @@ class Cycle:
 
 
 def wall_amount_us(
-    cycle: Cycle, calendar: Calendar, duration: Duration, by: int | None = None
+    cycle: Cycle,
+    calendar: Calendar,
+    duration: Duration,
+    by: int | None = None,
+    *,
+    real: bool = False,
 ) -> int:
     """The working time (µs) on ``calendar`` from the cycle's start to the wall-clock due
     instant of a ``bd`` or ``mo`` ``duration``, or of any duration with a wall time ``by``
     (minutes of the day; see :meth:`Duration.due_at`), the amount of a fixed one otherwise;
-    computed once per cycle and calendar."""
+    computed once per cycle and calendar. With ``by``, or ``real`` (a rung of a clock whose
+    target has ``by``), the real time until then: ``calendar`` only finds the due date."""
     if by is None and not (duration.business_days or duration.months):
         return _us(duration.delta)
     amounts = cycle.amounts
     key: tuple[int, ...] = (id(calendar), duration.business_days, duration.months)
     if by is not None:  # the wall time, and the whole days a ``d`` / ``w`` target counts
         key = (*key, by, duration.delta.days)
+        real = True
+    elif real:  # a rung in real time: a key of its own length
+        key = (*key, -1)
     found = amounts.get(key)
     if found is None:
         start = cycle.started_at
         due_at = duration.due_at(calendar, start, by)
         assert due_at is not None
-        amount = _us(calendar.elapsed(start, due_at)) if due_at > start else 0
+        amount = 0
+        if due_at > start:
+            amount = _us(due_at - start) if real else _us(calendar.elapsed(start, due_at))
         found = amounts[key] = (calendar, amount)
     return found[1]
 
 
-def in_force(clock: ClockDef, cycles: list[Cycle]) -> list[Cycle]:
-    """The cycles that started while the clock's obligation was in force (``effective``),
-    renumbered from 1; all of them for a clock without ``effective``."""
+def in_force(clock: ClockDef, cycles: list[Cycle], steps: Sequence[Step] = ()) -> list[Cycle]:
+    """The cycles that started while the clock's obligation was in force (``effective``);
+    all of them for a clock without ``effective``. They keep their numbers: a cycle's number
+    is in its rungs' action ids, which a ticket may already have recorded as done, so the
+    cycles left out leave gaps (the first cycle in force may be cycle 2)."""
     effective = clock.effective
     if effective is None:
         return cycles
     lo, hi = effective
-    kept = [
+    judged_at = clock.effective_judged_at
+    if judged_at is not None:
+        # A clock chained after others (a final report after a notification) is judged by the
+        # moment that triggered the whole obligation, the first time it was recorded: every
+        # cycle counts, or none does. Not recorded (yet): each cycle by its own start.
+        for t, event_type, _, _ in steps:
+            if event_type == judged_at:
+                return cycles if (lo is None or t >= lo) and (hi is None or t < hi) else []
+    return [
         c
         for c in cycles
         if (lo is None or c.started_at >= lo) and (hi is None or c.started_at < hi)
     ]
-    for number, cycle in enumerate(kept, 1):
-        cycle.number = number
-    return kept
 
 
 def out_of_force(clock: ClockDef, steps: Sequence[Step], cycles: Sequence[Cycle]) -> bool:
@@ -291,7 +329,7 @@ def out_of_force(clock: ClockDef, steps: Sequence[Step], cycles: Sequence[Cycle]
     (``cycles``, from :func:`run_cycles`) though the history started some."""
     if clock.effective is None or cycles:
         return False
-    return bool(run_cycles(replace(clock, effective=None), steps))
+    return bool(run_cycles(replace(clock, effective=None, effective_judged_at=None), steps))
 
 
 def _fires(triggers: tuple[Trigger, ...], event_type: str, before: str, after: str) -> bool:
@@ -346,7 +384,7 @@ def run_cycles(
                 current = Cycle(len(cycles) + 1, t)
                 cycles.append(current)
                 _pause_or_resume(current, clock, after, t)
-    return cycles if clock.effective is None else in_force(clock, cycles)
+    return cycles if clock.effective is None else in_force(clock, cycles, steps)
 
 
 def cycles_as_of(cycles: Sequence[Cycle], at: datetime) -> list[Cycle]:
@@ -408,7 +446,8 @@ class ClockState:
     ``state`` is one of ``not-started``, ``running``, ``paused``, ``stopped``,
     ``not-applicable`` (no target for the ticket's priority). The other attributes describe the
     clock's current (latest) ``cycle``: ``started_at``, ``stopped_at``, ``paused_since``
-    (aware instants or ``None``); ``elapsed`` (business time on the target's calendar) and
+    (aware instants or ``None``); ``elapsed`` (business time on the target's calendar; real
+    time for a target with ``by``) and
     ``elapsed_wall`` (wall time), ``elapsed_us`` (``elapsed`` in microseconds); ``target``
     (the target as a duration on that calendar, ``None`` without one), ``target_us``,
     ``target_text`` (as written) and ``calendar_name``; ``breach_at`` (when elapsed reaches
@@ -490,7 +529,8 @@ class ClockState:
         object.__setattr__(self, "scope", scope)
         object.__setattr__(self, "_cycle", None)
         object.__setattr__(self, "now", now)
-        object.__setattr__(self, "cycle", len(cycles))
+        # The latest cycle's own number: with ``effective`` the cycles kept may skip some.
+        object.__setattr__(self, "cycle", cycles[-1].number if cycles else 0)
         object.__setattr__(self, "_target", target)
         object.__setattr__(self, "_segments", segments)
         object.__setattr__(self, "_worked_before", worked_before)
@@ -523,13 +563,15 @@ class ClockState:
                 cursor = p_to if p_to is not None else end
             if cursor < end or state == RUNNING:
                 segments.append((cursor, None if state == RUNNING else end))
-            cal = target.calendar
-            # ``3bd`` and ``1mo`` end at a wall time (a working day, a calendar month later),
-            # as does any target with ``by`` (a wall time on the due date): the target is the
-            # calendar's working time from the cycle start until then.
+            cal = target.measure
+            # ``3bd`` and ``1mo`` end at a wall time (a working day, a calendar month later):
+            # the target is the calendar's working time from the cycle start until then. A
+            # target with ``by`` (a wall time on the due date) is the real time until then,
+            # and is measured in real time (``measure``): it breaches at its due instant
+            # whatever the calendar's hours.
             duration = target.duration
             if target.dated:
-                target_us = wall_amount_us(cycle, cal, duration, target.by)
+                target_us = wall_amount_us(cycle, target.calendar, duration, target.by)
                 elapsed_target = ONE_US * target_us
             else:
                 elapsed_target = duration.delta
@@ -551,7 +593,7 @@ class ClockState:
         object.__setattr__(self, "elapsed", ONE_US * elapsed_us)
         object.__setattr__(self, "elapsed_wall", wall)
         if state not in (NOT_APPLICABLE, NOT_STARTED):
-            breach_at = self.reached_at(target_us)
+            breach_at = self.reached_at(self.breach_amount_us)
         object.__setattr__(self, "breach_at", breach_at)
 
     def __setattr__(self, name: str, value: object) -> None:
@@ -583,6 +625,13 @@ class ClockState:
     def applies(self) -> bool:
         """Whether the clock has a target for this ticket and has started."""
         return self.state not in (NOT_APPLICABLE, NOT_STARTED)
+
+    @property
+    def breach_amount_us(self) -> int:
+        """The elapsed microseconds at which the clock breaches: the target, or one more
+        for a target with ``on_time_at_due`` (reaching the due instant is on time)."""
+        target = self._target
+        return self.target_us + (target is not None and target.on_time_at_due)
 
     @property
     def breached(self) -> bool:
@@ -628,10 +677,10 @@ class ClockState:
             if self.state != RUNNING:
                 return None
             # elapsed(start, t) = elapsed_us + elapsed(now, t) for t >= now (additivity)
-            return target.calendar.add(self.now, ONE_US * (amount_us - self.elapsed_us))
+            return target.measure.add(self.now, ONE_US * (amount_us - self.elapsed_us))
         i = bisect.bisect_left(self._worked_before, amount_us) - 1
         start = self._segments[i][0]
-        return target.calendar.add(start, ONE_US * (amount_us - self._worked_before[i]))
+        return target.measure.add(start, ONE_US * (amount_us - self._worked_before[i]))
 
     def rung_amount_us(self, share: Fraction) -> int:
         """The elapsed microseconds at which a rung of this share is reached (rounded up)."""
@@ -654,8 +703,10 @@ class ClockState:
         after = rung.after
         assert after is not None and self._target is not None and self.started_at is not None
         assert self._cycle is not None
-        # ``bd``, ``mo``: at a wall time, like targets (once per cycle)
-        return wall_amount_us(self._cycle, self._target.calendar, after)
+        # ``bd``, ``mo``: at a wall time, like targets (once per cycle); in real time on a
+        # clock whose target has ``by``, as that target is
+        target = self._target
+        return wall_amount_us(self._cycle, target.calendar, after, real=target.by is not None)
 
     def rung_reached_at(self, amount_us: int) -> datetime | None:
         """When this cycle's elapsed time reaches ``amount_us`` (see :meth:`reached_at`); an

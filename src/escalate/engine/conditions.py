@@ -32,6 +32,7 @@ import re2  # type: ignore[import-untyped]  # google-re2 ships no type informati
 from escalate._models import MAX_INT, MIN_INT, label_problem
 from escalate.calendars._durations import MAX_PERCENT, PERCENT_DECIMALS, parse_duration
 from escalate.calendars.calendar import Calendar
+from escalate.engine.history import milestone_problem
 from escalate.errors import PolicyError, TicketError, shown, suggest
 
 Path = tuple[str | int, ...]
@@ -578,6 +579,8 @@ def _check_name(name: str, item: str, where: Path) -> None:
     """A ticket name (not a custom field value) is a non-blank line that hides nothing: an
     operand that is not could never equal one, so it is a mistake, not a rule."""
     problem = label_problem(item)
+    if problem is None and name == "milestones":
+        problem = milestone_problem(item)
     if problem is not None:
         raise PolicyError(f"{name} never holds this value: {problem}", path=where)
 

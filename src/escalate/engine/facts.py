@@ -641,7 +641,7 @@ def clock_leaf_instant(leaf: Leaf, facts: Mapping[str, Any]) -> datetime | None:
     elif attr in ("elapsed", "remaining") and isinstance(threshold, int):
         amount = threshold if attr == "elapsed" else cs.target_us - threshold
     elif attr == "breached":
-        amount = cs.target_us
+        amount = cs.breach_amount_us
     elif attr == "state":
         return cs.started_at
     if amount is None:

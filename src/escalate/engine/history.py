@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import bisect
 import operator
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -614,6 +615,14 @@ def check_history(
             value = getattr(event, key)
             if value is not None and (type(value) is not str or label_problem(value)):
                 _reject_name(value, ("events", i, key), multiline=False)
+        if kind == "milestone":
+            problem = milestone_problem(cast(str, event.milestone))
+            if problem is not None:
+                raise TicketError(
+                    f"a milestone event's name: {problem}",
+                    path=("events", i, "milestone"),
+                    value=event.milestone,
+                )
         if event.reason is not None and (
             type(event.reason) is not str or text_problem(event.reason, multiline=True)
         ):
@@ -658,6 +667,27 @@ def check_history(
         elif kind == "field-changed":
             _change_field(out, event, i)
     return out
+
+
+#: A milestone's name: a lower-case id, the pattern policies use for ids (``gdpr-aware``).
+#: Clock triggers (``milestone:<name>``) and the ``milestones`` fact match it exactly, so a
+#: name that differs only in case or spacing would silently start no legal clock.
+_MILESTONE = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
+
+
+def milestone_problem(name: str) -> str | None:
+    """Why ``name`` is refused as a milestone name, or ``None``.
+
+    >>> milestone_problem("gdpr-aware") is None, milestone_problem("GDPR-aware") is not None
+    (True, True)
+    """
+    if _MILESTONE.fullmatch(name):
+        return None
+    return (
+        "a milestone name is a lower-case id: letters a-z and digits, words joined by '-' "
+        "or '_' (e.g. 'gdpr-aware'); clock triggers and the 'milestones' fact match it "
+        "exactly, so a misspelt one would start no clock"
+    )
 
 
 # The payload keys that hold names (status is checked against the statuses; reason is prose).

@@ -303,9 +303,10 @@ def _not_longer(clock: ClockDef, cs: ClockState, before: str | None) -> bool:
     old = targets.get(before or "") or targets.get("default")
     if old is None or old.calendar_name != cs.calendar_name:
         return old is None
-    duration = old.duration
-    fixed = not (duration.is_business_days or duration.is_months)
-    return fixed and _us(duration.delta) >= cs.target_us
+    if old.dated:  # ``bd``, ``mo``, ``by``: an amount of its own per cycle
+        return False
+    amount = _us(old.duration.delta)
+    return amount >= cs.target_us and amount + old.on_time_at_due >= cs.breach_amount_us
 
 
 def _us(delta: timedelta) -> int:

@@ -48,6 +48,7 @@ from escalate.engine.conditions import (
     referenced_fields,
 )
 from escalate.engine.governance import GovernanceDef
+from escalate.engine.history import milestone_problem
 from escalate.engine.paths import LevelDef, PathDef
 from escalate.engine.plans import Notifications
 from escalate.engine.rules import RuleDef
@@ -696,6 +697,7 @@ class _Compiler:
         pause = None
         if spec.pause is not None:
             pause = self._status_names(spec.pause.status, spec.pause.category, (*path, "pause"))
+            _no_by_with_pause(spec, path)
         new_cycle = _event_names(spec.new_cycle_on, (*path, "new_cycle_on"))
         return ClockDef(
             name=name,
@@ -709,6 +711,9 @@ class _Compiler:
             targets=targets,
             ladder=(),
             effective=None if spec.effective is None else _effective(spec.effective, path),
+            effective_judged_at=None
+            if spec.effective is None
+            else _judged_at(spec.effective, path),
         )
 
     def _targets(self, spec: Mapping[str, TargetSpec], path: Path) -> dict[str, Target]:
@@ -731,6 +736,7 @@ class _Compiler:
                 target.calendar,
                 self._calendar(target.calendar, (*where, "calendar")),
                 by,
+                target.on_time_at_due,
             )
         return targets
 
@@ -1437,7 +1443,8 @@ def _event_names(value: list[str] | str | None, path: Path) -> frozenset[str] | 
     for i, item in enumerate(items):
         where = path if isinstance(value, str) else (*path, i)
         if item.startswith(MILESTONE_PREFIX):
-            problem = label_problem(item[len(MILESTONE_PREFIX) :])
+            name = item[len(MILESTONE_PREFIX) :]
+            problem = label_problem(name) or milestone_problem(name)
             if problem is not None:
                 raise PolicyError(f"milestone name in {shown(item)}: {problem}", path=where)
             continue
@@ -1455,6 +1462,25 @@ def _event_names(value: list[str] | str | None, path: Path) -> frozenset[str] | 
                 suggestion=suggest(item, EVENT_TYPES),
             )
     return frozenset(items)
+
+
+def _no_by_with_pause(spec: ClockSpec, path: Path) -> None:
+    """Refuse a target with ``by`` on a clock that pauses: ``by`` makes the deadline one
+    wall-clock instant, and a pause would have to move it by an amount nothing defines."""
+    found = [((*path, "targets", p), t) for p, t in sorted(spec.targets.items())]
+    for i, item in enumerate(spec.definitions):
+        found += [
+            ((*path, "definitions", i, "targets", p), t) for p, t in sorted(item.targets.items())
+        ]
+    for where, target in found:
+        if target.by is not None:
+            raise PolicyError(
+                f"'by' ({shown(target.by)}) cannot be used on a clock with 'pause': 'by' makes "
+                "the deadline one wall-clock instant (a legal deadline's date and time), and a "
+                "pause would have to move that instant by an amount nothing defines; drop "
+                "'pause', or drop 'by' and count working time",
+                path=(*where, "by"),
+            )
 
 
 _BY = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])|24:00")
@@ -1510,6 +1536,22 @@ def _effective(spec: EffectiveSpec, path: Path) -> tuple[datetime | None, dateti
             "effective.until must be after effective.from", path=(*path, "effective", "until")
         )
     return lo, hi
+
+
+def _judged_at(spec: EffectiveSpec, path: Path) -> str | None:
+    """``effective.judged_at``: ``milestone:<name>`` (checked as a trigger's milestone)."""
+    value = spec.judged_at
+    if value is None:
+        return None
+    where: Path = (*path, "effective", "judged_at")
+    if not value.startswith(MILESTONE_PREFIX):
+        raise PolicyError(
+            f"effective.judged_at names a milestone, 'milestone:<name>' (e.g. "
+            f"'milestone:nis2-aware'), got {shown(value)}",
+            path=where,
+        )
+    _event_names(value, where)
+    return value
 
 
 def _rung_key(rung: Rung) -> tuple[str, Any]:

@@ -304,6 +304,12 @@ class TargetSpec(_Strict):
         "date in the calendar's zone; 'within' then counts dates (d, w, bd, mo)",
         examples=["17:30", "24:00"],
     )
+    on_time_at_due: bool = Field(
+        default=False,
+        description="true: a stop at exactly the due instant is on time and the breach is the "
+        "first instant after it (legal deadlines: 'not later than', 'on or before'); false: "
+        "reaching the due instant is a breach (elapsed >= target)",
+    )
 
 
 StatusCategory = Literal["new", "in-progress", "on-hold", "resolved", "closed", "cancelled"]
@@ -378,10 +384,18 @@ _AWARE = WithJsonSchema(
 
 class EffectiveSpec(_Strict):
     """When the obligation a clock encodes is in force: a cycle counts only if it started in
-    ``[from, until)`` (the law in force when it was triggered). Either bound may be left out."""
+    ``[from, until)`` (the law in force when it was triggered), or, with ``judged_at``, if the
+    first milestone it names was recorded then. Either bound may be left out."""
 
     from_: Annotated[Any, _AWARE] = Field(default=None, alias="from")
     until: Annotated[Any, _AWARE] = None
+    judged_at: str | None = Field(
+        default=None,
+        description="'milestone:<name>': the first such milestone recorded decides for every "
+        "cycle of the clock whether it is in force (a report chained after the one that "
+        "started the obligation); default: each cycle's own start",
+        examples=["milestone:nis2-aware"],
+    )
 
 
 class ClockSpec(_Strict):
