@@ -34,7 +34,9 @@ def test_extending_policy_inherits_the_base_vendors(tmp_path: Path) -> None:
 
 
 def test_extending_policy_overrides_a_vendor_whole(tmp_path: Path) -> None:
-    child = load(_child(tmp_path, "vendors:\n  acme: {name: ACME EU, path: acme, response: {default: 1h}}\n"))
+    child = load(
+        _child(tmp_path, "vendors:\n  acme: {name: ACME EU, path: acme, response: {default: 1h}}\n")
+    )
     (vendor,) = child.vendors
     assert vendor.name == "ACME EU"
     assert vendor.clauses == ()  # replaced whole, as other sections' entries are

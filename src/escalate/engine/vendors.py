@@ -157,14 +157,16 @@ def _span(
     segments: list[tuple[datetime, datetime]] = []
     cursor = start
     paused_at_end = False
+    # Pauses are half-open [from, to), like the SLA clocks': the clock is paused at the
+    # instant the pause starts and runs again at the instant it ends.
     for p_from, p_to in pauses:
         if p_to is not None and p_to <= cursor:
             continue
-        if p_from >= end:
+        if p_from > end:
             break
         if p_from > cursor:
             segments.append((cursor, p_from))
-        if p_to is None or p_to >= end:
+        if p_to is None or p_to > end:
             paused_at_end = True
             cursor = end
             break

@@ -1,0 +1,66 @@
+"""Regression tests for an independent review of the vendor stage: each pins the behaviour
+at the exact instants where it was wrong."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from tests.vendors.helpers import contract, engaged_ticket, ev, vendor_ack
+
+
+def T(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+PAUSE = "awaiting-user-info"
+
+
+def _paused(now: str, *changes: tuple[str, str]) -> dict[str, object]:
+    """The ticket with the status changes known at ``now``."""
+    known = [(at, status) for at, status in changes if T(at) <= T(now)]
+    events = [ev(at, "status-changed", status=status) for at, status in known]
+    return engaged_ticket(*events, status=known[-1][1] if known else "in-progress")
+
+
+# -- pauses are half-open [start, end) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("now", "state", "elapsed", "next_contact"),
+    [
+        # paused from 14:05 (inclusive) to 14:10 (exclusive), engaged at 14:00
+        (
+            "2024-11-20T14:04:59.999999+00:00",
+            "running",
+            "4m59s999999us",
+            "2024-11-20T14:15:00+00:00",
+        ),
+        ("2024-11-20T14:05:00+00:00", "paused", "5m", None),
+        ("2024-11-20T14:09:59.999999+00:00", "paused", "5m", None),
+        ("2024-11-20T14:10:00+00:00", "running", "5m", "2024-11-20T14:20:00+00:00"),
+    ],
+)
+def test_pauses_are_half_open(now: str, state: str, elapsed: str, next_contact: str | None) -> None:
+    ticket = _paused(
+        now, ("2024-11-20T14:05:00+00:00", PAUSE), ("2024-11-20T14:10:00+00:00", "in-progress")
+    )
+    decision = contract().evaluate(ticket, now=T(now))
+    vendor = decision.to_dict()["vendors"][0]
+    assert (vendor["response"]["state"], vendor["response"]["elapsed"]) == (state, elapsed)
+    assert vendor["next_contact_at"] == next_contact
+    if next_contact is not None:  # the announced wake-up is one
+        assert decision.next_evaluation_at is not None
+        assert decision.next_evaluation_at <= T(next_contact)
+
+
+def test_a_pause_starting_now_announces_no_contact_that_never_comes() -> None:
+    ticket = engaged_ticket(
+        ev("2024-11-20T14:05:00+00:00", "status-changed", status=PAUSE), status=PAUSE
+    )
+    policy = contract()
+    at_start = policy.evaluate(ticket, now=T("2024-11-20T14:05:00+00:00"))
+    assert at_start.vendors[0].next_contact_at is None
+    later = policy.evaluate(ticket, now=T("2024-11-20T14:15:00+00:00"))
+    assert [a.kind for a in later.actions if a.kind == "vendor_escalation"] == []
