@@ -64,3 +64,25 @@ def test_a_pause_starting_now_announces_no_contact_that_never_comes() -> None:
     assert at_start.vendors[0].next_contact_at is None
     later = policy.evaluate(ticket, now=T("2024-11-20T14:15:00+00:00"))
     assert [a.kind for a in later.actions if a.kind == "vendor_escalation"] == []
+
+
+# -- only the vendor's acknowledgement is its response -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("party", "stopped_at", "total"),
+    [
+        (None, None, "500.00"),  # ours on their path: their clock runs on, the cap is reached
+        ("us", None, "500.00"),
+        ("vendor", "2024-11-20T14:05:00+00:00", "0.00"),
+    ],
+)
+def test_only_a_vendor_party_acknowledgement_stops_the_response_clock(
+    party: str | None, stopped_at: str | None, total: str
+) -> None:
+    payload = {"path": "acme", "actor": "bob"} | ({} if party is None else {"party": party})
+    ticket = engaged_ticket(ev("2024-11-20T14:05:00+00:00", "acknowledged", **payload))
+    vendor = contract().evaluate(ticket, now=T("2024-11-20T17:00:00+00:00")).to_dict()["vendors"][0]
+    assert vendor["response"]["stopped_at"] == stopped_at
+    # late-response: 100.00 per started 15m after 30m, cap 500.00
+    assert vendor["penalties"][0]["amount"] == total

@@ -10,8 +10,8 @@ policy that declares vendors, after the path stage:
   engagement ends when the ticket ends (resolved, closed or cancelled): both clocks stop
   there, whatever their state.
 * **Response** runs from the engagement to the first ``acknowledged`` event naming the
-  vendor's path (``path: <path>``, typically ``party: vendor``) at or after it. An
-  acknowledgement naming no path is ours, not the vendor's: it does not stop it.
+  vendor's path with ``party: vendor`` at or after it. An acknowledgement without that
+  party (ours, on their path or not) does not stop it.
 * **Resolution** runs from the engagement to the first ``milestone`` event named
   ``<vendor id>-resolved`` at or after it (the vendor's part is done while the ticket stays
   open) or the ticket's end, whichever comes first (:func:`_resolved_at`).
@@ -210,6 +210,24 @@ def _resolved_at(ctx: Context, vendor: VendorDef, engaged_at: datetime) -> datet
     return marked
 
 
+def _responded_at(ctx: Context, vendor: VendorDef, engaged_at: datetime) -> datetime | None:
+    """The vendor's response: the first ``acknowledged`` event with ``party: vendor`` naming
+    its path at or after the engagement. Our own acknowledgement of the path (no ``party``, or
+    another) answers our page, not the vendor's clock."""
+    now = ctx.now
+    return next(
+        (
+            e.at
+            for e in ctx.ticket.events
+            if e.type == "acknowledged"
+            and e.path == vendor.path
+            and e.party == "vendor"
+            and engaged_at <= e.at <= now
+        ),
+        None,
+    )
+
+
 def _vendor(
     ctx: Context, vendor: VendorDef, path: PathDef, path_state: PathState, out: Outcome
 ) -> VendorState:
@@ -238,8 +256,7 @@ def _vendor(
     ended = _resolved_at(ctx, vendor, engaged_at)
     if ended is not None and ended < engaged_at:
         ended = engaged_at
-    acks = ctx.history.named.get(vendor.path, ())
-    responded = next((at for at in acks if at >= engaged_at), None)
+    responded = _responded_at(ctx, vendor, engaged_at)
     if ended is not None and (responded is None or ended < responded):
         responded = ended  # the engagement ended before they answered: the clock stops there
     pauses = _pauses(ctx, vendor.pause)
