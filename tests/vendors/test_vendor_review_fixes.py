@@ -86,3 +86,39 @@ def test_only_a_vendor_party_acknowledgement_stops_the_response_clock(
     assert vendor["response"]["stopped_at"] == stopped_at
     # late-response: 100.00 per started 15m after 30m, cap 500.00
     assert vendor["penalties"][0]["amount"] == total
+
+
+# -- a vendor clock breaching is a wake-up -----------------------------------------------------
+
+NO_CONTACTS = (
+    '    contacts:\n      - {name: duty-engineer, address: "noc@acme.example", after: 15m}\n'
+    '      - {name: account-manager, address: "am@acme.example", after: 1h}\n=>'
+)
+
+
+def test_a_vendor_breach_is_a_wake_up_and_sweep_refreshes_it() -> None:
+    policy = contract(nocontacts=NO_CONTACTS)
+    done = ev("2024-11-20T14:00:00+00:00", "action-done", action_id="INC1:path:acme:1:0:acme-l2")
+    ticket = engaged_ticket(done)
+    first = policy.evaluate(ticket, now=T("2024-11-20T14:01:00+00:00"))
+    # response due 30m after engagement (P1), resolution 4h
+    assert first.next_evaluation_at == T("2024-11-20T14:30:00+00:00")
+    at_breach = policy.evaluate(ticket, now=T("2024-11-20T14:30:00+00:00"))
+    assert at_breach.vendors[0].response.breached
+    assert at_breach.next_evaluation_at == T("2024-11-20T18:00:00+00:00")
+    (swept,) = policy.sweep([(ticket, first)], now=T("2024-11-20T20:00:00+00:00"))
+    assert swept.evaluated
+    assert swept.decision.vendors[0].resolution.breached
+    assert str(swept.decision.vendors[0].penalty_total) == "1000.00"
+
+
+def test_a_stopped_or_paused_clock_wakes_nobody() -> None:
+    policy = contract(nocontacts=NO_CONTACTS)
+    done = ev("2024-11-20T14:00:00+00:00", "action-done", action_id="INC1:path:acme:1:0:acme-l2")
+    ticket = engaged_ticket(
+        done,
+        vendor_ack("2024-11-20T14:10:00+00:00"),
+        ev("2024-11-20T14:20:00+00:00", "status-changed", status=PAUSE),
+        status=PAUSE,
+    )
+    assert policy.evaluate(ticket, now=T("2024-11-20T14:21:00+00:00")).next_evaluation_at is None

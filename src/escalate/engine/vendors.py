@@ -29,8 +29,9 @@ policy that declares vendors, after the path stage:
 * **Contacts**: vendor-side escalation levels reached ``after`` that much of the measured
   clock (``until: response`` or ``resolution``) without the vendor having responded /
   resolved; like a ladder, only the highest reached level is due, until recorded done.
-  The next level's instant is a wake-up; penalty steps and breaches are not (they change
-  values that grow with ``now``, like elapsed time).
+  The next level's instant is a wake-up, and so is a running clock's breach instant (its
+  ``breached`` flag flips, as an SLA clock's does); later penalty steps are not (the amount
+  grows with ``now``, like elapsed time).
 
 Nothing here reads a clock or does I/O.
 """
@@ -279,6 +280,8 @@ def _vendor(
         stopped = stop is not None and stop <= now
         state = STOPPED if stopped else (RUNNING if span.open_from is not None else PAUSED)
         breach_at = None if target_us is None else span.reached_at(target_us)
+        if breach_at is not None and breach_at > now and span.open_from is not None:
+            out.wakeups.append(breach_at)  # a clock breaching is a wake-up (semantics.md)
         clocks[name] = VendorClock(
             clock=name,
             state=state,
