@@ -122,3 +122,40 @@ def test_a_stopped_or_paused_clock_wakes_nobody() -> None:
         status=PAUSE,
     )
     assert policy.evaluate(ticket, now=T("2024-11-20T14:21:00+00:00")).next_evaluation_at is None
+
+
+# -- a stopped clock keeps its priority's target; a running one follows the current ----------
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "response", "late_response", "resolution_target"),
+    [
+        # P3 vendor answered after 1h (target 2h: met); upgraded to P1 the next day: still met
+        ("P3", "P1", ("2h", False), "0.00", "4h"),
+        # P1 vendor answered after 1h (target 30m: 2 started 15m units late); downgraded to
+        # P3 the next day: still late, still 200.00
+        ("P1", "P3", ("30m", True), "200.00", "2bd"),
+    ],
+)
+def test_priority_changes_do_not_reprice_a_stopped_clock(
+    before: str,
+    after: str,
+    response: tuple[str, bool],
+    late_response: str,
+    resolution_target: str,
+) -> None:
+    ticket = engaged_ticket(
+        vendor_ack("2024-11-20T15:00:00+00:00"),
+        ev(
+            "2024-11-21T15:00:00+00:00",
+            "priority-changed",
+            priority=after,
+            from_priority=before,
+        ),
+        priority=after,
+    )
+    found = contract().evaluate(ticket, now=T("2024-11-21T15:01:00+00:00")).vendors[0]
+    assert found.response is not None and found.resolution is not None
+    assert (found.response.target, found.response.breached) == response
+    assert str(found.penalties[0].amount) == late_response
+    assert found.resolution.target == resolution_target  # running: the current priority's

@@ -19,7 +19,8 @@ policy that declares vendors, after the path stage:
   the ticket spent in a ``pause`` status (the vendor waits for us), to the microsecond, with
   the project's calendar arithmetic (:meth:`~escalate.calendars.calendar.Calendar.elapsed`
   and :meth:`~escalate.calendars.calendar.Calendar.add`). The target is the priority's
-  (``default`` otherwise) for the ticket's current priority (retroactive, like clocks).
+  (``default`` otherwise) for the ticket's current priority while the clock runs
+  (retroactive, like clocks); a stopped clock keeps the priority in force when it stopped.
 * **Penalties** (clauses): per started (or completed) unit ``per`` of lateness after the
   target plus ``grace``, a fixed amount or a percentage of the contract's ``monthly_fee``,
   at most ``cap``. Exact: the contract's amounts are :class:`~fractions.Fraction` values,
@@ -211,6 +212,17 @@ def _resolved_at(ctx: Context, vendor: VendorDef, engaged_at: datetime) -> datet
     return marked
 
 
+def _priority(ctx: Context, engaged_at: datetime, stopped_at: datetime | None) -> str | None:
+    """The priority whose target a vendor clock measures: a running (or paused) clock follows
+    the current priority, retroactively like SLA clocks; a stopped one keeps the priority in
+    force while it ran (just before it stopped): a later change does not re-price a clock
+    that has already stopped."""
+    if stopped_at is None:
+        return ctx.priority
+    state = ctx.ticket.state_at(max(stopped_at - ONE_US, engaged_at))
+    return ctx.policy.priority_of(ctx.ticket, state.priority, state)
+
+
 def _responded_at(ctx: Context, vendor: VendorDef, engaged_at: datetime) -> datetime | None:
     """The vendor's response: the first ``acknowledged`` event with ``party: vendor`` naming
     its path at or after the engagement. Our own acknowledgement of the path (no ``party``, or
@@ -271,13 +283,13 @@ def _vendor(
     targets: dict[str, int | None] = {}
     elapsed: dict[str, int] = {}
     for name, span in spans.items():
-        duration = vendor.target(name, ctx.priority)
+        stop = stops[name]
+        stopped = stop is not None and stop <= now
+        duration = vendor.target(name, _priority(ctx, engaged_at, stop if stopped else None))
         elapsed_us = elapsed[name] = span.elapsed_us
         target_us = targets[name] = (
             None if duration is None else _target_us(span, engaged_at, duration)
         )
-        stop = stops[name]
-        stopped = stop is not None and stop <= now
         state = STOPPED if stopped else (RUNNING if span.open_from is not None else PAUSED)
         breach_at = None if target_us is None else span.reached_at(target_us)
         if breach_at is not None and breach_at > now and span.open_from is not None:
