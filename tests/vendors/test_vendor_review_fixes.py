@@ -3,11 +3,15 @@ at the exact instants where it was wrong."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
-from tests.vendors.helpers import contract, engaged_ticket, ev, vendor_ack
+from escalate.testing.cases import load_cases
+from escalate.testing.runner import run_case
+from tests.vendors.helpers import CONTRACT, contract, engaged_ticket, ev, vendor_ack
 
 
 def T(text: str) -> datetime:
@@ -159,3 +163,29 @@ def test_priority_changes_do_not_reprice_a_stopped_clock(
     assert (found.response.target, found.response.breached) == response
     assert str(found.penalties[0].amount) == late_response
     assert found.resolution.target == resolution_target  # running: the current priority's
+
+
+# -- policy test cases can expect vendor_escalation actions ------------------------------------
+
+
+def test_a_case_file_expects_a_vendor_contact(tmp_path: Path) -> None:
+    (tmp_path / "p.yaml").write_text("policy: p\nversion: 1\n" + CONTRACT)
+    ticket = json.dumps(engaged_ticket())
+    (tmp_path / "p.cases.yaml").write_text(
+        "policy: p.yaml\ncases:\n"
+        "  - name: chase-the-duty-engineer\n"
+        f"    ticket: {ticket}\n"
+        '    now: "2024-11-20T14:20:00Z"\n'
+        "    expect:\n"
+        "      actions:\n"
+        "        - kind: vendor_escalation\n"
+        '          source: "vendor:acme"\n'
+        '          targets: ["noc@acme.example"]\n'
+        "          details: {vendor: acme, level: 1, contact: duty-engineer, until: response,"
+        " after: 15m}\n"
+        "    expect_not:\n"
+        "      actions: [{kind: vendor_escalation, details: {level: 2}}]\n"
+    )
+    case_file = load_cases(tmp_path / "p.cases.yaml")
+    (case,) = case_file.cases
+    assert run_case(case_file.policy, case).passed
