@@ -9,6 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from escalate import ArgumentError, PolicyError
+from escalate.cli import main
+from escalate.governance.vendors import vendor_performance
+from escalate.policy.loader import loads
 from escalate.testing.cases import load_cases
 from escalate.testing.runner import run_case
 from tests.vendors.helpers import CONTRACT, contract, engaged_ticket, ev, vendor_ack
@@ -189,3 +193,60 @@ def test_a_case_file_expects_a_vendor_contact(tmp_path: Path) -> None:
     case_file = load_cases(tmp_path / "p.cases.yaml")
     (case,) = case_file.cases
     assert run_case(case_file.policy, case).passed
+
+
+# -- performance and CLI odds and ends ---------------------------------------------------------
+
+
+def test_tickets_without_service_or_category_are_not_recurrences() -> None:
+    policy = contract()
+    first = engaged_ticket(id="A")
+    second = engaged_ticket(id="B", opened_at="2024-11-25T14:00:00+00:00")
+    at = T("2024-12-01T00:00:00+00:00")
+    a, b = dict(first), dict(second)
+    a.pop("service")
+    b.pop("service")
+    (row,) = vendor_performance([policy.evaluate(t, now=at) for t in (a, b)])
+    assert (row.engagements, row.recurrences) == (2, 0)
+    (row,) = vendor_performance([policy.evaluate(t, now=at) for t in (first, second)])
+    assert row.recurrences == 1  # the same service and category 5 days later
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"zone": "Europe/Berlin"}, "zone must be a tzinfo"),
+        ({"recurrence_window": 30}, "recurrence_window must be a timedelta"),
+    ],
+)
+def test_performance_options_of_the_wrong_type_are_argument_errors(
+    options: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ArgumentError, match=message):
+        vendor_performance([], **options)  # type: ignore[arg-type]
+
+
+def test_money_must_end_at_the_end(tmp_path: Path) -> None:
+    text = "policy: p\nversion: 1\n" + CONTRACT.replace('amount: "100.00"', 'amount: "100.00\\n"')
+    with pytest.raises(PolicyError, match="expected an amount like '250.00'"):
+        loads(text, filename="p.yaml")
+
+
+def test_cli_vendors_json_has_the_content_hash_and_names_the_file_of_a_bad_ticket(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "p.yaml").write_text("policy: p\nversion: 1\n" + CONTRACT)
+    tickets = tmp_path / "t"
+    tickets.mkdir()
+    (tickets / "a.json").write_text(json.dumps(engaged_ticket()))
+    argv = ["vendors", "--policy", str(tmp_path / "p.yaml"), "--tickets", str(tickets)]
+    argv += ["--at", "2024-11-21T00:00:00+00:00", "--json"]
+    assert main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["policy"]["content_hash"] == loads(
+        "policy: p\nversion: 1\n" + CONTRACT, filename="x"
+    ).content_hash
+    (tickets / "b.json").write_text(json.dumps(engaged_ticket(id="B", priority=7)))
+    assert main(argv) != 0
+    err = capsys.readouterr().err
+    assert err.startswith(f"escalate: error: {tickets / 'b.json'}")

@@ -46,10 +46,12 @@ Path = tuple[str | int, ...]
 
 #: Money as written: a string of digits with at most 4 decimals (never a YAML float).
 MONEY_PATTERN = r"^[0-9]{1,12}(?:\.[0-9]{1,4})?$"
-_MONEY_RE = re.compile(MONEY_PATTERN)
+# The JSON Schema keeps ``$`` (ECMA regex); Python's ``$`` also matches before a final
+# newline, so the check itself ends with ``\Z``.
+_MONEY_RE = re.compile(MONEY_PATTERN.removesuffix("$") + r"\Z")
 #: A percentage of the monthly fee: ``"2.5"`` (no ``%``), 0 < p <= 100.
 PERCENT_TEXT_PATTERN = r"^[0-9]{1,3}(?:\.[0-9]{1,6})?$"
-_PERCENT_RE = re.compile(PERCENT_TEXT_PATTERN)
+_PERCENT_RE = re.compile(PERCENT_TEXT_PATTERN.removesuffix("$") + r"\Z")
 
 
 def _money_text(value: object) -> object:
