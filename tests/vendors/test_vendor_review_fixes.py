@@ -4,7 +4,7 @@ at the exact instants where it was wrong."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -243,10 +243,80 @@ def test_cli_vendors_json_has_the_content_hash_and_names_the_file_of_a_bad_ticke
     argv += ["--at", "2024-11-21T00:00:00+00:00", "--json"]
     assert main(argv) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["policy"]["content_hash"] == loads(
-        "policy: p\nversion: 1\n" + CONTRACT, filename="x"
-    ).content_hash
+    assert (
+        out["policy"]["content_hash"]
+        == loads("policy: p\nversion: 1\n" + CONTRACT, filename="x").content_hash
+    )
     (tickets / "b.json").write_text(json.dumps(engaged_ticket(id="B", priority=7)))
     assert main(argv) != 0
     err = capsys.readouterr().err
     assert err.startswith(f"escalate: error: {tickets / 'b.json'}")
+
+
+# -- contact ladder: stops with its clock, climbs, and takes shares of the target ---------------
+
+
+@pytest.mark.parametrize(
+    ("now", "due"),
+    [
+        ("2024-11-20T14:19:00+00:00", ["INC1:vendor:acme:1:contact:1"]),  # reached 14:15
+        ("2024-11-20T14:20:00+00:00", []),  # the vendor answered at 14:20: nobody to chase
+        ("2024-11-20T16:00:00+00:00", []),
+    ],
+)
+def test_a_reached_contact_is_not_due_once_the_vendor_responded(now: str, due: list[str]) -> None:
+    events = (
+        [vendor_ack("2024-11-20T14:20:00+00:00")]
+        if T(now) >= T("2024-11-20T14:20:00+00:00")
+        else []
+    )
+    decision = contract().evaluate(engaged_ticket(*events), now=T(now))
+    assert [a.id for a in decision.actions if a.kind == "vendor_escalation"] == due
+
+
+def test_a_resolution_contact_is_not_due_once_the_vendor_resolved() -> None:
+    policy = contract(
+        c='{name: account-manager, address: "am@acme.example", after: 1h}=>'
+        '{name: account-manager, address: "am@acme.example", after: 1h, until: resolution}'
+    )
+    ack = vendor_ack("2024-11-20T14:10:00+00:00")
+    done = ev("2024-11-20T15:30:00+00:00", "milestone", milestone="acme-resolved")
+    before = policy.evaluate(engaged_ticket(ack), now=T("2024-11-20T15:29:00+00:00"))
+    assert [a.id for a in before.actions if a.kind == "vendor_escalation"] == [
+        "INC1:vendor:acme:1:contact:2"
+    ]
+    after = policy.evaluate(engaged_ticket(ack, done), now=T("2024-11-20T15:31:00+00:00"))
+    assert [a.id for a in after.actions if a.kind == "vendor_escalation"] == []
+
+
+def test_contacts_out_of_order_are_a_load_error() -> None:
+    text = "policy: p\nversion: 1\n" + CONTRACT.replace("after: 1h}", "after: 5m}")
+    with pytest.raises(PolicyError) as caught:
+        loads(text, filename="p.yaml")
+    assert str(caught.value) == (
+        "p.yaml:39:61: vendors.acme.contacts[1].after: contact levels climb: '5m' is not after "
+        "level 1's '15m' (duty-engineer, until response); list the contacts in ascending "
+        "'after' order"
+    )
+
+
+@pytest.mark.parametrize(
+    ("after", "reached"),
+    [
+        ("50%", "2024-11-20T14:15:00+00:00"),  # half of the P1 response target, 30m
+        ("33.3333%", "2024-11-20T14:09:59.999400+00:00"),  # 1_800_000_000us * 333333/10^6
+        ("100%", "2024-11-20T14:30:00+00:00"),
+    ],
+)
+def test_a_contact_after_a_share_of_the_target_is_exact(after: str, reached: str) -> None:
+    policy = contract(
+        c='{name: duty-engineer, address: "noc@acme.example", after: 15m}=>'
+        f'{{name: duty-engineer, address: "noc@acme.example", after: "{after}"}}'
+    )
+    ticket = engaged_ticket()
+    before = policy.evaluate(ticket, now=T(reached) - timedelta(microseconds=1))
+    assert before.vendors[0].next_contact_at == T(reached)
+    assert before.next_evaluation_at == T(reached)
+    at = policy.evaluate(ticket, now=T(reached))
+    (action,) = [a for a in at.actions if a.kind == "vendor_escalation"]
+    assert (action.due_at, action.details["after"]) == (T(reached), after)

@@ -161,13 +161,18 @@ class ClauseDef:
 @dataclass(frozen=True, slots=True)
 class ContactDef:
     """A vendor-side escalation level: reached ``after`` of the ``until`` clock's time (vendor
-    calendar, pauses excluded) while that clock still runs."""
+    calendar, pauses excluded), or ``share`` of its target, while that clock still runs."""
 
     name: str
     address: str | None
     channels: tuple[str, ...]
     after: timedelta
     until: str
+    #: ``after`` written as a share of the ``until`` clock's target (``50%``): the exact
+    #: fraction of one; ``after`` is then zero and unused.
+    share: Fraction | None = None
+    #: ``after`` as the contract wrote it (``15m``, ``50%``).
+    after_text: str = ""
 
 
 @dataclass(frozen=True, slots=True)

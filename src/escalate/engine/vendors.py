@@ -53,6 +53,7 @@ from escalate.engine.contracts import (
     RUNNING,
     STOPPED,
     ClauseDef,
+    ContactDef,
     PenaltyState,
     VendorClock,
     VendorDef,
@@ -307,8 +308,9 @@ def _vendor(
     penalties, total, next_at, next_amount, cap_reached = _penalties(
         vendor, spans, targets, elapsed
     )
+    stopped_now = {name: stop is not None and stop <= now for name, stop in stops.items()}
     level, contact, next_contact = _contacts(
-        ctx, vendor, spans, engaged_at, path_state, out, path.reenter
+        ctx, vendor, spans, targets, stopped_now, engaged_at, path_state, out, path.reenter
     )
     currency = vendor.currency
     return VendorState(
@@ -412,14 +414,19 @@ def _contacts(
     ctx: Context,
     vendor: VendorDef,
     spans: Mapping[str, _Span],
+    targets: Mapping[str, int | None],
+    stopped: Mapping[str, bool],
     engaged_at: datetime,
     path_state: PathState,
     out: Outcome,
     reenter: bool,
 ) -> tuple[int | None, str | None, datetime | None]:
     """The highest reached contact level (1-based) and its name; the next level's instant
-    (a wake-up). The highest reached level's action is due until recorded done; lower ones
-    are superseded (docs/semantics.md, "Ladders collapse")."""
+    (a wake-up). The highest reached level's action is due until recorded done, or until its
+    clock stops (the vendor responded / resolved: nobody to chase); lower ones are
+    superseded (docs/semantics.md, "Ladders collapse"). A level written as a share of the
+    clock's target is reached at the first whole microsecond at or past that share (none
+    while the ticket's priority has no target)."""
     if not vendor.contacts:
         return None, None, None
     now = ctx.now
@@ -427,7 +434,14 @@ def _contacts(
     next_at: datetime | None = None
     for n, contact in enumerate(vendor.contacts, 1):
         span = spans[contact.until]
-        amount = contact.after // ONE_US
+        if contact.share is None:
+            amount = contact.after // ONE_US
+        else:
+            target_us = targets[contact.until]
+            if target_us is None:
+                continue
+            share = contact.share
+            amount = -(-target_us * share.numerator // share.denominator)  # exact, rounded up
         at = engaged_at if amount <= 0 else span.reached_at(amount)
         if at is None:
             continue
@@ -446,7 +460,7 @@ def _contacts(
     if reenter:  # each entry of a path entered again is a new engagement, with its own ids
         run += ":" + stamp(engaged_at)
     action_id = f"{ctx.ticket.id}:vendor:{vendor.id}:{run}:contact:{n}"
-    if not ctx.resolved and action_id not in ctx.done_at:
+    if not ctx.resolved and not stopped[contact.until] and action_id not in ctx.done_at:
         out.actions.append(
             Action(
                 id=action_id,
@@ -462,13 +476,19 @@ def _contacts(
                     "address": contact.address,
                     "channels": contact.channels,
                     "until": contact.until,
-                    "after": format_duration(contact.after),
+                    "after": _after_text(contact),
                 },
                 rationale=f"vendor {vendor.id} has not {_done_word(contact.until)} "
-                f"{format_duration(contact.after)} after engagement",
+                f"{_after_text(contact)} after engagement"
+                + ("" if contact.share is None else f" (of its {contact.until} target)"),
             )
         )
     return n, contact.name, None if ctx.resolved else next_at
+
+
+def _after_text(contact: ContactDef) -> str:
+    """A level's ``after`` as the action shows it: ``15m``, ``1h30m``, ``50%``."""
+    return contact.after_text if contact.share is not None else format_duration(contact.after)
 
 
 def _done_word(until: str) -> str:
