@@ -15,6 +15,7 @@ from escalate.governance.vendors import vendor_performance
 from escalate.policy.loader import loads
 from escalate.testing.cases import load_cases
 from escalate.testing.runner import run_case
+from escalate.whatif.diff import diff
 from tests.vendors.helpers import CONTRACT, contract, engaged_ticket, ev, vendor_ack
 
 
@@ -320,3 +321,26 @@ def test_a_contact_after_a_share_of_the_target_is_exact(after: str, reached: str
     at = policy.evaluate(ticket, now=T(reached))
     (action,) = [a for a in at.actions if a.kind == "vendor_escalation"]
     assert (action.due_at, action.details["after"]) == (T(reached), after)
+
+
+# -- escalate diff reports vendor state ----------------------------------------------------------
+
+
+def test_diff_reports_vendor_penalties_and_breaches() -> None:
+    old = contract()
+    new = contract(
+        r="response: {P1: 30m, default: 2h}=>response: {P1: 1h, default: 2h}",
+        cap='cap: "500.00"=>cap: "300.00"',
+    )
+    ticket = engaged_ticket(vendor_ack("2024-11-20T14:50:00+00:00"))
+    found = diff(old, new, [ticket], at=T("2024-11-20T15:00:00+00:00"))
+    (result,) = found.tickets
+    vendor = {c.field: (c.before, c.after) for c in result.changes if c.what == "vendor"}
+    # responded after 50m: 30m target -> 20m late, 2 started units = 200.00; 1h target: on time
+    assert vendor["penalty_total"] == ("200.00", "0.00")
+    assert vendor["response.breached"] == (True, False)
+    assert vendor["response.target"] == ("30m", "1h")
+    assert vendor["penalties.late-response"] == ("200.00", "0.00")
+    assert "vendor acme: penalty_total 200.00 -> 0.00" in found.text()
+    same = diff(old, old, [ticket], at=T("2024-11-20T15:00:00+00:00"))
+    assert not same.differing
