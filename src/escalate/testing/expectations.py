@@ -422,9 +422,7 @@ def _check_source(
             )
     elif kind == "vendor":
         if name not in ids.vendors:
-            raise fail(
-                f"unknown vendor {shown(name)}", at, _prefixed("vendor:", name, ids.vendors)
-            )
+            raise fail(f"unknown vendor {shown(name)}", at, _prefixed("vendor:", name, ids.vendors))
     elif kind == "clock" and "@" in name:
         clock, _, rung = name.partition("@")
         if clock not in ids.clocks:
