@@ -229,7 +229,7 @@ def test_performance_options_of_the_wrong_type_are_argument_errors(
 
 def test_money_must_end_at_the_end(tmp_path: Path) -> None:
     text = "policy: p\nversion: 1\n" + CONTRACT.replace('amount: "100.00"', 'amount: "100.00\\n"')
-    with pytest.raises(PolicyError, match="expected an amount like '250.00'"):
+    with pytest.raises(PolicyError, match=r"expected an amount like '250\.00'"):
         loads(text, filename="p.yaml")
 
 
@@ -344,3 +344,42 @@ def test_diff_reports_vendor_penalties_and_breaches() -> None:
     assert "vendor acme: penalty_total 200.00 -> 0.00" in found.text()
     same = diff(old, old, [ticket], at=T("2024-11-20T15:00:00+00:00"))
     assert not same.differing
+
+
+# -- a reopen keeps the last engagement's penalty and breaches ----------------------------------
+
+
+def test_a_reopen_keeps_the_earlier_engagement_and_its_penalty() -> None:
+    policy = contract()
+    done = ev("2024-11-20T14:00:00+00:00", "action-done", action_id="INC1:path:acme:1:0:acme-l2")
+    resolved = ev("2024-11-20T20:00:00+00:00", "resolved")
+    reopened = ev("2024-11-21T14:00:00+00:00", "reopened")
+    closed = policy.evaluate(
+        engaged_ticket(done, resolved, status="resolved"), now=T("2024-11-21T13:59:00+00:00")
+    )
+    assert str(closed.vendors[0].penalty_total) == "1000.00"
+    assert "earlier" not in closed.to_dict()["vendors"][0]
+    again = policy.evaluate(
+        engaged_ticket(done, resolved, reopened), now=T("2024-11-21T14:01:00+00:00")
+    )
+    (state,) = again.vendors
+    assert state.engaged_at == T("2024-11-21T14:00:00+00:00")
+    assert str(state.penalty_total) == "0.00"
+    # never answered: response 500.00 (cap), resolution 6h of 4h + 30m grace: 2 units, 500.00
+    assert again.to_dict()["vendors"][0]["earlier"] == [
+        {
+            "engaged_at": "2024-11-20T14:00:00+00:00",
+            "ended_at": "2024-11-20T20:00:00+00:00",
+            "response_breached": True,
+            "resolution_breached": True,
+            "response_elapsed": "6h",
+            "resolution_elapsed": "6h",
+            "penalty_total": "1000.00",
+        }
+    ]
+    (row,) = vendor_performance([again])
+    assert (row.engagements, row.breaches, {c: str(a) for c, a in row.penalties.items()}) == (
+        2,
+        1,
+        {"EUR": "1000.00"},
+    )

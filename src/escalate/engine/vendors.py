@@ -40,7 +40,8 @@ Nothing here reads a clock or does I/O.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +55,7 @@ from escalate.engine.contracts import (
     STOPPED,
     ClauseDef,
     ContactDef,
+    EarlierEngagement,
     PenaltyState,
     VendorClock,
     VendorDef,
@@ -71,16 +73,52 @@ __all__ = ["run_vendors", "vendor_view"]
 # -- the stage ----------------------------------------------------------------------------------
 
 
+#: Evaluates the ticket as it stood before event ``index`` at instant ``at`` (without looking
+#: for earlier engagements itself) and gives its vendor states.
+Replay = Callable[[int, datetime], Sequence[VendorState]]
+
+
 def run_vendors(
     ctx: Context,
     vendors: Sequence[VendorDef],
     path_states: Sequence[tuple[PathDef, PathState]],
     out: Outcome,
+    replay: Replay | None = None,
 ) -> tuple[VendorState, ...]:
     """Every vendor's state (in the policy's order: by id); contact actions and their
-    wake-ups added to ``out``."""
+    wake-ups added to ``out``. With ``replay``, each state also lists the engagements of the
+    ticket's earlier cycles: each ``reopened`` event closes a cycle, whose engagement is the
+    one the ticket shows just before it (its clocks stopped at the cycle's end): one replay
+    per reopen."""
     states = {path.name: (path, st) for path, st in path_states}
-    return tuple(_vendor(ctx, vendor, *states[vendor.path], out) for vendor in vendors)
+    found = tuple(_vendor(ctx, vendor, *states[vendor.path], out) for vendor in vendors)
+    if replay is None:
+        return found
+    earlier: dict[str, list[EarlierEngagement]] = {}
+    for event in ctx.ticket.events:
+        if event.type != "reopened" or event.at > ctx.now:
+            continue
+        for state in replay(event.index, event.at):
+            if state.engaged and state.engaged_at is not None:
+                earlier.setdefault(state.vendor, []).append(_ended(state))
+    if not earlier:
+        return found
+    return tuple(replace(state, earlier=tuple(earlier.get(state.vendor, ()))) for state in found)
+
+
+def _ended(state: VendorState) -> EarlierEngagement:
+    """An engagement as it ended (its state just before the reopen that closed its cycle)."""
+    response, resolution = state.response, state.resolution
+    assert state.engaged_at is not None and response is not None and resolution is not None
+    return EarlierEngagement(
+        engaged_at=state.engaged_at,
+        ended_at=resolution.stopped_at,
+        response_breached=response.breached,
+        resolution_breached=resolution.breached,
+        response_elapsed=response.elapsed if response.state == STOPPED else None,
+        resolution_elapsed=resolution.elapsed if resolution.state == STOPPED else None,
+        penalty_total=state.penalty_total,
+    )
 
 
 class _Span:

@@ -155,6 +155,21 @@ def vendor_engagements(decisions: Iterable[Decision]) -> list[VendorEngagement]:
             raise ArgumentError(f"expected Decision values, got {type(decision).__name__}")
         ticket = decision.ticket
         for state in decision.vendors or ():
+            for e in state.earlier:  # engagements of earlier cycles keep their final figures
+                out.append(
+                    VendorEngagement(
+                        vendor=state.vendor,
+                        ticket=decision.ticket_id,
+                        service=ticket.service,
+                        category=ticket.category,
+                        engaged_at=e.engaged_at,
+                        response=e.response_elapsed,
+                        resolution=e.resolution_elapsed,
+                        breached=e.response_breached or e.resolution_breached,
+                        penalty=e.penalty_total,
+                        currency=state.currency,
+                    )
+                )
             if not state.engaged or state.engaged_at is None:
                 continue
             response, resolution = state.response, state.resolution
