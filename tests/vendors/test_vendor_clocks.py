@@ -278,36 +278,62 @@ def test_resolution_stops_both_clocks_when_the_ticket_is_resolved() -> None:
 
 
 CONTACTS = [
-    # now, events, due vendor_escalation ids, contact level, next contact instant
-    ("2024-11-20T14:10:00+00:00", [], [], None, "2024-11-20T14:15:00+00:00"),
+    # now, events, due vendor_escalation ids, contact level, next contact instant, and the
+    # next wake-up: the next contact level or a running clock's breach (response 14:30,
+    # resolution 18:00), whichever comes first.
+    (
+        "2024-11-20T14:10:00+00:00",
+        [],
+        [],
+        None,
+        "2024-11-20T14:15:00+00:00",
+        "2024-11-20T14:15:00+00:00",
+    ),
     (
         "2024-11-20T14:20:00+00:00",
         [],
         ["INC1:vendor:acme:1:contact:1"],
         1,
         "2024-11-20T15:00:00+00:00",
+        "2024-11-20T14:30:00+00:00",
     ),
     # Like a ladder: only the highest reached level is due.
-    ("2024-11-20T15:05:00+00:00", [], ["INC1:vendor:acme:1:contact:2"], 2, None),
+    (
+        "2024-11-20T15:05:00+00:00",
+        [],
+        ["INC1:vendor:acme:1:contact:2"],
+        2,
+        None,
+        "2024-11-20T18:00:00+00:00",
+    ),
     (
         "2024-11-20T15:05:00+00:00",
         [("2024-11-20T15:01:00+00:00", "INC1:vendor:acme:1:contact:2")],
         [],
         2,
         None,
+        "2024-11-20T18:00:00+00:00",
     ),
     # The vendor answered before the first level: nobody to chase.
-    ("2024-11-20T15:05:00+00:00", [("2024-11-20T14:10:00+00:00", "ack")], [], None, None),
+    (
+        "2024-11-20T15:05:00+00:00",
+        [("2024-11-20T14:10:00+00:00", "ack")],
+        [],
+        None,
+        None,
+        "2024-11-20T18:00:00+00:00",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("now", "events", "ids", "level", "next_at"), CONTACTS)
+@pytest.mark.parametrize(("now", "events", "ids", "level", "next_at", "wake"), CONTACTS)
 def test_vendor_contacts_escalate_like_a_ladder_and_wake_the_caller(
     now: str,
     events: list[tuple[str, str]],
     ids: list[str],
     level: int | None,
     next_at: str | None,
+    wake: str,
 ) -> None:
     history = [
         vendor_ack(when) if what == "ack" else ev(when, "action-done", action_id=what)
@@ -320,8 +346,7 @@ def test_vendor_contacts_escalate_like_a_ladder_and_wake_the_caller(
     (found,) = decision.vendors
     assert ids == [a.id for a in decision.actions if a.kind == "vendor_escalation"]
     assert (level, next_at) == (found.contact_level, found.to_dict()["next_contact_at"])
-    expected_wake = None if next_at is None else at(next_at)
-    assert expected_wake == decision.next_evaluation_at
+    assert at(wake) == decision.next_evaluation_at
 
 
 def test_a_contact_action_says_whom_to_reach_and_why() -> None:

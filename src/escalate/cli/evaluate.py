@@ -75,6 +75,12 @@ def register(sub: Any) -> None:
             "--messages: only this audience's messages",
         )
         cmd.add_argument(
+            "--vendor",
+            metavar="ID",
+            help="with --audience vendor --json: the vendor the export is for (required when "
+            "the policy declares vendors: only that vendor's shared fields and own state)",
+        )
+        cmd.add_argument(
             "--workers",
             type=workers_arg,
             default=1,
@@ -94,6 +100,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--messages and --audience take one --ticket, not a corpus (--tickets)")
     if args.audience is not None and not (args.json or args.messages):
         raise UsageError("--audience chooses what --json or --messages show; give one of them")
+    if args.vendor is not None and args.audience != "vendor":
+        raise UsageError("--vendor chooses the vendor of --audience vendor; give that audience")
     policy = load_policy(args.policy)
     if args.tickets is not None:
         return _corpus(args, policy, full)
@@ -108,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.json:
         if args.audience is not None:
-            document: Any = policy.export(decision, audience=args.audience)
+            document: Any = policy.export(decision, audience=args.audience, vendor=args.vendor)
             if not full:
                 document.pop("rules", None)
         else:

@@ -66,15 +66,17 @@ def run(args: argparse.Namespace) -> int:
     for entry in read_corpus(args.tickets):
         try:
             decisions.append(policy.evaluate(entry.data, now=args.at, availability=availability))
-        except TicketError as exc:
-            raise TicketError(
-                f"{entry.where}: {exc.message}", path=exc.path, value=exc.value
-            ) from None
+        except TicketError as exc:  # the file first, as ``escalate evaluate`` says it
+            raise EscalateError(f"{entry.where}: {exc}") from None
     report = vendor_performance(decisions, period=args.period, zone=zone, recurrence_window=window)
     if args.json:
         print_json(
             {
-                "policy": {"id": policy.id, "version": policy.version},
+                "policy": {
+                    "id": policy.id,
+                    "version": policy.version,
+                    "content_hash": policy.content_hash,
+                },
                 "at": args.at.astimezone(UTC).isoformat(),
                 "period": args.period,
                 "zone": args.zone,

@@ -294,9 +294,16 @@ class Comms:
 
     # -- export ---------------------------------------------------------------------------------
 
-    def export(self, decision: Decision, audience_name: str) -> dict[str, Any]:
+    def export(
+        self, decision: Decision, audience_name: str, *, own_vendor: str | None = None
+    ) -> dict[str, Any]:
         """``decision.to_dict()`` as ``audience_name`` may read it (see
-        :meth:`escalate.Policy.export`)."""
+        :meth:`escalate.Policy.export`).
+
+        Vendor states (other parties' contract state and penalties, commercial data) and the
+        governance flags are internal: every audience but ``internal`` loses them, except
+        that the ``vendor`` audience keeps the state of ``own_vendor`` alone (the vendor it
+        is exported for; :meth:`escalate.Policy.vendor_view` narrows it further)."""
         if audience_name not in AUDIENCES:
             raise ArgumentError(
                 f"unknown audience {shown(audience_name)} (audiences: {', '.join(AUDIENCES)})"
@@ -316,6 +323,10 @@ class Comms:
             if audience.external:
                 data.pop("paths", None)
                 data.pop("withdrawn", None)
+            data.pop("governance", None)
+            states = data.pop("vendors", None)
+            if states is not None and own_vendor is not None and audience_name == "vendor":
+                data["vendors"] = [v for v in states if v["vendor"] == own_vendor]
         view, scrubber = self._view(decision, audience.profile)
         data["audience"] = audience_name
         data["ticket_view"] = view

@@ -553,25 +553,46 @@ class Policy:
         chosen = self._deciding(decision)
         return chosen._render().messages(decision, Availability.from_mapping(availability))
 
-    def export(self, decision: Decision, *, audience: str) -> dict[str, Any]:
+    def export(
+        self, decision: Decision, *, audience: str, vendor: str | None = None
+    ) -> dict[str, Any]:
         """``decision.to_dict()`` as ``audience`` may read it: the ticket's classified values
         that audience may not read removed everywhere (actions, notes, trace), actions for
-        other audiences left out, and for an audience other than ``internal`` the rule trace
-        left out (see docs/notifications.md, "Redaction")."""
+        other audiences left out, and for an audience other than ``internal`` the rule trace,
+        the vendor states and the governance flags left out (see docs/notifications.md,
+        "Redaction").
+
+        For the ``vendor`` audience of a policy that declares vendors, ``vendor`` names the
+        vendor it is for (required) and the result is that vendor's view: the fields its
+        ``data_sharing`` lists and its own state only (:meth:`vendor_view`, docs/vendors.md,
+        "Data sharing")."""
         chosen = self._deciding(decision)
+        if vendor is not None and audience != "vendor":
+            raise ArgumentError(
+                f"vendor={vendor!r} is for audience 'vendor' only, not {audience!r}"
+            )
+        if audience == "vendor" and (chosen.vendors or vendor is not None):
+            found = next((v for v in chosen.vendors if v.id == vendor), None)
+            if found is None:
+                known = ", ".join(v.id for v in chosen.vendors) or "none"
+                raise ArgumentError(
+                    f"policy {self.id!r} declares vendors: the vendor audience's export is "
+                    "for one vendor: name it (vendor=, --vendor on the command line; vendors: "
+                    f"{known})"
+                    if vendor is None
+                    else f"policy {self.id!r} has no vendor {vendor!r} (vendors: {known})"
+                )
+            exported = chosen._render().export(decision, audience, own_vendor=found.id)
+            return vendor_view(exported, found)
         return chosen._render().export(decision, audience)
 
     def vendor_view(self, decision: Decision, vendor: str) -> dict[str, Any]:
         """What vendor ``vendor`` may receive of ``decision``: the ticket's id and only the
         fields its contract's ``data_sharing.fields`` lists (masked and scrubbed by the
         ``vendor`` audience's redaction profile, as :meth:`export` does), its own state and
-        the joint procedures; nothing else (docs/vendors.md, "Data sharing")."""
-        chosen = self._deciding(decision)
-        found = next((v for v in chosen.vendors if v.id == vendor), None)
-        if found is None:
-            known = ", ".join(v.id for v in chosen.vendors) or "none"
-            raise ArgumentError(f"policy {self.id!r} has no vendor {vendor!r} (vendors: {known})")
-        return vendor_view(chosen.export(decision, audience="vendor"), found)
+        the joint procedures; nothing else (docs/vendors.md, "Data sharing"). The same as
+        ``export(decision, audience="vendor", vendor=vendor)``."""
+        return self.export(decision, audience="vendor", vendor=vendor)
 
     @property
     def points_of_contact(self) -> Mapping[str, tuple[str, ...]]:

@@ -27,6 +27,7 @@ __all__ = [
     "STOPPED",
     "ClauseDef",
     "ContactDef",
+    "EarlierEngagement",
     "PenaltyState",
     "ProcedureDef",
     "VendorClock",
@@ -161,13 +162,18 @@ class ClauseDef:
 @dataclass(frozen=True, slots=True)
 class ContactDef:
     """A vendor-side escalation level: reached ``after`` of the ``until`` clock's time (vendor
-    calendar, pauses excluded) while that clock still runs."""
+    calendar, pauses excluded), or ``share`` of its target, while that clock still runs."""
 
     name: str
     address: str | None
     channels: tuple[str, ...]
     after: timedelta
     until: str
+    #: ``after`` written as a share of the ``until`` clock's target (``50%``): the exact
+    #: fraction of one; ``after`` is then zero and unused.
+    share: Fraction | None = None
+    #: ``after`` as the contract wrote it (``15m``, ``50%``).
+    after_text: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,6 +275,40 @@ class PenaltyState:
 
 
 @dataclass(frozen=True, slots=True)
+class EarlierEngagement:
+    """An engagement of the vendor that ended in an earlier cycle of the ticket (before a
+    reopen): when it started and ended, whether each clock met its target, and the penalty
+    it accrued. It keeps its final values: a reopen starts a new engagement, it does not
+    undo what the vendor owes for the last one."""
+
+    engaged_at: datetime
+    ended_at: datetime | None
+    response_breached: bool
+    resolution_breached: bool
+    response_elapsed: timedelta | None
+    resolution_elapsed: timedelta | None
+    penalty_total: Decimal | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (instants in UTC, the amount as a decimal string)."""
+        return {
+            "engaged_at": iso(self.engaged_at),
+            "ended_at": iso(self.ended_at),
+            "response_breached": self.response_breached,
+            "resolution_breached": self.resolution_breached,
+            "response_elapsed": (
+                None if self.response_elapsed is None else format_duration(self.response_elapsed)
+            ),
+            "resolution_elapsed": (
+                None
+                if self.resolution_elapsed is None
+                else format_duration(self.resolution_elapsed)
+            ),
+            "penalty_total": None if self.penalty_total is None else str(self.penalty_total),
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class VendorState:
     """A vendor as of the evaluated instant. A value: immutable, hashable.
 
@@ -301,10 +341,18 @@ class VendorState:
     contact_level: int | None
     contact: str | None
     next_contact_at: datetime | None
+    #: The engagements of earlier cycles of the ticket (before each reopen), oldest first.
+    earlier: tuple[EarlierEngagement, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON-ready form used in ``Decision.to_dict()["vendors"]`` (amounts as
-        decimal strings, instants in UTC)."""
+        decimal strings, instants in UTC); ``earlier`` only when there are any."""
+        out = self._fields()
+        if self.earlier:
+            out["earlier"] = [e.to_dict() for e in self.earlier]
+        return out
+
+    def _fields(self) -> dict[str, Any]:
         return {
             "vendor": self.vendor,
             "name": self.name,
@@ -327,10 +375,22 @@ class VendorState:
             "next_contact_at": iso(self.next_contact_at),
         }
 
+    def _earlier_lines(self) -> list[str]:
+        return [
+            f"  earlier engagement {iso(e.engaged_at)} - {iso(e.ended_at)}: penalty "
+            f"{e.penalty_total} {self.currency}"
+            + (" (response breached)" if e.response_breached else "")
+            + (" (resolution breached)" if e.resolution_breached else "")
+            for e in self.earlier
+        ]
+
     def explain(self) -> list[str]:
         """The lines ``Decision.explain()`` shows for this vendor."""
         if not self.engaged:
-            return [f"vendor {self.vendor}: not engaged (path {self.path})"]
+            return [
+                f"vendor {self.vendor}: not engaged (path {self.path})",
+                *self._earlier_lines(),
+            ]
         lines = [f"vendor {self.vendor} ({self.name}): engaged {iso(self.engaged_at)}"]
         for clock in (self.response, self.resolution):
             if clock is None:
@@ -361,6 +421,7 @@ class VendorState:
             lines.append(f"  vendor contact level {self.contact_level}: {self.contact}")
         if self.next_contact_at is not None:
             lines.append(f"  next vendor contact level at {iso(self.next_contact_at)}")
+        lines += self._earlier_lines()
         return lines
 
 

@@ -224,6 +224,20 @@ class PenaltyOutput(BaseModel):
     capped: bool = Field(description="The cap holds it.")
 
 
+class EarlierEngagementOutput(BaseModel):
+    """An engagement of an earlier cycle (docs/vendors.md, "Reopens")."""
+
+    model_config = _CONFIG
+
+    engaged_at: Instant = Field(description="When it started.")
+    ended_at: Instant | None = Field(description="When its resolution clock stopped.")
+    response_breached: bool = Field(description="Whether the response clock breached.")
+    resolution_breached: bool = Field(description="Whether the resolution clock breached.")
+    response_elapsed: str | None = Field(description="The response time, once stopped.")
+    resolution_elapsed: str | None = Field(description="The resolution time, once stopped.")
+    penalty_total: Money | None = Field(description="What it accrued, rounded once.")
+
+
 class VendorOutput(BaseModel):
     """Where one vendor contract stands (docs/vendors.md)."""
 
@@ -246,6 +260,11 @@ class VendorOutput(BaseModel):
     contact_level: int | None = Field(description="The highest contact level reached (from 1).")
     contact: str | None = Field(description="Its name.")
     next_contact_at: Instant | None = Field(description="When the next level is reached.")
+    earlier: list[EarlierEngagementOutput] | None = Field(
+        default=None,
+        description="Engagements of earlier cycles of the ticket (before each reopen), oldest "
+        "first, with their final figures; absent when there are none.",
+    )
 
 
 class ConditionTrace(BaseModel):

@@ -41,6 +41,7 @@ from escalate.calendars._instants import MAX_US, from_us
 from escalate.engine.bulletins import run_bulletins
 from escalate.engine.cadence import run_audiences
 from escalate.engine.context import HistoryPass, prepare
+from escalate.engine.contracts import VendorState
 from escalate.engine.decision import DONE, MATCHED, Decision
 from escalate.engine.escalation import run_paths
 from escalate.engine.facts import Facts, run_clocks
@@ -49,7 +50,7 @@ from escalate.engine.ladders import run_ladders
 from escalate.engine.matching import Matches, missed_actions, run_rules
 from escalate.engine.notifications import run_notifications
 from escalate.engine.outcome import Outcome
-from escalate.engine.oversight import check_overrides, run_governance
+from escalate.engine.oversight import _ticket_before, check_overrides, run_governance
 from escalate.engine.paths import PathDef, PathState
 from escalate.engine.rules import PolicyView
 from escalate.engine.ticket import Ticket
@@ -109,6 +110,7 @@ def _evaluate(
     base: HistoryPass | None,
     directory: Directory | None,
     rejected: frozenset[int] | None = None,
+    earlier: bool = True,
 ) -> tuple[Decision, HistoryPass]:
     """One evaluation. ``rejected``: the override events (by index) the paths do not replay,
     given by an override check (which evaluates the ticket as it stood before an override,
@@ -134,7 +136,16 @@ def _evaluate(
     if policy.notifications is not None:
         run_notifications(ctx, policy.notifications, out)
     communications = run_audiences(ctx, out) if policy.audiences else None
-    vendors = run_vendors(ctx, policy.vendors, path_states, out) if policy.vendors else None
+    vendors = None
+    if policy.vendors:
+        replay = (
+            None
+            if not earlier
+            else partial(
+                _vendors_before, policy, ticket, availability=availability, directory=directory
+            )
+        )
+        vendors = run_vendors(ctx, policy.vendors, path_states, out, replay)
     governance = None
     if gov is not None:
         held = [
@@ -175,6 +186,22 @@ def _evaluate(
         governance=governance,
     )
     return decision, ctx.history
+
+
+def _vendors_before(
+    policy: PolicyView,
+    ticket: Ticket,
+    index: int,
+    at: datetime,
+    *,
+    availability: Availability,
+    directory: Directory | None,
+) -> tuple[VendorState, ...]:
+    """The vendor states of ``ticket`` as it stood before event ``index`` (a reopen), at its
+    instant ``at``: the engagement of the cycle that reopen closes (docs/vendors.md)."""
+    before = _ticket_before(ticket, index, at)
+    decision, _ = _evaluate(policy, before, at, availability, None, directory, None, False)
+    return decision.vendors or ()
 
 
 def _paths_at(

@@ -68,8 +68,11 @@ class Renderer(Protocol):
         """The messages of the decision's due notify actions that name a declared template."""
         ...
 
-    def export(self, decision: Decision, audience: str) -> dict[str, Any]:
-        """``decision.to_dict()`` as ``audience`` may read it."""
+    def export(
+        self, decision: Decision, audience: str, *, own_vendor: str | None = None
+    ) -> dict[str, Any]:
+        """``decision.to_dict()`` as ``audience`` may read it (with ``own_vendor``, the
+        vendor audience keeps that vendor's state alone)."""
         ...
 
     @property

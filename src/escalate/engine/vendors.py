@@ -10,8 +10,8 @@ policy that declares vendors, after the path stage:
   engagement ends when the ticket ends (resolved, closed or cancelled): both clocks stop
   there, whatever their state.
 * **Response** runs from the engagement to the first ``acknowledged`` event naming the
-  vendor's path (``path: <path>``, typically ``party: vendor``) at or after it. An
-  acknowledgement naming no path is ours, not the vendor's: it does not stop it.
+  vendor's path with ``party: vendor`` at or after it. An acknowledgement without that
+  party (ours, on their path or not) does not stop it.
 * **Resolution** runs from the engagement to the first ``milestone`` event named
   ``<vendor id>-resolved`` at or after it (the vendor's part is done while the ticket stays
   open) or the ticket's end, whichever comes first (:func:`_resolved_at`).
@@ -19,7 +19,8 @@ policy that declares vendors, after the path stage:
   the ticket spent in a ``pause`` status (the vendor waits for us), to the microsecond, with
   the project's calendar arithmetic (:meth:`~escalate.calendars.calendar.Calendar.elapsed`
   and :meth:`~escalate.calendars.calendar.Calendar.add`). The target is the priority's
-  (``default`` otherwise) for the ticket's current priority (retroactive, like clocks).
+  (``default`` otherwise) for the ticket's current priority while the clock runs
+  (retroactive, like clocks); a stopped clock keeps the priority in force when it stopped.
 * **Penalties** (clauses): per started (or completed) unit ``per`` of lateness after the
   target plus ``grace``, a fixed amount or a percentage of the contract's ``monthly_fee``,
   at most ``cap``. Exact: the contract's amounts are :class:`~fractions.Fraction` values,
@@ -29,8 +30,9 @@ policy that declares vendors, after the path stage:
 * **Contacts**: vendor-side escalation levels reached ``after`` that much of the measured
   clock (``until: response`` or ``resolution``) without the vendor having responded /
   resolved; like a ladder, only the highest reached level is due, until recorded done.
-  The next level's instant is a wake-up; penalty steps and breaches are not (they change
-  values that grow with ``now``, like elapsed time).
+  The next level's instant is a wake-up, and so is a running clock's breach instant (its
+  ``breached`` flag flips, as an SLA clock's does); later penalty steps are not (the amount
+  grows with ``now``, like elapsed time).
 
 Nothing here reads a clock or does I/O.
 """
@@ -38,7 +40,8 @@ Nothing here reads a clock or does I/O.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +54,8 @@ from escalate.engine.contracts import (
     RUNNING,
     STOPPED,
     ClauseDef,
+    ContactDef,
+    EarlierEngagement,
     PenaltyState,
     VendorClock,
     VendorDef,
@@ -68,16 +73,52 @@ __all__ = ["run_vendors", "vendor_view"]
 # -- the stage ----------------------------------------------------------------------------------
 
 
+#: Evaluates the ticket as it stood before event ``index`` at instant ``at`` (without looking
+#: for earlier engagements itself) and gives its vendor states.
+Replay = Callable[[int, datetime], Sequence[VendorState]]
+
+
 def run_vendors(
     ctx: Context,
     vendors: Sequence[VendorDef],
     path_states: Sequence[tuple[PathDef, PathState]],
     out: Outcome,
+    replay: Replay | None = None,
 ) -> tuple[VendorState, ...]:
     """Every vendor's state (in the policy's order: by id); contact actions and their
-    wake-ups added to ``out``."""
+    wake-ups added to ``out``. With ``replay``, each state also lists the engagements of the
+    ticket's earlier cycles: each ``reopened`` event closes a cycle, whose engagement is the
+    one the ticket shows just before it (its clocks stopped at the cycle's end): one replay
+    per reopen."""
     states = {path.name: (path, st) for path, st in path_states}
-    return tuple(_vendor(ctx, vendor, *states[vendor.path], out) for vendor in vendors)
+    found = tuple(_vendor(ctx, vendor, *states[vendor.path], out) for vendor in vendors)
+    if replay is None:
+        return found
+    earlier: dict[str, list[EarlierEngagement]] = {}
+    for event in ctx.ticket.events:
+        if event.type != "reopened" or event.at > ctx.now:
+            continue
+        for state in replay(event.index, event.at):
+            if state.engaged and state.engaged_at is not None:
+                earlier.setdefault(state.vendor, []).append(_ended(state))
+    if not earlier:
+        return found
+    return tuple(replace(state, earlier=tuple(earlier.get(state.vendor, ()))) for state in found)
+
+
+def _ended(state: VendorState) -> EarlierEngagement:
+    """An engagement as it ended (its state just before the reopen that closed its cycle)."""
+    response, resolution = state.response, state.resolution
+    assert state.engaged_at is not None and response is not None and resolution is not None
+    return EarlierEngagement(
+        engaged_at=state.engaged_at,
+        ended_at=resolution.stopped_at,
+        response_breached=response.breached,
+        resolution_breached=resolution.breached,
+        response_elapsed=response.elapsed if response.state == STOPPED else None,
+        resolution_elapsed=resolution.elapsed if resolution.state == STOPPED else None,
+        penalty_total=state.penalty_total,
+    )
 
 
 class _Span:
@@ -157,14 +198,16 @@ def _span(
     segments: list[tuple[datetime, datetime]] = []
     cursor = start
     paused_at_end = False
+    # Pauses are half-open [from, to), like the SLA clocks': the clock is paused at the
+    # instant the pause starts and runs again at the instant it ends.
     for p_from, p_to in pauses:
         if p_to is not None and p_to <= cursor:
             continue
-        if p_from >= end:
+        if p_from > end:
             break
         if p_from > cursor:
             segments.append((cursor, p_from))
-        if p_to is None or p_to >= end:
+        if p_to is None or p_to > end:
             paused_at_end = True
             cursor = end
             break
@@ -208,6 +251,35 @@ def _resolved_at(ctx: Context, vendor: VendorDef, engaged_at: datetime) -> datet
     return marked
 
 
+def _priority(ctx: Context, engaged_at: datetime, stopped_at: datetime | None) -> str | None:
+    """The priority whose target a vendor clock measures: a running (or paused) clock follows
+    the current priority, retroactively like SLA clocks; a stopped one keeps the priority in
+    force while it ran (just before it stopped): a later change does not re-price a clock
+    that has already stopped."""
+    if stopped_at is None:
+        return ctx.priority
+    state = ctx.ticket.state_at(max(stopped_at - ONE_US, engaged_at))
+    return ctx.policy.priority_of(ctx.ticket, state.priority, state)
+
+
+def _responded_at(ctx: Context, vendor: VendorDef, engaged_at: datetime) -> datetime | None:
+    """The vendor's response: the first ``acknowledged`` event with ``party: vendor`` naming
+    its path at or after the engagement. Our own acknowledgement of the path (no ``party``, or
+    another) answers our page, not the vendor's clock."""
+    now = ctx.now
+    return next(
+        (
+            e.at
+            for e in ctx.ticket.events
+            if e.type == "acknowledged"
+            and e.path == vendor.path
+            and e.party == "vendor"
+            and engaged_at <= e.at <= now
+        ),
+        None,
+    )
+
+
 def _vendor(
     ctx: Context, vendor: VendorDef, path: PathDef, path_state: PathState, out: Outcome
 ) -> VendorState:
@@ -236,8 +308,7 @@ def _vendor(
     ended = _resolved_at(ctx, vendor, engaged_at)
     if ended is not None and ended < engaged_at:
         ended = engaged_at
-    acks = ctx.history.named.get(vendor.path, ())
-    responded = next((at for at in acks if at >= engaged_at), None)
+    responded = _responded_at(ctx, vendor, engaged_at)
     if ended is not None and (responded is None or ended < responded):
         responded = ended  # the engagement ended before they answered: the clock stops there
     pauses = _pauses(ctx, vendor.pause)
@@ -251,15 +322,17 @@ def _vendor(
     targets: dict[str, int | None] = {}
     elapsed: dict[str, int] = {}
     for name, span in spans.items():
-        duration = vendor.target(name, ctx.priority)
+        stop = stops[name]
+        stopped = stop is not None and stop <= now
+        duration = vendor.target(name, _priority(ctx, engaged_at, stop if stopped else None))
         elapsed_us = elapsed[name] = span.elapsed_us
         target_us = targets[name] = (
             None if duration is None else _target_us(span, engaged_at, duration)
         )
-        stop = stops[name]
-        stopped = stop is not None and stop <= now
         state = STOPPED if stopped else (RUNNING if span.open_from is not None else PAUSED)
         breach_at = None if target_us is None else span.reached_at(target_us)
+        if breach_at is not None and breach_at > now and span.open_from is not None:
+            out.wakeups.append(breach_at)  # a clock breaching is a wake-up (semantics.md)
         clocks[name] = VendorClock(
             clock=name,
             state=state,
@@ -273,8 +346,9 @@ def _vendor(
     penalties, total, next_at, next_amount, cap_reached = _penalties(
         vendor, spans, targets, elapsed
     )
+    stopped_now = {name: stop is not None and stop <= now for name, stop in stops.items()}
     level, contact, next_contact = _contacts(
-        ctx, vendor, spans, engaged_at, path_state, out, path.reenter
+        ctx, vendor, spans, targets, stopped_now, engaged_at, path_state, out, path.reenter
     )
     currency = vendor.currency
     return VendorState(
@@ -378,14 +452,19 @@ def _contacts(
     ctx: Context,
     vendor: VendorDef,
     spans: Mapping[str, _Span],
+    targets: Mapping[str, int | None],
+    stopped: Mapping[str, bool],
     engaged_at: datetime,
     path_state: PathState,
     out: Outcome,
     reenter: bool,
 ) -> tuple[int | None, str | None, datetime | None]:
     """The highest reached contact level (1-based) and its name; the next level's instant
-    (a wake-up). The highest reached level's action is due until recorded done; lower ones
-    are superseded (docs/semantics.md, "Ladders collapse")."""
+    (a wake-up). The highest reached level's action is due until recorded done, or until its
+    clock stops (the vendor responded / resolved: nobody to chase); lower ones are
+    superseded (docs/semantics.md, "Ladders collapse"). A level written as a share of the
+    clock's target is reached at the first whole microsecond at or past that share (none
+    while the ticket's priority has no target)."""
     if not vendor.contacts:
         return None, None, None
     now = ctx.now
@@ -393,7 +472,14 @@ def _contacts(
     next_at: datetime | None = None
     for n, contact in enumerate(vendor.contacts, 1):
         span = spans[contact.until]
-        amount = contact.after // ONE_US
+        if contact.share is None:
+            amount = contact.after // ONE_US
+        else:
+            target_us = targets[contact.until]
+            if target_us is None:
+                continue
+            share = contact.share
+            amount = -(-target_us * share.numerator // share.denominator)  # exact, rounded up
         at = engaged_at if amount <= 0 else span.reached_at(amount)
         if at is None:
             continue
@@ -412,7 +498,7 @@ def _contacts(
     if reenter:  # each entry of a path entered again is a new engagement, with its own ids
         run += ":" + stamp(engaged_at)
     action_id = f"{ctx.ticket.id}:vendor:{vendor.id}:{run}:contact:{n}"
-    if not ctx.resolved and action_id not in ctx.done_at:
+    if not ctx.resolved and not stopped[contact.until] and action_id not in ctx.done_at:
         out.actions.append(
             Action(
                 id=action_id,
@@ -428,13 +514,19 @@ def _contacts(
                     "address": contact.address,
                     "channels": contact.channels,
                     "until": contact.until,
-                    "after": format_duration(contact.after),
+                    "after": _after_text(contact),
                 },
                 rationale=f"vendor {vendor.id} has not {_done_word(contact.until)} "
-                f"{format_duration(contact.after)} after engagement",
+                f"{_after_text(contact)} after engagement"
+                + ("" if contact.share is None else f" (of its {contact.until} target)"),
             )
         )
     return n, contact.name, None if ctx.resolved else next_at
+
+
+def _after_text(contact: ContactDef) -> str:
+    """A level's ``after`` as the action shows it: ``15m``, ``1h30m``, ``50%``."""
+    return contact.after_text if contact.share is not None else format_duration(contact.after)
 
 
 def _done_word(until: str) -> str:

@@ -15,7 +15,8 @@ stated zone). Per group:
   clock, and their share of the engagements (a :class:`~fractions.Fraction`; printed as a
   percentage rounded half to even to two decimals);
 * ``recurrences``: engagements of the vendor for the same service and category within
-  ``recurrence_window`` (default 30 days) after an earlier engagement of it for them;
+  ``recurrence_window`` (default 30 days) after an earlier engagement of it for them (a
+  ticket without a service or a category recurs with nothing);
 * ``penalties``: accrued penalty totals per currency (exact ``Decimal`` sums of the
   decisions' rounded totals).
 
@@ -154,6 +155,21 @@ def vendor_engagements(decisions: Iterable[Decision]) -> list[VendorEngagement]:
             raise ArgumentError(f"expected Decision values, got {type(decision).__name__}")
         ticket = decision.ticket
         for state in decision.vendors or ():
+            for e in state.earlier:  # engagements of earlier cycles keep their final figures
+                out.append(
+                    VendorEngagement(
+                        vendor=state.vendor,
+                        ticket=decision.ticket_id,
+                        service=ticket.service,
+                        category=ticket.category,
+                        engaged_at=e.engaged_at,
+                        response=e.response_elapsed,
+                        resolution=e.resolution_elapsed,
+                        breached=e.response_breached or e.resolution_breached,
+                        penalty=e.penalty_total,
+                        currency=state.currency,
+                    )
+                )
             if not state.engaged or state.engaged_at is None:
                 continue
             response, resolution = state.response, state.resolution
@@ -192,6 +208,16 @@ def vendor_performance(
     """Per vendor and period, the figures of the module docstring, sorted by vendor, period."""
     if period not in PERIODS:
         raise ArgumentError(f"unknown period {period!r} (periods: {', '.join(PERIODS)})")
+    if not isinstance(zone, tzinfo):
+        raise ArgumentError(
+            f"zone must be a tzinfo (e.g. zoneinfo.ZoneInfo('Europe/Berlin')), got "
+            f"{type(zone).__name__} {zone!r}"
+        )
+    if not isinstance(recurrence_window, timedelta):
+        raise ArgumentError(
+            "recurrence_window must be a timedelta (e.g. timedelta(days=30)), got "
+            f"{type(recurrence_window).__name__} {recurrence_window!r}"
+        )
     if recurrence_window < timedelta(0):
         raise ArgumentError("recurrence_window must not be negative")
     found = vendor_engagements(decisions)
@@ -199,11 +225,13 @@ def vendor_performance(
     recurring: set[tuple[str, str]] = set()  # (vendor, ticket) engaged again within the window
     last: dict[tuple[str, str | None, str | None], datetime] = {}
     for e in found:  # sorted by vendor and instant
-        key = (e.vendor, e.service, e.category)
-        before = last.get(key)
-        if before is not None and e.engaged_at - before <= recurrence_window:
-            recurring.add((e.vendor, e.ticket))
-        last[key] = e.engaged_at
+        if e.service is not None and e.category is not None:
+            # Tickets without a service or a category are not "the same" fault: no recurrence.
+            key = (e.vendor, e.service, e.category)
+            before = last.get(key)
+            if before is not None and e.engaged_at - before <= recurrence_window:
+                recurring.add((e.vendor, e.ticket))
+            last[key] = e.engaged_at
         groups.setdefault((e.vendor, period_of(e.engaged_at, period, zone)), []).append(e)
     out = []
     for (vendor, label), items in sorted(groups.items()):

@@ -572,6 +572,7 @@ class SectionsSpec(_Strict):
     redaction: Redaction
     templates: Templates
     audiences: Audiences
+    vendors: Vendors
 
 
 class DirectoryRemoveSpec(_Strict):
@@ -599,6 +600,7 @@ class RemoveSpec(_Strict):
     redaction: list[Id] = Field(default_factory=list)
     templates: list[Id] = Field(default_factory=list)
     audiences: list[AudienceName] = Field(default_factory=list)
+    vendors: list[Id] = Field(default_factory=list, description="vendor contracts, by id")
 
 
 class SegmentSpec(SectionsSpec):

@@ -49,6 +49,7 @@ NAMED_SECTIONS = (
     "redaction",
     "templates",
     "audiences",
+    "vendors",
 )
 _DIRECTORY_SECTIONS = ("people", "teams", "roles")
 #: Sections that are lists of entries with an ``id``.

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
 from decimal import Decimal
 from fractions import Fraction
 from typing import Annotated, Any, Literal
@@ -21,9 +22,9 @@ from pydantic import BeforeValidator, Field, WithJsonSchema, model_validator
 
 from escalate._frozen import FrozenMap
 from escalate._models import Label, Prose, StrictModel, model_problem, patterned
-from escalate.calendars._durations import parse_duration
+from escalate.calendars._durations import parse_duration, parse_percent
 from escalate.calendars.calendar import Calendar
-from escalate.calendars.models import Duration
+from escalate.calendars.models import Duration, Percent
 from escalate.comms.models import CLASSES, AudienceSpec, RedactionSpec
 from escalate.engine.contracts import ClauseDef, ContactDef, ProcedureDef, VendorDef
 from escalate.engine.history import TEXT_FIELDS_BUT_PRIORITY
@@ -46,10 +47,12 @@ Path = tuple[str | int, ...]
 
 #: Money as written: a string of digits with at most 4 decimals (never a YAML float).
 MONEY_PATTERN = r"^[0-9]{1,12}(?:\.[0-9]{1,4})?$"
-_MONEY_RE = re.compile(MONEY_PATTERN)
+# The JSON Schema keeps ``$`` (ECMA regex); Python's ``$`` also matches before a final
+# newline, so the check itself ends with ``\Z``.
+_MONEY_RE = re.compile(MONEY_PATTERN.removesuffix("$") + r"\Z")
 #: A percentage of the monthly fee: ``"2.5"`` (no ``%``), 0 < p <= 100.
 PERCENT_TEXT_PATTERN = r"^[0-9]{1,3}(?:\.[0-9]{1,6})?$"
-_PERCENT_RE = re.compile(PERCENT_TEXT_PATTERN)
+_PERCENT_RE = re.compile(PERCENT_TEXT_PATTERN.removesuffix("$") + r"\Z")
 
 
 def _money_text(value: object) -> object:
@@ -103,9 +106,10 @@ class ContactSpec(StrictModel):
     name: Label
     address: Label | None = Field(default=None, description="where to reach them")
     channels: list[Label] = Field(default_factory=list, description="e.g. [phone, email]")
-    after: Duration = Field(
+    after: Duration | Percent = Field(
         description="vendor-calendar time (pauses excluded) from engagement without the "
-        "vendor having responded (until: response) or resolved (until: resolution); no bd/mo"
+        "vendor having responded (until: response) or resolved (until: resolution), no bd/mo; "
+        "or a share of that clock's target ('50%'); levels in ascending order"
     )
     until: Literal["response", "resolution"] = "response"
 
@@ -226,6 +230,41 @@ StatusNames = Callable[
 ]
 
 
+def _contacts(specs: Sequence[ContactSpec], where: Path) -> tuple[ContactDef, ...]:
+    """The contact levels; each ``after`` later than the previous level's of the same clock
+    and the same kind (a duration or a share of the target): a ladder climbs."""
+    out: list[ContactDef] = []
+    for i, c in enumerate(specs):
+        at: Path = (*where, i, "after")
+        text = c.after.strip()
+        if text.endswith("%"):
+            contact = ContactDef(
+                c.name, c.address, tuple(c.channels), timedelta(0), c.until,
+                share=parse_percent(text, at), after_text=text,
+            )  # fmt: skip
+        else:
+            delta = parse_duration(text, at, allow_business_days=False).delta
+            contact = ContactDef(
+                c.name, c.address, tuple(c.channels), delta, c.until, after_text=text
+            )
+        for j in range(i - 1, -1, -1):
+            before = out[j]
+            if before.until != contact.until or (before.share is None) != (contact.share is None):
+                continue
+            earlier = before.after if before.share is None else before.share
+            later = contact.after if contact.share is None else contact.share
+            if later <= earlier:  # type: ignore[operator]
+                raise PolicyError(
+                    f"contact levels climb: {shown(text)} is not after level {j + 1}'s "
+                    f"{shown(before.after_text)} ({specs[j].name}, until {contact.until}); list "
+                    "the contacts in ascending 'after' order",
+                    path=at,
+                )
+            break
+        out.append(contact)
+    return tuple(out)
+
+
 def compile_vendors(
     specs: Mapping[str, VendorSpec],
     *,
@@ -307,18 +346,7 @@ def _vendor(
         pause = (
             status_names(spec.pause.status, spec.pause.category, (*where, "pause")) or frozenset()
         )
-    contacts = tuple(
-        ContactDef(
-            name=c.name,
-            address=c.address,
-            channels=tuple(c.channels),
-            after=parse_duration(
-                c.after, (*where, "contacts", i, "after"), allow_business_days=False
-            ).delta,
-            until=c.until,
-        )
-        for i, c in enumerate(spec.contacts)
-    )
+    contacts = _contacts(spec.contacts, (*where, "contacts"))
     procedures = tuple(ProcedureDef(p.step, p.owner, p.description) for p in spec.procedures)
     currency = spec.currency
     fee = None if spec.monthly_fee is None else Fraction(Decimal(spec.monthly_fee))

@@ -55,8 +55,9 @@ __all__ = [
 ]
 
 #: Every kind of action a decision can hold (the policy's action kinds, the ``page`` and
-#: ``handoff`` a path emits, the ``bridge_join`` of an open bridge, and the ``notify_attempt``
-#: and ``open_incident`` of notification plans), and the keys of ``details`` each kind carries.
+#: ``handoff`` a path emits, the ``bridge_join`` of an open bridge, the ``notify_attempt``
+#: and ``open_incident`` of notification plans, and the ``vendor_escalation`` of a vendor
+#: contract's contacts), and the keys of ``details`` each kind carries.
 _LEVEL_DETAILS = (
     "path",
     "level",
@@ -92,6 +93,8 @@ ACTION_DETAILS: dict[str, tuple[str, ...]] = {
         "channels",
         "attempts",
     ),
+    # A vendor-side contact level (docs/vendors.md, "Vendor-side contacts").
+    "vendor_escalation": ("vendor", "level", "contact", "address", "channels", "until", "after"),
 }
 assert set(ACTION_KINDS) <= set(ACTION_DETAILS)
 ActionKind = Literal[tuple(ACTION_DETAILS)]  # type: ignore[valid-type]

@@ -336,6 +336,7 @@ class _Ids:
                 self.paths.setdefault(p.name, set()).update(level.name for level in p.levels)
         self.levels = {level for levels in self.paths.values() for level in levels}
         self.audiences = {a.name for v in variants for a in v.audiences}
+        self.vendors = {d.id for v in variants for d in v.vendors}
 
 
 def _check_action_ids(
@@ -399,9 +400,10 @@ def _check_source(
     at: KeyPath,
     fail: Callable[[str, KeyPath, str | None], CaseError],
 ) -> None:
-    """``source`` is ``rule:<id>``, ``clock:<name>@<rung>``, ``path:<name>`` or
-    ``audience:<name>`` naming a rule, a clock and one of its rungs, a path, or an audience with
-    an update cadence of the policy (or ``status-pages:on_resolve``)."""
+    """``source`` is ``rule:<id>``, ``clock:<name>@<rung>``, ``path:<name>``,
+    ``audience:<name>`` or ``vendor:<id>`` naming a rule, a clock and one of its rungs, a path,
+    an audience with an update cadence, or a vendor contract of the policy (or
+    ``status-pages:on_resolve``)."""
     kind, _, name = source.partition(":")
     if source == "status-pages:on_resolve":
         return  # the status-page update of an ended ticket (docs/notifications.md)
@@ -418,6 +420,9 @@ def _check_source(
                 at,
                 _prefixed("audience:", name, ids.audiences),
             )
+    elif kind == "vendor":
+        if name not in ids.vendors:
+            raise fail(f"unknown vendor {shown(name)}", at, _prefixed("vendor:", name, ids.vendors))
     elif kind == "clock" and "@" in name:
         clock, _, rung = name.partition("@")
         if clock not in ids.clocks:
@@ -436,7 +441,8 @@ def _check_source(
             )
     else:
         raise fail(
-            "a source is rule:<id>, clock:<name>@<rung>, path:<name> or audience:<name>, got "
+            "a source is rule:<id>, clock:<name>@<rung>, path:<name> or audience:<name> "
+            "(vendor:<id> for a vendor contact), got "
             f"{shown(source)}",
             at,
             None,

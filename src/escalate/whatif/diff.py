@@ -55,6 +55,18 @@ DIFF_FORMAT = 1
 # The order changes are listed in, and the fields of clocks and paths that matter most first.
 _CLOCK_FIELDS = ("state", "definition", "target", "calendar", "breached", "breach_at")
 _PATH_FIELDS = ("active", "level", "round", "entered_at", "reason", "next_move_at")
+_VENDOR_FIELDS = (
+    "engaged",
+    "engaged_at",
+    "penalty_total",
+    "currency",
+    "response.breached",
+    "resolution.breached",
+    "response.target",
+    "resolution.target",
+    "cap_reached",
+    "contact_level",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +82,9 @@ class Change:
     ``action`` (the same id with a different ``field``), ``action-id`` (an action with the
     same kind, source, due instant and targets under a new id: ``before`` and ``after`` the
     ids), ``missed-added``, ``missed-removed``, ``withdrawn-added``, ``withdrawn-removed`` and
-    ``next_evaluation_at``. ``before`` and ``after`` are JSON values (instants as ISO text in
+    ``next_evaluation_at``, and ``vendor`` (``name`` the vendor id, ``field`` the field of its
+    state that differs: ``penalty_total``, ``response.breached``, ``penalties.<clause>``, ...,
+    or ``applies``). ``before`` and ``after`` are JSON values (instants as ISO text in
     UTC), mappings read-only and lists tuples so that a change stays hashable; ``to_dict()``
     gives them back as plain JSON data.
     """
@@ -280,6 +294,8 @@ def compare(
     changes += _actions(a["actions"], b["actions"])
     for key in ("missed", "withdrawn"):
         changes += _listed(key, a.get(key, []), b.get(key, []))
+    if "vendors" in a or "vendors" in b:
+        changes += _vendors(a.get("vendors"), b.get("vendors"))
     if a["next_evaluation_at"] != b["next_evaluation_at"]:
         changes.append(
             Change(
@@ -374,6 +390,45 @@ def _actions(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[Chang
     for key in sorted(set(before) & set(after)):
         changes += _fields(key, before[key], after[key])
     return changes
+
+
+def _vendors(old: list[dict[str, Any]] | None, new: list[dict[str, Any]] | None) -> list[Change]:
+    """Per vendor (by id), the fields of its state that differ: the penalty total, breaches and
+    targets first, then every other field (clock fields as ``response.<field>``, each clause's
+    amount as ``penalties.<clause>``); a vendor only one policy declares is an ``applies``
+    change, as for clocks and paths. A policy without vendors lists none."""
+    before = {v["vendor"]: _flat_vendor(v) for v in old or ()}
+    after = {v["vendor"]: _flat_vendor(v) for v in new or ()}
+    changes = []
+    for name in [*after, *(n for n in before if n not in after)]:
+        x, y = before.get(name), after.get(name)
+        if x is None or y is None:
+            changes.append(
+                Change("vendor", name, "applies", before=x is not None, after=y is not None)
+            )
+            continue
+        rest = sorted(k for k in {*x, *y} if k not in _VENDOR_FIELDS)
+        changes += [
+            Change("vendor", name, key, before=freeze(x.get(key)), after=freeze(y.get(key)))
+            for key in (*_VENDOR_FIELDS, *rest)
+            if x.get(key) != y.get(key)
+        ]
+    return changes
+
+
+def _flat_vendor(state: Mapping[str, Any]) -> dict[str, Any]:
+    """A vendor state one level deep: ``response.breached``, ``penalties.late-response``."""
+    flat: dict[str, Any] = {}
+    for key, value in state.items():
+        if key == "vendor":
+            continue
+        if key in ("response", "resolution") and isinstance(value, Mapping):
+            flat.update({f"{key}.{k}": v for k, v in value.items() if k != "clock"})
+        elif key == "penalties" and isinstance(value, list):
+            flat.update({f"penalties.{p['clause']}": p["amount"] for p in value})
+        else:
+            flat[key] = value
+    return flat
 
 
 def _identity(action: Mapping[str, Any]) -> tuple[str, ...]:
