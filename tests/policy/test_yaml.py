@@ -589,7 +589,46 @@ def assert_parsed_like_pyyaml(text: str) -> None:
         expected = yaml.load(text, Loader=BASE_LOADER)
     except (yaml.YAMLError, ValueError, LookupError, AttributeError, TypeError):
         return  # PyYAML cannot read it, escalate can (e.g. "op: =")
+    if repr(expected) != repr(data) and _pyyaml_merge_quirk(text):
+        return
     assert repr(expected) == repr(data)
+
+
+def _pyyaml_merge_quirk(text: str) -> bool:
+    """Whether ``text`` merges (``<<``) a mapping that itself merges a key it also writes.
+
+    PyYAML flattens such a mapping in place to both pairs and, merging it again elsewhere,
+    keeps the first pair whose key *string object* it has not seen (``id(key)``): with the
+    key strings interned that is the merged value, not the mapping's own one. ``{a1: &a {x:
+    1}, a3: &b {<<: *a, x: 3}, k: {<<: *b}}`` gives ``k: {x: 1}`` there; the YAML merge spec
+    (and escalate) say ``x: 3``.
+    """
+    merge = "tag:yaml.org,2002:merge"
+    try:
+        root = yaml.compose(text, Loader=BASE_LOADER)
+    except yaml.YAMLError:
+        return False
+    seen: set[int] = set()
+    stack = [root] if root is not None else []
+    while stack:
+        node = stack.pop()
+        if id(node) in seen or not isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+            continue
+        for key, value in node.value:
+            stack.extend((key, value))
+            if key.tag != merge:
+                continue
+            sources = value.value if isinstance(value, yaml.SequenceNode) else [value]
+            for source in sources:
+                if isinstance(source, yaml.MappingNode) and any(
+                    k.tag == merge for k, _ in source.value
+                ):
+                    return True
+    return False
 
 
 @FUZZ
@@ -609,3 +648,11 @@ def test_aliases_and_merges_parse_like_pyyaml_or_raise_policy_error(text: str) -
 def test_the_pure_python_loader_also_raises_only_policy_errors(text: str) -> None:
     with mock.patch.object(_yaml, "_Loader", _yaml._PyLoader):
         parse_or_policy_error(text)
+
+
+def test_a_merged_mapping_that_merges_keeps_its_own_value_as_the_yaml_spec_says() -> None:
+    # PyYAML answers x: 1 here (see _pyyaml_merge_quirk); found by the merge property.
+    text = "{a1: &a {x: 1}, a3: &b {<<: *a, x: 3}, k: {<<: [*b]}}"
+    parsed = parse_or_policy_error(text)
+    assert parsed is not None
+    assert {"x": 3} == parsed[0]["k"]

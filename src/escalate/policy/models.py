@@ -620,12 +620,16 @@ class PolicySectionsSpec(SectionsSpec):
     """What a policy that ``extends`` another adds: any section, segments included."""
 
     segments: list[SegmentSpec] = Field(default_factory=list)
+    channels: dict[Id, ChannelSpec] = Field(default_factory=dict)
+    notification_plans: dict[Id, NotificationPlanSpec] = Field(default_factory=dict)
 
 
 class PolicyRemoveSpec(RemoveSpec):
     """What a policy that ``extends`` another removes: any entry, segments included."""
 
     segments: list[Id] = Field(default_factory=list)
+    channels: list[Id] = Field(default_factory=list)
+    notification_plans: list[Id] = Field(default_factory=list)
 
 
 class LintIgnoreSpec(_Strict):

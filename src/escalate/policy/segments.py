@@ -50,12 +50,39 @@ NAMED_SECTIONS = (
     "templates",
     "audiences",
     "vendors",
+    # Extending policies only (a segment's format has no such keys):
+    "channels",
+    "notification_plans",
 )
 _DIRECTORY_SECTIONS = ("people", "teams", "roles")
 #: Sections that are lists of entries with an ``id``.
 LISTED_SECTIONS = ("rules", "segments")
 #: Top-level values an extending policy replaces when it writes them.
-_SCALARS = ("policy", "version", "description", "pin", "empty_values", "lint", "status_pages")
+_SCALARS = (
+    "policy",
+    "version",
+    "description",
+    "pin",
+    "empty_values",
+    "lint",
+    "status_pages",
+    "notifications",
+    "governance",
+)
+#: Every top-level key an overlay may write, each merged above: a key missing here would be
+#: dropped without a word (``governance:`` once was), so :meth:`_Overlay.apply` refuses it.
+_HANDLED = frozenset(
+    {
+        *_SCALARS,
+        *NAMED_SECTIONS,
+        *LISTED_SECTIONS,
+        "terminology",
+        "directory",
+        "extends",
+        "add",
+        "remove",
+    }
+)
 
 
 def plain_origin(locate: Callable[[KeyPath], Source | None]) -> Origin:
@@ -165,6 +192,10 @@ class _Overlay:
         overlay = self.overlay
         add = overlay.get("add") or {}
         remove = overlay.get("remove") or {}
+        for key in sorted(set(overlay) - _HANDLED, key=str):
+            if key in ("id", "when", "precedence") and not self.extends:
+                continue  # a segment's own keys
+            raise self.fail(f"writes {key!s}, which an overlay cannot merge", (key,))
         if self.extends:
             for key in _SCALARS:
                 if key in overlay:
