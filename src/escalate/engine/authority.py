@@ -23,8 +23,9 @@ Nothing here reads a clock or does I/O.
 
 from __future__ import annotations
 
+import bisect
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -32,6 +33,7 @@ from typing import Any
 
 from escalate._models import label_problem
 from escalate.calendars._instants import checked_utc
+from escalate.engine.governance import OverrideCheck
 from escalate.engine.history import TEXT_FIELDS_BUT_PRIORITY
 from escalate.engine.paths import PathDef, PathState
 from escalate.engine.ticket import Customer, Ticket
@@ -39,7 +41,16 @@ from escalate.errors import ArgumentError, shown
 from escalate.people.availability import Availability
 from escalate.people.directory import Directory, SpendLimit
 
-__all__ = ["ACTIONS", "Authorization", "authorize_at", "parse_amount", "ticket_as_of"]
+__all__ = [
+    "ACTIONS",
+    "Authorization",
+    "Standing",
+    "authority_before",
+    "authorize_at",
+    "parse_amount",
+    "ticket_as_of",
+    "ticket_before",
+]
 
 #: The actions escalate names; any other non-blank label is a custom authority.
 ACTIONS = (
@@ -299,6 +310,51 @@ def _spend(
             for ground, limit in limits
         )
     return False, [], f"{actor} may not spend {asked} at {when}: {why}.", currency
+
+
+#: What authority reads of a ticket as it stood before an instant: evaluated at the instant
+#: (timers and schedules as of then), each path and its state, and the override checks of
+#: its overrides (empty without ``governance:``).
+Standing = tuple[Sequence[tuple[PathDef, PathState]], Sequence[OverrideCheck]]
+
+
+def ticket_before(ticket: Ticket, at: datetime) -> Ticket:
+    """``ticket`` as it stood just before ``at``: its events strictly before ``at`` and every
+    field as they left it. An event at ``at`` itself (an override, or anything recorded at
+    the same instant) is the act being judged or comes with it: it grants nothing."""
+    return ticket_as_of(ticket, bisect.bisect_left([e.at for e in ticket.events], at))
+
+
+def authority_before(
+    directory: Directory,
+    ticket: Ticket,
+    standing: Callable[[Ticket, datetime], Standing],
+    actor: object,
+    action: object,
+    *,
+    at: datetime,
+    amount: object = None,
+    availability: Availability | None = None,
+) -> Authorization:
+    """The one answer to "may ``actor`` take ``action`` on ``ticket`` at ``at``", used by
+    :meth:`Policy.authorize <escalate.Policy.authorize>`, the engine's override checks and so
+    the audit: what the actor held just before acting. ``standing`` evaluates
+    :func:`ticket_before` at ``at``; a level a path entered through an override that was
+    not authorised grants nobody anything (privilege never comes from an unauthorised act).
+    """
+    at = checked_utc(at, "at")
+    paths: Sequence[tuple[PathDef, PathState]] = ()
+    if ticket.opened_at <= at:
+        found, checks = standing(ticket_before(ticket, at), at)
+        tainted = {(c.path, c.level, c.at) for c in checks if c.honoured and not c.authorised}
+        paths = [
+            (path, st)
+            for path, st in found
+            if (path.name, st.level_name, st.entered_at) not in tainted
+        ]
+    return authorize_at(
+        directory, paths, actor, action, at=at, amount=amount, availability=availability
+    )
 
 
 def ticket_as_of(ticket: Ticket, count: int) -> Ticket:

@@ -12,8 +12,9 @@ and paths, on what they decided (see :mod:`escalate.engine.governance` for the v
 * ``board_reportable`` and ``audit_sample``: the declared criteria, with the reasons that
   hold; the crossings of their clock comparisons are wake-ups;
 * override checks: each ``override`` event, the actor's ``override-escalation`` authority
-  at its instant (:mod:`escalate.engine.authority`) from the ticket evaluated as it stood
-  just before it; under ``unauthorised: reject`` the path does not apply it.
+  at its instant (:func:`escalate.engine.authority.authority_before`, as
+  ``Policy.authorize`` answers) from the ticket evaluated as it stood just before that
+  instant; under ``unauthorised: reject`` the path does not apply it.
 
 Nothing here reads a clock or does I/O; the audit sample is SHA-256 of the ticket id.
 """
@@ -24,7 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from escalate.engine.authority import authorize_at, ticket_as_of
+from escalate.engine.authority import Standing, authority_before
 from escalate.engine.clocks import RUNNING, ClockState
 from escalate.engine.context import Context
 from escalate.engine.decision import Action
@@ -39,7 +40,6 @@ from escalate.engine.governance import (
 )
 from escalate.engine.paths import PathDef, PathState
 from escalate.engine.ticket import Ticket
-from escalate.errors import TicketError
 
 __all__ = ["Replay", "check_overrides", "run_governance"]
 
@@ -56,21 +56,27 @@ Replay = Callable[[Ticket, datetime, frozenset[int]], Sequence[tuple[PathDef, Pa
 
 
 def check_overrides(ctx: Context, gov: GovernanceDef, replay: Replay) -> tuple[OverrideCheck, ...]:
-    """Each ``override`` event of the ticket checked: the ticket as it stood just before it
-    (its earlier events), evaluated at its instant with the overrides rejected so far, gives
-    the level each path was at and who it paged; the actor's authority is checked then.
-    Under ``reject`` an unauthorised override is not applied (nor by the later checks)."""
+    """Each ``override`` event of the ticket checked by
+    :func:`~escalate.engine.authority.authority_before` (as ``Policy.authorize`` checks it):
+    the ticket as it stood just before the override's instant, evaluated then with the
+    overrides rejected so far, gives the level each path was at and who it paged. Under
+    ``reject`` an unauthorised override is not applied (nor by the later checks)."""
     ticket = ctx.ticket
     checks: list[OverrideCheck] = []
     rejected: set[int] = set()
     for event in ticket.events:
         if event.type != "override":
             continue
-        before = _ticket_before(ticket, event.index, event.at)
-        paths = replay(before, event.at, frozenset(rejected))
-        answer = authorize_at(
+
+        def standing(
+            before: Ticket, at: datetime, done: frozenset[int] = frozenset(rejected)
+        ) -> Standing:
+            return replay(before, at, done), [c for c in checks if c.at < at]
+
+        answer = authority_before(
             ctx.directory,
-            paths,
+            ticket,
+            standing,
             event.actor or "",
             "override-escalation",
             at=event.at,
@@ -93,16 +99,6 @@ def check_overrides(ctx: Context, gov: GovernanceDef, replay: Replay) -> tuple[O
             )
         )
     return tuple(checks)
-
-
-def _ticket_before(ticket: Ticket, index: int, at: datetime) -> Ticket:
-    """The ticket as it stood before event ``index``: its earlier events (or, when a later
-    event at the same instant changes a field, the events before that instant)."""
-    try:
-        return ticket_as_of(ticket, index)
-    except TicketError:
-        count = sum(1 for event in ticket.events[:index] if event.at < at)
-        return ticket_as_of(ticket, count)
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,0 +1,79 @@
+"""Authority at an instant is what the actor held just before acting: one function answers
+``Policy.authorize``, the engine's override checks and the audit (review of issue 14)."""
+
+from __future__ import annotations
+
+import pytest
+
+from escalate import Policy
+from escalate.audit import AuditTrail, replay_audit
+from tests.governance.policies import at, override, policy, ticket
+
+FLAG = policy("\ngovernance:\n  overrides: {unauthorised: flag}\n")
+REJECT = policy("\ngovernance:\n  overrides: {unauthorised: reject}\n")
+DAVE_TO_L2 = ticket(override("2024-06-03T10:05:00Z", "dave", "L2"))
+
+
+@pytest.mark.parametrize("chosen", [FLAG, REJECT, policy()], ids=["flag", "reject", "none"])
+def test_an_override_does_not_authorise_itself(chosen: Policy) -> None:
+    # dave is L2; the ticket is at L1 until 10:30. His own move to L2 at 10:05 must not make
+    # him "paged by L2" at 10:05.
+    answer = chosen.authorize("dave", "override-escalation", DAVE_TO_L2, at=at(3, 10, 5))
+    assert (False, ()) == (answer.allowed, answer.grounds)
+
+
+def test_engine_and_audit_agree_on_a_flagged_unauthorised_override() -> None:
+    decision = FLAG.evaluate(DAVE_TO_L2, now=at(3, 10, 6))
+    assert decision.governance is not None
+    [check] = decision.governance.overrides
+    asked = FLAG.authorize("dave", "override-escalation", DAVE_TO_L2, at=at(3, 10, 5))
+    assert (False, True) == (check.authorised, check.honoured)
+    assert (check.authorised, check.grounds, check.reason) == (
+        asked.allowed,
+        asked.grounds,
+        asked.reason,
+    )
+    trail = AuditTrail()
+    trail.add_policy(FLAG, at(3, 10, 6))
+    records = trail.add_decision(decision, FLAG)
+    [body] = [r.body for r in records if r.kind == "override"]
+    assert body["authority"]["allowed"] is False
+    report = replay_audit("".join(line + "\n" for line in trail.lines()).encode())
+    assert ["unauthorised-override"] == [d.kind for d in report.deviations]
+
+
+def test_an_unauthorised_override_grants_no_level_authority_for_the_next_one() -> None:
+    # Under flag dave's unauthorised move to L2 is applied; L2 entered that way must not
+    # authorise his next override a minute later.
+    moved = ticket(
+        override("2024-06-03T10:05:00Z", "dave", "L2"),
+        override("2024-06-03T10:06:00Z", "dave", "L3"),
+    )
+    decision = FLAG.evaluate(moved, now=at(3, 10, 7))
+    assert decision.governance is not None
+    assert [(False, ()), (False, ())] == [
+        (c.authorised, c.grounds) for c in decision.governance.overrides
+    ]
+    assert not FLAG.authorize("dave", "override-escalation", moved, at=at(3, 10, 6))
+    # ... while L2 reached on its timer at 10:30 grants it as before.
+    timely = ticket(override("2024-06-03T10:40:00Z", "dave", "L3"))
+    assert FLAG.evaluate(timely, now=at(3, 10, 41)).governance.overrides[0].authorised  # type: ignore[union-attr]
+
+
+def test_events_at_the_override_instant_are_not_part_of_its_check() -> None:
+    # alice (authorised) moves the desk to L2 at 10:05 and dave to L3 at the same instant;
+    # the ticket is resolved at that instant too. dave's check reads the ticket as it stood
+    # before 10:05 (L1, open): he holds nothing then, whatever else happened at 10:05.
+    w = "2024-06-03T10:05:00Z"
+    for tail in (
+        {"at": w, "type": "status-changed", "status": "in-progress"},
+        {"at": w, "type": "resolved"},
+    ):
+        moved = ticket(override(w, "alice", "L2"), override(w, "dave", "L3"), tail)
+        decision = REJECT.evaluate(moved, now=at(3, 10, 6))
+        assert decision.governance is not None
+        assert [("alice", True), ("dave", False)] == [
+            (c.actor, c.authorised) for c in decision.governance.overrides
+        ]
+        asked = REJECT.authorize("dave", "override-escalation", moved, at=at(3, 10, 5))
+        assert asked.reason == decision.governance.overrides[1].reason
