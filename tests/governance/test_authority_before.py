@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from escalate import Policy
+from escalate import Policy, loads
 from escalate.audit import AuditTrail, replay_audit
 from tests.governance.policies import at, override, policy, ticket
 
@@ -77,3 +77,51 @@ def test_events_at_the_override_instant_are_not_part_of_its_check() -> None:
         ]
         asked = REJECT.authorize("dave", "override-escalation", moved, at=at(3, 10, 5))
         assert asked.reason == decision.governance.overrides[1].reason
+
+
+def _with_l2(extra: str) -> Policy:
+    from tests.governance.policies import BASE
+
+    old = "        targets: [person:dave]\n        after: 1h\n"
+    assert old in BASE
+    return loads(BASE.replace(old, old + extra) + "governance: {}\n", filename="gov.yaml")
+
+
+DAVE_AWAY = {"out_of_office": [{"person": "dave", "from": "2024-06-03T00:00:00Z"}]}
+
+
+@pytest.mark.parametrize(
+    ("extra", "paged", "how"),
+    [
+        ("        on_empty: fallback\n        fallback: [person:erin]\n", "erin", "fallback"),
+        ("        on_empty: skip\n", "carol", "skip"),
+    ],
+)
+def test_whoever_on_empty_pages_for_a_level_holds_its_authority(
+    extra: str, paged: str, how: str
+) -> None:
+    chosen = _with_l2(extra)
+    decision = chosen.evaluate(ticket(), now=at(3, 10, 45), availability=DAVE_AWAY)
+    assert [(paged,)] == [a.people for a in decision.actions if a.kind == "escalate"]
+    answer = chosen.authorize(
+        paged, "override-escalation", ticket(), at=at(3, 10, 45), availability=DAVE_AWAY
+    )
+    assert (
+        f"path:desk level L2 (entered 2024-06-03T10:30:00+00:00; paged for it by on_empty: {how})",
+    ) == answer.grounds
+
+
+def test_the_unacknowledged_fallback_holds_the_level_authority_until_someone_acknowledges() -> None:
+    chosen = _with_l2("        ack_within: 10m\n        fallback: [person:frank]\n")
+    plain = ticket()
+    acked = ticket({"at": "2024-06-03T10:50:00Z", "type": "acknowledged", "actor": "dave"})
+    answers = [
+        chosen.authorize("frank", "override-escalation", t, at=when).allowed
+        for t, when in ((plain, at(3, 10, 39)), (plain, at(3, 10, 40)), (acked, at(3, 10, 55)))
+    ]
+    # paged from 10:40 (10:30 + 10m); no longer once dave acknowledged at 10:50
+    assert [False, True, False] == answers
+    assert (
+        "not of a level that paged them"
+        in chosen.authorize("frank", "override-escalation", plain, at=at(3, 10, 39)).reason
+    )

@@ -9,9 +9,11 @@ each named in :attr:`Authorization.grounds`:
 * the ``authority`` of every role the person fills at the instant (a role filled by a
   person, a team's members or on-call people, or a schedule's on-call people, resolved as
   the engine resolves a level's targets, availability and backups included);
-* the ``authority`` of the level a path is at, at that instant, for the people the level's
-  targets reach then: a level grants its authority while the path is there, not after it
-  moved on.
+* the ``authority`` of the level a path is at, at that instant, for the people the engine
+  paged for it then (its targets with backups, ``on_empty`` fallback or skip, the
+  unacknowledged fallback once ``ack_within`` passed): a level grants its authority while
+  the path is there, not after it moved on; a level entered through an unauthorised
+  override grants nothing.
 
 ``spend`` is granted by a ``spend_limit`` (the person's own or a role's) of at least the
 amount, in the limit's currency; labels alone never grant spending. Every other action is
@@ -36,6 +38,7 @@ from escalate.calendars._instants import checked_utc
 from escalate.engine.governance import OverrideCheck
 from escalate.engine.history import TEXT_FIELDS_BUT_PRIORITY
 from escalate.engine.paths import PathDef, PathState
+from escalate.engine.targets import resolve_level, unacknowledged_targets
 from escalate.engine.ticket import Customer, Ticket
 from escalate.errors import ArgumentError, shown
 from escalate.people.availability import Availability
@@ -231,7 +234,8 @@ def authorize_at(
         False,
         (),
         f"{actor} holds no {label!r} authority at {when} (not their own, not of the roles "
-        f"they fill ({filled}), not of a level paging them).",
+        f"they fill ({filled}), not of a level that paged them: its targets, on_empty "
+        "fallback or skip, or its unacknowledged fallback).",
         None,
     )
 
@@ -263,15 +267,29 @@ def _level_grounds(
     availability: Availability,
 ) -> list[str]:
     """``path:<p> level <l> (entered ...)`` for each path whose current level carries
-    ``label`` and whose targets reach ``actor`` at ``at``."""
+    ``label`` and paged ``actor`` at ``at``, as the engine resolves the level: its targets
+    (backups included), then ``on_empty`` (fallback, skip), then, once ``ack_within`` passed
+    without an acknowledgement, the unacknowledged fallback."""
     grounds = []
     for path, st in paths:
         level = None if not st.active else st.level_def(path)
         if level is None or label not in level.authority or st.entered_at is None:
             continue
-        if actor in directory.resolve(level.targets, at, availability).people:
+        paged = resolve_level(directory, availability, path, level, at)
+        how = ""
+        if actor not in paged.people and level.ack_within_delta is not None:
+            if st.acknowledged_at is None and st.entered_at + level.ack_within_delta <= at:
+                targets = unacknowledged_targets(directory, level, paged)
+                if actor in directory.resolve(targets, at, availability).people:
+                    how = "; paged as its unacknowledged fallback"
+        elif (
+            actor in paged.people
+            and actor not in directory.resolve(level.targets, at, availability).people
+        ):
+            how = f"; paged for it by on_empty: {level.on_empty}"
+        if actor in paged.people or how:
             grounds.append(
-                f"path:{path.name} level {level.name} (entered {st.entered_at.isoformat()})"
+                f"path:{path.name} level {level.name} (entered {st.entered_at.isoformat()}{how})"
             )
     return grounds
 
