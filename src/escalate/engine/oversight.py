@@ -188,22 +188,68 @@ def _tier(
         if step.after <= elapsed:
             current = step
     tier = lowest if current is None else current.tier
-    since = None
-    if current is not None:
+
+    def tier_since(steps: tuple[TierStep, ...], held: TierStep | None) -> datetime | None:
+        """When ``steps`` (a row) reached ``held``'s tier, without a change since."""
+        if held is None:
+            return ctx.ticket.opened_at if oversight.clock is None else None
         # the first entry of this row with the same tier, reached without a change since
-        first = current
-        for step in row:
-            if step.after <= current.after and step.tier == current.tier:
-                first = step
-                break
-        since = reached(first.after)
-    elif oversight.clock is None:
-        since = ctx.ticket.opened_at
+        first = next(s for s in steps if s.after <= held.after and s.tier == held.tier)
+        return reached(first.after)
+
+    def held_at(steps: tuple[TierStep, ...], at: datetime) -> TierStep | None:
+        found = None
+        for step in steps:
+            when = reached(step.after)
+            if when is not None and when <= at:
+                found = step
+        return found
+
+    since = tier_since(row, current)
+    # An impact change moves the ticket to another row: the tier holds since then at the
+    # earliest, unless the row it left had the same tier then (and so on back).
+    for start, before in reversed(_row_changes(ctx, oversight)):
+        if since is None or since > start:
+            break
+        held = None if before is None else held_at(before, start - _US)
+        if before is None or (lowest if held is None else held.tier) != tier:
+            since = start
+            break
+        since = tier_since(before, held)
     upcoming = next((s for s in row if s.after > elapsed and s.tier != tier), None)
     upcoming_at = None if upcoming is None else _future(reached(upcoming.after), ctx.now)
     if upcoming is None or upcoming_at is None:
         return tier, since, None, None  # no change without new events
     return tier, since, upcoming.tier, upcoming_at
+
+
+def _row_changes(
+    ctx: Context, oversight: OversightDef
+) -> list[tuple[datetime, tuple[TierStep, ...] | None]]:
+    """The impact changes up to now that moved the ticket into another row of the matrix,
+    in time order, each with the row it left (``None`` when the event does not say what
+    the impact was before: then the tier counts from the change)."""
+
+    def row_of(value: object) -> tuple[TierStep, ...]:
+        impact = ctx.policy.canonical("impact", value) if isinstance(value, str) else None
+        found = oversight.rows.get(impact) if isinstance(impact, str) else None
+        return oversight.rows.get("default", ()) if found is None else found
+
+    out: list[tuple[datetime, tuple[TierStep, ...] | None]] = []
+    previous: tuple[TierStep, ...] | None = None
+    known = False
+    for event in ctx.ticket.events:
+        if event.at > ctx.now:
+            break
+        if event.type != "field-changed" or event.field != "impact":
+            continue
+        if event.from_value is not None:
+            previous, known = row_of(event.from_value), True
+        after = row_of(event.to_value)
+        if not known or previous != after:
+            out.append((event.at, previous if known else None))
+        previous, known = after, True
+    return out
 
 
 def _future(at: datetime | None, now: datetime) -> datetime | None:
