@@ -102,22 +102,31 @@ class Authorization:
             "at": self.at.isoformat(),
         }
         if self.amount is not None:
-            out["amount"] = str(self.amount)
+            out["amount"] = plain(self.amount)
             out["currency"] = self.currency
         return out
 
 
 def parse_amount(amount: object) -> tuple[Decimal, str | None]:
-    """An amount of money as ``(Decimal, currency or None)``: a finite, non-negative
-    ``Decimal``, or a string of digits with an optional decimal part and an optional ISO 4217
-    currency after one space. Floats are refused: they are not exact money.
+    """An amount of money as ``(Decimal, currency or None)``: a finite, positive ``Decimal``,
+    or a string of digits with an optional decimal part and an optional ISO 4217 currency
+    after one space; at most 15 digits before the point and 6 after, either way. Floats are
+    refused: they are not exact money.
 
     >>> parse_amount("250.00"), parse_amount("1200 EUR")
     ((Decimal('250.00'), None), (Decimal('1200'), 'EUR'))
     """
     if isinstance(amount, Decimal):
-        if not amount.is_finite() or amount < 0:
-            raise ArgumentError(f"amount must be a finite, non-negative Decimal, got {amount}")
+        if not amount.is_finite() or amount.is_signed() or amount == 0:
+            raise ArgumentError(f"amount must be a finite, positive Decimal, got {plain(amount)}")
+        exponent = amount.as_tuple().exponent
+        assert isinstance(exponent, int)  # finite
+        digits = len(amount.as_tuple().digits)
+        if exponent < -6 or digits + exponent > 15:
+            raise ArgumentError(
+                f"amount must have at most 15 digits before the point and 6 after, got "
+                f"{plain(amount)}"
+            )
         return amount, None
     if isinstance(amount, str):
         found = _AMOUNT.fullmatch(amount)
@@ -126,9 +135,12 @@ def parse_amount(amount: object) -> tuple[Decimal, str | None]:
                 f"amount must look like '250.00' or '250.00 EUR', got {shown(amount)}"
             )
         try:
-            return Decimal(found.group(1)), found.group(2)
+            value = Decimal(found.group(1))
         except InvalidOperation:  # pragma: no cover - the pattern admits only digits
             raise ArgumentError(f"amount {shown(amount)} is not a number") from None
+        if value == 0:
+            raise ArgumentError(f"amount must be positive, got {shown(amount)}")
+        return value, found.group(2)
     if isinstance(amount, float):
         raise ArgumentError(
             f"write amounts as strings or Decimals, e.g. '250.00' (got the float {amount!r}, "
@@ -137,6 +149,11 @@ def parse_amount(amount: object) -> tuple[Decimal, str | None]:
     raise ArgumentError(
         f"amount must be a Decimal or a string such as '250.00', got {type(amount).__name__}"
     )
+
+
+def plain(amount: Decimal) -> str:
+    """``amount`` in plain notation (``1000``, never ``1E+3``)."""
+    return f"{amount:f}" if amount.is_finite() else str(amount)
 
 
 def check_action(action: object, amount: object) -> tuple[str, Decimal | None, str | None]:
@@ -302,7 +319,14 @@ def _spend(
     when: str,
 ) -> tuple[bool, list[str], str, str | None]:
     """Whether one of ``limits`` (ground, limit) covers ``amount``: (allowed, grounds,
-    reason, currency). An amount without a currency is read in each limit's own currency."""
+    reason, currency). An amount without a currency is read in the limits' currency; when
+    they have more than one, the caller must say which (an :class:`ArgumentError`)."""
+    currencies = sorted({limit.currency for _, limit in limits})
+    if currency is None and len(currencies) > 1:
+        raise ArgumentError(
+            f"amount {plain(amount)} has no currency and {actor}'s spend limits are in "
+            f"{', '.join(currencies)}: write it as '{plain(amount)} {currencies[0]}'"
+        )
     grounds = [
         (ground, limit)
         for ground, limit in limits
@@ -314,10 +338,10 @@ def _spend(
         return (
             True,
             named,
-            f"{actor} may spend {amount} {granted} at {when}: {'; '.join(named)}.",
+            f"{actor} may spend {plain(amount)} {granted} at {when}: {'; '.join(named)}.",
             granted,
         )
-    asked = f"{amount} {currency}" if currency else str(amount)
+    asked = f"{plain(amount)} {currency}" if currency else plain(amount)
     if not limits:
         why = "they have no spend_limit, of their own or of a role they fill"
     else:
