@@ -299,3 +299,15 @@ def test_amounts_are_printed_in_plain_notation() -> None:
     assert "1000" == answer.to_dict()["amount"]
     refused = POLICY.authorize("alice", "spend", TICKET, at=at(3, 10), amount=Decimal("1E+5"))
     assert "may not spend 100000 at" in refused.reason
+
+
+def test_an_action_neither_built_in_nor_declared_is_an_error_with_a_suggestion() -> None:
+    for typo, meant in (
+        ("overide-escalation", "override-escalation"),
+        ("Pause-Clock", "pause-clock"),
+        ("declare-major-incidnt", "declare-major-incident"),
+    ):
+        with pytest.raises(ArgumentError, match=f"did you mean '{meant}'"):
+            POLICY.authorize("alice", typo, TICKET, at=at(3, 10))
+    # a declared custom label is asked as written
+    assert POLICY.authorize("alice", "declare-major-incident", TICKET, at=at(3, 10)).allowed

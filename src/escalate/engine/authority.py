@@ -26,6 +26,7 @@ Nothing here reads a clock or does I/O.
 from __future__ import annotations
 
 import bisect
+import difflib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ __all__ = [
     "ACTIONS",
     "Authorization",
     "Standing",
+    "action_near_miss",
     "authority_before",
     "authorize_at",
     "parse_amount",
@@ -63,6 +65,20 @@ ACTIONS = (
     "engage-vendor",
     "spend",
 )
+
+
+def action_near_miss(label: str) -> str | None:
+    """The built-in action ``label`` looks like a misspelling of (case, spaces, underscores,
+    a letter or two), ``None`` when it is one or looks like none."""
+    if label in ACTIONS:
+        return None
+    folded = re.sub(r"[\s_]+", "-", label.strip().lower())
+    if folded in ACTIONS:
+        return folded
+    close = difflib.get_close_matches(folded, ACTIONS, n=1, cutoff=0.85)
+    return close[0] if close else None
+
+
 _AMOUNT = re.compile(r"([0-9]{1,15}(?:\.[0-9]{1,6})?)(?: ([A-Z]{3}))?")
 
 

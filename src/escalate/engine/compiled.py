@@ -7,6 +7,7 @@ the policy's terminology; :meth:`Policy.evaluate` hands the work to :mod:`escala
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,7 +19,14 @@ from escalate.calendars._instants import checked_utc
 from escalate.calendars.calendar import Calendar
 from escalate.engine.actions import NO_STATUS_PAGES, StatusPagesDef
 from escalate.engine.audiences import AudienceDef
-from escalate.engine.authority import Authorization, Standing, authority_before, check_action
+from escalate.engine.authority import (
+    ACTIONS,
+    Authorization,
+    Standing,
+    action_near_miss,
+    authority_before,
+    check_action,
+)
 from escalate.engine.clocks import ClockDef
 from escalate.engine.contracts import VendorDef
 from escalate.engine.decision import Decision
@@ -520,6 +528,16 @@ class Policy:
         """
         at = checked_utc(at, "at")
         check_action(action, amount)
+        labels = self._authority_labels()
+        if action not in ACTIONS and action not in labels:
+            guess = action_near_miss(action) or next(
+                iter(difflib.get_close_matches(action, sorted(labels), n=1)), None
+            )
+            hint = f" (did you mean {guess!r}?)" if guess else ""
+            raise ArgumentError(
+                f"action {action!r} is neither one escalate names ({', '.join(ACTIONS)}) nor "
+                f"a label the policy declares{hint}"
+            )
         ticket = self._ticket(ticket)
         policy: Policy = self.for_ticket(ticket) if self.segments else self
         free = Availability.from_mapping(availability)
@@ -539,6 +557,21 @@ class Policy:
             amount=amount,
             availability=free,
         )
+
+    def _authority_labels(self) -> frozenset[str]:
+        """Every ``authority`` label the policy (and its segments) declares: of people, roles
+        and path levels."""
+        found: set[str] = set()
+        for policy in (self, *(cast(Policy, s.policy) for s in self.segments)):
+            directory = policy.directory
+            for person in directory.people.values():
+                found.update(person.authority)
+            for role in directory.roles.values():
+                found.update(role.authority)
+            for path in policy.paths:
+                for level in path.levels:
+                    found.update(level.authority)
+        return frozenset(found)
 
     # -- audience messages ----------------------------------------------------------------------
 
