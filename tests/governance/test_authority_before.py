@@ -125,3 +125,33 @@ def test_the_unacknowledged_fallback_holds_the_level_authority_until_someone_ack
         "not of a level that paged them"
         in chosen.authorize("frank", "override-escalation", plain, at=at(3, 10, 39)).reason
     )
+
+
+def test_the_audit_records_for_each_override_what_authorize_answers() -> None:
+    # Overrides by alice (own authority), dave (L2 once the timer put him there), erin
+    # (nothing), some at the same instant: the trail's authority of each is authorize's.
+    moved = ticket(
+        override("2024-06-03T10:05:00Z", "erin", "L3"),
+        override("2024-06-03T10:10:00Z", "alice", "L1"),
+        override("2024-06-03T10:40:00Z", "dave", "L3"),
+        override("2024-06-03T10:40:00Z", "erin", "L2"),
+        override("2024-06-03T10:50:00Z", "dave", "L1"),
+    )
+    # dave at 10:50: under flag the path is at L2 through erin's unauthorised override (no
+    # authority from it); under reject at L3 (erin's is dropped; L3 does not page dave);
+    # without governance overrides are not checked, and L2 grants him its authority.
+    expected = [False, True, True, False]
+    for chosen, last in ((FLAG, False), (REJECT, False), (policy(), True)):
+        full = chosen._ticket(moved)
+        trail = AuditTrail()
+        trail.add_policy(chosen, at(3, 11))
+        records = trail.add_decision(chosen.evaluate(full, now=at(3, 11)), chosen)
+        recorded = [r.body["authority"] for r in records if r.kind == "override"]
+        asked = [
+            chosen.authorize(e.actor or "", "override-escalation", full, at=e.at)
+            for e in full.events
+        ]
+        assert [(a.allowed, list(a.grounds), a.reason) for a in asked] == [
+            (r["allowed"], r["grounds"], r["reason"]) for r in recorded
+        ]
+        assert [*expected, last] == [a.allowed for a in asked]
