@@ -155,3 +155,42 @@ def test_the_audit_records_for_each_override_what_authorize_answers() -> None:
             (r["allowed"], r["grounds"], r["reason"]) for r in recorded
         ]
         assert [*expected, last] == [a.allowed for a in asked]
+
+
+def test_overrides_cost_no_replay_when_no_level_grants_override_escalation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Without a level carrying override-escalation the paths' states cannot change an
+    # answer: checking an override must not evaluate the history before it again (that made
+    # evaluate grow with history x overrides).
+    from escalate.engine import evaluate
+    from tests.governance.policies import BASE
+
+    text = BASE.replace(
+        "authority: [approve-emergency-change, override-escalation]",
+        "authority: [approve-emergency-change]",
+    )
+    chosen = loads(text + "governance:\n  overrides: {unauthorised: reject}\n")
+    calls: list[object] = []
+    real = evaluate._evaluate
+
+    def counting(*args: object, **kwargs: object) -> object:
+        calls.append(args[1])
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(evaluate, "_evaluate", counting)
+    moved = ticket(
+        *(
+            override(f"2024-06-03T10:{m:02d}:00Z", "erin" if m % 2 else "alice", "L3")
+            for m in range(1, 40)
+        )
+    )
+    decision = chosen.evaluate(moved, now=at(3, 11))
+    assert 1 == len(calls)
+    assert decision.governance is not None
+    assert [m % 2 == 0 for m in range(1, 40)] == [
+        c.authorised for c in decision.governance.overrides
+    ]
+    assert not chosen.authorize("erin", "override-escalation", moved, at=at(3, 10, 30))
+    assert chosen.authorize("alice", "spend", moved, at=at(3, 10, 30), amount="10")
+    assert 1 == len(calls)

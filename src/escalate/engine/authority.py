@@ -387,6 +387,7 @@ def authority_before(
     directory: Directory,
     ticket: Ticket,
     standing: Callable[[Ticket, datetime], Standing],
+    defs: Sequence[PathDef],
     actor: object,
     action: object,
     *,
@@ -397,12 +398,15 @@ def authority_before(
     """The one answer to "may ``actor`` take ``action`` on ``ticket`` at ``at``", used by
     :meth:`Policy.authorize <escalate.Policy.authorize>`, the engine's override checks and so
     the audit: what the actor held just before acting. ``standing`` evaluates
-    :func:`ticket_before` at ``at``; a level a path entered through an override that was
+    :func:`ticket_before` at ``at``, asked only when a level of ``defs`` (the policy's paths)
+    carries ``action``; a level a path entered through an override that was
     not authorised grants nobody anything (privilege never comes from an unauthorised act).
     """
     at = checked_utc(at, "at")
     paths: Sequence[tuple[PathDef, PathState]] = ()
-    if ticket.opened_at <= at:
+    granting = any(action in level.authority for path in defs for level in path.levels)
+    if ticket.opened_at <= at and granting and amount is None:
+        # only a level's authority needs the paths' states (spend never does)
         found, checks = standing(ticket_before(ticket, at), at)
         tainted = {(c.path, c.level, c.at) for c in checks if c.honoured and not c.authorised}
         paths = [

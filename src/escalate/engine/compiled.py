@@ -551,6 +551,7 @@ class Policy:
             policy.directory,
             ticket,
             standing,
+            policy.paths,
             actor,
             action,
             at=at,

@@ -77,6 +77,7 @@ def check_overrides(ctx: Context, gov: GovernanceDef, replay: Replay) -> tuple[O
             ctx.directory,
             ticket,
             standing,
+            ctx.policy.paths,
             event.actor or "",
             "override-escalation",
             at=event.at,
