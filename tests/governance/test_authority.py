@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from escalate import ArgumentError, Authorization, NaiveDatetimeError, PolicyError
+from escalate import ArgumentError, Authorization, NaiveDatetimeError, Policy, PolicyError, loads
 from tests.governance.policies import BASE, at, override, policy, ticket
 
 POLICY = policy()
@@ -205,8 +205,13 @@ def test_an_actor_the_directory_does_not_know_is_refused_not_an_error() -> None:
         ("spend", None, "action 'spend' needs an amount"),
         ("spend", 10.5, "write amounts as strings or Decimals"),
         ("spend", "ten", "amount must look like '250.00' or '250.00 EUR'"),
-        ("spend", Decimal("-1"), "finite, non-negative"),
-        ("spend", Decimal("NaN"), "finite, non-negative"),
+        ("spend", Decimal("-1"), "finite, positive Decimal, got -1"),
+        ("spend", Decimal("-0"), "finite, positive Decimal, got -0"),
+        ("spend", Decimal("0"), "finite, positive Decimal, got 0"),
+        ("spend", "0.00 EUR", "amount must be positive, got '0.00 EUR'"),
+        ("spend", Decimal("NaN"), "finite, positive"),
+        ("spend", Decimal("1.0000001"), "at most 15 digits before the point and 6 after"),
+        ("spend", Decimal("1E+15"), "at most 15 digits .* got 1000000000000000$"),
         ("", None, "action: expected a non-blank string"),
     ],
 )
@@ -265,3 +270,44 @@ def policy_from(text: str) -> object:
     from escalate import loads
 
     return loads(text, filename="gov.yaml")
+
+
+def test_an_amount_without_currency_is_refused_when_the_limits_differ_in_currency() -> None:
+    # alice: her own 5000.00 EUR, and 900 in another currency as finance
+    mixed = policy_with_limits("USD")
+    with pytest.raises(
+        ArgumentError, match=r"no currency and alice's spend limits are in EUR, USD"
+    ):
+        mixed.authorize("alice", "spend", TICKET, at=at(3, 10), amount="100")
+    assert mixed.authorize("alice", "spend", TICKET, at=at(3, 10), amount="100 USD").allowed
+    # one currency: the amount is read in it
+    same = policy_with_limits("EUR")
+    assert same.authorize("alice", "spend", TICKET, at=at(3, 10), amount="100").currency == "EUR"
+
+
+def policy_with_limits(currency: str) -> Policy:
+    extra = (
+        f'    finance: {{person: alice, spend_limit: {{amount: "900", currency: {currency}}}}}\n'
+    )
+    anchor = "  roles:\n"
+    return loads(BASE.replace(anchor, anchor + extra), filename="gov.yaml")
+
+
+def test_amounts_are_printed_in_plain_notation() -> None:
+    answer = POLICY.authorize("alice", "spend", TICKET, at=at(3, 10), amount=Decimal("1E+3"))
+    assert "may spend 1000 EUR" in answer.reason
+    assert "1000" == answer.to_dict()["amount"]
+    refused = POLICY.authorize("alice", "spend", TICKET, at=at(3, 10), amount=Decimal("1E+5"))
+    assert "may not spend 100000 at" in refused.reason
+
+
+def test_an_action_neither_built_in_nor_declared_is_an_error_with_a_suggestion() -> None:
+    for typo, meant in (
+        ("overide-escalation", "override-escalation"),
+        ("Pause-Clock", "pause-clock"),
+        ("declare-major-incidnt", "declare-major-incident"),
+    ):
+        with pytest.raises(ArgumentError, match=f"did you mean '{meant}'"):
+            POLICY.authorize("alice", typo, TICKET, at=at(3, 10))
+    # a declared custom label is asked as written
+    assert POLICY.authorize("alice", "declare-major-incident", TICKET, at=at(3, 10)).allowed

@@ -42,7 +42,8 @@ def test_an_unauthorised_override_is_flagged_or_rejected(
             grounds=(),
             reason="erin holds no 'override-escalation' authority at 2024-06-03T10:05:00+00:00 "
             "(not their own, not of the roles they fill (role:service-owner), not of a level "
-            "paging them).",
+            "that paged them: its targets, on_empty fallback or skip, or its unacknowledged "
+            "fallback).",
             honoured=honoured,
         ),
     ) == decision.governance.overrides

@@ -57,6 +57,8 @@ STABLE = {
     "segment-shadowed": "warning",
     "multiple-points-of-contact": "warning",
     "classified-field-unknown": "warning",
+    "authority-near-miss": "warning",
+    "override-authority-missing": "warning",
     "unused-ignore": "info",
 }
 

@@ -25,7 +25,7 @@ from escalate.engine.compiled import Policy
 from escalate.engine.decision import Decision, iso
 from escalate.engine.history import Event
 from escalate.engine.ticket import Ticket
-from escalate.errors import ArgumentError
+from escalate.errors import ArgumentError, EscalateError
 
 __all__ = [
     "GENESIS",
@@ -305,9 +305,11 @@ def event_bodies(
     ``policy.authorize(actor, "override-escalation", ...)`` when ``policy`` is given, else
     ``None``."""
     found: list[tuple[str, datetime, dict[str, Any]]] = []
+    known: Known = []
     for event in ticket.events:
         if event.type == "override":
-            found.append(("override", event.at, _override(ticket, event, policy_hash, policy)))
+            body = _override(ticket, event, policy_hash, policy, known)
+            found.append(("override", event.at, body))
         elif event.type == "acknowledged":
             body = {
                 "ticket_id": ticket.id,
@@ -323,7 +325,11 @@ def event_bodies(
 
 
 def _override(
-    ticket: Ticket, event: Event, policy_hash: str | None, policy: Policy | None
+    ticket: Ticket,
+    event: Event,
+    policy_hash: str | None,
+    policy: Policy | None,
+    known: Known | None = None,
 ) -> dict[str, Any]:
     return {
         "ticket_id": ticket.id,
@@ -334,12 +340,47 @@ def _override(
         "level": event.level,
         "reason": event.reason,
         "policy_hash": policy_hash,
-        "authority": None if policy is None else authority(policy, ticket, event),
+        "authority": None if policy is None else authority(policy, ticket, event, known),
     }
 
 
-def authority(policy: Policy, ticket: Ticket, event: Event) -> dict[str, Any]:
+def authority(
+    policy: Policy, ticket: Ticket, event: Event, known: Known | None = None
+) -> dict[str, Any]:
     """Whether the override ``event``'s actor holds ``override-escalation`` at its instant,
-    per ``Policy.authorize``: ``{"allowed", "grounds", "reason"}``."""
+    per ``Policy.authorize``: ``{"allowed", "grounds", "reason"}``.
+
+    ``known`` (a list the caller keeps for one ticket) holds, per policy, the override checks
+    of one evaluation of the whole ticket: with a ``governance:`` section the engine checks
+    every override by the very function ``authorize`` answers with, so one evaluation answers
+    for all of them instead of one ``authorize`` (itself checking the earlier overrides) each.
+    """
+    if known is not None:
+        checks = next((found for chosen, found in known if chosen is policy), None)
+        if checks is None:
+            checks = _override_checks(policy, ticket)
+            known.append((policy, checks))
+        if event.index in checks:
+            return checks[event.index]
     found = policy.authorize(event.actor or "", "override-escalation", ticket, at=event.at)
     return {"allowed": found.allowed, "grounds": list(found.grounds), "reason": found.reason}
+
+
+#: Per policy, the authority of each override event (by index) of one ticket.
+Known = list[tuple[Policy, dict[int, dict[str, Any]]]]
+
+
+def _override_checks(policy: Policy, ticket: Ticket) -> dict[int, dict[str, Any]]:
+    """The override checks of ``policy`` evaluating all of ``ticket`` (none without a
+    ``governance:`` section, or when it cannot be evaluated whole: then ask one by one)."""
+    last = max([ticket.opened_at, *(e.at for e in ticket.events[-1:])])
+    try:
+        decision = policy.evaluate(ticket, now=last)
+    except EscalateError:
+        return {}
+    if decision.governance is None:
+        return {}
+    return {
+        c.index: {"allowed": c.authorised, "grounds": list(c.grounds), "reason": c.reason}
+        for c in decision.governance.overrides
+    }

@@ -43,7 +43,7 @@ from typing import Any
 
 from escalate.audit.canonical import canonical_text, encode_plain
 from escalate.audit.chain import ChainReport, Lines, one_line, parse_records
-from escalate.audit.records import authority, event_key
+from escalate.audit.records import Known, authority, event_key
 from escalate.engine.compiled import Policy
 from escalate.engine.decision import Decision, iso
 from escalate.engine.ticket import Ticket
@@ -568,13 +568,14 @@ def _overrides(
     ticket_id: str, ticket: Ticket, entry: _Ticket, in_force: _InForce
 ) -> list[Deviation]:
     found = []
+    known: Known = []
     for event in ticket.events:
         if event.type != "override":
             continue
         recorded, policy = in_force.at(event.at)
         if policy is None:
             continue  # its policy is not recorded or does not compile: reported already
-        check = authority(policy, ticket, event)
+        check = authority(policy, ticket, event, known)
         if check["allowed"]:
             continue
         key = canonical_text(event.to_dict())

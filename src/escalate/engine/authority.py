@@ -9,9 +9,11 @@ each named in :attr:`Authorization.grounds`:
 * the ``authority`` of every role the person fills at the instant (a role filled by a
   person, a team's members or on-call people, or a schedule's on-call people, resolved as
   the engine resolves a level's targets, availability and backups included);
-* the ``authority`` of the level a path is at, at that instant, for the people the level's
-  targets reach then: a level grants its authority while the path is there, not after it
-  moved on.
+* the ``authority`` of the level a path is at, at that instant, for the people the engine
+  paged for it then (its targets with backups, ``on_empty`` fallback or skip, the
+  unacknowledged fallback once ``ack_within`` passed): a level grants its authority while
+  the path is there, not after it moved on; a level entered through an unauthorised
+  override grants nothing.
 
 ``spend`` is granted by a ``spend_limit`` (the person's own or a role's) of at least the
 amount, in the limit's currency; labels alone never grant spending. Every other action is
@@ -23,8 +25,10 @@ Nothing here reads a clock or does I/O.
 
 from __future__ import annotations
 
+import bisect
+import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -32,14 +36,26 @@ from typing import Any
 
 from escalate._models import label_problem
 from escalate.calendars._instants import checked_utc
+from escalate.engine.governance import OverrideCheck
 from escalate.engine.history import TEXT_FIELDS_BUT_PRIORITY
 from escalate.engine.paths import PathDef, PathState
+from escalate.engine.targets import resolve_level, unacknowledged_targets
 from escalate.engine.ticket import Customer, Ticket
 from escalate.errors import ArgumentError, shown
 from escalate.people.availability import Availability
 from escalate.people.directory import Directory, SpendLimit
 
-__all__ = ["ACTIONS", "Authorization", "authorize_at", "parse_amount", "ticket_as_of"]
+__all__ = [
+    "ACTIONS",
+    "Authorization",
+    "Standing",
+    "action_near_miss",
+    "authority_before",
+    "authorize_at",
+    "parse_amount",
+    "ticket_as_of",
+    "ticket_before",
+]
 
 #: The actions escalate names; any other non-blank label is a custom authority.
 ACTIONS = (
@@ -49,6 +65,20 @@ ACTIONS = (
     "engage-vendor",
     "spend",
 )
+
+
+def action_near_miss(label: str) -> str | None:
+    """The built-in action ``label`` looks like a misspelling of (case, spaces, underscores,
+    a letter or two), ``None`` when it is one or looks like none."""
+    if label in ACTIONS:
+        return None
+    folded = re.sub(r"[\s_]+", "-", label.strip().lower())
+    if folded in ACTIONS:
+        return folded
+    close = difflib.get_close_matches(folded, ACTIONS, n=1, cutoff=0.85)
+    return close[0] if close else None
+
+
 _AMOUNT = re.compile(r"([0-9]{1,15}(?:\.[0-9]{1,6})?)(?: ([A-Z]{3}))?")
 
 
@@ -88,22 +118,31 @@ class Authorization:
             "at": self.at.isoformat(),
         }
         if self.amount is not None:
-            out["amount"] = str(self.amount)
+            out["amount"] = plain(self.amount)
             out["currency"] = self.currency
         return out
 
 
 def parse_amount(amount: object) -> tuple[Decimal, str | None]:
-    """An amount of money as ``(Decimal, currency or None)``: a finite, non-negative
-    ``Decimal``, or a string of digits with an optional decimal part and an optional ISO 4217
-    currency after one space. Floats are refused: they are not exact money.
+    """An amount of money as ``(Decimal, currency or None)``: a finite, positive ``Decimal``,
+    or a string of digits with an optional decimal part and an optional ISO 4217 currency
+    after one space; at most 15 digits before the point and 6 after, either way. Floats are
+    refused: they are not exact money.
 
     >>> parse_amount("250.00"), parse_amount("1200 EUR")
     ((Decimal('250.00'), None), (Decimal('1200'), 'EUR'))
     """
     if isinstance(amount, Decimal):
-        if not amount.is_finite() or amount < 0:
-            raise ArgumentError(f"amount must be a finite, non-negative Decimal, got {amount}")
+        if not amount.is_finite() or amount.is_signed() or amount == 0:
+            raise ArgumentError(f"amount must be a finite, positive Decimal, got {plain(amount)}")
+        exponent = amount.as_tuple().exponent
+        assert isinstance(exponent, int)  # finite
+        digits = len(amount.as_tuple().digits)
+        if exponent < -6 or digits + exponent > 15:
+            raise ArgumentError(
+                f"amount must have at most 15 digits before the point and 6 after, got "
+                f"{plain(amount)}"
+            )
         return amount, None
     if isinstance(amount, str):
         found = _AMOUNT.fullmatch(amount)
@@ -112,9 +151,12 @@ def parse_amount(amount: object) -> tuple[Decimal, str | None]:
                 f"amount must look like '250.00' or '250.00 EUR', got {shown(amount)}"
             )
         try:
-            return Decimal(found.group(1)), found.group(2)
+            value = Decimal(found.group(1))
         except InvalidOperation:  # pragma: no cover - the pattern admits only digits
             raise ArgumentError(f"amount {shown(amount)} is not a number") from None
+        if value == 0:
+            raise ArgumentError(f"amount must be positive, got {shown(amount)}")
+        return value, found.group(2)
     if isinstance(amount, float):
         raise ArgumentError(
             f"write amounts as strings or Decimals, e.g. '250.00' (got the float {amount!r}, "
@@ -123,6 +165,11 @@ def parse_amount(amount: object) -> tuple[Decimal, str | None]:
     raise ArgumentError(
         f"amount must be a Decimal or a string such as '250.00', got {type(amount).__name__}"
     )
+
+
+def plain(amount: Decimal) -> str:
+    """``amount`` in plain notation (``1000``, never ``1E+3``)."""
+    return f"{amount:f}" if amount.is_finite() else str(amount)
 
 
 def check_action(action: object, amount: object) -> tuple[str, Decimal | None, str | None]:
@@ -220,7 +267,8 @@ def authorize_at(
         False,
         (),
         f"{actor} holds no {label!r} authority at {when} (not their own, not of the roles "
-        f"they fill ({filled}), not of a level paging them).",
+        f"they fill ({filled}), not of a level that paged them: its targets, on_empty "
+        "fallback or skip, or its unacknowledged fallback).",
         None,
     )
 
@@ -252,15 +300,29 @@ def _level_grounds(
     availability: Availability,
 ) -> list[str]:
     """``path:<p> level <l> (entered ...)`` for each path whose current level carries
-    ``label`` and whose targets reach ``actor`` at ``at``."""
+    ``label`` and paged ``actor`` at ``at``, as the engine resolves the level: its targets
+    (backups included), then ``on_empty`` (fallback, skip), then, once ``ack_within`` passed
+    without an acknowledgement, the unacknowledged fallback."""
     grounds = []
     for path, st in paths:
         level = None if not st.active else st.level_def(path)
         if level is None or label not in level.authority or st.entered_at is None:
             continue
-        if actor in directory.resolve(level.targets, at, availability).people:
+        paged = resolve_level(directory, availability, path, level, at)
+        how = ""
+        if actor not in paged.people and level.ack_within_delta is not None:
+            if st.acknowledged_at is None and st.entered_at + level.ack_within_delta <= at:
+                targets = unacknowledged_targets(directory, level, paged)
+                if actor in directory.resolve(targets, at, availability).people:
+                    how = "; paged as its unacknowledged fallback"
+        elif (
+            actor in paged.people
+            and actor not in directory.resolve(level.targets, at, availability).people
+        ):
+            how = f"; paged for it by on_empty: {level.on_empty}"
+        if actor in paged.people or how:
             grounds.append(
-                f"path:{path.name} level {level.name} (entered {st.entered_at.isoformat()})"
+                f"path:{path.name} level {level.name} (entered {st.entered_at.isoformat()}{how})"
             )
     return grounds
 
@@ -273,7 +335,14 @@ def _spend(
     when: str,
 ) -> tuple[bool, list[str], str, str | None]:
     """Whether one of ``limits`` (ground, limit) covers ``amount``: (allowed, grounds,
-    reason, currency). An amount without a currency is read in each limit's own currency."""
+    reason, currency). An amount without a currency is read in the limits' currency; when
+    they have more than one, the caller must say which (an :class:`ArgumentError`)."""
+    currencies = sorted({limit.currency for _, limit in limits})
+    if currency is None and len(currencies) > 1:
+        raise ArgumentError(
+            f"amount {plain(amount)} has no currency and {actor}'s spend limits are in "
+            f"{', '.join(currencies)}: write it as '{plain(amount)} {currencies[0]}'"
+        )
     grounds = [
         (ground, limit)
         for ground, limit in limits
@@ -285,10 +354,10 @@ def _spend(
         return (
             True,
             named,
-            f"{actor} may spend {amount} {granted} at {when}: {'; '.join(named)}.",
+            f"{actor} may spend {plain(amount)} {granted} at {when}: {'; '.join(named)}.",
             granted,
         )
-    asked = f"{amount} {currency}" if currency else str(amount)
+    asked = f"{plain(amount)} {currency}" if currency else plain(amount)
     if not limits:
         why = "they have no spend_limit, of their own or of a role they fill"
     else:
@@ -299,6 +368,55 @@ def _spend(
             for ground, limit in limits
         )
     return False, [], f"{actor} may not spend {asked} at {when}: {why}.", currency
+
+
+#: What authority reads of a ticket as it stood before an instant: evaluated at the instant
+#: (timers and schedules as of then), each path and its state, and the override checks of
+#: its overrides (empty without ``governance:``).
+Standing = tuple[Sequence[tuple[PathDef, PathState]], Sequence[OverrideCheck]]
+
+
+def ticket_before(ticket: Ticket, at: datetime) -> Ticket:
+    """``ticket`` as it stood just before ``at``: its events strictly before ``at`` and every
+    field as they left it. An event at ``at`` itself (an override, or anything recorded at
+    the same instant) is the act being judged or comes with it: it grants nothing."""
+    return ticket_as_of(ticket, bisect.bisect_left([e.at for e in ticket.events], at))
+
+
+def authority_before(
+    directory: Directory,
+    ticket: Ticket,
+    standing: Callable[[Ticket, datetime], Standing],
+    defs: Sequence[PathDef],
+    actor: object,
+    action: object,
+    *,
+    at: datetime,
+    amount: object = None,
+    availability: Availability | None = None,
+) -> Authorization:
+    """The one answer to "may ``actor`` take ``action`` on ``ticket`` at ``at``", used by
+    :meth:`Policy.authorize <escalate.Policy.authorize>`, the engine's override checks and so
+    the audit: what the actor held just before acting. ``standing`` evaluates
+    :func:`ticket_before` at ``at``, asked only when a level of ``defs`` (the policy's paths)
+    carries ``action``; a level a path entered through an override that was
+    not authorised grants nobody anything (privilege never comes from an unauthorised act).
+    """
+    at = checked_utc(at, "at")
+    paths: Sequence[tuple[PathDef, PathState]] = ()
+    granting = any(action in level.authority for path in defs for level in path.levels)
+    if ticket.opened_at <= at and granting and amount is None:
+        # only a level's authority needs the paths' states (spend never does)
+        found, checks = standing(ticket_before(ticket, at), at)
+        tainted = {(c.path, c.level, c.at) for c in checks if c.honoured and not c.authorised}
+        paths = [
+            (path, st)
+            for path, st in found
+            if (path.name, st.level_name, st.entered_at) not in tainted
+        ]
+    return authorize_at(
+        directory, paths, actor, action, at=at, amount=amount, availability=availability
+    )
 
 
 def ticket_as_of(ticket: Ticket, count: int) -> Ticket:

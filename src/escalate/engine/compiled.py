@@ -7,7 +7,7 @@ the policy's terminology; :meth:`Policy.evaluate` hands the work to :mod:`escala
 
 from __future__ import annotations
 
-import bisect
+import difflib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +19,14 @@ from escalate.calendars._instants import checked_utc
 from escalate.calendars.calendar import Calendar
 from escalate.engine.actions import NO_STATUS_PAGES, StatusPagesDef
 from escalate.engine.audiences import AudienceDef
-from escalate.engine.authority import Authorization, authorize_at, check_action, ticket_as_of
+from escalate.engine.authority import (
+    ACTIONS,
+    Authorization,
+    Standing,
+    action_near_miss,
+    authority_before,
+    check_action,
+)
 from escalate.engine.clocks import ClockDef
 from escalate.engine.contracts import VendorDef
 from escalate.engine.decision import Decision
@@ -510,8 +517,10 @@ class Policy:
         grounds (:class:`~escalate.engine.authority.Authorization`; docs/governance.md).
 
         Authority is the person's own ``authority`` labels, those of the roles they fill at
-        ``at``, and those of the level each path is at at ``at`` for the people it pages: the
-        ticket is evaluated as of ``at`` (its events up to ``at``) to know the levels.
+        ``at``, and those of the level each path is at at ``at`` for the people it pages: what
+        the actor held just before acting, so the ticket is evaluated at ``at`` with its
+        events strictly before ``at`` (an override never authorises itself), as the engine's
+        override checks do (one function answers both).
         ``action`` is ``override-escalation``, ``pause-clock``, ``approve-emergency-change``,
         ``engage-vendor``, ``spend`` (with ``amount``: a ``Decimal`` or a string such as
         ``'250.00'`` or ``'250.00 EUR'``, checked against ``spend_limit``) or any custom label.
@@ -519,17 +528,51 @@ class Policy:
         """
         at = checked_utc(at, "at")
         check_action(action, amount)
+        labels = self._authority_labels()
+        if action not in ACTIONS and action not in labels:
+            guess = action_near_miss(action) or next(
+                iter(difflib.get_close_matches(action, sorted(labels), n=1)), None
+            )
+            hint = f" (did you mean {guess!r}?)" if guess else ""
+            raise ArgumentError(
+                f"action {action!r} is neither one escalate names ({', '.join(ACTIONS)}) nor "
+                f"a label the policy declares{hint}"
+            )
         ticket = self._ticket(ticket)
         policy: Policy = self.for_ticket(ticket) if self.segments else self
         free = Availability.from_mapping(availability)
-        paths: list[tuple[PathDef, Any]] = []
-        if ticket.opened_at <= at:
-            count = bisect.bisect_right([e.at for e in ticket.events], at)
-            decision = evaluate_ticket(policy, ticket_as_of(ticket, count), at, free)
-            paths = list(decision._path_pairs)
-        return authorize_at(
-            policy.directory, paths, actor, action, at=at, amount=amount, availability=free
+
+        def standing(before: Ticket, when: datetime) -> Standing:
+            decision = evaluate_ticket(policy, before, when, free)
+            checks = () if decision.governance is None else decision.governance.overrides
+            return decision._path_pairs, checks
+
+        return authority_before(
+            policy.directory,
+            ticket,
+            standing,
+            policy.paths,
+            actor,
+            action,
+            at=at,
+            amount=amount,
+            availability=free,
         )
+
+    def _authority_labels(self) -> frozenset[str]:
+        """Every ``authority`` label the policy (and its segments) declares: of people, roles
+        and path levels."""
+        found: set[str] = set()
+        for policy in (self, *(cast(Policy, s.policy) for s in self.segments)):
+            directory = policy.directory
+            for person in directory.people.values():
+                found.update(person.authority)
+            for role in directory.roles.values():
+                found.update(role.authority)
+            for path in policy.paths:
+                for level in path.levels:
+                    found.update(level.authority)
+        return frozenset(found)
 
     # -- audience messages ----------------------------------------------------------------------
 

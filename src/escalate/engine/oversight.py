@@ -12,8 +12,9 @@ and paths, on what they decided (see :mod:`escalate.engine.governance` for the v
 * ``board_reportable`` and ``audit_sample``: the declared criteria, with the reasons that
   hold; the crossings of their clock comparisons are wake-ups;
 * override checks: each ``override`` event, the actor's ``override-escalation`` authority
-  at its instant (:mod:`escalate.engine.authority`) from the ticket evaluated as it stood
-  just before it; under ``unauthorised: reject`` the path does not apply it.
+  at its instant (:func:`escalate.engine.authority.authority_before`, as
+  ``Policy.authorize`` answers) from the ticket evaluated as it stood just before that
+  instant; under ``unauthorised: reject`` the path does not apply it.
 
 Nothing here reads a clock or does I/O; the audit sample is SHA-256 of the ticket id.
 """
@@ -24,7 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from escalate.engine.authority import authorize_at, ticket_as_of
+from escalate.engine.authority import Standing, authority_before
 from escalate.engine.clocks import RUNNING, ClockState
 from escalate.engine.context import Context
 from escalate.engine.decision import Action
@@ -39,7 +40,6 @@ from escalate.engine.governance import (
 )
 from escalate.engine.paths import PathDef, PathState
 from escalate.engine.ticket import Ticket
-from escalate.errors import TicketError
 
 __all__ = ["Replay", "check_overrides", "run_governance"]
 
@@ -56,21 +56,28 @@ Replay = Callable[[Ticket, datetime, frozenset[int]], Sequence[tuple[PathDef, Pa
 
 
 def check_overrides(ctx: Context, gov: GovernanceDef, replay: Replay) -> tuple[OverrideCheck, ...]:
-    """Each ``override`` event of the ticket checked: the ticket as it stood just before it
-    (its earlier events), evaluated at its instant with the overrides rejected so far, gives
-    the level each path was at and who it paged; the actor's authority is checked then.
-    Under ``reject`` an unauthorised override is not applied (nor by the later checks)."""
+    """Each ``override`` event of the ticket checked by
+    :func:`~escalate.engine.authority.authority_before` (as ``Policy.authorize`` checks it):
+    the ticket as it stood just before the override's instant, evaluated then with the
+    overrides rejected so far, gives the level each path was at and who it paged. Under
+    ``reject`` an unauthorised override is not applied (nor by the later checks)."""
     ticket = ctx.ticket
     checks: list[OverrideCheck] = []
     rejected: set[int] = set()
     for event in ticket.events:
         if event.type != "override":
             continue
-        before = _ticket_before(ticket, event.index, event.at)
-        paths = replay(before, event.at, frozenset(rejected))
-        answer = authorize_at(
+
+        def standing(
+            before: Ticket, at: datetime, done: frozenset[int] = frozenset(rejected)
+        ) -> Standing:
+            return replay(before, at, done), [c for c in checks if c.at < at]
+
+        answer = authority_before(
             ctx.directory,
-            paths,
+            ticket,
+            standing,
+            ctx.policy.paths,
             event.actor or "",
             "override-escalation",
             at=event.at,
@@ -93,16 +100,6 @@ def check_overrides(ctx: Context, gov: GovernanceDef, replay: Replay) -> tuple[O
             )
         )
     return tuple(checks)
-
-
-def _ticket_before(ticket: Ticket, index: int, at: datetime) -> Ticket:
-    """The ticket as it stood before event ``index``: its earlier events (or, when a later
-    event at the same instant changes a field, the events before that instant)."""
-    try:
-        return ticket_as_of(ticket, index)
-    except TicketError:
-        count = sum(1 for event in ticket.events[:index] if event.at < at)
-        return ticket_as_of(ticket, count)
 
 
 # --------------------------------------------------------------------------------------------
@@ -192,22 +189,68 @@ def _tier(
         if step.after <= elapsed:
             current = step
     tier = lowest if current is None else current.tier
-    since = None
-    if current is not None:
+
+    def tier_since(steps: tuple[TierStep, ...], held: TierStep | None) -> datetime | None:
+        """When ``steps`` (a row) reached ``held``'s tier, without a change since."""
+        if held is None:
+            return ctx.ticket.opened_at if oversight.clock is None else None
         # the first entry of this row with the same tier, reached without a change since
-        first = current
-        for step in row:
-            if step.after <= current.after and step.tier == current.tier:
-                first = step
-                break
-        since = reached(first.after)
-    elif oversight.clock is None:
-        since = ctx.ticket.opened_at
+        first = next(s for s in steps if s.after <= held.after and s.tier == held.tier)
+        return reached(first.after)
+
+    def held_at(steps: tuple[TierStep, ...], at: datetime) -> TierStep | None:
+        found = None
+        for step in steps:
+            when = reached(step.after)
+            if when is not None and when <= at:
+                found = step
+        return found
+
+    since = tier_since(row, current)
+    # An impact change moves the ticket to another row: the tier holds since then at the
+    # earliest, unless the row it left had the same tier then (and so on back).
+    for start, before in reversed(_row_changes(ctx, oversight)):
+        if since is None or since > start:
+            break
+        held = None if before is None else held_at(before, start - _US)
+        if before is None or (lowest if held is None else held.tier) != tier:
+            since = start
+            break
+        since = tier_since(before, held)
     upcoming = next((s for s in row if s.after > elapsed and s.tier != tier), None)
     upcoming_at = None if upcoming is None else _future(reached(upcoming.after), ctx.now)
     if upcoming is None or upcoming_at is None:
         return tier, since, None, None  # no change without new events
     return tier, since, upcoming.tier, upcoming_at
+
+
+def _row_changes(
+    ctx: Context, oversight: OversightDef
+) -> list[tuple[datetime, tuple[TierStep, ...] | None]]:
+    """The impact changes up to now that moved the ticket into another row of the matrix,
+    in time order, each with the row it left (``None`` when the event does not say what
+    the impact was before: then the tier counts from the change)."""
+
+    def row_of(value: object) -> tuple[TierStep, ...]:
+        impact = ctx.policy.canonical("impact", value) if isinstance(value, str) else None
+        found = oversight.rows.get(impact) if isinstance(impact, str) else None
+        return oversight.rows.get("default", ()) if found is None else found
+
+    out: list[tuple[datetime, tuple[TierStep, ...] | None]] = []
+    previous: tuple[TierStep, ...] | None = None
+    known = False
+    for event in ctx.ticket.events:
+        if event.at > ctx.now:
+            break
+        if event.type != "field-changed" or event.field != "impact":
+            continue
+        if event.from_value is not None:
+            previous, known = row_of(event.from_value), True
+        after = row_of(event.to_value)
+        if not known or previous != after:
+            out.append((event.at, previous if known else None))
+        previous, known = after, True
+    return out
 
 
 def _future(at: datetime | None, now: datetime) -> datetime | None:

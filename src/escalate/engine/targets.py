@@ -17,6 +17,7 @@ from escalate.engine.context import Context, stamp
 from escalate.engine.decision import Action
 from escalate.engine.outcome import Chain, Outcome
 from escalate.engine.paths import LevelDef, PathDef, PathState
+from escalate.people.availability import Availability
 from escalate.people.directory import Directory, Resolution
 
 __all__ = [
@@ -25,7 +26,9 @@ __all__ = [
     "handoff_notice",
     "level_people",
     "level_resolution",
+    "resolve_level",
     "unacknowledged_fallback",
+    "unacknowledged_targets",
     "watch",
     "with_people",
 ]
@@ -116,7 +119,14 @@ def level_people(
 
 def level_resolution(ctx: Context, path: PathDef, level: LevelDef, at: datetime) -> Resolution:
     """Who a level reaches at ``at``, after fallbacks and ``on_empty`` (skip, fallback)."""
-    directory, availability = ctx.directory, ctx.availability
+    return resolve_level(ctx.directory, ctx.availability, path, level, at)
+
+
+def resolve_level(
+    directory: Directory, availability: Availability, path: PathDef, level: LevelDef, at: datetime
+) -> Resolution:
+    """:func:`level_resolution` from the directory and availability alone (authority asks
+    who a level paged without an evaluation's context)."""
     resolution = directory.resolve(level.targets, at, availability)
     if resolution.people:
         return resolution
@@ -269,6 +279,17 @@ def handoff_notice(
         )
 
 
+def unacknowledged_targets(directory: Directory, level: LevelDef, paged: Resolution) -> list[str]:
+    """Whom an unacknowledged page of ``level`` goes to: the paged people's backups, then
+    the level's ``fallback`` targets."""
+    backups = [
+        person.backup
+        for pid in paged.people
+        if (person := directory.people.get(pid)) is not None and person.backup
+    ]
+    return [f"person:{b}" for b in backups] + list(level.fallback)
+
+
 def unacknowledged_fallback(
     ctx: Context,
     out: Outcome,
@@ -291,12 +312,7 @@ def unacknowledged_fallback(
         out.wakeups.append(deadline)
         return
     directory = ctx.directory
-    backups = [
-        person.backup
-        for pid in paged.people
-        if (person := directory.people.get(pid)) is not None and person.backup
-    ]
-    targets = [f"person:{b}" for b in backups] + list(level.fallback)
+    targets = unacknowledged_targets(directory, level, paged)
     fallback = directory.resolve(targets, ctx.now, ctx.availability)
     people = tuple(p for p in fallback.people if p not in paged.people)
     action_id = f"{base_id}:unacknowledged"

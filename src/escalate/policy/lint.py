@@ -28,6 +28,7 @@ from escalate.calendars._instants import MAX_US, checked_utc, to_us
 from escalate.calendars.calendar import Calendar
 from escalate.comms.messages import Comms
 from escalate.engine.actions import ActionDef
+from escalate.engine.authority import action_near_miss
 from escalate.engine.clocks import ClockDef, ClockState, Cycle, Definition, Rung, Target, Trigger
 from escalate.engine.compiled import Policy
 from escalate.engine.conditions import Condition, Leaf, Node, leaves
@@ -118,6 +119,9 @@ _CODES: dict[str, Severity] = {
     # audiences
     "multiple-points-of-contact": "warning",
     "classified-field-unknown": "warning",
+    # governance and authority
+    "authority-near-miss": "warning",
+    "override-authority-missing": "warning",
     # suppressions
     "unused-ignore": "info",
 }
@@ -358,6 +362,7 @@ def _findings(
     found += _calendar_findings(policy, as_of)
     found += _contact_findings(policy)
     found += _classified_findings(policy)
+    found += _authority_findings(policy)
     if policy.notifications is not None:
         found += _plan_findings(policy, policy.notifications)
     for clock in policy.clocks:
@@ -1149,7 +1154,7 @@ def _directory_findings(
         where: KeyPath = ("directory", "people", pid)
         if not person.channels:
             out.append(_finding("no-contact-channel", where, "person has no contact channel"))
-        if pid not in used:
+        if pid not in used and not person.authority and person.spend_limit is None:
             out.append(
                 _finding(
                     "unused-person",
@@ -1200,6 +1205,55 @@ def _directory_findings(
                     )
                 )
             out += _unseen_member_findings(name, schedule, as_of, horizon)
+    return out
+
+
+def _authority_findings(policy: Policy) -> list[Finding]:
+    """Authority labels that look like a misspelt built-in action (an override by someone
+    holding ``overide-escalation`` is refused), and ``unauthorised: reject`` with nobody
+    anywhere holding ``override-escalation`` (every override is rejected)."""
+    directory = policy.directory
+    declared: list[tuple[KeyPath, tuple[str, ...]]] = [
+        (("directory", "people", pid, "authority"), person.authority)
+        for pid, person in directory.people.items()
+    ]
+    declared += [
+        (("directory", "roles", rid, "authority"), role.authority)
+        for rid, role in directory.roles.items()
+    ]
+    declared += [
+        (("paths", path.name, "levels", level.index, "authority"), level.authority)
+        for path in policy.paths
+        for level in path.levels
+    ]
+    out: list[Finding] = []
+    for where, labels in declared:
+        for i, label in enumerate(labels):
+            meant = action_near_miss(label)
+            if meant is not None:
+                out.append(
+                    _finding(
+                        "authority-near-miss",
+                        (*where, i),
+                        f"authority {label!r} is not an action escalate names; did you mean "
+                        f"{meant!r}? (authorize matches labels exactly)",
+                    )
+                )
+    gov = policy.governance
+    if (
+        policy.segment is None
+        and gov is not None
+        and gov.unauthorised == "reject"
+        and not any("override-escalation" in labels for _, labels in declared)
+    ):
+        out.append(
+            _finding(
+                "override-authority-missing",
+                ("governance", "overrides", "unauthorised"),
+                "overrides: {unauthorised: reject} but no person, role or path level holds "
+                "'override-escalation': every override is rejected",
+            )
+        )
     return out
 
 
