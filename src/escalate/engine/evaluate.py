@@ -38,6 +38,7 @@ from datetime import datetime
 from functools import partial
 
 from escalate.calendars._instants import MAX_US, from_us
+from escalate.engine.authority import ticket_before
 from escalate.engine.bulletins import run_bulletins
 from escalate.engine.cadence import run_audiences
 from escalate.engine.context import HistoryPass, prepare
@@ -50,7 +51,7 @@ from escalate.engine.ladders import run_ladders
 from escalate.engine.matching import Matches, missed_actions, run_rules
 from escalate.engine.notifications import run_notifications
 from escalate.engine.outcome import Outcome
-from escalate.engine.oversight import _ticket_before, check_overrides, run_governance
+from escalate.engine.oversight import check_overrides, run_governance
 from escalate.engine.paths import PathDef, PathState
 from escalate.engine.rules import PolicyView
 from escalate.engine.ticket import Ticket
@@ -199,7 +200,8 @@ def _vendors_before(
 ) -> tuple[VendorState, ...]:
     """The vendor states of ``ticket`` as it stood before event ``index`` (a reopen), at its
     instant ``at``: the engagement of the cycle that reopen closes (docs/vendors.md)."""
-    before = _ticket_before(ticket, index, at)
+    del index  # the reopen's place; everything at its instant belongs to the new cycle
+    before = ticket_before(ticket, at)
     decision, _ = _evaluate(policy, before, at, availability, None, directory, None, False)
     return decision.vendors or ()
 
