@@ -1,10 +1,47 @@
-"""What docs/vendors.md promises a reader with only the docs (a bank's admin trying vendors)."""
+"""What docs/vendors.md promises a reader with only the docs (a bank's admin trying vendors):
+the shareable fields listed in full, the contract keys as the code reads them, and the
+penalty step that can fall on the evaluated instant."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from pathlib import Path
 
-from tests.vendors.helpers import contract, engaged_ticket, vendor_ack
+import pytest
+
+from escalate import PolicyError
+from escalate.policy.loader import loads
+from escalate.policy.vendors import SHAREABLE_FIELDS
+from tests.vendors.helpers import CONTRACT, contract, engaged_ticket, vendor_ack
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+MARK = "<!-- shareable-fields:"
+
+
+def test_the_docs_list_exactly_the_shareable_fields() -> None:
+    text = (DOCS / "vendors.md").read_text(encoding="utf-8")
+    table = text[text.index(MARK) :].split("\n\n", 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("| `")]
+    listed = [name for row in rows for name in re.findall(r"`([^`]+)`", row.split(" | ")[0])]
+    assert listed == [*SHAREABLE_FIELDS, "fields.<name>"]
+
+
+def key_row(page: str, key: str) -> str:
+    text = (DOCS / page).read_text(encoding="utf-8")
+    start = text.index("## Vendors") if page == "policy-reference.md" else 0
+    return next(line for line in text[start:].splitlines() if line.startswith(f"| `{key}` |"))
+
+
+def test_a_vendor_name_is_required_as_both_docs_say() -> None:
+    with pytest.raises(PolicyError) as caught:
+        loads(
+            "policy: p\nversion: 1\n" + CONTRACT.replace("    name: ACME Storage Inc.\n", ""),
+            filename="p.yaml",
+        )
+    assert str(caught.value) == "p.yaml:28:3: vendors.acme.name: missing required key 'name'"
+    assert "**Required.**" in key_row("vendors.md", "name")
+    assert "**required**" in key_row("policy-reference.md", "name")
 
 
 def test_the_next_penalty_step_can_be_the_evaluated_instant() -> None:
