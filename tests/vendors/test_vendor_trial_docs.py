@@ -59,3 +59,28 @@ def test_the_next_penalty_step_can_be_the_evaluated_instant() -> None:
         3,
         "2024-11-20T21:30:00+00:00",
     )
+
+
+@pytest.mark.parametrize(
+    "field", ["vendor.acme.resolution.breached", "vendors.acme.penalty_total", "vendor"]
+)
+def test_a_rule_on_vendor_state_is_refused_saying_it_is_not_a_condition_field(
+    field: str,
+) -> None:
+    text = "policy: p\nversion: 1\n" + CONTRACT.replace(
+        "    when: {category: storage}\n", f"    when: {{{field}: true}}\n", 1
+    )
+    with pytest.raises(PolicyError) as caught:
+        loads(text, filename="p.yaml")
+    assert str(caught.value) == (
+        f"p.yaml:25:12: rules[0].when.{field}: unknown field {field!r} in condition: vendor "
+        "state (vendor clocks, penalties, contact levels) is not a condition field; a rule "
+        "can read the vendor's path (path.<name>.level, path.<name>.active), the ticket's "
+        "clocks (clock.<name>.*) and milestones such as '<vendor>-resolved'; see "
+        "docs/vendors.md, 'Rules and vendor state'"
+    )
+
+
+def test_the_docs_say_what_a_rule_can_read_instead_of_vendor_state() -> None:
+    text = (DOCS / "vendors.md").read_text(encoding="utf-8")
+    assert "\n## Rules and vendor state\n" in text
