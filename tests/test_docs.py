@@ -130,3 +130,18 @@ def test_every_fence_closes_and_every_link_to_a_heading_finds_it(page: Path) -> 
         headings = _prose(linked.read_text(encoding="utf-8"))[0]
         anchors = {_anchor(h) for h in re.findall(r"^#+ (.*)$", headings, re.M)}
         assert anchor in anchors, f"{page.name}: no heading #{anchor} in {linked.name}"
+
+
+@pytest.mark.parametrize("page", sorted(p.name for p in DOCS.glob("*.md")))
+def test_every_pycon_block_ends_with_a_blank_line_so_the_page_runs_under_python_m_doctest(
+    page: str,
+) -> None:
+    # Without the blank line, `python -m doctest docs/<page>` reads the closing fence as part
+    # of the last expected output, and a reader who copies the example sees it fail.
+    text = (DOCS / page).read_text(encoding="utf-8")
+    unended = [
+        text[: match.start()].count("\n") + 1
+        for match in blocks(page)
+        if match.group(1) == "pycon" and not match.group(2).endswith("\n\n")
+    ]
+    assert [] == unended

@@ -39,6 +39,7 @@ __all__ = [
     "Lines",
     "TrailNotFoundError",
     "continue_trail",
+    "counted",
     "one_line",
     "parse_records",
     "verify_chain",
@@ -46,6 +47,17 @@ __all__ = [
 
 _HEX = re.compile(r"[0-9a-f]{64}")
 _BREAKS = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")
+
+
+def counted(n: int, noun: str) -> str:
+    """``n`` and ``noun``, plural unless ``n`` is one (a report line reads as English).
+
+    >>> counted(1, "record"), counted(0, "record"), counted(2, "policy")
+    ('1 record', '0 records', '2 policies')
+    """
+    if n == 1:
+        return f"1 {noun}"
+    return f"{n} {noun[:-1]}ies" if noun.endswith("cy") else f"{n} {noun}s"
 
 
 def one_line(text: str) -> str:
@@ -92,13 +104,16 @@ class ChainReport:
 
     def text(self) -> str:
         if self.broken is None:
-            return f"ok: {self.checked} records, chain intact; last hash {self.head}"
+            return f"ok: {counted(self.checked, 'record')}, chain intact; last hash {self.head}"
         b = self.broken
         seq = "" if b.seq is None else f" (seq {b.seq})"
+        records = counted(self.checked, "record")
+        are = "is" if self.checked == 1 else "are"
         intact = (
-            f"all {self.checked} records are intact, the end is not the expected one"
+            f"{'the' if self.checked == 1 else 'all'} {records} {are} intact, the end is not "
+            "the expected one"
             if b.problem == "head-mismatch"
-            else f"{self.checked} records before it are intact"
+            else f"{records} before it {are} intact"
         )
         return (
             f"BROKEN at line {b.line}{seq}: {b.problem}: {one_line(b.detail)}\n"

@@ -42,7 +42,7 @@ from itertools import pairwise
 from typing import Any
 
 from escalate.audit.canonical import canonical_text, encode_plain
-from escalate.audit.chain import ChainReport, Lines, one_line, parse_records
+from escalate.audit.chain import ChainReport, Lines, counted, one_line, parse_records
 from escalate.audit.records import Known, authority, event_key
 from escalate.engine.compiled import Policy
 from escalate.engine.decision import Decision, iso
@@ -132,8 +132,9 @@ class AuditReport:
     def text(self) -> str:
         lines = [self.chain.text()]
         lines.append(
-            f"replayed {self.decisions} decisions of {self.tickets} tickets: "
-            f"{len(self.deviations)} deviations, {len(self.pending)} actions pending"
+            f"replayed {counted(self.decisions, 'decision')} of "
+            f"{counted(self.tickets, 'ticket')}: {counted(len(self.deviations), 'deviation')}, "
+            f"{counted(len(self.pending), 'action')} pending"
         )
         for d in self.deviations:
             seqs = ", ".join(str(s) for s in d.evidence)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, cast
 
-from escalate.audit.chain import ChainReport, Lines, verify_chain
+from escalate.audit.chain import ChainReport, Lines, counted, verify_chain
 from escalate.audit.files import append_records
 from escalate.audit.records import AuditTrail
 from escalate.audit.replay import AuditReport, replay_audit
@@ -137,7 +137,7 @@ def run_record(args: argparse.Namespace) -> int:
         kinds: dict[str, int] = {}
         for entry in added:
             kinds[entry["kind"]] = kinds.get(entry["kind"], 0) + 1
-        summary = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items())) or "nothing"
+        summary = ", ".join(counted(n, kind) for kind, n in sorted(kinds.items())) or "nothing"
         head = added[-1]["hash"] if added else "-"
         out(f"appended to {args.out}: {summary}; last hash {head}")
     return 0

@@ -293,13 +293,27 @@ def _combine(kind: str, children: tuple[Condition, ...], path: Path) -> Node:
     return Node(kind, children, path, all_of)
 
 
+#: Why ``vendor.<id>...`` is unknown: vendor clocks are computed after the rules (they
+#: follow the vendor's path), so no condition reads them; what a rule can read instead.
+_VENDOR_STATE = (
+    ": vendor state (vendor clocks, penalties, contact levels) is not a condition field; a "
+    "rule can read the vendor's path (path.<name>.level, path.<name>.active), the ticket's "
+    "clocks (clock.<name>.*) and milestones such as '<vendor>-resolved'; see docs/vendors.md, "
+    "'Rules and vendor state'"
+)
+
+
+def _about_vendor(name: str) -> bool:
+    return name.split(".", 1)[0] in ("vendor", "vendors")
+
+
 def _compile_field(
     name: str, value: object, fields: Mapping[str, FieldSpec], path: Path
 ) -> Condition:
     spec = fields.get(name)
     if spec is None:
         raise PolicyError(
-            f"unknown field {name!r} in condition",
+            f"unknown field {name!r} in condition" + (_VENDOR_STATE if _about_vendor(name) else ""),
             path=path,
             suggestion=suggest(name, [*fields, *TIME_KEYS]),
         )

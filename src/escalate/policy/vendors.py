@@ -96,6 +96,33 @@ PercentText = Annotated[
     BeforeValidator(_percent_text),
     WithJsonSchema({"type": "string", "pattern": PERCENT_TEXT_PATTERN, "examples": ["2.5"]}),
 ]
+#: A clause's cap: money, or a percentage of the monthly fee written with ``%`` (``"20%"``;
+#: the number follows the ``percent`` rules).
+CAP_PATTERN = "^(?:" + MONEY_PATTERN[1:-1] + "|" + PERCENT_TEXT_PATTERN[1:-1] + "%)$"
+
+
+def _cap_text(value: object) -> object:
+    """A cap is money (``"500.00"``) or a percentage of the monthly fee (``"20%"``: 0 < p <=
+    100, at most 6 decimals, no space before the ``%``)."""
+    if not isinstance(value, str):
+        return _money_text(value)
+    number = value.removesuffix("%")
+    if number != value and _PERCENT_RE.match(number) is not None and 0 < Decimal(number) <= 100:
+        return value
+    if number == value and _MONEY_RE.match(value) is not None:
+        return value
+    raise model_problem(
+        "expected an amount like '250.00' (digits, at most 4 decimals, not negative) or a "
+        f"percentage of the monthly fee like '20%' (0 < p <= 100, at most 6 decimals), got "
+        f"{shown(value)}"
+    )
+
+
+CapText = Annotated[
+    str,
+    BeforeValidator(_cap_text),
+    WithJsonSchema({"type": "string", "pattern": CAP_PATTERN, "examples": ["500.00", "20%"]}),
+]
 Currency = Annotated[str, patterned(r"[A-Z]{3}", "an ISO 4217 currency code like 'EUR'")]
 Id = Annotated[str, patterned(r"[a-z0-9]+(?:[-_][a-z0-9]+)*", "lower-case words joined by '-'")]
 
@@ -142,7 +169,11 @@ class ClauseSpec(StrictModel):
         default=None, description="per unit, a percentage of the contract's monthly_fee"
     )
     currency: Currency | None = Field(default=None, description="ISO 4217; one per contract")
-    cap: Money | None = Field(default=None, description="the most this clause accrues")
+    cap: CapText | None = Field(
+        default=None,
+        description="the most this clause accrues: money ('500.00') or a percentage of the "
+        "contract's monthly_fee ('20%')",
+    )
     grace: Duration | None = Field(default=None, description="lateness not counted")
     source: Prose | None = Field(default=None, description="contract clause citation")
 
@@ -194,7 +225,9 @@ class VendorSpec(StrictModel):
         description="statuses / categories in which vendor clocks wait for us (e.g. "
         "awaiting-user-info)",
     )
-    monthly_fee: Money | None = Field(default=None, description="for percent clauses")
+    monthly_fee: Money | None = Field(
+        default=None, description="for percent clauses and percentage caps"
+    )
     currency: Currency | None = Field(default=None, description="ISO 4217")
     contacts: list[ContactSpec] = Field(default_factory=list)
     procedures: list[ProcedureSpec] = Field(default_factory=list)
@@ -372,6 +405,7 @@ def _vendor(
             raise PolicyError(
                 "a 'percent' clause needs the contract's 'monthly_fee'", path=(*at, "percent")
             )
+        cap = _cap(c.cap, fee, (*at, "cap"))
         unit = (
             Fraction(Decimal(c.amount))
             if c.amount is not None
@@ -390,7 +424,7 @@ def _vendor(
                 per=per,
                 count=c.count,
                 unit=unit,
-                cap=None if c.cap is None else Fraction(Decimal(c.cap)),
+                cap=cap,
                 grace=grace,
                 amount_text=c.amount,
                 percent_text=c.percent,
@@ -427,6 +461,21 @@ def _vendor(
         monthly_fee=fee,
         fields=fields,
     )
+
+
+def _cap(text: str | None, fee: Fraction | None, at: Path) -> Fraction | None:
+    """The cap, exact: an amount, or a percentage of the monthly fee (which it then needs)."""
+    if text is None:
+        return None
+    if not text.endswith("%"):
+        return Fraction(Decimal(text))
+    if fee is None:
+        raise PolicyError(
+            f"a cap written as a percentage ({shown(text)}) is a share of the contract's "
+            "'monthly_fee', which it does not declare",
+            path=at,
+        )
+    return fee * Fraction(Decimal(text.removesuffix("%"))) / 100
 
 
 def _targets(
