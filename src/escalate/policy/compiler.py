@@ -151,8 +151,15 @@ _TOP_LEVEL_ONLY = frozenset(PolicySpec.model_fields) - frozenset(SegmentSpec.mod
 
 def _top_level_only(error: PolicyError) -> PolicyError:
     """``error``, reworded when the unknown key it names is a top-level key written in a
-    segment: that key is not misspelt, it is in the wrong place."""
+    segment: that key is not misspelt, it is in the wrong place; and, for a misspelt key at
+    the top level, suggesting a top-level key (``clockz`` is ``clocks``, not a vendor
+    clause's ``clock``)."""
     path, unknown = error.path, f"unknown key {error.path[-1]!r}" if error.path else ""
+    if len(path) == 1 and error.message.startswith(unknown) and error.suggestion is not None:
+        better = suggest(str(path[0]), frozenset(PolicySpec.model_fields) - {path[0]})
+        if better is not None and better != error.suggestion:
+            message = error.message.replace(f"(did you mean {error.suggestion!r}?)", "")
+            return PolicyError(message.rstrip(), path=path, source=error.source, suggestion=better)
     if (
         len(path) >= 3
         and path[-3] == "segments"
