@@ -608,7 +608,9 @@ class Policy:
         For the ``vendor`` audience of a policy that declares vendors, ``vendor`` names the
         vendor it is for (required) and the result is that vendor's view: the fields its
         ``data_sharing`` lists and its own state only (:meth:`vendor_view`, docs/vendors.md,
-        "Data sharing")."""
+        "Data sharing"). A vendor not engaged on the ticket, and not in an earlier cycle of
+        it, receives nothing: :class:`~escalate.errors.ArgumentError` naming the ticket and
+        the vendor."""
         chosen = self._deciding(decision)
         if vendor is not None and audience != "vendor":
             raise ArgumentError(
@@ -625,6 +627,13 @@ class Policy:
                     if vendor is None
                     else f"policy {self.id!r} has no vendor {vendor!r} (vendors: {known})"
                 )
+            state = next((v for v in decision.vendors or () if v.vendor == found.id), None)
+            if state is None or not (state.engaged or state.earlier):
+                raise ArgumentError(
+                    f"ticket {decision.ticket_id!r}: vendor {found.id!r} is not engaged on it "
+                    "and was not in an earlier cycle: a vendor receives nothing about such a "
+                    "ticket (docs/vendors.md, 'Data sharing')"
+                )
             exported = chosen._render().export(decision, audience, own_vendor=found.id)
             return vendor_view(exported, found)
         return chosen._render().export(decision, audience)
@@ -634,7 +643,9 @@ class Policy:
         fields its contract's ``data_sharing.fields`` lists (masked and scrubbed by the
         ``vendor`` audience's redaction profile, as :meth:`export` does), its own state and
         the joint procedures; nothing else (docs/vendors.md, "Data sharing"). The same as
-        ``export(decision, audience="vendor", vendor=vendor)``."""
+        ``export(decision, audience="vendor", vendor=vendor)``: refused
+        (:class:`~escalate.errors.ArgumentError`) for a vendor not engaged on the ticket now
+        nor in an earlier cycle of it."""
         return self.export(decision, audience="vendor", vendor=vendor)
 
     @property
