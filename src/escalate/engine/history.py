@@ -236,7 +236,8 @@ class Event:
     * ``assigned``: ``group`` and/or ``assignee`` (at least one).
     * ``acknowledged``: ``actor``; ``path``, the escalation path whose page it answers (then
       it answers that path's only, and is not the ticket's acknowledgement); ``party``, who
-      acknowledged as an organisation (``vendor``), recorded only and only with ``path``.
+      acknowledged as an organisation (``vendor``), only with ``path``: on a vendor's path
+      ``vendor`` or the vendor's id is the vendor's response (engine/vendors.py).
     * ``first-response``: ``actor``, optional.
     * ``action-done``: ``action_id`` (required) and ``actor``.
     * ``override``: ``actor``, ``reason``, ``path`` and ``level`` (all required): a person moved

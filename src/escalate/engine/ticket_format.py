@@ -453,8 +453,9 @@ class AcknowledgedEvent(EventInput):
     )
     party: Text | None = Field(
         None,
-        description="Who acknowledged, as an organisation ('vendor'); recorded, not "
-        "interpreted. Needs 'path'.",
+        description="Who acknowledged, as an organisation ('vendor', 'acme'). On a vendor's "
+        "path, 'vendor' or the vendor's id (exactly) is the vendor's response and stops its "
+        "response clock; otherwise recorded, not interpreted. Needs 'path'.",
     )
 
 

@@ -10,8 +10,9 @@ policy that declares vendors, after the path stage:
   engagement ends when the ticket ends (resolved, closed or cancelled): both clocks stop
   there, whatever their state.
 * **Response** runs from the engagement to the first ``acknowledged`` event naming the
-  vendor's path with ``party: vendor`` at or after it. An acknowledgement without that
-  party (ours, on their path or not) does not stop it.
+  vendor's path with ``party: vendor`` or ``party: <vendor id>`` (exactly) at or after it.
+  An acknowledgement with another party or none (ours, on their path or not) does not stop
+  it.
 * **Resolution** runs from the engagement to the first ``milestone`` event named
   ``<vendor id>-resolved`` at or after it (the vendor's part is done while the ticket stays
   open) or the ticket's end, whichever comes first (:func:`_resolved_at`).
@@ -263,17 +264,19 @@ def _priority(ctx: Context, engaged_at: datetime, stopped_at: datetime | None) -
 
 
 def _responded_at(ctx: Context, vendor: VendorDef, engaged_at: datetime) -> datetime | None:
-    """The vendor's response: the first ``acknowledged`` event with ``party: vendor`` naming
-    its path at or after the engagement. Our own acknowledgement of the path (no ``party``, or
-    another) answers our page, not the vendor's clock."""
+    """The vendor's response: the first ``acknowledged`` event naming its path, with
+    ``party`` ``vendor`` or the vendor's id (exactly), at or after the engagement. Our own
+    acknowledgement of the path (no ``party``, or another) answers our page, not the
+    vendor's clock."""
     now = ctx.now
+    parties = ("vendor", vendor.id)
     return next(
         (
             e.at
             for e in ctx.ticket.events
             if e.type == "acknowledged"
             and e.path == vendor.path
-            and e.party == "vendor"
+            and e.party in parties
             and engaged_at <= e.at <= now
         ),
         None,
