@@ -46,6 +46,11 @@ def test_performance_per_vendor_and_month() -> None:
             "resolution_p90": "8h",
             "breaches": 1,
             "breach_rate": "50.00%",
+            # INC-V1 breached both clocks: one engagement in breaches, one in each clock's
+            "response_breaches": 1,
+            "response_breach_rate": "50.00%",
+            "resolution_breaches": 1,
+            "resolution_breach_rate": "50.00%",
             "recurrences": 1,
             "penalties": {"EUR": "1300.00"},
         },
@@ -59,6 +64,10 @@ def test_performance_per_vendor_and_month() -> None:
             "resolution_p90": "3h",
             "breaches": 1,
             "breach_rate": "100.00%",
+            "response_breaches": 1,  # INC-V3: 45m of 30m
+            "response_breach_rate": "100.00%",
+            "resolution_breaches": 0,  # 3h of 4h
+            "resolution_breach_rate": "0.00%",
             "recurrences": 0,
             "penalties": {"EUR": "100.00"},
         },
@@ -74,6 +83,32 @@ def test_a_quarter_holds_both_months_and_the_breach_rate_is_exact() -> None:
         row.to_dict()["breach_rate"],
         row.to_dict()["response_median"],
     )
+
+
+def test_breaches_count_engagements_and_each_clock_is_counted_apart() -> None:
+    """Over the quarter: INC-V1 breached both clocks, INC-V3 its response only. Two
+    engagements breached (V1 once, not twice); two response breaches, one resolution breach."""
+    (row,) = vendor_performance(decisions(), period="quarter")
+    assert (row.breaches, row.response_breaches, row.resolution_breaches) == (2, 2, 1)
+    assert (row.response_breach_rate, row.resolution_breach_rate) == (
+        Fraction(2, 3),
+        Fraction(1, 3),
+    )
+    d = row.to_dict()
+    assert (d["response_breach_rate"], d["resolution_breach_rate"]) == ("66.67%", "33.33%")
+
+
+def test_the_cli_text_shows_each_clock_s_breach_rate(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["vendors", "--policy", str(EXAMPLES / "policy.yaml")]
+    argv += ["--tickets", str(EXAMPLES / "tickets"), "--at", "2024-12-05T00:00:00+00:00"]
+    assert main(argv) == 0
+    header, nov, dec, _total = capsys.readouterr().out.splitlines()
+    assert header.split() == [
+        "vendor", "period", "engaged", "resp", "p50", "resp", "p90", "resol", "p50", "resol",
+        "p90", "breach", "resp", "br", "resol", "br", "recur", "penalties",
+    ]  # fmt: skip
+    assert nov.split()[7:10] == ["50.00%", "50.00%", "50.00%"]
+    assert dec.split()[7:10] == ["100.00%", "100.00%", "0.00%"]
 
 
 def test_a_shorter_recurrence_window_finds_no_recurrence() -> None:

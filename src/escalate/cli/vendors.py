@@ -96,7 +96,7 @@ def text(report: tuple[VendorPerformance, ...], tickets: int) -> str:
         return f"{tickets} ticket(s), no vendor engaged"
     header = (
         "vendor", "period", "engaged", "resp p50", "resp p90", "resol p50", "resol p90",
-        "breach", "recur", "penalties",
+        "breach", "resp br", "resol br", "recur", "penalties",
     )  # fmt: skip
     rows = [header]
     for r in report:
@@ -111,6 +111,8 @@ def text(report: tuple[VendorPerformance, ...], tickets: int) -> str:
                 d["resolution_median"] or "-",
                 d["resolution_p90"] or "-",
                 d["breach_rate"],
+                d["response_breach_rate"],
+                d["resolution_breach_rate"],
                 str(r.recurrences),
                 ", ".join(f"{a} {c}" for c, a in d["penalties"].items()) or "-",
             )

@@ -12,8 +12,14 @@ stated zone). Per group:
   times: always one of the measured values, no interpolation, no floats); ``None`` when no
   clock of that kind stopped;
 * ``breaches`` and ``breach_rate``: the engagements with a breached response or resolution
-  clock, and their share of the engagements (a :class:`~fractions.Fraction`; printed as a
-  percentage rounded half to even to two decimals);
+  clock (or both: such an engagement counts once), and their share of the engagements (a
+  :class:`~fractions.Fraction`; printed as a percentage rounded half to even to two
+  decimals); a clock counts as breached when its ``breached`` flag is set at the decision's
+  instant (a running clock past its target included; an earlier cycle's engagement as it
+  ended);
+* ``response_breaches`` / ``response_breach_rate`` and ``resolution_breaches`` /
+  ``resolution_breach_rate``: the same per clock, the engagements whose response (resp.
+  resolution) clock breached; ``breaches`` is at most their sum and at least the larger;
 * ``recurrences``: engagements of the vendor for the same service and category within
   ``recurrence_window`` (default 30 days) after an earlier engagement of it for them (a
   ticket without a service or a category recurs with nothing);
@@ -63,9 +69,15 @@ class VendorEngagement:
     engaged_at: datetime
     response: timedelta | None  # elapsed when the response clock stopped (None: still running)
     resolution: timedelta | None
-    breached: bool
+    response_breached: bool
+    resolution_breached: bool
     penalty: Decimal | None
     currency: str | None
+
+    @property
+    def breached(self) -> bool:
+        """Either clock breached (an engagement counts once in ``breaches``)."""
+        return self.response_breached or self.resolution_breached
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +93,10 @@ class VendorPerformance:
     resolution_p90: timedelta | None
     breaches: int
     breach_rate: Fraction
+    response_breaches: int
+    response_breach_rate: Fraction
+    resolution_breaches: int
+    resolution_breach_rate: Fraction
     recurrences: int
     penalties: Mapping[str, Decimal]
 
@@ -101,6 +117,10 @@ class VendorPerformance:
             "resolution_p90": duration(self.resolution_p90),
             "breaches": self.breaches,
             "breach_rate": percent_text(self.breach_rate),
+            "response_breaches": self.response_breaches,
+            "response_breach_rate": percent_text(self.response_breach_rate),
+            "resolution_breaches": self.resolution_breaches,
+            "resolution_breach_rate": percent_text(self.resolution_breach_rate),
             "recurrences": self.recurrences,
             "penalties": {c: str(a) for c, a in sorted(self.penalties.items())},
         }
@@ -165,7 +185,8 @@ def vendor_engagements(decisions: Iterable[Decision]) -> list[VendorEngagement]:
                         engaged_at=e.engaged_at,
                         response=e.response_elapsed,
                         resolution=e.resolution_elapsed,
-                        breached=e.response_breached or e.resolution_breached,
+                        response_breached=e.response_breached,
+                        resolution_breached=e.resolution_breached,
                         penalty=e.penalty_total,
                         currency=state.currency,
                     )
@@ -182,7 +203,8 @@ def vendor_engagements(decisions: Iterable[Decision]) -> list[VendorEngagement]:
                     engaged_at=state.engaged_at,
                     response=_stopped(response),
                     resolution=_stopped(resolution),
-                    breached=any(c is not None and c.breached for c in (response, resolution)),
+                    response_breached=response is not None and response.breached,
+                    resolution_breached=resolution is not None and resolution.breached,
                     penalty=state.penalty_total,
                     currency=state.currency,
                 )
@@ -242,6 +264,8 @@ def vendor_performance(
             if e.penalty is not None and e.currency is not None:
                 penalties[e.currency] = penalties.get(e.currency, Decimal(0)) + e.penalty
         breaches = sum(1 for e in items if e.breached)
+        response_breaches = sum(1 for e in items if e.response_breached)
+        resolution_breaches = sum(1 for e in items if e.resolution_breached)
         out.append(
             VendorPerformance(
                 vendor=vendor,
@@ -253,6 +277,10 @@ def vendor_performance(
                 resolution_p90=nearest_rank(resolutions, _P90),
                 breaches=breaches,
                 breach_rate=Fraction(breaches, len(items)),
+                response_breaches=response_breaches,
+                response_breach_rate=Fraction(response_breaches, len(items)),
+                resolution_breaches=resolution_breaches,
+                resolution_breach_rate=Fraction(resolution_breaches, len(items)),
                 recurrences=sum(1 for e in items if (e.vendor, e.ticket) in recurring),
                 penalties=FrozenMap(sorted(penalties.items()), what="currency"),
             )
