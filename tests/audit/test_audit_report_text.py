@@ -3,6 +3,7 @@ trial's replay said '1 actions pending'; a count of one took a plural noun every
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ def report(n: int) -> AuditReport:
         decisions=n,
         tickets=n,
         deviations=(deviation,) * n,
-        pending=(("INC1", "A"),) * n,
+        pending=(("INC1", "A", datetime(2024, 3, 4, 10, tzinfo=UTC)),) * n,
     )
 
 
@@ -41,6 +42,36 @@ def report(n: int) -> AuditReport:
 )
 def test_the_replay_summary_counts_in_singular_and_plural(n: int, line: str) -> None:
     assert report(n).text().splitlines()[1] == line
+
+
+def test_the_replay_text_lists_each_pending_action_with_its_due_instant() -> None:
+    """The trial's replay said '4 actions pending' and listed none (only --json did)."""
+    due = datetime(2024, 3, 4, 10, tzinfo=UTC)
+    got = AuditReport(
+        chain(9),
+        decisions=2,
+        tickets=2,
+        deviations=(),
+        pending=(("INC1", "INC1:path:desk:1:0:L3", due), ("INC2", "INC2:rule:x:notify0", due)),
+    )
+    assert got.text().splitlines()[1:] == [
+        "replayed 2 decisions of 2 tickets: 0 deviations, 2 actions pending",
+        "  pending on INC1: INC1:path:desk:1:0:L3, due 2024-03-04T10:00:00+00:00",
+        "  pending on INC2: INC2:rule:x:notify0, due 2024-03-04T10:00:00+00:00",
+    ]
+
+
+def test_a_pending_action_id_from_the_trail_cannot_forge_a_report_line() -> None:
+    forged = "A\n  - missed-action: nothing [records 1]"
+    got = AuditReport(
+        chain(9), 1, 1, (), pending=(("IN\u2028C1", forged, datetime(2024, 3, 4, tzinfo=UTC)),)
+    )
+    lines = got.text().splitlines()
+    assert len(lines) == 3
+    assert lines[2] == (
+        "  pending on IN\\u2028C1: A\\n  - missed-action: nothing [records 1], "
+        "due 2024-03-04T00:00:00+00:00"
+    )
 
 
 @pytest.mark.parametrize(

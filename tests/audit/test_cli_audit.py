@@ -114,6 +114,7 @@ def test_replay_exits_0_on_a_clean_trail_and_1_when_actions_were_missed(
     # nothing done in three hours: due actions are pending while the tickets are open ...
     run([*argv, "--at", "2024-11-20T17:00:00Z"], capsys)
     waiting = run(["audit", "replay", str(trail), "--json"], capsys)
+    listed = run(["audit", "replay", str(trail)], capsys)[1]
     # ... and missed once one ends without them
     one = tickets / "INC0010001.json"
     data = json.loads(one.read_text(encoding="utf-8"))
@@ -126,7 +127,14 @@ def test_replay_exits_0_on_a_clean_trail_and_1_when_actions_were_missed(
     kinds = {(d["kind"], d["ticket"]) for d in report["deviations"]}
     assert (0, 0, 1, {("missed-action", "INC0010001")}) == (clean[0], waiting[0], code, kinds)
     assert "replayed 6 decisions of 6 tickets: 0 deviations" in clean[1]
-    assert json.loads(waiting[1])["pending"]
+    pending = json.loads(waiting[1])["pending"]
+    assert pending and all(set(p) == {"ticket", "action", "due_at"} for p in pending)
+    # the text lists them too, one per line, as the JSON does
+    lines = [line for line in listed.splitlines() if line.startswith("  pending on ")]
+    assert lines == [
+        f"  pending on {p['ticket']}: {p['action']}, due {p['due_at']}" for p in pending
+    ]
+    assert f"{len(pending)} actions pending" in listed
 
 
 def test_record_refuses_to_append_to_a_broken_trail(

@@ -87,7 +87,10 @@ def test_an_action_due_in_the_latest_decision_of_an_open_ticket_is_pending_not_m
     trail.add_policy(POLICY, START)
     trail.add_decision(POLICY.evaluate(ticket(), now=at("2024-03-04T11:00:00Z")), POLICY)
     report = replay_audit(text(trail))
-    assert ((), (("INC1", L3),)) == (report.deviations, report.pending)
+    assert ((), (("INC1", L3, at("2024-03-04T10:00:00Z")),)) == (
+        report.deviations,
+        report.pending,
+    )
 
 
 def test_an_action_done_that_was_never_due_is_an_undue_action() -> None:

@@ -105,15 +105,16 @@ class Deviation:
 @dataclass(frozen=True, slots=True)
 class AuditReport:
     """What :func:`replay_audit` found: the ``chain`` report, how many ``decisions`` were
-    replayed, the ``deviations`` (ordered by ticket, instant, kind), ``pending`` (ticket id,
-    action id) pairs due in an open ticket's latest decision and not done yet. ``ok`` when
-    the chain is intact and nothing deviates."""
+    replayed, the ``deviations`` (ordered by ticket, instant, kind), ``pending``: (ticket
+    id, action id, due instant) of the actions due in a ticket's latest decision (or its
+    re-evaluation) and not done yet, by ticket then action id. ``ok`` when the chain is
+    intact and nothing deviates."""
 
     chain: ChainReport
     decisions: int
     tickets: int
     deviations: tuple[Deviation, ...]
-    pending: tuple[tuple[str, str], ...] = field(default=())
+    pending: tuple[tuple[str, str, datetime], ...] = field(default=())
 
     @property
     def ok(self) -> bool:
@@ -126,7 +127,9 @@ class AuditReport:
             "decisions": self.decisions,
             "tickets": self.tickets,
             "deviations": [d.to_dict() for d in self.deviations],
-            "pending": [{"ticket": t, "action": a} for t, a in self.pending],
+            "pending": [
+                {"ticket": t, "action": a, "due_at": iso(due)} for t, a, due in self.pending
+            ],
         }
 
     def text(self) -> str:
@@ -139,6 +142,8 @@ class AuditReport:
         for d in self.deviations:
             seqs = ", ".join(str(s) for s in d.evidence)
             lines.append(f"  - {d.kind}: {one_line(d.text)} [records {seqs}]")
+        for ticket, action, due in self.pending:
+            lines.append(f"  pending on {one_line(ticket)}: {one_line(action)}, due {iso(due)}")
         return "\n".join(lines)
 
 
@@ -277,7 +282,7 @@ def replay_audit(trail: Lines) -> AuditReport:
                     entry.refused.append((seq, body))
         except _UNREADABLE as exc:
             deviations.append(_unreadable(seq, body, exc))
-    pending: list[tuple[str, str]] = []
+    pending: list[tuple[str, str, datetime]] = []
     for ticket_id in sorted(tickets):
         entry = tickets[ticket_id]
         try:
@@ -288,7 +293,7 @@ def replay_audit(trail: Lines) -> AuditReport:
             found, waiting = [], []
         deviations.extend(found)
         deviations.extend(_refused(ticket_id, entry, {d.event_key for d in found}))
-        pending.extend((ticket_id, action) for action in waiting)
+        pending.extend((ticket_id, action, due) for action, due in waiting)
     deviations.extend(policies.deviations)
     return AuditReport(
         chain,
@@ -474,9 +479,10 @@ class _InForce:
 
 def _history(
     ticket_id: str, entry: _Ticket, policies: _Policies
-) -> tuple[list[Deviation], list[str]]:
+) -> tuple[list[Deviation], list[tuple[str, datetime]]]:
     """Deviations in the ticket's latest recorded history, each event judged under the policy
-    in force when it happened, and the actions pending in it."""
+    in force when it happened, and the actions pending in it (id, due instant: the latest
+    re-evaluation's, else the latest recorded decision's), by id."""
     if not entry.decisions:
         return [], []
     ordered = _ordered(entry)
@@ -520,8 +526,9 @@ def _history(
                     action=action_id,
                 )
             )
-    waiting = {str(a["id"]) for a in latest.body["actions"]} | {a.id for a in final.actions}
-    pending = sorted(a for a in waiting if a not in done and a not in missed)
+    waiting = {str(a["id"]): _instant(a["due_at"]) for a in latest.body["actions"]}
+    waiting.update((a.id, a.due_at) for a in final.actions)
+    pending = sorted((a, due) for a, due in waiting.items() if a not in done and a not in missed)
     deviations.extend(_undue(ticket_id, ticket, due, in_force))
     deviations.extend(_overrides(ticket_id, ticket, entry, in_force))
     return deviations, pending
