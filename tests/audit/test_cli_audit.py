@@ -222,3 +222,19 @@ def test_an_unwritable_trail_is_named_once(
     folder.mkdir()
     code, _, err = record(folder, capsys)
     assert (2, 1) == (code, err.count(str(folder)))
+
+
+def test_record_refuses_a_ticket_with_events_after_at_and_appends_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As ``evaluate`` does (docs/audit.md, "Recording from a ticketing export"): a ticket
+    exported after ``--at`` is not the ticket as it stood at ``--at``. INC-V1's vendor
+    acknowledges at 15:10."""
+    vendors = TICKETS.parent / "vendors"
+    trail = tmp_path / "audit.jsonl"
+    argv = ["audit", "record", "--policy", str(vendors / "policy.yaml")]
+    argv += ["--tickets", str(vendors / "tickets"), "--out", str(trail)]
+    code, out, err = run([*argv, "--at", "2024-11-20T15:00:00Z"], capsys)
+    assert (code, out, trail.exists()) == (2, "", False)
+    assert "INC-V1.json: events[1].at: event after now" in err and "Traceback" not in err
+    assert run([*argv, "--at", "2024-12-05T00:00:00Z"], capsys)[0] == 0
