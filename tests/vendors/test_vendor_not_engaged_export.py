@@ -63,9 +63,7 @@ def test_a_vendor_engaged_in_an_earlier_cycle_still_gets_its_view() -> None:
     policy = contract()
     done = ev("2024-11-20T14:00:00+00:00", "action-done", action_id="INC1:path:acme:1:0:acme-l2")
     resolved = ev("2024-11-20T20:00:00+00:00", "resolved")
-    moved = ev(
-        "2024-11-21T13:00:00+00:00", "field-changed", field="category", to="network"
-    )
+    moved = ev("2024-11-21T13:00:00+00:00", "field-changed", field="category", to="network")
     reopened = ev("2024-11-21T14:00:00+00:00", "reopened")
     decision = policy.evaluate(
         engaged_ticket(done, resolved, moved, reopened, category="network"),
