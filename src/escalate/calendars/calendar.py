@@ -387,6 +387,19 @@ class Calendar:
     _day_count_end: list[int]
     _years: tuple[int, int]
 
+    @property
+    def round_the_clock(self) -> bool:
+        """Whether every instant of the calendar's years is working time (24x7 without
+        holidays or closures): its elapsed time is real time.
+
+        >>> Calendar.from_config({"timezone": "Europe/Brussels", "hours": "24x7"}).round_the_clock
+        True
+        >>> Calendar.from_config({"timezone": "UTC", "hours": {"mon-fri": ["00:00-24:00"]},
+        ...                       "years": [2024, 2024]}).round_the_clock
+        False
+        """
+        return len(self._starts) == 1 and (self._starts[0], self._ends[0]) == (self._lo, self._hi)
+
     def __new__(cls) -> Calendar:
         # An instance with no attributes set, for the builders below; a class method may not
         # call object.__new__ on a class mypyc compiles, so that call lives here.

@@ -738,12 +738,17 @@ class _Compiler:
                 )
             duration = parse_duration(target.within, (*where, "within"), allow_months=True)
             by = None if target.by is None else _due_by(target.by, duration, where)
+            calendar = self._calendar(target.calendar, (*where, "calendar"))
+            if target.on_time_at_due and by is None and not calendar.round_the_clock:
+                raise PolicyError(
+                    "on_time_at_due needs 'by' or a calendar open round the clock (24x7, "
+                    f"no holidays or closures); on {shown(target.calendar)} the first instant "
+                    "after the deadline counts only from the next opening, so a stop after "
+                    "the deadline would read as on time",
+                    path=(*where, "on_time_at_due"),
+                )
             targets[priority] = Target(
-                duration,
-                target.calendar,
-                self._calendar(target.calendar, (*where, "calendar")),
-                by,
-                target.on_time_at_due,
+                duration, target.calendar, calendar, by, target.on_time_at_due
             )
         return targets
 
