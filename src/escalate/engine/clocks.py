@@ -90,6 +90,16 @@ class Target:
         object.__setattr__(self, "measure", self.calendar if self.by is None else WALL)
 
     @property
+    def text(self) -> str:
+        """The target as written: ``4h``; with ``by``, its wall time too (``60d by 24:00``,
+        ``4bd by 17:30``): the due instant is the end of that date, later than the bare
+        duration from the start, and percent and remaining count to it."""
+        by = self.by
+        if by is None:
+            return self.duration.text
+        return f"{self.duration.text} by {by // 60:02d}:{by % 60:02d}"
+
+    @property
     def dated(self) -> bool:
         """Whether the due instant is a wall time on a date (``bd``, ``mo`` or ``by``), so the
         target amount is the calendar's working time from the cycle start until then."""
@@ -511,7 +521,8 @@ class ClockState:
     time for a target with ``by``) and
     ``elapsed_wall`` (wall time), ``elapsed_us`` (``elapsed`` in microseconds); ``target``
     (the target as a duration on that calendar, ``None`` without one), ``target_us``,
-    ``target_text`` (as written) and ``calendar_name``; ``breach_at`` (when elapsed reaches
+    ``target_text`` (as written, with its ``by``: ``60d by 24:00``; see :attr:`Target.text`)
+    and ``calendar_name``; ``breach_at`` (when elapsed reaches
     the target; a future instant assumes no new events); ``definition`` (the compiled
     :class:`ClockDef`) and ``now`` (the instant evaluated); ``scope`` the :class:`Definition`
     it is measured with (``None``: the clock's own targets) and ``definition_id`` its id.
@@ -595,7 +606,7 @@ class ClockState:
         object.__setattr__(self, "_target", target)
         object.__setattr__(self, "_segments", segments)
         object.__setattr__(self, "_worked_before", worked_before)
-        object.__setattr__(self, "target_text", None if target is None else target.duration.text)
+        object.__setattr__(self, "target_text", None if target is None else target.text)
         object.__setattr__(self, "calendar_name", None if target is None else target.calendar_name)
         if target is None:
             state = NOT_APPLICABLE
