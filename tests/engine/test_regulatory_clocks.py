@@ -408,8 +408,61 @@ def test_a_by_target_on_business_hours_breaches_at_the_wall_time_it_names() -> N
     )
     start = "2025-07-03T14:00:00Z"
     state = policy(body).evaluate(ticket(start, milestone(start, "a")), now=utc(start)).clock("c")
-    assert (state.target_text, state.target_us) == ("1bd", 98 * 3600 * 10**6)
+    assert (state.target_text, state.target_us) == ("1bd by 12:00", 98 * 3600 * 10**6)
     assert state.breach_at == utc("2025-07-07T16:00:00Z")
+
+
+@pytest.mark.parametrize(
+    ("target", "text"),
+    [
+        ('{within: 2d, calendar: ny, by: "17:30"}', "2d by 17:30"),
+        ('{within: 1d, calendar: ny, by: "00:00"}', "1d by 00:00"),
+        ('{within: 1d, calendar: ny, by: "09:05"}', "1d by 09:05"),
+        ('{within: 1w, calendar: ny, by: "24:00"}', "1w by 24:00"),
+        ('{within: 1mo, calendar: ny, by: "24:00"}', "1mo by 24:00"),
+        ('{within: 1bd, calendar: ny-business, by: "12:00"}', "1bd by 12:00"),
+        # without by: as written, as before
+        ("{within: 2d, calendar: ny}", "2d"),
+        ("{within: 72h, calendar: ny}", "72h"),
+        ("{within: 1bd, calendar: ny-business}", "1bd"),
+    ],
+)
+def test_a_by_target_is_shown_with_its_wall_time(target: str, text: str) -> None:
+    """The second new-user trial read ``66d15h15m of 60d (110.43%)`` and ``"target": "60d"``
+    for a clock whose real target is 60d8h15m (to the end of the 60th date): the target shown
+    names its ``by``, so percent and remaining visibly count to the due instant."""
+    start = "2025-03-01T15:00:00Z"
+    decision = policy(clock_body("milestone:a", "milestone:b", target)).evaluate(
+        ticket(start, milestone(start, "a")), now=utc("2025-03-02T15:00:00Z")
+    )
+    state = decision.clock("c")
+    assert (state.target_text, decision.to_dict()["clocks"][0]["target"]) == (text, text)
+    assert f" of {text} on " in decision.explain()
+
+
+def test_the_trials_hipaa_clock_reconciles_its_target_percent_and_remaining() -> None:
+    """Discovered Thu 16 Jan 2025 15:45 EST: the 60th date after is Tue 17 Mar, which ends at
+    24:00 EDT (after 9 March), 04:00Z on 18 Mar: 60d 7h 15m of real time, not 60d. Evaluated
+    6 days after it, remaining (-6d) and percent count to that instant."""
+    body = """
+calendars:
+  ny: {timezone: America/New_York, hours: 24x7}
+clocks:
+  c:
+    type: regulatory
+    start: {event: "milestone:a"}
+    stop: {event: "milestone:b"}
+    targets: {default: {within: 60d, calendar: ny, by: "24:00"}}
+"""
+    start = "2025-01-16T20:45:00Z"
+    now = utc("2025-03-24T04:00:00Z")
+    decision = policy(body).evaluate(ticket(start, milestone(start, "a")), now=now)
+    out = decision.to_dict()["clocks"][0]
+    assert (out["target"], out["breach_at"]) == ("60d by 24:00", "2025-03-18T04:00:00+00:00")
+    assert (out["elapsed"], out["remaining"], out["percent"]) == ("66d7h15m", "-6d", "109.95")
+    state = decision.clock("c")
+    assert state.target == timedelta(days=60, hours=7, minutes=15)
+    assert utc(start) + state.target == utc("2025-03-18T04:00:00Z")
 
 
 @pytest.mark.parametrize(

@@ -28,6 +28,7 @@ from escalate.calendars.calendar import Calendar
 # built from the compiled classes they name, which must be loaded first (docs/scale.md).
 from escalate.engine.actions import ActionDef
 from escalate.engine.conditions import Condition
+from escalate.errors import suggest
 
 NOT_STARTED, RUNNING, PAUSED, STOPPED, NOT_APPLICABLE = (
     "not-started",
@@ -87,6 +88,16 @@ class Target:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "measure", self.calendar if self.by is None else WALL)
+
+    @property
+    def text(self) -> str:
+        """The target as written: ``4h``; with ``by``, its wall time too (``60d by 24:00``,
+        ``4bd by 17:30``): the due instant is the end of that date, later than the bare
+        duration from the start, and percent and remaining count to it."""
+        by = self.by
+        if by is None:
+            return self.duration.text
+        return f"{self.duration.text} by {by // 60:02d}:{by % 60:02d}"
 
     @property
     def dated(self) -> bool:
@@ -324,6 +335,66 @@ def in_force(clock: ClockDef, cycles: list[Cycle], steps: Sequence[Step] = ()) -
     ]
 
 
+#: How many edits (a letter added, dropped, changed, or two swapped) make a ticket's milestone
+#: a near miss of a name the policy reads. Two: ``hipaa-discoverd``, ``gdpr_aware``,
+#: ``nis2-awrae`` are near misses; another regime's names (``gdpr-aware`` for ``nis2-aware``,
+#: four edits) are not, so a ticket evaluated under several packs stays silent.
+NEAR_MISS_EDITS = 2
+
+
+def milestone_warnings(
+    milestones: Sequence[tuple[int, str]], names: frozenset[str]
+) -> tuple[str, ...]:
+    """The warnings for a ticket's milestones (``(event index, name)``, in history order)
+    that the policy reads under no name (``names``: :attr:`escalate.Policy.milestone_names`)
+    but that are at most :data:`NEAR_MISS_EDITS` edits from one it does: most likely a typo
+    that keeps a legal clock from starting. One per misspelt name, at its first event. Any
+    other unknown name is silent: a ticket is evaluated under several policies (one per
+    regulatory pack) and records every one's milestones.
+
+    >>> [hint] = milestone_warnings([(0, "hipaa-discoverd")], frozenset({"hipaa-discovered"}))
+    >>> hint.endswith("(did you mean 'hipaa-discovered'?)")
+    True
+    >>> milestone_warnings([(0, "gdpr-aware")], frozenset({"nis2-aware"}))
+    ()
+    """
+    out: list[str] = []
+    seen: set[str] = set()
+    for index, name in milestones:
+        if name in names or name in seen:
+            continue
+        seen.add(name)
+        close = [n for n in names if _edits_at_most(name, n, NEAR_MISS_EDITS)]
+        if close:
+            hint = suggest(name, close) or min(close)
+            out.append(
+                f"milestone {name!r} (events[{index}]) is named by no clock or rule of this "
+                f"policy (did you mean {hint!r}?)"
+            )
+    return tuple(out)
+
+
+def _edits_at_most(a: str, b: str, most: int) -> bool:
+    """Whether ``a`` becomes ``b`` in at most ``most`` edits: a character inserted, deleted
+    or replaced, or two adjacent ones swapped (optimal string alignment distance). Cost:
+    ``len(a) * len(b)``, and nothing for lengths too far apart."""
+    if abs(len(a) - len(b)) > most:
+        return False
+    before: list[int] | None = None
+    row = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            current[j] = min(row[j] + 1, current[j - 1] + 1, row[j - 1] + cost)
+            if before is not None and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                current[j] = min(current[j], before[j - 2] + 1)
+        if min(current) > most:
+            return False
+        before, row = row, current
+    return row[-1] <= most
+
+
 def out_of_force(clock: ClockDef, steps: Sequence[Step], cycles: Sequence[Cycle]) -> bool:
     """Whether the clock does not apply because of its ``effective`` dates: no cycle in force
     (``cycles``, from :func:`run_cycles`) though the history started some."""
@@ -450,7 +521,8 @@ class ClockState:
     time for a target with ``by``) and
     ``elapsed_wall`` (wall time), ``elapsed_us`` (``elapsed`` in microseconds); ``target``
     (the target as a duration on that calendar, ``None`` without one), ``target_us``,
-    ``target_text`` (as written) and ``calendar_name``; ``breach_at`` (when elapsed reaches
+    ``target_text`` (as written, with its ``by``: ``60d by 24:00``; see :attr:`Target.text`)
+    and ``calendar_name``; ``breach_at`` (when elapsed reaches
     the target; a future instant assumes no new events); ``definition`` (the compiled
     :class:`ClockDef`) and ``now`` (the instant evaluated); ``scope`` the :class:`Definition`
     it is measured with (``None``: the clock's own targets) and ``definition_id`` its id.
@@ -534,7 +606,7 @@ class ClockState:
         object.__setattr__(self, "_target", target)
         object.__setattr__(self, "_segments", segments)
         object.__setattr__(self, "_worked_before", worked_before)
-        object.__setattr__(self, "target_text", None if target is None else target.duration.text)
+        object.__setattr__(self, "target_text", None if target is None else target.text)
         object.__setattr__(self, "calendar_name", None if target is None else target.calendar_name)
         if target is None:
             state = NOT_APPLICABLE

@@ -116,6 +116,10 @@ class Policy:
       :class:`~escalate.engine.vendors.VendorDef` by id; empty when it declares none.
     * ``governance``: the ``governance:`` section compiled (a
       :class:`~escalate.engine.governance.GovernanceDef`), ``None`` when not declared.
+    * ``milestone_names``: the milestone names the policy reads (clock triggers and
+      ``effective.judged_at`` written ``milestone:<name>``, conditions on ``milestones``,
+      ``<vendor>-resolved``), a frozenset; a ticket's milestone one edit or two away from
+      one of them gets a warning in its decision (docs/regulatory.md).
 
     :meth:`messages` renders a decision's audience messages and :meth:`export` gives a
     decision as one audience may read it (docs/notifications.md).
@@ -141,6 +145,7 @@ class Policy:
         "governance",
         "id",
         "lint_ignores",
+        "milestone_names",
         "notifications",
         "paths",
         "pin",
@@ -170,6 +175,7 @@ class Policy:
     governance: GovernanceDef | None
     id: str
     lint_ignores: tuple[LintIgnore, ...]
+    milestone_names: frozenset[str]
     notifications: Notifications | None
     paths: tuple[PathDef, ...]
     pin: str
@@ -213,6 +219,7 @@ class Policy:
         status_pages: StatusPagesDef = NO_STATUS_PAGES,
         vendors: tuple[VendorDef, ...] = (),
         governance: GovernanceDef | None = None,
+        milestone_names: frozenset[str] = frozenset(),
     ) -> None:
         object.__setattr__(self, "id", id)
         object.__setattr__(self, "version", version)
@@ -256,6 +263,7 @@ class Policy:
         object.__setattr__(self, "_renderer", renderer)
         object.__setattr__(self, "vendors", tuple(vendors))
         object.__setattr__(self, "governance", governance)
+        object.__setattr__(self, "milestone_names", frozenset(milestone_names))
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"Policy is immutable; cannot set {name!r}")

@@ -209,7 +209,10 @@ class Decision:
     evaluated; ``governance`` where the ticket stands for governance (a
     :class:`~escalate.engine.governance.Governance`: risks, oversight tier, board and audit
     flags, override checks; ``None`` when the policy declares no ``governance:``, and then
-    ``to_dict()`` has no ``governance`` key).
+    ``to_dict()`` has no ``governance`` key); ``warnings`` what the ticket likely got wrong
+    for this policy, as text (a milestone one or two letters from a name the policy reads:
+    docs/regulatory.md); empty for most decisions, and then ``to_dict()`` has no
+    ``warnings`` key.
 
     Not a value type: decisions compare by identity and are not meant as dictionary keys
     (two evaluations of the same inputs give equal ``to_json()`` and ``input_digest``; compare
@@ -238,6 +241,7 @@ class Decision:
         "segment",
         "ticket_id",
         "vendors",
+        "warnings",
         "withdrawn",
     )
 
@@ -262,6 +266,7 @@ class Decision:
     segment: str | None
     ticket_id: str
     vendors: tuple[VendorState, ...] | None
+    warnings: tuple[str, ...]
     withdrawn: tuple[Withdrawn, ...]
 
     def __init__(
@@ -287,6 +292,7 @@ class Decision:
         held: tuple[tuple[str, datetime], ...] = (),
         vendors: tuple[VendorState, ...] | None = None,
         governance: Governance | None = None,
+        warnings: tuple[str, ...] = (),
     ) -> None:
         # The mappings by name are built on first use: most callers read only the actions.
         object.__setattr__(self, "policy_id", policy_id)
@@ -310,6 +316,7 @@ class Decision:
         object.__setattr__(self, "_held", tuple(held))
         object.__setattr__(self, "vendors", None if vendors is None else tuple(vendors))
         object.__setattr__(self, "governance", governance)
+        object.__setattr__(self, "warnings", tuple(warnings))
         object.__setattr__(
             self, "communications", None if communications is None else tuple(communications)
         )
@@ -456,6 +463,8 @@ class Decision:
             out["missed"] = [a.to_dict() for a in self.missed]
         if self.withdrawn:
             out["withdrawn"] = [w.to_dict() for w in self.withdrawn]
+        if self.warnings:
+            out["warnings"] = list(self.warnings)
         # Present whenever the policy declares update cadences (then always, even empty).
         if self.communications is not None:
             out["communications"] = [c.to_dict() for c in self.communications]
@@ -482,6 +491,7 @@ class Decision:
             f"(policy {self.policy_id} v{self.policy_version}{segment}, "
             f"priority {self.priority or '-'})"
         ]
+        lines += [f"warning: {w}" for w in self.warnings]
         if self.actions:
             lines.append("due actions:")
             for a in self.actions:

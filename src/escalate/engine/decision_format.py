@@ -366,6 +366,12 @@ class DecisionOutput(BaseModel):
         description="Breaches and reached rungs a retroactive priority change undid. Present "
         "only when there are some.",
     )
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="What the ticket likely got wrong for this policy: a milestone one or two "
+        "edits from a name the policy reads (docs/regulatory.md). Present only when there are "
+        "some.",
+    )
     communications: list[CommunicationOutput] = Field(
         default_factory=list,
         description="Each audience with an update cadence for the ticket's priority. Present "

@@ -26,7 +26,10 @@ The stages run in a fixed order, each a function of what came before:
     (:func:`~escalate.engine.oversight.check_overrides`, before the paths: an override
     rejected for want of authority is not replayed) evaluate the ticket as it stood before
     each override;
-12. ``next_evaluation_at``: the earliest future instant any stage said would change something.
+12. ``next_evaluation_at``: the earliest future instant any stage said would change something;
+    the decision's ``warnings``: the ticket's milestones one or two edits from a name the
+    policy reads (:func:`~escalate.engine.clocks.milestone_warnings`; only for a policy that
+    reads milestones).
 
 Stages write what they emit into one :class:`~escalate.engine.outcome.Outcome`. Nothing here
 reads a clock, does I/O or keeps state between calls.
@@ -41,6 +44,7 @@ from escalate.calendars._instants import MAX_US, from_us
 from escalate.engine.authority import ticket_before
 from escalate.engine.bulletins import run_bulletins
 from escalate.engine.cadence import run_audiences
+from escalate.engine.clocks import milestone_warnings
 from escalate.engine.context import HistoryPass, prepare
 from escalate.engine.contracts import VendorState
 from escalate.engine.decision import DONE, MATCHED, Decision
@@ -158,6 +162,19 @@ def _evaluate(
         governance = run_governance(
             ctx, gov, facts.current, clocks, out.actions, held, overrides, out.wakeups
         )
+    names = policy.milestone_names
+    warnings = (
+        milestone_warnings(
+            [
+                (i, e.milestone)
+                for i, e in enumerate(ticket.events)
+                if e.type == "milestone" and e.milestone is not None
+            ],
+            names,
+        )
+        if names
+        else ()
+    )
     now = ctx.now  # in UTC
     future = [w for w in out.wakeups if w > now]
     decision = Decision(
@@ -185,6 +202,7 @@ def _evaluate(
         held=tuple(out.held),
         vendors=vendors,
         governance=governance,
+        warnings=warnings,
     )
     return decision, ctx.history
 

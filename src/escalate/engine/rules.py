@@ -158,6 +158,12 @@ class PolicyView(Protocol):
         """The declared custom ticket fields and their types."""
         ...
 
+    @property
+    def milestone_names(self) -> frozenset[str]:
+        """The milestone names the policy reads (triggers, ``judged_at``, conditions,
+        ``<vendor>-resolved``): a ticket's near miss of one is a warning."""
+        ...
+
     def canonical(self, field: str, value: str | None) -> str | None:
         """Map a source value to the policy's canonical term."""
         ...

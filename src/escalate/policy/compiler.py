@@ -459,6 +459,9 @@ class _Compiler:
                 audiences=spec.audiences,
             ),
             governance=governance[0],
+            milestone_names=_milestone_names(
+                clocks, paths, rules, governance[0], tuple(spec.vendors)
+            ),
         )
 
     def _governance(self) -> GovernanceDef | None:
@@ -1548,6 +1551,44 @@ def _effective(spec: EffectiveSpec, path: Path) -> tuple[datetime | None, dateti
             "effective.until must be after effective.from", path=(*path, "effective", "until")
         )
     return lo, hi
+
+
+def _milestone_names(
+    clocks: Sequence[ClockDef],
+    paths: Sequence[PathDef],
+    rules: Sequence[RuleDef],
+    governance: GovernanceDef | None,
+    vendors: Sequence[str],
+) -> frozenset[str]:
+    """The milestone names the policy reads: clock triggers and ``effective.judged_at``
+    (``milestone:<name>``), conditions on the ``milestones`` fact (rules, paths, scoped
+    clocks, governance criteria) and each vendor's ``<vendor>-resolved``. Collected once, so
+    that telling a ticket's misspelt milestone (a warning in its decision) costs nothing per
+    evaluation but a look-up per milestone event."""
+    names: set[str] = {f"{vendor}-resolved" for vendor in vendors}
+    events: set[str] = set()
+    conditions: list[Condition | None] = []
+    for clock in clocks:
+        for trigger in (*clock.start, *clock.stop):
+            events.update(trigger.events or ())
+        events.update(clock.new_cycle_on)
+        if clock.effective_judged_at is not None:
+            events.add(clock.effective_judged_at)
+        conditions.append(clock.when)
+        conditions += [definition.when for definition in clock.definitions]
+    conditions += [path.when for path in paths]
+    conditions += [rule.when for rule in rules]
+    if governance is not None:
+        conditions.append(None if governance.board is None else governance.board.when)
+        sample = governance.audit_sample
+        conditions.append(None if sample is None else sample.when)
+    names.update(e.removeprefix(MILESTONE_PREFIX) for e in events if e.startswith(MILESTONE_PREFIX))
+    for condition in conditions:
+        for leaf in [] if condition is None else leaves(condition):
+            expected = leaf.expected  # a name (contains), names (any_of, none_of), a bool
+            if leaf.field == "milestones" and not isinstance(expected, bool):
+                names.update((expected,) if isinstance(expected, str) else expected)
+    return frozenset(names)
 
 
 def _judged_at(spec: EffectiveSpec, path: Path) -> str | None:
