@@ -300,8 +300,8 @@ class Comms:
         """``decision.to_dict()`` as ``audience_name`` may read it (see
         :meth:`escalate.Policy.export`).
 
-        Vendor states (other parties' contract state and penalties, commercial data) and the
-        governance flags are internal: every audience but ``internal`` loses them, except
+        Vendor states (other parties' contract state and penalties, commercial data), the
+        governance flags and the risk classes of actions are internal: every audience but ``internal`` loses them, except
         that the ``vendor`` audience keeps the state of ``own_vendor`` alone (the vendor it
         is exported for; :meth:`escalate.Policy.vendor_view` narrows it further)."""
         if audience_name not in AUDIENCES:
@@ -316,7 +316,7 @@ class Comms:
             for key in ("actions", "missed"):
                 if key in data:
                     data[key] = [
-                        {**a, "people": [], "notes": []}
+                        {**{k: v for k, v in a.items() if k != "risks"}, "people": [], "notes": []}
                         for a in data[key]
                         if a["kind"] == "notify" and a["details"].get("audience") == audience_name
                     ]
