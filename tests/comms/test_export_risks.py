@@ -19,12 +19,11 @@ rules:
     when: {regulatory_flags: {any_of: [gdpr]}}
     risk: [regulatory]
     then:
-      notify: {to: [person:alice], channel: email, audience: %s}
+      notify: {to: [person:alice], channel: email, audience: AUDIENCE}
       risk: [reputational]
 governance:
   overrides: {unauthorised: flag}
-"""
-        % audience
+""".replace("AUDIENCE", audience)
     )
     decision = chosen.evaluate(ticket(regulatory_flags=["gdpr"]), now=at(3, 10, 5))
     internal = chosen.export(decision, audience="internal")

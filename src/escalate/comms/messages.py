@@ -301,9 +301,10 @@ class Comms:
         :meth:`escalate.Policy.export`).
 
         Vendor states (other parties' contract state and penalties, commercial data), the
-        governance flags and the risk classes of actions are internal: every audience but ``internal`` loses them, except
-        that the ``vendor`` audience keeps the state of ``own_vendor`` alone (the vendor it
-        is exported for; :meth:`escalate.Policy.vendor_view` narrows it further)."""
+        governance flags and the risk classes of actions are internal: every audience but
+        ``internal`` loses them, except that the ``vendor`` audience keeps the state of
+        ``own_vendor`` alone (the vendor it is exported for;
+        :meth:`escalate.Policy.vendor_view` narrows it further)."""
         if audience_name not in AUDIENCES:
             raise ArgumentError(
                 f"unknown audience {shown(audience_name)} (audiences: {', '.join(AUDIENCES)})"
