@@ -462,16 +462,20 @@ def _contacts(
     out: Outcome,
     reenter: bool,
 ) -> tuple[int | None, str | None, datetime | None]:
-    """The highest reached contact level (1-based) and its name; the next level's instant
-    (a wake-up). The highest reached level's action is due until recorded done, or until its
-    clock stops (the vendor responded / resolved: nobody to chase); lower ones are
+    """The contact level (1-based) and its name; the next level's instant (a wake-up).
+
+    The contact level is the highest-numbered level reached whose ``until`` clock still
+    runs (levels may measure different clocks, so the highest-numbered is not always the
+    latest reached, and a level whose clock stopped hands back to a lower one still
+    running); when no reached level's clock runs, the highest-numbered level reached stays
+    on record. Its action is due until recorded done, while its clock runs; lower ones are
     superseded (docs/semantics.md, "Ladders collapse"). A level written as a share of the
     clock's target is reached at the first whole microsecond at or past that share (none
     while the ticket's priority has no target)."""
     if not vendor.contacts:
         return None, None, None
     now = ctx.now
-    reached: tuple[int, datetime] | None = None
+    reached: list[tuple[int, datetime]] = []
     next_at: datetime | None = None
     for n, contact in enumerate(vendor.contacts, 1):
         span = spans[contact.until]
@@ -487,15 +491,15 @@ def _contacts(
         if at is None:
             continue
         if at <= now:
-            if reached is None or at >= reached[1]:
-                reached = (n, at)
+            reached.append((n, at))
         elif next_at is None or at < next_at:
             next_at = at
     if next_at is not None and not ctx.resolved:
         out.wakeups.append(next_at)
-    if reached is None:
+    if not reached:
         return None, None, None if ctx.resolved else next_at
-    n, at = reached
+    running = [(n, at) for n, at in reached if not stopped[vendor.contacts[n - 1].until]]
+    n, at = (running or reached)[-1]  # in level order: the highest-numbered
     contact = vendor.contacts[n - 1]
     run = f"{path_state.cycle}"
     if reenter:  # each entry of a path entered again is a new engagement, with its own ids
