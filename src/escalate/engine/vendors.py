@@ -41,7 +41,7 @@ Nothing here reads a clock or does I/O.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -69,7 +69,7 @@ from escalate.engine.paths import PathDef, PathState
 if TYPE_CHECKING:
     from escalate.engine.outcome import Outcome
 
-__all__ = ["run_vendors", "vendor_view"]
+__all__ = ["run_vendors", "shared_ticket", "vendor_view"]
 
 # -- the stage ----------------------------------------------------------------------------------
 
@@ -543,19 +543,26 @@ def _done_word(until: str) -> str:
 # -- data sharing -------------------------------------------------------------------------------
 
 
-def vendor_view(exported: Mapping[str, Any], vendor: VendorDef) -> dict[str, Any]:
-    """What ``vendor`` may receive of a decision exported for the ``vendor`` audience
-    (masked and scrubbed by its redaction profile): the ticket's id and only the fields its
-    ``data_sharing.fields`` lists, and its own state. Nothing else of the decision."""
-    view = exported["ticket_view"]
+def shared_ticket(view: Mapping[str, Any], fields: Iterable[str]) -> dict[str, Any]:
+    """The ticket view ``view`` (already redacted for the vendor audience) narrowed to its
+    ``id`` and ``fields`` (``data_sharing.fields`` entries: ``service``, ``customer.id``,
+    ``fields.<name>``): what a vendor may receive, in its view and in its messages."""
     ticket: dict[str, Any] = {"id": view["id"]}
-    for field in vendor.fields:
+    for field in fields:
         head, _, rest = field.partition(".")
         if rest:
             holder = ticket.setdefault(head, {})
             holder[rest] = view.get(head, {}).get(rest)
         else:
             ticket[head] = view.get(head)
+    return ticket
+
+
+def vendor_view(exported: Mapping[str, Any], vendor: VendorDef) -> dict[str, Any]:
+    """What ``vendor`` may receive of a decision exported for the ``vendor`` audience
+    (masked and scrubbed by its redaction profile): the ticket's id and only the fields its
+    ``data_sharing.fields`` lists, and its own state. Nothing else of the decision."""
+    ticket = shared_ticket(exported["ticket_view"], vendor.fields)
     state = next(
         (v for v in exported.get("vendors", ()) if v["vendor"] == vendor.id),
         None,
