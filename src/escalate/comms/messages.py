@@ -33,6 +33,7 @@ from escalate.engine.audiences import AudienceDef
 from escalate.engine.decision import Decision, iso
 from escalate.engine.history import HISTORY_FIELDS
 from escalate.engine.messages import Message
+from escalate.engine.vendors import shared_ticket
 from escalate.errors import ArgumentError, MessageError, PolicyError, shown, suggest
 from escalate.people.availability import Availability
 from escalate.people.directory import Directory
@@ -135,6 +136,7 @@ class Comms:
         "_directory",
         "_fields",
         "_policy",
+        "_vendor_fields",
         "templates",
         "unnamed_fields",
     )
@@ -149,6 +151,7 @@ class Comms:
         policy: tuple[str, str],
         fields: tuple[str, ...],
         unnamed_fields: tuple[str, ...] = (),
+        vendor_fields: tuple[str, ...] | None = None,
     ) -> None:
         self.templates = dict(templates)
         #: Classified custom fields (``fields.<name>``) that nothing else in the policy names
@@ -160,6 +163,9 @@ class Comms:
         self._directory = directory
         self._policy = policy
         self._fields = fields
+        #: For a policy declaring vendors: the ticket fields every vendor's data_sharing
+        #: lists, all a vendor-audience message may show (``None``: no vendors).
+        self._vendor_fields = vendor_fields
 
     @property
     def contacts(self) -> Mapping[str, tuple[str, ...]]:
@@ -191,6 +197,9 @@ class Comms:
             audience = self.audience(template.audience)
             if audience.name not in views:
                 view, scrubber = self._view(decision, audience.profile)
+                if audience.name == "vendor" and self._vendor_fields is not None:
+                    # whichever vendor receives it: only what every agreement shares
+                    view = shared_ticket(view, self._vendor_fields)
                 views[audience.name] = (view, scrubber.data(shared, keys=False), scrubber)
             view, scrubbed, scrubber = views[audience.name]
             owner = self._owner(decision, audience, availability, action.id, template.name)
@@ -300,10 +309,11 @@ class Comms:
         """``decision.to_dict()`` as ``audience_name`` may read it (see
         :meth:`escalate.Policy.export`).
 
-        Vendor states (other parties' contract state and penalties, commercial data) and the
-        governance flags are internal: every audience but ``internal`` loses them, except
-        that the ``vendor`` audience keeps the state of ``own_vendor`` alone (the vendor it
-        is exported for; :meth:`escalate.Policy.vendor_view` narrows it further)."""
+        Vendor states (other parties' contract state and penalties, commercial data), the
+        governance flags and the risk classes of actions are internal: every audience but
+        ``internal`` loses them, except that the ``vendor`` audience keeps the state of
+        ``own_vendor`` alone (the vendor it is exported for;
+        :meth:`escalate.Policy.vendor_view` narrows it further)."""
         if audience_name not in AUDIENCES:
             raise ArgumentError(
                 f"unknown audience {shown(audience_name)} (audiences: {', '.join(AUDIENCES)})"
@@ -316,7 +326,7 @@ class Comms:
             for key in ("actions", "missed"):
                 if key in data:
                     data[key] = [
-                        {**a, "people": [], "notes": []}
+                        {**{k: v for k, v in a.items() if k != "risks"}, "people": [], "notes": []}
                         for a in data[key]
                         if a["kind"] == "notify" and a["details"].get("audience") == audience_name
                     ]
@@ -354,6 +364,7 @@ def compile_comms(
     policy: tuple[str, str],
     cache: dict[str, Any] | None = None,
     custom_fields: Sequence[str] = (),
+    vendor_fields: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[Comms, tuple[AudienceDef, ...]]:
     """The compiled sections and the audiences with a cadence (in name order); every
     problem is a :class:`~escalate.errors.PolicyError` naming its key path.
@@ -361,7 +372,13 @@ def compile_comms(
     ``cache`` (shared by a policy and its segments' policies while they compile) keeps each
     compiled template by its text, variables and the clocks and paths it may name: a segment
     that does not change a template does not compile it again (compiling one costs about as
-    much as rendering it fifty times)."""
+    much as rendering it fifty times).
+
+    ``vendor_fields``: each declared vendor's ``data_sharing.fields`` (``None`` or empty: the
+    policy declares no vendors). A ``vendor``-audience template may then read, of the ticket,
+    its id and the fields every vendor shares (a message's recipients come from the action,
+    not from a vendor, so it must be fit for any of them): anything else is a load error."""
+    shared_fields = _shared_fields(vendor_fields)
     for path in classification:
         _check_classified(path, custom_fields)
     profiles = {
@@ -399,6 +416,8 @@ def compile_comms(
                 f"{written.audience}.point_of_contact)",
                 path=("templates", name, "body"),
             )
+        if written.audience == "vendor" and shared_fields is not None and vendor_fields:
+            _check_vendor_template(name, written.variables, shared_fields, vendor_fields)
         fields.update(v.split(".")[2] for v in written.variables if v.startswith("ticket.fields."))
         compiled[name] = template
     named = set(custom_fields).union(*(t.fields for t in compiled.values()))
@@ -464,8 +483,57 @@ def compile_comms(
         policy=policy,
         fields=tuple(sorted(fields)),
         unnamed_fields=unnamed,
+        vendor_fields=None if shared_fields is None else tuple(sorted(shared_fields)),
     )
     return comms, tuple(cadenced)
+
+
+def _shared_fields(vendor_fields: Mapping[str, Sequence[str]] | None) -> set[str] | None:
+    """The fields every vendor's ``data_sharing`` lists (``None``: no vendors)."""
+    if not vendor_fields:
+        return None
+    lists = [set(fields) for _, fields in sorted(vendor_fields.items())]
+    return set.intersection(*lists)
+
+
+_CUSTOMER = ("customer.id", "customer.tier", "customer.vip")
+
+
+def _check_vendor_template(
+    name: str,
+    variables: Sequence[str],
+    shared: set[str],
+    vendor_fields: Mapping[str, Sequence[str]],
+) -> None:
+    """A vendor template reads of the ticket only its id and the fields every vendor shares
+    (docs/vendors.md, "Data sharing"): a variable covering anything else is a load error."""
+    for i, variable in enumerate(variables):
+        head, _, rest = variable.partition(".")
+        if head != "ticket" or rest == "id":
+            continue
+        if rest == "customer":
+            covered: tuple[str, ...] = _CUSTOMER
+        elif rest in ("", "fields"):
+            covered = ("<every field>",)
+        else:
+            covered = (rest,)
+        unshared = [f for f in covered if f not in shared]
+        if not unshared:
+            continue
+        missing = sorted(v for v, fields in vendor_fields.items() if unshared[0] not in fields)
+        raise PolicyError(
+            f"template {shown(name)} is for the vendor audience and reads {variable!r}, but "
+            + (
+                "a vendor may receive only the ticket's id and the fields its data_sharing lists"
+                if covered == ("<every field>",)
+                else f"the data_sharing of vendor(s) {', '.join(missing)} does not list "
+                f"{unshared[0]!r}"
+            )
+            + ": a vendor message shows only what every vendor's agreement shares (list it in "
+            "each vendors.<id>.data_sharing.fields, or leave it out of the template; "
+            "docs/vendors.md, 'Data sharing')",
+            path=("templates", name, "variables", i),
+        )
 
 
 def _check_classified(path: str, custom_fields: Sequence[str]) -> None:

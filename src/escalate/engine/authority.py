@@ -409,14 +409,21 @@ def authority_before(
         # only a level's authority needs the paths' states (spend never does)
         found, checks = standing(ticket_before(ticket, at), at)
         tainted = {(c.path, c.level, c.at) for c in checks if c.honoured and not c.authorised}
-        paths = [
-            (path, st)
-            for path, st in found
-            if (path.name, st.level_name, st.entered_at) not in tainted
-        ]
+        paths = [(path, st) for path, st in found if not _caused(path.name, st, tainted)]
     return authorize_at(
         directory, paths, actor, action, at=at, amount=amount, availability=availability
     )
+
+
+def _caused(path: str, st: PathState, tainted: set[tuple[str, str, datetime]]) -> bool:
+    """Whether ``st``'s current entry is one an unauthorised override of ``tainted`` caused:
+    the path entered its level at the override's instant and was at another level (or at
+    none) just before. An override to the level the path is already at moves nothing, so
+    it takes no authority away from the level's own people."""
+    if (path, st.level_name, st.entered_at) not in tainted:
+        return False
+    entries = [index for _, index in st.history]  # this cycle's, the current one last
+    return len(entries) < 2 or entries[-2] != entries[-1]
 
 
 def ticket_as_of(ticket: Ticket, count: int) -> Ticket:

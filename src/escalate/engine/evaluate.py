@@ -147,7 +147,12 @@ def _evaluate(
             None
             if not earlier
             else partial(
-                _vendors_before, policy, ticket, availability=availability, directory=directory
+                _vendors_before,
+                policy,
+                ticket,
+                rejected=rejected or _NONE_REJECTED,
+                availability=availability,
+                directory=directory,
             )
         )
         vendors = run_vendors(ctx, policy.vendors, path_states, out, replay)
@@ -213,14 +218,19 @@ def _vendors_before(
     index: int,
     at: datetime,
     *,
+    rejected: frozenset[int],
     availability: Availability,
     directory: Directory | None,
 ) -> tuple[VendorState, ...]:
     """The vendor states of ``ticket`` as it stood before event ``index`` (a reopen), at its
-    instant ``at``: the engagement of the cycle that reopen closes (docs/vendors.md)."""
+    instant ``at``: the engagement of the cycle that reopen closes (docs/vendors.md).
+
+    ``rejected``: the overrides the outer evaluation rejected. An override check reads only
+    the ticket before its override, so the earlier ticket's checks are the outer ones: passing
+    them (rather than running the governance stage again per reopen) keeps the cost linear."""
     del index  # the reopen's place; everything at its instant belongs to the new cycle
     before = ticket_before(ticket, at)
-    decision, _ = _evaluate(policy, before, at, availability, None, directory, None, False)
+    decision, _ = _evaluate(policy, before, at, availability, None, directory, rejected, False)
     return decision.vendors or ()
 
 
@@ -234,6 +244,8 @@ def _paths_at(
     directory: Directory | None,
 ) -> tuple[tuple[PathDef, PathState], ...]:
     """Each path and its state when ``ticket`` (as it stood then) is evaluated at ``at`` with
-    the override events ``rejected`` not replayed: what an override check reads."""
-    decision, _ = _evaluate(policy, ticket, at, availability, None, directory, rejected)
+    the override events ``rejected`` not replayed: what an override check reads. The
+    vendors' earlier engagements are not replayed (``earlier=False``): paths never read them,
+    and replaying them here made the cost grow with each override × reopen."""
+    decision, _ = _evaluate(policy, ticket, at, availability, None, directory, rejected, False)
     return decision._path_pairs

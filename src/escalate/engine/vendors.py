@@ -41,7 +41,7 @@ Nothing here reads a clock or does I/O.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -69,7 +69,7 @@ from escalate.engine.paths import PathDef, PathState
 if TYPE_CHECKING:
     from escalate.engine.outcome import Outcome
 
-__all__ = ["run_vendors", "vendor_view"]
+__all__ = ["run_vendors", "shared_ticket", "vendor_view"]
 
 # -- the stage ----------------------------------------------------------------------------------
 
@@ -462,16 +462,20 @@ def _contacts(
     out: Outcome,
     reenter: bool,
 ) -> tuple[int | None, str | None, datetime | None]:
-    """The highest reached contact level (1-based) and its name; the next level's instant
-    (a wake-up). The highest reached level's action is due until recorded done, or until its
-    clock stops (the vendor responded / resolved: nobody to chase); lower ones are
+    """The contact level (1-based) and its name; the next level's instant (a wake-up).
+
+    The contact level is the highest-numbered level reached whose ``until`` clock still
+    runs (levels may measure different clocks, so the highest-numbered is not always the
+    latest reached, and a level whose clock stopped hands back to a lower one still
+    running); when no reached level's clock runs, the highest-numbered level reached stays
+    on record. Its action is due until recorded done, while its clock runs; lower ones are
     superseded (docs/semantics.md, "Ladders collapse"). A level written as a share of the
     clock's target is reached at the first whole microsecond at or past that share (none
     while the ticket's priority has no target)."""
     if not vendor.contacts:
         return None, None, None
     now = ctx.now
-    reached: tuple[int, datetime] | None = None
+    reached: list[tuple[int, datetime]] = []
     next_at: datetime | None = None
     for n, contact in enumerate(vendor.contacts, 1):
         span = spans[contact.until]
@@ -487,15 +491,15 @@ def _contacts(
         if at is None:
             continue
         if at <= now:
-            if reached is None or at >= reached[1]:
-                reached = (n, at)
+            reached.append((n, at))
         elif next_at is None or at < next_at:
             next_at = at
     if next_at is not None and not ctx.resolved:
         out.wakeups.append(next_at)
-    if reached is None:
+    if not reached:
         return None, None, None if ctx.resolved else next_at
-    n, at = reached
+    running = [(n, at) for n, at in reached if not stopped[vendor.contacts[n - 1].until]]
+    n, at = (running or reached)[-1]  # in level order: the highest-numbered
     contact = vendor.contacts[n - 1]
     run = f"{path_state.cycle}"
     if reenter:  # each entry of a path entered again is a new engagement, with its own ids
@@ -539,19 +543,26 @@ def _done_word(until: str) -> str:
 # -- data sharing -------------------------------------------------------------------------------
 
 
-def vendor_view(exported: Mapping[str, Any], vendor: VendorDef) -> dict[str, Any]:
-    """What ``vendor`` may receive of a decision exported for the ``vendor`` audience
-    (masked and scrubbed by its redaction profile): the ticket's id and only the fields its
-    ``data_sharing.fields`` lists, and its own state. Nothing else of the decision."""
-    view = exported["ticket_view"]
+def shared_ticket(view: Mapping[str, Any], fields: Iterable[str]) -> dict[str, Any]:
+    """The ticket view ``view`` (already redacted for the vendor audience) narrowed to its
+    ``id`` and ``fields`` (``data_sharing.fields`` entries: ``service``, ``customer.id``,
+    ``fields.<name>``): what a vendor may receive, in its view and in its messages."""
     ticket: dict[str, Any] = {"id": view["id"]}
-    for field in vendor.fields:
+    for field in fields:
         head, _, rest = field.partition(".")
         if rest:
             holder = ticket.setdefault(head, {})
             holder[rest] = view.get(head, {}).get(rest)
         else:
             ticket[head] = view.get(head)
+    return ticket
+
+
+def vendor_view(exported: Mapping[str, Any], vendor: VendorDef) -> dict[str, Any]:
+    """What ``vendor`` may receive of a decision exported for the ``vendor`` audience
+    (masked and scrubbed by its redaction profile): the ticket's id and only the fields its
+    ``data_sharing.fields`` lists, and its own state. Nothing else of the decision."""
+    ticket = shared_ticket(exported["ticket_view"], vendor.fields)
     state = next(
         (v for v in exported.get("vendors", ()) if v["vendor"] == vendor.id),
         None,

@@ -1085,6 +1085,7 @@ class _Compiler:
             policy=(spec.policy, str(spec.version)),
             cache=self.shared.templates,
             custom_fields=sorted(spec.custom_fields),
+            vendor_fields={v: list(c.data_sharing.fields) for v, c in spec.vendors.items()},
         )
 
     def _bridge_path(self, name: str, path: Path) -> None:
