@@ -320,8 +320,9 @@ class VendorState:
     starts counting (assuming no new events; ``None`` when every clause is capped, its clock
     stopped or paused, or it has none) and ``next_penalty_amount`` what that adds;
     ``cap_reached`` whether every clause with a cap has reached it (``False`` without
-    clauses); ``contact_level`` the highest vendor-side contact level reached (1-based;
-    ``None``: none) and ``contact`` its name; ``next_contact_at`` when the next is reached.
+    clauses); ``contact_level`` the vendor-side contact level in force (1-based: the
+    highest-numbered level reached whose clock still runs, else the highest reached; ``None``:
+    none) and ``contact`` its name; ``next_contact_at`` when the next is reached.
     """
 
     vendor: str

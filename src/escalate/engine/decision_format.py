@@ -257,7 +257,10 @@ class VendorOutput(BaseModel):
     next_penalty_at: Instant | None = Field(description="When the next unit begins counting.")
     next_penalty_amount: Money | None = Field(description="What that step adds.")
     cap_reached: bool = Field(description="Every capped clause reached its cap.")
-    contact_level: int | None = Field(description="The highest contact level reached (from 1).")
+    contact_level: int | None = Field(
+        description="The contact level in force (from 1): the highest-numbered level "
+        "reached whose clock still runs, else the highest reached (docs/vendors.md)."
+    )
     contact: str | None = Field(description="Its name.")
     next_contact_at: Instant | None = Field(description="When the next level is reached.")
     earlier: list[EarlierEngagementOutput] | None = Field(
