@@ -14,13 +14,13 @@ import json
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 import escalate
 from escalate.audit import AuditTrail, replay_audit, verify_chain
 from escalate.cli import main
+from tests.audit.trails import POLICY, ticket
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKS = ROOT / "rules" / "regulatory"
@@ -145,36 +145,6 @@ def test_each_regulatory_pack_pins_its_deadline(
 
 # -- audit trail ----------------------------------------------------------------------------
 
-POLICY = """
-policy: acceptance
-version: 1
-paths:
-  desk:
-    kind: vertical
-    levels:
-      - {name: L1, targets: ["team:desk"], after: 1h}
-      - {name: L2, targets: ["team:second-line"], after: 1h}
-      - {name: L3, targets: ["team:owners"]}
-directory:
-  people:
-    alice: {authority: [override-escalation]}
-    bob: {}
-    carol: {}
-  teams:
-    desk: {members: [bob]}
-    second-line: {members: [carol]}
-    owners: {members: [alice]}
-"""
-
-
-def ticket(*events: dict[str, Any], ticket_id: str = "INC1") -> dict[str, Any]:
-    return {
-        "id": ticket_id,
-        "opened_at": "2024-03-04T08:00:00+00:00",
-        "priority": "P1",
-        "events": list(events),
-    }
-
 
 def test_a_tampered_audit_file_is_detected_at_the_record_that_was_changed(tmp_path: Path) -> None:
     trail = tmp_path / "audit.jsonl"
@@ -209,7 +179,7 @@ def test_a_tampered_audit_file_is_detected_at_the_record_that_was_changed(tmp_pa
 
 
 def test_the_replay_audit_finds_a_missed_action_and_an_unauthorised_override() -> None:
-    policy = escalate.loads(POLICY)
+    policy = POLICY  # L1 (bob) -> L2 (carol) after 1h -> L3 (alice); only alice may override
     trail = AuditTrail()
     trail.add_policy(policy, at("2024-03-04T08:00:00+00:00"))
     # INC1: at 09:00 the path reaches L2 (due: page carol). Nobody records it done; the
