@@ -406,7 +406,9 @@ def _penalties(
 ) -> tuple[tuple[PenaltyState, ...], int, datetime | None, int | None, bool]:
     """Per clause: units and amount; the total; the next step's instant and amount (amounts
     exact, in units of ``MONEY_SCALE``); whether every capped clause reached its cap."""
-    currency = vendor.currency or "XXX"
+    currency = vendor.currency
+    if currency is None:  # the compiler requires a currency once there are clauses
+        return (), 0, None, None, False
     out: list[PenaltyState] = []
     total = 0
     steps: list[tuple[datetime, int]] = []
