@@ -187,3 +187,16 @@ def test_the_cli_refuses_a_policy_without_vendors(
         code,
         capsys.readouterr().err,
     )
+
+
+def test_a_ticket_the_vendor_calendar_cannot_measure_is_named(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The example vendor calendar covers 2024-2025: one stale ticket stops the report, and
+    # the error says which one (found by the new-user trial).
+    argv = ["vendors", "--policy", str(EXAMPLES / "policy.yaml")]
+    argv += ["--tickets", str(EXAMPLES / "tickets"), "--at", "2027-01-05T10:00:00+00:00"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"escalate: error: {EXAMPLES / 'tickets'}")
+    assert ".json: " in err and "acme-hours" in err

@@ -13,10 +13,10 @@ from datetime import UTC, timedelta, tzinfo
 from typing import Any
 
 from escalate.calendars._durations import format_duration, parse_duration
-from escalate.cli._corpus import read_corpus
+from escalate.cli._corpus import decide_entry, read_corpus
 from escalate.cli._io import instant_arg, load_policy, out, print_json, read_availability
 from escalate.engine.decision import Decision
-from escalate.errors import EscalateError, PolicyError, TicketError, suggest
+from escalate.errors import EscalateError, PolicyError, suggest
 from escalate.governance.vendors import PERIODS, VendorPerformance, vendor_performance
 
 
@@ -62,12 +62,9 @@ def run(args: argparse.Namespace) -> int:
             f"--policy: policy {policy.id!r} declares no vendors: (see docs/vendors.md)"
         )
     availability = read_availability(args.availability)
-    decisions: list[Decision] = []
-    for entry in read_corpus(args.tickets):
-        try:
-            decisions.append(policy.evaluate(entry.data, now=args.at, availability=availability))
-        except TicketError as exc:  # the file first, as ``escalate evaluate`` says it
-            raise EscalateError(f"{entry.where}: {exc}") from None
+    decisions: list[Decision] = [
+        decide_entry(policy, entry, args.at, availability) for entry in read_corpus(args.tickets)
+    ]
     report = vendor_performance(decisions, period=args.period, zone=zone, recurrence_window=window)
     if args.json:
         print_json(
