@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from escalate import load
+from escalate import load, loads
 from escalate._stats import nearest_rank
 from escalate.errors import ArgumentError
-from escalate.learning.kpis import TicketFacts, kpis, ticket_facts
+from escalate.learning.kpis import TicketFacts, decision_facts, facts_of, kpis, ticket_facts
 
 from .corpus import NOW, POLICY, TICKETS
 
@@ -228,3 +228,54 @@ def test_to_dict_is_json_ready_with_exact_shares() -> None:
 def test_unknown_grouping_or_period_is_an_argument_error(kwargs: dict[str, str], word: str) -> None:
     with pytest.raises(ArgumentError, match=word):
         kpis(FACTS, **kwargs)  # type: ignore[arg-type]
+
+
+SEGMENTED = loads(
+    """
+policy: seg
+version: 1
+paths:
+  desk:
+    kind: vertical
+    levels:
+      - {name: L1, targets: ["team:desk"], after: 1h}
+      - {name: L2, targets: ["team:second-line"]}
+segments:
+  - id: emea
+    when: {region: emea}
+    precedence: 10
+    paths:
+      desk:
+        kind: vertical
+        levels:
+          - {name: first, targets: ["team:desk"], after: 30m}
+          - {name: second, targets: ["team:second-line"]}
+"""
+)
+
+
+def test_a_segment_names_its_own_levels_and_groups_its_tickets() -> None:
+    # both opened 08:00, never acknowledged: the base moves to L2 at 09:00, EMEA to second 08:30
+    tickets = [
+        {"id": "A", "opened_at": "2024-03-04T08:00:00Z", "events": []},
+        {"id": "B", "opened_at": "2024-03-04T08:00:00Z", "region": "emea", "events": []},
+    ]
+    facts = ticket_facts(SEGMENTED, tickets, now=datetime(2024, 3, 4, 10, tzinfo=UTC))
+    assert [
+        ("A", None, (("desk/L2", datetime(2024, 3, 4, 9, tzinfo=UTC)),)),
+        ("B", "emea", (("desk/second", datetime(2024, 3, 4, 8, 30, tzinfo=UTC)),)),
+    ] == [(f.ticket_id, f.segment, f.escalations) for f in facts]
+    report = kpis(facts, by="segment")
+    assert [("emea", ["desk/second"]), (None, ["desk/L2"])] == [
+        (g.key, [level for level, _ in g.mtte]) for g in report.groups
+    ]
+
+
+def test_facts_from_decisions_are_the_facts_from_tickets() -> None:
+    decisions = list(POLICY.evaluate_many(TICKETS, now=NOW))
+    assert FACTS == decision_facts(reversed(decisions), POLICY)
+    # a decision is read as of its own instant: T2 with the history known at 10:45
+    t2 = {**TICKETS[1], "events": TICKETS[1]["events"][:2]}
+    early = facts_of(POLICY.evaluate(t2, now=datetime(2024, 3, 4, 10, 45, tzinfo=UTC)), POLICY)
+    assert (None, None, ()) == (early.acknowledged_at, early.resolved_at, early.escalations)
+    assert (("desk/L1", 45 * M),) == early.time_at_level

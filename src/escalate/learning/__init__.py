@@ -4,7 +4,16 @@ See :mod:`escalate.learning.kpis` for the definitions and :mod:`escalate.learnin
 for fingerprints and "recurred within N days after a fix".
 """
 
-from escalate.learning.kpis import KpiGroup, KpiReport, Stats, TicketFacts, kpis, ticket_facts
+from escalate.learning.kpis import (
+    KpiGroup,
+    KpiReport,
+    Stats,
+    TicketFacts,
+    decision_facts,
+    facts_of,
+    kpis,
+    ticket_facts,
+)
 from escalate.learning.recurrence import Recurrence, fingerprint, recurrence_counts, recurrences
 
 __all__ = [
@@ -13,6 +22,8 @@ __all__ = [
     "Recurrence",
     "Stats",
     "TicketFacts",
+    "decision_facts",
+    "facts_of",
     "fingerprint",
     "kpis",
     "recurrence_counts",

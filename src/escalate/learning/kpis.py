@@ -14,8 +14,13 @@ Per ticket (:class:`TicketFacts`, from the ticket's history and its :class:`Deci
 * ``reopen_count`` / ``reassignment_count``: the engine's counters as of ``now``;
 * ``time_at_level``: per ``path/level``, how long the current cycle held it (from entering
   it to entering the next, to the resolution, or to ``now``);
-* ``breached``: per clock, whether its breach flag is set at ``now`` (clocks that do not
-  apply to the ticket are left out).
+* ``breached``: per clock, whether its breach flag is set at ``now`` -- the clock's current
+  (latest) cycle, as the decision reports it; clocks that do not apply to the ticket
+  (``not-applicable``) are left out.
+
+Only vertical paths count as escalations; transfers along horizontal paths (vendors
+included) are not. Level names come from the policy that decided the ticket (its segment's
+variant when a segment decided it).
 
 Aggregates (:class:`KpiGroup`), with these meanings where vendors differ:
 
@@ -57,11 +62,23 @@ from escalate._stats import nearest_rank, percent_text, period_of
 from escalate.calendars._durations import format_duration
 from escalate.engine.compiled import Policy
 from escalate.engine.decision import Decision
+from escalate.engine.rules import PolicyView
 from escalate.engine.ticket import Ticket
 from escalate.errors import ArgumentError
 from escalate.learning.recurrence import fixes
 
-__all__ = ["GROUPINGS", "KpiGroup", "KpiReport", "Stats", "TicketFacts", "kpis", "ticket_facts"]
+__all__ = [
+    "GROUPINGS",
+    "PERIODS",
+    "KpiGroup",
+    "KpiReport",
+    "Stats",
+    "TicketFacts",
+    "decision_facts",
+    "facts_of",
+    "kpis",
+    "ticket_facts",
+]
 
 #: What tickets may be grouped by.
 GROUPINGS = ("all", "priority", "service", "category", "team", "vendor", "segment", "period")
@@ -99,7 +116,11 @@ def facts_of(decision: Decision, policy: Policy) -> TicketFacts:
     acks = (e.at for e in ticket.events if e.type == "acknowledged" and e.path is None)
     acknowledged_at = next((at for at in acks if at <= now), None)
     resolved_at = next((at for at in fixes(ticket) if at <= now), None)
-    defs = {p.name: p for p in policy.paths}
+    view: PolicyView = policy
+    for segment in policy.segments:
+        if segment.id == decision.segment:
+            view = segment.policy  # a segment's variant may declare its paths differently
+    defs = {p.name: p for p in view.paths}
     first: dict[str, datetime] = {}
     held: dict[str, timedelta] = {}
     for name, path in decision.paths.items():
@@ -142,6 +163,13 @@ def facts_of(decision: Decision, policy: Policy) -> TicketFacts:
         time_at_level=tuple(sorted(held.items())),
         breached=breached,
     )
+
+
+def decision_facts(decisions: Iterable[Decision], policy: Policy) -> list[TicketFacts]:
+    """The facts of every decision's ticket (each as of its own ``evaluated_at``; ``policy``
+    is the one that made them), sorted by ticket id then opening."""
+    facts = [facts_of(d, policy) for d in decisions]
+    return sorted(facts, key=lambda f: (f.ticket_id, f.opened_at))
 
 
 def ticket_facts(
