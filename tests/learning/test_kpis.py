@@ -279,3 +279,26 @@ def test_facts_from_decisions_are_the_facts_from_tickets() -> None:
     early = facts_of(POLICY.evaluate(t2, now=datetime(2024, 3, 4, 10, 45, tzinfo=UTC)), POLICY)
     assert (None, None, ()) == (early.acknowledged_at, early.resolved_at, early.escalations)
     assert (("desk/L1", 45 * M),) == early.time_at_level
+
+
+def test_ticket_facts_serialise_to_json() -> None:
+    assert {
+        "ticket": "T4",
+        "opened_at": "2024-03-06T23:30:00+00:00",
+        "priority": "P3",
+        "segment": None,
+        "service": "db",
+        "category": "slow",
+        "team": "network",
+        "vendors": [],
+        "acknowledged_at": None,
+        "resolved_at": None,
+        "reopen_count": 0,
+        "reassignment_count": 0,
+        "escalations": {
+            "desk/L2": "2024-03-07T00:30:00+00:00",
+            "desk/L3": "2024-03-07T02:30:00+00:00",
+        },
+        "time_at_level": {"desk/L1": "1h", "desk/L2": "2h", "desk/L3": "2d21h30m"},
+        "breached": {"resolution": True, "response": True},
+    } == json.loads(json.dumps(by_id()["T4"].to_dict()))

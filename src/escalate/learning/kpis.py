@@ -107,6 +107,30 @@ class TicketFacts:
     time_at_level: tuple[tuple[str, timedelta], ...]  # sorted by path/level
     breached: tuple[tuple[str, bool], ...]  # (clock, breached), sorted by clock
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: instants in ISO 8601 (UTC), durations as written in policies."""
+
+        def iso(at: datetime | None) -> str | None:
+            return None if at is None else at.isoformat()
+
+        return {
+            "ticket": self.ticket_id,
+            "opened_at": iso(self.opened_at),
+            "priority": self.priority,
+            "segment": self.segment,
+            "service": self.service,
+            "category": self.category,
+            "team": self.team,
+            "vendors": list(self.vendors),
+            "acknowledged_at": iso(self.acknowledged_at),
+            "resolved_at": iso(self.resolved_at),
+            "reopen_count": self.reopen_count,
+            "reassignment_count": self.reassignment_count,
+            "escalations": {level: iso(at) for level, at in self.escalations},
+            "time_at_level": {level: format_duration(d) for level, d in self.time_at_level},
+            "breached": dict(self.breached),
+        }
+
 
 def facts_of(decision: Decision, policy: Policy) -> TicketFacts:
     """The facts of the ticket ``decision`` was made for, as of its ``evaluated_at``;
