@@ -12,11 +12,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from escalate import load, loads
 from escalate._stats import nearest_rank
 from escalate.errors import ArgumentError
-from escalate.learning.kpis import TicketFacts, decision_facts, facts_of, kpis, ticket_facts
+from escalate.learning.kpis import Stats, TicketFacts, decision_facts, facts_of, kpis, ticket_facts
 
 from .corpus import NOW, POLICY, TICKETS
 
@@ -302,3 +304,14 @@ def test_ticket_facts_serialise_to_json() -> None:
         "time_at_level": {"desk/L1": "1h", "desk/L2": "2h", "desk/L3": "2d21h30m"},
         "breached": {"resolution": True, "response": True},
     } == json.loads(json.dumps(by_id()["T4"].to_dict()))
+
+
+@given(st.lists(st.integers(0, 10**12), min_size=1, max_size=40))
+@settings(max_examples=100, deadline=None)
+def test_stats_are_measured_values_in_order_and_the_mean_is_exact(us: list[int]) -> None:
+    values = [timedelta(microseconds=n) for n in us]
+    s = Stats.of(values)
+    assert s.p50 is not None and s.p90 is not None and s.p99 is not None
+    assert min(values) <= s.p50 <= s.p90 <= s.p99 <= max(values)
+    assert {s.p50, s.p90, s.p99} <= set(values)
+    assert s.mean_us is not None and s.mean_us * len(us) == sum(us)
