@@ -27,7 +27,17 @@ STAGES: tuple[frozenset[str], ...] = (
     frozenset({"comms"}),
     frozenset({"policy"}),
     frozenset(
-        {"schemas", "testing", "cli", "whatif", "adapters", "integrations", "governance", "audit"}
+        {
+            "schemas",
+            "testing",
+            "cli",
+            "whatif",
+            "adapters",
+            "integrations",
+            "governance",
+            "audit",
+            "learning",
+        }
     ),
     frozenset({"__init__"}),
 )

@@ -1,0 +1,371 @@
+"""Patterns over many tickets: where escalation bounced, peaked, idled and breached.
+
+Pure functions over tickets (their histories) and decisions (one per ticket, e.g. from
+:meth:`escalate.Policy.evaluate_many` at an instant after the period studied). Every finding
+carries its evidence -- the ticket ids (sorted) and the counts -- and a plain-language
+``recommendation``. Output is deterministic whatever the input order: findings are sorted by
+their counts, then by name.
+
+* :func:`ping_pong`: tickets reassigned back and forth between two groups (A -> B -> A),
+  read from ``assigned`` events and ``field-changed`` events on ``assignment_group``
+  (a cleared group is skipped: A -> cleared -> A is no return). A *return* is an assignment
+  to the group held two assignments before (A -> B -> A has one return, A -> B -> A -> B
+  two). Per unordered pair of groups: the tickets with a return between them, the returns,
+  and the longest alternating chain seen.
+* :func:`hot_spots`: openings and escalations counted by weekday x hour of day in a stated
+  IANA zone. An escalation is a path's move to a higher level than it held before, read
+  from each decision's path ``history`` (the current cycle).
+* :func:`idle_tiers`: per path and level, the resolved tickets that passed through the level
+  and how many were resolved while the path was at it; a level that saw tickets and
+  resolved none of them is a finding.
+* :func:`breach_by_group`: per assignment group (the ticket's group when its first
+  escalation happened), the escalated tickets and how many have a breached clock, as an
+  exact :class:`~fractions.Fraction`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from fractions import Fraction
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from escalate.engine.compiled import Policy
+from escalate.engine.decision import Decision
+from escalate.engine.ticket import Ticket
+from escalate.errors import ArgumentError
+
+__all__ = [
+    "WEEKDAYS",
+    "GroupBreaches",
+    "HotSpot",
+    "HotSpots",
+    "IdleTier",
+    "PingPong",
+    "breach_by_group",
+    "group_sequence",
+    "hot_spots",
+    "idle_tiers",
+    "ping_pong",
+]
+
+#: Day names, Monday first (``datetime.weekday()`` order).
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def _percent(part: int, whole: int) -> str:
+    """``part / whole`` as a percentage, rounded half to even to one decimal (exact)."""
+    tenths = round(Fraction(part * 1000, whole))
+    return f"{tenths // 10}.{tenths % 10}%"
+
+
+# -- ping-pong ------------------------------------------------------------------------------
+
+
+def group_sequence(ticket: Ticket) -> tuple[str, ...]:
+    """The groups ``ticket`` was assigned to, in order, repeats in a row collapsed."""
+    found: list[str] = []
+    for event in ticket.events:
+        if event.type == "assigned":
+            group = event.group
+        elif event.type == "field-changed" and event.field == "assignment_group":
+            group = event.to_value if isinstance(event.to_value, str) else None
+        else:
+            continue
+        if group is not None and (not found or found[-1] != group):
+            found.append(group)
+    return tuple(found)
+
+
+@dataclass(frozen=True, slots=True)
+class PingPong:
+    """Two groups a ticket went back and forth between (``pair``: the two, sorted)."""
+
+    pair: tuple[str, str]
+    tickets: tuple[str, ...]
+    returns: int
+    longest: tuple[str, ...]  # the longest alternating chain, e.g. ("A", "B", "A", "B")
+
+    @property
+    def recommendation(self) -> str:
+        a, b = self.pair
+        n = len(self.tickets)
+        return (
+            f"{n} ticket{'s' if n != 1 else ''} went back and forth between {a} and {b} "
+            f"({self.returns} return{'s' if self.returns != 1 else ''}; longest chain "
+            f"{' -> '.join(self.longest)}): agree which of {a} and {b} owns such tickets and "
+            "route them there first (a rule on category or service), or let one group pull "
+            "the other in without handing the ticket over."
+        )
+
+
+def ping_pong(tickets: Iterable[Ticket], *, min_tickets: int = 1) -> tuple[PingPong, ...]:
+    """Pairs of groups tickets bounced between, most tickets first (then most returns, then
+    the pair's names); only pairs with at least ``min_tickets`` tickets."""
+    if min_tickets < 1:
+        raise ArgumentError(f"min_tickets must be at least 1, got {min_tickets}")
+    per_pair: dict[tuple[str, str], tuple[set[str], list[int], list[tuple[str, ...]]]] = {}
+    for ticket in tickets:
+        groups = group_sequence(ticket)
+        start = 0  # where the current alternating chain starts
+        for i in range(len(groups)):
+            if i >= 2 and groups[i] == groups[i - 2]:
+                a, b = groups[i - 1], groups[i]
+                pair = (min(a, b), max(a, b))
+                ids, returns, chains = per_pair.setdefault(pair, (set(), [0], []))
+                ids.add(ticket.id)
+                returns[0] += 1
+                chains.append(groups[start : i + 1])
+            elif i >= 1:
+                start = i - 1
+    found = []
+    for pair, (ids, returns, chains) in per_pair.items():
+        if len(ids) < min_tickets:
+            continue
+        longest = min(chains, key=lambda c: (-len(c), c))
+        found.append(PingPong(pair, tuple(sorted(ids)), returns[0], longest))
+    found.sort(key=lambda p: (-len(p.tickets), -p.returns, p.pair))
+    return tuple(found)
+
+
+# -- hot spots ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HotSpot:
+    """One weekday x hour cell: ``weekday`` 0 = Monday, ``hour`` 0-23 local to the zone."""
+
+    what: str  # "openings" or "escalations"
+    weekday: int
+    hour: int
+    count: int
+    total: int
+    tickets: tuple[str, ...]
+    zone: str
+
+    @property
+    def recommendation(self) -> str:
+        when = f"{WEEKDAYS[self.weekday]} {self.hour:02d}:00-{(self.hour + 1) % 24:02d}:00"
+        return (
+            f"{self.count} of {self.total} {self.what} ({_percent(self.count, self.total)}) "
+            f"fell on {when} {self.zone}: check that the rota covers that hour with enough "
+            "people, and look at what those tickets share (a batch job, a change window)."
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class HotSpots:
+    """The weekday x hour counts (``openings[weekday][hour]``, likewise ``escalations``) and
+    the busiest cells of each, busiest first."""
+
+    zone: str
+    openings: tuple[tuple[int, ...], ...]
+    escalations: tuple[tuple[int, ...], ...]
+    top: tuple[HotSpot, ...]
+
+
+def _escalations(decision: Decision) -> list[datetime]:
+    """The instants a path of ``decision`` moved to a higher level than it held before."""
+    found = []
+    for state in decision.paths.values():
+        highest: int | None = None
+        for entered_at, index in state.history:
+            if highest is not None and index > highest:
+                found.append(entered_at)
+            highest = index if highest is None else max(highest, index)
+    return found
+
+
+def _zone(zone: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ArgumentError(
+            f"zone {zone!r} is not an IANA time zone (e.g. Europe/Berlin)"
+        ) from error
+
+
+def hot_spots(
+    tickets: Iterable[Ticket],
+    decisions: Iterable[Decision] = (),
+    *,
+    zone: str = "UTC",
+    top: int = 3,
+) -> HotSpots:
+    """Openings of ``tickets`` and escalations in ``decisions`` by weekday and hour in
+    ``zone``; ``top`` busiest cells of each kind (cells with a count of 0 never)."""
+    tz = _zone(zone)
+    cells: dict[str, dict[tuple[int, int], list[str]]] = {"openings": {}, "escalations": {}}
+
+    def count(what: str, at: datetime, ticket_id: str) -> None:
+        local = at.astimezone(tz)
+        cells[what].setdefault((local.weekday(), local.hour), []).append(ticket_id)
+
+    for ticket in tickets:
+        count("openings", ticket.opened_at, ticket.id)
+    for decision in decisions:
+        for at in _escalations(decision):
+            count("escalations", at, decision.ticket_id)
+
+    def grid(what: str) -> tuple[tuple[int, ...], ...]:
+        return tuple(tuple(len(cells[what].get((d, h), ())) for h in range(24)) for d in range(7))
+
+    spots = []
+    for what in ("openings", "escalations"):
+        total = sum(len(ids) for ids in cells[what].values())
+        ranked = sorted(cells[what].items(), key=lambda kv: (-len(kv[1]), kv[0]))
+        for (day, hour), ids in ranked[:top]:
+            spots.append(HotSpot(what, day, hour, len(ids), total, tuple(sorted(set(ids))), zone))
+    return HotSpots(zone, grid("openings"), grid("escalations"), tuple(spots))
+
+
+# -- tiers that add no value ----------------------------------------------------------------
+
+
+def _resolved_at(ticket: Ticket) -> datetime | None:
+    """When ``ticket`` was last resolved, unless reopened since (then ``None``)."""
+    found = None
+    for event in ticket.events:
+        if event.type == "resolved":
+            found = event.at
+        elif event.type == "reopened":
+            found = None
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class IdleTier:
+    """A path's level: the resolved tickets that passed through it and those it resolved."""
+
+    path: str
+    level: str
+    index: int
+    passed: tuple[str, ...]
+    resolved: tuple[str, ...]
+
+    @property
+    def recommendation(self) -> str:
+        if self.resolved:
+            return (
+                f"Level {self.level} of path {self.path} resolved {len(self.resolved)} of the "
+                f"{len(self.passed)} resolved tickets that reached it."
+            )
+        n = len(self.passed)
+        return (
+            f"Level {self.level} of path {self.path} resolved none of the {n} resolved "
+            f"ticket{'s' if n != 1 else ''} that passed through it: shorten its wait or skip "
+            "it (page the next level directly) for such tickets, or give it what it needs to "
+            "resolve them."
+        )
+
+
+def idle_tiers(
+    decisions: Iterable[Decision], policy: Policy, *, all_levels: bool = False
+) -> tuple[IdleTier, ...]:
+    """Levels that resolved none of the resolved tickets that passed through them, most
+    tickets first (then path, level index); with ``all_levels``, every level reached.
+
+    A ticket counts when it is resolved (its last ``resolved`` event, not reopened since) and
+    the path was active: it *passed through* each level in the path's history up to the
+    resolution and was *resolved at* the level in force at that instant. Level names come
+    from ``policy``'s paths (a level it does not declare is named by its index, ``#2``).
+    """
+    names = {p.name: tuple(level.name for level in p.levels) for p in policy.paths}
+    per_level: dict[tuple[str, int], tuple[str, set[str], set[str]]] = {}
+    for decision in decisions:
+        resolved_at = _resolved_at(decision.ticket)
+        if resolved_at is None:
+            continue
+        for name, state in decision.paths.items():
+            reached = [(at, i) for at, i in state.history if at <= resolved_at]
+            if not reached:
+                continue
+            declared = names.get(name, ())
+            for _, index in reached:
+                level = declared[index] if index < len(declared) else f"#{index}"
+                entry = per_level.setdefault((name, index), (level, set(), set()))
+                entry[1].add(decision.ticket_id)
+            final = reached[-1][1]
+            per_level[(name, final)][2].add(decision.ticket_id)
+    found = [
+        IdleTier(path, level, index, tuple(sorted(passed)), tuple(sorted(resolved)))
+        for (path, index), (level, passed, resolved) in per_level.items()
+        if all_levels or not resolved
+    ]
+    found.sort(key=lambda t: (-len(t.passed) if not t.resolved else 0, t.path, t.index))
+    return tuple(found)
+
+
+# -- groups whose escalations breach --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class GroupBreaches:
+    """An assignment group's escalated tickets and those with a breached clock."""
+
+    group: str
+    escalated: tuple[str, ...]
+    breached: tuple[str, ...]
+
+    @property
+    def rate(self) -> Fraction:
+        """The breached share of the escalated tickets (exact)."""
+        return Fraction(len(self.breached), len(self.escalated))
+
+    @property
+    def recommendation(self) -> str:
+        n, b = len(self.escalated), len(self.breached)
+        if not b:
+            return f"None of the {n} escalated tickets of {self.group} breached."
+        return (
+            f"{b} of the {n} tickets escalated while with {self.group} breached "
+            f"({_percent(b, n)}): escalation comes too late for this group -- page its next "
+            "level earlier, or look at why its tickets wait before they escalate."
+        )
+
+
+def _group_at(ticket: Ticket, at: datetime) -> str | None:
+    group: str | None = None
+    for event in ticket.events:
+        if event.at > at:
+            break
+        if event.type == "assigned" and event.group is not None:
+            group = event.group
+        elif event.type == "field-changed" and event.field == "assignment_group":
+            group = event.to_value if isinstance(event.to_value, str) else None
+    return group
+
+
+def breach_by_group(
+    decisions: Iterable[Decision], *, clocks: Sequence[str] | None = None
+) -> tuple[GroupBreaches, ...]:
+    """Per assignment group, the escalated tickets and how many breached, highest rate first
+    (then most escalated, then the group's name).
+
+    A ticket is *escalated* when a path of its decision moved to a higher level; its group is
+    the one it was assigned to at its first escalation (tickets without one are counted under
+    ``(none)``); it *breached* when a clock (of ``clocks``, else any) has its ``breached`` flag
+    set at the decision's instant.
+    """
+    per_group: dict[str, tuple[set[str], set[str]]] = {}
+    wanted: Mapping[str, object] | None = None if clocks is None else dict.fromkeys(clocks)
+    for decision in decisions:
+        moves = _escalations(decision)
+        if not moves:
+            continue
+        group = _group_at(decision.ticket, min(moves)) or "(none)"
+        escalated, breached = per_group.setdefault(group, (set(), set()))
+        escalated.add(decision.ticket_id)
+        if any(
+            state.breached
+            for name, state in decision.clocks.items()
+            if wanted is None or name in wanted
+        ):
+            breached.add(decision.ticket_id)
+    found = [
+        GroupBreaches(group, tuple(sorted(esc)), tuple(sorted(br)))
+        for group, (esc, br) in per_group.items()
+    ]
+    found.sort(key=lambda g: (-g.rate, -len(g.escalated), g.group))
+    return tuple(found)
