@@ -3,6 +3,7 @@
 See :mod:`escalate.learning.patterns` and :mod:`escalate.learning.casestudy`.
 """
 
+from escalate.learning.casestudy import WITHHELD, case_study, pseudonym
 from escalate.learning.patterns import (
     WEEKDAYS,
     GroupBreaches,
@@ -19,14 +20,17 @@ from escalate.learning.patterns import (
 
 __all__ = [
     "WEEKDAYS",
+    "WITHHELD",
     "GroupBreaches",
     "HotSpot",
     "HotSpots",
     "IdleTier",
     "PingPong",
     "breach_by_group",
+    "case_study",
     "group_sequence",
     "hot_spots",
     "idle_tiers",
     "ping_pong",
+    "pseudonym",
 ]
