@@ -27,10 +27,12 @@ from escalate import Policy, Ticket, loads
 from escalate.errors import ArgumentError
 from escalate.learning import (
     breach_by_group,
+    chains_of,
     group_sequence,
     hot_spots,
     idle_tiers,
     ping_pong,
+    ping_pong_chains,
 )
 
 POLICY = """\
@@ -126,6 +128,25 @@ def test_ping_pong_is_independent_of_input_order_and_filters() -> None:
     assert ping_pong([PING[3]]) == ()
     with pytest.raises(ArgumentError):
         ping_pong(PING, min_tickets=0)
+
+
+def test_chains_are_maximal_alternating_runs_most_frequent_first() -> None:
+    assert chains_of(("a1", "b2", "a1", "c3", "a1", "c3")) == (
+        ("a1", "b2", "a1"),
+        ("a1", "c3", "a1", "c3"),  # runs share the group where one turns into the next
+    )
+    assert chains_of(("a1", "b2")) == () and chains_of(()) == ()
+    more = [*PING, bouncing("T6", "app", "db", "app", "net"), bouncing("T7", "net", "db", "net")]
+    found = ping_pong_chains(more)
+    assert [(c.chain, c.tickets) for c in found] == [
+        (("app", "db", "app"), ("T3", "T6")),
+        (("net", "db", "net"), ("T2", "T7")),
+        (("net", "db", "net", "db"), ("T1",)),
+        (("db", "app", "db"), ("T5",)),
+    ]
+    assert ping_pong_chains(more, top=1)[0].recommendation.startswith(
+        "2 tickets went app -> db -> app"
+    )
 
 
 # -- hot spots ------------------------------------------------------------------------------

@@ -11,7 +11,8 @@ their counts, then by name.
   (a cleared group is skipped: A -> cleared -> A is no return). A *return* is an assignment
   to the group held two assignments before (A -> B -> A has one return, A -> B -> A -> B
   two). Per unordered pair of groups: the tickets with a return between them, the returns,
-  and the longest alternating chain seen.
+  and the longest alternating chain seen. :func:`ping_pong_chains`: the maximal alternating
+  chains themselves (``net -> db -> net``), most frequent first.
 * :func:`hot_spots`: openings and escalations counted by weekday x hour of day in a stated
   IANA zone. An escalation is a path's move to a higher level than it held before, read
   from each decision's path ``history`` (the current cycle).
@@ -38,16 +39,19 @@ from escalate.errors import ArgumentError
 
 __all__ = [
     "WEEKDAYS",
+    "Chain",
     "GroupBreaches",
     "HotSpot",
     "HotSpots",
     "IdleTier",
     "PingPong",
     "breach_by_group",
+    "chains_of",
     "group_sequence",
     "hot_spots",
     "idle_tiers",
     "ping_pong",
+    "ping_pong_chains",
 ]
 
 #: Day names, Monday first (``datetime.weekday()`` order).
@@ -100,25 +104,65 @@ class PingPong:
         )
 
 
+def chains_of(groups: Sequence[str]) -> tuple[tuple[str, ...], ...]:
+    """The maximal alternating runs (A, B, A, ...) of three or more in a group sequence.
+
+    >>> chains_of(("net", "db", "net", "db", "app", "db", "app"))
+    (('net', 'db', 'net', 'db'), ('db', 'app', 'db', 'app'))
+    """
+    found = []
+    start = 0  # where the current run starts
+    for i in range(2, len(groups) + 1):
+        if i == len(groups) or groups[i] != groups[i - 2]:
+            if i - start >= 3:
+                found.append(tuple(groups[start:i]))
+            start = i - 1
+    return tuple(found)
+
+
+@dataclass(frozen=True, slots=True)
+class Chain:
+    """An alternating chain of groups and the tickets that went through it exactly."""
+
+    chain: tuple[str, ...]
+    tickets: tuple[str, ...]
+
+    @property
+    def recommendation(self) -> str:
+        n = len(self.tickets)
+        return (
+            f"{n} ticket{'s' if n != 1 else ''} went {' -> '.join(self.chain)}: each hand-back "
+            f"restarts the work; give {self.chain[0]} and {self.chain[1]} a rule for who keeps "
+            "such a ticket."
+        )
+
+
+def ping_pong_chains(tickets: Iterable[Ticket], *, top: int = 10) -> tuple[Chain, ...]:
+    """The ``top`` most frequent alternating chains (see :func:`chains_of`), most tickets
+    first, then the longer chain, then the chain's names; a ticket counts once per chain."""
+    per_chain: dict[tuple[str, ...], set[str]] = {}
+    for ticket in tickets:
+        for chain in chains_of(group_sequence(ticket)):
+            per_chain.setdefault(chain, set()).add(ticket.id)
+    ranked = sorted(per_chain.items(), key=lambda kv: (-len(kv[1]), -len(kv[0]), kv[0]))
+    return tuple(Chain(chain, tuple(sorted(ids))) for chain, ids in ranked[:top])
+
+
 def ping_pong(tickets: Iterable[Ticket], *, min_tickets: int = 1) -> tuple[PingPong, ...]:
     """Pairs of groups tickets bounced between, most tickets first (then most returns, then
-    the pair's names); only pairs with at least ``min_tickets`` tickets."""
+    the pair's names); only pairs with at least ``min_tickets`` tickets. A chain of ``n``
+    groups has ``n - 2`` returns."""
     if min_tickets < 1:
         raise ArgumentError(f"min_tickets must be at least 1, got {min_tickets}")
     per_pair: dict[tuple[str, str], tuple[set[str], list[int], list[tuple[str, ...]]]] = {}
     for ticket in tickets:
-        groups = group_sequence(ticket)
-        start = 0  # where the current alternating chain starts
-        for i in range(len(groups)):
-            if i >= 2 and groups[i] == groups[i - 2]:
-                a, b = groups[i - 1], groups[i]
-                pair = (min(a, b), max(a, b))
-                ids, returns, chains = per_pair.setdefault(pair, (set(), [0], []))
-                ids.add(ticket.id)
-                returns[0] += 1
-                chains.append(groups[start : i + 1])
-            elif i >= 1:
-                start = i - 1
+        for chain in chains_of(group_sequence(ticket)):
+            a, b = chain[0], chain[1]
+            pair = (min(a, b), max(a, b))
+            ids, returns, chains = per_pair.setdefault(pair, (set(), [0], []))
+            ids.add(ticket.id)
+            returns[0] += len(chain) - 2
+            chains.append(chain)
     found = []
     for pair, (ids, returns, chains) in per_pair.items():
         if len(ids) < min_tickets:
