@@ -17,6 +17,7 @@ L2 saw B, C, E and resolved none of them: the idle tier. Breach rates: app 1/1, 
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any
@@ -251,3 +252,30 @@ def test_breach_rate_per_group_at_first_escalation(decided: Any) -> None:
     none = breach_by_group(decisions, clocks=["response"])  # no such clock: nothing breached
     assert [g.rate for g in none] == [0, 0, 0]
     assert none[0].recommendation == "None of the 2 escalated tickets of db breached."
+
+
+def test_findings_are_json_ready_with_evidence_and_recommendation(decided: Any) -> None:
+    p, decisions = decided
+    db = breach_by_group(decisions)[1].to_dict()
+    assert db == {
+        "group": "db",
+        "escalated": ["C", "D"],
+        "breached": ["D"],
+        "rate": "1/2",
+        "percent": "50.0%",
+        "recommendation": db["recommendation"],
+    }
+    spots = hot_spots(CORPUS, decisions, zone="Europe/Berlin", top=1).to_dict()
+    assert spots["top"][0]["weekday"] == "Monday" and spots["top"][0]["tickets"] == [
+        "A",
+        "B",
+        "C",
+        "D",
+        "E",
+        "F",
+    ]  # all six opened Monday 12:00 Berlin
+    assert spots["escalations"][0][12] == 5 and len(spots["openings"]) == 7
+    assert idle_tiers(decisions, p)[0].to_dict()["passed"] == ["B", "C", "E"]
+    assert ping_pong(PING)[0].to_dict()["longest"] == ["net", "db", "net", "db"]
+    assert ping_pong_chains(PING)[0].to_dict()["tickets"] == ["T1"]
+    json.dumps([spots, db])

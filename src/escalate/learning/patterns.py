@@ -30,6 +30,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from escalate.engine.compiled import Policy
@@ -103,6 +104,16 @@ class PingPong:
             "the other in without handing the ticket over."
         )
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the finding, its evidence and the recommendation."""
+        return {
+            "pair": list(self.pair),
+            "tickets": list(self.tickets),
+            "returns": self.returns,
+            "longest": list(self.longest),
+            "recommendation": self.recommendation,
+        }
+
 
 def chains_of(groups: Sequence[str]) -> tuple[tuple[str, ...], ...]:
     """The maximal alternating runs (A, B, A, ...) of three or more in a group sequence.
@@ -135,6 +146,14 @@ class Chain:
             f"restarts the work; give {self.chain[0]} and {self.chain[1]} a rule for who keeps "
             "such a ticket."
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the chain, its tickets and the recommendation."""
+        return {
+            "chain": list(self.chain),
+            "tickets": list(self.tickets),
+            "recommendation": self.recommendation,
+        }
 
 
 def ping_pong_chains(tickets: Iterable[Ticket], *, top: int = 10) -> tuple[Chain, ...]:
@@ -197,6 +216,19 @@ class HotSpot:
             "people, and look at what those tickets share (a batch job, a change window)."
         )
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the cell (weekday by name), its counts, tickets and recommendation."""
+        return {
+            "what": self.what,
+            "weekday": WEEKDAYS[self.weekday],
+            "hour": self.hour,
+            "count": self.count,
+            "total": self.total,
+            "tickets": list(self.tickets),
+            "zone": self.zone,
+            "recommendation": self.recommendation,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class HotSpots:
@@ -207,6 +239,16 @@ class HotSpots:
     openings: tuple[tuple[int, ...], ...]
     escalations: tuple[tuple[int, ...], ...]
     top: tuple[HotSpot, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the zone, both grids (rows Monday first) and the busiest cells."""
+        return {
+            "zone": self.zone,
+            "weekdays": list(WEEKDAYS),
+            "openings": [list(row) for row in self.openings],
+            "escalations": [list(row) for row in self.escalations],
+            "top": [spot.to_dict() for spot in self.top],
+        }
 
 
 def _escalations(decision: Decision) -> list[datetime]:
@@ -303,6 +345,17 @@ class IdleTier:
             "resolve them."
         )
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the level, the tickets that passed and those it resolved."""
+        return {
+            "path": self.path,
+            "level": self.level,
+            "index": self.index,
+            "passed": list(self.passed),
+            "resolved": list(self.resolved),
+            "recommendation": self.recommendation,
+        }
+
 
 def idle_tiers(
     decisions: Iterable[Decision], policy: Policy, *, all_levels: bool = False
@@ -367,6 +420,18 @@ class GroupBreaches:
             f"({_percent(b, n)}): escalation comes too late for this group -- page its next "
             "level earlier, or look at why its tickets wait before they escalate."
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the rate as an exact ``"n/d"`` string and as a rounded percentage."""
+        rate = self.rate
+        return {
+            "group": self.group,
+            "escalated": list(self.escalated),
+            "breached": list(self.breached),
+            "rate": f"{rate.numerator}/{rate.denominator}",
+            "percent": _percent(len(self.breached), len(self.escalated)),
+            "recommendation": self.recommendation,
+        }
 
 
 def _group_at(ticket: Ticket, at: datetime) -> str | None:
