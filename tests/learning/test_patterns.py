@@ -27,6 +27,7 @@ import pytest
 from escalate import Policy, Ticket, loads
 from escalate.errors import ArgumentError
 from escalate.learning import (
+    GroupBreaches,
     breach_by_group,
     chains_of,
     group_sequence,
@@ -174,6 +175,8 @@ def test_openings_by_weekday_and_hour_in_the_stated_zone() -> None:
     )
     utc = hot_spots(tickets)
     assert utc.openings[6][22] == 1  # Sunday 22:00 UTC
+    with pytest.raises(ArgumentError, match="top"):
+        hot_spots(tickets, top=-1)
     with pytest.raises(ArgumentError, match="IANA"):
         hot_spots(tickets, zone="Mars/Olympus")
 
@@ -249,9 +252,18 @@ def test_breach_rate_per_group_at_first_escalation(decided: Any) -> None:
         "1 of the 2 tickets escalated while with db breached (50.0%)"
     )
     assert breach_by_group(list(reversed(decisions))) == found
-    none = breach_by_group(decisions, clocks=["response"])  # no such clock: nothing breached
-    assert [g.rate for g in none] == [0, 0, 0]
-    assert none[0].recommendation == "None of the 2 escalated tickets of db breached."
+    assert breach_by_group(decisions, clocks=["resolution"]) == found
+    with pytest.raises(ArgumentError, match="'resolutoin' is in none of the decisions"):
+        breach_by_group(decisions, clocks=["resolutoin"])
+    assert breach_by_group(decisions, clocks=[]) == (  # no breaches: most escalated first
+        GroupBreaches("db", ("C", "D"), ()),
+        GroupBreaches("net", ("B", "E"), ()),
+        GroupBreaches("app", ("F",), ()),
+    )
+    assert (
+        GroupBreaches("db", ("C", "D"), ()).recommendation
+        == "None of the 2 escalated tickets of db breached."
+    )
 
 
 def test_findings_are_json_ready_with_evidence_and_recommendation(decided: Any) -> None:

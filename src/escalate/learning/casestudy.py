@@ -22,6 +22,10 @@ value and salt give the same pseudonym in every export; without the salt a reade
 test guesses against them. No randomness. Two different values of one export that got the
 same pseudonym are an :class:`~escalate.errors.ArgumentError` (ask for a longer one).
 
+Each value has its own scrubber (the comms scrubber replaces every value with one
+placeholder; a case study needs a pseudonym per value), applied longest value first: where
+two values run together in the text ("AABAaaaa" for "aaba" and "aaaa") the first replaced
+can take the other's letters and leave a fragment shorter than it (``AAB<pseudonym>a``).
 Inherited from redaction: string values shorter than
 :data:`~escalate.comms.redaction.MIN_SCRUB_CHARS` characters are replaced in their fields but
 not scrubbed from free text ("bob" also occurs in "bobbin"); give people ids of four or more

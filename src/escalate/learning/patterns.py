@@ -159,6 +159,8 @@ class Chain:
 def ping_pong_chains(tickets: Iterable[Ticket], *, top: int = 10) -> tuple[Chain, ...]:
     """The ``top`` most frequent alternating chains (see :func:`chains_of`), most tickets
     first, then the longer chain, then the chain's names; a ticket counts once per chain."""
+    if top < 0:
+        raise ArgumentError(f"top must be 0 or more, got {top}")
     per_chain: dict[tuple[str, ...], set[str]] = {}
     for ticket in tickets:
         for chain in chains_of(group_sequence(ticket)):
@@ -281,6 +283,8 @@ def hot_spots(
 ) -> HotSpots:
     """Openings of ``tickets`` and escalations in ``decisions`` by weekday and hour in
     ``zone``; ``top`` busiest cells of each kind (cells with a count of 0 never)."""
+    if top < 0:
+        raise ArgumentError(f"top must be 0 or more, got {top}")
     tz = _zone(zone)
     cells: dict[str, dict[tuple[int, int], list[str]]] = {"openings": {}, "escalations": {}}
 
@@ -455,11 +459,14 @@ def breach_by_group(
     A ticket is *escalated* when a path of its decision moved to a higher level; its group is
     the one it was assigned to at its first escalation (tickets without one are counted under
     ``(none)``); it *breached* when a clock (of ``clocks``, else any) has its ``breached`` flag
-    set at the decision's instant.
+    set at the decision's instant. A clock of ``clocks`` that no decision has is an
+    :class:`~escalate.errors.ArgumentError` (a misspelt name would hide every breach).
     """
     per_group: dict[str, tuple[set[str], set[str]]] = {}
     wanted: Mapping[str, object] | None = None if clocks is None else dict.fromkeys(clocks)
+    seen: set[str] = set()
     for decision in decisions:
+        seen.update(decision.clocks)
         moves = _escalations(decision)
         if not moves:
             continue
@@ -472,6 +479,12 @@ def breach_by_group(
             if wanted is None or name in wanted
         ):
             breached.add(decision.ticket_id)
+    unknown = [name for name in wanted or () if name not in seen]
+    if unknown and seen:
+        raise ArgumentError(
+            f"clock {unknown[0]!r} is in none of the decisions (their clocks: "
+            f"{', '.join(sorted(seen))}): a misspelt clock would count no breach"
+        )
     found = [
         GroupBreaches(group, tuple(sorted(esc)), tuple(sorted(br)))
         for group, (esc, br) in per_group.items()
