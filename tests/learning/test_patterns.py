@@ -212,6 +212,26 @@ def test_escalations_by_hour_come_from_path_level_changes(decided: Any) -> None:
     ]
 
 
+def test_every_move_up_is_an_escalation_and_a_move_down_is_not() -> None:
+    p = policy()
+
+    def override(at: str, level: str) -> dict[str, Any]:
+        return {
+            "at": at,
+            "type": "override",
+            "actor": "alice",
+            "reason": "manual",
+            "path": "desk",
+            "level": level,
+        }
+
+    # L1 10:00, override up to L3 10:10, down to L1 10:20, timer to L2 10:50 and L3 11:50
+    moved = ticket("M", day("10:00"), override(day("10:10"), "L3"), override(day("10:20"), "L1"))
+    spots = hot_spots([], [p.evaluate(moved, now=NOW)])
+    assert [(h, spots.escalations[0][h]) for h in (10, 11)] == [(10, 2), (11, 1)]
+    assert sum(map(sum, spots.escalations)) == 3
+
+
 def test_idle_tier_is_the_level_that_resolved_none(decided: Any) -> None:
     p, decisions = decided
     idle = idle_tiers(decisions, p)

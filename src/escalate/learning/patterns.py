@@ -14,8 +14,9 @@ their counts, then by name.
   and the longest alternating chain seen. :func:`ping_pong_chains`: the maximal alternating
   chains themselves (``net -> db -> net``), most frequent first.
 * :func:`hot_spots`: openings and escalations counted by weekday x hour of day in a stated
-  IANA zone. An escalation is a path's move to a higher level than it held before, read
-  from each decision's path ``history`` (the current cycle).
+  IANA zone. An escalation is a path's move to a higher level than the one it left (an
+  override down and the timer's move up again count that move), read from each decision's
+  path ``history`` (the current cycle only: a reopened ticket's earlier cycles are not seen).
 * :func:`idle_tiers`: per path and level, the resolved tickets that passed through the level
   and how many were resolved while the path was at it; a level that saw tickets and
   resolved none of them is a finding.
@@ -30,6 +31,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
+from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -254,14 +256,14 @@ class HotSpots:
 
 
 def _escalations(decision: Decision) -> list[datetime]:
-    """The instants a path of ``decision`` moved to a higher level than it held before."""
+    """The instants a path of ``decision`` moved up: to a higher level than the one it left
+    (a timer, an unacknowledged page, an override up; not an override down, nor a
+    ``repeat`` path wrapping round to its first level)."""
     found = []
     for state in decision.paths.values():
-        highest: int | None = None
-        for entered_at, index in state.history:
-            if highest is not None and index > highest:
+        for (_, before), (entered_at, index) in pairwise(state.history):
+            if index > before:
                 found.append(entered_at)
-            highest = index if highest is None else max(highest, index)
     return found
 
 
