@@ -20,14 +20,24 @@ PACKAGE = SRC / "escalate"
 
 # Lowest first. A module's stage is its first folder under escalate/, or its own name.
 STAGES: tuple[frozenset[str], ...] = (
-    frozenset({"errors", "_frozen", "_version", "_models", "_json"}),
+    frozenset({"errors", "_frozen", "_version", "_models", "_json", "_stats"}),
     frozenset({"calendars"}),
     frozenset({"people"}),
     frozenset({"engine"}),
     frozenset({"comms"}),
     frozenset({"policy"}),
     frozenset(
-        {"schemas", "testing", "cli", "whatif", "adapters", "integrations", "governance", "audit"}
+        {
+            "schemas",
+            "testing",
+            "cli",
+            "whatif",
+            "adapters",
+            "integrations",
+            "governance",
+            "audit",
+            "learning",
+        }
     ),
     frozenset({"__init__"}),
 )

@@ -31,7 +31,7 @@ The result is sorted by vendor id, then period: deterministic whatever the input
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
@@ -39,6 +39,7 @@ from fractions import Fraction
 from typing import Any
 
 from escalate._frozen import FrozenMap
+from escalate._stats import nearest_rank, percent_text, period_of
 from escalate.calendars._durations import format_duration
 from escalate.engine.decision import Decision
 from escalate.errors import ArgumentError
@@ -124,47 +125,6 @@ class VendorPerformance:
             "recurrences": self.recurrences,
             "penalties": {c: str(a) for c, a in sorted(self.penalties.items())},
         }
-
-
-def percent_text(share: Fraction) -> str:
-    """A share as a percentage with two decimals, rounded half to even.
-
-    >>> percent_text(Fraction(1, 8)), percent_text(Fraction(1, 3)), percent_text(Fraction(0))
-    ('12.50%', '33.33%', '0.00%')
-    """
-    hundredths = round(share * 10_000)
-    return f"{Decimal(hundredths).scaleb(-2):.2f}%"
-
-
-def nearest_rank(values: Sequence[timedelta], share: Fraction) -> timedelta | None:
-    """The nearest-rank percentile: the value at rank ``ceil(share * n)`` (at least 1) of the
-    sorted ``values``; ``None`` for none.
-
-    >>> m = [timedelta(minutes=n) for n in (40, 10, 30, 20)]
-    >>> nearest_rank(m, Fraction(1, 2)), nearest_rank(m, Fraction(9, 10))
-    (datetime.timedelta(seconds=1200), datetime.timedelta(seconds=2400))
-    """
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, -(-share.numerator * len(ordered) // share.denominator))
-    return ordered[rank - 1]
-
-
-def period_of(at: datetime, period: str, zone: tzinfo = UTC) -> str:
-    """The period label of instant ``at`` in ``zone``: ``2024-11``, ``2024-Q4`` or ``2024``.
-
-    >>> period_of(datetime(2024, 12, 31, 23, 30, tzinfo=UTC), "quarter")
-    '2024-Q4'
-    """
-    local = at.astimezone(zone)
-    if period == "month":
-        return f"{local.year:04d}-{local.month:02d}"
-    if period == "quarter":
-        return f"{local.year:04d}-Q{(local.month - 1) // 3 + 1}"
-    if period == "year":
-        return f"{local.year:04d}"
-    raise ArgumentError(f"unknown period {period!r} (periods: {', '.join(PERIODS)})")
 
 
 def vendor_engagements(decisions: Iterable[Decision]) -> list[VendorEngagement]:
