@@ -7,6 +7,11 @@ strictly as a ticket file (duplicate keys, ``NaN``, huge integers and deep nesti
 ``-`` reads JSON Lines from standard input. Every error names the file, and for JSON Lines the
 line (``tickets.jsonl:12:5: invalid JSON: ...``, ``tickets.jsonl:12: events[0].at: ...``); a
 missing or unreadable one names the option too.
+
+A policy with a ``recurrence:`` section reads two fields that only the whole corpus can give
+(how often the ticket's fingerprint recurred, docs/policy-reference.md#recurrence):
+:func:`with_recurrence_fields` fills them in every entry, once per corpus and policy, before
+any ticket is decided (and before ``--workers`` splits the corpus).
 """
 
 from __future__ import annotations
@@ -20,11 +25,19 @@ from escalate._json import json_text, parse_json
 from escalate.cli._io import MAX_JSON_BYTES, STDIN, read_input, read_json, shown_path
 from escalate.engine.compiled import Policy
 from escalate.engine.decision import Decision
-from escalate.errors import EscalateError
+from escalate.engine.ticket import Ticket
+from escalate.errors import EscalateError, shown
+from escalate.learning.recurrence import recurrence_values
 from escalate.people.availability import Availability
 from escalate.policy.loader import read_file
 
-__all__ = ["MAX_CORPUS_BYTES", "Entry", "decide_entry", "read_corpus"]
+__all__ = [
+    "MAX_CORPUS_BYTES",
+    "Entry",
+    "decide_entry",
+    "read_corpus",
+    "with_recurrence_fields",
+]
 
 MAX_CORPUS_BYTES = 1024 * 1024 * 1024
 """Largest JSON Lines corpus read, in bytes (a line, like a ticket file, is at most
@@ -65,6 +78,54 @@ def decide_entry(
         return policy.evaluate(entry.data, now=at, availability=availability)
     except EscalateError as exc:  # the ticket, or an instant of it a calendar cannot measure
         raise EscalateError(f"{entry.where}: {exc}") from None
+
+
+def with_recurrence_fields(policy: Policy, entries: list[Entry]) -> list[Entry]:
+    """``entries`` with the fields ``policy``'s ``recurrence:`` fills set in each ticket's
+    ``fields`` (:func:`escalate.learning.recurrence_values` over the whole corpus); the
+    entries themselves when the policy has no such section.
+
+    A ticket the policy cannot read is left as it is, out of the counts: deciding it reports
+    its error. A ticket that already carries one of the fields with another count is an error
+    naming where it was read (never overwritten); two tickets with one id are one too.
+    """
+    spec = policy.recurrence
+    if spec is None:
+        return entries
+    readable: list[tuple[int, Ticket]] = []
+    places: dict[str, str] = {}
+    for n, entry in enumerate(entries):
+        try:
+            ticket = Ticket.from_mapping(entry.data, empty=policy.empty_values)
+        except EscalateError:
+            continue
+        if ticket.id in places:
+            raise EscalateError(
+                f"{entry.where}: ticket {ticket.id!r} is also at {places[ticket.id]}: the "
+                f"recurrence counts of policy {policy.id!r} need each ticket once"
+            )
+        places[ticket.id] = entry.where
+        readable.append((n, ticket))
+    values = recurrence_values([ticket for _, ticket in readable], policy)
+    out = list(entries)
+    for (n, ticket), fields in zip(readable, values, strict=True):
+        entry = entries[n]
+        added: dict[str, int] = {}
+        for name, value in fields.items():
+            carried = ticket.field_value(name)
+            if carried is None:
+                added[name.removeprefix("fields.")] = value
+            elif type(carried) is not int or carried != value:
+                raise EscalateError(
+                    f"{entry.where}: ticket {ticket.id!r}: {name} is already {shown(carried)}, "
+                    f"and policy {policy.id!r}'s recurrence counts over the corpus give {value}:"
+                    " remove the field from the ticket, or name another in recurrence.fields"
+                )
+        if added:
+            data = dict(entry.data)
+            data["fields"] = {**(data.get("fields") or {}), **added}
+            out[n] = Entry(entry.where, data)
+    return out
 
 
 def _folder(path: str, option: str) -> list[Entry]:

@@ -20,7 +20,7 @@ from escalate.audit.chain import ChainReport, Lines, counted, verify_chain
 from escalate.audit.files import append_records
 from escalate.audit.records import AuditTrail
 from escalate.audit.replay import AuditReport, replay_audit
-from escalate.cli._corpus import decide_entry, read_corpus
+from escalate.cli._corpus import decide_entry, read_corpus, with_recurrence_fields
 from escalate.cli._io import (
     STDIN,
     UsageError,
@@ -103,7 +103,7 @@ class _Unrecordable(EscalateError):
 
 def run_record(args: argparse.Namespace) -> int:
     policy = load_policy(args.policy)
-    entries = read_corpus(args.tickets)
+    entries = with_recurrence_fields(policy, read_corpus(args.tickets))
     decisions: list[Decision] = [decide_entry(policy, e, args.at, Availability()) for e in entries]
     added: list[dict[str, Any]] = []
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from escalate.cli._corpus import read_corpus
+from escalate.cli._corpus import read_corpus, with_recurrence_fields
 from escalate.cli._io import instant_arg, load_policy, out, print_json, read_availability
 from escalate.whatif.diff import PolicyDiff, compare, outcome
 
@@ -45,14 +45,16 @@ def run(args: argparse.Namespace) -> int:
     old, new = load_policy(args.old, "OLD"), load_policy(args.new, "NEW")
     entries = read_corpus(args.tickets)
     availability = read_availability(args.availability)
+    # each policy counts recurrences its own way (or not at all)
+    olds, news = with_recurrence_fields(old, entries), with_recurrence_fields(new, entries)
     results = tuple(
         compare(
-            outcome(old, entry.data, args.at, availability),
-            outcome(new, entry.data, args.at, availability),
+            outcome(old, old_entry.data, args.at, availability),
+            outcome(new, new_entry.data, args.at, availability),
             source=entry.where,
             ticket_id=entry.data.get("id") if isinstance(entry.data.get("id"), str) else None,
         )
-        for entry in entries
+        for entry, old_entry, new_entry in zip(entries, olds, news, strict=True)
     )
     result = PolicyDiff(old, new, args.at, results)
     if args.json:

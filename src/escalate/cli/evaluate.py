@@ -18,7 +18,7 @@ import sys
 from datetime import datetime
 from typing import Any
 
-from escalate.cli._corpus import Entry, read_corpus
+from escalate.cli._corpus import Entry, read_corpus, with_recurrence_fields
 from escalate.cli._io import (
     UsageError,
     decide,
@@ -146,7 +146,7 @@ def _corpus(args: argparse.Namespace, policy: Policy, full: bool) -> int:
     if args.availability is not None:
         read_availability(args.availability)  # every problem reported here, with its file
         raw = read_json(args.availability, "availability", "--availability")
-    entries = read_corpus(args.tickets)
+    entries = with_recurrence_fields(policy, read_corpus(args.tickets))
     job = Job(policy, args.at, raw, as_json=args.json, full=full)
     results = run_in_workers(decide_entry, job, entries, _ticket_key, args.workers)
     if args.json:

@@ -17,7 +17,7 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
-from escalate.cli._corpus import Entry, decide_entry, read_corpus
+from escalate.cli._corpus import Entry, decide_entry, read_corpus, with_recurrence_fields
 from escalate.cli._io import (
     MAX_JSON_BYTES,
     instant_arg,
@@ -81,7 +81,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     policy = load_policy(args.policy)
-    entries = read_corpus(args.tickets)
+    entries = with_recurrence_fields(policy, read_corpus(args.tickets))
     availability = read_availability(args.availability)
     wanted: dict[str, _Wanted] = {}
     folded: dict[str, _Wanted] = {}

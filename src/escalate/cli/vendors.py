@@ -13,7 +13,7 @@ from datetime import UTC, timedelta, tzinfo
 from typing import Any
 
 from escalate.calendars._durations import format_duration, parse_duration
-from escalate.cli._corpus import decide_entry, read_corpus
+from escalate.cli._corpus import decide_entry, read_corpus, with_recurrence_fields
 from escalate.cli._io import instant_arg, load_policy, out, print_json, read_availability
 from escalate.engine.decision import Decision
 from escalate.errors import EscalateError, PolicyError, suggest
@@ -63,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
         )
     availability = read_availability(args.availability)
     decisions: list[Decision] = [
-        decide_entry(policy, entry, args.at, availability) for entry in read_corpus(args.tickets)
+        decide_entry(policy, entry, args.at, availability)
+        for entry in with_recurrence_fields(policy, read_corpus(args.tickets))
     ]
     report = vendor_performance(decisions, period=args.period, zone=zone, recurrence_window=window)
     if args.json:

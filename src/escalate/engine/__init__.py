@@ -27,6 +27,7 @@ from escalate.engine.decision import Action, Decision, RuleResult, Withdrawn
 from escalate.engine.messages import Message
 from escalate.engine.paths import LevelDef, PathDef, PathState
 from escalate.engine.plans import Channel, NotificationPlan, Notifications, PlanStep
+from escalate.engine.recurrence import RecurrenceDef
 from escalate.engine.rules import RuleDef
 from escalate.engine.statuses import StatusTable
 from escalate.engine.ticket import Customer, Event, Ticket, TicketState
@@ -57,6 +58,7 @@ __all__ = [
     "PlanStep",
     "Policy",
     "ProcedureDef",
+    "RecurrenceDef",
     "RuleDef",
     "RuleResult",
     "Rung",

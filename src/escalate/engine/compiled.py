@@ -36,6 +36,7 @@ from escalate.engine.incremental import TicketReplay
 from escalate.engine.messages import Message, Renderer
 from escalate.engine.paths import PathDef
 from escalate.engine.plans import Notifications
+from escalate.engine.recurrence import RecurrenceDef
 from escalate.engine.rules import RuleDef
 from escalate.engine.segments import Segment, select
 from escalate.engine.statuses import BUILT_IN, StatusTable
@@ -116,6 +117,10 @@ class Policy:
       :class:`~escalate.engine.vendors.VendorDef` by id; empty when it declares none.
     * ``governance``: the ``governance:`` section compiled (a
       :class:`~escalate.engine.governance.GovernanceDef`), ``None`` when not declared.
+    * ``recurrence``: the ``recurrence:`` section compiled (a
+      :class:`~escalate.engine.recurrence.RecurrenceDef`: the fingerprint's fields, the
+      window, the two integer fields a caller fills with the counts, which are also in
+      ``custom_fields``), ``None`` when not declared; the engine never counts across tickets.
     * ``milestone_names``: the milestone names the policy reads (clock triggers and
       ``effective.judged_at`` written ``milestone:<name>``, conditions on ``milestones``,
       ``<vendor>-resolved``), a frozenset; a ticket's milestone one edit or two away from
@@ -150,6 +155,7 @@ class Policy:
         "paths",
         "pin",
         "positions",
+        "recurrence",
         "rules",
         "segment",
         "segments",
@@ -180,6 +186,7 @@ class Policy:
     paths: tuple[PathDef, ...]
     pin: str
     positions: Mapping[KeyPath, tuple[str, int, int]]
+    recurrence: RecurrenceDef | None
     rules: tuple[RuleDef, ...]
     segment: str | None
     segments: tuple[Segment, ...]
@@ -220,6 +227,7 @@ class Policy:
         vendors: tuple[VendorDef, ...] = (),
         governance: GovernanceDef | None = None,
         milestone_names: frozenset[str] = frozenset(),
+        recurrence: RecurrenceDef | None = None,
     ) -> None:
         object.__setattr__(self, "id", id)
         object.__setattr__(self, "version", version)
@@ -264,6 +272,7 @@ class Policy:
         object.__setattr__(self, "vendors", tuple(vendors))
         object.__setattr__(self, "governance", governance)
         object.__setattr__(self, "milestone_names", frozenset(milestone_names))
+        object.__setattr__(self, "recurrence", recurrence)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"Policy is immutable; cannot set {name!r}")

@@ -3,7 +3,8 @@
 Pure functions; input order never matters.
 
 See :mod:`escalate.learning.kpis` for the KPI definitions, :mod:`escalate.learning.recurrence`
-for fingerprints and "recurred within N days after a fix", :mod:`escalate.learning.patterns`
+for fingerprints, "recurred within N days after a fix" and the counts a policy's
+``recurrence:`` fields take (``with_recurrences``), :mod:`escalate.learning.patterns`
 and :mod:`escalate.learning.casestudy`.
 """
 
@@ -34,7 +35,15 @@ from escalate.learning.patterns import (
     ping_pong,
     ping_pong_chains,
 )
-from escalate.learning.recurrence import Recurrence, fingerprint, recurrence_counts, recurrences
+from escalate.learning.recurrence import (
+    Recurrence,
+    fingerprint,
+    recurrence_counts,
+    recurrence_fields,
+    recurrence_values,
+    recurrences,
+    with_recurrences,
+)
 
 __all__ = [
     "WEEKDAYS",
@@ -64,6 +73,9 @@ __all__ = [
     "ping_pong_chains",
     "pseudonym",
     "recurrence_counts",
+    "recurrence_fields",
+    "recurrence_values",
     "recurrences",
     "ticket_facts",
+    "with_recurrences",
 ]

@@ -51,6 +51,7 @@ from escalate.engine.governance import GovernanceDef
 from escalate.engine.history import milestone_problem
 from escalate.engine.paths import LevelDef, PathDef
 from escalate.engine.plans import Notifications
+from escalate.engine.recurrence import RecurrenceDef
 from escalate.engine.rules import RuleDef
 from escalate.engine.segments import SEGMENT_FIELDS, Segment
 from escalate.engine.statuses import BUILT_IN, CATEGORIES, StatusTable
@@ -76,6 +77,7 @@ from escalate.policy.models import (
     TriggerSpec,
 )
 from escalate.policy.notifications import compile_notifications, plan_name_error
+from escalate.policy.recurrence import compile_recurrence, set_flags
 from escalate.policy.segments import (
     Origin,
     apply_overlay,
@@ -360,6 +362,7 @@ class _Compiler:
         self.broken_paths: frozenset[str] = frozenset()  # declared, with a problem
         self.statuses = BUILT_IN
         self.notifications: Notifications | None = None
+        self.recurrence: RecurrenceDef | None = None  # recurrence:, compiled
         #: each segment's policy data (the base with its changes), for lint ignores' paths
         self.segment_data: dict[str, Mapping[str, Any]] = {}
 
@@ -377,7 +380,7 @@ class _Compiler:
         ]
         names += [(rule.id, ("rules", i, "id")) for i, rule in enumerate(spec.rules)]
         problems.each(names, lambda item: self._name(*item))
-        problems.each([self._terminology, self._statuses], lambda stage: stage())
+        problems.each([self._terminology, self._statuses, self._recurrence], lambda stage: stage())
         # calendars and the directory do not read names, terminology or statuses
         self.calendars["24x7"] = Calendar.from_config("24x7")
         problems.each(sorted(spec.calendars), self._declared_calendar)
@@ -428,7 +431,7 @@ class _Compiler:
             description=spec.description,
             pin=spec.pin,
             priority_matrix=spec.priority_matrix,
-            custom_fields=spec.custom_fields,
+            custom_fields=self._custom_fields(),
             calendars=self.calendars,
             clocks=tuple(clocks),
             paths=tuple(paths),
@@ -453,7 +456,7 @@ class _Compiler:
                 paths=self.path_defs,
                 priorities=self.priorities,
                 status_names=self._status_names,
-                custom_fields=spec.custom_fields,
+                custom_fields=self._custom_fields(named=True),
                 classification=spec.classification,
                 redaction=spec.redaction,
                 audiences=spec.audiences,
@@ -462,7 +465,25 @@ class _Compiler:
             milestone_names=_milestone_names(
                 clocks, paths, rules, governance[0], tuple(spec.vendors)
             ),
+            recurrence=self.recurrence,
         )
+
+    def _recurrence(self) -> None:
+        """``recurrence:`` compiled (docs/policy-reference.md#recurrence)."""
+        self.recurrence = compile_recurrence(
+            self.spec.recurrence,
+            custom_fields=self.spec.custom_fields,
+            flags=tuple(set_flags(self.spec.rules, self.spec.clocks)),
+        )
+
+    def _custom_fields(self, *, named: bool = False) -> dict[str, str]:
+        """``custom_fields:`` and the integer fields ``recurrence:`` fills, which conditions
+        read like any custom field. ``named``: for the checks that a name is one of the
+        declared custom fields, which apply only once the policy declares some itself."""
+        fields: dict[str, str] = dict(self.spec.custom_fields)
+        if self.recurrence is not None and (fields or not named):
+            fields.update(self.recurrence.custom_fields)
+        return fields
 
     def _governance(self) -> GovernanceDef | None:
         """``governance:`` compiled (docs/governance.md); ``None`` when not declared."""
@@ -680,7 +701,7 @@ class _Compiler:
         fields["regulatory_flags"] = FieldSpec(SET)
         fields["milestones"] = FieldSpec(SET)
         kinds = {"string": STR, "integer": INT, "boolean": BOOL}
-        for name, kind in sorted(self.spec.custom_fields.items()):
+        for name, kind in sorted(self._custom_fields().items()):
             fields["fields." + name] = FieldSpec(kinds[kind])
         for name in sorted(self.spec.clocks):
             fields[f"clock.{name}.percent"] = FieldSpec(PERCENT)
@@ -1084,7 +1105,7 @@ class _Compiler:
             priorities=self.priorities,
             policy=(spec.policy, str(spec.version)),
             cache=self.shared.templates,
-            custom_fields=sorted(spec.custom_fields),
+            custom_fields=sorted(self._custom_fields(named=True)),
             vendor_fields={v: list(c.data_sharing.fields) for v, c in spec.vendors.items()},
         )
 

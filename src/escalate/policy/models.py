@@ -22,6 +22,7 @@ from escalate.calendars.models import (
 from escalate.comms.models import AudienceName, AudienceSpec, DataClass, RedactionSpec, TemplateSpec
 from escalate.people.models import DirectoryModel, ScheduleModel
 from escalate.policy.governance import GovernanceSpec, Risk
+from escalate.policy.recurrence import RecurrenceSpec
 from escalate.policy.vendors import Vendors
 
 __all__ = [
@@ -805,6 +806,11 @@ class PolicySpec(_Strict):
     governance: GovernanceSpec | None = Field(
         default=None,
         description="risk oversight, board and audit flags, override checks (docs/governance.md)",
+    )
+    recurrence: RecurrenceSpec | None = Field(
+        default=None,
+        description="a fingerprint and window whose recurrence counts a caller fills into two "
+        "integer fields conditions read (docs/policy-reference.md#recurrence)",
     )
 
 

@@ -1,0 +1,59 @@
+"""The compiled ``recurrence:`` section: which fields make a ticket's fingerprint, the window.
+
+The engine decides one ticket at a time and never reads another, so it does not count
+recurrences: a caller fills the two integer fields this names before evaluating
+(:func:`escalate.learning.with_recurrences` over a corpus, :func:`escalate.learning.
+recurrence_fields` for one ticket in a middleware; the corpus commands of the CLI do it
+themselves). Conditions read them like any custom field. See docs/policy-reference.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+__all__ = ["RecurrenceDef"]
+
+
+@dataclass(frozen=True, slots=True)
+class RecurrenceDef:
+    """``recurrence:`` compiled (``Policy.recurrence``). Read-only.
+
+    * ``fingerprint``: the fields whose values, together, make a ticket's fingerprint
+      (``("service", "category", "fields.u_symptom")``), in the order declared;
+    * ``within``: the window before a ticket's ``opened_at`` that is counted (a wall-time
+      ``timedelta``; both ends included); ``within_text`` as the policy wrote it;
+    * ``recurrences``: the field set to the number of other tickets with the fingerprint fixed
+      (resolved or closed) in ``[opened_at - within, opened_at]`` (``fields.recurrences``);
+    * ``occurrences``: the field set to the number of tickets with the fingerprint opened in
+      that window, itself included (``fields.occurrences``: the third in 30 days has 3).
+    """
+
+    fingerprint: tuple[str, ...]
+    within: timedelta
+    within_text: str
+    recurrences: str = "fields.recurrences"
+    occurrences: str = "fields.occurrences"
+
+    @property
+    def fields(self) -> tuple[str, str]:
+        """The two fields the section fills: ``(recurrences, occurrences)``."""
+        return (self.recurrences, self.occurrences)
+
+    @property
+    def custom_fields(self) -> dict[str, str]:
+        """The two fields as ``custom_fields:`` entries (name under ``fields`` -> type)."""
+        return {name.removeprefix("fields."): "integer" for name in self.fields}
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, as the policy would write it.
+
+        >>> RecurrenceDef(("service",), timedelta(days=30), "30d").to_dict()["fields"]
+        {'recurrences': 'fields.recurrences', 'occurrences': 'fields.occurrences'}
+        """
+        return {
+            "fingerprint": list(self.fingerprint),
+            "within": self.within_text,
+            "fields": {"recurrences": self.recurrences, "occurrences": self.occurrences},
+        }
