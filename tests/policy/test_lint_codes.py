@@ -31,6 +31,7 @@ STABLE = {
     "notify-off-hours": "warning",
     "no-rationale": "info",
     "unreachable-rule": "warning",
+    "recurrence-not-filled": "warning",
     "unreachable-path": "warning",
     "unreachable-level": "warning",
     "ack-within-on-start-level": "warning",

@@ -87,6 +87,7 @@ _CODES: dict[str, Severity] = {
     # rules
     "no-rationale": "info",
     "unreachable-rule": "warning",
+    "recurrence-not-filled": "warning",
     # paths
     "unreachable-path": "warning",
     "unreachable-level": "warning",
@@ -385,6 +386,7 @@ def _findings(
                     "exclude each other), so the rule never matches",
                 )
             )
+        found += _recurrence_findings(policy, rule.id, rule.when)
     for path in policy.paths:
         found += _path_findings(path, usage.levels)
         if not path.starts_on_open and path.name not in usage.paths:
@@ -417,6 +419,29 @@ def _findings(
                     where = ("segments", segment.id, *finding.where)
                     located.append(replace(finding, where=where))
     return located
+
+
+#: The fields a ``recurrence:`` section fills unless it names others (docs/policy-reference.md).
+_RECURRENCE_FIELDS = ("fields.occurrences", "fields.recurrences")
+
+
+def _recurrence_findings(policy: Policy, rule: str, when: Condition) -> list[Finding]:
+    """A rule of a policy without ``recurrence:`` reading a field such a section fills: unless
+    the tickets bring the count themselves, the field is missing and the rule never fires."""
+    if policy.recurrence is not None:
+        return []
+    read = {leaf.field for leaf in leaves(when)}
+    return [
+        _finding(
+            "recurrence-not-filled",
+            ("rules", rule, "when"),
+            f"the rule reads {name}, which a recurrence: section fills with a count over the "
+            "corpus, and the policy declares none: unless every ticket brings the count, the "
+            "field is missing and an ordered comparison on it never matches",
+        )
+        for name in _RECURRENCE_FIELDS
+        if name in read
+    ]
 
 
 def _plan_findings(policy: Policy, notifications: Notifications) -> list[Finding]:

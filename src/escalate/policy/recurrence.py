@@ -152,16 +152,16 @@ def _check_filled(
     declared = custom_fields.get(key)
     if declared is not None and declared != "integer":
         raise PolicyError(
-            f"{shown(name)} is declared in custom_fields as {declared}; recurrence: fills it "
-            "with an integer count: pick another field, or declare it integer",
+            f"custom_fields declares {shown(key)} as {declared}, and recurrence: fills "
+            f"{shown(name)} with an integer count: pick another field, or declare it integer",
             path=where,
         )
     for flag, at in flags:
         if flag in (key, name):
             raise PolicyError(
-                f"set_flag at {render_path(at)} writes {shown(flag)}, the field recurrence: "
-                "fills with its count: rename the flag or the field",
-                path=where,
+                f"the flag {shown(flag)} is the field {render_path(where)} fills with its "
+                "recurrence count: rename the flag, or name another field there",
+                path=at,
             )
 
 
