@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from escalate import load
+from escalate import Ticket, load
 from escalate.cli import main
 from escalate.cli._corpus import Entry
 from escalate.cli.evaluate import _ticket_key
+from escalate.learning import with_recurrences
 
 ROOT = Path(__file__).parent.parent
 PACK = str(ROOT / "rules" / "itil-default.yaml")
@@ -63,11 +64,16 @@ def test_a_corpus_is_decided_as_each_ticket_alone(
         "content_hash": policy.content_hash,
     }
     assert document["at"] == AT
+    # Each ticket alone, once the corpus has filled the pack's recurrence counts (the one
+    # thing a corpus adds: docs/policy-reference.md, "recurrence").
+    tickets = with_recurrences(
+        [Ticket.from_mapping(json.loads(p.read_text())) for p in sorted(TICKETS.glob("*.json"))],
+        policy,
+    )
+    assert {t.fields["recurrences"] for t in tickets} == {0}
     expected = [
-        policy.evaluate(json.loads(p.read_text()), now=datetime.fromisoformat(AT)).to_dict(
-            trace=False
-        )
-        for p in sorted(TICKETS.glob("*.json"))
+        policy.evaluate(ticket, now=datetime.fromisoformat(AT)).to_dict(trace=False)
+        for ticket in tickets
     ]
     assert document["decisions"] == json.loads(json.dumps(expected))
 

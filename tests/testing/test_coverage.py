@@ -78,6 +78,7 @@ def test_the_items_of_the_shipped_pack() -> None:
         "rule:vip-heads-up",
         "rule:post-mortem-at-level-2",
         "rule:vendor-request",
+        "rule:recurring-problem",
         "rung:response@100%",
         "rung:resolution@50%",
         "rung:resolution@75%",
@@ -155,8 +156,8 @@ def test_the_starter_cases_report_what_they_miss() -> None:
     report = coverage.report()
     assert (
         ("rule:regulator-notice", "rule:ping-pong"),
-        {"rule": (7, 10), "rung": (5, 5), "level": (5, 10), "fallback": (1, 2)},
-        Decimal("66.6"),
+        {"rule": (7, 11), "rung": (5, 5), "level": (5, 10), "fallback": (1, 2)},
+        Decimal("64.2"),
     ) == (report.missed[:2], report.by_kind(), report.percent)
 
 
