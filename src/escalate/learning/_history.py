@@ -322,7 +322,9 @@ def cycle_decisions(decision: Decision, policy: Policy) -> tuple[tuple[Cycle, De
     """Each cycle of ``decision``'s ticket with the decision that describes it: for a cycle
     a reopen ended, ``policy`` (the one that made ``decision``, see :func:`deciding_policy`)
     evaluated at the reopen's instant on the ticket as it stood just before it; for the
-    current cycle, ``decision`` itself."""
+    current cycle, ``decision`` itself. The earlier cycles are evaluated without an
+    ``availability`` (the one ``decision`` was made with is not known here): where a level's
+    ``on_empty`` skips people who were out, such a cycle reads as if everyone was in."""
     ticket, now = decision.ticket, decision.evaluated_at
     found = cycles(ticket, policy.statuses, now)
     out: list[tuple[Cycle, Decision]] = []

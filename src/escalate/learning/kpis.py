@@ -18,8 +18,10 @@ and first resolution. Per ticket:
   category: ServiceNow records no acknowledgement, and the work starting (``Active``, ``In
   Progress``) is the nearest instant it has. A policy whose in-progress category holds an
   ``assigned`` status (the built-in table does; the ITIL pack too) makes that the time to
-  assign for tickets nobody acknowledged. An acknowledgement after the first resolution
-  (in a later cycle) is no MTTA: it is in that cycle's :class:`CycleFacts`;
+  assign for tickets nobody acknowledged, and a ticket whose first recorded status is
+  already in progress (a ServiceNow incident logged as ``Active``) an MTTA of 0. An
+  acknowledgement after the first resolution (in a later cycle) is no MTTA: it is in that
+  cycle's :class:`CycleFacts`;
 * ``escalations``: per ``path/level`` of a vertical path, the first instant the ticket was
   escalated to it (a move up, or an on-trigger path's first entry; the level an on-open path
   starts in, also after a reopen, is where the ticket was assigned) in the first cycle that
