@@ -11,10 +11,10 @@ an acknowledgement holding the level it finds. All instants UTC, evaluated at NO
   breached), MTTR 5h (resolution breached); 1h at L1, 4h at L2 (11:00-15:00).
 * T3 P3 db/slow/query, desk: opened Tue 03-05 09:00, ack 09:30, resolved 11:00, reopened
   12:00, ack 12:15, resolved 14:00. MTTA 30m, MTTR 2h (the first resolution); one reopen;
-  the current cycle spent 2h at L1 (12:00-14:00); no breach.
+  two cycles, each 2h at L1 (09:00-11:00, 12:00-14:00): 4h at L1; no breach.
 * T4 P3 db/slow/query, network: opened Wed 03-06 23:30, never acknowledged nor resolved:
   L2 Thu 00:30 (1h), L3 02:30 (3h), still there at NOW (Sun 03-10 00:00): 1h at L1, 2h at
-  L2, 69h30m at L3; both clocks breached.
+  L2, 69h30m at L3; both clocks breached; open, 3d0h30m old at NOW.
 * T5 P1 mail (no category), desk: opened Fri 03-08 12:00, ack 12:05, resolved 12:45.
 """
 
@@ -121,3 +121,56 @@ TICKETS = [
         service="mail",
     ),
 ]
+
+#: The corpus policy with clocks that start a new cycle on a reopen (as the shipped pack's do).
+REOPENING = loads(
+    """
+policy: kpis-reopening
+version: 1
+clocks:
+  response:
+    stop: {event: acknowledged}
+    new_cycle_on: [reopened]
+    targets:
+      P1: {within: 30m}
+      P3: {within: 4h}
+  resolution:
+    stop: {status: [resolved, closed, cancelled]}
+    new_cycle_on: [reopened]
+    targets:
+      P1: {within: 4h}
+      P3: {within: 24h}
+paths:
+  desk:
+    kind: vertical
+    levels:
+      - {name: L1, targets: ["team:desk"], after: 1h}
+      - {name: L2, targets: ["team:second-line"], after: 2h}
+      - {name: L3, targets: ["team:owners"]}
+"""
+)
+
+#: A Jira-style policy: its own statuses, ``done`` of the resolved category.
+JIRA = loads(
+    """
+policy: jira
+version: 1
+statuses:
+  open: {category: new}
+  doing: {category: in-progress}
+  waiting: {category: on-hold}
+  done: {category: resolved, aliases: [Fixed]}
+  dropped: {category: cancelled}
+clocks:
+  resolution:
+    stop: {category: [resolved, cancelled]}
+    targets:
+      P1: {within: 4h}
+paths:
+  desk:
+    kind: vertical
+    levels:
+      - {name: L1, targets: ["team:desk"], after: 1h}
+      - {name: L2, targets: ["team:second-line"]}
+"""
+)

@@ -40,12 +40,15 @@ def test_per_ticket_instants_counters_and_breaches() -> None:
     assert (("desk/L2", datetime(2024, 3, 4, 11, tzinfo=UTC)),) == t2.escalations
     assert (("desk/L1", H), ("desk/L2", 4 * H)) == t2.time_at_level
     assert (1, 0, "network") == (t2.reassignment_count, t2.reopen_count, t2.team)
-    # T3: the first acknowledgement and the first resolution, one reopen, current cycle only
+    # T3: the first acknowledgement and the first resolution, one reopen, both cycles' time
     assert (datetime(2024, 3, 5, 9, 30, tzinfo=UTC), datetime(2024, 3, 5, 11, tzinfo=UTC)) == (
         t3.acknowledged_at,
         t3.resolved_at,
     )
-    assert (1, (), (("desk/L1", 2 * H),)) == (t3.reopen_count, t3.escalations, t3.time_at_level)
+    assert (1, (), (("desk/L1", 4 * H),)) == (t3.reopen_count, t3.escalations, t3.time_at_level)
+    assert [(1, (("desk/L1", 2 * H),)), (2, (("desk/L1", 2 * H),))] == [
+        (c.number, c.time_at_level) for c in t3.cycles
+    ]
     assert (None, None) == (t4.acknowledged_at, t4.resolved_at)
     assert (
         ("desk/L2", datetime(2024, 3, 7, 0, 30, tzinfo=UTC)),
@@ -61,10 +64,11 @@ def test_per_ticket_instants_counters_and_breaches() -> None:
 def test_all_tickets_mtta_mttr_mtte_with_nearest_rank_percentiles_and_exact_means() -> None:
     g = kpis(FACTS).group(None)
     assert 5 == g.tickets
-    # MTTA: 5m, 10m, 30m, 2h30m (T4 never acknowledged): p50 rank 2, p90/p99 rank 4
-    assert (4, 1, 10 * M, 150 * M, 150 * M) == (
+    # MTTA: 5m, 10m, 30m, 2h30m (T4 never acknowledged, still open): p50 rank 2, p90/p99 rank 4
+    assert (4, 0, 1, 10 * M, 150 * M, 150 * M) == (
         g.mtta.count,
         g.mtta.missing,
+        g.mtta.open,
         g.mtta.p50,
         g.mtta.p90,
         g.mtta.p99,
@@ -72,12 +76,19 @@ def test_all_tickets_mtta_mttr_mtte_with_nearest_rank_percentiles_and_exact_mean
     assert Fraction(195 * 60_000_000, 4) == g.mtta.mean_us  # 48m45s exactly
     assert 48 * M + timedelta(seconds=45) == g.mtta.mean
     # MTTR (resolve, first resolution): 45m, 1h, 2h, 5h; mean 525m / 4 = 2h11m15s
-    assert (4, 1, H, 5 * H) == (g.mttr.count, g.mttr.missing, g.mttr.p50, g.mttr.p90)
+    assert (4, 0, 1, H, 5 * H) == (
+        g.mttr.count,
+        g.mttr.missing,
+        g.mttr.open,
+        g.mttr.p50,
+        g.mttr.p90,
+    )
     assert timedelta(hours=2, minutes=11, seconds=15) == g.mttr.mean
     mtte = dict(g.mtte)
-    assert (2, 3, H, H) == (
+    assert (2, 3, 0, H, H) == (  # T1, T3, T5 ended without L2; T4 is open and has it
         mtte["desk/L2"].count,
         mtte["desk/L2"].missing,
+        mtte["desk/L2"].open,
         mtte["desk/L2"].p50,
         mtte["desk/L2"].mean,
     )
@@ -92,11 +103,12 @@ def test_breach_rates_reopen_rate_reassignments_and_time_at_level() -> None:
         g.breach_rate("resolution"),
     )
     assert g.breach_rate("no-such-clock") is None
-    assert Fraction(1, 5) == g.reopen_rate
+    # reopened T3 / ever resolved T1, T2, T3, T5 (T4 never was: it cannot have been reopened)
+    assert (1, 4, Fraction(1, 4)) == (g.reopened, g.resolved, g.reopen_rate)
     assert (1, 0, 1, 1) == g.reassignments  # counts 0,0,0,0,1: p90 rank ceil(4.5) = 5
     at_level = dict(g.time_at_level)
-    # L1: 45m, 1h, 1h, 1h, 2h -> p50 rank 3 = 1h, mean 345m / 5 = 69m
-    assert (5, H, 2 * H, 69 * M) == (
+    # L1: 45m, 1h, 1h, 1h, 4h (T3's two cycles) -> p50 rank 3 = 1h, mean 465m / 5 = 93m
+    assert (5, H, 4 * H, 93 * M) == (
         at_level["desk/L1"].count,
         at_level["desk/L1"].p50,
         at_level["desk/L1"].p90,
@@ -132,14 +144,15 @@ def test_groupings_put_each_ticket_where_it_belongs(
 def test_per_priority_kpis() -> None:
     report = kpis(FACTS, by="priority")
     p1, p3 = report.group("P1"), report.group("P3")
-    # P1 MTTA 5m, 10m, 2h30m: p50 rank 2 = 10m; P3 MTTA 30m (T4 missing)
+    # P1 MTTA 5m, 10m, 2h30m: p50 rank 2 = 10m; P3 MTTA 30m (T4 open, unacknowledged)
     assert (10 * M, 150 * M, 55 * M) == (p1.mtta.p50, p1.mtta.p90, p1.mtta.mean)
-    assert (30 * M, 1) == (p3.mtta.p50, p3.mtta.missing)
+    assert (30 * M, 0, 1) == (p3.mtta.p50, p3.mtta.missing, p3.mtta.open)
     assert (Fraction(1, 3), Fraction(1, 2)) == (
         p1.breach_rate("response"),
         p3.breach_rate("response"),
     )
-    assert (Fraction(0), Fraction(1, 2)) == (p1.reopen_rate, p3.reopen_rate)
+    # reopened / ever resolved: P1 0/3; P3 T3 / T3 (T4 was never resolved)
+    assert (Fraction(0), Fraction(1)) == (p1.reopen_rate, p3.reopen_rate)
 
 
 def test_a_ticket_engaging_two_vendors_counts_in_both_groups_and_segments_group() -> None:
@@ -218,9 +231,9 @@ def test_to_dict_is_json_ready_with_exact_shares() -> None:
     assert {"breached": 2, "applicable": 5, "rate": "2/5", "percent": "40.00%"} == g["breaches"][
         "response"
     ]
-    assert {"count": 4, "missing": 1, "mean": "48m45s", "mean_us": "2925000000", "p50": "10m",
-            "p90": "2h30m", "p99": "2h30m"} == g["mtta"]  # fmt: skip
-    assert "1/5" == g["reopen_rate"]
+    assert {"count": 4, "missing": 0, "open": 1, "mean": "48m45s", "mean_us": "2925000000",
+            "p50": "10m", "p90": "2h30m", "p99": "2h30m"} == g["mtta"]  # fmt: skip
+    assert ("1/4", "25.00%") == (g["reopen_rate"], g["reopen_percent"])
     json.dumps(d)
 
 
@@ -287,13 +300,17 @@ def test_ticket_facts_serialise_to_json() -> None:
     assert {
         "ticket": "T4",
         "opened_at": "2024-03-06T23:30:00+00:00",
+        "evaluated_at": "2024-03-10T00:00:00+00:00",
         "priority": "P3",
         "segment": None,
         "service": "db",
         "category": "slow",
         "team": "network",
         "vendors": [],
+        "open": True,
+        "ended_at": None,
         "acknowledged_at": None,
+        "acknowledged_by": None,
         "resolved_at": None,
         "reopen_count": 0,
         "reassignment_count": 0,
@@ -301,8 +318,28 @@ def test_ticket_facts_serialise_to_json() -> None:
             "desk/L2": "2024-03-07T00:30:00+00:00",
             "desk/L3": "2024-03-07T02:30:00+00:00",
         },
+        "escalated_after": {"desk/L2": "1h", "desk/L3": "3h"},
+        "first_escalated_at": "2024-03-07T00:30:00+00:00",
+        "first_escalation_after": "1h",
         "time_at_level": {"desk/L1": "1h", "desk/L2": "2h", "desk/L3": "2d21h30m"},
         "breached": {"resolution": True, "response": True},
+        "cycles": [
+            {
+                "number": 1,
+                "started_at": "2024-03-06T23:30:00+00:00",
+                "closed_at": "2024-03-10T00:00:00+00:00",
+                "ended_at": None,
+                "resolved_at": None,
+                "acknowledged_at": None,
+                "acknowledged_by": None,
+                "escalations": {
+                    "desk/L2": "2024-03-07T00:30:00+00:00",
+                    "desk/L3": "2024-03-07T02:30:00+00:00",
+                },
+                "time_at_level": {"desk/L1": "1h", "desk/L2": "2h", "desk/L3": "2d21h30m"},
+                "breached": {"resolution": True, "response": True},
+            }
+        ],
     } == json.loads(json.dumps(by_id()["T4"].to_dict()))
 
 

@@ -118,9 +118,14 @@ def test_ping_pong_pairs_with_evidence_and_order() -> None:
         (("db", "net"), ("T1", "T2"), 3, ("net", "db", "net", "db")),
         (("app", "db"), ("T3", "T5"), 2, ("app", "db", "app")),
     ]
-    assert found[0].recommendation.startswith(
+    assert ping_pong(PING, min_tickets=2)[0].recommendation.startswith(
         "2 tickets went back and forth between db and net (3 returns; longest chain "
-        "net -> db -> net -> db)"
+        "net -> db -> net -> db): agree which"
+    )
+    # below the default minimum of five tickets the evidence is listed, no cause claimed
+    assert found[0].recommendation == (
+        "Too few tickets to conclude (2 of the 5 needed): 2 tickets went back and forth "
+        "between db and net (3 returns; longest chain net -> db -> net -> db)."
     )
 
 
@@ -146,8 +151,8 @@ def test_chains_are_maximal_alternating_runs_most_frequent_first() -> None:
         (("net", "db", "net", "db"), ("T1",)),
         (("db", "app", "db"), ("T5",)),
     ]
-    assert ping_pong_chains(more, top=1)[0].recommendation.startswith(
-        "2 tickets went app -> db -> app"
+    assert ping_pong_chains(more, top=1, min_tickets=2)[0].recommendation.startswith(
+        "2 tickets went app -> db -> app: each hand-back"
     )
 
 
@@ -170,8 +175,12 @@ def test_openings_by_weekday_and_hour_in_the_stated_zone() -> None:
         ("openings", 0, 0, 1, ("O4",)),
         ("openings", 0, 10, 1, ("O3",)),
     ]
-    assert spots.top[0].recommendation.startswith(
-        "2 of 5 openings (40.0%) fell on Monday 09:00-10:00 Europe/Berlin"
+    # 2 of 5 is 2 * 168 / 5 = 67.2 times an even spread of 5 openings over 168 hours
+    assert hot_spots(tickets, zone="Europe/Berlin", min_tickets=2).top[0].recommendation == (
+        "5 openings in all, 2 (40.00%) on Monday 09:00-10:00 Europe/Berlin: 67.20 times an "
+        "even spread (1/168 of them per hour of the week), a hot spot: check that the rota "
+        "covers that hour with enough people, and look at what those tickets share (a batch "
+        "job, a change window)."
     )
     utc = hot_spots(tickets)
     assert utc.openings[6][22] == 1  # Sunday 22:00 UTC
@@ -238,8 +247,10 @@ def test_idle_tier_is_the_level_that_resolved_none(decided: Any) -> None:
     assert [(t.path, t.level, t.passed, t.resolved) for t in idle] == [
         ("desk", "L2", ("B", "C", "E"), ()),
     ]
-    assert idle[0].recommendation.startswith(
-        "Level L2 of path desk resolved none of the 3 resolved tickets that passed through it"
+    # nobody acknowledged anything in this corpus: the level is unresponsive
+    assert idle_tiers(decisions, p, min_tickets=3)[0].recommendation.startswith(
+        "Level L2 of path desk: 3 resolved tickets reached it; it acknowledged none and "
+        "resolved none: unresponsive"
     )
     every = {t.level: (t.passed, t.resolved) for t in idle_tiers(decisions, p, all_levels=True)}
     assert every == {
@@ -249,30 +260,37 @@ def test_idle_tier_is_the_level_that_resolved_none(decided: Any) -> None:
     }
 
 
-def test_a_reopened_ticket_is_not_resolved(decided: Any) -> None:
+def test_a_reopened_ticket_counts_for_its_resolved_cycle_only(decided: Any) -> None:
     p, _ = decided
+    # cycle 1: L1 10:00, L2 10:30, resolved 10:40 at L2; cycle 2 from 10:50 is open
     reopened = ticket(
         "R",
         day("10:00"),
         resolve(day("10:40")),
         {"at": day("10:50"), "type": "reopened"},
     )
-    assert idle_tiers([p.evaluate(reopened, now=NOW)], p, all_levels=True) == ()
+    found = idle_tiers([p.evaluate(reopened, now=NOW)], p, all_levels=True)
+    assert [("L1", ("R",), ()), ("L2", ("R",), ("R",))] == [
+        (t.level, t.passed, t.resolved) for t in found
+    ]
 
 
 def test_breach_rate_per_group_at_first_escalation(decided: Any) -> None:
     _, decisions = decided
-    found = breach_by_group(decisions)
+    found = breach_by_group(decisions, min_tickets=1)
     assert [(g.group, g.escalated, g.breached, g.rate) for g in found] == [
         ("app", ("F",), ("F",), Fraction(1)),
         ("db", ("C", "D"), ("D",), Fraction(1, 2)),  # D moved to net after escalating
         ("net", ("B", "E"), ("E",), Fraction(1, 2)),
     ]
     assert found[1].recommendation.startswith(
-        "1 of the 2 tickets escalated while with db breached (50.0%)"
+        "2 tickets escalated while with db; 1 breached (50.00%), at least the 20.00% this "
+        "report flags: escalation comes too late"
     )
-    assert breach_by_group(list(reversed(decisions))) == found
-    assert breach_by_group(decisions, clocks=["resolution"]) == found
+    # with the default minimum of five, no group has enough: most escalated first
+    assert [g.group for g in breach_by_group(decisions)] == ["db", "net", "app"]
+    assert breach_by_group(list(reversed(decisions)), min_tickets=1) == found
+    assert breach_by_group(decisions, clocks=["resolution"], min_tickets=1) == found
     with pytest.raises(ArgumentError, match="'resolutoin' is in none of the decisions"):
         breach_by_group(decisions, clocks=["resolutoin"])
     assert breach_by_group(decisions, clocks=[]) == (  # no breaches: most escalated first
@@ -282,19 +300,20 @@ def test_breach_rate_per_group_at_first_escalation(decided: Any) -> None:
     )
     assert (
         GroupBreaches("db", ("C", "D"), ()).recommendation
-        == "None of the 2 escalated tickets of db breached."
+        == "2 tickets escalated while with db; none breached."
     )
 
 
 def test_findings_are_json_ready_with_evidence_and_recommendation(decided: Any) -> None:
     p, decisions = decided
-    db = breach_by_group(decisions)[1].to_dict()
+    db = breach_by_group(decisions)[0].to_dict()
     assert db == {
         "group": "db",
         "escalated": ["C", "D"],
         "breached": ["D"],
         "rate": "1/2",
-        "percent": "50.0%",
+        "percent": "50.00%",
+        "conclusive": False,
         "recommendation": db["recommendation"],
     }
     spots = hot_spots(CORPUS, decisions, zone="Europe/Berlin", top=1).to_dict()

@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 
 from escalate import Ticket
-from escalate.errors import ArgumentError
-from escalate.learning.recurrence import fingerprint, recurrence_counts, recurrences
+from escalate.errors import ArgumentError, NaiveDatetimeError
+from escalate.learning.recurrence import fingerprint, fixes, recurrence_counts, recurrences
+
+from .corpus import JIRA
 
 DAY = timedelta(days=1)
 T0 = datetime(2024, 5, 1, 9, tzinfo=UTC)
@@ -139,3 +141,94 @@ def test_counts_per_fingerprint_in_a_window_and_input_order_does_not_matter() ->
 def test_bad_arguments_are_argument_errors(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ArgumentError, match=message):
         recurrences([ticket("A", T0)], **kwargs)
+
+
+def events_ticket(id_: str, opened: datetime, *events: tuple[datetime, str]) -> Ticket:
+    data = {
+        "id": id_,
+        "opened_at": iso(opened),
+        "service": "mail",
+        "category": "outage",
+        "subcategory": "smtp",
+        "events": [
+            {"at": iso(at), "type": "status-changed", "status": kind}
+            if kind not in ("resolved", "closed", "reopened")
+            else {"at": iso(at), "type": kind}
+            for at, kind in events
+        ],
+    }
+    return Ticket.from_mapping(data)
+
+
+def test_closing_a_resolved_ticket_is_not_a_second_fix() -> None:
+    # review defect 8: ServiceNow closes resolved incidents days later; that close counted as
+    # a fix, so B (35 days after A's resolution, 28 after its close) "recurred"
+    a = events_ticket("A", T0, (T0 + timedelta(hours=1), "resolved"), (T0 + 7 * DAY, "closed"))
+    b = ticket("B", T0 + 35 * DAY)
+    assert (T0 + timedelta(hours=1),) == fixes(a)
+    assert not by_id(recurrences([a, b]))["B"].recurred
+    # closed without a resolution first is a fix
+    c = events_ticket("C", T0, (T0 + 7 * DAY, "closed"))
+    assert (T0 + 7 * DAY,) == fixes(c)
+
+
+def test_a_fix_undone_by_a_reopen_does_not_make_later_tickets_recurrences() -> None:
+    # review defect 9: A was reopened (still open) when B opened: B duplicates an open ticket
+    a = events_ticket("A", T0, (T0 + DAY, "resolved"), (T0 + 2 * DAY, "reopened"))
+    b = ticket("B", T0 + 4 * DAY)
+    early = ticket("E", T0 + DAY + timedelta(hours=1))  # opened while A's fix held
+    found = by_id(recurrences([a, b, early]))
+    assert (False, True, "A") == (found["B"].recurred, found["E"].recurred, found["E"].after)
+    # reopened at the very instant B opened: undone for B
+    c = events_ticket("C", T0, (T0 + DAY, "resolved"), (T0 + 4 * DAY, "reopened"))
+    assert not by_id(recurrences([c, b]))["B"].recurred
+
+
+def test_cancellation_fixes_nothing_and_a_policys_own_status_does() -> None:
+    # review defect 3: only the literal resolved/closed counted
+    cancelled = events_ticket("A", T0, (T0 + DAY, "cancelled"))
+    assert () == fixes(cancelled)
+    assert not by_id(recurrences([cancelled, ticket("B", T0 + 2 * DAY)]))["B"].recurred
+    done = events_ticket("J", T0, (T0 + DAY, "Fixed"))
+    assert (T0 + DAY,) == fixes(done, JIRA)
+    assert () == fixes(done)  # without the policy "Fixed" is no status escalate knows
+    found = by_id(recurrences([done, ticket("B", T0 + 2 * DAY)], policy=JIRA))
+    assert (True, "J") == (found["B"].recurred, found["B"].after)
+
+
+def test_a_fix_at_the_opening_counts_whatever_the_fixing_tickets_id() -> None:
+    # review defect 19: a sentinel id in the binary search missed ids sorting after it
+    for fixer in ("A", "\U0010ffff-2"):
+        found = by_id(recurrences([ticket(fixer, T0, T0 + DAY), ticket("B", T0 + DAY)]))
+        assert (True, fixer) == (found["B"].recurred, found["B"].after)
+
+
+def test_windows_and_instants_are_checked_and_a_long_window_starts_at_the_earliest() -> None:
+    # review defect 18: TypeError, OverflowError, or an empty answer for a reversed window
+    found = recurrences([ticket("A", T0, T0 + DAY), ticket("B", T0 + 400 * DAY)])
+    with pytest.raises(NaiveDatetimeError, match="since"):
+        recurrence_counts(found, since=datetime(2024, 1, 1), until=T0)
+    with pytest.raises(ArgumentError, match="after until"):
+        recurrence_counts(found, since=T0, until=T0 - DAY)
+    with pytest.raises(ArgumentError, match="within must be a timedelta"):
+        recurrences([ticket("A", T0)], within=30)  # type: ignore[arg-type]
+    with pytest.raises(ArgumentError, match="sequence of field names"):
+        recurrences([ticket("A", T0)], fields="service")
+    huge = by_id(
+        recurrences(
+            [ticket("A", T0, T0 + DAY), ticket("B", T0 + 400 * DAY)],
+            within=timedelta(days=740_000),
+        )
+    )
+    assert (True, 2) == (huge["B"].recurred, huge["B"].occurrences)
+
+
+def test_two_fixes_at_one_instant_one_undone_the_other_holding() -> None:
+    fixed = T0 + DAY
+    a = events_ticket("A", T0, (fixed, "resolved"))
+    b = events_ticket("B", T0, (fixed, "resolved"), (T0 + 2 * DAY, "reopened"))
+    found = by_id(recurrences([a, b, ticket("C", T0 + 3 * DAY)]))
+    assert (True, "A", fixed) == (found["C"].recurred, found["C"].after, found["C"].fixed_at)
+    # of two fixes holding at one instant the greater id is named
+    c = events_ticket("Z", T0, (fixed, "resolved"))
+    assert "Z" == by_id(recurrences([a, c, ticket("C", T0 + 3 * DAY)]))["C"].after

@@ -267,17 +267,23 @@ def test_a_ticket_nobody_filled_reads_as_missing_and_the_rule_does_not_fire() ->
 
 def _brute(tickets: list[Ticket], n: int, within: timedelta) -> tuple[int, int]:
     """The definition, read literally: for ticket ``n``, count the others fixed in the window
-    and all opened in it (fingerprint = the symptom; none when missing)."""
+    by a fix still holding at its opening (no reopen since), and all opened in the window
+    (fingerprint = the symptom; none when missing)."""
     me = tickets[n]
     key = me.fields.get("u_symptom")
     if key is None:
         return (0, 1)
     since, until = me.opened_at - within, me.opened_at
     same = [t for t in tickets if t.fields.get("u_symptom") == key]
+
+    def holds(t: Ticket, fix: datetime) -> bool:  # not undone by a reopen at or before `until`
+        return not any(fix < e.at <= until for e in t.events if e.type == "reopened")
+
     fixed = sum(
         1
         for t in same
-        if t.id != me.id and any(since <= e.at <= until for e in t.events if e.type == "resolved")
+        if t.id != me.id
+        and any(since <= e.at <= until and holds(t, e.at) for e in t.events if e.type == "resolved")
     )
     opened = sum(1 for t in same if since <= t.opened_at <= until)
     return (fixed, opened)

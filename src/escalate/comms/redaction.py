@@ -41,6 +41,7 @@ __all__ = [
     "Profile",
     "Scrubber",
     "classified_values",
+    "fold",
     "ticket_view",
 ]
 
@@ -134,6 +135,18 @@ def _fold(text: str) -> str:
     return "".join(map(_fold_char, text))
 
 
+def fold(value: str) -> str:
+    """``value`` as the scrubber matches it: folded (:func:`_fold_char`: case, accents,
+    compatibility forms), its whitespace runs one space, without leading or trailing
+    whitespace. Two values that fold alike are one value to redaction (and to the
+    pseudonyms of :mod:`escalate.learning.casestudy`).
+
+    >>> fold("  José\tROE "), fold("Ｊｏｓｅ roe")
+    ('jose roe', 'jose roe')
+    """
+    return " ".join(_fold(value).split())
+
+
 class Scrubber:
     """Replaces the given values in text and in JSON-like data (see the module docstring).
 
@@ -155,7 +168,7 @@ class Scrubber:
         folded = {
             form
             for v in values
-            for form in (" ".join(_fold(v).split()),)
+            for form in (fold(v),)
             if form and max(len(v.strip()), len(form)) >= MIN_SCRUB_CHARS
         }
         ordered = sorted(folded, key=lambda v: (-len(v), v))

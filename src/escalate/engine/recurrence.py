@@ -9,8 +9,10 @@ custom field. See docs/policy-reference.md.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from types import MappingProxyType
 from typing import Any
 
 __all__ = ["RecurrenceDef"]
@@ -25,7 +27,8 @@ class RecurrenceDef:
     * ``within``: the window before a ticket's ``opened_at`` that is counted (a wall-time
       ``timedelta``; both ends included); ``within_text`` as the policy wrote it;
     * ``recurrences``: the field set to the number of other tickets with the fingerprint fixed
-      (resolved or closed) in ``[opened_at - within, opened_at]`` (``fields.recurrences``);
+      (resolved or closed) in ``[opened_at - within, opened_at]`` by a fix still holding then
+      (not undone by a reopen; ``escalate.learning.recurrence``) (``fields.recurrences``);
     * ``occurrences``: the field set to the number of tickets with the fingerprint opened in
       that window, itself included (``fields.occurrences``: the third in 30 days has 3).
     """
@@ -42,9 +45,9 @@ class RecurrenceDef:
         return (self.recurrences, self.occurrences)
 
     @property
-    def custom_fields(self) -> dict[str, str]:
+    def custom_fields(self) -> Mapping[str, str]:
         """The two fields as ``custom_fields:`` entries (name under ``fields`` -> type)."""
-        return {name.removeprefix("fields."): "integer" for name in self.fields}
+        return MappingProxyType({name.removeprefix("fields."): "integer" for name in self.fields})
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, as the policy would write it.

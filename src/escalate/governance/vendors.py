@@ -22,7 +22,11 @@ stated zone). Per group:
   resolution) clock breached; ``breaches`` is at most their sum and at least the larger;
 * ``recurrences``: engagements of the vendor for the same service and category within
   ``recurrence_window`` (default 30 days) after an earlier engagement of it for them (a
-  ticket without a service or a category recurs with nothing);
+  ticket without a service or a category recurs with nothing). This is a *re-engagement*
+  count, measured between engagement instants, whether or not the earlier ticket was fixed:
+  not the learning tools' recurrence (:mod:`escalate.learning.recurrence`: a ticket opened
+  within N days after a *fix* of another with its fingerprint, the fix still holding), which
+  reads ticket histories and answers another question (did the fix last?);
 * ``penalties``: accrued penalty totals per currency (exact ``Decimal`` sums of the
   decisions' rounded totals).
 

@@ -8,12 +8,23 @@ nothing recurs with it -- two tickets that both lack a service are not "the same
 Values other than strings are written ``type:value`` (``int:3``, ``bool:True``), so ``"3"``
 and ``3`` differ.
 
-A **fix** is an instant a ticket went to ``resolved`` or ``closed`` (every time it did: a
-ticket reopened and resolved again was fixed twice). A ticket **recurred** when another
-ticket with its fingerprint was fixed in ``[opened_at - within, opened_at]`` -- both ends
-included, so a ticket opened exactly ``within`` after a fix recurred; ``after`` names the
-ticket of the latest such fix. ``occurrences`` counts the tickets with its fingerprint opened
-in ``[opened_at - within, opened_at]``, itself included: the third one in 30 days has 3.
+A **fix** is an instant a ticket entered a status of the ``resolved`` or ``closed`` category
+from an open one (every time it did: a ticket reopened and resolved again was fixed twice);
+closing a ticket already resolved is the same fix, not a second one (ServiceNow closes
+resolved incidents days later), and a cancellation ends a ticket without fixing anything.
+Statuses are read with the status table of ``policy`` when one is given (its own statuses of
+those categories, Jira's ``done``, included; a segment's variant for the tickets it decides),
+else with the built-in statuses (:mod:`escalate.learning._history`, shared with the KPIs and
+patterns). A fix counts while it holds: once its ticket is reopened, that fix is undone
+for every ticket opened from then on (the reopened ticket is the same problem, still open).
+
+A ticket **recurred** when another ticket with its fingerprint was fixed in
+``[opened_at - within, opened_at]`` -- both ends included, so a ticket opened exactly
+``within`` after a fix recurred -- and that fix still held at ``opened_at`` (its ticket not
+reopened at or before then); ``after`` names the ticket of the latest such fix (of two at
+one instant, the greater id). ``occurrences`` counts the tickets with its fingerprint opened
+in ``[opened_at - within, opened_at]``, itself included: the third one in 30 days has 3. A
+window reaching back before the earliest instant escalate computes with starts there.
 
 The engine decides one ticket at a time and reads no other ticket, so recurrence counts reach
 rules as ticket data a caller computes here and passes in; the engine itself never looks
@@ -27,16 +38,19 @@ ticket in a middleware. ``fields.recurrences`` counts the other tickets fixed in
 from __future__ import annotations
 
 import bisect
+import heapq
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from escalate.calendars._instants import checked_utc
 from escalate.engine.compiled import Policy
 from escalate.engine.history import HISTORY_FIELDS
 from escalate.engine.recurrence import RecurrenceDef
 from escalate.engine.ticket import Ticket
 from escalate.errors import ArgumentError, TicketError, shown
+from escalate.learning._history import ends, statuses_of, tickets_of
 
 __all__ = [
     "DEFAULT_FIELDS",
@@ -53,14 +67,22 @@ __all__ = [
 #: The fingerprint's fields unless declared otherwise.
 DEFAULT_FIELDS = ("service", "category", "subcategory")
 _KNOWN = frozenset(HISTORY_FIELDS)
-_FIXED = frozenset({"resolved", "closed"})
+#: The earliest instant a window starts at.
+_EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
 
 
 def _check_fields(fields: Sequence[str]) -> None:
+    if isinstance(fields, str) or not isinstance(fields, Sequence):
+        raise ArgumentError(
+            f"fields must be a sequence of field names (e.g. ('service', 'category')), got "
+            f"{type(fields).__name__} {fields!r}"
+        )
     if not fields:
         raise ArgumentError("a fingerprint needs at least one field")
     for name in fields:
-        if name not in _KNOWN and not (name.startswith("fields.") and len(name) > 7):
+        if not isinstance(name, str) or (
+            name not in _KNOWN and not (name.startswith("fields.") and len(name) > 7)
+        ):
             known = ", ".join(sorted(_KNOWN))
             raise ArgumentError(
                 f"unknown fingerprint field {name!r} (fields: {known}, fields.<name>)"
@@ -85,13 +107,20 @@ def fingerprint(ticket: Ticket, fields: Sequence[str] = DEFAULT_FIELDS) -> tuple
     return tuple(out)
 
 
-def fixes(ticket: Ticket) -> tuple[datetime, ...]:
-    """Every instant ``ticket`` went to ``resolved`` or ``closed``, oldest first."""
-    return tuple(
-        e.at
-        for e in ticket.events
-        if e.type in _FIXED or (e.type == "status-changed" and e.status in _FIXED)
-    )
+def fixes(ticket: Ticket, policy: Policy | None = None) -> tuple[datetime, ...]:
+    """Every fix of ``ticket`` (see the module docstring), oldest first: each entry into a
+    status of the ``resolved`` or ``closed`` category from an open one, read with
+    ``policy``'s statuses (the built-in ones without a policy).
+
+    >>> from escalate.engine.history import Event
+    >>> at = datetime(2024, 6, 3, 9, tzinfo=UTC)
+    >>> t = Ticket("T1", at, status="closed", events=[
+    ...     Event(0, at + timedelta(hours=1), "resolved"),
+    ...     Event(1, at + timedelta(days=7), "closed")])
+    >>> [f.isoformat() for f in fixes(t)]  # the close of a resolved ticket is no new fix
+    ['2024-06-03T10:00:00+00:00']
+    """
+    return tuple(end.at for end in ends(ticket, statuses_of(policy, ticket)) if end.fix)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,55 +149,92 @@ class Recurrence:
 
 
 def recurrences(
-    tickets: Iterable[Ticket],
+    tickets: Iterable[Ticket | Mapping[str, Any]],
     *,
     within: timedelta = timedelta(days=30),
     fields: Sequence[str] = DEFAULT_FIELDS,
+    policy: Policy | None = None,
 ) -> list[Recurrence]:
     """Each ticket's :class:`Recurrence`, sorted by opening then id (input order does not
-    matter). Cost: one sort per fingerprint and a binary search per ticket."""
+    matter); ``policy`` names the statuses (see the module docstring). A ticket given as a
+    mapping is read with :meth:`Ticket.from_mapping`; a bad one is a
+    :class:`~escalate.errors.TicketError` naming its place, a ticket id given twice an
+    :class:`~escalate.errors.ArgumentError`. Cost: one sort per fingerprint and a heap
+    operation per fix and ticket."""
+    if not isinstance(within, timedelta):
+        raise ArgumentError(
+            f"within must be a timedelta (e.g. timedelta(days=30)), got "
+            f"{type(within).__name__} {within!r}"
+        )
     if within < timedelta(0):
         raise ArgumentError(f"within must not be negative, got {within}")
     _check_fields(fields)
-    listed = sorted(tickets, key=lambda t: (t.opened_at, t.id))
+    listed = sorted(tickets_of(tickets), key=lambda t: (t.opened_at, t.id))
     by_print: dict[tuple[str, ...], list[Ticket]] = {}
-    prints: dict[int, tuple[str, ...] | None] = {}
-    for n, t in enumerate(listed):
+    found: dict[str, Recurrence] = {}
+    for t in listed:
         fp = fingerprint(t, fields)
-        prints[n] = fp
-        if fp is not None:
-            by_print.setdefault(fp, []).append(t)
-    fixed: dict[tuple[str, ...], list[tuple[datetime, str]]] = {
-        fp: sorted((at, t.id) for t in members for at in fixes(t))
-        for fp, members in by_print.items()
-    }
-    opened: dict[tuple[str, ...], list[datetime]] = {
-        fp: [t.opened_at for t in members] for fp, members in by_print.items()
-    }
-    out: list[Recurrence] = []
-    for n, t in enumerate(listed):
-        fp = prints[n]
         if fp is None:
-            out.append(Recurrence(t.id, t.opened_at, None, False, None, None, 1))
-            continue
-        since = t.opened_at - within
-        starts = opened[fp]
-        occurrences = bisect.bisect_right(starts, t.opened_at) - bisect.bisect_left(starts, since)
-        fix_list = fixed[fp]
-        i = bisect.bisect_right(fix_list, (t.opened_at, "\U0010ffff"))
-        after: tuple[datetime, str] | None = None
-        while i > 0 and fix_list[i - 1][0] >= since:
-            if fix_list[i - 1][1] != t.id:
-                after = fix_list[i - 1]
+            found[t.id] = Recurrence(t.id, t.opened_at, None, False, None, None, 1)
+        else:
+            by_print.setdefault(fp, []).append(t)
+    for fp, members in by_print.items():
+        for r in _recurrences(fp, members, within, policy):
+            found[r.ticket_id] = r
+    return [found[t.id] for t in listed]
+
+
+def _since(opened_at: datetime, within: timedelta) -> datetime:
+    """``opened_at - within``, or the earliest instant when that is before it."""
+    if within >= opened_at - _EARLIEST:
+        return _EARLIEST
+    return opened_at - within
+
+
+def _recurrences(
+    fp: tuple[str, ...], members: list[Ticket], within: timedelta, policy: Policy | None
+) -> list[Recurrence]:
+    """The recurrences of ``members`` (one fingerprint, sorted by opening then id): a sweep
+    in opening order over their fixes, the latest fix still holding on top of a heap."""
+    held: list[tuple[datetime, datetime | None, str]] = sorted(  # (fixed at, undone at, id)
+        (
+            (end.at, end.left_at, t.id)
+            for t in members
+            for end in ends(t, statuses_of(policy, t))
+            if end.fix
+        ),
+        key=lambda fix: (fix[0], fix[2]),
+    )
+    starts = [t.opened_at for t in members]
+    heap: list[tuple[int, int]] = []  # (-rank, rank): the latest fix (then greatest id) first
+    added = 0
+    out: list[Recurrence] = []
+    for t in members:
+        opened_at, since = t.opened_at, _since(t.opened_at, within)
+        while added < len(held) and held[added][0] <= opened_at:
+            heapq.heappush(heap, (-added, added))
+            added += 1
+        own: list[tuple[int, int]] = []
+        after: tuple[datetime, datetime | None, str] | None = None
+        while heap:
+            fixed_at, undone_at, owner = held[heap[0][1]]
+            if fixed_at < since or (undone_at is not None and undone_at <= opened_at):
+                heapq.heappop(heap)  # too old or undone for this ticket and every later one
+            elif owner == t.id:
+                own.append(heapq.heappop(heap))  # its own fix at its opening: not a recurrence
+            else:
+                after = held[heap[0][1]]
                 break
-            i -= 1
+        for entry in own:
+            heapq.heappush(heap, entry)
+        occurrences = bisect.bisect_right(starts, opened_at) - bisect.bisect_left(starts, since)
         out.append(
             Recurrence(
                 ticket_id=t.id,
-                opened_at=t.opened_at,
+                opened_at=opened_at,
                 fingerprint=fp,
                 recurred=after is not None,
-                after=None if after is None else after[1],
+                after=None if after is None else after[2],
                 fixed_at=None if after is None else after[0],
                 occurrences=occurrences,
             )
@@ -180,7 +246,15 @@ def recurrence_counts(
     found: Iterable[Recurrence], *, since: datetime, until: datetime
 ) -> list[tuple[tuple[str, ...], int, int]]:
     """Per fingerprint, of the tickets opened in ``[since, until)``: how many, and how many
-    recurred; sorted by fingerprint. Tickets without a fingerprint are left out."""
+    recurred; sorted by fingerprint. Tickets without a fingerprint are left out. ``since`` and
+    ``until`` must be aware (:class:`~escalate.errors.NaiveDatetimeError`), ``since`` not
+    after ``until`` (:class:`~escalate.errors.ArgumentError`)."""
+    since = checked_utc(since, "since")
+    until = checked_utc(until, "until")
+    if since > until:
+        raise ArgumentError(
+            f"since {since.isoformat()} is after until {until.isoformat()}: the window is empty"
+        )
     counts: dict[tuple[str, ...], list[int]] = {}
     for r in found:
         if r.fingerprint is None or not since <= r.opened_at < until:
@@ -202,9 +276,10 @@ def recurrence_values(
     """The fields ``policy``'s ``recurrence:`` section fills, for each of ``tickets``, in input
     order: ``{"fields.recurrences": r, "fields.occurrences": o}`` (the names it declares).
 
-    ``r`` counts the *other* tickets with the ticket's fingerprint fixed (resolved or closed)
-    at least once in ``[opened_at - within, opened_at]`` (each such ticket once, however often
-    it was fixed then; ``r > 0`` exactly when :func:`recurrences` says the ticket recurred);
+    ``r`` counts the *other* tickets with the ticket's fingerprint fixed (a fix as the module
+    docstring defines it, read with the policy's statuses) in ``[opened_at - within,
+    opened_at]`` by a fix that still holds at ``opened_at`` (each such ticket once; ``r > 0``
+    exactly when :func:`recurrences` with the same policy says the ticket recurred);
     ``o`` the tickets with the fingerprint opened in that window, itself included (as
     :attr:`Recurrence.occurrences`). A ticket without a fingerprint (a field missing) gets 0
     and 1. Pure: the values do not depend on the order of ``tickets``, and only on what
@@ -214,7 +289,7 @@ def recurrence_values(
     """
     spec = _declared(policy)
     listed = _read_all(tickets, policy)
-    return [{spec.recurrences: r, spec.occurrences: o} for r, o in _counts(listed, spec)]
+    return [{spec.recurrences: r, spec.occurrences: o} for r, o in _counts(listed, spec, policy)]
 
 
 def with_recurrences(tickets: Iterable[Ticket | Mapping[str, Any]], policy: Policy) -> list[Ticket]:
@@ -229,7 +304,7 @@ def with_recurrences(tickets: Iterable[Ticket | Mapping[str, Any]], policy: Poli
     spec = _declared(policy)
     listed = _read_all(tickets, policy)
     out: list[Ticket] = []
-    for ticket, (r, o) in zip(listed, _counts(listed, spec), strict=True):
+    for ticket, (r, o) in zip(listed, _counts(listed, spec, policy), strict=True):
         missing: dict[str, object] = {}
         for name, value in ((spec.recurrences, r), (spec.occurrences, o)):
             carried = ticket.field_value(name)
@@ -275,7 +350,7 @@ def recurrence_fields(
             if other.id == own.id or fingerprint(other, spec.fingerprint) != found:
                 continue
             o += since <= other.opened_at <= until
-            r += any(since <= at <= until for at in fixes(other))
+            r += _holding(other, policy, since, until)
     return {spec.recurrences: r, spec.occurrences: o}
 
 
@@ -316,29 +391,43 @@ def _read_all(tickets: Iterable[object], policy: Policy) -> list[Ticket]:
     return listed
 
 
-def _since(until: datetime, within: timedelta) -> datetime:
-    """``until - within``, or the first instant when that is before year 1."""
-    try:
-        return until - within
-    except OverflowError:
-        return datetime.min.replace(tzinfo=UTC)
+def _holding(ticket: Ticket, policy: Policy, since: datetime, until: datetime) -> bool:
+    """Whether ``ticket`` has a fix in ``[since, until]`` that still holds at ``until``."""
+    return any(
+        end.fix and since <= end.at <= until and (end.left_at is None or end.left_at > until)
+        for end in ends(ticket, statuses_of(policy, ticket))
+    )
 
 
-def _runs(at: Sequence[datetime], within: timedelta) -> list[tuple[datetime, datetime]]:
-    """A ticket's fixes (oldest first) cut into runs whose gaps are at most ``within``: the
-    ticket has a fix in ``[q - within, q]`` exactly when some run ``(first, last)`` has
-    ``first <= q`` and ``last >= q - within``, and for one ``q`` at most one run does."""
-    runs: list[tuple[datetime, datetime]] = []
-    for fix in at:
-        if runs and fix - runs[-1][1] <= within:
-            runs[-1] = (runs[-1][0], fix)
-        else:
-            runs.append((fix, fix))
-    return runs
+class _Counter:
+    """A Fenwick tree: counts of marked positions, prefix sums in logarithmic time."""
+
+    __slots__ = ("_tree",)
+
+    def __init__(self, size: int) -> None:
+        self._tree = [0] * (size + 1)
+
+    def mark(self, position: int) -> None:
+        position += 1
+        while position < len(self._tree):
+            self._tree[position] += 1
+            position += position & -position
+
+    def before(self, position: int) -> int:
+        """How many marked positions are ``< position``."""
+        total = 0
+        while position > 0:
+            total += self._tree[position]
+            position -= position & -position
+        return total
 
 
-def _counts(listed: Sequence[Ticket], spec: RecurrenceDef) -> list[tuple[int, int]]:
-    """(recurrences, occurrences) of each ticket, in order (see :func:`recurrence_values`)."""
+def _counts(listed: Sequence[Ticket], spec: RecurrenceDef, policy: Policy) -> list[tuple[int, int]]:
+    """(recurrences, occurrences) of each ticket, in order (see :func:`recurrence_values`).
+
+    Per fingerprint, a sweep in opening order: the fixes in the window, less those undone (their
+    ticket reopened) by then -- a ticket's fixed stretches never overlap, so a ticket counts at
+    most once -- less the ticket's own. Cost: sorts and a Fenwick tree, ``O(n log n)``."""
     out = [(0, 1)] * len(listed)
     groups: dict[tuple[str, ...], list[int]] = {}
     for n, t in enumerate(listed):
@@ -347,15 +436,27 @@ def _counts(listed: Sequence[Ticket], spec: RecurrenceDef) -> list[tuple[int, in
             groups.setdefault(found, []).append(n)
     for members in groups.values():
         opened = sorted(listed[n].opened_at for n in members)
-        runs = {n: _runs(fixes(listed[n]), spec.within) for n in members}
-        firsts = sorted(first for n in members for first, _ in runs[n])
-        lasts = sorted(last for n in members for _, last in runs[n])
-        for n in members:
+        held = [
+            (end.at, end.left_at)
+            for n in members
+            for end in ends(listed[n], statuses_of(policy, listed[n]))
+            if end.fix
+        ]
+        fixed = sorted(at for at, _ in held)
+        undone = sorted(
+            (left, bisect.bisect_left(fixed, at)) for at, left in held if left is not None
+        )
+        counter, marked = _Counter(len(fixed)), 0
+        for n in sorted(members, key=lambda n: listed[n].opened_at):
             until = listed[n].opened_at
             since = _since(until, spec.within)
+            while marked < len(undone) and undone[marked][0] <= until:
+                counter.mark(undone[marked][1])
+                marked += 1
+            low, high = bisect.bisect_left(fixed, since), bisect.bisect_right(fixed, until)
+            r = high - low - (counter.before(high) - counter.before(low))
+            r -= _holding(listed[n], policy, since, until)  # its own fix at its opening
             o = bisect.bisect_right(opened, until) - bisect.bisect_left(opened, since)
-            r = bisect.bisect_right(firsts, until) - bisect.bisect_left(lasts, since)
-            r -= any(first <= until and last >= since for first, last in runs[n])  # itself
             out[n] = (r, o)
     return out
 
