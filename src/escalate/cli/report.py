@@ -129,6 +129,9 @@ def run(args: argparse.Namespace) -> int:
     except MissingExtraError as exc:
         raise EscalateError(f"escalate report: {exc}") from None
     _check_zone(args.zone)
+    for path, option in ((args.out, "--out"), (args.json, "--json")):
+        if path not in (None, "-"):
+            _check_writable(path, option)
     fingerprint = tuple(name.strip() for name in args.fingerprint.split(","))
     try:
         _check_fields(fingerprint)
@@ -175,6 +178,15 @@ def _check_zone(name: str) -> None:
         hint = suggest(name, zoneinfo.available_timezones())
         tail = f" (did you mean {hint!r}?)" if hint else ""
         raise EscalateError(f"--zone: unknown time zone {name!r}{tail}") from None
+
+
+def _check_writable(path: str, option: str) -> None:
+    """Said before the work, not after it: a page that cannot be written where asked."""
+    folder = os.path.dirname(path) or "."
+    if os.path.isdir(path):
+        raise EscalateError(f"{option}: cannot write {path!r}: it is a folder")
+    if not os.path.isdir(folder):
+        raise EscalateError(f"{option}: cannot write {path!r}: no folder {folder!r}")
 
 
 def _write(path: str, text: str, option: str) -> None:

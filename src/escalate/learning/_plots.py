@@ -391,6 +391,8 @@ def heat_map(data: Mapping[str, Any]) -> str:
         bar = fig.colorbar(mesh, ax=ax, pad=0.01, aspect=12, fraction=0.03)
         bar.set_label(data["shown"], fontsize=9)
         bar.outline.set_visible(False)
+        if bar.solids is not None:
+            bar.solids.set_rasterized(False)  # vector, not an embedded PNG
         bar.ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         return fig
 
