@@ -481,7 +481,8 @@ section{margin:0 0 28px}
 .tile .note{color:var(--muted);font-size:12.5px}
 .tile.warn .value{color:var(--warn)}
 .card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:18px 20px}
-.plots{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:18px}
+.plots{margin:0 0 28px;display:grid;gap:18px;
+grid-template-columns:repeat(auto-fit,minmax(520px,1fr))}
 figure{margin:0}
 #plot-heat-map{grid-column:1/-1}
 figure svg{display:block;width:100%;height:auto}
@@ -535,8 +536,8 @@ def render_html(data: Mapping[str, Any]) -> str:
         "</header>",
         "<main>",
         _tiles(data),
-        _kpi_tables(data),
         _plot_section(data),
+        _kpi_tables(data),
         _patterns_section(data),
         _footer(data),
         "</main>",
