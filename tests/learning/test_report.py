@@ -408,3 +408,16 @@ def test_a_ticket_the_policy_refuses_names_where_it_was_read(
     argv = ["report", "--policy", str(policy), "--tickets", str(corpus), "--at", NOW.isoformat()]
     code, _, err = run([*argv, "--json"], capsys)
     assert (2, True) == (code, err.startswith(f"escalate: error: {corpus}:1: "))
+
+
+def test_without_matplotlib_the_command_says_which_extra_to_install(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.delitem(sys.modules, "escalate.learning.report")
+    monkeypatch.delattr(sys.modules["escalate.learning"], "report")  # imported: not again
+    argv = ["report", "--policy", LOG_POLICY, "--servicenow", LOG, "--time-zone", "UTC"]
+    code, out, err = run([*argv, "--json"], capsys)
+    assert (2, "") == (code, out)
+    assert err.startswith("escalate: error: escalate report: escalate.learning.report needs ")
+    assert err.endswith("pip install 'escalate[report]'\n")
