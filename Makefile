@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench clean compiled test-compiled
+.PHONY: demo test lint typecheck unit chromium bench clean compiled test-compiled
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,21 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict src/
 
-unit: $(STAMP)
+unit: $(STAMP) chromium
 	$(BIN)/pytest -q src tests rules
+
+# The report's browser test (tests/learning/test_report_browser.py) drives Debian's chromium.
+# Installed when missing and apt-get can be used (as root, or through sudo without a
+# password); otherwise nothing happens and that test is skipped, saying why.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; \
+		elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo -n"; \
+		else echo "chromium is missing and apt-get cannot be used: the browser test is skipped"; exit 0; fi; \
+		command -v apt-get >/dev/null 2>&1 || { echo "chromium is missing and there is no apt-get: the browser test is skipped"; exit 0; }; \
+		{ $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; } >/dev/null 2>&1 \
+			|| echo "apt-get could not install chromium: the browser test is skipped"; \
+	}
 
 bench: $(STAMP)
 	$(BIN)/python bench/calendar_bench.py

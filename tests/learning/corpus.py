@@ -27,8 +27,7 @@ from escalate import loads
 
 NOW = datetime(2024, 3, 10, tzinfo=UTC)
 
-POLICY = loads(
-    """
+POLICY_TEXT = """
 policy: kpis
 version: 1
 clocks:
@@ -50,7 +49,7 @@ paths:
       - {name: L2, targets: ["team:second-line"], after: 2h}
       - {name: L3, targets: ["team:owners"]}
 """
-)
+POLICY = loads(POLICY_TEXT)
 
 
 def ev(at: str, kind: str, **data: Any) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from escalate.cli import (
     diff,
     evaluate,
     replay,
+    report,
     schema,
     simulate,
     snapshot,
@@ -71,6 +72,7 @@ COMMANDS = (
     replay,
     calibrate,
     vendors,
+    report,
     audit,
 )
 
