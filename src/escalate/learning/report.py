@@ -626,9 +626,9 @@ def _kpi_tables(data: Mapping[str, Any]) -> str:
     ]
     rates.append(
         (
-            "reopen rate",
-            percent_text(Fraction(k["reopen_rate"])),
-            f"{_n(k['reopened'])} of {_n(k['tickets'])}",
+            "reopen rate (of the tickets ever resolved)",
+            k["reopen_percent"] or "-",
+            f"{_n(k['reopened'])} of {_n(k['resolved'])}",
         )
     )
     rates.append(
@@ -664,7 +664,7 @@ def _kpi_tables(data: Mapping[str, Any]) -> str:
         for c in clocks:
             b = g["breaches"].get(c)
             cells.append("-" if b is None else b["percent"])
-        cells.append(percent_text(Fraction(g["reopen_rate"])))
+        cells.append(g["reopen_percent"] or "-")
         prio_rows.append("<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in cells) + "</tr>")
     by_priority = f"<table>{prio_head}<tbody>{''.join(prio_rows)}</tbody></table>"
     return (
