@@ -4,8 +4,8 @@
 :meth:`escalate.Ticket.from_mapping`, and a policy can evaluate it again) with
 
 * the ticket id replaced by ``ticket-<hex>`` (action ids, which start with it, follow);
-* every person -- the assignee (now and in each ``assigned`` or ``field-changed`` event) and
-  every event's ``actor`` -- by ``person-<hex>``;
+* every person -- the assignee (now and in each ``assigned`` or ``field-changed`` event),
+  every event's ``actor`` and a ``postmortem`` event's ``owner`` -- by ``person-<hex>``;
 * the customer's id (now and in its history) by ``customer-<hex>``;
 * every field the policy's ``classification:`` names by ``<class>-<hex>`` (``personal-…``,
   ``health-…``), now and in its history; a classified ``comments`` has each comment's text
@@ -148,6 +148,8 @@ def case_study(
             event["actor"] = names.name("person", event["actor"])
         if "assignee" in event:
             event["assignee"] = names.name("person", event["assignee"])
+        if "owner" in event:  # a post-mortem's or an action item's owner
+            event["owner"] = names.name("person", event["owner"])
         if event["type"] == "field-changed":
             changed = _kind_of(event["field"], classes)
             if changed is not None:
