@@ -850,9 +850,7 @@ def spelled(name: str) -> st.SearchStrategy[str]:
     return st.sampled_from([name, title, name.replace("-", "_").upper()])
 
 
-def postmortem_payload(
-    draw: st.DrawFn, items: dict[str, bool], when: datetime
-) -> dict[str, Any]:
+def postmortem_payload(draw: st.DrawFn, items: dict[str, bool], when: datetime) -> dict[str, Any]:
     """A valid ``postmortem`` event's payload; ``items`` (id -> still open) follows the
     items it records and closes: a closed item is never recorded again."""
     free = [i for i in ("fix-dns", "add-alert", "runbook_2") if items.get(i, True)]
