@@ -47,10 +47,12 @@ from escalate.engine.conditions import (
     leaves,
     referenced_fields,
 )
+from escalate.engine.followup import OWNER_TARGETS
 from escalate.engine.governance import GovernanceDef
 from escalate.engine.history import milestone_problem
 from escalate.engine.paths import LevelDef, PathDef
 from escalate.engine.plans import Notifications
+from escalate.engine.postmortem import PM_OVERDUE_ITEMS, PM_STATUS, PM_STATUSES, PostmortemDef
 from escalate.engine.rules import RuleDef
 from escalate.engine.segments import SEGMENT_FIELDS, Segment
 from escalate.engine.statuses import BUILT_IN, CATEGORIES, StatusTable
@@ -76,6 +78,7 @@ from escalate.policy.models import (
     TriggerSpec,
 )
 from escalate.policy.notifications import compile_notifications, plan_name_error
+from escalate.policy.postmortem import DOCUMENT_TARGETS, ITEM_TARGETS, compile_postmortem
 from escalate.policy.segments import (
     Origin,
     apply_overlay,
@@ -360,6 +363,13 @@ class _Compiler:
         self.broken_paths: frozenset[str] = frozenset()  # declared, with a problem
         self.statuses = BUILT_IN
         self.notifications: Notifications | None = None
+        # postmortem.* facts: rules may read them in a policy with a postmortem: section
+        self.postmortem_fields: dict[str, FieldSpec] = {}
+        if spec.postmortem is not None:
+            self.postmortem_fields = {
+                PM_STATUS: FieldSpec(STR, PM_STATUSES),
+                PM_OVERDUE_ITEMS: FieldSpec(INT),
+            }
         #: each segment's policy data (the base with its changes), for lint ignores' paths
         self.segment_data: dict[str, Mapping[str, Any]] = {}
 
@@ -420,6 +430,7 @@ class _Compiler:
         rules = self._rules(problems)
         status_pages = problems.each([self._status_pages], lambda stage: stage())
         governance = problems.each([self._governance], lambda stage: stage())
+        postmortem = problems.each([self._postmortem], lambda stage: stage())
         problems.check()
         segments = self._segments()
         return Policy(
@@ -462,6 +473,7 @@ class _Compiler:
             milestone_names=_milestone_names(
                 clocks, paths, rules, governance[0], tuple(spec.vendors)
             ),
+            postmortem=postmortem[0],
         )
 
     def _governance(self) -> GovernanceDef | None:
@@ -471,6 +483,31 @@ class _Compiler:
             fields=self.fields,
             clocks=self.spec.clocks,
             check_impact=lambda value, path: self._known("impact", value, path),
+        )
+
+    def _postmortem(self) -> PostmortemDef | None:
+        """``postmortem:`` compiled (docs/postmortems.md); ``None`` when not declared. Its
+        thresholds are rungs, whose notify may name the owners."""
+        spec = self.spec.postmortem
+        if spec is None:
+            return None
+        ladders: dict[str, tuple[Rung, ...]] = {}
+        for key, special in (
+            ("escalation", (*NOTIFY_SPECIAL, *ITEM_TARGETS)),
+            ("document_escalation", (*NOTIFY_SPECIAL, *DOCUMENT_TARGETS)),
+        ):
+            written: list[RungSpec] = getattr(spec, key)
+            where: Path = ("postmortem", key)
+            rungs = tuple(
+                self._rung(i, rung, (*where, i), special) for i, rung in enumerate(written)
+            )
+            _check_rung_order(rungs, written, where)
+            ladders[key] = rungs
+        return compile_postmortem(
+            spec,
+            escalation=ladders["escalation"],
+            document=ladders["document_escalation"],
+            calendar=self._calendar,
         )
 
     def _lint_ignores(self) -> tuple[LintIgnore, ...]:
@@ -821,15 +858,18 @@ class _Compiler:
 
     def _clock_ladder(self, clock: ClockDef, spec: ClockSpec) -> ClockDef:
         rungs = tuple(
-            self._rung(clock, i, rung, ("clocks", clock.name, "ladder", i))
+            self._rung(i, rung, ("clocks", clock.name, "ladder", i))
             for i, rung in enumerate(spec.ladder)
         )
-        _check_rung_order(rungs, spec, ("clocks", clock.name, "ladder"))
+        _check_rung_order(rungs, spec.ladder, ("clocks", clock.name, "ladder"))
         return replace(clock, ladder=rungs)
 
-    def _rung(self, clock: ClockDef, i: int, spec: RungSpec, where: Path) -> Rung:
-        """One rung, measured by exactly one of ``at``, ``after``, ``before_breach``."""
-        actions = self._actions(spec, where)
+    def _rung(
+        self, i: int, spec: RungSpec, where: Path, special: Sequence[str] = NOTIFY_SPECIAL
+    ) -> Rung:
+        """One rung, measured by exactly one of ``at``, ``after``, ``before_breach``;
+        ``special`` the notify targets it may name besides directory targets."""
+        actions = self._actions(spec, where, special=special)
         if spec.at is not None:
             share = parse_percent(spec.at, (*where, "at"))
             return Rung(i, share, spec.at, actions, spec.rationale)
@@ -960,7 +1000,11 @@ class _Compiler:
     # -- actions and rules ----------------------------------------------------------------------
 
     def _actions(
-        self, spec: ActionSpec | list[ActionSpec], path: Path, risk: Sequence[str] = ()
+        self,
+        spec: ActionSpec | list[ActionSpec],
+        path: Path,
+        risk: Sequence[str] = (),
+        special: Sequence[str] = NOTIFY_SPECIAL,
     ) -> tuple[ActionDef, ...]:
         """The actions of a rule (``risk``: its risk classes) or rung, each carrying its own
         and the rule's risk classes."""
@@ -972,11 +1016,18 @@ class _Compiler:
             for kind in ACTION_KINDS:
                 body = getattr(item, kind)
                 if body is not None:
-                    act = self._action(kind, body, len(out), (*where, kind))
+                    act = self._action(kind, body, len(out), (*where, kind), special)
                     out.append(replace(act, risks=risks) if risks else act)
         return tuple(out)
 
-    def _action(self, kind: str, body: Any, index: int, path: Path) -> ActionDef:
+    def _action(
+        self,
+        kind: str,
+        body: Any,
+        index: int,
+        path: Path,
+        special: Sequence[str] = NOTIFY_SPECIAL,
+    ) -> ActionDef:
         if kind in ("escalate", "transfer"):
             if body.path in self.broken_paths:
                 raise _Repeats
@@ -1015,8 +1066,18 @@ class _Compiler:
         within = None
         if kind == "notify":
             for i, target in enumerate(body.to):
-                if target not in NOTIFY_SPECIAL:
-                    self.directory.check_target(target, (*path, "to", i))
+                if target in special:
+                    continue
+                if target in OWNER_TARGETS:
+                    takes = "postmortem.escalation" + (
+                        "" if target.startswith("item-") else " and document_escalation"
+                    )
+                    raise PolicyError(
+                        f"{shown(target)} stands for an owner in post-mortem follow-up: only "
+                        f"{takes} take it (docs/postmortems.md)",
+                        path=(*path, "to", i),
+                    )
+                self.directory.check_target(target, (*path, "to", i))
             self._check_template(body.template, body.audience, path)
             details.update(self._notify_channel(body.channel, (*path, "channel")))
             targets = tuple(body.to)
@@ -1047,6 +1108,10 @@ class _Compiler:
             return self._status_page(body, index, path)
         elif kind == "require_postmortem":
             within = parse_duration(body.within, (*path, "within"), allow_business_days=False).delta
+            if body.owner is None:
+                details.pop("owner")  # a post-mortem as before: the same details
+            elif body.owner not in ("assignee", "assignment-group"):
+                self.directory.check_target(body.owner, (*path, "owner"))
         return ActionDef(kind=kind, index=index, targets=targets, details=details, within=within)
 
     def _check_template(self, name: str | None, audience: str, path: Path) -> None:
@@ -1207,11 +1272,16 @@ class _Compiler:
 
     def _rule(self, order: int, spec: RuleSpec) -> RuleDef:
         path: Path = ("rules", order)
-        # Rule conditions may test the time (within / not_within a calendar).
-        when = compile_condition(spec.when, self.fields, (*path, "when"), self.calendars)
+        # Rule conditions may test the time (within / not_within a calendar), and read the
+        # post-mortem's facts in a policy with a postmortem: section.
+        known = {**self.fields, **self.postmortem_fields} if self.postmortem_fields else self.fields
+        when = compile_condition(spec.when, known, (*path, "when"), self.calendars)
         actions = self._actions(spec.then, (*path, "then"), spec.risk)
         fields = referenced_fields(when)
         reads_paths = any(f.startswith("path.") for f in fields)
+        reads_postmortem = any(f.startswith("postmortem.") for f in fields)
+        if reads_postmortem:
+            _check_postmortem_rule(spec, actions, path)
         if reads_paths and spec.final:
             raise PolicyError(
                 "a rule that reads path levels cannot be final: it is matched after the "
@@ -1243,6 +1313,7 @@ class _Compiler:
             rationale=spec.rationale,
             positions=positions,
             risks=tuple(sorted(set(spec.risk))),
+            reads_postmortem=reads_postmortem,
         )
 
     # -- segments -------------------------------------------------------------------------------
@@ -1608,6 +1679,31 @@ def _judged_at(spec: EffectiveSpec, path: Path) -> str | None:
     return value
 
 
+def _check_postmortem_rule(spec: RuleSpec, actions: Sequence[ActionDef], path: Path) -> None:
+    """A rule reading ``postmortem.*`` is matched after the follow-up stage, which runs after
+    the paths and the rules that require post-mortems: it can neither shadow those, nor move
+    a path, nor require the post-mortem its facts describe."""
+    if spec.final:
+        raise PolicyError(
+            "a rule that reads postmortem.* cannot be final: it is matched after the "
+            "post-mortem follow-up, so it cannot shadow the rules before it",
+            path=(*path, "final"),
+        )
+    for act in actions:
+        if act.path is not None:
+            raise PolicyError(
+                "a rule that reads postmortem.* cannot escalate or transfer: it is matched "
+                "after the paths moved (notify a manager or a role instead)",
+                path=(*path, "then"),
+            )
+        if act.kind == "require_postmortem":
+            raise PolicyError(
+                "a rule that reads postmortem.* cannot require_postmortem: the post-mortem "
+                "its facts describe would depend on it",
+                path=(*path, "then"),
+            )
+
+
 def _rung_key(rung: Rung) -> tuple[str, Any]:
     """The kind of a rung's measure and its value, rising with the elapsed time it needs:
     rungs of one kind are in the same order for every target."""
@@ -1623,21 +1719,21 @@ def _rung_key(rung: Rung) -> tuple[str, Any]:
     return "after", rung.after.delta
 
 
-def _check_rung_order(rungs: tuple[Rung, ...], spec: ClockSpec, path: Path) -> None:
+def _check_rung_order(rungs: tuple[Rung, ...], ladder: Sequence[RungSpec], path: Path) -> None:
     """Rungs of one kind must rise in the order written: they are out of order for every
     target otherwise. (Rungs of different kinds compare per target: ``lint`` checks them.)"""
     last: dict[str, tuple[int, Any]] = {}
     for rung in rungs:
         kind, value = _rung_key(rung)
         key = "after" if kind.startswith("after") else kind
-        written = getattr(spec.ladder[rung.index], key)
+        written = getattr(ladder[rung.index], key)
         seen = last.get(kind)
         if seen is not None and value <= seen[1]:
             j = seen[0]
             before = (
                 "the rung before it"
                 if j == rung.index - 1
-                else f"rung {j} ({key}: {getattr(spec.ladder[j], key)})"
+                else f"rung {j} ({key}: {getattr(ladder[j], key)})"
             )
             raise PolicyError(
                 f"ladder rungs must rise: {written} is not above {before}",

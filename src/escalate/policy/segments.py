@@ -68,6 +68,7 @@ _SCALARS = (
     "status_pages",
     "notifications",
     "governance",
+    "postmortem",
 )
 #: Every top-level key an overlay may write, each merged above: a key missing here would be
 #: dropped without a word (``governance:`` once was), so :meth:`_Overlay.apply` refuses it.
