@@ -78,7 +78,12 @@ from escalate.policy.models import (
     TriggerSpec,
 )
 from escalate.policy.notifications import compile_notifications, plan_name_error
-from escalate.policy.postmortem import DOCUMENT_TARGETS, ITEM_TARGETS, compile_postmortem
+from escalate.policy.postmortem import (
+    DOCUMENT_TARGETS,
+    ITEM_TARGETS,
+    check_thresholds,
+    compile_postmortem,
+)
 from escalate.policy.segments import (
     Origin,
     apply_overlay,
@@ -491,6 +496,7 @@ class _Compiler:
         spec = self.spec.postmortem
         if spec is None:
             return None
+        check_thresholds(spec)
         ladders: dict[str, tuple[Rung, ...]] = {}
         for key, special in (
             ("escalation", (*NOTIFY_SPECIAL, *ITEM_TARGETS)),
@@ -1069,12 +1075,14 @@ class _Compiler:
                 if target in special:
                     continue
                 if target in OWNER_TARGETS:
-                    takes = "postmortem.escalation" + (
-                        "" if target.startswith("item-") else " and document_escalation"
+                    takes = (
+                        "postmortem.escalation takes"
+                        if target.startswith("item-")
+                        else "postmortem.escalation and document_escalation take"
                     )
                     raise PolicyError(
                         f"{shown(target)} stands for an owner in post-mortem follow-up: only "
-                        f"{takes} take it (docs/postmortems.md)",
+                        f"{takes} it (docs/postmortems.md)",
                         path=(*path, "to", i),
                     )
                 self.directory.check_target(target, (*path, "to", i))
@@ -1275,7 +1283,20 @@ class _Compiler:
         # Rule conditions may test the time (within / not_within a calendar), and read the
         # post-mortem's facts in a policy with a postmortem: section.
         known = {**self.fields, **self.postmortem_fields} if self.postmortem_fields else self.fields
-        when = compile_condition(spec.when, known, (*path, "when"), self.calendars)
+        try:
+            when = compile_condition(spec.when, known, (*path, "when"), self.calendars)
+        except PolicyError as exc:
+            if self.postmortem_fields or type(exc) is not PolicyError:
+                raise
+            if "'postmortem." not in exc.message:
+                raise
+            raise PolicyError(
+                f"{exc.message} (postmortem.status and postmortem.overdue_items are facts of a "
+                "policy with a postmortem: section, docs/postmortems.md)",
+                path=exc.path,
+                source=exc.source,
+                suggestion=exc.suggestion,
+            ) from None
         actions = self._actions(spec.then, (*path, "then"), spec.risk)
         fields = referenced_fields(when)
         reads_paths = any(f.startswith("path.") for f in fields)

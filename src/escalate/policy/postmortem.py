@@ -1,8 +1,9 @@
 """The ``postmortem:`` section compiled: action items' default due date and the thresholds.
 
-The section's format is :class:`~escalate.policy.models.PostmortemSectionSpec`; the compiler
-builds its thresholds as clock rungs (the ladder compiler, with the owner targets allowed)
-and :func:`compile_postmortem` checks what only this section forbids and builds the
+The section's format is :class:`~escalate.policy.models.PostmortemSectionSpec`;
+:func:`check_thresholds` refuses what only this section forbids, the compiler builds its
+thresholds as clock rungs (the ladder compiler, with the owner targets allowed) and
+:func:`compile_postmortem` builds the
 :class:`~escalate.engine.postmortem.PostmortemDef` the engine reads: two clocks, one that
 measures every action item (its target ``items.due`` on ``items.calendar``) and one for the
 document, whose ladders are the thresholds. A policy without the section compiles to
@@ -20,9 +21,9 @@ from escalate.engine.clocks import ClockDef, Rung, Target
 from escalate.engine.followup import OWNER_TARGETS
 from escalate.engine.postmortem import PostmortemDef
 from escalate.errors import PolicyError
-from escalate.policy.models import PostmortemSectionSpec
+from escalate.policy.models import PostmortemSectionSpec, RungSpec
 
-__all__ = ["DOCUMENT_TARGETS", "ITEM_TARGETS", "compile_postmortem"]
+__all__ = ["DOCUMENT_TARGETS", "ITEM_TARGETS", "check_thresholds", "compile_postmortem"]
 
 Path = tuple[str | int, ...]
 
@@ -43,6 +44,25 @@ _REFUSED = {
 }
 
 
+def check_thresholds(spec: PostmortemSectionSpec) -> None:
+    """Refuse, before they are compiled, the threshold actions the follow-up cannot take
+    (it goes on after the incident ended): paths, status pages, bridges, another post-mortem,
+    notification plans."""
+    for key in ("escalation", "document_escalation"):
+        rungs: list[RungSpec] = getattr(spec, key)
+        for i, rung in enumerate(rungs):
+            for kind, why in _REFUSED.items():
+                if getattr(rung, kind) is not None:
+                    message = f"post-mortem thresholds cannot {kind}: {why}"
+                    raise PolicyError(message, path=("postmortem", key, i, kind))
+            if rung.notify is not None and rung.notify.plan is not None:
+                raise PolicyError(
+                    "notification plans deliver a live incident's pages and stop when it "
+                    "ends; post-mortem follow-up goes out as one notify (leave out plan:)",
+                    path=("postmortem", key, i, "notify", "plan"),
+                )
+
+
 def compile_postmortem(
     spec: PostmortemSectionSpec,
     *,
@@ -50,23 +70,9 @@ def compile_postmortem(
     document: tuple[Rung, ...],
     calendar: Callable[[str, Path], Calendar],
 ) -> PostmortemDef:
-    """The section compiled, its thresholds (``escalation`` and ``document``, compiled as
-    clock rungs) checked for actions the follow-up cannot take; ``calendar`` looks a calendar
-    name up (a PolicyError naming the key path for an unknown one)."""
-    for key, rungs in (("escalation", escalation), ("document_escalation", document)):
-        for rung in rungs:
-            for act in rung.actions:
-                where: Path = ("postmortem", key, rung.index, act.kind)
-                why = _REFUSED.get(act.kind)
-                if why is not None:
-                    message = f"post-mortem thresholds cannot {act.kind}: {why}"
-                    raise PolicyError(message, path=where)
-                if "plan" in act.details:
-                    raise PolicyError(
-                        "notification plans deliver a live incident's pages and stop when it "
-                        "ends; post-mortem follow-up goes out as one notify (leave out plan:)",
-                        path=(*where, "plan"),
-                    )
+    """The section compiled from its thresholds (``escalation`` and ``document``, compiled as
+    clock rungs after :func:`check_thresholds`); ``calendar`` looks a calendar name up (a
+    PolicyError naming the key path for an unknown one)."""
     items = spec.items
     found = calendar(items.calendar, ("postmortem", "items", "calendar"))
     targets: Mapping[str, Target] = {}
