@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from escalate import loads
+from escalate import Ticket, loads
 from tests.postmortem.policies import (
     BASE,
     REQUIRED,
@@ -170,3 +170,27 @@ def test_segments_carry_the_section() -> None:
     data["region"] = "uk"
     decision = loads(text).evaluate(data, now=at(DUE))
     assert ("uk", "T1:postmortem:fix-dns#1@0:notify0") == (decision.segment, decision.actions[0].id)
+
+
+def test_a_replay_following_the_wake_ups_decides_as_evaluate_does() -> None:
+    # The caller's loop: decide at each update and at each wake-up; every decision is the one
+    # evaluate gives on the history known then, past the ticket's closing.
+    data = ticket(item("2024-10-25T13:00:00Z", "fix-dns"), closed=True)
+    events, full = data["events"], Ticket.from_mapping(data)
+    replay = POLICY.replay({**data, "events": events[:1]})
+    decision = replay.decide(full.events[0].at)
+    known, wakes = 1, 0
+    while known < len(events) or decision.next_evaluation_at is not None:
+        wake = decision.next_evaluation_at
+        arrives = full.events[known].at if known < len(events) else None
+        if arrives is not None and (wake is None or arrives <= wake):
+            batch = [e for e in full.events[known:] if e.at == arrives]
+            known += len(batch)
+            decision = replay.update(events=batch, now=arrives)
+        else:
+            assert wake is not None
+            decision, wakes = replay.decide(wake), wakes + 1
+        expected = POLICY.evaluate({**data, "events": events[:known]}, now=decision.evaluated_at)
+        assert expected.to_json() == decision.to_json()
+    # after the closing: the item's due, 150 %, the document's due
+    assert (3, ()) == (wakes, decision.missed)

@@ -93,7 +93,8 @@ class _Item:
 @dataclass(frozen=True, slots=True)
 class _Measured:
     """One item (or the document) measured at now: its clock state, its due instants over
-    time (``(from, due)``; ``None``: no due date), its closing and its ladder revision."""
+    time (``(from, due)``, one per revision; ``None``: no due date), its start and its
+    closing (``None``: open)."""
 
     state: ClockState
     dues: tuple[tuple[datetime, datetime | None], ...]
@@ -184,7 +185,7 @@ def run_followup(
     postmortem = Postmortem(
         required_at=required.at,
         required_by=required.id,
-        due_by=doc.due_at or required.due_by,
+        due_by=doc.due_at or required.due_by,  # the document always has one
         revision=doc_revision,
         owner=owner,
         owner_from=owner_from,
