@@ -81,6 +81,7 @@ from escalate.policy.notifications import compile_notifications, plan_name_error
 from escalate.policy.postmortem import (
     DOCUMENT_TARGETS,
     ITEM_TARGETS,
+    check_rule,
     check_thresholds,
     compile_postmortem,
 )
@@ -1302,7 +1303,7 @@ class _Compiler:
         reads_paths = any(f.startswith("path.") for f in fields)
         reads_postmortem = any(f.startswith("postmortem.") for f in fields)
         if reads_postmortem:
-            _check_postmortem_rule(spec, actions, path)
+            check_rule(spec, actions, path)
         if reads_paths and spec.final:
             raise PolicyError(
                 "a rule that reads path levels cannot be final: it is matched after the "
@@ -1698,31 +1699,6 @@ def _judged_at(spec: EffectiveSpec, path: Path) -> str | None:
         )
     _event_names(value, where)
     return value
-
-
-def _check_postmortem_rule(spec: RuleSpec, actions: Sequence[ActionDef], path: Path) -> None:
-    """A rule reading ``postmortem.*`` is matched after the follow-up stage, which runs after
-    the paths and the rules that require post-mortems: it can neither shadow those, nor move
-    a path, nor require the post-mortem its facts describe."""
-    if spec.final:
-        raise PolicyError(
-            "a rule that reads postmortem.* cannot be final: it is matched after the "
-            "post-mortem follow-up, so it cannot shadow the rules before it",
-            path=(*path, "final"),
-        )
-    for act in actions:
-        if act.path is not None:
-            raise PolicyError(
-                "a rule that reads postmortem.* cannot escalate or transfer: it is matched "
-                "after the paths moved (notify a manager or a role instead)",
-                path=(*path, "then"),
-            )
-        if act.kind == "require_postmortem":
-            raise PolicyError(
-                "a rule that reads postmortem.* cannot require_postmortem: the post-mortem "
-                "its facts describe would depend on it",
-                path=(*path, "then"),
-            )
 
 
 def _rung_key(rung: Rung) -> tuple[str, Any]:

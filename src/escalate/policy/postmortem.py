@@ -13,17 +13,24 @@ section existed. See docs/postmortems.md.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from escalate.calendars._durations import parse_duration
 from escalate.calendars.calendar import Calendar
+from escalate.engine.actions import ActionDef
 from escalate.engine.clocks import ClockDef, Rung, Target
 from escalate.engine.followup import OWNER_TARGETS
 from escalate.engine.postmortem import PostmortemDef
 from escalate.errors import PolicyError
-from escalate.policy.models import PostmortemSectionSpec, RungSpec
+from escalate.policy.models import PostmortemSectionSpec, RuleSpec, RungSpec
 
-__all__ = ["DOCUMENT_TARGETS", "ITEM_TARGETS", "check_thresholds", "compile_postmortem"]
+__all__ = [
+    "DOCUMENT_TARGETS",
+    "ITEM_TARGETS",
+    "check_rule",
+    "check_thresholds",
+    "compile_postmortem",
+]
 
 Path = tuple[str | int, ...]
 
@@ -42,6 +49,31 @@ _REFUSED = {
     "open_bridge": "a bridge is for a live incident, not for its post-mortem",
     "require_postmortem": "the follow-up of a post-mortem cannot require another one",
 }
+
+
+def check_rule(spec: RuleSpec, actions: Sequence[ActionDef], path: Path) -> None:
+    """A rule reading ``postmortem.*`` is matched after the follow-up stage, which runs after
+    the paths and the rules that require post-mortems: it can neither shadow those, nor move
+    a path, nor require the post-mortem its facts describe."""
+    if spec.final:
+        raise PolicyError(
+            "a rule that reads postmortem.* cannot be final: it is matched after the "
+            "post-mortem follow-up, so it cannot shadow the rules before it",
+            path=(*path, "final"),
+        )
+    for act in actions:
+        if act.path is not None:
+            raise PolicyError(
+                "a rule that reads postmortem.* cannot escalate or transfer: it is matched "
+                "after the paths moved (notify a manager or a role instead)",
+                path=(*path, "then"),
+            )
+        if act.kind == "require_postmortem":
+            raise PolicyError(
+                "a rule that reads postmortem.* cannot require_postmortem: the post-mortem "
+                "its facts describe would depend on it",
+                path=(*path, "then"),
+            )
 
 
 def check_thresholds(spec: PostmortemSectionSpec) -> None:
