@@ -25,6 +25,8 @@ from escalate.engine.decision_format import (
     PathOutput,
     PenaltyOutput,
     PolicyRef,
+    PostmortemItemOutput,
+    PostmortemOutput,
     RuleTrace,
     VendorClockOutput,
     VendorOutput,
@@ -262,6 +264,8 @@ def test_a_hand_made_invalid_decision_is_rejected_by_schema_and_model(
         "INC0010001:status-page:EU%3A web:clock:resolution#1@0:status_page0",
         "INC0010001:status-page:order-portal:resolved:20241120T170000Z",
         "INC0010001:rule:p1-bridge:20241120T112000Z:open_bridge0:join:service-desk:20241120T142000Z",
+        "INC0010001:postmortem:fix-dns-ttl#1@1:notify0",
+        "INC0010001:postmortem:document#2@0:custom0",
     ],
 )
 def test_every_documented_action_id_shape_matches_the_pattern(action_id: str) -> None:
@@ -304,6 +308,8 @@ DECISION_MODELS: tuple[type[BaseModel], ...] = (
     PenaltyOutput,
     GovernanceOutput,
     OverrideCheckOutput,
+    PostmortemOutput,
+    PostmortemItemOutput,
 )
 
 
@@ -341,7 +347,7 @@ def test_the_decision_model_describes_every_key_to_dict_writes() -> None:
     only_when_some = {"missed", "withdrawn"}  # audit keys (tests/engine/test_missed.py)
     only_when_some.add("warnings")  # a misspelt milestone (tests/regulatory/test_warnings.py)
     only_when_some.add("vendors")  # only with vendors: (tests/vendors/test_vendor_acceptance.py)
-    only_when_declared = {"governance"}  # tests/governance
+    only_when_declared = {"governance", "postmortem"}  # tests/governance, tests/postmortem
     assert (
         set(DecisionOutput.model_fields) - only_when_some - only_when_declared,
         set(ActionOutput.model_fields) - {"risks"},  # only with risk classes (tests/governance)

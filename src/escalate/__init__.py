@@ -4,6 +4,7 @@ The public surface is re-exported here; everything else is an implementation det
 object escalate returns is immutable: attributes cannot be assigned, mappings are read-only
 and sequences are tuples. The value types (:class:`Action`, :class:`RuleResult`, :class:`Withdrawn`,
 :class:`Governance`, :class:`OverrideCheck`, :class:`Authorization`, :class:`PathState`,
+:class:`Postmortem`, :class:`PostmortemItem`,
 :class:`Finding`, :class:`Event`, :class:`Shift`, :class:`Resolution`, :class:`Message` and
 the compiled definitions) are also hashable and compare by value;
 :class:`Policy`, :class:`Decision`, :class:`ClockState` and :class:`Simulation` compare by
@@ -26,6 +27,7 @@ from escalate.engine.governance import Governance, OverrideCheck
 from escalate.engine.incremental import TicketReplay
 from escalate.engine.messages import Message
 from escalate.engine.paths import LevelDef, PathDef, PathState
+from escalate.engine.postmortem import Postmortem, PostmortemDef, PostmortemItem
 from escalate.engine.rules import RuleDef
 from escalate.engine.segments import Segment
 from escalate.engine.sweep import Swept
@@ -85,6 +87,9 @@ __all__ = [
     "Policy",
     "PolicyError",
     "PolicyErrors",
+    "Postmortem",
+    "PostmortemDef",
+    "PostmortemItem",
     "Resolution",
     "Role",
     "RuleDef",

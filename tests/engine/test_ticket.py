@@ -850,6 +850,34 @@ def spelled(name: str) -> st.SearchStrategy[str]:
     return st.sampled_from([name, title, name.replace("-", "_").upper()])
 
 
+def postmortem_payload(draw: st.DrawFn, items: dict[str, bool], when: datetime) -> dict[str, Any]:
+    """A valid ``postmortem`` event's payload; ``items`` (id -> still open) follows the
+    items it records and closes: a closed item is never recorded again."""
+    free = [i for i in ("fix-dns", "add-alert", "runbook_2") if items.get(i, True)]
+    open_items = sorted(i for i, is_open in items.items() if is_open)
+    changes = ["assigned", "published", *(["item"] if free else [])]
+    if open_items:
+        changes += ["item-done", "item-dropped"]
+    change = draw(st.sampled_from(changes))
+    payload: dict[str, Any] = {"change": change}
+    due = when + timedelta(days=draw(st.integers(-1, 10)))
+    if change in ("assigned", "item"):
+        payload["owner"] = draw(NAMES)
+        if draw(st.booleans()):
+            payload["due"] = due if draw(st.booleans()) else due.isoformat()
+    if change == "item":
+        item = draw(st.sampled_from(free))
+        items[item] = True
+        payload.update(item=item, title=draw(NAMES))
+    elif change in ("item-done", "item-dropped"):
+        item = draw(st.sampled_from(open_items))
+        items[item] = False
+        payload["item"] = item
+        if change == "item-dropped":
+            payload["reason"] = "superseded by\nthe new design"
+    return payload
+
+
 @st.composite
 def valid_ticket_data(draw: st.DrawFn) -> dict[str, Any]:
     """JSON-like data of a valid ticket with a random history."""
@@ -865,6 +893,7 @@ def valid_ticket_data(draw: st.DrawFn) -> dict[str, Any]:
     assignee: str | None = None
     category: str | None = None
     events: list[dict[str, Any]] = []
+    items: dict[str, bool] = {}  # post-mortem action items recorded: id -> still open
     for _ in range(draw(st.integers(0, 12))):
         when += draw(st.sampled_from([timedelta(0), timedelta(seconds=1), timedelta(hours=3)]))
         kind = draw(st.sampled_from(EVENT_TYPES))
@@ -908,6 +937,8 @@ def valid_ticket_data(draw: st.DrawFn) -> dict[str, Any]:
             event["milestone"] = draw(st.sampled_from(["gdpr-aware", "sec-8k-filed"]))
             if draw(st.booleans()):
                 event["reason"] = "scoping took\ntwo days"
+        elif kind == "postmortem":
+            event.update(postmortem_payload(draw, items, when))
         if kind in ("acknowledged", "first-response", "action-done") and draw(st.booleans()):
             event["actor"] = draw(NAMES)
         events.append(event)

@@ -310,7 +310,8 @@ class Comms:
         :meth:`escalate.Policy.export`).
 
         Vendor states (other parties' contract state and penalties, commercial data), the
-        governance flags and the risk classes of actions are internal: every audience but
+        governance flags, the post-mortem follow-up and the risk classes of actions are
+        internal: every audience but
         ``internal`` loses them, except that the ``vendor`` audience keeps the state of
         ``own_vendor`` alone (the vendor it is exported for;
         :meth:`escalate.Policy.vendor_view` narrows it further)."""
@@ -334,6 +335,7 @@ class Comms:
                 data.pop("paths", None)
                 data.pop("withdrawn", None)
             data.pop("governance", None)
+            data.pop("postmortem", None)  # owners, items: internal follow-up
             states = data.pop("vendors", None)
             if states is not None and own_vendor is not None and audience_name == "vendor":
                 data["vendors"] = [v for v in states if v["vendor"] == own_vendor]

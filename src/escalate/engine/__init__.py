@@ -5,8 +5,8 @@ one from YAML is :mod:`escalate.policy`'s job. Exported here: the policy and its
 definitions (clocks with their triggers, targets, scoped ``Definition`` values and rungs;
 paths and levels; rules with their conditions, ``Leaf`` and ``Node``; actions; the status
 table; channels and notification plans; the status-page settings), the ticket, and the
-decision with the states it carries (audience cadences too), and the rendered ``Message``
-value.
+decision with the states it carries (audience cadences and the post-mortem too), and the
+rendered ``Message`` value.
 """
 
 from escalate.engine.actions import ActionDef, StatusPagesDef
@@ -27,6 +27,7 @@ from escalate.engine.decision import Action, Decision, RuleResult, Withdrawn
 from escalate.engine.messages import Message
 from escalate.engine.paths import LevelDef, PathDef, PathState
 from escalate.engine.plans import Channel, NotificationPlan, Notifications, PlanStep
+from escalate.engine.postmortem import Postmortem, PostmortemDef, PostmortemItem
 from escalate.engine.recurrence import RecurrenceDef
 from escalate.engine.rules import RuleDef
 from escalate.engine.statuses import StatusTable
@@ -57,6 +58,9 @@ __all__ = [
     "PenaltyState",
     "PlanStep",
     "Policy",
+    "Postmortem",
+    "PostmortemDef",
+    "PostmortemItem",
     "ProcedureDef",
     "RecurrenceDef",
     "RuleDef",

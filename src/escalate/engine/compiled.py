@@ -36,6 +36,7 @@ from escalate.engine.incremental import TicketReplay
 from escalate.engine.messages import Message, Renderer
 from escalate.engine.paths import PathDef
 from escalate.engine.plans import Notifications
+from escalate.engine.postmortem import PostmortemDef
 from escalate.engine.recurrence import RecurrenceDef
 from escalate.engine.rules import RuleDef
 from escalate.engine.segments import Segment, select
@@ -125,6 +126,9 @@ class Policy:
       ``effective.judged_at`` written ``milestone:<name>``, conditions on ``milestones``,
       ``<vendor>-resolved``), a frozenset; a ticket's milestone one edit or two away from
       one of them gets a warning in its decision (docs/regulatory.md).
+    * ``postmortem``: the ``postmortem:`` section compiled (a
+      :class:`~escalate.engine.postmortem.PostmortemDef`), ``None`` when not declared
+      (docs/postmortems.md).
 
     :meth:`messages` renders a decision's audience messages and :meth:`export` gives a
     decision as one audience may read it (docs/notifications.md).
@@ -155,6 +159,7 @@ class Policy:
         "paths",
         "pin",
         "positions",
+        "postmortem",
         "recurrence",
         "rules",
         "segment",
@@ -187,6 +192,7 @@ class Policy:
     pin: str
     positions: Mapping[KeyPath, tuple[str, int, int]]
     recurrence: RecurrenceDef | None
+    postmortem: PostmortemDef | None
     rules: tuple[RuleDef, ...]
     segment: str | None
     segments: tuple[Segment, ...]
@@ -228,6 +234,7 @@ class Policy:
         governance: GovernanceDef | None = None,
         milestone_names: frozenset[str] = frozenset(),
         recurrence: RecurrenceDef | None = None,
+        postmortem: PostmortemDef | None = None,
     ) -> None:
         object.__setattr__(self, "id", id)
         object.__setattr__(self, "version", version)
@@ -273,6 +280,7 @@ class Policy:
         object.__setattr__(self, "governance", governance)
         object.__setattr__(self, "milestone_names", frozenset(milestone_names))
         object.__setattr__(self, "recurrence", recurrence)
+        object.__setattr__(self, "postmortem", postmortem)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"Policy is immutable; cannot set {name!r}")
@@ -619,8 +627,8 @@ class Policy:
         """``decision.to_dict()`` as ``audience`` may read it: the ticket's classified values
         that audience may not read removed everywhere (actions, notes, trace), actions for
         other audiences left out, and for an audience other than ``internal`` the rule trace,
-        the vendor states and the governance flags left out (see docs/notifications.md,
-        "Redaction").
+        the vendor states, the governance flags and the post-mortem follow-up left out (see
+        docs/notifications.md, "Redaction").
 
         For the ``vendor`` audience of a policy that declares vendors, ``vendor`` names the
         vendor it is for (required) and the result is that vendor's view: the fields its

@@ -23,6 +23,7 @@ from escalate.engine.conditions import Leaf, trace
 from escalate.engine.contracts import VendorState
 from escalate.engine.governance import Governance
 from escalate.engine.paths import PathDef, PathState
+from escalate.engine.postmortem import Postmortem
 
 # Imported for real, not under TYPE_CHECKING: compiled, RuleResult's field annotations are
 # built from the compiled RuleDef class, which must be loaded first (docs/scale.md).
@@ -212,7 +213,10 @@ class Decision:
     ``to_dict()`` has no ``governance`` key); ``warnings`` what the ticket likely got wrong
     for this policy, as text (a milestone one or two letters from a name the policy reads:
     docs/regulatory.md); empty for most decisions, and then ``to_dict()`` has no
-    ``warnings`` key.
+    ``warnings`` key; ``postmortem`` where the post-mortem a ``require_postmortem`` action
+    asked for stands (a :class:`~escalate.engine.postmortem.Postmortem`: owner, due date,
+    action items; ``None`` when the policy declares no ``postmortem:`` section or the ticket
+    required none, and then ``to_dict()`` has no ``postmortem`` key).
 
     Not a value type: decisions compare by identity and are not meant as dictionary keys
     (two evaluations of the same inputs give equal ``to_json()`` and ``input_digest``; compare
@@ -237,6 +241,7 @@ class Decision:
         "policy_hash",
         "policy_id",
         "policy_version",
+        "postmortem",
         "priority",
         "segment",
         "ticket_id",
@@ -262,6 +267,7 @@ class Decision:
     policy_hash: str
     policy_id: str
     policy_version: str
+    postmortem: Postmortem | None
     priority: str | None
     segment: str | None
     ticket_id: str
@@ -293,6 +299,7 @@ class Decision:
         vendors: tuple[VendorState, ...] | None = None,
         governance: Governance | None = None,
         warnings: tuple[str, ...] = (),
+        postmortem: Postmortem | None = None,
     ) -> None:
         # The mappings by name are built on first use: most callers read only the actions.
         object.__setattr__(self, "policy_id", policy_id)
@@ -317,6 +324,7 @@ class Decision:
         object.__setattr__(self, "vendors", None if vendors is None else tuple(vendors))
         object.__setattr__(self, "governance", governance)
         object.__setattr__(self, "warnings", tuple(warnings))
+        object.__setattr__(self, "postmortem", postmortem)
         object.__setattr__(
             self, "communications", None if communications is None else tuple(communications)
         )
@@ -475,6 +483,9 @@ class Decision:
         # Present whenever the policy declares ``governance:``.
         if self.governance is not None:
             out["governance"] = self.governance.to_dict()
+        # Present once a policy with a ``postmortem:`` section required a post-mortem.
+        if self.postmortem is not None:
+            out["postmortem"] = self.postmortem.to_dict()
         if trace:
             out["rules"] = [r.to_dict(self._facts) for r in self._rule_results]
         return out
@@ -549,6 +560,8 @@ class Decision:
             )
         for v in self.vendors or ():
             lines.extend(v.explain())
+        if self.postmortem is not None:
+            lines += self.postmortem.explain()
         for p, s in self._path_pairs:
             if not s.active:
                 lines.append(f"path {p.name}: not active")

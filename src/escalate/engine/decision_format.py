@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from escalate.engine.clocks import CLOCK_STATES
 from escalate.engine.decision import DECISION_FORMAT, DONE, MATCHED, NOT_MATCHED, SHADOWED
+from escalate.engine.postmortem import DOCUMENT_STATUSES, ITEM_STATUSES
 
 __all__ = [
     "ACTION_ID_PATTERN",
@@ -32,6 +33,8 @@ __all__ = [
     "OverrideCheckOutput",
     "PathOutput",
     "PolicyRef",
+    "PostmortemItemOutput",
+    "PostmortemOutput",
     "RuleTrace",
     "WithdrawnOutput",
 ]
@@ -43,10 +46,12 @@ DURATION_PATTERN = r"^-?(0s|([0-9]+d)?([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+us)?)
 _STAMP = r"[0-9]{8}T[0-9]{6}(\.[0-9]{6})?Z"
 _RUNG_ACTION = r"clock:[^:#@]+#[0-9]+@[0-9]+:[a-z][a-z0-9_-]*[0-9]+"
 _RULE_ACTION = rf"rule:[^:]+:{_STAMP}:[a-z][a-z0-9_-]*[0-9]+"
+_POSTMORTEM_ACTION = r"postmortem:[a-z0-9_-]+#[0-9]+@[0-9]+:[a-z][a-z0-9_-]*[0-9]+"
 #: The shapes of action ids (see docs/decision-format.md): clock rungs, rules, path levels,
 #: their hand-off notices and unacknowledged fallbacks, bridge joins and status-page updates;
 #: after any of them, the channel attempts and the communication failure of a notification
-#: plan; audience updates; vendor-side contact levels. ``{ticket}`` is the ticket's id.
+#: plan; audience updates; vendor-side contact levels; post-mortem thresholds. ``{ticket}`` is
+#: the ticket's id.
 ACTION_ID_PATTERN = (
     rf"^.+:((({_RUNG_ACTION}|{_RULE_ACTION})(:join:[^:]+:{_STAMP})?"
     rf"|status-page:[^:]+:({_RUNG_ACTION}|{_RULE_ACTION}|resolved:{_STAMP})"
@@ -54,6 +59,7 @@ ACTION_ID_PATTERN = (
     rf"|:handoff:[^:]+:{_STAMP})?)"
     r"(/notify/[^/]+/[0-9]+|/comms-failure)?"
     r"|audience:[a-z]+@[0-9]+"
+    rf"|{_POSTMORTEM_ACTION}"
     rf"|vendor:[^:]+:[0-9]+:({_STAMP}:)?contact:[0-9]+)$"
 )
 _HEX64 = r"^[0-9a-f]{64}$"
@@ -90,8 +96,9 @@ class ActionOutput(BaseModel):
     )
     source: str = Field(
         description="What made it due: 'rule:{id}', 'clock:{name}@{rung}', 'path:{name}' or "
-        "'audience:{name}' (an update the audience's cadence asks for) or 'vendor:{id}' (a "
-        "vendor-side contact level)."
+        "'audience:{name}' (an update the audience's cadence asks for), 'vendor:{id}' (a "
+        "vendor-side contact level) or 'postmortem:{item}@{rung}' (a post-mortem threshold; "
+        "item 'document' for the document)."
     )
     due_at: Instant = Field(description="When it became due.")
     late: bool = Field(description="True when due_at is before evaluated_at.")
@@ -332,6 +339,62 @@ class GovernanceOutput(BaseModel):
     overrides: list[OverrideCheckOutput] = Field(description="Every override event, checked.")
 
 
+_Percent = Annotated[str, StringConstraints(pattern=r"^-?[0-9]+\.[0-9]{2}$")]
+
+
+class PostmortemItemOutput(BaseModel):
+    """One action item of a post-mortem (docs/postmortems.md)."""
+
+    model_config = _CONFIG
+
+    id: str = Field(description="The item's id, as its events name it.")
+    title: str = Field(description="What is to be done (the last item event's).")
+    owner: str = Field(description="Who owns it (the last item event's).")
+    recorded_at: Instant = Field(description="When it was first recorded.")
+    due: Instant | None = Field(description="When it is due; null: no due date.")
+    target: str | None = Field(
+        description="The time allowed: postmortem.items.due as written, or the real time to "
+        "an explicit due; null: no due date."
+    )
+    revision: int = Field(ge=1, description="How many due dates it has had (in action ids).")
+    status: Literal[ITEM_STATUSES] = Field(  # type: ignore[valid-type]
+        description="open, done, dropped or overdue (open past its due)."
+    )
+    percent: _Percent | None = Field(description="Time elapsed of the time allowed.")
+    overdue_since: Instant | None = Field(
+        description="When it became overdue; kept once done or dropped late."
+    )
+    closed_at: Instant | None = Field(description="When it was done or dropped.")
+    reason: str | None = Field(description="Why it was dropped.")
+
+
+class PostmortemOutput(BaseModel):
+    """Where the post-mortem a require_postmortem action asked for stands."""
+
+    model_config = _CONFIG
+
+    required_at: Instant = Field(description="When the require_postmortem action became due.")
+    required_by: Annotated[str, StringConstraints(pattern=ACTION_ID_PATTERN)] = Field(
+        description="That action's id."
+    )
+    due_by: Instant = Field(description="When the document is due.")
+    revision: int = Field(ge=1, description="How many due dates it has had (in action ids).")
+    owner: str | None = Field(description="Who owns it; null: nobody yet.")
+    owner_from: Literal["event", "policy"] | None = Field(
+        description="event (a postmortem assigned event) or policy (require_postmortem.owner)."
+    )
+    published_at: Instant | None = Field(description="When the document was published.")
+    status: Literal[DOCUMENT_STATUSES] = Field(  # type: ignore[valid-type]
+        description="pending, overdue (past due_by, unpublished) or published."
+    )
+    percent: _Percent | None = Field(description="Time elapsed of the time allowed.")
+    overdue_since: Instant | None = Field(
+        description="When it became overdue; kept once published late."
+    )
+    overdue_items: int = Field(ge=0, description="How many action items are overdue.")
+    items: list[PostmortemItemOutput] = Field(description="The action items, as recorded.")
+
+
 class DecisionOutput(BaseModel):
     """A decision as ``Decision.to_dict()`` writes it (``rules`` only with the trace)."""
 
@@ -390,4 +453,9 @@ class DecisionOutput(BaseModel):
         default=None,
         description="Risks, oversight tier, board and audit flags, override checks. Present "
         "whenever the policy declares governance:.",
+    )
+    postmortem: PostmortemOutput | None = Field(
+        default=None,
+        description="Owner, due date and action items of the post-mortem (docs/postmortems.md). "
+        "Present when the policy declares postmortem: and the ticket required one.",
     )

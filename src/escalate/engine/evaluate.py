@@ -11,7 +11,11 @@ The stages run in a fixed order, each a function of what came before:
    → actions; their stretches → path requests;
 5. :func:`~escalate.engine.escalation.run_paths`: timers, acknowledgements, requests and
    overrides replayed → levels, pages (people from :mod:`~escalate.engine.targets`);
-6. ``run_rules`` for rules that read path levels;
+6. ``run_rules`` for rules that read path levels; then, only for a policy with a
+   ``postmortem:`` section, :func:`~escalate.engine.followup.run_followup` (the post-mortem
+   a ``require_postmortem`` action asked for: owner, due dates, action items, threshold
+   actions, which go on after the ticket ended) and ``run_rules`` for the rules that read
+   ``postmortem.*`` facts;
 7. :func:`~escalate.engine.bulletins.run_bulletins`: status-page updates paced per component,
    bridges whose participants are paths;
 8. :func:`~escalate.engine.notifications.run_notifications`, only for a policy with
@@ -50,6 +54,7 @@ from escalate.engine.contracts import VendorState
 from escalate.engine.decision import DONE, MATCHED, Decision
 from escalate.engine.escalation import run_paths
 from escalate.engine.facts import Facts, run_clocks
+from escalate.engine.followup import run_followup
 from escalate.engine.governance import OverrideCheck
 from escalate.engine.ladders import run_ladders
 from escalate.engine.matching import Matches, missed_actions, run_rules
@@ -137,6 +142,20 @@ def _evaluate(
     run_rules(ctx, facts, clocks, cycles, out, matches, reads_paths=False)
     path_states = run_paths(ctx, facts, out, rejected or _NONE_REJECTED)
     run_rules(ctx, facts, clocks, cycles, out, matches, reads_paths=True)
+    postmortem = None
+    if policy.postmortem is not None:
+        postmortem = run_followup(ctx, policy.postmortem, facts, clocks, cycles, out)
+        for reads_paths in (False, True):
+            run_rules(
+                ctx,
+                facts,
+                clocks,
+                cycles,
+                out,
+                matches,
+                reads_paths=reads_paths,
+                reads_postmortem=True,
+            )
     run_bulletins(ctx, out, matches.results, path_states)
     if policy.notifications is not None:
         run_notifications(ctx, policy.notifications, out)
@@ -208,6 +227,7 @@ def _evaluate(
         vendors=vendors,
         governance=governance,
         warnings=warnings,
+        postmortem=postmortem,
     )
     return decision, ctx.history
 

@@ -15,7 +15,7 @@ conditions" below).
 from __future__ import annotations
 
 import bisect
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from fractions import Fraction
 from typing import Any, cast
@@ -85,6 +85,9 @@ _CUSTOM_TYPES: dict[str, tuple[type, ...]] = {
 }
 
 Stretch = tuple[datetime, datetime | None]  # (began, ended); None: still holding at now
+# Facts that change without an event of their own: clocks, paths, the post-mortem follow-up.
+_POSTMORTEM = "postmortem."
+_MOVING_PREFIXES = ("clock.", "path.", _POSTMORTEM)
 
 
 class Facts:
@@ -102,6 +105,8 @@ class Facts:
         "_marks",
         "_moving",
         "_past",
+        "_pm_at",
+        "_pm_changes",
         "_read",
         "_scope_changes",
         "_step_at",
@@ -140,6 +145,19 @@ class Facts:
         # Per clock, its cycles over the whole history (never changed): the clocks at a past
         # instant are read off them instead of folding the history up to there again.
         self._folds: dict[str, list[Cycle]] = {}
+        # The post-mortem facts at a past instant, and the instants they may change at (set
+        # by the follow-up stage, before the rules that read them run).
+        self._pm_at: Callable[[datetime], Mapping[str, Any]] | None = None
+        self._pm_changes: tuple[datetime, ...] = ()
+
+    def record_postmortem(
+        self, at: Callable[[datetime], Mapping[str, Any]], changes: tuple[datetime, ...]
+    ) -> None:
+        """Remember the ``postmortem.*`` facts at past instants (``at``) and the instants up
+        to now at which they change (:mod:`escalate.engine.followup`); past facts worked out
+        before are forgotten, as they lack these."""
+        self._pm_at, self._pm_changes = at, changes
+        self._past.clear()
 
     def record_path(self, name: str, history: tuple[tuple[datetime, int], ...]) -> None:
         """Remember when path ``name`` entered which level (for past ``path.*`` facts)."""
@@ -163,6 +181,8 @@ class Facts:
         _dynamic_facts(ctx, past, state, priority, self._read)
         past["milestones"] = _milestones(self._marks, at)
         past[TIME] = at
+        if self._pm_at is not None:
+            past.update(self._pm_at(at))
         if clocks:
             for clock in ctx.policy.clocks:
                 restarts = self._restarts(clock)
@@ -283,19 +303,22 @@ class Facts:
         for name, history in self.histories.items():
             if f"path.{name}.level" in fields or f"path.{name}.active" in fields:
                 found.update(entered for entered, _ in history if entered <= ctx.now)
+        if self._pm_changes and any(f.startswith(_POSTMORTEM) for f in fields):
+            found.update(self._pm_changes)
         return sorted(found)
 
     def _has_history(self, fields: Sequence[str]) -> bool:
         """Whether any of these fields can change after the opening."""
         changed = self._changed
         return any(
-            f in _FIELD_EVENTS or f in changed or f == TIME or f.startswith(("clock.", "path."))
+            f in _FIELD_EVENTS or f in changed or f == TIME or f.startswith(_MOVING_PREFIXES)
             for f in fields
         )
 
     def moving(self) -> frozenset[str]:
         """The fields this ticket's events change (computed once): a fact not named here,
-        and not the time, a clock's or a path's, has the same value at every instant."""
+        and not the time, a clock's, a path's or the post-mortem's, has the same value at
+        every instant."""
         found = self._moving
         if found is None:
             names: set[str] = set(self._changed)
@@ -330,7 +353,7 @@ class Facts:
             if not isinstance(part, Leaf):
                 continue
             name = part.field
-            if name == TIME or name.startswith(("clock.", "path.")):
+            if name == TIME or name.startswith(_MOVING_PREFIXES):
                 continue
             if moving is None:
                 moving = self.moving()

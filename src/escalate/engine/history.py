@@ -63,6 +63,8 @@ __all__ = [
     "EVENT_REQUIRED",
     "EVENT_TYPES",
     "HISTORY_FIELDS",
+    "POSTMORTEM_CHANGES",
+    "POSTMORTEM_DOCUMENT",
     "STATUSES",
     "Derived",
     "Event",
@@ -130,7 +132,14 @@ EVENT_TYPES = (
     "comment",
     "field-changed",
     "milestone",
+    "postmortem",
 )
+#: What a ``postmortem`` event records (its ``change``): the post-mortem's owner (and due
+#: date), an action item recorded or updated, an item done or dropped, the document published.
+POSTMORTEM_CHANGES = ("assigned", "item", "item-done", "item-dropped", "published")
+#: The item id the post-mortem document's own threshold actions use (``{ticket}:postmortem:
+#: document#...``): no action item may take it.
+POSTMORTEM_DOCUMENT = "document"
 #: The optional text fields of a ticket other than its priority (which has its own event).
 TEXT_FIELDS_BUT_PRIORITY = (
     "impact",
@@ -177,6 +186,11 @@ _PAYLOAD = (
     "to_value",
     "text",
     "milestone",
+    "change",
+    "owner",
+    "item",
+    "title",
+    "due",
 )
 # Payload attributes whose JSON key differs (``from`` is a Python keyword).
 _JSON_KEY = {"from_value": "from", "to_value": "to"}
@@ -198,6 +212,7 @@ _ALLOWED: dict[str, tuple[str, ...]] = {
     "comment": ("actor", "text"),
     "field-changed": ("field", "from_value", "to_value", "actor"),
     "milestone": ("milestone", "actor", "reason"),
+    "postmortem": ("change", "owner", "item", "title", "due", "reason", "actor"),
 }
 # Per event type: a getter of the payload keys it does not take, and what they must all be.
 _PAYLOAD_RULES: dict[str, tuple[Callable[[Event], object], tuple[None, ...]]] = {}
@@ -208,6 +223,15 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     "override": ("actor", "reason", "path", "level"),
     "field-changed": ("field",),
     "milestone": ("milestone",),
+    "postmortem": ("change",),
+}
+# Per post-mortem change: the payload keys it requires and those it takes (``actor`` too).
+_POSTMORTEM_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "assigned": (("owner",), ("owner", "due")),
+    "item": (("item", "title", "owner"), ("item", "title", "owner", "due")),
+    "item-done": (("item",), ("item",)),
+    "item-dropped": (("item", "reason"), ("item", "reason")),
+    "published": ((), ()),
 }
 _IMPLIED_STATUS = {"resolved": "resolved", "closed": "closed", "reopened": "in-progress"}
 _STATUS_EVENTS = frozenset({"status-changed", *_IMPLIED_STATUS})
@@ -250,6 +274,13 @@ class Event:
       clock triggers ``event: milestone:<name>`` and the ``milestones`` fact), ``actor`` and
       ``reason`` (free text, e.g. the reasons for a late notification). Declared last, so
       positional construction of the other fields is unchanged.
+    * ``postmortem``: ``change`` (required, one of :data:`POSTMORTEM_CHANGES`) and what that
+      change takes: ``assigned`` an ``owner`` (required) and a ``due`` instant; ``item`` an
+      ``item`` id (a lower-case id), its ``title`` and ``owner`` (required) and a ``due``
+      instant; ``item-done`` the ``item``; ``item-dropped`` the ``item`` and a ``reason``
+      (required); ``published`` nothing. An ``item-done`` or ``item-dropped`` names an item an
+      earlier ``item`` event recorded, still open; ``item`` events on an open item update it.
+      Follow-up after the incident (docs/postmortems.md); declared after ``milestone``.
 
     The :class:`Ticket` constructor checks these rules; an ``Event`` alone is just a value.
 
@@ -276,6 +307,11 @@ class Event:
     to_value: Value = None
     text: str | None = None
     milestone: str | None = None
+    change: str | None = None
+    owner: str | None = None
+    item: str | None = None
+    title: str | None = None
+    due: datetime | None = None
 
     def __post_init__(self) -> None:
         if self.status is None:
@@ -296,7 +332,7 @@ class Event:
         for key in _PAYLOAD:
             value = getattr(self, key)
             if value is not None:
-                out[_JSON_KEY.get(key, key)] = value
+                out[_JSON_KEY.get(key, key)] = iso(value) if key == "due" else value
         if self.type == "field-changed":
             out["to"] = self.to_value
         return dict(sorted(out.items()))
@@ -507,6 +543,7 @@ class Derived:
         "assignee_at",
         "group",
         "group_at",
+        "items",
         "last_group",
         "priority",
         "priority_at",
@@ -530,6 +567,9 @@ class Derived:
         self.reassignments = self.reopens = 0
         self.values: dict[str, Value] = {}
         self.values_at: dict[str, int] = {}
+        # Post-mortem action items: id -> (the event that first recorded it, the event that
+        # closed it: done or dropped; -1 while open).
+        self.items: dict[str, tuple[int, int]] = {}
 
     def copy(self) -> Derived:
         """A copy to fold more events onto (this one stays as it is)."""
@@ -541,6 +581,7 @@ class Derived:
         out.group_at, out.assignee_at = self.group_at, self.assignee_at
         out.reassignments, out.reopens = self.reassignments, self.reopens
         out.values, out.values_at = dict(self.values), dict(self.values_at)
+        out.items = dict(self.items)
         return out
 
     def set_group(self, group: str | None, i: int) -> None:
@@ -624,6 +665,8 @@ def check_history(
                     path=("events", i, "milestone"),
                     value=event.milestone,
                 )
+        elif kind == "postmortem":
+            _check_postmortem(out, event, i)
         if event.reason is not None and (
             type(event.reason) is not str or text_problem(event.reason, multiline=True)
         ):
@@ -676,19 +719,95 @@ def check_history(
 _MILESTONE = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
 
 
-def milestone_problem(name: str) -> str | None:
-    """Why ``name`` is refused as a milestone name, or ``None``.
+def milestone_problem(name: str, *, what: str = "") -> str | None:
+    """Why ``name`` is refused as a milestone name (or, with ``what``, as another id written
+    the same way: a post-mortem item), or ``None``.
 
     >>> milestone_problem("gdpr-aware") is None, milestone_problem("GDPR-aware") is not None
     (True, True)
     """
     if _MILESTONE.fullmatch(name):
         return None
+    if what:
+        return (
+            f"{what} is a lower-case id: letters a-z and digits, words joined by '-' or '_' "
+            "(e.g. 'fix-dns-ttl'); it is part of action ids and later events name it exactly"
+        )
     return (
         "a milestone name is a lower-case id: letters a-z and digits, words joined by '-' "
         "or '_' (e.g. 'gdpr-aware'); clock triggers and the 'milestones' fact match it "
         "exactly, so a misspelt one would start no clock"
     )
+
+
+def _check_postmortem(out: Derived, event: Event, i: int) -> None:
+    """Check a ``postmortem`` event's payload against its ``change`` and the items recorded
+    so far, and record what it does to them in ``out``."""
+    change = event.change
+    keys = _POSTMORTEM_KEYS.get(change) if type(change) is str else None
+    if keys is None:
+        raise unknown_name(
+            "post-mortem change",
+            change,
+            change if type(change) is str else "",
+            POSTMORTEM_CHANGES,
+            ("events", i, "change"),
+        )
+    required, taken = keys
+    for key in ("owner", "item", "title", "due", "reason"):
+        value = getattr(event, key)
+        if value is not None and key not in taken:
+            raise TicketError(
+                f"a post-mortem {change!r} event takes no {key!r} (it takes: "
+                f"{', '.join(taken) or 'nothing but actor'})",
+                path=("events", i, key),
+                value=value,
+            )
+        if value is None and key in required:
+            raise TicketError(
+                f"a post-mortem {change!r} event needs {key!r}", path=("events", i, key), value=None
+            )
+    if event.due is not None:
+        _aware_us(event.due, ("events", i, "due"))  # aware and in range, or the TicketError
+    item = event.item
+    if item is None:
+        return
+    problem = milestone_problem(item, what="an action item id")
+    if problem is None and item == POSTMORTEM_DOCUMENT:
+        problem = (
+            f"{POSTMORTEM_DOCUMENT!r} names the post-mortem document itself in action ids; "
+            "give the item another id"
+        )
+    if problem is not None:
+        raise TicketError(f"a post-mortem item: {problem}", path=("events", i, "item"), value=item)
+    found = out.items.get(item)
+    if change == "item":
+        if found is None:
+            out.items[item] = (i, -1)
+        elif found[1] >= 0:
+            raise TicketError(
+                f"item {item!r} was closed by events[{found[1]}]; an item done or dropped stays "
+                "so (record the new work as a new item)",
+                path=("events", i, "item"),
+                value=item,
+            )
+        return
+    if found is None:
+        hint = suggest(item, sorted(out.items))
+        known = ", ".join(sorted(out.items)) or "none yet"
+        raise TicketError(
+            f"{change} names an item no earlier 'item' event recorded (items: {known})"
+            + (f" (did you mean {hint!r}?)" if hint else ""),
+            path=("events", i, "item"),
+            value=item,
+        )
+    if found[1] >= 0:
+        raise TicketError(
+            f"item {item!r} was already closed by events[{found[1]}]",
+            path=("events", i, "item"),
+            value=item,
+        )
+    out.items[item] = (found[0], i)
 
 
 # The payload keys that hold names (status is checked against the statuses; reason is prose).
@@ -703,6 +822,8 @@ _NAME_KEYS = (
     "level",
     "party",
     "milestone",
+    "owner",
+    "title",
 )
 
 

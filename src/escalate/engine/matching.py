@@ -48,12 +48,14 @@ def run_rules(
     matches: Matches,
     *,
     reads_paths: bool,
+    reads_postmortem: bool = False,
 ) -> None:
-    """Match the rules that do (or do not) read path levels; record results and actions."""
+    """Match the rules that do (or do not) read path levels, and do (or do not) read the
+    post-mortem's facts; record results and actions."""
     ticket, now, current = ctx.ticket, ctx.now, facts.current
     plans = ctx.policy.notifications is not None
     for rule in ctx.policy.rules:
-        if rule.reads_paths is not reads_paths:
+        if rule.reads_paths is not reads_paths or rule.reads_postmortem is not reads_postmortem:
             continue
         matched = rule.when.check(current)
         # Shadowing follows declared precedence, not the order of the two passes.

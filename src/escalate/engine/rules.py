@@ -19,6 +19,7 @@ from escalate.engine.contracts import VendorDef
 from escalate.engine.governance import GovernanceDef
 from escalate.engine.paths import PathDef
 from escalate.engine.plans import Notifications
+from escalate.engine.postmortem import PostmortemDef
 from escalate.engine.statuses import StatusTable
 from escalate.engine.ticket import Ticket, TicketState
 from escalate.people.directory import Directory
@@ -39,7 +40,9 @@ class RuleDef:
     the condition reads path levels (such rules run after the paths); ``fields`` and
     ``clock_leaves`` the ticket fields and clock comparisons the condition reads;
     ``rationale`` the YAML ``rationale:``; ``positions`` maps each key path of the rule to its
-    ``(file, line, column)``; ``risks`` the rule's sorted risk classes (``risk:``).
+    ``(file, line, column)``; ``risks`` the rule's sorted risk classes (``risk:``);
+    ``reads_postmortem`` whether the condition reads ``postmortem.*`` facts (such rules run
+    after the post-mortem follow-up, docs/postmortems.md).
 
     Equality compares every field; the hash uses the rule's identity in its policy (id, file
     position and rank), which equal rules share.
@@ -59,6 +62,7 @@ class RuleDef:
     rationale: str | None
     positions: Mapping[Path, tuple[str, int, int]]
     risks: tuple[str, ...] = ()
+    reads_postmortem: bool = False
     # Derived once, read on every evaluation: whether the condition tests the time
     # (``within:``) and whether the rule has actions of its own (not only path moves).
     reads_time: bool = field(init=False, repr=False)
@@ -151,6 +155,11 @@ class PolicyView(Protocol):
     @property
     def governance(self) -> GovernanceDef | None:
         """The ``governance:`` section compiled (``None``: not declared; the stage is off)."""
+        ...
+
+    @property
+    def postmortem(self) -> PostmortemDef | None:
+        """The ``postmortem:`` section compiled (``None``: not declared; the stage is off)."""
         ...
 
     @property

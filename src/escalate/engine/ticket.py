@@ -510,8 +510,9 @@ class Ticket:
         history = (*self.events, *anchored)
         # Only the new events are checked: the history so far was, when this ticket was built.
         derived = check_history(self.opened_at, history, self._derived)
-        if any(event.at.tzinfo is not UTC for event in anchored):
-            history = (*self.events, *_in_utc(anchored))
+        in_utc = _in_utc(anchored)
+        if in_utc is not anchored:
+            history = (*self.events, *in_utc)
         kept: dict[str, str | None] = {name: getattr(self, name) for name in TEXT_FIELDS}
         kept["status"] = self.status
         customer = {"id": self.customer.id, "tier": self.customer.tier}
@@ -766,9 +767,16 @@ class _Checked(Iterable[Event]):
 
 
 def _in_utc(events: tuple[Event, ...]) -> tuple[Event, ...]:
-    """``events`` with their instants in UTC (the same instants)."""
-    if any(event.at.tzinfo is not UTC for event in events):
-        return tuple(replace(event, at=utc(event.at)) for event in events)
+    """``events`` with their instants in UTC (the same instants; a post-mortem's ``due``
+    too)."""
+    if any(
+        event.at.tzinfo is not UTC or (event.due is not None and event.due.tzinfo is not UTC)
+        for event in events
+    ):
+        return tuple(
+            replace(event, at=utc(event.at), due=None if event.due is None else utc(event.due))
+            for event in events
+        )
     return events
 
 

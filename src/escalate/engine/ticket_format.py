@@ -52,6 +52,7 @@ from escalate.engine.history import (
     EVENT_JSON_KEYS,
     EVENT_PAYLOAD,
     EVENT_TYPES,
+    POSTMORTEM_CHANGES,
     STATUSES,
     TEXT_FIELDS_BUT_PRIORITY,
     field_value_problem,
@@ -79,6 +80,7 @@ __all__ = [
     "FirstResponseEvent",
     "MilestoneEvent",
     "OverrideEvent",
+    "PostmortemEvent",
     "PriorityChangedEvent",
     "ReopenedEvent",
     "ResolvedEvent",
@@ -581,6 +583,44 @@ class MilestoneEvent(EventInput):
     )
 
 
+PostmortemChange = Annotated[
+    str,
+    _namer("post-mortem change", POSTMORTEM_CHANGES),
+    _name_schema(POSTMORTEM_CHANGES, "What happened to the post-mortem."),
+]
+
+
+class PostmortemEvent(EventInput):
+    """The post-mortem's follow-up after the incident (docs/postmortems.md): ``change`` says
+    what happened -- ``assigned`` (an ``owner``; a ``due`` instant replaces the due date the
+    policy's ``require_postmortem`` set), ``item`` (an action item recorded or updated: its
+    ``item`` id, ``title``, ``owner`` and optionally its own ``due``), ``item-done``,
+    ``item-dropped`` (with a ``reason``) or ``published`` (the document is done)."""
+
+    TYPE = "postmortem"
+    type: _event_type("postmortem")  # type: ignore[valid-type]
+    change: PostmortemChange = Field(description="What happened to the post-mortem.")
+    owner: Text | None = Field(
+        None,
+        description="assigned, item (required there): who owns the post-mortem or the item, "
+        "a person id ('anna.schmidt') or a target ('role:problem-manager').",
+    )
+    item: Text | None = Field(
+        None,
+        description="item, item-done, item-dropped (required there): the action item's id, a "
+        "lower-case id such as 'fix-dns-ttl'.",
+    )
+    title: Text | None = Field(None, description="item (required there): what is to be done.")
+    due: Instant | None = Field(
+        None,
+        description="assigned, item: the due instant (an item without one is due as the "
+        "policy's postmortem.items.due says).",
+    )
+    reason: Reason | None = Field(
+        None, description="item-dropped (required there): why the item was dropped."
+    )
+
+
 _EVENT_MODELS: dict[str, type[EventInput]] = {
     model.TYPE: model
     for model in (
@@ -600,6 +640,7 @@ _EVENT_MODELS: dict[str, type[EventInput]] = {
         CommentEvent,
         FieldChangedEvent,
         MilestoneEvent,
+        PostmortemEvent,
     )
 }
 assert tuple(_EVENT_MODELS) == EVENT_TYPES

@@ -5,8 +5,8 @@
 
 * the ticket id replaced by ``ticket-<hex>``, also where action ids start with it
   (``<id>:rule:...``, rewritten whatever the id's length);
-* every person -- the assignee (now and in each ``assigned`` or ``field-changed`` event) and
-  every event's ``actor`` -- by ``person-<hex>``;
+* every person -- the assignee (now and in each ``assigned`` or ``field-changed`` event),
+  every event's ``actor`` and a ``postmortem`` event's ``owner`` -- by ``person-<hex>``;
 * the customer's id (now and in its history) by ``customer-<hex>``;
 * every field the policy's ``classification:`` names (the ticket fields
   :data:`escalate.comms.messages.CLASSIFIABLE` lists, or ``fields.<name>``; another path is
@@ -195,6 +195,7 @@ def case_study(
     for event in events:
         names.see("person", event.get("actor"))
         names.see("person", event.get("assignee"))
+        names.see("person", event.get("owner"))  # a post-mortem's or an action item's owner
         if event["type"] == "assigned" and "assignment_group" in classes:
             names.see(classes["assignment_group"], event.get("group"))
         if event["type"] == "field-changed":
@@ -214,7 +215,7 @@ def case_study(
             holder[key] = _replaced(path, holder[key], names)
     prefix = f"{ticket.id}:"
     for event in events:
-        for side in ("actor", "assignee"):
+        for side in ("actor", "assignee", "owner"):
             if side in event:
                 event[side] = names.name(event[side])
         if event["type"] == "assigned" and "assignment_group" in classes and "group" in event:

@@ -47,10 +47,12 @@ from escalate.engine.conditions import (
     leaves,
     referenced_fields,
 )
+from escalate.engine.followup import OWNER_TARGETS
 from escalate.engine.governance import GovernanceDef
 from escalate.engine.history import milestone_problem
 from escalate.engine.paths import LevelDef, PathDef
 from escalate.engine.plans import Notifications
+from escalate.engine.postmortem import PM_OVERDUE_ITEMS, PM_STATUS, PM_STATUSES, PostmortemDef
 from escalate.engine.recurrence import RecurrenceDef
 from escalate.engine.rules import RuleDef
 from escalate.engine.segments import SEGMENT_FIELDS, Segment
@@ -77,6 +79,13 @@ from escalate.policy.models import (
     TriggerSpec,
 )
 from escalate.policy.notifications import compile_notifications, plan_name_error
+from escalate.policy.postmortem import (
+    DOCUMENT_TARGETS,
+    ITEM_TARGETS,
+    check_rule,
+    check_thresholds,
+    compile_postmortem,
+)
 from escalate.policy.recurrence import compile_recurrence, set_flags
 from escalate.policy.segments import (
     Origin,
@@ -363,6 +372,13 @@ class _Compiler:
         self.statuses = BUILT_IN
         self.notifications: Notifications | None = None
         self.recurrence: RecurrenceDef | None = None  # recurrence:, compiled
+        # postmortem.* facts: rules may read them in a policy with a postmortem: section
+        self.postmortem_fields: dict[str, FieldSpec] = {}
+        if spec.postmortem is not None:
+            self.postmortem_fields = {
+                PM_STATUS: FieldSpec(STR, PM_STATUSES),
+                PM_OVERDUE_ITEMS: FieldSpec(INT),
+            }
         #: each segment's policy data (the base with its changes), for lint ignores' paths
         self.segment_data: dict[str, Mapping[str, Any]] = {}
 
@@ -423,6 +439,7 @@ class _Compiler:
         rules = self._rules(problems)
         status_pages = problems.each([self._status_pages], lambda stage: stage())
         governance = problems.each([self._governance], lambda stage: stage())
+        postmortem = problems.each([self._postmortem], lambda stage: stage())
         problems.check()
         segments = self._segments()
         return Policy(
@@ -466,6 +483,7 @@ class _Compiler:
                 clocks, paths, rules, governance[0], tuple(spec.vendors)
             ),
             recurrence=self.recurrence,
+            postmortem=postmortem[0],
         )
 
     def _recurrence(self) -> None:
@@ -492,6 +510,32 @@ class _Compiler:
             fields=self.fields,
             clocks=self.spec.clocks,
             check_impact=lambda value, path: self._known("impact", value, path),
+        )
+
+    def _postmortem(self) -> PostmortemDef | None:
+        """``postmortem:`` compiled (docs/postmortems.md); ``None`` when not declared. Its
+        thresholds are rungs, whose notify may name the owners."""
+        spec = self.spec.postmortem
+        if spec is None:
+            return None
+        check_thresholds(spec)
+        ladders: dict[str, tuple[Rung, ...]] = {}
+        for key, special in (
+            ("escalation", (*NOTIFY_SPECIAL, *ITEM_TARGETS)),
+            ("document_escalation", (*NOTIFY_SPECIAL, *DOCUMENT_TARGETS)),
+        ):
+            written: list[RungSpec] = getattr(spec, key)
+            where: Path = ("postmortem", key)
+            rungs = tuple(
+                self._rung(i, rung, (*where, i), special) for i, rung in enumerate(written)
+            )
+            _check_rung_order(rungs, written, where)
+            ladders[key] = rungs
+        return compile_postmortem(
+            spec,
+            escalation=ladders["escalation"],
+            document=ladders["document_escalation"],
+            calendar=self._calendar,
         )
 
     def _lint_ignores(self) -> tuple[LintIgnore, ...]:
@@ -842,15 +886,18 @@ class _Compiler:
 
     def _clock_ladder(self, clock: ClockDef, spec: ClockSpec) -> ClockDef:
         rungs = tuple(
-            self._rung(clock, i, rung, ("clocks", clock.name, "ladder", i))
+            self._rung(i, rung, ("clocks", clock.name, "ladder", i))
             for i, rung in enumerate(spec.ladder)
         )
-        _check_rung_order(rungs, spec, ("clocks", clock.name, "ladder"))
+        _check_rung_order(rungs, spec.ladder, ("clocks", clock.name, "ladder"))
         return replace(clock, ladder=rungs)
 
-    def _rung(self, clock: ClockDef, i: int, spec: RungSpec, where: Path) -> Rung:
-        """One rung, measured by exactly one of ``at``, ``after``, ``before_breach``."""
-        actions = self._actions(spec, where)
+    def _rung(
+        self, i: int, spec: RungSpec, where: Path, special: Sequence[str] = NOTIFY_SPECIAL
+    ) -> Rung:
+        """One rung, measured by exactly one of ``at``, ``after``, ``before_breach``;
+        ``special`` the notify targets it may name besides directory targets."""
+        actions = self._actions(spec, where, special=special)
         if spec.at is not None:
             share = parse_percent(spec.at, (*where, "at"))
             return Rung(i, share, spec.at, actions, spec.rationale)
@@ -981,7 +1028,11 @@ class _Compiler:
     # -- actions and rules ----------------------------------------------------------------------
 
     def _actions(
-        self, spec: ActionSpec | list[ActionSpec], path: Path, risk: Sequence[str] = ()
+        self,
+        spec: ActionSpec | list[ActionSpec],
+        path: Path,
+        risk: Sequence[str] = (),
+        special: Sequence[str] = NOTIFY_SPECIAL,
     ) -> tuple[ActionDef, ...]:
         """The actions of a rule (``risk``: its risk classes) or rung, each carrying its own
         and the rule's risk classes."""
@@ -993,11 +1044,18 @@ class _Compiler:
             for kind in ACTION_KINDS:
                 body = getattr(item, kind)
                 if body is not None:
-                    act = self._action(kind, body, len(out), (*where, kind))
+                    act = self._action(kind, body, len(out), (*where, kind), special)
                     out.append(replace(act, risks=risks) if risks else act)
         return tuple(out)
 
-    def _action(self, kind: str, body: Any, index: int, path: Path) -> ActionDef:
+    def _action(
+        self,
+        kind: str,
+        body: Any,
+        index: int,
+        path: Path,
+        special: Sequence[str] = NOTIFY_SPECIAL,
+    ) -> ActionDef:
         if kind in ("escalate", "transfer"):
             if body.path in self.broken_paths:
                 raise _Repeats
@@ -1036,8 +1094,20 @@ class _Compiler:
         within = None
         if kind == "notify":
             for i, target in enumerate(body.to):
-                if target not in NOTIFY_SPECIAL:
-                    self.directory.check_target(target, (*path, "to", i))
+                if target in special:
+                    continue
+                if target in OWNER_TARGETS:
+                    takes = (
+                        "postmortem.escalation takes"
+                        if target.startswith("item-")
+                        else "postmortem.escalation and document_escalation take"
+                    )
+                    raise PolicyError(
+                        f"{shown(target)} stands for an owner in post-mortem follow-up: only "
+                        f"{takes} it (docs/postmortems.md)",
+                        path=(*path, "to", i),
+                    )
+                self.directory.check_target(target, (*path, "to", i))
             self._check_template(body.template, body.audience, path)
             details.update(self._notify_channel(body.channel, (*path, "channel")))
             targets = tuple(body.to)
@@ -1068,6 +1138,10 @@ class _Compiler:
             return self._status_page(body, index, path)
         elif kind == "require_postmortem":
             within = parse_duration(body.within, (*path, "within"), allow_business_days=False).delta
+            if body.owner is None:
+                details.pop("owner")  # a post-mortem as before: the same details
+            elif body.owner not in ("assignee", "assignment-group"):
+                self.directory.check_target(body.owner, (*path, "owner"))
         return ActionDef(kind=kind, index=index, targets=targets, details=details, within=within)
 
     def _check_template(self, name: str | None, audience: str, path: Path) -> None:
@@ -1228,11 +1302,29 @@ class _Compiler:
 
     def _rule(self, order: int, spec: RuleSpec) -> RuleDef:
         path: Path = ("rules", order)
-        # Rule conditions may test the time (within / not_within a calendar).
-        when = compile_condition(spec.when, self.fields, (*path, "when"), self.calendars)
+        # Rule conditions may test the time (within / not_within a calendar), and read the
+        # post-mortem's facts in a policy with a postmortem: section.
+        known = {**self.fields, **self.postmortem_fields} if self.postmortem_fields else self.fields
+        try:
+            when = compile_condition(spec.when, known, (*path, "when"), self.calendars)
+        except PolicyError as exc:
+            if self.postmortem_fields or type(exc) is not PolicyError:
+                raise
+            if "'postmortem." not in exc.message:
+                raise
+            raise PolicyError(
+                f"{exc.message} (postmortem.status and postmortem.overdue_items are facts of a "
+                "policy with a postmortem: section, docs/postmortems.md)",
+                path=exc.path,
+                source=exc.source,
+                suggestion=exc.suggestion,
+            ) from None
         actions = self._actions(spec.then, (*path, "then"), spec.risk)
         fields = referenced_fields(when)
         reads_paths = any(f.startswith("path.") for f in fields)
+        reads_postmortem = any(f.startswith("postmortem.") for f in fields)
+        if reads_postmortem:
+            check_rule(spec, actions, path)
         if reads_paths and spec.final:
             raise PolicyError(
                 "a rule that reads path levels cannot be final: it is matched after the "
@@ -1264,6 +1356,7 @@ class _Compiler:
             rationale=spec.rationale,
             positions=positions,
             risks=tuple(sorted(set(spec.risk))),
+            reads_postmortem=reads_postmortem,
         )
 
     # -- segments -------------------------------------------------------------------------------
@@ -1644,21 +1737,21 @@ def _rung_key(rung: Rung) -> tuple[str, Any]:
     return "after", rung.after.delta
 
 
-def _check_rung_order(rungs: tuple[Rung, ...], spec: ClockSpec, path: Path) -> None:
+def _check_rung_order(rungs: tuple[Rung, ...], ladder: Sequence[RungSpec], path: Path) -> None:
     """Rungs of one kind must rise in the order written: they are out of order for every
     target otherwise. (Rungs of different kinds compare per target: ``lint`` checks them.)"""
     last: dict[str, tuple[int, Any]] = {}
     for rung in rungs:
         kind, value = _rung_key(rung)
         key = "after" if kind.startswith("after") else kind
-        written = getattr(spec.ladder[rung.index], key)
+        written = getattr(ladder[rung.index], key)
         seen = last.get(kind)
         if seen is not None and value <= seen[1]:
             j = seen[0]
             before = (
                 "the rung before it"
                 if j == rung.index - 1
-                else f"rung {j} ({key}: {getattr(spec.ladder[j], key)})"
+                else f"rung {j} ({key}: {getattr(ladder[j], key)})"
             )
             raise PolicyError(
                 f"ladder rungs must rise: {written} is not above {before}",

@@ -123,6 +123,8 @@ _CODES: dict[str, Severity] = {
     # governance and authority
     "authority-near-miss": "warning",
     "override-authority-missing": "warning",
+    # post-mortem follow-up
+    "postmortem-never-required": "warning",
     # suppressions
     "unused-ignore": "info",
 }
@@ -407,6 +409,15 @@ def _findings(
             )
     for name in sorted(set(policy.calendars) - usage.calendars):
         found.append(_finding("unused-calendar", ("calendars", name), "calendar is never used"))
+    if policy.postmortem is not None and not _requires_postmortem(policy):
+        found.append(
+            _finding(
+                "postmortem-never-required",
+                ("postmortem",),
+                "no rule or clock rung of the policy (or of its segments) has a "
+                "require_postmortem action, so no ticket ever has a post-mortem to follow up",
+            )
+        )
     located = [_located(policy, f) for f in found]
     if policy.segments:
         located += [_located(policy, f) for f in _segment_findings(policy.segments)]
@@ -442,6 +453,16 @@ def _recurrence_findings(policy: Policy, rule: str, when: Condition) -> list[Fin
         for name in _RECURRENCE_FIELDS
         if name in read
     ]
+
+
+def _requires_postmortem(policy: Policy) -> bool:
+    """Whether a rule or clock rung of the policy or of one of its segments requires a
+    post-mortem."""
+    for compiled in (policy, *(s.policy for s in policy.segments)):
+        assert isinstance(compiled, Policy)
+        if any(act.kind == "require_postmortem" for act in _all_actions(compiled)):
+            return True
+    return False
 
 
 def _plan_findings(policy: Policy, notifications: Notifications) -> list[Finding]:
@@ -623,6 +644,8 @@ def _calendars_named(policy: Policy) -> set[str]:
         names.update(level.calendar_name for level in path.levels if level.calendar_name)
         conditions.append(path.when)
     names.update(vendor.calendar_name for vendor in policy.vendors)
+    if policy.postmortem is not None:
+        names.add(policy.postmortem.calendar)
     conditions += [segment.when for segment in policy.segments]
     for condition in conditions:
         if condition is not None:
@@ -633,9 +656,12 @@ def _calendars_named(policy: Policy) -> set[str]:
 
 
 def _all_actions(policy: Policy) -> list[ActionDef]:
-    """The actions of every rule and clock rung."""
+    """The actions of every rule, clock rung and post-mortem threshold."""
     actions = [act for rule in policy.rules for act in rule.actions]
     actions += [act for clock in policy.clocks for rung in clock.ladder for act in rung.actions]
+    if policy.postmortem is not None:
+        for clock in (policy.postmortem.items, policy.postmortem.document):
+            actions += [act for rung in clock.ladder for act in rung.actions]
     return actions
 
 
@@ -1324,7 +1350,11 @@ def _people_used(policy: Policy) -> set[str]:
                 targets += [*level.targets, *level.fallback]
                 if level.owner is not None:
                     targets.append(level.owner)
-        targets += [t for act in _all_actions(compiled) for t in act.targets]
+        for act in _all_actions(compiled):
+            targets += act.targets
+            owner = act.details.get("owner") if act.kind == "require_postmortem" else None
+            if isinstance(owner, str):
+                targets.append(owner)
         targets += [t for audience in compiled.audiences for t in audience.targets]
         targets += [t for found in compiled.points_of_contact.values() for t in found]
         for target in targets:

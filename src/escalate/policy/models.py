@@ -42,6 +42,9 @@ __all__ = [
     "PathSpec",
     "PlanStepSpec",
     "PolicySpec",
+    "PostmortemItemsSpec",
+    "PostmortemSectionSpec",
+    "PostmortemSpec",
     "RemoveSpec",
     "RuleSpec",
     "RungSpec",
@@ -99,8 +102,19 @@ StatusPageState = Literal[
     "operational", "degraded-performance", "partial-outage", "major-outage", "under-maintenance"
 ]
 NOTIFY_PATTERN = (
-    r"^(?:assignee|assignment-group|customer|requester|(?:person|team|role|schedule|manager):.+)$"
+    r"^(?:assignee|assignment-group|customer|requester"
+    r"|(?:postmortem|item)-owner(?:-manager)?"
+    r"|(?:person|team|role|schedule|manager):.+)$"
 )
+#: Who owns a post-mortem as ``require_postmortem.owner`` names them.
+OWNER_PATTERN = r"^(?:assignee|assignment-group|(?:person|team|role|schedule|manager):.+)$"
+PostmortemOwner = Annotated[
+    Label,
+    Field(
+        json_schema_extra={"pattern": OWNER_PATTERN},
+        examples=["role:problem-manager", "assignee"],
+    ),
+]
 NotifyTarget = Annotated[
     Label,
     Field(
@@ -213,6 +227,12 @@ class PostmortemSpec(_Strict):
     """Require a post-mortem, due this long (wall time) after the trigger."""
 
     within: Duration = "5d"
+    owner: PostmortemOwner | None = Field(
+        default=None,
+        description="who owns it until a postmortem 'assigned' event names someone: "
+        "'assignee' (the ticket's assignee when it was required), 'assignment-group', or a "
+        "target such as 'role:problem-manager' (docs/postmortems.md)",
+    )
 
 
 class FlagSpec(_Strict):
@@ -290,6 +310,36 @@ class RungSpec(ActionSpec):
             found = f"got {', '.join(given)}" if given else "got none"
             raise model_problem(f"a rung needs exactly one of: {', '.join(RUNG_KEYS)} ({found})")
         return self
+
+
+class PostmortemItemsSpec(_Strict):
+    """When a post-mortem's action items are due when their events give no ``due``."""
+
+    due: Duration | None = Field(
+        default=None,
+        description="counted from the item's first recording on 'calendar': '10bd', '2w', "
+        "'1mo' (default: an item without its own due is never overdue)",
+    )
+    calendar: Id = Field(default="24x7", description="a calendar name, or '24x7'")
+
+
+class PostmortemSectionSpec(_Strict):
+    """Post-mortem follow-up (docs/postmortems.md): the due date of action items, and the
+    thresholds that escalate overdue items and an unpublished post-mortem, each list written
+    like a clock's ``ladder`` (``at: 100%``, ``after: 2bd``, ``before_breach: 1d``)."""
+
+    items: PostmortemItemsSpec = Field(default_factory=PostmortemItemsSpec)
+    escalation: list[RungSpec] = Field(
+        default_factory=list,
+        description="per action item, like a clock's ladder over the item's allowed time; "
+        "notify may name 'item-owner', 'item-owner-manager', 'postmortem-owner', "
+        "'postmortem-owner-manager'",
+    )
+    document_escalation: list[RungSpec] = Field(
+        default_factory=list,
+        description="for the post-mortem document, over the time from its requirement to "
+        "its due date; notify may name 'postmortem-owner', 'postmortem-owner-manager'",
+    )
 
 
 class TargetSpec(_Strict):
@@ -811,6 +861,11 @@ class PolicySpec(_Strict):
         default=None,
         description="a fingerprint and window whose recurrence counts a caller fills into two "
         "integer fields conditions read (docs/policy-reference.md#recurrence)",
+    )
+    postmortem: PostmortemSectionSpec | None = Field(
+        default=None,
+        description="post-mortem follow-up: owner, due dates and action items, escalated when "
+        "overdue (docs/postmortems.md)",
     )
 
 

@@ -69,6 +69,7 @@ _SCALARS = (
     "notifications",
     "governance",
     "recurrence",
+    "postmortem",
 )
 #: Every top-level key an overlay may write, each merged above: a key missing here would be
 #: dropped without a word (``governance:`` once was), so :meth:`_Overlay.apply` refuses it.

@@ -76,7 +76,7 @@ ACTION_DETAILS: dict[str, tuple[str, ...]] = {
     "status_page": ("component", "state", "message", "channel", "requested_at"),
     "open_bridge": ("room",),
     "bridge_join": ("bridge", "path", "level", "room"),
-    "require_postmortem": ("within", "due_by"),
+    "require_postmortem": ("within", "due_by", "owner"),
     "set_flag": ("flag", "value"),
     "custom": ("type", "payload"),
     "page": ("path", "level", "ack_within"),
@@ -228,7 +228,9 @@ class ActionPattern(StrictModel):
     )
     id: Label | None = Field(None, description="The action's id, exactly.")
     source: Label | None = Field(
-        None, description="What emitted it: rule:<id>, clock:<name>@<rung>, path:<name>."
+        None,
+        description="What emitted it: rule:<id>, clock:<name>@<rung>, path:<name>, "
+        "postmortem:<item>@<rung>.",
     )
     path: Label | None = Field(None, description="The path in the action's details.")
     level: Label | None = Field(None, description="The level in the action's details.")

@@ -337,6 +337,13 @@ class _Ids:
         self.levels = {level for levels in self.paths.values() for level in levels}
         self.audiences = {a.name for v in variants for a in v.audiences}
         self.vendors = {d.id for v in variants for d in v.vendors}
+        # Post-mortem thresholds: those of action items and those of the document.
+        self.item_rungs: set[str] = set()
+        self.document_rungs: set[str] = set()
+        for variant in variants:
+            if variant.postmortem is not None:
+                self.item_rungs.update(r.text for r in variant.postmortem.items.ladder)
+                self.document_rungs.update(r.text for r in variant.postmortem.document.ladder)
 
 
 def _check_action_ids(
@@ -401,9 +408,9 @@ def _check_source(
     fail: Callable[[str, KeyPath, str | None], CaseError],
 ) -> None:
     """``source`` is ``rule:<id>``, ``clock:<name>@<rung>``, ``path:<name>``,
-    ``audience:<name>`` or ``vendor:<id>`` naming a rule, a clock and one of its rungs, a path,
-    an audience with an update cadence, or a vendor contract of the policy (or
-    ``status-pages:on_resolve``)."""
+    ``audience:<name>``, ``vendor:<id>`` or ``postmortem:<item>@<rung>`` naming a rule, a
+    clock and one of its rungs, a path, an audience with an update cadence, a vendor contract
+    or a post-mortem threshold of the policy (or ``status-pages:on_resolve``)."""
     kind, _, name = source.partition(":")
     if source == "status-pages:on_resolve":
         return  # the status-page update of an ended ticket (docs/notifications.md)
@@ -423,6 +430,18 @@ def _check_source(
     elif kind == "vendor":
         if name not in ids.vendors:
             raise fail(f"unknown vendor {shown(name)}", at, _prefixed("vendor:", name, ids.vendors))
+    elif kind == "postmortem" and "@" in name:
+        # postmortem:<item>@<rung>: the item comes from the ticket, the rung from the policy
+        item, _, rung = name.partition("@")
+        rungs = ids.document_rungs if item == "document" else ids.item_rungs
+        if rung not in rungs:
+            what = "document_escalation" if item == "document" else "escalation"
+            listed = ", ".join(sorted(rungs)) if rungs else "none"
+            raise fail(
+                f"postmortem.{what} has no threshold {shown(rung)} (thresholds: {listed})",
+                at,
+                _prefixed(f"postmortem:{item}@", rung, rungs),
+            )
     elif kind == "clock" and "@" in name:
         clock, _, rung = name.partition("@")
         if clock not in ids.clocks:
@@ -442,7 +461,8 @@ def _check_source(
     else:
         raise fail(
             "a source is rule:<id>, clock:<name>@<rung>, path:<name> or audience:<name> "
-            "(vendor:<id> for a vendor contact), got "
+            "(vendor:<id> for a vendor contact, postmortem:<item>@<rung> for a post-mortem "
+            "threshold), got "
             f"{shown(source)}",
             at,
             None,

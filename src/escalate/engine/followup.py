@@ -1,0 +1,548 @@
+"""The post-mortem follow-up stage: owner, due dates, action items, threshold actions.
+
+The document's due date and owner, its action items, and the threshold actions that escalate
+what is overdue.
+
+Runs for a policy with a ``postmortem:`` section, after the rules that require post-mortems
+(:func:`run_followup`), and before the rules that read ``postmortem.status`` and
+``postmortem.overdue_items`` (:func:`~escalate.engine.matching.run_rules` with
+``reads_postmortem``). The post-mortem is the one the earliest ``require_postmortem`` action
+asked for: one due now, recorded done (its id read back: ``rule:<id>:<stamp>`` or
+``clock:<name>#<cycle>@<rung>``) or missed when the ticket ended.
+
+Each action item and the document are measured as a clock cycle is
+(:class:`~escalate.engine.clocks.ClockState` over one :class:`~escalate.engine.clocks.Cycle`):
+started at the item's first recording (the requirement), stopped when it is done or dropped
+(published), against its allowed time. The section's thresholds are that clock's ladder:
+the rungs reached by now are found by the clock's own arithmetic (exact, on the calendar), the
+highest reached one's actions are due until recorded done, and the next rung and the due
+instant are wake-ups. Unlike a clock's ladder, they stay due after the ticket ended: the
+follow-up happens after the incident. Threshold actions stop being due once their item is
+closed (the document published).
+
+An item is overdue from its due instant (or its recording, when that is later) while open;
+one closed at exactly its due instant was on time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from escalate.calendars._durations import Duration, format_duration
+from escalate.engine.clocks import (
+    NOT_APPLICABLE,
+    NOT_STARTED,
+    WALL,
+    ClockState,
+    Cycle,
+    Target,
+)
+from escalate.engine.context import Context
+from escalate.engine.decision import Action
+from escalate.engine.facts import Facts
+from escalate.engine.history import Event
+from escalate.engine.matching import missed_actions
+from escalate.engine.outcome import Outcome, make_action
+from escalate.engine.postmortem import (
+    PM_OVERDUE_ITEMS,
+    PM_STATUS,
+    Postmortem,
+    PostmortemDef,
+    PostmortemItem,
+)
+from escalate.engine.targets import directory_targets, watch
+
+__all__ = ["OWNER_TARGETS", "run_followup"]
+
+#: The notify targets that stand for an owner in the section's thresholds.
+OWNER_TARGETS = (
+    "postmortem-owner",
+    "postmortem-owner-manager",
+    "item-owner",
+    "item-owner-manager",
+)
+_KIND = "require_postmortem"
+_NONE: Mapping[str, Any] = {PM_STATUS: "none", PM_OVERDUE_ITEMS: 0}
+
+
+@dataclass(frozen=True, slots=True)
+class _Requirement:
+    at: datetime
+    id: str
+    due_by: datetime
+    owner: str | None  # as the action's ``owner`` writes it
+
+
+@dataclass(slots=True)
+class _Item:
+    """An action item as its events leave it (mutable while they are read)."""
+
+    id: str
+    title: str
+    owner: str
+    recorded_at: datetime
+    dues: list[tuple[datetime, datetime | None]]  # (from, explicit due; None: the default)
+    closed_at: datetime | None = None
+    dropped: bool = False
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Measured:
+    """One item (or the document) measured at now: its clock state, its due instants over
+    time (``(from, due)``, one per revision; ``None``: no due date), its start and its
+    closing (``None``: open)."""
+
+    state: ClockState
+    dues: tuple[tuple[datetime, datetime | None], ...]
+    start: datetime
+    closed_at: datetime | None
+
+    @property
+    def due_at(self) -> datetime | None:
+        return self.dues[-1][1]
+
+    def overdue_from(self, due: datetime | None) -> datetime | None:
+        return None if due is None else max(due, self.start)
+
+    def overdue_since(self, now: datetime) -> datetime | None:
+        since = self.overdue_from(self.due_at)
+        if since is None or since > now:
+            return None
+        closed = self.closed_at
+        return since if closed is None or closed > since else None
+
+    def overdue_at(self, at: datetime) -> bool:
+        """Whether it was open and past the due in force at ``at`` (after ``at``'s events)."""
+        if at < self.start or (self.closed_at is not None and self.closed_at <= at):
+            return False
+        due: datetime | None = None
+        for since, value in self.dues:
+            if since <= at:
+                due = value
+        from_ = self.overdue_from(due)
+        return from_ is not None and at >= from_
+
+
+def run_followup(
+    ctx: Context,
+    spec: PostmortemDef,
+    facts: Facts,
+    clocks: Sequence[ClockState],
+    cycles: Mapping[str, list[Cycle]],
+    out: Outcome,
+) -> Postmortem | None:
+    """The ticket's post-mortem at now (``None``: none was required), its due threshold
+    actions and wake-ups added to ``out``, and the ``postmortem.*`` facts (now and, for the
+    rules' stretches, at past instants) recorded in ``facts``."""
+    required = _requirement(ctx, facts, clocks, cycles, out)
+    if required is None:
+        facts.current.update(_NONE)
+        facts.record_postmortem(lambda at: _NONE, ())
+        return None
+    now = ctx.now
+    owner, owner_from, doc_dues, published_at, items = _read(ctx.ticket.events, required)
+    if owner is None and required.owner is not None:
+        owner, owner_from = _policy_owner(ctx, required.owner, required.at), "policy"
+    # The document: from the requirement to its due date, in real time.
+    doc = _measure(spec, doc_dues, required.at, published_at, now, document=True)
+    doc_revision = len(doc.dues)
+    status = "published" if published_at is not None else "pending"
+    if published_at is None and doc.overdue_since(now) is not None:
+        status = "overdue"
+    owners = {"postmortem-owner": owner}
+    if published_at is None:
+        _thresholds(ctx, out, doc, "document", doc_revision, owners)
+    measured: list[tuple[_Item, _Measured]] = []
+    found: list[PostmortemItem] = []
+    for item in items:
+        m = _measure(spec, item.dues, item.recorded_at, item.closed_at, now, document=False)
+        measured.append((item, m))
+        if item.closed_at is None:
+            _thresholds(ctx, out, m, item.id, len(m.dues), {**owners, "item-owner": item.owner})
+        item_status = "dropped" if item.dropped else "done"
+        if item.closed_at is None:
+            item_status = "open" if m.overdue_since(now) is None else "overdue"
+        found.append(
+            PostmortemItem(
+                id=item.id,
+                title=item.title,
+                owner=item.owner,
+                recorded_at=item.recorded_at,
+                due_at=m.due_at,
+                target=m.state.target_text,
+                revision=len(m.dues),
+                status=item_status,
+                percent=m.state.percent,
+                overdue_since=m.overdue_since(now),
+                closed_at=item.closed_at,
+                reason=item.reason,
+            )
+        )
+    postmortem = Postmortem(
+        required_at=required.at,
+        required_by=required.id,
+        due_by=doc.due_at or required.due_by,  # the document always has one
+        revision=doc_revision,
+        owner=owner,
+        owner_from=owner_from,
+        published_at=published_at,
+        status=status,
+        percent=doc.state.percent,
+        overdue_since=doc.overdue_since(now),
+        items=tuple(found),
+    )
+    facts.current[PM_STATUS] = status
+    facts.current[PM_OVERDUE_ITEMS] = postmortem.overdue_items
+
+    def past(at: datetime) -> Mapping[str, Any]:
+        if at < required.at:
+            return _NONE
+        if published_at is not None and published_at <= at:
+            state = "published"
+        else:
+            state = "overdue" if doc.overdue_at(at) else "pending"
+        count = sum(1 for _, m in measured if m.overdue_at(at))
+        return {PM_STATUS: state, PM_OVERDUE_ITEMS: count}
+
+    changes = {required.at, *(t for t in (published_at,) if t is not None)}
+    for m in (doc, *(m for _, m in measured)):
+        changes.add(m.start)
+        if m.closed_at is not None:
+            changes.add(m.closed_at)
+        for since, due in m.dues:
+            changes.add(since)
+            if due is not None:
+                changes.add(max(due, m.start))
+    facts.record_postmortem(past, tuple(sorted(t for t in changes if t <= now)))
+    return postmortem
+
+
+# -- the requirement ---------------------------------------------------------------------------
+
+
+def _requirement(
+    ctx: Context,
+    facts: Facts,
+    clocks: Sequence[ClockState],
+    cycles: Mapping[str, list[Cycle]],
+    out: Outcome,
+) -> _Requirement | None:
+    """The earliest ``require_postmortem`` action of the ticket: due now, recorded done, or
+    (a ticket that ended) missed."""
+    found = [_from_action(a) for a in (*out.actions, *out.missed) if a.kind == _KIND]
+    prefix = f"{ctx.ticket.id}:"
+    for action_id in ctx.done_at:
+        if action_id.startswith(prefix) and f":{_KIND}" in action_id:
+            done = _from_done(ctx, clocks, cycles, action_id, action_id[len(prefix) :])
+            if done is not None:
+                found.append(done)
+    if not found and ctx.resolved and out.missed_rules:
+        missed = missed_actions(ctx, facts, (), out.missed_rules)
+        found = [_from_action(a) for a in missed if a.kind == _KIND]
+    return min(found, key=lambda r: (r.at, r.id)) if found else None
+
+
+def _from_action(action: Action) -> _Requirement:
+    due_by = datetime.fromisoformat(str(action.details["due_by"]))
+    owner = action.details.get("owner")
+    return _Requirement(action.due_at, action.id, due_by, None if owner is None else str(owner))
+
+
+def _from_done(
+    ctx: Context,
+    clocks: Sequence[ClockState],
+    cycles: Mapping[str, list[Cycle]],
+    action_id: str,
+    rest: str,
+) -> _Requirement | None:
+    """A recorded ``require_postmortem`` action read back from its id: a rule's
+    (``rule:<id>:<stamp>:require_postmortem<i>``) or a clock rung's
+    (``clock:<name>#<cycle>@<rung>:require_postmortem<i>``); ``None`` for an id this policy
+    did not emit (another version's)."""
+    parts = rest.split(":")
+    index = _index(parts[-1])
+    if index is None:
+        return None
+    if len(parts) == 4 and parts[0] == "rule":
+        rule = next((r for r in ctx.policy.rules if r.id == parts[1]), None)
+        at = _stamp(parts[2])
+        if rule is None or at is None or index >= len(rule.actions):
+            return None
+        act = rule.actions[index]
+    elif len(parts) == 3 and parts[0] == "clock":
+        name, _, where = parts[1].partition("#")
+        number, _, rung_index = where.partition("@")
+        clock = next((c for c in ctx.policy.clocks if c.name == name), None)
+        if clock is None or not number.isdigit() or not rung_index.isdigit():
+            return None
+        rungs = clock.ladder
+        if int(rung_index) >= len(rungs) or index >= len(rungs[int(rung_index)].actions):
+            return None
+        rung = rungs[int(rung_index)]
+        found = cycles.get(name, [])
+        k = next((k for k, c in enumerate(found) if c.number == int(number)), None)
+        if k is None:
+            return None
+        cs = next((c for c in clocks if c.name == name and c.cycle == int(number)), None)
+        if cs is None:
+            cs = ClockState(clock, found[: k + 1], ctx.priority, ctx.now)
+        if not cs.applies:
+            return None
+        reached = cs.rung_reached_at(cs.amount_us(rung))
+        if reached is None:
+            return None
+        at, act = reached, rung.actions[index]
+    else:
+        return None
+    if act.kind != _KIND or act.within is None:
+        return None
+    owner = act.details.get("owner")
+    return _Requirement(at, action_id, at + act.within, None if owner is None else str(owner))
+
+
+def _index(text: str) -> int | None:
+    digits = text[len(_KIND) :]
+    return int(digits) if text.startswith(_KIND) and digits.isdigit() else None
+
+
+def _stamp(text: str) -> datetime | None:
+    """The instant of an action id's stamp (``20241120T112000Z``, µs when present)."""
+    for layout in ("%Y%m%dT%H%M%SZ", "%Y%m%dT%H%M%S.%fZ"):
+        try:
+            return datetime.strptime(text, layout).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    return None
+
+
+# -- the events --------------------------------------------------------------------------------
+
+
+_Read = tuple[
+    str | None, str | None, list[tuple[datetime, datetime | None]], datetime | None, list[_Item]
+]
+
+
+def _read(events: Sequence[Event], required: _Requirement) -> _Read:
+    """What the ``postmortem`` events say: the owner (and that it came from an event), the
+    document's due dates over time, when it was published, the items in recording order."""
+    owner: str | None = None
+    owner_from: str | None = None
+    dues: list[tuple[datetime, datetime | None]] = [(required.at, required.due_by)]
+    published_at: datetime | None = None
+    items: dict[str, _Item] = {}
+    for e in events:
+        if e.type != "postmortem":
+            continue
+        change = e.change
+        if change == "assigned":
+            owner, owner_from = e.owner, "event"
+            if e.due is not None and e.due != dues[-1][1]:
+                dues.append((max(e.at, required.at), e.due))
+        elif change == "published":
+            if published_at is None:
+                published_at = e.at
+        elif change == "item":
+            assert e.item is not None and e.title is not None and e.owner is not None
+            found = items.get(e.item)
+            if found is None:
+                items[e.item] = _Item(e.item, e.title, e.owner, e.at, [(e.at, e.due)])
+                continue
+            found.title, found.owner = e.title, e.owner
+            if e.due is not None and e.due != found.dues[-1][1]:
+                found.dues.append((e.at, e.due))
+        elif e.item is not None:  # item-done, item-dropped (the ticket checked the item)
+            found = items[e.item]
+            found.closed_at = e.at
+            found.dropped = change == "item-dropped"
+            found.reason = e.reason
+    return owner, owner_from, dues, published_at, list(items.values())
+
+
+def _policy_owner(ctx: Context, written: str, at: datetime) -> str | None:
+    """The owner ``require_postmortem.owner`` names: ``assignee`` and ``assignment-group``
+    as the ticket stood when the post-mortem was required; a target as written."""
+    if written == "assignee":
+        return ctx.ticket.state_at(at).assignee
+    if written == "assignment-group":
+        group = ctx.ticket.state_at(at).assignment_group
+        return None if group is None else f"team:{group}"
+    return written
+
+
+# -- measuring ---------------------------------------------------------------------------------
+
+
+def _measure(
+    spec: PostmortemDef,
+    dues: Sequence[tuple[datetime, datetime | None]],
+    start: datetime,
+    closed_at: datetime | None,
+    now: datetime,
+    *,
+    document: bool,
+) -> _Measured:
+    """An item (the document) as a clock cycle from ``start``, stopped at ``closed_at``,
+    against the last of its due dates: an explicit due instant is the real time until it
+    (like a target with ``by``), the default the section's ``items.due`` on its calendar."""
+    clock = spec.document if document else spec.items
+    explicit = dues[-1][1]
+    if explicit is not None:
+        allowed = max(explicit - start, timedelta(0))
+        target = Target(Duration(format_duration(allowed), allowed), "24x7", WALL)
+        clock = replace(clock, targets={"default": target})
+    resolved: list[tuple[datetime, datetime | None]] = []
+    default_due: datetime | None = None
+    if any(due is None for _, due in dues):
+        default_due = _default_due(spec, start, now)
+    for since, due in dues:
+        resolved.append((since, default_due if due is None else due))
+    ended = closed_at if closed_at is not None and closed_at <= now else None
+    state = ClockState(clock, [Cycle(1, start, ended)], None, now)
+    return _Measured(state, tuple(resolved), start, ended)
+
+
+def _default_due(spec: PostmortemDef, start: datetime, now: datetime) -> datetime | None:
+    """When an item recorded at ``start`` without a due of its own is due: when its elapsed
+    time on the section's calendar reaches ``items.due`` (``None``: no default)."""
+    state = ClockState(spec.items, [Cycle(1, start)], None, now)
+    if state.state in (NOT_APPLICABLE, NOT_STARTED):
+        return None
+    if state.target_us <= 0:
+        return start
+    return state.reached_at(state.target_us)
+
+
+# -- thresholds --------------------------------------------------------------------------------
+
+
+def _thresholds(
+    ctx: Context,
+    out: Outcome,
+    m: _Measured,
+    name: str,
+    revision: int,
+    owners: Mapping[str, str | None],
+) -> None:
+    """An open item's (the unpublished document's) due instant and next threshold as
+    wake-ups, and the highest reached threshold's actions not recorded done."""
+    now = ctx.now
+    since = m.overdue_from(m.due_at)
+    if since is not None and since > now:
+        out.wakeups.append(since)
+    cs = m.state
+    if not cs.applies or not cs.definition.ladder:
+        return
+    amounts = sorted(
+        ((cs.amount_us(rung), rung) for rung in cs.definition.ladder),
+        key=lambda pair: pair[0],
+    )
+    prefix = f"{ctx.ticket.id}:postmortem:{name}#{revision}@"
+    reached = [(rung, amount) for amount, rung in amounts if amount <= cs.elapsed_us]
+    future = [(amount, rung) for amount, rung in amounts if amount > cs.elapsed_us]
+    emits = False
+    if reached:
+        rung, amount = reached[-1]
+        at = cs.rung_reached_at(amount)
+        assert at is not None  # an amount already elapsed was reached
+        for act in rung.actions:
+            action_id = f"{prefix}{rung.index}:{act.kind}{act.index}"
+            if action_id in ctx.done_at:
+                continue
+            source = f"postmortem:{name}@{rung.text}"
+            action = make_action(act, action_id, source, at, now, rung.rationale)
+            out.actions.append(_with_owners(ctx, out, action, owners))
+            emits = True
+    k = 0
+    while k < len(future):
+        amount = future[k][0]
+        at = cs.rung_reached_at(amount)
+        if at is None:
+            return
+        group = []
+        while k < len(future) and future[k][0] == amount:
+            group.append(future[k][1])
+            k += 1
+        top = group[-1]
+        ids = (f"{prefix}{top.index}:{a.kind}{a.index}" for a in top.actions)
+        if emits or any(action_id not in ctx.done_at for action_id in ids):
+            out.wakeups.append(at)
+            return
+
+
+def _with_owners(
+    ctx: Context, out: Outcome, action: Action, owners: Mapping[str, str | None]
+) -> Action:
+    """The action with each owner target (``item-owner`` ...) replaced by the owner it
+    names, and the people its targets reach now (when the policy has a directory); an owner
+    the directory does not know is left for the caller to resolve, with a note."""
+    directory = ctx.directory
+    targets: list[str] = []
+    notes: list[str] = []
+    unknown: set[str] = set()
+    for target in action.targets:
+        if target not in OWNER_TARGETS:
+            targets.append(target)
+            continue
+        manager = target.endswith("-manager")
+        base = target[: -len("-manager")] if manager else target
+        owner = owners.get(base)
+        found = _owner_target(owner, manager=manager)
+        if found is None:
+            why = "nobody owns it yet" if owner is None else f"{owner} is not a person"
+            notes.append(f"{target}: {why}")
+            continue
+        notes.append(f"{target}: {found}")
+        if found not in targets:
+            targets.append(found)
+        if not directory.empty and not _known(ctx, found):
+            unknown.add(found)
+            notes.append(f"{found} is not in the directory: left for the caller to resolve")
+    action = replace(action, targets=tuple(targets), notes=tuple(notes))
+    if directory.empty or not targets:
+        return action
+    resolvable = [t for t in directory_targets(ctx, action) if t not in unknown]
+    availability = ctx.availability
+    found_people = directory.resolve(resolvable, ctx.now, availability)
+    watch(
+        ctx,
+        out,
+        lambda at: directory.resolve(resolvable, at, availability),
+        found_people,
+        lambda _, later: later != found_people.people,
+    )
+    return replace(action, people=found_people.people, notes=(*notes, *found_people.notes))
+
+
+def _owner_target(owner: str | None, *, manager: bool) -> str | None:
+    """The target an owner stands for: a person id as ``person:<id>``, a target as it is;
+    with ``manager``, ``manager:<id>`` of a person (``None`` for anything else)."""
+    if owner is None:
+        return None
+    kind, sep, name = owner.partition(":")
+    if not sep:
+        kind, name = "person", owner
+    if manager:
+        return f"manager:{name}" if kind == "person" else None
+    return f"{kind}:{name}"
+
+
+def _known(ctx: Context, target: str) -> bool:
+    """Whether the policy's directory can resolve ``target``."""
+    directory = ctx.directory
+    kind, _, name = target.partition(":")
+    tables: dict[str, Mapping[str, object]] = {
+        "person": directory.people,
+        "manager": directory.people,
+        "team": directory.teams,
+        "role": directory.roles,
+        "schedule": directory.schedules,
+    }
+    table = tables.get(kind)
+    if table is None or name not in table:
+        return False
+    return kind != "manager" or directory.manager_of(name) is not None
