@@ -10,13 +10,14 @@ import hashlib
 import json
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from escalate import Ticket, loads
+from escalate import Ticket, load, loads
 from escalate.errors import ArgumentError
 from escalate.learning import WITHHELD, case_study, pseudonym
 
@@ -295,3 +296,22 @@ def test_a_classified_assignment_group_is_replaced_in_assignments_and_reads_back
     assert out["assignment_group"] == out["events"][0]["group"]
     assert out["assignment_group"].startswith("internal-only-")
     assert Ticket.from_mapping(out).assignment_group == out["assignment_group"]
+
+
+def test_a_policys_classification_is_public_and_drives_the_case_study() -> None:
+    # what docs/learning.md shows: the pack's classification: section, read-only, passed on
+    pack = load(Path(__file__).resolve().parents[2] / "rules" / "itil-default.yaml")
+    assert pack.classification["fields.patient_name"] == "health"
+    assert list(pack.classification) == sorted(pack.classification)
+    with pytest.raises(TypeError):
+        pack.classification["fields.x"] = "personal"  # type: ignore[index]
+    ticket = Ticket.from_mapping(
+        {
+            "id": "INC9",
+            "opened_at": "2024-11-20T10:00:00Z",
+            "fields": {"patient_name": "Erika Mustermann"},
+        }
+    )
+    study = case_study(ticket, salt="s", classification=pack.classification)
+    assert study["fields"]["patient_name"].startswith("health-")
+    assert "Erika" not in json.dumps(study)

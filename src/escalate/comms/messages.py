@@ -172,6 +172,11 @@ class Comms:
         """Each audience that names a point of contact, and its contacts in the order tried."""
         return {name: a.contacts for name, a in self._audiences.items() if a.contacts}
 
+    @property
+    def classification(self) -> Mapping[str, str]:
+        """The policy's ``classification:``: field path -> class, sorted by path."""
+        return self._classification
+
     def audience(self, name: str) -> _Audience:
         found = self._audiences.get(name)
         if found is None:

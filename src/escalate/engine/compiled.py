@@ -681,6 +681,15 @@ class Policy:
         found = {} if renderer is None else renderer.contacts
         return FrozenMap(found, what="audience")
 
+    @property
+    def classification(self) -> Mapping[str, str]:
+        """The policy's ``classification:`` (field path -> class, e.g.
+        ``{"fields.patient_name": "health"}``), sorted by path (read-only): what
+        :func:`escalate.learning.case_study` pseudonymises, and redaction hides."""
+        renderer = self._renderer
+        found = {} if renderer is None else renderer.classification
+        return FrozenMap(found, what="classified field")
+
     def _render(self) -> Renderer:
         renderer = self._renderer
         if renderer is None:

@@ -79,3 +79,8 @@ class Renderer(Protocol):
     def contacts(self) -> Mapping[str, tuple[str, ...]]:
         """Each audience that names a point of contact, and its contacts in the order tried."""
         ...
+
+    @property
+    def classification(self) -> Mapping[str, str]:
+        """The policy's ``classification:``: field path -> class."""
+        ...
