@@ -191,6 +191,10 @@ BERLIN = ZoneInfo("Europe/Berlin")  # CET +1 until Sun 2024-03-31 02:00, then CE
         ("week", UTC, ["2024-W13"]),
         ("month", BERLIN, ["2024-03", "2024-04"]),
         ("month", UTC, ["2024-03"]),
+        # "last quarter" and the year, cut in the zone too
+        ("quarter", BERLIN, ["2024-Q1", "2024-Q2"]),
+        ("quarter", UTC, ["2024-Q1"]),
+        ("year", BERLIN, ["2024"]),
     ],
 )
 def test_periods_are_cut_in_the_stated_zone_across_dst(

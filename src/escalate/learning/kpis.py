@@ -82,7 +82,7 @@ the first acknowledgement and first fix never change.
 
 Groups: ``priority``, ``service``, ``category``, ``team`` (assignment group as of ``now``),
 ``vendor`` (each vendor the ticket engaged; a ticket may be in several), ``segment`` and
-``period`` (the day, ISO week or month of ``opened_at`` in a stated zone: a
+``period`` (the day, ISO week, month, quarter or year of ``opened_at`` in a stated zone: a
 :class:`~datetime.tzinfo` or an IANA name). A ticket with no value for the key is grouped
 under ``None`` (``null`` in JSON), sorted last. Everything is sorted, so the output does not
 depend on the input order.
@@ -130,7 +130,7 @@ __all__ = [
 #: What tickets may be grouped by.
 GROUPINGS = ("all", "priority", "service", "category", "team", "vendor", "segment", "period")
 #: The periods ``period`` grouping takes.
-PERIODS = ("day", "week", "month")
+PERIODS = ("day", "week", "month", "quarter", "year")
 _P50, _P90, _P99 = Fraction(1, 2), Fraction(9, 10), Fraction(99, 100)
 
 
@@ -582,7 +582,8 @@ def kpis(
     zone: tzinfo | str = UTC,
 ) -> KpiReport:
     """The KPIs of ``facts`` grouped ``by`` one of :data:`GROUPINGS` (``all``: one group
-    keyed ``None``); ``period`` (``day``, ``week``, ``month``) of ``opened_at`` in ``zone``
+    keyed ``None``); ``period`` (``day``, ``week``, ``month``, ``quarter``, ``year``) of
+    ``opened_at`` in ``zone``
     (a :class:`~datetime.tzinfo` or an IANA name) when grouping by period.
     :class:`~escalate.errors.ArgumentError` for an unknown grouping, period or zone, or a
     ticket id given twice."""
