@@ -123,13 +123,15 @@ paths:
     )
 
 
-def test_classified_comments_are_withheld_and_short_values_stay_in_text() -> None:
+def test_classified_comments_are_withheld_and_short_people_are_replaced_as_words() -> None:
     data = source()
-    data["events"][0]["assignee"] = "ann"  # three characters: too short to scrub from text
-    data["events"][1]["text"] = "ann called"
+    data["events"][0]["assignee"] = "ann"  # three characters: scrubbed only as a word
+    data["events"][1]["text"] = "ANN called about the annex; ann."
     out = case_study(Ticket.from_mapping(data), salt="s")
     assert out["assignee"].startswith("person-")
-    assert out["events"][1]["text"] == "ann called"  # as comms redaction does (MIN_SCRUB_CHARS)
+    assert (
+        out["events"][1]["text"] == f"{out['assignee']} called about the annex; {out['assignee']}."
+    )
     withheld = case_study(
         Ticket.from_mapping(source()), salt="s", classification={"comments": "personal"}
     )

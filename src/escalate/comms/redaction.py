@@ -147,6 +147,98 @@ def fold(value: str) -> str:
     return " ".join(_fold(value).split())
 
 
+#: The deepest nesting of groups a scrubber's pattern is built with as a tree of shared
+#: prefixes (values that begin other values that begin others ...); beyond it, the pattern
+#: is one alternation of the values, longest first.
+_MAX_NESTING = 50
+
+
+class _TooDeep(Exception):
+    pass
+
+
+def _compiled(values: set[str], words: set[str]) -> re.Pattern[str] | None:
+    """One pattern for the folded ``values`` (anywhere) and ``words`` (only with no word
+    character on either side) that matches, at each position, the longest of them found
+    there (``None``: nothing to match).
+
+    The values share their common prefixes as a tree, so that a position of the text tries
+    each next letter once rather than each value: a scrubber of thousands of names (a whole
+    directory) costs about what one of a few does. A value's whitespace is any run of
+    whitespace.
+    """
+    if not values and not words:
+        return None
+    try:
+        substrings = _tree(values, set()) if values else None
+        anywhere = _tree(values | words, words) if words else None
+    except _TooDeep:
+        ordered = sorted(
+            [(v, False) for v in values] + [(w, True) for w in words],
+            key=lambda e: (-len(e[0]), e[0]),
+        )
+        return re.compile("|".join(_alternative(v, word) for v, word in ordered))
+    # Where a word may start, every value and word (longest first, in the tree); elsewhere
+    # the values alone.
+    parts = [] if anywhere is None else [rf"(?<!\w)(?:{anywhere})"]
+    parts += [] if substrings is None else [substrings]
+    return re.compile("|".join(parts))
+
+
+def _tree(values: set[str], words: set[str]) -> str:
+    """The pattern of ``values`` (folded) as a tree of shared prefixes; a value in ``words``
+    ends only where no word character follows. Raises :class:`_TooDeep` past
+    :data:`_MAX_NESTING` groups."""
+    root: dict[str, Any] = {}
+    for value in values:
+        node = root
+        for char in value:
+            node = node.setdefault(char, {})
+        node[""] = value in words  # the end of a value: a word's?
+    return _branches(root, 0)
+
+
+def _branches(node: dict[str, Any], depth: int) -> str:
+    """The pattern of what may follow ``node`` of a :func:`_tree`."""
+    if depth > _MAX_NESTING:
+        raise _TooDeep
+    alternatives = []
+    for first in sorted(k for k in node if k):
+        piece = []
+        char, child = first, node[first]
+        # a run of nodes with one way on and no value ending: one literal, no group
+        while True:
+            piece.append(r"\s+" if char == " " else re.escape(char))
+            if "" in child or len(child) != 1:
+                break
+            (char,) = child
+            child = child[char]
+        alternatives.append("".join(piece) + _branches(child, depth + 1))
+    if not alternatives:
+        body = ""
+    elif len(alternatives) == 1:
+        body = alternatives[0]
+    else:
+        body = "(?:" + "|".join(alternatives) + ")"
+    if "" not in node:
+        return body
+    if node[""]:  # a word ends here, unless a longer value goes on
+        return rf"(?:{body}|(?!\w))" if body else r"(?!\w)"
+    return f"(?:{body})?" if body else ""
+
+
+def _alternative(value: str, word: bool) -> str:
+    """The pattern of one folded value: its whitespace runs any whitespace, and, for a
+    ``word``, no word character on either side."""
+    body = r"\s+".join(map(re.escape, value.split(" ")))
+    return rf"(?<!\w){body}(?!\w)" if word else body
+
+
+def _key(found: str) -> str:
+    """A value as a match of the folded text spells it, its whitespace runs one space."""
+    return " ".join(found.split())
+
+
 class Scrubber:
     """Replaces the given values in text and in JSON-like data (see the module docstring).
 
@@ -156,12 +248,16 @@ class Scrubber:
     ("Jane \n Roe" matches "Jane Roe"); a value's own leading and trailing whitespace is not
     part of it. All values are one compiled pattern applied in one pass, so the cost grows
     with the text's length (times the pattern's, for the regular-expression engine), never
-    with a value's count of occurrences.
+    with a value's count of occurrences. ``words`` are more values, matched whatever their
+    length but only as words of their own (a short name: "Jon" in "Jon: ok", not in
+    "Jonas"); :meth:`find` says where values occur and which.
     """
 
     __slots__ = ("_pattern", "_placeholder")
 
-    def __init__(self, values: Iterable[str], placeholder: str) -> None:
+    def __init__(
+        self, values: Iterable[str], placeholder: str, *, words: Iterable[str] = ()
+    ) -> None:
         # A value is long enough to scrub when it is, as written without its own leading and
         # trailing whitespace ("A  0": four characters) or once folded ("ß" folds to "ss"):
         # collapsing inner whitespace must not make a value too short to scrub.
@@ -171,24 +267,28 @@ class Scrubber:
             for form in (fold(v),)
             if form and max(len(v.strip()), len(form)) >= MIN_SCRUB_CHARS
         }
-        ordered = sorted(folded, key=lambda v: (-len(v), v))
-        self._pattern = (
-            re.compile("|".join(r"\s+".join(map(re.escape, v.split(" "))) for v in ordered))
-            if ordered
-            else None
-        )
+        # ``words``: values matched, whatever their length, only where they stand as words
+        # of their own (no letter, digit or "_" on either side): a short name ("Jon").
+        whole = {form for w in words for form in (fold(w),) if form} - folded
+        self._pattern = _compiled(folded, whole)
         # A placeholder that holds a value would put it back: delete instead.
         self._placeholder = placeholder
         if self._spans(placeholder):
             self._placeholder = ""
 
-    def _spans(self, text: str) -> list[tuple[int, int]]:
-        """Where values occur in ``text``: (start, end) of ``text``, in order, not overlapping."""
+    def find(self, text: str) -> list[tuple[int, int, str]]:
+        """Where values occur in ``text``: ``(start, end, value)``, in order, not overlapping;
+        ``value`` is the value found, folded (:func:`fold`), whatever its spelling there."""
+        return self._spans(text)
+
+    def _spans(self, text: str) -> list[tuple[int, int, str]]:
+        """Where values occur in ``text``: (start, end) of ``text`` and the folded value, in
+        order, not overlapping."""
         pattern = self._pattern
         if pattern is None:
             return []
         if text.isascii():  # folding keeps every index
-            return [m.span() for m in pattern.finditer(text.lower())]
+            return [(*m.span(), _key(m.group())) for m in pattern.finditer(text.lower())]
         # Fold only the non-ASCII characters (ASCII ones lower-case in place): segments of
         # the folded text, each with where it starts there and in ``text``.
         folded_parts: list[str] = []
@@ -234,13 +334,13 @@ class Scrubber:
                 # the marks on its last letter (they fold to nothing)
                 while stop < len(text) and not text[stop].isascii() and not folds.get(text[stop]):
                     stop += 1
-                spans.append((origin(start), stop))
+                spans.append((origin(start), stop, _key(match.group())))
         return spans
 
-    def _replace(self, text: str, spans: list[tuple[int, int]], by: str) -> str:
+    def _replace(self, text: str, spans: list[tuple[int, int, str]], by: str) -> str:
         out = []
         at = 0
-        for start, end in spans:
+        for start, end, _ in spans:
             if start < at:  # inside the character replaced last (one folds to several)
                 at = max(at, end)
                 continue
