@@ -222,3 +222,18 @@ def test_snapshots_of_a_corpus_carry_the_counts_effect(
         p.stem for p in out_dir.glob("*.json") if "open-problem-record" in p.read_text()
     )
     assert (0, ["C"]) == (code, with_record)
+
+
+def test_a_ticket_with_a_status_the_policy_does_not_know_is_reported_where_it_was_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # counting read its statuses first and said the error without the file and line
+    lines = tickets()
+    lines[1]["events"] = [{"at": "2024-05-12T09:00:00Z", "type": "status-changed", "status": "x"}]
+    corpus = tmp_path / "tickets.jsonl"
+    corpus.write_text("".join(json.dumps(d) + "\n" for d in lines))
+    code, _, err = run(
+        ["evaluate", "--policy", policy_file(tmp_path), "--tickets", str(corpus), "--at", AT],
+        capsys,
+    )
+    assert (2, True) == (code, err.startswith(f"escalate: error: {corpus}:2: events[0].status: "))

@@ -29,8 +29,8 @@ from escalate.cli._io import MAX_JSON_BYTES, STDIN, read_input, read_json, shown
 from escalate.engine.compiled import Policy
 from escalate.engine.decision import Decision
 from escalate.engine.ticket import Ticket
-from escalate.errors import EscalateError, shown
-from escalate.learning.recurrence import recurrence_values
+from escalate.errors import EscalateError, TicketError, shown
+from escalate.learning.recurrence import fixes, recurrence_values
 from escalate.people.availability import Availability
 from escalate.policy.loader import read_file
 
@@ -38,6 +38,7 @@ __all__ = [
     "MAX_CORPUS_BYTES",
     "Entry",
     "add_recount_option",
+    "countable",
     "decide_entry",
     "read_corpus",
     "with_recurrence_fields",
@@ -102,10 +103,11 @@ def with_recurrence_fields(
     ``fields`` (:func:`escalate.learning.recurrence_values` over the whole corpus); the
     entries themselves when the policy has no such section.
 
-    A ticket the policy cannot read is left as it is, out of the counts: deciding it reports
-    its error. A ticket that already carries one of the fields with another count is an error
-    naming where it was read and how to go on (never overwritten), unless ``recount``: then
-    the corpus's count replaces it. Two tickets with one id are an error too.
+    A ticket the policy cannot read (nor its statuses: :func:`countable`) is left as it is,
+    out of the counts: deciding it reports its error, naming where it was read. A ticket that
+    already carries one of the fields with another count is an error naming where it was read
+    and how to go on (never overwritten), unless ``recount``: then the corpus's count replaces
+    it. Two tickets with one id are an error too.
     """
     spec = policy.recurrence
     if spec is None:
@@ -116,6 +118,8 @@ def with_recurrence_fields(
         try:
             ticket = Ticket.from_mapping(entry.data, empty=policy.empty_values)
         except EscalateError:
+            continue
+        if not countable(policy, ticket):
             continue
         if ticket.id in places:
             raise EscalateError(
@@ -146,6 +150,16 @@ def with_recurrence_fields(
             data["fields"] = {**(data.get("fields") or {}), **added}
             out[n] = Entry(entry.where, data)
     return out
+
+
+def countable(policy: Policy, ticket: Ticket) -> bool:
+    """Whether ``policy`` reads every status ``ticket``'s history sets (what its fixes are
+    read from): a ticket it refuses is decided, and reported, on its own, not counted."""
+    try:
+        fixes(ticket, policy)
+    except TicketError:
+        return False
+    return True
 
 
 def _folder(path: str, option: str) -> list[Entry]:
