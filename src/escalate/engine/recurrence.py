@@ -3,8 +3,8 @@
 The engine decides one ticket at a time and never reads another, so it does not count
 recurrences: a caller fills the two integer fields this names before evaluating
 (``escalate.learning.with_recurrences`` over a corpus, ``recurrence_fields`` for one ticket in
-a middleware; the corpus commands of the CLI do it themselves). Conditions read them like any
-custom field. See docs/policy-reference.md.
+a middleware; the corpus commands of the CLI and ``escalate replay`` do it themselves).
+Conditions read them like any custom field. See docs/policy-reference.md.
 """
 
 from __future__ import annotations
