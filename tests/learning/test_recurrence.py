@@ -232,3 +232,56 @@ def test_two_fixes_at_one_instant_one_undone_the_other_holding() -> None:
     # of two fixes holding at one instant the greater id is named
     c = events_ticket("Z", T0, (fixed, "resolved"))
     assert "Z" == by_id(recurrences([a, c, ticket("C", T0 + 3 * DAY)]))["C"].after
+
+
+def test_fingerprints_are_read_as_of_an_instant_an_assignment_or_a_field_change_applied() -> None:
+    a = Ticket.from_mapping(
+        {
+            "id": "A",
+            "opened_at": iso(T0),
+            "service": "mail",
+            "events": [
+                {"at": iso(T0), "type": "assigned", "group": "network"},
+                {"at": iso(T0 + DAY), "type": "field-changed", "field": "category",
+                 "from": "outage", "to": "spam"},
+                {"at": iso(T0 + 2 * DAY), "type": "assigned", "group": "mail-ops"},
+            ],
+        }
+    )  # fmt: skip
+    fields = ("service", "category", "assignment_group")
+    assert ("mail", "outage", "network") == fingerprint(a, fields, at=T0)  # at the opening
+    assert ("mail", "spam", "network") == fingerprint(a, fields, at=T0 + DAY)  # both ends
+    assert (
+        ("mail", "spam", "mail-ops")
+        == fingerprint(a, fields)
+        == fingerprint(a, fields, at=T0 + 9 * DAY)
+    )
+    assert fingerprint(a, fields, at=T0 - DAY) is None  # before its first assignment
+    with pytest.raises(NaiveDatetimeError, match="at"):
+        fingerprint(a, fields, at=datetime(2024, 5, 1))
+
+
+def test_flags_read_each_fingerprint_as_of_the_instant_that_counts() -> None:
+    # review defect 12: A fixed as a network problem, moved to another group after B opened
+    a = Ticket.from_mapping(
+        {
+            "id": "A",
+            "opened_at": iso(T0),
+            "service": "mail",
+            "events": [
+                {"at": iso(T0), "type": "assigned", "group": "network"},
+                {"at": iso(T0 + DAY), "type": "resolved"},
+                {"at": iso(T0 + 5 * DAY), "type": "assigned", "group": "mail-ops"},
+            ],
+        }
+    )
+    b = ticket("B", T0 + 3 * DAY, assignment_group="network")
+    c = ticket("C", T0 + 6 * DAY, assignment_group="mail-ops")
+    found = by_id(recurrences([a, b, c], fields=("service", "assignment_group")))
+    assert (True, "A", ("mail", "network")) == (
+        found["B"].recurred,
+        found["B"].after,
+        found["B"].fingerprint,
+    )
+    assert ("mail", "network") == found["A"].fingerprint  # as it opened
+    assert (False, 1) == (found["C"].recurred, found["C"].occurrences)  # A: not mail-ops then

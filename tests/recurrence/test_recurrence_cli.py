@@ -119,9 +119,59 @@ def test_a_ticket_holding_another_count_stops_the_command_naming_where_it_was_re
     assert (2, "") == (code, out)
     assert (
         f"escalate: error: {corpus}:4: ticket 'X': fields.recurrences is already 4, and policy "
-        "'recurring''s recurrence counts over the corpus give 0: remove the field from the "
-        "ticket, or name another in recurrence.fields\n"
+        "'recurring''s recurrence counts over the corpus give 0: give --recount to replace the "
+        "tickets' counts with the corpus's, remove the field from the ticket, or name another "
+        "in recurrence.fields\n"
     ) == err
+
+
+def test_recount_replaces_the_counts_tickets_carry_with_the_corpus_s(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = tickets()
+    lines[2]["fields"].update({"recurrences": 0, "occurrences": 1})  # C, counted elsewhere
+    lines[3]["fields"]["recurrences"] = 4  # X
+    corpus = tmp_path / "tickets.jsonl"
+    corpus.write_text("".join(json.dumps(d) + "\n" for d in lines))
+    args = ["evaluate", "--policy", policy_file(tmp_path), "--tickets", str(corpus), "--at", AT]
+    code, out, err = run([*args, "--recount", "--json"], capsys)
+    assert (0, "") == (code, err)
+    assert {
+        "A": [],
+        "B": [],
+        "C": ["open-problem-record"],  # its carried 0 replaced by the corpus's 2
+        "D": [],
+        "X": [],
+    } == fired(json.loads(out))
+
+
+def test_recount_needs_a_corpus(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "C.json"
+    path.write_text(json.dumps(tickets()[2]))
+    args = ["evaluate", "--policy", policy_file(tmp_path), "--ticket", str(path), "--at", AT]
+    code, out, err = run([*args, "--recount"], capsys)
+    assert (2, "") == (code, out)
+    assert "--recount recounts a corpus's recurrence counts; give --tickets" in err
+
+
+def test_diff_recounts_each_policy_over_tickets_filled_by_another_window(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a corpus exported with the counts a 30-day policy filled, diffed against a 10-day one
+    filled = tickets()
+    for data, (r, o) in zip(filled, [(0, 1), (1, 2), (2, 3), (0, 1), (1, 3)], strict=True):
+        data["fields"].update({"recurrences": r, "occurrences": o})
+    corpus = tmp_path / "tickets.jsonl"
+    corpus.write_text("".join(json.dumps(d) + "\n" for d in filled))
+    short = POLICY.replace("within: 30d", "within: 10d")
+    args = ["diff", policy_file(tmp_path), policy_file(tmp_path, short, "short.yaml")]
+    args += ["--tickets", str(corpus), "--at", AT, "--json"]
+    code, _, err = run(args, capsys)
+    assert (2, True) == (code, ":3: ticket 'C': fields.recurrences is already 2" in err)
+    code, out, _ = run([*args, "--recount"], capsys)
+    # with 10 days C counts B's fix (8 days before) only: no problem record any more
+    differing = [r["ticket"] for r in json.loads(out)["results"] if r["changes"]]
+    assert (1, ["C"]) == (code, differing)
 
 
 def test_diff_counts_for_each_policy_by_its_own_section(
@@ -170,3 +220,18 @@ def test_snapshots_of_a_corpus_carry_the_counts_effect(
         p.stem for p in out_dir.glob("*.json") if "open-problem-record" in p.read_text()
     )
     assert (0, ["C"]) == (code, with_record)
+
+
+def test_a_ticket_with_a_status_the_policy_does_not_know_is_reported_where_it_was_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # counting read its statuses first and said the error without the file and line
+    lines = tickets()
+    lines[1]["events"] = [{"at": "2024-05-12T09:00:00Z", "type": "status-changed", "status": "x"}]
+    corpus = tmp_path / "tickets.jsonl"
+    corpus.write_text("".join(json.dumps(d) + "\n" for d in lines))
+    code, _, err = run(
+        ["evaluate", "--policy", policy_file(tmp_path), "--tickets", str(corpus), "--at", AT],
+        capsys,
+    )
+    assert (2, True) == (code, err.startswith(f"escalate: error: {corpus}:2: events[0].status: "))

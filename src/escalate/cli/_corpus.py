@@ -11,11 +11,14 @@ missing or unreadable one names the option too.
 A policy with a ``recurrence:`` section reads two fields that only the whole corpus can give
 (how often the ticket's fingerprint recurred, docs/policy-reference.md#recurrence):
 :func:`with_recurrence_fields` fills them in every entry, once per corpus and policy, before
-any ticket is decided (and before ``--workers`` splits the corpus).
+any ticket is decided (and before ``--workers`` splits the corpus). A ticket that carries
+another count stops the command, unless ``--recount`` (:func:`add_recount_option`, the one
+definition of the option for every corpus command) says the corpus's counts replace it.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,14 +29,16 @@ from escalate.cli._io import MAX_JSON_BYTES, STDIN, read_input, read_json, shown
 from escalate.engine.compiled import Policy
 from escalate.engine.decision import Decision
 from escalate.engine.ticket import Ticket
-from escalate.errors import EscalateError, shown
-from escalate.learning.recurrence import recurrence_values
+from escalate.errors import EscalateError, TicketError, shown
+from escalate.learning.recurrence import fixes, recurrence_values
 from escalate.people.availability import Availability
 from escalate.policy.loader import read_file
 
 __all__ = [
     "MAX_CORPUS_BYTES",
     "Entry",
+    "add_recount_option",
+    "countable",
     "decide_entry",
     "read_corpus",
     "with_recurrence_fields",
@@ -80,14 +85,29 @@ def decide_entry(
         raise EscalateError(f"{entry.where}: {exc}") from None
 
 
-def with_recurrence_fields(policy: Policy, entries: list[Entry]) -> list[Entry]:
+def add_recount_option(cmd: argparse.ArgumentParser) -> None:
+    """Add ``--recount`` to a command that decides a corpus (``--tickets``)."""
+    cmd.add_argument(
+        "--recount",
+        action="store_true",
+        help="with --tickets and a policy that declares recurrence: replace the recurrence "
+        "counts a ticket carries with the corpus's (default: a ticket carrying another count "
+        "stops the command)",
+    )
+
+
+def with_recurrence_fields(
+    policy: Policy, entries: list[Entry], *, recount: bool = False
+) -> list[Entry]:
     """``entries`` with the fields ``policy``'s ``recurrence:`` fills set in each ticket's
     ``fields`` (:func:`escalate.learning.recurrence_values` over the whole corpus); the
     entries themselves when the policy has no such section.
 
-    A ticket the policy cannot read is left as it is, out of the counts: deciding it reports
-    its error. A ticket that already carries one of the fields with another count is an error
-    naming where it was read (never overwritten); two tickets with one id are one too.
+    A ticket the policy cannot read (nor its statuses: :func:`countable`) is left as it is,
+    out of the counts: deciding it reports its error, naming where it was read. A ticket that
+    already carries one of the fields with another count is an error naming where it was read
+    and how to go on (never overwritten), unless ``recount``: then the corpus's count replaces
+    it. Two tickets with one id are an error too.
     """
     spec = policy.recurrence
     if spec is None:
@@ -98,6 +118,8 @@ def with_recurrence_fields(policy: Policy, entries: list[Entry]) -> list[Entry]:
         try:
             ticket = Ticket.from_mapping(entry.data, empty=policy.empty_values)
         except EscalateError:
+            continue
+        if not countable(policy, ticket):
             continue
         if ticket.id in places:
             raise EscalateError(
@@ -113,19 +135,31 @@ def with_recurrence_fields(policy: Policy, entries: list[Entry]) -> list[Entry]:
         added: dict[str, int] = {}
         for name, value in fields.items():
             carried = ticket.field_value(name)
-            if carried is None:
-                added[name.removeprefix("fields.")] = value
-            elif type(carried) is not int or carried != value:
+            if type(carried) is int and carried == value:
+                continue
+            if carried is not None and not recount:
                 raise EscalateError(
                     f"{entry.where}: ticket {ticket.id!r}: {name} is already {shown(carried)}, "
                     f"and policy {policy.id!r}'s recurrence counts over the corpus give {value}:"
-                    " remove the field from the ticket, or name another in recurrence.fields"
+                    " give --recount to replace the tickets' counts with the corpus's, remove "
+                    "the field from the ticket, or name another in recurrence.fields"
                 )
+            added[name.removeprefix("fields.")] = value
         if added:
             data = dict(entry.data)
             data["fields"] = {**(data.get("fields") or {}), **added}
             out[n] = Entry(entry.where, data)
     return out
+
+
+def countable(policy: Policy, ticket: Ticket) -> bool:
+    """Whether ``policy`` reads every status ``ticket``'s history sets (what its fixes are
+    read from): a ticket it refuses is decided, and reported, on its own, not counted."""
+    try:
+        fixes(ticket, policy)
+    except TicketError:
+        return False
+    return True
 
 
 def _folder(path: str, option: str) -> list[Entry]:

@@ -20,7 +20,12 @@ from escalate.audit.chain import ChainReport, Lines, counted, verify_chain
 from escalate.audit.files import append_records
 from escalate.audit.records import AuditTrail
 from escalate.audit.replay import AuditReport, replay_audit
-from escalate.cli._corpus import decide_entry, read_corpus, with_recurrence_fields
+from escalate.cli._corpus import (
+    add_recount_option,
+    decide_entry,
+    read_corpus,
+    with_recurrence_fields,
+)
 from escalate.cli._io import (
     STDIN,
     UsageError,
@@ -67,6 +72,7 @@ def register(sub: Any) -> None:
     record.add_argument("--at", required=True, type=instant_arg, help="ISO instant with offset")
     record.add_argument("--out", required=True, help="the trail (JSON Lines; appended to)")
     record.add_argument("--json", action="store_true", help="print what was appended as JSON")
+    add_recount_option(record)
     record.set_defaults(run=run_record)
 
     verify = actions.add_parser(
@@ -103,7 +109,7 @@ class _Unrecordable(EscalateError):
 
 def run_record(args: argparse.Namespace) -> int:
     policy = load_policy(args.policy)
-    entries = with_recurrence_fields(policy, read_corpus(args.tickets))
+    entries = with_recurrence_fields(policy, read_corpus(args.tickets), recount=args.recount)
     decisions: list[Decision] = [decide_entry(policy, e, args.at, Availability()) for e in entries]
     added: list[dict[str, Any]] = []
 

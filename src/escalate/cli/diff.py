@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from escalate.cli._corpus import read_corpus, with_recurrence_fields
+from escalate.cli._corpus import add_recount_option, read_corpus, with_recurrence_fields
 from escalate.cli._io import instant_arg, load_policy, out, print_json, read_availability
 from escalate.whatif.diff import PolicyDiff, compare, outcome
 
@@ -38,6 +38,7 @@ def register(sub: Any) -> None:
     cmd.add_argument("--at", required=True, type=instant_arg, help="ISO instant with offset")
     cmd.add_argument("--availability", help="availability JSON (out of office, unreachable)")
     cmd.add_argument("--json", action="store_true", help="print the differences as JSON")
+    add_recount_option(cmd)
     cmd.set_defaults(run=run)
 
 
@@ -46,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
     entries = read_corpus(args.tickets)
     availability = read_availability(args.availability)
     # each policy counts recurrences its own way (or not at all)
-    olds, news = with_recurrence_fields(old, entries), with_recurrence_fields(new, entries)
+    olds = with_recurrence_fields(old, entries, recount=args.recount)
+    news = with_recurrence_fields(new, entries, recount=args.recount)
     results = tuple(
         compare(
             outcome(old, old_entry.data, args.at, availability),

@@ -18,7 +18,7 @@ import sys
 from datetime import datetime
 from typing import Any
 
-from escalate.cli._corpus import Entry, read_corpus, with_recurrence_fields
+from escalate.cli._corpus import Entry, add_recount_option, read_corpus, with_recurrence_fields
 from escalate.cli._io import (
     UsageError,
     decide,
@@ -87,6 +87,7 @@ def register(sub: Any) -> None:
             metavar="N",
             help="with --tickets: decide in N processes, partitioned by ticket id (default 1)",
         )
+        add_recount_option(cmd)
         cmd.set_defaults(run=run)
 
 
@@ -95,6 +96,11 @@ def run(args: argparse.Namespace) -> int:
     if args.tickets is None and args.workers != 1:
         raise UsageError(
             "--workers decides a corpus in processes; give --tickets (one --ticket is decided here)"
+        )
+    if args.tickets is None and args.recount:
+        raise UsageError(
+            "--recount recounts a corpus's recurrence counts; give --tickets (one --ticket is "
+            "decided as given)"
         )
     if args.tickets is not None and (args.messages or args.audience is not None):
         raise UsageError("--messages and --audience take one --ticket, not a corpus (--tickets)")
@@ -146,7 +152,7 @@ def _corpus(args: argparse.Namespace, policy: Policy, full: bool) -> int:
     if args.availability is not None:
         read_availability(args.availability)  # every problem reported here, with its file
         raw = read_json(args.availability, "availability", "--availability")
-    entries = with_recurrence_fields(policy, read_corpus(args.tickets))
+    entries = with_recurrence_fields(policy, read_corpus(args.tickets), recount=args.recount)
     job = Job(policy, args.at, raw, as_json=args.json, full=full)
     results = run_in_workers(decide_entry, job, entries, _ticket_key, args.workers)
     if args.json:

@@ -10,17 +10,26 @@ states, must be given); then each incident is read from its rows and replayed
 processes partitioned by incident number (``cli/_workers``), and the parts are put together in
 log order: the same summary, byte for byte, whatever N. This command measures the wall time
 of reading and replaying the log, for the throughput line; the library reads no clock.
+
+A policy that declares ``recurrence:`` reads counts only the whole log gives: every incident
+is read here first and the counts are filled from the rebuilt tickets
+(:func:`log_recurrences`, as the corpus commands fill theirs) into each incident as it opened
+(:func:`with_counts`), so every evaluation of the replay reads them, as a middleware that
+filled them when the ticket arrived would have. Worker processes get the counts along with
+the rows and read their incidents again (an incident is not sent to them whole); with one
+process the incidents read here are replayed.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from escalate.adapters.servicenow import Replay
+from escalate.adapters.servicenow import LogIncident, Replay
 from escalate.adapters.servicenow._log import IncidentReader
 from escalate.adapters.servicenow._replay import (
     DEFAULT_MAX_STEPS,
@@ -28,6 +37,7 @@ from escalate.adapters.servicenow._replay import (
     Replayer,
     ReplayPart,
 )
+from escalate.cli._corpus import countable
 from escalate.cli._io import load_policy, out, print_json
 from escalate.cli._servicenow_log import (
     Progress,
@@ -38,7 +48,9 @@ from escalate.cli._servicenow_log import (
 )
 from escalate.cli._workers import run_in_workers, workers_arg
 from escalate.cli.simulate import steps_arg
+from escalate.engine.compiled import Policy
 from escalate.errors import ArgumentError, EscalateError
+from escalate.learning.recurrence import recurrence_values
 
 #: How many cases of a kind the text summary lists (``--json`` lists them all).
 SHOWN = 10
@@ -99,20 +111,30 @@ def run(args: argparse.Namespace) -> int:
     progress = Progress(
         len(grouped.incidents), args, command="replay", verb="replayed", unit="incident"
     )
-    progress.say(
-        f"escalate: read {grouped.rows} rows, {len(grouped.incidents)} incidents; replaying"
-        + (f" in {args.workers} processes" if args.workers > 1 else "")
-    )
-    work = _Work(IncidentReader(mapping, grouped.state_column), replayer, args.servicenow)
+    in_workers = f" in {args.workers} processes" if args.workers > 1 else ""
+    read_line = f"escalate: read {grouped.rows} rows, {len(grouped.incidents)} incidents"
+    reader = IncidentReader(mapping, grouped.state_column)
+    items = list(grouped.incidents.items())
+    counts: dict[str, Mapping[str, int]] = {}
+    read: list[LogIncident] = []
+    if policy.recurrence is not None:  # counted over the whole log before any is replayed
+        progress.say(f"{read_line}; counting the recurrences of policy {policy.id!r}")
+        read = [read_incident(reader, number, rows, args.servicenow) for number, rows in items]
+        counts = log_recurrences(policy, read, args.servicenow)
+        if args.workers > 1:
+            read = []  # each worker reads its incidents again, from their rows
+        progress.say(f"escalate: replaying{in_workers}")
+    else:
+        progress.say(f"{read_line}; replaying{in_workers}")
+    work = _Work(reader, replayer, args.servicenow, counts)
     parts: list[ReplayPart] = []
     with progress as report:
-        for part in run_in_workers(
-            _replay_incident,
-            work,
-            list(grouped.incidents.items()),
-            _number,
-            args.workers,
-        ):
+        done: Iterable[ReplayPart]
+        if read:
+            done = (replayer.part(with_counts(incident, counts)) for incident in read)
+        else:
+            done = run_in_workers(_replay_incident, work, items, _number, args.workers)
+        for part in done:
             parts.append(part)
             if report is not None:
                 report(len(parts))
@@ -140,28 +162,79 @@ def throughput_of(result: Replay, wall_ns: int, *, workers: int | None = None) -
     return figures
 
 
+def log_recurrences(
+    policy: Policy, incidents: Iterable[LogIncident], path: str, option: str = "--servicenow"
+) -> dict[str, Mapping[str, int]]:
+    """The fields ``policy``'s ``recurrence:`` fills for each of a log's ``incidents``, by
+    number, counted over their tickets rebuilt from every row (the counts depend only on what
+    happened up to each opening: :mod:`escalate.learning.recurrence`); none without the
+    section. An incident whose ticket the policy refuses is left out of the counts (its
+    replay reports it). A log that gives one of the fields itself (a column of that name) is
+    an error naming the incident: the counts would not be the policy's."""
+    spec = policy.recurrence
+    if spec is None:
+        return {}
+    numbers, tickets = [], []
+    for incident in incidents:
+        ticket = incident.ticket
+        for name in spec.fields:
+            if ticket.field_value(name) is not None or name in ticket.changed_fields:
+                raise EscalateError(
+                    f"{option}: {path}: incident {incident.number} gives {name} (a column of "
+                    f"the log), which policy {policy.id!r}'s recurrence: fills: name another "
+                    "field in recurrence.fields"
+                )
+        if countable(policy, ticket):
+            numbers.append(incident.number)
+            tickets.append(ticket)
+    values = recurrence_values(tickets, policy)
+    return dict(zip(numbers, values, strict=True))
+
+
+def with_counts(incident: LogIncident, counts: Mapping[str, Mapping[str, int]]) -> LogIncident:
+    """``incident`` with its recurrence fields (``counts[number]``, none when absent) set in
+    the ticket as it opened, and so in every ticket of its replay."""
+    fields = counts.get(incident.number)
+    if not fields:
+        return incident
+    return dataclasses.replace(incident, opened=incident.opened.with_fields(fields))
+
+
 class _Work:
     """What every incident's work shares (sent once to each worker process): the reader of
-    the log's incidents, the replayer, and the log's path for messages."""
+    the log's incidents, the replayer, the log's path for messages and the recurrence fields
+    of each incident (:func:`log_recurrences`; empty without a ``recurrence:`` section)."""
 
-    __slots__ = ("path", "reader", "replayer")
+    __slots__ = ("counts", "path", "reader", "replayer")
 
-    def __init__(self, reader: IncidentReader, replayer: Replayer, path: str) -> None:
+    def __init__(
+        self,
+        reader: IncidentReader,
+        replayer: Replayer,
+        path: str,
+        counts: Mapping[str, Mapping[str, int]],
+    ) -> None:
         self.reader = reader
         self.replayer = replayer
         self.path = path
+        self.counts = counts
 
-    def __getstate__(self) -> tuple[IncidentReader, Replayer, str]:
-        return (self.reader, self.replayer, self.path)
+    def __getstate__(
+        self,
+    ) -> tuple[IncidentReader, Replayer, str, Mapping[str, Mapping[str, int]]]:
+        return (self.reader, self.replayer, self.path, self.counts)
 
-    def __setstate__(self, state: tuple[IncidentReader, Replayer, str]) -> None:
-        self.reader, self.replayer, self.path = state
+    def __setstate__(
+        self, state: tuple[IncidentReader, Replayer, str, Mapping[str, Mapping[str, int]]]
+    ) -> None:
+        self.reader, self.replayer, self.path, self.counts = state
 
 
 def _replay_incident(work: _Work, item: tuple[str, Sequence[tuple[int, Row]]]) -> ReplayPart:
     """One incident read from its rows and replayed (in a worker process, or here)."""
     number, rows = item
-    return work.replayer.part(read_incident(work.reader, number, rows, work.path))
+    incident = read_incident(work.reader, number, rows, work.path)
+    return work.replayer.part(with_counts(incident, work.counts))
 
 
 def _number(item: tuple[str, Sequence[tuple[int, Row]]]) -> str:

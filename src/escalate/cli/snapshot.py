@@ -17,7 +17,13 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
-from escalate.cli._corpus import Entry, decide_entry, read_corpus, with_recurrence_fields
+from escalate.cli._corpus import (
+    Entry,
+    add_recount_option,
+    decide_entry,
+    read_corpus,
+    with_recurrence_fields,
+)
 from escalate.cli._io import (
     MAX_JSON_BYTES,
     instant_arg,
@@ -76,12 +82,13 @@ def register(sub: Any) -> None:
         help="compare with the files in --out instead of writing (exit 1 if any differ)",
     )
     cmd.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    add_recount_option(cmd)
     cmd.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     policy = load_policy(args.policy)
-    entries = with_recurrence_fields(policy, read_corpus(args.tickets))
+    entries = with_recurrence_fields(policy, read_corpus(args.tickets), recount=args.recount)
     availability = read_availability(args.availability)
     wanted: dict[str, _Wanted] = {}
     folded: dict[str, _Wanted] = {}
@@ -252,4 +259,6 @@ def _update_command(args: argparse.Namespace) -> str:
     words += ["--at", iso(args.at) or "", "--out", args.out]
     if args.availability is not None:
         words += ["--availability", args.availability]
+    if args.recount:
+        words.append("--recount")
     return " ".join(shlex.quote(word) for word in words)

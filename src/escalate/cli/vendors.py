@@ -13,7 +13,12 @@ from datetime import UTC, timedelta, tzinfo
 from typing import Any
 
 from escalate.calendars._durations import format_duration, parse_duration
-from escalate.cli._corpus import decide_entry, read_corpus, with_recurrence_fields
+from escalate.cli._corpus import (
+    add_recount_option,
+    decide_entry,
+    read_corpus,
+    with_recurrence_fields,
+)
 from escalate.cli._io import instant_arg, load_policy, out, print_json, read_availability
 from escalate.engine.decision import Decision
 from escalate.errors import EscalateError, PolicyError, suggest
@@ -50,6 +55,7 @@ def register(sub: Any) -> None:
     )
     cmd.add_argument("--availability", help="availability JSON (out of office, unreachable)")
     cmd.add_argument("--json", action="store_true", help="print the report as JSON")
+    add_recount_option(cmd)
     cmd.set_defaults(run=run)
 
 
@@ -64,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     availability = read_availability(args.availability)
     decisions: list[Decision] = [
         decide_entry(policy, entry, args.at, availability)
-        for entry in with_recurrence_fields(policy, read_corpus(args.tickets))
+        for entry in with_recurrence_fields(policy, read_corpus(args.tickets), recount=args.recount)
     ]
     report = vendor_performance(decisions, period=args.period, zone=zone, recurrence_window=window)
     if args.json:

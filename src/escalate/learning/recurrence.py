@@ -2,27 +2,38 @@
 
 A ticket's **fingerprint** is the tuple of the values of declared fields (by default
 ``service``, ``category``, ``subcategory``; any field a ``field-changed`` event may name,
-``fields.<name>`` included), as the ticket stands after its last event. A ticket missing any
-of them (no value, or an empty string) has **no** fingerprint: it recurs with nothing and
-nothing recurs with it -- two tickets that both lack a service are not "the same problem".
-Values other than strings are written ``type:value`` (``int:3``, ``bool:True``), so ``"3"``
-and ``3`` differ.
+``fields.<name>`` included). A ticket missing any of them (no value, or an empty string) has
+**no** fingerprint: it recurs with nothing and nothing recurs with it -- two tickets that both
+lack a service are not "the same problem". Values other than strings are written
+``type:value`` (``int:3``, ``bool:True``), so ``"3"`` and ``3`` differ.
+
+Every fingerprint is read **as of the instant that counts**, with the ticket's events up to
+it applied (a ``field-changed`` event recategorising it, an assignment): a ticket is counted
+under the fingerprint it had when it **opened**, and an earlier ticket's fix under the
+fingerprint that ticket had when it was **fixed**. So the counts of a ticket depend only on
+what happened up to its opening: recategorising a ticket later changes nothing already
+counted (a category corrected after opening is common in ServiceNow), and a ticket
+recategorised before its fix counts under the fingerprint it had when fixed. A change the
+ticket states only in its fields, without a ``field-changed`` event, has no instant: such a
+value holds over the whole history.
 
 A **fix** is an instant a ticket entered a status of the ``resolved`` or ``closed`` category
 from an open one (every time it did: a ticket reopened and resolved again was fixed twice);
 closing a ticket already resolved is the same fix, not a second one (ServiceNow closes
-resolved incidents days later), and a cancellation ends a ticket without fixing anything.
-Statuses are read with the status table of ``policy`` when one is given (its own statuses of
-those categories, Jira's ``done``, included; a segment's variant for the tickets it decides),
+resolved incidents days later), and a cancellation ends a ticket without fixing anything. A
+ticket given only as it stands (``status: resolved`` and no status events) has no fix
+instant, so it is never counted as fixed. Statuses are read with the status table of
+``policy`` when one is given (its own statuses of those categories, Jira's ``done``,
+included; a segment's variant for the tickets it decides, chosen by the ticket as it stands)
 else with the built-in statuses (:mod:`escalate.learning._history`, shared with the KPIs and
-patterns). A fix counts while it holds: once its ticket is reopened, that fix is undone
-for every ticket opened from then on (the reopened ticket is the same problem, still open).
+patterns). A fix counts while it holds: once its ticket is reopened, that fix is undone for
+every ticket opened from then on (the reopened ticket is the same problem, still open).
 
-A ticket **recurred** when another ticket with its fingerprint was fixed in
+A ticket **recurred** when another ticket was fixed, with the ticket's fingerprint, in
 ``[opened_at - within, opened_at]`` -- both ends included, so a ticket opened exactly
 ``within`` after a fix recurred -- and that fix still held at ``opened_at`` (its ticket not
 reopened at or before then); ``after`` names the ticket of the latest such fix (of two at
-one instant, the greater id). ``occurrences`` counts the tickets with its fingerprint opened
+one instant, the greater id). ``occurrences`` counts the tickets opened with its fingerprint
 in ``[opened_at - within, opened_at]``, itself included: the third one in 30 days has 3. A
 window reaching back before the earliest instant escalate computes with starts there.
 
@@ -33,6 +44,8 @@ fingerprint, the window and the two integer fields: :func:`with_recurrences` fil
 a corpus (:func:`recurrence_values`: just the values), :func:`recurrence_fields` for one
 ticket in a middleware. ``fields.recurrences`` counts the other tickets fixed in the window
 (``recurred`` is ``recurrences > 0``), ``fields.occurrences`` the tickets opened in it.
+Because they depend only on the past, filling them once, when a ticket opens, and keeping
+them is sound.
 """
 
 from __future__ import annotations
@@ -40,13 +53,13 @@ from __future__ import annotations
 import bisect
 import heapq
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from escalate.calendars._instants import checked_utc
 from escalate.engine.compiled import Policy
-from escalate.engine.history import HISTORY_FIELDS
+from escalate.engine.history import HISTORY_FIELDS, TicketState, Value
 from escalate.engine.recurrence import RecurrenceDef
 from escalate.engine.ticket import Ticket
 from escalate.errors import ArgumentError, TicketError, shown
@@ -67,8 +80,12 @@ __all__ = [
 #: The fingerprint's fields unless declared otherwise.
 DEFAULT_FIELDS = ("service", "category", "subcategory")
 _KNOWN = frozenset(HISTORY_FIELDS)
+#: The fields a ticket's assignments set (the others change through ``field-changed`` only).
+_ASSIGNED = frozenset({"assignment_group", "assignee"})
 #: The earliest instant a window starts at.
 _EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
+
+Print = tuple[str, ...]
 
 
 def _check_fields(fields: Sequence[str]) -> None:
@@ -89,18 +106,58 @@ def _check_fields(fields: Sequence[str]) -> None:
             )
 
 
-def fingerprint(ticket: Ticket, fields: Sequence[str] = DEFAULT_FIELDS) -> tuple[str, ...] | None:
+def fingerprint(
+    ticket: Ticket, fields: Sequence[str] = DEFAULT_FIELDS, *, at: datetime | None = None
+) -> Print | None:
     """The fingerprint of ``ticket`` over ``fields``; ``None`` when any value is missing.
 
-    >>> from datetime import UTC
-    >>> t = Ticket("T1", datetime(2024, 6, 3, tzinfo=UTC), service="mail", category="outage")
+    ``at``: as the ticket stood at that instant, its events at or before it applied (the
+    instant that counts: its opening, or a fix; see the module docstring); ``None``, as it
+    stands now (after its last event). ``at`` must be aware
+    (:class:`~escalate.errors.NaiveDatetimeError`).
+
+    >>> from escalate.engine.history import Event
+    >>> opened = datetime(2024, 6, 3, 9, tzinfo=UTC)
+    >>> t = Ticket("T1", opened, service="mail", category="outage", events=[
+    ...     Event(0, opened + timedelta(hours=2), "field-changed", field="category",
+    ...           to_value="network")])
     >>> fingerprint(t, ("service", "category")), fingerprint(t)
-    (('mail', 'outage'), None)
+    (('mail', 'network'), None)
+    >>> fingerprint(t, ("service", "category"), at=opened)  # as it opened
+    ('mail', 'outage')
     """
     _check_fields(fields)
+    if at is not None:
+        at = checked_utc(at, "at")
+    return _print(ticket, fields, at if at is not None and _moves(ticket, fields) else None)
+
+
+def _moves(ticket: Ticket, fields: Iterable[str]) -> bool:
+    """Whether ticket's history may change one of ``fields`` (else they hold throughout)."""
+    changed = ticket.changed_fields
+    return any(name in changed or (name in _ASSIGNED and ticket.events) for name in fields)
+
+
+def _print(ticket: Ticket, fields: Iterable[str], at: datetime | None) -> Print | None:
+    """The fingerprint of ``ticket`` as of ``at`` (``None``: as it stands), fields checked.
+
+    Read through :meth:`Ticket.state_at` (the history folded once per ticket, then one binary
+    search per instant)."""
+    state: TicketState | None = None if at is None else ticket.state_at(at)
+    changed = ticket.changed_fields
     out: list[str] = []
     for name in fields:
-        value = ticket.field_value(name)
+        value: Value
+        if state is None:
+            value = ticket.field_value(name)
+        elif name == "assignment_group":
+            value = state.assignment_group
+        elif name == "assignee":
+            value = state.assignee
+        elif name in changed:
+            value = state.field_value(name)
+        else:
+            value = ticket.field_value(name)
         if value is None or value == "":
             return None
         out.append(value if isinstance(value, str) else f"{type(value).__name__}:{value}")
@@ -125,11 +182,12 @@ def fixes(ticket: Ticket, policy: Policy | None = None) -> tuple[datetime, ...]:
 
 @dataclass(frozen=True, slots=True)
 class Recurrence:
-    """One ticket's recurrence (see the module docstring). Read-only."""
+    """One ticket's recurrence (see the module docstring). Read-only. ``fingerprint`` is the
+    one the ticket had when it opened."""
 
     ticket_id: str
     opened_at: datetime
-    fingerprint: tuple[str, ...] | None
+    fingerprint: Print | None
     recurred: bool
     after: str | None  # the ticket whose fix it recurred after (the latest)
     fixed_at: datetime | None  # that fix
@@ -148,6 +206,41 @@ class Recurrence:
         }
 
 
+@dataclass(slots=True)
+class _Group:
+    """One fingerprint over a corpus: the tickets that opened with it (their places, in
+    opening order) and the fixes made under it, ``(fixed at, undone at, place)``."""
+
+    members: list[int] = field(default_factory=list)
+    fixes: list[tuple[datetime, datetime | None, int]] = field(default_factory=list)
+
+
+def _grouped(
+    listed: Sequence[Ticket], fields: Sequence[str], policy: Policy | None
+) -> tuple[list[Print | None], dict[Print, _Group]]:
+    """Each ticket's fingerprint at its opening, and the groups by fingerprint: the tickets
+    that opened with it and the fixes made under it (each read as of its own instant).
+    ``listed`` must be in opening order for the members to be. Linear in the histories, one
+    binary search per instant read."""
+    opening: list[Print | None] = []
+    groups: dict[Print, _Group] = {}
+    for n, t in enumerate(listed):
+        moves = _moves(t, fields)
+        found = _print(t, fields, t.opened_at if moves else None)
+        opening.append(found)
+        if found is not None:
+            groups.setdefault(found, _Group()).members.append(n)
+        if found is None and not moves:
+            continue  # no fingerprint, ever: its fixes count for nobody
+        for end in ends(t, statuses_of(policy, t)):
+            if not end.fix:
+                continue
+            under = _print(t, fields, end.at) if moves else found
+            if under is not None:
+                groups.setdefault(under, _Group()).fixes.append((end.at, end.left_at, n))
+    return opening, groups
+
+
 def recurrences(
     tickets: Iterable[Ticket | Mapping[str, Any]],
     *,
@@ -160,7 +253,8 @@ def recurrences(
     mapping is read with :meth:`Ticket.from_mapping`; a bad one is a
     :class:`~escalate.errors.TicketError` naming its place, a ticket id given twice an
     :class:`~escalate.errors.ArgumentError`. Cost: one sort per fingerprint and a heap
-    operation per fix and ticket."""
+    operation per fix and ticket, plus a pass over each history whose events change a
+    fingerprint field."""
     if not isinstance(within, timedelta):
         raise ArgumentError(
             f"within must be a timedelta (e.g. timedelta(days=30)), got "
@@ -170,18 +264,15 @@ def recurrences(
         raise ArgumentError(f"within must not be negative, got {within}")
     _check_fields(fields)
     listed = sorted(tickets_of(tickets), key=lambda t: (t.opened_at, t.id))
-    by_print: dict[tuple[str, ...], list[Ticket]] = {}
-    found: dict[str, Recurrence] = {}
-    for t in listed:
-        fp = fingerprint(t, fields)
-        if fp is None:
-            found[t.id] = Recurrence(t.id, t.opened_at, None, False, None, None, 1)
-        else:
-            by_print.setdefault(fp, []).append(t)
-    for fp, members in by_print.items():
-        for r in _recurrences(fp, members, within, policy):
-            found[r.ticket_id] = r
-    return [found[t.id] for t in listed]
+    opening, groups = _grouped(listed, fields, policy)
+    found: list[Recurrence | None] = [
+        None if fp is not None else Recurrence(t.id, t.opened_at, None, False, None, None, 1)
+        for t, fp in zip(listed, opening, strict=True)
+    ]
+    for fp, group in groups.items():
+        for n, r in _recurrences(fp, listed, group, within):
+            found[n] = r
+    return [r for r in found if r is not None]
 
 
 def _since(opened_at: datetime, within: timedelta) -> datetime:
@@ -192,35 +283,29 @@ def _since(opened_at: datetime, within: timedelta) -> datetime:
 
 
 def _recurrences(
-    fp: tuple[str, ...], members: list[Ticket], within: timedelta, policy: Policy | None
-) -> list[Recurrence]:
-    """The recurrences of ``members`` (one fingerprint, sorted by opening then id): a sweep
-    in opening order over their fixes, the latest fix still holding on top of a heap."""
-    held: list[tuple[datetime, datetime | None, str]] = sorted(  # (fixed at, undone at, id)
-        (
-            (end.at, end.left_at, t.id)
-            for t in members
-            for end in ends(t, statuses_of(policy, t))
-            if end.fix
-        ),
-        key=lambda fix: (fix[0], fix[2]),
-    )
-    starts = [t.opened_at for t in members]
+    fp: Print, listed: Sequence[Ticket], group: _Group, within: timedelta
+) -> list[tuple[int, Recurrence]]:
+    """The recurrences of the tickets that opened with ``fp`` (``group.members``, in opening
+    then id order): a sweep in opening order over the fixes made under it, the latest fix
+    still holding on top of a heap."""
+    held = sorted(group.fixes, key=lambda fix: (fix[0], listed[fix[2]].id))
+    starts = [listed[n].opened_at for n in group.members]
     heap: list[tuple[int, int]] = []  # (-rank, rank): the latest fix (then greatest id) first
     added = 0
-    out: list[Recurrence] = []
-    for t in members:
+    out: list[tuple[int, Recurrence]] = []
+    for n in group.members:
+        t = listed[n]
         opened_at, since = t.opened_at, _since(t.opened_at, within)
         while added < len(held) and held[added][0] <= opened_at:
             heapq.heappush(heap, (-added, added))
             added += 1
         own: list[tuple[int, int]] = []
-        after: tuple[datetime, datetime | None, str] | None = None
+        after: tuple[datetime, datetime | None, int] | None = None
         while heap:
             fixed_at, undone_at, owner = held[heap[0][1]]
             if fixed_at < since or (undone_at is not None and undone_at <= opened_at):
                 heapq.heappop(heap)  # too old or undone for this ticket and every later one
-            elif owner == t.id:
+            elif owner == n:
                 own.append(heapq.heappop(heap))  # its own fix at its opening: not a recurrence
             else:
                 after = held[heap[0][1]]
@@ -229,14 +314,17 @@ def _recurrences(
             heapq.heappush(heap, entry)
         occurrences = bisect.bisect_right(starts, opened_at) - bisect.bisect_left(starts, since)
         out.append(
-            Recurrence(
-                ticket_id=t.id,
-                opened_at=opened_at,
-                fingerprint=fp,
-                recurred=after is not None,
-                after=None if after is None else after[2],
-                fixed_at=None if after is None else after[0],
-                occurrences=occurrences,
+            (
+                n,
+                Recurrence(
+                    ticket_id=t.id,
+                    opened_at=opened_at,
+                    fingerprint=fp,
+                    recurred=after is not None,
+                    after=None if after is None else listed[after[2]].id,
+                    fixed_at=None if after is None else after[0],
+                    occurrences=occurrences,
+                ),
             )
         )
     return out
@@ -244,7 +332,7 @@ def _recurrences(
 
 def recurrence_counts(
     found: Iterable[Recurrence], *, since: datetime, until: datetime
-) -> list[tuple[tuple[str, ...], int, int]]:
+) -> list[tuple[Print, int, int]]:
     """Per fingerprint, of the tickets opened in ``[since, until)``: how many, and how many
     recurred; sorted by fingerprint. Tickets without a fingerprint are left out. ``since`` and
     ``until`` must be aware (:class:`~escalate.errors.NaiveDatetimeError`), ``since`` not
@@ -255,7 +343,7 @@ def recurrence_counts(
         raise ArgumentError(
             f"since {since.isoformat()} is after until {until.isoformat()}: the window is empty"
         )
-    counts: dict[tuple[str, ...], list[int]] = {}
+    counts: dict[Print, list[int]] = {}
     for r in found:
         if r.fingerprint is None or not since <= r.opened_at < until:
             continue
@@ -276,48 +364,58 @@ def recurrence_values(
     """The fields ``policy``'s ``recurrence:`` section fills, for each of ``tickets``, in input
     order: ``{"fields.recurrences": r, "fields.occurrences": o}`` (the names it declares).
 
-    ``r`` counts the *other* tickets with the ticket's fingerprint fixed (a fix as the module
-    docstring defines it, read with the policy's statuses) in ``[opened_at - within,
-    opened_at]`` by a fix that still holds at ``opened_at`` (each such ticket once; ``r > 0``
-    exactly when :func:`recurrences` with the same policy says the ticket recurred);
-    ``o`` the tickets with the fingerprint opened in that window, itself included (as
-    :attr:`Recurrence.occurrences`). A ticket without a fingerprint (a field missing) gets 0
-    and 1. Pure: the values do not depend on the order of ``tickets``, and only on what
-    happened up to each ticket's opening. Cost: one sort per fingerprint and binary searches,
-    whatever ``within`` is. Mappings are read with the policy's ``empty_values``; two tickets
-    with one id are an :class:`~escalate.errors.ArgumentError` (each is counted once).
+    ``r`` counts the *other* tickets fixed with the ticket's fingerprint (a fix as the module
+    docstring defines it, read with the policy's statuses; the fingerprint each had when
+    fixed) in ``[opened_at - within, opened_at]`` by a fix that still holds at ``opened_at``
+    (each such ticket once; ``r > 0`` exactly when :func:`recurrences` with the same policy
+    says the ticket recurred); ``o`` the tickets opened with the fingerprint in that window,
+    itself included (as :attr:`Recurrence.occurrences`). The ticket's own fingerprint is the
+    one it had when it opened. A ticket without a fingerprint (a field missing) gets 0 and 1.
+    Pure: the values do not depend on the order of ``tickets``, and only on what happened up
+    to each ticket's opening (later events of any ticket, a recategorisation included, change
+    nothing). Cost: one sort per fingerprint and binary searches, whatever ``within`` is,
+    plus a pass over each history whose events change a fingerprint field. Mappings are read
+    with the policy's ``empty_values``; two tickets with one id are an
+    :class:`~escalate.errors.ArgumentError` (each is counted once).
     """
     spec = _declared(policy)
     listed = _read_all(tickets, policy)
     return [{spec.recurrences: r, spec.occurrences: o} for r, o in _counts(listed, spec, policy)]
 
 
-def with_recurrences(tickets: Iterable[Ticket | Mapping[str, Any]], policy: Policy) -> list[Ticket]:
+def with_recurrences(
+    tickets: Iterable[Ticket | Mapping[str, Any]], policy: Policy, *, recount: bool = False
+) -> list[Ticket]:
     """``tickets`` (in input order) with the fields of :func:`recurrence_values` set, ready for
     :meth:`Policy.evaluate` and the conditions that read them.
 
-    A ticket that already carries one of the fields keeps it when it holds the same count;
-    with another value it is an :class:`~escalate.errors.ArgumentError` naming the ticket and
-    the field, never overwritten silently (a count from another corpus or window, or a field
-    of the ticketing system that happens to have the name).
+    A ticket that already carries one of the fields keeps it when it holds the same count.
+    With another value (a count from another corpus or window, one a middleware filled
+    knowing fewer tickets, or a field of the ticketing system that happens to have the
+    name) it is an :class:`~escalate.errors.ArgumentError` naming the ticket and the field,
+    never overwritten silently; with ``recount=True`` the corpus's count replaces it.
     """
     spec = _declared(policy)
+    if type(recount) is not bool:
+        raise ArgumentError(f"recount must be True or False, got {recount!r}")
     listed = _read_all(tickets, policy)
     out: list[Ticket] = []
     for ticket, (r, o) in zip(listed, _counts(listed, spec, policy), strict=True):
-        missing: dict[str, object] = {}
+        changed: dict[str, object] = {}
         for name, value in ((spec.recurrences, r), (spec.occurrences, o)):
             carried = ticket.field_value(name)
-            if carried is None:
-                missing[name] = value
-            elif type(carried) is not int or carried != value:
+            if type(carried) is int and carried == value:
+                continue
+            if carried is not None and not recount:
                 raise ArgumentError(
                     f"ticket {ticket.id!r}: {name} is already {shown(carried)}, and the "
                     f"recurrence counts give {value} (fingerprint "
                     f"{_shown_print(ticket, spec)}, within {spec.within_text}): remove the "
-                    "field from the ticket, or name another in recurrence.fields"
+                    "field from the ticket, name another in recurrence.fields, or pass "
+                    "recount=True to replace it"
                 )
-        out.append(ticket.with_fields(missing) if missing else ticket)
+            changed[name] = value
+        out.append(ticket.with_fields(changed) if changed else ticket)
     return out
 
 
@@ -327,16 +425,19 @@ def recurrence_fields(
     policy: Policy,
 ) -> dict[str, int]:
     """The fields ``policy``'s ``recurrence:`` fills for one ``ticket``, counted over
-    ``earlier`` (the other tickets a middleware knows: those with the ticket's fingerprint
-    opened or fixed in the window are enough; others, later ones and the ticket itself are
-    passed over). The same values :func:`recurrence_values` gives the ticket in a corpus of
-    it and ``earlier``; cost linear in ``earlier``. Set them with
-    ``ticket.with_fields(...)`` (``Ticket``) or in a mapping's ``fields`` under the name after
-    ``fields.``. Unlike :func:`with_recurrences`, the ticket's own fields are not checked.
+    ``earlier`` (the other tickets a middleware knows; those opened or fixed in the window
+    with the ticket's fingerprint are enough -- each is read as of the instant that counts,
+    so a ticket recategorised since is passed over or counted as it stood then; others,
+    later ones and the ticket itself are passed over). The same values
+    :func:`recurrence_values` gives the ticket in a corpus of it and ``earlier``; cost linear
+    in ``earlier``. Set them with ``ticket.with_fields(...)`` (``Ticket``) or in a mapping's
+    ``fields`` under the name after ``fields.``. Unlike :func:`with_recurrences`, the
+    ticket's own fields are not checked.
     """
     spec = _declared(policy)
     (own,) = _read_all([ticket], policy)
-    found = fingerprint(own, spec.fingerprint)
+    fields = spec.fingerprint
+    found = _print(own, fields, own.opened_at if _moves(own, fields) else None)
     r, o = 0, 1
     if found is not None:
         until = own.opened_at
@@ -347,10 +448,18 @@ def recurrence_fields(
             if other.id in seen:
                 raise ArgumentError(f"earlier[{n}]: ticket {other.id!r} is listed twice")
             seen.add(other.id)
-            if other.id == own.id or fingerprint(other, spec.fingerprint) != found:
+            if other.id == own.id:
                 continue
-            o += since <= other.opened_at <= until
-            r += _holding(other, policy, since, until)
+            moves = _moves(other, fields)
+            if since <= other.opened_at <= until:
+                o += _print(other, fields, other.opened_at if moves else None) == found
+            r += any(
+                end.fix
+                and since <= end.at <= until
+                and (end.left_at is None or end.left_at > until)
+                and _print(other, fields, end.at if moves else None) == found
+                for end in ends(other, statuses_of(policy, other))
+            )
     return {spec.recurrences: r, spec.occurrences: o}
 
 
@@ -391,14 +500,6 @@ def _read_all(tickets: Iterable[object], policy: Policy) -> list[Ticket]:
     return listed
 
 
-def _holding(ticket: Ticket, policy: Policy, since: datetime, until: datetime) -> bool:
-    """Whether ``ticket`` has a fix in ``[since, until]`` that still holds at ``until``."""
-    return any(
-        end.fix and since <= end.at <= until and (end.left_at is None or end.left_at > until)
-        for end in ends(ticket, statuses_of(policy, ticket))
-    )
-
-
 class _Counter:
     """A Fenwick tree: counts of marked positions, prefix sums in logarithmic time."""
 
@@ -425,42 +526,40 @@ class _Counter:
 def _counts(listed: Sequence[Ticket], spec: RecurrenceDef, policy: Policy) -> list[tuple[int, int]]:
     """(recurrences, occurrences) of each ticket, in order (see :func:`recurrence_values`).
 
-    Per fingerprint, a sweep in opening order: the fixes in the window, less those undone (their
-    ticket reopened) by then -- a ticket's fixed stretches never overlap, so a ticket counts at
-    most once -- less the ticket's own. Cost: sorts and a Fenwick tree, ``O(n log n)``."""
+    Per fingerprint (the tickets that opened with it, the fixes made under it), a sweep in
+    opening order: the fixes in the window, less those undone (their ticket reopened) by then
+    -- a ticket's fixed stretches never overlap, so a ticket counts at most once -- less the
+    ticket's own (a fix at its opening). Cost: sorts and a Fenwick tree, ``O(n log n)``."""
     out = [(0, 1)] * len(listed)
-    groups: dict[tuple[str, ...], list[int]] = {}
-    for n, t in enumerate(listed):
-        found = fingerprint(t, spec.fingerprint)
-        if found is not None:
-            groups.setdefault(found, []).append(n)
-    for members in groups.values():
-        opened = sorted(listed[n].opened_at for n in members)
-        held = [
-            (end.at, end.left_at)
-            for n in members
-            for end in ends(listed[n], statuses_of(policy, listed[n]))
-            if end.fix
-        ]
-        fixed = sorted(at for at, _ in held)
+    _, groups = _grouped(listed, spec.fingerprint, policy)
+    for group in groups.values():
+        if not group.members:
+            continue
+        opened = sorted(listed[n].opened_at for n in group.members)
+        fixed = sorted(at for at, _, _ in group.fixes)
         undone = sorted(
-            (left, bisect.bisect_left(fixed, at)) for at, left in held if left is not None
+            (left, bisect.bisect_left(fixed, at)) for at, left, _ in group.fixes if left is not None
         )
+        own = {  # the tickets fixed under it at their opening, by a fix holding then
+            n
+            for at, left, n in group.fixes
+            if at == listed[n].opened_at and (left is None or left > at)
+        }
         counter, marked = _Counter(len(fixed)), 0
-        for n in sorted(members, key=lambda n: listed[n].opened_at):
+        for n in sorted(group.members, key=lambda n: listed[n].opened_at):
             until = listed[n].opened_at
             since = _since(until, spec.within)
             while marked < len(undone) and undone[marked][0] <= until:
                 counter.mark(undone[marked][1])
                 marked += 1
             low, high = bisect.bisect_left(fixed, since), bisect.bisect_right(fixed, until)
-            r = high - low - (counter.before(high) - counter.before(low))
-            r -= _holding(listed[n], policy, since, until)  # its own fix at its opening
+            r = high - low - (counter.before(high) - counter.before(low)) - (n in own)
             o = bisect.bisect_right(opened, until) - bisect.bisect_left(opened, since)
             out[n] = (r, o)
     return out
 
 
 def _shown_print(ticket: Ticket, spec: RecurrenceDef) -> str:
-    found = fingerprint(ticket, spec.fingerprint)
+    fields = spec.fingerprint
+    found = _print(ticket, fields, ticket.opened_at if _moves(ticket, fields) else None)
     return "none" if found is None else " / ".join(found)
