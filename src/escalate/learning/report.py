@@ -498,7 +498,7 @@ def _graph(tickets: Sequence[Ticket], pairs: Sequence[Any]) -> dict[str, Any]:
         ],
         "pairs": len(pairs),
         "shown_pairs": [list(pair) for pair in shown],
-        "labelled_from": percent_text(_plots.LABEL_SHARE),
+        "labelled_from": str(_plots.LABEL_SHARE),
     }
 
 
@@ -702,6 +702,12 @@ def _n(value: int) -> str:
     return f"{value:,}"
 
 
+def _percent(rate: str) -> str:
+    """An exact ``"n/d"`` rate as a percentage, whole when it is one (``"3/20"``: ``15%``)."""
+    value = Fraction(rate) * 100
+    return f"{value.numerator}%" if value.denominator == 1 else percent_text(Fraction(rate))
+
+
 def _plural(count: int, noun: str) -> str:
     """``1 ticket``, ``20,769 tickets``."""
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
@@ -836,7 +842,7 @@ def _tiles(data: Mapping[str, Any]) -> str:
         _tile(
             "MTTA (median)",
             _brief(k["mtta"]["p50"]),
-            f"{_spread(k['mtta'], 'acknowledged')}; {_anchors(k)}",
+            (f"p90 {_brief(k['mtta']['p90'])}; " if k["mtta"]["count"] else "") + _anchors(k),
         ),
         _tile("MTTR (median)", _brief(k["mttr"]["p50"]), _spread(k["mttr"], "resolved")),
     ]
@@ -1008,9 +1014,9 @@ def _plot_section(data: Mapping[str, Any]) -> str:
         _figure(
             "Time to first escalation",
             _plots.histogram(tte),
-            f"The {_plural(tte['escalated'], 'escalated ticket')} by the time from the start of "
-            "the cycle they first escalated in (the opening, or a reopen) to that first "
-            "escalation: the time to first escalation of the key figures, MTTE's anchor. "
+            f"The {_plural(tte['escalated'], 'escalated ticket')} by the time to their first "
+            "escalation, counted from the start of the cycle it came in (the opening, or a "
+            "reopen), as MTTE is. "
             f"{_plural(tte['never'], 'ticket')} never escalated and "
             f"{'is' if tte['never'] == 1 else 'are'} not shown.",
             "time-to-escalate",
@@ -1045,8 +1051,8 @@ def _plot_section(data: Mapping[str, Any]) -> str:
                 else ""
             )
             + (
-                f". An arrow with fewer returns than {_esc(labelled)} of the heaviest carries "
-                "no number: the JSON has every count."
+                f". An arrow with fewer returns than {_percent(labelled)} of the heaviest "
+                "carries no number: the JSON has every count."
                 if shown and labelled
                 else "."
             ),
