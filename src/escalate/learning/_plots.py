@@ -164,7 +164,9 @@ def funnel(data: Mapping[str, Any]) -> str:
         bars = []
         for n, level in enumerate(levels):
             before = levels[n - 1]["count"] if n else decided
-            what = "of the level before" if n else "of all" if decided == total else "of its"
+            what = (
+                "of the level before" if n else "of all" if decided == total else "of its tickets"
+            )
             note = _of(level["count"], before, what)
             shade = shades[min(level["index"], len(shades) - 1)]
             bars.append((level["level"], level["count"], shade, note))

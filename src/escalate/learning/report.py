@@ -312,6 +312,21 @@ def report_data(
         raise ArgumentError(f"unknown period {period!r} (periods: {', '.join(REPORT_PERIODS)})")
     funnels, funnel_of = _funnels(policy)
     kept = [_keep(d, policy, tz, funnel_of) for d in decisions]
+    return _summary(kept, policy, funnels, zone, period, source, spec)
+
+
+def _summary(
+    kept: list[_Kept],
+    policy: Policy,
+    funnels: Sequence[_Funnel],
+    zone: str,
+    period: str | None,
+    source: str | None,
+    spec: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The report's data from what was kept of each decision (the second half of
+    :func:`report_data`, its arguments checked)."""
+    tz = _zone(zone)
     if not kept:
         raise ArgumentError("a report needs at least one decided ticket")
     unique((k.facts.ticket_id, k.facts.opened_at) for k in kept)
