@@ -228,8 +228,8 @@ def main() -> int:
         f"{args.passes}:"
     )
     for stage in STAGES:
-        print(f"  {stage:<9} {medians[stage]:7.2f}  {100 * medians[stage] / total:5.1f} %")
-    print(f"  {'total':<9} {total:7.2f}")
+        print(f"  {stage:<10} {medians[stage]:7.3f}  {100 * medians[stage] / total:5.1f} %")
+    print(f"  {'total':<10} {total:7.3f}")
     kind = "pandas" if with_pandas else "csv + statistics"
     print(f"peer ({kind}): {peer_cpu:.2f} s CPU; report / peer = {total / peer_cpu:.1f}x")
     print()

@@ -363,7 +363,7 @@ def ping_pong_graph(data: Mapping[str, Any]) -> str:
     nodes = sorted({g for e in edges for g in (e["from"], e["to"])})
 
     def draw() -> Figure:
-        fig = Figure(figsize=(6.4, 5.6 if edges else 1.6), layout="constrained")
+        fig = Figure(figsize=(6.4, 4.9 if edges else 1.6), layout="constrained")
         ax = fig.add_subplot()
         ax.set_axis_off()
         if not edges:
