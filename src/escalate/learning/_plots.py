@@ -6,7 +6,12 @@ scales it). Figures are :class:`matplotlib.figure.Figure` objects, never pyplot'
 setting is applied inside :func:`matplotlib.rc_context`, which puts the global ``rcParams``
 back afterwards. The bytes depend on the data only: text stays text (``svg.fonttype:
 none``), clip-path ids come from a hash salted with the plot's name (``svg.hashsalt``), and
-no date or creator is written.
+no date or creator is written. Every id in a plot is prefixed with the plot's name (and every
+reference to it), so the five plots of one page never share an id.
+
+Text from tickets (group names) is drawn as it is: ``$`` starts no formula
+(``text.parse_math`` is off), and a character the layout font lacks (CJK, say) is laid out
+with a stand-in's width and left to the browser's fonts, without matplotlib's warning.
 """
 
 from __future__ import annotations
@@ -14,8 +19,10 @@ from __future__ import annotations
 import io
 import math
 import re
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from fractions import Fraction
 from typing import Any
 
 import matplotlib
@@ -23,7 +30,14 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-__all__ = ["breach_lines", "funnel", "heat_map", "histogram", "ping_pong_graph"]
+__all__ = [
+    "LABEL_SHARE",
+    "breach_lines",
+    "funnel",
+    "heat_map",
+    "histogram",
+    "ping_pong_graph",
+]
 
 INK = "#1f2937"
 MUTED = "#6b7280"
@@ -31,6 +45,8 @@ GRID = "#e5e7eb"
 BLUE = "#2563eb"
 #: Colours of the priorities, in their sorted order (P1 first).
 PALETTE = ("#b91c1c", "#ea580c", "#ca8a04", "#2563eb", "#6b7280", "#7c3aed", "#0f766e", "#be185d")
+#: The ping-pong graph writes the count on arrows of at least this share of the heaviest.
+LABEL_SHARE = Fraction(3, 20)
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 _STYLE: dict[str, Any] = {
@@ -50,6 +66,7 @@ _STYLE: dict[str, Any] = {
     "savefig.facecolor": "white",
     "path.simplify": False,
     "svg.image_inline": True,
+    "text.parse_math": False,  # a group named "$5 and $10" is text, not a formula
 }
 
 
@@ -61,21 +78,56 @@ def _style(name: str) -> Iterator[None]:
 
 
 _SIZE = re.compile(r'<svg([^>]*?) width="[^"]*" height="[^"]*"')
+_ID = re.compile(r'(\bid="|href="#|url\(#)([^"()]+)')
+_SCALE = re.compile(r'<g id="scale">(.*?)</g>', re.S)
+_POINT = re.compile(r"[ML] (-?[\d.]+) (-?[\d.]+)")
+_FILL = re.compile(r"fill: (#[0-9a-f]{6})")
 
 
-def _svg(fig: Figure, label: str) -> str:
-    """``fig`` as an inline ``<svg>`` element labelled ``label`` (inside :func:`_style`)."""
+def _svg(fig: Figure, name: str, label: str) -> str:
+    """``fig`` as an inline ``<svg>`` element labelled ``label``, its ids prefixed with
+    ``name`` (inside :func:`_style`)."""
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     text = buffer.getvalue()
-    text = text[text.index("<svg") :]
+    text = _gradient(text[text.index("<svg") :])
+    text = _ID.sub(lambda m: f"{m.group(1)}{name}-{m.group(2)}", text)
     label = label.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
     return _SIZE.sub(rf'<svg\1 width="100%" role="img" aria-label="{label}"', text, count=1)
 
 
+def _gradient(text: str) -> str:
+    """A colour bar's bands (a ``<g id="scale">`` of filled rectangles, lowest first) as one
+    rectangle filled with a linear gradient: no seams between bands, one element."""
+    found = _SCALE.search(text)
+    if found is None:
+        return text
+    points = [(float(x), float(y)) for x, y in _POINT.findall(found.group(1))]
+    fills = _FILL.findall(found.group(1))
+    xs, ys = [x for x, _ in points], [y for _, y in points]
+    stops = "".join(
+        f'<stop offset="{n / 8:.3f}" stop-color="{fills[round(n * (len(fills) - 1) / 8)]}"/>'
+        for n in range(9)
+    )
+    rect = (
+        '<defs><linearGradient id="scale-gradient" x1="0" y1="1" x2="0" y2="0">'
+        f'{stops}</linearGradient></defs><rect x="{min(xs):.6f}" y="{min(ys):.6f}" '
+        f'width="{max(xs) - min(xs):.6f}" height="{max(ys) - min(ys):.6f}" '
+        'style="fill: url(#scale-gradient)"/>'
+    )
+    return text[: found.start()] + f'<g id="scale">{rect}</g>' + text[found.end() :]
+
+
 def _drawn(name: str, label: str, draw: Callable[[], Figure]) -> str:
-    with _style(name):
-        return _svg(draw(), label)
+    with _style(name), warnings.catch_warnings():
+        # A character the layout font lacks: the browser draws it with its own fonts.
+        warnings.filterwarnings("ignore", r"Glyph \d+ .* missing from", UserWarning)
+        return _svg(draw(), name, label)
+
+
+def _plural(count: int, noun: str) -> str:
+    """``1 ticket``, ``2,000 tickets``."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def _nothing(ax: Any, message: str) -> None:
@@ -94,7 +146,7 @@ def funnel(data: Mapping[str, Any]) -> str:
     escalated = data["escalated"]
     panels: list[tuple[str, list[tuple[str, int, str, str]]]] = [
         (
-            f"{total:,} tickets",
+            _plural(total, "ticket"),
             [
                 ("all tickets", total, "#9ca3af", ""),
                 ("escalated", escalated, BLUE, _of(escalated, total, "of all")),
@@ -108,13 +160,17 @@ def funnel(data: Mapping[str, Any]) -> str:
             continue
         first = levels[0]["count"]
         how = "started for" if path["starts_on_open"] else "triggered by"
+        decided = path.get("tickets", total)
         bars = []
         for n, level in enumerate(levels):
-            before = levels[n - 1]["count"] if n else total
-            note = _of(level["count"], before, "of all" if not n else "of the level before")
+            before = levels[n - 1]["count"] if n else decided
+            what = (
+                "of the level before" if n else "of all" if decided == total else "of its tickets"
+            )
+            note = _of(level["count"], before, what)
             shade = shades[min(level["index"], len(shades) - 1)]
             bars.append((level["level"], level["count"], shade, note))
-        panels.append((f"path {path['path']}: {how} {first:,} tickets", bars))
+        panels.append((f"path {_path_name(path)}: {how} {_plural(first, 'ticket')}", bars))
 
     def draw() -> Figure:
         rows = sum(len(bars) for _, bars in panels)
@@ -155,6 +211,14 @@ def funnel(data: Mapping[str, Any]) -> str:
     return _drawn("funnel", "Escalation funnel: tickets per level of each vertical path", draw)
 
 
+def _path_name(path: Mapping[str, Any]) -> str:
+    """A funnel's path, with the segments whose variant it is when not the policy's own."""
+    segments = path.get("segments") or [None]
+    if None in segments:
+        return str(path["path"])
+    return f"{path['path']} (segment{'s' if len(segments) > 1 else ''} {', '.join(segments)})"
+
+
 def _of(part: int, whole: int, what: str) -> str:
     return f"({100 * part / whole:.1f}% {what})" if whole else ""
 
@@ -171,7 +235,7 @@ def _bin_short(low: str, high: str | None) -> str:
 
 
 def histogram(data: Mapping[str, Any]) -> str:
-    """Tickets per bin of time from opening to first escalation."""
+    """Tickets per bin of time from the cycle's start to first escalation."""
     bins = data["bins"]
 
     def draw() -> Figure:
@@ -195,7 +259,7 @@ def histogram(data: Mapping[str, Any]) -> str:
             label.set_horizontalalignment("right")
         ax.set_ylim(0, top * 1.12)
         ax.set_ylabel("tickets")
-        ax.set_xlabel("time from opening to first escalation")
+        ax.set_xlabel("time from the cycle's start (opening or reopen) to first escalation")
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{int(v):,}"))
         ax.grid(axis="y", color=GRID, linewidth=0.8)
@@ -209,8 +273,16 @@ def histogram(data: Mapping[str, Any]) -> str:
 
 
 def breach_lines(data: Mapping[str, Any]) -> str:
-    """Per period, a line per priority: the share of tickets with a breached clock."""
-    periods: Sequence[str] = data["periods"]
+    """Per period, a line per priority: the share of tickets with a breached clock. Where
+    periods without a ticket come between two (``gaps``), the axis has a slot marked ``…``
+    and the lines break there: only adjacent periods are joined."""
+    gaps = set(data.get("gaps", ()))
+    slots: list[str | None] = []  # the periods in order, None for a gap's slot
+    for period in data["periods"]:
+        slots.append(period)
+        if period in gaps:
+            slots.append(None)
+    periods = [p for p in slots if p is not None]
     priorities: Sequence[str] = data["priorities"]
     cells = {(r["period"], r["priority"]): r["any_clock"] for r in data["rows"]}
 
@@ -220,12 +292,12 @@ def breach_lines(data: Mapping[str, Any]) -> str:
         if not periods:
             _nothing(ax, "no ticket")
             return fig
-        xs = list(range(len(periods)))
+        xs = list(range(len(slots)))
         drawn = 0
         for n, priority in enumerate(priorities):
             ys = []
-            for period in periods:
-                share = cells.get((period, priority))
+            for period in slots:
+                share = None if period is None else cells.get((period, priority))
                 rate = None if share is None else share["rate"]
                 ys.append(math.nan if rate is None else 100 * _ratio(rate))
             if all(math.isnan(y) for y in ys):
@@ -244,13 +316,18 @@ def breach_lines(data: Mapping[str, Any]) -> str:
             _nothing(ax, "no SLA clock applied to any ticket")
             return fig
         step = max(1, math.ceil(len(periods) / 14))
-        ax.set_xticks(xs[::step], list(periods)[::step], fontsize=9)
-        if len(periods) > 6:
+        ticks = [
+            (x, "…" if period is None else period)
+            for n, (x, period) in enumerate(zip(xs, slots, strict=True))
+            if period is None or periods.index(period) % step == 0
+        ]
+        ax.set_xticks([x for x, _ in ticks], [label for _, label in ticks], fontsize=9)
+        if len(slots) > 6:
             for label in ax.get_xticklabels():
                 label.set_rotation(40)
                 label.set_horizontalalignment("right")
         ax.set_ylim(-3, 103)
-        ax.set_xlim(-0.5, len(periods) - 0.5)
+        ax.set_xlim(-0.5, len(slots) - 0.5)
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0f}%"))
         ax.set_ylabel("tickets breached")
         ax.grid(axis="y", color=GRID, linewidth=0.8)
@@ -286,7 +363,7 @@ def ping_pong_graph(data: Mapping[str, Any]) -> str:
     nodes = sorted({g for e in edges for g in (e["from"], e["to"])})
 
     def draw() -> Figure:
-        fig = Figure(figsize=(6.4, 5.6 if edges else 1.6), layout="constrained")
+        fig = Figure(figsize=(6.4, 4.9 if edges else 1.6), layout="constrained")
         ax = fig.add_subplot()
         ax.set_axis_off()
         if not edges:
@@ -323,17 +400,18 @@ def ping_pong_graph(data: Mapping[str, Any]) -> str:
                     shrinkB=13,
                 )
             )
-            if share < 0.15:
-                continue  # light arrows unlabelled: the JSON has every count
-            dx, dy = x2 - x1, y2 - y1
+            if e["bounces"] < LABEL_SHARE * heaviest:
+                continue  # light arrows unlabelled (the caption says so; the JSON has all)
+            lx, ly = _label_at((x1, y1), (x2, y2), list(where.values()))
             ax.text(
-                (x1 + x2) / 2 + 0.5 * 0.22 * dy,
-                (y1 + y2) / 2 - 0.5 * 0.22 * dx,
+                lx,
+                ly,
                 f"{e['bounces']:,}",
                 ha="center",
                 va="center",
                 fontsize=8,
                 color=INK,
+                zorder=4,  # above the nodes
                 bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
             )
         top = max(weight.values())
@@ -357,10 +435,28 @@ def ping_pong_graph(data: Mapping[str, Any]) -> str:
                 va="bottom" if y > 0.9 else "top" if y < -0.9 else "center",
                 fontsize=9.5,
                 color=INK,
+                zorder=5,
             )
         return fig
 
     return _drawn("ping-pong", "Ping-pong graph: returns between assignment groups", draw)
+
+
+def _label_at(
+    start: tuple[float, float], end: tuple[float, float], nodes: Sequence[tuple[float, float]]
+) -> tuple[float, float]:
+    """Where an arrow's count goes: on the arc (``arc3``, ``rad=0.22``: a quadratic curve),
+    at its middle unless a node is there, else nearer one end -- the first place clear of
+    every node."""
+    (x1, y1), (x2, y2) = start, end
+    cx, cy = (x1 + x2) / 2 + 0.22 * (y2 - y1), (y1 + y2) / 2 - 0.22 * (x2 - x1)
+    place = (0.0, 0.0)
+    for t in (0.5, 0.4, 0.6, 0.32, 0.68):
+        u = 1 - t
+        place = (u * u * x1 + 2 * u * t * cx + t * t * x2, u * u * y1 + 2 * u * t * cy + t * t * y2)
+        if all(math.dist(place, node) > 0.16 for node in nodes):
+            return place
+    return place
 
 
 # -- heat map ----------------------------------------------------------------------------------
@@ -393,6 +489,7 @@ def heat_map(data: Mapping[str, Any]) -> str:
         bar.outline.set_visible(False)
         if bar.solids is not None:
             bar.solids.set_rasterized(False)  # vector, not an embedded PNG
+            bar.solids.set_gid("scale")  # its bands become one gradient (_gradient)
         bar.ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         return fig
 

@@ -2,44 +2,56 @@
 
 :func:`report_data` is a pure function of the decisions (one per ticket, each made at its own
 ``evaluated_at``: one instant for a corpus, an incident's last update for a log) and the
-policy that made them. It gives a JSON-ready dict -- exact figures as strings (fractions
-``"3/7"``, durations ``"1h30m"``), everything sorted, the same for any input order -- built
-from :mod:`escalate.learning`'s KPIs and patterns:
+policy that made them. It reads each decision once, as it comes, keeps only what the report
+shows of it (the ticket, its KPI facts, the highest level each path reached, its escalations
+by weekday and hour, its group at its first escalation, what its levels acknowledged and
+resolved) and lets the decision go: given a generator, it never holds every decision at
+once. Every reading takes the policy, so each cycle of a reopened ticket counts and levels
+are named by the policy that decided the ticket (its segment's variant). It gives a
+JSON-ready dict -- exact figures as strings (fractions ``"3/7"``, durations ``"1h30m"``),
+everything sorted, the same for any input order -- built from :mod:`escalate.learning`'s
+KPIs and patterns:
 
-* ``kpis``: the headline KPIs of every ticket (:func:`~escalate.learning.kpis.kpis`: MTTA,
-  MTTE per level, MTTR with p50/p90/p99 by nearest rank, breach rate per clock, reopen rate,
-  reassignments, time at each level) and the same per priority;
+* ``kpis``: the headline KPIs of every ticket (:func:`~escalate.learning.kpis.kpis`: MTTA
+  with the anchor each ticket's came from, MTTE per level, MTTR with p50/p90/p99 by nearest
+  rank, breach rate per clock, reopen rate over the tickets ever resolved, reassignments,
+  time at each level, open tickets) and the same per priority;
 * ``funnel``: per vertical path, in the policy's order, how many tickets reached each level
   -- the path's highest level in the ticket's current cycle is that level or a later one (so
   the funnel never widens); a path that starts on open counts every ticket it started for at
-  its first level;
-* ``time_to_escalate``: the tickets by time from opening to their **first escalation** (the
-  earliest first entry of a level that counts for MTTE: any level of a vertical path but the
-  first level of an on-open path), in fixed bins (:data:`BINS`: under 15 minutes, 15-30
-  minutes ... a week or more), and how many never escalated;
+  its first level. Levels are those of the policy that decided the ticket: a segment whose
+  variant gives a path other levels has a funnel of its own, after the path's (``segments``
+  names the variants each funnel counts, ``null`` for the policy as written; ``tickets``
+  the tickets they decided);
+* ``time_to_escalate``: the tickets by time to their **first escalation**, from the start of
+  the cycle it came in (the opening, or a reopen: the KPIs' ``first_escalation_after``, the
+  same anchor as MTTE), in fixed bins (:data:`BINS`: under 15 minutes, 15-30 minutes ... a
+  week or more), and how many never escalated;
 * ``breach_by_priority``: per period of opening (``week`` or ``month`` in ``zone``; by
   default weeks when the openings span less than 13 weeks, else months) and priority, the
-  tickets, those with **any** clock breached, the rate as an exact fraction, and each clock's
-  own counts;
+  tickets, those with **any** clock breached in any cycle, the rate as an exact fraction,
+  and each clock's own counts; ``gaps`` the periods after which periods without a ticket
+  follow (the plot breaks its lines there);
 * ``ping_pong``: the graph of bounces between assignment groups: nodes are groups, a directed
   edge ``A -> B`` counts the *returns* to ``B`` from ``A`` (a ticket assigned back to the
   group it had two assignments before, :func:`~escalate.learning.patterns.ping_pong`'s
   meaning), so a pair's edges add up to its ``returns``; the pairs themselves, most tickets
   first, and the most frequent chains;
-* ``heat_map``: **escalations** (every move of a path to a higher level, as
-  :func:`~escalate.learning.patterns.hot_spots` counts them) by weekday (Monday first) and
-  hour in ``zone``; the openings' grid is there too;
+* ``heat_map``: **escalations** (every move of a path to a higher level in every cycle, as
+  :func:`~escalate.learning.patterns.hot_spots` counts them with the policy) by weekday
+  (Monday first) and hour in ``zone``; the openings' grid is there too;
 * ``patterns``: the findings with their evidence (ticket ids) and recommendations -- ping-pong
   pairs and chains, hot spots, tiers that resolved nothing, groups whose escalations breach
   (groups with at least :data:`MIN_GROUP_TICKETS` escalated tickets, when any has), and
-  recurrences (:func:`~escalate.learning.recurrence.recurrences`, by service, category and
-  subcategory, within 30 days of a fix); ``recommendations`` lists the main ones in plain
-  words.
+  recurrences (:func:`~escalate.learning.recurrence.recurrences` with the policy's statuses,
+  by the fingerprint and window of the policy's ``recurrence:`` section when it declares one,
+  else by service, category and subcategory within 30 days of a fix; either can be given);
+  ``recommendations`` lists the main ones in plain words.
 
 :func:`render_html` turns that dict (only it: the page shows nothing the JSON lacks) into one
 self-contained HTML page: inline CSS, each plot an inline SVG drawn by matplotlib's SVG
-backend (text left as text, ids salted by the plot's name, no date: the same data gives the
-same bytes), no script, no font, image or style sheet fetched from anywhere.
+backend (text left as text, ids prefixed with the plot's name, no date: the same data gives
+the same bytes), no script, no font, image or style sheet fetched from anywhere.
 
 matplotlib is the ``report`` extra: importing this module without it raises
 :class:`~escalate.errors.MissingExtraError` saying ``pip install 'escalate[report]'``.
@@ -48,9 +60,11 @@ matplotlib is the ``report`` extra: importing this module without it raises
 from __future__ import annotations
 
 import html
+import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -70,9 +84,16 @@ from escalate._version import __version__
 from escalate.calendars._durations import format_duration
 from escalate.engine.compiled import Policy
 from escalate.engine.decision import Decision
+from escalate.engine.ticket import Ticket
 from escalate.learning import _plots
-from escalate.learning.kpis import TicketFacts, decision_facts, kpis
+from escalate.learning._history import deciding_policy, unique
+from escalate.learning.kpis import TicketFacts, facts_of, kpis
 from escalate.learning.patterns import (
+    HOT_FACTOR,
+    MIN_TICKETS,
+    GroupBreaches,
+    HotSpot,
+    IdleTier,
     breach_by_group,
     chains_of,
     group_sequence,
@@ -81,17 +102,13 @@ from escalate.learning.patterns import (
     ping_pong,
     ping_pong_chains,
 )
-from escalate.learning.recurrence import (
-    DEFAULT_FIELDS,
-    _check_fields,
-    recurrence_counts,
-    recurrences,
-)
+from escalate.learning.recurrence import DEFAULT_FIELDS, recurrence_counts, recurrences
 
 __all__ = [
     "BINS",
     "FORMAT",
     "MIN_GROUP_TICKETS",
+    "RECURRENCE_WINDOW",
     "REPORT_PERIODS",
     "choose_period",
     "render_html",
@@ -122,7 +139,8 @@ MIN_GROUP_TICKETS = 5
 TOP = 10
 #: How many pairs of groups the ping-pong graph draws (the most tickets first).
 GRAPH_PAIRS = 8
-#: Recurrence: a ticket recurred when another with its fingerprint was fixed this long before.
+#: Recurrence, unless the policy's ``recurrence:`` section or the caller says otherwise: a
+#: ticket recurred when another with its fingerprint was fixed this long before.
 RECURRENCE_WINDOW = timedelta(days=30)
 _WEEK_SPAN = timedelta(weeks=13)
 
@@ -161,6 +179,111 @@ def _share(part: int, whole: int) -> dict[str, Any]:
     return {"count": part, "of": whole, "rate": str(rate), "percent": percent_text(rate)}
 
 
+# -- what is kept of each decision ---------------------------------------------------------------
+
+_Tier = tuple[str | None, str, int, str, bool, bool]  # segment, path, index, level, acked, resolved
+
+
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    """What the report keeps of one decided ticket; the decision itself is let go."""
+
+    facts: TicketFacts
+    ticket: Ticket
+    paths: tuple[tuple[int, int], ...]  # (funnel, highest level index in the current cycle)
+    cells: tuple[tuple[int, int], ...]  # (weekday * 24 + hour, escalations), every cycle
+    group: tuple[str, bool] | None  # its group at its first escalation, breached
+    tiers: tuple[_Tier, ...]  # every level its resolved cycles passed through
+
+
+@dataclass(frozen=True, slots=True)
+class _Funnel:
+    """One funnel: a vertical path's levels, and the variants (``None``: the policy as
+    written, else segment ids) whose tickets it counts."""
+
+    path: str
+    levels: tuple[str, ...]
+    starts_on_open: bool
+    segments: tuple[str | None, ...]
+
+
+def _funnels(policy: Policy) -> tuple[list[_Funnel], dict[tuple[str | None, str], int]]:
+    """The funnels of ``policy`` -- one per vertical path, and one more for each segment whose
+    variant gives the path other levels, after the path's -- and which one counts a path of a
+    variant: ``(segment, path) -> index``."""
+    variants = [(None, policy)] + [(s.id, s.policy) for s in policy.segments]
+    found: dict[tuple[str, tuple[str, ...], bool], list[str | None]] = {}
+    which: dict[tuple[str | None, str], tuple[str, tuple[str, ...], bool]] = {}
+    for segment, view in variants:
+        for path in view.paths:
+            if path.kind != "vertical":
+                continue
+            key = (path.name, tuple(level.name for level in path.levels), path.starts_on_open)
+            found.setdefault(key, []).append(segment)
+            which[(segment, path.name)] = key
+    order = {path.name: n for n, path in enumerate(policy.paths)}
+    keys = sorted(found, key=lambda k: order.get(k[0], len(order)))  # stable: variants after
+    funnels = [_Funnel(k[0], k[1], k[2], tuple(found[k])) for k in keys]
+    index = {key: n for n, key in enumerate(keys)}
+    return funnels, {place: index[key] for place, key in which.items()}
+
+
+def _keep(
+    decision: Decision,
+    policy: Policy,
+    zone: ZoneInfo,
+    funnel_of: Mapping[tuple[str | None, str], int],
+) -> _Kept:
+    """What the report needs of ``decision``, read with ``policy`` (every cycle)."""
+    facts = facts_of(decision, policy)
+    view = deciding_policy(decision, policy)
+    paths = []
+    for path in view.paths:
+        if path.kind != "vertical":
+            continue
+        state = decision.paths.get(path.name)
+        top = max((i for _, i in state.history), default=-1) if state is not None else -1
+        paths.append((funnel_of[(decision.segment, path.name)], top))
+    cells: tuple[tuple[int, int], ...] = ()
+    group = None
+    if facts.escalations:  # a ticket with none has no escalation in any cycle
+        grid = hot_spots((), (decision,), zone=zone, top=0, policy=policy).escalations
+        cells = tuple(
+            (day * 24 + hour, n) for day, row in enumerate(grid) for hour, n in enumerate(row) if n
+        )
+        (found,) = breach_by_group((decision,), policy=policy)
+        group = (found.group, bool(found.breached))
+    tiers: tuple[_Tier, ...] = ()
+    if facts.resolved_at is not None:  # only resolved cycles pass through a level
+        tiers = tuple(
+            (t.segment, t.path, t.index, t.level, bool(t.acknowledged), bool(t.resolved))
+            for t in idle_tiers((decision,), policy, all_levels=True)
+        )
+    return _Kept(facts, decision.ticket, tuple(paths), cells, group, tiers)
+
+
+def _recurrence_spec(
+    policy: Policy, fingerprint: Sequence[str] | None, within: timedelta | None
+) -> dict[str, Any]:
+    """The fingerprint and window recurrence is counted by, and where each came from:
+    ``given`` (by the caller), ``policy`` (its ``recurrence:`` section) or ``default``."""
+    declared = policy.recurrence
+    if fingerprint is not None:
+        fields, fields_from = tuple(fingerprint), "given"
+    elif declared is not None:
+        fields, fields_from = declared.fingerprint, "policy"
+    else:
+        fields, fields_from = DEFAULT_FIELDS, "default"
+    if within is not None:
+        window, within_from = within, "given"
+    elif declared is not None:
+        window, within_from = declared.within, "policy"
+    else:
+        window, within_from = RECURRENCE_WINDOW, "default"
+    recurrences((), within=window, fields=fields)  # checks both: an ArgumentError before work
+    return {"fields": fields, "within": window, "from": (fields_from, within_from)}
+
+
 def report_data(
     decisions: Iterable[Decision],
     policy: Policy,
@@ -168,33 +291,56 @@ def report_data(
     zone: str = "UTC",
     period: str | None = None,
     source: str | None = None,
-    fingerprint: Sequence[str] = DEFAULT_FIELDS,
+    fingerprint: Sequence[str] | None = None,
+    within: timedelta | None = None,
 ) -> dict[str, Any]:
     """The report's data (see the module docstring) for ``decisions`` made by ``policy``.
 
     ``zone`` (an IANA name) cuts the periods and the heat map's hours; ``period`` is
     ``week``, ``month`` or ``None`` (chosen by :func:`choose_period`); ``source`` says in
     words where the tickets came from, for the page's note; ``fingerprint`` names the fields
-    that say two tickets are about the same thing, for recurrence
-    (:func:`~escalate.learning.recurrence.fingerprint`). No decisions, an unknown zone,
-    period or fingerprint field: :class:`~escalate.errors.ArgumentError`.
+    that say two tickets are about the same thing and ``within`` the window after a fix, for
+    recurrence (:func:`~escalate.learning.recurrence.recurrences`; each ``None``: the policy's
+    ``recurrence:`` section when it declares one, else ``service, category, subcategory`` and
+    :data:`RECURRENCE_WINDOW`). No decisions, an unknown zone, period or fingerprint field, a
+    negative window, a ticket id given twice or a decision another policy made:
+    :class:`~escalate.errors.ArgumentError`.
     """
     tz = _zone(zone)
-    _check_fields(fingerprint)
+    spec = _recurrence_spec(policy, fingerprint, within)
     if period is not None and period not in REPORT_PERIODS:
         raise ArgumentError(f"unknown period {period!r} (periods: {', '.join(REPORT_PERIODS)})")
-    ordered = sorted(decisions, key=lambda d: (d.ticket_id, d.ticket.opened_at, d.evaluated_at))
-    if not ordered:
+    funnels, funnel_of = _funnels(policy)
+    kept = [_keep(d, policy, tz, funnel_of) for d in decisions]
+    return _summary(kept, policy, funnels, zone, period, source, spec)
+
+
+def _summary(
+    kept: list[_Kept],
+    policy: Policy,
+    funnels: Sequence[_Funnel],
+    zone: str,
+    period: str | None,
+    source: str | None,
+    spec: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The report's data from what was kept of each decision (the second half of
+    :func:`report_data`, its arguments checked)."""
+    tz = _zone(zone)
+    if not kept:
         raise ArgumentError("a report needs at least one decided ticket")
-    tickets = [d.ticket for d in ordered]
-    facts = decision_facts(ordered, policy)
+    unique((k.facts.ticket_id, k.facts.opened_at) for k in kept)
+    kept.sort(key=lambda k: (k.facts.ticket_id, k.facts.opened_at))
+    facts = [k.facts for k in kept]
+    tickets = [k.ticket for k in kept]
     opened = [f.opened_at for f in facts]
     first_opened, last_opened = min(opened), max(opened)
     chosen = period or choose_period(first_opened, last_opened)
-    decided = [d.evaluated_at for d in ordered]
+    decided = [f.evaluated_at for f in facts if f.evaluated_at is not None]
     everyone = kpis(facts).groups[0]
     escalated = sum(1 for f in facts if f.escalations)
-    spots = hot_spots(tickets, ordered, zone=zone, top=3)
+    openings = hot_spots(tickets, zone=tz, top=3)
+    heat = _heat(kept, openings.to_dict(), str(tz))
     pairs = ping_pong(tickets)
     data: dict[str, Any] = {
         "format": FORMAT,
@@ -208,19 +354,20 @@ def report_data(
         "period": chosen,
         "headline": {
             "escalated": _share(escalated, len(facts)),
-            "reopened": _share(everyone.reopened, len(facts)),
+            "reopened": _share(everyone.reopened, everyone.resolved),
+            "open": everyone.open_tickets,
         },
         "kpis": {
             "all": everyone.to_dict(),
             "by_priority": [g.to_dict() for g in kpis(facts, by="priority").groups],
         },
-        "funnel": _funnel(ordered, policy, escalated),
+        "funnel": _funnel(kept, funnels, escalated),
         "time_to_escalate": _time_to_escalate(facts),
         "breach_by_priority": _breach_by_priority(facts, chosen, tz),
         "ping_pong": _graph(tickets, pairs),
-        "heat_map": {**spots.to_dict(), "shown": "escalations"},
+        "heat_map": heat,
     }
-    data["patterns"] = _patterns(ordered, tickets, policy, pairs, spots, fingerprint)
+    data["patterns"] = _patterns(kept, tickets, policy, pairs, heat["top"], spec)
     data["recommendations"] = _recommendations(data["patterns"])
     return data
 
@@ -228,31 +375,29 @@ def report_data(
 # -- the figures -------------------------------------------------------------------------------
 
 
-def _funnel(decisions: Sequence[Decision], policy: Policy, escalated: int) -> dict[str, Any]:
-    paths = []
-    for path in policy.paths:
-        if path.kind != "vertical":
-            continue
-        names = [level.name for level in path.levels]
-        reached = [0] * len(names)
-        for decision in decisions:
-            state = decision.paths.get(path.name)
-            if state is None or not state.history:
-                continue
-            top = max(index for _, index in state.history)
-            for index in range(min(top, len(names) - 1) + 1):
-                reached[index] += 1
-        paths.append(
-            {
-                "path": path.name,
-                "starts_on_open": path.starts_on_open,
-                "levels": [
-                    {"level": name, "index": i, **_share(reached[i], len(decisions))}
-                    for i, name in enumerate(names)
-                ],
-            }
-        )
-    return {"tickets": len(decisions), "escalated": escalated, "paths": paths}
+def _funnel(kept: Sequence[_Kept], funnels: Sequence[_Funnel], escalated: int) -> dict[str, Any]:
+    decided = [0] * len(funnels)  # the tickets a variant with the funnel's path decided
+    reached = [[0] * len(f.levels) for f in funnels]
+    for k in kept:
+        for n, top in k.paths:
+            decided[n] += 1
+            counts = reached[n]
+            for index in range(min(top, len(counts) - 1) + 1):
+                counts[index] += 1
+    paths = [
+        {
+            "path": f.path,
+            "segments": list(f.segments),
+            "starts_on_open": f.starts_on_open,
+            "tickets": decided[n],
+            "levels": [
+                {"level": name, "index": i, **_share(reached[n][i], decided[n])}
+                for i, name in enumerate(f.levels)
+            ],
+        }
+        for n, f in enumerate(funnels)
+    ]
+    return {"tickets": len(kept), "escalated": escalated, "paths": paths}
 
 
 def _bin_label(low: timedelta, high: timedelta | None) -> str:
@@ -265,16 +410,14 @@ def _bin_label(low: timedelta, high: timedelta | None) -> str:
 
 def _time_to_escalate(facts: Sequence[TicketFacts]) -> dict[str, Any]:
     counts = [0] * len(BINS)
-    examples: list[list[str]] = [[] for _ in BINS]
     never = 0
     for f in facts:
-        if not f.escalations:
+        if f.first_escalation_after is None:
             never += 1
             continue
-        spent = max(min(at for _, at in f.escalations) - f.opened_at, timedelta(0))
+        spent = max(f.first_escalation_after, timedelta(0))
         index = max(i for i, low in enumerate(BINS) if spent >= low)
         counts[index] += 1
-        examples[index].append(f.ticket_id)
     bins = []
     for i, low in enumerate(BINS):
         high = BINS[i + 1] if i + 1 < len(BINS) else None
@@ -286,7 +429,33 @@ def _time_to_escalate(facts: Sequence[TicketFacts]) -> dict[str, Any]:
                 "tickets": counts[i],
             }
         )
-    return {"escalated": len(facts) - never, "never": never, "bins": bins}
+    return {
+        "anchor": "cycle-start",
+        "escalated": len(facts) - never,
+        "never": never,
+        "bins": bins,
+    }
+
+
+def _following(label: str, period: str) -> str | None:
+    """The period after ``label`` (``2024-W52`` -> ``2025-W01``, ``2024-12`` -> ``2025-01``);
+    ``None`` past the last one.
+
+    >>> _following("2020-W53", "week"), _following("2024-12", "month")
+    ('2021-W01', '2025-01')
+    """
+    year = int(label[:4])
+    try:
+        if period == "week":
+            day = date.fromisocalendar(year, int(label[6:]), 1) + timedelta(weeks=1)
+            iso = day.isocalendar()
+            return f"{iso.year:04d}-W{iso.week:02d}"
+        month = int(label[5:])
+        if year + month // 12 > 9999:
+            return None
+        return f"{year + month // 12:04d}-{month % 12 + 1:02d}"
+    except (ValueError, OverflowError):
+        return None
 
 
 def _breach_by_priority(
@@ -315,15 +484,17 @@ def _breach_by_priority(
                 "clocks": {c: _share(b, a) for c, (b, a) in sorted(clocks.items())},
             }
         )
+    periods: list[str] = sorted({label for label, _ in cells})
     return {
         "period": period,
-        "periods": sorted({row["period"] for row in rows}),
+        "periods": periods,
+        "gaps": [a for a, b in itertools.pairwise(periods) if _following(a, period) != b],
         "priorities": sorted({row["priority"] for row in rows}),
         "rows": rows,
     }
 
 
-def _graph(tickets: Sequence[Any], pairs: Sequence[Any]) -> dict[str, Any]:
+def _graph(tickets: Sequence[Ticket], pairs: Sequence[Any]) -> dict[str, Any]:
     edges: dict[tuple[str, str], set[str]] = {}
     bounces: dict[tuple[str, str], int] = {}
     for ticket in tickets:
@@ -342,23 +513,110 @@ def _graph(tickets: Sequence[Any], pairs: Sequence[Any]) -> dict[str, Any]:
         ],
         "pairs": len(pairs),
         "shown_pairs": [list(pair) for pair in shown],
+        "labelled_from": str(_plots.LABEL_SHARE),
+    }
+
+
+def _heat(kept: Sequence[_Kept], openings: Mapping[str, Any], zone: str) -> dict[str, Any]:
+    """The heat map's data: the openings' grid and busiest cells as
+    :func:`~escalate.learning.patterns.hot_spots` gives them, and the escalations' of every
+    cycle, merged from each ticket's cells the same way (busiest first, then Monday first and
+    the earlier hour; at most three)."""
+    per_cell: dict[int, list[str]] = {}
+    for k in kept:
+        for cell, n in k.cells:
+            per_cell.setdefault(cell, []).extend([k.facts.ticket_id] * n)
+    total = sum(len(ids) for ids in per_cell.values())
+    ranked = sorted(per_cell.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    top = [
+        HotSpot(
+            "escalations",
+            cell // 24,
+            cell % 24,
+            len(ids),
+            total,
+            tuple(sorted(set(ids))),
+            zone,
+            MIN_TICKETS,
+            HOT_FACTOR,
+        ).to_dict()
+        for cell, ids in ranked[:3]
+    ]
+    grid = [[len(per_cell.get(day * 24 + hour, ())) for hour in range(24)] for day in range(7)]
+    return {
+        **openings,
+        "escalations": grid,
+        "top": [s for s in openings["top"] if s["what"] == "openings"] + top,
+        "shown": "escalations",
     }
 
 
 # -- patterns and recommendations ----------------------------------------------------------------
 
 
+def _breaching_groups(kept: Sequence[_Kept]) -> list[GroupBreaches]:
+    """:func:`~escalate.learning.patterns.breach_by_group` (every cycle) merged from each
+    escalated ticket's group and breach, ranked as it ranks them."""
+    per_group: dict[str, tuple[list[str], list[str]]] = {}
+    for k in kept:
+        if k.group is None:
+            continue
+        name, breached = k.group
+        escalated, breaching = per_group.setdefault(name, ([], []))
+        escalated.append(k.facts.ticket_id)
+        if breached:
+            breaching.append(k.facts.ticket_id)
+    found = [
+        GroupBreaches(name, tuple(sorted(esc)), tuple(sorted(br)))
+        for name, (esc, br) in per_group.items()
+    ]
+    found.sort(
+        key=lambda g: (
+            not g.conclusive,
+            -g.rate if g.conclusive else Fraction(0),
+            -len(g.escalated),
+            g.group,
+        )
+    )
+    return found
+
+
+def _idle_tiers(kept: Sequence[_Kept]) -> list[IdleTier]:
+    """:func:`~escalate.learning.patterns.idle_tiers` (the levels that resolved none of the
+    resolved tickets passing through them) merged from each ticket's levels, in its order."""
+    per_level: dict[tuple[str | None, str, int], tuple[str, list[str], list[str], list[str]]] = {}
+    for k in kept:
+        ticket_id = k.facts.ticket_id
+        for segment, path, index, level, acked, resolved in k.tiers:
+            entry = per_level.setdefault((segment, path, index), (level, [], [], []))
+            entry[1].append(ticket_id)
+            if acked:
+                entry[2].append(ticket_id)
+            if resolved:
+                entry[3].append(ticket_id)
+    found = [
+        IdleTier(path, level, index, tuple(sorted(passed)), (), tuple(sorted(acked)), segment)
+        for (segment, path, index), (level, passed, acked, resolved) in per_level.items()
+        if not resolved
+    ]
+    found.sort(
+        key=lambda t: (-len(t.passed), t.path, t.segment is not None, t.segment or "", t.index)
+    )
+    return found
+
+
 def _patterns(
-    decisions: Sequence[Decision],
-    tickets: Sequence[Any],
+    kept: Sequence[_Kept],
+    tickets: Sequence[Ticket],
     policy: Policy,
     pairs: Sequence[Any],
-    spots: Any,
-    fields: Sequence[str],
+    spots: Sequence[Mapping[str, Any]],
+    spec: Mapping[str, Any],
 ) -> dict[str, Any]:
-    groups = breach_by_group(decisions)
+    groups = _breaching_groups(kept)
     big = [g for g in groups if len(g.escalated) >= MIN_GROUP_TICKETS]
-    found = recurrences(tickets, within=RECURRENCE_WINDOW, fields=fields)
+    fields, within = spec["fields"], spec["within"]
+    found = recurrences(tickets, within=within, fields=fields, policy=policy)
     opened = [r.opened_at for r in found]
     counts = recurrence_counts(
         found, since=min(opened), until=max(opened) + timedelta(microseconds=1)
@@ -370,26 +628,29 @@ def _patterns(
             "tickets": n,
             "recurred": k,
             "recommendation": (
-                f"{k} of the {n} tickets about {' / '.join(fp)} came back within "
-                f"{format_duration(RECURRENCE_WINDOW)} of a fix: open a problem record and "
-                "look for the cause the fixes did not reach."
+                f"{k} of the {n} ticket{'' if n == 1 else 's'} about {' / '.join(fp)} came back "
+                f"within {format_duration(within)} of a fix: open a problem record and look for "
+                "the cause the fixes did not reach."
             ),
         }
         for fp, n, k in counts[:TOP]
         if k
     ]
+    fields_from, within_from = spec["from"]
     return {
         "ping_pong": [p.to_dict() for p in pairs[:TOP]],
         "chains": [c.to_dict() for c in ping_pong_chains(tickets, top=5)],
-        "hot_spots": [s.to_dict() for s in spots.top],
-        "idle_tiers": [t.to_dict() for t in idle_tiers(decisions, policy)[:TOP]],
+        "hot_spots": list(spots),
+        "idle_tiers": [t.to_dict() for t in _idle_tiers(kept)[:TOP]],
         "breach_by_group": {
             "min_tickets": MIN_GROUP_TICKETS if big else 1,
             "groups": [g.to_dict() for g in (big or list(groups))[:TOP]],
         },
         "recurrences": {
             "fields": list(fields),
-            "within": format_duration(RECURRENCE_WINDOW),
+            "within": format_duration(within),
+            "fields_from": fields_from,
+            "within_from": within_from,
             "with_fingerprint": sum(1 for r in found if r.fingerprint is not None),
             "recurred": sum(1 for r in found if r.recurred),
             "top": recurring,
@@ -456,6 +717,22 @@ def _n(value: int) -> str:
     return f"{value:,}"
 
 
+def _percent(rate: str) -> str:
+    """An exact ``"n/d"`` rate as a percentage, whole when it is one (``"3/20"``: ``15%``)."""
+    value = Fraction(rate) * 100
+    return f"{value.numerator}%" if value.denominator == 1 else percent_text(Fraction(rate))
+
+
+def _plural(count: int, noun: str) -> str:
+    """``1 ticket``, ``20,769 tickets``."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def _day(instant: str, zone: str) -> str:
+    """The date of an ISO instant in ``zone`` (the data's zone, already checked)."""
+    return datetime.fromisoformat(instant).astimezone(ZoneInfo(zone)).date().isoformat()
+
+
 def _pct(share: Mapping[str, Any]) -> str:
     percent = share.get("percent")
     return "-" if percent is None else str(percent)
@@ -510,6 +787,7 @@ word-break:break-all}
 footer{color:var(--muted);font-size:13px;border-top:1px solid var(--line);padding-top:14px}
 footer code{font-size:12px}
 .muted{color:var(--muted)}
+p.note{margin:-12px 0 24px;font-size:13.5px}
 """
 
 
@@ -518,7 +796,11 @@ def render_html(data: Mapping[str, Any]) -> str:
     document, the same text for the same data."""
     policy = data["policy"]
     title = f"Escalation report: {policy['id']} v{policy['version']}"
-    span = f"{data['opened']['first'][:10]} to {data['opened']['last'][:10]}"
+    first, last = (
+        _day(data["opened"]["first"], data["zone"]),
+        _day(data["opened"]["last"], data["zone"]),
+    )
+    span = first if first == last else f"{first} to {last}"
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en">',
@@ -531,11 +813,12 @@ def render_html(data: Mapping[str, Any]) -> str:
         "<body>",
         "<header>",
         f"<h1>{_esc(title)}</h1>",
-        f"<p>{_n(data['tickets'])} tickets opened {_esc(span)} &middot; periods and hours in "
-        f"{_esc(data['zone'])}</p>",
+        f"<p>{_plural(data['tickets'], 'ticket')} opened {_esc(span)} &middot; dates, periods "
+        f"and hours in {_esc(data['zone'])}</p>",
         "</header>",
         "<main>",
         _tiles(data),
+        _decided_note(data),
         _plot_section(data),
         _kpi_tables(data),
         _patterns_section(data),
@@ -558,14 +841,24 @@ def _tile(label: str, value: str, note: str, warn: bool = False) -> str:
 def _tiles(data: Mapping[str, Any]) -> str:
     k = data["kpis"]["all"]
     head = data["headline"]
+    opened = data["opened"]
     tiles = [
-        _tile("Tickets", _n(data["tickets"]), f"{data['opened']['first'][:10]} onwards"),
+        _tile(
+            "Tickets",
+            _n(data["tickets"]),
+            f"opened from {_day(opened['first'], data['zone'])}"
+            + (f"; {_n(k['open'])} still open" if k["open"] else ""),
+        ),
         _tile(
             "Escalated",
             _pct(head["escalated"]),
-            f"{_n(head['escalated']['count'])} tickets reached a higher level",
+            f"{_plural(head['escalated']['count'], 'ticket')} reached a higher level",
         ),
-        _tile("MTTA (median)", _brief(k["mtta"]["p50"]), _spread(k["mtta"], "acknowledged")),
+        _tile(
+            "MTTA (median)",
+            _brief(k["mtta"]["p50"]),
+            (f"p90 {_brief(k['mtta']['p90'])}; " if k["mtta"]["count"] else "") + _anchors(k),
+        ),
         _tile("MTTR (median)", _brief(k["mttr"]["p50"]), _spread(k["mttr"], "resolved")),
     ]
     for clock, b in k["breaches"].items():
@@ -573,15 +866,16 @@ def _tiles(data: Mapping[str, Any]) -> str:
             _tile(
                 f"{clock.capitalize()} breached",
                 b["percent"],
-                f"{_n(b['breached'])} of {_n(b['applicable'])} tickets",
+                f"{_n(b['breached'])} of {_plural(b['applicable'], 'ticket')}, in any cycle",
                 warn=Fraction(b["rate"]) >= Fraction(1, 10),
             )
         )
+    reopened = head["reopened"]
     tiles.append(
         _tile(
             "Reopened",
-            _pct(head["reopened"]),
-            f"{_n(head['reopened']['count'])} tickets",
+            _pct(reopened),
+            f"{_n(reopened['count'])} of the {_plural(reopened['of'], 'ticket')} ever resolved",
         )
     )
     return '<section class="tiles" aria-label="Headline figures">' + "".join(tiles) + "</section>"
@@ -590,13 +884,23 @@ def _tiles(data: Mapping[str, Any]) -> str:
 def _spread(stats: Mapping[str, Any], verb: str) -> str:
     if not stats["count"]:
         return f"no ticket {verb}"
-    return f"p90 {_brief(stats['p90'])} over {_n(stats['count'])} tickets"
+    return f"p90 {_brief(stats['p90'])} over {_plural(stats['count'], 'ticket')}"
+
+
+#: How the page names the MTTA anchors (kpis' ``acknowledged_by``).
+_ANCHORS = (("acknowledged", "acknowledged"), ("in-progress", "work started"))
+
+
+def _anchors(k: Mapping[str, Any]) -> str:
+    """Which instant each measured MTTA ran to: ``acknowledged 3 · work started 12``."""
+    counts = k.get("acknowledged_by", {})
+    return " · ".join(f"{label} {_n(counts.get(anchor, 0))}" for anchor, label in _ANCHORS)
 
 
 def _stats_row(name: str, s: Mapping[str, Any]) -> str:
     cells = [name, _n(s["count"]), _brief(s["mean"])]
     cells += [_brief(s[p]) for p in ("p50", "p90", "p99")]
-    cells.append(_n(s["missing"]))
+    cells += [_n(s["missing"]), _n(s.get("open", 0))]
     return "<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in cells) + "</tr>"
 
 
@@ -604,26 +908,35 @@ def _kpi_tables(data: Mapping[str, Any]) -> str:
     k = data["kpis"]["all"]
     head = (
         "<thead><tr><th>KPI</th><th>tickets</th><th>mean</th><th>p50</th><th>p90</th>"
-        "<th>p99</th><th>without</th></tr></thead>"
+        "<th>p99</th><th>ended without</th><th>still open</th></tr></thead>"
     )
     rows = [
-        _stats_row("MTTA: opened to first acknowledgement", k["mtta"]),
-        _stats_row("MTTR: opened to first resolution", k["mttr"]),
+        _stats_row("MTTA: opening to acknowledgement (or work started)", k["mtta"]),
+        _stats_row("MTTR: opening to first fix", k["mttr"]),
+        _stats_row("time to first escalation: cycle start to any level", k["first_escalation"]),
     ]
-    rows += [_stats_row(f"MTTE: opened to {level}", s) for level, s in k["mtte"].items()]
+    rows += [_stats_row(f"MTTE: cycle start to {level}", s) for level, s in k["mtte"].items()]
     rows += [
-        _stats_row(f"time at {level} (current cycle)", s) for level, s in k["time_at_level"].items()
+        _stats_row(f"time at {level} (all cycles)", s) for level, s in k["time_at_level"].items()
     ]
     durations = f"<table>{head}<tbody>{''.join(rows)}</tbody></table>"
     re_ = k["reassignments"]
     rates = [
         (
-            f"breach rate: {clock}",
+            f"breach rate: {clock} (in any cycle)",
             f"{b['percent']}",
             f"{_n(b['breached'])} of {_n(b['applicable'])}",
         )
         for clock, b in k["breaches"].items()
     ]
+    rates.insert(
+        0,
+        (
+            "MTTA anchor: tickets measured to each instant",
+            _anchors(k),
+            f"{_n(k['mtta']['count'])} measured",
+        ),
+    )
     rates.append(
         (
             "reopen rate (of the tickets ever resolved)",
@@ -669,9 +982,14 @@ def _kpi_tables(data: Mapping[str, Any]) -> str:
     by_priority = f"<table>{prio_head}<tbody>{''.join(prio_rows)}</tbody></table>"
     return (
         '<section class="card"><h2>Key figures</h2>'
-        '<p class="muted">Durations from each ticket\'s opening; percentiles by nearest rank '
-        '(always a measured value); "without" counts the tickets that never reached that '
-        "instant.</p>"
+        '<p class="muted">MTTA and MTTR run from the ticket\'s opening; MTTE and the time to '
+        "first escalation from the start of the cycle (the opening, or a reopen) in which the "
+        "ticket first reached the level; an MTTA runs to the first acknowledgement, or, where "
+        "none came first, to the work starting (the first move into an in-progress status: "
+        "ServiceNow records no acknowledgement). Percentiles by nearest rank (always a measured "
+        'value). A ticket without the instant is left out: "ended without" counts those that '
+        'ended without it, "still open" those that may reach it yet. Definitions: '
+        "docs/analytics.md.</p>"
         f'<div class="scroll">{durations}</div><h3>Rates and counts</h3>'
         f'<div class="scroll">{others}</div><h3>By priority</h3>'
         f'<div class="scroll">{by_priority}</div></section>'
@@ -694,49 +1012,73 @@ def _plot_section(data: Mapping[str, Any]) -> str:
     total_bounces = sum(e["bounces"] for e in graph["edges"])
     shown = len(graph["shown_pairs"])
     escalations = sum(sum(row) for row in heat["escalations"])
+    labelled = graph.get("labelled_from")
     figures = [
         _figure(
             "Escalation funnel",
             _plots.funnel(funnel),
-            f"How many of the {_n(funnel['tickets'])} tickets escalated at all, then how far up "
-            "each vertical path they went, each path's bars scaled to its first level: a ticket "
-            "counts at every level up to the highest one its path reached in its current "
+            f"How many of the {_plural(funnel['tickets'], 'ticket')} escalated at all, then how "
+            "far up each vertical path they went, each path's bars scaled to its first level: a "
+            "ticket counts at every level up to the highest one its path reached in its current "
             "cycle. A path that starts on open holds every ticket it started for at its first "
-            "level; one started by a trigger holds only the tickets that triggered it.",
+            "level; one started by a trigger holds only the tickets that triggered it. Levels "
+            "are the deciding policy's: a segment that gives a path other levels has a funnel "
+            "of its own.",
             "funnel",
         ),
         _figure(
             "Time to first escalation",
             _plots.histogram(tte),
-            f"The {_n(tte['escalated'])} escalated tickets by the time from opening to their "
-            "first escalation (first entry of a level counted for MTTE); "
-            f"{_n(tte['never'])} tickets never escalated and are not shown.",
+            f"The {_plural(tte['escalated'], 'escalated ticket')} by the time to their first "
+            "escalation, counted from the start of the cycle it came in (the opening, or a "
+            "reopen), as MTTE is. "
+            f"{_plural(tte['never'], 'ticket')} never escalated and "
+            f"{'is' if tte['never'] == 1 else 'are'} not shown.",
             "time-to-escalate",
         ),
         _figure(
             "Breach rate by priority",
             _plots.breach_lines(breach),
             f"Per {_esc(breach['period'])} of opening ({_esc(data['zone'])}), the share of "
-            "tickets of each priority with any SLA clock breached at the report's instant "
-            "(tickets no clock applied to are left out). Where a priority is rare a point "
-            "stands for few tickets: the JSON gives each point's counts.",
+            "tickets of each priority with any SLA clock breached in any cycle, as each ticket "
+            "stood when it was decided (tickets no clock applied to are left out). Where a "
+            "priority is rare a point stands for few tickets: the JSON gives each point's "
+            "counts."
+            + (
+                " Lines join adjacent periods only: a slot marked … stands for periods "
+                "without a ticket."
+                if breach.get("gaps")
+                else ""
+            ),
             "breach-rate",
         ),
         _figure(
             "Ping-pong between groups",
             _plots.ping_pong_graph(graph),
-            f"Assignment groups (nodes) and the returns between them (arrows): an arrow "
+            "Assignment groups (nodes) and the returns between them (arrows): an arrow "
             "A &rarr; B counts the times a ticket went back from A to B, the group it had two "
-            f"assignments before; thicker is more. {_n(total_bounces)} returns between "
-            f"{_n(graph['pairs'])} pairs of groups"
-            + (f"; the {shown} pairs with the most tickets are drawn." if shown else "."),
+            f"assignments before; thicker is more. {_plural(total_bounces, 'return')} between "
+            f"{_plural(graph['pairs'], 'pair')} of groups"
+            + (
+                f"; the {_plural(shown, 'pair')} with the most tickets "
+                f"{'is' if shown == 1 else 'are'} drawn"
+                if shown
+                else ""
+            )
+            + (
+                f". An arrow with fewer returns than {_percent(labelled)} of the heaviest "
+                "carries no number: the JSON has every count."
+                if shown and labelled
+                else "."
+            ),
             "ping-pong",
         ),
         _figure(
             "Escalations by weekday and hour",
             _plots.heat_map(heat),
-            f"The {_n(escalations)} escalations (every move of a path to a higher level) by "
-            f"weekday and hour of the day in {_esc(heat['zone'])}; darker is more.",
+            f"The {_plural(escalations, 'escalation')} (every move of a path to a higher "
+            "level, in every cycle of a reopened ticket) by weekday and hour of the day in "
+            f"{_esc(heat['zone'])}; darker is more.",
             "heat-map",
         ),
     ]
@@ -847,6 +1189,7 @@ def _patterns_section(data: Mapping[str, Any]) -> str:
         ),
     ]
     rec = pats["recurrences"]
+    counted = rec["with_fingerprint"]
     parts.append(
         _evidence(
             f"Recurrences (by {', '.join(rec['fields'])}, within {rec['within']} of a fix)",
@@ -855,12 +1198,52 @@ def _patterns_section(data: Mapping[str, Any]) -> str:
                 (_esc(" / ".join(r["fingerprint"])), _n(r["tickets"]), _n(r["recurred"]))
                 for r in rec["top"]
             ],
-            f"None of the {rec['with_fingerprint']:,} tickets with all of those fields recurred.",
+            f"None of the {_plural(counted, 'ticket')} with all of those fields recurred."
+            if counted
+            else "No ticket has a value for all of those fields: none can recur.",
         )
+    )
+    parts.append(
+        f'<p class="muted">The fingerprint ({_esc(", ".join(rec["fields"]))}) is '
+        f"{_FROM.get(rec.get('fields_from', ''), 'as given')}; the window "
+        f"({_esc(rec['within'])}) is {_FROM.get(rec.get('within_from', ''), 'as given')}.</p>"
     )
     return (
         '<section class="card"><h2>Patterns and recommendations</h2>'
         f"{listed}{''.join(parts)}</section>"
+    )
+
+
+#: Where the recurrence's fingerprint and window came from, in words.
+_FROM = {
+    "given": "the one asked for (escalate report --fingerprint / --within)",
+    "policy": "the policy's (its recurrence: section)",
+    "default": "the default (the policy declares no recurrence: section)",
+}
+
+
+def _decided_note(data: Mapping[str, Any]) -> str:
+    """A note, when the tickets were decided at instants of their own (a log's incidents at
+    their last update), that a ticket still open was read as it stood then."""
+    decided = data["decided_at"]
+    if decided["first"] == decided["last"]:
+        return ""
+    still = data["kpis"]["all"]["open"]
+    if not still:
+        tail = "Every ticket had ended by then."
+    elif still == 1:
+        tail = (
+            "The 1 ticket still open then is read as it stood at that instant: its clocks, "
+            "breaches and levels stop there, not at the end of the log."
+        )
+    else:
+        tail = (
+            f"The {_n(still)} tickets still open then are read as they stood at that instant: "
+            "their clocks, breaches and levels stop there, not at the end of the log."
+        )
+    return (
+        '<p class="muted note">Each ticket was decided at its own instant (an incident of a '
+        f"log at its last update), not at one instant for all. {tail}</p>"
     )
 
 
@@ -876,7 +1259,8 @@ def _footer(data: Mapping[str, Any]) -> str:
     return (
         f"<footer><p>Policy <code>{_esc(policy['id'])}</code> version "
         f"<code>{_esc(policy['version'])}</code> (content hash <code>{_esc(policy['hash'])}"
-        f"</code>); {_n(data['tickets'])} tickets decided {_esc(when)}; periods and hours in "
+        f"</code>); {_plural(data['tickets'], 'ticket')} decided {_esc(when)}; dates, periods "
+        "and hours in "
         f"{_esc(data['zone'])}.{source} Made by {_esc(data['generator'])}; the same data is "
         "available as JSON (<code>escalate report --json</code>). KPI definitions: "
         "docs/analytics.md.</p></footer>"
