@@ -26,25 +26,28 @@ one closed at exactly its due instant was on time.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from escalate.calendars._durations import Duration, format_duration
+from escalate.calendars._instants import ONE_US
+from escalate.engine.actions import ActionDef
 from escalate.engine.clocks import (
     NOT_APPLICABLE,
     NOT_STARTED,
     WALL,
+    ClockDef,
     ClockState,
     Cycle,
     Target,
+    cycles_as_of,
 )
-from escalate.engine.context import Context
+from escalate.engine.context import Context, stamp
 from escalate.engine.decision import Action
 from escalate.engine.facts import Facts
 from escalate.engine.history import Event
-from escalate.engine.matching import missed_actions
 from escalate.engine.outcome import Outcome, make_action
 from escalate.engine.postmortem import (
     PM_OVERDUE_ITEMS,
@@ -105,11 +108,14 @@ class _Measured:
     def due_at(self) -> datetime | None:
         return self.dues[-1][1]
 
-    def overdue_from(self, due: datetime | None) -> datetime | None:
-        return None if due is None else max(due, self.start)
+    @staticmethod
+    def overdue_from(since: datetime, due: datetime | None) -> datetime | None:
+        """When a revision in force from ``since`` with this ``due`` makes the item overdue:
+        its due instant, or the revision itself for a due already past then."""
+        return None if due is None else max(due, since)
 
     def overdue_since(self, now: datetime) -> datetime | None:
-        since = self.overdue_from(self.due_at)
+        since = self.overdue_from(*self.dues[-1])
         if since is None or since > now:
             return None
         closed = self.closed_at
@@ -119,11 +125,10 @@ class _Measured:
         """Whether it was open and past the due in force at ``at`` (after ``at``'s events)."""
         if at < self.start or (self.closed_at is not None and self.closed_at <= at):
             return False
-        due: datetime | None = None
+        from_: datetime | None = None
         for since, value in self.dues:
             if since <= at:
-                due = value
-        from_ = self.overdue_from(due)
+                from_ = self.overdue_from(since, value)
         return from_ is not None and at >= from_
 
 
@@ -144,9 +149,17 @@ def run_followup(
         facts.record_postmortem(lambda at: _NONE, ())
         return None
     now = ctx.now
-    owner, owner_from, doc_dues, published_at, items = _read(ctx.ticket.events, required)
+    defaults: dict[datetime, datetime | None] = {}
+
+    def default(start: datetime) -> datetime | None:
+        if start not in defaults:
+            defaults[start] = _default_due(spec, start)
+        return defaults[start]
+
+    owner, owner_from, doc_dues, published_at, items = _read(ctx.ticket.events, required, default)
     if owner is None and required.owner is not None:
-        owner, owner_from = _policy_owner(ctx, required.owner, required.at), "policy"
+        owner = _policy_owner(ctx, required.owner, required.at)
+        owner_from = None if owner is None else "policy"
     # The document: from the requirement to its due date, in real time.
     doc = _measure(spec, doc_dues, required.at, published_at, now, document=True)
     doc_revision = len(doc.dues)
@@ -216,7 +229,7 @@ def run_followup(
         for since, due in m.dues:
             changes.add(since)
             if due is not None:
-                changes.add(max(due, m.start))
+                changes.add(max(due, since))
     facts.record_postmortem(past, tuple(sorted(t for t in changes if t <= now)))
     return postmortem
 
@@ -231,19 +244,79 @@ def _requirement(
     cycles: Mapping[str, list[Cycle]],
     out: Outcome,
 ) -> _Requirement | None:
-    """The earliest ``require_postmortem`` action of the ticket: due now, recorded done, or
-    (a ticket that ended) missed."""
-    found = [_from_action(a) for a in (*out.actions, *out.missed) if a.kind == _KIND]
+    """The earliest ``require_postmortem`` action of the ticket that became due: due now,
+    recorded done, missed, or due once and no longer (the ticket reopened, a higher rung
+    reached, the rule stopped matching). A requirement that became due is never forgotten.
+
+    Candidates: the start of the earliest stretch of each rule carrying the action; every
+    rung carrying it that each clock cycle reached by now; and each recorded id of such an
+    action that was due when it was recorded (a retroactive priority change may have moved
+    its rung since: the requirement stays where it was).
+    """
+    found = [_from_action(a) for a in out.actions if a.kind == _KIND]
+    now = ctx.now
+    for rule in ctx.policy.rules:
+        acts = [a for a in rule.actions if a.kind == _KIND and a.within is not None]
+        if not acts:
+            continue
+        if rule.reads_time:
+            first = facts.first_stretch(rule.when, rule.fields, ctx.ticket.opened_at)
+        else:
+            stretches = facts.stretches(rule.when, rule.fields)
+            first = stretches[0] if stretches else None
+        if first is None or first[0] > now:
+            continue
+        began = first[0]
+        for act in acts:
+            action_id = f"{ctx.ticket.id}:rule:{rule.id}:{stamp(began)}:{act.kind}{act.index}"
+            found.append(_made(act, action_id, began))
+    for clock in ctx.policy.clocks:
+        rungs = [
+            (rung, act)
+            for rung in clock.ladder
+            for act in rung.actions
+            if act.kind == _KIND and act.within is not None
+        ]
+        if not rungs:
+            continue
+        for cs in _cycle_states(ctx, clock, clocks, cycles):
+            if not cs.applies:
+                continue
+            for rung, act in rungs:
+                reached = cs.rung_reached_at(cs.amount_us(rung))
+                if reached is not None and reached <= now:
+                    action_id = (
+                        f"{ctx.ticket.id}:clock:{clock.name}#{cs.cycle}@{rung.index}:"
+                        f"{act.kind}{act.index}"
+                    )
+                    found.append(_made(act, action_id, reached))
     prefix = f"{ctx.ticket.id}:"
-    for action_id in ctx.done_at:
+    for action_id, recorded in ctx.done_at.items():
         if action_id.startswith(prefix) and f":{_KIND}" in action_id:
-            done = _from_done(ctx, clocks, cycles, action_id, action_id[len(prefix) :])
+            done = _from_done(ctx, facts, cycles, action_id, action_id[len(prefix) :], recorded)
             if done is not None:
                 found.append(done)
-    if not found and ctx.resolved and out.missed_rules:
-        missed = missed_actions(ctx, facts, (), out.missed_rules)
-        found = [_from_action(a) for a in missed if a.kind == _KIND]
     return min(found, key=lambda r: (r.at, r.id)) if found else None
+
+
+def _cycle_states(
+    ctx: Context, clock: ClockDef, clocks: Sequence[ClockState], cycles: Mapping[str, list[Cycle]]
+) -> list[ClockState]:
+    """Every cycle of ``clock`` measured at now (the stage's own state where it has one)."""
+    found = cycles.get(clock.name, [])
+    states: list[ClockState] = []
+    for k, cycle in enumerate(found):
+        cs = next((c for c in clocks if c.name == clock.name and c.cycle == cycle.number), None)
+        states.append(
+            cs if cs is not None else ClockState(clock, found[: k + 1], ctx.priority, ctx.now)
+        )
+    return states
+
+
+def _made(act: ActionDef, action_id: str, at: datetime) -> _Requirement:
+    assert act.within is not None
+    owner = act.details.get("owner")
+    return _Requirement(at, action_id, at + act.within, None if owner is None else str(owner))
 
 
 def _from_action(action: Action) -> _Requirement:
@@ -254,15 +327,18 @@ def _from_action(action: Action) -> _Requirement:
 
 def _from_done(
     ctx: Context,
-    clocks: Sequence[ClockState],
+    facts: Facts,
     cycles: Mapping[str, list[Cycle]],
     action_id: str,
     rest: str,
+    recorded: datetime,
 ) -> _Requirement | None:
-    """A recorded ``require_postmortem`` action read back from its id: a rule's
-    (``rule:<id>:<stamp>:require_postmortem<i>``) or a clock rung's
-    (``clock:<name>#<cycle>@<rung>:require_postmortem<i>``); ``None`` for an id this policy
-    did not emit (another version's)."""
+    """A recorded ``require_postmortem`` action read back from its id, if it was due when it
+    was recorded (as the ticket stood then): a rule's
+    (``rule:<id>:<stamp>:require_postmortem<i>``: the rule held at the stamp, not after the
+    recording) or a clock rung's (``clock:<name>#<cycle>@<rung>:require_postmortem<i>``: the
+    rung was reached by the recording, with the priority in force then); ``None`` for an id
+    this policy did not emit (another version's) or that was never due (a mistyped id)."""
     parts = rest.split(":")
     index = _index(parts[-1])
     if index is None:
@@ -270,9 +346,12 @@ def _from_done(
     if len(parts) == 4 and parts[0] == "rule":
         rule = next((r for r in ctx.policy.rules if r.id == parts[1]), None)
         at = _stamp(parts[2])
-        if rule is None or at is None or index >= len(rule.actions):
+        if rule is None or at is None or index >= len(rule.actions) or at > recorded:
             return None
         act = rule.actions[index]
+        then = facts.at(at, clocks=bool(rule.clock_leaves), paths=rule.reads_paths)
+        if act.kind != _KIND or not rule.when.check(then):
+            return None
     elif len(parts) == 3 and parts[0] == "clock":
         name, _, where = parts[1].partition("#")
         number, _, rung_index = where.partition("@")
@@ -287,21 +366,23 @@ def _from_done(
         k = next((k for k, c in enumerate(found) if c.number == int(number)), None)
         if k is None:
             return None
-        cs = next((c for c in clocks if c.name == name and c.cycle == int(number)), None)
-        if cs is None:
-            cs = ClockState(clock, found[: k + 1], ctx.priority, ctx.now)
+        state = ctx.ticket.state_at(recorded)
+        priority = ctx.policy.priority_of(ctx.ticket, state.priority, state)
+        as_of = cycles_as_of(found[: k + 1], recorded)
+        if not as_of:
+            return None
+        cs = ClockState(clock, as_of, priority, min(recorded, ctx.now))
         if not cs.applies:
             return None
         reached = cs.rung_reached_at(cs.amount_us(rung))
-        if reached is None:
+        if reached is None or reached > recorded:
             return None
         at, act = reached, rung.actions[index]
     else:
         return None
     if act.kind != _KIND or act.within is None:
         return None
-    owner = act.details.get("owner")
-    return _Requirement(at, action_id, at + act.within, None if owner is None else str(owner))
+    return _made(act, action_id, at)
 
 
 def _index(text: str) -> int | None:
@@ -327,9 +408,15 @@ _Read = tuple[
 ]
 
 
-def _read(events: Sequence[Event], required: _Requirement) -> _Read:
+def _read(
+    events: Sequence[Event],
+    required: _Requirement,
+    default: Callable[[datetime], datetime | None],
+) -> _Read:
     """What the ``postmortem`` events say: the owner (and that it came from an event), the
-    document's due dates over time, when it was published, the items in recording order."""
+    document's due dates over time, when it was published, the items in recording order.
+    ``default`` is the due of an item recorded at an instant without a due of its own: an
+    item re-sent with the due already in force keeps its revision."""
     owner: str | None = None
     owner_from: str | None = None
     dues: list[tuple[datetime, datetime | None]] = [(required.at, required.due_by)]
@@ -353,7 +440,10 @@ def _read(events: Sequence[Event], required: _Requirement) -> _Read:
                 items[e.item] = _Item(e.item, e.title, e.owner, e.at, [(e.at, e.due)])
                 continue
             found.title, found.owner = e.title, e.owner
-            if e.due is not None and e.due != found.dues[-1][1]:
+            in_force = found.dues[-1][1]
+            if in_force is None:
+                in_force = default(found.recorded_at)
+            if e.due is not None and e.due != in_force:
                 found.dues.append((e.at, e.due))
         elif e.item is not None:  # item-done, item-dropped (the ticket checked the item)
             found = items[e.item]
@@ -398,7 +488,7 @@ def _measure(
     resolved: list[tuple[datetime, datetime | None]] = []
     default_due: datetime | None = None
     if any(due is None for _, due in dues):
-        default_due = _default_due(spec, start, now)
+        default_due = _default_due(spec, start)
     for since, due in dues:
         resolved.append((since, default_due if due is None else due))
     ended = closed_at if closed_at is not None and closed_at <= now else None
@@ -406,10 +496,12 @@ def _measure(
     return _Measured(state, tuple(resolved), start, ended)
 
 
-def _default_due(spec: PostmortemDef, start: datetime, now: datetime) -> datetime | None:
+def _default_due(spec: PostmortemDef, start: datetime) -> datetime | None:
     """When an item recorded at ``start`` without a due of its own is due: when its elapsed
-    time on the section's calendar reaches ``items.due`` (``None``: no default)."""
-    state = ClockState(spec.items, [Cycle(1, start)], None, now)
+    time on the section's calendar reaches ``items.due`` (``None``: no default). It depends
+    on the start only, never on the evaluated instant: a finished item is never measured past
+    its closing (nor past the calendar's years)."""
+    state = ClockState(spec.items, [Cycle(1, start)], None, start + ONE_US)
     if state.state in (NOT_APPLICABLE, NOT_STARTED):
         return None
     if state.target_us <= 0:
@@ -431,7 +523,7 @@ def _thresholds(
     """An open item's (the unpublished document's) due instant and next threshold as
     wake-ups, and the highest reached threshold's actions not recorded done."""
     now = ctx.now
-    since = m.overdue_from(m.due_at)
+    since = m.overdue_from(*m.dues[-1])
     if since is not None and since > now:
         out.wakeups.append(since)
     cs = m.state
@@ -449,6 +541,7 @@ def _thresholds(
         rung, amount = reached[-1]
         at = cs.rung_reached_at(amount)
         assert at is not None  # an amount already elapsed was reached
+        at = max(at, m.dues[-1][0])  # a due already past when it was set: due from then
         for act in rung.actions:
             action_id = f"{prefix}{rung.index}:{act.kind}{act.index}"
             if action_id in ctx.done_at:

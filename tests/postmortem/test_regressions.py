@@ -1,0 +1,201 @@
+"""Regressions found by the review of the post-mortem follow-up (issue 15): each test
+failed before its fix.
+
+Hand-worked instants come from tests/postmortem/policies.py: T1 is resolved Friday 25
+October 2024 11:00 UTC, its post-mortem due five days later (Wednesday 30 October 11:00 UTC);
+an item recorded Friday 13:00 UTC is due Tuesday 29 October 14:00 UTC (2bd on ``office``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from escalate import loads
+from tests.postmortem.policies import (
+    BASE,
+    REQUIRED,
+    REQUIRED_BY,
+    SECTION,
+    at,
+    done,
+    item,
+    pm,
+    policy,
+    ticket,
+)
+
+POLICY = policy()
+DUE = "2024-10-29T14:00:00Z"
+
+
+# -- a finished follow-up is never measured past its end (defect 2) ----------------------------
+
+
+def test_a_finished_follow_up_evaluated_past_the_calendar_years_is_not_an_error() -> None:
+    # All done in 2024; the calendar is compiled for 2024-2025; asked in 2026.
+    data = ticket(
+        item("2024-10-25T13:00:00Z", "fix"),
+        pm("2024-10-25T14:00:00Z", "published"),
+        pm("2024-10-28T13:00:00Z", "item-done", item="fix"),
+        closed=True,
+    )
+    found = POLICY.evaluate(data, now=at("2026-01-05T00:00:00Z")).postmortem
+    assert found is not None
+    fix = found.item("fix")
+    assert (found.status, fix.status, fix.due_at, fix.overdue_since) == (
+        "published",
+        "done",
+        at(DUE),
+        None,
+    )
+
+
+# -- the requirement: never in the future, never forgotten (defects 3, 4a, 4b; T1) -------------
+
+CLOCKED = """\
+policy: pm-clock
+version: "1"
+clocks:
+  resolution:
+    start: {event: created}
+    stop: {category: [resolved, closed]}
+    targets: {P1: {within: 1h}, P3: {within: 4h}}
+    ladder:
+      - {at: 100%, require_postmortem: {within: 2d}}
+      - {at: 200%, notify: {to: [person:pat]}}
+postmortem: {}
+"""
+RUNG = "T1:clock:resolution#1@0:require_postmortem0"
+
+
+def clocked(*events: dict[str, Any], priority: str = "P1") -> dict[str, Any]:
+    return {
+        "id": "T1",
+        "opened_at": "2024-10-25T10:00:00Z",
+        "priority": priority,
+        "events": [{"at": "2024-10-25T10:00:00Z", "type": "created"}, *events],
+    }
+
+
+def test_a_requirement_recorded_stays_when_a_later_priority_moves_its_rung_into_the_future() -> (
+    None
+):
+    # P1 (1 h): the 100 % rung is reached 11:00 and recorded 11:05; at 11:30 the ticket becomes
+    # P3 (4 h), so the rung now lies at 14:00. At 12:00 the post-mortem is still the one
+    # required at 11:00, due two days later -- not a requirement in the future.
+    data = clocked(
+        done("2024-10-25T11:05:00Z", RUNG),
+        {
+            "at": "2024-10-25T11:30:00Z",
+            "type": "priority-changed",
+            "priority": "P3",
+            "from_priority": "P1",
+        },
+        priority="P3",
+    )
+    for now in ("2024-10-25T12:00:00Z", "2024-10-25T15:00:00Z"):
+        found = loads(CLOCKED).evaluate(data, now=at(now)).postmortem
+        assert found is not None
+        assert (found.required_at, found.required_by, found.due_by) == (
+            at("2024-10-25T11:00:00Z"),
+            RUNG,
+            at("2024-10-27T11:00:00Z"),
+        )
+
+
+def test_a_rung_superseded_by_a_higher_one_still_required_the_post_mortem() -> None:
+    # 100 % (11:00) requires it, 200 % (12:00) notifies: at 12:00 and after the resolution the
+    # post-mortem required at 11:00 is still there, though never recorded.
+    data = clocked()
+    for now, events in (
+        ("2024-10-25T12:00:00Z", ()),
+        ("2024-10-28T12:00:00Z", ({"at": "2024-10-25T12:30:00Z", "type": "resolved"},)),
+    ):
+        found = loads(CLOCKED).evaluate({**data, "events": [*data["events"], *events]}, now=at(now))
+        assert found.postmortem is not None
+        assert (found.postmortem.required_at, found.postmortem.required_by) == (
+            at("2024-10-25T11:00:00Z"),
+            RUNG,
+        )
+
+
+def test_a_requirement_due_but_unrecorded_survives_a_reopening() -> None:
+    # Resolved 11:00 (requirement due, not recorded), an item recorded, reopened Monday:
+    # the post-mortem stays and its item is still escalated; resolved again Tuesday 09:00,
+    # it is still the one required Friday 11:00, due Wednesday 11:00.
+    reopened = {"at": "2024-10-28T09:00:00Z", "type": "reopened"}
+    live = ticket(item("2024-10-25T13:00:00Z", "fix"), reopened, recorded=False)
+    decision = POLICY.evaluate(live, now=at(DUE))
+    assert decision.postmortem is not None
+    assert (decision.postmortem.required_at, decision.postmortem.due_by) == (
+        at(REQUIRED),
+        at("2024-10-30T11:00:00Z"),
+    )
+    assert "T1:postmortem:fix#1@0:notify0" in [a.id for a in decision.actions]
+    again = ticket(
+        item("2024-10-25T13:00:00Z", "fix"),
+        reopened,
+        {"at": "2024-10-29T09:00:00Z", "type": "resolved"},
+        recorded=False,
+    )
+    found = POLICY.evaluate(again, now=at(DUE)).postmortem
+    assert found is not None
+    assert (found.required_at, found.required_by, found.due_by) == (
+        at(REQUIRED),
+        REQUIRED_BY,
+        at("2024-10-30T11:00:00Z"),
+    )
+
+
+def test_an_action_done_for_a_require_postmortem_that_was_never_due_creates_nothing() -> None:
+    # The ticket is never resolved: rule pm never held, so its id recorded done is a mistake,
+    # not a post-mortem. Likewise a clock rung recorded before it was reached.
+    data = {
+        "id": "T1",
+        "opened_at": "2024-10-25T10:00:00Z",
+        "events": [done("2024-10-25T11:05:00Z", REQUIRED_BY)],
+    }
+    assert POLICY.evaluate(data, now=at("2024-10-26T00:00:00Z")).postmortem is None
+    early = clocked(done("2024-10-25T10:30:00Z", RUNG))
+    assert loads(CLOCKED).evaluate(early, now=at("2024-10-25T10:45:00Z")).postmortem is None
+
+
+# -- items: revisions and overdue instants (defects 5, 7) --------------------------------------
+
+
+def test_re_sending_an_item_with_the_due_it_already_had_keeps_its_revision() -> None:
+    data = ticket(
+        item("2024-10-25T13:00:00Z", "fix"),
+        done(DUE, "T1:postmortem:fix#1@0:notify0"),
+        item("2024-10-29T15:00:00Z", "fix", due=DUE),
+    )
+    decision = POLICY.evaluate(data, now=at("2024-10-29T16:00:00Z"))
+    assert decision.postmortem is not None
+    assert (decision.postmortem.item("fix").revision, decision.actions) == (1, ())
+
+
+def test_a_due_already_past_when_it_is_set_is_overdue_from_the_event_that_set_it() -> None:
+    data = ticket(
+        item("2024-10-25T13:00:00Z", "fix"),
+        item("2024-10-28T09:00:00Z", "fix", due="2024-10-28T08:00:00Z"),
+    )
+    decision = POLICY.evaluate(data, now=at("2024-10-28T10:00:00Z"))
+    assert decision.postmortem is not None
+    fix = decision.postmortem.item("fix")
+    assert (fix.status, fix.overdue_since) == ("overdue", at("2024-10-28T09:00:00Z"))
+    [action] = decision.actions
+    assert (action.id, action.due_at) == ("T1:postmortem:fix#2@0:notify0", fix.overdue_since)
+
+
+# -- the owner (defect 9) ----------------------------------------------------------------------
+
+
+def test_an_owner_the_policy_names_but_nobody_fills_comes_from_nowhere() -> None:
+    # owner: assignee with no assignee: no owner, and so no source for it.
+    text = (BASE + SECTION).replace("owner: role:problem-manager", "owner: assignee")
+    data = ticket()
+    del data["assignee"]
+    data["events"] = data["events"][1:]
+    found = loads(text).evaluate(data, now=at("2024-10-28T00:00:00Z")).postmortem
+    assert found is not None
+    assert (found.owner, found.owner_from) == (None, None)
