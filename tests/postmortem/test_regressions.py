@@ -8,6 +8,8 @@ an item recorded Friday 13:00 UTC is due Tuesday 29 October 14:00 UTC (2bd on ``
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
 from typing import Any
 
 from escalate import loads
@@ -199,3 +201,49 @@ def test_an_owner_the_policy_names_but_nobody_fills_comes_from_nowhere() -> None
     found = loads(text).evaluate(data, now=at("2024-10-28T00:00:00Z")).postmortem
     assert found is not None
     assert (found.owner, found.owner_from) == (None, None)
+
+
+# -- rules on postmortem.overdue_items: exact counts, linear cost (defect 1) --------------------
+
+TWO = """\
+  - id: two-late
+    when: {postmortem.overdue_items: {gte: 2}}
+    then: {notify: {to: [person:pat]}}
+"""
+
+
+def test_the_overdue_count_rises_falls_and_rises_again_as_items_come_due_and_close() -> None:
+    # a: due 29 Oct 14:00 (2bd); b: due 15:00; a done 16:00 (count 2 -> 1); c: due 17:00
+    # (count 2 again): the rule's current stretch began at 17:00.
+    data = ticket(
+        item("2024-10-25T13:00:00Z", "a"),
+        item("2024-10-28T09:00:00Z", "b", due="2024-10-29T15:00:00Z"),
+        item("2024-10-28T09:00:00Z", "c", due="2024-10-29T17:00:00Z"),
+        pm("2024-10-29T16:00:00Z", "item-done", item="a"),
+    )
+    decision = policy(rules=TWO).evaluate(data, now=at("2024-10-29T18:00:00Z"))
+    ids = [a.id for a in decision.actions if a.source == "rule:two-late"]
+    assert ids == ["T1:rule:two-late:20241029T170000Z:notify0"]
+    before = policy(rules=TWO).evaluate(
+        {**data, "events": data["events"][:-1]}, now=at("2024-10-29T15:30:00Z")
+    )
+    assert [a.id for a in before.actions if a.source == "rule:two-late"] == [
+        "T1:rule:two-late:20241029T150000Z:notify0"
+    ]
+    between = policy(rules=TWO).evaluate(data, now=at("2024-10-29T16:30:00Z"))
+    assert [a.id for a in between.actions if a.source == "rule:two-late"] == []
+
+
+def test_a_rule_on_overdue_items_costs_about_what_the_follow_up_costs() -> None:
+    # 1,500 items recorded a second apart, all overdue: reading the count at every change
+    # was quadratic (12x the plain follow-up at this size); now it is a bisection.
+    base = at("2024-10-25T13:00:00Z")
+    events = [item((base + timedelta(seconds=k)).isoformat(), f"i{k}") for k in range(1500)]
+    data, now = ticket(*events), at("2024-11-05T00:00:00Z")
+    spent = []
+    for rules in ("", TWO):
+        found = policy(rules=rules)
+        started = time.perf_counter()
+        found.evaluate(data, now=now)
+        spent.append(time.perf_counter() - started)
+    assert spent[1] < 3 * spent[0] + 0.3, spent

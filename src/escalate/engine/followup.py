@@ -20,12 +20,15 @@ instant are wake-ups. Unlike a clock's ladder, they stay due after the ticket en
 follow-up happens after the incident. Threshold actions stop being due once their item is
 closed (the document published).
 
-An item is overdue from its due instant (or its recording, when that is later) while open;
-one closed at exactly its due instant was on time.
+An item is overdue from its due instant (or the event that set that due, when it was already
+past then) while open; one closed at exactly its due instant was on time. Rules reading
+``postmortem.overdue_items`` see the count at any past instant through sorted +1/-1
+transitions and a bisection: linear in the items.
 """
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -121,15 +124,50 @@ class _Measured:
         closed = self.closed_at
         return since if closed is None or closed > since else None
 
-    def overdue_at(self, at: datetime) -> bool:
-        """Whether it was open and past the due in force at ``at`` (after ``at``'s events)."""
-        if at < self.start or (self.closed_at is not None and self.closed_at <= at):
-            return False
-        from_: datetime | None = None
-        for since, value in self.dues:
-            if since <= at:
-                from_ = self.overdue_from(since, value)
-        return from_ is not None and at >= from_
+    def overdue_spans(self) -> list[tuple[datetime, datetime | None]]:
+        """The spans ``[from, to)`` over which it was open and past the due in force (``to``
+        ``None``: still so), one at most per revision, in time order: the revision's
+        overdue instant up to the next revision or the closing."""
+        spans: list[tuple[datetime, datetime | None]] = []
+        closed = self.closed_at
+        for i, (since, due) in enumerate(self.dues):
+            lo = self.overdue_from(since, due)
+            if lo is None:
+                continue
+            lo = max(lo, self.start)
+            hi = self.dues[i + 1][0] if i + 1 < len(self.dues) else None
+            if closed is not None and (hi is None or closed < hi):
+                hi = closed
+            if hi is None or lo < hi:
+                spans.append((lo, hi))
+        return spans
+
+
+class _Overdue:
+    """How many items were overdue at any instant: the items' overdue spans as sorted +1/-1
+    transitions with running counts, looked up by bisection (the rules that read
+    ``postmortem.overdue_items`` ask at every change: linear in the items, not quadratic)."""
+
+    __slots__ = ("counts", "instants")
+
+    def __init__(self, measured: Sequence[_Measured]) -> None:
+        deltas: dict[datetime, int] = {}
+        for m in measured:
+            for lo, hi in m.overdue_spans():
+                deltas[lo] = deltas.get(lo, 0) + 1
+                if hi is not None:
+                    deltas[hi] = deltas.get(hi, 0) - 1
+        self.instants = sorted(deltas)
+        self.counts: list[int] = []
+        running = 0
+        for at in self.instants:
+            running += deltas[at]
+            self.counts.append(running)
+
+    def at(self, at: datetime) -> int:
+        """How many were overdue at ``at`` (after ``at``'s events)."""
+        i = bisect.bisect_right(self.instants, at)
+        return self.counts[i - 1] if i else 0
 
 
 def run_followup(
@@ -211,25 +249,26 @@ def run_followup(
     facts.current[PM_STATUS] = status
     facts.current[PM_OVERDUE_ITEMS] = postmortem.overdue_items
 
+    overdue = _Overdue([m for _, m in measured])
+    doc_spans = doc.overdue_spans()
+
     def past(at: datetime) -> Mapping[str, Any]:
         if at < required.at:
             return _NONE
         if published_at is not None and published_at <= at:
             state = "published"
         else:
-            state = "overdue" if doc.overdue_at(at) else "pending"
-        count = sum(1 for _, m in measured if m.overdue_at(at))
-        return {PM_STATUS: state, PM_OVERDUE_ITEMS: count}
+            late = any(lo <= at and (hi is None or at < hi) for lo, hi in doc_spans)
+            state = "overdue" if late else "pending"
+        return {PM_STATUS: state, PM_OVERDUE_ITEMS: overdue.at(at)}
 
-    changes = {required.at, *(t for t in (published_at,) if t is not None)}
-    for m in (doc, *(m for _, m in measured)):
-        changes.add(m.start)
-        if m.closed_at is not None:
-            changes.add(m.closed_at)
-        for since, due in m.dues:
-            changes.add(since)
-            if due is not None:
-                changes.add(max(due, since))
+    changes = {required.at, *overdue.instants}
+    if published_at is not None:
+        changes.add(published_at)
+    for lo, hi in doc_spans:
+        changes.add(lo)
+        if hi is not None:
+            changes.add(hi)
     facts.record_postmortem(past, tuple(sorted(t for t in changes if t <= now)))
     return postmortem
 

@@ -84,7 +84,7 @@ class PostmortemItem:
     so a new due date arms the thresholds again); ``status`` one of :data:`ITEM_STATUSES`;
     ``percent`` the time elapsed of the allowed time as an exact fraction (``None`` without a
     due date or with no time allowed); ``overdue_since`` when it became overdue (its due
-    instant, or its recording for a due already past), kept once it is closed; ``closed_at``
+    instant, or the event that set a due already past), kept once it is closed; ``closed_at``
     when it was done or dropped and ``reason`` why it was dropped.
     """
 
