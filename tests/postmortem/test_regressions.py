@@ -247,3 +247,66 @@ def test_a_rule_on_overdue_items_costs_about_what_the_follow_up_costs() -> None:
         found.evaluate(data, now=now)
         spent.append(time.perf_counter() - started)
     assert spent[1] < 3 * spent[0] + 0.3, spent
+
+
+# -- owner-manager of a role, a team, a person without a manager (defect 8, T2) ---------------
+
+OWNERS = """\
+postmortem:
+  items: {due: 2bd, calendar: office}
+  escalation:
+    - {at: 100%, notify: {to: [item-owner-manager]}}
+  document_escalation:
+    - {at: 100%, notify: {to: [postmortem-owner-manager]}}
+"""
+DOCUMENT_DUE = "2024-10-30T11:00:00Z"
+
+
+def owners_policy(base: str = BASE) -> Any:
+    teams = "  teams:\n    sre: {members: [zoe], lead: anna}\n  roles:\n"
+    return loads(base.replace("  roles:\n", teams) + OWNERS, filename="pm.yaml")
+
+
+def owner_action(decision: Any, prefix: str) -> Any:
+    [found] = [a for a in decision.actions if a.id.startswith(prefix)]
+    return found
+
+
+def test_the_manager_of_a_role_owner_is_the_manager_of_whoever_holds_the_role() -> None:
+    found = owners_policy(BASE.replace("    pat: {}\n", "    pat: {managers: [max]}\n"))
+    action = owner_action(found.evaluate(ticket(), now=at(DOCUMENT_DUE)), "T1:postmortem:doc")
+    assert (action.targets, action.people) == (("manager:pat",), ("max",))
+
+
+def test_a_role_owner_whose_holder_has_no_manager_is_notified_itself_never_nobody() -> None:
+    action = owner_action(
+        owners_policy().evaluate(ticket(), now=at(DOCUMENT_DUE)), "T1:postmortem:doc"
+    )
+    assert (action.targets, action.people) == (("role:problem-manager",), ("pat",))
+    assert "has no manager" in action.notes[0]
+
+
+def test_the_manager_of_a_team_owner_is_its_lead() -> None:
+    data = ticket(item("2024-10-25T13:00:00Z", "alert", owner="team:sre"))
+    action = owner_action(owners_policy().evaluate(data, now=at(DUE)), "T1:postmortem:alert")
+    assert (action.targets, action.people) == (("person:anna",), ("anna",))
+
+
+def test_a_person_in_the_directory_without_a_manager_is_not_said_to_be_missing() -> None:
+    data = ticket(item("2024-10-25T13:00:00Z", "fix", owner="zoe"))
+    action = owner_action(owners_policy().evaluate(data, now=at(DUE)), "T1:postmortem:fix")
+    assert (action.targets, action.people) == (("person:zoe",), ("zoe",))
+    assert not any("not in the directory" in note for note in action.notes)
+    assert "zoe has no manager" in action.notes[0]
+
+
+def test_a_document_nobody_owns_notifies_nobody_until_someone_does() -> None:
+    text = (BASE + SECTION).replace(", owner: role:problem-manager", "")
+    unowned = loads(text).evaluate(ticket(), now=at(DOCUMENT_DUE))
+    assert [a for a in unowned.actions if a.kind == "notify"] == []
+    owned = loads(text).evaluate(
+        ticket(pm("2024-10-30T12:00:00Z", "assigned", owner="anna")),
+        now=at("2024-10-30T12:00:00Z"),
+    )
+    action = owner_action(owned, "T1:postmortem:document")
+    assert (action.id, action.targets) == ("T1:postmortem:document#1@0:notify0", ("person:anna",))

@@ -587,8 +587,10 @@ def _thresholds(
                 continue
             source = f"postmortem:{name}@{rung.text}"
             action = make_action(act, action_id, source, at, now, rung.rationale)
-            out.actions.append(_with_owners(ctx, out, action, owners))
-            emits = True
+            found = _with_owners(ctx, out, action, owners)
+            if found is not None:
+                out.actions.append(found)
+                emits = True
     k = 0
     while k < len(future):
         amount = future[k][0]
@@ -608,10 +610,12 @@ def _thresholds(
 
 def _with_owners(
     ctx: Context, out: Outcome, action: Action, owners: Mapping[str, str | None]
-) -> Action:
-    """The action with each owner target (``item-owner`` ...) replaced by the owner it
-    names, and the people its targets reach now (when the policy has a directory); an owner
-    the directory does not know is left for the caller to resolve, with a note."""
+) -> Action | None:
+    """The action with each owner target (``item-owner`` ...) replaced by the targets it
+    stands for (:func:`_owner_targets`), and the people its targets reach now (when the
+    policy has a directory); an owner the directory does not know is left for the caller to
+    resolve, with a note. ``None`` for a notify left with no target at all (nobody owns the
+    post-mortem yet): it is due, with the same id, once someone does."""
     directory = ctx.directory
     targets: list[str] = []
     notes: list[str] = []
@@ -622,18 +626,16 @@ def _with_owners(
             continue
         manager = target.endswith("-manager")
         base = target[: -len("-manager")] if manager else target
-        owner = owners.get(base)
-        found = _owner_target(owner, manager=manager)
-        if found is None:
-            why = "nobody owns it yet" if owner is None else f"{owner} is not a person"
-            notes.append(f"{target}: {why}")
-            continue
-        notes.append(f"{target}: {found}")
-        if found not in targets:
-            targets.append(found)
-        if not directory.empty and not _known(ctx, found):
-            unknown.add(found)
-            notes.append(f"{found} is not in the directory: left for the caller to resolve")
+        found, why = _owner_targets(ctx, owners.get(base), manager=manager, at=action.due_at)
+        notes.append(f"{target}: {why}")
+        for one in found:
+            if one not in targets:
+                targets.append(one)
+            if not directory.empty and not _known(ctx, one):
+                unknown.add(one)
+                notes.append(f"{one} is not in the directory: left for the caller to resolve")
+    if action.targets and not targets:
+        return None
     action = replace(action, targets=tuple(targets), notes=tuple(notes))
     if directory.empty or not targets:
         return action
@@ -650,17 +652,47 @@ def _with_owners(
     return replace(action, people=found_people.people, notes=(*notes, *found_people.notes))
 
 
-def _owner_target(owner: str | None, *, manager: bool) -> str | None:
-    """The target an owner stands for: a person id as ``person:<id>``, a target as it is;
-    with ``manager``, ``manager:<id>`` of a person (``None`` for anything else)."""
+def _owner_targets(
+    ctx: Context, owner: str | None, *, manager: bool, at: datetime
+) -> tuple[list[str], str]:
+    """The targets an owner stands for, and the note that says how: a person id as
+    ``person:<id>``, a target as written; with ``manager``, the manager of the person the
+    owner is at ``at`` (the threshold's instant): ``manager:<id>`` of a person; of a role or
+    schedule, the manager of whoever the directory resolves it to then; of a team, its lead.
+    Where the directory names no such manager, the owner itself (said in the note): a
+    threshold never notifies nobody because of a missing manager."""
     if owner is None:
-        return None
+        return [], "nobody owns it yet"
     kind, sep, name = owner.partition(":")
     if not sep:
         kind, name = "person", owner
-    if manager:
-        return f"manager:{name}" if kind == "person" else None
-    return f"{kind}:{name}"
+    as_target = f"{kind}:{name}"
+    if not manager:
+        return [as_target], as_target
+    directory = ctx.directory
+    if kind == "person":
+        if directory.empty or name not in directory.people:
+            return [f"manager:{name}"], f"manager:{name}"
+        if directory.manager_of(name) is not None:
+            return [f"manager:{name}"], f"manager:{name}"
+        why = f"{name} has no manager in the directory (give 'managers'): {as_target} instead"
+        return [as_target], why
+    if directory.empty or not _known(ctx, as_target):
+        return [as_target], f"{as_target} instead (the directory cannot say who manages it)"
+    if kind == "team":
+        lead = directory.teams[name].lead
+        if lead is not None:
+            return [f"person:{lead}"], f"person:{lead} (lead of {as_target})"
+        return [as_target], f"{as_target} has no lead: {as_target} instead"
+    holders = directory.resolve([as_target], at, ctx.availability).people
+    managers = [f"manager:{p}" for p in holders if directory.manager_of(p) is not None]
+    if managers:
+        held = ", ".join(holders)
+        return managers, f"{', '.join(managers)} ({as_target} is {held} at {at.isoformat()})"
+    nobody = ", ".join(holders) or "nobody"
+    return [
+        as_target
+    ], f"{as_target} ({nobody} at {at.isoformat()}) has no manager: {as_target} instead"
 
 
 def _known(ctx: Context, target: str) -> bool:
