@@ -12,7 +12,9 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from escalate import loads
+import pytest
+
+from escalate import PolicyError, loads
 from tests.postmortem.policies import (
     BASE,
     REQUIRED,
@@ -310,3 +312,16 @@ def test_a_document_nobody_owns_notifies_nobody_until_someone_does() -> None:
     )
     action = owner_action(owned, "T1:postmortem:document")
     assert (action.id, action.targets) == ("T1:postmortem:document#1@0:notify0", ("person:anna",))
+
+
+# -- a mistyped owner target (defect 14) -------------------------------------------------------
+
+
+def test_a_mistyped_owner_target_suggests_the_owner_target() -> None:
+    section = SECTION.replace("to: [item-owner]}", "to: [item-ownr]}")
+    with pytest.raises(PolicyError) as caught:
+        policy(section=section)
+    assert str(caught.value) == (
+        "pm.yaml:23:32: postmortem.escalation[0].notify.to[0]: unknown target 'item-ownr' "
+        "(did you mean 'item-owner'?)"
+    )
