@@ -325,3 +325,25 @@ def test_a_mistyped_owner_target_suggests_the_owner_target() -> None:
         "pm.yaml:23:32: postmortem.escalation[0].notify.to[0]: unknown target 'item-ownr' "
         "(did you mean 'item-owner'?)"
     )
+
+
+# -- after: counts on the section's calendar for every item (defect 6) -------------------------
+
+AFTER = """\
+postmortem:
+  items: {due: 5bd, calendar: office}
+  escalation:
+    - {after: 2bd, notify: {to: [item-owner]}}
+"""
+
+
+def test_after_business_days_count_on_the_calendar_for_an_item_with_its_own_due_too() -> None:
+    # Recorded Friday 13:00 UTC: two business days on office is Tuesday 29 October 14:00 UTC
+    # (not Sunday 13:00, two days of real time), whether the item has the default due or
+    # its own (Friday 8 November).
+    for payload in ({}, {"due": "2024-11-08T14:00:00Z"}):
+        data = ticket(item("2024-10-25T13:00:00Z", "fix", **payload))
+        early = policy(section=AFTER).evaluate(data, now=at("2024-10-26T00:00:00Z"))
+        assert early.next_evaluation_at == at(DUE)
+        [action] = policy(section=AFTER).evaluate(data, now=at(DUE)).actions
+        assert (action.id, action.due_at) == ("T1:postmortem:fix#1@0:notify0", at(DUE))

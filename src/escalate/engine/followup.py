@@ -44,6 +44,7 @@ from escalate.engine.clocks import (
     ClockDef,
     ClockState,
     Cycle,
+    Rung,
     Target,
     cycles_as_of,
 )
@@ -106,6 +107,7 @@ class _Measured:
     dues: tuple[tuple[datetime, datetime | None], ...]
     start: datetime
     closed_at: datetime | None
+    on_calendar: bool = False  # measured on the section's calendar (not in real time)
 
     @property
     def due_at(self) -> datetime | None:
@@ -206,14 +208,16 @@ def run_followup(
         status = "overdue"
     owners = {"postmortem-owner": owner}
     if published_at is None:
-        _thresholds(ctx, out, doc, "document", doc_revision, owners)
+        _thresholds(ctx, spec, out, doc, "document", doc_revision, owners)
     measured: list[tuple[_Item, _Measured]] = []
     found: list[PostmortemItem] = []
     for item in items:
         m = _measure(spec, item.dues, item.recorded_at, item.closed_at, now, document=False)
         measured.append((item, m))
         if item.closed_at is None:
-            _thresholds(ctx, out, m, item.id, len(m.dues), {**owners, "item-owner": item.owner})
+            _thresholds(
+                ctx, spec, out, m, item.id, len(m.dues), {**owners, "item-owner": item.owner}
+            )
         item_status = "dropped" if item.dropped else "done"
         if item.closed_at is None:
             item_status = "open" if m.overdue_since(now) is None else "overdue"
@@ -532,7 +536,7 @@ def _measure(
         resolved.append((since, default_due if due is None else due))
     ended = closed_at if closed_at is not None and closed_at <= now else None
     state = ClockState(clock, [Cycle(1, start, ended)], None, now)
-    return _Measured(state, tuple(resolved), start, ended)
+    return _Measured(state, tuple(resolved), start, ended, on_calendar=explicit is None)
 
 
 def _default_due(spec: PostmortemDef, start: datetime) -> datetime | None:
@@ -553,6 +557,7 @@ def _default_due(spec: PostmortemDef, start: datetime) -> datetime | None:
 
 def _thresholds(
     ctx: Context,
+    spec: PostmortemDef,
     out: Outcome,
     m: _Measured,
     name: str,
@@ -568,8 +573,19 @@ def _thresholds(
     cs = m.state
     if not cs.applies or not cs.definition.ladder:
         return
+    calendar = None if m.on_calendar else spec.items_calendar
+
+    def amount_us(rung: Rung) -> int:
+        after = rung.after
+        if after is None or calendar is None:
+            return cs.amount_us(rung)
+        # ``after:`` counts on the section's calendar whatever the item's due: the instant
+        # it names there, as this real-time measure's amount
+        due = after.due_at(calendar, m.start) or calendar.add(m.start, after.delta)
+        return max(0, (due - m.start) // ONE_US)
+
     amounts = sorted(
-        ((cs.amount_us(rung), rung) for rung in cs.definition.ladder),
+        ((amount_us(rung), rung) for rung in cs.definition.ladder),
         key=lambda pair: pair[0],
     )
     prefix = f"{ctx.ticket.id}:postmortem:{name}#{revision}@"

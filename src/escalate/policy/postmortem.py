@@ -128,6 +128,7 @@ def compile_postmortem(
         document=_clock("postmortem-document", {}, document),
         items_due=items.due,
         calendar=items.calendar,
+        items_calendar=found,
     )
 
 
