@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from escalate import PolicyError, loads
+from escalate import PolicyError, lint, loads
 from tests.postmortem.policies import (
     BASE,
     REQUIRED,
@@ -347,3 +347,30 @@ def test_after_business_days_count_on_the_calendar_for_an_item_with_its_own_due_
         assert early.next_evaluation_at == at(DUE)
         [action] = policy(section=AFTER).evaluate(data, now=at(DUE)).actions
         assert (action.id, action.due_at) == ("T1:postmortem:fix#1@0:notify0", at(DUE))
+
+
+# -- lint: unused people, unreached thresholds, owners without a manager (T3, 13, 8) -----------
+
+
+def codes(text: str) -> list[tuple[str, str]]:
+    return [(f.code, f.path) for f in lint(loads(text, filename="pm.yaml"))]
+
+
+def test_people_who_may_own_items_notified_by_the_thresholds_are_not_unused() -> None:
+    # anna is named nowhere but as an item owner in the tickets' events
+    assert [c for c in codes(BASE + SECTION) if c[0] == "unused-person"] == []
+    assert ("unused-person", "directory.people.anna") in codes(BASE)
+
+
+def test_item_thresholds_without_items_due_are_reported_as_never_reached() -> None:
+    section = "postmortem:\n  escalation:\n    - {after: 2bd, notify: {to: [item-owner]}}\n"
+    assert ("postmortem-thresholds-unreached", "postmortem.escalation") in codes(BASE + section)
+    assert "postmortem-thresholds-unreached" not in [c for c, _ in codes(BASE + SECTION)]
+
+
+def test_an_owner_manager_threshold_whose_owner_has_no_manager_is_reported() -> None:
+    assert ("postmortem-owner-without-manager", "rules.pm.then.require_postmortem.owner") in (
+        codes(BASE + OWNERS)
+    )
+    managed = BASE.replace("    pat: {}\n", "    pat: {managers: [max]}\n")
+    assert "postmortem-owner-without-manager" not in [c for c, _ in codes(managed + OWNERS)]
