@@ -38,8 +38,6 @@ from escalate.calendars._durations import Duration, format_duration
 from escalate.calendars._instants import ONE_US
 from escalate.engine.actions import ActionDef
 from escalate.engine.clocks import (
-    NOT_APPLICABLE,
-    NOT_STARTED,
     WALL,
     ClockDef,
     ClockState,
@@ -544,12 +542,21 @@ def _default_due(spec: PostmortemDef, start: datetime) -> datetime | None:
     time on the section's calendar reaches ``items.due`` (``None``: no default). It depends
     on the start only, never on the evaluated instant: a finished item is never measured past
     its closing (nor past the calendar's years)."""
-    state = ClockState(spec.items, [Cycle(1, start)], None, start + ONE_US)
-    if state.state in (NOT_APPLICABLE, NOT_STARTED):
+    target = spec.items.targets.get("default")
+    if target is None:
         return None
-    if state.target_us <= 0:
+    # What ClockState.reached_at(target) gives for a cycle from ``start``, without one: the
+    # working time of the target (to the wall time of a ``bd``/``mo`` due date), then the
+    # earliest instant that much working time has passed.
+    calendar, duration = target.measure, target.duration
+    wall = duration.due_at(target.calendar, start)
+    if wall is None:
+        amount = duration.delta
+    else:
+        amount = calendar.elapsed(start, wall) if wall > start else timedelta(0)
+    if amount <= timedelta(0):
         return start
-    return state.reached_at(state.target_us)
+    return calendar.add(start, amount)
 
 
 # -- thresholds --------------------------------------------------------------------------------
