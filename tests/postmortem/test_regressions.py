@@ -374,3 +374,14 @@ def test_an_owner_manager_threshold_whose_owner_has_no_manager_is_reported() -> 
     )
     managed = BASE.replace("    pat: {}\n", "    pat: {managers: [max]}\n")
     assert "postmortem-owner-without-manager" not in [c for c, _ in codes(managed + OWNERS)]
+
+
+def test_a_requiring_rule_shadowed_by_a_final_rule_requires_nothing() -> None:
+    # A final rule before pm holds whenever pm would: pm's action was never due.
+    text = BASE.replace(
+        "rules:\n",
+        "rules:\n  - id: vendor-handles-it\n    when: {status_category: [resolved, closed]}\n"
+        "    final: true\n    then: {set_flag: {flag: vendor}}\n",
+    )
+    decision = loads(text + SECTION).evaluate(ticket(recorded=False), now=at(DUE))
+    assert (decision.postmortem, [a.kind for a in decision.actions]) == (None, ["set_flag"])

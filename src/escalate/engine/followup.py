@@ -58,6 +58,7 @@ from escalate.engine.postmortem import (
     PostmortemDef,
     PostmortemItem,
 )
+from escalate.engine.rules import RuleDef
 from escalate.engine.targets import directory_targets, watch
 
 __all__ = ["OWNER_TARGETS", "run_followup"]
@@ -308,6 +309,8 @@ def _requirement(
         if first is None or first[0] > now:
             continue
         began = first[0]
+        if _shadowed(ctx, facts, rule, began):
+            continue
         for act in acts:
             action_id = f"{ctx.ticket.id}:rule:{rule.id}:{stamp(began)}:{act.kind}{act.index}"
             found.append(_made(act, action_id, began))
@@ -338,6 +341,19 @@ def _requirement(
             if done is not None:
                 found.append(done)
     return min(found, key=lambda r: (r.at, r.id)) if found else None
+
+
+def _shadowed(ctx: Context, facts: Facts, rule: RuleDef, at: datetime) -> bool:
+    """Whether a matched ``final`` rule of higher precedence shadowed ``rule`` at ``at`` (its
+    actions were not due then)."""
+    for final in ctx.policy.rules:
+        if final.rank >= rule.rank:
+            break
+        if final.final:
+            then = facts.at(at, clocks=bool(final.clock_leaves), paths=final.reads_paths)
+            if final.when.check(then):
+                return True
+    return False
 
 
 def _cycle_states(
