@@ -61,6 +61,8 @@ STABLE = {
     "authority-near-miss": "warning",
     "override-authority-missing": "warning",
     "postmortem-never-required": "warning",
+    "postmortem-thresholds-unreached": "warning",
+    "postmortem-owner-without-manager": "warning",
     "unused-ignore": "info",
 }
 

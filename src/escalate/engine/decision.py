@@ -402,7 +402,7 @@ class Decision:
         targets, details, people, notes; only ``late`` may turn true), the same paths,
         priority, segment, ``missed`` (``late`` aside) and ``withdrawn``, the same clock
         states and breach instants. What grows with ``now`` differs: clocks' elapsed, percent
-        and remaining,
+        and remaining, the post-mortem's and its action items' ``percent``,
         ``evaluated_at``, the trace's actual values, ``input_digest``; so may the status of a
         rule whose time condition (a calendar window, an elapsed time) turned without moving
         anything (its path already at the level it asks for). ``next_evaluation_at`` stays,

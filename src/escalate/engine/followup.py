@@ -20,31 +20,36 @@ instant are wake-ups. Unlike a clock's ladder, they stay due after the ticket en
 follow-up happens after the incident. Threshold actions stop being due once their item is
 closed (the document published).
 
-An item is overdue from its due instant (or its recording, when that is later) while open;
-one closed at exactly its due instant was on time.
+An item is overdue from its due instant (or the event that set that due, when it was already
+past then) while open; one closed at exactly its due instant was on time. Rules reading
+``postmortem.overdue_items`` see the count at any past instant through sorted +1/-1
+transitions and a bisection: linear in the items.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import bisect
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from escalate.calendars._durations import Duration, format_duration
+from escalate.calendars._instants import ONE_US
+from escalate.engine.actions import ActionDef
 from escalate.engine.clocks import (
-    NOT_APPLICABLE,
-    NOT_STARTED,
     WALL,
+    ClockDef,
     ClockState,
     Cycle,
+    Rung,
     Target,
+    cycles_as_of,
 )
-from escalate.engine.context import Context
+from escalate.engine.context import Context, stamp
 from escalate.engine.decision import Action
 from escalate.engine.facts import Facts
 from escalate.engine.history import Event
-from escalate.engine.matching import missed_actions
 from escalate.engine.outcome import Outcome, make_action
 from escalate.engine.postmortem import (
     PM_OVERDUE_ITEMS,
@@ -53,6 +58,7 @@ from escalate.engine.postmortem import (
     PostmortemDef,
     PostmortemItem,
 )
+from escalate.engine.rules import RuleDef
 from escalate.engine.targets import directory_targets, watch
 
 __all__ = ["OWNER_TARGETS", "run_followup"]
@@ -100,31 +106,69 @@ class _Measured:
     dues: tuple[tuple[datetime, datetime | None], ...]
     start: datetime
     closed_at: datetime | None
+    on_calendar: bool = False  # measured on the section's calendar (not in real time)
 
     @property
     def due_at(self) -> datetime | None:
         return self.dues[-1][1]
 
-    def overdue_from(self, due: datetime | None) -> datetime | None:
-        return None if due is None else max(due, self.start)
+    @staticmethod
+    def overdue_from(since: datetime, due: datetime | None) -> datetime | None:
+        """When a revision in force from ``since`` with this ``due`` makes the item overdue:
+        its due instant, or the revision itself for a due already past then."""
+        return None if due is None else max(due, since)
 
     def overdue_since(self, now: datetime) -> datetime | None:
-        since = self.overdue_from(self.due_at)
+        since = self.overdue_from(*self.dues[-1])
         if since is None or since > now:
             return None
         closed = self.closed_at
         return since if closed is None or closed > since else None
 
-    def overdue_at(self, at: datetime) -> bool:
-        """Whether it was open and past the due in force at ``at`` (after ``at``'s events)."""
-        if at < self.start or (self.closed_at is not None and self.closed_at <= at):
-            return False
-        due: datetime | None = None
-        for since, value in self.dues:
-            if since <= at:
-                due = value
-        from_ = self.overdue_from(due)
-        return from_ is not None and at >= from_
+    def overdue_spans(self) -> list[tuple[datetime, datetime | None]]:
+        """The spans ``[from, to)`` over which it was open and past the due in force (``to``
+        ``None``: still so), one at most per revision, in time order: the revision's
+        overdue instant up to the next revision or the closing."""
+        spans: list[tuple[datetime, datetime | None]] = []
+        closed = self.closed_at
+        for i, (since, due) in enumerate(self.dues):
+            lo = self.overdue_from(since, due)
+            if lo is None:
+                continue
+            lo = max(lo, self.start)
+            hi = self.dues[i + 1][0] if i + 1 < len(self.dues) else None
+            if closed is not None and (hi is None or closed < hi):
+                hi = closed
+            if hi is None or lo < hi:
+                spans.append((lo, hi))
+        return spans
+
+
+class _Overdue:
+    """How many items were overdue at any instant: the items' overdue spans as sorted +1/-1
+    transitions with running counts, looked up by bisection (the rules that read
+    ``postmortem.overdue_items`` ask at every change: linear in the items, not quadratic)."""
+
+    __slots__ = ("counts", "instants")
+
+    def __init__(self, measured: Sequence[_Measured]) -> None:
+        deltas: dict[datetime, int] = {}
+        for m in measured:
+            for lo, hi in m.overdue_spans():
+                deltas[lo] = deltas.get(lo, 0) + 1
+                if hi is not None:
+                    deltas[hi] = deltas.get(hi, 0) - 1
+        self.instants = sorted(deltas)
+        self.counts: list[int] = []
+        running = 0
+        for at in self.instants:
+            running += deltas[at]
+            self.counts.append(running)
+
+    def at(self, at: datetime) -> int:
+        """How many were overdue at ``at`` (after ``at``'s events)."""
+        i = bisect.bisect_right(self.instants, at)
+        return self.counts[i - 1] if i else 0
 
 
 def run_followup(
@@ -144,9 +188,17 @@ def run_followup(
         facts.record_postmortem(lambda at: _NONE, ())
         return None
     now = ctx.now
-    owner, owner_from, doc_dues, published_at, items = _read(ctx.ticket.events, required)
+    defaults: dict[datetime, datetime | None] = {}
+
+    def default(start: datetime) -> datetime | None:
+        if start not in defaults:
+            defaults[start] = _default_due(spec, start)
+        return defaults[start]
+
+    owner, owner_from, doc_dues, published_at, items = _read(ctx.ticket.events, required, default)
     if owner is None and required.owner is not None:
-        owner, owner_from = _policy_owner(ctx, required.owner, required.at), "policy"
+        owner = _policy_owner(ctx, required.owner, required.at)
+        owner_from = None if owner is None else "policy"
     # The document: from the requirement to its due date, in real time.
     doc = _measure(spec, doc_dues, required.at, published_at, now, document=True)
     doc_revision = len(doc.dues)
@@ -155,14 +207,16 @@ def run_followup(
         status = "overdue"
     owners = {"postmortem-owner": owner}
     if published_at is None:
-        _thresholds(ctx, out, doc, "document", doc_revision, owners)
+        _thresholds(ctx, spec, out, doc, "document", doc_revision, owners)
     measured: list[tuple[_Item, _Measured]] = []
     found: list[PostmortemItem] = []
     for item in items:
         m = _measure(spec, item.dues, item.recorded_at, item.closed_at, now, document=False)
         measured.append((item, m))
         if item.closed_at is None:
-            _thresholds(ctx, out, m, item.id, len(m.dues), {**owners, "item-owner": item.owner})
+            _thresholds(
+                ctx, spec, out, m, item.id, len(m.dues), {**owners, "item-owner": item.owner}
+            )
         item_status = "dropped" if item.dropped else "done"
         if item.closed_at is None:
             item_status = "open" if m.overdue_since(now) is None else "overdue"
@@ -198,25 +252,26 @@ def run_followup(
     facts.current[PM_STATUS] = status
     facts.current[PM_OVERDUE_ITEMS] = postmortem.overdue_items
 
+    overdue = _Overdue([m for _, m in measured])
+    doc_spans = doc.overdue_spans()
+
     def past(at: datetime) -> Mapping[str, Any]:
         if at < required.at:
             return _NONE
         if published_at is not None and published_at <= at:
             state = "published"
         else:
-            state = "overdue" if doc.overdue_at(at) else "pending"
-        count = sum(1 for _, m in measured if m.overdue_at(at))
-        return {PM_STATUS: state, PM_OVERDUE_ITEMS: count}
+            late = any(lo <= at and (hi is None or at < hi) for lo, hi in doc_spans)
+            state = "overdue" if late else "pending"
+        return {PM_STATUS: state, PM_OVERDUE_ITEMS: overdue.at(at)}
 
-    changes = {required.at, *(t for t in (published_at,) if t is not None)}
-    for m in (doc, *(m for _, m in measured)):
-        changes.add(m.start)
-        if m.closed_at is not None:
-            changes.add(m.closed_at)
-        for since, due in m.dues:
-            changes.add(since)
-            if due is not None:
-                changes.add(max(due, m.start))
+    changes = {required.at, *overdue.instants}
+    if published_at is not None:
+        changes.add(published_at)
+    for lo, hi in doc_spans:
+        changes.add(lo)
+        if hi is not None:
+            changes.add(hi)
     facts.record_postmortem(past, tuple(sorted(t for t in changes if t <= now)))
     return postmortem
 
@@ -231,19 +286,94 @@ def _requirement(
     cycles: Mapping[str, list[Cycle]],
     out: Outcome,
 ) -> _Requirement | None:
-    """The earliest ``require_postmortem`` action of the ticket: due now, recorded done, or
-    (a ticket that ended) missed."""
-    found = [_from_action(a) for a in (*out.actions, *out.missed) if a.kind == _KIND]
+    """The earliest ``require_postmortem`` action of the ticket that became due: due now,
+    recorded done, missed, or due once and no longer (the ticket reopened, a higher rung
+    reached, the rule stopped matching). A requirement that became due is never forgotten.
+
+    Candidates: the start of the earliest stretch of each rule carrying the action; every
+    rung carrying it that each clock cycle reached by now; and each recorded id of such an
+    action that was due when it was recorded (a retroactive priority change may have moved
+    its rung since: the requirement stays where it was).
+    """
+    found = [_from_action(a) for a in out.actions if a.kind == _KIND]
+    now = ctx.now
+    for rule in ctx.policy.rules:
+        acts = [a for a in rule.actions if a.kind == _KIND and a.within is not None]
+        if not acts:
+            continue
+        if rule.reads_time:
+            first = facts.first_stretch(rule.when, rule.fields, ctx.ticket.opened_at)
+        else:
+            stretches = facts.stretches(rule.when, rule.fields)
+            first = stretches[0] if stretches else None
+        if first is None or first[0] > now:
+            continue
+        began = first[0]
+        if _shadowed(ctx, facts, rule, began):
+            continue
+        for act in acts:
+            action_id = f"{ctx.ticket.id}:rule:{rule.id}:{stamp(began)}:{act.kind}{act.index}"
+            found.append(_made(act, action_id, began))
+    for clock in ctx.policy.clocks:
+        rungs = [
+            (rung, act)
+            for rung in clock.ladder
+            for act in rung.actions
+            if act.kind == _KIND and act.within is not None
+        ]
+        if not rungs:
+            continue
+        for cs in _cycle_states(ctx, clock, clocks, cycles):
+            if not cs.applies:
+                continue
+            for rung, act in rungs:
+                reached = cs.rung_reached_at(cs.amount_us(rung))
+                if reached is not None and reached <= now:
+                    action_id = (
+                        f"{ctx.ticket.id}:clock:{clock.name}#{cs.cycle}@{rung.index}:"
+                        f"{act.kind}{act.index}"
+                    )
+                    found.append(_made(act, action_id, reached))
     prefix = f"{ctx.ticket.id}:"
-    for action_id in ctx.done_at:
+    for action_id, recorded in ctx.done_at.items():
         if action_id.startswith(prefix) and f":{_KIND}" in action_id:
-            done = _from_done(ctx, clocks, cycles, action_id, action_id[len(prefix) :])
+            done = _from_done(ctx, facts, cycles, action_id, action_id[len(prefix) :], recorded)
             if done is not None:
                 found.append(done)
-    if not found and ctx.resolved and out.missed_rules:
-        missed = missed_actions(ctx, facts, (), out.missed_rules)
-        found = [_from_action(a) for a in missed if a.kind == _KIND]
     return min(found, key=lambda r: (r.at, r.id)) if found else None
+
+
+def _shadowed(ctx: Context, facts: Facts, rule: RuleDef, at: datetime) -> bool:
+    """Whether a matched ``final`` rule of higher precedence shadowed ``rule`` at ``at`` (its
+    actions were not due then)."""
+    for final in ctx.policy.rules:
+        if final.rank >= rule.rank:
+            break
+        if final.final:
+            then = facts.at(at, clocks=bool(final.clock_leaves), paths=final.reads_paths)
+            if final.when.check(then):
+                return True
+    return False
+
+
+def _cycle_states(
+    ctx: Context, clock: ClockDef, clocks: Sequence[ClockState], cycles: Mapping[str, list[Cycle]]
+) -> list[ClockState]:
+    """Every cycle of ``clock`` measured at now (the stage's own state where it has one)."""
+    found = cycles.get(clock.name, [])
+    states: list[ClockState] = []
+    for k, cycle in enumerate(found):
+        cs = next((c for c in clocks if c.name == clock.name and c.cycle == cycle.number), None)
+        states.append(
+            cs if cs is not None else ClockState(clock, found[: k + 1], ctx.priority, ctx.now)
+        )
+    return states
+
+
+def _made(act: ActionDef, action_id: str, at: datetime) -> _Requirement:
+    assert act.within is not None
+    owner = act.details.get("owner")
+    return _Requirement(at, action_id, at + act.within, None if owner is None else str(owner))
 
 
 def _from_action(action: Action) -> _Requirement:
@@ -254,15 +384,18 @@ def _from_action(action: Action) -> _Requirement:
 
 def _from_done(
     ctx: Context,
-    clocks: Sequence[ClockState],
+    facts: Facts,
     cycles: Mapping[str, list[Cycle]],
     action_id: str,
     rest: str,
+    recorded: datetime,
 ) -> _Requirement | None:
-    """A recorded ``require_postmortem`` action read back from its id: a rule's
-    (``rule:<id>:<stamp>:require_postmortem<i>``) or a clock rung's
-    (``clock:<name>#<cycle>@<rung>:require_postmortem<i>``); ``None`` for an id this policy
-    did not emit (another version's)."""
+    """A recorded ``require_postmortem`` action read back from its id, if it was due when it
+    was recorded (as the ticket stood then): a rule's
+    (``rule:<id>:<stamp>:require_postmortem<i>``: the rule held at the stamp, not after the
+    recording) or a clock rung's (``clock:<name>#<cycle>@<rung>:require_postmortem<i>``: the
+    rung was reached by the recording, with the priority in force then); ``None`` for an id
+    this policy did not emit (another version's) or that was never due (a mistyped id)."""
     parts = rest.split(":")
     index = _index(parts[-1])
     if index is None:
@@ -270,9 +403,12 @@ def _from_done(
     if len(parts) == 4 and parts[0] == "rule":
         rule = next((r for r in ctx.policy.rules if r.id == parts[1]), None)
         at = _stamp(parts[2])
-        if rule is None or at is None or index >= len(rule.actions):
+        if rule is None or at is None or index >= len(rule.actions) or at > recorded:
             return None
         act = rule.actions[index]
+        then = facts.at(at, clocks=bool(rule.clock_leaves), paths=rule.reads_paths)
+        if act.kind != _KIND or not rule.when.check(then):
+            return None
     elif len(parts) == 3 and parts[0] == "clock":
         name, _, where = parts[1].partition("#")
         number, _, rung_index = where.partition("@")
@@ -287,21 +423,23 @@ def _from_done(
         k = next((k for k, c in enumerate(found) if c.number == int(number)), None)
         if k is None:
             return None
-        cs = next((c for c in clocks if c.name == name and c.cycle == int(number)), None)
-        if cs is None:
-            cs = ClockState(clock, found[: k + 1], ctx.priority, ctx.now)
+        state = ctx.ticket.state_at(recorded)
+        priority = ctx.policy.priority_of(ctx.ticket, state.priority, state)
+        as_of = cycles_as_of(found[: k + 1], recorded)
+        if not as_of:
+            return None
+        cs = ClockState(clock, as_of, priority, min(recorded, ctx.now))
         if not cs.applies:
             return None
         reached = cs.rung_reached_at(cs.amount_us(rung))
-        if reached is None:
+        if reached is None or reached > recorded:
             return None
         at, act = reached, rung.actions[index]
     else:
         return None
     if act.kind != _KIND or act.within is None:
         return None
-    owner = act.details.get("owner")
-    return _Requirement(at, action_id, at + act.within, None if owner is None else str(owner))
+    return _made(act, action_id, at)
 
 
 def _index(text: str) -> int | None:
@@ -327,9 +465,15 @@ _Read = tuple[
 ]
 
 
-def _read(events: Sequence[Event], required: _Requirement) -> _Read:
+def _read(
+    events: Sequence[Event],
+    required: _Requirement,
+    default: Callable[[datetime], datetime | None],
+) -> _Read:
     """What the ``postmortem`` events say: the owner (and that it came from an event), the
-    document's due dates over time, when it was published, the items in recording order."""
+    document's due dates over time, when it was published, the items in recording order.
+    ``default`` is the due of an item recorded at an instant without a due of its own: an
+    item re-sent with the due already in force keeps its revision."""
     owner: str | None = None
     owner_from: str | None = None
     dues: list[tuple[datetime, datetime | None]] = [(required.at, required.due_by)]
@@ -353,7 +497,10 @@ def _read(events: Sequence[Event], required: _Requirement) -> _Read:
                 items[e.item] = _Item(e.item, e.title, e.owner, e.at, [(e.at, e.due)])
                 continue
             found.title, found.owner = e.title, e.owner
-            if e.due is not None and e.due != found.dues[-1][1]:
+            in_force = found.dues[-1][1]
+            if in_force is None:
+                in_force = default(found.recorded_at)
+            if e.due is not None and e.due != in_force:
                 found.dues.append((e.at, e.due))
         elif e.item is not None:  # item-done, item-dropped (the ticket checked the item)
             found = items[e.item]
@@ -398,23 +545,34 @@ def _measure(
     resolved: list[tuple[datetime, datetime | None]] = []
     default_due: datetime | None = None
     if any(due is None for _, due in dues):
-        default_due = _default_due(spec, start, now)
+        default_due = _default_due(spec, start)
     for since, due in dues:
         resolved.append((since, default_due if due is None else due))
     ended = closed_at if closed_at is not None and closed_at <= now else None
     state = ClockState(clock, [Cycle(1, start, ended)], None, now)
-    return _Measured(state, tuple(resolved), start, ended)
+    return _Measured(state, tuple(resolved), start, ended, on_calendar=explicit is None)
 
 
-def _default_due(spec: PostmortemDef, start: datetime, now: datetime) -> datetime | None:
+def _default_due(spec: PostmortemDef, start: datetime) -> datetime | None:
     """When an item recorded at ``start`` without a due of its own is due: when its elapsed
-    time on the section's calendar reaches ``items.due`` (``None``: no default)."""
-    state = ClockState(spec.items, [Cycle(1, start)], None, now)
-    if state.state in (NOT_APPLICABLE, NOT_STARTED):
+    time on the section's calendar reaches ``items.due`` (``None``: no default). It depends
+    on the start only, never on the evaluated instant: a finished item is never measured past
+    its closing (nor past the calendar's years)."""
+    target = spec.items.targets.get("default")
+    if target is None:
         return None
-    if state.target_us <= 0:
+    # What ClockState.reached_at(target) gives for a cycle from ``start``, without one: the
+    # working time of the target (to the wall time of a ``bd``/``mo`` due date), then the
+    # earliest instant that much working time has passed.
+    calendar, duration = target.measure, target.duration
+    wall = duration.due_at(target.calendar, start)
+    if wall is None:
+        amount = duration.delta
+    else:
+        amount = calendar.elapsed(start, wall) if wall > start else timedelta(0)
+    if amount <= timedelta(0):
         return start
-    return state.reached_at(state.target_us)
+    return calendar.add(start, amount)
 
 
 # -- thresholds --------------------------------------------------------------------------------
@@ -422,6 +580,7 @@ def _default_due(spec: PostmortemDef, start: datetime, now: datetime) -> datetim
 
 def _thresholds(
     ctx: Context,
+    spec: PostmortemDef,
     out: Outcome,
     m: _Measured,
     name: str,
@@ -431,14 +590,25 @@ def _thresholds(
     """An open item's (the unpublished document's) due instant and next threshold as
     wake-ups, and the highest reached threshold's actions not recorded done."""
     now = ctx.now
-    since = m.overdue_from(m.due_at)
+    since = m.overdue_from(*m.dues[-1])
     if since is not None and since > now:
         out.wakeups.append(since)
     cs = m.state
     if not cs.applies or not cs.definition.ladder:
         return
+    calendar = None if m.on_calendar else spec.items_calendar
+
+    def amount_us(rung: Rung) -> int:
+        after = rung.after
+        if after is None or calendar is None:
+            return cs.amount_us(rung)
+        # ``after:`` counts on the section's calendar whatever the item's due: the instant
+        # it names there, as this real-time measure's amount
+        due = after.due_at(calendar, m.start) or calendar.add(m.start, after.delta)
+        return max(0, (due - m.start) // ONE_US)
+
     amounts = sorted(
-        ((cs.amount_us(rung), rung) for rung in cs.definition.ladder),
+        ((amount_us(rung), rung) for rung in cs.definition.ladder),
         key=lambda pair: pair[0],
     )
     prefix = f"{ctx.ticket.id}:postmortem:{name}#{revision}@"
@@ -449,14 +619,17 @@ def _thresholds(
         rung, amount = reached[-1]
         at = cs.rung_reached_at(amount)
         assert at is not None  # an amount already elapsed was reached
+        at = max(at, m.dues[-1][0])  # a due already past when it was set: due from then
         for act in rung.actions:
             action_id = f"{prefix}{rung.index}:{act.kind}{act.index}"
             if action_id in ctx.done_at:
                 continue
             source = f"postmortem:{name}@{rung.text}"
             action = make_action(act, action_id, source, at, now, rung.rationale)
-            out.actions.append(_with_owners(ctx, out, action, owners))
-            emits = True
+            found = _with_owners(ctx, out, action, owners)
+            if found is not None:
+                out.actions.append(found)
+                emits = True
     k = 0
     while k < len(future):
         amount = future[k][0]
@@ -476,10 +649,12 @@ def _thresholds(
 
 def _with_owners(
     ctx: Context, out: Outcome, action: Action, owners: Mapping[str, str | None]
-) -> Action:
-    """The action with each owner target (``item-owner`` ...) replaced by the owner it
-    names, and the people its targets reach now (when the policy has a directory); an owner
-    the directory does not know is left for the caller to resolve, with a note."""
+) -> Action | None:
+    """The action with each owner target (``item-owner`` ...) replaced by the targets it
+    stands for (:func:`_owner_targets`), and the people its targets reach now (when the
+    policy has a directory); an owner the directory does not know is left for the caller to
+    resolve, with a note. ``None`` for a notify left with no target at all (nobody owns the
+    post-mortem yet): it is due, with the same id, once someone does."""
     directory = ctx.directory
     targets: list[str] = []
     notes: list[str] = []
@@ -490,18 +665,16 @@ def _with_owners(
             continue
         manager = target.endswith("-manager")
         base = target[: -len("-manager")] if manager else target
-        owner = owners.get(base)
-        found = _owner_target(owner, manager=manager)
-        if found is None:
-            why = "nobody owns it yet" if owner is None else f"{owner} is not a person"
-            notes.append(f"{target}: {why}")
-            continue
-        notes.append(f"{target}: {found}")
-        if found not in targets:
-            targets.append(found)
-        if not directory.empty and not _known(ctx, found):
-            unknown.add(found)
-            notes.append(f"{found} is not in the directory: left for the caller to resolve")
+        found, why = _owner_targets(ctx, owners.get(base), manager=manager, at=action.due_at)
+        notes.append(f"{target}: {why}")
+        for one in found:
+            if one not in targets:
+                targets.append(one)
+            if not directory.empty and not _known(ctx, one):
+                unknown.add(one)
+                notes.append(f"{one} is not in the directory: left for the caller to resolve")
+    if action.targets and not targets:
+        return None
     action = replace(action, targets=tuple(targets), notes=tuple(notes))
     if directory.empty or not targets:
         return action
@@ -518,17 +691,47 @@ def _with_owners(
     return replace(action, people=found_people.people, notes=(*notes, *found_people.notes))
 
 
-def _owner_target(owner: str | None, *, manager: bool) -> str | None:
-    """The target an owner stands for: a person id as ``person:<id>``, a target as it is;
-    with ``manager``, ``manager:<id>`` of a person (``None`` for anything else)."""
+def _owner_targets(
+    ctx: Context, owner: str | None, *, manager: bool, at: datetime
+) -> tuple[list[str], str]:
+    """The targets an owner stands for, and the note that says how: a person id as
+    ``person:<id>``, a target as written; with ``manager``, the manager of the person the
+    owner is at ``at`` (the threshold's instant): ``manager:<id>`` of a person; of a role or
+    schedule, the manager of whoever the directory resolves it to then; of a team, its lead.
+    Where the directory names no such manager, the owner itself (said in the note): a
+    threshold never notifies nobody because of a missing manager."""
     if owner is None:
-        return None
+        return [], "nobody owns it yet"
     kind, sep, name = owner.partition(":")
     if not sep:
         kind, name = "person", owner
-    if manager:
-        return f"manager:{name}" if kind == "person" else None
-    return f"{kind}:{name}"
+    as_target = f"{kind}:{name}"
+    if not manager:
+        return [as_target], as_target
+    directory = ctx.directory
+    if kind == "person":
+        if directory.empty or name not in directory.people:
+            return [f"manager:{name}"], f"manager:{name}"
+        if directory.manager_of(name) is not None:
+            return [f"manager:{name}"], f"manager:{name}"
+        why = f"{name} has no manager in the directory (give 'managers'): {as_target} instead"
+        return [as_target], why
+    if directory.empty or not _known(ctx, as_target):
+        return [as_target], f"{as_target} instead (the directory cannot say who manages it)"
+    if kind == "team":
+        lead = directory.teams[name].lead
+        if lead is not None:
+            return [f"person:{lead}"], f"person:{lead} (lead of {as_target})"
+        return [as_target], f"{as_target} has no lead: {as_target} instead"
+    holders = directory.resolve([as_target], at, ctx.availability).people
+    managers = [f"manager:{p}" for p in holders if directory.manager_of(p) is not None]
+    if managers:
+        held = ", ".join(holders)
+        return managers, f"{', '.join(managers)} ({as_target} is {held} at {at.isoformat()})"
+    nobody = ", ".join(holders) or "nobody"
+    return [
+        as_target
+    ], f"{as_target} ({nobody} at {at.isoformat()}) has no manager: {as_target} instead"
 
 
 def _known(ctx: Context, target: str) -> bool:

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any
 
+from escalate.calendars.calendar import Calendar
 from escalate.engine.clocks import ClockDef
 
 __all__ = [
@@ -63,13 +64,15 @@ class PostmortemDef:
     due date), its ladder the ``escalation`` thresholds; ``document`` the clock of the
     document (its target set per ticket, in real time), its ladder ``document_escalation``.
     ``items_due`` and ``calendar`` are ``items.due`` (``None``: not given) and
-    ``items.calendar`` as written.
+    ``items.calendar`` as written, ``items_calendar`` that calendar compiled: thresholds
+    written ``after:`` count on it for every item and the document, whatever their due.
     """
 
     items: ClockDef
     document: ClockDef
     items_due: str | None
     calendar: str
+    items_calendar: Calendar | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +87,7 @@ class PostmortemItem:
     so a new due date arms the thresholds again); ``status`` one of :data:`ITEM_STATUSES`;
     ``percent`` the time elapsed of the allowed time as an exact fraction (``None`` without a
     due date or with no time allowed); ``overdue_since`` when it became overdue (its due
-    instant, or its recording for a due already past), kept once it is closed; ``closed_at``
+    instant, or the event that set a due already past), kept once it is closed; ``closed_at``
     when it was done or dropped and ``reason`` why it was dropped.
     """
 

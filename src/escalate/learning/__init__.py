@@ -43,6 +43,7 @@ from escalate.learning.patterns import (
     ping_pong_chains,
     ping_pong_loops,
 )
+from escalate.learning.postmortems import OwnerOverdue, PostmortemKpis, postmortem_kpis
 from escalate.learning.recurrence import (
     Recurrence,
     fingerprint,
@@ -68,7 +69,9 @@ __all__ = [
     "KpiGroup",
     "KpiReport",
     "Loop",
+    "OwnerOverdue",
     "PingPong",
+    "PostmortemKpis",
     "Recurrence",
     "Stats",
     "TicketFacts",
@@ -86,6 +89,7 @@ __all__ = [
     "ping_pong",
     "ping_pong_chains",
     "ping_pong_loops",
+    "postmortem_kpis",
     "pseudonym",
     "recurrence_counts",
     "recurrence_fields",

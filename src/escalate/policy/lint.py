@@ -125,6 +125,8 @@ _CODES: dict[str, Severity] = {
     "override-authority-missing": "warning",
     # post-mortem follow-up
     "postmortem-never-required": "warning",
+    "postmortem-thresholds-unreached": "warning",
+    "postmortem-owner-without-manager": "warning",
     # suppressions
     "unused-ignore": "info",
 }
@@ -418,6 +420,7 @@ def _findings(
                 "require_postmortem action, so no ticket ever has a post-mortem to follow up",
             )
         )
+    found += _postmortem_findings(policy)
     located = [_located(policy, f) for f in found]
     if policy.segments:
         located += [_located(policy, f) for f in _segment_findings(policy.segments)]
@@ -453,6 +456,92 @@ def _recurrence_findings(policy: Policy, rule: str, when: Condition) -> list[Fin
         for name in _RECURRENCE_FIELDS
         if name in read
     ]
+
+
+def _postmortem_findings(policy: Policy) -> list[Finding]:
+    """Thresholds that an item without its own due never reaches (no ``items.due``), and an
+    owner-manager threshold whose owner, as ``require_postmortem.owner`` names it, has no
+    manager in the directory (the owner itself is notified instead)."""
+    section = policy.postmortem
+    if section is None:
+        return []
+    found: list[Finding] = []
+    if section.items_due is None and section.items.ladder:
+        found.append(
+            _finding(
+                "postmortem-thresholds-unreached",
+                ("postmortem", "escalation"),
+                "postmortem.items has no due, so an action item recorded without a due of its "
+                "own has no due date and never reaches these thresholds (after: ones too)",
+            )
+        )
+    document = [a for rung in section.document.ladder for a in rung.actions]
+    items = [a for rung in section.items.ladder for a in rung.actions]
+    if not any("postmortem-owner-manager" in a.targets for a in (*document, *items)):
+        return found
+    directory = policy.directory
+    if directory.empty:
+        return found
+    for rule in policy.rules:
+        for act in rule.actions:
+            owner = act.details.get("owner") if act.kind == "require_postmortem" else None
+            why = _no_manager(policy, owner) if isinstance(owner, str) else None
+            if why is not None:
+                found.append(
+                    _finding(
+                        "postmortem-owner-without-manager",
+                        ("rules", rule.id, "then", "require_postmortem", "owner"),
+                        f"postmortem-owner-manager of {owner}: {why}, so the threshold "
+                        f"notifies {owner} itself",
+                    )
+                )
+    for clock in policy.clocks:
+        for rung in clock.ladder:
+            for act in rung.actions:
+                owner = act.details.get("owner") if act.kind == "require_postmortem" else None
+                why = _no_manager(policy, owner) if isinstance(owner, str) else None
+                if why is not None:
+                    where = ("clocks", clock.name, "ladder", rung.index, "require_postmortem")
+                    found.append(
+                        _finding(
+                            "postmortem-owner-without-manager",
+                            (*where, "owner"),
+                            f"postmortem-owner-manager of {owner}: {why}, so the threshold "
+                            f"notifies {owner} itself",
+                        )
+                    )
+    return found
+
+
+def _no_manager(policy: Policy, owner: str) -> str | None:
+    """Why the directory finds no manager for an owner (``None``: it does, or the owner is
+    the ticket's assignee or group, known only per ticket)."""
+    directory = policy.directory
+    kind, _, name = owner.partition(":")
+    if kind == "person":
+        return None if directory.manager_of(name) is not None else f"{name} has no manager"
+    if kind == "team" and (team := directory.teams.get(name)) is not None:
+        return None if team.lead is not None else f"team {name} has no lead"
+    if kind in ("role", "schedule"):
+        people = sorted(_named_people(policy, [owner]))
+        if people and all(directory.manager_of(p) is None for p in people):
+            return f"nobody who can hold it ({', '.join(people)}) has a manager"
+    return None
+
+
+def _owners_notified(policy: Policy) -> bool:
+    """Whether the post-mortem thresholds of the policy or of a segment notify an owner."""
+    owners = ("item-owner", "item-owner-manager", "postmortem-owner", "postmortem-owner-manager")
+    for compiled in (policy, *(s.policy for s in policy.segments)):
+        assert isinstance(compiled, Policy)
+        section = compiled.postmortem
+        if section is None:
+            continue
+        for clock in (section.items, section.document):
+            for rung in clock.ladder:
+                if any(t in owners for a in rung.actions for t in a.targets):
+                    return True
+    return False
 
 
 def _requires_postmortem(policy: Policy) -> bool:
@@ -1201,6 +1290,10 @@ def _directory_findings(
     if directory.empty:
         return out
     used = _people_used(policy) if policy.segment is None else set(directory.people)
+    if _owners_notified(policy):
+        # anyone may own a post-mortem or an action item (the tickets' events say who), and
+        # the section's thresholds notify the owners: nobody is unused
+        used = set(directory.people)
     for pid, person in directory.people.items():
         where: KeyPath = ("directory", "people", pid)
         if not person.channels:

@@ -21,7 +21,7 @@ from escalate.engine.actions import ActionDef
 from escalate.engine.clocks import ClockDef, Rung, Target
 from escalate.engine.followup import OWNER_TARGETS
 from escalate.engine.postmortem import PostmortemDef
-from escalate.errors import PolicyError
+from escalate.errors import PolicyError, shown, suggest
 from escalate.policy.models import PostmortemSectionSpec, RuleSpec, RungSpec
 
 __all__ = [
@@ -37,6 +37,8 @@ Path = tuple[str | int, ...]
 #: The owner targets the document's thresholds may notify, and those an item's may.
 DOCUMENT_TARGETS = ("postmortem-owner", "postmortem-owner-manager")
 ITEM_TARGETS = OWNER_TARGETS
+# The targets without a kind any notify takes (the compiler's NOTIFY_SPECIAL).
+_SPECIAL = ("assignee", "assignment-group", "customer", "requester")
 
 # What the follow-up cannot do, and why: it goes on after the incident ended.
 _REFUSED = {
@@ -87,6 +89,16 @@ def check_thresholds(spec: PostmortemSectionSpec) -> None:
                 if getattr(rung, kind) is not None:
                     message = f"post-mortem thresholds cannot {kind}: {why}"
                     raise PolicyError(message, path=("postmortem", key, i, kind))
+            allowed = (*_SPECIAL, *(ITEM_TARGETS if key == "escalation" else DOCUMENT_TARGETS))
+            for j, target in enumerate(rung.notify.to if rung.notify is not None else ()):
+                if ":" in target or target in allowed or target in OWNER_TARGETS:
+                    continue
+                near = suggest(target, allowed)
+                if near is not None:
+                    raise PolicyError(
+                        f"unknown target {shown(target)} (did you mean {shown(near)}?)",
+                        path=("postmortem", key, i, "notify", "to", j),
+                    )
             if rung.notify is not None and rung.notify.plan is not None:
                 raise PolicyError(
                     "notification plans deliver a live incident's pages and stop when it "
@@ -116,6 +128,7 @@ def compile_postmortem(
         document=_clock("postmortem-document", {}, document),
         items_due=items.due,
         calendar=items.calendar,
+        items_calendar=found,
     )
 
 
