@@ -118,3 +118,19 @@ def test_out_dash_is_refused_and_writes_no_file_named_dash(
         err,
         (tmp_path / "-").exists(),
     )
+
+
+def test_fingerprint_refuses_a_field_named_twice(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [*corpus(tmp_path), "--at", "2024-05-03T00:00:00Z", "--json", "--recount"]
+    code, out, err = run([*argv, "--fingerprint", "service,service"], capsys)
+    assert (
+        2,
+        "",
+        "escalate: error: --fingerprint: fingerprint field 'service' is listed twice\n",
+    ) == (
+        code,
+        out,
+        err,
+    )
