@@ -468,3 +468,35 @@ def test_a_scrubber_of_values_nested_past_its_limit_is_one_alternation_and_agree
         (102, 104, "ab"),
         (105, 110, "bbbbb"),
     ]
+
+
+# -- the last review: written dates a shift left exact -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2024/06/03", "[withheld]"),  # year first with slashes
+        ("2024.06.03 done", "[withheld] done"),
+        ("order 20240603", "order [withheld]"),  # eight digits that read as a date
+        ("id 12345678", "id 12345678"),  # eight digits that do not
+        ("id 18991231", "id 18991231"),  # nor before 1990
+        ("v2024-06-03", "v2022-07-04"),  # glued to a letter: moved (100 weeks back)
+        ("2024-06-03T24:00", "[withheld]"),  # ISO-shaped, no instant
+        ("2024-02-30", "[withheld]"),
+        ("03-06-2024", "[withheld]"),  # day first with hyphens
+        ("release 10.11.2024.1", "release 10.11.2024.1"),  # a version, not a date
+        ("build 1.10.11.2024", "build 1.10.11.2024"),
+        ("on 03.06.2024.", "on 04.07.2022."),  # a full stop after a date is not a digit
+        ("12024-06-03", "12024-06-03"),  # a digit glued to it
+        ("20240603T100000Z", "20220704T100000Z"),  # a stamp is moved, not withheld
+    ],
+)
+def test_a_shift_leaves_no_written_date_exact(text: str, expected: str) -> None:
+    data = {
+        "id": "T1",
+        "opened_at": "2024-06-03T10:00:00Z",
+        "events": [{"at": "2024-06-03T10:05:00Z", "type": "comment", "text": text}],
+    }
+    out = case_study(data, salt="s", shift=timedelta(weeks=-100))
+    assert expected == out["events"][0]["text"]
