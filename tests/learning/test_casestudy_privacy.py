@@ -500,3 +500,90 @@ def test_a_shift_leaves_no_written_date_exact(text: str, expected: str) -> None:
     }
     out = case_study(data, salt="s", shift=timedelta(weeks=-100))
     assert expected == out["events"][0]["text"]
+
+
+# -- the last review: the words of a classified person-like value ---------------------------------
+
+CALLER = loads(
+    """
+policy: t
+version: "1"
+classification: {fields.caller_name: personal, fields.callback: personal, fields.condition: health}
+directory:
+  people:
+    max.mueller: {name: Max Mueller}
+""",
+    filename="t.yaml",
+)
+
+
+def caller_study(text: str, **fields: Any) -> dict[str, Any]:
+    data = {
+        "id": "INC1",
+        "opened_at": "2024-06-03T10:00:00Z",
+        "customer": {"id": "CUST-778899"},
+        "fields": {"caller_name": "Erika Mustermann", **fields},
+        "events": [
+            {"at": "2024-06-03T10:05:00Z", "type": "comment", "text": text},
+            {
+                "at": "2024-06-03T10:07:00Z",
+                "type": "field-changed",
+                "field": "fields.notes",
+                "from": "Erika called",
+                "to": "called back",
+            },
+            {
+                "at": "2024-06-03T11:11:00Z",
+                "type": "postmortem",
+                "change": "item",
+                "item": "fix",
+                "title": "Patch srv for Erika",
+                "owner": "max.mueller",
+                "due": "2024-06-07T00:00:00Z",
+            },
+        ],
+    }
+    return case_study(data, salt="s", policy=CALLER, classification={"comments": None})
+
+
+def test_the_words_of_a_personal_value_take_its_pseudonym_in_free_text() -> None:
+    out = caller_study("Erika rang back; Mustermann confirms.")
+    caller = out["fields"]["caller_name"]
+    assert caller.startswith("personal-")
+    assert f"{caller} rang back; {caller} confirms." == out["events"][0]["text"]
+    assert f"{caller} called" == out["events"][1]["from"]  # a field-changed value
+    assert f"Patch srv for {caller}" == out["events"][2]["title"]  # a post-mortem title
+
+
+def test_a_customer_ids_number_and_a_health_values_words_are_found_too() -> None:
+    out = caller_study("ref 778899 CUST. Asthma, 30 minutes", condition="severe asthma")
+    customer = out["customer"]["id"]
+    health = out["fields"]["condition"]
+    # the id's number, not its prefix; a health value's words; "30" of nothing classified
+    assert f"ref {customer} CUST. {health}, 30 minutes" == out["events"][0]["text"]
+
+
+def test_the_words_of_a_phone_or_a_date_are_not_searched_for_alone() -> None:
+    out = caller_study("call in 30 min, room 1234", callback="+49 30 1234")
+    assert "call in 30 min, room 1234" == out["events"][0]["text"]
+
+
+def test_a_word_two_personal_values_share_tells_neither_apart() -> None:
+    out = caller_study("Mustermann rang", callback="Hans Mustermann")
+    word = out["events"][0]["text"].split()[0]
+    assert word.startswith("name-")
+    assert word not in (out["fields"]["caller_name"], out["fields"]["callback"])
+
+
+@pytest.mark.parametrize(
+    ("written", "said"),
+    [("Max Mueller", "Müller"), ("Max Mueller", "MUELLER"), ("Jörg Schäfer", "Schaefer")],
+)
+def test_a_name_is_found_in_its_other_german_spelling(written: str, said: str) -> None:
+    # a directory name (Max Mueller) and a personal value (Jörg Schäfer) alike
+    out = caller_study(f"Called {said} today", callback=written)
+    person = out["fields"]["callback"] if written != "Max Mueller" else None
+    text = out["events"][0]["text"]
+    assert said not in text and text.startswith("Called person-" if person is None else "Called ")
+    if person is not None:
+        assert f"Called {person} today" == text
