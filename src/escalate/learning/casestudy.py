@@ -96,8 +96,9 @@ dotted dates (``03.06.2024``); other numeric dates (``06/03/2024``: which is the
 ``03.06.24``, ``03-06-2024``, ``2024/06/03``, eight digits that read as a date of 1990 to
 2100: ``20240603``) and ISO-shaped ones that are no instant (``2024-06-03T24:00``) become
 ``[withheld]`` (a date glued to a digit, or to a ``.`` ``/`` ``-`` and a digit, is none:
-``release 10.11.2024.1``), and dates in words ("3 June", "last Monday") are not found. Durations are kept exactly. A shift of a whole number of weeks
-(``timedelta(weeks=-1000)``) also keeps the weekday and the time of day in UTC; in a local
+``release 10.11.2024.1``), and dates in words ("3 June", "last Monday") are not found.
+Durations are kept exactly. A shift of a whole number of weeks (``timedelta(weeks=-1000)``)
+also keeps the weekday and the time of day in UTC; in a local
 zone the wall time can differ by an hour when one date is in summer time and the other is
 not, and public holidays fall on other days, so a policy with business-hours calendars may
 decide the shifted copy differently. Without a shift the written instants in text stay too.
