@@ -468,3 +468,122 @@ def test_a_scrubber_of_values_nested_past_its_limit_is_one_alternation_and_agree
         (102, 104, "ab"),
         (105, 110, "bbbbb"),
     ]
+
+
+# -- the last review: written dates a shift left exact -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2024/06/03", "[withheld]"),  # year first with slashes
+        ("2024.06.03 done", "[withheld] done"),
+        ("order 20240603", "order [withheld]"),  # eight digits that read as a date
+        ("id 12345678", "id 12345678"),  # eight digits that do not
+        ("id 18991231", "id 18991231"),  # nor before 1990
+        ("v2024-06-03", "v2022-07-04"),  # glued to a letter: moved (100 weeks back)
+        ("2024-06-03T24:00", "[withheld]"),  # ISO-shaped, no instant
+        ("2024-02-30", "[withheld]"),
+        ("03-06-2024", "[withheld]"),  # day first with hyphens
+        ("release 10.11.2024.1", "release 10.11.2024.1"),  # a version, not a date
+        ("build 1.10.11.2024", "build 1.10.11.2024"),
+        ("on 03.06.2024.", "on 04.07.2022."),  # a full stop after a date is not a digit
+        ("12024-06-03", "12024-06-03"),  # a digit glued to it
+        ("20240603T100000Z", "20220704T100000Z"),  # a stamp is moved, not withheld
+    ],
+)
+def test_a_shift_leaves_no_written_date_exact(text: str, expected: str) -> None:
+    data = {
+        "id": "T1",
+        "opened_at": "2024-06-03T10:00:00Z",
+        "events": [{"at": "2024-06-03T10:05:00Z", "type": "comment", "text": text}],
+    }
+    out = case_study(data, salt="s", shift=timedelta(weeks=-100))
+    assert expected == out["events"][0]["text"]
+
+
+# -- the last review: the words of a classified person-like value ---------------------------------
+
+CALLER = loads(
+    """
+policy: t
+version: "1"
+classification: {fields.caller_name: personal, fields.callback: personal, fields.condition: health}
+directory:
+  people:
+    max.mueller: {name: Max Mueller}
+""",
+    filename="t.yaml",
+)
+
+
+def caller_study(text: str, **fields: Any) -> dict[str, Any]:
+    data = {
+        "id": "INC1",
+        "opened_at": "2024-06-03T10:00:00Z",
+        "customer": {"id": "CUST-778899"},
+        "fields": {"caller_name": "Erika Mustermann", **fields},
+        "events": [
+            {"at": "2024-06-03T10:05:00Z", "type": "comment", "text": text},
+            {
+                "at": "2024-06-03T10:07:00Z",
+                "type": "field-changed",
+                "field": "fields.notes",
+                "from": "Erika called",
+                "to": "called back",
+            },
+            {
+                "at": "2024-06-03T11:11:00Z",
+                "type": "postmortem",
+                "change": "item",
+                "item": "fix",
+                "title": "Patch srv for Erika",
+                "owner": "max.mueller",
+                "due": "2024-06-07T00:00:00Z",
+            },
+        ],
+    }
+    return case_study(data, salt="s", policy=CALLER, classification={"comments": None})
+
+
+def test_the_words_of_a_personal_value_take_its_pseudonym_in_free_text() -> None:
+    out = caller_study("Erika rang back; Mustermann confirms.")
+    caller = out["fields"]["caller_name"]
+    assert caller.startswith("personal-")
+    assert f"{caller} rang back; {caller} confirms." == out["events"][0]["text"]
+    assert f"{caller} called" == out["events"][1]["from"]  # a field-changed value
+    assert f"Patch srv for {caller}" == out["events"][2]["title"]  # a post-mortem title
+
+
+def test_a_customer_ids_number_and_a_health_values_words_are_found_too() -> None:
+    out = caller_study("ref 778899 CUST. Asthma, 30 minutes", condition="severe asthma")
+    customer = out["customer"]["id"]
+    health = out["fields"]["condition"]
+    # the id's number, not its prefix; a health value's words; "30" of nothing classified
+    assert f"ref {customer} CUST. {health}, 30 minutes" == out["events"][0]["text"]
+
+
+def test_the_words_of_a_phone_or_a_date_are_not_searched_for_alone() -> None:
+    out = caller_study("call in 30 min, room 1234", callback="+49 30 1234")
+    assert "call in 30 min, room 1234" == out["events"][0]["text"]
+
+
+def test_a_word_two_personal_values_share_tells_neither_apart() -> None:
+    out = caller_study("Mustermann rang", callback="Hans Mustermann")
+    word = out["events"][0]["text"].split()[0]
+    assert word.startswith("name-")
+    assert word not in (out["fields"]["caller_name"], out["fields"]["callback"])
+
+
+@pytest.mark.parametrize(
+    ("written", "said"),
+    [("Max Mueller", "Müller"), ("Max Mueller", "MUELLER"), ("Jörg Schäfer", "Schaefer")],
+)
+def test_a_name_is_found_in_its_other_german_spelling(written: str, said: str) -> None:
+    # a directory name (Max Mueller) and a personal value (Jörg Schäfer) alike
+    out = caller_study(f"Called {said} today", callback=written)
+    person = out["fields"]["callback"] if written != "Max Mueller" else None
+    text = out["events"][0]["text"]
+    assert said not in text and text.startswith("Called person-" if person is None else "Called ")
+    if person is not None:
+        assert f"Called {person} today" == text

@@ -135,7 +135,7 @@ def test_counts_per_fingerprint_in_a_window_and_input_order_does_not_matter() ->
     [
         ({"fields": ("colour",)}, "unknown fingerprint field 'colour'"),
         ({"fields": ()}, "at least one field"),
-        ({"within": -DAY}, "must not be negative"),
+        ({"within": -DAY}, "must be longer than zero"),
     ],
 )
 def test_bad_arguments_are_argument_errors(kwargs: dict[str, Any], message: str) -> None:
@@ -285,3 +285,19 @@ def test_flags_read_each_fingerprint_as_of_the_instant_that_counts() -> None:
     )
     assert ("mail", "network") == found["A"].fingerprint  # as it opened
     assert (False, 1) == (found["C"].recurred, found["C"].occurrences)  # A: not mail-ops then
+
+
+# -- the last review: a field named twice, a window of zero ------------------------------------
+
+
+def test_a_fingerprint_field_named_twice_is_refused() -> None:
+    # as the policy's recurrence.fingerprint refuses it ("'service' is listed twice")
+    with pytest.raises(ArgumentError, match="fingerprint field 'service' is listed twice"):
+        recurrences([], fields=("service", "category", "service"))
+    with pytest.raises(ArgumentError, match=r"fingerprint field 'fields\.x' is listed twice"):
+        fingerprint(Ticket("T1", datetime(2024, 6, 3, tzinfo=UTC)), ("fields.x", "fields.x"))
+
+
+def test_a_window_of_zero_is_refused_as_the_policy_refuses_it() -> None:
+    with pytest.raises(ArgumentError, match="within must be longer than zero, got 0:00:00"):
+        recurrences([], within=timedelta(0))

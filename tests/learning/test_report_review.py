@@ -530,9 +530,11 @@ def test_within_is_an_option_of_the_command(
     assert (2, "", True) == (code, out, err.startswith("escalate: error: --within: business"))
 
 
-def test_a_negative_window_is_an_argument_error() -> None:
-    with pytest.raises(ArgumentError, match="within must not be negative"):
-        data_of(POLICY, TICKETS, within=timedelta(days=-1))
+@pytest.mark.parametrize("within", [timedelta(days=-1), timedelta(0)])
+def test_a_window_of_zero_or_less_is_an_argument_error(within: timedelta) -> None:
+    # as the policy's recurrence.within and --within: a window must be longer than zero
+    with pytest.raises(ArgumentError, match="within must be longer than zero"):
+        data_of(POLICY, TICKETS, within=within)
 
 
 # -- design 6. decisions are let go as they are read -----------------------------------------------

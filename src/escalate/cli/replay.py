@@ -49,6 +49,7 @@ from escalate.cli._servicenow_log import (
 from escalate.cli._workers import run_in_workers, workers_arg
 from escalate.cli.simulate import steps_arg
 from escalate.engine.compiled import Policy
+from escalate.engine.ticket import Ticket
 from escalate.errors import ArgumentError, EscalateError
 from escalate.learning.recurrence import recurrence_values
 
@@ -166,28 +167,37 @@ def log_recurrences(
     policy: Policy, incidents: Iterable[LogIncident], path: str, option: str = "--servicenow"
 ) -> dict[str, Mapping[str, int]]:
     """The fields ``policy``'s ``recurrence:`` fills for each of a log's ``incidents``, by
-    number, counted over their tickets rebuilt from every row (the counts depend only on what
-    happened up to each opening: :mod:`escalate.learning.recurrence`); none without the
+    number (:func:`numbered_recurrences` of their numbers and tickets)."""
+    return numbered_recurrences(
+        policy, ((incident.number, incident.ticket) for incident in incidents), path, option
+    )
+
+
+def numbered_recurrences(
+    policy: Policy, tickets: Iterable[tuple[str, Ticket]], path: str, option: str = "--servicenow"
+) -> dict[str, Mapping[str, int]]:
+    """The fields ``policy``'s ``recurrence:`` fills for each of a log's incidents (``tickets``:
+    its number and its ticket rebuilt from every row), by number (the counts depend only on
+    what happened up to each opening: :mod:`escalate.learning.recurrence`); none without the
     section. An incident whose ticket the policy refuses is left out of the counts (its
     replay reports it). A log that gives one of the fields itself (a column of that name) is
     an error naming the incident: the counts would not be the policy's."""
     spec = policy.recurrence
     if spec is None:
         return {}
-    numbers, tickets = [], []
-    for incident in incidents:
-        ticket = incident.ticket
+    numbers, counted = [], []
+    for number, ticket in tickets:
         for name in spec.fields:
             if ticket.field_value(name) is not None or name in ticket.changed_fields:
                 raise EscalateError(
-                    f"{option}: {path}: incident {incident.number} gives {name} (a column of "
+                    f"{option}: {path}: incident {number} gives {name} (a column of "
                     f"the log), which policy {policy.id!r}'s recurrence: fills: name another "
                     "field in recurrence.fields"
                 )
         if countable(policy, ticket):
-            numbers.append(incident.number)
-            tickets.append(ticket)
-    values = recurrence_values(tickets, policy)
+            numbers.append(number)
+            counted.append(ticket)
+    values = recurrence_values(counted, policy)
     return dict(zip(numbers, values, strict=True))
 
 

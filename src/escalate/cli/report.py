@@ -6,7 +6,8 @@ The tickets come from ``--tickets`` (a corpus, every ticket decided at ``--at``)
 options ``--time-zone``, ``--counters`` ... are refused without it). A policy with a
 ``recurrence:`` section has its two fields filled over all the tickets before any is decided,
 as the other corpus commands do (:func:`escalate.cli._corpus.with_recurrence_fields` for a
-corpus, :func:`escalate.learning.with_recurrences` over a log's rebuilt incidents). Each
+corpus, with ``--recount``; :func:`escalate.cli.replay.numbered_recurrences` over a log's
+rebuilt incidents, as ``escalate replay`` counts them). Each
 decision is read into the report as it is made and then let go (a log's rows too, once its
 incident is rebuilt), so the whole log's decisions are never held at once. The engine is a
 pure function of a ticket's history and ``now``, so that one decision sees the clocks and
@@ -36,7 +37,12 @@ from typing import Any
 from escalate.adapters.servicenow import ServiceNowMapping
 from escalate.adapters.servicenow._log import IncidentReader, LogRows, group_rows
 from escalate.calendars._durations import parse_duration
-from escalate.cli._corpus import decide_entry, read_corpus, with_recurrence_fields
+from escalate.cli._corpus import (
+    add_recount_option,
+    decide_entry,
+    read_corpus,
+    with_recurrence_fields,
+)
 from escalate.cli._io import instant_arg, load_policy, out, print_json, read_availability
 from escalate.cli._servicenow_log import (
     Progress,
@@ -46,6 +52,7 @@ from escalate.cli._servicenow_log import (
     mapping_of,
     read_incident,
 )
+from escalate.cli.replay import numbered_recurrences
 from escalate.engine.compiled import Policy
 from escalate.engine.decision import Decision
 from escalate.engine.ticket import Ticket
@@ -57,7 +64,7 @@ from escalate.errors import (
     TicketError,
     suggest,
 )
-from escalate.learning.recurrence import DEFAULT_FIELDS, recurrences, with_recurrences
+from escalate.learning.recurrence import DEFAULT_FIELDS, recurrences
 
 Row = Mapping[str, str]
 
@@ -106,7 +113,7 @@ def register(sub: Any) -> None:
         action.default = None
         action.required = False
     cmd.set_defaults(mapping_options=mapping_options)
-    cmd.add_argument("--out", metavar="FILE", help="write the HTML page there")
+    cmd.add_argument("--out", metavar="FILE", help="write the HTML page to FILE")
     cmd.add_argument(
         "--json",
         nargs="?",
@@ -138,6 +145,7 @@ def register(sub: Any) -> None:
         help="how long after a fix a ticket with its fingerprint counts as recurring, for the "
         "report's recurrences (e.g. 14d; default: the policy's recurrence: within, else 30d)",
     )
+    add_recount_option(cmd)
     cmd.add_argument("--quiet", action="store_true", help="no progress on stderr")
     cmd.set_defaults(run=run)
 
@@ -145,6 +153,8 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.out is None and args.json is None:
         raise EscalateError("--out: give --out FILE (the page), --json [FILE] (the data), or both")
+    if args.out == "-":
+        raise EscalateError("--out: give a file; `-` is only for --json")
     if args.tickets is not None:
         if args.at is None:
             raise EscalateError("--at: --tickets needs the instant to decide the tickets at")
@@ -160,6 +170,12 @@ def run(args: argparse.Namespace) -> int:
             raise EscalateError("--time-zone: --servicenow needs the zone the log is written in")
         if args.availability is not None:
             raise EscalateError("--availability: only with --tickets")
+        if args.recount:
+            raise EscalateError(
+                "--recount recounts a corpus's recurrence counts; give --tickets (a log's "
+                "incidents are counted from the log, and a column with a count's name is "
+                "refused)"
+            )
         for dest, (_, default) in args.mapping_options.items():
             if getattr(args, dest) is None:
                 setattr(args, dest, default)
@@ -295,7 +311,7 @@ def _write(path: str, text: str, option: str) -> None:
 
 def _corpus(args: argparse.Namespace, policy: Policy) -> tuple[Iterator[Decision], str]:
     availability = read_availability(args.availability)
-    entries = with_recurrence_fields(policy, read_corpus(args.tickets))
+    entries = with_recurrence_fields(policy, read_corpus(args.tickets), recount=args.recount)
     decisions = (decide_entry(policy, entry, args.at, availability) for entry in entries)
     at = args.at.astimezone(UTC).isoformat()
     return decisions, f"the tickets of {args.tickets}, decided at {at}"
@@ -355,12 +371,11 @@ def _log(args: argparse.Namespace, policy: Policy) -> tuple[Iterator[Decision], 
             rebuilt.append((number, ticket, last))
             if report is not None:
                 report(len(rebuilt))
-    if policy.recurrence is not None:
-        try:
-            filled = with_recurrences([ticket for _, ticket, _ in rebuilt], policy)
-        except ArgumentError as exc:
-            raise EscalateError(f"--servicenow: {path}: {exc}") from None
-        rebuilt = [(n, t, last) for (n, _, last), t in zip(rebuilt, filled, strict=True)]
+    if policy.recurrence is not None:  # counted as replay counts them (its messages too)
+        counts = numbered_recurrences(policy, ((n, t) for n, t, _ in rebuilt), path)
+        rebuilt = [
+            (n, t.with_fields(counts[n]) if counts.get(n) else t, last) for n, t, last in rebuilt
+        ]
     name = os.path.basename(path)
     return (
         _decided(

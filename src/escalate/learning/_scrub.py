@@ -91,15 +91,24 @@ _AREA = _compile(_PHONE_LEFT + r"(\(\d{2,5}\)[ ./-]?\d{2,8}(?:[ ./-]?\d{2,8}){0,
 _NANP = _compile(_PHONE_LEFT + r"(\d{3}[.-]\d{3}[.-]\d{4})")
 # Written instants (only moved when a case study shifts time): ISO 8601 and ServiceNow's
 # "2024-06-03 10:05:00", with or without seconds, fraction and offset; and action-id stamps.
+# No \b before a date: "v2024-06-03" is a date too; a digit before or after is checked in
+# Python (RE2 has no look-behind).
 _ISO = _compile(
-    r"\b(\d{4})-(\d{2})-(\d{2})"
+    r"(\d{4})-(\d{2})-(\d{2})"
     r"(?:([T ])(\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?"
 )
 _STAMP = _compile(r"\b(\d{8})T(\d{6})(?:\.(\d{6}))?Z\b")
 # Other numeric dates: day first with dots and a four-digit year ("03.06.2024", moved);
-# with slashes (day or month first?) or a two-digit year, withheld.
-_DOTTED = _compile(r"\b(\d{1,2})\.(\d{1,2})\.(\d{4})\b")
-_OTHER_DATE = _compile(r"\b(\d{1,2}[./]\d{1,2}[./]\d{2}(?:\d{2})?)\b")
+# with slashes (day or month first?), a two-digit year, or day first with hyphens and a
+# four-digit year ("03-06-2024"), withheld; year first with slashes or dots ("2024/06/03")
+# and eight digits that read as a date of 1990 to 2100 ("20240603"), withheld too. None
+# counts with a digit glued to it, or a "." "/" "-" and a digit ("release 10.11.2024.1").
+_DOTTED = _compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
+_OTHER_DATE = _compile(r"(\d{1,2}[./]\d{1,2}[./]\d{2}(?:\d{2})?|\d{1,2}-\d{1,2}-\d{4})")
+_YEAR_FIRST = _compile(r"(\d{4})[./](\d{1,2})[./](\d{1,2})")
+_COMPACT = _compile(r"(\d{4})(\d{2})(\d{2})")
+#: The years eight digits in a row are read as a date in (else: a number, an id).
+_COMPACT_YEARS = range(1990, 2101)
 
 # stdlib patterns on a short candidate only (a phone number's digit groups, a date's shape)
 _GROUPS = re.compile(r"\d+")
@@ -329,25 +338,56 @@ def instants(delta: timedelta) -> Finder:
     the shape they were written in; one with an offset (``Z``, ``+02:00``) moves as an
     instant and keeps its offset, one without moves as a wall time, a date alone as its
     midnight does; a day-first dotted date (``03.06.2024``) too. Other numeric dates
-    (``06/03/2024``: which is the day?, ``03.06.24``) and one moved out of the years 1 to
-    9999 are ``[withheld]``."""
+    (``06/03/2024``: which is the day?, ``03.06.24``, ``03-06-2024``, ``2024/06/03``, eight
+    digits that read as a date of 1990 to 2100: ``20240603``), an ISO-shaped one that is no
+    instant (``2024-06-03T24:00``) and one moved out of the years 1 to 9999 are
+    ``[withheld]``; none counts with a digit glued to it, nor after or before a ``.``, ``/``
+    or ``-`` and a digit (``release 10.11.2024.1``)."""
 
     def find(text: str) -> Iterator[Hit]:
         if not any(c.isdigit() for c in text):
             return
         for spans in _search(_ISO, text):
             start, end = spans[0]
-            if text[end : end + 1].isdigit():
-                continue
-            moved = _moved_iso([_group(spans, text, i) for i in range(1, 10)], delta)
-            if moved is not None:
-                yield start, end, moved
-        for match in _OTHER_DATE.finditer(text):
-            start, end = match.span(1)
-            dotted = _DOTTED.fullmatch(text, start, end)
-            yield start, end, "[withheld]" if dotted is None else _moved_dotted(dotted, delta)
+            if _alone(text, start, end, joined=""):
+                moved = _moved_iso([_group(spans, text, i) for i in range(1, 10)], delta)
+                yield start, end, "[withheld]" if moved is None else moved
+        for spans in _search(_OTHER_DATE, text):
+            start, end = spans[0]
+            if _alone(text, start, end):
+                dotted = _DOTTED.fullmatch(text, start, end)
+                yield start, end, "[withheld]" if dotted is None else _moved_dotted(dotted, delta)
+        for pattern, years in ((_YEAR_FIRST, None), (_COMPACT, _COMPACT_YEARS)):
+            for spans in _search(pattern, text):
+                start, end = spans[0]
+                parts = [_group(spans, text, i) for i in (1, 2, 3)]
+                if _alone(text, start, end) and _is_date(parts, years):
+                    yield start, end, "[withheld]"
 
     return find
+
+
+def _alone(text: str, start: int, end: int, joined: str = "./-") -> bool:
+    """Whether ``text[start:end]`` has no digit glued to it, nor one of ``joined`` and a
+    digit ("10.11.2024.1" is a version, not a date)."""
+    before, after = text[start - 1 : start], text[end : end + 1]
+    if before.isdigit() or after.isdigit():
+        return False
+    if before and before in joined and text[start - 2 : start - 1].isdigit():
+        return False
+    return not (after and after in joined and text[end + 1 : end + 2].isdigit())
+
+
+def _is_date(parts: Sequence[str | None], years: range | None) -> bool:
+    """Whether year, month and day ``parts`` make a date (of a year in ``years``)."""
+    year, month, day = (int(part or 0) for part in parts)
+    if years is not None and year not in years:
+        return False
+    try:
+        date(year, month, day)
+    except ValueError:
+        return False
+    return True
 
 
 def stamps(delta: timedelta) -> Finder:

@@ -34,7 +34,13 @@ replaced.
   name or word several people share by ``name-<hex>`` of it (it tells no one apart);
   particles and titles (:data:`NOT_NAMES`: "von", "de", "Dr"), initials and a note in
   parentheses ("(contractor)") are not searched for alone. A directory entry for a desk or
-  a vendor ("Carrier NOC") is a person like any other: its words are replaced too.
+  a vendor ("Carrier NOC") is a person like any other: its words are replaced too;
+* the words of a ``personal`` or ``health`` value (a classified caller "Erika Mustermann":
+  "Erika", "Mustermann"), those with a letter, by that value's pseudonym; of a customer id
+  with digits, its words with digits of ``MIN_SCRUB_CHARS`` characters or more ("778899"
+  of "CUST-778899"); a word several values share by ``name-<hex>`` of it;
+* a name word in its other German spelling too (:func:`_spellings`: "Müller" and
+  "Mueller").
 
 Matching is the comms redaction's (:class:`~escalate.comms.redaction.Scrubber`: case,
 accents, compatibility forms, whitespace runs ignored). A value of
@@ -73,7 +79,7 @@ on -- assignment group, category, service, region and the like, path, level and 
 names -- are searched for the values only, so that a replay decides as the original.
 
 **What cannot be found**: anything personal that neither the ticket's fields nor the
-directory holds and no pattern shapes -- a caller's name typed into a comment, a
+directory holds and no pattern shapes -- a caller's name no classified field holds, a
 customer's company name, a street address, a date of birth, an IPv6 address, a phone
 number written with words or in another shape. These are words like any other. For
 training material, classify ``comments`` (``classification: {comments: personal}``) so
@@ -87,9 +93,12 @@ action ids (``20240603T100000Z``: a replay still knows which actions were done),
 free text, ISO 8601 dates and times (``2024-06-03T10:05:00Z``, ``2024-06-03 10:05``; one
 without an offset moves as a wall time, a date alone as its midnight) and day-first
 dotted dates (``03.06.2024``); other numeric dates (``06/03/2024``: which is the day?,
-``03.06.24``) become ``[withheld]``, and dates in words ("3 June", "last Monday") are not
-found. Durations are kept exactly. A shift of a whole number of weeks
-(``timedelta(weeks=-1000)``) also keeps the weekday and the time of day in UTC; in a local
+``03.06.24``, ``03-06-2024``, ``2024/06/03``, eight digits that read as a date of 1990 to
+2100: ``20240603``) and ISO-shaped ones that are no instant (``2024-06-03T24:00``) become
+``[withheld]`` (a date glued to a digit, or to a ``.`` ``/`` ``-`` and a digit, is none:
+``release 10.11.2024.1``), and dates in words ("3 June", "last Monday") are not found.
+Durations are kept exactly. A shift of a whole number of weeks (``timedelta(weeks=-1000)``)
+also keeps the weekday and the time of day in UTC; in a local
 zone the wall time can differ by an hour when one date is in summer time and the other is
 not, and public holidays fall on other days, so a policy with business-hours calendars may
 decide the shifted copy differently. Without a shift the written instants in text stay too.
@@ -163,6 +172,10 @@ _FREE_EVENT_KEYS = frozenset({"text", "reason", "title"})
 _NOTE = re.compile(r"\([^)]*\)")  # "(contractor)", "(vendor)": a note, not a name
 _NAME_WORDS = re.compile(r"[\s,;:()/\"]+")
 _NAME_PARTS = re.compile(r"[-'\u2019\u2010]")
+#: The kinds of value whose words are searched for on their own, as a directory name's.
+_PERSON_LIKE = frozenset({"personal", "health", "customer"})
+#: German umlauts and their transliterations: "Müller" is also written "Mueller".
+_UMLAUTS = (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("Ä", "Ae"), ("Ö", "Oe"), ("Ü", "Ue"))
 
 
 def pseudonym(kind: str, value: str, salt: str, *, length: int = DEFAULT_LENGTH) -> str:
@@ -197,6 +210,9 @@ class _Names:
         self.kinds: dict[str, tuple[int, str, str]] = {}
         self.made: dict[str, str] = {}  # key -> pseudonym
         self._owners: dict[str, str] = {}  # digits -> key of the value they were made from
+        # a word of a person-like value (folded) -> (as written, the keys of its values)
+        self._words: dict[str, tuple[str, set[str]]] = {}
+        self.aliases: dict[str, tuple[str, str]] = {}  # word -> (as written, its value's key)
 
     def see(self, kind: str, value: object, *, of: str | None = None) -> None:
         """Note that ``value`` (a string) is seen as ``kind`` (with the digits of ``of``)."""
@@ -206,13 +222,44 @@ class _Names:
         rank = _PRECEDENCE.index(kind)
         if key not in self.kinds or rank < self.kinds[key][0]:
             self.kinds[key] = (rank, value, value if of is None else of)
+        if kind in _PERSON_LIKE:
+            self._see_words(value, key, coded=kind == "customer")
+
+    def _see_words(self, value: str, key: str, *, coded: bool) -> None:
+        """Note the words of a person-like ``value`` (a caller's name, a patient's, a
+        customer's) with a letter in them, as a directory name's are ("30", "02" of a phone
+        number or a date are too common to search for); of a ``coded`` value with a digit (a
+        customer id "CUST-778899"), only its words with a digit and at least
+        ``MIN_SCRUB_CHARS`` characters ("778899", not "CUST")."""
+        digits = coded and any(c.isdigit() for c in value)
+        for form in _name_forms(value)[1:]:
+            if digits:
+                if len(form) < MIN_SCRUB_CHARS or not any(c.isdigit() for c in form):
+                    continue
+            elif not any(c.isalpha() for c in form):
+                continue
+            for spelt in _spellings(form):
+                word = fold(spelt)
+                if len(word) >= _SHORTEST_WORD and word != key:
+                    self._words.setdefault(word, (spelt, set()))[1].add(key)
 
     def settle(self) -> None:
-        """Give every value seen its pseudonym; refuse two values sharing one."""
+        """Give every value seen its pseudonym; refuse two values sharing one. A word of a
+        person-like value that is no value of its own takes that value's pseudonym, or, a
+        word several values share, ``name-<hex>`` of its own (it tells none apart)."""
+        for word, (spelt, keys) in sorted(self._words.items()):
+            if word in self.kinds:
+                continue
+            if len(keys) == 1:
+                self.aliases[word] = (spelt, next(iter(keys)))
+            else:
+                self.kinds[word] = (_PRECEDENCE.index("name"), spelt, spelt)
         for key, (rank, _, source) in sorted(self.kinds.items()):
             label = "person" if _PRECEDENCE[rank] == "person-alias" else _PRECEDENCE[rank]
             made = pseudonym(label, source, self.salt, length=self.length)
             self.made[key] = self._own(made, fold(source))
+        for word, (_, key) in self.aliases.items():
+            self.made[word] = self.made[key]
 
     def _own(self, made: str, source: str) -> str:
         """``made``, once no other value (than ``source``, folded) has its digits."""
@@ -245,10 +292,16 @@ class _Names:
         a person's value or name shorter than ``MIN_SCRUB_CHARS`` only as a word of its
         own) and their pseudonyms."""
         values = [value for _, value, _ in self.kinds.values()]
+        values += [spelt for spelt, _ in self.aliases.values()]
         words = [
             value
             for rank, value, _ in self.kinds.values()
             if rank <= _PEOPLE and _SHORTEST_WORD <= len(fold(value)) < MIN_SCRUB_CHARS
+        ]
+        words += [
+            spelt
+            for spelt, _ in self.aliases.values()
+            if _SHORTEST_WORD <= len(fold(spelt)) < MIN_SCRUB_CHARS
         ]
         scrubber = Scrubber(values, WITHHELD, words=words)
         made = self.made
@@ -272,7 +325,9 @@ def _see_directory(names: _Names, directory: Directory) -> None:
     named: set[str] = set()  # keys that are (part of) a name
     for pid in sorted(people):
         person = people[pid]
-        forms = [(form, True) for form in _name_forms(person.name or "")]
+        forms = [
+            (spelt, True) for form in _name_forms(person.name or "") for spelt in _spellings(form)
+        ]
         forms += [
             (address.removeprefix("@"), False) for _, address in sorted(person.channels.items())
         ]
@@ -309,6 +364,23 @@ def _name_forms(name: str) -> list[str]:
             if len(key) >= _SHORTEST_WORD and key not in NOT_NAMES and part not in forms:
                 forms.append(part)
     return forms
+
+
+def _spellings(word: str) -> list[str]:
+    """``word`` and its German spellings: umlauts transliterated ("Müller" -> "Mueller") and
+    transliterations written as umlauts ("Mueller" -> "Müller"; folded, "muller"). The
+    capitals "AE", "OE", "UE" are read as their lower case.
+
+    >>> _spellings("Müller"), _spellings("Mueller"), _spellings("Jon")
+    (['Müller', 'Mueller'], ['Mueller', 'Müller'], ['Jon'])
+    """
+    out = [word]
+    ahead, back = word, word
+    for umlaut, written in _UMLAUTS:
+        ahead = ahead.replace(umlaut, written)
+        back = back.replace(written, umlaut).replace(written.upper(), umlaut.upper())
+    out += [spelt for spelt in dict.fromkeys((ahead, back)) if spelt != word]
+    return out
 
 
 def _classes(policy: Policy | None, classification: object) -> dict[str, str]:

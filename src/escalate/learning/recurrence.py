@@ -96,6 +96,7 @@ def _check_fields(fields: Sequence[str]) -> None:
         )
     if not fields:
         raise ArgumentError("a fingerprint needs at least one field")
+    seen: set[str] = set()
     for name in fields:
         if not isinstance(name, str) or (
             name not in _KNOWN and not (name.startswith("fields.") and len(name) > 7)
@@ -104,6 +105,9 @@ def _check_fields(fields: Sequence[str]) -> None:
             raise ArgumentError(
                 f"unknown fingerprint field {name!r} (fields: {known}, fields.<name>)"
             )
+        if name in seen:  # the words of the policy's recurrence.fingerprint check
+            raise ArgumentError(f"fingerprint field {name!r} is listed twice")
+        seen.add(name)
 
 
 def fingerprint(
@@ -260,8 +264,8 @@ def recurrences(
             f"within must be a timedelta (e.g. timedelta(days=30)), got "
             f"{type(within).__name__} {within!r}"
         )
-    if within < timedelta(0):
-        raise ArgumentError(f"within must not be negative, got {within}")
+    if within <= timedelta(0):  # as the policy's recurrence.within and --within
+        raise ArgumentError(f"within must be longer than zero, got {within}")
     _check_fields(fields)
     listed = sorted(tickets_of(tickets), key=lambda t: (t.opened_at, t.id))
     opening, groups = _grouped(listed, fields, policy)
