@@ -122,9 +122,9 @@ def fingerprint(
 
     >>> from escalate.engine.history import Event
     >>> opened = datetime(2024, 6, 3, 9, tzinfo=UTC)
-    >>> t = Ticket("T1", opened, service="mail", category="outage", events=[
+    >>> t = Ticket("T1", opened, service="mail", category="network", events=[
     ...     Event(0, opened + timedelta(hours=2), "field-changed", field="category",
-    ...           to_value="network")])
+    ...           from_value="outage", to_value="network")])
     >>> fingerprint(t, ("service", "category")), fingerprint(t)
     (('mail', 'network'), None)
     >>> fingerprint(t, ("service", "category"), at=opened)  # as it opened
