@@ -64,6 +64,7 @@ def report_pass(log: Path) -> tuple[dict[str, float], dict[str, Any]]:
     from escalate.adapters.servicenow import UCI_LOG_MAPPING
     from escalate.adapters.servicenow._log import IncidentReader
     from escalate.cli import report as command
+    from escalate.cli._servicenow_log import group_log_file
     from escalate.learning import _plots, report, with_recurrences
 
     policy = escalate.load(str(PACK))
@@ -72,7 +73,7 @@ def report_pass(log: Path) -> tuple[dict[str, float], dict[str, Any]]:
     clock = time.process_time
 
     started = clock()
-    grouped = command._grouped(str(log), mapping)
+    grouped = group_log_file(str(log), mapping)
     reader = IncidentReader(mapping, grouped.state_column)
     rebuilt = [command._rebuild(reader, str(log), n, rows) for n, rows in grouped.incidents.items()]
     del grouped

@@ -10,27 +10,10 @@ from pathlib import Path
 import pytest
 
 from escalate.cli import main
+from tests.learning.test_report_review import RECURRING_TEXT
 
 from .test_recurrence_replay import POLICY as LOG_POLICY
 from .test_recurrence_replay import files
-
-RECURRING_TEXT = """
-policy: recur-esc
-version: 1
-recurrence:
-  fingerprint: [service]
-  within: 7d
-paths:
-  problem:
-    kind: vertical
-    starts: on-trigger
-    levels:
-      - {name: problem-manager, targets: ["team:problem"]}
-rules:
-  - id: recurring
-    when: {fields.recurrences: {gte: 1}}
-    then: {escalate: {path: problem, to: problem-manager}}
-"""
 
 A = {
     "id": "A",

@@ -264,9 +264,19 @@ def read_log_file(
 def group_log_file(path: str, mapping: ServiceNowMapping, option: str = "--servicenow") -> LogRows:
     """The rows of the log at ``path`` grouped by incident (``group_rows``), each group for
     an :class:`~escalate.adapters.servicenow.IncidentReader` to read (:func:`read_incident`);
-    errors as :func:`read_log_file` says them."""
+    errors as :func:`read_log_file` says them. Each text is held once however many rows
+    repeat it (a log repeats most of them: the real log's grouped rows take about 370 MB as
+    read, 175 MB with each text held once)."""
+    texts: dict[str, str] = {}
+    once = texts.setdefault
+
+    def rows() -> Iterator[dict[str, str]]:
+        for row in log_rows(path, option):
+            values = row.values()
+            yield dict(zip(row, map(once, values, values), strict=True))
+
     try:
-        return group_rows(log_rows(path, option), mapping)
+        return group_rows(rows(), mapping)
     except TicketError as exc:
         raise log_error(exc, path, mapping, option) from None
 

@@ -34,8 +34,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from escalate.adapters.servicenow import ServiceNowMapping
-from escalate.adapters.servicenow._log import IncidentReader, LogRows, group_rows
+from escalate.adapters.servicenow._log import IncidentReader
 from escalate.calendars._durations import parse_duration
 from escalate.cli._corpus import (
     add_recount_option,
@@ -47,8 +46,7 @@ from escalate.cli._io import instant_arg, load_policy, out, print_json, read_ava
 from escalate.cli._servicenow_log import (
     Progress,
     add_mapping_options,
-    log_error,
-    log_rows,
+    group_log_file,
     mapping_of,
     read_incident,
 )
@@ -61,7 +59,6 @@ from escalate.errors import (
     EscalateError,
     MissingExtraError,
     PolicyError,
-    TicketError,
     suggest,
 )
 from escalate.learning.recurrence import DEFAULT_FIELDS, recurrences
@@ -320,24 +317,6 @@ def _corpus(args: argparse.Namespace, policy: Policy) -> tuple[Iterator[Decision
 # -- a ServiceNow log ----------------------------------------------------------------------------
 
 
-def _grouped(path: str, mapping: ServiceNowMapping) -> LogRows:
-    """The log's rows grouped by incident, as ``group_log_file`` groups them, each text held
-    once however many rows repeat it (a log repeats most of them: the real log's grouped rows
-    take about 370 MB as read, 175 MB with each text held once)."""
-    texts: dict[str, str] = {}
-    once = texts.setdefault
-
-    def rows() -> Iterator[dict[str, str]]:
-        for row in log_rows(path):
-            values = row.values()
-            yield dict(zip(row, map(once, values, values), strict=True))
-
-    try:
-        return group_rows(rows(), mapping)
-    except TicketError as exc:
-        raise log_error(exc, path, mapping) from None
-
-
 def _rebuild(
     reader: IncidentReader, path: str, number: str, rows: Sequence[tuple[int, Row]]
 ) -> tuple[Ticket, datetime]:
@@ -351,7 +330,7 @@ def _rebuild(
 def _log(args: argparse.Namespace, policy: Policy) -> tuple[Iterator[Decision], str]:
     path = args.servicenow
     mapping = mapping_of(args)
-    grouped = _grouped(path, mapping)
+    grouped = group_log_file(path, mapping)
     if not grouped.incidents:
         raise EscalateError(f"--servicenow: {path} holds no incidents (no row below its header)")
     # Each incident's rows are let go once it is rebuilt: the log's rows are the largest thing
