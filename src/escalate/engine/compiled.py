@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeAlias, cast
@@ -27,6 +27,7 @@ from escalate.engine.authority import (
     authority_before,
     check_action,
 )
+from escalate.engine.backends import backend_name, resolve_backend
 from escalate.engine.clocks import ClockDef
 from escalate.engine.contracts import VendorDef
 from escalate.engine.decision import Decision
@@ -38,7 +39,7 @@ from escalate.engine.paths import PathDef
 from escalate.engine.plans import Notifications
 from escalate.engine.postmortem import PostmortemDef
 from escalate.engine.recurrence import RecurrenceDef
-from escalate.engine.rules import RuleDef
+from escalate.engine.rules import Matcher, RuleDef
 from escalate.engine.segments import Segment, select
 from escalate.engine.statuses import BUILT_IN, StatusTable
 from escalate.engine.sweep import Sweep, Swept, event_count
@@ -139,6 +140,8 @@ class Policy:
 
     __slots__ = (
         "_aliases",
+        "_bound",
+        "_matcher",
         "_matrix",
         "_recipe",
         "_renderer",
@@ -172,6 +175,8 @@ class Policy:
     )
 
     _aliases: Mapping[str, Mapping[str, str]]
+    _bound: dict[object, tuple[object, Policy]]
+    _matcher: Matcher | None
     _matrix: dict[tuple[str, str], str]
     _recipe: Recipe | None
     _renderer: Renderer | None
@@ -281,6 +286,8 @@ class Policy:
         object.__setattr__(self, "milestone_names", frozenset(milestone_names))
         object.__setattr__(self, "recurrence", recurrence)
         object.__setattr__(self, "postmortem", postmortem)
+        object.__setattr__(self, "_matcher", None)
+        object.__setattr__(self, "_bound", {})
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"Policy is immutable; cannot set {name!r}")
@@ -362,7 +369,65 @@ class Policy:
             return None
         return self._matrix.get((impact, urgency))
 
+    # -- backends -------------------------------------------------------------------------------
+
+    @property
+    def matcher(self) -> Matcher | None:
+        """What decides which rules hold now: ``None`` for each rule's compiled condition
+        (the native backend), else the matcher :meth:`with_backend` bound."""
+        return self._matcher
+
+    @property
+    def backend(self) -> str:
+        """The name of the backend deciding which rules hold: ``native`` or ``durable``."""
+        return backend_name(self._matcher)
+
+    def with_backend(self, backend: str | Matcher | None) -> Policy:
+        """This policy, its segments' policies too, with ``backend`` deciding which rules hold
+        now: ``"native"`` (each rule's compiled condition, the default), ``"durable"``
+        (durable_rules, the ``escalate[durable]`` extra; docs/backends.md) or a
+        :class:`~escalate.engine.rules.Matcher`. Every decision is the same whichever backend
+        decides; only what it costs differs.
+
+        Compiles the rules for the backend at once: a condition it cannot match exactly is a
+        :class:`~escalate.errors.PolicyError` here, and a missing extra a
+        :class:`~escalate.errors.MissingExtraError`. The policy bound to a backend name is
+        kept, so asking again (or ``evaluate(..., backend="durable")``) costs a lookup and
+        shares one compiled matcher.
+        """
+        key: object = backend if backend is None or isinstance(backend, str) else id(backend)
+        found = self._bound.get(key)
+        if found is not None and (isinstance(key, str | None) or found[0] is backend):
+            return found[1]
+        bound = self._bind(resolve_backend(backend), backend if isinstance(backend, str) else None)
+        self._bound[key] = (backend, bound)  # one item assigned whole: safe between threads
+        return bound
+
+    def _bind(self, matcher: Matcher | None, name: str | None) -> Policy:
+        if matcher is self._matcher:
+            return self
+        bound: Policy = object.__new__(Policy)
+        for slot in Policy.__slots__:
+            object.__setattr__(bound, slot, getattr(self, slot))
+        object.__setattr__(bound, "_matcher", matcher)
+        object.__setattr__(bound, "_bound", {})
+        segments = tuple(
+            replace(s, policy=cast("Policy", s.policy)._bind(matcher, name)) for s in self.segments
+        )
+        object.__setattr__(bound, "segments", segments)
+        # Pickled as the policy it was bound from and the backend: bound again on loading.
+        recipe = None
+        if self._recipe is not None:
+            recipe = (_with_backend, (self, name if name is not None else matcher))
+        object.__setattr__(bound, "_recipe", recipe)
+        if matcher is not None:
+            matcher.prepare(bound)
+        return bound
+
     # -- evaluation -----------------------------------------------------------------------------
+
+    def _with(self, backend: str | Matcher | None) -> Policy:
+        return self if backend is None else self.with_backend(backend)
 
     def evaluate(
         self,
@@ -370,6 +435,7 @@ class Policy:
         *,
         now: datetime,
         availability: Availability | Mapping[str, Any] | None = None,
+        backend: str | Matcher | None = None,
     ) -> Decision:
         """Decide what is due for ``ticket`` at ``now`` (aware). Pure and deterministic.
 
@@ -379,7 +445,12 @@ class Policy:
 
         A policy with segments first picks the one that decides the ticket (see
         :meth:`for_ticket`); the decision names it (``Decision.segment``).
+
+        ``backend`` decides which rules hold for this call (see :meth:`with_backend`; the
+        decision is the same); ``None``: the policy's own (:attr:`backend`).
         """
+        if backend is not None:
+            return self.with_backend(backend).evaluate(ticket, now=now, availability=availability)
         ticket = self._ticket(ticket)
         policy: Policy = self
         if self.segments:  # computed at load: a policy without segments pays nothing more
@@ -391,6 +462,7 @@ class Policy:
         ticket: Ticket | Mapping[str, Any],
         *,
         availability: Availability | Mapping[str, Any] | None = None,
+        backend: str | Matcher | None = None,
     ) -> TicketReplay:
         """A :class:`~escalate.engine.incremental.TicketReplay` of ``ticket``: decided again at
         each update (:meth:`TicketReplay.update`) and wake-up (:meth:`TicketReplay.decide`),
@@ -400,7 +472,8 @@ class Policy:
         ``ticket`` and ``availability`` are read as :meth:`evaluate` reads them (a mapping
         with this policy's ``empty_values``); ``availability`` holds for every decision.
         """
-        return TicketReplay(self, self._ticket(ticket), Availability.from_mapping(availability))
+        policy = self._with(backend)
+        return TicketReplay(policy, policy._ticket(ticket), Availability.from_mapping(availability))
 
     def evaluate_many(
         self,
@@ -408,6 +481,7 @@ class Policy:
         *,
         now: datetime,
         availability: Availability | Mapping[str, Any] | None = None,
+        backend: str | Matcher | None = None,
     ) -> Iterator[Decision]:
         """Decide every ticket of ``tickets`` at ``now``: an iterator of decisions in input
         order, each the one :meth:`evaluate` gives for that ticket (byte for byte).
@@ -423,8 +497,11 @@ class Policy:
         more): check tickets on the way in when one bad ticket must not stop the rest. ``now``
         and ``availability`` are checked at the call.
         """
-        shared = self._sweep(now, availability)
-        return (self._evaluate_at(shared, ticket, number) for number, ticket in enumerate(tickets))
+        policy = self._with(backend)
+        shared = policy._sweep(now, availability)
+        return (
+            policy._evaluate_at(shared, ticket, number) for number, ticket in enumerate(tickets)
+        )
 
     def sweep(
         self,
@@ -432,6 +509,7 @@ class Policy:
         *,
         now: datetime,
         availability: Availability | Mapping[str, Any] | None = None,
+        backend: str | Matcher | None = None,
     ) -> Iterator[Swept]:
         """:meth:`evaluate_many` that skips the tickets not due: ``tickets`` are pairs of a
         ticket and its previous decision (``None``: none yet); yields one :class:`Swept` per
@@ -449,9 +527,10 @@ class Policy:
         A previous decision of another ticket (its ``ticket_id`` is not the ticket's ``id``)
         is an :class:`~escalate.errors.ArgumentError`: the pairs are misaligned.
         """
-        shared = self._sweep(now, availability)
+        policy = self._with(backend)
+        shared = policy._sweep(now, availability)
         hashes = frozenset({self.content_hash, *(s.policy.content_hash for s in self.segments)})
-        return self._swept(shared, tickets, hashes)
+        return policy._swept(shared, tickets, hashes)
 
     def _swept(
         self,
@@ -734,6 +813,11 @@ class Policy:
         chosen = found.policy
         assert isinstance(chosen, Policy)
         return chosen
+
+
+def _with_backend(policy: Policy, backend: str | Matcher) -> Policy:
+    """Unpickle a policy bound to a backend: the policy as loaded, bound again."""
+    return policy.with_backend(backend)
 
 
 def _mapping_id(ticket: Mapping[str, Any] | object) -> object:

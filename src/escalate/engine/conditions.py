@@ -106,6 +106,11 @@ class Leaf:
     threshold: Fraction | int | None = None
     # For time tests (within / not_within): the calendar.
     calendar: Calendar | None = None
+    # For comparisons of one fact with constants, where a missing fact (``None``) is unequal
+    # to every constant and fails every ordering: the key read and the constant (a frozenset
+    # for in / not_in, a bool for exists). Matchers other than the fused closures (the
+    # durable backend, docs/backends.md) read the comparison from here.
+    operand: tuple[str, object] | None = None
 
     def __post_init__(self) -> None:
         # A list operand (``in``, ``any_of`` ...) is kept as a tuple: the leaf is a value.
@@ -365,7 +370,14 @@ def _compile_leaf(name: str, spec: FieldSpec, op: str, expected: object, path: P
         if name.startswith("clock."):
             clock = "clock." + name.split(".")[1]
             return Leaf(name, op, expected, path, lambda f: (f[clock].applies) is expected)
-        return Leaf(name, op, expected, path, lambda f: (f.get(name) is not None) is expected)
+        return Leaf(
+            name,
+            op,
+            expected,
+            path,
+            lambda f: (f.get(name) is not None) is expected,
+            operand=(name, expected),
+        )
     if spec.type in (PERCENT, DURATION):
         return _clock_leaf(name, spec, op, expected, path)
     if spec.type == LEVEL:
@@ -407,6 +419,7 @@ def _compile_leaf(name: str, spec: FieldSpec, op: str, expected: object, path: P
                 path,
                 lambda f: f.get(name) in members,
                 ("in", members),
+                operand=(name, members),
             )
         return Leaf(
             name,
@@ -415,6 +428,7 @@ def _compile_leaf(name: str, spec: FieldSpec, op: str, expected: object, path: P
             path,
             lambda f: f.get(name) not in members,
             ("not in", members),
+            operand=(name, members),
         )
     if op == "matches":
         if not isinstance(expected, str):
@@ -447,16 +461,20 @@ def _compile_leaf(name: str, spec: FieldSpec, op: str, expected: object, path: P
         return Leaf(name, op, expected, path, matches)
     want = scalar(expected, path)
     if op == "eq":
-        return Leaf(name, op, want, path, lambda f: f.get(name) == want, ("==", want))
+        return Leaf(
+            name, op, want, path, lambda f: f.get(name) == want, ("==", want), operand=(name, want)
+        )
     if op == "ne":
-        return Leaf(name, op, want, path, lambda f: f.get(name) != want, ("!=", want))
+        return Leaf(
+            name, op, want, path, lambda f: f.get(name) != want, ("!=", want), operand=(name, want)
+        )
     compare = _ORDER[op]
 
     def ordered(f: Facts) -> bool:
         value = f.get(name)
         return value is not None and compare(value, want)
 
-    return Leaf(name, op, want, path, ordered)
+    return Leaf(name, op, want, path, ordered, operand=(name, want))
 
 
 def _time_leaf(
@@ -638,19 +656,27 @@ def _level_leaf(name: str, spec: FieldSpec, op: str, expected: object, path: Pat
             raise PolicyError(f"{op} takes a non-empty list, got {shown(expected)}", path=path)
         members = frozenset(level_index(x, (*path, i)) for i, x in enumerate(expected))
         inside = op == "in"
-        return Leaf(name, op, expected, path, lambda f: (f.get(index_key) in members) is inside)
+        return Leaf(
+            name,
+            op,
+            expected,
+            path,
+            lambda f: (f.get(index_key) in members) is inside,
+            operand=(index_key, members),
+        )
     want = level_index(expected, path)
+    operand = (index_key, want)
     if op == "eq":
-        return Leaf(name, op, expected, path, lambda f: f.get(index_key) == want)
+        return Leaf(name, op, expected, path, lambda f: f.get(index_key) == want, operand=operand)
     if op == "ne":
-        return Leaf(name, op, expected, path, lambda f: f.get(index_key) != want)
+        return Leaf(name, op, expected, path, lambda f: f.get(index_key) != want, operand=operand)
     compare = _ORDER[op]
 
     def ordered(f: Facts) -> bool:
         value = f.get(index_key)
         return value is not None and compare(value, want)
 
-    return Leaf(name, op, expected, path, ordered)
+    return Leaf(name, op, expected, path, ordered, operand=operand)
 
 
 def _clock_leaf(name: str, spec: FieldSpec, op: str, expected: object, path: Path) -> Leaf:

@@ -1,9 +1,12 @@
 """The rule stage: which rules match, their due actions, their path requests, their wake-ups.
 
-Rules run in declared precedence (``policy.rules`` is in that order). A rule that moves paths
-asks them for a level over every stretch its condition held; a matched rule's own actions are
-due once per stretch (named by the instant it began), unless recorded done. A matched
-``final`` rule shadows the rules after it. Rules that read path levels run after the paths.
+Which rules hold now is asked of the policy's matcher (:mod:`escalate.engine.backends`; by
+default each rule's compiled condition); the past and the future (stretches, wake-ups, missed
+actions) are always read with the compiled conditions. Rules run in declared precedence
+(``policy.rules`` is in that order). A rule that moves paths asks them for a level over every
+stretch its condition held; a matched rule's own actions are due once per stretch (named by
+the instant it began), unless recorded done. A matched ``final`` rule shadows the rules after
+it. Rules that read path levels run after the paths.
 """
 
 from __future__ import annotations
@@ -54,10 +57,19 @@ def run_rules(
     post-mortem's facts; record results and actions."""
     ticket, now, current = ctx.ticket, ctx.now, facts.current
     plans = ctx.policy.notifications is not None
+    matcher = ctx.policy.matcher
+    held: frozenset[str] | None = None  # None: each rule's own condition answers
+    if matcher is not None:
+        group = [
+            rule
+            for rule in ctx.policy.rules
+            if rule.reads_paths is reads_paths and rule.reads_postmortem is reads_postmortem
+        ]
+        held = matcher.matching(ctx.policy, group, current)
     for rule in ctx.policy.rules:
         if rule.reads_paths is not reads_paths or rule.reads_postmortem is not reads_postmortem:
             continue
-        matched = rule.when.check(current)
+        matched = rule.when.check(current) if held is None else rule.id in held
         # Shadowing follows declared precedence, not the order of the two passes.
         shadow_from = matches.shadow_from
         shadowed = matched and shadow_from is not None and shadow_from.rank < rule.rank

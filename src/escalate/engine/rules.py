@@ -6,9 +6,9 @@ only reads them. They are plain frozen values: no parsing or validation happens 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from escalate._frozen import FrozenMap
 from escalate.engine.actions import ActionDef, StatusPagesDef
@@ -24,7 +24,7 @@ from escalate.engine.statuses import StatusTable
 from escalate.engine.ticket import Ticket, TicketState
 from escalate.people.directory import Directory
 
-__all__ = ["PolicyView", "RuleDef"]
+__all__ = ["Matcher", "PolicyView", "RuleDef"]
 
 Path = tuple[str | int, ...]
 
@@ -163,6 +163,11 @@ class PolicyView(Protocol):
         ...
 
     @property
+    def matcher(self) -> Matcher | None:
+        """What decides which rules hold now (``None``: their compiled conditions)."""
+        ...
+
+    @property
     def custom_fields(self) -> Mapping[str, str]:
         """The declared custom ticket fields and their types."""
         ...
@@ -182,4 +187,33 @@ class PolicyView(Protocol):
     ) -> str | None:
         """The canonical priority of ``ticket`` given its raw priority (and, when given, the
         state whose impact and urgency apply)."""
+        ...
+
+
+@runtime_checkable
+class Matcher(Protocol):
+    """Decides which of a policy's rules hold on one instant's facts (docs/backends.md).
+
+    ``matching`` gets the policy, the rules of one pass of the rule stage (in declared
+    precedence) and the facts of now (the mapping the compiled conditions read), and returns
+    the ids of the rules whose conditions hold. It must answer exactly what
+    ``rule.when.check(facts)`` answers for each rule, and be safe to call from several
+    threads at once. ``prepare`` compiles what a policy needs when the policy is bound to the
+    matcher, raising :class:`~escalate.errors.PolicyError` for a condition it cannot match.
+    ``name`` names the backend.
+    """
+
+    @property
+    def name(self) -> str:
+        """The backend's name (``durable``)."""
+        ...
+
+    def prepare(self, policy: PolicyView) -> None:
+        """Compile what ``policy``'s rules need; refuse what this matcher cannot match."""
+        ...
+
+    def matching(
+        self, policy: PolicyView, rules: Sequence[RuleDef], facts: Mapping[str, Any]
+    ) -> frozenset[str]:
+        """The ids of the ``rules`` whose conditions hold on ``facts``."""
         ...
