@@ -19,6 +19,7 @@ from typing import Any, ClassVar, NoReturn, TextIO
 from escalate._json import json_text, parse_json
 from escalate._models import read_instant
 from escalate.calendars._instants import MAX_US, MIN_US, from_us, to_us
+from escalate.engine.backends import BACKENDS, NATIVE
 from escalate.engine.compiled import Policy
 from escalate.engine.decision import Decision, iso
 from escalate.engine.ticket import Ticket
@@ -184,14 +185,26 @@ def read_input(path: str, what: str, option: str) -> bytes:
     return raw
 
 
-def load_policy(path: str, option: str = "--policy") -> Policy:
+def add_backend_option(cmd: argparse.ArgumentParser) -> None:
+    """Add ``--backend`` (which backend decides which rules hold; docs/backends.md)."""
+    cmd.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default=NATIVE,
+        help="what decides which rules hold: the native conditions (default) or durable_rules "
+        "(the escalate[durable] extra); the decisions are the same (docs/backends.md)",
+    )
+
+
+def load_policy(path: str, option: str = "--policy", backend: str = NATIVE) -> Policy:
     """The policy at ``path`` (a file, a path without ``.yaml`` or a folder), or read from
-    standard input for ``-`` (a single YAML document, which cannot ``extends:`` another).
-    A case file given instead (a top-level ``cases:`` and no ``policy:``) is said to be one."""
+    standard input for ``-`` (a single YAML document, which cannot ``extends:`` another),
+    bound to ``backend``. A case file given instead (a top-level ``cases:`` and no
+    ``policy:``) is said to be one."""
     try:
         if path != STDIN:
-            return load(path)
-        return loads(read_input(path, "policy", option), filename="<stdin>")
+            return load(path).with_backend(backend)
+        return loads(read_input(path, "policy", option), filename="<stdin>").with_backend(backend)
     except PolicyError as exc:
         errors = exc.errors if isinstance(exc, PolicyErrors) else (exc,)
         at = {e.path: e for e in errors}

@@ -21,6 +21,7 @@ from typing import Any
 from escalate.cli._corpus import Entry, add_recount_option, read_corpus, with_recurrence_fields
 from escalate.cli._io import (
     UsageError,
+    add_backend_option,
     decide,
     instant_arg,
     load_policy,
@@ -88,6 +89,7 @@ def register(sub: Any) -> None:
             help="with --tickets: decide in N processes, partitioned by ticket id (default 1)",
         )
         add_recount_option(cmd)
+        add_backend_option(cmd)
         cmd.set_defaults(run=run)
 
 
@@ -108,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--audience chooses what --json or --messages show; give one of them")
     if args.vendor is not None and args.audience != "vendor":
         raise UsageError("--vendor chooses the vendor of --audience vendor; give that audience")
-    policy = load_policy(args.policy)
+    policy = load_policy(args.policy, backend=args.backend)
     if args.tickets is not None:
         return _corpus(args, policy, full)
     availability = read_availability(args.availability)

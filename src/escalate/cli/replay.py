@@ -38,7 +38,7 @@ from escalate.adapters.servicenow._replay import (
     ReplayPart,
 )
 from escalate.cli._corpus import countable
-from escalate.cli._io import load_policy, out, print_json
+from escalate.cli._io import add_backend_option, load_policy, out, print_json
 from escalate.cli._servicenow_log import (
     Progress,
     add_mapping_options,
@@ -97,11 +97,12 @@ def register(sub: Any) -> None:
     )
     cmd.add_argument("--quiet", action="store_true", help="no progress on stderr")
     cmd.add_argument("--json", action="store_true", help="print the summary as JSON")
+    add_backend_option(cmd)
     cmd.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    policy = load_policy(args.policy)
+    policy = load_policy(args.policy, backend=args.backend)
     mapping = mapping_of(args)
     try:  # an unknown --clock is said before the log is read
         replayer = Replayer(policy, clock=args.clock, max_steps=args.max_steps)

@@ -45,7 +45,13 @@ from escalate.engine.statuses import BUILT_IN, StatusTable
 from escalate.engine.sweep import Sweep, Swept, event_count
 from escalate.engine.ticket import Ticket, TicketState
 from escalate.engine.vendors import vendor_view
-from escalate.errors import ArgumentError, EscalateError, KeyPath, TicketError
+from escalate.errors import (
+    ArgumentError,
+    EscalateError,
+    KeyPath,
+    PolicyError,
+    TicketError,
+)
 from escalate.people.availability import Availability
 from escalate.people.directory import Directory
 
@@ -421,7 +427,12 @@ class Policy:
             recipe = (_with_backend, (self, name if name is not None else matcher))
         object.__setattr__(bound, "_recipe", recipe)
         if matcher is not None:
-            matcher.prepare(bound)
+            try:
+                matcher.prepare(bound)
+            except PolicyError as exc:
+                if exc.source is not None or exc.path not in self.positions:
+                    raise
+                raise exc.located(self.positions[exc.path]) from None
         return bound
 
     # -- evaluation -----------------------------------------------------------------------------

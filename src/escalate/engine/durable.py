@@ -87,7 +87,7 @@ class DurableMatcher:
     def __init__(self) -> None:
         self._engine = _engine()
         self._lock = threading.Lock()
-        self._rulesets: dict[tuple[str, tuple[str, ...]], _Ruleset] = {}
+        self._rulesets: dict[tuple[str, str | None, tuple[str, ...]], _Ruleset] = {}
         self._sessions = itertools.count()
 
     def __repr__(self) -> str:
@@ -141,7 +141,8 @@ class DurableMatcher:
         return frozenset(ruleset.ids[int(name[1:])] for name in fired if name != _CATCH)
 
     def _ruleset(self, policy: PolicyView, rules: Sequence[RuleDef]) -> _Ruleset:
-        key = (policy.content_hash, tuple(rule.id for rule in rules))
+        # A segment's policy carries the content hash of the policy it belongs to.
+        key = (policy.content_hash, policy.segment, tuple(rule.id for rule in rules))
         found = self._rulesets.get(key)
         if found is None:
             with self._lock:
@@ -187,7 +188,8 @@ def _compile(engine: ModuleType, policy: PolicyView, rules: Sequence[RuleDef]) -
         definition[f"r{i}"] = {"all": [{"m": _and([{_MARK: 1}, condition])}]}
     definition[_CATCH] = {"all": [{"m": {_MARK: 1}}]}
     ids = "\n".join(rule.id for rule in rules).encode()
-    name = f"{policy.content_hash}/{hashlib.sha256(ids).hexdigest()[:16]}"
+    segment = "" if policy.segment is None else f"#{policy.segment}"
+    name = f"{policy.content_hash}{segment}/{hashlib.sha256(ids).hexdigest()[:16]}"
     try:
         handle = engine.create_ruleset(name, json.dumps(definition, sort_keys=True))
     except Exception as exc:
@@ -262,6 +264,8 @@ class _Writer:
     def _leaf(self, leaf: Leaf, negate: bool) -> Json:
         if leaf.calendar is not None:
             return _eq(self._open_flag(leaf), 1 if leaf.op == "within" else 0, negate)
+        if leaf.operand is not None:  # clock.<name>.state and .breached are plain facts too
+            return self._compare(leaf, leaf.operand[0], leaf.operand[1], negate)
         if leaf.field.startswith("clock."):
             return self._clock(leaf, negate)
         if leaf.op in ("contains", "any_of", "none_of"):
@@ -274,8 +278,6 @@ class _Writer:
             check = leaf.check  # RE2, in Python: durable's regular expressions differ
             flag = self._attribute(("matches", leaf.field, leaf.expected), _flag_of(check))
             return _eq(flag, 1, negate)
-        if leaf.operand is not None:
-            return self._compare(leaf, leaf.operand[0], leaf.operand[1], negate)
         raise PolicyError(
             f"the durable backend cannot match {leaf.field} {leaf.op} exactly; evaluate this "
             "policy with the native backend (docs/backends.md)",
