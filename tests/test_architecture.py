@@ -37,6 +37,7 @@ STAGES: tuple[frozenset[str], ...] = (
             "governance",
             "audit",
             "learning",
+            "backends",
         }
     ),
     frozenset({"__init__"}),

@@ -136,6 +136,10 @@ class Policy:
     * ``postmortem``: the ``postmortem:`` section compiled (a
       :class:`~escalate.engine.postmortem.PostmortemDef`), ``None`` when not declared
       (docs/postmortems.md).
+    * ``backend``: what decides which rules hold now, ``native`` (each rule's compiled
+      condition) unless the policy was bound with :meth:`with_backend` (``durable``; the
+      decisions are the same, docs/backends.md); ``matcher`` the bound matcher (``None``:
+      native).
 
     :meth:`messages` renders a decision's audience messages and :meth:`export` gives a
     decision as one audience may read it (docs/notifications.md).
@@ -481,7 +485,8 @@ class Policy:
         that grows with what the update adds, not with the whole history.
 
         ``ticket`` and ``availability`` are read as :meth:`evaluate` reads them (a mapping
-        with this policy's ``empty_values``); ``availability`` holds for every decision.
+        with this policy's ``empty_values``); ``availability`` holds for every decision;
+        ``backend`` decides which rules hold in every decision, as in :meth:`evaluate`.
         """
         policy = self._with(backend)
         return TicketReplay(policy, policy._ticket(ticket), Availability.from_mapping(availability))
@@ -506,7 +511,7 @@ class Policy:
         ticket's place and id (``sweep item 7 (ticket 'INC7'): ...``); the decisions before it
         were already given and the iterator is finished (a generator that raised yields no
         more): check tickets on the way in when one bad ticket must not stop the rest. ``now``
-        and ``availability`` are checked at the call.
+        and ``availability`` are checked at the call; ``backend`` is as in :meth:`evaluate`.
         """
         policy = self._with(backend)
         shared = policy._sweep(now, availability)
@@ -536,7 +541,8 @@ class Policy:
         the availability the previous decisions were made with.
 
         A previous decision of another ticket (its ``ticket_id`` is not the ticket's ``id``)
-        is an :class:`~escalate.errors.ArgumentError`: the pairs are misaligned.
+        is an :class:`~escalate.errors.ArgumentError`: the pairs are misaligned. ``backend``
+        is as in :meth:`evaluate` (a decision's ``policy_hash`` does not depend on it).
         """
         policy = self._with(backend)
         shared = policy._sweep(now, availability)
