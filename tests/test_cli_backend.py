@@ -3,6 +3,7 @@ cannot (docs/backends.md)."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -78,3 +79,35 @@ def test_durable_without_the_extra_says_what_to_install(
     assert code != 0 and out == ""
     assert "pip install 'escalate[durable]'" in err
     assert "Traceback" not in err
+
+
+LOGS = ROOT / "tests" / "adapters" / "fixtures" / "servicenow" / "logs"
+
+
+@needs_durable
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_log_replayed_with_durable_gives_the_native_summary(
+    workers: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """In worker processes too: a policy bound to durable pickles as its source and the
+    backend's name, and is bound again in each worker."""
+    argv = [
+        "replay",
+        "--policy",
+        PACK,
+        "--servicenow",
+        str(LOGS / "three-incidents.csv"),
+        "--time-zone",
+        "UTC",
+        "--json",
+        "--quiet",
+        "--workers",
+        workers,
+    ]
+    native = run(argv, capsys)
+    durable = run([*argv, "--backend", "durable"], capsys)
+    assert native[0] == durable[0] == 0
+    summary, other = json.loads(native[1]), json.loads(durable[1])
+    summary.pop("throughput"), other.pop("throughput")
+    assert summary["actions"] > 0
+    assert summary == other
