@@ -53,6 +53,11 @@ SCALE = 10**8
 #: comparisons keep their answers.
 CAP = 10 * SCALE + 1
 
+#: The most attributes one fact may carry: durable_rules holds 254 properties in a fact
+#: (more fails with its error 302), three of which are the session id, durable's ``id`` and the
+#: mark every escalate fact carries.
+MAX_ATTRIBUTES = 251
+
 Extract = Callable[[Mapping[str, Any]], int]
 Json = dict[str, Any]
 
@@ -87,7 +92,7 @@ class DurableMatcher:
     def __init__(self) -> None:
         self._engine = _engine()
         self._lock = threading.Lock()
-        self._rulesets: dict[tuple[str, str | None, tuple[str, ...]], _Ruleset] = {}
+        self._rulesets: dict[tuple[str, str | None, tuple[str, ...]], tuple[_Ruleset, ...]] = {}
         self._sessions = itertools.count()
 
     def __repr__(self) -> str:
@@ -100,7 +105,7 @@ class DurableMatcher:
         """Compile every group of ``policy``'s rules now, so that a condition durable cannot
         match is a :class:`~escalate.errors.PolicyError` at binding, not at evaluation."""
         for rules in _groups(policy.rules):
-            self._ruleset(policy, rules)
+            self._rulesets_of(policy, rules)
 
     def matching(
         self, policy: PolicyView, rules: Sequence[RuleDef], facts: Mapping[str, Any]
@@ -108,11 +113,18 @@ class DurableMatcher:
         """The ids of the ``rules`` whose conditions hold on ``facts``, as durable finds them."""
         if not rules:
             return frozenset()
-        ruleset = self._ruleset(policy, rules)
+        held: set[str] = set()
+        for ruleset in self._rulesets_of(policy, rules):
+            held.update(self._match(policy, ruleset, facts))
+        return frozenset(held)
+
+    def _match(self, policy: PolicyView, ruleset: _Ruleset, facts: Mapping[str, Any]) -> list[str]:
+        """The ids of the rules of one ruleset that durable fires on one fact of ``facts``."""
         fact: Json = {name: extract(facts) for name, extract in ruleset.attributes}
         fact[_MARK] = 1
         engine = self._engine
         fired: list[str] = []
+        undeleted: str | None = None
         with self._lock:
             sid = str(next(self._sessions))
             fact["sid"] = sid
@@ -135,12 +147,17 @@ class DurableMatcher:
                     f"durable_rules failed matching policy {policy.id!r}: {exc}"
                 ) from None
             finally:
-                engine.delete_state(ruleset.handle, sid)
+                try:
+                    engine.delete_state(ruleset.handle, sid)
+                except Exception as exc:  # said below, unless an error is on its way already
+                    undeleted = f"durable_rules could not delete session {sid}: {exc}"
+        if undeleted is not None:
+            raise DurableError(undeleted)
         if _CATCH not in fired:
             raise DurableError("durable_rules did not report its catch-all rule")
-        return frozenset(ruleset.ids[int(name[1:])] for name in fired if name != _CATCH)
+        return [ruleset.ids[int(name[1:])] for name in fired if name != _CATCH]
 
-    def _ruleset(self, policy: PolicyView, rules: Sequence[RuleDef]) -> _Ruleset:
+    def _rulesets_of(self, policy: PolicyView, rules: Sequence[RuleDef]) -> tuple[_Ruleset, ...]:
         # A segment's policy carries the content hash of the policy it belongs to.
         key = (policy.content_hash, policy.segment, tuple(rule.id for rule in rules))
         found = self._rulesets.get(key)
@@ -180,7 +197,33 @@ class _Ruleset:
         self.attributes = tuple(attributes)
 
 
-def _compile(engine: ModuleType, policy: PolicyView, rules: Sequence[RuleDef]) -> _Ruleset:
+def _compile(
+    engine: ModuleType, policy: PolicyView, rules: Sequence[RuleDef]
+) -> tuple[_Ruleset, ...]:
+    """One group of rules as durable rulesets: as few as the limit of attributes a fact may
+    carry allows (one, unless the rules read more than :data:`MAX_ATTRIBUTES` facts between
+    them), each holding consecutive rules."""
+    chunks: list[list[RuleDef]] = []
+    reads: set[tuple[object, ...]] = set()
+    for rule in rules:
+        needs = _Writer.reads(rule.when)
+        if len(needs) > MAX_ATTRIBUTES:
+            raise PolicyError(
+                f"the durable backend cannot match rule {rule.id!r}: its condition reads "
+                f"{len(needs)} facts, and durable_rules holds at most {MAX_ATTRIBUTES} in "
+                "the one fact it matches (254 properties, three of them its own); use the "
+                "native backend for this policy (docs/backends.md)",
+                path=rule.when.path,
+            )
+        if not chunks or len(reads | needs) > MAX_ATTRIBUTES:
+            chunks.append([])
+            reads = set()
+        chunks[-1].append(rule)
+        reads |= needs
+    return tuple(_compile_chunk(engine, policy, chunk) for chunk in chunks)
+
+
+def _compile_chunk(engine: ModuleType, policy: PolicyView, rules: Sequence[RuleDef]) -> _Ruleset:
     writer = _Writer()
     definition: Json = {}
     for i, rule in enumerate(rules):
@@ -241,6 +284,13 @@ class _Writer:
         self._names: dict[tuple[object, ...], str] = {}
         self._extracts: dict[str, Extract] = {}
         self._codes: dict[str, dict[object, int]] = {}  # fact key -> constant -> code
+
+    @staticmethod
+    def reads(condition: Condition) -> set[tuple[object, ...]]:
+        """What a condition reads: the keys of the attributes it is rewritten over."""
+        writer = _Writer()
+        writer.condition(condition, negate=False)
+        return set(writer._names)
 
     def attributes(self) -> list[tuple[str, Extract]]:
         return sorted(self._extracts.items(), key=lambda item: int(item[0][1:]))
