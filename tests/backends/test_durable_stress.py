@@ -105,7 +105,7 @@ def _live_sessions(matcher: DurableMatcher, sids: range) -> list[tuple[str, str]
     """The sessions among ``sids`` that durable still holds, in any compiled ruleset."""
     engine = matcher._engine
     live = []
-    for ruleset in matcher._rulesets.values():
+    for ruleset in (r for chunks in matcher._rulesets.values() for r in chunks):
         for sid in sids:
             try:
                 engine.get_state(ruleset.handle, str(sid))
@@ -119,7 +119,7 @@ def _check_sessions_are_seen(matcher: DurableMatcher) -> None:
     """:func:`_live_sessions` finds a session that is left alive (so that its empty answer
     means something), and not once it is deleted."""
     engine = matcher._engine
-    ruleset = next(iter(matcher._rulesets.values()))
+    ruleset = next(iter(matcher._rulesets.values()))[0]
     fact = {name: 0 for name, _ in ruleset.attributes}
     fact.update(esc=1, sid="probe")
     state = engine.assert_fact(ruleset.handle, json.dumps(fact))[1]

@@ -128,6 +128,7 @@ class DurableMatcher:
         with self._lock:
             sid = str(next(self._sessions))
             fact["sid"] = sid
+            ran_out = False  # every action of the session taken: only then may it be deleted
             try:
                 result = engine.assert_fact(ruleset.handle, json.dumps(fact))
                 if result[0] != 0:  # 1: no rule matched; the catch-all rule always does
@@ -140,6 +141,7 @@ class DurableMatcher:
                     fired.extend(json.loads(started[1]))
                     following = engine.complete_and_start_action(ruleset.handle, state)
                     started = (started[0], following) if following else None
+                ran_out = True
             except DurableError:
                 raise
             except Exception as exc:  # the C core raises plain Exception("... error code: N")
@@ -147,10 +149,15 @@ class DurableMatcher:
                     f"durable_rules failed matching policy {policy.id!r}: {exc}"
                 ) from None
             finally:
-                try:
-                    engine.delete_state(ruleset.handle, sid)
-                except Exception as exc:  # said below, unless an error is on its way already
-                    undeleted = f"durable_rules could not delete session {sid}: {exc}"
+                # durable_rules 2.0.28 crashes the process (a double free) deleting a session
+                # whose actions were not all taken, a session no rule matched among them: after
+                # a failure the session is left to durable (it holds 1,024; past that every
+                # call fails with a DurableError, never a crash).
+                if ran_out:
+                    try:
+                        engine.delete_state(ruleset.handle, sid)
+                    except Exception as exc:  # said below; no error is on its way
+                        undeleted = f"durable_rules could not delete session {sid}: {exc}"
         if undeleted is not None:
             raise DurableError(undeleted)
         if _CATCH not in fired:
