@@ -16,6 +16,7 @@ __all__ = [
     "CalendarRangeError",
     "CaseError",
     "CaseErrors",
+    "DurableError",
     "EscalateError",
     "ExportLimitError",
     "InstantRangeError",
@@ -317,6 +318,12 @@ class MissingExtraError(EscalateError, ImportError):
     The message names the extra to install (``pip install 'escalate[ical]'``); the core works
     without it. It is also an :class:`ImportError`.
     """
+
+
+class DurableError(EscalateError, RuntimeError):
+    """durable_rules failed while matching a policy's rules (its C core reported an error; the
+    optional durable backend, docs/backends.md): the decision is not made, rather than made
+    from half an answer."""
 
 
 class ExportLimitError(EscalateError, ValueError):

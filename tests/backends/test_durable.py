@@ -17,6 +17,7 @@ import importlib
 import json
 import pickle
 import sys
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -349,7 +350,8 @@ def _with_rules(p: Policy, rules: tuple[RuleDef, ...]) -> Policy:
     for slot in Policy.__slots__:
         object.__setattr__(clone, slot, getattr(p, slot))
     object.__setattr__(clone, "rules", rules)
-    object.__setattr__(clone, "_bound", {})
+    object.__setattr__(clone, "_bound", {"native": clone})
+    object.__setattr__(clone, "_binding", threading.Lock())
     return clone
 
 
@@ -1011,10 +1013,13 @@ def test_a_matcher_object_is_asked_and_bound_once_per_policy() -> None:
     original = pack()
     bound = original.with_backend(recorder)
     assert bound.backend == "recorder" and bound.matcher is recorder
-    assert original.with_backend(recorder) is bound
     assert sorted(recorder.prepared, key=str) == sorted([None, "uk", "globex"], key=str)
+    # A Matcher object is bound anew at each call (the caller keeps the bound policy; a policy
+    # keeps only the bindings by name, so that objects passed in do not pile up on it).
+    again = original.with_backend(recorder)
+    assert again is not bound and again.matcher is recorder
     tickets = example_tickets()
     for t in tickets:
         same(original.evaluate(t, now=LATER), original.evaluate(t, now=LATER, backend=recorder))
     assert recorder.asked == 2 * len(tickets)  # the pack's two groups, once each
-    assert len(recorder.prepared) == 3  # bound once, however often asked
+    assert len(recorder.prepared) == 3 * (2 + len(tickets))  # each bind prepares 3 policies

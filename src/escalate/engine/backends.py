@@ -19,6 +19,8 @@ escalate.errors.ArgumentError: unknown backend 'drools': use 'native' or 'durabl
 
 from __future__ import annotations
 
+from typing import cast
+
 from escalate.engine.rules import Matcher
 from escalate.errors import ArgumentError, shown
 
@@ -48,11 +50,12 @@ def resolve_backend(backend: object) -> Matcher | None:
             + " or ".join(repr(b) for b in BACKENDS)
             + " (docs/backends.md)"
         )
-    if not isinstance(backend, Matcher):
+    if not all(callable(getattr(backend, m, None)) for m in ("matching", "prepare")):
         raise ArgumentError(
-            f"backend must be 'native', 'durable' or a Matcher, got {type(backend).__name__}"
+            f"backend must be 'native', 'durable' or a Matcher (with matching and prepare), "
+            f"got {type(backend).__name__}"
         )
-    return backend
+    return cast("Matcher", backend)
 
 
 def backend_name(matcher: Matcher | None) -> str:

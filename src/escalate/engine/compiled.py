@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
+from threading import Lock
 from typing import Any, TypeAlias, cast
 
 from escalate._frozen import FrozenMap
@@ -27,7 +28,7 @@ from escalate.engine.authority import (
     authority_before,
     check_action,
 )
-from escalate.engine.backends import backend_name, resolve_backend
+from escalate.engine.backends import NATIVE, backend_name, resolve_backend
 from escalate.engine.clocks import ClockDef
 from escalate.engine.contracts import VendorDef
 from escalate.engine.decision import Decision
@@ -150,6 +151,7 @@ class Policy:
 
     __slots__ = (
         "_aliases",
+        "_binding",
         "_bound",
         "_matcher",
         "_matrix",
@@ -185,7 +187,8 @@ class Policy:
     )
 
     _aliases: Mapping[str, Mapping[str, str]]
-    _bound: dict[object, tuple[object, Policy]]
+    _binding: Lock
+    _bound: dict[str, Policy]
     _matcher: Matcher | None
     _matrix: dict[tuple[str, str], str]
     _recipe: Recipe | None
@@ -297,7 +300,8 @@ class Policy:
         object.__setattr__(self, "recurrence", recurrence)
         object.__setattr__(self, "postmortem", postmortem)
         object.__setattr__(self, "_matcher", None)
-        object.__setattr__(self, "_bound", {})
+        object.__setattr__(self, "_bound", {NATIVE: self})
+        object.__setattr__(self, "_binding", Lock())
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"Policy is immutable; cannot set {name!r}")
@@ -333,10 +337,11 @@ class Policy:
     def __repr__(self) -> str:
         segment = "" if self.segment is None else f" segment={self.segment}"
         segments = f" segments={len(self.segments)}" if self.segments else ""
+        backend = "" if self._matcher is None else f" backend={self.backend}"
         return (
             f"<Policy {self.id} v{self.version}{segment} clocks={len(self.clocks)} "
             f"paths={len(self.paths)} rules={len(self.rules)}{segments} "
-            f"{self.content_hash[:12]}>"
+            f"{self.content_hash[:12]}{backend}>"
         )
 
     # -- terminology ----------------------------------------------------------------------------
@@ -405,22 +410,28 @@ class Policy:
         kept, so asking again (or ``evaluate(..., backend="durable")``) costs a lookup and
         shares one compiled matcher.
         """
-        key: object = backend if backend is None or isinstance(backend, str) else id(backend)
-        found = self._bound.get(key)
-        if found is not None and (isinstance(key, str | None) or found[0] is backend):
-            return found[1]
-        bound = self._bind(resolve_backend(backend), backend if isinstance(backend, str) else None)
-        self._bound[key] = (backend, bound)  # one item assigned whole: safe between threads
-        return bound
+        root = self._bound[NATIVE]  # the policy as loaded: bindings are made from it
+        if backend is None:
+            return root
+        if not isinstance(backend, str):  # a Matcher object: bound anew, kept by the caller
+            return root._bind(resolve_backend(backend), None)
+        found = root._bound.get(backend)
+        if found is None:
+            with root._binding:  # threads binding at once compile one matcher
+                found = root._bound.get(backend)
+                if found is None:
+                    found = root._bind(resolve_backend(backend), backend)
+                    root._bound[backend] = found
+        return found
 
     def _bind(self, matcher: Matcher | None, name: str | None) -> Policy:
-        if matcher is self._matcher:
-            return self
+        """A copy of this (unbound) policy and of its segments' policies whose rules are
+        matched by ``matcher``."""
         bound: Policy = object.__new__(Policy)
-        for slot in Policy.__slots__:
+        for slot in _SLOTS:
             object.__setattr__(bound, slot, getattr(self, slot))
         object.__setattr__(bound, "_matcher", matcher)
-        object.__setattr__(bound, "_bound", {})
+        object.__setattr__(bound, "_bound", {NATIVE: self})  # its root: this policy
         segments = tuple(
             replace(s, policy=cast("Policy", s.policy)._bind(matcher, name)) for s in self.segments
         )
@@ -830,6 +841,10 @@ class Policy:
         chosen = found.policy
         assert isinstance(chosen, Policy)
         return chosen
+
+
+#: Every attribute of a Policy, which a bound copy takes over (then replaces a few).
+_SLOTS: tuple[str, ...] = Policy.__slots__
 
 
 def _with_backend(policy: Policy, backend: str | Matcher) -> Policy:

@@ -42,7 +42,13 @@ from typing import Any
 
 from escalate.engine.conditions import OPEN, TIME, Condition, Leaf, Node
 from escalate.engine.rules import PolicyView, RuleDef
-from escalate.errors import EscalateError, MissingExtraError, PolicyError, render_path
+from escalate.errors import (
+    DurableError,
+    EscalateError,
+    MissingExtraError,
+    PolicyError,
+    render_path,
+)
 
 __all__ = ["DurableError", "DurableMatcher"]
 
@@ -58,16 +64,19 @@ CAP = 10 * SCALE + 1
 #: mark every escalate fact carries.
 MAX_ATTRIBUTES = 251
 
+#: The most alternatives durable_rules takes in one ruleset: its ``$or`` branches over all the
+#: rules, each rule and the catch-all counting one more. Past about 510 it stops answering
+#: (it spins, holding the GIL) or fails with error 303; escalate keeps well below.
+MAX_BRANCHES = 480
+#: ``in`` / ``any_of`` / ``none_of`` lists longer than this are sent as one flag computed in
+#: Python (is the value one of them) rather than as one alternative per member.
+WIDE = 16
+
 Extract = Callable[[Mapping[str, Any]], int]
 Json = dict[str, Any]
 
 _MARK = "esc"  # every fact carries esc: 1; durable's own session record does not
 _CATCH = "catch"
-
-
-class DurableError(EscalateError, RuntimeError):
-    """durable_rules failed while matching (its C core reported an error): the decision is
-    not made, rather than made from half an answer."""
 
 
 def _engine() -> ModuleType:
@@ -120,7 +129,13 @@ class DurableMatcher:
 
     def _match(self, policy: PolicyView, ruleset: _Ruleset, facts: Mapping[str, Any]) -> list[str]:
         """The ids of the rules of one ruleset that durable fires on one fact of ``facts``."""
-        fact: Json = {name: extract(facts) for name, extract in ruleset.attributes}
+        try:
+            fact: Json = {name: extract(facts) for name, extract in ruleset.attributes}
+        except EscalateError:
+            # A fact that cannot be computed (a calendar asked outside its years, text that
+            # is not Unicode): the native conditions answer this call, raising the same error
+            # where they need that fact too (they skip what a false comparison makes moot).
+            return [rule.id for rule in ruleset.rules if rule.when.check(facts)]
         fact[_MARK] = 1
         engine = self._engine
         fired: list[str] = []
@@ -146,7 +161,7 @@ class DurableMatcher:
                 raise
             except Exception as exc:  # the C core raises plain Exception("... error code: N")
                 raise DurableError(
-                    f"durable_rules failed matching policy {policy.id!r}: {exc}"
+                    f"durable_rules failed matching policy {policy.id!r}: {exc!r}"
                 ) from None
             finally:
                 # durable_rules 2.0.28 crashes the process (a double free) deleting a session
@@ -196,11 +211,14 @@ class _Ruleset:
     """One compiled durable ruleset: its handle, the rule ids by position, and the attributes
     of the fact it reads, each with the function computing it from the engine's facts."""
 
-    __slots__ = ("attributes", "handle", "ids")
+    __slots__ = ("attributes", "handle", "ids", "rules")
 
-    def __init__(self, handle: int, ids: tuple[str, ...], attributes: list[tuple[str, Extract]]):
+    def __init__(
+        self, handle: int, rules: Sequence[RuleDef], attributes: list[tuple[str, Extract]]
+    ) -> None:
         self.handle = handle
-        self.ids = ids
+        self.rules = tuple(rules)
+        self.ids = tuple(rule.id for rule in rules)
         self.attributes = tuple(attributes)
 
 
@@ -212,21 +230,29 @@ def _compile(
     them), each holding consecutive rules."""
     chunks: list[list[RuleDef]] = []
     reads: set[tuple[object, ...]] = set()
+    branches = 1  # the catch-all rule
     for rule in rules:
-        needs = _Writer.reads(rule.when)
-        if len(needs) > MAX_ATTRIBUTES:
+        needs, cost = _Writer.reads(rule.when)
+        if len(needs) > MAX_ATTRIBUTES or cost + 1 > MAX_BRANCHES:
+            what = (
+                f"reads {len(needs)} facts, and durable_rules holds at most {MAX_ATTRIBUTES} "
+                "in the one fact it matches (254 properties, three of them its own)"
+                if len(needs) > MAX_ATTRIBUTES
+                else f"has {cost} alternatives (any:, in: lists), and durable_rules stops "
+                f"answering past about 510 in one ruleset (escalate keeps to {MAX_BRANCHES})"
+            )
             raise PolicyError(
-                f"the durable backend cannot match rule {rule.id!r}: its condition reads "
-                f"{len(needs)} facts, and durable_rules holds at most {MAX_ATTRIBUTES} in "
-                "the one fact it matches (254 properties, three of them its own); use the "
-                "native backend for this policy (docs/backends.md)",
+                f"the durable backend cannot match rule {rule.id!r}: its condition {what}; "
+                "use the native backend for this policy (docs/backends.md)",
                 path=rule.when.path,
             )
-        if not chunks or len(reads | needs) > MAX_ATTRIBUTES:
+        if not chunks or len(reads | needs) > MAX_ATTRIBUTES or branches + cost > MAX_BRANCHES:
             chunks.append([])
             reads = set()
+            branches = 1
         chunks[-1].append(rule)
         reads |= needs
+        branches += cost
     return tuple(_compile_chunk(engine, policy, chunk) for chunk in chunks)
 
 
@@ -246,15 +272,39 @@ def _compile_chunk(engine: ModuleType, policy: PolicyView, rules: Sequence[RuleD
         raise PolicyError(
             f"durable_rules refused the rules of policy {policy.id!r} ({exc}); use the native "
             "backend for this policy",
-            path=("rules",),
+            path=_refused_rule(engine, definition, rules),
         ) from None
-    return _Ruleset(handle, tuple(rule.id for rule in rules), writer.attributes())
+    return _Ruleset(handle, rules, writer.attributes())
+
+
+def _refused_rule(
+    engine: ModuleType, definition: Json, rules: Sequence[RuleDef]
+) -> tuple[str | int, ...]:
+    """Where durable_rules' refusal of a ruleset lies: the condition of the first rule it
+    refuses alone (compiled under a throwaway name), else the policy's ``rules``."""
+    for i, rule in enumerate(rules):
+        alone = {"r0": definition[f"r{i}"], _CATCH: definition[_CATCH]}
+        try:
+            engine.create_ruleset(f"escalate-probe/{i}", json.dumps(alone, sort_keys=True))
+        except Exception:
+            return rule.when.path
+    return ("rules",)
 
 
 # -- rewriting conditions ------------------------------------------------------------------------
 
 _FLIP = {"$gt": "$lte", "$gte": "$lt", "$lt": "$gte", "$lte": "$gt"}
 _ORDERS = {"gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
+
+
+def _alternatives(written: object) -> int:
+    """The branches of every ``$or`` in a written condition."""
+    if isinstance(written, list):
+        return sum(_alternatives(item) for item in written)
+    if not isinstance(written, dict):
+        return 0
+    own = len(written["$or"]) if "$or" in written else 0
+    return own + sum(_alternatives(value) for value in written.values())
 
 
 def _and(parts: list[Json]) -> Json:
@@ -293,11 +343,12 @@ class _Writer:
         self._codes: dict[str, dict[object, int]] = {}  # fact key -> constant -> code
 
     @staticmethod
-    def reads(condition: Condition) -> set[tuple[object, ...]]:
-        """What a condition reads: the keys of the attributes it is rewritten over."""
+    def reads(condition: Condition) -> tuple[set[tuple[object, ...]], int]:
+        """What a condition reads (the keys of the attributes it is rewritten over) and how
+        many alternatives it costs durable_rules (one, plus each ``$or``'s branches)."""
         writer = _Writer()
-        writer.condition(condition, negate=False)
-        return set(writer._names)
+        written = writer.condition(condition, negate=False)
+        return set(writer._names), 1 + _alternatives(written)
 
     def attributes(self) -> list[tuple[str, Extract]]:
         return sorted(self._extracts.items(), key=lambda item: int(item[0][1:]))
@@ -327,6 +378,10 @@ class _Writer:
             return self._clock(leaf, negate)
         if leaf.op in ("contains", "any_of", "none_of"):
             members = [leaf.expected] if leaf.op == "contains" else list(leaf.expected)
+            if len(members) > WIDE:  # one flag: does the set share a member with them
+                wanted = frozenset(str(m) for m in members)
+                flag = self._attribute(("shares", leaf.field, wanted), _shares(leaf.field, wanted))
+                return _eq(flag, 0 if leaf.op == "none_of" else 1, negate)
             flags = [self._member_flag(leaf.field, str(m)) for m in members]
             if leaf.op == "none_of":
                 return _all([_eq(flag, 0, negate) for flag in flags], negate)
@@ -350,6 +405,9 @@ class _Writer:
             return _eq(code, self._constant(key, constant), negate == (leaf.op == "eq"))
         if leaf.op in ("in", "not_in"):
             assert isinstance(constant, frozenset)
+            if len(constant) > WIDE:  # one flag: is the value one of them
+                flag = self._attribute(("one-of", key, constant), _one_of(key, constant))
+                return _eq(flag, 1 if leaf.op == "in" else 0, negate)
             values = sorted(self._constant(key, c) for c in constant)
             if leaf.op == "in":
                 return _any([_eq(code, v, negate) for v in values], negate)
@@ -430,6 +488,14 @@ class _Writer:
             )
         holds = _order(op, value, limit, negate)
         return _all([_eq(applies, 1, negate), holds], negate)
+
+
+def _one_of(key: str, members: frozenset[object]) -> Extract:
+    return lambda facts: int(facts.get(key) in members)
+
+
+def _shares(key: str, members: frozenset[str]) -> Extract:
+    return lambda facts: int(not members.isdisjoint(facts[key]))
 
 
 def _flag_of(check: Callable[[Mapping[str, Any]], bool]) -> Extract:

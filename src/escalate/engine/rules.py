@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol
 
 from escalate._frozen import FrozenMap
 from escalate.engine.actions import ActionDef, StatusPagesDef
@@ -190,7 +190,6 @@ class PolicyView(Protocol):
         ...
 
 
-@runtime_checkable
 class Matcher(Protocol):
     """Decides which of a policy's rules hold on one instant's facts (docs/backends.md).
 
