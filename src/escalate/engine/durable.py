@@ -374,6 +374,10 @@ class _Writer:
             return _eq(self._open_flag(leaf), 1 if leaf.op == "within" else 0, negate)
         if leaf.operand is not None:  # clock.<name>.state and .breached are plain facts too
             return self._compare(leaf, leaf.operand[0], leaf.operand[1], negate)
+        if leaf.op == "matches":  # clock.<name>.state matches, too
+            check = leaf.check  # RE2, in Python: durable's regular expressions differ
+            flag = self._attribute(("matches", leaf.field, leaf.expected), _flag_of(check))
+            return _eq(flag, 1, negate)
         if leaf.field.startswith("clock."):
             return self._clock(leaf, negate)
         if leaf.op in ("contains", "any_of", "none_of"):
@@ -386,10 +390,6 @@ class _Writer:
             if leaf.op == "none_of":
                 return _all([_eq(flag, 0, negate) for flag in flags], negate)
             return _any([_eq(flag, 1, negate) for flag in flags], negate)
-        if leaf.op == "matches":
-            check = leaf.check  # RE2, in Python: durable's regular expressions differ
-            flag = self._attribute(("matches", leaf.field, leaf.expected), _flag_of(check))
-            return _eq(flag, 1, negate)
         raise PolicyError(
             f"the durable backend cannot match {leaf.field} {leaf.op} exactly; evaluate this "
             "policy with the native backend (docs/backends.md)",
