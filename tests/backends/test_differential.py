@@ -49,7 +49,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, event, given, note, settings
+from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 
 from escalate import Availability, Decision, Policy, PolicyError, Ticket, load, loads
@@ -347,7 +347,7 @@ def rules(
             rule["then"] = {"notify": {"to": ["assignee"]}}
         if draw(st.booleans()):
             rule["priority"] = draw(st.integers(-3, 3))
-        if not on_paths and draw(st.integers(0, 3)) == 0:
+        if not on_paths and draw(st.integers(0, 2)) == 0:
             rule["final"] = True
         out.append(rule)
     return out
@@ -364,12 +364,13 @@ def _targets(draw: st.DrawFn, spans: Sequence[str]) -> dict[str, Any]:
 
 @st.composite
 def policy_data(
-    draw: st.DrawFn, *, segment_rules: bool = False, states: bool = False
+    draw: st.DrawFn, *, segment_rules: bool = False, states: bool = False, max_rules: int = 5
 ) -> dict[str, Any]:
     """A policy over the shared vocabulary: two clocks (the resolution one sometimes scoped
-    for VIPs), a vertical path that climbs by itself, 1 to 5 generated rules, sometimes a
-    segment. ``segment_rules``: the segment also replaces a rule and the calendar;
-    ``states``: conditions also compare clock states and breaches."""
+    for VIPs), a vertical path that climbs by itself, 1 to ``max_rules`` generated rules,
+    sometimes a post-mortem section and a segment. ``segment_rules``: the segment also
+    replaces a rule and the calendar; ``states``: conditions also compare clock states and
+    breaches."""
     spans = ("45m", "1h", "3h", "7h", "1d", "1bd", "2bd")
     resolution: dict[str, Any] = {
         "type": "resolution",
@@ -399,7 +400,7 @@ def policy_data(
     }
     if draw(st.booleans()):
         desk["when"] = {"priority": ["P1", "P2", "P3"]}
-    count = draw(st.integers(1, 5))
+    count = draw(st.integers(1, max_rules))
     pm = draw(st.integers(0, 2)) == 0
     data: dict[str, Any] = {
         "policy": "differential",
@@ -449,7 +450,7 @@ def policy_data(
                 "then": {"require_postmortem": {"within": within}},
             }
         )
-    if draw(st.integers(0, 3)) == 0:
+    if segment_rules or draw(st.integers(0, 3)) == 0:
         data["segments"] = [draw(segment(data, segment_rules))]
     return data
 
@@ -463,20 +464,36 @@ def segment(draw: st.DrawFn, base: Mapping[str, Any], segment_rules: bool) -> di
     clock["targets"] = _targets(draw, ("30m", "2h", "5h", "1bd"))
     clock.pop("definitions", None)
     out["clocks"] = {"resolution": clock}
-    if draw(st.booleans()):
+    if not segment_rules and draw(st.booleans()):
         out["add"] = {"rules": draw(rules(1, prefix="emea-"))}
     if segment_rules:
+        # A base rule with a new condition that stays in the rule's group (so that the
+        # segment's group has the base group's rule ids).
         replaced = dict(draw(st.sampled_from(base["rules"])))
-        fresh = draw(rules(1))[0]
-        replaced["when"] = fresh["when"]
-        if reads_paths(fresh["when"]):
-            replaced.pop("final", None)
-            replaced["then"] = {"notify": {"to": ["assignee"]}}
+        calendar = calendar_of(replaced["when"]) or draw(st.sampled_from(CALENDARS))
+        fresh = draw(conditions(Budget(5, calendar, paths=False)))
+        on_paths = reads_paths(replaced["when"])
+        replaced["when"] = {"all": [replaced["when"], fresh]} if on_paths else fresh
         out["rules"] = [replaced]
         out["calendars"] = {
             "office": {"timezone": "Asia/Tokyo", "hours": {"mon-fri": ["09:00-17:30"]}}
         }
     return out
+
+
+def calendar_of(condition: object) -> str | None:
+    """The calendar a condition's time tests name (one condition names at most one)."""
+    if isinstance(condition, dict):
+        for key, value in condition.items():
+            found = value if key in ("within", "not_within") else calendar_of(value)
+            if found is not None:
+                return str(found)
+    if isinstance(condition, list):
+        for item in condition:
+            found = calendar_of(item)
+            if found is not None:
+                return found
+    return None
 
 
 def dump(data: Mapping[str, Any]) -> str:
@@ -763,10 +780,12 @@ class Case:
 
 
 @st.composite
-def cases(draw: st.DrawFn, *, segment_rules: bool = False, states: bool = False) -> Case:
+def cases(
+    draw: st.DrawFn, *, segment_rules: bool = False, states: bool = False, max_rules: int = 5
+) -> Case:
     """A policy, a ticket and an instant: after the last event (up to three days), exactly at
     it, or on a clock crossing or a wake-up of the decision, one microsecond either side."""
-    data = draw(policy_data(segment_rules=segment_rules, states=states))
+    data = draw(policy_data(segment_rules=segment_rules, states=states, max_rules=max_rules))
     text = dump(data)
     policy = loads(text)
     raw = draw(ticket_data())
@@ -797,6 +816,20 @@ def cases(draw: st.DrawFn, *, segment_rules: bool = False, states: bool = False)
 
 # -- the properties ----------------------------------------------------------------------------
 
+# The two bugs that keep features out of the properties (the regressions at the end).
+STATE_REFUSED = (
+    "durable refuses clock.<name>.state and clock.<name>.breached comparisons at binding "
+    "(DurableMatcher._leaf sends every clock.* field to _clock, which only knows percent, "
+    "elapsed, remaining and exists), though they are plain string and boolean facts: every "
+    "regulatory pack reads them"
+)
+SEGMENT_SHARED = (
+    "a segment's policy has the base policy's content_hash, so DurableMatcher's ruleset "
+    "cache key (content_hash, rule ids) is the same for the base and a segment with the "
+    "same rule ids: the first ruleset compiled (a segment's: they are bound first) answers "
+    "for all of them, with its own conditions and calendars"
+)
+
 PROPERTY = settings(
     max_examples=70,
     deadline=None,
@@ -804,14 +837,20 @@ PROPERTY = settings(
 )
 
 
-def bind(policy: Policy, backend: Any) -> Policy | None:
-    """``policy`` bound to ``backend``; ``None`` when the backend refuses a condition at
-    binding (a :class:`PolicyError`: allowed, never an approximation), noted as an event."""
+#: How binding refuses a rule group too wide for durable_rules' C core (more than 31
+#: expressions in one rule): allowed, since it is refused, not approximated.
+TOO_WIDE = "durable_rules refused the rules of policy"
+
+
+def bind(policy: Policy, backend: Any, text: str) -> Policy | None:
+    """``policy`` bound to ``backend``; ``None`` when durable_rules' C core refuses a rule
+    group as too wide (a :class:`PolicyError` at binding, noted as an event). Every other
+    refusal fails: the generated conditions are all ones durable can match exactly."""
     try:
         return policy.with_backend(backend)
     except PolicyError as exc:
-        event(f"refused at binding: {str(exc).split(':')[0]}")
-        note(f"refused: {exc}")
+        assert TOO_WIDE in str(exc), f"refused a condition it can match: {exc}\n{text}"
+        event("refused at binding: too wide")
         return None
 
 
@@ -829,8 +868,13 @@ def facts_text(call: Call) -> str:
 @PROPERTY
 @given(case=cases())
 def test_durable_matches_the_rules_the_native_conditions_match(case: Case) -> None:
+    assert_durable_matches_alike(case)
+
+
+def assert_durable_matches_alike(case: Case) -> None:
+    """Every question of the rule stage gets the native answer from durable."""
     spy = Spy(durable_matcher())
-    bound = bind(case.policy, spy)
+    bound = bind(case.policy, spy, case.text)
     if bound is None:
         return
     bound.evaluate(case.ticket, now=case.now)
@@ -861,7 +905,7 @@ def assert_same_decision(native: Decision, durable: Decision, context: str) -> N
 @PROPERTY
 @given(case=cases())
 def test_durable_decisions_are_the_native_decisions(case: Case) -> None:
-    bound = bind(case.policy, "durable")
+    bound = bind(case.policy, "durable", case.text)
     if bound is None:
         return
     assert "durable" == bound.backend
@@ -875,6 +919,20 @@ def test_durable_decisions_are_the_native_decisions(case: Case) -> None:
     )
     for status in set(rule_statuses(native).values()):
         event(f"a rule {status}")
+
+
+@pytest.mark.xfail(
+    strict=True, reason=f"{STATE_REFUSED}; and {SEGMENT_SHARED} (the regressions below)"
+)
+@settings(PROPERTY, max_examples=40, phases=[Phase.generate])  # no shrinking: fails fast
+@given(case=cases(segment_rules=True, states=True))
+def test_the_whole_language_is_matched_alike_with_clock_states_and_segment_rules(
+    case: Case,
+) -> None:
+    """The matched-set property over the whole language: clock states and breaches in
+    conditions, segments that replace a rule and the calendar. When this passes, drop the
+    mark and let the two properties above draw these cases too."""
+    assert_durable_matches_alike(case)
 
 
 # -- the generated cases hold and fail ---------------------------------------------------------
@@ -910,7 +968,7 @@ def test_the_generated_cases_make_rules_and_comparisons_both_hold_and_fail() -> 
     statuses: Counter[str] = Counter()
     path_groups = 0
 
-    @settings(max_examples=150, derandomize=True, database=None, deadline=None)
+    @settings(max_examples=200, derandomize=True, database=None, deadline=None)
     @given(case=cases())
     def sample(case: Case) -> None:
         nonlocal path_groups
@@ -937,8 +995,6 @@ def test_the_generated_cases_make_rules_and_comparisons_both_hold_and_fail() -> 
     # field kind and operator: rare pairs may show one outcome only in a sample this small
     one_sided = sorted(kind for kind, seen in leaves_seen.items() if len(seen) < 2)
     assert len(one_sided) <= len(leaves_seen) // 4, (one_sided, len(leaves_seen))
-    for must in ("clock percent gte", "clock percent lt", "string matches", "time within"):
-        assert leaves_seen.get(must) == {True, False}, must
 
 
 # -- the shipped material ----------------------------------------------------------------------
@@ -949,19 +1005,6 @@ SNAPSHOTS = ROOT / "tests" / "snapshots" / "itil-default"
 SNAPSHOT_AT = datetime(2024, 11, 20, 15, tzinfo=UTC)
 AVAILABILITY = Availability.from_mapping(
     json.loads((ROOT / "examples" / "availability.json").read_text(encoding="utf-8"))
-)
-
-STATE_REFUSED = (
-    "durable refuses clock.<name>.state and clock.<name>.breached comparisons at binding "
-    "(DurableMatcher._leaf sends every clock.* field to _clock, which only knows percent, "
-    "elapsed, remaining and exists), though they are plain string and boolean facts: every "
-    "regulatory pack reads them"
-)
-SEGMENT_SHARED = (
-    "a segment's policy has the base policy's content_hash, so DurableMatcher's ruleset "
-    "cache key (content_hash, rule ids) is the same for the base and a segment with the "
-    "same rule ids: the first ruleset compiled (a segment's: they are bound first) answers "
-    "for all of them, with its own conditions and calendars"
 )
 
 
