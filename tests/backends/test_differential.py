@@ -149,7 +149,9 @@ INTEGER_FIELDS: dict[str, tuple[int, ...]] = {
 BOOLEAN_FIELDS = ("customer.vip", "acknowledged", "fields.managed")
 SET_FIELDS: dict[str, tuple[str, ...]] = {"regulatory_flags": FLAGS, "milestones": MILESTONES}
 CLOCKS = ("response", "resolution")
-PERCENTS = (0, 0.000001, 25, 33.333333, 50, 66.666667, 75, 87.5, 99.999999, 100, 100.000001, 150)
+# Six decimals at most; 1000 % is the largest operand.
+PERCENTS: tuple[float, ...] = (0, 0.000001, 25, 33.333333, 50, 66.666667, 75, 87.5, 99.999999)
+PERCENTS += (100, 100.000001, 150, 999.999999, 1000)
 SPANS = ("1m", "15m", "30m", "1h", "1h30m", "2h", "4h", "1d")
 CALENDARS = ("office", "24x7")
 
@@ -171,6 +173,7 @@ class Budget:
 
 
 def _operand_list(draw: st.DrawFn, pool: Sequence[Any]) -> list[Any]:
+    """One to three operands of ``in``, ``not_in``, ``any_of`` or ``none_of``."""
     return draw(st.lists(st.sampled_from(pool), min_size=1, max_size=3, unique=True))
 
 
@@ -219,6 +222,7 @@ def integer_leaf(draw: st.DrawFn, name: str) -> object:
 
 @st.composite
 def set_leaf(draw: st.DrawFn, name: str) -> object:
+    """A set field's form (sets take operators only)."""
     pool = SET_FIELDS[name]
     op = draw(st.sampled_from(("contains", "any_of", "none_of", "exists")))
     if op == "contains":
@@ -230,6 +234,7 @@ def set_leaf(draw: st.DrawFn, name: str) -> object:
 
 @st.composite
 def clock_leaf(draw: st.DrawFn) -> tuple[str, object]:
+    """A clock's percent (six decimals, 0 to 1000), elapsed or remaining comparison."""
     clock = draw(st.sampled_from(CLOCKS))
     part = draw(st.sampled_from(("percent", "percent", "elapsed", "remaining")))
     op = draw(st.sampled_from(("gt", "gte", "lt", "lte", "gt", "gte", "lt", "lte", "exists")))
@@ -241,6 +246,7 @@ def clock_leaf(draw: st.DrawFn) -> tuple[str, object]:
 
 @st.composite
 def level_leaf(draw: st.DrawFn) -> object:
+    """A comparison of the path's level (levels are ordered as the path lists them)."""
     op = draw(
         st.sampled_from(("eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "exists", "value"))
     )
@@ -333,6 +339,8 @@ def reads_paths(condition: object) -> bool:
 def rules(
     draw: st.DrawFn, count: int, prefix: str = "r", states: bool = False, pm: bool = False
 ) -> list[dict[str, Any]]:
+    """``count`` rules: a third may read the path (``pm``: and the post-mortem), and so
+    only notify; the others notify or escalate the path, and may be ``final``."""
     out = []
     for i in range(count):
         calendar = draw(st.sampled_from(CALENDARS))
@@ -354,6 +362,7 @@ def rules(
 
 
 def _targets(draw: st.DrawFn, spans: Sequence[str]) -> dict[str, Any]:
+    """Targets for P1 to P4 from ``spans``, on the office calendar or round the clock."""
     targets: dict[str, Any] = {}
     for priority in PRIORITIES[:4]:  # P5 has no target: its clocks do not apply
         within = draw(st.sampled_from(spans))
@@ -497,6 +506,7 @@ def calendar_of(condition: object) -> str | None:
 
 
 def dump(data: Mapping[str, Any]) -> str:
+    """Policy data as YAML text, non-ASCII characters as they are."""
     return yaml.safe_dump(dict(data), sort_keys=False, allow_unicode=True)
 
 
@@ -513,6 +523,7 @@ ANCHORS = tuple(
 
 @st.composite
 def opening(draw: st.DrawFn) -> datetime:
+    """An opening instant in 2024, half the time near a DST switch, a holiday or a weekend."""
     if draw(st.booleans()):
         anchor = draw(st.sampled_from(ANCHORS))
         return draw(instants(anchor - timedelta(hours=12), anchor + timedelta(hours=12)))
@@ -521,6 +532,7 @@ def opening(draw: st.DrawFn) -> datetime:
 
 @st.composite
 def gap(draw: st.DrawFn) -> timedelta:
+    """The time between two events: none, seconds, minutes, hours or days."""
     return draw(
         st.one_of(
             st.just(timedelta(0)),
@@ -537,6 +549,7 @@ TICKET_PRIORITIES = (*PRIORITIES[:4], *PRIORITIES[:4], "P5")
 
 
 def _raw_priority(draw: st.DrawFn, canonical: str) -> str:
+    """A priority as a source writes it: the canonical term or one of the pack's aliases."""
     return str(draw(st.sampled_from((canonical, *PACK_DATA["terminology"]["priority"][canonical]))))
 
 
@@ -679,6 +692,7 @@ def ticket_data(draw: st.DrawFn) -> dict[str, Any]:
 
 
 def last_instant(ticket: Ticket) -> datetime:
+    """The ticket's last event, or its opening (UTC): the earliest instant to evaluate at."""
     return max([ticket.opened_at, *(e.at for e in ticket.events)]).astimezone(UTC)
 
 
@@ -706,12 +720,14 @@ class Spy:
     name: str = "spy"
 
     def prepare(self, policy: PolicyView) -> None:
+        """Compile the policy for durable too (a refusal is durable's)."""
         if self.durable is not None:
             self.durable.prepare(policy)
 
     def matching(
         self, policy: PolicyView, rules: Sequence[RuleDef], facts: Mapping[str, Any]
     ) -> frozenset[str]:
+        """The native answer; durable's, on the same facts, recorded beside it."""
         native = _native(rules, facts)
         answers: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
         if self.durable is not None:
@@ -728,6 +744,7 @@ class Spy:
 
 
 def _native(rules: Sequence[RuleDef], facts: Mapping[str, Any]) -> frozenset[str]:
+    """The rules whose compiled conditions hold on ``facts``."""
     return frozenset(rule.id for rule in rules if rule.when.check(facts))
 
 
@@ -775,6 +792,7 @@ class Case:
     now: datetime
 
     def describe(self) -> str:
+        """The case as a failure message shows it: policy text, ticket data, instant."""
         ticket = json.dumps(self.ticket_data, indent=1, ensure_ascii=False)
         return f"policy:\n{self.text}\nticket:\n{ticket}\nnow: {self.now.isoformat()}"
 
@@ -868,6 +886,7 @@ def facts_text(call: Call) -> str:
 @PROPERTY
 @given(case=cases())
 def test_durable_matches_the_rules_the_native_conditions_match(case: Case) -> None:
+    """Every question the rule stage asks gets the native answer from durable."""
     assert_durable_matches_alike(case)
 
 
@@ -891,6 +910,7 @@ def assert_durable_matches_alike(case: Case) -> None:
 
 
 def rule_statuses(decision: Decision) -> dict[str, str]:
+    """Each rule's status in a decision: matched, not-matched, shadowed or done."""
     return {result.rule.id: result.status for result in decision.rule_results}
 
 
@@ -905,6 +925,7 @@ def assert_same_decision(native: Decision, durable: Decision, context: str) -> N
 @PROPERTY
 @given(case=cases())
 def test_durable_decisions_are_the_native_decisions(case: Case) -> None:
+    """The decision bound to durable is the native one, and ``backend=`` per call agrees."""
     bound = bind(case.policy, "durable", case.text)
     if bound is None:
         return
@@ -1049,6 +1070,7 @@ def without_segments(path: Path) -> Policy:
 
 
 def pack_param(path: Path) -> Any:
+    """A case file as a parameter, marked with the bug that keeps its pack from matching."""
     name = path.name.removesuffix(".cases.yaml")
     reason = SEGMENT_SHARED if name == "itil-default" else STATE_REFUSED
     return pytest.param(path, id=name, marks=pytest.mark.xfail(strict=True, reason=reason))
@@ -1065,6 +1087,7 @@ def test_every_case_of_a_shipped_pack_is_decided_the_same(path: Path) -> None:
 
 
 def compare_cases(native: Policy, durable: Policy, cases: Sequence[Any]) -> None:
+    """Each case decided alike at its instant and its next wake-up; its expectations too."""
     from escalate.testing.runner import run_case
 
     for case in cases:
@@ -1128,6 +1151,7 @@ def test_the_example_tickets_are_decided_the_same_from_opening_on(segments: bool
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 def test_the_durable_decision_of_an_example_matches_its_committed_snapshot(path: Path) -> None:
+    """``escalate snapshot`` with durable writes the committed snapshot, byte for byte."""
     policy = itil()[1]
     ticket = Ticket.from_mapping(json.loads(path.read_text(encoding="utf-8")))
     decision = policy.evaluate(ticket, now=SNAPSHOT_AT, availability=AVAILABILITY)
@@ -1162,6 +1186,7 @@ def regression_ticket(**fields: Any) -> Ticket:
 
 
 def at(hour: float) -> datetime:
+    """An instant on Wednesday 2024-11-20, ``hour`` hours after midnight UTC."""
     return datetime(2024, 11, 20, tzinfo=UTC) + timedelta(hours=hour)
 
 
@@ -1247,6 +1272,7 @@ WIDE = (
 
 @pytest.mark.xfail(strict=True, reason=WIDE)
 def test_a_rule_group_durable_cannot_hold_is_refused_at_binding_or_decided_the_same() -> None:
+    """252 set-member flags in one rule: refused at binding, or matched as natively."""
     flags = [f"flag-{i}" for i in range(252)]
     data = {
         **ONE_CLOCK,
@@ -1285,6 +1311,7 @@ class _RefusingAssert:
     ),
 )
 def test_a_failure_of_the_c_core_surfaces_as_a_durable_error() -> None:
+    """Only EscalateError leaves the library, also when durable_rules' C core fails."""
     from escalate import EscalateError
     from escalate.engine.durable import DurableError
 
