@@ -63,6 +63,7 @@ from escalate.engine.durable import DurableMatcher
 from escalate.engine.facts import clock_leaf_instant
 from escalate.engine.rules import PolicyView, RuleDef
 from escalate.testing.cases import load_cases
+from escalate.testing.runner import run_case
 from escalate.testing.strategies import instants
 from escalate.whatif import snapshot_json, snapshot_name
 
@@ -1069,8 +1070,6 @@ def test_every_case_of_a_shipped_pack_is_decided_the_same(path: Path) -> None:
 
 def compare_cases(native: Policy, durable: Policy, cases: Sequence[Any]) -> None:
     """Each case decided alike at its instant and its next wake-up; its expectations too."""
-    from escalate.testing.runner import run_case
-
     for case in cases:
         decision = assert_same_at(native, durable, case.ticket, case.now, case.availability)
         wake = None if decision is None else decision.next_evaluation_at
