@@ -165,9 +165,9 @@ PERCENTS: tuple[float, ...] = (0, 0.000001, 25, 33.333333, 50, 66.666667, 75, 87
 PERCENTS += (100, 100.000001, 150, 999.999999, 1000)
 SPANS = ("1m", "15m", "30m", "1h", "1h30m", "2h", "4h", "1d")
 CALENDARS = ("office", "24x7")
-#: Patterns the generated conditions test clock states with: none while durable refuses them
-#: (test_a_pattern_on_a_clock_state_is_matched_as_natively); then ("^run", "ed$").
-STATE_PATTERNS: tuple[str, ...] = ()
+#: Patterns the generated conditions test clock states with
+#: (test_a_pattern_on_a_clock_state_is_matched_as_natively pins one).
+STATE_PATTERNS: tuple[str, ...] = ("^run", "ed$")
 
 # -- policies ----------------------------------------------------------------------------------
 
@@ -1136,16 +1136,6 @@ def test_the_durable_decision_of_an_example_matches_its_committed_snapshot(path:
     assert expected == snapshot_json(decision)
 
 
-STATE_PATTERN_REFUSED = (
-    'the durable backend refuses `clock.<name>.state: {matches: ...}` at binding ("cannot '
-    'match clock.resolution.state matches exactly"), though it matches every other string '
-    "field's patterns: DurableMatcher._Writer._leaf sends every clock.* leaf without an "
-    "operand to _clock, before the matches branch; when fixed, drop this mark and set "
-    "STATE_PATTERNS"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=STATE_PATTERN_REFUSED)
 def test_a_pattern_on_a_clock_state_is_matched_as_natively() -> None:
     """``clock.resolution.state`` is a string field: ``matches`` applies to it as to any."""
     text = dump(
