@@ -13,7 +13,6 @@ Tests that need durable_rules skip, with the reason, when it is not installed
 
 from __future__ import annotations
 
-import importlib
 import json
 import pickle
 import sys
@@ -36,26 +35,15 @@ from escalate.engine.conditions import Leaf, Node
 from escalate.engine.rules import PolicyView, RuleDef
 from escalate.errors import ArgumentError, EscalateError, MissingExtraError, PolicyError
 from escalate.policy.loader import loads
+from tests import durable_helpers
 from tests.policy_helpers import OFFICE, policy, rule_status, ticket, utc, yaml_text
 
 ROOT = Path(__file__).resolve().parents[2]
 PACK = ROOT / "rules" / "itil-default.yaml"
 
 
-def _durable_missing() -> str | None:
-    """Why the durable tests cannot run here, or ``None`` when durable_rules imports."""
-    try:
-        importlib.import_module("durable_rules_engine")
-    except ImportError:
-        return (
-            "durable_rules is not installed (pip install 'escalate[durable]'); "
-            "the durable backend's tests need it"
-        )
-    return None
-
-
-_MISSING = _durable_missing()
-needs_durable = pytest.mark.skipif(_MISSING is not None, reason=_MISSING or "")
+needs_durable = durable_helpers.needs_durable
+_MISSING = durable_helpers.MISSING
 
 if _MISSING is None:
     from escalate.engine.durable import DurableError, DurableMatcher

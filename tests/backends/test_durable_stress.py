@@ -17,7 +17,6 @@ Tests skip, with the reason, when durable_rules is not installed
 from __future__ import annotations
 
 import gc
-import importlib
 import json
 import sys
 import threading
@@ -32,25 +31,14 @@ import pytest
 import escalate
 from escalate import Policy, Ticket
 from escalate.engine.rules import PolicyView, RuleDef
+from tests import durable_helpers
 
 ROOT = Path(__file__).resolve().parents[2]
 PACK = ROOT / "rules" / "itil-default.yaml"
 
 
-def _durable_missing() -> str | None:
-    """Why the durable tests cannot run here, or ``None`` when durable_rules imports."""
-    try:
-        importlib.import_module("durable_rules_engine")
-    except ImportError:
-        return (
-            "durable_rules is not installed (pip install 'escalate[durable]'); "
-            "the durable backend's stress tests need it"
-        )
-    return None
-
-
-_MISSING = _durable_missing()
-pytestmark = pytest.mark.skipif(_MISSING is not None, reason=_MISSING or "")
+pytestmark = durable_helpers.needs_durable
+_MISSING = durable_helpers.MISSING
 
 if _MISSING is None:
     from escalate.engine.durable import DurableMatcher
