@@ -1,7 +1,7 @@
-"""durable_rules' limits: 254 properties per fact and about 510 alternatives per ruleset
-(past which it stops answering). Groups of rules reading more facts or costing more
-alternatives are split over several rulesets, long lists become one flag, and one condition
-past the limits is refused at bind, never failing or hanging at evaluation
+"""durable_rules' limits (a stack of 64 nodes while matching, 512 hash buckets, 16 rules
+below one node, 32 expressions a sequence, 254 properties a fact): rule groups are split over
+rulesets small enough that no fact can reach them, long lists become one flag, and what one
+condition cannot fit is refused at bind, never failing or hanging at evaluation
 (docs/backends.md)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 import escalate
-from escalate.engine.durable import MAX_ATTRIBUTES, MAX_BRANCHES
+from escalate.engine.durable import MAX_ATTRIBUTES, MAX_NODES, MAX_RULES
 from escalate.errors import PolicyError
 
 durable = pytest.importorskip(
@@ -39,27 +39,39 @@ def matched(decision: escalate.Decision) -> list[str]:
     return [r.rule.id for r in decision.rule_results if r.status != "not-matched"]
 
 
-@pytest.mark.parametrize("count", [MAX_ATTRIBUTES, MAX_ATTRIBUTES + 1, 2 * MAX_ATTRIBUTES + 7])
-def test_rules_reading_more_facts_than_one_fact_holds_are_split_and_match_as_native(
-    count: int,
+@pytest.mark.parametrize(
+    ("count", "condition"),
+    [
+        # 65 rules holding at once: one ruleset would fail with durable's error 303 (a stack
+        # of 64 nodes); 1,000 such rules, or 257 alike, spin or fail with 108 in one ruleset.
+        (65, "{{reassignment_count: {{lte: {i}}}}}"),
+        (1000, "{{reassignment_count: {{gte: {i}}}}}"),
+        (257, "{{priority: P1}}"),
+    ],
+)
+def test_rules_are_split_so_that_durable_keeps_answering_however_many_hold(
+    count: int, condition: str
 ) -> None:
-    policy = escalate.loads(tag_rules(count), filename="p.yaml")
+    rules = "".join(
+        f"  - id: r{i}\n    when: {condition.format(i=i)}\n"
+        "    then: {notify: {to: [assignee]}}\n"
+        for i in range(count)
+    )
+    policy = escalate.loads("policy: p\nversion: 1\nrules:\n" + rules, filename="p.yaml")
     bound = policy.with_backend("durable")
     assert bound.matcher is not None
-    groups = next(iter(bound.matcher._rulesets.values()))  # type: ignore[attr-defined]
-    assert len(groups) == -(-count // MAX_ATTRIBUTES)  # as few rulesets as the limit allows
-    for tags in [(), ("tag0",), (f"tag{count - 1}",), ("tag3", f"tag{MAX_ATTRIBUTES}")]:
-        native = policy.evaluate(ticket(*tags), now=NOW)
-        decided = bound.evaluate(ticket(*tags), now=NOW)
-        assert decided.to_dict() == native.to_dict()
-        numbers = sorted(int(t[3:]) for t in tags if int(t[3:]) < count)
-        assert matched(decided) == [f"r{n}" for n in numbers]
+    (rulesets,) = bound.matcher._rulesets.values()  # type: ignore[attr-defined]
+    assert len(rulesets) == -(-count // MAX_RULES)  # as few as the limits allow
+    for reassigned, priority in [(0, "P1"), (500, "P3"), (2000, "P1")]:
+        t = {**ticket(), "priority": priority, "reassignment_count": reassigned}
+        decided = bound.evaluate(t, now=NOW)
+        assert decided.to_dict() == policy.evaluate(t, now=NOW).to_dict()
 
 
 def test_long_lists_are_one_flag_each_and_match_as_native() -> None:
     """``in:`` / ``any_of:`` lists longer than WIDE become one flag computed in Python, so a
     2,000-customer list neither needs 2,000 alternatives (durable_rules stops answering past
-    about 510) nor 2,000 attributes."""
+    about 510 in one ruleset) nor 2,000 attributes."""
     customers = ", ".join(f"c{i}" for i in range(2000))
     tags = ", ".join(f"t{i}" for i in range(MAX_ATTRIBUTES + 1))
     text = (
@@ -89,28 +101,8 @@ def test_long_lists_are_one_flag_each_and_match_as_native() -> None:
         assert matched(decided) == expected
 
 
-def test_many_rules_are_split_so_that_durable_keeps_answering() -> None:
-    """700 rules of three alternatives each (2,800 branches): over several rulesets of at most
-    MAX_BRANCHES, each answering, none of them stuck."""
-    rules = "".join(
-        f"  - id: r{i}\n    when: {{customer.id: {{in: [a{i}, b{i}, c{i}]}}}}\n"
-        "    then: {notify: {to: [assignee]}}\n"
-        for i in range(700)
-    )
-    policy = escalate.loads("policy: p\nversion: 1\nrules:\n" + rules, filename="p.yaml")
-    bound = policy.with_backend("durable")
-    assert bound.matcher is not None
-    (rulesets,) = bound.matcher._rulesets.values()  # type: ignore[attr-defined]
-    assert len(rulesets) == -(-700 * 4 // (MAX_BRANCHES - 1))
-    for customer in ("a0", "c350", "b699", "zz"):
-        t = {**ticket(), "customer": {"id": customer}}
-        decided = bound.evaluate(t, now=NOW)
-        assert decided.to_dict() == policy.evaluate(t, now=NOW).to_dict()
-        assert matched(decided) == ([] if customer == "zz" else [f"r{customer[1:]}"])
-
-
-def test_a_condition_with_more_alternatives_than_durable_answers_is_refused_at_bind() -> None:
-    alternatives = "".join(f"{{customer.id: c{i}}}, " for i in range(MAX_BRANCHES))
+def test_a_condition_with_more_comparisons_than_a_ruleset_holds_is_refused_at_bind() -> None:
+    alternatives = "".join(f"{{customer.id: c{i}}}, " for i in range(MAX_NODES))
     text = (
         "policy: p\nversion: 1\nrules:\n  - id: many\n"
         f"    when: {{any: [{alternatives}]}}\n"
@@ -121,9 +113,27 @@ def test_a_condition_with_more_alternatives_than_durable_answers_is_refused_at_b
         policy.with_backend("durable")
     assert error.value.path[:3] == ("rules", 0, "when")
     assert error.value.source is not None and error.value.source[:2] == ("p.yaml", 5)
-    assert f"has {MAX_BRANCHES + 1} alternatives" in str(error.value)
+    assert f"makes {MAX_NODES} comparisons" in str(error.value)
     assert "native backend" in str(error.value)
     assert matched(policy.evaluate({**ticket(), "customer": {"id": "c7"}}, now=NOW)) == ["many"]
+
+
+def test_a_condition_durable_refuses_to_compile_is_refused_at_its_rule_saying_why() -> None:
+    """An ``any:`` of 14 comparisons with integers (28 comparisons with their presence
+    tests) is past durable_rules' 32 expressions a sequence: its error 113, at the rule."""
+    branches = ", ".join(f"{{reassignment_count: {{lte: {i}}}}}" for i in range(14))
+    text = (
+        "policy: p\nversion: 1\nrules:\n  - id: fine\n    when: {priority: P1}\n"
+        "    then: {notify: {to: [assignee]}}\n  - id: long\n"
+        f"    when: {{any: [{branches}]}}\n"
+        "    then: {notify: {to: [assignee]}}\n"
+    )
+    policy = escalate.loads(text, filename="p.yaml")
+    with pytest.raises(PolicyError) as error:
+        policy.with_backend("durable")
+    assert error.value.path == ("rules", 1, "when", "any")
+    assert "error code: 113" in str(error.value)
+    assert "32 or more comparisons in one sequence" in str(error.value)
 
 
 HOLIDAYS = """policy: p
@@ -159,3 +169,32 @@ def test_a_fact_that_cannot_be_computed_is_left_to_the_native_conditions() -> No
     for deciding in (policy, bound):
         with pytest.raises(escalate.CalendarRangeError):
             deciding.evaluate(resolved, now=now)
+
+
+def test_a_matcher_class_passed_for_an_object_is_an_argument_error() -> None:
+    from escalate.engine.durable import DurableMatcher
+
+    policy = escalate.loads(HOLIDAYS, filename="p.yaml")
+    with pytest.raises(escalate.ArgumentError, match=r"DurableMatcher\(\)"):
+        policy.with_backend(DurableMatcher)  # type: ignore[arg-type]
+
+
+def test_full_sessions_say_what_happened_and_what_to_do(monkeypatch: pytest.MonkeyPatch) -> None:
+    """durable_rules raises a bare MemoryError once its 1,024 sessions are taken (by calls
+    that failed, whose sessions cannot be deleted safely): the error says so."""
+    policy = escalate.loads(HOLIDAYS, filename="p.yaml").with_backend("durable")
+    matcher = policy.matcher
+    assert matcher is not None
+    real = matcher._engine  # type: ignore[attr-defined]
+
+    class Full:
+        def __getattr__(self, name: str) -> object:
+            return getattr(real, name)
+
+        def assert_fact(self, handle: int, fact: str) -> object:
+            raise MemoryError
+
+    monkeypatch.setattr(matcher, "_engine", Full())
+    opened = {"id": "T1", "opened_at": "2024-11-20T09:00:00Z", "status": "new"}
+    with pytest.raises(escalate.DurableError, match=r"1,024 sessions .* new DurableMatcher"):
+        policy.evaluate(opened, now=NOW)

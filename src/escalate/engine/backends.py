@@ -50,6 +50,11 @@ def resolve_backend(backend: object) -> Matcher | None:
             + " or ".join(repr(b) for b in BACKENDS)
             + " (docs/backends.md)"
         )
+    if isinstance(backend, type):
+        raise ArgumentError(
+            f"backend must be a Matcher object, got the class {backend.__name__}: call it "
+            f"({backend.__name__}())"
+        )
     if not all(callable(getattr(backend, m, None)) for m in ("matching", "prepare")):
         raise ArgumentError(
             f"backend must be 'native', 'durable' or a Matcher (with matching and prepare), "

@@ -64,13 +64,18 @@ CAP = 10 * SCALE + 1
 #: mark every escalate fact carries.
 MAX_ATTRIBUTES = 251
 
-#: The most alternatives durable_rules takes in one ruleset: its ``$or`` branches over all the
-#: rules, each rule and the catch-all counting one more. Past about 510 it stops answering
-#: (it spins, holding the GIL) or fails with error 303; escalate keeps well below.
-MAX_BRANCHES = 480
-#: ``in`` / ``any_of`` / ``none_of`` lists longer than this are sent as one flag computed in
-#: Python (is the value one of them) rather than as one alternative per member.
-WIDE = 16
+#: The most comparisons one ruleset holds (the nodes of durable_rules' alpha network, the
+#: shared mark counting one). Matching a fact walks the network on a stack of 64 nodes: past
+#: it durable fails with its error 303, a ruleset of some 510 nodes fills its hash table and it
+#: spins for ever (holding the GIL). With at most 56 nodes in a ruleset neither can happen,
+#: whatever the fact.
+MAX_NODES = 56
+#: The most rules one ruleset holds besides the catch-all: durable_rules hangs at most 16
+#: rule nodes below one comparison (its error 108 past that).
+MAX_RULES = 15
+#: ``in`` / ``not_in`` / ``any_of`` / ``none_of`` lists longer than this are sent as one flag
+#: computed in Python (is the value one of them) rather than one comparison per member.
+WIDE = 4
 
 Extract = Callable[[Mapping[str, Any]], int]
 Json = dict[str, Any]
@@ -159,6 +164,12 @@ class DurableMatcher:
                 ran_out = True
             except DurableError:
                 raise
+            except MemoryError:  # its 1,024 sessions are full: left by calls that failed
+                raise DurableError(
+                    f"durable_rules failed matching policy {policy.id!r}: its 1,024 sessions "
+                    "are taken by earlier calls that failed (their sessions cannot be deleted "
+                    "safely); bind the policy to a new DurableMatcher"
+                ) from None
             except Exception as exc:  # the C core raises plain Exception("... error code: N")
                 raise DurableError(
                     f"durable_rules failed matching policy {policy.id!r}: {exc!r}"
@@ -225,34 +236,26 @@ class _Ruleset:
 def _compile(
     engine: ModuleType, policy: PolicyView, rules: Sequence[RuleDef]
 ) -> tuple[_Ruleset, ...]:
-    """One group of rules as durable rulesets: as few as the limit of attributes a fact may
-    carry allows (one, unless the rules read more than :data:`MAX_ATTRIBUTES` facts between
-    them), each holding consecutive rules."""
+    """One group of rules as durable rulesets, each holding consecutive rules: as few as
+    durable_rules' limits allow (:data:`MAX_NODES` comparisons and :data:`MAX_RULES` rules a
+    ruleset, which also keep a fact within :data:`MAX_ATTRIBUTES`)."""
     chunks: list[list[RuleDef]] = []
-    reads: set[tuple[object, ...]] = set()
-    branches = 1  # the catch-all rule
+    nodes = 1  # the mark every rule and the catch-all test first
     for rule in rules:
-        needs, cost = _Writer.reads(rule.when)
-        if len(needs) > MAX_ATTRIBUTES or cost + 1 > MAX_BRANCHES:
-            what = (
-                f"reads {len(needs)} facts, and durable_rules holds at most {MAX_ATTRIBUTES} "
-                "in the one fact it matches (254 properties, three of them its own)"
-                if len(needs) > MAX_ATTRIBUTES
-                else f"has {cost} alternatives (any:, in: lists), and durable_rules stops "
-                f"answering past about 510 in one ruleset (escalate keeps to {MAX_BRANCHES})"
-            )
+        cost = _Writer.cost(rule.when)
+        if cost + 1 > MAX_NODES:
             raise PolicyError(
-                f"the durable backend cannot match rule {rule.id!r}: its condition {what}; "
-                "use the native backend for this policy (docs/backends.md)",
+                f"the durable backend cannot match rule {rule.id!r}: its condition makes "
+                f"{cost} comparisons, and escalate gives durable_rules at most {MAX_NODES - 1} "
+                "in one ruleset (past some 64 reached at once it fails, past some 510 it "
+                "stops answering); use the native backend for this policy (docs/backends.md)",
                 path=rule.when.path,
             )
-        if not chunks or len(reads | needs) > MAX_ATTRIBUTES or branches + cost > MAX_BRANCHES:
+        if not chunks or len(chunks[-1]) == MAX_RULES or nodes + cost > MAX_NODES:
             chunks.append([])
-            reads = set()
-            branches = 1
+            nodes = 1
         chunks[-1].append(rule)
-        reads |= needs
-        branches += cost
+        nodes += cost
     return tuple(_compile_chunk(engine, policy, chunk) for chunk in chunks)
 
 
@@ -269,12 +272,22 @@ def _compile_chunk(engine: ModuleType, policy: PolicyView, rules: Sequence[RuleD
     try:
         handle = engine.create_ruleset(name, json.dumps(definition, sort_keys=True))
     except Exception as exc:
+        code = str(exc).rpartition("error code: ")[2]
+        why = _REFUSALS.get(code, "")
         raise PolicyError(
-            f"durable_rules refused the rules of policy {policy.id!r} ({exc}); use the native "
-            "backend for this policy",
+            f"durable_rules refused the rules of policy {policy.id!r} ({exc}{why}); use the "
+            "native backend for this policy (docs/backends.md)",
             path=_refused_rule(engine, definition, rules),
         ) from None
     return _Ruleset(handle, rules, writer.attributes())
+
+
+#: What durable_rules' refusals of a ruleset mean (its ``rules.h``), by error code.
+_REFUSALS = {
+    "108": ": more than 16 rules below one comparison",
+    "113": ": a condition with 32 or more comparisons in one sequence (an any: or all: list, "
+    "a not: over one, a long in: list), durable_rules' ERR_EXPRESSION_LIMIT_EXCEEDED",
+}
 
 
 def _refused_rule(
@@ -297,14 +310,15 @@ _FLIP = {"$gt": "$lte", "$gte": "$lt", "$lt": "$gte", "$lte": "$gt"}
 _ORDERS = {"gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
 
 
-def _alternatives(written: object) -> int:
-    """The branches of every ``$or`` in a written condition."""
+def _comparisons(written: object) -> int:
+    """The comparisons in a written condition (``{"a1": 3}``, ``{"$gt": {"a2": 0}}``)."""
     if isinstance(written, list):
-        return sum(_alternatives(item) for item in written)
+        return sum(_comparisons(item) for item in written)
     if not isinstance(written, dict):
         return 0
-    own = len(written["$or"]) if "$or" in written else 0
-    return own + sum(_alternatives(value) for value in written.values())
+    if "$and" in written or "$or" in written:
+        return sum(_comparisons(value) for value in written.values())
+    return 1
 
 
 def _and(parts: list[Json]) -> Json:
@@ -343,12 +357,10 @@ class _Writer:
         self._codes: dict[str, dict[object, int]] = {}  # fact key -> constant -> code
 
     @staticmethod
-    def reads(condition: Condition) -> tuple[set[tuple[object, ...]], int]:
-        """What a condition reads (the keys of the attributes it is rewritten over) and how
-        many alternatives it costs durable_rules (one, plus each ``$or``'s branches)."""
-        writer = _Writer()
-        written = writer.condition(condition, negate=False)
-        return set(writer._names), 1 + _alternatives(written)
+    def cost(condition: Condition) -> int:
+        """The comparisons a condition is rewritten into (each reads one attribute, so a
+        ruleset of :data:`MAX_NODES` reads fewer than :data:`MAX_ATTRIBUTES`)."""
+        return _comparisons(_Writer().condition(condition, negate=False))
 
     def attributes(self) -> list[tuple[str, Extract]]:
         return sorted(self._extracts.items(), key=lambda item: int(item[0][1:]))
