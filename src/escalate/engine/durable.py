@@ -110,7 +110,8 @@ class DurableMatcher:
         self._sessions = itertools.count()
 
     def __repr__(self) -> str:
-        return f"<DurableMatcher rulesets={len(self._rulesets)}>"
+        rulesets = sum(len(chunks) for chunks in self._rulesets.values())
+        return f"<DurableMatcher groups={len(self._rulesets)} rulesets={rulesets}>"
 
     def __reduce__(self) -> tuple[type[DurableMatcher], tuple[()]]:
         return (DurableMatcher, ())  # compiled rulesets are C handles: compile them again
