@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 import escalate
-from escalate.engine.durable import MAX_ATTRIBUTES, MAX_NODES, MAX_RULES
+from escalate.engine.durable import MAX_ATTRIBUTES, MAX_NODES, MAX_PATHS
 from escalate.errors import PolicyError
 
 durable = pytest.importorskip(
@@ -40,17 +40,17 @@ def matched(decision: escalate.Decision) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    ("count", "condition"),
+    ("count", "condition", "comparisons"),
     [
         # 65 rules holding at once: one ruleset would fail with durable's error 303 (a stack
         # of 64 nodes); 1,000 such rules, or 257 alike, spin or fail with 108 in one ruleset.
-        (65, "{{reassignment_count: {{lte: {i}}}}}"),
-        (1000, "{{reassignment_count: {{gte: {i}}}}}"),
-        (257, "{{priority: P1}}"),
+        (65, "{{reassignment_count: {{lte: {i}}}}}", 2),  # presence and value
+        (1000, "{{reassignment_count: {{gte: {i}}}}}", 2),
+        (257, "{{priority: P1}}", 1),
     ],
 )
 def test_rules_are_split_so_that_durable_keeps_answering_however_many_hold(
-    count: int, condition: str
+    count: int, condition: str, comparisons: int
 ) -> None:
     rules = "".join(
         f"  - id: r{i}\n    when: {condition.format(i=i)}\n"
@@ -61,7 +61,8 @@ def test_rules_are_split_so_that_durable_keeps_answering_however_many_hold(
     bound = policy.with_backend("durable")
     assert bound.matcher is not None
     (rulesets,) = bound.matcher._rulesets.values()  # type: ignore[attr-defined]
-    assert len(rulesets) == -(-count // MAX_RULES)  # as few as the limits allow
+    per_ruleset = (MAX_NODES - 1) // comparisons  # the mark is shared
+    assert len(rulesets) == -(-count // per_ruleset)  # as few as the limits allow
     for reassigned, priority in [(0, "P1"), (500, "P3"), (2000, "P1")]:
         t = {**ticket(), "priority": priority, "reassignment_count": reassigned}
         decided = bound.evaluate(t, now=NOW)
@@ -119,8 +120,8 @@ def test_a_condition_with_more_comparisons_than_a_ruleset_holds_is_refused_at_bi
 
 
 def test_a_condition_durable_refuses_to_compile_is_refused_at_its_rule_saying_why() -> None:
-    """An ``any:`` of 14 comparisons with integers (28 comparisons with their presence
-    tests) is past durable_rules' 32 expressions a sequence: its error 113, at the rule."""
+    """An ``any:`` of 14 integer comparisons (each an ``$and`` of presence and value) is
+    past durable_rules' 32 expression slots a rule: its error 113, at the rule."""
     branches = ", ".join(f"{{reassignment_count: {{lte: {i}}}}}" for i in range(14))
     text = (
         "policy: p\nversion: 1\nrules:\n  - id: fine\n    when: {priority: P1}\n"
@@ -133,7 +134,30 @@ def test_a_condition_durable_refuses_to_compile_is_refused_at_its_rule_saying_wh
         policy.with_backend("durable")
     assert error.value.path == ("rules", 1, "when", "any")
     assert "error code: 113" in str(error.value)
-    assert "32 or more comparisons in one sequence" in str(error.value)
+    assert "32 expression slots a rule" in str(error.value)
+
+
+def test_a_condition_that_holds_in_too_many_ways_is_refused_at_bind() -> None:
+    """durable_rules fires a rule once per way it holds: an ``all:`` of 13 four-way
+    ``any_of``s that all hold would fire it 4¹³ times (tens of GB); refused at bind."""
+    groups = ", ".join("{regulatory_flags: {any_of: [a, b, c, d]}}" for _ in range(13))
+    text = (
+        "policy: p\nversion: 1\nrules:\n  - id: ways\n"
+        f"    when: {{all: [{groups}]}}\n"
+        "    then: {notify: {to: [assignee]}}\n"
+    )
+    policy = escalate.loads(text, filename="p.yaml")
+    with pytest.raises(PolicyError) as error:
+        policy.with_backend("durable")
+    assert error.value.path[:3] == ("rules", 0, "when")
+    assert f"holds in up to {4**13} ways" in str(error.value)
+    assert f"escalate allows {MAX_PATHS}" in str(error.value)
+    three = text.replace(groups, ", ".join(["{regulatory_flags: {any_of: [a, b, c, d]}}"] * 3))
+    small = escalate.loads(three, filename="p.yaml")
+    every = ticket("a", "b", "c", "d")
+    assert small.with_backend("durable").evaluate(every, now=NOW).to_dict() == (
+        small.evaluate(every, now=NOW).to_dict()
+    )
 
 
 HOLIDAYS = """policy: p

@@ -34,6 +34,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
@@ -70,9 +71,11 @@ MAX_ATTRIBUTES = 251
 #: spins for ever (holding the GIL). With at most 56 nodes in a ruleset neither can happen,
 #: whatever the fact.
 MAX_NODES = 56
-#: The most rules one ruleset holds besides the catch-all: durable_rules hangs at most 16
-#: rule nodes below one comparison (its error 108 past that).
-MAX_RULES = 15
+#: The most ways one rule may hold on one fact (a comparison one, ``$or`` the sum of its
+#: branches', ``$and`` the product of its parts'): durable_rules fires a rule once per way
+#: that holds (an ``all:`` of n two-way ``any:``s that all hold fires it 2ⁿ times), so the
+#: work and memory of one fact grow with them. Past this a rule is refused at bind.
+MAX_PATHS = 64
 #: ``in`` / ``not_in`` / ``any_of`` / ``none_of`` lists longer than this are sent as one flag
 #: computed in Python (is the value one of them) rather than one comparison per member.
 WIDE = 4
@@ -165,11 +168,12 @@ class DurableMatcher:
                 ran_out = True
             except DurableError:
                 raise
-            except MemoryError:  # its 1,024 sessions are full: left by calls that failed
+            except MemoryError:
                 raise DurableError(
-                    f"durable_rules failed matching policy {policy.id!r}: its 1,024 sessions "
-                    "are taken by earlier calls that failed (their sessions cannot be deleted "
-                    "safely); bind the policy to a new DurableMatcher"
+                    f"durable_rules failed matching policy {policy.id!r}: it ran out of memory, "
+                    "or its 1,024 sessions are taken by earlier calls that failed (their "
+                    "sessions cannot be deleted safely; bind the policy to a new "
+                    "DurableMatcher then)"
                 ) from None
             except Exception as exc:  # the C core raises plain Exception("... error code: N")
                 raise DurableError(
@@ -238,21 +242,27 @@ def _compile(
     engine: ModuleType, policy: PolicyView, rules: Sequence[RuleDef]
 ) -> tuple[_Ruleset, ...]:
     """One group of rules as durable rulesets, each holding consecutive rules: as few as
-    durable_rules' limits allow (:data:`MAX_NODES` comparisons and :data:`MAX_RULES` rules a
-    ruleset, which also keep a fact within :data:`MAX_ATTRIBUTES`)."""
+    durable_rules' limits allow (:data:`MAX_NODES` comparisons a ruleset, which also keeps a
+    fact within :data:`MAX_ATTRIBUTES` and a ruleset below 256 rules)."""
     chunks: list[list[RuleDef]] = []
     nodes = 1  # the mark every rule and the catch-all test first
     for rule in rules:
-        cost = _Writer.cost(rule.when)
-        if cost + 1 > MAX_NODES:
+        cost, paths = _Writer.cost(rule.when)
+        if cost + 1 > MAX_NODES or paths > MAX_PATHS:
+            what = (
+                f"makes {cost} comparisons, and escalate gives durable_rules at most "
+                f"{MAX_NODES - 1} in one ruleset (past some 64 reached at once it fails, past "
+                "some 510 it stops answering)"
+                if cost + 1 > MAX_NODES
+                else f"holds in up to {paths} ways (any: lists under all:), and durable_rules "
+                f"fires a rule once per way that holds; escalate allows {MAX_PATHS}"
+            )
             raise PolicyError(
-                f"the durable backend cannot match rule {rule.id!r}: its condition makes "
-                f"{cost} comparisons, and escalate gives durable_rules at most {MAX_NODES - 1} "
-                "in one ruleset (past some 64 reached at once it fails, past some 510 it "
-                "stops answering); use the native backend for this policy (docs/backends.md)",
+                f"the durable backend cannot match rule {rule.id!r}: its condition {what}; "
+                "use the native backend for this policy (docs/backends.md)",
                 path=rule.when.path,
             )
-        if not chunks or len(chunks[-1]) == MAX_RULES or nodes + cost > MAX_NODES:
+        if not chunks or nodes + cost > MAX_NODES:
             chunks.append([])
             nodes = 1
         chunks[-1].append(rule)
@@ -285,9 +295,10 @@ def _compile_chunk(engine: ModuleType, policy: PolicyView, rules: Sequence[RuleD
 
 #: What durable_rules' refusals of a ruleset mean (its ``rules.h``), by error code.
 _REFUSALS = {
-    "108": ": more than 16 rules below one comparison",
-    "113": ": a condition with 32 or more comparisons in one sequence (an any: or all: list, "
-    "a not: over one, a long in: list), durable_rules' ERR_EXPRESSION_LIMIT_EXCEEDED",
+    "108": ": more than 256 rules below one comparison",
+    "113": ": a condition with too many any:/all: operators for durable_rules' 32 expression "
+    "slots a rule (each operator takes two; an integer or clock comparison and a short in: "
+    "list are one operator each), its ERR_EXPRESSION_LIMIT_EXCEEDED",
 }
 
 
@@ -322,12 +333,26 @@ def _comparisons(written: object) -> int:
     return 1
 
 
+def _paths(written: Json) -> int:
+    """The ways a written condition can hold: what durable_rules may fire a rule for."""
+    if "$or" in written:
+        return sum(_paths(part) for part in written["$or"])
+    if "$and" in written:
+        return math.prod(_paths(part) for part in written["$and"])
+    return 1
+
+
 def _and(parts: list[Json]) -> Json:
-    return parts[0] if len(parts) == 1 else {"$and": parts}
+    """All of ``parts``; an ``$and`` among them is spliced in (each operator takes two of the
+    32 expression slots durable_rules gives one rule)."""
+    flat = [p for part in parts for p in part.get("$and", [part])]
+    return flat[0] if len(flat) == 1 else {"$and": flat}
 
 
 def _or(parts: list[Json]) -> Json:
-    return parts[0] if len(parts) == 1 else {"$or": parts}
+    """One of ``parts``; an ``$or`` among them is spliced in."""
+    flat = [p for part in parts for p in part.get("$or", [part])]
+    return flat[0] if len(flat) == 1 else {"$or": flat}
 
 
 def _eq(attribute: str, value: int, negate: bool) -> Json:
@@ -358,10 +383,12 @@ class _Writer:
         self._codes: dict[str, dict[object, int]] = {}  # fact key -> constant -> code
 
     @staticmethod
-    def cost(condition: Condition) -> int:
+    def cost(condition: Condition) -> tuple[int, int]:
         """The comparisons a condition is rewritten into (each reads one attribute, so a
-        ruleset of :data:`MAX_NODES` reads fewer than :data:`MAX_ATTRIBUTES`)."""
-        return _comparisons(_Writer().condition(condition, negate=False))
+        ruleset of :data:`MAX_NODES` reads fewer than :data:`MAX_ATTRIBUTES`), and the ways
+        it can hold (see :data:`MAX_PATHS`)."""
+        written = _Writer().condition(condition, negate=False)
+        return _comparisons(written), _paths(written)
 
     def attributes(self) -> list[tuple[str, Extract]]:
         return sorted(self._extracts.items(), key=lambda item: int(item[0][1:]))
