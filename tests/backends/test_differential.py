@@ -868,7 +868,13 @@ PROPERTY = settings(
 #: How binding refuses a rule too wide for durable_rules' C core (more alternatives than a
 #: ruleset answers, more expressions than a rule holds): allowed, since it is refused with the
 #: rule named, not approximated.
-TOO_WIDE = ("alternatives (any:, in: lists)", "durable_rules refused the rules of policy")
+#: The refusals of size a generated policy may meet (docs/backends.md, "What is refused at
+#: bind"): too many comparisons for a ruleset, too many ways of holding, durable's own.
+TOO_WIDE = (
+    "comparisons, and escalate gives durable_rules at most",
+    "ways (any: lists under all:)",
+    "durable_rules refused the rules of policy",
+)
 
 
 def bind(policy: Policy, backend: Any, text: str) -> Policy | None:
