@@ -5,26 +5,31 @@ release; it ships C sources only and compiles at install). escalate uses its Ret
 stateless matcher and nothing else (docs/backends.md):
 
 * each group of rules the rule stage matches together (rules that read path levels run after
-  the paths, rules that read the post-mortem after the follow-up) becomes one durable ruleset,
-  named by the policy's content hash, compiled once per matcher and kept for its lifetime;
+  the paths, rules that read the post-mortem after the follow-up) becomes as few durable
+  rulesets as durable's limits allow (one for every shipped pack; :data:`MAX_NODES`), named
+  by the policy's content hash and segment, compiled once per matcher and kept for its
+  lifetime;
 * every condition is rewritten over normalised integer facts that Python computes from the
   engine's facts of now: a code per string value (durable's own string comparison misses
   non-ASCII text, and it compares ``"abc" >= 30`` as true), integers as they are (durable
   compares 64-bit integers exactly), presence flags, a clock's percent as the floor and the
   ceiling of its exact share in units of 10⁻⁸ (so ``gt``/``gte``/``lt``/``lte`` against a
   percent with six decimals are exact), elapsed and remaining microseconds, one flag per set
-  member a rule names, a calendar's open flag, and an RE2 pattern's answer (durable's own
-  regular expressions are another dialect); ``not`` is pushed down to the comparisons, which
-  all have exact negations;
-* one fact per call under a new session id, the session deleted in ``finally``; no timers,
+  member a rule names, a calendar's open flag, an RE2 pattern's answer (durable's own
+  regular expressions are another dialect) and one flag for a list longer than :data:`WIDE`;
+  ``not`` is pushed down to the comparisons, which all have exact negations;
+* one fact per call under a new session id, deleted once durable has reported every rule
+  that fired (deleting one earlier crashes durable 2.0.28: after a failure it is left); no
+  timers,
   no actions run (the rule names durable reports are read off its action queue), a hidden
   catch-all rule so that every fact matches something; calls serialised by a lock, since the
   C core is not safe to share between threads;
 * precedence, shadowing and everything else stays in the engine: durable only says which
   rules hold now.
 
-A condition this module does not know how to rewrite exactly is refused when the policy is
-bound to the backend (:class:`~escalate.errors.PolicyError` at the condition's key path),
+A condition this module does not know how to rewrite exactly, or one past durable's limits
+(:data:`MAX_NODES`, :data:`MAX_PATHS`, its own compile errors), is refused when the policy
+is bound to the backend (:class:`~escalate.errors.PolicyError` at the condition's key path),
 never approximated. The core C module is driven directly (``durable_rules_engine``): its
 Python ``Host`` starts two timer threads that never stop and reads the wall clock.
 """
