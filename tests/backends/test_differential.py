@@ -61,6 +61,7 @@ from escalate import Availability, Decision, Policy, PolicyError, Ticket, load, 
 from escalate.engine.conditions import OPEN, Leaf, leaves, trace
 from escalate.engine.durable import DurableMatcher
 from escalate.engine.facts import clock_leaf_instant
+from escalate.engine.history import KINDS
 from escalate.engine.rules import PolicyView, RuleDef
 from escalate.testing.cases import load_cases
 from escalate.testing.runner import run_case
@@ -92,7 +93,6 @@ STATUSES = (
     "cancelled",
 )
 STATUS_CATEGORIES = ("new", "in-progress", "on-hold", "resolved", "closed", "cancelled")
-KINDS = ("incident", "service-request", "problem", "change")
 CATEGORIES = ("network", "wan", "database", "Netzwerk-Störung", "réseau", "日本語", "db🙂")
 SERVICES = ("email", "vpn", "Zahlungsverkehr", "ñandú", "order-portal")
 GROUPS = ("service-desk", "network-ops", "dba", "équipe-réseau")
